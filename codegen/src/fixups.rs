@@ -1,0 +1,366 @@
+//! Where the Kubernetes spec and real servers disagree, corrected in one place.
+//!
+//! Each fixup names its defect, says why in one line, and reports how many places it changed, so a
+//! spec that no longer has the defect shows up as a fixup that changed nothing.
+
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
+use serde_json::Value;
+
+use crate::model::SPECIAL_EXT;
+
+pub struct Fixup {
+    pub name: &'static str,
+    pub reason: &'static str,
+    apply: fn(&mut OpenAPI) -> usize,
+}
+
+impl Fixup {
+    pub fn apply(&self, doc: &mut OpenAPI) -> usize {
+        (self.apply)(doc)
+    }
+}
+
+const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
+const APIEXT: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1";
+
+pub const FIXUPS: &[Fixup] = &[
+    Fixup {
+        name: "quantity-accepts-numbers",
+        reason: "Quantity is typed string, but servers and users also send JSON numbers",
+        apply: |d| {
+            mark(
+                d,
+                &["io.k8s.apimachinery.pkg.api.resource.Quantity"],
+                "quantity",
+            )
+        },
+    },
+    Fixup {
+        name: "micro-time-is-not-time",
+        reason: "MicroTime is declared date-time like Time, but carries exactly six fractional digits",
+        apply: |d| mark(d, &[&format!("{META}.MicroTime")], "micro-time"),
+    },
+    Fixup {
+        name: "json-schema-unions",
+        reason: "JSONSchemaPropsOr{Array,Bool,StringArray} have no schema; on the wire they are schema-or-X unions",
+        apply: |d| {
+            mark(
+                d,
+                &[&format!("{APIEXT}.JSONSchemaPropsOrArray")],
+                "json-schema-props-or-array",
+            ) + mark(
+                d,
+                &[&format!("{APIEXT}.JSONSchemaPropsOrBool")],
+                "json-schema-props-or-bool",
+            ) + mark(
+                d,
+                &[&format!("{APIEXT}.JSONSchemaPropsOrStringArray")],
+                "json-schema-props-or-string-array",
+            )
+        },
+    },
+    Fixup {
+        name: "int-or-string-extension",
+        reason: "CRD schemas mark int-or-string with x-kubernetes-int-or-string (an anyOf), not a format",
+        apply: |d| {
+            walk_schemas(d, &mut |s| {
+                if s.schema_data.extensions.get("x-kubernetes-int-or-string")
+                    == Some(&Value::Bool(true))
+                    && !s.schema_data.extensions.contains_key(SPECIAL_EXT)
+                {
+                    s.schema_data
+                        .extensions
+                        .insert(SPECIAL_EXT.into(), Value::from("int-or-string"));
+                    true
+                } else {
+                    false
+                }
+            })
+        },
+    },
+    Fixup {
+        name: "events-v1-event-time-optional",
+        reason: "events.k8s.io/v1 Event.eventTime is declared required but is null for events written through core/v1",
+        apply: |d| unrequire(d, "io.k8s.api.events.v1.Event", "eventTime"),
+    },
+    Fixup {
+        name: "network-policy-pod-selector-optional",
+        reason: "NetworkPolicySpec.podSelector was declared required in some releases but servers omit it",
+        apply: |d| {
+            unrequire(
+                d,
+                "io.k8s.api.networking.v1.NetworkPolicySpec",
+                "podSelector",
+            )
+        },
+    },
+    Fixup {
+        name: "stateful-set-service-name-optional",
+        reason: "StatefulSetSpec.serviceName was declared required in some releases; it is optional since 1.3x",
+        apply: |d| unrequire(d, "io.k8s.api.apps.v1.StatefulSetSpec", "serviceName"),
+    },
+    Fixup {
+        name: "reference-names-required",
+        reason: "the `name` of local/key references is declared optional but is effectively required",
+        apply: |d| {
+            [
+                "LocalObjectReference",
+                "ConfigMapKeySelector",
+                "SecretKeySelector",
+                "ConfigMapEnvSource",
+                "SecretEnvSource",
+                "ConfigMapVolumeSource",
+                "ConfigMapProjection",
+                "SecretProjection",
+            ]
+            .iter()
+            .map(|t| require(d, &format!("io.k8s.api.core.v1.{t}"), "name"))
+            .sum()
+        },
+    },
+];
+
+/// Applies every fixup; returns (name, places changed) for the summary.
+pub fn apply_all(doc: &mut OpenAPI) -> Vec<(&'static str, usize)> {
+    FIXUPS.iter().map(|f| (f.name, f.apply(doc))).collect()
+}
+
+fn schema_mut<'a>(doc: &'a mut OpenAPI, name: &str) -> Option<&'a mut Schema> {
+    match doc.components.as_mut()?.schemas.get_mut(name)? {
+        ReferenceOr::Item(s) => Some(s),
+        ReferenceOr::Reference { .. } => None,
+    }
+}
+
+fn mark(doc: &mut OpenAPI, names: &[&str], special: &str) -> usize {
+    let mut n = 0;
+    for name in names {
+        if let Some(s) = schema_mut(doc, name)
+            && s.schema_data
+                .extensions
+                .get(SPECIAL_EXT)
+                .and_then(Value::as_str)
+                != Some(special)
+        {
+            s.schema_data
+                .extensions
+                .insert(SPECIAL_EXT.into(), Value::from(special));
+            n += 1;
+        }
+    }
+    n
+}
+
+fn required_mut(s: &mut Schema) -> Option<&mut Vec<String>> {
+    match &mut s.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => Some(&mut o.required),
+        SchemaKind::Any(a) => Some(&mut a.required),
+        _ => None,
+    }
+}
+
+fn has_property(s: &Schema, property: &str) -> bool {
+    match &s.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => o.properties.contains_key(property),
+        SchemaKind::Any(a) => a.properties.contains_key(property),
+        _ => false,
+    }
+}
+
+fn unrequire(doc: &mut OpenAPI, def: &str, property: &str) -> usize {
+    let Some(req) = schema_mut(doc, def).and_then(required_mut) else {
+        return 0;
+    };
+    let before = req.len();
+    req.retain(|r| r != property);
+    before - req.len()
+}
+
+fn require(doc: &mut OpenAPI, def: &str, property: &str) -> usize {
+    let Some(s) = schema_mut(doc, def) else {
+        return 0;
+    };
+    if !has_property(s, property) {
+        return 0;
+    }
+    let Some(req) = required_mut(s) else { return 0 };
+    if req.iter().any(|r| r == property) {
+        return 0;
+    }
+    req.push(property.to_owned());
+    1
+}
+
+/// Calls `f` on every schema of the document, nested ones included; counts the `true`s.
+fn walk_schemas(doc: &mut OpenAPI, f: &mut dyn FnMut(&mut Schema) -> bool) -> usize {
+    let Some(components) = doc.components.as_mut() else {
+        return 0;
+    };
+    let mut n = 0;
+    for s in components.schemas.values_mut() {
+        if let ReferenceOr::Item(s) = s {
+            n += walk(s, f);
+        }
+    }
+    n
+}
+
+fn walk(s: &mut Schema, f: &mut dyn FnMut(&mut Schema) -> bool) -> usize {
+    let mut n = usize::from(f(s));
+    let mut each = |r: &mut ReferenceOr<Box<Schema>>| {
+        if let ReferenceOr::Item(inner) = r {
+            n += walk(inner, f);
+        }
+    };
+    match &mut s.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => {
+            o.properties.values_mut().for_each(&mut each);
+            if let Some(openapiv3::AdditionalProperties::Schema(a)) = &mut o.additional_properties
+                && let ReferenceOr::Item(inner) = a.as_mut()
+            {
+                n += walk(inner, f);
+            }
+        }
+        SchemaKind::Type(Type::Array(a)) => {
+            if let Some(items) = &mut a.items {
+                each(items);
+            }
+        }
+        SchemaKind::Any(a) => {
+            a.properties.values_mut().for_each(&mut each);
+            if let Some(items) = &mut a.items {
+                each(items);
+            }
+        }
+        _ => {}
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(schemas: Value) -> OpenAPI {
+        serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "v"},
+            "paths": {},
+            "components": {"schemas": schemas}
+        }))
+        .unwrap()
+    }
+
+    fn fixup(name: &str) -> &'static Fixup {
+        FIXUPS.iter().find(|f| f.name == name).unwrap()
+    }
+
+    fn ext(d: &OpenAPI, name: &str) -> Option<String> {
+        match d.components.as_ref()?.schemas.get(name)? {
+            ReferenceOr::Item(s) => s
+                .schema_data
+                .extensions
+                .get(SPECIAL_EXT)?
+                .as_str()
+                .map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    fn required(d: &OpenAPI, name: &str) -> Vec<String> {
+        match d.components.as_ref().unwrap().schemas.get(name).unwrap() {
+            ReferenceOr::Item(s) => match &s.schema_kind {
+                SchemaKind::Type(Type::Object(o)) => o.required.clone(),
+                _ => panic!("not an object"),
+            },
+            _ => panic!("ref"),
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_reasons_short() {
+        let mut names: Vec<_> = FIXUPS.iter().map(|f| f.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), FIXUPS.len());
+        assert!(
+            FIXUPS
+                .iter()
+                .all(|f| !f.reason.is_empty() && f.reason.len() < 120)
+        );
+    }
+
+    #[test]
+    fn quantity_and_micro_time_are_marked_once() {
+        let mut d = doc(serde_json::json!({
+            "io.k8s.apimachinery.pkg.api.resource.Quantity": {"type": "string"},
+            "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime": {"type": "string", "format": "date-time"},
+        }));
+        assert_eq!(fixup("quantity-accepts-numbers").apply(&mut d), 1);
+        assert_eq!(fixup("micro-time-is-not-time").apply(&mut d), 1);
+        assert_eq!(
+            ext(&d, "io.k8s.apimachinery.pkg.api.resource.Quantity").as_deref(),
+            Some("quantity")
+        );
+        assert_eq!(
+            ext(&d, "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime").as_deref(),
+            Some("micro-time")
+        );
+        // Idempotent: a second run changes nothing.
+        assert_eq!(fixup("quantity-accepts-numbers").apply(&mut d), 0);
+    }
+
+    #[test]
+    fn json_schema_unions_are_typed() {
+        let mut d = doc(serde_json::json!({
+            format!("{APIEXT}.JSONSchemaPropsOrArray"): {},
+            format!("{APIEXT}.JSONSchemaPropsOrBool"): {},
+            format!("{APIEXT}.JSONSchemaPropsOrStringArray"): {},
+        }));
+        assert_eq!(fixup("json-schema-unions").apply(&mut d), 3);
+        assert_eq!(
+            ext(&d, &format!("{APIEXT}.JSONSchemaPropsOrBool")).as_deref(),
+            Some("json-schema-props-or-bool")
+        );
+    }
+
+    #[test]
+    fn int_or_string_extension_is_found_nested() {
+        let mut d = doc(serde_json::json!({
+            "io.example.v1.Thing": {"type": "object", "properties": {
+                "spec": {"type": "object", "properties": {
+                    "port": {"x-kubernetes-int-or-string": true, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+                    "ports": {"type": "array", "items": {"x-kubernetes-int-or-string": true}}
+                }}
+            }}
+        }));
+        assert_eq!(fixup("int-or-string-extension").apply(&mut d), 2);
+    }
+
+    #[test]
+    fn required_corrections() {
+        let mut d = doc(serde_json::json!({
+            "io.k8s.api.events.v1.Event": {"type": "object", "required": ["eventTime"], "properties": {"eventTime": {"type": "string"}}},
+            "io.k8s.api.core.v1.LocalObjectReference": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "io.k8s.api.core.v1.SecretKeySelector": {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}, "name": {"type": "string"}}},
+            "io.k8s.api.apps.v1.StatefulSetSpec": {"type": "object", "required": ["serviceName", "selector"], "properties": {"serviceName": {"type": "string"}, "selector": {"type": "string"}}},
+        }));
+        assert_eq!(fixup("events-v1-event-time-optional").apply(&mut d), 1);
+        assert!(required(&d, "io.k8s.api.events.v1.Event").is_empty());
+        assert_eq!(fixup("reference-names-required").apply(&mut d), 2);
+        assert_eq!(
+            required(&d, "io.k8s.api.core.v1.SecretKeySelector"),
+            ["key", "name"]
+        );
+        assert_eq!(fixup("stateful-set-service-name-optional").apply(&mut d), 1);
+        assert_eq!(
+            required(&d, "io.k8s.api.apps.v1.StatefulSetSpec"),
+            ["selector"]
+        );
+        // Absent definitions are not an error: the fixup just changes nothing.
+        assert_eq!(
+            fixup("network-policy-pod-selector-optional").apply(&mut d),
+            0
+        );
+    }
+}

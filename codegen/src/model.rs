@@ -1,0 +1,566 @@
+//! The intermediate model: every definition as a type, every kind with its endpoints.
+//! Built from an `openapiv3::OpenAPI` that the fixups have already corrected.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::{
+    AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
+    VariantOrUnknownOrEmpty,
+};
+
+use crate::names;
+
+/// Extension the fixups put on a schema to name the hand-written type that carries it.
+pub const SPECIAL_EXT: &str = "x-kuber-type";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("definition `{def}`: {message}")]
+    Definition { def: String, message: String },
+    #[error("definition `{def}`, property `{property}`: {message}")]
+    Property {
+        def: String,
+        property: String,
+        message: String,
+    },
+}
+
+/// Hand-written types of `kuber_models::special`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Special {
+    IntOrString,
+    Quantity,
+    Time,
+    MicroTime,
+    ByteString,
+    RawJson,
+    JsonSchemaPropsOrArray,
+    JsonSchemaPropsOrBool,
+    JsonSchemaPropsOrStringArray,
+}
+
+impl Special {
+    pub fn from_ext(value: &str) -> Option<Special> {
+        Some(match value {
+            "int-or-string" => Special::IntOrString,
+            "quantity" => Special::Quantity,
+            "time" => Special::Time,
+            "micro-time" => Special::MicroTime,
+            "byte-string" => Special::ByteString,
+            "raw-json" => Special::RawJson,
+            "json-schema-props-or-array" => Special::JsonSchemaPropsOrArray,
+            "json-schema-props-or-bool" => Special::JsonSchemaPropsOrBool,
+            "json-schema-props-or-string-array" => Special::JsonSchemaPropsOrStringArray,
+            _ => return None,
+        })
+    }
+
+    /// Name of the type in `kuber_models::special`.
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            Special::IntOrString => "IntOrString",
+            Special::Quantity => "Quantity",
+            Special::Time => "Time",
+            Special::MicroTime => "MicroTime",
+            Special::ByteString => "ByteString",
+            Special::RawJson => "RawJson",
+            Special::JsonSchemaPropsOrArray => "JSONSchemaPropsOrArray",
+            Special::JsonSchemaPropsOrBool => "JSONSchemaPropsOrBool",
+            Special::JsonSchemaPropsOrStringArray => "JSONSchemaPropsOrStringArray",
+        }
+    }
+
+    /// The JSON-schema unions hold `JSONSchemaProps`, which lives in an optional group.
+    pub fn needs_apiextensions(self) -> bool {
+        matches!(
+            self,
+            Special::JsonSchemaPropsOrArray
+                | Special::JsonSchemaPropsOrBool
+                | Special::JsonSchemaPropsOrStringArray
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ty {
+    String,
+    Bool,
+    I32,
+    I64,
+    F64,
+    Special(Special),
+    /// Another definition, by its spec name.
+    Named(String),
+    Vec(Box<Ty>),
+    Map(Box<Ty>),
+}
+
+impl Ty {
+    /// Short fact for generated docs: `string`, `array of Container`, …
+    pub fn describe(&self) -> String {
+        match self {
+            Ty::String => "string".into(),
+            Ty::Bool => "boolean".into(),
+            Ty::I32 => "int32".into(),
+            Ty::I64 => "int64".into(),
+            Ty::F64 => "double".into(),
+            Ty::Special(s) => s.rust_name().into(),
+            Ty::Named(n) => n.rsplit('.').next().unwrap_or(n).to_owned(),
+            Ty::Vec(t) => format!("array of {}", t.describe()),
+            Ty::Map(t) => format!("map of string to {}", t.describe()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Gvk {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl Gvk {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub json: String,
+    pub rust: String,
+    pub ty: Ty,
+    pub required: bool,
+    /// Set when the field's type contains this struct again without a Vec/Map in between.
+    pub boxed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeBody {
+    Struct(Vec<Field>),
+    /// Carried by a hand-written type.
+    Special(Special),
+    /// A definition that is just another type (`type X = …`).
+    Alias(Ty),
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// Spec name, e.g. `io.k8s.api.core.v1.Pod`.
+    pub name: String,
+    /// Module path below the crate root, e.g. `["api", "core", "v1"]`.
+    pub module: Vec<String>,
+    pub ident: String,
+    pub body: TypeBody,
+    pub gvks: Vec<Gvk>,
+    /// Cargo feature that gates the module, if any.
+    pub feature: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Namespaced,
+    Cluster,
+}
+
+/// A kind served by the API: what the `Resource` impl and the registry say about it.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub def: String,
+    pub gvk: Gvk,
+    pub plural: String,
+    pub scope: Scope,
+    pub list_def: Option<String>,
+    pub subresources: BTreeSet<String>,
+    /// `x-kubernetes-action`s seen on the kind's own paths (get, list, create, …).
+    pub verbs: BTreeSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub types: BTreeMap<String, TypeDef>,
+    pub kinds: BTreeMap<String, Kind>,
+}
+
+impl Model {
+    pub fn build(doc: &OpenAPI) -> Result<Model, ModelError> {
+        let mut builder = Builder {
+            types: BTreeMap::new(),
+        };
+        if let Some(components) = &doc.components {
+            for (name, schema) in &components.schemas {
+                let ReferenceOr::Item(schema) = schema else {
+                    return Err(ModelError::Definition {
+                        def: name.clone(),
+                        message: "a definition that is only a $ref is not supported".into(),
+                    });
+                };
+                builder.definition(name, schema)?;
+            }
+        }
+        let mut model = Model {
+            types: builder.types,
+            kinds: BTreeMap::new(),
+        };
+        model.mark_boxed();
+        model.kinds = crate::kinds::collect(doc, &model);
+        Ok(model)
+    }
+
+    pub fn type_by_gvk(&self) -> BTreeMap<&Gvk, &TypeDef> {
+        let mut out = BTreeMap::new();
+        for t in self.types.values() {
+            for g in &t.gvks {
+                out.insert(g, t);
+            }
+        }
+        out
+    }
+
+    /// Box every field whose type reaches its own struct again without a Vec or Map between.
+    fn mark_boxed(&mut self) {
+        let direct: BTreeMap<String, Vec<String>> = self
+            .types
+            .iter()
+            .map(|(name, t)| {
+                let targets = match &t.body {
+                    TypeBody::Struct(fields) => fields
+                        .iter()
+                        .filter_map(|f| match &f.ty {
+                            Ty::Named(n) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                    TypeBody::Alias(Ty::Named(n)) => vec![n.clone()],
+                    _ => Vec::new(),
+                };
+                (name.clone(), targets)
+            })
+            .collect();
+        let reaches = |from: &str, to: &str| -> bool {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![from.to_owned()];
+            while let Some(n) = stack.pop() {
+                if n == to {
+                    return true;
+                }
+                if seen.insert(n.clone())
+                    && let Some(next) = direct.get(&n)
+                {
+                    stack.extend(next.iter().cloned());
+                }
+            }
+            false
+        };
+        for (name, t) in self.types.iter_mut() {
+            if let TypeBody::Struct(fields) = &mut t.body {
+                for f in fields.iter_mut() {
+                    if let Ty::Named(target) = &f.ty {
+                        f.boxed = reaches(target, name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Builder {
+    types: BTreeMap<String, TypeDef>,
+}
+
+/// Where a definition lives: module path and cargo feature.
+pub fn locate(def: &str) -> (Vec<String>, String, Option<String>) {
+    let parts: Vec<&str> = def.split('.').collect();
+    let (module_parts, last) = match parts.split_last() {
+        Some((last, rest)) => (rest.to_vec(), *last),
+        None => (Vec::new(), def),
+    };
+    let stripped: Vec<&str> = if def.starts_with("io.k8s.") {
+        module_parts[2..].to_vec()
+    } else {
+        module_parts
+    };
+    let module: Vec<String> = stripped.iter().map(|p| names::module_segment(p)).collect();
+    let feature = match module.first().map(String::as_str) {
+        Some("api") => module.get(1).map(|g| names::feature_name(g)),
+        Some("apiextensions_apiserver") => Some("apiextensions".to_owned()),
+        Some("kube_aggregator") => Some("apiregistration".to_owned()),
+        _ => None,
+    };
+    (module, names::type_name(last), feature)
+}
+
+fn special_of(schema: &Schema) -> Option<Special> {
+    schema
+        .schema_data
+        .extensions
+        .get(SPECIAL_EXT)
+        .and_then(|v| v.as_str())
+        .and_then(Special::from_ext)
+}
+
+fn gvks_of(schema: &Schema) -> Vec<Gvk> {
+    let Some(list) = schema
+        .schema_data
+        .extensions
+        .get("x-kubernetes-group-version-kind")
+    else {
+        return Vec::new();
+    };
+    let Some(list) = list.as_array() else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|g| {
+            Some(Gvk {
+                group: g.get("group")?.as_str()?.to_owned(),
+                version: g.get("version")?.as_str()?.to_owned(),
+                kind: g.get("kind")?.as_str()?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn ref_target(reference: &str) -> Option<&str> {
+    reference
+        .strip_prefix("#/components/schemas/")
+        .or_else(|| reference.strip_prefix("#/definitions/"))
+}
+
+impl Builder {
+    fn definition(&mut self, name: &str, schema: &Schema) -> Result<(), ModelError> {
+        let (module, ident, feature) = locate(name);
+        let body = if let Some(special) = special_of(schema) {
+            TypeBody::Special(special)
+        } else if let Some(props) = object_properties(schema) {
+            TypeBody::Struct(self.fields(name, props.0, props.1)?)
+        } else {
+            TypeBody::Alias(self.ty(name, "", schema)?)
+        };
+        self.types.insert(
+            name.to_owned(),
+            TypeDef {
+                name: name.to_owned(),
+                module,
+                ident,
+                body,
+                gvks: gvks_of(schema),
+                feature,
+            },
+        );
+        Ok(())
+    }
+
+    fn fields(
+        &mut self,
+        def: &str,
+        props: &indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &[String],
+    ) -> Result<Vec<Field>, ModelError> {
+        let mut fields = Vec::with_capacity(props.len());
+        let mut taken = BTreeSet::new();
+        for (json, prop) in props {
+            let ty = match prop {
+                ReferenceOr::Reference { reference } => self.reference(def, json, reference)?,
+                ReferenceOr::Item(s) => self.ty(def, json, s)?,
+            };
+            let rust = names::field_name(json);
+            if !taken.insert(rust.clone()) {
+                return Err(ModelError::Property {
+                    def: def.to_owned(),
+                    property: json.clone(),
+                    message: format!("its Rust name `{rust}` is already taken by another property"),
+                });
+            }
+            fields.push(Field {
+                json: json.clone(),
+                rust,
+                ty,
+                required: required.contains(json),
+                boxed: false,
+            });
+        }
+        Ok(fields)
+    }
+
+    fn reference(&self, def: &str, property: &str, reference: &str) -> Result<Ty, ModelError> {
+        match ref_target(reference) {
+            Some(target) => Ok(Ty::Named(target.to_owned())),
+            None => Err(ModelError::Property {
+                def: def.to_owned(),
+                property: property.to_owned(),
+                message: format!("unsupported $ref `{reference}`"),
+            }),
+        }
+    }
+
+    fn boxed_ty(
+        &mut self,
+        def: &str,
+        property: &str,
+        s: &ReferenceOr<Box<Schema>>,
+    ) -> Result<Ty, ModelError> {
+        match s {
+            ReferenceOr::Reference { reference } => self.reference(def, property, reference),
+            ReferenceOr::Item(s) => self.ty(def, property, s),
+        }
+    }
+
+    /// The Rust type of an inline schema. `property` names it in errors and in synthesized type names.
+    fn ty(&mut self, def: &str, property: &str, schema: &Schema) -> Result<Ty, ModelError> {
+        if let Some(special) = special_of(schema) {
+            return Ok(Ty::Special(special));
+        }
+        Ok(match &schema.schema_kind {
+            SchemaKind::Type(Type::String(s)) => match &s.format {
+                VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => {
+                    Ty::Special(Special::ByteString)
+                }
+                VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => Ty::Special(Special::Time),
+                VariantOrUnknownOrEmpty::Unknown(f) if f == "int-or-string" => {
+                    Ty::Special(Special::IntOrString)
+                }
+                _ => Ty::String,
+            },
+            SchemaKind::Type(Type::Boolean(_)) => Ty::Bool,
+            SchemaKind::Type(Type::Integer(i)) => match &i.format {
+                VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => Ty::I32,
+                _ => Ty::I64,
+            },
+            SchemaKind::Type(Type::Number(_)) => Ty::F64,
+            SchemaKind::Type(Type::Array(a)) => match &a.items {
+                Some(items) => Ty::Vec(Box::new(self.item_ty(def, property, items)?)),
+                None => Ty::Vec(Box::new(Ty::Special(Special::RawJson))),
+            },
+            SchemaKind::Type(Type::Object(o)) => self.object_ty(
+                def,
+                property,
+                &o.properties,
+                &o.required,
+                o.additional_properties.as_ref(),
+            )?,
+            SchemaKind::AllOf { all_of } if all_of.len() == 1 => match &all_of[0] {
+                ReferenceOr::Reference { reference } => self.reference(def, property, reference)?,
+                ReferenceOr::Item(s) => self.ty(def, property, s)?,
+            },
+            SchemaKind::Any(any) => {
+                if let Some(items) = &any.items {
+                    Ty::Vec(Box::new(self.item_ty(def, property, items)?))
+                } else if !any.properties.is_empty() || any.additional_properties.is_some() {
+                    self.object_ty(
+                        def,
+                        property,
+                        &any.properties,
+                        &any.required,
+                        any.additional_properties.as_ref(),
+                    )?
+                } else {
+                    // No shape at all: arbitrary JSON, kept as it came.
+                    Ty::Special(Special::RawJson)
+                }
+            }
+            other => {
+                return Err(ModelError::Property {
+                    def: def.to_owned(),
+                    property: property.to_owned(),
+                    message: format!("unsupported schema shape {}", shape_name(other)),
+                });
+            }
+        })
+    }
+
+    fn item_ty(
+        &mut self,
+        def: &str,
+        property: &str,
+        items: &ReferenceOr<Box<Schema>>,
+    ) -> Result<Ty, ModelError> {
+        let item_property = format!("{property}Item");
+        self.boxed_ty(def, &item_property, items)
+    }
+
+    fn object_ty(
+        &mut self,
+        def: &str,
+        property: &str,
+        props: &indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &[String],
+        additional: Option<&AdditionalProperties>,
+    ) -> Result<Ty, ModelError> {
+        if !props.is_empty() {
+            // An inline object (CRD schemas are full of them) becomes a type of its own,
+            // named after where it sits: `CertificateSpec` + `privateKey` → `CertificateSpecPrivateKey`.
+            let name = format!("{def}{}", heck::ToPascalCase::to_pascal_case(property));
+            if self.types.contains_key(&name) {
+                return Err(ModelError::Property {
+                    def: def.to_owned(),
+                    property: property.to_owned(),
+                    message: format!(
+                        "the inline object's synthesized name `{name}` is already a definition"
+                    ),
+                });
+            }
+            let fields = self.fields(&name, props, required)?;
+            let (module, ident, feature) = locate(&name);
+            self.types.insert(
+                name.clone(),
+                TypeDef {
+                    name: name.clone(),
+                    module,
+                    ident,
+                    body: TypeBody::Struct(fields),
+                    gvks: Vec::new(),
+                    feature,
+                },
+            );
+            return Ok(Ty::Named(name));
+        }
+        Ok(match additional {
+            Some(AdditionalProperties::Schema(s)) => {
+                Ty::Map(Box::new(self.boxed_ty(def, property, &unbox_ref(s))?))
+            }
+            // `type: object` with nothing else: any JSON object.
+            _ => Ty::Special(Special::RawJson),
+        })
+    }
+}
+
+fn unbox_ref(s: &ReferenceOr<Schema>) -> ReferenceOr<Box<Schema>> {
+    match s {
+        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+            reference: reference.clone(),
+        },
+        ReferenceOr::Item(s) => ReferenceOr::Item(Box::new(s.clone())),
+    }
+}
+
+/// Properties and required list when the definition is an object (possibly without properties).
+type Props<'a> = (
+    &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+    &'a [String],
+);
+
+fn object_properties(schema: &Schema) -> Option<Props<'_>> {
+    match &schema.schema_kind {
+        // An object without properties is kept as raw JSON (see `object_ty`): nothing is lost.
+        SchemaKind::Type(Type::Object(o)) if !o.properties.is_empty() => {
+            Some((&o.properties, &o.required))
+        }
+        SchemaKind::Any(a) if !a.properties.is_empty() => Some((&a.properties, &a.required)),
+        _ => None,
+    }
+}
+
+fn shape_name(kind: &SchemaKind) -> &'static str {
+    match kind {
+        SchemaKind::OneOf { .. } => "oneOf",
+        SchemaKind::AnyOf { .. } => "anyOf",
+        SchemaKind::AllOf { .. } => "allOf with several members",
+        SchemaKind::Not { .. } => "not",
+        _ => "of this kind",
+    }
+}

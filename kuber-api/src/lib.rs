@@ -1,0 +1,1 @@
+//! Every operation of the Kubernetes API and the HTTP client (being built: see the issues).

@@ -1,0 +1,78 @@
+//! `conformance [--shared DIR] [--verbose]`: decodes every response body recorded in `DIR/replays` into the
+//! generated models, re-encodes it and compares. Prints each failure, then
+//! `N/M bodies round-trip exactly`; exits 1 unless all M > 0 bodies pass, 2 when it cannot run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kuber_tests::{check_replays, default_shared_dir};
+
+const USAGE: &str = "usage: conformance [--shared DIR] [--verbose]
+
+Decodes and re-encodes every response body in DIR/replays (default: ../shared beside the
+workspace root). --verbose also lists each body that passes, with the type it decoded as.";
+
+struct Args {
+    shared: PathBuf,
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    let Args { shared, verbose } = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("conformance: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let replays = shared.join("replays");
+    if !replays.is_dir() {
+        eprintln!(
+            "conformance: no recorded traffic: `{}` is not a directory (pass --shared DIR, the directory holding replays/)",
+            replays.display()
+        );
+        return ExitCode::from(2);
+    }
+    let summary = match check_replays(&replays, verbose) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("conformance: cannot read replays: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for failure in &summary.failures {
+        println!("FAIL {failure}");
+    }
+    println!("{}", summary.line());
+    if summary.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `None` when help was asked for.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut shared = None;
+    let mut verbose = false;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--shared" => {
+                shared = Some(PathBuf::from(
+                    args.next().ok_or("--shared needs a directory")?,
+                ))
+            }
+            "-v" | "--verbose" => verbose = true,
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unexpected argument `{other}`")),
+        }
+    }
+    Ok(Some(Args {
+        shared: shared.unwrap_or_else(default_shared_dir),
+        verbose,
+    }))
+}

@@ -1,0 +1,299 @@
+//! `cargo xtask gen`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use codegen::Target;
+use codegen::emit::replace_region;
+use sha2::{Digest, Sha256};
+
+/// Where the committed generated code goes, relative to the workspace root.
+const MODELS_ROOT: &str = "kuber-models/src/generated";
+const FEATURES_BEGIN: &str = "# BEGIN GENERATED FEATURES";
+const FEATURES_END: &str = "# END GENERATED FEATURES";
+
+struct Args {
+    specs: Vec<PathBuf>,
+    check: bool,
+    out: Option<PathBuf>,
+    kubernetes_version: Option<String>,
+    /// With --out: write a kuber-models layout (used by try-gen) instead of a standalone crate.
+    as_models: bool,
+    /// Workspace to check or write instead of this one.
+    root: Option<PathBuf>,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut out = Args {
+        specs: Vec::new(),
+        check: false,
+        out: None,
+        kubernetes_version: None,
+        as_models: false,
+        root: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match a.as_str() {
+            "--spec" => out.specs.push(PathBuf::from(value("--spec")?)),
+            "--check" => out.check = true,
+            "--out" => out.out = Some(PathBuf::from(value("--out")?)),
+            "--kubernetes-version" => out.kubernetes_version = Some(value("--kubernetes-version")?),
+            "--as-models" => out.as_models = true,
+            "--root" => out.root = Some(PathBuf::from(value("--root")?)),
+            other => return Err(format!("gen: unknown argument `{other}`")),
+        }
+    }
+    if out.specs.is_empty() {
+        return Err("gen: at least one --spec FILE_OR_DIR is needed, e.g. \
+                    --spec ../shared/spec/v2/kubernetes-1.36.swagger.json"
+            .into());
+    }
+    Ok(out)
+}
+
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let started = Instant::now();
+    let args = parse(args)?;
+    let (root, target, gen_root) = match &args.out {
+        Some(dir) if args.as_models => {
+            (dir.clone(), Target::KuberModels, "src/generated".to_owned())
+        }
+        Some(dir) => (dir.clone(), Target::Standalone, "src/generated".to_owned()),
+        None => (
+            args.root.clone().unwrap_or_else(workspace_root),
+            Target::KuberModels,
+            MODELS_ROOT.to_owned(),
+        ),
+    };
+    let generated =
+        codegen::generate_models(&args.specs, target, &gen_root).map_err(|e| e.to_string())?;
+    let mut files = generated.output.files;
+
+    match &args.out {
+        Some(_) if args.as_models => {
+            files.insert(
+                "Cargo.toml".into(),
+                with_features(&root.join("Cargo.toml"), &generated.output.features)?,
+            );
+        }
+        None => {
+            let manifest = with_features(
+                &root.join("kuber-models/Cargo.toml"),
+                &generated.output.features,
+            )?;
+            files.insert("kuber-models/Cargo.toml".into(), manifest);
+            files.insert(
+                "spec/source.json".into(),
+                source_record(&args, &generated.inputs)?,
+            );
+        }
+        Some(dir) => {
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("generated-models")
+                .to_owned();
+            files.insert("Cargo.toml".into(), standalone_manifest(&name));
+            files.insert("src/lib.rs".into(), standalone_lib());
+        }
+    }
+
+    let owned_dir = root.join(&gen_root);
+    let stale_extra = existing_files(&owned_dir, &root)?
+        .into_iter()
+        .filter(|f| !files.contains_key(f))
+        .collect::<Vec<_>>();
+
+    let mut changed = Vec::new();
+    for (rel, content) in &files {
+        let path = root.join(rel);
+        if fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
+            changed.push(rel.clone());
+        }
+    }
+
+    if args.check {
+        if changed.is_empty() && stale_extra.is_empty() {
+            println!(
+                "gen --check: {} files up to date ({} types, {} operations) in {:.2} s",
+                files.len(),
+                generated.types,
+                generated.operations,
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        let mut msg =
+            String::from("generated code is stale; run `cargo xtask gen` with the same --spec:\n");
+        for f in &changed {
+            msg.push_str(&format!("  differs: {f}\n"));
+        }
+        for f in &stale_extra {
+            msg.push_str(&format!("  not generated any more: {f}\n"));
+        }
+        return Err(msg);
+    }
+
+    for rel in &changed {
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        fs::write(&path, &files[rel]).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    for rel in &stale_extra {
+        let path = root.join(rel);
+        fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let applied: Vec<String> = generated
+        .fixups
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(f, n)| format!("{f}×{n}"))
+        .collect();
+    println!(
+        "gen: {} types ({} kinds), {} operations, {} files written ({} unchanged, {} removed), fixups [{}], {:.2} s",
+        generated.types,
+        generated.kinds,
+        generated.operations,
+        changed.len(),
+        files.len() - changed.len(),
+        stale_extra.len(),
+        applied.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Files below `dir`, as paths relative to `root` with `/` separators.
+fn existing_files(dir: &Path, root: &Path) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("{}: {e}", d.display())),
+        };
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", d.display()))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The manifest at `path` with its generated `[features]` lines replaced.
+fn with_features(path: &Path, features: &BTreeMap<String, Vec<String>>) -> Result<String, String> {
+    let text = read(path)?;
+    replace_region(
+        &text,
+        FEATURES_BEGIN,
+        FEATURES_END,
+        &features_block(features),
+    )
+    .ok_or_else(|| {
+        format!(
+            "{}: markers `{FEATURES_BEGIN}` / `{FEATURES_END}` not found",
+            path.display()
+        )
+    })
+}
+
+fn features_block(features: &BTreeMap<String, Vec<String>>) -> String {
+    // Hand-written code gates on `apiextensions`; it must exist even when a spec lacks the group.
+    let mut features = features.clone();
+    features.entry("apiextensions".into()).or_default();
+    let mut out = String::new();
+    let all: Vec<String> = features.keys().map(|f| format!("\"{f}\"")).collect();
+    out.push_str(&format!("all = [{}]\n", all.join(", ")));
+    for (f, deps) in &features {
+        let deps: Vec<String> = deps.iter().map(|d| format!("\"{d}\"")).collect();
+        out.push_str(&format!("{f} = [{}]\n", deps.join(", ")));
+    }
+    out
+}
+
+/// `spec/source.json`: which documents the committed code comes from.
+fn source_record(args: &Args, inputs: &[codegen::load::InputInfo]) -> Result<String, String> {
+    let mut docs = Vec::new();
+    for input in inputs {
+        let bytes = fs::read(&input.path).map_err(|e| format!("{}: {e}", input.path.display()))?;
+        let sha = Sha256::digest(&bytes);
+        let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        let file = input
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let version = args
+            .kubernetes_version
+            .clone()
+            .or_else(|| version_from_name(&file));
+        let upstream = match (&input.format, &version) {
+            (codegen::load::SpecFormat::SwaggerV2, Some(v)) => serde_json::Value::from(format!(
+                "https://github.com/kubernetes/kubernetes/blob/release-{v}/api/openapi-spec/swagger.json"
+            )),
+            _ => serde_json::Value::Null,
+        };
+        docs.push(serde_json::json!({
+            "file": file,
+            "sha256": sha,
+            "format": match input.format { codegen::load::SpecFormat::SwaggerV2 => "swagger 2.0", codegen::load::SpecFormat::OpenApiV3 => "openapi 3" },
+            "kubernetes": version,
+            "upstream": upstream,
+        }));
+    }
+    let mut text = serde_json::to_string_pretty(&serde_json::json!({ "generated_from": docs }))
+        .map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// `kubernetes-1.36.swagger.json` → `1.36`.
+fn version_from_name(file: &str) -> Option<String> {
+    let rest = file.strip_prefix("kubernetes-")?;
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let v = rest[..end].trim_end_matches('.');
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+fn standalone_manifest(name: &str) -> String {
+    let kuber_models = workspace_root().join("kuber-models");
+    format!(
+        "# @generated by `cargo xtask gen --out`: a models crate for extra documents.\n\
+         [package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [dependencies]\nkuber-models = {{ path = \"{}\", default-features = false }}\n\
+         serde = {{ version = \"1\", default-features = false, features = [\"std\"] }}\n\n\
+         [workspace]\n",
+        kuber_models.display()
+    )
+}
+
+fn standalone_lib() -> String {
+    format!(
+        "{}\n#![allow(clippy::all)]\nmod generated;\npub use generated::*;\n",
+        codegen::emit::HEADER
+    )
+}

@@ -1,0 +1,65 @@
+//! `cargo xtask`: the project's own commands.
+//!
+//! - `gen --spec FILE_OR_DIR [--spec …] [--check] [--out DIR] [--kubernetes-version X.Y]`
+//! - `conformance [--replays DIR]`
+
+mod gen_cmd;
+mod scratch;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  gen --spec FILE_OR_DIR [--spec ...] [--check] [--out DIR] [--kubernetes-version X.Y]
+      regenerate the committed code (or, with --out, a standalone models crate for extra
+      documents such as CRDs); --check changes nothing and fails if the committed code is stale
+  try-gen --spec FILE_OR_DIR [--spec ...] [--crd --fixture JSON --type PATH]
+      generate from other documents into target/try-gen and build there with warnings denied
+  conformance [--shared DIR]
+      decode and re-encode every recorded server body in ../shared/replays";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("gen") => gen_cmd::run(&args[1..]),
+        Some("conformance") => conformance(&args[1..]),
+        Some("try-gen") => scratch::run(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown or missing command\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The conformance checks need the models built, so they live in the tests crate; this runs them.
+fn conformance(args: &[String]) -> Result<(), String> {
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "kuber-tests",
+                "--bin",
+                "conformance",
+                "--",
+            ])
+            .args(args)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("conformance failed".into())
+    }
+}
