@@ -222,12 +222,12 @@ fn with_features(path: &Path, features: &BTreeMap<String, Vec<String>>) -> Resul
 }
 
 fn features_block(features: &BTreeMap<String, Vec<String>>) -> String {
-    // Hand-written code gates on `apiextensions`; it must exist even when a spec lacks the group.
+    let all: Vec<String> = features.keys().map(|f| format!("\"{f}\"")).collect();
+    // Hand-written code gates on `apiextensions`: the feature must exist even when a spec lacks
+    // the group (then `all` leaves it off).
     let mut features = features.clone();
     features.entry("apiextensions".into()).or_default();
-    let mut out = String::new();
-    let all: Vec<String> = features.keys().map(|f| format!("\"{f}\"")).collect();
-    out.push_str(&format!("all = [{}]\n", all.join(", ")));
+    let mut out = format!("all = [{}]\n", all.join(", "));
     for (f, deps) in &features {
         let deps: Vec<String> = deps.iter().map(|d| format!("\"{d}\"")).collect();
         out.push_str(&format!("{f} = [{}]\n", deps.join(", ")));

@@ -99,10 +99,15 @@ fn copy_models_crate(root: &Path, dir: &Path) -> Result<(), String> {
     })?;
     let manifest =
         fs::read_to_string(root.join("kuber-models/Cargo.toml")).map_err(|e| e.to_string())?;
-    let features = manifest
-        .find("[features]")
-        .map(|i| &manifest[i..])
-        .ok_or("kuber-models/Cargo.toml has no [features]")?;
+    // Only the [features] table: benches and the like refer to files the copy does not have.
+    let start = manifest
+        .find("\n[features]")
+        .ok_or("kuber-models/Cargo.toml has no [features]")?
+        + 1;
+    let end = manifest[start + 1..]
+        .find("\n[")
+        .map_or(manifest.len(), |i| start + 1 + i + 1);
+    let features = &manifest[start..end];
     let text = format!(
         "[package]\nname = \"kuber-models\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
          [dependencies]\nserde = {{ version = \"1\", default-features = false, features = [\"std\"] }}\n\
