@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::SerializeStruct;
 
 /// Implemented by every generated struct: decodes one JSON member into the right field.
 pub trait DecodeFields: Default {
@@ -84,4 +86,16 @@ pub fn required<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
 /// A member this version of the model does not know.
 pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<IgnoredAny>().map(|_| ())
+}
+
+/// An optional field: written when set, skipped when `None`.
+pub fn optional<S: SerializeStruct, T: Serialize>(
+    s: &mut S,
+    key: &'static str,
+    value: &Option<T>,
+) -> Result<(), S::Error> {
+    match value {
+        Some(v) => s.serialize_field(key, v),
+        None => s.skip_field(key),
+    }
 }

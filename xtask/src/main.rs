@@ -3,6 +3,7 @@
 //! - `gen --spec FILE_OR_DIR [--spec …] [--check] [--out DIR] [--kubernetes-version X.Y]`
 //! - `conformance [--replays DIR]`
 
+mod bench;
 mod gen_cmd;
 mod scratch;
 
@@ -16,6 +17,8 @@ commands:
       documents such as CRDs); --check changes nothing and fails if the committed code is stale
   try-gen --spec FILE_OR_DIR [--spec ...] [--crd --fixture JSON --type PATH]
       generate from other documents into target/try-gen and build there with warnings denied
+  bench [--no-builds]
+      decode throughput and memory, gen time, clean build times beside k8s-openapi
   conformance [--shared DIR]
       decode and re-encode every recorded server body in ../shared/replays";
 
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
         Some("gen") => gen_cmd::run(&args[1..]),
         Some("conformance") => conformance(&args[1..]),
         Some("try-gen") => scratch::run(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

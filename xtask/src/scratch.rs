@@ -82,7 +82,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if args.crd {
         crate::gen_cmd::run(&gen_args[1..])?;
         add_roundtrip_test(&dir, &args)?;
-        cargo(&dir, &["test", "--quiet"])
+        cargo(&dir, &["test", "--quiet", "--test", "roundtrip"])
     } else {
         copy_models_crate(&root, &dir)?;
         gen_args.push("--as-models".into());

@@ -328,16 +328,16 @@ impl<'a> ModelsEmitter<'a> {
             let text = doc(&format!("`{}`: {}{req}.", f.json, f.ty.describe()));
             quote!(#text pub #fid: #t,)
         });
+        let root = self.models_root();
         let ser = fields.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let key = &f.json;
             if f.required {
                 quote!(s.serialize_field(#key, &self.#fid)?;)
             } else {
-                quote!(if let Some(v) = &self.#fid { s.serialize_field(#key, v)?; })
+                quote!(#root::codec::optional(&mut s, #key, &self.#fid)?;)
             }
         });
-        let root = self.models_root();
         let de = fields.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let key = &f.json;

@@ -10,9 +10,7 @@ impl serde::Serialize for ApplyConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ApplyConfiguration", 1)?;
-        if let Some(v) = &self.expression {
-            s.serialize_field("expression", v)?;
-        }
+        crate::codec::optional(&mut s, "expression", &self.expression)?;
         s.end()
     }
 }
@@ -125,9 +123,7 @@ impl serde::Serialize for JSONPatch {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JSONPatch", 1)?;
-        if let Some(v) = &self.expression {
-            s.serialize_field("expression", v)?;
-        }
+        crate::codec::optional(&mut s, "expression", &self.expression)?;
         s.end()
     }
 }
@@ -211,21 +207,15 @@ impl serde::Serialize for MatchResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MatchResources", 5)?;
-        if let Some(v) = &self.exclude_resource_rules {
-            s.serialize_field("excludeResourceRules", v)?;
-        }
-        if let Some(v) = &self.match_policy {
-            s.serialize_field("matchPolicy", v)?;
-        }
-        if let Some(v) = &self.namespace_selector {
-            s.serialize_field("namespaceSelector", v)?;
-        }
-        if let Some(v) = &self.object_selector {
-            s.serialize_field("objectSelector", v)?;
-        }
-        if let Some(v) = &self.resource_rules {
-            s.serialize_field("resourceRules", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "excludeResourceRules",
+            &self.exclude_resource_rules,
+        )?;
+        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
+        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
+        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
+        crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
         s.end()
     }
 }
@@ -272,18 +262,10 @@ impl serde::Serialize for MutatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicy", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -345,18 +327,10 @@ impl serde::Serialize for MutatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicyBinding", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -419,16 +393,10 @@ impl serde::Serialize for MutatingAdmissionPolicyBindingList {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("MutatingAdmissionPolicyBindingList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -486,15 +454,9 @@ impl serde::Serialize for MutatingAdmissionPolicyBindingSpec {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("MutatingAdmissionPolicyBindingSpec", 3)?;
-        if let Some(v) = &self.match_resources {
-            s.serialize_field("matchResources", v)?;
-        }
-        if let Some(v) = &self.param_ref {
-            s.serialize_field("paramRef", v)?;
-        }
-        if let Some(v) = &self.policy_name {
-            s.serialize_field("policyName", v)?;
-        }
+        crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
+        crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
+        crate::codec::optional(&mut s, "policyName", &self.policy_name)?;
         s.end()
     }
 }
@@ -539,16 +501,10 @@ impl serde::Serialize for MutatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicyList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -613,27 +569,13 @@ impl serde::Serialize for MutatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicySpec", 7)?;
-        if let Some(v) = &self.failure_policy {
-            s.serialize_field("failurePolicy", v)?;
-        }
-        if let Some(v) = &self.match_conditions {
-            s.serialize_field("matchConditions", v)?;
-        }
-        if let Some(v) = &self.match_constraints {
-            s.serialize_field("matchConstraints", v)?;
-        }
-        if let Some(v) = &self.mutations {
-            s.serialize_field("mutations", v)?;
-        }
-        if let Some(v) = &self.param_kind {
-            s.serialize_field("paramKind", v)?;
-        }
-        if let Some(v) = &self.reinvocation_policy {
-            s.serialize_field("reinvocationPolicy", v)?;
-        }
-        if let Some(v) = &self.variables {
-            s.serialize_field("variables", v)?;
-        }
+        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
+        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
+        crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
+        crate::codec::optional(&mut s, "mutations", &self.mutations)?;
+        crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
+        crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
+        crate::codec::optional(&mut s, "variables", &self.variables)?;
         s.end()
     }
 }
@@ -700,32 +642,16 @@ impl serde::Serialize for MutatingWebhook {
         let mut s = serializer.serialize_struct("MutatingWebhook", 12)?;
         s.serialize_field("admissionReviewVersions", &self.admission_review_versions)?;
         s.serialize_field("clientConfig", &self.client_config)?;
-        if let Some(v) = &self.failure_policy {
-            s.serialize_field("failurePolicy", v)?;
-        }
-        if let Some(v) = &self.match_conditions {
-            s.serialize_field("matchConditions", v)?;
-        }
-        if let Some(v) = &self.match_policy {
-            s.serialize_field("matchPolicy", v)?;
-        }
+        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
+        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
+        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.namespace_selector {
-            s.serialize_field("namespaceSelector", v)?;
-        }
-        if let Some(v) = &self.object_selector {
-            s.serialize_field("objectSelector", v)?;
-        }
-        if let Some(v) = &self.reinvocation_policy {
-            s.serialize_field("reinvocationPolicy", v)?;
-        }
-        if let Some(v) = &self.rules {
-            s.serialize_field("rules", v)?;
-        }
+        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
+        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
+        crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
+        crate::codec::optional(&mut s, "rules", &self.rules)?;
         s.serialize_field("sideEffects", &self.side_effects)?;
-        if let Some(v) = &self.timeout_seconds {
-            s.serialize_field("timeoutSeconds", v)?;
-        }
+        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
         s.end()
     }
 }
@@ -781,18 +707,10 @@ impl serde::Serialize for MutatingWebhookConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingWebhookConfiguration", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.webhooks {
-            s.serialize_field("webhooks", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "webhooks", &self.webhooks)?;
         s.end()
     }
 }
@@ -854,16 +772,10 @@ impl serde::Serialize for MutatingWebhookConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingWebhookConfigurationList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -920,12 +832,8 @@ impl serde::Serialize for Mutation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Mutation", 3)?;
-        if let Some(v) = &self.apply_configuration {
-            s.serialize_field("applyConfiguration", v)?;
-        }
-        if let Some(v) = &self.json_patch {
-            s.serialize_field("jsonPatch", v)?;
-        }
+        crate::codec::optional(&mut s, "applyConfiguration", &self.apply_configuration)?;
+        crate::codec::optional(&mut s, "jsonPatch", &self.json_patch)?;
         s.serialize_field("patchType", &self.patch_type)?;
         s.end()
     }
@@ -973,24 +881,12 @@ impl serde::Serialize for NamedRuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NamedRuleWithOperations", 6)?;
-        if let Some(v) = &self.api_groups {
-            s.serialize_field("apiGroups", v)?;
-        }
-        if let Some(v) = &self.api_versions {
-            s.serialize_field("apiVersions", v)?;
-        }
-        if let Some(v) = &self.operations {
-            s.serialize_field("operations", v)?;
-        }
-        if let Some(v) = &self.resource_names {
-            s.serialize_field("resourceNames", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.scope {
-            s.serialize_field("scope", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
+        crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
+        crate::codec::optional(&mut s, "operations", &self.operations)?;
+        crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "scope", &self.scope)?;
         s.end()
     }
 }
@@ -1032,12 +928,8 @@ impl serde::Serialize for ParamKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ParamKind", 2)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.end()
     }
 }
@@ -1079,18 +971,14 @@ impl serde::Serialize for ParamRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ParamRef", 4)?;
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
-        if let Some(v) = &self.parameter_not_found_action {
-            s.serialize_field("parameterNotFoundAction", v)?;
-        }
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::optional(
+            &mut s,
+            "parameterNotFoundAction",
+            &self.parameter_not_found_action,
+        )?;
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
         s.end()
     }
 }
@@ -1138,21 +1026,11 @@ impl serde::Serialize for RuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RuleWithOperations", 5)?;
-        if let Some(v) = &self.api_groups {
-            s.serialize_field("apiGroups", v)?;
-        }
-        if let Some(v) = &self.api_versions {
-            s.serialize_field("apiVersions", v)?;
-        }
-        if let Some(v) = &self.operations {
-            s.serialize_field("operations", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.scope {
-            s.serialize_field("scope", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
+        crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
+        crate::codec::optional(&mut s, "operations", &self.operations)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "scope", &self.scope)?;
         s.end()
     }
 }
@@ -1199,12 +1077,8 @@ impl serde::Serialize for ServiceReference {
         let mut s = serializer.serialize_struct("ServiceReference", 4)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("namespace", &self.namespace)?;
-        if let Some(v) = &self.path {
-            s.serialize_field("path", v)?;
-        }
-        if let Some(v) = &self.port {
-            s.serialize_field("port", v)?;
-        }
+        crate::codec::optional(&mut s, "path", &self.path)?;
+        crate::codec::optional(&mut s, "port", &self.port)?;
         s.end()
     }
 }
@@ -1242,9 +1116,7 @@ impl serde::Serialize for TypeChecking {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TypeChecking", 1)?;
-        if let Some(v) = &self.expression_warnings {
-            s.serialize_field("expressionWarnings", v)?;
-        }
+        crate::codec::optional(&mut s, "expressionWarnings", &self.expression_warnings)?;
         s.end()
     }
 }
@@ -1289,21 +1161,11 @@ impl serde::Serialize for ValidatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ValidatingAdmissionPolicy", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -1366,15 +1228,9 @@ impl serde::Serialize for ValidatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ValidatingAdmissionPolicyBinding", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -1438,16 +1294,10 @@ impl serde::Serialize for ValidatingAdmissionPolicyBindingList {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("ValidatingAdmissionPolicyBindingList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1507,12 +1357,8 @@ impl serde::Serialize for ValidatingAdmissionPolicyBindingSpec {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("ValidatingAdmissionPolicyBindingSpec", 4)?;
-        if let Some(v) = &self.match_resources {
-            s.serialize_field("matchResources", v)?;
-        }
-        if let Some(v) = &self.param_ref {
-            s.serialize_field("paramRef", v)?;
-        }
+        crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
+        crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
         s.serialize_field("policyName", &self.policy_name)?;
         s.serialize_field("validationActions", &self.validation_actions)?;
         s.end()
@@ -1560,16 +1406,10 @@ impl serde::Serialize for ValidatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ValidatingAdmissionPolicyList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1634,27 +1474,13 @@ impl serde::Serialize for ValidatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ValidatingAdmissionPolicySpec", 7)?;
-        if let Some(v) = &self.audit_annotations {
-            s.serialize_field("auditAnnotations", v)?;
-        }
-        if let Some(v) = &self.failure_policy {
-            s.serialize_field("failurePolicy", v)?;
-        }
-        if let Some(v) = &self.match_conditions {
-            s.serialize_field("matchConditions", v)?;
-        }
-        if let Some(v) = &self.match_constraints {
-            s.serialize_field("matchConstraints", v)?;
-        }
-        if let Some(v) = &self.param_kind {
-            s.serialize_field("paramKind", v)?;
-        }
-        if let Some(v) = &self.validations {
-            s.serialize_field("validations", v)?;
-        }
-        if let Some(v) = &self.variables {
-            s.serialize_field("variables", v)?;
-        }
+        crate::codec::optional(&mut s, "auditAnnotations", &self.audit_annotations)?;
+        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
+        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
+        crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
+        crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
+        crate::codec::optional(&mut s, "validations", &self.validations)?;
+        crate::codec::optional(&mut s, "variables", &self.variables)?;
         s.end()
     }
 }
@@ -1699,15 +1525,9 @@ impl serde::Serialize for ValidatingAdmissionPolicyStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ValidatingAdmissionPolicyStatus", 3)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.type_checking {
-            s.serialize_field("typeChecking", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "typeChecking", &self.type_checking)?;
         s.end()
     }
 }
@@ -1768,29 +1588,15 @@ impl serde::Serialize for ValidatingWebhook {
         let mut s = serializer.serialize_struct("ValidatingWebhook", 11)?;
         s.serialize_field("admissionReviewVersions", &self.admission_review_versions)?;
         s.serialize_field("clientConfig", &self.client_config)?;
-        if let Some(v) = &self.failure_policy {
-            s.serialize_field("failurePolicy", v)?;
-        }
-        if let Some(v) = &self.match_conditions {
-            s.serialize_field("matchConditions", v)?;
-        }
-        if let Some(v) = &self.match_policy {
-            s.serialize_field("matchPolicy", v)?;
-        }
+        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
+        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
+        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.namespace_selector {
-            s.serialize_field("namespaceSelector", v)?;
-        }
-        if let Some(v) = &self.object_selector {
-            s.serialize_field("objectSelector", v)?;
-        }
-        if let Some(v) = &self.rules {
-            s.serialize_field("rules", v)?;
-        }
+        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
+        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
+        crate::codec::optional(&mut s, "rules", &self.rules)?;
         s.serialize_field("sideEffects", &self.side_effects)?;
-        if let Some(v) = &self.timeout_seconds {
-            s.serialize_field("timeoutSeconds", v)?;
-        }
+        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
         s.end()
     }
 }
@@ -1845,18 +1651,10 @@ impl serde::Serialize for ValidatingWebhookConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ValidatingWebhookConfiguration", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.webhooks {
-            s.serialize_field("webhooks", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "webhooks", &self.webhooks)?;
         s.end()
     }
 }
@@ -1919,16 +1717,10 @@ impl serde::Serialize for ValidatingWebhookConfigurationList {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("ValidatingWebhookConfigurationList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1988,15 +1780,9 @@ impl serde::Serialize for Validation {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Validation", 4)?;
         s.serialize_field("expression", &self.expression)?;
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.message_expression {
-            s.serialize_field("messageExpression", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "messageExpression", &self.message_expression)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.end()
     }
 }
@@ -2077,15 +1863,9 @@ impl serde::Serialize for WebhookClientConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("WebhookClientConfig", 3)?;
-        if let Some(v) = &self.ca_bundle {
-            s.serialize_field("caBundle", v)?;
-        }
-        if let Some(v) = &self.service {
-            s.serialize_field("service", v)?;
-        }
-        if let Some(v) = &self.url {
-            s.serialize_field("url", v)?;
-        }
+        crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
+        crate::codec::optional(&mut s, "service", &self.service)?;
+        crate::codec::optional(&mut s, "url", &self.url)?;
         s.end()
     }
 }

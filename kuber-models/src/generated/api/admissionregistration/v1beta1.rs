@@ -10,9 +10,7 @@ impl serde::Serialize for ApplyConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ApplyConfiguration", 1)?;
-        if let Some(v) = &self.expression {
-            s.serialize_field("expression", v)?;
-        }
+        crate::codec::optional(&mut s, "expression", &self.expression)?;
         s.end()
     }
 }
@@ -47,9 +45,7 @@ impl serde::Serialize for JSONPatch {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JSONPatch", 1)?;
-        if let Some(v) = &self.expression {
-            s.serialize_field("expression", v)?;
-        }
+        crate::codec::optional(&mut s, "expression", &self.expression)?;
         s.end()
     }
 }
@@ -133,21 +129,15 @@ impl serde::Serialize for MatchResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MatchResources", 5)?;
-        if let Some(v) = &self.exclude_resource_rules {
-            s.serialize_field("excludeResourceRules", v)?;
-        }
-        if let Some(v) = &self.match_policy {
-            s.serialize_field("matchPolicy", v)?;
-        }
-        if let Some(v) = &self.namespace_selector {
-            s.serialize_field("namespaceSelector", v)?;
-        }
-        if let Some(v) = &self.object_selector {
-            s.serialize_field("objectSelector", v)?;
-        }
-        if let Some(v) = &self.resource_rules {
-            s.serialize_field("resourceRules", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "excludeResourceRules",
+            &self.exclude_resource_rules,
+        )?;
+        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
+        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
+        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
+        crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
         s.end()
     }
 }
@@ -194,18 +184,10 @@ impl serde::Serialize for MutatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicy", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -267,18 +249,10 @@ impl serde::Serialize for MutatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicyBinding", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -341,16 +315,10 @@ impl serde::Serialize for MutatingAdmissionPolicyBindingList {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("MutatingAdmissionPolicyBindingList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -408,15 +376,9 @@ impl serde::Serialize for MutatingAdmissionPolicyBindingSpec {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("MutatingAdmissionPolicyBindingSpec", 3)?;
-        if let Some(v) = &self.match_resources {
-            s.serialize_field("matchResources", v)?;
-        }
-        if let Some(v) = &self.param_ref {
-            s.serialize_field("paramRef", v)?;
-        }
-        if let Some(v) = &self.policy_name {
-            s.serialize_field("policyName", v)?;
-        }
+        crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
+        crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
+        crate::codec::optional(&mut s, "policyName", &self.policy_name)?;
         s.end()
     }
 }
@@ -461,16 +423,10 @@ impl serde::Serialize for MutatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicyList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -535,27 +491,13 @@ impl serde::Serialize for MutatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MutatingAdmissionPolicySpec", 7)?;
-        if let Some(v) = &self.failure_policy {
-            s.serialize_field("failurePolicy", v)?;
-        }
-        if let Some(v) = &self.match_conditions {
-            s.serialize_field("matchConditions", v)?;
-        }
-        if let Some(v) = &self.match_constraints {
-            s.serialize_field("matchConstraints", v)?;
-        }
-        if let Some(v) = &self.mutations {
-            s.serialize_field("mutations", v)?;
-        }
-        if let Some(v) = &self.param_kind {
-            s.serialize_field("paramKind", v)?;
-        }
-        if let Some(v) = &self.reinvocation_policy {
-            s.serialize_field("reinvocationPolicy", v)?;
-        }
-        if let Some(v) = &self.variables {
-            s.serialize_field("variables", v)?;
-        }
+        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
+        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
+        crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
+        crate::codec::optional(&mut s, "mutations", &self.mutations)?;
+        crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
+        crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
+        crate::codec::optional(&mut s, "variables", &self.variables)?;
         s.end()
     }
 }
@@ -600,12 +542,8 @@ impl serde::Serialize for Mutation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Mutation", 3)?;
-        if let Some(v) = &self.apply_configuration {
-            s.serialize_field("applyConfiguration", v)?;
-        }
-        if let Some(v) = &self.json_patch {
-            s.serialize_field("jsonPatch", v)?;
-        }
+        crate::codec::optional(&mut s, "applyConfiguration", &self.apply_configuration)?;
+        crate::codec::optional(&mut s, "jsonPatch", &self.json_patch)?;
         s.serialize_field("patchType", &self.patch_type)?;
         s.end()
     }
@@ -653,24 +591,12 @@ impl serde::Serialize for NamedRuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NamedRuleWithOperations", 6)?;
-        if let Some(v) = &self.api_groups {
-            s.serialize_field("apiGroups", v)?;
-        }
-        if let Some(v) = &self.api_versions {
-            s.serialize_field("apiVersions", v)?;
-        }
-        if let Some(v) = &self.operations {
-            s.serialize_field("operations", v)?;
-        }
-        if let Some(v) = &self.resource_names {
-            s.serialize_field("resourceNames", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.scope {
-            s.serialize_field("scope", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
+        crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
+        crate::codec::optional(&mut s, "operations", &self.operations)?;
+        crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "scope", &self.scope)?;
         s.end()
     }
 }
@@ -712,12 +638,8 @@ impl serde::Serialize for ParamKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ParamKind", 2)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.end()
     }
 }
@@ -759,18 +681,14 @@ impl serde::Serialize for ParamRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ParamRef", 4)?;
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
-        if let Some(v) = &self.parameter_not_found_action {
-            s.serialize_field("parameterNotFoundAction", v)?;
-        }
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::optional(
+            &mut s,
+            "parameterNotFoundAction",
+            &self.parameter_not_found_action,
+        )?;
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
         s.end()
     }
 }

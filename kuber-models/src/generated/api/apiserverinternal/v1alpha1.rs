@@ -19,9 +19,7 @@ impl serde::Serialize for ServerStorageVersion {
         s.serialize_field("apiServerID", &self.api_server_id)?;
         s.serialize_field("decodableVersions", &self.decodable_versions)?;
         s.serialize_field("encodingVersion", &self.encoding_version)?;
-        if let Some(v) = &self.served_versions {
-            s.serialize_field("servedVersions", v)?;
-        }
+        crate::codec::optional(&mut s, "servedVersions", &self.served_versions)?;
         s.end()
     }
 }
@@ -69,19 +67,11 @@ impl serde::Serialize for StorageVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageVersion", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.serialize_field("metadata", &self.metadata)?;
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -146,13 +136,13 @@ impl serde::Serialize for StorageVersionCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageVersionCondition", 6)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
         s.serialize_field("message", &self.message)?;
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         s.serialize_field("reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
@@ -203,16 +193,10 @@ impl serde::Serialize for StorageVersionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageVersionList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -271,15 +255,13 @@ impl serde::Serialize for StorageVersionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageVersionStatus", 3)?;
-        if let Some(v) = &self.common_encoding_version {
-            s.serialize_field("commonEncodingVersion", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.storage_versions {
-            s.serialize_field("storageVersions", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "commonEncodingVersion",
+            &self.common_encoding_version,
+        )?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "storageVersions", &self.storage_versions)?;
         s.end()
     }
 }

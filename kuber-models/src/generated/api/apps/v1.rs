@@ -20,18 +20,10 @@ impl serde::Serialize for ControllerRevision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ControllerRevision", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.data {
-            s.serialize_field("data", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "data", &self.data)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("revision", &self.revision)?;
         s.end()
     }
@@ -95,16 +87,10 @@ impl serde::Serialize for ControllerRevisionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ControllerRevisionList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -167,21 +153,11 @@ impl serde::Serialize for DaemonSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DaemonSet", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -244,15 +220,13 @@ impl serde::Serialize for DaemonSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DaemonSetCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -301,16 +275,10 @@ impl serde::Serialize for DaemonSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DaemonSetList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -371,17 +339,15 @@ impl serde::Serialize for DaemonSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DaemonSetSpec", 5)?;
-        if let Some(v) = &self.min_ready_seconds {
-            s.serialize_field("minReadySeconds", v)?;
-        }
-        if let Some(v) = &self.revision_history_limit {
-            s.serialize_field("revisionHistoryLimit", v)?;
-        }
+        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
+        crate::codec::optional(
+            &mut s,
+            "revisionHistoryLimit",
+            &self.revision_history_limit,
+        )?;
         s.serialize_field("selector", &self.selector)?;
         s.serialize_field("template", &self.template)?;
-        if let Some(v) = &self.update_strategy {
-            s.serialize_field("updateStrategy", v)?;
-        }
+        crate::codec::optional(&mut s, "updateStrategy", &self.update_strategy)?;
         s.end()
     }
 }
@@ -438,28 +404,20 @@ impl serde::Serialize for DaemonSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DaemonSetStatus", 10)?;
-        if let Some(v) = &self.collision_count {
-            s.serialize_field("collisionCount", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.serialize_field("currentNumberScheduled", &self.current_number_scheduled)?;
         s.serialize_field("desiredNumberScheduled", &self.desired_number_scheduled)?;
-        if let Some(v) = &self.number_available {
-            s.serialize_field("numberAvailable", v)?;
-        }
+        crate::codec::optional(&mut s, "numberAvailable", &self.number_available)?;
         s.serialize_field("numberMisscheduled", &self.number_misscheduled)?;
         s.serialize_field("numberReady", &self.number_ready)?;
-        if let Some(v) = &self.number_unavailable {
-            s.serialize_field("numberUnavailable", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.updated_number_scheduled {
-            s.serialize_field("updatedNumberScheduled", v)?;
-        }
+        crate::codec::optional(&mut s, "numberUnavailable", &self.number_unavailable)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(
+            &mut s,
+            "updatedNumberScheduled",
+            &self.updated_number_scheduled,
+        )?;
         s.end()
     }
 }
@@ -511,12 +469,8 @@ impl serde::Serialize for DaemonSetUpdateStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DaemonSetUpdateStrategy", 2)?;
-        if let Some(v) = &self.rolling_update {
-            s.serialize_field("rollingUpdate", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -562,21 +516,11 @@ impl serde::Serialize for Deployment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Deployment", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -641,18 +585,14 @@ impl serde::Serialize for DeploymentCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeploymentCondition", 6)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.last_update_time {
-            s.serialize_field("lastUpdateTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "lastUpdateTime", &self.last_update_time)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -702,16 +642,10 @@ impl serde::Serialize for DeploymentList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeploymentList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -778,25 +712,21 @@ impl serde::Serialize for DeploymentSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeploymentSpec", 8)?;
-        if let Some(v) = &self.min_ready_seconds {
-            s.serialize_field("minReadySeconds", v)?;
-        }
-        if let Some(v) = &self.paused {
-            s.serialize_field("paused", v)?;
-        }
-        if let Some(v) = &self.progress_deadline_seconds {
-            s.serialize_field("progressDeadlineSeconds", v)?;
-        }
-        if let Some(v) = &self.replicas {
-            s.serialize_field("replicas", v)?;
-        }
-        if let Some(v) = &self.revision_history_limit {
-            s.serialize_field("revisionHistoryLimit", v)?;
-        }
+        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
+        crate::codec::optional(&mut s, "paused", &self.paused)?;
+        crate::codec::optional(
+            &mut s,
+            "progressDeadlineSeconds",
+            &self.progress_deadline_seconds,
+        )?;
+        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
+        crate::codec::optional(
+            &mut s,
+            "revisionHistoryLimit",
+            &self.revision_history_limit,
+        )?;
         s.serialize_field("selector", &self.selector)?;
-        if let Some(v) = &self.strategy {
-            s.serialize_field("strategy", v)?;
-        }
+        crate::codec::optional(&mut s, "strategy", &self.strategy)?;
         s.serialize_field("template", &self.template)?;
         s.end()
     }
@@ -857,33 +787,23 @@ impl serde::Serialize for DeploymentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeploymentStatus", 9)?;
-        if let Some(v) = &self.available_replicas {
-            s.serialize_field("availableReplicas", v)?;
-        }
-        if let Some(v) = &self.collision_count {
-            s.serialize_field("collisionCount", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.ready_replicas {
-            s.serialize_field("readyReplicas", v)?;
-        }
-        if let Some(v) = &self.replicas {
-            s.serialize_field("replicas", v)?;
-        }
-        if let Some(v) = &self.terminating_replicas {
-            s.serialize_field("terminatingReplicas", v)?;
-        }
-        if let Some(v) = &self.unavailable_replicas {
-            s.serialize_field("unavailableReplicas", v)?;
-        }
-        if let Some(v) = &self.updated_replicas {
-            s.serialize_field("updatedReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
+        crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
+        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
+        crate::codec::optional(
+            &mut s,
+            "terminatingReplicas",
+            &self.terminating_replicas,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "unavailableReplicas",
+            &self.unavailable_replicas,
+        )?;
+        crate::codec::optional(&mut s, "updatedReplicas", &self.updated_replicas)?;
         s.end()
     }
 }
@@ -928,12 +848,8 @@ impl serde::Serialize for DeploymentStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeploymentStrategy", 2)?;
-        if let Some(v) = &self.rolling_update {
-            s.serialize_field("rollingUpdate", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -979,21 +895,11 @@ impl serde::Serialize for ReplicaSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicaSet", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -1056,15 +962,13 @@ impl serde::Serialize for ReplicaSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicaSetCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -1113,16 +1017,10 @@ impl serde::Serialize for ReplicaSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicaSetList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1181,16 +1079,10 @@ impl serde::Serialize for ReplicaSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicaSetSpec", 4)?;
-        if let Some(v) = &self.min_ready_seconds {
-            s.serialize_field("minReadySeconds", v)?;
-        }
-        if let Some(v) = &self.replicas {
-            s.serialize_field("replicas", v)?;
-        }
+        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
+        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
         s.serialize_field("selector", &self.selector)?;
-        if let Some(v) = &self.template {
-            s.serialize_field("template", v)?;
-        }
+        crate::codec::optional(&mut s, "template", &self.template)?;
         s.end()
     }
 }
@@ -1240,25 +1132,21 @@ impl serde::Serialize for ReplicaSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicaSetStatus", 7)?;
-        if let Some(v) = &self.available_replicas {
-            s.serialize_field("availableReplicas", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.fully_labeled_replicas {
-            s.serialize_field("fullyLabeledReplicas", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.ready_replicas {
-            s.serialize_field("readyReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(
+            &mut s,
+            "fullyLabeledReplicas",
+            &self.fully_labeled_replicas,
+        )?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
         s.serialize_field("replicas", &self.replicas)?;
-        if let Some(v) = &self.terminating_replicas {
-            s.serialize_field("terminatingReplicas", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "terminatingReplicas",
+            &self.terminating_replicas,
+        )?;
         s.end()
     }
 }
@@ -1301,12 +1189,8 @@ impl serde::Serialize for RollingUpdateDaemonSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RollingUpdateDaemonSet", 2)?;
-        if let Some(v) = &self.max_surge {
-            s.serialize_field("maxSurge", v)?;
-        }
-        if let Some(v) = &self.max_unavailable {
-            s.serialize_field("maxUnavailable", v)?;
-        }
+        crate::codec::optional(&mut s, "maxSurge", &self.max_surge)?;
+        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
         s.end()
     }
 }
@@ -1344,12 +1228,8 @@ impl serde::Serialize for RollingUpdateDeployment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RollingUpdateDeployment", 2)?;
-        if let Some(v) = &self.max_surge {
-            s.serialize_field("maxSurge", v)?;
-        }
-        if let Some(v) = &self.max_unavailable {
-            s.serialize_field("maxUnavailable", v)?;
-        }
+        crate::codec::optional(&mut s, "maxSurge", &self.max_surge)?;
+        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
         s.end()
     }
 }
@@ -1387,12 +1267,8 @@ impl serde::Serialize for RollingUpdateStatefulSetStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RollingUpdateStatefulSetStrategy", 2)?;
-        if let Some(v) = &self.max_unavailable {
-            s.serialize_field("maxUnavailable", v)?;
-        }
-        if let Some(v) = &self.partition {
-            s.serialize_field("partition", v)?;
-        }
+        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
+        crate::codec::optional(&mut s, "partition", &self.partition)?;
         s.end()
     }
 }
@@ -1438,21 +1314,11 @@ impl serde::Serialize for StatefulSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatefulSet", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -1515,15 +1381,13 @@ impl serde::Serialize for StatefulSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatefulSetCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -1572,16 +1436,10 @@ impl serde::Serialize for StatefulSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatefulSetList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1634,9 +1492,7 @@ impl serde::Serialize for StatefulSetOrdinals {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatefulSetOrdinals", 1)?;
-        if let Some(v) = &self.start {
-            s.serialize_field("start", v)?;
-        }
+        crate::codec::optional(&mut s, "start", &self.start)?;
         s.end()
     }
 }
@@ -1674,12 +1530,8 @@ impl serde::Serialize for StatefulSetPersistentVolumeClaimRetentionPolicy {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("StatefulSetPersistentVolumeClaimRetentionPolicy", 2)?;
-        if let Some(v) = &self.when_deleted {
-            s.serialize_field("whenDeleted", v)?;
-        }
-        if let Some(v) = &self.when_scaled {
-            s.serialize_field("whenScaled", v)?;
-        }
+        crate::codec::optional(&mut s, "whenDeleted", &self.when_deleted)?;
+        crate::codec::optional(&mut s, "whenScaled", &self.when_scaled)?;
         s.end()
     }
 }
@@ -1737,35 +1589,33 @@ impl serde::Serialize for StatefulSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatefulSetSpec", 11)?;
-        if let Some(v) = &self.min_ready_seconds {
-            s.serialize_field("minReadySeconds", v)?;
-        }
-        if let Some(v) = &self.ordinals {
-            s.serialize_field("ordinals", v)?;
-        }
-        if let Some(v) = &self.persistent_volume_claim_retention_policy {
-            s.serialize_field("persistentVolumeClaimRetentionPolicy", v)?;
-        }
-        if let Some(v) = &self.pod_management_policy {
-            s.serialize_field("podManagementPolicy", v)?;
-        }
-        if let Some(v) = &self.replicas {
-            s.serialize_field("replicas", v)?;
-        }
-        if let Some(v) = &self.revision_history_limit {
-            s.serialize_field("revisionHistoryLimit", v)?;
-        }
+        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
+        crate::codec::optional(&mut s, "ordinals", &self.ordinals)?;
+        crate::codec::optional(
+            &mut s,
+            "persistentVolumeClaimRetentionPolicy",
+            &self.persistent_volume_claim_retention_policy,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "podManagementPolicy",
+            &self.pod_management_policy,
+        )?;
+        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
+        crate::codec::optional(
+            &mut s,
+            "revisionHistoryLimit",
+            &self.revision_history_limit,
+        )?;
         s.serialize_field("selector", &self.selector)?;
-        if let Some(v) = &self.service_name {
-            s.serialize_field("serviceName", v)?;
-        }
+        crate::codec::optional(&mut s, "serviceName", &self.service_name)?;
         s.serialize_field("template", &self.template)?;
-        if let Some(v) = &self.update_strategy {
-            s.serialize_field("updateStrategy", v)?;
-        }
-        if let Some(v) = &self.volume_claim_templates {
-            s.serialize_field("volumeClaimTemplates", v)?;
-        }
+        crate::codec::optional(&mut s, "updateStrategy", &self.update_strategy)?;
+        crate::codec::optional(
+            &mut s,
+            "volumeClaimTemplates",
+            &self.volume_claim_templates,
+        )?;
         s.end()
     }
 }
@@ -1830,34 +1680,16 @@ impl serde::Serialize for StatefulSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatefulSetStatus", 10)?;
-        if let Some(v) = &self.available_replicas {
-            s.serialize_field("availableReplicas", v)?;
-        }
-        if let Some(v) = &self.collision_count {
-            s.serialize_field("collisionCount", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.current_replicas {
-            s.serialize_field("currentReplicas", v)?;
-        }
-        if let Some(v) = &self.current_revision {
-            s.serialize_field("currentRevision", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.ready_replicas {
-            s.serialize_field("readyReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
+        crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "currentReplicas", &self.current_replicas)?;
+        crate::codec::optional(&mut s, "currentRevision", &self.current_revision)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
         s.serialize_field("replicas", &self.replicas)?;
-        if let Some(v) = &self.update_revision {
-            s.serialize_field("updateRevision", v)?;
-        }
-        if let Some(v) = &self.updated_replicas {
-            s.serialize_field("updatedReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "updateRevision", &self.update_revision)?;
+        crate::codec::optional(&mut s, "updatedReplicas", &self.updated_replicas)?;
         s.end()
     }
 }
@@ -1903,12 +1735,8 @@ impl serde::Serialize for StatefulSetUpdateStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatefulSetUpdateStrategy", 2)?;
-        if let Some(v) = &self.rolling_update {
-            s.serialize_field("rollingUpdate", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }

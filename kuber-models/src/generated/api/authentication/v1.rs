@@ -16,18 +16,10 @@ impl serde::Serialize for BoundObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("BoundObjectReference", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
         s.end()
     }
 }
@@ -73,18 +65,10 @@ impl serde::Serialize for SelfSubjectReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SelfSubjectReview", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -138,9 +122,7 @@ impl serde::Serialize for SelfSubjectReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SelfSubjectReviewStatus", 1)?;
-        if let Some(v) = &self.user_info {
-            s.serialize_field("userInfo", v)?;
-        }
+        crate::codec::optional(&mut s, "userInfo", &self.user_info)?;
         s.end()
     }
 }
@@ -185,21 +167,11 @@ impl serde::Serialize for TokenRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TokenRequest", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -242,15 +214,9 @@ impl serde::Serialize for TokenRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TokenRequestSpec", 3)?;
-        if let Some(v) = &self.audiences {
-            s.serialize_field("audiences", v)?;
-        }
-        if let Some(v) = &self.bound_object_ref {
-            s.serialize_field("boundObjectRef", v)?;
-        }
-        if let Some(v) = &self.expiration_seconds {
-            s.serialize_field("expirationSeconds", v)?;
-        }
+        crate::codec::optional(&mut s, "audiences", &self.audiences)?;
+        crate::codec::optional(&mut s, "boundObjectRef", &self.bound_object_ref)?;
+        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
         s.end()
     }
 }
@@ -289,12 +255,12 @@ impl serde::Serialize for TokenRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TokenRequestStatus", 2)?;
-        if let Some(v) = &self.expiration_timestamp {
-            s.serialize_field("expirationTimestamp", v)?;
-        }
-        if let Some(v) = &self.token {
-            s.serialize_field("token", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "expirationTimestamp",
+            &self.expiration_timestamp,
+        )?;
+        crate::codec::optional(&mut s, "token", &self.token)?;
         s.end()
     }
 }
@@ -340,19 +306,11 @@ impl serde::Serialize for TokenReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TokenReview", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -409,9 +367,7 @@ impl serde::Serialize for TokenReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TokenReviewSpec", 2)?;
-        if let Some(v) = &self.audiences {
-            s.serialize_field("audiences", v)?;
-        }
+        crate::codec::optional(&mut s, "audiences", &self.audiences)?;
         s.serialize_field("token", &self.token)?;
         s.end()
     }
@@ -454,18 +410,10 @@ impl serde::Serialize for TokenReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TokenReviewStatus", 4)?;
-        if let Some(v) = &self.audiences {
-            s.serialize_field("audiences", v)?;
-        }
-        if let Some(v) = &self.authenticated {
-            s.serialize_field("authenticated", v)?;
-        }
-        if let Some(v) = &self.error {
-            s.serialize_field("error", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "audiences", &self.audiences)?;
+        crate::codec::optional(&mut s, "authenticated", &self.authenticated)?;
+        crate::codec::optional(&mut s, "error", &self.error)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }
@@ -509,18 +457,10 @@ impl serde::Serialize for UserInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("UserInfo", 4)?;
-        if let Some(v) = &self.extra {
-            s.serialize_field("extra", v)?;
-        }
-        if let Some(v) = &self.groups {
-            s.serialize_field("groups", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
-        if let Some(v) = &self.username {
-            s.serialize_field("username", v)?;
-        }
+        crate::codec::optional(&mut s, "extra", &self.extra)?;
+        crate::codec::optional(&mut s, "groups", &self.groups)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::optional(&mut s, "username", &self.username)?;
         s.end()
     }
 }

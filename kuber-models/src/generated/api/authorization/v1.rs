@@ -14,12 +14,8 @@ impl serde::Serialize for FieldSelectorAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FieldSelectorAttributes", 2)?;
-        if let Some(v) = &self.raw_selector {
-            s.serialize_field("rawSelector", v)?;
-        }
-        if let Some(v) = &self.requirements {
-            s.serialize_field("requirements", v)?;
-        }
+        crate::codec::optional(&mut s, "rawSelector", &self.raw_selector)?;
+        crate::codec::optional(&mut s, "requirements", &self.requirements)?;
         s.end()
     }
 }
@@ -59,12 +55,8 @@ impl serde::Serialize for LabelSelectorAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LabelSelectorAttributes", 2)?;
-        if let Some(v) = &self.raw_selector {
-            s.serialize_field("rawSelector", v)?;
-        }
-        if let Some(v) = &self.requirements {
-            s.serialize_field("requirements", v)?;
-        }
+        crate::codec::optional(&mut s, "rawSelector", &self.raw_selector)?;
+        crate::codec::optional(&mut s, "requirements", &self.requirements)?;
         s.end()
     }
 }
@@ -110,19 +102,11 @@ impl serde::Serialize for LocalSubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LocalSubjectAccessReview", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -179,12 +163,8 @@ impl serde::Serialize for NonResourceAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NonResourceAttributes", 2)?;
-        if let Some(v) = &self.path {
-            s.serialize_field("path", v)?;
-        }
-        if let Some(v) = &self.verb {
-            s.serialize_field("verb", v)?;
-        }
+        crate::codec::optional(&mut s, "path", &self.path)?;
+        crate::codec::optional(&mut s, "verb", &self.verb)?;
         s.end()
     }
 }
@@ -222,9 +202,7 @@ impl serde::Serialize for NonResourceRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NonResourceRule", 2)?;
-        if let Some(v) = &self.non_resource_urls {
-            s.serialize_field("nonResourceURLs", v)?;
-        }
+        crate::codec::optional(&mut s, "nonResourceURLs", &self.non_resource_urls)?;
         s.serialize_field("verbs", &self.verbs)?;
         s.end()
     }
@@ -277,33 +255,15 @@ impl serde::Serialize for ResourceAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceAttributes", 9)?;
-        if let Some(v) = &self.field_selector {
-            s.serialize_field("fieldSelector", v)?;
-        }
-        if let Some(v) = &self.group {
-            s.serialize_field("group", v)?;
-        }
-        if let Some(v) = &self.label_selector {
-            s.serialize_field("labelSelector", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
-        if let Some(v) = &self.resource {
-            s.serialize_field("resource", v)?;
-        }
-        if let Some(v) = &self.subresource {
-            s.serialize_field("subresource", v)?;
-        }
-        if let Some(v) = &self.verb {
-            s.serialize_field("verb", v)?;
-        }
-        if let Some(v) = &self.version {
-            s.serialize_field("version", v)?;
-        }
+        crate::codec::optional(&mut s, "fieldSelector", &self.field_selector)?;
+        crate::codec::optional(&mut s, "group", &self.group)?;
+        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::optional(&mut s, "resource", &self.resource)?;
+        crate::codec::optional(&mut s, "subresource", &self.subresource)?;
+        crate::codec::optional(&mut s, "verb", &self.verb)?;
+        crate::codec::optional(&mut s, "version", &self.version)?;
         s.end()
     }
 }
@@ -352,15 +312,9 @@ impl serde::Serialize for ResourceRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceRule", 4)?;
-        if let Some(v) = &self.api_groups {
-            s.serialize_field("apiGroups", v)?;
-        }
-        if let Some(v) = &self.resource_names {
-            s.serialize_field("resourceNames", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
+        crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
         s.serialize_field("verbs", &self.verbs)?;
         s.end()
     }
@@ -409,19 +363,11 @@ impl serde::Serialize for SelfSubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SelfSubjectAccessReview", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -478,12 +424,12 @@ impl serde::Serialize for SelfSubjectAccessReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SelfSubjectAccessReviewSpec", 2)?;
-        if let Some(v) = &self.non_resource_attributes {
-            s.serialize_field("nonResourceAttributes", v)?;
-        }
-        if let Some(v) = &self.resource_attributes {
-            s.serialize_field("resourceAttributes", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "nonResourceAttributes",
+            &self.non_resource_attributes,
+        )?;
+        crate::codec::optional(&mut s, "resourceAttributes", &self.resource_attributes)?;
         s.end()
     }
 }
@@ -529,19 +475,11 @@ impl serde::Serialize for SelfSubjectRulesReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SelfSubjectRulesReview", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -596,9 +534,7 @@ impl serde::Serialize for SelfSubjectRulesReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SelfSubjectRulesReviewSpec", 1)?;
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         s.end()
     }
 }
@@ -643,19 +579,11 @@ impl serde::Serialize for SubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SubjectAccessReview", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -720,24 +648,16 @@ impl serde::Serialize for SubjectAccessReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SubjectAccessReviewSpec", 6)?;
-        if let Some(v) = &self.extra {
-            s.serialize_field("extra", v)?;
-        }
-        if let Some(v) = &self.groups {
-            s.serialize_field("groups", v)?;
-        }
-        if let Some(v) = &self.non_resource_attributes {
-            s.serialize_field("nonResourceAttributes", v)?;
-        }
-        if let Some(v) = &self.resource_attributes {
-            s.serialize_field("resourceAttributes", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "extra", &self.extra)?;
+        crate::codec::optional(&mut s, "groups", &self.groups)?;
+        crate::codec::optional(
+            &mut s,
+            "nonResourceAttributes",
+            &self.non_resource_attributes,
+        )?;
+        crate::codec::optional(&mut s, "resourceAttributes", &self.resource_attributes)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }
@@ -784,15 +704,9 @@ impl serde::Serialize for SubjectAccessReviewStatus {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SubjectAccessReviewStatus", 4)?;
         s.serialize_field("allowed", &self.allowed)?;
-        if let Some(v) = &self.denied {
-            s.serialize_field("denied", v)?;
-        }
-        if let Some(v) = &self.evaluation_error {
-            s.serialize_field("evaluationError", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "denied", &self.denied)?;
+        crate::codec::optional(&mut s, "evaluationError", &self.evaluation_error)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.end()
     }
 }
@@ -836,9 +750,7 @@ impl serde::Serialize for SubjectRulesReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SubjectRulesReviewStatus", 4)?;
-        if let Some(v) = &self.evaluation_error {
-            s.serialize_field("evaluationError", v)?;
-        }
+        crate::codec::optional(&mut s, "evaluationError", &self.evaluation_error)?;
         s.serialize_field("incomplete", &self.incomplete)?;
         s.serialize_field("nonResourceRules", &self.non_resource_rules)?;
         s.serialize_field("resourceRules", &self.resource_rules)?;

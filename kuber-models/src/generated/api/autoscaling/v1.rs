@@ -14,9 +14,7 @@ impl serde::Serialize for CrossVersionObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CrossVersionObjectReference", 3)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
         s.end()
@@ -65,19 +63,11 @@ impl serde::Serialize for HorizontalPodAutoscaler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscaler", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -140,16 +130,10 @@ impl serde::Serialize for HorizontalPodAutoscalerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -209,13 +193,13 @@ impl serde::Serialize for HorizontalPodAutoscalerSpec {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerSpec", 4)?;
         s.serialize_field("maxReplicas", &self.max_replicas)?;
-        if let Some(v) = &self.min_replicas {
-            s.serialize_field("minReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "minReplicas", &self.min_replicas)?;
         s.serialize_field("scaleTargetRef", &self.scale_target_ref)?;
-        if let Some(v) = &self.target_cpu_utilization_percentage {
-            s.serialize_field("targetCPUUtilizationPercentage", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "targetCPUUtilizationPercentage",
+            &self.target_cpu_utilization_percentage,
+        )?;
         s.end()
     }
 }
@@ -263,17 +247,15 @@ impl serde::Serialize for HorizontalPodAutoscalerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerStatus", 5)?;
-        if let Some(v) = &self.current_cpu_utilization_percentage {
-            s.serialize_field("currentCPUUtilizationPercentage", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "currentCPUUtilizationPercentage",
+            &self.current_cpu_utilization_percentage,
+        )?;
         s.serialize_field("currentReplicas", &self.current_replicas)?;
         s.serialize_field("desiredReplicas", &self.desired_replicas)?;
-        if let Some(v) = &self.last_scale_time {
-            s.serialize_field("lastScaleTime", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
+        crate::codec::optional(&mut s, "lastScaleTime", &self.last_scale_time)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         s.end()
     }
 }
@@ -324,21 +306,11 @@ impl serde::Serialize for Scale {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Scale", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -377,9 +349,7 @@ impl serde::Serialize for ScaleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ScaleSpec", 1)?;
-        if let Some(v) = &self.replicas {
-            s.serialize_field("replicas", v)?;
-        }
+        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
         s.end()
     }
 }
@@ -417,9 +387,7 @@ impl serde::Serialize for ScaleStatus {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ScaleStatus", 2)?;
         s.serialize_field("replicas", &self.replicas)?;
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
         s.end()
     }
 }

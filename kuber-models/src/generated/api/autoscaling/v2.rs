@@ -100,9 +100,7 @@ impl serde::Serialize for CrossVersionObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CrossVersionObjectReference", 3)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
         s.end()
@@ -268,18 +266,14 @@ impl serde::Serialize for HPAScalingRules {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HPAScalingRules", 4)?;
-        if let Some(v) = &self.policies {
-            s.serialize_field("policies", v)?;
-        }
-        if let Some(v) = &self.select_policy {
-            s.serialize_field("selectPolicy", v)?;
-        }
-        if let Some(v) = &self.stabilization_window_seconds {
-            s.serialize_field("stabilizationWindowSeconds", v)?;
-        }
-        if let Some(v) = &self.tolerance {
-            s.serialize_field("tolerance", v)?;
-        }
+        crate::codec::optional(&mut s, "policies", &self.policies)?;
+        crate::codec::optional(&mut s, "selectPolicy", &self.select_policy)?;
+        crate::codec::optional(
+            &mut s,
+            "stabilizationWindowSeconds",
+            &self.stabilization_window_seconds,
+        )?;
+        crate::codec::optional(&mut s, "tolerance", &self.tolerance)?;
         s.end()
     }
 }
@@ -329,19 +323,11 @@ impl serde::Serialize for HorizontalPodAutoscaler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscaler", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -398,12 +384,8 @@ impl serde::Serialize for HorizontalPodAutoscalerBehavior {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerBehavior", 2)?;
-        if let Some(v) = &self.scale_down {
-            s.serialize_field("scaleDown", v)?;
-        }
-        if let Some(v) = &self.scale_up {
-            s.serialize_field("scaleUp", v)?;
-        }
+        crate::codec::optional(&mut s, "scaleDown", &self.scale_down)?;
+        crate::codec::optional(&mut s, "scaleUp", &self.scale_up)?;
         s.end()
     }
 }
@@ -447,15 +429,13 @@ impl serde::Serialize for HorizontalPodAutoscalerCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -504,16 +484,10 @@ impl serde::Serialize for HorizontalPodAutoscalerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -574,16 +548,10 @@ impl serde::Serialize for HorizontalPodAutoscalerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerSpec", 5)?;
-        if let Some(v) = &self.behavior {
-            s.serialize_field("behavior", v)?;
-        }
+        crate::codec::optional(&mut s, "behavior", &self.behavior)?;
         s.serialize_field("maxReplicas", &self.max_replicas)?;
-        if let Some(v) = &self.metrics {
-            s.serialize_field("metrics", v)?;
-        }
-        if let Some(v) = &self.min_replicas {
-            s.serialize_field("minReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "metrics", &self.metrics)?;
+        crate::codec::optional(&mut s, "minReplicas", &self.min_replicas)?;
         s.serialize_field("scaleTargetRef", &self.scale_target_ref)?;
         s.end()
     }
@@ -633,22 +601,12 @@ impl serde::Serialize for HorizontalPodAutoscalerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HorizontalPodAutoscalerStatus", 6)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.current_metrics {
-            s.serialize_field("currentMetrics", v)?;
-        }
-        if let Some(v) = &self.current_replicas {
-            s.serialize_field("currentReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "currentMetrics", &self.current_metrics)?;
+        crate::codec::optional(&mut s, "currentReplicas", &self.current_replicas)?;
         s.serialize_field("desiredReplicas", &self.desired_replicas)?;
-        if let Some(v) = &self.last_scale_time {
-            s.serialize_field("lastScaleTime", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
+        crate::codec::optional(&mut s, "lastScaleTime", &self.last_scale_time)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         s.end()
     }
 }
@@ -691,9 +649,7 @@ impl serde::Serialize for MetricIdentifier {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MetricIdentifier", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
         s.end()
     }
 }
@@ -739,21 +695,11 @@ impl serde::Serialize for MetricSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MetricSpec", 6)?;
-        if let Some(v) = &self.container_resource {
-            s.serialize_field("containerResource", v)?;
-        }
-        if let Some(v) = &self.external {
-            s.serialize_field("external", v)?;
-        }
-        if let Some(v) = &self.object {
-            s.serialize_field("object", v)?;
-        }
-        if let Some(v) = &self.pods {
-            s.serialize_field("pods", v)?;
-        }
-        if let Some(v) = &self.resource {
-            s.serialize_field("resource", v)?;
-        }
+        crate::codec::optional(&mut s, "containerResource", &self.container_resource)?;
+        crate::codec::optional(&mut s, "external", &self.external)?;
+        crate::codec::optional(&mut s, "object", &self.object)?;
+        crate::codec::optional(&mut s, "pods", &self.pods)?;
+        crate::codec::optional(&mut s, "resource", &self.resource)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -804,21 +750,11 @@ impl serde::Serialize for MetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MetricStatus", 6)?;
-        if let Some(v) = &self.container_resource {
-            s.serialize_field("containerResource", v)?;
-        }
-        if let Some(v) = &self.external {
-            s.serialize_field("external", v)?;
-        }
-        if let Some(v) = &self.object {
-            s.serialize_field("object", v)?;
-        }
-        if let Some(v) = &self.pods {
-            s.serialize_field("pods", v)?;
-        }
-        if let Some(v) = &self.resource {
-            s.serialize_field("resource", v)?;
-        }
+        crate::codec::optional(&mut s, "containerResource", &self.container_resource)?;
+        crate::codec::optional(&mut s, "external", &self.external)?;
+        crate::codec::optional(&mut s, "object", &self.object)?;
+        crate::codec::optional(&mut s, "pods", &self.pods)?;
+        crate::codec::optional(&mut s, "resource", &self.resource)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -865,16 +801,10 @@ impl serde::Serialize for MetricTarget {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MetricTarget", 4)?;
-        if let Some(v) = &self.average_utilization {
-            s.serialize_field("averageUtilization", v)?;
-        }
-        if let Some(v) = &self.average_value {
-            s.serialize_field("averageValue", v)?;
-        }
+        crate::codec::optional(&mut s, "averageUtilization", &self.average_utilization)?;
+        crate::codec::optional(&mut s, "averageValue", &self.average_value)?;
         s.serialize_field("type", &self.type_)?;
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }
@@ -916,15 +846,9 @@ impl serde::Serialize for MetricValueStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("MetricValueStatus", 3)?;
-        if let Some(v) = &self.average_utilization {
-            s.serialize_field("averageUtilization", v)?;
-        }
-        if let Some(v) = &self.average_value {
-            s.serialize_field("averageValue", v)?;
-        }
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "averageUtilization", &self.average_utilization)?;
+        crate::codec::optional(&mut s, "averageValue", &self.average_value)?;
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }

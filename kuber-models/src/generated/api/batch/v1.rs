@@ -20,19 +20,11 @@ impl serde::Serialize for CronJob {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CronJob", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -95,16 +87,10 @@ impl serde::Serialize for CronJobList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CronJobList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -171,26 +157,26 @@ impl serde::Serialize for CronJobSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CronJobSpec", 8)?;
-        if let Some(v) = &self.concurrency_policy {
-            s.serialize_field("concurrencyPolicy", v)?;
-        }
-        if let Some(v) = &self.failed_jobs_history_limit {
-            s.serialize_field("failedJobsHistoryLimit", v)?;
-        }
+        crate::codec::optional(&mut s, "concurrencyPolicy", &self.concurrency_policy)?;
+        crate::codec::optional(
+            &mut s,
+            "failedJobsHistoryLimit",
+            &self.failed_jobs_history_limit,
+        )?;
         s.serialize_field("jobTemplate", &self.job_template)?;
         s.serialize_field("schedule", &self.schedule)?;
-        if let Some(v) = &self.starting_deadline_seconds {
-            s.serialize_field("startingDeadlineSeconds", v)?;
-        }
-        if let Some(v) = &self.successful_jobs_history_limit {
-            s.serialize_field("successfulJobsHistoryLimit", v)?;
-        }
-        if let Some(v) = &self.suspend {
-            s.serialize_field("suspend", v)?;
-        }
-        if let Some(v) = &self.time_zone {
-            s.serialize_field("timeZone", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "startingDeadlineSeconds",
+            &self.starting_deadline_seconds,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "successfulJobsHistoryLimit",
+            &self.successful_jobs_history_limit,
+        )?;
+        crate::codec::optional(&mut s, "suspend", &self.suspend)?;
+        crate::codec::optional(&mut s, "timeZone", &self.time_zone)?;
         s.end()
     }
 }
@@ -242,15 +228,13 @@ impl serde::Serialize for CronJobStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CronJobStatus", 3)?;
-        if let Some(v) = &self.active {
-            s.serialize_field("active", v)?;
-        }
-        if let Some(v) = &self.last_schedule_time {
-            s.serialize_field("lastScheduleTime", v)?;
-        }
-        if let Some(v) = &self.last_successful_time {
-            s.serialize_field("lastSuccessfulTime", v)?;
-        }
+        crate::codec::optional(&mut s, "active", &self.active)?;
+        crate::codec::optional(&mut s, "lastScheduleTime", &self.last_schedule_time)?;
+        crate::codec::optional(
+            &mut s,
+            "lastSuccessfulTime",
+            &self.last_successful_time,
+        )?;
         s.end()
     }
 }
@@ -297,21 +281,11 @@ impl serde::Serialize for Job {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Job", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -376,18 +350,14 @@ impl serde::Serialize for JobCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JobCondition", 6)?;
-        if let Some(v) = &self.last_probe_time {
-            s.serialize_field("lastProbeTime", v)?;
-        }
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -437,16 +407,10 @@ impl serde::Serialize for JobList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JobList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -529,52 +493,38 @@ impl serde::Serialize for JobSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JobSpec", 16)?;
-        if let Some(v) = &self.active_deadline_seconds {
-            s.serialize_field("activeDeadlineSeconds", v)?;
-        }
-        if let Some(v) = &self.backoff_limit {
-            s.serialize_field("backoffLimit", v)?;
-        }
-        if let Some(v) = &self.backoff_limit_per_index {
-            s.serialize_field("backoffLimitPerIndex", v)?;
-        }
-        if let Some(v) = &self.completion_mode {
-            s.serialize_field("completionMode", v)?;
-        }
-        if let Some(v) = &self.completions {
-            s.serialize_field("completions", v)?;
-        }
-        if let Some(v) = &self.managed_by {
-            s.serialize_field("managedBy", v)?;
-        }
-        if let Some(v) = &self.manual_selector {
-            s.serialize_field("manualSelector", v)?;
-        }
-        if let Some(v) = &self.max_failed_indexes {
-            s.serialize_field("maxFailedIndexes", v)?;
-        }
-        if let Some(v) = &self.parallelism {
-            s.serialize_field("parallelism", v)?;
-        }
-        if let Some(v) = &self.pod_failure_policy {
-            s.serialize_field("podFailurePolicy", v)?;
-        }
-        if let Some(v) = &self.pod_replacement_policy {
-            s.serialize_field("podReplacementPolicy", v)?;
-        }
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
-        if let Some(v) = &self.success_policy {
-            s.serialize_field("successPolicy", v)?;
-        }
-        if let Some(v) = &self.suspend {
-            s.serialize_field("suspend", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "activeDeadlineSeconds",
+            &self.active_deadline_seconds,
+        )?;
+        crate::codec::optional(&mut s, "backoffLimit", &self.backoff_limit)?;
+        crate::codec::optional(
+            &mut s,
+            "backoffLimitPerIndex",
+            &self.backoff_limit_per_index,
+        )?;
+        crate::codec::optional(&mut s, "completionMode", &self.completion_mode)?;
+        crate::codec::optional(&mut s, "completions", &self.completions)?;
+        crate::codec::optional(&mut s, "managedBy", &self.managed_by)?;
+        crate::codec::optional(&mut s, "manualSelector", &self.manual_selector)?;
+        crate::codec::optional(&mut s, "maxFailedIndexes", &self.max_failed_indexes)?;
+        crate::codec::optional(&mut s, "parallelism", &self.parallelism)?;
+        crate::codec::optional(&mut s, "podFailurePolicy", &self.pod_failure_policy)?;
+        crate::codec::optional(
+            &mut s,
+            "podReplacementPolicy",
+            &self.pod_replacement_policy,
+        )?;
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::optional(&mut s, "successPolicy", &self.success_policy)?;
+        crate::codec::optional(&mut s, "suspend", &self.suspend)?;
         s.serialize_field("template", &self.template)?;
-        if let Some(v) = &self.ttl_seconds_after_finished {
-            s.serialize_field("ttlSecondsAfterFinished", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "ttlSecondsAfterFinished",
+            &self.ttl_seconds_after_finished,
+        )?;
         s.end()
     }
 }
@@ -646,39 +596,21 @@ impl serde::Serialize for JobStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JobStatus", 11)?;
-        if let Some(v) = &self.active {
-            s.serialize_field("active", v)?;
-        }
-        if let Some(v) = &self.completed_indexes {
-            s.serialize_field("completedIndexes", v)?;
-        }
-        if let Some(v) = &self.completion_time {
-            s.serialize_field("completionTime", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.failed {
-            s.serialize_field("failed", v)?;
-        }
-        if let Some(v) = &self.failed_indexes {
-            s.serialize_field("failedIndexes", v)?;
-        }
-        if let Some(v) = &self.ready {
-            s.serialize_field("ready", v)?;
-        }
-        if let Some(v) = &self.start_time {
-            s.serialize_field("startTime", v)?;
-        }
-        if let Some(v) = &self.succeeded {
-            s.serialize_field("succeeded", v)?;
-        }
-        if let Some(v) = &self.terminating {
-            s.serialize_field("terminating", v)?;
-        }
-        if let Some(v) = &self.uncounted_terminated_pods {
-            s.serialize_field("uncountedTerminatedPods", v)?;
-        }
+        crate::codec::optional(&mut s, "active", &self.active)?;
+        crate::codec::optional(&mut s, "completedIndexes", &self.completed_indexes)?;
+        crate::codec::optional(&mut s, "completionTime", &self.completion_time)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "failed", &self.failed)?;
+        crate::codec::optional(&mut s, "failedIndexes", &self.failed_indexes)?;
+        crate::codec::optional(&mut s, "ready", &self.ready)?;
+        crate::codec::optional(&mut s, "startTime", &self.start_time)?;
+        crate::codec::optional(&mut s, "succeeded", &self.succeeded)?;
+        crate::codec::optional(&mut s, "terminating", &self.terminating)?;
+        crate::codec::optional(
+            &mut s,
+            "uncountedTerminatedPods",
+            &self.uncounted_terminated_pods,
+        )?;
         s.end()
     }
 }
@@ -727,12 +659,8 @@ impl serde::Serialize for JobTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JobTemplateSpec", 2)?;
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -808,9 +736,7 @@ impl serde::Serialize for PodFailurePolicyOnExitCodesRequirement {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("PodFailurePolicyOnExitCodesRequirement", 3)?;
-        if let Some(v) = &self.container_name {
-            s.serialize_field("containerName", v)?;
-        }
+        crate::codec::optional(&mut s, "containerName", &self.container_name)?;
         s.serialize_field("operator", &self.operator)?;
         s.serialize_field("values", &self.values)?;
         s.end()
@@ -852,9 +778,7 @@ impl serde::Serialize for PodFailurePolicyOnPodConditionsPattern {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("PodFailurePolicyOnPodConditionsPattern", 2)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -896,12 +820,8 @@ impl serde::Serialize for PodFailurePolicyRule {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodFailurePolicyRule", 3)?;
         s.serialize_field("action", &self.action)?;
-        if let Some(v) = &self.on_exit_codes {
-            s.serialize_field("onExitCodes", v)?;
-        }
-        if let Some(v) = &self.on_pod_conditions {
-            s.serialize_field("onPodConditions", v)?;
-        }
+        crate::codec::optional(&mut s, "onExitCodes", &self.on_exit_codes)?;
+        crate::codec::optional(&mut s, "onPodConditions", &self.on_pod_conditions)?;
         s.end()
     }
 }
@@ -975,12 +895,8 @@ impl serde::Serialize for SuccessPolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SuccessPolicyRule", 2)?;
-        if let Some(v) = &self.succeeded_count {
-            s.serialize_field("succeededCount", v)?;
-        }
-        if let Some(v) = &self.succeeded_indexes {
-            s.serialize_field("succeededIndexes", v)?;
-        }
+        crate::codec::optional(&mut s, "succeededCount", &self.succeeded_count)?;
+        crate::codec::optional(&mut s, "succeededIndexes", &self.succeeded_indexes)?;
         s.end()
     }
 }
@@ -1018,12 +934,8 @@ impl serde::Serialize for UncountedTerminatedPods {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("UncountedTerminatedPods", 2)?;
-        if let Some(v) = &self.failed {
-            s.serialize_field("failed", v)?;
-        }
-        if let Some(v) = &self.succeeded {
-            s.serialize_field("succeeded", v)?;
-        }
+        crate::codec::optional(&mut s, "failed", &self.failed)?;
+        crate::codec::optional(&mut s, "succeeded", &self.succeeded)?;
         s.end()
     }
 }

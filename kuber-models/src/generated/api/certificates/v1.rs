@@ -20,19 +20,11 @@ impl serde::Serialize for CertificateSigningRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CertificateSigningRequest", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -98,18 +90,14 @@ impl serde::Serialize for CertificateSigningRequestCondition {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("CertificateSigningRequestCondition", 6)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.last_update_time {
-            s.serialize_field("lastUpdateTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "lastUpdateTime", &self.last_update_time)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -159,16 +147,10 @@ impl serde::Serialize for CertificateSigningRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CertificateSigningRequestList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -235,26 +217,14 @@ impl serde::Serialize for CertificateSigningRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CertificateSigningRequestSpec", 8)?;
-        if let Some(v) = &self.expiration_seconds {
-            s.serialize_field("expirationSeconds", v)?;
-        }
-        if let Some(v) = &self.extra {
-            s.serialize_field("extra", v)?;
-        }
-        if let Some(v) = &self.groups {
-            s.serialize_field("groups", v)?;
-        }
+        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
+        crate::codec::optional(&mut s, "extra", &self.extra)?;
+        crate::codec::optional(&mut s, "groups", &self.groups)?;
         s.serialize_field("request", &self.request)?;
         s.serialize_field("signerName", &self.signer_name)?;
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
-        if let Some(v) = &self.usages {
-            s.serialize_field("usages", v)?;
-        }
-        if let Some(v) = &self.username {
-            s.serialize_field("username", v)?;
-        }
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::optional(&mut s, "usages", &self.usages)?;
+        crate::codec::optional(&mut s, "username", &self.username)?;
         s.end()
     }
 }
@@ -298,12 +268,8 @@ impl serde::Serialize for CertificateSigningRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CertificateSigningRequestStatus", 2)?;
-        if let Some(v) = &self.certificate {
-            s.serialize_field("certificate", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "certificate", &self.certificate)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.end()
     }
 }

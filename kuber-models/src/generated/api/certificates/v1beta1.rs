@@ -18,15 +18,9 @@ impl serde::Serialize for ClusterTrustBundle {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterTrustBundle", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -89,16 +83,10 @@ impl serde::Serialize for ClusterTrustBundleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterTrustBundleList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -153,9 +141,7 @@ impl serde::Serialize for ClusterTrustBundleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterTrustBundleSpec", 2)?;
-        if let Some(v) = &self.signer_name {
-            s.serialize_field("signerName", v)?;
-        }
+        crate::codec::optional(&mut s, "signerName", &self.signer_name)?;
         s.serialize_field("trustBundle", &self.trust_bundle)?;
         s.end()
     }
@@ -202,19 +188,11 @@ impl serde::Serialize for PodCertificateRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodCertificateRequest", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -277,16 +255,10 @@ impl serde::Serialize for PodCertificateRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodCertificateRequestList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -363,26 +335,26 @@ impl serde::Serialize for PodCertificateRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodCertificateRequestSpec", 12)?;
-        if let Some(v) = &self.max_expiration_seconds {
-            s.serialize_field("maxExpirationSeconds", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "maxExpirationSeconds",
+            &self.max_expiration_seconds,
+        )?;
         s.serialize_field("nodeName", &self.node_name)?;
         s.serialize_field("nodeUID", &self.node_uid)?;
-        if let Some(v) = &self.pkix_public_key {
-            s.serialize_field("pkixPublicKey", v)?;
-        }
+        crate::codec::optional(&mut s, "pkixPublicKey", &self.pkix_public_key)?;
         s.serialize_field("podName", &self.pod_name)?;
         s.serialize_field("podUID", &self.pod_uid)?;
-        if let Some(v) = &self.proof_of_possession {
-            s.serialize_field("proofOfPossession", v)?;
-        }
+        crate::codec::optional(&mut s, "proofOfPossession", &self.proof_of_possession)?;
         s.serialize_field("serviceAccountName", &self.service_account_name)?;
         s.serialize_field("serviceAccountUID", &self.service_account_uid)?;
         s.serialize_field("signerName", &self.signer_name)?;
         s.serialize_field("stubPKCS10Request", &self.stub_pkcs10_request)?;
-        if let Some(v) = &self.unverified_user_annotations {
-            s.serialize_field("unverifiedUserAnnotations", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "unverifiedUserAnnotations",
+            &self.unverified_user_annotations,
+        )?;
         s.end()
     }
 }
@@ -444,21 +416,11 @@ impl serde::Serialize for PodCertificateRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodCertificateRequestStatus", 5)?;
-        if let Some(v) = &self.begin_refresh_at {
-            s.serialize_field("beginRefreshAt", v)?;
-        }
-        if let Some(v) = &self.certificate_chain {
-            s.serialize_field("certificateChain", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.not_after {
-            s.serialize_field("notAfter", v)?;
-        }
-        if let Some(v) = &self.not_before {
-            s.serialize_field("notBefore", v)?;
-        }
+        crate::codec::optional(&mut s, "beginRefreshAt", &self.begin_refresh_at)?;
+        crate::codec::optional(&mut s, "certificateChain", &self.certificate_chain)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "notAfter", &self.not_after)?;
+        crate::codec::optional(&mut s, "notBefore", &self.not_before)?;
         s.end()
     }
 }

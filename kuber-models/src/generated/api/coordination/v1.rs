@@ -18,18 +18,10 @@ impl serde::Serialize for Lease {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Lease", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -91,16 +83,10 @@ impl serde::Serialize for LeaseList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LeaseList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -165,27 +151,17 @@ impl serde::Serialize for LeaseSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LeaseSpec", 7)?;
-        if let Some(v) = &self.acquire_time {
-            s.serialize_field("acquireTime", v)?;
-        }
-        if let Some(v) = &self.holder_identity {
-            s.serialize_field("holderIdentity", v)?;
-        }
-        if let Some(v) = &self.lease_duration_seconds {
-            s.serialize_field("leaseDurationSeconds", v)?;
-        }
-        if let Some(v) = &self.lease_transitions {
-            s.serialize_field("leaseTransitions", v)?;
-        }
-        if let Some(v) = &self.preferred_holder {
-            s.serialize_field("preferredHolder", v)?;
-        }
-        if let Some(v) = &self.renew_time {
-            s.serialize_field("renewTime", v)?;
-        }
-        if let Some(v) = &self.strategy {
-            s.serialize_field("strategy", v)?;
-        }
+        crate::codec::optional(&mut s, "acquireTime", &self.acquire_time)?;
+        crate::codec::optional(&mut s, "holderIdentity", &self.holder_identity)?;
+        crate::codec::optional(
+            &mut s,
+            "leaseDurationSeconds",
+            &self.lease_duration_seconds,
+        )?;
+        crate::codec::optional(&mut s, "leaseTransitions", &self.lease_transitions)?;
+        crate::codec::optional(&mut s, "preferredHolder", &self.preferred_holder)?;
+        crate::codec::optional(&mut s, "renewTime", &self.renew_time)?;
+        crate::codec::optional(&mut s, "strategy", &self.strategy)?;
         s.end()
     }
 }

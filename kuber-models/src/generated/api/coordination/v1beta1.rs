@@ -18,15 +18,9 @@ impl serde::Serialize for LeaseCandidate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LeaseCandidate", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -89,16 +83,10 @@ impl serde::Serialize for LeaseCandidateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LeaseCandidateList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -162,16 +150,10 @@ impl serde::Serialize for LeaseCandidateSpec {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LeaseCandidateSpec", 6)?;
         s.serialize_field("binaryVersion", &self.binary_version)?;
-        if let Some(v) = &self.emulation_version {
-            s.serialize_field("emulationVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "emulationVersion", &self.emulation_version)?;
         s.serialize_field("leaseName", &self.lease_name)?;
-        if let Some(v) = &self.ping_time {
-            s.serialize_field("pingTime", v)?;
-        }
-        if let Some(v) = &self.renew_time {
-            s.serialize_field("renewTime", v)?;
-        }
+        crate::codec::optional(&mut s, "pingTime", &self.ping_time)?;
+        crate::codec::optional(&mut s, "renewTime", &self.renew_time)?;
         s.serialize_field("strategy", &self.strategy)?;
         s.end()
     }

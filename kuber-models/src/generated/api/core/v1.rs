@@ -16,15 +16,9 @@ impl serde::Serialize for AWSElasticBlockStoreVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AWSElasticBlockStoreVolumeSource", 4)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.partition {
-            s.serialize_field("partition", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "partition", &self.partition)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("volumeID", &self.volume_id)?;
         s.end()
     }
@@ -67,15 +61,9 @@ impl serde::Serialize for Affinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Affinity", 3)?;
-        if let Some(v) = &self.node_affinity {
-            s.serialize_field("nodeAffinity", v)?;
-        }
-        if let Some(v) = &self.pod_affinity {
-            s.serialize_field("podAffinity", v)?;
-        }
-        if let Some(v) = &self.pod_anti_affinity {
-            s.serialize_field("podAntiAffinity", v)?;
-        }
+        crate::codec::optional(&mut s, "nodeAffinity", &self.node_affinity)?;
+        crate::codec::optional(&mut s, "podAffinity", &self.pod_affinity)?;
+        crate::codec::optional(&mut s, "podAntiAffinity", &self.pod_anti_affinity)?;
         s.end()
     }
 }
@@ -114,9 +102,7 @@ impl serde::Serialize for AppArmorProfile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AppArmorProfile", 2)?;
-        if let Some(v) = &self.localhost_profile {
-            s.serialize_field("localhostProfile", v)?;
-        }
+        crate::codec::optional(&mut s, "localhostProfile", &self.localhost_profile)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -202,20 +188,12 @@ impl serde::Serialize for AzureDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AzureDiskVolumeSource", 6)?;
-        if let Some(v) = &self.caching_mode {
-            s.serialize_field("cachingMode", v)?;
-        }
+        crate::codec::optional(&mut s, "cachingMode", &self.caching_mode)?;
         s.serialize_field("diskName", &self.disk_name)?;
         s.serialize_field("diskURI", &self.disk_uri)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.end()
     }
 }
@@ -261,13 +239,9 @@ impl serde::Serialize for AzureFilePersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AzureFilePersistentVolumeSource", 4)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("secretName", &self.secret_name)?;
-        if let Some(v) = &self.secret_namespace {
-            s.serialize_field("secretNamespace", v)?;
-        }
+        crate::codec::optional(&mut s, "secretNamespace", &self.secret_namespace)?;
         s.serialize_field("shareName", &self.share_name)?;
         s.end()
     }
@@ -310,9 +284,7 @@ impl serde::Serialize for AzureFileVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AzureFileVolumeSource", 3)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("secretName", &self.secret_name)?;
         s.serialize_field("shareName", &self.share_name)?;
         s.end()
@@ -359,15 +331,9 @@ impl serde::Serialize for Binding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Binding", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("target", &self.target)?;
         s.end()
     }
@@ -440,31 +406,35 @@ impl serde::Serialize for CSIPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSIPersistentVolumeSource", 10)?;
-        if let Some(v) = &self.controller_expand_secret_ref {
-            s.serialize_field("controllerExpandSecretRef", v)?;
-        }
-        if let Some(v) = &self.controller_publish_secret_ref {
-            s.serialize_field("controllerPublishSecretRef", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "controllerExpandSecretRef",
+            &self.controller_expand_secret_ref,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "controllerPublishSecretRef",
+            &self.controller_publish_secret_ref,
+        )?;
         s.serialize_field("driver", &self.driver)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.node_expand_secret_ref {
-            s.serialize_field("nodeExpandSecretRef", v)?;
-        }
-        if let Some(v) = &self.node_publish_secret_ref {
-            s.serialize_field("nodePublishSecretRef", v)?;
-        }
-        if let Some(v) = &self.node_stage_secret_ref {
-            s.serialize_field("nodeStageSecretRef", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.volume_attributes {
-            s.serialize_field("volumeAttributes", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(
+            &mut s,
+            "nodeExpandSecretRef",
+            &self.node_expand_secret_ref,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "nodePublishSecretRef",
+            &self.node_publish_secret_ref,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "nodeStageSecretRef",
+            &self.node_stage_secret_ref,
+        )?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "volumeAttributes", &self.volume_attributes)?;
         s.serialize_field("volumeHandle", &self.volume_handle)?;
         s.end()
     }
@@ -522,18 +492,14 @@ impl serde::Serialize for CSIVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSIVolumeSource", 5)?;
         s.serialize_field("driver", &self.driver)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.node_publish_secret_ref {
-            s.serialize_field("nodePublishSecretRef", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.volume_attributes {
-            s.serialize_field("volumeAttributes", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(
+            &mut s,
+            "nodePublishSecretRef",
+            &self.node_publish_secret_ref,
+        )?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "volumeAttributes", &self.volume_attributes)?;
         s.end()
     }
 }
@@ -574,12 +540,8 @@ impl serde::Serialize for Capabilities {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Capabilities", 2)?;
-        if let Some(v) = &self.add {
-            s.serialize_field("add", v)?;
-        }
-        if let Some(v) = &self.drop {
-            s.serialize_field("drop", v)?;
-        }
+        crate::codec::optional(&mut s, "add", &self.add)?;
+        crate::codec::optional(&mut s, "drop", &self.drop)?;
         s.end()
     }
 }
@@ -626,21 +588,11 @@ impl serde::Serialize for CephFSPersistentVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CephFSPersistentVolumeSource", 6)?;
         s.serialize_field("monitors", &self.monitors)?;
-        if let Some(v) = &self.path {
-            s.serialize_field("path", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_file {
-            s.serialize_field("secretFile", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "path", &self.path)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretFile", &self.secret_file)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }
@@ -691,21 +643,11 @@ impl serde::Serialize for CephFSVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CephFSVolumeSource", 6)?;
         s.serialize_field("monitors", &self.monitors)?;
-        if let Some(v) = &self.path {
-            s.serialize_field("path", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_file {
-            s.serialize_field("secretFile", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "path", &self.path)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretFile", &self.secret_file)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }
@@ -751,15 +693,9 @@ impl serde::Serialize for CinderPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CinderPersistentVolumeSource", 4)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         s.serialize_field("volumeID", &self.volume_id)?;
         s.end()
     }
@@ -804,15 +740,9 @@ impl serde::Serialize for CinderVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CinderVolumeSource", 4)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         s.serialize_field("volumeID", &self.volume_id)?;
         s.end()
     }
@@ -851,9 +781,7 @@ impl serde::Serialize for ClientIPConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClientIPConfig", 1)?;
-        if let Some(v) = &self.timeout_seconds {
-            s.serialize_field("timeoutSeconds", v)?;
-        }
+        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
         s.end()
     }
 }
@@ -896,19 +824,11 @@ impl serde::Serialize for ClusterTrustBundleProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterTrustBundleProjection", 5)?;
-        if let Some(v) = &self.label_selector {
-            s.serialize_field("labelSelector", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.serialize_field("path", &self.path)?;
-        if let Some(v) = &self.signer_name {
-            s.serialize_field("signerName", v)?;
-        }
+        crate::codec::optional(&mut s, "signerName", &self.signer_name)?;
         s.end()
     }
 }
@@ -953,12 +873,8 @@ impl serde::Serialize for ComponentCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ComponentCondition", 4)?;
-        if let Some(v) = &self.error {
-            s.serialize_field("error", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
+        crate::codec::optional(&mut s, "error", &self.error)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -1006,18 +922,10 @@ impl serde::Serialize for ComponentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ComponentStatus", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1079,16 +987,10 @@ impl serde::Serialize for ComponentStatusList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ComponentStatusList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1155,24 +1057,12 @@ impl serde::Serialize for ConfigMap {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ConfigMap", 6)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.binary_data {
-            s.serialize_field("binaryData", v)?;
-        }
-        if let Some(v) = &self.data {
-            s.serialize_field("data", v)?;
-        }
-        if let Some(v) = &self.immutable {
-            s.serialize_field("immutable", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "binaryData", &self.binary_data)?;
+        crate::codec::optional(&mut s, "data", &self.data)?;
+        crate::codec::optional(&mut s, "immutable", &self.immutable)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1231,9 +1121,7 @@ impl serde::Serialize for ConfigMapEnvSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ConfigMapEnvSource", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.end()
     }
 }
@@ -1275,9 +1163,7 @@ impl serde::Serialize for ConfigMapKeySelector {
         let mut s = serializer.serialize_struct("ConfigMapKeySelector", 3)?;
         s.serialize_field("key", &self.key)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.end()
     }
 }
@@ -1322,16 +1208,10 @@ impl serde::Serialize for ConfigMapList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ConfigMapList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1395,12 +1275,8 @@ impl serde::Serialize for ConfigMapNodeConfigSource {
         s.serialize_field("kubeletConfigKey", &self.kubelet_config_key)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("namespace", &self.namespace)?;
-        if let Some(v) = &self.resource_version {
-            s.serialize_field("resourceVersion", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
+        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
         s.end()
     }
 }
@@ -1443,13 +1319,9 @@ impl serde::Serialize for ConfigMapProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ConfigMapProjection", 3)?;
-        if let Some(v) = &self.items {
-            s.serialize_field("items", v)?;
-        }
+        crate::codec::optional(&mut s, "items", &self.items)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.end()
     }
 }
@@ -1492,16 +1364,10 @@ impl serde::Serialize for ConfigMapVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ConfigMapVolumeSource", 4)?;
-        if let Some(v) = &self.default_mode {
-            s.serialize_field("defaultMode", v)?;
-        }
-        if let Some(v) = &self.items {
-            s.serialize_field("items", v)?;
-        }
+        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
+        crate::codec::optional(&mut s, "items", &self.items)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.end()
     }
 }
@@ -1587,79 +1453,43 @@ impl serde::Serialize for Container {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Container", 25)?;
-        if let Some(v) = &self.args {
-            s.serialize_field("args", v)?;
-        }
-        if let Some(v) = &self.command {
-            s.serialize_field("command", v)?;
-        }
-        if let Some(v) = &self.env {
-            s.serialize_field("env", v)?;
-        }
-        if let Some(v) = &self.env_from {
-            s.serialize_field("envFrom", v)?;
-        }
-        if let Some(v) = &self.image {
-            s.serialize_field("image", v)?;
-        }
-        if let Some(v) = &self.image_pull_policy {
-            s.serialize_field("imagePullPolicy", v)?;
-        }
-        if let Some(v) = &self.lifecycle {
-            s.serialize_field("lifecycle", v)?;
-        }
-        if let Some(v) = &self.liveness_probe {
-            s.serialize_field("livenessProbe", v)?;
-        }
+        crate::codec::optional(&mut s, "args", &self.args)?;
+        crate::codec::optional(&mut s, "command", &self.command)?;
+        crate::codec::optional(&mut s, "env", &self.env)?;
+        crate::codec::optional(&mut s, "envFrom", &self.env_from)?;
+        crate::codec::optional(&mut s, "image", &self.image)?;
+        crate::codec::optional(&mut s, "imagePullPolicy", &self.image_pull_policy)?;
+        crate::codec::optional(&mut s, "lifecycle", &self.lifecycle)?;
+        crate::codec::optional(&mut s, "livenessProbe", &self.liveness_probe)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
-        if let Some(v) = &self.readiness_probe {
-            s.serialize_field("readinessProbe", v)?;
-        }
-        if let Some(v) = &self.resize_policy {
-            s.serialize_field("resizePolicy", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.restart_policy {
-            s.serialize_field("restartPolicy", v)?;
-        }
-        if let Some(v) = &self.restart_policy_rules {
-            s.serialize_field("restartPolicyRules", v)?;
-        }
-        if let Some(v) = &self.security_context {
-            s.serialize_field("securityContext", v)?;
-        }
-        if let Some(v) = &self.startup_probe {
-            s.serialize_field("startupProbe", v)?;
-        }
-        if let Some(v) = &self.stdin {
-            s.serialize_field("stdin", v)?;
-        }
-        if let Some(v) = &self.stdin_once {
-            s.serialize_field("stdinOnce", v)?;
-        }
-        if let Some(v) = &self.termination_message_path {
-            s.serialize_field("terminationMessagePath", v)?;
-        }
-        if let Some(v) = &self.termination_message_policy {
-            s.serialize_field("terminationMessagePolicy", v)?;
-        }
-        if let Some(v) = &self.tty {
-            s.serialize_field("tty", v)?;
-        }
-        if let Some(v) = &self.volume_devices {
-            s.serialize_field("volumeDevices", v)?;
-        }
-        if let Some(v) = &self.volume_mounts {
-            s.serialize_field("volumeMounts", v)?;
-        }
-        if let Some(v) = &self.working_dir {
-            s.serialize_field("workingDir", v)?;
-        }
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::optional(&mut s, "readinessProbe", &self.readiness_probe)?;
+        crate::codec::optional(&mut s, "resizePolicy", &self.resize_policy)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "restartPolicy", &self.restart_policy)?;
+        crate::codec::optional(
+            &mut s,
+            "restartPolicyRules",
+            &self.restart_policy_rules,
+        )?;
+        crate::codec::optional(&mut s, "securityContext", &self.security_context)?;
+        crate::codec::optional(&mut s, "startupProbe", &self.startup_probe)?;
+        crate::codec::optional(&mut s, "stdin", &self.stdin)?;
+        crate::codec::optional(&mut s, "stdinOnce", &self.stdin_once)?;
+        crate::codec::optional(
+            &mut s,
+            "terminationMessagePath",
+            &self.termination_message_path,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "terminationMessagePolicy",
+            &self.termination_message_policy,
+        )?;
+        crate::codec::optional(&mut s, "tty", &self.tty)?;
+        crate::codec::optional(&mut s, "volumeDevices", &self.volume_devices)?;
+        crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
+        crate::codec::optional(&mut s, "workingDir", &self.working_dir)?;
         s.end()
     }
 }
@@ -1765,12 +1595,8 @@ impl serde::Serialize for ContainerImage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerImage", 2)?;
-        if let Some(v) = &self.names {
-            s.serialize_field("names", v)?;
-        }
-        if let Some(v) = &self.size_bytes {
-            s.serialize_field("sizeBytes", v)?;
-        }
+        crate::codec::optional(&mut s, "names", &self.names)?;
+        crate::codec::optional(&mut s, "sizeBytes", &self.size_bytes)?;
         s.end()
     }
 }
@@ -1815,18 +1641,10 @@ impl serde::Serialize for ContainerPort {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerPort", 5)?;
         s.serialize_field("containerPort", &self.container_port)?;
-        if let Some(v) = &self.host_ip {
-            s.serialize_field("hostIP", v)?;
-        }
-        if let Some(v) = &self.host_port {
-            s.serialize_field("hostPort", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.protocol {
-            s.serialize_field("protocol", v)?;
-        }
+        crate::codec::optional(&mut s, "hostIP", &self.host_ip)?;
+        crate::codec::optional(&mut s, "hostPort", &self.host_port)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
         s.end()
     }
 }
@@ -1907,9 +1725,7 @@ impl serde::Serialize for ContainerRestartRule {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerRestartRule", 2)?;
         s.serialize_field("action", &self.action)?;
-        if let Some(v) = &self.exit_codes {
-            s.serialize_field("exitCodes", v)?;
-        }
+        crate::codec::optional(&mut s, "exitCodes", &self.exit_codes)?;
         s.end()
     }
 }
@@ -1948,9 +1764,7 @@ impl serde::Serialize for ContainerRestartRuleOnExitCodes {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerRestartRuleOnExitCodes", 2)?;
         s.serialize_field("operator", &self.operator)?;
-        if let Some(v) = &self.values {
-            s.serialize_field("values", v)?;
-        }
+        crate::codec::optional(&mut s, "values", &self.values)?;
         s.end()
     }
 }
@@ -1990,15 +1804,9 @@ impl serde::Serialize for ContainerState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerState", 3)?;
-        if let Some(v) = &self.running {
-            s.serialize_field("running", v)?;
-        }
-        if let Some(v) = &self.terminated {
-            s.serialize_field("terminated", v)?;
-        }
-        if let Some(v) = &self.waiting {
-            s.serialize_field("waiting", v)?;
-        }
+        crate::codec::optional(&mut s, "running", &self.running)?;
+        crate::codec::optional(&mut s, "terminated", &self.terminated)?;
+        crate::codec::optional(&mut s, "waiting", &self.waiting)?;
         s.end()
     }
 }
@@ -2035,9 +1843,7 @@ impl serde::Serialize for ContainerStateRunning {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerStateRunning", 1)?;
-        if let Some(v) = &self.started_at {
-            s.serialize_field("startedAt", v)?;
-        }
+        crate::codec::optional(&mut s, "startedAt", &self.started_at)?;
         s.end()
     }
 }
@@ -2084,25 +1890,13 @@ impl serde::Serialize for ContainerStateTerminated {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerStateTerminated", 7)?;
-        if let Some(v) = &self.container_id {
-            s.serialize_field("containerID", v)?;
-        }
+        crate::codec::optional(&mut s, "containerID", &self.container_id)?;
         s.serialize_field("exitCode", &self.exit_code)?;
-        if let Some(v) = &self.finished_at {
-            s.serialize_field("finishedAt", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
-        if let Some(v) = &self.signal {
-            s.serialize_field("signal", v)?;
-        }
-        if let Some(v) = &self.started_at {
-            s.serialize_field("startedAt", v)?;
-        }
+        crate::codec::optional(&mut s, "finishedAt", &self.finished_at)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::optional(&mut s, "signal", &self.signal)?;
+        crate::codec::optional(&mut s, "startedAt", &self.started_at)?;
         s.end()
     }
 }
@@ -2145,12 +1939,8 @@ impl serde::Serialize for ContainerStateWaiting {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerStateWaiting", 2)?;
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.end()
     }
 }
@@ -2219,41 +2009,25 @@ impl serde::Serialize for ContainerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerStatus", 15)?;
-        if let Some(v) = &self.allocated_resources {
-            s.serialize_field("allocatedResources", v)?;
-        }
-        if let Some(v) = &self.allocated_resources_status {
-            s.serialize_field("allocatedResourcesStatus", v)?;
-        }
-        if let Some(v) = &self.container_id {
-            s.serialize_field("containerID", v)?;
-        }
+        crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
+        crate::codec::optional(
+            &mut s,
+            "allocatedResourcesStatus",
+            &self.allocated_resources_status,
+        )?;
+        crate::codec::optional(&mut s, "containerID", &self.container_id)?;
         s.serialize_field("image", &self.image)?;
         s.serialize_field("imageID", &self.image_id)?;
-        if let Some(v) = &self.last_state {
-            s.serialize_field("lastState", v)?;
-        }
+        crate::codec::optional(&mut s, "lastState", &self.last_state)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("ready", &self.ready)?;
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
         s.serialize_field("restartCount", &self.restart_count)?;
-        if let Some(v) = &self.started {
-            s.serialize_field("started", v)?;
-        }
-        if let Some(v) = &self.state {
-            s.serialize_field("state", v)?;
-        }
-        if let Some(v) = &self.stop_signal {
-            s.serialize_field("stopSignal", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
-        if let Some(v) = &self.volume_mounts {
-            s.serialize_field("volumeMounts", v)?;
-        }
+        crate::codec::optional(&mut s, "started", &self.started)?;
+        crate::codec::optional(&mut s, "state", &self.state)?;
+        crate::codec::optional(&mut s, "stopSignal", &self.stop_signal)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
         s.end()
     }
 }
@@ -2304,9 +2078,7 @@ impl serde::Serialize for ContainerUser {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ContainerUser", 1)?;
-        if let Some(v) = &self.linux {
-            s.serialize_field("linux", v)?;
-        }
+        crate::codec::optional(&mut s, "linux", &self.linux)?;
         s.end()
     }
 }
@@ -2376,9 +2148,7 @@ impl serde::Serialize for DownwardAPIProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DownwardAPIProjection", 1)?;
-        if let Some(v) = &self.items {
-            s.serialize_field("items", v)?;
-        }
+        crate::codec::optional(&mut s, "items", &self.items)?;
         s.end()
     }
 }
@@ -2419,16 +2189,10 @@ impl serde::Serialize for DownwardAPIVolumeFile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DownwardAPIVolumeFile", 4)?;
-        if let Some(v) = &self.field_ref {
-            s.serialize_field("fieldRef", v)?;
-        }
-        if let Some(v) = &self.mode {
-            s.serialize_field("mode", v)?;
-        }
+        crate::codec::optional(&mut s, "fieldRef", &self.field_ref)?;
+        crate::codec::optional(&mut s, "mode", &self.mode)?;
         s.serialize_field("path", &self.path)?;
-        if let Some(v) = &self.resource_field_ref {
-            s.serialize_field("resourceFieldRef", v)?;
-        }
+        crate::codec::optional(&mut s, "resourceFieldRef", &self.resource_field_ref)?;
         s.end()
     }
 }
@@ -2468,12 +2232,8 @@ impl serde::Serialize for DownwardAPIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DownwardAPIVolumeSource", 2)?;
-        if let Some(v) = &self.default_mode {
-            s.serialize_field("defaultMode", v)?;
-        }
-        if let Some(v) = &self.items {
-            s.serialize_field("items", v)?;
-        }
+        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
+        crate::codec::optional(&mut s, "items", &self.items)?;
         s.end()
     }
 }
@@ -2511,12 +2271,8 @@ impl serde::Serialize for EmptyDirVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EmptyDirVolumeSource", 2)?;
-        if let Some(v) = &self.medium {
-            s.serialize_field("medium", v)?;
-        }
-        if let Some(v) = &self.size_limit {
-            s.serialize_field("sizeLimit", v)?;
-        }
+        crate::codec::optional(&mut s, "medium", &self.medium)?;
+        crate::codec::optional(&mut s, "sizeLimit", &self.size_limit)?;
         s.end()
     }
 }
@@ -2558,16 +2314,10 @@ impl serde::Serialize for EndpointAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointAddress", 4)?;
-        if let Some(v) = &self.hostname {
-            s.serialize_field("hostname", v)?;
-        }
+        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
         s.serialize_field("ip", &self.ip)?;
-        if let Some(v) = &self.node_name {
-            s.serialize_field("nodeName", v)?;
-        }
-        if let Some(v) = &self.target_ref {
-            s.serialize_field("targetRef", v)?;
-        }
+        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
+        crate::codec::optional(&mut s, "targetRef", &self.target_ref)?;
         s.end()
     }
 }
@@ -2611,16 +2361,10 @@ impl serde::Serialize for EndpointPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointPort", 4)?;
-        if let Some(v) = &self.app_protocol {
-            s.serialize_field("appProtocol", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
+        crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         s.serialize_field("port", &self.port)?;
-        if let Some(v) = &self.protocol {
-            s.serialize_field("protocol", v)?;
-        }
+        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
         s.end()
     }
 }
@@ -2662,15 +2406,9 @@ impl serde::Serialize for EndpointSubset {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointSubset", 3)?;
-        if let Some(v) = &self.addresses {
-            s.serialize_field("addresses", v)?;
-        }
-        if let Some(v) = &self.not_ready_addresses {
-            s.serialize_field("notReadyAddresses", v)?;
-        }
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
+        crate::codec::optional(&mut s, "addresses", &self.addresses)?;
+        crate::codec::optional(&mut s, "notReadyAddresses", &self.not_ready_addresses)?;
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
         s.end()
     }
 }
@@ -2715,18 +2453,10 @@ impl serde::Serialize for Endpoints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Endpoints", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.subsets {
-            s.serialize_field("subsets", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "subsets", &self.subsets)?;
         s.end()
     }
 }
@@ -2788,16 +2518,10 @@ impl serde::Serialize for EndpointsList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointsList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -2854,15 +2578,9 @@ impl serde::Serialize for EnvFromSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EnvFromSource", 3)?;
-        if let Some(v) = &self.config_map_ref {
-            s.serialize_field("configMapRef", v)?;
-        }
-        if let Some(v) = &self.prefix {
-            s.serialize_field("prefix", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
+        crate::codec::optional(&mut s, "configMapRef", &self.config_map_ref)?;
+        crate::codec::optional(&mut s, "prefix", &self.prefix)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         s.end()
     }
 }
@@ -2904,12 +2622,8 @@ impl serde::Serialize for EnvVar {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EnvVar", 3)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
-        if let Some(v) = &self.value_from {
-            s.serialize_field("valueFrom", v)?;
-        }
+        crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::optional(&mut s, "valueFrom", &self.value_from)?;
         s.end()
     }
 }
@@ -2954,21 +2668,11 @@ impl serde::Serialize for EnvVarSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EnvVarSource", 5)?;
-        if let Some(v) = &self.config_map_key_ref {
-            s.serialize_field("configMapKeyRef", v)?;
-        }
-        if let Some(v) = &self.field_ref {
-            s.serialize_field("fieldRef", v)?;
-        }
-        if let Some(v) = &self.file_key_ref {
-            s.serialize_field("fileKeyRef", v)?;
-        }
-        if let Some(v) = &self.resource_field_ref {
-            s.serialize_field("resourceFieldRef", v)?;
-        }
-        if let Some(v) = &self.secret_key_ref {
-            s.serialize_field("secretKeyRef", v)?;
-        }
+        crate::codec::optional(&mut s, "configMapKeyRef", &self.config_map_key_ref)?;
+        crate::codec::optional(&mut s, "fieldRef", &self.field_ref)?;
+        crate::codec::optional(&mut s, "fileKeyRef", &self.file_key_ref)?;
+        crate::codec::optional(&mut s, "resourceFieldRef", &self.resource_field_ref)?;
+        crate::codec::optional(&mut s, "secretKeyRef", &self.secret_key_ref)?;
         s.end()
     }
 }
@@ -3057,82 +2761,48 @@ impl serde::Serialize for EphemeralContainer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EphemeralContainer", 26)?;
-        if let Some(v) = &self.args {
-            s.serialize_field("args", v)?;
-        }
-        if let Some(v) = &self.command {
-            s.serialize_field("command", v)?;
-        }
-        if let Some(v) = &self.env {
-            s.serialize_field("env", v)?;
-        }
-        if let Some(v) = &self.env_from {
-            s.serialize_field("envFrom", v)?;
-        }
-        if let Some(v) = &self.image {
-            s.serialize_field("image", v)?;
-        }
-        if let Some(v) = &self.image_pull_policy {
-            s.serialize_field("imagePullPolicy", v)?;
-        }
-        if let Some(v) = &self.lifecycle {
-            s.serialize_field("lifecycle", v)?;
-        }
-        if let Some(v) = &self.liveness_probe {
-            s.serialize_field("livenessProbe", v)?;
-        }
+        crate::codec::optional(&mut s, "args", &self.args)?;
+        crate::codec::optional(&mut s, "command", &self.command)?;
+        crate::codec::optional(&mut s, "env", &self.env)?;
+        crate::codec::optional(&mut s, "envFrom", &self.env_from)?;
+        crate::codec::optional(&mut s, "image", &self.image)?;
+        crate::codec::optional(&mut s, "imagePullPolicy", &self.image_pull_policy)?;
+        crate::codec::optional(&mut s, "lifecycle", &self.lifecycle)?;
+        crate::codec::optional(&mut s, "livenessProbe", &self.liveness_probe)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
-        if let Some(v) = &self.readiness_probe {
-            s.serialize_field("readinessProbe", v)?;
-        }
-        if let Some(v) = &self.resize_policy {
-            s.serialize_field("resizePolicy", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.restart_policy {
-            s.serialize_field("restartPolicy", v)?;
-        }
-        if let Some(v) = &self.restart_policy_rules {
-            s.serialize_field("restartPolicyRules", v)?;
-        }
-        if let Some(v) = &self.security_context {
-            s.serialize_field("securityContext", v)?;
-        }
-        if let Some(v) = &self.startup_probe {
-            s.serialize_field("startupProbe", v)?;
-        }
-        if let Some(v) = &self.stdin {
-            s.serialize_field("stdin", v)?;
-        }
-        if let Some(v) = &self.stdin_once {
-            s.serialize_field("stdinOnce", v)?;
-        }
-        if let Some(v) = &self.target_container_name {
-            s.serialize_field("targetContainerName", v)?;
-        }
-        if let Some(v) = &self.termination_message_path {
-            s.serialize_field("terminationMessagePath", v)?;
-        }
-        if let Some(v) = &self.termination_message_policy {
-            s.serialize_field("terminationMessagePolicy", v)?;
-        }
-        if let Some(v) = &self.tty {
-            s.serialize_field("tty", v)?;
-        }
-        if let Some(v) = &self.volume_devices {
-            s.serialize_field("volumeDevices", v)?;
-        }
-        if let Some(v) = &self.volume_mounts {
-            s.serialize_field("volumeMounts", v)?;
-        }
-        if let Some(v) = &self.working_dir {
-            s.serialize_field("workingDir", v)?;
-        }
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::optional(&mut s, "readinessProbe", &self.readiness_probe)?;
+        crate::codec::optional(&mut s, "resizePolicy", &self.resize_policy)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "restartPolicy", &self.restart_policy)?;
+        crate::codec::optional(
+            &mut s,
+            "restartPolicyRules",
+            &self.restart_policy_rules,
+        )?;
+        crate::codec::optional(&mut s, "securityContext", &self.security_context)?;
+        crate::codec::optional(&mut s, "startupProbe", &self.startup_probe)?;
+        crate::codec::optional(&mut s, "stdin", &self.stdin)?;
+        crate::codec::optional(&mut s, "stdinOnce", &self.stdin_once)?;
+        crate::codec::optional(
+            &mut s,
+            "targetContainerName",
+            &self.target_container_name,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "terminationMessagePath",
+            &self.termination_message_path,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "terminationMessagePolicy",
+            &self.termination_message_policy,
+        )?;
+        crate::codec::optional(&mut s, "tty", &self.tty)?;
+        crate::codec::optional(&mut s, "volumeDevices", &self.volume_devices)?;
+        crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
+        crate::codec::optional(&mut s, "workingDir", &self.working_dir)?;
         s.end()
     }
 }
@@ -3194,9 +2864,11 @@ impl serde::Serialize for EphemeralVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EphemeralVolumeSource", 1)?;
-        if let Some(v) = &self.volume_claim_template {
-            s.serialize_field("volumeClaimTemplate", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "volumeClaimTemplate",
+            &self.volume_claim_template,
+        )?;
         s.end()
     }
 }
@@ -3265,53 +2937,23 @@ impl serde::Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Event", 17)?;
-        if let Some(v) = &self.action {
-            s.serialize_field("action", v)?;
-        }
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.count {
-            s.serialize_field("count", v)?;
-        }
-        if let Some(v) = &self.event_time {
-            s.serialize_field("eventTime", v)?;
-        }
-        if let Some(v) = &self.first_timestamp {
-            s.serialize_field("firstTimestamp", v)?;
-        }
+        crate::codec::optional(&mut s, "action", &self.action)?;
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "count", &self.count)?;
+        crate::codec::optional(&mut s, "eventTime", &self.event_time)?;
+        crate::codec::optional(&mut s, "firstTimestamp", &self.first_timestamp)?;
         s.serialize_field("involvedObject", &self.involved_object)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.last_timestamp {
-            s.serialize_field("lastTimestamp", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "lastTimestamp", &self.last_timestamp)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
         s.serialize_field("metadata", &self.metadata)?;
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
-        if let Some(v) = &self.related {
-            s.serialize_field("related", v)?;
-        }
-        if let Some(v) = &self.reporting_component {
-            s.serialize_field("reportingComponent", v)?;
-        }
-        if let Some(v) = &self.reporting_instance {
-            s.serialize_field("reportingInstance", v)?;
-        }
-        if let Some(v) = &self.series {
-            s.serialize_field("series", v)?;
-        }
-        if let Some(v) = &self.source {
-            s.serialize_field("source", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::optional(&mut s, "related", &self.related)?;
+        crate::codec::optional(&mut s, "reportingComponent", &self.reporting_component)?;
+        crate::codec::optional(&mut s, "reportingInstance", &self.reporting_instance)?;
+        crate::codec::optional(&mut s, "series", &self.series)?;
+        crate::codec::optional(&mut s, "source", &self.source)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -3386,16 +3028,10 @@ impl serde::Serialize for EventList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EventList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -3450,12 +3086,8 @@ impl serde::Serialize for EventSeries {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EventSeries", 2)?;
-        if let Some(v) = &self.count {
-            s.serialize_field("count", v)?;
-        }
-        if let Some(v) = &self.last_observed_time {
-            s.serialize_field("lastObservedTime", v)?;
-        }
+        crate::codec::optional(&mut s, "count", &self.count)?;
+        crate::codec::optional(&mut s, "lastObservedTime", &self.last_observed_time)?;
         s.end()
     }
 }
@@ -3493,12 +3125,8 @@ impl serde::Serialize for EventSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EventSource", 2)?;
-        if let Some(v) = &self.component {
-            s.serialize_field("component", v)?;
-        }
-        if let Some(v) = &self.host {
-            s.serialize_field("host", v)?;
-        }
+        crate::codec::optional(&mut s, "component", &self.component)?;
+        crate::codec::optional(&mut s, "host", &self.host)?;
         s.end()
     }
 }
@@ -3534,9 +3162,7 @@ impl serde::Serialize for ExecAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ExecAction", 1)?;
-        if let Some(v) = &self.command {
-            s.serialize_field("command", v)?;
-        }
+        crate::codec::optional(&mut s, "command", &self.command)?;
         s.end()
     }
 }
@@ -3579,21 +3205,11 @@ impl serde::Serialize for FCVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FCVolumeSource", 5)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.lun {
-            s.serialize_field("lun", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.target_wwns {
-            s.serialize_field("targetWWNs", v)?;
-        }
-        if let Some(v) = &self.wwids {
-            s.serialize_field("wwids", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "lun", &self.lun)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "targetWWNs", &self.target_wwns)?;
+        crate::codec::optional(&mut s, "wwids", &self.wwids)?;
         s.end()
     }
 }
@@ -3639,9 +3255,7 @@ impl serde::Serialize for FileKeySelector {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FileKeySelector", 4)?;
         s.serialize_field("key", &self.key)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.serialize_field("path", &self.path)?;
         s.serialize_field("volumeName", &self.volume_name)?;
         s.end()
@@ -3690,18 +3304,10 @@ impl serde::Serialize for FlexPersistentVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlexPersistentVolumeSource", 5)?;
         s.serialize_field("driver", &self.driver)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.options {
-            s.serialize_field("options", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "options", &self.options)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         s.end()
     }
 }
@@ -3749,18 +3355,10 @@ impl serde::Serialize for FlexVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlexVolumeSource", 5)?;
         s.serialize_field("driver", &self.driver)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.options {
-            s.serialize_field("options", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "options", &self.options)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         s.end()
     }
 }
@@ -3801,12 +3399,8 @@ impl serde::Serialize for FlockerVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlockerVolumeSource", 2)?;
-        if let Some(v) = &self.dataset_name {
-            s.serialize_field("datasetName", v)?;
-        }
-        if let Some(v) = &self.dataset_uuid {
-            s.serialize_field("datasetUUID", v)?;
-        }
+        crate::codec::optional(&mut s, "datasetName", &self.dataset_name)?;
+        crate::codec::optional(&mut s, "datasetUUID", &self.dataset_uuid)?;
         s.end()
     }
 }
@@ -3848,16 +3442,10 @@ impl serde::Serialize for GCEPersistentDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("GCEPersistentDiskVolumeSource", 4)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.partition {
-            s.serialize_field("partition", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "partition", &self.partition)?;
         s.serialize_field("pdName", &self.pd_name)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.end()
     }
 }
@@ -3898,9 +3486,7 @@ impl serde::Serialize for GRPCAction {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("GRPCAction", 2)?;
         s.serialize_field("port", &self.port)?;
-        if let Some(v) = &self.service {
-            s.serialize_field("service", v)?;
-        }
+        crate::codec::optional(&mut s, "service", &self.service)?;
         s.end()
     }
 }
@@ -3940,13 +3526,9 @@ impl serde::Serialize for GitRepoVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("GitRepoVolumeSource", 3)?;
-        if let Some(v) = &self.directory {
-            s.serialize_field("directory", v)?;
-        }
+        crate::codec::optional(&mut s, "directory", &self.directory)?;
         s.serialize_field("repository", &self.repository)?;
-        if let Some(v) = &self.revision {
-            s.serialize_field("revision", v)?;
-        }
+        crate::codec::optional(&mut s, "revision", &self.revision)?;
         s.end()
     }
 }
@@ -3990,13 +3572,9 @@ impl serde::Serialize for GlusterfsPersistentVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("GlusterfsPersistentVolumeSource", 4)?;
         s.serialize_field("endpoints", &self.endpoints)?;
-        if let Some(v) = &self.endpoints_namespace {
-            s.serialize_field("endpointsNamespace", v)?;
-        }
+        crate::codec::optional(&mut s, "endpointsNamespace", &self.endpoints_namespace)?;
         s.serialize_field("path", &self.path)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.end()
     }
 }
@@ -4040,9 +3618,7 @@ impl serde::Serialize for GlusterfsVolumeSource {
         let mut s = serializer.serialize_struct("GlusterfsVolumeSource", 3)?;
         s.serialize_field("endpoints", &self.endpoints)?;
         s.serialize_field("path", &self.path)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.end()
     }
 }
@@ -4087,19 +3663,11 @@ impl serde::Serialize for HTTPGetAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HTTPGetAction", 5)?;
-        if let Some(v) = &self.host {
-            s.serialize_field("host", v)?;
-        }
-        if let Some(v) = &self.http_headers {
-            s.serialize_field("httpHeaders", v)?;
-        }
-        if let Some(v) = &self.path {
-            s.serialize_field("path", v)?;
-        }
+        crate::codec::optional(&mut s, "host", &self.host)?;
+        crate::codec::optional(&mut s, "httpHeaders", &self.http_headers)?;
+        crate::codec::optional(&mut s, "path", &self.path)?;
         s.serialize_field("port", &self.port)?;
-        if let Some(v) = &self.scheme {
-            s.serialize_field("scheme", v)?;
-        }
+        crate::codec::optional(&mut s, "scheme", &self.scheme)?;
         s.end()
     }
 }
@@ -4179,9 +3747,7 @@ impl serde::Serialize for HostAlias {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HostAlias", 2)?;
-        if let Some(v) = &self.hostnames {
-            s.serialize_field("hostnames", v)?;
-        }
+        crate::codec::optional(&mut s, "hostnames", &self.hostnames)?;
         s.serialize_field("ip", &self.ip)?;
         s.end()
     }
@@ -4256,9 +3822,7 @@ impl serde::Serialize for HostPathVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HostPathVolumeSource", 2)?;
         s.serialize_field("path", &self.path)?;
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -4314,32 +3878,16 @@ impl serde::Serialize for ISCSIPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ISCSIPersistentVolumeSource", 11)?;
-        if let Some(v) = &self.chap_auth_discovery {
-            s.serialize_field("chapAuthDiscovery", v)?;
-        }
-        if let Some(v) = &self.chap_auth_session {
-            s.serialize_field("chapAuthSession", v)?;
-        }
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.initiator_name {
-            s.serialize_field("initiatorName", v)?;
-        }
+        crate::codec::optional(&mut s, "chapAuthDiscovery", &self.chap_auth_discovery)?;
+        crate::codec::optional(&mut s, "chapAuthSession", &self.chap_auth_session)?;
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "initiatorName", &self.initiator_name)?;
         s.serialize_field("iqn", &self.iqn)?;
-        if let Some(v) = &self.iscsi_interface {
-            s.serialize_field("iscsiInterface", v)?;
-        }
+        crate::codec::optional(&mut s, "iscsiInterface", &self.iscsi_interface)?;
         s.serialize_field("lun", &self.lun)?;
-        if let Some(v) = &self.portals {
-            s.serialize_field("portals", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
+        crate::codec::optional(&mut s, "portals", &self.portals)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         s.serialize_field("targetPortal", &self.target_portal)?;
         s.end()
     }
@@ -4405,32 +3953,16 @@ impl serde::Serialize for ISCSIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ISCSIVolumeSource", 11)?;
-        if let Some(v) = &self.chap_auth_discovery {
-            s.serialize_field("chapAuthDiscovery", v)?;
-        }
-        if let Some(v) = &self.chap_auth_session {
-            s.serialize_field("chapAuthSession", v)?;
-        }
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.initiator_name {
-            s.serialize_field("initiatorName", v)?;
-        }
+        crate::codec::optional(&mut s, "chapAuthDiscovery", &self.chap_auth_discovery)?;
+        crate::codec::optional(&mut s, "chapAuthSession", &self.chap_auth_session)?;
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "initiatorName", &self.initiator_name)?;
         s.serialize_field("iqn", &self.iqn)?;
-        if let Some(v) = &self.iscsi_interface {
-            s.serialize_field("iscsiInterface", v)?;
-        }
+        crate::codec::optional(&mut s, "iscsiInterface", &self.iscsi_interface)?;
         s.serialize_field("lun", &self.lun)?;
-        if let Some(v) = &self.portals {
-            s.serialize_field("portals", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
+        crate::codec::optional(&mut s, "portals", &self.portals)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         s.serialize_field("targetPortal", &self.target_portal)?;
         s.end()
     }
@@ -4478,12 +4010,8 @@ impl serde::Serialize for ImageVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ImageVolumeSource", 2)?;
-        if let Some(v) = &self.pull_policy {
-            s.serialize_field("pullPolicy", v)?;
-        }
-        if let Some(v) = &self.reference {
-            s.serialize_field("reference", v)?;
-        }
+        crate::codec::optional(&mut s, "pullPolicy", &self.pull_policy)?;
+        crate::codec::optional(&mut s, "reference", &self.reference)?;
         s.end()
     }
 }
@@ -4559,9 +4087,7 @@ impl serde::Serialize for KeyToPath {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("KeyToPath", 3)?;
         s.serialize_field("key", &self.key)?;
-        if let Some(v) = &self.mode {
-            s.serialize_field("mode", v)?;
-        }
+        crate::codec::optional(&mut s, "mode", &self.mode)?;
         s.serialize_field("path", &self.path)?;
         s.end()
     }
@@ -4603,15 +4129,9 @@ impl serde::Serialize for Lifecycle {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Lifecycle", 3)?;
-        if let Some(v) = &self.post_start {
-            s.serialize_field("postStart", v)?;
-        }
-        if let Some(v) = &self.pre_stop {
-            s.serialize_field("preStop", v)?;
-        }
-        if let Some(v) = &self.stop_signal {
-            s.serialize_field("stopSignal", v)?;
-        }
+        crate::codec::optional(&mut s, "postStart", &self.post_start)?;
+        crate::codec::optional(&mut s, "preStop", &self.pre_stop)?;
+        crate::codec::optional(&mut s, "stopSignal", &self.stop_signal)?;
         s.end()
     }
 }
@@ -4654,18 +4174,10 @@ impl serde::Serialize for LifecycleHandler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LifecycleHandler", 4)?;
-        if let Some(v) = &self.exec {
-            s.serialize_field("exec", v)?;
-        }
-        if let Some(v) = &self.http_get {
-            s.serialize_field("httpGet", v)?;
-        }
-        if let Some(v) = &self.sleep {
-            s.serialize_field("sleep", v)?;
-        }
-        if let Some(v) = &self.tcp_socket {
-            s.serialize_field("tcpSocket", v)?;
-        }
+        crate::codec::optional(&mut s, "exec", &self.exec)?;
+        crate::codec::optional(&mut s, "httpGet", &self.http_get)?;
+        crate::codec::optional(&mut s, "sleep", &self.sleep)?;
+        crate::codec::optional(&mut s, "tcpSocket", &self.tcp_socket)?;
         s.end()
     }
 }
@@ -4711,18 +4223,10 @@ impl serde::Serialize for LimitRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LimitRange", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -4811,21 +4315,15 @@ impl serde::Serialize for LimitRangeItem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LimitRangeItem", 6)?;
-        if let Some(v) = &self.default {
-            s.serialize_field("default", v)?;
-        }
-        if let Some(v) = &self.default_request {
-            s.serialize_field("defaultRequest", v)?;
-        }
-        if let Some(v) = &self.max {
-            s.serialize_field("max", v)?;
-        }
-        if let Some(v) = &self.max_limit_request_ratio {
-            s.serialize_field("maxLimitRequestRatio", v)?;
-        }
-        if let Some(v) = &self.min {
-            s.serialize_field("min", v)?;
-        }
+        crate::codec::optional(&mut s, "default", &self.default)?;
+        crate::codec::optional(&mut s, "defaultRequest", &self.default_request)?;
+        crate::codec::optional(&mut s, "max", &self.max)?;
+        crate::codec::optional(
+            &mut s,
+            "maxLimitRequestRatio",
+            &self.max_limit_request_ratio,
+        )?;
+        crate::codec::optional(&mut s, "min", &self.min)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -4874,16 +4372,10 @@ impl serde::Serialize for LimitRangeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LimitRangeList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -4976,9 +4468,7 @@ impl serde::Serialize for LinuxContainerUser {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LinuxContainerUser", 3)?;
         s.serialize_field("gid", &self.gid)?;
-        if let Some(v) = &self.supplemental_groups {
-            s.serialize_field("supplementalGroups", v)?;
-        }
+        crate::codec::optional(&mut s, "supplementalGroups", &self.supplemental_groups)?;
         s.serialize_field("uid", &self.uid)?;
         s.end()
     }
@@ -5022,18 +4512,10 @@ impl serde::Serialize for LoadBalancerIngress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LoadBalancerIngress", 4)?;
-        if let Some(v) = &self.hostname {
-            s.serialize_field("hostname", v)?;
-        }
-        if let Some(v) = &self.ip {
-            s.serialize_field("ip", v)?;
-        }
-        if let Some(v) = &self.ip_mode {
-            s.serialize_field("ipMode", v)?;
-        }
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
+        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
+        crate::codec::optional(&mut s, "ip", &self.ip)?;
+        crate::codec::optional(&mut s, "ipMode", &self.ip_mode)?;
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
         s.end()
     }
 }
@@ -5071,9 +4553,7 @@ impl serde::Serialize for LoadBalancerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LoadBalancerStatus", 1)?;
-        if let Some(v) = &self.ingress {
-            s.serialize_field("ingress", v)?;
-        }
+        crate::codec::optional(&mut s, "ingress", &self.ingress)?;
         s.end()
     }
 }
@@ -5145,9 +4625,7 @@ impl serde::Serialize for LocalVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LocalVolumeSource", 2)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         s.serialize_field("path", &self.path)?;
         s.end()
     }
@@ -5187,9 +4665,11 @@ impl serde::Serialize for ModifyVolumeStatus {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ModifyVolumeStatus", 2)?;
         s.serialize_field("status", &self.status)?;
-        if let Some(v) = &self.target_volume_attributes_class_name {
-            s.serialize_field("targetVolumeAttributesClassName", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "targetVolumeAttributesClassName",
+            &self.target_volume_attributes_class_name,
+        )?;
         s.end()
     }
 }
@@ -5232,9 +4712,7 @@ impl serde::Serialize for NFSVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NFSVolumeSource", 3)?;
         s.serialize_field("path", &self.path)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("server", &self.server)?;
         s.end()
     }
@@ -5282,21 +4760,11 @@ impl serde::Serialize for Namespace {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Namespace", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -5359,15 +4827,13 @@ impl serde::Serialize for NamespaceCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NamespaceCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -5416,16 +4882,10 @@ impl serde::Serialize for NamespaceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NamespaceList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -5478,9 +4938,7 @@ impl serde::Serialize for NamespaceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NamespaceSpec", 1)?;
-        if let Some(v) = &self.finalizers {
-            s.serialize_field("finalizers", v)?;
-        }
+        crate::codec::optional(&mut s, "finalizers", &self.finalizers)?;
         s.end()
     }
 }
@@ -5517,12 +4975,8 @@ impl serde::Serialize for NamespaceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NamespaceStatus", 2)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.phase {
-            s.serialize_field("phase", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "phase", &self.phase)?;
         s.end()
     }
 }
@@ -5568,21 +5022,11 @@ impl serde::Serialize for Node {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Node", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -5680,12 +5124,16 @@ impl serde::Serialize for NodeAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeAffinity", 2)?;
-        if let Some(v) = &self.preferred_during_scheduling_ignored_during_execution {
-            s.serialize_field("preferredDuringSchedulingIgnoredDuringExecution", v)?;
-        }
-        if let Some(v) = &self.required_during_scheduling_ignored_during_execution {
-            s.serialize_field("requiredDuringSchedulingIgnoredDuringExecution", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "preferredDuringSchedulingIgnoredDuringExecution",
+            &self.preferred_during_scheduling_ignored_during_execution,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            &self.required_during_scheduling_ignored_during_execution,
+        )?;
         s.end()
     }
 }
@@ -5735,9 +5183,7 @@ impl serde::Serialize for NodeAllocatableResourceClaimStatus {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("NodeAllocatableResourceClaimStatus", 3)?;
-        if let Some(v) = &self.containers {
-            s.serialize_field("containers", v)?;
-        }
+        crate::codec::optional(&mut s, "containers", &self.containers)?;
         s.serialize_field("resourceClaimName", &self.resource_claim_name)?;
         s.serialize_field("resources", &self.resources)?;
         s.end()
@@ -5788,18 +5234,14 @@ impl serde::Serialize for NodeCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeCondition", 6)?;
-        if let Some(v) = &self.last_heartbeat_time {
-            s.serialize_field("lastHeartbeatTime", v)?;
-        }
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "lastHeartbeatTime", &self.last_heartbeat_time)?;
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -5841,9 +5283,7 @@ impl serde::Serialize for NodeConfigSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeConfigSource", 1)?;
-        if let Some(v) = &self.config_map {
-            s.serialize_field("configMap", v)?;
-        }
+        crate::codec::optional(&mut s, "configMap", &self.config_map)?;
         s.end()
     }
 }
@@ -5884,18 +5324,10 @@ impl serde::Serialize for NodeConfigStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeConfigStatus", 4)?;
-        if let Some(v) = &self.active {
-            s.serialize_field("active", v)?;
-        }
-        if let Some(v) = &self.assigned {
-            s.serialize_field("assigned", v)?;
-        }
-        if let Some(v) = &self.error {
-            s.serialize_field("error", v)?;
-        }
-        if let Some(v) = &self.last_known_good {
-            s.serialize_field("lastKnownGood", v)?;
-        }
+        crate::codec::optional(&mut s, "active", &self.active)?;
+        crate::codec::optional(&mut s, "assigned", &self.assigned)?;
+        crate::codec::optional(&mut s, "error", &self.error)?;
+        crate::codec::optional(&mut s, "lastKnownGood", &self.last_known_good)?;
         s.end()
     }
 }
@@ -5933,9 +5365,7 @@ impl serde::Serialize for NodeDaemonEndpoints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeDaemonEndpoints", 1)?;
-        if let Some(v) = &self.kubelet_endpoint {
-            s.serialize_field("kubeletEndpoint", v)?;
-        }
+        crate::codec::optional(&mut s, "kubeletEndpoint", &self.kubelet_endpoint)?;
         s.end()
     }
 }
@@ -5970,9 +5400,11 @@ impl serde::Serialize for NodeFeatures {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeFeatures", 1)?;
-        if let Some(v) = &self.supplemental_groups_policy {
-            s.serialize_field("supplementalGroupsPolicy", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "supplementalGroupsPolicy",
+            &self.supplemental_groups_policy,
+        )?;
         s.end()
     }
 }
@@ -6017,16 +5449,10 @@ impl serde::Serialize for NodeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -6081,12 +5507,8 @@ impl serde::Serialize for NodeRuntimeHandler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeRuntimeHandler", 2)?;
-        if let Some(v) = &self.features {
-            s.serialize_field("features", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
+        crate::codec::optional(&mut s, "features", &self.features)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         s.end()
     }
 }
@@ -6124,12 +5546,12 @@ impl serde::Serialize for NodeRuntimeHandlerFeatures {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeRuntimeHandlerFeatures", 2)?;
-        if let Some(v) = &self.recursive_read_only_mounts {
-            s.serialize_field("recursiveReadOnlyMounts", v)?;
-        }
-        if let Some(v) = &self.user_namespaces {
-            s.serialize_field("userNamespaces", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "recursiveReadOnlyMounts",
+            &self.recursive_read_only_mounts,
+        )?;
+        crate::codec::optional(&mut s, "userNamespaces", &self.user_namespaces)?;
         s.end()
     }
 }
@@ -6210,9 +5632,7 @@ impl serde::Serialize for NodeSelectorRequirement {
         let mut s = serializer.serialize_struct("NodeSelectorRequirement", 3)?;
         s.serialize_field("key", &self.key)?;
         s.serialize_field("operator", &self.operator)?;
-        if let Some(v) = &self.values {
-            s.serialize_field("values", v)?;
-        }
+        crate::codec::optional(&mut s, "values", &self.values)?;
         s.end()
     }
 }
@@ -6251,12 +5671,8 @@ impl serde::Serialize for NodeSelectorTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeSelectorTerm", 2)?;
-        if let Some(v) = &self.match_expressions {
-            s.serialize_field("matchExpressions", v)?;
-        }
-        if let Some(v) = &self.match_fields {
-            s.serialize_field("matchFields", v)?;
-        }
+        crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
+        crate::codec::optional(&mut s, "matchFields", &self.match_fields)?;
         s.end()
     }
 }
@@ -6304,27 +5720,13 @@ impl serde::Serialize for NodeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeSpec", 7)?;
-        if let Some(v) = &self.config_source {
-            s.serialize_field("configSource", v)?;
-        }
-        if let Some(v) = &self.external_id {
-            s.serialize_field("externalID", v)?;
-        }
-        if let Some(v) = &self.pod_cidr {
-            s.serialize_field("podCIDR", v)?;
-        }
-        if let Some(v) = &self.pod_cidrs {
-            s.serialize_field("podCIDRs", v)?;
-        }
-        if let Some(v) = &self.provider_id {
-            s.serialize_field("providerID", v)?;
-        }
-        if let Some(v) = &self.taints {
-            s.serialize_field("taints", v)?;
-        }
-        if let Some(v) = &self.unschedulable {
-            s.serialize_field("unschedulable", v)?;
-        }
+        crate::codec::optional(&mut s, "configSource", &self.config_source)?;
+        crate::codec::optional(&mut s, "externalID", &self.external_id)?;
+        crate::codec::optional(&mut s, "podCIDR", &self.pod_cidr)?;
+        crate::codec::optional(&mut s, "podCIDRs", &self.pod_cidrs)?;
+        crate::codec::optional(&mut s, "providerID", &self.provider_id)?;
+        crate::codec::optional(&mut s, "taints", &self.taints)?;
+        crate::codec::optional(&mut s, "unschedulable", &self.unschedulable)?;
         s.end()
     }
 }
@@ -6401,48 +5803,20 @@ impl serde::Serialize for NodeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeStatus", 14)?;
-        if let Some(v) = &self.addresses {
-            s.serialize_field("addresses", v)?;
-        }
-        if let Some(v) = &self.allocatable {
-            s.serialize_field("allocatable", v)?;
-        }
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.config {
-            s.serialize_field("config", v)?;
-        }
-        if let Some(v) = &self.daemon_endpoints {
-            s.serialize_field("daemonEndpoints", v)?;
-        }
-        if let Some(v) = &self.declared_features {
-            s.serialize_field("declaredFeatures", v)?;
-        }
-        if let Some(v) = &self.features {
-            s.serialize_field("features", v)?;
-        }
-        if let Some(v) = &self.images {
-            s.serialize_field("images", v)?;
-        }
-        if let Some(v) = &self.node_info {
-            s.serialize_field("nodeInfo", v)?;
-        }
-        if let Some(v) = &self.phase {
-            s.serialize_field("phase", v)?;
-        }
-        if let Some(v) = &self.runtime_handlers {
-            s.serialize_field("runtimeHandlers", v)?;
-        }
-        if let Some(v) = &self.volumes_attached {
-            s.serialize_field("volumesAttached", v)?;
-        }
-        if let Some(v) = &self.volumes_in_use {
-            s.serialize_field("volumesInUse", v)?;
-        }
+        crate::codec::optional(&mut s, "addresses", &self.addresses)?;
+        crate::codec::optional(&mut s, "allocatable", &self.allocatable)?;
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "config", &self.config)?;
+        crate::codec::optional(&mut s, "daemonEndpoints", &self.daemon_endpoints)?;
+        crate::codec::optional(&mut s, "declaredFeatures", &self.declared_features)?;
+        crate::codec::optional(&mut s, "features", &self.features)?;
+        crate::codec::optional(&mut s, "images", &self.images)?;
+        crate::codec::optional(&mut s, "nodeInfo", &self.node_info)?;
+        crate::codec::optional(&mut s, "phase", &self.phase)?;
+        crate::codec::optional(&mut s, "runtimeHandlers", &self.runtime_handlers)?;
+        crate::codec::optional(&mut s, "volumesAttached", &self.volumes_attached)?;
+        crate::codec::optional(&mut s, "volumesInUse", &self.volumes_in_use)?;
         s.end()
     }
 }
@@ -6490,9 +5864,7 @@ impl serde::Serialize for NodeSwapStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeSwapStatus", 1)?;
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
         s.end()
     }
 }
@@ -6556,9 +5928,7 @@ impl serde::Serialize for NodeSystemInfo {
         s.serialize_field("machineID", &self.machine_id)?;
         s.serialize_field("operatingSystem", &self.operating_system)?;
         s.serialize_field("osImage", &self.os_image)?;
-        if let Some(v) = &self.swap {
-            s.serialize_field("swap", v)?;
-        }
+        crate::codec::optional(&mut s, "swap", &self.swap)?;
         s.serialize_field("systemUUID", &self.system_uuid)?;
         s.end()
     }
@@ -6608,9 +5978,7 @@ impl serde::Serialize for ObjectFieldSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ObjectFieldSelector", 2)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("fieldPath", &self.field_path)?;
         s.end()
     }
@@ -6659,27 +6027,13 @@ impl serde::Serialize for ObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ObjectReference", 7)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.field_path {
-            s.serialize_field("fieldPath", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
-        if let Some(v) = &self.resource_version {
-            s.serialize_field("resourceVersion", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "fieldPath", &self.field_path)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
         s.end()
     }
 }
@@ -6730,21 +6084,11 @@ impl serde::Serialize for PersistentVolume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolume", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -6809,21 +6153,11 @@ impl serde::Serialize for PersistentVolumeClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeClaim", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -6888,18 +6222,14 @@ impl serde::Serialize for PersistentVolumeClaimCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeClaimCondition", 6)?;
-        if let Some(v) = &self.last_probe_time {
-            s.serialize_field("lastProbeTime", v)?;
-        }
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -6949,16 +6279,10 @@ impl serde::Serialize for PersistentVolumeClaimList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeClaimList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -7027,33 +6351,19 @@ impl serde::Serialize for PersistentVolumeClaimSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeClaimSpec", 9)?;
-        if let Some(v) = &self.access_modes {
-            s.serialize_field("accessModes", v)?;
-        }
-        if let Some(v) = &self.data_source {
-            s.serialize_field("dataSource", v)?;
-        }
-        if let Some(v) = &self.data_source_ref {
-            s.serialize_field("dataSourceRef", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
-        if let Some(v) = &self.storage_class_name {
-            s.serialize_field("storageClassName", v)?;
-        }
-        if let Some(v) = &self.volume_attributes_class_name {
-            s.serialize_field("volumeAttributesClassName", v)?;
-        }
-        if let Some(v) = &self.volume_mode {
-            s.serialize_field("volumeMode", v)?;
-        }
-        if let Some(v) = &self.volume_name {
-            s.serialize_field("volumeName", v)?;
-        }
+        crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
+        crate::codec::optional(&mut s, "dataSource", &self.data_source)?;
+        crate::codec::optional(&mut s, "dataSourceRef", &self.data_source_ref)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::optional(&mut s, "storageClassName", &self.storage_class_name)?;
+        crate::codec::optional(
+            &mut s,
+            "volumeAttributesClassName",
+            &self.volume_attributes_class_name,
+        )?;
+        crate::codec::optional(&mut s, "volumeMode", &self.volume_mode)?;
+        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
         s.end()
     }
 }
@@ -7124,30 +6434,26 @@ impl serde::Serialize for PersistentVolumeClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeClaimStatus", 8)?;
-        if let Some(v) = &self.access_modes {
-            s.serialize_field("accessModes", v)?;
-        }
-        if let Some(v) = &self.allocated_resource_statuses {
-            s.serialize_field("allocatedResourceStatuses", v)?;
-        }
-        if let Some(v) = &self.allocated_resources {
-            s.serialize_field("allocatedResources", v)?;
-        }
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.current_volume_attributes_class_name {
-            s.serialize_field("currentVolumeAttributesClassName", v)?;
-        }
-        if let Some(v) = &self.modify_volume_status {
-            s.serialize_field("modifyVolumeStatus", v)?;
-        }
-        if let Some(v) = &self.phase {
-            s.serialize_field("phase", v)?;
-        }
+        crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
+        crate::codec::optional(
+            &mut s,
+            "allocatedResourceStatuses",
+            &self.allocated_resource_statuses,
+        )?;
+        crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(
+            &mut s,
+            "currentVolumeAttributesClassName",
+            &self.current_volume_attributes_class_name,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "modifyVolumeStatus",
+            &self.modify_volume_status,
+        )?;
+        crate::codec::optional(&mut s, "phase", &self.phase)?;
         s.end()
     }
 }
@@ -7195,9 +6501,7 @@ impl serde::Serialize for PersistentVolumeClaimTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeClaimTemplate", 2)?;
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -7237,9 +6541,7 @@ impl serde::Serialize for PersistentVolumeClaimVolumeSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeClaimVolumeSource", 2)?;
         s.serialize_field("claimName", &self.claim_name)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.end()
     }
 }
@@ -7283,16 +6585,10 @@ impl serde::Serialize for PersistentVolumeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -7410,99 +6706,53 @@ impl serde::Serialize for PersistentVolumeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeSpec", 31)?;
-        if let Some(v) = &self.access_modes {
-            s.serialize_field("accessModes", v)?;
-        }
-        if let Some(v) = &self.aws_elastic_block_store {
-            s.serialize_field("awsElasticBlockStore", v)?;
-        }
-        if let Some(v) = &self.azure_disk {
-            s.serialize_field("azureDisk", v)?;
-        }
-        if let Some(v) = &self.azure_file {
-            s.serialize_field("azureFile", v)?;
-        }
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
-        if let Some(v) = &self.cephfs {
-            s.serialize_field("cephfs", v)?;
-        }
-        if let Some(v) = &self.cinder {
-            s.serialize_field("cinder", v)?;
-        }
-        if let Some(v) = &self.claim_ref {
-            s.serialize_field("claimRef", v)?;
-        }
-        if let Some(v) = &self.csi {
-            s.serialize_field("csi", v)?;
-        }
-        if let Some(v) = &self.fc {
-            s.serialize_field("fc", v)?;
-        }
-        if let Some(v) = &self.flex_volume {
-            s.serialize_field("flexVolume", v)?;
-        }
-        if let Some(v) = &self.flocker {
-            s.serialize_field("flocker", v)?;
-        }
-        if let Some(v) = &self.gce_persistent_disk {
-            s.serialize_field("gcePersistentDisk", v)?;
-        }
-        if let Some(v) = &self.glusterfs {
-            s.serialize_field("glusterfs", v)?;
-        }
-        if let Some(v) = &self.host_path {
-            s.serialize_field("hostPath", v)?;
-        }
-        if let Some(v) = &self.iscsi {
-            s.serialize_field("iscsi", v)?;
-        }
-        if let Some(v) = &self.local {
-            s.serialize_field("local", v)?;
-        }
-        if let Some(v) = &self.mount_options {
-            s.serialize_field("mountOptions", v)?;
-        }
-        if let Some(v) = &self.nfs {
-            s.serialize_field("nfs", v)?;
-        }
-        if let Some(v) = &self.node_affinity {
-            s.serialize_field("nodeAffinity", v)?;
-        }
-        if let Some(v) = &self.persistent_volume_reclaim_policy {
-            s.serialize_field("persistentVolumeReclaimPolicy", v)?;
-        }
-        if let Some(v) = &self.photon_persistent_disk {
-            s.serialize_field("photonPersistentDisk", v)?;
-        }
-        if let Some(v) = &self.portworx_volume {
-            s.serialize_field("portworxVolume", v)?;
-        }
-        if let Some(v) = &self.quobyte {
-            s.serialize_field("quobyte", v)?;
-        }
-        if let Some(v) = &self.rbd {
-            s.serialize_field("rbd", v)?;
-        }
-        if let Some(v) = &self.scale_io {
-            s.serialize_field("scaleIO", v)?;
-        }
-        if let Some(v) = &self.storage_class_name {
-            s.serialize_field("storageClassName", v)?;
-        }
-        if let Some(v) = &self.storageos {
-            s.serialize_field("storageos", v)?;
-        }
-        if let Some(v) = &self.volume_attributes_class_name {
-            s.serialize_field("volumeAttributesClassName", v)?;
-        }
-        if let Some(v) = &self.volume_mode {
-            s.serialize_field("volumeMode", v)?;
-        }
-        if let Some(v) = &self.vsphere_volume {
-            s.serialize_field("vsphereVolume", v)?;
-        }
+        crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
+        crate::codec::optional(
+            &mut s,
+            "awsElasticBlockStore",
+            &self.aws_elastic_block_store,
+        )?;
+        crate::codec::optional(&mut s, "azureDisk", &self.azure_disk)?;
+        crate::codec::optional(&mut s, "azureFile", &self.azure_file)?;
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::optional(&mut s, "cephfs", &self.cephfs)?;
+        crate::codec::optional(&mut s, "cinder", &self.cinder)?;
+        crate::codec::optional(&mut s, "claimRef", &self.claim_ref)?;
+        crate::codec::optional(&mut s, "csi", &self.csi)?;
+        crate::codec::optional(&mut s, "fc", &self.fc)?;
+        crate::codec::optional(&mut s, "flexVolume", &self.flex_volume)?;
+        crate::codec::optional(&mut s, "flocker", &self.flocker)?;
+        crate::codec::optional(&mut s, "gcePersistentDisk", &self.gce_persistent_disk)?;
+        crate::codec::optional(&mut s, "glusterfs", &self.glusterfs)?;
+        crate::codec::optional(&mut s, "hostPath", &self.host_path)?;
+        crate::codec::optional(&mut s, "iscsi", &self.iscsi)?;
+        crate::codec::optional(&mut s, "local", &self.local)?;
+        crate::codec::optional(&mut s, "mountOptions", &self.mount_options)?;
+        crate::codec::optional(&mut s, "nfs", &self.nfs)?;
+        crate::codec::optional(&mut s, "nodeAffinity", &self.node_affinity)?;
+        crate::codec::optional(
+            &mut s,
+            "persistentVolumeReclaimPolicy",
+            &self.persistent_volume_reclaim_policy,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "photonPersistentDisk",
+            &self.photon_persistent_disk,
+        )?;
+        crate::codec::optional(&mut s, "portworxVolume", &self.portworx_volume)?;
+        crate::codec::optional(&mut s, "quobyte", &self.quobyte)?;
+        crate::codec::optional(&mut s, "rbd", &self.rbd)?;
+        crate::codec::optional(&mut s, "scaleIO", &self.scale_io)?;
+        crate::codec::optional(&mut s, "storageClassName", &self.storage_class_name)?;
+        crate::codec::optional(&mut s, "storageos", &self.storageos)?;
+        crate::codec::optional(
+            &mut s,
+            "volumeAttributesClassName",
+            &self.volume_attributes_class_name,
+        )?;
+        crate::codec::optional(&mut s, "volumeMode", &self.volume_mode)?;
+        crate::codec::optional(&mut s, "vsphereVolume", &self.vsphere_volume)?;
         s.end()
     }
 }
@@ -7579,18 +6829,14 @@ impl serde::Serialize for PersistentVolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PersistentVolumeStatus", 4)?;
-        if let Some(v) = &self.last_phase_transition_time {
-            s.serialize_field("lastPhaseTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.phase {
-            s.serialize_field("phase", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastPhaseTransitionTime",
+            &self.last_phase_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "phase", &self.phase)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.end()
     }
 }
@@ -7632,9 +6878,7 @@ impl serde::Serialize for PhotonPersistentDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PhotonPersistentDiskVolumeSource", 2)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         s.serialize_field("pdID", &self.pd_id)?;
         s.end()
     }
@@ -7681,21 +6925,11 @@ impl serde::Serialize for Pod {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Pod", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -7756,12 +6990,16 @@ impl serde::Serialize for PodAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodAffinity", 2)?;
-        if let Some(v) = &self.preferred_during_scheduling_ignored_during_execution {
-            s.serialize_field("preferredDuringSchedulingIgnoredDuringExecution", v)?;
-        }
-        if let Some(v) = &self.required_during_scheduling_ignored_during_execution {
-            s.serialize_field("requiredDuringSchedulingIgnoredDuringExecution", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "preferredDuringSchedulingIgnoredDuringExecution",
+            &self.preferred_during_scheduling_ignored_during_execution,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            &self.required_during_scheduling_ignored_during_execution,
+        )?;
         s.end()
     }
 }
@@ -7815,21 +7053,11 @@ impl serde::Serialize for PodAffinityTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodAffinityTerm", 6)?;
-        if let Some(v) = &self.label_selector {
-            s.serialize_field("labelSelector", v)?;
-        }
-        if let Some(v) = &self.match_label_keys {
-            s.serialize_field("matchLabelKeys", v)?;
-        }
-        if let Some(v) = &self.mismatch_label_keys {
-            s.serialize_field("mismatchLabelKeys", v)?;
-        }
-        if let Some(v) = &self.namespace_selector {
-            s.serialize_field("namespaceSelector", v)?;
-        }
-        if let Some(v) = &self.namespaces {
-            s.serialize_field("namespaces", v)?;
-        }
+        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
+        crate::codec::optional(&mut s, "matchLabelKeys", &self.match_label_keys)?;
+        crate::codec::optional(&mut s, "mismatchLabelKeys", &self.mismatch_label_keys)?;
+        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
+        crate::codec::optional(&mut s, "namespaces", &self.namespaces)?;
         s.serialize_field("topologyKey", &self.topology_key)?;
         s.end()
     }
@@ -7876,12 +7104,16 @@ impl serde::Serialize for PodAntiAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodAntiAffinity", 2)?;
-        if let Some(v) = &self.preferred_during_scheduling_ignored_during_execution {
-            s.serialize_field("preferredDuringSchedulingIgnoredDuringExecution", v)?;
-        }
-        if let Some(v) = &self.required_during_scheduling_ignored_during_execution {
-            s.serialize_field("requiredDuringSchedulingIgnoredDuringExecution", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "preferredDuringSchedulingIgnoredDuringExecution",
+            &self.preferred_during_scheduling_ignored_during_execution,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            &self.required_during_scheduling_ignored_during_execution,
+        )?;
         s.end()
     }
 }
@@ -7935,23 +7167,25 @@ impl serde::Serialize for PodCertificateProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodCertificateProjection", 7)?;
-        if let Some(v) = &self.certificate_chain_path {
-            s.serialize_field("certificateChainPath", v)?;
-        }
-        if let Some(v) = &self.credential_bundle_path {
-            s.serialize_field("credentialBundlePath", v)?;
-        }
-        if let Some(v) = &self.key_path {
-            s.serialize_field("keyPath", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "certificateChainPath",
+            &self.certificate_chain_path,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "credentialBundlePath",
+            &self.credential_bundle_path,
+        )?;
+        crate::codec::optional(&mut s, "keyPath", &self.key_path)?;
         s.serialize_field("keyType", &self.key_type)?;
-        if let Some(v) = &self.max_expiration_seconds {
-            s.serialize_field("maxExpirationSeconds", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "maxExpirationSeconds",
+            &self.max_expiration_seconds,
+        )?;
         s.serialize_field("signerName", &self.signer_name)?;
-        if let Some(v) = &self.user_annotations {
-            s.serialize_field("userAnnotations", v)?;
-        }
+        crate::codec::optional(&mut s, "userAnnotations", &self.user_annotations)?;
         s.end()
     }
 }
@@ -8004,21 +7238,15 @@ impl serde::Serialize for PodCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodCondition", 7)?;
-        if let Some(v) = &self.last_probe_time {
-            s.serialize_field("lastProbeTime", v)?;
-        }
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -8065,15 +7293,9 @@ impl serde::Serialize for PodDNSConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodDNSConfig", 3)?;
-        if let Some(v) = &self.nameservers {
-            s.serialize_field("nameservers", v)?;
-        }
-        if let Some(v) = &self.options {
-            s.serialize_field("options", v)?;
-        }
-        if let Some(v) = &self.searches {
-            s.serialize_field("searches", v)?;
-        }
+        crate::codec::optional(&mut s, "nameservers", &self.nameservers)?;
+        crate::codec::optional(&mut s, "options", &self.options)?;
+        crate::codec::optional(&mut s, "searches", &self.searches)?;
         s.end()
     }
 }
@@ -8112,12 +7334,8 @@ impl serde::Serialize for PodDNSConfigOption {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodDNSConfigOption", 2)?;
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }
@@ -8237,16 +7455,10 @@ impl serde::Serialize for PodList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -8374,12 +7586,12 @@ impl serde::Serialize for PodResourceClaim {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodResourceClaim", 3)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.resource_claim_name {
-            s.serialize_field("resourceClaimName", v)?;
-        }
-        if let Some(v) = &self.resource_claim_template_name {
-            s.serialize_field("resourceClaimTemplateName", v)?;
-        }
+        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
+        crate::codec::optional(
+            &mut s,
+            "resourceClaimTemplateName",
+            &self.resource_claim_template_name,
+        )?;
         s.end()
     }
 }
@@ -8421,9 +7633,7 @@ impl serde::Serialize for PodResourceClaimStatus {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodResourceClaimStatus", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.resource_claim_name {
-            s.serialize_field("resourceClaimName", v)?;
-        }
+        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
         s.end()
     }
 }
@@ -8494,9 +7704,7 @@ impl serde::Serialize for PodSchedulingGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodSchedulingGroup", 1)?;
-        if let Some(v) = &self.pod_group_name {
-            s.serialize_field("podGroupName", v)?;
-        }
+        crate::codec::optional(&mut s, "podGroupName", &self.pod_group_name)?;
         s.end()
     }
 }
@@ -8555,45 +7763,31 @@ impl serde::Serialize for PodSecurityContext {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodSecurityContext", 13)?;
-        if let Some(v) = &self.app_armor_profile {
-            s.serialize_field("appArmorProfile", v)?;
-        }
-        if let Some(v) = &self.fs_group {
-            s.serialize_field("fsGroup", v)?;
-        }
-        if let Some(v) = &self.fs_group_change_policy {
-            s.serialize_field("fsGroupChangePolicy", v)?;
-        }
-        if let Some(v) = &self.run_as_group {
-            s.serialize_field("runAsGroup", v)?;
-        }
-        if let Some(v) = &self.run_as_non_root {
-            s.serialize_field("runAsNonRoot", v)?;
-        }
-        if let Some(v) = &self.run_as_user {
-            s.serialize_field("runAsUser", v)?;
-        }
-        if let Some(v) = &self.se_linux_change_policy {
-            s.serialize_field("seLinuxChangePolicy", v)?;
-        }
-        if let Some(v) = &self.se_linux_options {
-            s.serialize_field("seLinuxOptions", v)?;
-        }
-        if let Some(v) = &self.seccomp_profile {
-            s.serialize_field("seccompProfile", v)?;
-        }
-        if let Some(v) = &self.supplemental_groups {
-            s.serialize_field("supplementalGroups", v)?;
-        }
-        if let Some(v) = &self.supplemental_groups_policy {
-            s.serialize_field("supplementalGroupsPolicy", v)?;
-        }
-        if let Some(v) = &self.sysctls {
-            s.serialize_field("sysctls", v)?;
-        }
-        if let Some(v) = &self.windows_options {
-            s.serialize_field("windowsOptions", v)?;
-        }
+        crate::codec::optional(&mut s, "appArmorProfile", &self.app_armor_profile)?;
+        crate::codec::optional(&mut s, "fsGroup", &self.fs_group)?;
+        crate::codec::optional(
+            &mut s,
+            "fsGroupChangePolicy",
+            &self.fs_group_change_policy,
+        )?;
+        crate::codec::optional(&mut s, "runAsGroup", &self.run_as_group)?;
+        crate::codec::optional(&mut s, "runAsNonRoot", &self.run_as_non_root)?;
+        crate::codec::optional(&mut s, "runAsUser", &self.run_as_user)?;
+        crate::codec::optional(
+            &mut s,
+            "seLinuxChangePolicy",
+            &self.se_linux_change_policy,
+        )?;
+        crate::codec::optional(&mut s, "seLinuxOptions", &self.se_linux_options)?;
+        crate::codec::optional(&mut s, "seccompProfile", &self.seccomp_profile)?;
+        crate::codec::optional(&mut s, "supplementalGroups", &self.supplemental_groups)?;
+        crate::codec::optional(
+            &mut s,
+            "supplementalGroupsPolicy",
+            &self.supplemental_groups_policy,
+        )?;
+        crate::codec::optional(&mut s, "sysctls", &self.sysctls)?;
+        crate::codec::optional(&mut s, "windowsOptions", &self.windows_options)?;
         s.end()
     }
 }
@@ -8729,130 +7923,80 @@ impl serde::Serialize for PodSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodSpec", 42)?;
-        if let Some(v) = &self.active_deadline_seconds {
-            s.serialize_field("activeDeadlineSeconds", v)?;
-        }
-        if let Some(v) = &self.affinity {
-            s.serialize_field("affinity", v)?;
-        }
-        if let Some(v) = &self.automount_service_account_token {
-            s.serialize_field("automountServiceAccountToken", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "activeDeadlineSeconds",
+            &self.active_deadline_seconds,
+        )?;
+        crate::codec::optional(&mut s, "affinity", &self.affinity)?;
+        crate::codec::optional(
+            &mut s,
+            "automountServiceAccountToken",
+            &self.automount_service_account_token,
+        )?;
         s.serialize_field("containers", &self.containers)?;
-        if let Some(v) = &self.dns_config {
-            s.serialize_field("dnsConfig", v)?;
-        }
-        if let Some(v) = &self.dns_policy {
-            s.serialize_field("dnsPolicy", v)?;
-        }
-        if let Some(v) = &self.enable_service_links {
-            s.serialize_field("enableServiceLinks", v)?;
-        }
-        if let Some(v) = &self.ephemeral_containers {
-            s.serialize_field("ephemeralContainers", v)?;
-        }
-        if let Some(v) = &self.host_aliases {
-            s.serialize_field("hostAliases", v)?;
-        }
-        if let Some(v) = &self.host_ipc {
-            s.serialize_field("hostIPC", v)?;
-        }
-        if let Some(v) = &self.host_network {
-            s.serialize_field("hostNetwork", v)?;
-        }
-        if let Some(v) = &self.host_pid {
-            s.serialize_field("hostPID", v)?;
-        }
-        if let Some(v) = &self.host_users {
-            s.serialize_field("hostUsers", v)?;
-        }
-        if let Some(v) = &self.hostname {
-            s.serialize_field("hostname", v)?;
-        }
-        if let Some(v) = &self.hostname_override {
-            s.serialize_field("hostnameOverride", v)?;
-        }
-        if let Some(v) = &self.image_pull_secrets {
-            s.serialize_field("imagePullSecrets", v)?;
-        }
-        if let Some(v) = &self.init_containers {
-            s.serialize_field("initContainers", v)?;
-        }
-        if let Some(v) = &self.node_name {
-            s.serialize_field("nodeName", v)?;
-        }
-        if let Some(v) = &self.node_selector {
-            s.serialize_field("nodeSelector", v)?;
-        }
-        if let Some(v) = &self.os {
-            s.serialize_field("os", v)?;
-        }
-        if let Some(v) = &self.overhead {
-            s.serialize_field("overhead", v)?;
-        }
-        if let Some(v) = &self.preemption_policy {
-            s.serialize_field("preemptionPolicy", v)?;
-        }
-        if let Some(v) = &self.priority {
-            s.serialize_field("priority", v)?;
-        }
-        if let Some(v) = &self.priority_class_name {
-            s.serialize_field("priorityClassName", v)?;
-        }
-        if let Some(v) = &self.readiness_gates {
-            s.serialize_field("readinessGates", v)?;
-        }
-        if let Some(v) = &self.resource_claims {
-            s.serialize_field("resourceClaims", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.restart_policy {
-            s.serialize_field("restartPolicy", v)?;
-        }
-        if let Some(v) = &self.runtime_class_name {
-            s.serialize_field("runtimeClassName", v)?;
-        }
-        if let Some(v) = &self.scheduler_name {
-            s.serialize_field("schedulerName", v)?;
-        }
-        if let Some(v) = &self.scheduling_gates {
-            s.serialize_field("schedulingGates", v)?;
-        }
-        if let Some(v) = &self.scheduling_group {
-            s.serialize_field("schedulingGroup", v)?;
-        }
-        if let Some(v) = &self.security_context {
-            s.serialize_field("securityContext", v)?;
-        }
-        if let Some(v) = &self.service_account {
-            s.serialize_field("serviceAccount", v)?;
-        }
-        if let Some(v) = &self.service_account_name {
-            s.serialize_field("serviceAccountName", v)?;
-        }
-        if let Some(v) = &self.set_hostname_as_fqdn {
-            s.serialize_field("setHostnameAsFQDN", v)?;
-        }
-        if let Some(v) = &self.share_process_namespace {
-            s.serialize_field("shareProcessNamespace", v)?;
-        }
-        if let Some(v) = &self.subdomain {
-            s.serialize_field("subdomain", v)?;
-        }
-        if let Some(v) = &self.termination_grace_period_seconds {
-            s.serialize_field("terminationGracePeriodSeconds", v)?;
-        }
-        if let Some(v) = &self.tolerations {
-            s.serialize_field("tolerations", v)?;
-        }
-        if let Some(v) = &self.topology_spread_constraints {
-            s.serialize_field("topologySpreadConstraints", v)?;
-        }
-        if let Some(v) = &self.volumes {
-            s.serialize_field("volumes", v)?;
-        }
+        crate::codec::optional(&mut s, "dnsConfig", &self.dns_config)?;
+        crate::codec::optional(&mut s, "dnsPolicy", &self.dns_policy)?;
+        crate::codec::optional(
+            &mut s,
+            "enableServiceLinks",
+            &self.enable_service_links,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "ephemeralContainers",
+            &self.ephemeral_containers,
+        )?;
+        crate::codec::optional(&mut s, "hostAliases", &self.host_aliases)?;
+        crate::codec::optional(&mut s, "hostIPC", &self.host_ipc)?;
+        crate::codec::optional(&mut s, "hostNetwork", &self.host_network)?;
+        crate::codec::optional(&mut s, "hostPID", &self.host_pid)?;
+        crate::codec::optional(&mut s, "hostUsers", &self.host_users)?;
+        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
+        crate::codec::optional(&mut s, "hostnameOverride", &self.hostname_override)?;
+        crate::codec::optional(&mut s, "imagePullSecrets", &self.image_pull_secrets)?;
+        crate::codec::optional(&mut s, "initContainers", &self.init_containers)?;
+        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
+        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
+        crate::codec::optional(&mut s, "os", &self.os)?;
+        crate::codec::optional(&mut s, "overhead", &self.overhead)?;
+        crate::codec::optional(&mut s, "preemptionPolicy", &self.preemption_policy)?;
+        crate::codec::optional(&mut s, "priority", &self.priority)?;
+        crate::codec::optional(&mut s, "priorityClassName", &self.priority_class_name)?;
+        crate::codec::optional(&mut s, "readinessGates", &self.readiness_gates)?;
+        crate::codec::optional(&mut s, "resourceClaims", &self.resource_claims)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "restartPolicy", &self.restart_policy)?;
+        crate::codec::optional(&mut s, "runtimeClassName", &self.runtime_class_name)?;
+        crate::codec::optional(&mut s, "schedulerName", &self.scheduler_name)?;
+        crate::codec::optional(&mut s, "schedulingGates", &self.scheduling_gates)?;
+        crate::codec::optional(&mut s, "schedulingGroup", &self.scheduling_group)?;
+        crate::codec::optional(&mut s, "securityContext", &self.security_context)?;
+        crate::codec::optional(&mut s, "serviceAccount", &self.service_account)?;
+        crate::codec::optional(
+            &mut s,
+            "serviceAccountName",
+            &self.service_account_name,
+        )?;
+        crate::codec::optional(&mut s, "setHostnameAsFQDN", &self.set_hostname_as_fqdn)?;
+        crate::codec::optional(
+            &mut s,
+            "shareProcessNamespace",
+            &self.share_process_namespace,
+        )?;
+        crate::codec::optional(&mut s, "subdomain", &self.subdomain)?;
+        crate::codec::optional(
+            &mut s,
+            "terminationGracePeriodSeconds",
+            &self.termination_grace_period_seconds,
+        )?;
+        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
+        crate::codec::optional(
+            &mut s,
+            "topologySpreadConstraints",
+            &self.topology_spread_constraints,
+        )?;
+        crate::codec::optional(&mut s, "volumes", &self.volumes)?;
         s.end()
     }
 }
@@ -8981,69 +8125,47 @@ impl serde::Serialize for PodStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodStatus", 21)?;
-        if let Some(v) = &self.allocated_resources {
-            s.serialize_field("allocatedResources", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.container_statuses {
-            s.serialize_field("containerStatuses", v)?;
-        }
-        if let Some(v) = &self.ephemeral_container_statuses {
-            s.serialize_field("ephemeralContainerStatuses", v)?;
-        }
-        if let Some(v) = &self.extended_resource_claim_status {
-            s.serialize_field("extendedResourceClaimStatus", v)?;
-        }
-        if let Some(v) = &self.host_ip {
-            s.serialize_field("hostIP", v)?;
-        }
-        if let Some(v) = &self.host_ips {
-            s.serialize_field("hostIPs", v)?;
-        }
-        if let Some(v) = &self.init_container_statuses {
-            s.serialize_field("initContainerStatuses", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.node_allocatable_resource_claim_statuses {
-            s.serialize_field("nodeAllocatableResourceClaimStatuses", v)?;
-        }
-        if let Some(v) = &self.nominated_node_name {
-            s.serialize_field("nominatedNodeName", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.phase {
-            s.serialize_field("phase", v)?;
-        }
-        if let Some(v) = &self.pod_ip {
-            s.serialize_field("podIP", v)?;
-        }
-        if let Some(v) = &self.pod_ips {
-            s.serialize_field("podIPs", v)?;
-        }
-        if let Some(v) = &self.qos_class {
-            s.serialize_field("qosClass", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
-        if let Some(v) = &self.resize {
-            s.serialize_field("resize", v)?;
-        }
-        if let Some(v) = &self.resource_claim_statuses {
-            s.serialize_field("resourceClaimStatuses", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
-        if let Some(v) = &self.start_time {
-            s.serialize_field("startTime", v)?;
-        }
+        crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "containerStatuses", &self.container_statuses)?;
+        crate::codec::optional(
+            &mut s,
+            "ephemeralContainerStatuses",
+            &self.ephemeral_container_statuses,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "extendedResourceClaimStatus",
+            &self.extended_resource_claim_status,
+        )?;
+        crate::codec::optional(&mut s, "hostIP", &self.host_ip)?;
+        crate::codec::optional(&mut s, "hostIPs", &self.host_ips)?;
+        crate::codec::optional(
+            &mut s,
+            "initContainerStatuses",
+            &self.init_container_statuses,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(
+            &mut s,
+            "nodeAllocatableResourceClaimStatuses",
+            &self.node_allocatable_resource_claim_statuses,
+        )?;
+        crate::codec::optional(&mut s, "nominatedNodeName", &self.nominated_node_name)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "phase", &self.phase)?;
+        crate::codec::optional(&mut s, "podIP", &self.pod_ip)?;
+        crate::codec::optional(&mut s, "podIPs", &self.pod_ips)?;
+        crate::codec::optional(&mut s, "qosClass", &self.qos_class)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::optional(&mut s, "resize", &self.resize)?;
+        crate::codec::optional(
+            &mut s,
+            "resourceClaimStatuses",
+            &self.resource_claim_statuses,
+        )?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::optional(&mut s, "startTime", &self.start_time)?;
         s.end()
     }
 }
@@ -9112,18 +8234,10 @@ impl serde::Serialize for PodTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodTemplate", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.template {
-            s.serialize_field("template", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "template", &self.template)?;
         s.end()
     }
 }
@@ -9185,16 +8299,10 @@ impl serde::Serialize for PodTemplateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodTemplateList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -9249,12 +8357,8 @@ impl serde::Serialize for PodTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodTemplateSpec", 2)?;
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -9294,9 +8398,7 @@ impl serde::Serialize for PortStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PortStatus", 3)?;
-        if let Some(v) = &self.error {
-            s.serialize_field("error", v)?;
-        }
+        crate::codec::optional(&mut s, "error", &self.error)?;
         s.serialize_field("port", &self.port)?;
         s.serialize_field("protocol", &self.protocol)?;
         s.end()
@@ -9339,12 +8441,8 @@ impl serde::Serialize for PortworxVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PortworxVolumeSource", 3)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("volumeID", &self.volume_id)?;
         s.end()
     }
@@ -9439,36 +8537,24 @@ impl serde::Serialize for Probe {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Probe", 10)?;
-        if let Some(v) = &self.exec {
-            s.serialize_field("exec", v)?;
-        }
-        if let Some(v) = &self.failure_threshold {
-            s.serialize_field("failureThreshold", v)?;
-        }
-        if let Some(v) = &self.grpc {
-            s.serialize_field("grpc", v)?;
-        }
-        if let Some(v) = &self.http_get {
-            s.serialize_field("httpGet", v)?;
-        }
-        if let Some(v) = &self.initial_delay_seconds {
-            s.serialize_field("initialDelaySeconds", v)?;
-        }
-        if let Some(v) = &self.period_seconds {
-            s.serialize_field("periodSeconds", v)?;
-        }
-        if let Some(v) = &self.success_threshold {
-            s.serialize_field("successThreshold", v)?;
-        }
-        if let Some(v) = &self.tcp_socket {
-            s.serialize_field("tcpSocket", v)?;
-        }
-        if let Some(v) = &self.termination_grace_period_seconds {
-            s.serialize_field("terminationGracePeriodSeconds", v)?;
-        }
-        if let Some(v) = &self.timeout_seconds {
-            s.serialize_field("timeoutSeconds", v)?;
-        }
+        crate::codec::optional(&mut s, "exec", &self.exec)?;
+        crate::codec::optional(&mut s, "failureThreshold", &self.failure_threshold)?;
+        crate::codec::optional(&mut s, "grpc", &self.grpc)?;
+        crate::codec::optional(&mut s, "httpGet", &self.http_get)?;
+        crate::codec::optional(
+            &mut s,
+            "initialDelaySeconds",
+            &self.initial_delay_seconds,
+        )?;
+        crate::codec::optional(&mut s, "periodSeconds", &self.period_seconds)?;
+        crate::codec::optional(&mut s, "successThreshold", &self.success_threshold)?;
+        crate::codec::optional(&mut s, "tcpSocket", &self.tcp_socket)?;
+        crate::codec::optional(
+            &mut s,
+            "terminationGracePeriodSeconds",
+            &self.termination_grace_period_seconds,
+        )?;
+        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
         s.end()
     }
 }
@@ -9516,12 +8602,8 @@ impl serde::Serialize for ProjectedVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ProjectedVolumeSource", 2)?;
-        if let Some(v) = &self.default_mode {
-            s.serialize_field("defaultMode", v)?;
-        }
-        if let Some(v) = &self.sources {
-            s.serialize_field("sources", v)?;
-        }
+        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
+        crate::codec::optional(&mut s, "sources", &self.sources)?;
         s.end()
     }
 }
@@ -9567,19 +8649,11 @@ impl serde::Serialize for QuobyteVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("QuobyteVolumeSource", 6)?;
-        if let Some(v) = &self.group {
-            s.serialize_field("group", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "group", &self.group)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("registry", &self.registry)?;
-        if let Some(v) = &self.tenant {
-            s.serialize_field("tenant", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "tenant", &self.tenant)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.serialize_field("volume", &self.volume)?;
         s.end()
     }
@@ -9634,26 +8708,14 @@ impl serde::Serialize for RBDPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RBDPersistentVolumeSource", 8)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         s.serialize_field("image", &self.image)?;
-        if let Some(v) = &self.keyring {
-            s.serialize_field("keyring", v)?;
-        }
+        crate::codec::optional(&mut s, "keyring", &self.keyring)?;
         s.serialize_field("monitors", &self.monitors)?;
-        if let Some(v) = &self.pool {
-            s.serialize_field("pool", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "pool", &self.pool)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }
@@ -9709,26 +8771,14 @@ impl serde::Serialize for RBDVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RBDVolumeSource", 8)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         s.serialize_field("image", &self.image)?;
-        if let Some(v) = &self.keyring {
-            s.serialize_field("keyring", v)?;
-        }
+        crate::codec::optional(&mut s, "keyring", &self.keyring)?;
         s.serialize_field("monitors", &self.monitors)?;
-        if let Some(v) = &self.pool {
-            s.serialize_field("pool", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "pool", &self.pool)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }
@@ -9780,21 +8830,11 @@ impl serde::Serialize for ReplicationController {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicationController", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -9857,15 +8897,13 @@ impl serde::Serialize for ReplicationControllerCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicationControllerCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -9914,16 +8952,10 @@ impl serde::Serialize for ReplicationControllerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicationControllerList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -9982,18 +9014,10 @@ impl serde::Serialize for ReplicationControllerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicationControllerSpec", 4)?;
-        if let Some(v) = &self.min_ready_seconds {
-            s.serialize_field("minReadySeconds", v)?;
-        }
-        if let Some(v) = &self.replicas {
-            s.serialize_field("replicas", v)?;
-        }
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
-        if let Some(v) = &self.template {
-            s.serialize_field("template", v)?;
-        }
+        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
+        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::optional(&mut s, "template", &self.template)?;
         s.end()
     }
 }
@@ -10041,21 +9065,15 @@ impl serde::Serialize for ReplicationControllerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ReplicationControllerStatus", 6)?;
-        if let Some(v) = &self.available_replicas {
-            s.serialize_field("availableReplicas", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.fully_labeled_replicas {
-            s.serialize_field("fullyLabeledReplicas", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.ready_replicas {
-            s.serialize_field("readyReplicas", v)?;
-        }
+        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(
+            &mut s,
+            "fullyLabeledReplicas",
+            &self.fully_labeled_replicas,
+        )?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
         s.serialize_field("replicas", &self.replicas)?;
         s.end()
     }
@@ -10099,9 +9117,7 @@ impl serde::Serialize for ResourceClaim {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaim", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.request {
-            s.serialize_field("request", v)?;
-        }
+        crate::codec::optional(&mut s, "request", &self.request)?;
         s.end()
     }
 }
@@ -10141,12 +9157,8 @@ impl serde::Serialize for ResourceFieldSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceFieldSelector", 3)?;
-        if let Some(v) = &self.container_name {
-            s.serialize_field("containerName", v)?;
-        }
-        if let Some(v) = &self.divisor {
-            s.serialize_field("divisor", v)?;
-        }
+        crate::codec::optional(&mut s, "containerName", &self.container_name)?;
+        crate::codec::optional(&mut s, "divisor", &self.divisor)?;
         s.serialize_field("resource", &self.resource)?;
         s.end()
     }
@@ -10188,12 +9200,8 @@ impl serde::Serialize for ResourceHealth {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceHealth", 3)?;
-        if let Some(v) = &self.health {
-            s.serialize_field("health", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
+        crate::codec::optional(&mut s, "health", &self.health)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
         s.serialize_field("resourceID", &self.resource_id)?;
         s.end()
     }
@@ -10241,21 +9249,11 @@ impl serde::Serialize for ResourceQuota {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceQuota", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -10318,16 +9316,10 @@ impl serde::Serialize for ResourceQuotaList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceQuotaList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -10389,15 +9381,9 @@ impl serde::Serialize for ResourceQuotaSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceQuotaSpec", 3)?;
-        if let Some(v) = &self.hard {
-            s.serialize_field("hard", v)?;
-        }
-        if let Some(v) = &self.scope_selector {
-            s.serialize_field("scopeSelector", v)?;
-        }
-        if let Some(v) = &self.scopes {
-            s.serialize_field("scopes", v)?;
-        }
+        crate::codec::optional(&mut s, "hard", &self.hard)?;
+        crate::codec::optional(&mut s, "scopeSelector", &self.scope_selector)?;
+        crate::codec::optional(&mut s, "scopes", &self.scopes)?;
         s.end()
     }
 }
@@ -10446,12 +9432,8 @@ impl serde::Serialize for ResourceQuotaStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceQuotaStatus", 2)?;
-        if let Some(v) = &self.hard {
-            s.serialize_field("hard", v)?;
-        }
-        if let Some(v) = &self.used {
-            s.serialize_field("used", v)?;
-        }
+        crate::codec::optional(&mut s, "hard", &self.hard)?;
+        crate::codec::optional(&mut s, "used", &self.used)?;
         s.end()
     }
 }
@@ -10501,15 +9483,9 @@ impl serde::Serialize for ResourceRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceRequirements", 3)?;
-        if let Some(v) = &self.claims {
-            s.serialize_field("claims", v)?;
-        }
-        if let Some(v) = &self.limits {
-            s.serialize_field("limits", v)?;
-        }
-        if let Some(v) = &self.requests {
-            s.serialize_field("requests", v)?;
-        }
+        crate::codec::optional(&mut s, "claims", &self.claims)?;
+        crate::codec::optional(&mut s, "limits", &self.limits)?;
+        crate::codec::optional(&mut s, "requests", &self.requests)?;
         s.end()
     }
 }
@@ -10549,9 +9525,7 @@ impl serde::Serialize for ResourceStatus {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceStatus", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
         s.end()
     }
 }
@@ -10593,18 +9567,10 @@ impl serde::Serialize for SELinuxOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SELinuxOptions", 4)?;
-        if let Some(v) = &self.level {
-            s.serialize_field("level", v)?;
-        }
-        if let Some(v) = &self.role {
-            s.serialize_field("role", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "level", &self.level)?;
+        crate::codec::optional(&mut s, "role", &self.role)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }
@@ -10660,30 +9626,16 @@ impl serde::Serialize for ScaleIOPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ScaleIOPersistentVolumeSource", 10)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         s.serialize_field("gateway", &self.gateway)?;
-        if let Some(v) = &self.protection_domain {
-            s.serialize_field("protectionDomain", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "protectionDomain", &self.protection_domain)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("secretRef", &self.secret_ref)?;
-        if let Some(v) = &self.ssl_enabled {
-            s.serialize_field("sslEnabled", v)?;
-        }
-        if let Some(v) = &self.storage_mode {
-            s.serialize_field("storageMode", v)?;
-        }
-        if let Some(v) = &self.storage_pool {
-            s.serialize_field("storagePool", v)?;
-        }
+        crate::codec::optional(&mut s, "sslEnabled", &self.ssl_enabled)?;
+        crate::codec::optional(&mut s, "storageMode", &self.storage_mode)?;
+        crate::codec::optional(&mut s, "storagePool", &self.storage_pool)?;
         s.serialize_field("system", &self.system)?;
-        if let Some(v) = &self.volume_name {
-            s.serialize_field("volumeName", v)?;
-        }
+        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
         s.end()
     }
 }
@@ -10745,30 +9697,16 @@ impl serde::Serialize for ScaleIOVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ScaleIOVolumeSource", 10)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         s.serialize_field("gateway", &self.gateway)?;
-        if let Some(v) = &self.protection_domain {
-            s.serialize_field("protectionDomain", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
+        crate::codec::optional(&mut s, "protectionDomain", &self.protection_domain)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         s.serialize_field("secretRef", &self.secret_ref)?;
-        if let Some(v) = &self.ssl_enabled {
-            s.serialize_field("sslEnabled", v)?;
-        }
-        if let Some(v) = &self.storage_mode {
-            s.serialize_field("storageMode", v)?;
-        }
-        if let Some(v) = &self.storage_pool {
-            s.serialize_field("storagePool", v)?;
-        }
+        crate::codec::optional(&mut s, "sslEnabled", &self.ssl_enabled)?;
+        crate::codec::optional(&mut s, "storageMode", &self.storage_mode)?;
+        crate::codec::optional(&mut s, "storagePool", &self.storage_pool)?;
         s.serialize_field("system", &self.system)?;
-        if let Some(v) = &self.volume_name {
-            s.serialize_field("volumeName", v)?;
-        }
+        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
         s.end()
     }
 }
@@ -10812,9 +9750,7 @@ impl serde::Serialize for ScopeSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ScopeSelector", 1)?;
-        if let Some(v) = &self.match_expressions {
-            s.serialize_field("matchExpressions", v)?;
-        }
+        crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
         s.end()
     }
 }
@@ -10855,9 +9791,7 @@ impl serde::Serialize for ScopedResourceSelectorRequirement {
         let mut s = serializer.serialize_struct("ScopedResourceSelectorRequirement", 3)?;
         s.serialize_field("operator", &self.operator)?;
         s.serialize_field("scopeName", &self.scope_name)?;
-        if let Some(v) = &self.values {
-            s.serialize_field("values", v)?;
-        }
+        crate::codec::optional(&mut s, "values", &self.values)?;
         s.end()
     }
 }
@@ -10896,9 +9830,7 @@ impl serde::Serialize for SeccompProfile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SeccompProfile", 2)?;
-        if let Some(v) = &self.localhost_profile {
-            s.serialize_field("localhostProfile", v)?;
-        }
+        crate::codec::optional(&mut s, "localhostProfile", &self.localhost_profile)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -10949,27 +9881,13 @@ impl serde::Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Secret", 7)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.data {
-            s.serialize_field("data", v)?;
-        }
-        if let Some(v) = &self.immutable {
-            s.serialize_field("immutable", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.string_data {
-            s.serialize_field("stringData", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "data", &self.data)?;
+        crate::codec::optional(&mut s, "immutable", &self.immutable)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "stringData", &self.string_data)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -11029,9 +9947,7 @@ impl serde::Serialize for SecretEnvSource {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SecretEnvSource", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.end()
     }
 }
@@ -11073,9 +9989,7 @@ impl serde::Serialize for SecretKeySelector {
         let mut s = serializer.serialize_struct("SecretKeySelector", 3)?;
         s.serialize_field("key", &self.key)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.end()
     }
 }
@@ -11120,16 +10034,10 @@ impl serde::Serialize for SecretList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SecretList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -11186,13 +10094,9 @@ impl serde::Serialize for SecretProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SecretProjection", 3)?;
-        if let Some(v) = &self.items {
-            s.serialize_field("items", v)?;
-        }
+        crate::codec::optional(&mut s, "items", &self.items)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
         s.end()
     }
 }
@@ -11231,12 +10135,8 @@ impl serde::Serialize for SecretReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SecretReference", 2)?;
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         s.end()
     }
 }
@@ -11278,18 +10178,10 @@ impl serde::Serialize for SecretVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SecretVolumeSource", 4)?;
-        if let Some(v) = &self.default_mode {
-            s.serialize_field("defaultMode", v)?;
-        }
-        if let Some(v) = &self.items {
-            s.serialize_field("items", v)?;
-        }
-        if let Some(v) = &self.optional {
-            s.serialize_field("optional", v)?;
-        }
-        if let Some(v) = &self.secret_name {
-            s.serialize_field("secretName", v)?;
-        }
+        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
+        crate::codec::optional(&mut s, "items", &self.items)?;
+        crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::optional(&mut s, "secretName", &self.secret_name)?;
         s.end()
     }
 }
@@ -11349,42 +10241,26 @@ impl serde::Serialize for SecurityContext {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SecurityContext", 12)?;
-        if let Some(v) = &self.allow_privilege_escalation {
-            s.serialize_field("allowPrivilegeEscalation", v)?;
-        }
-        if let Some(v) = &self.app_armor_profile {
-            s.serialize_field("appArmorProfile", v)?;
-        }
-        if let Some(v) = &self.capabilities {
-            s.serialize_field("capabilities", v)?;
-        }
-        if let Some(v) = &self.privileged {
-            s.serialize_field("privileged", v)?;
-        }
-        if let Some(v) = &self.proc_mount {
-            s.serialize_field("procMount", v)?;
-        }
-        if let Some(v) = &self.read_only_root_filesystem {
-            s.serialize_field("readOnlyRootFilesystem", v)?;
-        }
-        if let Some(v) = &self.run_as_group {
-            s.serialize_field("runAsGroup", v)?;
-        }
-        if let Some(v) = &self.run_as_non_root {
-            s.serialize_field("runAsNonRoot", v)?;
-        }
-        if let Some(v) = &self.run_as_user {
-            s.serialize_field("runAsUser", v)?;
-        }
-        if let Some(v) = &self.se_linux_options {
-            s.serialize_field("seLinuxOptions", v)?;
-        }
-        if let Some(v) = &self.seccomp_profile {
-            s.serialize_field("seccompProfile", v)?;
-        }
-        if let Some(v) = &self.windows_options {
-            s.serialize_field("windowsOptions", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "allowPrivilegeEscalation",
+            &self.allow_privilege_escalation,
+        )?;
+        crate::codec::optional(&mut s, "appArmorProfile", &self.app_armor_profile)?;
+        crate::codec::optional(&mut s, "capabilities", &self.capabilities)?;
+        crate::codec::optional(&mut s, "privileged", &self.privileged)?;
+        crate::codec::optional(&mut s, "procMount", &self.proc_mount)?;
+        crate::codec::optional(
+            &mut s,
+            "readOnlyRootFilesystem",
+            &self.read_only_root_filesystem,
+        )?;
+        crate::codec::optional(&mut s, "runAsGroup", &self.run_as_group)?;
+        crate::codec::optional(&mut s, "runAsNonRoot", &self.run_as_non_root)?;
+        crate::codec::optional(&mut s, "runAsUser", &self.run_as_user)?;
+        crate::codec::optional(&mut s, "seLinuxOptions", &self.se_linux_options)?;
+        crate::codec::optional(&mut s, "seccompProfile", &self.seccomp_profile)?;
+        crate::codec::optional(&mut s, "windowsOptions", &self.windows_options)?;
         s.end()
     }
 }
@@ -11444,21 +10320,11 @@ impl serde::Serialize for Service {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Service", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -11525,24 +10391,16 @@ impl serde::Serialize for ServiceAccount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceAccount", 6)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.automount_service_account_token {
-            s.serialize_field("automountServiceAccountToken", v)?;
-        }
-        if let Some(v) = &self.image_pull_secrets {
-            s.serialize_field("imagePullSecrets", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.secrets {
-            s.serialize_field("secrets", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(
+            &mut s,
+            "automountServiceAccountToken",
+            &self.automount_service_account_token,
+        )?;
+        crate::codec::optional(&mut s, "imagePullSecrets", &self.image_pull_secrets)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "secrets", &self.secrets)?;
         s.end()
     }
 }
@@ -11608,16 +10466,10 @@ impl serde::Serialize for ServiceAccountList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceAccountList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -11674,12 +10526,8 @@ impl serde::Serialize for ServiceAccountTokenProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceAccountTokenProjection", 3)?;
-        if let Some(v) = &self.audience {
-            s.serialize_field("audience", v)?;
-        }
-        if let Some(v) = &self.expiration_seconds {
-            s.serialize_field("expirationSeconds", v)?;
-        }
+        crate::codec::optional(&mut s, "audience", &self.audience)?;
+        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
         s.serialize_field("path", &self.path)?;
         s.end()
     }
@@ -11725,16 +10573,10 @@ impl serde::Serialize for ServiceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -11797,22 +10639,12 @@ impl serde::Serialize for ServicePort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServicePort", 6)?;
-        if let Some(v) = &self.app_protocol {
-            s.serialize_field("appProtocol", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.node_port {
-            s.serialize_field("nodePort", v)?;
-        }
+        crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "nodePort", &self.node_port)?;
         s.serialize_field("port", &self.port)?;
-        if let Some(v) = &self.protocol {
-            s.serialize_field("protocol", v)?;
-        }
-        if let Some(v) = &self.target_port {
-            s.serialize_field("targetPort", v)?;
-        }
+        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
+        crate::codec::optional(&mut s, "targetPort", &self.target_port)?;
         s.end()
     }
 }
@@ -11890,66 +10722,58 @@ impl serde::Serialize for ServiceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceSpec", 20)?;
-        if let Some(v) = &self.allocate_load_balancer_node_ports {
-            s.serialize_field("allocateLoadBalancerNodePorts", v)?;
-        }
-        if let Some(v) = &self.cluster_ip {
-            s.serialize_field("clusterIP", v)?;
-        }
-        if let Some(v) = &self.cluster_ips {
-            s.serialize_field("clusterIPs", v)?;
-        }
-        if let Some(v) = &self.external_ips {
-            s.serialize_field("externalIPs", v)?;
-        }
-        if let Some(v) = &self.external_name {
-            s.serialize_field("externalName", v)?;
-        }
-        if let Some(v) = &self.external_traffic_policy {
-            s.serialize_field("externalTrafficPolicy", v)?;
-        }
-        if let Some(v) = &self.health_check_node_port {
-            s.serialize_field("healthCheckNodePort", v)?;
-        }
-        if let Some(v) = &self.internal_traffic_policy {
-            s.serialize_field("internalTrafficPolicy", v)?;
-        }
-        if let Some(v) = &self.ip_families {
-            s.serialize_field("ipFamilies", v)?;
-        }
-        if let Some(v) = &self.ip_family_policy {
-            s.serialize_field("ipFamilyPolicy", v)?;
-        }
-        if let Some(v) = &self.load_balancer_class {
-            s.serialize_field("loadBalancerClass", v)?;
-        }
-        if let Some(v) = &self.load_balancer_ip {
-            s.serialize_field("loadBalancerIP", v)?;
-        }
-        if let Some(v) = &self.load_balancer_source_ranges {
-            s.serialize_field("loadBalancerSourceRanges", v)?;
-        }
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
-        if let Some(v) = &self.publish_not_ready_addresses {
-            s.serialize_field("publishNotReadyAddresses", v)?;
-        }
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
-        if let Some(v) = &self.session_affinity {
-            s.serialize_field("sessionAffinity", v)?;
-        }
-        if let Some(v) = &self.session_affinity_config {
-            s.serialize_field("sessionAffinityConfig", v)?;
-        }
-        if let Some(v) = &self.traffic_distribution {
-            s.serialize_field("trafficDistribution", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "allocateLoadBalancerNodePorts",
+            &self.allocate_load_balancer_node_ports,
+        )?;
+        crate::codec::optional(&mut s, "clusterIP", &self.cluster_ip)?;
+        crate::codec::optional(&mut s, "clusterIPs", &self.cluster_ips)?;
+        crate::codec::optional(&mut s, "externalIPs", &self.external_ips)?;
+        crate::codec::optional(&mut s, "externalName", &self.external_name)?;
+        crate::codec::optional(
+            &mut s,
+            "externalTrafficPolicy",
+            &self.external_traffic_policy,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "healthCheckNodePort",
+            &self.health_check_node_port,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "internalTrafficPolicy",
+            &self.internal_traffic_policy,
+        )?;
+        crate::codec::optional(&mut s, "ipFamilies", &self.ip_families)?;
+        crate::codec::optional(&mut s, "ipFamilyPolicy", &self.ip_family_policy)?;
+        crate::codec::optional(&mut s, "loadBalancerClass", &self.load_balancer_class)?;
+        crate::codec::optional(&mut s, "loadBalancerIP", &self.load_balancer_ip)?;
+        crate::codec::optional(
+            &mut s,
+            "loadBalancerSourceRanges",
+            &self.load_balancer_source_ranges,
+        )?;
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::optional(
+            &mut s,
+            "publishNotReadyAddresses",
+            &self.publish_not_ready_addresses,
+        )?;
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::optional(&mut s, "sessionAffinity", &self.session_affinity)?;
+        crate::codec::optional(
+            &mut s,
+            "sessionAffinityConfig",
+            &self.session_affinity_config,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "trafficDistribution",
+            &self.traffic_distribution,
+        )?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -12011,12 +10835,8 @@ impl serde::Serialize for ServiceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceStatus", 2)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.load_balancer {
-            s.serialize_field("loadBalancer", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "loadBalancer", &self.load_balancer)?;
         s.end()
     }
 }
@@ -12052,9 +10872,7 @@ impl serde::Serialize for SessionAffinityConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("SessionAffinityConfig", 1)?;
-        if let Some(v) = &self.client_ip {
-            s.serialize_field("clientIP", v)?;
-        }
+        crate::codec::optional(&mut s, "clientIP", &self.client_ip)?;
         s.end()
     }
 }
@@ -12132,21 +10950,11 @@ impl serde::Serialize for StorageOSPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageOSPersistentVolumeSource", 5)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
-        if let Some(v) = &self.volume_name {
-            s.serialize_field("volumeName", v)?;
-        }
-        if let Some(v) = &self.volume_namespace {
-            s.serialize_field("volumeNamespace", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
+        crate::codec::optional(&mut s, "volumeNamespace", &self.volume_namespace)?;
         s.end()
     }
 }
@@ -12193,21 +11001,11 @@ impl serde::Serialize for StorageOSVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageOSVolumeSource", 5)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.secret_ref {
-            s.serialize_field("secretRef", v)?;
-        }
-        if let Some(v) = &self.volume_name {
-            s.serialize_field("volumeName", v)?;
-        }
-        if let Some(v) = &self.volume_namespace {
-            s.serialize_field("volumeNamespace", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
+        crate::codec::optional(&mut s, "volumeNamespace", &self.volume_namespace)?;
         s.end()
     }
 }
@@ -12287,9 +11085,7 @@ impl serde::Serialize for TCPSocketAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TCPSocketAction", 2)?;
-        if let Some(v) = &self.host {
-            s.serialize_field("host", v)?;
-        }
+        crate::codec::optional(&mut s, "host", &self.host)?;
         s.serialize_field("port", &self.port)?;
         s.end()
     }
@@ -12334,12 +11130,8 @@ impl serde::Serialize for Taint {
         let mut s = serializer.serialize_struct("Taint", 4)?;
         s.serialize_field("effect", &self.effect)?;
         s.serialize_field("key", &self.key)?;
-        if let Some(v) = &self.time_added {
-            s.serialize_field("timeAdded", v)?;
-        }
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }
@@ -12385,21 +11177,11 @@ impl serde::Serialize for Toleration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Toleration", 5)?;
-        if let Some(v) = &self.effect {
-            s.serialize_field("effect", v)?;
-        }
-        if let Some(v) = &self.key {
-            s.serialize_field("key", v)?;
-        }
-        if let Some(v) = &self.operator {
-            s.serialize_field("operator", v)?;
-        }
-        if let Some(v) = &self.toleration_seconds {
-            s.serialize_field("tolerationSeconds", v)?;
-        }
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "effect", &self.effect)?;
+        crate::codec::optional(&mut s, "key", &self.key)?;
+        crate::codec::optional(&mut s, "operator", &self.operator)?;
+        crate::codec::optional(&mut s, "tolerationSeconds", &self.toleration_seconds)?;
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }
@@ -12477,9 +11259,11 @@ impl serde::Serialize for TopologySelectorTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TopologySelectorTerm", 1)?;
-        if let Some(v) = &self.match_label_expressions {
-            s.serialize_field("matchLabelExpressions", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "matchLabelExpressions",
+            &self.match_label_expressions,
+        )?;
         s.end()
     }
 }
@@ -12528,22 +11312,16 @@ impl serde::Serialize for TopologySpreadConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TopologySpreadConstraint", 8)?;
-        if let Some(v) = &self.label_selector {
-            s.serialize_field("labelSelector", v)?;
-        }
-        if let Some(v) = &self.match_label_keys {
-            s.serialize_field("matchLabelKeys", v)?;
-        }
+        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
+        crate::codec::optional(&mut s, "matchLabelKeys", &self.match_label_keys)?;
         s.serialize_field("maxSkew", &self.max_skew)?;
-        if let Some(v) = &self.min_domains {
-            s.serialize_field("minDomains", v)?;
-        }
-        if let Some(v) = &self.node_affinity_policy {
-            s.serialize_field("nodeAffinityPolicy", v)?;
-        }
-        if let Some(v) = &self.node_taints_policy {
-            s.serialize_field("nodeTaintsPolicy", v)?;
-        }
+        crate::codec::optional(&mut s, "minDomains", &self.min_domains)?;
+        crate::codec::optional(
+            &mut s,
+            "nodeAffinityPolicy",
+            &self.node_affinity_policy,
+        )?;
+        crate::codec::optional(&mut s, "nodeTaintsPolicy", &self.node_taints_policy)?;
         s.serialize_field("topologyKey", &self.topology_key)?;
         s.serialize_field("whenUnsatisfiable", &self.when_unsatisfiable)?;
         s.end()
@@ -12591,9 +11369,7 @@ impl serde::Serialize for TypedLocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TypedLocalObjectReference", 3)?;
-        if let Some(v) = &self.api_group {
-            s.serialize_field("apiGroup", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
         s.end()
@@ -12638,14 +11414,10 @@ impl serde::Serialize for TypedObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TypedObjectReference", 4)?;
-        if let Some(v) = &self.api_group {
-            s.serialize_field("apiGroup", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         s.end()
     }
 }
@@ -12743,97 +11515,49 @@ impl serde::Serialize for Volume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Volume", 31)?;
-        if let Some(v) = &self.aws_elastic_block_store {
-            s.serialize_field("awsElasticBlockStore", v)?;
-        }
-        if let Some(v) = &self.azure_disk {
-            s.serialize_field("azureDisk", v)?;
-        }
-        if let Some(v) = &self.azure_file {
-            s.serialize_field("azureFile", v)?;
-        }
-        if let Some(v) = &self.cephfs {
-            s.serialize_field("cephfs", v)?;
-        }
-        if let Some(v) = &self.cinder {
-            s.serialize_field("cinder", v)?;
-        }
-        if let Some(v) = &self.config_map {
-            s.serialize_field("configMap", v)?;
-        }
-        if let Some(v) = &self.csi {
-            s.serialize_field("csi", v)?;
-        }
-        if let Some(v) = &self.downward_api {
-            s.serialize_field("downwardAPI", v)?;
-        }
-        if let Some(v) = &self.empty_dir {
-            s.serialize_field("emptyDir", v)?;
-        }
-        if let Some(v) = &self.ephemeral {
-            s.serialize_field("ephemeral", v)?;
-        }
-        if let Some(v) = &self.fc {
-            s.serialize_field("fc", v)?;
-        }
-        if let Some(v) = &self.flex_volume {
-            s.serialize_field("flexVolume", v)?;
-        }
-        if let Some(v) = &self.flocker {
-            s.serialize_field("flocker", v)?;
-        }
-        if let Some(v) = &self.gce_persistent_disk {
-            s.serialize_field("gcePersistentDisk", v)?;
-        }
-        if let Some(v) = &self.git_repo {
-            s.serialize_field("gitRepo", v)?;
-        }
-        if let Some(v) = &self.glusterfs {
-            s.serialize_field("glusterfs", v)?;
-        }
-        if let Some(v) = &self.host_path {
-            s.serialize_field("hostPath", v)?;
-        }
-        if let Some(v) = &self.image {
-            s.serialize_field("image", v)?;
-        }
-        if let Some(v) = &self.iscsi {
-            s.serialize_field("iscsi", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "awsElasticBlockStore",
+            &self.aws_elastic_block_store,
+        )?;
+        crate::codec::optional(&mut s, "azureDisk", &self.azure_disk)?;
+        crate::codec::optional(&mut s, "azureFile", &self.azure_file)?;
+        crate::codec::optional(&mut s, "cephfs", &self.cephfs)?;
+        crate::codec::optional(&mut s, "cinder", &self.cinder)?;
+        crate::codec::optional(&mut s, "configMap", &self.config_map)?;
+        crate::codec::optional(&mut s, "csi", &self.csi)?;
+        crate::codec::optional(&mut s, "downwardAPI", &self.downward_api)?;
+        crate::codec::optional(&mut s, "emptyDir", &self.empty_dir)?;
+        crate::codec::optional(&mut s, "ephemeral", &self.ephemeral)?;
+        crate::codec::optional(&mut s, "fc", &self.fc)?;
+        crate::codec::optional(&mut s, "flexVolume", &self.flex_volume)?;
+        crate::codec::optional(&mut s, "flocker", &self.flocker)?;
+        crate::codec::optional(&mut s, "gcePersistentDisk", &self.gce_persistent_disk)?;
+        crate::codec::optional(&mut s, "gitRepo", &self.git_repo)?;
+        crate::codec::optional(&mut s, "glusterfs", &self.glusterfs)?;
+        crate::codec::optional(&mut s, "hostPath", &self.host_path)?;
+        crate::codec::optional(&mut s, "image", &self.image)?;
+        crate::codec::optional(&mut s, "iscsi", &self.iscsi)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.nfs {
-            s.serialize_field("nfs", v)?;
-        }
-        if let Some(v) = &self.persistent_volume_claim {
-            s.serialize_field("persistentVolumeClaim", v)?;
-        }
-        if let Some(v) = &self.photon_persistent_disk {
-            s.serialize_field("photonPersistentDisk", v)?;
-        }
-        if let Some(v) = &self.portworx_volume {
-            s.serialize_field("portworxVolume", v)?;
-        }
-        if let Some(v) = &self.projected {
-            s.serialize_field("projected", v)?;
-        }
-        if let Some(v) = &self.quobyte {
-            s.serialize_field("quobyte", v)?;
-        }
-        if let Some(v) = &self.rbd {
-            s.serialize_field("rbd", v)?;
-        }
-        if let Some(v) = &self.scale_io {
-            s.serialize_field("scaleIO", v)?;
-        }
-        if let Some(v) = &self.secret {
-            s.serialize_field("secret", v)?;
-        }
-        if let Some(v) = &self.storageos {
-            s.serialize_field("storageos", v)?;
-        }
-        if let Some(v) = &self.vsphere_volume {
-            s.serialize_field("vsphereVolume", v)?;
-        }
+        crate::codec::optional(&mut s, "nfs", &self.nfs)?;
+        crate::codec::optional(
+            &mut s,
+            "persistentVolumeClaim",
+            &self.persistent_volume_claim,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "photonPersistentDisk",
+            &self.photon_persistent_disk,
+        )?;
+        crate::codec::optional(&mut s, "portworxVolume", &self.portworx_volume)?;
+        crate::codec::optional(&mut s, "projected", &self.projected)?;
+        crate::codec::optional(&mut s, "quobyte", &self.quobyte)?;
+        crate::codec::optional(&mut s, "rbd", &self.rbd)?;
+        crate::codec::optional(&mut s, "scaleIO", &self.scale_io)?;
+        crate::codec::optional(&mut s, "secret", &self.secret)?;
+        crate::codec::optional(&mut s, "storageos", &self.storageos)?;
+        crate::codec::optional(&mut s, "vsphereVolume", &self.vsphere_volume)?;
         s.end()
     }
 }
@@ -12950,22 +11674,12 @@ impl serde::Serialize for VolumeMount {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeMount", 7)?;
         s.serialize_field("mountPath", &self.mount_path)?;
-        if let Some(v) = &self.mount_propagation {
-            s.serialize_field("mountPropagation", v)?;
-        }
+        crate::codec::optional(&mut s, "mountPropagation", &self.mount_propagation)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.recursive_read_only {
-            s.serialize_field("recursiveReadOnly", v)?;
-        }
-        if let Some(v) = &self.sub_path {
-            s.serialize_field("subPath", v)?;
-        }
-        if let Some(v) = &self.sub_path_expr {
-            s.serialize_field("subPathExpr", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "recursiveReadOnly", &self.recursive_read_only)?;
+        crate::codec::optional(&mut s, "subPath", &self.sub_path)?;
+        crate::codec::optional(&mut s, "subPathExpr", &self.sub_path_expr)?;
         s.end()
     }
 }
@@ -13016,15 +11730,9 @@ impl serde::Serialize for VolumeMountStatus {
         let mut s = serializer.serialize_struct("VolumeMountStatus", 5)?;
         s.serialize_field("mountPath", &self.mount_path)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.read_only {
-            s.serialize_field("readOnly", v)?;
-        }
-        if let Some(v) = &self.recursive_read_only {
-            s.serialize_field("recursiveReadOnly", v)?;
-        }
-        if let Some(v) = &self.volume_status {
-            s.serialize_field("volumeStatus", v)?;
-        }
+        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::optional(&mut s, "recursiveReadOnly", &self.recursive_read_only)?;
+        crate::codec::optional(&mut s, "volumeStatus", &self.volume_status)?;
         s.end()
     }
 }
@@ -13063,9 +11771,7 @@ impl serde::Serialize for VolumeNodeAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeNodeAffinity", 1)?;
-        if let Some(v) = &self.required {
-            s.serialize_field("required", v)?;
-        }
+        crate::codec::optional(&mut s, "required", &self.required)?;
         s.end()
     }
 }
@@ -13110,24 +11816,20 @@ impl serde::Serialize for VolumeProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeProjection", 6)?;
-        if let Some(v) = &self.cluster_trust_bundle {
-            s.serialize_field("clusterTrustBundle", v)?;
-        }
-        if let Some(v) = &self.config_map {
-            s.serialize_field("configMap", v)?;
-        }
-        if let Some(v) = &self.downward_api {
-            s.serialize_field("downwardAPI", v)?;
-        }
-        if let Some(v) = &self.pod_certificate {
-            s.serialize_field("podCertificate", v)?;
-        }
-        if let Some(v) = &self.secret {
-            s.serialize_field("secret", v)?;
-        }
-        if let Some(v) = &self.service_account_token {
-            s.serialize_field("serviceAccountToken", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "clusterTrustBundle",
+            &self.cluster_trust_bundle,
+        )?;
+        crate::codec::optional(&mut s, "configMap", &self.config_map)?;
+        crate::codec::optional(&mut s, "downwardAPI", &self.downward_api)?;
+        crate::codec::optional(&mut s, "podCertificate", &self.pod_certificate)?;
+        crate::codec::optional(&mut s, "secret", &self.secret)?;
+        crate::codec::optional(
+            &mut s,
+            "serviceAccountToken",
+            &self.service_account_token,
+        )?;
         s.end()
     }
 }
@@ -13179,12 +11881,8 @@ impl serde::Serialize for VolumeResourceRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeResourceRequirements", 2)?;
-        if let Some(v) = &self.limits {
-            s.serialize_field("limits", v)?;
-        }
-        if let Some(v) = &self.requests {
-            s.serialize_field("requests", v)?;
-        }
+        crate::codec::optional(&mut s, "limits", &self.limits)?;
+        crate::codec::optional(&mut s, "requests", &self.requests)?;
         s.end()
     }
 }
@@ -13220,9 +11918,7 @@ impl serde::Serialize for VolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeStatus", 1)?;
-        if let Some(v) = &self.image {
-            s.serialize_field("image", v)?;
-        }
+        crate::codec::optional(&mut s, "image", &self.image)?;
         s.end()
     }
 }
@@ -13263,15 +11959,9 @@ impl serde::Serialize for VsphereVirtualDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VsphereVirtualDiskVolumeSource", 4)?;
-        if let Some(v) = &self.fs_type {
-            s.serialize_field("fsType", v)?;
-        }
-        if let Some(v) = &self.storage_policy_id {
-            s.serialize_field("storagePolicyID", v)?;
-        }
-        if let Some(v) = &self.storage_policy_name {
-            s.serialize_field("storagePolicyName", v)?;
-        }
+        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
+        crate::codec::optional(&mut s, "storagePolicyID", &self.storage_policy_id)?;
+        crate::codec::optional(&mut s, "storagePolicyName", &self.storage_policy_name)?;
         s.serialize_field("volumePath", &self.volume_path)?;
         s.end()
     }
@@ -13355,18 +12045,18 @@ impl serde::Serialize for WindowsSecurityContextOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("WindowsSecurityContextOptions", 4)?;
-        if let Some(v) = &self.gmsa_credential_spec {
-            s.serialize_field("gmsaCredentialSpec", v)?;
-        }
-        if let Some(v) = &self.gmsa_credential_spec_name {
-            s.serialize_field("gmsaCredentialSpecName", v)?;
-        }
-        if let Some(v) = &self.host_process {
-            s.serialize_field("hostProcess", v)?;
-        }
-        if let Some(v) = &self.run_as_user_name {
-            s.serialize_field("runAsUserName", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "gmsaCredentialSpec",
+            &self.gmsa_credential_spec,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "gmsaCredentialSpecName",
+            &self.gmsa_credential_spec_name,
+        )?;
+        crate::codec::optional(&mut s, "hostProcess", &self.host_process)?;
+        crate::codec::optional(&mut s, "runAsUserName", &self.run_as_user_name)?;
         s.end()
     }
 }

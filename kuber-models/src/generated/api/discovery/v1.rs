@@ -25,27 +25,13 @@ impl serde::Serialize for Endpoint {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Endpoint", 8)?;
         s.serialize_field("addresses", &self.addresses)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.deprecated_topology {
-            s.serialize_field("deprecatedTopology", v)?;
-        }
-        if let Some(v) = &self.hints {
-            s.serialize_field("hints", v)?;
-        }
-        if let Some(v) = &self.hostname {
-            s.serialize_field("hostname", v)?;
-        }
-        if let Some(v) = &self.node_name {
-            s.serialize_field("nodeName", v)?;
-        }
-        if let Some(v) = &self.target_ref {
-            s.serialize_field("targetRef", v)?;
-        }
-        if let Some(v) = &self.zone {
-            s.serialize_field("zone", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "deprecatedTopology", &self.deprecated_topology)?;
+        crate::codec::optional(&mut s, "hints", &self.hints)?;
+        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
+        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
+        crate::codec::optional(&mut s, "targetRef", &self.target_ref)?;
+        crate::codec::optional(&mut s, "zone", &self.zone)?;
         s.end()
     }
 }
@@ -91,15 +77,9 @@ impl serde::Serialize for EndpointConditions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointConditions", 3)?;
-        if let Some(v) = &self.ready {
-            s.serialize_field("ready", v)?;
-        }
-        if let Some(v) = &self.serving {
-            s.serialize_field("serving", v)?;
-        }
-        if let Some(v) = &self.terminating {
-            s.serialize_field("terminating", v)?;
-        }
+        crate::codec::optional(&mut s, "ready", &self.ready)?;
+        crate::codec::optional(&mut s, "serving", &self.serving)?;
+        crate::codec::optional(&mut s, "terminating", &self.terminating)?;
         s.end()
     }
 }
@@ -138,12 +118,8 @@ impl serde::Serialize for EndpointHints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointHints", 2)?;
-        if let Some(v) = &self.for_nodes {
-            s.serialize_field("forNodes", v)?;
-        }
-        if let Some(v) = &self.for_zones {
-            s.serialize_field("forZones", v)?;
-        }
+        crate::codec::optional(&mut s, "forNodes", &self.for_nodes)?;
+        crate::codec::optional(&mut s, "forZones", &self.for_zones)?;
         s.end()
     }
 }
@@ -185,18 +161,10 @@ impl serde::Serialize for EndpointPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointPort", 4)?;
-        if let Some(v) = &self.app_protocol {
-            s.serialize_field("appProtocol", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.port {
-            s.serialize_field("port", v)?;
-        }
-        if let Some(v) = &self.protocol {
-            s.serialize_field("protocol", v)?;
-        }
+        crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "port", &self.port)?;
+        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
         s.end()
     }
 }
@@ -247,21 +215,11 @@ impl serde::Serialize for EndpointSlice {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointSlice", 6)?;
         s.serialize_field("addressType", &self.address_type)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.endpoints {
-            s.serialize_field("endpoints", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "endpoints", &self.endpoints)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
         s.end()
     }
 }
@@ -325,16 +283,10 @@ impl serde::Serialize for EndpointSliceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EndpointSliceList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }

@@ -48,57 +48,35 @@ impl serde::Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Event", 17)?;
-        if let Some(v) = &self.action {
-            s.serialize_field("action", v)?;
-        }
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.deprecated_count {
-            s.serialize_field("deprecatedCount", v)?;
-        }
-        if let Some(v) = &self.deprecated_first_timestamp {
-            s.serialize_field("deprecatedFirstTimestamp", v)?;
-        }
-        if let Some(v) = &self.deprecated_last_timestamp {
-            s.serialize_field("deprecatedLastTimestamp", v)?;
-        }
-        if let Some(v) = &self.deprecated_source {
-            s.serialize_field("deprecatedSource", v)?;
-        }
-        if let Some(v) = &self.event_time {
-            s.serialize_field("eventTime", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.note {
-            s.serialize_field("note", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
-        if let Some(v) = &self.regarding {
-            s.serialize_field("regarding", v)?;
-        }
-        if let Some(v) = &self.related {
-            s.serialize_field("related", v)?;
-        }
-        if let Some(v) = &self.reporting_controller {
-            s.serialize_field("reportingController", v)?;
-        }
-        if let Some(v) = &self.reporting_instance {
-            s.serialize_field("reportingInstance", v)?;
-        }
-        if let Some(v) = &self.series {
-            s.serialize_field("series", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(&mut s, "action", &self.action)?;
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "deprecatedCount", &self.deprecated_count)?;
+        crate::codec::optional(
+            &mut s,
+            "deprecatedFirstTimestamp",
+            &self.deprecated_first_timestamp,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "deprecatedLastTimestamp",
+            &self.deprecated_last_timestamp,
+        )?;
+        crate::codec::optional(&mut s, "deprecatedSource", &self.deprecated_source)?;
+        crate::codec::optional(&mut s, "eventTime", &self.event_time)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "note", &self.note)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::optional(&mut s, "regarding", &self.regarding)?;
+        crate::codec::optional(&mut s, "related", &self.related)?;
+        crate::codec::optional(
+            &mut s,
+            "reportingController",
+            &self.reporting_controller,
+        )?;
+        crate::codec::optional(&mut s, "reportingInstance", &self.reporting_instance)?;
+        crate::codec::optional(&mut s, "series", &self.series)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -177,16 +155,10 @@ impl serde::Serialize for EventList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("EventList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }

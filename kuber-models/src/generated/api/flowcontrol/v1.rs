@@ -12,12 +12,12 @@ impl serde::Serialize for ExemptPriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ExemptPriorityLevelConfiguration", 2)?;
-        if let Some(v) = &self.lendable_percent {
-            s.serialize_field("lendablePercent", v)?;
-        }
-        if let Some(v) = &self.nominal_concurrency_shares {
-            s.serialize_field("nominalConcurrencyShares", v)?;
-        }
+        crate::codec::optional(&mut s, "lendablePercent", &self.lendable_percent)?;
+        crate::codec::optional(
+            &mut s,
+            "nominalConcurrencyShares",
+            &self.nominal_concurrency_shares,
+        )?;
         s.end()
     }
 }
@@ -100,21 +100,11 @@ impl serde::Serialize for FlowSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlowSchema", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -177,21 +167,15 @@ impl serde::Serialize for FlowSchemaCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlowSchemaCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -238,16 +222,10 @@ impl serde::Serialize for FlowSchemaList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlowSchemaList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -306,19 +284,17 @@ impl serde::Serialize for FlowSchemaSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlowSchemaSpec", 4)?;
-        if let Some(v) = &self.distinguisher_method {
-            s.serialize_field("distinguisherMethod", v)?;
-        }
-        if let Some(v) = &self.matching_precedence {
-            s.serialize_field("matchingPrecedence", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "distinguisherMethod",
+            &self.distinguisher_method,
+        )?;
+        crate::codec::optional(&mut s, "matchingPrecedence", &self.matching_precedence)?;
         s.serialize_field(
             "priorityLevelConfiguration",
             &self.priority_level_configuration,
         )?;
-        if let Some(v) = &self.rules {
-            s.serialize_field("rules", v)?;
-        }
+        crate::codec::optional(&mut s, "rules", &self.rules)?;
         s.end()
     }
 }
@@ -358,9 +334,7 @@ impl serde::Serialize for FlowSchemaStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("FlowSchemaStatus", 1)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.end()
     }
 }
@@ -432,9 +406,7 @@ impl serde::Serialize for LimitResponse {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LimitResponse", 2)?;
-        if let Some(v) = &self.queuing {
-            s.serialize_field("queuing", v)?;
-        }
+        crate::codec::optional(&mut s, "queuing", &self.queuing)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -477,18 +449,18 @@ impl serde::Serialize for LimitedPriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LimitedPriorityLevelConfiguration", 4)?;
-        if let Some(v) = &self.borrowing_limit_percent {
-            s.serialize_field("borrowingLimitPercent", v)?;
-        }
-        if let Some(v) = &self.lendable_percent {
-            s.serialize_field("lendablePercent", v)?;
-        }
-        if let Some(v) = &self.limit_response {
-            s.serialize_field("limitResponse", v)?;
-        }
-        if let Some(v) = &self.nominal_concurrency_shares {
-            s.serialize_field("nominalConcurrencyShares", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "borrowingLimitPercent",
+            &self.borrowing_limit_percent,
+        )?;
+        crate::codec::optional(&mut s, "lendablePercent", &self.lendable_percent)?;
+        crate::codec::optional(&mut s, "limitResponse", &self.limit_response)?;
+        crate::codec::optional(
+            &mut s,
+            "nominalConcurrencyShares",
+            &self.nominal_concurrency_shares,
+        )?;
         s.end()
     }
 }
@@ -571,12 +543,8 @@ impl serde::Serialize for PolicyRulesWithSubjects {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PolicyRulesWithSubjects", 3)?;
-        if let Some(v) = &self.non_resource_rules {
-            s.serialize_field("nonResourceRules", v)?;
-        }
-        if let Some(v) = &self.resource_rules {
-            s.serialize_field("resourceRules", v)?;
-        }
+        crate::codec::optional(&mut s, "nonResourceRules", &self.non_resource_rules)?;
+        crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
         s.serialize_field("subjects", &self.subjects)?;
         s.end()
     }
@@ -624,21 +592,11 @@ impl serde::Serialize for PriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PriorityLevelConfiguration", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -702,21 +660,15 @@ impl serde::Serialize for PriorityLevelConfigurationCondition {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer
             .serialize_struct("PriorityLevelConfigurationCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
         s.end()
     }
 }
@@ -763,16 +715,10 @@ impl serde::Serialize for PriorityLevelConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PriorityLevelConfigurationList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -865,12 +811,8 @@ impl serde::Serialize for PriorityLevelConfigurationSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PriorityLevelConfigurationSpec", 3)?;
-        if let Some(v) = &self.exempt {
-            s.serialize_field("exempt", v)?;
-        }
-        if let Some(v) = &self.limited {
-            s.serialize_field("limited", v)?;
-        }
+        crate::codec::optional(&mut s, "exempt", &self.exempt)?;
+        crate::codec::optional(&mut s, "limited", &self.limited)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -908,9 +850,7 @@ impl serde::Serialize for PriorityLevelConfigurationStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PriorityLevelConfigurationStatus", 1)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.end()
     }
 }
@@ -949,15 +889,9 @@ impl serde::Serialize for QueuingConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("QueuingConfiguration", 3)?;
-        if let Some(v) = &self.hand_size {
-            s.serialize_field("handSize", v)?;
-        }
-        if let Some(v) = &self.queue_length_limit {
-            s.serialize_field("queueLengthLimit", v)?;
-        }
-        if let Some(v) = &self.queues {
-            s.serialize_field("queues", v)?;
-        }
+        crate::codec::optional(&mut s, "handSize", &self.hand_size)?;
+        crate::codec::optional(&mut s, "queueLengthLimit", &self.queue_length_limit)?;
+        crate::codec::optional(&mut s, "queues", &self.queues)?;
         s.end()
     }
 }
@@ -1003,12 +937,8 @@ impl serde::Serialize for ResourcePolicyRule {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourcePolicyRule", 5)?;
         s.serialize_field("apiGroups", &self.api_groups)?;
-        if let Some(v) = &self.cluster_scope {
-            s.serialize_field("clusterScope", v)?;
-        }
-        if let Some(v) = &self.namespaces {
-            s.serialize_field("namespaces", v)?;
-        }
+        crate::codec::optional(&mut s, "clusterScope", &self.cluster_scope)?;
+        crate::codec::optional(&mut s, "namespaces", &self.namespaces)?;
         s.serialize_field("resources", &self.resources)?;
         s.serialize_field("verbs", &self.verbs)?;
         s.end()
@@ -1094,16 +1024,10 @@ impl serde::Serialize for Subject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Subject", 4)?;
-        if let Some(v) = &self.group {
-            s.serialize_field("group", v)?;
-        }
+        crate::codec::optional(&mut s, "group", &self.group)?;
         s.serialize_field("kind", &self.kind)?;
-        if let Some(v) = &self.service_account {
-            s.serialize_field("serviceAccount", v)?;
-        }
-        if let Some(v) = &self.user {
-            s.serialize_field("user", v)?;
-        }
+        crate::codec::optional(&mut s, "serviceAccount", &self.service_account)?;
+        crate::codec::optional(&mut s, "user", &self.user)?;
         s.end()
     }
 }

@@ -15,9 +15,7 @@ impl serde::Serialize for HTTPIngressPath {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("HTTPIngressPath", 3)?;
         s.serialize_field("backend", &self.backend)?;
-        if let Some(v) = &self.path {
-            s.serialize_field("path", v)?;
-        }
+        crate::codec::optional(&mut s, "path", &self.path)?;
         s.serialize_field("pathType", &self.path_type)?;
         s.end()
     }
@@ -98,15 +96,9 @@ impl serde::Serialize for IPAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IPAddress", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -169,16 +161,10 @@ impl serde::Serialize for IPAddressList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IPAddressList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -269,9 +255,7 @@ impl serde::Serialize for IPBlock {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IPBlock", 2)?;
         s.serialize_field("cidr", &self.cidr)?;
-        if let Some(v) = &self.except {
-            s.serialize_field("except", v)?;
-        }
+        crate::codec::optional(&mut s, "except", &self.except)?;
         s.end()
     }
 }
@@ -317,21 +301,11 @@ impl serde::Serialize for Ingress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Ingress", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -388,12 +362,8 @@ impl serde::Serialize for IngressBackend {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressBackend", 2)?;
-        if let Some(v) = &self.resource {
-            s.serialize_field("resource", v)?;
-        }
-        if let Some(v) = &self.service {
-            s.serialize_field("service", v)?;
-        }
+        crate::codec::optional(&mut s, "resource", &self.resource)?;
+        crate::codec::optional(&mut s, "service", &self.service)?;
         s.end()
     }
 }
@@ -437,18 +407,10 @@ impl serde::Serialize for IngressClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressClass", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -510,16 +472,10 @@ impl serde::Serialize for IngressClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressClassList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -580,17 +536,11 @@ impl serde::Serialize for IngressClassParametersReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressClassParametersReference", 5)?;
-        if let Some(v) = &self.api_group {
-            s.serialize_field("apiGroup", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
-        if let Some(v) = &self.scope {
-            s.serialize_field("scope", v)?;
-        }
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::optional(&mut s, "scope", &self.scope)?;
         s.end()
     }
 }
@@ -631,12 +581,8 @@ impl serde::Serialize for IngressClassSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressClassSpec", 2)?;
-        if let Some(v) = &self.controller {
-            s.serialize_field("controller", v)?;
-        }
-        if let Some(v) = &self.parameters {
-            s.serialize_field("parameters", v)?;
-        }
+        crate::codec::optional(&mut s, "controller", &self.controller)?;
+        crate::codec::optional(&mut s, "parameters", &self.parameters)?;
         s.end()
     }
 }
@@ -680,16 +626,10 @@ impl serde::Serialize for IngressList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -746,15 +686,9 @@ impl serde::Serialize for IngressLoadBalancerIngress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressLoadBalancerIngress", 3)?;
-        if let Some(v) = &self.hostname {
-            s.serialize_field("hostname", v)?;
-        }
-        if let Some(v) = &self.ip {
-            s.serialize_field("ip", v)?;
-        }
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
+        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
+        crate::codec::optional(&mut s, "ip", &self.ip)?;
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
         s.end()
     }
 }
@@ -791,9 +725,7 @@ impl serde::Serialize for IngressLoadBalancerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressLoadBalancerStatus", 1)?;
-        if let Some(v) = &self.ingress {
-            s.serialize_field("ingress", v)?;
-        }
+        crate::codec::optional(&mut s, "ingress", &self.ingress)?;
         s.end()
     }
 }
@@ -832,9 +764,7 @@ impl serde::Serialize for IngressPortStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressPortStatus", 3)?;
-        if let Some(v) = &self.error {
-            s.serialize_field("error", v)?;
-        }
+        crate::codec::optional(&mut s, "error", &self.error)?;
         s.serialize_field("port", &self.port)?;
         s.serialize_field("protocol", &self.protocol)?;
         s.end()
@@ -875,12 +805,8 @@ impl serde::Serialize for IngressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressRule", 2)?;
-        if let Some(v) = &self.host {
-            s.serialize_field("host", v)?;
-        }
-        if let Some(v) = &self.http {
-            s.serialize_field("http", v)?;
-        }
+        crate::codec::optional(&mut s, "host", &self.host)?;
+        crate::codec::optional(&mut s, "http", &self.http)?;
         s.end()
     }
 }
@@ -919,9 +845,7 @@ impl serde::Serialize for IngressServiceBackend {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressServiceBackend", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.port {
-            s.serialize_field("port", v)?;
-        }
+        crate::codec::optional(&mut s, "port", &self.port)?;
         s.end()
     }
 }
@@ -963,18 +887,10 @@ impl serde::Serialize for IngressSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressSpec", 4)?;
-        if let Some(v) = &self.default_backend {
-            s.serialize_field("defaultBackend", v)?;
-        }
-        if let Some(v) = &self.ingress_class_name {
-            s.serialize_field("ingressClassName", v)?;
-        }
-        if let Some(v) = &self.rules {
-            s.serialize_field("rules", v)?;
-        }
-        if let Some(v) = &self.tls {
-            s.serialize_field("tls", v)?;
-        }
+        crate::codec::optional(&mut s, "defaultBackend", &self.default_backend)?;
+        crate::codec::optional(&mut s, "ingressClassName", &self.ingress_class_name)?;
+        crate::codec::optional(&mut s, "rules", &self.rules)?;
+        crate::codec::optional(&mut s, "tls", &self.tls)?;
         s.end()
     }
 }
@@ -1012,9 +928,7 @@ impl serde::Serialize for IngressStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressStatus", 1)?;
-        if let Some(v) = &self.load_balancer {
-            s.serialize_field("loadBalancer", v)?;
-        }
+        crate::codec::optional(&mut s, "loadBalancer", &self.load_balancer)?;
         s.end()
     }
 }
@@ -1051,12 +965,8 @@ impl serde::Serialize for IngressTLS {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("IngressTLS", 2)?;
-        if let Some(v) = &self.hosts {
-            s.serialize_field("hosts", v)?;
-        }
-        if let Some(v) = &self.secret_name {
-            s.serialize_field("secretName", v)?;
-        }
+        crate::codec::optional(&mut s, "hosts", &self.hosts)?;
+        crate::codec::optional(&mut s, "secretName", &self.secret_name)?;
         s.end()
     }
 }
@@ -1100,18 +1010,10 @@ impl serde::Serialize for NetworkPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkPolicy", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
         s.end()
     }
 }
@@ -1167,12 +1069,8 @@ impl serde::Serialize for NetworkPolicyEgressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkPolicyEgressRule", 2)?;
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
-        if let Some(v) = &self.to {
-            s.serialize_field("to", v)?;
-        }
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::optional(&mut s, "to", &self.to)?;
         s.end()
     }
 }
@@ -1210,12 +1108,8 @@ impl serde::Serialize for NetworkPolicyIngressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkPolicyIngressRule", 2)?;
-        if let Some(v) = &self.from {
-            s.serialize_field("from", v)?;
-        }
-        if let Some(v) = &self.ports {
-            s.serialize_field("ports", v)?;
-        }
+        crate::codec::optional(&mut s, "from", &self.from)?;
+        crate::codec::optional(&mut s, "ports", &self.ports)?;
         s.end()
     }
 }
@@ -1259,16 +1153,10 @@ impl serde::Serialize for NetworkPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkPolicyList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1327,15 +1215,9 @@ impl serde::Serialize for NetworkPolicyPeer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkPolicyPeer", 3)?;
-        if let Some(v) = &self.ip_block {
-            s.serialize_field("ipBlock", v)?;
-        }
-        if let Some(v) = &self.namespace_selector {
-            s.serialize_field("namespaceSelector", v)?;
-        }
-        if let Some(v) = &self.pod_selector {
-            s.serialize_field("podSelector", v)?;
-        }
+        crate::codec::optional(&mut s, "ipBlock", &self.ip_block)?;
+        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
+        crate::codec::optional(&mut s, "podSelector", &self.pod_selector)?;
         s.end()
     }
 }
@@ -1376,15 +1258,9 @@ impl serde::Serialize for NetworkPolicyPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkPolicyPort", 3)?;
-        if let Some(v) = &self.end_port {
-            s.serialize_field("endPort", v)?;
-        }
-        if let Some(v) = &self.port {
-            s.serialize_field("port", v)?;
-        }
-        if let Some(v) = &self.protocol {
-            s.serialize_field("protocol", v)?;
-        }
+        crate::codec::optional(&mut s, "endPort", &self.end_port)?;
+        crate::codec::optional(&mut s, "port", &self.port)?;
+        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
         s.end()
     }
 }
@@ -1427,18 +1303,10 @@ impl serde::Serialize for NetworkPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkPolicySpec", 4)?;
-        if let Some(v) = &self.egress {
-            s.serialize_field("egress", v)?;
-        }
-        if let Some(v) = &self.ingress {
-            s.serialize_field("ingress", v)?;
-        }
-        if let Some(v) = &self.pod_selector {
-            s.serialize_field("podSelector", v)?;
-        }
-        if let Some(v) = &self.policy_types {
-            s.serialize_field("policyTypes", v)?;
-        }
+        crate::codec::optional(&mut s, "egress", &self.egress)?;
+        crate::codec::optional(&mut s, "ingress", &self.ingress)?;
+        crate::codec::optional(&mut s, "podSelector", &self.pod_selector)?;
+        crate::codec::optional(&mut s, "policyTypes", &self.policy_types)?;
         s.end()
     }
 }
@@ -1482,13 +1350,9 @@ impl serde::Serialize for ParentReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ParentReference", 4)?;
-        if let Some(v) = &self.group {
-            s.serialize_field("group", v)?;
-        }
+        crate::codec::optional(&mut s, "group", &self.group)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         s.serialize_field("resource", &self.resource)?;
         s.end()
     }
@@ -1529,12 +1393,8 @@ impl serde::Serialize for ServiceBackendPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceBackendPort", 2)?;
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.number {
-            s.serialize_field("number", v)?;
-        }
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "number", &self.number)?;
         s.end()
     }
 }
@@ -1580,21 +1440,11 @@ impl serde::Serialize for ServiceCIDR {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceCIDR", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -1657,16 +1507,10 @@ impl serde::Serialize for ServiceCIDRList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceCIDRList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1719,9 +1563,7 @@ impl serde::Serialize for ServiceCIDRSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceCIDRSpec", 1)?;
-        if let Some(v) = &self.cidrs {
-            s.serialize_field("cidrs", v)?;
-        }
+        crate::codec::optional(&mut s, "cidrs", &self.cidrs)?;
         s.end()
     }
 }
@@ -1756,9 +1598,7 @@ impl serde::Serialize for ServiceCIDRStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceCIDRStatus", 1)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.end()
     }
 }

@@ -15,9 +15,7 @@ impl serde::Serialize for Overhead {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Overhead", 1)?;
-        if let Some(v) = &self.pod_fixed {
-            s.serialize_field("podFixed", v)?;
-        }
+        crate::codec::optional(&mut s, "podFixed", &self.pod_fixed)?;
         s.end()
     }
 }
@@ -64,22 +62,12 @@ impl serde::Serialize for RuntimeClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RuntimeClass", 6)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("handler", &self.handler)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.overhead {
-            s.serialize_field("overhead", v)?;
-        }
-        if let Some(v) = &self.scheduling {
-            s.serialize_field("scheduling", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "overhead", &self.overhead)?;
+        crate::codec::optional(&mut s, "scheduling", &self.scheduling)?;
         s.end()
     }
 }
@@ -143,16 +131,10 @@ impl serde::Serialize for RuntimeClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RuntimeClassList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -207,12 +189,8 @@ impl serde::Serialize for Scheduling {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Scheduling", 2)?;
-        if let Some(v) = &self.node_selector {
-            s.serialize_field("nodeSelector", v)?;
-        }
-        if let Some(v) = &self.tolerations {
-            s.serialize_field("tolerations", v)?;
-        }
+        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
+        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
         s.end()
     }
 }

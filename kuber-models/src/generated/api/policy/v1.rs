@@ -18,18 +18,10 @@ impl serde::Serialize for Eviction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Eviction", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.delete_options {
-            s.serialize_field("deleteOptions", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "deleteOptions", &self.delete_options)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -77,21 +69,11 @@ impl serde::Serialize for PodDisruptionBudget {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodDisruptionBudget", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -154,16 +136,10 @@ impl serde::Serialize for PodDisruptionBudgetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodDisruptionBudgetList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -222,18 +198,14 @@ impl serde::Serialize for PodDisruptionBudgetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodDisruptionBudgetSpec", 4)?;
-        if let Some(v) = &self.max_unavailable {
-            s.serialize_field("maxUnavailable", v)?;
-        }
-        if let Some(v) = &self.min_available {
-            s.serialize_field("minAvailable", v)?;
-        }
-        if let Some(v) = &self.selector {
-            s.serialize_field("selector", v)?;
-        }
-        if let Some(v) = &self.unhealthy_pod_eviction_policy {
-            s.serialize_field("unhealthyPodEvictionPolicy", v)?;
-        }
+        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
+        crate::codec::optional(&mut s, "minAvailable", &self.min_available)?;
+        crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::optional(
+            &mut s,
+            "unhealthyPodEvictionPolicy",
+            &self.unhealthy_pod_eviction_policy,
+        )?;
         s.end()
     }
 }
@@ -290,27 +262,13 @@ impl serde::Serialize for PodDisruptionBudgetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodDisruptionBudgetStatus", 7)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.current_healthy {
-            s.serialize_field("currentHealthy", v)?;
-        }
-        if let Some(v) = &self.desired_healthy {
-            s.serialize_field("desiredHealthy", v)?;
-        }
-        if let Some(v) = &self.disrupted_pods {
-            s.serialize_field("disruptedPods", v)?;
-        }
-        if let Some(v) = &self.disruptions_allowed {
-            s.serialize_field("disruptionsAllowed", v)?;
-        }
-        if let Some(v) = &self.expected_pods {
-            s.serialize_field("expectedPods", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "currentHealthy", &self.current_healthy)?;
+        crate::codec::optional(&mut s, "desiredHealthy", &self.desired_healthy)?;
+        crate::codec::optional(&mut s, "disruptedPods", &self.disrupted_pods)?;
+        crate::codec::optional(&mut s, "disruptionsAllowed", &self.disruptions_allowed)?;
+        crate::codec::optional(&mut s, "expectedPods", &self.expected_pods)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         s.end()
     }
 }

@@ -12,9 +12,11 @@ impl serde::Serialize for AggregationRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AggregationRule", 1)?;
-        if let Some(v) = &self.cluster_role_selectors {
-            s.serialize_field("clusterRoleSelectors", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "clusterRoleSelectors",
+            &self.cluster_role_selectors,
+        )?;
         s.end()
     }
 }
@@ -59,21 +61,11 @@ impl serde::Serialize for ClusterRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterRole", 5)?;
-        if let Some(v) = &self.aggregation_rule {
-            s.serialize_field("aggregationRule", v)?;
-        }
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.rules {
-            s.serialize_field("rules", v)?;
-        }
+        crate::codec::optional(&mut s, "aggregationRule", &self.aggregation_rule)?;
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "rules", &self.rules)?;
         s.end()
     }
 }
@@ -138,19 +130,11 @@ impl serde::Serialize for ClusterRoleBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterRoleBinding", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("roleRef", &self.role_ref)?;
-        if let Some(v) = &self.subjects {
-            s.serialize_field("subjects", v)?;
-        }
+        crate::codec::optional(&mut s, "subjects", &self.subjects)?;
         s.end()
     }
 }
@@ -213,16 +197,10 @@ impl serde::Serialize for ClusterRoleBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterRoleBindingList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -283,16 +261,10 @@ impl serde::Serialize for ClusterRoleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ClusterRoleList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -353,18 +325,10 @@ impl serde::Serialize for PolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PolicyRule", 5)?;
-        if let Some(v) = &self.api_groups {
-            s.serialize_field("apiGroups", v)?;
-        }
-        if let Some(v) = &self.non_resource_urls {
-            s.serialize_field("nonResourceURLs", v)?;
-        }
-        if let Some(v) = &self.resource_names {
-            s.serialize_field("resourceNames", v)?;
-        }
-        if let Some(v) = &self.resources {
-            s.serialize_field("resources", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
+        crate::codec::optional(&mut s, "nonResourceURLs", &self.non_resource_urls)?;
+        crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
+        crate::codec::optional(&mut s, "resources", &self.resources)?;
         s.serialize_field("verbs", &self.verbs)?;
         s.end()
     }
@@ -412,18 +376,10 @@ impl serde::Serialize for Role {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Role", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.rules {
-            s.serialize_field("rules", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "rules", &self.rules)?;
         s.end()
     }
 }
@@ -487,19 +443,11 @@ impl serde::Serialize for RoleBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RoleBinding", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("roleRef", &self.role_ref)?;
-        if let Some(v) = &self.subjects {
-            s.serialize_field("subjects", v)?;
-        }
+        crate::codec::optional(&mut s, "subjects", &self.subjects)?;
         s.end()
     }
 }
@@ -562,16 +510,10 @@ impl serde::Serialize for RoleBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RoleBindingList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -632,16 +574,10 @@ impl serde::Serialize for RoleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RoleList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -698,9 +634,7 @@ impl serde::Serialize for RoleRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("RoleRef", 3)?;
-        if let Some(v) = &self.api_group {
-            s.serialize_field("apiGroup", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
         s.end()
@@ -745,14 +679,10 @@ impl serde::Serialize for Subject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Subject", 4)?;
-        if let Some(v) = &self.api_group {
-            s.serialize_field("apiGroup", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         s.end()
     }
 }

@@ -18,12 +18,8 @@ impl serde::Serialize for DeviceTaint {
         let mut s = serializer.serialize_struct("DeviceTaint", 4)?;
         s.serialize_field("effect", &self.effect)?;
         s.serialize_field("key", &self.key)?;
-        if let Some(v) = &self.time_added {
-            s.serialize_field("timeAdded", v)?;
-        }
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }
@@ -71,19 +67,11 @@ impl serde::Serialize for DeviceTaintRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRule", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -146,16 +134,10 @@ impl serde::Serialize for DeviceTaintRuleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRuleList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -210,9 +192,7 @@ impl serde::Serialize for DeviceTaintRuleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRuleSpec", 2)?;
-        if let Some(v) = &self.device_selector {
-            s.serialize_field("deviceSelector", v)?;
-        }
+        crate::codec::optional(&mut s, "deviceSelector", &self.device_selector)?;
         s.serialize_field("taint", &self.taint)?;
         s.end()
     }
@@ -249,9 +229,7 @@ impl serde::Serialize for DeviceTaintRuleStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRuleStatus", 1)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.end()
     }
 }
@@ -290,15 +268,9 @@ impl serde::Serialize for DeviceTaintSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintSelector", 3)?;
-        if let Some(v) = &self.device {
-            s.serialize_field("device", v)?;
-        }
-        if let Some(v) = &self.driver {
-            s.serialize_field("driver", v)?;
-        }
-        if let Some(v) = &self.pool {
-            s.serialize_field("pool", v)?;
-        }
+        crate::codec::optional(&mut s, "device", &self.device)?;
+        crate::codec::optional(&mut s, "driver", &self.driver)?;
+        crate::codec::optional(&mut s, "pool", &self.pool)?;
         s.end()
     }
 }
@@ -353,30 +325,20 @@ impl serde::Serialize for PoolStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PoolStatus", 10)?;
-        if let Some(v) = &self.allocated_devices {
-            s.serialize_field("allocatedDevices", v)?;
-        }
-        if let Some(v) = &self.available_devices {
-            s.serialize_field("availableDevices", v)?;
-        }
+        crate::codec::optional(&mut s, "allocatedDevices", &self.allocated_devices)?;
+        crate::codec::optional(&mut s, "availableDevices", &self.available_devices)?;
         s.serialize_field("driver", &self.driver)?;
         s.serialize_field("generation", &self.generation)?;
-        if let Some(v) = &self.node_name {
-            s.serialize_field("nodeName", v)?;
-        }
+        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
         s.serialize_field("poolName", &self.pool_name)?;
-        if let Some(v) = &self.resource_slice_count {
-            s.serialize_field("resourceSliceCount", v)?;
-        }
-        if let Some(v) = &self.total_devices {
-            s.serialize_field("totalDevices", v)?;
-        }
-        if let Some(v) = &self.unavailable_devices {
-            s.serialize_field("unavailableDevices", v)?;
-        }
-        if let Some(v) = &self.validation_error {
-            s.serialize_field("validationError", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "resourceSliceCount",
+            &self.resource_slice_count,
+        )?;
+        crate::codec::optional(&mut s, "totalDevices", &self.total_devices)?;
+        crate::codec::optional(&mut s, "unavailableDevices", &self.unavailable_devices)?;
+        crate::codec::optional(&mut s, "validationError", &self.validation_error)?;
         s.end()
     }
 }
@@ -430,17 +392,11 @@ impl serde::Serialize for ResourcePoolStatusRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourcePoolStatusRequest", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.serialize_field("metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -503,16 +459,10 @@ impl serde::Serialize for ResourcePoolStatusRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourcePoolStatusRequestList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -570,12 +520,8 @@ impl serde::Serialize for ResourcePoolStatusRequestSpec {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourcePoolStatusRequestSpec", 3)?;
         s.serialize_field("driver", &self.driver)?;
-        if let Some(v) = &self.limit {
-            s.serialize_field("limit", v)?;
-        }
-        if let Some(v) = &self.pool_name {
-            s.serialize_field("poolName", v)?;
-        }
+        crate::codec::optional(&mut s, "limit", &self.limit)?;
+        crate::codec::optional(&mut s, "poolName", &self.pool_name)?;
         s.end()
     }
 }
@@ -616,13 +562,9 @@ impl serde::Serialize for ResourcePoolStatusRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourcePoolStatusRequestStatus", 3)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.serialize_field("poolCount", &self.pool_count)?;
-        if let Some(v) = &self.pools {
-            s.serialize_field("pools", v)?;
-        }
+        crate::codec::optional(&mut s, "pools", &self.pools)?;
         s.end()
     }
 }

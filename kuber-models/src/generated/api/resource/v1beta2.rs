@@ -22,21 +22,13 @@ impl serde::Serialize for AllocatedDeviceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AllocatedDeviceStatus", 7)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.data {
-            s.serialize_field("data", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "data", &self.data)?;
         s.serialize_field("device", &self.device)?;
         s.serialize_field("driver", &self.driver)?;
-        if let Some(v) = &self.network_data {
-            s.serialize_field("networkData", v)?;
-        }
+        crate::codec::optional(&mut s, "networkData", &self.network_data)?;
         s.serialize_field("pool", &self.pool)?;
-        if let Some(v) = &self.share_id {
-            s.serialize_field("shareID", v)?;
-        }
+        crate::codec::optional(&mut s, "shareID", &self.share_id)?;
         s.end()
     }
 }
@@ -81,15 +73,13 @@ impl serde::Serialize for AllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("AllocationResult", 3)?;
-        if let Some(v) = &self.allocation_timestamp {
-            s.serialize_field("allocationTimestamp", v)?;
-        }
-        if let Some(v) = &self.devices {
-            s.serialize_field("devices", v)?;
-        }
-        if let Some(v) = &self.node_selector {
-            s.serialize_field("nodeSelector", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "allocationTimestamp",
+            &self.allocation_timestamp,
+        )?;
+        crate::codec::optional(&mut s, "devices", &self.devices)?;
+        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
         s.end()
     }
 }
@@ -165,15 +155,9 @@ impl serde::Serialize for CapacityRequestPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CapacityRequestPolicy", 3)?;
-        if let Some(v) = &self.default {
-            s.serialize_field("default", v)?;
-        }
-        if let Some(v) = &self.valid_range {
-            s.serialize_field("validRange", v)?;
-        }
-        if let Some(v) = &self.valid_values {
-            s.serialize_field("validValues", v)?;
-        }
+        crate::codec::optional(&mut s, "default", &self.default)?;
+        crate::codec::optional(&mut s, "validRange", &self.valid_range)?;
+        crate::codec::optional(&mut s, "validValues", &self.valid_values)?;
         s.end()
     }
 }
@@ -214,13 +198,9 @@ impl serde::Serialize for CapacityRequestPolicyRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CapacityRequestPolicyRange", 3)?;
-        if let Some(v) = &self.max {
-            s.serialize_field("max", v)?;
-        }
+        crate::codec::optional(&mut s, "max", &self.max)?;
         s.serialize_field("min", &self.min)?;
-        if let Some(v) = &self.step {
-            s.serialize_field("step", v)?;
-        }
+        crate::codec::optional(&mut s, "step", &self.step)?;
         s.end()
     }
 }
@@ -262,9 +242,7 @@ impl serde::Serialize for CapacityRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CapacityRequirements", 1)?;
-        if let Some(v) = &self.requests {
-            s.serialize_field("requests", v)?;
-        }
+        crate::codec::optional(&mut s, "requests", &self.requests)?;
         s.end()
     }
 }
@@ -399,43 +377,31 @@ impl serde::Serialize for Device {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Device", 13)?;
-        if let Some(v) = &self.all_nodes {
-            s.serialize_field("allNodes", v)?;
-        }
-        if let Some(v) = &self.allow_multiple_allocations {
-            s.serialize_field("allowMultipleAllocations", v)?;
-        }
-        if let Some(v) = &self.attributes {
-            s.serialize_field("attributes", v)?;
-        }
-        if let Some(v) = &self.binding_conditions {
-            s.serialize_field("bindingConditions", v)?;
-        }
-        if let Some(v) = &self.binding_failure_conditions {
-            s.serialize_field("bindingFailureConditions", v)?;
-        }
-        if let Some(v) = &self.binds_to_node {
-            s.serialize_field("bindsToNode", v)?;
-        }
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
-        if let Some(v) = &self.consumes_counters {
-            s.serialize_field("consumesCounters", v)?;
-        }
+        crate::codec::optional(&mut s, "allNodes", &self.all_nodes)?;
+        crate::codec::optional(
+            &mut s,
+            "allowMultipleAllocations",
+            &self.allow_multiple_allocations,
+        )?;
+        crate::codec::optional(&mut s, "attributes", &self.attributes)?;
+        crate::codec::optional(&mut s, "bindingConditions", &self.binding_conditions)?;
+        crate::codec::optional(
+            &mut s,
+            "bindingFailureConditions",
+            &self.binding_failure_conditions,
+        )?;
+        crate::codec::optional(&mut s, "bindsToNode", &self.binds_to_node)?;
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::optional(&mut s, "consumesCounters", &self.consumes_counters)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.node_allocatable_resource_mappings {
-            s.serialize_field("nodeAllocatableResourceMappings", v)?;
-        }
-        if let Some(v) = &self.node_name {
-            s.serialize_field("nodeName", v)?;
-        }
-        if let Some(v) = &self.node_selector {
-            s.serialize_field("nodeSelector", v)?;
-        }
-        if let Some(v) = &self.taints {
-            s.serialize_field("taints", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "nodeAllocatableResourceMappings",
+            &self.node_allocatable_resource_mappings,
+        )?;
+        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
+        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
+        crate::codec::optional(&mut s, "taints", &self.taints)?;
         s.end()
     }
 }
@@ -492,12 +458,8 @@ impl serde::Serialize for DeviceAllocationConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceAllocationConfiguration", 3)?;
-        if let Some(v) = &self.opaque {
-            s.serialize_field("opaque", v)?;
-        }
-        if let Some(v) = &self.requests {
-            s.serialize_field("requests", v)?;
-        }
+        crate::codec::optional(&mut s, "opaque", &self.opaque)?;
+        crate::codec::optional(&mut s, "requests", &self.requests)?;
         s.serialize_field("source", &self.source)?;
         s.end()
     }
@@ -537,12 +499,8 @@ impl serde::Serialize for DeviceAllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceAllocationResult", 2)?;
-        if let Some(v) = &self.config {
-            s.serialize_field("config", v)?;
-        }
-        if let Some(v) = &self.results {
-            s.serialize_field("results", v)?;
-        }
+        crate::codec::optional(&mut s, "config", &self.config)?;
+        crate::codec::optional(&mut s, "results", &self.results)?;
         s.end()
     }
 }
@@ -592,30 +550,14 @@ impl serde::Serialize for DeviceAttribute {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceAttribute", 8)?;
-        if let Some(v) = &self.bool {
-            s.serialize_field("bool", v)?;
-        }
-        if let Some(v) = &self.bools {
-            s.serialize_field("bools", v)?;
-        }
-        if let Some(v) = &self.int {
-            s.serialize_field("int", v)?;
-        }
-        if let Some(v) = &self.ints {
-            s.serialize_field("ints", v)?;
-        }
-        if let Some(v) = &self.string {
-            s.serialize_field("string", v)?;
-        }
-        if let Some(v) = &self.strings {
-            s.serialize_field("strings", v)?;
-        }
-        if let Some(v) = &self.version {
-            s.serialize_field("version", v)?;
-        }
-        if let Some(v) = &self.versions {
-            s.serialize_field("versions", v)?;
-        }
+        crate::codec::optional(&mut s, "bool", &self.bool)?;
+        crate::codec::optional(&mut s, "bools", &self.bools)?;
+        crate::codec::optional(&mut s, "int", &self.int)?;
+        crate::codec::optional(&mut s, "ints", &self.ints)?;
+        crate::codec::optional(&mut s, "string", &self.string)?;
+        crate::codec::optional(&mut s, "strings", &self.strings)?;
+        crate::codec::optional(&mut s, "version", &self.version)?;
+        crate::codec::optional(&mut s, "versions", &self.versions)?;
         s.end()
     }
 }
@@ -659,9 +601,7 @@ impl serde::Serialize for DeviceCapacity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceCapacity", 2)?;
-        if let Some(v) = &self.request_policy {
-            s.serialize_field("requestPolicy", v)?;
-        }
+        crate::codec::optional(&mut s, "requestPolicy", &self.request_policy)?;
         s.serialize_field("value", &self.value)?;
         s.end()
     }
@@ -702,15 +642,9 @@ impl serde::Serialize for DeviceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceClaim", 3)?;
-        if let Some(v) = &self.config {
-            s.serialize_field("config", v)?;
-        }
-        if let Some(v) = &self.constraints {
-            s.serialize_field("constraints", v)?;
-        }
-        if let Some(v) = &self.requests {
-            s.serialize_field("requests", v)?;
-        }
+        crate::codec::optional(&mut s, "config", &self.config)?;
+        crate::codec::optional(&mut s, "constraints", &self.constraints)?;
+        crate::codec::optional(&mut s, "requests", &self.requests)?;
         s.end()
     }
 }
@@ -749,12 +683,8 @@ impl serde::Serialize for DeviceClaimConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceClaimConfiguration", 2)?;
-        if let Some(v) = &self.opaque {
-            s.serialize_field("opaque", v)?;
-        }
-        if let Some(v) = &self.requests {
-            s.serialize_field("requests", v)?;
-        }
+        crate::codec::optional(&mut s, "opaque", &self.opaque)?;
+        crate::codec::optional(&mut s, "requests", &self.requests)?;
         s.end()
     }
 }
@@ -798,15 +728,9 @@ impl serde::Serialize for DeviceClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceClass", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -861,9 +785,7 @@ impl serde::Serialize for DeviceClassConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceClassConfiguration", 1)?;
-        if let Some(v) = &self.opaque {
-            s.serialize_field("opaque", v)?;
-        }
+        crate::codec::optional(&mut s, "opaque", &self.opaque)?;
         s.end()
     }
 }
@@ -906,16 +828,10 @@ impl serde::Serialize for DeviceClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceClassList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -972,15 +888,13 @@ impl serde::Serialize for DeviceClassSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceClassSpec", 3)?;
-        if let Some(v) = &self.config {
-            s.serialize_field("config", v)?;
-        }
-        if let Some(v) = &self.extended_resource_name {
-            s.serialize_field("extendedResourceName", v)?;
-        }
-        if let Some(v) = &self.selectors {
-            s.serialize_field("selectors", v)?;
-        }
+        crate::codec::optional(&mut s, "config", &self.config)?;
+        crate::codec::optional(
+            &mut s,
+            "extendedResourceName",
+            &self.extended_resource_name,
+        )?;
+        crate::codec::optional(&mut s, "selectors", &self.selectors)?;
         s.end()
     }
 }
@@ -1021,15 +935,9 @@ impl serde::Serialize for DeviceConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceConstraint", 3)?;
-        if let Some(v) = &self.distinct_attribute {
-            s.serialize_field("distinctAttribute", v)?;
-        }
-        if let Some(v) = &self.match_attribute {
-            s.serialize_field("matchAttribute", v)?;
-        }
-        if let Some(v) = &self.requests {
-            s.serialize_field("requests", v)?;
-        }
+        crate::codec::optional(&mut s, "distinctAttribute", &self.distinct_attribute)?;
+        crate::codec::optional(&mut s, "matchAttribute", &self.match_attribute)?;
+        crate::codec::optional(&mut s, "requests", &self.requests)?;
         s.end()
     }
 }
@@ -1109,12 +1017,8 @@ impl serde::Serialize for DeviceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceRequest", 3)?;
-        if let Some(v) = &self.exactly {
-            s.serialize_field("exactly", v)?;
-        }
-        if let Some(v) = &self.first_available {
-            s.serialize_field("firstAvailable", v)?;
-        }
+        crate::codec::optional(&mut s, "exactly", &self.exactly)?;
+        crate::codec::optional(&mut s, "firstAvailable", &self.first_available)?;
         s.serialize_field("name", &self.name)?;
         s.end()
     }
@@ -1175,28 +1079,20 @@ impl serde::Serialize for DeviceRequestAllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceRequestAllocationResult", 10)?;
-        if let Some(v) = &self.admin_access {
-            s.serialize_field("adminAccess", v)?;
-        }
-        if let Some(v) = &self.binding_conditions {
-            s.serialize_field("bindingConditions", v)?;
-        }
-        if let Some(v) = &self.binding_failure_conditions {
-            s.serialize_field("bindingFailureConditions", v)?;
-        }
-        if let Some(v) = &self.consumed_capacity {
-            s.serialize_field("consumedCapacity", v)?;
-        }
+        crate::codec::optional(&mut s, "adminAccess", &self.admin_access)?;
+        crate::codec::optional(&mut s, "bindingConditions", &self.binding_conditions)?;
+        crate::codec::optional(
+            &mut s,
+            "bindingFailureConditions",
+            &self.binding_failure_conditions,
+        )?;
+        crate::codec::optional(&mut s, "consumedCapacity", &self.consumed_capacity)?;
         s.serialize_field("device", &self.device)?;
         s.serialize_field("driver", &self.driver)?;
         s.serialize_field("pool", &self.pool)?;
         s.serialize_field("request", &self.request)?;
-        if let Some(v) = &self.share_id {
-            s.serialize_field("shareID", v)?;
-        }
-        if let Some(v) = &self.tolerations {
-            s.serialize_field("tolerations", v)?;
-        }
+        crate::codec::optional(&mut s, "shareID", &self.share_id)?;
+        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
         s.end()
     }
 }
@@ -1242,9 +1138,7 @@ impl serde::Serialize for DeviceSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceSelector", 1)?;
-        if let Some(v) = &self.cel {
-            s.serialize_field("cel", v)?;
-        }
+        crate::codec::optional(&mut s, "cel", &self.cel)?;
         s.end()
     }
 }
@@ -1291,23 +1185,13 @@ impl serde::Serialize for DeviceSubRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceSubRequest", 7)?;
-        if let Some(v) = &self.allocation_mode {
-            s.serialize_field("allocationMode", v)?;
-        }
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
-        if let Some(v) = &self.count {
-            s.serialize_field("count", v)?;
-        }
+        crate::codec::optional(&mut s, "allocationMode", &self.allocation_mode)?;
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::optional(&mut s, "count", &self.count)?;
         s.serialize_field("deviceClassName", &self.device_class_name)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.selectors {
-            s.serialize_field("selectors", v)?;
-        }
-        if let Some(v) = &self.tolerations {
-            s.serialize_field("tolerations", v)?;
-        }
+        crate::codec::optional(&mut s, "selectors", &self.selectors)?;
+        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
         s.end()
     }
 }
@@ -1356,12 +1240,8 @@ impl serde::Serialize for DeviceTaint {
         let mut s = serializer.serialize_struct("DeviceTaint", 4)?;
         s.serialize_field("effect", &self.effect)?;
         s.serialize_field("key", &self.key)?;
-        if let Some(v) = &self.time_added {
-            s.serialize_field("timeAdded", v)?;
-        }
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }
@@ -1409,19 +1289,11 @@ impl serde::Serialize for DeviceTaintRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRule", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -1484,16 +1356,10 @@ impl serde::Serialize for DeviceTaintRuleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRuleList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1548,9 +1414,7 @@ impl serde::Serialize for DeviceTaintRuleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRuleSpec", 2)?;
-        if let Some(v) = &self.device_selector {
-            s.serialize_field("deviceSelector", v)?;
-        }
+        crate::codec::optional(&mut s, "deviceSelector", &self.device_selector)?;
         s.serialize_field("taint", &self.taint)?;
         s.end()
     }
@@ -1587,9 +1451,7 @@ impl serde::Serialize for DeviceTaintRuleStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintRuleStatus", 1)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.end()
     }
 }
@@ -1628,15 +1490,9 @@ impl serde::Serialize for DeviceTaintSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceTaintSelector", 3)?;
-        if let Some(v) = &self.device {
-            s.serialize_field("device", v)?;
-        }
-        if let Some(v) = &self.driver {
-            s.serialize_field("driver", v)?;
-        }
-        if let Some(v) = &self.pool {
-            s.serialize_field("pool", v)?;
-        }
+        crate::codec::optional(&mut s, "device", &self.device)?;
+        crate::codec::optional(&mut s, "driver", &self.driver)?;
+        crate::codec::optional(&mut s, "pool", &self.pool)?;
         s.end()
     }
 }
@@ -1681,21 +1537,11 @@ impl serde::Serialize for DeviceToleration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeviceToleration", 5)?;
-        if let Some(v) = &self.effect {
-            s.serialize_field("effect", v)?;
-        }
-        if let Some(v) = &self.key {
-            s.serialize_field("key", v)?;
-        }
-        if let Some(v) = &self.operator {
-            s.serialize_field("operator", v)?;
-        }
-        if let Some(v) = &self.toleration_seconds {
-            s.serialize_field("tolerationSeconds", v)?;
-        }
-        if let Some(v) = &self.value {
-            s.serialize_field("value", v)?;
-        }
+        crate::codec::optional(&mut s, "effect", &self.effect)?;
+        crate::codec::optional(&mut s, "key", &self.key)?;
+        crate::codec::optional(&mut s, "operator", &self.operator)?;
+        crate::codec::optional(&mut s, "tolerationSeconds", &self.toleration_seconds)?;
+        crate::codec::optional(&mut s, "value", &self.value)?;
         s.end()
     }
 }
@@ -1746,25 +1592,13 @@ impl serde::Serialize for ExactDeviceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ExactDeviceRequest", 7)?;
-        if let Some(v) = &self.admin_access {
-            s.serialize_field("adminAccess", v)?;
-        }
-        if let Some(v) = &self.allocation_mode {
-            s.serialize_field("allocationMode", v)?;
-        }
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
-        if let Some(v) = &self.count {
-            s.serialize_field("count", v)?;
-        }
+        crate::codec::optional(&mut s, "adminAccess", &self.admin_access)?;
+        crate::codec::optional(&mut s, "allocationMode", &self.allocation_mode)?;
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::optional(&mut s, "count", &self.count)?;
         s.serialize_field("deviceClassName", &self.device_class_name)?;
-        if let Some(v) = &self.selectors {
-            s.serialize_field("selectors", v)?;
-        }
-        if let Some(v) = &self.tolerations {
-            s.serialize_field("tolerations", v)?;
-        }
+        crate::codec::optional(&mut s, "selectors", &self.selectors)?;
+        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
         s.end()
     }
 }
@@ -1809,15 +1643,9 @@ impl serde::Serialize for NetworkDeviceData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NetworkDeviceData", 3)?;
-        if let Some(v) = &self.hardware_address {
-            s.serialize_field("hardwareAddress", v)?;
-        }
-        if let Some(v) = &self.interface_name {
-            s.serialize_field("interfaceName", v)?;
-        }
-        if let Some(v) = &self.ips {
-            s.serialize_field("ips", v)?;
-        }
+        crate::codec::optional(&mut s, "hardwareAddress", &self.hardware_address)?;
+        crate::codec::optional(&mut s, "interfaceName", &self.interface_name)?;
+        crate::codec::optional(&mut s, "ips", &self.ips)?;
         s.end()
     }
 }
@@ -1856,12 +1684,12 @@ impl serde::Serialize for NodeAllocatableResourceMapping {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("NodeAllocatableResourceMapping", 2)?;
-        if let Some(v) = &self.allocation_multiplier {
-            s.serialize_field("allocationMultiplier", v)?;
-        }
-        if let Some(v) = &self.capacity_key {
-            s.serialize_field("capacityKey", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "allocationMultiplier",
+            &self.allocation_multiplier,
+        )?;
+        crate::codec::optional(&mut s, "capacityKey", &self.capacity_key)?;
         s.end()
     }
 }
@@ -1946,19 +1774,11 @@ impl serde::Serialize for ResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaim", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -2019,9 +1839,7 @@ impl serde::Serialize for ResourceClaimConsumerReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaimConsumerReference", 4)?;
-        if let Some(v) = &self.api_group {
-            s.serialize_field("apiGroup", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("resource", &self.resource)?;
         s.serialize_field("uid", &self.uid)?;
@@ -2070,16 +1888,10 @@ impl serde::Serialize for ResourceClaimList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaimList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -2132,9 +1944,7 @@ impl serde::Serialize for ResourceClaimSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaimSpec", 1)?;
-        if let Some(v) = &self.devices {
-            s.serialize_field("devices", v)?;
-        }
+        crate::codec::optional(&mut s, "devices", &self.devices)?;
         s.end()
     }
 }
@@ -2173,15 +1983,9 @@ impl serde::Serialize for ResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaimStatus", 3)?;
-        if let Some(v) = &self.allocation {
-            s.serialize_field("allocation", v)?;
-        }
-        if let Some(v) = &self.devices {
-            s.serialize_field("devices", v)?;
-        }
-        if let Some(v) = &self.reserved_for {
-            s.serialize_field("reservedFor", v)?;
-        }
+        crate::codec::optional(&mut s, "allocation", &self.allocation)?;
+        crate::codec::optional(&mut s, "devices", &self.devices)?;
+        crate::codec::optional(&mut s, "reservedFor", &self.reserved_for)?;
         s.end()
     }
 }
@@ -2226,15 +2030,9 @@ impl serde::Serialize for ResourceClaimTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaimTemplate", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -2297,16 +2095,10 @@ impl serde::Serialize for ResourceClaimTemplateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaimTemplateList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -2361,9 +2153,7 @@ impl serde::Serialize for ResourceClaimTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceClaimTemplateSpec", 2)?;
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -2453,15 +2243,9 @@ impl serde::Serialize for ResourceSlice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceSlice", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -2524,16 +2308,10 @@ impl serde::Serialize for ResourceSliceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceSliceList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -2600,26 +2378,18 @@ impl serde::Serialize for ResourceSliceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ResourceSliceSpec", 8)?;
-        if let Some(v) = &self.all_nodes {
-            s.serialize_field("allNodes", v)?;
-        }
-        if let Some(v) = &self.devices {
-            s.serialize_field("devices", v)?;
-        }
+        crate::codec::optional(&mut s, "allNodes", &self.all_nodes)?;
+        crate::codec::optional(&mut s, "devices", &self.devices)?;
         s.serialize_field("driver", &self.driver)?;
-        if let Some(v) = &self.node_name {
-            s.serialize_field("nodeName", v)?;
-        }
-        if let Some(v) = &self.node_selector {
-            s.serialize_field("nodeSelector", v)?;
-        }
-        if let Some(v) = &self.per_device_node_selection {
-            s.serialize_field("perDeviceNodeSelection", v)?;
-        }
+        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
+        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
+        crate::codec::optional(
+            &mut s,
+            "perDeviceNodeSelection",
+            &self.per_device_node_selection,
+        )?;
         s.serialize_field("pool", &self.pool)?;
-        if let Some(v) = &self.shared_counters {
-            s.serialize_field("sharedCounters", v)?;
-        }
+        crate::codec::optional(&mut s, "sharedCounters", &self.shared_counters)?;
         s.end()
     }
 }

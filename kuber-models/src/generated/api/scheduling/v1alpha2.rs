@@ -57,19 +57,11 @@ impl serde::Serialize for PodGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroup", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -132,16 +124,10 @@ impl serde::Serialize for PodGroupList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -199,12 +185,12 @@ impl serde::Serialize for PodGroupResourceClaim {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupResourceClaim", 3)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.resource_claim_name {
-            s.serialize_field("resourceClaimName", v)?;
-        }
-        if let Some(v) = &self.resource_claim_template_name {
-            s.serialize_field("resourceClaimTemplateName", v)?;
-        }
+        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
+        crate::codec::optional(
+            &mut s,
+            "resourceClaimTemplateName",
+            &self.resource_claim_template_name,
+        )?;
         s.end()
     }
 }
@@ -246,9 +232,7 @@ impl serde::Serialize for PodGroupResourceClaimStatus {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupResourceClaimStatus", 2)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.resource_claim_name {
-            s.serialize_field("resourceClaimName", v)?;
-        }
+        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
         s.end()
     }
 }
@@ -284,9 +268,7 @@ impl serde::Serialize for PodGroupSchedulingConstraints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupSchedulingConstraints", 1)?;
-        if let Some(v) = &self.topology {
-            s.serialize_field("topology", v)?;
-        }
+        crate::codec::optional(&mut s, "topology", &self.topology)?;
         s.end()
     }
 }
@@ -323,12 +305,8 @@ impl serde::Serialize for PodGroupSchedulingPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupSchedulingPolicy", 2)?;
-        if let Some(v) = &self.basic {
-            s.serialize_field("basic", v)?;
-        }
-        if let Some(v) = &self.gang {
-            s.serialize_field("gang", v)?;
-        }
+        crate::codec::optional(&mut s, "basic", &self.basic)?;
+        crate::codec::optional(&mut s, "gang", &self.gang)?;
         s.end()
     }
 }
@@ -376,24 +354,20 @@ impl serde::Serialize for PodGroupSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupSpec", 7)?;
-        if let Some(v) = &self.disruption_mode {
-            s.serialize_field("disruptionMode", v)?;
-        }
-        if let Some(v) = &self.pod_group_template_ref {
-            s.serialize_field("podGroupTemplateRef", v)?;
-        }
-        if let Some(v) = &self.priority {
-            s.serialize_field("priority", v)?;
-        }
-        if let Some(v) = &self.priority_class_name {
-            s.serialize_field("priorityClassName", v)?;
-        }
-        if let Some(v) = &self.resource_claims {
-            s.serialize_field("resourceClaims", v)?;
-        }
-        if let Some(v) = &self.scheduling_constraints {
-            s.serialize_field("schedulingConstraints", v)?;
-        }
+        crate::codec::optional(&mut s, "disruptionMode", &self.disruption_mode)?;
+        crate::codec::optional(
+            &mut s,
+            "podGroupTemplateRef",
+            &self.pod_group_template_ref,
+        )?;
+        crate::codec::optional(&mut s, "priority", &self.priority)?;
+        crate::codec::optional(&mut s, "priorityClassName", &self.priority_class_name)?;
+        crate::codec::optional(&mut s, "resourceClaims", &self.resource_claims)?;
+        crate::codec::optional(
+            &mut s,
+            "schedulingConstraints",
+            &self.scheduling_constraints,
+        )?;
         s.serialize_field("schedulingPolicy", &self.scheduling_policy)?;
         s.end()
     }
@@ -437,12 +411,12 @@ impl serde::Serialize for PodGroupStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupStatus", 2)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.resource_claim_statuses {
-            s.serialize_field("resourceClaimStatuses", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(
+            &mut s,
+            "resourceClaimStatuses",
+            &self.resource_claim_statuses,
+        )?;
         s.end()
     }
 }
@@ -490,22 +464,16 @@ impl serde::Serialize for PodGroupTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupTemplate", 7)?;
-        if let Some(v) = &self.disruption_mode {
-            s.serialize_field("disruptionMode", v)?;
-        }
+        crate::codec::optional(&mut s, "disruptionMode", &self.disruption_mode)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.priority {
-            s.serialize_field("priority", v)?;
-        }
-        if let Some(v) = &self.priority_class_name {
-            s.serialize_field("priorityClassName", v)?;
-        }
-        if let Some(v) = &self.resource_claims {
-            s.serialize_field("resourceClaims", v)?;
-        }
-        if let Some(v) = &self.scheduling_constraints {
-            s.serialize_field("schedulingConstraints", v)?;
-        }
+        crate::codec::optional(&mut s, "priority", &self.priority)?;
+        crate::codec::optional(&mut s, "priorityClassName", &self.priority_class_name)?;
+        crate::codec::optional(&mut s, "resourceClaims", &self.resource_claims)?;
+        crate::codec::optional(
+            &mut s,
+            "schedulingConstraints",
+            &self.scheduling_constraints,
+        )?;
         s.serialize_field("schedulingPolicy", &self.scheduling_policy)?;
         s.end()
     }
@@ -547,9 +515,7 @@ impl serde::Serialize for PodGroupTemplateReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("PodGroupTemplateReference", 1)?;
-        if let Some(v) = &self.workload {
-            s.serialize_field("workload", v)?;
-        }
+        crate::codec::optional(&mut s, "workload", &self.workload)?;
         s.end()
     }
 }
@@ -623,9 +589,7 @@ impl serde::Serialize for TypedLocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TypedLocalObjectReference", 3)?;
-        if let Some(v) = &self.api_group {
-            s.serialize_field("apiGroup", v)?;
-        }
+        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
         s.end()
@@ -672,15 +636,9 @@ impl serde::Serialize for Workload {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Workload", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -743,16 +701,10 @@ impl serde::Serialize for WorkloadList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("WorkloadList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -848,9 +800,7 @@ impl serde::Serialize for WorkloadSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("WorkloadSpec", 2)?;
-        if let Some(v) = &self.controller_ref {
-            s.serialize_field("controllerRef", v)?;
-        }
+        crate::codec::optional(&mut s, "controllerRef", &self.controller_ref)?;
         s.serialize_field("podGroupTemplates", &self.pod_group_templates)?;
         s.end()
     }

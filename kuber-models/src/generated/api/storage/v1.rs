@@ -18,15 +18,9 @@ impl serde::Serialize for CSIDriver {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSIDriver", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -89,16 +83,10 @@ impl serde::Serialize for CSIDriverList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSIDriverList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -171,39 +159,33 @@ impl serde::Serialize for CSIDriverSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSIDriverSpec", 11)?;
-        if let Some(v) = &self.attach_required {
-            s.serialize_field("attachRequired", v)?;
-        }
-        if let Some(v) = &self.fs_group_policy {
-            s.serialize_field("fsGroupPolicy", v)?;
-        }
-        if let Some(v) = &self.node_allocatable_update_period_seconds {
-            s.serialize_field("nodeAllocatableUpdatePeriodSeconds", v)?;
-        }
-        if let Some(v) = &self.pod_info_on_mount {
-            s.serialize_field("podInfoOnMount", v)?;
-        }
-        if let Some(v) = &self.prevent_pod_scheduling_if_missing {
-            s.serialize_field("preventPodSchedulingIfMissing", v)?;
-        }
-        if let Some(v) = &self.requires_republish {
-            s.serialize_field("requiresRepublish", v)?;
-        }
-        if let Some(v) = &self.se_linux_mount {
-            s.serialize_field("seLinuxMount", v)?;
-        }
-        if let Some(v) = &self.service_account_token_in_secrets {
-            s.serialize_field("serviceAccountTokenInSecrets", v)?;
-        }
-        if let Some(v) = &self.storage_capacity {
-            s.serialize_field("storageCapacity", v)?;
-        }
-        if let Some(v) = &self.token_requests {
-            s.serialize_field("tokenRequests", v)?;
-        }
-        if let Some(v) = &self.volume_lifecycle_modes {
-            s.serialize_field("volumeLifecycleModes", v)?;
-        }
+        crate::codec::optional(&mut s, "attachRequired", &self.attach_required)?;
+        crate::codec::optional(&mut s, "fsGroupPolicy", &self.fs_group_policy)?;
+        crate::codec::optional(
+            &mut s,
+            "nodeAllocatableUpdatePeriodSeconds",
+            &self.node_allocatable_update_period_seconds,
+        )?;
+        crate::codec::optional(&mut s, "podInfoOnMount", &self.pod_info_on_mount)?;
+        crate::codec::optional(
+            &mut s,
+            "preventPodSchedulingIfMissing",
+            &self.prevent_pod_scheduling_if_missing,
+        )?;
+        crate::codec::optional(&mut s, "requiresRepublish", &self.requires_republish)?;
+        crate::codec::optional(&mut s, "seLinuxMount", &self.se_linux_mount)?;
+        crate::codec::optional(
+            &mut s,
+            "serviceAccountTokenInSecrets",
+            &self.service_account_token_in_secrets,
+        )?;
+        crate::codec::optional(&mut s, "storageCapacity", &self.storage_capacity)?;
+        crate::codec::optional(&mut s, "tokenRequests", &self.token_requests)?;
+        crate::codec::optional(
+            &mut s,
+            "volumeLifecycleModes",
+            &self.volume_lifecycle_modes,
+        )?;
         s.end()
     }
 }
@@ -262,15 +244,9 @@ impl serde::Serialize for CSINode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSINode", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
         s.end()
     }
@@ -331,14 +307,10 @@ impl serde::Serialize for CSINodeDriver {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSINodeDriver", 4)?;
-        if let Some(v) = &self.allocatable {
-            s.serialize_field("allocatable", v)?;
-        }
+        crate::codec::optional(&mut s, "allocatable", &self.allocatable)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("nodeID", &self.node_id)?;
-        if let Some(v) = &self.topology_keys {
-            s.serialize_field("topologyKeys", v)?;
-        }
+        crate::codec::optional(&mut s, "topologyKeys", &self.topology_keys)?;
         s.end()
     }
 }
@@ -384,16 +356,10 @@ impl serde::Serialize for CSINodeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSINodeList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -495,24 +461,12 @@ impl serde::Serialize for CSIStorageCapacity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSIStorageCapacity", 7)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.capacity {
-            s.serialize_field("capacity", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.maximum_volume_size {
-            s.serialize_field("maximumVolumeSize", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.node_topology {
-            s.serialize_field("nodeTopology", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "maximumVolumeSize", &self.maximum_volume_size)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "nodeTopology", &self.node_topology)?;
         s.serialize_field("storageClassName", &self.storage_class_name)?;
         s.end()
     }
@@ -578,16 +532,10 @@ impl serde::Serialize for CSIStorageCapacityList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CSIStorageCapacityList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -660,34 +608,20 @@ impl serde::Serialize for StorageClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageClass", 10)?;
-        if let Some(v) = &self.allow_volume_expansion {
-            s.serialize_field("allowVolumeExpansion", v)?;
-        }
-        if let Some(v) = &self.allowed_topologies {
-            s.serialize_field("allowedTopologies", v)?;
-        }
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.mount_options {
-            s.serialize_field("mountOptions", v)?;
-        }
-        if let Some(v) = &self.parameters {
-            s.serialize_field("parameters", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "allowVolumeExpansion",
+            &self.allow_volume_expansion,
+        )?;
+        crate::codec::optional(&mut s, "allowedTopologies", &self.allowed_topologies)?;
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "mountOptions", &self.mount_options)?;
+        crate::codec::optional(&mut s, "parameters", &self.parameters)?;
         s.serialize_field("provisioner", &self.provisioner)?;
-        if let Some(v) = &self.reclaim_policy {
-            s.serialize_field("reclaimPolicy", v)?;
-        }
-        if let Some(v) = &self.volume_binding_mode {
-            s.serialize_field("volumeBindingMode", v)?;
-        }
+        crate::codec::optional(&mut s, "reclaimPolicy", &self.reclaim_policy)?;
+        crate::codec::optional(&mut s, "volumeBindingMode", &self.volume_binding_mode)?;
         s.end()
     }
 }
@@ -755,16 +689,10 @@ impl serde::Serialize for StorageClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StorageClassList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -820,9 +748,7 @@ impl serde::Serialize for TokenRequest {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("TokenRequest", 2)?;
         s.serialize_field("audience", &self.audience)?;
-        if let Some(v) = &self.expiration_seconds {
-            s.serialize_field("expirationSeconds", v)?;
-        }
+        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
         s.end()
     }
 }
@@ -868,19 +794,11 @@ impl serde::Serialize for VolumeAttachment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeAttachment", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -943,16 +861,10 @@ impl serde::Serialize for VolumeAttachmentList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeAttachmentList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1007,12 +919,12 @@ impl serde::Serialize for VolumeAttachmentSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeAttachmentSource", 2)?;
-        if let Some(v) = &self.inline_volume_spec {
-            s.serialize_field("inlineVolumeSpec", v)?;
-        }
-        if let Some(v) = &self.persistent_volume_name {
-            s.serialize_field("persistentVolumeName", v)?;
-        }
+        crate::codec::optional(&mut s, "inlineVolumeSpec", &self.inline_volume_spec)?;
+        crate::codec::optional(
+            &mut s,
+            "persistentVolumeName",
+            &self.persistent_volume_name,
+        )?;
         s.end()
     }
 }
@@ -1097,16 +1009,10 @@ impl serde::Serialize for VolumeAttachmentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeAttachmentStatus", 4)?;
-        if let Some(v) = &self.attach_error {
-            s.serialize_field("attachError", v)?;
-        }
+        crate::codec::optional(&mut s, "attachError", &self.attach_error)?;
         s.serialize_field("attached", &self.attached)?;
-        if let Some(v) = &self.attachment_metadata {
-            s.serialize_field("attachmentMetadata", v)?;
-        }
-        if let Some(v) = &self.detach_error {
-            s.serialize_field("detachError", v)?;
-        }
+        crate::codec::optional(&mut s, "attachmentMetadata", &self.attachment_metadata)?;
+        crate::codec::optional(&mut s, "detachError", &self.detach_error)?;
         s.end()
     }
 }
@@ -1154,19 +1060,11 @@ impl serde::Serialize for VolumeAttributesClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeAttributesClass", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("driverName", &self.driver_name)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.parameters {
-            s.serialize_field("parameters", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "parameters", &self.parameters)?;
         s.end()
     }
 }
@@ -1229,16 +1127,10 @@ impl serde::Serialize for VolumeAttributesClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeAttributesClassList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -1295,15 +1187,9 @@ impl serde::Serialize for VolumeError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeError", 3)?;
-        if let Some(v) = &self.error_code {
-            s.serialize_field("errorCode", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.time {
-            s.serialize_field("time", v)?;
-        }
+        crate::codec::optional(&mut s, "errorCode", &self.error_code)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "time", &self.time)?;
         s.end()
     }
 }
@@ -1340,9 +1226,7 @@ impl serde::Serialize for VolumeNodeResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("VolumeNodeResources", 1)?;
-        if let Some(v) = &self.count {
-            s.serialize_field("count", v)?;
-        }
+        crate::codec::optional(&mut s, "count", &self.count)?;
         s.end()
     }
 }

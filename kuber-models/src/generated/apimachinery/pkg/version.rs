@@ -36,23 +36,23 @@ impl serde::Serialize for Info {
         let mut s = serializer.serialize_struct("Info", 13)?;
         s.serialize_field("buildDate", &self.build_date)?;
         s.serialize_field("compiler", &self.compiler)?;
-        if let Some(v) = &self.emulation_major {
-            s.serialize_field("emulationMajor", v)?;
-        }
-        if let Some(v) = &self.emulation_minor {
-            s.serialize_field("emulationMinor", v)?;
-        }
+        crate::codec::optional(&mut s, "emulationMajor", &self.emulation_major)?;
+        crate::codec::optional(&mut s, "emulationMinor", &self.emulation_minor)?;
         s.serialize_field("gitCommit", &self.git_commit)?;
         s.serialize_field("gitTreeState", &self.git_tree_state)?;
         s.serialize_field("gitVersion", &self.git_version)?;
         s.serialize_field("goVersion", &self.go_version)?;
         s.serialize_field("major", &self.major)?;
-        if let Some(v) = &self.min_compatibility_major {
-            s.serialize_field("minCompatibilityMajor", v)?;
-        }
-        if let Some(v) = &self.min_compatibility_minor {
-            s.serialize_field("minCompatibilityMinor", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "minCompatibilityMajor",
+            &self.min_compatibility_major,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "minCompatibilityMinor",
+            &self.min_compatibility_minor,
+        )?;
         s.serialize_field("minor", &self.minor)?;
         s.serialize_field("platform", &self.platform)?;
         s.end()

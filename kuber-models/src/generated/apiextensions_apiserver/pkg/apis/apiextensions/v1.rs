@@ -20,17 +20,11 @@ impl serde::Serialize for CustomResourceColumnDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceColumnDefinition", 6)?;
-        if let Some(v) = &self.description {
-            s.serialize_field("description", v)?;
-        }
-        if let Some(v) = &self.format {
-            s.serialize_field("format", v)?;
-        }
+        crate::codec::optional(&mut s, "description", &self.description)?;
+        crate::codec::optional(&mut s, "format", &self.format)?;
         s.serialize_field("jsonPath", &self.json_path)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.priority {
-            s.serialize_field("priority", v)?;
-        }
+        crate::codec::optional(&mut s, "priority", &self.priority)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
     }
@@ -74,9 +68,7 @@ impl serde::Serialize for CustomResourceConversion {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceConversion", 2)?;
         s.serialize_field("strategy", &self.strategy)?;
-        if let Some(v) = &self.webhook {
-            s.serialize_field("webhook", v)?;
-        }
+        crate::codec::optional(&mut s, "webhook", &self.webhook)?;
         s.end()
     }
 }
@@ -122,19 +114,11 @@ impl serde::Serialize for CustomResourceDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceDefinition", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.serialize_field("spec", &self.spec)?;
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -199,18 +183,14 @@ impl serde::Serialize for CustomResourceDefinitionCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceDefinitionCondition", 6)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -260,16 +240,10 @@ impl serde::Serialize for CustomResourceDefinitionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceDefinitionList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -332,20 +306,12 @@ impl serde::Serialize for CustomResourceDefinitionNames {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceDefinitionNames", 6)?;
-        if let Some(v) = &self.categories {
-            s.serialize_field("categories", v)?;
-        }
+        crate::codec::optional(&mut s, "categories", &self.categories)?;
         s.serialize_field("kind", &self.kind)?;
-        if let Some(v) = &self.list_kind {
-            s.serialize_field("listKind", v)?;
-        }
+        crate::codec::optional(&mut s, "listKind", &self.list_kind)?;
         s.serialize_field("plural", &self.plural)?;
-        if let Some(v) = &self.short_names {
-            s.serialize_field("shortNames", v)?;
-        }
-        if let Some(v) = &self.singular {
-            s.serialize_field("singular", v)?;
-        }
+        crate::codec::optional(&mut s, "shortNames", &self.short_names)?;
+        crate::codec::optional(&mut s, "singular", &self.singular)?;
         s.end()
     }
 }
@@ -395,14 +361,14 @@ impl serde::Serialize for CustomResourceDefinitionSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceDefinitionSpec", 6)?;
-        if let Some(v) = &self.conversion {
-            s.serialize_field("conversion", v)?;
-        }
+        crate::codec::optional(&mut s, "conversion", &self.conversion)?;
         s.serialize_field("group", &self.group)?;
         s.serialize_field("names", &self.names)?;
-        if let Some(v) = &self.preserve_unknown_fields {
-            s.serialize_field("preserveUnknownFields", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "preserveUnknownFields",
+            &self.preserve_unknown_fields,
+        )?;
         s.serialize_field("scope", &self.scope)?;
         s.serialize_field("versions", &self.versions)?;
         s.end()
@@ -450,18 +416,10 @@ impl serde::Serialize for CustomResourceDefinitionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceDefinitionStatus", 4)?;
-        if let Some(v) = &self.accepted_names {
-            s.serialize_field("acceptedNames", v)?;
-        }
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
-        if let Some(v) = &self.stored_versions {
-            s.serialize_field("storedVersions", v)?;
-        }
+        crate::codec::optional(&mut s, "acceptedNames", &self.accepted_names)?;
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::optional(&mut s, "storedVersions", &self.stored_versions)?;
         s.end()
     }
 }
@@ -515,27 +473,19 @@ impl serde::Serialize for CustomResourceDefinitionVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceDefinitionVersion", 9)?;
-        if let Some(v) = &self.additional_printer_columns {
-            s.serialize_field("additionalPrinterColumns", v)?;
-        }
-        if let Some(v) = &self.deprecated {
-            s.serialize_field("deprecated", v)?;
-        }
-        if let Some(v) = &self.deprecation_warning {
-            s.serialize_field("deprecationWarning", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "additionalPrinterColumns",
+            &self.additional_printer_columns,
+        )?;
+        crate::codec::optional(&mut s, "deprecated", &self.deprecated)?;
+        crate::codec::optional(&mut s, "deprecationWarning", &self.deprecation_warning)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.schema {
-            s.serialize_field("schema", v)?;
-        }
-        if let Some(v) = &self.selectable_fields {
-            s.serialize_field("selectableFields", v)?;
-        }
+        crate::codec::optional(&mut s, "schema", &self.schema)?;
+        crate::codec::optional(&mut s, "selectableFields", &self.selectable_fields)?;
         s.serialize_field("served", &self.served)?;
         s.serialize_field("storage", &self.storage)?;
-        if let Some(v) = &self.subresources {
-            s.serialize_field("subresources", v)?;
-        }
+        crate::codec::optional(&mut s, "subresources", &self.subresources)?;
         s.end()
     }
 }
@@ -584,9 +534,7 @@ impl serde::Serialize for CustomResourceSubresourceScale {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceSubresourceScale", 3)?;
-        if let Some(v) = &self.label_selector_path {
-            s.serialize_field("labelSelectorPath", v)?;
-        }
+        crate::codec::optional(&mut s, "labelSelectorPath", &self.label_selector_path)?;
         s.serialize_field("specReplicasPath", &self.spec_replicas_path)?;
         s.serialize_field("statusReplicasPath", &self.status_replicas_path)?;
         s.end()
@@ -631,12 +579,8 @@ impl serde::Serialize for CustomResourceSubresources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceSubresources", 2)?;
-        if let Some(v) = &self.scale {
-            s.serialize_field("scale", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "scale", &self.scale)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -672,9 +616,7 @@ impl serde::Serialize for CustomResourceValidation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("CustomResourceValidation", 1)?;
-        if let Some(v) = &self.open_apiv3_schema {
-            s.serialize_field("openAPIV3Schema", v)?;
-        }
+        crate::codec::optional(&mut s, "openAPIV3Schema", &self.open_apiv3_schema)?;
         s.end()
     }
 }
@@ -711,12 +653,8 @@ impl serde::Serialize for ExternalDocumentation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ExternalDocumentation", 2)?;
-        if let Some(v) = &self.description {
-            s.serialize_field("description", v)?;
-        }
-        if let Some(v) = &self.url {
-            s.serialize_field("url", v)?;
-        }
+        crate::codec::optional(&mut s, "description", &self.description)?;
+        crate::codec::optional(&mut s, "url", &self.url)?;
         s.end()
     }
 }
@@ -844,138 +782,82 @@ impl serde::Serialize for JSONSchemaProps {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("JSONSchemaProps", 44)?;
-        if let Some(v) = &self.ref_ {
-            s.serialize_field("$ref", v)?;
-        }
-        if let Some(v) = &self.schema {
-            s.serialize_field("$schema", v)?;
-        }
-        if let Some(v) = &self.additional_items {
-            s.serialize_field("additionalItems", v)?;
-        }
-        if let Some(v) = &self.additional_properties {
-            s.serialize_field("additionalProperties", v)?;
-        }
-        if let Some(v) = &self.all_of {
-            s.serialize_field("allOf", v)?;
-        }
-        if let Some(v) = &self.any_of {
-            s.serialize_field("anyOf", v)?;
-        }
-        if let Some(v) = &self.default {
-            s.serialize_field("default", v)?;
-        }
-        if let Some(v) = &self.definitions {
-            s.serialize_field("definitions", v)?;
-        }
-        if let Some(v) = &self.dependencies {
-            s.serialize_field("dependencies", v)?;
-        }
-        if let Some(v) = &self.description {
-            s.serialize_field("description", v)?;
-        }
-        if let Some(v) = &self.enum_ {
-            s.serialize_field("enum", v)?;
-        }
-        if let Some(v) = &self.example {
-            s.serialize_field("example", v)?;
-        }
-        if let Some(v) = &self.exclusive_maximum {
-            s.serialize_field("exclusiveMaximum", v)?;
-        }
-        if let Some(v) = &self.exclusive_minimum {
-            s.serialize_field("exclusiveMinimum", v)?;
-        }
-        if let Some(v) = &self.external_docs {
-            s.serialize_field("externalDocs", v)?;
-        }
-        if let Some(v) = &self.format {
-            s.serialize_field("format", v)?;
-        }
-        if let Some(v) = &self.id {
-            s.serialize_field("id", v)?;
-        }
-        if let Some(v) = &self.items {
-            s.serialize_field("items", v)?;
-        }
-        if let Some(v) = &self.max_items {
-            s.serialize_field("maxItems", v)?;
-        }
-        if let Some(v) = &self.max_length {
-            s.serialize_field("maxLength", v)?;
-        }
-        if let Some(v) = &self.max_properties {
-            s.serialize_field("maxProperties", v)?;
-        }
-        if let Some(v) = &self.maximum {
-            s.serialize_field("maximum", v)?;
-        }
-        if let Some(v) = &self.min_items {
-            s.serialize_field("minItems", v)?;
-        }
-        if let Some(v) = &self.min_length {
-            s.serialize_field("minLength", v)?;
-        }
-        if let Some(v) = &self.min_properties {
-            s.serialize_field("minProperties", v)?;
-        }
-        if let Some(v) = &self.minimum {
-            s.serialize_field("minimum", v)?;
-        }
-        if let Some(v) = &self.multiple_of {
-            s.serialize_field("multipleOf", v)?;
-        }
-        if let Some(v) = &self.not {
-            s.serialize_field("not", v)?;
-        }
-        if let Some(v) = &self.nullable {
-            s.serialize_field("nullable", v)?;
-        }
-        if let Some(v) = &self.one_of {
-            s.serialize_field("oneOf", v)?;
-        }
-        if let Some(v) = &self.pattern {
-            s.serialize_field("pattern", v)?;
-        }
-        if let Some(v) = &self.pattern_properties {
-            s.serialize_field("patternProperties", v)?;
-        }
-        if let Some(v) = &self.properties {
-            s.serialize_field("properties", v)?;
-        }
-        if let Some(v) = &self.required {
-            s.serialize_field("required", v)?;
-        }
-        if let Some(v) = &self.title {
-            s.serialize_field("title", v)?;
-        }
-        if let Some(v) = &self.type_ {
-            s.serialize_field("type", v)?;
-        }
-        if let Some(v) = &self.unique_items {
-            s.serialize_field("uniqueItems", v)?;
-        }
-        if let Some(v) = &self.x_kubernetes_embedded_resource {
-            s.serialize_field("x-kubernetes-embedded-resource", v)?;
-        }
-        if let Some(v) = &self.x_kubernetes_int_or_string {
-            s.serialize_field("x-kubernetes-int-or-string", v)?;
-        }
-        if let Some(v) = &self.x_kubernetes_list_map_keys {
-            s.serialize_field("x-kubernetes-list-map-keys", v)?;
-        }
-        if let Some(v) = &self.x_kubernetes_list_type {
-            s.serialize_field("x-kubernetes-list-type", v)?;
-        }
-        if let Some(v) = &self.x_kubernetes_map_type {
-            s.serialize_field("x-kubernetes-map-type", v)?;
-        }
-        if let Some(v) = &self.x_kubernetes_preserve_unknown_fields {
-            s.serialize_field("x-kubernetes-preserve-unknown-fields", v)?;
-        }
-        if let Some(v) = &self.x_kubernetes_validations {
-            s.serialize_field("x-kubernetes-validations", v)?;
-        }
+        crate::codec::optional(&mut s, "$ref", &self.ref_)?;
+        crate::codec::optional(&mut s, "$schema", &self.schema)?;
+        crate::codec::optional(&mut s, "additionalItems", &self.additional_items)?;
+        crate::codec::optional(
+            &mut s,
+            "additionalProperties",
+            &self.additional_properties,
+        )?;
+        crate::codec::optional(&mut s, "allOf", &self.all_of)?;
+        crate::codec::optional(&mut s, "anyOf", &self.any_of)?;
+        crate::codec::optional(&mut s, "default", &self.default)?;
+        crate::codec::optional(&mut s, "definitions", &self.definitions)?;
+        crate::codec::optional(&mut s, "dependencies", &self.dependencies)?;
+        crate::codec::optional(&mut s, "description", &self.description)?;
+        crate::codec::optional(&mut s, "enum", &self.enum_)?;
+        crate::codec::optional(&mut s, "example", &self.example)?;
+        crate::codec::optional(&mut s, "exclusiveMaximum", &self.exclusive_maximum)?;
+        crate::codec::optional(&mut s, "exclusiveMinimum", &self.exclusive_minimum)?;
+        crate::codec::optional(&mut s, "externalDocs", &self.external_docs)?;
+        crate::codec::optional(&mut s, "format", &self.format)?;
+        crate::codec::optional(&mut s, "id", &self.id)?;
+        crate::codec::optional(&mut s, "items", &self.items)?;
+        crate::codec::optional(&mut s, "maxItems", &self.max_items)?;
+        crate::codec::optional(&mut s, "maxLength", &self.max_length)?;
+        crate::codec::optional(&mut s, "maxProperties", &self.max_properties)?;
+        crate::codec::optional(&mut s, "maximum", &self.maximum)?;
+        crate::codec::optional(&mut s, "minItems", &self.min_items)?;
+        crate::codec::optional(&mut s, "minLength", &self.min_length)?;
+        crate::codec::optional(&mut s, "minProperties", &self.min_properties)?;
+        crate::codec::optional(&mut s, "minimum", &self.minimum)?;
+        crate::codec::optional(&mut s, "multipleOf", &self.multiple_of)?;
+        crate::codec::optional(&mut s, "not", &self.not)?;
+        crate::codec::optional(&mut s, "nullable", &self.nullable)?;
+        crate::codec::optional(&mut s, "oneOf", &self.one_of)?;
+        crate::codec::optional(&mut s, "pattern", &self.pattern)?;
+        crate::codec::optional(&mut s, "patternProperties", &self.pattern_properties)?;
+        crate::codec::optional(&mut s, "properties", &self.properties)?;
+        crate::codec::optional(&mut s, "required", &self.required)?;
+        crate::codec::optional(&mut s, "title", &self.title)?;
+        crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::optional(&mut s, "uniqueItems", &self.unique_items)?;
+        crate::codec::optional(
+            &mut s,
+            "x-kubernetes-embedded-resource",
+            &self.x_kubernetes_embedded_resource,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "x-kubernetes-int-or-string",
+            &self.x_kubernetes_int_or_string,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "x-kubernetes-list-map-keys",
+            &self.x_kubernetes_list_map_keys,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "x-kubernetes-list-type",
+            &self.x_kubernetes_list_type,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "x-kubernetes-map-type",
+            &self.x_kubernetes_map_type,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "x-kubernetes-preserve-unknown-fields",
+            &self.x_kubernetes_preserve_unknown_fields,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "x-kubernetes-validations",
+            &self.x_kubernetes_validations,
+        )?;
         s.end()
     }
 }
@@ -1115,12 +997,8 @@ impl serde::Serialize for ServiceReference {
         let mut s = serializer.serialize_struct("ServiceReference", 4)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("namespace", &self.namespace)?;
-        if let Some(v) = &self.path {
-            s.serialize_field("path", v)?;
-        }
-        if let Some(v) = &self.port {
-            s.serialize_field("port", v)?;
-        }
+        crate::codec::optional(&mut s, "path", &self.path)?;
+        crate::codec::optional(&mut s, "port", &self.port)?;
         s.end()
     }
 }
@@ -1168,21 +1046,11 @@ impl serde::Serialize for ValidationRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ValidationRule", 6)?;
-        if let Some(v) = &self.field_path {
-            s.serialize_field("fieldPath", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.message_expression {
-            s.serialize_field("messageExpression", v)?;
-        }
-        if let Some(v) = &self.optional_old_self {
-            s.serialize_field("optionalOldSelf", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "fieldPath", &self.field_path)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "messageExpression", &self.message_expression)?;
+        crate::codec::optional(&mut s, "optionalOldSelf", &self.optional_old_self)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("rule", &self.rule)?;
         s.end()
     }
@@ -1227,15 +1095,9 @@ impl serde::Serialize for WebhookClientConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("WebhookClientConfig", 3)?;
-        if let Some(v) = &self.ca_bundle {
-            s.serialize_field("caBundle", v)?;
-        }
-        if let Some(v) = &self.service {
-            s.serialize_field("service", v)?;
-        }
-        if let Some(v) = &self.url {
-            s.serialize_field("url", v)?;
-        }
+        crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
+        crate::codec::optional(&mut s, "service", &self.service)?;
+        crate::codec::optional(&mut s, "url", &self.url)?;
         s.end()
     }
 }
@@ -1274,9 +1136,7 @@ impl serde::Serialize for WebhookConversion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("WebhookConversion", 2)?;
-        if let Some(v) = &self.client_config {
-            s.serialize_field("clientConfig", v)?;
-        }
+        crate::codec::optional(&mut s, "clientConfig", &self.client_config)?;
         s.serialize_field("conversionReviewVersions", &self.conversion_review_versions)?;
         s.end()
     }

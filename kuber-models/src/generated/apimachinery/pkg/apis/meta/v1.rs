@@ -22,19 +22,15 @@ impl serde::Serialize for APIGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIGroup", 6)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
-        if let Some(v) = &self.preferred_version {
-            s.serialize_field("preferredVersion", v)?;
-        }
-        if let Some(v) = &self.server_address_by_client_cidrs {
-            s.serialize_field("serverAddressByClientCIDRs", v)?;
-        }
+        crate::codec::optional(&mut s, "preferredVersion", &self.preferred_version)?;
+        crate::codec::optional(
+            &mut s,
+            "serverAddressByClientCIDRs",
+            &self.server_address_by_client_cidrs,
+        )?;
         s.serialize_field("versions", &self.versions)?;
         s.end()
     }
@@ -83,13 +79,9 @@ impl serde::Serialize for APIGroupList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIGroupList", 3)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("groups", &self.groups)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.end()
     }
 }
@@ -144,26 +136,20 @@ impl serde::Serialize for APIResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIResource", 10)?;
-        if let Some(v) = &self.categories {
-            s.serialize_field("categories", v)?;
-        }
-        if let Some(v) = &self.group {
-            s.serialize_field("group", v)?;
-        }
+        crate::codec::optional(&mut s, "categories", &self.categories)?;
+        crate::codec::optional(&mut s, "group", &self.group)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("namespaced", &self.namespaced)?;
-        if let Some(v) = &self.short_names {
-            s.serialize_field("shortNames", v)?;
-        }
+        crate::codec::optional(&mut s, "shortNames", &self.short_names)?;
         s.serialize_field("singularName", &self.singular_name)?;
-        if let Some(v) = &self.storage_version_hash {
-            s.serialize_field("storageVersionHash", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "storageVersionHash",
+            &self.storage_version_hash,
+        )?;
         s.serialize_field("verbs", &self.verbs)?;
-        if let Some(v) = &self.version {
-            s.serialize_field("version", v)?;
-        }
+        crate::codec::optional(&mut s, "version", &self.version)?;
         s.end()
     }
 }
@@ -215,13 +201,9 @@ impl serde::Serialize for APIResourceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIResourceList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("groupVersion", &self.group_version)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.serialize_field("resources", &self.resources)?;
         s.end()
     }
@@ -268,12 +250,8 @@ impl serde::Serialize for APIVersions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIVersions", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
         s.serialize_field(
             "serverAddressByClientCIDRs",
             &self.server_address_by_client_cidrs,
@@ -330,9 +308,7 @@ impl serde::Serialize for Condition {
         let mut s = serializer.serialize_struct("Condition", 6)?;
         s.serialize_field("lastTransitionTime", &self.last_transition_time)?;
         s.serialize_field("message", &self.message)?;
-        if let Some(v) = &self.observed_generation {
-            s.serialize_field("observedGeneration", v)?;
-        }
+        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         s.serialize_field("reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
@@ -391,30 +367,22 @@ impl serde::Serialize for DeleteOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("DeleteOptions", 8)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.dry_run {
-            s.serialize_field("dryRun", v)?;
-        }
-        if let Some(v) = &self.grace_period_seconds {
-            s.serialize_field("gracePeriodSeconds", v)?;
-        }
-        if let Some(v) = &self.ignore_store_read_error_with_cluster_breaking_potential {
-            s.serialize_field("ignoreStoreReadErrorWithClusterBreakingPotential", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.orphan_dependents {
-            s.serialize_field("orphanDependents", v)?;
-        }
-        if let Some(v) = &self.preconditions {
-            s.serialize_field("preconditions", v)?;
-        }
-        if let Some(v) = &self.propagation_policy {
-            s.serialize_field("propagationPolicy", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "dryRun", &self.dry_run)?;
+        crate::codec::optional(
+            &mut s,
+            "gracePeriodSeconds",
+            &self.grace_period_seconds,
+        )?;
+        crate::codec::optional(
+            &mut s,
+            "ignoreStoreReadErrorWithClusterBreakingPotential",
+            &self.ignore_store_read_error_with_cluster_breaking_potential,
+        )?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "orphanDependents", &self.orphan_dependents)?;
+        crate::codec::optional(&mut s, "preconditions", &self.preconditions)?;
+        crate::codec::optional(&mut s, "propagationPolicy", &self.propagation_policy)?;
         s.end()
     }
 }
@@ -465,9 +433,7 @@ impl serde::Serialize for FieldSelectorRequirement {
         let mut s = serializer.serialize_struct("FieldSelectorRequirement", 3)?;
         s.serialize_field("key", &self.key)?;
         s.serialize_field("operator", &self.operator)?;
-        if let Some(v) = &self.values {
-            s.serialize_field("values", v)?;
-        }
+        crate::codec::optional(&mut s, "values", &self.values)?;
         s.end()
     }
 }
@@ -586,12 +552,8 @@ impl serde::Serialize for LabelSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("LabelSelector", 2)?;
-        if let Some(v) = &self.match_expressions {
-            s.serialize_field("matchExpressions", v)?;
-        }
-        if let Some(v) = &self.match_labels {
-            s.serialize_field("matchLabels", v)?;
-        }
+        crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
+        crate::codec::optional(&mut s, "matchLabels", &self.match_labels)?;
         s.end()
     }
 }
@@ -633,9 +595,7 @@ impl serde::Serialize for LabelSelectorRequirement {
         let mut s = serializer.serialize_struct("LabelSelectorRequirement", 3)?;
         s.serialize_field("key", &self.key)?;
         s.serialize_field("operator", &self.operator)?;
-        if let Some(v) = &self.values {
-            s.serialize_field("values", v)?;
-        }
+        crate::codec::optional(&mut s, "values", &self.values)?;
         s.end()
     }
 }
@@ -680,21 +640,15 @@ impl serde::Serialize for ListMeta {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ListMeta", 5)?;
-        if let Some(v) = &self.continue_ {
-            s.serialize_field("continue", v)?;
-        }
-        if let Some(v) = &self.remaining_item_count {
-            s.serialize_field("remainingItemCount", v)?;
-        }
-        if let Some(v) = &self.resource_version {
-            s.serialize_field("resourceVersion", v)?;
-        }
-        if let Some(v) = &self.self_link {
-            s.serialize_field("selfLink", v)?;
-        }
-        if let Some(v) = &self.shard_info {
-            s.serialize_field("shardInfo", v)?;
-        }
+        crate::codec::optional(&mut s, "continue", &self.continue_)?;
+        crate::codec::optional(
+            &mut s,
+            "remainingItemCount",
+            &self.remaining_item_count,
+        )?;
+        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
+        crate::codec::optional(&mut s, "selfLink", &self.self_link)?;
+        crate::codec::optional(&mut s, "shardInfo", &self.shard_info)?;
         s.end()
     }
 }
@@ -745,27 +699,13 @@ impl serde::Serialize for ManagedFieldsEntry {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ManagedFieldsEntry", 7)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.fields_type {
-            s.serialize_field("fieldsType", v)?;
-        }
-        if let Some(v) = &self.fields_v1 {
-            s.serialize_field("fieldsV1", v)?;
-        }
-        if let Some(v) = &self.manager {
-            s.serialize_field("manager", v)?;
-        }
-        if let Some(v) = &self.operation {
-            s.serialize_field("operation", v)?;
-        }
-        if let Some(v) = &self.subresource {
-            s.serialize_field("subresource", v)?;
-        }
-        if let Some(v) = &self.time {
-            s.serialize_field("time", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "fieldsType", &self.fields_type)?;
+        crate::codec::optional(&mut s, "fieldsV1", &self.fields_v1)?;
+        crate::codec::optional(&mut s, "manager", &self.manager)?;
+        crate::codec::optional(&mut s, "operation", &self.operation)?;
+        crate::codec::optional(&mut s, "subresource", &self.subresource)?;
+        crate::codec::optional(&mut s, "time", &self.time)?;
         s.end()
     }
 }
@@ -836,51 +776,25 @@ impl serde::Serialize for ObjectMeta {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ObjectMeta", 15)?;
-        if let Some(v) = &self.annotations {
-            s.serialize_field("annotations", v)?;
-        }
-        if let Some(v) = &self.creation_timestamp {
-            s.serialize_field("creationTimestamp", v)?;
-        }
-        if let Some(v) = &self.deletion_grace_period_seconds {
-            s.serialize_field("deletionGracePeriodSeconds", v)?;
-        }
-        if let Some(v) = &self.deletion_timestamp {
-            s.serialize_field("deletionTimestamp", v)?;
-        }
-        if let Some(v) = &self.finalizers {
-            s.serialize_field("finalizers", v)?;
-        }
-        if let Some(v) = &self.generate_name {
-            s.serialize_field("generateName", v)?;
-        }
-        if let Some(v) = &self.generation {
-            s.serialize_field("generation", v)?;
-        }
-        if let Some(v) = &self.labels {
-            s.serialize_field("labels", v)?;
-        }
-        if let Some(v) = &self.managed_fields {
-            s.serialize_field("managedFields", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
-        if let Some(v) = &self.owner_references {
-            s.serialize_field("ownerReferences", v)?;
-        }
-        if let Some(v) = &self.resource_version {
-            s.serialize_field("resourceVersion", v)?;
-        }
-        if let Some(v) = &self.self_link {
-            s.serialize_field("selfLink", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
+        crate::codec::optional(&mut s, "annotations", &self.annotations)?;
+        crate::codec::optional(&mut s, "creationTimestamp", &self.creation_timestamp)?;
+        crate::codec::optional(
+            &mut s,
+            "deletionGracePeriodSeconds",
+            &self.deletion_grace_period_seconds,
+        )?;
+        crate::codec::optional(&mut s, "deletionTimestamp", &self.deletion_timestamp)?;
+        crate::codec::optional(&mut s, "finalizers", &self.finalizers)?;
+        crate::codec::optional(&mut s, "generateName", &self.generate_name)?;
+        crate::codec::optional(&mut s, "generation", &self.generation)?;
+        crate::codec::optional(&mut s, "labels", &self.labels)?;
+        crate::codec::optional(&mut s, "managedFields", &self.managed_fields)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::optional(&mut s, "ownerReferences", &self.owner_references)?;
+        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
+        crate::codec::optional(&mut s, "selfLink", &self.self_link)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
         s.end()
     }
 }
@@ -942,12 +856,12 @@ impl serde::Serialize for OwnerReference {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("OwnerReference", 6)?;
         s.serialize_field("apiVersion", &self.api_version)?;
-        if let Some(v) = &self.block_owner_deletion {
-            s.serialize_field("blockOwnerDeletion", v)?;
-        }
-        if let Some(v) = &self.controller {
-            s.serialize_field("controller", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "blockOwnerDeletion",
+            &self.block_owner_deletion,
+        )?;
+        crate::codec::optional(&mut s, "controller", &self.controller)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("name", &self.name)?;
         s.serialize_field("uid", &self.uid)?;
@@ -994,12 +908,8 @@ impl serde::Serialize for Preconditions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Preconditions", 2)?;
-        if let Some(v) = &self.resource_version {
-            s.serialize_field("resourceVersion", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
+        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
         s.end()
     }
 }
@@ -1125,30 +1035,14 @@ impl serde::Serialize for Status {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Status", 8)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.code {
-            s.serialize_field("code", v)?;
-        }
-        if let Some(v) = &self.details {
-            s.serialize_field("details", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "code", &self.code)?;
+        crate::codec::optional(&mut s, "details", &self.details)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -1194,15 +1088,9 @@ impl serde::Serialize for StatusCause {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatusCause", 3)?;
-        if let Some(v) = &self.field {
-            s.serialize_field("field", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(&mut s, "field", &self.field)?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.end()
     }
 }
@@ -1249,24 +1137,12 @@ impl serde::Serialize for StatusDetails {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("StatusDetails", 6)?;
-        if let Some(v) = &self.causes {
-            s.serialize_field("causes", v)?;
-        }
-        if let Some(v) = &self.group {
-            s.serialize_field("group", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.retry_after_seconds {
-            s.serialize_field("retryAfterSeconds", v)?;
-        }
-        if let Some(v) = &self.uid {
-            s.serialize_field("uid", v)?;
-        }
+        crate::codec::optional(&mut s, "causes", &self.causes)?;
+        crate::codec::optional(&mut s, "group", &self.group)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "retryAfterSeconds", &self.retry_after_seconds)?;
+        crate::codec::optional(&mut s, "uid", &self.uid)?;
         s.end()
     }
 }

@@ -20,21 +20,11 @@ impl serde::Serialize for APIService {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIService", 5)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
-        if let Some(v) = &self.spec {
-            s.serialize_field("spec", v)?;
-        }
-        if let Some(v) = &self.status {
-            s.serialize_field("status", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::optional(&mut s, "status", &self.status)?;
         s.end()
     }
 }
@@ -97,15 +87,13 @@ impl serde::Serialize for APIServiceCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIServiceCondition", 5)?;
-        if let Some(v) = &self.last_transition_time {
-            s.serialize_field("lastTransitionTime", v)?;
-        }
-        if let Some(v) = &self.message {
-            s.serialize_field("message", v)?;
-        }
-        if let Some(v) = &self.reason {
-            s.serialize_field("reason", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "lastTransitionTime",
+            &self.last_transition_time,
+        )?;
+        crate::codec::optional(&mut s, "message", &self.message)?;
+        crate::codec::optional(&mut s, "reason", &self.reason)?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("type", &self.type_)?;
         s.end()
@@ -154,16 +142,10 @@ impl serde::Serialize for APIServiceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIServiceList", 4)?;
-        if let Some(v) = &self.api_version {
-            s.serialize_field("apiVersion", v)?;
-        }
+        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         s.serialize_field("items", &self.items)?;
-        if let Some(v) = &self.kind {
-            s.serialize_field("kind", v)?;
-        }
-        if let Some(v) = &self.metadata {
-            s.serialize_field("metadata", v)?;
-        }
+        crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         s.end()
     }
 }
@@ -228,22 +210,16 @@ impl serde::Serialize for APIServiceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIServiceSpec", 7)?;
-        if let Some(v) = &self.ca_bundle {
-            s.serialize_field("caBundle", v)?;
-        }
-        if let Some(v) = &self.group {
-            s.serialize_field("group", v)?;
-        }
+        crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
+        crate::codec::optional(&mut s, "group", &self.group)?;
         s.serialize_field("groupPriorityMinimum", &self.group_priority_minimum)?;
-        if let Some(v) = &self.insecure_skip_tls_verify {
-            s.serialize_field("insecureSkipTLSVerify", v)?;
-        }
-        if let Some(v) = &self.service {
-            s.serialize_field("service", v)?;
-        }
-        if let Some(v) = &self.version {
-            s.serialize_field("version", v)?;
-        }
+        crate::codec::optional(
+            &mut s,
+            "insecureSkipTLSVerify",
+            &self.insecure_skip_tls_verify,
+        )?;
+        crate::codec::optional(&mut s, "service", &self.service)?;
+        crate::codec::optional(&mut s, "version", &self.version)?;
         s.serialize_field("versionPriority", &self.version_priority)?;
         s.end()
     }
@@ -287,9 +263,7 @@ impl serde::Serialize for APIServiceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("APIServiceStatus", 1)?;
-        if let Some(v) = &self.conditions {
-            s.serialize_field("conditions", v)?;
-        }
+        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         s.end()
     }
 }
@@ -328,15 +302,9 @@ impl serde::Serialize for ServiceReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("ServiceReference", 3)?;
-        if let Some(v) = &self.name {
-            s.serialize_field("name", v)?;
-        }
-        if let Some(v) = &self.namespace {
-            s.serialize_field("namespace", v)?;
-        }
-        if let Some(v) = &self.port {
-            s.serialize_field("port", v)?;
-        }
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::optional(&mut s, "port", &self.port)?;
         s.end()
     }
 }

@@ -1,0 +1,125 @@
+//! `cargo xtask bench`: the figures the issues ask for, each beside a baseline measured in the
+//! same run (the machines are shared and noisy, so only ratios mean much).
+//!
+//! 1. decode throughput and memory per pod (`cargo bench -p kuber-models --bench decode`);
+//! 2. `gen` wall time for the committed spec;
+//! 3. clean builds of kuber-models (all groups, core only) beside k8s-openapi 0.29.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::gen_cmd::workspace_root;
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(cmd: &mut Command) -> Result<Duration, String> {
+    let started = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if !status.success() {
+        return Err(format!("{cmd:?} failed"));
+    }
+    Ok(started.elapsed())
+}
+
+pub fn main(args: &[String]) -> Result<(), String> {
+    let root = workspace_root();
+    let shared = root.join("../shared");
+    let skip_builds = args.iter().any(|a| a == "--no-builds");
+
+    println!("== decode");
+    run(cargo().current_dir(&root).args([
+        "bench",
+        "-q",
+        "-p",
+        "kuber-models",
+        "--bench",
+        "decode",
+    ]))?;
+
+    println!("\n== gen");
+    let spec = shared.join("spec/v2/kubernetes-1.36.swagger.json");
+    if spec.exists() {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            // --check does all the work of gen (load, fix, model, emit, compare) but the writes.
+            times.push(run(Command::new(&exe)
+                .args(["gen", "--check", "--spec"])
+                .arg(&spec)
+                .stdout(std::process::Stdio::null()))?);
+        }
+        times.sort();
+        println!(
+            "cargo xtask gen (1.36, xtask built): median {:.2} s over 5 runs",
+            times[2].as_secs_f64()
+        );
+    } else {
+        println!("../shared not found: gen not timed");
+    }
+
+    if skip_builds {
+        return Ok(());
+    }
+    println!("\n== clean builds (debug, 2 cores)");
+    let target = root.join("target/bench-builds");
+    let models = time_clean(
+        &target.join("all"),
+        cargo()
+            .current_dir(&root)
+            .args(["build", "-q", "-p", "kuber-models"]),
+    )?;
+    let core = time_clean(
+        &target.join("core"),
+        cargo().current_dir(&root).args([
+            "build",
+            "-q",
+            "-p",
+            "kuber-models",
+            "--no-default-features",
+            "--features",
+            "core",
+        ]),
+    )?;
+    let baseline_dir = target.join("k8s-openapi-crate");
+    fs::create_dir_all(baseline_dir.join("src")).map_err(|e| e.to_string())?;
+    fs::write(
+        baseline_dir.join("Cargo.toml"),
+        "[package]\nname = \"baseline\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\n\
+         k8s-openapi = { version = \"0.29\", features = [\"latest\"] }\n\n[workspace]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    fs::write(baseline_dir.join("src/lib.rs"), "pub use k8s_openapi;\n")
+        .map_err(|e| e.to_string())?;
+    run(cargo().current_dir(&baseline_dir).args(["fetch", "-q"]))?;
+    let baseline = time_clean(
+        &target.join("baseline"),
+        cargo()
+            .current_dir(&baseline_dir)
+            .args(["build", "-q", "-p", "k8s-openapi"]),
+    )?;
+    let b = baseline.as_secs_f64();
+    println!("k8s-openapi 0.29 (latest):      {b:.1} s (baseline)");
+    println!(
+        "kuber-models, all groups:       {:.1} s ({:.2}x of baseline)",
+        models.as_secs_f64(),
+        models.as_secs_f64() / b
+    );
+    println!(
+        "kuber-models, core only:        {:.1} s ({:.2}x of baseline)",
+        core.as_secs_f64(),
+        core.as_secs_f64() / b
+    );
+    Ok(())
+}
+
+/// Times a build in an empty target folder (dependencies included, as a user's first build).
+fn time_clean(target: &Path, cmd: &mut Command) -> Result<Duration, String> {
+    let _ = fs::remove_dir_all(target);
+    run(cmd.env("CARGO_TARGET_DIR", target))
+}
