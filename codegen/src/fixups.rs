@@ -7,6 +7,7 @@ use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 use serde_json::Value;
 
 use crate::model::SPECIAL_EXT;
+use crate::ops::RESPONSE_EXT;
 
 pub struct Fixup {
     pub name: &'static str,
@@ -118,6 +119,89 @@ pub const FIXUPS: &[Fixup] = &[
             .sum()
         },
     },
+    Fixup {
+        name: "delete-returns-object-or-status",
+        reason: "delete is declared to answer Status; servers answer the object while deletion is in progress",
+        apply: |d| respond(d, &["delete"], "object-or-status"),
+    },
+    Fixup {
+        name: "deletecollection-returns-list",
+        reason: "deletecollection is declared to answer Status; servers answer the list of deleted objects",
+        apply: |d| respond(d, &["deletecollection"], "list-or-status"),
+    },
+    Fixup {
+        name: "watch-is-an-event-stream",
+        reason: "watch responses are typed as the list kind; on the wire they are newline-delimited events",
+        apply: |d| respond(d, &["watch", "watchlist"], "watch-events"),
+    },
+    Fixup {
+        name: "connect-streams-need-upgrade",
+        reason: "exec/attach/portforward are declared as plain calls but need a WebSocket/SPDY upgrade",
+        apply: |d| {
+            each_operation(d, &mut |path, op| {
+                let upgrade = ["/exec", "/attach", "/portforward"]
+                    .iter()
+                    .any(|s| path.ends_with(s));
+                let proxy = path.contains("/proxy");
+                let action = op
+                    .extensions
+                    .get("x-kubernetes-action")
+                    .and_then(Value::as_str);
+                if action != Some("connect") || op.extensions.contains_key(RESPONSE_EXT) {
+                    return false;
+                }
+                let response = if upgrade {
+                    "upgrade"
+                } else if proxy {
+                    "bytes"
+                } else {
+                    return false;
+                };
+                op.extensions
+                    .insert(RESPONSE_EXT.into(), Value::from(response));
+                true
+            })
+        },
+    },
+    Fixup {
+        name: "connect-option-kinds",
+        reason: "connect operations name option kinds (PodExecOptions, ...) that are not definitions",
+        apply: |d| {
+            let defined: std::collections::BTreeSet<String> = d
+                .components
+                .as_ref()
+                .map(|c| {
+                    c.schemas
+                        .values()
+                        .filter_map(|s| s.as_item())
+                        .filter_map(|s| {
+                            s.schema_data
+                                .extensions
+                                .get("x-kubernetes-group-version-kind")
+                        })
+                        .filter_map(Value::as_array)
+                        .flatten()
+                        .filter_map(|g| g.get("kind").and_then(Value::as_str).map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            each_operation(d, &mut |_, op| {
+                let kind = op
+                    .extensions
+                    .get("x-kubernetes-group-version-kind")
+                    .and_then(|g| g.get("kind"))
+                    .and_then(Value::as_str);
+                match kind {
+                    Some(k) if !defined.contains(k) => {
+                        op.extensions
+                            .shift_remove("x-kubernetes-group-version-kind");
+                        true
+                    }
+                    _ => false,
+                }
+            })
+        },
+    },
 ];
 
 /// Applies every fixup; returns (name, places changed) for the summary.
@@ -189,6 +273,51 @@ fn require(doc: &mut OpenAPI, def: &str, property: &str) -> usize {
     }
     req.push(property.to_owned());
     1
+}
+
+/// Calls `f` on every operation with its path; counts the `true`s.
+fn each_operation(
+    doc: &mut OpenAPI,
+    f: &mut dyn FnMut(&str, &mut openapiv3::Operation) -> bool,
+) -> usize {
+    let mut n = 0;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            n += usize::from(f(path, op));
+        }
+    }
+    n
+}
+
+/// Marks how operations with these actions really answer.
+fn respond(doc: &mut OpenAPI, actions: &[&str], response: &str) -> usize {
+    each_operation(doc, &mut |_, op| {
+        let action = op
+            .extensions
+            .get("x-kubernetes-action")
+            .and_then(Value::as_str);
+        if action.is_some_and(|a| actions.contains(&a)) && !op.extensions.contains_key(RESPONSE_EXT)
+        {
+            op.extensions
+                .insert(RESPONSE_EXT.into(), Value::from(response));
+            true
+        } else {
+            false
+        }
+    })
 }
 
 /// Calls `f` on every schema of the document, nested ones included; counts the `true`s.
@@ -335,6 +464,88 @@ mod tests {
             }}
         }));
         assert_eq!(fixup("int-or-string-extension").apply(&mut d), 2);
+    }
+
+    fn ops_doc() -> OpenAPI {
+        serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "v"},
+            "components": {"schemas": {"io.k8s.api.core.v1.Pod": {"type": "object", "x-kubernetes-group-version-kind": [{"group": "", "version": "v1", "kind": "Pod"}]}}},
+            "paths": {
+                "/api/v1/namespaces/{namespace}/pods/{name}": {
+                    "delete": {"responses": {}, "x-kubernetes-action": "delete"},
+                    "get": {"responses": {}, "x-kubernetes-action": "get"}
+                },
+                "/api/v1/namespaces/{namespace}/pods": {
+                    "delete": {"responses": {}, "x-kubernetes-action": "deletecollection"},
+                    "get": {"responses": {}, "x-kubernetes-action": "list"}
+                },
+                "/api/v1/watch/namespaces/{namespace}/pods": {"get": {"responses": {}, "x-kubernetes-action": "watchlist"}},
+                "/api/v1/namespaces/{namespace}/pods/{name}/exec": {"get": {"responses": {}, "x-kubernetes-action": "connect",
+                    "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": "PodExecOptions"}}},
+                "/api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}": {"get": {"responses": {}, "x-kubernetes-action": "connect",
+                    "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": "Pod"}}}
+            }
+        }))
+        .unwrap()
+    }
+
+    fn response_of(d: &OpenAPI, path: &str, delete: bool) -> Option<String> {
+        let item = d.paths.paths.get(path)?.as_item()?;
+        let op = if delete {
+            item.delete.as_ref()?
+        } else {
+            item.get.as_ref()?
+        };
+        op.extensions.get(RESPONSE_EXT)?.as_str().map(str::to_owned)
+    }
+
+    #[test]
+    fn operation_responses_are_corrected() {
+        let mut d = ops_doc();
+        assert_eq!(fixup("delete-returns-object-or-status").apply(&mut d), 1);
+        assert_eq!(fixup("deletecollection-returns-list").apply(&mut d), 1);
+        assert_eq!(fixup("watch-is-an-event-stream").apply(&mut d), 1);
+        assert_eq!(fixup("connect-streams-need-upgrade").apply(&mut d), 2);
+        let pod = "/api/v1/namespaces/{namespace}/pods/{name}";
+        assert_eq!(
+            response_of(&d, pod, true).as_deref(),
+            Some("object-or-status")
+        );
+        assert_eq!(response_of(&d, pod, false), None);
+        assert_eq!(
+            response_of(&d, "/api/v1/namespaces/{namespace}/pods", true).as_deref(),
+            Some("list-or-status")
+        );
+        assert_eq!(
+            response_of(&d, "/api/v1/watch/namespaces/{namespace}/pods", false).as_deref(),
+            Some("watch-events")
+        );
+        assert_eq!(
+            response_of(&d, &format!("{pod}/exec"), false).as_deref(),
+            Some("upgrade")
+        );
+        assert_eq!(
+            response_of(&d, &format!("{pod}/proxy/{{path}}"), false).as_deref(),
+            Some("bytes")
+        );
+    }
+
+    #[test]
+    fn connect_option_kinds_are_dropped() {
+        let mut d = ops_doc();
+        assert_eq!(fixup("connect-option-kinds").apply(&mut d), 1);
+        let exec = d.paths.paths["/api/v1/namespaces/{namespace}/pods/{name}/exec"]
+            .as_item()
+            .unwrap();
+        assert!(
+            !exec
+                .get
+                .as_ref()
+                .unwrap()
+                .extensions
+                .contains_key("x-kubernetes-group-version-kind")
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod ops;
 
 use std::path::PathBuf;
 
@@ -25,11 +26,15 @@ pub enum Error {
     },
     #[error(transparent)]
     Emit(#[from] emit::EmitError),
+    #[error("{input}: {source}")]
+    Operation { input: String, source: ops::OpError },
 }
 
 /// What one run of the generator produced.
 pub struct Generated {
     pub output: emit::Output,
+    /// The API crate's files and features, when asked for.
+    pub api: Option<emit::Output>,
     pub types: usize,
     pub kinds: usize,
     pub operations: usize,
@@ -38,8 +43,13 @@ pub struct Generated {
 }
 
 /// Loads `specs`, corrects them, and emits the models crate sources under `root` (a path relative
-/// to the output folder, e.g. `kuber-models/src/generated`).
-pub fn generate_models(specs: &[PathBuf], target: Target, root: &str) -> Result<Generated, Error> {
+/// to the output folder, e.g. `kuber-models/src/generated`) and, with `api_root`, the API crate's.
+pub fn generate(
+    specs: &[PathBuf],
+    target: Target,
+    root: &str,
+    api_root: Option<&str>,
+) -> Result<Generated, Error> {
     let loaded = load::load_specs(specs)?;
     let mut doc = loaded.doc;
     let fixups = fixups::apply_all(&mut doc);
@@ -48,8 +58,19 @@ pub fn generate_models(specs: &[PathBuf], target: Target, root: &str) -> Result<
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let model = model::Model::build(&doc).map_err(|source| Error::Model { input, source })?;
+    let model = model::Model::build(&doc).map_err(|source| Error::Model {
+        input: input.clone(),
+        source,
+    })?;
     let output = emit::models::ModelsEmitter::new(&model, target, root).emit()?;
+    let api = match api_root {
+        Some(api_root) => {
+            let ops =
+                ops::collect(&doc, &model).map_err(|source| Error::Operation { input, source })?;
+            Some(emit::api::ApiEmitter::new(&model, &ops, api_root).emit()?)
+        }
+        None => None,
+    };
     let operations = doc
         .paths
         .paths
@@ -59,6 +80,7 @@ pub fn generate_models(specs: &[PathBuf], target: Target, root: &str) -> Result<
         .sum();
     Ok(Generated {
         output,
+        api,
         types: model.types.len(),
         kinds: model.kinds.len(),
         operations,

@@ -1,1 +1,21 @@
-//! Every operation of the Kubernetes API and the HTTP client (being built: see the issues).
+//! Every operation of the Kubernetes API, grouped per API group-version (`CoreV1Api`,
+//! `AppsV1Api`, …) as in Kuber.jl and the official Python client, over a hyper + rustls client.
+
+pub mod client;
+pub mod config;
+mod error;
+// Formatted by prettyplease when generated; rustfmt would fight `cargo xtask gen --check`.
+#[rustfmt::skip]
+mod generated;
+pub mod registry;
+pub mod request;
+mod response;
+
+pub use client::Client;
+pub use client::{ByteStream, Lines, WatchStream};
+pub use error::ApiError;
+pub use error::Error;
+pub use generated::*;
+pub use registry::KindInfo;
+pub use request::{Operation, Patch, QueryParams, Request};
+pub use response::Deleted;

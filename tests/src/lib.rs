@@ -4,11 +4,16 @@
 //! - [`compare`]: the JSON comparison and its rules;
 //! - [`replay`]: reading the recorded exchanges;
 //! - [`roundtrip`]: decode, re-encode and compare one response body;
-//! - [`check_replays`]: all of it over a directory of replays (the `conformance` binary).
+//! - [`check_replays`]: all of it over a directory of replays (the `conformance` binary);
+//! - [`replay_server`]: a local server that checks our requests against a replay file's and
+//!   answers with the recorded responses;
+//! - [`scenarios`]: the recorded scenarios written with kuber-api, played against that server.
 
 pub mod compare;
 pub mod replay;
+pub mod replay_server;
 pub mod roundtrip;
+pub mod scenarios;
 
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 /// Where the committed generated code goes, relative to the workspace root.
 const MODELS_ROOT: &str = "kuber-models/src/generated";
+const API_ROOT: &str = "kuber-api/src/generated";
 const FEATURES_BEGIN: &str = "# BEGIN GENERATED FEATURES";
 const FEATURES_END: &str = "# END GENERATED FEATURES";
 
@@ -78,9 +79,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             MODELS_ROOT.to_owned(),
         ),
     };
+    let api_root = args.out.is_none().then_some(API_ROOT);
     let generated =
-        codegen::generate_models(&args.specs, target, &gen_root).map_err(|e| e.to_string())?;
+        codegen::generate(&args.specs, target, &gen_root, api_root).map_err(|e| e.to_string())?;
     let mut files = generated.output.files;
+    let mut owned_dirs = vec![root.join(&gen_root)];
 
     match &args.out {
         Some(_) if args.as_models => {
@@ -95,6 +98,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 &generated.output.features,
             )?;
             files.insert("kuber-models/Cargo.toml".into(), manifest);
+            if let Some(api) = &generated.api {
+                files.extend(api.files.clone());
+                let manifest = with_features(&root.join("kuber-api/Cargo.toml"), &api.features)?;
+                files.insert("kuber-api/Cargo.toml".into(), manifest);
+                owned_dirs.push(root.join(API_ROOT));
+            }
             files.insert(
                 "spec/source.json".into(),
                 source_record(&args, &generated.inputs)?,
@@ -111,11 +120,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
 
-    let owned_dir = root.join(&gen_root);
-    let stale_extra = existing_files(&owned_dir, &root)?
-        .into_iter()
-        .filter(|f| !files.contains_key(f))
-        .collect::<Vec<_>>();
+    let mut stale_extra = Vec::new();
+    for dir in &owned_dirs {
+        stale_extra.extend(
+            existing_files(dir, &root)?
+                .into_iter()
+                .filter(|f| !files.contains_key(f)),
+        );
+    }
 
     let mut changed = Vec::new();
     for (rel, content) in &files {

@@ -1,5 +1,6 @@
 //! Turns the model into Rust source files.
 
+pub mod api;
 pub mod models;
 
 use std::collections::BTreeMap;

@@ -1,16 +1,20 @@
 //! `conformance [--shared DIR] [--verbose]`: decodes every response body recorded in `DIR/replays` into the
-//! generated models, re-encodes it and compares. Prints each failure, then
-//! `N/M bodies round-trip exactly`; exits 1 unless all M > 0 bodies pass, 2 when it cannot run.
+//! generated models, re-encodes it and compares; then plays every recorded scenario with kuber-api
+//! against a local server that checks each request. Prints each failure, then
+//! `N/M bodies round-trip exactly` and `N/M exchanges reproduced`; exits 1 unless both are
+//! complete (M > 0), 2 when it cannot run.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kuber_tests::{check_replays, default_shared_dir};
+use kuber_tests::{check_replays, default_shared_dir, scenarios};
 
 const USAGE: &str = "usage: conformance [--shared DIR] [--verbose]
 
 Decodes and re-encodes every response body in DIR/replays (default: ../shared beside the
-workspace root). --verbose also lists each body that passes, with the type it decoded as.";
+workspace root), then replays each recorded scenario through kuber-api against a local server
+that checks every request. --verbose also lists each body that passes, with the type it decoded
+as.";
 
 struct Args {
     shared: PathBuf,
@@ -47,8 +51,30 @@ fn main() -> ExitCode {
     for failure in &summary.failures {
         println!("FAIL {failure}");
     }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("conformance: cannot start a tokio runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let played = match runtime.block_on(scenarios::run_dir(&replays)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("conformance: cannot read replays: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for failure in &played.failures {
+        println!("FAIL {failure}");
+    }
     println!("{}", summary.line());
-    if summary.ok() {
+    println!("{}", played.line());
+    if summary.ok() && played.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

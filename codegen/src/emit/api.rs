@@ -1,0 +1,442 @@
+//! The API crate: one struct per spec tag with a method per operation, the shared query
+//! parameter structs, the operation table and the kind registry.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::models::named;
+use super::{EmitError, Output, render};
+use crate::kinds::parse_path;
+use crate::model::{Model, Ty};
+use crate::ops::{Op, Response, params_struct_name};
+
+pub struct ApiEmitter<'a> {
+    model: &'a Model,
+    ops: &'a [Op],
+    root: String,
+}
+
+fn lines_doc(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
+    quote!(#(#[doc = #lines])*)
+}
+
+impl<'a> ApiEmitter<'a> {
+    pub fn new(model: &'a Model, ops: &'a [Op], root: impl Into<String>) -> Self {
+        ApiEmitter {
+            model,
+            ops,
+            root: root.into(),
+        }
+    }
+
+    fn type_path(&self, ty: &Ty) -> TokenStream {
+        match ty {
+            Ty::String => quote!(String),
+            Ty::Bool => quote!(bool),
+            Ty::I32 => quote!(i32),
+            Ty::I64 => quote!(i64),
+            Ty::F64 => quote!(f64),
+            Ty::Special(s) => {
+                let id = format_ident!("{}", s.rust_name());
+                quote!(kuber_models::special::#id)
+            }
+            Ty::Named(n) => match self.model.types.get(n) {
+                Some(def) => {
+                    let segs = def.module.iter().map(|s| format_ident!("{}", s));
+                    let id = format_ident!("{}", def.ident);
+                    quote!(kuber_models #(:: #segs)* :: #id)
+                }
+                None => quote!(kuber_models::special::RawJson),
+            },
+            Ty::Vec(t) => {
+                let t = self.type_path(t);
+                quote!(Vec<#t>)
+            }
+            Ty::Map(t) => {
+                let t = self.type_path(t);
+                quote!(::std::collections::BTreeMap<String, #t>)
+            }
+        }
+    }
+
+    fn feature_of(&self, ty: &Ty) -> Vec<String> {
+        named(ty)
+            .iter()
+            .filter_map(|n| self.model.types.get(*n)?.feature.clone())
+            .collect()
+    }
+
+    fn op_types(op: &Op) -> Vec<&Ty> {
+        let mut out = Vec::new();
+        if let Some((t, _)) = &op.body {
+            out.push(t);
+        }
+        match &op.response {
+            Response::Typed(t) | Response::Deleted(t) | Response::Watch(t) => out.push(t),
+            _ => {}
+        }
+        out
+    }
+
+    pub fn emit(&self) -> Result<Output, EmitError> {
+        let mut out = Output::default();
+        let index: BTreeMap<&str, usize> = self
+            .ops
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id.as_str(), i))
+            .collect();
+
+        // Query parameter structs, shared by every operation with the same parameters.
+        let mut sets: BTreeMap<Vec<(String, Ty)>, Vec<&Op>> = BTreeMap::new();
+        for op in self.ops.iter().filter(|o| !o.query.is_empty()) {
+            let mut key: Vec<(String, Ty)> = op
+                .query
+                .iter()
+                .map(|q| (q.name.clone(), q.ty.clone()))
+                .collect();
+            key.sort();
+            sets.entry(key).or_default().push(op);
+        }
+        let mut params_of: BTreeMap<&str, String> = BTreeMap::new();
+        let mut params_items = TokenStream::new();
+        let mut used = BTreeSet::new();
+        // Larger sets first, so the common structs get the plain names.
+        let mut ordered: Vec<_> = sets.iter().collect();
+        ordered.sort_by_key(|(k, ops)| (std::cmp::Reverse(ops.len()), (*k).clone()));
+        for (key, ops) in ordered {
+            let actions: BTreeSet<&str> = ops.iter().map(|o| o.action.as_str()).collect();
+            let mut name = params_struct_name(&actions, ops[0]);
+            if !used.insert(name.clone()) {
+                name = format!(
+                    "{}Params",
+                    heck::ToPascalCase::to_pascal_case(ops[0].name.as_str())
+                );
+                if !used.insert(name.clone()) {
+                    return Err(EmitError::Definition {
+                        def: ops[0].id.clone(),
+                        message: format!("query parameter struct name `{name}` is taken twice"),
+                    });
+                }
+            }
+            for op in ops {
+                params_of.insert(op.id.as_str(), name.clone());
+            }
+            params_items.extend(self.params_struct(&name, key, ops));
+        }
+        let file = format!("{}/params.rs", self.root);
+        out.files.insert(
+            file.clone(),
+            render(&file, quote!(#![allow(clippy::doc_markdown)] #params_items))?,
+        );
+
+        // Operation table.
+        let entries = self.ops.iter().map(|op| {
+            let (id, method, path, tag) = (&op.id, op.method, &op.path, &op.tag);
+            let (group, version) = (&op.group, &op.version);
+            let kind = op.gvk.as_ref().map(|g| g.kind.clone()).unwrap_or_default();
+            let (plural, action, namespaced, sub) = (&op.plural, &op.action, op.namespaced, &op.subresource);
+            quote! {
+                crate::Operation { id: #id, method: #method, path: #path, group: #group, version: #version,
+                    kind: #kind, plural: #plural, action: #action, namespaced: #namespaced,
+                    subresource: #sub, tag: #tag },
+            }
+        });
+        let count = Literal::usize_unsuffixed(self.ops.len());
+        let file = format!("{}/operations.rs", self.root);
+        let table = quote! {
+            #[doc = " Every operation of the spec, in spec order."]
+            pub static OPERATIONS: [crate::Operation; #count] = [#(#entries)*];
+        };
+        out.files.insert(file.clone(), render(&file, table)?);
+
+        // Kind registry.
+        let file = format!("{}/registry.rs", self.root);
+        out.files
+            .insert(file.clone(), render(&file, self.registry(&index))?);
+
+        // One struct per tag.
+        let mut tags: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
+        for op in self.ops {
+            tags.entry(op.tag.as_str()).or_default().push(op);
+        }
+        let mut mod_items = quote! {
+            mod operations;
+            pub use operations::OPERATIONS;
+            mod params;
+            pub use params::*;
+            mod registry;
+            pub use registry::KINDS;
+        };
+        let mut features: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (tag, ops) in &tags {
+            let module = heck::ToSnakeCase::to_snake_case(*tag);
+            let module_id = format_ident!("{}", crate::names::module_segment(&module));
+            let api = format_ident!("{}", ops[0].api);
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            let mut needed = BTreeSet::new();
+            for op in ops {
+                for t in Self::op_types(op) {
+                    for f in self.feature_of(t) {
+                        *counts.entry(f.clone()).or_default() += 1;
+                        needed.insert(f);
+                    }
+                }
+            }
+            let gate = counts
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map(|(f, _)| f.clone());
+            if let Some(g) = &gate {
+                let entry = features.entry(g.clone()).or_default();
+                entry.insert(format!("kuber-models/{g}"));
+                entry.extend(needed.iter().map(|f| format!("kuber-models/{f}")));
+            }
+            let cfg = gate.as_ref().map(|f| quote!(#[cfg(feature = #f)]));
+            mod_items.extend(quote!(#cfg mod #module_id; #cfg pub use #module_id::#api;));
+            let file = format!("{}/{}.rs", self.root, module_id);
+            out.files.insert(
+                file.clone(),
+                render(&file, self.api_struct(tag, ops, &index, &params_of)?)?,
+            );
+        }
+        let file = format!("{}/mod.rs", self.root);
+        out.files.insert(file.clone(), render(&file, mod_items)?);
+        out.features = features
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().collect()))
+            .collect();
+        Ok(out)
+    }
+
+    fn params_struct(&self, name: &str, key: &[(String, Ty)], ops: &[&Op]) -> TokenStream {
+        let id = format_ident!("{}", name);
+        let first = ops[0];
+        let fields: Vec<_> = key
+            .iter()
+            .map(|(json, ty)| {
+                let rust = first
+                    .query
+                    .iter()
+                    .find(|q| &q.name == json)
+                    .map(|q| q.rust.clone())
+                    .unwrap_or_default();
+                (json.clone(), format_ident!("{}", rust), ty.clone())
+            })
+            .collect();
+        let decls = fields.iter().map(|(json, rust, ty)| {
+            let t = self.type_path(ty);
+            let (t, text) = match ty {
+                Ty::Vec(_) => (t, format!("`{json}` (repeated)")),
+                _ => (quote!(Option<#t>), format!("`{json}`")),
+            };
+            let doc = lines_doc(&text);
+            quote!(#doc pub #rust: #t,)
+        });
+        let appends = fields.iter().map(|(json, rust, ty)| match ty {
+            Ty::Vec(_) => quote!(for v in &self.#rust { query.push((#json, v.to_string())); }),
+            _ => quote!(if let Some(v) = &self.#rust { query.push((#json, v.to_string())); }),
+        });
+        let doc = lines_doc(&format!(
+            "Query parameters of {} operations (e.g. `{}`).",
+            ops.len(),
+            first.id
+        ));
+        quote! {
+            #doc
+            #[derive(Clone, Debug, Default, PartialEq)]
+            pub struct #id { #(#decls)* }
+            impl crate::QueryParams for #id {
+                fn append_to(&self, query: &mut Vec<(&'static str, String)>) { #(#appends)* }
+            }
+        }
+    }
+
+    fn api_struct(
+        &self,
+        tag: &str,
+        ops: &[&Op],
+        index: &BTreeMap<&str, usize>,
+        params_of: &BTreeMap<&str, String>,
+    ) -> Result<TokenStream, EmitError> {
+        let api = format_ident!("{}", ops[0].api);
+        let doc = lines_doc(&format!(
+            "Operations tagged `{tag}` ({} of them).",
+            ops.len()
+        ));
+        let methods = ops
+            .iter()
+            .map(|op| self.method(op, index, params_of))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(quote! {
+            #doc
+            #[derive(Clone, Debug)]
+            pub struct #api { client: crate::Client }
+            impl #api {
+                pub fn new(client: crate::Client) -> Self { Self { client } }
+                pub fn client(&self) -> &crate::Client { &self.client }
+                #(#methods)*
+            }
+        })
+    }
+
+    fn method(
+        &self,
+        op: &Op,
+        index: &BTreeMap<&str, usize>,
+        params_of: &BTreeMap<&str, String>,
+    ) -> Result<TokenStream, EmitError> {
+        let name = format_ident!("{}", op.name);
+        let i = Literal::usize_unsuffixed(index.get(op.id.as_str()).copied().unwrap_or(0));
+        let mut args = Vec::new();
+        for p in &op.path_params {
+            let id = format_ident!("{}", crate::names::field_name(p));
+            args.push(quote!(#id: &str));
+        }
+        let mut body_step = quote!();
+        if let Some((ty, required)) = &op.body {
+            let is_patch =
+                matches!(ty, Ty::Named(n) if n == "io.k8s.apimachinery.pkg.apis.meta.v1.Patch");
+            if is_patch {
+                args.push(quote!(body: &crate::Patch));
+                body_step = quote!(.patch(body));
+            } else {
+                let t = self.type_path(ty);
+                if *required {
+                    args.push(quote!(body: &#t));
+                    body_step = quote!(.json(body));
+                } else {
+                    args.push(quote!(body: Option<&#t>));
+                    body_step = quote!(.json_opt(body));
+                }
+            }
+        }
+        let query_step = match params_of.get(op.id.as_str()) {
+            Some(p) => {
+                let p = format_ident!("{}", p);
+                args.push(quote!(params: &crate::#p));
+                quote!(.query(params))
+            }
+            None => quote!(),
+        };
+        // Watches go to the list path with `watch=true` (the `/watch/` paths are deprecated); a
+        // watch of one object selects it by name.
+        let (template, named_watch) = match &op.response {
+            Response::Watch(_) => {
+                let list = op.path.replacen("/watch/", "/", 1);
+                let named = parse_path(&op.path).is_some_and(|r| r.named);
+                let list = if named {
+                    list.trim_end_matches("/{name}").to_owned()
+                } else {
+                    list
+                };
+                (list, named)
+            }
+            // Discovery paths are declared with a trailing slash (`/apis/`); clients and servers
+            // use them without (`/apis`), as the recorded traffic shows.
+            _ if op.path.len() > 1 && op.path.ends_with('/') => {
+                (op.path.trim_end_matches('/').to_owned(), false)
+            }
+            _ => (op.path.clone(), false),
+        };
+        let mut in_template: Vec<&String> = op
+            .path_params
+            .iter()
+            .filter(|p| template.contains(&format!("{{{p}}}")))
+            .collect();
+        in_template.sort_by_key(|p| template.find(&format!("{{{p}}}")));
+        let path_args = in_template
+            .iter()
+            .map(|p| format_ident!("{}", crate::names::field_name(p)));
+        let build = if template == op.path {
+            quote!(crate::Request::new(&crate::OPERATIONS[#i], &[#(#path_args),*]))
+        } else {
+            quote!(crate::Request::at(&crate::OPERATIONS[#i], #template, &[#(#path_args),*]))
+        };
+        let watch_step = match (&op.response, named_watch) {
+            (Response::Watch(_), true) => quote!(.set("watch", "true").select_name(name)),
+            (Response::Watch(_), false) => quote!(.set("watch", "true")),
+            _ => quote!(),
+        };
+        let req = quote!(#build #query_step #watch_step #body_step);
+        let (ret, call) = match &op.response {
+            Response::Typed(t) => {
+                let t = self.type_path(t);
+                (quote!(#t), quote!(crate::request::call(&self.client, #req)))
+            }
+            Response::Deleted(t) => {
+                let t = self.type_path(t);
+                (
+                    quote!(crate::Deleted<#t>),
+                    quote!(crate::request::call(&self.client, #req)),
+                )
+            }
+            Response::Text => (
+                quote!(String),
+                quote!(crate::request::call_text(&self.client, #req)),
+            ),
+            Response::Bytes => (
+                quote!(bytes::Bytes),
+                quote!(crate::request::call_bytes(&self.client, #req)),
+            ),
+            Response::Watch(t) => {
+                let t = self.type_path(t);
+                (
+                    quote!(crate::client::WatchStream<#t>),
+                    quote!(crate::request::watch(&self.client, #req)),
+                )
+            }
+            Response::Upgrade => (quote!(()), quote!(crate::request::upgrade(#req))),
+        };
+        let text = format!("`{} {}` (`{}`).", op.method, op.path, op.id);
+        let doc = lines_doc(&text);
+        Ok(quote! {
+            #doc
+            pub fn #name(&self, #(#args),*) -> impl ::core::future::Future<Output = Result<#ret, crate::Error>> + Send + '_ {
+                #call
+            }
+        })
+    }
+
+    fn registry(&self, index: &BTreeMap<&str, usize>) -> TokenStream {
+        let entries = self.model.kinds.values().map(|k| {
+            let (group, version, kind, plural) = (&k.gvk.group, &k.gvk.version, &k.gvk.kind, &k.plural);
+            let api_version = k.gvk.api_version();
+            let namespaced = k.scope == crate::model::Scope::Namespaced;
+            let list_kind = k
+                .list_def
+                .as_ref()
+                .and_then(|l| self.model.types.get(l))
+                .map(|d| d.ident.clone())
+                .unwrap_or_default();
+            let verbs = k.verbs.iter();
+            let subs = k.subresources.iter();
+            let ops: Vec<Literal> = self
+                .ops
+                .iter()
+                .filter(|o| o.group == *group && o.version == *version && o.plural == *plural)
+                .filter_map(|o| index.get(o.id.as_str()))
+                .map(|i| Literal::u16_unsuffixed(*i as u16))
+                .collect();
+            quote! {
+                crate::registry::KindInfo { group: #group, version: #version, api_version: #api_version,
+                    kind: #kind, plural: #plural, namespaced: #namespaced, list_kind: #list_kind,
+                    verbs: &[#(#verbs),*], subresources: &[#(#subs),*], operations: &[#(#ops),*] },
+            }
+        });
+        let count = Literal::usize_unsuffixed(self.model.kinds.len());
+        quote! {
+            #[doc = " Every kind the API serves, with where and how (see `crate::registry`)."]
+            pub static KINDS: [crate::registry::KindInfo; #count] = [#(#entries)*];
+        }
+    }
+}

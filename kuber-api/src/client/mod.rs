@@ -1,0 +1,629 @@
+//! The HTTP client the generated operations call: pooled hyper connections over rustls, with
+//! credentials, impersonation, retries and timeouts from a [`Config`].
+
+mod connector;
+mod retry;
+mod stream;
+mod tls;
+mod watch;
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, PROXY_AUTHORIZATION, USER_AGENT,
+};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use serde::de::DeserializeOwned;
+use tracing::debug;
+
+use self::connector::{Connector, Proxy, redact_userinfo};
+use self::stream::read_body;
+pub use self::stream::{ByteStream, Lines};
+use self::tls::ExecIdentity;
+pub use self::watch::WatchStream;
+use crate::config::{Auth, Config, Credentials, Impersonate, Retries};
+use crate::error::ApiError;
+use crate::{Error, Request};
+
+const USER_AGENT_VALUE: &str = concat!("kuber/", env!("CARGO_PKG_VERSION"));
+/// How much of an error answer's body is read: enough for any `Status`.
+const ERROR_BODY_LIMIT: usize = 64 << 10;
+
+/// A connection to one API server as one user.
+///
+/// Cheap to clone: clones share the connection pool and the credentials. `Send + Sync`, so one
+/// client serves every task.
+#[derive(Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+    retries: Retries,
+    backoff_base: Duration,
+}
+
+struct Shared {
+    /// Replaced (with a fresh pool) only when an exec plugin hands out a new client certificate,
+    /// so that no request goes out on a connection made with the old one.
+    http: RwLock<PooledClient<Connector, Full<Bytes>>>,
+    connector: Connector,
+    /// The client certificate of an exec plugin, for exec credentials without a configured one.
+    exec_identity: Option<Arc<ExecIdentity>>,
+    /// `config.server` without a trailing `/`; request paths are appended to it.
+    base: String,
+    /// Credentials are only created when the config has some.
+    credentials: Option<Credentials>,
+    /// Impersonation and, for http servers behind a proxy, `Proxy-Authorization`.
+    headers: HeaderMap,
+    request_timeout: Option<Duration>,
+    config: Config,
+}
+
+/// What a call does with the answer, which decides the Accept header and the timeout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// JSON, read whole within the request timeout.
+    Json,
+    /// Text or bytes of any type, read whole within the request timeout.
+    Raw,
+    /// A watch: headers within the request timeout, events as long as the server sends them.
+    Watch,
+    /// A followed log or other stream: like a watch, any content type.
+    Stream,
+}
+
+impl Mode {
+    fn accept(self) -> &'static str {
+        match self {
+            Mode::Json | Mode::Watch => "application/json",
+            Mode::Raw | Mode::Stream => "*/*",
+        }
+    }
+
+    fn reads_whole_body(self) -> bool {
+        matches!(self, Mode::Json | Mode::Raw)
+    }
+}
+
+/// One attempt's answer: read whole, or with the body still to stream.
+enum Answer {
+    Read {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+    Open(http::Response<Incoming>),
+}
+
+/// Why an attempt failed before a status arrived.
+enum Failure {
+    /// The connection could not be made: nothing was sent, any call may be retried.
+    Connect(Error),
+    /// After the request was (possibly) sent: only calls that change nothing are retried.
+    Sent(Error),
+    /// Not worth retrying (TLS, timeout, bad URL).
+    Fatal(Error),
+}
+
+impl Client {
+    /// A client for `config`. Fails on an unusable server URL, proxy or TLS material.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let base = config.server.trim_end_matches('/').to_string();
+        let uri: Uri = base.parse().map_err(|_| Error::InvalidUrl {
+            url: redact_userinfo(&config.server),
+            message: "not a URL".into(),
+        })?;
+        let scheme = uri.scheme_str().unwrap_or("");
+        if scheme != "https" && scheme != "http" {
+            return Err(Error::InvalidUrl {
+                url: redact_userinfo(&config.server),
+                message: "the server URL must start with https:// or http://".into(),
+            });
+        }
+        if uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
+            return Err(Error::InvalidUrl {
+                url: redact_userinfo(&config.server),
+                message: "the server URL needs a host and no query".into(),
+            });
+        }
+
+        let exec_identity = match (&config.auth, &config.tls.client_cert_pem) {
+            (Auth::Exec(_), None) => Some(Arc::new(ExecIdentity::new())),
+            _ => None,
+        };
+        let tls = tls::client_config(&config.tls, exec_identity.clone())?;
+        let server_name = config
+            .tls
+            .server_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(tls::server_name)
+            .transpose()?;
+        let proxy = config
+            .proxy
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(Proxy::parse)
+            .transpose()?;
+
+        let mut headers = impersonation_headers(config.impersonate.as_ref())?;
+        // An http server through a proxy gets requests in absolute form, which carry the proxy's
+        // credentials themselves (https servers use a CONNECT tunnel instead).
+        if let (Some(auth), "http") = (proxy.as_ref().and_then(Proxy::authorization), scheme) {
+            headers.insert(PROXY_AUTHORIZATION, auth.clone());
+        }
+
+        let connector = Connector::new(tls, server_name, proxy, config.connect_timeout);
+
+        let credentials = match config.auth {
+            Auth::None => None,
+            _ => Some(Credentials::from_config(&config)),
+        };
+
+        Ok(Client {
+            retries: config.retries,
+            backoff_base: retry::DEFAULT_BASE,
+            shared: Arc::new(Shared {
+                http: RwLock::new(pool(connector.clone())),
+                connector,
+                exec_identity,
+                base,
+                credentials,
+                headers,
+                request_timeout: config.request_timeout,
+                config,
+            }),
+        })
+    }
+
+    /// A client for the config a program should use when given none ([`Config::infer`]): the
+    /// pod's service account, else the current kubeconfig context, else `kubectl proxy`.
+    pub fn try_default() -> Result<Client, Error> {
+        Client::new(Config::infer()?)
+    }
+
+    /// A client for `kubectl proxy` at `http://localhost:8001`.
+    pub fn local_proxy() -> Result<Client, Error> {
+        Client::new(Config::local_proxy())
+    }
+
+    /// Like Kuber.jl's `set_retries`: retry up to `count` times; with `all_apis`, calls that
+    /// change something (POST, PUT, PATCH, DELETE) are retried too, else only reads are.
+    pub fn with_retries(mut self, count: u32, all_apis: bool) -> Client {
+        self.retries = Retries { count, all_apis };
+        self
+    }
+
+    /// The first wait between retries (0.5 s by default); each next one is 1.75 times longer.
+    pub fn with_backoff_base(mut self, base: Duration) -> Client {
+        self.backoff_base = base;
+        self
+    }
+
+    /// The API server URL.
+    pub fn config_server(&self) -> &str {
+        &self.shared.config.server
+    }
+
+    /// The namespace of the kubeconfig context or of the pod (`"default"` when neither names one).
+    pub fn default_namespace(&self) -> &str {
+        &self.shared.config.default_namespace
+    }
+
+    /// The configuration the client was built from.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Sends `req` and decodes the JSON answer as a `T`.
+    pub async fn call<T: DeserializeOwned>(&self, req: Request) -> Result<T, Error> {
+        let body = self.read(&req, Mode::Json).await?;
+        serde_json::from_slice(&body).map_err(|e| Error::decode::<T>(req.operation.id, &e))
+    }
+
+    /// Sends `req` and returns the answer as text (logs, well-known documents). Invalid UTF-8 is
+    /// replaced, as a terminal would show it.
+    pub async fn call_text(&self, req: Request) -> Result<String, Error> {
+        let body = self.read(&req, Mode::Raw).await?;
+        Ok(match String::from_utf8(body.into()) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+
+    /// Sends `req` and returns the answer's bytes (proxy verbs).
+    pub async fn call_bytes(&self, req: Request) -> Result<Bytes, Error> {
+        self.read(&req, Mode::Raw).await
+    }
+
+    /// Starts a watch: the events as the server sends them. Only the wait for the answer's headers
+    /// is bounded by the request timeout; the server's `timeoutSeconds` ends the stream.
+    pub async fn watch<T: DeserializeOwned>(&self, req: Request) -> Result<WatchStream<T>, Error> {
+        let res = self.open(&req, Mode::Watch).await?;
+        Ok(WatchStream::new(res.into_body(), req.operation.id))
+    }
+
+    /// Starts a streamed answer (a followed log): its bytes as they arrive, not bounded by the
+    /// request timeout.
+    pub async fn stream(&self, req: Request) -> Result<ByteStream, Error> {
+        let res = self.open(&req, Mode::Stream).await?;
+        Ok(ByteStream::new(res.into_body(), req.operation.id))
+    }
+
+    /// Sends `req` and returns the 2xx answer with its headers and unread body. Non-2xx answers
+    /// are [`Error::Api`], as for every other call.
+    pub async fn send(&self, req: Request) -> Result<http::Response<Incoming>, Error> {
+        self.open(&req, Mode::Stream).await
+    }
+
+    async fn read(&self, req: &Request, mode: Mode) -> Result<Bytes, Error> {
+        match self.execute(req, mode).await? {
+            Answer::Read { body, .. } => Ok(body),
+            // Modes that read whole bodies never leave one open.
+            Answer::Open(res) => {
+                read_body(res.into_body(), None)
+                    .await
+                    .map_err(|e| Error::Transport {
+                        operation: req.operation.id,
+                        source: Box::new(e),
+                    })
+            }
+        }
+    }
+
+    async fn open(&self, req: &Request, mode: Mode) -> Result<http::Response<Incoming>, Error> {
+        match self.execute(req, mode).await? {
+            Answer::Open(res) => Ok(res),
+            // Cannot happen: streaming modes read only non-2xx bodies, which are errors.
+            Answer::Read { .. } => Err(Error::WatchStream {
+                operation: req.operation.id,
+                message: "the answer was read before it could be streamed".into(),
+            }),
+        }
+    }
+
+    /// Sends with retries and one re-authentication; returns a 2xx answer or the final error.
+    async fn execute(&self, req: &Request, mode: Mode) -> Result<Answer, Error> {
+        let op = req.operation;
+        if matches!(op.subresource, "exec" | "attach" | "portforward") {
+            return Err(Error::NeedsUpgrade { operation: op.id });
+        }
+        let retryable = self.retries.all_apis || op.is_read_only();
+        let mut retries_left = if retryable { self.retries.count } else { 0 };
+        let mut retry = 0;
+        let mut reauthenticated = false;
+        loop {
+            let wait = match self.attempt(req, mode).await {
+                Ok(answer) => {
+                    let (status, headers, body) = match answer {
+                        Answer::Read { status, .. } if status.is_success() => return Ok(answer),
+                        Answer::Open(res) => return Ok(Answer::Open(res)),
+                        Answer::Read {
+                            status,
+                            headers,
+                            body,
+                        } => (status, headers, body),
+                    };
+                    let code = status.as_u16();
+                    if code == 401
+                        && !reauthenticated
+                        && let Some(credentials) = &self.shared.credentials
+                    {
+                        // Rotated token, expired exec credential: fetch again, once.
+                        credentials.invalidate();
+                        reauthenticated = true;
+                        continue;
+                    }
+                    if retries_left == 0 || !retry::is_retryable_status(code) {
+                        return Err(ApiError::from_body(op.id, code, &body).into());
+                    }
+                    let wait = match code {
+                        429 => retry::retry_after(&headers)
+                            .unwrap_or_else(|| retry::backoff(self.backoff_base, retry)),
+                        _ => retry::backoff(self.backoff_base, retry),
+                    };
+                    debug!(
+                        operation = op.id,
+                        code,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
+                    wait
+                }
+                Err(Failure::Connect(e)) if retries_left > 0 => {
+                    debug!(operation = op.id, error = %e, "connection failed; retrying");
+                    retry::backoff(self.backoff_base, retry)
+                }
+                // The server may have acted on it: only repeat what changes nothing.
+                Err(Failure::Sent(e)) if retries_left > 0 && op.is_read_only() => {
+                    debug!(operation = op.id, error = %e, "connection broke; retrying");
+                    retry::backoff(self.backoff_base, retry)
+                }
+                Err(Failure::Connect(e) | Failure::Sent(e) | Failure::Fatal(e)) => return Err(e),
+            };
+            retries_left -= 1;
+            retry += 1;
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One request: headers (and for whole-body modes, the body) within the request timeout.
+    async fn attempt(&self, req: &Request, mode: Mode) -> Result<Answer, Failure> {
+        let op = req.operation;
+        let started = Instant::now();
+        let request = self.build(req, mode).await?;
+        let http = match self.shared.http.read() {
+            Ok(http) => http.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let exchange = async {
+            let res = http
+                .request(request)
+                .await
+                .map_err(|e| classify(op.id, e))?;
+            let status = res.status();
+            if mode.reads_whole_body() || !status.is_success() {
+                let limit = (!status.is_success()).then_some(ERROR_BODY_LIMIT);
+                let (parts, body) = res.into_parts();
+                let body = read_body(body, limit)
+                    .await
+                    .map_err(|e| Failure::Sent(transport(op.id, e)))?;
+                Ok(Answer::Read {
+                    status,
+                    headers: parts.headers,
+                    body,
+                })
+            } else {
+                Ok(Answer::Open(res))
+            }
+        };
+        let result = match self.shared.request_timeout {
+            Some(after) => match tokio::time::timeout(after, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(Failure::Fatal(Error::Timeout {
+                    operation: op.id,
+                    after,
+                })),
+            },
+            None => exchange.await,
+        };
+        let status = match &result {
+            Ok(Answer::Read { status, .. }) => status.as_u16(),
+            Ok(Answer::Open(res)) => res.status().as_u16(),
+            Err(_) => 0,
+        };
+        debug!(
+            method = op.method,
+            path = %req.path,
+            operation = op.id,
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "kube request"
+        );
+        result
+    }
+
+    /// Takes the exec plugin's client certificate; a new one gets a fresh connection pool.
+    async fn update_exec_identity(
+        &self,
+        credentials: &Credentials,
+        identity: &ExecIdentity,
+    ) -> Result<(), Failure> {
+        let current = credentials
+            .client_identity()
+            .await
+            .map_err(|e| Failure::Fatal(e.into()))?;
+        if let Some(current) = current
+            && identity.update(&current).map_err(Failure::Fatal)?
+        {
+            let fresh = pool(self.shared.connector.clone());
+            match self.shared.http.write() {
+                Ok(mut http) => *http = fresh,
+                Err(poisoned) => *poisoned.into_inner() = fresh,
+            }
+        }
+        Ok(())
+    }
+
+    async fn build(
+        &self,
+        req: &Request,
+        mode: Mode,
+    ) -> Result<http::Request<Full<Bytes>>, Failure> {
+        let op = req.operation;
+        let url = format!("{}{}", self.shared.base, req.path_and_query());
+        let uri: Uri = url.parse().map_err(|e: http::uri::InvalidUri| {
+            Failure::Fatal(Error::InvalidUrl {
+                url: redact_userinfo(&url),
+                message: e.to_string(),
+            })
+        })?;
+        let method = Method::from_bytes(op.method.as_bytes()).map_err(|_| {
+            Failure::Fatal(Error::Encode {
+                operation: op.id,
+                message: format!("bad method {}", op.method),
+            })
+        })?;
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        let headers = builder.headers_mut().ok_or_else(|| {
+            Failure::Fatal(Error::Encode {
+                operation: op.id,
+                message: "cannot build the request".into(),
+            })
+        })?;
+        headers.extend(self.shared.headers.clone());
+        headers.insert(ACCEPT, HeaderValue::from_static(mode.accept()));
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        if let Some(credentials) = &self.shared.credentials {
+            let value = credentials
+                .authorization()
+                .await
+                .map_err(|e| Failure::Fatal(e.into()))?;
+            if let Some(value) = value {
+                headers.insert(AUTHORIZATION, value);
+            }
+            if let Some(identity) = &self.shared.exec_identity {
+                self.update_exec_identity(credentials, identity).await?;
+            }
+        }
+        let body = match &req.body {
+            Some(body) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(body.content_type));
+                Full::new(Bytes::copy_from_slice(&body.bytes))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        builder.body(body).map_err(|e| {
+            Failure::Fatal(Error::Encode {
+                operation: op.id,
+                message: e.to_string(),
+            })
+        })
+    }
+}
+
+/// The pooled client: HTTP/1.1 or HTTP/2 per connection, as ALPN decides.
+fn pool(connector: Connector) -> PooledClient<Connector, Full<Bytes>> {
+    PooledClient::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        // HTTP/2 pings find dead connections, which matters for long watches.
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .http2_keep_alive_timeout(Duration::from_secs(15))
+        .build(connector)
+}
+
+fn transport(operation: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Transport {
+        operation,
+        source: Box::new(e),
+    }
+}
+
+/// Sorts a hyper client error: TLS failures are fatal, connect failures are safe to retry.
+fn classify(operation: &'static str, e: hyper_util::client::legacy::Error) -> Failure {
+    if let Some(tls) = tls::find_tls_error(&e) {
+        return Failure::Fatal(Error::Tls {
+            message: format!("{operation}: {tls}"),
+        });
+    }
+    if e.is_connect() {
+        return Failure::Connect(transport(operation, e));
+    }
+    Failure::Sent(transport(operation, e))
+}
+
+/// `Impersonate-*` headers, as kubectl's `--as`, `--as-group`, `--as-uid`, `--as-user-extra`.
+fn impersonation_headers(impersonate: Option<&Impersonate>) -> Result<HeaderMap, Error> {
+    let mut headers = HeaderMap::new();
+    let Some(imp) = impersonate else {
+        return Ok(headers);
+    };
+    let value = |v: &str| {
+        HeaderValue::from_bytes(v.as_bytes()).map_err(|_| Error::Encode {
+            operation: "impersonation",
+            message: format!("{v:?} cannot be sent in a header"),
+        })
+    };
+    if let Some(user) = &imp.user {
+        headers.insert(HeaderName::from_static("impersonate-user"), value(user)?);
+    }
+    if let Some(uid) = &imp.uid {
+        headers.insert(HeaderName::from_static("impersonate-uid"), value(uid)?);
+    }
+    for group in &imp.groups {
+        headers.append(HeaderName::from_static("impersonate-group"), value(group)?);
+    }
+    for (key, values) in &imp.extra {
+        // Keys are percent-encoded into the header name, as client-go does.
+        let name = format!("impersonate-extra-{}", encode_header_key(key));
+        let name = HeaderName::try_from(name).map_err(|_| Error::Encode {
+            operation: "impersonation",
+            message: format!("extra key {key:?} cannot be sent in a header"),
+        })?;
+        for v in values {
+            headers.append(name.clone(), value(v)?);
+        }
+    }
+    Ok(headers)
+}
+
+/// Percent-encodes what is not a header token character; the name is lowercased as HTTP/2 needs.
+fn encode_header_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for &b in key.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b) {
+            out.push(char::from(b.to_ascii_lowercase()));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match &self.shared.config.auth {
+            Auth::None => "none",
+            Auth::Bearer(_) => "bearer token",
+            Auth::TokenFile(_) => "token file",
+            Auth::Basic { .. } => "basic",
+            Auth::Exec(_) => "exec plugin",
+        };
+        f.debug_struct("Client")
+            .field("server", &redact_userinfo(&self.shared.config.server))
+            .field("auth", &auth)
+            .field(
+                "client_certificate",
+                &self.shared.config.tls.client_cert_pem.is_some(),
+            )
+            .field(
+                "proxy",
+                &self.shared.config.proxy.as_deref().map(redact_userinfo),
+            )
+            .field("retries", &self.retries)
+            .field("request_timeout", &self.shared.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impersonation_headers_repeat_groups_and_encode_extra_keys() {
+        let imp = Impersonate {
+            user: Some("jane".into()),
+            uid: Some("42".into()),
+            groups: vec!["dev".into(), "ops".into()],
+            extra: vec![("Scopes/Team".into(), vec!["a".into(), "b".into()])],
+        };
+        let h = impersonation_headers(Some(&imp)).unwrap();
+        assert_eq!(h["impersonate-user"], "jane");
+        assert_eq!(h["impersonate-uid"], "42");
+        assert_eq!(
+            h.get_all("impersonate-group").iter().collect::<Vec<_>>(),
+            ["dev", "ops"]
+        );
+        assert_eq!(
+            h.get_all("impersonate-extra-scopes%2fteam").iter().count(),
+            2
+        );
+    }
+
+    #[test]
+    fn client_is_send_sync_and_streams_are_unpin() {
+        fn check<T: Send + Sync + Unpin>() {}
+        check::<Client>();
+        check::<WatchStream<serde_json::Value>>();
+        check::<ByteStream>();
+        check::<Lines>();
+    }
+}

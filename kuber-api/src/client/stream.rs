@@ -1,0 +1,239 @@
+//! Streamed bodies: raw bytes (followed logs) and newline-split lines.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes};
+use futures_core::Stream;
+use http_body_util::BodyExt as _;
+use hyper::body::{Body as _, Incoming};
+
+use crate::Error;
+
+/// Splits frames into lines as they arrive, keeping only the unfinished line between frames.
+#[derive(Default)]
+pub(crate) struct LineBuffer {
+    /// The rest of the current frame, not yet looked at.
+    pending: Bytes,
+    /// The start of a line whose end has not arrived yet.
+    tail: Vec<u8>,
+}
+
+impl LineBuffer {
+    /// The next complete line without its `\n`, if one is buffered. Lines within one frame are
+    /// slices of it, not copies.
+    pub(crate) fn next_line(&mut self) -> Option<Bytes> {
+        match memchr(b'\n', &self.pending) {
+            Some(i) => {
+                let mut line = self.pending.split_to(i);
+                self.pending.advance(1);
+                if !self.tail.is_empty() {
+                    self.tail.extend_from_slice(&line);
+                    // Hand the buffer over: its memory goes with the line.
+                    line = Bytes::from(std::mem::take(&mut self.tail));
+                }
+                Some(line)
+            }
+            None => {
+                if !self.pending.is_empty() {
+                    self.tail.extend_from_slice(&self.pending);
+                    self.pending.clear();
+                }
+                None
+            }
+        }
+    }
+
+    /// Adds a frame; call only after `next_line` returned `None`.
+    pub(crate) fn push(&mut self, frame: Bytes) {
+        debug_assert!(self.pending.is_empty());
+        self.pending = frame;
+    }
+
+    /// Bytes of an unfinished line.
+    pub(crate) fn unfinished(&self) -> usize {
+        self.tail.len() + self.pending.len()
+    }
+
+    /// What is left when the body ends: an unfinished last line.
+    pub(crate) fn take_rest(&mut self) -> Option<Bytes> {
+        if !self.pending.is_empty() {
+            self.tail.extend_from_slice(&self.pending);
+            self.pending.clear();
+        }
+        (!self.tail.is_empty()).then(|| Bytes::from(std::mem::take(&mut self.tail)))
+    }
+
+    /// Memory held between frames (the unfinished line's buffer).
+    pub(crate) fn capacity(&self) -> usize {
+        self.tail.capacity()
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// The body of a streamed answer (a followed log), chunk by chunk as the server sends it.
+pub struct ByteStream {
+    body: Incoming,
+    operation: &'static str,
+    done: bool,
+}
+
+impl ByteStream {
+    pub(crate) fn new(body: Incoming, operation: &'static str) -> ByteStream {
+        ByteStream {
+            body,
+            operation,
+            done: false,
+        }
+    }
+
+    /// The same body as lines (without `\n`), decoded as UTF-8 with invalid bytes replaced; a
+    /// last line without `\n` is yielded too.
+    pub fn lines(self) -> Lines {
+        Lines {
+            bytes: self,
+            buffer: LineBuffer::default(),
+            done: false,
+        }
+    }
+}
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByteStream")
+            .field("operation", &self.operation)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl Stream for ByteStream {
+    type Item = Result<Bytes, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        while !this.done {
+            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data()
+                        && !data.is_empty()
+                    {
+                        return Poll::Ready(Some(Ok(data)));
+                    }
+                }
+                Some(Err(e)) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(Error::Transport {
+                        operation: this.operation,
+                        source: Box::new(e),
+                    })));
+                }
+                None => this.done = true,
+            }
+        }
+        Poll::Ready(None)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done { (0, Some(0)) } else { (0, None) }
+    }
+}
+
+/// A [`ByteStream`] split into lines; see [`ByteStream::lines`].
+pub struct Lines {
+    bytes: ByteStream,
+    buffer: LineBuffer,
+    done: bool,
+}
+
+impl fmt::Debug for Lines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lines")
+            .field("operation", &self.bytes.operation)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+fn text(mut line: Bytes) -> String {
+    if line.last() == Some(&b'\r') {
+        line.truncate(line.len() - 1);
+    }
+    match String::from_utf8(line.to_vec()) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+impl Stream for Lines {
+    type Item = Result<String, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(line) = this.buffer.next_line() {
+                return Poll::Ready(Some(Ok(text(line))));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            match ready!(Pin::new(&mut this.bytes).poll_next(cx)) {
+                Some(Ok(data)) => this.buffer.push(data),
+                Some(Err(e)) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                None => {
+                    this.done = true;
+                    if let Some(rest) = this.buffer.take_rest() {
+                        return Poll::Ready(Some(Ok(text(rest))));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads a whole body, or its first `limit` bytes.
+pub(crate) async fn read_body(body: Incoming, limit: Option<usize>) -> Result<Bytes, hyper::Error> {
+    let Some(limit) = limit else {
+        return Ok(body.collect().await?.to_bytes());
+    };
+    let mut body = body;
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            let room = limit - out.len();
+            out.extend_from_slice(&data[..data.len().min(room)]);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(Bytes::from(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_split_across_frames() {
+        let mut b = LineBuffer::default();
+        let mut lines = Vec::new();
+        for frame in ["ab", "c\nde", "f\n\ng", "h"] {
+            b.push(Bytes::from(frame));
+            while let Some(line) = b.next_line() {
+                lines.push(String::from_utf8(line.to_vec()).unwrap());
+            }
+        }
+        assert_eq!(lines, ["abc", "def", ""]);
+        assert_eq!(b.unfinished(), 2);
+        assert_eq!(b.take_rest().as_deref(), Some(&b"gh"[..]));
+        assert_eq!(b.take_rest(), None);
+    }
+}

@@ -1,0 +1,302 @@
+//! Running a `client.authentication.k8s.io` exec credential plugin once.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kuber_models::special::{ByteString, Time};
+use serde_derive::Deserialize;
+
+use super::credentials::ExecClusterInfo;
+use super::{ConfigError, ExecConfig, Secret};
+
+/// What a plugin returned.
+pub(crate) struct ExecOutput {
+    pub token: Option<Secret<String>>,
+    pub client_cert_pem: Option<Vec<u8>>,
+    pub client_key_pem: Option<Secret<Vec<u8>>>,
+    pub expires_at: Option<SystemTime>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecCredential {
+    api_version: Option<String>,
+    kind: Option<String>,
+    status: Option<ExecCredentialStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecCredentialStatus {
+    expiration_timestamp: Option<String>,
+    token: Option<Secret<String>>,
+    client_certificate_data: Option<String>,
+    client_key_data: Option<Secret<String>>,
+}
+
+/// How much of the plugin's stderr an error quotes.
+const STDERR_LIMIT: usize = 512;
+
+pub(crate) async fn run(
+    exec: &ExecConfig,
+    cluster: Option<&ExecClusterInfo>,
+    timeout: Duration,
+) -> Result<ExecOutput, ConfigError> {
+    let fail = |message: String| ConfigError::exec(&exec.command, message);
+    if exec.interactive_mode.as_deref() == Some("Always") {
+        return Err(fail(
+            "interactiveMode is Always, but plugins run here without a terminal".into(),
+        ));
+    }
+
+    let program = program_path(exec);
+    let mut command = tokio::process::Command::new(&program);
+    command
+        .args(&exec.args)
+        .envs(exec.env.iter().map(|(k, v)| (k, v)))
+        .env("KUBERNETES_EXEC_INFO", exec_info(exec, cluster))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // A timed-out or abandoned run must not leave the plugin behind.
+        .kill_on_drop(true);
+    let child = spawn(&mut command).await.map_err(|e| {
+        fail(match e.kind() {
+            std::io::ErrorKind::NotFound => match &exec.install_hint {
+                Some(hint) => format!("command not found; {}", hint.trim()),
+                None => "command not found".into(),
+            },
+            std::io::ErrorKind::PermissionDenied => "cannot be run: permission denied".into(),
+            _ => format!("cannot be started: {e}"),
+        })
+    })?;
+
+    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => return Err(fail(format!("failed while running: {e}"))),
+        Err(_) => {
+            return Err(fail(format!(
+                "did not finish within {} s",
+                timeout.as_secs_f64()
+            )));
+        }
+    };
+    if !output.status.success() {
+        // stderr explains failures; stdout is never quoted, it may hold a token.
+        let stderr = shorten(String::from_utf8_lossy(&output.stderr).trim(), STDERR_LIMIT);
+        let status = match output.status.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => "was killed by a signal".into(),
+        };
+        return Err(fail(if stderr.is_empty() {
+            status
+        } else {
+            format!("{status}: {stderr}")
+        }));
+    }
+    parse_output(exec, &output.stdout).map_err(fail)
+}
+
+/// A command containing a `/` is a path, relative to the kubeconfig's folder; a bare name is
+/// looked up in `PATH`.
+fn program_path(exec: &ExecConfig) -> PathBuf {
+    let command = PathBuf::from(&exec.command);
+    match &exec.base_dir {
+        Some(base) if command.is_relative() && command.components().count() > 1 => {
+            base.join(command)
+        }
+        _ => command,
+    }
+}
+
+/// Spawns, retrying briefly while the executable is busy: a script just written by this process
+/// (or being replaced) can be open for writing in a child forked by another thread.
+async fn spawn(command: &mut tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+    let mut attempts = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 5 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// `KUBERNETES_EXEC_INFO`: an ExecCredential with the spec the plugin may read.
+fn exec_info(exec: &ExecConfig, cluster: Option<&ExecClusterInfo>) -> String {
+    let mut spec = serde_json::Map::new();
+    spec.insert("interactive".into(), false.into());
+    if let (true, Some(c)) = (exec.provide_cluster_info, cluster) {
+        let mut info = serde_json::Map::new();
+        info.insert("server".into(), c.server.clone().into());
+        if let Some(name) = &c.tls_server_name {
+            info.insert("tls-server-name".into(), name.clone().into());
+        }
+        if c.insecure_skip_tls_verify {
+            info.insert("insecure-skip-tls-verify".into(), true.into());
+        }
+        if let Some(ca) = &c.ca_pem {
+            info.insert(
+                "certificate-authority-data".into(),
+                ByteString(ca.clone()).to_base64().into(),
+            );
+        }
+        if let Some(proxy) = &c.proxy_url {
+            info.insert("proxy-url".into(), proxy.clone().into());
+        }
+        if let Some(config) = &exec.cluster_config {
+            info.insert("config".into(), config.clone());
+        }
+        spec.insert("cluster".into(), info.into());
+    }
+    serde_json::json!({
+        "apiVersion": exec.api_version,
+        "kind": "ExecCredential",
+        "spec": spec,
+    })
+    .to_string()
+}
+
+fn parse_output(exec: &ExecConfig, stdout: &[u8]) -> Result<ExecOutput, String> {
+    // serde_json's messages can quote values; only the position is reported.
+    let credential: ExecCredential = serde_json::from_slice(stdout).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Syntax => "is not valid JSON",
+            serde_json::error::Category::Eof => "is truncated or empty JSON",
+            serde_json::error::Category::Data => "is not an ExecCredential",
+            serde_json::error::Category::Io => "cannot be read",
+        };
+        format!("output {what} (line {}, column {})", e.line(), e.column())
+    })?;
+    match credential.api_version.as_deref() {
+        Some(v) if v == exec.api_version => {}
+        Some(v) => {
+            return Err(format!(
+                "returned apiVersion {v:?}, but the kubeconfig asks for {:?}",
+                exec.api_version
+            ));
+        }
+        None => return Err("output has no apiVersion".into()),
+    }
+    if let Some(kind) = credential
+        .kind
+        .as_deref()
+        .filter(|k| *k != "ExecCredential")
+    {
+        return Err(format!("returned kind {kind:?}, not ExecCredential"));
+    }
+    let status = credential.status.ok_or("output has no status")?;
+    let token = status.token.filter(|t| !t.expose().is_empty());
+    let cert = status.client_certificate_data.filter(|c| !c.is_empty());
+    let key = status.client_key_data.filter(|k| !k.expose().is_empty());
+    if cert.is_some() != key.is_some() {
+        return Err("returned only one of clientCertificateData and clientKeyData".into());
+    }
+    if token.is_none() && cert.is_none() {
+        return Err("returned neither status.token nor a client certificate".into());
+    }
+    let expires_at = match status
+        .expiration_timestamp
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        None => None,
+        Some(text) => {
+            let (secs, nanos) = Time::from(text).unix_timestamp().map_err(|_| {
+                format!("status.expirationTimestamp {text:?} is not an RFC 3339 time")
+            })?;
+            // Times before 1970 are long past: treat them as the epoch.
+            Some(match u64::try_from(secs) {
+                Ok(secs) => UNIX_EPOCH + Duration::new(secs, nanos),
+                Err(_) => UNIX_EPOCH,
+            })
+        }
+    };
+    Ok(ExecOutput {
+        token,
+        client_cert_pem: cert.map(String::into_bytes),
+        client_key_pem: key.map(|k| Secret::new(k.expose().clone().into_bytes())),
+        expires_at,
+    })
+}
+
+/// At most `limit` bytes of `text`, cut at a character boundary, with `…` when cut.
+fn shorten(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exec(api_version: &str) -> ExecConfig {
+        ExecConfig {
+            api_version: api_version.into(),
+            command: "plugin".into(),
+            args: vec![],
+            env: vec![],
+            base_dir: None,
+            provide_cluster_info: true,
+            interactive_mode: None,
+            install_hint: None,
+            cluster_config: Some(serde_json::json!({"audience": "x"})),
+        }
+    }
+
+    #[test]
+    fn exec_info_carries_cluster() {
+        let cluster = ExecClusterInfo {
+            server: "https://c:6443".into(),
+            tls_server_name: Some("name".into()),
+            insecure_skip_tls_verify: false,
+            ca_pem: Some(b"PEM".to_vec()),
+            proxy_url: None,
+        };
+        let info: serde_json::Value = serde_json::from_str(&exec_info(
+            &exec("client.authentication.k8s.io/v1"),
+            Some(&cluster),
+        ))
+        .unwrap();
+        assert_eq!(
+            info,
+            serde_json::json!({
+                "apiVersion": "client.authentication.k8s.io/v1",
+                "kind": "ExecCredential",
+                "spec": {
+                    "interactive": false,
+                    "cluster": {
+                        "server": "https://c:6443",
+                        "tls-server-name": "name",
+                        "certificate-authority-data": "UEVN",
+                        "config": {"audience": "x"},
+                    },
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn parse_errors_never_quote_output() {
+        let e = exec("client.authentication.k8s.io/v1");
+        let bad = br#"{"apiVersion":"client.authentication.k8s.io/v1","status":"s3cr3t"}"#;
+        let msg = parse_output(&e, bad).err().unwrap();
+        assert!(!msg.contains("s3cr3t"), "{msg}");
+        assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
+    }
+
+    #[test]
+    fn shorten_cuts_at_char_boundary() {
+        assert_eq!(shorten("héllo", 2), "h…");
+        assert_eq!(shorten("abc", 3), "abc");
+    }
+}

@@ -1,0 +1,420 @@
+//! The kubeconfig file (`apiVersion: v1`, `kind: Config`) and how kubectl finds and merges it.
+//!
+//! Fields follow client-go's `clientcmd/api/v1`. Unknown fields are ignored, `null` reads as
+//! unset, and `extensions` are ignored except a cluster's `client.authentication.k8s.io/exec`
+//! one, which exec plugins may ask for.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize as _;
+use serde_derive::Deserialize;
+
+use super::error::io_message;
+use super::{ConfigError, Env, Secret};
+
+/// A kubeconfig: one file, or several merged the way kubectl merges `KUBECONFIG`.
+///
+/// Every named entry remembers the file it came from (`origin`), and relative paths in it
+/// (`certificate-authority`, `client-certificate`, `client-key`, `tokenFile`, and an exec
+/// `command` containing a `/`) are already resolved against that file's folder.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct Kubeconfig {
+    #[serde(deserialize_with = "null_default")]
+    pub clusters: Vec<NamedCluster>,
+    #[serde(deserialize_with = "null_default")]
+    pub contexts: Vec<NamedContext>,
+    #[serde(deserialize_with = "null_default")]
+    pub users: Vec<NamedAuthInfo>,
+    pub current_context: Option<String>,
+    pub preferences: Option<Preferences>,
+    /// The files this was read from, highest precedence first; empty for text not from a file.
+    #[serde(skip)]
+    pub files: Vec<PathBuf>,
+    /// The file whose `current-context` is in effect.
+    #[serde(skip)]
+    pub current_context_origin: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Preferences {
+    #[serde(deserialize_with = "null_default")]
+    pub colors: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NamedCluster {
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(deserialize_with = "null_default")]
+    pub cluster: Cluster,
+    /// The file this entry came from.
+    #[serde(skip)]
+    pub origin: PathBuf,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct Cluster {
+    pub server: Option<String>,
+    pub tls_server_name: Option<String>,
+    #[serde(deserialize_with = "null_default")]
+    pub insecure_skip_tls_verify: bool,
+    /// A PEM file (absolute once loaded from a file).
+    pub certificate_authority: Option<PathBuf>,
+    /// Base64 of the PEM bundle, decoded when a config is built so errors can name it.
+    pub certificate_authority_data: Option<String>,
+    pub proxy_url: Option<String>,
+    #[serde(deserialize_with = "null_default")]
+    pub disable_compression: bool,
+    #[serde(deserialize_with = "null_default")]
+    pub extensions: Vec<NamedExtension>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NamedExtension {
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    pub extension: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NamedContext {
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(deserialize_with = "null_default")]
+    pub context: Context,
+    /// The file this entry came from.
+    #[serde(skip)]
+    pub origin: PathBuf,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Context {
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+    pub namespace: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NamedAuthInfo {
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(deserialize_with = "null_default")]
+    pub user: AuthInfo,
+    /// The file this entry came from.
+    #[serde(skip)]
+    pub origin: PathBuf,
+}
+
+/// A `users` entry. Secrets are [`Secret`]s, so `Debug` output hides them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct AuthInfo {
+    pub client_certificate: Option<PathBuf>,
+    /// Base64 of the PEM certificate chain.
+    pub client_certificate_data: Option<String>,
+    pub client_key: Option<PathBuf>,
+    /// Base64 of the PEM private key.
+    pub client_key_data: Option<Secret<String>>,
+    pub token: Option<Secret<String>>,
+    #[serde(rename = "tokenFile")]
+    pub token_file: Option<PathBuf>,
+    #[serde(rename = "as")]
+    pub impersonate: Option<String>,
+    #[serde(rename = "as-uid")]
+    pub impersonate_uid: Option<String>,
+    #[serde(rename = "as-groups", deserialize_with = "null_default")]
+    pub impersonate_groups: Vec<String>,
+    #[serde(rename = "as-user-extra", deserialize_with = "null_default")]
+    pub impersonate_user_extra: BTreeMap<String, Vec<String>>,
+    pub username: Option<String>,
+    pub password: Option<Secret<String>>,
+    /// Only the name is kept: the deprecated providers are not supported, and their `config`
+    /// holds tokens.
+    pub auth_provider: Option<AuthProvider>,
+    pub exec: Option<ExecPlugin>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuthProvider {
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+}
+
+/// A user's `exec` section: a `client.authentication.k8s.io` credential plugin.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExecPlugin {
+    pub api_version: Option<String>,
+    /// Absolute once loaded from a file, if it contains a `/`; else looked up in `PATH`.
+    pub command: Option<String>,
+    #[serde(deserialize_with = "null_default")]
+    pub args: Vec<String>,
+    #[serde(deserialize_with = "null_default")]
+    pub env: Vec<ExecEnvVar>,
+    pub install_hint: Option<String>,
+    #[serde(deserialize_with = "null_default")]
+    pub provide_cluster_info: bool,
+    pub interactive_mode: Option<String>,
+}
+
+/// `Debug` hides the value, which may be a credential.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ExecEnvVar {
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(deserialize_with = "null_default")]
+    pub value: String,
+}
+
+impl std::fmt::Debug for ExecEnvVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}=<redacted>", self.name)
+    }
+}
+
+/// `null` reads as the type's empty value, as Go's decoder leaves the zero value.
+fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+impl Kubeconfig {
+    /// Loads the kubeconfig kubectl would use: the files listed in `KUBECONFIG` (separated by `:`,
+    /// `;` on Windows), merged; else `~/.kube/config`.
+    ///
+    /// Files of the list that do not exist are skipped; if none exists, or the default file does
+    /// not, the error is [`ConfigError::NotFound`].
+    pub fn load_default() -> Result<Kubeconfig, ConfigError> {
+        Kubeconfig::load_default_with(&Env::process())
+    }
+
+    /// [`load_default`](Self::load_default) reading `KUBECONFIG` and `HOME` from `env`.
+    pub fn load_default_with(env: &Env) -> Result<Kubeconfig, ConfigError> {
+        match env.var("KUBECONFIG") {
+            Some(list) => {
+                let paths: Vec<PathBuf> = std::env::split_paths(&list)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect();
+                Kubeconfig::from_files(&paths)
+            }
+            None => {
+                let path = env
+                    .home_dir()
+                    .ok_or(ConfigError::NotFound { tried: Vec::new() })?
+                    .join(".kube")
+                    .join("config");
+                Kubeconfig::from_files(std::slice::from_ref(&path))
+            }
+        }
+    }
+
+    /// Reads and merges `paths` in precedence order, as kubectl merges `KUBECONFIG`: for
+    /// clusters, contexts and users the first file to define a name wins (the whole entry; later
+    /// files add nothing to it), and `current-context` comes from the first file that sets it.
+    /// Missing files are skipped (a path listed twice is read once); if none exists the error is
+    /// [`ConfigError::NotFound`].
+    pub fn from_files<P: AsRef<Path>>(paths: &[P]) -> Result<Kubeconfig, ConfigError> {
+        let mut seen = HashSet::new();
+        let mut merged: Option<Kubeconfig> = None;
+        let mut tried = Vec::new();
+        for path in paths {
+            let path = path.as_ref();
+            if !seen.insert(path.to_path_buf()) {
+                continue;
+            }
+            tried.push(path.to_path_buf());
+            let text = match std::fs::read(path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(read_error(path, &e)),
+            };
+            let config = Kubeconfig::from_bytes(&text, path)?;
+            merged = Some(match merged {
+                None => config,
+                Some(m) => m.merge(config),
+            });
+        }
+        merged.ok_or(ConfigError::NotFound { tried })
+    }
+
+    /// Reads one file; a missing file is an error (not [`ConfigError::NotFound`], which means no
+    /// default file exists).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Kubeconfig, ConfigError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| read_error(path, &e))?;
+        Kubeconfig::from_bytes(&bytes, path)
+    }
+
+    /// Parses YAML (or JSON) text. `origin` names the text in errors, and relative paths in it
+    /// are resolved against its folder (the current folder for a bare name).
+    pub fn from_yaml(text: &str, origin: impl AsRef<Path>) -> Result<Kubeconfig, ConfigError> {
+        let origin = origin.as_ref();
+        let mut config = parse(text, origin)?;
+        config.files = vec![origin.to_path_buf()];
+        if config
+            .current_context
+            .as_deref()
+            .is_some_and(|c| !c.is_empty())
+        {
+            config.current_context_origin = Some(origin.to_path_buf());
+        } else {
+            config.current_context = None;
+        }
+        let base = base_dir(origin);
+        for c in &mut config.clusters {
+            c.origin = origin.to_path_buf();
+            resolve(&mut c.cluster.certificate_authority, &base);
+        }
+        for c in &mut config.contexts {
+            c.origin = origin.to_path_buf();
+        }
+        for u in &mut config.users {
+            u.origin = origin.to_path_buf();
+            let user = &mut u.user;
+            resolve(&mut user.client_certificate, &base);
+            resolve(&mut user.client_key, &base);
+            resolve(&mut user.token_file, &base);
+            if let Some(exec) = &mut user.exec {
+                // A bare name is looked up in PATH; only a path is relative to the file.
+                if let Some(cmd) = exec
+                    .command
+                    .as_mut()
+                    .filter(|c| c.contains('/') || (cfg!(windows) && c.contains('\\')))
+                {
+                    let path = Path::new(cmd.as_str());
+                    if path.is_relative() {
+                        *cmd = base.join(path).to_string_lossy().into_owned();
+                    }
+                }
+            }
+        }
+        // Within one file the first entry of a name counts, as across files.
+        dedup_by_name(&mut config.clusters, |c| &c.name);
+        dedup_by_name(&mut config.contexts, |c| &c.name);
+        dedup_by_name(&mut config.users, |u| &u.name);
+        Ok(config)
+    }
+
+    fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Kubeconfig, ConfigError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            ConfigError::kubeconfig(
+                origin.display(),
+                format!("not UTF-8 text (byte {})", e.valid_up_to()),
+            )
+        })?;
+        Kubeconfig::from_yaml(text, origin)
+    }
+
+    /// Merges `lower` under `self`: `self`'s entries and `current-context` win.
+    pub fn merge(mut self, lower: Kubeconfig) -> Kubeconfig {
+        fn add<T>(high: &mut Vec<T>, low: Vec<T>, name: impl Fn(&T) -> &str) {
+            let names: HashSet<String> = high.iter().map(|t| name(t).to_owned()).collect();
+            high.extend(low.into_iter().filter(|t| !names.contains(name(t))));
+        }
+        add(&mut self.clusters, lower.clusters, |c| &c.name);
+        add(&mut self.contexts, lower.contexts, |c| &c.name);
+        add(&mut self.users, lower.users, |u| &u.name);
+        if self.current_context.is_none() {
+            self.current_context = lower.current_context;
+            self.current_context_origin = lower.current_context_origin;
+        }
+        if self.preferences.is_none() {
+            self.preferences = lower.preferences;
+        }
+        self.files.extend(lower.files);
+        self
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&NamedCluster> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+
+    pub fn context(&self, name: &str) -> Option<&NamedContext> {
+        self.contexts.iter().find(|c| c.name == name)
+    }
+
+    pub fn user(&self, name: &str) -> Option<&NamedAuthInfo> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// Whether nothing is defined: no clusters, contexts, users or current context.
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty()
+            && self.contexts.is_empty()
+            && self.users.is_empty()
+            && self.current_context.is_none()
+    }
+
+    /// The files, joined with the platform's path separator, for errors about the merged whole.
+    pub(crate) fn origin_label(&self) -> String {
+        if self.files.is_empty() {
+            return "<none>".into();
+        }
+        let sep = if cfg!(windows) { ";" } else { ":" };
+        self.files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}
+
+fn read_error(path: &Path, e: &std::io::Error) -> ConfigError {
+    ConfigError::kubeconfig(path.display(), format!("cannot read: {}", io_message(e)))
+}
+
+fn parse(text: &str, origin: &Path) -> Result<Kubeconfig, ConfigError> {
+    let mut options = serde_saphyr::Options::default();
+    // Snippets would quote the file's lines, tokens included.
+    options.with_snippet = false;
+    // Go's YAML reader keeps the last of duplicate keys.
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    let mut path = None;
+    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            path = Some(e.path().to_string());
+            e.into_inner()
+        })
+    });
+    result.map_err(|e| {
+        // The messages name positions and expected types, never the values.
+        let message = e.without_snippet().to_string();
+        let message = match path.filter(|p| p != ".") {
+            Some(p) => format!("invalid YAML at {p}: {message}"),
+            None => format!("invalid YAML: {message}"),
+        };
+        ConfigError::kubeconfig(origin.display(), message)
+    })
+}
+
+fn base_dir(origin: &Path) -> PathBuf {
+    let parent = origin.parent().unwrap_or(Path::new(""));
+    std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
+}
+
+fn resolve(path: &mut Option<PathBuf>, base: &Path) {
+    match path {
+        Some(p) if p.as_os_str().is_empty() => *path = None,
+        Some(p) if p.is_relative() => *p = base.join(&*p),
+        _ => {}
+    }
+}
+
+fn dedup_by_name<T>(items: &mut Vec<T>, name: impl Fn(&T) -> &str) {
+    let mut seen = HashSet::new();
+    items.retain(|t| seen.insert(name(t).to_owned()));
+}

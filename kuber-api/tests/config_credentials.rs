@@ -1,0 +1,447 @@
+//! `Credentials`: static headers, token files that rotate, and exec plugins (a shell script that
+//! counts its runs).
+
+mod config_support;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use config_support::TempDir;
+use kuber_api::config::{Auth, Credentials, ExecClusterInfo, ExecConfig, Secret};
+
+async fn header(credentials: &Credentials) -> String {
+    let value = credentials.authorization().await.unwrap().unwrap();
+    assert!(value.is_sensitive());
+    value.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn credentials_and_their_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    let c = Credentials::new(&Auth::TokenFile("/nonexistent".into()), None);
+    send_sync(&c);
+    send(c.authorization());
+    send(c.client_identity());
+}
+
+#[tokio::test]
+async fn static_credentials() {
+    assert_eq!(
+        Credentials::new(&Auth::None, None)
+            .authorization()
+            .await
+            .unwrap(),
+        None
+    );
+
+    let bearer = Credentials::new(&Auth::Bearer(Secret::new("abc.def".into())), None);
+    assert_eq!(header(&bearer).await, "Bearer abc.def");
+    bearer.invalidate();
+    assert_eq!(header(&bearer).await, "Bearer abc.def");
+
+    let basic = Credentials::new(
+        &Auth::Basic {
+            username: "admin".into(),
+            password: Secret::new("s3cret".into()),
+        },
+        None,
+    );
+    assert_eq!(header(&basic).await, "Basic YWRtaW46czNjcmV0");
+    assert_eq!(basic.client_identity().await.unwrap().map(|_| ()), None);
+
+    let bad = Credentials::new(
+        &Auth::Bearer(Secret::new("line\nbreak-SECRET".into())),
+        None,
+    );
+    let err = bad.authorization().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "bearer token: contains characters not allowed in an HTTP header"
+    );
+}
+
+#[tokio::test]
+async fn token_file_is_cached_and_reread_when_it_changes() {
+    let dir = TempDir::new();
+    let path = dir.write("token", "  first-token\n");
+    let credentials = Credentials::new(&Auth::TokenFile(path.clone()), None);
+    assert_eq!(header(&credentials).await, "Bearer first-token");
+    let stamp = std::fs::metadata(&path).unwrap().modified().unwrap();
+
+    // Same size, same inode, mtime put back: indistinguishable, so the cached token stays.
+    std::fs::write(&path, "  other-token\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(stamp)
+        .unwrap();
+    assert_eq!(header(&credentials).await, "Bearer first-token");
+
+    // After a 401 the client invalidates: the file is read again.
+    credentials.invalidate();
+    assert_eq!(header(&credentials).await, "Bearer other-token");
+
+    // A rotation (new mtime) is noticed without invalidating.
+    std::fs::write(&path, "third-token").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(stamp + Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(header(&credentials).await, "Bearer third-token");
+
+    // Clones share the cache.
+    let clone = credentials.clone();
+    assert_eq!(header(&clone).await, "Bearer third-token");
+}
+
+#[tokio::test]
+async fn token_file_errors_name_the_file() {
+    let dir = TempDir::new();
+    let missing = dir.join("missing");
+    let err = Credentials::new(&Auth::TokenFile(missing.clone()), None)
+        .authorization()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "token file {}: cannot read: no such file",
+            missing.display()
+        )
+    );
+
+    let empty = dir.write("empty", " \n\t\n");
+    let err = Credentials::new(&Auth::TokenFile(empty.clone()), None)
+        .authorization()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("token file {}: is empty", empty.display())
+    );
+}
+
+#[tokio::test]
+async fn token_file_vanishing_keeps_the_last_token_until_invalidated() {
+    let dir = TempDir::new();
+    let path = dir.write("token", "kept-token");
+    let credentials = Credentials::new(&Auth::TokenFile(path.clone()), None);
+    assert_eq!(header(&credentials).await, "Bearer kept-token");
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(header(&credentials).await, "Bearer kept-token");
+    credentials.invalidate();
+    assert!(
+        credentials
+            .authorization()
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("no such file")
+    );
+}
+
+#[cfg(unix)]
+mod exec {
+    use super::*;
+    use kuber_models::special::Time;
+
+    const V1: &str = "client.authentication.k8s.io/v1";
+    const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+
+    /// An ExecConfig running the test plugin with `PLUGIN_DIR` = `dir`.
+    fn plugin(dir: &TempDir, api: &str, vars: &[(&str, &str)]) -> ExecConfig {
+        let command = dir.plugin("bin/plugin.sh");
+        let mut env = vec![
+            ("PLUGIN_DIR".to_owned(), dir.path().display().to_string()),
+            ("PLUGIN_API".to_owned(), api.to_owned()),
+            ("PLUGIN_USER".to_owned(), "dave".to_owned()),
+        ];
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        ExecConfig {
+            api_version: api.into(),
+            command: command.display().to_string(),
+            args: vec!["get-token".into(), "--verbose".into()],
+            env,
+            base_dir: None,
+            provide_cluster_info: false,
+            interactive_mode: Some("Never".into()),
+            install_hint: None,
+            cluster_config: None,
+        }
+    }
+
+    fn credentials(exec: ExecConfig) -> Credentials {
+        Credentials::new(&Auth::Exec(exec), None)
+    }
+
+    fn in_secs(secs: i64) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        Time::from_unix(now + secs).into_string()
+    }
+
+    #[tokio::test]
+    async fn token_is_cached_until_invalidated() {
+        let dir = TempDir::new();
+        let c = credentials(plugin(&dir, V1, &[]));
+        assert_eq!(header(&c).await, "Bearer tok-dave-1");
+        assert_eq!(header(&c).await, "Bearer tok-dave-1");
+        assert_eq!(header(&c.clone()).await, "Bearer tok-dave-1");
+        assert_eq!(dir.runs(), 1);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("args")).unwrap(),
+            "get-token\n--verbose\n"
+        );
+
+        c.invalidate();
+        assert_eq!(header(&c).await, "Bearer tok-dave-2");
+        assert_eq!(header(&c).await, "Bearer tok-dave-2");
+        assert_eq!(dir.runs(), 2);
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_run() {
+        let dir = TempDir::new();
+        let c = credentials(plugin(&dir, V1, &[]));
+        let clone = c.clone();
+        let (a, b, d) = tokio::join!(header(&c), header(&c), header(&clone));
+        assert_eq!(
+            [a, b, d],
+            [
+                "Bearer tok-dave-1",
+                "Bearer tok-dave-1",
+                "Bearer tok-dave-1"
+            ]
+        );
+        assert_eq!(dir.runs(), 1);
+    }
+
+    #[tokio::test]
+    async fn far_expiry_is_cached() {
+        let dir = TempDir::new();
+        let c = credentials(plugin(&dir, V1, &[("PLUGIN_EXPIRY", &in_secs(3600))]));
+        header(&c).await;
+        header(&c).await;
+        assert_eq!(dir.runs(), 1);
+    }
+
+    #[tokio::test]
+    async fn near_or_past_expiry_runs_again() {
+        // Within the early-refresh margin: each call gets a fresh token.
+        let dir = TempDir::new();
+        let c = credentials(plugin(&dir, V1, &[("PLUGIN_EXPIRY", &in_secs(3))]));
+        assert_eq!(header(&c).await, "Bearer tok-dave-1");
+        assert_eq!(header(&c).await, "Bearer tok-dave-2");
+
+        let dir = TempDir::new();
+        let c = credentials(plugin(
+            &dir,
+            V1BETA1,
+            &[("PLUGIN_EXPIRY", "2001-02-03T04:05:06Z")],
+        ));
+        assert_eq!(header(&c).await, "Bearer tok-dave-1");
+        assert_eq!(header(&c).await, "Bearer tok-dave-2");
+        assert_eq!(dir.runs(), 2);
+    }
+
+    #[tokio::test]
+    async fn v1beta1_works_and_version_mismatch_fails() {
+        let dir = TempDir::new();
+        let c = credentials(plugin(&dir, V1BETA1, &[]));
+        assert_eq!(header(&c).await, "Bearer tok-dave-1");
+
+        let dir = TempDir::new();
+        let exec = plugin(&dir, V1, &[("PLUGIN_REPLY_API", V1BETA1)]);
+        let command = exec.command.clone();
+        let err = credentials(exec)
+            .authorization()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "exec plugin {command:?}: returned apiVersion \"{V1BETA1}\", but the kubeconfig asks for \"{V1}\""
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn failure_quotes_stderr_never_stdout() {
+        let dir = TempDir::new();
+        let exec = plugin(&dir, V1, &[("PLUGIN_MODE", "fail")]);
+        let command = exec.command.clone();
+        let err = credentials(exec)
+            .authorization()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "exec plugin {command:?}: exited with status 3: error: login required for dave"
+            )
+        );
+        assert!(!err.contains("SECRET"));
+    }
+
+    #[tokio::test]
+    async fn bad_output() {
+        let dir = TempDir::new();
+        let exec = plugin(&dir, V1, &[("PLUGIN_MODE", "garbage")]);
+        let command = exec.command.clone();
+        let err = credentials(exec)
+            .authorization()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!("exec plugin {command:?}: output is not valid JSON (line 1, column 2)")
+        );
+
+        let dir = TempDir::new();
+        let exec = plugin(&dir, V1, &[("PLUGIN_MODE", "empty")]);
+        let command = exec.command.clone();
+        let err = credentials(exec)
+            .authorization()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "exec plugin {command:?}: returned neither status.token nor a client certificate"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn command_not_found_shows_install_hint() {
+        let dir = TempDir::new();
+        let mut exec = plugin(&dir, V1, &[]);
+        exec.command = "kuber-test-no-such-plugin".into();
+        exec.install_hint = Some("brew install kuber-test-plugin\n".into());
+        let err = credentials(exec)
+            .authorization()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "exec plugin \"kuber-test-no-such-plugin\": command not found; brew install kuber-test-plugin"
+        );
+    }
+
+    #[tokio::test]
+    async fn slow_plugin_times_out() {
+        let dir = TempDir::new();
+        let exec = plugin(&dir, V1, &[("PLUGIN_MODE", "slow")]);
+        let command = exec.command.clone();
+        let c = credentials(exec).with_exec_timeout(Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let err = c.authorization().await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!("exec plugin {command:?}: did not finish within 0.3 s")
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn interactive_always_is_refused() {
+        let dir = TempDir::new();
+        let mut exec = plugin(&dir, V1, &[]);
+        exec.interactive_mode = Some("Always".into());
+        let err = credentials(exec)
+            .authorization()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("interactiveMode is Always, but plugins run here without a terminal"),
+            "{err}"
+        );
+        assert_eq!(dir.runs(), 0);
+    }
+
+    #[tokio::test]
+    async fn client_certificate_from_plugin() {
+        let dir = TempDir::new();
+        let c = credentials(plugin(&dir, V1, &[("PLUGIN_MODE", "cert")]));
+        assert_eq!(c.authorization().await.unwrap(), None);
+        let identity = c.client_identity().await.unwrap().unwrap();
+        assert_eq!(identity.cert_pem, b"CERT-PEM");
+        assert_eq!(identity.key_pem.expose(), b"KEY-PEM-SECRET");
+        assert_eq!(dir.runs(), 1);
+    }
+
+    #[tokio::test]
+    async fn exec_info_tells_the_cluster_when_asked() {
+        let dir = TempDir::new();
+        let mut exec = plugin(&dir, V1, &[]);
+        let c = credentials(exec.clone());
+        header(&c).await;
+        let info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("exec-info.json")).unwrap()).unwrap();
+        assert_eq!(
+            info,
+            serde_json::json!({"apiVersion": V1, "kind": "ExecCredential", "spec": {"interactive": false}})
+        );
+
+        exec.provide_cluster_info = true;
+        exec.cluster_config = Some(serde_json::json!({"audience": "kuber"}));
+        let cluster = ExecClusterInfo {
+            server: "https://api.test:6443".into(),
+            tls_server_name: None,
+            insecure_skip_tls_verify: true,
+            ca_pem: None,
+            proxy_url: Some("http://proxy:3128".into()),
+        };
+        let c = Credentials::new(&Auth::Exec(exec), Some(cluster));
+        header(&c).await;
+        let info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("exec-info.json")).unwrap()).unwrap();
+        assert_eq!(
+            info["spec"],
+            serde_json::json!({
+                "interactive": false,
+                "cluster": {
+                    "server": "https://api.test:6443",
+                    "insecure-skip-tls-verify": true,
+                    "proxy-url": "http://proxy:3128",
+                    "config": {"audience": "kuber"},
+                },
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn relative_command_from_a_kubeconfig() {
+        use kuber_api::config::{Config, Env, Kubeconfig};
+        let dir = TempDir::new();
+        dir.plugin("bin/plugin.sh");
+        let yaml = format!(
+            "current-context: c\ncontexts: [{{name: c, context: {{cluster: k, user: u}}}}]\n\
+             clusters: [{{name: k, cluster: {{server: 'https://k.test'}}}}]\n\
+             users:\n- name: u\n  user:\n    exec:\n      apiVersion: {V1}\n      command: ./bin/plugin.sh\n      \
+             provideClusterInfo: true\n      env:\n      - {{name: PLUGIN_DIR, value: '{}'}}\n      \
+             - {{name: PLUGIN_API, value: {V1}}}\n      - {{name: PLUGIN_USER, value: erin}}\n",
+            dir.path().display()
+        );
+        let path = dir.write("kubeconfig.yaml", yaml);
+        let kubeconfig = Kubeconfig::from_file(&path).unwrap();
+        let config =
+            Config::from_kubeconfig_with(&kubeconfig, None, &Env::from_vars([("X", "y")])).unwrap();
+        let c = Credentials::from_config(&config);
+        assert_eq!(header(&c).await, "Bearer tok-erin-1");
+        let info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("exec-info.json")).unwrap()).unwrap();
+        assert_eq!(info["spec"]["cluster"]["server"], "https://k.test");
+    }
+}

@@ -1,0 +1,138 @@
+//! Tokens, passwords and keys never show in `Debug` output or error messages.
+
+mod config_support;
+
+use config_support::fixture;
+use kuber_api::config::{
+    Auth, Config, Credentials, Env, ExecConfig, Impersonate, Kubeconfig, Secret,
+};
+
+/// Every secret the fixtures and this test hold carries one of these.
+const SECRET_MARKERS: &[&str] = &[
+    "SECRET",
+    "s3cret",
+    // client-key-data in auth.yaml, and the key inside it.
+    "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tClMwVlpMVVJCVkVFdFUwVkRVa1ZVTFRjMwotLS0tLUVORCBQUklWQVRFIEtFWS0tLS0tCg==",
+    "S0VZLURBVEEtU0VDUkVULTc3",
+    "BEGIN PRIVATE KEY",
+];
+
+fn assert_clean(text: &str) {
+    for marker in SECRET_MARKERS {
+        assert!(!text.contains(marker), "{marker:?} leaked in:\n{text}");
+    }
+}
+
+fn no_env() -> Env {
+    Env::from_vars(Vec::<(String, String)>::new())
+}
+
+/// A config with every field set, credentials included.
+fn full_config() -> Config {
+    let kubeconfig = Kubeconfig::from_file(fixture("auth.yaml")).unwrap();
+    let mut config =
+        Config::from_kubeconfig_with(&kubeconfig, Some("cert-data"), &no_env()).unwrap();
+    assert!(config.tls.client_key_pem.is_some());
+    config.tls.ca_pem =
+        Some(b"-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n".to_vec());
+    config.tls.server_name = Some("api.internal".into());
+    config.server = "https://admin:server-pass-SECRET@api.test:6443".into();
+    config.proxy = Some("http://proxyuser:proxy-pass-SECRET@proxy.corp:3128".into());
+    config.impersonate = Some(Impersonate {
+        user: Some("jane".into()),
+        uid: Some("1".into()),
+        groups: vec!["g".into()],
+        extra: vec![("k".into(), vec!["v".into()])],
+    });
+    config.auth = Auth::Basic {
+        username: "admin".into(),
+        password: Secret::new("basic-s3cret".into()),
+    };
+    config
+}
+
+fn exec_auth() -> Auth {
+    Auth::Exec(ExecConfig {
+        api_version: "client.authentication.k8s.io/v1".into(),
+        command: "plugin".into(),
+        args: vec!["--flag".into()],
+        env: vec![("API_KEY".into(), "env-SECRET".into())],
+        base_dir: None,
+        provide_cluster_info: true,
+        interactive_mode: None,
+        install_hint: None,
+        cluster_config: Some(serde_json::json!({"apiKey": "ext-SECRET"})),
+    })
+}
+
+#[test]
+fn config_debug_hides_secrets() {
+    let config = full_config();
+    let text = format!("{config:?} {config:#?}");
+    assert_clean(&text);
+    // The rest is still there to debug with.
+    assert!(text.contains("api.test:6443"), "{text}");
+    assert!(text.contains("proxy.corp:3128"), "{text}");
+    assert!(text.contains("admin"), "{text}");
+    assert!(text.contains("jane"), "{text}");
+}
+
+#[test]
+fn every_auth_debug_hides_secrets() {
+    let auths = [
+        Auth::Bearer(Secret::new("bearer-SECRET".into())),
+        Auth::Basic {
+            username: "u".into(),
+            password: Secret::new("pw-SECRET".into()),
+        },
+        Auth::TokenFile("/var/run/token".into()),
+        exec_auth(),
+    ];
+    for auth in auths {
+        let mut config = Config::new("https://api.test");
+        config.auth = auth;
+        assert_clean(&format!("{config:?}"));
+        let credentials = Credentials::from_config(&config);
+        assert_clean(&format!("{credentials:?} {credentials:#?}"));
+    }
+}
+
+#[test]
+fn kubeconfig_debug_hides_secrets() {
+    for file in ["auth.yaml", "errors/auth-provider.yaml", "merge/third.json"] {
+        let kubeconfig = Kubeconfig::from_file(fixture(file)).unwrap();
+        assert_clean(&format!("{kubeconfig:?}"));
+    }
+}
+
+#[tokio::test]
+async fn headers_are_sensitive() {
+    let credentials = Credentials::new(&Auth::Bearer(Secret::new("bearer-SECRET".into())), None);
+    let header = credentials.authorization().await.unwrap().unwrap();
+    assert!(header.is_sensitive());
+    assert_clean(&format!("{header:?}"));
+}
+
+#[test]
+fn errors_hide_secrets() {
+    let env = no_env();
+    let errors = [
+        Kubeconfig::from_file(fixture("errors/bad-yaml.yaml")).unwrap_err(),
+        Kubeconfig::from_file(fixture("errors/bad-type.yaml")).unwrap_err(),
+        Config::from_kubeconfig_with(
+            &Kubeconfig::from_file(fixture("errors/auth-provider.yaml")).unwrap(),
+            None,
+            &env,
+        )
+        .unwrap_err(),
+        Config::from_kubeconfig_with(
+            &Kubeconfig::from_file(fixture("errors/missing-cluster.yaml")).unwrap(),
+            None,
+            &env,
+        )
+        .unwrap_err(),
+    ];
+    for err in errors {
+        assert_clean(&format!("{err} {err:?}"));
+    }
+}
