@@ -283,6 +283,13 @@ pub(crate) async fn watch<T: serde::de::DeserializeOwned>(
     client.watch(req.into_request()?).await
 }
 
+pub(crate) async fn stream(
+    client: &crate::Client,
+    req: impl IntoRequest,
+) -> Result<crate::ByteStream, Error> {
+    client.stream(req.into_request()?).await
+}
+
 /// exec, attach and portforward need a connection upgrade, which the client does not do yet.
 pub(crate) async fn upgrade(req: impl IntoRequest) -> Result<(), Error> {
     Err(Error::NeedsUpgrade {

@@ -2,8 +2,9 @@
 //! same run (the machines are shared and noisy, so only ratios mean much).
 //!
 //! 1. decode throughput and memory per pod (`cargo bench -p kuber-models --bench decode`);
-//! 2. `gen` wall time for the committed spec;
-//! 3. clean builds of kuber-models (all groups, core only) beside k8s-openapi 0.29.
+//! 2. client requests/s beside bare hyper, watch events/s (`cargo bench -p kuber-api --bench client`);
+//!    `gen` wall time for the committed spec;
+//! 3. clean builds of kuber-models and kuber-api (all groups, core only) beside k8s-openapi 0.29.
 
 use std::fs;
 use std::path::Path;
@@ -41,6 +42,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "--bench",
         "decode",
     ]))?;
+
+    println!("\n== client");
+    run(cargo()
+        .current_dir(&root)
+        .args(["bench", "-q", "-p", "kuber-api", "--bench", "client"]))?;
 
     println!("\n== gen");
     let spec = shared.join("spec/v2/kubernetes-1.36.swagger.json");
@@ -86,6 +92,24 @@ pub fn main(args: &[String]) -> Result<(), String> {
             "core",
         ]),
     )?;
+    let api = time_clean(
+        &target.join("api-all"),
+        cargo()
+            .current_dir(&root)
+            .args(["build", "-q", "-p", "kuber-api"]),
+    )?;
+    let api_core = time_clean(
+        &target.join("api-core"),
+        cargo().current_dir(&root).args([
+            "build",
+            "-q",
+            "-p",
+            "kuber-api",
+            "--no-default-features",
+            "--features",
+            "core",
+        ]),
+    )?;
     let baseline_dir = target.join("k8s-openapi-crate");
     fs::create_dir_all(baseline_dir.join("src")).map_err(|e| e.to_string())?;
     fs::write(
@@ -114,6 +138,14 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "kuber-models, core only:        {:.1} s ({:.2}x of baseline)",
         core.as_secs_f64(),
         core.as_secs_f64() / b
+    );
+    println!(
+        "kuber-api, all groups:          {:.1} s (client, TLS and models included)",
+        api.as_secs_f64()
+    );
+    println!(
+        "kuber-api, core only:           {:.1} s",
+        api_core.as_secs_f64()
     );
     Ok(())
 }

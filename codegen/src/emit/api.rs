@@ -399,11 +399,23 @@ impl<'a> ApiEmitter<'a> {
         };
         let text = format!("`{} {}` (`{}`).", op.method, op.path, op.id);
         let doc = lines_doc(&text);
+        // Logs can also be read as they come (`follow`): a second method streams the body.
+        let stream = (op.subresource == "log" && op.response == Response::Text).then(|| {
+            let stream_name = format_ident!("{}_stream", op.name);
+            let doc = lines_doc(&format!("{text} The body as it arrives, for `follow`."));
+            quote! {
+                #doc
+                pub fn #stream_name(&self, #(#args),*) -> impl ::core::future::Future<Output = Result<crate::ByteStream, crate::Error>> + Send + '_ {
+                    crate::request::stream(&self.client, #req)
+                }
+            }
+        });
         Ok(quote! {
             #doc
             pub fn #name(&self, #(#args),*) -> impl ::core::future::Future<Output = Result<#ret, crate::Error>> + Send + '_ {
                 #call
             }
+            #stream
         })
     }
 

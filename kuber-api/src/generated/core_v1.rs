@@ -1019,6 +1019,20 @@ impl CoreV1Api {
             crate::Request::new(&crate::OPERATIONS[66], &[namespace, name]).query(params),
         )
     }
+    /// `GET /api/v1/namespaces/{namespace}/pods/{name}/log` (`readCoreV1NamespacedPodLog`). The body as it arrives, for `follow`.
+    pub fn read_namespaced_pod_log_stream(
+        &self,
+        name: &str,
+        namespace: &str,
+        params: &crate::LogParams,
+    ) -> impl ::core::future::Future<
+        Output = Result<crate::ByteStream, crate::Error>,
+    > + Send + '_ {
+        crate::request::stream(
+            &self.client,
+            crate::Request::new(&crate::OPERATIONS[66], &[namespace, name]).query(params),
+        )
+    }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/portforward` (`connectCoreV1GetNamespacedPodPortforward`).
     pub fn connect_get_namespaced_pod_portforward(
         &self,
