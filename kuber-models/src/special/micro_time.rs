@@ -95,77 +95,7 @@ impl Default for MicroTime {
     }
 }
 
-/// Wraps the text without validating it, as decoding does.
-impl From<&str> for MicroTime {
-    fn from(text: &str) -> Self {
-        MicroTime(text.to_owned())
-    }
-}
-
-/// Wraps the text without validating it, as decoding does.
-impl From<String> for MicroTime {
-    fn from(text: String) -> Self {
-        MicroTime(text)
-    }
-}
-
-/// Validating constructor: fails unless the text is an RFC 3339 timestamp.
-/// Any fraction length is accepted and the text is kept as given.
-impl FromStr for MicroTime {
-    type Err = TimeError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        parse_rfc3339(text)?;
-        Ok(MicroTime(text.to_owned()))
-    }
-}
-
-impl AsRef<str> for MicroTime {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Writes the text as is.
-impl fmt::Display for MicroTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// `MicroTime("2024-05-01T10:00:00.123456Z")`.
-impl fmt::Debug for MicroTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MicroTime({:?})", self.0)
-    }
-}
-
-impl PartialOrd for MicroTime {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// By instant, then by text (see the type docs).
-impl Ord for MicroTime {
-    fn cmp(&self, other: &Self) -> Ordering {
-        cmp_timestamps(&self.0, &other.0)
-    }
-}
-
-impl Serialize for MicroTime {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for MicroTime {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_string(TextVisitor("MicroTime"))
-            .map(MicroTime)
-    }
-}
+super::time::timestamp_text!(MicroTime);
 
 #[cfg(test)]
 mod tests {

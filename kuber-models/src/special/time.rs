@@ -93,77 +93,86 @@ impl Default for Time {
     }
 }
 
-/// Wraps the text without validating it, as decoding does.
-impl From<&str> for Time {
-    fn from(text: &str) -> Self {
-        Time(text.to_owned())
-    }
-}
+/// The text-keeping impls `Time` and `MicroTime` share: conversions, formatting, ordering by
+/// instant, and serde as a plain string.
+macro_rules! timestamp_text {
+    ($ty:ident) => {
+        /// Wraps the text without validating it, as decoding does.
+        impl From<&str> for $ty {
+            fn from(text: &str) -> Self {
+                $ty(text.to_owned())
+            }
+        }
 
-/// Wraps the text without validating it, as decoding does.
-impl From<String> for Time {
-    fn from(text: String) -> Self {
-        Time(text)
-    }
-}
+        /// Wraps the text without validating it, as decoding does.
+        impl From<String> for $ty {
+            fn from(text: String) -> Self {
+                $ty(text)
+            }
+        }
 
-/// Validating constructor: fails unless the text is an RFC 3339 timestamp.
-/// The text is kept as given.
-impl FromStr for Time {
-    type Err = TimeError;
+        /// Validating constructor: fails unless the text is an RFC 3339 timestamp.
+        /// The text is kept as given.
+        impl FromStr for $ty {
+            type Err = TimeError;
 
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        parse_rfc3339(text)?;
-        Ok(Time(text.to_owned()))
-    }
-}
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                parse_rfc3339(text)?;
+                Ok($ty(text.to_owned()))
+            }
+        }
 
-impl AsRef<str> for Time {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
 
-/// Writes the text as is.
-impl fmt::Display for Time {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+        /// Writes the text as is.
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
 
-/// `Time("2024-05-01T10:00:00Z")`.
-impl fmt::Debug for Time {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Time({:?})", self.0)
-    }
-}
+        /// `Time("2024-05-01T10:00:00Z")`.
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($ty), "({:?})"), self.0)
+            }
+        }
 
-impl PartialOrd for Time {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
 
-/// By instant, then by text (see the type docs).
-impl Ord for Time {
-    fn cmp(&self, other: &Self) -> Ordering {
-        cmp_timestamps(&self.0, &other.0)
-    }
-}
+        /// By instant, then by text (see the type docs).
+        impl Ord for $ty {
+            fn cmp(&self, other: &Self) -> Ordering {
+                cmp_timestamps(&self.0, &other.0)
+            }
+        }
 
-impl Serialize for Time {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
 
-impl<'de> Deserialize<'de> for Time {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_string(TextVisitor("Time"))
-            .map(Time)
-    }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer
+                    .deserialize_string(TextVisitor(stringify!($ty)))
+                    .map($ty)
+            }
+        }
+    };
 }
+pub(crate) use timestamp_text;
+
+timestamp_text!(Time);
 
 /// Accepts any string; used by `Time` and `MicroTime`.
 pub(crate) struct TextVisitor(pub(crate) &'static str);
