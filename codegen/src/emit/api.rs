@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::models::named;
+use super::models::{ModelsEmitter, Target, named};
 use super::{EmitError, Output, render};
 use crate::kinds::parse_path;
 use crate::model::{Model, Ty};
@@ -39,33 +39,7 @@ impl<'a> ApiEmitter<'a> {
     }
 
     fn type_path(&self, ty: &Ty) -> TokenStream {
-        match ty {
-            Ty::String => quote!(String),
-            Ty::Bool => quote!(bool),
-            Ty::I32 => quote!(i32),
-            Ty::I64 => quote!(i64),
-            Ty::F64 => quote!(f64),
-            Ty::Special(s) => {
-                let id = format_ident!("{}", s.rust_name());
-                quote!(kuber_models::special::#id)
-            }
-            Ty::Named(n) => match self.model.types.get(n) {
-                Some(def) => {
-                    let segs = def.module.iter().map(|s| format_ident!("{}", s));
-                    let id = format_ident!("{}", def.ident);
-                    quote!(kuber_models #(:: #segs)* :: #id)
-                }
-                None => quote!(kuber_models::special::RawJson),
-            },
-            Ty::Vec(t) => {
-                let t = self.type_path(t);
-                quote!(Vec<#t>)
-            }
-            Ty::Map(t) => {
-                let t = self.type_path(t);
-                quote!(::std::collections::BTreeMap<String, #t>)
-            }
-        }
+        ModelsEmitter::new(self.model, Target::User, "").ty(ty, &[])
     }
 
     fn feature_of(&self, ty: &Ty) -> Vec<String> {

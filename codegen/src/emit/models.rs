@@ -17,6 +17,8 @@ pub enum Target {
     /// A standalone crate for extra documents (CRDs): `io.k8s.*` definitions are taken from
     /// `kuber_models`, the rest are emitted into this crate.
     Standalone,
+    /// Code in another crate that uses the models (the API crate): every type from `kuber_models`.
+    User,
 }
 
 /// Names the generated code must not shadow, since it uses them unqualified.
@@ -60,13 +62,14 @@ impl<'a> ModelsEmitter<'a> {
         match self.target {
             Target::KuberModels => true,
             Target::Standalone => !def.name.starts_with("io.k8s."),
+            Target::User => false,
         }
     }
 
     fn models_root(&self) -> TokenStream {
         match self.target {
             Target::KuberModels => quote!(crate),
-            Target::Standalone => quote!(::kuber_models),
+            Target::Standalone | Target::User => quote!(::kuber_models),
         }
     }
 
@@ -96,7 +99,7 @@ impl<'a> ModelsEmitter<'a> {
         quote!(#root::special::#id)
     }
 
-    fn ty(&self, ty: &Ty, from: &[String]) -> TokenStream {
+    pub(crate) fn ty(&self, ty: &Ty, from: &[String]) -> TokenStream {
         match ty {
             Ty::String => quote!(String),
             Ty::Bool => quote!(bool),

@@ -17,7 +17,7 @@ impl AdmissionregistrationV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl AdmissionregistrationV1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`createAdmissionregistrationV1MutatingAdmissionPolicy`).
     pub fn create_mutating_admission_policy(
         &self,
-        body: &kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+        body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl AdmissionregistrationV1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicy`).
     pub fn delete_collection_mutating_admission_policy(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl AdmissionregistrationV1Api {
     pub fn replace_mutating_admission_policy(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+        body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,12 +120,12 @@ impl AdmissionregistrationV1Api {
     pub fn delete_mutating_admission_policy(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -145,7 +145,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -162,7 +162,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -174,11 +174,11 @@ impl AdmissionregistrationV1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`createAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
     pub fn create_mutating_admission_policy_binding(
         &self,
-        body: &kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+        body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -190,12 +190,12 @@ impl AdmissionregistrationV1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicyBinding`).
     pub fn delete_collection_mutating_admission_policy_binding(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
             >,
             crate::Error,
         >,
@@ -214,7 +214,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -227,11 +227,11 @@ impl AdmissionregistrationV1Api {
     pub fn replace_mutating_admission_policy_binding(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+        body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -246,12 +246,12 @@ impl AdmissionregistrationV1Api {
     pub fn delete_mutating_admission_policy_binding(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -271,7 +271,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -288,7 +288,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -300,11 +300,11 @@ impl AdmissionregistrationV1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`createAdmissionregistrationV1MutatingWebhookConfiguration`).
     pub fn create_mutating_webhook_configuration(
         &self,
-        body: &kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+        body: &::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -316,12 +316,12 @@ impl AdmissionregistrationV1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionMutatingWebhookConfiguration`).
     pub fn delete_collection_mutating_webhook_configuration(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
+                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
             >,
             crate::Error,
         >,
@@ -340,7 +340,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -353,11 +353,11 @@ impl AdmissionregistrationV1Api {
     pub fn replace_mutating_webhook_configuration(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+        body: &::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -372,12 +372,12 @@ impl AdmissionregistrationV1Api {
     pub fn delete_mutating_webhook_configuration(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
             >,
             crate::Error,
         >,
@@ -397,7 +397,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -414,7 +414,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -426,11 +426,11 @@ impl AdmissionregistrationV1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`createAdmissionregistrationV1ValidatingAdmissionPolicy`).
     pub fn create_validating_admission_policy(
         &self,
-        body: &kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -442,12 +442,12 @@ impl AdmissionregistrationV1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicy`).
     pub fn delete_collection_validating_admission_policy(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
             >,
             crate::Error,
         >,
@@ -466,7 +466,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -479,11 +479,11 @@ impl AdmissionregistrationV1Api {
     pub fn replace_validating_admission_policy(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -498,12 +498,12 @@ impl AdmissionregistrationV1Api {
     pub fn delete_validating_admission_policy(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -523,7 +523,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -541,7 +541,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -554,11 +554,11 @@ impl AdmissionregistrationV1Api {
     pub fn replace_validating_admission_policy_status(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -577,7 +577,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -594,7 +594,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -606,11 +606,11 @@ impl AdmissionregistrationV1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`createAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
     pub fn create_validating_admission_policy_binding(
         &self,
-        body: &kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+        body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -622,12 +622,12 @@ impl AdmissionregistrationV1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicyBinding`).
     pub fn delete_collection_validating_admission_policy_binding(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
             >,
             crate::Error,
         >,
@@ -646,7 +646,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -659,11 +659,11 @@ impl AdmissionregistrationV1Api {
     pub fn replace_validating_admission_policy_binding(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+        body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -678,12 +678,12 @@ impl AdmissionregistrationV1Api {
     pub fn delete_validating_admission_policy_binding(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -703,7 +703,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -720,7 +720,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -732,11 +732,11 @@ impl AdmissionregistrationV1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`createAdmissionregistrationV1ValidatingWebhookConfiguration`).
     pub fn create_validating_webhook_configuration(
         &self,
-        body: &kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+        body: &::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -748,12 +748,12 @@ impl AdmissionregistrationV1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionValidatingWebhookConfiguration`).
     pub fn delete_collection_validating_webhook_configuration(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
+                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
             >,
             crate::Error,
         >,
@@ -772,7 +772,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -785,11 +785,11 @@ impl AdmissionregistrationV1Api {
     pub fn replace_validating_webhook_configuration(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+        body: &::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -804,12 +804,12 @@ impl AdmissionregistrationV1Api {
     pub fn delete_validating_webhook_configuration(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
             >,
             crate::Error,
         >,
@@ -829,7 +829,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -847,7 +847,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -871,7 +871,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -895,7 +895,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -919,7 +919,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -943,7 +943,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
             >,
             crate::Error,
         >,
@@ -967,7 +967,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
             >,
             crate::Error,
         >,
@@ -991,7 +991,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -1015,7 +1015,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -1039,7 +1039,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -1063,7 +1063,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -1087,7 +1087,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
             >,
             crate::Error,
         >,
@@ -1111,7 +1111,7 @@ impl AdmissionregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
             >,
             crate::Error,
         >,

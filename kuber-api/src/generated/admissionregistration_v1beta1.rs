@@ -17,7 +17,7 @@ impl AdmissionregistrationV1beta1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl AdmissionregistrationV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyList,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl AdmissionregistrationV1beta1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`createAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
     pub fn create_mutating_admission_policy(
         &self,
-        body: &kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+        body: &::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl AdmissionregistrationV1beta1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1beta1CollectionMutatingAdmissionPolicy`).
     pub fn delete_collection_mutating_admission_policy(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyList,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl AdmissionregistrationV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl AdmissionregistrationV1beta1Api {
     pub fn replace_mutating_admission_policy(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+        body: &::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,12 +120,12 @@ impl AdmissionregistrationV1beta1Api {
     pub fn delete_mutating_admission_policy(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -145,7 +145,7 @@ impl AdmissionregistrationV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
             crate::Error,
         >,
     > + Send + '_ {
@@ -162,7 +162,7 @@ impl AdmissionregistrationV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingList,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -174,11 +174,11 @@ impl AdmissionregistrationV1beta1Api {
     /// `POST /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings` (`createAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
     pub fn create_mutating_admission_policy_binding(
         &self,
-        body: &kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+        body: &::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -190,12 +190,12 @@ impl AdmissionregistrationV1beta1Api {
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1beta1CollectionMutatingAdmissionPolicyBinding`).
     pub fn delete_collection_mutating_admission_policy_binding(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingList,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingList,
             >,
             crate::Error,
         >,
@@ -214,7 +214,7 @@ impl AdmissionregistrationV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -227,11 +227,11 @@ impl AdmissionregistrationV1beta1Api {
     pub fn replace_mutating_admission_policy_binding(
         &self,
         name: &str,
-        body: &kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+        body: &::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -246,12 +246,12 @@ impl AdmissionregistrationV1beta1Api {
     pub fn delete_mutating_admission_policy_binding(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -271,7 +271,7 @@ impl AdmissionregistrationV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+            ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
             crate::Error,
         >,
     > + Send + '_ {
@@ -289,7 +289,7 @@ impl AdmissionregistrationV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -313,7 +313,7 @@ impl AdmissionregistrationV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
             >,
             crate::Error,
         >,
@@ -337,7 +337,7 @@ impl AdmissionregistrationV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,
@@ -361,7 +361,7 @@ impl AdmissionregistrationV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+                ::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
             >,
             crate::Error,
         >,

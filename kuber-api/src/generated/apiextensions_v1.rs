@@ -17,7 +17,7 @@ impl ApiextensionsV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl ApiextensionsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl ApiextensionsV1Api {
     /// `POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`createApiextensionsV1CustomResourceDefinition`).
     pub fn create_custom_resource_definition(
         &self,
-        body: &kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        body: &::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl ApiextensionsV1Api {
     /// `DELETE /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`deleteApiextensionsV1CollectionCustomResourceDefinition`).
     pub fn delete_collection_custom_resource_definition(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
+                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl ApiextensionsV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl ApiextensionsV1Api {
     pub fn replace_custom_resource_definition(
         &self,
         name: &str,
-        body: &kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        body: &::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,12 +120,12 @@ impl ApiextensionsV1Api {
     pub fn delete_custom_resource_definition(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             >,
             crate::Error,
         >,
@@ -145,7 +145,7 @@ impl ApiextensionsV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             crate::Error,
         >,
     > + Send + '_ {
@@ -163,7 +163,7 @@ impl ApiextensionsV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             crate::Error,
         >,
     > + Send + '_ {
@@ -176,11 +176,11 @@ impl ApiextensionsV1Api {
     pub fn replace_custom_resource_definition_status(
         &self,
         name: &str,
-        body: &kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        body: &::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             crate::Error,
         >,
     > + Send + '_ {
@@ -199,7 +199,7 @@ impl ApiextensionsV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             crate::Error,
         >,
     > + Send + '_ {
@@ -217,7 +217,7 @@ impl ApiextensionsV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             >,
             crate::Error,
         >,
@@ -241,7 +241,7 @@ impl ApiextensionsV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl ApiregistrationV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl ApiregistrationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl ApiregistrationV1Api {
     /// `POST /apis/apiregistration.k8s.io/v1/apiservices` (`createApiregistrationV1APIService`).
     pub fn create_api_service(
         &self,
-        body: &kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        body: &::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl ApiregistrationV1Api {
     /// `DELETE /apis/apiregistration.k8s.io/v1/apiservices` (`deleteApiregistrationV1CollectionAPIService`).
     pub fn delete_collection_api_service(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
+                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl ApiregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl ApiregistrationV1Api {
     pub fn replace_api_service(
         &self,
         name: &str,
-        body: &kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        body: &::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,12 +120,12 @@ impl ApiregistrationV1Api {
     pub fn delete_api_service(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             >,
             crate::Error,
         >,
@@ -145,7 +145,7 @@ impl ApiregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             crate::Error,
         >,
     > + Send + '_ {
@@ -163,7 +163,7 @@ impl ApiregistrationV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             crate::Error,
         >,
     > + Send + '_ {
@@ -176,11 +176,11 @@ impl ApiregistrationV1Api {
     pub fn replace_api_service_status(
         &self,
         name: &str,
-        body: &kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        body: &::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             crate::Error,
         >,
     > + Send + '_ {
@@ -199,7 +199,7 @@ impl ApiregistrationV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             crate::Error,
         >,
     > + Send + '_ {
@@ -217,7 +217,7 @@ impl ApiregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             >,
             crate::Error,
         >,
@@ -241,7 +241,7 @@ impl ApiregistrationV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl ApisApi {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIGroupList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroupList,
             crate::Error,
         >,
     > + Send + '_ {

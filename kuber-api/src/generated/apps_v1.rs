@@ -17,7 +17,7 @@ impl AppsV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -32,7 +32,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apps::v1::ControllerRevisionList,
+            ::kuber_models::api::apps::v1::ControllerRevisionList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -46,7 +46,7 @@ impl AppsV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSetList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSetList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -58,7 +58,7 @@ impl AppsV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DeploymentList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DeploymentList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -72,7 +72,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apps::v1::ControllerRevisionList,
+            ::kuber_models::api::apps::v1::ControllerRevisionList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -85,10 +85,10 @@ impl AppsV1Api {
     pub fn create_namespaced_controller_revision(
         &self,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::ControllerRevision,
+        body: &::kuber_models::api::apps::v1::ControllerRevision,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -101,11 +101,11 @@ impl AppsV1Api {
     pub fn delete_collection_namespaced_controller_revision(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::ControllerRevisionList>,
+            crate::Deleted<::kuber_models::api::apps::v1::ControllerRevisionList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -123,7 +123,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -136,10 +136,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::ControllerRevision,
+        body: &::kuber_models::api::apps::v1::ControllerRevision,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -153,11 +153,11 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::ControllerRevision>,
+            crate::Deleted<::kuber_models::api::apps::v1::ControllerRevision>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -176,7 +176,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -191,7 +191,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSetList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSetList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -202,10 +202,10 @@ impl AppsV1Api {
     pub fn create_namespaced_daemon_set(
         &self,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::DaemonSet,
+        body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -218,11 +218,11 @@ impl AppsV1Api {
     pub fn delete_collection_namespaced_daemon_set(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::DaemonSetList>,
+            crate::Deleted<::kuber_models::api::apps::v1::DaemonSetList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -240,7 +240,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -253,10 +253,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::DaemonSet,
+        body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -270,11 +270,11 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::DaemonSet>,
+            crate::Deleted<::kuber_models::api::apps::v1::DaemonSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -293,7 +293,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -309,7 +309,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -322,10 +322,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::DaemonSet,
+        body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -342,7 +342,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DaemonSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -357,7 +357,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::DeploymentList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::DeploymentList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -368,10 +368,10 @@ impl AppsV1Api {
     pub fn create_namespaced_deployment(
         &self,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::Deployment,
+        body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::Deployment, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -384,11 +384,11 @@ impl AppsV1Api {
     pub fn delete_collection_namespaced_deployment(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::DeploymentList>,
+            crate::Deleted<::kuber_models::api::apps::v1::DeploymentList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -406,7 +406,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::Deployment, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -419,10 +419,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::Deployment,
+        body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::Deployment, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -436,11 +436,11 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::Deployment>,
+            crate::Deleted<::kuber_models::api::apps::v1::Deployment>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -459,7 +459,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::Deployment, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -475,7 +475,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -488,10 +488,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::autoscaling::v1::Scale,
+        body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -508,7 +508,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -524,7 +524,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::Deployment, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -537,10 +537,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::Deployment,
+        body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::Deployment, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -557,7 +557,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::Deployment, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -572,7 +572,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSetList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSetList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -583,10 +583,10 @@ impl AppsV1Api {
     pub fn create_namespaced_replica_set(
         &self,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::ReplicaSet,
+        body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -599,11 +599,11 @@ impl AppsV1Api {
     pub fn delete_collection_namespaced_replica_set(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::ReplicaSetList>,
+            crate::Deleted<::kuber_models::api::apps::v1::ReplicaSetList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -621,7 +621,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -634,10 +634,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::ReplicaSet,
+        body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -651,11 +651,11 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::ReplicaSet>,
+            crate::Deleted<::kuber_models::api::apps::v1::ReplicaSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -674,7 +674,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -690,7 +690,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -703,10 +703,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::autoscaling::v1::Scale,
+        body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -723,7 +723,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -739,7 +739,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -752,10 +752,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::ReplicaSet,
+        body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -772,7 +772,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -787,7 +787,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSetList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSetList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -798,10 +798,10 @@ impl AppsV1Api {
     pub fn create_namespaced_stateful_set(
         &self,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::StatefulSet,
+        body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -814,11 +814,11 @@ impl AppsV1Api {
     pub fn delete_collection_namespaced_stateful_set(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::StatefulSetList>,
+            crate::Deleted<::kuber_models::api::apps::v1::StatefulSetList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -836,7 +836,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -849,10 +849,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::StatefulSet,
+        body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -866,11 +866,11 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::apps::v1::StatefulSet>,
+            crate::Deleted<::kuber_models::api::apps::v1::StatefulSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -889,7 +889,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -905,7 +905,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -918,10 +918,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::autoscaling::v1::Scale,
+        body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -938,7 +938,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -954,7 +954,7 @@ impl AppsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -967,10 +967,10 @@ impl AppsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::apps::v1::StatefulSet,
+        body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -987,7 +987,7 @@ impl AppsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSet, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1001,7 +1001,7 @@ impl AppsV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::ReplicaSetList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::ReplicaSetList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1013,7 +1013,7 @@ impl AppsV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::apps::v1::StatefulSetList, crate::Error>,
+        Output = Result<::kuber_models::api::apps::v1::StatefulSetList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1026,7 +1026,9 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::ControllerRevision>,
+            crate::client::WatchStream<
+                ::kuber_models::api::apps::v1::ControllerRevision,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1047,7 +1049,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::DaemonSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1064,7 +1066,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::Deployment>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1082,7 +1084,9 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::ControllerRevision>,
+            crate::client::WatchStream<
+                ::kuber_models::api::apps::v1::ControllerRevision,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1105,7 +1109,9 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::ControllerRevision>,
+            crate::client::WatchStream<
+                ::kuber_models::api::apps::v1::ControllerRevision,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1128,7 +1134,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::DaemonSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1151,7 +1157,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::DaemonSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1174,7 +1180,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::Deployment>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1197,7 +1203,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::Deployment>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1220,7 +1226,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::ReplicaSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1243,7 +1249,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::ReplicaSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1266,7 +1272,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::StatefulSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1289,7 +1295,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::StatefulSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1311,7 +1317,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::ReplicaSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1328,7 +1334,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::apps::v1::StatefulSet>,
+            crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
             crate::Error,
         >,
     > + Send + '_ {

@@ -17,7 +17,7 @@ impl AuthenticationV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -33,11 +33,11 @@ impl AuthenticationV1Api {
     /// `POST /apis/authentication.k8s.io/v1/selfsubjectreviews` (`createAuthenticationV1SelfSubjectReview`).
     pub fn create_self_subject_review(
         &self,
-        body: &kuber_models::api::authentication::v1::SelfSubjectReview,
+        body: &::kuber_models::api::authentication::v1::SelfSubjectReview,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::authentication::v1::SelfSubjectReview,
+            ::kuber_models::api::authentication::v1::SelfSubjectReview,
             crate::Error,
         >,
     > + Send + '_ {
@@ -49,10 +49,13 @@ impl AuthenticationV1Api {
     /// `POST /apis/authentication.k8s.io/v1/tokenreviews` (`createAuthenticationV1TokenReview`).
     pub fn create_token_review(
         &self,
-        body: &kuber_models::api::authentication::v1::TokenReview,
+        body: &::kuber_models::api::authentication::v1::TokenReview,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::authentication::v1::TokenReview, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::authentication::v1::TokenReview,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,

@@ -17,7 +17,7 @@ impl AuthorizationV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -34,11 +34,11 @@ impl AuthorizationV1Api {
     pub fn create_namespaced_local_subject_access_review(
         &self,
         namespace: &str,
-        body: &kuber_models::api::authorization::v1::LocalSubjectAccessReview,
+        body: &::kuber_models::api::authorization::v1::LocalSubjectAccessReview,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::authorization::v1::LocalSubjectAccessReview,
+            ::kuber_models::api::authorization::v1::LocalSubjectAccessReview,
             crate::Error,
         >,
     > + Send + '_ {
@@ -52,11 +52,11 @@ impl AuthorizationV1Api {
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews` (`createAuthorizationV1SelfSubjectAccessReview`).
     pub fn create_self_subject_access_review(
         &self,
-        body: &kuber_models::api::authorization::v1::SelfSubjectAccessReview,
+        body: &::kuber_models::api::authorization::v1::SelfSubjectAccessReview,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::authorization::v1::SelfSubjectAccessReview,
+            ::kuber_models::api::authorization::v1::SelfSubjectAccessReview,
             crate::Error,
         >,
     > + Send + '_ {
@@ -68,11 +68,11 @@ impl AuthorizationV1Api {
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews` (`createAuthorizationV1SelfSubjectRulesReview`).
     pub fn create_self_subject_rules_review(
         &self,
-        body: &kuber_models::api::authorization::v1::SelfSubjectRulesReview,
+        body: &::kuber_models::api::authorization::v1::SelfSubjectRulesReview,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::authorization::v1::SelfSubjectRulesReview,
+            ::kuber_models::api::authorization::v1::SelfSubjectRulesReview,
             crate::Error,
         >,
     > + Send + '_ {
@@ -84,11 +84,11 @@ impl AuthorizationV1Api {
     /// `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` (`createAuthorizationV1SubjectAccessReview`).
     pub fn create_subject_access_review(
         &self,
-        body: &kuber_models::api::authorization::v1::SubjectAccessReview,
+        body: &::kuber_models::api::authorization::v1::SubjectAccessReview,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::authorization::v1::SubjectAccessReview,
+            ::kuber_models::api::authorization::v1::SubjectAccessReview,
             crate::Error,
         >,
     > + Send + '_ {

@@ -17,7 +17,7 @@ impl AutoscalingV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -32,7 +32,7 @@ impl AutoscalingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,7 +48,7 @@ impl AutoscalingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -61,11 +61,11 @@ impl AutoscalingV1Api {
     pub fn create_namespaced_horizontal_pod_autoscaler(
         &self,
         namespace: &str,
-        body: &kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             crate::Error,
         >,
     > + Send + '_ {
@@ -80,12 +80,12 @@ impl AutoscalingV1Api {
     pub fn delete_collection_namespaced_horizontal_pod_autoscaler(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
+                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
             >,
             crate::Error,
         >,
@@ -105,7 +105,7 @@ impl AutoscalingV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,11 +120,11 @@ impl AutoscalingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             crate::Error,
         >,
     > + Send + '_ {
@@ -140,11 +140,13 @@ impl AutoscalingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler>,
+            crate::Deleted<
+                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -164,7 +166,7 @@ impl AutoscalingV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             crate::Error,
         >,
     > + Send + '_ {
@@ -183,7 +185,7 @@ impl AutoscalingV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             crate::Error,
         >,
     > + Send + '_ {
@@ -198,11 +200,11 @@ impl AutoscalingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             crate::Error,
         >,
     > + Send + '_ {
@@ -222,7 +224,7 @@ impl AutoscalingV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             crate::Error,
         >,
     > + Send + '_ {
@@ -240,7 +242,7 @@ impl AutoscalingV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             >,
             crate::Error,
         >,
@@ -264,7 +266,7 @@ impl AutoscalingV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             >,
             crate::Error,
         >,
@@ -289,7 +291,7 @@ impl AutoscalingV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl BatchV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -31,7 +31,7 @@ impl BatchV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJobList, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJobList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -43,7 +43,7 @@ impl BatchV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::JobList, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::JobList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -56,7 +56,7 @@ impl BatchV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJobList, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJobList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -67,10 +67,10 @@ impl BatchV1Api {
     pub fn create_namespaced_cron_job(
         &self,
         namespace: &str,
-        body: &kuber_models::api::batch::v1::CronJob,
+        body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJob, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -83,11 +83,11 @@ impl BatchV1Api {
     pub fn delete_collection_namespaced_cron_job(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::batch::v1::CronJobList>,
+            crate::Deleted<::kuber_models::api::batch::v1::CronJobList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -105,7 +105,7 @@ impl BatchV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJob, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -118,10 +118,10 @@ impl BatchV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::batch::v1::CronJob,
+        body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJob, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -135,11 +135,11 @@ impl BatchV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::batch::v1::CronJob>,
+            crate::Deleted<::kuber_models::api::batch::v1::CronJob>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -158,7 +158,7 @@ impl BatchV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJob, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -174,7 +174,7 @@ impl BatchV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJob, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -187,10 +187,10 @@ impl BatchV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::batch::v1::CronJob,
+        body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJob, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -207,7 +207,7 @@ impl BatchV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::CronJob, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -222,7 +222,7 @@ impl BatchV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::JobList, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::JobList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -233,10 +233,10 @@ impl BatchV1Api {
     pub fn create_namespaced_job(
         &self,
         namespace: &str,
-        body: &kuber_models::api::batch::v1::Job,
+        body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::Job, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -249,11 +249,11 @@ impl BatchV1Api {
     pub fn delete_collection_namespaced_job(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::batch::v1::JobList>,
+            crate::Deleted<::kuber_models::api::batch::v1::JobList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -271,7 +271,7 @@ impl BatchV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::Job, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -284,10 +284,10 @@ impl BatchV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::batch::v1::Job,
+        body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::Job, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -301,10 +301,13 @@ impl BatchV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<crate::Deleted<kuber_models::api::batch::v1::Job>, crate::Error>,
+        Output = Result<
+            crate::Deleted<::kuber_models::api::batch::v1::Job>,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -321,7 +324,7 @@ impl BatchV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::Job, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -337,7 +340,7 @@ impl BatchV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::Job, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -350,10 +353,10 @@ impl BatchV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::batch::v1::Job,
+        body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::Job, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -370,7 +373,7 @@ impl BatchV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::batch::v1::Job, crate::Error>,
+        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -385,7 +388,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::batch::v1::CronJob>,
+            crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -402,7 +405,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::batch::v1::Job>,
+            crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -420,7 +423,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::batch::v1::CronJob>,
+            crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -443,7 +446,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::batch::v1::CronJob>,
+            crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -466,7 +469,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::batch::v1::Job>,
+            crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -489,7 +492,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::batch::v1::Job>,
+            crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
             crate::Error,
         >,
     > + Send + '_ {

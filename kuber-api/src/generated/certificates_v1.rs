@@ -17,7 +17,7 @@ impl CertificatesV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl CertificatesV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequestList,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl CertificatesV1Api {
     /// `POST /apis/certificates.k8s.io/v1/certificatesigningrequests` (`createCertificatesV1CertificateSigningRequest`).
     pub fn create_certificate_signing_request(
         &self,
-        body: &kuber_models::api::certificates::v1::CertificateSigningRequest,
+        body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl CertificatesV1Api {
     /// `DELETE /apis/certificates.k8s.io/v1/certificatesigningrequests` (`deleteCertificatesV1CollectionCertificateSigningRequest`).
     pub fn delete_collection_certificate_signing_request(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::certificates::v1::CertificateSigningRequestList,
+                ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl CertificatesV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl CertificatesV1Api {
     pub fn replace_certificate_signing_request(
         &self,
         name: &str,
-        body: &kuber_models::api::certificates::v1::CertificateSigningRequest,
+        body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,12 +120,12 @@ impl CertificatesV1Api {
     pub fn delete_certificate_signing_request(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::certificates::v1::CertificateSigningRequest,
+                ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             >,
             crate::Error,
         >,
@@ -145,7 +145,7 @@ impl CertificatesV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -163,7 +163,7 @@ impl CertificatesV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -176,11 +176,11 @@ impl CertificatesV1Api {
     pub fn replace_certificate_signing_request_approval(
         &self,
         name: &str,
-        body: &kuber_models::api::certificates::v1::CertificateSigningRequest,
+        body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -199,7 +199,7 @@ impl CertificatesV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -217,7 +217,7 @@ impl CertificatesV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -230,11 +230,11 @@ impl CertificatesV1Api {
     pub fn replace_certificate_signing_request_status(
         &self,
         name: &str,
-        body: &kuber_models::api::certificates::v1::CertificateSigningRequest,
+        body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -253,7 +253,7 @@ impl CertificatesV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1::CertificateSigningRequest,
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -271,7 +271,7 @@ impl CertificatesV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1::CertificateSigningRequest,
+                ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             >,
             crate::Error,
         >,
@@ -295,7 +295,7 @@ impl CertificatesV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1::CertificateSigningRequest,
+                ::kuber_models::api::certificates::v1::CertificateSigningRequest,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl CertificatesV1alpha1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl CertificatesV1alpha1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl CertificatesV1alpha1Api {
     /// `POST /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`createCertificatesV1alpha1ClusterTrustBundle`).
     pub fn create_cluster_trust_bundle(
         &self,
-        body: &kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+        body: &::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl CertificatesV1alpha1Api {
     /// `DELETE /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`deleteCertificatesV1alpha1CollectionClusterTrustBundle`).
     pub fn delete_collection_cluster_trust_bundle(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
+                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl CertificatesV1alpha1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl CertificatesV1alpha1Api {
     pub fn replace_cluster_trust_bundle(
         &self,
         name: &str,
-        body: &kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+        body: &::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,12 +120,12 @@ impl CertificatesV1alpha1Api {
     pub fn delete_cluster_trust_bundle(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
             >,
             crate::Error,
         >,
@@ -145,7 +145,7 @@ impl CertificatesV1alpha1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -163,7 +163,7 @@ impl CertificatesV1alpha1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
             >,
             crate::Error,
         >,
@@ -187,7 +187,7 @@ impl CertificatesV1alpha1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
             >,
             crate::Error,
         >,

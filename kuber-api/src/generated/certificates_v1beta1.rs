@@ -17,7 +17,7 @@ impl CertificatesV1beta1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl CertificatesV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl CertificatesV1beta1Api {
     /// `POST /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`createCertificatesV1beta1ClusterTrustBundle`).
     pub fn create_cluster_trust_bundle(
         &self,
-        body: &kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+        body: &::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl CertificatesV1beta1Api {
     /// `DELETE /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`deleteCertificatesV1beta1CollectionClusterTrustBundle`).
     pub fn delete_collection_cluster_trust_bundle(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
+                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl CertificatesV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl CertificatesV1beta1Api {
     pub fn replace_cluster_trust_bundle(
         &self,
         name: &str,
-        body: &kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+        body: &::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,11 +120,13 @@ impl CertificatesV1beta1Api {
     pub fn delete_cluster_trust_bundle(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::certificates::v1beta1::ClusterTrustBundle>,
+            crate::Deleted<
+                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -143,7 +145,7 @@ impl CertificatesV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
             crate::Error,
         >,
     > + Send + '_ {
@@ -161,7 +163,7 @@ impl CertificatesV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -174,11 +176,11 @@ impl CertificatesV1beta1Api {
     pub fn create_namespaced_pod_certificate_request(
         &self,
         namespace: &str,
-        body: &kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -193,12 +195,12 @@ impl CertificatesV1beta1Api {
     pub fn delete_collection_namespaced_pod_certificate_request(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
+                ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
             >,
             crate::Error,
         >,
@@ -218,7 +220,7 @@ impl CertificatesV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -233,11 +235,11 @@ impl CertificatesV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -253,12 +255,12 @@ impl CertificatesV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             >,
             crate::Error,
         >,
@@ -279,7 +281,7 @@ impl CertificatesV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -298,7 +300,7 @@ impl CertificatesV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -313,11 +315,11 @@ impl CertificatesV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -337,7 +339,7 @@ impl CertificatesV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -354,7 +356,7 @@ impl CertificatesV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -370,7 +372,7 @@ impl CertificatesV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
             >,
             crate::Error,
         >,
@@ -394,7 +396,7 @@ impl CertificatesV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
             >,
             crate::Error,
         >,
@@ -419,7 +421,7 @@ impl CertificatesV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             >,
             crate::Error,
         >,
@@ -444,7 +446,7 @@ impl CertificatesV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             >,
             crate::Error,
         >,
@@ -468,7 +470,7 @@ impl CertificatesV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl CoordinationApi {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup,
             crate::Error,
         >,
     > + Send + '_ {

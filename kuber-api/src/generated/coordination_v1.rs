@@ -17,7 +17,7 @@ impl CoordinationV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -35,7 +35,7 @@ impl CoordinationV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::coordination::v1::LeaseList, crate::Error>,
+        Output = Result<::kuber_models::api::coordination::v1::LeaseList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -48,7 +48,7 @@ impl CoordinationV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::coordination::v1::LeaseList, crate::Error>,
+        Output = Result<::kuber_models::api::coordination::v1::LeaseList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -59,10 +59,10 @@ impl CoordinationV1Api {
     pub fn create_namespaced_lease(
         &self,
         namespace: &str,
-        body: &kuber_models::api::coordination::v1::Lease,
+        body: &::kuber_models::api::coordination::v1::Lease,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::coordination::v1::Lease, crate::Error>,
+        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -75,11 +75,11 @@ impl CoordinationV1Api {
     pub fn delete_collection_namespaced_lease(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::coordination::v1::LeaseList>,
+            crate::Deleted<::kuber_models::api::coordination::v1::LeaseList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -97,7 +97,7 @@ impl CoordinationV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::coordination::v1::Lease, crate::Error>,
+        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -110,10 +110,10 @@ impl CoordinationV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::coordination::v1::Lease,
+        body: &::kuber_models::api::coordination::v1::Lease,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::coordination::v1::Lease, crate::Error>,
+        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -127,11 +127,11 @@ impl CoordinationV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::coordination::v1::Lease>,
+            crate::Deleted<::kuber_models::api::coordination::v1::Lease>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -150,7 +150,7 @@ impl CoordinationV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::coordination::v1::Lease, crate::Error>,
+        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -165,7 +165,7 @@ impl CoordinationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::coordination::v1::Lease>,
+            crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -187,7 +187,7 @@ impl CoordinationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::coordination::v1::Lease>,
+            crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -210,7 +210,7 @@ impl CoordinationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::coordination::v1::Lease>,
+            crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
             crate::Error,
         >,
     > + Send + '_ {

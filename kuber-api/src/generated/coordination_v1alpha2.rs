@@ -17,7 +17,7 @@ impl CoordinationV1alpha2Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl CoordinationV1alpha2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -52,7 +52,7 @@ impl CoordinationV1alpha2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -65,11 +65,11 @@ impl CoordinationV1alpha2Api {
     pub fn create_namespaced_lease_candidate(
         &self,
         namespace: &str,
-        body: &kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+        body: &::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -84,12 +84,12 @@ impl CoordinationV1alpha2Api {
     pub fn delete_collection_namespaced_lease_candidate(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
+                ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
             >,
             crate::Error,
         >,
@@ -109,7 +109,7 @@ impl CoordinationV1alpha2Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -124,11 +124,11 @@ impl CoordinationV1alpha2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+        body: &::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -144,11 +144,11 @@ impl CoordinationV1alpha2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::coordination::v1alpha2::LeaseCandidate>,
+            crate::Deleted<::kuber_models::api::coordination::v1alpha2::LeaseCandidate>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -168,7 +168,7 @@ impl CoordinationV1alpha2Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -186,7 +186,7 @@ impl CoordinationV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+                ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
             >,
             crate::Error,
         >,
@@ -210,7 +210,7 @@ impl CoordinationV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+                ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
             >,
             crate::Error,
         >,
@@ -235,7 +235,7 @@ impl CoordinationV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+                ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
             >,
             crate::Error,
         >,

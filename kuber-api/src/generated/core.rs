@@ -17,7 +17,7 @@ impl CoreApi {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIVersions,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIVersions,
             crate::Error,
         >,
     > + Send + '_ {

@@ -17,7 +17,7 @@ impl CoreV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -31,7 +31,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ComponentStatusList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ComponentStatusList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -44,7 +44,7 @@ impl CoreV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ComponentStatus, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ComponentStatus, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -56,7 +56,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ConfigMapList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ConfigMapList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -68,7 +68,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::EndpointsList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::EndpointsList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -80,7 +80,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::EventList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::EventList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -92,7 +92,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::LimitRangeList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::LimitRangeList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -104,7 +104,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::NamespaceList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::NamespaceList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -114,10 +114,10 @@ impl CoreV1Api {
     /// `POST /api/v1/namespaces` (`createCoreV1Namespace`).
     pub fn create_namespace(
         &self,
-        body: &kuber_models::api::core::v1::Namespace,
+        body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -128,10 +128,10 @@ impl CoreV1Api {
     pub fn create_namespaced_binding(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Binding,
+        body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Binding, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Binding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -146,7 +146,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ConfigMapList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ConfigMapList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -157,10 +157,10 @@ impl CoreV1Api {
     pub fn create_namespaced_config_map(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ConfigMap,
+        body: &::kuber_models::api::core::v1::ConfigMap,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ConfigMap, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -173,11 +173,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_config_map(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ConfigMapList>,
+            crate::Deleted<::kuber_models::api::core::v1::ConfigMapList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -195,7 +195,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ConfigMap, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -207,10 +207,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ConfigMap,
+        body: &::kuber_models::api::core::v1::ConfigMap,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ConfigMap, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -224,11 +224,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ConfigMap>,
+            crate::Deleted<::kuber_models::api::core::v1::ConfigMap>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -247,7 +247,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ConfigMap, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -262,7 +262,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::EndpointsList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::EndpointsList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -273,10 +273,10 @@ impl CoreV1Api {
     pub fn create_namespaced_endpoints(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Endpoints,
+        body: &::kuber_models::api::core::v1::Endpoints,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Endpoints, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -289,11 +289,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_endpoints(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::EndpointsList>,
+            crate::Deleted<::kuber_models::api::core::v1::EndpointsList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -311,7 +311,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Endpoints, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -323,10 +323,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Endpoints,
+        body: &::kuber_models::api::core::v1::Endpoints,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Endpoints, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -340,11 +340,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::Endpoints>,
+            crate::Deleted<::kuber_models::api::core::v1::Endpoints>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -363,7 +363,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Endpoints, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -378,7 +378,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::EventList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::EventList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -389,10 +389,10 @@ impl CoreV1Api {
     pub fn create_namespaced_event(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Event,
+        body: &::kuber_models::api::core::v1::Event,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -405,11 +405,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_event(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::EventList>,
+            crate::Deleted<::kuber_models::api::core::v1::EventList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -427,7 +427,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -439,10 +439,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Event,
+        body: &::kuber_models::api::core::v1::Event,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -456,10 +456,13 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<crate::Deleted<kuber_models::api::core::v1::Event>, crate::Error>,
+        Output = Result<
+            crate::Deleted<::kuber_models::api::core::v1::Event>,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -476,7 +479,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -491,7 +494,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::LimitRangeList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::LimitRangeList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -502,10 +505,10 @@ impl CoreV1Api {
     pub fn create_namespaced_limit_range(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::LimitRange,
+        body: &::kuber_models::api::core::v1::LimitRange,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::LimitRange, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -518,11 +521,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_limit_range(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::LimitRangeList>,
+            crate::Deleted<::kuber_models::api::core::v1::LimitRangeList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -540,7 +543,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::LimitRange, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -552,10 +555,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::LimitRange,
+        body: &::kuber_models::api::core::v1::LimitRange,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::LimitRange, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -569,11 +572,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::LimitRange>,
+            crate::Deleted<::kuber_models::api::core::v1::LimitRange>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -592,7 +595,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::LimitRange, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -608,7 +611,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::core::v1::PersistentVolumeClaimList,
+            ::kuber_models::api::core::v1::PersistentVolumeClaimList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -621,10 +624,13 @@ impl CoreV1Api {
     pub fn create_namespaced_persistent_volume_claim(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::PersistentVolumeClaim,
+        body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeClaim, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeClaim,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -637,11 +643,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_persistent_volume_claim(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::PersistentVolumeClaimList>,
+            crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaimList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -659,7 +665,10 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeClaim, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeClaim,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -671,10 +680,13 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::PersistentVolumeClaim,
+        body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeClaim, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeClaim,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -688,11 +700,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::PersistentVolumeClaim>,
+            crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaim>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -711,7 +723,10 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeClaim, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeClaim,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -727,7 +742,10 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeClaim, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeClaim,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -739,10 +757,13 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::PersistentVolumeClaim,
+        body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeClaim, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeClaim,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -759,7 +780,10 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeClaim, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeClaim,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -774,7 +798,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -785,10 +809,10 @@ impl CoreV1Api {
     pub fn create_namespaced_pod(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Pod,
+        body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -801,11 +825,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_pod(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::PodList>,
+            crate::Deleted<::kuber_models::api::core::v1::PodList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -823,7 +847,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -835,10 +859,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Pod,
+        body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -852,10 +876,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<crate::Deleted<kuber_models::api::core::v1::Pod>, crate::Error>,
+        Output = Result<crate::Deleted<::kuber_models::api::core::v1::Pod>, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -872,7 +896,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -908,10 +932,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Binding,
+        body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Binding, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Binding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -927,7 +951,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -939,10 +963,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Pod,
+        body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -959,7 +983,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -973,10 +997,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::policy::v1::Eviction,
+        body: &::kuber_models::api::policy::v1::Eviction,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::Eviction, crate::Error>,
+        Output = Result<::kuber_models::api::policy::v1::Eviction, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1272,7 +1296,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1284,10 +1308,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Pod,
+        body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1304,7 +1328,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1320,7 +1344,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1332,10 +1356,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Pod,
+        body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1352,7 +1376,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Pod, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1367,7 +1391,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodTemplateList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodTemplateList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1378,10 +1402,10 @@ impl CoreV1Api {
     pub fn create_namespaced_pod_template(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::PodTemplate,
+        body: &::kuber_models::api::core::v1::PodTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodTemplate, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1394,11 +1418,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_pod_template(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::PodTemplateList>,
+            crate::Deleted<::kuber_models::api::core::v1::PodTemplateList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1416,7 +1440,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodTemplate, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1428,10 +1452,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::PodTemplate,
+        body: &::kuber_models::api::core::v1::PodTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodTemplate, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1445,11 +1469,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::PodTemplate>,
+            crate::Deleted<::kuber_models::api::core::v1::PodTemplate>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1468,7 +1492,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodTemplate, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1484,7 +1508,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::core::v1::ReplicationControllerList,
+            ::kuber_models::api::core::v1::ReplicationControllerList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1497,10 +1521,13 @@ impl CoreV1Api {
     pub fn create_namespaced_replication_controller(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ReplicationController,
+        body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ReplicationController, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::ReplicationController,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1513,11 +1540,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_replication_controller(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ReplicationControllerList>,
+            crate::Deleted<::kuber_models::api::core::v1::ReplicationControllerList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1535,7 +1562,10 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ReplicationController, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::ReplicationController,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1547,10 +1577,13 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ReplicationController,
+        body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ReplicationController, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::ReplicationController,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1564,11 +1597,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ReplicationController>,
+            crate::Deleted<::kuber_models::api::core::v1::ReplicationController>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1587,7 +1620,10 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ReplicationController, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::ReplicationController,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1603,7 +1639,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1616,10 +1652,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::autoscaling::v1::Scale,
+        body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1636,7 +1672,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::autoscaling::v1::Scale, crate::Error>,
+        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1652,7 +1688,10 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ReplicationController, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::ReplicationController,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1665,10 +1704,13 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ReplicationController,
+        body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ReplicationController, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::ReplicationController,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1685,7 +1727,10 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ReplicationController, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::ReplicationController,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1700,7 +1745,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuotaList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuotaList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1711,10 +1756,10 @@ impl CoreV1Api {
     pub fn create_namespaced_resource_quota(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ResourceQuota,
+        body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuota, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1727,11 +1772,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_resource_quota(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ResourceQuotaList>,
+            crate::Deleted<::kuber_models::api::core::v1::ResourceQuotaList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1749,7 +1794,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuota, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1762,10 +1807,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ResourceQuota,
+        body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuota, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1779,11 +1824,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ResourceQuota>,
+            crate::Deleted<::kuber_models::api::core::v1::ResourceQuota>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1802,7 +1847,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuota, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1818,7 +1863,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuota, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1831,10 +1876,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ResourceQuota,
+        body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuota, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1851,7 +1896,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuota, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1866,7 +1911,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::SecretList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::SecretList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1877,10 +1922,10 @@ impl CoreV1Api {
     pub fn create_namespaced_secret(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Secret,
+        body: &::kuber_models::api::core::v1::Secret,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Secret, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1893,11 +1938,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_secret(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::SecretList>,
+            crate::Deleted<::kuber_models::api::core::v1::SecretList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1915,7 +1960,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Secret, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1928,10 +1973,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Secret,
+        body: &::kuber_models::api::core::v1::Secret,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Secret, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1945,11 +1990,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::Secret>,
+            crate::Deleted<::kuber_models::api::core::v1::Secret>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1968,7 +2013,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Secret, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1983,7 +2028,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceAccountList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceAccountList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1994,10 +2039,10 @@ impl CoreV1Api {
     pub fn create_namespaced_service_account(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ServiceAccount,
+        body: &::kuber_models::api::core::v1::ServiceAccount,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceAccount, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2010,11 +2055,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_service_account(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ServiceAccountList>,
+            crate::Deleted<::kuber_models::api::core::v1::ServiceAccountList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2032,7 +2077,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceAccount, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2045,10 +2090,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::ServiceAccount,
+        body: &::kuber_models::api::core::v1::ServiceAccount,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceAccount, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2062,11 +2107,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ServiceAccount>,
+            crate::Deleted<::kuber_models::api::core::v1::ServiceAccount>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2085,7 +2130,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceAccount, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2099,11 +2144,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::authentication::v1::TokenRequest,
+        body: &::kuber_models::api::authentication::v1::TokenRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::authentication::v1::TokenRequest,
+            ::kuber_models::api::authentication::v1::TokenRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2120,7 +2165,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2131,10 +2176,10 @@ impl CoreV1Api {
     pub fn create_namespaced_service(
         &self,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Service,
+        body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Service, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2147,11 +2192,11 @@ impl CoreV1Api {
     pub fn delete_collection_namespaced_service(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::ServiceList>,
+            crate::Deleted<::kuber_models::api::core::v1::ServiceList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2169,7 +2214,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Service, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2182,10 +2227,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Service,
+        body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Service, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2199,11 +2244,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::Service>,
+            crate::Deleted<::kuber_models::api::core::v1::Service>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2222,7 +2267,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Service, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2455,7 +2500,7 @@ impl CoreV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Service, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2468,10 +2513,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::core::v1::Service,
+        body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Service, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2488,7 +2533,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Service, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2503,7 +2548,7 @@ impl CoreV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2514,10 +2559,10 @@ impl CoreV1Api {
     pub fn replace_namespace(
         &self,
         name: &str,
-        body: &kuber_models::api::core::v1::Namespace,
+        body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2530,11 +2575,11 @@ impl CoreV1Api {
     pub fn delete_namespace(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::Namespace>,
+            crate::Deleted<::kuber_models::api::core::v1::Namespace>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2552,7 +2597,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2565,10 +2610,10 @@ impl CoreV1Api {
     pub fn replace_namespace_finalize(
         &self,
         name: &str,
-        body: &kuber_models::api::core::v1::Namespace,
+        body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2583,7 +2628,7 @@ impl CoreV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2594,10 +2639,10 @@ impl CoreV1Api {
     pub fn replace_namespace_status(
         &self,
         name: &str,
-        body: &kuber_models::api::core::v1::Namespace,
+        body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2613,7 +2658,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Namespace, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2627,7 +2672,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::NodeList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::NodeList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2637,10 +2682,10 @@ impl CoreV1Api {
     /// `POST /api/v1/nodes` (`createCoreV1Node`).
     pub fn create_node(
         &self,
-        body: &kuber_models::api::core::v1::Node,
+        body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Node, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2650,11 +2695,11 @@ impl CoreV1Api {
     /// `DELETE /api/v1/nodes` (`deleteCoreV1CollectionNode`).
     pub fn delete_collection_node(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::NodeList>,
+            crate::Deleted<::kuber_models::api::core::v1::NodeList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2671,7 +2716,7 @@ impl CoreV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Node, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2682,10 +2727,10 @@ impl CoreV1Api {
     pub fn replace_node(
         &self,
         name: &str,
-        body: &kuber_models::api::core::v1::Node,
+        body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Node, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2698,10 +2743,13 @@ impl CoreV1Api {
     pub fn delete_node(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<crate::Deleted<kuber_models::api::core::v1::Node>, crate::Error>,
+        Output = Result<
+            crate::Deleted<::kuber_models::api::core::v1::Node>,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2717,7 +2765,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Node, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2921,7 +2969,7 @@ impl CoreV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Node, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2932,10 +2980,10 @@ impl CoreV1Api {
     pub fn replace_node_status(
         &self,
         name: &str,
-        body: &kuber_models::api::core::v1::Node,
+        body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Node, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2951,7 +2999,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::Node, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2966,7 +3014,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::core::v1::PersistentVolumeClaimList,
+            ::kuber_models::api::core::v1::PersistentVolumeClaimList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -2980,7 +3028,10 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolumeList, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::core::v1::PersistentVolumeList,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -2990,10 +3041,10 @@ impl CoreV1Api {
     /// `POST /api/v1/persistentvolumes` (`createCoreV1PersistentVolume`).
     pub fn create_persistent_volume(
         &self,
-        body: &kuber_models::api::core::v1::PersistentVolume,
+        body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolume, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3003,11 +3054,11 @@ impl CoreV1Api {
     /// `DELETE /api/v1/persistentvolumes` (`deleteCoreV1CollectionPersistentVolume`).
     pub fn delete_collection_persistent_volume(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::PersistentVolumeList>,
+            crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3024,7 +3075,7 @@ impl CoreV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolume, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3035,10 +3086,10 @@ impl CoreV1Api {
     pub fn replace_persistent_volume(
         &self,
         name: &str,
-        body: &kuber_models::api::core::v1::PersistentVolume,
+        body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolume, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3051,11 +3102,11 @@ impl CoreV1Api {
     pub fn delete_persistent_volume(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::core::v1::PersistentVolume>,
+            crate::Deleted<::kuber_models::api::core::v1::PersistentVolume>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3073,7 +3124,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolume, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3088,7 +3139,7 @@ impl CoreV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolume, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3099,10 +3150,10 @@ impl CoreV1Api {
     pub fn replace_persistent_volume_status(
         &self,
         name: &str,
-        body: &kuber_models::api::core::v1::PersistentVolume,
+        body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolume, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3118,7 +3169,7 @@ impl CoreV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PersistentVolume, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3132,7 +3183,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3144,7 +3195,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::PodTemplateList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::PodTemplateList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3157,7 +3208,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::core::v1::ReplicationControllerList,
+            ::kuber_models::api::core::v1::ReplicationControllerList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3171,7 +3222,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ResourceQuotaList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ResourceQuotaList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3183,7 +3234,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::SecretList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::SecretList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3195,7 +3246,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceAccountList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceAccountList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3207,7 +3258,7 @@ impl CoreV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::core::v1::ServiceList, crate::Error>,
+        Output = Result<::kuber_models::api::core::v1::ServiceList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -3220,7 +3271,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ConfigMap>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3237,7 +3288,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Endpoints>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3254,7 +3305,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Event>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3271,7 +3322,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::LimitRange>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3288,7 +3339,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Namespace>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3306,7 +3357,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ConfigMap>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3329,7 +3380,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ConfigMap>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3352,7 +3403,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Endpoints>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3375,7 +3426,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Endpoints>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3398,7 +3449,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Event>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3421,7 +3472,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Event>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3444,7 +3495,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::LimitRange>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3467,7 +3518,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::LimitRange>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3491,7 +3542,7 @@ impl CoreV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::core::v1::PersistentVolumeClaim,
+                ::kuber_models::api::core::v1::PersistentVolumeClaim,
             >,
             crate::Error,
         >,
@@ -3516,7 +3567,7 @@ impl CoreV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::core::v1::PersistentVolumeClaim,
+                ::kuber_models::api::core::v1::PersistentVolumeClaim,
             >,
             crate::Error,
         >,
@@ -3540,7 +3591,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Pod>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3563,7 +3614,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Pod>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3586,7 +3637,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::PodTemplate>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3609,7 +3660,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::PodTemplate>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3633,7 +3684,7 @@ impl CoreV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::core::v1::ReplicationController,
+                ::kuber_models::api::core::v1::ReplicationController,
             >,
             crate::Error,
         >,
@@ -3658,7 +3709,7 @@ impl CoreV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::core::v1::ReplicationController,
+                ::kuber_models::api::core::v1::ReplicationController,
             >,
             crate::Error,
         >,
@@ -3682,7 +3733,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ResourceQuota>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3705,7 +3756,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ResourceQuota>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3728,7 +3779,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Secret>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3751,7 +3802,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Secret>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3774,7 +3825,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ServiceAccount>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3797,7 +3848,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ServiceAccount>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3820,7 +3871,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Service>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3843,7 +3894,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Service>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3866,7 +3917,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Namespace>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3884,7 +3935,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Node>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3902,7 +3953,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Node>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3921,7 +3972,7 @@ impl CoreV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::core::v1::PersistentVolumeClaim,
+                ::kuber_models::api::core::v1::PersistentVolumeClaim,
             >,
             crate::Error,
         >,
@@ -3943,7 +3994,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::PersistentVolume>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3961,7 +4012,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::PersistentVolume>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3979,7 +4030,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Pod>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -3996,7 +4047,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::PodTemplate>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -4014,7 +4065,7 @@ impl CoreV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::core::v1::ReplicationController,
+                ::kuber_models::api::core::v1::ReplicationController,
             >,
             crate::Error,
         >,
@@ -4036,7 +4087,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ResourceQuota>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -4053,7 +4104,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Secret>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -4070,7 +4121,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::ServiceAccount>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -4087,7 +4138,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::core::v1::Service>,
+            crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
             crate::Error,
         >,
     > + Send + '_ {

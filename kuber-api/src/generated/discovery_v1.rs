@@ -17,7 +17,7 @@ impl DiscoveryV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -32,7 +32,7 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::discovery::v1::EndpointSliceList,
+            ::kuber_models::api::discovery::v1::EndpointSliceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,7 +48,7 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::discovery::v1::EndpointSliceList,
+            ::kuber_models::api::discovery::v1::EndpointSliceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -61,10 +61,10 @@ impl DiscoveryV1Api {
     pub fn create_namespaced_endpoint_slice(
         &self,
         namespace: &str,
-        body: &kuber_models::api::discovery::v1::EndpointSlice,
+        body: &::kuber_models::api::discovery::v1::EndpointSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
+        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -77,11 +77,11 @@ impl DiscoveryV1Api {
     pub fn delete_collection_namespaced_endpoint_slice(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::discovery::v1::EndpointSliceList>,
+            crate::Deleted<::kuber_models::api::discovery::v1::EndpointSliceList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -99,7 +99,7 @@ impl DiscoveryV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
+        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -112,10 +112,10 @@ impl DiscoveryV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::discovery::v1::EndpointSlice,
+        body: &::kuber_models::api::discovery::v1::EndpointSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
+        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -129,11 +129,11 @@ impl DiscoveryV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::discovery::v1::EndpointSlice>,
+            crate::Deleted<::kuber_models::api::discovery::v1::EndpointSlice>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -152,7 +152,7 @@ impl DiscoveryV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
+        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -167,7 +167,9 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::discovery::v1::EndpointSlice>,
+            crate::client::WatchStream<
+                ::kuber_models::api::discovery::v1::EndpointSlice,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -189,7 +191,9 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::discovery::v1::EndpointSlice>,
+            crate::client::WatchStream<
+                ::kuber_models::api::discovery::v1::EndpointSlice,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -212,7 +216,9 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::discovery::v1::EndpointSlice>,
+            crate::client::WatchStream<
+                ::kuber_models::api::discovery::v1::EndpointSlice,
+            >,
             crate::Error,
         >,
     > + Send + '_ {

@@ -17,7 +17,7 @@ impl EventsV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -31,7 +31,7 @@ impl EventsV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::events::v1::EventList, crate::Error>,
+        Output = Result<::kuber_models::api::events::v1::EventList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -44,7 +44,7 @@ impl EventsV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::events::v1::EventList, crate::Error>,
+        Output = Result<::kuber_models::api::events::v1::EventList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -55,10 +55,10 @@ impl EventsV1Api {
     pub fn create_namespaced_event(
         &self,
         namespace: &str,
-        body: &kuber_models::api::events::v1::Event,
+        body: &::kuber_models::api::events::v1::Event,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::events::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -71,11 +71,11 @@ impl EventsV1Api {
     pub fn delete_collection_namespaced_event(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::events::v1::EventList>,
+            crate::Deleted<::kuber_models::api::events::v1::EventList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -93,7 +93,7 @@ impl EventsV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::events::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -106,10 +106,10 @@ impl EventsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::events::v1::Event,
+        body: &::kuber_models::api::events::v1::Event,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::events::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -123,11 +123,11 @@ impl EventsV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::events::v1::Event>,
+            crate::Deleted<::kuber_models::api::events::v1::Event>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -146,7 +146,7 @@ impl EventsV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::events::v1::Event, crate::Error>,
+        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -161,7 +161,7 @@ impl EventsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::events::v1::Event>,
+            crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -183,7 +183,7 @@ impl EventsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::events::v1::Event>,
+            crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -206,7 +206,7 @@ impl EventsV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::events::v1::Event>,
+            crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
             crate::Error,
         >,
     > + Send + '_ {

@@ -17,7 +17,7 @@ impl FlowcontrolApiserverV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -35,7 +35,10 @@ impl FlowcontrolApiserverV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchemaList, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::flowcontrol::v1::FlowSchemaList,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -45,10 +48,10 @@ impl FlowcontrolApiserverV1Api {
     /// `POST /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`createFlowcontrolApiserverV1FlowSchema`).
     pub fn create_flow_schema(
         &self,
-        body: &kuber_models::api::flowcontrol::v1::FlowSchema,
+        body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
+        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -58,11 +61,11 @@ impl FlowcontrolApiserverV1Api {
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`deleteFlowcontrolApiserverV1CollectionFlowSchema`).
     pub fn delete_collection_flow_schema(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::flowcontrol::v1::FlowSchemaList>,
+            crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchemaList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -79,7 +82,7 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
+        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -90,10 +93,10 @@ impl FlowcontrolApiserverV1Api {
     pub fn replace_flow_schema(
         &self,
         name: &str,
-        body: &kuber_models::api::flowcontrol::v1::FlowSchema,
+        body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
+        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -106,11 +109,11 @@ impl FlowcontrolApiserverV1Api {
     pub fn delete_flow_schema(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::flowcontrol::v1::FlowSchema>,
+            crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchema>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -128,7 +131,7 @@ impl FlowcontrolApiserverV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
+        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -143,7 +146,7 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
+        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -154,10 +157,10 @@ impl FlowcontrolApiserverV1Api {
     pub fn replace_flow_schema_status(
         &self,
         name: &str,
-        body: &kuber_models::api::flowcontrol::v1::FlowSchema,
+        body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
+        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -173,7 +176,7 @@ impl FlowcontrolApiserverV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
+        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -188,7 +191,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -200,11 +203,11 @@ impl FlowcontrolApiserverV1Api {
     /// `POST /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`createFlowcontrolApiserverV1PriorityLevelConfiguration`).
     pub fn create_priority_level_configuration(
         &self,
-        body: &kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -216,12 +219,12 @@ impl FlowcontrolApiserverV1Api {
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`deleteFlowcontrolApiserverV1CollectionPriorityLevelConfiguration`).
     pub fn delete_collection_priority_level_configuration(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
+                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
             >,
             crate::Error,
         >,
@@ -240,7 +243,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -253,11 +256,11 @@ impl FlowcontrolApiserverV1Api {
     pub fn replace_priority_level_configuration(
         &self,
         name: &str,
-        body: &kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -272,12 +275,12 @@ impl FlowcontrolApiserverV1Api {
     pub fn delete_priority_level_configuration(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             >,
             crate::Error,
         >,
@@ -297,7 +300,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -315,7 +318,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -328,11 +331,11 @@ impl FlowcontrolApiserverV1Api {
     pub fn replace_priority_level_configuration_status(
         &self,
         name: &str,
-        body: &kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -351,7 +354,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             crate::Error,
         >,
     > + Send + '_ {
@@ -368,7 +371,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::flowcontrol::v1::FlowSchema>,
+            crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -390,7 +393,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::flowcontrol::v1::FlowSchema>,
+            crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -413,7 +416,7 @@ impl FlowcontrolApiserverV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             >,
             crate::Error,
         >,
@@ -437,7 +440,7 @@ impl FlowcontrolApiserverV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
             >,
             crate::Error,
         >,

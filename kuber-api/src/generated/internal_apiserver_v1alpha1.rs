@@ -17,7 +17,7 @@ impl InternalApiserverV1alpha1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl InternalApiserverV1alpha1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl InternalApiserverV1alpha1Api {
     /// `POST /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`createInternalApiserverV1alpha1StorageVersion`).
     pub fn create_storage_version(
         &self,
-        body: &kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl InternalApiserverV1alpha1Api {
     /// `DELETE /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`deleteInternalApiserverV1alpha1CollectionStorageVersion`).
     pub fn delete_collection_storage_version(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
+                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl InternalApiserverV1alpha1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl InternalApiserverV1alpha1Api {
     pub fn replace_storage_version(
         &self,
         name: &str,
-        body: &kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,12 +120,12 @@ impl InternalApiserverV1alpha1Api {
     pub fn delete_storage_version(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             >,
             crate::Error,
         >,
@@ -145,7 +145,7 @@ impl InternalApiserverV1alpha1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             crate::Error,
         >,
     > + Send + '_ {
@@ -163,7 +163,7 @@ impl InternalApiserverV1alpha1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             crate::Error,
         >,
     > + Send + '_ {
@@ -176,11 +176,11 @@ impl InternalApiserverV1alpha1Api {
     pub fn replace_storage_version_status(
         &self,
         name: &str,
-        body: &kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             crate::Error,
         >,
     > + Send + '_ {
@@ -199,7 +199,7 @@ impl InternalApiserverV1alpha1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             crate::Error,
         >,
     > + Send + '_ {
@@ -217,7 +217,7 @@ impl InternalApiserverV1alpha1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             >,
             crate::Error,
         >,
@@ -241,7 +241,7 @@ impl InternalApiserverV1alpha1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
             >,
             crate::Error,
         >,

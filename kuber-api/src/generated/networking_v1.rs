@@ -17,7 +17,7 @@ impl NetworkingV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1::IngressClassList,
+            ::kuber_models::api::networking::v1::IngressClassList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,10 +48,10 @@ impl NetworkingV1Api {
     /// `POST /apis/networking.k8s.io/v1/ingressclasses` (`createNetworkingV1IngressClass`).
     pub fn create_ingress_class(
         &self,
-        body: &kuber_models::api::networking::v1::IngressClass,
+        body: &::kuber_models::api::networking::v1::IngressClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IngressClass, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -61,11 +61,11 @@ impl NetworkingV1Api {
     /// `DELETE /apis/networking.k8s.io/v1/ingressclasses` (`deleteNetworkingV1CollectionIngressClass`).
     pub fn delete_collection_ingress_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::IngressClassList>,
+            crate::Deleted<::kuber_models::api::networking::v1::IngressClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -82,7 +82,7 @@ impl NetworkingV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IngressClass, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -93,10 +93,10 @@ impl NetworkingV1Api {
     pub fn replace_ingress_class(
         &self,
         name: &str,
-        body: &kuber_models::api::networking::v1::IngressClass,
+        body: &::kuber_models::api::networking::v1::IngressClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IngressClass, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -109,11 +109,11 @@ impl NetworkingV1Api {
     pub fn delete_ingress_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::IngressClass>,
+            crate::Deleted<::kuber_models::api::networking::v1::IngressClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -131,7 +131,7 @@ impl NetworkingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IngressClass, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -145,7 +145,7 @@ impl NetworkingV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IngressList, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IngressList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -157,7 +157,7 @@ impl NetworkingV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IPAddressList, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IPAddressList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -167,10 +167,10 @@ impl NetworkingV1Api {
     /// `POST /apis/networking.k8s.io/v1/ipaddresses` (`createNetworkingV1IPAddress`).
     pub fn create_ip_address(
         &self,
-        body: &kuber_models::api::networking::v1::IPAddress,
+        body: &::kuber_models::api::networking::v1::IPAddress,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IPAddress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -180,11 +180,11 @@ impl NetworkingV1Api {
     /// `DELETE /apis/networking.k8s.io/v1/ipaddresses` (`deleteNetworkingV1CollectionIPAddress`).
     pub fn delete_collection_ip_address(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::IPAddressList>,
+            crate::Deleted<::kuber_models::api::networking::v1::IPAddressList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -201,7 +201,7 @@ impl NetworkingV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IPAddress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -212,10 +212,10 @@ impl NetworkingV1Api {
     pub fn replace_ip_address(
         &self,
         name: &str,
-        body: &kuber_models::api::networking::v1::IPAddress,
+        body: &::kuber_models::api::networking::v1::IPAddress,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IPAddress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -228,11 +228,11 @@ impl NetworkingV1Api {
     pub fn delete_ip_address(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::IPAddress>,
+            crate::Deleted<::kuber_models::api::networking::v1::IPAddress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -250,7 +250,7 @@ impl NetworkingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IPAddress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -265,7 +265,7 @@ impl NetworkingV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::IngressList, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::IngressList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -276,10 +276,10 @@ impl NetworkingV1Api {
     pub fn create_namespaced_ingress(
         &self,
         namespace: &str,
-        body: &kuber_models::api::networking::v1::Ingress,
+        body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::Ingress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -292,11 +292,11 @@ impl NetworkingV1Api {
     pub fn delete_collection_namespaced_ingress(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::IngressList>,
+            crate::Deleted<::kuber_models::api::networking::v1::IngressList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -314,7 +314,7 @@ impl NetworkingV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::Ingress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -327,10 +327,10 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::networking::v1::Ingress,
+        body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::Ingress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -344,11 +344,11 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::Ingress>,
+            crate::Deleted<::kuber_models::api::networking::v1::Ingress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -367,7 +367,7 @@ impl NetworkingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::Ingress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -383,7 +383,7 @@ impl NetworkingV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::Ingress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -396,10 +396,10 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::networking::v1::Ingress,
+        body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::Ingress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -416,7 +416,7 @@ impl NetworkingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::Ingress, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -432,7 +432,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1::NetworkPolicyList,
+            ::kuber_models::api::networking::v1::NetworkPolicyList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -445,10 +445,10 @@ impl NetworkingV1Api {
     pub fn create_namespaced_network_policy(
         &self,
         namespace: &str,
-        body: &kuber_models::api::networking::v1::NetworkPolicy,
+        body: &::kuber_models::api::networking::v1::NetworkPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -461,11 +461,11 @@ impl NetworkingV1Api {
     pub fn delete_collection_namespaced_network_policy(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::NetworkPolicyList>,
+            crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicyList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -483,7 +483,7 @@ impl NetworkingV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -496,10 +496,10 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::networking::v1::NetworkPolicy,
+        body: &::kuber_models::api::networking::v1::NetworkPolicy,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -513,11 +513,11 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::NetworkPolicy>,
+            crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicy>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -536,7 +536,7 @@ impl NetworkingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -551,7 +551,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1::NetworkPolicyList,
+            ::kuber_models::api::networking::v1::NetworkPolicyList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -565,7 +565,10 @@ impl NetworkingV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDRList, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::networking::v1::ServiceCIDRList,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -575,10 +578,10 @@ impl NetworkingV1Api {
     /// `POST /apis/networking.k8s.io/v1/servicecidrs` (`createNetworkingV1ServiceCIDR`).
     pub fn create_service_cidr(
         &self,
-        body: &kuber_models::api::networking::v1::ServiceCIDR,
+        body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -588,11 +591,11 @@ impl NetworkingV1Api {
     /// `DELETE /apis/networking.k8s.io/v1/servicecidrs` (`deleteNetworkingV1CollectionServiceCIDR`).
     pub fn delete_collection_service_cidr(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::ServiceCIDRList>,
+            crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDRList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -609,7 +612,7 @@ impl NetworkingV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -620,10 +623,10 @@ impl NetworkingV1Api {
     pub fn replace_service_cidr(
         &self,
         name: &str,
-        body: &kuber_models::api::networking::v1::ServiceCIDR,
+        body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -636,11 +639,11 @@ impl NetworkingV1Api {
     pub fn delete_service_cidr(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1::ServiceCIDR>,
+            crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDR>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -658,7 +661,7 @@ impl NetworkingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -673,7 +676,7 @@ impl NetworkingV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -684,10 +687,10 @@ impl NetworkingV1Api {
     pub fn replace_service_cidr_status(
         &self,
         name: &str,
-        body: &kuber_models::api::networking::v1::ServiceCIDR,
+        body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -703,7 +706,7 @@ impl NetworkingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
+        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -718,7 +721,9 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::IngressClass>,
+            crate::client::WatchStream<
+                ::kuber_models::api::networking::v1::IngressClass,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -740,7 +745,9 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::IngressClass>,
+            crate::client::WatchStream<
+                ::kuber_models::api::networking::v1::IngressClass,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -762,7 +769,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::Ingress>,
+            crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -783,7 +790,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::IPAddress>,
+            crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -805,7 +812,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::IPAddress>,
+            crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -828,7 +835,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::Ingress>,
+            crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -851,7 +858,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::Ingress>,
+            crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -874,7 +881,9 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::NetworkPolicy>,
+            crate::client::WatchStream<
+                ::kuber_models::api::networking::v1::NetworkPolicy,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -897,7 +906,9 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::NetworkPolicy>,
+            crate::client::WatchStream<
+                ::kuber_models::api::networking::v1::NetworkPolicy,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -919,7 +930,9 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::NetworkPolicy>,
+            crate::client::WatchStream<
+                ::kuber_models::api::networking::v1::NetworkPolicy,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -940,7 +953,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::ServiceCIDR>,
+            crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -962,7 +975,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::networking::v1::ServiceCIDR>,
+            crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
             crate::Error,
         >,
     > + Send + '_ {

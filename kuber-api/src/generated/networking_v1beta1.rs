@@ -17,7 +17,7 @@ impl NetworkingV1beta1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl NetworkingV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::IPAddressList,
+            ::kuber_models::api::networking::v1beta1::IPAddressList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,10 +48,13 @@ impl NetworkingV1beta1Api {
     /// `POST /apis/networking.k8s.io/v1beta1/ipaddresses` (`createNetworkingV1beta1IPAddress`).
     pub fn create_ip_address(
         &self,
-        body: &kuber_models::api::networking::v1beta1::IPAddress,
+        body: &::kuber_models::api::networking::v1beta1::IPAddress,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1beta1::IPAddress, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::networking::v1beta1::IPAddress,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -61,11 +64,11 @@ impl NetworkingV1beta1Api {
     /// `DELETE /apis/networking.k8s.io/v1beta1/ipaddresses` (`deleteNetworkingV1beta1CollectionIPAddress`).
     pub fn delete_collection_ip_address(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1beta1::IPAddressList>,
+            crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddressList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -82,7 +85,10 @@ impl NetworkingV1beta1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1beta1::IPAddress, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::networking::v1beta1::IPAddress,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -93,10 +99,13 @@ impl NetworkingV1beta1Api {
     pub fn replace_ip_address(
         &self,
         name: &str,
-        body: &kuber_models::api::networking::v1beta1::IPAddress,
+        body: &::kuber_models::api::networking::v1beta1::IPAddress,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1beta1::IPAddress, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::networking::v1beta1::IPAddress,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -109,11 +118,11 @@ impl NetworkingV1beta1Api {
     pub fn delete_ip_address(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1beta1::IPAddress>,
+            crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddress>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -131,7 +140,10 @@ impl NetworkingV1beta1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::networking::v1beta1::IPAddress, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::networking::v1beta1::IPAddress,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -146,7 +158,7 @@ impl NetworkingV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDRList,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDRList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -158,11 +170,11 @@ impl NetworkingV1beta1Api {
     /// `POST /apis/networking.k8s.io/v1beta1/servicecidrs` (`createNetworkingV1beta1ServiceCIDR`).
     pub fn create_service_cidr(
         &self,
-        body: &kuber_models::api::networking::v1beta1::ServiceCIDR,
+        body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDR,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             crate::Error,
         >,
     > + Send + '_ {
@@ -174,11 +186,11 @@ impl NetworkingV1beta1Api {
     /// `DELETE /apis/networking.k8s.io/v1beta1/servicecidrs` (`deleteNetworkingV1beta1CollectionServiceCIDR`).
     pub fn delete_collection_service_cidr(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1beta1::ServiceCIDRList>,
+            crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDRList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -196,7 +208,7 @@ impl NetworkingV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDR,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             crate::Error,
         >,
     > + Send + '_ {
@@ -209,11 +221,11 @@ impl NetworkingV1beta1Api {
     pub fn replace_service_cidr(
         &self,
         name: &str,
-        body: &kuber_models::api::networking::v1beta1::ServiceCIDR,
+        body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDR,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             crate::Error,
         >,
     > + Send + '_ {
@@ -228,11 +240,11 @@ impl NetworkingV1beta1Api {
     pub fn delete_service_cidr(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::networking::v1beta1::ServiceCIDR>,
+            crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDR>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -251,7 +263,7 @@ impl NetworkingV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDR,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             crate::Error,
         >,
     > + Send + '_ {
@@ -269,7 +281,7 @@ impl NetworkingV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDR,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             crate::Error,
         >,
     > + Send + '_ {
@@ -282,11 +294,11 @@ impl NetworkingV1beta1Api {
     pub fn replace_service_cidr_status(
         &self,
         name: &str,
-        body: &kuber_models::api::networking::v1beta1::ServiceCIDR,
+        body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDR,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             crate::Error,
         >,
     > + Send + '_ {
@@ -305,7 +317,7 @@ impl NetworkingV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::networking::v1beta1::ServiceCIDR,
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             crate::Error,
         >,
     > + Send + '_ {
@@ -323,7 +335,7 @@ impl NetworkingV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::networking::v1beta1::IPAddress,
+                ::kuber_models::api::networking::v1beta1::IPAddress,
             >,
             crate::Error,
         >,
@@ -347,7 +359,7 @@ impl NetworkingV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::networking::v1beta1::IPAddress,
+                ::kuber_models::api::networking::v1beta1::IPAddress,
             >,
             crate::Error,
         >,
@@ -371,7 +383,7 @@ impl NetworkingV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::networking::v1beta1::ServiceCIDR,
+                ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             >,
             crate::Error,
         >,
@@ -395,7 +407,7 @@ impl NetworkingV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::networking::v1beta1::ServiceCIDR,
+                ::kuber_models::api::networking::v1beta1::ServiceCIDR,
             >,
             crate::Error,
         >,

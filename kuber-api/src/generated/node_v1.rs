@@ -17,7 +17,7 @@ impl NodeV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -31,7 +31,7 @@ impl NodeV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::node::v1::RuntimeClassList, crate::Error>,
+        Output = Result<::kuber_models::api::node::v1::RuntimeClassList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -41,10 +41,10 @@ impl NodeV1Api {
     /// `POST /apis/node.k8s.io/v1/runtimeclasses` (`createNodeV1RuntimeClass`).
     pub fn create_runtime_class(
         &self,
-        body: &kuber_models::api::node::v1::RuntimeClass,
+        body: &::kuber_models::api::node::v1::RuntimeClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::node::v1::RuntimeClass, crate::Error>,
+        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -54,11 +54,11 @@ impl NodeV1Api {
     /// `DELETE /apis/node.k8s.io/v1/runtimeclasses` (`deleteNodeV1CollectionRuntimeClass`).
     pub fn delete_collection_runtime_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::node::v1::RuntimeClassList>,
+            crate::Deleted<::kuber_models::api::node::v1::RuntimeClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -75,7 +75,7 @@ impl NodeV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::node::v1::RuntimeClass, crate::Error>,
+        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -86,10 +86,10 @@ impl NodeV1Api {
     pub fn replace_runtime_class(
         &self,
         name: &str,
-        body: &kuber_models::api::node::v1::RuntimeClass,
+        body: &::kuber_models::api::node::v1::RuntimeClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::node::v1::RuntimeClass, crate::Error>,
+        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -102,11 +102,11 @@ impl NodeV1Api {
     pub fn delete_runtime_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::node::v1::RuntimeClass>,
+            crate::Deleted<::kuber_models::api::node::v1::RuntimeClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -124,7 +124,7 @@ impl NodeV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::node::v1::RuntimeClass, crate::Error>,
+        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -139,7 +139,7 @@ impl NodeV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::node::v1::RuntimeClass>,
+            crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -161,7 +161,7 @@ impl NodeV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::node::v1::RuntimeClass>,
+            crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
             crate::Error,
         >,
     > + Send + '_ {

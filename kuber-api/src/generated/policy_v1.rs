@@ -17,7 +17,7 @@ impl PolicyV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -33,7 +33,7 @@ impl PolicyV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::policy::v1::PodDisruptionBudgetList,
+            ::kuber_models::api::policy::v1::PodDisruptionBudgetList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -46,10 +46,13 @@ impl PolicyV1Api {
     pub fn create_namespaced_pod_disruption_budget(
         &self,
         namespace: &str,
-        body: &kuber_models::api::policy::v1::PodDisruptionBudget,
+        body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::PodDisruptionBudget, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::policy::v1::PodDisruptionBudget,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -62,11 +65,11 @@ impl PolicyV1Api {
     pub fn delete_collection_namespaced_pod_disruption_budget(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::policy::v1::PodDisruptionBudgetList>,
+            crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudgetList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -84,7 +87,10 @@ impl PolicyV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::PodDisruptionBudget, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::policy::v1::PodDisruptionBudget,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -97,10 +103,13 @@ impl PolicyV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::policy::v1::PodDisruptionBudget,
+        body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::PodDisruptionBudget, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::policy::v1::PodDisruptionBudget,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -114,11 +123,11 @@ impl PolicyV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::policy::v1::PodDisruptionBudget>,
+            crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudget>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -137,7 +146,10 @@ impl PolicyV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::PodDisruptionBudget, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::policy::v1::PodDisruptionBudget,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -153,7 +165,10 @@ impl PolicyV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::PodDisruptionBudget, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::policy::v1::PodDisruptionBudget,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -166,10 +181,13 @@ impl PolicyV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::policy::v1::PodDisruptionBudget,
+        body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::PodDisruptionBudget, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::policy::v1::PodDisruptionBudget,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -186,7 +204,10 @@ impl PolicyV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::policy::v1::PodDisruptionBudget, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::policy::v1::PodDisruptionBudget,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -201,7 +222,7 @@ impl PolicyV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::policy::v1::PodDisruptionBudgetList,
+            ::kuber_models::api::policy::v1::PodDisruptionBudgetList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -218,7 +239,7 @@ impl PolicyV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::policy::v1::PodDisruptionBudget,
+                ::kuber_models::api::policy::v1::PodDisruptionBudget,
             >,
             crate::Error,
         >,
@@ -243,7 +264,7 @@ impl PolicyV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::policy::v1::PodDisruptionBudget,
+                ::kuber_models::api::policy::v1::PodDisruptionBudget,
             >,
             crate::Error,
         >,
@@ -267,7 +288,7 @@ impl PolicyV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::policy::v1::PodDisruptionBudget,
+                ::kuber_models::api::policy::v1::PodDisruptionBudget,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl RbacAuthorizationV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::rbac::v1::ClusterRoleBindingList,
+            ::kuber_models::api::rbac::v1::ClusterRoleBindingList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,10 +48,10 @@ impl RbacAuthorizationV1Api {
     /// `POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`createRbacAuthorizationV1ClusterRoleBinding`).
     pub fn create_cluster_role_binding(
         &self,
-        body: &kuber_models::api::rbac::v1::ClusterRoleBinding,
+        body: &::kuber_models::api::rbac::v1::ClusterRoleBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -61,11 +61,11 @@ impl RbacAuthorizationV1Api {
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`deleteRbacAuthorizationV1CollectionClusterRoleBinding`).
     pub fn delete_collection_cluster_role_binding(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::rbac::v1::ClusterRoleBindingList>,
+            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBindingList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -82,7 +82,7 @@ impl RbacAuthorizationV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -93,10 +93,10 @@ impl RbacAuthorizationV1Api {
     pub fn replace_cluster_role_binding(
         &self,
         name: &str,
-        body: &kuber_models::api::rbac::v1::ClusterRoleBinding,
+        body: &::kuber_models::api::rbac::v1::ClusterRoleBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -109,11 +109,11 @@ impl RbacAuthorizationV1Api {
     pub fn delete_cluster_role_binding(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::rbac::v1::ClusterRoleBinding>,
+            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBinding>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -131,7 +131,7 @@ impl RbacAuthorizationV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -145,7 +145,7 @@ impl RbacAuthorizationV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRoleList, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -155,10 +155,10 @@ impl RbacAuthorizationV1Api {
     /// `POST /apis/rbac.authorization.k8s.io/v1/clusterroles` (`createRbacAuthorizationV1ClusterRole`).
     pub fn create_cluster_role(
         &self,
-        body: &kuber_models::api::rbac::v1::ClusterRole,
+        body: &::kuber_models::api::rbac::v1::ClusterRole,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -168,11 +168,11 @@ impl RbacAuthorizationV1Api {
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles` (`deleteRbacAuthorizationV1CollectionClusterRole`).
     pub fn delete_collection_cluster_role(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::rbac::v1::ClusterRoleList>,
+            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -189,7 +189,7 @@ impl RbacAuthorizationV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -200,10 +200,10 @@ impl RbacAuthorizationV1Api {
     pub fn replace_cluster_role(
         &self,
         name: &str,
-        body: &kuber_models::api::rbac::v1::ClusterRole,
+        body: &::kuber_models::api::rbac::v1::ClusterRole,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -216,11 +216,11 @@ impl RbacAuthorizationV1Api {
     pub fn delete_cluster_role(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::rbac::v1::ClusterRole>,
+            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRole>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -238,7 +238,7 @@ impl RbacAuthorizationV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -253,7 +253,7 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleBindingList, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleBindingList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -264,10 +264,10 @@ impl RbacAuthorizationV1Api {
     pub fn create_namespaced_role_binding(
         &self,
         namespace: &str,
-        body: &kuber_models::api::rbac::v1::RoleBinding,
+        body: &::kuber_models::api::rbac::v1::RoleBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -280,11 +280,11 @@ impl RbacAuthorizationV1Api {
     pub fn delete_collection_namespaced_role_binding(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::rbac::v1::RoleBindingList>,
+            crate::Deleted<::kuber_models::api::rbac::v1::RoleBindingList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -302,7 +302,7 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -315,10 +315,10 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::rbac::v1::RoleBinding,
+        body: &::kuber_models::api::rbac::v1::RoleBinding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -332,11 +332,11 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::rbac::v1::RoleBinding>,
+            crate::Deleted<::kuber_models::api::rbac::v1::RoleBinding>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -355,7 +355,7 @@ impl RbacAuthorizationV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -370,7 +370,7 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleList, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -381,10 +381,10 @@ impl RbacAuthorizationV1Api {
     pub fn create_namespaced_role(
         &self,
         namespace: &str,
-        body: &kuber_models::api::rbac::v1::Role,
+        body: &::kuber_models::api::rbac::v1::Role,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::Role, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -397,11 +397,11 @@ impl RbacAuthorizationV1Api {
     pub fn delete_collection_namespaced_role(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::rbac::v1::RoleList>,
+            crate::Deleted<::kuber_models::api::rbac::v1::RoleList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -419,7 +419,7 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::Role, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -432,10 +432,10 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::rbac::v1::Role,
+        body: &::kuber_models::api::rbac::v1::Role,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::Role, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -449,10 +449,13 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<crate::Deleted<kuber_models::api::rbac::v1::Role>, crate::Error>,
+        Output = Result<
+            crate::Deleted<::kuber_models::api::rbac::v1::Role>,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -469,7 +472,7 @@ impl RbacAuthorizationV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::Role, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -483,7 +486,7 @@ impl RbacAuthorizationV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleBindingList, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleBindingList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -495,7 +498,7 @@ impl RbacAuthorizationV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::rbac::v1::RoleList, crate::Error>,
+        Output = Result<::kuber_models::api::rbac::v1::RoleList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -508,7 +511,9 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::ClusterRoleBinding>,
+            crate::client::WatchStream<
+                ::kuber_models::api::rbac::v1::ClusterRoleBinding,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -530,7 +535,9 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::ClusterRoleBinding>,
+            crate::client::WatchStream<
+                ::kuber_models::api::rbac::v1::ClusterRoleBinding,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -552,7 +559,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::ClusterRole>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -574,7 +581,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::ClusterRole>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -597,7 +604,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::RoleBinding>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -620,7 +627,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::RoleBinding>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -643,7 +650,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::Role>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -666,7 +673,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::Role>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -688,7 +695,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::RoleBinding>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -709,7 +716,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::rbac::v1::Role>,
+            crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
             crate::Error,
         >,
     > + Send + '_ {

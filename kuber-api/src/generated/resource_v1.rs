@@ -17,7 +17,7 @@ impl ResourceV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -31,7 +31,7 @@ impl ResourceV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::DeviceClassList, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::DeviceClassList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -41,10 +41,10 @@ impl ResourceV1Api {
     /// `POST /apis/resource.k8s.io/v1/deviceclasses` (`createResourceV1DeviceClass`).
     pub fn create_device_class(
         &self,
-        body: &kuber_models::api::resource::v1::DeviceClass,
+        body: &::kuber_models::api::resource::v1::DeviceClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::DeviceClass, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -54,11 +54,11 @@ impl ResourceV1Api {
     /// `DELETE /apis/resource.k8s.io/v1/deviceclasses` (`deleteResourceV1CollectionDeviceClass`).
     pub fn delete_collection_device_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::DeviceClassList>,
+            crate::Deleted<::kuber_models::api::resource::v1::DeviceClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -75,7 +75,7 @@ impl ResourceV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::DeviceClass, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -86,10 +86,10 @@ impl ResourceV1Api {
     pub fn replace_device_class(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1::DeviceClass,
+        body: &::kuber_models::api::resource::v1::DeviceClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::DeviceClass, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -102,11 +102,11 @@ impl ResourceV1Api {
     pub fn delete_device_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::DeviceClass>,
+            crate::Deleted<::kuber_models::api::resource::v1::DeviceClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -124,7 +124,7 @@ impl ResourceV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::DeviceClass, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -139,7 +139,10 @@ impl ResourceV1Api {
         namespace: &str,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaimList, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1::ResourceClaimList,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -150,10 +153,10 @@ impl ResourceV1Api {
     pub fn create_namespaced_resource_claim(
         &self,
         namespace: &str,
-        body: &kuber_models::api::resource::v1::ResourceClaim,
+        body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -166,11 +169,11 @@ impl ResourceV1Api {
     pub fn delete_collection_namespaced_resource_claim(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::ResourceClaimList>,
+            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -188,7 +191,7 @@ impl ResourceV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -201,10 +204,10 @@ impl ResourceV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1::ResourceClaim,
+        body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -218,11 +221,11 @@ impl ResourceV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::ResourceClaim>,
+            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaim>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -241,7 +244,7 @@ impl ResourceV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -257,7 +260,7 @@ impl ResourceV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -270,10 +273,10 @@ impl ResourceV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1::ResourceClaim,
+        body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -290,7 +293,7 @@ impl ResourceV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -306,7 +309,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1::ResourceClaimTemplateList,
+            ::kuber_models::api::resource::v1::ResourceClaimTemplateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -319,11 +322,11 @@ impl ResourceV1Api {
     pub fn create_namespaced_resource_claim_template(
         &self,
         namespace: &str,
-        body: &kuber_models::api::resource::v1::ResourceClaimTemplate,
+        body: &::kuber_models::api::resource::v1::ResourceClaimTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -338,11 +341,11 @@ impl ResourceV1Api {
     pub fn delete_collection_namespaced_resource_claim_template(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::ResourceClaimTemplateList>,
+            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplateList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -361,7 +364,7 @@ impl ResourceV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -376,11 +379,11 @@ impl ResourceV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1::ResourceClaimTemplate,
+        body: &::kuber_models::api::resource::v1::ResourceClaimTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -396,11 +399,11 @@ impl ResourceV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::ResourceClaimTemplate>,
+            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplate>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -420,7 +423,7 @@ impl ResourceV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -436,7 +439,10 @@ impl ResourceV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceClaimList, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1::ResourceClaimList,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -449,7 +455,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1::ResourceClaimTemplateList,
+            ::kuber_models::api::resource::v1::ResourceClaimTemplateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -463,7 +469,10 @@ impl ResourceV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceSliceList, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1::ResourceSliceList,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -473,10 +482,10 @@ impl ResourceV1Api {
     /// `POST /apis/resource.k8s.io/v1/resourceslices` (`createResourceV1ResourceSlice`).
     pub fn create_resource_slice(
         &self,
-        body: &kuber_models::api::resource::v1::ResourceSlice,
+        body: &::kuber_models::api::resource::v1::ResourceSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -486,11 +495,11 @@ impl ResourceV1Api {
     /// `DELETE /apis/resource.k8s.io/v1/resourceslices` (`deleteResourceV1CollectionResourceSlice`).
     pub fn delete_collection_resource_slice(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::ResourceSliceList>,
+            crate::Deleted<::kuber_models::api::resource::v1::ResourceSliceList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -507,7 +516,7 @@ impl ResourceV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -518,10 +527,10 @@ impl ResourceV1Api {
     pub fn replace_resource_slice(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1::ResourceSlice,
+        body: &::kuber_models::api::resource::v1::ResourceSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -534,11 +543,11 @@ impl ResourceV1Api {
     pub fn delete_resource_slice(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1::ResourceSlice>,
+            crate::Deleted<::kuber_models::api::resource::v1::ResourceSlice>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -556,7 +565,7 @@ impl ResourceV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
+        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -571,7 +580,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::resource::v1::DeviceClass>,
+            crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -593,7 +602,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::resource::v1::DeviceClass>,
+            crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -616,7 +625,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::resource::v1::ResourceClaim>,
+            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -639,7 +648,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::resource::v1::ResourceClaim>,
+            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -663,7 +672,7 @@ impl ResourceV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -688,7 +697,7 @@ impl ResourceV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -711,7 +720,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::resource::v1::ResourceClaim>,
+            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -733,7 +742,7 @@ impl ResourceV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -755,7 +764,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::resource::v1::ResourceSlice>,
+            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -777,7 +786,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::resource::v1::ResourceSlice>,
+            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
             crate::Error,
         >,
     > + Send + '_ {

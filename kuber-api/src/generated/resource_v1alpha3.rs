@@ -17,7 +17,7 @@ impl ResourceV1alpha3Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl ResourceV1alpha3Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRuleList,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl ResourceV1alpha3Api {
     /// `POST /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`createResourceV1alpha3DeviceTaintRule`).
     pub fn create_device_taint_rule(
         &self,
-        body: &kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,11 +64,11 @@ impl ResourceV1alpha3Api {
     /// `DELETE /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`deleteResourceV1alpha3CollectionDeviceTaintRule`).
     pub fn delete_collection_device_taint_rule(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1alpha3::DeviceTaintRuleList>,
+            crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -86,7 +86,7 @@ impl ResourceV1alpha3Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -99,11 +99,11 @@ impl ResourceV1alpha3Api {
     pub fn replace_device_taint_rule(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -118,11 +118,11 @@ impl ResourceV1alpha3Api {
     pub fn delete_device_taint_rule(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1alpha3::DeviceTaintRule>,
+            crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRule>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -141,7 +141,7 @@ impl ResourceV1alpha3Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -159,7 +159,7 @@ impl ResourceV1alpha3Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -172,11 +172,11 @@ impl ResourceV1alpha3Api {
     pub fn replace_device_taint_rule_status(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -195,7 +195,7 @@ impl ResourceV1alpha3Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -212,7 +212,7 @@ impl ResourceV1alpha3Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -224,11 +224,11 @@ impl ResourceV1alpha3Api {
     /// `POST /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`createResourceV1alpha3ResourcePoolStatusRequest`).
     pub fn create_resource_pool_status_request(
         &self,
-        body: &kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        body: &::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -240,12 +240,12 @@ impl ResourceV1alpha3Api {
     /// `DELETE /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`deleteResourceV1alpha3CollectionResourcePoolStatusRequest`).
     pub fn delete_collection_resource_pool_status_request(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
+                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
             >,
             crate::Error,
         >,
@@ -264,7 +264,7 @@ impl ResourceV1alpha3Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -277,11 +277,11 @@ impl ResourceV1alpha3Api {
     pub fn replace_resource_pool_status_request(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        body: &::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -296,12 +296,12 @@ impl ResourceV1alpha3Api {
     pub fn delete_resource_pool_status_request(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             >,
             crate::Error,
         >,
@@ -321,7 +321,7 @@ impl ResourceV1alpha3Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -339,7 +339,7 @@ impl ResourceV1alpha3Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -352,11 +352,11 @@ impl ResourceV1alpha3Api {
     pub fn replace_resource_pool_status_request_status(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        body: &::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -375,7 +375,7 @@ impl ResourceV1alpha3Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             crate::Error,
         >,
     > + Send + '_ {
@@ -393,7 +393,7 @@ impl ResourceV1alpha3Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+                ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             >,
             crate::Error,
         >,
@@ -417,7 +417,7 @@ impl ResourceV1alpha3Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+                ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
             >,
             crate::Error,
         >,
@@ -441,7 +441,7 @@ impl ResourceV1alpha3Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             >,
             crate::Error,
         >,
@@ -465,7 +465,7 @@ impl ResourceV1alpha3Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl ResourceV1beta1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::DeviceClassList,
+            ::kuber_models::api::resource::v1beta1::DeviceClassList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,10 +48,13 @@ impl ResourceV1beta1Api {
     /// `POST /apis/resource.k8s.io/v1beta1/deviceclasses` (`createResourceV1beta1DeviceClass`).
     pub fn create_device_class(
         &self,
-        body: &kuber_models::api::resource::v1beta1::DeviceClass,
+        body: &::kuber_models::api::resource::v1beta1::DeviceClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta1::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta1::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -61,11 +64,11 @@ impl ResourceV1beta1Api {
     /// `DELETE /apis/resource.k8s.io/v1beta1/deviceclasses` (`deleteResourceV1beta1CollectionDeviceClass`).
     pub fn delete_collection_device_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta1::DeviceClassList>,
+            crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -82,7 +85,10 @@ impl ResourceV1beta1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta1::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta1::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -93,10 +99,13 @@ impl ResourceV1beta1Api {
     pub fn replace_device_class(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1beta1::DeviceClass,
+        body: &::kuber_models::api::resource::v1beta1::DeviceClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta1::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta1::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -109,11 +118,11 @@ impl ResourceV1beta1Api {
     pub fn delete_device_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta1::DeviceClass>,
+            crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -131,7 +140,10 @@ impl ResourceV1beta1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta1::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta1::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -147,7 +159,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimList,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -160,11 +172,11 @@ impl ResourceV1beta1Api {
     pub fn create_namespaced_resource_claim(
         &self,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta1::ResourceClaim,
+        body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaim,
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -179,11 +191,11 @@ impl ResourceV1beta1Api {
     pub fn delete_collection_namespaced_resource_claim(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta1::ResourceClaimList>,
+            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -202,7 +214,7 @@ impl ResourceV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaim,
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -217,11 +229,11 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta1::ResourceClaim,
+        body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaim,
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -237,11 +249,11 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta1::ResourceClaim>,
+            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaim>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -261,7 +273,7 @@ impl ResourceV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaim,
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -280,7 +292,7 @@ impl ResourceV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaim,
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -295,11 +307,11 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta1::ResourceClaim,
+        body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaim,
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -319,7 +331,7 @@ impl ResourceV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaim,
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -337,7 +349,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -350,11 +362,11 @@ impl ResourceV1beta1Api {
     pub fn create_namespaced_resource_claim_template(
         &self,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+        body: &::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -369,12 +381,12 @@ impl ResourceV1beta1Api {
     pub fn delete_collection_namespaced_resource_claim_template(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
+                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
             >,
             crate::Error,
         >,
@@ -394,7 +406,7 @@ impl ResourceV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -409,11 +421,11 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+        body: &::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -429,11 +441,13 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta1::ResourceClaimTemplate>,
+            crate::Deleted<
+                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -453,7 +467,7 @@ impl ResourceV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -470,7 +484,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimList,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -485,7 +499,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -500,7 +514,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceSliceList,
+            ::kuber_models::api::resource::v1beta1::ResourceSliceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -512,11 +526,11 @@ impl ResourceV1beta1Api {
     /// `POST /apis/resource.k8s.io/v1beta1/resourceslices` (`createResourceV1beta1ResourceSlice`).
     pub fn create_resource_slice(
         &self,
-        body: &kuber_models::api::resource::v1beta1::ResourceSlice,
+        body: &::kuber_models::api::resource::v1beta1::ResourceSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceSlice,
+            ::kuber_models::api::resource::v1beta1::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -528,11 +542,11 @@ impl ResourceV1beta1Api {
     /// `DELETE /apis/resource.k8s.io/v1beta1/resourceslices` (`deleteResourceV1beta1CollectionResourceSlice`).
     pub fn delete_collection_resource_slice(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta1::ResourceSliceList>,
+            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSliceList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -550,7 +564,7 @@ impl ResourceV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceSlice,
+            ::kuber_models::api::resource::v1beta1::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -563,11 +577,11 @@ impl ResourceV1beta1Api {
     pub fn replace_resource_slice(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1beta1::ResourceSlice,
+        body: &::kuber_models::api::resource::v1beta1::ResourceSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceSlice,
+            ::kuber_models::api::resource::v1beta1::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -582,11 +596,11 @@ impl ResourceV1beta1Api {
     pub fn delete_resource_slice(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta1::ResourceSlice>,
+            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSlice>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -605,7 +619,7 @@ impl ResourceV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta1::ResourceSlice,
+            ::kuber_models::api::resource::v1beta1::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -623,7 +637,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::DeviceClass,
+                ::kuber_models::api::resource::v1beta1::DeviceClass,
             >,
             crate::Error,
         >,
@@ -647,7 +661,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::DeviceClass,
+                ::kuber_models::api::resource::v1beta1::DeviceClass,
             >,
             crate::Error,
         >,
@@ -672,7 +686,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceClaim,
+                ::kuber_models::api::resource::v1beta1::ResourceClaim,
             >,
             crate::Error,
         >,
@@ -697,7 +711,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceClaim,
+                ::kuber_models::api::resource::v1beta1::ResourceClaim,
             >,
             crate::Error,
         >,
@@ -722,7 +736,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -747,7 +761,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -771,7 +785,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceClaim,
+                ::kuber_models::api::resource::v1beta1::ResourceClaim,
             >,
             crate::Error,
         >,
@@ -794,7 +808,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -817,7 +831,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceSlice,
+                ::kuber_models::api::resource::v1beta1::ResourceSlice,
             >,
             crate::Error,
         >,
@@ -841,7 +855,7 @@ impl ResourceV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta1::ResourceSlice,
+                ::kuber_models::api::resource::v1beta1::ResourceSlice,
             >,
             crate::Error,
         >,

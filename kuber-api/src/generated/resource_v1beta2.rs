@@ -17,7 +17,7 @@ impl ResourceV1beta2Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceClassList,
+            ::kuber_models::api::resource::v1beta2::DeviceClassList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,10 +48,13 @@ impl ResourceV1beta2Api {
     /// `POST /apis/resource.k8s.io/v1beta2/deviceclasses` (`createResourceV1beta2DeviceClass`).
     pub fn create_device_class(
         &self,
-        body: &kuber_models::api::resource::v1beta2::DeviceClass,
+        body: &::kuber_models::api::resource::v1beta2::DeviceClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta2::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta2::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -61,11 +64,11 @@ impl ResourceV1beta2Api {
     /// `DELETE /apis/resource.k8s.io/v1beta2/deviceclasses` (`deleteResourceV1beta2CollectionDeviceClass`).
     pub fn delete_collection_device_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::DeviceClassList>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -82,7 +85,10 @@ impl ResourceV1beta2Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta2::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta2::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -93,10 +99,13 @@ impl ResourceV1beta2Api {
     pub fn replace_device_class(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1beta2::DeviceClass,
+        body: &::kuber_models::api::resource::v1beta2::DeviceClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta2::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta2::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -109,11 +118,11 @@ impl ResourceV1beta2Api {
     pub fn delete_device_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::DeviceClass>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -131,7 +140,10 @@ impl ResourceV1beta2Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::resource::v1beta2::DeviceClass, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::resource::v1beta2::DeviceClass,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -146,7 +158,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRuleList,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRuleList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -158,11 +170,11 @@ impl ResourceV1beta2Api {
     /// `POST /apis/resource.k8s.io/v1beta2/devicetaintrules` (`createResourceV1beta2DeviceTaintRule`).
     pub fn create_device_taint_rule(
         &self,
-        body: &kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRule,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -174,11 +186,11 @@ impl ResourceV1beta2Api {
     /// `DELETE /apis/resource.k8s.io/v1beta2/devicetaintrules` (`deleteResourceV1beta2CollectionDeviceTaintRule`).
     pub fn delete_collection_device_taint_rule(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::DeviceTaintRuleList>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRuleList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -196,7 +208,7 @@ impl ResourceV1beta2Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRule,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -209,11 +221,11 @@ impl ResourceV1beta2Api {
     pub fn replace_device_taint_rule(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRule,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -228,11 +240,11 @@ impl ResourceV1beta2Api {
     pub fn delete_device_taint_rule(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::DeviceTaintRule>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRule>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -251,7 +263,7 @@ impl ResourceV1beta2Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRule,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -269,7 +281,7 @@ impl ResourceV1beta2Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRule,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -282,11 +294,11 @@ impl ResourceV1beta2Api {
     pub fn replace_device_taint_rule_status(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRule,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -305,7 +317,7 @@ impl ResourceV1beta2Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::DeviceTaintRule,
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             crate::Error,
         >,
     > + Send + '_ {
@@ -323,7 +335,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimList,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -336,11 +348,11 @@ impl ResourceV1beta2Api {
     pub fn create_namespaced_resource_claim(
         &self,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta2::ResourceClaim,
+        body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaim,
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -355,11 +367,11 @@ impl ResourceV1beta2Api {
     pub fn delete_collection_namespaced_resource_claim(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::ResourceClaimList>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -378,7 +390,7 @@ impl ResourceV1beta2Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaim,
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -393,11 +405,11 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta2::ResourceClaim,
+        body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaim,
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -413,11 +425,11 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::ResourceClaim>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaim>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -437,7 +449,7 @@ impl ResourceV1beta2Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaim,
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -456,7 +468,7 @@ impl ResourceV1beta2Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaim,
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -471,11 +483,11 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta2::ResourceClaim,
+        body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaim,
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -495,7 +507,7 @@ impl ResourceV1beta2Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaim,
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
             crate::Error,
         >,
     > + Send + '_ {
@@ -513,7 +525,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -526,11 +538,11 @@ impl ResourceV1beta2Api {
     pub fn create_namespaced_resource_claim_template(
         &self,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+        body: &::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -545,12 +557,12 @@ impl ResourceV1beta2Api {
     pub fn delete_collection_namespaced_resource_claim_template(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
+                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
             >,
             crate::Error,
         >,
@@ -570,7 +582,7 @@ impl ResourceV1beta2Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -585,11 +597,11 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+        body: &::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -605,11 +617,13 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::ResourceClaimTemplate>,
+            crate::Deleted<
+                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -629,7 +643,7 @@ impl ResourceV1beta2Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
             crate::Error,
         >,
     > + Send + '_ {
@@ -646,7 +660,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimList,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -661,7 +675,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -676,7 +690,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceSliceList,
+            ::kuber_models::api::resource::v1beta2::ResourceSliceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -688,11 +702,11 @@ impl ResourceV1beta2Api {
     /// `POST /apis/resource.k8s.io/v1beta2/resourceslices` (`createResourceV1beta2ResourceSlice`).
     pub fn create_resource_slice(
         &self,
-        body: &kuber_models::api::resource::v1beta2::ResourceSlice,
+        body: &::kuber_models::api::resource::v1beta2::ResourceSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceSlice,
+            ::kuber_models::api::resource::v1beta2::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -704,11 +718,11 @@ impl ResourceV1beta2Api {
     /// `DELETE /apis/resource.k8s.io/v1beta2/resourceslices` (`deleteResourceV1beta2CollectionResourceSlice`).
     pub fn delete_collection_resource_slice(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::ResourceSliceList>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSliceList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -726,7 +740,7 @@ impl ResourceV1beta2Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceSlice,
+            ::kuber_models::api::resource::v1beta2::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -739,11 +753,11 @@ impl ResourceV1beta2Api {
     pub fn replace_resource_slice(
         &self,
         name: &str,
-        body: &kuber_models::api::resource::v1beta2::ResourceSlice,
+        body: &::kuber_models::api::resource::v1beta2::ResourceSlice,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceSlice,
+            ::kuber_models::api::resource::v1beta2::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -758,11 +772,11 @@ impl ResourceV1beta2Api {
     pub fn delete_resource_slice(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::resource::v1beta2::ResourceSlice>,
+            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSlice>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -781,7 +795,7 @@ impl ResourceV1beta2Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::resource::v1beta2::ResourceSlice,
+            ::kuber_models::api::resource::v1beta2::ResourceSlice,
             crate::Error,
         >,
     > + Send + '_ {
@@ -799,7 +813,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::DeviceClass,
+                ::kuber_models::api::resource::v1beta2::DeviceClass,
             >,
             crate::Error,
         >,
@@ -823,7 +837,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::DeviceClass,
+                ::kuber_models::api::resource::v1beta2::DeviceClass,
             >,
             crate::Error,
         >,
@@ -847,7 +861,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::DeviceTaintRule,
+                ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             >,
             crate::Error,
         >,
@@ -871,7 +885,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::DeviceTaintRule,
+                ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
             >,
             crate::Error,
         >,
@@ -896,7 +910,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceClaim,
+                ::kuber_models::api::resource::v1beta2::ResourceClaim,
             >,
             crate::Error,
         >,
@@ -921,7 +935,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceClaim,
+                ::kuber_models::api::resource::v1beta2::ResourceClaim,
             >,
             crate::Error,
         >,
@@ -946,7 +960,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -971,7 +985,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -995,7 +1009,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceClaim,
+                ::kuber_models::api::resource::v1beta2::ResourceClaim,
             >,
             crate::Error,
         >,
@@ -1018,7 +1032,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
             >,
             crate::Error,
         >,
@@ -1041,7 +1055,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceSlice,
+                ::kuber_models::api::resource::v1beta2::ResourceSlice,
             >,
             crate::Error,
         >,
@@ -1065,7 +1079,7 @@ impl ResourceV1beta2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::resource::v1beta2::ResourceSlice,
+                ::kuber_models::api::resource::v1beta2::ResourceSlice,
             >,
             crate::Error,
         >,

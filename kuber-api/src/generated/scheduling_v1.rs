@@ -17,7 +17,7 @@ impl SchedulingV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl SchedulingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::scheduling::v1::PriorityClassList,
+            ::kuber_models::api::scheduling::v1::PriorityClassList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,10 +48,10 @@ impl SchedulingV1Api {
     /// `POST /apis/scheduling.k8s.io/v1/priorityclasses` (`createSchedulingV1PriorityClass`).
     pub fn create_priority_class(
         &self,
-        body: &kuber_models::api::scheduling::v1::PriorityClass,
+        body: &::kuber_models::api::scheduling::v1::PriorityClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
+        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -61,11 +61,11 @@ impl SchedulingV1Api {
     /// `DELETE /apis/scheduling.k8s.io/v1/priorityclasses` (`deleteSchedulingV1CollectionPriorityClass`).
     pub fn delete_collection_priority_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::scheduling::v1::PriorityClassList>,
+            crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -82,7 +82,7 @@ impl SchedulingV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
+        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -93,10 +93,10 @@ impl SchedulingV1Api {
     pub fn replace_priority_class(
         &self,
         name: &str,
-        body: &kuber_models::api::scheduling::v1::PriorityClass,
+        body: &::kuber_models::api::scheduling::v1::PriorityClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
+        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -109,11 +109,11 @@ impl SchedulingV1Api {
     pub fn delete_priority_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::scheduling::v1::PriorityClass>,
+            crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -131,7 +131,7 @@ impl SchedulingV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
+        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -146,7 +146,9 @@ impl SchedulingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::scheduling::v1::PriorityClass>,
+            crate::client::WatchStream<
+                ::kuber_models::api::scheduling::v1::PriorityClass,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -168,7 +170,9 @@ impl SchedulingV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::scheduling::v1::PriorityClass>,
+            crate::client::WatchStream<
+                ::kuber_models::api::scheduling::v1::PriorityClass,
+            >,
             crate::Error,
         >,
     > + Send + '_ {

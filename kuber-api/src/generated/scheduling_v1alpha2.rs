@@ -17,7 +17,7 @@ impl SchedulingV1alpha2Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -37,7 +37,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::scheduling::v1alpha2::PodGroupList,
+            ::kuber_models::api::scheduling::v1alpha2::PodGroupList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -50,10 +50,13 @@ impl SchedulingV1alpha2Api {
     pub fn create_namespaced_pod_group(
         &self,
         namespace: &str,
-        body: &kuber_models::api::scheduling::v1alpha2::PodGroup,
+        body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::PodGroup, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -66,11 +69,11 @@ impl SchedulingV1alpha2Api {
     pub fn delete_collection_namespaced_pod_group(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::scheduling::v1alpha2::PodGroupList>,
+            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroupList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -88,7 +91,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::PodGroup, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -101,10 +107,13 @@ impl SchedulingV1alpha2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::scheduling::v1alpha2::PodGroup,
+        body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::PodGroup, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -118,11 +127,11 @@ impl SchedulingV1alpha2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::scheduling::v1alpha2::PodGroup>,
+            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -141,7 +150,10 @@ impl SchedulingV1alpha2Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::PodGroup, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -157,7 +169,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::PodGroup, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -170,10 +185,13 @@ impl SchedulingV1alpha2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::scheduling::v1alpha2::PodGroup,
+        body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::PodGroup, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -190,7 +208,10 @@ impl SchedulingV1alpha2Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::PodGroup, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -206,7 +227,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::scheduling::v1alpha2::WorkloadList,
+            ::kuber_models::api::scheduling::v1alpha2::WorkloadList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -219,10 +240,13 @@ impl SchedulingV1alpha2Api {
     pub fn create_namespaced_workload(
         &self,
         namespace: &str,
-        body: &kuber_models::api::scheduling::v1alpha2::Workload,
+        body: &::kuber_models::api::scheduling::v1alpha2::Workload,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::Workload, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::Workload,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -235,11 +259,11 @@ impl SchedulingV1alpha2Api {
     pub fn delete_collection_namespaced_workload(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::scheduling::v1alpha2::WorkloadList>,
+            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::WorkloadList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -257,7 +281,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::Workload, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::Workload,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -270,10 +297,13 @@ impl SchedulingV1alpha2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::scheduling::v1alpha2::Workload,
+        body: &::kuber_models::api::scheduling::v1alpha2::Workload,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::Workload, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::Workload,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -287,11 +317,11 @@ impl SchedulingV1alpha2Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::scheduling::v1alpha2::Workload>,
+            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::Workload>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -310,7 +340,10 @@ impl SchedulingV1alpha2Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::scheduling::v1alpha2::Workload, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::scheduling::v1alpha2::Workload,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -325,7 +358,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::scheduling::v1alpha2::PodGroupList,
+            ::kuber_models::api::scheduling::v1alpha2::PodGroupList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -342,7 +375,7 @@ impl SchedulingV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::scheduling::v1alpha2::PodGroup,
+                ::kuber_models::api::scheduling::v1alpha2::PodGroup,
             >,
             crate::Error,
         >,
@@ -367,7 +400,7 @@ impl SchedulingV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::scheduling::v1alpha2::PodGroup,
+                ::kuber_models::api::scheduling::v1alpha2::PodGroup,
             >,
             crate::Error,
         >,
@@ -392,7 +425,7 @@ impl SchedulingV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::scheduling::v1alpha2::Workload,
+                ::kuber_models::api::scheduling::v1alpha2::Workload,
             >,
             crate::Error,
         >,
@@ -417,7 +450,7 @@ impl SchedulingV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::scheduling::v1alpha2::Workload,
+                ::kuber_models::api::scheduling::v1alpha2::Workload,
             >,
             crate::Error,
         >,
@@ -441,7 +474,7 @@ impl SchedulingV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::scheduling::v1alpha2::PodGroup,
+                ::kuber_models::api::scheduling::v1alpha2::PodGroup,
             >,
             crate::Error,
         >,
@@ -464,7 +497,7 @@ impl SchedulingV1alpha2Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::scheduling::v1alpha2::Workload,
+                ::kuber_models::api::scheduling::v1alpha2::Workload,
             >,
             crate::Error,
         >,
@@ -486,7 +519,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::scheduling::v1alpha2::WorkloadList,
+            ::kuber_models::api::scheduling::v1alpha2::WorkloadList,
             crate::Error,
         >,
     > + Send + '_ {

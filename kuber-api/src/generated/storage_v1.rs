@@ -17,7 +17,7 @@ impl StorageV1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -31,7 +31,7 @@ impl StorageV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIDriverList, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSIDriverList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -41,10 +41,10 @@ impl StorageV1Api {
     /// `POST /apis/storage.k8s.io/v1/csidrivers` (`createStorageV1CSIDriver`).
     pub fn create_csi_driver(
         &self,
-        body: &kuber_models::api::storage::v1::CSIDriver,
+        body: &::kuber_models::api::storage::v1::CSIDriver,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIDriver, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -54,11 +54,11 @@ impl StorageV1Api {
     /// `DELETE /apis/storage.k8s.io/v1/csidrivers` (`deleteStorageV1CollectionCSIDriver`).
     pub fn delete_collection_csi_driver(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::CSIDriverList>,
+            crate::Deleted<::kuber_models::api::storage::v1::CSIDriverList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -75,7 +75,7 @@ impl StorageV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIDriver, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -86,10 +86,10 @@ impl StorageV1Api {
     pub fn replace_csi_driver(
         &self,
         name: &str,
-        body: &kuber_models::api::storage::v1::CSIDriver,
+        body: &::kuber_models::api::storage::v1::CSIDriver,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIDriver, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -102,11 +102,11 @@ impl StorageV1Api {
     pub fn delete_csi_driver(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::CSIDriver>,
+            crate::Deleted<::kuber_models::api::storage::v1::CSIDriver>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -124,7 +124,7 @@ impl StorageV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIDriver, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -138,7 +138,7 @@ impl StorageV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSINodeList, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSINodeList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -148,10 +148,10 @@ impl StorageV1Api {
     /// `POST /apis/storage.k8s.io/v1/csinodes` (`createStorageV1CSINode`).
     pub fn create_csi_node(
         &self,
-        body: &kuber_models::api::storage::v1::CSINode,
+        body: &::kuber_models::api::storage::v1::CSINode,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSINode, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -161,11 +161,11 @@ impl StorageV1Api {
     /// `DELETE /apis/storage.k8s.io/v1/csinodes` (`deleteStorageV1CollectionCSINode`).
     pub fn delete_collection_csi_node(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::CSINodeList>,
+            crate::Deleted<::kuber_models::api::storage::v1::CSINodeList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -182,7 +182,7 @@ impl StorageV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSINode, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -193,10 +193,10 @@ impl StorageV1Api {
     pub fn replace_csi_node(
         &self,
         name: &str,
-        body: &kuber_models::api::storage::v1::CSINode,
+        body: &::kuber_models::api::storage::v1::CSINode,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSINode, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -209,11 +209,11 @@ impl StorageV1Api {
     pub fn delete_csi_node(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::CSINode>,
+            crate::Deleted<::kuber_models::api::storage::v1::CSINode>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -231,7 +231,7 @@ impl StorageV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSINode, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -246,7 +246,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::CSIStorageCapacityList,
+            ::kuber_models::api::storage::v1::CSIStorageCapacityList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -262,7 +262,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::CSIStorageCapacityList,
+            ::kuber_models::api::storage::v1::CSIStorageCapacityList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -275,10 +275,13 @@ impl StorageV1Api {
     pub fn create_namespaced_csi_storage_capacity(
         &self,
         namespace: &str,
-        body: &kuber_models::api::storage::v1::CSIStorageCapacity,
+        body: &::kuber_models::api::storage::v1::CSIStorageCapacity,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIStorageCapacity, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::storage::v1::CSIStorageCapacity,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -291,11 +294,11 @@ impl StorageV1Api {
     pub fn delete_collection_namespaced_csi_storage_capacity(
         &self,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::CSIStorageCapacityList>,
+            crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacityList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -313,7 +316,10 @@ impl StorageV1Api {
         namespace: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIStorageCapacity, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::storage::v1::CSIStorageCapacity,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -326,10 +332,13 @@ impl StorageV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: &kuber_models::api::storage::v1::CSIStorageCapacity,
+        body: &::kuber_models::api::storage::v1::CSIStorageCapacity,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIStorageCapacity, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::storage::v1::CSIStorageCapacity,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -343,11 +352,11 @@ impl StorageV1Api {
         &self,
         name: &str,
         namespace: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::CSIStorageCapacity>,
+            crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacity>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -366,7 +375,10 @@ impl StorageV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::CSIStorageCapacity, crate::Error>,
+        Output = Result<
+            ::kuber_models::api::storage::v1::CSIStorageCapacity,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -380,7 +392,7 @@ impl StorageV1Api {
         &self,
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::StorageClassList, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::StorageClassList, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -390,10 +402,10 @@ impl StorageV1Api {
     /// `POST /apis/storage.k8s.io/v1/storageclasses` (`createStorageV1StorageClass`).
     pub fn create_storage_class(
         &self,
-        body: &kuber_models::api::storage::v1::StorageClass,
+        body: &::kuber_models::api::storage::v1::StorageClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::StorageClass, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -403,11 +415,11 @@ impl StorageV1Api {
     /// `DELETE /apis/storage.k8s.io/v1/storageclasses` (`deleteStorageV1CollectionStorageClass`).
     pub fn delete_collection_storage_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::StorageClassList>,
+            crate::Deleted<::kuber_models::api::storage::v1::StorageClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -424,7 +436,7 @@ impl StorageV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::StorageClass, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -435,10 +447,10 @@ impl StorageV1Api {
     pub fn replace_storage_class(
         &self,
         name: &str,
-        body: &kuber_models::api::storage::v1::StorageClass,
+        body: &::kuber_models::api::storage::v1::StorageClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::StorageClass, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -451,11 +463,11 @@ impl StorageV1Api {
     pub fn delete_storage_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::StorageClass>,
+            crate::Deleted<::kuber_models::api::storage::v1::StorageClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -473,7 +485,7 @@ impl StorageV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::StorageClass, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -488,7 +500,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::VolumeAttachmentList,
+            ::kuber_models::api::storage::v1::VolumeAttachmentList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -500,10 +512,10 @@ impl StorageV1Api {
     /// `POST /apis/storage.k8s.io/v1/volumeattachments` (`createStorageV1VolumeAttachment`).
     pub fn create_volume_attachment(
         &self,
-        body: &kuber_models::api::storage::v1::VolumeAttachment,
+        body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -513,11 +525,11 @@ impl StorageV1Api {
     /// `DELETE /apis/storage.k8s.io/v1/volumeattachments` (`deleteStorageV1CollectionVolumeAttachment`).
     pub fn delete_collection_volume_attachment(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::VolumeAttachmentList>,
+            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachmentList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -534,7 +546,7 @@ impl StorageV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -545,10 +557,10 @@ impl StorageV1Api {
     pub fn replace_volume_attachment(
         &self,
         name: &str,
-        body: &kuber_models::api::storage::v1::VolumeAttachment,
+        body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -561,11 +573,11 @@ impl StorageV1Api {
     pub fn delete_volume_attachment(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::VolumeAttachment>,
+            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachment>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -583,7 +595,7 @@ impl StorageV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -598,7 +610,7 @@ impl StorageV1Api {
         name: &str,
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -609,10 +621,10 @@ impl StorageV1Api {
     pub fn replace_volume_attachment_status(
         &self,
         name: &str,
-        body: &kuber_models::api::storage::v1::VolumeAttachment,
+        body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -628,7 +640,7 @@ impl StorageV1Api {
         body: &crate::Patch,
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
+        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -643,7 +655,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::VolumeAttributesClassList,
+            ::kuber_models::api::storage::v1::VolumeAttributesClassList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -655,11 +667,11 @@ impl StorageV1Api {
     /// `POST /apis/storage.k8s.io/v1/volumeattributesclasses` (`createStorageV1VolumeAttributesClass`).
     pub fn create_volume_attributes_class(
         &self,
-        body: &kuber_models::api::storage::v1::VolumeAttributesClass,
+        body: &::kuber_models::api::storage::v1::VolumeAttributesClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -671,11 +683,11 @@ impl StorageV1Api {
     /// `DELETE /apis/storage.k8s.io/v1/volumeattributesclasses` (`deleteStorageV1CollectionVolumeAttributesClass`).
     pub fn delete_collection_volume_attributes_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::VolumeAttributesClassList>,
+            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClassList>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -693,7 +705,7 @@ impl StorageV1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -706,11 +718,11 @@ impl StorageV1Api {
     pub fn replace_volume_attributes_class(
         &self,
         name: &str,
-        body: &kuber_models::api::storage::v1::VolumeAttributesClass,
+        body: &::kuber_models::api::storage::v1::VolumeAttributesClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -725,11 +737,11 @@ impl StorageV1Api {
     pub fn delete_volume_attributes_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1::VolumeAttributesClass>,
+            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -748,7 +760,7 @@ impl StorageV1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -765,7 +777,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::CSIDriver>,
+            crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -787,7 +799,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::CSIDriver>,
+            crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -809,7 +821,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::CSINode>,
+            crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -831,7 +843,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::CSINode>,
+            crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -854,7 +866,7 @@ impl StorageV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::storage::v1::CSIStorageCapacity,
+                ::kuber_models::api::storage::v1::CSIStorageCapacity,
             >,
             crate::Error,
         >,
@@ -878,7 +890,7 @@ impl StorageV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::storage::v1::CSIStorageCapacity,
+                ::kuber_models::api::storage::v1::CSIStorageCapacity,
             >,
             crate::Error,
         >,
@@ -903,7 +915,7 @@ impl StorageV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::storage::v1::CSIStorageCapacity,
+                ::kuber_models::api::storage::v1::CSIStorageCapacity,
             >,
             crate::Error,
         >,
@@ -926,7 +938,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::StorageClass>,
+            crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -948,7 +960,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::StorageClass>,
+            crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -970,7 +982,9 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::VolumeAttachment>,
+            crate::client::WatchStream<
+                ::kuber_models::api::storage::v1::VolumeAttachment,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -992,7 +1006,9 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::client::WatchStream<kuber_models::api::storage::v1::VolumeAttachment>,
+            crate::client::WatchStream<
+                ::kuber_models::api::storage::v1::VolumeAttachment,
+            >,
             crate::Error,
         >,
     > + Send + '_ {
@@ -1015,7 +1031,7 @@ impl StorageV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::storage::v1::VolumeAttributesClass,
+                ::kuber_models::api::storage::v1::VolumeAttributesClass,
             >,
             crate::Error,
         >,
@@ -1039,7 +1055,7 @@ impl StorageV1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::storage::v1::VolumeAttributesClass,
+                ::kuber_models::api::storage::v1::VolumeAttributesClass,
             >,
             crate::Error,
         >,

@@ -17,7 +17,7 @@ impl StorageV1beta1Api {
         &self,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -36,7 +36,7 @@ impl StorageV1beta1Api {
         params: &crate::ListParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1beta1::VolumeAttributesClassList,
+            ::kuber_models::api::storage::v1beta1::VolumeAttributesClassList,
             crate::Error,
         >,
     > + Send + '_ {
@@ -48,11 +48,11 @@ impl StorageV1beta1Api {
     /// `POST /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`createStorageV1beta1VolumeAttributesClass`).
     pub fn create_volume_attributes_class(
         &self,
-        body: &kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+        body: &::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -64,12 +64,12 @@ impl StorageV1beta1Api {
     /// `DELETE /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`deleteStorageV1beta1CollectionVolumeAttributesClass`).
     pub fn delete_collection_volume_attributes_class(
         &self,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::Deleted<
-                kuber_models::api::storage::v1beta1::VolumeAttributesClassList,
+                ::kuber_models::api::storage::v1beta1::VolumeAttributesClassList,
             >,
             crate::Error,
         >,
@@ -88,7 +88,7 @@ impl StorageV1beta1Api {
         params: &crate::GetParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -101,11 +101,11 @@ impl StorageV1beta1Api {
     pub fn replace_volume_attributes_class(
         &self,
         name: &str,
-        body: &kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+        body: &::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -120,11 +120,11 @@ impl StorageV1beta1Api {
     pub fn delete_volume_attributes_class(
         &self,
         name: &str,
-        body: Option<&kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
+        body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            crate::Deleted<kuber_models::api::storage::v1beta1::VolumeAttributesClass>,
+            crate::Deleted<::kuber_models::api::storage::v1beta1::VolumeAttributesClass>,
             crate::Error,
         >,
     > + Send + '_ {
@@ -143,7 +143,7 @@ impl StorageV1beta1Api {
         params: &crate::PatchParams,
     ) -> impl ::core::future::Future<
         Output = Result<
-            kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
             crate::Error,
         >,
     > + Send + '_ {
@@ -161,7 +161,7 @@ impl StorageV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+                ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
             >,
             crate::Error,
         >,
@@ -185,7 +185,7 @@ impl StorageV1beta1Api {
     ) -> impl ::core::future::Future<
         Output = Result<
             crate::client::WatchStream<
-                kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+                ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
             >,
             crate::Error,
         >,

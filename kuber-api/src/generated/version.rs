@@ -16,7 +16,7 @@ impl VersionApi {
     pub fn get_code(
         &self,
     ) -> impl ::core::future::Future<
-        Output = Result<kuber_models::apimachinery::pkg::version::Info, crate::Error>,
+        Output = Result<::kuber_models::apimachinery::pkg::version::Info, crate::Error>,
     > + Send + '_ {
         crate::request::call(
             &self.client,
