@@ -260,7 +260,7 @@ pub fn collect(doc: &OpenAPI, model: &Model) -> Result<Vec<Op>, OpError> {
             let forced = op.extensions.get(RESPONSE_EXT).and_then(|v| v.as_str());
             let response = match forced {
                 Some("object-or-status") | Some("list-or-status") => {
-                    match typed_ty_for(forced, kind_ty.as_ref(), model, gvk.as_ref()) {
+                    match typed_ty_for(forced, kind_ty.as_ref(), model) {
                         Some(t) => Response::Deleted(t),
                         None => typed_response(op).unwrap_or(Response::Text),
                     }
@@ -313,17 +313,11 @@ pub fn collect(doc: &OpenAPI, model: &Model) -> Result<Vec<Op>, OpError> {
 }
 
 /// The type a delete answers with besides `Status`: the kind, or the kind's list.
-fn typed_ty_for(
-    forced: Option<&str>,
-    kind: Option<&Ty>,
-    model: &Model,
-    gvk: Option<&Gvk>,
-) -> Option<Ty> {
+fn typed_ty_for(forced: Option<&str>, kind: Option<&Ty>, model: &Model) -> Option<Ty> {
     let kind = kind?;
     if forced == Some("list-or-status") {
         let Ty::Named(def) = kind else { return None };
         let list = model.kinds.get(def)?.list_def.clone()?;
-        let _ = gvk;
         return Some(Ty::Named(list));
     }
     Some(kind.clone())

@@ -54,20 +54,26 @@ impl<T: Serialize> Serialize for WatchEvent<T> {
 
 #[derive(Clone, Copy)]
 enum EventType {
+    Of(ObjectEvent),
+    Error,
+}
+
+/// The event types whose object is a `T`.
+#[derive(Clone, Copy)]
+enum ObjectEvent {
     Added,
     Modified,
     Deleted,
     Bookmark,
-    Error,
 }
 
 impl EventType {
     fn parse<E: de::Error>(name: &str) -> Result<Self, E> {
         Ok(match name {
-            "ADDED" => EventType::Added,
-            "MODIFIED" => EventType::Modified,
-            "DELETED" => EventType::Deleted,
-            "BOOKMARK" => EventType::Bookmark,
+            "ADDED" => EventType::Of(ObjectEvent::Added),
+            "MODIFIED" => EventType::Of(ObjectEvent::Modified),
+            "DELETED" => EventType::Of(ObjectEvent::Deleted),
+            "BOOKMARK" => EventType::Of(ObjectEvent::Bookmark),
             "ERROR" => EventType::Error,
             other => {
                 return Err(E::custom(format_args!(
@@ -76,13 +82,15 @@ impl EventType {
             }
         })
     }
+}
 
+impl ObjectEvent {
     fn wrap<T>(self, object: T) -> WatchEvent<T> {
         match self {
-            EventType::Added => WatchEvent::Added(object),
-            EventType::Modified => WatchEvent::Modified(object),
-            EventType::Deleted => WatchEvent::Deleted(object),
-            EventType::Bookmark | EventType::Error => WatchEvent::Bookmark(object),
+            ObjectEvent::Added => WatchEvent::Added(object),
+            ObjectEvent::Modified => WatchEvent::Modified(object),
+            ObjectEvent::Deleted => WatchEvent::Deleted(object),
+            ObjectEvent::Bookmark => WatchEvent::Bookmark(object),
         }
     }
 }
@@ -124,7 +132,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for EventVisitor<T> {
                         Some(EventType::Error) => {
                             Object::Typed(WatchEvent::Error(map.next_value()?))
                         }
-                        Some(k) => Object::Typed(k.wrap(map.next_value::<T>()?)),
+                        Some(EventType::Of(k)) => Object::Typed(k.wrap(map.next_value::<T>()?)),
                         None => Object::Pending(map.next_value()?),
                     });
                 }
@@ -140,7 +148,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for EventVisitor<T> {
                 let text = raw.as_str();
                 match kind {
                     EventType::Error => serde_json::from_str(text).map(WatchEvent::Error),
-                    k => serde_json::from_str(text).map(|o| k.wrap(o)),
+                    EventType::Of(k) => serde_json::from_str(text).map(|o| k.wrap(o)),
                 }
                 .map_err(de::Error::custom)
             }

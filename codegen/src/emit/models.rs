@@ -261,23 +261,19 @@ impl<'a> ModelsEmitter<'a> {
         let id = ident(&def.ident);
         let kind = self.model.kinds.get(&def.name);
         let docs = doc(&self.type_doc(def, kind));
-        let special = match &def.body {
-            TypeBody::Special(s) | TypeBody::Alias(Ty::Special(s)) => Some(*s),
-            _ => None,
-        };
+        if let TypeBody::Special(s) | TypeBody::Alias(Ty::Special(s)) = &def.body {
+            // Carried by a hand-written type: re-export it under the spec's name.
+            let path = self.special_path(*s);
+            let cfg = s
+                .needs_apiextensions()
+                .then(|| quote!(#[cfg(feature = "apiextensions")]));
+            return Ok(if s.rust_name() == def.ident {
+                quote!(#cfg #docs pub use #path;)
+            } else {
+                quote!(#cfg #docs pub type #id = #path;)
+            });
+        }
         Ok(match &def.body {
-            _ if special.is_some() => {
-                let s = special.unwrap_or(Special::RawJson);
-                let path = self.special_path(s);
-                let cfg = s
-                    .needs_apiextensions()
-                    .then(|| quote!(#[cfg(feature = "apiextensions")]));
-                if s.rust_name() == def.ident {
-                    quote!(#cfg #docs pub use #path;)
-                } else {
-                    quote!(#cfg #docs pub type #id = #path;)
-                }
-            }
             TypeBody::Special(_) => TokenStream::new(),
             TypeBody::Alias(t) => {
                 let t = self.ty(t, &def.module);
