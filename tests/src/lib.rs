@@ -9,6 +9,7 @@
 //!   answers with the recorded responses;
 //! - [`scenarios`]: the recorded scenarios written with kuber-api, played against that server.
 
+pub mod cluster;
 pub mod compare;
 pub mod replay;
 pub mod replay_server;

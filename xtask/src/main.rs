@@ -4,6 +4,7 @@
 //! - `conformance [--replays DIR]`
 
 mod bench;
+mod cluster;
 mod gen_cmd;
 mod scratch;
 
@@ -19,8 +20,15 @@ commands:
       generate from other documents into target/try-gen and build there with warnings denied
   bench [--no-builds]
       decode throughput and memory, gen time, clean build times beside k8s-openapi
-  conformance [--shared DIR]
-      decode and re-encode every recorded server body in ../shared/replays";
+  conformance [--shared DIR] [--verbose]
+      decode and re-encode every recorded server body in ../shared/replays
+  cluster build
+      build kube-apiserver, kube-controller-manager, kubectl and an etcd launcher from the Go
+      modules pinned in tests/controlplane (once per version, into target/controlplane)
+  cluster up
+      start a control plane on 127.0.0.1, write an admin kubeconfig; Ctrl-C stops and removes it
+  e2e [FILTER]
+      the end-to-end suite against a real control plane (builds it first)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +37,8 @@ fn main() -> ExitCode {
         Some("conformance") => conformance(&args[1..]),
         Some("try-gen") => scratch::run(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        Some("cluster") => cluster::cluster(&args[1..]),
+        Some("e2e") => cluster::e2e(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

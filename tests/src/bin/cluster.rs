@@ -1,0 +1,92 @@
+//! `cluster up`: starts a control plane (see `kuber_tests::cluster`), prints how to reach it and
+//! keeps it running until Ctrl-C or SIGTERM, then stops every process and removes its folder.
+
+use std::process::ExitCode;
+
+use kuber_tests::cluster::{Cluster, Options};
+
+const USAGE: &str =
+    "usage: cluster up [--no-controller-manager] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut options = Options::default();
+    match args.first().map(String::as_str) {
+        Some("up") => {}
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    }
+    for arg in &args[1..] {
+        match arg.as_str() {
+            "--no-controller-manager" => options.controller_manager = false,
+            "--fast-compaction" => {
+                let manager = options.controller_manager;
+                options = Options::fast_compaction();
+                options.controller_manager = manager;
+            }
+            other if other.starts_with("--apiserver-flag=") => options
+                .apiserver_flags
+                .push(other["--apiserver-flag=".len()..].to_owned()),
+            other => {
+                eprintln!("cluster: unknown argument `{other}`\n{USAGE}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cluster: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(up(options))
+}
+
+async fn up(options: Options) -> ExitCode {
+    let started = std::time::Instant::now();
+    let cluster = match Cluster::start_with(options).await {
+        Ok(cluster) => cluster,
+        Err(e) => {
+            eprintln!("cluster: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let kubeconfig = cluster.kubeconfig.display();
+    println!(
+        "control plane ready at {} in {:.1} s\n\
+         admin kubeconfig: {kubeconfig}\n\
+         \n  export KUBECONFIG={kubeconfig}\n  {}/kubectl get ns\n\n\
+         Ctrl-C stops it and removes {}",
+        cluster.server,
+        started.elapsed().as_secs_f64(),
+        cluster.bin().display(),
+        cluster.dir().display(),
+    );
+    let signal = wait_for_signal().await;
+    println!("\n{signal}: stopping the control plane");
+    drop(cluster);
+    println!("stopped; nothing left running");
+    ExitCode::SUCCESS
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM, whichever comes first.
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted",
+                _ = term.recv() => "terminated",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "interrupted"
+}

@@ -1,0 +1,153 @@
+//! `e2e [FILTER…]`: the end-to-end suite against a real control plane (see
+//! `kuber_tests::cluster`). Each case is written as a user of kuber-api would write it.
+//!
+//! One cluster serves every case (each works in namespaces of its own); cases that need other
+//! server flags start their own. With `KUBER_CLUSTER_DIR` set to the folder of a running
+//! `cargo xtask cluster up`, the suite uses that cluster instead of starting one.
+//!
+//! Prints each case's verdict, the report lines cases add (e.g. `K kinds listed, N bodies
+//! exact`), then `e2e: N passed, M failed` and `N/M cases passed`; exits 1 on any failure.
+
+mod auth;
+mod crd;
+mod crud;
+mod discovery;
+mod kubectl;
+mod listing;
+mod livegen;
+mod paging;
+mod support;
+mod watch;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt as _;
+use kuber_tests::cluster::Cluster;
+
+use support::{Case, E2e};
+
+/// Every case, in the order they run.
+fn all_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    cases.extend(support::cases());
+    cases.extend(discovery::cases());
+    cases.extend(listing::cases());
+    cases.extend(crud::cases());
+    cases.extend(paging::cases());
+    cases.extend(watch::cases());
+    cases.extend(crd::cases());
+    cases.extend(auth::cases());
+    cases.extend(kubectl::cases());
+    cases.extend(livegen::cases());
+    cases
+}
+
+/// A case that takes longer than this is failed (and the suite goes on).
+const CASE_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn main() -> ExitCode {
+    let filters: Vec<String> = std::env::args().skip(1).collect();
+    if filters.iter().any(|f| f == "-h" || f == "--help") {
+        println!("usage: e2e [FILTER...]   (runs the cases whose name contains a FILTER)");
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("e2e: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(filters))
+}
+
+async fn run(filters: Vec<String>) -> ExitCode {
+    let cases: Vec<Case> = all_cases()
+        .into_iter()
+        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.name.contains(f.as_str())))
+        .collect();
+    if cases.is_empty() {
+        eprintln!("e2e: no case matches {filters:?}");
+        return ExitCode::FAILURE;
+    }
+
+    let started = Instant::now();
+    let cluster = match std::env::var_os("KUBER_CLUSTER_DIR") {
+        Some(dir) => Cluster::attach(std::path::Path::new(&dir)),
+        None => Cluster::start().await,
+    };
+    let cluster = match cluster {
+        Ok(cluster) => cluster,
+        Err(e) => {
+            eprintln!("e2e: cannot start the control plane: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "control plane {} ready in {:.1} s",
+        cluster.server,
+        started.elapsed().as_secs_f64()
+    );
+    let e2e = match E2e::new(cluster) {
+        Ok(e2e) => e2e,
+        Err(e) => {
+            eprintln!("e2e: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let (mut passed, mut failed) = (0usize, Vec::new());
+    for case in &cases {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(
+            CASE_TIMEOUT,
+            std::panic::AssertUnwindSafe((case.run)(&e2e)).catch_unwind(),
+        )
+        .await;
+        let seconds = started.elapsed().as_secs_f64();
+        let verdict = match outcome {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(e),
+            Ok(Err(panic)) => Err(format!("panicked: {}", panic_text(&*panic))),
+            Err(_) => Err(format!("timed out after {} s", CASE_TIMEOUT.as_secs())),
+        };
+        match verdict {
+            Ok(()) => {
+                passed += 1;
+                println!("ok      {} ({seconds:.1} s)", case.name);
+            }
+            Err(e) => {
+                println!("FAILED  {} ({seconds:.1} s): {e}", case.name);
+                failed.push(case.name);
+            }
+        }
+    }
+
+    println!();
+    for line in e2e.report_lines() {
+        println!("{line}");
+    }
+    if !failed.is_empty() {
+        println!("failed: {}", failed.join(", "));
+    }
+    println!("e2e: {passed} passed, {} failed", failed.len());
+    println!("{passed}/{} cases passed", cases.len());
+    drop(e2e);
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "(no message)".into())
+}

@@ -1,0 +1,129 @@
+//! What every case works with: the cluster, clients, fresh namespaces, report lines, and the
+//! small checks cases share.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use kuber_api::{Client, CoreV1Api, WriteParams};
+use kuber_models::api::core::v1::Namespace;
+use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kuber_tests::cluster::{Cluster, ClusterError};
+
+/// What a case answers: `Err` says what went wrong, with enough context to find it.
+pub type Outcome = Result<(), String>;
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// One named case of the suite.
+pub struct Case {
+    pub name: &'static str,
+    pub run: for<'a> fn(&'a E2e) -> CaseFuture<'a>,
+}
+
+/// `case!(name, async_fn)`: a [`Case`] running `async fn(&E2e) -> Outcome`.
+#[macro_export]
+macro_rules! case {
+    ($name:expr, $f:path) => {
+        $crate::support::Case {
+            name: $name,
+            run: |e2e| Box::pin($f(e2e)),
+        }
+    };
+}
+
+/// The suite's shared state.
+pub struct E2e {
+    pub cluster: Cluster,
+    /// The admin (client certificate in `system:masters`).
+    pub admin: Client,
+    /// A token user that RBAC grants nothing.
+    pub restricted: Client,
+    namespaces: AtomicUsize,
+    report: Mutex<Vec<String>>,
+}
+
+impl E2e {
+    pub fn new(cluster: Cluster) -> Result<E2e, ClusterError> {
+        Ok(E2e {
+            admin: cluster.admin()?,
+            restricted: cluster.restricted()?,
+            cluster,
+            namespaces: AtomicUsize::new(0),
+            report: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Creates a namespace no other case uses, named after `prefix`.
+    pub async fn namespace(&self, prefix: &str) -> Result<String, String> {
+        let n = self.namespaces.fetch_add(1, Ordering::Relaxed);
+        let name = format!("e2e-{prefix}-{n}-{}", std::process::id() % 10_000);
+        let namespace = Namespace {
+            metadata: Some(ObjectMeta {
+                name: Some(name.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        CoreV1Api::new(self.admin.clone())
+            .create_namespace(&namespace, &WriteParams::default())
+            .await
+            .map_err(|e| format!("create namespace {name}: {e}"))?;
+        Ok(name)
+    }
+
+    /// Adds a line to the summary printed after all cases.
+    pub fn report(&self, line: impl Into<String>) {
+        if let Ok(mut lines) = self.report.lock() {
+            lines.push(line.into());
+        }
+    }
+
+    pub fn report_lines(&self) -> Vec<String> {
+        self.report.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// `Err(message)` unless `condition`.
+pub fn ensure(condition: bool, message: impl FnOnce() -> String) -> Outcome {
+    if condition { Ok(()) } else { Err(message()) }
+}
+
+/// Adds what was being done to an error.
+pub trait Context<T> {
+    fn context(self, what: impl std::fmt::Display) -> Result<T, String>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+    fn context(self, what: impl std::fmt::Display) -> Result<T, String> {
+        self.map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+/// The cases of this module: the harness itself.
+pub fn cases() -> Vec<Case> {
+    vec![case!("harness/version-and-namespace", version_and_namespace)]
+}
+
+/// `/version` reports the pinned release and a fresh namespace can be made and read.
+async fn version_and_namespace(e2e: &E2e) -> Outcome {
+    let info = kuber_api::VersionApi::new(e2e.admin.clone())
+        .get_code()
+        .await
+        .context("GET /version")?;
+    ensure(info.git_version.starts_with("v1.36."), || {
+        format!("gitVersion {} is not a 1.36 release", info.git_version)
+    })?;
+    ensure(info.major == "1" && info.minor == "36", || {
+        format!("major/minor {}/{}", info.major, info.minor)
+    })?;
+    let ns = e2e.namespace("harness").await?;
+    let read = CoreV1Api::new(e2e.admin.clone())
+        .read_namespace(&ns, &Default::default())
+        .await
+        .context("read the new namespace")?;
+    ensure(
+        read.metadata.and_then(|m| m.name).as_deref() == Some(&ns),
+        || "the namespace read back has another name".into(),
+    )
+}

@@ -1,0 +1,684 @@
+//! A real Kubernetes control plane for tests: etcd, kube-apiserver and kube-controller-manager
+//! built from the Go modules pinned in `tests/controlplane` (`cargo xtask cluster build`), started
+//! on free 127.0.0.1 ports with a fresh data folder, a generated PKI and an admin kubeconfig.
+//!
+//! [`Cluster`] is a guard: dropping it (also while a test panics) kills every process and removes
+//! the folder. Several tests share one cluster by borrowing it; tests that need other server
+//! flags start their own with [`Options`].
+//!
+//! The binaries are found in `KUBER_CONTROLPLANE_BIN`, else in `target/controlplane/<version>`
+//! of this workspace (the version `tests/controlplane/go.mod` pins).
+
+mod certs;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use kuber_api::config::{Auth, Config, Kubeconfig, Secret, TlsConfig};
+use kuber_api::{Client, Operation, Request};
+
+pub use certs::{Pem, TLS_SERVER_NAME};
+
+/// The restricted user of the token file: authenticated, but granted nothing by RBAC.
+pub const RESTRICTED_USER: &str = "kuber-restricted";
+/// The admin user of the client certificate, in group `system:masters`.
+pub const ADMIN_USER: &str = "kuber-admin";
+/// How long start-up may take before it is called failed.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Why a cluster could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(
+        "the control plane binaries are not built: {0} is missing (run `cargo xtask cluster build`)"
+    )]
+    NotBuilt(PathBuf),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("certificates: {0}")]
+    Certificates(String),
+    #[error("{process} did not become ready within {seconds} s; last lines of its log:\n{log}")]
+    NotReady {
+        process: &'static str,
+        seconds: u64,
+        log: String,
+    },
+    #[error("{process} exited during start-up ({status}); last lines of its log:\n{log}")]
+    Exited {
+        process: &'static str,
+        status: String,
+        log: String,
+    },
+    #[error("client: {0}")]
+    Client(#[from] kuber_api::Error),
+    #[error("kubeconfig: {0}")]
+    Config(#[from] kuber_api::config::ConfigError),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ClusterError {
+    let what = what.into();
+    move |source| ClusterError::Io { what, source }
+}
+
+/// How a cluster is started.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Flags added to kube-apiserver's (a later flag of the same name wins).
+    pub apiserver_flags: Vec<String>,
+    /// Run kube-controller-manager (garbage collection, namespace deletion, service accounts).
+    pub controller_manager: bool,
+}
+
+/// Every group-version of the spec is served, alpha and beta ones included, so that every
+/// generated kind meets the real server.
+const SERVE_ALL_APIS: [&str; 2] = [
+    "--runtime-config=api/all=true",
+    "--feature-gates=AllAlpha=true,AllBeta=true",
+];
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            apiserver_flags: SERVE_ALL_APIS.map(String::from).to_vec(),
+            controller_manager: true,
+        }
+    }
+}
+
+impl Options {
+    /// Old history disappears within seconds: etcd is compacted every 2 s and the watch cache,
+    /// which would otherwise keep events for minutes, is off. Watches from an old
+    /// resourceVersion and stale continue tokens then answer 410 Gone.
+    pub fn fast_compaction() -> Options {
+        let mut options = Options::default();
+        options.apiserver_flags.extend([
+            "--etcd-compaction-interval=2s".into(),
+            "--watch-cache=false".into(),
+        ]);
+        options.controller_manager = false;
+        options
+    }
+}
+
+/// One running process, killed when dropped.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn spawn(
+        name: &'static str,
+        bin: &Path,
+        args: &[String],
+        dir: &Path,
+    ) -> Result<Process, ClusterError> {
+        let log = dir.join(format!("{name}.log"));
+        let out = fs::File::create(&log).map_err(io(format!("create {}", log.display())))?;
+        let err = out.try_clone().map_err(io("log file"))?;
+        let child = Command::new(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(io(format!("start {}", bin.display())))?;
+        Ok(Process { name, child, log })
+    }
+
+    /// The last lines of the log, for errors.
+    fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(25)..].join("\n")
+    }
+
+    /// An error if the process has exited.
+    fn check_running(&mut self) -> Result<(), ClusterError> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Err(ClusterError::Exited {
+                process: self.name,
+                status: status.to_string(),
+                log: self.log_tail(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SIGTERM first lets etcd and the apiserver close their files; then make sure.
+            terminate(&self.child);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(unix)]
+fn terminate(child: &Child) {
+    // `kill` is the portable way to send SIGTERM without linking libc into the tests.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+#[cfg(not(unix))]
+fn terminate(_child: &Child) {}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A running control plane. Dropping it stops every process and removes its folder.
+pub struct Cluster {
+    /// Stopped in reverse order: controller-manager, apiserver, etcd.
+    processes: Vec<Process>,
+    dir: PathBuf,
+    bin: PathBuf,
+    /// `https://127.0.0.1:<port>`.
+    pub server: String,
+    pub port: u16,
+    /// The admin kubeconfig (client certificate in `system:masters`).
+    pub kubeconfig: PathBuf,
+    /// The cluster CA, PEM.
+    pub ca_pem: String,
+    /// The admin's client certificate and key.
+    pub admin_identity: Pem,
+    /// The bearer token of [`RESTRICTED_USER`].
+    pub restricted_token: String,
+    pub etcd_url: String,
+    /// Keep the folder (`KUBER_CLUSTER_KEEP`, or a cluster this value did not start).
+    keep: bool,
+}
+
+/// The facts [`Cluster::attach`] reads back, in `cluster.json` of the folder.
+const FACTS_FILE: &str = "cluster.json";
+
+impl Cluster {
+    /// A cluster with the default options (apiserver and controller-manager).
+    pub async fn start() -> Result<Cluster, ClusterError> {
+        Cluster::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Result<Cluster, ClusterError> {
+        let bin = bin_dir();
+        for name in [
+            "kuber-etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kubectl",
+        ] {
+            if !bin.join(name).is_file() {
+                return Err(ClusterError::NotBuilt(bin.join(name)));
+            }
+        }
+        let dir = make_data_dir()?;
+        let mut cluster = Cluster {
+            processes: Vec::new(),
+            dir: dir.clone(),
+            bin,
+            server: String::new(),
+            port: 0,
+            kubeconfig: dir.join("admin.kubeconfig"),
+            ca_pem: String::new(),
+            admin_identity: Pem {
+                cert: String::new(),
+                key: String::new(),
+            },
+            restricted_token: String::new(),
+            etcd_url: String::new(),
+            keep: std::env::var_os("KUBER_CLUSTER_KEEP").is_some(),
+        };
+        // From here on a failure drops `cluster`, which stops what started and removes `dir`.
+        cluster.launch(&options).await?;
+        Ok(cluster)
+    }
+
+    /// The cluster another process started (`cargo xtask cluster up`) in `dir`: used, not owned,
+    /// so dropping it stops nothing.
+    pub fn attach(dir: &Path) -> Result<Cluster, ClusterError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            fs::read_to_string(&path).map_err(io(format!("read {}", path.display())))
+        };
+        let facts: serde_json::Value = serde_json::from_str(&read(FACTS_FILE)?).map_err(|e| {
+            ClusterError::Io {
+                what: format!("parse {}", dir.join(FACTS_FILE).display()),
+                source: std::io::Error::other(e),
+            }
+        })?;
+        let text = |key: &str| facts[key].as_str().unwrap_or_default().to_owned();
+        Ok(Cluster {
+            processes: Vec::new(),
+            dir: dir.to_path_buf(),
+            bin: PathBuf::from(text("bin")),
+            server: text("server"),
+            port: facts["port"].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
+            kubeconfig: dir.join("admin.kubeconfig"),
+            ca_pem: read("ca.crt")?,
+            admin_identity: Pem {
+                cert: read("admin.crt")?,
+                key: read("admin.key")?,
+            },
+            restricted_token: text("restricted_token"),
+            etcd_url: text("etcd_url"),
+            keep: true,
+        })
+    }
+
+    async fn launch(&mut self, options: &Options) -> Result<(), ClusterError> {
+        let dir = self.dir.clone();
+        let write = |name: &str, text: &str| -> Result<PathBuf, ClusterError> {
+            let path = dir.join(name);
+            fs::write(&path, text).map_err(io(format!("write {}", path.display())))?;
+            Ok(path)
+        };
+
+        let ca = certs::Ca::new("kuber-e2e-ca")?;
+        let serving = ca.serving()?;
+        let admin = ca.client(ADMIN_USER, Some("system:masters"))?;
+        let manager = ca.client("system:kube-controller-manager", Some("system:masters"))?;
+        let (sa_key, sa_pub) = certs::service_account_key()?;
+        self.ca_pem = ca.cert_pem.clone();
+        self.admin_identity = admin.clone();
+        self.restricted_token = random_token()?;
+
+        let ca_file = write("ca.crt", &ca.cert_pem)?;
+        write("admin.crt", &admin.cert)?;
+        write("admin.key", &admin.key)?;
+        let serving_crt = write("apiserver.crt", &serving.cert)?;
+        let serving_key = write("apiserver.key", &serving.key)?;
+        let sa_key_file = write("sa.key", &sa_key)?;
+        let sa_pub_file = write("sa.pub", &sa_pub)?;
+        let tokens = write(
+            "tokens.csv",
+            &format!(
+                "{},{RESTRICTED_USER},kuber-restricted-uid,\"kuber-e2e\"\n",
+                self.restricted_token
+            ),
+        )?;
+
+        // etcd
+        let etcd_port = free_port()?;
+        let peer_port = free_port()?;
+        self.etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        let etcd_dir = dir.join("etcd");
+        let etcd = Process::spawn(
+            "etcd",
+            &self.bin.join("kuber-etcd"),
+            &[
+                format!("--data-dir={}", etcd_dir.display()),
+                format!("--listen-client-url={}", self.etcd_url),
+                format!("--listen-peer-url=http://127.0.0.1:{peer_port}"),
+            ],
+            &dir,
+        )?;
+        self.processes.push(etcd);
+        self.wait_for_log("etcd ready").await?;
+
+        // kube-apiserver
+        self.port = free_port()?;
+        self.server = format!("https://127.0.0.1:{}", self.port);
+        let mut flags = vec![
+            format!("--etcd-servers={}", self.etcd_url),
+            "--bind-address=127.0.0.1".into(),
+            // Hosts without a default route cannot resolve an advertise address of their own.
+            "--advertise-address=127.0.0.1".into(),
+            format!("--secure-port={}", self.port),
+            format!("--cert-dir={}", dir.join("apiserver-certs").display()),
+            format!("--tls-cert-file={}", serving_crt.display()),
+            format!("--tls-private-key-file={}", serving_key.display()),
+            format!("--client-ca-file={}", ca_file.display()),
+            format!("--token-auth-file={}", tokens.display()),
+            "--authorization-mode=RBAC".into(),
+            format!("--service-account-issuer={}", self.server),
+            format!("--service-account-key-file={}", sa_pub_file.display()),
+            format!("--service-account-signing-key-file={}", sa_key_file.display()),
+            "--service-cluster-ip-range=10.0.0.0/24".into(),
+            "--allow-privileged=true".into(),
+            // No kubelet ever mounts tokens here, and pods must not wait for a default
+            // ServiceAccount to be created (what envtest does).
+            "--disable-admission-plugins=ServiceAccount".into(),
+            "--endpoint-reconciler-type=none".into(),
+            "--profiling=false".into(),
+        ];
+        flags.extend(options.apiserver_flags.iter().cloned());
+        let apiserver =
+            Process::spawn("kube-apiserver", &self.bin.join("kube-apiserver"), &flags, &dir)?;
+        self.processes.push(apiserver);
+        self.write_kubeconfigs(&manager)?;
+        let facts = serde_json::json!({
+            "server": self.server,
+            "port": self.port,
+            "etcd_url": self.etcd_url,
+            "restricted_token": self.restricted_token,
+            "bin": self.bin,
+        });
+        write(FACTS_FILE, &facts.to_string())?;
+        self.wait_ready().await?;
+
+        if options.controller_manager {
+            let manager_kubeconfig = dir.join("controller-manager.kubeconfig");
+            let manager = Process::spawn(
+                "kube-controller-manager",
+                &self.bin.join("kube-controller-manager"),
+                &[
+                    format!("--kubeconfig={}", manager_kubeconfig.display()),
+                    "--leader-elect=false".into(),
+                    // No serving endpoint: nothing here scrapes it.
+                    "--secure-port=0".into(),
+                    format!("--service-account-private-key-file={}", sa_key_file.display()),
+                    format!("--root-ca-file={}", ca_file.display()),
+                    "--use-service-account-credentials=false".into(),
+                    "--controllers=*".into(),
+                    "--profiling=false".into(),
+                ],
+                &dir,
+            )?;
+            self.processes.push(manager);
+            self.wait_for_controller_manager().await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until a process's log contains `needle`.
+    async fn wait_for_log(&mut self, needle: &str) -> Result<(), ClusterError> {
+        let started = Instant::now();
+        loop {
+            let process = self.processes.last_mut().expect("a started process");
+            process.check_running()?;
+            if fs::read_to_string(&process.log).is_ok_and(|t| t.contains(needle)) {
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                return Err(ClusterError::NotReady {
+                    process: process.name,
+                    seconds: START_TIMEOUT.as_secs(),
+                    log: process.log_tail(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `/readyz` answers `ok` to the admin (every post-start hook done, including
+    /// the RBAC bootstrap roles the other users depend on).
+    async fn wait_ready(&mut self) -> Result<(), ClusterError> {
+        let client = self.admin()?;
+        let started = Instant::now();
+        loop {
+            let process = self.processes.last_mut().expect("the apiserver");
+            process.check_running()?;
+            let answer = client.call_text(Request::new(&READYZ, &[])).await;
+            if answer.is_ok_and(|text| text.trim() == "ok") {
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                return Err(ClusterError::NotReady {
+                    process: process.name,
+                    seconds: START_TIMEOUT.as_secs(),
+                    log: process.log_tail(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The controller-manager is working once its service-account controller has made the
+    /// `default` ServiceAccount of the `default` namespace.
+    async fn wait_for_controller_manager(&mut self) -> Result<(), ClusterError> {
+        let core = kuber_api::CoreV1Api::new(self.admin()?);
+        let started = Instant::now();
+        loop {
+            let process = self.processes.last_mut().expect("the controller-manager");
+            process.check_running()?;
+            let found = core
+                .read_namespaced_service_account("default", "default", &Default::default())
+                .await;
+            if found.is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                return Err(ClusterError::NotReady {
+                    process: process.name,
+                    seconds: START_TIMEOUT.as_secs(),
+                    log: process.log_tail(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn write_kubeconfigs(&self, manager: &Pem) -> Result<(), ClusterError> {
+        let admin = kubeconfig_text(&self.server, &self.ca_pem, "kuber-e2e", &self.admin_identity);
+        fs::write(&self.kubeconfig, admin)
+            .map_err(io(format!("write {}", self.kubeconfig.display())))?;
+        let path = self.dir.join("controller-manager.kubeconfig");
+        let text = kubeconfig_text(&self.server, &self.ca_pem, "kuber-e2e", manager);
+        fs::write(&path, text).map_err(io(format!("write {}", path.display())))?;
+        Ok(())
+    }
+
+    /// The admin's config, read back from the kubeconfig file as a user's program would.
+    pub fn admin_config(&self) -> Result<Config, ClusterError> {
+        let kubeconfig = Kubeconfig::from_file(&self.kubeconfig)?;
+        Ok(Config::from_kubeconfig(&kubeconfig, None)?)
+    }
+
+    /// A client for the admin (client certificate, `system:masters`).
+    pub fn admin(&self) -> Result<Client, ClusterError> {
+        Ok(Client::new(self.admin_config()?)?)
+    }
+
+    /// A config for the restricted token user, who may do nothing RBAC does not grant.
+    pub fn restricted_config(&self) -> Config {
+        let mut config = Config::new(self.server.clone());
+        config.tls = TlsConfig {
+            ca_pem: Some(self.ca_pem.clone().into_bytes()),
+            ..TlsConfig::default()
+        };
+        config.auth = Auth::Bearer(Secret::new(self.restricted_token.clone()));
+        config
+    }
+
+    pub fn restricted(&self) -> Result<Client, ClusterError> {
+        Ok(Client::new(self.restricted_config())?)
+    }
+
+    /// The folder of this cluster's files (certificates, kubeconfigs, logs, etcd data).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The folder of the control plane binaries.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
+    /// `kubectl` as the admin, with a discovery cache of this cluster's own.
+    pub fn kubectl(&self) -> Command {
+        let mut cmd = Command::new(self.bin.join("kubectl"));
+        cmd.env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECACHEDIR", self.dir.join("kubectl-cache"))
+            .env("HOME", &self.dir)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs kubectl with `args`; an error with its stderr unless it succeeds.
+    pub fn kubectl_ok(&self, args: &[&str]) -> Result<String, String> {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self
+            .kubectl()
+            .args(args)
+            .output()
+            .map_err(|e| format!("kubectl {}: {e}", args.join(" ")))?;
+        if status.success() {
+            Ok(String::from_utf8_lossy(&stdout).into_owned())
+        } else {
+            Err(format!(
+                "kubectl {} failed ({status}): {}",
+                args.join(" "),
+                String::from_utf8_lossy(&stderr).trim()
+            ))
+        }
+    }
+
+    /// Whether every process is still running.
+    pub fn check(&mut self) -> Result<(), ClusterError> {
+        self.processes.iter_mut().try_for_each(Process::check_running)
+    }
+
+    /// Stops every process and removes the folder (what dropping does).
+    pub fn stop(self) {}
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let owned = !self.processes.is_empty();
+        while let Some(mut process) = self.processes.pop() {
+            process.stop();
+        }
+        if !owned {
+            // Attached: another process owns the folder.
+        } else if self.keep {
+            eprintln!("KUBER_CLUSTER_KEEP: kept {}", self.dir.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// `/readyz`: not in the spec, so not a generated operation.
+static READYZ: Operation = Operation {
+    id: "readyz",
+    method: "GET",
+    path: "/readyz",
+    group: "",
+    version: "",
+    kind: "",
+    plural: "",
+    action: "",
+    namespaced: false,
+    subresource: "",
+    tag: "",
+};
+
+/// Where the binaries are: `KUBER_CONTROLPLANE_BIN`, else `target/controlplane/<pinned version>`.
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KUBER_CONTROLPLANE_BIN") {
+        return PathBuf::from(dir);
+    }
+    let root = workspace_root();
+    let version = fs::read_to_string(root.join("tests/controlplane/go.mod"))
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let mut words = line.split_whitespace();
+                (words.next() == Some("k8s.io/kubernetes"))
+                    .then(|| words.next().map(str::to_owned))
+                    .flatten()
+            })
+        })
+        .unwrap_or_default();
+    root.join("target/controlplane").join(version)
+}
+
+fn workspace_root() -> PathBuf {
+    let tests_crate = Path::new(env!("CARGO_MANIFEST_DIR"));
+    tests_crate.parent().unwrap_or(tests_crate).to_path_buf()
+}
+
+/// A kubeconfig (JSON is YAML) with one cluster, user and context, certificates embedded.
+pub fn kubeconfig_text(server: &str, ca_pem: &str, name: &str, identity: &Pem) -> String {
+    let b64 = |s: &str| base64(s.as_bytes());
+    let json = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {
+            "server": server,
+            "certificate-authority-data": b64(ca_pem),
+        }}],
+        "users": [{"name": name, "user": {
+            "client-certificate-data": b64(&identity.cert),
+            "client-key-data": b64(&identity.key),
+        }}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+    });
+    serde_json::to_string_pretty(&json).unwrap_or_default()
+}
+
+/// Standard base64 with padding (what kubeconfig `-data` fields hold).
+pub fn base64(bytes: &[u8]) -> String {
+    kuber_models::special::ByteString::from(bytes).to_base64()
+}
+
+/// A fresh folder under the system temp dir, private to this user.
+fn make_data_dir() -> Result<PathBuf, ClusterError> {
+    let base = std::env::temp_dir();
+    for attempt in 0..100u32 {
+        let name = format!("kuber-cluster-{}-{attempt}", std::process::id());
+        let dir = base.join(name);
+        match fs::create_dir(&dir) {
+            Ok(()) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                        .map_err(io(format!("chmod {}", dir.display())))?;
+                }
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io(format!("create {}", dir.display()))(e)),
+        }
+    }
+    Err(ClusterError::Io {
+        what: format!("create a folder in {}", base.display()),
+        source: std::io::Error::other("100 names taken"),
+    })
+}
+
+/// A port nothing listens on now (the OS picks it; the race with other processes is harmless
+/// on a test machine).
+fn free_port() -> Result<u16, ClusterError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(io("find a free port"))?;
+    Ok(listener.local_addr().map_err(io("find a free port"))?.port())
+}
+
+/// 32 random hex characters from the OS (a token no other run shares).
+fn random_token() -> Result<String, ClusterError> {
+    let mut bytes = [0u8; 16];
+    let mut file = fs::File::open("/dev/urandom").map_err(io("open /dev/urandom"))?;
+    std::io::Read::read_exact(&mut file, &mut bytes).map_err(io("read /dev/urandom"))?;
+    let mut out = String::new();
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    Ok(out)
+}

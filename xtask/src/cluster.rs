@@ -1,0 +1,242 @@
+//! `cargo xtask cluster build|up` and `cargo xtask e2e`: a real Kubernetes control plane built
+//! from the Go modules pinned in `tests/controlplane/go.mod`.
+//!
+//! `build` runs `go build` once per pinned version into `target/controlplane/<version>/`; a stamp
+//! of the inputs (go.mod, go.sum, the etcd launcher, the flags) makes a second run a no-op.
+//! `up` and `e2e` run binaries of the tests crate, which holds the harness (certificates, ports,
+//! processes, kubeconfig) so that Rust tests and this command share it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use crate::gen_cmd::workspace_root;
+
+/// The Go module that pins the control plane, relative to the workspace root.
+const MODULE_DIR: &str = "tests/controlplane";
+/// What `build` produces: the three Kubernetes commands and our etcd launcher.
+const COMMANDS: &[(&str, &str)] = &[
+    ("kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"),
+    (
+        "kube-controller-manager",
+        "k8s.io/kubernetes/cmd/kube-controller-manager",
+    ),
+    ("kubectl", "k8s.io/kubernetes/cmd/kubectl"),
+    ("kuber-etcd", "./kuber-etcd"),
+];
+
+pub fn cluster(args: &[String]) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        Some("build") => build(&args[1..]).map(|_| ()),
+        Some("up") => {
+            build(&[])?;
+            run_tests_bin("cluster", args)
+        }
+        _ => Err("usage: cargo xtask cluster build | up".into()),
+    }
+}
+
+pub fn e2e(args: &[String]) -> Result<(), String> {
+    build(&[])?;
+    run_tests_bin("e2e", args)
+}
+
+/// The Kubernetes version `go.mod` pins, e.g. `v1.36.3`.
+pub fn pinned_version(root: &Path) -> Result<String, String> {
+    let go_mod = root.join(MODULE_DIR).join("go.mod");
+    let text = fs::read_to_string(&go_mod)
+        .map_err(|e| format!("cannot read {}: {e}", go_mod.display()))?;
+    text.lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("k8s.io/kubernetes"))
+                .then(|| words.next())
+                .flatten()
+                .filter(|v| v.starts_with('v'))
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| format!("{}: no `k8s.io/kubernetes vX.Y.Z` requirement", go_mod.display()))
+}
+
+/// Where the binaries of `version` are built.
+pub fn bin_dir(root: &Path, version: &str) -> PathBuf {
+    root.join("target/controlplane").join(version)
+}
+
+/// The link-time version facts `/version` and `kubectl version` report (what upstream's
+/// `hack/lib/version.sh` sets); without them gitVersion stays `v0.0.0-master+$Format:%H$`.
+/// `build_date` is the release's time as the module proxy records it; the module carries no
+/// commit id, so gitCommit is left empty rather than invented.
+fn ldflags(version: &str, build_date: &str) -> Result<String, String> {
+    let mut parts = version.trim_start_matches('v').split('.');
+    let (major, minor) = match (parts.next(), parts.next()) {
+        (Some(major), Some(minor)) => (major, minor),
+        _ => return Err(format!("go.mod pins `{version}`, which is not vMAJOR.MINOR.PATCH")),
+    };
+    let mut flags = vec!["-s".to_owned(), "-w".to_owned()];
+    for package in ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"] {
+        for (name, value) in [
+            ("gitVersion", version),
+            ("gitMajor", major),
+            ("gitMinor", minor),
+            ("gitTreeState", "clean"),
+            ("gitCommit", ""),
+            ("buildDate", build_date),
+        ] {
+            flags.push(format!("-X {package}.{name}={value}"));
+        }
+    }
+    Ok(flags.join(" "))
+}
+
+/// Builds the control plane unless the stamp says it is built from the same inputs.
+pub fn build(args: &[String]) -> Result<PathBuf, String> {
+    if let Some(extra) = args.first() {
+        return Err(format!("cluster build takes no arguments (got `{extra}`)"));
+    }
+    let root = workspace_root();
+    let module = root.join(MODULE_DIR);
+    let version = pinned_version(&root)?;
+    check_matches_spec(&root, &version)?;
+    let out = bin_dir(&root, &version);
+
+    let mut stamp = Sha256::new();
+    for input in ["go.mod", "go.sum", "kuber-etcd/main.go"] {
+        let path = module.join(input);
+        let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        stamp.update(input.as_bytes());
+        stamp.update(&bytes);
+    }
+    stamp.update(ldflags(&version, "")?.as_bytes());
+    let stamp = format!("{:x}\n", stamp.finalize());
+    let stamp_file = out.join(".inputs.sha256");
+    let built = COMMANDS.iter().all(|(name, _)| out.join(name).is_file());
+    if built && fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) {
+        println!("control plane {version} is up to date in {}", out.display());
+        return Ok(out);
+    }
+
+    let go = go_command()?;
+    let flags = ldflags(&version, &release_time(&go, &module, &version)?)?;
+    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let _ = fs::remove_file(&stamp_file);
+    println!("building the control plane {version} from Go modules into {}", out.display());
+    let started = Instant::now();
+    let mut cmd = Command::new(&go);
+    cmd.current_dir(&module)
+        .args(["build", "-trimpath", "-tags", "selinux,notest", "-ldflags", &flags, "-o"])
+        .arg(format!("{}/", out.display()))
+        .args(COMMANDS.iter().map(|(_, package)| *package))
+        // Static binaries as upstream builds them, with no C toolchain; never fetch another Go.
+        .env("CGO_ENABLED", "0")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=readonly -buildvcs=false");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", go.display()))?;
+    if !status.success() {
+        return Err(format!("go build of the control plane failed ({status})"));
+    }
+    fs::write(&stamp_file, stamp)
+        .map_err(|e| format!("cannot write {}: {e}", stamp_file.display()))?;
+    println!(
+        "built {} in {:.0} s",
+        COMMANDS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(out)
+}
+
+/// `go` from `GO`, else PATH, else the default install location; a clear error without it.
+fn go_command() -> Result<PathBuf, String> {
+    let candidates = std::env::var_os("GO")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::env::var_os("PATH").into_iter().flat_map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("go"))
+                .collect::<Vec<_>>()
+        }))
+        .chain([PathBuf::from("/usr/local/go/bin/go")]);
+    for go in candidates {
+        if go.is_file() {
+            return Ok(go);
+        }
+    }
+    Err("Go is not installed: the control plane is built from Go modules with Go 1.26 \
+         (https://go.dev/doc/install), found neither $GO, `go` on PATH nor /usr/local/go/bin/go"
+        .into())
+}
+
+/// When `version` of k8s.io/kubernetes was published, from the module proxy's record (which
+/// `go mod download` also fetches the module by).
+fn release_time(go: &Path, module: &Path, version: &str) -> Result<String, String> {
+    let output = Command::new(go)
+        .current_dir(module)
+        .args(["mod", "download", "-json", &format!("k8s.io/kubernetes@{version}")])
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", go.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "go mod download k8s.io/kubernetes@{version} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let download: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("go mod download -json: {e}"))?;
+    let info_path = download["Info"].as_str().unwrap_or_default();
+    let info: serde_json::Value = fs::read(info_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| format!("go mod download gave no readable .info file ({info_path:?})"))?;
+    info["Time"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{info_path}: no Time"))
+}
+
+/// The binaries must serve the API the committed code is generated from.
+fn check_matches_spec(root: &Path, version: &str) -> Result<(), String> {
+    let source = root.join("spec/source.json");
+    let Ok(text) = fs::read_to_string(&source) else {
+        return Ok(());
+    };
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: {e}", source.display()))?;
+    let spec_minor = json["generated_from"][0]["kubernetes"].as_str().unwrap_or("");
+    let pinned_minor: String = version
+        .trim_start_matches('v')
+        .splitn(3, '.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
+    if !spec_minor.is_empty() && spec_minor != pinned_minor {
+        return Err(format!(
+            "{MODULE_DIR}/go.mod pins Kubernetes {version}, but the committed code is generated \
+             from the {spec_minor} spec (spec/source.json)"
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a binary of the tests crate with the binaries' folder in `KUBER_CONTROLPLANE_BIN`.
+fn run_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
+    let root = workspace_root();
+    let version = pinned_version(&root)?;
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .args(["run", "--quiet", "--release", "-p", "kuber-tests", "--bin", bin, "--"])
+        .args(args)
+        .env("KUBER_CONTROLPLANE_BIN", bin_dir(&root, &version))
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{bin} failed"))
+    }
+}
