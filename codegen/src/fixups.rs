@@ -164,6 +164,19 @@ pub const FIXUPS: &[Fixup] = &[
         },
     },
     Fixup {
+        name: "binding-and-eviction-answer-status",
+        reason: "creating a binding or an eviction is declared to answer the object; servers answer a Status",
+        apply: |d| {
+            each_operation(d, &mut |path, op| {
+                let subresource_create = ["/binding", "/bindings", "/eviction"]
+                    .iter()
+                    .any(|s| path.ends_with(s))
+                    && op.extensions.get("x-kubernetes-action") == Some(&Value::from("post"));
+                subresource_create && answer_with(op, &format!("{META}.Status"))
+            })
+        },
+    },
+    Fixup {
         name: "connect-option-kinds",
         reason: "connect operations name option kinds (PodExecOptions, ...) that are not definitions",
         apply: |d| {
@@ -318,6 +331,32 @@ fn respond(doc: &mut OpenAPI, actions: &[&str], response: &str) -> usize {
             false
         }
     })
+}
+
+/// Points the success answers (200, 201, 202) of `op` at the schema `definition`; whether any
+/// changed.
+fn answer_with(op: &mut openapiv3::Operation, definition: &str) -> bool {
+    let reference = format!("#/components/schemas/{definition}");
+    let mut changed = false;
+    for code in [200u16, 201, 202] {
+        let Some(ReferenceOr::Item(response)) = op
+            .responses
+            .responses
+            .get_mut(&openapiv3::StatusCode::Code(code))
+        else {
+            continue;
+        };
+        for media in response.content.values_mut() {
+            let already = matches!(&media.schema, Some(ReferenceOr::Reference { reference: r }) if *r == reference);
+            if !already {
+                media.schema = Some(ReferenceOr::Reference {
+                    reference: reference.clone(),
+                });
+                changed = true;
+            }
+        }
+    }
+    changed
 }
 
 /// Calls `f` on every schema of the document, nested ones included; counts the `true`s.
@@ -498,6 +537,43 @@ mod tests {
             item.get.as_ref()?
         };
         op.extensions.get(RESPONSE_EXT)?.as_str().map(str::to_owned)
+    }
+
+    #[test]
+    fn bindings_and_evictions_answer_status() {
+        let answers = |kind: &str| serde_json::json!({"201": {"description": "", "content": {"application/json":
+            {"schema": {"$ref": format!("#/components/schemas/io.k8s.api.{kind}")}}}}});
+        let mut d: OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "v"},
+            "paths": {
+                "/api/v1/namespaces/{namespace}/pods/{name}/eviction": {"post": {"responses": answers("policy.v1.Eviction"), "x-kubernetes-action": "post"}},
+                "/api/v1/namespaces/{namespace}/pods/{name}/binding": {"post": {"responses": answers("core.v1.Binding"), "x-kubernetes-action": "post"}},
+                "/api/v1/namespaces/{namespace}/bindings": {"post": {"responses": answers("core.v1.Binding"), "x-kubernetes-action": "post"}},
+                "/api/v1/namespaces/{namespace}/pods": {"post": {"responses": answers("core.v1.Pod"), "x-kubernetes-action": "post"}}
+            }
+        }))
+        .unwrap();
+        let fix = fixup("binding-and-eviction-answer-status");
+        assert_eq!(fix.apply(&mut d), 3);
+        assert_eq!(fix.apply(&mut d), 0, "a second run changes nothing");
+        let answer = |path: &str| {
+            let op = d.paths.paths[path].as_item().unwrap().post.as_ref().unwrap();
+            let ReferenceOr::Item(r) = &op.responses.responses[&openapiv3::StatusCode::Code(201)] else {
+                panic!("inline response expected");
+            };
+            match &r.content["application/json"].schema {
+                Some(ReferenceOr::Reference { reference }) => reference.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let status = format!("#/components/schemas/{META}.Status");
+        assert_eq!(answer("/api/v1/namespaces/{namespace}/pods/{name}/eviction"), status);
+        assert_eq!(answer("/api/v1/namespaces/{namespace}/bindings"), status);
+        assert_eq!(
+            answer("/api/v1/namespaces/{namespace}/pods"),
+            "#/components/schemas/io.k8s.api.core.v1.Pod"
+        );
     }
 
     #[test]

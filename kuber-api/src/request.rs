@@ -55,6 +55,9 @@ pub struct Request {
     /// Query pairs, not yet encoded.
     pub query: Vec<(&'static str, String)>,
     pub body: Option<Body>,
+    /// The `Accept` header, when the answer is negotiated (aggregated discovery, Table); `None`:
+    /// what the call's kind of answer needs (JSON, or anything for text and streams).
+    pub accept: Option<&'static str>,
 }
 
 impl Request {
@@ -70,7 +73,15 @@ impl Request {
             path: fill_path(template, args),
             query: Vec::new(),
             body: None,
+            accept: None,
         }
+    }
+
+    /// Asks for another representation, e.g. aggregated discovery:
+    /// `application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`.
+    pub fn accept(mut self, media_type: &'static str) -> Request {
+        self.accept = Some(media_type);
+        self
     }
 
     pub fn query(mut self, params: &impl QueryParams) -> Request {

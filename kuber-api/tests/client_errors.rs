@@ -124,6 +124,28 @@ async fn bytes_text_and_raw_answers() {
 }
 
 #[tokio::test]
+async fn a_request_may_ask_for_another_representation() {
+    const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+    let (server, client) = answering(|| json(200, "{}")).await;
+    client
+        .call::<DynamicObject>(get_pod().accept(AGGREGATED))
+        .await
+        .unwrap();
+    client.call::<DynamicObject>(get_pod()).await.unwrap();
+    let seen = server.seen();
+    assert_eq!(seen[0].headers["accept"], AGGREGATED);
+    assert_eq!(seen[1].headers["accept"], "application/json");
+
+    // A media type that cannot be a header value is an error naming it, never a panic.
+    let err = client
+        .call::<DynamicObject>(get_pod().accept("application/json\nX-Evil: 1"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not a valid header value"), "{err}");
+    assert_eq!(server.seen().len(), 2, "nothing was sent");
+}
+
+#[tokio::test]
 async fn exec_needs_an_upgrade() {
     let (server, client) = answering(|| json(200, "{}")).await;
     let err = client

@@ -4,7 +4,13 @@
 //! 1. decode throughput and memory per pod (`cargo bench -p kuber-models --bench decode`);
 //! 2. client requests/s beside bare hyper, watch events/s (`cargo bench -p kuber-api --bench client`);
 //!    `gen` wall time for the committed spec;
-//! 3. clean builds of kuber-models and kuber-api (all groups, core only) beside k8s-openapi 0.29.
+//! 3. real server: kuber-api beside kube-rs on one real control plane (GET at concurrency 1 and
+//!    32, LIST of 2,000 ConfigMaps, a watch of 5,000 events), `tests/src/bin/realbench.rs` for
+//!    kuber-api and the standalone crate `tests/bench-kube` (not a workspace member, so kube-rs
+//!    never enters the default build) for kube-rs;
+//! 4. clean builds of kuber-models and kuber-api (all groups, core only) beside k8s-openapi 0.29.
+//!
+//! Flags: `--no-builds` skips 4, `--no-real-server` skips 3, `--real-server-only` runs 3 alone.
 
 use std::fs;
 use std::path::Path;
@@ -31,7 +37,21 @@ fn run(cmd: &mut Command) -> Result<Duration, String> {
 pub fn main(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let shared = root.join("../shared");
-    let skip_builds = args.iter().any(|a| a == "--no-builds");
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let skip_builds = flag("--no-builds");
+    if let Some(unknown) = args.iter().find(|a| {
+        !matches!(
+            a.as_str(),
+            "--no-builds" | "--no-real-server" | "--real-server-only"
+        )
+    }) {
+        return Err(format!(
+            "bench: unknown flag {unknown} (--no-builds, --no-real-server, --real-server-only)"
+        ));
+    }
+    if flag("--real-server-only") {
+        return real_server(&root);
+    }
 
     println!("== decode");
     run(cargo().current_dir(&root).args([
@@ -67,6 +87,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
         );
     } else {
         println!("../shared not found: gen not timed");
+    }
+
+    if !flag("--no-real-server") {
+        real_server(&root)?;
     }
 
     if skip_builds {
@@ -147,6 +171,44 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "kuber-api, core only:           {:.1} s",
         api_core.as_secs_f64()
     );
+    Ok(())
+}
+
+/// kuber-api beside kube-rs against a real control plane (`target/controlplane`, built by
+/// `cargo xtask cluster build`). Both sides are built in release; kube-rs in its own target
+/// folder from its committed lock file.
+fn real_server(root: &Path) -> Result<(), String> {
+    println!("\n== real server (kuber-api beside kube-rs)");
+    let target = root.join("target/bench-kube");
+    run(cargo()
+        .current_dir(root)
+        .args([
+            "build",
+            "-q",
+            "--release",
+            "--locked",
+            "--manifest-path",
+            "tests/bench-kube/Cargo.toml",
+            "--target-dir",
+        ])
+        .arg(&target))?;
+    let bench_kube = target.join("release/bench-kube");
+    run(cargo()
+        .current_dir(root)
+        .args([
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "kuber-tests",
+            "--bin",
+            "realbench",
+            "--",
+            "--runs",
+            "5",
+            "--bench-kube",
+        ])
+        .arg(&bench_kube))?;
     Ok(())
 }
 

@@ -41,6 +41,22 @@ pub fn cluster(args: &[String]) -> Result<(), String> {
 
 pub fn e2e(args: &[String]) -> Result<(), String> {
     build(&[])?;
+    // The suite also runs the `cluster` binary, as `cluster up` does.
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "kuber-tests",
+            "--bins",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building the e2e suite failed".into());
+    }
     run_tests_bin("e2e", args)
 }
 
@@ -49,16 +65,22 @@ pub fn pinned_version(root: &Path) -> Result<String, String> {
     let go_mod = root.join(MODULE_DIR).join("go.mod");
     let text = fs::read_to_string(&go_mod)
         .map_err(|e| format!("cannot read {}: {e}", go_mod.display()))?;
-    text.lines()
-        .find_map(|line| {
-            let mut words = line.split_whitespace();
-            (words.next() == Some("k8s.io/kubernetes"))
-                .then(|| words.next())
-                .flatten()
-                .filter(|v| v.starts_with('v'))
-                .map(str::to_owned)
-        })
-        .ok_or_else(|| format!("{}: no `k8s.io/kubernetes vX.Y.Z` requirement", go_mod.display()))
+    required_version(&text, "k8s.io/kubernetes").ok_or_else(|| {
+        format!("{}: no `k8s.io/kubernetes vX.Y.Z` requirement", go_mod.display())
+    })
+}
+
+/// The version a go.mod requires `module` at (in a `require` block or line).
+fn required_version(go_mod: &str, module: &str) -> Option<String> {
+    go_mod.lines().find_map(|line| {
+        let line = line.trim().trim_start_matches("require").trim_start();
+        let mut words = line.split_whitespace();
+        (words.next() == Some(module))
+            .then(|| words.next())
+            .flatten()
+            .filter(|v| v.starts_with('v'))
+            .map(str::to_owned)
+    })
 }
 
 /// Where the binaries of `version` are built.
@@ -74,10 +96,17 @@ fn ldflags(version: &str, build_date: &str) -> Result<String, String> {
     let mut parts = version.trim_start_matches('v').split('.');
     let (major, minor) = match (parts.next(), parts.next()) {
         (Some(major), Some(minor)) => (major, minor),
-        _ => return Err(format!("go.mod pins `{version}`, which is not vMAJOR.MINOR.PATCH")),
+        _ => {
+            return Err(format!(
+                "go.mod pins `{version}`, which is not vMAJOR.MINOR.PATCH"
+            ));
+        }
     };
     let mut flags = vec!["-s".to_owned(), "-w".to_owned()];
-    for package in ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"] {
+    for package in [
+        "k8s.io/component-base/version",
+        "k8s.io/client-go/pkg/version",
+    ] {
         for (name, value) in [
             ("gitVersion", version),
             ("gitMajor", major),
@@ -123,11 +152,22 @@ pub fn build(args: &[String]) -> Result<PathBuf, String> {
     let flags = ldflags(&version, &release_time(&go, &module, &version)?)?;
     fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let _ = fs::remove_file(&stamp_file);
-    println!("building the control plane {version} from Go modules into {}", out.display());
+    println!(
+        "building the control plane {version} from Go modules into {}",
+        out.display()
+    );
     let started = Instant::now();
     let mut cmd = Command::new(&go);
     cmd.current_dir(&module)
-        .args(["build", "-trimpath", "-tags", "selinux,notest", "-ldflags", &flags, "-o"])
+        .args([
+            "build",
+            "-trimpath",
+            "-tags",
+            "selinux,notest",
+            "-ldflags",
+            &flags,
+            "-o",
+        ])
         .arg(format!("{}/", out.display()))
         .args(COMMANDS.iter().map(|(_, package)| *package))
         // Static binaries as upstream builds them, with no C toolchain; never fetch another Go.
@@ -144,31 +184,38 @@ pub fn build(args: &[String]) -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot write {}: {e}", stamp_file.display()))?;
     println!(
         "built {} in {:.0} s",
-        COMMANDS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        COMMANDS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", "),
         started.elapsed().as_secs_f64()
     );
     Ok(out)
 }
 
-/// `go` from `GO`, else PATH, else the default install location; a clear error without it.
+/// `go` from `GO`, else PATH, else Go's default install location; a clear error without it.
 fn go_command() -> Result<PathBuf, String> {
-    let candidates = std::env::var_os("GO")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(std::env::var_os("PATH").into_iter().flat_map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("go"))
-                .collect::<Vec<_>>()
-        }))
-        .chain([PathBuf::from("/usr/local/go/bin/go")]);
-    for go in candidates {
-        if go.is_file() {
-            return Ok(go);
-        }
+    const HINT: &str =
+        "the control plane is built from Go modules with Go 1.26 (https://go.dev/doc/install)";
+    if let Some(go) = std::env::var_os("GO") {
+        let go = PathBuf::from(go);
+        return if go.is_file() {
+            Ok(go)
+        } else {
+            Err(format!("GO={} is not a file: {HINT}", go.display()))
+        };
     }
-    Err("Go is not installed: the control plane is built from Go modules with Go 1.26 \
-         (https://go.dev/doc/install), found neither $GO, `go` on PATH nor /usr/local/go/bin/go"
-        .into())
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("go"));
+    on_path
+        .chain([PathBuf::from("/usr/local/go/bin/go")])
+        .find(|go| go.is_file())
+        .ok_or_else(|| {
+            format!("Go is not installed (no `go` on PATH nor /usr/local/go/bin/go): {HINT}")
+        })
 }
 
 /// When `version` of k8s.io/kubernetes was published, from the module proxy's record (which
@@ -176,7 +223,12 @@ fn go_command() -> Result<PathBuf, String> {
 fn release_time(go: &Path, module: &Path, version: &str) -> Result<String, String> {
     let output = Command::new(go)
         .current_dir(module)
-        .args(["mod", "download", "-json", &format!("k8s.io/kubernetes@{version}")])
+        .args([
+            "mod",
+            "download",
+            "-json",
+            &format!("k8s.io/kubernetes@{version}"),
+        ])
         .env("GOTOOLCHAIN", "local")
         .output()
         .map_err(|e| format!("cannot run {}: {e}", go.display()))?;
@@ -205,15 +257,12 @@ fn check_matches_spec(root: &Path, version: &str) -> Result<(), String> {
     let Ok(text) = fs::read_to_string(&source) else {
         return Ok(());
     };
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: {e}", source.display()))?;
-    let spec_minor = json["generated_from"][0]["kubernetes"].as_str().unwrap_or("");
-    let pinned_minor: String = version
-        .trim_start_matches('v')
-        .splitn(3, '.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(".");
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", source.display()))?;
+    let spec_minor = json["generated_from"][0]["kubernetes"]
+        .as_str()
+        .unwrap_or("");
+    let pinned_minor = minor_of(version);
     if !spec_minor.is_empty() && spec_minor != pinned_minor {
         return Err(format!(
             "{MODULE_DIR}/go.mod pins Kubernetes {version}, but the committed code is generated \
@@ -223,13 +272,28 @@ fn check_matches_spec(root: &Path, version: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `v1.36.3` → `1.36`.
+fn minor_of(version: &str) -> String {
+    let parts: Vec<&str> = version.trim_start_matches('v').splitn(3, '.').collect();
+    parts[..parts.len().min(2)].join(".")
+}
+
 /// Runs a binary of the tests crate with the binaries' folder in `KUBER_CONTROLPLANE_BIN`.
 fn run_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let version = pinned_version(&root)?;
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&root)
-        .args(["run", "--quiet", "--release", "-p", "kuber-tests", "--bin", bin, "--"])
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "kuber-tests",
+            "--bin",
+            bin,
+            "--",
+        ])
         .args(args)
         .env("KUBER_CONTROLPLANE_BIN", bin_dir(&root, &version))
         .status()
@@ -238,5 +302,49 @@ fn run_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{bin} failed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_version_is_read_from_go_mod() {
+        let go_mod = "module x\n\ngo 1.26.0\n\nrequire (\n\tgo.etcd.io/etcd/server/v3 v3.6.8\n\
+                      \tk8s.io/kubernetes v1.36.3\n)\n\nreplace k8s.io/api => k8s.io/api v0.36.3\n";
+        let k8s = "k8s.io/kubernetes";
+        assert_eq!(required_version(go_mod, k8s).as_deref(), Some("v1.36.3"));
+        let one_line = "require k8s.io/kubernetes v1.35.0\n";
+        assert_eq!(required_version(one_line, k8s).as_deref(), Some("v1.35.0"));
+        assert_eq!(required_version("require k8s.io/api v0.36.3\n", k8s), None);
+        assert_eq!(required_version("// k8s.io/kubernetes\n", k8s), None);
+    }
+
+    #[test]
+    fn version_facts_are_linked_into_both_version_packages() {
+        let flags = ldflags("v1.36.3", "2026-07-22T18:07:38Z").expect("flags");
+        for package in ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"] {
+            for fact in [
+                "gitVersion=v1.36.3",
+                "gitMajor=1",
+                "gitMinor=36",
+                "gitTreeState=clean",
+                "buildDate=2026-07-22T18:07:38Z",
+            ] {
+                let flag = format!("-X {package}.{fact}");
+                assert!(flags.contains(&flag), "{flag}");
+            }
+        }
+        assert!(ldflags("latest", "").is_err());
+        assert_eq!(minor_of("v1.36.3"), "1.36");
+    }
+
+    #[test]
+    fn the_pinned_release_matches_the_committed_spec() {
+        let root = workspace_root();
+        let version = pinned_version(&root).expect("go.mod pins k8s.io/kubernetes");
+        check_matches_spec(&root, &version).expect("same minor as spec/source.json");
+        assert!(check_matches_spec(&root, "v1.35.4").is_err());
     }
 }

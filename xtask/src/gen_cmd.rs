@@ -24,6 +24,11 @@ struct Args {
     as_models: bool,
     /// Workspace to check or write instead of this one.
     root: Option<PathBuf>,
+    /// Fetch the OpenAPI v3 documents of this kubeconfig's cluster and generate from them too.
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+    /// With --kubeconfig: only these groups (`GROUP` or `GROUP/VERSION`, `core` for `api/v1`).
+    groups: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -34,6 +39,9 @@ fn parse(args: &[String]) -> Result<Args, String> {
         kubernetes_version: None,
         as_models: false,
         root: None,
+        kubeconfig: None,
+        context: None,
+        groups: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -49,13 +57,21 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--kubernetes-version" => out.kubernetes_version = Some(value("--kubernetes-version")?),
             "--as-models" => out.as_models = true,
             "--root" => out.root = Some(PathBuf::from(value("--root")?)),
+            "--kubeconfig" => out.kubeconfig = Some(PathBuf::from(value("--kubeconfig")?)),
+            "--context" => out.context = Some(value("--context")?),
+            "--group" => out.groups.push(value("--group")?),
             other => return Err(format!("gen: unknown argument `{other}`")),
         }
     }
-    if out.specs.is_empty() {
-        return Err("gen: at least one --spec FILE_OR_DIR is needed, e.g. \
+    if out.kubeconfig.is_none() && (out.context.is_some() || !out.groups.is_empty()) {
+        return Err("gen: --context and --group need --kubeconfig".into());
+    }
+    if out.specs.is_empty() && out.kubeconfig.is_none() {
+        return Err(
+            "gen: at least one --spec FILE_OR_DIR or --kubeconfig FILE is needed, e.g. \
                     --spec ../shared/spec/v2/kubernetes-1.36.swagger.json"
-            .into());
+                .into(),
+        );
     }
     Ok(out)
 }
@@ -67,7 +83,26 @@ pub fn workspace_root() -> PathBuf {
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
-    let args = parse(args)?;
+    let mut args = parse(args)?;
+    if let Some(kubeconfig) = &args.kubeconfig {
+        let dir = crate::live::documents_dir(args.out.as_deref(), &workspace_root());
+        let source = crate::live::Source {
+            kubeconfig,
+            context: args.context.as_deref(),
+            groups: &args.groups,
+        };
+        let fetched = crate::live::fetch(&source, &dir)
+            .map_err(|e| format!("gen --kubeconfig {}: {e}", kubeconfig.display()))?;
+        println!(
+            "gen: {} OpenAPI v3 documents ({:.1} MB) from {} into {} in {:.2} s",
+            fetched.documents,
+            fetched.bytes as f64 / 1e6,
+            fetched.server,
+            dir.display(),
+            fetched.seconds
+        );
+        args.specs.push(dir);
+    }
     let (root, target, gen_root) = match &args.out {
         Some(dir) if args.as_models => {
             (dir.clone(), Target::KuberModels, "src/generated".to_owned())
@@ -116,7 +151,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .unwrap_or("generated-models")
                 .to_owned();
             files.insert("Cargo.toml".into(), standalone_manifest(&name));
-            files.insert("src/lib.rs".into(), standalone_lib());
+            // Every type may come from kuber-models (a cluster without CRDs): an empty crate.
+            let own = files.keys().any(|f| f.starts_with("src/generated/"));
+            if !own {
+                println!(
+                    "gen: note: the documents define no type outside io.k8s.* (kuber-models has \
+                     those), so {} is an empty crate",
+                    dir.display()
+                );
+            }
+            files.insert("src/lib.rs".into(), standalone_lib(own));
         }
     }
 
@@ -303,9 +347,14 @@ fn standalone_manifest(name: &str) -> String {
     )
 }
 
-fn standalone_lib() -> String {
+fn standalone_lib(own_types: bool) -> String {
+    let modules = if own_types {
+        "mod generated;\npub use generated::*;\n"
+    } else {
+        ""
+    };
     format!(
-        "{}\n#![allow(clippy::all)]\nmod generated;\npub use generated::*;\n",
+        "{}\n#![allow(clippy::all)]\n{modules}",
         codegen::emit::HEADER
     )
 }

@@ -6,6 +6,7 @@
 mod bench;
 mod cluster;
 mod gen_cmd;
+mod live;
 mod scratch;
 
 use std::process::ExitCode;
@@ -16,6 +17,9 @@ commands:
   gen --spec FILE_OR_DIR [--spec ...] [--check] [--out DIR] [--kubernetes-version X.Y]
       regenerate the committed code (or, with --out, a standalone models crate for extra
       documents such as CRDs); --check changes nothing and fails if the committed code is stale
+  gen --kubeconfig FILE [--context NAME] [--group GROUP[/VERSION] ...] --out DIR
+      the same from a live cluster's OpenAPI v3 documents (its CRDs included), saved in
+      DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups
   try-gen --spec FILE_OR_DIR [--spec ...] [--crd --fixture JSON --type PATH]
       generate from other documents into target/try-gen and build there with warnings denied
   bench [--no-builds]

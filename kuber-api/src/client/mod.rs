@@ -457,7 +457,17 @@ impl Client {
             })
         })?;
         headers.extend(self.shared.headers.clone());
-        headers.insert(ACCEPT, HeaderValue::from_static(mode.accept()));
+        let accept = match req.accept {
+            // A caller's media type is checked; from_static would panic on a bad one.
+            Some(accept) => HeaderValue::from_str(accept).map_err(|_| {
+                Failure::Fatal(Error::Encode {
+                    operation: op.id,
+                    message: format!("Accept {accept:?} is not a valid header value"),
+                })
+            })?,
+            None => HeaderValue::from_static(mode.accept()),
+        };
+        headers.insert(ACCEPT, accept);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         if let Some(credentials) = &self.shared.credentials {
             let value = credentials

@@ -131,7 +131,10 @@ impl CoreV1Api {
         body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Binding, crate::Error>,
+        Output = Result<
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -935,7 +938,10 @@ impl CoreV1Api {
         body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Binding, crate::Error>,
+        Output = Result<
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,
@@ -1000,7 +1006,10 @@ impl CoreV1Api {
         body: &::kuber_models::api::policy::v1::Eviction,
         params: &crate::WriteParams,
     ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::policy::v1::Eviction, crate::Error>,
+        Output = Result<
+            ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
+            crate::Error,
+        >,
     > + Send + '_ {
         crate::request::call(
             &self.client,

@@ -548,6 +548,11 @@ impl Cluster {
         }
     }
 
+    /// The process ids of etcd, the apiserver and the controller-manager (empty when attached).
+    pub fn pids(&self) -> Vec<u32> {
+        self.processes.iter().map(|p| p.child.id()).collect()
+    }
+
     /// Whether every process is still running.
     pub fn check(&mut self) -> Result<(), ClusterError> {
         self.processes.iter_mut().try_for_each(Process::check_running)

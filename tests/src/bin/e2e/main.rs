@@ -12,6 +12,7 @@ mod auth;
 mod crd;
 mod crud;
 mod discovery;
+mod harness;
 mod kubectl;
 mod listing;
 mod livegen;
@@ -30,7 +31,7 @@ use support::{Case, E2e};
 /// Every case, in the order they run.
 fn all_cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    cases.extend(support::cases());
+    cases.extend(harness::cases());
     cases.extend(discovery::cases());
     cases.extend(listing::cases());
     cases.extend(crud::cases());
@@ -52,6 +53,8 @@ fn main() -> ExitCode {
         println!("usage: e2e [FILTER...]   (runs the cases whose name contains a FILTER)");
         return ExitCode::SUCCESS;
     }
+    // A panicking case is reported as failed; one line says where, not a backtrace.
+    std::panic::set_hook(Box::new(|info| eprintln!("e2e: {info}")));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -100,12 +103,23 @@ async fn run(filters: Vec<String>) -> ExitCode {
         }
     };
 
+    // Ctrl-C ends the suite early but still drops the cluster, which stops its processes.
+    tokio::select! {
+        code = run_cases(&e2e, &cases) => code,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("e2e: interrupted; stopping the control plane");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_cases(e2e: &E2e, cases: &[Case]) -> ExitCode {
     let (mut passed, mut failed) = (0usize, Vec::new());
-    for case in &cases {
+    for case in cases {
         let started = Instant::now();
         let outcome = tokio::time::timeout(
             CASE_TIMEOUT,
-            std::panic::AssertUnwindSafe((case.run)(&e2e)).catch_unwind(),
+            std::panic::AssertUnwindSafe((case.run)(e2e)).catch_unwind(),
         )
         .await;
         let seconds = started.elapsed().as_secs_f64();
@@ -136,7 +150,6 @@ async fn run(filters: Vec<String>) -> ExitCode {
     }
     println!("e2e: {passed} passed, {} failed", failed.len());
     println!("{passed}/{} cases passed", cases.len());
-    drop(e2e);
     if failed.is_empty() {
         ExitCode::SUCCESS
     } else {

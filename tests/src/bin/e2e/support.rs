@@ -99,31 +99,3 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
         self.map_err(|e| format!("{what}: {e}"))
     }
 }
-
-/// The cases of this module: the harness itself.
-pub fn cases() -> Vec<Case> {
-    vec![case!("harness/version-and-namespace", version_and_namespace)]
-}
-
-/// `/version` reports the pinned release and a fresh namespace can be made and read.
-async fn version_and_namespace(e2e: &E2e) -> Outcome {
-    let info = kuber_api::VersionApi::new(e2e.admin.clone())
-        .get_code()
-        .await
-        .context("GET /version")?;
-    ensure(info.git_version.starts_with("v1.36."), || {
-        format!("gitVersion {} is not a 1.36 release", info.git_version)
-    })?;
-    ensure(info.major == "1" && info.minor == "36", || {
-        format!("major/minor {}/{}", info.major, info.minor)
-    })?;
-    let ns = e2e.namespace("harness").await?;
-    let read = CoreV1Api::new(e2e.admin.clone())
-        .read_namespace(&ns, &Default::default())
-        .await
-        .context("read the new namespace")?;
-    ensure(
-        read.metadata.and_then(|m| m.name).as_deref() == Some(&ns),
-        || "the namespace read back has another name".into(),
-    )
-}

@@ -1,0 +1,190 @@
+//! The harness itself: the pinned release answers, a panicking test leaves nothing behind, and
+//! `cluster up` serves kubectl until Ctrl-C, then removes everything.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kuber_api::CoreV1Api;
+use kuber_tests::cluster::Cluster;
+
+use crate::case;
+use crate::support::{Case, Context, E2e, Outcome, ensure};
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        case!("harness/version-and-namespace", version_and_namespace),
+        case!("harness/guard-stops-everything-on-panic", guard_on_panic),
+        case!("harness/cluster-up-kubectl-ctrl-c", cluster_up),
+    ]
+}
+
+/// `/version` reports the pinned release and a fresh namespace can be made and read.
+async fn version_and_namespace(e2e: &E2e) -> Outcome {
+    let info = kuber_api::VersionApi::new(e2e.admin.clone())
+        .get_code()
+        .await
+        .context("GET /version")?;
+    ensure(info.git_version.starts_with("v1.36."), || {
+        format!("gitVersion {} is not a 1.36 release", info.git_version)
+    })?;
+    ensure(info.major == "1" && info.minor == "36", || {
+        format!("major/minor {}/{}", info.major, info.minor)
+    })?;
+    e2e.report(format!(
+        "server {} (major {}, minor {}, built {}, {})",
+        info.git_version, info.major, info.minor, info.build_date, info.go_version
+    ));
+    let ns = e2e.namespace("harness").await?;
+    let read = CoreV1Api::new(e2e.admin.clone())
+        .read_namespace(&ns, &Default::default())
+        .await
+        .context("read the new namespace")?;
+    ensure(
+        read.metadata.and_then(|m| m.name).as_deref() == Some(&ns),
+        || "the namespace read back has another name".into(),
+    )
+}
+
+/// A test that panics while holding a cluster: unwinding drops the guard, which stops every
+/// process and removes the folder.
+async fn guard_on_panic(_: &E2e) -> Outcome {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let cluster = Cluster::start_with(kuber_tests::cluster::Options {
+            controller_manager: false,
+            ..Default::default()
+        })
+        .await;
+        let facts = cluster
+            .as_ref()
+            .map(|c| (c.pids(), c.dir().to_path_buf()))
+            .map_err(|e| e.to_string());
+        let _ = tx.send(facts);
+        let _cluster = cluster;
+        panic!("a test failing while it holds a cluster");
+    });
+    let joined = task.await;
+    let (pids, dir) = rx.await.context("the task's cluster facts")??;
+    ensure(joined.is_err_and(|e| e.is_panic()), || {
+        "the task did not panic".into()
+    })?;
+    ensure(pids.len() == 2, || format!("expected 2 processes, got {pids:?}"))?;
+    let alive: Vec<u32> = pids.into_iter().filter(|pid| running(*pid)).collect();
+    ensure(alive.is_empty(), || {
+        format!("processes still running after the panic: {alive:?}")
+    })?;
+    ensure(!dir.exists(), || format!("{} is left behind", dir.display()))
+}
+
+/// `cluster up` (what `cargo xtask cluster up` runs): kubectl works with the kubeconfig it
+/// prints; SIGINT (Ctrl-C) stops etcd, the apiserver and the controller-manager and removes
+/// the folder.
+async fn cluster_up(e2e: &E2e) -> Outcome {
+    let bin = std::env::current_exe()
+        .context("locate the e2e binary")?
+        .with_file_name("cluster");
+    ensure(bin.is_file(), || {
+        format!("{} is not built (cargo xtask e2e builds it)", bin.display())
+    })?;
+    let controlplane = e2e.cluster.bin().to_path_buf();
+    tokio::task::spawn_blocking(move || cluster_up_blocking(&bin, &controlplane))
+        .await
+        .context("cluster up")?
+}
+
+fn cluster_up_blocking(bin: &Path, controlplane: &Path) -> Outcome {
+    let mut child = Command::new(bin)
+        .arg("up")
+        .env("KUBER_CONTROLPLANE_BIN", controlplane)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("start `cluster up`")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let kubeconfig = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(path) = line.strip_prefix("admin kubeconfig: ") {
+                    break PathBuf::from(path);
+                }
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("`cluster up` ended before printing its kubeconfig".into());
+            }
+        }
+    };
+    let dir = kubeconfig.parent().map(Path::to_path_buf).unwrap_or_default();
+    let namespaces = Command::new(controlplane.join("kubectl"))
+        .args(["get", "ns", "-o", "name"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("KUBECACHEDIR", dir.join("kubectl-cache"))
+        .output()
+        .context("kubectl get ns")?;
+    let listed = String::from_utf8_lossy(&namespaces.stdout).into_owned();
+    let pids = processes_under(&dir);
+
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("`cluster up` did not stop within 30 s of SIGINT".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+
+    ensure(namespaces.status.success(), || {
+        format!(
+            "kubectl get ns failed: {}",
+            String::from_utf8_lossy(&namespaces.stderr)
+        )
+    })?;
+    ensure(listed.contains("namespace/kube-system"), || {
+        format!("kubectl get ns printed {listed:?}")
+    })?;
+    ensure(pids.len() == 3, || {
+        format!("expected etcd, apiserver and controller-manager, found pids {pids:?}")
+    })?;
+    ensure(status.success(), || format!("`cluster up` exited {status}"))?;
+    ensure(rest.iter().any(|l| l.contains("nothing left running")), || {
+        format!("`cluster up` printed {rest:?} after SIGINT")
+    })?;
+    let alive: Vec<u32> = pids.into_iter().filter(|pid| running(*pid)).collect();
+    ensure(alive.is_empty(), || format!("still running: {alive:?}"))?;
+    ensure(!dir.exists(), || format!("{} is left behind", dir.display()))
+}
+
+/// Whether a process with `pid` runs (and is not a zombie waiting for its parent).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+}
+
+/// Processes whose command line names `dir` (the cluster's own processes).
+fn processes_under(dir: &Path) -> Vec<u32> {
+    let needle = dir.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
+        })
+        .filter(|pid| running(*pid))
+        .collect()
+}

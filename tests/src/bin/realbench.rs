@@ -1,0 +1,639 @@
+//! `cargo xtask bench` against a real control plane: kuber-api beside kube-rs, both on the same
+//! cluster in the same run, as ratios.
+//!
+//! usage:
+//!   realbench --bench-kube PATH [--runs N]
+//!       start a cluster, seed it, run every measurement with each client in turn (the order
+//!       alternating from round to round), print the medians
+//!   realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV]
+//!       the kuber-api side of one measurement, one JSON line (what bench-kube prints for kube-rs)
+//!
+//! Every run is a fresh process for both clients, so neither keeps connections or caches from a
+//! previous run; each warms up before it is timed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use kuber_api::config::{Config, Kubeconfig};
+use kuber_api::{Client, CoreV1Api, GetParams, ListParams, OPERATIONS, Request, WriteParams};
+use kuber_models::WatchEvent;
+use kuber_models::api::core::v1::{ConfigMap, Namespace};
+use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kuber_tests::cluster::Cluster;
+
+const GET_NAME: &str = "bench-get";
+const NS_GET: &str = "bench-get";
+const NS_LIST: &str = "bench-list";
+const NS_WATCH: &str = "bench-watch";
+const LIST_SIZE: usize = 2_000;
+const WATCH_EVENTS: usize = 5_000;
+/// Concurrent writers while seeding.
+const SEED_WORKERS: usize = 32;
+/// How long one measurement process may take before it is called hung.
+const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// One measurement: its name (shared with bench-kube), namespace, count and unit.
+struct Measurement {
+    name: &'static str,
+    label: &'static str,
+    namespace: &'static str,
+    count: usize,
+    unit: &'static str,
+}
+
+const MEASUREMENTS: [Measurement; 4] = [
+    Measurement {
+        name: "get-c1",
+        label: "GET one ConfigMap, concurrency 1",
+        namespace: NS_GET,
+        count: 1_000,
+        unit: "req/s",
+    },
+    Measurement {
+        name: "get-c32",
+        label: "GET one ConfigMap, concurrency 32",
+        namespace: NS_GET,
+        count: 4_000,
+        unit: "req/s",
+    },
+    Measurement {
+        name: "list",
+        label: "LIST 2,000 ConfigMaps (typed)",
+        namespace: NS_LIST,
+        count: 20,
+        unit: "lists/s",
+    },
+    Measurement {
+        name: "watch",
+        label: "watch 5,000 events (typed)",
+        namespace: NS_WATCH,
+        count: WATCH_EVENTS,
+        unit: "events/s",
+    },
+];
+
+/// The clients compared: kuber-api, kube-rs over h2 like kuber-api, kube-rs as it comes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Side {
+    Kuber,
+    KubeH2,
+    KubeDefault,
+}
+
+const SIDES: [Side; 3] = [Side::Kuber, Side::KubeH2, Side::KubeDefault];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("realbench: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = if args.first().map(String::as_str) == Some("measure") {
+        runtime
+            .block_on(measure(&args[1..]))
+            .map(|line| println!("{line}"))
+    } else {
+        runtime.block_on(orchestrate(&args))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("realbench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kuber-api side of one measurement.
+
+async fn measure(args: &[String]) -> Result<String, String> {
+    let mut positional = Vec::new();
+    let mut count = None;
+    let mut rv = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--count" => {
+                let value = it.next().ok_or("--count needs a value")?;
+                count = Some(
+                    value
+                        .parse::<usize>()
+                        .map_err(|e| format!("--count: {e}"))?,
+                );
+            }
+            "--rv" => rv = Some(it.next().ok_or("--rv needs a value")?.clone()),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    let [kubeconfig, namespace, name]: [String; 3] = positional.try_into().map_err(
+        |_| "usage: realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV]",
+    )?;
+    let kc = Kubeconfig::from_file(&kubeconfig).map_err(|e| format!("read {kubeconfig}: {e}"))?;
+    let config = Config::from_kubeconfig(&kc, None).map_err(|e| format!("kubeconfig: {e}"))?;
+    let client = Client::new(config).map_err(|e| format!("client: {e}"))?;
+    let version = http_version(&client).await?;
+    let api = CoreV1Api::new(client);
+    let (done, elapsed) = match name.as_str() {
+        "get-c1" => get_c1(&api, &namespace, count.unwrap_or(1000)).await?,
+        "get-c32" => get_concurrent(&api, &namespace, count.unwrap_or(4000), 32).await?,
+        "list" => list(&api, &namespace, count.unwrap_or(20)).await?,
+        "watch" => {
+            let rv = rv.as_deref().ok_or("watch needs --rv")?;
+            watch(&api, &namespace, rv, count.unwrap_or(WATCH_EVENTS)).await?
+        }
+        other => return Err(format!("unknown measurement {other}")),
+    };
+    Ok(serde_json::json!({
+        "client": "kuber-api",
+        "measurement": name,
+        "count": done,
+        "seconds": elapsed.as_secs_f64(),
+        "rate": done as f64 / elapsed.as_secs_f64(),
+        "http": version,
+    })
+    .to_string())
+}
+
+/// The HTTP version the client's pool negotiates, from one raw request.
+async fn http_version(client: &Client) -> Result<String, String> {
+    let op = OPERATIONS
+        .iter()
+        .find(|op| op.id == "getCodeVersion")
+        .ok_or("getCodeVersion is not among the operations")?;
+    let res = client
+        .send(Request::at(op, "/version", &[]))
+        .await
+        .map_err(|e| format!("GET /version: {e}"))?;
+    Ok(format!("{:?}", res.version()))
+}
+
+async fn get_one(api: &CoreV1Api, ns: &str) -> Result<(), String> {
+    let cm = api
+        .read_namespaced_config_map(GET_NAME, ns, &GetParams::default())
+        .await
+        .map_err(|e| format!("read ConfigMap {ns}/{GET_NAME}: {e}"))?;
+    match cm.data.as_ref().map(|d| d.len()) {
+        Some(n) if n > 0 => Ok(()),
+        _ => Err(format!("read ConfigMap {ns}/{GET_NAME}: no data decoded")),
+    }
+}
+
+async fn get_c1(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
+    for _ in 0..50 {
+        get_one(api, ns).await?;
+    }
+    let started = Instant::now();
+    for _ in 0..count {
+        get_one(api, ns).await?;
+    }
+    Ok((count, started.elapsed()))
+}
+
+async fn get_concurrent(
+    api: &CoreV1Api,
+    ns: &str,
+    count: usize,
+    workers: usize,
+) -> Result<(usize, Duration), String> {
+    let api = Arc::new(api.clone());
+    let ns: Arc<str> = ns.into();
+    let run = |per: usize| {
+        let tasks: Vec<_> = (0..workers)
+            .map(|_| {
+                let (api, ns) = (api.clone(), ns.clone());
+                tokio::spawn(async move {
+                    for _ in 0..per {
+                        get_one(&api, &ns).await?;
+                    }
+                    Ok::<(), String>(())
+                })
+            })
+            .collect();
+        async move {
+            for task in tasks {
+                task.await.map_err(|e| format!("task: {e}"))??;
+            }
+            Ok::<(), String>(())
+        }
+    };
+    // Warm-up: every worker's connection (HTTP/1.1) or stream (h2) is open before timing.
+    run(5).await?;
+    let per = count.div_ceil(workers);
+    let started = Instant::now();
+    run(per).await?;
+    Ok((per * workers, started.elapsed()))
+}
+
+async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
+    let expected = api
+        .list_namespaced_config_map(ns, &ListParams::default())
+        .await
+        .map_err(|e| format!("list ConfigMaps in {ns}: {e}"))?
+        .items
+        .len();
+    let started = Instant::now();
+    for _ in 0..count {
+        let list = api
+            .list_namespaced_config_map(ns, &ListParams::default())
+            .await
+            .map_err(|e| format!("list ConfigMaps in {ns}: {e}"))?;
+        if list.items.len() != expected || list.items.iter().any(|cm| cm.data.is_none()) {
+            return Err(format!(
+                "list ConfigMaps in {ns}: {} items, {expected} expected",
+                list.items.len()
+            ));
+        }
+    }
+    Ok((count, started.elapsed()))
+}
+
+async fn watch(
+    api: &CoreV1Api,
+    ns: &str,
+    rv: &str,
+    count: usize,
+) -> Result<(usize, Duration), String> {
+    // What kube-rs sends for WatchParams { bookmarks: true, timeout: Some(120) } and a version.
+    let params = ListParams {
+        allow_watch_bookmarks: Some(true),
+        timeout_seconds: Some(120),
+        resource_version: Some(rv.to_owned()),
+        ..ListParams::default()
+    };
+    let started = Instant::now();
+    let mut stream = api
+        .watch_namespaced_config_map_list(ns, &params)
+        .await
+        .map_err(|e| format!("watch ConfigMaps in {ns}: {e}"))?;
+    let mut seen = 0;
+    while seen < count {
+        match stream.next().await {
+            Some(Ok(
+                WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm),
+            )) => {
+                if cm.metadata.and_then(|m| m.name).is_none() {
+                    return Err("watch: an event without a name".into());
+                }
+                seen += 1;
+            }
+            Some(Ok(WatchEvent::Bookmark(_))) => {}
+            Some(Ok(WatchEvent::Error(status))) => {
+                return Err(format!(
+                    "watch: ERROR event {} {}",
+                    status.code.unwrap_or_default(),
+                    status.message.unwrap_or_default()
+                ));
+            }
+            Some(Err(e)) => return Err(format!("watch ConfigMaps in {ns}: {e}")),
+            None => return Err(format!("watch: the server closed after {seen} events")),
+        }
+    }
+    Ok((seen, started.elapsed()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The orchestrator.
+
+async fn orchestrate(args: &[String]) -> Result<(), String> {
+    let mut bench_kube = None;
+    let mut runs = 5usize;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--bench-kube" => {
+                bench_kube = Some(PathBuf::from(it.next().ok_or("--bench-kube needs a path")?))
+            }
+            "--runs" => {
+                runs = it
+                    .next()
+                    .ok_or("--runs needs a number")?
+                    .parse()
+                    .map_err(|e| format!("--runs: {e}"))?
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let bench_kube = bench_kube.ok_or(
+        "usage: realbench --bench-kube PATH [--runs N] (PATH: the bench-kube binary, see `cargo xtask bench`)",
+    )?;
+    if !bench_kube.is_file() {
+        return Err(format!("{} is not built", bench_kube.display()));
+    }
+    let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+
+    let started = Instant::now();
+    let cluster = Cluster::start()
+        .await
+        .map_err(|e| format!("cluster: {e}"))?;
+    println!(
+        "control plane ready in {:.1} s ({})",
+        started.elapsed().as_secs_f64(),
+        cluster.server
+    );
+    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
+    let api = CoreV1Api::new(admin);
+    for ns in [NS_GET, NS_LIST, NS_WATCH] {
+        create_namespace(&api, ns).await?;
+    }
+    let seeded = Instant::now();
+    create_config_maps(&api, NS_GET, &[GET_NAME.to_owned()]).await?;
+    let names: Vec<String> = (0..LIST_SIZE).map(|i| format!("cm-{i:05}")).collect();
+    create_config_maps(&api, NS_LIST, &names).await?;
+    println!(
+        "seeded {} ConfigMaps of ~1 KiB in {:.1} s",
+        LIST_SIZE + 1,
+        seeded.elapsed().as_secs_f64()
+    );
+
+    let runner = Runner {
+        me,
+        bench_kube,
+        kubeconfig: cluster.kubeconfig.clone(),
+    };
+    // rates[measurement][side] = one figure per run; http[side] = what it negotiated.
+    let mut rates: BTreeMap<&str, BTreeMap<Side, Vec<f64>>> = BTreeMap::new();
+    let mut http: BTreeMap<Side, String> = BTreeMap::new();
+    let mut batch = 0usize;
+    for m in &MEASUREMENTS {
+        // The watch reads a batch of events made just before; a batch per round keeps them
+        // recent enough for the watch cache, and every client of a round reads the same one.
+        for round in 0..runs {
+            let rv = if m.name == "watch" {
+                batch += 1;
+                Some(make_watch_batch(&api, batch).await?)
+            } else {
+                None
+            };
+            let mut order = SIDES.to_vec();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for side in order {
+                let result = runner.run(side, m, rv.as_deref()).await?;
+                http.insert(side, result.http);
+                rates
+                    .entry(m.name)
+                    .or_default()
+                    .entry(side)
+                    .or_default()
+                    .push(result.rate);
+            }
+        }
+        print_runs(m, &rates[m.name]);
+    }
+    drop(cluster);
+
+    println!(
+        "\nreal server: kube-apiserver 1.36.3 on 127.0.0.1 (etcd, apiserver and client share 2 cores); \
+         median of {runs} runs, each client a fresh process, order alternating"
+    );
+    println!(
+        "HTTP negotiated: kuber-api {}, kube-rs (h2 stack) {}, kube-rs (default) {}",
+        http.get(&Side::Kuber).map_or("?", String::as_str),
+        http.get(&Side::KubeH2).map_or("?", String::as_str),
+        http.get(&Side::KubeDefault).map_or("?", String::as_str),
+    );
+    println!(
+        "\n| measurement | kuber-api | kube-rs, h2 | ratio | kube-rs, default (HTTP/1.1) | ratio |\n\
+         |---|---|---|---|---|---|"
+    );
+    for m in &MEASUREMENTS {
+        let figures = &rates[m.name];
+        let median = |side: Side| figures.get(&side).map_or(f64::NAN, |v| median(v));
+        let (k, h2, h1) = (
+            median(Side::Kuber),
+            median(Side::KubeH2),
+            median(Side::KubeDefault),
+        );
+        println!(
+            "| {} | {} {unit} | {} {unit} | {:.2}x | {} {unit} | {:.2}x |",
+            m.label,
+            fmt_rate(k),
+            fmt_rate(h2),
+            k / h2,
+            fmt_rate(h1),
+            k / h1,
+            unit = m.unit,
+        );
+    }
+    Ok(())
+}
+
+struct Runner {
+    me: PathBuf,
+    bench_kube: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+struct RunResult {
+    rate: f64,
+    http: String,
+}
+
+impl Runner {
+    async fn run(
+        &self,
+        side: Side,
+        m: &Measurement,
+        rv: Option<&str>,
+    ) -> Result<RunResult, String> {
+        let mut cmd = match side {
+            Side::Kuber => {
+                let mut cmd = tokio::process::Command::new(&self.me);
+                cmd.arg("measure");
+                cmd
+            }
+            Side::KubeH2 | Side::KubeDefault => tokio::process::Command::new(&self.bench_kube),
+        };
+        cmd.arg(&self.kubeconfig)
+            .args([m.namespace, m.name, "--count", &m.count.to_string()]);
+        if let Some(rv) = rv {
+            cmd.args(["--rv", rv]);
+        }
+        match side {
+            Side::KubeH2 => {
+                cmd.args(["--http", "h2"]);
+            }
+            Side::KubeDefault => {
+                cmd.args(["--http", "default"]);
+            }
+            Side::Kuber => {}
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("start {side:?} {}: {e}", m.name))?;
+        let out = tokio::time::timeout(RUN_TIMEOUT, child.wait_with_output())
+            .await
+            .map_err(|_| format!("{side:?} {} took longer than {RUN_TIMEOUT:?}", m.name))?
+            .map_err(|e| format!("{side:?} {}: {e}", m.name))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{side:?} {} failed ({}): {}",
+                m.name,
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("{side:?} {}: not a JSON line ({e}): {line:?}", m.name))?;
+        let rate = value["rate"]
+            .as_f64()
+            .ok_or_else(|| format!("{side:?} {}: no rate in {line}", m.name))?;
+        let count = value["count"].as_u64().unwrap_or(0);
+        if count < m.count as u64 {
+            return Err(format!(
+                "{side:?} {}: {count} done, {} expected",
+                m.name, m.count
+            ));
+        }
+        Ok(RunResult {
+            rate,
+            http: value["http"].as_str().unwrap_or("?").to_owned(),
+        })
+    }
+}
+
+fn print_runs(m: &Measurement, figures: &BTreeMap<Side, Vec<f64>>) {
+    println!("{} ({}):", m.label, m.unit);
+    for (side, values) in figures {
+        let list: Vec<String> = values.iter().map(|v| fmt_rate(*v)).collect();
+        println!("  {:<12} {}", side_name(*side), list.join("  "));
+    }
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Kuber => "kuber-api",
+        Side::KubeH2 => "kube-rs h2",
+        Side::KubeDefault => "kube-rs",
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+fn fmt_rate(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+async fn create_namespace(api: &CoreV1Api, name: &str) -> Result<(), String> {
+    let ns = Namespace {
+        metadata: Some(ObjectMeta {
+            name: Some(name.to_owned()),
+            ..ObjectMeta::default()
+        }),
+        ..Namespace::default()
+    };
+    api.create_namespace(&ns, &WriteParams::default())
+        .await
+        .map_err(|e| format!("create Namespace {name}: {e}"))?;
+    Ok(())
+}
+
+/// ~1 KiB of data in 8 keys, as a small application config would have.
+fn config_map(name: &str) -> ConfigMap {
+    let data = (0..8)
+        .map(|k| {
+            (
+                format!("key-{k}"),
+                format!("{name}-{k}-").repeat(128 / (name.len() + 4) + 1),
+            )
+        })
+        .collect();
+    ConfigMap {
+        metadata: Some(ObjectMeta {
+            name: Some(name.to_owned()),
+            labels: Some(BTreeMap::from([("app".to_owned(), "realbench".to_owned())])),
+            ..ObjectMeta::default()
+        }),
+        data: Some(data),
+        ..ConfigMap::default()
+    }
+}
+
+/// Creates the ConfigMaps `names` in `ns` with [`SEED_WORKERS`] writers.
+async fn create_config_maps(api: &CoreV1Api, ns: &str, names: &[String]) -> Result<(), String> {
+    let names: Arc<[String]> = names.into();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..SEED_WORKERS.min(names.len()))
+        .map(|_| {
+            let (api, ns, names, next) = (api.clone(), ns.to_owned(), names.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(name) = names.get(i) else {
+                        return Ok::<(), String>(());
+                    };
+                    api.create_namespaced_config_map(
+                        &ns,
+                        &config_map(name),
+                        &WriteParams::default(),
+                    )
+                    .await
+                    .map_err(|e| format!("create ConfigMap {ns}/{name}: {e}"))?;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.map_err(|e| format!("seed task: {e}"))??;
+    }
+    Ok(())
+}
+
+/// Creates [`WATCH_EVENTS`] ConfigMaps in the watch namespace and returns the resourceVersion
+/// from before them: a watch from it sees exactly those ADDED events.
+async fn make_watch_batch(api: &CoreV1Api, batch: usize) -> Result<String, String> {
+    let list = api
+        .list_namespaced_config_map(
+            NS_WATCH,
+            &ListParams {
+                limit: Some(1),
+                ..ListParams::default()
+            },
+        )
+        .await
+        .map_err(|e| format!("list ConfigMaps in {NS_WATCH}: {e}"))?;
+    let rv = list
+        .metadata
+        .and_then(|m| m.resource_version)
+        .ok_or("list ConfigMaps: no resourceVersion")?;
+    let started = Instant::now();
+    let names: Vec<String> = (0..WATCH_EVENTS)
+        .map(|i| format!("b{batch}-{i:05}"))
+        .collect();
+    create_config_maps(api, NS_WATCH, &names).await?;
+    println!(
+        "watch batch {batch}: {WATCH_EVENTS} ConfigMaps created in {:.1} s after resourceVersion {rv}",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(rv)
+}
