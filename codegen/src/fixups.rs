@@ -541,8 +541,10 @@ mod tests {
 
     #[test]
     fn bindings_and_evictions_answer_status() {
-        let answers = |kind: &str| serde_json::json!({"201": {"description": "", "content": {"application/json":
-            {"schema": {"$ref": format!("#/components/schemas/io.k8s.api.{kind}")}}}}});
+        let answers = |kind: &str| {
+            serde_json::json!({"201": {"description": "", "content": {"application/json":
+            {"schema": {"$ref": format!("#/components/schemas/io.k8s.api.{kind}")}}}}})
+        };
         let mut d: OpenAPI = serde_json::from_value(serde_json::json!({
             "openapi": "3.0.0",
             "info": {"title": "t", "version": "v"},
@@ -558,8 +560,14 @@ mod tests {
         assert_eq!(fix.apply(&mut d), 3);
         assert_eq!(fix.apply(&mut d), 0, "a second run changes nothing");
         let answer = |path: &str| {
-            let op = d.paths.paths[path].as_item().unwrap().post.as_ref().unwrap();
-            let ReferenceOr::Item(r) = &op.responses.responses[&openapiv3::StatusCode::Code(201)] else {
+            let op = d.paths.paths[path]
+                .as_item()
+                .unwrap()
+                .post
+                .as_ref()
+                .unwrap();
+            let ReferenceOr::Item(r) = &op.responses.responses[&openapiv3::StatusCode::Code(201)]
+            else {
                 panic!("inline response expected");
             };
             match &r.content["application/json"].schema {
@@ -568,7 +576,10 @@ mod tests {
             }
         };
         let status = format!("#/components/schemas/{META}.Status");
-        assert_eq!(answer("/api/v1/namespaces/{namespace}/pods/{name}/eviction"), status);
+        assert_eq!(
+            answer("/api/v1/namespaces/{namespace}/pods/{name}/eviction"),
+            status
+        );
         assert_eq!(answer("/api/v1/namespaces/{namespace}/bindings"), status);
         assert_eq!(
             answer("/api/v1/namespaces/{namespace}/pods"),

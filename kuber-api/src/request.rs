@@ -280,6 +280,9 @@ pub(crate) async fn call_text(
     client.call_text(req.into_request()?).await
 }
 
+// Bytes, streams and upgrades are core-only, watches need some group: a build without them
+// (xtask builds kuber-api with no group) leaves these helpers unused.
+#[cfg_attr(not(feature = "core"), allow(dead_code))]
 pub(crate) async fn call_bytes(
     client: &crate::Client,
     req: impl IntoRequest,
@@ -287,6 +290,7 @@ pub(crate) async fn call_bytes(
     client.call_bytes(req.into_request()?).await
 }
 
+#[cfg_attr(not(feature = "core"), allow(dead_code))]
 pub(crate) async fn watch<T: serde::de::DeserializeOwned>(
     client: &crate::Client,
     req: impl IntoRequest,
@@ -294,6 +298,7 @@ pub(crate) async fn watch<T: serde::de::DeserializeOwned>(
     client.watch(req.into_request()?).await
 }
 
+#[cfg_attr(not(feature = "core"), allow(dead_code))]
 pub(crate) async fn stream(
     client: &crate::Client,
     req: impl IntoRequest,
@@ -302,6 +307,7 @@ pub(crate) async fn stream(
 }
 
 /// exec, attach and portforward need a connection upgrade, which the client does not do yet.
+#[cfg_attr(not(feature = "core"), allow(dead_code))]
 pub(crate) async fn upgrade(req: impl IntoRequest) -> Result<(), Error> {
     Err(Error::NeedsUpgrade {
         operation: req.into_request()?.operation.id,

@@ -141,7 +141,10 @@ async fn a_request_may_ask_for_another_representation() {
         .call::<DynamicObject>(get_pod().accept("application/json\nX-Evil: 1"))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("not a valid header value"), "{err}");
+    assert!(
+        err.to_string().contains("not a valid header value"),
+        "{err}"
+    );
     assert_eq!(server.seen().len(), 2, "nothing was sent");
 }
 

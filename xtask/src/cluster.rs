@@ -66,7 +66,10 @@ pub fn pinned_version(root: &Path) -> Result<String, String> {
     let text = fs::read_to_string(&go_mod)
         .map_err(|e| format!("cannot read {}: {e}", go_mod.display()))?;
     required_version(&text, "k8s.io/kubernetes").ok_or_else(|| {
-        format!("{}: no `k8s.io/kubernetes vX.Y.Z` requirement", go_mod.display())
+        format!(
+            "{}: no `k8s.io/kubernetes vX.Y.Z` requirement",
+            go_mod.display()
+        )
     })
 }
 
@@ -324,7 +327,10 @@ mod tests {
     #[test]
     fn version_facts_are_linked_into_both_version_packages() {
         let flags = ldflags("v1.36.3", "2026-07-22T18:07:38Z").expect("flags");
-        for package in ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"] {
+        for package in [
+            "k8s.io/component-base/version",
+            "k8s.io/client-go/pkg/version",
+        ] {
             for fact in [
                 "gitVersion=v1.36.3",
                 "gitMajor=1",

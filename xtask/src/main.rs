@@ -1,7 +1,4 @@
-//! `cargo xtask`: the project's own commands.
-//!
-//! - `gen --spec FILE_OR_DIR [--spec …] [--check] [--out DIR] [--kubernetes-version X.Y]`
-//! - `conformance [--replays DIR]`
+//! `cargo xtask`: the project's own commands, listed with their arguments in [`USAGE`].
 
 mod bench;
 mod cluster;
@@ -22,8 +19,9 @@ commands:
       DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups
   try-gen --spec FILE_OR_DIR [--spec ...] [--crd --fixture JSON --type PATH]
       generate from other documents into target/try-gen and build there with warnings denied
-  bench [--no-builds]
-      decode throughput and memory, gen time, clean build times beside k8s-openapi
+  bench [--no-builds] [--no-real-server | --real-server-only]
+      decode throughput and memory, gen time, clean build times beside k8s-openapi, and
+      kuber-api beside kube-rs on a real control plane (GET, LIST, watch)
   conformance [--shared DIR] [--verbose]
       decode and re-encode every recorded server body in ../shared/replays
   cluster build

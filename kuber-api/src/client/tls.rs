@@ -208,9 +208,28 @@ impl ServerCertVerifier for InsecureSkipVerify {
 
 /// What failed in TLS, if TLS is what failed: a rustls error somewhere in an error's sources,
 /// or an alert the server sent (which arrives as text, e.g. when it requires a client certificate).
+/// rustls's words, with what they mean for a kubeconfig where its words are terse.
+fn explain(e: &rustls::Error) -> String {
+    use rustls::{CertificateError, Error};
+    let hint = match e {
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "the server's certificate is not signed by a trusted CA (check the cluster's \
+             certificate-authority or certificate-authority-data)"
+        }
+        Error::InvalidCertificate(
+            CertificateError::Expired | CertificateError::ExpiredContext { .. },
+        ) => "the server's certificate has expired",
+        Error::InvalidCertificate(
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
+        ) => "the server's certificate is not valid yet (check the clock)",
+        _ => return e.to_string(),
+    };
+    format!("{hint}: {e}")
+}
+
 pub(crate) fn find_tls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-        return Some(tls.to_string());
+        return Some(explain(tls));
     }
     if let Some(io) = e.downcast_ref::<std::io::Error>() {
         // io::Error::source skips the error it wraps, and TLS errors come wrapped twice.

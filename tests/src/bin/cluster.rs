@@ -5,8 +5,7 @@ use std::process::ExitCode;
 
 use kuber_tests::cluster::{Cluster, Options};
 
-const USAGE: &str =
-    "usage: cluster up [--no-controller-manager] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
+const USAGE: &str = "usage: cluster up [--no-controller-manager] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -75,7 +75,9 @@ impl Ca {
             CertificateParams::new(Vec::<String>::new()).map_err(failed("client parameters"))?;
         params.distinguished_name.push(DnType::CommonName, user);
         if let Some(group) = group {
-            params.distinguished_name.push(DnType::OrganizationName, group);
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, group);
         }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         self.sign(params, "client certificate")

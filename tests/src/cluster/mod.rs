@@ -262,19 +262,21 @@ impl Cluster {
             let path = dir.join(name);
             fs::read_to_string(&path).map_err(io(format!("read {}", path.display())))
         };
-        let facts: serde_json::Value = serde_json::from_str(&read(FACTS_FILE)?).map_err(|e| {
-            ClusterError::Io {
+        let facts: serde_json::Value =
+            serde_json::from_str(&read(FACTS_FILE)?).map_err(|e| ClusterError::Io {
                 what: format!("parse {}", dir.join(FACTS_FILE).display()),
                 source: std::io::Error::other(e),
-            }
-        })?;
+            })?;
         let text = |key: &str| facts[key].as_str().unwrap_or_default().to_owned();
         Ok(Cluster {
             processes: Vec::new(),
             dir: dir.to_path_buf(),
             bin: PathBuf::from(text("bin")),
             server: text("server"),
-            port: facts["port"].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
+            port: facts["port"]
+                .as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(0),
             kubeconfig: dir.join("admin.kubeconfig"),
             ca_pem: read("ca.crt")?,
             admin_identity: Pem {
@@ -354,7 +356,10 @@ impl Cluster {
             "--authorization-mode=RBAC".into(),
             format!("--service-account-issuer={}", self.server),
             format!("--service-account-key-file={}", sa_pub_file.display()),
-            format!("--service-account-signing-key-file={}", sa_key_file.display()),
+            format!(
+                "--service-account-signing-key-file={}",
+                sa_key_file.display()
+            ),
             "--service-cluster-ip-range=10.0.0.0/24".into(),
             "--allow-privileged=true".into(),
             // No kubelet ever mounts tokens here, and pods must not wait for a default
@@ -364,8 +369,12 @@ impl Cluster {
             "--profiling=false".into(),
         ];
         flags.extend(options.apiserver_flags.iter().cloned());
-        let apiserver =
-            Process::spawn("kube-apiserver", &self.bin.join("kube-apiserver"), &flags, &dir)?;
+        let apiserver = Process::spawn(
+            "kube-apiserver",
+            &self.bin.join("kube-apiserver"),
+            &flags,
+            &dir,
+        )?;
         self.processes.push(apiserver);
         self.write_kubeconfigs(&manager)?;
         let facts = serde_json::json!({
@@ -388,7 +397,10 @@ impl Cluster {
                     "--leader-elect=false".into(),
                     // No serving endpoint: nothing here scrapes it.
                     "--secure-port=0".into(),
-                    format!("--service-account-private-key-file={}", sa_key_file.display()),
+                    format!(
+                        "--service-account-private-key-file={}",
+                        sa_key_file.display()
+                    ),
                     format!("--root-ca-file={}", ca_file.display()),
                     "--use-service-account-credentials=false".into(),
                     "--controllers=*".into(),
@@ -471,7 +483,12 @@ impl Cluster {
     }
 
     fn write_kubeconfigs(&self, manager: &Pem) -> Result<(), ClusterError> {
-        let admin = kubeconfig_text(&self.server, &self.ca_pem, "kuber-e2e", &self.admin_identity);
+        let admin = kubeconfig_text(
+            &self.server,
+            &self.ca_pem,
+            "kuber-e2e",
+            &self.admin_identity,
+        );
         fs::write(&self.kubeconfig, admin)
             .map_err(io(format!("write {}", self.kubeconfig.display())))?;
         let path = self.dir.join("controller-manager.kubeconfig");
@@ -555,7 +572,9 @@ impl Cluster {
 
     /// Whether every process is still running.
     pub fn check(&mut self) -> Result<(), ClusterError> {
-        self.processes.iter_mut().try_for_each(Process::check_running)
+        self.processes
+            .iter_mut()
+            .try_for_each(Process::check_running)
     }
 
     /// Stops every process and removes the folder (what dropping does).
@@ -673,7 +692,10 @@ fn make_data_dir() -> Result<PathBuf, ClusterError> {
 /// on a test machine).
 fn free_port() -> Result<u16, ClusterError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io("find a free port"))?;
-    Ok(listener.local_addr().map_err(io("find a free port"))?.port())
+    Ok(listener
+        .local_addr()
+        .map_err(io("find a free port"))?
+        .port())
 }
 
 /// 32 random hex characters from the OS (a token no other run shares).

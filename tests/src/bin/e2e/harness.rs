@@ -70,12 +70,16 @@ async fn guard_on_panic(_: &E2e) -> Outcome {
     ensure(joined.is_err_and(|e| e.is_panic()), || {
         "the task did not panic".into()
     })?;
-    ensure(pids.len() == 2, || format!("expected 2 processes, got {pids:?}"))?;
+    ensure(pids.len() == 2, || {
+        format!("expected 2 processes, got {pids:?}")
+    })?;
     let alive: Vec<u32> = pids.into_iter().filter(|pid| running(*pid)).collect();
     ensure(alive.is_empty(), || {
         format!("processes still running after the panic: {alive:?}")
     })?;
-    ensure(!dir.exists(), || format!("{} is left behind", dir.display()))
+    ensure(!dir.exists(), || {
+        format!("{} is left behind", dir.display())
+    })
 }
 
 /// `cluster up` (what `cargo xtask cluster up` runs): kubectl works with the kubeconfig it
@@ -118,7 +122,10 @@ fn cluster_up_blocking(bin: &Path, controlplane: &Path) -> Outcome {
             }
         }
     };
-    let dir = kubeconfig.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = kubeconfig
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let namespaces = Command::new(controlplane.join("kubectl"))
         .args(["get", "ns", "-o", "name"])
         .env("KUBECONFIG", &kubeconfig)
@@ -158,18 +165,27 @@ fn cluster_up_blocking(bin: &Path, controlplane: &Path) -> Outcome {
         format!("expected etcd, apiserver and controller-manager, found pids {pids:?}")
     })?;
     ensure(status.success(), || format!("`cluster up` exited {status}"))?;
-    ensure(rest.iter().any(|l| l.contains("nothing left running")), || {
-        format!("`cluster up` printed {rest:?} after SIGINT")
-    })?;
+    ensure(
+        rest.iter().any(|l| l.contains("nothing left running")),
+        || format!("`cluster up` printed {rest:?} after SIGINT"),
+    )?;
     let alive: Vec<u32> = pids.into_iter().filter(|pid| running(*pid)).collect();
     ensure(alive.is_empty(), || format!("still running: {alive:?}"))?;
-    ensure(!dir.exists(), || format!("{} is left behind", dir.display()))
+    ensure(!dir.exists(), || {
+        format!("{} is left behind", dir.display())
+    })
 }
 
 /// Whether a process with `pid` runs (and is not a zombie waiting for its parent).
 fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
 }
 
 /// Processes whose command line names `dir` (the cluster's own processes).
