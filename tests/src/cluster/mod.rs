@@ -414,72 +414,72 @@ impl Cluster {
         Ok(())
     }
 
-    /// Waits until a process's log contains `needle`.
-    async fn wait_for_log(&mut self, needle: &str) -> Result<(), ClusterError> {
+    /// Polls `ready` every `interval` until it answers `true`, failing when the process started
+    /// last exits or [`START_TIMEOUT`] passes.
+    async fn wait_until<F, Fut>(
+        &mut self,
+        interval: Duration,
+        mut ready: F,
+    ) -> Result<(), ClusterError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
         let started = Instant::now();
         loop {
             let process = self.processes.last_mut().expect("a started process");
             process.check_running()?;
-            if fs::read_to_string(&process.log).is_ok_and(|t| t.contains(needle)) {
+            if ready().await {
                 return Ok(());
             }
             if started.elapsed() > START_TIMEOUT {
+                let process = self.processes.last_mut().expect("a started process");
                 return Err(ClusterError::NotReady {
                     process: process.name,
                     seconds: START_TIMEOUT.as_secs(),
                     log: process.log_tail(),
                 });
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(interval).await;
         }
+    }
+
+    /// Waits until the log of the process started last contains `needle`.
+    async fn wait_for_log(&mut self, needle: &str) -> Result<(), ClusterError> {
+        let log = self
+            .processes
+            .last()
+            .expect("a started process")
+            .log
+            .clone();
+        self.wait_until(Duration::from_millis(50), || {
+            let found = fs::read_to_string(&log).is_ok_and(|t| t.contains(needle));
+            std::future::ready(found)
+        })
+        .await
     }
 
     /// Waits until `/readyz` answers `ok` to the admin (every post-start hook done, including
     /// the RBAC bootstrap roles the other users depend on).
     async fn wait_ready(&mut self) -> Result<(), ClusterError> {
         let client = self.admin()?;
-        let started = Instant::now();
-        loop {
-            let process = self.processes.last_mut().expect("the apiserver");
-            process.check_running()?;
+        self.wait_until(Duration::from_millis(100), || async {
             let answer = client.call_text(Request::new(&READYZ, &[])).await;
-            if answer.is_ok_and(|text| text.trim() == "ok") {
-                return Ok(());
-            }
-            if started.elapsed() > START_TIMEOUT {
-                return Err(ClusterError::NotReady {
-                    process: process.name,
-                    seconds: START_TIMEOUT.as_secs(),
-                    log: process.log_tail(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            answer.is_ok_and(|text| text.trim() == "ok")
+        })
+        .await
     }
 
     /// The controller-manager is working once its service-account controller has made the
     /// `default` ServiceAccount of the `default` namespace.
     async fn wait_for_controller_manager(&mut self) -> Result<(), ClusterError> {
         let core = kuber_api::CoreV1Api::new(self.admin()?);
-        let started = Instant::now();
-        loop {
-            let process = self.processes.last_mut().expect("the controller-manager");
-            process.check_running()?;
-            let found = core
-                .read_namespaced_service_account("default", "default", &Default::default())
-                .await;
-            if found.is_ok() {
-                return Ok(());
-            }
-            if started.elapsed() > START_TIMEOUT {
-                return Err(ClusterError::NotReady {
-                    process: process.name,
-                    seconds: START_TIMEOUT.as_secs(),
-                    log: process.log_tail(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        self.wait_until(Duration::from_millis(200), || async {
+            core.read_namespaced_service_account("default", "default", &Default::default())
+                .await
+                .is_ok()
+        })
+        .await
     }
 
     fn write_kubeconfigs(&self, manager: &Pem) -> Result<(), ClusterError> {

@@ -20,6 +20,7 @@ use kuber_models::{DynamicList, DynamicObject, WatchEvent};
 use serde_json::{Value, json};
 
 use crate::case;
+use crate::support::schemas::{object_schema, schema};
 use crate::support::{Case, Context, E2e, Outcome, ensure};
 
 pub fn cases() -> Vec<Case> {
@@ -159,24 +160,6 @@ impl Widgets {
     }
 }
 
-fn schema(type_: &str) -> JSONSchemaProps {
-    JSONSchemaProps {
-        type_: Some(type_.into()),
-        ..Default::default()
-    }
-}
-
-fn object_schema(properties: &[(&str, JSONSchemaProps)]) -> JSONSchemaProps {
-    JSONSchemaProps {
-        properties: Some(
-            properties
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        ),
-        ..schema("object")
-    }
-}
 
 /// Namespaced `Widget`: `spec.size` required, an integer ≥ 1; `spec.extra` keeps whatever it is
 /// given; a status subresource.

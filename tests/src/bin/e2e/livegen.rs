@@ -14,10 +14,11 @@ use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
 };
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kuber_models::special::{JSONSchemaPropsOrArray, JSONSchemaPropsOrBool};
+use kuber_models::special::JSONSchemaPropsOrBool;
 use serde_json::{Value, json};
 
 use crate::case;
+use crate::support::schemas::{array_of, object_schema, schema};
 use crate::support::{Case, Context, E2e, Outcome, ensure};
 
 pub fn cases() -> Vec<Case> {
@@ -59,31 +60,6 @@ static GET: Operation = raw(
     "/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}",
 );
 
-fn schema(type_: &str) -> JSONSchemaProps {
-    JSONSchemaProps {
-        type_: Some(type_.into()),
-        ..Default::default()
-    }
-}
-
-fn object_schema(properties: &[(&str, JSONSchemaProps)]) -> JSONSchemaProps {
-    JSONSchemaProps {
-        properties: Some(
-            properties
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        ),
-        ..schema("object")
-    }
-}
-
-fn array_of(items: JSONSchemaProps) -> JSONSchemaProps {
-    JSONSchemaProps {
-        items: Some(JSONSchemaPropsOrArray::Schema(Box::new(items))),
-        ..schema("array")
-    }
-}
 
 fn formatted(type_: &str, format: &str) -> JSONSchemaProps {
     JSONSchemaProps {

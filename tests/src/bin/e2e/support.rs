@@ -99,3 +99,36 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
         self.map_err(|e| format!("{what}: {e}"))
     }
 }
+
+/// CRD schemas, as the cases that install CRDs write them.
+pub mod schemas {
+    use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
+    use kuber_models::special::JSONSchemaPropsOrArray;
+
+    /// A schema of one OpenAPI type (`string`, `integer`, `object`, …).
+    pub fn schema(type_: &str) -> JSONSchemaProps {
+        JSONSchemaProps {
+            type_: Some(type_.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn object_schema(properties: &[(&str, JSONSchemaProps)]) -> JSONSchemaProps {
+        JSONSchemaProps {
+            properties: Some(
+                properties
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            ),
+            ..schema("object")
+        }
+    }
+
+    pub fn array_of(items: JSONSchemaProps) -> JSONSchemaProps {
+        JSONSchemaProps {
+            items: Some(JSONSchemaPropsOrArray::Schema(Box::new(items))),
+            ..schema("array")
+        }
+    }
+}
