@@ -50,6 +50,27 @@ pub enum Error {
         message: String,
     },
 
+    /// A 2xx answer of another kind than the call's type (a list for an object, a `Status` for
+    /// a pod): decoding it would give a default-filled value.
+    #[error("{operation}: expected kind {expected}, the server answered kind {received}")]
+    UnexpectedKind {
+        operation: &'static str,
+        /// The kind of the call's type; for deletes, `<kind> or Status`.
+        expected: String,
+        received: String,
+    },
+
+    /// A path parameter that would name another resource than the one meant (an empty name
+    /// names the whole collection), refused before anything is sent.
+    #[error("{operation}: parameter {parameter} {problem}")]
+    InvalidParameter {
+        operation: &'static str,
+        /// The parameter's name in the path template, e.g. `name`, `namespace`.
+        parameter: String,
+        /// What is wrong, quoting the value: `is empty`, `"a/b" may not contain '/'`.
+        problem: String,
+    },
+
     /// The request could not be encoded.
     #[error("{operation}: cannot encode the request: {message}")]
     Encode {
@@ -67,6 +88,24 @@ pub enum Error {
     WatchStream {
         operation: &'static str,
         message: String,
+    },
+
+    /// A watch or followed log received nothing for the client's idle timeout
+    /// ([`Config::idle_timeout`](crate::config::Config::idle_timeout)): the connection may be
+    /// dead. Retryable: watch again from the last resourceVersion, or follow the log again.
+    #[error("{operation}: nothing received for {after:?} (idle timeout); the stream may be dead")]
+    IdleTimeout {
+        operation: &'static str,
+        after: Duration,
+    },
+
+    /// A line of a followed log is longer than the client buffers (the bound watch events
+    /// have too); the stream ends.
+    #[error("{operation}: a line is longer than {} MiB; giving up", .limit >> 20)]
+    LineTooLong {
+        operation: &'static str,
+        /// The bound, in bytes.
+        limit: usize,
     },
 
     /// The server or proxy URL (or a path built from it) is not a usable URL.
@@ -258,6 +297,12 @@ impl Error {
 
     pub fn is_server_timeout(&self) -> bool {
         self.api().is_some_and(ApiError::is_server_timeout)
+    }
+
+    /// The client gave up waiting: [`Error::Timeout`] (no whole answer within the request
+    /// timeout) or [`Error::IdleTimeout`] (a stream went silent). Both may be retried.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::IdleTimeout { .. })
     }
 
     /// A decode error from serde_json, naming the Rust type and the JSON position.

@@ -58,6 +58,18 @@ pub struct Request {
     /// The `Accept` header, when the answer is negotiated (aggregated discovery, Table); `None`:
     /// what the call's kind of answer needs (JSON, or anything for text and streams).
     pub accept: Option<&'static str>,
+    /// Kinds a JSON answer may have (the call's type, and `Status` for deletes); another kind is
+    /// [`Error::UnexpectedKind`]. Empty: any.
+    pub kinds: &'static [&'static str],
+    /// A path parameter that may not be sent: the request fails with it instead.
+    refused: Option<Refused>,
+}
+
+/// Why a path parameter is refused, kept until the request is sent.
+#[derive(Debug, Clone)]
+struct Refused {
+    parameter: String,
+    problem: String,
 }
 
 impl Request {
@@ -67,6 +79,8 @@ impl Request {
     }
 
     /// Like [`Request::new`], on another path template (a watch sent to its list path).
+    /// A parameter that is empty, `.` or `..`, or holds `/` or `%`, would name another resource
+    /// (an empty name is the whole collection): the request is then refused when sent.
     pub fn at(operation: &'static Operation, template: &str, args: &[&str]) -> Request {
         Request {
             operation,
@@ -74,6 +88,26 @@ impl Request {
             query: Vec::new(),
             body: None,
             accept: None,
+            kinds: &[],
+            refused: check_path(template, args),
+        }
+    }
+
+    /// The kinds a JSON answer may have, see [`Request::kinds`].
+    pub fn expect_kinds(mut self, kinds: &'static [&'static str]) -> Request {
+        self.kinds = kinds;
+        self
+    }
+
+    /// [`Error::InvalidParameter`] if a path parameter was refused.
+    pub fn check(&self) -> Result<(), Error> {
+        match &self.refused {
+            None => Ok(()),
+            Some(r) => Err(Error::InvalidParameter {
+                operation: self.operation.id,
+                parameter: r.parameter.clone(),
+                problem: r.problem.clone(),
+            }),
         }
     }
 
@@ -203,8 +237,55 @@ fn encode_into(out: &mut String, text: &str, keep: &[u8]) {
     }
 }
 
+/// Parameters that are paths of their own, slashes included: `{path}` of proxy operations,
+/// `{logpath}` of `/logs/`.
+fn is_multi_segment(name: &str) -> bool {
+    matches!(name, "path" | "logpath")
+}
+
+/// The parameter names of `template`, in order.
+fn parameters(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}'))
+        .map(|(name, _)| name)
+}
+
+/// The first parameter `fill_path` would turn into another resource than the one meant. Names
+/// follow client-go's request builder: not empty, not `.` or `..`, no `/` or `%`. Multi-segment
+/// parameters keep their slashes and may be empty, but no segment may be `.` or `..` (which
+/// would climb out of the proxied object).
+fn check_path(template: &str, args: &[&str]) -> Option<Refused> {
+    let mut args = args.iter();
+    for name in parameters(template) {
+        let arg = args.next().copied().unwrap_or_default();
+        let problem = if is_multi_segment(name) {
+            arg.split('/')
+                .any(|s| s == "." || s == "..")
+                .then(|| format!("{arg:?} may not have a \".\" or \"..\" segment"))
+        } else if arg.is_empty() {
+            Some("is empty".to_owned())
+        } else if arg == "." || arg == ".." {
+            Some(format!("may not be {arg:?}"))
+        } else {
+            ['/', '%']
+                .into_iter()
+                .find(|c| arg.contains(*c))
+                .map(|c| format!("{arg:?} may not contain '{c}'"))
+        };
+        if let Some(problem) = problem {
+            return Some(Refused {
+                parameter: name.to_owned(),
+                problem,
+            });
+        }
+    }
+    None
+}
+
 /// Replaces each `{param}` of `template` with the next arg, percent-encoded; `{path}` (proxy
-/// paths) keeps its slashes.
+/// paths) and `{logpath}` keep their slashes.
 pub fn fill_path(template: &str, args: &[&str]) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut args = args.iter();
@@ -217,7 +298,7 @@ pub fn fill_path(template: &str, args: &[&str]) -> String {
         };
         let name = &rest[open + 1..open + close];
         let arg = args.next().copied().unwrap_or_default();
-        if name == "path" {
+        if is_multi_segment(name) {
             for (i, part) in arg.split('/').enumerate() {
                 if i > 0 {
                     out.push('/');
@@ -236,14 +317,30 @@ pub fn fill_path(template: &str, args: &[&str]) -> String {
 impl Request {
     /// Narrows a watch of a collection to the object called `name` (what a watch of one object
     /// is on the wire), keeping any field selector the caller gave.
-    pub fn select_name(self, name: &str) -> Request {
-        let by_name = format!("metadata.name={name}");
+    pub fn select_name(mut self, name: &str) -> Request {
+        // The name is the `{name}` of the watch's own path: the same rules hold.
+        if self.refused.is_none() {
+            self.refused = check_path("{name}", &[name]);
+        }
+        let by_name = format!("metadata.name={}", escape_selector_value(name));
         let selector = match self.query.iter().find(|(n, _)| *n == "fieldSelector") {
             Some((_, given)) if !given.is_empty() => format!("{given},{by_name}"),
             _ => by_name,
         };
         self.set("fieldSelector", selector)
     }
+}
+
+/// A field selector value as client-go escapes it: `\`, `,` and `=` would otherwise end it.
+fn escape_selector_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\\' | ',' | '=') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 // What the generated methods call: one generic function per answer shape, so each operation adds
@@ -256,13 +353,14 @@ pub trait IntoRequest {
 
 impl IntoRequest for Request {
     fn into_request(self) -> Result<Request, Error> {
+        self.check()?;
         Ok(self)
     }
 }
 
 impl IntoRequest for Result<Request, Error> {
     fn into_request(self) -> Result<Request, Error> {
-        self
+        self?.into_request()
     }
 }
 
@@ -349,6 +447,36 @@ mod tests {
         subresource: "",
         tag: "core_v1",
     };
+
+    #[test]
+    fn selected_names_are_escaped_and_checked() {
+        let r = Request::new(&OP, &["default"])
+            .set("fieldSelector", "status.phase=Running")
+            .select_name("a,b=c");
+        assert_eq!(
+            r.query,
+            [(
+                "fieldSelector",
+                r"status.phase=Running,metadata.name=a\,b\=c".to_owned()
+            )]
+        );
+        assert!(r.check().is_ok());
+        let err = Request::new(&OP, &["default"]).select_name("").check();
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "listCoreV1NamespacedPod: parameter name is empty"
+        );
+    }
+
+    #[test]
+    fn log_paths_keep_their_slashes() {
+        assert_eq!(
+            fill_path("/logs/{logpath}", &["pods/a b.log"]),
+            "/logs/pods/a%20b.log"
+        );
+        assert!(check_path("/logs/{logpath}", &["pods/a.log"]).is_none());
+        assert!(check_path("/logs/{logpath}", &["../etc/passwd"]).is_some());
+    }
 
     #[test]
     fn query_is_encoded_and_set_replaces() {

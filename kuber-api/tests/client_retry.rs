@@ -6,11 +6,25 @@ use std::time::{Duration, Instant};
 
 use http::Response;
 use kuber_api::config::Auth;
-use kuber_api::{Client, Error, Request};
+use kuber_api::{Client, Error, Operation, Request};
 use kuber_models::{DynamicObject, WatchEvent};
 use support::{
     CREATE_POD, GET_POD, LIST_PODS, Options, Server, Step, config, json, pod, send, status,
     streamed,
+};
+
+static REPLACE_POD: Operation = Operation {
+    id: "replaceCoreV1NamespacedPod",
+    method: "PUT",
+    path: "/api/v1/namespaces/{namespace}/pods/{name}",
+    group: "",
+    version: "v1",
+    kind: "Pod",
+    plural: "pods",
+    action: "put",
+    namespaced: true,
+    subresource: "",
+    tag: "core_v1",
 };
 
 fn get_pod() -> Request {
@@ -86,7 +100,7 @@ async fn too_many_requests_honours_retry_after() {
 async fn post_is_not_retried_by_default_but_is_with_all_apis() {
     let server = Server::start(Options::plain(), |_, i| async move {
         if i < 2 {
-            status(500, "InternalError", "boom")
+            status(503, "ServiceUnavailable", "busy")
         } else {
             json(201, pod("web", 1))
         }
@@ -96,7 +110,7 @@ async fn post_is_not_retried_by_default_but_is_with_all_apis() {
         .call::<DynamicObject>(create_pod())
         .await
         .unwrap_err();
-    assert_eq!(err.status_code(), Some(500));
+    assert_eq!(err.status_code(), Some(503));
     assert_eq!(server.requests(), 1);
 
     let _: DynamicObject = fast_client(&server.url)
@@ -109,6 +123,101 @@ async fn post_is_not_retried_by_default_but_is_with_all_apis() {
     assert_eq!(seen[2].method, "POST");
     assert_eq!(seen[2].headers["content-type"], "application/json");
     assert_eq!(&seen[2].body[..], br#"{"metadata":{"name":"web"}}"#);
+}
+
+/// An answer with `code` and, if given, a `Retry-After` header.
+fn answer(code: u16, retry_after: Option<&str>) -> support::Reply {
+    let mut reply = status(code, "", "not now");
+    if let Some(value) = retry_after {
+        reply
+            .headers_mut()
+            .insert("retry-after", value.parse().unwrap());
+    }
+    reply
+}
+
+/// A server answering `code` once, then 201 with a pod.
+async fn once_then_created(code: u16, retry_after: Option<&'static str>) -> Server {
+    Server::start(Options::plain(), move |_, i| async move {
+        if i == 0 {
+            answer(code, retry_after)
+        } else {
+            json(201, pod("web", 1))
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_write_answered_with_retry_after_is_resent_whatever_the_retry_setting() {
+    // The server did nothing and said when to come back: the POST is sent again even though
+    // only reads are retried by default. Both forms of the header; a date in the past is now.
+    let past = "Wed, 21 Oct 2015 07:28:00 GMT";
+    for (code, retry_after) in [(429, "0"), (503, "0"), (429, past), (500, past), (504, "0")] {
+        let server = once_then_created(code, Some(retry_after)).await;
+        let _: DynamicObject = fast_client(&server.url)
+            .call(create_pod())
+            .await
+            .unwrap_or_else(|e| panic!("{code} with Retry-After {retry_after}: {e}"));
+        assert_eq!(server.requests(), 2, "{code} {retry_after}");
+        assert_eq!(
+            &server.seen()[1].body[..],
+            br#"{"metadata":{"name":"web"}}"#
+        );
+    }
+    // Still bounded by the retry count.
+    let server = once_then_created(429, Some("0")).await;
+    let err = fast_client(&server.url)
+        .with_retries(0, false)
+        .call::<DynamicObject>(create_pod())
+        .await
+        .unwrap_err();
+    assert!(err.is_too_many_requests(), "{err:?}");
+    assert_eq!(server.requests(), 1);
+}
+
+#[tokio::test]
+async fn with_all_apis_a_post_that_may_have_been_applied_is_not_resent() {
+    for code in [500, 502, 504] {
+        let server = once_then_created(code, None).await;
+        let err = fast_client(&server.url)
+            .with_retries(3, true)
+            .call::<DynamicObject>(create_pod())
+            .await
+            .unwrap_err();
+        assert_eq!(err.status_code(), Some(code));
+        assert_eq!(server.requests(), 1, "{code}");
+    }
+    // A PUT is idempotent: sent again.
+    let server = once_then_created(500, None).await;
+    let replace = Request::new(&REPLACE_POD, &["default", "web"])
+        .json(&serde_json::json!({"metadata": {"name": "web"}}))
+        .unwrap();
+    let _: DynamicObject = fast_client(&server.url)
+        .with_retries(3, true)
+        .call(replace)
+        .await
+        .unwrap();
+    assert_eq!(server.requests(), 2);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_on_5xx() {
+    let server = Server::start(Options::plain(), |_, i| async move {
+        if i == 0 {
+            answer(503, Some("1"))
+        } else {
+            json(200, pod("web", 1))
+        }
+    })
+    .await;
+    let started = Instant::now();
+    let _: DynamicObject = fast_client(&server.url).call(get_pod()).await.unwrap();
+    let elapsed = started.elapsed();
+    // The header's second, not the 5 ms backoff.
+    assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(server.requests(), 2);
 }
 
 #[tokio::test]

@@ -285,3 +285,108 @@ async fn followed_logs_stream_as_bytes_and_lines() {
         .unwrap();
     assert_eq!(text, "first line\nsecond line\r\nthird and last");
 }
+
+/// A client whose watches and followed logs give up after `idle` of silence.
+fn idle_client(server: &Server, idle: Duration) -> Client {
+    let mut cfg = config(&server.url, None);
+    cfg.idle_timeout = Some(idle);
+    Client::new(cfg).unwrap()
+}
+
+#[tokio::test]
+async fn a_watch_that_goes_silent_ends_with_a_retryable_idle_timeout() {
+    // Steady events, each sooner than the idle timeout (the whole run is longer), then silence.
+    let server = serve_steps(|| {
+        let mut steps = Vec::new();
+        for rv in 0..5 {
+            steps.push(send(event("ADDED", "a", rv)));
+            steps.push(Step::Sleep(Duration::from_millis(100)));
+        }
+        steps.push(Step::Sleep(Duration::from_secs(10)));
+        steps
+    })
+    .await;
+    let idle = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let items: Vec<_> = idle_client(&server, idle)
+        .watch::<DynamicObject>(watch_pods())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    assert_eq!(items.len(), 6, "{items:?}");
+    assert!(items[..5].iter().all(Result::is_ok), "{items:?}");
+    match &items[5] {
+        Err(e @ Error::IdleTimeout { operation, after }) => {
+            assert_eq!(*operation, "listCoreV1NamespacedPod");
+            assert_eq!(*after, idle);
+            assert!(e.is_timeout());
+            assert!(e.to_string().contains("idle timeout"), "{e}");
+        }
+        other => panic!("expected an idle timeout, got {other:?}"),
+    }
+    assert!(elapsed >= Duration::from_millis(700), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_followed_log_that_goes_silent_ends_with_an_idle_timeout() {
+    let server = serve_steps(|| {
+        vec![
+            send("one\n"),
+            Step::Sleep(Duration::from_millis(150)),
+            send("two\n"),
+            Step::Sleep(Duration::from_secs(10)),
+        ]
+    })
+    .await;
+    let log = Request::new(&POD_LOG, &["default", "web"]).set("follow", "true");
+    let client = idle_client(&server, Duration::from_millis(300));
+    let items: Vec<_> = client
+        .stream(log.clone())
+        .await
+        .unwrap()
+        .lines()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!(items[0].as_deref().unwrap(), "one");
+    assert_eq!(items[1].as_deref().unwrap(), "two");
+    assert!(
+        matches!(&items[2], Err(e @ Error::IdleTimeout { .. }) if e.is_timeout()),
+        "{:?}",
+        items[2]
+    );
+    // The raw bytes too.
+    let chunks: Vec<_> = client.stream(log).await.unwrap().collect().await;
+    assert_eq!(chunks.len(), 3, "{chunks:?}");
+    assert!(matches!(&chunks[2], Err(Error::IdleTimeout { .. })));
+}
+
+#[tokio::test]
+async fn an_overlong_log_line_is_an_error_naming_the_bound() {
+    // 65 MiB without a newline, then silence: more than any watch event may be.
+    let server = serve_steps(|| {
+        let chunk = bytes::Bytes::from(vec![b'x'; 1 << 20]);
+        let mut steps = vec![send("first\n")];
+        steps.extend((0..65).map(|_| Step::Send(chunk.clone())));
+        steps.push(send("\n"));
+        steps
+    })
+    .await;
+    let log = Request::new(&POD_LOG, &["default", "web"]).set("follow", "true");
+    let mut lines = client(&server).await.stream(log).await.unwrap().lines();
+    assert_eq!(lines.next().await.unwrap().unwrap(), "first");
+    match lines.next().await {
+        Some(Err(e @ Error::LineTooLong { limit, .. })) => {
+            assert_eq!(limit, 64 << 20);
+            assert!(e.to_string().contains("64 MiB"), "{e}");
+        }
+        other => panic!(
+            "expected a line-too-long error, got {:?}",
+            other.map(|r| r.map(|l| l.len()))
+        ),
+    }
+    assert!(lines.next().await.is_none());
+}

@@ -6,12 +6,17 @@ mod config_support;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use config_support::TempDir;
+use http::HeaderValue;
 use kuber_api::config::{Auth, Credentials, ExecClusterInfo, ExecConfig, Secret};
 
 async fn header(credentials: &Credentials) -> String {
+    raw(credentials).await.to_str().unwrap().to_owned()
+}
+
+async fn raw(credentials: &Credentials) -> HeaderValue {
     let value = credentials.authorization().await.unwrap().unwrap();
     assert!(value.is_sensitive());
-    value.to_str().unwrap().to_owned()
+    value
 }
 
 #[test]
@@ -36,7 +41,7 @@ async fn static_credentials() {
 
     let bearer = Credentials::new(&Auth::Bearer(Secret::new("abc.def".into())), None);
     assert_eq!(header(&bearer).await, "Bearer abc.def");
-    bearer.invalidate();
+    bearer.invalidate(Some(&raw(&bearer).await)).await;
     assert_eq!(header(&bearer).await, "Bearer abc.def");
 
     let basic = Credentials::new(
@@ -65,7 +70,8 @@ async fn token_file_is_cached_and_reread_when_it_changes() {
     let dir = TempDir::new();
     let path = dir.write("token", "  first-token\n");
     let credentials = Credentials::new(&Auth::TokenFile(path.clone()), None);
-    assert_eq!(header(&credentials).await, "Bearer first-token");
+    let first = raw(&credentials).await;
+    assert_eq!(first.to_str().unwrap(), "Bearer first-token");
     let stamp = std::fs::metadata(&path).unwrap().modified().unwrap();
 
     // Same size, same inode, mtime put back: indistinguishable, so the cached token stays.
@@ -78,8 +84,24 @@ async fn token_file_is_cached_and_reread_when_it_changes() {
         .unwrap();
     assert_eq!(header(&credentials).await, "Bearer first-token");
 
-    // After a 401 the client invalidates: the file is read again.
-    credentials.invalidate();
+    // A 401 for a token that is no longer the cached one changes nothing.
+    credentials
+        .invalidate(Some(&HeaderValue::from_static("Bearer older-token")))
+        .await;
+    assert_eq!(header(&credentials).await, "Bearer first-token");
+
+    // After a 401 for the cached token the client invalidates: the file is read again.
+    credentials.invalidate(Some(&first)).await;
+    assert_eq!(header(&credentials).await, "Bearer other-token");
+    // A second 401 for the same old token (a concurrent request) does not read it again.
+    std::fs::write(&path, "  xxxxx-token\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(stamp)
+        .unwrap();
+    credentials.invalidate(Some(&first)).await;
     assert_eq!(header(&credentials).await, "Bearer other-token");
 
     // A rotation (new mtime) is noticed without invalidating.
@@ -129,10 +151,11 @@ async fn token_file_vanishing_keeps_the_last_token_until_invalidated() {
     let dir = TempDir::new();
     let path = dir.write("token", "kept-token");
     let credentials = Credentials::new(&Auth::TokenFile(path.clone()), None);
-    assert_eq!(header(&credentials).await, "Bearer kept-token");
+    let kept = raw(&credentials).await;
+    assert_eq!(kept.to_str().unwrap(), "Bearer kept-token");
     std::fs::remove_file(&path).unwrap();
     assert_eq!(header(&credentials).await, "Bearer kept-token");
-    credentials.invalidate();
+    credentials.invalidate(Some(&kept)).await;
     assert!(
         credentials
             .authorization()
@@ -142,6 +165,9 @@ async fn token_file_vanishing_keeps_the_last_token_until_invalidated() {
             .contains("no such file")
     );
 }
+
+#[cfg(unix)]
+mod support;
 
 #[cfg(unix)]
 mod exec {
@@ -198,8 +224,13 @@ mod exec {
             "get-token\n--verbose\n"
         );
 
-        c.invalidate();
+        let first = raw(&c).await;
+        c.invalidate(Some(&first)).await;
         assert_eq!(header(&c).await, "Bearer tok-dave-2");
+        assert_eq!(header(&c).await, "Bearer tok-dave-2");
+        assert_eq!(dir.runs(), 2);
+        // A late 401 for the first token does not run the plugin again.
+        c.invalidate(Some(&first)).await;
         assert_eq!(header(&c).await, "Bearer tok-dave-2");
         assert_eq!(dir.runs(), 2);
     }
@@ -272,7 +303,7 @@ mod exec {
     }
 
     #[tokio::test]
-    async fn failure_quotes_stderr_never_stdout() {
+    async fn failure_quotes_neither_stderr_nor_stdout() {
         let dir = TempDir::new();
         let exec = plugin(&dir, V1, &[("PLUGIN_MODE", "fail")]);
         let command = exec.command.clone();
@@ -283,11 +314,82 @@ mod exec {
             .to_string();
         assert_eq!(
             err,
-            format!(
-                "exec plugin {command:?}: exited with status 3: error: login required for dave"
-            )
+            format!("exec plugin {command:?}: exited with status 3 (its messages are on stderr)")
         );
         assert!(!err.contains("SECRET"));
+        assert!(!err.contains("login required"));
+    }
+
+    /// Set in the child process of `plugin_stderr_goes_to_our_stderr`.
+    const CHILD_VAR: &str = "KUBER_TEST_PLUGIN_STDERR_CHILD";
+
+    #[tokio::test]
+    async fn plugin_stderr_goes_to_our_stderr() {
+        if let Ok(dir) = std::env::var(CHILD_VAR) {
+            // The child: run the failing plugin; its stderr is this process's stderr.
+            let bin = TempDir::new();
+            let mut exec = plugin(&bin, V1, &[("PLUGIN_MODE", "fail")]);
+            exec.env.retain(|(k, _)| k != "PLUGIN_DIR");
+            exec.env.push(("PLUGIN_DIR".into(), dir));
+            let _ = credentials(exec).authorization().await;
+            return;
+        }
+        let dir = TempDir::new();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "exec::plugin_stderr_goes_to_our_stderr",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_VAR, dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(dir.runs(), 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("error: login required for dave"),
+            "{stderr}"
+        );
+    }
+
+    /// 16 requests answered 401 at once: the plugin runs once more, not 16 times.
+    #[tokio::test]
+    async fn concurrent_401s_run_the_plugin_once() {
+        use kuber_api::{Client, Request};
+        use kuber_models::DynamicObject;
+        use support::{GET_POD, Options, Server, json, pod, status};
+
+        let dir = TempDir::new();
+        let server = Server::start(Options::plain(), |seen, _| async move {
+            match seen
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+            {
+                Some("Bearer tok-dave-1") => status(401, "Unauthorized", "Unauthorized"),
+                Some(_) => json(200, pod("web", 1)),
+                None => status(403, "Forbidden", "no credentials"),
+            }
+        })
+        .await;
+        let mut cfg = support::config(&server.url, None);
+        cfg.auth = Auth::Exec(plugin(&dir, V1, &[]));
+        let client = Client::new(cfg).unwrap();
+        let calls = (0..16).map(|_| {
+            let client = client.clone();
+            async move {
+                client
+                    .call::<DynamicObject>(Request::new(&GET_POD, &["default", "web"]))
+                    .await
+            }
+        });
+        for result in futures_util::future::join_all(calls).await {
+            result.unwrap();
+        }
+        assert_eq!(dir.runs(), 2);
+        assert!(server.requests() <= 32, "{}", server.requests());
     }
 
     #[tokio::test]

@@ -118,12 +118,13 @@ fn errors() {
 }
 
 #[test]
-fn infer_prefers_in_cluster() {
+fn infer_prefers_kubeconfig() {
+    // As kubectl and kube-rs do; more in config_precedence.rs.
     let root = pod_root(None);
     let mut env = pod_env("10.96.0.1");
     env.push(("KUBECONFIG", fixture("auth.yaml").display().to_string()));
     let config = Config::infer_with(&Env::from_vars(env), root.path()).unwrap();
-    assert_eq!(config.server, "https://10.96.0.1:443");
+    assert_eq!(config.server, "https://plain.test:6443");
 }
 
 #[test]

@@ -268,16 +268,19 @@ fn every_kind_of_user() {
         &std::fs::read(fixture("certs/client.key")).unwrap()
     );
 
-    // client-go: `token` wins over `tokenFile`.
+    // client-go: `tokenFile` wins over `token`, which is the fallback.
     match config(&k, Some("token-and-file")).auth {
-        Auth::Bearer(t) => assert_eq!(t.expose(), "wins-token-SECRET5"),
+        Auth::TokenFileWithFallback { path, fallback } => {
+            assert_eq!(path, fixture("certs/token"));
+            assert_eq!(fallback.expose(), "wins-token-SECRET5");
+        }
         other => panic!("{other:?}"),
     }
 
     let none = config(&k, Some("noscheme"));
     assert!(matches!(none.auth, Auth::None));
-    // No TLS settings and no scheme: http, as client-go defaults.
-    assert_eq!(none.server, "http://plain.test:8080");
+    // No scheme: https, even without TLS settings.
+    assert_eq!(none.server, "https://plain.test:8080");
 }
 
 #[test]
@@ -392,7 +395,13 @@ fn proxy_from_environment_unless_no_proxy() {
         ("HTTPS_PROXY", "http://s:1"),
         ("HTTP_PROXY", "http://plain-proxy:8080"),
     ]);
-    let c = Config::from_kubeconfig_with(&k, Some("noscheme"), &env).unwrap();
+    let plain = Kubeconfig::from_yaml(
+        "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n\
+         clusters: [{name: k, cluster: {server: 'http://plain.test:8080'}}]\n",
+        "plain.yaml",
+    )
+    .unwrap();
+    let c = Config::from_kubeconfig_with(&plain, None, &env).unwrap();
     assert_eq!(c.proxy.as_deref(), Some("http://plain-proxy:8080"));
 }
 

@@ -55,7 +55,7 @@ fn exec_auth() -> Auth {
     Auth::Exec(ExecConfig {
         api_version: "client.authentication.k8s.io/v1".into(),
         command: "plugin".into(),
-        args: vec!["--flag".into()],
+        args: vec!["--flag".into(), "--client-secret=arg-SECRET".into()],
         env: vec![("API_KEY".into(), "env-SECRET".into())],
         base_dir: None,
         provide_cluster_info: true,
@@ -103,6 +103,30 @@ fn kubeconfig_debug_hides_secrets() {
         let kubeconfig = Kubeconfig::from_file(fixture(file)).unwrap();
         assert_clean(&format!("{kubeconfig:?}"));
     }
+}
+
+#[test]
+fn exec_args_and_env_values_are_redacted_everywhere() {
+    // OIDC plugins take client secrets as arguments (client-go redacts them too).
+    let yaml = "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n\
+        clusters: [{name: k, cluster: {server: 'https://k.test', \
+        proxy-url: 'http://proxyuser:proxy-pass-SECRET@proxy.corp:3128'}}]\n\
+        users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, \
+        command: kubelogin, args: [get-token, --oidc-client-secret=arg-SECRET], \
+        env: [{name: TOKEN, value: env-SECRET}]}}}]\n";
+    let kubeconfig = Kubeconfig::from_yaml(yaml, "test.yaml").unwrap();
+    let text = format!("{kubeconfig:?} {kubeconfig:#?}");
+    assert_clean(&text);
+    assert!(text.contains("kubelogin"), "{text}");
+    assert!(text.contains("TOKEN"), "{text}");
+    assert!(text.contains("proxy.corp:3128"), "{text}");
+
+    let config = Config::from_kubeconfig_with(&kubeconfig, None, &no_env()).unwrap();
+    let text = format!("{config:?} {config:#?}");
+    assert_clean(&text);
+    assert!(text.contains("kubelogin"), "{text}");
+    let credentials = Credentials::from_config(&config);
+    assert_clean(&format!("{credentials:?} {credentials:#?}"));
 }
 
 #[tokio::test]

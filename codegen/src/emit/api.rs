@@ -49,6 +49,31 @@ impl<'a> ApiEmitter<'a> {
             .collect()
     }
 
+    /// The kinds a typed answer may have: the type's kind (and `Status` for deletes); `None`
+    /// when the type has no single kind to check.
+    fn answer_kinds(&self, response: &Response) -> Option<Vec<String>> {
+        let (Response::Typed(Ty::Named(name)) | Response::Deleted(Ty::Named(name))) = response
+        else {
+            return None;
+        };
+        let kinds: BTreeSet<&str> = self
+            .model
+            .types
+            .get(name)?
+            .gvks
+            .iter()
+            .map(|g| g.kind.as_str())
+            .collect();
+        let [kind] = kinds.into_iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let mut out = vec![kind.to_owned()];
+        if matches!(response, Response::Deleted(_)) && kind != "Status" {
+            out.push("Status".to_owned());
+        }
+        Some(out)
+    }
+
     fn op_types(op: &Op) -> Vec<&Ty> {
         let mut out = Vec::new();
         if let Some((t, _)) = &op.body {
@@ -341,7 +366,13 @@ impl<'a> ApiEmitter<'a> {
             (Response::Watch(_), false) => quote!(.set("watch", "true")),
             _ => quote!(),
         };
-        let req = quote!(#build #query_step #watch_step #body_step);
+        // Typed answers must be of the type's kind: a list or a Status decoded as an object
+        // would come out default-filled.
+        let kinds_step = match self.answer_kinds(&op.response) {
+            Some(kinds) => quote!(.expect_kinds(&[#(#kinds),*])),
+            None => quote!(),
+        };
+        let req = quote!(#build #query_step #watch_step #kinds_step #body_step);
         let (ret, call) = match &op.response {
             Response::Typed(t) => {
                 let t = self.type_path(t);

@@ -7,6 +7,7 @@ mod stream;
 mod tls;
 mod watch;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -20,7 +21,8 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use tracing::debug;
 
 use self::connector::{Connector, Proxy, redact_userinfo};
@@ -182,7 +184,7 @@ impl Client {
     }
 
     /// A client for the config a program should use when given none ([`Config::infer`]): the
-    /// pod's service account, else the current kubeconfig context, else `kubectl proxy`.
+    /// current kubeconfig context, else the pod's service account, else `kubectl proxy`.
     pub fn try_default() -> Result<Client, Error> {
         Client::new(Config::infer()?)
     }
@@ -193,7 +195,9 @@ impl Client {
     }
 
     /// Like Kuber.jl's `set_retries`: retry up to `count` times; with `all_apis`, calls that
-    /// change something (POST, PUT, PATCH, DELETE) are retried too, else only reads are.
+    /// change something (POST, PUT, PATCH, DELETE) are retried too, else only reads are. Either
+    /// way, a 429 or 5xx with `Retry-After` is retried for any call (the server did nothing), and
+    /// a POST or PATCH answered 500, 502 or 504 without it never is (it may have been applied).
     pub fn with_retries(mut self, count: u32, all_apis: bool) -> Client {
         self.retries = Retries { count, all_apis };
         self
@@ -220,9 +224,20 @@ impl Client {
         &self.shared.config
     }
 
-    /// Sends `req` and decodes the JSON answer as a `T`.
+    /// Sends `req` and decodes the JSON answer as a `T`. An answer of a kind `req` does not
+    /// expect ([`Request::kinds`]) is [`Error::UnexpectedKind`].
     pub async fn call<T: DeserializeOwned>(&self, req: Request) -> Result<T, Error> {
         let body = self.read(&req, Mode::Json).await?;
+        if !req.kinds.is_empty()
+            && let Some(kind) = peek_kind(&body)
+            && !req.kinds.contains(&&*kind)
+        {
+            return Err(Error::UnexpectedKind {
+                operation: req.operation.id,
+                expected: req.kinds.join(" or "),
+                received: kind.into_owned(),
+            });
+        }
         serde_json::from_slice(&body).map_err(|e| Error::decode::<T>(req.operation.id, &e))
     }
 
@@ -242,17 +257,20 @@ impl Client {
     }
 
     /// Starts a watch: the events as the server sends them. Only the wait for the answer's headers
-    /// is bounded by the request timeout; the server's `timeoutSeconds` ends the stream.
+    /// is bounded by the request timeout; the server's `timeoutSeconds` ends the stream, and so
+    /// does silence longer than [`Config::idle_timeout`] ([`Error::IdleTimeout`]).
     pub async fn watch<T: DeserializeOwned>(&self, req: Request) -> Result<WatchStream<T>, Error> {
         let res = self.open(&req, Mode::Watch).await?;
-        Ok(WatchStream::new(res.into_body(), req.operation.id))
+        let idle = self.shared.config.idle_timeout;
+        Ok(WatchStream::new(res.into_body(), req.operation.id, idle))
     }
 
     /// Starts a streamed answer (a followed log): its bytes as they arrive, not bounded by the
-    /// request timeout.
+    /// request timeout but ended by silence longer than [`Config::idle_timeout`].
     pub async fn stream(&self, req: Request) -> Result<ByteStream, Error> {
         let res = self.open(&req, Mode::Stream).await?;
-        Ok(ByteStream::new(res.into_body(), req.operation.id))
+        let idle = self.shared.config.idle_timeout;
+        Ok(ByteStream::new(res.into_body(), req.operation.id, idle))
     }
 
     /// Sends `req` and returns the 2xx answer with its headers and unread body. Non-2xx answers
@@ -289,16 +307,20 @@ impl Client {
 
     /// Sends with retries and one re-authentication; returns a 2xx answer or the final error.
     async fn execute(&self, req: &Request, mode: Mode) -> Result<Answer, Error> {
+        req.check()?;
         let op = req.operation;
         if matches!(op.subresource, "exec" | "attach" | "portforward") {
             return Err(Error::NeedsUpgrade { operation: op.id });
         }
+        // Failures without a status are repeated only for calls retries cover; answers decide
+        // for themselves (retry::may_resend).
         let retryable = self.retries.all_apis || op.is_read_only();
-        let mut retries_left = if retryable { self.retries.count } else { 0 };
+        let mut retries_left = self.retries.count;
         let mut retry = 0;
         let mut reauthenticated = false;
         loop {
-            let wait = match self.attempt(req, mode).await {
+            let mut sent_auth = None;
+            let wait = match self.attempt(req, mode, &mut sent_auth).await {
                 Ok(answer) => {
                     let (status, headers, body) = match answer {
                         Answer::Read { status, .. } if status.is_success() => return Ok(answer),
@@ -314,19 +336,25 @@ impl Client {
                         && !reauthenticated
                         && let Some(credentials) = &self.shared.credentials
                     {
-                        // Rotated token, expired exec credential: fetch again, once.
-                        credentials.invalidate();
+                        // Rotated token, expired exec credential: fetch again, once (and only
+                        // if no concurrent request has already replaced the rejected one).
+                        credentials.invalidate(sent_auth.as_ref()).await;
                         reauthenticated = true;
                         continue;
                     }
-                    if retries_left == 0 || !retry::is_retryable_status(code) {
+                    let retry_after = retry::retry_after(&headers);
+                    let resend = retry::may_resend(
+                        code,
+                        retry_after.is_some(),
+                        op.is_read_only(),
+                        self.retries.all_apis,
+                        op.method,
+                    );
+                    if retries_left == 0 || !resend {
                         return Err(ApiError::from_body(op.id, code, &body).into());
                     }
-                    let wait = match code {
-                        429 => retry::retry_after(&headers)
-                            .unwrap_or_else(|| retry::backoff(self.backoff_base, retry)),
-                        _ => retry::backoff(self.backoff_base, retry),
-                    };
+                    let wait =
+                        retry_after.unwrap_or_else(|| retry::backoff(self.backoff_base, retry));
                     debug!(
                         operation = op.id,
                         code,
@@ -335,7 +363,7 @@ impl Client {
                     );
                     wait
                 }
-                Err(Failure::Connect(e)) if retries_left > 0 => {
+                Err(Failure::Connect(e)) if retries_left > 0 && retryable => {
                     debug!(operation = op.id, error = %e, "connection failed; retrying");
                     retry::backoff(self.backoff_base, retry)
                 }
@@ -353,10 +381,17 @@ impl Client {
     }
 
     /// One request: headers (and for whole-body modes, the body) within the request timeout.
-    async fn attempt(&self, req: &Request, mode: Mode) -> Result<Answer, Failure> {
+    /// `sent_auth` gets the `Authorization` header sent, for a 401 to name what was refused.
+    async fn attempt(
+        &self,
+        req: &Request,
+        mode: Mode,
+        sent_auth: &mut Option<HeaderValue>,
+    ) -> Result<Answer, Failure> {
         let op = req.operation;
         let started = Instant::now();
         let request = self.build(req, mode).await?;
+        *sent_auth = request.headers().get(AUTHORIZATION).cloned();
         let http = match self.shared.http.read() {
             Ok(http) => http.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -497,6 +532,66 @@ impl Client {
     }
 }
 
+/// The top-level `kind` of a JSON object, if it has a string one. The API server writes `kind`
+/// first, so this reads a few bytes, not the body; a body that is no object gives `None` and is
+/// left to the decoder to report.
+fn peek_kind(body: &[u8]) -> Option<Cow<'_, str>> {
+    struct Peek<'s, 'de>(&'s mut Option<Cow<'de, str>>);
+
+    impl<'de> Visitor<'de> for Peek<'_, 'de> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<Text<'de>>()? {
+                if key.0 == "kind" {
+                    *self.0 = Some(map.next_value::<Text<'de>>()?.0);
+                    return Ok(());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut kind = None;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    // Stopping at `kind` leaves the object unfinished, which serde_json reports as an error:
+    // only what was found matters.
+    let _ = serde::Deserializer::deserialize_map(&mut de, Peek(&mut kind));
+    kind
+}
+
+/// A JSON string, borrowed from the body unless it has escapes.
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
 /// The pooled client: HTTP/1.1 or HTTP/2 per connection, as ALPN decides.
 fn pool(connector: Connector) -> PooledClient<Connector, Full<Bytes>> {
     PooledClient::builder(TokioExecutor::new())
@@ -582,7 +677,7 @@ impl fmt::Debug for Client {
         let auth = match &self.shared.config.auth {
             Auth::None => "none",
             Auth::Bearer(_) => "bearer token",
-            Auth::TokenFile(_) => "token file",
+            Auth::TokenFile(_) | Auth::TokenFileWithFallback { .. } => "token file",
             Auth::Basic { .. } => "basic",
             Auth::Exec(_) => "exec plugin",
         };

@@ -1,15 +1,66 @@
 //! Streamed bodies: raw bytes (followed logs) and newline-split lines.
 
 use std::fmt;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
 use http_body_util::BodyExt as _;
 use hyper::body::{Body as _, Incoming};
+use tokio::time::{Instant, Sleep};
 
 use crate::Error;
+
+/// A line (a watch event, a log line) longer than this is refused: a server that never sends a
+/// newline cannot make the client buffer without end. Objects are at most a few MiB (etcd's
+/// limit is 1.5 MiB).
+pub(crate) const MAX_LINE: usize = 64 << 20;
+
+/// Notices a stream that has sent nothing for a while. Arrivals only record the time; the timer
+/// is reset when it fires early, so a busy stream costs no timer updates.
+pub(crate) struct IdleTimer {
+    after: Duration,
+    last: Instant,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl IdleTimer {
+    pub(crate) fn new(after: Duration) -> IdleTimer {
+        IdleTimer {
+            after,
+            last: Instant::now(),
+            // sleep, not sleep_until: it takes any Duration without overflowing.
+            sleep: Box::pin(tokio::time::sleep(after)),
+        }
+    }
+
+    pub(crate) fn after(&self) -> Duration {
+        self.after
+    }
+
+    /// Something arrived.
+    pub(crate) fn touch(&mut self) {
+        self.last = Instant::now();
+    }
+
+    /// Ready once nothing has arrived for `after`; call when the body is pending.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            ready!(self.sleep.as_mut().poll(cx));
+            // A timeout too long to represent never expires; the body's waker is registered.
+            let Some(deadline) = self.last.checked_add(self.after) else {
+                return Poll::Pending;
+            };
+            if Instant::now() >= deadline {
+                return Poll::Ready(());
+            }
+            self.sleep.as_mut().reset(deadline);
+        }
+    }
+}
 
 /// Splits frames into lines as they arrive, keeping only the unfinished line between frames.
 #[derive(Default)]
@@ -76,23 +127,32 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 /// The body of a streamed answer (a followed log), chunk by chunk as the server sends it.
+///
+/// Silence longer than the client's idle timeout ends it with [`Error::IdleTimeout`].
 pub struct ByteStream {
     body: Incoming,
     operation: &'static str,
+    idle: Option<IdleTimer>,
     done: bool,
 }
 
 impl ByteStream {
-    pub(crate) fn new(body: Incoming, operation: &'static str) -> ByteStream {
+    pub(crate) fn new(
+        body: Incoming,
+        operation: &'static str,
+        idle_timeout: Option<Duration>,
+    ) -> ByteStream {
         ByteStream {
             body,
             operation,
+            idle: idle_timeout.map(IdleTimer::new),
             done: false,
         }
     }
 
     /// The same body as lines (without `\n`), decoded as UTF-8 with invalid bytes replaced; a
-    /// last line without `\n` is yielded too.
+    /// last line without `\n` is yielded too. A line longer than 64 MiB (the bound of watch
+    /// events) ends the stream with [`Error::LineTooLong`].
     pub fn lines(self) -> Lines {
         Lines {
             bytes: self,
@@ -117,7 +177,21 @@ impl Stream for ByteStream {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         while !this.done {
-            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
+            let polled = Pin::new(&mut this.body).poll_frame(cx);
+            if let Some(idle) = &mut this.idle {
+                match polled {
+                    Poll::Pending => {
+                        ready!(idle.poll_expired(cx));
+                        this.done = true;
+                        return Poll::Ready(Some(Err(Error::IdleTimeout {
+                            operation: this.operation,
+                            after: idle.after(),
+                        })));
+                    }
+                    Poll::Ready(_) => idle.touch(),
+                }
+            }
+            match ready!(polled) {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data()
                         && !data.is_empty()
@@ -181,6 +255,14 @@ impl Stream for Lines {
             if this.done {
                 return Poll::Ready(None);
             }
+            if this.buffer.unfinished() > MAX_LINE {
+                this.done = true;
+                this.buffer = LineBuffer::default();
+                return Poll::Ready(Some(Err(Error::LineTooLong {
+                    operation: this.bytes.operation,
+                    limit: MAX_LINE,
+                })));
+            }
             match ready!(Pin::new(&mut this.bytes).poll_next(cx)) {
                 Some(Ok(data)) => this.buffer.push(data),
                 Some(Err(e)) => {
@@ -235,5 +317,13 @@ mod tests {
         assert_eq!(b.unfinished(), 2);
         assert_eq!(b.take_rest().as_deref(), Some(&b"gh"[..]));
         assert_eq!(b.take_rest(), None);
+    }
+
+    #[tokio::test]
+    async fn an_idle_timeout_too_long_to_represent_never_fires() {
+        let mut timer = IdleTimer::new(Duration::MAX);
+        timer.touch();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(timer.poll_expired(&mut cx).is_pending());
     }
 }

@@ -1,6 +1,6 @@
 //! The rustls client configuration a [`TlsConfig`] describes.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use hyper_rustls::ConfigBuilderExt as _;
 use rustls::client::ResolvesClientCert;
@@ -10,6 +10,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tracing::debug;
 
 use crate::Error;
 use crate::config::{ClientIdentity, TlsConfig};
@@ -53,7 +54,11 @@ pub(crate) fn client_config(
                 }
                 builder.with_root_certificates(roots)
             }
-            None => builder.with_webpki_roots(),
+            // As Go: the system's trust store; the bundled roots only when it has none.
+            None => match system_roots() {
+                Some(roots) => builder.with_root_certificates(roots),
+                None => builder.with_webpki_roots(),
+            },
         }
     };
 
@@ -83,6 +88,30 @@ pub(crate) fn client_config(
             None => builder.with_no_client_auth(),
         }),
     }
+}
+
+/// The system's trust roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set, as Go reads them), loaded
+/// once per process as Go does. `None` when the store is missing or holds no usable certificate.
+fn system_roots() -> Option<Arc<RootCertStore>> {
+    static ROOTS: OnceLock<Option<Arc<RootCertStore>>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            for e in &found.errors {
+                debug!(error = %e, "system trust store: skipped a source");
+            }
+            let mut roots = RootCertStore::empty();
+            let (added, ignored) = roots.add_parsable_certificates(found.certs);
+            if ignored > 0 {
+                debug!(ignored, "system trust store: skipped unusable certificates");
+            }
+            if added == 0 {
+                debug!("system trust store is empty or unreadable; using the bundled roots");
+                return None;
+            }
+            Some(Arc::new(roots))
+        })
+        .clone()
 }
 
 /// The client certificate an exec plugin returned, swapped when the plugin returns another.

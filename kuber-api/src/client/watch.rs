@@ -4,6 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use futures_core::Stream;
 use hyper::body::{Body as _, Incoming};
@@ -11,12 +12,11 @@ use kuber_models::WatchEvent;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
-use super::stream::LineBuffer;
+use super::stream::{IdleTimer, LineBuffer, MAX_LINE};
 use crate::Error;
 
-/// An event longer than this is refused: a server that never sends a newline cannot make the
-/// client buffer without end. Objects are at most a few MiB (etcd's limit is 1.5 MiB).
-const MAX_EVENT: usize = 64 << 20;
+/// An event longer than this is refused (the bound of log lines too).
+const MAX_EVENT: usize = MAX_LINE;
 
 /// The events of a watch, in the order the server sent them.
 ///
@@ -24,22 +24,29 @@ const MAX_EVENT: usize = 64 << 20;
 /// [`WatchEvent::Error`]; the stream goes on until the server closes it, usually after the
 /// request's `timeoutSeconds`. A connection that breaks in the middle of an event yields one
 /// [`Error::WatchStream`] and ends the stream. Memory held between chunks is one unfinished
-/// event at most.
+/// event at most. Silence longer than the client's idle timeout ends it with
+/// [`Error::IdleTimeout`].
 pub struct WatchStream<T> {
     body: Incoming,
     buffer: LineBuffer,
     operation: &'static str,
+    idle: Option<IdleTimer>,
     done: bool,
     // fn() -> T: the stream is Send, Sync and Unpin whatever T is; it only produces Ts.
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> WatchStream<T> {
-    pub(crate) fn new(body: Incoming, operation: &'static str) -> WatchStream<T> {
+    pub(crate) fn new(
+        body: Incoming,
+        operation: &'static str,
+        idle_timeout: Option<Duration>,
+    ) -> WatchStream<T> {
         WatchStream {
             body,
             buffer: LineBuffer::default(),
             operation,
+            idle: idle_timeout.map(IdleTimer::new),
             done: false,
             _type: PhantomData,
         }
@@ -113,7 +120,21 @@ impl<T: DeserializeOwned> Stream for WatchStream<T> {
                 let message = format!("an event is longer than {} MiB; giving up", MAX_EVENT >> 20);
                 return Poll::Ready(Some(Err(this.error(message))));
             }
-            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
+            let polled = Pin::new(&mut this.body).poll_frame(cx);
+            if let Some(idle) = &mut this.idle {
+                match polled {
+                    Poll::Pending => {
+                        ready!(idle.poll_expired(cx));
+                        this.done = true;
+                        return Poll::Ready(Some(Err(Error::IdleTimeout {
+                            operation: this.operation,
+                            after: idle.after(),
+                        })));
+                    }
+                    Poll::Ready(_) => idle.touch(),
+                }
+            }
+            match ready!(polled) {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         this.buffer.push(data);

@@ -76,7 +76,8 @@ pub struct Credentials {
 
 struct Inner {
     kind: Kind,
-    /// Bumped by `invalidate`; a cache entry from an older generation is stale.
+    /// Bumped by `invalidate` (under the cache's lock); a cache entry from an older generation
+    /// is stale.
     generation: AtomicU64,
 }
 
@@ -89,6 +90,8 @@ enum Kind {
     },
     TokenFile {
         path: PathBuf,
+        /// The kubeconfig's inline `token`, sent while the file cannot be read.
+        fallback: Option<Secret<String>>,
         cache: Mutex<Option<FileToken>>,
     },
     Exec(Box<ExecState>),
@@ -152,6 +155,12 @@ impl Credentials {
             },
             Auth::TokenFile(path) => Kind::TokenFile {
                 path: path.clone(),
+                fallback: None,
+                cache: Mutex::new(None),
+            },
+            Auth::TokenFileWithFallback { path, fallback } => Kind::TokenFile {
+                path: path.clone(),
+                fallback: Some(fallback.clone()),
                 cache: Mutex::new(None),
             },
             Auth::Exec(config) => Kind::Exec(Box::new(ExecState {
@@ -209,7 +218,14 @@ impl Credentials {
                     message,
                 })
             }
-            Kind::TokenFile { path, cache } => self.file_token(path, cache).await.map(Some),
+            Kind::TokenFile {
+                path,
+                fallback,
+                cache,
+            } => self
+                .file_token(path, fallback.as_ref(), cache)
+                .await
+                .map(Some),
             Kind::Exec(state) => Ok(self.exec_credential(state).await?.header.clone()),
         }
     }
@@ -235,19 +251,60 @@ impl Credentials {
         )
     }
 
-    /// Forgets cached tokens, so the next call re-reads the token file or runs the exec plugin
-    /// again. The client calls this after a 401.
-    pub fn invalidate(&self) {
-        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+    /// After a 401 for a request sent with the `Authorization` header `rejected` (`None`: an exec
+    /// plugin's client certificate alone): forgets the cached token if it is still that one, so
+    /// the next call re-reads the token file or runs the exec plugin again.
+    ///
+    /// A token that was already replaced is not refreshed again: when many requests sent with
+    /// one token are refused together, the file is read or the plugin run once. Fixed tokens
+    /// and passwords have nothing to refresh.
+    pub async fn invalidate(&self, rejected: Option<&HeaderValue>) {
+        // Checked and bumped under the cache's lock, so concurrent callers see each other's bump
+        // (and wait for a refresh in progress, whose new token they then do not match).
+        let still_cached = match &self.inner.kind {
+            Kind::TokenFile { cache, .. } => {
+                let cache = cache.lock().await;
+                let generation = self.inner.generation.load(Ordering::Acquire);
+                let hit = cache
+                    .as_ref()
+                    .is_some_and(|c| c.generation == generation && Some(&c.header) == rejected);
+                if hit {
+                    self.bump(generation);
+                }
+                hit
+            }
+            Kind::Exec(state) => {
+                let cache = state.cache.lock().await;
+                let generation = self.inner.generation.load(Ordering::Acquire);
+                let hit = cache
+                    .as_ref()
+                    .is_some_and(|c| c.generation == generation && c.header.as_ref() == rejected);
+                if hit {
+                    self.bump(generation);
+                }
+                hit
+            }
+            Kind::None | Kind::Bearer(_) | Kind::Basic { .. } => false,
+        };
+        if still_cached {
+            tracing::debug!("credential rejected; it will be fetched again");
+        }
+    }
+
+    fn bump(&self, generation: u64) {
+        self.inner
+            .generation
+            .store(generation + 1, Ordering::Release);
     }
 
     async fn file_token(
         &self,
         path: &Path,
+        fallback: Option<&Secret<String>>,
         cache: &Mutex<Option<FileToken>>,
     ) -> Result<HeaderValue, ConfigError> {
-        let generation = self.inner.generation.load(Ordering::Acquire);
         let mut cache = cache.lock().await;
+        let generation = self.inner.generation.load(Ordering::Acquire);
         if let Some(c) = cache.as_ref().filter(|c| c.generation == generation)
             && c.read_at.elapsed() < TOKEN_FILE_MAX_AGE
             && let Ok(meta) = tokio::fs::metadata(path).await
@@ -267,20 +324,30 @@ impl Credentials {
             }
             // A rotation caught mid-way: keep the token we have unless it was rejected
             // (client-go does the same).
-            Err(e) => match cache.as_ref().filter(|c| c.generation == generation) {
-                Some(c) => {
+            Err(e) => match (
+                cache.as_ref().filter(|c| c.generation == generation),
+                fallback,
+            ) {
+                (Some(c), _) => {
                     tracing::warn!(error = %e, "keeping the previous token");
                     Ok(c.header.clone())
                 }
-                None => Err(e),
+                (None, Some(token)) => {
+                    tracing::debug!(error = %e, "using the kubeconfig's inline token");
+                    bearer(token.expose()).map_err(|message| ConfigError::Credential {
+                        what: "token".into(),
+                        message,
+                    })
+                }
+                (None, None) => Err(e),
             },
         }
     }
 
     async fn exec_credential(&self, state: &ExecState) -> Result<Arc<ExecCached>, ConfigError> {
-        let generation = self.inner.generation.load(Ordering::Acquire);
         // Held while the plugin runs, so concurrent callers wait for that one run.
         let mut cache = state.cache.lock().await;
+        let generation = self.inner.generation.load(Ordering::Acquire);
         if let Some(c) = cache.as_ref() {
             let fresh = c.refresh_at.is_none_or(|at| SystemTime::now() < at);
             if c.generation == generation && fresh {
@@ -348,7 +415,16 @@ impl fmt::Debug for Credentials {
                 f,
                 "Credentials(Basic {{ username: {username:?}, password: <redacted> }})"
             ),
-            Kind::TokenFile { path, .. } => write!(f, "Credentials(TokenFile({}))", path.display()),
+            Kind::TokenFile {
+                path,
+                fallback: None,
+                ..
+            } => write!(f, "Credentials(TokenFile({}))", path.display()),
+            Kind::TokenFile { path, .. } => write!(
+                f,
+                "Credentials(TokenFileWithFallback({}, <redacted>))",
+                path.display()
+            ),
             Kind::Exec(state) => write!(f, "Credentials(Exec({:?}))", state.config),
         }
     }

@@ -16,6 +16,10 @@ pub enum ConfigError {
         /// The files looked for, in order; empty when `HOME` is not set either.
         tried: Vec<PathBuf>,
     },
+    /// `KUBECONFIG` is set, but none of the files it lists exists. kubectl warns and carries on
+    /// without a config; [`Config::infer`](super::Config::infer) stops, as the caller named one.
+    #[error("KUBECONFIG lists only files that do not exist: {}", join(.files))]
+    KubeconfigFilesMissing { files: Vec<PathBuf> },
     /// A kubeconfig file cannot be read, is not valid YAML, or is inconsistent.
     #[error("kubeconfig {origin}: {message}")]
     Kubeconfig {
@@ -66,12 +70,16 @@ impl ConfigError {
     }
 }
 
+fn join(files: &[PathBuf]) -> String {
+    let list: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    list.join(", ")
+}
+
 fn describe_tried(tried: &[PathBuf]) -> String {
     if tried.is_empty() {
         return "KUBECONFIG is not set and neither is HOME".into();
     }
-    let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-    format!("none of {} exists", list.join(", "))
+    format!("none of {} exists", join(tried))
 }
 
 /// An I/O error as a short message; the common kinds read the same on every platform.

@@ -35,9 +35,6 @@ struct ExecCredentialStatus {
     client_key_data: Option<Secret<String>>,
 }
 
-/// How much of the plugin's stderr an error quotes.
-const STDERR_LIMIT: usize = 512;
-
 pub(crate) async fn run(
     exec: &ExecConfig,
     cluster: Option<&ExecClusterInfo>,
@@ -58,7 +55,9 @@ pub(crate) async fn run(
         .env("KUBERNETES_EXEC_INFO", exec_info(exec, cluster))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        // The user's stderr, as client-go does: login prompts and instructions must be seen,
+        // and what a plugin prints there may be secret, so errors never quote it.
+        .stderr(Stdio::inherit())
         // A timed-out or abandoned run must not leave the plugin behind.
         .kill_on_drop(true);
     let child = spawn(&mut command).await.map_err(|e| {
@@ -83,16 +82,10 @@ pub(crate) async fn run(
         }
     };
     if !output.status.success() {
-        // stderr explains failures; stdout is never quoted, it may hold a token.
-        let stderr = shorten(String::from_utf8_lossy(&output.stderr).trim(), STDERR_LIMIT);
-        let status = match output.status.code() {
-            Some(code) => format!("exited with status {code}"),
+        // stdout is never quoted either: it may hold a token.
+        return Err(fail(match output.status.code() {
+            Some(code) => format!("exited with status {code} (its messages are on stderr)"),
             None => "was killed by a signal".into(),
-        };
-        return Err(fail(if stderr.is_empty() {
-            status
-        } else {
-            format!("{status}: {stderr}")
         }));
     }
     parse_output(exec, &output.stdout).map_err(fail)
@@ -223,18 +216,6 @@ fn parse_output(exec: &ExecConfig, stdout: &[u8]) -> Result<ExecOutput, String> 
     })
 }
 
-/// At most `limit` bytes of `text`, cut at a character boundary, with `…` when cut.
-fn shorten(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,11 +273,5 @@ mod tests {
         let msg = parse_output(&e, bad).err().unwrap();
         assert!(!msg.contains("s3cr3t"), "{msg}");
         assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
-    }
-
-    #[test]
-    fn shorten_cuts_at_char_boundary() {
-        assert_eq!(shorten("héllo", 2), "h…");
-        assert_eq!(shorten("abc", 3), "abc");
     }
 }

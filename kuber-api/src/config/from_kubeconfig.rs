@@ -140,7 +140,7 @@ fn cluster_config(named: &NamedCluster, env: &Env) -> Result<Config, ConfigError
     }
 
     let server = nonempty(&c.server).ok_or_else(|| err("server is not set".into()))?;
-    let server = normalize_server(server, ca_pem.is_some() || c.insecure_skip_tls_verify)
+    let server = normalize_server(server)
         .map_err(|m| err(format!("server {:?}: {m}", redact_userinfo(server))))?;
 
     let proxy = match nonempty(&c.proxy_url) {
@@ -163,14 +163,18 @@ fn cluster_config(named: &NamedCluster, env: &Env) -> Result<Config, ConfigError
     Ok(config)
 }
 
-/// Adds a scheme when missing (https when TLS settings are given, as client-go does), checks the
-/// URL and drops a trailing `/`.
-fn normalize_server(server: &str, tls_hint: bool) -> Result<String, String> {
+/// Adds `https://` when the scheme is missing, checks the URL and drops a trailing `/`.
+///
+/// client-go's REST layer picks https for a bare `host:port` when TLS settings exist and http
+/// otherwise; kubectl, reading a kubeconfig, always ends up with http and then leaves out the
+/// CA and the user's credentials. https keeps every setting usable and never sends a credential
+/// in the clear; a plain-http server needs `http://` spelled out.
+fn normalize_server(server: &str) -> Result<String, String> {
     let server = server.trim();
     let full = if server.contains("://") {
         server.to_owned()
     } else {
-        format!("{}://{server}", if tls_hint { "https" } else { "http" })
+        format!("https://{server}")
     };
     let uri: http::Uri = full.parse().map_err(|_| "not a valid URL".to_owned())?;
     match uri.scheme_str() {
@@ -215,7 +219,7 @@ fn apply_user(
         )));
     }
 
-    // Client certificate (may be combined with any other method).
+    // Client certificate (may be combined with a token or a password).
     let cert = match (
         nonempty(&u.client_certificate_data),
         nonempty_path(&u.client_certificate),
@@ -272,7 +276,7 @@ fn apply_user(
         (None, None) => {}
     }
 
-    // Header credentials: at most one method, as client-go requires.
+    // Header credentials: a token or a password, not both, as client-go requires.
     let token = u
         .token
         .as_ref()
@@ -292,30 +296,40 @@ fn apply_user(
     if basic {
         methods.push("username/password");
     }
-    if u.exec.is_some() {
-        methods.push("exec");
-    }
     if methods.len() > 1 {
         return Err(err(format!(
             "more than one authentication method is set ({}); keep one",
             methods.join(", ")
         )));
     }
-    config.auth = if let Some(token) = token {
-        // client-go: `token` wins over `tokenFile`.
-        Auth::Bearer(Secret::new(token.clone()))
-    } else if let Some(path) = token_file {
-        Auth::TokenFile(path.to_path_buf())
-    } else if basic {
-        Auth::Basic {
+    // client-go reads `tokenFile` for every request and sends `token` only while the file
+    // cannot be read. An exec plugin is a last resort: with a token, a password or a client
+    // certificate configured, client-go never runs it. Its section is still checked.
+    let exec = match &u.exec {
+        Some(exec) => {
+            Some(exec_config(exec, named, cluster).map_err(|m| err(format!("exec: {m}")))?)
+        }
+        None => None,
+    };
+    config.auth = match (token, token_file) {
+        (Some(token), Some(path)) => Auth::TokenFileWithFallback {
+            path: path.to_path_buf(),
+            fallback: Secret::new(token.clone()),
+        },
+        (None, Some(path)) => Auth::TokenFile(path.to_path_buf()),
+        (Some(token), None) => Auth::Bearer(Secret::new(token.clone())),
+        (None, None) if basic => Auth::Basic {
             username: u.username.clone().unwrap_or_default(),
             password: Secret::new(password.cloned().unwrap_or_default()),
-        }
-    } else if let Some(exec) = &u.exec {
-        Auth::Exec(exec_config(exec, named, cluster).map_err(|m| err(format!("exec: {m}")))?)
-    } else {
-        Auth::None
+        },
+        (None, None) => match exec {
+            Some(exec) if config.tls.client_cert_pem.is_none() => Auth::Exec(exec),
+            _ => Auth::None,
+        },
     };
+    if u.exec.is_some() && !matches!(config.auth, Auth::Exec(_)) {
+        tracing::debug!(user = %name, "static credentials set: exec plugin not used");
+    }
 
     // Impersonation.
     let extra: Vec<(String, Vec<String>)> = u

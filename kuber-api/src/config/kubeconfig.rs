@@ -56,7 +56,8 @@ pub struct NamedCluster {
     pub origin: PathBuf,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+/// `Debug` hides a password in `server` or `proxy-url`.
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct Cluster {
     pub server: Option<String>,
@@ -150,8 +151,9 @@ pub struct AuthProvider {
     pub name: String,
 }
 
-/// A user's `exec` section: a `client.authentication.k8s.io` credential plugin.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// A user's `exec` section: a `client.authentication.k8s.io` credential plugin. `Debug` hides
+/// `args` and the values of `env`, which may be credentials.
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ExecPlugin {
     pub api_version: Option<String>,
@@ -175,6 +177,42 @@ pub struct ExecEnvVar {
     pub name: String,
     #[serde(deserialize_with = "null_default")]
     pub value: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |url: &Option<String>| url.as_deref().map(super::proxy::redact_userinfo);
+        f.debug_struct("Cluster")
+            .field("server", &redact(&self.server))
+            .field("tls_server_name", &self.tls_server_name)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("certificate_authority", &self.certificate_authority)
+            .field(
+                "certificate_authority_data",
+                &self
+                    .certificate_authority_data
+                    .as_ref()
+                    .map(|d| format!("<{} bytes>", d.len())),
+            )
+            .field("proxy_url", &redact(&self.proxy_url))
+            .field("disable_compression", &self.disable_compression)
+            .field("extensions", &self.extensions)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ExecPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecPlugin")
+            .field("api_version", &self.api_version)
+            .field("command", &self.command)
+            .field("args", &super::redacted_args(&self.args))
+            .field("env", &self.env)
+            .field("install_hint", &self.install_hint)
+            .field("provide_cluster_info", &self.provide_cluster_info)
+            .field("interactive_mode", &self.interactive_mode)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for ExecEnvVar {

@@ -3,7 +3,7 @@
 //!
 //! These types are what the client is built from; the loaders fill them in:
 //!
-//! - [`Config::infer`]: in-cluster, else kubeconfig (as kubectl finds it), else `kubectl proxy`.
+//! - [`Config::infer`]: kubeconfig (as kubectl finds it), else in-cluster, else `kubectl proxy`.
 //! - [`Kubeconfig`] and [`Config::from_kubeconfig`]: kubeconfig files, merged as kubectl does.
 //! - [`Config::in_cluster`]: the pod's service account.
 //! - [`Credentials`]: the `Authorization` header for each request (token files, exec plugins).
@@ -46,6 +46,12 @@ pub struct Config {
     pub connect_timeout: Option<Duration>,
     /// Bound on a whole request; watches and followed logs use the server's `timeoutSeconds` instead.
     pub request_timeout: Option<Duration>,
+    /// How long a watch or followed log may send nothing before it ends with the retryable
+    /// [`Error::IdleTimeout`](crate::Error::IdleTimeout), so that a dead connection (no HTTP/2
+    /// pings over HTTP/1.1) cannot hang it forever. 5 minutes by default: the API server sends
+    /// watches with `allowWatchBookmarks` a bookmark every minute, so only a silent watch without
+    /// bookmarks or a quiet log is cut (kube-rs cuts any read after 295 s). `None`: no bound.
+    pub idle_timeout: Option<Duration>,
     pub retries: Retries,
     /// The namespace of the kubeconfig context or of the pod; `"default"` when neither names one.
     pub default_namespace: String,
@@ -62,6 +68,7 @@ impl Config {
             impersonate: None,
             connect_timeout: Some(Duration::from_secs(30)),
             request_timeout: Some(Duration::from_secs(300)),
+            idle_timeout: Some(Duration::from_secs(300)),
             retries: Retries::default(),
             default_namespace: "default".into(),
         }
@@ -83,6 +90,7 @@ impl fmt::Debug for Config {
             .field("impersonate", &self.impersonate)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .field("retries", &self.retries)
             .field("default_namespace", &self.default_namespace)
             .finish()
@@ -93,7 +101,8 @@ impl fmt::Debug for Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retries {
     pub count: u32,
-    /// Off by default: only calls that change nothing (GET, HEAD, OPTIONS) are retried.
+    /// Off by default: only calls that change nothing (GET, HEAD, OPTIONS) are retried, and any
+    /// call the server answers 429/5xx with `Retry-After`.
     pub all_apis: bool,
 }
 
@@ -108,8 +117,10 @@ impl Default for Retries {
 
 #[derive(Clone, Default)]
 pub struct TlsConfig {
-    /// PEM bundle of the cluster CA (`certificate-authority-data` or the file's content). `None`:
-    /// the platform's trust roots.
+    /// PEM bundle of the cluster CA (`certificate-authority-data` or the file's content), then
+    /// the only trust anchor. `None`: the system's trust store, as Go reads it (`SSL_CERT_FILE`
+    /// and `SSL_CERT_DIR` when set, else the platform's), loaded once per process; the bundled
+    /// Mozilla roots (webpki-roots) only when that store is missing or empty.
     pub ca_pem: Option<Vec<u8>>,
     pub insecure_skip_verify: bool,
     /// `tls-server-name`: the name the server certificate is checked against, when it is not the
@@ -149,6 +160,12 @@ pub enum Auth {
     Bearer(Secret<String>),
     /// `tokenFile`: read again when it changes (projected service-account tokens rotate).
     TokenFile(PathBuf),
+    /// `tokenFile` and `token` both set: the file's content wins (it rotates), `token` is sent
+    /// while the file cannot be read. client-go ranks them the same way.
+    TokenFileWithFallback {
+        path: PathBuf,
+        fallback: Secret<String>,
+    },
     Basic {
         username: String,
         password: Secret<String>,
@@ -157,7 +174,8 @@ pub enum Auth {
     Exec(ExecConfig),
 }
 
-/// `Debug` shows the names of `env` but not their values, which may be credentials.
+/// `Debug` shows the names of `env` but neither their values nor `args`: both may hold
+/// credentials (OIDC plugins take client secrets as arguments).
 #[derive(Clone, PartialEq)]
 pub struct ExecConfig {
     /// `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`.
@@ -189,7 +207,7 @@ impl fmt::Debug for ExecConfig {
         f.debug_struct("ExecConfig")
             .field("api_version", &self.api_version)
             .field("command", &self.command)
-            .field("args", &self.args)
+            .field("args", &redacted_args(&self.args))
             .field("env", &env)
             .field("base_dir", &self.base_dir)
             .field("provide_cluster_info", &self.provide_cluster_info)
@@ -201,6 +219,20 @@ impl fmt::Debug for ExecConfig {
             )
             .finish()
     }
+}
+
+/// How `Debug` shows exec plugin arguments: only how many there are.
+pub(crate) fn redacted_args(args: &[String]) -> impl fmt::Debug {
+    struct Redacted(usize);
+    impl fmt::Debug for Redacted {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                0 => f.write_str("[]"),
+                n => write!(f, "<{n} redacted>"),
+            }
+        }
+    }
+    Redacted(args.len())
 }
 
 /// `--as`, `--as-group`, `--as-uid`, `--as-user-extra`.

@@ -24,10 +24,11 @@ impl AdmissionregistrationApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[251],
-                "/apis/admissionregistration.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[251],
+                    "/apis/admissionregistration.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

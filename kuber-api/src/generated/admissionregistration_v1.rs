@@ -24,10 +24,11 @@ impl AdmissionregistrationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[252],
-                "/apis/admissionregistration.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[252],
+                    "/apis/admissionregistration.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`listAdmissionregistrationV1MutatingAdmissionPolicy`).
@@ -42,7 +43,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[253], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[253], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`createAdmissionregistrationV1MutatingAdmissionPolicy`).
@@ -58,7 +61,10 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[254], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[254], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicy`).
@@ -78,6 +84,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[255], &[])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[256], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[256], &[name])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/{name}` (`replaceAdmissionregistrationV1MutatingAdmissionPolicy`).
@@ -113,6 +122,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[257], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[258], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[259], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
                 .patch(body),
         )
     }
@@ -168,7 +180,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[260], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[260], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBindingList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`createAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
@@ -184,7 +198,10 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[261], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[261], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicyBinding`).
@@ -204,6 +221,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[262], &[])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBindingList", "Status"])
                 .json_opt(body),
         )
     }
@@ -220,7 +238,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[263], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[263], &[name])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/{name}` (`replaceAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
@@ -239,6 +259,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[264], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
                 .json(body),
         )
     }
@@ -260,6 +281,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[265], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding", "Status"])
                 .json_opt(body),
         )
     }
@@ -279,6 +301,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[266], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
                 .patch(body),
         )
     }
@@ -294,7 +317,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[267], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[267], &[])
+                .query(params)
+                .expect_kinds(&["MutatingWebhookConfigurationList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`createAdmissionregistrationV1MutatingWebhookConfiguration`).
@@ -310,7 +335,10 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[268], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[268], &[])
+                .query(params)
+                .expect_kinds(&["MutatingWebhookConfiguration"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionMutatingWebhookConfiguration`).
@@ -330,6 +358,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[269], &[])
                 .query(params)
+                .expect_kinds(&["MutatingWebhookConfigurationList", "Status"])
                 .json_opt(body),
         )
     }
@@ -346,7 +375,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[270], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[270], &[name])
+                .query(params)
+                .expect_kinds(&["MutatingWebhookConfiguration"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}` (`replaceAdmissionregistrationV1MutatingWebhookConfiguration`).
@@ -365,6 +396,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[271], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingWebhookConfiguration"])
                 .json(body),
         )
     }
@@ -386,6 +418,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[272], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingWebhookConfiguration", "Status"])
                 .json_opt(body),
         )
     }
@@ -405,6 +438,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[273], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingWebhookConfiguration"])
                 .patch(body),
         )
     }
@@ -420,7 +454,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[274], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[274], &[])
+                .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`createAdmissionregistrationV1ValidatingAdmissionPolicy`).
@@ -436,7 +472,10 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[275], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[275], &[])
+                .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicy`).
@@ -456,6 +495,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[276], &[])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyList", "Status"])
                 .json_opt(body),
         )
     }
@@ -472,7 +512,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[277], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[277], &[name])
+                .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}` (`replaceAdmissionregistrationV1ValidatingAdmissionPolicy`).
@@ -491,6 +533,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[278], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy"])
                 .json(body),
         )
     }
@@ -512,6 +555,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[279], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy", "Status"])
                 .json_opt(body),
         )
     }
@@ -531,6 +575,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[280], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy"])
                 .patch(body),
         )
     }
@@ -547,7 +592,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[281], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[281], &[name])
+                .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}/status` (`replaceAdmissionregistrationV1ValidatingAdmissionPolicyStatus`).
@@ -566,6 +613,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[282], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy"])
                 .json(body),
         )
     }
@@ -585,6 +633,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[283], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicy"])
                 .patch(body),
         )
     }
@@ -600,7 +649,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[284], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[284], &[])
+                .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyBindingList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`createAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
@@ -616,7 +667,10 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[285], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[285], &[])
+                .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyBinding"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicyBinding`).
@@ -636,6 +690,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[286], &[])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyBindingList", "Status"])
                 .json_opt(body),
         )
     }
@@ -652,7 +707,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[287], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[287], &[name])
+                .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyBinding"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/{name}` (`replaceAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
@@ -671,6 +728,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[288], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyBinding"])
                 .json(body),
         )
     }
@@ -692,6 +750,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[289], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyBinding", "Status"])
                 .json_opt(body),
         )
     }
@@ -711,6 +770,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[290], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingAdmissionPolicyBinding"])
                 .patch(body),
         )
     }
@@ -726,7 +786,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[291], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[291], &[])
+                .query(params)
+                .expect_kinds(&["ValidatingWebhookConfigurationList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`createAdmissionregistrationV1ValidatingWebhookConfiguration`).
@@ -742,7 +804,10 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[292], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[292], &[])
+                .query(params)
+                .expect_kinds(&["ValidatingWebhookConfiguration"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionValidatingWebhookConfiguration`).
@@ -762,6 +827,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[293], &[])
                 .query(params)
+                .expect_kinds(&["ValidatingWebhookConfigurationList", "Status"])
                 .json_opt(body),
         )
     }
@@ -778,7 +844,9 @@ impl AdmissionregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[294], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[294], &[name])
+                .query(params)
+                .expect_kinds(&["ValidatingWebhookConfiguration"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}` (`replaceAdmissionregistrationV1ValidatingWebhookConfiguration`).
@@ -797,6 +865,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[295], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingWebhookConfiguration"])
                 .json(body),
         )
     }
@@ -818,6 +887,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[296], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingWebhookConfiguration", "Status"])
                 .json_opt(body),
         )
     }
@@ -837,6 +907,7 @@ impl AdmissionregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[297], &[name])
                 .query(params)
+                .expect_kinds(&["ValidatingWebhookConfiguration"])
                 .patch(body),
         )
     }

@@ -24,10 +24,11 @@ impl AdmissionregistrationV1alpha1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[310],
-                "/apis/admissionregistration.k8s.io/v1alpha1",
-                &[],
-            ),
+                    &crate::OPERATIONS[310],
+                    "/apis/admissionregistration.k8s.io/v1alpha1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies` (`listAdmissionregistrationV1alpha1MutatingAdmissionPolicy`).
@@ -42,7 +43,9 @@ impl AdmissionregistrationV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[311], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[311], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies` (`createAdmissionregistrationV1alpha1MutatingAdmissionPolicy`).
@@ -58,7 +61,10 @@ impl AdmissionregistrationV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[312], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[312], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1alpha1CollectionMutatingAdmissionPolicy`).
@@ -78,6 +84,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[313], &[])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl AdmissionregistrationV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[314], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[314], &[name])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies/{name}` (`replaceAdmissionregistrationV1alpha1MutatingAdmissionPolicy`).
@@ -113,6 +122,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[315], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[316], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[317], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
                 .patch(body),
         )
     }
@@ -168,7 +180,9 @@ impl AdmissionregistrationV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[318], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[318], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBindingList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings` (`createAdmissionregistrationV1alpha1MutatingAdmissionPolicyBinding`).
@@ -184,7 +198,10 @@ impl AdmissionregistrationV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[319], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[319], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1alpha1CollectionMutatingAdmissionPolicyBinding`).
@@ -204,6 +221,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[320], &[])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBindingList", "Status"])
                 .json_opt(body),
         )
     }
@@ -220,7 +238,9 @@ impl AdmissionregistrationV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[321], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[321], &[name])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings/{name}` (`replaceAdmissionregistrationV1alpha1MutatingAdmissionPolicyBinding`).
@@ -239,6 +259,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[322], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
                 .json(body),
         )
     }
@@ -260,6 +281,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[323], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding", "Status"])
                 .json_opt(body),
         )
     }
@@ -279,6 +301,7 @@ impl AdmissionregistrationV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[324], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
                 .patch(body),
         )
     }

@@ -24,10 +24,11 @@ impl AdmissionregistrationV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[329],
-                "/apis/admissionregistration.k8s.io/v1beta1",
-                &[],
-            ),
+                    &crate::OPERATIONS[329],
+                    "/apis/admissionregistration.k8s.io/v1beta1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`listAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
@@ -42,7 +43,9 @@ impl AdmissionregistrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[330], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[330], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`createAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
@@ -58,7 +61,10 @@ impl AdmissionregistrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[331], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[331], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1beta1CollectionMutatingAdmissionPolicy`).
@@ -78,6 +84,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[332], &[])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl AdmissionregistrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[333], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[333], &[name])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies/{name}` (`replaceAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
@@ -113,6 +122,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[334], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[335], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[336], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicy"])
                 .patch(body),
         )
     }
@@ -168,7 +180,9 @@ impl AdmissionregistrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[337], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[337], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBindingList"]),
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings` (`createAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
@@ -184,7 +198,10 @@ impl AdmissionregistrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[338], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[338], &[])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
+                .json(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1beta1CollectionMutatingAdmissionPolicyBinding`).
@@ -204,6 +221,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[339], &[])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBindingList", "Status"])
                 .json_opt(body),
         )
     }
@@ -220,7 +238,9 @@ impl AdmissionregistrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[340], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[340], &[name])
+                .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"]),
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings/{name}` (`replaceAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
@@ -239,6 +259,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[341], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
                 .json(body),
         )
     }
@@ -260,6 +281,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[342], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding", "Status"])
                 .json_opt(body),
         )
     }
@@ -279,6 +301,7 @@ impl AdmissionregistrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[343], &[name])
                 .query(params)
+                .expect_kinds(&["MutatingAdmissionPolicyBinding"])
                 .patch(body),
         )
     }

@@ -24,10 +24,11 @@ impl ApiextensionsApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[348],
-                "/apis/apiextensions.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[348],
+                    "/apis/apiextensions.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl ApiextensionsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[349],
-                "/apis/apiextensions.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[349],
+                    "/apis/apiextensions.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`listApiextensionsV1CustomResourceDefinition`).
@@ -42,7 +43,9 @@ impl ApiextensionsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[350], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[350], &[])
+                .query(params)
+                .expect_kinds(&["CustomResourceDefinitionList"]),
         )
     }
     /// `POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`createApiextensionsV1CustomResourceDefinition`).
@@ -58,7 +61,10 @@ impl ApiextensionsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[351], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[351], &[])
+                .query(params)
+                .expect_kinds(&["CustomResourceDefinition"])
+                .json(body),
         )
     }
     /// `DELETE /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`deleteApiextensionsV1CollectionCustomResourceDefinition`).
@@ -78,6 +84,7 @@ impl ApiextensionsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[352], &[])
                 .query(params)
+                .expect_kinds(&["CustomResourceDefinitionList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl ApiextensionsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[353], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[353], &[name])
+                .query(params)
+                .expect_kinds(&["CustomResourceDefinition"]),
         )
     }
     /// `PUT /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}` (`replaceApiextensionsV1CustomResourceDefinition`).
@@ -113,6 +122,7 @@ impl ApiextensionsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[354], &[name])
                 .query(params)
+                .expect_kinds(&["CustomResourceDefinition"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl ApiextensionsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[355], &[name])
                 .query(params)
+                .expect_kinds(&["CustomResourceDefinition", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl ApiextensionsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[356], &[name])
                 .query(params)
+                .expect_kinds(&["CustomResourceDefinition"])
                 .patch(body),
         )
     }
@@ -169,7 +181,9 @@ impl ApiextensionsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[357], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[357], &[name])
+                .query(params)
+                .expect_kinds(&["CustomResourceDefinition"]),
         )
     }
     /// `PUT /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}/status` (`replaceApiextensionsV1CustomResourceDefinitionStatus`).
@@ -188,6 +202,7 @@ impl ApiextensionsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[358], &[name])
                 .query(params)
+                .expect_kinds(&["CustomResourceDefinition"])
                 .json(body),
         )
     }
@@ -207,6 +222,7 @@ impl ApiextensionsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[359], &[name])
                 .query(params)
+                .expect_kinds(&["CustomResourceDefinition"])
                 .patch(body),
         )
     }

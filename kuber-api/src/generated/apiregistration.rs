@@ -24,10 +24,11 @@ impl ApiregistrationApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[362],
-                "/apis/apiregistration.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[362],
+                    "/apis/apiregistration.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl ApiregistrationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[363],
-                "/apis/apiregistration.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[363],
+                    "/apis/apiregistration.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/apiregistration.k8s.io/v1/apiservices` (`listApiregistrationV1APIService`).
@@ -42,7 +43,9 @@ impl ApiregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[364], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[364], &[])
+                .query(params)
+                .expect_kinds(&["APIServiceList"]),
         )
     }
     /// `POST /apis/apiregistration.k8s.io/v1/apiservices` (`createApiregistrationV1APIService`).
@@ -58,7 +61,10 @@ impl ApiregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[365], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[365], &[])
+                .query(params)
+                .expect_kinds(&["APIService"])
+                .json(body),
         )
     }
     /// `DELETE /apis/apiregistration.k8s.io/v1/apiservices` (`deleteApiregistrationV1CollectionAPIService`).
@@ -78,6 +84,7 @@ impl ApiregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[366], &[])
                 .query(params)
+                .expect_kinds(&["APIServiceList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl ApiregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[367], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[367], &[name])
+                .query(params)
+                .expect_kinds(&["APIService"]),
         )
     }
     /// `PUT /apis/apiregistration.k8s.io/v1/apiservices/{name}` (`replaceApiregistrationV1APIService`).
@@ -113,6 +122,7 @@ impl ApiregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[368], &[name])
                 .query(params)
+                .expect_kinds(&["APIService"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl ApiregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[369], &[name])
                 .query(params)
+                .expect_kinds(&["APIService", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl ApiregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[370], &[name])
                 .query(params)
+                .expect_kinds(&["APIService"])
                 .patch(body),
         )
     }
@@ -169,7 +181,9 @@ impl ApiregistrationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[371], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[371], &[name])
+                .query(params)
+                .expect_kinds(&["APIService"]),
         )
     }
     /// `PUT /apis/apiregistration.k8s.io/v1/apiservices/{name}/status` (`replaceApiregistrationV1APIServiceStatus`).
@@ -188,6 +202,7 @@ impl ApiregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[372], &[name])
                 .query(params)
+                .expect_kinds(&["APIService"])
                 .json(body),
         )
     }
@@ -207,6 +222,7 @@ impl ApiregistrationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[373], &[name])
                 .query(params)
+                .expect_kinds(&["APIService"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl ApisApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[250], "/apis", &[]),
+            crate::Request::at(&crate::OPERATIONS[250], "/apis", &[])
+                .expect_kinds(&["APIGroupList"]),
         )
     }
 }

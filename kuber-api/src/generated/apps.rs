@@ -23,7 +23,8 @@ impl AppsApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[376], "/apis/apps", &[]),
+            crate::Request::at(&crate::OPERATIONS[376], "/apis/apps", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

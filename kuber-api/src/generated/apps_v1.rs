@@ -23,7 +23,8 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[377], "/apis/apps/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[377], "/apis/apps/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/apps/v1/controllerrevisions` (`listAppsV1ControllerRevisionForAllNamespaces`).
@@ -38,7 +39,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[378], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[378], &[])
+                .query(params)
+                .expect_kinds(&["ControllerRevisionList"]),
         )
     }
     /// `GET /apis/apps/v1/daemonsets` (`listAppsV1DaemonSetForAllNamespaces`).
@@ -50,7 +53,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[379], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[379], &[])
+                .query(params)
+                .expect_kinds(&["DaemonSetList"]),
         )
     }
     /// `GET /apis/apps/v1/deployments` (`listAppsV1DeploymentForAllNamespaces`).
@@ -62,7 +67,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[380], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[380], &[])
+                .query(params)
+                .expect_kinds(&["DeploymentList"]),
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/controllerrevisions` (`listAppsV1NamespacedControllerRevision`).
@@ -78,7 +85,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[381], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[381], &[namespace])
+                .query(params)
+                .expect_kinds(&["ControllerRevisionList"]),
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/controllerrevisions` (`createAppsV1NamespacedControllerRevision`).
@@ -94,6 +103,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[382], &[namespace])
                 .query(params)
+                .expect_kinds(&["ControllerRevision"])
                 .json(body),
         )
     }
@@ -113,6 +123,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[383], &[namespace])
                 .query(params)
+                .expect_kinds(&["ControllerRevisionList", "Status"])
                 .json_opt(body),
         )
     }
@@ -128,7 +139,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[384], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ControllerRevision"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}` (`replaceAppsV1NamespacedControllerRevision`).
@@ -145,6 +157,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[385], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ControllerRevision"])
                 .json(body),
         )
     }
@@ -165,6 +178,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[386], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ControllerRevision", "Status"])
                 .json_opt(body),
         )
     }
@@ -182,6 +196,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[387], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ControllerRevision"])
                 .patch(body),
         )
     }
@@ -195,7 +210,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[388], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[388], &[namespace])
+                .query(params)
+                .expect_kinds(&["DaemonSetList"]),
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/daemonsets` (`createAppsV1NamespacedDaemonSet`).
@@ -211,6 +228,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[389], &[namespace])
                 .query(params)
+                .expect_kinds(&["DaemonSet"])
                 .json(body),
         )
     }
@@ -230,6 +248,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[390], &[namespace])
                 .query(params)
+                .expect_kinds(&["DaemonSetList", "Status"])
                 .json_opt(body),
         )
     }
@@ -245,7 +264,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[391], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["DaemonSet"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}` (`replaceAppsV1NamespacedDaemonSet`).
@@ -262,6 +282,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[392], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["DaemonSet"])
                 .json(body),
         )
     }
@@ -282,6 +303,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[393], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["DaemonSet", "Status"])
                 .json_opt(body),
         )
     }
@@ -299,6 +321,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[394], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["DaemonSet"])
                 .patch(body),
         )
     }
@@ -314,7 +337,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[395], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["DaemonSet"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status` (`replaceAppsV1NamespacedDaemonSetStatus`).
@@ -331,6 +355,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[396], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["DaemonSet"])
                 .json(body),
         )
     }
@@ -348,6 +373,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[397], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["DaemonSet"])
                 .patch(body),
         )
     }
@@ -361,7 +387,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[398], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[398], &[namespace])
+                .query(params)
+                .expect_kinds(&["DeploymentList"]),
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/deployments` (`createAppsV1NamespacedDeployment`).
@@ -377,6 +405,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[399], &[namespace])
                 .query(params)
+                .expect_kinds(&["Deployment"])
                 .json(body),
         )
     }
@@ -396,6 +425,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[400], &[namespace])
                 .query(params)
+                .expect_kinds(&["DeploymentList", "Status"])
                 .json_opt(body),
         )
     }
@@ -411,7 +441,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[401], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Deployment"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}` (`replaceAppsV1NamespacedDeployment`).
@@ -428,6 +459,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[402], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Deployment"])
                 .json(body),
         )
     }
@@ -448,6 +480,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[403], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Deployment", "Status"])
                 .json_opt(body),
         )
     }
@@ -465,6 +498,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[404], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Deployment"])
                 .patch(body),
         )
     }
@@ -480,7 +514,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[405], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Scale"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale` (`replaceAppsV1NamespacedDeploymentScale`).
@@ -497,6 +532,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[406], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .json(body),
         )
     }
@@ -514,6 +550,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[407], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .patch(body),
         )
     }
@@ -529,7 +566,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[408], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Deployment"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` (`replaceAppsV1NamespacedDeploymentStatus`).
@@ -546,6 +584,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[409], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Deployment"])
                 .json(body),
         )
     }
@@ -563,6 +602,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[410], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Deployment"])
                 .patch(body),
         )
     }
@@ -576,7 +616,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[411], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[411], &[namespace])
+                .query(params)
+                .expect_kinds(&["ReplicaSetList"]),
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/replicasets` (`createAppsV1NamespacedReplicaSet`).
@@ -592,6 +634,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[412], &[namespace])
                 .query(params)
+                .expect_kinds(&["ReplicaSet"])
                 .json(body),
         )
     }
@@ -611,6 +654,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[413], &[namespace])
                 .query(params)
+                .expect_kinds(&["ReplicaSetList", "Status"])
                 .json_opt(body),
         )
     }
@@ -626,7 +670,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[414], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ReplicaSet"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/replicasets/{name}` (`replaceAppsV1NamespacedReplicaSet`).
@@ -643,6 +688,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[415], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicaSet"])
                 .json(body),
         )
     }
@@ -663,6 +709,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[416], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicaSet", "Status"])
                 .json_opt(body),
         )
     }
@@ -680,6 +727,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[417], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicaSet"])
                 .patch(body),
         )
     }
@@ -695,7 +743,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[418], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Scale"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/scale` (`replaceAppsV1NamespacedReplicaSetScale`).
@@ -712,6 +761,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[419], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .json(body),
         )
     }
@@ -729,6 +779,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[420], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .patch(body),
         )
     }
@@ -744,7 +795,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[421], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ReplicaSet"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status` (`replaceAppsV1NamespacedReplicaSetStatus`).
@@ -761,6 +813,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[422], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicaSet"])
                 .json(body),
         )
     }
@@ -778,6 +831,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[423], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicaSet"])
                 .patch(body),
         )
     }
@@ -791,7 +845,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[424], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[424], &[namespace])
+                .query(params)
+                .expect_kinds(&["StatefulSetList"]),
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/statefulsets` (`createAppsV1NamespacedStatefulSet`).
@@ -807,6 +863,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[425], &[namespace])
                 .query(params)
+                .expect_kinds(&["StatefulSet"])
                 .json(body),
         )
     }
@@ -826,6 +883,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[426], &[namespace])
                 .query(params)
+                .expect_kinds(&["StatefulSetList", "Status"])
                 .json_opt(body),
         )
     }
@@ -841,7 +899,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[427], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["StatefulSet"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}` (`replaceAppsV1NamespacedStatefulSet`).
@@ -858,6 +917,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[428], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["StatefulSet"])
                 .json(body),
         )
     }
@@ -878,6 +938,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[429], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["StatefulSet", "Status"])
                 .json_opt(body),
         )
     }
@@ -895,6 +956,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[430], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["StatefulSet"])
                 .patch(body),
         )
     }
@@ -910,7 +972,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[431], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Scale"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/scale` (`replaceAppsV1NamespacedStatefulSetScale`).
@@ -927,6 +990,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[432], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .json(body),
         )
     }
@@ -944,6 +1008,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[433], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .patch(body),
         )
     }
@@ -959,7 +1024,8 @@ impl AppsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[434], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["StatefulSet"]),
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status` (`replaceAppsV1NamespacedStatefulSetStatus`).
@@ -976,6 +1042,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[435], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["StatefulSet"])
                 .json(body),
         )
     }
@@ -993,6 +1060,7 @@ impl AppsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[436], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["StatefulSet"])
                 .patch(body),
         )
     }
@@ -1005,7 +1073,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[437], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[437], &[])
+                .query(params)
+                .expect_kinds(&["ReplicaSetList"]),
         )
     }
     /// `GET /apis/apps/v1/statefulsets` (`listAppsV1StatefulSetForAllNamespaces`).
@@ -1017,7 +1087,9 @@ impl AppsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[438], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[438], &[])
+                .query(params)
+                .expect_kinds(&["StatefulSetList"]),
         )
     }
     /// `GET /apis/apps/v1/watch/controllerrevisions` (`watchAppsV1ControllerRevisionListForAllNamespaces`).

@@ -24,10 +24,11 @@ impl AuthenticationApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[454],
-                "/apis/authentication.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[454],
+                    "/apis/authentication.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl AuthenticationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[455],
-                "/apis/authentication.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[455],
+                    "/apis/authentication.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `POST /apis/authentication.k8s.io/v1/selfsubjectreviews` (`createAuthenticationV1SelfSubjectReview`).
@@ -43,7 +44,10 @@ impl AuthenticationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[456], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[456], &[])
+                .query(params)
+                .expect_kinds(&["SelfSubjectReview"])
+                .json(body),
         )
     }
     /// `POST /apis/authentication.k8s.io/v1/tokenreviews` (`createAuthenticationV1TokenReview`).
@@ -59,7 +63,10 @@ impl AuthenticationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[457], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[457], &[])
+                .query(params)
+                .expect_kinds(&["TokenReview"])
+                .json(body),
         )
     }
 }

@@ -24,10 +24,11 @@ impl AuthorizationApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[458],
-                "/apis/authorization.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[458],
+                    "/apis/authorization.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

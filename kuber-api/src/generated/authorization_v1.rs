@@ -24,10 +24,11 @@ impl AuthorizationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[459],
-                "/apis/authorization.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[459],
+                    "/apis/authorization.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews` (`createAuthorizationV1NamespacedLocalSubjectAccessReview`).
@@ -46,6 +47,7 @@ impl AuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[460], &[namespace])
                 .query(params)
+                .expect_kinds(&["LocalSubjectAccessReview"])
                 .json(body),
         )
     }
@@ -62,7 +64,10 @@ impl AuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[461], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[461], &[])
+                .query(params)
+                .expect_kinds(&["SelfSubjectAccessReview"])
+                .json(body),
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews` (`createAuthorizationV1SelfSubjectRulesReview`).
@@ -78,7 +83,10 @@ impl AuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[462], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[462], &[])
+                .query(params)
+                .expect_kinds(&["SelfSubjectRulesReview"])
+                .json(body),
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` (`createAuthorizationV1SubjectAccessReview`).
@@ -94,7 +102,10 @@ impl AuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[463], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[463], &[])
+                .query(params)
+                .expect_kinds(&["SubjectAccessReview"])
+                .json(body),
         )
     }
 }

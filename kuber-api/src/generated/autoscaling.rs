@@ -23,7 +23,8 @@ impl AutoscalingApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[464], "/apis/autoscaling", &[]),
+            crate::Request::at(&crate::OPERATIONS[464], "/apis/autoscaling", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -23,7 +23,8 @@ impl AutoscalingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[465], "/apis/autoscaling/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[465], "/apis/autoscaling/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/autoscaling/v1/horizontalpodautoscalers` (`listAutoscalingV1HorizontalPodAutoscalerForAllNamespaces`).
@@ -38,7 +39,9 @@ impl AutoscalingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[466], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[466], &[])
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscalerList"]),
         )
     }
     /// `GET /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers` (`listAutoscalingV1NamespacedHorizontalPodAutoscaler`).
@@ -54,7 +57,9 @@ impl AutoscalingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[467], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[467], &[namespace])
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscalerList"]),
         )
     }
     /// `POST /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers` (`createAutoscalingV1NamespacedHorizontalPodAutoscaler`).
@@ -73,6 +78,7 @@ impl AutoscalingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[468], &[namespace])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .json(body),
         )
     }
@@ -94,6 +100,7 @@ impl AutoscalingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[469], &[namespace])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscalerList", "Status"])
                 .json_opt(body),
         )
     }
@@ -112,7 +119,8 @@ impl AutoscalingV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[470], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"]),
         )
     }
     /// `PUT /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`replaceAutoscalingV1NamespacedHorizontalPodAutoscaler`).
@@ -132,6 +140,7 @@ impl AutoscalingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[471], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .json(body),
         )
     }
@@ -154,6 +163,7 @@ impl AutoscalingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[472], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler", "Status"])
                 .json_opt(body),
         )
     }
@@ -174,6 +184,7 @@ impl AutoscalingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[473], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .patch(body),
         )
     }
@@ -192,7 +203,8 @@ impl AutoscalingV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[474], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"]),
         )
     }
     /// `PUT /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status` (`replaceAutoscalingV1NamespacedHorizontalPodAutoscalerStatus`).
@@ -212,6 +224,7 @@ impl AutoscalingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[475], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .json(body),
         )
     }
@@ -232,6 +245,7 @@ impl AutoscalingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[476], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .patch(body),
         )
     }

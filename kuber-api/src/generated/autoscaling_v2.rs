@@ -23,7 +23,8 @@ impl AutoscalingV2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[480], "/apis/autoscaling/v2", &[]),
+            crate::Request::at(&crate::OPERATIONS[480], "/apis/autoscaling/v2", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/autoscaling/v2/horizontalpodautoscalers` (`listAutoscalingV2HorizontalPodAutoscalerForAllNamespaces`).
@@ -38,7 +39,9 @@ impl AutoscalingV2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[481], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[481], &[])
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscalerList"]),
         )
     }
     /// `GET /apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers` (`listAutoscalingV2NamespacedHorizontalPodAutoscaler`).
@@ -54,7 +57,9 @@ impl AutoscalingV2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[482], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[482], &[namespace])
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscalerList"]),
         )
     }
     /// `POST /apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers` (`createAutoscalingV2NamespacedHorizontalPodAutoscaler`).
@@ -73,6 +78,7 @@ impl AutoscalingV2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[483], &[namespace])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .json(body),
         )
     }
@@ -94,6 +100,7 @@ impl AutoscalingV2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[484], &[namespace])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscalerList", "Status"])
                 .json_opt(body),
         )
     }
@@ -112,7 +119,8 @@ impl AutoscalingV2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[485], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"]),
         )
     }
     /// `PUT /apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`replaceAutoscalingV2NamespacedHorizontalPodAutoscaler`).
@@ -132,6 +140,7 @@ impl AutoscalingV2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[486], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .json(body),
         )
     }
@@ -154,6 +163,7 @@ impl AutoscalingV2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[487], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler", "Status"])
                 .json_opt(body),
         )
     }
@@ -174,6 +184,7 @@ impl AutoscalingV2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[488], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .patch(body),
         )
     }
@@ -192,7 +203,8 @@ impl AutoscalingV2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[489], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"]),
         )
     }
     /// `PUT /apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}/status` (`replaceAutoscalingV2NamespacedHorizontalPodAutoscalerStatus`).
@@ -212,6 +224,7 @@ impl AutoscalingV2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[490], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .json(body),
         )
     }
@@ -232,6 +245,7 @@ impl AutoscalingV2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[491], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["HorizontalPodAutoscaler"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl BatchApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[495], "/apis/batch", &[]),
+            crate::Request::at(&crate::OPERATIONS[495], "/apis/batch", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

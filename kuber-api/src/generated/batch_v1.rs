@@ -23,7 +23,8 @@ impl BatchV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[496], "/apis/batch/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[496], "/apis/batch/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/batch/v1/cronjobs` (`listBatchV1CronJobForAllNamespaces`).
@@ -35,7 +36,9 @@ impl BatchV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[497], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[497], &[])
+                .query(params)
+                .expect_kinds(&["CronJobList"]),
         )
     }
     /// `GET /apis/batch/v1/jobs` (`listBatchV1JobForAllNamespaces`).
@@ -47,7 +50,9 @@ impl BatchV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[498], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[498], &[])
+                .query(params)
+                .expect_kinds(&["JobList"]),
         )
     }
     /// `GET /apis/batch/v1/namespaces/{namespace}/cronjobs` (`listBatchV1NamespacedCronJob`).
@@ -60,7 +65,9 @@ impl BatchV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[499], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[499], &[namespace])
+                .query(params)
+                .expect_kinds(&["CronJobList"]),
         )
     }
     /// `POST /apis/batch/v1/namespaces/{namespace}/cronjobs` (`createBatchV1NamespacedCronJob`).
@@ -76,6 +83,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[500], &[namespace])
                 .query(params)
+                .expect_kinds(&["CronJob"])
                 .json(body),
         )
     }
@@ -95,6 +103,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[501], &[namespace])
                 .query(params)
+                .expect_kinds(&["CronJobList", "Status"])
                 .json_opt(body),
         )
     }
@@ -110,7 +119,8 @@ impl BatchV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[502], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["CronJob"]),
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}` (`replaceBatchV1NamespacedCronJob`).
@@ -127,6 +137,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[503], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CronJob"])
                 .json(body),
         )
     }
@@ -147,6 +158,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[504], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CronJob", "Status"])
                 .json_opt(body),
         )
     }
@@ -164,6 +176,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[505], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CronJob"])
                 .patch(body),
         )
     }
@@ -179,7 +192,8 @@ impl BatchV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[506], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["CronJob"]),
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status` (`replaceBatchV1NamespacedCronJobStatus`).
@@ -196,6 +210,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[507], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CronJob"])
                 .json(body),
         )
     }
@@ -213,6 +228,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[508], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CronJob"])
                 .patch(body),
         )
     }
@@ -226,7 +242,9 @@ impl BatchV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[509], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[509], &[namespace])
+                .query(params)
+                .expect_kinds(&["JobList"]),
         )
     }
     /// `POST /apis/batch/v1/namespaces/{namespace}/jobs` (`createBatchV1NamespacedJob`).
@@ -242,6 +260,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[510], &[namespace])
                 .query(params)
+                .expect_kinds(&["Job"])
                 .json(body),
         )
     }
@@ -261,6 +280,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[511], &[namespace])
                 .query(params)
+                .expect_kinds(&["JobList", "Status"])
                 .json_opt(body),
         )
     }
@@ -276,7 +296,8 @@ impl BatchV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[512], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Job"]),
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/jobs/{name}` (`replaceBatchV1NamespacedJob`).
@@ -293,6 +314,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[513], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Job"])
                 .json(body),
         )
     }
@@ -313,6 +335,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[514], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Job", "Status"])
                 .json_opt(body),
         )
     }
@@ -330,6 +353,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[515], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Job"])
                 .patch(body),
         )
     }
@@ -345,7 +369,8 @@ impl BatchV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[516], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Job"]),
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/jobs/{name}/status` (`replaceBatchV1NamespacedJobStatus`).
@@ -362,6 +387,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[517], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Job"])
                 .json(body),
         )
     }
@@ -379,6 +405,7 @@ impl BatchV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[518], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Job"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl CertificatesApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[525], "/apis/certificates.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[525], "/apis/certificates.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl CertificatesV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[526],
-                "/apis/certificates.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[526],
+                    "/apis/certificates.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/certificates.k8s.io/v1/certificatesigningrequests` (`listCertificatesV1CertificateSigningRequest`).
@@ -42,7 +43,9 @@ impl CertificatesV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[527], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[527], &[])
+                .query(params)
+                .expect_kinds(&["CertificateSigningRequestList"]),
         )
     }
     /// `POST /apis/certificates.k8s.io/v1/certificatesigningrequests` (`createCertificatesV1CertificateSigningRequest`).
@@ -58,7 +61,10 @@ impl CertificatesV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[528], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[528], &[])
+                .query(params)
+                .expect_kinds(&["CertificateSigningRequest"])
+                .json(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1/certificatesigningrequests` (`deleteCertificatesV1CollectionCertificateSigningRequest`).
@@ -78,6 +84,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[529], &[])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequestList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl CertificatesV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[530], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[530], &[name])
+                .query(params)
+                .expect_kinds(&["CertificateSigningRequest"]),
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}` (`replaceCertificatesV1CertificateSigningRequest`).
@@ -113,6 +122,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[531], &[name])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequest"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[532], &[name])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequest", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[533], &[name])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequest"])
                 .patch(body),
         )
     }
@@ -169,7 +181,9 @@ impl CertificatesV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[534], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[534], &[name])
+                .query(params)
+                .expect_kinds(&["CertificateSigningRequest"]),
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval` (`replaceCertificatesV1CertificateSigningRequestApproval`).
@@ -188,6 +202,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[535], &[name])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequest"])
                 .json(body),
         )
     }
@@ -207,6 +222,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[536], &[name])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequest"])
                 .patch(body),
         )
     }
@@ -223,7 +239,9 @@ impl CertificatesV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[537], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[537], &[name])
+                .query(params)
+                .expect_kinds(&["CertificateSigningRequest"]),
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/status` (`replaceCertificatesV1CertificateSigningRequestStatus`).
@@ -242,6 +260,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[538], &[name])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequest"])
                 .json(body),
         )
     }
@@ -261,6 +280,7 @@ impl CertificatesV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[539], &[name])
                 .query(params)
+                .expect_kinds(&["CertificateSigningRequest"])
                 .patch(body),
         )
     }

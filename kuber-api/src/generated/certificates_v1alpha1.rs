@@ -24,10 +24,11 @@ impl CertificatesV1alpha1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[542],
-                "/apis/certificates.k8s.io/v1alpha1",
-                &[],
-            ),
+                    &crate::OPERATIONS[542],
+                    "/apis/certificates.k8s.io/v1alpha1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`listCertificatesV1alpha1ClusterTrustBundle`).
@@ -42,7 +43,9 @@ impl CertificatesV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[543], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[543], &[])
+                .query(params)
+                .expect_kinds(&["ClusterTrustBundleList"]),
         )
     }
     /// `POST /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`createCertificatesV1alpha1ClusterTrustBundle`).
@@ -58,7 +61,10 @@ impl CertificatesV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[544], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[544], &[])
+                .query(params)
+                .expect_kinds(&["ClusterTrustBundle"])
+                .json(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`deleteCertificatesV1alpha1CollectionClusterTrustBundle`).
@@ -78,6 +84,7 @@ impl CertificatesV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[545], &[])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundleList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl CertificatesV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[546], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[546], &[name])
+                .query(params)
+                .expect_kinds(&["ClusterTrustBundle"]),
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1alpha1/clustertrustbundles/{name}` (`replaceCertificatesV1alpha1ClusterTrustBundle`).
@@ -113,6 +122,7 @@ impl CertificatesV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[547], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundle"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl CertificatesV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[548], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundle", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl CertificatesV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[549], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundle"])
                 .patch(body),
         )
     }

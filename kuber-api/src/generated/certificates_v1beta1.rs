@@ -24,10 +24,11 @@ impl CertificatesV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[552],
-                "/apis/certificates.k8s.io/v1beta1",
-                &[],
-            ),
+                    &crate::OPERATIONS[552],
+                    "/apis/certificates.k8s.io/v1beta1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`listCertificatesV1beta1ClusterTrustBundle`).
@@ -42,7 +43,9 @@ impl CertificatesV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[553], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[553], &[])
+                .query(params)
+                .expect_kinds(&["ClusterTrustBundleList"]),
         )
     }
     /// `POST /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`createCertificatesV1beta1ClusterTrustBundle`).
@@ -58,7 +61,10 @@ impl CertificatesV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[554], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[554], &[])
+                .query(params)
+                .expect_kinds(&["ClusterTrustBundle"])
+                .json(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`deleteCertificatesV1beta1CollectionClusterTrustBundle`).
@@ -78,6 +84,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[555], &[])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundleList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl CertificatesV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[556], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[556], &[name])
+                .query(params)
+                .expect_kinds(&["ClusterTrustBundle"]),
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1beta1/clustertrustbundles/{name}` (`replaceCertificatesV1beta1ClusterTrustBundle`).
@@ -113,6 +122,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[557], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundle"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[558], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundle", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[559], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterTrustBundle"])
                 .patch(body),
         )
     }
@@ -169,7 +181,9 @@ impl CertificatesV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[560], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[560], &[namespace])
+                .query(params)
+                .expect_kinds(&["PodCertificateRequestList"]),
         )
     }
     /// `POST /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests` (`createCertificatesV1beta1NamespacedPodCertificateRequest`).
@@ -188,6 +202,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[561], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodCertificateRequest"])
                 .json(body),
         )
     }
@@ -209,6 +224,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[562], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodCertificateRequestList", "Status"])
                 .json_opt(body),
         )
     }
@@ -227,7 +243,8 @@ impl CertificatesV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[563], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["PodCertificateRequest"]),
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}` (`replaceCertificatesV1beta1NamespacedPodCertificateRequest`).
@@ -247,6 +264,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[564], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodCertificateRequest"])
                 .json(body),
         )
     }
@@ -269,6 +287,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[565], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodCertificateRequest", "Status"])
                 .json_opt(body),
         )
     }
@@ -289,6 +308,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[566], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodCertificateRequest"])
                 .patch(body),
         )
     }
@@ -307,7 +327,8 @@ impl CertificatesV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[567], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["PodCertificateRequest"]),
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}/status` (`replaceCertificatesV1beta1NamespacedPodCertificateRequestStatus`).
@@ -327,6 +348,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[568], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodCertificateRequest"])
                 .json(body),
         )
     }
@@ -347,6 +369,7 @@ impl CertificatesV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[569], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodCertificateRequest"])
                 .patch(body),
         )
     }
@@ -362,7 +385,9 @@ impl CertificatesV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[570], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[570], &[])
+                .query(params)
+                .expect_kinds(&["PodCertificateRequestList"]),
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/watch/clustertrustbundles` (`watchCertificatesV1beta1ClusterTrustBundleList`).

@@ -23,7 +23,8 @@ impl CoordinationApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[576], "/apis/coordination.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[576], "/apis/coordination.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl CoordinationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[577],
-                "/apis/coordination.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[577],
+                    "/apis/coordination.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/leases` (`listCoordinationV1LeaseForAllNamespaces`).
@@ -39,7 +40,9 @@ impl CoordinationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[578], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[578], &[])
+                .query(params)
+                .expect_kinds(&["LeaseList"]),
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases` (`listCoordinationV1NamespacedLease`).
@@ -52,7 +55,9 @@ impl CoordinationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[579], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[579], &[namespace])
+                .query(params)
+                .expect_kinds(&["LeaseList"]),
         )
     }
     /// `POST /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases` (`createCoordinationV1NamespacedLease`).
@@ -68,6 +73,7 @@ impl CoordinationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[580], &[namespace])
                 .query(params)
+                .expect_kinds(&["Lease"])
                 .json(body),
         )
     }
@@ -87,6 +93,7 @@ impl CoordinationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[581], &[namespace])
                 .query(params)
+                .expect_kinds(&["LeaseList", "Status"])
                 .json_opt(body),
         )
     }
@@ -102,7 +109,8 @@ impl CoordinationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[582], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Lease"]),
         )
     }
     /// `PUT /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}` (`replaceCoordinationV1NamespacedLease`).
@@ -119,6 +127,7 @@ impl CoordinationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[583], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Lease"])
                 .json(body),
         )
     }
@@ -139,6 +148,7 @@ impl CoordinationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[584], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Lease", "Status"])
                 .json_opt(body),
         )
     }
@@ -156,6 +166,7 @@ impl CoordinationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[585], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Lease"])
                 .patch(body),
         )
     }

@@ -24,10 +24,11 @@ impl CoordinationV1alpha2Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[589],
-                "/apis/coordination.k8s.io/v1alpha2",
-                &[],
-            ),
+                    &crate::OPERATIONS[589],
+                    "/apis/coordination.k8s.io/v1alpha2",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/leasecandidates` (`listCoordinationV1alpha2LeaseCandidateForAllNamespaces`).
@@ -42,7 +43,9 @@ impl CoordinationV1alpha2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[590], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[590], &[])
+                .query(params)
+                .expect_kinds(&["LeaseCandidateList"]),
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates` (`listCoordinationV1alpha2NamespacedLeaseCandidate`).
@@ -58,7 +61,9 @@ impl CoordinationV1alpha2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[591], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[591], &[namespace])
+                .query(params)
+                .expect_kinds(&["LeaseCandidateList"]),
         )
     }
     /// `POST /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates` (`createCoordinationV1alpha2NamespacedLeaseCandidate`).
@@ -77,6 +82,7 @@ impl CoordinationV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[592], &[namespace])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate"])
                 .json(body),
         )
     }
@@ -98,6 +104,7 @@ impl CoordinationV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[593], &[namespace])
                 .query(params)
+                .expect_kinds(&["LeaseCandidateList", "Status"])
                 .json_opt(body),
         )
     }
@@ -116,7 +123,8 @@ impl CoordinationV1alpha2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[594], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["LeaseCandidate"]),
         )
     }
     /// `PUT /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates/{name}` (`replaceCoordinationV1alpha2NamespacedLeaseCandidate`).
@@ -136,6 +144,7 @@ impl CoordinationV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[595], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate"])
                 .json(body),
         )
     }
@@ -156,6 +165,7 @@ impl CoordinationV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[596], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate", "Status"])
                 .json_opt(body),
         )
     }
@@ -176,6 +186,7 @@ impl CoordinationV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[597], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate"])
                 .patch(body),
         )
     }

@@ -24,10 +24,11 @@ impl CoordinationV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[601],
-                "/apis/coordination.k8s.io/v1beta1",
-                &[],
-            ),
+                    &crate::OPERATIONS[601],
+                    "/apis/coordination.k8s.io/v1beta1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/leasecandidates` (`listCoordinationV1beta1LeaseCandidateForAllNamespaces`).
@@ -42,7 +43,9 @@ impl CoordinationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[602], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[602], &[])
+                .query(params)
+                .expect_kinds(&["LeaseCandidateList"]),
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates` (`listCoordinationV1beta1NamespacedLeaseCandidate`).
@@ -58,7 +61,9 @@ impl CoordinationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[603], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[603], &[namespace])
+                .query(params)
+                .expect_kinds(&["LeaseCandidateList"]),
         )
     }
     /// `POST /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates` (`createCoordinationV1beta1NamespacedLeaseCandidate`).
@@ -77,6 +82,7 @@ impl CoordinationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[604], &[namespace])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate"])
                 .json(body),
         )
     }
@@ -98,6 +104,7 @@ impl CoordinationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[605], &[namespace])
                 .query(params)
+                .expect_kinds(&["LeaseCandidateList", "Status"])
                 .json_opt(body),
         )
     }
@@ -116,7 +123,8 @@ impl CoordinationV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[606], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["LeaseCandidate"]),
         )
     }
     /// `PUT /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates/{name}` (`replaceCoordinationV1beta1NamespacedLeaseCandidate`).
@@ -136,6 +144,7 @@ impl CoordinationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[607], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate"])
                 .json(body),
         )
     }
@@ -156,6 +165,7 @@ impl CoordinationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[608], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate", "Status"])
                 .json_opt(body),
         )
     }
@@ -176,6 +186,7 @@ impl CoordinationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[609], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LeaseCandidate"])
                 .patch(body),
         )
     }

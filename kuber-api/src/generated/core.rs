@@ -23,7 +23,8 @@ impl CoreApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[1], "/api", &[]),
+            crate::Request::at(&crate::OPERATIONS[1], "/api", &[])
+                .expect_kinds(&["APIVersions"]),
         )
     }
 }

@@ -23,7 +23,8 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[2], "/api/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[2], "/api/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /api/v1/componentstatuses` (`listCoreV1ComponentStatus`).
@@ -35,7 +36,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[3], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[3], &[])
+                .query(params)
+                .expect_kinds(&["ComponentStatusList"]),
         )
     }
     /// `GET /api/v1/componentstatuses/{name}` (`readCoreV1ComponentStatus`).
@@ -48,7 +51,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[4], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[4], &[name])
+                .query(params)
+                .expect_kinds(&["ComponentStatus"]),
         )
     }
     /// `GET /api/v1/configmaps` (`listCoreV1ConfigMapForAllNamespaces`).
@@ -60,7 +65,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[5], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[5], &[])
+                .query(params)
+                .expect_kinds(&["ConfigMapList"]),
         )
     }
     /// `GET /api/v1/endpoints` (`listCoreV1EndpointsForAllNamespaces`).
@@ -72,7 +79,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[6], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[6], &[])
+                .query(params)
+                .expect_kinds(&["EndpointsList"]),
         )
     }
     /// `GET /api/v1/events` (`listCoreV1EventForAllNamespaces`).
@@ -84,7 +93,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[7], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[7], &[])
+                .query(params)
+                .expect_kinds(&["EventList"]),
         )
     }
     /// `GET /api/v1/limitranges` (`listCoreV1LimitRangeForAllNamespaces`).
@@ -96,7 +107,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[8], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[8], &[])
+                .query(params)
+                .expect_kinds(&["LimitRangeList"]),
         )
     }
     /// `GET /api/v1/namespaces` (`listCoreV1Namespace`).
@@ -108,7 +121,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[9], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[9], &[])
+                .query(params)
+                .expect_kinds(&["NamespaceList"]),
         )
     }
     /// `POST /api/v1/namespaces` (`createCoreV1Namespace`).
@@ -121,7 +136,10 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[10], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[10], &[])
+                .query(params)
+                .expect_kinds(&["Namespace"])
+                .json(body),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/bindings` (`createCoreV1NamespacedBinding`).
@@ -140,6 +158,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[11], &[namespace])
                 .query(params)
+                .expect_kinds(&["Status"])
                 .json(body),
         )
     }
@@ -153,7 +172,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[12], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[12], &[namespace])
+                .query(params)
+                .expect_kinds(&["ConfigMapList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/configmaps` (`createCoreV1NamespacedConfigMap`).
@@ -169,6 +190,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[13], &[namespace])
                 .query(params)
+                .expect_kinds(&["ConfigMap"])
                 .json(body),
         )
     }
@@ -188,6 +210,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[14], &[namespace])
                 .query(params)
+                .expect_kinds(&["ConfigMapList", "Status"])
                 .json_opt(body),
         )
     }
@@ -202,7 +225,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[15], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[15], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["ConfigMap"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/configmaps/{name}` (`replaceCoreV1NamespacedConfigMap`).
@@ -219,6 +244,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[16], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ConfigMap"])
                 .json(body),
         )
     }
@@ -239,6 +265,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[17], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ConfigMap", "Status"])
                 .json_opt(body),
         )
     }
@@ -256,6 +283,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[18], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ConfigMap"])
                 .patch(body),
         )
     }
@@ -269,7 +297,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[19], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[19], &[namespace])
+                .query(params)
+                .expect_kinds(&["EndpointsList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/endpoints` (`createCoreV1NamespacedEndpoints`).
@@ -285,6 +315,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[20], &[namespace])
                 .query(params)
+                .expect_kinds(&["Endpoints"])
                 .json(body),
         )
     }
@@ -304,6 +335,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[21], &[namespace])
                 .query(params)
+                .expect_kinds(&["EndpointsList", "Status"])
                 .json_opt(body),
         )
     }
@@ -318,7 +350,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[22], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[22], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["Endpoints"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/endpoints/{name}` (`replaceCoreV1NamespacedEndpoints`).
@@ -335,6 +369,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[23], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Endpoints"])
                 .json(body),
         )
     }
@@ -355,6 +390,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[24], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Endpoints", "Status"])
                 .json_opt(body),
         )
     }
@@ -372,6 +408,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[25], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Endpoints"])
                 .patch(body),
         )
     }
@@ -385,7 +422,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[26], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[26], &[namespace])
+                .query(params)
+                .expect_kinds(&["EventList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/events` (`createCoreV1NamespacedEvent`).
@@ -401,6 +440,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[27], &[namespace])
                 .query(params)
+                .expect_kinds(&["Event"])
                 .json(body),
         )
     }
@@ -420,6 +460,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[28], &[namespace])
                 .query(params)
+                .expect_kinds(&["EventList", "Status"])
                 .json_opt(body),
         )
     }
@@ -434,7 +475,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[29], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[29], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["Event"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/events/{name}` (`replaceCoreV1NamespacedEvent`).
@@ -451,6 +494,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[30], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Event"])
                 .json(body),
         )
     }
@@ -471,6 +515,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[31], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Event", "Status"])
                 .json_opt(body),
         )
     }
@@ -488,6 +533,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[32], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Event"])
                 .patch(body),
         )
     }
@@ -501,7 +547,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[33], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[33], &[namespace])
+                .query(params)
+                .expect_kinds(&["LimitRangeList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/limitranges` (`createCoreV1NamespacedLimitRange`).
@@ -517,6 +565,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[34], &[namespace])
                 .query(params)
+                .expect_kinds(&["LimitRange"])
                 .json(body),
         )
     }
@@ -536,6 +585,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[35], &[namespace])
                 .query(params)
+                .expect_kinds(&["LimitRangeList", "Status"])
                 .json_opt(body),
         )
     }
@@ -550,7 +600,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[36], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[36], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["LimitRange"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/limitranges/{name}` (`replaceCoreV1NamespacedLimitRange`).
@@ -567,6 +619,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[37], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LimitRange"])
                 .json(body),
         )
     }
@@ -587,6 +640,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[38], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LimitRange", "Status"])
                 .json_opt(body),
         )
     }
@@ -604,6 +658,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[39], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["LimitRange"])
                 .patch(body),
         )
     }
@@ -620,7 +675,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[40], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[40], &[namespace])
+                .query(params)
+                .expect_kinds(&["PersistentVolumeClaimList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/persistentvolumeclaims` (`createCoreV1NamespacedPersistentVolumeClaim`).
@@ -639,6 +696,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[41], &[namespace])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeClaim"])
                 .json(body),
         )
     }
@@ -658,6 +716,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[42], &[namespace])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeClaimList", "Status"])
                 .json_opt(body),
         )
     }
@@ -675,7 +734,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[43], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[43], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["PersistentVolumeClaim"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}` (`replaceCoreV1NamespacedPersistentVolumeClaim`).
@@ -695,6 +756,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[44], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeClaim"])
                 .json(body),
         )
     }
@@ -715,6 +777,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[45], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeClaim", "Status"])
                 .json_opt(body),
         )
     }
@@ -735,6 +798,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[46], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeClaim"])
                 .patch(body),
         )
     }
@@ -752,7 +816,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[47], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[47], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["PersistentVolumeClaim"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}/status` (`replaceCoreV1NamespacedPersistentVolumeClaimStatus`).
@@ -772,6 +838,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[48], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeClaim"])
                 .json(body),
         )
     }
@@ -792,6 +859,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[49], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeClaim"])
                 .patch(body),
         )
     }
@@ -805,7 +873,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[50], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[50], &[namespace])
+                .query(params)
+                .expect_kinds(&["PodList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods` (`createCoreV1NamespacedPod`).
@@ -821,6 +891,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[51], &[namespace])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .json(body),
         )
     }
@@ -840,6 +911,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[52], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodList", "Status"])
                 .json_opt(body),
         )
     }
@@ -854,7 +926,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[53], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[53], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["Pod"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}` (`replaceCoreV1NamespacedPod`).
@@ -871,6 +945,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[54], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .json(body),
         )
     }
@@ -888,6 +963,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[55], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod", "Status"])
                 .json_opt(body),
         )
     }
@@ -905,6 +981,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[56], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .patch(body),
         )
     }
@@ -947,6 +1024,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[59], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Status"])
                 .json(body),
         )
     }
@@ -961,7 +1039,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[60], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[60], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["Pod"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers` (`replaceCoreV1NamespacedPodEphemeralcontainers`).
@@ -978,6 +1058,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[61], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .json(body),
         )
     }
@@ -995,6 +1076,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[62], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .patch(body),
         )
     }
@@ -1015,6 +1097,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[63], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Status"])
                 .json(body),
         )
     }
@@ -1309,7 +1392,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[83], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[83], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["Pod"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/resize` (`replaceCoreV1NamespacedPodResize`).
@@ -1326,6 +1411,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[84], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .json(body),
         )
     }
@@ -1343,6 +1429,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[85], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .patch(body),
         )
     }
@@ -1357,7 +1444,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[86], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[86], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["Pod"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/status` (`replaceCoreV1NamespacedPodStatus`).
@@ -1374,6 +1463,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[87], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .json(body),
         )
     }
@@ -1391,6 +1481,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[88], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Pod"])
                 .patch(body),
         )
     }
@@ -1404,7 +1495,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[89], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[89], &[namespace])
+                .query(params)
+                .expect_kinds(&["PodTemplateList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/podtemplates` (`createCoreV1NamespacedPodTemplate`).
@@ -1420,6 +1513,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[90], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodTemplate"])
                 .json(body),
         )
     }
@@ -1439,6 +1533,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[91], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodTemplateList", "Status"])
                 .json_opt(body),
         )
     }
@@ -1453,7 +1548,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[92], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[92], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["PodTemplate"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/podtemplates/{name}` (`replaceCoreV1NamespacedPodTemplate`).
@@ -1470,6 +1567,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[93], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodTemplate"])
                 .json(body),
         )
     }
@@ -1490,6 +1588,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[94], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodTemplate", "Status"])
                 .json_opt(body),
         )
     }
@@ -1507,6 +1606,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[95], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodTemplate"])
                 .patch(body),
         )
     }
@@ -1523,7 +1623,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[96], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[96], &[namespace])
+                .query(params)
+                .expect_kinds(&["ReplicationControllerList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/replicationcontrollers` (`createCoreV1NamespacedReplicationController`).
@@ -1542,6 +1644,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[97], &[namespace])
                 .query(params)
+                .expect_kinds(&["ReplicationController"])
                 .json(body),
         )
     }
@@ -1561,6 +1664,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[98], &[namespace])
                 .query(params)
+                .expect_kinds(&["ReplicationControllerList", "Status"])
                 .json_opt(body),
         )
     }
@@ -1578,7 +1682,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[99], &[namespace, name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[99], &[namespace, name])
+                .query(params)
+                .expect_kinds(&["ReplicationController"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/replicationcontrollers/{name}` (`replaceCoreV1NamespacedReplicationController`).
@@ -1598,6 +1704,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[100], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicationController"])
                 .json(body),
         )
     }
@@ -1618,6 +1725,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[101], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicationController", "Status"])
                 .json_opt(body),
         )
     }
@@ -1638,6 +1746,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[102], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicationController"])
                 .patch(body),
         )
     }
@@ -1653,7 +1762,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[103], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Scale"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/scale` (`replaceCoreV1NamespacedReplicationControllerScale`).
@@ -1670,6 +1780,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[104], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .json(body),
         )
     }
@@ -1687,6 +1798,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[105], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Scale"])
                 .patch(body),
         )
     }
@@ -1705,7 +1817,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[106], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ReplicationController"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/status` (`replaceCoreV1NamespacedReplicationControllerStatus`).
@@ -1725,6 +1838,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[107], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicationController"])
                 .json(body),
         )
     }
@@ -1745,6 +1859,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[108], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ReplicationController"])
                 .patch(body),
         )
     }
@@ -1758,7 +1873,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[109], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[109], &[namespace])
+                .query(params)
+                .expect_kinds(&["ResourceQuotaList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/resourcequotas` (`createCoreV1NamespacedResourceQuota`).
@@ -1774,6 +1891,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[110], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceQuota"])
                 .json(body),
         )
     }
@@ -1793,6 +1911,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[111], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceQuotaList", "Status"])
                 .json_opt(body),
         )
     }
@@ -1808,7 +1927,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[112], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceQuota"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/resourcequotas/{name}` (`replaceCoreV1NamespacedResourceQuota`).
@@ -1825,6 +1945,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[113], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceQuota"])
                 .json(body),
         )
     }
@@ -1845,6 +1966,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[114], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceQuota", "Status"])
                 .json_opt(body),
         )
     }
@@ -1862,6 +1984,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[115], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceQuota"])
                 .patch(body),
         )
     }
@@ -1877,7 +2000,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[116], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceQuota"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/resourcequotas/{name}/status` (`replaceCoreV1NamespacedResourceQuotaStatus`).
@@ -1894,6 +2018,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[117], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceQuota"])
                 .json(body),
         )
     }
@@ -1911,6 +2036,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[118], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceQuota"])
                 .patch(body),
         )
     }
@@ -1924,7 +2050,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[119], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[119], &[namespace])
+                .query(params)
+                .expect_kinds(&["SecretList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/secrets` (`createCoreV1NamespacedSecret`).
@@ -1940,6 +2068,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[120], &[namespace])
                 .query(params)
+                .expect_kinds(&["Secret"])
                 .json(body),
         )
     }
@@ -1959,6 +2088,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[121], &[namespace])
                 .query(params)
+                .expect_kinds(&["SecretList", "Status"])
                 .json_opt(body),
         )
     }
@@ -1974,7 +2104,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[122], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Secret"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/secrets/{name}` (`replaceCoreV1NamespacedSecret`).
@@ -1991,6 +2122,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[123], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Secret"])
                 .json(body),
         )
     }
@@ -2011,6 +2143,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[124], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Secret", "Status"])
                 .json_opt(body),
         )
     }
@@ -2028,6 +2161,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[125], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Secret"])
                 .patch(body),
         )
     }
@@ -2041,7 +2175,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[126], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[126], &[namespace])
+                .query(params)
+                .expect_kinds(&["ServiceAccountList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/serviceaccounts` (`createCoreV1NamespacedServiceAccount`).
@@ -2057,6 +2193,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[127], &[namespace])
                 .query(params)
+                .expect_kinds(&["ServiceAccount"])
                 .json(body),
         )
     }
@@ -2076,6 +2213,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[128], &[namespace])
                 .query(params)
+                .expect_kinds(&["ServiceAccountList", "Status"])
                 .json_opt(body),
         )
     }
@@ -2091,7 +2229,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[129], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ServiceAccount"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/serviceaccounts/{name}` (`replaceCoreV1NamespacedServiceAccount`).
@@ -2108,6 +2247,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[130], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ServiceAccount"])
                 .json(body),
         )
     }
@@ -2128,6 +2268,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[131], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ServiceAccount", "Status"])
                 .json_opt(body),
         )
     }
@@ -2145,6 +2286,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[132], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ServiceAccount"])
                 .patch(body),
         )
     }
@@ -2165,6 +2307,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[133], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["TokenRequest"])
                 .json(body),
         )
     }
@@ -2178,7 +2321,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[134], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[134], &[namespace])
+                .query(params)
+                .expect_kinds(&["ServiceList"]),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/services` (`createCoreV1NamespacedService`).
@@ -2194,6 +2339,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[135], &[namespace])
                 .query(params)
+                .expect_kinds(&["Service"])
                 .json(body),
         )
     }
@@ -2213,6 +2359,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[136], &[namespace])
                 .query(params)
+                .expect_kinds(&["ServiceList", "Status"])
                 .json_opt(body),
         )
     }
@@ -2228,7 +2375,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[137], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Service"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/services/{name}` (`replaceCoreV1NamespacedService`).
@@ -2245,6 +2393,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[138], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Service"])
                 .json(body),
         )
     }
@@ -2265,6 +2414,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[139], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Service", "Status"])
                 .json_opt(body),
         )
     }
@@ -2282,6 +2432,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[140], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Service"])
                 .patch(body),
         )
     }
@@ -2514,7 +2665,8 @@ impl CoreV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[155], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Service"]),
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/services/{name}/status` (`replaceCoreV1NamespacedServiceStatus`).
@@ -2531,6 +2683,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[156], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Service"])
                 .json(body),
         )
     }
@@ -2548,6 +2701,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[157], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Service"])
                 .patch(body),
         )
     }
@@ -2561,7 +2715,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[158], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[158], &[name])
+                .query(params)
+                .expect_kinds(&["Namespace"]),
         )
     }
     /// `PUT /api/v1/namespaces/{name}` (`replaceCoreV1Namespace`).
@@ -2577,6 +2733,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[159], &[name])
                 .query(params)
+                .expect_kinds(&["Namespace"])
                 .json(body),
         )
     }
@@ -2596,6 +2753,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[160], &[name])
                 .query(params)
+                .expect_kinds(&["Namespace", "Status"])
                 .json_opt(body),
         )
     }
@@ -2612,6 +2770,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[161], &[name])
                 .query(params)
+                .expect_kinds(&["Namespace"])
                 .patch(body),
         )
     }
@@ -2628,6 +2787,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[162], &[name])
                 .query(params)
+                .expect_kinds(&["Namespace"])
                 .json(body),
         )
     }
@@ -2641,7 +2801,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[163], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[163], &[name])
+                .query(params)
+                .expect_kinds(&["Namespace"]),
         )
     }
     /// `PUT /api/v1/namespaces/{name}/status` (`replaceCoreV1NamespaceStatus`).
@@ -2657,6 +2819,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[164], &[name])
                 .query(params)
+                .expect_kinds(&["Namespace"])
                 .json(body),
         )
     }
@@ -2673,6 +2836,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[165], &[name])
                 .query(params)
+                .expect_kinds(&["Namespace"])
                 .patch(body),
         )
     }
@@ -2685,7 +2849,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[166], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[166], &[])
+                .query(params)
+                .expect_kinds(&["NodeList"]),
         )
     }
     /// `POST /api/v1/nodes` (`createCoreV1Node`).
@@ -2698,7 +2864,10 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[167], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[167], &[])
+                .query(params)
+                .expect_kinds(&["Node"])
+                .json(body),
         )
     }
     /// `DELETE /api/v1/nodes` (`deleteCoreV1CollectionNode`).
@@ -2716,6 +2885,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[168], &[])
                 .query(params)
+                .expect_kinds(&["NodeList", "Status"])
                 .json_opt(body),
         )
     }
@@ -2729,7 +2899,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[169], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[169], &[name])
+                .query(params)
+                .expect_kinds(&["Node"]),
         )
     }
     /// `PUT /api/v1/nodes/{name}` (`replaceCoreV1Node`).
@@ -2745,6 +2917,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[170], &[name])
                 .query(params)
+                .expect_kinds(&["Node"])
                 .json(body),
         )
     }
@@ -2764,6 +2937,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[171], &[name])
                 .query(params)
+                .expect_kinds(&["Node", "Status"])
                 .json_opt(body),
         )
     }
@@ -2780,6 +2954,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[172], &[name])
                 .query(params)
+                .expect_kinds(&["Node"])
                 .patch(body),
         )
     }
@@ -2982,7 +3157,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[187], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[187], &[name])
+                .query(params)
+                .expect_kinds(&["Node"]),
         )
     }
     /// `PUT /api/v1/nodes/{name}/status` (`replaceCoreV1NodeStatus`).
@@ -2998,6 +3175,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[188], &[name])
                 .query(params)
+                .expect_kinds(&["Node"])
                 .json(body),
         )
     }
@@ -3014,6 +3192,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[189], &[name])
                 .query(params)
+                .expect_kinds(&["Node"])
                 .patch(body),
         )
     }
@@ -3029,7 +3208,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[190], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[190], &[])
+                .query(params)
+                .expect_kinds(&["PersistentVolumeClaimList"]),
         )
     }
     /// `GET /api/v1/persistentvolumes` (`listCoreV1PersistentVolume`).
@@ -3044,7 +3225,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[191], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[191], &[])
+                .query(params)
+                .expect_kinds(&["PersistentVolumeList"]),
         )
     }
     /// `POST /api/v1/persistentvolumes` (`createCoreV1PersistentVolume`).
@@ -3057,7 +3240,10 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[192], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[192], &[])
+                .query(params)
+                .expect_kinds(&["PersistentVolume"])
+                .json(body),
         )
     }
     /// `DELETE /api/v1/persistentvolumes` (`deleteCoreV1CollectionPersistentVolume`).
@@ -3075,6 +3261,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[193], &[])
                 .query(params)
+                .expect_kinds(&["PersistentVolumeList", "Status"])
                 .json_opt(body),
         )
     }
@@ -3088,7 +3275,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[194], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[194], &[name])
+                .query(params)
+                .expect_kinds(&["PersistentVolume"]),
         )
     }
     /// `PUT /api/v1/persistentvolumes/{name}` (`replaceCoreV1PersistentVolume`).
@@ -3104,6 +3293,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[195], &[name])
                 .query(params)
+                .expect_kinds(&["PersistentVolume"])
                 .json(body),
         )
     }
@@ -3123,6 +3313,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[196], &[name])
                 .query(params)
+                .expect_kinds(&["PersistentVolume", "Status"])
                 .json_opt(body),
         )
     }
@@ -3139,6 +3330,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[197], &[name])
                 .query(params)
+                .expect_kinds(&["PersistentVolume"])
                 .patch(body),
         )
     }
@@ -3152,7 +3344,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[198], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[198], &[name])
+                .query(params)
+                .expect_kinds(&["PersistentVolume"]),
         )
     }
     /// `PUT /api/v1/persistentvolumes/{name}/status` (`replaceCoreV1PersistentVolumeStatus`).
@@ -3168,6 +3362,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[199], &[name])
                 .query(params)
+                .expect_kinds(&["PersistentVolume"])
                 .json(body),
         )
     }
@@ -3184,6 +3379,7 @@ impl CoreV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[200], &[name])
                 .query(params)
+                .expect_kinds(&["PersistentVolume"])
                 .patch(body),
         )
     }
@@ -3196,7 +3392,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[201], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[201], &[])
+                .query(params)
+                .expect_kinds(&["PodList"]),
         )
     }
     /// `GET /api/v1/podtemplates` (`listCoreV1PodTemplateForAllNamespaces`).
@@ -3208,7 +3406,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[202], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[202], &[])
+                .query(params)
+                .expect_kinds(&["PodTemplateList"]),
         )
     }
     /// `GET /api/v1/replicationcontrollers` (`listCoreV1ReplicationControllerForAllNamespaces`).
@@ -3223,7 +3423,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[203], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[203], &[])
+                .query(params)
+                .expect_kinds(&["ReplicationControllerList"]),
         )
     }
     /// `GET /api/v1/resourcequotas` (`listCoreV1ResourceQuotaForAllNamespaces`).
@@ -3235,7 +3437,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[204], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[204], &[])
+                .query(params)
+                .expect_kinds(&["ResourceQuotaList"]),
         )
     }
     /// `GET /api/v1/secrets` (`listCoreV1SecretForAllNamespaces`).
@@ -3247,7 +3451,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[205], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[205], &[])
+                .query(params)
+                .expect_kinds(&["SecretList"]),
         )
     }
     /// `GET /api/v1/serviceaccounts` (`listCoreV1ServiceAccountForAllNamespaces`).
@@ -3259,7 +3465,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[206], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[206], &[])
+                .query(params)
+                .expect_kinds(&["ServiceAccountList"]),
         )
     }
     /// `GET /api/v1/services` (`listCoreV1ServiceForAllNamespaces`).
@@ -3271,7 +3479,9 @@ impl CoreV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[207], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[207], &[])
+                .query(params)
+                .expect_kinds(&["ServiceList"]),
         )
     }
     /// `GET /api/v1/watch/configmaps` (`watchCoreV1ConfigMapListForAllNamespaces`).

@@ -23,7 +23,8 @@ impl DiscoveryApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[613], "/apis/discovery.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[613], "/apis/discovery.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -23,7 +23,8 @@ impl DiscoveryV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[614], "/apis/discovery.k8s.io/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[614], "/apis/discovery.k8s.io/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/endpointslices` (`listDiscoveryV1EndpointSliceForAllNamespaces`).
@@ -38,7 +39,9 @@ impl DiscoveryV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[615], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[615], &[])
+                .query(params)
+                .expect_kinds(&["EndpointSliceList"]),
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices` (`listDiscoveryV1NamespacedEndpointSlice`).
@@ -54,7 +57,9 @@ impl DiscoveryV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[616], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[616], &[namespace])
+                .query(params)
+                .expect_kinds(&["EndpointSliceList"]),
         )
     }
     /// `POST /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices` (`createDiscoveryV1NamespacedEndpointSlice`).
@@ -70,6 +75,7 @@ impl DiscoveryV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[617], &[namespace])
                 .query(params)
+                .expect_kinds(&["EndpointSlice"])
                 .json(body),
         )
     }
@@ -89,6 +95,7 @@ impl DiscoveryV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[618], &[namespace])
                 .query(params)
+                .expect_kinds(&["EndpointSliceList", "Status"])
                 .json_opt(body),
         )
     }
@@ -104,7 +111,8 @@ impl DiscoveryV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[619], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["EndpointSlice"]),
         )
     }
     /// `PUT /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}` (`replaceDiscoveryV1NamespacedEndpointSlice`).
@@ -121,6 +129,7 @@ impl DiscoveryV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[620], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["EndpointSlice"])
                 .json(body),
         )
     }
@@ -141,6 +150,7 @@ impl DiscoveryV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[621], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["EndpointSlice", "Status"])
                 .json_opt(body),
         )
     }
@@ -158,6 +168,7 @@ impl DiscoveryV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[622], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["EndpointSlice"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl EventsApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[626], "/apis/events.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[626], "/apis/events.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -23,7 +23,8 @@ impl EventsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[627], "/apis/events.k8s.io/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[627], "/apis/events.k8s.io/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/events.k8s.io/v1/events` (`listEventsV1EventForAllNamespaces`).
@@ -35,7 +36,9 @@ impl EventsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[628], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[628], &[])
+                .query(params)
+                .expect_kinds(&["EventList"]),
         )
     }
     /// `GET /apis/events.k8s.io/v1/namespaces/{namespace}/events` (`listEventsV1NamespacedEvent`).
@@ -48,7 +51,9 @@ impl EventsV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[629], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[629], &[namespace])
+                .query(params)
+                .expect_kinds(&["EventList"]),
         )
     }
     /// `POST /apis/events.k8s.io/v1/namespaces/{namespace}/events` (`createEventsV1NamespacedEvent`).
@@ -64,6 +69,7 @@ impl EventsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[630], &[namespace])
                 .query(params)
+                .expect_kinds(&["Event"])
                 .json(body),
         )
     }
@@ -83,6 +89,7 @@ impl EventsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[631], &[namespace])
                 .query(params)
+                .expect_kinds(&["EventList", "Status"])
                 .json_opt(body),
         )
     }
@@ -98,7 +105,8 @@ impl EventsV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[632], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Event"]),
         )
     }
     /// `PUT /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}` (`replaceEventsV1NamespacedEvent`).
@@ -115,6 +123,7 @@ impl EventsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[633], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Event"])
                 .json(body),
         )
     }
@@ -135,6 +144,7 @@ impl EventsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[634], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Event", "Status"])
                 .json_opt(body),
         )
     }
@@ -152,6 +162,7 @@ impl EventsV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[635], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Event"])
                 .patch(body),
         )
     }

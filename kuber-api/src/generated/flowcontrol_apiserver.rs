@@ -24,10 +24,11 @@ impl FlowcontrolApiserverApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[639],
-                "/apis/flowcontrol.apiserver.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[639],
+                    "/apis/flowcontrol.apiserver.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

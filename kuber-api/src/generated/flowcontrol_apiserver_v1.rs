@@ -24,10 +24,11 @@ impl FlowcontrolApiserverV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[640],
-                "/apis/flowcontrol.apiserver.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[640],
+                    "/apis/flowcontrol.apiserver.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`listFlowcontrolApiserverV1FlowSchema`).
@@ -42,7 +43,9 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[641], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[641], &[])
+                .query(params)
+                .expect_kinds(&["FlowSchemaList"]),
         )
     }
     /// `POST /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`createFlowcontrolApiserverV1FlowSchema`).
@@ -55,7 +58,10 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[642], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[642], &[])
+                .query(params)
+                .expect_kinds(&["FlowSchema"])
+                .json(body),
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`deleteFlowcontrolApiserverV1CollectionFlowSchema`).
@@ -73,6 +79,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[643], &[])
                 .query(params)
+                .expect_kinds(&["FlowSchemaList", "Status"])
                 .json_opt(body),
         )
     }
@@ -86,7 +93,9 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[644], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[644], &[name])
+                .query(params)
+                .expect_kinds(&["FlowSchema"]),
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}` (`replaceFlowcontrolApiserverV1FlowSchema`).
@@ -102,6 +111,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[645], &[name])
                 .query(params)
+                .expect_kinds(&["FlowSchema"])
                 .json(body),
         )
     }
@@ -121,6 +131,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[646], &[name])
                 .query(params)
+                .expect_kinds(&["FlowSchema", "Status"])
                 .json_opt(body),
         )
     }
@@ -137,6 +148,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[647], &[name])
                 .query(params)
+                .expect_kinds(&["FlowSchema"])
                 .patch(body),
         )
     }
@@ -150,7 +162,9 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[648], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[648], &[name])
+                .query(params)
+                .expect_kinds(&["FlowSchema"]),
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}/status` (`replaceFlowcontrolApiserverV1FlowSchemaStatus`).
@@ -166,6 +180,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[649], &[name])
                 .query(params)
+                .expect_kinds(&["FlowSchema"])
                 .json(body),
         )
     }
@@ -182,6 +197,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[650], &[name])
                 .query(params)
+                .expect_kinds(&["FlowSchema"])
                 .patch(body),
         )
     }
@@ -197,7 +213,9 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[651], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[651], &[])
+                .query(params)
+                .expect_kinds(&["PriorityLevelConfigurationList"]),
         )
     }
     /// `POST /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`createFlowcontrolApiserverV1PriorityLevelConfiguration`).
@@ -213,7 +231,10 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[652], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[652], &[])
+                .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration"])
+                .json(body),
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`deleteFlowcontrolApiserverV1CollectionPriorityLevelConfiguration`).
@@ -233,6 +254,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[653], &[])
                 .query(params)
+                .expect_kinds(&["PriorityLevelConfigurationList", "Status"])
                 .json_opt(body),
         )
     }
@@ -249,7 +271,9 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[654], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[654], &[name])
+                .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration"]),
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}` (`replaceFlowcontrolApiserverV1PriorityLevelConfiguration`).
@@ -268,6 +292,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[655], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration"])
                 .json(body),
         )
     }
@@ -289,6 +314,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[656], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration", "Status"])
                 .json_opt(body),
         )
     }
@@ -308,6 +334,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[657], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration"])
                 .patch(body),
         )
     }
@@ -324,7 +351,9 @@ impl FlowcontrolApiserverV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[658], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[658], &[name])
+                .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration"]),
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}/status` (`replaceFlowcontrolApiserverV1PriorityLevelConfigurationStatus`).
@@ -343,6 +372,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[659], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration"])
                 .json(body),
         )
     }
@@ -362,6 +392,7 @@ impl FlowcontrolApiserverV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[660], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityLevelConfiguration"])
                 .patch(body),
         )
     }

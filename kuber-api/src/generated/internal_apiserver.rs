@@ -24,10 +24,11 @@ impl InternalApiserverApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[665],
-                "/apis/internal.apiserver.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[665],
+                    "/apis/internal.apiserver.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl InternalApiserverV1alpha1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[666],
-                "/apis/internal.apiserver.k8s.io/v1alpha1",
-                &[],
-            ),
+                    &crate::OPERATIONS[666],
+                    "/apis/internal.apiserver.k8s.io/v1alpha1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`listInternalApiserverV1alpha1StorageVersion`).
@@ -42,7 +43,9 @@ impl InternalApiserverV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[667], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[667], &[])
+                .query(params)
+                .expect_kinds(&["StorageVersionList"]),
         )
     }
     /// `POST /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`createInternalApiserverV1alpha1StorageVersion`).
@@ -58,7 +61,10 @@ impl InternalApiserverV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[668], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[668], &[])
+                .query(params)
+                .expect_kinds(&["StorageVersion"])
+                .json(body),
         )
     }
     /// `DELETE /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`deleteInternalApiserverV1alpha1CollectionStorageVersion`).
@@ -78,6 +84,7 @@ impl InternalApiserverV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[669], &[])
                 .query(params)
+                .expect_kinds(&["StorageVersionList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl InternalApiserverV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[670], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[670], &[name])
+                .query(params)
+                .expect_kinds(&["StorageVersion"]),
         )
     }
     /// `PUT /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}` (`replaceInternalApiserverV1alpha1StorageVersion`).
@@ -113,6 +122,7 @@ impl InternalApiserverV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[671], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersion"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl InternalApiserverV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[672], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersion", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl InternalApiserverV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[673], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersion"])
                 .patch(body),
         )
     }
@@ -169,7 +181,9 @@ impl InternalApiserverV1alpha1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[674], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[674], &[name])
+                .query(params)
+                .expect_kinds(&["StorageVersion"]),
         )
     }
     /// `PUT /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}/status` (`replaceInternalApiserverV1alpha1StorageVersionStatus`).
@@ -188,6 +202,7 @@ impl InternalApiserverV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[675], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersion"])
                 .json(body),
         )
     }
@@ -207,6 +222,7 @@ impl InternalApiserverV1alpha1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[676], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersion"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl NetworkingApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[679], "/apis/networking.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[679], "/apis/networking.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl NetworkingV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[680],
-                "/apis/networking.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[680],
+                    "/apis/networking.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/networking.k8s.io/v1/ingressclasses` (`listNetworkingV1IngressClass`).
@@ -42,7 +43,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[681], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[681], &[])
+                .query(params)
+                .expect_kinds(&["IngressClassList"]),
         )
     }
     /// `POST /apis/networking.k8s.io/v1/ingressclasses` (`createNetworkingV1IngressClass`).
@@ -55,7 +58,10 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[682], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[682], &[])
+                .query(params)
+                .expect_kinds(&["IngressClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ingressclasses` (`deleteNetworkingV1CollectionIngressClass`).
@@ -73,6 +79,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[683], &[])
                 .query(params)
+                .expect_kinds(&["IngressClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -86,7 +93,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[684], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[684], &[name])
+                .query(params)
+                .expect_kinds(&["IngressClass"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/ingressclasses/{name}` (`replaceNetworkingV1IngressClass`).
@@ -102,6 +111,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[685], &[name])
                 .query(params)
+                .expect_kinds(&["IngressClass"])
                 .json(body),
         )
     }
@@ -121,6 +131,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[686], &[name])
                 .query(params)
+                .expect_kinds(&["IngressClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -137,6 +148,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[687], &[name])
                 .query(params)
+                .expect_kinds(&["IngressClass"])
                 .patch(body),
         )
     }
@@ -149,7 +161,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[688], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[688], &[])
+                .query(params)
+                .expect_kinds(&["IngressList"]),
         )
     }
     /// `GET /apis/networking.k8s.io/v1/ipaddresses` (`listNetworkingV1IPAddress`).
@@ -161,7 +175,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[689], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[689], &[])
+                .query(params)
+                .expect_kinds(&["IPAddressList"]),
         )
     }
     /// `POST /apis/networking.k8s.io/v1/ipaddresses` (`createNetworkingV1IPAddress`).
@@ -174,7 +190,10 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[690], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[690], &[])
+                .query(params)
+                .expect_kinds(&["IPAddress"])
+                .json(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ipaddresses` (`deleteNetworkingV1CollectionIPAddress`).
@@ -192,6 +211,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[691], &[])
                 .query(params)
+                .expect_kinds(&["IPAddressList", "Status"])
                 .json_opt(body),
         )
     }
@@ -205,7 +225,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[692], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[692], &[name])
+                .query(params)
+                .expect_kinds(&["IPAddress"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/ipaddresses/{name}` (`replaceNetworkingV1IPAddress`).
@@ -221,6 +243,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[693], &[name])
                 .query(params)
+                .expect_kinds(&["IPAddress"])
                 .json(body),
         )
     }
@@ -240,6 +263,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[694], &[name])
                 .query(params)
+                .expect_kinds(&["IPAddress", "Status"])
                 .json_opt(body),
         )
     }
@@ -256,6 +280,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[695], &[name])
                 .query(params)
+                .expect_kinds(&["IPAddress"])
                 .patch(body),
         )
     }
@@ -269,7 +294,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[696], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[696], &[namespace])
+                .query(params)
+                .expect_kinds(&["IngressList"]),
         )
     }
     /// `POST /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses` (`createNetworkingV1NamespacedIngress`).
@@ -285,6 +312,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[697], &[namespace])
                 .query(params)
+                .expect_kinds(&["Ingress"])
                 .json(body),
         )
     }
@@ -304,6 +332,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[698], &[namespace])
                 .query(params)
+                .expect_kinds(&["IngressList", "Status"])
                 .json_opt(body),
         )
     }
@@ -319,7 +348,8 @@ impl NetworkingV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[699], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Ingress"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}` (`replaceNetworkingV1NamespacedIngress`).
@@ -336,6 +366,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[700], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Ingress"])
                 .json(body),
         )
     }
@@ -356,6 +387,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[701], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Ingress", "Status"])
                 .json_opt(body),
         )
     }
@@ -373,6 +405,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[702], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Ingress"])
                 .patch(body),
         )
     }
@@ -388,7 +421,8 @@ impl NetworkingV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[703], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Ingress"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status` (`replaceNetworkingV1NamespacedIngressStatus`).
@@ -405,6 +439,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[704], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Ingress"])
                 .json(body),
         )
     }
@@ -422,6 +457,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[705], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Ingress"])
                 .patch(body),
         )
     }
@@ -438,7 +474,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[706], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[706], &[namespace])
+                .query(params)
+                .expect_kinds(&["NetworkPolicyList"]),
         )
     }
     /// `POST /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies` (`createNetworkingV1NamespacedNetworkPolicy`).
@@ -454,6 +492,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[707], &[namespace])
                 .query(params)
+                .expect_kinds(&["NetworkPolicy"])
                 .json(body),
         )
     }
@@ -473,6 +512,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[708], &[namespace])
                 .query(params)
+                .expect_kinds(&["NetworkPolicyList", "Status"])
                 .json_opt(body),
         )
     }
@@ -488,7 +528,8 @@ impl NetworkingV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[709], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["NetworkPolicy"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}` (`replaceNetworkingV1NamespacedNetworkPolicy`).
@@ -505,6 +546,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[710], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["NetworkPolicy"])
                 .json(body),
         )
     }
@@ -525,6 +567,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[711], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["NetworkPolicy", "Status"])
                 .json_opt(body),
         )
     }
@@ -542,6 +585,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[712], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["NetworkPolicy"])
                 .patch(body),
         )
     }
@@ -557,7 +601,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[713], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[713], &[])
+                .query(params)
+                .expect_kinds(&["NetworkPolicyList"]),
         )
     }
     /// `GET /apis/networking.k8s.io/v1/servicecidrs` (`listNetworkingV1ServiceCIDR`).
@@ -572,7 +618,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[714], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[714], &[])
+                .query(params)
+                .expect_kinds(&["ServiceCIDRList"]),
         )
     }
     /// `POST /apis/networking.k8s.io/v1/servicecidrs` (`createNetworkingV1ServiceCIDR`).
@@ -585,7 +633,10 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[715], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[715], &[])
+                .query(params)
+                .expect_kinds(&["ServiceCIDR"])
+                .json(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/servicecidrs` (`deleteNetworkingV1CollectionServiceCIDR`).
@@ -603,6 +654,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[716], &[])
                 .query(params)
+                .expect_kinds(&["ServiceCIDRList", "Status"])
                 .json_opt(body),
         )
     }
@@ -616,7 +668,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[717], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[717], &[name])
+                .query(params)
+                .expect_kinds(&["ServiceCIDR"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/servicecidrs/{name}` (`replaceNetworkingV1ServiceCIDR`).
@@ -632,6 +686,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[718], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .json(body),
         )
     }
@@ -651,6 +706,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[719], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR", "Status"])
                 .json_opt(body),
         )
     }
@@ -667,6 +723,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[720], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .patch(body),
         )
     }
@@ -680,7 +737,9 @@ impl NetworkingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[721], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[721], &[name])
+                .query(params)
+                .expect_kinds(&["ServiceCIDR"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/servicecidrs/{name}/status` (`replaceNetworkingV1ServiceCIDRStatus`).
@@ -696,6 +755,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[722], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .json(body),
         )
     }
@@ -712,6 +772,7 @@ impl NetworkingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[723], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .patch(body),
         )
     }

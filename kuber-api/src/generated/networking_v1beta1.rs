@@ -24,10 +24,11 @@ impl NetworkingV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[736],
-                "/apis/networking.k8s.io/v1beta1",
-                &[],
-            ),
+                    &crate::OPERATIONS[736],
+                    "/apis/networking.k8s.io/v1beta1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/ipaddresses` (`listNetworkingV1beta1IPAddress`).
@@ -42,7 +43,9 @@ impl NetworkingV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[737], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[737], &[])
+                .query(params)
+                .expect_kinds(&["IPAddressList"]),
         )
     }
     /// `POST /apis/networking.k8s.io/v1beta1/ipaddresses` (`createNetworkingV1beta1IPAddress`).
@@ -58,7 +61,10 @@ impl NetworkingV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[738], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[738], &[])
+                .query(params)
+                .expect_kinds(&["IPAddress"])
+                .json(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/ipaddresses` (`deleteNetworkingV1beta1CollectionIPAddress`).
@@ -76,6 +82,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[739], &[])
                 .query(params)
+                .expect_kinds(&["IPAddressList", "Status"])
                 .json_opt(body),
         )
     }
@@ -92,7 +99,9 @@ impl NetworkingV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[740], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[740], &[name])
+                .query(params)
+                .expect_kinds(&["IPAddress"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1beta1/ipaddresses/{name}` (`replaceNetworkingV1beta1IPAddress`).
@@ -111,6 +120,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[741], &[name])
                 .query(params)
+                .expect_kinds(&["IPAddress"])
                 .json(body),
         )
     }
@@ -130,6 +140,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[742], &[name])
                 .query(params)
+                .expect_kinds(&["IPAddress", "Status"])
                 .json_opt(body),
         )
     }
@@ -149,6 +160,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[743], &[name])
                 .query(params)
+                .expect_kinds(&["IPAddress"])
                 .patch(body),
         )
     }
@@ -164,7 +176,9 @@ impl NetworkingV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[744], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[744], &[])
+                .query(params)
+                .expect_kinds(&["ServiceCIDRList"]),
         )
     }
     /// `POST /apis/networking.k8s.io/v1beta1/servicecidrs` (`createNetworkingV1beta1ServiceCIDR`).
@@ -180,7 +194,10 @@ impl NetworkingV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[745], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[745], &[])
+                .query(params)
+                .expect_kinds(&["ServiceCIDR"])
+                .json(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/servicecidrs` (`deleteNetworkingV1beta1CollectionServiceCIDR`).
@@ -198,6 +215,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[746], &[])
                 .query(params)
+                .expect_kinds(&["ServiceCIDRList", "Status"])
                 .json_opt(body),
         )
     }
@@ -214,7 +232,9 @@ impl NetworkingV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[747], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[747], &[name])
+                .query(params)
+                .expect_kinds(&["ServiceCIDR"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1beta1/servicecidrs/{name}` (`replaceNetworkingV1beta1ServiceCIDR`).
@@ -233,6 +253,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[748], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .json(body),
         )
     }
@@ -252,6 +273,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[749], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR", "Status"])
                 .json_opt(body),
         )
     }
@@ -271,6 +293,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[750], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .patch(body),
         )
     }
@@ -287,7 +310,9 @@ impl NetworkingV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[751], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[751], &[name])
+                .query(params)
+                .expect_kinds(&["ServiceCIDR"]),
         )
     }
     /// `PUT /apis/networking.k8s.io/v1beta1/servicecidrs/{name}/status` (`replaceNetworkingV1beta1ServiceCIDRStatus`).
@@ -306,6 +331,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[752], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .json(body),
         )
     }
@@ -325,6 +351,7 @@ impl NetworkingV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[753], &[name])
                 .query(params)
+                .expect_kinds(&["ServiceCIDR"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl NodeApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[758], "/apis/node.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[758], "/apis/node.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

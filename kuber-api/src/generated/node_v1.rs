@@ -23,7 +23,8 @@ impl NodeV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[759], "/apis/node.k8s.io/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[759], "/apis/node.k8s.io/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/node.k8s.io/v1/runtimeclasses` (`listNodeV1RuntimeClass`).
@@ -35,7 +36,9 @@ impl NodeV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[760], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[760], &[])
+                .query(params)
+                .expect_kinds(&["RuntimeClassList"]),
         )
     }
     /// `POST /apis/node.k8s.io/v1/runtimeclasses` (`createNodeV1RuntimeClass`).
@@ -48,7 +51,10 @@ impl NodeV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[761], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[761], &[])
+                .query(params)
+                .expect_kinds(&["RuntimeClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/node.k8s.io/v1/runtimeclasses` (`deleteNodeV1CollectionRuntimeClass`).
@@ -66,6 +72,7 @@ impl NodeV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[762], &[])
                 .query(params)
+                .expect_kinds(&["RuntimeClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -79,7 +86,9 @@ impl NodeV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[763], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[763], &[name])
+                .query(params)
+                .expect_kinds(&["RuntimeClass"]),
         )
     }
     /// `PUT /apis/node.k8s.io/v1/runtimeclasses/{name}` (`replaceNodeV1RuntimeClass`).
@@ -95,6 +104,7 @@ impl NodeV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[764], &[name])
                 .query(params)
+                .expect_kinds(&["RuntimeClass"])
                 .json(body),
         )
     }
@@ -114,6 +124,7 @@ impl NodeV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[765], &[name])
                 .query(params)
+                .expect_kinds(&["RuntimeClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -130,6 +141,7 @@ impl NodeV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[766], &[name])
                 .query(params)
+                .expect_kinds(&["RuntimeClass"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl PolicyApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[769], "/apis/policy", &[]),
+            crate::Request::at(&crate::OPERATIONS[769], "/apis/policy", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

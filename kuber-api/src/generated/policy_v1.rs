@@ -23,7 +23,8 @@ impl PolicyV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[770], "/apis/policy/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[770], "/apis/policy/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets` (`listPolicyV1NamespacedPodDisruptionBudget`).
@@ -39,7 +40,9 @@ impl PolicyV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[771], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[771], &[namespace])
+                .query(params)
+                .expect_kinds(&["PodDisruptionBudgetList"]),
         )
     }
     /// `POST /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets` (`createPolicyV1NamespacedPodDisruptionBudget`).
@@ -58,6 +61,7 @@ impl PolicyV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[772], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodDisruptionBudget"])
                 .json(body),
         )
     }
@@ -77,6 +81,7 @@ impl PolicyV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[773], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodDisruptionBudgetList", "Status"])
                 .json_opt(body),
         )
     }
@@ -95,7 +100,8 @@ impl PolicyV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[774], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["PodDisruptionBudget"]),
         )
     }
     /// `PUT /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}` (`replacePolicyV1NamespacedPodDisruptionBudget`).
@@ -115,6 +121,7 @@ impl PolicyV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[775], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodDisruptionBudget"])
                 .json(body),
         )
     }
@@ -135,6 +142,7 @@ impl PolicyV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[776], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodDisruptionBudget", "Status"])
                 .json_opt(body),
         )
     }
@@ -155,6 +163,7 @@ impl PolicyV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[777], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodDisruptionBudget"])
                 .patch(body),
         )
     }
@@ -173,7 +182,8 @@ impl PolicyV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[778], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["PodDisruptionBudget"]),
         )
     }
     /// `PUT /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status` (`replacePolicyV1NamespacedPodDisruptionBudgetStatus`).
@@ -193,6 +203,7 @@ impl PolicyV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[779], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodDisruptionBudget"])
                 .json(body),
         )
     }
@@ -213,6 +224,7 @@ impl PolicyV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[780], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodDisruptionBudget"])
                 .patch(body),
         )
     }
@@ -228,7 +240,9 @@ impl PolicyV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[781], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[781], &[])
+                .query(params)
+                .expect_kinds(&["PodDisruptionBudgetList"]),
         )
     }
     /// `GET /apis/policy/v1/watch/namespaces/{namespace}/poddisruptionbudgets` (`watchPolicyV1NamespacedPodDisruptionBudgetList`).

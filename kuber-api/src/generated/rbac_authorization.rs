@@ -24,10 +24,11 @@ impl RbacAuthorizationApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[785],
-                "/apis/rbac.authorization.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[785],
+                    "/apis/rbac.authorization.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

@@ -24,10 +24,11 @@ impl RbacAuthorizationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[786],
-                "/apis/rbac.authorization.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[786],
+                    "/apis/rbac.authorization.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`listRbacAuthorizationV1ClusterRoleBinding`).
@@ -42,7 +43,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[787], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[787], &[])
+                .query(params)
+                .expect_kinds(&["ClusterRoleBindingList"]),
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`createRbacAuthorizationV1ClusterRoleBinding`).
@@ -55,7 +58,10 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[788], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[788], &[])
+                .query(params)
+                .expect_kinds(&["ClusterRoleBinding"])
+                .json(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`deleteRbacAuthorizationV1CollectionClusterRoleBinding`).
@@ -73,6 +79,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[789], &[])
                 .query(params)
+                .expect_kinds(&["ClusterRoleBindingList", "Status"])
                 .json_opt(body),
         )
     }
@@ -86,7 +93,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[790], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[790], &[name])
+                .query(params)
+                .expect_kinds(&["ClusterRoleBinding"]),
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}` (`replaceRbacAuthorizationV1ClusterRoleBinding`).
@@ -102,6 +111,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[791], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterRoleBinding"])
                 .json(body),
         )
     }
@@ -121,6 +131,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[792], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterRoleBinding", "Status"])
                 .json_opt(body),
         )
     }
@@ -137,6 +148,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[793], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterRoleBinding"])
                 .patch(body),
         )
     }
@@ -149,7 +161,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[794], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[794], &[])
+                .query(params)
+                .expect_kinds(&["ClusterRoleList"]),
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/clusterroles` (`createRbacAuthorizationV1ClusterRole`).
@@ -162,7 +176,10 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[795], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[795], &[])
+                .query(params)
+                .expect_kinds(&["ClusterRole"])
+                .json(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles` (`deleteRbacAuthorizationV1CollectionClusterRole`).
@@ -180,6 +197,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[796], &[])
                 .query(params)
+                .expect_kinds(&["ClusterRoleList", "Status"])
                 .json_opt(body),
         )
     }
@@ -193,7 +211,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[797], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[797], &[name])
+                .query(params)
+                .expect_kinds(&["ClusterRole"]),
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}` (`replaceRbacAuthorizationV1ClusterRole`).
@@ -209,6 +229,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[798], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterRole"])
                 .json(body),
         )
     }
@@ -228,6 +249,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[799], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterRole", "Status"])
                 .json_opt(body),
         )
     }
@@ -244,6 +266,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[800], &[name])
                 .query(params)
+                .expect_kinds(&["ClusterRole"])
                 .patch(body),
         )
     }
@@ -257,7 +280,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[801], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[801], &[namespace])
+                .query(params)
+                .expect_kinds(&["RoleBindingList"]),
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings` (`createRbacAuthorizationV1NamespacedRoleBinding`).
@@ -273,6 +298,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[802], &[namespace])
                 .query(params)
+                .expect_kinds(&["RoleBinding"])
                 .json(body),
         )
     }
@@ -292,6 +318,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[803], &[namespace])
                 .query(params)
+                .expect_kinds(&["RoleBindingList", "Status"])
                 .json_opt(body),
         )
     }
@@ -307,7 +334,8 @@ impl RbacAuthorizationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[804], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["RoleBinding"]),
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}` (`replaceRbacAuthorizationV1NamespacedRoleBinding`).
@@ -324,6 +352,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[805], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["RoleBinding"])
                 .json(body),
         )
     }
@@ -344,6 +373,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[806], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["RoleBinding", "Status"])
                 .json_opt(body),
         )
     }
@@ -361,6 +391,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[807], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["RoleBinding"])
                 .patch(body),
         )
     }
@@ -374,7 +405,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[808], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[808], &[namespace])
+                .query(params)
+                .expect_kinds(&["RoleList"]),
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles` (`createRbacAuthorizationV1NamespacedRole`).
@@ -390,6 +423,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[809], &[namespace])
                 .query(params)
+                .expect_kinds(&["Role"])
                 .json(body),
         )
     }
@@ -409,6 +443,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[810], &[namespace])
                 .query(params)
+                .expect_kinds(&["RoleList", "Status"])
                 .json_opt(body),
         )
     }
@@ -424,7 +459,8 @@ impl RbacAuthorizationV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[811], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Role"]),
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}` (`replaceRbacAuthorizationV1NamespacedRole`).
@@ -441,6 +477,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[812], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Role"])
                 .json(body),
         )
     }
@@ -461,6 +498,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[813], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Role", "Status"])
                 .json_opt(body),
         )
     }
@@ -478,6 +516,7 @@ impl RbacAuthorizationV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[814], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Role"])
                 .patch(body),
         )
     }
@@ -490,7 +529,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[815], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[815], &[])
+                .query(params)
+                .expect_kinds(&["RoleBindingList"]),
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/roles` (`listRbacAuthorizationV1RoleForAllNamespaces`).
@@ -502,7 +543,9 @@ impl RbacAuthorizationV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[816], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[816], &[])
+                .query(params)
+                .expect_kinds(&["RoleList"]),
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/clusterrolebindings` (`watchRbacAuthorizationV1ClusterRoleBindingList`).

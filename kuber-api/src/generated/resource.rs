@@ -23,7 +23,8 @@ impl ResourceApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[827], "/apis/resource.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[827], "/apis/resource.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

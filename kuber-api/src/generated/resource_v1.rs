@@ -23,7 +23,8 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[828], "/apis/resource.k8s.io/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[828], "/apis/resource.k8s.io/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1/deviceclasses` (`listResourceV1DeviceClass`).
@@ -35,7 +36,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[829], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[829], &[])
+                .query(params)
+                .expect_kinds(&["DeviceClassList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1/deviceclasses` (`createResourceV1DeviceClass`).
@@ -48,7 +51,10 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[830], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[830], &[])
+                .query(params)
+                .expect_kinds(&["DeviceClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/deviceclasses` (`deleteResourceV1CollectionDeviceClass`).
@@ -66,6 +72,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[831], &[])
                 .query(params)
+                .expect_kinds(&["DeviceClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -79,7 +86,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[832], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[832], &[name])
+                .query(params)
+                .expect_kinds(&["DeviceClass"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/deviceclasses/{name}` (`replaceResourceV1DeviceClass`).
@@ -95,6 +104,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[833], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass"])
                 .json(body),
         )
     }
@@ -114,6 +124,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[834], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -130,6 +141,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[835], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass"])
                 .patch(body),
         )
     }
@@ -146,7 +158,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[836], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[836], &[namespace])
+                .query(params)
+                .expect_kinds(&["ResourceClaimList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims` (`createResourceV1NamespacedResourceClaim`).
@@ -162,6 +176,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[837], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -181,6 +196,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[838], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimList", "Status"])
                 .json_opt(body),
         )
     }
@@ -196,7 +212,8 @@ impl ResourceV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[839], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaim"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}` (`replaceResourceV1NamespacedResourceClaim`).
@@ -213,6 +230,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[840], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -233,6 +251,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[841], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim", "Status"])
                 .json_opt(body),
         )
     }
@@ -250,6 +269,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[842], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .patch(body),
         )
     }
@@ -265,7 +285,8 @@ impl ResourceV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[843], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaim"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}/status` (`replaceResourceV1NamespacedResourceClaimStatus`).
@@ -282,6 +303,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[844], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -299,6 +321,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[845], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .patch(body),
         )
     }
@@ -315,7 +338,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[846], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[846], &[namespace])
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates` (`createResourceV1NamespacedResourceClaimTemplate`).
@@ -334,6 +359,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[847], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .json(body),
         )
     }
@@ -353,6 +379,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[848], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList", "Status"])
                 .json_opt(body),
         )
     }
@@ -371,7 +398,8 @@ impl ResourceV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[849], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`replaceResourceV1NamespacedResourceClaimTemplate`).
@@ -391,6 +419,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[850], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .json(body),
         )
     }
@@ -411,6 +440,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[851], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate", "Status"])
                 .json_opt(body),
         )
     }
@@ -431,6 +461,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[852], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .patch(body),
         )
     }
@@ -446,7 +477,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[853], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[853], &[])
+                .query(params)
+                .expect_kinds(&["ResourceClaimList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1/resourceclaimtemplates` (`listResourceV1ResourceClaimTemplateForAllNamespaces`).
@@ -461,7 +494,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[854], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[854], &[])
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1/resourceslices` (`listResourceV1ResourceSlice`).
@@ -476,7 +511,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[855], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[855], &[])
+                .query(params)
+                .expect_kinds(&["ResourceSliceList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1/resourceslices` (`createResourceV1ResourceSlice`).
@@ -489,7 +526,10 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[856], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[856], &[])
+                .query(params)
+                .expect_kinds(&["ResourceSlice"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/resourceslices` (`deleteResourceV1CollectionResourceSlice`).
@@ -507,6 +547,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[857], &[])
                 .query(params)
+                .expect_kinds(&["ResourceSliceList", "Status"])
                 .json_opt(body),
         )
     }
@@ -520,7 +561,9 @@ impl ResourceV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[858], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[858], &[name])
+                .query(params)
+                .expect_kinds(&["ResourceSlice"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/resourceslices/{name}` (`replaceResourceV1ResourceSlice`).
@@ -536,6 +579,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[859], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice"])
                 .json(body),
         )
     }
@@ -555,6 +599,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[860], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice", "Status"])
                 .json_opt(body),
         )
     }
@@ -571,6 +616,7 @@ impl ResourceV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[861], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice"])
                 .patch(body),
         )
     }

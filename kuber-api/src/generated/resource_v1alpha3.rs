@@ -24,10 +24,11 @@ impl ResourceV1alpha3Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[872],
-                "/apis/resource.k8s.io/v1alpha3",
-                &[],
-            ),
+                    &crate::OPERATIONS[872],
+                    "/apis/resource.k8s.io/v1alpha3",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`listResourceV1alpha3DeviceTaintRule`).
@@ -42,7 +43,9 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[873], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[873], &[])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRuleList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`createResourceV1alpha3DeviceTaintRule`).
@@ -58,7 +61,10 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[874], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[874], &[])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`deleteResourceV1alpha3CollectionDeviceTaintRule`).
@@ -76,6 +82,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[875], &[])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRuleList", "Status"])
                 .json_opt(body),
         )
     }
@@ -92,7 +99,9 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[876], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[876], &[name])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRule"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}` (`replaceResourceV1alpha3DeviceTaintRule`).
@@ -111,6 +120,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[877], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .json(body),
         )
     }
@@ -130,6 +140,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[878], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule", "Status"])
                 .json_opt(body),
         )
     }
@@ -149,6 +160,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[879], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .patch(body),
         )
     }
@@ -165,7 +177,9 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[880], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[880], &[name])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRule"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}/status` (`replaceResourceV1alpha3DeviceTaintRuleStatus`).
@@ -184,6 +198,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[881], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .json(body),
         )
     }
@@ -203,6 +218,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[882], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .patch(body),
         )
     }
@@ -218,7 +234,9 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[883], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[883], &[])
+                .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequestList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`createResourceV1alpha3ResourcePoolStatusRequest`).
@@ -234,7 +252,10 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[884], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[884], &[])
+                .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`deleteResourceV1alpha3CollectionResourcePoolStatusRequest`).
@@ -254,6 +275,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[885], &[])
                 .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequestList", "Status"])
                 .json_opt(body),
         )
     }
@@ -270,7 +292,9 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[886], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[886], &[name])
+                .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}` (`replaceResourceV1alpha3ResourcePoolStatusRequest`).
@@ -289,6 +313,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[887], &[name])
                 .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest"])
                 .json(body),
         )
     }
@@ -310,6 +335,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[888], &[name])
                 .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest", "Status"])
                 .json_opt(body),
         )
     }
@@ -329,6 +355,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[889], &[name])
                 .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest"])
                 .patch(body),
         )
     }
@@ -345,7 +372,9 @@ impl ResourceV1alpha3Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[890], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[890], &[name])
+                .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}/status` (`replaceResourceV1alpha3ResourcePoolStatusRequestStatus`).
@@ -364,6 +393,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[891], &[name])
                 .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest"])
                 .json(body),
         )
     }
@@ -383,6 +413,7 @@ impl ResourceV1alpha3Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[892], &[name])
                 .query(params)
+                .expect_kinds(&["ResourcePoolStatusRequest"])
                 .patch(body),
         )
     }

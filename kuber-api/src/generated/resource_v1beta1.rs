@@ -24,10 +24,11 @@ impl ResourceV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[897],
-                "/apis/resource.k8s.io/v1beta1",
-                &[],
-            ),
+                    &crate::OPERATIONS[897],
+                    "/apis/resource.k8s.io/v1beta1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/deviceclasses` (`listResourceV1beta1DeviceClass`).
@@ -42,7 +43,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[898], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[898], &[])
+                .query(params)
+                .expect_kinds(&["DeviceClassList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/deviceclasses` (`createResourceV1beta1DeviceClass`).
@@ -58,7 +61,10 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[899], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[899], &[])
+                .query(params)
+                .expect_kinds(&["DeviceClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/deviceclasses` (`deleteResourceV1beta1CollectionDeviceClass`).
@@ -76,6 +82,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[900], &[])
                 .query(params)
+                .expect_kinds(&["DeviceClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -92,7 +99,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[901], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[901], &[name])
+                .query(params)
+                .expect_kinds(&["DeviceClass"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/deviceclasses/{name}` (`replaceResourceV1beta1DeviceClass`).
@@ -111,6 +120,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[902], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass"])
                 .json(body),
         )
     }
@@ -130,6 +140,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[903], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -149,6 +160,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[904], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass"])
                 .patch(body),
         )
     }
@@ -165,7 +177,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[905], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[905], &[namespace])
+                .query(params)
+                .expect_kinds(&["ResourceClaimList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims` (`createResourceV1beta1NamespacedResourceClaim`).
@@ -184,6 +198,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[906], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -203,6 +218,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[907], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimList", "Status"])
                 .json_opt(body),
         )
     }
@@ -221,7 +237,8 @@ impl ResourceV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[908], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaim"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}` (`replaceResourceV1beta1NamespacedResourceClaim`).
@@ -241,6 +258,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[909], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -261,6 +279,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[910], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim", "Status"])
                 .json_opt(body),
         )
     }
@@ -281,6 +300,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[911], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .patch(body),
         )
     }
@@ -299,7 +319,8 @@ impl ResourceV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[912], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaim"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}/status` (`replaceResourceV1beta1NamespacedResourceClaimStatus`).
@@ -319,6 +340,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[913], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -339,6 +361,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[914], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .patch(body),
         )
     }
@@ -355,7 +378,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[915], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[915], &[namespace])
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates` (`createResourceV1beta1NamespacedResourceClaimTemplate`).
@@ -374,6 +399,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[916], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .json(body),
         )
     }
@@ -395,6 +421,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[917], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList", "Status"])
                 .json_opt(body),
         )
     }
@@ -413,7 +440,8 @@ impl ResourceV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[918], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`replaceResourceV1beta1NamespacedResourceClaimTemplate`).
@@ -433,6 +461,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[919], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .json(body),
         )
     }
@@ -455,6 +484,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[920], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate", "Status"])
                 .json_opt(body),
         )
     }
@@ -475,6 +505,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[921], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .patch(body),
         )
     }
@@ -490,7 +521,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[922], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[922], &[])
+                .query(params)
+                .expect_kinds(&["ResourceClaimList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/resourceclaimtemplates` (`listResourceV1beta1ResourceClaimTemplateForAllNamespaces`).
@@ -505,7 +538,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[923], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[923], &[])
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/resourceslices` (`listResourceV1beta1ResourceSlice`).
@@ -520,7 +555,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[924], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[924], &[])
+                .query(params)
+                .expect_kinds(&["ResourceSliceList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/resourceslices` (`createResourceV1beta1ResourceSlice`).
@@ -536,7 +573,10 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[925], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[925], &[])
+                .query(params)
+                .expect_kinds(&["ResourceSlice"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/resourceslices` (`deleteResourceV1beta1CollectionResourceSlice`).
@@ -554,6 +594,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[926], &[])
                 .query(params)
+                .expect_kinds(&["ResourceSliceList", "Status"])
                 .json_opt(body),
         )
     }
@@ -570,7 +611,9 @@ impl ResourceV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[927], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[927], &[name])
+                .query(params)
+                .expect_kinds(&["ResourceSlice"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/resourceslices/{name}` (`replaceResourceV1beta1ResourceSlice`).
@@ -589,6 +632,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[928], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice"])
                 .json(body),
         )
     }
@@ -608,6 +652,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[929], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice", "Status"])
                 .json_opt(body),
         )
     }
@@ -627,6 +672,7 @@ impl ResourceV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[930], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice"])
                 .patch(body),
         )
     }

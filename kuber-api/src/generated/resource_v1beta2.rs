@@ -24,10 +24,11 @@ impl ResourceV1beta2Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[941],
-                "/apis/resource.k8s.io/v1beta2",
-                &[],
-            ),
+                    &crate::OPERATIONS[941],
+                    "/apis/resource.k8s.io/v1beta2",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/deviceclasses` (`listResourceV1beta2DeviceClass`).
@@ -42,7 +43,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[942], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[942], &[])
+                .query(params)
+                .expect_kinds(&["DeviceClassList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/deviceclasses` (`createResourceV1beta2DeviceClass`).
@@ -58,7 +61,10 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[943], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[943], &[])
+                .query(params)
+                .expect_kinds(&["DeviceClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/deviceclasses` (`deleteResourceV1beta2CollectionDeviceClass`).
@@ -76,6 +82,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[944], &[])
                 .query(params)
+                .expect_kinds(&["DeviceClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -92,7 +99,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[945], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[945], &[name])
+                .query(params)
+                .expect_kinds(&["DeviceClass"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/deviceclasses/{name}` (`replaceResourceV1beta2DeviceClass`).
@@ -111,6 +120,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[946], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass"])
                 .json(body),
         )
     }
@@ -130,6 +140,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[947], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -149,6 +160,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[948], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceClass"])
                 .patch(body),
         )
     }
@@ -164,7 +176,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[949], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[949], &[])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRuleList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/devicetaintrules` (`createResourceV1beta2DeviceTaintRule`).
@@ -180,7 +194,10 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[950], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[950], &[])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/devicetaintrules` (`deleteResourceV1beta2CollectionDeviceTaintRule`).
@@ -198,6 +215,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[951], &[])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRuleList", "Status"])
                 .json_opt(body),
         )
     }
@@ -214,7 +232,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[952], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[952], &[name])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRule"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}` (`replaceResourceV1beta2DeviceTaintRule`).
@@ -233,6 +253,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[953], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .json(body),
         )
     }
@@ -252,6 +273,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[954], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule", "Status"])
                 .json_opt(body),
         )
     }
@@ -271,6 +293,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[955], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .patch(body),
         )
     }
@@ -287,7 +310,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[956], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[956], &[name])
+                .query(params)
+                .expect_kinds(&["DeviceTaintRule"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}/status` (`replaceResourceV1beta2DeviceTaintRuleStatus`).
@@ -306,6 +331,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[957], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .json(body),
         )
     }
@@ -325,6 +351,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[958], &[name])
                 .query(params)
+                .expect_kinds(&["DeviceTaintRule"])
                 .patch(body),
         )
     }
@@ -341,7 +368,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[959], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[959], &[namespace])
+                .query(params)
+                .expect_kinds(&["ResourceClaimList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims` (`createResourceV1beta2NamespacedResourceClaim`).
@@ -360,6 +389,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[960], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -379,6 +409,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[961], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimList", "Status"])
                 .json_opt(body),
         )
     }
@@ -397,7 +428,8 @@ impl ResourceV1beta2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[962], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaim"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}` (`replaceResourceV1beta2NamespacedResourceClaim`).
@@ -417,6 +449,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[963], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -437,6 +470,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[964], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim", "Status"])
                 .json_opt(body),
         )
     }
@@ -457,6 +491,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[965], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .patch(body),
         )
     }
@@ -475,7 +510,8 @@ impl ResourceV1beta2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[966], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaim"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}/status` (`replaceResourceV1beta2NamespacedResourceClaimStatus`).
@@ -495,6 +531,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[967], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .json(body),
         )
     }
@@ -515,6 +552,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[968], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaim"])
                 .patch(body),
         )
     }
@@ -531,7 +569,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[969], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[969], &[namespace])
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates` (`createResourceV1beta2NamespacedResourceClaimTemplate`).
@@ -550,6 +590,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[970], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .json(body),
         )
     }
@@ -571,6 +612,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[971], &[namespace])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList", "Status"])
                 .json_opt(body),
         )
     }
@@ -589,7 +631,8 @@ impl ResourceV1beta2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[972], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates/{name}` (`replaceResourceV1beta2NamespacedResourceClaimTemplate`).
@@ -609,6 +652,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[973], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .json(body),
         )
     }
@@ -631,6 +675,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[974], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate", "Status"])
                 .json_opt(body),
         )
     }
@@ -651,6 +696,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[975], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["ResourceClaimTemplate"])
                 .patch(body),
         )
     }
@@ -666,7 +712,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[976], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[976], &[])
+                .query(params)
+                .expect_kinds(&["ResourceClaimList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/resourceclaimtemplates` (`listResourceV1beta2ResourceClaimTemplateForAllNamespaces`).
@@ -681,7 +729,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[977], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[977], &[])
+                .query(params)
+                .expect_kinds(&["ResourceClaimTemplateList"]),
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/resourceslices` (`listResourceV1beta2ResourceSlice`).
@@ -696,7 +746,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[978], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[978], &[])
+                .query(params)
+                .expect_kinds(&["ResourceSliceList"]),
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/resourceslices` (`createResourceV1beta2ResourceSlice`).
@@ -712,7 +764,10 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[979], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[979], &[])
+                .query(params)
+                .expect_kinds(&["ResourceSlice"])
+                .json(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/resourceslices` (`deleteResourceV1beta2CollectionResourceSlice`).
@@ -730,6 +785,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[980], &[])
                 .query(params)
+                .expect_kinds(&["ResourceSliceList", "Status"])
                 .json_opt(body),
         )
     }
@@ -746,7 +802,9 @@ impl ResourceV1beta2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[981], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[981], &[name])
+                .query(params)
+                .expect_kinds(&["ResourceSlice"]),
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/resourceslices/{name}` (`replaceResourceV1beta2ResourceSlice`).
@@ -765,6 +823,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[982], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice"])
                 .json(body),
         )
     }
@@ -784,6 +843,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[983], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice", "Status"])
                 .json_opt(body),
         )
     }
@@ -803,6 +863,7 @@ impl ResourceV1beta2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[984], &[name])
                 .query(params)
+                .expect_kinds(&["ResourceSlice"])
                 .patch(body),
         )
     }

@@ -23,7 +23,8 @@ impl SchedulingApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[997], "/apis/scheduling.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[997], "/apis/scheduling.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

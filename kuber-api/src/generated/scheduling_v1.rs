@@ -24,10 +24,11 @@ impl SchedulingV1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[998],
-                "/apis/scheduling.k8s.io/v1",
-                &[],
-            ),
+                    &crate::OPERATIONS[998],
+                    "/apis/scheduling.k8s.io/v1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1/priorityclasses` (`listSchedulingV1PriorityClass`).
@@ -42,7 +43,9 @@ impl SchedulingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[999], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[999], &[])
+                .query(params)
+                .expect_kinds(&["PriorityClassList"]),
         )
     }
     /// `POST /apis/scheduling.k8s.io/v1/priorityclasses` (`createSchedulingV1PriorityClass`).
@@ -55,7 +58,10 @@ impl SchedulingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1000], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1000], &[])
+                .query(params)
+                .expect_kinds(&["PriorityClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1/priorityclasses` (`deleteSchedulingV1CollectionPriorityClass`).
@@ -73,6 +79,7 @@ impl SchedulingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1001], &[])
                 .query(params)
+                .expect_kinds(&["PriorityClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -86,7 +93,9 @@ impl SchedulingV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1002], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1002], &[name])
+                .query(params)
+                .expect_kinds(&["PriorityClass"]),
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1/priorityclasses/{name}` (`replaceSchedulingV1PriorityClass`).
@@ -102,6 +111,7 @@ impl SchedulingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1003], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityClass"])
                 .json(body),
         )
     }
@@ -121,6 +131,7 @@ impl SchedulingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1004], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -137,6 +148,7 @@ impl SchedulingV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1005], &[name])
                 .query(params)
+                .expect_kinds(&["PriorityClass"])
                 .patch(body),
         )
     }

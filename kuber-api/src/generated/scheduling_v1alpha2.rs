@@ -24,10 +24,11 @@ impl SchedulingV1alpha2Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[1008],
-                "/apis/scheduling.k8s.io/v1alpha2",
-                &[],
-            ),
+                    &crate::OPERATIONS[1008],
+                    "/apis/scheduling.k8s.io/v1alpha2",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups` (`listSchedulingV1alpha2NamespacedPodGroup`).
@@ -43,7 +44,9 @@ impl SchedulingV1alpha2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1009], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1009], &[namespace])
+                .query(params)
+                .expect_kinds(&["PodGroupList"]),
         )
     }
     /// `POST /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups` (`createSchedulingV1alpha2NamespacedPodGroup`).
@@ -62,6 +65,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1010], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodGroup"])
                 .json(body),
         )
     }
@@ -81,6 +85,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1011], &[namespace])
                 .query(params)
+                .expect_kinds(&["PodGroupList", "Status"])
                 .json_opt(body),
         )
     }
@@ -99,7 +104,8 @@ impl SchedulingV1alpha2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1012], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["PodGroup"]),
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}` (`replaceSchedulingV1alpha2NamespacedPodGroup`).
@@ -119,6 +125,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1013], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodGroup"])
                 .json(body),
         )
     }
@@ -139,6 +146,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1014], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodGroup", "Status"])
                 .json_opt(body),
         )
     }
@@ -159,6 +167,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1015], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodGroup"])
                 .patch(body),
         )
     }
@@ -177,7 +186,8 @@ impl SchedulingV1alpha2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1016], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["PodGroup"]),
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}/status` (`replaceSchedulingV1alpha2NamespacedPodGroupStatus`).
@@ -197,6 +207,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1017], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodGroup"])
                 .json(body),
         )
     }
@@ -217,6 +228,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1018], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["PodGroup"])
                 .patch(body),
         )
     }
@@ -233,7 +245,9 @@ impl SchedulingV1alpha2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1019], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1019], &[namespace])
+                .query(params)
+                .expect_kinds(&["WorkloadList"]),
         )
     }
     /// `POST /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads` (`createSchedulingV1alpha2NamespacedWorkload`).
@@ -252,6 +266,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1020], &[namespace])
                 .query(params)
+                .expect_kinds(&["Workload"])
                 .json(body),
         )
     }
@@ -271,6 +286,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1021], &[namespace])
                 .query(params)
+                .expect_kinds(&["WorkloadList", "Status"])
                 .json_opt(body),
         )
     }
@@ -289,7 +305,8 @@ impl SchedulingV1alpha2Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1022], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["Workload"]),
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads/{name}` (`replaceSchedulingV1alpha2NamespacedWorkload`).
@@ -309,6 +326,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1023], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Workload"])
                 .json(body),
         )
     }
@@ -329,6 +347,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1024], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Workload", "Status"])
                 .json_opt(body),
         )
     }
@@ -349,6 +368,7 @@ impl SchedulingV1alpha2Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1025], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["Workload"])
                 .patch(body),
         )
     }
@@ -364,7 +384,9 @@ impl SchedulingV1alpha2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1026], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1026], &[])
+                .query(params)
+                .expect_kinds(&["PodGroupList"]),
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/watch/namespaces/{namespace}/podgroups` (`watchSchedulingV1alpha2NamespacedPodGroupList`).
@@ -525,7 +547,9 @@ impl SchedulingV1alpha2Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1033], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1033], &[])
+                .query(params)
+                .expect_kinds(&["WorkloadList"]),
         )
     }
 }

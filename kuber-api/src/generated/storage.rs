@@ -23,7 +23,8 @@ impl StorageApi {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[1034], "/apis/storage.k8s.io", &[]),
+            crate::Request::at(&crate::OPERATIONS[1034], "/apis/storage.k8s.io", &[])
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

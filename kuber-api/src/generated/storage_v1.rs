@@ -23,7 +23,8 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::at(&crate::OPERATIONS[1035], "/apis/storage.k8s.io/v1", &[]),
+            crate::Request::at(&crate::OPERATIONS[1035], "/apis/storage.k8s.io/v1", &[])
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/storage.k8s.io/v1/csidrivers` (`listStorageV1CSIDriver`).
@@ -35,7 +36,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1036], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1036], &[])
+                .query(params)
+                .expect_kinds(&["CSIDriverList"]),
         )
     }
     /// `POST /apis/storage.k8s.io/v1/csidrivers` (`createStorageV1CSIDriver`).
@@ -48,7 +51,10 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1037], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1037], &[])
+                .query(params)
+                .expect_kinds(&["CSIDriver"])
+                .json(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csidrivers` (`deleteStorageV1CollectionCSIDriver`).
@@ -66,6 +72,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1038], &[])
                 .query(params)
+                .expect_kinds(&["CSIDriverList", "Status"])
                 .json_opt(body),
         )
     }
@@ -79,7 +86,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1039], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1039], &[name])
+                .query(params)
+                .expect_kinds(&["CSIDriver"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/csidrivers/{name}` (`replaceStorageV1CSIDriver`).
@@ -95,6 +104,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1040], &[name])
                 .query(params)
+                .expect_kinds(&["CSIDriver"])
                 .json(body),
         )
     }
@@ -114,6 +124,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1041], &[name])
                 .query(params)
+                .expect_kinds(&["CSIDriver", "Status"])
                 .json_opt(body),
         )
     }
@@ -130,6 +141,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1042], &[name])
                 .query(params)
+                .expect_kinds(&["CSIDriver"])
                 .patch(body),
         )
     }
@@ -142,7 +154,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1043], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1043], &[])
+                .query(params)
+                .expect_kinds(&["CSINodeList"]),
         )
     }
     /// `POST /apis/storage.k8s.io/v1/csinodes` (`createStorageV1CSINode`).
@@ -155,7 +169,10 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1044], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1044], &[])
+                .query(params)
+                .expect_kinds(&["CSINode"])
+                .json(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csinodes` (`deleteStorageV1CollectionCSINode`).
@@ -173,6 +190,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1045], &[])
                 .query(params)
+                .expect_kinds(&["CSINodeList", "Status"])
                 .json_opt(body),
         )
     }
@@ -186,7 +204,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1046], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1046], &[name])
+                .query(params)
+                .expect_kinds(&["CSINode"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/csinodes/{name}` (`replaceStorageV1CSINode`).
@@ -202,6 +222,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1047], &[name])
                 .query(params)
+                .expect_kinds(&["CSINode"])
                 .json(body),
         )
     }
@@ -221,6 +242,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1048], &[name])
                 .query(params)
+                .expect_kinds(&["CSINode", "Status"])
                 .json_opt(body),
         )
     }
@@ -237,6 +259,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1049], &[name])
                 .query(params)
+                .expect_kinds(&["CSINode"])
                 .patch(body),
         )
     }
@@ -252,7 +275,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1050], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1050], &[])
+                .query(params)
+                .expect_kinds(&["CSIStorageCapacityList"]),
         )
     }
     /// `GET /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities` (`listStorageV1NamespacedCSIStorageCapacity`).
@@ -268,7 +293,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1051], &[namespace]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1051], &[namespace])
+                .query(params)
+                .expect_kinds(&["CSIStorageCapacityList"]),
         )
     }
     /// `POST /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities` (`createStorageV1NamespacedCSIStorageCapacity`).
@@ -287,6 +314,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1052], &[namespace])
                 .query(params)
+                .expect_kinds(&["CSIStorageCapacity"])
                 .json(body),
         )
     }
@@ -306,6 +334,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1053], &[namespace])
                 .query(params)
+                .expect_kinds(&["CSIStorageCapacityList", "Status"])
                 .json_opt(body),
         )
     }
@@ -324,7 +353,8 @@ impl StorageV1Api {
         crate::request::call(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1054], &[namespace, name])
-                .query(params),
+                .query(params)
+                .expect_kinds(&["CSIStorageCapacity"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities/{name}` (`replaceStorageV1NamespacedCSIStorageCapacity`).
@@ -344,6 +374,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1055], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CSIStorageCapacity"])
                 .json(body),
         )
     }
@@ -364,6 +395,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1056], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CSIStorageCapacity", "Status"])
                 .json_opt(body),
         )
     }
@@ -384,6 +416,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1057], &[namespace, name])
                 .query(params)
+                .expect_kinds(&["CSIStorageCapacity"])
                 .patch(body),
         )
     }
@@ -396,7 +429,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1058], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1058], &[])
+                .query(params)
+                .expect_kinds(&["StorageClassList"]),
         )
     }
     /// `POST /apis/storage.k8s.io/v1/storageclasses` (`createStorageV1StorageClass`).
@@ -409,7 +444,10 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1059], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1059], &[])
+                .query(params)
+                .expect_kinds(&["StorageClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/storageclasses` (`deleteStorageV1CollectionStorageClass`).
@@ -427,6 +465,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1060], &[])
                 .query(params)
+                .expect_kinds(&["StorageClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -440,7 +479,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1061], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1061], &[name])
+                .query(params)
+                .expect_kinds(&["StorageClass"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/storageclasses/{name}` (`replaceStorageV1StorageClass`).
@@ -456,6 +497,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1062], &[name])
                 .query(params)
+                .expect_kinds(&["StorageClass"])
                 .json(body),
         )
     }
@@ -475,6 +517,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1063], &[name])
                 .query(params)
+                .expect_kinds(&["StorageClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -491,6 +534,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1064], &[name])
                 .query(params)
+                .expect_kinds(&["StorageClass"])
                 .patch(body),
         )
     }
@@ -506,7 +550,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1065], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1065], &[])
+                .query(params)
+                .expect_kinds(&["VolumeAttachmentList"]),
         )
     }
     /// `POST /apis/storage.k8s.io/v1/volumeattachments` (`createStorageV1VolumeAttachment`).
@@ -519,7 +565,10 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1066], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1066], &[])
+                .query(params)
+                .expect_kinds(&["VolumeAttachment"])
+                .json(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattachments` (`deleteStorageV1CollectionVolumeAttachment`).
@@ -537,6 +586,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1067], &[])
                 .query(params)
+                .expect_kinds(&["VolumeAttachmentList", "Status"])
                 .json_opt(body),
         )
     }
@@ -550,7 +600,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1068], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1068], &[name])
+                .query(params)
+                .expect_kinds(&["VolumeAttachment"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/volumeattachments/{name}` (`replaceStorageV1VolumeAttachment`).
@@ -566,6 +618,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1069], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttachment"])
                 .json(body),
         )
     }
@@ -585,6 +638,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1070], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttachment", "Status"])
                 .json_opt(body),
         )
     }
@@ -601,6 +655,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1071], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttachment"])
                 .patch(body),
         )
     }
@@ -614,7 +669,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1072], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1072], &[name])
+                .query(params)
+                .expect_kinds(&["VolumeAttachment"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/volumeattachments/{name}/status` (`replaceStorageV1VolumeAttachmentStatus`).
@@ -630,6 +687,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1073], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttachment"])
                 .json(body),
         )
     }
@@ -646,6 +704,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1074], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttachment"])
                 .patch(body),
         )
     }
@@ -661,7 +720,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1075], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1075], &[])
+                .query(params)
+                .expect_kinds(&["VolumeAttributesClassList"]),
         )
     }
     /// `POST /apis/storage.k8s.io/v1/volumeattributesclasses` (`createStorageV1VolumeAttributesClass`).
@@ -677,7 +738,10 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1076], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1076], &[])
+                .query(params)
+                .expect_kinds(&["VolumeAttributesClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattributesclasses` (`deleteStorageV1CollectionVolumeAttributesClass`).
@@ -695,6 +759,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1077], &[])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -711,7 +776,9 @@ impl StorageV1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1078], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1078], &[name])
+                .query(params)
+                .expect_kinds(&["VolumeAttributesClass"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/volumeattributesclasses/{name}` (`replaceStorageV1VolumeAttributesClass`).
@@ -730,6 +797,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1079], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClass"])
                 .json(body),
         )
     }
@@ -749,6 +817,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1080], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -768,6 +837,7 @@ impl StorageV1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1081], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClass"])
                 .patch(body),
         )
     }

@@ -24,10 +24,11 @@ impl StorageV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[1095],
-                "/apis/storage.k8s.io/v1beta1",
-                &[],
-            ),
+                    &crate::OPERATIONS[1095],
+                    "/apis/storage.k8s.io/v1beta1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`listStorageV1beta1VolumeAttributesClass`).
@@ -42,7 +43,9 @@ impl StorageV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1096], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1096], &[])
+                .query(params)
+                .expect_kinds(&["VolumeAttributesClassList"]),
         )
     }
     /// `POST /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`createStorageV1beta1VolumeAttributesClass`).
@@ -58,7 +61,10 @@ impl StorageV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1097], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1097], &[])
+                .query(params)
+                .expect_kinds(&["VolumeAttributesClass"])
+                .json(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`deleteStorageV1beta1CollectionVolumeAttributesClass`).
@@ -78,6 +84,7 @@ impl StorageV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1098], &[])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClassList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl StorageV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1099], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1099], &[name])
+                .query(params)
+                .expect_kinds(&["VolumeAttributesClass"]),
         )
     }
     /// `PUT /apis/storage.k8s.io/v1beta1/volumeattributesclasses/{name}` (`replaceStorageV1beta1VolumeAttributesClass`).
@@ -113,6 +122,7 @@ impl StorageV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1100], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClass"])
                 .json(body),
         )
     }
@@ -132,6 +142,7 @@ impl StorageV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1101], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClass", "Status"])
                 .json_opt(body),
         )
     }
@@ -151,6 +162,7 @@ impl StorageV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1102], &[name])
                 .query(params)
+                .expect_kinds(&["VolumeAttributesClass"])
                 .patch(body),
         )
     }

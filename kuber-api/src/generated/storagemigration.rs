@@ -24,10 +24,11 @@ impl StoragemigrationApi {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[1105],
-                "/apis/storagemigration.k8s.io",
-                &[],
-            ),
+                    &crate::OPERATIONS[1105],
+                    "/apis/storagemigration.k8s.io",
+                    &[],
+                )
+                .expect_kinds(&["APIGroup"]),
         )
     }
 }

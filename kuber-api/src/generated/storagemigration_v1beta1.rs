@@ -24,10 +24,11 @@ impl StoragemigrationV1beta1Api {
         crate::request::call(
             &self.client,
             crate::Request::at(
-                &crate::OPERATIONS[1106],
-                "/apis/storagemigration.k8s.io/v1beta1",
-                &[],
-            ),
+                    &crate::OPERATIONS[1106],
+                    "/apis/storagemigration.k8s.io/v1beta1",
+                    &[],
+                )
+                .expect_kinds(&["APIResourceList"]),
         )
     }
     /// `GET /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations` (`listStoragemigrationV1beta1StorageVersionMigration`).
@@ -42,7 +43,9 @@ impl StoragemigrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1107], &[]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1107], &[])
+                .query(params)
+                .expect_kinds(&["StorageVersionMigrationList"]),
         )
     }
     /// `POST /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations` (`createStoragemigrationV1beta1StorageVersionMigration`).
@@ -58,7 +61,10 @@ impl StoragemigrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1108], &[]).query(params).json(body),
+            crate::Request::new(&crate::OPERATIONS[1108], &[])
+                .query(params)
+                .expect_kinds(&["StorageVersionMigration"])
+                .json(body),
         )
     }
     /// `DELETE /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations` (`deleteStoragemigrationV1beta1CollectionStorageVersionMigration`).
@@ -78,6 +84,7 @@ impl StoragemigrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1109], &[])
                 .query(params)
+                .expect_kinds(&["StorageVersionMigrationList", "Status"])
                 .json_opt(body),
         )
     }
@@ -94,7 +101,9 @@ impl StoragemigrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1110], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1110], &[name])
+                .query(params)
+                .expect_kinds(&["StorageVersionMigration"]),
         )
     }
     /// `PUT /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}` (`replaceStoragemigrationV1beta1StorageVersionMigration`).
@@ -113,6 +122,7 @@ impl StoragemigrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1111], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersionMigration"])
                 .json(body),
         )
     }
@@ -134,6 +144,7 @@ impl StoragemigrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1112], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersionMigration", "Status"])
                 .json_opt(body),
         )
     }
@@ -153,6 +164,7 @@ impl StoragemigrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1113], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersionMigration"])
                 .patch(body),
         )
     }
@@ -169,7 +181,9 @@ impl StoragemigrationV1beta1Api {
     > + Send + '_ {
         crate::request::call(
             &self.client,
-            crate::Request::new(&crate::OPERATIONS[1114], &[name]).query(params),
+            crate::Request::new(&crate::OPERATIONS[1114], &[name])
+                .query(params)
+                .expect_kinds(&["StorageVersionMigration"]),
         )
     }
     /// `PUT /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}/status` (`replaceStoragemigrationV1beta1StorageVersionMigrationStatus`).
@@ -188,6 +202,7 @@ impl StoragemigrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1115], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersionMigration"])
                 .json(body),
         )
     }
@@ -207,6 +222,7 @@ impl StoragemigrationV1beta1Api {
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1116], &[name])
                 .query(params)
+                .expect_kinds(&["StorageVersionMigration"])
                 .patch(body),
         )
     }

@@ -160,7 +160,6 @@ impl Widgets {
     }
 }
 
-
 /// Namespaced `Widget`: `spec.size` required, an integer ≥ 1; `spec.extra` keeps whatever it is
 /// given; a status subresource.
 fn widget_crd(group: &str) -> CustomResourceDefinition {

@@ -60,7 +60,6 @@ static GET: Operation = raw(
     "/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}",
 );
 
-
 fn formatted(type_: &str, format: &str) -> JSONSchemaProps {
     JSONSchemaProps {
         format: Some(format.into()),

@@ -17,6 +17,7 @@ mod kubectl;
 mod listing;
 mod livegen;
 mod paging;
+mod safety;
 mod support;
 mod watch;
 
@@ -41,6 +42,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(auth::cases());
     cases.extend(kubectl::cases());
     cases.extend(livegen::cases());
+    cases.extend(safety::cases());
     cases
 }
 
