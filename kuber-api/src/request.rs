@@ -33,6 +33,25 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// An operation the spec does not describe (`/readyz`, the OpenAPI v3 index, custom objects
+    /// by path): no group, kind or action. Set what a caller relies on with struct update:
+    /// `Operation { action: "get", ..Operation::untyped(id, "GET", path) }`.
+    pub const fn untyped(id: &'static str, method: &'static str, path: &'static str) -> Operation {
+        Operation {
+            id,
+            method,
+            path,
+            group: "",
+            version: "",
+            kind: "",
+            plural: "",
+            action: "",
+            namespaced: false,
+            subresource: "",
+            tag: "",
+        }
+    }
+
     /// Calls that change nothing: the only ones retried unless retries cover all APIs.
     pub fn is_read_only(&self) -> bool {
         matches!(self.method, "GET" | "HEAD" | "OPTIONS")

@@ -602,17 +602,10 @@ const fn custom_operation(
     action: &'static str,
 ) -> Operation {
     Operation {
-        id,
-        method,
-        path,
-        group: "",
-        version: "",
-        kind: "",
-        plural: "",
         action,
         namespaced: true,
-        subresource: "",
         tag: "custom_objects",
+        ..Operation::untyped(id, method, path)
     }
 }
 

@@ -38,24 +38,8 @@ pub struct Entry {
 }
 
 /// Not spec operations, so not generated ones.
-static INDEX: Operation = operation("openapiV3Index");
-static DOCUMENT: Operation = operation("openapiV3Document");
-
-const fn operation(id: &'static str) -> Operation {
-    Operation {
-        id,
-        method: "GET",
-        path: "/openapi/v3",
-        group: "",
-        version: "",
-        kind: "",
-        plural: "",
-        action: "",
-        namespaced: false,
-        subresource: "",
-        tag: "",
-    }
-}
+static INDEX: Operation = Operation::untyped("openapiV3Index", "GET", "/openapi/v3");
+static DOCUMENT: Operation = Operation::untyped("openapiV3Document", "GET", "/openapi/v3");
 
 /// Fetches the documents `source` selects into `dir` (emptied first), one `<key>.json` each
 /// with `/` turned into `_`, so the loader reads them in key order.

@@ -598,19 +598,7 @@ impl Drop for Cluster {
 }
 
 /// `/readyz`: not in the spec, so not a generated operation.
-static READYZ: Operation = Operation {
-    id: "readyz",
-    method: "GET",
-    path: "/readyz",
-    group: "",
-    version: "",
-    kind: "",
-    plural: "",
-    action: "",
-    namespaced: false,
-    subresource: "",
-    tag: "",
-};
+static READYZ: Operation = Operation::untyped("readyz", "GET", "/readyz");
 
 /// Where the binaries are: `KUBER_CONTROLPLANE_BIN`, else `target/controlplane/<pinned version>`.
 pub fn bin_dir() -> PathBuf {

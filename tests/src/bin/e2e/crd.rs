@@ -45,17 +45,11 @@ const fn custom(
     subresource: &'static str,
 ) -> Operation {
     Operation {
-        id,
-        method,
-        path,
-        group: "",
-        version: "",
-        kind: "",
-        plural: "",
         action,
         namespaced: true,
         subresource,
         tag: "custom_objects",
+        ..Operation::untyped(id, method, path)
     }
 }
 

@@ -35,26 +35,11 @@ const PLURAL: &str = "gadgets";
 const CARGO_TIMEOUT: Duration = Duration::from_secs(240);
 
 // Not spec operations: the OpenAPI v3 index, and custom objects by path.
-const fn raw(id: &'static str, method: &'static str, path: &'static str) -> Operation {
-    Operation {
-        id,
-        method,
-        path,
-        group: "",
-        version: "",
-        kind: "",
-        plural: "",
-        action: "",
-        namespaced: false,
-        subresource: "",
-        tag: "",
-    }
-}
-static OPENAPI_V3: Operation = raw("openapiV3Index", "GET", "/openapi/v3");
+static OPENAPI_V3: Operation = Operation::untyped("openapiV3Index", "GET", "/openapi/v3");
 const COLLECTION: &str = "/apis/{group}/{version}/namespaces/{namespace}/{plural}";
-static CREATE: Operation = raw("createNamespacedCustomObject", "POST", COLLECTION);
-static LIST: Operation = raw("listNamespacedCustomObject", "GET", COLLECTION);
-static GET: Operation = raw(
+static CREATE: Operation = Operation::untyped("createNamespacedCustomObject", "POST", COLLECTION);
+static LIST: Operation = Operation::untyped("listNamespacedCustomObject", "GET", COLLECTION);
+static GET: Operation = Operation::untyped(
     "getNamespacedCustomObject",
     "GET",
     "/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}",
