@@ -37,17 +37,28 @@ impl IdleTimer {
         }
     }
 
-    pub(crate) fn after(&self) -> Duration {
-        self.after
+    /// The error that ends a stream of `operation` whose timer expired.
+    pub(crate) fn error(&self, operation: &'static str) -> Error {
+        Error::IdleTimeout {
+            operation,
+            after: self.after,
+        }
     }
 
-    /// Something arrived.
-    pub(crate) fn touch(&mut self) {
-        self.last = Instant::now();
+    /// Whether the stream has been silent for too long, given this poll of its body: anything
+    /// that arrived resets the clock; a pending body past the deadline has expired.
+    pub(crate) fn expired<T>(&mut self, polled: &Poll<T>, cx: &mut Context<'_>) -> bool {
+        match polled {
+            Poll::Pending => self.poll_expired(cx).is_ready(),
+            Poll::Ready(_) => {
+                self.last = Instant::now();
+                false
+            }
+        }
     }
 
     /// Ready once nothing has arrived for `after`; call when the body is pending.
-    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             ready!(self.sleep.as_mut().poll(cx));
             // A timeout too long to represent never expires; the body's waker is registered.
@@ -178,18 +189,11 @@ impl Stream for ByteStream {
         let this = self.get_mut();
         while !this.done {
             let polled = Pin::new(&mut this.body).poll_frame(cx);
-            if let Some(idle) = &mut this.idle {
-                match polled {
-                    Poll::Pending => {
-                        ready!(idle.poll_expired(cx));
-                        this.done = true;
-                        return Poll::Ready(Some(Err(Error::IdleTimeout {
-                            operation: this.operation,
-                            after: idle.after(),
-                        })));
-                    }
-                    Poll::Ready(_) => idle.touch(),
-                }
+            if let Some(idle) = &mut this.idle
+                && idle.expired(&polled, cx)
+            {
+                this.done = true;
+                return Poll::Ready(Some(Err(idle.error(this.operation))));
             }
             match ready!(polled) {
                 Some(Ok(frame)) => {
@@ -322,8 +326,8 @@ mod tests {
     #[tokio::test]
     async fn an_idle_timeout_too_long_to_represent_never_fires() {
         let mut timer = IdleTimer::new(Duration::MAX);
-        timer.touch();
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        assert!(timer.poll_expired(&mut cx).is_pending());
+        assert!(!timer.expired(&Poll::Ready(()), &mut cx));
+        assert!(!timer.expired(&Poll::<()>::Pending, &mut cx));
     }
 }

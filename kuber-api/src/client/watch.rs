@@ -121,18 +121,11 @@ impl<T: DeserializeOwned> Stream for WatchStream<T> {
                 return Poll::Ready(Some(Err(this.error(message))));
             }
             let polled = Pin::new(&mut this.body).poll_frame(cx);
-            if let Some(idle) = &mut this.idle {
-                match polled {
-                    Poll::Pending => {
-                        ready!(idle.poll_expired(cx));
-                        this.done = true;
-                        return Poll::Ready(Some(Err(Error::IdleTimeout {
-                            operation: this.operation,
-                            after: idle.after(),
-                        })));
-                    }
-                    Poll::Ready(_) => idle.touch(),
-                }
+            if let Some(idle) = &mut this.idle
+                && idle.expired(&polled, cx)
+            {
+                this.done = true;
+                return Poll::Ready(Some(Err(idle.error(this.operation))));
             }
             match ready!(polled) {
                 Some(Ok(frame)) => {
