@@ -10,9 +10,7 @@ use kuber_api::{
     WatchStream, WriteParams,
 };
 use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceDefinition, CustomResourceDefinitionNames, CustomResourceDefinitionSpec,
-    CustomResourceDefinitionVersion, CustomResourceSubresources, CustomResourceValidation,
-    JSONSchemaProps,
+    CustomResourceDefinition, CustomResourceSubresources, JSONSchemaProps,
 };
 use kuber_models::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Status};
 use kuber_models::special::RawJson;
@@ -20,7 +18,7 @@ use kuber_models::{DynamicList, DynamicObject, WatchEvent};
 use serde_json::{Value, json};
 
 use crate::case;
-use crate::support::schemas::{object_schema, schema};
+use crate::support::schemas::{namespaced_crd, object_schema, schema};
 use crate::support::{Case, Context, E2e, Outcome, ensure};
 
 pub fn cases() -> Vec<Case> {
@@ -182,38 +180,14 @@ fn widget_crd(group: &str) -> CustomResourceDefinition {
         required: Some(vec!["spec".into()]),
         ..object_schema(&[("spec", spec), ("status", status)])
     };
-    CustomResourceDefinition {
-        metadata: Some(ObjectMeta {
-            name: Some(format!("{PLURAL}.{group}")),
+    let mut crd = namespaced_crd(group, VERSION, KIND, PLURAL, root);
+    for version in &mut crd.spec.versions {
+        version.subresources = Some(CustomResourceSubresources {
+            status: Some(RawJson::from_value(&json!({}))),
             ..Default::default()
-        }),
-        spec: CustomResourceDefinitionSpec {
-            group: group.into(),
-            names: CustomResourceDefinitionNames {
-                kind: KIND.into(),
-                plural: PLURAL.into(),
-                singular: Some("widget".into()),
-                list_kind: Some(format!("{KIND}List")),
-                ..Default::default()
-            },
-            scope: "Namespaced".into(),
-            versions: vec![CustomResourceDefinitionVersion {
-                name: VERSION.into(),
-                served: true,
-                storage: true,
-                schema: Some(CustomResourceValidation {
-                    open_apiv3_schema: Some(root),
-                }),
-                subresources: Some(CustomResourceSubresources {
-                    status: Some(RawJson::from_value(&json!({}))),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-        ..Default::default()
+        });
     }
+    crd
 }
 
 fn condition_true(crd: &CustomResourceDefinition, type_: &str) -> bool {

@@ -10,15 +10,13 @@ use kuber_api::{
     ApiextensionsV1Api, DeleteParams, Error, GetParams, Operation, Request, WriteParams,
 };
 use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceDefinition, CustomResourceDefinitionNames, CustomResourceDefinitionSpec,
-    CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
+    CustomResourceDefinition, JSONSchemaProps,
 };
-use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_models::special::JSONSchemaPropsOrBool;
 use serde_json::{Value, json};
 
 use crate::case;
-use crate::support::schemas::{array_of, object_schema, schema};
+use crate::support::schemas::{array_of, namespaced_crd, object_schema, schema};
 use crate::support::{Case, Context, E2e, Outcome, ensure};
 
 pub fn cases() -> Vec<Case> {
@@ -93,34 +91,8 @@ fn gadget_crd(group: &str) -> CustomResourceDefinition {
         ])
     };
     let status = object_schema(&[("phase", schema("string"))]);
-    CustomResourceDefinition {
-        metadata: Some(ObjectMeta {
-            name: Some(format!("{PLURAL}.{group}")),
-            ..Default::default()
-        }),
-        spec: CustomResourceDefinitionSpec {
-            group: group.into(),
-            names: CustomResourceDefinitionNames {
-                kind: KIND.into(),
-                plural: PLURAL.into(),
-                singular: Some("gadget".into()),
-                list_kind: Some(format!("{KIND}List")),
-                ..Default::default()
-            },
-            scope: "Namespaced".into(),
-            versions: vec![CustomResourceDefinitionVersion {
-                name: VERSION.into(),
-                served: true,
-                storage: true,
-                schema: Some(CustomResourceValidation {
-                    open_apiv3_schema: Some(object_schema(&[("spec", spec), ("status", status)])),
-                }),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-        ..Default::default()
-    }
+    let root = object_schema(&[("spec", spec), ("status", status)]);
+    namespaced_crd(group, VERSION, KIND, PLURAL, root)
 }
 
 fn workspace_root() -> PathBuf {

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use kuber_api::{Client, CoreV1Api, DeleteParams, Error, ListParams, WriteParams};
-use kuber_models::api::core::v1::{ConfigMap, ConfigMapList, Namespace};
+use kuber_api::{CoreV1Api, DeleteParams, Error, ListParams, WriteParams};
+use kuber_models::api::core::v1::{ConfigMap, ConfigMapList};
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::cluster::{Cluster, Options};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -226,22 +226,6 @@ async fn limit_continue(e2e: &E2e) -> Outcome {
     Ok(())
 }
 
-/// A namespace on a cluster of its own.
-async fn own_namespace(client: &Client, name: &str) -> Outcome {
-    let namespace = Namespace {
-        metadata: Some(ObjectMeta {
-            name: Some(name.to_owned()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    CoreV1Api::new(client.clone())
-        .create_namespace(&namespace, &WriteParams::default())
-        .await
-        .map(|_| ())
-        .context(format!("create namespace {name}"))
-}
-
 /// A continue token whose snapshot etcd has compacted answers 410 Expired, and the Status
 /// carries a fresh token that continues (inconsistently) after the last key of the first page.
 async fn expired_continue(e2e: &E2e) -> Outcome {
@@ -251,7 +235,7 @@ async fn expired_continue(e2e: &E2e) -> Outcome {
     let client = cluster.admin().context("admin client")?;
     let core = CoreV1Api::new(client.clone());
     let ns = "paging-expired";
-    own_namespace(&client, ns).await?;
+    create_namespace(&client, ns).await?;
     let first: Vec<String> = (0..10).map(|i| format!("cm-{i:02}")).collect();
     create_all(&core, ns, &first).await?;
 

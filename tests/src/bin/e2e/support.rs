@@ -58,17 +58,7 @@ impl E2e {
     pub async fn namespace(&self, prefix: &str) -> Result<String, String> {
         let n = self.namespaces.fetch_add(1, Ordering::Relaxed);
         let name = format!("e2e-{prefix}-{n}-{}", std::process::id() % 10_000);
-        let namespace = Namespace {
-            metadata: Some(ObjectMeta {
-                name: Some(name.clone()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        CoreV1Api::new(self.admin.clone())
-            .create_namespace(&namespace, &WriteParams::default())
-            .await
-            .map_err(|e| format!("create namespace {name}: {e}"))?;
+        create_namespace(&self.admin, &name).await?;
         Ok(name)
     }
 
@@ -82,6 +72,22 @@ impl E2e {
     pub fn report_lines(&self) -> Vec<String> {
         self.report.lock().map(|l| l.clone()).unwrap_or_default()
     }
+}
+
+/// Creates the namespace `name` (on any cluster `client` reaches).
+pub async fn create_namespace(client: &Client, name: &str) -> Outcome {
+    let namespace = Namespace {
+        metadata: Some(ObjectMeta {
+            name: Some(name.to_owned()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    CoreV1Api::new(client.clone())
+        .create_namespace(&namespace, &WriteParams::default())
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("create namespace {name}: {e}"))
 }
 
 /// `Err(message)` unless `condition`.
@@ -102,8 +108,50 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
 
 /// CRD schemas, as the cases that install CRDs write them.
 pub mod schemas {
-    use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
+    use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+        CustomResourceDefinition, CustomResourceDefinitionNames, CustomResourceDefinitionSpec,
+        CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
+    };
+    use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use kuber_models::special::JSONSchemaPropsOrArray;
+
+    /// A namespaced CRD `<plural>.<group>` serving and storing one `version` with `schema`.
+    pub fn namespaced_crd(
+        group: &str,
+        version: &str,
+        kind: &str,
+        plural: &str,
+        schema: JSONSchemaProps,
+    ) -> CustomResourceDefinition {
+        CustomResourceDefinition {
+            metadata: Some(ObjectMeta {
+                name: Some(format!("{plural}.{group}")),
+                ..Default::default()
+            }),
+            spec: CustomResourceDefinitionSpec {
+                group: group.into(),
+                names: CustomResourceDefinitionNames {
+                    kind: kind.into(),
+                    plural: plural.into(),
+                    singular: Some(kind.to_lowercase()),
+                    list_kind: Some(format!("{kind}List")),
+                    ..Default::default()
+                },
+                scope: "Namespaced".into(),
+                versions: vec![CustomResourceDefinitionVersion {
+                    name: version.into(),
+                    served: true,
+                    storage: true,
+                    schema: Some(CustomResourceValidation {
+                        open_apiv3_schema: Some(schema),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
 
     /// A schema of one OpenAPI type (`string`, `integer`, `object`, …).
     pub fn schema(type_: &str) -> JSONSchemaProps {

@@ -6,16 +6,15 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use kuber_api::{
-    Client, CoreV1Api, DeleteParams, Deleted, ListParams, Patch, PatchParams, WatchStream,
-    WriteParams,
+    CoreV1Api, DeleteParams, Deleted, ListParams, Patch, PatchParams, WatchStream, WriteParams,
 };
 use kuber_models::WatchEvent;
-use kuber_models::api::core::v1::{ConfigMap, Namespace};
+use kuber_models::api::core::v1::ConfigMap;
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::cluster::{Cluster, Options};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -367,7 +366,7 @@ async fn compacted_resource_version(e2e: &E2e) -> Outcome {
     let client = cluster.admin().context("admin client")?;
     let core = CoreV1Api::new(client.clone());
     let ns = "watch-compacted";
-    own_namespace(&client, ns).await?;
+    create_namespace(&client, ns).await?;
     let created = core
         .create_namespaced_config_map(ns, &config_map("probe", "0"), &WriteParams::default())
         .await
@@ -451,21 +450,6 @@ async fn compacted_resource_version(e2e: &E2e) -> Outcome {
         started.elapsed().as_secs_f64()
     ));
     Ok(())
-}
-
-async fn own_namespace(client: &Client, name: &str) -> Outcome {
-    let namespace = Namespace {
-        metadata: Some(ObjectMeta {
-            name: Some(name.to_owned()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    CoreV1Api::new(client.clone())
-        .create_namespace(&namespace, &WriteParams::default())
-        .await
-        .map(|_| ())
-        .context(format!("create namespace {name}"))
 }
 
 /// `timeoutSeconds=2`: the server closes the stream, which ends (`None`) without an error.
