@@ -1,25 +1,27 @@
-//! Kinds served by the API, found from the paths: plural, scope, list type, verbs, subresources.
+//! Kinds served by the API, derived from the operations: plural, scope, list type, verbs,
+//! subresources.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use openapiv3::{OpenAPI, ReferenceOr};
-
-use crate::model::{Gvk, Kind, Model, Scope, Ty, TypeBody};
+use crate::model::{Kind, Model, Scope, Ty, TypeBody};
+use crate::ops::{Op, Response};
 
 /// One path split into the parts that identify a resource.
-#[derive(Debug, PartialEq)]
-pub struct ResourcePath<'a> {
-    pub group: &'a str,
-    pub version: &'a str,
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourcePath {
+    pub group: String,
+    pub version: String,
     pub namespaced: bool,
-    pub plural: &'a str,
+    pub plural: String,
     pub named: bool,
-    pub subresource: Option<&'a str>,
+    /// Whether the path is one of the deprecated `/watch/` ones.
+    pub watch: bool,
+    pub subresource: Option<String>,
 }
 
 /// Splits `/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale` and friends; `None` for
 /// paths that are not about a resource (discovery, version, well-known documents).
-pub fn parse_path(path: &str) -> Option<ResourcePath<'_>> {
+pub fn parse_path(path: &str) -> Option<ResourcePath> {
     let rest = path.strip_prefix('/')?;
     let mut parts: Vec<&str> = rest.split('/').collect();
     let (group, version) = match *parts.first()? {
@@ -36,7 +38,8 @@ pub fn parse_path(path: &str) -> Option<ResourcePath<'_>> {
         }
         _ => return None,
     };
-    if parts.first() == Some(&"watch") {
+    let watch = parts.first() == Some(&"watch");
+    if watch {
         parts.remove(0);
     }
     let mut namespaced = false;
@@ -51,111 +54,75 @@ pub fn parse_path(path: &str) -> Option<ResourcePath<'_>> {
     let named = parts.get(1).is_some_and(|p| p.starts_with('{'));
     let subresource = if named { parts.get(2).copied() } else { None };
     Some(ResourcePath {
-        group,
-        version,
+        group: group.to_owned(),
+        version: version.to_owned(),
         namespaced,
-        plural,
+        plural: plural.to_owned(),
         named,
-        subresource,
+        watch,
+        subresource: subresource.map(str::to_owned),
     })
 }
 
-fn op_gvk(ext: &indexmap::IndexMap<String, serde_json::Value>) -> Option<Gvk> {
-    let g = ext.get("x-kubernetes-group-version-kind")?;
-    Some(Gvk {
-        group: g.get("group")?.as_str()?.to_owned(),
-        version: g.get("version")?.as_str()?.to_owned(),
-        kind: g.get("kind")?.as_str()?.to_owned(),
-    })
-}
-
-/// Response type of an operation's 200 answer, if it is a definition.
-pub fn response_def(op: &openapiv3::Operation) -> Option<String> {
-    let resp = op
-        .responses
-        .responses
-        .get(&openapiv3::StatusCode::Code(200))?;
-    let ReferenceOr::Item(resp) = resp else {
-        return None;
-    };
-    let media = resp
-        .content
-        .get("application/json")
-        .or_else(|| resp.content.values().next())?;
-    match media.schema.as_ref()? {
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .map(str::to_owned),
-        ReferenceOr::Item(_) => None,
-    }
-}
-
-pub fn collect(doc: &OpenAPI, model: &Model) -> BTreeMap<String, Kind> {
-    let by_gvk = model.type_by_gvk();
+/// The kinds the operations serve, keyed by definition: a kind is served where an operation on
+/// its own path (not a subresource's) names it, in the path's group-version.
+pub fn derive(ops: &[Op], model: &Model) -> BTreeMap<String, Kind> {
     // (group, version, plural) → kind, filled from the operations on a kind's own paths.
-    let mut kinds: BTreeMap<(String, String, String), Kind> = BTreeMap::new();
-    let mut subs: Vec<(String, String, String, String)> = Vec::new();
-    for (path, item) in &doc.paths.paths {
-        let ReferenceOr::Item(item) = item else {
+    let mut kinds: BTreeMap<(&str, &str, &str), Kind> = BTreeMap::new();
+    for op in ops {
+        let Some(rp) = &op.resource else { continue };
+        if rp.subresource.is_some() {
+            continue;
+        }
+        let (Some(gvk), Some(def)) = (&op.gvk, &op.kind_def) else {
             continue;
         };
-        let Some(rp) = parse_path(path) else { continue };
-        for (_, op) in item.iter() {
-            if let Some(sub) = rp.subresource {
-                subs.push((
-                    rp.group.into(),
-                    rp.version.into(),
-                    rp.plural.into(),
-                    sub.into(),
-                ));
-                continue;
-            }
-            let Some(gvk) = op_gvk(&op.extensions) else {
-                continue;
-            };
-            // Kinds from other groups served here (none today) would confuse plural lookup.
-            if gvk.group != rp.group || gvk.version != rp.version {
-                continue;
-            }
-            let Some(def) = by_gvk.get(&gvk) else {
-                continue;
-            };
-            if !matches!(def.body, TypeBody::Struct(_)) {
-                continue;
-            }
-            let action = op
-                .extensions
-                .get("x-kubernetes-action")
-                .and_then(|a| a.as_str())
-                .unwrap_or("");
-            let key = (
-                rp.group.to_owned(),
-                rp.version.to_owned(),
-                rp.plural.to_owned(),
-            );
-            let kind = kinds.entry(key).or_insert_with(|| Kind {
-                def: def.name.clone(),
-                gvk: gvk.clone(),
-                plural: rp.plural.to_owned(),
-                scope: Scope::Cluster,
-                list_def: None,
-                subresources: BTreeSet::new(),
-                verbs: BTreeSet::new(),
-            });
-            if rp.namespaced {
-                kind.scope = Scope::Namespaced;
-            }
-            if !action.is_empty() {
-                kind.verbs.insert(action.to_owned());
-            }
-            if action == "list" && kind.list_def.is_none() {
-                kind.list_def = response_def(op).filter(|l| is_list_of(model, l, &kind.def));
-            }
+        // Kinds from other groups served here (none today) would confuse plural lookup.
+        if gvk.group != rp.group || gvk.version != rp.version {
+            continue;
+        }
+        let Some(def) = model.types.get(def) else {
+            continue;
+        };
+        if !matches!(def.body, TypeBody::Struct(_)) {
+            continue;
+        }
+        let key = (rp.group.as_str(), rp.version.as_str(), rp.plural.as_str());
+        let kind = kinds.entry(key).or_insert_with(|| Kind {
+            def: def.name.clone(),
+            gvk: gvk.clone(),
+            plural: rp.plural.clone(),
+            scope: Scope::Cluster,
+            list_def: None,
+            subresources: Default::default(),
+            subresource_kinds: BTreeMap::new(),
+            verbs: Default::default(),
+        });
+        if rp.namespaced {
+            kind.scope = Scope::Namespaced;
+        }
+        if !op.action.is_empty() {
+            kind.verbs.insert(op.action.clone());
+        }
+        if op.action == "list"
+            && kind.list_def.is_none()
+            && let Response::Typed(Ty::Named(list)) = &op.response
+            && is_list_of(model, list, &kind.def)
+        {
+            kind.list_def = Some(list.clone());
         }
     }
-    for (g, v, plural, sub) in subs {
-        if let Some(kind) = kinds.get_mut(&(g, v, plural)) {
-            kind.subresources.insert(sub);
+    for op in ops {
+        let Some(rp) = &op.resource else { continue };
+        let Some(sub) = &rp.subresource else { continue };
+        let key = (rp.group.as_str(), rp.version.as_str(), rp.plural.as_str());
+        if let Some(kind) = kinds.get_mut(&key) {
+            kind.subresources.insert(sub.clone());
+            if let Some(gvk) = &op.gvk {
+                kind.subresource_kinds
+                    .entry(sub.clone())
+                    .or_insert_with(|| gvk.clone());
+            }
         }
     }
     kinds.into_values().map(|k| (k.def.clone(), k)).collect()
@@ -185,23 +152,27 @@ mod tests {
         assert_eq!(
             p,
             ResourcePath {
-                group: "apps",
-                version: "v1",
+                group: "apps".into(),
+                version: "v1".into(),
                 namespaced: true,
-                plural: "deployments",
+                plural: "deployments".into(),
                 named: true,
-                subresource: Some("scale")
+                watch: false,
+                subresource: Some("scale".into())
             }
         );
         let p = parse_path("/api/v1/namespaces/{name}/finalize").unwrap();
         assert_eq!(
-            (p.plural, p.namespaced, p.subresource),
+            (p.plural.as_str(), p.namespaced, p.subresource.as_deref()),
             ("namespaces", false, Some("finalize"))
         );
         let p = parse_path("/api/v1/watch/namespaces/{namespace}/pods").unwrap();
-        assert_eq!((p.plural, p.namespaced, p.named), ("pods", true, false));
+        assert_eq!(
+            (p.plural.as_str(), p.namespaced, p.named, p.watch),
+            ("pods", true, false, true)
+        );
         let p = parse_path("/api/v1/namespaces").unwrap();
-        assert_eq!((p.plural, p.namespaced), ("namespaces", false));
+        assert_eq!((p.plural.as_str(), p.namespaced), ("namespaces", false));
         assert_eq!(parse_path("/apis/apps/v1/"), None);
         assert_eq!(parse_path("/version/"), None);
         assert_eq!(parse_path("/.well-known/openid-configuration"), None);

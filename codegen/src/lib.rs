@@ -28,6 +28,11 @@ pub enum Error {
     Emit(#[from] emit::EmitError),
     #[error("{input}: {source}")]
     Operation { input: String, source: ops::OpError },
+    #[error("{input}: {source}")]
+    Fixup {
+        input: String,
+        source: fixups::FixupError,
+    },
 }
 
 /// What one run of the generator produced.
@@ -40,51 +45,135 @@ pub struct Generated {
     pub operations: usize,
     pub fixups: Vec<(&'static str, usize)>,
     pub inputs: Vec<load::InputInfo>,
+    /// The Kubernetes release the documents are from (`1.36`), when known.
+    pub release: Option<String>,
+    /// Things the user should know that did not stop the run, one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Loads `specs`, corrects them, and emits the models crate sources under `root` (a path relative
 /// to the output folder, e.g. `kuber-models/src/generated`) and, with `api_root`, the API crate's.
+/// `release` (`1.36`) overrides the release found from the documents (see [`release_of`]).
 pub fn generate(
     specs: &[PathBuf],
     target: Target,
     root: &str,
     api_root: Option<&str>,
+    release: Option<&str>,
 ) -> Result<Generated, Error> {
     let loaded = load::load_specs(specs)?;
+    let release = release
+        .map(str::to_owned)
+        .or_else(|| release_of(&loaded.doc.info.version, &loaded.inputs));
+    let warnings = loaded
+        .duplicates
+        .iter()
+        .chain(&loaded.component_duplicates)
+        .map(|d| {
+            format!(
+                "warning: `{}` of {} differs from the one of {}, which is kept",
+                d.name,
+                d.later.display(),
+                d.first.display()
+            )
+        })
+        .collect();
     let mut doc = loaded.doc;
-    let fixups = fixups::apply_all(&mut doc);
     let input = specs
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let model = model::Model::build(&doc).map_err(|source| Error::Model {
+    let mut specials = model::Specials::new();
+    let mut fixups = fixups::apply_doc(&mut doc, &mut specials);
+    let mut model = model::Model::build(&doc, &specials).map_err(|source| Error::Model {
         input: input.clone(),
         source,
     })?;
+    // One pass over the paths; the kinds come from the operations.
+    let mut ops = ops::collect(&doc, &model).map_err(|source| Error::Operation {
+        input: input.clone(),
+        source,
+    })?;
+    model.kinds = kinds::derive(&ops, &model);
+    let fixup_err = |source| Error::Fixup {
+        input: input.clone(),
+        source,
+    };
+    fixups::apply_ops(&mut ops, &model, &mut fixups).map_err(fixup_err)?;
+    if let Some(release) = &release {
+        fixups::check_unused(&fixups, release).map_err(fixup_err)?;
+    }
     let output = emit::models::ModelsEmitter::new(&model, target, root).emit()?;
     let api = match api_root {
         Some(api_root) => {
-            let ops =
-                ops::collect(&doc, &model).map_err(|source| Error::Operation { input, source })?;
+            ops::check(&ops).map_err(|source| Error::Operation {
+                input: input.clone(),
+                source,
+            })?;
             Some(emit::api::ApiEmitter::new(&model, &ops, api_root).emit()?)
         }
         None => None,
     };
-    let operations = doc
-        .paths
-        .paths
-        .values()
-        .filter_map(|p| p.as_item())
-        .map(|p| p.iter().count())
-        .sum();
     Ok(Generated {
         output,
         api,
         types: model.types.len(),
         kinds: model.kinds.len(),
-        operations,
-        fixups,
+        operations: ops.len(),
+        fixups: fixups.into_iter().map(|(f, n)| (f, n.changed)).collect(),
         inputs: loaded.inputs,
+        release,
+        warnings,
     })
+}
+
+/// The Kubernetes release (`1.33`) of the documents: from `info.version` when it names one
+/// (`v1.33.2`, as a cluster serves it), else from the first input's name (`kubernetes-1.33.swagger.json`,
+/// a `kubernetes-1.35` folder). Release specs say `unversioned`, CRD documents name no release.
+pub fn release_of(info_version: &str, inputs: &[load::InputInfo]) -> Option<String> {
+    if let Some(r) = release_in(info_version.strip_prefix('v').unwrap_or("")) {
+        return Some(r);
+    }
+    let first = inputs.first()?;
+    // A folder's documents are named after their group-version, the folder after the release.
+    first.path.ancestors().take(2).find_map(|p| {
+        let name = p.file_name()?.to_str()?;
+        release_in(name.strip_prefix("kubernetes-")?)
+    })
+}
+
+/// `1.33.2`, `1.33`, `1.33.swagger.json` → `1.33`.
+fn release_in(text: &str) -> Option<String> {
+    let mut parts = text.split('.');
+    let major = parts.next()?;
+    let minor = parts.next()?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(major) && digits(minor)).then(|| format!("{major}.{minor}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(path: &str) -> load::InputInfo {
+        load::InputInfo {
+            path: PathBuf::from(path),
+            format: load::SpecFormat::OpenApiV3,
+            schemas: 0,
+            operations: 0,
+        }
+    }
+
+    #[test]
+    fn releases_come_from_the_version_or_the_names() {
+        assert_eq!(release_of("v1.34.1", &[]).as_deref(), Some("1.34"));
+        let file = [input("/s/v2/kubernetes-1.33.swagger.json")];
+        assert_eq!(release_of("unversioned", &file).as_deref(), Some("1.33"));
+        let dir = [input("/s/v3/kubernetes-1.35/apis_apps_v1.json")];
+        assert_eq!(release_of("unversioned", &dir).as_deref(), Some("1.35"));
+        let crd = [input("/s/v3/crds/cert-manager.io_v1.json")];
+        assert_eq!(release_of("v1", &crd), None);
+        assert_eq!(release_of("unversioned", &[]), None);
+    }
 }

@@ -10,8 +10,8 @@ use openapiv3::{
 
 use crate::names;
 
-/// Extension the fixups put on a schema to name the hand-written type that carries it.
-pub const SPECIAL_EXT: &str = "x-kuber-type";
+/// Definitions the fixups found to be carried by a hand-written type, by spec name.
+pub type Specials = BTreeMap<String, Special>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -40,21 +40,6 @@ pub enum Special {
 }
 
 impl Special {
-    pub fn from_ext(value: &str) -> Option<Special> {
-        Some(match value {
-            "int-or-string" => Special::IntOrString,
-            "quantity" => Special::Quantity,
-            "time" => Special::Time,
-            "micro-time" => Special::MicroTime,
-            "byte-string" => Special::ByteString,
-            "raw-json" => Special::RawJson,
-            "json-schema-props-or-array" => Special::JsonSchemaPropsOrArray,
-            "json-schema-props-or-bool" => Special::JsonSchemaPropsOrBool,
-            "json-schema-props-or-string-array" => Special::JsonSchemaPropsOrStringArray,
-            _ => return None,
-        })
-    }
-
     /// Name of the type in `kuber_models::special`.
     pub fn rust_name(self) -> &'static str {
         match self {
@@ -112,6 +97,9 @@ impl Ty {
     }
 }
 
+/// The spec's extension naming the kind of a definition or an operation.
+pub const GVK_EXT: &str = "x-kubernetes-group-version-kind";
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gvk {
     pub group: String,
@@ -120,6 +108,27 @@ pub struct Gvk {
 }
 
 impl Gvk {
+    /// One `{group, version, kind}` object of `x-kubernetes-group-version-kind`.
+    pub fn from_json(value: &serde_json::Value) -> Option<Gvk> {
+        Some(Gvk {
+            group: value.get("group")?.as_str()?.to_owned(),
+            version: value.get("version")?.as_str()?.to_owned(),
+            kind: value.get("kind")?.as_str()?.to_owned(),
+        })
+    }
+
+    /// Every kind `x-kubernetes-group-version-kind` names among `extensions`: a list on
+    /// definitions, a single object on operations.
+    pub fn from_extensions(extensions: &indexmap::IndexMap<String, serde_json::Value>) -> Vec<Gvk> {
+        match extensions.get(GVK_EXT) {
+            Some(serde_json::Value::Array(list)) => {
+                list.iter().filter_map(Gvk::from_json).collect()
+            }
+            Some(one) => Gvk::from_json(one).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {
             self.version.clone()
@@ -176,6 +185,8 @@ pub struct Kind {
     pub scope: Scope,
     pub list_def: Option<String>,
     pub subresources: BTreeSet<String>,
+    /// Subresource → the kind its operations serve (`scale` → `autoscaling/v1` `Scale`).
+    pub subresource_kinds: BTreeMap<String, Gvk>,
     /// `x-kubernetes-action`s seen on the kind's own paths (get, list, create, …).
     pub verbs: BTreeSet<String>,
 }
@@ -187,9 +198,11 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn build(doc: &OpenAPI) -> Result<Model, ModelError> {
+    /// Every definition as a type; `kinds` is left empty for `crate::kinds::derive`.
+    pub fn build(doc: &OpenAPI, specials: &Specials) -> Result<Model, ModelError> {
         let mut builder = Builder {
             types: BTreeMap::new(),
+            specials,
         };
         if let Some(components) = &doc.components {
             for (name, schema) in &components.schemas {
@@ -207,7 +220,6 @@ impl Model {
             kinds: BTreeMap::new(),
         };
         model.mark_boxed();
-        model.kinds = crate::kinds::collect(doc, &model);
         Ok(model)
     }
 
@@ -268,8 +280,9 @@ impl Model {
     }
 }
 
-struct Builder {
+struct Builder<'a> {
     types: BTreeMap<String, TypeDef>,
+    specials: &'a Specials,
 }
 
 /// Where a definition lives: module path and cargo feature.
@@ -294,48 +307,17 @@ pub fn locate(def: &str) -> (Vec<String>, String, Option<String>) {
     (module, names::type_name(last), feature)
 }
 
-fn special_of(schema: &Schema) -> Option<Special> {
-    schema
-        .schema_data
-        .extensions
-        .get(SPECIAL_EXT)
-        .and_then(|v| v.as_str())
-        .and_then(Special::from_ext)
-}
-
-fn gvks_of(schema: &Schema) -> Vec<Gvk> {
-    let Some(list) = schema
-        .schema_data
-        .extensions
-        .get("x-kubernetes-group-version-kind")
-    else {
-        return Vec::new();
-    };
-    let Some(list) = list.as_array() else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter_map(|g| {
-            Some(Gvk {
-                group: g.get("group")?.as_str()?.to_owned(),
-                version: g.get("version")?.as_str()?.to_owned(),
-                kind: g.get("kind")?.as_str()?.to_owned(),
-            })
-        })
-        .collect()
-}
-
 fn ref_target(reference: &str) -> Option<&str> {
     reference
         .strip_prefix("#/components/schemas/")
         .or_else(|| reference.strip_prefix("#/definitions/"))
 }
 
-impl Builder {
+impl Builder<'_> {
     fn definition(&mut self, name: &str, schema: &Schema) -> Result<(), ModelError> {
         let (module, ident, feature) = locate(name);
-        let body = if let Some(special) = special_of(schema) {
-            TypeBody::Special(special)
+        let body = if let Some(special) = self.specials.get(name) {
+            TypeBody::Special(*special)
         } else if let Some(props) = object_properties(schema) {
             TypeBody::Struct(self.fields(name, props.0, props.1)?)
         } else {
@@ -348,7 +330,7 @@ impl Builder {
                 module,
                 ident,
                 body,
-                gvks: gvks_of(schema),
+                gvks: Gvk::from_extensions(&schema.schema_data.extensions),
                 feature,
             },
         );
@@ -412,9 +394,6 @@ impl Builder {
 
     /// The Rust type of an inline schema. `property` names it in errors and in synthesized type names.
     fn ty(&mut self, def: &str, property: &str, schema: &Schema) -> Result<Ty, ModelError> {
-        if let Some(special) = special_of(schema) {
-            return Ok(Ty::Special(special));
-        }
         Ok(match &schema.schema_kind {
             SchemaKind::Type(Type::String(s)) => match &s.format {
                 VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => {

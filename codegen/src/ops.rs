@@ -1,4 +1,6 @@
-//! Operations of the model: one per operationId, with the Rust names the API crate uses.
+//! Operations: one per path and method, read in one pass over the paths with the resource each
+//! path names. Kinds are derived from them (`crate::kinds`), then the operation fixups correct
+//! how servers really answer (`crate::fixups`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,12 +9,9 @@ use openapiv3::{
     OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, Type,
 };
 
-use crate::kinds::parse_path;
+use crate::kinds::{ResourcePath, parse_path};
 use crate::model::{Gvk, Model, Ty};
 use crate::names;
-
-/// Extension the operation fixups set: how servers really answer.
-pub const RESPONSE_EXT: &str = "x-kuber-response";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
@@ -50,27 +49,66 @@ pub struct QueryParam {
 
 #[derive(Debug, Clone)]
 pub struct Op {
+    /// The operationId; `""` when the spec gives none (an error only when emitting the API).
     pub id: String,
     pub method: &'static str,
     pub path: String,
+    /// The first tag; `""` when the spec gives none.
     pub tag: String,
     /// Rust struct of the tag, e.g. `CoreV1Api`.
     pub api: String,
     /// Method name, e.g. `list_namespaced_pod`.
     pub name: String,
     pub action: String,
+    /// The kind the spec says the operation serves (`Scale` of `autoscaling/v1` on
+    /// `deployments/{name}/scale`).
     pub gvk: Option<Gvk>,
-    pub group: String,
-    pub version: String,
-    pub plural: String,
+    /// The definition of `gvk`, when the model has one.
+    pub kind_def: Option<String>,
+    /// The resource the path names; `None` for discovery, version and well-known paths.
+    pub resource: Option<ResourcePath>,
+    /// Whether the path has a `{namespace}` parameter.
     pub namespaced: bool,
-    pub subresource: String,
     /// Path parameter names in the spec's order, which is the argument order.
     pub path_params: Vec<String>,
     pub query: Vec<QueryParam>,
     /// Body type and whether it is required.
     pub body: Option<(Ty, bool)>,
     pub response: Response,
+    /// The path requests go to when it is not `path` (fixups: watches on the list path,
+    /// discovery without its trailing slash).
+    pub request_path: Option<String>,
+    /// A watch of one object: the list path with `metadata.name` selected.
+    pub select_name: bool,
+    /// The body can also be read as it arrives (followed logs).
+    pub streams_body: bool,
+}
+
+impl Op {
+    pub fn group(&self) -> &str {
+        self.resource.as_ref().map_or("", |r| r.group.as_str())
+    }
+
+    pub fn version(&self) -> &str {
+        self.resource.as_ref().map_or("", |r| r.version.as_str())
+    }
+
+    pub fn plural(&self) -> &str {
+        self.resource.as_ref().map_or("", |r| r.plural.as_str())
+    }
+
+    /// `""` when the operation is on the resource itself.
+    pub fn subresource(&self) -> &str {
+        self.resource
+            .as_ref()
+            .and_then(|r| r.subresource.as_deref())
+            .unwrap_or("")
+    }
+
+    /// The type of `gvk`, when the model has one.
+    pub fn kind_ty(&self) -> Option<Ty> {
+        self.kind_def.clone().map(Ty::Named)
+    }
 }
 
 /// `core_v1` → `CoreV1Api`, `rbacAuthorization_v1` → `RbacAuthorizationV1Api`.
@@ -186,14 +224,16 @@ fn typed_response(op: &openapiv3::Operation) -> Option<Response> {
     None
 }
 
+/// Every operation of the document, in path order. Missing operationIds and tags are left empty
+/// here (a components-and-paths CRD document still yields kinds) and refused by [`check`].
 pub fn collect(doc: &OpenAPI, model: &Model) -> Result<Vec<Op>, OpError> {
     let by_gvk = model.type_by_gvk();
     let mut out = Vec::new();
-    let mut taken: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (path, item) in &doc.paths.paths {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
+        let resource = parse_path(path);
         for (m, op) in item.iter() {
             let method = method_of(m);
             let err = |message: String| OpError::Operation {
@@ -202,36 +242,19 @@ pub fn collect(doc: &OpenAPI, model: &Model) -> Result<Vec<Op>, OpError> {
                 path: path.clone(),
                 message,
             };
-            let id = op
-                .operation_id
-                .clone()
-                .ok_or_else(|| err("has no operationId".into()))?;
-            let tag = op
-                .tags
-                .first()
-                .cloned()
-                .ok_or_else(|| err("has no tag".into()))?;
+            let id = op.operation_id.clone().unwrap_or_default();
+            let tag = op.tags.first().cloned().unwrap_or_default();
             let action = op
                 .extensions
                 .get("x-kubernetes-action")
                 .and_then(|a| a.as_str())
                 .unwrap_or("")
                 .to_owned();
-            let gvk = op
-                .extensions
-                .get("x-kubernetes-group-version-kind")
-                .and_then(|g| {
-                    Some(Gvk {
-                        group: g.get("group")?.as_str()?.to_owned(),
-                        version: g.get("version")?.as_str()?.to_owned(),
-                        kind: g.get("kind")?.as_str()?.to_owned(),
-                    })
-                });
-            let kind_ty = gvk
+            let gvk = Gvk::from_extensions(&op.extensions).into_iter().next();
+            let kind_def = gvk
                 .as_ref()
                 .and_then(|g| by_gvk.get(g))
-                .map(|d| Ty::Named(d.name.clone()));
-            let rp = parse_path(path);
+                .map(|d| d.name.clone());
             let mut query = Vec::new();
             let mut path_params = Vec::new();
             for p in item.parameters.iter().chain(op.parameters.iter()) {
@@ -257,70 +280,56 @@ pub fn collect(doc: &OpenAPI, model: &Model) -> Result<Vec<Op>, OpError> {
             }
             // Spec order is the argument order (as in Kuber.jl and the Python client: name first).
             path_params.dedup();
-            let forced = op.extensions.get(RESPONSE_EXT).and_then(|v| v.as_str());
-            let response = match forced {
-                Some("object-or-status") | Some("list-or-status") => {
-                    match typed_ty_for(forced, kind_ty.as_ref(), model) {
-                        Some(t) => Response::Deleted(t),
-                        None => typed_response(op).unwrap_or(Response::Text),
-                    }
-                }
-                Some("watch-events") => match &kind_ty {
-                    Some(t) => Response::Watch(t.clone()),
-                    None => return Err(err("a watch without a kind".into())),
-                },
-                Some("upgrade") => Response::Upgrade,
-                Some("bytes") => Response::Bytes,
-                _ => typed_response(op).unwrap_or(Response::Text),
-            };
-            let api = api_struct(&tag);
-            let name = method_name(&id, &tag);
-            if !taken.entry(api.clone()).or_default().insert(name.clone()) {
-                return Err(err(format!(
-                    "method name `{name}` of `{api}` is taken by another operation"
-                )));
-            }
-            let (group, version) = match &rp {
-                Some(rp) => (rp.group.to_owned(), rp.version.to_owned()),
-                None => (String::new(), String::new()),
-            };
             out.push(Op {
+                api: api_struct(&tag),
+                name: method_name(&id, &tag),
                 id,
                 method,
                 path: path.clone(),
                 tag,
-                api,
-                name,
                 action,
                 gvk,
-                group,
-                version,
-                plural: rp.as_ref().map(|r| r.plural.to_owned()).unwrap_or_default(),
+                kind_def,
+                resource: resource.clone(),
                 namespaced: path.contains("{namespace}"),
-                subresource: rp
-                    .as_ref()
-                    .and_then(|r| r.subresource)
-                    .unwrap_or("")
-                    .to_owned(),
                 path_params,
                 query,
                 body: body_of(op),
-                response,
+                response: typed_response(op).unwrap_or(Response::Text),
+                request_path: None,
+                select_name: false,
+                streams_body: false,
             });
         }
     }
     Ok(out)
 }
 
-/// The type a delete answers with besides `Status`: the kind, or the kind's list.
-fn typed_ty_for(forced: Option<&str>, kind: Option<&Ty>, model: &Model) -> Option<Ty> {
-    let kind = kind?;
-    if forced == Some("list-or-status") {
-        let Ty::Named(def) = kind else { return None };
-        let list = model.kinds.get(def)?.list_def.clone()?;
-        return Some(Ty::Named(list));
+/// What the API crate needs of every operation: an operationId, a tag, and a method name its
+/// struct does not have yet.
+pub fn check(ops: &[Op]) -> Result<(), OpError> {
+    let mut taken: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for op in ops {
+        let err = |message: String| OpError::Operation {
+            op: op.id.clone(),
+            method: op.method.to_owned(),
+            path: op.path.clone(),
+            message,
+        };
+        if op.id.is_empty() {
+            return Err(err("has no operationId".into()));
+        }
+        if op.tag.is_empty() {
+            return Err(err("has no tag".into()));
+        }
+        if !taken.entry(&op.api).or_default().insert(&op.name) {
+            return Err(err(format!(
+                "method name `{}` of `{}` is taken by another operation",
+                op.name, op.api
+            )));
+        }
     }
-    Some(kind.clone())
+    Ok(())
 }
 
 /// Name of the shared query-parameter struct for operations with these actions.
@@ -341,8 +350,8 @@ pub fn params_struct_name(actions: &BTreeSet<&str>, first: &Op) -> String {
     if only(&["deletecollection"]) {
         return "DeleteCollectionParams".into();
     }
-    if !first.subresource.is_empty() {
-        return format!("{}Params", first.subresource.to_pascal_case());
+    if !first.subresource().is_empty() {
+        return format!("{}Params", first.subresource().to_pascal_case());
     }
     if only(&["get"]) {
         return "GetParams".into();

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use codegen::load::{LoadError, SpecFormat, count_operations, load_document, load_specs};
+use codegen::load::{
+    Duplicate, LoadError, SpecFormat, count_operations, load_document, load_specs,
+};
 use openapiv3::{
     OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind,
     StatusCode, StringFormat, Type, VariantOrUnknownOrEmpty,
@@ -517,14 +519,20 @@ fn merge_keeps_first_definition_and_records_differences() {
     // the later file recorded. The CRD document's copy equals the second file's, yet still
     // differs from the kept one, so it is recorded too.
     let crd_file = fixture("crds").join("b-stable.example.io_v1.json");
+    let first = spec.inputs[0].path.clone();
     assert_eq!(
         spec.duplicates,
         [
-            (
-                "io.example.meta.v1.ObjectMeta".to_owned(),
-                fixture("components-only.json")
-            ),
-            ("io.example.meta.v1.ObjectMeta".to_owned(), crd_file),
+            Duplicate {
+                name: "io.example.meta.v1.ObjectMeta".to_owned(),
+                first: first.clone(),
+                later: fixture("components-only.json")
+            },
+            Duplicate {
+                name: "io.example.meta.v1.ObjectMeta".to_owned(),
+                first,
+                later: crd_file
+            },
         ]
     );
     let meta = properties(schema(&spec.doc, "io.example.meta.v1.ObjectMeta"));
@@ -827,7 +835,7 @@ fn real_cert_manager_crd_document() {
     assert!(
         spec.duplicates
             .iter()
-            .any(|(name, _)| name == "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+            .any(|d| d.name == "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
     );
     assert_eq!(spec.schema_origin["io.cert-manager.v1.Certificate"], 1);
 }

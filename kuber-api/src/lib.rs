@@ -16,6 +16,6 @@ pub use client::{ByteStream, Lines, WatchStream};
 pub use error::ApiError;
 pub use error::Error;
 pub use generated::*;
-pub use registry::KindInfo;
-pub use request::{Operation, Patch, QueryParams, Request};
+pub use registry::{KindInfo, RegistryError, Subresource};
+pub use request::{Operation, Patch, QueryParams, Request, ResponseShape};
 pub use response::Deleted;

@@ -16,9 +16,68 @@ pub struct KindInfo {
     pub list_kind: &'static str,
     /// `x-kubernetes-action`s of its own paths (get, list, post, …).
     pub verbs: &'static [&'static str],
-    pub subresources: &'static [&'static str],
+    pub subresources: &'static [Subresource],
     /// Indices into [`OPERATIONS`] of every operation on its paths, subresources included.
     pub operations: &'static [u16],
+}
+
+/// A subresource of a kind, with the kind its operations serve, which may be of another group
+/// (`scale`: `Scale` of `autoscaling/v1`; `eviction`: `Eviction` of `policy/v1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subresource {
+    /// e.g. `status`, `scale`, `log`.
+    pub name: &'static str,
+    /// `""` for the core group, and with `version` and `kind` when the spec names no kind.
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+}
+
+impl Subresource {
+    /// `group/version`, or `version` for the core group; `""` when no kind is known.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+/// What the registry cannot answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The kind has the operation, but not in that scope (a namespaced get of a cluster-scoped
+    /// kind, a get of a namespaced kind across namespaces).
+    #[error(
+        "{kind} ({api_version}) has no {scope} `{action}`{}",
+        on_subresource(subresource)
+    )]
+    Scope {
+        kind: &'static str,
+        api_version: &'static str,
+        scope: &'static str,
+        action: String,
+        subresource: String,
+    },
+    #[error(
+        "{kind} ({api_version}) has no `{action}` operation{}",
+        on_subresource(subresource)
+    )]
+    NoOperation {
+        kind: &'static str,
+        api_version: &'static str,
+        action: String,
+        subresource: String,
+    },
+}
+
+fn on_subresource(subresource: &str) -> String {
+    if subresource.is_empty() {
+        String::new()
+    } else {
+        format!(" on `{subresource}`")
+    }
 }
 
 impl KindInfo {
@@ -28,24 +87,46 @@ impl KindInfo {
             .filter_map(|i| OPERATIONS.get(usize::from(*i)))
     }
 
-    /// The operation for `action` on the kind itself (`subresource` `""`) or on a subresource;
-    /// when both a namespaced and an all-namespaces form exist, `namespaced` picks one.
+    /// The operation for `action` on the kind itself (`subresource` `""`) or on a subresource, in
+    /// a namespace (`namespaced`) or not (cluster-scoped kinds; all namespaces for lists and
+    /// watches of namespaced ones). A scope the kind does not have for it is an error, never the
+    /// other scope's operation.
     pub fn operation(
         &self,
         action: &str,
         subresource: &str,
         namespaced: bool,
-    ) -> Option<&'static Operation> {
+    ) -> Result<&'static Operation, RegistryError> {
         let mut candidates = self
             .operations()
-            .filter(|o| o.action == action && o.subresource == subresource);
-        let first = candidates.next()?;
-        if first.namespaced == namespaced || !self.namespaced {
-            return Some(first);
+            .filter(|o| o.action == action && o.subresource == subresource)
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(RegistryError::NoOperation {
+                kind: self.kind,
+                api_version: self.api_version,
+                action: action.to_owned(),
+                subresource: subresource.to_owned(),
+            });
         }
         candidates
             .find(|o| o.namespaced == namespaced)
-            .or(Some(first))
+            .ok_or_else(|| RegistryError::Scope {
+                kind: self.kind,
+                api_version: self.api_version,
+                scope: if namespaced {
+                    "namespaced"
+                } else {
+                    "cluster-wide"
+                },
+                action: action.to_owned(),
+                subresource: subresource.to_owned(),
+            })
+    }
+
+    /// The subresource called `name`, with its kind.
+    pub fn subresource(&self, name: &str) -> Option<&'static Subresource> {
+        self.subresources.iter().find(|s| s.name == name)
     }
 
     pub fn supports(&self, verb: &str) -> bool {
@@ -90,6 +171,118 @@ pub fn find(kind: &str, api_version: Option<&str>) -> Option<&'static KindInfo> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subresources_carry_their_own_kind() {
+        let deployment = find("Deployment", Some("apps/v1")).unwrap();
+        let scale = deployment.subresource("scale").unwrap();
+        assert_eq!(
+            (scale.kind, scale.api_version().as_str()),
+            ("Scale", "autoscaling/v1")
+        );
+        let status = deployment.subresource("status").unwrap();
+        assert_eq!(
+            (status.kind, status.api_version().as_str()),
+            ("Deployment", "apps/v1")
+        );
+        let op = deployment.operation("get", "scale", true).unwrap();
+        assert_eq!(
+            (op.kind, op.kind_api_version, op.group),
+            ("Scale", "autoscaling/v1", "apps")
+        );
+        let pod = find("Pod", Some("v1")).unwrap();
+        let eviction = pod.subresource("eviction").unwrap();
+        assert_eq!(
+            (eviction.kind, eviction.api_version().as_str()),
+            ("Eviction", "policy/v1")
+        );
+    }
+
+    #[test]
+    fn a_scope_the_kind_lacks_is_an_error() {
+        let namespace = find("Namespace", Some("v1")).unwrap();
+        assert_eq!(
+            namespace.operation("get", "", true),
+            Err(RegistryError::Scope {
+                kind: "Namespace",
+                api_version: "v1",
+                scope: "namespaced",
+                action: "get".into(),
+                subresource: String::new(),
+            })
+        );
+        assert!(namespace.operation("get", "", false).is_ok());
+        let pod = find("Pod", Some("v1")).unwrap();
+        let err = pod.operation("get", "", false).unwrap_err();
+        assert_eq!(err.to_string(), "Pod (v1) has no cluster-wide `get`");
+        // Listing across namespaces is a scope pods have.
+        let all = pod.operation("list", "", false).unwrap();
+        assert_eq!(all.id, "listCoreV1PodForAllNamespaces");
+        assert_eq!(
+            pod.operation("list", "", true).unwrap().id,
+            "listCoreV1NamespacedPod"
+        );
+        assert!(matches!(
+            pod.operation("scale", "", true),
+            Err(RegistryError::NoOperation { kind: "Pod", .. })
+        ));
+    }
+
+    #[test]
+    fn operations_say_how_they_answer() {
+        let pod = find("Pod", Some("v1")).unwrap();
+        let op = |action, sub, ns| pod.operation(action, sub, ns).unwrap();
+        assert_eq!(
+            op("get", "", true).response,
+            crate::ResponseShape::Object("io.k8s.api.core.v1.Pod")
+        );
+        assert_eq!(
+            op("list", "", true).response,
+            crate::ResponseShape::List("io.k8s.api.core.v1.PodList")
+        );
+        assert_eq!(op("list", "", true).query, "ListParams");
+        assert_eq!(
+            op("delete", "", true).response,
+            crate::ResponseShape::ObjectOrStatus("io.k8s.api.core.v1.Pod")
+        );
+        assert_eq!(
+            op("deletecollection", "", true).response,
+            crate::ResponseShape::ListOrStatus("io.k8s.api.core.v1.PodList")
+        );
+        assert_eq!(
+            (
+                op("post", "", true).body,
+                op("post", "", true).body_required
+            ),
+            ("io.k8s.api.core.v1.Pod", true)
+        );
+        assert_eq!(op("get", "log", true).response, crate::ResponseShape::Text);
+        assert_eq!(
+            op("connect", "exec", true).response,
+            crate::ResponseShape::Upgrade
+        );
+        let watch = op("watch", "", true);
+        assert_eq!(
+            watch.response,
+            crate::ResponseShape::WatchStream("io.k8s.api.core.v1.Pod")
+        );
+        assert_eq!(
+            watch.path,
+            "/api/v1/watch/namespaces/{namespace}/pods/{name}"
+        );
+        assert_eq!(
+            (watch.request_path, watch.select_name),
+            ("/api/v1/namespaces/{namespace}/pods", true)
+        );
+        let discovery = OPERATIONS
+            .iter()
+            .find(|o| o.id == "getAPIVersions")
+            .unwrap();
+        assert_eq!(
+            (discovery.path, discovery.request_path),
+            ("/apis/", "/apis")
+        );
+    }
 
     #[test]
     fn versions_rank_like_kubectl() {

@@ -19,6 +19,9 @@ pub struct Operation {
     pub version: &'static str,
     /// Kind the operation serves (`x-kubernetes-group-version-kind`), `""` if none.
     pub kind: &'static str,
+    /// The kind's apiVersion, which a subresource's may not share with its path: `Scale` on
+    /// `deployments/{name}/scale` is `autoscaling/v1`, `Eviction` is `policy/v1`. `""` if none.
+    pub kind_api_version: &'static str,
     /// Resource collection the path names, e.g. `pods`; `""` if none.
     pub plural: &'static str,
     /// `x-kubernetes-action`: get, list, watch, watchlist, post, put, patch, delete,
@@ -30,6 +33,40 @@ pub struct Operation {
     pub subresource: &'static str,
     /// The spec tag the operation is grouped under, e.g. `core_v1`.
     pub tag: &'static str,
+    /// What a successful call answers.
+    pub response: ResponseShape,
+    /// The body's definition (`io.k8s.api.apps.v1.Deployment`; `…meta.v1.Patch` for patches),
+    /// `""` if the call takes none.
+    pub body: &'static str,
+    pub body_required: bool,
+    /// The query parameter struct of the generated method (`ListParams`), `""` if none.
+    pub query: &'static str,
+    /// Where requests go, which differs from `path` for watches (the list path with
+    /// `watch=true`; the `/watch/` paths are deprecated) and discovery (no trailing slash).
+    pub request_path: &'static str,
+    /// A watch of one object: `request_path` is the list path and the name goes in the
+    /// `metadata.name` field selector.
+    pub select_name: bool,
+}
+
+/// How an operation answers. Definitions are spec names (`io.k8s.api.core.v1.Pod`, which is
+/// `kuber_models::api::core::v1::Pod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseShape {
+    /// Not described (operations the spec does not have).
+    Unknown,
+    Object(&'static str),
+    /// The object, or a `Status` (deletes: the object while finalizers run).
+    ObjectOrStatus(&'static str),
+    List(&'static str),
+    /// The list of what was deleted, or a `Status` (deletecollection).
+    ListOrStatus(&'static str),
+    /// Newline-delimited watch events of objects of this definition.
+    WatchStream(&'static str),
+    Text,
+    Bytes,
+    /// Needs a connection upgrade (exec, attach, portforward).
+    Upgrade,
 }
 
 impl Operation {
@@ -49,6 +86,13 @@ impl Operation {
             namespaced: false,
             subresource: "",
             tag: "",
+            kind_api_version: "",
+            response: ResponseShape::Unknown,
+            body: "",
+            body_required: false,
+            query: "",
+            request_path: path,
+            select_name: false,
         }
     }
 
@@ -465,6 +509,13 @@ mod tests {
         namespaced: true,
         subresource: "",
         tag: "core_v1",
+        kind_api_version: "v1",
+        response: ResponseShape::List("io.k8s.api.core.v1.PodList"),
+        body: "",
+        body_required: false,
+        query: "ListParams",
+        request_path: "/api/v1/namespaces/{namespace}/pods",
+        select_name: false,
     };
 
     #[test]

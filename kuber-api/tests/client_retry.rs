@@ -14,9 +14,6 @@ use support::{
 };
 
 static REPLACE_POD: Operation = Operation {
-    id: "replaceCoreV1NamespacedPod",
-    method: "PUT",
-    path: "/api/v1/namespaces/{namespace}/pods/{name}",
     group: "",
     version: "v1",
     kind: "Pod",
@@ -25,6 +22,11 @@ static REPLACE_POD: Operation = Operation {
     namespaced: true,
     subresource: "",
     tag: "core_v1",
+    ..Operation::untyped(
+        "replaceCoreV1NamespacedPod",
+        "PUT",
+        "/api/v1/namespaces/{namespace}/pods/{name}",
+    )
 };
 
 fn get_pod() -> Request {

@@ -54,7 +54,7 @@ fn registry_finds_kinds_with_and_without_api_version() {
         (pod.api_version, pod.plural, pod.namespaced, pod.list_kind),
         ("v1", "pods", true, "PodList")
     );
-    assert!(pod.subresources.contains(&"status") && pod.subresources.contains(&"log"));
+    assert!(pod.subresource("status").is_some() && pod.subresource("log").is_some());
     let list = pod.operation("list", "", true).expect("list pods");
     assert_eq!(list.id, "listCoreV1NamespacedPod");
     let all = pod
@@ -63,7 +63,7 @@ fn registry_finds_kinds_with_and_without_api_version() {
     assert_eq!(all.id, "listCoreV1PodForAllNamespaces");
     assert_eq!(
         pod.operation("get", "log", true).map(|o| o.id),
-        Some("readCoreV1NamespacedPodLog")
+        Ok("readCoreV1NamespacedPodLog")
     );
 
     let deploy = registry::find("deployments", None).expect("by plural");

@@ -115,8 +115,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ),
     };
     let api_root = args.out.is_none().then_some(API_ROOT);
-    let generated =
-        codegen::generate(&args.specs, target, &gen_root, api_root).map_err(|e| e.to_string())?;
+    let generated = codegen::generate(
+        &args.specs,
+        target,
+        &gen_root,
+        api_root,
+        args.kubernetes_version.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    for warning in &generated.warnings {
+        eprintln!("gen: {warning}");
+    }
     let mut files = generated.output.files;
     let mut owned_dirs = vec![root.join(&gen_root)];
 

@@ -8,7 +8,6 @@ use quote::{format_ident, quote};
 
 use super::models::{ModelsEmitter, Target, named};
 use super::{EmitError, Output, render};
-use crate::kinds::parse_path;
 use crate::model::{Model, Ty};
 use crate::ops::{Op, Response, params_struct_name};
 
@@ -72,6 +71,40 @@ impl<'a> ApiEmitter<'a> {
             out.push("Status".to_owned());
         }
         Some(out)
+    }
+
+    /// How the operation answers, for the table: the definition's spec name where there is one.
+    fn response_shape(&self, response: &Response) -> TokenStream {
+        let def = |t: &Ty| match t {
+            Ty::Named(n) => n.clone(),
+            other => other.describe(),
+        };
+        let is_list = |t: &Ty| matches!(t, Ty::Named(n) if self.model.kinds.values().any(|k| k.list_def.as_ref() == Some(n)));
+        match response {
+            Response::Typed(t) if is_list(t) => {
+                let d = def(t);
+                quote!(crate::ResponseShape::List(#d))
+            }
+            Response::Typed(t) => {
+                let d = def(t);
+                quote!(crate::ResponseShape::Object(#d))
+            }
+            Response::Deleted(t) if is_list(t) => {
+                let d = def(t);
+                quote!(crate::ResponseShape::ListOrStatus(#d))
+            }
+            Response::Deleted(t) => {
+                let d = def(t);
+                quote!(crate::ResponseShape::ObjectOrStatus(#d))
+            }
+            Response::Watch(t) => {
+                let d = def(t);
+                quote!(crate::ResponseShape::WatchStream(#d))
+            }
+            Response::Text => quote!(crate::ResponseShape::Text),
+            Response::Bytes => quote!(crate::ResponseShape::Bytes),
+            Response::Upgrade => quote!(crate::ResponseShape::Upgrade),
+        }
     }
 
     fn op_types(op: &Op) -> Vec<&Ty> {
@@ -141,13 +174,24 @@ impl<'a> ApiEmitter<'a> {
         // Operation table.
         let entries = self.ops.iter().map(|op| {
             let (id, method, path, tag) = (&op.id, op.method, &op.path, &op.tag);
-            let (group, version) = (&op.group, &op.version);
+            let (group, version) = (op.group(), op.version());
             let kind = op.gvk.as_ref().map(|g| g.kind.clone()).unwrap_or_default();
-            let (plural, action, namespaced, sub) = (&op.plural, &op.action, op.namespaced, &op.subresource);
+            let kind_api_version = op.gvk.as_ref().map(|g| g.api_version()).unwrap_or_default();
+            let (plural, action, namespaced, sub) = (op.plural(), &op.action, op.namespaced, op.subresource());
+            let response = self.response_shape(&op.response);
+            let (body, body_required) = match &op.body {
+                Some((Ty::Named(n), required)) => (n.clone(), *required),
+                _ => (String::new(), false),
+            };
+            let query = params_of.get(op.id.as_str()).cloned().unwrap_or_default();
+            let request_path = op.request_path.as_deref().unwrap_or(&op.path);
+            let select_name = op.select_name;
             quote! {
                 crate::Operation { id: #id, method: #method, path: #path, group: #group, version: #version,
-                    kind: #kind, plural: #plural, action: #action, namespaced: #namespaced,
-                    subresource: #sub, tag: #tag },
+                    kind: #kind, kind_api_version: #kind_api_version, plural: #plural, action: #action,
+                    namespaced: #namespaced, subresource: #sub, tag: #tag, response: #response,
+                    body: #body, body_required: #body_required, query: #query,
+                    request_path: #request_path, select_name: #select_name },
             }
         });
         let count = Literal::usize_unsuffixed(self.ops.len());
@@ -327,26 +371,8 @@ impl<'a> ApiEmitter<'a> {
             }
             None => quote!(),
         };
-        // Watches go to the list path with `watch=true` (the `/watch/` paths are deprecated); a
-        // watch of one object selects it by name.
-        let (template, named_watch) = match &op.response {
-            Response::Watch(_) => {
-                let list = op.path.replacen("/watch/", "/", 1);
-                let named = parse_path(&op.path).is_some_and(|r| r.named);
-                let list = if named {
-                    list.trim_end_matches("/{name}").to_owned()
-                } else {
-                    list
-                };
-                (list, named)
-            }
-            // Discovery paths are declared with a trailing slash (`/apis/`); clients and servers
-            // use them without (`/apis`), as the recorded traffic shows.
-            _ if op.path.len() > 1 && op.path.ends_with('/') => {
-                (op.path.trim_end_matches('/').to_owned(), false)
-            }
-            _ => (op.path.clone(), false),
-        };
+        // Where the fixups route the request (watches, discovery), else the spec's path.
+        let template = op.request_path.clone().unwrap_or_else(|| op.path.clone());
         let mut in_template: Vec<&String> = op
             .path_params
             .iter()
@@ -361,7 +387,7 @@ impl<'a> ApiEmitter<'a> {
         } else {
             quote!(crate::Request::at(&crate::OPERATIONS[#i], #template, &[#(#path_args),*]))
         };
-        let watch_step = match (&op.response, named_watch) {
+        let watch_step = match (&op.response, op.select_name) {
             (Response::Watch(_), true) => quote!(.set("watch", "true").select_name(name)),
             (Response::Watch(_), false) => quote!(.set("watch", "true")),
             _ => quote!(),
@@ -405,7 +431,7 @@ impl<'a> ApiEmitter<'a> {
         let text = format!("`{} {}` (`{}`).", op.method, op.path, op.id);
         let doc = lines_doc(&text);
         // Logs can also be read as they come (`follow`): a second method streams the body.
-        let stream = (op.subresource == "log" && op.response == Response::Text).then(|| {
+        let stream = op.streams_body.then(|| {
             let stream_name = format_ident!("{}_stream", op.name);
             let doc = lines_doc(&format!("{text} The body as it arrives, for `follow`."));
             quote! {
@@ -436,11 +462,17 @@ impl<'a> ApiEmitter<'a> {
                 .map(|d| d.ident.clone())
                 .unwrap_or_default();
             let verbs = k.verbs.iter();
-            let subs = k.subresources.iter();
+            let subs = k.subresources.iter().map(|name| {
+                let (group, version, kind) = match k.subresource_kinds.get(name) {
+                    Some(g) => (g.group.as_str(), g.version.as_str(), g.kind.as_str()),
+                    None => ("", "", ""),
+                };
+                quote!(crate::registry::Subresource { name: #name, group: #group, version: #version, kind: #kind })
+            });
             let ops: Vec<Literal> = self
                 .ops
                 .iter()
-                .filter(|o| o.group == *group && o.version == *version && o.plural == *plural)
+                .filter(|o| o.group() == group && o.version() == version && o.plural() == plural)
                 .filter_map(|o| index.get(o.id.as_str()))
                 .map(|i| Literal::u16_unsuffixed(*i as u16))
                 .collect();

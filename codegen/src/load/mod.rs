@@ -37,6 +37,17 @@ pub struct InputInfo {
     pub operations: usize,
 }
 
+/// A definition a later input defines differently from an earlier one; the first is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The schema's name, or `<map>/<name>` for the other components maps.
+    pub name: String,
+    /// The file whose definition is kept.
+    pub first: PathBuf,
+    /// The file whose differing definition is dropped.
+    pub later: PathBuf,
+}
+
 #[derive(Debug, Clone)]
 pub struct LoadedSpec {
     /// Every input merged.
@@ -48,9 +59,9 @@ pub struct LoadedSpec {
     /// Schemas a later file defines differently from the first definition, which is the one kept.
     /// Expected: every per-group OpenAPI 3 document repeats `ObjectMeta` and friends, and a CRD
     /// document may carry its own reduced copy.
-    pub duplicates: Vec<(String, PathBuf)>,
+    pub duplicates: Vec<Duplicate>,
     /// The same for the other components maps, named `parameters/<name>`, `responses/<name>`….
-    pub component_duplicates: Vec<(String, PathBuf)>,
+    pub component_duplicates: Vec<Duplicate>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -368,8 +379,10 @@ struct Merger {
     doc: OpenAPI,
     inputs: Vec<InputInfo>,
     schema_origin: BTreeMap<String, usize>,
-    duplicates: Vec<(String, PathBuf)>,
-    component_duplicates: Vec<(String, PathBuf)>,
+    duplicates: Vec<Duplicate>,
+    component_duplicates: Vec<Duplicate>,
+    /// Components map entry (`parameters/<name>`) → index into `inputs` of its first file.
+    component_origin: BTreeMap<String, usize>,
     /// Path → index into `inputs` of the file that defined each of its methods.
     path_origin: BTreeMap<String, BTreeMap<&'static str, usize>>,
 }
@@ -514,6 +527,12 @@ impl Merger {
 
     fn add_components(&mut self, index: usize, file: &Path, c: Components) {
         let merged = self.doc.components.get_or_insert_with(Components::default);
+        let first_file = |origin: Option<&usize>| {
+            origin
+                .and_then(|i| self.inputs.get(*i))
+                .map(|i| i.path.clone())
+                .unwrap_or_default()
+        };
         for (name, schema) in c.schemas {
             match merged.schemas.get(&name) {
                 None => {
@@ -521,10 +540,19 @@ impl Merger {
                     merged.schemas.insert(name, schema);
                 }
                 Some(first) if *first == schema => {}
-                Some(_) => self.duplicates.push((name, file.to_path_buf())),
+                Some(_) => self.duplicates.push(Duplicate {
+                    first: first_file(self.schema_origin.get(&name)),
+                    name,
+                    later: file.to_path_buf(),
+                }),
             }
         }
-        let dups = &mut self.component_duplicates;
+        let dups = &mut Dups {
+            found: &mut self.component_duplicates,
+            origin: &mut self.component_origin,
+            inputs: &self.inputs,
+            index,
+        };
         merge_map(
             &mut merged.parameters,
             c.parameters,
@@ -571,21 +599,44 @@ impl Merger {
     }
 }
 
+/// Where `merge_map` records what it finds.
+struct Dups<'a> {
+    found: &'a mut Vec<Duplicate>,
+    origin: &'a mut BTreeMap<String, usize>,
+    inputs: &'a [InputInfo],
+    /// The input being merged.
+    index: usize,
+}
+
 /// First definition wins; a later, different one is recorded as `<map>/<name>`.
 fn merge_map<T: PartialEq>(
     merged: &mut indexmap::IndexMap<String, T>,
     later: indexmap::IndexMap<String, T>,
     map: &str,
     file: &Path,
-    duplicates: &mut Vec<(String, PathBuf)>,
+    dups: &mut Dups<'_>,
 ) {
     for (name, item) in later {
+        let key = format!("{map}/{name}");
         match merged.get(&name) {
             None => {
                 merged.insert(name, item);
+                dups.origin.insert(key, dups.index);
             }
             Some(first) if *first == item => {}
-            Some(_) => duplicates.push((format!("{map}/{name}"), file.to_path_buf())),
+            Some(_) => {
+                let first = dups
+                    .origin
+                    .get(&key)
+                    .and_then(|i| dups.inputs.get(*i))
+                    .map(|i| i.path.clone())
+                    .unwrap_or_default();
+                dups.found.push(Duplicate {
+                    name: key,
+                    first,
+                    later: file.to_path_buf(),
+                });
+            }
         }
     }
 }

@@ -288,8 +288,8 @@ impl crate::QueryParams for ProxyParams {
 /// Query parameters of 2 operations (e.g. `connectCoreV1GetNamespacedPodExec`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecParams {
-    /// `command`
-    pub command: Option<String>,
+    /// `command` (repeated)
+    pub command: Vec<String>,
     /// `container`
     pub container: Option<String>,
     /// `stderr`
@@ -303,7 +303,7 @@ pub struct ExecParams {
 }
 impl crate::QueryParams for ExecParams {
     fn append_to(&self, query: &mut Vec<(&'static str, String)>) {
-        if let Some(v) = &self.command {
+        for v in &self.command {
             query.push(("command", v.to_string()));
         }
         if let Some(v) = &self.container {
@@ -359,12 +359,12 @@ impl crate::QueryParams for AttachParams {
 /// Query parameters of 2 operations (e.g. `connectCoreV1GetNamespacedPodPortforward`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortforwardParams {
-    /// `ports`
-    pub ports: Option<i64>,
+    /// `ports` (repeated)
+    pub ports: Vec<i64>,
 }
 impl crate::QueryParams for PortforwardParams {
     fn append_to(&self, query: &mut Vec<(&'static str, String)>) {
-        if let Some(v) = &self.ports {
+        for v in &self.ports {
             query.push(("ports", v.to_string()));
         }
     }

@@ -87,7 +87,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "admissionregistration.k8s.io",
+                version: "v1",
+                kind: "ValidatingAdmissionPolicy",
+            },
+        ],
         operations: &[274, 275, 276, 277, 278, 279, 280, 281, 282, 283, 304, 305],
     },
     crate::registry::KindInfo {
@@ -241,7 +248,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "internal.apiserver.k8s.io",
+                version: "v1alpha1",
+                kind: "StorageVersion",
+            },
+        ],
         operations: &[667, 668, 669, 670, 671, 672, 673, 674, 675, 676, 677, 678],
     },
     crate::registry::KindInfo {
@@ -285,7 +299,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "apps",
+                version: "v1",
+                kind: "DaemonSet",
+            },
+        ],
         operations: &[
             379, 388, 389, 390, 391, 392, 393, 394, 395, 396, 397, 440, 444, 445,
         ],
@@ -309,7 +330,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["scale", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "scale",
+                group: "autoscaling",
+                version: "v1",
+                kind: "Scale",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "apps",
+                version: "v1",
+                kind: "Deployment",
+            },
+        ],
         operations: &[
             380, 398, 399, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 441,
             446, 447,
@@ -334,7 +368,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["scale", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "scale",
+                group: "autoscaling",
+                version: "v1",
+                kind: "Scale",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "apps",
+                version: "v1",
+                kind: "ReplicaSet",
+            },
+        ],
         operations: &[
             411, 412, 413, 414, 415, 416, 417, 418, 419, 420, 421, 422, 423, 437, 448,
             449, 452,
@@ -359,7 +406,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["scale", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "scale",
+                group: "autoscaling",
+                version: "v1",
+                kind: "Scale",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "apps",
+                version: "v1",
+                kind: "StatefulSet",
+            },
+        ],
         operations: &[
             424, 425, 426, 427, 428, 429, 430, 431, 432, 433, 434, 435, 436, 438, 450,
             451, 453,
@@ -456,7 +516,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "autoscaling",
+                version: "v1",
+                kind: "HorizontalPodAutoscaler",
+            },
+        ],
         operations: &[
             466, 467, 468, 469, 470, 471, 472, 473, 474, 475, 476, 477, 478, 479,
         ],
@@ -480,7 +547,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "autoscaling",
+                version: "v2",
+                kind: "HorizontalPodAutoscaler",
+            },
+        ],
         operations: &[
             481, 482, 483, 484, 485, 486, 487, 488, 489, 490, 491, 492, 493, 494,
         ],
@@ -504,7 +578,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "batch",
+                version: "v1",
+                kind: "CronJob",
+            },
+        ],
         operations: &[
             497, 499, 500, 501, 502, 503, 504, 505, 506, 507, 508, 519, 521, 522,
         ],
@@ -528,7 +609,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "batch",
+                version: "v1",
+                kind: "Job",
+            },
+        ],
         operations: &[
             498, 509, 510, 511, 512, 513, 514, 515, 516, 517, 518, 520, 523, 524,
         ],
@@ -552,7 +640,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["approval", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "approval",
+                group: "certificates.k8s.io",
+                version: "v1",
+                kind: "CertificateSigningRequest",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "certificates.k8s.io",
+                version: "v1",
+                kind: "CertificateSigningRequest",
+            },
+        ],
         operations: &[
             527, 528, 529, 530, 531, 532, 533, 534, 535, 536, 537, 538, 539, 540, 541,
         ],
@@ -620,7 +721,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "certificates.k8s.io",
+                version: "v1beta1",
+                kind: "PodCertificateRequest",
+            },
+        ],
         operations: &[
             560, 561, 562, 563, 564, 565, 566, 567, 568, 569, 570, 573, 574, 575,
         ],
@@ -812,7 +920,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
         namespaced: false,
         list_kind: "NamespaceList",
         verbs: &["delete", "get", "list", "patch", "post", "put", "watch", "watchlist"],
-        subresources: &["finalize", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "finalize",
+                group: "",
+                version: "v1",
+                kind: "Namespace",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "Namespace",
+            },
+        ],
         operations: &[9, 10, 158, 159, 160, 161, 162, 163, 164, 165, 212, 237],
     },
     crate::registry::KindInfo {
@@ -834,7 +955,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["proxy", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "proxy",
+                group: "",
+                version: "v1",
+                kind: "NodeProxyOptions",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "Node",
+            },
+        ],
         operations: &[
             166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176, 177, 178, 179, 180,
             181, 182, 183, 184, 185, 186, 187, 188, 189, 238, 239,
@@ -859,7 +993,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "PersistentVolume",
+            },
+        ],
         operations: &[191, 192, 193, 194, 195, 196, 197, 198, 199, 200, 241, 242],
     },
     crate::registry::KindInfo {
@@ -881,7 +1022,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "PersistentVolumeClaim",
+            },
+        ],
         operations: &[40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 190, 221, 222, 240],
     },
     crate::registry::KindInfo {
@@ -904,16 +1052,66 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watchlist",
         ],
         subresources: &[
-            "attach",
-            "binding",
-            "ephemeralcontainers",
-            "eviction",
-            "exec",
-            "log",
-            "portforward",
-            "proxy",
-            "resize",
-            "status",
+            crate::registry::Subresource {
+                name: "attach",
+                group: "",
+                version: "v1",
+                kind: "PodAttachOptions",
+            },
+            crate::registry::Subresource {
+                name: "binding",
+                group: "",
+                version: "v1",
+                kind: "Binding",
+            },
+            crate::registry::Subresource {
+                name: "ephemeralcontainers",
+                group: "",
+                version: "v1",
+                kind: "Pod",
+            },
+            crate::registry::Subresource {
+                name: "eviction",
+                group: "policy",
+                version: "v1",
+                kind: "Eviction",
+            },
+            crate::registry::Subresource {
+                name: "exec",
+                group: "",
+                version: "v1",
+                kind: "PodExecOptions",
+            },
+            crate::registry::Subresource {
+                name: "log",
+                group: "",
+                version: "v1",
+                kind: "Pod",
+            },
+            crate::registry::Subresource {
+                name: "portforward",
+                group: "",
+                version: "v1",
+                kind: "PodPortForwardOptions",
+            },
+            crate::registry::Subresource {
+                name: "proxy",
+                group: "",
+                version: "v1",
+                kind: "PodProxyOptions",
+            },
+            crate::registry::Subresource {
+                name: "resize",
+                group: "",
+                version: "v1",
+                kind: "Pod",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "Pod",
+            },
         ],
         operations: &[
             50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68,
@@ -962,7 +1160,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["scale", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "scale",
+                group: "autoscaling",
+                version: "v1",
+                kind: "Scale",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "ReplicationController",
+            },
+        ],
         operations: &[
             96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 203, 227, 228,
             245,
@@ -987,7 +1198,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "ResourceQuota",
+            },
+        ],
         operations: &[
             109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 204, 229, 230, 246,
         ],
@@ -1033,7 +1251,20 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["proxy", "status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "proxy",
+                group: "",
+                version: "v1",
+                kind: "ServiceProxyOptions",
+            },
+            crate::registry::Subresource {
+                name: "status",
+                group: "",
+                version: "v1",
+                kind: "Service",
+            },
+        ],
         operations: &[
             134, 135, 136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148,
             149, 150, 151, 152, 153, 154, 155, 156, 157, 207, 235, 236, 249,
@@ -1058,7 +1289,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["token"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "token",
+                group: "authentication.k8s.io",
+                version: "v1",
+                kind: "TokenRequest",
+            },
+        ],
         operations: &[126, 127, 128, 129, 130, 131, 132, 133, 206, 233, 234, 248],
     },
     crate::registry::KindInfo {
@@ -1124,7 +1362,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "flowcontrol.apiserver.k8s.io",
+                version: "v1",
+                kind: "FlowSchema",
+            },
+        ],
         operations: &[641, 642, 643, 644, 645, 646, 647, 648, 649, 650, 661, 662],
     },
     crate::registry::KindInfo {
@@ -1146,7 +1391,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "flowcontrol.apiserver.k8s.io",
+                version: "v1",
+                kind: "PriorityLevelConfiguration",
+            },
+        ],
         operations: &[651, 652, 653, 654, 655, 656, 657, 658, 659, 660, 663, 664],
     },
     crate::registry::KindInfo {
@@ -1190,7 +1442,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "networking.k8s.io",
+                version: "v1",
+                kind: "Ingress",
+            },
+        ],
         operations: &[
             688, 696, 697, 698, 699, 700, 701, 702, 703, 704, 705, 726, 729, 730,
         ],
@@ -1258,7 +1517,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "networking.k8s.io",
+                version: "v1",
+                kind: "ServiceCIDR",
+            },
+        ],
         operations: &[714, 715, 716, 717, 718, 719, 720, 721, 722, 723, 734, 735],
     },
     crate::registry::KindInfo {
@@ -1302,7 +1568,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "networking.k8s.io",
+                version: "v1beta1",
+                kind: "ServiceCIDR",
+            },
+        ],
         operations: &[744, 745, 746, 747, 748, 749, 750, 751, 752, 753, 756, 757],
     },
     crate::registry::KindInfo {
@@ -1346,7 +1619,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "policy",
+                version: "v1",
+                kind: "PodDisruptionBudget",
+            },
+        ],
         operations: &[
             771, 772, 773, 774, 775, 776, 777, 778, 779, 780, 781, 782, 783, 784,
         ],
@@ -1480,7 +1760,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "resource.k8s.io",
+                version: "v1",
+                kind: "ResourceClaim",
+            },
+        ],
         operations: &[
             836, 837, 838, 839, 840, 841, 842, 843, 844, 845, 853, 864, 865, 868,
         ],
@@ -1548,7 +1835,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "resource.k8s.io",
+                version: "v1alpha3",
+                kind: "DeviceTaintRule",
+            },
+        ],
         operations: &[873, 874, 875, 876, 877, 878, 879, 880, 881, 882, 893, 894],
     },
     crate::registry::KindInfo {
@@ -1570,7 +1864,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "resource.k8s.io",
+                version: "v1alpha3",
+                kind: "ResourcePoolStatusRequest",
+            },
+        ],
         operations: &[883, 884, 885, 886, 887, 888, 889, 890, 891, 892, 895, 896],
     },
     crate::registry::KindInfo {
@@ -1614,7 +1915,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "resource.k8s.io",
+                version: "v1beta1",
+                kind: "ResourceClaim",
+            },
+        ],
         operations: &[
             905, 906, 907, 908, 909, 910, 911, 912, 913, 914, 922, 933, 934, 937,
         ],
@@ -1704,7 +2012,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "resource.k8s.io",
+                version: "v1beta2",
+                kind: "DeviceTaintRule",
+            },
+        ],
         operations: &[949, 950, 951, 952, 953, 954, 955, 956, 957, 958, 987, 988],
     },
     crate::registry::KindInfo {
@@ -1726,7 +2041,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "resource.k8s.io",
+                version: "v1beta2",
+                kind: "ResourceClaim",
+            },
+        ],
         operations: &[
             959, 960, 961, 962, 963, 964, 965, 966, 967, 968, 976, 989, 990, 993,
         ],
@@ -1816,7 +2138,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "scheduling.k8s.io",
+                version: "v1alpha2",
+                kind: "PodGroup",
+            },
+        ],
         operations: &[
             1009, 1010, 1011, 1012, 1013, 1014, 1015, 1016, 1017, 1018, 1026, 1027, 1028,
             1031,
@@ -1951,7 +2280,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "storage.k8s.io",
+                version: "v1",
+                kind: "VolumeAttachment",
+            },
+        ],
         operations: &[
             1065, 1066, 1067, 1068, 1069, 1070, 1071, 1072, 1073, 1074, 1091, 1092,
         ],
@@ -2019,7 +2355,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "storagemigration.k8s.io",
+                version: "v1beta1",
+                kind: "StorageVersionMigration",
+            },
+        ],
         operations: &[
             1107, 1108, 1109, 1110, 1111, 1112, 1113, 1114, 1115, 1116, 1117, 1118,
         ],
@@ -2043,7 +2386,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "apiextensions.k8s.io",
+                version: "v1",
+                kind: "CustomResourceDefinition",
+            },
+        ],
         operations: &[350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361],
     },
     crate::registry::KindInfo {
@@ -2065,7 +2415,14 @@ pub static KINDS: [crate::registry::KindInfo; 95] = [
             "watch",
             "watchlist",
         ],
-        subresources: &["status"],
+        subresources: &[
+            crate::registry::Subresource {
+                name: "status",
+                group: "apiregistration.k8s.io",
+                version: "v1",
+                kind: "APIService",
+            },
+        ],
         operations: &[364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375],
     },
 ];

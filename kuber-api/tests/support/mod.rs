@@ -375,9 +375,6 @@ pub fn config(url: &str, ca: Option<&Ca>) -> Config {
 }
 
 pub static GET_POD: Operation = Operation {
-    id: "readCoreV1NamespacedPod",
-    method: "GET",
-    path: "/api/v1/namespaces/{namespace}/pods/{name}",
     group: "",
     version: "v1",
     kind: "Pod",
@@ -386,12 +383,14 @@ pub static GET_POD: Operation = Operation {
     namespaced: true,
     subresource: "",
     tag: "core_v1",
+    ..Operation::untyped(
+        "readCoreV1NamespacedPod",
+        "GET",
+        "/api/v1/namespaces/{namespace}/pods/{name}",
+    )
 };
 
 pub static LIST_PODS: Operation = Operation {
-    id: "listCoreV1NamespacedPod",
-    method: "GET",
-    path: "/api/v1/namespaces/{namespace}/pods",
     group: "",
     version: "v1",
     kind: "Pod",
@@ -400,12 +399,14 @@ pub static LIST_PODS: Operation = Operation {
     namespaced: true,
     subresource: "",
     tag: "core_v1",
+    ..Operation::untyped(
+        "listCoreV1NamespacedPod",
+        "GET",
+        "/api/v1/namespaces/{namespace}/pods",
+    )
 };
 
 pub static CREATE_POD: Operation = Operation {
-    id: "createCoreV1NamespacedPod",
-    method: "POST",
-    path: "/api/v1/namespaces/{namespace}/pods",
     group: "",
     version: "v1",
     kind: "Pod",
@@ -414,12 +415,14 @@ pub static CREATE_POD: Operation = Operation {
     namespaced: true,
     subresource: "",
     tag: "core_v1",
+    ..Operation::untyped(
+        "createCoreV1NamespacedPod",
+        "POST",
+        "/api/v1/namespaces/{namespace}/pods",
+    )
 };
 
 pub static POD_LOG: Operation = Operation {
-    id: "readCoreV1NamespacedPodLog",
-    method: "GET",
-    path: "/api/v1/namespaces/{namespace}/pods/{name}/log",
     group: "",
     version: "v1",
     kind: "",
@@ -428,12 +431,14 @@ pub static POD_LOG: Operation = Operation {
     namespaced: true,
     subresource: "log",
     tag: "core_v1",
+    ..Operation::untyped(
+        "readCoreV1NamespacedPodLog",
+        "GET",
+        "/api/v1/namespaces/{namespace}/pods/{name}/log",
+    )
 };
 
 pub static POD_EXEC: Operation = Operation {
-    id: "connectCoreV1GetNamespacedPodExec",
-    method: "GET",
-    path: "/api/v1/namespaces/{namespace}/pods/{name}/exec",
     group: "",
     version: "v1",
     kind: "",
@@ -442,6 +447,11 @@ pub static POD_EXEC: Operation = Operation {
     namespaced: true,
     subresource: "exec",
     tag: "core_v1",
+    ..Operation::untyped(
+        "connectCoreV1GetNamespacedPodExec",
+        "GET",
+        "/api/v1/namespaces/{namespace}/pods/{name}/exec",
+    )
 };
 
 /// A pod as JSON, named `name`.

@@ -129,7 +129,8 @@ async fn list_every_kind(e2e: &E2e, ns: &str, served: &BTreeSet<String>) -> Resu
             continue;
         }
         let what = format!("{} {}", info.api_version, info.list_kind);
-        let Some(op) = info.operation("list", "", false) else {
+        let list = info.operation("list", "", false);
+        let Ok(op) = list.or_else(|_| info.operation("list", "", true)) else {
             listed
                 .failures
                 .push(format!("{what}: the registry has no list operation"));
@@ -311,8 +312,8 @@ async fn create(
     let info = kuber_api::registry::find(kind, Some(api_version))
         .ok_or_else(|| format!("{what}: not in the registry"))?;
     let op = info
-        .operation("post", "", true)
-        .ok_or_else(|| format!("{what}: no create operation"))?;
+        .operation("post", "", info.namespaced)
+        .map_err(|e| format!("{what}: {e}"))?;
     let args = if op.namespaced {
         vec![ns.to_owned()]
     } else {
@@ -332,8 +333,8 @@ async fn create(
 
 async fn delete(client: &Client, info: &KindInfo, name: &str) -> Result<(), String> {
     let op = info
-        .operation("delete", "", false)
-        .ok_or("no delete operation")?;
+        .operation("delete", "", info.namespaced)
+        .map_err(|e| e.to_string())?;
     match client.call_text(Request::new(op, &[name])).await {
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
