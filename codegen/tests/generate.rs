@@ -76,9 +76,15 @@ fn fixups_finding_nothing_to_change_are_refused_unless_declared() {
     assert_eq!(changed("network-policy-pod-selector-optional"), 1);
     // A 1.33 spec without the defect: the fixup declared 1.33, so changing nothing is an error.
     let spec = release_spec("1.33", &[]);
-    let err = codegen::generate(&[spec.clone()], Target::KuberModels, "g", None, None)
-        .err()
-        .expect("an unused fixup");
+    let err = codegen::generate(
+        std::slice::from_ref(&spec),
+        Target::KuberModels,
+        "g",
+        None,
+        None,
+    )
+    .err()
+    .expect("an unused fixup");
     let text = err.to_string();
     assert!(
         text.contains("network-policy-pod-selector-optional") && text.contains("1.33"),
@@ -87,7 +93,7 @@ fn fixups_finding_nothing_to_change_are_refused_unless_declared() {
     // Another release, where the fixup does not claim to apply: fine.
     assert!(
         codegen::generate(
-            &[spec.clone()],
+            std::slice::from_ref(&spec),
             Target::KuberModels,
             "g",
             None,
