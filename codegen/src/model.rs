@@ -78,6 +78,8 @@ pub enum Ty {
     Named(String),
     Vec(Box<Ty>),
     Map(Box<Ty>),
+    /// `nullable: true`: `null` is a value of its own, kept on re-encode (`Option<T>`).
+    Nullable(Box<Ty>),
 }
 
 impl Ty {
@@ -93,6 +95,16 @@ impl Ty {
             Ty::Named(n) => n.rsplit('.').next().unwrap_or(n).to_owned(),
             Ty::Vec(t) => format!("array of {}", t.describe()),
             Ty::Map(t) => format!("map of string to {}", t.describe()),
+            Ty::Nullable(t) => format!("nullable {}", t.describe()),
+        }
+    }
+
+    /// The definition this type holds directly (no Vec or Map between), seen through `Nullable`.
+    pub fn direct_named(&self) -> Option<&str> {
+        match self {
+            Ty::Named(n) => Some(n),
+            Ty::Nullable(t) => t.direct_named(),
+            _ => None,
         }
     }
 }
@@ -146,6 +158,10 @@ pub struct Field {
     pub required: bool,
     /// Set when the field's type contains this struct again without a Vec/Map in between.
     pub boxed: bool,
+    /// The field takes every member no other field names: `ty` is a `Map` of what
+    /// `additionalProperties` allows, or of `RawJson` for `x-kubernetes-preserve-unknown-fields`.
+    /// `json` is empty then.
+    pub rest: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -242,12 +258,9 @@ impl Model {
                 let targets = match &t.body {
                     TypeBody::Struct(fields) => fields
                         .iter()
-                        .filter_map(|f| match &f.ty {
-                            Ty::Named(n) => Some(n.clone()),
-                            _ => None,
-                        })
+                        .filter_map(|f| f.ty.direct_named().map(str::to_owned))
                         .collect(),
-                    TypeBody::Alias(Ty::Named(n)) => vec![n.clone()],
+                    TypeBody::Alias(t) => t.direct_named().map(str::to_owned).into_iter().collect(),
                     _ => Vec::new(),
                 };
                 (name.clone(), targets)
@@ -271,7 +284,7 @@ impl Model {
         for (name, t) in self.types.iter_mut() {
             if let TypeBody::Struct(fields) = &mut t.body {
                 for f in fields.iter_mut() {
-                    if let Ty::Named(target) = &f.ty {
+                    if let Some(target) = f.ty.direct_named() {
                         f.boxed = reaches(target, name);
                     }
                 }
@@ -318,10 +331,14 @@ impl Builder<'_> {
         let (module, ident, feature) = locate(name);
         let body = if let Some(special) = self.specials.get(name) {
             TypeBody::Special(*special)
-        } else if let Some(props) = object_properties(schema) {
-            TypeBody::Struct(self.fields(name, props.0, props.1)?)
+        } else if let Some(shape) = object_shape(schema).filter(|s| !s.props.is_empty()) {
+            TypeBody::Struct(self.struct_fields(name, &shape)?)
         } else {
-            TypeBody::Alias(self.ty(name, "", schema)?)
+            // Whether a field holding this definition may be `null` is the field's business.
+            match self.ty(name, "", schema)? {
+                Ty::Nullable(t) => TypeBody::Alias(*t),
+                t => TypeBody::Alias(t),
+            }
         };
         self.types.insert(
             name.to_owned(),
@@ -335,6 +352,40 @@ impl Builder<'_> {
             },
         );
         Ok(())
+    }
+
+    /// The fields of an object with properties: one per property, then the field for the members
+    /// no property names, when the schema keeps them.
+    fn struct_fields(&mut self, def: &str, shape: &ObjectShape) -> Result<Vec<Field>, ModelError> {
+        let mut fields = self.fields(def, shape.props, shape.required)?;
+        let rest = match shape.additional {
+            Some(AdditionalProperties::Schema(s)) => Some((
+                "additionalProperties",
+                self.boxed_ty(def, "additionalProperties", &unbox_ref(s))?,
+            )),
+            Some(AdditionalProperties::Any(true)) => {
+                Some(("additionalProperties", Ty::Special(Special::RawJson)))
+            }
+            Some(AdditionalProperties::Any(false)) => None,
+            None if shape.preserve => Some(("unknownFields", Ty::Special(Special::RawJson))),
+            None => None,
+        };
+        if let Some((name, ty)) = rest {
+            // A property may already have the name: the rest field steps aside, it never fails.
+            let mut rust = names::field_name(name);
+            while fields.iter().any(|f| f.rust == rust) {
+                rust.push('_');
+            }
+            fields.push(Field {
+                json: String::new(),
+                rust,
+                ty: Ty::Map(Box::new(ty)),
+                required: true,
+                boxed: false,
+                rest: true,
+            });
+        }
+        Ok(fields)
     }
 
     fn fields(
@@ -364,6 +415,7 @@ impl Builder<'_> {
                 ty,
                 required: required.contains(json),
                 boxed: false,
+                rest: false,
             });
         }
         Ok(fields)
@@ -392,8 +444,23 @@ impl Builder<'_> {
         }
     }
 
-    /// The Rust type of an inline schema. `property` names it in errors and in synthesized type names.
+    /// The Rust type of an inline schema. `property` names it in errors and in synthesized type
+    /// names. `nullable: true` makes it `Nullable`, so that a `null` survives decoding.
     fn ty(&mut self, def: &str, property: &str, schema: &Schema) -> Result<Ty, ModelError> {
+        let ty = self.shape_ty(def, property, schema)?;
+        Ok(
+            if schema.schema_data.nullable && !matches!(ty, Ty::Nullable(_)) {
+                Ty::Nullable(Box::new(ty))
+            } else {
+                ty
+            },
+        )
+    }
+
+    fn shape_ty(&mut self, def: &str, property: &str, schema: &Schema) -> Result<Ty, ModelError> {
+        if let Some(shape) = object_shape(schema) {
+            return self.object_ty(def, property, &shape);
+        }
         Ok(match &schema.schema_kind {
             SchemaKind::Type(Type::String(s)) => match &s.format {
                 VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => {
@@ -415,33 +482,15 @@ impl Builder<'_> {
                 Some(items) => Ty::Vec(Box::new(self.item_ty(def, property, items)?)),
                 None => Ty::Vec(Box::new(Ty::Special(Special::RawJson))),
             },
-            SchemaKind::Type(Type::Object(o)) => self.object_ty(
-                def,
-                property,
-                &o.properties,
-                &o.required,
-                o.additional_properties.as_ref(),
-            )?,
             SchemaKind::AllOf { all_of } if all_of.len() == 1 => match &all_of[0] {
                 ReferenceOr::Reference { reference } => self.reference(def, property, reference)?,
                 ReferenceOr::Item(s) => self.ty(def, property, s)?,
             },
-            SchemaKind::Any(any) => {
-                if let Some(items) = &any.items {
-                    Ty::Vec(Box::new(self.item_ty(def, property, items)?))
-                } else if !any.properties.is_empty() || any.additional_properties.is_some() {
-                    self.object_ty(
-                        def,
-                        property,
-                        &any.properties,
-                        &any.required,
-                        any.additional_properties.as_ref(),
-                    )?
-                } else {
-                    // No shape at all: arbitrary JSON, kept as it came.
-                    Ty::Special(Special::RawJson)
-                }
-            }
+            SchemaKind::Any(any) => match &any.items {
+                Some(items) => Ty::Vec(Box::new(self.item_ty(def, property, items)?)),
+                // No shape at all: arbitrary JSON, kept as it came.
+                None => Ty::Special(Special::RawJson),
+            },
             other => {
                 return Err(ModelError::Property {
                     def: def.to_owned(),
@@ -466,11 +515,9 @@ impl Builder<'_> {
         &mut self,
         def: &str,
         property: &str,
-        props: &indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
-        required: &[String],
-        additional: Option<&AdditionalProperties>,
+        shape: &ObjectShape,
     ) -> Result<Ty, ModelError> {
-        if !props.is_empty() {
+        if !shape.props.is_empty() {
             // An inline object (CRD schemas are full of them) becomes a type of its own,
             // named after where it sits: `CertificateSpec` + `privateKey` → `CertificateSpecPrivateKey`.
             let name = format!("{def}{}", heck::ToPascalCase::to_pascal_case(property));
@@ -483,7 +530,7 @@ impl Builder<'_> {
                     ),
                 });
             }
-            let fields = self.fields(&name, props, required)?;
+            let fields = self.struct_fields(&name, shape)?;
             let (module, ident, feature) = locate(&name);
             self.types.insert(
                 name.clone(),
@@ -498,11 +545,12 @@ impl Builder<'_> {
             );
             return Ok(Ty::Named(name));
         }
-        Ok(match additional {
+        Ok(match shape.additional {
             Some(AdditionalProperties::Schema(s)) => {
                 Ty::Map(Box::new(self.boxed_ty(def, property, &unbox_ref(s))?))
             }
-            // `type: object` with nothing else: any JSON object.
+            // `type: object` with nothing else, or with x-kubernetes-preserve-unknown-fields and
+            // no properties: any JSON object, kept as it came.
             _ => Ty::Special(Special::RawJson),
         })
     }
@@ -517,19 +565,41 @@ fn unbox_ref(s: &ReferenceOr<Schema>) -> ReferenceOr<Box<Schema>> {
     }
 }
 
-/// Properties and required list when the definition is an object (possibly without properties).
-type Props<'a> = (
-    &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
-    &'a [String],
-);
+/// What an object schema says about its members.
+struct ObjectShape<'a> {
+    props: &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+    required: &'a [String],
+    additional: Option<&'a AdditionalProperties>,
+    /// `x-kubernetes-preserve-unknown-fields: true`: members the schema does not name are data.
+    preserve: bool,
+}
 
-fn object_properties(schema: &Schema) -> Option<Props<'_>> {
+/// The members of an object schema, or of a schema without a type that has object keywords.
+fn object_shape(schema: &Schema) -> Option<ObjectShape<'_>> {
+    let preserve = schema
+        .schema_data
+        .extensions
+        .get("x-kubernetes-preserve-unknown-fields")
+        .and_then(|v| v.as_bool())
+        == Some(true);
     match &schema.schema_kind {
-        // An object without properties is kept as raw JSON (see `object_ty`): nothing is lost.
-        SchemaKind::Type(Type::Object(o)) if !o.properties.is_empty() => {
-            Some((&o.properties, &o.required))
+        SchemaKind::Type(Type::Object(o)) => Some(ObjectShape {
+            props: &o.properties,
+            required: &o.required,
+            additional: o.additional_properties.as_ref(),
+            preserve,
+        }),
+        SchemaKind::Any(a)
+            if a.items.is_none()
+                && (!a.properties.is_empty() || a.additional_properties.is_some()) =>
+        {
+            Some(ObjectShape {
+                props: &a.properties,
+                required: &a.required,
+                additional: a.additional_properties.as_ref(),
+                preserve,
+            })
         }
-        SchemaKind::Any(a) if !a.properties.is_empty() => Some((&a.properties, &a.required)),
         _ => None,
     }
 }
@@ -541,5 +611,196 @@ fn shape_name(kind: &SchemaKind) -> &'static str {
         SchemaKind::AllOf { .. } => "allOf with several members",
         SchemaKind::Not { .. } => "not",
         _ => "of this kind",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// A model of the given components-only definitions.
+    fn model(schemas: Value) -> Model {
+        let doc: OpenAPI = serde_json::from_value(json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "v"},
+            "paths": {},
+            "components": {"schemas": schemas}
+        }))
+        .unwrap();
+        Model::build(&doc, &Default::default()).unwrap()
+    }
+
+    fn fields<'m>(m: &'m Model, def: &str) -> &'m [Field] {
+        match &m.types[def].body {
+            TypeBody::Struct(f) => f,
+            other => panic!("{def} is {other:?}"),
+        }
+    }
+
+    fn field<'m>(m: &'m Model, def: &str, json: &str) -> &'m Field {
+        fields(m, def).iter().find(|f| f.json == json).unwrap()
+    }
+
+    fn rest<'m>(m: &'m Model, def: &str) -> Option<&'m Field> {
+        fields(m, def).iter().find(|f| f.rest)
+    }
+
+    fn raw() -> Ty {
+        Ty::Special(Special::RawJson)
+    }
+
+    fn map(t: Ty) -> Ty {
+        Ty::Map(Box::new(t))
+    }
+
+    fn nullable(t: Ty) -> Ty {
+        Ty::Nullable(Box::new(t))
+    }
+
+    #[test]
+    fn preserve_unknown_fields_without_properties_is_any_json() {
+        let m = model(json!({"a.v1.G": {"type": "object", "properties": {
+            "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+            "untyped": {"x-kubernetes-preserve-unknown-fields": true},
+            "embedded": {"type": "object", "x-kubernetes-embedded-resource": true,
+                         "x-kubernetes-preserve-unknown-fields": true}
+        }}}));
+        for f in ["config", "untyped", "embedded"] {
+            assert_eq!(field(&m, "a.v1.G", f).ty, raw(), "{f}");
+        }
+        assert!(rest(&m, "a.v1.G").is_none());
+    }
+
+    #[test]
+    fn preserve_unknown_fields_with_properties_keeps_the_other_members() {
+        let m = model(json!({
+            "a.v1.G": {"type": "object", "properties": {
+                "template": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                             "properties": {"kind": {"type": "string"}}},
+                "pruned": {"type": "object", "properties": {"kind": {"type": "string"}}}
+            }},
+            "a.v1.Top": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                         "properties": {"name": {"type": "string"}}}
+        }));
+        for def in ["a.v1.GTemplate", "a.v1.Top"] {
+            let r = rest(&m, def).unwrap_or_else(|| panic!("{def} keeps no unknown members"));
+            assert_eq!(
+                (r.rust.as_str(), &r.ty, r.required),
+                ("unknown_fields", &map(raw()), true)
+            );
+            assert_eq!(r.json, "");
+            assert_eq!(fields(&m, def).len(), 2, "{def}");
+        }
+        // Without the extension the server prunes them: nothing to keep.
+        assert!(rest(&m, "a.v1.GPruned").is_none());
+    }
+
+    #[test]
+    fn additional_properties_beside_properties_are_a_typed_map_of_the_rest() {
+        let m = model(json!({
+            "a.v1.G": {"type": "object", "properties": {
+                "limits": {"type": "object", "properties": {"default": {"type": "integer", "format": "int32"}},
+                           "additionalProperties": {"type": "integer", "format": "int32"}},
+                "anything": {"type": "object", "properties": {"a": {"type": "string"}},
+                             "additionalProperties": true},
+                "closed": {"type": "object", "properties": {"a": {"type": "string"}},
+                           "additionalProperties": false},
+                "objects": {"type": "object", "properties": {"a": {"type": "string"}},
+                            "additionalProperties": {"type": "object", "properties": {"b": {"type": "string"}}}},
+                // additionalProperties says what the rest is; preserve adds nothing.
+                "both": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                         "properties": {"a": {"type": "string"}},
+                         "additionalProperties": {"type": "string"}}
+            }},
+            "a.v1.Top": {"type": "object", "properties": {"a": {"type": "string"}},
+                         "additionalProperties": {"type": "boolean"}}
+        }));
+        let r = rest(&m, "a.v1.GLimits").unwrap();
+        assert_eq!(
+            (r.rust.as_str(), &r.ty),
+            ("additional_properties", &map(Ty::I32))
+        );
+        assert_eq!(field(&m, "a.v1.GLimits", "default").ty, Ty::I32);
+        assert_eq!(rest(&m, "a.v1.GAnything").unwrap().ty, map(raw()));
+        assert!(rest(&m, "a.v1.GClosed").is_none());
+        assert_eq!(
+            rest(&m, "a.v1.GObjects").unwrap().ty,
+            map(Ty::Named("a.v1.GObjectsAdditionalProperties".into()))
+        );
+        assert!(m.types.contains_key("a.v1.GObjectsAdditionalProperties"));
+        assert_eq!(rest(&m, "a.v1.GBoth").unwrap().ty, map(Ty::String));
+        assert_eq!(rest(&m, "a.v1.Top").unwrap().ty, map(Ty::Bool));
+        // Without properties it stays a plain map.
+        let m = model(
+            json!({"a.v1.M": {"type": "object", "additionalProperties": {"type": "string"}}}),
+        );
+        assert!(matches!(&m.types["a.v1.M"].body, TypeBody::Alias(t) if *t == map(Ty::String)));
+    }
+
+    #[test]
+    fn the_rest_field_steps_aside_for_a_property_of_its_name() {
+        let m = model(json!({
+            "a.v1.G": {"type": "object", "properties": {"additionalProperties": {"type": "string"}},
+                       "additionalProperties": {"type": "string"}},
+            "a.v1.H": {"type": "object", "properties": {"unknownFields": {"type": "integer"}},
+                       "x-kubernetes-preserve-unknown-fields": true}
+        }));
+        for (def, names) in [
+            (
+                "a.v1.G",
+                ["additional_properties", "additional_properties_"],
+            ),
+            ("a.v1.H", ["unknown_fields", "unknown_fields_"]),
+        ] {
+            let fields = fields(&m, def);
+            let got: Vec<&str> = fields.iter().map(|f| f.rust.as_str()).collect();
+            assert_eq!(got, names);
+            assert!(!fields[0].rest && fields[1].rest);
+        }
+    }
+
+    #[test]
+    fn nullable_schemas_keep_null() {
+        let m = model(json!({
+            "a.v1.G": {"type": "object", "required": ["size"], "properties": {
+                "size": {"type": "integer", "nullable": true},
+                "note": {"type": "string", "nullable": true},
+                "plain": {"type": "string"},
+                "owner": {"type": "object", "nullable": true, "properties": {"name": {"type": "string"}}},
+                "ref": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/a.v1.Other"}]},
+                "extra": {"type": "object", "nullable": true, "x-kubernetes-preserve-unknown-fields": true},
+                "labels": {"type": "object", "additionalProperties": {"type": "string", "nullable": true}},
+                "aliases": {"type": "array", "items": {"type": "string", "nullable": true}}
+            }},
+            "a.v1.Other": {"type": "string"},
+            "a.v1.NullableDef": {"type": "string", "nullable": true}
+        }));
+        let ty = |f: &str| field(&m, "a.v1.G", f).ty.clone();
+        assert_eq!(ty("size"), nullable(Ty::I64));
+        assert!(field(&m, "a.v1.G", "size").required);
+        assert_eq!(ty("note"), nullable(Ty::String));
+        assert_eq!(ty("plain"), Ty::String);
+        assert_eq!(ty("owner"), nullable(Ty::Named("a.v1.GOwner".into())));
+        assert_eq!(ty("ref"), nullable(Ty::Named("a.v1.Other".into())));
+        assert_eq!(ty("extra"), nullable(raw()));
+        assert_eq!(ty("labels"), map(nullable(Ty::String)));
+        assert_eq!(ty("aliases"), Ty::Vec(Box::new(nullable(Ty::String))));
+        assert_eq!(ty("note").describe(), "nullable string");
+        // A definition is not a field: whether `null` is allowed is said where it is used.
+        assert!(matches!(
+            &m.types["a.v1.NullableDef"].body,
+            TypeBody::Alias(Ty::String)
+        ));
+    }
+
+    #[test]
+    fn a_nullable_field_of_its_own_type_is_boxed() {
+        let m = model(json!({"a.v1.Node": {"type": "object", "properties": {
+            "next": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/a.v1.Node"}]},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/a.v1.Node"}}
+        }}}));
+        assert!(field(&m, "a.v1.Node", "next").boxed);
+        assert!(!field(&m, "a.v1.Node", "children").boxed);
     }
 }

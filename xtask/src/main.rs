@@ -17,7 +17,7 @@ commands:
   gen --kubeconfig FILE [--context NAME] [--group GROUP[/VERSION] ...] --out DIR
       the same from a live cluster's OpenAPI v3 documents (its CRDs included), saved in
       DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups
-  try-gen --spec FILE_OR_DIR [--spec ...] [--crd --fixture JSON --type PATH]
+  try-gen --spec FILE_OR_DIR [--spec ...] [--crd [--fixture JSON --type PATH]]
       generate from other documents into target/try-gen and build there with warnings denied
   bench [--no-builds] [--no-real-server | --real-server-only]
       decode throughput and memory, gen time, clean build times beside k8s-openapi, and

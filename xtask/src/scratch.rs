@@ -4,8 +4,8 @@
 //! - `try-gen --spec FILE_OR_DIR [--spec …]`: a copy of kuber-models regenerated from those
 //!   documents (another Kubernetes version, or a cluster's /openapi/v3 documents), built with
 //!   warnings denied.
-//! - `try-gen --crd --spec FILE --fixture JSON --type PATH`: a standalone crate for extra documents
-//!   (`gen --out`), built, with a test that round-trips the fixture as `PATH`.
+//! - `try-gen --crd --spec FILE [--fixture JSON --type PATH]`: a standalone crate for extra
+//!   documents (`gen --out`), built; with a fixture, a test round-trips it as `PATH`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -48,6 +48,14 @@ fn parse(args: &[String]) -> Result<Args, String> {
     if out.specs.is_empty() {
         return Err("try-gen: at least one --spec is needed".into());
     }
+    if out.fixture.is_some() != out.type_path.is_some() {
+        return Err(
+            "try-gen: --fixture and --type go together (the fixture is decoded as the type)".into(),
+        );
+    }
+    if !out.crd && out.fixture.is_some() {
+        return Err("try-gen: --fixture needs --crd".into());
+    }
     Ok(out)
 }
 
@@ -81,8 +89,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     gen_args.push(dir.display().to_string());
     if args.crd {
         crate::gen_cmd::run(&gen_args[1..])?;
-        add_roundtrip_test(&dir, &args)?;
-        cargo(&dir, &["test", "--quiet", "--test", "roundtrip"])
+        cargo(&dir, &crd_cargo_args(&dir, &args)?)
     } else {
         copy_models_crate(&root, &dir)?;
         gen_args.push("--as-models".into());
@@ -133,11 +140,23 @@ fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<(),
     Ok(())
 }
 
-fn add_roundtrip_test(dir: &Path, args: &Args) -> Result<(), String> {
-    let (Some(fixture), Some(type_path)) = (&args.fixture, &args.type_path) else {
-        return Ok(());
-    };
-    let fixture = fs::canonicalize(fixture).map_err(|e| format!("{}: {e}", fixture.display()))?;
+/// What cargo runs on a standalone crate: its round-trip test when there is a fixture, else a
+/// build of everything it has.
+fn crd_cargo_args(dir: &Path, args: &Args) -> Result<Vec<&'static str>, String> {
+    match (&args.fixture, &args.type_path) {
+        (Some(fixture), Some(type_path)) => {
+            add_roundtrip_test(dir, fixture, type_path)?;
+            Ok(vec!["test", "--quiet", "--test", "roundtrip"])
+        }
+        _ => Ok(vec!["build", "--quiet", "--all-targets"]),
+    }
+}
+
+fn add_roundtrip_test(dir: &Path, fixture: &Path, type_path: &str) -> Result<(), String> {
+    // The fixture travels with the crate: no path of this machine in what is generated.
+    fs::create_dir_all(dir.join("tests")).map_err(|e| e.to_string())?;
+    fs::copy(fixture, dir.join("tests/fixture.json"))
+        .map_err(|e| format!("{}: {e}", fixture.display()))?;
     let crate_name = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -145,13 +164,12 @@ fn add_roundtrip_test(dir: &Path, args: &Args) -> Result<(), String> {
         .replace('-', "_");
     let test = format!(
         "#[test]\nfn fixture_round_trips() {{\n    \
-         let text = include_str!({fixture:?});\n    \
+         let text = include_str!(\"fixture.json\");\n    \
          let typed: {crate_name}::{type_path} = serde_json::from_str(text).expect(\"decode\");\n    \
          let back = serde_json::to_value(&typed).expect(\"encode\");\n    \
          let original: serde_json::Value = serde_json::from_str(text).expect(\"fixture is JSON\");\n    \
          assert_eq!(back, original);\n}}\n"
     );
-    fs::create_dir_all(dir.join("tests")).map_err(|e| e.to_string())?;
     fs::write(dir.join("tests/roundtrip.rs"), test).map_err(|e| e.to_string())?;
     let manifest_path = dir.join("Cargo.toml");
     let mut manifest = fs::read_to_string(&manifest_path).map_err(|e| e.to_string())?;
@@ -173,7 +191,7 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
         println!(
             "try-gen: {} builds{}",
             dir.display(),
-            if args[0] == "test" {
+            if args.first() == Some(&"test") {
                 " and its test passes"
             } else {
                 ""
@@ -182,5 +200,76 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("try-gen: {} does not build cleanly", dir.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Args, String> {
+        parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_crd_crate_without_a_fixture_is_built_not_tested() {
+        let dir = std::env::temp_dir().join(format!("kuber-try-gen-{}", std::process::id()));
+        let a = args(&["--crd", "--spec", "x.json"]).unwrap();
+        assert_eq!(
+            crd_cargo_args(&dir, &a).unwrap(),
+            ["build", "--quiet", "--all-targets"]
+        );
+        // Nothing was written for a test that would not run.
+        assert!(!dir.join("tests").exists());
+    }
+
+    #[test]
+    fn a_crd_crate_with_a_fixture_runs_its_round_trip_test() {
+        let dir = std::env::temp_dir().join(format!("kuber-try-gen-rt-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("Cargo.toml"), "[package]\n").unwrap();
+        let fixture = dir.join("in.json");
+        fs::write(&fixture, "{}").unwrap();
+        let a = args(&[
+            "--crd",
+            "--spec",
+            "x.json",
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "--type",
+            "a::B",
+        ])
+        .unwrap();
+        let cargo_args = crd_cargo_args(&dir, &a).unwrap();
+        assert_eq!(cargo_args, ["test", "--quiet", "--test", "roundtrip"]);
+        let test = fs::read_to_string(dir.join("tests/roundtrip.rs")).unwrap();
+        assert!(test.contains("include_str!(\"fixture.json\")"), "{test}");
+        assert!(!test.contains(dir.to_str().unwrap()), "{test}");
+        assert_eq!(
+            fs::read_to_string(dir.join("tests/fixture.json")).unwrap(),
+            "{}"
+        );
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("[dev-dependencies]\nserde_json"),
+            "{manifest}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fixture_and_type_go_together() {
+        let err = args(&["--crd", "--spec", "x.json", "--fixture", "f.json"])
+            .err()
+            .unwrap();
+        assert!(err.contains("--fixture and --type"), "{err}");
+        let err = args(&["--crd", "--spec", "x.json", "--type", "a::B"])
+            .err()
+            .unwrap();
+        assert!(err.contains("--fixture and --type"), "{err}");
+        let err = args(&["--spec", "x.json", "--fixture", "f.json", "--type", "a::B"])
+            .err()
+            .unwrap();
+        assert!(err.contains("--fixture needs --crd"), "{err}");
     }
 }

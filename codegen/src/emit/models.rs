@@ -116,14 +116,27 @@ impl<'a> ModelsEmitter<'a> {
                 let t = self.ty(t, from);
                 quote!(::std::collections::BTreeMap<String, #t>)
             }
+            Ty::Nullable(t) => {
+                let t = self.ty(t, from);
+                quote!(Option<#t>)
+            }
         }
     }
 
+    /// A nullable optional field is `Option<Option<T>>`: absent, `null`, or a value, each
+    /// re-encoded as it came.
     fn field_ty(&self, f: &Field, from: &[String]) -> TokenStream {
-        let mut t = self.ty(&f.ty, from);
-        if f.boxed {
-            t = quote!(Box<#t>);
-        }
+        let t = match (&f.ty, f.boxed) {
+            (Ty::Nullable(inner), true) => {
+                let t = self.ty(inner, from);
+                quote!(Option<Box<#t>>)
+            }
+            (ty, true) => {
+                let t = self.ty(ty, from);
+                quote!(Box<#t>)
+            }
+            (ty, false) => self.ty(ty, from),
+        };
         if f.required { t } else { quote!(Option<#t>) }
     }
 
@@ -323,30 +336,59 @@ impl<'a> ModelsEmitter<'a> {
         let decls = fields.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let t = self.field_ty(f, from);
-            let req = if f.required { ", required" } else { "" };
-            let text = doc(&format!("`{}`: {}{req}.", f.json, f.ty.describe()));
+            let text = if f.rest {
+                doc(&format!(
+                    "The members no other field names: {}.",
+                    f.ty.describe()
+                ))
+            } else {
+                let req = if f.required { ", required" } else { "" };
+                doc(&format!("`{}`: {}{req}.", f.json, f.ty.describe()))
+            };
             quote!(#text pub #fid: #t,)
         });
         let root = self.models_root();
-        let ser = fields.iter().map(|f| {
-            let fid = format_ident!("{}", f.rust);
-            let key = &f.json;
-            if f.required {
-                quote!(s.serialize_field(#key, &self.#fid)?;)
-            } else {
-                quote!(#root::codec::optional(&mut s, #key, &self.#fid)?;)
-            }
-        });
-        let de = fields.iter().map(|f| {
+        let (named, rest): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.rest);
+        let de = named.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let key = &f.json;
             if f.required {
                 quote!(#key => self.#fid = #root::codec::required(map)?,)
+            } else if matches!(f.ty, Ty::Nullable(_)) {
+                // Only called for a member that is there: `null` is `Some(None)`.
+                quote!(#key => self.#fid = Some(map.next_value()?),)
             } else {
                 quote!(#key => self.#fid = map.next_value()?,)
             }
         });
-        let count = proc_macro2::Literal::usize_unsuffixed(fields.len());
+        let other = match rest.first() {
+            Some(f) => {
+                let fid = format_ident!("{}", f.rust);
+                quote!(_ => { self.#fid.insert(key.to_owned(), map.next_value()?); })
+            }
+            None => quote!(_ => #root::codec::skip(map)?,),
+        };
+        let serialize = match rest.first() {
+            Some(r) => self.serialize_with_rest(&named, r),
+            None => {
+                let ser = named.iter().map(|f| {
+                    let fid = format_ident!("{}", f.rust);
+                    let key = &f.json;
+                    if f.required {
+                        quote!(s.serialize_field(#key, &self.#fid)?;)
+                    } else {
+                        quote!(#root::codec::optional(&mut s, #key, &self.#fid)?;)
+                    }
+                });
+                let count = proc_macro2::Literal::usize_unsuffixed(fields.len());
+                quote! {
+                    use serde::ser::SerializeStruct as _;
+                    let mut s = serializer.serialize_struct(#name, #count)?;
+                    #(#ser)*
+                    s.end()
+                }
+            }
+        };
         quote! {
             #docs
             #[derive(Clone, Debug, Default, PartialEq)]
@@ -354,10 +396,7 @@ impl<'a> ModelsEmitter<'a> {
 
             impl serde::Serialize for #id {
                 fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    use serde::ser::SerializeStruct as _;
-                    let mut s = serializer.serialize_struct(#name, #count)?;
-                    #(#ser)*
-                    s.end()
+                    #serialize
                 }
             }
 
@@ -372,11 +411,44 @@ impl<'a> ModelsEmitter<'a> {
                 fn decode_field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
                     match key {
                         #(#de)*
-                        _ => #root::codec::skip(map)?,
+                        #other
                     }
                     Ok(())
                 }
             }
+        }
+    }
+
+    /// A struct that keeps the members its fields do not name writes them after its fields; a
+    /// map, since their names are only known at run time.
+    fn serialize_with_rest(&self, named: &[&Field], rest: &Field) -> TokenStream {
+        let entries = named.iter().map(|f| {
+            let fid = format_ident!("{}", f.rust);
+            let key = &f.json;
+            if f.required {
+                quote!(s.serialize_entry(#key, &self.#fid)?;)
+            } else {
+                quote!(if let Some(v) = &self.#fid { s.serialize_entry(#key, v)?; })
+            }
+        });
+        let rid = format_ident!("{}", rest.rust);
+        let keys: Vec<&String> = named.iter().map(|f| &f.json).collect();
+        let unnamed = if keys.is_empty() {
+            quote!(true)
+        } else {
+            quote!(!matches!(k.as_str(), #(#keys)|*))
+        };
+        quote! {
+            use serde::ser::SerializeMap as _;
+            let mut s = serializer.serialize_map(None)?;
+            #(#entries)*
+            for (k, v) in &self.#rid {
+                // A member a field names is written from the field, never twice.
+                if #unnamed {
+                    s.serialize_entry(k, v)?;
+                }
+            }
+            s.end()
         }
     }
 
@@ -531,7 +603,83 @@ fn module_file(root: &str, module: &[String], has_children: bool) -> String {
 pub fn named(ty: &Ty) -> Vec<&str> {
     match ty {
         Ty::Named(n) => vec![n.as_str()],
-        Ty::Vec(t) | Ty::Map(t) => named(t),
+        Ty::Vec(t) | Ty::Map(t) | Ty::Nullable(t) => named(t),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The generated file of `a::v1` for these definitions, as a standalone crate.
+    fn emitted(schemas: serde_json::Value) -> String {
+        let doc: openapiv3::OpenAPI = serde_json::from_value(json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "v"},
+            "paths": {},
+            "components": {"schemas": schemas}
+        }))
+        .unwrap();
+        let model = Model::build(&doc, &Default::default()).unwrap();
+        let out = ModelsEmitter::new(&model, Target::Standalone, "src")
+            .emit()
+            .unwrap();
+        out.files["src/a/v1.rs"].clone()
+    }
+
+    /// `text` without whitespace or the trailing commas of broken lines, so that checks do not
+    /// depend on line breaking.
+    fn squeeze(text: &str) -> String {
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        text.replace(",>", ">").replace(",)", ")")
+    }
+
+    #[test]
+    fn nullable_fields_tell_null_from_absent() {
+        let text = squeeze(&emitted(
+            json!({"a.v1.G": {"type": "object", "required": ["size"],
+            "properties": {
+                "size": {"type": "integer", "nullable": true},
+                "note": {"type": "string", "nullable": true},
+                "labels": {"type": "object", "additionalProperties": {"type": "string", "nullable": true}}
+            }}}),
+        ));
+        for want in [
+            // Optional: absent (None), null (Some(None)) or a value.
+            "pubnote:Option<Option<String>>,",
+            r#""note"=>self.note=Some(map.next_value()?),"#,
+            r#"::kuber_models::codec::optional(&muts,"note",&self.note)?;"#,
+            // Required: null or a value, always written.
+            "pubsize:Option<i64>,",
+            r#"s.serialize_field("size",&self.size)?;"#,
+            "publabels:Option<::std::collections::BTreeMap<String,Option<String>>>,",
+        ] {
+            assert!(text.contains(want), "missing {want} in {text}");
+        }
+    }
+
+    #[test]
+    fn structs_with_a_rest_field_write_it_after_the_fields() {
+        let text = squeeze(&emitted(json!({
+            "a.v1.Limits": {"type": "object", "properties": {"default": {"type": "integer", "format": "int32"}},
+                            "additionalProperties": {"type": "integer", "format": "int32"}},
+            "a.v1.Template": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                              "required": ["kind"], "properties": {"kind": {"type": "string"}}}
+        })));
+        for want in [
+            "pubadditional_properties:::std::collections::BTreeMap<String,i32>,",
+            "pubunknown_fields:::std::collections::BTreeMap<String,::kuber_models::special::RawJson>,",
+            "_=>{self.additional_properties.insert(key.to_owned(),map.next_value()?);}",
+            "_=>{self.unknown_fields.insert(key.to_owned(),map.next_value()?);}",
+            r#"ifletSome(v)=&self.default{s.serialize_entry("default",v)?;}"#,
+            r#"s.serialize_entry("kind",&self.kind)?;"#,
+            r#"for(k,v)in&self.unknown_fields{if!matches!(k.as_str(),"kind"){s.serialize_entry(k,v)?;}}"#,
+        ] {
+            assert!(text.contains(want), "missing {want} in {text}");
+        }
+        assert_eq!(text.matches("serialize_map(None)").count(), 2, "{text}");
+        assert!(!text.contains("codec::skip"), "{text}");
     }
 }
