@@ -1,9 +1,9 @@
 //! Kinds served by the API, derived from the operations: plural, scope, list type, verbs,
 //! subresources.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Kind, Model, Scope, Ty, TypeBody};
+use crate::model::{Gvk, Kind, Model, Scope, Ty, TypeBody};
 use crate::ops::{Op, Response};
 
 /// One path split into the parts that identify a resource.
@@ -97,6 +97,7 @@ pub fn derive(ops: &[Op], model: &Model) -> BTreeMap<String, Kind> {
             subresources: Default::default(),
             subresource_kinds: BTreeMap::new(),
             verbs: Default::default(),
+            guessed: false,
         });
         if rp.namespaced {
             kind.scope = Scope::Namespaced;
@@ -126,6 +127,122 @@ pub fn derive(ops: &[Op], model: &Model) -> BTreeMap<String, Kind> {
         }
     }
     kinds.into_values().map(|k| (k.def.clone(), k)).collect()
+}
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// Kinds that carry a GVK but are never served as resources of their own.
+const NOT_RESOURCES: &[&str] = &["Status", "DeleteOptions", "WatchEvent"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum KindError {
+    #[error("--cluster-scoped {kind}: the documents have no kind `{kind}`")]
+    UnknownClusterScoped { kind: String },
+    #[error(
+        "--cluster-scoped {kind}: its paths serve it namespaced; the scope of a kind with paths \
+         comes from them"
+    )]
+    ScopeFromPaths { kind: String },
+}
+
+/// Adds the kinds no operation serves (components-only CRD documents): definitions with exactly
+/// one GVK and a `metadata` of ObjectMeta whose GVK no operation names. Their plural is
+/// [`guess_plural`]'s, their scope `Namespaced` unless `cluster_scoped` names the kind, their
+/// verbs unknown (empty); they are marked `guessed`. Returns the guessed kinds' definitions.
+pub fn guess_pathless(
+    ops: &[Op],
+    model: &mut Model,
+    cluster_scoped: &[String],
+) -> Result<Vec<String>, KindError> {
+    // A kind any operation names (subresource kinds such as Scale or Eviction included) is
+    // served as the paths say, or not as a resource of its own.
+    let named: BTreeSet<&Gvk> = ops.iter().filter_map(|op| op.gvk.as_ref()).collect();
+    let served: BTreeSet<&Gvk> = model.kinds.values().map(|k| &k.gvk).collect();
+    let mut found = Vec::new();
+    for def in model.types.values() {
+        let [gvk] = def.gvks.as_slice() else { continue };
+        let TypeBody::Struct(fields) = &def.body else {
+            continue;
+        };
+        if named.contains(gvk)
+            || served.contains(gvk)
+            || NOT_RESOURCES.contains(&gvk.kind.as_str())
+            || gvk.kind.ends_with("List")
+            || model.kinds.contains_key(&def.name)
+        {
+            continue;
+        }
+        // What the `Resource` impl needs (see `emit::models`).
+        let has_meta = fields
+            .iter()
+            .any(|f| f.json == "metadata" && f.ty == Ty::Named(OBJECT_META.into()) && !f.boxed);
+        if !has_meta {
+            continue;
+        }
+        let scope = if cluster_scoped.contains(&gvk.kind) {
+            Scope::Cluster
+        } else {
+            Scope::Namespaced
+        };
+        let list_def = model
+            .types
+            .values()
+            .find(|t| {
+                t.gvks.iter().all(|g| g.kind.ends_with("List"))
+                    && t.ident.ends_with("List")
+                    && is_list_of(model, &t.name, &def.name)
+            })
+            .map(|t| t.name.clone());
+        found.push(Kind {
+            def: def.name.clone(),
+            gvk: gvk.clone(),
+            plural: guess_plural(&gvk.kind),
+            scope,
+            list_def,
+            subresources: Default::default(),
+            subresource_kinds: BTreeMap::new(),
+            verbs: Default::default(),
+            guessed: true,
+        });
+    }
+    for kind in cluster_scoped {
+        if found.iter().any(|k| &k.gvk.kind == kind) {
+            continue;
+        }
+        match model.kinds.values().find(|k| &k.gvk.kind == kind) {
+            None => return Err(KindError::UnknownClusterScoped { kind: kind.clone() }),
+            Some(k) if k.scope == Scope::Namespaced => {
+                return Err(KindError::ScopeFromPaths { kind: kind.clone() });
+            }
+            Some(_) => {}
+        }
+    }
+    let defs = found.iter().map(|k| k.def.clone()).collect();
+    model
+        .kinds
+        .extend(found.into_iter().map(|k| (k.def.clone(), k)));
+    Ok(defs)
+}
+
+/// The plural of a kind no path names: client-go's guess (`meta.UnsafeGuessKindToResource`) —
+/// lowercase; kinds ending in `endpoints` stay as they are; a final `s` takes `es`; a final `y`
+/// becomes `ies` — except that a vowel before the `y` keeps it (`Gateway` → `gateways`, where
+/// client-go says `gatewaies`; CRDs name their plurals, and real ones read `gateways`).
+pub fn guess_plural(kind: &str) -> String {
+    let lower = kind.to_lowercase();
+    if lower.ends_with("endpoints") {
+        return lower;
+    }
+    if lower.ends_with('s') {
+        return lower + "es";
+    }
+    if let Some(stem) = lower.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+        && !stem.is_empty()
+    {
+        return format!("{stem}ies");
+    }
+    lower + "s"
 }
 
 /// True when `list` is a struct whose `items` is an array of `item`.
@@ -176,5 +293,116 @@ mod tests {
         assert_eq!(parse_path("/apis/apps/v1/"), None);
         assert_eq!(parse_path("/version/"), None);
         assert_eq!(parse_path("/.well-known/openid-configuration"), None);
+    }
+
+    fn build(paths: serde_json::Value) -> (Vec<Op>, Model) {
+        let meta_ref = serde_json::json!({"$ref": format!("#/components/schemas/{OBJECT_META}")});
+        let kind = |k: &str| {
+            serde_json::json!({"type": "object", "properties": {"metadata": meta_ref},
+                "x-kubernetes-group-version-kind": [{"group": "example.io", "version": "v1", "kind": k}]})
+        };
+        let doc: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "v1"},
+            "paths": paths,
+            "components": {"schemas": {
+                OBJECT_META: {"type": "object", "properties": {"name": {"type": "string"}}},
+                "io.example.v1.Widget": kind("Widget"),
+                "io.example.v1.Policy": kind("Policy"),
+                "io.example.v1.Octopus": kind("Octopus"),
+                "io.example.v1.WidgetList": {"type": "object", "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/io.example.v1.Widget"}}},
+                    "x-kubernetes-group-version-kind": [{"group": "example.io", "version": "v1", "kind": "WidgetList"}]},
+                "io.example.v1.Status": kind("Status"),
+                "io.example.v1.Loose": {"type": "object", "properties": {"name": {"type": "string"}},
+                    "x-kubernetes-group-version-kind": [{"group": "example.io", "version": "v1", "kind": "Loose"}]},
+            }}
+        }))
+        .unwrap();
+        let mut model = Model::build(&doc, &crate::model::Specials::new()).unwrap();
+        let ops = crate::ops::collect(&doc, &model).unwrap();
+        model.kinds = derive(&ops, &model);
+        (ops, model)
+    }
+
+    #[test]
+    fn plurals_are_guessed_as_client_go_does() {
+        for (kind, plural) in [
+            ("Ingress", "ingresses"),
+            ("Policy", "policies"),
+            ("Gateway", "gateways"),
+            ("Certificate", "certificates"),
+            ("ClusterIssuer", "clusterissuers"),
+            ("Endpoints", "endpoints"),
+            ("Proxy", "proxies"),
+            ("Key", "keys"),
+            ("Y", "ys"),
+        ] {
+            assert_eq!(guess_plural(kind), plural, "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_components_only_document_gives_guessed_kinds() {
+        let (ops, mut model) = build(serde_json::json!({}));
+        assert!(model.kinds.is_empty());
+        let cluster = ["Policy".to_owned()];
+        let guessed = guess_pathless(&ops, &mut model, &cluster).unwrap();
+        // Not Status, not a list, not a kind without ObjectMeta.
+        assert_eq!(
+            guessed,
+            [
+                "io.example.v1.Octopus",
+                "io.example.v1.Policy",
+                "io.example.v1.Widget"
+            ]
+        );
+        let widget = &model.kinds["io.example.v1.Widget"];
+        assert_eq!(
+            (widget.plural.as_str(), widget.scope, widget.guessed),
+            ("widgets", Scope::Namespaced, true)
+        );
+        assert!(widget.verbs.is_empty());
+        assert_eq!(widget.list_def.as_deref(), Some("io.example.v1.WidgetList"));
+        let policy = &model.kinds["io.example.v1.Policy"];
+        assert_eq!(
+            (policy.plural.as_str(), policy.scope),
+            ("policies", Scope::Cluster)
+        );
+        assert_eq!(model.kinds["io.example.v1.Octopus"].plural, "octopuses");
+    }
+
+    #[test]
+    fn a_kind_with_paths_keeps_the_paths_plural_and_scope() {
+        let answers = serde_json::json!({"200": {"description": "", "content": {"application/json":
+            {"schema": {"$ref": "#/components/schemas/io.example.v1.Octopus"}}}}});
+        let (ops, mut model) = build(serde_json::json!({
+            "/apis/example.io/v1/octopi/{name}": {"get": {"operationId": "readOctopus",
+                "responses": answers, "x-kubernetes-action": "get",
+                "x-kubernetes-group-version-kind": {"group": "example.io", "version": "v1", "kind": "Octopus"}}}
+        }));
+        let guessed = guess_pathless(&ops, &mut model, &[]).unwrap();
+        assert_eq!(guessed, ["io.example.v1.Policy", "io.example.v1.Widget"]);
+        let octopus = &model.kinds["io.example.v1.Octopus"];
+        assert_eq!(
+            (octopus.plural.as_str(), octopus.scope, octopus.guessed),
+            ("octopi", Scope::Cluster, false)
+        );
+    }
+
+    #[test]
+    fn cluster_scoped_must_name_a_kind_the_documents_have() {
+        let (ops, mut model) = build(serde_json::json!({}));
+        let err = guess_pathless(&ops, &mut model, &["Gizmo".to_owned()])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "--cluster-scoped Gizmo: the documents have no kind `Gizmo`"
+        );
+        // A list or a kind without ObjectMeta is no kind either.
+        let (ops, mut model) = build(serde_json::json!({}));
+        let err = guess_pathless(&ops, &mut model, &["Loose".to_owned()]).unwrap_err();
+        assert!(err.to_string().contains("no kind `Loose`"), "{err}");
     }
 }

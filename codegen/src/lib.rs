@@ -29,6 +29,11 @@ pub enum Error {
     #[error("{input}: {source}")]
     Operation { input: String, source: ops::OpError },
     #[error("{input}: {source}")]
+    Kind {
+        input: String,
+        source: kinds::KindError,
+    },
+    #[error("{input}: {source}")]
     Fixup {
         input: String,
         source: fixups::FixupError,
@@ -49,6 +54,24 @@ pub struct Generated {
     pub release: Option<String>,
     /// Things the user should know that did not stop the run, one line each.
     pub warnings: Vec<String>,
+    /// What was guessed rather than read from the documents, one line each (kinds without
+    /// paths).
+    pub guesses: Vec<String>,
+}
+
+/// What [`generate_with`] takes besides the documents.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    pub target: Target,
+    /// Folder of the models crate sources, relative to the output folder.
+    pub root: &'a str,
+    /// Folder of the API crate sources, when one is wanted.
+    pub api_root: Option<&'a str>,
+    /// The Kubernetes release (`1.36`), overriding the one found from the documents.
+    pub release: Option<&'a str>,
+    /// Kinds without paths that are cluster-scoped (the documents cannot say; see
+    /// [`kinds::guess_pathless`]).
+    pub cluster_scoped: &'a [String],
 }
 
 /// Loads `specs`, corrects them, and emits the models crate sources under `root` (a path relative
@@ -61,6 +84,27 @@ pub fn generate(
     api_root: Option<&str>,
     release: Option<&str>,
 ) -> Result<Generated, Error> {
+    generate_with(
+        specs,
+        &Options {
+            target,
+            root,
+            api_root,
+            release,
+            cluster_scoped: &[],
+        },
+    )
+}
+
+/// [`generate`] with every option.
+pub fn generate_with(specs: &[PathBuf], options: &Options) -> Result<Generated, Error> {
+    let Options {
+        target,
+        root,
+        api_root,
+        release,
+        cluster_scoped,
+    } = options.clone();
     let loaded = load::load_specs(specs)?;
     let release = release
         .map(str::to_owned)
@@ -96,6 +140,16 @@ pub fn generate(
         source,
     })?;
     model.kinds = kinds::derive(&ops, &model);
+    let guessed =
+        kinds::guess_pathless(&ops, &mut model, cluster_scoped).map_err(|source| Error::Kind {
+            input: input.clone(),
+            source,
+        })?;
+    let guesses = guessed
+        .iter()
+        .filter_map(|def| model.kinds.get(def))
+        .map(guess_line)
+        .collect();
     let fixup_err = |source| Error::Fixup {
         input: input.clone(),
         source,
@@ -125,7 +179,25 @@ pub fn generate(
         inputs: loaded.inputs,
         release,
         warnings,
+        guesses,
     })
+}
+
+/// What `gen` says of a kind without paths.
+fn guess_line(k: &model::Kind) -> String {
+    let scope = match k.scope {
+        model::Scope::Namespaced => format!(
+            "scope Namespaced assumed (declare with --cluster-scoped {})",
+            k.gvk.kind
+        ),
+        model::Scope::Cluster => "scope Cluster as declared".to_owned(),
+    };
+    format!(
+        "{} ({}): no paths in the documents; plural `{}` guessed as client-go does, {scope}",
+        k.gvk.kind,
+        k.gvk.api_version(),
+        k.plural
+    )
 }
 
 /// The Kubernetes release (`1.33`) of the documents: from `info.version` when it names one
@@ -175,5 +247,79 @@ mod tests {
         let crd = [input("/s/v3/crds/cert-manager.io_v1.json")];
         assert_eq!(release_of("v1", &crd), None);
         assert_eq!(release_of("unversioned", &[]), None);
+    }
+
+    fn components_only_doc() -> PathBuf {
+        let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+        let kind = |k: &str| {
+            serde_json::json!({"type": "object",
+                "properties": {"metadata": {"$ref": format!("#/components/schemas/{meta}")}},
+                "x-kubernetes-group-version-kind": [{"group": "example.io", "version": "v1", "kind": k}]})
+        };
+        let doc = serde_json::json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "v1"},
+            "paths": {},
+            "components": {"schemas": {
+                meta: {"type": "object", "properties": {"name": {"type": "string"}}},
+                "io.example.v1.Gadget": kind("Gadget"),
+                "io.example.v1.ClusterGadget": kind("ClusterGadget"),
+            }}
+        });
+        let path = std::env::temp_dir().join(format!("kuber-gvk-{}.json", std::process::id()));
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path
+    }
+
+    #[test]
+    fn kinds_without_paths_are_generated_and_reported_as_guesses() {
+        let spec = components_only_doc();
+        let cluster = ["ClusterGadget".to_owned()];
+        let options = Options {
+            target: Target::Standalone,
+            root: "src/generated",
+            api_root: None,
+            release: None,
+            cluster_scoped: &cluster,
+        };
+        let generated = generate_with(std::slice::from_ref(&spec), &options).unwrap();
+        assert_eq!(generated.kinds, 2);
+        assert_eq!(
+            generated.guesses,
+            [
+                "ClusterGadget (example.io/v1): no paths in the documents; plural \
+                 `clustergadgets` guessed as client-go does, scope Cluster as declared",
+                "Gadget (example.io/v1): no paths in the documents; plural `gadgets` guessed as \
+                 client-go does, scope Namespaced assumed (declare with --cluster-scoped Gadget)",
+            ]
+        );
+        let text: String = generated.output.files["src/generated/io/example/v1.rs"]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for want in [
+            "impl ::kuber_models::Resource for Gadget {",
+            "const PLURAL: &'static str = \"gadgets\";",
+            "const SCOPE: ::kuber_models::Scope = ::kuber_models::Scope::Cluster;",
+            "the plural was guessed from the kind",
+        ] {
+            assert!(text.contains(want), "missing {want}");
+        }
+        let unknown = ["Gizmo".to_owned()];
+        let err = generate_with(
+            std::slice::from_ref(&spec),
+            &Options {
+                cluster_scoped: &unknown,
+                ..options
+            },
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("--cluster-scoped Gizmo: the documents have no kind"),
+            "{err}"
+        );
+        std::fs::remove_file(&spec).unwrap();
     }
 }

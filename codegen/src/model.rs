@@ -205,6 +205,9 @@ pub struct Kind {
     pub subresource_kinds: BTreeMap<String, Gvk>,
     /// `x-kubernetes-action`s seen on the kind's own paths (get, list, create, …).
     pub verbs: BTreeSet<String>,
+    /// No path serves the kind (a components-only CRD document): plural and scope are guesses,
+    /// verbs unknown (empty). See `crate::kinds::guess_pathless`.
+    pub guessed: bool,
 }
 
 #[derive(Debug, Default)]

@@ -29,6 +29,8 @@ struct Args {
     context: Option<String>,
     /// With --kubeconfig: only these groups (`GROUP` or `GROUP/VERSION`, `core` for `api/v1`).
     groups: Vec<String>,
+    /// Kinds without paths that are cluster-scoped (the documents cannot say).
+    cluster_scoped: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -42,6 +44,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         kubeconfig: None,
         context: None,
         groups: Vec::new(),
+        cluster_scoped: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -60,6 +63,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--kubeconfig" => out.kubeconfig = Some(PathBuf::from(value("--kubeconfig")?)),
             "--context" => out.context = Some(value("--context")?),
             "--group" => out.groups.push(value("--group")?),
+            "--cluster-scoped" => out.cluster_scoped.push(value("--cluster-scoped")?),
             other => return Err(format!("gen: unknown argument `{other}`")),
         }
     }
@@ -115,16 +119,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ),
     };
     let api_root = args.out.is_none().then_some(API_ROOT);
-    let generated = codegen::generate(
+    let generated = codegen::generate_with(
         &args.specs,
-        target,
-        &gen_root,
-        api_root,
-        args.kubernetes_version.as_deref(),
+        &codegen::Options {
+            target,
+            root: &gen_root,
+            api_root,
+            release: args.kubernetes_version.as_deref(),
+            cluster_scoped: &args.cluster_scoped,
+        },
     )
     .map_err(|e| e.to_string())?;
     for warning in &generated.warnings {
         eprintln!("gen: {warning}");
+    }
+    for guess in &generated.guesses {
+        println!("gen: {guess}");
     }
     let mut files = generated.output.files;
     let mut owned_dirs = vec![root.join(&gen_root)];

@@ -12,13 +12,17 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   gen --spec FILE_OR_DIR [--spec ...] [--check] [--out DIR] [--kubernetes-version X.Y]
+      [--cluster-scoped KIND ...]
       regenerate the committed code (or, with --out, a standalone models crate for extra
-      documents such as CRDs); --check changes nothing and fails if the committed code is stale
+      documents such as CRDs); --check changes nothing and fails if the committed code is stale;
+      kinds no path serves are namespaced unless named by --cluster-scoped
   gen --kubeconfig FILE [--context NAME] [--group GROUP[/VERSION] ...] --out DIR
       the same from a live cluster's OpenAPI v3 documents (its CRDs included), saved in
       DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups
-  try-gen --spec FILE_OR_DIR [--spec ...] [--crd [--fixture JSON --type PATH]]
-      generate from other documents into target/try-gen and build there with warnings denied
+  try-gen --spec FILE_OR_DIR [--spec ...] [--cluster-scoped KIND ...]
+          [--crd [--fixture JSON --type PATH] [--kind PATH=PLURAL,SCOPE ...]]
+      generate from other documents into target/try-gen and build there with warnings denied;
+      --kind checks a generated kind's plural and scope (Namespaced or Cluster) in a test
   bench [--no-builds] [--no-real-server | --real-server-only]
       decode throughput and memory, gen time, clean build times beside k8s-openapi, and
       kuber-api beside kube-rs on a real control plane (GET, LIST, watch)

@@ -4,8 +4,10 @@
 //! - `try-gen --spec FILE_OR_DIR [--spec …]`: a copy of kuber-models regenerated from those
 //!   documents (another Kubernetes version, or a cluster's /openapi/v3 documents), built with
 //!   warnings denied.
-//! - `try-gen --crd --spec FILE [--fixture JSON --type PATH]`: a standalone crate for extra
-//!   documents (`gen --out`), built; with a fixture, a test round-trips it as `PATH`.
+//! - `try-gen --crd --spec FILE [--fixture JSON --type PATH] [--kind PATH=PLURAL,SCOPE]`: a
+//!   standalone crate for extra documents (`gen --out`), built; with a fixture, a test
+//!   round-trips it as `PATH`; with `--kind`, a test checks that kind's `Resource` constants.
+//! - `--cluster-scoped KIND` goes to `gen` (kinds without paths).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,30 @@ struct Args {
     fixture: Option<PathBuf>,
     type_path: Option<String>,
     name: Option<String>,
+    cluster_scoped: Vec<String>,
+    kinds: Vec<KindCheck>,
+}
+
+/// `--kind io::x::v1::Foo=foos,Namespaced`: what the generated `Resource` impl must say.
+#[derive(Debug, Clone, PartialEq)]
+struct KindCheck {
+    type_path: String,
+    plural: String,
+    scope: String,
+}
+
+fn kind_check(text: &str) -> Result<KindCheck, String> {
+    let bad = || format!("try-gen: --kind `{text}`: expected PATH=PLURAL,Namespaced|Cluster");
+    let (type_path, rest) = text.split_once('=').ok_or_else(bad)?;
+    let (plural, scope) = rest.split_once(',').ok_or_else(bad)?;
+    if type_path.is_empty() || plural.is_empty() || !matches!(scope, "Namespaced" | "Cluster") {
+        return Err(bad());
+    }
+    Ok(KindCheck {
+        type_path: type_path.to_owned(),
+        plural: plural.to_owned(),
+        scope: scope.to_owned(),
+    })
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -28,6 +54,8 @@ fn parse(args: &[String]) -> Result<Args, String> {
         fixture: None,
         type_path: None,
         name: None,
+        cluster_scoped: Vec::new(),
+        kinds: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -42,6 +70,8 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--fixture" => out.fixture = Some(PathBuf::from(value("--fixture")?)),
             "--type" => out.type_path = Some(value("--type")?),
             "--name" => out.name = Some(value("--name")?),
+            "--cluster-scoped" => out.cluster_scoped.push(value("--cluster-scoped")?),
+            "--kind" => out.kinds.push(kind_check(&value("--kind")?)?),
             other => return Err(format!("try-gen: unknown argument `{other}`")),
         }
     }
@@ -53,8 +83,8 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "try-gen: --fixture and --type go together (the fixture is decoded as the type)".into(),
         );
     }
-    if !out.crd && out.fixture.is_some() {
-        return Err("try-gen: --fixture needs --crd".into());
+    if !out.crd && (out.fixture.is_some() || !out.kinds.is_empty()) {
+        return Err("try-gen: --fixture and --kind need --crd".into());
     }
     Ok(out)
 }
@@ -84,6 +114,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for s in &args.specs {
         gen_args.push("--spec".into());
         gen_args.push(s.clone());
+    }
+    for k in &args.cluster_scoped {
+        gen_args.push("--cluster-scoped".into());
+        gen_args.push(k.clone());
     }
     gen_args.push("--out".into());
     gen_args.push(dir.display().to_string());
@@ -140,36 +174,55 @@ fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<(),
     Ok(())
 }
 
-/// What cargo runs on a standalone crate: its round-trip test when there is a fixture, else a
-/// build of everything it has.
+/// What cargo runs on a standalone crate: its round-trip test when there is a fixture or a kind
+/// to check, else a build of everything it has.
 fn crd_cargo_args(dir: &Path, args: &Args) -> Result<Vec<&'static str>, String> {
-    match (&args.fixture, &args.type_path) {
-        (Some(fixture), Some(type_path)) => {
-            add_roundtrip_test(dir, fixture, type_path)?;
-            Ok(vec!["test", "--quiet", "--test", "roundtrip"])
-        }
-        _ => Ok(vec!["build", "--quiet", "--all-targets"]),
+    let fixture = args.fixture.as_deref().zip(args.type_path.as_deref());
+    if fixture.is_none() && args.kinds.is_empty() {
+        return Ok(vec!["build", "--quiet", "--all-targets"]);
     }
+    add_roundtrip_test(dir, fixture, &args.kinds)?;
+    Ok(vec!["test", "--quiet", "--test", "roundtrip"])
 }
 
-fn add_roundtrip_test(dir: &Path, fixture: &Path, type_path: &str) -> Result<(), String> {
-    // The fixture travels with the crate: no path of this machine in what is generated.
+fn add_roundtrip_test(
+    dir: &Path,
+    fixture: Option<(&Path, &str)>,
+    kinds: &[KindCheck],
+) -> Result<(), String> {
     fs::create_dir_all(dir.join("tests")).map_err(|e| e.to_string())?;
-    fs::copy(fixture, dir.join("tests/fixture.json"))
-        .map_err(|e| format!("{}: {e}", fixture.display()))?;
     let crate_name = dir
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .replace('-', "_");
-    let test = format!(
-        "#[test]\nfn fixture_round_trips() {{\n    \
-         let text = include_str!(\"fixture.json\");\n    \
-         let typed: {crate_name}::{type_path} = serde_json::from_str(text).expect(\"decode\");\n    \
-         let back = serde_json::to_value(&typed).expect(\"encode\");\n    \
-         let original: serde_json::Value = serde_json::from_str(text).expect(\"fixture is JSON\");\n    \
-         assert_eq!(back, original);\n}}\n"
-    );
+    let mut test = String::new();
+    if let Some((fixture, type_path)) = fixture {
+        // The fixture travels with the crate: no path of this machine in what is generated.
+        fs::copy(fixture, dir.join("tests/fixture.json"))
+            .map_err(|e| format!("{}: {e}", fixture.display()))?;
+        test.push_str(&format!(
+            "#[test]\nfn fixture_round_trips() {{\n    \
+             let text = include_str!(\"fixture.json\");\n    \
+             let typed: {crate_name}::{type_path} = serde_json::from_str(text).expect(\"decode\");\n    \
+             let back = serde_json::to_value(&typed).expect(\"encode\");\n    \
+             let original: serde_json::Value = serde_json::from_str(text).expect(\"fixture is JSON\");\n    \
+             assert_eq!(back, original);\n}}\n"
+        ));
+    }
+    if !kinds.is_empty() {
+        test.push_str("\n#[test]\nfn kinds_have_their_plural_and_scope() {\n    use kuber_models::{Resource, Scope};\n");
+        for k in kinds {
+            test.push_str(&format!(
+                "    assert_eq!({crate_name}::{p}::PLURAL, {plural:?});\n    \
+                 assert_eq!({crate_name}::{p}::SCOPE, Scope::{scope});\n",
+                p = k.type_path,
+                plural = k.plural,
+                scope = k.scope
+            ));
+        }
+        test.push_str("}\n");
+    }
     fs::write(dir.join("tests/roundtrip.rs"), test).map_err(|e| e.to_string())?;
     let manifest_path = dir.join("Cargo.toml");
     let mut manifest = fs::read_to_string(&manifest_path).map_err(|e| e.to_string())?;
@@ -199,7 +252,10 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
         );
         Ok(())
     } else {
-        Err(format!("try-gen: {} does not build cleanly", dir.display()))
+        Err(format!(
+            "try-gen: {} does not build cleanly, or its test fails",
+            dir.display()
+        ))
     }
 }
 
@@ -270,6 +326,49 @@ mod tests {
         let err = args(&["--spec", "x.json", "--fixture", "f.json", "--type", "a::B"])
             .err()
             .unwrap();
-        assert!(err.contains("--fixture needs --crd"), "{err}");
+        assert!(err.contains("--fixture and --kind need --crd"), "{err}");
+    }
+
+    #[test]
+    fn kind_checks_become_a_test_of_the_resource_constants() {
+        let dir = std::env::temp_dir().join(format!("kuber-try-gen-k-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("Cargo.toml"), "[package]\n").unwrap();
+        let a = args(&[
+            "--crd",
+            "--spec",
+            "x.json",
+            "--cluster-scoped",
+            "ClusterIssuer",
+            "--kind",
+            "a::ClusterIssuer=clusterissuers,Cluster",
+        ])
+        .unwrap();
+        assert_eq!(a.cluster_scoped, ["ClusterIssuer"]);
+        assert_eq!(
+            crd_cargo_args(&dir, &a).unwrap(),
+            ["test", "--quiet", "--test", "roundtrip"]
+        );
+        let test = fs::read_to_string(dir.join("tests/roundtrip.rs")).unwrap();
+        let name = dir.file_name().unwrap().to_str().unwrap().replace('-', "_");
+        assert!(
+            test.contains(&format!(
+                "assert_eq!({name}::a::ClusterIssuer::SCOPE, Scope::Cluster);"
+            )),
+            "{test}"
+        );
+        assert!(test.contains("::PLURAL, \"clusterissuers\");"), "{test}");
+        assert!(!test.contains("fixture_round_trips"), "{test}");
+        fs::remove_dir_all(&dir).unwrap();
+        for bad in ["a::B", "a::B=bs", "a::B=bs,Global", "=bs,Cluster"] {
+            let err = args(&["--crd", "--spec", "x.json", "--kind", bad])
+                .err()
+                .unwrap();
+            assert!(err.contains("PATH=PLURAL,Namespaced|Cluster"), "{err}");
+        }
+        let err = args(&["--spec", "x.json", "--kind", "a::B=bs,Cluster"])
+            .err()
+            .unwrap();
+        assert!(err.contains("need --crd"), "{err}");
     }
 }

@@ -322,6 +322,13 @@ impl<'a> ModelsEmitter<'a> {
                 let subs: Vec<String> = k.subresources.iter().map(|s| format!("`{s}`")).collect();
                 text.push_str(&format!(" Subresources: {}.", subs.join(", ")));
             }
+            if k.guessed {
+                text.push_str(
+                    "\n\nNo path of the documents serves this kind: the plural was guessed from \
+                     the kind (as client-go does) and the scope is namespaced unless `gen \
+                     --cluster-scoped` declared it.",
+                );
+            }
         } else if def.gvks.len() == 1 {
             let g = &def.gvks[0];
             text.push_str(&format!("\n\nKind `{}` of `{}`.", g.kind, g.api_version()));
