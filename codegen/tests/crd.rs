@@ -9,7 +9,8 @@ use codegen::Target;
 fn crd_features_fixture_generates_every_shape() {
     let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures/crd-features.openapi.json");
-    let generated = codegen::generate(&[spec], Target::Standalone, "src/generated", None, None).unwrap();
+    let generated =
+        codegen::generate(&[spec], Target::Standalone, "src/generated", None, None).unwrap();
     let text: String = generated.output.files["src/generated/test/kuber/example/v1.rs"]
         .chars()
         .filter(|c| !c.is_whitespace())
