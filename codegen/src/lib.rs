@@ -193,7 +193,7 @@ fn guess_line(k: &model::Kind) -> String {
         model::Scope::Cluster => "scope Cluster as declared".to_owned(),
     };
     format!(
-        "{} ({}): no paths in the documents; plural `{}` guessed as client-go does, {scope}",
+        "{} ({}): no paths in the documents; plural `{}` guessed from the kind (client-go's rule, a vowel before a final y keeps it), {scope}",
         k.gvk.kind,
         k.gvk.api_version(),
         k.plural
@@ -288,7 +288,7 @@ mod tests {
             generated.guesses,
             [
                 "ClusterGadget (example.io/v1): no paths in the documents; plural \
-                 `clustergadgets` guessed as client-go does, scope Cluster as declared",
+                 `clustergadgets` guessed from the kind (client-go's rule, a vowel before a final y keeps it), scope Cluster as declared",
                 "Gadget (example.io/v1): no paths in the documents; plural `gadgets` guessed as \
                  client-go does, scope Namespaced assumed (declare with --cluster-scoped Gadget)",
             ]

@@ -325,7 +325,7 @@ impl<'a> ModelsEmitter<'a> {
             if k.guessed {
                 text.push_str(
                     "\n\nNo path of the documents serves this kind: the plural was guessed from \
-                     the kind (as client-go does) and the scope is namespaced unless `gen \
+                     the kind (client-go's rule, except that a vowel before a final `y` keeps it) and the scope is namespaced unless `gen \
                      --cluster-scoped` declared it.",
                 );
             }
