@@ -288,9 +288,10 @@ mod tests {
             generated.guesses,
             [
                 "ClusterGadget (example.io/v1): no paths in the documents; plural \
-                 `clustergadgets` guessed from the kind (client-go's rule, a vowel before a final y keeps it), scope Cluster as declared",
-                "Gadget (example.io/v1): no paths in the documents; plural `gadgets` guessed as \
-                 client-go does, scope Namespaced assumed (declare with --cluster-scoped Gadget)",
+                 `clustergadgets` guessed from the kind (client-go's rule, a vowel before a \
+                 final y keeps it), scope Cluster as declared",
+                "Gadget (example.io/v1): no paths in the documents; plural `gadgets` guessed from \
+                 the kind (client-go's rule, a vowel before a final y keeps it), scope Namespaced assumed (declare with --cluster-scoped Gadget)",
             ]
         );
         let text: String = generated.output.files["src/generated/io/example/v1.rs"]
