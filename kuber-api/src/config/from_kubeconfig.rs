@@ -160,6 +160,7 @@ fn cluster_config(named: &NamedCluster, env: &Env) -> Result<Config, ConfigError
         client_key_pem: None,
     };
     config.proxy = proxy;
+    config.disable_compression = c.disable_compression;
     Ok(config)
 }
 
