@@ -30,7 +30,7 @@ use tracing::debug;
 
 pub use self::body::ClientStats;
 use self::body::{Counters, Decoded, read_body};
-use self::connector::{Connector, Proxy, redact_userinfo};
+use self::connector::{Connector, Proxy, ProxyError, redact_userinfo};
 pub use self::stream::{ByteStream, Lines};
 use self::tls::ExecIdentity;
 pub use self::watch::WatchStream;
@@ -164,11 +164,16 @@ impl Client {
             .transpose()?;
 
         let mut headers = impersonation_headers(config.impersonate.as_ref())?;
-        // An http server through a proxy gets requests in absolute form, which carry the proxy's
-        // credentials themselves (https servers use a CONNECT tunnel instead).
+        // An http server through an http(s) proxy gets requests in absolute form, which carry
+        // the proxy's credentials themselves (https servers use a CONNECT tunnel instead, and
+        // SOCKS authenticates in its handshake).
         if let (Some(auth), "http") = (proxy.as_ref().and_then(Proxy::authorization), scheme) {
             headers.insert(PROXY_AUTHORIZATION, auth.clone());
         }
+        let proxy = match proxy {
+            Some(proxy) => Some((proxy, tls::proxy_client_config(&config.tls)?)),
+            None => None,
+        };
 
         let connector = Connector::new(tls, server_name, proxy, config.connect_timeout);
 
@@ -643,6 +648,20 @@ fn pool(connector: Connector) -> PooledClient<Connector, Full<Bytes>> {
         .build(connector)
 }
 
+/// The first error of type `E` in `e`'s chain.
+fn find<'a, E: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(found) = err.downcast_ref::<E>() {
+            return Some(found);
+        }
+        current = err.source();
+    }
+    None
+}
+
 fn transport(operation: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::Transport {
         operation,
@@ -652,6 +671,14 @@ fn transport(operation: &'static str, e: impl std::error::Error + Send + Sync + 
 
 /// Sorts a hyper client error: TLS failures are fatal, connect failures are safe to retry.
 fn classify(operation: &'static str, e: hyper_util::client::legacy::Error) -> Failure {
+    // TLS to an https proxy failed: say so, or the message would blame the API server.
+    if let Some(proxy) = find::<ProxyError>(&e)
+        && let Some(tls) = tls::find_tls_error(proxy)
+    {
+        return Failure::Fatal(Error::Tls {
+            message: format!("{operation}: proxy {}: {tls}", proxy.proxy()),
+        });
+    }
     if let Some(tls) = tls::find_tls_error(&e) {
         return Failure::Fatal(Error::Tls {
             message: format!("{operation}: {tls}"),
