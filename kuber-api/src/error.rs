@@ -71,6 +71,13 @@ pub enum Error {
         problem: String,
     },
 
+    /// A server-side apply without a field manager, refused before anything is sent.
+    #[error(
+        "{operation}: server-side apply needs a field manager (PatchParams::field_manager); \
+         nothing was sent"
+    )]
+    MissingFieldManager { operation: &'static str },
+
     /// The request could not be encoded.
     #[error("{operation}: cannot encode the request: {message}")]
     Encode {

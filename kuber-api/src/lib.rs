@@ -12,7 +12,7 @@ pub mod request;
 mod response;
 
 pub use client::Client;
-pub use client::{ByteStream, Lines, WatchStream};
+pub use client::{ByteStream, ClientStats, Lines, WatchStream};
 pub use error::ApiError;
 pub use error::Error;
 pub use generated::*;

@@ -1,8 +1,14 @@
 //! What a generated operation hands the client: the filled-in path, query and body.
 
+use std::borrow::Cow;
+
+use kuber_models::Resource;
 use serde::Serialize;
 
 use crate::Error;
+
+/// The media type of server-side apply bodies.
+const APPLY: &str = "application/apply-patch+yaml";
 
 /// One operation of the spec, as [`crate::OPERATIONS`] lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,16 +168,28 @@ impl Request {
         self
     }
 
-    /// [`Error::InvalidParameter`] if a path parameter was refused.
+    /// [`Error::InvalidParameter`] if a path parameter was refused;
+    /// [`Error::MissingFieldManager`] for a server-side apply without a field manager.
     pub fn check(&self) -> Result<(), Error> {
-        match &self.refused {
-            None => Ok(()),
-            Some(r) => Err(Error::InvalidParameter {
+        if let Some(r) = &self.refused {
+            return Err(Error::InvalidParameter {
                 operation: self.operation.id,
                 parameter: r.parameter.clone(),
                 problem: r.problem.clone(),
-            }),
+            });
         }
+        // The server refuses it too, but only after a round trip and with a vaguer message.
+        let applies = self.body.as_ref().is_some_and(|b| b.content_type == APPLY);
+        let managed = self
+            .query
+            .iter()
+            .any(|(name, value)| *name == "fieldManager" && !value.is_empty());
+        if applies && !managed {
+            return Err(Error::MissingFieldManager {
+                operation: self.operation.id,
+            });
+        }
+        Ok(())
     }
 
     /// Asks for another representation, e.g. aggregated discovery:
@@ -193,11 +211,28 @@ impl Request {
         self
     }
 
+    /// A JSON body. The object a create or replace sends gets the operation's `apiVersion` and
+    /// `kind` when it has none, so a typed object built with `Default` is complete.
     pub fn json(mut self, body: &impl Serialize) -> Result<Request, Error> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::Encode {
+        let encode_error = |e: serde_json::Error| Error::Encode {
             operation: self.operation.id,
             message: e.to_string(),
-        })?;
+        };
+        let op = self.operation;
+        // A create or replace of the resource itself sends an object of the operation's kind;
+        // subresources (binding, eviction, scale) take other kinds.
+        let typed = matches!(op.action, "post" | "put") && op.subresource.is_empty();
+        let bytes = if typed && !op.kind.is_empty() {
+            let mut value = serde_json::to_value(body).map_err(encode_error)?;
+            let api_version = match op.group {
+                "" => Cow::Borrowed(op.version),
+                group => Cow::Owned(format!("{group}/{}", op.version)),
+            };
+            fill_type(&mut value, &api_version, op.kind);
+            serde_json::to_vec(&value).map_err(encode_error)?
+        } else {
+            serde_json::to_vec(body).map_err(encode_error)?
+        };
         self.body = Some(Body {
             content_type: "application/json",
             bytes,
@@ -262,9 +297,14 @@ pub enum Patch {
 }
 
 impl Patch {
-    /// Server-side apply of a whole object.
-    pub fn apply(object: &impl Serialize) -> Result<Patch, serde_json::Error> {
-        serde_json::to_value(object).map(Patch::Apply)
+    /// Server-side apply of a typed object. `apiVersion` and `kind`, which the server requires
+    /// in an apply, are taken from `K` when the object leaves them unset. The call needs a
+    /// field manager ([`PatchParams::field_manager`](crate::PatchParams)); without one it is
+    /// refused before anything is sent. For an untyped object use [`Patch::Apply`].
+    pub fn apply<K: Resource + Serialize>(object: &K) -> Result<Patch, serde_json::Error> {
+        let mut value = serde_json::to_value(object)?;
+        fill_type(&mut value, K::API_VERSION, K::KIND);
+        Ok(Patch::Apply(value))
     }
 
     pub fn content_type(&self) -> &'static str {
@@ -272,13 +312,30 @@ impl Patch {
             Patch::Json(_) => "application/json-patch+json",
             Patch::Merge(_) => "application/merge-patch+json",
             Patch::Strategic(_) => "application/strategic-merge-patch+json",
-            Patch::Apply(_) => "application/apply-patch+yaml",
+            Patch::Apply(_) => APPLY,
         }
     }
 
     pub fn value(&self) -> &serde_json::Value {
         match self {
             Patch::Json(v) | Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => v,
+        }
+    }
+}
+
+/// Sets `apiVersion` and `kind` of a JSON object where they are missing, `null` or empty.
+fn fill_type(value: &mut serde_json::Value, api_version: &str, kind: &str) {
+    let Some(object) = value.as_object_mut() else {
+        return;
+    };
+    for (key, filled) in [("apiVersion", api_version), ("kind", kind)] {
+        let unset = match object.get(key) {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::String(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        if unset {
+            object.insert(key.to_owned(), filled.into());
         }
     }
 }

@@ -124,7 +124,10 @@ async fn post_is_not_retried_by_default_but_is_with_all_apis() {
     let seen = server.seen();
     assert_eq!(seen[2].method, "POST");
     assert_eq!(seen[2].headers["content-type"], "application/json");
-    assert_eq!(&seen[2].body[..], br#"{"metadata":{"name":"web"}}"#);
+    assert_eq!(
+        &seen[2].body[..],
+        br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"}}"#
+    );
 }
 
 /// An answer with `code` and, if given, a `Retry-After` header.
@@ -164,7 +167,7 @@ async fn a_write_answered_with_retry_after_is_resent_whatever_the_retry_setting(
         assert_eq!(server.requests(), 2, "{code} {retry_after}");
         assert_eq!(
             &server.seen()[1].body[..],
-            br#"{"metadata":{"name":"web"}}"#
+            br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"}}"#
         );
     }
     // Still bounded by the retry count.

@@ -503,8 +503,10 @@ mod exec {
             tls_server_name: None,
             insecure_skip_tls_verify: true,
             ca_pem: None,
-            proxy_url: Some("http://proxy:3128".into()),
+            // The proxy's credentials are the client's: the plugin gets the address only.
+            proxy_url: Some("http://user:pw-SECRET@proxy:3128".into()),
         };
+        assert!(!format!("{cluster:?}").contains("pw-SECRET"), "{cluster:?}");
         let c = Credentials::new(&Auth::Exec(exec), Some(cluster));
         header(&c).await;
         let info: serde_json::Value =

@@ -595,7 +595,7 @@ fn inconsistent_entries() {
         (
             "contexts: [{name: a, context: {cluster: c}}]\nclusters: [{name: c, cluster: {server: 'https://c', \
              proxy-url: 'ftp://user:pw-SECRET@p'}}]",
-            "cluster \"c\": proxy-url \"ftp://<redacted>@p\": scheme must be http, https or socks5",
+            "cluster \"c\": proxy-url \"ftp://<redacted>@p\": scheme must be http, https, socks5 or socks5h",
         ),
     ];
     let dir = TempDir::new();

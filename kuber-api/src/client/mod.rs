@@ -1,6 +1,7 @@
 //! The HTTP client the generated operations call: pooled hyper connections over rustls, with
 //! credentials, impersonation, retries and timeouts from a [`Config`].
 
+mod body;
 mod connector;
 mod retry;
 mod stream;
@@ -9,12 +10,14 @@ mod watch;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, PROXY_AUTHORIZATION, USER_AGENT,
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderName, PROXY_AUTHORIZATION,
+    USER_AGENT,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::Full;
@@ -25,8 +28,9 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use tracing::debug;
 
-use self::connector::{Connector, Proxy, redact_userinfo};
-use self::stream::read_body;
+pub use self::body::ClientStats;
+use self::body::{Counters, Decoded, read_body};
+use self::connector::{Connector, Proxy, ProxyError, redact_userinfo};
 pub use self::stream::{ByteStream, Lines};
 use self::tls::ExecIdentity;
 pub use self::watch::WatchStream;
@@ -63,6 +67,9 @@ struct Shared {
     /// Impersonation and, for http servers behind a proxy, `Proxy-Authorization`.
     headers: HeaderMap,
     request_timeout: Option<Duration>,
+    /// Whether answers are asked for gzip-encoded (`disable-compression` turns it off).
+    gzip: bool,
+    counters: Arc<Counters>,
     config: Config,
 }
 
@@ -77,13 +84,16 @@ enum Mode {
     Watch,
     /// A followed log or other stream: like a watch, any content type.
     Stream,
+    /// [`Client::send`]: like a stream, but the body goes to the caller as the server sent it,
+    /// so it is not offered gzip.
+    Send,
 }
 
 impl Mode {
     fn accept(self) -> &'static str {
         match self {
             Mode::Json | Mode::Watch => "application/json",
-            Mode::Raw | Mode::Stream => "*/*",
+            Mode::Raw | Mode::Stream | Mode::Send => "*/*",
         }
     }
 
@@ -154,11 +164,16 @@ impl Client {
             .transpose()?;
 
         let mut headers = impersonation_headers(config.impersonate.as_ref())?;
-        // An http server through a proxy gets requests in absolute form, which carry the proxy's
-        // credentials themselves (https servers use a CONNECT tunnel instead).
+        // An http server through an http(s) proxy gets requests in absolute form, which carry
+        // the proxy's credentials themselves (https servers use a CONNECT tunnel instead, and
+        // SOCKS authenticates in its handshake).
         if let (Some(auth), "http") = (proxy.as_ref().and_then(Proxy::authorization), scheme) {
             headers.insert(PROXY_AUTHORIZATION, auth.clone());
         }
+        let proxy = match proxy {
+            Some(proxy) => Some((proxy, tls::proxy_client_config(&config.tls)?)),
+            None => None,
+        };
 
         let connector = Connector::new(tls, server_name, proxy, config.connect_timeout);
 
@@ -178,6 +193,8 @@ impl Client {
                 credentials,
                 headers,
                 request_timeout: config.request_timeout,
+                gzip: !config.disable_compression,
+                counters: Arc::default(),
                 config,
             }),
         })
@@ -224,6 +241,23 @@ impl Client {
         &self.shared.config
     }
 
+    /// What this client and its clones received so far: answers, and how many came
+    /// gzip-encoded (the API server compresses large answers when asked, which the client does
+    /// unless [`Config::disable_compression`] is set).
+    pub fn stats(&self) -> ClientStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Whether a call in `mode` offers gzip, and so decodes gzip-encoded answers.
+    fn gzip(&self, mode: Mode) -> bool {
+        self.shared.gzip && mode != Mode::Send
+    }
+
+    fn decoded(&self, res: http::Response<Incoming>, mode: Mode) -> Decoded {
+        let (parts, body) = res.into_parts();
+        Decoded::new(body, &parts.headers, self.gzip(mode), &self.shared.counters)
+    }
+
     /// Sends `req` and decodes the JSON answer as a `T`. An answer of a kind `req` does not
     /// expect ([`Request::kinds`]) is [`Error::UnexpectedKind`].
     pub async fn call<T: DeserializeOwned>(&self, req: Request) -> Result<T, Error> {
@@ -262,7 +296,8 @@ impl Client {
     pub async fn watch<T: DeserializeOwned>(&self, req: Request) -> Result<WatchStream<T>, Error> {
         let res = self.open(&req, Mode::Watch).await?;
         let idle = self.shared.config.idle_timeout;
-        Ok(WatchStream::new(res.into_body(), req.operation.id, idle))
+        let body = self.decoded(res, Mode::Watch);
+        Ok(WatchStream::new(body, req.operation.id, idle))
     }
 
     /// Starts a streamed answer (a followed log): its bytes as they arrive, not bounded by the
@@ -270,13 +305,15 @@ impl Client {
     pub async fn stream(&self, req: Request) -> Result<ByteStream, Error> {
         let res = self.open(&req, Mode::Stream).await?;
         let idle = self.shared.config.idle_timeout;
-        Ok(ByteStream::new(res.into_body(), req.operation.id, idle))
+        let body = self.decoded(res, Mode::Stream);
+        Ok(ByteStream::new(body, req.operation.id, idle))
     }
 
     /// Sends `req` and returns the 2xx answer with its headers and unread body. Non-2xx answers
-    /// are [`Error::Api`], as for every other call.
+    /// are [`Error::Api`], as for every other call. The body is as the server sent it: gzip is
+    /// not offered.
     pub async fn send(&self, req: Request) -> Result<http::Response<Incoming>, Error> {
-        self.open(&req, Mode::Stream).await
+        self.open(&req, Mode::Send).await
     }
 
     async fn read(&self, req: &Request, mode: Mode) -> Result<Bytes, Error> {
@@ -284,7 +321,7 @@ impl Client {
             Answer::Read { body, .. } => Ok(body),
             // Modes that read whole bodies never leave one open.
             Answer::Open(res) => {
-                read_body(res.into_body(), None)
+                read_body(self.decoded(res, mode), None)
                     .await
                     .map_err(|e| Error::Transport {
                         operation: req.operation.id,
@@ -402,15 +439,19 @@ impl Client {
                 .await
                 .map_err(|e| classify(op.id, e))?;
             let status = res.status();
+            self.shared
+                .counters
+                .responses
+                .fetch_add(1, Ordering::Relaxed);
             if mode.reads_whole_body() || !status.is_success() {
                 let limit = (!status.is_success()).then_some(ERROR_BODY_LIMIT);
-                let (parts, body) = res.into_parts();
-                let body = read_body(body, limit)
+                let headers = res.headers().clone();
+                let body = read_body(self.decoded(res, mode), limit)
                     .await
                     .map_err(|e| Failure::Sent(transport(op.id, e)))?;
                 Ok(Answer::Read {
                     status,
-                    headers: parts.headers,
+                    headers,
                     body,
                 })
             } else {
@@ -504,6 +545,9 @@ impl Client {
         };
         headers.insert(ACCEPT, accept);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        if self.gzip(mode) {
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         if let Some(credentials) = &self.shared.credentials {
             let value = credentials
                 .authorization()
@@ -604,6 +648,20 @@ fn pool(connector: Connector) -> PooledClient<Connector, Full<Bytes>> {
         .build(connector)
 }
 
+/// The first error of type `E` in `e`'s chain.
+fn find<'a, E: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(found) = err.downcast_ref::<E>() {
+            return Some(found);
+        }
+        current = err.source();
+    }
+    None
+}
+
 fn transport(operation: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::Transport {
         operation,
@@ -613,6 +671,14 @@ fn transport(operation: &'static str, e: impl std::error::Error + Send + Sync + 
 
 /// Sorts a hyper client error: TLS failures are fatal, connect failures are safe to retry.
 fn classify(operation: &'static str, e: hyper_util::client::legacy::Error) -> Failure {
+    // TLS to an https proxy failed: say so, or the message would blame the API server.
+    if let Some(proxy) = find::<ProxyError>(&e)
+        && let Some(tls) = tls::find_tls_error(proxy)
+    {
+        return Failure::Fatal(Error::Tls {
+            message: format!("{operation}: proxy {}: {tls}", proxy.proxy()),
+        });
+    }
     if let Some(tls) = tls::find_tls_error(&e) {
         return Failure::Fatal(Error::Tls {
             message: format!("{operation}: {tls}"),

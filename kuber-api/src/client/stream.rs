@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
-use http_body_util::BodyExt as _;
-use hyper::body::{Body as _, Incoming};
+use hyper::body::Body as _;
 use tokio::time::{Instant, Sleep};
 
+use super::body::Decoded;
 use crate::Error;
 
 /// A line (a watch event, a log line) longer than this is refused: a server that never sends a
@@ -141,7 +141,7 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 ///
 /// Silence longer than the client's idle timeout ends it with [`Error::IdleTimeout`].
 pub struct ByteStream {
-    body: Incoming,
+    body: Decoded,
     operation: &'static str,
     idle: Option<IdleTimer>,
     done: bool,
@@ -149,7 +149,7 @@ pub struct ByteStream {
 
 impl ByteStream {
     pub(crate) fn new(
-        body: Incoming,
+        body: Decoded,
         operation: &'static str,
         idle_timeout: Option<Duration>,
     ) -> ByteStream {
@@ -282,25 +282,6 @@ impl Stream for Lines {
             }
         }
     }
-}
-
-/// Reads a whole body, or its first `limit` bytes.
-pub(crate) async fn read_body(body: Incoming, limit: Option<usize>) -> Result<Bytes, hyper::Error> {
-    let Some(limit) = limit else {
-        return Ok(body.collect().await?.to_bytes());
-    };
-    let mut body = body;
-    let mut out = Vec::new();
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            let room = limit - out.len();
-            out.extend_from_slice(&data[..data.len().min(room)]);
-            if out.len() >= limit {
-                break;
-            }
-        }
-    }
-    Ok(Bytes::from(out))
 }
 
 #[cfg(test)]

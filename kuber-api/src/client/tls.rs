@@ -90,6 +90,39 @@ pub(crate) fn client_config(
     }
 }
 
+/// TLS to an https proxy. As in Go (and so kubectl), the cluster's TLS settings hold for the
+/// proxy too: its CA is trusted and `insecure-skip-tls-verify` skips the check. Unlike Go, the
+/// system's trust roots are trusted beside a configured CA, since proxies rarely carry a
+/// certificate of the cluster's CA. No client certificate: it is the API server's business.
+pub(crate) fn proxy_client_config(tls: &TlsConfig) -> Result<ClientConfig, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(format!("protocol versions: {e}")))?;
+    let builder = if tls.insecure_skip_verify {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(InsecureSkipVerify { provider }))
+    } else {
+        let mut roots = system_roots().map_or_else(RootCertStore::empty, |r| (*r).clone());
+        if let Some(pem) = &tls.ca_pem {
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert =
+                    cert.map_err(|e| tls_error(format!("certificate authority PEM: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
+            }
+        }
+        if roots.is_empty() {
+            builder.with_webpki_roots()
+        } else {
+            builder.with_root_certificates(roots)
+        }
+    };
+    Ok(builder.with_no_client_auth())
+}
+
 /// The system's trust roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set, as Go reads them), loaded
 /// once per process as Go does. `None` when the store is missing or holds no usable certificate.
 fn system_roots() -> Option<Arc<RootCertStore>> {

@@ -7,11 +7,12 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures_core::Stream;
-use hyper::body::{Body as _, Incoming};
+use hyper::body::Body as _;
 use kuber_models::WatchEvent;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use super::body::Decoded;
 use super::stream::{IdleTimer, LineBuffer, MAX_LINE};
 use crate::Error;
 
@@ -27,7 +28,7 @@ const MAX_EVENT: usize = MAX_LINE;
 /// event at most. Silence longer than the client's idle timeout ends it with
 /// [`Error::IdleTimeout`].
 pub struct WatchStream<T> {
-    body: Incoming,
+    body: Decoded,
     buffer: LineBuffer,
     operation: &'static str,
     idle: Option<IdleTimer>,
@@ -38,7 +39,7 @@ pub struct WatchStream<T> {
 
 impl<T> WatchStream<T> {
     pub(crate) fn new(
-        body: Incoming,
+        body: Decoded,
         operation: &'static str,
         idle_timeout: Option<Duration>,
     ) -> WatchStream<T> {

@@ -25,7 +25,10 @@ const EXEC_EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What an exec plugin learns about the cluster when it sets `provideClusterInfo`.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// `proxy_url` reaches the plugin without user info: the proxy's credentials are the client's.
+/// `Debug` hides them too.
+#[derive(Clone, Default, PartialEq)]
 pub struct ExecClusterInfo {
     pub server: String,
     pub tls_server_name: Option<String>,
@@ -42,8 +45,26 @@ impl ExecClusterInfo {
             tls_server_name: config.tls.server_name.clone(),
             insecure_skip_tls_verify: config.tls.insecure_skip_verify,
             ca_pem: config.tls.ca_pem.clone(),
-            proxy_url: config.proxy.clone(),
+            proxy_url: config.proxy.as_deref().map(super::proxy::strip_userinfo),
         }
+    }
+}
+
+impl fmt::Debug for ExecClusterInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecClusterInfo")
+            .field("server", &super::proxy::redact_userinfo(&self.server))
+            .field("tls_server_name", &self.tls_server_name)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field(
+                "ca_pem",
+                &self.ca_pem.as_ref().map(|c| format!("<{} bytes>", c.len())),
+            )
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(super::proxy::redact_userinfo),
+            )
+            .finish()
     }
 }
 

@@ -138,7 +138,10 @@ fn exec_info(exec: &ExecConfig, cluster: Option<&ExecClusterInfo>) -> String {
             );
         }
         if let Some(proxy) = &c.proxy_url {
-            info.insert("proxy-url".into(), proxy.clone().into());
+            info.insert(
+                "proxy-url".into(),
+                super::proxy::strip_userinfo(proxy).into(),
+            );
         }
         if let Some(config) = &exec.cluster_config {
             info.insert("config".into(), config.clone());

@@ -160,6 +160,7 @@ fn cluster_config(named: &NamedCluster, env: &Env) -> Result<Config, ConfigError
         client_key_pem: None,
     };
     config.proxy = proxy;
+    config.disable_compression = c.disable_compression;
     Ok(config)
 }
 
@@ -190,8 +191,8 @@ fn normalize_server(server: &str) -> Result<String, String> {
 fn check_proxy_url(url: &str) -> Result<String, String> {
     let uri: http::Uri = url.parse().map_err(|_| "not a valid URL".to_owned())?;
     match uri.scheme_str() {
-        Some("http" | "https" | "socks5") => {}
-        _ => return Err("scheme must be http, https or socks5".into()),
+        Some("http" | "https" | "socks5" | "socks5h") => {}
+        _ => return Err("scheme must be http, https, socks5 or socks5h".into()),
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err("has no host".into());

@@ -53,6 +53,10 @@ pub struct Config {
     /// bookmarks or a quiet log is cut (kube-rs cuts any read after 295 s). `None`: no bound.
     pub idle_timeout: Option<Duration>,
     pub retries: Retries,
+    /// The cluster's `disable-compression`: answers are not asked for gzip. Off by default: the
+    /// client offers gzip and decodes what comes gzip-encoded (the API server compresses answers
+    /// over 128 KiB), as client-go does.
+    pub disable_compression: bool,
     /// The namespace of the kubeconfig context or of the pod; `"default"` when neither names one.
     pub default_namespace: String,
 }
@@ -70,6 +74,7 @@ impl Config {
             request_timeout: Some(Duration::from_secs(300)),
             idle_timeout: Some(Duration::from_secs(300)),
             retries: Retries::default(),
+            disable_compression: false,
             default_namespace: "default".into(),
         }
     }
@@ -92,6 +97,7 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("retries", &self.retries)
+            .field("disable_compression", &self.disable_compression)
             .field("default_namespace", &self.default_namespace)
             .finish()
     }

@@ -153,9 +153,41 @@ pub(crate) fn redact_userinfo(url: &str) -> String {
     }
 }
 
+/// `url` without its `user:password@`: the proxy's address for those who must not get its
+/// credentials (exec plugins).
+pub(crate) fn strip_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    match url[authority_start..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}{}",
+            &url[..authority_start],
+            &url[authority_start + at + 1..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strips_userinfo() {
+        assert_eq!(
+            strip_userinfo("socks5h://u:p%40ss@proxy:1080"),
+            "socks5h://proxy:1080"
+        );
+        assert_eq!(
+            strip_userinfo("http://proxy:3128/a@b"),
+            "http://proxy:3128/a@b"
+        );
+    }
 
     #[test]
     fn redacts_userinfo() {

@@ -8,7 +8,9 @@
 //! Prints each case's verdict, the report lines cases add (e.g. `K kinds listed, N bodies
 //! exact`), then `e2e: N passed, M failed` and `N/M cases passed`; exits 1 on any failure.
 
+mod apply;
 mod auth;
+mod compression;
 mod crd;
 mod crud;
 mod discovery;
@@ -17,6 +19,7 @@ mod kubectl;
 mod listing;
 mod livegen;
 mod paging;
+mod proxy;
 mod safety;
 mod support;
 mod watch;
@@ -43,6 +46,9 @@ fn all_cases() -> Vec<Case> {
     cases.extend(kubectl::cases());
     cases.extend(livegen::cases());
     cases.extend(safety::cases());
+    cases.extend(apply::cases());
+    cases.extend(compression::cases());
+    cases.extend(proxy::cases());
     cases
 }
 
