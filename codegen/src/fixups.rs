@@ -101,25 +101,6 @@ pub const FIXUPS: &[Fixup] = &[
         apply: |d| unrequire(d, "io.k8s.api.apps.v1.StatefulSetSpec", "serviceName"),
     },
     Fixup {
-        name: "reference-names-required",
-        reason: "the `name` of local/key references is declared optional but is effectively required",
-        apply: |d| {
-            [
-                "LocalObjectReference",
-                "ConfigMapKeySelector",
-                "SecretKeySelector",
-                "ConfigMapEnvSource",
-                "SecretEnvSource",
-                "ConfigMapVolumeSource",
-                "ConfigMapProjection",
-                "SecretProjection",
-            ]
-            .iter()
-            .map(|t| require(d, &format!("io.k8s.api.core.v1.{t}"), "name"))
-            .sum()
-        },
-    },
-    Fixup {
         name: "delete-returns-object-or-status",
         reason: "delete is declared to answer Status; servers answer the object while deletion is in progress",
         apply: |d| respond(d, &["delete"], "object-or-status"),
@@ -256,14 +237,6 @@ fn required_mut(s: &mut Schema) -> Option<&mut Vec<String>> {
     }
 }
 
-fn has_property(s: &Schema, property: &str) -> bool {
-    match &s.schema_kind {
-        SchemaKind::Type(Type::Object(o)) => o.properties.contains_key(property),
-        SchemaKind::Any(a) => a.properties.contains_key(property),
-        _ => false,
-    }
-}
-
 fn unrequire(doc: &mut OpenAPI, def: &str, property: &str) -> usize {
     let Some(req) = schema_mut(doc, def).and_then(required_mut) else {
         return 0;
@@ -271,21 +244,6 @@ fn unrequire(doc: &mut OpenAPI, def: &str, property: &str) -> usize {
     let before = req.len();
     req.retain(|r| r != property);
     before - req.len()
-}
-
-fn require(doc: &mut OpenAPI, def: &str, property: &str) -> usize {
-    let Some(s) = schema_mut(doc, def) else {
-        return 0;
-    };
-    if !has_property(s, property) {
-        return 0;
-    }
-    let Some(req) = required_mut(s) else { return 0 };
-    if req.iter().any(|r| r == property) {
-        return 0;
-    }
-    req.push(property.to_owned());
-    1
 }
 
 /// Calls `f` on every operation with its path; counts the `true`s.
@@ -645,15 +603,20 @@ mod tests {
         }));
         assert_eq!(fixup("events-v1-event-time-optional").apply(&mut d), 1);
         assert!(required(&d, "io.k8s.api.events.v1.Event").is_empty());
-        assert_eq!(fixup("reference-names-required").apply(&mut d), 2);
-        assert_eq!(
-            required(&d, "io.k8s.api.core.v1.SecretKeySelector"),
-            ["key", "name"]
-        );
         assert_eq!(fixup("stateful-set-service-name-optional").apply(&mut d), 1);
         assert_eq!(
             required(&d, "io.k8s.api.apps.v1.StatefulSetSpec"),
             ["selector"]
+        );
+        // Reference names stay optional, as declared: `[{}]` must not come back as
+        // `[{"name":""}]`.
+        for f in FIXUPS {
+            f.apply(&mut d);
+        }
+        assert!(required(&d, "io.k8s.api.core.v1.LocalObjectReference").is_empty());
+        assert_eq!(
+            required(&d, "io.k8s.api.core.v1.SecretKeySelector"),
+            ["key"]
         );
         // Absent definitions are not an error: the fixup just changes nothing.
         assert_eq!(

@@ -26,6 +26,9 @@ const PRELUDE_NAMES: &[&str] = &[
     "String", "Vec", "Option", "Box", "Some", "None", "Default", "Result", "Ok", "Err",
 ];
 
+/// The field of every generated struct that keeps the members the model does not know.
+const UNKNOWN_FIELDS: &str = "unknown_fields";
+
 pub struct ModelsEmitter<'a> {
     model: &'a Model,
     target: Target,
@@ -99,13 +102,20 @@ impl<'a> ModelsEmitter<'a> {
         quote!(#root::special::#id)
     }
 
+    fn special_path_named(&self, name: &str) -> TokenStream {
+        let root = self.models_root();
+        let id = ident(name);
+        quote!(#root::special::#id)
+    }
+
     pub(crate) fn ty(&self, ty: &Ty, from: &[String]) -> TokenStream {
         match ty {
             Ty::String => quote!(String),
             Ty::Bool => quote!(bool),
             Ty::I32 => quote!(i32),
             Ty::I64 => quote!(i64),
-            Ty::F64 => quote!(f64),
+            // Keeps the wire text (`1.0`, `1e3`, integers beyond 2^53), which `f64` would not.
+            Ty::F64 => self.special_path_named("Number"),
             Ty::Special(s) => self.special_path(*s),
             Ty::Named(n) => self.def_path(n, from),
             Ty::Vec(t) => {
@@ -207,6 +217,15 @@ impl<'a> ModelsEmitter<'a> {
             }
             if let TypeBody::Struct(fields) = &def.body {
                 for f in fields {
+                    if f.rust == UNKNOWN_FIELDS {
+                        return Err(EmitError::Definition {
+                            def: def.name.clone(),
+                            message: format!(
+                                "property `{}` would take the name `{UNKNOWN_FIELDS}`, which holds the members the model does not know",
+                                f.json
+                            ),
+                        });
+                    }
                     for n in named(&f.ty) {
                         if !self.model.types.contains_key(n) {
                             return Err(EmitError::Definition {
@@ -327,12 +346,15 @@ impl<'a> ModelsEmitter<'a> {
             let text = doc(&format!("`{}`: {}{req}.", f.json, f.ty.describe()));
             quote!(#text pub #fid: #t,)
         });
+        let unknown = ident(UNKNOWN_FIELDS);
+        let unknown_doc =
+            doc("Members this version of the model does not know, written back on encode.");
         let root = self.models_root();
         let ser = fields.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let key = &f.json;
             if f.required {
-                quote!(s.serialize_field(#key, &self.#fid)?;)
+                quote!(s.serialize_entry(#key, &self.#fid)?;)
             } else {
                 quote!(#root::codec::optional(&mut s, #key, &self.#fid)?;)
             }
@@ -346,17 +368,21 @@ impl<'a> ModelsEmitter<'a> {
                 quote!(#key => self.#fid = map.next_value()?,)
             }
         });
-        let count = proc_macro2::Literal::usize_unsuffixed(fields.len());
         quote! {
             #docs
             #[derive(Clone, Debug, Default, PartialEq)]
-            pub struct #id { #(#decls)* }
+            pub struct #id {
+                #(#decls)*
+                #unknown_doc
+                pub #unknown: #root::UnknownFields,
+            }
 
             impl serde::Serialize for #id {
                 fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    use serde::ser::SerializeStruct as _;
-                    let mut s = serializer.serialize_struct(#name, #count)?;
+                    use serde::ser::SerializeMap as _;
+                    let mut s = serializer.serialize_map(None)?;
                     #(#ser)*
+                    #root::codec::write_unknown(&mut s, &self.#unknown)?;
                     s.end()
                 }
             }
@@ -372,7 +398,7 @@ impl<'a> ModelsEmitter<'a> {
                 fn decode_field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
                     match key {
                         #(#de)*
-                        _ => #root::codec::skip(map)?,
+                        _ => #root::codec::unknown(&mut self.#unknown, key, map)?,
                     }
                     Ok(())
                 }
