@@ -42,7 +42,7 @@ fn numbers_keep_their_text() {
     let typed: JSONSchemaProps = serde_json::from_str(text).unwrap();
     assert_eq!(serde_json::to_string(&typed).unwrap(), text);
     // Integers beyond 2^53 in int64 fields.
-    let big = r#"{"metadata":{"generation":9007199254740993},"spec":{"containers":[],"activeDeadlineSeconds":9223372036854775807}}"#;
+    let big = r#"{"metadata":{"generation":9007199254740993},"spec":{"activeDeadlineSeconds":9223372036854775807,"containers":[]}}"#;
     let pod: Pod = serde_json::from_str(big).unwrap();
     assert_eq!(serde_json::to_string(&pod).unwrap(), big);
 }
