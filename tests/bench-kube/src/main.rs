@@ -57,7 +57,7 @@ static GLOBAL: Counting = Counting;
 
 /// `bench-kube decode FILE`: one JSON line with MB/s and KiB kept per pod.
 fn decode(path: &str) -> Result<(), String> {
-    use k8s_openapi::api::core::v1::PodList;
+    type PodList = k8s_openapi::List<k8s_openapi::api::core::v1::Pod>;
     let input = std::fs::read(path).map_err(|e| format!("read {path}: {e}"))?;
     let mut best = Duration::MAX;
     for _ in 0..7 {
