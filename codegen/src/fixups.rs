@@ -209,30 +209,6 @@ pub const FIXUPS: &[Fixup] = &[
         apply: Apply::Doc(|d, _| unrequire(d, "io.k8s.api.apps.v1.StatefulSetSpec", "serviceName")),
     },
     Fixup {
-        name: "reference-names-required",
-        reason: "the `name` of local/key references is declared optional but is effectively required",
-        applies_to: None,
-        apply: Apply::Doc(|d, _| {
-            [
-                "LocalObjectReference",
-                "ConfigMapKeySelector",
-                "SecretKeySelector",
-                "ConfigMapEnvSource",
-                "SecretEnvSource",
-                "ConfigMapVolumeSource",
-                "ConfigMapProjection",
-                "SecretProjection",
-            ]
-            .iter()
-            .map(|t| {
-                let def = format!("io.k8s.api.core.v1.{t}");
-                let found = schema_mut(d, &def).is_some_and(|s| has_property(s, "name"));
-                Tally::of(found.then(|| require(d, &def, "name") > 0))
-            })
-            .sum()
-        }),
-    },
-    Fixup {
         name: "delete-returns-object-or-status",
         reason: "delete is declared to answer Status; servers answer the object while deletion is in progress",
         applies_to: None,
@@ -491,21 +467,6 @@ fn unrequire(doc: &mut OpenAPI, def: &str, property: &str) -> Tally {
     Tally::of(Some(before != req.len()))
 }
 
-fn require(doc: &mut OpenAPI, def: &str, property: &str) -> usize {
-    let Some(s) = schema_mut(doc, def) else {
-        return 0;
-    };
-    if !has_property(s, property) {
-        return 0;
-    }
-    let Some(req) = required_mut(s) else { return 0 };
-    if req.iter().any(|r| r == property) {
-        return 0;
-    }
-    req.push(property.to_owned());
-    1
-}
-
 /// Calls `f` on every schema of the document, nested ones included; counts the `true`s.
 fn walk_schemas(doc: &mut OpenAPI, f: &mut dyn FnMut(&mut Schema) -> Option<bool>) -> Tally {
     let Some(components) = doc.components.as_mut() else {
@@ -702,16 +663,6 @@ mod tests {
         );
         assert!(required(&d, "io.k8s.api.events.v1.Event").is_empty());
         assert_eq!(
-            fixup("reference-names-required")
-                .apply_doc(&mut d, sp)
-                .changed,
-            2
-        );
-        assert_eq!(
-            required(&d, "io.k8s.api.core.v1.SecretKeySelector"),
-            ["key", "name"]
-        );
-        assert_eq!(
             fixup("stateful-set-service-name-optional")
                 .apply_doc(&mut d, sp)
                 .changed,
@@ -720,6 +671,14 @@ mod tests {
         assert_eq!(
             required(&d, "io.k8s.api.apps.v1.StatefulSetSpec"),
             ["selector"]
+        );
+        // Reference names stay optional, as declared: `[{}]` must not come back as
+        // `[{"name":""}]`.
+        apply_doc(&mut d, sp);
+        assert!(required(&d, "io.k8s.api.core.v1.LocalObjectReference").is_empty());
+        assert_eq!(
+            required(&d, "io.k8s.api.core.v1.SecretKeySelector"),
+            ["key"]
         );
         // Absent definitions are not an error here: the fixup just changes nothing.
         assert_eq!(

@@ -159,8 +159,8 @@ pub struct Field {
     /// Set when the field's type contains this struct again without a Vec/Map in between.
     pub boxed: bool,
     /// The field takes every member no other field names: `ty` is a `Map` of what
-    /// `additionalProperties` allows, or of `RawJson` for `x-kubernetes-preserve-unknown-fields`.
-    /// `json` is empty then.
+    /// `additionalProperties` allows. `json` is empty then. (Members of other structs that no field
+    /// names, `x-kubernetes-preserve-unknown-fields` ones included, go to their `unknown_fields`.)
     pub rest: bool,
 }
 
@@ -370,7 +370,6 @@ impl Builder<'_> {
                 Some(("additionalProperties", Ty::Special(Special::RawJson)))
             }
             Some(AdditionalProperties::Any(false)) => None,
-            None if shape.preserve => Some(("unknownFields", Ty::Special(Special::RawJson))),
             None => None,
         };
         if let Some((name, ty)) = rest {
@@ -573,24 +572,15 @@ struct ObjectShape<'a> {
     props: &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
     required: &'a [String],
     additional: Option<&'a AdditionalProperties>,
-    /// `x-kubernetes-preserve-unknown-fields: true`: members the schema does not name are data.
-    preserve: bool,
 }
 
 /// The members of an object schema, or of a schema without a type that has object keywords.
 fn object_shape(schema: &Schema) -> Option<ObjectShape<'_>> {
-    let preserve = schema
-        .schema_data
-        .extensions
-        .get("x-kubernetes-preserve-unknown-fields")
-        .and_then(|v| v.as_bool())
-        == Some(true);
     match &schema.schema_kind {
         SchemaKind::Type(Type::Object(o)) => Some(ObjectShape {
             props: &o.properties,
             required: &o.required,
             additional: o.additional_properties.as_ref(),
-            preserve,
         }),
         SchemaKind::Any(a)
             if a.items.is_none()
@@ -600,7 +590,6 @@ fn object_shape(schema: &Schema) -> Option<ObjectShape<'_>> {
                 props: &a.properties,
                 required: &a.required,
                 additional: a.additional_properties.as_ref(),
-                preserve,
             })
         }
         _ => None,
@@ -676,27 +665,21 @@ mod tests {
     }
 
     #[test]
-    fn preserve_unknown_fields_with_properties_keeps_the_other_members() {
+    fn preserve_unknown_fields_with_properties_types_the_named_members() {
         let m = model(json!({
             "a.v1.G": {"type": "object", "properties": {
                 "template": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
-                             "properties": {"kind": {"type": "string"}}},
-                "pruned": {"type": "object", "properties": {"kind": {"type": "string"}}}
+                             "properties": {"kind": {"type": "string"}}}
             }},
             "a.v1.Top": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
                          "properties": {"name": {"type": "string"}}}
         }));
+        // The named members are typed; the others go to `unknown_fields`, which every
+        // generated struct has (see the emitter's tests), so no rest field is added here.
         for def in ["a.v1.GTemplate", "a.v1.Top"] {
-            let r = rest(&m, def).unwrap_or_else(|| panic!("{def} keeps no unknown members"));
-            assert_eq!(
-                (r.rust.as_str(), &r.ty, r.required),
-                ("unknown_fields", &map(raw()), true)
-            );
-            assert_eq!(r.json, "");
-            assert_eq!(fields(&m, def).len(), 2, "{def}");
+            assert!(rest(&m, def).is_none(), "{def}");
+            assert_eq!(fields(&m, def).len(), 1, "{def}");
         }
-        // Without the extension the server prunes them: nothing to keep.
-        assert!(rest(&m, "a.v1.GPruned").is_none());
     }
 
     #[test]
@@ -745,17 +728,12 @@ mod tests {
     fn the_rest_field_steps_aside_for_a_property_of_its_name() {
         let m = model(json!({
             "a.v1.G": {"type": "object", "properties": {"additionalProperties": {"type": "string"}},
-                       "additionalProperties": {"type": "string"}},
-            "a.v1.H": {"type": "object", "properties": {"unknownFields": {"type": "integer"}},
-                       "x-kubernetes-preserve-unknown-fields": true}
+                       "additionalProperties": {"type": "string"}}
         }));
-        for (def, names) in [
-            (
-                "a.v1.G",
-                ["additional_properties", "additional_properties_"],
-            ),
-            ("a.v1.H", ["unknown_fields", "unknown_fields_"]),
-        ] {
+        for (def, names) in [(
+            "a.v1.G",
+            ["additional_properties", "additional_properties_"],
+        )] {
             let fields = fields(&m, def);
             let got: Vec<&str> = fields.iter().map(|f| f.rust.as_str()).collect();
             assert_eq!(got, names);

@@ -26,7 +26,7 @@ fn crd_features_fixture_generates_every_shape() {
         "publabels:Option<::std::collections::BTreeMap<String,Option<String>>>,",
         "pubaliases:Option<Vec<Option<String>>>,",
         "pubadditional_properties:::std::collections::BTreeMap<String,i32>,",
-        "pubunknown_fields:::std::collections::BTreeMap<String,::kuber_models::special::RawJson>,",
+        "pubunknown_fields:::kuber_models::UnknownFields,",
     ] {
         assert!(text.contains(want), "missing {want}");
     }

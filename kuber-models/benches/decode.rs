@@ -2,7 +2,8 @@
 //! `serde_json::Value` decoding the same bytes in the same run, and memory retained per pod.
 //!
 //! `cargo bench -p kuber-models --bench decode` (needs ../shared/replays; says so and exits 0
-//! without it).
+//! without it). With `KUBER_DECODE_INPUT_OUT=FILE` it also writes the input there, for
+//! k8s-openapi's side of the comparison (`bench-kube decode FILE`, run by `cargo xtask bench`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
@@ -94,6 +95,10 @@ fn main() {
         return;
     };
     let input = build_input(&path);
+    // The same bytes for the k8s-openapi side (`bench-kube decode`, run by `cargo xtask bench`).
+    if let Some(out) = std::env::var_os("KUBER_DECODE_INPUT_OUT") {
+        std::fs::write(&out, &input).expect("write the decode input");
+    }
     let mb = input.len() as f64 / 1e6;
     println!("input: PodList of {PODS} pods, {mb:.1} MB");
 

@@ -6,8 +6,11 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Serialize;
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::ser::SerializeStruct;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+
+use crate::UnknownFields;
+use crate::special::RawJson;
 
 /// Implemented by every generated struct: decodes one JSON member into the right field.
 pub trait DecodeFields: Default {
@@ -20,7 +23,7 @@ pub trait DecodeFields: Default {
     ) -> Result<(), A::Error>;
 }
 
-/// Decodes a JSON object into `T`, field by field; unknown members are skipped.
+/// Decodes a JSON object into `T`, field by field; unknown members go to its `unknown_fields`.
 pub fn deserialize_struct<'de, D: Deserializer<'de>, T: DecodeFields>(
     deserializer: D,
 ) -> Result<T, D::Error> {
@@ -83,19 +86,34 @@ pub fn required<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
     Ok(map.next_value::<Option<T>>()?.unwrap_or_default())
 }
 
-/// A member this version of the model does not know.
-pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
-    map.next_value::<IgnoredAny>().map(|_| ())
+/// A member this version of the model does not know: kept as raw JSON (a later duplicate wins,
+/// as in Go).
+pub fn unknown<'de, A: MapAccess<'de>>(
+    fields: &mut UnknownFields,
+    key: &str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    let value = map.next_value::<RawJson>()?;
+    fields.insert(key, value);
+    Ok(())
 }
 
 /// An optional field: written when set, skipped when `None`.
-pub fn optional<S: SerializeStruct, T: Serialize>(
+pub fn optional<S: SerializeMap, T: Serialize>(
     s: &mut S,
     key: &'static str,
     value: &Option<T>,
 ) -> Result<(), S::Error> {
     match value {
-        Some(v) => s.serialize_field(key, v),
-        None => s.skip_field(key),
+        Some(v) => s.serialize_entry(key, v),
+        None => Ok(()),
     }
+}
+
+/// The members the model did not know, written back after the known ones.
+pub fn write_unknown<S: SerializeMap>(s: &mut S, fields: &UnknownFields) -> Result<(), S::Error> {
+    for (k, v) in fields {
+        s.serialize_entry(k, v)?;
+    }
+    Ok(())
 }

@@ -5,7 +5,8 @@
 //! default); the `apimachinery` types are always there.
 //!
 //! Hand-written types: the special value types in [`special`], [`WatchEvent`] for watch streams,
-//! and [`DynamicObject`] / [`DynamicList`] for kinds the models do not know.
+//! [`DynamicObject`] / [`DynamicList`] for kinds the models do not know, and
+//! [`UnknownFields`], the members of an object a generated struct has no field for.
 
 #[doc(hidden)]
 pub mod codec;
@@ -15,10 +16,12 @@ mod dynamic;
 mod generated;
 mod resource;
 pub mod special;
+mod unknown;
 mod watch;
 
 pub use dynamic::{DynamicList, DynamicObject};
 pub use generated::dispatch::with_type;
 pub use generated::*;
 pub use resource::{ListResource, Resource, Scope, TypeVisitor};
+pub use unknown::UnknownFields;
 pub use watch::WatchEvent;

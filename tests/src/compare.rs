@@ -1,9 +1,15 @@
 //! Compares a server body with its re-encoding under the conformance rules:
 //!
 //! - key order is irrelevant;
-//! - `null`, `[]` and an absent key are the same (Go omits empty slices and nil pointers);
+//! - `null`, `[]` and an absent key are the same only where the model field is optional or a
+//!   list: `null` may come back absent (an optional field: `Option` reads `null` as `None`, as Go
+//!   reads a nil pointer), absent or `null` may come back `[]` (a required list: `Vec`). Which
+//!   one it is shows in the re-encoding itself, since only an `Option` field turns `null` into
+//!   absent and only a `Vec` field writes `[]` for nothing; every other change among the three
+//!   (`[]` lost, a `null` invented) is a difference, so no per-field table is needed;
 //! - `{}` is *not* the same as absent (`emptyDir: {}` selects a volume source);
-//! - numbers compare by value (`1` equals `1.0`) but must stay numbers; strings must be identical;
+//! - integers compare exactly (`9007199254740993` is not `9007199254740992.0`, `1` is not
+//!   `1.0`); numbers with a fraction or exponent compare by value; strings must be identical;
 //! - the only thing a re-encoding may add: `apiVersion`/`kind` on the elements of the top-level
 //!   `items` of a `…List` body, and then only the list's own group-version and item kind.
 
@@ -106,11 +112,27 @@ fn is_plain(key: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Absent, `null` and `[]` all mean "nothing here".
+/// Absent, `null` and `[]`: "nothing here" in Go, but which of them may stand for another
+/// depends on the model field (see the module docs).
 fn is_nothing(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => true,
         Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether the re-encoding of one "nothing" is what an optional or a list field makes of the
+/// original one.
+fn same_nothing(original: Option<&Value>, reencoded: Option<&Value>) -> bool {
+    match (original, reencoded) {
+        (None, None) | (Some(Value::Null), Some(Value::Null)) => true,
+        // An optional field: `null` read as `None`, skipped on encode.
+        (Some(Value::Null), None) => true,
+        // A required list: nothing read as an empty `Vec`, written as `[]`.
+        (None | Some(Value::Null), Some(Value::Array(_))) => true,
+        (Some(Value::Array(_)), Some(Value::Array(_))) => true,
+        // `[]` lost, or a `null` invented.
         _ => false,
     }
 }
@@ -130,7 +152,11 @@ fn walk<'a>(
     items: Option<&ItemGain<'a>>,
 ) -> Result<(), Difference> {
     if is_nothing(original) && is_nothing(reencoded) {
-        return Ok(());
+        return if same_nothing(original, reencoded) {
+            Ok(())
+        } else {
+            Err(differ(path, original, reencoded))
+        };
     }
     let (Some(a), Some(b)) = (original, reencoded) else {
         return Err(differ(path, original, reencoded));
@@ -184,7 +210,11 @@ fn walk_object<'a>(
         let (a, b) = (original.get(key), reencoded.get(key));
         path.push(Segment::Key(key));
         let gained = match (gain, b) {
-            (Some(gain), Some(b)) if is_nothing(a) => Some((gain, b)),
+            (Some(gain), Some(b))
+                if is_nothing(a) && matches!(key.as_str(), "apiVersion" | "kind") =>
+            {
+                Some((gain, b))
+            }
             _ => None,
         };
         if let Some((gain, b)) = gained {
@@ -192,8 +222,7 @@ fn walk_object<'a>(
                 "apiVersion" => {
                     gain.api_version.is_none_or(|v| b.as_str() == Some(v)) && b.is_string()
                 }
-                "kind" => b.as_str() == Some(gain.kind),
-                _ => is_nothing(Some(b)),
+                _ => b.as_str() == Some(gain.kind),
             };
             if !allowed {
                 return Err(differ(path, a, Some(b)));
@@ -206,6 +235,7 @@ fn walk_object<'a>(
     Ok(())
 }
 
+/// Integers exactly, and only against integers; the rest (fractions, exponents) by value.
 fn same_number(x: &Number, y: &Number) -> bool {
     if let (Some(p), Some(q)) = (x.as_i64(), y.as_i64()) {
         return p == q;
@@ -213,10 +243,11 @@ fn same_number(x: &Number, y: &Number) -> bool {
     if let (Some(p), Some(q)) = (x.as_u64(), y.as_u64()) {
         return p == q;
     }
-    if x.is_f64() || y.is_f64() {
+    if x.is_f64() && y.is_f64() {
         return x.as_f64() == y.as_f64();
     }
-    // One negative i64 and one u64 beyond i64::MAX.
+    // An integer against a float (`1` against `1.0`, 2^53 + 1 rounded), or one negative i64
+    // and one u64 beyond i64::MAX.
     false
 }
 
@@ -237,16 +268,26 @@ mod tests {
     }
 
     #[test]
-    fn null_and_empty_array_equal_absent() {
+    fn nothing_may_change_only_as_optional_and_list_fields_do() {
         let bare = json!({"spec": {"name": "x"}});
-        for with in [
-            json!({"spec": {"name": "x", "containers": null}}),
-            json!({"spec": {"name": "x", "containers": []}}),
-        ] {
-            assert_eq!(compare(&with, &bare), Ok(()));
-            assert_eq!(compare(&bare, &with), Ok(()));
-        }
+        // Optional field: `null` comes back absent.
+        assert_eq!(
+            compare(&json!({"spec": {"name": "x", "c": null}}), &bare),
+            Ok(())
+        );
+        // Required list: absent or `null` comes back `[]`.
+        let empty = json!({"spec": {"name": "x", "c": []}});
+        assert_eq!(compare(&bare, &empty), Ok(()));
         assert_eq!(compare(&json!({"a": null}), &json!({"a": []})), Ok(()));
+        // `[]` lost.
+        assert_eq!(diff(empty.clone(), bare.clone()).path, "spec.c");
+        assert_eq!(diff(json!({"a": []}), json!({"a": null})).path, "a");
+        // `null` invented where nothing was (a required non-list field written as its zero).
+        let d = diff(bare, json!({"spec": {"name": "x", "c": null}}));
+        assert_eq!(
+            (d.path.as_str(), d.reencoded.as_deref()),
+            ("spec.c", Some("null"))
+        );
     }
 
     #[test]
@@ -315,8 +356,15 @@ mod tests {
     }
 
     #[test]
-    fn numbers_compare_by_value_but_stay_numbers() {
-        assert_eq!(compare(&json!({"cpu": 1}), &json!({"cpu": 1.0})), Ok(()));
+    fn integers_compare_exactly_and_numbers_stay_numbers() {
+        assert_eq!(diff(json!({"cpu": 1}), json!({"cpu": 1.0})).path, "cpu");
+        assert_eq!(diff(json!({"cpu": 1.0}), json!({"cpu": 1})).path, "cpu");
+        // 2^53 + 1 against the float it rounds to.
+        let big: Value = serde_json::from_str(r#"{"n":9007199254740993}"#).unwrap();
+        let rounded: Value = serde_json::from_str(r#"{"n":9007199254740992.0}"#).unwrap();
+        assert_eq!(diff(big.clone(), rounded).path, "n");
+        assert_eq!(compare(&big, &big), Ok(()));
+        assert_eq!(compare(&json!({"x": 0.5}), &json!({"x": 0.5})), Ok(()));
         assert_eq!(compare(&json!({"n": -3}), &json!({"n": -3})), Ok(()));
         assert_eq!(
             compare(&json!({"n": u64::MAX}), &json!({"n": u64::MAX})),

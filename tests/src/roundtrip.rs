@@ -1,8 +1,10 @@
 //! Decodes a server body into the generated models, re-encodes it and compares.
 //!
 //! The type is picked the way a client would: from the body's `apiVersion`/`kind` through
-//! [`kuber_models::with_type`], [`DynamicObject`] for kinds the models do not know. Decoding goes
-//! through `serde_json::from_str`, the path real clients take.
+//! [`kuber_models::with_type`], [`DynamicObject`] for kinds the models do not know. A kind the
+//! API serves (in `kuber_api::KINDS`, or its list) that falls back to `DynamicObject` is a
+//! failure: the typed model was never checked. Decoding goes through `serde_json::from_str`, the
+//! path real clients take.
 
 use std::fmt;
 
@@ -71,6 +73,9 @@ pub enum Reason {
     Mismatch(Difference),
     /// Decoding the re-encoding gave a different value (the model cannot read its own output).
     Unstable(String),
+    /// A kind the API serves has no model to decode it (it would only be checked as
+    /// `DynamicObject`).
+    Untyped { api_version: String, kind: String },
 }
 
 impl fmt::Display for Failure {
@@ -97,6 +102,10 @@ impl fmt::Display for Failure {
             Reason::Encode(e) => write!(f, "encode error: {e}"),
             Reason::Mismatch(d) => write!(f, "re-encoding differs {d}"),
             Reason::Unstable(e) => write!(f, "re-encoding decodes differently: {e}"),
+            Reason::Untyped { api_version, kind } => write!(
+                f,
+                "{api_version} {kind} is a kind the API serves but no model decodes it"
+            ),
         }
     }
 }
@@ -190,8 +199,36 @@ fn roundtrip_event(text: &str, line: Option<usize>) -> Result<Checked, Failure> 
 
 /// `with_type`, falling back to [`DynamicObject`] / [`DynamicList`] for kinds the models do not know.
 fn with_type(api_version: &str, kind: &str, check: Check<'_>) -> Result<Checked, Failure> {
-    kuber_models::with_type(api_version, kind, check)
-        .unwrap_or_else(|| dynamic(check.original, check))
+    let typed = kuber_models::with_type(api_version, kind, check);
+    with_type_or(typed, api_version, kind, check)
+}
+
+/// The typed result when there is one; else a failure for a served kind, `DynamicObject` for the
+/// rest.
+fn with_type_or(
+    typed: Option<Result<Checked, Failure>>,
+    api_version: &str,
+    kind: &str,
+    check: Check<'_>,
+) -> Result<Checked, Failure> {
+    if let Some(result) = typed {
+        return result;
+    }
+    if is_served(api_version, kind) {
+        let reason = Reason::Untyped {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+        };
+        return Err(failure(check.line, None, reason));
+    }
+    dynamic(check.original, check)
+}
+
+/// Whether `kind` (or the kind of whose list it is) is in `kuber_api::KINDS`.
+fn is_served(api_version: &str, kind: &str) -> bool {
+    kuber_api::KINDS
+        .iter()
+        .any(|k| k.api_version == api_version && (k.kind == kind || k.list_kind == kind))
 }
 
 /// Lists (a `kind` ending in `List` with `items`) carry `ListMeta`, single objects `ObjectMeta`.
@@ -323,6 +360,24 @@ mod tests {
                 std::any::type_name::<DynamicObject>()
             );
         }
+    }
+
+    #[test]
+    fn served_kinds_never_fall_back_to_dynamic() {
+        // Pod is served and typed; a served kind the models cannot decode is a failure.
+        assert!(roundtrip_body(r#"{"apiVersion":"v1","kind":"Pod","metadata":{}}"#).is_ok());
+        assert!(is_served("v1", "Pod") && is_served("v1", "PodList"));
+        assert!(!is_served("x.example/v1", "Thing"));
+        let empty = Value::Object(Default::default());
+        let check = Check {
+            text: "{}",
+            original: &empty,
+            line: None,
+            event: false,
+        };
+        let err = with_type_or(None, "v1", "Pod", check).unwrap_err();
+        assert!(matches!(err.reason, Reason::Untyped { .. }), "{err}");
+        assert!(with_type_or(None, "x.example/v1", "Thing", check).is_ok());
     }
 
     #[test]

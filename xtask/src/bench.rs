@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: the figures the issues ask for, each beside a baseline measured in the
 //! same run (the machines are shared and noisy, so only ratios mean much).
 //!
-//! 1. decode throughput and memory per pod (`cargo bench -p kuber-models --bench decode`);
+//! 1. decode throughput and heap kept per pod (`cargo bench -p kuber-models --bench decode`),
+//!    beside k8s-openapi decoding the same bytes (`bench-kube decode`; must stay at least 2x);
 //! 2. client requests/s beside bare hyper, watch events/s (`cargo bench -p kuber-api --bench client`);
 //!    `gen` wall time for the committed spec;
 //! 3. real server: kuber-api beside kube-rs on one real control plane (GET at concurrency 1 and
@@ -54,14 +55,16 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
 
     println!("== decode");
-    run(cargo().current_dir(&root).args([
-        "bench",
-        "-q",
-        "-p",
-        "kuber-models",
-        "--bench",
-        "decode",
-    ]))?;
+    let input = root.join("target/bench-decode-podlist.json");
+    run(cargo()
+        .current_dir(&root)
+        .env("KUBER_DECODE_INPUT_OUT", &input)
+        .args(["bench", "-q", "-p", "kuber-models", "--bench", "decode"]))?;
+    if input.exists() {
+        let bench_kube = build_bench_kube(&root)?;
+        println!("k8s-openapi 0.29 on the same input (bench-kube decode):");
+        run(Command::new(bench_kube).arg("decode").arg(&input))?;
+    }
 
     println!("\n== client");
     run(cargo()
@@ -179,20 +182,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 /// folder from its committed lock file.
 fn real_server(root: &Path) -> Result<(), String> {
     println!("\n== real server (kuber-api beside kube-rs)");
-    let target = root.join("target/bench-kube");
-    run(cargo()
-        .current_dir(root)
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "--locked",
-            "--manifest-path",
-            "tests/bench-kube/Cargo.toml",
-            "--target-dir",
-        ])
-        .arg(&target))?;
-    let bench_kube = target.join("release/bench-kube");
+    let bench_kube = build_bench_kube(root)?;
     run(cargo()
         .current_dir(root)
         .args([
@@ -210,6 +200,25 @@ fn real_server(root: &Path) -> Result<(), String> {
         ])
         .arg(&bench_kube))?;
     Ok(())
+}
+
+/// Builds `tests/bench-kube` (kube-rs and k8s-openapi) in release, in its own target folder
+/// from its committed lock file; the path of the binary.
+fn build_bench_kube(root: &Path) -> Result<std::path::PathBuf, String> {
+    let target = root.join("target/bench-kube");
+    run(cargo()
+        .current_dir(root)
+        .args([
+            "build",
+            "-q",
+            "--release",
+            "--locked",
+            "--manifest-path",
+            "tests/bench-kube/Cargo.toml",
+            "--target-dir",
+        ])
+        .arg(&target))?;
+    Ok(target.join("release/bench-kube"))
 }
 
 /// Times a build in an empty target folder (dependencies included, as a user's first build).

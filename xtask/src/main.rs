@@ -27,7 +27,9 @@ commands:
       decode throughput and memory, gen time, clean build times beside k8s-openapi, and
       kuber-api beside kube-rs on a real control plane (GET, LIST, watch)
   conformance [--shared DIR] [--verbose]
-      decode and re-encode every recorded server body in ../shared/replays
+      decode and re-encode every response body recorded in DIR/replays (DIR: ../shared beside
+      the workspace root), then replay each recorded exchange through kuber-api against a local
+      server; --verbose also lists the bodies that pass
   cluster build
       build kube-apiserver, kube-controller-manager, kubectl and an etcd launcher from the Go
       modules pinned in tests/controlplane (once per version, into target/controlplane)
@@ -60,8 +62,42 @@ fn main() -> ExitCode {
     }
 }
 
+const CONFORMANCE_USAGE: &str = "usage: cargo xtask conformance [--shared DIR] [--verbose]
+
+Decodes and re-encodes every response body recorded in DIR/replays, then replays each recorded
+exchange through kuber-api against a local server that checks every request.
+  --shared DIR   the directory holding replays/ (default: ../shared beside the workspace root)
+  -v, --verbose  also list each body that passes, with the type it decoded as
+Exits 1 when something does not conform, 2 when the check cannot run.";
+
+/// Checks the arguments before building anything: `Ok(false)` when help was asked for.
+fn conformance_args(args: &[String]) -> Result<bool, String> {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--shared" => {
+                args.next().ok_or_else(|| {
+                    format!("conformance: --shared needs a directory\n\n{CONFORMANCE_USAGE}")
+                })?;
+            }
+            "-v" | "--verbose" => {}
+            "-h" | "--help" => return Ok(false),
+            other => {
+                return Err(format!(
+                    "conformance: unexpected argument `{other}`\n\n{CONFORMANCE_USAGE}"
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// The conformance checks need the models built, so they live in the tests crate; this runs them.
 fn conformance(args: &[String]) -> Result<(), String> {
+    if !conformance_args(args)? {
+        println!("{CONFORMANCE_USAGE}");
+        return Ok(());
+    }
     let status =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args([
@@ -77,9 +113,39 @@ fn conformance(args: &[String]) -> Result<(), String> {
             .args(args)
             .status()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("conformance failed".into())
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(2) => Err("conformance could not run (see above)".into()),
+        _ => Err("conformance: some bodies or exchanges do not conform (see above)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn conformance_arguments_are_checked_before_building() {
+        assert_eq!(conformance_args(&args(&[])), Ok(true));
+        assert_eq!(conformance_args(&args(&["--shared", "/x", "-v"])), Ok(true));
+        assert_eq!(conformance_args(&args(&["--help"])), Ok(false));
+        let e = conformance_args(&args(&["--shared"])).unwrap_err();
+        assert!(
+            e.contains("--shared needs a directory")
+                && e.contains("usage: cargo xtask conformance")
+        );
+        let e = conformance_args(&args(&["--bogus"])).unwrap_err();
+        assert!(e.contains("`--bogus`"), "{e}");
+        // The summary names every flag the runner accepts.
+        for flag in ["--shared DIR", "--verbose", "-v", "DIR/replays"] {
+            assert!(
+                USAGE.contains(flag) || CONFORMANCE_USAGE.contains(flag),
+                "{flag}"
+            );
+        }
     }
 }

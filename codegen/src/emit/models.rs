@@ -26,6 +26,9 @@ const PRELUDE_NAMES: &[&str] = &[
     "String", "Vec", "Option", "Box", "Some", "None", "Default", "Result", "Ok", "Err",
 ];
 
+/// The field of every generated struct that keeps the members the model does not know.
+const UNKNOWN_FIELDS: &str = "unknown_fields";
+
 pub struct ModelsEmitter<'a> {
     model: &'a Model,
     target: Target,
@@ -99,13 +102,20 @@ impl<'a> ModelsEmitter<'a> {
         quote!(#root::special::#id)
     }
 
+    fn special_path_named(&self, name: &str) -> TokenStream {
+        let root = self.models_root();
+        let id = ident(name);
+        quote!(#root::special::#id)
+    }
+
     pub(crate) fn ty(&self, ty: &Ty, from: &[String]) -> TokenStream {
         match ty {
             Ty::String => quote!(String),
             Ty::Bool => quote!(bool),
             Ty::I32 => quote!(i32),
             Ty::I64 => quote!(i64),
-            Ty::F64 => quote!(f64),
+            // Keeps the wire text (`1.0`, `1e3`, integers beyond 2^53), which `f64` would not.
+            Ty::F64 => self.special_path_named("Number"),
             Ty::Special(s) => self.special_path(*s),
             Ty::Named(n) => self.def_path(n, from),
             Ty::Vec(t) => {
@@ -220,6 +230,15 @@ impl<'a> ModelsEmitter<'a> {
             }
             if let TypeBody::Struct(fields) = &def.body {
                 for f in fields {
+                    if f.rust == UNKNOWN_FIELDS {
+                        return Err(EmitError::Definition {
+                            def: def.name.clone(),
+                            message: format!(
+                                "property `{}` would take the name `{UNKNOWN_FIELDS}`, which holds the members the model does not know",
+                                f.json
+                            ),
+                        });
+                    }
                     for n in named(&f.ty) {
                         if !self.model.types.contains_key(n) {
                             return Err(EmitError::Definition {
@@ -354,8 +373,20 @@ impl<'a> ModelsEmitter<'a> {
             };
             quote!(#text pub #fid: #t,)
         });
+        let unknown = ident(UNKNOWN_FIELDS);
+        let unknown_doc =
+            doc("Members this version of the model does not know, written back on encode.");
         let root = self.models_root();
         let (named, rest): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.rest);
+        let ser = named.iter().map(|f| {
+            let fid = format_ident!("{}", f.rust);
+            let key = &f.json;
+            if f.required {
+                quote!(s.serialize_entry(#key, &self.#fid)?;)
+            } else {
+                quote!(#root::codec::optional(&mut s, #key, &self.#fid)?;)
+            }
+        });
         let de = named.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let key = &f.json;
@@ -368,42 +399,51 @@ impl<'a> ModelsEmitter<'a> {
                 quote!(#key => self.#fid = map.next_value()?,)
             }
         });
-        let other = match rest.first() {
+        // Members no field names go to the typed map of the rest when the schema has one
+        // (additionalProperties), else to the raw unknown members.
+        let (other, write_rest) = match rest.first() {
             Some(f) => {
                 let fid = format_ident!("{}", f.rust);
-                quote!(_ => { self.#fid.insert(key.to_owned(), map.next_value()?); })
+                let keys: Vec<&String> = named.iter().map(|f| &f.json).collect();
+                let unnamed = if keys.is_empty() {
+                    quote!(true)
+                } else {
+                    quote!(!matches!(k.as_str(), #(#keys)|*))
+                };
+                (
+                    quote!(_ => { self.#fid.insert(key.to_owned(), map.next_value()?); }),
+                    quote! {
+                        for (k, v) in &self.#fid {
+                            // A member a field names is written from the field, never twice.
+                            if #unnamed {
+                                s.serialize_entry(k, v)?;
+                            }
+                        }
+                    },
+                )
             }
-            None => quote!(_ => #root::codec::skip(map)?,),
-        };
-        let serialize = match rest.first() {
-            Some(r) => self.serialize_with_rest(&named, r),
-            None => {
-                let ser = named.iter().map(|f| {
-                    let fid = format_ident!("{}", f.rust);
-                    let key = &f.json;
-                    if f.required {
-                        quote!(s.serialize_field(#key, &self.#fid)?;)
-                    } else {
-                        quote!(#root::codec::optional(&mut s, #key, &self.#fid)?;)
-                    }
-                });
-                let count = proc_macro2::Literal::usize_unsuffixed(fields.len());
-                quote! {
-                    use serde::ser::SerializeStruct as _;
-                    let mut s = serializer.serialize_struct(#name, #count)?;
-                    #(#ser)*
-                    s.end()
-                }
-            }
+            None => (
+                quote!(_ => #root::codec::unknown(&mut self.#unknown, key, map)?,),
+                TokenStream::new(),
+            ),
         };
         quote! {
             #docs
             #[derive(Clone, Debug, Default, PartialEq)]
-            pub struct #id { #(#decls)* }
+            pub struct #id {
+                #(#decls)*
+                #unknown_doc
+                pub #unknown: #root::UnknownFields,
+            }
 
             impl serde::Serialize for #id {
                 fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    #serialize
+                    use serde::ser::SerializeMap as _;
+                    let mut s = serializer.serialize_map(None)?;
+                    #(#ser)*
+                    #write_rest
+                    #root::codec::write_unknown(&mut s, &self.#unknown)?;
+                    s.end()
                 }
             }
 
@@ -428,36 +468,6 @@ impl<'a> ModelsEmitter<'a> {
 
     /// A struct that keeps the members its fields do not name writes them after its fields; a
     /// map, since their names are only known at run time.
-    fn serialize_with_rest(&self, named: &[&Field], rest: &Field) -> TokenStream {
-        let entries = named.iter().map(|f| {
-            let fid = format_ident!("{}", f.rust);
-            let key = &f.json;
-            if f.required {
-                quote!(s.serialize_entry(#key, &self.#fid)?;)
-            } else {
-                quote!(if let Some(v) = &self.#fid { s.serialize_entry(#key, v)?; })
-            }
-        });
-        let rid = format_ident!("{}", rest.rust);
-        let keys: Vec<&String> = named.iter().map(|f| &f.json).collect();
-        let unnamed = if keys.is_empty() {
-            quote!(true)
-        } else {
-            quote!(!matches!(k.as_str(), #(#keys)|*))
-        };
-        quote! {
-            use serde::ser::SerializeMap as _;
-            let mut s = serializer.serialize_map(None)?;
-            #(#entries)*
-            for (k, v) in &self.#rid {
-                // A member a field names is written from the field, never twice.
-                if #unnamed {
-                    s.serialize_entry(k, v)?;
-                }
-            }
-            s.end()
-        }
-    }
 
     fn meta_field<'f>(&self, fields: &'f [Field], def: &str) -> Option<&'f Field> {
         fields
@@ -660,7 +670,7 @@ mod tests {
             r#"::kuber_models::codec::optional(&muts,"note",&self.note)?;"#,
             // Required: null or a value, always written.
             "pubsize:Option<i64>,",
-            r#"s.serialize_field("size",&self.size)?;"#,
+            r#"s.serialize_entry("size",&self.size)?;"#,
             "publabels:Option<::std::collections::BTreeMap<String,Option<String>>>,",
         ] {
             assert!(text.contains(want), "missing {want} in {text}");
@@ -677,12 +687,14 @@ mod tests {
         })));
         for want in [
             "pubadditional_properties:::std::collections::BTreeMap<String,i32>,",
-            "pubunknown_fields:::std::collections::BTreeMap<String,::kuber_models::special::RawJson>,",
+            "pubunknown_fields:::kuber_models::UnknownFields,",
             "_=>{self.additional_properties.insert(key.to_owned(),map.next_value()?);}",
-            "_=>{self.unknown_fields.insert(key.to_owned(),map.next_value()?);}",
-            r#"ifletSome(v)=&self.default{s.serialize_entry("default",v)?;}"#,
+            // Preserved members of Template are its unknown fields, as in every struct.
+            "_=>::kuber_models::codec::unknown(&mutself.unknown_fields,key,map)?,",
+            r#"::kuber_models::codec::optional(&muts,"default",&self.default)?;"#,
             r#"s.serialize_entry("kind",&self.kind)?;"#,
-            r#"for(k,v)in&self.unknown_fields{if!matches!(k.as_str(),"kind"){s.serialize_entry(k,v)?;}}"#,
+            r#"for(k,v)in&self.additional_properties{if!matches!(k.as_str(),"default"){s.serialize_entry(k,v)?;}}"#,
+            "::kuber_models::codec::write_unknown(&muts,&self.unknown_fields)?;",
         ] {
             assert!(text.contains(want), "missing {want} in {text}");
         }

@@ -22,7 +22,8 @@ use super::time::{
 /// Like [`Time`](super::Time) it stores the received text unchanged and
 /// decoding accepts any JSON string; [`unix_timestamp`](Self::unix_timestamp)
 /// parses it on demand. `==` and `Hash` compare the text; `Ord` orders by
-/// instant, then by text, with malformed timestamps last.
+/// instant, then by text, with malformed timestamps last. The default is Go's
+/// zero time, `null` on the wire, as for `Time`.
 ///
 /// ```
 /// # use kuber_models::special::MicroTime;
@@ -31,26 +32,12 @@ use super::time::{
 /// assert_eq!(t.unix_timestamp().unwrap(), (1_714_557_600, 123_456_000));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct MicroTime(String);
+pub struct MicroTime(
+    // `None` is the zero time.
+    Option<String>,
+);
 
 impl MicroTime {
-    /// The timestamp text as received or created.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Consumes the value and returns its text.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
-    /// Parses the text as RFC 3339 and returns seconds since the Unix epoch
-    /// and the nanoseconds within that second (see
-    /// [`Time::unix_timestamp`](super::Time::unix_timestamp)).
-    pub fn unix_timestamp(&self) -> Result<(i64, u32), TimeError> {
-        parse_rfc3339(&self.0)
-    }
-
     /// Formats an instant in the canonical form
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     ///
@@ -67,7 +54,7 @@ impl MicroTime {
         } else {
             (secs, micros)
         };
-        MicroTime(format_utc(secs, Some(micros)))
+        MicroTime(Some(format_utc(secs, Some(micros))))
     }
 
     /// Converts a `SystemTime`, truncating to whole microseconds (clamped
@@ -80,18 +67,6 @@ impl MicroTime {
     /// The current time, truncated to whole microseconds.
     pub fn now() -> MicroTime {
         MicroTime::from_system_time(SystemTime::now())
-    }
-
-    /// Parses the text into a `SystemTime`.
-    pub fn to_system_time(&self) -> Result<SystemTime, TimeError> {
-        to_system_time(&self.0)
-    }
-}
-
-/// The Unix epoch, `1970-01-01T00:00:00.000000Z`.
-impl Default for MicroTime {
-    fn default() -> Self {
-        MicroTime::from_unix(0, 0)
     }
 }
 
@@ -185,7 +160,7 @@ mod tests {
 
     #[test]
     fn misc_traits() {
-        assert_eq!(MicroTime::default().as_str(), "1970-01-01T00:00:00.000000Z");
+        assert!(MicroTime::default().is_zero());
         assert_eq!(format!("{:?}", MicroTime::from("x")), "MicroTime(\"x\")");
         assert_eq!(MicroTime::from(String::from("x")).to_string(), "x");
         assert_eq!(MicroTime::from("x").into_string(), "x");

@@ -9,6 +9,7 @@
 //! | [`MicroTime`]   | `meta/v1.MicroTime`                        | `"2024-05-01T10:00:00.123456Z"`     |
 //! | [`ByteString`]  | `format: byte` (`Secret.data` values)      | padded standard base64 string       |
 //! | [`RawJson`]     | `FieldsV1`, `RawExtension`, `JSON`, `Patch` | any JSON value, kept as text       |
+//! | [`Number`]      | `type: number` (`format: double`)          | JSON number, kept as text           |
 //!
 //! The `JSONSchemaProps*` unions of `apiextensions` live here too.
 //!
@@ -20,6 +21,7 @@ mod int_or_string;
 #[cfg(feature = "apiextensions")]
 mod json_schema;
 mod micro_time;
+mod number;
 mod quantity;
 mod raw_json;
 mod time;
@@ -31,6 +33,7 @@ pub use json_schema::{
     JSONSchemaPropsOrArray, JSONSchemaPropsOrBool, JSONSchemaPropsOrStringArray,
 };
 pub use micro_time::MicroTime;
+pub use number::{Number, NumberError};
 pub use quantity::{Quantity, QuantityError, QuantityErrorKind};
 pub use raw_json::RawJson;
 pub use time::{Time, TimeError};

@@ -20,8 +20,12 @@ use serde::{Deserialize, Serialize, Serializer};
 /// JSON string, so a timestamp in an unexpected spelling (an offset, a
 /// fraction) or even a malformed one survives a read-modify-write cycle
 /// unchanged. [`unix_timestamp`](Self::unix_timestamp) parses the text when
-/// the instant is needed. A JSON `null` is handled by the surrounding
-/// `Option`.
+/// the instant is needed.
+///
+/// The default is Go's zero time, which is written as `null` (as Go's
+/// `metav1.Time` does), and `null` decodes as it: a required timestamp the
+/// server left out or sent as `null` is never re-encoded as an invented
+/// instant. [`is_zero`](Self::is_zero) tells it apart; its text is empty.
 ///
 /// `==` and `Hash` compare the text. `Ord` orders by instant, then by text, so
 /// it stays consistent with `==`; malformed timestamps sort after all valid
@@ -37,28 +41,12 @@ use serde::{Deserialize, Serialize, Serializer};
 /// assert_ne!(t, u); // same instant, different text
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Time(String);
+pub struct Time(
+    // `None` is the zero time.
+    Option<String>,
+);
 
 impl Time {
-    /// The timestamp text as received or created.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Consumes the value and returns its text.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
-    /// Parses the text as RFC 3339 and returns seconds since the Unix epoch
-    /// and the nanoseconds within that second (always `0..1_000_000_000`;
-    /// for instants before 1970 the seconds are negative and the nanoseconds
-    /// count forward from them). Fraction digits beyond nanoseconds are
-    /// truncated.
-    pub fn unix_timestamp(&self) -> Result<(i64, u32), TimeError> {
-        parse_rfc3339(&self.0)
-    }
-
     /// Formats `secs` since the Unix epoch in the canonical form
     /// `YYYY-MM-DDTHH:MM:SSZ`.
     ///
@@ -66,7 +54,10 @@ impl Time {
     /// `0000-01-01T00:00:00Z` or after `9999-12-31T23:59:59Z` are clamped to
     /// those bounds.
     pub fn from_unix(secs: i64) -> Time {
-        Time(format_utc(secs.clamp(MIN_UNIX_SECS, MAX_UNIX_SECS), None))
+        Time(Some(format_utc(
+            secs.clamp(MIN_UNIX_SECS, MAX_UNIX_SECS),
+            None,
+        )))
     }
 
     /// Converts a `SystemTime`, dropping the sub-second part (clamped like
@@ -79,35 +70,70 @@ impl Time {
     pub fn now() -> Time {
         Time::from_system_time(SystemTime::now())
     }
-
-    /// Parses the text into a `SystemTime`.
-    pub fn to_system_time(&self) -> Result<SystemTime, TimeError> {
-        to_system_time(&self.0)
-    }
-}
-
-/// The Unix epoch, `1970-01-01T00:00:00Z`.
-impl Default for Time {
-    fn default() -> Self {
-        Time::from_unix(0)
-    }
 }
 
 /// The text-keeping impls `Time` and `MicroTime` share: conversions, formatting, ordering by
 /// instant, and serde as a plain string.
 macro_rules! timestamp_text {
     ($ty:ident) => {
+        impl $ty {
+            /// Go's zero time, written as `null`.
+            pub const ZERO: $ty = $ty(None);
+
+            /// The timestamp text as received or created; empty for the zero time.
+            pub fn as_str(&self) -> &str {
+                self.0.as_deref().unwrap_or("")
+            }
+
+            /// Consumes the value and returns its text; empty for the zero time.
+            pub fn into_string(self) -> String {
+                self.0.unwrap_or_default()
+            }
+
+            /// Whether this is Go's zero time (`null` on the wire), not a text.
+            pub fn is_zero(&self) -> bool {
+                self.0.is_none()
+            }
+
+            /// Parses the text as RFC 3339 and returns seconds since the Unix epoch
+            /// and the nanoseconds within that second (always `0..1_000_000_000`;
+            /// for instants before 1970 the seconds are negative and the nanoseconds
+            /// count forward from them). Fraction digits beyond nanoseconds are
+            /// truncated. The zero time is Go's, `0001-01-01T00:00:00Z`.
+            pub fn unix_timestamp(&self) -> Result<(i64, u32), TimeError> {
+                match &self.0 {
+                    Some(text) => parse_rfc3339(text),
+                    None => Ok(($crate::special::time::GO_ZERO_UNIX_SECS, 0)),
+                }
+            }
+
+            /// Parses the text into a `SystemTime` (the zero time is Go's).
+            pub fn to_system_time(&self) -> Result<SystemTime, TimeError> {
+                match &self.0 {
+                    Some(text) => to_system_time(text),
+                    None => $crate::special::time::zero_system_time(),
+                }
+            }
+        }
+
+        /// Go's zero time: `null` on the wire, never an invented instant.
+        impl Default for $ty {
+            fn default() -> Self {
+                $ty::ZERO
+            }
+        }
+
         /// Wraps the text without validating it, as decoding does.
         impl From<&str> for $ty {
             fn from(text: &str) -> Self {
-                $ty(text.to_owned())
+                $ty(Some(text.to_owned()))
             }
         }
 
         /// Wraps the text without validating it, as decoding does.
         impl From<String> for $ty {
             fn from(text: String) -> Self {
-                $ty(text)
+                $ty(Some(text))
             }
         }
 
@@ -118,27 +144,30 @@ macro_rules! timestamp_text {
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
                 parse_rfc3339(text)?;
-                Ok($ty(text.to_owned()))
+                Ok($ty(Some(text.to_owned())))
             }
         }
 
         impl AsRef<str> for $ty {
             fn as_ref(&self) -> &str {
-                &self.0
+                self.as_str()
             }
         }
 
-        /// Writes the text as is.
+        /// Writes the text as is (nothing for the zero time).
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
-        /// `Time("2024-05-01T10:00:00Z")`.
+        /// `Time("2024-05-01T10:00:00Z")`, `Time(zero)`.
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($ty), "({:?})"), self.0)
+                match &self.0 {
+                    Some(text) => write!(f, concat!(stringify!($ty), "({:?})"), text),
+                    None => f.write_str(concat!(stringify!($ty), "(zero)")),
+                }
             }
         }
 
@@ -148,23 +177,30 @@ macro_rules! timestamp_text {
             }
         }
 
-        /// By instant, then by text (see the type docs).
+        /// The zero time first, then by instant, then by text (see the type docs).
         impl Ord for $ty {
             fn cmp(&self, other: &Self) -> Ordering {
-                cmp_timestamps(&self.0, &other.0)
+                match (&self.0, &other.0) {
+                    (Some(a), Some(b)) => cmp_timestamps(a, b),
+                    (a, b) => a.is_some().cmp(&b.is_some()),
+                }
             }
         }
 
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
+                match &self.0 {
+                    Some(text) => serializer.serialize_str(text),
+                    None => serializer.serialize_none(),
+                }
             }
         }
 
+        /// Any string; `null` is the zero time.
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 deserializer
-                    .deserialize_string(TextVisitor(stringify!($ty)))
+                    .deserialize_option(TextVisitor(stringify!($ty)))
                     .map($ty)
             }
         }
@@ -174,22 +210,37 @@ pub(crate) use timestamp_text;
 
 timestamp_text!(Time);
 
-/// Accepts any string; used by `Time` and `MicroTime`.
+/// Go's zero time, `0001-01-01T00:00:00Z`, in seconds since the Unix epoch.
+pub(crate) const GO_ZERO_UNIX_SECS: i64 = -62_135_596_800;
+
+/// Accepts any string, or `null` for the zero time; used by `Time` and `MicroTime`.
 pub(crate) struct TextVisitor(pub(crate) &'static str);
 
-impl Visitor<'_> for TextVisitor {
-    type Value = String;
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "an RFC 3339 timestamp string for {}", self.0)
     }
 
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_string(self)
+    }
+
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(v.to_owned())
+        Ok(Some(v.to_owned()))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(v)
+        Ok(Some(v))
     }
 }
 
@@ -303,6 +354,16 @@ pub(crate) fn system_time_to_unix(time: SystemTime) -> (i64, u32) {
             }
         }
     }
+}
+
+/// Go's zero time as a `SystemTime`.
+pub(crate) fn zero_system_time() -> Result<SystemTime, TimeError> {
+    SystemTime::UNIX_EPOCH
+        .checked_sub(Duration::from_secs(GO_ZERO_UNIX_SECS.unsigned_abs()))
+        .ok_or_else(|| TimeError {
+            input: String::new(),
+            reason: "the zero time is not representable as SystemTime on this platform",
+        })
 }
 
 pub(crate) fn to_system_time(text: &str) -> Result<SystemTime, TimeError> {
@@ -642,8 +703,30 @@ mod tests {
             err.contains("an RFC 3339 timestamp string for Time"),
             "{err}"
         );
-        assert!(serde_json::from_str::<Time>("null").is_err());
         assert_eq!(serde_json::from_str::<Option<Time>>("null").unwrap(), None);
+    }
+
+    #[test]
+    fn zero_time_is_null_both_ways() {
+        // Go writes its zero time as `null`; an epoch here would be a value the server never sent.
+        let t: Time = serde_json::from_str("null").unwrap();
+        assert!(t.is_zero() && t == Time::default());
+        assert_eq!(serde_json::to_string(&t).unwrap(), "null");
+        assert_eq!(serde_json::to_value(&t).unwrap(), serde_json::Value::Null);
+        // An empty string is a text, not the zero time.
+        let e: Time = serde_json::from_str("\"\"").unwrap();
+        assert!(!e.is_zero());
+        assert_eq!(serde_json::to_string(&e).unwrap(), "\"\"");
+        assert_eq!(t.unix_timestamp().unwrap(), (GO_ZERO_UNIX_SECS, 0));
+        assert_eq!(
+            Time::from("0001-01-01T00:00:00Z").unix_timestamp(),
+            t.unix_timestamp()
+        );
+        assert!(t < Time::from_unix(MIN_UNIX_SECS) && t < Time::from("nope"));
+        assert!(t.to_system_time().is_ok());
+        let m: super::super::MicroTime = serde_json::from_str("null").unwrap();
+        assert!(m.is_zero());
+        assert_eq!(serde_json::to_string(&m).unwrap(), "null");
     }
 
     #[test]
@@ -693,7 +776,8 @@ mod tests {
 
     #[test]
     fn misc_traits() {
-        assert_eq!(Time::default().as_str(), "1970-01-01T00:00:00Z");
+        assert!(Time::default().is_zero());
+        assert_eq!(format!("{:?}", Time::default()), "Time(zero)");
         assert_eq!(
             "2024-05-01T10:00:00Z".parse::<Time>().unwrap().to_string(),
             "2024-05-01T10:00:00Z"

@@ -3,6 +3,11 @@
 //! the same work; each run prints one JSON line.
 //!
 //! usage: bench-kube KUBECONFIG NAMESPACE MEASUREMENT [--http default|h2] [--count N] [--rv RV]
+//!        bench-kube decode PODLIST_JSON
+//!
+//! `decode` is the k8s-openapi side of the decode bench: the same `PodList` bytes that
+//! `cargo bench -p kuber-models --bench decode` measures, decoded into k8s-openapi's `PodList`
+//! (throughput, best of rounds, and heap kept per pod, by a counting allocator).
 //!
 //! Measurements: get-c1, get-c32 (one ConfigMap `bench-get`), list (every ConfigMap of the
 //! namespace, decoded into the typed list), watch (from `--rv`, until N typed events).
@@ -23,6 +28,58 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 const GET_NAME: &str = "bench-get";
+
+/// Counts live heap bytes, for the heap kept per decoded pod.
+struct Counting;
+
+static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// `bench-kube decode FILE`: one JSON line with MB/s and KiB kept per pod.
+fn decode(path: &str) -> Result<(), String> {
+    type PodList = k8s_openapi::List<k8s_openapi::api::core::v1::Pod>;
+    let input = std::fs::read(path).map_err(|e| format!("read {path}: {e}"))?;
+    let mut best = Duration::MAX;
+    for _ in 0..7 {
+        let t = Instant::now();
+        for _ in 0..3 {
+            let list: PodList = serde_json::from_slice(&input).map_err(|e| e.to_string())?;
+            std::hint::black_box(list);
+        }
+        best = best.min(t.elapsed() / 3);
+    }
+    let before = LIVE.load(std::sync::atomic::Ordering::Relaxed);
+    let list: PodList = serde_json::from_slice(&input).map_err(|e| e.to_string())?;
+    let kept = LIVE.load(std::sync::atomic::Ordering::Relaxed) - before;
+    let pods = list.items.len().max(1);
+    println!(
+        "{{\"decode_mb_s\":{:.1},\"kib_per_pod\":{:.1},\"pods\":{}}}",
+        input.len() as f64 / best.as_secs_f64() / 1e6,
+        kept as f64 / pods as f64 / 1024.0,
+        list.items.len()
+    );
+    Ok(())
+}
 
 struct Args {
     kubeconfig: String,
@@ -267,6 +324,20 @@ async fn run(args: Args) -> Result<String, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("decode") {
+        return match argv.get(1).map(|p| decode(p)) {
+            Some(Ok(())) => ExitCode::SUCCESS,
+            Some(Err(e)) => {
+                eprintln!("bench-kube decode: {e}");
+                ExitCode::FAILURE
+            }
+            None => {
+                eprintln!("usage: bench-kube decode PODLIST_JSON");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = match parse_args() {
         Ok(args) => run(args).await,
         Err(e) => Err(e),

@@ -161,7 +161,7 @@ fn widget_crd(group: &str) -> CustomResourceDefinition {
             (
                 "size",
                 JSONSchemaProps {
-                    minimum: Some(1.0),
+                    minimum: Some(kuber_models::special::Number::from(1)),
                     ..schema("integer")
                 },
             ),

@@ -140,6 +140,7 @@ fn template(app: &str, containers: &[(&str, &str)]) -> PodTemplateSpec {
                 .collect(),
             ..Default::default()
         }),
+        ..Default::default()
     }
 }
 

@@ -76,7 +76,7 @@ fn gadget_crd(group: &str) -> CustomResourceDefinition {
             (
                 "size",
                 JSONSchemaProps {
-                    minimum: Some(1.0),
+                    minimum: Some(kuber_models::special::Number::from(1)),
                     ..formatted("integer", "int32")
                 },
             ),

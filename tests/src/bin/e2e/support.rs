@@ -144,6 +144,7 @@ pub mod schemas {
                     storage: true,
                     schema: Some(CustomResourceValidation {
                         open_apiv3_schema: Some(schema),
+                        ..Default::default()
                     }),
                     ..Default::default()
                 }],

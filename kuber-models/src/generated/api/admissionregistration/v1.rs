@@ -5,12 +5,15 @@
 pub struct ApplyConfiguration {
     /// `expression`: string.
     pub expression: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ApplyConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ApplyConfiguration", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "expression", &self.expression)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -30,7 +33,7 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
     ) -> Result<(), A::Error> {
         match key {
             "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -42,13 +45,16 @@ pub struct AuditAnnotation {
     pub key: String,
     /// `valueExpression`: string, required.
     pub value_expression: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AuditAnnotation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AuditAnnotation", 2)?;
-        s.serialize_field("key", &self.key)?;
-        s.serialize_field("valueExpression", &self.value_expression)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        s.serialize_entry("valueExpression", &self.value_expression)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -69,7 +75,7 @@ impl crate::codec::DecodeFields for AuditAnnotation {
         match key {
             "key" => self.key = crate::codec::required(map)?,
             "valueExpression" => self.value_expression = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -81,13 +87,16 @@ pub struct ExpressionWarning {
     pub field_ref: String,
     /// `warning`: string, required.
     pub warning: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ExpressionWarning {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ExpressionWarning", 2)?;
-        s.serialize_field("fieldRef", &self.field_ref)?;
-        s.serialize_field("warning", &self.warning)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("fieldRef", &self.field_ref)?;
+        s.serialize_entry("warning", &self.warning)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -108,7 +117,7 @@ impl crate::codec::DecodeFields for ExpressionWarning {
         match key {
             "fieldRef" => self.field_ref = crate::codec::required(map)?,
             "warning" => self.warning = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -118,12 +127,15 @@ impl crate::codec::DecodeFields for ExpressionWarning {
 pub struct JSONPatch {
     /// `expression`: string.
     pub expression: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JSONPatch {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JSONPatch", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "expression", &self.expression)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -143,7 +155,7 @@ impl crate::codec::DecodeFields for JSONPatch {
     ) -> Result<(), A::Error> {
         match key {
             "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -155,13 +167,16 @@ pub struct MatchCondition {
     pub expression: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MatchCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MatchCondition", 2)?;
-        s.serialize_field("expression", &self.expression)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("expression", &self.expression)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -182,7 +197,7 @@ impl crate::codec::DecodeFields for MatchCondition {
         match key {
             "expression" => self.expression = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -202,11 +217,13 @@ pub struct MatchResources {
     pub object_selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
     /// `resourceRules`: array of NamedRuleWithOperations.
     pub resource_rules: Option<Vec<NamedRuleWithOperations>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MatchResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MatchResources", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "excludeResourceRules",
@@ -216,6 +233,7 @@ impl serde::Serialize for MatchResources {
         crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
         crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
         crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -239,7 +257,7 @@ impl crate::codec::DecodeFields for MatchResources {
             "namespaceSelector" => self.namespace_selector = map.next_value()?,
             "objectSelector" => self.object_selector = map.next_value()?,
             "resourceRules" => self.resource_rules = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -257,15 +275,18 @@ pub struct MutatingAdmissionPolicy {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: MutatingAdmissionPolicySpec.
     pub spec: Option<MutatingAdmissionPolicySpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicy", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -288,7 +309,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicy {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -322,15 +343,18 @@ pub struct MutatingAdmissionPolicyBinding {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: MutatingAdmissionPolicyBindingSpec.
     pub spec: Option<MutatingAdmissionPolicyBindingSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicyBinding", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -353,7 +377,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBinding {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -387,16 +411,18 @@ pub struct MutatingAdmissionPolicyBindingList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("MutatingAdmissionPolicyBindingList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -419,7 +445,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -448,15 +474,17 @@ pub struct MutatingAdmissionPolicyBindingSpec {
     pub param_ref: Option<ParamRef>,
     /// `policyName`: string.
     pub policy_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("MutatingAdmissionPolicyBindingSpec", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
         crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
         crate::codec::optional(&mut s, "policyName", &self.policy_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -478,7 +506,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
             "matchResources" => self.match_resources = map.next_value()?,
             "paramRef" => self.param_ref = map.next_value()?,
             "policyName" => self.policy_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -496,15 +524,18 @@ pub struct MutatingAdmissionPolicyList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicyList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -527,7 +558,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -564,11 +595,13 @@ pub struct MutatingAdmissionPolicySpec {
     pub reinvocation_policy: Option<String>,
     /// `variables`: array of Variable.
     pub variables: Option<Vec<Variable>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicySpec", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
         crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
         crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
@@ -576,6 +609,7 @@ impl serde::Serialize for MutatingAdmissionPolicySpec {
         crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
         crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
         crate::codec::optional(&mut s, "variables", &self.variables)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -601,7 +635,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
             "paramKind" => self.param_kind = map.next_value()?,
             "reinvocationPolicy" => self.reinvocation_policy = map.next_value()?,
             "variables" => self.variables = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -635,23 +669,26 @@ pub struct MutatingWebhook {
     pub side_effects: String,
     /// `timeoutSeconds`: int32.
     pub timeout_seconds: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingWebhook {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingWebhook", 12)?;
-        s.serialize_field("admissionReviewVersions", &self.admission_review_versions)?;
-        s.serialize_field("clientConfig", &self.client_config)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("admissionReviewVersions", &self.admission_review_versions)?;
+        s.serialize_entry("clientConfig", &self.client_config)?;
         crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
         crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
         crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
         crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
         crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
         crate::codec::optional(&mut s, "rules", &self.rules)?;
-        s.serialize_field("sideEffects", &self.side_effects)?;
+        s.serialize_entry("sideEffects", &self.side_effects)?;
         crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -684,7 +721,7 @@ impl crate::codec::DecodeFields for MutatingWebhook {
             "rules" => self.rules = map.next_value()?,
             "sideEffects" => self.side_effects = crate::codec::required(map)?,
             "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -702,15 +739,18 @@ pub struct MutatingWebhookConfiguration {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `webhooks`: array of MutatingWebhook.
     pub webhooks: Option<Vec<MutatingWebhook>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingWebhookConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingWebhookConfiguration", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "webhooks", &self.webhooks)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -733,7 +773,7 @@ impl crate::codec::DecodeFields for MutatingWebhookConfiguration {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "webhooks" => self.webhooks = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -767,15 +807,18 @@ pub struct MutatingWebhookConfigurationList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingWebhookConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingWebhookConfigurationList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -798,7 +841,7 @@ impl crate::codec::DecodeFields for MutatingWebhookConfigurationList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -827,14 +870,17 @@ pub struct Mutation {
     pub json_patch: Option<JSONPatch>,
     /// `patchType`: string, required.
     pub patch_type: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Mutation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Mutation", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "applyConfiguration", &self.apply_configuration)?;
         crate::codec::optional(&mut s, "jsonPatch", &self.json_patch)?;
-        s.serialize_field("patchType", &self.patch_type)?;
+        s.serialize_entry("patchType", &self.patch_type)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -856,7 +902,7 @@ impl crate::codec::DecodeFields for Mutation {
             "applyConfiguration" => self.apply_configuration = map.next_value()?,
             "jsonPatch" => self.json_patch = map.next_value()?,
             "patchType" => self.patch_type = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -876,17 +922,20 @@ pub struct NamedRuleWithOperations {
     pub resources: Option<Vec<String>>,
     /// `scope`: string.
     pub scope: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NamedRuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NamedRuleWithOperations", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
         crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
         crate::codec::optional(&mut s, "operations", &self.operations)?;
         crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
         crate::codec::optional(&mut s, "resources", &self.resources)?;
         crate::codec::optional(&mut s, "scope", &self.scope)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -911,7 +960,7 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
             "resourceNames" => self.resource_names = map.next_value()?,
             "resources" => self.resources = map.next_value()?,
             "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -923,13 +972,16 @@ pub struct ParamKind {
     pub api_version: Option<String>,
     /// `kind`: string.
     pub kind: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ParamKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ParamKind", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -950,7 +1002,7 @@ impl crate::codec::DecodeFields for ParamKind {
         match key {
             "apiVersion" => self.api_version = map.next_value()?,
             "kind" => self.kind = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -966,11 +1018,13 @@ pub struct ParamRef {
     pub parameter_not_found_action: Option<String>,
     /// `selector`: LabelSelector.
     pub selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ParamRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ParamRef", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         crate::codec::optional(
@@ -979,6 +1033,7 @@ impl serde::Serialize for ParamRef {
             &self.parameter_not_found_action,
         )?;
         crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1003,7 +1058,7 @@ impl crate::codec::DecodeFields for ParamRef {
                 self.parameter_not_found_action = map.next_value()?;
             }
             "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1021,16 +1076,19 @@ pub struct RuleWithOperations {
     pub resources: Option<Vec<String>>,
     /// `scope`: string.
     pub scope: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for RuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("RuleWithOperations", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
         crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
         crate::codec::optional(&mut s, "operations", &self.operations)?;
         crate::codec::optional(&mut s, "resources", &self.resources)?;
         crate::codec::optional(&mut s, "scope", &self.scope)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1054,7 +1112,7 @@ impl crate::codec::DecodeFields for RuleWithOperations {
             "operations" => self.operations = map.next_value()?,
             "resources" => self.resources = map.next_value()?,
             "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1070,15 +1128,18 @@ pub struct ServiceReference {
     pub path: Option<String>,
     /// `port`: int32.
     pub port: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceReference", 4)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("namespace", &self.namespace)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("namespace", &self.namespace)?;
         crate::codec::optional(&mut s, "path", &self.path)?;
         crate::codec::optional(&mut s, "port", &self.port)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1101,7 +1162,7 @@ impl crate::codec::DecodeFields for ServiceReference {
             "namespace" => self.namespace = crate::codec::required(map)?,
             "path" => self.path = map.next_value()?,
             "port" => self.port = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1111,12 +1172,15 @@ impl crate::codec::DecodeFields for ServiceReference {
 pub struct TypeChecking {
     /// `expressionWarnings`: array of ExpressionWarning.
     pub expression_warnings: Option<Vec<ExpressionWarning>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TypeChecking {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TypeChecking", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "expressionWarnings", &self.expression_warnings)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1136,7 +1200,7 @@ impl crate::codec::DecodeFields for TypeChecking {
     ) -> Result<(), A::Error> {
         match key {
             "expressionWarnings" => self.expression_warnings = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1156,16 +1220,19 @@ pub struct ValidatingAdmissionPolicy {
     pub spec: Option<ValidatingAdmissionPolicySpec>,
     /// `status`: ValidatingAdmissionPolicyStatus.
     pub status: Option<ValidatingAdmissionPolicyStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidatingAdmissionPolicy", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1189,7 +1256,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicy {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1223,15 +1290,18 @@ pub struct ValidatingAdmissionPolicyBinding {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: ValidatingAdmissionPolicyBindingSpec, required.
     pub spec: ValidatingAdmissionPolicyBindingSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidatingAdmissionPolicyBinding", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1254,7 +1324,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBinding {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1288,16 +1358,18 @@ pub struct ValidatingAdmissionPolicyBindingList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingAdmissionPolicyBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("ValidatingAdmissionPolicyBindingList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1320,7 +1392,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBindingList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1351,16 +1423,18 @@ pub struct ValidatingAdmissionPolicyBindingSpec {
     pub policy_name: String,
     /// `validationActions`: array of string, required.
     pub validation_actions: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingAdmissionPolicyBindingSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("ValidatingAdmissionPolicyBindingSpec", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
         crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
-        s.serialize_field("policyName", &self.policy_name)?;
-        s.serialize_field("validationActions", &self.validation_actions)?;
+        s.serialize_entry("policyName", &self.policy_name)?;
+        s.serialize_entry("validationActions", &self.validation_actions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1383,7 +1457,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBindingSpec {
             "paramRef" => self.param_ref = map.next_value()?,
             "policyName" => self.policy_name = crate::codec::required(map)?,
             "validationActions" => self.validation_actions = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1401,15 +1475,18 @@ pub struct ValidatingAdmissionPolicyList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidatingAdmissionPolicyList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1432,7 +1509,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1469,11 +1546,13 @@ pub struct ValidatingAdmissionPolicySpec {
     pub validations: Option<Vec<Validation>>,
     /// `variables`: array of Variable.
     pub variables: Option<Vec<Variable>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidatingAdmissionPolicySpec", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "auditAnnotations", &self.audit_annotations)?;
         crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
         crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
@@ -1481,6 +1560,7 @@ impl serde::Serialize for ValidatingAdmissionPolicySpec {
         crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
         crate::codec::optional(&mut s, "validations", &self.validations)?;
         crate::codec::optional(&mut s, "variables", &self.variables)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1506,7 +1586,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicySpec {
             "paramKind" => self.param_kind = map.next_value()?,
             "validations" => self.validations = map.next_value()?,
             "variables" => self.variables = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1520,14 +1600,17 @@ pub struct ValidatingAdmissionPolicyStatus {
     pub observed_generation: Option<i64>,
     /// `typeChecking`: TypeChecking.
     pub type_checking: Option<TypeChecking>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingAdmissionPolicyStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidatingAdmissionPolicyStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(&mut s, "typeChecking", &self.type_checking)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1549,7 +1632,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyStatus {
             "conditions" => self.conditions = map.next_value()?,
             "observedGeneration" => self.observed_generation = map.next_value()?,
             "typeChecking" => self.type_checking = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1581,22 +1664,25 @@ pub struct ValidatingWebhook {
     pub side_effects: String,
     /// `timeoutSeconds`: int32.
     pub timeout_seconds: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingWebhook {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidatingWebhook", 11)?;
-        s.serialize_field("admissionReviewVersions", &self.admission_review_versions)?;
-        s.serialize_field("clientConfig", &self.client_config)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("admissionReviewVersions", &self.admission_review_versions)?;
+        s.serialize_entry("clientConfig", &self.client_config)?;
         crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
         crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
         crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
         crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
         crate::codec::optional(&mut s, "rules", &self.rules)?;
-        s.serialize_field("sideEffects", &self.side_effects)?;
+        s.serialize_entry("sideEffects", &self.side_effects)?;
         crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1628,7 +1714,7 @@ impl crate::codec::DecodeFields for ValidatingWebhook {
             "rules" => self.rules = map.next_value()?,
             "sideEffects" => self.side_effects = crate::codec::required(map)?,
             "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1646,15 +1732,18 @@ pub struct ValidatingWebhookConfiguration {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `webhooks`: array of ValidatingWebhook.
     pub webhooks: Option<Vec<ValidatingWebhook>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingWebhookConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidatingWebhookConfiguration", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "webhooks", &self.webhooks)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1677,7 +1766,7 @@ impl crate::codec::DecodeFields for ValidatingWebhookConfiguration {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "webhooks" => self.webhooks = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1711,16 +1800,18 @@ pub struct ValidatingWebhookConfigurationList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidatingWebhookConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("ValidatingWebhookConfigurationList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1743,7 +1834,7 @@ impl crate::codec::DecodeFields for ValidatingWebhookConfigurationList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1774,15 +1865,18 @@ pub struct Validation {
     pub message_expression: Option<String>,
     /// `reason`: string.
     pub reason: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Validation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Validation", 4)?;
-        s.serialize_field("expression", &self.expression)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("expression", &self.expression)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "messageExpression", &self.message_expression)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1805,7 +1899,7 @@ impl crate::codec::DecodeFields for Validation {
             "message" => self.message = map.next_value()?,
             "messageExpression" => self.message_expression = map.next_value()?,
             "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1817,13 +1911,16 @@ pub struct Variable {
     pub expression: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Variable {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Variable", 2)?;
-        s.serialize_field("expression", &self.expression)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("expression", &self.expression)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1844,7 +1941,7 @@ impl crate::codec::DecodeFields for Variable {
         match key {
             "expression" => self.expression = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1858,14 +1955,17 @@ pub struct WebhookClientConfig {
     pub service: Option<ServiceReference>,
     /// `url`: string.
     pub url: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WebhookClientConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WebhookClientConfig", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
         crate::codec::optional(&mut s, "service", &self.service)?;
         crate::codec::optional(&mut s, "url", &self.url)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1887,7 +1987,7 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
             "caBundle" => self.ca_bundle = map.next_value()?,
             "service" => self.service = map.next_value()?,
             "url" => self.url = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

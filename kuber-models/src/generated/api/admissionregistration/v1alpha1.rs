@@ -5,12 +5,15 @@
 pub struct ApplyConfiguration {
     /// `expression`: string.
     pub expression: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ApplyConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ApplyConfiguration", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "expression", &self.expression)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -30,7 +33,7 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
     ) -> Result<(), A::Error> {
         match key {
             "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -40,12 +43,15 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
 pub struct JSONPatch {
     /// `expression`: string.
     pub expression: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JSONPatch {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JSONPatch", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "expression", &self.expression)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -65,7 +71,7 @@ impl crate::codec::DecodeFields for JSONPatch {
     ) -> Result<(), A::Error> {
         match key {
             "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -77,13 +83,16 @@ pub struct MatchCondition {
     pub expression: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MatchCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MatchCondition", 2)?;
-        s.serialize_field("expression", &self.expression)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("expression", &self.expression)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -104,7 +113,7 @@ impl crate::codec::DecodeFields for MatchCondition {
         match key {
             "expression" => self.expression = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -124,11 +133,13 @@ pub struct MatchResources {
     pub object_selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
     /// `resourceRules`: array of NamedRuleWithOperations.
     pub resource_rules: Option<Vec<NamedRuleWithOperations>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MatchResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MatchResources", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "excludeResourceRules",
@@ -138,6 +149,7 @@ impl serde::Serialize for MatchResources {
         crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
         crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
         crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -161,7 +173,7 @@ impl crate::codec::DecodeFields for MatchResources {
             "namespaceSelector" => self.namespace_selector = map.next_value()?,
             "objectSelector" => self.object_selector = map.next_value()?,
             "resourceRules" => self.resource_rules = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -179,15 +191,18 @@ pub struct MutatingAdmissionPolicy {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: MutatingAdmissionPolicySpec.
     pub spec: Option<MutatingAdmissionPolicySpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicy", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -210,7 +225,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicy {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -244,15 +259,18 @@ pub struct MutatingAdmissionPolicyBinding {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: MutatingAdmissionPolicyBindingSpec.
     pub spec: Option<MutatingAdmissionPolicyBindingSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicyBinding", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -275,7 +293,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBinding {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -309,16 +327,18 @@ pub struct MutatingAdmissionPolicyBindingList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("MutatingAdmissionPolicyBindingList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -341,7 +361,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -370,15 +390,17 @@ pub struct MutatingAdmissionPolicyBindingSpec {
     pub param_ref: Option<ParamRef>,
     /// `policyName`: string.
     pub policy_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("MutatingAdmissionPolicyBindingSpec", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
         crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
         crate::codec::optional(&mut s, "policyName", &self.policy_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -400,7 +422,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
             "matchResources" => self.match_resources = map.next_value()?,
             "paramRef" => self.param_ref = map.next_value()?,
             "policyName" => self.policy_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -418,15 +440,18 @@ pub struct MutatingAdmissionPolicyList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicyList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -449,7 +474,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -486,11 +511,13 @@ pub struct MutatingAdmissionPolicySpec {
     pub reinvocation_policy: Option<String>,
     /// `variables`: array of Variable.
     pub variables: Option<Vec<Variable>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MutatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MutatingAdmissionPolicySpec", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
         crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
         crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
@@ -498,6 +525,7 @@ impl serde::Serialize for MutatingAdmissionPolicySpec {
         crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
         crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
         crate::codec::optional(&mut s, "variables", &self.variables)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -523,7 +551,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
             "paramKind" => self.param_kind = map.next_value()?,
             "reinvocationPolicy" => self.reinvocation_policy = map.next_value()?,
             "variables" => self.variables = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -537,14 +565,17 @@ pub struct Mutation {
     pub json_patch: Option<JSONPatch>,
     /// `patchType`: string, required.
     pub patch_type: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Mutation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Mutation", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "applyConfiguration", &self.apply_configuration)?;
         crate::codec::optional(&mut s, "jsonPatch", &self.json_patch)?;
-        s.serialize_field("patchType", &self.patch_type)?;
+        s.serialize_entry("patchType", &self.patch_type)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -566,7 +597,7 @@ impl crate::codec::DecodeFields for Mutation {
             "applyConfiguration" => self.apply_configuration = map.next_value()?,
             "jsonPatch" => self.json_patch = map.next_value()?,
             "patchType" => self.patch_type = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -586,17 +617,20 @@ pub struct NamedRuleWithOperations {
     pub resources: Option<Vec<String>>,
     /// `scope`: string.
     pub scope: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NamedRuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NamedRuleWithOperations", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
         crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
         crate::codec::optional(&mut s, "operations", &self.operations)?;
         crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
         crate::codec::optional(&mut s, "resources", &self.resources)?;
         crate::codec::optional(&mut s, "scope", &self.scope)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -621,7 +655,7 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
             "resourceNames" => self.resource_names = map.next_value()?,
             "resources" => self.resources = map.next_value()?,
             "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -633,13 +667,16 @@ pub struct ParamKind {
     pub api_version: Option<String>,
     /// `kind`: string.
     pub kind: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ParamKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ParamKind", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -660,7 +697,7 @@ impl crate::codec::DecodeFields for ParamKind {
         match key {
             "apiVersion" => self.api_version = map.next_value()?,
             "kind" => self.kind = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -676,11 +713,13 @@ pub struct ParamRef {
     pub parameter_not_found_action: Option<String>,
     /// `selector`: LabelSelector.
     pub selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ParamRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ParamRef", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         crate::codec::optional(
@@ -689,6 +728,7 @@ impl serde::Serialize for ParamRef {
             &self.parameter_not_found_action,
         )?;
         crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -713,7 +753,7 @@ impl crate::codec::DecodeFields for ParamRef {
                 self.parameter_not_found_action = map.next_value()?;
             }
             "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -725,13 +765,16 @@ pub struct Variable {
     pub expression: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Variable {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Variable", 2)?;
-        s.serialize_field("expression", &self.expression)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("expression", &self.expression)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -752,7 +795,7 @@ impl crate::codec::DecodeFields for Variable {
         match key {
             "expression" => self.expression = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

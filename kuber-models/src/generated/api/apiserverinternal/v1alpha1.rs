@@ -11,15 +11,18 @@ pub struct ServerStorageVersion {
     pub encoding_version: String,
     /// `servedVersions`: array of string.
     pub served_versions: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServerStorageVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServerStorageVersion", 4)?;
-        s.serialize_field("apiServerID", &self.api_server_id)?;
-        s.serialize_field("decodableVersions", &self.decodable_versions)?;
-        s.serialize_field("encodingVersion", &self.encoding_version)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("apiServerID", &self.api_server_id)?;
+        s.serialize_entry("decodableVersions", &self.decodable_versions)?;
+        s.serialize_entry("encodingVersion", &self.encoding_version)?;
         crate::codec::optional(&mut s, "servedVersions", &self.served_versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -42,7 +45,7 @@ impl crate::codec::DecodeFields for ServerStorageVersion {
             "decodableVersions" => self.decodable_versions = crate::codec::required(map)?,
             "encodingVersion" => self.encoding_version = crate::codec::required(map)?,
             "servedVersions" => self.served_versions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -62,16 +65,19 @@ pub struct StorageVersion {
     pub spec: Option<StorageVersionSpec>,
     /// `status`: StorageVersionStatus.
     pub status: Option<StorageVersionStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageVersion", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_field("metadata", &self.metadata)?;
+        s.serialize_entry("metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -95,7 +101,7 @@ impl crate::codec::DecodeFields for StorageVersion {
             "metadata" => self.metadata = crate::codec::required(map)?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -131,21 +137,24 @@ pub struct StorageVersionCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageVersionCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageVersionCondition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
             &self.last_transition_time,
         )?;
-        s.serialize_field("message", &self.message)?;
+        s.serialize_entry("message", &self.message)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        s.serialize_field("reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("reason", &self.reason)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -170,7 +179,7 @@ impl crate::codec::DecodeFields for StorageVersionCondition {
             "reason" => self.reason = crate::codec::required(map)?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -188,15 +197,18 @@ pub struct StorageVersionList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageVersionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageVersionList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -219,7 +231,7 @@ impl crate::codec::DecodeFields for StorageVersionList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -250,11 +262,13 @@ pub struct StorageVersionStatus {
     pub conditions: Option<Vec<StorageVersionCondition>>,
     /// `storageVersions`: array of ServerStorageVersion.
     pub storage_versions: Option<Vec<ServerStorageVersion>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageVersionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageVersionStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "commonEncodingVersion",
@@ -262,6 +276,7 @@ impl serde::Serialize for StorageVersionStatus {
         )?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "storageVersions", &self.storage_versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -283,7 +298,7 @@ impl crate::codec::DecodeFields for StorageVersionStatus {
             "commonEncodingVersion" => self.common_encoding_version = map.next_value()?,
             "conditions" => self.conditions = map.next_value()?,
             "storageVersions" => self.storage_versions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

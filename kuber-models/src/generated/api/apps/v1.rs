@@ -15,16 +15,19 @@ pub struct ControllerRevision {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `revision`: int64, required.
     pub revision: i64,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ControllerRevision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ControllerRevision", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "data", &self.data)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("revision", &self.revision)?;
+        s.serialize_entry("revision", &self.revision)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -48,7 +51,7 @@ impl crate::codec::DecodeFields for ControllerRevision {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "revision" => self.revision = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -82,15 +85,18 @@ pub struct ControllerRevisionList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ControllerRevisionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ControllerRevisionList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -113,7 +119,7 @@ impl crate::codec::DecodeFields for ControllerRevisionList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -148,16 +154,19 @@ pub struct DaemonSet {
     pub spec: Option<DaemonSetSpec>,
     /// `status`: DaemonSetStatus.
     pub status: Option<DaemonSetStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DaemonSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DaemonSet", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -181,7 +190,7 @@ impl crate::codec::DecodeFields for DaemonSet {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -215,11 +224,13 @@ pub struct DaemonSetCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DaemonSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DaemonSetCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -227,8 +238,9 @@ impl serde::Serialize for DaemonSetCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -252,7 +264,7 @@ impl crate::codec::DecodeFields for DaemonSetCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -270,15 +282,18 @@ pub struct DaemonSetList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DaemonSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DaemonSetList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -301,7 +316,7 @@ impl crate::codec::DecodeFields for DaemonSetList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -334,20 +349,23 @@ pub struct DaemonSetSpec {
     pub template: crate::api::core::v1::PodTemplateSpec,
     /// `updateStrategy`: DaemonSetUpdateStrategy.
     pub update_strategy: Option<DaemonSetUpdateStrategy>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DaemonSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DaemonSetSpec", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
         crate::codec::optional(
             &mut s,
             "revisionHistoryLimit",
             &self.revision_history_limit,
         )?;
-        s.serialize_field("selector", &self.selector)?;
-        s.serialize_field("template", &self.template)?;
+        s.serialize_entry("selector", &self.selector)?;
+        s.serialize_entry("template", &self.template)?;
         crate::codec::optional(&mut s, "updateStrategy", &self.update_strategy)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -371,7 +389,7 @@ impl crate::codec::DecodeFields for DaemonSetSpec {
             "selector" => self.selector = crate::codec::required(map)?,
             "template" => self.template = crate::codec::required(map)?,
             "updateStrategy" => self.update_strategy = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -399,18 +417,20 @@ pub struct DaemonSetStatus {
     pub observed_generation: Option<i64>,
     /// `updatedNumberScheduled`: int32.
     pub updated_number_scheduled: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DaemonSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DaemonSetStatus", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        s.serialize_field("currentNumberScheduled", &self.current_number_scheduled)?;
-        s.serialize_field("desiredNumberScheduled", &self.desired_number_scheduled)?;
+        s.serialize_entry("currentNumberScheduled", &self.current_number_scheduled)?;
+        s.serialize_entry("desiredNumberScheduled", &self.desired_number_scheduled)?;
         crate::codec::optional(&mut s, "numberAvailable", &self.number_available)?;
-        s.serialize_field("numberMisscheduled", &self.number_misscheduled)?;
-        s.serialize_field("numberReady", &self.number_ready)?;
+        s.serialize_entry("numberMisscheduled", &self.number_misscheduled)?;
+        s.serialize_entry("numberReady", &self.number_ready)?;
         crate::codec::optional(&mut s, "numberUnavailable", &self.number_unavailable)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(
@@ -418,6 +438,7 @@ impl serde::Serialize for DaemonSetStatus {
             "updatedNumberScheduled",
             &self.updated_number_scheduled,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -452,7 +473,7 @@ impl crate::codec::DecodeFields for DaemonSetStatus {
             "numberUnavailable" => self.number_unavailable = map.next_value()?,
             "observedGeneration" => self.observed_generation = map.next_value()?,
             "updatedNumberScheduled" => self.updated_number_scheduled = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -464,13 +485,16 @@ pub struct DaemonSetUpdateStrategy {
     pub rolling_update: Option<RollingUpdateDaemonSet>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DaemonSetUpdateStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DaemonSetUpdateStrategy", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -491,7 +515,7 @@ impl crate::codec::DecodeFields for DaemonSetUpdateStrategy {
         match key {
             "rollingUpdate" => self.rolling_update = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -511,16 +535,19 @@ pub struct Deployment {
     pub spec: Option<DeploymentSpec>,
     /// `status`: DeploymentStatus.
     pub status: Option<DeploymentStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Deployment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Deployment", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -544,7 +571,7 @@ impl crate::codec::DecodeFields for Deployment {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -580,11 +607,13 @@ pub struct DeploymentCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeploymentCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeploymentCondition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -593,8 +622,9 @@ impl serde::Serialize for DeploymentCondition {
         crate::codec::optional(&mut s, "lastUpdateTime", &self.last_update_time)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -619,7 +649,7 @@ impl crate::codec::DecodeFields for DeploymentCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -637,15 +667,18 @@ pub struct DeploymentList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeploymentList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeploymentList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -668,7 +701,7 @@ impl crate::codec::DecodeFields for DeploymentList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -707,11 +740,13 @@ pub struct DeploymentSpec {
     pub strategy: Option<DeploymentStrategy>,
     /// `template`: PodTemplateSpec, required.
     pub template: crate::api::core::v1::PodTemplateSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeploymentSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeploymentSpec", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
         crate::codec::optional(&mut s, "paused", &self.paused)?;
         crate::codec::optional(
@@ -725,9 +760,10 @@ impl serde::Serialize for DeploymentSpec {
             "revisionHistoryLimit",
             &self.revision_history_limit,
         )?;
-        s.serialize_field("selector", &self.selector)?;
+        s.serialize_entry("selector", &self.selector)?;
         crate::codec::optional(&mut s, "strategy", &self.strategy)?;
-        s.serialize_field("template", &self.template)?;
+        s.serialize_entry("template", &self.template)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -756,7 +792,7 @@ impl crate::codec::DecodeFields for DeploymentSpec {
             "selector" => self.selector = crate::codec::required(map)?,
             "strategy" => self.strategy = map.next_value()?,
             "template" => self.template = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -782,11 +818,13 @@ pub struct DeploymentStatus {
     pub unavailable_replicas: Option<i32>,
     /// `updatedReplicas`: int32.
     pub updated_replicas: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeploymentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeploymentStatus", 9)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
         crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
@@ -804,6 +842,7 @@ impl serde::Serialize for DeploymentStatus {
             &self.unavailable_replicas,
         )?;
         crate::codec::optional(&mut s, "updatedReplicas", &self.updated_replicas)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -831,7 +870,7 @@ impl crate::codec::DecodeFields for DeploymentStatus {
             "terminatingReplicas" => self.terminating_replicas = map.next_value()?,
             "unavailableReplicas" => self.unavailable_replicas = map.next_value()?,
             "updatedReplicas" => self.updated_replicas = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -843,13 +882,16 @@ pub struct DeploymentStrategy {
     pub rolling_update: Option<RollingUpdateDeployment>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeploymentStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeploymentStrategy", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -870,7 +912,7 @@ impl crate::codec::DecodeFields for DeploymentStrategy {
         match key {
             "rollingUpdate" => self.rolling_update = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -890,16 +932,19 @@ pub struct ReplicaSet {
     pub spec: Option<ReplicaSetSpec>,
     /// `status`: ReplicaSetStatus.
     pub status: Option<ReplicaSetStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicaSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicaSet", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -923,7 +968,7 @@ impl crate::codec::DecodeFields for ReplicaSet {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -957,11 +1002,13 @@ pub struct ReplicaSetCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicaSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicaSetCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -969,8 +1016,9 @@ impl serde::Serialize for ReplicaSetCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -994,7 +1042,7 @@ impl crate::codec::DecodeFields for ReplicaSetCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1012,15 +1060,18 @@ pub struct ReplicaSetList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicaSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicaSetList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1043,7 +1094,7 @@ impl crate::codec::DecodeFields for ReplicaSetList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1074,15 +1125,18 @@ pub struct ReplicaSetSpec {
     pub selector: crate::apimachinery::pkg::apis::meta::v1::LabelSelector,
     /// `template`: PodTemplateSpec.
     pub template: Option<crate::api::core::v1::PodTemplateSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicaSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicaSetSpec", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
         crate::codec::optional(&mut s, "replicas", &self.replicas)?;
-        s.serialize_field("selector", &self.selector)?;
+        s.serialize_entry("selector", &self.selector)?;
         crate::codec::optional(&mut s, "template", &self.template)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1105,7 +1159,7 @@ impl crate::codec::DecodeFields for ReplicaSetSpec {
             "replicas" => self.replicas = map.next_value()?,
             "selector" => self.selector = crate::codec::required(map)?,
             "template" => self.template = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1127,11 +1181,13 @@ pub struct ReplicaSetStatus {
     pub replicas: i32,
     /// `terminatingReplicas`: int32.
     pub terminating_replicas: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicaSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicaSetStatus", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(
@@ -1141,12 +1197,13 @@ impl serde::Serialize for ReplicaSetStatus {
         )?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
-        s.serialize_field("replicas", &self.replicas)?;
+        s.serialize_entry("replicas", &self.replicas)?;
         crate::codec::optional(
             &mut s,
             "terminatingReplicas",
             &self.terminating_replicas,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1172,7 +1229,7 @@ impl crate::codec::DecodeFields for ReplicaSetStatus {
             "readyReplicas" => self.ready_replicas = map.next_value()?,
             "replicas" => self.replicas = crate::codec::required(map)?,
             "terminatingReplicas" => self.terminating_replicas = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1184,13 +1241,16 @@ pub struct RollingUpdateDaemonSet {
     pub max_surge: Option<crate::apimachinery::pkg::util::intstr::IntOrString>,
     /// `maxUnavailable`: IntOrString.
     pub max_unavailable: Option<crate::apimachinery::pkg::util::intstr::IntOrString>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for RollingUpdateDaemonSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("RollingUpdateDaemonSet", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "maxSurge", &self.max_surge)?;
         crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1211,7 +1271,7 @@ impl crate::codec::DecodeFields for RollingUpdateDaemonSet {
         match key {
             "maxSurge" => self.max_surge = map.next_value()?,
             "maxUnavailable" => self.max_unavailable = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1223,13 +1283,16 @@ pub struct RollingUpdateDeployment {
     pub max_surge: Option<crate::apimachinery::pkg::util::intstr::IntOrString>,
     /// `maxUnavailable`: IntOrString.
     pub max_unavailable: Option<crate::apimachinery::pkg::util::intstr::IntOrString>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for RollingUpdateDeployment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("RollingUpdateDeployment", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "maxSurge", &self.max_surge)?;
         crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1250,7 +1313,7 @@ impl crate::codec::DecodeFields for RollingUpdateDeployment {
         match key {
             "maxSurge" => self.max_surge = map.next_value()?,
             "maxUnavailable" => self.max_unavailable = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1262,13 +1325,16 @@ pub struct RollingUpdateStatefulSetStrategy {
     pub max_unavailable: Option<crate::apimachinery::pkg::util::intstr::IntOrString>,
     /// `partition`: int32.
     pub partition: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for RollingUpdateStatefulSetStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("RollingUpdateStatefulSetStrategy", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
         crate::codec::optional(&mut s, "partition", &self.partition)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1289,7 +1355,7 @@ impl crate::codec::DecodeFields for RollingUpdateStatefulSetStrategy {
         match key {
             "maxUnavailable" => self.max_unavailable = map.next_value()?,
             "partition" => self.partition = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1309,16 +1375,19 @@ pub struct StatefulSet {
     pub spec: Option<StatefulSetSpec>,
     /// `status`: StatefulSetStatus.
     pub status: Option<StatefulSetStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatefulSet", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1342,7 +1411,7 @@ impl crate::codec::DecodeFields for StatefulSet {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1376,11 +1445,13 @@ pub struct StatefulSetCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatefulSetCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -1388,8 +1459,9 @@ impl serde::Serialize for StatefulSetCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1413,7 +1485,7 @@ impl crate::codec::DecodeFields for StatefulSetCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1431,15 +1503,18 @@ pub struct StatefulSetList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatefulSetList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1462,7 +1537,7 @@ impl crate::codec::DecodeFields for StatefulSetList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1487,12 +1562,15 @@ impl crate::ListResource for StatefulSetList {
 pub struct StatefulSetOrdinals {
     /// `start`: int32.
     pub start: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSetOrdinals {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatefulSetOrdinals", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "start", &self.start)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1512,7 +1590,7 @@ impl crate::codec::DecodeFields for StatefulSetOrdinals {
     ) -> Result<(), A::Error> {
         match key {
             "start" => self.start = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1524,14 +1602,16 @@ pub struct StatefulSetPersistentVolumeClaimRetentionPolicy {
     pub when_deleted: Option<String>,
     /// `whenScaled`: string.
     pub when_scaled: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSetPersistentVolumeClaimRetentionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("StatefulSetPersistentVolumeClaimRetentionPolicy", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "whenDeleted", &self.when_deleted)?;
         crate::codec::optional(&mut s, "whenScaled", &self.when_scaled)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1552,7 +1632,7 @@ impl crate::codec::DecodeFields for StatefulSetPersistentVolumeClaimRetentionPol
         match key {
             "whenDeleted" => self.when_deleted = map.next_value()?,
             "whenScaled" => self.when_scaled = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1584,11 +1664,13 @@ pub struct StatefulSetSpec {
     pub update_strategy: Option<StatefulSetUpdateStrategy>,
     /// `volumeClaimTemplates`: array of PersistentVolumeClaim.
     pub volume_claim_templates: Option<Vec<crate::api::core::v1::PersistentVolumeClaim>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatefulSetSpec", 11)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
         crate::codec::optional(&mut s, "ordinals", &self.ordinals)?;
         crate::codec::optional(
@@ -1607,15 +1689,16 @@ impl serde::Serialize for StatefulSetSpec {
             "revisionHistoryLimit",
             &self.revision_history_limit,
         )?;
-        s.serialize_field("selector", &self.selector)?;
+        s.serialize_entry("selector", &self.selector)?;
         crate::codec::optional(&mut s, "serviceName", &self.service_name)?;
-        s.serialize_field("template", &self.template)?;
+        s.serialize_entry("template", &self.template)?;
         crate::codec::optional(&mut s, "updateStrategy", &self.update_strategy)?;
         crate::codec::optional(
             &mut s,
             "volumeClaimTemplates",
             &self.volume_claim_templates,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1647,7 +1730,7 @@ impl crate::codec::DecodeFields for StatefulSetSpec {
             "template" => self.template = crate::codec::required(map)?,
             "updateStrategy" => self.update_strategy = map.next_value()?,
             "volumeClaimTemplates" => self.volume_claim_templates = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1675,11 +1758,13 @@ pub struct StatefulSetStatus {
     pub update_revision: Option<String>,
     /// `updatedReplicas`: int32.
     pub updated_replicas: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatefulSetStatus", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
         crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
@@ -1687,9 +1772,10 @@ impl serde::Serialize for StatefulSetStatus {
         crate::codec::optional(&mut s, "currentRevision", &self.current_revision)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
-        s.serialize_field("replicas", &self.replicas)?;
+        s.serialize_entry("replicas", &self.replicas)?;
         crate::codec::optional(&mut s, "updateRevision", &self.update_revision)?;
         crate::codec::optional(&mut s, "updatedReplicas", &self.updated_replicas)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1718,7 +1804,7 @@ impl crate::codec::DecodeFields for StatefulSetStatus {
             "replicas" => self.replicas = crate::codec::required(map)?,
             "updateRevision" => self.update_revision = map.next_value()?,
             "updatedReplicas" => self.updated_replicas = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1730,13 +1816,16 @@ pub struct StatefulSetUpdateStrategy {
     pub rolling_update: Option<RollingUpdateStatefulSetStrategy>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatefulSetUpdateStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatefulSetUpdateStrategy", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1757,7 +1846,7 @@ impl crate::codec::DecodeFields for StatefulSetUpdateStrategy {
         match key {
             "rollingUpdate" => self.rolling_update = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

@@ -11,15 +11,18 @@ pub struct BoundObjectReference {
     pub name: Option<String>,
     /// `uid`: string.
     pub uid: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for BoundObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("BoundObjectReference", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -42,7 +45,7 @@ impl crate::codec::DecodeFields for BoundObjectReference {
             "kind" => self.kind = map.next_value()?,
             "name" => self.name = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -60,15 +63,18 @@ pub struct SelfSubjectReview {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `status`: SelfSubjectReviewStatus.
     pub status: Option<SelfSubjectReviewStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SelfSubjectReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SelfSubjectReview", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -91,7 +97,7 @@ impl crate::codec::DecodeFields for SelfSubjectReview {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -117,12 +123,15 @@ impl crate::Resource for SelfSubjectReview {
 pub struct SelfSubjectReviewStatus {
     /// `userInfo`: UserInfo.
     pub user_info: Option<UserInfo>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SelfSubjectReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SelfSubjectReviewStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "userInfo", &self.user_info)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -142,7 +151,7 @@ impl crate::codec::DecodeFields for SelfSubjectReviewStatus {
     ) -> Result<(), A::Error> {
         match key {
             "userInfo" => self.user_info = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -162,16 +171,19 @@ pub struct TokenRequest {
     pub spec: Option<TokenRequestSpec>,
     /// `status`: TokenRequestStatus.
     pub status: Option<TokenRequestStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TokenRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TokenRequest", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -195,7 +207,7 @@ impl crate::codec::DecodeFields for TokenRequest {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -209,14 +221,17 @@ pub struct TokenRequestSpec {
     pub bound_object_ref: Option<BoundObjectReference>,
     /// `expirationSeconds`: int64.
     pub expiration_seconds: Option<i64>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TokenRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TokenRequestSpec", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "audiences", &self.audiences)?;
         crate::codec::optional(&mut s, "boundObjectRef", &self.bound_object_ref)?;
         crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -238,7 +253,7 @@ impl crate::codec::DecodeFields for TokenRequestSpec {
             "audiences" => self.audiences = map.next_value()?,
             "boundObjectRef" => self.bound_object_ref = map.next_value()?,
             "expirationSeconds" => self.expiration_seconds = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -250,17 +265,20 @@ pub struct TokenRequestStatus {
     pub expiration_timestamp: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `token`: string.
     pub token: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TokenRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TokenRequestStatus", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "expirationTimestamp",
             &self.expiration_timestamp,
         )?;
         crate::codec::optional(&mut s, "token", &self.token)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -281,7 +299,7 @@ impl crate::codec::DecodeFields for TokenRequestStatus {
         match key {
             "expirationTimestamp" => self.expiration_timestamp = map.next_value()?,
             "token" => self.token = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -301,16 +319,19 @@ pub struct TokenReview {
     pub spec: TokenReviewSpec,
     /// `status`: TokenReviewStatus.
     pub status: Option<TokenReviewStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TokenReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TokenReview", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -334,7 +355,7 @@ impl crate::codec::DecodeFields for TokenReview {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -362,13 +383,16 @@ pub struct TokenReviewSpec {
     pub audiences: Option<Vec<String>>,
     /// `token`: string, required.
     pub token: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TokenReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TokenReviewSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "audiences", &self.audiences)?;
-        s.serialize_field("token", &self.token)?;
+        s.serialize_entry("token", &self.token)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -389,7 +413,7 @@ impl crate::codec::DecodeFields for TokenReviewSpec {
         match key {
             "audiences" => self.audiences = map.next_value()?,
             "token" => self.token = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -405,15 +429,18 @@ pub struct TokenReviewStatus {
     pub error: Option<String>,
     /// `user`: UserInfo.
     pub user: Option<UserInfo>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TokenReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TokenReviewStatus", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "audiences", &self.audiences)?;
         crate::codec::optional(&mut s, "authenticated", &self.authenticated)?;
         crate::codec::optional(&mut s, "error", &self.error)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -436,7 +463,7 @@ impl crate::codec::DecodeFields for TokenReviewStatus {
             "authenticated" => self.authenticated = map.next_value()?,
             "error" => self.error = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -452,15 +479,18 @@ pub struct UserInfo {
     pub uid: Option<String>,
     /// `username`: string.
     pub username: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for UserInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("UserInfo", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "extra", &self.extra)?;
         crate::codec::optional(&mut s, "groups", &self.groups)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
         crate::codec::optional(&mut s, "username", &self.username)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -483,7 +513,7 @@ impl crate::codec::DecodeFields for UserInfo {
             "groups" => self.groups = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
             "username" => self.username = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

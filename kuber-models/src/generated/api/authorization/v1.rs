@@ -9,13 +9,16 @@ pub struct FieldSelectorAttributes {
     pub requirements: Option<
         Vec<crate::apimachinery::pkg::apis::meta::v1::FieldSelectorRequirement>,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FieldSelectorAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FieldSelectorAttributes", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "rawSelector", &self.raw_selector)?;
         crate::codec::optional(&mut s, "requirements", &self.requirements)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -36,7 +39,7 @@ impl crate::codec::DecodeFields for FieldSelectorAttributes {
         match key {
             "rawSelector" => self.raw_selector = map.next_value()?,
             "requirements" => self.requirements = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -50,13 +53,16 @@ pub struct LabelSelectorAttributes {
     pub requirements: Option<
         Vec<crate::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement>,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LabelSelectorAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LabelSelectorAttributes", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "rawSelector", &self.raw_selector)?;
         crate::codec::optional(&mut s, "requirements", &self.requirements)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -77,7 +83,7 @@ impl crate::codec::DecodeFields for LabelSelectorAttributes {
         match key {
             "rawSelector" => self.raw_selector = map.next_value()?,
             "requirements" => self.requirements = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -97,16 +103,19 @@ pub struct LocalSubjectAccessReview {
     pub spec: SubjectAccessReviewSpec,
     /// `status`: SubjectAccessReviewStatus.
     pub status: Option<SubjectAccessReviewStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LocalSubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LocalSubjectAccessReview", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -130,7 +139,7 @@ impl crate::codec::DecodeFields for LocalSubjectAccessReview {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -158,13 +167,16 @@ pub struct NonResourceAttributes {
     pub path: Option<String>,
     /// `verb`: string.
     pub verb: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NonResourceAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NonResourceAttributes", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "path", &self.path)?;
         crate::codec::optional(&mut s, "verb", &self.verb)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -185,7 +197,7 @@ impl crate::codec::DecodeFields for NonResourceAttributes {
         match key {
             "path" => self.path = map.next_value()?,
             "verb" => self.verb = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -197,13 +209,16 @@ pub struct NonResourceRule {
     pub non_resource_urls: Option<Vec<String>>,
     /// `verbs`: array of string, required.
     pub verbs: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NonResourceRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NonResourceRule", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "nonResourceURLs", &self.non_resource_urls)?;
-        s.serialize_field("verbs", &self.verbs)?;
+        s.serialize_entry("verbs", &self.verbs)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -224,7 +239,7 @@ impl crate::codec::DecodeFields for NonResourceRule {
         match key {
             "nonResourceURLs" => self.non_resource_urls = map.next_value()?,
             "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -250,11 +265,13 @@ pub struct ResourceAttributes {
     pub verb: Option<String>,
     /// `version`: string.
     pub version: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceAttributes", 9)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fieldSelector", &self.field_selector)?;
         crate::codec::optional(&mut s, "group", &self.group)?;
         crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
@@ -264,6 +281,7 @@ impl serde::Serialize for ResourceAttributes {
         crate::codec::optional(&mut s, "subresource", &self.subresource)?;
         crate::codec::optional(&mut s, "verb", &self.verb)?;
         crate::codec::optional(&mut s, "version", &self.version)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -291,7 +309,7 @@ impl crate::codec::DecodeFields for ResourceAttributes {
             "subresource" => self.subresource = map.next_value()?,
             "verb" => self.verb = map.next_value()?,
             "version" => self.version = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -307,15 +325,18 @@ pub struct ResourceRule {
     pub resources: Option<Vec<String>>,
     /// `verbs`: array of string, required.
     pub verbs: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceRule", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
         crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
         crate::codec::optional(&mut s, "resources", &self.resources)?;
-        s.serialize_field("verbs", &self.verbs)?;
+        s.serialize_entry("verbs", &self.verbs)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -338,7 +359,7 @@ impl crate::codec::DecodeFields for ResourceRule {
             "resourceNames" => self.resource_names = map.next_value()?,
             "resources" => self.resources = map.next_value()?,
             "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -358,16 +379,19 @@ pub struct SelfSubjectAccessReview {
     pub spec: SelfSubjectAccessReviewSpec,
     /// `status`: SubjectAccessReviewStatus.
     pub status: Option<SubjectAccessReviewStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SelfSubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SelfSubjectAccessReview", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -391,7 +415,7 @@ impl crate::codec::DecodeFields for SelfSubjectAccessReview {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -419,17 +443,20 @@ pub struct SelfSubjectAccessReviewSpec {
     pub non_resource_attributes: Option<NonResourceAttributes>,
     /// `resourceAttributes`: ResourceAttributes.
     pub resource_attributes: Option<ResourceAttributes>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SelfSubjectAccessReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SelfSubjectAccessReviewSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "nonResourceAttributes",
             &self.non_resource_attributes,
         )?;
         crate::codec::optional(&mut s, "resourceAttributes", &self.resource_attributes)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -450,7 +477,7 @@ impl crate::codec::DecodeFields for SelfSubjectAccessReviewSpec {
         match key {
             "nonResourceAttributes" => self.non_resource_attributes = map.next_value()?,
             "resourceAttributes" => self.resource_attributes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -470,16 +497,19 @@ pub struct SelfSubjectRulesReview {
     pub spec: SelfSubjectRulesReviewSpec,
     /// `status`: SubjectRulesReviewStatus.
     pub status: Option<SubjectRulesReviewStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SelfSubjectRulesReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SelfSubjectRulesReview", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -503,7 +533,7 @@ impl crate::codec::DecodeFields for SelfSubjectRulesReview {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -529,12 +559,15 @@ impl crate::Resource for SelfSubjectRulesReview {
 pub struct SelfSubjectRulesReviewSpec {
     /// `namespace`: string.
     pub namespace: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SelfSubjectRulesReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SelfSubjectRulesReviewSpec", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -554,7 +587,7 @@ impl crate::codec::DecodeFields for SelfSubjectRulesReviewSpec {
     ) -> Result<(), A::Error> {
         match key {
             "namespace" => self.namespace = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -574,16 +607,19 @@ pub struct SubjectAccessReview {
     pub spec: SubjectAccessReviewSpec,
     /// `status`: SubjectAccessReviewStatus.
     pub status: Option<SubjectAccessReviewStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SubjectAccessReview", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -607,7 +643,7 @@ impl crate::codec::DecodeFields for SubjectAccessReview {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -643,11 +679,13 @@ pub struct SubjectAccessReviewSpec {
     pub uid: Option<String>,
     /// `user`: string.
     pub user: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SubjectAccessReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SubjectAccessReviewSpec", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "extra", &self.extra)?;
         crate::codec::optional(&mut s, "groups", &self.groups)?;
         crate::codec::optional(
@@ -658,6 +696,7 @@ impl serde::Serialize for SubjectAccessReviewSpec {
         crate::codec::optional(&mut s, "resourceAttributes", &self.resource_attributes)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -682,7 +721,7 @@ impl crate::codec::DecodeFields for SubjectAccessReviewSpec {
             "resourceAttributes" => self.resource_attributes = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -698,15 +737,18 @@ pub struct SubjectAccessReviewStatus {
     pub evaluation_error: Option<String>,
     /// `reason`: string.
     pub reason: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SubjectAccessReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SubjectAccessReviewStatus", 4)?;
-        s.serialize_field("allowed", &self.allowed)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("allowed", &self.allowed)?;
         crate::codec::optional(&mut s, "denied", &self.denied)?;
         crate::codec::optional(&mut s, "evaluationError", &self.evaluation_error)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -729,7 +771,7 @@ impl crate::codec::DecodeFields for SubjectAccessReviewStatus {
             "denied" => self.denied = map.next_value()?,
             "evaluationError" => self.evaluation_error = map.next_value()?,
             "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -745,15 +787,18 @@ pub struct SubjectRulesReviewStatus {
     pub non_resource_rules: Vec<NonResourceRule>,
     /// `resourceRules`: array of ResourceRule, required.
     pub resource_rules: Vec<ResourceRule>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SubjectRulesReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SubjectRulesReviewStatus", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "evaluationError", &self.evaluation_error)?;
-        s.serialize_field("incomplete", &self.incomplete)?;
-        s.serialize_field("nonResourceRules", &self.non_resource_rules)?;
-        s.serialize_field("resourceRules", &self.resource_rules)?;
+        s.serialize_entry("incomplete", &self.incomplete)?;
+        s.serialize_entry("nonResourceRules", &self.non_resource_rules)?;
+        s.serialize_entry("resourceRules", &self.resource_rules)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -776,7 +821,7 @@ impl crate::codec::DecodeFields for SubjectRulesReviewStatus {
             "incomplete" => self.incomplete = crate::codec::required(map)?,
             "nonResourceRules" => self.non_resource_rules = crate::codec::required(map)?,
             "resourceRules" => self.resource_rules = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

@@ -9,14 +9,17 @@ pub struct CrossVersionObjectReference {
     pub kind: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CrossVersionObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CrossVersionObjectReference", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -38,7 +41,7 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
             "apiVersion" => self.api_version = map.next_value()?,
             "kind" => self.kind = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -58,16 +61,19 @@ pub struct HorizontalPodAutoscaler {
     pub spec: HorizontalPodAutoscalerSpec,
     /// `status`: HorizontalPodAutoscalerStatus.
     pub status: Option<HorizontalPodAutoscalerStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscaler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscaler", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -91,7 +97,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscaler {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -125,15 +131,18 @@ pub struct HorizontalPodAutoscalerList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -156,7 +165,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -187,19 +196,22 @@ pub struct HorizontalPodAutoscalerSpec {
     pub scale_target_ref: CrossVersionObjectReference,
     /// `targetCPUUtilizationPercentage`: int32.
     pub target_cpu_utilization_percentage: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerSpec", 4)?;
-        s.serialize_field("maxReplicas", &self.max_replicas)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("maxReplicas", &self.max_replicas)?;
         crate::codec::optional(&mut s, "minReplicas", &self.min_replicas)?;
-        s.serialize_field("scaleTargetRef", &self.scale_target_ref)?;
+        s.serialize_entry("scaleTargetRef", &self.scale_target_ref)?;
         crate::codec::optional(
             &mut s,
             "targetCPUUtilizationPercentage",
             &self.target_cpu_utilization_percentage,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -224,7 +236,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
             "targetCPUUtilizationPercentage" => {
                 self.target_cpu_utilization_percentage = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -242,20 +254,23 @@ pub struct HorizontalPodAutoscalerStatus {
     pub last_scale_time: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `observedGeneration`: int64.
     pub observed_generation: Option<i64>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerStatus", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "currentCPUUtilizationPercentage",
             &self.current_cpu_utilization_percentage,
         )?;
-        s.serialize_field("currentReplicas", &self.current_replicas)?;
-        s.serialize_field("desiredReplicas", &self.desired_replicas)?;
+        s.serialize_entry("currentReplicas", &self.current_replicas)?;
+        s.serialize_entry("desiredReplicas", &self.desired_replicas)?;
         crate::codec::optional(&mut s, "lastScaleTime", &self.last_scale_time)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -281,7 +296,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
             "desiredReplicas" => self.desired_replicas = crate::codec::required(map)?,
             "lastScaleTime" => self.last_scale_time = map.next_value()?,
             "observedGeneration" => self.observed_generation = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -301,16 +316,19 @@ pub struct Scale {
     pub spec: Option<ScaleSpec>,
     /// `status`: ScaleStatus.
     pub status: Option<ScaleStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Scale {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Scale", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -334,7 +352,7 @@ impl crate::codec::DecodeFields for Scale {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -344,12 +362,15 @@ impl crate::codec::DecodeFields for Scale {
 pub struct ScaleSpec {
     /// `replicas`: int32.
     pub replicas: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ScaleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ScaleSpec", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "replicas", &self.replicas)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -369,7 +390,7 @@ impl crate::codec::DecodeFields for ScaleSpec {
     ) -> Result<(), A::Error> {
         match key {
             "replicas" => self.replicas = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -381,13 +402,16 @@ pub struct ScaleStatus {
     pub replicas: i32,
     /// `selector`: string.
     pub selector: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ScaleStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ScaleStatus", 2)?;
-        s.serialize_field("replicas", &self.replicas)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("replicas", &self.replicas)?;
         crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -408,7 +432,7 @@ impl crate::codec::DecodeFields for ScaleStatus {
         match key {
             "replicas" => self.replicas = crate::codec::required(map)?,
             "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

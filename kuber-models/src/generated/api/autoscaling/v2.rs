@@ -9,14 +9,17 @@ pub struct ContainerResourceMetricSource {
     pub name: String,
     /// `target`: MetricTarget, required.
     pub target: MetricTarget,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerResourceMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerResourceMetricSource", 3)?;
-        s.serialize_field("container", &self.container)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("target", &self.target)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("container", &self.container)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("target", &self.target)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -38,7 +41,7 @@ impl crate::codec::DecodeFields for ContainerResourceMetricSource {
             "container" => self.container = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
             "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -52,14 +55,17 @@ pub struct ContainerResourceMetricStatus {
     pub current: MetricValueStatus,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerResourceMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerResourceMetricStatus", 3)?;
-        s.serialize_field("container", &self.container)?;
-        s.serialize_field("current", &self.current)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("container", &self.container)?;
+        s.serialize_entry("current", &self.current)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -81,7 +87,7 @@ impl crate::codec::DecodeFields for ContainerResourceMetricStatus {
             "container" => self.container = crate::codec::required(map)?,
             "current" => self.current = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -95,14 +101,17 @@ pub struct CrossVersionObjectReference {
     pub kind: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CrossVersionObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CrossVersionObjectReference", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -124,7 +133,7 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
             "apiVersion" => self.api_version = map.next_value()?,
             "kind" => self.kind = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -136,13 +145,16 @@ pub struct ExternalMetricSource {
     pub metric: MetricIdentifier,
     /// `target`: MetricTarget, required.
     pub target: MetricTarget,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ExternalMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ExternalMetricSource", 2)?;
-        s.serialize_field("metric", &self.metric)?;
-        s.serialize_field("target", &self.target)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("metric", &self.metric)?;
+        s.serialize_entry("target", &self.target)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -163,7 +175,7 @@ impl crate::codec::DecodeFields for ExternalMetricSource {
         match key {
             "metric" => self.metric = crate::codec::required(map)?,
             "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -175,13 +187,16 @@ pub struct ExternalMetricStatus {
     pub current: MetricValueStatus,
     /// `metric`: MetricIdentifier, required.
     pub metric: MetricIdentifier,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ExternalMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ExternalMetricStatus", 2)?;
-        s.serialize_field("current", &self.current)?;
-        s.serialize_field("metric", &self.metric)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("current", &self.current)?;
+        s.serialize_entry("metric", &self.metric)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -202,7 +217,7 @@ impl crate::codec::DecodeFields for ExternalMetricStatus {
         match key {
             "current" => self.current = crate::codec::required(map)?,
             "metric" => self.metric = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -216,14 +231,17 @@ pub struct HPAScalingPolicy {
     pub type_: String,
     /// `value`: int32, required.
     pub value: i32,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HPAScalingPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HPAScalingPolicy", 3)?;
-        s.serialize_field("periodSeconds", &self.period_seconds)?;
-        s.serialize_field("type", &self.type_)?;
-        s.serialize_field("value", &self.value)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("periodSeconds", &self.period_seconds)?;
+        s.serialize_entry("type", &self.type_)?;
+        s.serialize_entry("value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -245,7 +263,7 @@ impl crate::codec::DecodeFields for HPAScalingPolicy {
             "periodSeconds" => self.period_seconds = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
             "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -261,11 +279,13 @@ pub struct HPAScalingRules {
     pub stabilization_window_seconds: Option<i32>,
     /// `tolerance`: Quantity.
     pub tolerance: Option<crate::apimachinery::pkg::api::resource::Quantity>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HPAScalingRules {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HPAScalingRules", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "policies", &self.policies)?;
         crate::codec::optional(&mut s, "selectPolicy", &self.select_policy)?;
         crate::codec::optional(
@@ -274,6 +294,7 @@ impl serde::Serialize for HPAScalingRules {
             &self.stabilization_window_seconds,
         )?;
         crate::codec::optional(&mut s, "tolerance", &self.tolerance)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -298,7 +319,7 @@ impl crate::codec::DecodeFields for HPAScalingRules {
                 self.stabilization_window_seconds = map.next_value()?;
             }
             "tolerance" => self.tolerance = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -318,16 +339,19 @@ pub struct HorizontalPodAutoscaler {
     pub spec: HorizontalPodAutoscalerSpec,
     /// `status`: HorizontalPodAutoscalerStatus.
     pub status: Option<HorizontalPodAutoscalerStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscaler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscaler", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -351,7 +375,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscaler {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -379,13 +403,16 @@ pub struct HorizontalPodAutoscalerBehavior {
     pub scale_down: Option<HPAScalingRules>,
     /// `scaleUp`: HPAScalingRules.
     pub scale_up: Option<HPAScalingRules>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerBehavior {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerBehavior", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "scaleDown", &self.scale_down)?;
         crate::codec::optional(&mut s, "scaleUp", &self.scale_up)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -406,7 +433,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerBehavior {
         match key {
             "scaleDown" => self.scale_down = map.next_value()?,
             "scaleUp" => self.scale_up = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -424,11 +451,13 @@ pub struct HorizontalPodAutoscalerCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -436,8 +465,9 @@ impl serde::Serialize for HorizontalPodAutoscalerCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -461,7 +491,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -479,15 +509,18 @@ pub struct HorizontalPodAutoscalerList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -510,7 +543,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -543,16 +576,19 @@ pub struct HorizontalPodAutoscalerSpec {
     pub min_replicas: Option<i32>,
     /// `scaleTargetRef`: CrossVersionObjectReference, required.
     pub scale_target_ref: CrossVersionObjectReference,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerSpec", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "behavior", &self.behavior)?;
-        s.serialize_field("maxReplicas", &self.max_replicas)?;
+        s.serialize_entry("maxReplicas", &self.max_replicas)?;
         crate::codec::optional(&mut s, "metrics", &self.metrics)?;
         crate::codec::optional(&mut s, "minReplicas", &self.min_replicas)?;
-        s.serialize_field("scaleTargetRef", &self.scale_target_ref)?;
+        s.serialize_entry("scaleTargetRef", &self.scale_target_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -576,7 +612,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
             "metrics" => self.metrics = map.next_value()?,
             "minReplicas" => self.min_replicas = map.next_value()?,
             "scaleTargetRef" => self.scale_target_ref = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -596,17 +632,20 @@ pub struct HorizontalPodAutoscalerStatus {
     pub last_scale_time: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `observedGeneration`: int64.
     pub observed_generation: Option<i64>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HorizontalPodAutoscalerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HorizontalPodAutoscalerStatus", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "currentMetrics", &self.current_metrics)?;
         crate::codec::optional(&mut s, "currentReplicas", &self.current_replicas)?;
-        s.serialize_field("desiredReplicas", &self.desired_replicas)?;
+        s.serialize_entry("desiredReplicas", &self.desired_replicas)?;
         crate::codec::optional(&mut s, "lastScaleTime", &self.last_scale_time)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -631,7 +670,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
             "desiredReplicas" => self.desired_replicas = crate::codec::required(map)?,
             "lastScaleTime" => self.last_scale_time = map.next_value()?,
             "observedGeneration" => self.observed_generation = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -643,13 +682,16 @@ pub struct MetricIdentifier {
     pub name: String,
     /// `selector`: LabelSelector.
     pub selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MetricIdentifier {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MetricIdentifier", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "selector", &self.selector)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -670,7 +712,7 @@ impl crate::codec::DecodeFields for MetricIdentifier {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -690,17 +732,20 @@ pub struct MetricSpec {
     pub resource: Option<ResourceMetricSource>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MetricSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MetricSpec", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "containerResource", &self.container_resource)?;
         crate::codec::optional(&mut s, "external", &self.external)?;
         crate::codec::optional(&mut s, "object", &self.object)?;
         crate::codec::optional(&mut s, "pods", &self.pods)?;
         crate::codec::optional(&mut s, "resource", &self.resource)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -725,7 +770,7 @@ impl crate::codec::DecodeFields for MetricSpec {
             "pods" => self.pods = map.next_value()?,
             "resource" => self.resource = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -745,17 +790,20 @@ pub struct MetricStatus {
     pub resource: Option<ResourceMetricStatus>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MetricStatus", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "containerResource", &self.container_resource)?;
         crate::codec::optional(&mut s, "external", &self.external)?;
         crate::codec::optional(&mut s, "object", &self.object)?;
         crate::codec::optional(&mut s, "pods", &self.pods)?;
         crate::codec::optional(&mut s, "resource", &self.resource)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -780,7 +828,7 @@ impl crate::codec::DecodeFields for MetricStatus {
             "pods" => self.pods = map.next_value()?,
             "resource" => self.resource = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -796,15 +844,18 @@ pub struct MetricTarget {
     pub type_: String,
     /// `value`: Quantity.
     pub value: Option<crate::apimachinery::pkg::api::resource::Quantity>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MetricTarget {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MetricTarget", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "averageUtilization", &self.average_utilization)?;
         crate::codec::optional(&mut s, "averageValue", &self.average_value)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -827,7 +878,7 @@ impl crate::codec::DecodeFields for MetricTarget {
             "averageValue" => self.average_value = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -841,14 +892,17 @@ pub struct MetricValueStatus {
     pub average_value: Option<crate::apimachinery::pkg::api::resource::Quantity>,
     /// `value`: Quantity.
     pub value: Option<crate::apimachinery::pkg::api::resource::Quantity>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for MetricValueStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("MetricValueStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "averageUtilization", &self.average_utilization)?;
         crate::codec::optional(&mut s, "averageValue", &self.average_value)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -870,7 +924,7 @@ impl crate::codec::DecodeFields for MetricValueStatus {
             "averageUtilization" => self.average_utilization = map.next_value()?,
             "averageValue" => self.average_value = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -884,14 +938,17 @@ pub struct ObjectMetricSource {
     pub metric: MetricIdentifier,
     /// `target`: MetricTarget, required.
     pub target: MetricTarget,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ObjectMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ObjectMetricSource", 3)?;
-        s.serialize_field("describedObject", &self.described_object)?;
-        s.serialize_field("metric", &self.metric)?;
-        s.serialize_field("target", &self.target)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("describedObject", &self.described_object)?;
+        s.serialize_entry("metric", &self.metric)?;
+        s.serialize_entry("target", &self.target)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -913,7 +970,7 @@ impl crate::codec::DecodeFields for ObjectMetricSource {
             "describedObject" => self.described_object = crate::codec::required(map)?,
             "metric" => self.metric = crate::codec::required(map)?,
             "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -927,14 +984,17 @@ pub struct ObjectMetricStatus {
     pub described_object: CrossVersionObjectReference,
     /// `metric`: MetricIdentifier, required.
     pub metric: MetricIdentifier,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ObjectMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ObjectMetricStatus", 3)?;
-        s.serialize_field("current", &self.current)?;
-        s.serialize_field("describedObject", &self.described_object)?;
-        s.serialize_field("metric", &self.metric)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("current", &self.current)?;
+        s.serialize_entry("describedObject", &self.described_object)?;
+        s.serialize_entry("metric", &self.metric)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -956,7 +1016,7 @@ impl crate::codec::DecodeFields for ObjectMetricStatus {
             "current" => self.current = crate::codec::required(map)?,
             "describedObject" => self.described_object = crate::codec::required(map)?,
             "metric" => self.metric = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -968,13 +1028,16 @@ pub struct PodsMetricSource {
     pub metric: MetricIdentifier,
     /// `target`: MetricTarget, required.
     pub target: MetricTarget,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodsMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodsMetricSource", 2)?;
-        s.serialize_field("metric", &self.metric)?;
-        s.serialize_field("target", &self.target)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("metric", &self.metric)?;
+        s.serialize_entry("target", &self.target)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -995,7 +1058,7 @@ impl crate::codec::DecodeFields for PodsMetricSource {
         match key {
             "metric" => self.metric = crate::codec::required(map)?,
             "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1007,13 +1070,16 @@ pub struct PodsMetricStatus {
     pub current: MetricValueStatus,
     /// `metric`: MetricIdentifier, required.
     pub metric: MetricIdentifier,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodsMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodsMetricStatus", 2)?;
-        s.serialize_field("current", &self.current)?;
-        s.serialize_field("metric", &self.metric)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("current", &self.current)?;
+        s.serialize_entry("metric", &self.metric)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1034,7 +1100,7 @@ impl crate::codec::DecodeFields for PodsMetricStatus {
         match key {
             "current" => self.current = crate::codec::required(map)?,
             "metric" => self.metric = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1046,13 +1112,16 @@ pub struct ResourceMetricSource {
     pub name: String,
     /// `target`: MetricTarget, required.
     pub target: MetricTarget,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceMetricSource", 2)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("target", &self.target)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("target", &self.target)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1073,7 +1142,7 @@ impl crate::codec::DecodeFields for ResourceMetricSource {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1085,13 +1154,16 @@ pub struct ResourceMetricStatus {
     pub current: MetricValueStatus,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceMetricStatus", 2)?;
-        s.serialize_field("current", &self.current)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("current", &self.current)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1112,7 +1184,7 @@ impl crate::codec::DecodeFields for ResourceMetricStatus {
         match key {
             "current" => self.current = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

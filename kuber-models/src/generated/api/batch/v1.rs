@@ -15,16 +15,19 @@ pub struct CronJob {
     pub spec: CronJobSpec,
     /// `status`: CronJobStatus.
     pub status: Option<CronJobStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CronJob {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CronJob", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -48,7 +51,7 @@ impl crate::codec::DecodeFields for CronJob {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -82,15 +85,18 @@ pub struct CronJobList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CronJobList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CronJobList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -113,7 +119,7 @@ impl crate::codec::DecodeFields for CronJobList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -152,19 +158,21 @@ pub struct CronJobSpec {
     pub suspend: Option<bool>,
     /// `timeZone`: string.
     pub time_zone: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CronJobSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CronJobSpec", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "concurrencyPolicy", &self.concurrency_policy)?;
         crate::codec::optional(
             &mut s,
             "failedJobsHistoryLimit",
             &self.failed_jobs_history_limit,
         )?;
-        s.serialize_field("jobTemplate", &self.job_template)?;
-        s.serialize_field("schedule", &self.schedule)?;
+        s.serialize_entry("jobTemplate", &self.job_template)?;
+        s.serialize_entry("schedule", &self.schedule)?;
         crate::codec::optional(
             &mut s,
             "startingDeadlineSeconds",
@@ -177,6 +185,7 @@ impl serde::Serialize for CronJobSpec {
         )?;
         crate::codec::optional(&mut s, "suspend", &self.suspend)?;
         crate::codec::optional(&mut s, "timeZone", &self.time_zone)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -209,7 +218,7 @@ impl crate::codec::DecodeFields for CronJobSpec {
             }
             "suspend" => self.suspend = map.next_value()?,
             "timeZone" => self.time_zone = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -223,11 +232,13 @@ pub struct CronJobStatus {
     pub last_schedule_time: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `lastSuccessfulTime`: Time.
     pub last_successful_time: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CronJobStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CronJobStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "active", &self.active)?;
         crate::codec::optional(&mut s, "lastScheduleTime", &self.last_schedule_time)?;
         crate::codec::optional(
@@ -235,6 +246,7 @@ impl serde::Serialize for CronJobStatus {
             "lastSuccessfulTime",
             &self.last_successful_time,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -256,7 +268,7 @@ impl crate::codec::DecodeFields for CronJobStatus {
             "active" => self.active = map.next_value()?,
             "lastScheduleTime" => self.last_schedule_time = map.next_value()?,
             "lastSuccessfulTime" => self.last_successful_time = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -276,16 +288,19 @@ pub struct Job {
     pub spec: Option<JobSpec>,
     /// `status`: JobStatus.
     pub status: Option<JobStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Job {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Job", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -309,7 +324,7 @@ impl crate::codec::DecodeFields for Job {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -345,11 +360,13 @@ pub struct JobCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JobCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JobCondition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
         crate::codec::optional(
             &mut s,
@@ -358,8 +375,9 @@ impl serde::Serialize for JobCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -384,7 +402,7 @@ impl crate::codec::DecodeFields for JobCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -402,15 +420,18 @@ pub struct JobList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JobList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JobList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -433,7 +454,7 @@ impl crate::codec::DecodeFields for JobList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -488,11 +509,13 @@ pub struct JobSpec {
     pub template: crate::api::core::v1::PodTemplateSpec,
     /// `ttlSecondsAfterFinished`: int32.
     pub ttl_seconds_after_finished: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JobSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JobSpec", 16)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "activeDeadlineSeconds",
@@ -519,12 +542,13 @@ impl serde::Serialize for JobSpec {
         crate::codec::optional(&mut s, "selector", &self.selector)?;
         crate::codec::optional(&mut s, "successPolicy", &self.success_policy)?;
         crate::codec::optional(&mut s, "suspend", &self.suspend)?;
-        s.serialize_field("template", &self.template)?;
+        s.serialize_entry("template", &self.template)?;
         crate::codec::optional(
             &mut s,
             "ttlSecondsAfterFinished",
             &self.ttl_seconds_after_finished,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -561,7 +585,7 @@ impl crate::codec::DecodeFields for JobSpec {
             "ttlSecondsAfterFinished" => {
                 self.ttl_seconds_after_finished = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -591,11 +615,13 @@ pub struct JobStatus {
     pub terminating: Option<i32>,
     /// `uncountedTerminatedPods`: UncountedTerminatedPods.
     pub uncounted_terminated_pods: Option<UncountedTerminatedPods>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JobStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JobStatus", 11)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "active", &self.active)?;
         crate::codec::optional(&mut s, "completedIndexes", &self.completed_indexes)?;
         crate::codec::optional(&mut s, "completionTime", &self.completion_time)?;
@@ -611,6 +637,7 @@ impl serde::Serialize for JobStatus {
             "uncountedTerminatedPods",
             &self.uncounted_terminated_pods,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -642,7 +669,7 @@ impl crate::codec::DecodeFields for JobStatus {
             "uncountedTerminatedPods" => {
                 self.uncounted_terminated_pods = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -654,13 +681,16 @@ pub struct JobTemplateSpec {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: JobSpec.
     pub spec: Option<JobSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JobTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JobTemplateSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -681,7 +711,7 @@ impl crate::codec::DecodeFields for JobTemplateSpec {
         match key {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -691,12 +721,15 @@ impl crate::codec::DecodeFields for JobTemplateSpec {
 pub struct PodFailurePolicy {
     /// `rules`: array of PodFailurePolicyRule, required.
     pub rules: Vec<PodFailurePolicyRule>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodFailurePolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodFailurePolicy", 1)?;
-        s.serialize_field("rules", &self.rules)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("rules", &self.rules)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -716,7 +749,7 @@ impl crate::codec::DecodeFields for PodFailurePolicy {
     ) -> Result<(), A::Error> {
         match key {
             "rules" => self.rules = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -730,15 +763,17 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
     pub operator: String,
     /// `values`: array of int32, required.
     pub values: Vec<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodFailurePolicyOnExitCodesRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("PodFailurePolicyOnExitCodesRequirement", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "containerName", &self.container_name)?;
-        s.serialize_field("operator", &self.operator)?;
-        s.serialize_field("values", &self.values)?;
+        s.serialize_entry("operator", &self.operator)?;
+        s.serialize_entry("values", &self.values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -760,7 +795,7 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnExitCodesRequirement {
             "containerName" => self.container_name = map.next_value()?,
             "operator" => self.operator = crate::codec::required(map)?,
             "values" => self.values = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -772,14 +807,16 @@ pub struct PodFailurePolicyOnPodConditionsPattern {
     pub status: Option<String>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodFailurePolicyOnPodConditionsPattern {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("PodFailurePolicyOnPodConditionsPattern", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -800,7 +837,7 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnPodConditionsPattern {
         match key {
             "status" => self.status = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -814,14 +851,17 @@ pub struct PodFailurePolicyRule {
     pub on_exit_codes: Option<PodFailurePolicyOnExitCodesRequirement>,
     /// `onPodConditions`: array of PodFailurePolicyOnPodConditionsPattern.
     pub on_pod_conditions: Option<Vec<PodFailurePolicyOnPodConditionsPattern>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodFailurePolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodFailurePolicyRule", 3)?;
-        s.serialize_field("action", &self.action)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("action", &self.action)?;
         crate::codec::optional(&mut s, "onExitCodes", &self.on_exit_codes)?;
         crate::codec::optional(&mut s, "onPodConditions", &self.on_pod_conditions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -843,7 +883,7 @@ impl crate::codec::DecodeFields for PodFailurePolicyRule {
             "action" => self.action = crate::codec::required(map)?,
             "onExitCodes" => self.on_exit_codes = map.next_value()?,
             "onPodConditions" => self.on_pod_conditions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -853,12 +893,15 @@ impl crate::codec::DecodeFields for PodFailurePolicyRule {
 pub struct SuccessPolicy {
     /// `rules`: array of SuccessPolicyRule, required.
     pub rules: Vec<SuccessPolicyRule>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SuccessPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SuccessPolicy", 1)?;
-        s.serialize_field("rules", &self.rules)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("rules", &self.rules)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -878,7 +921,7 @@ impl crate::codec::DecodeFields for SuccessPolicy {
     ) -> Result<(), A::Error> {
         match key {
             "rules" => self.rules = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -890,13 +933,16 @@ pub struct SuccessPolicyRule {
     pub succeeded_count: Option<i32>,
     /// `succeededIndexes`: string.
     pub succeeded_indexes: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SuccessPolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SuccessPolicyRule", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "succeededCount", &self.succeeded_count)?;
         crate::codec::optional(&mut s, "succeededIndexes", &self.succeeded_indexes)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -917,7 +963,7 @@ impl crate::codec::DecodeFields for SuccessPolicyRule {
         match key {
             "succeededCount" => self.succeeded_count = map.next_value()?,
             "succeededIndexes" => self.succeeded_indexes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -929,13 +975,16 @@ pub struct UncountedTerminatedPods {
     pub failed: Option<Vec<String>>,
     /// `succeeded`: array of string.
     pub succeeded: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for UncountedTerminatedPods {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("UncountedTerminatedPods", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "failed", &self.failed)?;
         crate::codec::optional(&mut s, "succeeded", &self.succeeded)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -956,7 +1005,7 @@ impl crate::codec::DecodeFields for UncountedTerminatedPods {
         match key {
             "failed" => self.failed = map.next_value()?,
             "succeeded" => self.succeeded = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

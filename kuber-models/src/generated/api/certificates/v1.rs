@@ -15,16 +15,19 @@ pub struct CertificateSigningRequest {
     pub spec: CertificateSigningRequestSpec,
     /// `status`: CertificateSigningRequestStatus.
     pub status: Option<CertificateSigningRequestStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CertificateSigningRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CertificateSigningRequest", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -48,7 +51,7 @@ impl crate::codec::DecodeFields for CertificateSigningRequest {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -84,12 +87,13 @@ pub struct CertificateSigningRequestCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CertificateSigningRequestCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("CertificateSigningRequestCondition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -98,8 +102,9 @@ impl serde::Serialize for CertificateSigningRequestCondition {
         crate::codec::optional(&mut s, "lastUpdateTime", &self.last_update_time)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -124,7 +129,7 @@ impl crate::codec::DecodeFields for CertificateSigningRequestCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -142,15 +147,18 @@ pub struct CertificateSigningRequestList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CertificateSigningRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CertificateSigningRequestList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -173,7 +181,7 @@ impl crate::codec::DecodeFields for CertificateSigningRequestList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -212,19 +220,22 @@ pub struct CertificateSigningRequestSpec {
     pub usages: Option<Vec<String>>,
     /// `username`: string.
     pub username: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CertificateSigningRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CertificateSigningRequestSpec", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
         crate::codec::optional(&mut s, "extra", &self.extra)?;
         crate::codec::optional(&mut s, "groups", &self.groups)?;
-        s.serialize_field("request", &self.request)?;
-        s.serialize_field("signerName", &self.signer_name)?;
+        s.serialize_entry("request", &self.request)?;
+        s.serialize_entry("signerName", &self.signer_name)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
         crate::codec::optional(&mut s, "usages", &self.usages)?;
         crate::codec::optional(&mut s, "username", &self.username)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -251,7 +262,7 @@ impl crate::codec::DecodeFields for CertificateSigningRequestSpec {
             "uid" => self.uid = map.next_value()?,
             "usages" => self.usages = map.next_value()?,
             "username" => self.username = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -263,13 +274,16 @@ pub struct CertificateSigningRequestStatus {
     pub certificate: Option<crate::special::ByteString>,
     /// `conditions`: array of CertificateSigningRequestCondition.
     pub conditions: Option<Vec<CertificateSigningRequestCondition>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CertificateSigningRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CertificateSigningRequestStatus", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "certificate", &self.certificate)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -290,7 +304,7 @@ impl crate::codec::DecodeFields for CertificateSigningRequestStatus {
         match key {
             "certificate" => self.certificate = map.next_value()?,
             "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

@@ -13,15 +13,18 @@ pub struct ClusterTrustBundle {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: ClusterTrustBundleSpec, required.
     pub spec: ClusterTrustBundleSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ClusterTrustBundle {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ClusterTrustBundle", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -44,7 +47,7 @@ impl crate::codec::DecodeFields for ClusterTrustBundle {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -78,15 +81,18 @@ pub struct ClusterTrustBundleList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ClusterTrustBundleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ClusterTrustBundleList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -109,7 +115,7 @@ impl crate::codec::DecodeFields for ClusterTrustBundleList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -136,13 +142,16 @@ pub struct ClusterTrustBundleSpec {
     pub signer_name: Option<String>,
     /// `trustBundle`: string, required.
     pub trust_bundle: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ClusterTrustBundleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ClusterTrustBundleSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "signerName", &self.signer_name)?;
-        s.serialize_field("trustBundle", &self.trust_bundle)?;
+        s.serialize_entry("trustBundle", &self.trust_bundle)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -163,7 +172,7 @@ impl crate::codec::DecodeFields for ClusterTrustBundleSpec {
         match key {
             "signerName" => self.signer_name = map.next_value()?,
             "trustBundle" => self.trust_bundle = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -183,16 +192,19 @@ pub struct PodCertificateRequest {
     pub spec: PodCertificateRequestSpec,
     /// `status`: PodCertificateRequestStatus.
     pub status: Option<PodCertificateRequestStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodCertificateRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodCertificateRequest", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -216,7 +228,7 @@ impl crate::codec::DecodeFields for PodCertificateRequest {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -250,15 +262,18 @@ pub struct PodCertificateRequestList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodCertificateRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodCertificateRequestList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -281,7 +296,7 @@ impl crate::codec::DecodeFields for PodCertificateRequestList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -330,31 +345,34 @@ pub struct PodCertificateRequestSpec {
     pub unverified_user_annotations: Option<
         ::std::collections::BTreeMap<String, String>,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodCertificateRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodCertificateRequestSpec", 12)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "maxExpirationSeconds",
             &self.max_expiration_seconds,
         )?;
-        s.serialize_field("nodeName", &self.node_name)?;
-        s.serialize_field("nodeUID", &self.node_uid)?;
+        s.serialize_entry("nodeName", &self.node_name)?;
+        s.serialize_entry("nodeUID", &self.node_uid)?;
         crate::codec::optional(&mut s, "pkixPublicKey", &self.pkix_public_key)?;
-        s.serialize_field("podName", &self.pod_name)?;
-        s.serialize_field("podUID", &self.pod_uid)?;
+        s.serialize_entry("podName", &self.pod_name)?;
+        s.serialize_entry("podUID", &self.pod_uid)?;
         crate::codec::optional(&mut s, "proofOfPossession", &self.proof_of_possession)?;
-        s.serialize_field("serviceAccountName", &self.service_account_name)?;
-        s.serialize_field("serviceAccountUID", &self.service_account_uid)?;
-        s.serialize_field("signerName", &self.signer_name)?;
-        s.serialize_field("stubPKCS10Request", &self.stub_pkcs10_request)?;
+        s.serialize_entry("serviceAccountName", &self.service_account_name)?;
+        s.serialize_entry("serviceAccountUID", &self.service_account_uid)?;
+        s.serialize_entry("signerName", &self.signer_name)?;
+        s.serialize_entry("stubPKCS10Request", &self.stub_pkcs10_request)?;
         crate::codec::optional(
             &mut s,
             "unverifiedUserAnnotations",
             &self.unverified_user_annotations,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -393,7 +411,7 @@ impl crate::codec::DecodeFields for PodCertificateRequestSpec {
             "unverifiedUserAnnotations" => {
                 self.unverified_user_annotations = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -411,16 +429,19 @@ pub struct PodCertificateRequestStatus {
     pub not_after: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `notBefore`: Time.
     pub not_before: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodCertificateRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodCertificateRequestStatus", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "beginRefreshAt", &self.begin_refresh_at)?;
         crate::codec::optional(&mut s, "certificateChain", &self.certificate_chain)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "notAfter", &self.not_after)?;
         crate::codec::optional(&mut s, "notBefore", &self.not_before)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -444,7 +465,7 @@ impl crate::codec::DecodeFields for PodCertificateRequestStatus {
             "conditions" => self.conditions = map.next_value()?,
             "notAfter" => self.not_after = map.next_value()?,
             "notBefore" => self.not_before = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

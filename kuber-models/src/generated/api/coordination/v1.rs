@@ -13,15 +13,18 @@ pub struct Lease {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: LeaseSpec.
     pub spec: Option<LeaseSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Lease {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Lease", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -44,7 +47,7 @@ impl crate::codec::DecodeFields for Lease {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -78,15 +81,18 @@ pub struct LeaseList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LeaseList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LeaseList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -109,7 +115,7 @@ impl crate::codec::DecodeFields for LeaseList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -146,11 +152,13 @@ pub struct LeaseSpec {
     pub renew_time: Option<crate::apimachinery::pkg::apis::meta::v1::MicroTime>,
     /// `strategy`: string.
     pub strategy: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LeaseSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LeaseSpec", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "acquireTime", &self.acquire_time)?;
         crate::codec::optional(&mut s, "holderIdentity", &self.holder_identity)?;
         crate::codec::optional(
@@ -162,6 +170,7 @@ impl serde::Serialize for LeaseSpec {
         crate::codec::optional(&mut s, "preferredHolder", &self.preferred_holder)?;
         crate::codec::optional(&mut s, "renewTime", &self.renew_time)?;
         crate::codec::optional(&mut s, "strategy", &self.strategy)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -187,7 +196,7 @@ impl crate::codec::DecodeFields for LeaseSpec {
             "preferredHolder" => self.preferred_holder = map.next_value()?,
             "renewTime" => self.renew_time = map.next_value()?,
             "strategy" => self.strategy = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

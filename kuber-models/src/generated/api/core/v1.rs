@@ -11,15 +11,18 @@ pub struct AWSElasticBlockStoreVolumeSource {
     pub read_only: Option<bool>,
     /// `volumeID`: string, required.
     pub volume_id: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AWSElasticBlockStoreVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AWSElasticBlockStoreVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "partition", &self.partition)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("volumeID", &self.volume_id)?;
+        s.serialize_entry("volumeID", &self.volume_id)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -42,7 +45,7 @@ impl crate::codec::DecodeFields for AWSElasticBlockStoreVolumeSource {
             "partition" => self.partition = map.next_value()?,
             "readOnly" => self.read_only = map.next_value()?,
             "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -56,14 +59,17 @@ pub struct Affinity {
     pub pod_affinity: Option<PodAffinity>,
     /// `podAntiAffinity`: PodAntiAffinity.
     pub pod_anti_affinity: Option<PodAntiAffinity>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Affinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Affinity", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "nodeAffinity", &self.node_affinity)?;
         crate::codec::optional(&mut s, "podAffinity", &self.pod_affinity)?;
         crate::codec::optional(&mut s, "podAntiAffinity", &self.pod_anti_affinity)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -85,7 +91,7 @@ impl crate::codec::DecodeFields for Affinity {
             "nodeAffinity" => self.node_affinity = map.next_value()?,
             "podAffinity" => self.pod_affinity = map.next_value()?,
             "podAntiAffinity" => self.pod_anti_affinity = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -97,13 +103,16 @@ pub struct AppArmorProfile {
     pub localhost_profile: Option<String>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AppArmorProfile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AppArmorProfile", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "localhostProfile", &self.localhost_profile)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -124,7 +133,7 @@ impl crate::codec::DecodeFields for AppArmorProfile {
         match key {
             "localhostProfile" => self.localhost_profile = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -136,13 +145,16 @@ pub struct AttachedVolume {
     pub device_path: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AttachedVolume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AttachedVolume", 2)?;
-        s.serialize_field("devicePath", &self.device_path)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("devicePath", &self.device_path)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -163,7 +175,7 @@ impl crate::codec::DecodeFields for AttachedVolume {
         match key {
             "devicePath" => self.device_path = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -183,17 +195,20 @@ pub struct AzureDiskVolumeSource {
     pub kind: Option<String>,
     /// `readOnly`: boolean.
     pub read_only: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AzureDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AzureDiskVolumeSource", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "cachingMode", &self.caching_mode)?;
-        s.serialize_field("diskName", &self.disk_name)?;
-        s.serialize_field("diskURI", &self.disk_uri)?;
+        s.serialize_entry("diskName", &self.disk_name)?;
+        s.serialize_entry("diskURI", &self.disk_uri)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -218,7 +233,7 @@ impl crate::codec::DecodeFields for AzureDiskVolumeSource {
             "fsType" => self.fs_type = map.next_value()?,
             "kind" => self.kind = map.next_value()?,
             "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -234,15 +249,18 @@ pub struct AzureFilePersistentVolumeSource {
     pub secret_namespace: Option<String>,
     /// `shareName`: string, required.
     pub share_name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AzureFilePersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AzureFilePersistentVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("secretName", &self.secret_name)?;
+        s.serialize_entry("secretName", &self.secret_name)?;
         crate::codec::optional(&mut s, "secretNamespace", &self.secret_namespace)?;
-        s.serialize_field("shareName", &self.share_name)?;
+        s.serialize_entry("shareName", &self.share_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -265,7 +283,7 @@ impl crate::codec::DecodeFields for AzureFilePersistentVolumeSource {
             "secretName" => self.secret_name = crate::codec::required(map)?,
             "secretNamespace" => self.secret_namespace = map.next_value()?,
             "shareName" => self.share_name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -279,14 +297,17 @@ pub struct AzureFileVolumeSource {
     pub secret_name: String,
     /// `shareName`: string, required.
     pub share_name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AzureFileVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AzureFileVolumeSource", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("secretName", &self.secret_name)?;
-        s.serialize_field("shareName", &self.share_name)?;
+        s.serialize_entry("secretName", &self.secret_name)?;
+        s.serialize_entry("shareName", &self.share_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -308,7 +329,7 @@ impl crate::codec::DecodeFields for AzureFileVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "secretName" => self.secret_name = crate::codec::required(map)?,
             "shareName" => self.share_name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -326,15 +347,18 @@ pub struct Binding {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `target`: ObjectReference, required.
     pub target: ObjectReference,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Binding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Binding", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("target", &self.target)?;
+        s.serialize_entry("target", &self.target)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -357,7 +381,7 @@ impl crate::codec::DecodeFields for Binding {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -401,11 +425,13 @@ pub struct CSIPersistentVolumeSource {
     pub volume_attributes: Option<::std::collections::BTreeMap<String, String>>,
     /// `volumeHandle`: string, required.
     pub volume_handle: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSIPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSIPersistentVolumeSource", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "controllerExpandSecretRef",
@@ -416,7 +442,7 @@ impl serde::Serialize for CSIPersistentVolumeSource {
             "controllerPublishSecretRef",
             &self.controller_publish_secret_ref,
         )?;
-        s.serialize_field("driver", &self.driver)?;
+        s.serialize_entry("driver", &self.driver)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(
             &mut s,
@@ -435,7 +461,8 @@ impl serde::Serialize for CSIPersistentVolumeSource {
         )?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "volumeAttributes", &self.volume_attributes)?;
-        s.serialize_field("volumeHandle", &self.volume_handle)?;
+        s.serialize_entry("volumeHandle", &self.volume_handle)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -468,7 +495,7 @@ impl crate::codec::DecodeFields for CSIPersistentVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "volumeAttributes" => self.volume_attributes = map.next_value()?,
             "volumeHandle" => self.volume_handle = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -486,12 +513,14 @@ pub struct CSIVolumeSource {
     pub read_only: Option<bool>,
     /// `volumeAttributes`: map of string to string.
     pub volume_attributes: Option<::std::collections::BTreeMap<String, String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSIVolumeSource", 5)?;
-        s.serialize_field("driver", &self.driver)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("driver", &self.driver)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(
             &mut s,
@@ -500,6 +529,7 @@ impl serde::Serialize for CSIVolumeSource {
         )?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "volumeAttributes", &self.volume_attributes)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -523,7 +553,7 @@ impl crate::codec::DecodeFields for CSIVolumeSource {
             "nodePublishSecretRef" => self.node_publish_secret_ref = map.next_value()?,
             "readOnly" => self.read_only = map.next_value()?,
             "volumeAttributes" => self.volume_attributes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -535,13 +565,16 @@ pub struct Capabilities {
     pub add: Option<Vec<String>>,
     /// `drop`: array of string.
     pub drop: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Capabilities {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Capabilities", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "add", &self.add)?;
         crate::codec::optional(&mut s, "drop", &self.drop)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -562,7 +595,7 @@ impl crate::codec::DecodeFields for Capabilities {
         match key {
             "add" => self.add = map.next_value()?,
             "drop" => self.drop = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -582,17 +615,20 @@ pub struct CephFSPersistentVolumeSource {
     pub secret_ref: Option<SecretReference>,
     /// `user`: string.
     pub user: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CephFSPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CephFSPersistentVolumeSource", 6)?;
-        s.serialize_field("monitors", &self.monitors)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("monitors", &self.monitors)?;
         crate::codec::optional(&mut s, "path", &self.path)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretFile", &self.secret_file)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -617,7 +653,7 @@ impl crate::codec::DecodeFields for CephFSPersistentVolumeSource {
             "secretFile" => self.secret_file = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -637,17 +673,20 @@ pub struct CephFSVolumeSource {
     pub secret_ref: Option<LocalObjectReference>,
     /// `user`: string.
     pub user: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CephFSVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CephFSVolumeSource", 6)?;
-        s.serialize_field("monitors", &self.monitors)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("monitors", &self.monitors)?;
         crate::codec::optional(&mut s, "path", &self.path)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretFile", &self.secret_file)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -672,7 +711,7 @@ impl crate::codec::DecodeFields for CephFSVolumeSource {
             "secretFile" => self.secret_file = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -688,15 +727,18 @@ pub struct CinderPersistentVolumeSource {
     pub secret_ref: Option<SecretReference>,
     /// `volumeID`: string, required.
     pub volume_id: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CinderPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CinderPersistentVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_field("volumeID", &self.volume_id)?;
+        s.serialize_entry("volumeID", &self.volume_id)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -719,7 +761,7 @@ impl crate::codec::DecodeFields for CinderPersistentVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -735,15 +777,18 @@ pub struct CinderVolumeSource {
     pub secret_ref: Option<LocalObjectReference>,
     /// `volumeID`: string, required.
     pub volume_id: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CinderVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CinderVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_field("volumeID", &self.volume_id)?;
+        s.serialize_entry("volumeID", &self.volume_id)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -766,7 +811,7 @@ impl crate::codec::DecodeFields for CinderVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -776,12 +821,15 @@ impl crate::codec::DecodeFields for CinderVolumeSource {
 pub struct ClientIPConfig {
     /// `timeoutSeconds`: int32.
     pub timeout_seconds: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ClientIPConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ClientIPConfig", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -801,7 +849,7 @@ impl crate::codec::DecodeFields for ClientIPConfig {
     ) -> Result<(), A::Error> {
         match key {
             "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -819,16 +867,19 @@ pub struct ClusterTrustBundleProjection {
     pub path: String,
     /// `signerName`: string.
     pub signer_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ClusterTrustBundleProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ClusterTrustBundleProjection", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
-        s.serialize_field("path", &self.path)?;
+        s.serialize_entry("path", &self.path)?;
         crate::codec::optional(&mut s, "signerName", &self.signer_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -852,7 +903,7 @@ impl crate::codec::DecodeFields for ClusterTrustBundleProjection {
             "optional" => self.optional = map.next_value()?,
             "path" => self.path = crate::codec::required(map)?,
             "signerName" => self.signer_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -868,15 +919,18 @@ pub struct ComponentCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ComponentCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ComponentCondition", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "error", &self.error)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -899,7 +953,7 @@ impl crate::codec::DecodeFields for ComponentCondition {
             "message" => self.message = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -917,15 +971,18 @@ pub struct ComponentStatus {
     pub kind: Option<String>,
     /// `metadata`: ObjectMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ComponentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ComponentStatus", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -948,7 +1005,7 @@ impl crate::codec::DecodeFields for ComponentStatus {
             "conditions" => self.conditions = map.next_value()?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -982,15 +1039,18 @@ pub struct ComponentStatusList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ComponentStatusList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ComponentStatusList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1013,7 +1073,7 @@ impl crate::codec::DecodeFields for ComponentStatusList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1052,17 +1112,20 @@ pub struct ConfigMap {
     pub kind: Option<String>,
     /// `metadata`: ObjectMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ConfigMap {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ConfigMap", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "binaryData", &self.binary_data)?;
         crate::codec::optional(&mut s, "data", &self.data)?;
         crate::codec::optional(&mut s, "immutable", &self.immutable)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1087,7 +1150,7 @@ impl crate::codec::DecodeFields for ConfigMap {
             "immutable" => self.immutable = map.next_value()?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1111,17 +1174,20 @@ impl crate::Resource for ConfigMap {
 /// `io.k8s.api.core.v1.ConfigMapEnvSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigMapEnvSource {
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
     /// `optional`: boolean.
     pub optional: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ConfigMapEnvSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ConfigMapEnvSource", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1140,9 +1206,9 @@ impl crate::codec::DecodeFields for ConfigMapEnvSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
+            "name" => self.name = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1152,18 +1218,21 @@ impl crate::codec::DecodeFields for ConfigMapEnvSource {
 pub struct ConfigMapKeySelector {
     /// `key`: string, required.
     pub key: String,
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
     /// `optional`: boolean.
     pub optional: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ConfigMapKeySelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ConfigMapKeySelector", 3)?;
-        s.serialize_field("key", &self.key)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1183,9 +1252,9 @@ impl crate::codec::DecodeFields for ConfigMapKeySelector {
     ) -> Result<(), A::Error> {
         match key {
             "key" => self.key = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
+            "name" => self.name = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1203,15 +1272,18 @@ pub struct ConfigMapList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ConfigMapList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ConfigMapList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1234,7 +1306,7 @@ impl crate::codec::DecodeFields for ConfigMapList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1267,16 +1339,19 @@ pub struct ConfigMapNodeConfigSource {
     pub resource_version: Option<String>,
     /// `uid`: string.
     pub uid: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ConfigMapNodeConfigSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ConfigMapNodeConfigSource", 5)?;
-        s.serialize_field("kubeletConfigKey", &self.kubelet_config_key)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("namespace", &self.namespace)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("kubeletConfigKey", &self.kubelet_config_key)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("namespace", &self.namespace)?;
         crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1300,7 +1375,7 @@ impl crate::codec::DecodeFields for ConfigMapNodeConfigSource {
             "namespace" => self.namespace = crate::codec::required(map)?,
             "resourceVersion" => self.resource_version = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1310,18 +1385,21 @@ impl crate::codec::DecodeFields for ConfigMapNodeConfigSource {
 pub struct ConfigMapProjection {
     /// `items`: array of KeyToPath.
     pub items: Option<Vec<KeyToPath>>,
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
     /// `optional`: boolean.
     pub optional: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ConfigMapProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ConfigMapProjection", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "items", &self.items)?;
-        s.serialize_field("name", &self.name)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1341,9 +1419,9 @@ impl crate::codec::DecodeFields for ConfigMapProjection {
     ) -> Result<(), A::Error> {
         match key {
             "items" => self.items = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
+            "name" => self.name = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1355,19 +1433,22 @@ pub struct ConfigMapVolumeSource {
     pub default_mode: Option<i32>,
     /// `items`: array of KeyToPath.
     pub items: Option<Vec<KeyToPath>>,
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
     /// `optional`: boolean.
     pub optional: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ConfigMapVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ConfigMapVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
         crate::codec::optional(&mut s, "items", &self.items)?;
-        s.serialize_field("name", &self.name)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1388,9 +1469,9 @@ impl crate::codec::DecodeFields for ConfigMapVolumeSource {
         match key {
             "defaultMode" => self.default_mode = map.next_value()?,
             "items" => self.items = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
+            "name" => self.name = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1448,11 +1529,13 @@ pub struct Container {
     pub volume_mounts: Option<Vec<VolumeMount>>,
     /// `workingDir`: string.
     pub working_dir: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Container {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Container", 25)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "args", &self.args)?;
         crate::codec::optional(&mut s, "command", &self.command)?;
         crate::codec::optional(&mut s, "env", &self.env)?;
@@ -1461,7 +1544,7 @@ impl serde::Serialize for Container {
         crate::codec::optional(&mut s, "imagePullPolicy", &self.image_pull_policy)?;
         crate::codec::optional(&mut s, "lifecycle", &self.lifecycle)?;
         crate::codec::optional(&mut s, "livenessProbe", &self.liveness_probe)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
         crate::codec::optional(&mut s, "readinessProbe", &self.readiness_probe)?;
         crate::codec::optional(&mut s, "resizePolicy", &self.resize_policy)?;
@@ -1490,6 +1573,7 @@ impl serde::Serialize for Container {
         crate::codec::optional(&mut s, "volumeDevices", &self.volume_devices)?;
         crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
         crate::codec::optional(&mut s, "workingDir", &self.working_dir)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1535,7 +1619,7 @@ impl crate::codec::DecodeFields for Container {
             "volumeDevices" => self.volume_devices = map.next_value()?,
             "volumeMounts" => self.volume_mounts = map.next_value()?,
             "workingDir" => self.working_dir = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1549,14 +1633,17 @@ pub struct ContainerExtendedResourceRequest {
     pub request_name: String,
     /// `resourceName`: string, required.
     pub resource_name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerExtendedResourceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerExtendedResourceRequest", 3)?;
-        s.serialize_field("containerName", &self.container_name)?;
-        s.serialize_field("requestName", &self.request_name)?;
-        s.serialize_field("resourceName", &self.resource_name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("containerName", &self.container_name)?;
+        s.serialize_entry("requestName", &self.request_name)?;
+        s.serialize_entry("resourceName", &self.resource_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1578,7 +1665,7 @@ impl crate::codec::DecodeFields for ContainerExtendedResourceRequest {
             "containerName" => self.container_name = crate::codec::required(map)?,
             "requestName" => self.request_name = crate::codec::required(map)?,
             "resourceName" => self.resource_name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1590,13 +1677,16 @@ pub struct ContainerImage {
     pub names: Option<Vec<String>>,
     /// `sizeBytes`: int64.
     pub size_bytes: Option<i64>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerImage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerImage", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "names", &self.names)?;
         crate::codec::optional(&mut s, "sizeBytes", &self.size_bytes)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1617,7 +1707,7 @@ impl crate::codec::DecodeFields for ContainerImage {
         match key {
             "names" => self.names = map.next_value()?,
             "sizeBytes" => self.size_bytes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1635,16 +1725,19 @@ pub struct ContainerPort {
     pub name: Option<String>,
     /// `protocol`: string.
     pub protocol: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerPort", 5)?;
-        s.serialize_field("containerPort", &self.container_port)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("containerPort", &self.container_port)?;
         crate::codec::optional(&mut s, "hostIP", &self.host_ip)?;
         crate::codec::optional(&mut s, "hostPort", &self.host_port)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "protocol", &self.protocol)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1668,7 +1761,7 @@ impl crate::codec::DecodeFields for ContainerPort {
             "hostPort" => self.host_port = map.next_value()?,
             "name" => self.name = map.next_value()?,
             "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1680,13 +1773,16 @@ pub struct ContainerResizePolicy {
     pub resource_name: String,
     /// `restartPolicy`: string, required.
     pub restart_policy: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerResizePolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerResizePolicy", 2)?;
-        s.serialize_field("resourceName", &self.resource_name)?;
-        s.serialize_field("restartPolicy", &self.restart_policy)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("resourceName", &self.resource_name)?;
+        s.serialize_entry("restartPolicy", &self.restart_policy)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1707,7 +1803,7 @@ impl crate::codec::DecodeFields for ContainerResizePolicy {
         match key {
             "resourceName" => self.resource_name = crate::codec::required(map)?,
             "restartPolicy" => self.restart_policy = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1719,13 +1815,16 @@ pub struct ContainerRestartRule {
     pub action: String,
     /// `exitCodes`: ContainerRestartRuleOnExitCodes.
     pub exit_codes: Option<ContainerRestartRuleOnExitCodes>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerRestartRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerRestartRule", 2)?;
-        s.serialize_field("action", &self.action)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("action", &self.action)?;
         crate::codec::optional(&mut s, "exitCodes", &self.exit_codes)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1746,7 +1845,7 @@ impl crate::codec::DecodeFields for ContainerRestartRule {
         match key {
             "action" => self.action = crate::codec::required(map)?,
             "exitCodes" => self.exit_codes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1758,13 +1857,16 @@ pub struct ContainerRestartRuleOnExitCodes {
     pub operator: String,
     /// `values`: array of int32.
     pub values: Option<Vec<i32>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerRestartRuleOnExitCodes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerRestartRuleOnExitCodes", 2)?;
-        s.serialize_field("operator", &self.operator)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("operator", &self.operator)?;
         crate::codec::optional(&mut s, "values", &self.values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1785,7 +1887,7 @@ impl crate::codec::DecodeFields for ContainerRestartRuleOnExitCodes {
         match key {
             "operator" => self.operator = crate::codec::required(map)?,
             "values" => self.values = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1799,14 +1901,17 @@ pub struct ContainerState {
     pub terminated: Option<ContainerStateTerminated>,
     /// `waiting`: ContainerStateWaiting.
     pub waiting: Option<ContainerStateWaiting>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerState", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "running", &self.running)?;
         crate::codec::optional(&mut s, "terminated", &self.terminated)?;
         crate::codec::optional(&mut s, "waiting", &self.waiting)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1828,7 +1933,7 @@ impl crate::codec::DecodeFields for ContainerState {
             "running" => self.running = map.next_value()?,
             "terminated" => self.terminated = map.next_value()?,
             "waiting" => self.waiting = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1838,12 +1943,15 @@ impl crate::codec::DecodeFields for ContainerState {
 pub struct ContainerStateRunning {
     /// `startedAt`: Time.
     pub started_at: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerStateRunning {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerStateRunning", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "startedAt", &self.started_at)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1863,7 +1971,7 @@ impl crate::codec::DecodeFields for ContainerStateRunning {
     ) -> Result<(), A::Error> {
         match key {
             "startedAt" => self.started_at = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1885,18 +1993,21 @@ pub struct ContainerStateTerminated {
     pub signal: Option<i32>,
     /// `startedAt`: Time.
     pub started_at: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerStateTerminated {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerStateTerminated", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "containerID", &self.container_id)?;
-        s.serialize_field("exitCode", &self.exit_code)?;
+        s.serialize_entry("exitCode", &self.exit_code)?;
         crate::codec::optional(&mut s, "finishedAt", &self.finished_at)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
         crate::codec::optional(&mut s, "signal", &self.signal)?;
         crate::codec::optional(&mut s, "startedAt", &self.started_at)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1922,7 +2033,7 @@ impl crate::codec::DecodeFields for ContainerStateTerminated {
             "reason" => self.reason = map.next_value()?,
             "signal" => self.signal = map.next_value()?,
             "startedAt" => self.started_at = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1934,13 +2045,16 @@ pub struct ContainerStateWaiting {
     pub message: Option<String>,
     /// `reason`: string.
     pub reason: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerStateWaiting {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerStateWaiting", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1961,7 +2075,7 @@ impl crate::codec::DecodeFields for ContainerStateWaiting {
         match key {
             "message" => self.message = map.next_value()?,
             "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2004,11 +2118,13 @@ pub struct ContainerStatus {
     pub user: Option<ContainerUser>,
     /// `volumeMounts`: array of VolumeMountStatus.
     pub volume_mounts: Option<Vec<VolumeMountStatus>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerStatus", 15)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
         crate::codec::optional(
             &mut s,
@@ -2016,18 +2132,19 @@ impl serde::Serialize for ContainerStatus {
             &self.allocated_resources_status,
         )?;
         crate::codec::optional(&mut s, "containerID", &self.container_id)?;
-        s.serialize_field("image", &self.image)?;
-        s.serialize_field("imageID", &self.image_id)?;
+        s.serialize_entry("image", &self.image)?;
+        s.serialize_entry("imageID", &self.image_id)?;
         crate::codec::optional(&mut s, "lastState", &self.last_state)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("ready", &self.ready)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("ready", &self.ready)?;
         crate::codec::optional(&mut s, "resources", &self.resources)?;
-        s.serialize_field("restartCount", &self.restart_count)?;
+        s.serialize_entry("restartCount", &self.restart_count)?;
         crate::codec::optional(&mut s, "started", &self.started)?;
         crate::codec::optional(&mut s, "state", &self.state)?;
         crate::codec::optional(&mut s, "stopSignal", &self.stop_signal)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
         crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2063,7 +2180,7 @@ impl crate::codec::DecodeFields for ContainerStatus {
             "stopSignal" => self.stop_signal = map.next_value()?,
             "user" => self.user = map.next_value()?,
             "volumeMounts" => self.volume_mounts = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2073,12 +2190,15 @@ impl crate::codec::DecodeFields for ContainerStatus {
 pub struct ContainerUser {
     /// `linux`: LinuxContainerUser.
     pub linux: Option<LinuxContainerUser>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ContainerUser {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ContainerUser", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "linux", &self.linux)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2098,7 +2218,7 @@ impl crate::codec::DecodeFields for ContainerUser {
     ) -> Result<(), A::Error> {
         match key {
             "linux" => self.linux = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2108,12 +2228,15 @@ impl crate::codec::DecodeFields for ContainerUser {
 pub struct DaemonEndpoint {
     /// `Port`: int32, required.
     pub port: i32,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DaemonEndpoint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DaemonEndpoint", 1)?;
-        s.serialize_field("Port", &self.port)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("Port", &self.port)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2133,7 +2256,7 @@ impl crate::codec::DecodeFields for DaemonEndpoint {
     ) -> Result<(), A::Error> {
         match key {
             "Port" => self.port = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2143,12 +2266,15 @@ impl crate::codec::DecodeFields for DaemonEndpoint {
 pub struct DownwardAPIProjection {
     /// `items`: array of DownwardAPIVolumeFile.
     pub items: Option<Vec<DownwardAPIVolumeFile>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DownwardAPIProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DownwardAPIProjection", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "items", &self.items)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2168,7 +2294,7 @@ impl crate::codec::DecodeFields for DownwardAPIProjection {
     ) -> Result<(), A::Error> {
         match key {
             "items" => self.items = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2184,15 +2310,18 @@ pub struct DownwardAPIVolumeFile {
     pub path: String,
     /// `resourceFieldRef`: ResourceFieldSelector.
     pub resource_field_ref: Option<ResourceFieldSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DownwardAPIVolumeFile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DownwardAPIVolumeFile", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fieldRef", &self.field_ref)?;
         crate::codec::optional(&mut s, "mode", &self.mode)?;
-        s.serialize_field("path", &self.path)?;
+        s.serialize_entry("path", &self.path)?;
         crate::codec::optional(&mut s, "resourceFieldRef", &self.resource_field_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2215,7 +2344,7 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeFile {
             "mode" => self.mode = map.next_value()?,
             "path" => self.path = crate::codec::required(map)?,
             "resourceFieldRef" => self.resource_field_ref = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2227,13 +2356,16 @@ pub struct DownwardAPIVolumeSource {
     pub default_mode: Option<i32>,
     /// `items`: array of DownwardAPIVolumeFile.
     pub items: Option<Vec<DownwardAPIVolumeFile>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DownwardAPIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DownwardAPIVolumeSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
         crate::codec::optional(&mut s, "items", &self.items)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2254,7 +2386,7 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeSource {
         match key {
             "defaultMode" => self.default_mode = map.next_value()?,
             "items" => self.items = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2266,13 +2398,16 @@ pub struct EmptyDirVolumeSource {
     pub medium: Option<String>,
     /// `sizeLimit`: Quantity.
     pub size_limit: Option<crate::apimachinery::pkg::api::resource::Quantity>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EmptyDirVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EmptyDirVolumeSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "medium", &self.medium)?;
         crate::codec::optional(&mut s, "sizeLimit", &self.size_limit)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2293,7 +2428,7 @@ impl crate::codec::DecodeFields for EmptyDirVolumeSource {
         match key {
             "medium" => self.medium = map.next_value()?,
             "sizeLimit" => self.size_limit = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2309,15 +2444,18 @@ pub struct EndpointAddress {
     pub node_name: Option<String>,
     /// `targetRef`: ObjectReference.
     pub target_ref: Option<ObjectReference>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointAddress", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hostname", &self.hostname)?;
-        s.serialize_field("ip", &self.ip)?;
+        s.serialize_entry("ip", &self.ip)?;
         crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
         crate::codec::optional(&mut s, "targetRef", &self.target_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2340,7 +2478,7 @@ impl crate::codec::DecodeFields for EndpointAddress {
             "ip" => self.ip = crate::codec::required(map)?,
             "nodeName" => self.node_name = map.next_value()?,
             "targetRef" => self.target_ref = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2356,15 +2494,18 @@ pub struct EndpointPort {
     pub port: i32,
     /// `protocol`: string.
     pub protocol: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointPort", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
-        s.serialize_field("port", &self.port)?;
+        s.serialize_entry("port", &self.port)?;
         crate::codec::optional(&mut s, "protocol", &self.protocol)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2387,7 +2528,7 @@ impl crate::codec::DecodeFields for EndpointPort {
             "name" => self.name = map.next_value()?,
             "port" => self.port = crate::codec::required(map)?,
             "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2401,14 +2542,17 @@ pub struct EndpointSubset {
     pub not_ready_addresses: Option<Vec<EndpointAddress>>,
     /// `ports`: array of EndpointPort.
     pub ports: Option<Vec<EndpointPort>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointSubset {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointSubset", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "addresses", &self.addresses)?;
         crate::codec::optional(&mut s, "notReadyAddresses", &self.not_ready_addresses)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2430,7 +2574,7 @@ impl crate::codec::DecodeFields for EndpointSubset {
             "addresses" => self.addresses = map.next_value()?,
             "notReadyAddresses" => self.not_ready_addresses = map.next_value()?,
             "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2448,15 +2592,18 @@ pub struct Endpoints {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `subsets`: array of EndpointSubset.
     pub subsets: Option<Vec<EndpointSubset>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Endpoints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Endpoints", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "subsets", &self.subsets)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2479,7 +2626,7 @@ impl crate::codec::DecodeFields for Endpoints {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "subsets" => self.subsets = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2513,15 +2660,18 @@ pub struct EndpointsList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointsList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointsList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2544,7 +2694,7 @@ impl crate::codec::DecodeFields for EndpointsList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2573,14 +2723,17 @@ pub struct EnvFromSource {
     pub prefix: Option<String>,
     /// `secretRef`: SecretEnvSource.
     pub secret_ref: Option<SecretEnvSource>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EnvFromSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EnvFromSource", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "configMapRef", &self.config_map_ref)?;
         crate::codec::optional(&mut s, "prefix", &self.prefix)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2602,7 +2755,7 @@ impl crate::codec::DecodeFields for EnvFromSource {
             "configMapRef" => self.config_map_ref = map.next_value()?,
             "prefix" => self.prefix = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2616,14 +2769,17 @@ pub struct EnvVar {
     pub value: Option<String>,
     /// `valueFrom`: EnvVarSource.
     pub value_from: Option<EnvVarSource>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EnvVar {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EnvVar", 3)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
         crate::codec::optional(&mut s, "valueFrom", &self.value_from)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2645,7 +2801,7 @@ impl crate::codec::DecodeFields for EnvVar {
             "name" => self.name = crate::codec::required(map)?,
             "value" => self.value = map.next_value()?,
             "valueFrom" => self.value_from = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2663,16 +2819,19 @@ pub struct EnvVarSource {
     pub resource_field_ref: Option<ResourceFieldSelector>,
     /// `secretKeyRef`: SecretKeySelector.
     pub secret_key_ref: Option<SecretKeySelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EnvVarSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EnvVarSource", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "configMapKeyRef", &self.config_map_key_ref)?;
         crate::codec::optional(&mut s, "fieldRef", &self.field_ref)?;
         crate::codec::optional(&mut s, "fileKeyRef", &self.file_key_ref)?;
         crate::codec::optional(&mut s, "resourceFieldRef", &self.resource_field_ref)?;
         crate::codec::optional(&mut s, "secretKeyRef", &self.secret_key_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2696,7 +2855,7 @@ impl crate::codec::DecodeFields for EnvVarSource {
             "fileKeyRef" => self.file_key_ref = map.next_value()?,
             "resourceFieldRef" => self.resource_field_ref = map.next_value()?,
             "secretKeyRef" => self.secret_key_ref = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2756,11 +2915,13 @@ pub struct EphemeralContainer {
     pub volume_mounts: Option<Vec<VolumeMount>>,
     /// `workingDir`: string.
     pub working_dir: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EphemeralContainer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EphemeralContainer", 26)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "args", &self.args)?;
         crate::codec::optional(&mut s, "command", &self.command)?;
         crate::codec::optional(&mut s, "env", &self.env)?;
@@ -2769,7 +2930,7 @@ impl serde::Serialize for EphemeralContainer {
         crate::codec::optional(&mut s, "imagePullPolicy", &self.image_pull_policy)?;
         crate::codec::optional(&mut s, "lifecycle", &self.lifecycle)?;
         crate::codec::optional(&mut s, "livenessProbe", &self.liveness_probe)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
         crate::codec::optional(&mut s, "readinessProbe", &self.readiness_probe)?;
         crate::codec::optional(&mut s, "resizePolicy", &self.resize_policy)?;
@@ -2803,6 +2964,7 @@ impl serde::Serialize for EphemeralContainer {
         crate::codec::optional(&mut s, "volumeDevices", &self.volume_devices)?;
         crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
         crate::codec::optional(&mut s, "workingDir", &self.working_dir)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2849,7 +3011,7 @@ impl crate::codec::DecodeFields for EphemeralContainer {
             "volumeDevices" => self.volume_devices = map.next_value()?,
             "volumeMounts" => self.volume_mounts = map.next_value()?,
             "workingDir" => self.working_dir = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2859,16 +3021,19 @@ impl crate::codec::DecodeFields for EphemeralContainer {
 pub struct EphemeralVolumeSource {
     /// `volumeClaimTemplate`: PersistentVolumeClaimTemplate.
     pub volume_claim_template: Option<PersistentVolumeClaimTemplate>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EphemeralVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EphemeralVolumeSource", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "volumeClaimTemplate",
             &self.volume_claim_template,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2888,7 +3053,7 @@ impl crate::codec::DecodeFields for EphemeralVolumeSource {
     ) -> Result<(), A::Error> {
         match key {
             "volumeClaimTemplate" => self.volume_claim_template = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2932,21 +3097,23 @@ pub struct Event {
     pub source: Option<EventSource>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Event", 17)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "action", &self.action)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "count", &self.count)?;
         crate::codec::optional(&mut s, "eventTime", &self.event_time)?;
         crate::codec::optional(&mut s, "firstTimestamp", &self.first_timestamp)?;
-        s.serialize_field("involvedObject", &self.involved_object)?;
+        s.serialize_entry("involvedObject", &self.involved_object)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "lastTimestamp", &self.last_timestamp)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
-        s.serialize_field("metadata", &self.metadata)?;
+        s.serialize_entry("metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
         crate::codec::optional(&mut s, "related", &self.related)?;
         crate::codec::optional(&mut s, "reportingComponent", &self.reporting_component)?;
@@ -2954,6 +3121,7 @@ impl serde::Serialize for Event {
         crate::codec::optional(&mut s, "series", &self.series)?;
         crate::codec::optional(&mut s, "source", &self.source)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2989,7 +3157,7 @@ impl crate::codec::DecodeFields for Event {
             "series" => self.series = map.next_value()?,
             "source" => self.source = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3023,15 +3191,18 @@ pub struct EventList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EventList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EventList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3054,7 +3225,7 @@ impl crate::codec::DecodeFields for EventList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3081,13 +3252,16 @@ pub struct EventSeries {
     pub count: Option<i32>,
     /// `lastObservedTime`: MicroTime.
     pub last_observed_time: Option<crate::apimachinery::pkg::apis::meta::v1::MicroTime>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EventSeries {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EventSeries", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "count", &self.count)?;
         crate::codec::optional(&mut s, "lastObservedTime", &self.last_observed_time)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3108,7 +3282,7 @@ impl crate::codec::DecodeFields for EventSeries {
         match key {
             "count" => self.count = map.next_value()?,
             "lastObservedTime" => self.last_observed_time = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3120,13 +3294,16 @@ pub struct EventSource {
     pub component: Option<String>,
     /// `host`: string.
     pub host: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EventSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EventSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "component", &self.component)?;
         crate::codec::optional(&mut s, "host", &self.host)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3147,7 +3324,7 @@ impl crate::codec::DecodeFields for EventSource {
         match key {
             "component" => self.component = map.next_value()?,
             "host" => self.host = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3157,12 +3334,15 @@ impl crate::codec::DecodeFields for EventSource {
 pub struct ExecAction {
     /// `command`: array of string.
     pub command: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ExecAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ExecAction", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "command", &self.command)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3182,7 +3362,7 @@ impl crate::codec::DecodeFields for ExecAction {
     ) -> Result<(), A::Error> {
         match key {
             "command" => self.command = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3200,16 +3380,19 @@ pub struct FCVolumeSource {
     pub target_wwns: Option<Vec<String>>,
     /// `wwids`: array of string.
     pub wwids: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FCVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FCVolumeSource", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "lun", &self.lun)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "targetWWNs", &self.target_wwns)?;
         crate::codec::optional(&mut s, "wwids", &self.wwids)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3233,7 +3416,7 @@ impl crate::codec::DecodeFields for FCVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "targetWWNs" => self.target_wwns = map.next_value()?,
             "wwids" => self.wwids = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3249,15 +3432,18 @@ pub struct FileKeySelector {
     pub path: String,
     /// `volumeName`: string, required.
     pub volume_name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FileKeySelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FileKeySelector", 4)?;
-        s.serialize_field("key", &self.key)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
-        s.serialize_field("path", &self.path)?;
-        s.serialize_field("volumeName", &self.volume_name)?;
+        s.serialize_entry("path", &self.path)?;
+        s.serialize_entry("volumeName", &self.volume_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3280,7 +3466,7 @@ impl crate::codec::DecodeFields for FileKeySelector {
             "optional" => self.optional = map.next_value()?,
             "path" => self.path = crate::codec::required(map)?,
             "volumeName" => self.volume_name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3298,16 +3484,19 @@ pub struct FlexPersistentVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: SecretReference.
     pub secret_ref: Option<SecretReference>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlexPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlexPersistentVolumeSource", 5)?;
-        s.serialize_field("driver", &self.driver)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("driver", &self.driver)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "options", &self.options)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3331,7 +3520,7 @@ impl crate::codec::DecodeFields for FlexPersistentVolumeSource {
             "options" => self.options = map.next_value()?,
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3349,16 +3538,19 @@ pub struct FlexVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: LocalObjectReference.
     pub secret_ref: Option<LocalObjectReference>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlexVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlexVolumeSource", 5)?;
-        s.serialize_field("driver", &self.driver)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("driver", &self.driver)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "options", &self.options)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3382,7 +3574,7 @@ impl crate::codec::DecodeFields for FlexVolumeSource {
             "options" => self.options = map.next_value()?,
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3394,13 +3586,16 @@ pub struct FlockerVolumeSource {
     pub dataset_name: Option<String>,
     /// `datasetUUID`: string.
     pub dataset_uuid: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlockerVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlockerVolumeSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "datasetName", &self.dataset_name)?;
         crate::codec::optional(&mut s, "datasetUUID", &self.dataset_uuid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3421,7 +3616,7 @@ impl crate::codec::DecodeFields for FlockerVolumeSource {
         match key {
             "datasetName" => self.dataset_name = map.next_value()?,
             "datasetUUID" => self.dataset_uuid = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3437,15 +3632,18 @@ pub struct GCEPersistentDiskVolumeSource {
     pub pd_name: String,
     /// `readOnly`: boolean.
     pub read_only: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GCEPersistentDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GCEPersistentDiskVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "partition", &self.partition)?;
-        s.serialize_field("pdName", &self.pd_name)?;
+        s.serialize_entry("pdName", &self.pd_name)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3468,7 +3666,7 @@ impl crate::codec::DecodeFields for GCEPersistentDiskVolumeSource {
             "partition" => self.partition = map.next_value()?,
             "pdName" => self.pd_name = crate::codec::required(map)?,
             "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3480,13 +3678,16 @@ pub struct GRPCAction {
     pub port: i32,
     /// `service`: string.
     pub service: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GRPCAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GRPCAction", 2)?;
-        s.serialize_field("port", &self.port)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("port", &self.port)?;
         crate::codec::optional(&mut s, "service", &self.service)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3507,7 +3708,7 @@ impl crate::codec::DecodeFields for GRPCAction {
         match key {
             "port" => self.port = crate::codec::required(map)?,
             "service" => self.service = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3521,14 +3722,17 @@ pub struct GitRepoVolumeSource {
     pub repository: String,
     /// `revision`: string.
     pub revision: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GitRepoVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GitRepoVolumeSource", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "directory", &self.directory)?;
-        s.serialize_field("repository", &self.repository)?;
+        s.serialize_entry("repository", &self.repository)?;
         crate::codec::optional(&mut s, "revision", &self.revision)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3550,7 +3754,7 @@ impl crate::codec::DecodeFields for GitRepoVolumeSource {
             "directory" => self.directory = map.next_value()?,
             "repository" => self.repository = crate::codec::required(map)?,
             "revision" => self.revision = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3566,15 +3770,18 @@ pub struct GlusterfsPersistentVolumeSource {
     pub path: String,
     /// `readOnly`: boolean.
     pub read_only: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GlusterfsPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GlusterfsPersistentVolumeSource", 4)?;
-        s.serialize_field("endpoints", &self.endpoints)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("endpoints", &self.endpoints)?;
         crate::codec::optional(&mut s, "endpointsNamespace", &self.endpoints_namespace)?;
-        s.serialize_field("path", &self.path)?;
+        s.serialize_entry("path", &self.path)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3597,7 +3804,7 @@ impl crate::codec::DecodeFields for GlusterfsPersistentVolumeSource {
             "endpointsNamespace" => self.endpoints_namespace = map.next_value()?,
             "path" => self.path = crate::codec::required(map)?,
             "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3611,14 +3818,17 @@ pub struct GlusterfsVolumeSource {
     pub path: String,
     /// `readOnly`: boolean.
     pub read_only: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GlusterfsVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GlusterfsVolumeSource", 3)?;
-        s.serialize_field("endpoints", &self.endpoints)?;
-        s.serialize_field("path", &self.path)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("endpoints", &self.endpoints)?;
+        s.serialize_entry("path", &self.path)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3640,7 +3850,7 @@ impl crate::codec::DecodeFields for GlusterfsVolumeSource {
             "endpoints" => self.endpoints = crate::codec::required(map)?,
             "path" => self.path = crate::codec::required(map)?,
             "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3658,16 +3868,19 @@ pub struct HTTPGetAction {
     pub port: crate::apimachinery::pkg::util::intstr::IntOrString,
     /// `scheme`: string.
     pub scheme: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HTTPGetAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HTTPGetAction", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "host", &self.host)?;
         crate::codec::optional(&mut s, "httpHeaders", &self.http_headers)?;
         crate::codec::optional(&mut s, "path", &self.path)?;
-        s.serialize_field("port", &self.port)?;
+        s.serialize_entry("port", &self.port)?;
         crate::codec::optional(&mut s, "scheme", &self.scheme)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3691,7 +3904,7 @@ impl crate::codec::DecodeFields for HTTPGetAction {
             "path" => self.path = map.next_value()?,
             "port" => self.port = crate::codec::required(map)?,
             "scheme" => self.scheme = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3703,13 +3916,16 @@ pub struct HTTPHeader {
     pub name: String,
     /// `value`: string, required.
     pub value: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HTTPHeader {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HTTPHeader", 2)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("value", &self.value)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3730,7 +3946,7 @@ impl crate::codec::DecodeFields for HTTPHeader {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3742,13 +3958,16 @@ pub struct HostAlias {
     pub hostnames: Option<Vec<String>>,
     /// `ip`: string, required.
     pub ip: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HostAlias {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HostAlias", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hostnames", &self.hostnames)?;
-        s.serialize_field("ip", &self.ip)?;
+        s.serialize_entry("ip", &self.ip)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3769,7 +3988,7 @@ impl crate::codec::DecodeFields for HostAlias {
         match key {
             "hostnames" => self.hostnames = map.next_value()?,
             "ip" => self.ip = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3779,12 +3998,15 @@ impl crate::codec::DecodeFields for HostAlias {
 pub struct HostIP {
     /// `ip`: string, required.
     pub ip: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HostIP {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HostIP", 1)?;
-        s.serialize_field("ip", &self.ip)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("ip", &self.ip)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3804,7 +4026,7 @@ impl crate::codec::DecodeFields for HostIP {
     ) -> Result<(), A::Error> {
         match key {
             "ip" => self.ip = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3816,13 +4038,16 @@ pub struct HostPathVolumeSource {
     pub path: String,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HostPathVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HostPathVolumeSource", 2)?;
-        s.serialize_field("path", &self.path)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("path", &self.path)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3843,7 +4068,7 @@ impl crate::codec::DecodeFields for HostPathVolumeSource {
         match key {
             "path" => self.path = crate::codec::required(map)?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3873,22 +4098,25 @@ pub struct ISCSIPersistentVolumeSource {
     pub secret_ref: Option<SecretReference>,
     /// `targetPortal`: string, required.
     pub target_portal: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ISCSIPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ISCSIPersistentVolumeSource", 11)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "chapAuthDiscovery", &self.chap_auth_discovery)?;
         crate::codec::optional(&mut s, "chapAuthSession", &self.chap_auth_session)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "initiatorName", &self.initiator_name)?;
-        s.serialize_field("iqn", &self.iqn)?;
+        s.serialize_entry("iqn", &self.iqn)?;
         crate::codec::optional(&mut s, "iscsiInterface", &self.iscsi_interface)?;
-        s.serialize_field("lun", &self.lun)?;
+        s.serialize_entry("lun", &self.lun)?;
         crate::codec::optional(&mut s, "portals", &self.portals)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_field("targetPortal", &self.target_portal)?;
+        s.serialize_entry("targetPortal", &self.target_portal)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3918,7 +4146,7 @@ impl crate::codec::DecodeFields for ISCSIPersistentVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "targetPortal" => self.target_portal = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -3948,22 +4176,25 @@ pub struct ISCSIVolumeSource {
     pub secret_ref: Option<LocalObjectReference>,
     /// `targetPortal`: string, required.
     pub target_portal: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ISCSIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ISCSIVolumeSource", 11)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "chapAuthDiscovery", &self.chap_auth_discovery)?;
         crate::codec::optional(&mut s, "chapAuthSession", &self.chap_auth_session)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "initiatorName", &self.initiator_name)?;
-        s.serialize_field("iqn", &self.iqn)?;
+        s.serialize_entry("iqn", &self.iqn)?;
         crate::codec::optional(&mut s, "iscsiInterface", &self.iscsi_interface)?;
-        s.serialize_field("lun", &self.lun)?;
+        s.serialize_entry("lun", &self.lun)?;
         crate::codec::optional(&mut s, "portals", &self.portals)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_field("targetPortal", &self.target_portal)?;
+        s.serialize_entry("targetPortal", &self.target_portal)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -3993,7 +4224,7 @@ impl crate::codec::DecodeFields for ISCSIVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "targetPortal" => self.target_portal = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4005,13 +4236,16 @@ pub struct ImageVolumeSource {
     pub pull_policy: Option<String>,
     /// `reference`: string.
     pub reference: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ImageVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ImageVolumeSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "pullPolicy", &self.pull_policy)?;
         crate::codec::optional(&mut s, "reference", &self.reference)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4032,7 +4266,7 @@ impl crate::codec::DecodeFields for ImageVolumeSource {
         match key {
             "pullPolicy" => self.pull_policy = map.next_value()?,
             "reference" => self.reference = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4042,12 +4276,15 @@ impl crate::codec::DecodeFields for ImageVolumeSource {
 pub struct ImageVolumeStatus {
     /// `imageRef`: string, required.
     pub image_ref: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ImageVolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ImageVolumeStatus", 1)?;
-        s.serialize_field("imageRef", &self.image_ref)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("imageRef", &self.image_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4067,7 +4304,7 @@ impl crate::codec::DecodeFields for ImageVolumeStatus {
     ) -> Result<(), A::Error> {
         match key {
             "imageRef" => self.image_ref = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4081,14 +4318,17 @@ pub struct KeyToPath {
     pub mode: Option<i32>,
     /// `path`: string, required.
     pub path: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for KeyToPath {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("KeyToPath", 3)?;
-        s.serialize_field("key", &self.key)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
         crate::codec::optional(&mut s, "mode", &self.mode)?;
-        s.serialize_field("path", &self.path)?;
+        s.serialize_entry("path", &self.path)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4110,7 +4350,7 @@ impl crate::codec::DecodeFields for KeyToPath {
             "key" => self.key = crate::codec::required(map)?,
             "mode" => self.mode = map.next_value()?,
             "path" => self.path = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4124,14 +4364,17 @@ pub struct Lifecycle {
     pub pre_stop: Option<LifecycleHandler>,
     /// `stopSignal`: string.
     pub stop_signal: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Lifecycle {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Lifecycle", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "postStart", &self.post_start)?;
         crate::codec::optional(&mut s, "preStop", &self.pre_stop)?;
         crate::codec::optional(&mut s, "stopSignal", &self.stop_signal)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4153,7 +4396,7 @@ impl crate::codec::DecodeFields for Lifecycle {
             "postStart" => self.post_start = map.next_value()?,
             "preStop" => self.pre_stop = map.next_value()?,
             "stopSignal" => self.stop_signal = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4169,15 +4412,18 @@ pub struct LifecycleHandler {
     pub sleep: Option<SleepAction>,
     /// `tcpSocket`: TCPSocketAction.
     pub tcp_socket: Option<TCPSocketAction>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LifecycleHandler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LifecycleHandler", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "exec", &self.exec)?;
         crate::codec::optional(&mut s, "httpGet", &self.http_get)?;
         crate::codec::optional(&mut s, "sleep", &self.sleep)?;
         crate::codec::optional(&mut s, "tcpSocket", &self.tcp_socket)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4200,7 +4446,7 @@ impl crate::codec::DecodeFields for LifecycleHandler {
             "httpGet" => self.http_get = map.next_value()?,
             "sleep" => self.sleep = map.next_value()?,
             "tcpSocket" => self.tcp_socket = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4218,15 +4464,18 @@ pub struct LimitRange {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: LimitRangeSpec.
     pub spec: Option<LimitRangeSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LimitRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LimitRange", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4249,7 +4498,7 @@ impl crate::codec::DecodeFields for LimitRange {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4310,11 +4559,13 @@ pub struct LimitRangeItem {
     >,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LimitRangeItem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LimitRangeItem", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "default", &self.default)?;
         crate::codec::optional(&mut s, "defaultRequest", &self.default_request)?;
         crate::codec::optional(&mut s, "max", &self.max)?;
@@ -4324,7 +4575,8 @@ impl serde::Serialize for LimitRangeItem {
             &self.max_limit_request_ratio,
         )?;
         crate::codec::optional(&mut s, "min", &self.min)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4349,7 +4601,7 @@ impl crate::codec::DecodeFields for LimitRangeItem {
             "maxLimitRequestRatio" => self.max_limit_request_ratio = map.next_value()?,
             "min" => self.min = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4367,15 +4619,18 @@ pub struct LimitRangeList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LimitRangeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LimitRangeList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4398,7 +4653,7 @@ impl crate::codec::DecodeFields for LimitRangeList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4423,12 +4678,15 @@ impl crate::ListResource for LimitRangeList {
 pub struct LimitRangeSpec {
     /// `limits`: array of LimitRangeItem, required.
     pub limits: Vec<LimitRangeItem>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LimitRangeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LimitRangeSpec", 1)?;
-        s.serialize_field("limits", &self.limits)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("limits", &self.limits)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4448,7 +4706,7 @@ impl crate::codec::DecodeFields for LimitRangeSpec {
     ) -> Result<(), A::Error> {
         match key {
             "limits" => self.limits = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4462,14 +4720,17 @@ pub struct LinuxContainerUser {
     pub supplemental_groups: Option<Vec<i64>>,
     /// `uid`: int64, required.
     pub uid: i64,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LinuxContainerUser {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LinuxContainerUser", 3)?;
-        s.serialize_field("gid", &self.gid)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("gid", &self.gid)?;
         crate::codec::optional(&mut s, "supplementalGroups", &self.supplemental_groups)?;
-        s.serialize_field("uid", &self.uid)?;
+        s.serialize_entry("uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4491,7 +4752,7 @@ impl crate::codec::DecodeFields for LinuxContainerUser {
             "gid" => self.gid = crate::codec::required(map)?,
             "supplementalGroups" => self.supplemental_groups = map.next_value()?,
             "uid" => self.uid = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4507,15 +4768,18 @@ pub struct LoadBalancerIngress {
     pub ip_mode: Option<String>,
     /// `ports`: array of PortStatus.
     pub ports: Option<Vec<PortStatus>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LoadBalancerIngress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LoadBalancerIngress", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hostname", &self.hostname)?;
         crate::codec::optional(&mut s, "ip", &self.ip)?;
         crate::codec::optional(&mut s, "ipMode", &self.ip_mode)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4538,7 +4802,7 @@ impl crate::codec::DecodeFields for LoadBalancerIngress {
             "ip" => self.ip = map.next_value()?,
             "ipMode" => self.ip_mode = map.next_value()?,
             "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4548,12 +4812,15 @@ impl crate::codec::DecodeFields for LoadBalancerIngress {
 pub struct LoadBalancerStatus {
     /// `ingress`: array of LoadBalancerIngress.
     pub ingress: Option<Vec<LoadBalancerIngress>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LoadBalancerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LoadBalancerStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "ingress", &self.ingress)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4573,7 +4840,7 @@ impl crate::codec::DecodeFields for LoadBalancerStatus {
     ) -> Result<(), A::Error> {
         match key {
             "ingress" => self.ingress = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4581,14 +4848,17 @@ impl crate::codec::DecodeFields for LoadBalancerStatus {
 /// `io.k8s.api.core.v1.LocalObjectReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalObjectReference {
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LocalObjectReference", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4607,8 +4877,8 @@ impl crate::codec::DecodeFields for LocalObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            "name" => self.name = map.next_value()?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4620,13 +4890,16 @@ pub struct LocalVolumeSource {
     pub fs_type: Option<String>,
     /// `path`: string, required.
     pub path: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LocalVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LocalVolumeSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_field("path", &self.path)?;
+        s.serialize_entry("path", &self.path)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4647,7 +4920,7 @@ impl crate::codec::DecodeFields for LocalVolumeSource {
         match key {
             "fsType" => self.fs_type = map.next_value()?,
             "path" => self.path = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4659,17 +4932,20 @@ pub struct ModifyVolumeStatus {
     pub status: String,
     /// `targetVolumeAttributesClassName`: string.
     pub target_volume_attributes_class_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ModifyVolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ModifyVolumeStatus", 2)?;
-        s.serialize_field("status", &self.status)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("status", &self.status)?;
         crate::codec::optional(
             &mut s,
             "targetVolumeAttributesClassName",
             &self.target_volume_attributes_class_name,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4692,7 +4968,7 @@ impl crate::codec::DecodeFields for ModifyVolumeStatus {
             "targetVolumeAttributesClassName" => {
                 self.target_volume_attributes_class_name = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4706,14 +4982,17 @@ pub struct NFSVolumeSource {
     pub read_only: Option<bool>,
     /// `server`: string, required.
     pub server: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NFSVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NFSVolumeSource", 3)?;
-        s.serialize_field("path", &self.path)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("path", &self.path)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("server", &self.server)?;
+        s.serialize_entry("server", &self.server)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4735,7 +5014,7 @@ impl crate::codec::DecodeFields for NFSVolumeSource {
             "path" => self.path = crate::codec::required(map)?,
             "readOnly" => self.read_only = map.next_value()?,
             "server" => self.server = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4755,16 +5034,19 @@ pub struct Namespace {
     pub spec: Option<NamespaceSpec>,
     /// `status`: NamespaceStatus.
     pub status: Option<NamespaceStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Namespace {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Namespace", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4788,7 +5070,7 @@ impl crate::codec::DecodeFields for Namespace {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4822,11 +5104,13 @@ pub struct NamespaceCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NamespaceCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NamespaceCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -4834,8 +5118,9 @@ impl serde::Serialize for NamespaceCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4859,7 +5144,7 @@ impl crate::codec::DecodeFields for NamespaceCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4877,15 +5162,18 @@ pub struct NamespaceList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NamespaceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NamespaceList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4908,7 +5196,7 @@ impl crate::codec::DecodeFields for NamespaceList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4933,12 +5221,15 @@ impl crate::ListResource for NamespaceList {
 pub struct NamespaceSpec {
     /// `finalizers`: array of string.
     pub finalizers: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NamespaceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NamespaceSpec", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "finalizers", &self.finalizers)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4958,7 +5249,7 @@ impl crate::codec::DecodeFields for NamespaceSpec {
     ) -> Result<(), A::Error> {
         match key {
             "finalizers" => self.finalizers = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -4970,13 +5261,16 @@ pub struct NamespaceStatus {
     pub conditions: Option<Vec<NamespaceCondition>>,
     /// `phase`: string.
     pub phase: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NamespaceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NamespaceStatus", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "phase", &self.phase)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -4997,7 +5291,7 @@ impl crate::codec::DecodeFields for NamespaceStatus {
         match key {
             "conditions" => self.conditions = map.next_value()?,
             "phase" => self.phase = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5017,16 +5311,19 @@ pub struct Node {
     pub spec: Option<NodeSpec>,
     /// `status`: NodeStatus.
     pub status: Option<NodeStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Node {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Node", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5050,7 +5347,7 @@ impl crate::codec::DecodeFields for Node {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5078,13 +5375,16 @@ pub struct NodeAddress {
     pub address: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeAddress", 2)?;
-        s.serialize_field("address", &self.address)?;
-        s.serialize_field("type", &self.type_)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("address", &self.address)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5105,7 +5405,7 @@ impl crate::codec::DecodeFields for NodeAddress {
         match key {
             "address" => self.address = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5119,11 +5419,13 @@ pub struct NodeAffinity {
     >,
     /// `requiredDuringSchedulingIgnoredDuringExecution`: NodeSelector.
     pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeAffinity", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "preferredDuringSchedulingIgnoredDuringExecution",
@@ -5134,6 +5436,7 @@ impl serde::Serialize for NodeAffinity {
             "requiredDuringSchedulingIgnoredDuringExecution",
             &self.required_during_scheduling_ignored_during_execution,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5160,7 +5463,7 @@ impl crate::codec::DecodeFields for NodeAffinity {
                 self.required_during_scheduling_ignored_during_execution = map
                     .next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5177,15 +5480,17 @@ pub struct NodeAllocatableResourceClaimStatus {
         String,
         crate::apimachinery::pkg::api::resource::Quantity,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeAllocatableResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("NodeAllocatableResourceClaimStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "containers", &self.containers)?;
-        s.serialize_field("resourceClaimName", &self.resource_claim_name)?;
-        s.serialize_field("resources", &self.resources)?;
+        s.serialize_entry("resourceClaimName", &self.resource_claim_name)?;
+        s.serialize_entry("resources", &self.resources)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5209,7 +5514,7 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceClaimStatus {
                 self.resource_claim_name = crate::codec::required(map)?;
             }
             "resources" => self.resources = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5229,11 +5534,13 @@ pub struct NodeCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeCondition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "lastHeartbeatTime", &self.last_heartbeat_time)?;
         crate::codec::optional(
             &mut s,
@@ -5242,8 +5549,9 @@ impl serde::Serialize for NodeCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5268,7 +5576,7 @@ impl crate::codec::DecodeFields for NodeCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5278,12 +5586,15 @@ impl crate::codec::DecodeFields for NodeCondition {
 pub struct NodeConfigSource {
     /// `configMap`: ConfigMapNodeConfigSource.
     pub config_map: Option<ConfigMapNodeConfigSource>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeConfigSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeConfigSource", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "configMap", &self.config_map)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5303,7 +5614,7 @@ impl crate::codec::DecodeFields for NodeConfigSource {
     ) -> Result<(), A::Error> {
         match key {
             "configMap" => self.config_map = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5319,15 +5630,18 @@ pub struct NodeConfigStatus {
     pub error: Option<String>,
     /// `lastKnownGood`: NodeConfigSource.
     pub last_known_good: Option<NodeConfigSource>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeConfigStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeConfigStatus", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "active", &self.active)?;
         crate::codec::optional(&mut s, "assigned", &self.assigned)?;
         crate::codec::optional(&mut s, "error", &self.error)?;
         crate::codec::optional(&mut s, "lastKnownGood", &self.last_known_good)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5350,7 +5664,7 @@ impl crate::codec::DecodeFields for NodeConfigStatus {
             "assigned" => self.assigned = map.next_value()?,
             "error" => self.error = map.next_value()?,
             "lastKnownGood" => self.last_known_good = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5360,12 +5674,15 @@ impl crate::codec::DecodeFields for NodeConfigStatus {
 pub struct NodeDaemonEndpoints {
     /// `kubeletEndpoint`: DaemonEndpoint.
     pub kubelet_endpoint: Option<DaemonEndpoint>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeDaemonEndpoints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeDaemonEndpoints", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "kubeletEndpoint", &self.kubelet_endpoint)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5385,7 +5702,7 @@ impl crate::codec::DecodeFields for NodeDaemonEndpoints {
     ) -> Result<(), A::Error> {
         match key {
             "kubeletEndpoint" => self.kubelet_endpoint = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5395,16 +5712,19 @@ impl crate::codec::DecodeFields for NodeDaemonEndpoints {
 pub struct NodeFeatures {
     /// `supplementalGroupsPolicy`: boolean.
     pub supplemental_groups_policy: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeFeatures {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeFeatures", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "supplementalGroupsPolicy",
             &self.supplemental_groups_policy,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5426,7 +5746,7 @@ impl crate::codec::DecodeFields for NodeFeatures {
             "supplementalGroupsPolicy" => {
                 self.supplemental_groups_policy = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5444,15 +5764,18 @@ pub struct NodeList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5475,7 +5798,7 @@ impl crate::codec::DecodeFields for NodeList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5502,13 +5825,16 @@ pub struct NodeRuntimeHandler {
     pub features: Option<NodeRuntimeHandlerFeatures>,
     /// `name`: string.
     pub name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeRuntimeHandler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeRuntimeHandler", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "features", &self.features)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5529,7 +5855,7 @@ impl crate::codec::DecodeFields for NodeRuntimeHandler {
         match key {
             "features" => self.features = map.next_value()?,
             "name" => self.name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5541,17 +5867,20 @@ pub struct NodeRuntimeHandlerFeatures {
     pub recursive_read_only_mounts: Option<bool>,
     /// `userNamespaces`: boolean.
     pub user_namespaces: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeRuntimeHandlerFeatures {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeRuntimeHandlerFeatures", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "recursiveReadOnlyMounts",
             &self.recursive_read_only_mounts,
         )?;
         crate::codec::optional(&mut s, "userNamespaces", &self.user_namespaces)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5574,7 +5903,7 @@ impl crate::codec::DecodeFields for NodeRuntimeHandlerFeatures {
                 self.recursive_read_only_mounts = map.next_value()?;
             }
             "userNamespaces" => self.user_namespaces = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5584,12 +5913,15 @@ impl crate::codec::DecodeFields for NodeRuntimeHandlerFeatures {
 pub struct NodeSelector {
     /// `nodeSelectorTerms`: array of NodeSelectorTerm, required.
     pub node_selector_terms: Vec<NodeSelectorTerm>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeSelector", 1)?;
-        s.serialize_field("nodeSelectorTerms", &self.node_selector_terms)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("nodeSelectorTerms", &self.node_selector_terms)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5611,7 +5943,7 @@ impl crate::codec::DecodeFields for NodeSelector {
             "nodeSelectorTerms" => {
                 self.node_selector_terms = crate::codec::required(map)?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5625,14 +5957,17 @@ pub struct NodeSelectorRequirement {
     pub operator: String,
     /// `values`: array of string.
     pub values: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeSelectorRequirement", 3)?;
-        s.serialize_field("key", &self.key)?;
-        s.serialize_field("operator", &self.operator)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        s.serialize_entry("operator", &self.operator)?;
         crate::codec::optional(&mut s, "values", &self.values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5654,7 +5989,7 @@ impl crate::codec::DecodeFields for NodeSelectorRequirement {
             "key" => self.key = crate::codec::required(map)?,
             "operator" => self.operator = crate::codec::required(map)?,
             "values" => self.values = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5666,13 +6001,16 @@ pub struct NodeSelectorTerm {
     pub match_expressions: Option<Vec<NodeSelectorRequirement>>,
     /// `matchFields`: array of NodeSelectorRequirement.
     pub match_fields: Option<Vec<NodeSelectorRequirement>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeSelectorTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeSelectorTerm", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
         crate::codec::optional(&mut s, "matchFields", &self.match_fields)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5693,7 +6031,7 @@ impl crate::codec::DecodeFields for NodeSelectorTerm {
         match key {
             "matchExpressions" => self.match_expressions = map.next_value()?,
             "matchFields" => self.match_fields = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5715,11 +6053,13 @@ pub struct NodeSpec {
     pub taints: Option<Vec<Taint>>,
     /// `unschedulable`: boolean.
     pub unschedulable: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeSpec", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "configSource", &self.config_source)?;
         crate::codec::optional(&mut s, "externalID", &self.external_id)?;
         crate::codec::optional(&mut s, "podCIDR", &self.pod_cidr)?;
@@ -5727,6 +6067,7 @@ impl serde::Serialize for NodeSpec {
         crate::codec::optional(&mut s, "providerID", &self.provider_id)?;
         crate::codec::optional(&mut s, "taints", &self.taints)?;
         crate::codec::optional(&mut s, "unschedulable", &self.unschedulable)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5752,7 +6093,7 @@ impl crate::codec::DecodeFields for NodeSpec {
             "providerID" => self.provider_id = map.next_value()?,
             "taints" => self.taints = map.next_value()?,
             "unschedulable" => self.unschedulable = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5798,11 +6139,13 @@ pub struct NodeStatus {
     pub volumes_attached: Option<Vec<AttachedVolume>>,
     /// `volumesInUse`: array of string.
     pub volumes_in_use: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeStatus", 14)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "addresses", &self.addresses)?;
         crate::codec::optional(&mut s, "allocatable", &self.allocatable)?;
         crate::codec::optional(&mut s, "capacity", &self.capacity)?;
@@ -5817,6 +6160,7 @@ impl serde::Serialize for NodeStatus {
         crate::codec::optional(&mut s, "runtimeHandlers", &self.runtime_handlers)?;
         crate::codec::optional(&mut s, "volumesAttached", &self.volumes_attached)?;
         crate::codec::optional(&mut s, "volumesInUse", &self.volumes_in_use)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5849,7 +6193,7 @@ impl crate::codec::DecodeFields for NodeStatus {
             "runtimeHandlers" => self.runtime_handlers = map.next_value()?,
             "volumesAttached" => self.volumes_attached = map.next_value()?,
             "volumesInUse" => self.volumes_in_use = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5859,12 +6203,15 @@ impl crate::codec::DecodeFields for NodeStatus {
 pub struct NodeSwapStatus {
     /// `capacity`: int64.
     pub capacity: Option<i64>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeSwapStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeSwapStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "capacity", &self.capacity)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5884,7 +6231,7 @@ impl crate::codec::DecodeFields for NodeSwapStatus {
     ) -> Result<(), A::Error> {
         match key {
             "capacity" => self.capacity = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5914,22 +6261,25 @@ pub struct NodeSystemInfo {
     pub swap: Option<NodeSwapStatus>,
     /// `systemUUID`: string, required.
     pub system_uuid: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeSystemInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeSystemInfo", 11)?;
-        s.serialize_field("architecture", &self.architecture)?;
-        s.serialize_field("bootID", &self.boot_id)?;
-        s.serialize_field("containerRuntimeVersion", &self.container_runtime_version)?;
-        s.serialize_field("kernelVersion", &self.kernel_version)?;
-        s.serialize_field("kubeProxyVersion", &self.kube_proxy_version)?;
-        s.serialize_field("kubeletVersion", &self.kubelet_version)?;
-        s.serialize_field("machineID", &self.machine_id)?;
-        s.serialize_field("operatingSystem", &self.operating_system)?;
-        s.serialize_field("osImage", &self.os_image)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("architecture", &self.architecture)?;
+        s.serialize_entry("bootID", &self.boot_id)?;
+        s.serialize_entry("containerRuntimeVersion", &self.container_runtime_version)?;
+        s.serialize_entry("kernelVersion", &self.kernel_version)?;
+        s.serialize_entry("kubeProxyVersion", &self.kube_proxy_version)?;
+        s.serialize_entry("kubeletVersion", &self.kubelet_version)?;
+        s.serialize_entry("machineID", &self.machine_id)?;
+        s.serialize_entry("operatingSystem", &self.operating_system)?;
+        s.serialize_entry("osImage", &self.os_image)?;
         crate::codec::optional(&mut s, "swap", &self.swap)?;
-        s.serialize_field("systemUUID", &self.system_uuid)?;
+        s.serialize_entry("systemUUID", &self.system_uuid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -5961,7 +6311,7 @@ impl crate::codec::DecodeFields for NodeSystemInfo {
             "osImage" => self.os_image = crate::codec::required(map)?,
             "swap" => self.swap = map.next_value()?,
             "systemUUID" => self.system_uuid = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -5973,13 +6323,16 @@ pub struct ObjectFieldSelector {
     pub api_version: Option<String>,
     /// `fieldPath`: string, required.
     pub field_path: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ObjectFieldSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ObjectFieldSelector", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("fieldPath", &self.field_path)?;
+        s.serialize_entry("fieldPath", &self.field_path)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6000,7 +6353,7 @@ impl crate::codec::DecodeFields for ObjectFieldSelector {
         match key {
             "apiVersion" => self.api_version = map.next_value()?,
             "fieldPath" => self.field_path = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6022,11 +6375,13 @@ pub struct ObjectReference {
     pub resource_version: Option<String>,
     /// `uid`: string.
     pub uid: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ObjectReference", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "fieldPath", &self.field_path)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
@@ -6034,6 +6389,7 @@ impl serde::Serialize for ObjectReference {
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6059,7 +6415,7 @@ impl crate::codec::DecodeFields for ObjectReference {
             "namespace" => self.namespace = map.next_value()?,
             "resourceVersion" => self.resource_version = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6079,16 +6435,19 @@ pub struct PersistentVolume {
     pub spec: Option<PersistentVolumeSpec>,
     /// `status`: PersistentVolumeStatus.
     pub status: Option<PersistentVolumeStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolume", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6112,7 +6471,7 @@ impl crate::codec::DecodeFields for PersistentVolume {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6148,16 +6507,19 @@ pub struct PersistentVolumeClaim {
     pub spec: Option<PersistentVolumeClaimSpec>,
     /// `status`: PersistentVolumeClaimStatus.
     pub status: Option<PersistentVolumeClaimStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeClaim", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6181,7 +6543,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaim {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6217,11 +6579,13 @@ pub struct PersistentVolumeClaimCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeClaimCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeClaimCondition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
         crate::codec::optional(
             &mut s,
@@ -6230,8 +6594,9 @@ impl serde::Serialize for PersistentVolumeClaimCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6256,7 +6621,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6274,15 +6639,18 @@ pub struct PersistentVolumeClaimList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeClaimList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeClaimList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6305,7 +6673,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6346,11 +6714,13 @@ pub struct PersistentVolumeClaimSpec {
     pub volume_mode: Option<String>,
     /// `volumeName`: string.
     pub volume_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeClaimSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeClaimSpec", 9)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
         crate::codec::optional(&mut s, "dataSource", &self.data_source)?;
         crate::codec::optional(&mut s, "dataSourceRef", &self.data_source_ref)?;
@@ -6364,6 +6734,7 @@ impl serde::Serialize for PersistentVolumeClaimSpec {
         )?;
         crate::codec::optional(&mut s, "volumeMode", &self.volume_mode)?;
         crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6393,7 +6764,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimSpec {
             }
             "volumeMode" => self.volume_mode = map.next_value()?,
             "volumeName" => self.volume_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6429,11 +6800,13 @@ pub struct PersistentVolumeClaimStatus {
     pub modify_volume_status: Option<ModifyVolumeStatus>,
     /// `phase`: string.
     pub phase: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeClaimStatus", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
         crate::codec::optional(
             &mut s,
@@ -6454,6 +6827,7 @@ impl serde::Serialize for PersistentVolumeClaimStatus {
             &self.modify_volume_status,
         )?;
         crate::codec::optional(&mut s, "phase", &self.phase)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6484,7 +6858,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimStatus {
             }
             "modifyVolumeStatus" => self.modify_volume_status = map.next_value()?,
             "phase" => self.phase = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6496,13 +6870,16 @@ pub struct PersistentVolumeClaimTemplate {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: PersistentVolumeClaimSpec, required.
     pub spec: PersistentVolumeClaimSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeClaimTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeClaimTemplate", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6523,7 +6900,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimTemplate {
         match key {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6535,13 +6912,16 @@ pub struct PersistentVolumeClaimVolumeSource {
     pub claim_name: String,
     /// `readOnly`: boolean.
     pub read_only: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeClaimVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeClaimVolumeSource", 2)?;
-        s.serialize_field("claimName", &self.claim_name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("claimName", &self.claim_name)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6562,7 +6942,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimVolumeSource {
         match key {
             "claimName" => self.claim_name = crate::codec::required(map)?,
             "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6580,15 +6960,18 @@ pub struct PersistentVolumeList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6611,7 +6994,7 @@ impl crate::codec::DecodeFields for PersistentVolumeList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6701,11 +7084,13 @@ pub struct PersistentVolumeSpec {
     pub volume_mode: Option<String>,
     /// `vsphereVolume`: VsphereVirtualDiskVolumeSource.
     pub vsphere_volume: Option<VsphereVirtualDiskVolumeSource>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeSpec", 31)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
         crate::codec::optional(
             &mut s,
@@ -6753,6 +7138,7 @@ impl serde::Serialize for PersistentVolumeSpec {
         )?;
         crate::codec::optional(&mut s, "volumeMode", &self.volume_mode)?;
         crate::codec::optional(&mut s, "vsphereVolume", &self.vsphere_volume)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6806,7 +7192,7 @@ impl crate::codec::DecodeFields for PersistentVolumeSpec {
             }
             "volumeMode" => self.volume_mode = map.next_value()?,
             "vsphereVolume" => self.vsphere_volume = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6824,11 +7210,13 @@ pub struct PersistentVolumeStatus {
     pub phase: Option<String>,
     /// `reason`: string.
     pub reason: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PersistentVolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PersistentVolumeStatus", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastPhaseTransitionTime",
@@ -6837,6 +7225,7 @@ impl serde::Serialize for PersistentVolumeStatus {
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "phase", &self.phase)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6861,7 +7250,7 @@ impl crate::codec::DecodeFields for PersistentVolumeStatus {
             "message" => self.message = map.next_value()?,
             "phase" => self.phase = map.next_value()?,
             "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6873,13 +7262,16 @@ pub struct PhotonPersistentDiskVolumeSource {
     pub fs_type: Option<String>,
     /// `pdID`: string, required.
     pub pd_id: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PhotonPersistentDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PhotonPersistentDiskVolumeSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_field("pdID", &self.pd_id)?;
+        s.serialize_entry("pdID", &self.pd_id)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6900,7 +7292,7 @@ impl crate::codec::DecodeFields for PhotonPersistentDiskVolumeSource {
         match key {
             "fsType" => self.fs_type = map.next_value()?,
             "pdID" => self.pd_id = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6920,16 +7312,19 @@ pub struct Pod {
     pub spec: Option<PodSpec>,
     /// `status`: PodStatus.
     pub status: Option<PodStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Pod {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Pod", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -6953,7 +7348,7 @@ impl crate::codec::DecodeFields for Pod {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -6985,11 +7380,13 @@ pub struct PodAffinity {
     pub required_during_scheduling_ignored_during_execution: Option<
         Vec<PodAffinityTerm>,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodAffinity", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "preferredDuringSchedulingIgnoredDuringExecution",
@@ -7000,6 +7397,7 @@ impl serde::Serialize for PodAffinity {
             "requiredDuringSchedulingIgnoredDuringExecution",
             &self.required_during_scheduling_ignored_during_execution,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7026,7 +7424,7 @@ impl crate::codec::DecodeFields for PodAffinity {
                 self.required_during_scheduling_ignored_during_execution = map
                     .next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7048,17 +7446,20 @@ pub struct PodAffinityTerm {
     pub namespaces: Option<Vec<String>>,
     /// `topologyKey`: string, required.
     pub topology_key: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodAffinityTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodAffinityTerm", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
         crate::codec::optional(&mut s, "matchLabelKeys", &self.match_label_keys)?;
         crate::codec::optional(&mut s, "mismatchLabelKeys", &self.mismatch_label_keys)?;
         crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
         crate::codec::optional(&mut s, "namespaces", &self.namespaces)?;
-        s.serialize_field("topologyKey", &self.topology_key)?;
+        s.serialize_entry("topologyKey", &self.topology_key)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7083,7 +7484,7 @@ impl crate::codec::DecodeFields for PodAffinityTerm {
             "namespaceSelector" => self.namespace_selector = map.next_value()?,
             "namespaces" => self.namespaces = map.next_value()?,
             "topologyKey" => self.topology_key = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7099,11 +7500,13 @@ pub struct PodAntiAffinity {
     pub required_during_scheduling_ignored_during_execution: Option<
         Vec<PodAffinityTerm>,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodAntiAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodAntiAffinity", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "preferredDuringSchedulingIgnoredDuringExecution",
@@ -7114,6 +7517,7 @@ impl serde::Serialize for PodAntiAffinity {
             "requiredDuringSchedulingIgnoredDuringExecution",
             &self.required_during_scheduling_ignored_during_execution,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7140,7 +7544,7 @@ impl crate::codec::DecodeFields for PodAntiAffinity {
                 self.required_during_scheduling_ignored_during_execution = map
                     .next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7162,11 +7566,13 @@ pub struct PodCertificateProjection {
     pub signer_name: String,
     /// `userAnnotations`: map of string to string.
     pub user_annotations: Option<::std::collections::BTreeMap<String, String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodCertificateProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodCertificateProjection", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "certificateChainPath",
@@ -7178,14 +7584,15 @@ impl serde::Serialize for PodCertificateProjection {
             &self.credential_bundle_path,
         )?;
         crate::codec::optional(&mut s, "keyPath", &self.key_path)?;
-        s.serialize_field("keyType", &self.key_type)?;
+        s.serialize_entry("keyType", &self.key_type)?;
         crate::codec::optional(
             &mut s,
             "maxExpirationSeconds",
             &self.max_expiration_seconds,
         )?;
-        s.serialize_field("signerName", &self.signer_name)?;
+        s.serialize_entry("signerName", &self.signer_name)?;
         crate::codec::optional(&mut s, "userAnnotations", &self.user_annotations)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7211,7 +7618,7 @@ impl crate::codec::DecodeFields for PodCertificateProjection {
             "maxExpirationSeconds" => self.max_expiration_seconds = map.next_value()?,
             "signerName" => self.signer_name = crate::codec::required(map)?,
             "userAnnotations" => self.user_annotations = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7233,11 +7640,13 @@ pub struct PodCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodCondition", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
         crate::codec::optional(
             &mut s,
@@ -7247,8 +7656,9 @@ impl serde::Serialize for PodCondition {
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7274,7 +7684,7 @@ impl crate::codec::DecodeFields for PodCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7288,14 +7698,17 @@ pub struct PodDNSConfig {
     pub options: Option<Vec<PodDNSConfigOption>>,
     /// `searches`: array of string.
     pub searches: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodDNSConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodDNSConfig", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "nameservers", &self.nameservers)?;
         crate::codec::optional(&mut s, "options", &self.options)?;
         crate::codec::optional(&mut s, "searches", &self.searches)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7317,7 +7730,7 @@ impl crate::codec::DecodeFields for PodDNSConfig {
             "nameservers" => self.nameservers = map.next_value()?,
             "options" => self.options = map.next_value()?,
             "searches" => self.searches = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7329,13 +7742,16 @@ pub struct PodDNSConfigOption {
     pub name: Option<String>,
     /// `value`: string.
     pub value: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodDNSConfigOption {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodDNSConfigOption", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7356,7 +7772,7 @@ impl crate::codec::DecodeFields for PodDNSConfigOption {
         match key {
             "name" => self.name = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7368,13 +7784,16 @@ pub struct PodExtendedResourceClaimStatus {
     pub request_mappings: Vec<ContainerExtendedResourceRequest>,
     /// `resourceClaimName`: string, required.
     pub resource_claim_name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodExtendedResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodExtendedResourceClaimStatus", 2)?;
-        s.serialize_field("requestMappings", &self.request_mappings)?;
-        s.serialize_field("resourceClaimName", &self.resource_claim_name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("requestMappings", &self.request_mappings)?;
+        s.serialize_entry("resourceClaimName", &self.resource_claim_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7397,7 +7816,7 @@ impl crate::codec::DecodeFields for PodExtendedResourceClaimStatus {
             "resourceClaimName" => {
                 self.resource_claim_name = crate::codec::required(map)?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7407,12 +7826,15 @@ impl crate::codec::DecodeFields for PodExtendedResourceClaimStatus {
 pub struct PodIP {
     /// `ip`: string, required.
     pub ip: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodIP {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodIP", 1)?;
-        s.serialize_field("ip", &self.ip)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("ip", &self.ip)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7432,7 +7854,7 @@ impl crate::codec::DecodeFields for PodIP {
     ) -> Result<(), A::Error> {
         match key {
             "ip" => self.ip = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7450,15 +7872,18 @@ pub struct PodList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7481,7 +7906,7 @@ impl crate::codec::DecodeFields for PodList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7506,12 +7931,15 @@ impl crate::ListResource for PodList {
 pub struct PodOS {
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodOS {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodOS", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7531,7 +7959,7 @@ impl crate::codec::DecodeFields for PodOS {
     ) -> Result<(), A::Error> {
         match key {
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7541,12 +7969,15 @@ impl crate::codec::DecodeFields for PodOS {
 pub struct PodReadinessGate {
     /// `conditionType`: string, required.
     pub condition_type: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodReadinessGate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodReadinessGate", 1)?;
-        s.serialize_field("conditionType", &self.condition_type)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("conditionType", &self.condition_type)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7566,7 +7997,7 @@ impl crate::codec::DecodeFields for PodReadinessGate {
     ) -> Result<(), A::Error> {
         match key {
             "conditionType" => self.condition_type = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7580,18 +8011,21 @@ pub struct PodResourceClaim {
     pub resource_claim_name: Option<String>,
     /// `resourceClaimTemplateName`: string.
     pub resource_claim_template_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodResourceClaim", 3)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
         crate::codec::optional(
             &mut s,
             "resourceClaimTemplateName",
             &self.resource_claim_template_name,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7615,7 +8049,7 @@ impl crate::codec::DecodeFields for PodResourceClaim {
             "resourceClaimTemplateName" => {
                 self.resource_claim_template_name = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7627,13 +8061,16 @@ pub struct PodResourceClaimStatus {
     pub name: String,
     /// `resourceClaimName`: string.
     pub resource_claim_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodResourceClaimStatus", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7654,7 +8091,7 @@ impl crate::codec::DecodeFields for PodResourceClaimStatus {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "resourceClaimName" => self.resource_claim_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7664,12 +8101,15 @@ impl crate::codec::DecodeFields for PodResourceClaimStatus {
 pub struct PodSchedulingGate {
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodSchedulingGate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodSchedulingGate", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7689,7 +8129,7 @@ impl crate::codec::DecodeFields for PodSchedulingGate {
     ) -> Result<(), A::Error> {
         match key {
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7699,12 +8139,15 @@ impl crate::codec::DecodeFields for PodSchedulingGate {
 pub struct PodSchedulingGroup {
     /// `podGroupName`: string.
     pub pod_group_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodSchedulingGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodSchedulingGroup", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "podGroupName", &self.pod_group_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7724,7 +8167,7 @@ impl crate::codec::DecodeFields for PodSchedulingGroup {
     ) -> Result<(), A::Error> {
         match key {
             "podGroupName" => self.pod_group_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7758,11 +8201,13 @@ pub struct PodSecurityContext {
     pub sysctls: Option<Vec<Sysctl>>,
     /// `windowsOptions`: WindowsSecurityContextOptions.
     pub windows_options: Option<WindowsSecurityContextOptions>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodSecurityContext {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodSecurityContext", 13)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "appArmorProfile", &self.app_armor_profile)?;
         crate::codec::optional(&mut s, "fsGroup", &self.fs_group)?;
         crate::codec::optional(
@@ -7788,6 +8233,7 @@ impl serde::Serialize for PodSecurityContext {
         )?;
         crate::codec::optional(&mut s, "sysctls", &self.sysctls)?;
         crate::codec::optional(&mut s, "windowsOptions", &self.windows_options)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -7821,7 +8267,7 @@ impl crate::codec::DecodeFields for PodSecurityContext {
             }
             "sysctls" => self.sysctls = map.next_value()?,
             "windowsOptions" => self.windows_options = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -7918,11 +8364,13 @@ pub struct PodSpec {
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     /// `volumes`: array of Volume.
     pub volumes: Option<Vec<Volume>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodSpec", 42)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "activeDeadlineSeconds",
@@ -7934,7 +8382,7 @@ impl serde::Serialize for PodSpec {
             "automountServiceAccountToken",
             &self.automount_service_account_token,
         )?;
-        s.serialize_field("containers", &self.containers)?;
+        s.serialize_entry("containers", &self.containers)?;
         crate::codec::optional(&mut s, "dnsConfig", &self.dns_config)?;
         crate::codec::optional(&mut s, "dnsPolicy", &self.dns_policy)?;
         crate::codec::optional(
@@ -7997,6 +8445,7 @@ impl serde::Serialize for PodSpec {
             &self.topology_spread_constraints,
         )?;
         crate::codec::optional(&mut s, "volumes", &self.volumes)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8063,7 +8512,7 @@ impl crate::codec::DecodeFields for PodSpec {
                 self.topology_spread_constraints = map.next_value()?;
             }
             "volumes" => self.volumes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8120,11 +8569,13 @@ pub struct PodStatus {
     pub resources: Option<ResourceRequirements>,
     /// `startTime`: Time.
     pub start_time: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodStatus", 21)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "containerStatuses", &self.container_statuses)?;
@@ -8166,6 +8617,7 @@ impl serde::Serialize for PodStatus {
         )?;
         crate::codec::optional(&mut s, "resources", &self.resources)?;
         crate::codec::optional(&mut s, "startTime", &self.start_time)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8211,7 +8663,7 @@ impl crate::codec::DecodeFields for PodStatus {
             "resourceClaimStatuses" => self.resource_claim_statuses = map.next_value()?,
             "resources" => self.resources = map.next_value()?,
             "startTime" => self.start_time = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8229,15 +8681,18 @@ pub struct PodTemplate {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `template`: PodTemplateSpec.
     pub template: Option<PodTemplateSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodTemplate", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "template", &self.template)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8260,7 +8715,7 @@ impl crate::codec::DecodeFields for PodTemplate {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "template" => self.template = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8294,15 +8749,18 @@ pub struct PodTemplateList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodTemplateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodTemplateList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8325,7 +8783,7 @@ impl crate::codec::DecodeFields for PodTemplateList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8352,13 +8810,16 @@ pub struct PodTemplateSpec {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: PodSpec.
     pub spec: Option<PodSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodTemplateSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8379,7 +8840,7 @@ impl crate::codec::DecodeFields for PodTemplateSpec {
         match key {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8393,14 +8854,17 @@ pub struct PortStatus {
     pub port: i32,
     /// `protocol`: string, required.
     pub protocol: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PortStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PortStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "error", &self.error)?;
-        s.serialize_field("port", &self.port)?;
-        s.serialize_field("protocol", &self.protocol)?;
+        s.serialize_entry("port", &self.port)?;
+        s.serialize_entry("protocol", &self.protocol)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8422,7 +8886,7 @@ impl crate::codec::DecodeFields for PortStatus {
             "error" => self.error = map.next_value()?,
             "port" => self.port = crate::codec::required(map)?,
             "protocol" => self.protocol = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8436,14 +8900,17 @@ pub struct PortworxVolumeSource {
     pub read_only: Option<bool>,
     /// `volumeID`: string, required.
     pub volume_id: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PortworxVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PortworxVolumeSource", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("volumeID", &self.volume_id)?;
+        s.serialize_entry("volumeID", &self.volume_id)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8465,7 +8932,7 @@ impl crate::codec::DecodeFields for PortworxVolumeSource {
             "fsType" => self.fs_type = map.next_value()?,
             "readOnly" => self.read_only = map.next_value()?,
             "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8477,13 +8944,16 @@ pub struct PreferredSchedulingTerm {
     pub preference: NodeSelectorTerm,
     /// `weight`: int32, required.
     pub weight: i32,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PreferredSchedulingTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PreferredSchedulingTerm", 2)?;
-        s.serialize_field("preference", &self.preference)?;
-        s.serialize_field("weight", &self.weight)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("preference", &self.preference)?;
+        s.serialize_entry("weight", &self.weight)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8504,7 +8974,7 @@ impl crate::codec::DecodeFields for PreferredSchedulingTerm {
         match key {
             "preference" => self.preference = crate::codec::required(map)?,
             "weight" => self.weight = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8532,11 +9002,13 @@ pub struct Probe {
     pub termination_grace_period_seconds: Option<i64>,
     /// `timeoutSeconds`: int32.
     pub timeout_seconds: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Probe {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Probe", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "exec", &self.exec)?;
         crate::codec::optional(&mut s, "failureThreshold", &self.failure_threshold)?;
         crate::codec::optional(&mut s, "grpc", &self.grpc)?;
@@ -8555,6 +9027,7 @@ impl serde::Serialize for Probe {
             &self.termination_grace_period_seconds,
         )?;
         crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8585,7 +9058,7 @@ impl crate::codec::DecodeFields for Probe {
                 self.termination_grace_period_seconds = map.next_value()?;
             }
             "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8597,13 +9070,16 @@ pub struct ProjectedVolumeSource {
     pub default_mode: Option<i32>,
     /// `sources`: array of VolumeProjection.
     pub sources: Option<Vec<VolumeProjection>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ProjectedVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ProjectedVolumeSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
         crate::codec::optional(&mut s, "sources", &self.sources)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8624,7 +9100,7 @@ impl crate::codec::DecodeFields for ProjectedVolumeSource {
         match key {
             "defaultMode" => self.default_mode = map.next_value()?,
             "sources" => self.sources = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8644,17 +9120,20 @@ pub struct QuobyteVolumeSource {
     pub user: Option<String>,
     /// `volume`: string, required.
     pub volume: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for QuobyteVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("QuobyteVolumeSource", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "group", &self.group)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("registry", &self.registry)?;
+        s.serialize_entry("registry", &self.registry)?;
         crate::codec::optional(&mut s, "tenant", &self.tenant)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
-        s.serialize_field("volume", &self.volume)?;
+        s.serialize_entry("volume", &self.volume)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8679,7 +9158,7 @@ impl crate::codec::DecodeFields for QuobyteVolumeSource {
             "tenant" => self.tenant = map.next_value()?,
             "user" => self.user = map.next_value()?,
             "volume" => self.volume = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8703,19 +9182,22 @@ pub struct RBDPersistentVolumeSource {
     pub secret_ref: Option<SecretReference>,
     /// `user`: string.
     pub user: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for RBDPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("RBDPersistentVolumeSource", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_field("image", &self.image)?;
+        s.serialize_entry("image", &self.image)?;
         crate::codec::optional(&mut s, "keyring", &self.keyring)?;
-        s.serialize_field("monitors", &self.monitors)?;
+        s.serialize_entry("monitors", &self.monitors)?;
         crate::codec::optional(&mut s, "pool", &self.pool)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8742,7 +9224,7 @@ impl crate::codec::DecodeFields for RBDPersistentVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8766,19 +9248,22 @@ pub struct RBDVolumeSource {
     pub secret_ref: Option<LocalObjectReference>,
     /// `user`: string.
     pub user: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for RBDVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("RBDVolumeSource", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_field("image", &self.image)?;
+        s.serialize_entry("image", &self.image)?;
         crate::codec::optional(&mut s, "keyring", &self.keyring)?;
-        s.serialize_field("monitors", &self.monitors)?;
+        s.serialize_entry("monitors", &self.monitors)?;
         crate::codec::optional(&mut s, "pool", &self.pool)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8805,7 +9290,7 @@ impl crate::codec::DecodeFields for RBDVolumeSource {
             "readOnly" => self.read_only = map.next_value()?,
             "secretRef" => self.secret_ref = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8825,16 +9310,19 @@ pub struct ReplicationController {
     pub spec: Option<ReplicationControllerSpec>,
     /// `status`: ReplicationControllerStatus.
     pub status: Option<ReplicationControllerStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicationController {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicationController", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8858,7 +9346,7 @@ impl crate::codec::DecodeFields for ReplicationController {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8892,11 +9380,13 @@ pub struct ReplicationControllerCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicationControllerCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicationControllerCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -8904,8 +9394,9 @@ impl serde::Serialize for ReplicationControllerCondition {
         )?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8929,7 +9420,7 @@ impl crate::codec::DecodeFields for ReplicationControllerCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -8947,15 +9438,18 @@ pub struct ReplicationControllerList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicationControllerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicationControllerList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -8978,7 +9472,7 @@ impl crate::codec::DecodeFields for ReplicationControllerList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9009,15 +9503,18 @@ pub struct ReplicationControllerSpec {
     pub selector: Option<::std::collections::BTreeMap<String, String>>,
     /// `template`: PodTemplateSpec.
     pub template: Option<PodTemplateSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicationControllerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicationControllerSpec", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
         crate::codec::optional(&mut s, "replicas", &self.replicas)?;
         crate::codec::optional(&mut s, "selector", &self.selector)?;
         crate::codec::optional(&mut s, "template", &self.template)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9040,7 +9537,7 @@ impl crate::codec::DecodeFields for ReplicationControllerSpec {
             "replicas" => self.replicas = map.next_value()?,
             "selector" => self.selector = map.next_value()?,
             "template" => self.template = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9060,11 +9557,13 @@ pub struct ReplicationControllerStatus {
     pub ready_replicas: Option<i32>,
     /// `replicas`: int32, required.
     pub replicas: i32,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ReplicationControllerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ReplicationControllerStatus", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(
@@ -9074,7 +9573,8 @@ impl serde::Serialize for ReplicationControllerStatus {
         )?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
-        s.serialize_field("replicas", &self.replicas)?;
+        s.serialize_entry("replicas", &self.replicas)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9099,7 +9599,7 @@ impl crate::codec::DecodeFields for ReplicationControllerStatus {
             "observedGeneration" => self.observed_generation = map.next_value()?,
             "readyReplicas" => self.ready_replicas = map.next_value()?,
             "replicas" => self.replicas = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9111,13 +9611,16 @@ pub struct ResourceClaim {
     pub name: String,
     /// `request`: string.
     pub request: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaim", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "request", &self.request)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9138,7 +9641,7 @@ impl crate::codec::DecodeFields for ResourceClaim {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "request" => self.request = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9152,14 +9655,17 @@ pub struct ResourceFieldSelector {
     pub divisor: Option<crate::apimachinery::pkg::api::resource::Quantity>,
     /// `resource`: string, required.
     pub resource: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceFieldSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceFieldSelector", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "containerName", &self.container_name)?;
         crate::codec::optional(&mut s, "divisor", &self.divisor)?;
-        s.serialize_field("resource", &self.resource)?;
+        s.serialize_entry("resource", &self.resource)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9181,7 +9687,7 @@ impl crate::codec::DecodeFields for ResourceFieldSelector {
             "containerName" => self.container_name = map.next_value()?,
             "divisor" => self.divisor = map.next_value()?,
             "resource" => self.resource = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9195,14 +9701,17 @@ pub struct ResourceHealth {
     pub message: Option<String>,
     /// `resourceID`: string, required.
     pub resource_id: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceHealth {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceHealth", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "health", &self.health)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
-        s.serialize_field("resourceID", &self.resource_id)?;
+        s.serialize_entry("resourceID", &self.resource_id)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9224,7 +9733,7 @@ impl crate::codec::DecodeFields for ResourceHealth {
             "health" => self.health = map.next_value()?,
             "message" => self.message = map.next_value()?,
             "resourceID" => self.resource_id = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9244,16 +9753,19 @@ pub struct ResourceQuota {
     pub spec: Option<ResourceQuotaSpec>,
     /// `status`: ResourceQuotaStatus.
     pub status: Option<ResourceQuotaStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceQuota {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceQuota", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9277,7 +9789,7 @@ impl crate::codec::DecodeFields for ResourceQuota {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9311,15 +9823,18 @@ pub struct ResourceQuotaList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceQuotaList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceQuotaList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9342,7 +9857,7 @@ impl crate::codec::DecodeFields for ResourceQuotaList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9376,14 +9891,17 @@ pub struct ResourceQuotaSpec {
     pub scope_selector: Option<ScopeSelector>,
     /// `scopes`: array of string.
     pub scopes: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceQuotaSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceQuotaSpec", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hard", &self.hard)?;
         crate::codec::optional(&mut s, "scopeSelector", &self.scope_selector)?;
         crate::codec::optional(&mut s, "scopes", &self.scopes)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9405,7 +9923,7 @@ impl crate::codec::DecodeFields for ResourceQuotaSpec {
             "hard" => self.hard = map.next_value()?,
             "scopeSelector" => self.scope_selector = map.next_value()?,
             "scopes" => self.scopes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9427,13 +9945,16 @@ pub struct ResourceQuotaStatus {
             crate::apimachinery::pkg::api::resource::Quantity,
         >,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceQuotaStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceQuotaStatus", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hard", &self.hard)?;
         crate::codec::optional(&mut s, "used", &self.used)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9454,7 +9975,7 @@ impl crate::codec::DecodeFields for ResourceQuotaStatus {
         match key {
             "hard" => self.hard = map.next_value()?,
             "used" => self.used = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9478,14 +9999,17 @@ pub struct ResourceRequirements {
             crate::apimachinery::pkg::api::resource::Quantity,
         >,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceRequirements", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "claims", &self.claims)?;
         crate::codec::optional(&mut s, "limits", &self.limits)?;
         crate::codec::optional(&mut s, "requests", &self.requests)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9507,7 +10031,7 @@ impl crate::codec::DecodeFields for ResourceRequirements {
             "claims" => self.claims = map.next_value()?,
             "limits" => self.limits = map.next_value()?,
             "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9519,13 +10043,16 @@ pub struct ResourceStatus {
     pub name: String,
     /// `resources`: array of ResourceHealth.
     pub resources: Option<Vec<ResourceHealth>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceStatus", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "resources", &self.resources)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9546,7 +10073,7 @@ impl crate::codec::DecodeFields for ResourceStatus {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "resources" => self.resources = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9562,15 +10089,18 @@ pub struct SELinuxOptions {
     pub type_: Option<String>,
     /// `user`: string.
     pub user: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SELinuxOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SELinuxOptions", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "level", &self.level)?;
         crate::codec::optional(&mut s, "role", &self.role)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9593,7 +10123,7 @@ impl crate::codec::DecodeFields for SELinuxOptions {
             "role" => self.role = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9621,21 +10151,24 @@ pub struct ScaleIOPersistentVolumeSource {
     pub system: String,
     /// `volumeName`: string.
     pub volume_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ScaleIOPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ScaleIOPersistentVolumeSource", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_field("gateway", &self.gateway)?;
+        s.serialize_entry("gateway", &self.gateway)?;
         crate::codec::optional(&mut s, "protectionDomain", &self.protection_domain)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("secretRef", &self.secret_ref)?;
+        s.serialize_entry("secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "sslEnabled", &self.ssl_enabled)?;
         crate::codec::optional(&mut s, "storageMode", &self.storage_mode)?;
         crate::codec::optional(&mut s, "storagePool", &self.storage_pool)?;
-        s.serialize_field("system", &self.system)?;
+        s.serialize_entry("system", &self.system)?;
         crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9664,7 +10197,7 @@ impl crate::codec::DecodeFields for ScaleIOPersistentVolumeSource {
             "storagePool" => self.storage_pool = map.next_value()?,
             "system" => self.system = crate::codec::required(map)?,
             "volumeName" => self.volume_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9692,21 +10225,24 @@ pub struct ScaleIOVolumeSource {
     pub system: String,
     /// `volumeName`: string.
     pub volume_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ScaleIOVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ScaleIOVolumeSource", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_field("gateway", &self.gateway)?;
+        s.serialize_entry("gateway", &self.gateway)?;
         crate::codec::optional(&mut s, "protectionDomain", &self.protection_domain)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_field("secretRef", &self.secret_ref)?;
+        s.serialize_entry("secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "sslEnabled", &self.ssl_enabled)?;
         crate::codec::optional(&mut s, "storageMode", &self.storage_mode)?;
         crate::codec::optional(&mut s, "storagePool", &self.storage_pool)?;
-        s.serialize_field("system", &self.system)?;
+        s.serialize_entry("system", &self.system)?;
         crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9735,7 +10271,7 @@ impl crate::codec::DecodeFields for ScaleIOVolumeSource {
             "storagePool" => self.storage_pool = map.next_value()?,
             "system" => self.system = crate::codec::required(map)?,
             "volumeName" => self.volume_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9745,12 +10281,15 @@ impl crate::codec::DecodeFields for ScaleIOVolumeSource {
 pub struct ScopeSelector {
     /// `matchExpressions`: array of ScopedResourceSelectorRequirement.
     pub match_expressions: Option<Vec<ScopedResourceSelectorRequirement>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ScopeSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ScopeSelector", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9770,7 +10309,7 @@ impl crate::codec::DecodeFields for ScopeSelector {
     ) -> Result<(), A::Error> {
         match key {
             "matchExpressions" => self.match_expressions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9784,14 +10323,17 @@ pub struct ScopedResourceSelectorRequirement {
     pub scope_name: String,
     /// `values`: array of string.
     pub values: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ScopedResourceSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ScopedResourceSelectorRequirement", 3)?;
-        s.serialize_field("operator", &self.operator)?;
-        s.serialize_field("scopeName", &self.scope_name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("operator", &self.operator)?;
+        s.serialize_entry("scopeName", &self.scope_name)?;
         crate::codec::optional(&mut s, "values", &self.values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9813,7 +10355,7 @@ impl crate::codec::DecodeFields for ScopedResourceSelectorRequirement {
             "operator" => self.operator = crate::codec::required(map)?,
             "scopeName" => self.scope_name = crate::codec::required(map)?,
             "values" => self.values = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9825,13 +10367,16 @@ pub struct SeccompProfile {
     pub localhost_profile: Option<String>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SeccompProfile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SeccompProfile", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "localhostProfile", &self.localhost_profile)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9852,7 +10397,7 @@ impl crate::codec::DecodeFields for SeccompProfile {
         match key {
             "localhostProfile" => self.localhost_profile = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9876,11 +10421,13 @@ pub struct Secret {
     pub string_data: Option<::std::collections::BTreeMap<String, String>>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Secret", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "data", &self.data)?;
         crate::codec::optional(&mut s, "immutable", &self.immutable)?;
@@ -9888,6 +10435,7 @@ impl serde::Serialize for Secret {
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "stringData", &self.string_data)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9913,7 +10461,7 @@ impl crate::codec::DecodeFields for Secret {
             "metadata" => self.metadata = map.next_value()?,
             "stringData" => self.string_data = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9937,17 +10485,20 @@ impl crate::Resource for Secret {
 /// `io.k8s.api.core.v1.SecretEnvSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretEnvSource {
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
     /// `optional`: boolean.
     pub optional: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SecretEnvSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SecretEnvSource", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -9966,9 +10517,9 @@ impl crate::codec::DecodeFields for SecretEnvSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
+            "name" => self.name = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -9978,18 +10529,21 @@ impl crate::codec::DecodeFields for SecretEnvSource {
 pub struct SecretKeySelector {
     /// `key`: string, required.
     pub key: String,
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
     /// `optional`: boolean.
     pub optional: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SecretKeySelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SecretKeySelector", 3)?;
-        s.serialize_field("key", &self.key)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10009,9 +10563,9 @@ impl crate::codec::DecodeFields for SecretKeySelector {
     ) -> Result<(), A::Error> {
         match key {
             "key" => self.key = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
+            "name" => self.name = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10029,15 +10583,18 @@ pub struct SecretList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SecretList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SecretList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10060,7 +10617,7 @@ impl crate::codec::DecodeFields for SecretList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10085,18 +10642,21 @@ impl crate::ListResource for SecretList {
 pub struct SecretProjection {
     /// `items`: array of KeyToPath.
     pub items: Option<Vec<KeyToPath>>,
-    /// `name`: string, required.
-    pub name: String,
+    /// `name`: string.
+    pub name: Option<String>,
     /// `optional`: boolean.
     pub optional: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SecretProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SecretProjection", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "items", &self.items)?;
-        s.serialize_field("name", &self.name)?;
+        crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10116,9 +10676,9 @@ impl crate::codec::DecodeFields for SecretProjection {
     ) -> Result<(), A::Error> {
         match key {
             "items" => self.items = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
+            "name" => self.name = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10130,13 +10690,16 @@ pub struct SecretReference {
     pub name: Option<String>,
     /// `namespace`: string.
     pub namespace: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SecretReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SecretReference", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10157,7 +10720,7 @@ impl crate::codec::DecodeFields for SecretReference {
         match key {
             "name" => self.name = map.next_value()?,
             "namespace" => self.namespace = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10173,15 +10736,18 @@ pub struct SecretVolumeSource {
     pub optional: Option<bool>,
     /// `secretName`: string.
     pub secret_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SecretVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SecretVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
         crate::codec::optional(&mut s, "items", &self.items)?;
         crate::codec::optional(&mut s, "optional", &self.optional)?;
         crate::codec::optional(&mut s, "secretName", &self.secret_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10204,7 +10770,7 @@ impl crate::codec::DecodeFields for SecretVolumeSource {
             "items" => self.items = map.next_value()?,
             "optional" => self.optional = map.next_value()?,
             "secretName" => self.secret_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10236,11 +10802,13 @@ pub struct SecurityContext {
     pub seccomp_profile: Option<SeccompProfile>,
     /// `windowsOptions`: WindowsSecurityContextOptions.
     pub windows_options: Option<WindowsSecurityContextOptions>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SecurityContext {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SecurityContext", 12)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "allowPrivilegeEscalation",
@@ -10261,6 +10829,7 @@ impl serde::Serialize for SecurityContext {
         crate::codec::optional(&mut s, "seLinuxOptions", &self.se_linux_options)?;
         crate::codec::optional(&mut s, "seccompProfile", &self.seccomp_profile)?;
         crate::codec::optional(&mut s, "windowsOptions", &self.windows_options)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10295,7 +10864,7 @@ impl crate::codec::DecodeFields for SecurityContext {
             "seLinuxOptions" => self.se_linux_options = map.next_value()?,
             "seccompProfile" => self.seccomp_profile = map.next_value()?,
             "windowsOptions" => self.windows_options = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10315,16 +10884,19 @@ pub struct Service {
     pub spec: Option<ServiceSpec>,
     /// `status`: ServiceStatus.
     pub status: Option<ServiceStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Service {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Service", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10348,7 +10920,7 @@ impl crate::codec::DecodeFields for Service {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10386,11 +10958,13 @@ pub struct ServiceAccount {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `secrets`: array of ObjectReference.
     pub secrets: Option<Vec<ObjectReference>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceAccount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceAccount", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(
             &mut s,
@@ -10401,6 +10975,7 @@ impl serde::Serialize for ServiceAccount {
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "secrets", &self.secrets)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10427,7 +11002,7 @@ impl crate::codec::DecodeFields for ServiceAccount {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "secrets" => self.secrets = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10461,15 +11036,18 @@ pub struct ServiceAccountList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceAccountList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceAccountList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10492,7 +11070,7 @@ impl crate::codec::DecodeFields for ServiceAccountList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10521,14 +11099,17 @@ pub struct ServiceAccountTokenProjection {
     pub expiration_seconds: Option<i64>,
     /// `path`: string, required.
     pub path: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceAccountTokenProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceAccountTokenProjection", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "audience", &self.audience)?;
         crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
-        s.serialize_field("path", &self.path)?;
+        s.serialize_entry("path", &self.path)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10550,7 +11131,7 @@ impl crate::codec::DecodeFields for ServiceAccountTokenProjection {
             "audience" => self.audience = map.next_value()?,
             "expirationSeconds" => self.expiration_seconds = map.next_value()?,
             "path" => self.path = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10568,15 +11149,18 @@ pub struct ServiceList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10599,7 +11183,7 @@ impl crate::codec::DecodeFields for ServiceList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10634,17 +11218,20 @@ pub struct ServicePort {
     pub protocol: Option<String>,
     /// `targetPort`: IntOrString.
     pub target_port: Option<crate::apimachinery::pkg::util::intstr::IntOrString>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServicePort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServicePort", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "nodePort", &self.node_port)?;
-        s.serialize_field("port", &self.port)?;
+        s.serialize_entry("port", &self.port)?;
         crate::codec::optional(&mut s, "protocol", &self.protocol)?;
         crate::codec::optional(&mut s, "targetPort", &self.target_port)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10669,7 +11256,7 @@ impl crate::codec::DecodeFields for ServicePort {
             "port" => self.port = crate::codec::required(map)?,
             "protocol" => self.protocol = map.next_value()?,
             "targetPort" => self.target_port = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10717,11 +11304,13 @@ pub struct ServiceSpec {
     pub traffic_distribution: Option<String>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceSpec", 20)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "allocateLoadBalancerNodePorts",
@@ -10774,6 +11363,7 @@ impl serde::Serialize for ServiceSpec {
             &self.traffic_distribution,
         )?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10818,7 +11408,7 @@ impl crate::codec::DecodeFields for ServiceSpec {
             "sessionAffinityConfig" => self.session_affinity_config = map.next_value()?,
             "trafficDistribution" => self.traffic_distribution = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10830,13 +11420,16 @@ pub struct ServiceStatus {
     pub conditions: Option<Vec<crate::apimachinery::pkg::apis::meta::v1::Condition>>,
     /// `loadBalancer`: LoadBalancerStatus.
     pub load_balancer: Option<LoadBalancerStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceStatus", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "loadBalancer", &self.load_balancer)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10857,7 +11450,7 @@ impl crate::codec::DecodeFields for ServiceStatus {
         match key {
             "conditions" => self.conditions = map.next_value()?,
             "loadBalancer" => self.load_balancer = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10867,12 +11460,15 @@ impl crate::codec::DecodeFields for ServiceStatus {
 pub struct SessionAffinityConfig {
     /// `clientIP`: ClientIPConfig.
     pub client_ip: Option<ClientIPConfig>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SessionAffinityConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SessionAffinityConfig", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "clientIP", &self.client_ip)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10892,7 +11488,7 @@ impl crate::codec::DecodeFields for SessionAffinityConfig {
     ) -> Result<(), A::Error> {
         match key {
             "clientIP" => self.client_ip = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10902,12 +11498,15 @@ impl crate::codec::DecodeFields for SessionAffinityConfig {
 pub struct SleepAction {
     /// `seconds`: int64, required.
     pub seconds: i64,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SleepAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SleepAction", 1)?;
-        s.serialize_field("seconds", &self.seconds)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("seconds", &self.seconds)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10927,7 +11526,7 @@ impl crate::codec::DecodeFields for SleepAction {
     ) -> Result<(), A::Error> {
         match key {
             "seconds" => self.seconds = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10945,16 +11544,19 @@ pub struct StorageOSPersistentVolumeSource {
     pub volume_name: Option<String>,
     /// `volumeNamespace`: string.
     pub volume_namespace: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageOSPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageOSPersistentVolumeSource", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
         crate::codec::optional(&mut s, "volumeNamespace", &self.volume_namespace)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -10978,7 +11580,7 @@ impl crate::codec::DecodeFields for StorageOSPersistentVolumeSource {
             "secretRef" => self.secret_ref = map.next_value()?,
             "volumeName" => self.volume_name = map.next_value()?,
             "volumeNamespace" => self.volume_namespace = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -10996,16 +11598,19 @@ pub struct StorageOSVolumeSource {
     pub volume_name: Option<String>,
     /// `volumeNamespace`: string.
     pub volume_namespace: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageOSVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageOSVolumeSource", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
         crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
         crate::codec::optional(&mut s, "volumeNamespace", &self.volume_namespace)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11029,7 +11634,7 @@ impl crate::codec::DecodeFields for StorageOSVolumeSource {
             "secretRef" => self.secret_ref = map.next_value()?,
             "volumeName" => self.volume_name = map.next_value()?,
             "volumeNamespace" => self.volume_namespace = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11041,13 +11646,16 @@ pub struct Sysctl {
     pub name: String,
     /// `value`: string, required.
     pub value: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Sysctl {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Sysctl", 2)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("value", &self.value)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11068,7 +11676,7 @@ impl crate::codec::DecodeFields for Sysctl {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11080,13 +11688,16 @@ pub struct TCPSocketAction {
     pub host: Option<String>,
     /// `port`: IntOrString, required.
     pub port: crate::apimachinery::pkg::util::intstr::IntOrString,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TCPSocketAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TCPSocketAction", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "host", &self.host)?;
-        s.serialize_field("port", &self.port)?;
+        s.serialize_entry("port", &self.port)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11107,7 +11718,7 @@ impl crate::codec::DecodeFields for TCPSocketAction {
         match key {
             "host" => self.host = map.next_value()?,
             "port" => self.port = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11123,15 +11734,18 @@ pub struct Taint {
     pub time_added: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `value`: string.
     pub value: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Taint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Taint", 4)?;
-        s.serialize_field("effect", &self.effect)?;
-        s.serialize_field("key", &self.key)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("effect", &self.effect)?;
+        s.serialize_entry("key", &self.key)?;
         crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11154,7 +11768,7 @@ impl crate::codec::DecodeFields for Taint {
             "key" => self.key = crate::codec::required(map)?,
             "timeAdded" => self.time_added = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11172,16 +11786,19 @@ pub struct Toleration {
     pub toleration_seconds: Option<i64>,
     /// `value`: string.
     pub value: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Toleration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Toleration", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "effect", &self.effect)?;
         crate::codec::optional(&mut s, "key", &self.key)?;
         crate::codec::optional(&mut s, "operator", &self.operator)?;
         crate::codec::optional(&mut s, "tolerationSeconds", &self.toleration_seconds)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11205,7 +11822,7 @@ impl crate::codec::DecodeFields for Toleration {
             "operator" => self.operator = map.next_value()?,
             "tolerationSeconds" => self.toleration_seconds = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11217,13 +11834,16 @@ pub struct TopologySelectorLabelRequirement {
     pub key: String,
     /// `values`: array of string, required.
     pub values: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TopologySelectorLabelRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TopologySelectorLabelRequirement", 2)?;
-        s.serialize_field("key", &self.key)?;
-        s.serialize_field("values", &self.values)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        s.serialize_entry("values", &self.values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11244,7 +11864,7 @@ impl crate::codec::DecodeFields for TopologySelectorLabelRequirement {
         match key {
             "key" => self.key = crate::codec::required(map)?,
             "values" => self.values = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11254,16 +11874,19 @@ impl crate::codec::DecodeFields for TopologySelectorLabelRequirement {
 pub struct TopologySelectorTerm {
     /// `matchLabelExpressions`: array of TopologySelectorLabelRequirement.
     pub match_label_expressions: Option<Vec<TopologySelectorLabelRequirement>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TopologySelectorTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TopologySelectorTerm", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "matchLabelExpressions",
             &self.match_label_expressions,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11283,7 +11906,7 @@ impl crate::codec::DecodeFields for TopologySelectorTerm {
     ) -> Result<(), A::Error> {
         match key {
             "matchLabelExpressions" => self.match_label_expressions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11307,14 +11930,16 @@ pub struct TopologySpreadConstraint {
     pub topology_key: String,
     /// `whenUnsatisfiable`: string, required.
     pub when_unsatisfiable: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TopologySpreadConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TopologySpreadConstraint", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
         crate::codec::optional(&mut s, "matchLabelKeys", &self.match_label_keys)?;
-        s.serialize_field("maxSkew", &self.max_skew)?;
+        s.serialize_entry("maxSkew", &self.max_skew)?;
         crate::codec::optional(&mut s, "minDomains", &self.min_domains)?;
         crate::codec::optional(
             &mut s,
@@ -11322,8 +11947,9 @@ impl serde::Serialize for TopologySpreadConstraint {
             &self.node_affinity_policy,
         )?;
         crate::codec::optional(&mut s, "nodeTaintsPolicy", &self.node_taints_policy)?;
-        s.serialize_field("topologyKey", &self.topology_key)?;
-        s.serialize_field("whenUnsatisfiable", &self.when_unsatisfiable)?;
+        s.serialize_entry("topologyKey", &self.topology_key)?;
+        s.serialize_entry("whenUnsatisfiable", &self.when_unsatisfiable)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11350,7 +11976,7 @@ impl crate::codec::DecodeFields for TopologySpreadConstraint {
             "nodeTaintsPolicy" => self.node_taints_policy = map.next_value()?,
             "topologyKey" => self.topology_key = crate::codec::required(map)?,
             "whenUnsatisfiable" => self.when_unsatisfiable = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11364,14 +11990,17 @@ pub struct TypedLocalObjectReference {
     pub kind: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TypedLocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TypedLocalObjectReference", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11393,7 +12022,7 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
             "apiGroup" => self.api_group = map.next_value()?,
             "kind" => self.kind = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11409,15 +12038,18 @@ pub struct TypedObjectReference {
     pub name: String,
     /// `namespace`: string.
     pub namespace: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TypedObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TypedObjectReference", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11440,7 +12072,7 @@ impl crate::codec::DecodeFields for TypedObjectReference {
             "kind" => self.kind = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
             "namespace" => self.namespace = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11510,11 +12142,13 @@ pub struct Volume {
     pub storageos: Option<StorageOSVolumeSource>,
     /// `vsphereVolume`: VsphereVirtualDiskVolumeSource.
     pub vsphere_volume: Option<VsphereVirtualDiskVolumeSource>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Volume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Volume", 31)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "awsElasticBlockStore",
@@ -11538,7 +12172,7 @@ impl serde::Serialize for Volume {
         crate::codec::optional(&mut s, "hostPath", &self.host_path)?;
         crate::codec::optional(&mut s, "image", &self.image)?;
         crate::codec::optional(&mut s, "iscsi", &self.iscsi)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "nfs", &self.nfs)?;
         crate::codec::optional(
             &mut s,
@@ -11558,6 +12192,7 @@ impl serde::Serialize for Volume {
         crate::codec::optional(&mut s, "secret", &self.secret)?;
         crate::codec::optional(&mut s, "storageos", &self.storageos)?;
         crate::codec::optional(&mut s, "vsphereVolume", &self.vsphere_volume)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11607,7 +12242,7 @@ impl crate::codec::DecodeFields for Volume {
             "secret" => self.secret = map.next_value()?,
             "storageos" => self.storageos = map.next_value()?,
             "vsphereVolume" => self.vsphere_volume = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11619,13 +12254,16 @@ pub struct VolumeDevice {
     pub device_path: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeDevice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeDevice", 2)?;
-        s.serialize_field("devicePath", &self.device_path)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("devicePath", &self.device_path)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11646,7 +12284,7 @@ impl crate::codec::DecodeFields for VolumeDevice {
         match key {
             "devicePath" => self.device_path = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11668,18 +12306,21 @@ pub struct VolumeMount {
     pub sub_path: Option<String>,
     /// `subPathExpr`: string.
     pub sub_path_expr: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeMount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeMount", 7)?;
-        s.serialize_field("mountPath", &self.mount_path)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("mountPath", &self.mount_path)?;
         crate::codec::optional(&mut s, "mountPropagation", &self.mount_propagation)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "recursiveReadOnly", &self.recursive_read_only)?;
         crate::codec::optional(&mut s, "subPath", &self.sub_path)?;
         crate::codec::optional(&mut s, "subPathExpr", &self.sub_path_expr)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11705,7 +12346,7 @@ impl crate::codec::DecodeFields for VolumeMount {
             "recursiveReadOnly" => self.recursive_read_only = map.next_value()?,
             "subPath" => self.sub_path = map.next_value()?,
             "subPathExpr" => self.sub_path_expr = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11723,16 +12364,19 @@ pub struct VolumeMountStatus {
     pub recursive_read_only: Option<String>,
     /// `volumeStatus`: VolumeStatus.
     pub volume_status: Option<VolumeStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeMountStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeMountStatus", 5)?;
-        s.serialize_field("mountPath", &self.mount_path)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("mountPath", &self.mount_path)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
         crate::codec::optional(&mut s, "recursiveReadOnly", &self.recursive_read_only)?;
         crate::codec::optional(&mut s, "volumeStatus", &self.volume_status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11756,7 +12400,7 @@ impl crate::codec::DecodeFields for VolumeMountStatus {
             "readOnly" => self.read_only = map.next_value()?,
             "recursiveReadOnly" => self.recursive_read_only = map.next_value()?,
             "volumeStatus" => self.volume_status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11766,12 +12410,15 @@ impl crate::codec::DecodeFields for VolumeMountStatus {
 pub struct VolumeNodeAffinity {
     /// `required`: NodeSelector.
     pub required: Option<NodeSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeNodeAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeNodeAffinity", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "required", &self.required)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11791,7 +12438,7 @@ impl crate::codec::DecodeFields for VolumeNodeAffinity {
     ) -> Result<(), A::Error> {
         match key {
             "required" => self.required = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11811,11 +12458,13 @@ pub struct VolumeProjection {
     pub secret: Option<SecretProjection>,
     /// `serviceAccountToken`: ServiceAccountTokenProjection.
     pub service_account_token: Option<ServiceAccountTokenProjection>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeProjection", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "clusterTrustBundle",
@@ -11830,6 +12479,7 @@ impl serde::Serialize for VolumeProjection {
             "serviceAccountToken",
             &self.service_account_token,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11854,7 +12504,7 @@ impl crate::codec::DecodeFields for VolumeProjection {
             "podCertificate" => self.pod_certificate = map.next_value()?,
             "secret" => self.secret = map.next_value()?,
             "serviceAccountToken" => self.service_account_token = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11876,13 +12526,16 @@ pub struct VolumeResourceRequirements {
             crate::apimachinery::pkg::api::resource::Quantity,
         >,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeResourceRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeResourceRequirements", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "limits", &self.limits)?;
         crate::codec::optional(&mut s, "requests", &self.requests)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11903,7 +12556,7 @@ impl crate::codec::DecodeFields for VolumeResourceRequirements {
         match key {
             "limits" => self.limits = map.next_value()?,
             "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11913,12 +12566,15 @@ impl crate::codec::DecodeFields for VolumeResourceRequirements {
 pub struct VolumeStatus {
     /// `image`: ImageVolumeStatus.
     pub image: Option<ImageVolumeStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "image", &self.image)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11938,7 +12594,7 @@ impl crate::codec::DecodeFields for VolumeStatus {
     ) -> Result<(), A::Error> {
         match key {
             "image" => self.image = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11954,15 +12610,18 @@ pub struct VsphereVirtualDiskVolumeSource {
     pub storage_policy_name: Option<String>,
     /// `volumePath`: string, required.
     pub volume_path: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VsphereVirtualDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VsphereVirtualDiskVolumeSource", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
         crate::codec::optional(&mut s, "storagePolicyID", &self.storage_policy_id)?;
         crate::codec::optional(&mut s, "storagePolicyName", &self.storage_policy_name)?;
-        s.serialize_field("volumePath", &self.volume_path)?;
+        s.serialize_entry("volumePath", &self.volume_path)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -11985,7 +12644,7 @@ impl crate::codec::DecodeFields for VsphereVirtualDiskVolumeSource {
             "storagePolicyID" => self.storage_policy_id = map.next_value()?,
             "storagePolicyName" => self.storage_policy_name = map.next_value()?,
             "volumePath" => self.volume_path = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -11997,13 +12656,16 @@ pub struct WeightedPodAffinityTerm {
     pub pod_affinity_term: PodAffinityTerm,
     /// `weight`: int32, required.
     pub weight: i32,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WeightedPodAffinityTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WeightedPodAffinityTerm", 2)?;
-        s.serialize_field("podAffinityTerm", &self.pod_affinity_term)?;
-        s.serialize_field("weight", &self.weight)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("podAffinityTerm", &self.pod_affinity_term)?;
+        s.serialize_entry("weight", &self.weight)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -12024,7 +12686,7 @@ impl crate::codec::DecodeFields for WeightedPodAffinityTerm {
         match key {
             "podAffinityTerm" => self.pod_affinity_term = crate::codec::required(map)?,
             "weight" => self.weight = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -12040,11 +12702,13 @@ pub struct WindowsSecurityContextOptions {
     pub host_process: Option<bool>,
     /// `runAsUserName`: string.
     pub run_as_user_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WindowsSecurityContextOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WindowsSecurityContextOptions", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "gmsaCredentialSpec",
@@ -12057,6 +12721,7 @@ impl serde::Serialize for WindowsSecurityContextOptions {
         )?;
         crate::codec::optional(&mut s, "hostProcess", &self.host_process)?;
         crate::codec::optional(&mut s, "runAsUserName", &self.run_as_user_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -12081,7 +12746,7 @@ impl crate::codec::DecodeFields for WindowsSecurityContextOptions {
             }
             "hostProcess" => self.host_process = map.next_value()?,
             "runAsUserName" => self.run_as_user_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

@@ -19,12 +19,14 @@ pub struct Endpoint {
     pub target_ref: Option<crate::api::core::v1::ObjectReference>,
     /// `zone`: string.
     pub zone: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Endpoint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Endpoint", 8)?;
-        s.serialize_field("addresses", &self.addresses)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("addresses", &self.addresses)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "deprecatedTopology", &self.deprecated_topology)?;
         crate::codec::optional(&mut s, "hints", &self.hints)?;
@@ -32,6 +34,7 @@ impl serde::Serialize for Endpoint {
         crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
         crate::codec::optional(&mut s, "targetRef", &self.target_ref)?;
         crate::codec::optional(&mut s, "zone", &self.zone)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -58,7 +61,7 @@ impl crate::codec::DecodeFields for Endpoint {
             "nodeName" => self.node_name = map.next_value()?,
             "targetRef" => self.target_ref = map.next_value()?,
             "zone" => self.zone = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -72,14 +75,17 @@ pub struct EndpointConditions {
     pub serving: Option<bool>,
     /// `terminating`: boolean.
     pub terminating: Option<bool>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointConditions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointConditions", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "ready", &self.ready)?;
         crate::codec::optional(&mut s, "serving", &self.serving)?;
         crate::codec::optional(&mut s, "terminating", &self.terminating)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -101,7 +107,7 @@ impl crate::codec::DecodeFields for EndpointConditions {
             "ready" => self.ready = map.next_value()?,
             "serving" => self.serving = map.next_value()?,
             "terminating" => self.terminating = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -113,13 +119,16 @@ pub struct EndpointHints {
     pub for_nodes: Option<Vec<ForNode>>,
     /// `forZones`: array of ForZone.
     pub for_zones: Option<Vec<ForZone>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointHints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointHints", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "forNodes", &self.for_nodes)?;
         crate::codec::optional(&mut s, "forZones", &self.for_zones)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -140,7 +149,7 @@ impl crate::codec::DecodeFields for EndpointHints {
         match key {
             "forNodes" => self.for_nodes = map.next_value()?,
             "forZones" => self.for_zones = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -156,15 +165,18 @@ pub struct EndpointPort {
     pub port: Option<i32>,
     /// `protocol`: string.
     pub protocol: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointPort", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "port", &self.port)?;
         crate::codec::optional(&mut s, "protocol", &self.protocol)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -187,7 +199,7 @@ impl crate::codec::DecodeFields for EndpointPort {
             "name" => self.name = map.next_value()?,
             "port" => self.port = map.next_value()?,
             "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -209,17 +221,20 @@ pub struct EndpointSlice {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `ports`: array of EndpointPort.
     pub ports: Option<Vec<EndpointPort>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointSlice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointSlice", 6)?;
-        s.serialize_field("addressType", &self.address_type)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("addressType", &self.address_type)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "endpoints", &self.endpoints)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -244,7 +259,7 @@ impl crate::codec::DecodeFields for EndpointSlice {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -278,15 +293,18 @@ pub struct EndpointSliceList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EndpointSliceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EndpointSliceList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -309,7 +327,7 @@ impl crate::codec::DecodeFields for EndpointSliceList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -334,12 +352,15 @@ impl crate::ListResource for EndpointSliceList {
 pub struct ForNode {
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ForNode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ForNode", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -359,7 +380,7 @@ impl crate::codec::DecodeFields for ForNode {
     ) -> Result<(), A::Error> {
         match key {
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -369,12 +390,15 @@ impl crate::codec::DecodeFields for ForNode {
 pub struct ForZone {
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ForZone {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ForZone", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -394,7 +418,7 @@ impl crate::codec::DecodeFields for ForZone {
     ) -> Result<(), A::Error> {
         match key {
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

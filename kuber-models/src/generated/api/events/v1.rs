@@ -43,11 +43,13 @@ pub struct Event {
     pub series: Option<EventSeries>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Event", 17)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "action", &self.action)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "deprecatedCount", &self.deprecated_count)?;
@@ -77,6 +79,7 @@ impl serde::Serialize for Event {
         crate::codec::optional(&mut s, "reportingInstance", &self.reporting_instance)?;
         crate::codec::optional(&mut s, "series", &self.series)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -116,7 +119,7 @@ impl crate::codec::DecodeFields for Event {
             "reportingInstance" => self.reporting_instance = map.next_value()?,
             "series" => self.series = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -150,15 +153,18 @@ pub struct EventList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EventList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EventList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -181,7 +187,7 @@ impl crate::codec::DecodeFields for EventList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -208,13 +214,16 @@ pub struct EventSeries {
     pub count: i32,
     /// `lastObservedTime`: MicroTime, required.
     pub last_observed_time: crate::apimachinery::pkg::apis::meta::v1::MicroTime,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for EventSeries {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("EventSeries", 2)?;
-        s.serialize_field("count", &self.count)?;
-        s.serialize_field("lastObservedTime", &self.last_observed_time)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("count", &self.count)?;
+        s.serialize_entry("lastObservedTime", &self.last_observed_time)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -235,7 +244,7 @@ impl crate::codec::DecodeFields for EventSeries {
         match key {
             "count" => self.count = crate::codec::required(map)?,
             "lastObservedTime" => self.last_observed_time = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

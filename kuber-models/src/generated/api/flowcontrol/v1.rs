@@ -7,17 +7,20 @@ pub struct ExemptPriorityLevelConfiguration {
     pub lendable_percent: Option<i32>,
     /// `nominalConcurrencyShares`: int32.
     pub nominal_concurrency_shares: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ExemptPriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ExemptPriorityLevelConfiguration", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "lendablePercent", &self.lendable_percent)?;
         crate::codec::optional(
             &mut s,
             "nominalConcurrencyShares",
             &self.nominal_concurrency_shares,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -40,7 +43,7 @@ impl crate::codec::DecodeFields for ExemptPriorityLevelConfiguration {
             "nominalConcurrencyShares" => {
                 self.nominal_concurrency_shares = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -50,12 +53,15 @@ impl crate::codec::DecodeFields for ExemptPriorityLevelConfiguration {
 pub struct FlowDistinguisherMethod {
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlowDistinguisherMethod {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlowDistinguisherMethod", 1)?;
-        s.serialize_field("type", &self.type_)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -75,7 +81,7 @@ impl crate::codec::DecodeFields for FlowDistinguisherMethod {
     ) -> Result<(), A::Error> {
         match key {
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -95,16 +101,19 @@ pub struct FlowSchema {
     pub spec: Option<FlowSchemaSpec>,
     /// `status`: FlowSchemaStatus.
     pub status: Option<FlowSchemaStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlowSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlowSchema", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -128,7 +137,7 @@ impl crate::codec::DecodeFields for FlowSchema {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -162,11 +171,13 @@ pub struct FlowSchemaCondition {
     pub status: Option<String>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlowSchemaCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlowSchemaCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -176,6 +187,7 @@ impl serde::Serialize for FlowSchemaCondition {
         crate::codec::optional(&mut s, "reason", &self.reason)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -199,7 +211,7 @@ impl crate::codec::DecodeFields for FlowSchemaCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -217,15 +229,18 @@ pub struct FlowSchemaList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlowSchemaList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlowSchemaList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -248,7 +263,7 @@ impl crate::codec::DecodeFields for FlowSchemaList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -279,22 +294,25 @@ pub struct FlowSchemaSpec {
     pub priority_level_configuration: PriorityLevelConfigurationReference,
     /// `rules`: array of PolicyRulesWithSubjects.
     pub rules: Option<Vec<PolicyRulesWithSubjects>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlowSchemaSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlowSchemaSpec", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "distinguisherMethod",
             &self.distinguisher_method,
         )?;
         crate::codec::optional(&mut s, "matchingPrecedence", &self.matching_precedence)?;
-        s.serialize_field(
+        s.serialize_entry(
             "priorityLevelConfiguration",
             &self.priority_level_configuration,
         )?;
         crate::codec::optional(&mut s, "rules", &self.rules)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -319,7 +337,7 @@ impl crate::codec::DecodeFields for FlowSchemaSpec {
                 self.priority_level_configuration = crate::codec::required(map)?;
             }
             "rules" => self.rules = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -329,12 +347,15 @@ impl crate::codec::DecodeFields for FlowSchemaSpec {
 pub struct FlowSchemaStatus {
     /// `conditions`: array of FlowSchemaCondition.
     pub conditions: Option<Vec<FlowSchemaCondition>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FlowSchemaStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FlowSchemaStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -354,7 +375,7 @@ impl crate::codec::DecodeFields for FlowSchemaStatus {
     ) -> Result<(), A::Error> {
         match key {
             "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -364,12 +385,15 @@ impl crate::codec::DecodeFields for FlowSchemaStatus {
 pub struct GroupSubject {
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GroupSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GroupSubject", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -389,7 +413,7 @@ impl crate::codec::DecodeFields for GroupSubject {
     ) -> Result<(), A::Error> {
         match key {
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -401,13 +425,16 @@ pub struct LimitResponse {
     pub queuing: Option<QueuingConfiguration>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LimitResponse {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LimitResponse", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "queuing", &self.queuing)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -428,7 +455,7 @@ impl crate::codec::DecodeFields for LimitResponse {
         match key {
             "queuing" => self.queuing = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -444,11 +471,13 @@ pub struct LimitedPriorityLevelConfiguration {
     pub limit_response: Option<LimitResponse>,
     /// `nominalConcurrencyShares`: int32.
     pub nominal_concurrency_shares: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LimitedPriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LimitedPriorityLevelConfiguration", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "borrowingLimitPercent",
@@ -461,6 +490,7 @@ impl serde::Serialize for LimitedPriorityLevelConfiguration {
             "nominalConcurrencyShares",
             &self.nominal_concurrency_shares,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -485,7 +515,7 @@ impl crate::codec::DecodeFields for LimitedPriorityLevelConfiguration {
             "nominalConcurrencyShares" => {
                 self.nominal_concurrency_shares = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -497,13 +527,16 @@ pub struct NonResourcePolicyRule {
     pub non_resource_urls: Vec<String>,
     /// `verbs`: array of string, required.
     pub verbs: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NonResourcePolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NonResourcePolicyRule", 2)?;
-        s.serialize_field("nonResourceURLs", &self.non_resource_urls)?;
-        s.serialize_field("verbs", &self.verbs)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("nonResourceURLs", &self.non_resource_urls)?;
+        s.serialize_entry("verbs", &self.verbs)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -524,7 +557,7 @@ impl crate::codec::DecodeFields for NonResourcePolicyRule {
         match key {
             "nonResourceURLs" => self.non_resource_urls = crate::codec::required(map)?,
             "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -538,14 +571,17 @@ pub struct PolicyRulesWithSubjects {
     pub resource_rules: Option<Vec<ResourcePolicyRule>>,
     /// `subjects`: array of Subject, required.
     pub subjects: Vec<Subject>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PolicyRulesWithSubjects {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PolicyRulesWithSubjects", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "nonResourceRules", &self.non_resource_rules)?;
         crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
-        s.serialize_field("subjects", &self.subjects)?;
+        s.serialize_entry("subjects", &self.subjects)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -567,7 +603,7 @@ impl crate::codec::DecodeFields for PolicyRulesWithSubjects {
             "nonResourceRules" => self.non_resource_rules = map.next_value()?,
             "resourceRules" => self.resource_rules = map.next_value()?,
             "subjects" => self.subjects = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -587,16 +623,19 @@ pub struct PriorityLevelConfiguration {
     pub spec: Option<PriorityLevelConfigurationSpec>,
     /// `status`: PriorityLevelConfigurationStatus.
     pub status: Option<PriorityLevelConfigurationStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PriorityLevelConfiguration", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -620,7 +659,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfiguration {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -654,12 +693,13 @@ pub struct PriorityLevelConfigurationCondition {
     pub status: Option<String>,
     /// `type`: string.
     pub type_: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityLevelConfigurationCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("PriorityLevelConfigurationCondition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -669,6 +709,7 @@ impl serde::Serialize for PriorityLevelConfigurationCondition {
         crate::codec::optional(&mut s, "reason", &self.reason)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
         crate::codec::optional(&mut s, "type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -692,7 +733,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = map.next_value()?,
             "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -710,15 +751,18 @@ pub struct PriorityLevelConfigurationList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityLevelConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PriorityLevelConfigurationList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -741,7 +785,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -766,13 +810,15 @@ impl crate::ListResource for PriorityLevelConfigurationList {
 pub struct PriorityLevelConfigurationReference {
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityLevelConfigurationReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer
-            .serialize_struct("PriorityLevelConfigurationReference", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -792,7 +838,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationReference {
     ) -> Result<(), A::Error> {
         match key {
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -806,14 +852,17 @@ pub struct PriorityLevelConfigurationSpec {
     pub limited: Option<LimitedPriorityLevelConfiguration>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityLevelConfigurationSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PriorityLevelConfigurationSpec", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "exempt", &self.exempt)?;
         crate::codec::optional(&mut s, "limited", &self.limited)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -835,7 +884,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationSpec {
             "exempt" => self.exempt = map.next_value()?,
             "limited" => self.limited = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -845,12 +894,15 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationSpec {
 pub struct PriorityLevelConfigurationStatus {
     /// `conditions`: array of PriorityLevelConfigurationCondition.
     pub conditions: Option<Vec<PriorityLevelConfigurationCondition>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityLevelConfigurationStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PriorityLevelConfigurationStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -870,7 +922,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationStatus {
     ) -> Result<(), A::Error> {
         match key {
             "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -884,14 +936,17 @@ pub struct QueuingConfiguration {
     pub queue_length_limit: Option<i32>,
     /// `queues`: int32.
     pub queues: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for QueuingConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("QueuingConfiguration", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "handSize", &self.hand_size)?;
         crate::codec::optional(&mut s, "queueLengthLimit", &self.queue_length_limit)?;
         crate::codec::optional(&mut s, "queues", &self.queues)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -913,7 +968,7 @@ impl crate::codec::DecodeFields for QueuingConfiguration {
             "handSize" => self.hand_size = map.next_value()?,
             "queueLengthLimit" => self.queue_length_limit = map.next_value()?,
             "queues" => self.queues = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -931,16 +986,19 @@ pub struct ResourcePolicyRule {
     pub resources: Vec<String>,
     /// `verbs`: array of string, required.
     pub verbs: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourcePolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourcePolicyRule", 5)?;
-        s.serialize_field("apiGroups", &self.api_groups)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("apiGroups", &self.api_groups)?;
         crate::codec::optional(&mut s, "clusterScope", &self.cluster_scope)?;
         crate::codec::optional(&mut s, "namespaces", &self.namespaces)?;
-        s.serialize_field("resources", &self.resources)?;
-        s.serialize_field("verbs", &self.verbs)?;
+        s.serialize_entry("resources", &self.resources)?;
+        s.serialize_entry("verbs", &self.verbs)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -964,7 +1022,7 @@ impl crate::codec::DecodeFields for ResourcePolicyRule {
             "namespaces" => self.namespaces = map.next_value()?,
             "resources" => self.resources = crate::codec::required(map)?,
             "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -976,13 +1034,16 @@ pub struct ServiceAccountSubject {
     pub name: String,
     /// `namespace`: string, required.
     pub namespace: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceAccountSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceAccountSubject", 2)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("namespace", &self.namespace)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("namespace", &self.namespace)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1003,7 +1064,7 @@ impl crate::codec::DecodeFields for ServiceAccountSubject {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "namespace" => self.namespace = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1019,15 +1080,18 @@ pub struct Subject {
     pub service_account: Option<ServiceAccountSubject>,
     /// `user`: UserSubject.
     pub user: Option<UserSubject>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Subject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Subject", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_field("kind", &self.kind)?;
+        s.serialize_entry("kind", &self.kind)?;
         crate::codec::optional(&mut s, "serviceAccount", &self.service_account)?;
         crate::codec::optional(&mut s, "user", &self.user)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1050,7 +1114,7 @@ impl crate::codec::DecodeFields for Subject {
             "kind" => self.kind = crate::codec::required(map)?,
             "serviceAccount" => self.service_account = map.next_value()?,
             "user" => self.user = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1060,12 +1124,15 @@ impl crate::codec::DecodeFields for Subject {
 pub struct UserSubject {
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for UserSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("UserSubject", 1)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1085,7 +1152,7 @@ impl crate::codec::DecodeFields for UserSubject {
     ) -> Result<(), A::Error> {
         match key {
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

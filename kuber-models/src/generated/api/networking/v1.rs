@@ -9,14 +9,17 @@ pub struct HTTPIngressPath {
     pub path: Option<String>,
     /// `pathType`: string, required.
     pub path_type: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HTTPIngressPath {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HTTPIngressPath", 3)?;
-        s.serialize_field("backend", &self.backend)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("backend", &self.backend)?;
         crate::codec::optional(&mut s, "path", &self.path)?;
-        s.serialize_field("pathType", &self.path_type)?;
+        s.serialize_entry("pathType", &self.path_type)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -38,7 +41,7 @@ impl crate::codec::DecodeFields for HTTPIngressPath {
             "backend" => self.backend = crate::codec::required(map)?,
             "path" => self.path = map.next_value()?,
             "pathType" => self.path_type = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -48,12 +51,15 @@ impl crate::codec::DecodeFields for HTTPIngressPath {
 pub struct HTTPIngressRuleValue {
     /// `paths`: array of HTTPIngressPath, required.
     pub paths: Vec<HTTPIngressPath>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for HTTPIngressRuleValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("HTTPIngressRuleValue", 1)?;
-        s.serialize_field("paths", &self.paths)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("paths", &self.paths)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -73,7 +79,7 @@ impl crate::codec::DecodeFields for HTTPIngressRuleValue {
     ) -> Result<(), A::Error> {
         match key {
             "paths" => self.paths = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -91,15 +97,18 @@ pub struct IPAddress {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: IPAddressSpec, required.
     pub spec: IPAddressSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IPAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IPAddress", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -122,7 +131,7 @@ impl crate::codec::DecodeFields for IPAddress {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -156,15 +165,18 @@ pub struct IPAddressList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IPAddressList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IPAddressList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -187,7 +199,7 @@ impl crate::codec::DecodeFields for IPAddressList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -212,12 +224,15 @@ impl crate::ListResource for IPAddressList {
 pub struct IPAddressSpec {
     /// `parentRef`: ParentReference, required.
     pub parent_ref: ParentReference,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IPAddressSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IPAddressSpec", 1)?;
-        s.serialize_field("parentRef", &self.parent_ref)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("parentRef", &self.parent_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -237,7 +252,7 @@ impl crate::codec::DecodeFields for IPAddressSpec {
     ) -> Result<(), A::Error> {
         match key {
             "parentRef" => self.parent_ref = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -249,13 +264,16 @@ pub struct IPBlock {
     pub cidr: String,
     /// `except`: array of string.
     pub except: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IPBlock {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IPBlock", 2)?;
-        s.serialize_field("cidr", &self.cidr)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("cidr", &self.cidr)?;
         crate::codec::optional(&mut s, "except", &self.except)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -276,7 +294,7 @@ impl crate::codec::DecodeFields for IPBlock {
         match key {
             "cidr" => self.cidr = crate::codec::required(map)?,
             "except" => self.except = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -296,16 +314,19 @@ pub struct Ingress {
     pub spec: Option<IngressSpec>,
     /// `status`: IngressStatus.
     pub status: Option<IngressStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Ingress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Ingress", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -329,7 +350,7 @@ impl crate::codec::DecodeFields for Ingress {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -357,13 +378,16 @@ pub struct IngressBackend {
     pub resource: Option<crate::api::core::v1::TypedLocalObjectReference>,
     /// `service`: IngressServiceBackend.
     pub service: Option<IngressServiceBackend>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressBackend {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressBackend", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "resource", &self.resource)?;
         crate::codec::optional(&mut s, "service", &self.service)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -384,7 +408,7 @@ impl crate::codec::DecodeFields for IngressBackend {
         match key {
             "resource" => self.resource = map.next_value()?,
             "service" => self.service = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -402,15 +426,18 @@ pub struct IngressClass {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: IngressClassSpec.
     pub spec: Option<IngressClassSpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressClass", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -433,7 +460,7 @@ impl crate::codec::DecodeFields for IngressClass {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -467,15 +494,18 @@ pub struct IngressClassList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressClassList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -498,7 +528,7 @@ impl crate::codec::DecodeFields for IngressClassList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -531,16 +561,19 @@ pub struct IngressClassParametersReference {
     pub namespace: Option<String>,
     /// `scope`: string.
     pub scope: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressClassParametersReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressClassParametersReference", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
         crate::codec::optional(&mut s, "scope", &self.scope)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -564,7 +597,7 @@ impl crate::codec::DecodeFields for IngressClassParametersReference {
             "name" => self.name = crate::codec::required(map)?,
             "namespace" => self.namespace = map.next_value()?,
             "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -576,13 +609,16 @@ pub struct IngressClassSpec {
     pub controller: Option<String>,
     /// `parameters`: IngressClassParametersReference.
     pub parameters: Option<IngressClassParametersReference>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressClassSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressClassSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "controller", &self.controller)?;
         crate::codec::optional(&mut s, "parameters", &self.parameters)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -603,7 +639,7 @@ impl crate::codec::DecodeFields for IngressClassSpec {
         match key {
             "controller" => self.controller = map.next_value()?,
             "parameters" => self.parameters = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -621,15 +657,18 @@ pub struct IngressList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -652,7 +691,7 @@ impl crate::codec::DecodeFields for IngressList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -681,14 +720,17 @@ pub struct IngressLoadBalancerIngress {
     pub ip: Option<String>,
     /// `ports`: array of IngressPortStatus.
     pub ports: Option<Vec<IngressPortStatus>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressLoadBalancerIngress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressLoadBalancerIngress", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hostname", &self.hostname)?;
         crate::codec::optional(&mut s, "ip", &self.ip)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -710,7 +752,7 @@ impl crate::codec::DecodeFields for IngressLoadBalancerIngress {
             "hostname" => self.hostname = map.next_value()?,
             "ip" => self.ip = map.next_value()?,
             "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -720,12 +762,15 @@ impl crate::codec::DecodeFields for IngressLoadBalancerIngress {
 pub struct IngressLoadBalancerStatus {
     /// `ingress`: array of IngressLoadBalancerIngress.
     pub ingress: Option<Vec<IngressLoadBalancerIngress>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressLoadBalancerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressLoadBalancerStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "ingress", &self.ingress)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -745,7 +790,7 @@ impl crate::codec::DecodeFields for IngressLoadBalancerStatus {
     ) -> Result<(), A::Error> {
         match key {
             "ingress" => self.ingress = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -759,14 +804,17 @@ pub struct IngressPortStatus {
     pub port: i32,
     /// `protocol`: string, required.
     pub protocol: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressPortStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressPortStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "error", &self.error)?;
-        s.serialize_field("port", &self.port)?;
-        s.serialize_field("protocol", &self.protocol)?;
+        s.serialize_entry("port", &self.port)?;
+        s.serialize_entry("protocol", &self.protocol)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -788,7 +836,7 @@ impl crate::codec::DecodeFields for IngressPortStatus {
             "error" => self.error = map.next_value()?,
             "port" => self.port = crate::codec::required(map)?,
             "protocol" => self.protocol = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -800,13 +848,16 @@ pub struct IngressRule {
     pub host: Option<String>,
     /// `http`: HTTPIngressRuleValue.
     pub http: Option<HTTPIngressRuleValue>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressRule", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "host", &self.host)?;
         crate::codec::optional(&mut s, "http", &self.http)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -827,7 +878,7 @@ impl crate::codec::DecodeFields for IngressRule {
         match key {
             "host" => self.host = map.next_value()?,
             "http" => self.http = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -839,13 +890,16 @@ pub struct IngressServiceBackend {
     pub name: String,
     /// `port`: ServiceBackendPort.
     pub port: Option<ServiceBackendPort>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressServiceBackend {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressServiceBackend", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "port", &self.port)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -866,7 +920,7 @@ impl crate::codec::DecodeFields for IngressServiceBackend {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "port" => self.port = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -882,15 +936,18 @@ pub struct IngressSpec {
     pub rules: Option<Vec<IngressRule>>,
     /// `tls`: array of IngressTLS.
     pub tls: Option<Vec<IngressTLS>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressSpec", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "defaultBackend", &self.default_backend)?;
         crate::codec::optional(&mut s, "ingressClassName", &self.ingress_class_name)?;
         crate::codec::optional(&mut s, "rules", &self.rules)?;
         crate::codec::optional(&mut s, "tls", &self.tls)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -913,7 +970,7 @@ impl crate::codec::DecodeFields for IngressSpec {
             "ingressClassName" => self.ingress_class_name = map.next_value()?,
             "rules" => self.rules = map.next_value()?,
             "tls" => self.tls = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -923,12 +980,15 @@ impl crate::codec::DecodeFields for IngressSpec {
 pub struct IngressStatus {
     /// `loadBalancer`: IngressLoadBalancerStatus.
     pub load_balancer: Option<IngressLoadBalancerStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "loadBalancer", &self.load_balancer)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -948,7 +1008,7 @@ impl crate::codec::DecodeFields for IngressStatus {
     ) -> Result<(), A::Error> {
         match key {
             "loadBalancer" => self.load_balancer = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -960,13 +1020,16 @@ pub struct IngressTLS {
     pub hosts: Option<Vec<String>>,
     /// `secretName`: string.
     pub secret_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IngressTLS {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IngressTLS", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hosts", &self.hosts)?;
         crate::codec::optional(&mut s, "secretName", &self.secret_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -987,7 +1050,7 @@ impl crate::codec::DecodeFields for IngressTLS {
         match key {
             "hosts" => self.hosts = map.next_value()?,
             "secretName" => self.secret_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1005,15 +1068,18 @@ pub struct NetworkPolicy {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: NetworkPolicySpec.
     pub spec: Option<NetworkPolicySpec>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkPolicy", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1036,7 +1102,7 @@ impl crate::codec::DecodeFields for NetworkPolicy {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1064,13 +1130,16 @@ pub struct NetworkPolicyEgressRule {
     pub ports: Option<Vec<NetworkPolicyPort>>,
     /// `to`: array of NetworkPolicyPeer.
     pub to: Option<Vec<NetworkPolicyPeer>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkPolicyEgressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkPolicyEgressRule", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
         crate::codec::optional(&mut s, "to", &self.to)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1091,7 +1160,7 @@ impl crate::codec::DecodeFields for NetworkPolicyEgressRule {
         match key {
             "ports" => self.ports = map.next_value()?,
             "to" => self.to = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1103,13 +1172,16 @@ pub struct NetworkPolicyIngressRule {
     pub from: Option<Vec<NetworkPolicyPeer>>,
     /// `ports`: array of NetworkPolicyPort.
     pub ports: Option<Vec<NetworkPolicyPort>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkPolicyIngressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkPolicyIngressRule", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "from", &self.from)?;
         crate::codec::optional(&mut s, "ports", &self.ports)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1130,7 +1202,7 @@ impl crate::codec::DecodeFields for NetworkPolicyIngressRule {
         match key {
             "from" => self.from = map.next_value()?,
             "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1148,15 +1220,18 @@ pub struct NetworkPolicyList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkPolicyList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1179,7 +1254,7 @@ impl crate::codec::DecodeFields for NetworkPolicyList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1210,14 +1285,17 @@ pub struct NetworkPolicyPeer {
     >,
     /// `podSelector`: LabelSelector.
     pub pod_selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkPolicyPeer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkPolicyPeer", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "ipBlock", &self.ip_block)?;
         crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
         crate::codec::optional(&mut s, "podSelector", &self.pod_selector)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1239,7 +1317,7 @@ impl crate::codec::DecodeFields for NetworkPolicyPeer {
             "ipBlock" => self.ip_block = map.next_value()?,
             "namespaceSelector" => self.namespace_selector = map.next_value()?,
             "podSelector" => self.pod_selector = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1253,14 +1331,17 @@ pub struct NetworkPolicyPort {
     pub port: Option<crate::apimachinery::pkg::util::intstr::IntOrString>,
     /// `protocol`: string.
     pub protocol: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkPolicyPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkPolicyPort", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "endPort", &self.end_port)?;
         crate::codec::optional(&mut s, "port", &self.port)?;
         crate::codec::optional(&mut s, "protocol", &self.protocol)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1282,7 +1363,7 @@ impl crate::codec::DecodeFields for NetworkPolicyPort {
             "endPort" => self.end_port = map.next_value()?,
             "port" => self.port = map.next_value()?,
             "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1298,15 +1379,18 @@ pub struct NetworkPolicySpec {
     pub pod_selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
     /// `policyTypes`: array of string.
     pub policy_types: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkPolicySpec", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "egress", &self.egress)?;
         crate::codec::optional(&mut s, "ingress", &self.ingress)?;
         crate::codec::optional(&mut s, "podSelector", &self.pod_selector)?;
         crate::codec::optional(&mut s, "policyTypes", &self.policy_types)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1329,7 +1413,7 @@ impl crate::codec::DecodeFields for NetworkPolicySpec {
             "ingress" => self.ingress = map.next_value()?,
             "podSelector" => self.pod_selector = map.next_value()?,
             "policyTypes" => self.policy_types = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1345,15 +1429,18 @@ pub struct ParentReference {
     pub namespace: Option<String>,
     /// `resource`: string, required.
     pub resource: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ParentReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ParentReference", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        s.serialize_field("resource", &self.resource)?;
+        s.serialize_entry("resource", &self.resource)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1376,7 +1463,7 @@ impl crate::codec::DecodeFields for ParentReference {
             "name" => self.name = crate::codec::required(map)?,
             "namespace" => self.namespace = map.next_value()?,
             "resource" => self.resource = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1388,13 +1475,16 @@ pub struct ServiceBackendPort {
     pub name: Option<String>,
     /// `number`: int32.
     pub number: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceBackendPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceBackendPort", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "number", &self.number)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1415,7 +1505,7 @@ impl crate::codec::DecodeFields for ServiceBackendPort {
         match key {
             "name" => self.name = map.next_value()?,
             "number" => self.number = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1435,16 +1525,19 @@ pub struct ServiceCIDR {
     pub spec: Option<ServiceCIDRSpec>,
     /// `status`: ServiceCIDRStatus.
     pub status: Option<ServiceCIDRStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDR {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDR", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1468,7 +1561,7 @@ impl crate::codec::DecodeFields for ServiceCIDR {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1502,15 +1595,18 @@ pub struct ServiceCIDRList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDRList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDRList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1533,7 +1629,7 @@ impl crate::codec::DecodeFields for ServiceCIDRList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1558,12 +1654,15 @@ impl crate::ListResource for ServiceCIDRList {
 pub struct ServiceCIDRSpec {
     /// `cidrs`: array of string.
     pub cidrs: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDRSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDRSpec", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "cidrs", &self.cidrs)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1583,7 +1682,7 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
     ) -> Result<(), A::Error> {
         match key {
             "cidrs" => self.cidrs = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1593,12 +1692,15 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
 pub struct ServiceCIDRStatus {
     /// `conditions`: array of Condition.
     pub conditions: Option<Vec<crate::apimachinery::pkg::apis::meta::v1::Condition>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDRStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDRStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1618,7 +1720,7 @@ impl crate::codec::DecodeFields for ServiceCIDRStatus {
     ) -> Result<(), A::Error> {
         match key {
             "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

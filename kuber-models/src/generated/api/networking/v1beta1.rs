@@ -13,15 +13,18 @@ pub struct IPAddress {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: IPAddressSpec, required.
     pub spec: IPAddressSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IPAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IPAddress", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -44,7 +47,7 @@ impl crate::codec::DecodeFields for IPAddress {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -78,15 +81,18 @@ pub struct IPAddressList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IPAddressList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IPAddressList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -109,7 +115,7 @@ impl crate::codec::DecodeFields for IPAddressList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -134,12 +140,15 @@ impl crate::ListResource for IPAddressList {
 pub struct IPAddressSpec {
     /// `parentRef`: ParentReference, required.
     pub parent_ref: ParentReference,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for IPAddressSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("IPAddressSpec", 1)?;
-        s.serialize_field("parentRef", &self.parent_ref)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("parentRef", &self.parent_ref)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -159,7 +168,7 @@ impl crate::codec::DecodeFields for IPAddressSpec {
     ) -> Result<(), A::Error> {
         match key {
             "parentRef" => self.parent_ref = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -175,15 +184,18 @@ pub struct ParentReference {
     pub namespace: Option<String>,
     /// `resource`: string, required.
     pub resource: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ParentReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ParentReference", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        s.serialize_field("resource", &self.resource)?;
+        s.serialize_entry("resource", &self.resource)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -206,7 +218,7 @@ impl crate::codec::DecodeFields for ParentReference {
             "name" => self.name = crate::codec::required(map)?,
             "namespace" => self.namespace = map.next_value()?,
             "resource" => self.resource = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -226,16 +238,19 @@ pub struct ServiceCIDR {
     pub spec: Option<ServiceCIDRSpec>,
     /// `status`: ServiceCIDRStatus.
     pub status: Option<ServiceCIDRStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDR {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDR", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -259,7 +274,7 @@ impl crate::codec::DecodeFields for ServiceCIDR {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -293,15 +308,18 @@ pub struct ServiceCIDRList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDRList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDRList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -324,7 +342,7 @@ impl crate::codec::DecodeFields for ServiceCIDRList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -349,12 +367,15 @@ impl crate::ListResource for ServiceCIDRList {
 pub struct ServiceCIDRSpec {
     /// `cidrs`: array of string.
     pub cidrs: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDRSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDRSpec", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "cidrs", &self.cidrs)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -374,7 +395,7 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
     ) -> Result<(), A::Error> {
         match key {
             "cidrs" => self.cidrs = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -384,12 +405,15 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
 pub struct ServiceCIDRStatus {
     /// `conditions`: array of Condition.
     pub conditions: Option<Vec<crate::apimachinery::pkg::apis::meta::v1::Condition>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceCIDRStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceCIDRStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -409,7 +433,7 @@ impl crate::codec::DecodeFields for ServiceCIDRStatus {
     ) -> Result<(), A::Error> {
         match key {
             "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

@@ -13,15 +13,18 @@ pub struct Eviction {
     pub kind: Option<String>,
     /// `metadata`: ObjectMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Eviction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Eviction", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "deleteOptions", &self.delete_options)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -44,7 +47,7 @@ impl crate::codec::DecodeFields for Eviction {
             "deleteOptions" => self.delete_options = map.next_value()?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -64,16 +67,19 @@ pub struct PodDisruptionBudget {
     pub spec: Option<PodDisruptionBudgetSpec>,
     /// `status`: PodDisruptionBudgetStatus.
     pub status: Option<PodDisruptionBudgetStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodDisruptionBudget {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodDisruptionBudget", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -97,7 +103,7 @@ impl crate::codec::DecodeFields for PodDisruptionBudget {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -131,15 +137,18 @@ pub struct PodDisruptionBudgetList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodDisruptionBudgetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodDisruptionBudgetList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -162,7 +171,7 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -193,11 +202,13 @@ pub struct PodDisruptionBudgetSpec {
     pub selector: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
     /// `unhealthyPodEvictionPolicy`: string.
     pub unhealthy_pod_eviction_policy: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodDisruptionBudgetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodDisruptionBudgetSpec", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
         crate::codec::optional(&mut s, "minAvailable", &self.min_available)?;
         crate::codec::optional(&mut s, "selector", &self.selector)?;
@@ -206,6 +217,7 @@ impl serde::Serialize for PodDisruptionBudgetSpec {
             "unhealthyPodEvictionPolicy",
             &self.unhealthy_pod_eviction_policy,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -230,7 +242,7 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetSpec {
             "unhealthyPodEvictionPolicy" => {
                 self.unhealthy_pod_eviction_policy = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -257,11 +269,13 @@ pub struct PodDisruptionBudgetStatus {
     pub expected_pods: Option<i32>,
     /// `observedGeneration`: int64.
     pub observed_generation: Option<i64>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodDisruptionBudgetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodDisruptionBudgetStatus", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "currentHealthy", &self.current_healthy)?;
         crate::codec::optional(&mut s, "desiredHealthy", &self.desired_healthy)?;
@@ -269,6 +283,7 @@ impl serde::Serialize for PodDisruptionBudgetStatus {
         crate::codec::optional(&mut s, "disruptionsAllowed", &self.disruptions_allowed)?;
         crate::codec::optional(&mut s, "expectedPods", &self.expected_pods)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -294,7 +309,7 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetStatus {
             "disruptionsAllowed" => self.disruptions_allowed = map.next_value()?,
             "expectedPods" => self.expected_pods = map.next_value()?,
             "observedGeneration" => self.observed_generation = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

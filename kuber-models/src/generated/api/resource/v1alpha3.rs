@@ -11,15 +11,18 @@ pub struct DeviceTaint {
     pub time_added: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `value`: string.
     pub value: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceTaint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceTaint", 4)?;
-        s.serialize_field("effect", &self.effect)?;
-        s.serialize_field("key", &self.key)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("effect", &self.effect)?;
+        s.serialize_entry("key", &self.key)?;
         crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -42,7 +45,7 @@ impl crate::codec::DecodeFields for DeviceTaint {
             "key" => self.key = crate::codec::required(map)?,
             "timeAdded" => self.time_added = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -62,16 +65,19 @@ pub struct DeviceTaintRule {
     pub spec: DeviceTaintRuleSpec,
     /// `status`: DeviceTaintRuleStatus.
     pub status: Option<DeviceTaintRuleStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceTaintRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceTaintRule", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -95,7 +101,7 @@ impl crate::codec::DecodeFields for DeviceTaintRule {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -129,15 +135,18 @@ pub struct DeviceTaintRuleList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceTaintRuleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceTaintRuleList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -160,7 +169,7 @@ impl crate::codec::DecodeFields for DeviceTaintRuleList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -187,13 +196,16 @@ pub struct DeviceTaintRuleSpec {
     pub device_selector: Option<DeviceTaintSelector>,
     /// `taint`: DeviceTaint, required.
     pub taint: DeviceTaint,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceTaintRuleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceTaintRuleSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "deviceSelector", &self.device_selector)?;
-        s.serialize_field("taint", &self.taint)?;
+        s.serialize_entry("taint", &self.taint)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -214,7 +226,7 @@ impl crate::codec::DecodeFields for DeviceTaintRuleSpec {
         match key {
             "deviceSelector" => self.device_selector = map.next_value()?,
             "taint" => self.taint = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -224,12 +236,15 @@ impl crate::codec::DecodeFields for DeviceTaintRuleSpec {
 pub struct DeviceTaintRuleStatus {
     /// `conditions`: array of Condition.
     pub conditions: Option<Vec<crate::apimachinery::pkg::apis::meta::v1::Condition>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceTaintRuleStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceTaintRuleStatus", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -249,7 +264,7 @@ impl crate::codec::DecodeFields for DeviceTaintRuleStatus {
     ) -> Result<(), A::Error> {
         match key {
             "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -263,14 +278,17 @@ pub struct DeviceTaintSelector {
     pub driver: Option<String>,
     /// `pool`: string.
     pub pool: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceTaintSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceTaintSelector", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "device", &self.device)?;
         crate::codec::optional(&mut s, "driver", &self.driver)?;
         crate::codec::optional(&mut s, "pool", &self.pool)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -292,7 +310,7 @@ impl crate::codec::DecodeFields for DeviceTaintSelector {
             "device" => self.device = map.next_value()?,
             "driver" => self.driver = map.next_value()?,
             "pool" => self.pool = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -320,17 +338,19 @@ pub struct PoolStatus {
     pub unavailable_devices: Option<i32>,
     /// `validationError`: string.
     pub validation_error: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PoolStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PoolStatus", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allocatedDevices", &self.allocated_devices)?;
         crate::codec::optional(&mut s, "availableDevices", &self.available_devices)?;
-        s.serialize_field("driver", &self.driver)?;
-        s.serialize_field("generation", &self.generation)?;
+        s.serialize_entry("driver", &self.driver)?;
+        s.serialize_entry("generation", &self.generation)?;
         crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
-        s.serialize_field("poolName", &self.pool_name)?;
+        s.serialize_entry("poolName", &self.pool_name)?;
         crate::codec::optional(
             &mut s,
             "resourceSliceCount",
@@ -339,6 +359,7 @@ impl serde::Serialize for PoolStatus {
         crate::codec::optional(&mut s, "totalDevices", &self.total_devices)?;
         crate::codec::optional(&mut s, "unavailableDevices", &self.unavailable_devices)?;
         crate::codec::optional(&mut s, "validationError", &self.validation_error)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -367,7 +388,7 @@ impl crate::codec::DecodeFields for PoolStatus {
             "totalDevices" => self.total_devices = map.next_value()?,
             "unavailableDevices" => self.unavailable_devices = map.next_value()?,
             "validationError" => self.validation_error = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -387,16 +408,19 @@ pub struct ResourcePoolStatusRequest {
     pub spec: ResourcePoolStatusRequestSpec,
     /// `status`: ResourcePoolStatusRequestStatus.
     pub status: Option<ResourcePoolStatusRequestStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourcePoolStatusRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourcePoolStatusRequest", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_field("metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("metadata", &self.metadata)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -420,7 +444,7 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequest {
             "metadata" => self.metadata = crate::codec::required(map)?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -454,15 +478,18 @@ pub struct ResourcePoolStatusRequestList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourcePoolStatusRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourcePoolStatusRequestList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -485,7 +512,7 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -514,14 +541,17 @@ pub struct ResourcePoolStatusRequestSpec {
     pub limit: Option<i32>,
     /// `poolName`: string.
     pub pool_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourcePoolStatusRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourcePoolStatusRequestSpec", 3)?;
-        s.serialize_field("driver", &self.driver)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("driver", &self.driver)?;
         crate::codec::optional(&mut s, "limit", &self.limit)?;
         crate::codec::optional(&mut s, "poolName", &self.pool_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -543,7 +573,7 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestSpec {
             "driver" => self.driver = crate::codec::required(map)?,
             "limit" => self.limit = map.next_value()?,
             "poolName" => self.pool_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -557,14 +587,17 @@ pub struct ResourcePoolStatusRequestStatus {
     pub pool_count: i32,
     /// `pools`: array of PoolStatus.
     pub pools: Option<Vec<PoolStatus>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourcePoolStatusRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourcePoolStatusRequestStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        s.serialize_field("poolCount", &self.pool_count)?;
+        s.serialize_entry("poolCount", &self.pool_count)?;
         crate::codec::optional(&mut s, "pools", &self.pools)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -586,7 +619,7 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestStatus {
             "conditions" => self.conditions = map.next_value()?,
             "poolCount" => self.pool_count = crate::codec::required(map)?,
             "pools" => self.pools = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

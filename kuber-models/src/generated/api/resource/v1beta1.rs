@@ -17,18 +17,21 @@ pub struct AllocatedDeviceStatus {
     pub pool: String,
     /// `shareID`: string.
     pub share_id: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AllocatedDeviceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AllocatedDeviceStatus", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "data", &self.data)?;
-        s.serialize_field("device", &self.device)?;
-        s.serialize_field("driver", &self.driver)?;
+        s.serialize_entry("device", &self.device)?;
+        s.serialize_entry("driver", &self.driver)?;
         crate::codec::optional(&mut s, "networkData", &self.network_data)?;
-        s.serialize_field("pool", &self.pool)?;
+        s.serialize_entry("pool", &self.pool)?;
         crate::codec::optional(&mut s, "shareID", &self.share_id)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -54,7 +57,7 @@ impl crate::codec::DecodeFields for AllocatedDeviceStatus {
             "networkData" => self.network_data = map.next_value()?,
             "pool" => self.pool = crate::codec::required(map)?,
             "shareID" => self.share_id = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -68,11 +71,13 @@ pub struct AllocationResult {
     pub devices: Option<DeviceAllocationResult>,
     /// `nodeSelector`: NodeSelector.
     pub node_selector: Option<crate::api::core::v1::NodeSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for AllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("AllocationResult", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "allocationTimestamp",
@@ -80,6 +85,7 @@ impl serde::Serialize for AllocationResult {
         )?;
         crate::codec::optional(&mut s, "devices", &self.devices)?;
         crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -101,7 +107,7 @@ impl crate::codec::DecodeFields for AllocationResult {
             "allocationTimestamp" => self.allocation_timestamp = map.next_value()?,
             "devices" => self.devices = map.next_value()?,
             "nodeSelector" => self.node_selector = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -135,11 +141,13 @@ pub struct BasicDevice {
     pub node_selector: Option<crate::api::core::v1::NodeSelector>,
     /// `taints`: array of DeviceTaint.
     pub taints: Option<Vec<DeviceTaint>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for BasicDevice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("BasicDevice", 12)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allNodes", &self.all_nodes)?;
         crate::codec::optional(
             &mut s,
@@ -164,6 +172,7 @@ impl serde::Serialize for BasicDevice {
         crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
         crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
         crate::codec::optional(&mut s, "taints", &self.taints)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -200,7 +209,7 @@ impl crate::codec::DecodeFields for BasicDevice {
             "nodeName" => self.node_name = map.next_value()?,
             "nodeSelector" => self.node_selector = map.next_value()?,
             "taints" => self.taints = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -210,12 +219,15 @@ impl crate::codec::DecodeFields for BasicDevice {
 pub struct CELDeviceSelector {
     /// `expression`: string, required.
     pub expression: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CELDeviceSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CELDeviceSelector", 1)?;
-        s.serialize_field("expression", &self.expression)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("expression", &self.expression)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -235,7 +247,7 @@ impl crate::codec::DecodeFields for CELDeviceSelector {
     ) -> Result<(), A::Error> {
         match key {
             "expression" => self.expression = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -249,14 +261,17 @@ pub struct CapacityRequestPolicy {
     pub valid_range: Option<CapacityRequestPolicyRange>,
     /// `validValues`: array of Quantity.
     pub valid_values: Option<Vec<crate::apimachinery::pkg::api::resource::Quantity>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CapacityRequestPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CapacityRequestPolicy", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "default", &self.default)?;
         crate::codec::optional(&mut s, "validRange", &self.valid_range)?;
         crate::codec::optional(&mut s, "validValues", &self.valid_values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -278,7 +293,7 @@ impl crate::codec::DecodeFields for CapacityRequestPolicy {
             "default" => self.default = map.next_value()?,
             "validRange" => self.valid_range = map.next_value()?,
             "validValues" => self.valid_values = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -292,14 +307,17 @@ pub struct CapacityRequestPolicyRange {
     pub min: crate::apimachinery::pkg::api::resource::Quantity,
     /// `step`: Quantity.
     pub step: Option<crate::apimachinery::pkg::api::resource::Quantity>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CapacityRequestPolicyRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CapacityRequestPolicyRange", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "max", &self.max)?;
-        s.serialize_field("min", &self.min)?;
+        s.serialize_entry("min", &self.min)?;
         crate::codec::optional(&mut s, "step", &self.step)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -321,7 +339,7 @@ impl crate::codec::DecodeFields for CapacityRequestPolicyRange {
             "max" => self.max = map.next_value()?,
             "min" => self.min = crate::codec::required(map)?,
             "step" => self.step = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -336,12 +354,15 @@ pub struct CapacityRequirements {
             crate::apimachinery::pkg::api::resource::Quantity,
         >,
     >,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CapacityRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CapacityRequirements", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "requests", &self.requests)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -361,7 +382,7 @@ impl crate::codec::DecodeFields for CapacityRequirements {
     ) -> Result<(), A::Error> {
         match key {
             "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -371,12 +392,15 @@ impl crate::codec::DecodeFields for CapacityRequirements {
 pub struct Counter {
     /// `value`: Quantity, required.
     pub value: crate::apimachinery::pkg::api::resource::Quantity,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Counter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Counter", 1)?;
-        s.serialize_field("value", &self.value)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -396,7 +420,7 @@ impl crate::codec::DecodeFields for Counter {
     ) -> Result<(), A::Error> {
         match key {
             "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -408,13 +432,16 @@ pub struct CounterSet {
     pub counters: ::std::collections::BTreeMap<String, Counter>,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CounterSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CounterSet", 2)?;
-        s.serialize_field("counters", &self.counters)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("counters", &self.counters)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -435,7 +462,7 @@ impl crate::codec::DecodeFields for CounterSet {
         match key {
             "counters" => self.counters = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -447,13 +474,16 @@ pub struct Device {
     pub basic: Option<BasicDevice>,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Device {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Device", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "basic", &self.basic)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -474,7 +504,7 @@ impl crate::codec::DecodeFields for Device {
         match key {
             "basic" => self.basic = map.next_value()?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -488,14 +518,17 @@ pub struct DeviceAllocationConfiguration {
     pub requests: Option<Vec<String>>,
     /// `source`: string, required.
     pub source: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceAllocationConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceAllocationConfiguration", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "opaque", &self.opaque)?;
         crate::codec::optional(&mut s, "requests", &self.requests)?;
-        s.serialize_field("source", &self.source)?;
+        s.serialize_entry("source", &self.source)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -517,7 +550,7 @@ impl crate::codec::DecodeFields for DeviceAllocationConfiguration {
             "opaque" => self.opaque = map.next_value()?,
             "requests" => self.requests = map.next_value()?,
             "source" => self.source = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -529,13 +562,16 @@ pub struct DeviceAllocationResult {
     pub config: Option<Vec<DeviceAllocationConfiguration>>,
     /// `results`: array of DeviceRequestAllocationResult.
     pub results: Option<Vec<DeviceRequestAllocationResult>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceAllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceAllocationResult", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "config", &self.config)?;
         crate::codec::optional(&mut s, "results", &self.results)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -556,7 +592,7 @@ impl crate::codec::DecodeFields for DeviceAllocationResult {
         match key {
             "config" => self.config = map.next_value()?,
             "results" => self.results = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -580,11 +616,13 @@ pub struct DeviceAttribute {
     pub version: Option<String>,
     /// `versions`: array of string.
     pub versions: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceAttribute {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceAttribute", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "bool", &self.bool)?;
         crate::codec::optional(&mut s, "bools", &self.bools)?;
         crate::codec::optional(&mut s, "int", &self.int)?;
@@ -593,6 +631,7 @@ impl serde::Serialize for DeviceAttribute {
         crate::codec::optional(&mut s, "strings", &self.strings)?;
         crate::codec::optional(&mut s, "version", &self.version)?;
         crate::codec::optional(&mut s, "versions", &self.versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -619,7 +658,7 @@ impl crate::codec::DecodeFields for DeviceAttribute {
             "strings" => self.strings = map.next_value()?,
             "version" => self.version = map.next_value()?,
             "versions" => self.versions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -631,13 +670,16 @@ pub struct DeviceCapacity {
     pub request_policy: Option<CapacityRequestPolicy>,
     /// `value`: Quantity, required.
     pub value: crate::apimachinery::pkg::api::resource::Quantity,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceCapacity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceCapacity", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "requestPolicy", &self.request_policy)?;
-        s.serialize_field("value", &self.value)?;
+        s.serialize_entry("value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -658,7 +700,7 @@ impl crate::codec::DecodeFields for DeviceCapacity {
         match key {
             "requestPolicy" => self.request_policy = map.next_value()?,
             "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -672,14 +714,17 @@ pub struct DeviceClaim {
     pub constraints: Option<Vec<DeviceConstraint>>,
     /// `requests`: array of DeviceRequest.
     pub requests: Option<Vec<DeviceRequest>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceClaim", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "config", &self.config)?;
         crate::codec::optional(&mut s, "constraints", &self.constraints)?;
         crate::codec::optional(&mut s, "requests", &self.requests)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -701,7 +746,7 @@ impl crate::codec::DecodeFields for DeviceClaim {
             "config" => self.config = map.next_value()?,
             "constraints" => self.constraints = map.next_value()?,
             "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -713,13 +758,16 @@ pub struct DeviceClaimConfiguration {
     pub opaque: Option<OpaqueDeviceConfiguration>,
     /// `requests`: array of string.
     pub requests: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceClaimConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceClaimConfiguration", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "opaque", &self.opaque)?;
         crate::codec::optional(&mut s, "requests", &self.requests)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -740,7 +788,7 @@ impl crate::codec::DecodeFields for DeviceClaimConfiguration {
         match key {
             "opaque" => self.opaque = map.next_value()?,
             "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -758,15 +806,18 @@ pub struct DeviceClass {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: DeviceClassSpec, required.
     pub spec: DeviceClassSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceClass", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -789,7 +840,7 @@ impl crate::codec::DecodeFields for DeviceClass {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -815,12 +866,15 @@ impl crate::Resource for DeviceClass {
 pub struct DeviceClassConfiguration {
     /// `opaque`: OpaqueDeviceConfiguration.
     pub opaque: Option<OpaqueDeviceConfiguration>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceClassConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceClassConfiguration", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "opaque", &self.opaque)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -840,7 +894,7 @@ impl crate::codec::DecodeFields for DeviceClassConfiguration {
     ) -> Result<(), A::Error> {
         match key {
             "opaque" => self.opaque = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -858,15 +912,18 @@ pub struct DeviceClassList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceClassList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -889,7 +946,7 @@ impl crate::codec::DecodeFields for DeviceClassList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -918,11 +975,13 @@ pub struct DeviceClassSpec {
     pub extended_resource_name: Option<String>,
     /// `selectors`: array of DeviceSelector.
     pub selectors: Option<Vec<DeviceSelector>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceClassSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceClassSpec", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "config", &self.config)?;
         crate::codec::optional(
             &mut s,
@@ -930,6 +989,7 @@ impl serde::Serialize for DeviceClassSpec {
             &self.extended_resource_name,
         )?;
         crate::codec::optional(&mut s, "selectors", &self.selectors)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -951,7 +1011,7 @@ impl crate::codec::DecodeFields for DeviceClassSpec {
             "config" => self.config = map.next_value()?,
             "extendedResourceName" => self.extended_resource_name = map.next_value()?,
             "selectors" => self.selectors = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -965,14 +1025,17 @@ pub struct DeviceConstraint {
     pub match_attribute: Option<String>,
     /// `requests`: array of string.
     pub requests: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceConstraint", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "distinctAttribute", &self.distinct_attribute)?;
         crate::codec::optional(&mut s, "matchAttribute", &self.match_attribute)?;
         crate::codec::optional(&mut s, "requests", &self.requests)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -994,7 +1057,7 @@ impl crate::codec::DecodeFields for DeviceConstraint {
             "distinctAttribute" => self.distinct_attribute = map.next_value()?,
             "matchAttribute" => self.match_attribute = map.next_value()?,
             "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1006,13 +1069,16 @@ pub struct DeviceCounterConsumption {
     pub counter_set: String,
     /// `counters`: map of string to Counter, required.
     pub counters: ::std::collections::BTreeMap<String, Counter>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceCounterConsumption {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceCounterConsumption", 2)?;
-        s.serialize_field("counterSet", &self.counter_set)?;
-        s.serialize_field("counters", &self.counters)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("counterSet", &self.counter_set)?;
+        s.serialize_entry("counters", &self.counters)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1033,7 +1099,7 @@ impl crate::codec::DecodeFields for DeviceCounterConsumption {
         match key {
             "counterSet" => self.counter_set = crate::codec::required(map)?,
             "counters" => self.counters = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1059,20 +1125,23 @@ pub struct DeviceRequest {
     pub selectors: Option<Vec<DeviceSelector>>,
     /// `tolerations`: array of DeviceToleration.
     pub tolerations: Option<Vec<DeviceToleration>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceRequest", 9)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "adminAccess", &self.admin_access)?;
         crate::codec::optional(&mut s, "allocationMode", &self.allocation_mode)?;
         crate::codec::optional(&mut s, "capacity", &self.capacity)?;
         crate::codec::optional(&mut s, "count", &self.count)?;
         crate::codec::optional(&mut s, "deviceClassName", &self.device_class_name)?;
         crate::codec::optional(&mut s, "firstAvailable", &self.first_available)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "selectors", &self.selectors)?;
         crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1100,7 +1169,7 @@ impl crate::codec::DecodeFields for DeviceRequest {
             "name" => self.name = crate::codec::required(map)?,
             "selectors" => self.selectors = map.next_value()?,
             "tolerations" => self.tolerations = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1133,11 +1202,13 @@ pub struct DeviceRequestAllocationResult {
     pub share_id: Option<String>,
     /// `tolerations`: array of DeviceToleration.
     pub tolerations: Option<Vec<DeviceToleration>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceRequestAllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceRequestAllocationResult", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "adminAccess", &self.admin_access)?;
         crate::codec::optional(&mut s, "bindingConditions", &self.binding_conditions)?;
         crate::codec::optional(
@@ -1146,12 +1217,13 @@ impl serde::Serialize for DeviceRequestAllocationResult {
             &self.binding_failure_conditions,
         )?;
         crate::codec::optional(&mut s, "consumedCapacity", &self.consumed_capacity)?;
-        s.serialize_field("device", &self.device)?;
-        s.serialize_field("driver", &self.driver)?;
-        s.serialize_field("pool", &self.pool)?;
-        s.serialize_field("request", &self.request)?;
+        s.serialize_entry("device", &self.device)?;
+        s.serialize_entry("driver", &self.driver)?;
+        s.serialize_entry("pool", &self.pool)?;
+        s.serialize_entry("request", &self.request)?;
         crate::codec::optional(&mut s, "shareID", &self.share_id)?;
         crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1182,7 +1254,7 @@ impl crate::codec::DecodeFields for DeviceRequestAllocationResult {
             "request" => self.request = crate::codec::required(map)?,
             "shareID" => self.share_id = map.next_value()?,
             "tolerations" => self.tolerations = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1192,12 +1264,15 @@ impl crate::codec::DecodeFields for DeviceRequestAllocationResult {
 pub struct DeviceSelector {
     /// `cel`: CELDeviceSelector.
     pub cel: Option<CELDeviceSelector>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceSelector", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "cel", &self.cel)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1217,7 +1292,7 @@ impl crate::codec::DecodeFields for DeviceSelector {
     ) -> Result<(), A::Error> {
         match key {
             "cel" => self.cel = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1239,18 +1314,21 @@ pub struct DeviceSubRequest {
     pub selectors: Option<Vec<DeviceSelector>>,
     /// `tolerations`: array of DeviceToleration.
     pub tolerations: Option<Vec<DeviceToleration>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceSubRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceSubRequest", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allocationMode", &self.allocation_mode)?;
         crate::codec::optional(&mut s, "capacity", &self.capacity)?;
         crate::codec::optional(&mut s, "count", &self.count)?;
-        s.serialize_field("deviceClassName", &self.device_class_name)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("deviceClassName", &self.device_class_name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "selectors", &self.selectors)?;
         crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1276,7 +1354,7 @@ impl crate::codec::DecodeFields for DeviceSubRequest {
             "name" => self.name = crate::codec::required(map)?,
             "selectors" => self.selectors = map.next_value()?,
             "tolerations" => self.tolerations = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1292,15 +1370,18 @@ pub struct DeviceTaint {
     pub time_added: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
     /// `value`: string.
     pub value: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceTaint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceTaint", 4)?;
-        s.serialize_field("effect", &self.effect)?;
-        s.serialize_field("key", &self.key)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("effect", &self.effect)?;
+        s.serialize_entry("key", &self.key)?;
         crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1323,7 +1404,7 @@ impl crate::codec::DecodeFields for DeviceTaint {
             "key" => self.key = crate::codec::required(map)?,
             "timeAdded" => self.time_added = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1341,16 +1422,19 @@ pub struct DeviceToleration {
     pub toleration_seconds: Option<i64>,
     /// `value`: string.
     pub value: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeviceToleration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeviceToleration", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "effect", &self.effect)?;
         crate::codec::optional(&mut s, "key", &self.key)?;
         crate::codec::optional(&mut s, "operator", &self.operator)?;
         crate::codec::optional(&mut s, "tolerationSeconds", &self.toleration_seconds)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1374,7 +1458,7 @@ impl crate::codec::DecodeFields for DeviceToleration {
             "operator" => self.operator = map.next_value()?,
             "tolerationSeconds" => self.toleration_seconds = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1388,14 +1472,17 @@ pub struct NetworkDeviceData {
     pub interface_name: Option<String>,
     /// `ips`: array of string.
     pub ips: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NetworkDeviceData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NetworkDeviceData", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "hardwareAddress", &self.hardware_address)?;
         crate::codec::optional(&mut s, "interfaceName", &self.interface_name)?;
         crate::codec::optional(&mut s, "ips", &self.ips)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1417,7 +1504,7 @@ impl crate::codec::DecodeFields for NetworkDeviceData {
             "hardwareAddress" => self.hardware_address = map.next_value()?,
             "interfaceName" => self.interface_name = map.next_value()?,
             "ips" => self.ips = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1429,17 +1516,20 @@ pub struct NodeAllocatableResourceMapping {
     pub allocation_multiplier: Option<crate::apimachinery::pkg::api::resource::Quantity>,
     /// `capacityKey`: string.
     pub capacity_key: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for NodeAllocatableResourceMapping {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("NodeAllocatableResourceMapping", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "allocationMultiplier",
             &self.allocation_multiplier,
         )?;
         crate::codec::optional(&mut s, "capacityKey", &self.capacity_key)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1460,7 +1550,7 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceMapping {
         match key {
             "allocationMultiplier" => self.allocation_multiplier = map.next_value()?,
             "capacityKey" => self.capacity_key = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1472,13 +1562,16 @@ pub struct OpaqueDeviceConfiguration {
     pub driver: String,
     /// `parameters`: RawExtension, required.
     pub parameters: crate::apimachinery::pkg::runtime::RawExtension,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for OpaqueDeviceConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("OpaqueDeviceConfiguration", 2)?;
-        s.serialize_field("driver", &self.driver)?;
-        s.serialize_field("parameters", &self.parameters)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("driver", &self.driver)?;
+        s.serialize_entry("parameters", &self.parameters)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1499,7 +1592,7 @@ impl crate::codec::DecodeFields for OpaqueDeviceConfiguration {
         match key {
             "driver" => self.driver = crate::codec::required(map)?,
             "parameters" => self.parameters = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1519,16 +1612,19 @@ pub struct ResourceClaim {
     pub spec: ResourceClaimSpec,
     /// `status`: ResourceClaimStatus.
     pub status: Option<ResourceClaimStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaim", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1552,7 +1648,7 @@ impl crate::codec::DecodeFields for ResourceClaim {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1584,15 +1680,18 @@ pub struct ResourceClaimConsumerReference {
     pub resource: String,
     /// `uid`: string, required.
     pub uid: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaimConsumerReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaimConsumerReference", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("resource", &self.resource)?;
-        s.serialize_field("uid", &self.uid)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("resource", &self.resource)?;
+        s.serialize_entry("uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1615,7 +1714,7 @@ impl crate::codec::DecodeFields for ResourceClaimConsumerReference {
             "name" => self.name = crate::codec::required(map)?,
             "resource" => self.resource = crate::codec::required(map)?,
             "uid" => self.uid = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1633,15 +1732,18 @@ pub struct ResourceClaimList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaimList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaimList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1664,7 +1766,7 @@ impl crate::codec::DecodeFields for ResourceClaimList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1689,12 +1791,15 @@ impl crate::ListResource for ResourceClaimList {
 pub struct ResourceClaimSpec {
     /// `devices`: DeviceClaim.
     pub devices: Option<DeviceClaim>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaimSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaimSpec", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "devices", &self.devices)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1714,7 +1819,7 @@ impl crate::codec::DecodeFields for ResourceClaimSpec {
     ) -> Result<(), A::Error> {
         match key {
             "devices" => self.devices = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1728,14 +1833,17 @@ pub struct ResourceClaimStatus {
     pub devices: Option<Vec<AllocatedDeviceStatus>>,
     /// `reservedFor`: array of ResourceClaimConsumerReference.
     pub reserved_for: Option<Vec<ResourceClaimConsumerReference>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaimStatus", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allocation", &self.allocation)?;
         crate::codec::optional(&mut s, "devices", &self.devices)?;
         crate::codec::optional(&mut s, "reservedFor", &self.reserved_for)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1757,7 +1865,7 @@ impl crate::codec::DecodeFields for ResourceClaimStatus {
             "allocation" => self.allocation = map.next_value()?,
             "devices" => self.devices = map.next_value()?,
             "reservedFor" => self.reserved_for = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1775,15 +1883,18 @@ pub struct ResourceClaimTemplate {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: ResourceClaimTemplateSpec, required.
     pub spec: ResourceClaimTemplateSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaimTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaimTemplate", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1806,7 +1917,7 @@ impl crate::codec::DecodeFields for ResourceClaimTemplate {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1840,15 +1951,18 @@ pub struct ResourceClaimTemplateList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaimTemplateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaimTemplateList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1871,7 +1985,7 @@ impl crate::codec::DecodeFields for ResourceClaimTemplateList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1898,13 +2012,16 @@ pub struct ResourceClaimTemplateSpec {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: ResourceClaimSpec, required.
     pub spec: ResourceClaimSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceClaimTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceClaimTemplateSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1925,7 +2042,7 @@ impl crate::codec::DecodeFields for ResourceClaimTemplateSpec {
         match key {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1939,14 +2056,17 @@ pub struct ResourcePool {
     pub name: String,
     /// `resourceSliceCount`: int64, required.
     pub resource_slice_count: i64,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourcePool {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourcePool", 3)?;
-        s.serialize_field("generation", &self.generation)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("resourceSliceCount", &self.resource_slice_count)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("generation", &self.generation)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("resourceSliceCount", &self.resource_slice_count)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1970,7 +2090,7 @@ impl crate::codec::DecodeFields for ResourcePool {
             "resourceSliceCount" => {
                 self.resource_slice_count = crate::codec::required(map)?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1988,15 +2108,18 @@ pub struct ResourceSlice {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: ResourceSliceSpec, required.
     pub spec: ResourceSliceSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceSlice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceSlice", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2019,7 +2142,7 @@ impl crate::codec::DecodeFields for ResourceSlice {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2053,15 +2176,18 @@ pub struct ResourceSliceList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceSliceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceSliceList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2084,7 +2210,7 @@ impl crate::codec::DecodeFields for ResourceSliceList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -2123,14 +2249,16 @@ pub struct ResourceSliceSpec {
     pub pool: ResourcePool,
     /// `sharedCounters`: array of CounterSet.
     pub shared_counters: Option<Vec<CounterSet>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ResourceSliceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ResourceSliceSpec", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allNodes", &self.all_nodes)?;
         crate::codec::optional(&mut s, "devices", &self.devices)?;
-        s.serialize_field("driver", &self.driver)?;
+        s.serialize_entry("driver", &self.driver)?;
         crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
         crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
         crate::codec::optional(
@@ -2138,8 +2266,9 @@ impl serde::Serialize for ResourceSliceSpec {
             "perDeviceNodeSelection",
             &self.per_device_node_selection,
         )?;
-        s.serialize_field("pool", &self.pool)?;
+        s.serialize_entry("pool", &self.pool)?;
         crate::codec::optional(&mut s, "sharedCounters", &self.shared_counters)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -2168,7 +2297,7 @@ impl crate::codec::DecodeFields for ResourceSliceSpec {
             }
             "pool" => self.pool = crate::codec::required(map)?,
             "sharedCounters" => self.shared_counters = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

@@ -19,11 +19,13 @@ pub struct PriorityClass {
     pub preemption_policy: Option<String>,
     /// `value`: int32.
     pub value: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PriorityClass", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "description", &self.description)?;
         crate::codec::optional(&mut s, "globalDefault", &self.global_default)?;
@@ -31,6 +33,7 @@ impl serde::Serialize for PriorityClass {
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "preemptionPolicy", &self.preemption_policy)?;
         crate::codec::optional(&mut s, "value", &self.value)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -56,7 +59,7 @@ impl crate::codec::DecodeFields for PriorityClass {
             "metadata" => self.metadata = map.next_value()?,
             "preemptionPolicy" => self.preemption_policy = map.next_value()?,
             "value" => self.value = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -90,15 +93,18 @@ pub struct PriorityClassList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PriorityClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PriorityClassList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -121,7 +127,7 @@ impl crate::codec::DecodeFields for PriorityClassList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

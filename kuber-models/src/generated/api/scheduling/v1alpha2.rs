@@ -7,12 +7,15 @@ pub type BasicSchedulingPolicy = crate::special::RawJson;
 pub struct GangSchedulingPolicy {
     /// `minCount`: int32, required.
     pub min_count: i32,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GangSchedulingPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GangSchedulingPolicy", 1)?;
-        s.serialize_field("minCount", &self.min_count)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("minCount", &self.min_count)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -32,7 +35,7 @@ impl crate::codec::DecodeFields for GangSchedulingPolicy {
     ) -> Result<(), A::Error> {
         match key {
             "minCount" => self.min_count = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -52,16 +55,19 @@ pub struct PodGroup {
     pub spec: PodGroupSpec,
     /// `status`: PodGroupStatus.
     pub status: Option<PodGroupStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroup", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -85,7 +91,7 @@ impl crate::codec::DecodeFields for PodGroup {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -119,15 +125,18 @@ pub struct PodGroupList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -150,7 +159,7 @@ impl crate::codec::DecodeFields for PodGroupList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -179,18 +188,21 @@ pub struct PodGroupResourceClaim {
     pub resource_claim_name: Option<String>,
     /// `resourceClaimTemplateName`: string.
     pub resource_claim_template_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupResourceClaim", 3)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
         crate::codec::optional(
             &mut s,
             "resourceClaimTemplateName",
             &self.resource_claim_template_name,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -214,7 +226,7 @@ impl crate::codec::DecodeFields for PodGroupResourceClaim {
             "resourceClaimTemplateName" => {
                 self.resource_claim_template_name = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -226,13 +238,16 @@ pub struct PodGroupResourceClaimStatus {
     pub name: String,
     /// `resourceClaimName`: string.
     pub resource_claim_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupResourceClaimStatus", 2)?;
-        s.serialize_field("name", &self.name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -253,7 +268,7 @@ impl crate::codec::DecodeFields for PodGroupResourceClaimStatus {
         match key {
             "name" => self.name = crate::codec::required(map)?,
             "resourceClaimName" => self.resource_claim_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -263,12 +278,15 @@ impl crate::codec::DecodeFields for PodGroupResourceClaimStatus {
 pub struct PodGroupSchedulingConstraints {
     /// `topology`: array of TopologyConstraint.
     pub topology: Option<Vec<TopologyConstraint>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupSchedulingConstraints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupSchedulingConstraints", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "topology", &self.topology)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -288,7 +306,7 @@ impl crate::codec::DecodeFields for PodGroupSchedulingConstraints {
     ) -> Result<(), A::Error> {
         match key {
             "topology" => self.topology = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -300,13 +318,16 @@ pub struct PodGroupSchedulingPolicy {
     pub basic: Option<BasicSchedulingPolicy>,
     /// `gang`: GangSchedulingPolicy.
     pub gang: Option<GangSchedulingPolicy>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupSchedulingPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupSchedulingPolicy", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "basic", &self.basic)?;
         crate::codec::optional(&mut s, "gang", &self.gang)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -327,7 +348,7 @@ impl crate::codec::DecodeFields for PodGroupSchedulingPolicy {
         match key {
             "basic" => self.basic = map.next_value()?,
             "gang" => self.gang = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -349,11 +370,13 @@ pub struct PodGroupSpec {
     pub scheduling_constraints: Option<PodGroupSchedulingConstraints>,
     /// `schedulingPolicy`: PodGroupSchedulingPolicy, required.
     pub scheduling_policy: PodGroupSchedulingPolicy,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupSpec", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "disruptionMode", &self.disruption_mode)?;
         crate::codec::optional(
             &mut s,
@@ -368,7 +391,8 @@ impl serde::Serialize for PodGroupSpec {
             "schedulingConstraints",
             &self.scheduling_constraints,
         )?;
-        s.serialize_field("schedulingPolicy", &self.scheduling_policy)?;
+        s.serialize_entry("schedulingPolicy", &self.scheduling_policy)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -394,7 +418,7 @@ impl crate::codec::DecodeFields for PodGroupSpec {
             "resourceClaims" => self.resource_claims = map.next_value()?,
             "schedulingConstraints" => self.scheduling_constraints = map.next_value()?,
             "schedulingPolicy" => self.scheduling_policy = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -406,17 +430,20 @@ pub struct PodGroupStatus {
     pub conditions: Option<Vec<crate::apimachinery::pkg::apis::meta::v1::Condition>>,
     /// `resourceClaimStatuses`: array of PodGroupResourceClaimStatus.
     pub resource_claim_statuses: Option<Vec<PodGroupResourceClaimStatus>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupStatus", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(
             &mut s,
             "resourceClaimStatuses",
             &self.resource_claim_statuses,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -437,7 +464,7 @@ impl crate::codec::DecodeFields for PodGroupStatus {
         match key {
             "conditions" => self.conditions = map.next_value()?,
             "resourceClaimStatuses" => self.resource_claim_statuses = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -459,13 +486,15 @@ pub struct PodGroupTemplate {
     pub scheduling_constraints: Option<PodGroupSchedulingConstraints>,
     /// `schedulingPolicy`: PodGroupSchedulingPolicy, required.
     pub scheduling_policy: PodGroupSchedulingPolicy,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupTemplate", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "disruptionMode", &self.disruption_mode)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "priority", &self.priority)?;
         crate::codec::optional(&mut s, "priorityClassName", &self.priority_class_name)?;
         crate::codec::optional(&mut s, "resourceClaims", &self.resource_claims)?;
@@ -474,7 +503,8 @@ impl serde::Serialize for PodGroupTemplate {
             "schedulingConstraints",
             &self.scheduling_constraints,
         )?;
-        s.serialize_field("schedulingPolicy", &self.scheduling_policy)?;
+        s.serialize_entry("schedulingPolicy", &self.scheduling_policy)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -500,7 +530,7 @@ impl crate::codec::DecodeFields for PodGroupTemplate {
             "resourceClaims" => self.resource_claims = map.next_value()?,
             "schedulingConstraints" => self.scheduling_constraints = map.next_value()?,
             "schedulingPolicy" => self.scheduling_policy = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -510,12 +540,15 @@ impl crate::codec::DecodeFields for PodGroupTemplate {
 pub struct PodGroupTemplateReference {
     /// `workload`: WorkloadPodGroupTemplateReference.
     pub workload: Option<WorkloadPodGroupTemplateReference>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for PodGroupTemplateReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("PodGroupTemplateReference", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "workload", &self.workload)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -535,7 +568,7 @@ impl crate::codec::DecodeFields for PodGroupTemplateReference {
     ) -> Result<(), A::Error> {
         match key {
             "workload" => self.workload = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -545,12 +578,15 @@ impl crate::codec::DecodeFields for PodGroupTemplateReference {
 pub struct TopologyConstraint {
     /// `key`: string, required.
     pub key: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TopologyConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TopologyConstraint", 1)?;
-        s.serialize_field("key", &self.key)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -570,7 +606,7 @@ impl crate::codec::DecodeFields for TopologyConstraint {
     ) -> Result<(), A::Error> {
         match key {
             "key" => self.key = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -584,14 +620,17 @@ pub struct TypedLocalObjectReference {
     pub kind: String,
     /// `name`: string, required.
     pub name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TypedLocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TypedLocalObjectReference", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -613,7 +652,7 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
             "apiGroup" => self.api_group = map.next_value()?,
             "kind" => self.kind = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -631,15 +670,18 @@ pub struct Workload {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: WorkloadSpec, required.
     pub spec: WorkloadSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Workload {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Workload", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -662,7 +704,7 @@ impl crate::codec::DecodeFields for Workload {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -696,15 +738,18 @@ pub struct WorkloadList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WorkloadList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WorkloadList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -727,7 +772,7 @@ impl crate::codec::DecodeFields for WorkloadList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -754,13 +799,16 @@ pub struct WorkloadPodGroupTemplateReference {
     pub pod_group_template_name: String,
     /// `workloadName`: string, required.
     pub workload_name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WorkloadPodGroupTemplateReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WorkloadPodGroupTemplateReference", 2)?;
-        s.serialize_field("podGroupTemplateName", &self.pod_group_template_name)?;
-        s.serialize_field("workloadName", &self.workload_name)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("podGroupTemplateName", &self.pod_group_template_name)?;
+        s.serialize_entry("workloadName", &self.workload_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -783,7 +831,7 @@ impl crate::codec::DecodeFields for WorkloadPodGroupTemplateReference {
                 self.pod_group_template_name = crate::codec::required(map)?;
             }
             "workloadName" => self.workload_name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -795,13 +843,16 @@ pub struct WorkloadSpec {
     pub controller_ref: Option<TypedLocalObjectReference>,
     /// `podGroupTemplates`: array of PodGroupTemplate, required.
     pub pod_group_templates: Vec<PodGroupTemplate>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WorkloadSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WorkloadSpec", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "controllerRef", &self.controller_ref)?;
-        s.serialize_field("podGroupTemplates", &self.pod_group_templates)?;
+        s.serialize_entry("podGroupTemplates", &self.pod_group_templates)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -824,7 +875,7 @@ impl crate::codec::DecodeFields for WorkloadSpec {
             "podGroupTemplates" => {
                 self.pod_group_templates = crate::codec::required(map)?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

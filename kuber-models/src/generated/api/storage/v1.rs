@@ -13,15 +13,18 @@ pub struct CSIDriver {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: CSIDriverSpec, required.
     pub spec: CSIDriverSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSIDriver {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSIDriver", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -44,7 +47,7 @@ impl crate::codec::DecodeFields for CSIDriver {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -78,15 +81,18 @@ pub struct CSIDriverList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSIDriverList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSIDriverList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -109,7 +115,7 @@ impl crate::codec::DecodeFields for CSIDriverList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -154,11 +160,13 @@ pub struct CSIDriverSpec {
     pub token_requests: Option<Vec<TokenRequest>>,
     /// `volumeLifecycleModes`: array of string.
     pub volume_lifecycle_modes: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSIDriverSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSIDriverSpec", 11)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "attachRequired", &self.attach_required)?;
         crate::codec::optional(&mut s, "fsGroupPolicy", &self.fs_group_policy)?;
         crate::codec::optional(
@@ -186,6 +194,7 @@ impl serde::Serialize for CSIDriverSpec {
             "volumeLifecycleModes",
             &self.volume_lifecycle_modes,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -221,7 +230,7 @@ impl crate::codec::DecodeFields for CSIDriverSpec {
             "storageCapacity" => self.storage_capacity = map.next_value()?,
             "tokenRequests" => self.token_requests = map.next_value()?,
             "volumeLifecycleModes" => self.volume_lifecycle_modes = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -239,15 +248,18 @@ pub struct CSINode {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `spec`: CSINodeSpec, required.
     pub spec: CSINodeSpec,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSINode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSINode", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -270,7 +282,7 @@ impl crate::codec::DecodeFields for CSINode {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -302,15 +314,18 @@ pub struct CSINodeDriver {
     pub node_id: String,
     /// `topologyKeys`: array of string.
     pub topology_keys: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSINodeDriver {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSINodeDriver", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "allocatable", &self.allocatable)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("nodeID", &self.node_id)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("nodeID", &self.node_id)?;
         crate::codec::optional(&mut s, "topologyKeys", &self.topology_keys)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -333,7 +348,7 @@ impl crate::codec::DecodeFields for CSINodeDriver {
             "name" => self.name = crate::codec::required(map)?,
             "nodeID" => self.node_id = crate::codec::required(map)?,
             "topologyKeys" => self.topology_keys = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -351,15 +366,18 @@ pub struct CSINodeList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSINodeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSINodeList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -382,7 +400,7 @@ impl crate::codec::DecodeFields for CSINodeList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -407,12 +425,15 @@ impl crate::ListResource for CSINodeList {
 pub struct CSINodeSpec {
     /// `drivers`: array of CSINodeDriver, required.
     pub drivers: Vec<CSINodeDriver>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSINodeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSINodeSpec", 1)?;
-        s.serialize_field("drivers", &self.drivers)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("drivers", &self.drivers)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -432,7 +453,7 @@ impl crate::codec::DecodeFields for CSINodeSpec {
     ) -> Result<(), A::Error> {
         match key {
             "drivers" => self.drivers = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -456,18 +477,21 @@ pub struct CSIStorageCapacity {
     pub node_topology: Option<crate::apimachinery::pkg::apis::meta::v1::LabelSelector>,
     /// `storageClassName`: string, required.
     pub storage_class_name: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSIStorageCapacity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSIStorageCapacity", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "capacity", &self.capacity)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "maximumVolumeSize", &self.maximum_volume_size)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "nodeTopology", &self.node_topology)?;
-        s.serialize_field("storageClassName", &self.storage_class_name)?;
+        s.serialize_entry("storageClassName", &self.storage_class_name)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -493,7 +517,7 @@ impl crate::codec::DecodeFields for CSIStorageCapacity {
             "metadata" => self.metadata = map.next_value()?,
             "nodeTopology" => self.node_topology = map.next_value()?,
             "storageClassName" => self.storage_class_name = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -527,15 +551,18 @@ pub struct CSIStorageCapacityList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CSIStorageCapacityList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CSIStorageCapacityList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -558,7 +585,7 @@ impl crate::codec::DecodeFields for CSIStorageCapacityList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -603,11 +630,13 @@ pub struct StorageClass {
     pub reclaim_policy: Option<String>,
     /// `volumeBindingMode`: string.
     pub volume_binding_mode: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageClass", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "allowVolumeExpansion",
@@ -619,9 +648,10 @@ impl serde::Serialize for StorageClass {
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "mountOptions", &self.mount_options)?;
         crate::codec::optional(&mut s, "parameters", &self.parameters)?;
-        s.serialize_field("provisioner", &self.provisioner)?;
+        s.serialize_entry("provisioner", &self.provisioner)?;
         crate::codec::optional(&mut s, "reclaimPolicy", &self.reclaim_policy)?;
         crate::codec::optional(&mut s, "volumeBindingMode", &self.volume_binding_mode)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -650,7 +680,7 @@ impl crate::codec::DecodeFields for StorageClass {
             "provisioner" => self.provisioner = crate::codec::required(map)?,
             "reclaimPolicy" => self.reclaim_policy = map.next_value()?,
             "volumeBindingMode" => self.volume_binding_mode = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -684,15 +714,18 @@ pub struct StorageClassList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StorageClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StorageClassList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -715,7 +748,7 @@ impl crate::codec::DecodeFields for StorageClassList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -742,13 +775,16 @@ pub struct TokenRequest {
     pub audience: String,
     /// `expirationSeconds`: int64.
     pub expiration_seconds: Option<i64>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for TokenRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("TokenRequest", 2)?;
-        s.serialize_field("audience", &self.audience)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("audience", &self.audience)?;
         crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -769,7 +805,7 @@ impl crate::codec::DecodeFields for TokenRequest {
         match key {
             "audience" => self.audience = crate::codec::required(map)?,
             "expirationSeconds" => self.expiration_seconds = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -789,16 +825,19 @@ pub struct VolumeAttachment {
     pub spec: VolumeAttachmentSpec,
     /// `status`: VolumeAttachmentStatus.
     pub status: Option<VolumeAttachmentStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeAttachment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeAttachment", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -822,7 +861,7 @@ impl crate::codec::DecodeFields for VolumeAttachment {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -856,15 +895,18 @@ pub struct VolumeAttachmentList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeAttachmentList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeAttachmentList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -887,7 +929,7 @@ impl crate::codec::DecodeFields for VolumeAttachmentList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -914,17 +956,20 @@ pub struct VolumeAttachmentSource {
     pub inline_volume_spec: Option<crate::api::core::v1::PersistentVolumeSpec>,
     /// `persistentVolumeName`: string.
     pub persistent_volume_name: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeAttachmentSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeAttachmentSource", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "inlineVolumeSpec", &self.inline_volume_spec)?;
         crate::codec::optional(
             &mut s,
             "persistentVolumeName",
             &self.persistent_volume_name,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -945,7 +990,7 @@ impl crate::codec::DecodeFields for VolumeAttachmentSource {
         match key {
             "inlineVolumeSpec" => self.inline_volume_spec = map.next_value()?,
             "persistentVolumeName" => self.persistent_volume_name = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -959,14 +1004,17 @@ pub struct VolumeAttachmentSpec {
     pub node_name: String,
     /// `source`: VolumeAttachmentSource, required.
     pub source: VolumeAttachmentSource,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeAttachmentSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeAttachmentSpec", 3)?;
-        s.serialize_field("attacher", &self.attacher)?;
-        s.serialize_field("nodeName", &self.node_name)?;
-        s.serialize_field("source", &self.source)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("attacher", &self.attacher)?;
+        s.serialize_entry("nodeName", &self.node_name)?;
+        s.serialize_entry("source", &self.source)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -988,7 +1036,7 @@ impl crate::codec::DecodeFields for VolumeAttachmentSpec {
             "attacher" => self.attacher = crate::codec::required(map)?,
             "nodeName" => self.node_name = crate::codec::required(map)?,
             "source" => self.source = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1004,15 +1052,18 @@ pub struct VolumeAttachmentStatus {
     pub attachment_metadata: Option<::std::collections::BTreeMap<String, String>>,
     /// `detachError`: VolumeError.
     pub detach_error: Option<VolumeError>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeAttachmentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeAttachmentStatus", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "attachError", &self.attach_error)?;
-        s.serialize_field("attached", &self.attached)?;
+        s.serialize_entry("attached", &self.attached)?;
         crate::codec::optional(&mut s, "attachmentMetadata", &self.attachment_metadata)?;
         crate::codec::optional(&mut s, "detachError", &self.detach_error)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1035,7 +1086,7 @@ impl crate::codec::DecodeFields for VolumeAttachmentStatus {
             "attached" => self.attached = crate::codec::required(map)?,
             "attachmentMetadata" => self.attachment_metadata = map.next_value()?,
             "detachError" => self.detach_error = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1055,16 +1106,19 @@ pub struct VolumeAttributesClass {
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// `parameters`: map of string to string.
     pub parameters: Option<::std::collections::BTreeMap<String, String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeAttributesClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeAttributesClass", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("driverName", &self.driver_name)?;
+        s.serialize_entry("driverName", &self.driver_name)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "parameters", &self.parameters)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1088,7 +1142,7 @@ impl crate::codec::DecodeFields for VolumeAttributesClass {
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
             "parameters" => self.parameters = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1122,15 +1176,18 @@ pub struct VolumeAttributesClassList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeAttributesClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeAttributesClassList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1153,7 +1210,7 @@ impl crate::codec::DecodeFields for VolumeAttributesClassList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1182,14 +1239,17 @@ pub struct VolumeError {
     pub message: Option<String>,
     /// `time`: Time.
     pub time: Option<crate::apimachinery::pkg::apis::meta::v1::Time>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeError", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "errorCode", &self.error_code)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "time", &self.time)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1211,7 +1271,7 @@ impl crate::codec::DecodeFields for VolumeError {
             "errorCode" => self.error_code = map.next_value()?,
             "message" => self.message = map.next_value()?,
             "time" => self.time = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1221,12 +1281,15 @@ impl crate::codec::DecodeFields for VolumeError {
 pub struct VolumeNodeResources {
     /// `count`: int32.
     pub count: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for VolumeNodeResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("VolumeNodeResources", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "count", &self.count)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1246,7 +1309,7 @@ impl crate::codec::DecodeFields for VolumeNodeResources {
     ) -> Result<(), A::Error> {
         match key {
             "count" => self.count = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

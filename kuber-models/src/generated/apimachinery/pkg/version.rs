@@ -29,20 +29,22 @@ pub struct Info {
     pub minor: String,
     /// `platform`: string, required.
     pub platform: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Info {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Info", 13)?;
-        s.serialize_field("buildDate", &self.build_date)?;
-        s.serialize_field("compiler", &self.compiler)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("buildDate", &self.build_date)?;
+        s.serialize_entry("compiler", &self.compiler)?;
         crate::codec::optional(&mut s, "emulationMajor", &self.emulation_major)?;
         crate::codec::optional(&mut s, "emulationMinor", &self.emulation_minor)?;
-        s.serialize_field("gitCommit", &self.git_commit)?;
-        s.serialize_field("gitTreeState", &self.git_tree_state)?;
-        s.serialize_field("gitVersion", &self.git_version)?;
-        s.serialize_field("goVersion", &self.go_version)?;
-        s.serialize_field("major", &self.major)?;
+        s.serialize_entry("gitCommit", &self.git_commit)?;
+        s.serialize_entry("gitTreeState", &self.git_tree_state)?;
+        s.serialize_entry("gitVersion", &self.git_version)?;
+        s.serialize_entry("goVersion", &self.go_version)?;
+        s.serialize_entry("major", &self.major)?;
         crate::codec::optional(
             &mut s,
             "minCompatibilityMajor",
@@ -53,8 +55,9 @@ impl serde::Serialize for Info {
             "minCompatibilityMinor",
             &self.min_compatibility_minor,
         )?;
-        s.serialize_field("minor", &self.minor)?;
-        s.serialize_field("platform", &self.platform)?;
+        s.serialize_entry("minor", &self.minor)?;
+        s.serialize_entry("platform", &self.platform)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -86,7 +89,7 @@ impl crate::codec::DecodeFields for Info {
             "minCompatibilityMinor" => self.min_compatibility_minor = map.next_value()?,
             "minor" => self.minor = crate::codec::required(map)?,
             "platform" => self.platform = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

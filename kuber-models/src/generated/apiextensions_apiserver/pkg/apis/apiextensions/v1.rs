@@ -15,17 +15,20 @@ pub struct CustomResourceColumnDefinition {
     pub priority: Option<i32>,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceColumnDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceColumnDefinition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "description", &self.description)?;
         crate::codec::optional(&mut s, "format", &self.format)?;
-        s.serialize_field("jsonPath", &self.json_path)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("jsonPath", &self.json_path)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "priority", &self.priority)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -50,7 +53,7 @@ impl crate::codec::DecodeFields for CustomResourceColumnDefinition {
             "name" => self.name = crate::codec::required(map)?,
             "priority" => self.priority = map.next_value()?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -62,13 +65,16 @@ pub struct CustomResourceConversion {
     pub strategy: String,
     /// `webhook`: WebhookConversion.
     pub webhook: Option<WebhookConversion>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceConversion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceConversion", 2)?;
-        s.serialize_field("strategy", &self.strategy)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("strategy", &self.strategy)?;
         crate::codec::optional(&mut s, "webhook", &self.webhook)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -89,7 +95,7 @@ impl crate::codec::DecodeFields for CustomResourceConversion {
         match key {
             "strategy" => self.strategy = crate::codec::required(map)?,
             "webhook" => self.webhook = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -109,16 +115,19 @@ pub struct CustomResourceDefinition {
     pub spec: CustomResourceDefinitionSpec,
     /// `status`: CustomResourceDefinitionStatus.
     pub status: Option<CustomResourceDefinitionStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceDefinition", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_field("spec", &self.spec)?;
+        s.serialize_entry("spec", &self.spec)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -142,7 +151,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinition {
             "metadata" => self.metadata = map.next_value()?,
             "spec" => self.spec = crate::codec::required(map)?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -178,11 +187,13 @@ pub struct CustomResourceDefinitionCondition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceDefinitionCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceDefinitionCondition", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "lastTransitionTime",
@@ -191,8 +202,9 @@ impl serde::Serialize for CustomResourceDefinitionCondition {
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -217,7 +229,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionCondition {
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -235,15 +247,18 @@ pub struct CustomResourceDefinitionList {
     pub kind: Option<String>,
     /// `metadata`: ListMeta.
     pub metadata: Option<crate::apimachinery::pkg::apis::meta::v1::ListMeta>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceDefinitionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceDefinitionList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("items", &self.items)?;
+        s.serialize_entry("items", &self.items)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -266,7 +281,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionList {
             "items" => self.items = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -301,17 +316,20 @@ pub struct CustomResourceDefinitionNames {
     pub short_names: Option<Vec<String>>,
     /// `singular`: string.
     pub singular: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceDefinitionNames {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceDefinitionNames", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "categories", &self.categories)?;
-        s.serialize_field("kind", &self.kind)?;
+        s.serialize_entry("kind", &self.kind)?;
         crate::codec::optional(&mut s, "listKind", &self.list_kind)?;
-        s.serialize_field("plural", &self.plural)?;
+        s.serialize_entry("plural", &self.plural)?;
         crate::codec::optional(&mut s, "shortNames", &self.short_names)?;
         crate::codec::optional(&mut s, "singular", &self.singular)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -336,7 +354,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionNames {
             "plural" => self.plural = crate::codec::required(map)?,
             "shortNames" => self.short_names = map.next_value()?,
             "singular" => self.singular = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -356,21 +374,24 @@ pub struct CustomResourceDefinitionSpec {
     pub scope: String,
     /// `versions`: array of CustomResourceDefinitionVersion, required.
     pub versions: Vec<CustomResourceDefinitionVersion>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceDefinitionSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceDefinitionSpec", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "conversion", &self.conversion)?;
-        s.serialize_field("group", &self.group)?;
-        s.serialize_field("names", &self.names)?;
+        s.serialize_entry("group", &self.group)?;
+        s.serialize_entry("names", &self.names)?;
         crate::codec::optional(
             &mut s,
             "preserveUnknownFields",
             &self.preserve_unknown_fields,
         )?;
-        s.serialize_field("scope", &self.scope)?;
-        s.serialize_field("versions", &self.versions)?;
+        s.serialize_entry("scope", &self.scope)?;
+        s.serialize_entry("versions", &self.versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -395,7 +416,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionSpec {
             "preserveUnknownFields" => self.preserve_unknown_fields = map.next_value()?,
             "scope" => self.scope = crate::codec::required(map)?,
             "versions" => self.versions = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -411,15 +432,18 @@ pub struct CustomResourceDefinitionStatus {
     pub observed_generation: Option<i64>,
     /// `storedVersions`: array of string.
     pub stored_versions: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceDefinitionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceDefinitionStatus", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "acceptedNames", &self.accepted_names)?;
         crate::codec::optional(&mut s, "conditions", &self.conditions)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
         crate::codec::optional(&mut s, "storedVersions", &self.stored_versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -442,7 +466,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionStatus {
             "conditions" => self.conditions = map.next_value()?,
             "observedGeneration" => self.observed_generation = map.next_value()?,
             "storedVersions" => self.stored_versions = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -468,11 +492,13 @@ pub struct CustomResourceDefinitionVersion {
     pub storage: bool,
     /// `subresources`: CustomResourceSubresources.
     pub subresources: Option<CustomResourceSubresources>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceDefinitionVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceDefinitionVersion", 9)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(
             &mut s,
             "additionalPrinterColumns",
@@ -480,12 +506,13 @@ impl serde::Serialize for CustomResourceDefinitionVersion {
         )?;
         crate::codec::optional(&mut s, "deprecated", &self.deprecated)?;
         crate::codec::optional(&mut s, "deprecationWarning", &self.deprecation_warning)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "schema", &self.schema)?;
         crate::codec::optional(&mut s, "selectableFields", &self.selectable_fields)?;
-        s.serialize_field("served", &self.served)?;
-        s.serialize_field("storage", &self.storage)?;
+        s.serialize_entry("served", &self.served)?;
+        s.serialize_entry("storage", &self.storage)?;
         crate::codec::optional(&mut s, "subresources", &self.subresources)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -515,7 +542,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionVersion {
             "served" => self.served = crate::codec::required(map)?,
             "storage" => self.storage = crate::codec::required(map)?,
             "subresources" => self.subresources = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -529,14 +556,17 @@ pub struct CustomResourceSubresourceScale {
     pub spec_replicas_path: String,
     /// `statusReplicasPath`: string, required.
     pub status_replicas_path: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceSubresourceScale {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceSubresourceScale", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "labelSelectorPath", &self.label_selector_path)?;
-        s.serialize_field("specReplicasPath", &self.spec_replicas_path)?;
-        s.serialize_field("statusReplicasPath", &self.status_replicas_path)?;
+        s.serialize_entry("specReplicasPath", &self.spec_replicas_path)?;
+        s.serialize_entry("statusReplicasPath", &self.status_replicas_path)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -560,7 +590,7 @@ impl crate::codec::DecodeFields for CustomResourceSubresourceScale {
             "statusReplicasPath" => {
                 self.status_replicas_path = crate::codec::required(map)?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -574,13 +604,16 @@ pub struct CustomResourceSubresources {
     pub scale: Option<CustomResourceSubresourceScale>,
     /// `status`: CustomResourceSubresourceStatus.
     pub status: Option<CustomResourceSubresourceStatus>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceSubresources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceSubresources", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "scale", &self.scale)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -601,7 +634,7 @@ impl crate::codec::DecodeFields for CustomResourceSubresources {
         match key {
             "scale" => self.scale = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -611,12 +644,15 @@ impl crate::codec::DecodeFields for CustomResourceSubresources {
 pub struct CustomResourceValidation {
     /// `openAPIV3Schema`: JSONSchemaProps.
     pub open_apiv3_schema: Option<JSONSchemaProps>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for CustomResourceValidation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("CustomResourceValidation", 1)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "openAPIV3Schema", &self.open_apiv3_schema)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -636,7 +672,7 @@ impl crate::codec::DecodeFields for CustomResourceValidation {
     ) -> Result<(), A::Error> {
         match key {
             "openAPIV3Schema" => self.open_apiv3_schema = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -648,13 +684,16 @@ pub struct ExternalDocumentation {
     pub description: Option<String>,
     /// `url`: string.
     pub url: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ExternalDocumentation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ExternalDocumentation", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "description", &self.description)?;
         crate::codec::optional(&mut s, "url", &self.url)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -675,7 +714,7 @@ impl crate::codec::DecodeFields for ExternalDocumentation {
         match key {
             "description" => self.description = map.next_value()?,
             "url" => self.url = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -730,7 +769,7 @@ pub struct JSONSchemaProps {
     /// `maxProperties`: int64.
     pub max_properties: Option<i64>,
     /// `maximum`: double.
-    pub maximum: Option<f64>,
+    pub maximum: Option<crate::special::Number>,
     /// `minItems`: int64.
     pub min_items: Option<i64>,
     /// `minLength`: int64.
@@ -738,9 +777,9 @@ pub struct JSONSchemaProps {
     /// `minProperties`: int64.
     pub min_properties: Option<i64>,
     /// `minimum`: double.
-    pub minimum: Option<f64>,
+    pub minimum: Option<crate::special::Number>,
     /// `multipleOf`: double.
-    pub multiple_of: Option<f64>,
+    pub multiple_of: Option<crate::special::Number>,
     /// `not`: JSONSchemaProps.
     pub not: Option<Box<JSONSchemaProps>>,
     /// `nullable`: boolean.
@@ -777,11 +816,13 @@ pub struct JSONSchemaProps {
     pub x_kubernetes_preserve_unknown_fields: Option<bool>,
     /// `x-kubernetes-validations`: array of ValidationRule.
     pub x_kubernetes_validations: Option<Vec<ValidationRule>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for JSONSchemaProps {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("JSONSchemaProps", 44)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "$ref", &self.ref_)?;
         crate::codec::optional(&mut s, "$schema", &self.schema)?;
         crate::codec::optional(&mut s, "additionalItems", &self.additional_items)?;
@@ -858,6 +899,7 @@ impl serde::Serialize for JSONSchemaProps {
             "x-kubernetes-validations",
             &self.x_kubernetes_validations,
         )?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -930,7 +972,7 @@ impl crate::codec::DecodeFields for JSONSchemaProps {
             "x-kubernetes-validations" => {
                 self.x_kubernetes_validations = map.next_value()?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -949,12 +991,15 @@ pub use crate::special::JSONSchemaPropsOrStringArray;
 pub struct SelectableField {
     /// `jsonPath`: string, required.
     pub json_path: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for SelectableField {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("SelectableField", 1)?;
-        s.serialize_field("jsonPath", &self.json_path)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("jsonPath", &self.json_path)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -974,7 +1019,7 @@ impl crate::codec::DecodeFields for SelectableField {
     ) -> Result<(), A::Error> {
         match key {
             "jsonPath" => self.json_path = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -990,15 +1035,18 @@ pub struct ServiceReference {
     pub path: Option<String>,
     /// `port`: int32.
     pub port: Option<i32>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServiceReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServiceReference", 4)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("namespace", &self.namespace)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("namespace", &self.namespace)?;
         crate::codec::optional(&mut s, "path", &self.path)?;
         crate::codec::optional(&mut s, "port", &self.port)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1021,7 +1069,7 @@ impl crate::codec::DecodeFields for ServiceReference {
             "namespace" => self.namespace = crate::codec::required(map)?,
             "path" => self.path = map.next_value()?,
             "port" => self.port = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1041,17 +1089,20 @@ pub struct ValidationRule {
     pub reason: Option<String>,
     /// `rule`: string, required.
     pub rule: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ValidationRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ValidationRule", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "fieldPath", &self.field_path)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "messageExpression", &self.message_expression)?;
         crate::codec::optional(&mut s, "optionalOldSelf", &self.optional_old_self)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_field("rule", &self.rule)?;
+        s.serialize_entry("rule", &self.rule)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1076,7 +1127,7 @@ impl crate::codec::DecodeFields for ValidationRule {
             "optionalOldSelf" => self.optional_old_self = map.next_value()?,
             "reason" => self.reason = map.next_value()?,
             "rule" => self.rule = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1090,14 +1141,17 @@ pub struct WebhookClientConfig {
     pub service: Option<ServiceReference>,
     /// `url`: string.
     pub url: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WebhookClientConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WebhookClientConfig", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
         crate::codec::optional(&mut s, "service", &self.service)?;
         crate::codec::optional(&mut s, "url", &self.url)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1119,7 +1173,7 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
             "caBundle" => self.ca_bundle = map.next_value()?,
             "service" => self.service = map.next_value()?,
             "url" => self.url = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1131,13 +1185,16 @@ pub struct WebhookConversion {
     pub client_config: Option<WebhookClientConfig>,
     /// `conversionReviewVersions`: array of string, required.
     pub conversion_review_versions: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WebhookConversion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WebhookConversion", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "clientConfig", &self.client_config)?;
-        s.serialize_field("conversionReviewVersions", &self.conversion_review_versions)?;
+        s.serialize_entry("conversionReviewVersions", &self.conversion_review_versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1160,7 +1217,7 @@ impl crate::codec::DecodeFields for WebhookConversion {
             "conversionReviewVersions" => {
                 self.conversion_review_versions = crate::codec::required(map)?;
             }
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }

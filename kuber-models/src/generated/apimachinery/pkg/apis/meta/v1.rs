@@ -17,21 +17,24 @@ pub struct APIGroup {
     pub server_address_by_client_cidrs: Option<Vec<ServerAddressByClientCIDR>>,
     /// `versions`: array of GroupVersionForDiscovery, required.
     pub versions: Vec<GroupVersionForDiscovery>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for APIGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("APIGroup", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
+        s.serialize_entry("name", &self.name)?;
         crate::codec::optional(&mut s, "preferredVersion", &self.preferred_version)?;
         crate::codec::optional(
             &mut s,
             "serverAddressByClientCIDRs",
             &self.server_address_by_client_cidrs,
         )?;
-        s.serialize_field("versions", &self.versions)?;
+        s.serialize_entry("versions", &self.versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -58,7 +61,7 @@ impl crate::codec::DecodeFields for APIGroup {
                 self.server_address_by_client_cidrs = map.next_value()?;
             }
             "versions" => self.versions = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -74,14 +77,17 @@ pub struct APIGroupList {
     pub groups: Vec<APIGroup>,
     /// `kind`: string.
     pub kind: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for APIGroupList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("APIGroupList", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("groups", &self.groups)?;
+        s.serialize_entry("groups", &self.groups)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -103,7 +109,7 @@ impl crate::codec::DecodeFields for APIGroupList {
             "apiVersion" => self.api_version = map.next_value()?,
             "groups" => self.groups = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -131,25 +137,28 @@ pub struct APIResource {
     pub verbs: Vec<String>,
     /// `version`: string.
     pub version: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for APIResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("APIResource", 10)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "categories", &self.categories)?;
         crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("namespaced", &self.namespaced)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("namespaced", &self.namespaced)?;
         crate::codec::optional(&mut s, "shortNames", &self.short_names)?;
-        s.serialize_field("singularName", &self.singular_name)?;
+        s.serialize_entry("singularName", &self.singular_name)?;
         crate::codec::optional(
             &mut s,
             "storageVersionHash",
             &self.storage_version_hash,
         )?;
-        s.serialize_field("verbs", &self.verbs)?;
+        s.serialize_entry("verbs", &self.verbs)?;
         crate::codec::optional(&mut s, "version", &self.version)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -178,7 +187,7 @@ impl crate::codec::DecodeFields for APIResource {
             "storageVersionHash" => self.storage_version_hash = map.next_value()?,
             "verbs" => self.verbs = crate::codec::required(map)?,
             "version" => self.version = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -196,15 +205,18 @@ pub struct APIResourceList {
     pub kind: Option<String>,
     /// `resources`: array of APIResource, required.
     pub resources: Vec<APIResource>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for APIResourceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("APIResourceList", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_field("groupVersion", &self.group_version)?;
+        s.serialize_entry("groupVersion", &self.group_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_field("resources", &self.resources)?;
+        s.serialize_entry("resources", &self.resources)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -227,7 +239,7 @@ impl crate::codec::DecodeFields for APIResourceList {
             "groupVersion" => self.group_version = crate::codec::required(map)?,
             "kind" => self.kind = map.next_value()?,
             "resources" => self.resources = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -245,18 +257,21 @@ pub struct APIVersions {
     pub server_address_by_client_cidrs: Vec<ServerAddressByClientCIDR>,
     /// `versions`: array of string, required.
     pub versions: Vec<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for APIVersions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("APIVersions", 4)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_field(
+        s.serialize_entry(
             "serverAddressByClientCIDRs",
             &self.server_address_by_client_cidrs,
         )?;
-        s.serialize_field("versions", &self.versions)?;
+        s.serialize_entry("versions", &self.versions)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -281,7 +296,7 @@ impl crate::codec::DecodeFields for APIVersions {
                 self.server_address_by_client_cidrs = crate::codec::required(map)?;
             }
             "versions" => self.versions = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -301,17 +316,20 @@ pub struct Condition {
     pub status: String,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Condition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Condition", 6)?;
-        s.serialize_field("lastTransitionTime", &self.last_transition_time)?;
-        s.serialize_field("message", &self.message)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("lastTransitionTime", &self.last_transition_time)?;
+        s.serialize_entry("message", &self.message)?;
         crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        s.serialize_field("reason", &self.reason)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("type", &self.type_)?;
+        s.serialize_entry("reason", &self.reason)?;
+        s.serialize_entry("status", &self.status)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -338,7 +356,7 @@ impl crate::codec::DecodeFields for Condition {
             "reason" => self.reason = crate::codec::required(map)?,
             "status" => self.status = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -362,11 +380,13 @@ pub struct DeleteOptions {
     pub preconditions: Option<Preconditions>,
     /// `propagationPolicy`: string.
     pub propagation_policy: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for DeleteOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("DeleteOptions", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "dryRun", &self.dry_run)?;
         crate::codec::optional(
@@ -383,6 +403,7 @@ impl serde::Serialize for DeleteOptions {
         crate::codec::optional(&mut s, "orphanDependents", &self.orphan_dependents)?;
         crate::codec::optional(&mut s, "preconditions", &self.preconditions)?;
         crate::codec::optional(&mut s, "propagationPolicy", &self.propagation_policy)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -412,7 +433,7 @@ impl crate::codec::DecodeFields for DeleteOptions {
             "orphanDependents" => self.orphan_dependents = map.next_value()?,
             "preconditions" => self.preconditions = map.next_value()?,
             "propagationPolicy" => self.propagation_policy = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -426,14 +447,17 @@ pub struct FieldSelectorRequirement {
     pub operator: String,
     /// `values`: array of string.
     pub values: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for FieldSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("FieldSelectorRequirement", 3)?;
-        s.serialize_field("key", &self.key)?;
-        s.serialize_field("operator", &self.operator)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        s.serialize_entry("operator", &self.operator)?;
         crate::codec::optional(&mut s, "values", &self.values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -455,7 +479,7 @@ impl crate::codec::DecodeFields for FieldSelectorRequirement {
             "key" => self.key = crate::codec::required(map)?,
             "operator" => self.operator = crate::codec::required(map)?,
             "values" => self.values = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -469,13 +493,16 @@ pub struct GroupResource {
     pub group: String,
     /// `resource`: string, required.
     pub resource: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GroupResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GroupResource", 2)?;
-        s.serialize_field("group", &self.group)?;
-        s.serialize_field("resource", &self.resource)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("group", &self.group)?;
+        s.serialize_entry("resource", &self.resource)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -496,7 +523,7 @@ impl crate::codec::DecodeFields for GroupResource {
         match key {
             "group" => self.group = crate::codec::required(map)?,
             "resource" => self.resource = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -508,13 +535,16 @@ pub struct GroupVersionForDiscovery {
     pub group_version: String,
     /// `version`: string, required.
     pub version: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for GroupVersionForDiscovery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("GroupVersionForDiscovery", 2)?;
-        s.serialize_field("groupVersion", &self.group_version)?;
-        s.serialize_field("version", &self.version)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("groupVersion", &self.group_version)?;
+        s.serialize_entry("version", &self.version)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -535,7 +565,7 @@ impl crate::codec::DecodeFields for GroupVersionForDiscovery {
         match key {
             "groupVersion" => self.group_version = crate::codec::required(map)?,
             "version" => self.version = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -547,13 +577,16 @@ pub struct LabelSelector {
     pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
     /// `matchLabels`: map of string to string.
     pub match_labels: Option<::std::collections::BTreeMap<String, String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LabelSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LabelSelector", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
         crate::codec::optional(&mut s, "matchLabels", &self.match_labels)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -574,7 +607,7 @@ impl crate::codec::DecodeFields for LabelSelector {
         match key {
             "matchExpressions" => self.match_expressions = map.next_value()?,
             "matchLabels" => self.match_labels = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -588,14 +621,17 @@ pub struct LabelSelectorRequirement {
     pub operator: String,
     /// `values`: array of string.
     pub values: Option<Vec<String>>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for LabelSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("LabelSelectorRequirement", 3)?;
-        s.serialize_field("key", &self.key)?;
-        s.serialize_field("operator", &self.operator)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("key", &self.key)?;
+        s.serialize_entry("operator", &self.operator)?;
         crate::codec::optional(&mut s, "values", &self.values)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -617,7 +653,7 @@ impl crate::codec::DecodeFields for LabelSelectorRequirement {
             "key" => self.key = crate::codec::required(map)?,
             "operator" => self.operator = crate::codec::required(map)?,
             "values" => self.values = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -635,11 +671,13 @@ pub struct ListMeta {
     pub self_link: Option<String>,
     /// `shardInfo`: ShardInfo.
     pub shard_info: Option<ShardInfo>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ListMeta {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ListMeta", 5)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "continue", &self.continue_)?;
         crate::codec::optional(
             &mut s,
@@ -649,6 +687,7 @@ impl serde::Serialize for ListMeta {
         crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
         crate::codec::optional(&mut s, "selfLink", &self.self_link)?;
         crate::codec::optional(&mut s, "shardInfo", &self.shard_info)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -672,7 +711,7 @@ impl crate::codec::DecodeFields for ListMeta {
             "resourceVersion" => self.resource_version = map.next_value()?,
             "selfLink" => self.self_link = map.next_value()?,
             "shardInfo" => self.shard_info = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -694,11 +733,13 @@ pub struct ManagedFieldsEntry {
     pub subresource: Option<String>,
     /// `time`: Time.
     pub time: Option<Time>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ManagedFieldsEntry {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ManagedFieldsEntry", 7)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "fieldsType", &self.fields_type)?;
         crate::codec::optional(&mut s, "fieldsV1", &self.fields_v1)?;
@@ -706,6 +747,7 @@ impl serde::Serialize for ManagedFieldsEntry {
         crate::codec::optional(&mut s, "operation", &self.operation)?;
         crate::codec::optional(&mut s, "subresource", &self.subresource)?;
         crate::codec::optional(&mut s, "time", &self.time)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -731,7 +773,7 @@ impl crate::codec::DecodeFields for ManagedFieldsEntry {
             "operation" => self.operation = map.next_value()?,
             "subresource" => self.subresource = map.next_value()?,
             "time" => self.time = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -771,11 +813,13 @@ pub struct ObjectMeta {
     pub self_link: Option<String>,
     /// `uid`: string.
     pub uid: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ObjectMeta {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ObjectMeta", 15)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "annotations", &self.annotations)?;
         crate::codec::optional(&mut s, "creationTimestamp", &self.creation_timestamp)?;
         crate::codec::optional(
@@ -795,6 +839,7 @@ impl serde::Serialize for ObjectMeta {
         crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
         crate::codec::optional(&mut s, "selfLink", &self.self_link)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -830,7 +875,7 @@ impl crate::codec::DecodeFields for ObjectMeta {
             "resourceVersion" => self.resource_version = map.next_value()?,
             "selfLink" => self.self_link = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -850,21 +895,24 @@ pub struct OwnerReference {
     pub name: String,
     /// `uid`: string, required.
     pub uid: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for OwnerReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("OwnerReference", 6)?;
-        s.serialize_field("apiVersion", &self.api_version)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("apiVersion", &self.api_version)?;
         crate::codec::optional(
             &mut s,
             "blockOwnerDeletion",
             &self.block_owner_deletion,
         )?;
         crate::codec::optional(&mut s, "controller", &self.controller)?;
-        s.serialize_field("kind", &self.kind)?;
-        s.serialize_field("name", &self.name)?;
-        s.serialize_field("uid", &self.uid)?;
+        s.serialize_entry("kind", &self.kind)?;
+        s.serialize_entry("name", &self.name)?;
+        s.serialize_entry("uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -889,7 +937,7 @@ impl crate::codec::DecodeFields for OwnerReference {
             "kind" => self.kind = crate::codec::required(map)?,
             "name" => self.name = crate::codec::required(map)?,
             "uid" => self.uid = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -903,13 +951,16 @@ pub struct Preconditions {
     pub resource_version: Option<String>,
     /// `uid`: string.
     pub uid: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Preconditions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Preconditions", 2)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -930,7 +981,7 @@ impl crate::codec::DecodeFields for Preconditions {
         match key {
             "resourceVersion" => self.resource_version = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -942,13 +993,16 @@ pub struct ServerAddressByClientCIDR {
     pub client_cidr: String,
     /// `serverAddress`: string, required.
     pub server_address: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ServerAddressByClientCIDR {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ServerAddressByClientCIDR", 2)?;
-        s.serialize_field("clientCIDR", &self.client_cidr)?;
-        s.serialize_field("serverAddress", &self.server_address)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("clientCIDR", &self.client_cidr)?;
+        s.serialize_entry("serverAddress", &self.server_address)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -969,7 +1023,7 @@ impl crate::codec::DecodeFields for ServerAddressByClientCIDR {
         match key {
             "clientCIDR" => self.client_cidr = crate::codec::required(map)?,
             "serverAddress" => self.server_address = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -979,12 +1033,15 @@ impl crate::codec::DecodeFields for ServerAddressByClientCIDR {
 pub struct ShardInfo {
     /// `selector`: string, required.
     pub selector: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for ShardInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("ShardInfo", 1)?;
-        s.serialize_field("selector", &self.selector)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("selector", &self.selector)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1004,7 +1061,7 @@ impl crate::codec::DecodeFields for ShardInfo {
     ) -> Result<(), A::Error> {
         match key {
             "selector" => self.selector = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1030,11 +1087,13 @@ pub struct Status {
     pub reason: Option<String>,
     /// `status`: string.
     pub status: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for Status {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("Status", 8)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
         crate::codec::optional(&mut s, "code", &self.code)?;
         crate::codec::optional(&mut s, "details", &self.details)?;
@@ -1043,6 +1102,7 @@ impl serde::Serialize for Status {
         crate::codec::optional(&mut s, "metadata", &self.metadata)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
         crate::codec::optional(&mut s, "status", &self.status)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1069,7 +1129,7 @@ impl crate::codec::DecodeFields for Status {
             "metadata" => self.metadata = map.next_value()?,
             "reason" => self.reason = map.next_value()?,
             "status" => self.status = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1083,14 +1143,17 @@ pub struct StatusCause {
     pub message: Option<String>,
     /// `reason`: string.
     pub reason: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatusCause {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatusCause", 3)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "field", &self.field)?;
         crate::codec::optional(&mut s, "message", &self.message)?;
         crate::codec::optional(&mut s, "reason", &self.reason)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1112,7 +1175,7 @@ impl crate::codec::DecodeFields for StatusCause {
             "field" => self.field = map.next_value()?,
             "message" => self.message = map.next_value()?,
             "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1132,17 +1195,20 @@ pub struct StatusDetails {
     pub retry_after_seconds: Option<i32>,
     /// `uid`: string.
     pub uid: Option<String>,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for StatusDetails {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("StatusDetails", 6)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
         crate::codec::optional(&mut s, "causes", &self.causes)?;
         crate::codec::optional(&mut s, "group", &self.group)?;
         crate::codec::optional(&mut s, "kind", &self.kind)?;
         crate::codec::optional(&mut s, "name", &self.name)?;
         crate::codec::optional(&mut s, "retryAfterSeconds", &self.retry_after_seconds)?;
         crate::codec::optional(&mut s, "uid", &self.uid)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1167,7 +1233,7 @@ impl crate::codec::DecodeFields for StatusDetails {
             "name" => self.name = map.next_value()?,
             "retryAfterSeconds" => self.retry_after_seconds = map.next_value()?,
             "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
@@ -1181,13 +1247,16 @@ pub struct WatchEvent {
     pub object: crate::apimachinery::pkg::runtime::RawExtension,
     /// `type`: string, required.
     pub type_: String,
+    /// Members this version of the model does not know, written back on encode.
+    pub unknown_fields: crate::UnknownFields,
 }
 impl serde::Serialize for WatchEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut s = serializer.serialize_struct("WatchEvent", 2)?;
-        s.serialize_field("object", &self.object)?;
-        s.serialize_field("type", &self.type_)?;
+        use serde::ser::SerializeMap as _;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("object", &self.object)?;
+        s.serialize_entry("type", &self.type_)?;
+        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
         s.end()
     }
 }
@@ -1208,7 +1277,7 @@ impl crate::codec::DecodeFields for WatchEvent {
         match key {
             "object" => self.object = crate::codec::required(map)?,
             "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::skip(map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
         }
         Ok(())
     }
