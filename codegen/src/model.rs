@@ -730,15 +730,10 @@ mod tests {
             "a.v1.G": {"type": "object", "properties": {"additionalProperties": {"type": "string"}},
                        "additionalProperties": {"type": "string"}}
         }));
-        for (def, names) in [(
-            "a.v1.G",
-            ["additional_properties", "additional_properties_"],
-        )] {
-            let fields = fields(&m, def);
-            let got: Vec<&str> = fields.iter().map(|f| f.rust.as_str()).collect();
-            assert_eq!(got, names);
-            assert!(!fields[0].rest && fields[1].rest);
-        }
+        let fields = fields(&m, "a.v1.G");
+        let got: Vec<&str> = fields.iter().map(|f| f.rust.as_str()).collect();
+        assert_eq!(got, ["additional_properties", "additional_properties_"]);
+        assert!(!fields[0].rest && fields[1].rest);
     }
 
     #[test]

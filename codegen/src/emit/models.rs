@@ -466,9 +466,6 @@ impl<'a> ModelsEmitter<'a> {
         }
     }
 
-    /// A struct that keeps the members its fields do not name writes them after its fields; a
-    /// map, since their names are only known at run time.
-
     fn meta_field<'f>(&self, fields: &'f [Field], def: &str) -> Option<&'f Field> {
         fields
             .iter()

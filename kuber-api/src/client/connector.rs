@@ -19,6 +19,7 @@ use tower_service::Service;
 
 use crate::Error;
 use crate::config::Secret;
+pub(crate) use crate::config::proxy::redact_userinfo;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
@@ -173,17 +174,6 @@ impl ProxyError {
     /// The proxy it names.
     pub(crate) fn proxy(&self) -> &str {
         &self.proxy
-    }
-}
-
-/// The URL with any `user:password@` removed, for messages.
-pub(crate) fn redact_userinfo(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) if scheme.is_empty() => format!("<redacted>@{}", &rest[at + 1..]),
-        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
-        None => url.to_string(),
     }
 }
 

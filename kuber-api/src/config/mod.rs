@@ -23,7 +23,7 @@ mod from_kubeconfig;
 mod in_cluster;
 mod infer;
 pub mod kubeconfig;
-mod proxy;
+pub(crate) mod proxy;
 
 pub use credentials::{ClientIdentity, Credentials, ExecClusterInfo};
 pub use env::Env;

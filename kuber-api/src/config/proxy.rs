@@ -136,19 +136,12 @@ fn strip_brackets(host: &str) -> &str {
 
 /// `url` with any `user:password@` replaced, for `Debug` output and error messages.
 pub(crate) fn redact_userinfo(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| authority_start + i);
-    match url[authority_start..authority_end].rfind('@') {
-        Some(at) => format!(
-            "{}<redacted>{}",
-            &url[..authority_start],
-            &url[authority_start + at..]
-        ),
+    // A URL without a scheme may still carry `user:password@`.
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) if scheme.is_empty() => format!("<redacted>@{}", &rest[at + 1..]),
+        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
         None => url.to_owned(),
     }
 }
@@ -200,6 +193,7 @@ mod tests {
             "http://proxy:3128/a@b"
         );
         assert_eq!(redact_userinfo("proxy:3128"), "proxy:3128");
+        assert_eq!(redact_userinfo("u:p@proxy:3128"), "<redacted>@proxy:3128");
     }
 
     #[test]
