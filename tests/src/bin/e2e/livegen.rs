@@ -374,7 +374,8 @@ fn object_from_the_server_round_trips() {{
     let size: i32 = spec.size;
     assert_eq!(size, 3);
     assert_eq!(spec.color.as_deref(), Some("blue"));
-    assert_eq!(spec.weight, Some(2.5));
+    assert_eq!(spec.weight.as_ref().map(|n| n.as_str()), Some("2.5"));
+    assert_eq!(spec.weight.as_ref().map(|n| n.as_f64()), Some(2.5));
     assert_eq!(spec.enabled, Some(true));
     assert_eq!(spec.tags, Some(vec!["a".to_string(), "b".to_string()]));
     assert_eq!(spec.port, Some(IntOrString::String("http".into())));
