@@ -21,18 +21,40 @@ fn tls_error(message: impl Into<String>) -> Error {
     }
 }
 
+/// The builder both configurations start from, and its provider (the insecure verifier needs
+/// it). An explicit provider: the process-wide default may be unset or be another backend.
+fn builder() -> Result<
+    (
+        rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>,
+        Arc<CryptoProvider>,
+    ),
+    Error,
+> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(format!("protocol versions: {e}")))?;
+    Ok((builder, provider))
+}
+
+/// Adds every certificate of a CA bundle in PEM.
+fn add_pem_roots(roots: &mut RootCertStore, pem: &[u8]) -> Result<(), Error> {
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| tls_error(format!("certificate authority PEM: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
+    }
+    Ok(())
+}
+
 /// Builds the client configuration; ALPN is left empty for the connector to fill in. With
 /// `exec_identity`, the client certificate is the one an exec plugin last returned.
 pub(crate) fn client_config(
     tls: &TlsConfig,
     exec_identity: Option<Arc<ExecIdentity>>,
 ) -> Result<ClientConfig, Error> {
-    // An explicit provider: the process-wide default may be unset or be another backend.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error(format!("protocol versions: {e}")))?;
-
+    let (builder, provider) = builder()?;
     let builder = if tls.insecure_skip_verify {
         builder
             .dangerous()
@@ -42,13 +64,7 @@ pub(crate) fn client_config(
             // As kubectl: a configured CA is the only trust anchor.
             Some(pem) => {
                 let mut roots = RootCertStore::empty();
-                for cert in CertificateDer::pem_slice_iter(pem) {
-                    let cert =
-                        cert.map_err(|e| tls_error(format!("certificate authority PEM: {e}")))?;
-                    roots
-                        .add(cert)
-                        .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
-                }
+                add_pem_roots(&mut roots, pem)?;
                 if roots.is_empty() {
                     return Err(tls_error("certificate authority PEM holds no certificate"));
                 }
@@ -95,10 +111,7 @@ pub(crate) fn client_config(
 /// system's trust roots are trusted beside a configured CA, since proxies rarely carry a
 /// certificate of the cluster's CA. No client certificate: it is the API server's business.
 pub(crate) fn proxy_client_config(tls: &TlsConfig) -> Result<ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error(format!("protocol versions: {e}")))?;
+    let (builder, provider) = builder()?;
     let builder = if tls.insecure_skip_verify {
         builder
             .dangerous()
@@ -106,13 +119,7 @@ pub(crate) fn proxy_client_config(tls: &TlsConfig) -> Result<ClientConfig, Error
     } else {
         let mut roots = system_roots().map_or_else(RootCertStore::empty, |r| (*r).clone());
         if let Some(pem) = &tls.ca_pem {
-            for cert in CertificateDer::pem_slice_iter(pem) {
-                let cert =
-                    cert.map_err(|e| tls_error(format!("certificate authority PEM: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| tls_error(format!("certificate authority: {e}")))?;
-            }
+            add_pem_roots(&mut roots, pem)?;
         }
         if roots.is_empty() {
             builder.with_webpki_roots()

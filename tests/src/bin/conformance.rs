@@ -9,13 +9,9 @@ use std::process::ExitCode;
 
 use kuber_tests::{check_replays, default_shared_dir, scenarios};
 
-const USAGE: &str = "usage: cargo xtask conformance [--shared DIR] [--verbose]
-
-Decodes and re-encodes every response body recorded in DIR/replays, then replays each recorded
-exchange through kuber-api against a local server that checks every request.
-  --shared DIR   the directory holding replays/ (default: ../shared beside the workspace root)
-  -v, --verbose  also list each body that passes, with the type it decoded as
-Exits 1 when something does not conform, 2 when the check cannot run.";
+// The full text is `cargo xtask conformance --help`'s, which checks arguments before building this.
+const USAGE: &str =
+    "usage: conformance [--shared DIR] [--verbose] (see `cargo xtask conformance --help`)";
 
 struct Args {
     shared: PathBuf,
