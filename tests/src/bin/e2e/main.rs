@@ -21,6 +21,7 @@ mod livegen;
 mod paging;
 mod proxy;
 mod safety;
+mod selectors;
 mod support;
 mod watch;
 
@@ -49,6 +50,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(apply::cases());
     cases.extend(compression::cases());
     cases.extend(proxy::cases());
+    cases.extend(selectors::cases());
     cases
 }
 
