@@ -164,7 +164,11 @@ pub fn guess_pathless(
         let TypeBody::Struct(fields) = &def.body else {
             continue;
         };
-        if named.contains(gvk)
+        // Kubernetes' own kinds are never guessed: their plural and scope come from the paths of
+        // a release's spec (a path-less document of them, such as a live cluster's OpenAPI v3
+        // components, would otherwise make Namespace namespaced and Eviction a resource).
+        if def.name.starts_with("io.k8s.")
+            || named.contains(gvk)
             || served.contains(gvk)
             || NOT_RESOURCES.contains(&gvk.kind.as_str())
             || gvk.kind.ends_with("List")
@@ -314,6 +318,8 @@ mod tests {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/io.example.v1.Widget"}}},
                     "x-kubernetes-group-version-kind": [{"group": "example.io", "version": "v1", "kind": "WidgetList"}]},
                 "io.example.v1.Status": kind("Status"),
+                // Kubernetes' own kinds take their facts from a release's paths only.
+                "io.k8s.api.core.v1.Namespace": kind("Namespace"),
                 "io.example.v1.Loose": {"type": "object", "properties": {"name": {"type": "string"}},
                     "x-kubernetes-group-version-kind": [{"group": "example.io", "version": "v1", "kind": "Loose"}]},
             }}
@@ -348,7 +354,7 @@ mod tests {
         assert!(model.kinds.is_empty());
         let cluster = ["Policy".to_owned()];
         let guessed = guess_pathless(&ops, &mut model, &cluster).unwrap();
-        // Not Status, not a list, not a kind without ObjectMeta.
+        // Not Status, not a list, not a kind without ObjectMeta, not one of Kubernetes' own.
         assert_eq!(
             guessed,
             [
