@@ -222,17 +222,14 @@ impl Request {
         // A create or replace of the resource itself sends an object of the operation's kind;
         // subresources (binding, eviction, scale) take other kinds.
         let typed = matches!(op.action, "post" | "put") && op.subresource.is_empty();
-        let bytes = if typed && !op.kind.is_empty() {
-            let mut value = serde_json::to_value(body).map_err(encode_error)?;
+        let mut bytes = serde_json::to_vec(body).map_err(encode_error)?;
+        if typed && !op.kind.is_empty() {
             let api_version = match op.group {
                 "" => Cow::Borrowed(op.version),
                 group => Cow::Owned(format!("{group}/{}", op.version)),
             };
-            fill_type(&mut value, &api_version, op.kind);
-            serde_json::to_vec(&value).map_err(encode_error)?
-        } else {
-            serde_json::to_vec(body).map_err(encode_error)?
-        };
+            bytes = with_type(bytes, &api_version, op.kind).map_err(encode_error)?;
+        }
         self.body = Some(Body {
             content_type: "application/json",
             bytes,
@@ -321,6 +318,30 @@ impl Patch {
             Patch::Json(v) | Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => v,
         }
     }
+}
+
+/// An encoded JSON object with `apiVersion` and `kind` set where they are missing, `null` or
+/// empty. Members stay as encoded (no trip through `Value`, which would lose number text such as
+/// `1e3`); the bytes are returned untouched when nothing is missing or they are not an object.
+fn with_type(bytes: Vec<u8>, api_version: &str, kind: &str) -> Result<Vec<u8>, serde_json::Error> {
+    type Members = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
+    let Ok(mut object) = serde_json::from_slice::<Members>(&bytes) else {
+        return Ok(bytes);
+    };
+    let unset = |object: &Members, key: &str| {
+        object
+            .get(key)
+            .is_none_or(|v| matches!(v.get(), "null" | "\"\""))
+    };
+    if !unset(&object, "apiVersion") && !unset(&object, "kind") {
+        return Ok(bytes);
+    }
+    for (key, filled) in [("apiVersion", api_version), ("kind", kind)] {
+        if unset(&object, key) {
+            object.insert(key.to_owned(), serde_json::value::to_raw_value(filled)?);
+        }
+    }
+    serde_json::to_vec(&object)
 }
 
 /// Sets `apiVersion` and `kind` of a JSON object where they are missing, `null` or empty.
@@ -535,6 +556,23 @@ pub(crate) async fn upgrade(req: impl IntoRequest) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filling_the_type_keeps_every_member_as_encoded() {
+        let filled = with_type(
+            br#"{"metadata":{},"n":1e3,"kind":""}"#.to_vec(),
+            "v1",
+            "Pod",
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(filled).unwrap(),
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{},"n":1e3}"#
+        );
+        let complete = br#"{"kind":"Pod","apiVersion":"v1","n":1e3}"#.to_vec();
+        assert_eq!(with_type(complete.clone(), "v2", "X").unwrap(), complete);
+        assert_eq!(with_type(b"[1]".to_vec(), "v1", "Pod").unwrap(), b"[1]");
+    }
 
     #[test]
     fn paths_are_filled_and_encoded() {
