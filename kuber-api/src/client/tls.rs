@@ -21,21 +21,29 @@ fn tls_error(message: impl Into<String>) -> Error {
     }
 }
 
-/// The builder both configurations start from, and its provider (the insecure verifier needs
-/// it). An explicit provider: the process-wide default may be unset or be another backend.
-fn builder() -> Result<
-    (
+/// The builder both configurations start from, up to the server check: none with
+/// `insecure-skip-tls-verify`, else the roots `trust` picks. An explicit provider: the
+/// process-wide default may be unset or be another backend.
+fn verified(
+    tls: &TlsConfig,
+    trust: impl FnOnce(
         rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>,
-        Arc<CryptoProvider>,
-    ),
-    Error,
-> {
+    ) -> Result<ClientCertStep, Error>,
+) -> Result<ClientCertStep, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(format!("protocol versions: {e}")))?;
-    Ok((builder, provider))
+    if tls.insecure_skip_verify {
+        Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(InsecureSkipVerify { provider })))
+    } else {
+        trust(builder)
+    }
 }
+
+type ClientCertStep = rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>;
 
 /// Adds every certificate of a CA bundle in PEM.
 fn add_pem_roots(roots: &mut RootCertStore, pem: &[u8]) -> Result<(), Error> {
@@ -54,13 +62,8 @@ pub(crate) fn client_config(
     tls: &TlsConfig,
     exec_identity: Option<Arc<ExecIdentity>>,
 ) -> Result<ClientConfig, Error> {
-    let (builder, provider) = builder()?;
-    let builder = if tls.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(InsecureSkipVerify { provider }))
-    } else {
-        match &tls.ca_pem {
+    let builder = verified(tls, |builder| {
+        Ok(match &tls.ca_pem {
             // As kubectl: a configured CA is the only trust anchor.
             Some(pem) => {
                 let mut roots = RootCertStore::empty();
@@ -75,8 +78,8 @@ pub(crate) fn client_config(
                 Some(roots) => builder.with_root_certificates(roots),
                 None => builder.with_webpki_roots(),
             },
-        }
-    };
+        })
+    })?;
 
     match (&tls.client_cert_pem, &tls.client_key_pem) {
         (Some(cert_pem), Some(key_pem)) => {
@@ -111,22 +114,17 @@ pub(crate) fn client_config(
 /// system's trust roots are trusted beside a configured CA, since proxies rarely carry a
 /// certificate of the cluster's CA. No client certificate: it is the API server's business.
 pub(crate) fn proxy_client_config(tls: &TlsConfig) -> Result<ClientConfig, Error> {
-    let (builder, provider) = builder()?;
-    let builder = if tls.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(InsecureSkipVerify { provider }))
-    } else {
+    let builder = verified(tls, |builder| {
         let mut roots = system_roots().map_or_else(RootCertStore::empty, |r| (*r).clone());
         if let Some(pem) = &tls.ca_pem {
             add_pem_roots(&mut roots, pem)?;
         }
-        if roots.is_empty() {
+        Ok(if roots.is_empty() {
             builder.with_webpki_roots()
         } else {
             builder.with_root_certificates(roots)
-        }
-    };
+        })
+    })?;
     Ok(builder.with_no_client_auth())
 }
 
