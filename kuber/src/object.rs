@@ -249,20 +249,11 @@ pub(crate) fn parse_text(text: &str, what: &str) -> Result<Object> {
             message: format!("JSON: {e}"),
         });
     }
-    // YAML goes through `Value`: RawJson members can only be read from JSON text.
-    let value: serde_json::Value = serde_saphyr::from_str(text).map_err(|e| Error::Invalid {
+    // Straight into the object, so that the typed metadata reads `name: y` as the string the
+    // field is (through an untyped `Value` it would be YAML's boolean).
+    serde_saphyr::from_str::<Object>(text).map_err(|e| Error::Invalid {
         what: what.into(),
         message: format!("YAML: {e}"),
-    })?;
-    if !value.is_object() {
-        return Err(Error::Invalid {
-            what: what.into(),
-            message: "not an object".into(),
-        });
-    }
-    serde_json::from_value(value).map_err(|e| Error::Invalid {
-        what: what.into(),
-        message: e.to_string(),
     })
 }
 
@@ -404,7 +395,10 @@ mod tests {
         let err = kuber_obj("{\"kind\": ").unwrap_err().to_string();
         assert!(err.starts_with("object text: JSON: "), "{err}");
         let err = kuber_obj("- a\n- b\n").unwrap_err().to_string();
-        assert_eq!(err, "object text: not an object");
+        assert!(err.starts_with("object text: YAML: "), "{err}");
+        // Typed metadata reads what YAML 1.1 would take for a boolean as the string it is.
+        let obj = kuber_obj("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n").unwrap();
+        assert_eq!(obj.name(), Some("y"));
         let err = kuber_obj(r#"{"apiVersion":"v1"}"#).unwrap_err().to_string();
         assert_eq!(err, "object text: no `kind`");
     }
