@@ -37,6 +37,8 @@ pub struct Context {
     pub(crate) client: Client,
     namespace: String,
     timeout: Option<Duration>,
+    /// Set by [`Context::set_retries`], kept across [`Context::set_server`].
+    retries: Option<(u32, bool)>,
     /// Versions chosen per group (`core` for the core group), before the server's preferred ones.
     pub(crate) overrides: Arc<BTreeMap<String, String>>,
     pub(crate) discovery: DiscoveryCache,
@@ -69,6 +71,7 @@ impl Context {
             client,
             namespace,
             timeout: None,
+            retries: None,
             overrides: Arc::default(),
             discovery: DiscoveryCache::default(),
         }
@@ -90,8 +93,10 @@ impl Context {
             server: url.to_owned(),
             ..self.client.config().clone()
         };
-        let retries = config.retries;
-        self.client = Client::new(config)?.with_retries(retries.count, retries.all_apis);
+        let (count, all_apis) = self
+            .retries
+            .unwrap_or((config.retries.count, config.retries.all_apis));
+        self.client = Client::new(config)?.with_retries(count, all_apis);
         self.discovery = DiscoveryCache::default();
         Ok(())
     }
@@ -110,6 +115,7 @@ impl Context {
     /// 429, 5xx, honouring Retry-After). Only calls that change nothing are retried, unless
     /// `all_apis`.
     pub fn set_retries(&mut self, count: u32, all_apis: bool) {
+        self.retries = Some((count, all_apis));
         self.client = self.client.clone().with_retries(count, all_apis);
     }
 

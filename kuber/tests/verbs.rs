@@ -408,3 +408,18 @@ async fn subresources_and_deployments() {
         "GET /apis/apps/v1/namespaces/default/deployments/d/status"
     );
 }
+
+#[tokio::test]
+async fn set_server_moves_calls_and_discovery_to_the_new_server() {
+    let a = Fake::start(|s| async move { echo(&s) }).await;
+    let b = Fake::start(|s| async move { echo(&s) }).await;
+    let mut ctx = a.context();
+    ctx.get_kind("Pod", "x").await.unwrap();
+    ctx.set_server(&b.url).unwrap();
+    assert_eq!(ctx.server(), b.url);
+    ctx.get_kind("Pod", "y").await.unwrap();
+    assert_eq!(a.lines(), ["GET /api/v1/namespaces/default/pods/x"]);
+    assert_eq!(b.lines(), ["GET /api/v1/namespaces/default/pods/y"]);
+    // Discovery starts over on the new server.
+    assert!(b.seen().iter().any(|s| s.path == "/apis"));
+}
