@@ -156,6 +156,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 files.extend(api.files.clone());
                 let manifest = with_features(&root.join("kuber-api/Cargo.toml"), &api.features)?;
                 files.insert("kuber-api/Cargo.toml".into(), manifest);
+                // The facade offers the same groups, each turning on kuber-api's.
+                let facade: BTreeMap<String, Vec<String>> = api
+                    .features
+                    .keys()
+                    .map(|f| (f.clone(), vec![format!("kuber-api/{f}")]))
+                    .collect();
+                let manifest = with_features(&root.join("kuber/Cargo.toml"), &facade)?;
+                files.insert("kuber/Cargo.toml".into(), manifest);
                 owned_dirs.push(root.join(API_ROOT));
             }
             files.insert(
