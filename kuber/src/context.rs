@@ -125,6 +125,7 @@ impl Context {
         self.timeout = timeout;
     }
 
+    /// The timeout of calls made here: [`Context::with_timeout`]'s inside it, else the context's.
     pub fn timeout(&self) -> Option<Duration> {
         SCOPED_TIMEOUT.try_with(|t| *t).ok().or(self.timeout)
     }

@@ -38,7 +38,9 @@ pub struct Discovery {
 /// One API group as discovery lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
+    /// `apps`, `""` for the core group.
     pub name: String,
+    /// The version the server prefers.
     pub preferred_version: String,
     /// Every served version, preferred first.
     pub versions: Vec<String>,

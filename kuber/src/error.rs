@@ -15,6 +15,7 @@ pub enum Error {
     /// No kind of that name: not in the models, not served by the server.
     #[error("unknown kind `{name}`{}", did_you_mean(close))]
     UnknownKind {
+        /// The name as given.
         name: String,
         /// Known kind names (and plurals) closest to `name`, best first.
         close: Vec<String>,
@@ -26,7 +27,9 @@ pub enum Error {
         served_instead(served)
     )]
     NotServed {
+        /// The kind.
         kind: String,
+        /// The apiVersion asked for.
         api_version: String,
         /// apiVersions of the kind the server does serve.
         served: Vec<String>,
@@ -40,32 +43,51 @@ pub enum Error {
     /// call of a cluster-scoped kind...).
     #[error("{kind} ({api_version}): {message}")]
     NoOperation {
+        /// The kind.
         kind: String,
+        /// Its apiVersion.
         api_version: String,
+        /// Which operation is missing.
         message: String,
     },
 
     /// The verb needs something the call or object did not give (a name, a kind).
     #[error("{verb}: {message}")]
-    Missing { verb: &'static str, message: String },
+    Missing {
+        /// The verb.
+        verb: &'static str,
+        /// What is missing.
+        message: String,
+    },
 
     /// Text or a value given as an object is not one (bad JSON/YAML, no `kind`), with where.
     #[error("{what}: {message}")]
-    Invalid { what: String, message: String },
+    Invalid {
+        /// What was read (`put text`, `object value`, an apiVersion and kind).
+        what: String,
+        /// What is wrong, with where (line, column, member) when the parser says.
+        message: String,
+    },
 
     /// An object asked for as a type it is not.
     #[error("{api_version} {kind} is not a {expected}")]
     WrongType {
+        /// The object's apiVersion.
         api_version: String,
+        /// The object's kind.
         kind: String,
+        /// The Rust type asked for.
         expected: &'static str,
     },
 
     /// The call took longer than the context's (or [`crate::Context::with_timeout`]'s) timeout.
     #[error("{verb} {kind}: no answer within {after:?}")]
     Timeout {
+        /// The verb (`get`, `list`...).
         verb: &'static str,
+        /// The kind it was called on.
         kind: String,
+        /// The timeout.
         after: std::time::Duration,
     },
 }

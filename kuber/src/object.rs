@@ -51,18 +51,22 @@ impl Object {
         self.inner.kind.as_deref().unwrap_or_default()
     }
 
+    /// The object's metadata.
     pub fn metadata(&self) -> Option<&ObjectMeta> {
         self.inner.metadata.as_ref()
     }
 
+    /// `metadata.name`.
     pub fn name(&self) -> Option<&str> {
         self.metadata()?.name.as_deref()
     }
 
+    /// `metadata.namespace`.
     pub fn namespace(&self) -> Option<&str> {
         self.metadata()?.namespace.as_deref()
     }
 
+    /// `metadata.resourceVersion`.
     pub fn resource_version(&self) -> Option<&str> {
         self.metadata()?.resource_version.as_deref()
     }
@@ -103,6 +107,7 @@ impl Object {
         &self.inner
     }
 
+    /// The untyped form, owned.
     pub fn into_dynamic(self) -> DynamicObject {
         self.inner
     }
@@ -149,10 +154,12 @@ pub struct TypeInfo {
 }
 
 impl TypeInfo {
+    /// The path segment of the collection, e.g. `pods`.
     pub fn plural(&self) -> Option<&'static str> {
         self.resource.map(|r| r.plural)
     }
 
+    /// Whether objects live in a namespace.
     pub fn namespaced(&self) -> Option<bool> {
         self.resource.map(|r| r.namespaced)
     }
@@ -261,10 +268,13 @@ pub(crate) fn parse_text(text: &str, what: &str) -> Result<Object> {
 /// continue token) and anything else kept.
 #[derive(Clone, Debug, PartialEq)]
 pub struct List<K> {
+    /// e.g. `v1`.
     pub api_version: Option<String>,
     /// e.g. `PodList`.
     pub kind: Option<String>,
+    /// resourceVersion, continue token, remaining item count.
     pub metadata: ListMeta,
+    /// The objects.
     pub items: Vec<K>,
     /// Other members, as they came.
     pub fields: BTreeMap<String, RawJson>,

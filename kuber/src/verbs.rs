@@ -221,6 +221,7 @@ impl<'a, O> ListCall<'a, O> {
         self
     }
 
+    /// `Exact` or `NotOlderThan`: how [`ListCall::resource_version`] is read.
     pub fn resource_version_match(mut self, how: impl Into<String>) -> Self {
         self.params.resource_version_match = Some(how.into());
         self
@@ -323,6 +324,7 @@ impl<'a, O> Put<'a, O> {
         self
     }
 
+    /// The field manager recorded in `managedFields`.
     pub fn field_manager(mut self, manager: &str) -> Self {
         self.params.field_manager = Some(manager.to_owned());
         self
@@ -429,6 +431,7 @@ pub enum PatchType {
 }
 
 impl PatchType {
+    /// The Content-Type of a patch of this type.
     pub fn content_type(self) -> &'static str {
         match self {
             PatchType::Json => "application/json-patch+json",
@@ -443,7 +446,9 @@ impl PatchType {
 /// JSON string a second time).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PatchBody {
+    /// How the server merges it.
     pub patch_type: PatchType,
+    /// The body, as sent.
     pub bytes: Vec<u8>,
 }
 
@@ -501,6 +506,7 @@ pub struct Update<'a, O> {
 }
 
 impl<'a, O> Update<'a, O> {
+    /// Another namespace than the object's or the context's.
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
         self
@@ -512,6 +518,7 @@ impl<'a, O> Update<'a, O> {
         self
     }
 
+    /// `dryRun=All`: the server checks and answers, stores nothing.
     pub fn dry_run(mut self) -> Self {
         self.params.dry_run = Some("All".into());
         self
@@ -598,16 +605,19 @@ pub struct Delete<'a, O> {
 }
 
 impl<'a, O> Delete<'a, O> {
+    /// Another namespace than the object's or the context's.
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
         self
     }
 
+    /// Seconds before the object is removed; 0 deletes at once.
     pub fn grace_period(mut self, seconds: i64) -> Self {
         self.options.grace_period_seconds = Some(seconds);
         self
     }
 
+    /// What happens to the objects it owns.
     pub fn propagation(mut self, policy: Propagation) -> Self {
         self.options.propagation_policy = Some(policy.as_str().to_owned());
         self
@@ -623,11 +633,13 @@ impl<'a, O> Delete<'a, O> {
         self
     }
 
+    /// `dryRun=All`: the server checks and answers, deletes nothing.
     pub fn dry_run(mut self) -> Self {
         self.params.dry_run = Some("All".into());
         self
     }
 
+    /// Kind-name forms: this apiVersion instead of discovery's choice.
     pub fn api_version(mut self, api_version: &str) -> Self {
         self.kind.set_api_version(api_version);
         self
@@ -673,31 +685,37 @@ pub struct DeleteCollection<'a, O> {
 }
 
 impl<'a, O> DeleteCollection<'a, O> {
+    /// Another namespace than the context's (one namespace: not `"*"`).
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
         self
     }
 
+    /// A label selector (see [`crate::sel`]).
     pub fn labels(mut self, selector: impl Into<String>) -> Self {
         self.params.label_selector = Some(selector.into());
         self
     }
 
+    /// A field selector (see [`crate::sel::FieldSelector`]).
     pub fn fields(mut self, selector: impl Into<String>) -> Self {
         self.params.field_selector = Some(selector.into());
         self
     }
 
+    /// Seconds before each object is removed; 0 deletes at once.
     pub fn grace_period(mut self, seconds: i64) -> Self {
         self.options.grace_period_seconds = Some(seconds);
         self
     }
 
+    /// What happens to the objects they own.
     pub fn propagation(mut self, policy: Propagation) -> Self {
         self.options.propagation_policy = Some(policy.as_str().to_owned());
         self
     }
 
+    /// `dryRun=All`: the server checks and answers, deletes nothing.
     pub fn dry_run(mut self) -> Self {
         self.params.dry_run = Some("All".into());
         self
@@ -737,26 +755,31 @@ pub struct Logs<'a> {
 }
 
 impl<'a> Logs<'a> {
+    /// Another namespace than the context's.
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
         self
     }
 
+    /// The container, when the pod has several.
     pub fn container(mut self, name: &str) -> Self {
         self.params.container = Some(name.to_owned());
         self
     }
 
+    /// Only the last `lines` lines.
     pub fn tail_lines(mut self, lines: i64) -> Self {
         self.params.tail_lines = Some(lines);
         self
     }
 
+    /// Only what was written in the last `seconds`.
     pub fn since_seconds(mut self, seconds: i64) -> Self {
         self.params.since_seconds = Some(seconds);
         self
     }
 
+    /// At most `bytes` bytes.
     pub fn limit_bytes(mut self, bytes: i64) -> Self {
         self.params.limit_bytes = Some(bytes);
         self
@@ -768,6 +791,7 @@ impl<'a> Logs<'a> {
         self
     }
 
+    /// Each line starts with its RFC 3339 timestamp.
     pub fn timestamps(mut self) -> Self {
         self.params.timestamps = Some(true);
         self
