@@ -423,3 +423,17 @@ async fn set_server_moves_calls_and_discovery_to_the_new_server() {
     // Discovery starts over on the new server.
     assert!(b.seen().iter().any(|s| s.path == "/apis"));
 }
+
+#[tokio::test]
+async fn a_kind_of_a_group_the_server_lacks_is_not_served() {
+    let fake = Fake::start(|s| async move { echo(&s) }).await;
+    let ctx = fake.context();
+    // The models know CronJob (batch/v1); this server has no batch group.
+    let err = ctx.get_kind("CronJob", "c").await.unwrap_err();
+    assert!(matches!(err, Error::NotServed { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "CronJob (batch/v1) is not served by the server"
+    );
+    assert!(fake.calls().is_empty());
+}
