@@ -120,9 +120,43 @@ impl Object {
 
     /// The items of a list (`PodList`, a custom resource list), each an `Object`; `None` if the
     /// object has no `items`.
+    /// Items without `apiVersion`/`kind` (the API server leaves them out of built-in lists) get
+    /// the list's apiVersion and its kind without `List`.
     pub fn items(&self) -> Option<Result<Vec<Object>>> {
         let items = self.field("items")?;
-        Some(serde_json::from_str(items.as_str()).map_err(|e| self.invalid(e)))
+        let mut items: Vec<Object> = match serde_json::from_str(items.as_str()) {
+            Ok(items) => items,
+            Err(e) => return Some(Err(self.invalid(e))),
+        };
+        let kind = self.kind().strip_suffix("List").unwrap_or_default();
+        fill_types(&mut items, self.api_version(), kind);
+        Some(Ok(items))
+    }
+
+    /// Sets `apiVersion` and `kind` where they are missing.
+    pub(crate) fn fill_type(&mut self, api_version: &str, kind: &str) {
+        for (slot, value) in [
+            (&mut self.inner.api_version, api_version),
+            (&mut self.inner.kind, kind),
+        ] {
+            if slot.as_deref().is_none_or(str::is_empty) && !value.is_empty() {
+                *slot = Some(value.to_owned());
+            }
+        }
+    }
+}
+
+/// Gives list items the type the list leaves out.
+pub(crate) fn fill_types(items: &mut [Object], api_version: &str, kind: &str) {
+    for item in items {
+        item.fill_type(api_version, kind);
+    }
+}
+
+/// For lists answered as `List<O>`: when `O` is [`Object`], its items get the target's type.
+pub(crate) fn fill_list_types<O: 'static>(list: &mut List<O>, api_version: &str, kind: &str) {
+    if let Some(items) = (&mut list.items as &mut dyn std::any::Any).downcast_mut::<Vec<Object>>() {
+        fill_types(items, api_version, kind);
     }
 }
 
@@ -429,7 +463,11 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(text).unwrap()
         );
         let obj = kuber_obj(text).unwrap();
-        assert_eq!(obj.items().unwrap().unwrap()[0].name(), Some("a"));
+        let items = obj.items().unwrap().unwrap();
+        assert_eq!(items[0].name(), Some("a"));
+        // Built-in lists leave the items' type out; the list's gives it back.
+        assert_eq!((items[0].api_version(), items[0].kind()), ("v1", "Pod"));
+        assert!(items[0].is::<Pod>());
     }
 
     #[test]

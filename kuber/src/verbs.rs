@@ -250,7 +250,9 @@ impl<'a, O: DeserializeOwned + Send + 'static> ListCall<'a, O> {
     async fn send(self) -> Result<List<O>> {
         let target = self.kind.target(self.ctx).await?;
         let req = self.request(&target)?;
-        call(self.ctx, "list", &target.kind, req).await
+        let mut list: List<O> = call(self.ctx, "list", &target.kind, req).await?;
+        crate::object::fill_list_types(&mut list, &target.api_version, &target.kind);
+        Ok(list)
     }
 
     fn request(&self, target: &Target) -> Result<Request> {
@@ -276,7 +278,8 @@ impl<'a, O: DeserializeOwned + Send + 'static> ListCall<'a, O> {
                 Err(e) => Err(e),
             };
             match page {
-                Ok(page) => {
+                Ok(mut page) => {
+                    crate::object::fill_list_types(&mut page, &target.api_version, &target.kind);
                     let next = page.continue_token().map(str::to_owned).map(|token| {
                         let mut next = this;
                         next.params.continue_ = Some(token);

@@ -346,7 +346,18 @@ async fn get_by_kind_name_without_a_name_lists() {
     assert_eq!(list.kind(), "PodList");
     let pods: kuber::models::api::core::v1::PodList = list.downcast().unwrap();
     assert_eq!(pods.items[0].name(), Some("a"));
-    assert_eq!(fake.lines(), ["GET /api/v1/namespaces/default/pods"]);
+    // Items of a built-in list come without their type; list_kind's get it back.
+    let items = ctx.list_kind("pods").await.unwrap().items;
+    assert_eq!((items[0].api_version(), items[0].kind()), ("v1", "Pod"));
+    let pod: Pod = items[0].downcast().unwrap();
+    assert_eq!(pod.name(), Some("a"));
+    assert_eq!(
+        fake.lines(),
+        [
+            "GET /api/v1/namespaces/default/pods",
+            "GET /api/v1/namespaces/default/pods"
+        ]
+    );
 }
 
 #[tokio::test]
