@@ -1,8 +1,8 @@
 //! Prints the names of the pods of a namespace (the first argument, else the kubeconfig's).
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams};
 use kube::Client;
+use kube::api::{Api, ListParams};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
