@@ -9,9 +9,14 @@
 //!    32, LIST of 2,000 ConfigMaps, a watch of 5,000 events), `tests/src/bin/realbench.rs` for
 //!    kuber-api and the standalone crate `tests/bench-kube` (not a workspace member, so kube-rs
 //!    never enters the default build) for kube-rs;
-//! 4. clean builds of kuber-models and kuber-api (all groups, core only) beside k8s-openapi 0.29.
+//! 4. clean builds of kuber-models and kuber-api (all groups, core only) beside k8s-openapi 0.29;
+//! 5. the kuber facade's overhead: each verb beside the kuber-api call it makes
+//!    (`cargo bench -p kuber --bench verbs`);
+//! 6. clean dev builds of the same small app on each SDK (`tests/bench-apps`, its own workspace
+//!    outside this one), alternating, in separate target folders: [`APPS`], ratios to the first.
 //!
-//! Flags: `--no-builds` skips 4, `--no-real-server` skips 3, `--real-server-only` runs 3 alone.
+//! Flags: `--no-builds` skips 4 and 6, `--no-real-server` skips 3, `--real-server-only` runs 3
+//! alone, `--verbs` runs 5 alone, `--compile` runs 6 alone (`--rounds N`, 2 by default).
 
 use std::fs;
 use std::path::Path;
@@ -40,18 +45,38 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let shared = root.join("../shared");
     let flag = |name: &str| args.iter().any(|a| a == name);
     let skip_builds = flag("--no-builds");
-    if let Some(unknown) = args.iter().find(|a| {
-        !matches!(
-            a.as_str(),
-            "--no-builds" | "--no-real-server" | "--real-server-only"
-        )
-    }) {
-        return Err(format!(
-            "bench: unknown flag {unknown} (--no-builds, --no-real-server, --real-server-only)"
-        ));
+    let mut rounds = 2;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--no-builds" | "--no-real-server" | "--real-server-only" | "--verbs" | "--compile" => {
+            }
+            "--rounds" => {
+                rounds = rest
+                    .next()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("bench: --rounds needs a count above 0")?;
+            }
+            unknown => {
+                return Err(format!(
+                    "bench: unknown flag {unknown} (--no-builds, --no-real-server, \
+                     --real-server-only, --verbs, --compile, --rounds N)"
+                ));
+            }
+        }
     }
     if flag("--real-server-only") {
         return real_server(&root);
+    }
+    if flag("--verbs") || flag("--compile") {
+        if flag("--verbs") {
+            verbs(&root)?;
+        }
+        if flag("--compile") {
+            app_builds(&root, rounds)?;
+        }
+        return Ok(());
     }
 
     println!("== decode");
@@ -91,6 +116,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
     } else {
         println!("../shared not found: gen not timed");
     }
+
+    verbs(&root)?;
 
     if !flag("--no-real-server") {
         real_server(&root)?;
@@ -174,6 +201,72 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "kuber-api, core only:           {:.1} s",
         api_core.as_secs_f64()
     );
+    app_builds(&root, rounds)
+}
+
+/// The facade's overhead over kuber-api (a local server, same client, same run).
+fn verbs(root: &Path) -> Result<(), String> {
+    println!("\n== kuber verbs beside kuber-api");
+    run(cargo()
+        .current_dir(root)
+        .args(["bench", "-q", "-p", "kuber", "--bench", "verbs"]))?;
+    Ok(())
+}
+
+/// The apps of `tests/bench-apps` (package, what it is), built clean in debug in each round;
+/// the first is the baseline the others are compared to.
+const APPS: &[(&str, &str)] = &[
+    (
+        "kube-list-pods",
+        "kube 5 + k8s-openapi 0.29 (client, rustls-tls, ring; v1_36)",
+    ),
+    ("kuber-list-pods", "kuber, all groups (default features)"),
+];
+
+/// Clean dev builds of [`APPS`]: each round builds every app in an emptied target folder of its
+/// own, the order rotating each round, so that the shared machine's load hits all of them.
+fn app_builds(root: &Path, rounds: usize) -> Result<(), String> {
+    let apps = root.join("tests/bench-apps");
+    println!(
+        "\n== app builds (clean, debug, {rounds} rounds, CARGO_INCREMENTAL={})",
+        std::env::var("CARGO_INCREMENTAL").unwrap_or_else(|_| "unset".into())
+    );
+    // Sources first (not timed); this also brings the apps' lock file up to date with kuber's
+    // dependencies if they changed.
+    run(cargo().current_dir(&apps).args(["fetch", "-q"]))?;
+    let target = root.join("target/bench-apps");
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); APPS.len()];
+    for round in 0..rounds {
+        for i in 0..APPS.len() {
+            let app = (i + round) % APPS.len();
+            let (package, _) = APPS[app];
+            let took = time_clean(
+                &target.join(package),
+                cargo()
+                    .current_dir(&apps)
+                    .args(["build", "-q", "--offline", "-p", package]),
+            )?;
+            println!(
+                "  round {}: {package} {:.1} s",
+                round + 1,
+                took.as_secs_f64()
+            );
+            times[app].push(took.as_secs_f64());
+        }
+    }
+    let _ = fs::remove_dir_all(&target);
+    let mean = |t: &[f64]| t.iter().sum::<f64>() / t.len() as f64;
+    let base = mean(&times[0]);
+    for ((package, what), t) in APPS.iter().zip(&times) {
+        let each: Vec<String> = t.iter().map(|s| format!("{s:.1} s")).collect();
+        println!(
+            "{package:<16} {what}: {} (mean {:.1} s) = {:.2}x of {}",
+            each.join(", "),
+            mean(t),
+            mean(t) / base,
+            APPS[0].0
+        );
+    }
     Ok(())
 }
 

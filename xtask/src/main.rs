@@ -23,9 +23,11 @@ commands:
           [--crd [--fixture JSON --type PATH] [--kind PATH=PLURAL,SCOPE ...]]
       generate from other documents into target/try-gen and build there with warnings denied;
       --kind checks a generated kind's plural and scope (Namespaced or Cluster) in a test
-  bench [--no-builds] [--no-real-server | --real-server-only]
+  bench [--no-builds] [--no-real-server | --real-server-only] [--verbs] [--compile [--rounds N]]
       decode throughput and memory, gen time, clean build times beside k8s-openapi, and
-      kuber-api beside kube-rs on a real control plane (GET, LIST, watch)
+      kuber-api beside kube-rs on a real control plane (GET, LIST, watch), kuber verbs beside
+      kuber-api calls, and the list-pods app on kuber beside kube-rs (tests/bench-apps);
+      --verbs or --compile runs those two alone
   conformance [--shared DIR] [--verbose]
       decode and re-encode every response body recorded in DIR/replays (DIR: ../shared beside
       the workspace root), then replay each recorded exchange through kuber-api against a local
