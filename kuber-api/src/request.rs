@@ -413,7 +413,10 @@ fn check_path(template: &str, args: &[&str]) -> Option<Refused> {
         let problem = if is_composite(name) {
             if arg.is_empty() {
                 Some("is empty".to_owned())
-            } else if arg.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+            } else if arg
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+            {
                 Some(format!(
                     "{arg:?} may not have an empty, \".\" or \"..\" segment"
                 ))
@@ -680,7 +683,15 @@ mod tests {
             "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/a%20b/m"
         );
         assert!(check_path(t, &["default", "pods/*/cpu_usage"]).is_none());
-        for bad in ["", "pods/../m", "pods/./m", "..", "pods//m", "pods/*/", "pods/%2F/m"] {
+        for bad in [
+            "",
+            "pods/../m",
+            "pods/./m",
+            "..",
+            "pods//m",
+            "pods/*/",
+            "pods/%2F/m",
+        ] {
             let refused = check_path(t, &["default", bad]);
             assert_eq!(
                 refused.map(|r| r.parameter),

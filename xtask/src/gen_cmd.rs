@@ -460,3 +460,37 @@ fn standalone_lib(own_types: bool) -> String {
         codegen::emit::HEADER
     )
 }
+
+#[cfg(test)]
+mod own_tests {
+    use super::*;
+
+    #[test]
+    fn own_documents_are_the_openapi_json_files_of_spec_sorted() {
+        let dir = std::env::temp_dir().join(format!("kuber-own-docs-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "z.openapi.json",
+            "a.openapi.json",
+            "source.json",
+            "README.md",
+        ] {
+            fs::write(dir.join(name), "{}").unwrap();
+        }
+        let found = own_documents(&dir).unwrap();
+        assert_eq!(
+            found,
+            [dir.join("a.openapi.json"), dir.join("z.openapi.json")]
+        );
+        assert!(own_documents(&dir.join("absent")).unwrap().is_empty());
+
+        // The record changes with the document, so `gen --check` sees an edit.
+        let before = own_record(&dir.join("a.openapi.json")).unwrap();
+        assert_eq!(before["file"], "spec/a.openapi.json");
+        fs::write(dir.join("a.openapi.json"), "{ }").unwrap();
+        let after = own_record(&dir.join("a.openapi.json")).unwrap();
+        assert_ne!(before["sha256"], after["sha256"]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
