@@ -136,7 +136,7 @@ impl KindInfo {
 
 /// How stable a version is, for choosing one when a kind is named without its apiVersion:
 /// GA beats beta beats alpha, then the higher number wins (what kubectl prefers in practice).
-fn version_rank(version: &str) -> (u8, u32, u32) {
+pub fn version_rank(version: &str) -> (u8, u32, u32) {
     let rest = version.strip_prefix('v').unwrap_or(version);
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let major = digits.parse().unwrap_or(0);

@@ -1,8 +1,41 @@
-//! The verb facade (get, list, put, update, delete, watch, sel) over the kind registry (being built).
+//! Kuber.jl's few verbs over every kind of the Kubernetes API: `get`, `list`, `put`, `update`,
+//! `delete`, `watch` and `sel`, in a typed form (`ctx.get::<Pod>(name)`) and by kind name
+//! (`ctx.get_kind("Deployment", name)`), over the generated kind registry of
+//! [`kuber_api`] — no hand-written code per kind.
 //!
-//! What exists so far: [`mod@sel`], label and field selector builders, and the Kuber.jl-shaped
-//! [`fn@sel`] helper.
+//! ```no_run
+//! # async fn run() -> kuber::Result<()> {
+//! use kuber::Context;
+//! use kuber::models::api::core::v1::Pod;
+//!
+//! let ctx = Context::infer()?;
+//! let pods = ctx.list::<Pod>().labels(kuber::sel("app", kuber::sel::Op::In, ["web"])?).await?;
+//! let web = ctx.get_kind("deploy", "web").await?; // an Object: downcast or read as is
+//! println!("{} pods; {} is a {}", pods.items.len(), web.name().unwrap_or(""), web.kind());
+//! # Ok(()) }
+//! ```
 
+mod context;
+mod discovery;
+mod error;
+mod object;
 pub mod sel;
+mod target;
+mod verbs;
 
+pub use context::{Context, LOCAL_PROXY};
+pub use discovery::{Discovery, Group};
+pub use error::{Error, Result};
+pub use object::{List, Object, TypeInfo, kuber_obj, kuber_obj_value, kuber_type};
 pub use sel::sel;
+pub use verbs::{
+    BoxFuture, Delete, DeleteCollection, Get, ListCall, Logs, PatchBody, PatchType, Propagation,
+    Put, Update,
+};
+
+/// The operations and client underneath (every operation of the API).
+pub use kuber_api as api;
+pub use kuber_api::{Client, Deleted, Patch};
+/// The generated types.
+pub use kuber_models as models;
+pub use kuber_models::{DynamicObject, WatchEvent};

@@ -1,0 +1,385 @@
+//! Discovery and kind resolution: which groups and versions the server serves (fetched once,
+//! shared by clones of a context), and which version and path a kind name goes to.
+//!
+//! The rule for a kind name, deterministic whatever the server:
+//! 1. `Kind.group`, `plural.group` or `group/Kind` names the group; an explicit apiVersion names
+//!    the version too (used as given, as Kuber.jl's per-call `apiversion`).
+//! 2. Among the groups that have a kind of that name (kind, plural or lower-case kind), the core
+//!    group wins, then the group the server lists first in `/apis` (its own priority order,
+//!    which kubectl follows too). So `Event` is `v1`, not `events.k8s.io`.
+//! 3. In that group: the version set with [`Context::set_api_versions`], else the server's
+//!    preferred version, else the most stable other served version the models know (Kuber.jl
+//!    drops the group instead), else the preferred version untyped ([`kuber_models::DynamicObject`]).
+//! 4. Names the models do not know (custom resources, aggregated APIs, short names such as
+//!    `deploy`) are looked up in the server's resource lists in the same group order; a miss
+//!    refreshes discovery once (a CRD created a moment ago).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use kuber_api::{ApisApi, CoreApi, KindInfo};
+use kuber_models::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList, APIVersions};
+
+use crate::error::close_names;
+use crate::target::Target;
+use crate::{Context, Error, Result};
+
+/// The groups and versions a server serves.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Core versions as `/api` lists them.
+    pub core_versions: Vec<String>,
+    /// Named groups, in the server's order.
+    pub groups: Vec<Group>,
+    /// Resource lists fetched so far, by group/version.
+    resources: Mutex<HashMap<String, Arc<APIResourceList>>>,
+}
+
+/// One API group as discovery lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    pub preferred_version: String,
+    /// Every served version, preferred first.
+    pub versions: Vec<String>,
+}
+
+impl Discovery {
+    /// A group by name (`""` or `core` for the core group).
+    pub fn group(&self, name: &str) -> Option<Group> {
+        if name.is_empty() || name == "core" {
+            let first = self.core_versions.first()?;
+            return Some(Group {
+                name: String::new(),
+                preferred_version: first.clone(),
+                versions: self.core_versions.clone(),
+            });
+        }
+        self.groups.iter().find(|g| g.name == name).cloned()
+    }
+
+    /// Whether the server serves `apiVersion`.
+    pub fn serves(&self, api_version: &str) -> bool {
+        let (group, version) = split_api_version(api_version);
+        self.group(group)
+            .is_some_and(|g| g.versions.iter().any(|v| v == version))
+    }
+
+    /// Groups in resolution order: core, then the server's order.
+    fn ordered(&self) -> impl Iterator<Item = Group> + '_ {
+        self.group("")
+            .into_iter()
+            .chain(self.groups.iter().cloned())
+    }
+}
+
+/// `apps/v1` → (`apps`, `v1`); `v1` → (`""`, `v1`).
+pub(crate) fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.split_once('/').unwrap_or(("", api_version))
+}
+
+/// The discovery shared by a context's clones.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DiscoveryCache {
+    cell: Arc<tokio::sync::Mutex<Option<Arc<Discovery>>>>,
+}
+
+impl DiscoveryCache {
+    pub(crate) async fn get(&self, ctx: &Context) -> Result<Arc<Discovery>> {
+        let mut slot = self.cell.lock().await;
+        if let Some(d) = slot.as_ref() {
+            return Ok(d.clone());
+        }
+        let fresh = Arc::new(fetch(ctx).await?);
+        *slot = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Ok(mut slot) = self.cell.try_lock() {
+            *slot = None;
+        }
+    }
+}
+
+async fn fetch(ctx: &Context) -> Result<Discovery> {
+    let client = ctx.client();
+    let core: APIVersions = CoreApi::new(client.clone()).get_api_versions().await?;
+    let named: APIGroupList = ApisApi::new(client.clone()).get_api_versions().await?;
+    let groups = named
+        .groups
+        .into_iter()
+        .map(|g| {
+            let versions: Vec<String> = g.versions.into_iter().map(|v| v.version).collect();
+            let preferred_version = g
+                .preferred_version
+                .map(|p| p.version)
+                .or_else(|| versions.first().cloned())
+                .unwrap_or_default();
+            let mut ordered = vec![preferred_version.clone()];
+            ordered.extend(versions.into_iter().filter(|v| *v != preferred_version));
+            Group {
+                name: g.name,
+                preferred_version,
+                versions: ordered,
+            }
+        })
+        .collect();
+    Ok(Discovery {
+        core_versions: core.versions,
+        groups,
+        resources: Mutex::default(),
+    })
+}
+
+/// The resources of one group/version, fetched once per discovery.
+async fn resources(
+    ctx: &Context,
+    discovery: &Discovery,
+    api_version: &str,
+) -> Result<Arc<APIResourceList>> {
+    if let Some(r) = lock(&discovery.resources).get(api_version) {
+        return Ok(r.clone());
+    }
+    let list = Arc::new(crate::target::resource_list(ctx, api_version).await?);
+    lock(&discovery.resources).insert(api_version.to_owned(), list.clone());
+    Ok(list)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A kind name as the user wrote it: `Deployment`, `deployments`, `deploy`, `Deployment.apps`,
+/// `apps/Deployment`.
+struct KindName<'a> {
+    name: &'a str,
+    group: Option<&'a str>,
+}
+
+impl<'a> KindName<'a> {
+    fn parse(text: &'a str) -> KindName<'a> {
+        if let Some((group, name)) = text.split_once('/') {
+            let group = if group == "core" { "" } else { group };
+            return KindName {
+                name,
+                group: Some(group),
+            };
+        }
+        match text.split_once('.') {
+            Some((name, group)) => KindName {
+                name,
+                group: Some(group),
+            },
+            None => KindName {
+                name: text,
+                group: None,
+            },
+        }
+    }
+
+    fn matches_info(&self, k: &KindInfo) -> bool {
+        self.group.is_none_or(|g| g == k.group)
+            && (k.kind == self.name
+                || k.plural == self.name
+                || k.kind.eq_ignore_ascii_case(self.name))
+    }
+}
+
+/// Resolves a kind name (and optional apiVersion) to where its verbs go.
+pub(crate) async fn resolve(
+    ctx: &Context,
+    text: &str,
+    api_version: Option<&str>,
+) -> Result<Target> {
+    if text.is_empty() {
+        return Err(Error::Missing {
+            verb: "resolve",
+            message: "the kind name is empty".into(),
+        });
+    }
+    let name = KindName::parse(text);
+    if let Some(api_version) = api_version {
+        if let Some(info) = kuber_api::registry::find(name.name, Some(api_version)) {
+            return Ok(Target::registered(info));
+        }
+        let discovery = ctx.discovery().await?;
+        return match served(ctx, &discovery, &name, api_version).await? {
+            Some(target) => Ok(target),
+            None => Err(unknown(text, Some(&discovery))),
+        };
+    }
+    let discovery = ctx.discovery().await?;
+    if let Some(target) = resolve_in(ctx, &discovery, &name).await? {
+        return Ok(target);
+    }
+    // A kind created since discovery ran (a new CRD): look once more.
+    ctx.refresh_discovery();
+    let discovery = ctx.discovery().await?;
+    match resolve_in(ctx, &discovery, &name).await? {
+        Some(target) => Ok(target),
+        None => Err(unknown(text, Some(&discovery))),
+    }
+}
+
+async fn resolve_in(
+    ctx: &Context,
+    discovery: &Discovery,
+    name: &KindName<'_>,
+) -> Result<Option<Target>> {
+    let known: Vec<&'static KindInfo> = kuber_api::KINDS
+        .iter()
+        .filter(|k| name.matches_info(k))
+        .collect();
+    if !known.is_empty() {
+        let served_groups: Vec<Group> = discovery
+            .ordered()
+            .filter(|g| known.iter().any(|k| k.group == g.name))
+            .collect();
+        let Some(group) = served_groups.first() else {
+            let first = known[0];
+            return Err(Error::NotServed {
+                kind: first.kind.to_owned(),
+                api_version: first.api_version.to_owned(),
+                served: Vec::new(),
+            });
+        };
+        let key = if group.name.is_empty() {
+            "core"
+        } else {
+            &group.name
+        };
+        let api_version_of = |v: &str| {
+            if group.name.is_empty() {
+                v.to_owned()
+            } else {
+                format!("{}/{v}", group.name)
+            }
+        };
+        let in_group: Vec<&&KindInfo> = known.iter().filter(|k| k.group == group.name).collect();
+        let version = match ctx.overrides.get(key) {
+            Some(v) => v.clone(),
+            None => {
+                let preferred = &group.preferred_version;
+                if in_group.iter().any(|k| k.version == preferred) {
+                    preferred.clone()
+                } else {
+                    // The most stable served version the models know.
+                    let mut compiled: Vec<&String> = group
+                        .versions
+                        .iter()
+                        .filter(|v| in_group.iter().any(|k| k.version == **v))
+                        .collect();
+                    compiled.sort_by_key(|v| kuber_api::registry::version_rank(v));
+                    match compiled.last() {
+                        Some(v) => (*v).clone(),
+                        None => preferred.clone(),
+                    }
+                }
+            }
+        };
+        if let Some(info) = in_group.iter().find(|k| k.version == version) {
+            return Ok(Some(Target::registered(info)));
+        }
+        // The models lack that version: serve it untyped when the server has it.
+        return served(ctx, discovery, name, &api_version_of(&version)).await;
+    }
+    for group in discovery.ordered() {
+        if name.group.is_some_and(|g| g != group.name) {
+            continue;
+        }
+        let key = if group.name.is_empty() {
+            "core"
+        } else {
+            &group.name
+        };
+        let version = ctx.overrides.get(key).unwrap_or(&group.preferred_version);
+        let api_version = if group.name.is_empty() {
+            version.clone()
+        } else {
+            format!("{}/{version}", group.name)
+        };
+        if let Some(target) = served(ctx, discovery, name, &api_version).await? {
+            return Ok(Some(target));
+        }
+    }
+    Ok(None)
+}
+
+/// The kind in the server's resource list of `api_version`: typed when the models know it there.
+async fn served(
+    ctx: &Context,
+    discovery: &Discovery,
+    name: &KindName<'_>,
+    api_version: &str,
+) -> Result<Option<Target>> {
+    if !discovery.serves(api_version) {
+        return Ok(None);
+    }
+    let list = resources(ctx, discovery, api_version).await?;
+    let found = list.resources.iter().find(|r| {
+        !r.name.contains('/')
+            && (r.kind == name.name
+                || r.name == name.name
+                || r.singular_name == name.name
+                || r.kind.eq_ignore_ascii_case(name.name)
+                || r.short_names.iter().flatten().any(|s| s == name.name))
+    });
+    let Some(resource) = found else {
+        return Ok(None);
+    };
+    if let Some(info) = kuber_api::registry::find(&resource.kind, Some(api_version)) {
+        return Ok(Some(Target::registered(info)));
+    }
+    Ok(Some(Target::discovered(api_version, resource, &list)))
+}
+
+fn unknown(text: &str, discovery: Option<&Discovery>) -> Error {
+    let mut names: Vec<&str> = kuber_api::KINDS
+        .iter()
+        .flat_map(|k| [k.kind, k.plural])
+        .collect();
+    let fetched: Vec<Arc<APIResourceList>> = discovery
+        .map(|d| lock(&d.resources).values().cloned().collect())
+        .unwrap_or_default();
+    for list in &fetched {
+        names.extend(list.resources.iter().map(|r| r.kind.as_str()));
+    }
+    Error::UnknownKind {
+        name: text.to_owned(),
+        close: close_names(KindName::parse(text).name, names.into_iter()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_may_name_their_group() {
+        let n = KindName::parse("Deployment.apps");
+        assert_eq!((n.name, n.group), ("Deployment", Some("apps")));
+        let n = KindName::parse("events.k8s.io/Event");
+        assert_eq!((n.name, n.group), ("Event", Some("events.k8s.io")));
+        let n = KindName::parse("core/Event");
+        assert_eq!((n.name, n.group), ("Event", Some("")));
+        let n = KindName::parse("pods");
+        assert_eq!((n.name, n.group), ("pods", None));
+    }
+
+    #[test]
+    fn the_core_group_is_listed_first() {
+        let d = Discovery {
+            core_versions: vec!["v1".into()],
+            groups: vec![Group {
+                name: "events.k8s.io".into(),
+                preferred_version: "v1".into(),
+                versions: vec!["v1".into()],
+            }],
+            resources: Mutex::default(),
+        };
+        let names: Vec<String> = d.ordered().map(|g| g.name).collect();
+        assert_eq!(names, ["", "events.k8s.io"]);
+        assert!(d.serves("v1") && d.serves("events.k8s.io/v1") && !d.serves("apps/v1"));
+    }
+}
