@@ -80,6 +80,7 @@ impl MetricName {
     }
 
     /// Each part must be one path segment: a `/` would name another metric.
+    #[cfg_attr(not(feature = "custom-metrics"), allow(dead_code))]
     fn check(&self) -> Result<String> {
         let names: &[&str] = match self.parts.len() {
             2 => &["type", "metric"],
