@@ -318,6 +318,10 @@ pub fn locate(def: &str) -> (Vec<String>, String, Option<String>) {
         Some("api") => module.get(1).map(|g| names::feature_name(g)),
         Some("apiextensions_apiserver") => Some("apiextensions".to_owned()),
         Some("kube_aggregator") => Some("apiregistration".to_owned()),
+        // k8s.io/metrics: one feature per group (`metrics::pkg::apis::custom_metrics`).
+        Some("metrics") if def.starts_with("io.k8s.metrics.pkg.apis.") => {
+            module.get(3).map(|g| names::feature_name(g))
+        }
         _ => None,
     };
     (module, names::type_name(last), feature)

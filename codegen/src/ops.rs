@@ -85,12 +85,22 @@ pub struct Op {
 }
 
 impl Op {
+    /// The path's group, else (a path naming no resource, as the custom metrics'
+    /// `{compositemetricname}`) the group of the operation's kind.
     pub fn group(&self) -> &str {
-        self.resource.as_ref().map_or("", |r| r.group.as_str())
+        match (&self.resource, &self.gvk) {
+            (Some(r), _) => r.group.as_str(),
+            (None, Some(g)) => g.group.as_str(),
+            (None, None) => "",
+        }
     }
 
     pub fn version(&self) -> &str {
-        self.resource.as_ref().map_or("", |r| r.version.as_str())
+        match (&self.resource, &self.gvk) {
+            (Some(r), _) => r.version.as_str(),
+            (None, Some(g)) => g.version.as_str(),
+            (None, None) => "",
+        }
     }
 
     pub fn plural(&self) -> &str {

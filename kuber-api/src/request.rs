@@ -384,6 +384,15 @@ fn is_multi_segment(name: &str) -> bool {
     matches!(name, "path" | "logpath")
 }
 
+/// The custom metrics API's `{compositemetricname}` (`pods/*/cpu_usage`, `metrics/queue`): its
+/// `/` and the `*` wildcard go out as they are, as client-go sends them.
+fn is_composite(name: &str) -> bool {
+    name == "compositemetricname"
+}
+
+/// In a composite metric name: a segment's bytes plus the `*` wildcard.
+const COMPOSITE_SEGMENT: &[u8] = b"-._~*";
+
 /// The parameter names of `template`, in order.
 fn parameters(template: &str) -> impl Iterator<Item = &str> {
     template
@@ -401,7 +410,21 @@ fn check_path(template: &str, args: &[&str]) -> Option<Refused> {
     let mut args = args.iter();
     for name in parameters(template) {
         let arg = args.next().copied().unwrap_or_default();
-        let problem = if is_multi_segment(name) {
+        let problem = if is_composite(name) {
+            if arg.is_empty() {
+                Some("is empty".to_owned())
+            } else if arg
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+            {
+                Some(format!(
+                    "{arg:?} may not have an empty, \".\" or \"..\" segment"
+                ))
+            } else {
+                arg.contains('%')
+                    .then(|| format!("{arg:?} may not contain '%'"))
+            }
+        } else if is_multi_segment(name) {
             arg.split('/')
                 .any(|s| s == "." || s == "..")
                 .then(|| format!("{arg:?} may not have a \".\" or \"..\" segment"))
@@ -439,12 +462,17 @@ pub fn fill_path(template: &str, args: &[&str]) -> String {
         };
         let name = &rest[open + 1..open + close];
         let arg = args.next().copied().unwrap_or_default();
-        if is_multi_segment(name) {
+        if is_multi_segment(name) || is_composite(name) {
+            let keep = if is_composite(name) {
+                COMPOSITE_SEGMENT
+            } else {
+                SEGMENT
+            };
             for (i, part) in arg.split('/').enumerate() {
                 if i > 0 {
                     out.push('/');
                 }
-                encode_into(&mut out, part, SEGMENT);
+                encode_into(&mut out, part, keep);
             }
         } else {
             encode_into(&mut out, arg, SEGMENT);
@@ -641,6 +669,42 @@ mod tests {
         );
         assert!(check_path("/logs/{logpath}", &["pods/a.log"]).is_none());
         assert!(check_path("/logs/{logpath}", &["../etc/passwd"]).is_some());
+    }
+
+    #[test]
+    fn composite_metric_names_keep_slashes_and_wildcards() {
+        let t = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{compositemetricname}";
+        assert_eq!(
+            fill_path(t, &["default", "pods/*/cpu_usage"]),
+            "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/cpu_usage"
+        );
+        assert_eq!(
+            fill_path(t, &["default", "pods/a b/m"]),
+            "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/a%20b/m"
+        );
+        assert!(check_path(t, &["default", "pods/*/cpu_usage"]).is_none());
+        for bad in [
+            "",
+            "pods/../m",
+            "pods/./m",
+            "..",
+            "pods//m",
+            "pods/*/",
+            "pods/%2F/m",
+        ] {
+            let refused = check_path(t, &["default", bad]);
+            assert_eq!(
+                refused.map(|r| r.parameter),
+                Some("compositemetricname".to_owned()),
+                "{bad:?}"
+            );
+        }
+        // Elsewhere a `*` is still encoded and a `/` still refused.
+        assert_eq!(
+            fill_path("/api/v1/nodes/{name}", &["a*b"]),
+            "/api/v1/nodes/a%2Ab"
+        );
+        assert!(check_path("/api/v1/nodes/{name}", &["a/b"]).is_some());
     }
 
     #[test]

@@ -20,6 +20,7 @@
 mod context;
 mod discovery;
 mod error;
+pub mod metrics;
 mod object;
 pub mod sel;
 mod target;
@@ -28,6 +29,7 @@ mod verbs;
 pub use context::{Context, LOCAL_PROXY};
 pub use discovery::{Discovery, Group};
 pub use error::{Error, Result};
+pub use metrics::MetricName;
 pub use object::{List, Object, TypeInfo, kuber_obj, kuber_obj_value, kuber_type};
 pub use sel::sel;
 pub use verbs::{

@@ -14,6 +14,9 @@ const MODELS_ROOT: &str = "kuber-models/src/generated";
 const API_ROOT: &str = "kuber-api/src/generated";
 const FEATURES_BEGIN: &str = "# BEGIN GENERATED FEATURES";
 const FEATURES_END: &str = "# END GENERATED FEATURES";
+/// Our own documents, for groups the upstream spec does not describe.
+const OWN_DOCS: &str = "spec";
+const OWN_SUFFIX: &str = ".openapi.json";
 
 struct Args {
     specs: Vec<PathBuf>,
@@ -119,6 +122,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ),
     };
     let api_root = args.out.is_none().then_some(API_ROOT);
+    // The committed code also covers the groups the upstream spec lacks (spec/*.openapi.json).
+    let own = match &args.out {
+        None => own_documents(&root.join(OWN_DOCS))?,
+        Some(_) => Vec::new(),
+    };
+    args.specs.extend(own.iter().cloned());
     let generated = codegen::generate_with(
         &args.specs,
         &codegen::Options {
@@ -168,7 +177,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
             files.insert(
                 "spec/source.json".into(),
-                source_record(&args, &generated.inputs)?,
+                source_record(&args, &generated.inputs, &own)?,
             );
         }
         Some(dir) => {
@@ -321,13 +330,42 @@ fn features_block(features: &BTreeMap<String, Vec<String>>) -> String {
     out
 }
 
+/// `DIR/*.openapi.json`, sorted by name (merged after the `--spec` documents).
+fn own_documents(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("{}: {e}", dir.display())),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let ours = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(OWN_SUFFIX));
+        if ours && path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// `spec/source.json`: which documents the committed code comes from.
-fn source_record(args: &Args, inputs: &[codegen::load::InputInfo]) -> Result<String, String> {
+fn source_record(
+    args: &Args,
+    inputs: &[codegen::load::InputInfo],
+    own: &[PathBuf],
+) -> Result<String, String> {
     let mut docs = Vec::new();
     for input in inputs {
+        if own.contains(&input.path) {
+            docs.push(own_record(&input.path)?);
+            continue;
+        }
         let bytes = fs::read(&input.path).map_err(|e| format!("{}: {e}", input.path.display()))?;
-        let sha = Sha256::digest(&bytes);
-        let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        let sha = sha256_hex(&bytes);
         let file = input
             .path
             .file_name()
@@ -355,6 +393,29 @@ fn source_record(args: &Args, inputs: &[codegen::load::InputInfo]) -> Result<Str
         .map_err(|e| e.to_string())?;
     text.push('\n');
     Ok(text)
+}
+
+/// One of our documents: where it lives in the repository and its sha256.
+fn own_record(path: &Path) -> Result<serde_json::Value, String> {
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(serde_json::json!({
+        "file": format!("{OWN_DOCS}/{file}"),
+        "sha256": sha256_hex(&bytes),
+        "format": "openapi 3",
+        "kubernetes": null,
+        "upstream": null,
+    }))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `kubernetes-1.36.swagger.json` → `1.36`.
@@ -406,4 +467,38 @@ fn standalone_lib(own_types: bool) -> String {
         "{}\n#![allow(clippy::all)]\n{modules}",
         codegen::emit::HEADER
     )
+}
+
+#[cfg(test)]
+mod own_tests {
+    use super::*;
+
+    #[test]
+    fn own_documents_are_the_openapi_json_files_of_spec_sorted() {
+        let dir = std::env::temp_dir().join(format!("kuber-own-docs-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "z.openapi.json",
+            "a.openapi.json",
+            "source.json",
+            "README.md",
+        ] {
+            fs::write(dir.join(name), "{}").unwrap();
+        }
+        let found = own_documents(&dir).unwrap();
+        assert_eq!(
+            found,
+            [dir.join("a.openapi.json"), dir.join("z.openapi.json")]
+        );
+        assert!(own_documents(&dir.join("absent")).unwrap().is_empty());
+
+        // The record changes with the document, so `gen --check` sees an edit.
+        let before = own_record(&dir.join("a.openapi.json")).unwrap();
+        assert_eq!(before["file"], "spec/a.openapi.json");
+        fs::write(dir.join("a.openapi.json"), "{ }").unwrap();
+        let after = own_record(&dir.join("a.openapi.json")).unwrap();
+        assert_ne!(before["sha256"], after["sha256"]);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -597,6 +597,7 @@ impl<'a> ModelsEmitter<'a> {
 fn feature_depth(module: &[String]) -> usize {
     match module.first().map(String::as_str) {
         Some("api") => 2,
+        Some("metrics") if module.get(1).is_some_and(|m| m == "pkg") => 4,
         _ => 1,
     }
 }

@@ -104,6 +104,14 @@ pub use core::CoreApi;
 mod core_v1;
 #[cfg(feature = "core")]
 pub use core_v1::CoreV1Api;
+#[cfg(feature = "custom-metrics")]
+mod custom_metrics_v1beta1;
+#[cfg(feature = "custom-metrics")]
+pub use custom_metrics_v1beta1::CustomMetricsV1beta1Api;
+#[cfg(feature = "custom-metrics")]
+mod custom_metrics_v1beta2;
+#[cfg(feature = "custom-metrics")]
+pub use custom_metrics_v1beta2::CustomMetricsV1beta2Api;
 mod discovery;
 pub use discovery::DiscoveryApi;
 #[cfg(feature = "discovery")]
@@ -116,6 +124,10 @@ pub use events::EventsApi;
 mod events_v1;
 #[cfg(feature = "events")]
 pub use events_v1::EventsV1Api;
+#[cfg(feature = "external-metrics")]
+mod external_metrics_v1beta1;
+#[cfg(feature = "external-metrics")]
+pub use external_metrics_v1beta1::ExternalMetricsV1beta1Api;
 mod flowcontrol_apiserver;
 pub use flowcontrol_apiserver::FlowcontrolApiserverApi;
 #[cfg(feature = "flowcontrol")]
@@ -130,6 +142,10 @@ mod internal_apiserver_v1alpha1;
 pub use internal_apiserver_v1alpha1::InternalApiserverV1alpha1Api;
 mod logs;
 pub use logs::LogsApi;
+#[cfg(feature = "metrics")]
+mod metrics_v1beta1;
+#[cfg(feature = "metrics")]
+pub use metrics_v1beta1::MetricsV1beta1Api;
 mod networking;
 pub use networking::NetworkingApi;
 #[cfg(feature = "networking")]

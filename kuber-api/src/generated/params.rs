@@ -285,6 +285,42 @@ impl crate::QueryParams for ProxyParams {
         }
     }
 }
+/// Query parameters of 4 operations (e.g. `listCustomMetricsV1beta1NamespacedMetricValue`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListNamespacedMetricValueParams {
+    /// `labelSelector`
+    pub label_selector: Option<String>,
+    /// `metricLabelSelector`
+    pub metric_label_selector: Option<String>,
+}
+impl crate::QueryParams for ListNamespacedMetricValueParams {
+    fn append_to(&self, query: &mut Vec<(&'static str, String)>) {
+        if let Some(v) = &self.label_selector {
+            query.push(("labelSelector", v.to_string()));
+        }
+        if let Some(v) = &self.metric_label_selector {
+            query.push(("metricLabelSelector", v.to_string()));
+        }
+    }
+}
+/// Query parameters of 3 operations (e.g. `listMetricsV1beta1NamespacedPodMetrics`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListNamespacedPodMetricsParams {
+    /// `fieldSelector`
+    pub field_selector: Option<String>,
+    /// `labelSelector`
+    pub label_selector: Option<String>,
+}
+impl crate::QueryParams for ListNamespacedPodMetricsParams {
+    fn append_to(&self, query: &mut Vec<(&'static str, String)>) {
+        if let Some(v) = &self.field_selector {
+            query.push(("fieldSelector", v.to_string()));
+        }
+        if let Some(v) = &self.label_selector {
+            query.push(("labelSelector", v.to_string()));
+        }
+    }
+}
 /// Query parameters of 2 operations (e.g. `connectCoreV1GetNamespacedPodExec`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecParams {
@@ -424,6 +460,19 @@ impl crate::QueryParams for LogParams {
         }
         if let Some(v) = &self.timestamps {
             query.push(("timestamps", v.to_string()));
+        }
+    }
+}
+/// Query parameters of 1 operations (e.g. `listExternalMetricsV1beta1NamespacedExternalMetricValue`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListNamespacedExternalMetricValueParams {
+    /// `labelSelector`
+    pub label_selector: Option<String>,
+}
+impl crate::QueryParams for ListNamespacedExternalMetricValueParams {
+    fn append_to(&self, query: &mut Vec<(&'static str, String)>) {
+        if let Some(v) = &self.label_selector {
+            query.push(("labelSelector", v.to_string()));
         }
     }
 }

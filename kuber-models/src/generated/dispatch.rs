@@ -1498,6 +1498,92 @@ pub fn with_type<V: crate::TypeVisitor>(
                     >(),
             )
         }
+        #[cfg(feature = "custom-metrics")]
+        ("custom.metrics.k8s.io/v1beta1", "MetricValue") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::custom_metrics::v1beta1::MetricValue,
+                    >(),
+            )
+        }
+        #[cfg(feature = "custom-metrics")]
+        ("custom.metrics.k8s.io/v1beta1", "MetricValueList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::custom_metrics::v1beta1::MetricValueList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "custom-metrics")]
+        ("custom.metrics.k8s.io/v1beta2", "MetricValue") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::custom_metrics::v1beta2::MetricValue,
+                    >(),
+            )
+        }
+        #[cfg(feature = "custom-metrics")]
+        ("custom.metrics.k8s.io/v1beta2", "MetricValueList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::custom_metrics::v1beta2::MetricValueList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "external-metrics")]
+        ("external.metrics.k8s.io/v1beta1", "ExternalMetricValue") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::external_metrics::v1beta1::ExternalMetricValue,
+                    >(),
+            )
+        }
+        #[cfg(feature = "external-metrics")]
+        ("external.metrics.k8s.io/v1beta1", "ExternalMetricValueList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::external_metrics::v1beta1::ExternalMetricValueList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "metrics")]
+        ("metrics.k8s.io/v1beta1", "NodeMetrics") => {
+            Some(
+                visitor
+                    .visit::<crate::metrics::pkg::apis::metrics::v1beta1::NodeMetrics>(),
+            )
+        }
+        #[cfg(feature = "metrics")]
+        ("metrics.k8s.io/v1beta1", "NodeMetricsList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::metrics::v1beta1::NodeMetricsList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "metrics")]
+        ("metrics.k8s.io/v1beta1", "PodMetrics") => {
+            Some(
+                visitor
+                    .visit::<crate::metrics::pkg::apis::metrics::v1beta1::PodMetrics>(),
+            )
+        }
+        #[cfg(feature = "metrics")]
+        ("metrics.k8s.io/v1beta1", "PodMetricsList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::metrics::pkg::apis::metrics::v1beta1::PodMetricsList,
+                    >(),
+            )
+        }
         _ => None,
     }
 }

@@ -9,3 +9,4 @@ pub mod apiextensions_apiserver;
 pub mod apimachinery;
 #[cfg(feature = "apiregistration")]
 pub mod kube_aggregator;
+pub mod metrics;
