@@ -117,7 +117,28 @@ impl Object {
     /// object has no `items`.
     pub fn items(&self) -> Option<Result<Vec<Object>>> {
         let items = self.field("items")?;
-        Some(serde_json::from_str(items.as_str()).map_err(|e| self.invalid(e)))
+        let mut items: Vec<Object> = match serde_json::from_str(items.as_str()) {
+            Ok(items) => items,
+            Err(e) => return Some(Err(self.invalid(e))),
+        };
+        if let Some(kind) = self.kind().strip_suffix("List") {
+            for item in &mut items {
+                item.fill_type(self.api_version(), kind);
+            }
+        }
+        Some(Ok(items))
+    }
+
+    /// Sets `apiVersion` and `kind` where the object has none: the server leaves them out of
+    /// list items, and without them an item can be neither matched nor downcast.
+    pub(crate) fn fill_type(&mut self, api_version: &str, kind: &str) {
+        let unset = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
+        if unset(&self.inner.api_version) && !api_version.is_empty() {
+            self.inner.api_version = Some(api_version.to_owned());
+        }
+        if unset(&self.inner.kind) && !kind.is_empty() {
+            self.inner.kind = Some(kind.to_owned());
+        }
     }
 }
 
@@ -303,6 +324,29 @@ impl<K> List<K> {
     }
 }
 
+/// Fills `apiVersion`/`kind` of the items of a list of [`Object`]s (typed lists are left as
+/// they are): from the list's own (`ConfigMapList` → `ConfigMap`), else the given ones.
+pub(crate) fn fill_item_types<O: 'static>(list: &mut List<O>, api_version: &str, kind: &str) {
+    let Some(list) = (list as &mut dyn std::any::Any).downcast_mut::<List<Object>>() else {
+        return;
+    };
+    let api_version = list
+        .api_version
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| api_version.to_owned());
+    let kind = list
+        .kind
+        .as_deref()
+        .and_then(|k| k.strip_suffix("List"))
+        .filter(|k| !k.is_empty())
+        .unwrap_or(kind)
+        .to_owned();
+    for item in &mut list.items {
+        item.fill_type(&api_version, &kind);
+    }
+}
+
 impl<K> IntoIterator for List<K> {
     type Item = K;
     type IntoIter = std::vec::IntoIter<K>;
@@ -426,6 +470,31 @@ mod tests {
         );
         let obj = kuber_obj(text).unwrap();
         assert_eq!(obj.items().unwrap().unwrap()[0].name(), Some("a"));
+    }
+
+    #[test]
+    fn list_items_get_the_list_type() {
+        // Servers send list items without apiVersion/kind.
+        let text = r#"{"apiVersion":"apps/v1","kind":"DeploymentList","metadata":{},"items":[{"metadata":{"name":"a"}},{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"b"}}]}"#;
+        let mut list: List<Object> = serde_json::from_str(text).unwrap();
+        fill_item_types(&mut list, "v1", "Other");
+        for item in &list.items {
+            assert_eq!((item.api_version(), item.kind()), ("apps/v1", "Deployment"));
+            assert!(item.is::<Deployment>());
+        }
+        let mut bare: List<Object> =
+            serde_json::from_str(r#"{"items":[{"metadata":{"name":"a"}}]}"#).unwrap();
+        fill_item_types(&mut bare, "example.com/v1", "Widget");
+        assert_eq!(bare.items[0].kind(), "Widget");
+        // Typed lists are left alone.
+        let mut typed: List<Pod> =
+            serde_json::from_str(r#"{"kind":"PodList","items":[{}]}"#).unwrap();
+        fill_item_types(&mut typed, "v1", "Pod");
+        assert_eq!(typed.items[0].kind, None);
+        let obj = kuber_obj(text).unwrap();
+        let items = obj.items().unwrap().unwrap();
+        assert_eq!(items[0].kind(), "Deployment");
+        assert!(items[0].downcast::<Deployment>().is_ok());
     }
 
     #[test]
