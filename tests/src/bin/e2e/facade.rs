@@ -649,6 +649,69 @@ async fn script<K: Kind>(e2e: &E2e, row: &Row, other_ns: &str) -> Outcome {
         })
         .await;
 
+    steps
+        .run(format!("{k}/get_kind-without-name-is-the-list"), async {
+            let list = ctx
+                .get_kind(row.kind_name, None)
+                .await
+                .context("get_kind None")?;
+            ensure(list.kind() == format!("{}List", K::KIND), || {
+                format!("answered a {}", list.kind())
+            })?;
+            let items = list.items().ok_or("no items")?.context("items")?;
+            let names = sorted_names(&items);
+            ensure(want.iter().all(|n| names.contains(n)), || {
+                format!("items {names:?}")
+            })?;
+            for item in &items {
+                item.downcast::<K>().context("downcast of an item")?;
+            }
+            Ok(())
+        })
+        .await;
+
+    steps
+        .run(format!("{k}/update_object-replace_object"), async {
+            let obj = ctx
+                .get_kind(row.kind_name, b.as_str())
+                .await
+                .context("get_kind")?;
+            let patch = Patch::Merge(json!({"metadata": {"labels": {"object": "1"}}}));
+            ctx.update_object(&obj, patch)
+                .await
+                .context("update_object")?;
+            let read = ctx.get::<K>(&b).await.context("read back")?;
+            ensure(label_of(&read, "object").as_deref() == Some("1"), || {
+                "label not set".into()
+            })?;
+            // `obj` is now stale.
+            match ctx.replace_object(&obj).await {
+                Err(e) if e.is_conflict() => {}
+                other => {
+                    return Err(format!(
+                        "stale replace_object: {:?}",
+                        other.map(|o| o.resource_version().map(str::to_owned))
+                    ));
+                }
+            }
+            let fresh = ctx
+                .get_kind(row.kind_name, b.as_str())
+                .await
+                .context("get_kind")?;
+            let replaced = ctx.replace_object(&fresh).await.context("replace_object")?;
+            ensure(
+                replaced.kind() == K::KIND && replaced.name() == Some(b.as_str()),
+                || {
+                    format!(
+                        "replace_object answered {} {:?}",
+                        replaced.kind(),
+                        replaced.name()
+                    )
+                },
+            )
+        })
+        .await;
+
     if namespaced::<K>() {
         steps
             .run(format!("{k}/namespace-from-metadata-and-star"), async {
@@ -844,6 +907,39 @@ async fn script<K: Kind>(e2e: &E2e, row: &Row, other_ns: &str) -> Outcome {
                 Err(e) if e.is_not_found() => Ok(()),
                 other => Err(format!("after a dry run: {:?}", other.map(|o| uid_of(&o)))),
             }
+        })
+        .await;
+
+    steps
+        .run(format!("{k}/delete-dry_run-and-preconditions"), async {
+            let answer = ctx
+                .delete::<K>(&a)
+                .dry_run()
+                .await
+                .context("dry-run delete")?;
+            deleted(&answer, &a)?;
+            let still = ctx
+                .get::<K>(&a)
+                .await
+                .context("get after a dry-run delete")?;
+            ensure(
+                still
+                    .metadata()
+                    .is_some_and(|m| m.deletion_timestamp.is_none()),
+                || "a dry-run delete started a deletion".into(),
+            )?;
+            match ctx
+                .delete::<K>(&a)
+                .preconditions(Some("00000000-0000-0000-0000-000000000000"), None)
+                .await
+            {
+                Err(e) if e.is_conflict() => {}
+                other => return Err(format!("delete with another uid: {:?}", other.is_ok())),
+            }
+            ctx.get::<K>(&a)
+                .await
+                .map(drop)
+                .context("get after a refused delete")
         })
         .await;
 
@@ -1319,6 +1415,26 @@ async fn discovery(e2e: &E2e) -> Outcome {
         .await;
 
     steps
+        .run("discovery/unserved-version-is-not-served".into(), async {
+            let mut odd = ctx.clone();
+            odd.set_api_versions([("autoscaling", "v9")]);
+            match odd.get_kind("HorizontalPodAutoscaler", "h").await {
+                Err(Error::NotServed { served, .. })
+                    if served.iter().any(|v| v == "autoscaling/v2") => {}
+                other => return Err(format!("override to v9: {other:?}")),
+            }
+            match ctx
+                .list_kind("HorizontalPodAutoscaler")
+                .api_version("autoscaling/v9")
+                .await
+            {
+                Err(Error::NotServed { .. }) => Ok(()),
+                other => Err(format!(".api_version(v9): {other:?}")),
+            }
+        })
+        .await;
+
+    steps
         .run("discovery/per-call-api_version".into(), async {
             let v1 = ctx
                 .get_kind("HorizontalPodAutoscaler", "h")
@@ -1547,6 +1663,22 @@ async fn errors(e2e: &E2e) -> Outcome {
                 nowhere.delete_kind("ConfigMap", "").await.map(drop),
                 "delete_kind",
             )?;
+            match nowhere
+                .delete_collection::<ConfigMap>()
+                .namespace("*")
+                .await
+            {
+                Err(Error::Missing { .. }) => {}
+                other => return Err(format!("delete_collection in *: {other:?}")),
+            }
+            match nowhere.put_text("kind: [").await {
+                Err(Error::Invalid { .. }) => {}
+                other => return Err(format!("put_text of broken YAML: {other:?}")),
+            }
+            match nowhere.put_text("metadata: {name: x}").await {
+                Err(Error::Missing { .. } | Error::Invalid { .. }) => {}
+                other => return Err(format!("put_text without kind: {other:?}")),
+            }
             missing(
                 nowhere
                     .update_kind("ConfigMap", "", Patch::Merge(json!({})))
