@@ -730,7 +730,11 @@ impl<'a, O: DeserializeOwned + Send + 'static> DeleteCollection<'a, O> {
             .request("deletecollection", "", ns, None)?
             .query(&self.params);
         let req = with_options(req, &self.options)?;
-        call(self.ctx, "delete_collection", &target.kind, req).await
+        let mut answer = call(self.ctx, "delete_collection", &target.kind, req).await?;
+        if let Deleted::Object(list) = &mut answer {
+            crate::object::fill_item_types(list, &target.api_version, &target.kind);
+        }
+        Ok(answer)
     }
 }
 
