@@ -1005,22 +1005,63 @@ async fn script<K: Kind>(e2e: &E2e, row: &Row, other_ns: &str) -> Outcome {
             let del_sel = format!("facade-del={batch}");
             if !collection {
                 // Refused before any request.
-                return match ctx.delete_collection::<K>().labels(del_sel.as_str()).await {
+                match ctx.delete_collection::<K>().labels(del_sel.as_str()).await {
+                    Err(Error::NoOperation { .. }) => {}
+                    other => {
+                        return Err(format!(
+                            "delete_collection of a kind without it: {:?}",
+                            other.is_ok()
+                        ));
+                    }
+                }
+                return match ctx.delete_collection_kind(row.kind_name).await {
                     Err(Error::NoOperation { .. }) => Ok(()),
                     other => Err(format!(
-                        "delete_collection of a kind without it: {:?}",
+                        "delete_collection_kind of a kind without it: {:?}",
                         other.is_ok()
                     )),
                 };
             }
-            for name in [format!("{base}-e1"), format!("{base}-e2")] {
-                let obj: K = object(row, &name, &ns, &del_labels)?;
+            let (e1, e2, e3, e4) = (
+                format!("{base}-e1"),
+                format!("{base}-e2"),
+                format!("{base}-e3"),
+                format!("{base}-e4"),
+            );
+            for name in [&e1, &e2] {
+                let obj: K = object(row, name, &ns, &del_labels)?;
                 ctx.put(&obj).await.context("put")?;
             }
-            ctx.delete_collection::<K>()
+            let answer = ctx
+                .delete_collection::<K>()
                 .labels(del_sel.as_str())
                 .await
                 .context("delete_collection")?;
+            // The server answers the list of what it deleted (or a Status).
+            if let Deleted::Object(list) = &answer {
+                ensure(
+                    sorted_names(&list.items) == [e1.clone(), e2.clone()],
+                    || format!("delete_collection answered {:?}", sorted_names(&list.items)),
+                )?;
+            }
+            for name in [&e3, &e4] {
+                let obj: K = object(row, name, &ns, &del_labels)?;
+                ctx.put(&obj).await.context("put")?;
+            }
+            let answer = ctx
+                .delete_collection_kind(row.kind_name)
+                .labels(del_sel.as_str())
+                .await
+                .context("delete_collection_kind")?;
+            if let Deleted::Object(list) = &answer {
+                let names = sorted_names(&list.items);
+                ensure(names.contains(&e3) && names.contains(&e4), || {
+                    format!("delete_collection_kind answered {names:?}")
+                })?;
+                ensure(list.items.iter().all(|i| i.kind() == K::KIND), || {
+                    "delete_collection_kind items without their kind".into()
+                })?;
+            }
             let left = ctx
                 .list::<K>()
                 .labels(del_sel.as_str())
