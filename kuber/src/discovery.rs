@@ -208,7 +208,8 @@ pub(crate) async fn resolve(
         let discovery = ctx.discovery().await?;
         return match served(ctx, &discovery, &name, api_version).await? {
             Some(target) => Ok(target),
-            None => Err(unknown(text, Some(&discovery))),
+            None => Err(not_served(&name, api_version, &discovery)
+                .unwrap_or_else(|| unknown(text, Some(&discovery)))),
         };
     }
     let discovery = ctx.discovery().await?;
@@ -284,7 +285,19 @@ async fn resolve_in(
             return Ok(Some(Target::registered(info)));
         }
         // The models lack that version: serve it untyped when the server has it.
-        return served(ctx, discovery, name, &api_version_of(&version)).await;
+        let api_version = api_version_of(&version);
+        return match served(ctx, discovery, name, &api_version).await? {
+            Some(target) => Ok(Some(target)),
+            // A known kind in a version the server does not serve (an override, say): no
+            // refresh will find it, and "unknown kind" would be wrong.
+            None => Err(
+                not_served(name, &api_version, discovery).unwrap_or_else(|| Error::NotServed {
+                    kind: name.name.to_owned(),
+                    api_version: api_version.clone(),
+                    served: Vec::new(),
+                }),
+            ),
+        };
     }
     for group in discovery.ordered() {
         if name.group.is_some_and(|g| g != group.name) {
@@ -336,6 +349,34 @@ async fn served(
     Ok(Some(Target::discovered(api_version, resource, &list)))
 }
 
+/// For a kind the models know, asked for in a version the server does not serve: what it
+/// serves instead (the versions of the groups that have the kind).
+fn not_served(name: &KindName<'_>, api_version: &str, discovery: &Discovery) -> Option<Error> {
+    let known: Vec<&KindInfo> = kuber_api::KINDS
+        .iter()
+        .filter(|k| name.matches_info(k))
+        .collect();
+    let first = known.first()?;
+    let mut served: Vec<String> = Vec::new();
+    for group in discovery.ordered() {
+        if !known.iter().any(|k| k.group == group.name) {
+            continue;
+        }
+        for v in &group.versions {
+            served.push(if group.name.is_empty() {
+                v.clone()
+            } else {
+                format!("{}/{v}", group.name)
+            });
+        }
+    }
+    Some(Error::NotServed {
+        kind: first.kind.to_owned(),
+        api_version: api_version.to_owned(),
+        served,
+    })
+}
+
 fn unknown(text: &str, discovery: Option<&Discovery>) -> Error {
     let mut names: Vec<&str> = kuber_api::KINDS
         .iter()
@@ -367,6 +408,50 @@ mod tests {
         assert_eq!((n.name, n.group), ("Event", Some("")));
         let n = KindName::parse("pods");
         assert_eq!((n.name, n.group), ("pods", None));
+    }
+
+    /// A context whose discovery is `d` and whose every request fails.
+    fn offline(d: Discovery) -> Context {
+        let config = kuber_api::config::Config::new("http://127.0.0.1:9");
+        let ctx = Context::from_client(kuber_api::Client::new(config).unwrap());
+        *ctx.discovery.cell.try_lock().unwrap() = Some(Arc::new(d));
+        ctx
+    }
+
+    #[test]
+    fn a_known_kind_in_an_unserved_version_is_not_served() {
+        let d = Discovery {
+            core_versions: vec!["v1".into()],
+            groups: vec![Group {
+                name: "autoscaling".into(),
+                preferred_version: "v2".into(),
+                versions: vec!["v2".into(), "v1".into()],
+            }],
+            resources: Mutex::default(),
+        };
+        let mut ctx = offline(d);
+        ctx.set_api_versions([("autoscaling", "v9")]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let want = "HorizontalPodAutoscaler (autoscaling/v9) is not served by the server; \
+                    it serves autoscaling/v2, autoscaling/v1";
+        // An override (no refresh, no request).
+        let err = rt
+            .block_on(resolve(&ctx, "HorizontalPodAutoscaler", None))
+            .unwrap_err();
+        assert_eq!(err.to_string(), want);
+        // A per-call apiVersion.
+        ctx.set_api_versions::<&str, &str>([]);
+        let err = rt
+            .block_on(resolve(
+                &ctx,
+                "horizontalpodautoscalers",
+                Some("autoscaling/v9"),
+            ))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotServed { .. }), "{err}");
     }
 
     #[test]

@@ -128,35 +128,24 @@ impl Object {
             Ok(items) => items,
             Err(e) => return Some(Err(self.invalid(e))),
         };
-        let kind = self.kind().strip_suffix("List").unwrap_or_default();
-        fill_types(&mut items, self.api_version(), kind);
+        if let Some(kind) = self.kind().strip_suffix("List") {
+            for item in &mut items {
+                item.fill_type(self.api_version(), kind);
+            }
+        }
         Some(Ok(items))
     }
 
-    /// Sets `apiVersion` and `kind` where they are missing.
+    /// Sets `apiVersion` and `kind` where the object has none: the server leaves them out of
+    /// list items, and without them an item can be neither matched nor downcast.
     pub(crate) fn fill_type(&mut self, api_version: &str, kind: &str) {
-        for (slot, value) in [
-            (&mut self.inner.api_version, api_version),
-            (&mut self.inner.kind, kind),
-        ] {
-            if slot.as_deref().is_none_or(str::is_empty) && !value.is_empty() {
-                *slot = Some(value.to_owned());
-            }
+        let unset = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
+        if unset(&self.inner.api_version) && !api_version.is_empty() {
+            self.inner.api_version = Some(api_version.to_owned());
         }
-    }
-}
-
-/// Gives list items the type the list leaves out.
-pub(crate) fn fill_types(items: &mut [Object], api_version: &str, kind: &str) {
-    for item in items {
-        item.fill_type(api_version, kind);
-    }
-}
-
-/// For lists answered as `List<O>`: when `O` is [`Object`], its items get the target's type.
-pub(crate) fn fill_list_types<O: 'static>(list: &mut List<O>, api_version: &str, kind: &str) {
-    if let Some(items) = (&mut list.items as &mut dyn std::any::Any).downcast_mut::<Vec<Object>>() {
-        fill_types(items, api_version, kind);
+        if unset(&self.inner.kind) && !kind.is_empty() {
+            self.inner.kind = Some(kind.to_owned());
+        }
     }
 }
 
@@ -338,6 +327,29 @@ impl<K> List<K> {
     }
 }
 
+/// Fills `apiVersion`/`kind` of the items of a list of [`Object`]s (typed lists are left as
+/// they are): from the list's own (`ConfigMapList` → `ConfigMap`), else the given ones.
+pub(crate) fn fill_item_types<O: 'static>(list: &mut List<O>, api_version: &str, kind: &str) {
+    let Some(list) = (list as &mut dyn std::any::Any).downcast_mut::<List<Object>>() else {
+        return;
+    };
+    let api_version = list
+        .api_version
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| api_version.to_owned());
+    let kind = list
+        .kind
+        .as_deref()
+        .and_then(|k| k.strip_suffix("List"))
+        .filter(|k| !k.is_empty())
+        .unwrap_or(kind)
+        .to_owned();
+    for item in &mut list.items {
+        item.fill_type(&api_version, &kind);
+    }
+}
+
 impl<K> IntoIterator for List<K> {
     type Item = K;
     type IntoIter = std::vec::IntoIter<K>;
@@ -468,6 +480,31 @@ mod tests {
         // Built-in lists leave the items' type out; the list's gives it back.
         assert_eq!((items[0].api_version(), items[0].kind()), ("v1", "Pod"));
         assert!(items[0].is::<Pod>());
+    }
+
+    #[test]
+    fn list_items_get_the_list_type() {
+        // Servers send list items without apiVersion/kind.
+        let text = r#"{"apiVersion":"apps/v1","kind":"DeploymentList","metadata":{},"items":[{"metadata":{"name":"a"}},{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"b"}}]}"#;
+        let mut list: List<Object> = serde_json::from_str(text).unwrap();
+        fill_item_types(&mut list, "v1", "Other");
+        for item in &list.items {
+            assert_eq!((item.api_version(), item.kind()), ("apps/v1", "Deployment"));
+            assert!(item.is::<Deployment>());
+        }
+        let mut bare: List<Object> =
+            serde_json::from_str(r#"{"items":[{"metadata":{"name":"a"}}]}"#).unwrap();
+        fill_item_types(&mut bare, "example.com/v1", "Widget");
+        assert_eq!(bare.items[0].kind(), "Widget");
+        // Typed lists are left alone.
+        let mut typed: List<Pod> =
+            serde_json::from_str(r#"{"kind":"PodList","items":[{}]}"#).unwrap();
+        fill_item_types(&mut typed, "v1", "Pod");
+        assert_eq!(typed.items[0].kind, None);
+        let obj = kuber_obj(text).unwrap();
+        let items = obj.items().unwrap().unwrap();
+        assert_eq!(items[0].kind(), "Deployment");
+        assert!(items[0].downcast::<Deployment>().is_ok());
     }
 
     #[test]

@@ -54,6 +54,14 @@ impl KindRef {
         }
     }
 
+    /// The kind as the caller named it, for errors raised before it is resolved.
+    fn label(&self) -> &str {
+        match self {
+            KindRef::Typed(t) => &t.kind,
+            KindRef::Named { name, .. } => name,
+        }
+    }
+
     fn set_api_version(&mut self, api_version: &str) {
         if let KindRef::Named { api_version: v, .. } = self {
             *v = Some(api_version.to_owned());
@@ -149,15 +157,16 @@ impl<'a, O> Get<'a, O> {
 
 impl<'a, O: DeserializeOwned + Send + 'static> Get<'a, O> {
     async fn send(self) -> Result<O> {
+        // Refused before discovery: an empty name never costs a request.
+        if let Some(name) = &self.name {
+            need_name("get", self.kind.label(), name)?;
+        }
         let target = self.kind.target(self.ctx).await?;
         let ns = scope(self.ctx, self.namespace.as_deref(), None);
         let req = match &self.name {
-            Some(name) => {
-                need_name("get", &target.kind, name)?;
-                target
-                    .request("get", &self.subresource, ns, Some(name))?
-                    .query(&self.params)
-            }
+            Some(name) => target
+                .request("get", &self.subresource, ns, Some(name))?
+                .query(&self.params),
             None => target.request("list", "", ns, None)?,
         };
         call(self.ctx, "get", &target.kind, req).await
@@ -250,8 +259,8 @@ impl<'a, O: DeserializeOwned + Send + 'static> ListCall<'a, O> {
     async fn send(self) -> Result<List<O>> {
         let target = self.kind.target(self.ctx).await?;
         let req = self.request(&target)?;
-        let mut list: List<O> = call(self.ctx, "list", &target.kind, req).await?;
-        crate::object::fill_list_types(&mut list, &target.api_version, &target.kind);
+        let mut list = call(self.ctx, "list", &target.kind, req).await?;
+        crate::object::fill_item_types(&mut list, &target.api_version, &target.kind);
         Ok(list)
     }
 
@@ -279,7 +288,7 @@ impl<'a, O: DeserializeOwned + Send + 'static> ListCall<'a, O> {
             };
             match page {
                 Ok(mut page) => {
-                    crate::object::fill_list_types(&mut page, &target.api_version, &target.kind);
+                    crate::object::fill_item_types(&mut page, &target.api_version, &target.kind);
                     let next = page.continue_token().map(str::to_owned).map(|token| {
                         let mut next = this;
                         next.params.continue_ = Some(token);
@@ -343,19 +352,19 @@ impl<'a, O> Put<'a, O> {
 impl<'a, O: DeserializeOwned + Send + 'static> Put<'a, O> {
     async fn send(self) -> Result<O> {
         let body = self.body?;
+        if self.action == "put" {
+            need_name(
+                "replace",
+                self.kind.label(),
+                self.name.as_deref().unwrap_or_default(),
+            )?;
+        }
         let target = self.kind.target(self.ctx).await?;
         let ns = scope(
             self.ctx,
             self.namespace.as_deref(),
             self.object_namespace.as_deref(),
         );
-        if self.action == "put" {
-            need_name(
-                "replace",
-                &target.kind,
-                self.name.as_deref().unwrap_or_default(),
-            )?;
-        }
         let mut req = target
             .request(self.action, self.subresource, ns, self.name.as_deref())?
             .query(&self.params);
@@ -549,8 +558,8 @@ impl<'a, O> Update<'a, O> {
 impl<'a, O: DeserializeOwned + Send + 'static> Update<'a, O> {
     async fn send(self) -> Result<O> {
         let body = self.body?;
+        need_name("update", self.kind.label(), &self.name)?;
         let target = self.kind.target(self.ctx).await?;
-        need_name("update", &target.kind, &self.name)?;
         let ns = scope(
             self.ctx,
             self.namespace.as_deref(),
@@ -651,8 +660,8 @@ impl<'a, O> Delete<'a, O> {
 
 impl<'a, O: DeserializeOwned + Send + 'static> Delete<'a, O> {
     async fn send(self) -> Result<Deleted<O>> {
+        need_name("delete", self.kind.label(), &self.name)?;
         let target = self.kind.target(self.ctx).await?;
-        need_name("delete", &target.kind, &self.name)?;
         let ns = scope(
             self.ctx,
             self.namespace.as_deref(),
@@ -739,7 +748,11 @@ impl<'a, O: DeserializeOwned + Send + 'static> DeleteCollection<'a, O> {
             .request("deletecollection", "", ns, None)?
             .query(&self.params);
         let req = with_options(req, &self.options)?;
-        call(self.ctx, "delete_collection", &target.kind, req).await
+        let mut answer = call(self.ctx, "delete_collection", &target.kind, req).await?;
+        if let Deleted::Object(list) = &mut answer {
+            crate::object::fill_item_types(list, &target.api_version, &target.kind);
+        }
+        Ok(answer)
     }
 }
 
@@ -1326,5 +1339,41 @@ impl Context {
             subresource: "eviction",
             _answer: PhantomData,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A context whose every request fails (nothing listens on port 9 of localhost).
+    fn nowhere() -> Context {
+        let config = kuber_api::config::Config::new("http://127.0.0.1:9");
+        Context::from_client(kuber_api::Client::new(config).unwrap())
+    }
+
+    #[test]
+    fn empty_names_are_refused_before_discovery() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let ctx = nowhere();
+        let missing = |r: Result<()>| match r {
+            Err(Error::Missing { message, .. }) => message,
+            other => panic!("expected Error::Missing, got {other:?}"),
+        };
+        rt.block_on(async {
+            let m = missing(ctx.get_kind("ConfigMap", "").await.map(drop));
+            assert!(m.starts_with("the ConfigMap name is empty"), "{m}");
+            missing(ctx.delete_kind("deploy", "").await.map(drop));
+            missing(
+                ctx.update_kind("cm", "", Patch::Merge(serde_json::json!({})))
+                    .await
+                    .map(drop),
+            );
+            let obj = crate::kuber_obj(r#"{"apiVersion":"v1","kind":"ConfigMap"}"#).unwrap();
+            missing(ctx.replace_object(&obj).await.map(drop));
+        });
     }
 }

@@ -14,6 +14,7 @@ mod compression;
 mod crd;
 mod crud;
 mod discovery;
+mod facade;
 mod harness;
 mod kubectl;
 mod listing;
@@ -51,6 +52,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(compression::cases());
     cases.extend(proxy::cases());
     cases.extend(selectors::cases());
+    cases.extend(facade::cases());
     cases
 }
 
