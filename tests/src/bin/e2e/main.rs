@@ -14,6 +14,7 @@ mod compression;
 mod crd;
 mod crud;
 mod discovery;
+mod facade_watch;
 mod harness;
 mod kubectl;
 mod listing;
@@ -51,6 +52,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(compression::cases());
     cases.extend(proxy::cases());
     cases.extend(selectors::cases());
+    cases.extend(facade_watch::cases());
     cases
 }
 
