@@ -307,7 +307,7 @@ async fn wait_for(
     }
 }
 
-async fn drops_and_compaction(_e2e: &E2e) -> Outcome {
+async fn drops_and_compaction(e2e: &E2e) -> Outcome {
     let cluster = Cluster::start_with(Options::fast_compaction())
         .await
         .context("start a fast-compaction cluster")?;
@@ -348,10 +348,8 @@ async fn drops_and_compaction(_e2e: &E2e) -> Outcome {
     let abort = consumer.abort_handle();
     let result = exercise(&admin, ns, &proxy, &seen).await;
     abort.abort();
-    result.map_err(|e| format!("{e}")).and_then(|line| {
-        _e2e.report(line);
-        Ok(())
-    })
+    e2e.report(result?);
+    Ok(())
 }
 
 /// The writes, drops and compaction; answers the report line.
