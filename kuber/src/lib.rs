@@ -25,6 +25,7 @@ mod object;
 pub mod sel;
 mod target;
 mod verbs;
+pub mod watch;
 
 pub use context::{Context, LOCAL_PROXY};
 pub use discovery::{Discovery, Group};

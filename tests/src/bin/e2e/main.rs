@@ -15,6 +15,7 @@ mod crd;
 mod crud;
 mod discovery;
 mod facade;
+mod facade_watch;
 mod harness;
 mod kubectl;
 mod listing;
@@ -53,6 +54,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(proxy::cases());
     cases.extend(selectors::cases());
     cases.extend(facade::cases());
+    cases.extend(facade_watch::cases());
     cases
 }
 
