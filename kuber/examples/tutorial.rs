@@ -1,5 +1,5 @@
 //! Kuber.jl's tutorial flow with kuber's verbs: discovery, lists, an nginx pod and a service from
-//! JSON, wait for them, list, delete.
+//! JSON, wait for them, list, watch, delete.
 //!
 //! ```sh
 //! cargo run -p kuber --example tutorial                      # the kubeconfig's cluster
@@ -12,7 +12,9 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt as _;
 use kuber::models::api::core::v1::{Namespace, Pod, Service};
+use kuber::watch::Event;
 use kuber::{Context, Deleted, kuber_obj};
 
 const NGINX_POD: &str = r#"{
@@ -66,6 +68,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let services = ctx.list_kind("svc").await?;
     println!("services here: {}", services.items.len());
 
+    // Watch the tutorial's pods from now on (Kuber.jl's `watch(ctx, list, :Pod)`): the current
+    // state first, then every change, until the pod is seen deleted.
+    let watcher = tokio::spawn({
+        let events = ctx.watch::<Pod>().labels("tutorial=kuber").stream();
+        async move {
+            let mut events = Box::pin(events);
+            while let Some(event) = events.next().await {
+                match event {
+                    Ok(Event::Listed { items, .. }) => {
+                        println!("watch: {} pods to start", items.len())
+                    }
+                    Ok(Event::Added(p)) => {
+                        println!("watch: added {}", name_of(p.metadata.as_ref()))
+                    }
+                    Ok(Event::Modified(p)) => {
+                        println!("watch: modified {}", name_of(p.metadata.as_ref()))
+                    }
+                    Ok(Event::Deleted(p)) => {
+                        println!("watch: deleted {}", name_of(p.metadata.as_ref()));
+                        break;
+                    }
+                    Ok(Event::Bookmark { .. }) => {}
+                    Err(e) => println!("watch: {e} (it goes on)"),
+                }
+            }
+        }
+    });
+
     // Objects from JSON, as Kuber.jl's kuber_obj; created in the context's namespace.
     let pod: Pod = kuber_obj(NGINX_POD)?.downcast()?;
     let service: Service = kuber_obj(NGINX_SERVICE)?.downcast()?;
@@ -108,6 +138,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Deleted::Status(s) => println!("deleted {kind} {name}: {:?}", s.status),
         }
     }
+    // The watch ends when it sees the pod go.
+    tokio::time::timeout(Duration::from_secs(60), watcher).await??;
     Ok(())
 }
 

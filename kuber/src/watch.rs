@@ -87,15 +87,22 @@ pub enum Event<K> {
     /// The full current state, read at `resource_version`: first, and after every restart
     /// (`relist: true`) when the history since the last resourceVersion seen was gone.
     Listed {
+        /// Every object, in the order the server sent them.
         items: Vec<K>,
+        /// Where the watch goes on from.
         resource_version: String,
+        /// Whether this replaces a state delivered before (after a 410).
         relist: bool,
     },
+    /// An object was created (or came into the selection).
     Added(K),
+    /// An object changed.
     Modified(K),
+    /// An object was deleted (or left the selection); its last state.
     Deleted(K),
     /// The server has sent everything up to `resource_version`.
     Bookmark {
+        /// The resourceVersion the watch has reached.
         resource_version: String,
     },
 }
@@ -125,6 +132,7 @@ impl<K: Watchable> Event<K> {
 
 /// What a watch can deliver: the generated kinds, and [`Object`] (watches by kind name).
 pub trait Watchable: DeserializeOwned + Send + 'static {
+    /// The object's metadata, for its resourceVersion.
     fn meta(&self) -> Option<&ObjectMeta>;
 }
 
@@ -198,6 +206,7 @@ impl<K: Watchable> Watch<K> {
         self
     }
 
+    /// All namespaces.
     pub fn all_namespaces(self) -> Self {
         self.namespace("*")
     }
