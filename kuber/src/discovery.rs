@@ -331,7 +331,13 @@ async fn served(
     if !discovery.serves(api_version) {
         return Ok(None);
     }
-    let list = resources(ctx, discovery, api_version).await?;
+    let list = match resources(ctx, discovery, api_version).await {
+        Ok(list) => list,
+        // A group gone since discovery ran (a deleted CRD), or an aggregated API whose backend
+        // is down: it has no kinds to offer now, as kubectl treats it.
+        Err(e) if matches!(e.status_code(), Some(404 | 503)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let found = list.resources.iter().find(|r| {
         !r.name.contains('/')
             && (r.kind == name.name

@@ -54,7 +54,7 @@ impl Drop for Fake {
     }
 }
 
-/// Discovery: core v1; apps v1; events.k8s.io v1; autoscaling preferring a version the models do
+/// Discovery: core v1; apps v1; events.k8s.io v1; gone.example.com v1 whose resources 404; autoscaling preferring a version the models do
 /// not have (v9) and also serving v2 and v1; example.com v1 with a `Widget` custom resource.
 pub fn discovery(seen: &Seen) -> Option<Reply> {
     let body = match seen.path.as_str() {
@@ -64,7 +64,8 @@ pub fn discovery(seen: &Seen) -> Option<Reply> {
             {"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}},
             {"name":"events.k8s.io","versions":[{"groupVersion":"events.k8s.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"events.k8s.io/v1","version":"v1"}},
             {"name":"autoscaling","versions":[{"groupVersion":"autoscaling/v9","version":"v9"},{"groupVersion":"autoscaling/v2","version":"v2"},{"groupVersion":"autoscaling/v1","version":"v1"}],"preferredVersion":{"groupVersion":"autoscaling/v9","version":"v9"}},
-            {"name":"example.com","versions":[{"groupVersion":"example.com/v1","version":"v1"}],"preferredVersion":{"groupVersion":"example.com/v1","version":"v1"}}]}"#
+            {"name":"example.com","versions":[{"groupVersion":"example.com/v1","version":"v1"}],"preferredVersion":{"groupVersion":"example.com/v1","version":"v1"}},
+            {"name":"gone.example.com","versions":[{"groupVersion":"gone.example.com/v1","version":"v1"}],"preferredVersion":{"groupVersion":"gone.example.com/v1","version":"v1"}}]}"#
         }
         "/apis/example.com/v1" => {
             r#"{"kind":"APIResourceList","groupVersion":"example.com/v1","resources":[
@@ -78,6 +79,8 @@ pub fn discovery(seen: &Seen) -> Option<Reply> {
         "/api/v1" | "/apis/events.k8s.io/v1" | "/apis/autoscaling/v9" => {
             r#"{"kind":"APIResourceList","groupVersion":"x","resources":[]}"#
         }
+        // Listed in /apis, but gone (a CRD deleted since): what a stale discovery meets.
+        "/apis/gone.example.com/v1" => return Some((404, "404 page not found\n".to_owned())),
         _ => return None,
     };
     Some((200, body.to_owned()))
