@@ -91,8 +91,44 @@ impl Object {
                 expected: std::any::type_name::<T>(),
             });
         }
-        let bytes = serde_json::to_vec(&self.inner).map_err(|e| self.invalid(e))?;
-        serde_json::from_slice(&bytes).map_err(|e| self.invalid(e))
+        let text = self.json_text().map_err(|e| self.invalid(e))?;
+        serde_json::from_str(&text).map_err(|e| self.invalid(e))
+    }
+
+    /// The object as JSON text, members other than metadata copied as they came: no re-parse of
+    /// `spec`/`status` (encoding through serde would re-read each).
+    fn json_text(&self) -> serde_json::Result<String> {
+        let size: usize = self
+            .inner
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + v.as_str().len() + 4)
+            .sum();
+        let mut out = String::with_capacity(size + 1024);
+        out.push('{');
+        let member = |out: &mut String, key: &str, value: &str| -> serde_json::Result<()> {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(key)?);
+            out.push(':');
+            out.push_str(value);
+            Ok(())
+        };
+        if let Some(v) = &self.inner.api_version {
+            member(&mut out, "apiVersion", &serde_json::to_string(v)?)?;
+        }
+        if let Some(v) = &self.inner.kind {
+            member(&mut out, "kind", &serde_json::to_string(v)?)?;
+        }
+        if let Some(m) = &self.inner.metadata {
+            member(&mut out, "metadata", &serde_json::to_string(m)?)?;
+        }
+        for (key, value) in &self.inner.fields {
+            member(&mut out, key, value.as_str())?;
+        }
+        out.push('}');
+        Ok(out)
     }
 
     fn invalid(&self, e: serde_json::Error) -> Error {
@@ -428,6 +464,15 @@ mod tests {
             err.to_string().starts_with("apps/v1 Deployment is not a "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn downcasts_read_members_as_they_came() {
+        let obj = kuber_obj(r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":3,"x":1e3,"y":"a\"b"}}"#).unwrap();
+        let d: Deployment = obj.downcast().unwrap();
+        let back = serde_json::to_string(&d).unwrap();
+        assert!(back.contains(r#""y":"a\"b""#), "{back}");
+        assert_eq!(d.spec.unwrap().replicas, Some(3));
     }
 
     #[test]
