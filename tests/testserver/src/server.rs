@@ -1,0 +1,487 @@
+//! HTTP: accepting connections, routing paths to kinds of the registry, and the verbs.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use kuber_api::{KINDS, KindInfo};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::discovery;
+use crate::patch;
+use crate::select::{FieldSelector, LabelSelector};
+use crate::status::{self, Failure};
+use crate::store::{Change, EventType, Store, Target};
+
+type Body = UnsyncBoxBody<Bytes, Infallible>;
+
+pub async fn serve(listener: TcpListener, store: Arc<Store>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stopped.changed() => return,
+        };
+        let Ok((socket, _)) = accepted else { continue };
+        let store = store.clone();
+        let mut stop = stopped.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let store = store.clone();
+                async move { Ok::<_, Infallible>(handle(&store, req).await) }
+            });
+            let builder = auto::Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection(TokioIo::new(socket), service);
+            tokio::select! {
+                _ = conn => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
+
+fn json_response(code: u16, body: &Value) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut r = Response::new(Full::new(Bytes::from(bytes)).boxed_unsync());
+    *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn fail(f: Failure) -> Response<Body> {
+    json_response(f.code, &f.body)
+}
+
+fn query(req: &Request<Incoming>) -> HashMap<String, String> {
+    req.uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// Percent-decoding, `+` as a space.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A request on a kind's paths.
+struct Route {
+    kind: &'static KindInfo,
+    namespace: Option<String>,
+    name: Option<String>,
+    subresource: Option<String>,
+}
+
+fn find_kind(group: &str, version: &str, plural: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| {
+        k.group == group && k.version == version && k.plural == plural && discovery::served(k)
+    })
+}
+
+fn route(group: &str, version: &str, rest: &[&str]) -> Option<Route> {
+    let namespaced_kind = |p: &str| find_kind(group, version, p).filter(|k| k.namespaced);
+    let (kind, namespace, rest) = match rest {
+        ["namespaces", ns, plural, tail @ ..] if namespaced_kind(plural).is_some() => {
+            (namespaced_kind(plural)?, Some((*ns).to_owned()), tail)
+        }
+        [plural, tail @ ..] => (find_kind(group, version, plural)?, None, tail),
+        [] => return None,
+    };
+    let (name, subresource) = match rest {
+        [] => (None, None),
+        [name] => (Some((*name).to_owned()), None),
+        [name, sub] => (Some((*name).to_owned()), Some((*sub).to_owned())),
+        _ => return None,
+    };
+    Some(Route {
+        kind,
+        namespace,
+        name,
+        subresource,
+    })
+}
+
+async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let get = req.method() == Method::GET;
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
+    let (group, version, rest) = match segments.as_slice() {
+        ["version"] if get => return json_response(200, &discovery::version()),
+        ["healthz" | "livez" | "readyz"] if get => {
+            let mut r = Response::new(Full::new(Bytes::from_static(b"ok")).boxed_unsync());
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            return r;
+        }
+        ["api"] if get => return json_response(200, &discovery::core_versions(&host)),
+        ["apis"] if get => return json_response(200, &discovery::group_list()),
+        ["apis", g] if get => {
+            return match discovery::group(g) {
+                Some(v) => json_response(200, &v),
+                None => fail(status::no_route()),
+            };
+        }
+        ["api", "v1"] if get => {
+            return match discovery::resource_list("", "v1") {
+                Some(v) => json_response(200, &v),
+                None => fail(status::no_route()),
+            };
+        }
+        ["apis", g, v] if get => {
+            return match discovery::resource_list(g, v) {
+                Some(l) => json_response(200, &l),
+                None => fail(status::no_route()),
+            };
+        }
+        ["api", "v1", rest @ ..] => (String::new(), "v1".to_owned(), rest.to_vec()),
+        ["apis", g, v, rest @ ..] => ((*g).to_owned(), (*v).to_owned(), rest.to_vec()),
+        _ => return fail(status::no_route()),
+    };
+    let Some(route) = route(&group, &version, &rest) else {
+        return fail(status::no_route());
+    };
+    let q = query(&req);
+    let method = req.method().clone();
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return fail(status::bad_request(format!("reading the body: {e}"))),
+    };
+    match verb(store, route, &method, &q, &content_type, &body) {
+        Ok(Answer::Json(code, v)) => json_response(code, &v),
+        Ok(Answer::Watch(w)) => watch_response(store, w),
+        Err(f) => fail(f),
+    }
+}
+
+enum Answer {
+    Json(u16, Value),
+    Watch(WatchRequest),
+}
+
+struct WatchRequest {
+    kind: &'static KindInfo,
+    namespace: Option<String>,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    from: Option<u64>,
+    bookmarks: bool,
+    initial_events_end: bool,
+    timeout: Option<Duration>,
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, Failure> {
+    serde_json::from_slice(body)
+        .map_err(|e| status::bad_request(format!("the body of the request is not valid JSON: {e}")))
+}
+
+fn verb(
+    store: &Arc<Store>,
+    route: Route,
+    method: &Method,
+    q: &HashMap<String, String>,
+    content_type: &str,
+    body: &Bytes,
+) -> Result<Answer, Failure> {
+    let kind = route.kind;
+    let ns = route.namespace.as_deref();
+    // A namespaced kind's objects are named within a namespace; without one only the
+    // collection (lists and watches across namespaces) is served.
+    if kind.namespaced && ns.is_none() && (route.name.is_some() || method != Method::GET) {
+        return Err(status::no_route());
+    }
+    let target = match route.subresource.as_deref() {
+        None => Target::Main,
+        Some("status") if kind.subresource("status").is_some() => Target::Status,
+        Some(s) if kind.subresource(s).is_some() => return Err(status::method_not_allowed()),
+        Some(_) => return Err(status::no_route()),
+    };
+    let needs = |verb: &str| {
+        if matches!(target, Target::Status) || kind.supports(verb) {
+            Ok(())
+        } else {
+            Err(status::method_not_allowed())
+        }
+    };
+    match (method, route.name.as_deref()) {
+        (&Method::GET, None) => {
+            let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
+                .map_err(|e| status::bad_request(e.to_string()))?;
+            let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str))
+                .map_err(|e| status::bad_request(e.to_string()))?;
+            if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
+                needs("watch")?;
+                let rv = q.get("resourceVersion").map_or("", String::as_str);
+                let initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
+                let from = match rv {
+                    "" | "0" => None,
+                    _ if initial => None,
+                    rv => Some(rv.parse::<u64>().map_err(|_| {
+                        status::bad_request(format!("invalid resource version: {rv}"))
+                    })?),
+                };
+                let timeout = q
+                    .get("timeoutSeconds")
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+                return Ok(Answer::Watch(WatchRequest {
+                    kind,
+                    namespace: route.namespace,
+                    labels,
+                    fields,
+                    from,
+                    bookmarks,
+                    initial_events_end: initial && bookmarks,
+                    timeout,
+                }));
+            }
+            needs("list")?;
+            let limit = q.get("limit").and_then(|l| l.parse::<usize>().ok());
+            let selecting = q.get("labelSelector").is_some_and(|s| !s.is_empty())
+                || q.get("fieldSelector").is_some_and(|s| !s.is_empty());
+            let list = store.list(
+                kind,
+                ns,
+                &labels,
+                &fields,
+                limit,
+                q.get("continue").map(String::as_str),
+                selecting,
+            )?;
+            Ok(Answer::Json(200, list))
+        }
+        (&Method::GET, Some(name)) => {
+            needs("get")?;
+            Ok(Answer::Json(200, store.get(kind, ns, name)?))
+        }
+        (&Method::POST, None) => {
+            needs("post")?;
+            let object = parse_body(body)?;
+            if dry_run(q) {
+                return Ok(Answer::Json(201, object));
+            }
+            Ok(Answer::Json(201, store.create(kind, ns, object)?))
+        }
+        (&Method::PUT, Some(name)) => {
+            needs("put")?;
+            let object = parse_body(body)?;
+            Ok(Answer::Json(200, store.replace(kind, ns, name, object, target)?))
+        }
+        (&Method::PATCH, Some(name)) => {
+            needs("patch")?;
+            let patch = parse_body(body)?;
+            let mut object = store.get(kind, ns, name)?;
+            let base = content_type.split(';').next().unwrap_or("").trim();
+            match base {
+                "application/merge-patch+json" => patch::merge(&mut object, &patch),
+                "application/json-patch+json" => patch::json_patch(&mut object, &patch)
+                    .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
+                other => return Err(status::unsupported_media_type(other)),
+            }
+            // A patch that sets no resourceVersion applies to the current one.
+            if patch.pointer("/metadata/resourceVersion").is_none() && base != "application/json-patch+json" {
+                let current = store.get(kind, ns, name)?;
+                if let Some(rv) = current.pointer("/metadata/resourceVersion") {
+                    object["metadata"]["resourceVersion"] = rv.clone();
+                }
+            }
+            Ok(Answer::Json(200, store.replace(kind, ns, name, object, target)?))
+        }
+        (&Method::DELETE, Some(name)) => {
+            needs("delete")?;
+            let options: Value = if body.is_empty() {
+                json!({})
+            } else {
+                parse_body(body)?
+            };
+            let pre_rv = options
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str);
+            let pre_uid = options.pointer("/preconditions/uid").and_then(Value::as_str);
+            let (object, held) = store.delete(kind, ns, name, pre_rv, pre_uid)?;
+            if held {
+                return Ok(Answer::Json(202, object));
+            }
+            if Store::returns_deleted_object(kind) {
+                return Ok(Answer::Json(200, object));
+            }
+            let uid = object
+                .pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            Ok(Answer::Json(
+                200,
+                status::deleted(kind.group, kind.plural, name, uid),
+            ))
+        }
+        _ => Err(status::method_not_allowed()),
+    }
+}
+
+fn dry_run(q: &HashMap<String, String>) -> bool {
+    q.get("dryRun").is_some_and(|d| d == "All")
+}
+
+/// The watch event of `change` for this watch, if it concerns it: selector transitions turn
+/// modifications into ADDED or DELETED.
+fn event_for(w: &WatchRequest, change: &Change) -> Option<Value> {
+    if change.resource != (w.kind.group.to_owned(), w.kind.plural.to_owned()) {
+        return None;
+    }
+    let selected = |o: &Value| {
+        let ns_ok = w.namespace.as_deref().is_none_or(|ns| {
+            o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
+        });
+        ns_ok && w.labels.matches_object(o) && w.fields.matches_object(o)
+    };
+    let now = selected(&change.object);
+    let before = change.old.as_ref().is_some_and(selected);
+    let kind = match change.kind {
+        EventType::Modified if now && before => EventType::Modified,
+        EventType::Modified if now => EventType::Added,
+        EventType::Modified if before => EventType::Deleted,
+        EventType::Modified => return None,
+        k if now => k,
+        _ => return None,
+    };
+    let mut object = change.object.clone();
+    object["apiVersion"] = json!(w.kind.api_version);
+    object["kind"] = json!(w.kind.kind);
+    Some(json!({"type": kind.as_str(), "object": object}))
+}
+
+fn bookmark(w: &WatchRequest, rv: u64, initial_end: bool) -> Value {
+    let mut metadata = json!({"resourceVersion": rv.to_string()});
+    if initial_end {
+        metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+    }
+    json!({"type": "BOOKMARK", "object": {"kind": w.kind.kind, "apiVersion": w.kind.api_version, "metadata": metadata}})
+}
+
+fn line(v: &Value) -> Bytes {
+    let mut bytes = serde_json::to_vec(v).unwrap_or_default();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
+
+fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Body> {
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let interval = store.options.bookmark_interval;
+    match store.watch(w.kind, w.from) {
+        Err(f) => {
+            let event = json!({"type": "ERROR", "object": f.body});
+            let _ = tx.try_send(line(&event));
+        }
+        Ok(start) => {
+            tokio::spawn(async move {
+                let mut rv = start.rv;
+                for change in &start.backlog {
+                    if let Some(e) = event_for(&w, change)
+                        && tx.send(line(&e)).await.is_err()
+                    {
+                        return;
+                    }
+                    rv = rv.max(change.rv);
+                }
+                if w.initial_events_end && tx.send(line(&bookmark(&w, rv, true))).await.is_err() {
+                    return;
+                }
+                let mut live = start.live;
+                let deadline = w.timeout.map(|t| tokio::time::Instant::now() + t);
+                let mut ticks = tokio::time::interval(interval);
+                ticks.tick().await;
+                loop {
+                    let sleep = async {
+                        match deadline {
+                            Some(d) => tokio::time::sleep_until(d).await,
+                            None => std::future::pending().await,
+                        }
+                    };
+                    tokio::select! {
+                        _ = sleep => return,
+                        _ = tx.closed() => return,
+                        _ = ticks.tick(), if w.bookmarks => {
+                            if tx.send(line(&bookmark(&w, rv, false))).await.is_err() {
+                                return;
+                            }
+                        }
+                        change = live.recv() => match change {
+                            Ok(change) => {
+                                if change.rv <= start.rv {
+                                    continue;
+                                }
+                                rv = change.rv;
+                                if let Some(e) = event_for(&w, &change)
+                                    && tx.send(line(&e)).await.is_err()
+                                {
+                                    return;
+                                }
+                            }
+                            // Too slow a reader, or the server stopped: the watch ends.
+                            Err(broadcast::error::RecvError::Lagged(_))
+                            | Err(broadcast::error::RecvError::Closed) => return,
+                        },
+                    }
+                }
+            });
+        }
+    }
+    let body = stream::unfold(rx, |mut rx| async move {
+        let bytes = rx.recv().await?;
+        Some((Ok::<_, Infallible>(Frame::data(bytes)), rx))
+    });
+    let mut r = Response::new(StreamBody::new(body).boxed_unsync());
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}

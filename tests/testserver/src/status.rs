@@ -1,0 +1,148 @@
+//! `Status` answers with the real server's codes, reasons and messages.
+
+use serde_json::{Value, json};
+
+/// A failed request: HTTP code and the `Status` body.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: u16,
+    pub body: Value,
+}
+
+/// The resource as the server names it in messages: `pods`, `deployments.apps`.
+pub fn qualified(group: &str, plural: &str) -> String {
+    if group.is_empty() {
+        plural.to_owned()
+    } else {
+        format!("{plural}.{group}")
+    }
+}
+
+fn details(group: &str, plural: &str, name: &str) -> Value {
+    let mut d = json!({"name": name, "kind": plural});
+    if !group.is_empty() {
+        d["group"] = json!(group);
+    }
+    d
+}
+
+pub fn failure(code: u16, reason: &str, message: String, details: Option<Value>) -> Failure {
+    let mut body = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    });
+    body["details"] = details.unwrap_or_else(|| json!({}));
+    Failure { code, body }
+}
+
+pub fn not_found(group: &str, plural: &str, name: &str) -> Failure {
+    failure(
+        404,
+        "NotFound",
+        format!("{} \"{name}\" not found", qualified(group, plural)),
+        Some(details(group, plural, name)),
+    )
+}
+
+pub fn already_exists(group: &str, plural: &str, name: &str) -> Failure {
+    failure(
+        409,
+        "AlreadyExists",
+        format!("{} \"{name}\" already exists", qualified(group, plural)),
+        Some(details(group, plural, name)),
+    )
+}
+
+pub fn conflict(group: &str, plural: &str, name: &str) -> Failure {
+    failure(
+        409,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            qualified(group, plural)
+        ),
+        Some(details(group, plural, name)),
+    )
+}
+
+/// 422 with one cause per field.
+pub fn invalid(kind: &str, group: &str, name: &str, causes: &[(&str, &str, String)]) -> Failure {
+    let text: Vec<String> = causes
+        .iter()
+        .map(|(field, _, message)| format!("{field}: {message}"))
+        .collect();
+    let message = if text.len() == 1 {
+        format!("{kind} \"{name}\" is invalid: {}", text[0])
+    } else {
+        format!("{kind} \"{name}\" is invalid: [{}]", text.join(", "))
+    };
+    let causes: Vec<Value> = causes
+        .iter()
+        .map(|(field, reason, message)| json!({"reason": reason, "message": message, "field": field}))
+        .collect();
+    let mut d = json!({"name": name, "kind": kind, "causes": causes});
+    if !group.is_empty() {
+        d["group"] = json!(group);
+    }
+    failure(422, "Invalid", message, Some(d))
+}
+
+pub fn bad_request(message: String) -> Failure {
+    failure(400, "BadRequest", message, None)
+}
+
+/// What the server answers for a path it does not serve.
+pub fn no_route() -> Failure {
+    failure(
+        404,
+        "NotFound",
+        "the server could not find the requested resource".into(),
+        None,
+    )
+}
+
+pub fn method_not_allowed() -> Failure {
+    failure(
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource".into(),
+        None,
+    )
+}
+
+pub fn unsupported_media_type(content_type: &str) -> Failure {
+    failure(
+        415,
+        "UnsupportedMediaType",
+        format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {content_type})"),
+        None,
+    )
+}
+
+/// The ERROR event of a watch from a resourceVersion older than the kept history.
+pub fn expired(requested: u64, oldest: u64) -> Failure {
+    failure(
+        410,
+        "Expired",
+        format!("too old resource version: {requested} ({oldest})"),
+        None,
+    )
+}
+
+/// A delete's answer when the object is gone at once (the kinds that do not answer the object).
+pub fn deleted(group: &str, plural: &str, name: &str, uid: &str) -> Value {
+    let mut d = details(group, plural, name);
+    d["uid"] = json!(uid);
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": d,
+    })
+}

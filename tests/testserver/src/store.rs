@@ -1,0 +1,694 @@
+//! The one in-memory store: objects as JSON values per resource, one resourceVersion counter for
+//! the whole server, and the history of changes watches start from.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use kuber_api::KindInfo;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::select::{FieldSelector, LabelSelector};
+use crate::status::{self, Failure};
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How many changes the watch history keeps; watches from before it get 410 Gone.
+    pub history: usize,
+    /// How often watches with `allowWatchBookmarks` get a bookmark (the real server: ~1 min).
+    pub bookmark_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            history: 10_000,
+            bookmark_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The namespaces a fresh cluster has.
+const INITIAL_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Kinds whose delete answers the deleted object rather than a Success `Status` (the real
+/// server's `ReturnDeletedObject` registries).
+const DELETE_RETURNS_OBJECT: &[(&str, &str)] = &[
+    ("", "pods"),
+    ("", "services"),
+    ("", "serviceaccounts"),
+    ("", "persistentvolumes"),
+    ("", "persistentvolumeclaims"),
+    ("", "namespaces"),
+];
+
+/// Where objects of one resource live, whatever version they are asked in.
+type ResourceKey = (String, String);
+/// `(namespace, name)`, namespace `""` for cluster-scoped kinds: etcd's key order.
+type ObjectKey = (String, String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, as the history and the live watches see it.
+#[derive(Debug)]
+pub struct Change {
+    pub rv: u64,
+    pub resource: ResourceKey,
+    pub kind: EventType,
+    pub object: Value,
+    /// The object before a modification, to tell selector transitions.
+    pub old: Option<Value>,
+}
+
+struct Inner {
+    rv: u64,
+    objects: BTreeMap<ResourceKey, BTreeMap<ObjectKey, Value>>,
+    history: VecDeque<Arc<Change>>,
+    /// Watches from a resourceVersion below this get 410.
+    oldest: u64,
+}
+
+pub struct Store {
+    inner: Mutex<Inner>,
+    changes: broadcast::Sender<Arc<Change>>,
+    pub options: Options,
+    random: std::collections::hash_map::RandomState,
+}
+
+/// What a watch starts with: the events it owes and the live feed after them.
+pub struct WatchStart {
+    pub backlog: Vec<Arc<Change>>,
+    pub live: broadcast::Receiver<Arc<Change>>,
+    pub rv: u64,
+}
+
+fn resource(kind: &KindInfo) -> ResourceKey {
+    (kind.group.to_owned(), kind.plural.to_owned())
+}
+
+fn meta(object: &Value, field: &str) -> Option<String> {
+    object
+        .get("metadata")?
+        .get(field)?
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn meta_mut(object: &mut Value) -> &mut serde_json::Map<String, Value> {
+    if !object.get("metadata").is_some_and(Value::is_object) {
+        object["metadata"] = json!({});
+    }
+    match object.get_mut("metadata") {
+        Some(Value::Object(m)) => m,
+        _ => unreachable!("metadata was just made an object"),
+    }
+}
+
+fn has_finalizers(object: &Value) -> bool {
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
+}
+
+/// The object as answered for `kind`'s version.
+fn presented(kind: &KindInfo, object: &Value) -> Value {
+    let mut o = object.clone();
+    o["apiVersion"] = json!(kind.api_version);
+    o["kind"] = json!(kind.kind);
+    o
+}
+
+/// Where a write goes.
+#[derive(Clone, Copy)]
+pub enum Target {
+    Main,
+    Status,
+}
+
+impl Store {
+    pub fn new(options: Options) -> Store {
+        let (changes, _) = broadcast::channel(4096);
+        let store = Store {
+            inner: Mutex::new(Inner {
+                rv: 0,
+                objects: BTreeMap::new(),
+                history: VecDeque::new(),
+                oldest: 0,
+            }),
+            changes,
+            options,
+            random: Default::default(),
+        };
+        if let Some(ns) = kuber_api::registry::find("Namespace", Some("v1")) {
+            for name in INITIAL_NAMESPACES {
+                let _ = store.create(ns, None, json!({"metadata": {"name": name}}));
+            }
+        }
+        store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn resource_version(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// Forgets the history: watches from any resourceVersion before now get 410.
+    pub fn compact(&self) {
+        let mut inner = self.lock();
+        inner.history.clear();
+        inner.oldest = inner.rv;
+    }
+
+    fn random_u64(&self) -> u64 {
+        let mut h = self.random.build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.write_usize(&h as *const _ as usize);
+        h.finish()
+    }
+
+    fn uid(&self) -> String {
+        let (a, b) = (self.random_u64(), self.random_u64() ^ 0x5bd1_e995);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | (b >> 48) & 0x3fff,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// The 5 characters the server appends to a `generateName`.
+    fn name_suffix(&self) -> String {
+        const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        let mut n = self.random_u64();
+        (0..5)
+            .map(|_| {
+                let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
+                n /= ALPHABET.len() as u64;
+                c
+            })
+            .collect()
+    }
+
+    fn record(&self, inner: &mut Inner, change: Change) {
+        let change = Arc::new(change);
+        inner.history.push_back(change.clone());
+        while inner.history.len() > self.options.history {
+            if let Some(gone) = inner.history.pop_front() {
+                inner.oldest = gone.rv;
+            }
+        }
+        let _ = self.changes.send(change);
+    }
+
+    fn namespace_exists(inner: &Inner, ns: &str) -> bool {
+        inner
+            .objects
+            .get(&(String::new(), "namespaces".to_owned()))
+            .is_some_and(|m| m.contains_key(&(String::new(), ns.to_owned())))
+    }
+
+    /// POST.
+    pub fn create(&self, kind: &KindInfo, ns: Option<&str>, mut body: Value) -> Result<Value, Failure> {
+        if !body.is_object() {
+            return Err(status::bad_request(format!(
+                "the body of the request is not a {} object",
+                kind.kind
+            )));
+        }
+        if let Some(k) = body.get("kind").and_then(Value::as_str)
+            && k != kind.kind
+        {
+            return Err(status::bad_request(format!(
+                "the kind in the body ({k}) does not match the kind of the path ({})",
+                kind.kind
+            )));
+        }
+        let mut inner = self.lock();
+        let m = meta_mut(&mut body);
+        let mut name = m.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+        if name.is_empty() {
+            match m.get("generateName").and_then(Value::as_str) {
+                Some(prefix) if !prefix.is_empty() => {
+                    name = format!("{prefix}{}", self.name_suffix());
+                    m.insert("name".into(), json!(name));
+                }
+                _ => {
+                    return Err(status::invalid(
+                        kind.kind,
+                        kind.group,
+                        "",
+                        &[(
+                            "metadata.name",
+                            "FieldValueRequired",
+                            "Required value: name or generateName is required".into(),
+                        )],
+                    ));
+                }
+            }
+        }
+        let ns = if kind.namespaced {
+            let url_ns = ns.unwrap_or("");
+            match m.get("namespace").and_then(Value::as_str) {
+                Some(body_ns) if !body_ns.is_empty() && body_ns != url_ns => {
+                    return Err(status::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request".into(),
+                    ));
+                }
+                _ => {}
+            }
+            m.insert("namespace".into(), json!(url_ns));
+            if !Self::namespace_exists(&inner, url_ns) {
+                return Err(status::not_found("", "namespaces", url_ns));
+            }
+            url_ns.to_owned()
+        } else {
+            m.remove("namespace");
+            String::new()
+        };
+        let key = (ns, name.clone());
+        if inner
+            .objects
+            .get(&resource(kind))
+            .is_some_and(|objects| objects.contains_key(&key))
+        {
+            return Err(status::already_exists(kind.group, kind.plural, &name));
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        m.insert("uid".into(), json!(self.uid()));
+        m.insert("resourceVersion".into(), json!(rv.to_string()));
+        m.insert("creationTimestamp".into(), json!(crate::time::now()));
+        m.remove("deletionTimestamp");
+        m.remove("deletionGracePeriodSeconds");
+        if body.get("spec").is_some() {
+            meta_mut(&mut body).insert("generation".into(), json!(1));
+        } else {
+            meta_mut(&mut body).remove("generation");
+        }
+        if kind.subresource("status").is_some()
+            && let Some(o) = body.as_object_mut()
+        {
+            o.remove("status");
+        }
+        if kind.group.is_empty() && kind.plural == "namespaces" {
+            body["spec"] = json!({"finalizers": ["kubernetes"]});
+            body["status"] = json!({"phase": "Active"});
+        }
+        let object = presented(kind, &body);
+        inner
+            .objects
+            .entry(resource(kind))
+            .or_default()
+            .insert(key, object.clone());
+        self.record(
+            &mut inner,
+            Change {
+                rv,
+                resource: resource(kind),
+                kind: EventType::Added,
+                object: object.clone(),
+                old: None,
+            },
+        );
+        Ok(object)
+    }
+
+    pub fn get(&self, kind: &KindInfo, ns: Option<&str>, name: &str) -> Result<Value, Failure> {
+        let inner = self.lock();
+        let key = (ns.unwrap_or("").to_owned(), name.to_owned());
+        inner
+            .objects
+            .get(&resource(kind))
+            .and_then(|m| m.get(&key))
+            .map(|o| presented(kind, o))
+            .ok_or_else(|| status::not_found(kind.group, kind.plural, name))
+    }
+
+    /// LIST, in key order, with selectors and paging. `ns` `None`: every namespace.
+    #[allow(clippy::too_many_arguments)]
+    pub fn list(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+        limit: Option<usize>,
+        continue_token: Option<&str>,
+        selecting: bool,
+    ) -> Result<Value, Failure> {
+        let inner = self.lock();
+        let start = match continue_token.filter(|t| !t.is_empty()) {
+            Some(token) => {
+                let parsed = token
+                    .split_once('/')
+                    .and_then(|(rv, key)| Some((rv.parse::<u64>().ok()?, key.split_once('/')?)));
+                let Some((rv, (cns, cname))) = parsed else {
+                    return Err(status::bad_request(format!(
+                        "continue key is not valid: {token}"
+                    )));
+                };
+                if rv < inner.oldest {
+                    return Err(status::failure(
+                        410,
+                        "Expired",
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
+                        None,
+                    ));
+                }
+                Some((cns.to_owned(), cname.to_owned()))
+            }
+            None => None,
+        };
+        let mut items = Vec::new();
+        let mut more = None;
+        let mut remaining = 0usize;
+        if let Some(objects) = inner.objects.get(&resource(kind)) {
+            for ((ons, oname), object) in objects {
+                if ns.is_some_and(|n| n != ons) {
+                    continue;
+                }
+                if let Some(start) = &start
+                    && (ons.clone(), oname.clone()) <= *start
+                {
+                    continue;
+                }
+                if !labels.matches_object(object) || !fields.matches_object(object) {
+                    continue;
+                }
+                if limit.is_some_and(|l| l > 0 && items.len() >= l) {
+                    if more.is_none() {
+                        let last: &Value = items.last().unwrap_or(object);
+                        more = Some(format!(
+                            "{}/{}/{}",
+                            inner.rv,
+                            meta(last, "namespace").unwrap_or_default(),
+                            meta(last, "name").unwrap_or_default()
+                        ));
+                    }
+                    remaining += 1;
+                    continue;
+                }
+                let mut item = object.clone();
+                if let Some(o) = item.as_object_mut() {
+                    o.remove("apiVersion");
+                    o.remove("kind");
+                }
+                // Remember the key in the item's own metadata for the token above.
+                items.push(item);
+            }
+        }
+        let mut list_meta = json!({"resourceVersion": inner.rv.to_string()});
+        if let Some(token) = more {
+            list_meta["continue"] = json!(token);
+            if !selecting {
+                list_meta["remainingItemCount"] = json!(remaining);
+            }
+        }
+        Ok(json!({
+            "kind": kind.list_kind,
+            "apiVersion": kind.api_version,
+            "metadata": list_meta,
+            "items": items,
+        }))
+    }
+
+    /// PUT, and the second half of PATCH: `body` is the whole new object.
+    pub fn replace(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        name: &str,
+        mut body: Value,
+        target: Target,
+    ) -> Result<Value, Failure> {
+        if !body.is_object() {
+            return Err(status::bad_request(format!(
+                "the body of the request is not a {} object",
+                kind.kind
+            )));
+        }
+        match meta(&body, "name") {
+            Some(n) if n != name => {
+                return Err(status::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )));
+            }
+            _ => {}
+        }
+        if kind.namespaced
+            && let Some(bns) = meta(&body, "namespace").filter(|n| !n.is_empty())
+            && Some(bns.as_str()) != ns
+        {
+            return Err(status::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request".into(),
+            ));
+        }
+        let mut inner = self.lock();
+        let key = (ns.unwrap_or("").to_owned(), name.to_owned());
+        let Some(old) = inner
+            .objects
+            .get(&resource(kind))
+            .and_then(|m| m.get(&key))
+            .cloned()
+        else {
+            return Err(status::not_found(kind.group, kind.plural, name));
+        };
+        if let Some(rv) = meta(&body, "resourceVersion").filter(|r| !r.is_empty())
+            && Some(&rv) != meta(&old, "resourceVersion").as_ref()
+        {
+            return Err(status::conflict(kind.group, kind.plural, name));
+        }
+        let has_status = kind.subresource("status").is_some();
+        let mut new = match target {
+            Target::Status => {
+                let mut new = old.clone();
+                match body.get("status") {
+                    Some(s) => new["status"] = s.clone(),
+                    None => {
+                        if let Some(o) = new.as_object_mut() {
+                            o.remove("status");
+                        }
+                    }
+                }
+                // Metadata changes other than labels and annotations are ignored as well.
+                new
+            }
+            Target::Main => {
+                if has_status {
+                    match old.get("status") {
+                        Some(s) => body["status"] = s.clone(),
+                        None => {
+                            if let Some(o) = body.as_object_mut() {
+                                o.remove("status");
+                            }
+                        }
+                    }
+                }
+                // What the server owns in metadata stays as it was.
+                let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
+                let m = meta_mut(&mut body);
+                for field in [
+                    "uid",
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                    "generation",
+                    "namespace",
+                    "name",
+                ] {
+                    match old_meta.get(field) {
+                        Some(v) => m.insert(field.into(), v.clone()),
+                        None => m.remove(field),
+                    };
+                }
+                body
+            }
+        };
+        new = presented(kind, &new);
+        meta_mut(&mut new).insert(
+            "resourceVersion".into(),
+            old.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null),
+        );
+        if new == old {
+            // A write that changes nothing is not stored and keeps the resourceVersion.
+            return Ok(old);
+        }
+        if let Some(g) = old.pointer("/metadata/generation").and_then(Value::as_i64)
+            && new.get("spec") != old.get("spec")
+        {
+            meta_mut(&mut new).insert("generation".into(), json!(g + 1));
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
+        let finished = new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new);
+        let objects = inner.objects.entry(resource(kind)).or_default();
+        let (event, old) = if finished {
+            objects.remove(&key);
+            (EventType::Deleted, None)
+        } else {
+            objects.insert(key, new.clone());
+            (EventType::Modified, Some(old))
+        };
+        self.record(
+            &mut inner,
+            Change {
+                rv,
+                resource: resource(kind),
+                kind: event,
+                object: new.clone(),
+                old,
+            },
+        );
+        Ok(new)
+    }
+
+    /// DELETE: the object while finalizers hold it (`true`: still there), else gone.
+    pub fn delete(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        name: &str,
+        precondition_rv: Option<&str>,
+        precondition_uid: Option<&str>,
+    ) -> Result<(Value, bool), Failure> {
+        let mut inner = self.lock();
+        let key = (ns.unwrap_or("").to_owned(), name.to_owned());
+        let Some(old) = inner
+            .objects
+            .get(&resource(kind))
+            .and_then(|m| m.get(&key))
+            .cloned()
+        else {
+            return Err(status::not_found(kind.group, kind.plural, name));
+        };
+        if precondition_rv.is_some_and(|rv| Some(rv) != meta(&old, "resourceVersion").as_deref())
+            || precondition_uid.is_some_and(|u| Some(u) != meta(&old, "uid").as_deref())
+        {
+            return Err(status::conflict(kind.group, kind.plural, name));
+        }
+        let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
+        if is_namespace {
+            // The namespace controller's work, done at once: everything inside goes first.
+            let mut gone = Vec::new();
+            for (res, objects) in inner.objects.iter_mut() {
+                let keys: Vec<ObjectKey> =
+                    objects.keys().filter(|(n, _)| *n == name).cloned().collect();
+                for k in keys {
+                    if let Some(o) = objects.remove(&k) {
+                        gone.push((res.clone(), o));
+                    }
+                }
+            }
+            for (res, mut o) in gone {
+                inner.rv += 1;
+                let rv = inner.rv;
+                meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
+                self.record(
+                    &mut inner,
+                    Change { rv, resource: res, kind: EventType::Deleted, object: o, old: None },
+                );
+            }
+        }
+        let mut new = old.clone();
+        if meta(&new, "deletionTimestamp").is_none() {
+            let m = meta_mut(&mut new);
+            m.insert("deletionTimestamp".into(), json!(crate::time::now()));
+            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        }
+        if is_namespace {
+            new["status"] = json!({"phase": "Terminating"});
+        }
+        inner.rv += 1;
+        let rv = inner.rv;
+        meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
+        let held = has_finalizers(&new);
+        let objects = inner.objects.entry(resource(kind)).or_default();
+        if held {
+            if meta(&old, "deletionTimestamp").is_some() {
+                // Already being deleted: nothing changes.
+                inner.rv -= 1;
+                return Ok((old, true));
+            }
+            objects.insert(key, new.clone());
+        } else {
+            objects.remove(&key);
+        }
+        self.record(
+            &mut inner,
+            Change {
+                rv,
+                resource: resource(kind),
+                kind: if held { EventType::Modified } else { EventType::Deleted },
+                object: new.clone(),
+                old: held.then_some(old),
+            },
+        );
+        Ok((new, held))
+    }
+
+    pub fn returns_deleted_object(kind: &KindInfo) -> bool {
+        DELETE_RETURNS_OBJECT.contains(&(kind.group, kind.plural))
+    }
+
+    /// The changes after `from` and the feed of the later ones; `None`: every current object as
+    /// ADDED first.
+    pub fn watch(&self, kind: &KindInfo, from: Option<u64>) -> Result<WatchStart, Failure> {
+        let inner = self.lock();
+        let live = self.changes.subscribe();
+        let backlog = match from {
+            Some(rv) if rv < inner.oldest => return Err(status::expired(rv, inner.oldest + 1)),
+            Some(rv) => inner
+                .history
+                .iter()
+                .filter(|c| c.rv > rv && c.resource == resource(kind))
+                .cloned()
+                .collect(),
+            None => inner
+                .objects
+                .get(&resource(kind))
+                .into_iter()
+                .flat_map(|m| m.values())
+                .map(|o| {
+                    Arc::new(Change {
+                        rv: inner.rv,
+                        resource: resource(kind),
+                        kind: EventType::Added,
+                        object: o.clone(),
+                        old: None,
+                    })
+                })
+                .collect(),
+        };
+        Ok(WatchStart { backlog, live, rv: inner.rv })
+    }
+}
