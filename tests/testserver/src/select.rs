@@ -11,7 +11,9 @@ pub enum SelectorError {
     Syntax(String),
     #[error("field label not supported: {0}")]
     UnsupportedField(String),
-    #[error("invalid field selector term {0:?}: expected field=value, field==value or field!=value")]
+    #[error(
+        "invalid field selector term {0:?}: expected field=value, field==value or field!=value"
+    )]
     FieldTerm(String),
 }
 
@@ -217,21 +219,21 @@ pub struct FieldSelector {
 
 /// Splits on unescaped `sep`, keeping escapes.
 fn split_unescaped(text: &str, sep: char) -> Vec<String> {
-    let mut parts = vec![String::new()];
+    let mut parts = Vec::new();
+    let mut current = String::new();
     let mut escaped = false;
     for c in text.chars() {
         if escaped {
-            parts.last_mut().map(|p| p.push(c));
+            current.push(c);
             escaped = false;
-        } else if c == '\\' {
-            parts.last_mut().map(|p| p.push(c));
-            escaped = true;
         } else if c == sep {
-            parts.push(String::new());
+            parts.push(std::mem::take(&mut current));
         } else {
-            parts.last_mut().map(|p| p.push(c));
+            escaped = c == '\\';
+            current.push(c);
         }
     }
+    parts.push(current);
     parts
 }
 
@@ -281,7 +283,10 @@ impl FieldSelector {
 
     pub fn matches_object(&self, object: &Value) -> bool {
         self.terms.iter().all(|t| {
-            let have = object.pointer(t.pointer).and_then(Value::as_str).unwrap_or("");
+            let have = object
+                .pointer(t.pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("");
             (have == t.value) == t.equal
         })
     }
@@ -319,7 +324,15 @@ mod tests {
         for s in yes {
             assert!(LabelSelector::parse(s).unwrap().matches(&l), "{s}");
         }
-        let no = ["app=db", "app in (db)", "!app", "missing", "n>5", "n<5", "x>1"];
+        let no = [
+            "app=db",
+            "app in (db)",
+            "!app",
+            "missing",
+            "n>5",
+            "n<5",
+            "x>1",
+        ];
         for s in no {
             assert!(!LabelSelector::parse(s).unwrap().matches(&l), "{s}");
         }
@@ -327,7 +340,15 @@ mod tests {
 
     #[test]
     fn refuses_what_the_server_refuses() {
-        for s in ["app in", "app in ()", "=x", "app=web,", "a b", "n>x", "app in (a"] {
+        for s in [
+            "app in",
+            "app in ()",
+            "=x",
+            "app=web,",
+            "a b",
+            "n>x",
+            "app in (a",
+        ] {
             assert!(LabelSelector::parse(s).is_err(), "{s}");
         }
     }
@@ -335,9 +356,21 @@ mod tests {
     #[test]
     fn field_selectors_on_metadata() {
         let o = serde_json::json!({"metadata": {"name": "a,b", "namespace": "ns"}});
-        assert!(FieldSelector::parse("metadata.name=a\\,b").unwrap().matches_object(&o));
-        assert!(FieldSelector::parse("metadata.namespace!=x,metadata.name==a\\,b").unwrap().matches_object(&o));
-        assert!(!FieldSelector::parse("metadata.namespace=x").unwrap().matches_object(&o));
+        assert!(
+            FieldSelector::parse("metadata.name=a\\,b")
+                .unwrap()
+                .matches_object(&o)
+        );
+        assert!(
+            FieldSelector::parse("metadata.namespace!=x,metadata.name==a\\,b")
+                .unwrap()
+                .matches_object(&o)
+        );
+        assert!(
+            !FieldSelector::parse("metadata.namespace=x")
+                .unwrap()
+                .matches_object(&o)
+        );
         assert_eq!(
             FieldSelector::parse("spec.foo=1"),
             Err(SelectorError::UnsupportedField("spec.foo".into()))

@@ -86,15 +86,13 @@ fn decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -315,7 +313,10 @@ fn verb(
         (&Method::PUT, Some(name)) => {
             needs("put")?;
             let object = parse_body(body)?;
-            Ok(Answer::Json(200, store.replace(kind, ns, name, object, target)?))
+            Ok(Answer::Json(
+                200,
+                store.replace(kind, ns, name, object, target)?,
+            ))
         }
         (&Method::PATCH, Some(name)) => {
             needs("patch")?;
@@ -329,13 +330,18 @@ fn verb(
                 other => return Err(status::unsupported_media_type(other)),
             }
             // A patch that sets no resourceVersion applies to the current one.
-            if patch.pointer("/metadata/resourceVersion").is_none() && base != "application/json-patch+json" {
+            if patch.pointer("/metadata/resourceVersion").is_none()
+                && base != "application/json-patch+json"
+            {
                 let current = store.get(kind, ns, name)?;
                 if let Some(rv) = current.pointer("/metadata/resourceVersion") {
                     object["metadata"]["resourceVersion"] = rv.clone();
                 }
             }
-            Ok(Answer::Json(200, store.replace(kind, ns, name, object, target)?))
+            Ok(Answer::Json(
+                200,
+                store.replace(kind, ns, name, object, target)?,
+            ))
         }
         (&Method::DELETE, Some(name)) => {
             needs("delete")?;
@@ -347,7 +353,9 @@ fn verb(
             let pre_rv = options
                 .pointer("/preconditions/resourceVersion")
                 .and_then(Value::as_str);
-            let pre_uid = options.pointer("/preconditions/uid").and_then(Value::as_str);
+            let pre_uid = options
+                .pointer("/preconditions/uid")
+                .and_then(Value::as_str);
             let (object, held) = store.delete(kind, ns, name, pre_rv, pre_uid)?;
             if held {
                 return Ok(Answer::Json(202, object));
@@ -379,9 +387,10 @@ fn event_for(w: &WatchRequest, change: &Change) -> Option<Value> {
         return None;
     }
     let selected = |o: &Value| {
-        let ns_ok = w.namespace.as_deref().is_none_or(|ns| {
-            o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
-        });
+        let ns_ok = w
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns));
         ns_ok && w.labels.matches_object(o) && w.fields.matches_object(o)
     };
     let now = selected(&change.object);

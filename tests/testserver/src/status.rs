@@ -119,7 +119,9 @@ pub fn unsupported_media_type(content_type: &str) -> Failure {
     failure(
         415,
         "UnsupportedMediaType",
-        format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {content_type})"),
+        format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {content_type})"
+        ),
         None,
     )
 }

@@ -237,7 +237,12 @@ impl Store {
     }
 
     /// POST.
-    pub fn create(&self, kind: &KindInfo, ns: Option<&str>, mut body: Value) -> Result<Value, Failure> {
+    pub fn create(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        mut body: Value,
+    ) -> Result<Value, Failure> {
         if !body.is_object() {
             return Err(status::bad_request(format!(
                 "the body of the request is not a {} object",
@@ -254,7 +259,11 @@ impl Store {
         }
         let mut inner = self.lock();
         let m = meta_mut(&mut body);
-        let mut name = m.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+        let mut name = m
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         if name.is_empty() {
             match m.get("generateName").and_then(Value::as_str) {
                 Some(prefix) if !prefix.is_empty() => {
@@ -536,7 +545,9 @@ impl Store {
         new = presented(kind, &new);
         meta_mut(&mut new).insert(
             "resourceVersion".into(),
-            old.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null),
+            old.pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(Value::Null),
         );
         if new == old {
             // A write that changes nothing is not stored and keeps the resourceVersion.
@@ -550,7 +561,8 @@ impl Store {
         inner.rv += 1;
         let rv = inner.rv;
         meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
-        let finished = new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new);
+        let finished =
+            new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new);
         let objects = inner.objects.entry(resource(kind)).or_default();
         let (event, old) = if finished {
             objects.remove(&key);
@@ -601,8 +613,11 @@ impl Store {
             // The namespace controller's work, done at once: everything inside goes first.
             let mut gone = Vec::new();
             for (res, objects) in inner.objects.iter_mut() {
-                let keys: Vec<ObjectKey> =
-                    objects.keys().filter(|(n, _)| *n == name).cloned().collect();
+                let keys: Vec<ObjectKey> = objects
+                    .keys()
+                    .filter(|(n, _)| *n == name)
+                    .cloned()
+                    .collect();
                 for k in keys {
                     if let Some(o) = objects.remove(&k) {
                         gone.push((res.clone(), o));
@@ -615,7 +630,13 @@ impl Store {
                 meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
                 self.record(
                     &mut inner,
-                    Change { rv, resource: res, kind: EventType::Deleted, object: o, old: None },
+                    Change {
+                        rv,
+                        resource: res,
+                        kind: EventType::Deleted,
+                        object: o,
+                        old: None,
+                    },
                 );
             }
         }
@@ -648,7 +669,11 @@ impl Store {
             Change {
                 rv,
                 resource: resource(kind),
-                kind: if held { EventType::Modified } else { EventType::Deleted },
+                kind: if held {
+                    EventType::Modified
+                } else {
+                    EventType::Deleted
+                },
                 object: new.clone(),
                 old: held.then_some(old),
             },
@@ -689,6 +714,10 @@ impl Store {
                 })
                 .collect(),
         };
-        Ok(WatchStart { backlog, live, rv: inner.rv })
+        Ok(WatchStart {
+            backlog,
+            live,
+            rv: inner.rv,
+        })
     }
 }

@@ -6,7 +6,10 @@
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = kuber_testserver::TestServer::start().await?;
     print!("{}", server.kubeconfig());
-    eprintln!("kuber-testserver: serving {} (Ctrl-C stops it)", server.url());
+    eprintln!(
+        "kuber-testserver: serving {} (Ctrl-C stops it)",
+        server.url()
+    );
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
