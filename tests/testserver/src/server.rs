@@ -305,43 +305,42 @@ fn verb(
         (&Method::POST, None) => {
             needs("post")?;
             let object = parse_body(body)?;
-            if dry_run(q) {
-                return Ok(Answer::Json(201, object));
-            }
-            Ok(Answer::Json(201, store.create(kind, ns, object)?))
+            Ok(Answer::Json(
+                201,
+                store.create(kind, ns, object, dry_run(q))?,
+            ))
         }
         (&Method::PUT, Some(name)) => {
             needs("put")?;
             let object = parse_body(body)?;
             Ok(Answer::Json(
                 200,
-                store.replace(kind, ns, name, object, target)?,
+                store.replace(kind, ns, name, object, target, dry_run(q))?,
             ))
         }
         (&Method::PATCH, Some(name)) => {
             needs("patch")?;
             let patch = parse_body(body)?;
-            let mut object = store.get(kind, ns, name)?;
             let base = content_type.split(';').next().unwrap_or("").trim();
-            match base {
-                "application/merge-patch+json" => patch::merge(&mut object, &patch),
-                "application/json-patch+json" => patch::json_patch(&mut object, &patch)
-                    .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
-                other => return Err(status::unsupported_media_type(other)),
-            }
-            // A patch that sets no resourceVersion applies to the current one.
-            if patch.pointer("/metadata/resourceVersion").is_none()
-                && base != "application/json-patch+json"
-            {
-                let current = store.get(kind, ns, name)?;
-                if let Some(rv) = current.pointer("/metadata/resourceVersion") {
-                    object["metadata"]["resourceVersion"] = rv.clone();
+            // A patch that names no resourceVersion applies to whatever is current, so a write
+            // in between makes the server try again rather than answer 409.
+            let mut attempts = 0;
+            loop {
+                let mut object = store.get(kind, ns, name)?;
+                let before = object.pointer("/metadata/resourceVersion").cloned();
+                match base {
+                    "application/merge-patch+json" => patch::merge(&mut object, &patch),
+                    "application/json-patch+json" => patch::json_patch(&mut object, &patch)
+                        .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
+                    other => return Err(status::unsupported_media_type(other)),
+                }
+                let pinned = object.pointer("/metadata/resourceVersion").cloned() != before
+                    || patch.pointer("/metadata/resourceVersion").is_some();
+                match store.replace(kind, ns, name, object, target, dry_run(q)) {
+                    Err(f) if f.code == 409 && !pinned && attempts < 5 => attempts += 1,
+                    answer => return Ok(Answer::Json(200, answer?)),
                 }
             }
-            Ok(Answer::Json(
-                200,
-                store.replace(kind, ns, name, object, target)?,
-            ))
         }
         (&Method::DELETE, Some(name)) => {
             needs("delete")?;
@@ -356,9 +355,10 @@ fn verb(
             let pre_uid = options
                 .pointer("/preconditions/uid")
                 .and_then(Value::as_str);
-            let (object, held) = store.delete(kind, ns, name, pre_rv, pre_uid)?;
+            let (object, held) = store.delete(kind, ns, name, pre_rv, pre_uid, dry_run(q))?;
+            // Held by finalizers: the object, marked for deletion (200, as for Jobs).
             if held {
-                return Ok(Answer::Json(202, object));
+                return Ok(Answer::Json(200, object));
             }
             if Store::returns_deleted_object(kind) {
                 return Ok(Answer::Json(200, object));
@@ -371,6 +371,35 @@ fn verb(
                 200,
                 status::deleted(kind.group, kind.plural, name, uid),
             ))
+        }
+        (&Method::DELETE, None) => {
+            needs("deletecollection")?;
+            let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
+                .map_err(|e| status::bad_request(e.to_string()))?;
+            let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str))
+                .map_err(|e| status::bad_request(e.to_string()))?;
+            let selected = store.list(kind, ns, &labels, &fields, None, None, true)?;
+            let mut deleted = Vec::new();
+            for item in selected["items"].as_array().into_iter().flatten() {
+                let name = item
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let item_ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
+                // Gone meanwhile: not an error for a collection delete.
+                if let Ok((mut object, _)) =
+                    store.delete(kind, item_ns, name, None, None, dry_run(q))
+                    && let Some(o) = object.as_object_mut()
+                {
+                    o.remove("apiVersion");
+                    o.remove("kind");
+                    deleted.push(object);
+                }
+            }
+            let mut list = selected;
+            list["items"] = Value::Array(deleted);
+            list["metadata"] = json!({"resourceVersion": store.resource_version().to_string()});
+            Ok(Answer::Json(200, list))
         }
         _ => Err(status::method_not_allowed()),
     }

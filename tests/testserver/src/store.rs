@@ -43,6 +43,7 @@ const DELETE_RETURNS_OBJECT: &[(&str, &str)] = &[
     ("", "persistentvolumes"),
     ("", "persistentvolumeclaims"),
     ("", "namespaces"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
 ];
 
 /// Where objects of one resource live, whatever version they are asked in.
@@ -160,7 +161,7 @@ impl Store {
         };
         if let Some(ns) = kuber_api::registry::find("Namespace", Some("v1")) {
             for name in INITIAL_NAMESPACES {
-                let _ = store.create(ns, None, json!({"metadata": {"name": name}}));
+                let _ = store.create(ns, None, json!({"metadata": {"name": name}}), false);
             }
         }
         store
@@ -242,6 +243,7 @@ impl Store {
         kind: &KindInfo,
         ns: Option<&str>,
         mut body: Value,
+        dry_run: bool,
     ) -> Result<Value, Failure> {
         if !body.is_object() {
             return Err(status::bad_request(format!(
@@ -311,10 +313,13 @@ impl Store {
         {
             return Err(status::already_exists(kind.group, kind.plural, &name));
         }
-        inner.rv += 1;
-        let rv = inner.rv;
+        let rv = inner.rv + 1;
         m.insert("uid".into(), json!(self.uid()));
-        m.insert("resourceVersion".into(), json!(rv.to_string()));
+        if dry_run {
+            m.remove("resourceVersion");
+        } else {
+            m.insert("resourceVersion".into(), json!(rv.to_string()));
+        }
         m.insert("creationTimestamp".into(), json!(crate::time::now()));
         m.remove("deletionTimestamp");
         m.remove("deletionGracePeriodSeconds");
@@ -333,6 +338,10 @@ impl Store {
             body["status"] = json!({"phase": "Active"});
         }
         let object = presented(kind, &body);
+        if dry_run {
+            return Ok(object);
+        }
+        inner.rv = rv;
         inner
             .objects
             .entry(resource(kind))
@@ -458,6 +467,7 @@ impl Store {
         name: &str,
         mut body: Value,
         target: Target,
+        dry_run: bool,
     ) -> Result<Value, Failure> {
         if !body.is_object() {
             return Err(status::bad_request(format!(
@@ -558,6 +568,9 @@ impl Store {
         {
             meta_mut(&mut new).insert("generation".into(), json!(g + 1));
         }
+        if dry_run {
+            return Ok(new);
+        }
         inner.rv += 1;
         let rv = inner.rv;
         meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
@@ -592,6 +605,7 @@ impl Store {
         name: &str,
         precondition_rv: Option<&str>,
         precondition_uid: Option<&str>,
+        dry_run: bool,
     ) -> Result<(Value, bool), Failure> {
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
@@ -609,6 +623,14 @@ impl Store {
             return Err(status::conflict(kind.group, kind.plural, name));
         }
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
+        if dry_run {
+            let mut new = old.clone();
+            if meta(&new, "deletionTimestamp").is_none() {
+                meta_mut(&mut new).insert("deletionTimestamp".into(), json!(crate::time::now()));
+            }
+            let held = has_finalizers(&new);
+            return Ok((new, held));
+        }
         if is_namespace {
             // The namespace controller's work, done at once: everything inside goes first.
             let mut gone = Vec::new();

@@ -708,3 +708,85 @@ async fn discovery_and_unknown_paths() {
         }
     }
 }
+
+#[tokio::test]
+async fn dry_runs_store_nothing() {
+    let server = TestServer::start().await.unwrap();
+    let ctx = server.context();
+    let before = server.resource_version();
+    let answered = ctx.put(&cm("dry", &[])).dry_run().await.unwrap();
+    assert_eq!(answered.name(), Some("dry"));
+    assert!(
+        ctx.get::<ConfigMap>("dry")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    ctx.put(&cm("wet", &[])).await.unwrap();
+    let after_create = server.resource_version();
+    assert_eq!(after_create, before + 1);
+    ctx.update::<ConfigMap>("wet", Patch::Merge(json!({"data": {"k": "dry"}})))
+        .dry_run()
+        .await
+        .unwrap();
+    ctx.delete::<ConfigMap>("wet").dry_run().await.unwrap();
+    let wet = ctx.get::<ConfigMap>("wet").await.unwrap();
+    assert_eq!(wet.data.unwrap()["k"], "v");
+    assert_eq!(server.resource_version(), after_create);
+}
+
+#[tokio::test]
+async fn delete_collection_and_namespace_deletion() {
+    let server = TestServer::start().await.unwrap();
+    let ctx = server.context();
+    let team = ns(&ctx, "team").await;
+    for (name, set) in [("d1", "del"), ("d2", "del"), ("k1", "keep")] {
+        team.put(&cm(name, &[("set", set)])).await.unwrap();
+    }
+    ctx.put(&cm("outside", &[("set", "del")])).await.unwrap();
+    let answer = team
+        .delete_collection::<ConfigMap>()
+        .labels("set=del")
+        .await
+        .unwrap();
+    match answer {
+        Deleted::Object(list) => assert_eq!(names(&list.items), ["d1", "d2"]),
+        Deleted::Status(s) => panic!("the real server answers the list, not {s:?}"),
+    }
+    assert_eq!(
+        names(&team.list::<ConfigMap>().await.unwrap().items),
+        ["k1"]
+    );
+    assert!(ctx.get::<ConfigMap>("outside").await.is_ok());
+
+    match ctx.delete::<Namespace>("team").await.unwrap() {
+        Deleted::Object(n) => assert!(n.metadata.unwrap().deletion_timestamp.is_some()),
+        Deleted::Status(s) => panic!("a namespace delete answers the namespace, not {s:?}"),
+    }
+    assert!(
+        ctx.get::<Namespace>("team")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    let everywhere = ctx.list::<ConfigMap>().all_namespaces().await.unwrap();
+    assert_eq!(names(&everywhere.items), ["outside"]);
+    let err = team.put(&cm("late", &[])).await.unwrap_err();
+    assert!(err.is_not_found());
+}
+
+#[tokio::test]
+async fn unsupported_patch_types_are_refused_not_misapplied() {
+    let server = TestServer::start().await.unwrap();
+    let ctx = server.context();
+    ctx.put(&cm("s", &[])).await.unwrap();
+    let err = ctx
+        .update::<ConfigMap>("s", Patch::Strategic(json!({"data": {"k": "x"}})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(415), "{err}");
+    assert_eq!(
+        ctx.get::<ConfigMap>("s").await.unwrap().data.unwrap()["k"],
+        "v"
+    );
+}
