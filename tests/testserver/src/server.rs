@@ -190,6 +190,15 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    // Bodies are JSON only (no protobuf, no CBOR), as for custom resources.
+    let base = content_type.split(';').next().unwrap_or("").trim();
+    if matches!(method, Method::POST | Method::PUT)
+        && !base.is_empty()
+        && base != "application/json"
+        && base != "*/*"
+    {
+        return fail(status::unsupported_media_type(base));
+    }
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => return fail(status::bad_request(format!("reading the body: {e}"))),

@@ -790,3 +790,32 @@ async fn unsupported_patch_types_are_refused_not_misapplied() {
         "v"
     );
 }
+
+#[tokio::test]
+async fn bodies_other_than_json_are_refused_with_415() {
+    let server = TestServer::start().await.unwrap();
+    let op = kuber::api::OPERATIONS
+        .iter()
+        .find(|o| o.id == "createCoreV1NamespacedConfigMap")
+        .unwrap();
+    let mut req = kuber::api::Request::new(op, &["default"]);
+    req.body = Some(kuber::api::request::Body {
+        content_type: "application/vnd.kubernetes.protobuf",
+        bytes: b"k8s\x00".to_vec(),
+    });
+    match server.client().call::<Value>(req).await.unwrap_err() {
+        kuber::api::Error::Api(e) => {
+            assert_eq!((e.code, e.reason()), (415, Some("UnsupportedMediaType")))
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        server
+            .context()
+            .list::<ConfigMap>()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
