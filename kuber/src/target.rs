@@ -101,15 +101,19 @@ impl Target {
             Some(info) => {
                 let op = info
                     .operation(action, subresource, namespace.is_some())
-                    .map_err(|e| Error::NoOperation {
-                        kind: self.kind.to_string(),
-                        api_version: self.api_version.to_string(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(|e| self.no_operation(e.to_string()))?;
                 let args = args(op.request_path, namespace, name);
                 Ok(Request::at(op, op.request_path, &args))
             }
             None => self.built(action, subresource, namespace, name),
+        }
+    }
+
+    fn no_operation(&self, message: String) -> Error {
+        Error::NoOperation {
+            kind: self.kind.to_string(),
+            api_version: self.api_version.to_string(),
+            message,
         }
     }
 
@@ -128,18 +132,15 @@ impl Target {
         };
         if subresource.is_empty() && !self.verbs.is_empty() && !self.verbs.iter().any(|v| v == verb)
         {
-            return Err(Error::NoOperation {
-                kind: self.kind.to_string(),
-                api_version: self.api_version.to_string(),
-                message: format!("the server lists no `{verb}` verb for {}", self.plural),
-            });
+            return Err(self.no_operation(format!(
+                "the server lists no `{verb}` verb for {}",
+                self.plural
+            )));
         }
         if !subresource.is_empty() && !self.subresources.iter().any(|s| s == subresource) {
-            return Err(Error::NoOperation {
-                kind: self.kind.to_string(),
-                api_version: self.api_version.to_string(),
-                message: format!("the server lists no `{subresource}` subresource"),
-            });
+            return Err(
+                self.no_operation(format!("the server lists no `{subresource}` subresource"))
+            );
         }
         let op = dynamic_operation(action);
         let mut template = String::from(if self.group.is_empty() {

@@ -17,7 +17,6 @@ mod select;
 mod server;
 mod status;
 mod store;
-mod time;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -320,7 +320,7 @@ impl Store {
         } else {
             m.insert("resourceVersion".into(), json!(rv.to_string()));
         }
-        m.insert("creationTimestamp".into(), json!(crate::time::now()));
+        m.insert("creationTimestamp".into(), json!(now()));
         m.remove("deletionTimestamp");
         m.remove("deletionGracePeriodSeconds");
         if body.get("spec").is_some() {
@@ -626,7 +626,7 @@ impl Store {
         if dry_run {
             let mut new = old.clone();
             if meta(&new, "deletionTimestamp").is_none() {
-                meta_mut(&mut new).insert("deletionTimestamp".into(), json!(crate::time::now()));
+                meta_mut(&mut new).insert("deletionTimestamp".into(), json!(now()));
             }
             let held = has_finalizers(&new);
             return Ok((new, held));
@@ -665,7 +665,7 @@ impl Store {
         let mut new = old.clone();
         if meta(&new, "deletionTimestamp").is_none() {
             let m = meta_mut(&mut new);
-            m.insert("deletionTimestamp".into(), json!(crate::time::now()));
+            m.insert("deletionTimestamp".into(), json!(now()));
             m.insert("deletionGracePeriodSeconds".into(), json!(0));
         }
         if is_namespace {
@@ -742,4 +742,9 @@ impl Store {
             rv: inner.rv,
         })
     }
+}
+
+/// Now, to the second, as the API server writes timestamps (`2026-01-02T03:04:05Z`).
+fn now() -> String {
+    kuber::models::special::Time::now().into_string()
 }
