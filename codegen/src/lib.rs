@@ -38,6 +38,8 @@ pub enum Error {
         input: String,
         source: fixups::FixupError,
     },
+    #[error("{input}: writing the schema facts: {message}")]
+    Facts { input: String, message: String },
 }
 
 /// What one run of the generator produced.
@@ -49,6 +51,8 @@ pub struct Generated {
     pub kinds: usize,
     pub operations: usize,
     pub fixups: Vec<(&'static str, usize)>,
+    /// The corrected documents' schemas as facts-only JSON ([`emit::facts::definitions`]).
+    pub definitions: String,
     pub inputs: Vec<load::InputInfo>,
     /// The Kubernetes release the documents are from (`1.36`), when known.
     pub release: Option<String>,
@@ -169,9 +173,14 @@ pub fn generate_with(specs: &[PathBuf], options: &Options) -> Result<Generated, 
         }
         None => None,
     };
+    let definitions = emit::facts::definitions(&doc).map_err(|e| Error::Facts {
+        input: input.clone(),
+        message: e.to_string(),
+    })?;
     Ok(Generated {
         output,
         api,
+        definitions,
         types: model.types.len(),
         kinds: model.kinds.len(),
         operations: ops.len(),

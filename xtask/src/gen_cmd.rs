@@ -83,6 +83,9 @@ fn parse(args: &[String]) -> Result<Args, String> {
     Ok(out)
 }
 
+const FACTS_DIR: &str = "tests/testserver/src/generated";
+const FACTS_FILE: &str = "tests/testserver/src/generated/definitions.json";
+
 pub fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
@@ -175,6 +178,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 files.insert("kuber/Cargo.toml".into(), manifest);
                 owned_dirs.push(root.join(API_ROOT));
             }
+            // The test server's schema facts (strategic merge patch, apply, /openapi/v3).
+            files.insert(FACTS_FILE.into(), generated.definitions.clone());
+            owned_dirs.push(root.join(FACTS_DIR));
             files.insert(
                 "spec/source.json".into(),
                 source_record(&args, &generated.inputs, &own)?,

@@ -1,6 +1,7 @@
 //! Turns the model into Rust source files.
 
 pub mod api;
+pub mod facts;
 pub mod models;
 
 use std::collections::BTreeMap;
