@@ -51,7 +51,57 @@ pub fn cases() -> Vec<Case> {
         case!("facade/errors", errors),
         case!("facade/logs-and-eviction", logs_and_eviction),
         case!("facade/report", report),
+        case!("facade/on-testserver", on_testserver),
     ]
+}
+
+/// The same scenarios against kuber-testserver, started in this process: its own tally,
+/// reported as one line, failing the case when a scenario fails there.
+async fn on_testserver(e2e: &E2e) -> Outcome {
+    let server = kuber_testserver::TestServer::start()
+        .await
+        .map_err(|e| format!("starting kuber-testserver: {e}"))?;
+    let dir = std::env::temp_dir().join(format!(
+        "kuber-e2e-testserver-{}-{}",
+        std::process::id(),
+        server.addr().port()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig())
+        .map_err(|e| format!("{}: {e}", kubeconfig.display()))?;
+    let on = e2e.on_server(server.client(), server.client(), kubeconfig);
+
+    // The real server's tally is kept aside and put back after.
+    let real = tally(std::mem::take);
+    let mut failed_cases = Vec::new();
+    let runs: [(&str, CaseFuture<'_>); 6] = [
+        ("kinds-verb-script", Box::pin(kinds(&on))),
+        ("crd-by-kind-name", Box::pin(crd(&on))),
+        ("discovery-overrides", Box::pin(discovery(&on))),
+        ("paging-pages", Box::pin(paging(&on))),
+        ("errors", Box::pin(errors(&on))),
+        ("logs-and-eviction", Box::pin(logs_and_eviction(&on))),
+    ];
+    for (name, run) in runs {
+        if let Err(e) = run.await {
+            failed_cases.push(format!("{name}: {e}"));
+        }
+    }
+    let (passed, total, kinds, groups) =
+        tally(|t| (t.passed, t.total, t.kinds.len(), t.groups.len()));
+    tally(|t| *t = real);
+    let _ = std::fs::remove_dir_all(&dir);
+    e2e.report(format!(
+        "facade on kuber-testserver: {passed}/{total} scenarios, {kinds} kinds, {groups} groups"
+    ));
+    ensure(failed_cases.is_empty() && passed == total, || {
+        format!(
+            "on kuber-testserver, {} scenario(s) failed:\n  {}",
+            total - passed,
+            failed_cases.join("\n  ")
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -549,7 +599,7 @@ async fn script<K: Kind>(e2e: &E2e, row: &Row, other_ns: &str) -> Outcome {
             if namespaced::<K>() {
                 args.extend(["-n", &ns]);
             }
-            let seen = e2e.cluster.kubectl_ok(&args)?;
+            let seen = e2e.kubectl_ok(&args)?;
             ensure(seen.trim() == uid, || {
                 format!("kubectl sees uid {seen}, put answered {uid}")
             })?;
@@ -1260,7 +1310,7 @@ async fn crd(e2e: &E2e) -> Outcome {
             )
             .await
             .context("json")?;
-            let out = e2e.cluster.kubectl_ok(&[
+            let out = e2e.kubectl_ok(&[
                 "get",
                 "gadgets",
                 "g1",
@@ -1361,7 +1411,7 @@ async fn crd(e2e: &E2e) -> Outcome {
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default();
             ensure(spec.contains("4"), || format!("scale spec {spec}"))?;
-            let out = e2e.cluster.kubectl_ok(&[
+            let out = e2e.kubectl_ok(&[
                 "get",
                 "gadgets",
                 "g1",
@@ -1550,7 +1600,7 @@ async fn same_as_kubectl(e2e: &E2e) -> Outcome {
         })?;
         ours.extend(g.versions.iter().map(|v| format!("{}/{v}", g.name)));
     }
-    let out = e2e.cluster.kubectl_ok(&["api-versions"])?;
+    let out = e2e.kubectl_ok(&["api-versions"])?;
     let theirs: BTreeSet<String> = out
         .lines()
         .map(|l| l.trim().to_owned())

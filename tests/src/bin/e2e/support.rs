@@ -2,9 +2,10 @@
 //! small checks cases share.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use kuber_api::{Client, CoreV1Api, WriteParams};
 use kuber_models::api::core::v1::Namespace;
@@ -34,13 +35,17 @@ macro_rules! case {
 
 /// The suite's shared state.
 pub struct E2e {
-    pub cluster: Cluster,
+    /// The real control plane (its binaries run kubectl also when the cases target another
+    /// server).
+    pub cluster: Arc<Cluster>,
     /// The admin (client certificate in `system:masters`).
     pub admin: Client,
     /// A token user that RBAC grants nothing.
     pub restricted: Client,
     namespaces: AtomicUsize,
     report: Mutex<Vec<String>>,
+    /// Where kubectl points instead of the cluster: a kubeconfig and a discovery cache folder.
+    kubectl_target: Option<(PathBuf, PathBuf)>,
 }
 
 impl E2e {
@@ -48,10 +53,51 @@ impl E2e {
         Ok(E2e {
             admin: cluster.admin()?,
             restricted: cluster.restricted()?,
-            cluster,
+            cluster: Arc::new(cluster),
             namespaces: AtomicUsize::new(0),
             report: Mutex::new(Vec::new()),
+            kubectl_target: None,
         })
+    }
+
+    /// The same suite state aimed at another server (e.g. kuber-testserver): cases use
+    /// `admin`/`restricted` and [`E2e::kubectl_ok`] runs the cluster's kubectl with `kubeconfig`.
+    pub fn on_server(&self, admin: Client, restricted: Client, kubeconfig: PathBuf) -> E2e {
+        let cache = kubeconfig.with_extension("kubectl-cache");
+        E2e {
+            cluster: self.cluster.clone(),
+            admin,
+            restricted,
+            namespaces: AtomicUsize::new(0),
+            report: Mutex::new(Vec::new()),
+            kubectl_target: Some((kubeconfig, cache)),
+        }
+    }
+
+    /// Runs kubectl against the server the cases target; an error with its stderr unless it
+    /// succeeds.
+    pub fn kubectl_ok(&self, args: &[&str]) -> Result<String, String> {
+        let Some((kubeconfig, cache)) = &self.kubectl_target else {
+            return self.cluster.kubectl_ok(args);
+        };
+        let out = self
+            .cluster
+            .kubectl()
+            .env("KUBECONFIG", kubeconfig)
+            .env("KUBECACHEDIR", cache)
+            .args(args)
+            .output()
+            .map_err(|e| format!("kubectl {}: {e}", args.join(" ")))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "kubectl {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
     }
 
     /// Creates a namespace no other case uses, named after `prefix`.
