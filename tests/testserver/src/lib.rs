@@ -13,10 +13,12 @@
 
 mod discovery;
 mod patch;
+mod pods;
 mod select;
 mod server;
 mod status;
 mod store;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

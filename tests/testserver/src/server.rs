@@ -22,6 +22,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::discovery;
 use crate::patch;
+use crate::pods;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::status::{self, Failure};
 use crate::store::{Change, EventType, Store, Target};
@@ -245,6 +246,17 @@ fn verb(
     // collection (lists and watches across namespaces) is served.
     if kind.namespaced && ns.is_none() && (route.name.is_some() || method != Method::GET) {
         return Err(status::no_route());
+    }
+    if let (Some(sub), Some(name), Some(ns), &Method::POST) = (
+        route.subresource.as_deref(),
+        route.name.as_deref(),
+        ns,
+        method,
+    ) && kind.group.is_empty()
+        && kind.plural == "pods"
+        && let Some(answer) = pods::post(store, sub, ns, name, &parse_body(body)?, dry_run(q))
+    {
+        return answer.map(|v| Answer::Json(201, v));
     }
     let target = match route.subresource.as_deref() {
         None => Target::Main,

@@ -305,6 +305,8 @@ impl Store {
             m.remove("namespace");
             String::new()
         };
+        let prefix = m.get("generateName").and_then(Value::as_str);
+        crate::validate::name(kind, &name, prefix)?;
         let key = (ns, name.clone());
         if inner
             .objects
