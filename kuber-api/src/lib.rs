@@ -11,8 +11,8 @@ pub mod registry;
 pub mod request;
 mod response;
 
-pub use client::Client;
 pub use client::{ByteStream, ClientStats, Lines, WatchStream};
+pub use client::{Call, Client, call};
 pub use error::ApiError;
 pub use error::Error;
 pub use generated::*;

@@ -533,54 +533,6 @@ impl IntoRequest for Result<Request, Error> {
     }
 }
 
-pub(crate) async fn call<T: serde::de::DeserializeOwned>(
-    client: &crate::Client,
-    req: impl IntoRequest,
-) -> Result<T, Error> {
-    client.call(req.into_request()?).await
-}
-
-pub(crate) async fn call_text(
-    client: &crate::Client,
-    req: impl IntoRequest,
-) -> Result<String, Error> {
-    client.call_text(req.into_request()?).await
-}
-
-// Bytes, streams and upgrades are core-only, watches need some group: a build without them
-// (xtask builds kuber-api with no group) leaves these helpers unused.
-#[cfg_attr(not(feature = "core"), allow(dead_code))]
-pub(crate) async fn call_bytes(
-    client: &crate::Client,
-    req: impl IntoRequest,
-) -> Result<bytes::Bytes, Error> {
-    client.call_bytes(req.into_request()?).await
-}
-
-#[cfg_attr(not(feature = "core"), allow(dead_code))]
-pub(crate) async fn watch<T: serde::de::DeserializeOwned>(
-    client: &crate::Client,
-    req: impl IntoRequest,
-) -> Result<crate::client::WatchStream<T>, Error> {
-    client.watch(req.into_request()?).await
-}
-
-#[cfg_attr(not(feature = "core"), allow(dead_code))]
-pub(crate) async fn stream(
-    client: &crate::Client,
-    req: impl IntoRequest,
-) -> Result<crate::ByteStream, Error> {
-    client.stream(req.into_request()?).await
-}
-
-/// exec, attach and portforward need a connection upgrade, which the client does not do yet.
-#[cfg_attr(not(feature = "core"), allow(dead_code))]
-pub(crate) async fn upgrade(req: impl IntoRequest) -> Result<(), Error> {
-    Err(Error::NeedsUpgrade {
-        operation: req.into_request()?.operation.id,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

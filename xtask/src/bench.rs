@@ -220,6 +220,11 @@ const APPS: &[(&str, &str)] = &[
         "kube-list-pods",
         "kube 5 + k8s-openapi 0.29 (client, rustls-tls, ring; v1_36)",
     ),
+    (
+        "kuber-api-list-pods",
+        "kuber-api, all groups (default features)",
+    ),
+    ("kuber-api-core-list-pods", "kuber-api, `core` only"),
     ("kuber-list-pods", "kuber, all groups (default features)"),
 ];
 

@@ -399,34 +399,24 @@ impl<'a> ApiEmitter<'a> {
             None => quote!(),
         };
         let req = quote!(#build #query_step #watch_step #kinds_step #body_step);
-        let (ret, call) = match &op.response {
+        // Every method returns a `Call`: the request goes out on one shared path, only the
+        // decoding is per type (see kuber-api's client/call.rs).
+        let ret = match &op.response {
             Response::Typed(t) => {
                 let t = self.type_path(t);
-                (quote!(#t), quote!(crate::request::call(&self.client, #req)))
+                quote!(crate::Call<#t>)
             }
             Response::Deleted(t) => {
                 let t = self.type_path(t);
-                (
-                    quote!(crate::Deleted<#t>),
-                    quote!(crate::request::call(&self.client, #req)),
-                )
+                quote!(crate::Call<crate::Deleted<#t>>)
             }
-            Response::Text => (
-                quote!(String),
-                quote!(crate::request::call_text(&self.client, #req)),
-            ),
-            Response::Bytes => (
-                quote!(bytes::Bytes),
-                quote!(crate::request::call_bytes(&self.client, #req)),
-            ),
+            Response::Text => quote!(crate::Call<String, crate::call::Text>),
+            Response::Bytes => quote!(crate::Call<bytes::Bytes, crate::call::Bytes>),
             Response::Watch(t) => {
                 let t = self.type_path(t);
-                (
-                    quote!(crate::client::WatchStream<#t>),
-                    quote!(crate::request::watch(&self.client, #req)),
-                )
+                quote!(crate::Call<crate::client::WatchStream<#t>, crate::call::Watch>)
             }
-            Response::Upgrade => (quote!(()), quote!(crate::request::upgrade(#req))),
+            Response::Upgrade => quote!(crate::Call<(), crate::call::Upgrade>),
         };
         let text = format!("`{} {}` (`{}`).", op.method, op.path, op.id);
         let doc = lines_doc(&text);
@@ -436,15 +426,15 @@ impl<'a> ApiEmitter<'a> {
             let doc = lines_doc(&format!("{text} The body as it arrives, for `follow`."));
             quote! {
                 #doc
-                pub fn #stream_name(&self, #(#args),*) -> impl ::core::future::Future<Output = Result<crate::ByteStream, crate::Error>> + Send + '_ {
-                    crate::request::stream(&self.client, #req)
+                pub fn #stream_name(&self, #(#args),*) -> crate::Call<crate::ByteStream, crate::call::Stream> {
+                    crate::Call::new(&self.client, #req)
                 }
             }
         });
         Ok(quote! {
             #doc
-            pub fn #name(&self, #(#args),*) -> impl ::core::future::Future<Output = Result<#ret, crate::Error>> + Send + '_ {
-                #call
+            pub fn #name(&self, #(#args),*) -> #ret {
+                crate::Call::new(&self.client, #req)
             }
             #stream
         })

@@ -2,6 +2,7 @@
 //! credentials, impersonation, retries and timeouts from a [`Config`].
 
 mod body;
+pub mod call;
 mod connector;
 mod retry;
 mod stream;
@@ -30,6 +31,7 @@ use tracing::debug;
 
 pub use self::body::ClientStats;
 use self::body::{Counters, Decoded, read_body};
+pub use self::call::Call;
 use self::connector::{Connector, Proxy, ProxyError, redact_userinfo};
 pub use self::stream::{ByteStream, Lines};
 use self::tls::ExecIdentity;
@@ -260,53 +262,32 @@ impl Client {
 
     /// Sends `req` and decodes the JSON answer as a `T`. An answer of a kind `req` does not
     /// expect ([`Request::kinds`]) is [`Error::UnexpectedKind`].
-    pub async fn call<T: DeserializeOwned>(&self, req: Request) -> Result<T, Error> {
-        let body = self.read(&req, Mode::Json).await?;
-        if !req.kinds.is_empty()
-            && let Some(kind) = peek_kind(&body)
-            && !req.kinds.contains(&&*kind)
-        {
-            return Err(Error::UnexpectedKind {
-                operation: req.operation.id,
-                expected: req.kinds.join(" or "),
-                received: kind.into_owned(),
-            });
-        }
-        serde_json::from_slice(&body).map_err(|e| Error::decode::<T>(req.operation.id, &e))
+    pub fn call<T: DeserializeOwned>(&self, req: Request) -> Call<T> {
+        Call::new(self, req)
     }
 
     /// Sends `req` and returns the answer as text (logs, well-known documents). Invalid UTF-8 is
     /// replaced, as a terminal would show it.
-    pub async fn call_text(&self, req: Request) -> Result<String, Error> {
-        let body = self.read(&req, Mode::Raw).await?;
-        Ok(match String::from_utf8(body.into()) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
+    pub fn call_text(&self, req: Request) -> Call<String, call::Text> {
+        Call::new(self, req)
     }
 
     /// Sends `req` and returns the answer's bytes (proxy verbs).
-    pub async fn call_bytes(&self, req: Request) -> Result<Bytes, Error> {
-        self.read(&req, Mode::Raw).await
+    pub fn call_bytes(&self, req: Request) -> Call<Bytes, call::Bytes> {
+        Call::new(self, req)
     }
 
     /// Starts a watch: the events as the server sends them. Only the wait for the answer's headers
     /// is bounded by the request timeout; the server's `timeoutSeconds` ends the stream, and so
     /// does silence longer than [`Config::idle_timeout`] ([`Error::IdleTimeout`]).
-    pub async fn watch<T: DeserializeOwned>(&self, req: Request) -> Result<WatchStream<T>, Error> {
-        let res = self.open(&req, Mode::Watch).await?;
-        let idle = self.shared.config.idle_timeout;
-        let body = self.decoded(res, Mode::Watch);
-        Ok(WatchStream::new(body, req.operation.id, idle))
+    pub fn watch<T: DeserializeOwned>(&self, req: Request) -> Call<WatchStream<T>, call::Watch> {
+        Call::new(self, req)
     }
 
     /// Starts a streamed answer (a followed log): its bytes as they arrive, not bounded by the
     /// request timeout but ended by silence longer than [`Config::idle_timeout`].
-    pub async fn stream(&self, req: Request) -> Result<ByteStream, Error> {
-        let res = self.open(&req, Mode::Stream).await?;
-        let idle = self.shared.config.idle_timeout;
-        let body = self.decoded(res, Mode::Stream);
-        Ok(ByteStream::new(body, req.operation.id, idle))
+    pub fn stream(&self, req: Request) -> Call<ByteStream, call::Stream> {
+        Call::new(self, req)
     }
 
     /// Sends `req` and returns the 2xx answer with its headers and unread body. Non-2xx answers

@@ -15,13 +15,10 @@ impl AdmissionregistrationV1Api {
     /// `GET /apis/admissionregistration.k8s.io/v1/` (`getAdmissionregistrationV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[252],
@@ -35,13 +32,10 @@ impl AdmissionregistrationV1Api {
     pub fn list_mutating_admission_policy(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[253], &[])
                 .query(params)
@@ -53,13 +47,10 @@ impl AdmissionregistrationV1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[254], &[])
                 .query(params)
@@ -72,15 +63,12 @@ impl AdmissionregistrationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[255], &[])
                 .query(params)
@@ -93,13 +81,10 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[256], &[name])
                 .query(params)
@@ -112,13 +97,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[257], &[name])
                 .query(params)
@@ -132,15 +114,12 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[258], &[name])
                 .query(params)
@@ -154,13 +133,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[259], &[name])
                 .query(params)
@@ -172,13 +148,10 @@ impl AdmissionregistrationV1Api {
     pub fn list_mutating_admission_policy_binding(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[260], &[])
                 .query(params)
@@ -190,13 +163,10 @@ impl AdmissionregistrationV1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[261], &[])
                 .query(params)
@@ -209,15 +179,12 @@ impl AdmissionregistrationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[262], &[])
                 .query(params)
@@ -230,13 +197,10 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[263], &[name])
                 .query(params)
@@ -249,13 +213,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[264], &[name])
                 .query(params)
@@ -269,15 +230,12 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[265], &[name])
                 .query(params)
@@ -291,13 +249,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[266], &[name])
                 .query(params)
@@ -309,13 +264,10 @@ impl AdmissionregistrationV1Api {
     pub fn list_mutating_webhook_configuration(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[267], &[])
                 .query(params)
@@ -327,13 +279,10 @@ impl AdmissionregistrationV1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[268], &[])
                 .query(params)
@@ -346,15 +295,12 @@ impl AdmissionregistrationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[269], &[])
                 .query(params)
@@ -367,13 +313,10 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[270], &[name])
                 .query(params)
@@ -386,13 +329,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[271], &[name])
                 .query(params)
@@ -406,15 +346,12 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[272], &[name])
                 .query(params)
@@ -428,13 +365,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[273], &[name])
                 .query(params)
@@ -446,13 +380,10 @@ impl AdmissionregistrationV1Api {
     pub fn list_validating_admission_policy(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[274], &[])
                 .query(params)
@@ -464,13 +395,10 @@ impl AdmissionregistrationV1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[275], &[])
                 .query(params)
@@ -483,15 +411,12 @@ impl AdmissionregistrationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[276], &[])
                 .query(params)
@@ -504,13 +429,10 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[277], &[name])
                 .query(params)
@@ -523,13 +445,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[278], &[name])
                 .query(params)
@@ -543,15 +462,12 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[279], &[name])
                 .query(params)
@@ -565,13 +481,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[280], &[name])
                 .query(params)
@@ -584,13 +497,10 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[281], &[name])
                 .query(params)
@@ -603,13 +513,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[282], &[name])
                 .query(params)
@@ -623,13 +530,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[283], &[name])
                 .query(params)
@@ -641,13 +545,10 @@ impl AdmissionregistrationV1Api {
     pub fn list_validating_admission_policy_binding(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[284], &[])
                 .query(params)
@@ -659,13 +560,10 @@ impl AdmissionregistrationV1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[285], &[])
                 .query(params)
@@ -678,15 +576,12 @@ impl AdmissionregistrationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[286], &[])
                 .query(params)
@@ -699,13 +594,10 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[287], &[name])
                 .query(params)
@@ -718,13 +610,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[288], &[name])
                 .query(params)
@@ -738,15 +627,12 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[289], &[name])
                 .query(params)
@@ -760,13 +646,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[290], &[name])
                 .query(params)
@@ -778,13 +661,10 @@ impl AdmissionregistrationV1Api {
     pub fn list_validating_webhook_configuration(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[291], &[])
                 .query(params)
@@ -796,13 +676,10 @@ impl AdmissionregistrationV1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[292], &[])
                 .query(params)
@@ -815,15 +692,12 @@ impl AdmissionregistrationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[293], &[])
                 .query(params)
@@ -836,13 +710,10 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[294], &[name])
                 .query(params)
@@ -855,13 +726,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[295], &[name])
                 .query(params)
@@ -875,15 +743,12 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[296], &[name])
                 .query(params)
@@ -897,13 +762,10 @@ impl AdmissionregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[297], &[name])
                 .query(params)
@@ -915,15 +777,13 @@ impl AdmissionregistrationV1Api {
     pub fn watch_mutating_admission_policy_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[298],
@@ -939,15 +799,13 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[299],
@@ -963,15 +821,13 @@ impl AdmissionregistrationV1Api {
     pub fn watch_mutating_admission_policy_binding_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[300],
@@ -987,15 +843,13 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[301],
@@ -1011,15 +865,13 @@ impl AdmissionregistrationV1Api {
     pub fn watch_mutating_webhook_configuration_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[302],
@@ -1035,15 +887,13 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[303],
@@ -1059,15 +909,13 @@ impl AdmissionregistrationV1Api {
     pub fn watch_validating_admission_policy_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[304],
@@ -1083,15 +931,13 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[305],
@@ -1107,15 +953,13 @@ impl AdmissionregistrationV1Api {
     pub fn watch_validating_admission_policy_binding_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[306],
@@ -1131,15 +975,13 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[307],
@@ -1155,15 +997,13 @@ impl AdmissionregistrationV1Api {
     pub fn watch_validating_webhook_configuration_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[308],
@@ -1179,15 +1019,13 @@ impl AdmissionregistrationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[309],

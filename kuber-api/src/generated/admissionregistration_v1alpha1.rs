@@ -15,13 +15,10 @@ impl AdmissionregistrationV1alpha1Api {
     /// `GET /apis/admissionregistration.k8s.io/v1alpha1/` (`getAdmissionregistrationV1alpha1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[310],
@@ -35,13 +32,10 @@ impl AdmissionregistrationV1alpha1Api {
     pub fn list_mutating_admission_policy(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[311], &[])
                 .query(params)
@@ -53,13 +47,10 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[312], &[])
                 .query(params)
@@ -72,15 +63,12 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[313], &[])
                 .query(params)
@@ -93,13 +81,10 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[314], &[name])
                 .query(params)
@@ -112,13 +97,10 @@ impl AdmissionregistrationV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[315], &[name])
                 .query(params)
@@ -132,15 +114,12 @@ impl AdmissionregistrationV1alpha1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[316], &[name])
                 .query(params)
@@ -154,13 +133,10 @@ impl AdmissionregistrationV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[317], &[name])
                 .query(params)
@@ -172,13 +148,10 @@ impl AdmissionregistrationV1alpha1Api {
     pub fn list_mutating_admission_policy_binding(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[318], &[])
                 .query(params)
@@ -190,13 +163,10 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         body: &::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[319], &[])
                 .query(params)
@@ -209,15 +179,12 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[320], &[])
                 .query(params)
@@ -230,13 +197,10 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[321], &[name])
                 .query(params)
@@ -249,13 +213,10 @@ impl AdmissionregistrationV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[322], &[name])
                 .query(params)
@@ -269,15 +230,12 @@ impl AdmissionregistrationV1alpha1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[323], &[name])
                 .query(params)
@@ -291,13 +249,10 @@ impl AdmissionregistrationV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[324], &[name])
                 .query(params)
@@ -309,15 +264,13 @@ impl AdmissionregistrationV1alpha1Api {
     pub fn watch_mutating_admission_policy_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[325],
@@ -333,15 +286,13 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[326],
@@ -357,15 +308,13 @@ impl AdmissionregistrationV1alpha1Api {
     pub fn watch_mutating_admission_policy_binding_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[327],
@@ -381,15 +330,13 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[328],

@@ -15,13 +15,10 @@ impl ApiextensionsV1Api {
     /// `GET /apis/apiextensions.k8s.io/v1/` (`getApiextensionsV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[349],
@@ -35,13 +32,10 @@ impl ApiextensionsV1Api {
     pub fn list_custom_resource_definition(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[350], &[])
                 .query(params)
@@ -53,13 +47,10 @@ impl ApiextensionsV1Api {
         &self,
         body: &::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[351], &[])
                 .query(params)
@@ -72,15 +63,12 @@ impl ApiextensionsV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[352], &[])
                 .query(params)
@@ -93,13 +81,10 @@ impl ApiextensionsV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[353], &[name])
                 .query(params)
@@ -112,13 +97,10 @@ impl ApiextensionsV1Api {
         name: &str,
         body: &::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[354], &[name])
                 .query(params)
@@ -132,15 +114,12 @@ impl ApiextensionsV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[355], &[name])
                 .query(params)
@@ -154,13 +133,10 @@ impl ApiextensionsV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[356], &[name])
                 .query(params)
@@ -173,13 +149,10 @@ impl ApiextensionsV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[357], &[name])
                 .query(params)
@@ -192,13 +165,10 @@ impl ApiextensionsV1Api {
         name: &str,
         body: &::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[358], &[name])
                 .query(params)
@@ -212,13 +182,10 @@ impl ApiextensionsV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[359], &[name])
                 .query(params)
@@ -230,15 +197,13 @@ impl ApiextensionsV1Api {
     pub fn watch_custom_resource_definition_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[360],
@@ -254,15 +219,13 @@ impl ApiextensionsV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[361],

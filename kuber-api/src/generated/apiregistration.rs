@@ -15,13 +15,8 @@ impl ApiregistrationApi {
     /// `GET /apis/apiregistration.k8s.io/` (`getApiregistrationAPIGroup`).
     pub fn get_api_group(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[362],

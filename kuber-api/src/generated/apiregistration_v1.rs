@@ -15,13 +15,10 @@ impl ApiregistrationV1Api {
     /// `GET /apis/apiregistration.k8s.io/v1/` (`getApiregistrationV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[363],
@@ -35,13 +32,10 @@ impl ApiregistrationV1Api {
     pub fn list_api_service(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[364], &[])
                 .query(params)
@@ -53,13 +47,10 @@ impl ApiregistrationV1Api {
         &self,
         body: &::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[365], &[])
                 .query(params)
@@ -72,15 +63,12 @@ impl ApiregistrationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[366], &[])
                 .query(params)
@@ -93,13 +81,10 @@ impl ApiregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[367], &[name])
                 .query(params)
@@ -112,13 +97,10 @@ impl ApiregistrationV1Api {
         name: &str,
         body: &::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[368], &[name])
                 .query(params)
@@ -132,15 +114,12 @@ impl ApiregistrationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[369], &[name])
                 .query(params)
@@ -154,13 +133,10 @@ impl ApiregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[370], &[name])
                 .query(params)
@@ -173,13 +149,10 @@ impl ApiregistrationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[371], &[name])
                 .query(params)
@@ -192,13 +165,10 @@ impl ApiregistrationV1Api {
         name: &str,
         body: &::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[372], &[name])
                 .query(params)
@@ -212,13 +182,10 @@ impl ApiregistrationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[373], &[name])
                 .query(params)
@@ -230,15 +197,13 @@ impl ApiregistrationV1Api {
     pub fn watch_api_service_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[374],
@@ -254,15 +219,13 @@ impl ApiregistrationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[375],

@@ -15,13 +15,8 @@ impl ApisApi {
     /// `GET /apis/` (`getAPIVersions`).
     pub fn get_api_versions(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroupList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroupList> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[250], "/apis", &[])
                 .expect_kinds(&["APIGroupList"]),

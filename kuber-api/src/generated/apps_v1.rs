@@ -15,13 +15,10 @@ impl AppsV1Api {
     /// `GET /apis/apps/v1/` (`getAppsV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[377], "/apis/apps/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,13 +28,8 @@ impl AppsV1Api {
     pub fn list_controller_revision_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apps::v1::ControllerRevisionList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevisionList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[378], &[])
                 .query(params)
@@ -48,10 +40,8 @@ impl AppsV1Api {
     pub fn list_daemon_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSetList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[379], &[])
                 .query(params)
@@ -62,10 +52,8 @@ impl AppsV1Api {
     pub fn list_deployment_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DeploymentList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DeploymentList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[380], &[])
                 .query(params)
@@ -77,13 +65,8 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apps::v1::ControllerRevisionList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevisionList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[381], &[namespace])
                 .query(params)
@@ -96,10 +79,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ControllerRevision,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[382], &[namespace])
                 .query(params)
@@ -113,13 +94,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::ControllerRevisionList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::ControllerRevisionList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[383], &[namespace])
                 .query(params)
@@ -133,10 +111,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[384], &[namespace, name])
                 .query(params)
@@ -150,10 +126,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ControllerRevision,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[385], &[namespace, name])
                 .query(params)
@@ -168,13 +142,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::ControllerRevision>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::ControllerRevision>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[386], &[namespace, name])
                 .query(params)
@@ -189,10 +158,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ControllerRevision, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[387], &[namespace, name])
                 .query(params)
@@ -205,10 +172,8 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSetList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[388], &[namespace])
                 .query(params)
@@ -221,10 +186,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[389], &[namespace])
                 .query(params)
@@ -238,13 +201,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::DaemonSetList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::DaemonSetList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[390], &[namespace])
                 .query(params)
@@ -258,10 +216,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[391], &[namespace, name])
                 .query(params)
@@ -275,10 +231,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[392], &[namespace, name])
                 .query(params)
@@ -293,13 +247,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::DaemonSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::DaemonSet>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[393], &[namespace, name])
                 .query(params)
@@ -314,10 +263,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[394], &[namespace, name])
                 .query(params)
@@ -331,10 +278,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[395], &[namespace, name])
                 .query(params)
@@ -348,10 +293,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[396], &[namespace, name])
                 .query(params)
@@ -366,10 +309,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DaemonSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[397], &[namespace, name])
                 .query(params)
@@ -382,10 +323,8 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::DeploymentList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::DeploymentList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[398], &[namespace])
                 .query(params)
@@ -398,10 +337,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[399], &[namespace])
                 .query(params)
@@ -415,13 +352,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::DeploymentList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::DeploymentList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[400], &[namespace])
                 .query(params)
@@ -435,10 +367,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[401], &[namespace, name])
                 .query(params)
@@ -452,10 +382,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[402], &[namespace, name])
                 .query(params)
@@ -470,13 +398,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::Deployment>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::Deployment>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[403], &[namespace, name])
                 .query(params)
@@ -491,10 +414,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[404], &[namespace, name])
                 .query(params)
@@ -508,10 +429,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[405], &[namespace, name])
                 .query(params)
@@ -525,10 +444,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[406], &[namespace, name])
                 .query(params)
@@ -543,10 +460,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[407], &[namespace, name])
                 .query(params)
@@ -560,10 +475,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[408], &[namespace, name])
                 .query(params)
@@ -577,10 +490,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[409], &[namespace, name])
                 .query(params)
@@ -595,10 +506,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::Deployment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[410], &[namespace, name])
                 .query(params)
@@ -611,10 +520,8 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSetList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[411], &[namespace])
                 .query(params)
@@ -627,10 +534,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[412], &[namespace])
                 .query(params)
@@ -644,13 +549,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::ReplicaSetList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::ReplicaSetList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[413], &[namespace])
                 .query(params)
@@ -664,10 +564,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[414], &[namespace, name])
                 .query(params)
@@ -681,10 +579,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[415], &[namespace, name])
                 .query(params)
@@ -699,13 +595,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::ReplicaSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::ReplicaSet>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[416], &[namespace, name])
                 .query(params)
@@ -720,10 +611,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[417], &[namespace, name])
                 .query(params)
@@ -737,10 +626,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[418], &[namespace, name])
                 .query(params)
@@ -754,10 +641,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[419], &[namespace, name])
                 .query(params)
@@ -772,10 +657,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[420], &[namespace, name])
                 .query(params)
@@ -789,10 +672,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[421], &[namespace, name])
                 .query(params)
@@ -806,10 +687,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[422], &[namespace, name])
                 .query(params)
@@ -824,10 +703,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[423], &[namespace, name])
                 .query(params)
@@ -840,10 +717,8 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSetList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[424], &[namespace])
                 .query(params)
@@ -856,10 +731,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[425], &[namespace])
                 .query(params)
@@ -873,13 +746,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::StatefulSetList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::StatefulSetList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[426], &[namespace])
                 .query(params)
@@ -893,10 +761,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[427], &[namespace, name])
                 .query(params)
@@ -910,10 +776,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[428], &[namespace, name])
                 .query(params)
@@ -928,13 +792,8 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::apps::v1::StatefulSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::StatefulSet>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[429], &[namespace, name])
                 .query(params)
@@ -949,10 +808,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[430], &[namespace, name])
                 .query(params)
@@ -966,10 +823,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[431], &[namespace, name])
                 .query(params)
@@ -983,10 +838,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[432], &[namespace, name])
                 .query(params)
@@ -1001,10 +854,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[433], &[namespace, name])
                 .query(params)
@@ -1018,10 +869,8 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[434], &[namespace, name])
                 .query(params)
@@ -1035,10 +884,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[435], &[namespace, name])
                 .query(params)
@@ -1053,10 +900,8 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSet, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[436], &[namespace, name])
                 .query(params)
@@ -1068,10 +913,8 @@ impl AppsV1Api {
     pub fn list_replica_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::ReplicaSetList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[437], &[])
                 .query(params)
@@ -1082,10 +925,8 @@ impl AppsV1Api {
     pub fn list_stateful_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::apps::v1::StatefulSetList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[438], &[])
                 .query(params)
@@ -1096,15 +937,11 @@ impl AppsV1Api {
     pub fn watch_controller_revision_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::apps::v1::ControllerRevision,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::ControllerRevision>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[439],
@@ -1119,13 +956,11 @@ impl AppsV1Api {
     pub fn watch_daemon_set_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[440], "/apis/apps/v1/daemonsets", &[])
                 .query(params)
@@ -1136,13 +971,11 @@ impl AppsV1Api {
     pub fn watch_deployment_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[441], "/apis/apps/v1/deployments", &[])
                 .query(params)
@@ -1154,15 +987,11 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::apps::v1::ControllerRevision,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::ControllerRevision>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[442],
@@ -1179,15 +1008,11 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::apps::v1::ControllerRevision,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::ControllerRevision>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[443],
@@ -1204,13 +1029,11 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[444],
@@ -1227,13 +1050,11 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[445],
@@ -1250,13 +1071,11 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[446],
@@ -1273,13 +1092,11 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[447],
@@ -1296,13 +1113,11 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[448],
@@ -1319,13 +1134,11 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[449],
@@ -1342,13 +1155,11 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[450],
@@ -1365,13 +1176,11 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[451],
@@ -1387,13 +1196,11 @@ impl AppsV1Api {
     pub fn watch_replica_set_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[452], "/apis/apps/v1/replicasets", &[])
                 .query(params)
@@ -1404,13 +1211,11 @@ impl AppsV1Api {
     pub fn watch_stateful_set_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[453],

@@ -15,13 +15,10 @@ impl AuthenticationV1Api {
     /// `GET /apis/authentication.k8s.io/v1/` (`getAuthenticationV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[455],
@@ -36,13 +33,8 @@ impl AuthenticationV1Api {
         &self,
         body: &::kuber_models::api::authentication::v1::SelfSubjectReview,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::authentication::v1::SelfSubjectReview,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::authentication::v1::SelfSubjectReview> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[456], &[])
                 .query(params)
@@ -55,13 +47,8 @@ impl AuthenticationV1Api {
         &self,
         body: &::kuber_models::api::authentication::v1::TokenReview,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::authentication::v1::TokenReview,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::authentication::v1::TokenReview> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[457], &[])
                 .query(params)

@@ -15,13 +15,10 @@ impl AuthorizationV1Api {
     /// `GET /apis/authorization.k8s.io/v1/` (`getAuthorizationV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[459],
@@ -37,13 +34,8 @@ impl AuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::authorization::v1::LocalSubjectAccessReview,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::authorization::v1::LocalSubjectAccessReview,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::authorization::v1::LocalSubjectAccessReview> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[460], &[namespace])
                 .query(params)
@@ -56,13 +48,8 @@ impl AuthorizationV1Api {
         &self,
         body: &::kuber_models::api::authorization::v1::SelfSubjectAccessReview,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::authorization::v1::SelfSubjectAccessReview,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::authorization::v1::SelfSubjectAccessReview> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[461], &[])
                 .query(params)
@@ -75,13 +62,8 @@ impl AuthorizationV1Api {
         &self,
         body: &::kuber_models::api::authorization::v1::SelfSubjectRulesReview,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::authorization::v1::SelfSubjectRulesReview,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::authorization::v1::SelfSubjectRulesReview> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[462], &[])
                 .query(params)
@@ -94,13 +76,8 @@ impl AuthorizationV1Api {
         &self,
         body: &::kuber_models::api::authorization::v1::SubjectAccessReview,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::authorization::v1::SubjectAccessReview,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::authorization::v1::SubjectAccessReview> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[463], &[])
                 .query(params)

@@ -15,13 +15,10 @@ impl AutoscalingV1Api {
     /// `GET /apis/autoscaling/v1/` (`getAutoscalingV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[465], "/apis/autoscaling/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,13 +28,8 @@ impl AutoscalingV1Api {
     pub fn list_horizontal_pod_autoscaler_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[466], &[])
                 .query(params)
@@ -49,13 +41,8 @@ impl AutoscalingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[467], &[namespace])
                 .query(params)
@@ -68,13 +55,8 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[468], &[namespace])
                 .query(params)
@@ -88,15 +70,10 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[469], &[namespace])
                 .query(params)
@@ -110,13 +87,8 @@ impl AutoscalingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[470], &[namespace, name])
                 .query(params)
@@ -130,13 +102,8 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[471], &[namespace, name])
                 .query(params)
@@ -151,15 +118,10 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[472], &[namespace, name])
                 .query(params)
@@ -174,13 +136,8 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[473], &[namespace, name])
                 .query(params)
@@ -194,13 +151,8 @@ impl AutoscalingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[474], &[namespace, name])
                 .query(params)
@@ -214,13 +166,8 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[475], &[namespace, name])
                 .query(params)
@@ -235,13 +182,8 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[476], &[namespace, name])
                 .query(params)
@@ -253,15 +195,13 @@ impl AutoscalingV1Api {
     pub fn watch_horizontal_pod_autoscaler_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[477],
@@ -277,15 +217,13 @@ impl AutoscalingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[478],
@@ -302,15 +240,13 @@ impl AutoscalingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[479],

@@ -15,13 +15,10 @@ impl BatchV1Api {
     /// `GET /apis/batch/v1/` (`getBatchV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[496], "/apis/batch/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,10 +28,8 @@ impl BatchV1Api {
     pub fn list_cron_job_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJobList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJobList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[497], &[])
                 .query(params)
@@ -45,10 +40,8 @@ impl BatchV1Api {
     pub fn list_job_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::JobList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::JobList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[498], &[])
                 .query(params)
@@ -60,10 +53,8 @@ impl BatchV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJobList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJobList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[499], &[namespace])
                 .query(params)
@@ -76,10 +67,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[500], &[namespace])
                 .query(params)
@@ -93,13 +82,8 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::batch::v1::CronJobList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::CronJobList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[501], &[namespace])
                 .query(params)
@@ -113,10 +97,8 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[502], &[namespace, name])
                 .query(params)
@@ -130,10 +112,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[503], &[namespace, name])
                 .query(params)
@@ -148,13 +128,8 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::batch::v1::CronJob>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::CronJob>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[504], &[namespace, name])
                 .query(params)
@@ -169,10 +144,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[505], &[namespace, name])
                 .query(params)
@@ -186,10 +159,8 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[506], &[namespace, name])
                 .query(params)
@@ -203,10 +174,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[507], &[namespace, name])
                 .query(params)
@@ -221,10 +190,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::CronJob, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[508], &[namespace, name])
                 .query(params)
@@ -237,10 +204,8 @@ impl BatchV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::JobList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::JobList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[509], &[namespace])
                 .query(params)
@@ -253,10 +218,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[510], &[namespace])
                 .query(params)
@@ -270,13 +233,8 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::batch::v1::JobList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::JobList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[511], &[namespace])
                 .query(params)
@@ -290,10 +248,8 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[512], &[namespace, name])
                 .query(params)
@@ -307,10 +263,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[513], &[namespace, name])
                 .query(params)
@@ -325,13 +279,8 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::batch::v1::Job>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::Job>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[514], &[namespace, name])
                 .query(params)
@@ -346,10 +295,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[515], &[namespace, name])
                 .query(params)
@@ -363,10 +310,8 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[516], &[namespace, name])
                 .query(params)
@@ -380,10 +325,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[517], &[namespace, name])
                 .query(params)
@@ -398,10 +341,8 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::batch::v1::Job, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[518], &[namespace, name])
                 .query(params)
@@ -413,13 +354,11 @@ impl BatchV1Api {
     pub fn watch_cron_job_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[519], "/apis/batch/v1/cronjobs", &[])
                 .query(params)
@@ -430,13 +369,11 @@ impl BatchV1Api {
     pub fn watch_job_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[520], "/apis/batch/v1/jobs", &[])
                 .query(params)
@@ -448,13 +385,11 @@ impl BatchV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[521],
@@ -471,13 +406,11 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[522],
@@ -494,13 +427,11 @@ impl BatchV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[523],
@@ -517,13 +448,11 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[524],

@@ -15,13 +15,10 @@ impl CertificatesV1Api {
     /// `GET /apis/certificates.k8s.io/v1/` (`getCertificatesV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[526],
@@ -35,13 +32,10 @@ impl CertificatesV1Api {
     pub fn list_certificate_signing_request(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[527], &[])
                 .query(params)
@@ -53,13 +47,8 @@ impl CertificatesV1Api {
         &self,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[528], &[])
                 .query(params)
@@ -72,15 +61,12 @@ impl CertificatesV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[529], &[])
                 .query(params)
@@ -93,13 +79,8 @@ impl CertificatesV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[530], &[name])
                 .query(params)
@@ -112,13 +93,8 @@ impl CertificatesV1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[531], &[name])
                 .query(params)
@@ -132,15 +108,10 @@ impl CertificatesV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::certificates::v1::CertificateSigningRequest>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[532], &[name])
                 .query(params)
@@ -154,13 +125,8 @@ impl CertificatesV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[533], &[name])
                 .query(params)
@@ -173,13 +139,8 @@ impl CertificatesV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[534], &[name])
                 .query(params)
@@ -192,13 +153,8 @@ impl CertificatesV1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[535], &[name])
                 .query(params)
@@ -212,13 +168,8 @@ impl CertificatesV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[536], &[name])
                 .query(params)
@@ -231,13 +182,8 @@ impl CertificatesV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[537], &[name])
                 .query(params)
@@ -250,13 +196,8 @@ impl CertificatesV1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[538], &[name])
                 .query(params)
@@ -270,13 +211,8 @@ impl CertificatesV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[539], &[name])
                 .query(params)
@@ -288,15 +224,13 @@ impl CertificatesV1Api {
     pub fn watch_certificate_signing_request_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[540],
@@ -312,15 +246,13 @@ impl CertificatesV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1::CertificateSigningRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1::CertificateSigningRequest,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[541],

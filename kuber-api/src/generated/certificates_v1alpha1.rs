@@ -15,13 +15,10 @@ impl CertificatesV1alpha1Api {
     /// `GET /apis/certificates.k8s.io/v1alpha1/` (`getCertificatesV1alpha1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[542],
@@ -35,13 +32,10 @@ impl CertificatesV1alpha1Api {
     pub fn list_cluster_trust_bundle(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[543], &[])
                 .query(params)
@@ -53,13 +47,8 @@ impl CertificatesV1alpha1Api {
         &self,
         body: &::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[544], &[])
                 .query(params)
@@ -72,15 +61,12 @@ impl CertificatesV1alpha1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[545], &[])
                 .query(params)
@@ -93,13 +79,8 @@ impl CertificatesV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[546], &[name])
                 .query(params)
@@ -112,13 +93,8 @@ impl CertificatesV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[547], &[name])
                 .query(params)
@@ -132,15 +108,10 @@ impl CertificatesV1alpha1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[548], &[name])
                 .query(params)
@@ -154,13 +125,8 @@ impl CertificatesV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[549], &[name])
                 .query(params)
@@ -172,15 +138,13 @@ impl CertificatesV1alpha1Api {
     pub fn watch_cluster_trust_bundle_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[550],
@@ -196,15 +160,13 @@ impl CertificatesV1alpha1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[551],

@@ -15,13 +15,10 @@ impl CertificatesV1beta1Api {
     /// `GET /apis/certificates.k8s.io/v1beta1/` (`getCertificatesV1beta1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[552],
@@ -35,13 +32,10 @@ impl CertificatesV1beta1Api {
     pub fn list_cluster_trust_bundle(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[553], &[])
                 .query(params)
@@ -53,13 +47,8 @@ impl CertificatesV1beta1Api {
         &self,
         body: &::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[554], &[])
                 .query(params)
@@ -72,15 +61,12 @@ impl CertificatesV1beta1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[555], &[])
                 .query(params)
@@ -93,13 +79,8 @@ impl CertificatesV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[556], &[name])
                 .query(params)
@@ -112,13 +93,8 @@ impl CertificatesV1beta1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[557], &[name])
                 .query(params)
@@ -132,15 +108,10 @@ impl CertificatesV1beta1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[558], &[name])
                 .query(params)
@@ -154,13 +125,8 @@ impl CertificatesV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[559], &[name])
                 .query(params)
@@ -173,13 +139,10 @@ impl CertificatesV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[560], &[namespace])
                 .query(params)
@@ -192,13 +155,8 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[561], &[namespace])
                 .query(params)
@@ -212,15 +170,12 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[562], &[namespace])
                 .query(params)
@@ -234,13 +189,8 @@ impl CertificatesV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[563], &[namespace, name])
                 .query(params)
@@ -254,13 +204,8 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[564], &[namespace, name])
                 .query(params)
@@ -275,15 +220,10 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::certificates::v1beta1::PodCertificateRequest>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[565], &[namespace, name])
                 .query(params)
@@ -298,13 +238,8 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[566], &[namespace, name])
                 .query(params)
@@ -318,13 +253,8 @@ impl CertificatesV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[567], &[namespace, name])
                 .query(params)
@@ -338,13 +268,8 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[568], &[namespace, name])
                 .query(params)
@@ -359,13 +284,8 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[569], &[namespace, name])
                 .query(params)
@@ -377,13 +297,10 @@ impl CertificatesV1beta1Api {
     pub fn list_pod_certificate_request_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[570], &[])
                 .query(params)
@@ -394,15 +311,13 @@ impl CertificatesV1beta1Api {
     pub fn watch_cluster_trust_bundle_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[571],
@@ -418,15 +333,13 @@ impl CertificatesV1beta1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[572],
@@ -443,15 +356,13 @@ impl CertificatesV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[573],
@@ -468,15 +379,13 @@ impl CertificatesV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[574],
@@ -492,15 +401,13 @@ impl CertificatesV1beta1Api {
     pub fn watch_pod_certificate_request_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[575],

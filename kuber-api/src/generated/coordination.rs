@@ -15,13 +15,8 @@ impl CoordinationApi {
     /// `GET /apis/coordination.k8s.io/` (`getCoordinationAPIGroup`).
     pub fn get_api_group(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[576], "/apis/coordination.k8s.io", &[])
                 .expect_kinds(&["APIGroup"]),

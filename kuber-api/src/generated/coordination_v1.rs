@@ -15,13 +15,10 @@ impl CoordinationV1Api {
     /// `GET /apis/coordination.k8s.io/v1/` (`getCoordinationV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[577],
@@ -35,10 +32,8 @@ impl CoordinationV1Api {
     pub fn list_lease_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::coordination::v1::LeaseList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1::LeaseList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[578], &[])
                 .query(params)
@@ -50,10 +45,8 @@ impl CoordinationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::coordination::v1::LeaseList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1::LeaseList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[579], &[namespace])
                 .query(params)
@@ -66,10 +59,8 @@ impl CoordinationV1Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1::Lease,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[580], &[namespace])
                 .query(params)
@@ -83,13 +74,8 @@ impl CoordinationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::coordination::v1::LeaseList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::coordination::v1::LeaseList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[581], &[namespace])
                 .query(params)
@@ -103,10 +89,8 @@ impl CoordinationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[582], &[namespace, name])
                 .query(params)
@@ -120,10 +104,8 @@ impl CoordinationV1Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1::Lease,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[583], &[namespace, name])
                 .query(params)
@@ -138,13 +120,8 @@ impl CoordinationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::coordination::v1::Lease>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::coordination::v1::Lease>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[584], &[namespace, name])
                 .query(params)
@@ -159,10 +136,8 @@ impl CoordinationV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::coordination::v1::Lease, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[585], &[namespace, name])
                 .query(params)
@@ -174,13 +149,11 @@ impl CoordinationV1Api {
     pub fn watch_lease_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[586],
@@ -196,13 +169,11 @@ impl CoordinationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[587],
@@ -219,13 +190,11 @@ impl CoordinationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[588],

@@ -15,13 +15,10 @@ impl CoordinationV1alpha2Api {
     /// `GET /apis/coordination.k8s.io/v1alpha2/` (`getCoordinationV1alpha2APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[589],
@@ -35,13 +32,8 @@ impl CoordinationV1alpha2Api {
     pub fn list_lease_candidate_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[590], &[])
                 .query(params)
@@ -53,13 +45,8 @@ impl CoordinationV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[591], &[namespace])
                 .query(params)
@@ -72,13 +59,8 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[592], &[namespace])
                 .query(params)
@@ -92,15 +74,10 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::coordination::v1alpha2::LeaseCandidateList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[593], &[namespace])
                 .query(params)
@@ -114,13 +91,8 @@ impl CoordinationV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[594], &[namespace, name])
                 .query(params)
@@ -134,13 +106,8 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[595], &[namespace, name])
                 .query(params)
@@ -155,13 +122,10 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::coordination::v1alpha2::LeaseCandidate>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::coordination::v1alpha2::LeaseCandidate>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[596], &[namespace, name])
                 .query(params)
@@ -176,13 +140,8 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[597], &[namespace, name])
                 .query(params)
@@ -194,15 +153,13 @@ impl CoordinationV1alpha2Api {
     pub fn watch_lease_candidate_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[598],
@@ -218,15 +175,13 @@ impl CoordinationV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[599],
@@ -243,15 +198,13 @@ impl CoordinationV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[600],

@@ -15,13 +15,8 @@ impl CoreApi {
     /// `GET /api/` (`getCoreAPIVersions`).
     pub fn get_api_versions(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIVersions,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIVersions> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[1], "/api", &[])
                 .expect_kinds(&["APIVersions"]),

@@ -15,13 +15,10 @@ impl CoreV1Api {
     /// `GET /api/v1/` (`getCoreV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[2], "/api/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,10 +28,8 @@ impl CoreV1Api {
     pub fn list_component_status(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ComponentStatusList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ComponentStatusList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[3], &[])
                 .query(params)
@@ -46,10 +41,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ComponentStatus, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ComponentStatus> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[4], &[name])
                 .query(params)
@@ -60,10 +53,8 @@ impl CoreV1Api {
     pub fn list_config_map_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ConfigMapList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMapList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[5], &[])
                 .query(params)
@@ -74,10 +65,8 @@ impl CoreV1Api {
     pub fn list_endpoints_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::EndpointsList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::EndpointsList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[6], &[])
                 .query(params)
@@ -88,10 +77,8 @@ impl CoreV1Api {
     pub fn list_event_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::EventList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::EventList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[7], &[])
                 .query(params)
@@ -102,10 +89,8 @@ impl CoreV1Api {
     pub fn list_limit_range_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::LimitRangeList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRangeList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[8], &[])
                 .query(params)
@@ -116,10 +101,8 @@ impl CoreV1Api {
     pub fn list_namespace(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::NamespaceList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::NamespaceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[9], &[])
                 .query(params)
@@ -131,10 +114,8 @@ impl CoreV1Api {
         &self,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[10], &[])
                 .query(params)
@@ -148,13 +129,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::Status> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[11], &[namespace])
                 .query(params)
@@ -167,10 +143,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ConfigMapList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMapList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[12], &[namespace])
                 .query(params)
@@ -183,10 +157,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ConfigMap,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[13], &[namespace])
                 .query(params)
@@ -200,13 +172,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ConfigMapList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ConfigMapList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[14], &[namespace])
                 .query(params)
@@ -220,10 +187,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[15], &[namespace, name])
                 .query(params)
@@ -237,10 +202,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ConfigMap,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[16], &[namespace, name])
                 .query(params)
@@ -255,13 +218,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ConfigMap>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ConfigMap>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[17], &[namespace, name])
                 .query(params)
@@ -276,10 +234,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ConfigMap, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[18], &[namespace, name])
                 .query(params)
@@ -292,10 +248,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::EndpointsList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::EndpointsList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[19], &[namespace])
                 .query(params)
@@ -308,10 +262,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Endpoints,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[20], &[namespace])
                 .query(params)
@@ -325,13 +277,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::EndpointsList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::EndpointsList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[21], &[namespace])
                 .query(params)
@@ -345,10 +292,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[22], &[namespace, name])
                 .query(params)
@@ -362,10 +307,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Endpoints,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[23], &[namespace, name])
                 .query(params)
@@ -380,13 +323,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::Endpoints>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Endpoints>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[24], &[namespace, name])
                 .query(params)
@@ -401,10 +339,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Endpoints, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[25], &[namespace, name])
                 .query(params)
@@ -417,10 +353,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::EventList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::EventList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[26], &[namespace])
                 .query(params)
@@ -433,10 +367,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Event,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[27], &[namespace])
                 .query(params)
@@ -450,13 +382,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::EventList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::EventList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[28], &[namespace])
                 .query(params)
@@ -470,10 +397,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[29], &[namespace, name])
                 .query(params)
@@ -487,10 +412,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Event,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[30], &[namespace, name])
                 .query(params)
@@ -505,13 +428,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Event>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[31], &[namespace, name])
                 .query(params)
@@ -526,10 +444,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[32], &[namespace, name])
                 .query(params)
@@ -542,10 +458,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::LimitRangeList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRangeList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[33], &[namespace])
                 .query(params)
@@ -558,10 +472,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::LimitRange,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[34], &[namespace])
                 .query(params)
@@ -575,13 +487,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::LimitRangeList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::LimitRangeList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[35], &[namespace])
                 .query(params)
@@ -595,10 +502,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[36], &[namespace, name])
                 .query(params)
@@ -612,10 +517,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::LimitRange,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[37], &[namespace, name])
                 .query(params)
@@ -630,13 +533,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::LimitRange>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::LimitRange>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[38], &[namespace, name])
                 .query(params)
@@ -651,10 +549,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::LimitRange, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[39], &[namespace, name])
                 .query(params)
@@ -667,13 +563,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[40], &[namespace])
                 .query(params)
@@ -686,13 +577,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[41], &[namespace])
                 .query(params)
@@ -706,13 +592,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaimList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaimList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[42], &[namespace])
                 .query(params)
@@ -726,13 +609,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[43], &[namespace, name])
                 .query(params)
@@ -746,13 +624,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[44], &[namespace, name])
                 .query(params)
@@ -767,13 +640,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaim>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaim>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[45], &[namespace, name])
                 .query(params)
@@ -788,13 +658,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[46], &[namespace, name])
                 .query(params)
@@ -808,13 +673,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[47], &[namespace, name])
                 .query(params)
@@ -828,13 +688,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[48], &[namespace, name])
                 .query(params)
@@ -849,13 +704,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[49], &[namespace, name])
                 .query(params)
@@ -868,10 +718,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[50], &[namespace])
                 .query(params)
@@ -884,10 +732,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[51], &[namespace])
                 .query(params)
@@ -901,13 +747,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::PodList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PodList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[52], &[namespace])
                 .query(params)
@@ -921,10 +762,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[53], &[namespace, name])
                 .query(params)
@@ -938,10 +777,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[54], &[namespace, name])
                 .query(params)
@@ -956,10 +793,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<crate::Deleted<::kuber_models::api::core::v1::Pod>, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Pod>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[55], &[namespace, name])
                 .query(params)
@@ -974,10 +809,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[56], &[namespace, name])
                 .query(params)
@@ -991,8 +824,9 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::AttachParams,
-    ) -> impl ::core::future::Future<Output = Result<(), crate::Error>> + Send + '_ {
-        crate::request::upgrade(
+    ) -> crate::Call<(), crate::call::Upgrade> {
+        crate::Call::new(
+            &self.client,
             crate::Request::new(&crate::OPERATIONS[57], &[namespace, name]).query(params),
         )
     }
@@ -1002,8 +836,9 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::AttachParams,
-    ) -> impl ::core::future::Future<Output = Result<(), crate::Error>> + Send + '_ {
-        crate::request::upgrade(
+    ) -> crate::Call<(), crate::call::Upgrade> {
+        crate::Call::new(
+            &self.client,
             crate::Request::new(&crate::OPERATIONS[58], &[namespace, name]).query(params),
         )
     }
@@ -1014,13 +849,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::Status> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[59], &[namespace, name])
                 .query(params)
@@ -1034,10 +864,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[60], &[namespace, name])
                 .query(params)
@@ -1051,10 +879,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[61], &[namespace, name])
                 .query(params)
@@ -1069,10 +895,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[62], &[namespace, name])
                 .query(params)
@@ -1087,13 +911,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::Eviction,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::Status> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[63], &[namespace, name])
                 .query(params)
@@ -1107,8 +926,9 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ExecParams,
-    ) -> impl ::core::future::Future<Output = Result<(), crate::Error>> + Send + '_ {
-        crate::request::upgrade(
+    ) -> crate::Call<(), crate::call::Upgrade> {
+        crate::Call::new(
+            &self.client,
             crate::Request::new(&crate::OPERATIONS[64], &[namespace, name]).query(params),
         )
     }
@@ -1118,8 +938,9 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ExecParams,
-    ) -> impl ::core::future::Future<Output = Result<(), crate::Error>> + Send + '_ {
-        crate::request::upgrade(
+    ) -> crate::Call<(), crate::call::Upgrade> {
+        crate::Call::new(
+            &self.client,
             crate::Request::new(&crate::OPERATIONS[65], &[namespace, name]).query(params),
         )
     }
@@ -1129,8 +950,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::LogParams,
-    ) -> impl ::core::future::Future<Output = Result<String, crate::Error>> + Send + '_ {
-        crate::request::call_text(
+    ) -> crate::Call<String, crate::call::Text> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[66], &[namespace, name]).query(params),
         )
@@ -1141,10 +962,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::LogParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<crate::ByteStream, crate::Error>,
-    > + Send + '_ {
-        crate::request::stream(
+    ) -> crate::Call<crate::ByteStream, crate::call::Stream> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[66], &[namespace, name]).query(params),
         )
@@ -1155,8 +974,9 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::PortforwardParams,
-    ) -> impl ::core::future::Future<Output = Result<(), crate::Error>> + Send + '_ {
-        crate::request::upgrade(
+    ) -> crate::Call<(), crate::call::Upgrade> {
+        crate::Call::new(
+            &self.client,
             crate::Request::new(&crate::OPERATIONS[67], &[namespace, name]).query(params),
         )
     }
@@ -1166,8 +986,9 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::PortforwardParams,
-    ) -> impl ::core::future::Future<Output = Result<(), crate::Error>> + Send + '_ {
-        crate::request::upgrade(
+    ) -> crate::Call<(), crate::call::Upgrade> {
+        crate::Call::new(
+            &self.client,
             crate::Request::new(&crate::OPERATIONS[68], &[namespace, name]).query(params),
         )
     }
@@ -1177,10 +998,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[69], &[namespace, name]).query(params),
         )
@@ -1191,10 +1010,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[70], &[namespace, name]).query(params),
         )
@@ -1205,10 +1022,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[71], &[namespace, name]).query(params),
         )
@@ -1219,10 +1034,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[72], &[namespace, name]).query(params),
         )
@@ -1233,10 +1046,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[73], &[namespace, name]).query(params),
         )
@@ -1247,10 +1058,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[74], &[namespace, name]).query(params),
         )
@@ -1261,10 +1070,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[75], &[namespace, name]).query(params),
         )
@@ -1276,10 +1083,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[76], &[namespace, name, path])
                 .query(params),
@@ -1292,10 +1097,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[77], &[namespace, name, path])
                 .query(params),
@@ -1308,10 +1111,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[78], &[namespace, name, path])
                 .query(params),
@@ -1324,10 +1125,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[79], &[namespace, name, path])
                 .query(params),
@@ -1340,10 +1139,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[80], &[namespace, name, path])
                 .query(params),
@@ -1356,10 +1153,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[81], &[namespace, name, path])
                 .query(params),
@@ -1372,10 +1167,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[82], &[namespace, name, path])
                 .query(params),
@@ -1387,10 +1180,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[83], &[namespace, name])
                 .query(params)
@@ -1404,10 +1195,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[84], &[namespace, name])
                 .query(params)
@@ -1422,10 +1211,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[85], &[namespace, name])
                 .query(params)
@@ -1439,10 +1226,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[86], &[namespace, name])
                 .query(params)
@@ -1456,10 +1241,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[87], &[namespace, name])
                 .query(params)
@@ -1474,10 +1257,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Pod, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[88], &[namespace, name])
                 .query(params)
@@ -1490,10 +1271,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodTemplateList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[89], &[namespace])
                 .query(params)
@@ -1506,10 +1285,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PodTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[90], &[namespace])
                 .query(params)
@@ -1523,13 +1300,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::PodTemplateList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PodTemplateList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[91], &[namespace])
                 .query(params)
@@ -1543,10 +1315,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[92], &[namespace, name])
                 .query(params)
@@ -1560,10 +1330,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PodTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[93], &[namespace, name])
                 .query(params)
@@ -1578,13 +1346,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::PodTemplate>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PodTemplate>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[94], &[namespace, name])
                 .query(params)
@@ -1599,10 +1362,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodTemplate, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[95], &[namespace, name])
                 .query(params)
@@ -1615,13 +1376,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationControllerList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationControllerList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[96], &[namespace])
                 .query(params)
@@ -1634,13 +1390,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationController,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[97], &[namespace])
                 .query(params)
@@ -1654,13 +1405,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ReplicationControllerList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ReplicationControllerList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[98], &[namespace])
                 .query(params)
@@ -1674,13 +1422,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationController,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[99], &[namespace, name])
                 .query(params)
@@ -1694,13 +1437,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationController,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[100], &[namespace, name])
                 .query(params)
@@ -1715,13 +1453,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ReplicationController>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ReplicationController>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[101], &[namespace, name])
                 .query(params)
@@ -1736,13 +1471,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationController,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[102], &[namespace, name])
                 .query(params)
@@ -1756,10 +1486,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[103], &[namespace, name])
                 .query(params)
@@ -1773,10 +1501,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[104], &[namespace, name])
                 .query(params)
@@ -1791,10 +1517,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::autoscaling::v1::Scale, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[105], &[namespace, name])
                 .query(params)
@@ -1808,13 +1532,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationController,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[106], &[namespace, name])
                 .query(params)
@@ -1828,13 +1547,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationController,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[107], &[namespace, name])
                 .query(params)
@@ -1849,13 +1563,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationController,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[108], &[namespace, name])
                 .query(params)
@@ -1868,10 +1577,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuotaList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuotaList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[109], &[namespace])
                 .query(params)
@@ -1884,10 +1591,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[110], &[namespace])
                 .query(params)
@@ -1901,13 +1606,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ResourceQuotaList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ResourceQuotaList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[111], &[namespace])
                 .query(params)
@@ -1921,10 +1621,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[112], &[namespace, name])
                 .query(params)
@@ -1938,10 +1636,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[113], &[namespace, name])
                 .query(params)
@@ -1956,13 +1652,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ResourceQuota>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ResourceQuota>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[114], &[namespace, name])
                 .query(params)
@@ -1977,10 +1668,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[115], &[namespace, name])
                 .query(params)
@@ -1994,10 +1683,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[116], &[namespace, name])
                 .query(params)
@@ -2011,10 +1698,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[117], &[namespace, name])
                 .query(params)
@@ -2029,10 +1714,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuota, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[118], &[namespace, name])
                 .query(params)
@@ -2045,10 +1728,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::SecretList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::SecretList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[119], &[namespace])
                 .query(params)
@@ -2061,10 +1742,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Secret,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[120], &[namespace])
                 .query(params)
@@ -2078,13 +1757,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::SecretList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::SecretList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[121], &[namespace])
                 .query(params)
@@ -2098,10 +1772,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[122], &[namespace, name])
                 .query(params)
@@ -2115,10 +1787,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Secret,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[123], &[namespace, name])
                 .query(params)
@@ -2133,13 +1803,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::Secret>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Secret>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[124], &[namespace, name])
                 .query(params)
@@ -2154,10 +1819,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Secret, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[125], &[namespace, name])
                 .query(params)
@@ -2170,10 +1833,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceAccountList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccountList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[126], &[namespace])
                 .query(params)
@@ -2186,10 +1847,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ServiceAccount,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[127], &[namespace])
                 .query(params)
@@ -2203,13 +1862,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ServiceAccountList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ServiceAccountList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[128], &[namespace])
                 .query(params)
@@ -2223,10 +1877,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[129], &[namespace, name])
                 .query(params)
@@ -2240,10 +1892,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ServiceAccount,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[130], &[namespace, name])
                 .query(params)
@@ -2258,13 +1908,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ServiceAccount>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ServiceAccount>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[131], &[namespace, name])
                 .query(params)
@@ -2279,10 +1924,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceAccount, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[132], &[namespace, name])
                 .query(params)
@@ -2297,13 +1940,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::authentication::v1::TokenRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::authentication::v1::TokenRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::authentication::v1::TokenRequest> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[133], &[namespace, name])
                 .query(params)
@@ -2316,10 +1954,8 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[134], &[namespace])
                 .query(params)
@@ -2332,10 +1968,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[135], &[namespace])
                 .query(params)
@@ -2349,13 +1983,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::ServiceList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ServiceList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[136], &[namespace])
                 .query(params)
@@ -2369,10 +1998,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[137], &[namespace, name])
                 .query(params)
@@ -2386,10 +2013,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[138], &[namespace, name])
                 .query(params)
@@ -2404,13 +2029,8 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::Service>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Service>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[139], &[namespace, name])
                 .query(params)
@@ -2425,10 +2045,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[140], &[namespace, name])
                 .query(params)
@@ -2442,10 +2060,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[141], &[namespace, name])
                 .query(params),
@@ -2457,10 +2073,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[142], &[namespace, name])
                 .query(params),
@@ -2472,10 +2086,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[143], &[namespace, name])
                 .query(params),
@@ -2487,10 +2099,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[144], &[namespace, name])
                 .query(params),
@@ -2502,10 +2112,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[145], &[namespace, name])
                 .query(params),
@@ -2517,10 +2125,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[146], &[namespace, name])
                 .query(params),
@@ -2532,10 +2138,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[147], &[namespace, name])
                 .query(params),
@@ -2548,10 +2152,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[148], &[namespace, name, path])
                 .query(params),
@@ -2564,10 +2166,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[149], &[namespace, name, path])
                 .query(params),
@@ -2580,10 +2180,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[150], &[namespace, name, path])
                 .query(params),
@@ -2596,10 +2194,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[151], &[namespace, name, path])
                 .query(params),
@@ -2612,10 +2208,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[152], &[namespace, name, path])
                 .query(params),
@@ -2628,10 +2222,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[153], &[namespace, name, path])
                 .query(params),
@@ -2644,10 +2236,8 @@ impl CoreV1Api {
         namespace: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[154], &[namespace, name, path])
                 .query(params),
@@ -2659,10 +2249,8 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[155], &[namespace, name])
                 .query(params)
@@ -2676,10 +2264,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[156], &[namespace, name])
                 .query(params)
@@ -2694,10 +2280,8 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Service, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[157], &[namespace, name])
                 .query(params)
@@ -2710,10 +2294,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[158], &[name])
                 .query(params)
@@ -2726,10 +2308,8 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[159], &[name])
                 .query(params)
@@ -2743,13 +2323,8 @@ impl CoreV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::Namespace>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Namespace>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[160], &[name])
                 .query(params)
@@ -2763,10 +2338,8 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[161], &[name])
                 .query(params)
@@ -2780,10 +2353,8 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[162], &[name])
                 .query(params)
@@ -2796,10 +2367,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[163], &[name])
                 .query(params)
@@ -2812,10 +2381,8 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[164], &[name])
                 .query(params)
@@ -2829,10 +2396,8 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Namespace, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[165], &[name])
                 .query(params)
@@ -2844,10 +2409,8 @@ impl CoreV1Api {
     pub fn list_node(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::NodeList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::NodeList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[166], &[])
                 .query(params)
@@ -2859,10 +2422,8 @@ impl CoreV1Api {
         &self,
         body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[167], &[])
                 .query(params)
@@ -2875,13 +2436,8 @@ impl CoreV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::NodeList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::NodeList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[168], &[])
                 .query(params)
@@ -2894,10 +2450,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[169], &[name])
                 .query(params)
@@ -2910,10 +2464,8 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[170], &[name])
                 .query(params)
@@ -2927,13 +2479,8 @@ impl CoreV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::Node>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Node>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[171], &[name])
                 .query(params)
@@ -2947,10 +2494,8 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[172], &[name])
                 .query(params)
@@ -2963,10 +2508,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[173], &[name]).query(params),
         )
@@ -2976,10 +2519,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[174], &[name]).query(params),
         )
@@ -2989,10 +2530,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[175], &[name]).query(params),
         )
@@ -3002,10 +2541,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[176], &[name]).query(params),
         )
@@ -3015,10 +2552,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[177], &[name]).query(params),
         )
@@ -3028,10 +2563,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[178], &[name]).query(params),
         )
@@ -3041,10 +2574,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[179], &[name]).query(params),
         )
@@ -3055,10 +2586,8 @@ impl CoreV1Api {
         name: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[180], &[name, path]).query(params),
         )
@@ -3069,10 +2598,8 @@ impl CoreV1Api {
         name: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[181], &[name, path]).query(params),
         )
@@ -3083,10 +2610,8 @@ impl CoreV1Api {
         name: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[182], &[name, path]).query(params),
         )
@@ -3097,10 +2622,8 @@ impl CoreV1Api {
         name: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[183], &[name, path]).query(params),
         )
@@ -3111,10 +2634,8 @@ impl CoreV1Api {
         name: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[184], &[name, path]).query(params),
         )
@@ -3125,10 +2646,8 @@ impl CoreV1Api {
         name: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[185], &[name, path]).query(params),
         )
@@ -3139,10 +2658,8 @@ impl CoreV1Api {
         name: &str,
         path: &str,
         params: &crate::ProxyParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<bytes::Bytes, crate::Error>,
-    > + Send + '_ {
-        crate::request::call_bytes(
+    ) -> crate::Call<bytes::Bytes, crate::call::Bytes> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[186], &[name, path]).query(params),
         )
@@ -3152,10 +2669,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[187], &[name])
                 .query(params)
@@ -3168,10 +2683,8 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[188], &[name])
                 .query(params)
@@ -3185,10 +2698,8 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::Node, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[189], &[name])
                 .query(params)
@@ -3200,13 +2711,8 @@ impl CoreV1Api {
     pub fn list_persistent_volume_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[190], &[])
                 .query(params)
@@ -3217,13 +2723,8 @@ impl CoreV1Api {
     pub fn list_persistent_volume(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::PersistentVolumeList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[191], &[])
                 .query(params)
@@ -3235,10 +2736,8 @@ impl CoreV1Api {
         &self,
         body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[192], &[])
                 .query(params)
@@ -3251,13 +2750,10 @@ impl CoreV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[193], &[])
                 .query(params)
@@ -3270,10 +2766,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[194], &[name])
                 .query(params)
@@ -3286,10 +2780,8 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[195], &[name])
                 .query(params)
@@ -3303,13 +2795,8 @@ impl CoreV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::core::v1::PersistentVolume>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PersistentVolume>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[196], &[name])
                 .query(params)
@@ -3323,10 +2810,8 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[197], &[name])
                 .query(params)
@@ -3339,10 +2824,8 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[198], &[name])
                 .query(params)
@@ -3355,10 +2838,8 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[199], &[name])
                 .query(params)
@@ -3372,10 +2853,8 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PersistentVolume, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[200], &[name])
                 .query(params)
@@ -3387,10 +2866,8 @@ impl CoreV1Api {
     pub fn list_pod_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[201], &[])
                 .query(params)
@@ -3401,10 +2878,8 @@ impl CoreV1Api {
     pub fn list_pod_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::PodTemplateList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[202], &[])
                 .query(params)
@@ -3415,13 +2890,8 @@ impl CoreV1Api {
     pub fn list_replication_controller_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::core::v1::ReplicationControllerList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationControllerList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[203], &[])
                 .query(params)
@@ -3432,10 +2902,8 @@ impl CoreV1Api {
     pub fn list_resource_quota_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ResourceQuotaList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuotaList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[204], &[])
                 .query(params)
@@ -3446,10 +2914,8 @@ impl CoreV1Api {
     pub fn list_secret_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::SecretList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::SecretList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[205], &[])
                 .query(params)
@@ -3460,10 +2926,8 @@ impl CoreV1Api {
     pub fn list_service_account_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceAccountList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccountList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[206], &[])
                 .query(params)
@@ -3474,10 +2938,8 @@ impl CoreV1Api {
     pub fn list_service_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::core::v1::ServiceList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[207], &[])
                 .query(params)
@@ -3488,13 +2950,11 @@ impl CoreV1Api {
     pub fn watch_config_map_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[208], "/api/v1/configmaps", &[])
                 .query(params)
@@ -3505,13 +2965,11 @@ impl CoreV1Api {
     pub fn watch_endpoints_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[209], "/api/v1/endpoints", &[])
                 .query(params)
@@ -3522,13 +2980,11 @@ impl CoreV1Api {
     pub fn watch_event_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[210], "/api/v1/events", &[])
                 .query(params)
@@ -3539,13 +2995,11 @@ impl CoreV1Api {
     pub fn watch_limit_range_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[211], "/api/v1/limitranges", &[])
                 .query(params)
@@ -3556,13 +3010,11 @@ impl CoreV1Api {
     pub fn watch_namespace_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[212], "/api/v1/namespaces", &[])
                 .query(params)
@@ -3574,13 +3026,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[213],
@@ -3597,13 +3047,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[214],
@@ -3620,13 +3068,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[215],
@@ -3643,13 +3089,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[216],
@@ -3666,13 +3110,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[217],
@@ -3689,13 +3131,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[218],
@@ -3712,13 +3152,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[219],
@@ -3735,13 +3173,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[220],
@@ -3758,15 +3194,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolumeClaim>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[221],
@@ -3783,15 +3215,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolumeClaim>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[222],
@@ -3808,13 +3236,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[223],
@@ -3831,13 +3257,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[224],
@@ -3854,13 +3278,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[225],
@@ -3877,13 +3299,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[226],
@@ -3900,15 +3320,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::core::v1::ReplicationController,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ReplicationController>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[227],
@@ -3925,15 +3341,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::core::v1::ReplicationController,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ReplicationController>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[228],
@@ -3950,13 +3362,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[229],
@@ -3973,13 +3383,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[230],
@@ -3996,13 +3404,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[231],
@@ -4019,13 +3425,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[232],
@@ -4042,13 +3446,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[233],
@@ -4065,13 +3467,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[234],
@@ -4088,13 +3488,11 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[235],
@@ -4111,13 +3509,11 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[236],
@@ -4134,13 +3530,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[237], "/api/v1/namespaces", &[])
                 .query(params)
@@ -4152,13 +3546,11 @@ impl CoreV1Api {
     pub fn watch_node_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[238], "/api/v1/nodes", &[])
                 .query(params)
@@ -4170,13 +3562,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[239], "/api/v1/nodes", &[])
                 .query(params)
@@ -4188,15 +3578,11 @@ impl CoreV1Api {
     pub fn watch_persistent_volume_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::core::v1::PersistentVolumeClaim,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolumeClaim>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[240],
@@ -4211,13 +3597,11 @@ impl CoreV1Api {
     pub fn watch_persistent_volume_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[241], "/api/v1/persistentvolumes", &[])
                 .query(params)
@@ -4229,13 +3613,11 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[242], "/api/v1/persistentvolumes", &[])
                 .query(params)
@@ -4247,13 +3629,11 @@ impl CoreV1Api {
     pub fn watch_pod_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[243], "/api/v1/pods", &[])
                 .query(params)
@@ -4264,13 +3644,11 @@ impl CoreV1Api {
     pub fn watch_pod_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[244], "/api/v1/podtemplates", &[])
                 .query(params)
@@ -4281,15 +3659,11 @@ impl CoreV1Api {
     pub fn watch_replication_controller_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::core::v1::ReplicationController,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ReplicationController>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[245],
@@ -4304,13 +3678,11 @@ impl CoreV1Api {
     pub fn watch_resource_quota_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[246], "/api/v1/resourcequotas", &[])
                 .query(params)
@@ -4321,13 +3693,11 @@ impl CoreV1Api {
     pub fn watch_secret_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[247], "/api/v1/secrets", &[])
                 .query(params)
@@ -4338,13 +3708,11 @@ impl CoreV1Api {
     pub fn watch_service_account_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[248], "/api/v1/serviceaccounts", &[])
                 .query(params)
@@ -4355,13 +3723,11 @@ impl CoreV1Api {
     pub fn watch_service_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[249], "/api/v1/services", &[])
                 .query(params)

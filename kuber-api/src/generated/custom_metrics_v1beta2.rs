@@ -18,13 +18,10 @@ impl CustomMetricsV1beta2Api {
         compositemetricname: &str,
         namespace: &str,
         params: &crate::ListNamespacedMetricValueParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::custom_metrics::v1beta2::MetricValueList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::metrics::pkg::apis::custom_metrics::v1beta2::MetricValueList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(
                     &crate::OPERATIONS[1125],
@@ -39,13 +36,10 @@ impl CustomMetricsV1beta2Api {
         &self,
         compositemetricname: &str,
         params: &crate::ListNamespacedMetricValueParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::custom_metrics::v1beta2::MetricValueList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::metrics::pkg::apis::custom_metrics::v1beta2::MetricValueList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1126], &[compositemetricname])
                 .query(params)

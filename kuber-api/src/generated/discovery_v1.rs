@@ -15,13 +15,10 @@ impl DiscoveryV1Api {
     /// `GET /apis/discovery.k8s.io/v1/` (`getDiscoveryV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[614], "/apis/discovery.k8s.io/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,13 +28,8 @@ impl DiscoveryV1Api {
     pub fn list_endpoint_slice_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::discovery::v1::EndpointSliceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSliceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[615], &[])
                 .query(params)
@@ -49,13 +41,8 @@ impl DiscoveryV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::discovery::v1::EndpointSliceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSliceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[616], &[namespace])
                 .query(params)
@@ -68,10 +55,8 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: &::kuber_models::api::discovery::v1::EndpointSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[617], &[namespace])
                 .query(params)
@@ -85,13 +70,10 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::discovery::v1::EndpointSliceList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::discovery::v1::EndpointSliceList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[618], &[namespace])
                 .query(params)
@@ -105,10 +87,8 @@ impl DiscoveryV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[619], &[namespace, name])
                 .query(params)
@@ -122,10 +102,8 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: &::kuber_models::api::discovery::v1::EndpointSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[620], &[namespace, name])
                 .query(params)
@@ -140,13 +118,8 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::discovery::v1::EndpointSlice>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::discovery::v1::EndpointSlice>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[621], &[namespace, name])
                 .query(params)
@@ -161,10 +134,8 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::discovery::v1::EndpointSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[622], &[namespace, name])
                 .query(params)
@@ -176,15 +147,11 @@ impl DiscoveryV1Api {
     pub fn watch_endpoint_slice_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::discovery::v1::EndpointSlice,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::discovery::v1::EndpointSlice>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[623],
@@ -200,15 +167,11 @@ impl DiscoveryV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::discovery::v1::EndpointSlice,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::discovery::v1::EndpointSlice>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[624],
@@ -225,15 +188,11 @@ impl DiscoveryV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::discovery::v1::EndpointSlice,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::discovery::v1::EndpointSlice>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[625],

@@ -15,13 +15,10 @@ impl EventsV1Api {
     /// `GET /apis/events.k8s.io/v1/` (`getEventsV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[627], "/apis/events.k8s.io/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,10 +28,8 @@ impl EventsV1Api {
     pub fn list_event_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::events::v1::EventList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::events::v1::EventList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[628], &[])
                 .query(params)
@@ -46,10 +41,8 @@ impl EventsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::events::v1::EventList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::events::v1::EventList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[629], &[namespace])
                 .query(params)
@@ -62,10 +55,8 @@ impl EventsV1Api {
         namespace: &str,
         body: &::kuber_models::api::events::v1::Event,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[630], &[namespace])
                 .query(params)
@@ -79,13 +70,8 @@ impl EventsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::events::v1::EventList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::events::v1::EventList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[631], &[namespace])
                 .query(params)
@@ -99,10 +85,8 @@ impl EventsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[632], &[namespace, name])
                 .query(params)
@@ -116,10 +100,8 @@ impl EventsV1Api {
         namespace: &str,
         body: &::kuber_models::api::events::v1::Event,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[633], &[namespace, name])
                 .query(params)
@@ -134,13 +116,8 @@ impl EventsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::events::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::events::v1::Event>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[634], &[namespace, name])
                 .query(params)
@@ -155,10 +132,8 @@ impl EventsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::events::v1::Event, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[635], &[namespace, name])
                 .query(params)
@@ -170,13 +145,11 @@ impl EventsV1Api {
     pub fn watch_event_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[636],
@@ -192,13 +165,11 @@ impl EventsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[637],
@@ -215,13 +186,11 @@ impl EventsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[638],

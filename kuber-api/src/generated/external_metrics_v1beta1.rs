@@ -18,13 +18,10 @@ impl ExternalMetricsV1beta1Api {
         metric_name: &str,
         namespace: &str,
         params: &crate::ListNamespacedExternalMetricValueParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::external_metrics::v1beta1::ExternalMetricValueList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::metrics::pkg::apis::external_metrics::v1beta1::ExternalMetricValueList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1127], &[namespace, metric_name])
                 .query(params)

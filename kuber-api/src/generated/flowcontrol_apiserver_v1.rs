@@ -15,13 +15,10 @@ impl FlowcontrolApiserverV1Api {
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/` (`getFlowcontrolApiserverV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[640],
@@ -35,13 +32,8 @@ impl FlowcontrolApiserverV1Api {
     pub fn list_flow_schema(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::FlowSchemaList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchemaList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[641], &[])
                 .query(params)
@@ -53,10 +45,8 @@ impl FlowcontrolApiserverV1Api {
         &self,
         body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[642], &[])
                 .query(params)
@@ -69,13 +59,10 @@ impl FlowcontrolApiserverV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchemaList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchemaList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[643], &[])
                 .query(params)
@@ -88,10 +75,8 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[644], &[name])
                 .query(params)
@@ -104,10 +89,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[645], &[name])
                 .query(params)
@@ -121,13 +104,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchema>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchema>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[646], &[name])
                 .query(params)
@@ -141,10 +119,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[647], &[name])
                 .query(params)
@@ -157,10 +133,8 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[648], &[name])
                 .query(params)
@@ -173,10 +147,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[649], &[name])
                 .query(params)
@@ -190,10 +162,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::flowcontrol::v1::FlowSchema, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[650], &[name])
                 .query(params)
@@ -205,13 +175,10 @@ impl FlowcontrolApiserverV1Api {
     pub fn list_priority_level_configuration(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[651], &[])
                 .query(params)
@@ -223,13 +190,8 @@ impl FlowcontrolApiserverV1Api {
         &self,
         body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[652], &[])
                 .query(params)
@@ -242,15 +204,12 @@ impl FlowcontrolApiserverV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[653], &[])
                 .query(params)
@@ -263,13 +222,8 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[654], &[name])
                 .query(params)
@@ -282,13 +236,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[655], &[name])
                 .query(params)
@@ -302,15 +251,10 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[656], &[name])
                 .query(params)
@@ -324,13 +268,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[657], &[name])
                 .query(params)
@@ -343,13 +282,8 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[658], &[name])
                 .query(params)
@@ -362,13 +296,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[659], &[name])
                 .query(params)
@@ -382,13 +311,8 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[660], &[name])
                 .query(params)
@@ -400,13 +324,11 @@ impl FlowcontrolApiserverV1Api {
     pub fn watch_flow_schema_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[661],
@@ -422,13 +344,11 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[662],
@@ -444,15 +364,13 @@ impl FlowcontrolApiserverV1Api {
     pub fn watch_priority_level_configuration_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[663],
@@ -468,15 +386,13 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[664],

@@ -15,13 +15,10 @@ impl InternalApiserverV1alpha1Api {
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/` (`getInternalApiserverV1alpha1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[666],
@@ -35,13 +32,10 @@ impl InternalApiserverV1alpha1Api {
     pub fn list_storage_version(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[667], &[])
                 .query(params)
@@ -53,13 +47,8 @@ impl InternalApiserverV1alpha1Api {
         &self,
         body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[668], &[])
                 .query(params)
@@ -72,15 +61,12 @@ impl InternalApiserverV1alpha1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[669], &[])
                 .query(params)
@@ -93,13 +79,8 @@ impl InternalApiserverV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[670], &[name])
                 .query(params)
@@ -112,13 +93,8 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[671], &[name])
                 .query(params)
@@ -132,15 +108,10 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[672], &[name])
                 .query(params)
@@ -154,13 +125,8 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[673], &[name])
                 .query(params)
@@ -173,13 +139,8 @@ impl InternalApiserverV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[674], &[name])
                 .query(params)
@@ -192,13 +153,8 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[675], &[name])
                 .query(params)
@@ -212,13 +168,8 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[676], &[name])
                 .query(params)
@@ -230,15 +181,13 @@ impl InternalApiserverV1alpha1Api {
     pub fn watch_storage_version_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[677],
@@ -254,15 +203,13 @@ impl InternalApiserverV1alpha1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[678],

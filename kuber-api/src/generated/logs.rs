@@ -13,10 +13,8 @@ impl LogsApi {
         &self.client
     }
     /// `GET /logs/` (`logFileListHandler`).
-    pub fn log_file_list_handler(
-        &self,
-    ) -> impl ::core::future::Future<Output = Result<String, crate::Error>> + Send + '_ {
-        crate::request::call_text(
+    pub fn log_file_list_handler(&self) -> crate::Call<String, crate::call::Text> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[1119], "/logs", &[]),
         )
@@ -25,8 +23,8 @@ impl LogsApi {
     pub fn log_file_handler(
         &self,
         logpath: &str,
-    ) -> impl ::core::future::Future<Output = Result<String, crate::Error>> + Send + '_ {
-        crate::request::call_text(
+    ) -> crate::Call<String, crate::call::Text> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1120], &[logpath]),
         )

@@ -17,13 +17,10 @@ impl MetricsV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListNamespacedPodMetricsParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::metrics::v1beta1::PodMetricsList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::metrics::pkg::apis::metrics::v1beta1::PodMetricsList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1128], &[namespace])
                 .query(params)
@@ -35,13 +32,8 @@ impl MetricsV1beta1Api {
         &self,
         name: &str,
         namespace: &str,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::metrics::v1beta1::PodMetrics,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::metrics::pkg::apis::metrics::v1beta1::PodMetrics> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1129], &[namespace, name])
                 .expect_kinds(&["PodMetrics"]),
@@ -51,13 +43,10 @@ impl MetricsV1beta1Api {
     pub fn list_node_metrics(
         &self,
         params: &crate::ListNamespacedPodMetricsParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::metrics::v1beta1::NodeMetricsList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::metrics::pkg::apis::metrics::v1beta1::NodeMetricsList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1130], &[])
                 .query(params)
@@ -68,13 +57,8 @@ impl MetricsV1beta1Api {
     pub fn read_node_metrics(
         &self,
         name: &str,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::metrics::v1beta1::NodeMetrics,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::metrics::pkg::apis::metrics::v1beta1::NodeMetrics> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1131], &[name])
                 .expect_kinds(&["NodeMetrics"]),
@@ -84,13 +68,10 @@ impl MetricsV1beta1Api {
     pub fn list_pod_metrics_for_all_namespaces(
         &self,
         params: &crate::ListNamespacedPodMetricsParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::metrics::pkg::apis::metrics::v1beta1::PodMetricsList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::metrics::pkg::apis::metrics::v1beta1::PodMetricsList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1132], &[])
                 .query(params)

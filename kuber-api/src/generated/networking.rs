@@ -15,13 +15,8 @@ impl NetworkingApi {
     /// `GET /apis/networking.k8s.io/` (`getNetworkingAPIGroup`).
     pub fn get_api_group(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[679], "/apis/networking.k8s.io", &[])
                 .expect_kinds(&["APIGroup"]),

@@ -15,13 +15,10 @@ impl NetworkingV1Api {
     /// `GET /apis/networking.k8s.io/v1/` (`getNetworkingV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[680],
@@ -35,13 +32,8 @@ impl NetworkingV1Api {
     pub fn list_ingress_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1::IngressClassList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[681], &[])
                 .query(params)
@@ -53,10 +45,8 @@ impl NetworkingV1Api {
         &self,
         body: &::kuber_models::api::networking::v1::IngressClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[682], &[])
                 .query(params)
@@ -69,13 +59,10 @@ impl NetworkingV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::IngressClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::IngressClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[683], &[])
                 .query(params)
@@ -88,10 +75,8 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[684], &[name])
                 .query(params)
@@ -104,10 +89,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::IngressClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[685], &[name])
                 .query(params)
@@ -121,13 +104,8 @@ impl NetworkingV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::IngressClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::IngressClass>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[686], &[name])
                 .query(params)
@@ -141,10 +119,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IngressClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[687], &[name])
                 .query(params)
@@ -156,10 +132,8 @@ impl NetworkingV1Api {
     pub fn list_ingress_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IngressList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IngressList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[688], &[])
                 .query(params)
@@ -170,10 +144,8 @@ impl NetworkingV1Api {
     pub fn list_ip_address(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IPAddressList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddressList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[689], &[])
                 .query(params)
@@ -185,10 +157,8 @@ impl NetworkingV1Api {
         &self,
         body: &::kuber_models::api::networking::v1::IPAddress,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[690], &[])
                 .query(params)
@@ -201,13 +171,10 @@ impl NetworkingV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::IPAddressList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::IPAddressList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[691], &[])
                 .query(params)
@@ -220,10 +187,8 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[692], &[name])
                 .query(params)
@@ -236,10 +201,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::IPAddress,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[693], &[name])
                 .query(params)
@@ -253,13 +216,8 @@ impl NetworkingV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::IPAddress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::IPAddress>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[694], &[name])
                 .query(params)
@@ -273,10 +231,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IPAddress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[695], &[name])
                 .query(params)
@@ -289,10 +245,8 @@ impl NetworkingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::IngressList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::IngressList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[696], &[namespace])
                 .query(params)
@@ -305,10 +259,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[697], &[namespace])
                 .query(params)
@@ -322,13 +274,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::IngressList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::IngressList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[698], &[namespace])
                 .query(params)
@@ -342,10 +289,8 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[699], &[namespace, name])
                 .query(params)
@@ -359,10 +304,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[700], &[namespace, name])
                 .query(params)
@@ -377,13 +320,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::Ingress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::Ingress>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[701], &[namespace, name])
                 .query(params)
@@ -398,10 +336,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[702], &[namespace, name])
                 .query(params)
@@ -415,10 +351,8 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[703], &[namespace, name])
                 .query(params)
@@ -432,10 +366,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[704], &[namespace, name])
                 .query(params)
@@ -450,10 +382,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::Ingress, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[705], &[namespace, name])
                 .query(params)
@@ -466,13 +396,8 @@ impl NetworkingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1::NetworkPolicyList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicyList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[706], &[namespace])
                 .query(params)
@@ -485,10 +410,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::NetworkPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[707], &[namespace])
                 .query(params)
@@ -502,13 +425,10 @@ impl NetworkingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicyList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicyList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[708], &[namespace])
                 .query(params)
@@ -522,10 +442,8 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[709], &[namespace, name])
                 .query(params)
@@ -539,10 +457,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::NetworkPolicy,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[710], &[namespace, name])
                 .query(params)
@@ -557,13 +473,10 @@ impl NetworkingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicy>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicy>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[711], &[namespace, name])
                 .query(params)
@@ -578,10 +491,8 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::NetworkPolicy, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[712], &[namespace, name])
                 .query(params)
@@ -593,13 +504,8 @@ impl NetworkingV1Api {
     pub fn list_network_policy_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1::NetworkPolicyList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicyList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[713], &[])
                 .query(params)
@@ -610,13 +516,8 @@ impl NetworkingV1Api {
     pub fn list_service_cidr(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1::ServiceCIDRList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDRList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[714], &[])
                 .query(params)
@@ -628,10 +529,8 @@ impl NetworkingV1Api {
         &self,
         body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[715], &[])
                 .query(params)
@@ -644,13 +543,10 @@ impl NetworkingV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDRList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDRList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[716], &[])
                 .query(params)
@@ -663,10 +559,8 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[717], &[name])
                 .query(params)
@@ -679,10 +573,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[718], &[name])
                 .query(params)
@@ -696,13 +588,8 @@ impl NetworkingV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDR>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDR>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[719], &[name])
                 .query(params)
@@ -716,10 +603,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[720], &[name])
                 .query(params)
@@ -732,10 +617,8 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[721], &[name])
                 .query(params)
@@ -748,10 +631,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[722], &[name])
                 .query(params)
@@ -765,10 +646,8 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::networking::v1::ServiceCIDR, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[723], &[name])
                 .query(params)
@@ -780,15 +659,11 @@ impl NetworkingV1Api {
     pub fn watch_ingress_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1::IngressClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::IngressClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[724],
@@ -804,15 +679,11 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1::IngressClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::IngressClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[725],
@@ -828,13 +699,11 @@ impl NetworkingV1Api {
     pub fn watch_ingress_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[726],
@@ -849,13 +718,11 @@ impl NetworkingV1Api {
     pub fn watch_ip_address_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[727],
@@ -871,13 +738,11 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[728],
@@ -894,13 +759,11 @@ impl NetworkingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[729],
@@ -917,13 +780,11 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[730],
@@ -940,15 +801,11 @@ impl NetworkingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1::NetworkPolicy,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::NetworkPolicy>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[731],
@@ -965,15 +822,11 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1::NetworkPolicy,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::NetworkPolicy>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[732],
@@ -989,15 +842,11 @@ impl NetworkingV1Api {
     pub fn watch_network_policy_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1::NetworkPolicy,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::NetworkPolicy>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[733],
@@ -1012,13 +861,11 @@ impl NetworkingV1Api {
     pub fn watch_service_cidr_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[734],
@@ -1034,13 +881,11 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[735],

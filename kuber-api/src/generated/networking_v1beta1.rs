@@ -15,13 +15,10 @@ impl NetworkingV1beta1Api {
     /// `GET /apis/networking.k8s.io/v1beta1/` (`getNetworkingV1beta1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[736],
@@ -35,13 +32,8 @@ impl NetworkingV1beta1Api {
     pub fn list_ip_address(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::IPAddressList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddressList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[737], &[])
                 .query(params)
@@ -53,13 +45,8 @@ impl NetworkingV1beta1Api {
         &self,
         body: &::kuber_models::api::networking::v1beta1::IPAddress,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::IPAddress,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[738], &[])
                 .query(params)
@@ -72,13 +59,10 @@ impl NetworkingV1beta1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddressList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddressList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[739], &[])
                 .query(params)
@@ -91,13 +75,8 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::IPAddress,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[740], &[name])
                 .query(params)
@@ -110,13 +89,8 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1beta1::IPAddress,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::IPAddress,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[741], &[name])
                 .query(params)
@@ -130,13 +104,10 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddress>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddress>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[742], &[name])
                 .query(params)
@@ -150,13 +121,8 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::IPAddress,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[743], &[name])
                 .query(params)
@@ -168,13 +134,8 @@ impl NetworkingV1beta1Api {
     pub fn list_service_cidr(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDRList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDRList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[744], &[])
                 .query(params)
@@ -186,13 +147,8 @@ impl NetworkingV1beta1Api {
         &self,
         body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[745], &[])
                 .query(params)
@@ -205,13 +161,10 @@ impl NetworkingV1beta1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDRList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDRList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[746], &[])
                 .query(params)
@@ -224,13 +177,8 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[747], &[name])
                 .query(params)
@@ -243,13 +191,8 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[748], &[name])
                 .query(params)
@@ -263,13 +206,10 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDR>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDR>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[749], &[name])
                 .query(params)
@@ -283,13 +223,8 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[750], &[name])
                 .query(params)
@@ -302,13 +237,8 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[751], &[name])
                 .query(params)
@@ -321,13 +251,8 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[752], &[name])
                 .query(params)
@@ -341,13 +266,8 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[753], &[name])
                 .query(params)
@@ -359,15 +279,11 @@ impl NetworkingV1beta1Api {
     pub fn watch_ip_address_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1beta1::IPAddress,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1beta1::IPAddress>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[754],
@@ -383,15 +299,11 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1beta1::IPAddress,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::networking::v1beta1::IPAddress>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[755],
@@ -407,15 +319,13 @@ impl NetworkingV1beta1Api {
     pub fn watch_service_cidr_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[756],
@@ -431,15 +341,13 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::networking::v1beta1::ServiceCIDR,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::networking::v1beta1::ServiceCIDR,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[757],

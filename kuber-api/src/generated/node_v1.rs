@@ -15,13 +15,10 @@ impl NodeV1Api {
     /// `GET /apis/node.k8s.io/v1/` (`getNodeV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[759], "/apis/node.k8s.io/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,10 +28,8 @@ impl NodeV1Api {
     pub fn list_runtime_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::node::v1::RuntimeClassList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[760], &[])
                 .query(params)
@@ -46,10 +41,8 @@ impl NodeV1Api {
         &self,
         body: &::kuber_models::api::node::v1::RuntimeClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[761], &[])
                 .query(params)
@@ -62,13 +55,8 @@ impl NodeV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::node::v1::RuntimeClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::node::v1::RuntimeClassList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[762], &[])
                 .query(params)
@@ -81,10 +69,8 @@ impl NodeV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[763], &[name])
                 .query(params)
@@ -97,10 +83,8 @@ impl NodeV1Api {
         name: &str,
         body: &::kuber_models::api::node::v1::RuntimeClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[764], &[name])
                 .query(params)
@@ -114,13 +98,8 @@ impl NodeV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::node::v1::RuntimeClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::node::v1::RuntimeClass>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[765], &[name])
                 .query(params)
@@ -134,10 +113,8 @@ impl NodeV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::node::v1::RuntimeClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[766], &[name])
                 .query(params)
@@ -149,13 +126,11 @@ impl NodeV1Api {
     pub fn watch_runtime_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[767],
@@ -171,13 +146,11 @@ impl NodeV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[768],

@@ -15,13 +15,10 @@ impl PolicyV1Api {
     /// `GET /apis/policy/v1/` (`getPolicyV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[770], "/apis/policy/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -32,13 +29,8 @@ impl PolicyV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudgetList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudgetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[771], &[namespace])
                 .query(params)
@@ -51,13 +43,8 @@ impl PolicyV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[772], &[namespace])
                 .query(params)
@@ -71,13 +58,10 @@ impl PolicyV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudgetList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudgetList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[773], &[namespace])
                 .query(params)
@@ -91,13 +75,8 @@ impl PolicyV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[774], &[namespace, name])
                 .query(params)
@@ -111,13 +90,8 @@ impl PolicyV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[775], &[namespace, name])
                 .query(params)
@@ -132,13 +106,10 @@ impl PolicyV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudget>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudget>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[776], &[namespace, name])
                 .query(params)
@@ -153,13 +124,8 @@ impl PolicyV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[777], &[namespace, name])
                 .query(params)
@@ -173,13 +139,8 @@ impl PolicyV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[778], &[namespace, name])
                 .query(params)
@@ -193,13 +154,8 @@ impl PolicyV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[779], &[namespace, name])
                 .query(params)
@@ -214,13 +170,8 @@ impl PolicyV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[780], &[namespace, name])
                 .query(params)
@@ -232,13 +183,8 @@ impl PolicyV1Api {
     pub fn list_pod_disruption_budget_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::policy::v1::PodDisruptionBudgetList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudgetList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[781], &[])
                 .query(params)
@@ -250,15 +196,11 @@ impl PolicyV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::policy::v1::PodDisruptionBudget>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[782],
@@ -275,15 +217,11 @@ impl PolicyV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::policy::v1::PodDisruptionBudget>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[783],
@@ -299,15 +237,11 @@ impl PolicyV1Api {
     pub fn watch_pod_disruption_budget_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::policy::v1::PodDisruptionBudget,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::policy::v1::PodDisruptionBudget>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[784],

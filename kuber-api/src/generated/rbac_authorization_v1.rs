@@ -15,13 +15,10 @@ impl RbacAuthorizationV1Api {
     /// `GET /apis/rbac.authorization.k8s.io/v1/` (`getRbacAuthorizationV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[786],
@@ -35,13 +32,8 @@ impl RbacAuthorizationV1Api {
     pub fn list_cluster_role_binding(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::rbac::v1::ClusterRoleBindingList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBindingList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[787], &[])
                 .query(params)
@@ -53,10 +45,8 @@ impl RbacAuthorizationV1Api {
         &self,
         body: &::kuber_models::api::rbac::v1::ClusterRoleBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[788], &[])
                 .query(params)
@@ -69,13 +59,10 @@ impl RbacAuthorizationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBindingList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBindingList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[789], &[])
                 .query(params)
@@ -88,10 +75,8 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[790], &[name])
                 .query(params)
@@ -104,10 +89,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &::kuber_models::api::rbac::v1::ClusterRoleBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[791], &[name])
                 .query(params)
@@ -121,13 +104,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBinding>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBinding>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[792], &[name])
                 .query(params)
@@ -141,10 +119,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[793], &[name])
                 .query(params)
@@ -156,10 +132,8 @@ impl RbacAuthorizationV1Api {
     pub fn list_cluster_role(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRoleList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[794], &[])
                 .query(params)
@@ -171,10 +145,8 @@ impl RbacAuthorizationV1Api {
         &self,
         body: &::kuber_models::api::rbac::v1::ClusterRole,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[795], &[])
                 .query(params)
@@ -187,13 +159,8 @@ impl RbacAuthorizationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[796], &[])
                 .query(params)
@@ -206,10 +173,8 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[797], &[name])
                 .query(params)
@@ -222,10 +187,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &::kuber_models::api::rbac::v1::ClusterRole,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[798], &[name])
                 .query(params)
@@ -239,13 +202,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::ClusterRole>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::ClusterRole>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[799], &[name])
                 .query(params)
@@ -259,10 +217,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::ClusterRole, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[800], &[name])
                 .query(params)
@@ -275,10 +231,8 @@ impl RbacAuthorizationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleBindingList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBindingList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[801], &[namespace])
                 .query(params)
@@ -291,10 +245,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::RoleBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[802], &[namespace])
                 .query(params)
@@ -308,13 +260,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::RoleBindingList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::RoleBindingList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[803], &[namespace])
                 .query(params)
@@ -328,10 +275,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[804], &[namespace, name])
                 .query(params)
@@ -345,10 +290,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::RoleBinding,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[805], &[namespace, name])
                 .query(params)
@@ -363,13 +306,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::RoleBinding>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::RoleBinding>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[806], &[namespace, name])
                 .query(params)
@@ -384,10 +322,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleBinding, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[807], &[namespace, name])
                 .query(params)
@@ -400,10 +336,8 @@ impl RbacAuthorizationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[808], &[namespace])
                 .query(params)
@@ -416,10 +350,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::Role,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[809], &[namespace])
                 .query(params)
@@ -433,13 +365,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::RoleList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::RoleList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[810], &[namespace])
                 .query(params)
@@ -453,10 +380,8 @@ impl RbacAuthorizationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[811], &[namespace, name])
                 .query(params)
@@ -470,10 +395,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::Role,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[812], &[namespace, name])
                 .query(params)
@@ -488,13 +411,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::rbac::v1::Role>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::Role>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[813], &[namespace, name])
                 .query(params)
@@ -509,10 +427,8 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::Role, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[814], &[namespace, name])
                 .query(params)
@@ -524,10 +440,8 @@ impl RbacAuthorizationV1Api {
     pub fn list_role_binding_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleBindingList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBindingList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[815], &[])
                 .query(params)
@@ -538,10 +452,8 @@ impl RbacAuthorizationV1Api {
     pub fn list_role_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::rbac::v1::RoleList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[816], &[])
                 .query(params)
@@ -552,15 +464,11 @@ impl RbacAuthorizationV1Api {
     pub fn watch_cluster_role_binding_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::rbac::v1::ClusterRoleBinding,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRoleBinding>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[817],
@@ -576,15 +484,11 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::rbac::v1::ClusterRoleBinding,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRoleBinding>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[818],
@@ -600,13 +504,11 @@ impl RbacAuthorizationV1Api {
     pub fn watch_cluster_role_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[819],
@@ -622,13 +524,11 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[820],
@@ -645,13 +545,11 @@ impl RbacAuthorizationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[821],
@@ -668,13 +566,11 @@ impl RbacAuthorizationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[822],
@@ -691,13 +587,11 @@ impl RbacAuthorizationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[823],
@@ -714,13 +608,11 @@ impl RbacAuthorizationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[824],
@@ -736,13 +628,11 @@ impl RbacAuthorizationV1Api {
     pub fn watch_role_binding_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[825],
@@ -757,13 +647,11 @@ impl RbacAuthorizationV1Api {
     pub fn watch_role_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[826],

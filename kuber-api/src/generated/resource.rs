@@ -15,13 +15,8 @@ impl ResourceApi {
     /// `GET /apis/resource.k8s.io/` (`getResourceAPIGroup`).
     pub fn get_api_group(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[827], "/apis/resource.k8s.io", &[])
                 .expect_kinds(&["APIGroup"]),

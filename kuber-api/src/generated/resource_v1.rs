@@ -15,13 +15,10 @@ impl ResourceV1Api {
     /// `GET /apis/resource.k8s.io/v1/` (`getResourceV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[828], "/apis/resource.k8s.io/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,10 +28,8 @@ impl ResourceV1Api {
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::DeviceClassList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[829], &[])
                 .query(params)
@@ -46,10 +41,8 @@ impl ResourceV1Api {
         &self,
         body: &::kuber_models::api::resource::v1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[830], &[])
                 .query(params)
@@ -62,13 +55,10 @@ impl ResourceV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::DeviceClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::DeviceClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[831], &[])
                 .query(params)
@@ -81,10 +71,8 @@ impl ResourceV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[832], &[name])
                 .query(params)
@@ -97,10 +85,8 @@ impl ResourceV1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[833], &[name])
                 .query(params)
@@ -114,13 +100,8 @@ impl ResourceV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::DeviceClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::resource::v1::DeviceClass>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[834], &[name])
                 .query(params)
@@ -134,10 +115,8 @@ impl ResourceV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::DeviceClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[835], &[name])
                 .query(params)
@@ -150,13 +129,8 @@ impl ResourceV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[836], &[namespace])
                 .query(params)
@@ -169,10 +143,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[837], &[namespace])
                 .query(params)
@@ -186,13 +158,10 @@ impl ResourceV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[838], &[namespace])
                 .query(params)
@@ -206,10 +175,8 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[839], &[namespace, name])
                 .query(params)
@@ -223,10 +190,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[840], &[namespace, name])
                 .query(params)
@@ -241,13 +206,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaim>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::resource::v1::ResourceClaim>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[841], &[namespace, name])
                 .query(params)
@@ -262,10 +222,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[842], &[namespace, name])
                 .query(params)
@@ -279,10 +237,8 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[843], &[namespace, name])
                 .query(params)
@@ -296,10 +252,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[844], &[namespace, name])
                 .query(params)
@@ -314,10 +268,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceClaim, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[845], &[namespace, name])
                 .query(params)
@@ -330,13 +282,8 @@ impl ResourceV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimTemplateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[846], &[namespace])
                 .query(params)
@@ -349,13 +296,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[847], &[namespace])
                 .query(params)
@@ -369,13 +311,10 @@ impl ResourceV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplateList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplateList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[848], &[namespace])
                 .query(params)
@@ -389,13 +328,8 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[849], &[namespace, name])
                 .query(params)
@@ -409,13 +343,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[850], &[namespace, name])
                 .query(params)
@@ -430,13 +359,10 @@ impl ResourceV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplate>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplate>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[851], &[namespace, name])
                 .query(params)
@@ -451,13 +377,8 @@ impl ResourceV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[852], &[namespace, name])
                 .query(params)
@@ -469,13 +390,8 @@ impl ResourceV1Api {
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[853], &[])
                 .query(params)
@@ -486,13 +402,8 @@ impl ResourceV1Api {
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceClaimTemplateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[854], &[])
                 .query(params)
@@ -503,13 +414,8 @@ impl ResourceV1Api {
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1::ResourceSliceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSliceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[855], &[])
                 .query(params)
@@ -521,10 +427,8 @@ impl ResourceV1Api {
         &self,
         body: &::kuber_models::api::resource::v1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[856], &[])
                 .query(params)
@@ -537,13 +441,10 @@ impl ResourceV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::ResourceSliceList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::ResourceSliceList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[857], &[])
                 .query(params)
@@ -556,10 +457,8 @@ impl ResourceV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[858], &[name])
                 .query(params)
@@ -572,10 +471,8 @@ impl ResourceV1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[859], &[name])
                 .query(params)
@@ -589,13 +486,8 @@ impl ResourceV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1::ResourceSlice>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::resource::v1::ResourceSlice>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[860], &[name])
                 .query(params)
@@ -609,10 +501,8 @@ impl ResourceV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::resource::v1::ResourceSlice, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[861], &[name])
                 .query(params)
@@ -624,13 +514,11 @@ impl ResourceV1Api {
     pub fn watch_device_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[862],
@@ -646,13 +534,11 @@ impl ResourceV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[863],
@@ -669,13 +555,11 @@ impl ResourceV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[864],
@@ -692,13 +576,11 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[865],
@@ -715,15 +597,13 @@ impl ResourceV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[866],
@@ -740,15 +620,13 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[867],
@@ -764,13 +642,11 @@ impl ResourceV1Api {
     pub fn watch_resource_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[868],
@@ -785,15 +661,13 @@ impl ResourceV1Api {
     pub fn watch_resource_claim_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[869],
@@ -808,13 +682,11 @@ impl ResourceV1Api {
     pub fn watch_resource_slice_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[870],
@@ -830,13 +702,11 @@ impl ResourceV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[871],

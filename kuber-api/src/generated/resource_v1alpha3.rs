@@ -15,13 +15,10 @@ impl ResourceV1alpha3Api {
     /// `GET /apis/resource.k8s.io/v1alpha3/` (`getResourceV1alpha3APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[872],
@@ -35,13 +32,8 @@ impl ResourceV1alpha3Api {
     pub fn list_device_taint_rule(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[873], &[])
                 .query(params)
@@ -53,13 +45,8 @@ impl ResourceV1alpha3Api {
         &self,
         body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[874], &[])
                 .query(params)
@@ -72,13 +59,10 @@ impl ResourceV1alpha3Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[875], &[])
                 .query(params)
@@ -91,13 +75,8 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[876], &[name])
                 .query(params)
@@ -110,13 +89,8 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[877], &[name])
                 .query(params)
@@ -130,13 +104,10 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRule>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRule>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[878], &[name])
                 .query(params)
@@ -150,13 +121,8 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[879], &[name])
                 .query(params)
@@ -169,13 +135,8 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[880], &[name])
                 .query(params)
@@ -188,13 +149,8 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[881], &[name])
                 .query(params)
@@ -208,13 +164,8 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[882], &[name])
                 .query(params)
@@ -226,13 +177,10 @@ impl ResourceV1alpha3Api {
     pub fn list_resource_pool_status_request(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[883], &[])
                 .query(params)
@@ -244,13 +192,10 @@ impl ResourceV1alpha3Api {
         &self,
         body: &::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[884], &[])
                 .query(params)
@@ -263,15 +208,12 @@ impl ResourceV1alpha3Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[885], &[])
                 .query(params)
@@ -284,13 +226,10 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[886], &[name])
                 .query(params)
@@ -303,13 +242,10 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[887], &[name])
                 .query(params)
@@ -323,15 +259,12 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[888], &[name])
                 .query(params)
@@ -345,13 +278,10 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[889], &[name])
                 .query(params)
@@ -364,13 +294,10 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[890], &[name])
                 .query(params)
@@ -383,13 +310,10 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[891], &[name])
                 .query(params)
@@ -403,13 +327,10 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[892], &[name])
                 .query(params)
@@ -421,15 +342,13 @@ impl ResourceV1alpha3Api {
     pub fn watch_device_taint_rule_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[893],
@@ -445,15 +364,13 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[894],
@@ -469,15 +386,13 @@ impl ResourceV1alpha3Api {
     pub fn watch_resource_pool_status_request_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[895],
@@ -493,15 +408,13 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[896],

@@ -15,13 +15,10 @@ impl ResourceV1beta1Api {
     /// `GET /apis/resource.k8s.io/v1beta1/` (`getResourceV1beta1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[897],
@@ -35,13 +32,8 @@ impl ResourceV1beta1Api {
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::DeviceClassList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[898], &[])
                 .query(params)
@@ -53,13 +45,8 @@ impl ResourceV1beta1Api {
         &self,
         body: &::kuber_models::api::resource::v1beta1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[899], &[])
                 .query(params)
@@ -72,13 +59,10 @@ impl ResourceV1beta1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[900], &[])
                 .query(params)
@@ -91,13 +75,8 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[901], &[name])
                 .query(params)
@@ -110,13 +89,8 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[902], &[name])
                 .query(params)
@@ -130,13 +104,10 @@ impl ResourceV1beta1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClass>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[903], &[name])
                 .query(params)
@@ -150,13 +121,8 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[904], &[name])
                 .query(params)
@@ -169,13 +135,8 @@ impl ResourceV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[905], &[namespace])
                 .query(params)
@@ -188,13 +149,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[906], &[namespace])
                 .query(params)
@@ -208,13 +164,10 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[907], &[namespace])
                 .query(params)
@@ -228,13 +181,8 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[908], &[namespace, name])
                 .query(params)
@@ -248,13 +196,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[909], &[namespace, name])
                 .query(params)
@@ -269,13 +212,10 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaim>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaim>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[910], &[namespace, name])
                 .query(params)
@@ -290,13 +230,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[911], &[namespace, name])
                 .query(params)
@@ -310,13 +245,8 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[912], &[namespace, name])
                 .query(params)
@@ -330,13 +260,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[913], &[namespace, name])
                 .query(params)
@@ -351,13 +276,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[914], &[namespace, name])
                 .query(params)
@@ -370,13 +290,8 @@ impl ResourceV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[915], &[namespace])
                 .query(params)
@@ -389,13 +304,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[916], &[namespace])
                 .query(params)
@@ -409,15 +319,10 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[917], &[namespace])
                 .query(params)
@@ -431,13 +336,8 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[918], &[namespace, name])
                 .query(params)
@@ -451,13 +351,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[919], &[namespace, name])
                 .query(params)
@@ -472,15 +367,10 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[920], &[namespace, name])
                 .query(params)
@@ -495,13 +385,8 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[921], &[namespace, name])
                 .query(params)
@@ -513,13 +398,8 @@ impl ResourceV1beta1Api {
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[922], &[])
                 .query(params)
@@ -530,13 +410,8 @@ impl ResourceV1beta1Api {
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[923], &[])
                 .query(params)
@@ -547,13 +422,8 @@ impl ResourceV1beta1Api {
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceSliceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSliceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[924], &[])
                 .query(params)
@@ -565,13 +435,8 @@ impl ResourceV1beta1Api {
         &self,
         body: &::kuber_models::api::resource::v1beta1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[925], &[])
                 .query(params)
@@ -584,13 +449,10 @@ impl ResourceV1beta1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSliceList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSliceList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[926], &[])
                 .query(params)
@@ -603,13 +465,8 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[927], &[name])
                 .query(params)
@@ -622,13 +479,8 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[928], &[name])
                 .query(params)
@@ -642,13 +494,10 @@ impl ResourceV1beta1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSlice>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSlice>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[929], &[name])
                 .query(params)
@@ -662,13 +511,8 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta1::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[930], &[name])
                 .query(params)
@@ -680,15 +524,11 @@ impl ResourceV1beta1Api {
     pub fn watch_device_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::DeviceClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1beta1::DeviceClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[931],
@@ -704,15 +544,11 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::DeviceClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1beta1::DeviceClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[932],
@@ -729,15 +565,13 @@ impl ResourceV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[933],
@@ -754,15 +588,13 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[934],
@@ -779,15 +611,13 @@ impl ResourceV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[935],
@@ -804,15 +634,13 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[936],
@@ -828,15 +656,13 @@ impl ResourceV1beta1Api {
     pub fn watch_resource_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceClaim,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceClaim,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[937],
@@ -851,15 +677,13 @@ impl ResourceV1beta1Api {
     pub fn watch_resource_claim_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[938],
@@ -874,15 +698,13 @@ impl ResourceV1beta1Api {
     pub fn watch_resource_slice_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceSlice,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceSlice,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[939],
@@ -898,15 +720,13 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta1::ResourceSlice,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta1::ResourceSlice,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[940],

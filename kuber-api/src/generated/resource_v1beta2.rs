@@ -15,13 +15,10 @@ impl ResourceV1beta2Api {
     /// `GET /apis/resource.k8s.io/v1beta2/` (`getResourceV1beta2APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[941],
@@ -35,13 +32,8 @@ impl ResourceV1beta2Api {
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceClassList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[942], &[])
                 .query(params)
@@ -53,13 +45,8 @@ impl ResourceV1beta2Api {
         &self,
         body: &::kuber_models::api::resource::v1beta2::DeviceClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[943], &[])
                 .query(params)
@@ -72,13 +59,10 @@ impl ResourceV1beta2Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[944], &[])
                 .query(params)
@@ -91,13 +75,8 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[945], &[name])
                 .query(params)
@@ -110,13 +89,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::DeviceClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[946], &[name])
                 .query(params)
@@ -130,13 +104,10 @@ impl ResourceV1beta2Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClass>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[947], &[name])
                 .query(params)
@@ -150,13 +121,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[948], &[name])
                 .query(params)
@@ -168,13 +134,8 @@ impl ResourceV1beta2Api {
     pub fn list_device_taint_rule(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRuleList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRuleList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[949], &[])
                 .query(params)
@@ -186,13 +147,8 @@ impl ResourceV1beta2Api {
         &self,
         body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[950], &[])
                 .query(params)
@@ -205,13 +161,10 @@ impl ResourceV1beta2Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRuleList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRuleList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[951], &[])
                 .query(params)
@@ -224,13 +177,8 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[952], &[name])
                 .query(params)
@@ -243,13 +191,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[953], &[name])
                 .query(params)
@@ -263,13 +206,10 @@ impl ResourceV1beta2Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRule>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRule>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[954], &[name])
                 .query(params)
@@ -283,13 +223,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[955], &[name])
                 .query(params)
@@ -302,13 +237,8 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[956], &[name])
                 .query(params)
@@ -321,13 +251,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[957], &[name])
                 .query(params)
@@ -341,13 +266,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[958], &[name])
                 .query(params)
@@ -360,13 +280,8 @@ impl ResourceV1beta2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[959], &[namespace])
                 .query(params)
@@ -379,13 +294,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[960], &[namespace])
                 .query(params)
@@ -399,13 +309,10 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[961], &[namespace])
                 .query(params)
@@ -419,13 +326,8 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[962], &[namespace, name])
                 .query(params)
@@ -439,13 +341,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[963], &[namespace, name])
                 .query(params)
@@ -460,13 +357,10 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaim>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaim>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[964], &[namespace, name])
                 .query(params)
@@ -481,13 +375,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[965], &[namespace, name])
                 .query(params)
@@ -501,13 +390,8 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[966], &[namespace, name])
                 .query(params)
@@ -521,13 +405,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[967], &[namespace, name])
                 .query(params)
@@ -542,13 +421,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[968], &[namespace, name])
                 .query(params)
@@ -561,13 +435,8 @@ impl ResourceV1beta2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[969], &[namespace])
                 .query(params)
@@ -580,13 +449,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[970], &[namespace])
                 .query(params)
@@ -600,15 +464,10 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[971], &[namespace])
                 .query(params)
@@ -622,13 +481,8 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[972], &[namespace, name])
                 .query(params)
@@ -642,13 +496,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[973], &[namespace, name])
                 .query(params)
@@ -663,15 +512,10 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[974], &[namespace, name])
                 .query(params)
@@ -686,13 +530,8 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[975], &[namespace, name])
                 .query(params)
@@ -704,13 +543,8 @@ impl ResourceV1beta2Api {
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[976], &[])
                 .query(params)
@@ -721,13 +555,8 @@ impl ResourceV1beta2Api {
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[977], &[])
                 .query(params)
@@ -738,13 +567,8 @@ impl ResourceV1beta2Api {
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceSliceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSliceList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[978], &[])
                 .query(params)
@@ -756,13 +580,8 @@ impl ResourceV1beta2Api {
         &self,
         body: &::kuber_models::api::resource::v1beta2::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[979], &[])
                 .query(params)
@@ -775,13 +594,10 @@ impl ResourceV1beta2Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSliceList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSliceList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[980], &[])
                 .query(params)
@@ -794,13 +610,8 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[981], &[name])
                 .query(params)
@@ -813,13 +624,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[982], &[name])
                 .query(params)
@@ -833,13 +639,10 @@ impl ResourceV1beta2Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSlice>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSlice>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[983], &[name])
                 .query(params)
@@ -853,13 +656,8 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::resource::v1beta2::ResourceSlice,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[984], &[name])
                 .query(params)
@@ -871,15 +669,11 @@ impl ResourceV1beta2Api {
     pub fn watch_device_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::DeviceClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1beta2::DeviceClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[985],
@@ -895,15 +689,11 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::DeviceClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::resource::v1beta2::DeviceClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[986],
@@ -919,15 +709,13 @@ impl ResourceV1beta2Api {
     pub fn watch_device_taint_rule_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[987],
@@ -943,15 +731,13 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[988],
@@ -968,15 +754,13 @@ impl ResourceV1beta2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[989],
@@ -993,15 +777,13 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[990],
@@ -1018,15 +800,13 @@ impl ResourceV1beta2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[991],
@@ -1043,15 +823,13 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[992],
@@ -1067,15 +845,13 @@ impl ResourceV1beta2Api {
     pub fn watch_resource_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceClaim,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceClaim,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[993],
@@ -1090,15 +866,13 @@ impl ResourceV1beta2Api {
     pub fn watch_resource_claim_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[994],
@@ -1113,15 +887,13 @@ impl ResourceV1beta2Api {
     pub fn watch_resource_slice_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceSlice,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceSlice,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[995],
@@ -1137,15 +909,13 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::resource::v1beta2::ResourceSlice,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::resource::v1beta2::ResourceSlice,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[996],

@@ -15,13 +15,10 @@ impl SchedulingV1Api {
     /// `GET /apis/scheduling.k8s.io/v1/` (`getSchedulingV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[998],
@@ -35,13 +32,8 @@ impl SchedulingV1Api {
     pub fn list_priority_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1::PriorityClassList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[999], &[])
                 .query(params)
@@ -53,10 +45,8 @@ impl SchedulingV1Api {
         &self,
         body: &::kuber_models::api::scheduling::v1::PriorityClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1000], &[])
                 .query(params)
@@ -69,13 +59,10 @@ impl SchedulingV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1001], &[])
                 .query(params)
@@ -88,10 +75,8 @@ impl SchedulingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1002], &[name])
                 .query(params)
@@ -104,10 +89,8 @@ impl SchedulingV1Api {
         name: &str,
         body: &::kuber_models::api::scheduling::v1::PriorityClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1003], &[name])
                 .query(params)
@@ -121,13 +104,10 @@ impl SchedulingV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClass>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1004], &[name])
                 .query(params)
@@ -141,10 +121,8 @@ impl SchedulingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::scheduling::v1::PriorityClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1005], &[name])
                 .query(params)
@@ -156,15 +134,11 @@ impl SchedulingV1Api {
     pub fn watch_priority_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1::PriorityClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1::PriorityClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1006],
@@ -180,15 +154,11 @@ impl SchedulingV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1::PriorityClass,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1::PriorityClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1007],

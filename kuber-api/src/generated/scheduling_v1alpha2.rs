@@ -15,13 +15,10 @@ impl SchedulingV1alpha2Api {
     /// `GET /apis/scheduling.k8s.io/v1alpha2/` (`getSchedulingV1alpha2APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1008],
@@ -36,13 +33,8 @@ impl SchedulingV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroupList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroupList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1009], &[namespace])
                 .query(params)
@@ -55,13 +47,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1010], &[namespace])
                 .query(params)
@@ -75,13 +62,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroupList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroupList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1011], &[namespace])
                 .query(params)
@@ -95,13 +79,8 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1012], &[namespace, name])
                 .query(params)
@@ -115,13 +94,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1013], &[namespace, name])
                 .query(params)
@@ -136,13 +110,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1014], &[namespace, name])
                 .query(params)
@@ -157,13 +128,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1015], &[namespace, name])
                 .query(params)
@@ -177,13 +143,8 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1016], &[namespace, name])
                 .query(params)
@@ -197,13 +158,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1017], &[namespace, name])
                 .query(params)
@@ -218,13 +174,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1018], &[namespace, name])
                 .query(params)
@@ -237,13 +188,8 @@ impl SchedulingV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::WorkloadList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::WorkloadList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1019], &[namespace])
                 .query(params)
@@ -256,13 +202,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::Workload,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::Workload,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1020], &[namespace])
                 .query(params)
@@ -276,13 +217,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::WorkloadList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::scheduling::v1alpha2::WorkloadList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1021], &[namespace])
                 .query(params)
@@ -296,13 +234,8 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::Workload,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1022], &[namespace, name])
                 .query(params)
@@ -316,13 +249,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::Workload,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::Workload,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1023], &[namespace, name])
                 .query(params)
@@ -337,13 +265,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::scheduling::v1alpha2::Workload>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::scheduling::v1alpha2::Workload>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1024], &[namespace, name])
                 .query(params)
@@ -358,13 +283,8 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::Workload,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1025], &[namespace, name])
                 .query(params)
@@ -376,13 +296,8 @@ impl SchedulingV1alpha2Api {
     pub fn list_pod_group_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::PodGroupList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroupList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1026], &[])
                 .query(params)
@@ -394,15 +309,11 @@ impl SchedulingV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1027],
@@ -419,15 +330,11 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1028],
@@ -444,15 +351,11 @@ impl SchedulingV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1alpha2::Workload,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::Workload>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1029],
@@ -469,15 +372,11 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1alpha2::Workload,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::Workload>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1030],
@@ -493,15 +392,11 @@ impl SchedulingV1alpha2Api {
     pub fn watch_pod_group_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1alpha2::PodGroup,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1031],
@@ -516,15 +411,11 @@ impl SchedulingV1alpha2Api {
     pub fn watch_workload_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::scheduling::v1alpha2::Workload,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::Workload>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1032],
@@ -539,13 +430,8 @@ impl SchedulingV1alpha2Api {
     pub fn list_workload_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::scheduling::v1alpha2::WorkloadList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::WorkloadList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1033], &[])
                 .query(params)

@@ -15,13 +15,10 @@ impl StorageV1Api {
     /// `GET /apis/storage.k8s.io/v1/` (`getStorageV1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[1035], "/apis/storage.k8s.io/v1", &[])
                 .expect_kinds(&["APIResourceList"]),
@@ -31,10 +28,8 @@ impl StorageV1Api {
     pub fn list_csi_driver(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSIDriverList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriverList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1036], &[])
                 .query(params)
@@ -46,10 +41,8 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::CSIDriver,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1037], &[])
                 .query(params)
@@ -62,13 +55,8 @@ impl StorageV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::CSIDriverList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSIDriverList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1038], &[])
                 .query(params)
@@ -81,10 +69,8 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1039], &[name])
                 .query(params)
@@ -97,10 +83,8 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::CSIDriver,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1040], &[name])
                 .query(params)
@@ -114,13 +98,8 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::CSIDriver>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSIDriver>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1041], &[name])
                 .query(params)
@@ -134,10 +113,8 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSIDriver, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1042], &[name])
                 .query(params)
@@ -149,10 +126,8 @@ impl StorageV1Api {
     pub fn list_csi_node(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSINodeList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINodeList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1043], &[])
                 .query(params)
@@ -164,10 +139,8 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::CSINode,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1044], &[])
                 .query(params)
@@ -180,13 +153,8 @@ impl StorageV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::CSINodeList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSINodeList>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1045], &[])
                 .query(params)
@@ -199,10 +167,8 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1046], &[name])
                 .query(params)
@@ -215,10 +181,8 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::CSINode,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1047], &[name])
                 .query(params)
@@ -232,13 +196,8 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::CSINode>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSINode>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1048], &[name])
                 .query(params)
@@ -252,10 +211,8 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::CSINode, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1049], &[name])
                 .query(params)
@@ -267,13 +224,8 @@ impl StorageV1Api {
     pub fn list_csi_storage_capacity_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::CSIStorageCapacityList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacityList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1050], &[])
                 .query(params)
@@ -285,13 +237,8 @@ impl StorageV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::CSIStorageCapacityList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacityList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1051], &[namespace])
                 .query(params)
@@ -304,13 +251,8 @@ impl StorageV1Api {
         namespace: &str,
         body: &::kuber_models::api::storage::v1::CSIStorageCapacity,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::CSIStorageCapacity,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1052], &[namespace])
                 .query(params)
@@ -324,13 +266,10 @@ impl StorageV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacityList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacityList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1053], &[namespace])
                 .query(params)
@@ -344,13 +283,8 @@ impl StorageV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::CSIStorageCapacity,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1054], &[namespace, name])
                 .query(params)
@@ -364,13 +298,8 @@ impl StorageV1Api {
         namespace: &str,
         body: &::kuber_models::api::storage::v1::CSIStorageCapacity,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::CSIStorageCapacity,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1055], &[namespace, name])
                 .query(params)
@@ -385,13 +314,10 @@ impl StorageV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacity>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacity>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1056], &[namespace, name])
                 .query(params)
@@ -406,13 +332,8 @@ impl StorageV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::CSIStorageCapacity,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1057], &[namespace, name])
                 .query(params)
@@ -424,10 +345,8 @@ impl StorageV1Api {
     pub fn list_storage_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::StorageClassList, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1058], &[])
                 .query(params)
@@ -439,10 +358,8 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::StorageClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1059], &[])
                 .query(params)
@@ -455,13 +372,10 @@ impl StorageV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::StorageClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::StorageClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1060], &[])
                 .query(params)
@@ -474,10 +388,8 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1061], &[name])
                 .query(params)
@@ -490,10 +402,8 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::StorageClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1062], &[name])
                 .query(params)
@@ -507,13 +417,8 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::StorageClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::StorageClass>> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1063], &[name])
                 .query(params)
@@ -527,10 +432,8 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::StorageClass, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1064], &[name])
                 .query(params)
@@ -542,13 +445,8 @@ impl StorageV1Api {
     pub fn list_volume_attachment(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::VolumeAttachmentList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachmentList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1065], &[])
                 .query(params)
@@ -560,10 +458,8 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1066], &[])
                 .query(params)
@@ -576,13 +472,10 @@ impl StorageV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachmentList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachmentList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1067], &[])
                 .query(params)
@@ -595,10 +488,8 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1068], &[name])
                 .query(params)
@@ -611,10 +502,8 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1069], &[name])
                 .query(params)
@@ -628,13 +517,10 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachment>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachment>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1070], &[name])
                 .query(params)
@@ -648,10 +534,8 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1071], &[name])
                 .query(params)
@@ -664,10 +548,8 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1072], &[name])
                 .query(params)
@@ -680,10 +562,8 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1073], &[name])
                 .query(params)
@@ -697,10 +577,8 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::api::storage::v1::VolumeAttachment, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1074], &[name])
                 .query(params)
@@ -712,13 +590,8 @@ impl StorageV1Api {
     pub fn list_volume_attributes_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::VolumeAttributesClassList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1075], &[])
                 .query(params)
@@ -730,13 +603,8 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1076], &[])
                 .query(params)
@@ -749,13 +617,10 @@ impl StorageV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClassList>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1077], &[])
                 .query(params)
@@ -768,13 +633,8 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1078], &[name])
                 .query(params)
@@ -787,13 +647,8 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1079], &[name])
                 .query(params)
@@ -807,13 +662,10 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClass>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1080], &[name])
                 .query(params)
@@ -827,13 +679,8 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1081], &[name])
                 .query(params)
@@ -845,13 +692,11 @@ impl StorageV1Api {
     pub fn watch_csi_driver_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1082],
@@ -867,13 +712,11 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1083],
@@ -889,13 +732,11 @@ impl StorageV1Api {
     pub fn watch_csi_node_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1084],
@@ -911,13 +752,11 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1085],
@@ -933,15 +772,11 @@ impl StorageV1Api {
     pub fn watch_csi_storage_capacity_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1::CSIStorageCapacity,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::CSIStorageCapacity>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1086],
@@ -957,15 +792,11 @@ impl StorageV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1::CSIStorageCapacity,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::CSIStorageCapacity>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1087],
@@ -982,15 +813,11 @@ impl StorageV1Api {
         name: &str,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1::CSIStorageCapacity,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::CSIStorageCapacity>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1088],
@@ -1006,13 +833,11 @@ impl StorageV1Api {
     pub fn watch_storage_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1089],
@@ -1028,13 +853,11 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1090],
@@ -1050,15 +873,11 @@ impl StorageV1Api {
     pub fn watch_volume_attachment_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1::VolumeAttachment,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::VolumeAttachment>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1091],
@@ -1074,15 +893,11 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1::VolumeAttachment,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::watch(
+    ) -> crate::Call<
+        crate::client::WatchStream<::kuber_models::api::storage::v1::VolumeAttachment>,
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1092],
@@ -1098,15 +913,13 @@ impl StorageV1Api {
     pub fn watch_volume_attributes_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1::VolumeAttributesClass,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::storage::v1::VolumeAttributesClass,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1093],
@@ -1122,15 +935,13 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1::VolumeAttributesClass,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::storage::v1::VolumeAttributesClass,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1094],

@@ -15,13 +15,10 @@ impl StorageV1beta1Api {
     /// `GET /apis/storage.k8s.io/v1beta1/` (`getStorageV1beta1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1095],
@@ -35,13 +32,8 @@ impl StorageV1beta1Api {
     pub fn list_volume_attributes_class(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1beta1::VolumeAttributesClassList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClassList> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1096], &[])
                 .query(params)
@@ -53,13 +45,8 @@ impl StorageV1beta1Api {
         &self,
         body: &::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1097], &[])
                 .query(params)
@@ -72,15 +59,10 @@ impl StorageV1beta1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::storage::v1beta1::VolumeAttributesClassList,
-            >,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1beta1::VolumeAttributesClassList>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1098], &[])
                 .query(params)
@@ -93,13 +75,8 @@ impl StorageV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1099], &[name])
                 .query(params)
@@ -112,13 +89,8 @@ impl StorageV1beta1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1100], &[name])
                 .query(params)
@@ -132,13 +104,10 @@ impl StorageV1beta1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<::kuber_models::api::storage::v1beta1::VolumeAttributesClass>,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1beta1::VolumeAttributesClass>,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1101], &[name])
                 .query(params)
@@ -152,13 +121,8 @@ impl StorageV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1102], &[name])
                 .query(params)
@@ -170,15 +134,13 @@ impl StorageV1beta1Api {
     pub fn watch_volume_attributes_class_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1103],
@@ -194,15 +156,13 @@ impl StorageV1beta1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1104],

@@ -15,13 +15,10 @@ impl StoragemigrationV1beta1Api {
     /// `GET /apis/storagemigration.k8s.io/v1beta1/` (`getStoragemigrationV1beta1APIResources`).
     pub fn get_api_resources(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1106],
@@ -35,13 +32,10 @@ impl StoragemigrationV1beta1Api {
     pub fn list_storage_version_migration(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigrationList,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigrationList,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1107], &[])
                 .query(params)
@@ -53,13 +47,10 @@ impl StoragemigrationV1beta1Api {
         &self,
         body: &::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1108], &[])
                 .query(params)
@@ -72,15 +63,12 @@ impl StoragemigrationV1beta1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigrationList,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigrationList,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1109], &[])
                 .query(params)
@@ -93,13 +81,10 @@ impl StoragemigrationV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1110], &[name])
                 .query(params)
@@ -112,13 +97,10 @@ impl StoragemigrationV1beta1Api {
         name: &str,
         body: &::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1111], &[name])
                 .query(params)
@@ -132,15 +114,12 @@ impl StoragemigrationV1beta1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::Deleted<
-                ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::Deleted<
+            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         >,
-    > + Send + '_ {
-        crate::request::call(
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1112], &[name])
                 .query(params)
@@ -154,13 +133,10 @@ impl StoragemigrationV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1113], &[name])
                 .query(params)
@@ -173,13 +149,10 @@ impl StoragemigrationV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1114], &[name])
                 .query(params)
@@ -192,13 +165,10 @@ impl StoragemigrationV1beta1Api {
         name: &str,
         body: &::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         params: &crate::WriteParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1115], &[name])
                 .query(params)
@@ -212,13 +182,10 @@ impl StoragemigrationV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            crate::Error,
-        >,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<
+        ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1116], &[name])
                 .query(params)
@@ -230,15 +197,13 @@ impl StoragemigrationV1beta1Api {
     pub fn watch_storage_version_migration_list(
         &self,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1117],
@@ -254,15 +219,13 @@ impl StoragemigrationV1beta1Api {
         &self,
         name: &str,
         params: &crate::ListParams,
-    ) -> impl ::core::future::Future<
-        Output = Result<
-            crate::client::WatchStream<
-                ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
-            >,
-            crate::Error,
+    ) -> crate::Call<
+        crate::client::WatchStream<
+            ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         >,
-    > + Send + '_ {
-        crate::request::watch(
+        crate::call::Watch,
+    > {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                     &crate::OPERATIONS[1118],

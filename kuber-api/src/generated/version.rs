@@ -15,10 +15,8 @@ impl VersionApi {
     /// `GET /version/` (`getCodeVersion`).
     pub fn get_code(
         &self,
-    ) -> impl ::core::future::Future<
-        Output = Result<::kuber_models::apimachinery::pkg::version::Info, crate::Error>,
-    > + Send + '_ {
-        crate::request::call(
+    ) -> crate::Call<::kuber_models::apimachinery::pkg::version::Info> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[1122], "/version", &[]),
         )

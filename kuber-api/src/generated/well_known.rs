@@ -15,8 +15,8 @@ impl WellKnownApi {
     /// `GET /.well-known/openid-configuration/` (`getServiceAccountIssuerOpenIDConfiguration`).
     pub fn get_service_account_issuer_open_id_configuration(
         &self,
-    ) -> impl ::core::future::Future<Output = Result<String, crate::Error>> + Send + '_ {
-        crate::request::call_text(
+    ) -> crate::Call<String, crate::call::Text> {
+        crate::Call::new(
             &self.client,
             crate::Request::at(
                 &crate::OPERATIONS[0],

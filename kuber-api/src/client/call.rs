@@ -1,0 +1,320 @@
+//! [`Call`], the future every generated operation returns.
+//!
+//! The request goes out through one non-generic path (request in, bytes or an open body out);
+//! only the last step, decoding the answer as the operation's type, is generic. So the 1,100
+//! operations add no async state machine of their own, and a program instantiates the decoding
+//! of the types it reads, not the HTTP path once per type.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use super::body::Decoded;
+use super::{ByteStream, Client, Mode, WatchStream, peek_kind};
+use crate::Error;
+use crate::request::{IntoRequest, Request};
+
+type Sending = Pin<Box<dyn Future<Output = Result<Raw, Error>> + Send>>;
+
+/// The answer of one operation, decoded as `T` by `D` (JSON by default).
+///
+/// It owns what it needs (a clone of the client, the request), so it can be spawned. The
+/// request is sent when the future is first polled. A request refused before sending (an empty
+/// name, a body that does not encode) is the future's error.
+#[must_use = "a Call does nothing until awaited"]
+pub struct Call<T, D = Json> {
+    state: State,
+    _answer: PhantomData<fn() -> (T, D)>,
+}
+
+enum State {
+    Sending {
+        future: Sending,
+        operation: &'static str,
+        kinds: &'static [&'static str],
+    },
+    Refused(Error),
+    Done,
+}
+
+/// What the shared path hands to the decoding step.
+#[doc(hidden)]
+pub struct Raw(Inner);
+
+enum Inner {
+    Body(bytes::Bytes),
+    Open {
+        body: Decoded,
+        idle: Option<Duration>,
+    },
+}
+
+/// How an answer is read before it is decoded.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    Json,
+    Whole,
+    Watch,
+    Stream,
+    Upgrade,
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// How a [`Call`] turns the answer into its output: [`Json`], [`Text`], [`Bytes`], [`Watch`],
+/// [`Stream`] or [`Upgrade`].
+pub trait Decode<T>: sealed::Sealed {
+    #[doc(hidden)]
+    const READING: Reading;
+    #[doc(hidden)]
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        kinds: &'static [&'static str],
+    ) -> Result<T, Error>;
+}
+
+/// A JSON answer decoded as `T`; an object of another kind than the operation answers is
+/// [`Error::UnexpectedKind`].
+pub struct Json;
+/// A text answer (logs); invalid UTF-8 is replaced, as a terminal shows it.
+pub struct Text;
+/// An answer's bytes as they are (proxy verbs).
+pub struct Bytes;
+/// A watch: the events as the server sends them ([`WatchStream`]).
+pub struct Watch;
+/// A body read as it arrives ([`ByteStream`]: a followed log).
+pub struct Stream;
+/// exec, attach and port-forward, which need a connection upgrade the client does not do yet:
+/// always [`Error::NeedsUpgrade`].
+pub struct Upgrade;
+
+impl sealed::Sealed for Json {}
+impl sealed::Sealed for Text {}
+impl sealed::Sealed for Bytes {}
+impl sealed::Sealed for Watch {}
+impl sealed::Sealed for Stream {}
+impl sealed::Sealed for Upgrade {}
+
+fn body(raw: Raw, operation: &'static str) -> Result<bytes::Bytes, Error> {
+    match raw.0 {
+        Inner::Body(body) => Ok(body),
+        Inner::Open { .. } => Err(Error::WatchStream {
+            operation,
+            message: "the answer was left open where it should have been read".into(),
+        }),
+    }
+}
+
+fn open(raw: Raw, operation: &'static str) -> Result<(Decoded, Option<Duration>), Error> {
+    match raw.0 {
+        Inner::Open { body, idle } => Ok((body, idle)),
+        Inner::Body(_) => Err(Error::WatchStream {
+            operation,
+            message: "the answer was read before it could be streamed".into(),
+        }),
+    }
+}
+
+/// The kind check shared by every JSON answer (not generic).
+pub(super) fn check_kind(
+    body: &[u8],
+    operation: &'static str,
+    kinds: &'static [&'static str],
+) -> Result<(), Error> {
+    if !kinds.is_empty()
+        && let Some(kind) = peek_kind(body)
+        && !kinds.contains(&&*kind)
+    {
+        return Err(Error::UnexpectedKind {
+            operation,
+            expected: kinds.join(" or "),
+            received: kind.into_owned(),
+        });
+    }
+    Ok(())
+}
+
+impl<T: DeserializeOwned> Decode<T> for Json {
+    const READING: Reading = Reading::Json;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        kinds: &'static [&'static str],
+    ) -> Result<T, Error> {
+        let body = body(raw, operation)?;
+        check_kind(&body, operation, kinds)?;
+        serde_json::from_slice(&body).map_err(|e| Error::decode::<T>(operation, &e))
+    }
+}
+
+impl Decode<String> for Text {
+    const READING: Reading = Reading::Whole;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        _: &'static [&'static str],
+    ) -> Result<String, Error> {
+        let body = body(raw, operation)?;
+        Ok(match String::from_utf8(body.into()) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+}
+
+impl Decode<bytes::Bytes> for Bytes {
+    const READING: Reading = Reading::Whole;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        _: &'static [&'static str],
+    ) -> Result<bytes::Bytes, Error> {
+        body(raw, operation)
+    }
+}
+
+impl<T> Decode<WatchStream<T>> for Watch {
+    const READING: Reading = Reading::Watch;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        _: &'static [&'static str],
+    ) -> Result<WatchStream<T>, Error> {
+        let (body, idle) = open(raw, operation)?;
+        Ok(WatchStream::new(body, operation, idle))
+    }
+}
+
+impl Decode<ByteStream> for Stream {
+    const READING: Reading = Reading::Stream;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        _: &'static [&'static str],
+    ) -> Result<ByteStream, Error> {
+        let (body, idle) = open(raw, operation)?;
+        Ok(ByteStream::new(body, operation, idle))
+    }
+}
+
+impl Decode<()> for Upgrade {
+    const READING: Reading = Reading::Upgrade;
+    fn finish(_: Raw, operation: &'static str, _: &'static [&'static str]) -> Result<(), Error> {
+        Err(Error::NeedsUpgrade { operation })
+    }
+}
+
+/// The one path every call takes, whatever its answer type.
+async fn fetch(client: Client, req: Request, reading: Reading) -> Result<Raw, Error> {
+    let mode = match reading {
+        Reading::Json => Mode::Json,
+        Reading::Whole => Mode::Raw,
+        Reading::Watch => Mode::Watch,
+        Reading::Stream => Mode::Stream,
+        Reading::Upgrade => {
+            return Err(Error::NeedsUpgrade {
+                operation: req.operation.id,
+            });
+        }
+    };
+    let inner = match mode {
+        Mode::Json | Mode::Raw => Inner::Body(client.read(&req, mode).await?),
+        _ => {
+            let res = client.open(&req, mode).await?;
+            Inner::Open {
+                body: client.decoded(res, mode),
+                idle: client.shared.config.idle_timeout,
+            }
+        }
+    };
+    Ok(Raw(inner))
+}
+
+impl<T, D: Decode<T>> Call<T, D> {
+    /// Sends `req` on `client` when first polled.
+    pub fn new(client: &Client, req: impl IntoRequest) -> Call<T, D> {
+        let state = match req.into_request() {
+            Ok(req) => State::Sending {
+                operation: req.operation.id,
+                kinds: req.kinds,
+                future: Box::pin(fetch(client.clone(), req, D::READING)),
+            },
+            Err(e) => State::Refused(e),
+        };
+        Call {
+            state,
+            _answer: PhantomData,
+        }
+    }
+}
+
+impl<T, D: Decode<T>> Future for Call<T, D> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Sending {
+                mut future,
+                operation,
+                kinds,
+            } => match future.as_mut().poll(cx) {
+                Poll::Pending => {
+                    self.state = State::Sending {
+                        future,
+                        operation,
+                        kinds,
+                    };
+                    Poll::Pending
+                }
+                Poll::Ready(raw) => {
+                    Poll::Ready(raw.and_then(|raw| D::finish(raw, operation, kinds)))
+                }
+            },
+            State::Refused(e) => Poll::Ready(Err(e)),
+            State::Done => panic!("a kuber_api::Call was polled after it completed"),
+        }
+    }
+}
+
+impl<T, D> std::fmt::Debug for Call<T, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::Sending { operation, .. } => *operation,
+            State::Refused(_) => "refused",
+            State::Done => "done",
+        };
+        f.debug_struct("Call")
+            .field("answer", &std::any::type_name::<T>())
+            .field("state", &state)
+            .finish()
+    }
+}
+
+#[cfg(all(test, feature = "core"))]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[tokio::test]
+    async fn a_call_owns_what_it_needs_and_a_refused_request_sends_nothing() {
+        // Nothing listens on port 9 (discard): a request that went out would fail differently.
+        let client = Client::new(Config::new("http://127.0.0.1:9")).unwrap();
+        let api = crate::CoreV1Api::new(client.clone());
+        let call = api.read_namespaced_pod("", "default", &Default::default());
+        // The call borrows neither the api nor the client: it can be spawned.
+        drop(api);
+        let answer = tokio::spawn(call).await.unwrap();
+        let err = answer.unwrap_err();
+        assert!(err.to_string().contains("name"), "{err}");
+        assert!(!matches!(err, Error::Transport { .. }), "{err:?}");
+        assert_eq!(client.stats().responses, 0);
+    }
+}
