@@ -42,17 +42,15 @@ impl Entry {
         Value::Object(m)
     }
 
-    /// As conflicts name the manager: appliers by name, updaters with their version and time.
+    /// As conflicts name the manager: appliers by name, updaters with their version.
     fn describe(&self) -> String {
         let mut s = format!("{:?}", self.manager);
         if !self.subresource.is_empty() {
             s = format!("{s} with subresource {:?}", self.subresource);
         }
+        // The manager's identity holds no time, so the real server names none.
         if self.operation == "Update" {
-            s = match &self.time {
-                Some(t) => format!("{s} using {} at {t}", self.api_version),
-                None => format!("{s} using {}", self.api_version),
-            };
+            s = format!("{s} using {}", self.api_version);
         }
         s
     }
@@ -82,13 +80,20 @@ fn entries_of(object: &Value) -> Vec<Entry> {
 fn store_entries(object: &mut Value, mut entries: Vec<Entry>) {
     entries.retain(|e| !e.set.is_empty());
     entries.sort_by(|a, b| {
-        (&a.operation, &a.time, &a.manager, &a.api_version, &a.subresource).cmp(&(
-            &b.operation,
-            &b.time,
-            &b.manager,
-            &b.api_version,
-            &b.subresource,
-        ))
+        (
+            &a.operation,
+            &a.time,
+            &a.manager,
+            &a.api_version,
+            &a.subresource,
+        )
+            .cmp(&(
+                &b.operation,
+                &b.time,
+                &b.manager,
+                &b.api_version,
+                &b.subresource,
+            ))
     });
     let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
@@ -150,9 +155,10 @@ fn node_of(kind: &KindInfo) -> Option<Node<'static>> {
     schema::for_kind(kind.group, kind.version, kind.kind)
 }
 
-/// The object the real server compares a create with: Go's zero value of the kind, whose
-/// non-pointer structs are there already (so creating them is no change of their own).
-fn zero_value(new: &Value) -> Value {
+/// The object the real server compares a create with: Go's zero value of the kind. Its
+/// non-pointer structs are there already and its required lists are there as null, so creating
+/// them is no change of their own (only their members are).
+fn zero_value(new: &Value, node: Option<Node>) -> Value {
     const ALWAYS_THERE: [&str; 6] = [
         "metadata",
         "spec",
@@ -161,20 +167,32 @@ fn zero_value(new: &Value) -> Value {
         "strategy",
         "updateStrategy",
     ];
-    match new {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, v)| ALWAYS_THERE.contains(&k.as_str()) && v.is_object())
-                .map(|(k, v)| (k.clone(), zero_value(v)))
-                .collect(),
-        ),
-        _ => json!({}),
+    let Value::Object(m) = new else {
+        return json!({});
+    };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let child = node.and_then(|n| n.field(k));
+        let required = node.is_some_and(|n| n.requires(k));
+        match v {
+            Value::Object(_) if ALWAYS_THERE.contains(&k.as_str()) || required => {
+                out.insert(k.clone(), zero_value(v, child));
+            }
+            Value::Array(_) if required => {
+                out.insert(k.clone(), Value::Null);
+            }
+            _ => {}
+        }
     }
+    Value::Object(out)
 }
 
-/// The manager of a write that names none: the user agent up to its first `/`.
+/// The manager of a write that names none: the user agent up to its first `/`, else `unknown`.
 pub fn default_manager(user_agent: &str) -> String {
-    user_agent.split('/').next().unwrap_or("").to_owned()
+    match user_agent.split('/').next().unwrap_or("") {
+        "" => "unknown".into(),
+        prefix => prefix.to_owned(),
+    }
 }
 
 /// Records a create, replace or non-apply patch by `manager` in `new`'s managedFields.
@@ -199,7 +217,7 @@ pub fn record_update(
     };
     let before = match old {
         Some(o) => o.clone(),
-        None => zero_value(new),
+        None => zero_value(new, node),
     };
     let c = compare(&before, new, node, kind, subresource);
     let changed = c.changed();
@@ -373,8 +391,7 @@ pub fn apply(
         }
         None => return Err(bad("Object 'Kind' is missing in the applied configuration")),
     }
-    if c
-        .get("metadata")
+    if c.get("metadata")
         .and_then(|m| m.get("managedFields"))
         .is_some_and(|m| !m.is_null())
     {
@@ -382,14 +399,14 @@ pub fn apply(
     }
     let applied = strip(&managed::fields_of(&config, node), kind, subresource);
     // What the applier may not set here is dropped from the object as well.
-    if kind.subresource("status").is_some() {
-        if let Some(c) = config.as_object_mut() {
-            if subresource == "status" {
-                c.remove("spec");
-            } else {
-                c.remove("status");
-            }
-        }
+    if kind.subresource("status").is_some()
+        && let Some(c) = config.as_object_mut()
+    {
+        c.remove(if subresource == "status" {
+            "spec"
+        } else {
+            "status"
+        });
     }
     let empty = json!({});
     let base = live.unwrap_or(&empty);
@@ -473,6 +490,13 @@ mod tests {
 
     fn deployments() -> &'static KindInfo {
         kuber_api::registry::find("Deployment", Some("apps/v1")).unwrap()
+    }
+
+    #[test]
+    fn the_default_manager_comes_from_the_user_agent() {
+        // The real server: `probe/1.0` → `probe`, no user agent → `unknown`.
+        assert_eq!(default_manager("probe/1.0 (linux)"), "probe");
+        assert_eq!(default_manager(""), "unknown");
     }
 
     #[test]

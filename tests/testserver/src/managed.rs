@@ -59,7 +59,9 @@ impl Step {
 
 /// JSON text with object keys sorted (serde_json's map is ordered by key).
 fn canonical(text: &str) -> Option<String> {
-    serde_json::from_str::<Value>(text).ok().map(|v| v.to_string())
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .map(|v| v.to_string())
 }
 
 pub type Path = Vec<Step>;
@@ -324,7 +326,13 @@ fn composite(v: Option<&Value>, node: Option<Node>) -> bool {
     }
 }
 
-fn diff(old: Option<&Value>, new: Option<&Value>, node: Option<Node>, path: &mut Path, c: &mut Comparison) {
+fn diff(
+    old: Option<&Value>,
+    new: Option<&Value>,
+    node: Option<Node>,
+    path: &mut Path,
+    c: &mut Comparison,
+) {
     if old == new {
         return;
     }
@@ -360,12 +368,11 @@ fn diff(old: Option<&Value>, new: Option<&Value>, node: Option<Node>, path: &mut
 }
 
 /// Removes the value at `path` (and then the objects and lists it leaves empty on the way).
-pub fn remove_path(value: &mut Value, path: &[Step], list_node: Option<Node>) -> bool {
+pub fn remove_path(value: &mut Value, path: &[Step], node: Option<Node>) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return false;
     };
-    let node = list_node;
-    let removed_here = match (value, first) {
+    match (value, first) {
         (Value::Object(m), Step::Field(f)) => {
             if rest.is_empty() {
                 m.remove(f).is_some()
@@ -396,8 +403,7 @@ pub fn remove_path(value: &mut Value, path: &[Step], list_node: Option<Node>) ->
             }
         }
         _ => false,
-    };
-    removed_here
+    }
 }
 
 fn is_empty_composite(v: &Value) -> bool {
@@ -442,9 +448,18 @@ mod tests {
         let old = json!({"metadata": {}, "spec": {"replicas": 1}});
         let new = json!({"metadata": {"labels": {"a": "b"}}, "spec": {"replicas": 2}});
         let c = compare(&old, &new, d);
-        assert_eq!(c.added.to_fields_v1(), json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}}}));
-        assert_eq!(c.modified.to_fields_v1(), json!({"f:spec": {"f:replicas": {}}}));
+        assert_eq!(
+            c.added.to_fields_v1(),
+            json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}}})
+        );
+        assert_eq!(
+            c.modified.to_fields_v1(),
+            json!({"f:spec": {"f:replicas": {}}})
+        );
         let back = compare(&new, &old, d);
-        assert_eq!(back.removed.to_fields_v1(), json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}}}));
+        assert_eq!(
+            back.removed.to_fields_v1(),
+            json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}}})
+        );
     }
 }

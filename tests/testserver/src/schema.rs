@@ -122,6 +122,14 @@ impl<'a> Node<'a> {
             .is_some_and(|p| p.get(name).is_some())
     }
 
+    /// Whether `name` is a required property.
+    pub fn requires(&self, name: &str) -> bool {
+        self.schema
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(|v| v == name))
+    }
+
     /// The schema of member `name`: a declared property, else the map's value schema.
     pub fn field(&self, name: &str) -> Option<Node<'a>> {
         let site = self

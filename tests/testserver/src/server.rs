@@ -25,8 +25,8 @@ use crate::discovery;
 use crate::patch;
 use crate::pods;
 use crate::schema;
-use crate::smp;
 use crate::select::{FieldSelector, LabelSelector};
+use crate::smp;
 use crate::status::{self, Failure};
 use crate::store::{Change, EventType, Store, Target};
 
@@ -253,23 +253,39 @@ struct Write<'a> {
     body: &'a Bytes,
 }
 
-/// The patch types a kind takes, in the order the real server lists them in its 415 answer;
-/// custom resources (no schema in the spec) take no strategic merge patch.
-fn patch_types(kind: &KindInfo) -> &'static [&'static str] {
-    if schema::for_kind(kind.group, kind.version, kind.kind).is_some() {
-        &[
-            "application/json-patch+json",
-            "application/merge-patch+json",
-            "application/strategic-merge-patch+json",
-            "application/apply-patch+yaml",
-        ]
-    } else {
-        &[
-            "application/json-patch+json",
-            "application/merge-patch+json",
-            "application/apply-patch+yaml",
-        ]
+/// A patch type the route does not take. Built-in kinds answer as their router does; custom
+/// resources (no schema in the spec, no strategic merge patch) list what they take.
+fn unsupported_patch(kind: &KindInfo, content_type: &str) -> Option<Failure> {
+    let built_in = schema::for_kind(kind.group, kind.version, kind.kind).is_some();
+    let known = [
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/apply-patch+yaml",
+    ];
+    if known.contains(&content_type)
+        || (built_in && content_type == "application/strategic-merge-patch+json")
+    {
+        return None;
     }
+    let mut f = if built_in {
+        status::failure(
+            415,
+            "UnsupportedMediaType",
+            "415: Unsupported Media Type".into(),
+            None,
+        )
+    } else {
+        status::failure(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/apply-patch+cbor".into(),
+            None,
+        )
+    };
+    if !built_in && let Some(o) = f.body.as_object_mut() {
+        o.remove("details");
+    }
+    Some(f)
 }
 
 fn patch_options_invalid(field: &str, reason: &str, message: &str) -> Failure {
@@ -292,9 +308,8 @@ fn parse_apply_body(body: &Bytes) -> Result<Value, Failure> {
     }
     let text = std::str::from_utf8(body)
         .map_err(|e| status::bad_request(format!("the applied configuration is not UTF-8: {e}")))?;
-    serde_saphyr::from_str::<Value>(text).map_err(|e| {
-        status::bad_request(format!("error decoding YAML: {e}"))
-    })
+    serde_saphyr::from_str::<Value>(text)
+        .map_err(|e| status::bad_request(format!("error decoding YAML: {e}")))
 }
 
 fn verb(
@@ -415,16 +430,8 @@ fn verb(
         (&Method::PATCH, Some(name)) => {
             needs("patch")?;
             let base = content_type.split(';').next().unwrap_or("").trim();
-            if !patch_types(kind).contains(&base) {
-                return Err(status::failure(
-                    415,
-                    "UnsupportedMediaType",
-                    format!(
-                        "the body of the request was in an unknown format - accepted media types include: {}",
-                        patch_types(kind).join(", ")
-                    ),
-                    None,
-                ));
+            if let Some(f) = unsupported_patch(kind, base) {
+                return Err(f);
             }
             let applying = base == "application/apply-patch+yaml";
             let force = q.get("force").is_some_and(|f| f == "true" || f == "1");
@@ -454,7 +461,8 @@ fn verb(
             loop {
                 let current = match store.get(kind, ns, name) {
                     Err(f) if f.code == 404 && applying && matches!(target, Target::Main) => {
-                        let mut object = apply::apply(kind, None, patch.clone(), &manager, force, sub)?;
+                        let mut object =
+                            apply::apply(kind, None, patch.clone(), &manager, force, sub)?;
                         object["metadata"]["name"] = json!(name);
                         match store.create(kind, ns, object, dry_run(q)) {
                             Err(f) if f.code == 409 && attempts < 5 => {
@@ -476,12 +484,16 @@ fn verb(
                         match base {
                             "application/merge-patch+json" => patch::merge(&mut object, &patch),
                             "application/json-patch+json" => patch::json_patch(&mut object, &patch)
-                                .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
+                                .map_err(|e| {
+                                    status::failure(422, "Invalid", e.to_string(), None)
+                                })?,
                             _ => {
                                 let node = schema::for_kind(kind.group, kind.version, kind.kind);
                                 smp::apply(&mut object, &patch, node).map_err(|e| match e {
                                     smp::SmpError::BadRequest(m) => status::bad_request(m),
-                                    smp::SmpError::Invalid(m) => status::failure(422, "Invalid", m, None),
+                                    smp::SmpError::Invalid(m) => {
+                                        status::failure(422, "Invalid", m, None)
+                                    }
                                 })?
                             }
                         }

@@ -72,8 +72,8 @@ fn merge_map(
                 strip(&mut v);
                 Ok(v.as_object().cloned())
             }
-            // The real server leaves an empty object where the deleted one was.
-            Some("delete") => Ok(Some(Map::new())),
+            // The real server leaves an empty value, which its encoding then omits.
+            Some("delete") => Ok(None),
             _ => Err(bad(format!("Unknown patch type: {d}"))),
         };
     }
@@ -250,7 +250,9 @@ fn merge_list(
                     original.retain(|v| v.get(merge_key) != Some(&k));
                 }
                 Some("replace") => replace = true,
-                Some("merge") => return Err(bad("merging lists cannot yet be specified in the patch")),
+                Some("merge") => {
+                    return Err(bad("merging lists cannot yet be specified in the patch"));
+                }
                 Some(other) => return Err(bad(format!("Unknown patch type: {other}"))),
             }
         }
@@ -270,10 +272,7 @@ fn merge_list(
                     Value::Object(p)
                 )));
             };
-            match original
-                .iter_mut()
-                .find(|v| v.get(merge_key) == Some(&k))
-            {
+            match original.iter_mut().find(|v| v.get(merge_key) == Some(&k)) {
                 Some(Value::Object(o)) => {
                     let merged = merge_map(std::mem::take(o), p, items)?.unwrap_or_default();
                     *o = merged;
@@ -320,7 +319,10 @@ fn normalize(
     patched.sort_by_key(|v| rank(patch_order, v));
     server_only.sort_by_key(|v| rank(server_order, v));
     let mut out = Vec::with_capacity(patched.len() + server_only.len());
-    let (mut left, mut right) = (server_only.into_iter().peekable(), patched.into_iter().peekable());
+    let (mut left, mut right) = (
+        server_only.into_iter().peekable(),
+        patched.into_iter().peekable(),
+    );
     loop {
         match (left.peek(), right.peek()) {
             (None, None) => break,
@@ -370,8 +372,14 @@ mod tests {
             pod(json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:2"}]))
         );
         let p = patched(o.clone(), pod(json!([{"name": "c", "image": "c:1"}])));
-        let names: Vec<_> = p.pointer("/spec/template/spec/containers").unwrap()
-            .as_array().unwrap().iter().map(|c| c["name"].clone()).collect();
+        let names: Vec<_> = p
+            .pointer("/spec/template/spec/containers")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].clone())
+            .collect();
         assert_eq!(names, ["c", "a", "b"]);
         let p = patched(o, pod(json!([{"name": "a", "$patch": "delete"}])));
         assert_eq!(p, pod(json!([{"name": "b", "image": "b:1"}])));
@@ -391,11 +399,17 @@ mod tests {
     fn lists_without_a_strategy_replace_and_retain_keys_clears_the_rest() {
         let o = json!({"spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
             "template": {"spec": {"containers": [{"name": "a", "args": ["x", "y"]}]}}}});
-        let r = patched(o, json!({"spec": {
+        let r = patched(
+            o,
+            json!({"spec": {
             "strategy": {"$retainKeys": ["type"], "type": "Recreate"},
-            "template": {"spec": {"containers": [{"name": "a", "args": ["z"]}]}}}}));
+            "template": {"spec": {"containers": [{"name": "a", "args": ["z"]}]}}}}),
+        );
         assert_eq!(r["spec"]["strategy"], json!({"type": "Recreate"}));
-        assert_eq!(r.pointer("/spec/template/spec/containers/0/args").unwrap(), &json!(["z"]));
+        assert_eq!(
+            r.pointer("/spec/template/spec/containers/0/args").unwrap(),
+            &json!(["z"])
+        );
     }
 
     #[test]
@@ -403,17 +417,26 @@ mod tests {
         let o = json!({"metadata": {"finalizers": ["a", "b"]}});
         let r = patched(o.clone(), json!({"metadata": {"finalizers": ["c", "a"]}}));
         assert_eq!(r["metadata"]["finalizers"], json!(["c", "a", "b"]));
-        let r = patched(o, json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}));
+        let r = patched(
+            o,
+            json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}),
+        );
         assert_eq!(r["metadata"]["finalizers"], json!(["b"]));
     }
 
     #[test]
     fn patch_directives_on_objects() {
         let o = json!({"metadata": {"labels": {"a": "1", "b": "2"}}});
-        let r = patched(o.clone(), json!({"metadata": {"labels": {"$patch": "replace", "c": "3"}}}));
+        let r = patched(
+            o.clone(),
+            json!({"metadata": {"labels": {"$patch": "replace", "c": "3"}}}),
+        );
         assert_eq!(r["metadata"]["labels"], json!({"c": "3"}));
-        let r = patched(o.clone(), json!({"metadata": {"labels": {"$patch": "delete"}}}));
-        assert_eq!(r["metadata"]["labels"], json!({}));
+        let r = patched(
+            o.clone(),
+            json!({"metadata": {"labels": {"$patch": "delete"}}}),
+        );
+        assert_eq!(r["metadata"].get("labels"), None);
         let r = patched(o, json!({"metadata": {"labels": {"a": null}}}));
         assert_eq!(r["metadata"]["labels"], json!({"b": "2"}));
     }
