@@ -11,11 +11,15 @@
 //! # Ok(()) }
 //! ```
 
+mod apply;
 mod discovery;
+mod managed;
 mod patch;
 mod pods;
+mod schema;
 mod select;
 mod server;
+mod smp;
 mod status;
 mod store;
 mod validate;
