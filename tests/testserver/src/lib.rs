@@ -11,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 
+mod crd;
 mod discovery;
 mod patch;
 mod select;

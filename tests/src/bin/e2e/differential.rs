@@ -115,7 +115,9 @@ impl Step {
 const CM: &str = "/api/v1/namespaces/$ns/configmaps";
 
 fn cm(name: &str, labels: &str) -> String {
-    format!(r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{name}","labels":{labels}}},"data":{{"k":"v"}}}}"#)
+    format!(
+        r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{name}","labels":{labels}}},"data":{{"k":"v"}}}}"#
+    )
 }
 
 /// The script. `$ns` is the run's namespace, `$group` its CRD group.
@@ -129,19 +131,33 @@ fn script() -> Vec<Step> {
         get("/api/v1/namespaces?fieldSelector=status.phase%3DActive,metadata.name%3D$ns").names(),
         get("/api/v1/namespaces?fieldSelector=spec.foo%3Dx"),
         // ConfigMaps: create, get, errors.
-        post(CM, &cm("a", r#"{"app":"web","tier":"front"}"#)).save("rv_a", "/metadata/resourceVersion"),
+        post(CM, &cm("a", r#"{"app":"web","tier":"front"}"#))
+            .save("rv_a", "/metadata/resourceVersion"),
         post(CM, &cm("b", r#"{"app":"db"}"#)),
-        post(CM, r#"{"metadata":{"generateName":"gen-","labels":{"app":"web"}},"data":{"x":"1"}}"#).save("gen", "/metadata/name"),
+        post(
+            CM,
+            r#"{"metadata":{"generateName":"gen-","labels":{"app":"web"}},"data":{"x":"1"}}"#,
+        )
+        .save("gen", "/metadata/name"),
         get(&format!("{CM}/a")),
         get(&format!("{CM}/$gen")),
         get(&format!("{CM}/missing")),
         post(CM, &cm("a", r#"{}"#)),
         post(CM, &cm("Bad_Name", r#"{}"#)),
         post(CM, r#"{"metadata":{"labels":{"a":"b"}}}"#),
-        post(CM, r#"{"kind":"Secret","apiVersion":"v1","metadata":{"name":"wrongkind"}}"#),
-        post(CM, r#"{"metadata":{"name":"otherns","namespace":"elsewhere"}}"#),
+        post(
+            CM,
+            r#"{"kind":"Secret","apiVersion":"v1","metadata":{"name":"wrongkind"}}"#,
+        ),
+        post(
+            CM,
+            r#"{"metadata":{"name":"otherns","namespace":"elsewhere"}}"#,
+        ),
         post(CM, "{not json"),
-        post("/api/v1/namespaces/nonexistent-diff-ns/configmaps", &cm("x", "{}")),
+        post(
+            "/api/v1/namespaces/nonexistent-diff-ns/configmaps",
+            &cm("x", "{}"),
+        ),
         step("POST", &format!("{CM}/a")).body(JSON, &cm("a", "{}")),
         step("PUT", CM).body(JSON, &cm("a", "{}")),
         // Label selectors.
@@ -157,8 +173,12 @@ fn script() -> Vec<Step> {
         get(&format!("{CM}?labelSelector=app%3Dweb,")),
         // Field selectors.
         get(&format!("{CM}?fieldSelector=metadata.name%3Da")),
-        get(&format!("{CM}?fieldSelector=metadata.name!%3Da&labelSelector=app")),
-        get(&format!("{CM}?fieldSelector=metadata.namespace%3D$ns&labelSelector=app%3Ddb")),
+        get(&format!(
+            "{CM}?fieldSelector=metadata.name!%3Da&labelSelector=app"
+        )),
+        get(&format!(
+            "{CM}?fieldSelector=metadata.namespace%3D$ns&labelSelector=app%3Ddb"
+        )),
         get(&format!("{CM}?fieldSelector=data.k%3Dv")),
         get(&format!("{CM}?fieldSelector=metadata.name")),
     ];
@@ -274,15 +294,30 @@ fn secrets_and_events() -> Vec<Step> {
         )
     };
     vec![
-        post(secrets, r#"{"metadata":{"name":"opaque"},"stringData":{"a":"b"}}"#),
-        post(secrets, r#"{"metadata":{"name":"tls"},"type":"kubernetes.io/tls","data":{"tls.crt":"","tls.key":""}}"#),
-        post(secrets, r#"{"metadata":{"name":"basic"},"type":"kubernetes.io/basic-auth","stringData":{"username":"u"}}"#),
-        post(secrets, r#"{"metadata":{"name":"badtls"},"type":"kubernetes.io/tls","data":{}}"#),
+        post(
+            secrets,
+            r#"{"metadata":{"name":"opaque"},"stringData":{"a":"b"}}"#,
+        ),
+        post(
+            secrets,
+            r#"{"metadata":{"name":"tls"},"type":"kubernetes.io/tls","data":{"tls.crt":"","tls.key":""}}"#,
+        ),
+        post(
+            secrets,
+            r#"{"metadata":{"name":"basic"},"type":"kubernetes.io/basic-auth","stringData":{"username":"u"}}"#,
+        ),
+        post(
+            secrets,
+            r#"{"metadata":{"name":"badtls"},"type":"kubernetes.io/tls","data":{}}"#,
+        ),
         get(&format!("{secrets}/opaque")),
         get(&format!("{secrets}?fieldSelector=type%3Dkubernetes.io/tls")).names(),
         get(&format!("{secrets}?fieldSelector=type!%3DOpaque")).names(),
         get(&format!("{secrets}?fieldSelector=type%3DOpaque")).names(),
-        put(&format!("{secrets}/tls"), r#"{"metadata":{"name":"tls"},"type":"Opaque","data":{}}"#),
+        put(
+            &format!("{secrets}/tls"),
+            r#"{"metadata":{"name":"tls"},"type":"Opaque","data":{}}"#,
+        ),
         post(events, &event("e1", "a", "Created", "Normal")),
         post(events, &event("e2", "a", "Failed", "Warning")),
         post(events, &event("e3", "b", "Created", "Normal")),
@@ -290,7 +325,10 @@ fn secrets_and_events() -> Vec<Step> {
         get(&format!("{events}?fieldSelector=involvedObject.name%3Da")).names(),
         get(&format!("{events}?fieldSelector=reason%3DCreated")).names(),
         get(&format!("{events}?fieldSelector=type%3DWarning")).names(),
-        get(&format!("{events}?fieldSelector=involvedObject.kind%3DConfigMap,involvedObject.name!%3Da")).names(),
+        get(&format!(
+            "{events}?fieldSelector=involvedObject.kind%3DConfigMap,involvedObject.name!%3Da"
+        ))
+        .names(),
         get(&format!("{events}?fieldSelector=source%3Ddiff")).names(),
         get(&format!("{events}?fieldSelector=involvedObject.uid%3D")).names(),
         get(&format!("{events}?fieldSelector=message%3Dm")),
@@ -367,15 +405,29 @@ fn garbage_collection() -> Vec<Step> {
         )
     };
     vec![
-        post(CM, r#"{"metadata":{"name":"owner-bg","labels":{"gc":"owner"}}}"#).save("uid_bg", "/metadata/uid"),
-        post(CM, r#"{"metadata":{"name":"owner-fg","labels":{"gc":"owner"}}}"#).save("uid_fg", "/metadata/uid"),
-        post(CM, r#"{"metadata":{"name":"owner-or","labels":{"gc":"owner"}}}"#).save("uid_or", "/metadata/uid"),
+        post(
+            CM,
+            r#"{"metadata":{"name":"owner-bg","labels":{"gc":"owner"}}}"#,
+        )
+        .save("uid_bg", "/metadata/uid"),
+        post(
+            CM,
+            r#"{"metadata":{"name":"owner-fg","labels":{"gc":"owner"}}}"#,
+        )
+        .save("uid_fg", "/metadata/uid"),
+        post(
+            CM,
+            r#"{"metadata":{"name":"owner-or","labels":{"gc":"owner"}}}"#,
+        )
+        .save("uid_or", "/metadata/uid"),
         post(CM, &child("child-bg", "owner-bg", "uid_bg")),
         post(CM, &child("child-fg", "owner-fg", "uid_fg")),
         post(CM, &child("child-or", "owner-or", "uid_or")),
-        step("DELETE", &format!("{CM}/owner-bg")).body(JSON, r#"{"propagationPolicy":"Background"}"#),
+        step("DELETE", &format!("{CM}/owner-bg"))
+            .body(JSON, r#"{"propagationPolicy":"Background"}"#),
         get(&format!("{CM}/child-bg")).hook(Hook::Settle),
-        step("DELETE", &format!("{CM}/owner-fg")).body(JSON, r#"{"propagationPolicy":"Foreground"}"#),
+        step("DELETE", &format!("{CM}/owner-fg"))
+            .body(JSON, r#"{"propagationPolicy":"Foreground"}"#),
         get(&format!("{CM}/child-fg")).hook(Hook::Settle),
         get(&format!("{CM}/owner-fg")),
         step("DELETE", &format!("{CM}/owner-or")).body(JSON, r#"{"propagationPolicy":"Orphan"}"#),
@@ -403,25 +455,61 @@ fn custom_resources() -> Vec<Step> {
         post(crds, crd),
         get(&format!("{widgets}")).hook(Hook::Settle),
         get("/apis/$group/v1"),
-        post(widgets, r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1","labels":{"w":"1"}},"spec":{"replicas":1,"unknown":"dropped","extra":{"kept":true}}}"#),
+        post(
+            widgets,
+            r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1","labels":{"w":"1"}},"spec":{"replicas":1,"unknown":"dropped","extra":{"kept":true}}}"#,
+        ),
         get(&format!("{widgets}/w1")),
-        post(widgets, r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w2"},"spec":{"size":5},"status":{"replicas":9}}"#),
-        post(widgets, r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w3"},"spec":{"size":"big"}}"#),
-        post(widgets, r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{}}"#),
+        post(
+            widgets,
+            r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w2"},"spec":{"size":5},"status":{"replicas":9}}"#,
+        ),
+        post(
+            widgets,
+            r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w3"},"spec":{"size":"big"}}"#,
+        ),
+        post(
+            widgets,
+            r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{}}"#,
+        ),
         get(widgets),
         get(&format!("{widgets}?labelSelector=w%3D1")),
         get(&format!("{widgets}?fieldSelector=metadata.name%3Dw2")),
         get(&format!("/apis/$group/v1/widgets?labelSelector=w")),
-        put(&format!("{widgets}/w1/status"), r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":100},"status":{"replicas":1,"ready":true}}"#),
+        put(
+            &format!("{widgets}/w1/status"),
+            r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":100},"status":{"replicas":1,"ready":true}}"#,
+        ),
         get(&format!("{widgets}/w1")),
         get(&format!("{widgets}/w1/scale")),
-        put(&format!("{widgets}/w1/scale"), r#"{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"w1","namespace":"$ns"},"spec":{"replicas":4}}"#),
+        put(
+            &format!("{widgets}/w1/scale"),
+            r#"{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"w1","namespace":"$ns"},"spec":{"replicas":4}}"#,
+        ),
         get(&format!("{widgets}/w1")),
-        patch(&format!("{widgets}/w1"), MERGE, r#"{"spec":{"color":"red","bogus":1}}"#),
-        patch(&format!("{widgets}/w1"), JSON_PATCH, r#"[{"op":"add","path":"/spec/extra/more","value":2}]"#),
-        patch(&format!("{widgets}/w1"), STRATEGIC, r#"{"spec":{"color":"green"}}"#),
-        patch(&format!("{widgets}/w1?fieldManager=carol"), APPLY, r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"color":"black"}}"#),
-        get(&format!("{widgets}?watch=true&resourceVersion=0&timeoutSeconds=1")),
+        patch(
+            &format!("{widgets}/w1"),
+            MERGE,
+            r#"{"spec":{"color":"red","bogus":1}}"#,
+        ),
+        patch(
+            &format!("{widgets}/w1"),
+            JSON_PATCH,
+            r#"[{"op":"add","path":"/spec/extra/more","value":2}]"#,
+        ),
+        patch(
+            &format!("{widgets}/w1"),
+            STRATEGIC,
+            r#"{"spec":{"color":"green"}}"#,
+        ),
+        patch(
+            &format!("{widgets}/w1?fieldManager=carol"),
+            APPLY,
+            r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"color":"black"}}"#,
+        ),
+        get(&format!(
+            "{widgets}?watch=true&resourceVersion=0&timeoutSeconds=1"
+        )),
         delete(&format!("{widgets}/w2")),
         delete(&format!("{widgets}/w2")),
         delete(&format!("{crds}/widgets.$group")).names(),
@@ -483,7 +571,8 @@ impl Run {
             });
         }
         let watch = path.contains("watch=true");
-        let answer = match tokio::time::timeout(Duration::from_secs(20), self.client.send(req)).await
+        let answer = match tokio::time::timeout(Duration::from_secs(20), self.client.send(req))
+            .await
         {
             Err(_) => Answer {
                 code: 0,
@@ -501,16 +590,14 @@ impl Run {
             },
             Ok(Ok(res)) => {
                 let code = res.status().as_u16();
-                let bytes = match tokio::time::timeout(
-                    Duration::from_secs(20),
-                    res.into_body().collect(),
-                )
-                .await
-                {
-                    Ok(Ok(b)) => b.to_bytes().to_vec(),
-                    Ok(Err(e)) => format!("body: {e}").into_bytes(),
-                    Err(_) => b"body timed out".to_vec(),
-                };
+                let bytes =
+                    match tokio::time::timeout(Duration::from_secs(20), res.into_body().collect())
+                        .await
+                    {
+                        Ok(Ok(b)) => b.to_bytes().to_vec(),
+                        Ok(Err(e)) => format!("body: {e}").into_bytes(),
+                        Err(_) => b"body timed out".to_vec(),
+                    };
                 let body = if watch {
                     Value::Array(
                         bytes
@@ -642,11 +729,18 @@ impl Masker {
         let mut masked = self.mask(&a.body, false);
         if compare == Compare::Names {
             let names = |v: &Value| -> Value {
-                let items = v.get("items").and_then(Value::as_array).cloned().or_else(|| {
-                    v.as_array().map(|events| {
-                        events.iter().filter_map(|e| e.get("object").cloned()).collect()
-                    })
-                });
+                let items = v
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .or_else(|| {
+                        v.as_array().map(|events| {
+                            events
+                                .iter()
+                                .filter_map(|e| e.get("object").cloned())
+                                .collect()
+                        })
+                    });
                 match items {
                     Some(items) => Value::Array(
                         items
@@ -654,9 +748,9 @@ impl Masker {
                             .map(|i| i.pointer("/metadata/name").cloned().unwrap_or(Value::Null))
                             .collect(),
                     ),
-                    None => v.pointer("/metadata/name").cloned().unwrap_or_else(|| {
-                        json!({"reason": v.get("reason"), "message": v.get("message")})
-                    }),
+                    None => v.pointer("/metadata/name").cloned().unwrap_or_else(
+                        || json!({"reason": v.get("reason"), "message": v.get("message")}),
+                    ),
                 }
             };
             masked = names(&masked);
@@ -685,7 +779,11 @@ fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
                 differences(u, v, &format!("{path}/{i}"), out);
             }
         }
-        _ if a != b => out.push(format!("{path}: test={} real={}", short(Some(a)), short(Some(b)))),
+        _ if a != b => out.push(format!(
+            "{path}: test={} real={}",
+            short(Some(a)),
+            short(Some(b))
+        )),
         _ => {}
     }
 }
@@ -732,8 +830,14 @@ async fn differential(e2e: &E2e) -> Outcome {
         real_answers.push(real.send(step).await);
     }
     let (mut mt, mut mr) = (
-        Masker { rvs: HashMap::new(), generated: Vec::new() },
-        Masker { rvs: HashMap::new(), generated: Vec::new() },
+        Masker {
+            rvs: HashMap::new(),
+            generated: Vec::new(),
+        },
+        Masker {
+            rvs: HashMap::new(),
+            generated: Vec::new(),
+        },
     );
     let mut equivalent = 0;
     let mut lines = Vec::new();
@@ -762,7 +866,11 @@ async fn differential(e2e: &E2e) -> Outcome {
         } else {
             let n = diffs.len();
             diffs.truncate(4);
-            let more = if n > 4 { format!(" (+{} more)", n - 4) } else { String::new() };
+            let more = if n > 4 {
+                format!(" (+{} more)", n - 4)
+            } else {
+                String::new()
+            };
             lines.push(format!("{request}: {}{more}", diffs.join("; ")));
         }
     }
