@@ -12,6 +12,7 @@
 //! ```
 
 mod apply;
+mod crd;
 mod discovery;
 mod managed;
 mod patch;

@@ -11,9 +11,9 @@ pub enum SelectorError {
     Syntax(String),
     #[error("field label not supported: {0}")]
     UnsupportedField(String),
-    #[error(
-        "invalid field selector term {0:?}: expected field=value, field==value or field!=value"
-    )]
+    #[error("{0:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")]
+    UnknownField(String),
+    #[error("invalid selector: '{0}'; can't understand '{0}'")]
     FieldTerm(String),
 }
 
@@ -206,12 +206,108 @@ impl LabelSelector {
 /// One `field=value` or `field!=value` term.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FieldTerm {
-    pointer: &'static str,
+    field: &'static Field,
     value: String,
     equal: bool,
 }
 
-/// A parsed field selector over the fields every kind supports.
+/// A field a selector may name: where it is in the object, and the value the real server's
+/// defaulting would have given it when absent.
+#[derive(Debug, PartialEq, Eq)]
+struct Field {
+    name: &'static str,
+    pointer: &'static str,
+    absent: &'static str,
+}
+
+const fn field(name: &'static str, pointer: &'static str, absent: &'static str) -> Field {
+    Field {
+        name,
+        pointer,
+        absent,
+    }
+}
+
+const METADATA: &[Field] = &[
+    field("metadata.name", "/metadata/name", ""),
+    field("metadata.namespace", "/metadata/namespace", ""),
+];
+
+/// The fields each resource supports besides the metadata ones (the real server's
+/// field-label conversion functions), as `(group, plural, fields)`.
+const KIND_FIELDS: &[(&str, &str, &[Field])] = &[
+    (
+        "",
+        "pods",
+        &[
+            field("spec.nodeName", "/spec/nodeName", ""),
+            field("spec.restartPolicy", "/spec/restartPolicy", "Always"),
+            field(
+                "spec.schedulerName",
+                "/spec/schedulerName",
+                "default-scheduler",
+            ),
+            field("spec.serviceAccountName", "/spec/serviceAccountName", ""),
+            field("spec.hostNetwork", "/spec/hostNetwork", "false"),
+            field("status.phase", "/status/phase", "Pending"),
+            field("status.podIP", "/status/podIP", ""),
+            field("status.nominatedNodeName", "/status/nominatedNodeName", ""),
+        ],
+    ),
+    (
+        "",
+        "events",
+        &[
+            field("involvedObject.kind", "/involvedObject/kind", ""),
+            field("involvedObject.namespace", "/involvedObject/namespace", ""),
+            field("involvedObject.name", "/involvedObject/name", ""),
+            field("involvedObject.uid", "/involvedObject/uid", ""),
+            field(
+                "involvedObject.apiVersion",
+                "/involvedObject/apiVersion",
+                "",
+            ),
+            field(
+                "involvedObject.resourceVersion",
+                "/involvedObject/resourceVersion",
+                "",
+            ),
+            field("involvedObject.fieldPath", "/involvedObject/fieldPath", ""),
+            field("reason", "/reason", ""),
+            field("reportingComponent", "/reportingComponent", ""),
+            field("source", "/source/component", ""),
+            field("type", "/type", ""),
+        ],
+    ),
+    ("", "secrets", &[field("type", "/type", "Opaque")]),
+    (
+        "",
+        "namespaces",
+        &[field("status.phase", "/status/phase", "")],
+    ),
+    (
+        "",
+        "nodes",
+        &[field("spec.unschedulable", "/spec/unschedulable", "false")],
+    ),
+    (
+        "",
+        "replicationcontrollers",
+        &[field("status.replicas", "/status/replicas", "0")],
+    ),
+    (
+        "batch",
+        "jobs",
+        &[field("status.successful", "/status/successful", "0")],
+    ),
+    (
+        "certificates.k8s.io",
+        "certificatesigningrequests",
+        &[field("spec.signerName", "/spec/signerName", "")],
+    ),
+];
+
+/// A parsed field selector.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldSelector {
     terms: Vec<FieldTerm>,
@@ -252,13 +348,28 @@ fn unescape(text: &str) -> String {
 }
 
 impl FieldSelector {
+    /// A selector over the metadata fields only (what every kind supports).
+    #[cfg(test)]
     pub fn parse(text: &str) -> Result<FieldSelector, SelectorError> {
+        FieldSelector::parse_for(text, "", "")
+    }
+
+    /// A selector over the fields resource `plural` of `group` supports.
+    pub fn parse_for(
+        text: &str,
+        group: &str,
+        plural: &str,
+    ) -> Result<FieldSelector, SelectorError> {
         let mut terms = Vec::new();
         if text.trim().is_empty() {
             return Ok(FieldSelector { terms });
         }
+        let own = KIND_FIELDS
+            .iter()
+            .find(|(g, p, _)| *g == group && *p == plural)
+            .map(|(_, _, fields)| *fields);
         for term in split_unescaped(text, ',') {
-            let (field, value, equal) = if let Some((f, v)) = term.split_once("!=") {
+            let (name, value, equal) = if let Some((f, v)) = term.split_once("!=") {
                 (f, v, false)
             } else if let Some((f, v)) = term.split_once("==") {
                 (f, v, true)
@@ -267,13 +378,20 @@ impl FieldSelector {
             } else {
                 return Err(SelectorError::FieldTerm(term));
             };
-            let pointer = match field.trim() {
-                "metadata.name" => "/metadata/name",
-                "metadata.namespace" => "/metadata/namespace",
-                other => return Err(SelectorError::UnsupportedField(other.to_owned())),
+            let name = name.trim();
+            let field = METADATA
+                .iter()
+                .chain(own.unwrap_or_default())
+                .find(|f| f.name == name);
+            let Some(field) = field else {
+                // Kinds with their own conversion answer as the old core code did.
+                return Err(match own {
+                    Some(_) => SelectorError::UnsupportedField(name.to_owned()),
+                    None => SelectorError::UnknownField(name.to_owned()),
+                });
             };
             terms.push(FieldTerm {
-                pointer,
+                field,
                 value: unescape(value),
                 equal,
             });
@@ -283,10 +401,12 @@ impl FieldSelector {
 
     pub fn matches_object(&self, object: &Value) -> bool {
         self.terms.iter().all(|t| {
-            let have = object
-                .pointer(t.pointer)
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let have = match object.pointer(t.field.pointer) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Bool(b)) => b.to_string(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => t.field.absent.to_owned(),
+            };
             (have == t.value) == t.equal
         })
     }
@@ -373,7 +493,7 @@ mod tests {
         );
         assert_eq!(
             FieldSelector::parse("spec.foo=1"),
-            Err(SelectorError::UnsupportedField("spec.foo".into()))
+            Err(SelectorError::UnknownField("spec.foo".into()))
         );
     }
 }

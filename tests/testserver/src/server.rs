@@ -28,7 +28,7 @@ use crate::schema;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::smp;
 use crate::status::{self, Failure};
-use crate::store::{Change, EventType, Store, Target};
+use crate::store::{Change, EventType, ReadFrom, Store, Target};
 
 type Body = UnsyncBoxBody<Bytes, Infallible>;
 
@@ -112,19 +112,22 @@ struct Route {
     subresource: Option<String>,
 }
 
-fn find_kind(group: &str, version: &str, plural: &str) -> Option<&'static KindInfo> {
-    KINDS.iter().find(|k| {
-        k.group == group && k.version == version && k.plural == plural && discovery::served(k)
-    })
+fn find_kind(store: &Store, group: &str, version: &str, plural: &str) -> Option<&'static KindInfo> {
+    KINDS
+        .iter()
+        .find(|k| {
+            k.group == group && k.version == version && k.plural == plural && discovery::served(k)
+        })
+        .or_else(|| store.crds.find(group, version, plural))
 }
 
-fn route(group: &str, version: &str, rest: &[&str]) -> Option<Route> {
-    let namespaced_kind = |p: &str| find_kind(group, version, p).filter(|k| k.namespaced);
+fn route(store: &Store, group: &str, version: &str, rest: &[&str]) -> Option<Route> {
+    let namespaced_kind = |p: &str| find_kind(store, group, version, p).filter(|k| k.namespaced);
     let (kind, namespace, rest) = match rest {
         ["namespaces", ns, plural, tail @ ..] if namespaced_kind(plural).is_some() => {
             (namespaced_kind(plural)?, Some((*ns).to_owned()), tail)
         }
-        [plural, tail @ ..] => (find_kind(group, version, plural)?, None, tail),
+        [plural, tail @ ..] => (find_kind(store, group, version, plural)?, None, tail),
         [] => return None,
     };
     let (name, subresource) = match rest {
@@ -174,7 +177,7 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
             };
         }
         ["apis", g, v] if get => {
-            return match discovery::resource_list(g, v) {
+            return match discovery::resource_list(g, v).or_else(|| store.crds.resource_list(g, v)) {
                 Some(l) => json_response(200, &l),
                 None => fail(status::no_route()),
             };
@@ -183,7 +186,7 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         ["apis", g, v, rest @ ..] => ((*g).to_owned(), (*v).to_owned(), rest.to_vec()),
         _ => return fail(status::no_route()),
     };
-    let Some(route) = route(&group, &version, &rest) else {
+    let Some(route) = route(store, &group, &version, &rest) else {
         return fail(status::no_route());
     };
     let q = query(&req);
@@ -345,6 +348,9 @@ fn verb(
     let target = match route.subresource.as_deref() {
         None => Target::Main,
         Some("status") if kind.subresource("status").is_some() => Target::Status,
+        Some("scale") if kind.subresource("scale").is_some() => {
+            return scale(store, &route, method, q, content_type, body);
+        }
         Some(s) if kind.subresource(s).is_some() => return Err(status::method_not_allowed()),
         Some(_) => return Err(status::no_route()),
     };
@@ -359,9 +365,20 @@ fn verb(
         (&Method::GET, None) => {
             let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
                 .map_err(|e| status::bad_request(e.to_string()))?;
-            let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str))
-                .map_err(|e| status::bad_request(e.to_string()))?;
-            if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
+            let fields = FieldSelector::parse_for(
+                q.get("fieldSelector").map_or("", String::as_str),
+                kind.group,
+                kind.plural,
+            )
+            .map_err(|e| status::bad_request(e.to_string()))?;
+            let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
+            let read_from = ReadFrom::parse(
+                q.get("resourceVersion").map(String::as_str),
+                q.get("resourceVersionMatch").map(String::as_str),
+                q.get("sendInitialEvents").map(String::as_str),
+                watching,
+            )?;
+            if watching {
                 needs("watch")?;
                 let rv = q.get("resourceVersion").map_or("", String::as_str);
                 let initial = q.get("sendInitialEvents").is_some_and(|v| v == "true");
@@ -400,6 +417,7 @@ fn verb(
                 limit,
                 q.get("continue").map(String::as_str),
                 selecting,
+                read_from,
             )?;
             Ok(Answer::Json(200, list))
         }
@@ -543,9 +561,22 @@ fn verb(
             needs("deletecollection")?;
             let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
                 .map_err(|e| status::bad_request(e.to_string()))?;
-            let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str))
-                .map_err(|e| status::bad_request(e.to_string()))?;
-            let selected = store.list(kind, ns, &labels, &fields, None, None, true)?;
+            let fields = FieldSelector::parse_for(
+                q.get("fieldSelector").map_or("", String::as_str),
+                kind.group,
+                kind.plural,
+            )
+            .map_err(|e| status::bad_request(e.to_string()))?;
+            let selected = store.list(
+                kind,
+                ns,
+                &labels,
+                &fields,
+                None,
+                None,
+                true,
+                ReadFrom::Latest,
+            )?;
             let mut deleted = Vec::new();
             for item in selected["items"].as_array().into_iter().flatten() {
                 let name = item
@@ -577,6 +608,44 @@ fn subresource(target: Target) -> &'static str {
         Target::Main => "",
         Target::Status => "status",
     }
+}
+
+/// The scale subresource: GET, PUT, and merge or JSON patches of the `Scale`.
+fn scale(
+    store: &Arc<Store>,
+    route: &Route,
+    method: &Method,
+    q: &HashMap<String, String>,
+    content_type: &str,
+    body: &Bytes,
+) -> Result<Answer, Failure> {
+    let (kind, ns) = (route.kind, route.namespace.as_deref());
+    let Some(name) = route.name.as_deref() else {
+        return Err(status::no_route());
+    };
+    let new = match *method {
+        Method::GET => return Ok(Answer::Json(200, store.get_scale(kind, ns, name)?)),
+        Method::PUT => parse_body(body)?,
+        Method::PATCH => {
+            let patch = parse_body(body)?;
+            let mut current = store.get_scale(kind, ns, name)?;
+            match content_type.split(';').next().unwrap_or("").trim() {
+                "application/merge-patch+json" => patch::merge(&mut current, &patch),
+                "application/json-patch+json" => patch::json_patch(&mut current, &patch)
+                    .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
+                other => return Err(status::unsupported_media_type(other)),
+            }
+            if let Some(m) = current.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.remove("resourceVersion");
+            }
+            current
+        }
+        _ => return Err(status::method_not_allowed()),
+    };
+    Ok(Answer::Json(
+        200,
+        store.set_scale(kind, ns, name, &new, dry_run(q))?,
+    ))
 }
 
 fn dry_run(q: &HashMap<String, String>) -> bool {

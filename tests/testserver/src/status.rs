@@ -36,7 +36,9 @@ pub fn failure(code: u16, reason: &str, message: String, details: Option<Value>)
         "reason": reason,
         "code": code,
     });
-    body["details"] = details.unwrap_or_else(|| json!({}));
+    if let Some(d) = details {
+        body["details"] = d;
+    }
     Failure { code, body }
 }
 
@@ -85,7 +87,10 @@ pub fn invalid(kind: &str, group: &str, name: &str, causes: &[(&str, &str, Strin
         .iter()
         .map(|(field, reason, message)| json!({"reason": reason, "message": message, "field": field}))
         .collect();
-    let mut d = json!({"name": name, "kind": kind, "causes": causes});
+    let mut d = json!({"kind": kind, "causes": causes});
+    if !name.is_empty() {
+        d["name"] = json!(name);
+    }
     if !group.is_empty() {
         d["group"] = json!(group);
     }
@@ -102,7 +107,7 @@ pub fn no_route() -> Failure {
         404,
         "NotFound",
         "the server could not find the requested resource".into(),
-        None,
+        Some(json!({})),
     )
 }
 
@@ -111,7 +116,7 @@ pub fn method_not_allowed() -> Failure {
         405,
         "MethodNotAllowed",
         "the server does not allow this method on the requested resource".into(),
-        None,
+        Some(json!({})),
     )
 }
 
@@ -122,7 +127,7 @@ pub fn unsupported_media_type(content_type: &str) -> Failure {
         format!(
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {content_type})"
         ),
-        None,
+        Some(json!({})),
     )
 }
 
@@ -132,7 +137,7 @@ pub fn expired(requested: u64, oldest: u64) -> Failure {
         410,
         "Expired",
         format!("too old resource version: {requested} ({oldest})"),
-        None,
+        Some(json!({})),
     )
 }
 
@@ -147,4 +152,48 @@ pub fn deleted(group: &str, plural: &str, name: &str, uid: &str) -> Value {
         "status": "Success",
         "details": d,
     })
+}
+
+/// 422 for query parameters the server's ListOptions validation refuses.
+pub fn invalid_list_options(field: &str, reason: &str, message: &str) -> Failure {
+    failure(
+        422,
+        "Invalid",
+        format!("ListOptions.meta.k8s.io \"\" is invalid: {field}: {message}"),
+        Some(json!({
+            "group": "meta.k8s.io",
+            "kind": "ListOptions",
+            "causes": [{"reason": reason, "message": message, "field": field}],
+        })),
+    )
+}
+
+/// A resourceVersion that is not a number.
+pub fn invalid_resource_version(rv: &str) -> Failure {
+    bad_request(format!(
+        "invalid resource version: resourceVersion: Invalid value: \"{rv}\": strconv.ParseUint: parsing \"{rv}\": invalid syntax"
+    ))
+}
+
+/// A list or watch from a resourceVersion the server has not reached (it waits, then 504).
+pub fn too_large_resource_version(requested: u64, current: u64) -> Failure {
+    failure(
+        504,
+        "Timeout",
+        format!("Too large resource version: {requested}, current: {current}"),
+        Some(json!({
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+            "retryAfterSeconds": 1,
+        })),
+    )
+}
+
+/// An exact list from a resourceVersion older than the kept history.
+pub fn list_too_old() -> Failure {
+    failure(
+        410,
+        "Expired",
+        "The resourceVersion for the provided list is too old.".into(),
+        Some(json!({})),
+    )
 }

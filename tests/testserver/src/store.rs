@@ -89,6 +89,8 @@ struct Inner {
 
 pub struct Store {
     inner: Mutex<Inner>,
+    /// The kinds CRDs define.
+    pub crds: crate::crd::Crds,
     changes: broadcast::Sender<Arc<Change>>,
     pub options: Options,
     random: std::collections::hash_map::RandomState,
@@ -138,6 +140,92 @@ fn presented(kind: &KindInfo, object: &Value) -> Value {
     o
 }
 
+/// What a list or watch asks of resourceVersions (`resourceVersion`, `resourceVersionMatch`,
+/// `sendInitialEvents`), validated as the real server does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// The newest state (no resourceVersion).
+    Latest,
+    /// `resourceVersion=0`: any state; ours is the newest.
+    Any,
+    /// At least this version.
+    NotOlderThan(u64),
+    /// Exactly the state at this version.
+    Exact(u64),
+}
+
+impl ReadFrom {
+    /// Checks the parameters; `watch` answers need `sendInitialEvents` with `NotOlderThan`.
+    pub fn parse(
+        rv: Option<&str>,
+        rv_match: Option<&str>,
+        send_initial_events: Option<&str>,
+        watch: bool,
+    ) -> Result<ReadFrom, Failure> {
+        let rv = rv.filter(|r| !r.is_empty());
+        let rv_match = rv_match.filter(|m| !m.is_empty());
+        if let Some(m) = rv_match
+            && m != "Exact"
+            && m != "NotOlderThan"
+        {
+            return Err(status::invalid_list_options(
+                "resourceVersionMatch",
+                "FieldValueNotSupported",
+                &format!(
+                    "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\""
+                ),
+            ));
+        }
+        if send_initial_events.is_some() {
+            if !watch {
+                return Err(status::invalid_list_options(
+                    "sendInitialEvents",
+                    "FieldValueForbidden",
+                    "Forbidden: sendInitialEvents is forbidden for list",
+                ));
+            }
+            if rv_match != Some("NotOlderThan") {
+                return Err(status::invalid_list_options(
+                    "resourceVersionMatch",
+                    "FieldValueForbidden",
+                    "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                ));
+            }
+        } else if watch && rv_match.is_some() {
+            return Err(status::invalid_list_options(
+                "resourceVersionMatch",
+                "FieldValueForbidden",
+                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            ));
+        }
+        let Some(rv) = rv else {
+            if rv_match.is_some() && send_initial_events.is_none() {
+                return Err(status::invalid_list_options(
+                    "resourceVersionMatch",
+                    "FieldValueForbidden",
+                    "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+                ));
+            }
+            return Ok(ReadFrom::Latest);
+        };
+        let n: u64 = rv
+            .parse()
+            .map_err(|_| status::invalid_resource_version(rv))?;
+        Ok(match rv_match {
+            Some("Exact") if n == 0 => {
+                return Err(status::invalid_list_options(
+                    "resourceVersionMatch",
+                    "FieldValueForbidden",
+                    "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                ));
+            }
+            Some("Exact") => ReadFrom::Exact(n),
+            _ if n == 0 => ReadFrom::Any,
+            _ => ReadFrom::NotOlderThan(n),
+        })
+    }
+}
+
 /// Where a write goes.
 #[derive(Clone, Copy)]
 pub enum Target {
@@ -158,6 +246,7 @@ impl Store {
             changes,
             options,
             random: Default::default(),
+            crds: Default::default(),
         };
         if let Some(ns) = kuber_api::registry::find("Namespace", Some("v1")) {
             for name in INITIAL_NAMESPACES {
@@ -338,10 +427,23 @@ impl Store {
         if kind.group.is_empty() && kind.plural == "namespaces" {
             body["spec"] = json!({"finalizers": ["kubernetes"]});
             body["status"] = json!({"phase": "Active"});
+            let labels = meta_mut(&mut body)
+                .entry("labels")
+                .or_insert_with(|| json!({}));
+            if let Some(l) = labels.as_object_mut() {
+                l.insert("kubernetes.io/metadata.name".into(), json!(name));
+            }
+        }
+        self.crds.shape(kind, &mut body);
+        if is_crd(kind) {
+            body["status"] = crd_status(&body);
         }
         let object = presented(kind, &body);
         if dry_run {
             return Ok(object);
+        }
+        if is_crd(kind) {
+            self.crds.register(&object);
         }
         inner.rv = rv;
         inner
@@ -384,8 +486,26 @@ impl Store {
         limit: Option<usize>,
         continue_token: Option<&str>,
         selecting: bool,
+        from: ReadFrom,
     ) -> Result<Value, Failure> {
         let inner = self.lock();
+        let mut at = inner.rv;
+        match from {
+            ReadFrom::NotOlderThan(n) | ReadFrom::Exact(n) if n > inner.rv => {
+                return Err(status::too_large_resource_version(n, inner.rv));
+            }
+            ReadFrom::Exact(n) if n < inner.oldest => return Err(status::list_too_old()),
+            ReadFrom::Exact(n) => at = n,
+            _ => {}
+        }
+        let snapshot;
+        let objects_now = inner.objects.get(&resource(kind));
+        let objects = if at == inner.rv {
+            objects_now
+        } else {
+            snapshot = Self::rewind(&inner, kind, at);
+            Some(&snapshot)
+        };
         let start = match continue_token.filter(|t| !t.is_empty()) {
             Some(token) => {
                 let parsed = token
@@ -411,7 +531,7 @@ impl Store {
         let mut items = Vec::new();
         let mut more = None;
         let mut remaining = 0usize;
-        if let Some(objects) = inner.objects.get(&resource(kind)) {
+        if let Some(objects) = objects {
             for ((ons, oname), object) in objects {
                 if ns.is_some_and(|n| n != ons) {
                     continue;
@@ -429,7 +549,7 @@ impl Store {
                         let last: &Value = items.last().unwrap_or(object);
                         more = Some(format!(
                             "{}/{}/{}",
-                            inner.rv,
+                            at,
                             meta(last, "namespace").unwrap_or_default(),
                             meta(last, "name").unwrap_or_default()
                         ));
@@ -446,7 +566,7 @@ impl Store {
                 items.push(item);
             }
         }
-        let mut list_meta = json!({"resourceVersion": inner.rv.to_string()});
+        let mut list_meta = json!({"resourceVersion": at.to_string()});
         if let Some(token) = more {
             list_meta["continue"] = json!(token);
             if !selecting {
@@ -459,6 +579,144 @@ impl Store {
             "metadata": list_meta,
             "items": items,
         }))
+    }
+
+    /// Where a kind's scale subresource reads: spec replicas, status replicas, label selector
+    /// (JSON pointers); `None` for the label selector: `spec.selector` as a label selector.
+    fn scale_paths(&self, kind: &KindInfo) -> Option<(String, String, Option<String>)> {
+        if kind.subresource("scale").is_none() {
+            return None;
+        }
+        let pointer = |p: &str| p.trim_start_matches('.').replace('.', "/");
+        match self.crds.scale_paths(kind) {
+            Some((spec, status, selector)) => Some((
+                format!("/{}", pointer(&spec)),
+                format!("/{}", pointer(&status)),
+                selector.map(|s| format!("/{}", pointer(&s))),
+            )),
+            None => Some(("/spec/replicas".into(), "/status/replicas".into(), None)),
+        }
+    }
+
+    /// GET of the scale subresource: an `autoscaling/v1` `Scale`.
+    pub fn get_scale(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<Value, Failure> {
+        let object = self.get(kind, ns, name)?;
+        let (spec, status, selector) = self
+            .scale_paths(kind)
+            .ok_or_else(status::method_not_allowed)?;
+        let selector = match selector {
+            Some(p) => object.pointer(&p).cloned(),
+            None => selector_text(object.pointer("/spec/selector")),
+        };
+        let mut scale_status =
+            json!({"replicas": object.pointer(&status).cloned().unwrap_or(json!(0))});
+        if let Some(s) = selector.filter(|s| s.as_str().is_some_and(|s| !s.is_empty())) {
+            scale_status["selector"] = s;
+        }
+        let mut metadata = json!({});
+        for field in [
+            "name",
+            "namespace",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+        ] {
+            if let Some(v) = object.pointer(&format!("/metadata/{field}")) {
+                metadata[field] = v.clone();
+            }
+        }
+        Ok(json!({
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": metadata,
+            "spec": {"replicas": object.pointer(&spec).cloned().unwrap_or(json!(0))},
+            "status": scale_status,
+        }))
+    }
+
+    /// PUT of the scale subresource: the object's spec replicas set from `scale`.
+    pub fn set_scale(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        name: &str,
+        scale: &Value,
+        dry_run: bool,
+    ) -> Result<Value, Failure> {
+        let (spec, _, _) = self
+            .scale_paths(kind)
+            .ok_or_else(status::method_not_allowed)?;
+        let mut object = self.get(kind, ns, name)?;
+        if let Some(rv) = scale
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            && !rv.is_empty()
+            && Some(rv)
+                != object
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+        {
+            return Err(status::conflict(kind.group, kind.plural, name));
+        }
+        let replicas = scale.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+        let mut at = &mut object;
+        let parts: Vec<&str> = spec.trim_start_matches('/').split('/').collect();
+        for (i, part) in parts.iter().enumerate() {
+            if !at.is_object() {
+                *at = json!({});
+            }
+            if i + 1 == parts.len() {
+                at[*part] = replicas.clone();
+                break;
+            }
+            at = at
+                .as_object_mut()
+                .map(|m| m.entry(part.to_string()).or_insert_with(|| json!({})))
+                .ok_or_else(|| status::bad_request("the scale path is not an object".into()))?;
+        }
+        self.replace(kind, ns, name, object, Target::Main, dry_run)?;
+        self.get_scale(kind, ns, name)
+    }
+
+    /// The objects of `kind` as they were at resourceVersion `at`, undoing the later history.
+    fn rewind(inner: &Inner, kind: &KindInfo, at: u64) -> BTreeMap<ObjectKey, Value> {
+        let key_of = |o: &Value| {
+            (
+                meta(o, "namespace").unwrap_or_default(),
+                meta(o, "name").unwrap_or_default(),
+            )
+        };
+        let mut objects = inner
+            .objects
+            .get(&resource(kind))
+            .cloned()
+            .unwrap_or_default();
+        for change in inner.history.iter().rev() {
+            if change.rv <= at {
+                break;
+            }
+            if change.resource != resource(kind) {
+                continue;
+            }
+            let key = key_of(&change.object);
+            match (change.kind, &change.old) {
+                (EventType::Added, _) => {
+                    objects.remove(&key);
+                }
+                (_, Some(old)) => {
+                    objects.insert(key, old.clone());
+                }
+                (_, None) => {
+                    objects.insert(key, change.object.clone());
+                }
+            }
+        }
+        objects
     }
 
     /// PUT, and the second half of PATCH: `body` is the whole new object.
@@ -555,6 +813,7 @@ impl Store {
             }
         };
         new = presented(kind, &new);
+        self.crds.shape(kind, &mut new);
         meta_mut(&mut new).insert(
             "resourceVersion".into(),
             old.pointer("/metadata/resourceVersion")
@@ -578,6 +837,9 @@ impl Store {
         meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
         let finished =
             new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new);
+        if is_crd(kind) && !finished && !dry_run {
+            self.crds.register(&new);
+        }
         let objects = inner.objects.entry(resource(kind)).or_default();
         let (event, old) = if finished {
             objects.remove(&key);
@@ -664,6 +926,20 @@ impl Store {
                 );
             }
         }
+        if is_crd(kind) {
+            self.crds.unregister(name);
+            let resource_key = (
+                old.pointer("/spec/group")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                old.pointer("/spec/names/plural")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+            );
+            inner.objects.remove(&resource_key);
+        }
         let mut new = old.clone();
         if meta(&new, "deletionTimestamp").is_none() {
             let m = meta_mut(&mut new);
@@ -699,7 +975,8 @@ impl Store {
                     EventType::Deleted
                 },
                 object: new.clone(),
-                old: held.then_some(old),
+                // Deletes keep it too, for lists of an older resourceVersion.
+                old: Some(old),
             },
         );
         Ok((new, held))
@@ -744,6 +1021,66 @@ impl Store {
             rv: inner.rv,
         })
     }
+}
+
+/// A `LabelSelector` object as the `key=value,key in (a,b)` text a `Scale` carries.
+fn selector_text(selector: Option<&Value>) -> Option<Value> {
+    let selector = selector?;
+    let mut terms: Vec<String> = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    for e in selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        terms.push(match e.get("operator").and_then(Value::as_str) {
+            Some("In") => format!("{key} in ({})", values.join(",")),
+            Some("NotIn") => format!("{key} notin ({})", values.join(",")),
+            Some("DoesNotExist") => format!("!{key}"),
+            _ => key.to_owned(),
+        });
+    }
+    Some(json!(terms.join(",")))
+}
+
+fn is_crd(kind: &KindInfo) -> bool {
+    kind.group == "apiextensions.k8s.io" && kind.plural == "customresourcedefinitions"
+}
+
+/// What the apiextensions controllers write at once: names accepted, established.
+fn crd_status(crd: &Value) -> Value {
+    let now = now();
+    let condition = |type_: &str, reason: &str, message: &str| json!({"type": type_, "status": "True", "lastTransitionTime": now, "reason": reason, "message": message});
+    let stored: Vec<Value> = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .filter_map(|v| v.get("name").cloned())
+        .collect();
+    json!({
+        "acceptedNames": crd.pointer("/spec/names").cloned().unwrap_or_else(|| json!({})),
+        "conditions": [
+            condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+            condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+        ],
+        "storedVersions": stored,
+    })
 }
 
 /// Now, to the second, as the API server writes timestamps (`2026-01-02T03:04:05Z`).

@@ -468,7 +468,12 @@ async fn label_and_field_selectors() {
             err.status_code(),
             err.status().and_then(|s| s.message.as_deref())
         ),
-        (Some(400), Some("field label not supported: data.k"))
+        (
+            Some(400),
+            Some(
+                "\"data.k\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+            )
+        )
     );
 }
 

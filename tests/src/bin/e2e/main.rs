@@ -13,6 +13,7 @@ mod auth;
 mod compression;
 mod crd;
 mod crud;
+mod differential;
 mod discovery;
 mod facade;
 mod facade_watch;
@@ -55,6 +56,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(selectors::cases());
     cases.extend(facade::cases());
     cases.extend(facade_watch::cases());
+    cases.extend(differential::cases());
     cases
 }
 

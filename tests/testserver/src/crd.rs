@@ -1,0 +1,264 @@
+//! CustomResourceDefinitions: the kinds they define are served as soon as they are created,
+//! with their schema's defaults and pruning of unknown fields.
+
+use std::sync::{Mutex, PoisonError};
+
+use kuber_api::KindInfo;
+use kuber_api::registry::Subresource;
+use serde_json::{Map, Value, json};
+
+/// One served version of a CRD.
+pub struct CrdKind {
+    pub info: &'static KindInfo,
+    /// The CRD's name (`plural.group`).
+    crd: String,
+    schema: Value,
+    /// `.spec.replicas`-style paths of the scale subresource: spec, status, label selector.
+    pub scale: Option<(String, String, Option<String>)>,
+}
+
+/// The kinds of the CRDs the store holds.
+#[derive(Default)]
+pub struct Crds {
+    kinds: Mutex<Vec<CrdKind>>,
+}
+
+const VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+/// A string that lives as long as the server's kinds do (kinds are `'static` in the registry).
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+fn text(v: &Value, pointer: &str) -> String {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+impl Crds {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<CrdKind>> {
+        self.kinds.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Serves the versions of `crd` (replacing what an earlier version of it served).
+    pub fn register(&self, crd: &Value) {
+        let name = text(crd, "/metadata/name");
+        self.unregister(&name);
+        let group = text(crd, "/spec/group");
+        let kind = text(crd, "/spec/names/kind");
+        let plural = text(crd, "/spec/names/plural");
+        let list_kind = match text(crd, "/spec/names/listKind") {
+            l if l.is_empty() => format!("{kind}List"),
+            l => l,
+        };
+        let namespaced = text(crd, "/spec/scope") != "Cluster";
+        let mut kinds = self.lock();
+        for version in crd
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|v| v.get("served").and_then(Value::as_bool) == Some(true))
+        {
+            let v = text(version, "/name");
+            let mut subresources = Vec::new();
+            if version.pointer("/subresources/status").is_some() {
+                subresources.push(Subresource {
+                    name: "status",
+                    group: leak(&group),
+                    version: leak(&v),
+                    kind: leak(&kind),
+                });
+            }
+            let scale = version.pointer("/subresources/scale").map(|s| {
+                subresources.push(Subresource {
+                    name: "scale",
+                    group: "autoscaling",
+                    version: "v1",
+                    kind: "Scale",
+                });
+                (
+                    text(s, "/specReplicasPath"),
+                    text(s, "/statusReplicasPath"),
+                    s.get("labelSelectorPath")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                )
+            });
+            let info: &'static KindInfo = Box::leak(Box::new(KindInfo {
+                group: leak(&group),
+                version: leak(&v),
+                api_version: leak(&format!("{group}/{v}")),
+                kind: leak(&kind),
+                plural: leak(&plural),
+                namespaced,
+                list_kind: leak(&list_kind),
+                verbs: VERBS,
+                subresources: Box::leak(subresources.into_boxed_slice()),
+                operations: &[],
+            }));
+            kinds.push(CrdKind {
+                info,
+                crd: name.clone(),
+                schema: version
+                    .pointer("/schema/openAPIV3Schema")
+                    .cloned()
+                    .unwrap_or(json!({"type": "object"})),
+                scale,
+            });
+        }
+    }
+
+    pub fn unregister(&self, crd: &str) {
+        self.lock().retain(|k| k.crd != crd);
+    }
+
+    pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<&'static KindInfo> {
+        self.lock()
+            .iter()
+            .find(|k| k.info.group == group && k.info.version == version && k.info.plural == plural)
+            .map(|k| k.info)
+    }
+
+    /// The scale paths of a custom kind with a scale subresource.
+    pub fn scale_paths(&self, kind: &KindInfo) -> Option<(String, String, Option<String>)> {
+        self.lock()
+            .iter()
+            .find(|k| std::ptr::eq(k.info, kind))
+            .and_then(|k| k.scale.clone())
+    }
+
+    /// `/apis/{group}/{version}` for custom kinds.
+    pub fn resource_list(&self, group: &str, version: &str) -> Option<Value> {
+        let kinds = self.lock();
+        let mut resources = Vec::new();
+        for k in kinds
+            .iter()
+            .filter(|k| k.info.group == group && k.info.version == version)
+        {
+            resources.push(json!({
+                "name": k.info.plural,
+                "singularName": k.info.kind.to_lowercase(),
+                "namespaced": k.info.namespaced,
+                "kind": k.info.kind,
+                "verbs": ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"],
+                "storageVersionHash": "",
+            }));
+            for sub in k.info.subresources {
+                let mut r = json!({
+                    "name": format!("{}/{}", k.info.plural, sub.name),
+                    "singularName": "",
+                    "namespaced": k.info.namespaced,
+                    "kind": sub.kind,
+                    "verbs": ["get", "patch", "update"],
+                });
+                if sub.name == "scale" {
+                    r["group"] = json!("autoscaling");
+                    r["version"] = json!("v1");
+                }
+                resources.push(r);
+            }
+        }
+        if resources.is_empty() {
+            return None;
+        }
+        Some(json!({
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": format!("{group}/{version}"),
+            "resources": resources,
+        }))
+    }
+
+    /// Applies the schema of a custom kind to an object about to be stored: unknown fields
+    /// pruned (unless preserved), defaults filled in.
+    pub fn shape(&self, kind: &KindInfo, object: &mut Value) {
+        let kinds = self.lock();
+        let Some(k) = kinds.iter().find(|k| std::ptr::eq(k.info, kind)) else {
+            return;
+        };
+        if let Value::Object(map) = object {
+            for (field, value) in map.iter_mut() {
+                if matches!(field.as_str(), "apiVersion" | "kind" | "metadata") {
+                    continue;
+                }
+                if let Some(schema) = k.schema.pointer(&format!("/properties/{field}")) {
+                    prune_and_default(schema, value);
+                }
+            }
+            let known = k.schema.get("properties").and_then(Value::as_object);
+            if !preserves(&k.schema) {
+                map.retain(|field, _| {
+                    matches!(field.as_str(), "apiVersion" | "kind" | "metadata")
+                        || known.is_some_and(|p| p.contains_key(field))
+                });
+            }
+            if let Some(properties) = known {
+                fill_defaults(properties, map);
+            }
+        }
+    }
+}
+
+fn preserves(schema: &Value) -> bool {
+    schema
+        .get("x-kubernetes-preserve-unknown-fields")
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+fn fill_defaults(properties: &Map<String, Value>, map: &mut Map<String, Value>) {
+    for (name, schema) in properties {
+        if !map.contains_key(name)
+            && let Some(default) = schema.get("default")
+        {
+            let mut value = default.clone();
+            prune_and_default(schema, &mut value);
+            map.insert(name.clone(), value);
+        }
+    }
+}
+
+fn prune_and_default(schema: &Value, value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                for v in map.values_mut() {
+                    prune_and_default(additional, v);
+                }
+                return;
+            }
+            if !preserves(schema) {
+                map.retain(|k, _| properties.is_some_and(|p| p.contains_key(k)));
+            }
+            if let Some(properties) = properties {
+                for (k, v) in map.iter_mut() {
+                    if let Some(s) = properties.get(k) {
+                        prune_and_default(s, v);
+                    }
+                }
+                fill_defaults(properties, map);
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                for v in items {
+                    prune_and_default(s, v);
+                }
+            }
+        }
+        _ => {}
+    }
+}

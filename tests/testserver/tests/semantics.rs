@@ -1,0 +1,288 @@
+//! Store semantics the differential suite showed missing: per-kind field selectors, CRDs served
+//! at once (defaults, pruning), the scale subresource, resourceVersion semantics on lists.
+
+use kuber_testserver::TestServer;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// One raw HTTP/1.1 request: status code and JSON body.
+async fn call(server: &TestServer, method: &str, path: &str, ct: &str, body: &str) -> (u16, Value) {
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let code = text[9..12].parse().unwrap();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut joined = String::new();
+        let mut rest = rest;
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            joined.push_str(&tail[..n]);
+            rest = &tail[n + 2..];
+        }
+        joined
+    } else {
+        rest.to_owned()
+    };
+    (
+        code,
+        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    )
+}
+
+async fn get(server: &TestServer, path: &str) -> (u16, Value) {
+    call(server, "GET", path, "application/json", "").await
+}
+async fn post(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    call(server, "POST", path, "application/json", &body.to_string()).await
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn pods_events_and_secrets_select_on_their_own_fields() {
+    let server = TestServer::start().await.unwrap();
+    for (name, node, restart) in [("p1", "a", "Always"), ("p2", "b", "Never")] {
+        let pod = json!({"metadata": {"name": name}, "spec": {"nodeName": node, "restartPolicy": restart, "containers": [{"name": "c", "image": "i"}]}});
+        assert_eq!(
+            post(&server, "/api/v1/namespaces/default/pods", pod)
+                .await
+                .0,
+            201
+        );
+    }
+    let pods = "/api/v1/namespaces/default/pods?fieldSelector=";
+    let (code, list) = get(&server, &format!("{pods}spec.nodeName%3Da")).await;
+    assert_eq!((code, names(&list)), (200, vec!["p1".to_owned()]));
+    let (_, list) = get(&server, &format!("{pods}spec.restartPolicy!%3DNever")).await;
+    assert_eq!(names(&list), ["p1"]);
+    // Absent fields compare as the real server's defaulting would have set them.
+    let (_, list) = get(
+        &server,
+        &format!("{pods}status.phase%3DPending,spec.schedulerName%3Ddefault-scheduler"),
+    )
+    .await;
+    assert_eq!(names(&list), ["p1", "p2"]);
+    let (code, status) = get(&server, &format!("{pods}spec.hostname%3Dx")).await;
+    assert_eq!(
+        (code, status["message"].as_str()),
+        (400, Some("field label not supported: spec.hostname"))
+    );
+
+    let secret = json!({"metadata": {"name": "t"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "", "tls.key": ""}});
+    post(&server, "/api/v1/namespaces/default/secrets", secret).await;
+    post(
+        &server,
+        "/api/v1/namespaces/default/secrets",
+        json!({"metadata": {"name": "o"}}),
+    )
+    .await;
+    let (_, list) = get(
+        &server,
+        "/api/v1/namespaces/default/secrets?fieldSelector=type%3DOpaque",
+    )
+    .await;
+    assert_eq!(names(&list), ["o"]);
+
+    let event = json!({"metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "p1"}, "reason": "Started", "type": "Normal", "source": {"component": "k"}});
+    post(&server, "/api/v1/namespaces/default/events", event).await;
+    let (_, list) = get(&server, "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dp1,reason%3DStarted,source%3Dk").await;
+    assert_eq!(names(&list), ["e"]);
+
+    // Kinds without fields of their own: the newer message.
+    let (code, status) = get(
+        &server,
+        "/api/v1/namespaces/default/configmaps?fieldSelector=data.k%3Dv",
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        status["message"],
+        "\"data.k\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+    );
+    assert!(status.get("details").is_none(), "{status}");
+}
+
+#[tokio::test]
+async fn namespaces_carry_their_name_label() {
+    let server = TestServer::start().await.unwrap();
+    let (_, ns) = post(
+        &server,
+        "/api/v1/namespaces",
+        json!({"metadata": {"name": "x"}}),
+    )
+    .await;
+    assert_eq!(ns["metadata"]["labels"]["kubernetes.io/metadata.name"], "x");
+    let (_, list) = get(
+        &server,
+        "/api/v1/namespaces?fieldSelector=status.phase%3DActive,metadata.name%3Dx",
+    )
+    .await;
+    assert_eq!(names(&list), ["x"]);
+}
+
+#[tokio::test]
+async fn crds_are_served_at_once_with_defaults_pruning_status_and_scale() {
+    let server = TestServer::start().await.unwrap();
+    let crd = json!({"metadata": {"name": "widgets.ex.com"}, "spec": {"group": "ex.com", "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+        "versions": [{"name": "v1", "served": true, "storage": true,
+          "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}},
+          "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {"replicas": {"type": "integer"}, "color": {"type": "string", "default": "blue"},
+              "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}},
+            "status": {"type": "object", "properties": {"replicas": {"type": "integer"}}}}}}}]}});
+    let (code, created) = post(
+        &server,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        crd,
+    )
+    .await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["status"]["conditions"][1]["type"], "Established");
+    let (code, list) = get(&server, "/apis/ex.com/v1").await;
+    assert_eq!(code, 200);
+    assert_eq!(list["resources"][0]["name"], "widgets");
+
+    let widgets = "/apis/ex.com/v1/namespaces/default/widgets";
+    let w = json!({"apiVersion": "ex.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+        "spec": {"replicas": 1, "unknown": 1, "extra": {"kept": true}}, "status": {"replicas": 7}, "top": 1});
+    let (code, w) = post(&server, widgets, w).await;
+    assert_eq!(code, 201, "{w}");
+    assert_eq!(
+        w["spec"],
+        json!({"replicas": 1, "color": "blue", "extra": {"kept": true}})
+    );
+    assert!(w.get("top").is_none() && w.get("status").is_none(), "{w}");
+
+    let (code, scale) = get(&server, &format!("{widgets}/w/scale")).await;
+    assert_eq!(
+        (code, &scale["kind"], &scale["spec"]["replicas"]),
+        (200, &json!("Scale"), &json!(1))
+    );
+    let (code, _) = call(
+        &server,
+        "PATCH",
+        &format!("{widgets}/w/scale"),
+        "application/merge-patch+json",
+        r#"{"spec":{"replicas":4}}"#,
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        get(&server, &format!("{widgets}/w")).await.1["spec"]["replicas"],
+        4
+    );
+
+    let (code, _) = call(
+        &server,
+        "DELETE",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.ex.com",
+        "application/json",
+        "",
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(get(&server, &format!("{widgets}/w")).await.0, 404);
+}
+
+#[tokio::test]
+async fn deployments_scale_through_their_subresource() {
+    let server = TestServer::start().await.unwrap();
+    let d = json!({"metadata": {"name": "d"}, "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "d"}},
+        "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
+    post(&server, "/apis/apps/v1/namespaces/default/deployments", d).await;
+    let path = "/apis/apps/v1/namespaces/default/deployments/d/scale";
+    let (code, scale) = get(&server, path).await;
+    assert_eq!(code, 200, "{scale}");
+    assert_eq!(scale["status"]["selector"], "app=d");
+    let body = json!({"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "d"}, "spec": {"replicas": 3}});
+    let (code, scale) = call(&server, "PUT", path, "application/json", &body.to_string()).await;
+    assert_eq!((code, &scale["spec"]["replicas"]), (200, &json!(3)));
+    let (_, d) = get(&server, "/apis/apps/v1/namespaces/default/deployments/d").await;
+    assert_eq!(
+        (&d["spec"]["replicas"], &d["metadata"]["generation"]),
+        (&json!(3), &json!(2))
+    );
+}
+
+#[tokio::test]
+async fn lists_honour_resource_version_semantics() {
+    let server = TestServer::start().await.unwrap();
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let (_, a) = post(&server, cms, json!({"metadata": {"name": "a"}})).await;
+    let rv = a["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(&server, cms, json!({"metadata": {"name": "b"}})).await;
+    let (_, exact) = get(
+        &server,
+        &format!("{cms}?resourceVersion={rv}&resourceVersionMatch=Exact"),
+    )
+    .await;
+    assert_eq!(names(&exact), ["a"]);
+    assert_eq!(exact["metadata"]["resourceVersion"], rv);
+    let (_, newer) = get(
+        &server,
+        &format!("{cms}?resourceVersion={rv}&resourceVersionMatch=NotOlderThan"),
+    )
+    .await;
+    assert_eq!(names(&newer), ["a", "b"]);
+
+    let (code, s) = get(&server, &format!("{cms}?resourceVersionMatch=NotOlderThan")).await;
+    assert_eq!((code, s["reason"].as_str()), (422, Some("Invalid")));
+    assert!(
+        s["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("resourceVersionMatch is forbidden unless resourceVersion is provided")
+    );
+    let (code, s) = get(
+        &server,
+        &format!("{cms}?resourceVersion=99999999&resourceVersionMatch=NotOlderThan"),
+    )
+    .await;
+    assert_eq!(
+        (code, s["details"]["causes"][0]["reason"].as_str()),
+        (504, Some("ResourceVersionTooLarge"))
+    );
+    assert_eq!(
+        get(&server, &format!("{cms}?resourceVersion=abc")).await.0,
+        400
+    );
+    let (code, s) = get(&server, &format!("{cms}?watch=true&sendInitialEvents=true")).await;
+    assert_eq!(code, 422);
+    assert!(
+        s["message"]
+            .as_str()
+            .unwrap()
+            .contains("sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+    );
+    server.compact();
+    let (code, _) = get(
+        &server,
+        &format!("{cms}?resourceVersion={rv}&resourceVersionMatch=Exact"),
+    )
+    .await;
+    assert_eq!(code, 410);
+}
