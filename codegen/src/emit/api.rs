@@ -400,7 +400,9 @@ impl<'a> ApiEmitter<'a> {
         };
         let req = quote!(#build #query_step #watch_step #kinds_step #body_step);
         // Every method returns a `Call`: the request goes out on one shared path, only the
-        // decoding is per type (see kuber-api's client/call.rs).
+        // decoding is per type (see kuber-api's client/call.rs). `#[inline]` makes each method
+        // (and the encoding of its body type) compiled only in the programs that call it, not
+        // 1,100 times in kuber-api.
         let ret = match &op.response {
             Response::Typed(t) => {
                 let t = self.type_path(t);
@@ -426,6 +428,7 @@ impl<'a> ApiEmitter<'a> {
             let doc = lines_doc(&format!("{text} The body as it arrives, for `follow`."));
             quote! {
                 #doc
+                #[inline]
                 pub fn #stream_name(&self, #(#args),*) -> crate::Call<crate::ByteStream, crate::call::Stream> {
                     crate::Call::new(&self.client, #req)
                 }
@@ -433,6 +436,7 @@ impl<'a> ApiEmitter<'a> {
         });
         Ok(quote! {
             #doc
+            #[inline]
             pub fn #name(&self, #(#args),*) -> #ret {
                 crate::Call::new(&self.client, #req)
             }

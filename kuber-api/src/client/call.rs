@@ -238,19 +238,26 @@ async fn fetch(client: Client, req: Request, reading: Reading) -> Result<Raw, Er
     Ok(Raw(inner))
 }
 
-impl<T, D: Decode<T>> Call<T, D> {
-    /// Sends `req` on `client` when first polled.
-    pub fn new(client: &Client, req: impl IntoRequest) -> Call<T, D> {
-        let state = match req.into_request() {
+impl State {
+    // Not generic: each operation's `Call::new` is one call to this, so the 1,100 instances of
+    // `new` stay a few instructions each.
+    fn start(client: &Client, req: Result<Request, Error>, reading: Reading) -> State {
+        match req {
             Ok(req) => State::Sending {
                 operation: req.operation.id,
                 kinds: req.kinds,
-                future: Box::pin(fetch(client.clone(), req, D::READING)),
+                future: Box::pin(fetch(client.clone(), req, reading)),
             },
             Err(e) => State::Refused(e),
-        };
+        }
+    }
+}
+
+impl<T, D: Decode<T>> Call<T, D> {
+    /// Sends `req` on `client` when first polled.
+    pub fn new(client: &Client, req: impl IntoRequest) -> Call<T, D> {
         Call {
-            state,
+            state: State::start(client, req.into_request(), D::READING),
             _answer: PhantomData,
         }
     }

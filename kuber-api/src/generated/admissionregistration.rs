@@ -13,6 +13,7 @@ impl AdmissionregistrationApi {
         &self.client
     }
     /// `GET /apis/admissionregistration.k8s.io/` (`getAdmissionregistrationAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl AdmissionregistrationV1Api {
         &self.client
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/` (`getAdmissionregistrationV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`listAdmissionregistrationV1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn list_mutating_admission_policy(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`createAdmissionregistrationV1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn create_mutating_admission_policy(
         &self,
         body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
@@ -59,6 +62,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicy`).
+    #[inline]
     pub fn delete_collection_mutating_admission_policy(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -77,6 +81,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/{name}` (`readAdmissionregistrationV1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn read_mutating_admission_policy(
         &self,
         name: &str,
@@ -92,6 +97,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/{name}` (`replaceAdmissionregistrationV1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn replace_mutating_admission_policy(
         &self,
         name: &str,
@@ -109,6 +115,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/{name}` (`deleteAdmissionregistrationV1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn delete_mutating_admission_policy(
         &self,
         name: &str,
@@ -128,6 +135,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/{name}` (`patchAdmissionregistrationV1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn patch_mutating_admission_policy(
         &self,
         name: &str,
@@ -145,6 +153,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`listAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn list_mutating_admission_policy_binding(
         &self,
         params: &crate::ListParams,
@@ -159,6 +168,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`createAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn create_mutating_admission_policy_binding(
         &self,
         body: &::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
@@ -175,6 +185,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn delete_collection_mutating_admission_policy_binding(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -193,6 +204,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/{name}` (`readAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn read_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -208,6 +220,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/{name}` (`replaceAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn replace_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -225,6 +238,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/{name}` (`deleteAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn delete_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -244,6 +258,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/{name}` (`patchAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn patch_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -261,6 +276,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`listAdmissionregistrationV1MutatingWebhookConfiguration`).
+    #[inline]
     pub fn list_mutating_webhook_configuration(
         &self,
         params: &crate::ListParams,
@@ -275,6 +291,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`createAdmissionregistrationV1MutatingWebhookConfiguration`).
+    #[inline]
     pub fn create_mutating_webhook_configuration(
         &self,
         body: &::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
@@ -291,6 +308,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionMutatingWebhookConfiguration`).
+    #[inline]
     pub fn delete_collection_mutating_webhook_configuration(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -309,6 +327,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}` (`readAdmissionregistrationV1MutatingWebhookConfiguration`).
+    #[inline]
     pub fn read_mutating_webhook_configuration(
         &self,
         name: &str,
@@ -324,6 +343,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}` (`replaceAdmissionregistrationV1MutatingWebhookConfiguration`).
+    #[inline]
     pub fn replace_mutating_webhook_configuration(
         &self,
         name: &str,
@@ -341,6 +361,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}` (`deleteAdmissionregistrationV1MutatingWebhookConfiguration`).
+    #[inline]
     pub fn delete_mutating_webhook_configuration(
         &self,
         name: &str,
@@ -360,6 +381,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}` (`patchAdmissionregistrationV1MutatingWebhookConfiguration`).
+    #[inline]
     pub fn patch_mutating_webhook_configuration(
         &self,
         name: &str,
@@ -377,6 +399,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`listAdmissionregistrationV1ValidatingAdmissionPolicy`).
+    #[inline]
     pub fn list_validating_admission_policy(
         &self,
         params: &crate::ListParams,
@@ -391,6 +414,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`createAdmissionregistrationV1ValidatingAdmissionPolicy`).
+    #[inline]
     pub fn create_validating_admission_policy(
         &self,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
@@ -407,6 +431,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicy`).
+    #[inline]
     pub fn delete_collection_validating_admission_policy(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -425,6 +450,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}` (`readAdmissionregistrationV1ValidatingAdmissionPolicy`).
+    #[inline]
     pub fn read_validating_admission_policy(
         &self,
         name: &str,
@@ -440,6 +466,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}` (`replaceAdmissionregistrationV1ValidatingAdmissionPolicy`).
+    #[inline]
     pub fn replace_validating_admission_policy(
         &self,
         name: &str,
@@ -457,6 +484,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}` (`deleteAdmissionregistrationV1ValidatingAdmissionPolicy`).
+    #[inline]
     pub fn delete_validating_admission_policy(
         &self,
         name: &str,
@@ -476,6 +504,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}` (`patchAdmissionregistrationV1ValidatingAdmissionPolicy`).
+    #[inline]
     pub fn patch_validating_admission_policy(
         &self,
         name: &str,
@@ -493,6 +522,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}/status` (`readAdmissionregistrationV1ValidatingAdmissionPolicyStatus`).
+    #[inline]
     pub fn read_validating_admission_policy_status(
         &self,
         name: &str,
@@ -508,6 +538,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}/status` (`replaceAdmissionregistrationV1ValidatingAdmissionPolicyStatus`).
+    #[inline]
     pub fn replace_validating_admission_policy_status(
         &self,
         name: &str,
@@ -525,6 +556,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}/status` (`patchAdmissionregistrationV1ValidatingAdmissionPolicyStatus`).
+    #[inline]
     pub fn patch_validating_admission_policy_status(
         &self,
         name: &str,
@@ -542,6 +574,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`listAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn list_validating_admission_policy_binding(
         &self,
         params: &crate::ListParams,
@@ -556,6 +589,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`createAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn create_validating_admission_policy_binding(
         &self,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
@@ -572,6 +606,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn delete_collection_validating_admission_policy_binding(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -590,6 +625,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/{name}` (`readAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn read_validating_admission_policy_binding(
         &self,
         name: &str,
@@ -605,6 +641,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/{name}` (`replaceAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn replace_validating_admission_policy_binding(
         &self,
         name: &str,
@@ -622,6 +659,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/{name}` (`deleteAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn delete_validating_admission_policy_binding(
         &self,
         name: &str,
@@ -641,6 +679,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/{name}` (`patchAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn patch_validating_admission_policy_binding(
         &self,
         name: &str,
@@ -658,6 +697,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`listAdmissionregistrationV1ValidatingWebhookConfiguration`).
+    #[inline]
     pub fn list_validating_webhook_configuration(
         &self,
         params: &crate::ListParams,
@@ -672,6 +712,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`createAdmissionregistrationV1ValidatingWebhookConfiguration`).
+    #[inline]
     pub fn create_validating_webhook_configuration(
         &self,
         body: &::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
@@ -688,6 +729,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionValidatingWebhookConfiguration`).
+    #[inline]
     pub fn delete_collection_validating_webhook_configuration(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -706,6 +748,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}` (`readAdmissionregistrationV1ValidatingWebhookConfiguration`).
+    #[inline]
     pub fn read_validating_webhook_configuration(
         &self,
         name: &str,
@@ -721,6 +764,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}` (`replaceAdmissionregistrationV1ValidatingWebhookConfiguration`).
+    #[inline]
     pub fn replace_validating_webhook_configuration(
         &self,
         name: &str,
@@ -738,6 +782,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}` (`deleteAdmissionregistrationV1ValidatingWebhookConfiguration`).
+    #[inline]
     pub fn delete_validating_webhook_configuration(
         &self,
         name: &str,
@@ -757,6 +802,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}` (`patchAdmissionregistrationV1ValidatingWebhookConfiguration`).
+    #[inline]
     pub fn patch_validating_webhook_configuration(
         &self,
         name: &str,
@@ -774,6 +820,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/mutatingadmissionpolicies` (`watchAdmissionregistrationV1MutatingAdmissionPolicyList`).
+    #[inline]
     pub fn watch_mutating_admission_policy_list(
         &self,
         params: &crate::ListParams,
@@ -795,6 +842,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/mutatingadmissionpolicies/{name}` (`watchAdmissionregistrationV1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn watch_mutating_admission_policy(
         &self,
         name: &str,
@@ -818,6 +866,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/mutatingadmissionpolicybindings` (`watchAdmissionregistrationV1MutatingAdmissionPolicyBindingList`).
+    #[inline]
     pub fn watch_mutating_admission_policy_binding_list(
         &self,
         params: &crate::ListParams,
@@ -839,6 +888,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/mutatingadmissionpolicybindings/{name}` (`watchAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn watch_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -862,6 +912,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/mutatingwebhookconfigurations` (`watchAdmissionregistrationV1MutatingWebhookConfigurationList`).
+    #[inline]
     pub fn watch_mutating_webhook_configuration_list(
         &self,
         params: &crate::ListParams,
@@ -883,6 +934,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/mutatingwebhookconfigurations/{name}` (`watchAdmissionregistrationV1MutatingWebhookConfiguration`).
+    #[inline]
     pub fn watch_mutating_webhook_configuration(
         &self,
         name: &str,
@@ -906,6 +958,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/validatingadmissionpolicies` (`watchAdmissionregistrationV1ValidatingAdmissionPolicyList`).
+    #[inline]
     pub fn watch_validating_admission_policy_list(
         &self,
         params: &crate::ListParams,
@@ -927,6 +980,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/validatingadmissionpolicies/{name}` (`watchAdmissionregistrationV1ValidatingAdmissionPolicy`).
+    #[inline]
     pub fn watch_validating_admission_policy(
         &self,
         name: &str,
@@ -950,6 +1004,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/validatingadmissionpolicybindings` (`watchAdmissionregistrationV1ValidatingAdmissionPolicyBindingList`).
+    #[inline]
     pub fn watch_validating_admission_policy_binding_list(
         &self,
         params: &crate::ListParams,
@@ -971,6 +1026,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/validatingadmissionpolicybindings/{name}` (`watchAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn watch_validating_admission_policy_binding(
         &self,
         name: &str,
@@ -994,6 +1050,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/validatingwebhookconfigurations` (`watchAdmissionregistrationV1ValidatingWebhookConfigurationList`).
+    #[inline]
     pub fn watch_validating_webhook_configuration_list(
         &self,
         params: &crate::ListParams,
@@ -1015,6 +1072,7 @@ impl AdmissionregistrationV1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1/watch/validatingwebhookconfigurations/{name}` (`watchAdmissionregistrationV1ValidatingWebhookConfiguration`).
+    #[inline]
     pub fn watch_validating_webhook_configuration(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl AdmissionregistrationV1beta1Api {
         &self.client
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/` (`getAdmissionregistrationV1beta1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`listAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn list_mutating_admission_policy(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`createAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn create_mutating_admission_policy(
         &self,
         body: &::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
@@ -59,6 +62,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1beta1CollectionMutatingAdmissionPolicy`).
+    #[inline]
     pub fn delete_collection_mutating_admission_policy(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -77,6 +81,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies/{name}` (`readAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn read_mutating_admission_policy(
         &self,
         name: &str,
@@ -92,6 +97,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies/{name}` (`replaceAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn replace_mutating_admission_policy(
         &self,
         name: &str,
@@ -109,6 +115,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies/{name}` (`deleteAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn delete_mutating_admission_policy(
         &self,
         name: &str,
@@ -128,6 +135,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicies/{name}` (`patchAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn patch_mutating_admission_policy(
         &self,
         name: &str,
@@ -145,6 +153,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings` (`listAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn list_mutating_admission_policy_binding(
         &self,
         params: &crate::ListParams,
@@ -159,6 +168,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `POST /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings` (`createAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn create_mutating_admission_policy_binding(
         &self,
         body: &::kuber_models::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
@@ -175,6 +185,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1beta1CollectionMutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn delete_collection_mutating_admission_policy_binding(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -193,6 +204,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings/{name}` (`readAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn read_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -208,6 +220,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `PUT /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings/{name}` (`replaceAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn replace_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -225,6 +238,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings/{name}` (`deleteAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn delete_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -244,6 +258,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1beta1/mutatingadmissionpolicybindings/{name}` (`patchAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn patch_mutating_admission_policy_binding(
         &self,
         name: &str,
@@ -261,6 +276,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/watch/mutatingadmissionpolicies` (`watchAdmissionregistrationV1beta1MutatingAdmissionPolicyList`).
+    #[inline]
     pub fn watch_mutating_admission_policy_list(
         &self,
         params: &crate::ListParams,
@@ -282,6 +298,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/watch/mutatingadmissionpolicies/{name}` (`watchAdmissionregistrationV1beta1MutatingAdmissionPolicy`).
+    #[inline]
     pub fn watch_mutating_admission_policy(
         &self,
         name: &str,
@@ -305,6 +322,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/watch/mutatingadmissionpolicybindings` (`watchAdmissionregistrationV1beta1MutatingAdmissionPolicyBindingList`).
+    #[inline]
     pub fn watch_mutating_admission_policy_binding_list(
         &self,
         params: &crate::ListParams,
@@ -326,6 +344,7 @@ impl AdmissionregistrationV1beta1Api {
         )
     }
     /// `GET /apis/admissionregistration.k8s.io/v1beta1/watch/mutatingadmissionpolicybindings/{name}` (`watchAdmissionregistrationV1beta1MutatingAdmissionPolicyBinding`).
+    #[inline]
     pub fn watch_mutating_admission_policy_binding(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl ApiextensionsApi {
         &self.client
     }
     /// `GET /apis/apiextensions.k8s.io/` (`getApiextensionsAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

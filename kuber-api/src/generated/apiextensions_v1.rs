@@ -13,6 +13,7 @@ impl ApiextensionsV1Api {
         &self.client
     }
     /// `GET /apis/apiextensions.k8s.io/v1/` (`getApiextensionsV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`listApiextensionsV1CustomResourceDefinition`).
+    #[inline]
     pub fn list_custom_resource_definition(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`createApiextensionsV1CustomResourceDefinition`).
+    #[inline]
     pub fn create_custom_resource_definition(
         &self,
         body: &::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
@@ -59,6 +62,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `DELETE /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`deleteApiextensionsV1CollectionCustomResourceDefinition`).
+    #[inline]
     pub fn delete_collection_custom_resource_definition(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -77,6 +81,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}` (`readApiextensionsV1CustomResourceDefinition`).
+    #[inline]
     pub fn read_custom_resource_definition(
         &self,
         name: &str,
@@ -92,6 +97,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `PUT /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}` (`replaceApiextensionsV1CustomResourceDefinition`).
+    #[inline]
     pub fn replace_custom_resource_definition(
         &self,
         name: &str,
@@ -109,6 +115,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `DELETE /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}` (`deleteApiextensionsV1CustomResourceDefinition`).
+    #[inline]
     pub fn delete_custom_resource_definition(
         &self,
         name: &str,
@@ -128,6 +135,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `PATCH /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}` (`patchApiextensionsV1CustomResourceDefinition`).
+    #[inline]
     pub fn patch_custom_resource_definition(
         &self,
         name: &str,
@@ -145,6 +153,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}/status` (`readApiextensionsV1CustomResourceDefinitionStatus`).
+    #[inline]
     pub fn read_custom_resource_definition_status(
         &self,
         name: &str,
@@ -160,6 +169,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `PUT /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}/status` (`replaceApiextensionsV1CustomResourceDefinitionStatus`).
+    #[inline]
     pub fn replace_custom_resource_definition_status(
         &self,
         name: &str,
@@ -177,6 +187,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `PATCH /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}/status` (`patchApiextensionsV1CustomResourceDefinitionStatus`).
+    #[inline]
     pub fn patch_custom_resource_definition_status(
         &self,
         name: &str,
@@ -194,6 +205,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `GET /apis/apiextensions.k8s.io/v1/watch/customresourcedefinitions` (`watchApiextensionsV1CustomResourceDefinitionList`).
+    #[inline]
     pub fn watch_custom_resource_definition_list(
         &self,
         params: &crate::ListParams,
@@ -215,6 +227,7 @@ impl ApiextensionsV1Api {
         )
     }
     /// `GET /apis/apiextensions.k8s.io/v1/watch/customresourcedefinitions/{name}` (`watchApiextensionsV1CustomResourceDefinition`).
+    #[inline]
     pub fn watch_custom_resource_definition(
         &self,
         name: &str,

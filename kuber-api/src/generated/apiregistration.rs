@@ -13,6 +13,7 @@ impl ApiregistrationApi {
         &self.client
     }
     /// `GET /apis/apiregistration.k8s.io/` (`getApiregistrationAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl ApiregistrationV1Api {
         &self.client
     }
     /// `GET /apis/apiregistration.k8s.io/v1/` (`getApiregistrationV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `GET /apis/apiregistration.k8s.io/v1/apiservices` (`listApiregistrationV1APIService`).
+    #[inline]
     pub fn list_api_service(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `POST /apis/apiregistration.k8s.io/v1/apiservices` (`createApiregistrationV1APIService`).
+    #[inline]
     pub fn create_api_service(
         &self,
         body: &::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
@@ -59,6 +62,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `DELETE /apis/apiregistration.k8s.io/v1/apiservices` (`deleteApiregistrationV1CollectionAPIService`).
+    #[inline]
     pub fn delete_collection_api_service(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -77,6 +81,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `GET /apis/apiregistration.k8s.io/v1/apiservices/{name}` (`readApiregistrationV1APIService`).
+    #[inline]
     pub fn read_api_service(
         &self,
         name: &str,
@@ -92,6 +97,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `PUT /apis/apiregistration.k8s.io/v1/apiservices/{name}` (`replaceApiregistrationV1APIService`).
+    #[inline]
     pub fn replace_api_service(
         &self,
         name: &str,
@@ -109,6 +115,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `DELETE /apis/apiregistration.k8s.io/v1/apiservices/{name}` (`deleteApiregistrationV1APIService`).
+    #[inline]
     pub fn delete_api_service(
         &self,
         name: &str,
@@ -128,6 +135,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `PATCH /apis/apiregistration.k8s.io/v1/apiservices/{name}` (`patchApiregistrationV1APIService`).
+    #[inline]
     pub fn patch_api_service(
         &self,
         name: &str,
@@ -145,6 +153,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `GET /apis/apiregistration.k8s.io/v1/apiservices/{name}/status` (`readApiregistrationV1APIServiceStatus`).
+    #[inline]
     pub fn read_api_service_status(
         &self,
         name: &str,
@@ -160,6 +169,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `PUT /apis/apiregistration.k8s.io/v1/apiservices/{name}/status` (`replaceApiregistrationV1APIServiceStatus`).
+    #[inline]
     pub fn replace_api_service_status(
         &self,
         name: &str,
@@ -177,6 +187,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `PATCH /apis/apiregistration.k8s.io/v1/apiservices/{name}/status` (`patchApiregistrationV1APIServiceStatus`).
+    #[inline]
     pub fn patch_api_service_status(
         &self,
         name: &str,
@@ -194,6 +205,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `GET /apis/apiregistration.k8s.io/v1/watch/apiservices` (`watchApiregistrationV1APIServiceList`).
+    #[inline]
     pub fn watch_api_service_list(
         &self,
         params: &crate::ListParams,
@@ -215,6 +227,7 @@ impl ApiregistrationV1Api {
         )
     }
     /// `GET /apis/apiregistration.k8s.io/v1/watch/apiservices/{name}` (`watchApiregistrationV1APIService`).
+    #[inline]
     pub fn watch_api_service(
         &self,
         name: &str,

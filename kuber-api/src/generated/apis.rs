@@ -13,6 +13,7 @@ impl ApisApi {
         &self.client
     }
     /// `GET /apis/` (`getAPIVersions`).
+    #[inline]
     pub fn get_api_versions(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroupList> {

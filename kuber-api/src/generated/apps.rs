@@ -13,6 +13,7 @@ impl AppsApi {
         &self.client
     }
     /// `GET /apis/apps/` (`getAppsAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl AppsV1Api {
         &self.client
     }
     /// `GET /apis/apps/v1/` (`getAppsV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/controllerrevisions` (`listAppsV1ControllerRevisionForAllNamespaces`).
+    #[inline]
     pub fn list_controller_revision_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/daemonsets` (`listAppsV1DaemonSetForAllNamespaces`).
+    #[inline]
     pub fn list_daemon_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -49,6 +52,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/deployments` (`listAppsV1DeploymentForAllNamespaces`).
+    #[inline]
     pub fn list_deployment_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -61,6 +65,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/controllerrevisions` (`listAppsV1NamespacedControllerRevision`).
+    #[inline]
     pub fn list_namespaced_controller_revision(
         &self,
         namespace: &str,
@@ -74,6 +79,7 @@ impl AppsV1Api {
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/controllerrevisions` (`createAppsV1NamespacedControllerRevision`).
+    #[inline]
     pub fn create_namespaced_controller_revision(
         &self,
         namespace: &str,
@@ -89,6 +95,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/controllerrevisions` (`deleteAppsV1CollectionNamespacedControllerRevision`).
+    #[inline]
     pub fn delete_collection_namespaced_controller_revision(
         &self,
         namespace: &str,
@@ -106,6 +113,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}` (`readAppsV1NamespacedControllerRevision`).
+    #[inline]
     pub fn read_namespaced_controller_revision(
         &self,
         name: &str,
@@ -120,6 +128,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}` (`replaceAppsV1NamespacedControllerRevision`).
+    #[inline]
     pub fn replace_namespaced_controller_revision(
         &self,
         name: &str,
@@ -136,6 +145,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}` (`deleteAppsV1NamespacedControllerRevision`).
+    #[inline]
     pub fn delete_namespaced_controller_revision(
         &self,
         name: &str,
@@ -152,6 +162,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}` (`patchAppsV1NamespacedControllerRevision`).
+    #[inline]
     pub fn patch_namespaced_controller_revision(
         &self,
         name: &str,
@@ -168,6 +179,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/daemonsets` (`listAppsV1NamespacedDaemonSet`).
+    #[inline]
     pub fn list_namespaced_daemon_set(
         &self,
         namespace: &str,
@@ -181,6 +193,7 @@ impl AppsV1Api {
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/daemonsets` (`createAppsV1NamespacedDaemonSet`).
+    #[inline]
     pub fn create_namespaced_daemon_set(
         &self,
         namespace: &str,
@@ -196,6 +209,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/daemonsets` (`deleteAppsV1CollectionNamespacedDaemonSet`).
+    #[inline]
     pub fn delete_collection_namespaced_daemon_set(
         &self,
         namespace: &str,
@@ -211,6 +225,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}` (`readAppsV1NamespacedDaemonSet`).
+    #[inline]
     pub fn read_namespaced_daemon_set(
         &self,
         name: &str,
@@ -225,6 +240,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}` (`replaceAppsV1NamespacedDaemonSet`).
+    #[inline]
     pub fn replace_namespaced_daemon_set(
         &self,
         name: &str,
@@ -241,6 +257,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}` (`deleteAppsV1NamespacedDaemonSet`).
+    #[inline]
     pub fn delete_namespaced_daemon_set(
         &self,
         name: &str,
@@ -257,6 +274,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}` (`patchAppsV1NamespacedDaemonSet`).
+    #[inline]
     pub fn patch_namespaced_daemon_set(
         &self,
         name: &str,
@@ -273,6 +291,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status` (`readAppsV1NamespacedDaemonSetStatus`).
+    #[inline]
     pub fn read_namespaced_daemon_set_status(
         &self,
         name: &str,
@@ -287,6 +306,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status` (`replaceAppsV1NamespacedDaemonSetStatus`).
+    #[inline]
     pub fn replace_namespaced_daemon_set_status(
         &self,
         name: &str,
@@ -303,6 +323,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status` (`patchAppsV1NamespacedDaemonSetStatus`).
+    #[inline]
     pub fn patch_namespaced_daemon_set_status(
         &self,
         name: &str,
@@ -319,6 +340,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/deployments` (`listAppsV1NamespacedDeployment`).
+    #[inline]
     pub fn list_namespaced_deployment(
         &self,
         namespace: &str,
@@ -332,6 +354,7 @@ impl AppsV1Api {
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/deployments` (`createAppsV1NamespacedDeployment`).
+    #[inline]
     pub fn create_namespaced_deployment(
         &self,
         namespace: &str,
@@ -347,6 +370,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/deployments` (`deleteAppsV1CollectionNamespacedDeployment`).
+    #[inline]
     pub fn delete_collection_namespaced_deployment(
         &self,
         namespace: &str,
@@ -362,6 +386,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/deployments/{name}` (`readAppsV1NamespacedDeployment`).
+    #[inline]
     pub fn read_namespaced_deployment(
         &self,
         name: &str,
@@ -376,6 +401,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}` (`replaceAppsV1NamespacedDeployment`).
+    #[inline]
     pub fn replace_namespaced_deployment(
         &self,
         name: &str,
@@ -392,6 +418,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/deployments/{name}` (`deleteAppsV1NamespacedDeployment`).
+    #[inline]
     pub fn delete_namespaced_deployment(
         &self,
         name: &str,
@@ -408,6 +435,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name}` (`patchAppsV1NamespacedDeployment`).
+    #[inline]
     pub fn patch_namespaced_deployment(
         &self,
         name: &str,
@@ -424,6 +452,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale` (`readAppsV1NamespacedDeploymentScale`).
+    #[inline]
     pub fn read_namespaced_deployment_scale(
         &self,
         name: &str,
@@ -438,6 +467,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale` (`replaceAppsV1NamespacedDeploymentScale`).
+    #[inline]
     pub fn replace_namespaced_deployment_scale(
         &self,
         name: &str,
@@ -454,6 +484,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale` (`patchAppsV1NamespacedDeploymentScale`).
+    #[inline]
     pub fn patch_namespaced_deployment_scale(
         &self,
         name: &str,
@@ -470,6 +501,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` (`readAppsV1NamespacedDeploymentStatus`).
+    #[inline]
     pub fn read_namespaced_deployment_status(
         &self,
         name: &str,
@@ -484,6 +516,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` (`replaceAppsV1NamespacedDeploymentStatus`).
+    #[inline]
     pub fn replace_namespaced_deployment_status(
         &self,
         name: &str,
@@ -500,6 +533,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` (`patchAppsV1NamespacedDeploymentStatus`).
+    #[inline]
     pub fn patch_namespaced_deployment_status(
         &self,
         name: &str,
@@ -516,6 +550,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/replicasets` (`listAppsV1NamespacedReplicaSet`).
+    #[inline]
     pub fn list_namespaced_replica_set(
         &self,
         namespace: &str,
@@ -529,6 +564,7 @@ impl AppsV1Api {
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/replicasets` (`createAppsV1NamespacedReplicaSet`).
+    #[inline]
     pub fn create_namespaced_replica_set(
         &self,
         namespace: &str,
@@ -544,6 +580,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/replicasets` (`deleteAppsV1CollectionNamespacedReplicaSet`).
+    #[inline]
     pub fn delete_collection_namespaced_replica_set(
         &self,
         namespace: &str,
@@ -559,6 +596,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/replicasets/{name}` (`readAppsV1NamespacedReplicaSet`).
+    #[inline]
     pub fn read_namespaced_replica_set(
         &self,
         name: &str,
@@ -573,6 +611,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/replicasets/{name}` (`replaceAppsV1NamespacedReplicaSet`).
+    #[inline]
     pub fn replace_namespaced_replica_set(
         &self,
         name: &str,
@@ -589,6 +628,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/replicasets/{name}` (`deleteAppsV1NamespacedReplicaSet`).
+    #[inline]
     pub fn delete_namespaced_replica_set(
         &self,
         name: &str,
@@ -605,6 +645,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/replicasets/{name}` (`patchAppsV1NamespacedReplicaSet`).
+    #[inline]
     pub fn patch_namespaced_replica_set(
         &self,
         name: &str,
@@ -621,6 +662,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/scale` (`readAppsV1NamespacedReplicaSetScale`).
+    #[inline]
     pub fn read_namespaced_replica_set_scale(
         &self,
         name: &str,
@@ -635,6 +677,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/scale` (`replaceAppsV1NamespacedReplicaSetScale`).
+    #[inline]
     pub fn replace_namespaced_replica_set_scale(
         &self,
         name: &str,
@@ -651,6 +694,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/scale` (`patchAppsV1NamespacedReplicaSetScale`).
+    #[inline]
     pub fn patch_namespaced_replica_set_scale(
         &self,
         name: &str,
@@ -667,6 +711,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status` (`readAppsV1NamespacedReplicaSetStatus`).
+    #[inline]
     pub fn read_namespaced_replica_set_status(
         &self,
         name: &str,
@@ -681,6 +726,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status` (`replaceAppsV1NamespacedReplicaSetStatus`).
+    #[inline]
     pub fn replace_namespaced_replica_set_status(
         &self,
         name: &str,
@@ -697,6 +743,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status` (`patchAppsV1NamespacedReplicaSetStatus`).
+    #[inline]
     pub fn patch_namespaced_replica_set_status(
         &self,
         name: &str,
@@ -713,6 +760,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/statefulsets` (`listAppsV1NamespacedStatefulSet`).
+    #[inline]
     pub fn list_namespaced_stateful_set(
         &self,
         namespace: &str,
@@ -726,6 +774,7 @@ impl AppsV1Api {
         )
     }
     /// `POST /apis/apps/v1/namespaces/{namespace}/statefulsets` (`createAppsV1NamespacedStatefulSet`).
+    #[inline]
     pub fn create_namespaced_stateful_set(
         &self,
         namespace: &str,
@@ -741,6 +790,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/statefulsets` (`deleteAppsV1CollectionNamespacedStatefulSet`).
+    #[inline]
     pub fn delete_collection_namespaced_stateful_set(
         &self,
         namespace: &str,
@@ -756,6 +806,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}` (`readAppsV1NamespacedStatefulSet`).
+    #[inline]
     pub fn read_namespaced_stateful_set(
         &self,
         name: &str,
@@ -770,6 +821,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}` (`replaceAppsV1NamespacedStatefulSet`).
+    #[inline]
     pub fn replace_namespaced_stateful_set(
         &self,
         name: &str,
@@ -786,6 +838,7 @@ impl AppsV1Api {
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}` (`deleteAppsV1NamespacedStatefulSet`).
+    #[inline]
     pub fn delete_namespaced_stateful_set(
         &self,
         name: &str,
@@ -802,6 +855,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}` (`patchAppsV1NamespacedStatefulSet`).
+    #[inline]
     pub fn patch_namespaced_stateful_set(
         &self,
         name: &str,
@@ -818,6 +872,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/scale` (`readAppsV1NamespacedStatefulSetScale`).
+    #[inline]
     pub fn read_namespaced_stateful_set_scale(
         &self,
         name: &str,
@@ -832,6 +887,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/scale` (`replaceAppsV1NamespacedStatefulSetScale`).
+    #[inline]
     pub fn replace_namespaced_stateful_set_scale(
         &self,
         name: &str,
@@ -848,6 +904,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/scale` (`patchAppsV1NamespacedStatefulSetScale`).
+    #[inline]
     pub fn patch_namespaced_stateful_set_scale(
         &self,
         name: &str,
@@ -864,6 +921,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status` (`readAppsV1NamespacedStatefulSetStatus`).
+    #[inline]
     pub fn read_namespaced_stateful_set_status(
         &self,
         name: &str,
@@ -878,6 +936,7 @@ impl AppsV1Api {
         )
     }
     /// `PUT /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status` (`replaceAppsV1NamespacedStatefulSetStatus`).
+    #[inline]
     pub fn replace_namespaced_stateful_set_status(
         &self,
         name: &str,
@@ -894,6 +953,7 @@ impl AppsV1Api {
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status` (`patchAppsV1NamespacedStatefulSetStatus`).
+    #[inline]
     pub fn patch_namespaced_stateful_set_status(
         &self,
         name: &str,
@@ -910,6 +970,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/replicasets` (`listAppsV1ReplicaSetForAllNamespaces`).
+    #[inline]
     pub fn list_replica_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -922,6 +983,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/statefulsets` (`listAppsV1StatefulSetForAllNamespaces`).
+    #[inline]
     pub fn list_stateful_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -934,6 +996,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/controllerrevisions` (`watchAppsV1ControllerRevisionListForAllNamespaces`).
+    #[inline]
     pub fn watch_controller_revision_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -953,6 +1016,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/daemonsets` (`watchAppsV1DaemonSetListForAllNamespaces`).
+    #[inline]
     pub fn watch_daemon_set_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -968,6 +1032,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/deployments` (`watchAppsV1DeploymentListForAllNamespaces`).
+    #[inline]
     pub fn watch_deployment_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -983,6 +1048,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/controllerrevisions` (`watchAppsV1NamespacedControllerRevisionList`).
+    #[inline]
     pub fn watch_namespaced_controller_revision_list(
         &self,
         namespace: &str,
@@ -1003,6 +1069,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/controllerrevisions/{name}` (`watchAppsV1NamespacedControllerRevision`).
+    #[inline]
     pub fn watch_namespaced_controller_revision(
         &self,
         name: &str,
@@ -1025,6 +1092,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/daemonsets` (`watchAppsV1NamespacedDaemonSetList`).
+    #[inline]
     pub fn watch_namespaced_daemon_set_list(
         &self,
         namespace: &str,
@@ -1045,6 +1113,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/daemonsets/{name}` (`watchAppsV1NamespacedDaemonSet`).
+    #[inline]
     pub fn watch_namespaced_daemon_set(
         &self,
         name: &str,
@@ -1067,6 +1136,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/deployments` (`watchAppsV1NamespacedDeploymentList`).
+    #[inline]
     pub fn watch_namespaced_deployment_list(
         &self,
         namespace: &str,
@@ -1087,6 +1157,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/deployments/{name}` (`watchAppsV1NamespacedDeployment`).
+    #[inline]
     pub fn watch_namespaced_deployment(
         &self,
         name: &str,
@@ -1109,6 +1180,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/replicasets` (`watchAppsV1NamespacedReplicaSetList`).
+    #[inline]
     pub fn watch_namespaced_replica_set_list(
         &self,
         namespace: &str,
@@ -1129,6 +1201,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/replicasets/{name}` (`watchAppsV1NamespacedReplicaSet`).
+    #[inline]
     pub fn watch_namespaced_replica_set(
         &self,
         name: &str,
@@ -1151,6 +1224,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/statefulsets` (`watchAppsV1NamespacedStatefulSetList`).
+    #[inline]
     pub fn watch_namespaced_stateful_set_list(
         &self,
         namespace: &str,
@@ -1171,6 +1245,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/namespaces/{namespace}/statefulsets/{name}` (`watchAppsV1NamespacedStatefulSet`).
+    #[inline]
     pub fn watch_namespaced_stateful_set(
         &self,
         name: &str,
@@ -1193,6 +1268,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/replicasets` (`watchAppsV1ReplicaSetListForAllNamespaces`).
+    #[inline]
     pub fn watch_replica_set_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -1208,6 +1284,7 @@ impl AppsV1Api {
         )
     }
     /// `GET /apis/apps/v1/watch/statefulsets` (`watchAppsV1StatefulSetListForAllNamespaces`).
+    #[inline]
     pub fn watch_stateful_set_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,

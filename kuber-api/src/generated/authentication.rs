@@ -13,6 +13,7 @@ impl AuthenticationApi {
         &self.client
     }
     /// `GET /apis/authentication.k8s.io/` (`getAuthenticationAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

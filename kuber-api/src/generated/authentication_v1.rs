@@ -13,6 +13,7 @@ impl AuthenticationV1Api {
         &self.client
     }
     /// `GET /apis/authentication.k8s.io/v1/` (`getAuthenticationV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl AuthenticationV1Api {
         )
     }
     /// `POST /apis/authentication.k8s.io/v1/selfsubjectreviews` (`createAuthenticationV1SelfSubjectReview`).
+    #[inline]
     pub fn create_self_subject_review(
         &self,
         body: &::kuber_models::api::authentication::v1::SelfSubjectReview,
@@ -43,6 +45,7 @@ impl AuthenticationV1Api {
         )
     }
     /// `POST /apis/authentication.k8s.io/v1/tokenreviews` (`createAuthenticationV1TokenReview`).
+    #[inline]
     pub fn create_token_review(
         &self,
         body: &::kuber_models::api::authentication::v1::TokenReview,

@@ -13,6 +13,7 @@ impl AuthorizationApi {
         &self.client
     }
     /// `GET /apis/authorization.k8s.io/` (`getAuthorizationAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

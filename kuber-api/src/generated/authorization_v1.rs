@@ -13,6 +13,7 @@ impl AuthorizationV1Api {
         &self.client
     }
     /// `GET /apis/authorization.k8s.io/v1/` (`getAuthorizationV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl AuthorizationV1Api {
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews` (`createAuthorizationV1NamespacedLocalSubjectAccessReview`).
+    #[inline]
     pub fn create_namespaced_local_subject_access_review(
         &self,
         namespace: &str,
@@ -44,6 +46,7 @@ impl AuthorizationV1Api {
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews` (`createAuthorizationV1SelfSubjectAccessReview`).
+    #[inline]
     pub fn create_self_subject_access_review(
         &self,
         body: &::kuber_models::api::authorization::v1::SelfSubjectAccessReview,
@@ -58,6 +61,7 @@ impl AuthorizationV1Api {
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews` (`createAuthorizationV1SelfSubjectRulesReview`).
+    #[inline]
     pub fn create_self_subject_rules_review(
         &self,
         body: &::kuber_models::api::authorization::v1::SelfSubjectRulesReview,
@@ -72,6 +76,7 @@ impl AuthorizationV1Api {
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` (`createAuthorizationV1SubjectAccessReview`).
+    #[inline]
     pub fn create_subject_access_review(
         &self,
         body: &::kuber_models::api::authorization::v1::SubjectAccessReview,

@@ -13,6 +13,7 @@ impl AutoscalingApi {
         &self.client
     }
     /// `GET /apis/autoscaling/` (`getAutoscalingAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl AutoscalingV1Api {
         &self.client
     }
     /// `GET /apis/autoscaling/v1/` (`getAutoscalingV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `GET /apis/autoscaling/v1/horizontalpodautoscalers` (`listAutoscalingV1HorizontalPodAutoscalerForAllNamespaces`).
+    #[inline]
     pub fn list_horizontal_pod_autoscaler_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `GET /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers` (`listAutoscalingV1NamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn list_namespaced_horizontal_pod_autoscaler(
         &self,
         namespace: &str,
@@ -50,6 +53,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `POST /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers` (`createAutoscalingV1NamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn create_namespaced_horizontal_pod_autoscaler(
         &self,
         namespace: &str,
@@ -65,6 +69,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `DELETE /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers` (`deleteAutoscalingV1CollectionNamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn delete_collection_namespaced_horizontal_pod_autoscaler(
         &self,
         namespace: &str,
@@ -82,6 +87,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `GET /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`readAutoscalingV1NamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn read_namespaced_horizontal_pod_autoscaler(
         &self,
         name: &str,
@@ -96,6 +102,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `PUT /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`replaceAutoscalingV1NamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn replace_namespaced_horizontal_pod_autoscaler(
         &self,
         name: &str,
@@ -112,6 +119,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `DELETE /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`deleteAutoscalingV1NamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn delete_namespaced_horizontal_pod_autoscaler(
         &self,
         name: &str,
@@ -130,6 +138,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `PATCH /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`patchAutoscalingV1NamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn patch_namespaced_horizontal_pod_autoscaler(
         &self,
         name: &str,
@@ -146,6 +155,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `GET /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status` (`readAutoscalingV1NamespacedHorizontalPodAutoscalerStatus`).
+    #[inline]
     pub fn read_namespaced_horizontal_pod_autoscaler_status(
         &self,
         name: &str,
@@ -160,6 +170,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `PUT /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status` (`replaceAutoscalingV1NamespacedHorizontalPodAutoscalerStatus`).
+    #[inline]
     pub fn replace_namespaced_horizontal_pod_autoscaler_status(
         &self,
         name: &str,
@@ -176,6 +187,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `PATCH /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status` (`patchAutoscalingV1NamespacedHorizontalPodAutoscalerStatus`).
+    #[inline]
     pub fn patch_namespaced_horizontal_pod_autoscaler_status(
         &self,
         name: &str,
@@ -192,6 +204,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `GET /apis/autoscaling/v1/watch/horizontalpodautoscalers` (`watchAutoscalingV1HorizontalPodAutoscalerListForAllNamespaces`).
+    #[inline]
     pub fn watch_horizontal_pod_autoscaler_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -213,6 +226,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `GET /apis/autoscaling/v1/watch/namespaces/{namespace}/horizontalpodautoscalers` (`watchAutoscalingV1NamespacedHorizontalPodAutoscalerList`).
+    #[inline]
     pub fn watch_namespaced_horizontal_pod_autoscaler_list(
         &self,
         namespace: &str,
@@ -235,6 +249,7 @@ impl AutoscalingV1Api {
         )
     }
     /// `GET /apis/autoscaling/v1/watch/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`watchAutoscalingV1NamespacedHorizontalPodAutoscaler`).
+    #[inline]
     pub fn watch_namespaced_horizontal_pod_autoscaler(
         &self,
         name: &str,

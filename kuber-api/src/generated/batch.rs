@@ -13,6 +13,7 @@ impl BatchApi {
         &self.client
     }
     /// `GET /apis/batch/` (`getBatchAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

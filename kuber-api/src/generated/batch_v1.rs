@@ -13,6 +13,7 @@ impl BatchV1Api {
         &self.client
     }
     /// `GET /apis/batch/v1/` (`getBatchV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/cronjobs` (`listBatchV1CronJobForAllNamespaces`).
+    #[inline]
     pub fn list_cron_job_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/jobs` (`listBatchV1JobForAllNamespaces`).
+    #[inline]
     pub fn list_job_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -49,6 +52,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/namespaces/{namespace}/cronjobs` (`listBatchV1NamespacedCronJob`).
+    #[inline]
     pub fn list_namespaced_cron_job(
         &self,
         namespace: &str,
@@ -62,6 +66,7 @@ impl BatchV1Api {
         )
     }
     /// `POST /apis/batch/v1/namespaces/{namespace}/cronjobs` (`createBatchV1NamespacedCronJob`).
+    #[inline]
     pub fn create_namespaced_cron_job(
         &self,
         namespace: &str,
@@ -77,6 +82,7 @@ impl BatchV1Api {
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/cronjobs` (`deleteBatchV1CollectionNamespacedCronJob`).
+    #[inline]
     pub fn delete_collection_namespaced_cron_job(
         &self,
         namespace: &str,
@@ -92,6 +98,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}` (`readBatchV1NamespacedCronJob`).
+    #[inline]
     pub fn read_namespaced_cron_job(
         &self,
         name: &str,
@@ -106,6 +113,7 @@ impl BatchV1Api {
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}` (`replaceBatchV1NamespacedCronJob`).
+    #[inline]
     pub fn replace_namespaced_cron_job(
         &self,
         name: &str,
@@ -122,6 +130,7 @@ impl BatchV1Api {
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}` (`deleteBatchV1NamespacedCronJob`).
+    #[inline]
     pub fn delete_namespaced_cron_job(
         &self,
         name: &str,
@@ -138,6 +147,7 @@ impl BatchV1Api {
         )
     }
     /// `PATCH /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}` (`patchBatchV1NamespacedCronJob`).
+    #[inline]
     pub fn patch_namespaced_cron_job(
         &self,
         name: &str,
@@ -154,6 +164,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status` (`readBatchV1NamespacedCronJobStatus`).
+    #[inline]
     pub fn read_namespaced_cron_job_status(
         &self,
         name: &str,
@@ -168,6 +179,7 @@ impl BatchV1Api {
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status` (`replaceBatchV1NamespacedCronJobStatus`).
+    #[inline]
     pub fn replace_namespaced_cron_job_status(
         &self,
         name: &str,
@@ -184,6 +196,7 @@ impl BatchV1Api {
         )
     }
     /// `PATCH /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status` (`patchBatchV1NamespacedCronJobStatus`).
+    #[inline]
     pub fn patch_namespaced_cron_job_status(
         &self,
         name: &str,
@@ -200,6 +213,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/namespaces/{namespace}/jobs` (`listBatchV1NamespacedJob`).
+    #[inline]
     pub fn list_namespaced_job(
         &self,
         namespace: &str,
@@ -213,6 +227,7 @@ impl BatchV1Api {
         )
     }
     /// `POST /apis/batch/v1/namespaces/{namespace}/jobs` (`createBatchV1NamespacedJob`).
+    #[inline]
     pub fn create_namespaced_job(
         &self,
         namespace: &str,
@@ -228,6 +243,7 @@ impl BatchV1Api {
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/jobs` (`deleteBatchV1CollectionNamespacedJob`).
+    #[inline]
     pub fn delete_collection_namespaced_job(
         &self,
         namespace: &str,
@@ -243,6 +259,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/namespaces/{namespace}/jobs/{name}` (`readBatchV1NamespacedJob`).
+    #[inline]
     pub fn read_namespaced_job(
         &self,
         name: &str,
@@ -257,6 +274,7 @@ impl BatchV1Api {
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/jobs/{name}` (`replaceBatchV1NamespacedJob`).
+    #[inline]
     pub fn replace_namespaced_job(
         &self,
         name: &str,
@@ -273,6 +291,7 @@ impl BatchV1Api {
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/jobs/{name}` (`deleteBatchV1NamespacedJob`).
+    #[inline]
     pub fn delete_namespaced_job(
         &self,
         name: &str,
@@ -289,6 +308,7 @@ impl BatchV1Api {
         )
     }
     /// `PATCH /apis/batch/v1/namespaces/{namespace}/jobs/{name}` (`patchBatchV1NamespacedJob`).
+    #[inline]
     pub fn patch_namespaced_job(
         &self,
         name: &str,
@@ -305,6 +325,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/namespaces/{namespace}/jobs/{name}/status` (`readBatchV1NamespacedJobStatus`).
+    #[inline]
     pub fn read_namespaced_job_status(
         &self,
         name: &str,
@@ -319,6 +340,7 @@ impl BatchV1Api {
         )
     }
     /// `PUT /apis/batch/v1/namespaces/{namespace}/jobs/{name}/status` (`replaceBatchV1NamespacedJobStatus`).
+    #[inline]
     pub fn replace_namespaced_job_status(
         &self,
         name: &str,
@@ -335,6 +357,7 @@ impl BatchV1Api {
         )
     }
     /// `PATCH /apis/batch/v1/namespaces/{namespace}/jobs/{name}/status` (`patchBatchV1NamespacedJobStatus`).
+    #[inline]
     pub fn patch_namespaced_job_status(
         &self,
         name: &str,
@@ -351,6 +374,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/watch/cronjobs` (`watchBatchV1CronJobListForAllNamespaces`).
+    #[inline]
     pub fn watch_cron_job_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -366,6 +390,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/watch/jobs` (`watchBatchV1JobListForAllNamespaces`).
+    #[inline]
     pub fn watch_job_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -381,6 +406,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/watch/namespaces/{namespace}/cronjobs` (`watchBatchV1NamespacedCronJobList`).
+    #[inline]
     pub fn watch_namespaced_cron_job_list(
         &self,
         namespace: &str,
@@ -401,6 +427,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/watch/namespaces/{namespace}/cronjobs/{name}` (`watchBatchV1NamespacedCronJob`).
+    #[inline]
     pub fn watch_namespaced_cron_job(
         &self,
         name: &str,
@@ -423,6 +450,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/watch/namespaces/{namespace}/jobs` (`watchBatchV1NamespacedJobList`).
+    #[inline]
     pub fn watch_namespaced_job_list(
         &self,
         namespace: &str,
@@ -443,6 +471,7 @@ impl BatchV1Api {
         )
     }
     /// `GET /apis/batch/v1/watch/namespaces/{namespace}/jobs/{name}` (`watchBatchV1NamespacedJob`).
+    #[inline]
     pub fn watch_namespaced_job(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl CertificatesApi {
         &self.client
     }
     /// `GET /apis/certificates.k8s.io/` (`getCertificatesAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl CertificatesV1Api {
         &self.client
     }
     /// `GET /apis/certificates.k8s.io/v1/` (`getCertificatesV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl CertificatesV1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1/certificatesigningrequests` (`listCertificatesV1CertificateSigningRequest`).
+    #[inline]
     pub fn list_certificate_signing_request(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl CertificatesV1Api {
         )
     }
     /// `POST /apis/certificates.k8s.io/v1/certificatesigningrequests` (`createCertificatesV1CertificateSigningRequest`).
+    #[inline]
     pub fn create_certificate_signing_request(
         &self,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
@@ -57,6 +60,7 @@ impl CertificatesV1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1/certificatesigningrequests` (`deleteCertificatesV1CollectionCertificateSigningRequest`).
+    #[inline]
     pub fn delete_collection_certificate_signing_request(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -75,6 +79,7 @@ impl CertificatesV1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}` (`readCertificatesV1CertificateSigningRequest`).
+    #[inline]
     pub fn read_certificate_signing_request(
         &self,
         name: &str,
@@ -88,6 +93,7 @@ impl CertificatesV1Api {
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}` (`replaceCertificatesV1CertificateSigningRequest`).
+    #[inline]
     pub fn replace_certificate_signing_request(
         &self,
         name: &str,
@@ -103,6 +109,7 @@ impl CertificatesV1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}` (`deleteCertificatesV1CertificateSigningRequest`).
+    #[inline]
     pub fn delete_certificate_signing_request(
         &self,
         name: &str,
@@ -120,6 +127,7 @@ impl CertificatesV1Api {
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}` (`patchCertificatesV1CertificateSigningRequest`).
+    #[inline]
     pub fn patch_certificate_signing_request(
         &self,
         name: &str,
@@ -135,6 +143,7 @@ impl CertificatesV1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval` (`readCertificatesV1CertificateSigningRequestApproval`).
+    #[inline]
     pub fn read_certificate_signing_request_approval(
         &self,
         name: &str,
@@ -148,6 +157,7 @@ impl CertificatesV1Api {
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval` (`replaceCertificatesV1CertificateSigningRequestApproval`).
+    #[inline]
     pub fn replace_certificate_signing_request_approval(
         &self,
         name: &str,
@@ -163,6 +173,7 @@ impl CertificatesV1Api {
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval` (`patchCertificatesV1CertificateSigningRequestApproval`).
+    #[inline]
     pub fn patch_certificate_signing_request_approval(
         &self,
         name: &str,
@@ -178,6 +189,7 @@ impl CertificatesV1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/status` (`readCertificatesV1CertificateSigningRequestStatus`).
+    #[inline]
     pub fn read_certificate_signing_request_status(
         &self,
         name: &str,
@@ -191,6 +203,7 @@ impl CertificatesV1Api {
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/status` (`replaceCertificatesV1CertificateSigningRequestStatus`).
+    #[inline]
     pub fn replace_certificate_signing_request_status(
         &self,
         name: &str,
@@ -206,6 +219,7 @@ impl CertificatesV1Api {
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/status` (`patchCertificatesV1CertificateSigningRequestStatus`).
+    #[inline]
     pub fn patch_certificate_signing_request_status(
         &self,
         name: &str,
@@ -221,6 +235,7 @@ impl CertificatesV1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1/watch/certificatesigningrequests` (`watchCertificatesV1CertificateSigningRequestList`).
+    #[inline]
     pub fn watch_certificate_signing_request_list(
         &self,
         params: &crate::ListParams,
@@ -242,6 +257,7 @@ impl CertificatesV1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1/watch/certificatesigningrequests/{name}` (`watchCertificatesV1CertificateSigningRequest`).
+    #[inline]
     pub fn watch_certificate_signing_request(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl CertificatesV1alpha1Api {
         &self.client
     }
     /// `GET /apis/certificates.k8s.io/v1alpha1/` (`getCertificatesV1alpha1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`listCertificatesV1alpha1ClusterTrustBundle`).
+    #[inline]
     pub fn list_cluster_trust_bundle(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `POST /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`createCertificatesV1alpha1ClusterTrustBundle`).
+    #[inline]
     pub fn create_cluster_trust_bundle(
         &self,
         body: &::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
@@ -57,6 +60,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`deleteCertificatesV1alpha1CollectionClusterTrustBundle`).
+    #[inline]
     pub fn delete_collection_cluster_trust_bundle(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -75,6 +79,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1alpha1/clustertrustbundles/{name}` (`readCertificatesV1alpha1ClusterTrustBundle`).
+    #[inline]
     pub fn read_cluster_trust_bundle(
         &self,
         name: &str,
@@ -88,6 +93,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1alpha1/clustertrustbundles/{name}` (`replaceCertificatesV1alpha1ClusterTrustBundle`).
+    #[inline]
     pub fn replace_cluster_trust_bundle(
         &self,
         name: &str,
@@ -103,6 +109,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1alpha1/clustertrustbundles/{name}` (`deleteCertificatesV1alpha1ClusterTrustBundle`).
+    #[inline]
     pub fn delete_cluster_trust_bundle(
         &self,
         name: &str,
@@ -120,6 +127,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1alpha1/clustertrustbundles/{name}` (`patchCertificatesV1alpha1ClusterTrustBundle`).
+    #[inline]
     pub fn patch_cluster_trust_bundle(
         &self,
         name: &str,
@@ -135,6 +143,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1alpha1/watch/clustertrustbundles` (`watchCertificatesV1alpha1ClusterTrustBundleList`).
+    #[inline]
     pub fn watch_cluster_trust_bundle_list(
         &self,
         params: &crate::ListParams,
@@ -156,6 +165,7 @@ impl CertificatesV1alpha1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1alpha1/watch/clustertrustbundles/{name}` (`watchCertificatesV1alpha1ClusterTrustBundle`).
+    #[inline]
     pub fn watch_cluster_trust_bundle(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl CertificatesV1beta1Api {
         &self.client
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/` (`getCertificatesV1beta1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`listCertificatesV1beta1ClusterTrustBundle`).
+    #[inline]
     pub fn list_cluster_trust_bundle(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `POST /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`createCertificatesV1beta1ClusterTrustBundle`).
+    #[inline]
     pub fn create_cluster_trust_bundle(
         &self,
         body: &::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
@@ -57,6 +60,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`deleteCertificatesV1beta1CollectionClusterTrustBundle`).
+    #[inline]
     pub fn delete_collection_cluster_trust_bundle(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -75,6 +79,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/clustertrustbundles/{name}` (`readCertificatesV1beta1ClusterTrustBundle`).
+    #[inline]
     pub fn read_cluster_trust_bundle(
         &self,
         name: &str,
@@ -88,6 +93,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1beta1/clustertrustbundles/{name}` (`replaceCertificatesV1beta1ClusterTrustBundle`).
+    #[inline]
     pub fn replace_cluster_trust_bundle(
         &self,
         name: &str,
@@ -103,6 +109,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/clustertrustbundles/{name}` (`deleteCertificatesV1beta1ClusterTrustBundle`).
+    #[inline]
     pub fn delete_cluster_trust_bundle(
         &self,
         name: &str,
@@ -120,6 +127,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1beta1/clustertrustbundles/{name}` (`patchCertificatesV1beta1ClusterTrustBundle`).
+    #[inline]
     pub fn patch_cluster_trust_bundle(
         &self,
         name: &str,
@@ -135,6 +143,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests` (`listCertificatesV1beta1NamespacedPodCertificateRequest`).
+    #[inline]
     pub fn list_namespaced_pod_certificate_request(
         &self,
         namespace: &str,
@@ -150,6 +159,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `POST /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests` (`createCertificatesV1beta1NamespacedPodCertificateRequest`).
+    #[inline]
     pub fn create_namespaced_pod_certificate_request(
         &self,
         namespace: &str,
@@ -165,6 +175,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests` (`deleteCertificatesV1beta1CollectionNamespacedPodCertificateRequest`).
+    #[inline]
     pub fn delete_collection_namespaced_pod_certificate_request(
         &self,
         namespace: &str,
@@ -184,6 +195,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}` (`readCertificatesV1beta1NamespacedPodCertificateRequest`).
+    #[inline]
     pub fn read_namespaced_pod_certificate_request(
         &self,
         name: &str,
@@ -198,6 +210,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}` (`replaceCertificatesV1beta1NamespacedPodCertificateRequest`).
+    #[inline]
     pub fn replace_namespaced_pod_certificate_request(
         &self,
         name: &str,
@@ -214,6 +227,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}` (`deleteCertificatesV1beta1NamespacedPodCertificateRequest`).
+    #[inline]
     pub fn delete_namespaced_pod_certificate_request(
         &self,
         name: &str,
@@ -232,6 +246,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}` (`patchCertificatesV1beta1NamespacedPodCertificateRequest`).
+    #[inline]
     pub fn patch_namespaced_pod_certificate_request(
         &self,
         name: &str,
@@ -248,6 +263,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}/status` (`readCertificatesV1beta1NamespacedPodCertificateRequestStatus`).
+    #[inline]
     pub fn read_namespaced_pod_certificate_request_status(
         &self,
         name: &str,
@@ -262,6 +278,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `PUT /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}/status` (`replaceCertificatesV1beta1NamespacedPodCertificateRequestStatus`).
+    #[inline]
     pub fn replace_namespaced_pod_certificate_request_status(
         &self,
         name: &str,
@@ -278,6 +295,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}/status` (`patchCertificatesV1beta1NamespacedPodCertificateRequestStatus`).
+    #[inline]
     pub fn patch_namespaced_pod_certificate_request_status(
         &self,
         name: &str,
@@ -294,6 +312,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/podcertificaterequests` (`listCertificatesV1beta1PodCertificateRequestForAllNamespaces`).
+    #[inline]
     pub fn list_pod_certificate_request_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -308,6 +327,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/watch/clustertrustbundles` (`watchCertificatesV1beta1ClusterTrustBundleList`).
+    #[inline]
     pub fn watch_cluster_trust_bundle_list(
         &self,
         params: &crate::ListParams,
@@ -329,6 +349,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/watch/clustertrustbundles/{name}` (`watchCertificatesV1beta1ClusterTrustBundle`).
+    #[inline]
     pub fn watch_cluster_trust_bundle(
         &self,
         name: &str,
@@ -352,6 +373,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/watch/namespaces/{namespace}/podcertificaterequests` (`watchCertificatesV1beta1NamespacedPodCertificateRequestList`).
+    #[inline]
     pub fn watch_namespaced_pod_certificate_request_list(
         &self,
         namespace: &str,
@@ -374,6 +396,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/watch/namespaces/{namespace}/podcertificaterequests/{name}` (`watchCertificatesV1beta1NamespacedPodCertificateRequest`).
+    #[inline]
     pub fn watch_namespaced_pod_certificate_request(
         &self,
         name: &str,
@@ -398,6 +421,7 @@ impl CertificatesV1beta1Api {
         )
     }
     /// `GET /apis/certificates.k8s.io/v1beta1/watch/podcertificaterequests` (`watchCertificatesV1beta1PodCertificateRequestListForAllNamespaces`).
+    #[inline]
     pub fn watch_pod_certificate_request_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,

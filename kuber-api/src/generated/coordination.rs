@@ -13,6 +13,7 @@ impl CoordinationApi {
         &self.client
     }
     /// `GET /apis/coordination.k8s.io/` (`getCoordinationAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl CoordinationV1Api {
         &self.client
     }
     /// `GET /apis/coordination.k8s.io/v1/` (`getCoordinationV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl CoordinationV1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/leases` (`listCoordinationV1LeaseForAllNamespaces`).
+    #[inline]
     pub fn list_lease_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl CoordinationV1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases` (`listCoordinationV1NamespacedLease`).
+    #[inline]
     pub fn list_namespaced_lease(
         &self,
         namespace: &str,
@@ -54,6 +57,7 @@ impl CoordinationV1Api {
         )
     }
     /// `POST /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases` (`createCoordinationV1NamespacedLease`).
+    #[inline]
     pub fn create_namespaced_lease(
         &self,
         namespace: &str,
@@ -69,6 +73,7 @@ impl CoordinationV1Api {
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases` (`deleteCoordinationV1CollectionNamespacedLease`).
+    #[inline]
     pub fn delete_collection_namespaced_lease(
         &self,
         namespace: &str,
@@ -84,6 +89,7 @@ impl CoordinationV1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}` (`readCoordinationV1NamespacedLease`).
+    #[inline]
     pub fn read_namespaced_lease(
         &self,
         name: &str,
@@ -98,6 +104,7 @@ impl CoordinationV1Api {
         )
     }
     /// `PUT /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}` (`replaceCoordinationV1NamespacedLease`).
+    #[inline]
     pub fn replace_namespaced_lease(
         &self,
         name: &str,
@@ -114,6 +121,7 @@ impl CoordinationV1Api {
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}` (`deleteCoordinationV1NamespacedLease`).
+    #[inline]
     pub fn delete_namespaced_lease(
         &self,
         name: &str,
@@ -130,6 +138,7 @@ impl CoordinationV1Api {
         )
     }
     /// `PATCH /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}` (`patchCoordinationV1NamespacedLease`).
+    #[inline]
     pub fn patch_namespaced_lease(
         &self,
         name: &str,
@@ -146,6 +155,7 @@ impl CoordinationV1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/watch/leases` (`watchCoordinationV1LeaseListForAllNamespaces`).
+    #[inline]
     pub fn watch_lease_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -165,6 +175,7 @@ impl CoordinationV1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/watch/namespaces/{namespace}/leases` (`watchCoordinationV1NamespacedLeaseList`).
+    #[inline]
     pub fn watch_namespaced_lease_list(
         &self,
         namespace: &str,
@@ -185,6 +196,7 @@ impl CoordinationV1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1/watch/namespaces/{namespace}/leases/{name}` (`watchCoordinationV1NamespacedLease`).
+    #[inline]
     pub fn watch_namespaced_lease(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl CoordinationV1alpha2Api {
         &self.client
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/` (`getCoordinationV1alpha2APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/leasecandidates` (`listCoordinationV1alpha2LeaseCandidateForAllNamespaces`).
+    #[inline]
     pub fn list_lease_candidate_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates` (`listCoordinationV1alpha2NamespacedLeaseCandidate`).
+    #[inline]
     pub fn list_namespaced_lease_candidate(
         &self,
         namespace: &str,
@@ -54,6 +57,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `POST /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates` (`createCoordinationV1alpha2NamespacedLeaseCandidate`).
+    #[inline]
     pub fn create_namespaced_lease_candidate(
         &self,
         namespace: &str,
@@ -69,6 +73,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates` (`deleteCoordinationV1alpha2CollectionNamespacedLeaseCandidate`).
+    #[inline]
     pub fn delete_collection_namespaced_lease_candidate(
         &self,
         namespace: &str,
@@ -86,6 +91,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates/{name}` (`readCoordinationV1alpha2NamespacedLeaseCandidate`).
+    #[inline]
     pub fn read_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -100,6 +106,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `PUT /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates/{name}` (`replaceCoordinationV1alpha2NamespacedLeaseCandidate`).
+    #[inline]
     pub fn replace_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates/{name}` (`deleteCoordinationV1alpha2NamespacedLeaseCandidate`).
+    #[inline]
     pub fn delete_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -134,6 +142,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `PATCH /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates/{name}` (`patchCoordinationV1alpha2NamespacedLeaseCandidate`).
+    #[inline]
     pub fn patch_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -150,6 +159,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/watch/leasecandidates` (`watchCoordinationV1alpha2LeaseCandidateListForAllNamespaces`).
+    #[inline]
     pub fn watch_lease_candidate_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -171,6 +181,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/watch/namespaces/{namespace}/leasecandidates` (`watchCoordinationV1alpha2NamespacedLeaseCandidateList`).
+    #[inline]
     pub fn watch_namespaced_lease_candidate_list(
         &self,
         namespace: &str,
@@ -193,6 +204,7 @@ impl CoordinationV1alpha2Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1alpha2/watch/namespaces/{namespace}/leasecandidates/{name}` (`watchCoordinationV1alpha2NamespacedLeaseCandidate`).
+    #[inline]
     pub fn watch_namespaced_lease_candidate(
         &self,
         name: &str,

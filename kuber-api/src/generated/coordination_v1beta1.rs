@@ -13,6 +13,7 @@ impl CoordinationV1beta1Api {
         &self.client
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/` (`getCoordinationV1beta1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/leasecandidates` (`listCoordinationV1beta1LeaseCandidateForAllNamespaces`).
+    #[inline]
     pub fn list_lease_candidate_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates` (`listCoordinationV1beta1NamespacedLeaseCandidate`).
+    #[inline]
     pub fn list_namespaced_lease_candidate(
         &self,
         namespace: &str,
@@ -54,6 +57,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `POST /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates` (`createCoordinationV1beta1NamespacedLeaseCandidate`).
+    #[inline]
     pub fn create_namespaced_lease_candidate(
         &self,
         namespace: &str,
@@ -69,6 +73,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates` (`deleteCoordinationV1beta1CollectionNamespacedLeaseCandidate`).
+    #[inline]
     pub fn delete_collection_namespaced_lease_candidate(
         &self,
         namespace: &str,
@@ -86,6 +91,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates/{name}` (`readCoordinationV1beta1NamespacedLeaseCandidate`).
+    #[inline]
     pub fn read_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -100,6 +106,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `PUT /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates/{name}` (`replaceCoordinationV1beta1NamespacedLeaseCandidate`).
+    #[inline]
     pub fn replace_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates/{name}` (`deleteCoordinationV1beta1NamespacedLeaseCandidate`).
+    #[inline]
     pub fn delete_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -134,6 +142,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `PATCH /apis/coordination.k8s.io/v1beta1/namespaces/{namespace}/leasecandidates/{name}` (`patchCoordinationV1beta1NamespacedLeaseCandidate`).
+    #[inline]
     pub fn patch_namespaced_lease_candidate(
         &self,
         name: &str,
@@ -150,6 +159,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/watch/leasecandidates` (`watchCoordinationV1beta1LeaseCandidateListForAllNamespaces`).
+    #[inline]
     pub fn watch_lease_candidate_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -171,6 +181,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/watch/namespaces/{namespace}/leasecandidates` (`watchCoordinationV1beta1NamespacedLeaseCandidateList`).
+    #[inline]
     pub fn watch_namespaced_lease_candidate_list(
         &self,
         namespace: &str,
@@ -193,6 +204,7 @@ impl CoordinationV1beta1Api {
         )
     }
     /// `GET /apis/coordination.k8s.io/v1beta1/watch/namespaces/{namespace}/leasecandidates/{name}` (`watchCoordinationV1beta1NamespacedLeaseCandidate`).
+    #[inline]
     pub fn watch_namespaced_lease_candidate(
         &self,
         name: &str,

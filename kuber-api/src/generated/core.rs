@@ -13,6 +13,7 @@ impl CoreApi {
         &self.client
     }
     /// `GET /api/` (`getCoreAPIVersions`).
+    #[inline]
     pub fn get_api_versions(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIVersions> {

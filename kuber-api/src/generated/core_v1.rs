@@ -13,6 +13,7 @@ impl CoreV1Api {
         &self.client
     }
     /// `GET /api/v1/` (`getCoreV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/componentstatuses` (`listCoreV1ComponentStatus`).
+    #[inline]
     pub fn list_component_status(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/componentstatuses/{name}` (`readCoreV1ComponentStatus`).
+    #[inline]
     pub fn read_component_status(
         &self,
         name: &str,
@@ -50,6 +53,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/configmaps` (`listCoreV1ConfigMapForAllNamespaces`).
+    #[inline]
     pub fn list_config_map_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -62,6 +66,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/endpoints` (`listCoreV1EndpointsForAllNamespaces`).
+    #[inline]
     pub fn list_endpoints_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -74,6 +79,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/events` (`listCoreV1EventForAllNamespaces`).
+    #[inline]
     pub fn list_event_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -86,6 +92,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/limitranges` (`listCoreV1LimitRangeForAllNamespaces`).
+    #[inline]
     pub fn list_limit_range_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -98,6 +105,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces` (`listCoreV1Namespace`).
+    #[inline]
     pub fn list_namespace(
         &self,
         params: &crate::ListParams,
@@ -110,6 +118,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces` (`createCoreV1Namespace`).
+    #[inline]
     pub fn create_namespace(
         &self,
         body: &::kuber_models::api::core::v1::Namespace,
@@ -124,6 +133,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/bindings` (`createCoreV1NamespacedBinding`).
+    #[inline]
     pub fn create_namespaced_binding(
         &self,
         namespace: &str,
@@ -139,6 +149,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/configmaps` (`listCoreV1NamespacedConfigMap`).
+    #[inline]
     pub fn list_namespaced_config_map(
         &self,
         namespace: &str,
@@ -152,6 +163,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/configmaps` (`createCoreV1NamespacedConfigMap`).
+    #[inline]
     pub fn create_namespaced_config_map(
         &self,
         namespace: &str,
@@ -167,6 +179,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/configmaps` (`deleteCoreV1CollectionNamespacedConfigMap`).
+    #[inline]
     pub fn delete_collection_namespaced_config_map(
         &self,
         namespace: &str,
@@ -182,6 +195,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/configmaps/{name}` (`readCoreV1NamespacedConfigMap`).
+    #[inline]
     pub fn read_namespaced_config_map(
         &self,
         name: &str,
@@ -196,6 +210,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/configmaps/{name}` (`replaceCoreV1NamespacedConfigMap`).
+    #[inline]
     pub fn replace_namespaced_config_map(
         &self,
         name: &str,
@@ -212,6 +227,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/configmaps/{name}` (`deleteCoreV1NamespacedConfigMap`).
+    #[inline]
     pub fn delete_namespaced_config_map(
         &self,
         name: &str,
@@ -228,6 +244,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/configmaps/{name}` (`patchCoreV1NamespacedConfigMap`).
+    #[inline]
     pub fn patch_namespaced_config_map(
         &self,
         name: &str,
@@ -244,6 +261,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/endpoints` (`listCoreV1NamespacedEndpoints`).
+    #[inline]
     pub fn list_namespaced_endpoints(
         &self,
         namespace: &str,
@@ -257,6 +275,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/endpoints` (`createCoreV1NamespacedEndpoints`).
+    #[inline]
     pub fn create_namespaced_endpoints(
         &self,
         namespace: &str,
@@ -272,6 +291,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/endpoints` (`deleteCoreV1CollectionNamespacedEndpoints`).
+    #[inline]
     pub fn delete_collection_namespaced_endpoints(
         &self,
         namespace: &str,
@@ -287,6 +307,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/endpoints/{name}` (`readCoreV1NamespacedEndpoints`).
+    #[inline]
     pub fn read_namespaced_endpoints(
         &self,
         name: &str,
@@ -301,6 +322,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/endpoints/{name}` (`replaceCoreV1NamespacedEndpoints`).
+    #[inline]
     pub fn replace_namespaced_endpoints(
         &self,
         name: &str,
@@ -317,6 +339,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/endpoints/{name}` (`deleteCoreV1NamespacedEndpoints`).
+    #[inline]
     pub fn delete_namespaced_endpoints(
         &self,
         name: &str,
@@ -333,6 +356,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/endpoints/{name}` (`patchCoreV1NamespacedEndpoints`).
+    #[inline]
     pub fn patch_namespaced_endpoints(
         &self,
         name: &str,
@@ -349,6 +373,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/events` (`listCoreV1NamespacedEvent`).
+    #[inline]
     pub fn list_namespaced_event(
         &self,
         namespace: &str,
@@ -362,6 +387,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/events` (`createCoreV1NamespacedEvent`).
+    #[inline]
     pub fn create_namespaced_event(
         &self,
         namespace: &str,
@@ -377,6 +403,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/events` (`deleteCoreV1CollectionNamespacedEvent`).
+    #[inline]
     pub fn delete_collection_namespaced_event(
         &self,
         namespace: &str,
@@ -392,6 +419,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/events/{name}` (`readCoreV1NamespacedEvent`).
+    #[inline]
     pub fn read_namespaced_event(
         &self,
         name: &str,
@@ -406,6 +434,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/events/{name}` (`replaceCoreV1NamespacedEvent`).
+    #[inline]
     pub fn replace_namespaced_event(
         &self,
         name: &str,
@@ -422,6 +451,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/events/{name}` (`deleteCoreV1NamespacedEvent`).
+    #[inline]
     pub fn delete_namespaced_event(
         &self,
         name: &str,
@@ -438,6 +468,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/events/{name}` (`patchCoreV1NamespacedEvent`).
+    #[inline]
     pub fn patch_namespaced_event(
         &self,
         name: &str,
@@ -454,6 +485,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/limitranges` (`listCoreV1NamespacedLimitRange`).
+    #[inline]
     pub fn list_namespaced_limit_range(
         &self,
         namespace: &str,
@@ -467,6 +499,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/limitranges` (`createCoreV1NamespacedLimitRange`).
+    #[inline]
     pub fn create_namespaced_limit_range(
         &self,
         namespace: &str,
@@ -482,6 +515,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/limitranges` (`deleteCoreV1CollectionNamespacedLimitRange`).
+    #[inline]
     pub fn delete_collection_namespaced_limit_range(
         &self,
         namespace: &str,
@@ -497,6 +531,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/limitranges/{name}` (`readCoreV1NamespacedLimitRange`).
+    #[inline]
     pub fn read_namespaced_limit_range(
         &self,
         name: &str,
@@ -511,6 +546,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/limitranges/{name}` (`replaceCoreV1NamespacedLimitRange`).
+    #[inline]
     pub fn replace_namespaced_limit_range(
         &self,
         name: &str,
@@ -527,6 +563,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/limitranges/{name}` (`deleteCoreV1NamespacedLimitRange`).
+    #[inline]
     pub fn delete_namespaced_limit_range(
         &self,
         name: &str,
@@ -543,6 +580,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/limitranges/{name}` (`patchCoreV1NamespacedLimitRange`).
+    #[inline]
     pub fn patch_namespaced_limit_range(
         &self,
         name: &str,
@@ -559,6 +597,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/persistentvolumeclaims` (`listCoreV1NamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn list_namespaced_persistent_volume_claim(
         &self,
         namespace: &str,
@@ -572,6 +611,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/persistentvolumeclaims` (`createCoreV1NamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn create_namespaced_persistent_volume_claim(
         &self,
         namespace: &str,
@@ -587,6 +627,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/persistentvolumeclaims` (`deleteCoreV1CollectionNamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn delete_collection_namespaced_persistent_volume_claim(
         &self,
         namespace: &str,
@@ -604,6 +645,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}` (`readCoreV1NamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn read_namespaced_persistent_volume_claim(
         &self,
         name: &str,
@@ -618,6 +660,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}` (`replaceCoreV1NamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn replace_namespaced_persistent_volume_claim(
         &self,
         name: &str,
@@ -634,6 +677,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}` (`deleteCoreV1NamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn delete_namespaced_persistent_volume_claim(
         &self,
         name: &str,
@@ -652,6 +696,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}` (`patchCoreV1NamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn patch_namespaced_persistent_volume_claim(
         &self,
         name: &str,
@@ -668,6 +713,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}/status` (`readCoreV1NamespacedPersistentVolumeClaimStatus`).
+    #[inline]
     pub fn read_namespaced_persistent_volume_claim_status(
         &self,
         name: &str,
@@ -682,6 +728,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}/status` (`replaceCoreV1NamespacedPersistentVolumeClaimStatus`).
+    #[inline]
     pub fn replace_namespaced_persistent_volume_claim_status(
         &self,
         name: &str,
@@ -698,6 +745,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}/status` (`patchCoreV1NamespacedPersistentVolumeClaimStatus`).
+    #[inline]
     pub fn patch_namespaced_persistent_volume_claim_status(
         &self,
         name: &str,
@@ -714,6 +762,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods` (`listCoreV1NamespacedPod`).
+    #[inline]
     pub fn list_namespaced_pod(
         &self,
         namespace: &str,
@@ -727,6 +776,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods` (`createCoreV1NamespacedPod`).
+    #[inline]
     pub fn create_namespaced_pod(
         &self,
         namespace: &str,
@@ -742,6 +792,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/pods` (`deleteCoreV1CollectionNamespacedPod`).
+    #[inline]
     pub fn delete_collection_namespaced_pod(
         &self,
         namespace: &str,
@@ -757,6 +808,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}` (`readCoreV1NamespacedPod`).
+    #[inline]
     pub fn read_namespaced_pod(
         &self,
         name: &str,
@@ -771,6 +823,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}` (`replaceCoreV1NamespacedPod`).
+    #[inline]
     pub fn replace_namespaced_pod(
         &self,
         name: &str,
@@ -787,6 +840,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/pods/{name}` (`deleteCoreV1NamespacedPod`).
+    #[inline]
     pub fn delete_namespaced_pod(
         &self,
         name: &str,
@@ -803,6 +857,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}` (`patchCoreV1NamespacedPod`).
+    #[inline]
     pub fn patch_namespaced_pod(
         &self,
         name: &str,
@@ -819,6 +874,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/attach` (`connectCoreV1GetNamespacedPodAttach`).
+    #[inline]
     pub fn connect_get_namespaced_pod_attach(
         &self,
         name: &str,
@@ -831,6 +887,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/attach` (`connectCoreV1PostNamespacedPodAttach`).
+    #[inline]
     pub fn connect_post_namespaced_pod_attach(
         &self,
         name: &str,
@@ -843,6 +900,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/binding` (`createCoreV1NamespacedPodBinding`).
+    #[inline]
     pub fn create_namespaced_pod_binding(
         &self,
         name: &str,
@@ -859,6 +917,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers` (`readCoreV1NamespacedPodEphemeralcontainers`).
+    #[inline]
     pub fn read_namespaced_pod_ephemeralcontainers(
         &self,
         name: &str,
@@ -873,6 +932,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers` (`replaceCoreV1NamespacedPodEphemeralcontainers`).
+    #[inline]
     pub fn replace_namespaced_pod_ephemeralcontainers(
         &self,
         name: &str,
@@ -889,6 +949,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers` (`patchCoreV1NamespacedPodEphemeralcontainers`).
+    #[inline]
     pub fn patch_namespaced_pod_ephemeralcontainers(
         &self,
         name: &str,
@@ -905,6 +966,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/eviction` (`createCoreV1NamespacedPodEviction`).
+    #[inline]
     pub fn create_namespaced_pod_eviction(
         &self,
         name: &str,
@@ -921,6 +983,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/exec` (`connectCoreV1GetNamespacedPodExec`).
+    #[inline]
     pub fn connect_get_namespaced_pod_exec(
         &self,
         name: &str,
@@ -933,6 +996,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/exec` (`connectCoreV1PostNamespacedPodExec`).
+    #[inline]
     pub fn connect_post_namespaced_pod_exec(
         &self,
         name: &str,
@@ -945,6 +1009,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/log` (`readCoreV1NamespacedPodLog`).
+    #[inline]
     pub fn read_namespaced_pod_log(
         &self,
         name: &str,
@@ -957,6 +1022,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/log` (`readCoreV1NamespacedPodLog`). The body as it arrives, for `follow`.
+    #[inline]
     pub fn read_namespaced_pod_log_stream(
         &self,
         name: &str,
@@ -969,6 +1035,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/portforward` (`connectCoreV1GetNamespacedPodPortforward`).
+    #[inline]
     pub fn connect_get_namespaced_pod_portforward(
         &self,
         name: &str,
@@ -981,6 +1048,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/portforward` (`connectCoreV1PostNamespacedPodPortforward`).
+    #[inline]
     pub fn connect_post_namespaced_pod_portforward(
         &self,
         name: &str,
@@ -993,6 +1061,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/proxy` (`connectCoreV1GetNamespacedPodProxy`).
+    #[inline]
     pub fn connect_get_namespaced_pod_proxy(
         &self,
         name: &str,
@@ -1005,6 +1074,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/proxy` (`connectCoreV1PutNamespacedPodProxy`).
+    #[inline]
     pub fn connect_put_namespaced_pod_proxy(
         &self,
         name: &str,
@@ -1017,6 +1087,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/proxy` (`connectCoreV1PostNamespacedPodProxy`).
+    #[inline]
     pub fn connect_post_namespaced_pod_proxy(
         &self,
         name: &str,
@@ -1029,6 +1100,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/pods/{name}/proxy` (`connectCoreV1DeleteNamespacedPodProxy`).
+    #[inline]
     pub fn connect_delete_namespaced_pod_proxy(
         &self,
         name: &str,
@@ -1041,6 +1113,7 @@ impl CoreV1Api {
         )
     }
     /// `OPTIONS /api/v1/namespaces/{namespace}/pods/{name}/proxy` (`connectCoreV1OptionsNamespacedPodProxy`).
+    #[inline]
     pub fn connect_options_namespaced_pod_proxy(
         &self,
         name: &str,
@@ -1053,6 +1126,7 @@ impl CoreV1Api {
         )
     }
     /// `HEAD /api/v1/namespaces/{namespace}/pods/{name}/proxy` (`connectCoreV1HeadNamespacedPodProxy`).
+    #[inline]
     pub fn connect_head_namespaced_pod_proxy(
         &self,
         name: &str,
@@ -1065,6 +1139,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/proxy` (`connectCoreV1PatchNamespacedPodProxy`).
+    #[inline]
     pub fn connect_patch_namespaced_pod_proxy(
         &self,
         name: &str,
@@ -1077,6 +1152,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}` (`connectCoreV1GetNamespacedPodProxyWithPath`).
+    #[inline]
     pub fn connect_get_namespaced_pod_proxy_with_path(
         &self,
         name: &str,
@@ -1091,6 +1167,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}` (`connectCoreV1PutNamespacedPodProxyWithPath`).
+    #[inline]
     pub fn connect_put_namespaced_pod_proxy_with_path(
         &self,
         name: &str,
@@ -1105,6 +1182,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}` (`connectCoreV1PostNamespacedPodProxyWithPath`).
+    #[inline]
     pub fn connect_post_namespaced_pod_proxy_with_path(
         &self,
         name: &str,
@@ -1119,6 +1197,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}` (`connectCoreV1DeleteNamespacedPodProxyWithPath`).
+    #[inline]
     pub fn connect_delete_namespaced_pod_proxy_with_path(
         &self,
         name: &str,
@@ -1133,6 +1212,7 @@ impl CoreV1Api {
         )
     }
     /// `OPTIONS /api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}` (`connectCoreV1OptionsNamespacedPodProxyWithPath`).
+    #[inline]
     pub fn connect_options_namespaced_pod_proxy_with_path(
         &self,
         name: &str,
@@ -1147,6 +1227,7 @@ impl CoreV1Api {
         )
     }
     /// `HEAD /api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}` (`connectCoreV1HeadNamespacedPodProxyWithPath`).
+    #[inline]
     pub fn connect_head_namespaced_pod_proxy_with_path(
         &self,
         name: &str,
@@ -1161,6 +1242,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/proxy/{path}` (`connectCoreV1PatchNamespacedPodProxyWithPath`).
+    #[inline]
     pub fn connect_patch_namespaced_pod_proxy_with_path(
         &self,
         name: &str,
@@ -1175,6 +1257,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/resize` (`readCoreV1NamespacedPodResize`).
+    #[inline]
     pub fn read_namespaced_pod_resize(
         &self,
         name: &str,
@@ -1189,6 +1272,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/resize` (`replaceCoreV1NamespacedPodResize`).
+    #[inline]
     pub fn replace_namespaced_pod_resize(
         &self,
         name: &str,
@@ -1205,6 +1289,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/resize` (`patchCoreV1NamespacedPodResize`).
+    #[inline]
     pub fn patch_namespaced_pod_resize(
         &self,
         name: &str,
@@ -1221,6 +1306,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/status` (`readCoreV1NamespacedPodStatus`).
+    #[inline]
     pub fn read_namespaced_pod_status(
         &self,
         name: &str,
@@ -1235,6 +1321,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/pods/{name}/status` (`replaceCoreV1NamespacedPodStatus`).
+    #[inline]
     pub fn replace_namespaced_pod_status(
         &self,
         name: &str,
@@ -1251,6 +1338,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/status` (`patchCoreV1NamespacedPodStatus`).
+    #[inline]
     pub fn patch_namespaced_pod_status(
         &self,
         name: &str,
@@ -1267,6 +1355,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/podtemplates` (`listCoreV1NamespacedPodTemplate`).
+    #[inline]
     pub fn list_namespaced_pod_template(
         &self,
         namespace: &str,
@@ -1280,6 +1369,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/podtemplates` (`createCoreV1NamespacedPodTemplate`).
+    #[inline]
     pub fn create_namespaced_pod_template(
         &self,
         namespace: &str,
@@ -1295,6 +1385,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/podtemplates` (`deleteCoreV1CollectionNamespacedPodTemplate`).
+    #[inline]
     pub fn delete_collection_namespaced_pod_template(
         &self,
         namespace: &str,
@@ -1310,6 +1401,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/podtemplates/{name}` (`readCoreV1NamespacedPodTemplate`).
+    #[inline]
     pub fn read_namespaced_pod_template(
         &self,
         name: &str,
@@ -1324,6 +1416,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/podtemplates/{name}` (`replaceCoreV1NamespacedPodTemplate`).
+    #[inline]
     pub fn replace_namespaced_pod_template(
         &self,
         name: &str,
@@ -1340,6 +1433,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/podtemplates/{name}` (`deleteCoreV1NamespacedPodTemplate`).
+    #[inline]
     pub fn delete_namespaced_pod_template(
         &self,
         name: &str,
@@ -1356,6 +1450,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/podtemplates/{name}` (`patchCoreV1NamespacedPodTemplate`).
+    #[inline]
     pub fn patch_namespaced_pod_template(
         &self,
         name: &str,
@@ -1372,6 +1467,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/replicationcontrollers` (`listCoreV1NamespacedReplicationController`).
+    #[inline]
     pub fn list_namespaced_replication_controller(
         &self,
         namespace: &str,
@@ -1385,6 +1481,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/replicationcontrollers` (`createCoreV1NamespacedReplicationController`).
+    #[inline]
     pub fn create_namespaced_replication_controller(
         &self,
         namespace: &str,
@@ -1400,6 +1497,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/replicationcontrollers` (`deleteCoreV1CollectionNamespacedReplicationController`).
+    #[inline]
     pub fn delete_collection_namespaced_replication_controller(
         &self,
         namespace: &str,
@@ -1417,6 +1515,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/replicationcontrollers/{name}` (`readCoreV1NamespacedReplicationController`).
+    #[inline]
     pub fn read_namespaced_replication_controller(
         &self,
         name: &str,
@@ -1431,6 +1530,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/replicationcontrollers/{name}` (`replaceCoreV1NamespacedReplicationController`).
+    #[inline]
     pub fn replace_namespaced_replication_controller(
         &self,
         name: &str,
@@ -1447,6 +1547,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/replicationcontrollers/{name}` (`deleteCoreV1NamespacedReplicationController`).
+    #[inline]
     pub fn delete_namespaced_replication_controller(
         &self,
         name: &str,
@@ -1465,6 +1566,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/replicationcontrollers/{name}` (`patchCoreV1NamespacedReplicationController`).
+    #[inline]
     pub fn patch_namespaced_replication_controller(
         &self,
         name: &str,
@@ -1481,6 +1583,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/scale` (`readCoreV1NamespacedReplicationControllerScale`).
+    #[inline]
     pub fn read_namespaced_replication_controller_scale(
         &self,
         name: &str,
@@ -1495,6 +1598,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/scale` (`replaceCoreV1NamespacedReplicationControllerScale`).
+    #[inline]
     pub fn replace_namespaced_replication_controller_scale(
         &self,
         name: &str,
@@ -1511,6 +1615,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/scale` (`patchCoreV1NamespacedReplicationControllerScale`).
+    #[inline]
     pub fn patch_namespaced_replication_controller_scale(
         &self,
         name: &str,
@@ -1527,6 +1632,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/status` (`readCoreV1NamespacedReplicationControllerStatus`).
+    #[inline]
     pub fn read_namespaced_replication_controller_status(
         &self,
         name: &str,
@@ -1541,6 +1647,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/status` (`replaceCoreV1NamespacedReplicationControllerStatus`).
+    #[inline]
     pub fn replace_namespaced_replication_controller_status(
         &self,
         name: &str,
@@ -1557,6 +1664,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/status` (`patchCoreV1NamespacedReplicationControllerStatus`).
+    #[inline]
     pub fn patch_namespaced_replication_controller_status(
         &self,
         name: &str,
@@ -1573,6 +1681,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/resourcequotas` (`listCoreV1NamespacedResourceQuota`).
+    #[inline]
     pub fn list_namespaced_resource_quota(
         &self,
         namespace: &str,
@@ -1586,6 +1695,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/resourcequotas` (`createCoreV1NamespacedResourceQuota`).
+    #[inline]
     pub fn create_namespaced_resource_quota(
         &self,
         namespace: &str,
@@ -1601,6 +1711,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/resourcequotas` (`deleteCoreV1CollectionNamespacedResourceQuota`).
+    #[inline]
     pub fn delete_collection_namespaced_resource_quota(
         &self,
         namespace: &str,
@@ -1616,6 +1727,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/resourcequotas/{name}` (`readCoreV1NamespacedResourceQuota`).
+    #[inline]
     pub fn read_namespaced_resource_quota(
         &self,
         name: &str,
@@ -1630,6 +1742,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/resourcequotas/{name}` (`replaceCoreV1NamespacedResourceQuota`).
+    #[inline]
     pub fn replace_namespaced_resource_quota(
         &self,
         name: &str,
@@ -1646,6 +1759,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/resourcequotas/{name}` (`deleteCoreV1NamespacedResourceQuota`).
+    #[inline]
     pub fn delete_namespaced_resource_quota(
         &self,
         name: &str,
@@ -1662,6 +1776,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/resourcequotas/{name}` (`patchCoreV1NamespacedResourceQuota`).
+    #[inline]
     pub fn patch_namespaced_resource_quota(
         &self,
         name: &str,
@@ -1678,6 +1793,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/resourcequotas/{name}/status` (`readCoreV1NamespacedResourceQuotaStatus`).
+    #[inline]
     pub fn read_namespaced_resource_quota_status(
         &self,
         name: &str,
@@ -1692,6 +1808,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/resourcequotas/{name}/status` (`replaceCoreV1NamespacedResourceQuotaStatus`).
+    #[inline]
     pub fn replace_namespaced_resource_quota_status(
         &self,
         name: &str,
@@ -1708,6 +1825,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/resourcequotas/{name}/status` (`patchCoreV1NamespacedResourceQuotaStatus`).
+    #[inline]
     pub fn patch_namespaced_resource_quota_status(
         &self,
         name: &str,
@@ -1724,6 +1842,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/secrets` (`listCoreV1NamespacedSecret`).
+    #[inline]
     pub fn list_namespaced_secret(
         &self,
         namespace: &str,
@@ -1737,6 +1856,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/secrets` (`createCoreV1NamespacedSecret`).
+    #[inline]
     pub fn create_namespaced_secret(
         &self,
         namespace: &str,
@@ -1752,6 +1872,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/secrets` (`deleteCoreV1CollectionNamespacedSecret`).
+    #[inline]
     pub fn delete_collection_namespaced_secret(
         &self,
         namespace: &str,
@@ -1767,6 +1888,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/secrets/{name}` (`readCoreV1NamespacedSecret`).
+    #[inline]
     pub fn read_namespaced_secret(
         &self,
         name: &str,
@@ -1781,6 +1903,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/secrets/{name}` (`replaceCoreV1NamespacedSecret`).
+    #[inline]
     pub fn replace_namespaced_secret(
         &self,
         name: &str,
@@ -1797,6 +1920,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/secrets/{name}` (`deleteCoreV1NamespacedSecret`).
+    #[inline]
     pub fn delete_namespaced_secret(
         &self,
         name: &str,
@@ -1813,6 +1937,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/secrets/{name}` (`patchCoreV1NamespacedSecret`).
+    #[inline]
     pub fn patch_namespaced_secret(
         &self,
         name: &str,
@@ -1829,6 +1954,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/serviceaccounts` (`listCoreV1NamespacedServiceAccount`).
+    #[inline]
     pub fn list_namespaced_service_account(
         &self,
         namespace: &str,
@@ -1842,6 +1968,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/serviceaccounts` (`createCoreV1NamespacedServiceAccount`).
+    #[inline]
     pub fn create_namespaced_service_account(
         &self,
         namespace: &str,
@@ -1857,6 +1984,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/serviceaccounts` (`deleteCoreV1CollectionNamespacedServiceAccount`).
+    #[inline]
     pub fn delete_collection_namespaced_service_account(
         &self,
         namespace: &str,
@@ -1872,6 +2000,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/serviceaccounts/{name}` (`readCoreV1NamespacedServiceAccount`).
+    #[inline]
     pub fn read_namespaced_service_account(
         &self,
         name: &str,
@@ -1886,6 +2015,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/serviceaccounts/{name}` (`replaceCoreV1NamespacedServiceAccount`).
+    #[inline]
     pub fn replace_namespaced_service_account(
         &self,
         name: &str,
@@ -1902,6 +2032,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/serviceaccounts/{name}` (`deleteCoreV1NamespacedServiceAccount`).
+    #[inline]
     pub fn delete_namespaced_service_account(
         &self,
         name: &str,
@@ -1918,6 +2049,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/serviceaccounts/{name}` (`patchCoreV1NamespacedServiceAccount`).
+    #[inline]
     pub fn patch_namespaced_service_account(
         &self,
         name: &str,
@@ -1934,6 +2066,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/serviceaccounts/{name}/token` (`createCoreV1NamespacedServiceAccountToken`).
+    #[inline]
     pub fn create_namespaced_service_account_token(
         &self,
         name: &str,
@@ -1950,6 +2083,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/services` (`listCoreV1NamespacedService`).
+    #[inline]
     pub fn list_namespaced_service(
         &self,
         namespace: &str,
@@ -1963,6 +2097,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/services` (`createCoreV1NamespacedService`).
+    #[inline]
     pub fn create_namespaced_service(
         &self,
         namespace: &str,
@@ -1978,6 +2113,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/services` (`deleteCoreV1CollectionNamespacedService`).
+    #[inline]
     pub fn delete_collection_namespaced_service(
         &self,
         namespace: &str,
@@ -1993,6 +2129,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/services/{name}` (`readCoreV1NamespacedService`).
+    #[inline]
     pub fn read_namespaced_service(
         &self,
         name: &str,
@@ -2007,6 +2144,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/services/{name}` (`replaceCoreV1NamespacedService`).
+    #[inline]
     pub fn replace_namespaced_service(
         &self,
         name: &str,
@@ -2023,6 +2161,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/services/{name}` (`deleteCoreV1NamespacedService`).
+    #[inline]
     pub fn delete_namespaced_service(
         &self,
         name: &str,
@@ -2039,6 +2178,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/services/{name}` (`patchCoreV1NamespacedService`).
+    #[inline]
     pub fn patch_namespaced_service(
         &self,
         name: &str,
@@ -2055,6 +2195,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/services/{name}/proxy` (`connectCoreV1GetNamespacedServiceProxy`).
+    #[inline]
     pub fn connect_get_namespaced_service_proxy(
         &self,
         name: &str,
@@ -2068,6 +2209,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/services/{name}/proxy` (`connectCoreV1PutNamespacedServiceProxy`).
+    #[inline]
     pub fn connect_put_namespaced_service_proxy(
         &self,
         name: &str,
@@ -2081,6 +2223,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/services/{name}/proxy` (`connectCoreV1PostNamespacedServiceProxy`).
+    #[inline]
     pub fn connect_post_namespaced_service_proxy(
         &self,
         name: &str,
@@ -2094,6 +2237,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/services/{name}/proxy` (`connectCoreV1DeleteNamespacedServiceProxy`).
+    #[inline]
     pub fn connect_delete_namespaced_service_proxy(
         &self,
         name: &str,
@@ -2107,6 +2251,7 @@ impl CoreV1Api {
         )
     }
     /// `OPTIONS /api/v1/namespaces/{namespace}/services/{name}/proxy` (`connectCoreV1OptionsNamespacedServiceProxy`).
+    #[inline]
     pub fn connect_options_namespaced_service_proxy(
         &self,
         name: &str,
@@ -2120,6 +2265,7 @@ impl CoreV1Api {
         )
     }
     /// `HEAD /api/v1/namespaces/{namespace}/services/{name}/proxy` (`connectCoreV1HeadNamespacedServiceProxy`).
+    #[inline]
     pub fn connect_head_namespaced_service_proxy(
         &self,
         name: &str,
@@ -2133,6 +2279,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/services/{name}/proxy` (`connectCoreV1PatchNamespacedServiceProxy`).
+    #[inline]
     pub fn connect_patch_namespaced_service_proxy(
         &self,
         name: &str,
@@ -2146,6 +2293,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}` (`connectCoreV1GetNamespacedServiceProxyWithPath`).
+    #[inline]
     pub fn connect_get_namespaced_service_proxy_with_path(
         &self,
         name: &str,
@@ -2160,6 +2308,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}` (`connectCoreV1PutNamespacedServiceProxyWithPath`).
+    #[inline]
     pub fn connect_put_namespaced_service_proxy_with_path(
         &self,
         name: &str,
@@ -2174,6 +2323,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}` (`connectCoreV1PostNamespacedServiceProxyWithPath`).
+    #[inline]
     pub fn connect_post_namespaced_service_proxy_with_path(
         &self,
         name: &str,
@@ -2188,6 +2338,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}` (`connectCoreV1DeleteNamespacedServiceProxyWithPath`).
+    #[inline]
     pub fn connect_delete_namespaced_service_proxy_with_path(
         &self,
         name: &str,
@@ -2202,6 +2353,7 @@ impl CoreV1Api {
         )
     }
     /// `OPTIONS /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}` (`connectCoreV1OptionsNamespacedServiceProxyWithPath`).
+    #[inline]
     pub fn connect_options_namespaced_service_proxy_with_path(
         &self,
         name: &str,
@@ -2216,6 +2368,7 @@ impl CoreV1Api {
         )
     }
     /// `HEAD /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}` (`connectCoreV1HeadNamespacedServiceProxyWithPath`).
+    #[inline]
     pub fn connect_head_namespaced_service_proxy_with_path(
         &self,
         name: &str,
@@ -2230,6 +2383,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/services/{name}/proxy/{path}` (`connectCoreV1PatchNamespacedServiceProxyWithPath`).
+    #[inline]
     pub fn connect_patch_namespaced_service_proxy_with_path(
         &self,
         name: &str,
@@ -2244,6 +2398,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/services/{name}/status` (`readCoreV1NamespacedServiceStatus`).
+    #[inline]
     pub fn read_namespaced_service_status(
         &self,
         name: &str,
@@ -2258,6 +2413,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{namespace}/services/{name}/status` (`replaceCoreV1NamespacedServiceStatus`).
+    #[inline]
     pub fn replace_namespaced_service_status(
         &self,
         name: &str,
@@ -2274,6 +2430,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/services/{name}/status` (`patchCoreV1NamespacedServiceStatus`).
+    #[inline]
     pub fn patch_namespaced_service_status(
         &self,
         name: &str,
@@ -2290,6 +2447,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{name}` (`readCoreV1Namespace`).
+    #[inline]
     pub fn read_namespace(
         &self,
         name: &str,
@@ -2303,6 +2461,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{name}` (`replaceCoreV1Namespace`).
+    #[inline]
     pub fn replace_namespace(
         &self,
         name: &str,
@@ -2318,6 +2477,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/namespaces/{name}` (`deleteCoreV1Namespace`).
+    #[inline]
     pub fn delete_namespace(
         &self,
         name: &str,
@@ -2333,6 +2493,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{name}` (`patchCoreV1Namespace`).
+    #[inline]
     pub fn patch_namespace(
         &self,
         name: &str,
@@ -2348,6 +2509,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{name}/finalize` (`replaceCoreV1NamespaceFinalize`).
+    #[inline]
     pub fn replace_namespace_finalize(
         &self,
         name: &str,
@@ -2363,6 +2525,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{name}/status` (`readCoreV1NamespaceStatus`).
+    #[inline]
     pub fn read_namespace_status(
         &self,
         name: &str,
@@ -2376,6 +2539,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/namespaces/{name}/status` (`replaceCoreV1NamespaceStatus`).
+    #[inline]
     pub fn replace_namespace_status(
         &self,
         name: &str,
@@ -2391,6 +2555,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/namespaces/{name}/status` (`patchCoreV1NamespaceStatus`).
+    #[inline]
     pub fn patch_namespace_status(
         &self,
         name: &str,
@@ -2406,6 +2571,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/nodes` (`listCoreV1Node`).
+    #[inline]
     pub fn list_node(
         &self,
         params: &crate::ListParams,
@@ -2418,6 +2584,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/nodes` (`createCoreV1Node`).
+    #[inline]
     pub fn create_node(
         &self,
         body: &::kuber_models::api::core::v1::Node,
@@ -2432,6 +2599,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/nodes` (`deleteCoreV1CollectionNode`).
+    #[inline]
     pub fn delete_collection_node(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -2446,6 +2614,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/nodes/{name}` (`readCoreV1Node`).
+    #[inline]
     pub fn read_node(
         &self,
         name: &str,
@@ -2459,6 +2628,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/nodes/{name}` (`replaceCoreV1Node`).
+    #[inline]
     pub fn replace_node(
         &self,
         name: &str,
@@ -2474,6 +2644,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/nodes/{name}` (`deleteCoreV1Node`).
+    #[inline]
     pub fn delete_node(
         &self,
         name: &str,
@@ -2489,6 +2660,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/nodes/{name}` (`patchCoreV1Node`).
+    #[inline]
     pub fn patch_node(
         &self,
         name: &str,
@@ -2504,6 +2676,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/nodes/{name}/proxy` (`connectCoreV1GetNodeProxy`).
+    #[inline]
     pub fn connect_get_node_proxy(
         &self,
         name: &str,
@@ -2515,6 +2688,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/nodes/{name}/proxy` (`connectCoreV1PutNodeProxy`).
+    #[inline]
     pub fn connect_put_node_proxy(
         &self,
         name: &str,
@@ -2526,6 +2700,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/nodes/{name}/proxy` (`connectCoreV1PostNodeProxy`).
+    #[inline]
     pub fn connect_post_node_proxy(
         &self,
         name: &str,
@@ -2537,6 +2712,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/nodes/{name}/proxy` (`connectCoreV1DeleteNodeProxy`).
+    #[inline]
     pub fn connect_delete_node_proxy(
         &self,
         name: &str,
@@ -2548,6 +2724,7 @@ impl CoreV1Api {
         )
     }
     /// `OPTIONS /api/v1/nodes/{name}/proxy` (`connectCoreV1OptionsNodeProxy`).
+    #[inline]
     pub fn connect_options_node_proxy(
         &self,
         name: &str,
@@ -2559,6 +2736,7 @@ impl CoreV1Api {
         )
     }
     /// `HEAD /api/v1/nodes/{name}/proxy` (`connectCoreV1HeadNodeProxy`).
+    #[inline]
     pub fn connect_head_node_proxy(
         &self,
         name: &str,
@@ -2570,6 +2748,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/nodes/{name}/proxy` (`connectCoreV1PatchNodeProxy`).
+    #[inline]
     pub fn connect_patch_node_proxy(
         &self,
         name: &str,
@@ -2581,6 +2760,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/nodes/{name}/proxy/{path}` (`connectCoreV1GetNodeProxyWithPath`).
+    #[inline]
     pub fn connect_get_node_proxy_with_path(
         &self,
         name: &str,
@@ -2593,6 +2773,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/nodes/{name}/proxy/{path}` (`connectCoreV1PutNodeProxyWithPath`).
+    #[inline]
     pub fn connect_put_node_proxy_with_path(
         &self,
         name: &str,
@@ -2605,6 +2786,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/nodes/{name}/proxy/{path}` (`connectCoreV1PostNodeProxyWithPath`).
+    #[inline]
     pub fn connect_post_node_proxy_with_path(
         &self,
         name: &str,
@@ -2617,6 +2799,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/nodes/{name}/proxy/{path}` (`connectCoreV1DeleteNodeProxyWithPath`).
+    #[inline]
     pub fn connect_delete_node_proxy_with_path(
         &self,
         name: &str,
@@ -2629,6 +2812,7 @@ impl CoreV1Api {
         )
     }
     /// `OPTIONS /api/v1/nodes/{name}/proxy/{path}` (`connectCoreV1OptionsNodeProxyWithPath`).
+    #[inline]
     pub fn connect_options_node_proxy_with_path(
         &self,
         name: &str,
@@ -2641,6 +2825,7 @@ impl CoreV1Api {
         )
     }
     /// `HEAD /api/v1/nodes/{name}/proxy/{path}` (`connectCoreV1HeadNodeProxyWithPath`).
+    #[inline]
     pub fn connect_head_node_proxy_with_path(
         &self,
         name: &str,
@@ -2653,6 +2838,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/nodes/{name}/proxy/{path}` (`connectCoreV1PatchNodeProxyWithPath`).
+    #[inline]
     pub fn connect_patch_node_proxy_with_path(
         &self,
         name: &str,
@@ -2665,6 +2851,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/nodes/{name}/status` (`readCoreV1NodeStatus`).
+    #[inline]
     pub fn read_node_status(
         &self,
         name: &str,
@@ -2678,6 +2865,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/nodes/{name}/status` (`replaceCoreV1NodeStatus`).
+    #[inline]
     pub fn replace_node_status(
         &self,
         name: &str,
@@ -2693,6 +2881,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/nodes/{name}/status` (`patchCoreV1NodeStatus`).
+    #[inline]
     pub fn patch_node_status(
         &self,
         name: &str,
@@ -2708,6 +2897,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/persistentvolumeclaims` (`listCoreV1PersistentVolumeClaimForAllNamespaces`).
+    #[inline]
     pub fn list_persistent_volume_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2720,6 +2910,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/persistentvolumes` (`listCoreV1PersistentVolume`).
+    #[inline]
     pub fn list_persistent_volume(
         &self,
         params: &crate::ListParams,
@@ -2732,6 +2923,7 @@ impl CoreV1Api {
         )
     }
     /// `POST /api/v1/persistentvolumes` (`createCoreV1PersistentVolume`).
+    #[inline]
     pub fn create_persistent_volume(
         &self,
         body: &::kuber_models::api::core::v1::PersistentVolume,
@@ -2746,6 +2938,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/persistentvolumes` (`deleteCoreV1CollectionPersistentVolume`).
+    #[inline]
     pub fn delete_collection_persistent_volume(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -2762,6 +2955,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/persistentvolumes/{name}` (`readCoreV1PersistentVolume`).
+    #[inline]
     pub fn read_persistent_volume(
         &self,
         name: &str,
@@ -2775,6 +2969,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/persistentvolumes/{name}` (`replaceCoreV1PersistentVolume`).
+    #[inline]
     pub fn replace_persistent_volume(
         &self,
         name: &str,
@@ -2790,6 +2985,7 @@ impl CoreV1Api {
         )
     }
     /// `DELETE /api/v1/persistentvolumes/{name}` (`deleteCoreV1PersistentVolume`).
+    #[inline]
     pub fn delete_persistent_volume(
         &self,
         name: &str,
@@ -2805,6 +3001,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/persistentvolumes/{name}` (`patchCoreV1PersistentVolume`).
+    #[inline]
     pub fn patch_persistent_volume(
         &self,
         name: &str,
@@ -2820,6 +3017,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/persistentvolumes/{name}/status` (`readCoreV1PersistentVolumeStatus`).
+    #[inline]
     pub fn read_persistent_volume_status(
         &self,
         name: &str,
@@ -2833,6 +3031,7 @@ impl CoreV1Api {
         )
     }
     /// `PUT /api/v1/persistentvolumes/{name}/status` (`replaceCoreV1PersistentVolumeStatus`).
+    #[inline]
     pub fn replace_persistent_volume_status(
         &self,
         name: &str,
@@ -2848,6 +3047,7 @@ impl CoreV1Api {
         )
     }
     /// `PATCH /api/v1/persistentvolumes/{name}/status` (`patchCoreV1PersistentVolumeStatus`).
+    #[inline]
     pub fn patch_persistent_volume_status(
         &self,
         name: &str,
@@ -2863,6 +3063,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/pods` (`listCoreV1PodForAllNamespaces`).
+    #[inline]
     pub fn list_pod_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2875,6 +3076,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/podtemplates` (`listCoreV1PodTemplateForAllNamespaces`).
+    #[inline]
     pub fn list_pod_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2887,6 +3089,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/replicationcontrollers` (`listCoreV1ReplicationControllerForAllNamespaces`).
+    #[inline]
     pub fn list_replication_controller_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2899,6 +3102,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/resourcequotas` (`listCoreV1ResourceQuotaForAllNamespaces`).
+    #[inline]
     pub fn list_resource_quota_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2911,6 +3115,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/secrets` (`listCoreV1SecretForAllNamespaces`).
+    #[inline]
     pub fn list_secret_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2923,6 +3128,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/serviceaccounts` (`listCoreV1ServiceAccountForAllNamespaces`).
+    #[inline]
     pub fn list_service_account_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2935,6 +3141,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/services` (`listCoreV1ServiceForAllNamespaces`).
+    #[inline]
     pub fn list_service_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2947,6 +3154,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/configmaps` (`watchCoreV1ConfigMapListForAllNamespaces`).
+    #[inline]
     pub fn watch_config_map_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2962,6 +3170,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/endpoints` (`watchCoreV1EndpointsListForAllNamespaces`).
+    #[inline]
     pub fn watch_endpoints_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2977,6 +3186,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/events` (`watchCoreV1EventListForAllNamespaces`).
+    #[inline]
     pub fn watch_event_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -2992,6 +3202,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/limitranges` (`watchCoreV1LimitRangeListForAllNamespaces`).
+    #[inline]
     pub fn watch_limit_range_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3007,6 +3218,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces` (`watchCoreV1NamespaceList`).
+    #[inline]
     pub fn watch_namespace_list(
         &self,
         params: &crate::ListParams,
@@ -3022,6 +3234,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/configmaps` (`watchCoreV1NamespacedConfigMapList`).
+    #[inline]
     pub fn watch_namespaced_config_map_list(
         &self,
         namespace: &str,
@@ -3042,6 +3255,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/configmaps/{name}` (`watchCoreV1NamespacedConfigMap`).
+    #[inline]
     pub fn watch_namespaced_config_map(
         &self,
         name: &str,
@@ -3064,6 +3278,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/endpoints` (`watchCoreV1NamespacedEndpointsList`).
+    #[inline]
     pub fn watch_namespaced_endpoints_list(
         &self,
         namespace: &str,
@@ -3084,6 +3299,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/endpoints/{name}` (`watchCoreV1NamespacedEndpoints`).
+    #[inline]
     pub fn watch_namespaced_endpoints(
         &self,
         name: &str,
@@ -3106,6 +3322,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/events` (`watchCoreV1NamespacedEventList`).
+    #[inline]
     pub fn watch_namespaced_event_list(
         &self,
         namespace: &str,
@@ -3126,6 +3343,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/events/{name}` (`watchCoreV1NamespacedEvent`).
+    #[inline]
     pub fn watch_namespaced_event(
         &self,
         name: &str,
@@ -3148,6 +3366,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/limitranges` (`watchCoreV1NamespacedLimitRangeList`).
+    #[inline]
     pub fn watch_namespaced_limit_range_list(
         &self,
         namespace: &str,
@@ -3168,6 +3387,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/limitranges/{name}` (`watchCoreV1NamespacedLimitRange`).
+    #[inline]
     pub fn watch_namespaced_limit_range(
         &self,
         name: &str,
@@ -3190,6 +3410,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/persistentvolumeclaims` (`watchCoreV1NamespacedPersistentVolumeClaimList`).
+    #[inline]
     pub fn watch_namespaced_persistent_volume_claim_list(
         &self,
         namespace: &str,
@@ -3210,6 +3431,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/persistentvolumeclaims/{name}` (`watchCoreV1NamespacedPersistentVolumeClaim`).
+    #[inline]
     pub fn watch_namespaced_persistent_volume_claim(
         &self,
         name: &str,
@@ -3232,6 +3454,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/pods` (`watchCoreV1NamespacedPodList`).
+    #[inline]
     pub fn watch_namespaced_pod_list(
         &self,
         namespace: &str,
@@ -3252,6 +3475,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/pods/{name}` (`watchCoreV1NamespacedPod`).
+    #[inline]
     pub fn watch_namespaced_pod(
         &self,
         name: &str,
@@ -3274,6 +3498,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/podtemplates` (`watchCoreV1NamespacedPodTemplateList`).
+    #[inline]
     pub fn watch_namespaced_pod_template_list(
         &self,
         namespace: &str,
@@ -3294,6 +3519,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/podtemplates/{name}` (`watchCoreV1NamespacedPodTemplate`).
+    #[inline]
     pub fn watch_namespaced_pod_template(
         &self,
         name: &str,
@@ -3316,6 +3542,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/replicationcontrollers` (`watchCoreV1NamespacedReplicationControllerList`).
+    #[inline]
     pub fn watch_namespaced_replication_controller_list(
         &self,
         namespace: &str,
@@ -3336,6 +3563,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/replicationcontrollers/{name}` (`watchCoreV1NamespacedReplicationController`).
+    #[inline]
     pub fn watch_namespaced_replication_controller(
         &self,
         name: &str,
@@ -3358,6 +3586,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/resourcequotas` (`watchCoreV1NamespacedResourceQuotaList`).
+    #[inline]
     pub fn watch_namespaced_resource_quota_list(
         &self,
         namespace: &str,
@@ -3378,6 +3607,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/resourcequotas/{name}` (`watchCoreV1NamespacedResourceQuota`).
+    #[inline]
     pub fn watch_namespaced_resource_quota(
         &self,
         name: &str,
@@ -3400,6 +3630,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/secrets` (`watchCoreV1NamespacedSecretList`).
+    #[inline]
     pub fn watch_namespaced_secret_list(
         &self,
         namespace: &str,
@@ -3420,6 +3651,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/secrets/{name}` (`watchCoreV1NamespacedSecret`).
+    #[inline]
     pub fn watch_namespaced_secret(
         &self,
         name: &str,
@@ -3442,6 +3674,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/serviceaccounts` (`watchCoreV1NamespacedServiceAccountList`).
+    #[inline]
     pub fn watch_namespaced_service_account_list(
         &self,
         namespace: &str,
@@ -3462,6 +3695,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/serviceaccounts/{name}` (`watchCoreV1NamespacedServiceAccount`).
+    #[inline]
     pub fn watch_namespaced_service_account(
         &self,
         name: &str,
@@ -3484,6 +3718,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/services` (`watchCoreV1NamespacedServiceList`).
+    #[inline]
     pub fn watch_namespaced_service_list(
         &self,
         namespace: &str,
@@ -3504,6 +3739,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{namespace}/services/{name}` (`watchCoreV1NamespacedService`).
+    #[inline]
     pub fn watch_namespaced_service(
         &self,
         name: &str,
@@ -3526,6 +3762,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/namespaces/{name}` (`watchCoreV1Namespace`).
+    #[inline]
     pub fn watch_namespace(
         &self,
         name: &str,
@@ -3543,6 +3780,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/nodes` (`watchCoreV1NodeList`).
+    #[inline]
     pub fn watch_node_list(
         &self,
         params: &crate::ListParams,
@@ -3558,6 +3796,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/nodes/{name}` (`watchCoreV1Node`).
+    #[inline]
     pub fn watch_node(
         &self,
         name: &str,
@@ -3575,6 +3814,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/persistentvolumeclaims` (`watchCoreV1PersistentVolumeClaimListForAllNamespaces`).
+    #[inline]
     pub fn watch_persistent_volume_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3594,6 +3834,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/persistentvolumes` (`watchCoreV1PersistentVolumeList`).
+    #[inline]
     pub fn watch_persistent_volume_list(
         &self,
         params: &crate::ListParams,
@@ -3609,6 +3850,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/persistentvolumes/{name}` (`watchCoreV1PersistentVolume`).
+    #[inline]
     pub fn watch_persistent_volume(
         &self,
         name: &str,
@@ -3626,6 +3868,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/pods` (`watchCoreV1PodListForAllNamespaces`).
+    #[inline]
     pub fn watch_pod_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3641,6 +3884,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/podtemplates` (`watchCoreV1PodTemplateListForAllNamespaces`).
+    #[inline]
     pub fn watch_pod_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3656,6 +3900,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/replicationcontrollers` (`watchCoreV1ReplicationControllerListForAllNamespaces`).
+    #[inline]
     pub fn watch_replication_controller_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3675,6 +3920,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/resourcequotas` (`watchCoreV1ResourceQuotaListForAllNamespaces`).
+    #[inline]
     pub fn watch_resource_quota_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3690,6 +3936,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/secrets` (`watchCoreV1SecretListForAllNamespaces`).
+    #[inline]
     pub fn watch_secret_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3705,6 +3952,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/serviceaccounts` (`watchCoreV1ServiceAccountListForAllNamespaces`).
+    #[inline]
     pub fn watch_service_account_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -3720,6 +3968,7 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/watch/services` (`watchCoreV1ServiceListForAllNamespaces`).
+    #[inline]
     pub fn watch_service_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,

@@ -13,6 +13,7 @@ impl CustomMetricsV1beta1Api {
         &self.client
     }
     /// `GET /apis/custom.metrics.k8s.io/v1beta1/namespaces/{namespace}/{compositemetricname}` (`listCustomMetricsV1beta1NamespacedMetricValue`).
+    #[inline]
     pub fn list_namespaced_metric_value(
         &self,
         compositemetricname: &str,
@@ -32,6 +33,7 @@ impl CustomMetricsV1beta1Api {
         )
     }
     /// `GET /apis/custom.metrics.k8s.io/v1beta1/{compositemetricname}` (`listCustomMetricsV1beta1MetricValue`).
+    #[inline]
     pub fn list_metric_value(
         &self,
         compositemetricname: &str,

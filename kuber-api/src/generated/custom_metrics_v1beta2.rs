@@ -13,6 +13,7 @@ impl CustomMetricsV1beta2Api {
         &self.client
     }
     /// `GET /apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{compositemetricname}` (`listCustomMetricsV1beta2NamespacedMetricValue`).
+    #[inline]
     pub fn list_namespaced_metric_value(
         &self,
         compositemetricname: &str,
@@ -32,6 +33,7 @@ impl CustomMetricsV1beta2Api {
         )
     }
     /// `GET /apis/custom.metrics.k8s.io/v1beta2/{compositemetricname}` (`listCustomMetricsV1beta2MetricValue`).
+    #[inline]
     pub fn list_metric_value(
         &self,
         compositemetricname: &str,

@@ -13,6 +13,7 @@ impl DiscoveryApi {
         &self.client
     }
     /// `GET /apis/discovery.k8s.io/` (`getDiscoveryAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

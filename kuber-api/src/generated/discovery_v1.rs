@@ -13,6 +13,7 @@ impl DiscoveryV1Api {
         &self.client
     }
     /// `GET /apis/discovery.k8s.io/v1/` (`getDiscoveryV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/endpointslices` (`listDiscoveryV1EndpointSliceForAllNamespaces`).
+    #[inline]
     pub fn list_endpoint_slice_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices` (`listDiscoveryV1NamespacedEndpointSlice`).
+    #[inline]
     pub fn list_namespaced_endpoint_slice(
         &self,
         namespace: &str,
@@ -50,6 +53,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `POST /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices` (`createDiscoveryV1NamespacedEndpointSlice`).
+    #[inline]
     pub fn create_namespaced_endpoint_slice(
         &self,
         namespace: &str,
@@ -65,6 +69,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `DELETE /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices` (`deleteDiscoveryV1CollectionNamespacedEndpointSlice`).
+    #[inline]
     pub fn delete_collection_namespaced_endpoint_slice(
         &self,
         namespace: &str,
@@ -82,6 +87,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}` (`readDiscoveryV1NamespacedEndpointSlice`).
+    #[inline]
     pub fn read_namespaced_endpoint_slice(
         &self,
         name: &str,
@@ -96,6 +102,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `PUT /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}` (`replaceDiscoveryV1NamespacedEndpointSlice`).
+    #[inline]
     pub fn replace_namespaced_endpoint_slice(
         &self,
         name: &str,
@@ -112,6 +119,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `DELETE /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}` (`deleteDiscoveryV1NamespacedEndpointSlice`).
+    #[inline]
     pub fn delete_namespaced_endpoint_slice(
         &self,
         name: &str,
@@ -128,6 +136,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `PATCH /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}` (`patchDiscoveryV1NamespacedEndpointSlice`).
+    #[inline]
     pub fn patch_namespaced_endpoint_slice(
         &self,
         name: &str,
@@ -144,6 +153,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/watch/endpointslices` (`watchDiscoveryV1EndpointSliceListForAllNamespaces`).
+    #[inline]
     pub fn watch_endpoint_slice_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -163,6 +173,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/watch/namespaces/{namespace}/endpointslices` (`watchDiscoveryV1NamespacedEndpointSliceList`).
+    #[inline]
     pub fn watch_namespaced_endpoint_slice_list(
         &self,
         namespace: &str,
@@ -183,6 +194,7 @@ impl DiscoveryV1Api {
         )
     }
     /// `GET /apis/discovery.k8s.io/v1/watch/namespaces/{namespace}/endpointslices/{name}` (`watchDiscoveryV1NamespacedEndpointSlice`).
+    #[inline]
     pub fn watch_namespaced_endpoint_slice(
         &self,
         name: &str,

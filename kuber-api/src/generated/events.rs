@@ -13,6 +13,7 @@ impl EventsApi {
         &self.client
     }
     /// `GET /apis/events.k8s.io/` (`getEventsAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

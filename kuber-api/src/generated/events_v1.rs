@@ -13,6 +13,7 @@ impl EventsV1Api {
         &self.client
     }
     /// `GET /apis/events.k8s.io/v1/` (`getEventsV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl EventsV1Api {
         )
     }
     /// `GET /apis/events.k8s.io/v1/events` (`listEventsV1EventForAllNamespaces`).
+    #[inline]
     pub fn list_event_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl EventsV1Api {
         )
     }
     /// `GET /apis/events.k8s.io/v1/namespaces/{namespace}/events` (`listEventsV1NamespacedEvent`).
+    #[inline]
     pub fn list_namespaced_event(
         &self,
         namespace: &str,
@@ -50,6 +53,7 @@ impl EventsV1Api {
         )
     }
     /// `POST /apis/events.k8s.io/v1/namespaces/{namespace}/events` (`createEventsV1NamespacedEvent`).
+    #[inline]
     pub fn create_namespaced_event(
         &self,
         namespace: &str,
@@ -65,6 +69,7 @@ impl EventsV1Api {
         )
     }
     /// `DELETE /apis/events.k8s.io/v1/namespaces/{namespace}/events` (`deleteEventsV1CollectionNamespacedEvent`).
+    #[inline]
     pub fn delete_collection_namespaced_event(
         &self,
         namespace: &str,
@@ -80,6 +85,7 @@ impl EventsV1Api {
         )
     }
     /// `GET /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}` (`readEventsV1NamespacedEvent`).
+    #[inline]
     pub fn read_namespaced_event(
         &self,
         name: &str,
@@ -94,6 +100,7 @@ impl EventsV1Api {
         )
     }
     /// `PUT /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}` (`replaceEventsV1NamespacedEvent`).
+    #[inline]
     pub fn replace_namespaced_event(
         &self,
         name: &str,
@@ -110,6 +117,7 @@ impl EventsV1Api {
         )
     }
     /// `DELETE /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}` (`deleteEventsV1NamespacedEvent`).
+    #[inline]
     pub fn delete_namespaced_event(
         &self,
         name: &str,
@@ -126,6 +134,7 @@ impl EventsV1Api {
         )
     }
     /// `PATCH /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}` (`patchEventsV1NamespacedEvent`).
+    #[inline]
     pub fn patch_namespaced_event(
         &self,
         name: &str,
@@ -142,6 +151,7 @@ impl EventsV1Api {
         )
     }
     /// `GET /apis/events.k8s.io/v1/watch/events` (`watchEventsV1EventListForAllNamespaces`).
+    #[inline]
     pub fn watch_event_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -161,6 +171,7 @@ impl EventsV1Api {
         )
     }
     /// `GET /apis/events.k8s.io/v1/watch/namespaces/{namespace}/events` (`watchEventsV1NamespacedEventList`).
+    #[inline]
     pub fn watch_namespaced_event_list(
         &self,
         namespace: &str,
@@ -181,6 +192,7 @@ impl EventsV1Api {
         )
     }
     /// `GET /apis/events.k8s.io/v1/watch/namespaces/{namespace}/events/{name}` (`watchEventsV1NamespacedEvent`).
+    #[inline]
     pub fn watch_namespaced_event(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl ExternalMetricsV1beta1Api {
         &self.client
     }
     /// `GET /apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{metricName}` (`listExternalMetricsV1beta1NamespacedExternalMetricValue`).
+    #[inline]
     pub fn list_namespaced_external_metric_value(
         &self,
         metric_name: &str,

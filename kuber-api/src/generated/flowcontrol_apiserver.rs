@@ -13,6 +13,7 @@ impl FlowcontrolApiserverApi {
         &self.client
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/` (`getFlowcontrolApiserverAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl FlowcontrolApiserverV1Api {
         &self.client
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/` (`getFlowcontrolApiserverV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`listFlowcontrolApiserverV1FlowSchema`).
+    #[inline]
     pub fn list_flow_schema(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `POST /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`createFlowcontrolApiserverV1FlowSchema`).
+    #[inline]
     pub fn create_flow_schema(
         &self,
         body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
@@ -55,6 +58,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`deleteFlowcontrolApiserverV1CollectionFlowSchema`).
+    #[inline]
     pub fn delete_collection_flow_schema(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}` (`readFlowcontrolApiserverV1FlowSchema`).
+    #[inline]
     pub fn read_flow_schema(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}` (`replaceFlowcontrolApiserverV1FlowSchema`).
+    #[inline]
     pub fn replace_flow_schema(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}` (`deleteFlowcontrolApiserverV1FlowSchema`).
+    #[inline]
     pub fn delete_flow_schema(
         &self,
         name: &str,
@@ -114,6 +121,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PATCH /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}` (`patchFlowcontrolApiserverV1FlowSchema`).
+    #[inline]
     pub fn patch_flow_schema(
         &self,
         name: &str,
@@ -129,6 +137,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}/status` (`readFlowcontrolApiserverV1FlowSchemaStatus`).
+    #[inline]
     pub fn read_flow_schema_status(
         &self,
         name: &str,
@@ -142,6 +151,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}/status` (`replaceFlowcontrolApiserverV1FlowSchemaStatus`).
+    #[inline]
     pub fn replace_flow_schema_status(
         &self,
         name: &str,
@@ -157,6 +167,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PATCH /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}/status` (`patchFlowcontrolApiserverV1FlowSchemaStatus`).
+    #[inline]
     pub fn patch_flow_schema_status(
         &self,
         name: &str,
@@ -172,6 +183,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`listFlowcontrolApiserverV1PriorityLevelConfiguration`).
+    #[inline]
     pub fn list_priority_level_configuration(
         &self,
         params: &crate::ListParams,
@@ -186,6 +198,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `POST /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`createFlowcontrolApiserverV1PriorityLevelConfiguration`).
+    #[inline]
     pub fn create_priority_level_configuration(
         &self,
         body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
@@ -200,6 +213,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`deleteFlowcontrolApiserverV1CollectionPriorityLevelConfiguration`).
+    #[inline]
     pub fn delete_collection_priority_level_configuration(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -218,6 +232,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}` (`readFlowcontrolApiserverV1PriorityLevelConfiguration`).
+    #[inline]
     pub fn read_priority_level_configuration(
         &self,
         name: &str,
@@ -231,6 +246,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}` (`replaceFlowcontrolApiserverV1PriorityLevelConfiguration`).
+    #[inline]
     pub fn replace_priority_level_configuration(
         &self,
         name: &str,
@@ -246,6 +262,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}` (`deleteFlowcontrolApiserverV1PriorityLevelConfiguration`).
+    #[inline]
     pub fn delete_priority_level_configuration(
         &self,
         name: &str,
@@ -263,6 +280,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PATCH /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}` (`patchFlowcontrolApiserverV1PriorityLevelConfiguration`).
+    #[inline]
     pub fn patch_priority_level_configuration(
         &self,
         name: &str,
@@ -278,6 +296,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}/status` (`readFlowcontrolApiserverV1PriorityLevelConfigurationStatus`).
+    #[inline]
     pub fn read_priority_level_configuration_status(
         &self,
         name: &str,
@@ -291,6 +310,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PUT /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}/status` (`replaceFlowcontrolApiserverV1PriorityLevelConfigurationStatus`).
+    #[inline]
     pub fn replace_priority_level_configuration_status(
         &self,
         name: &str,
@@ -306,6 +326,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `PATCH /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}/status` (`patchFlowcontrolApiserverV1PriorityLevelConfigurationStatus`).
+    #[inline]
     pub fn patch_priority_level_configuration_status(
         &self,
         name: &str,
@@ -321,6 +342,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/watch/flowschemas` (`watchFlowcontrolApiserverV1FlowSchemaList`).
+    #[inline]
     pub fn watch_flow_schema_list(
         &self,
         params: &crate::ListParams,
@@ -340,6 +362,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/watch/flowschemas/{name}` (`watchFlowcontrolApiserverV1FlowSchema`).
+    #[inline]
     pub fn watch_flow_schema(
         &self,
         name: &str,
@@ -361,6 +384,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/watch/prioritylevelconfigurations` (`watchFlowcontrolApiserverV1PriorityLevelConfigurationList`).
+    #[inline]
     pub fn watch_priority_level_configuration_list(
         &self,
         params: &crate::ListParams,
@@ -382,6 +406,7 @@ impl FlowcontrolApiserverV1Api {
         )
     }
     /// `GET /apis/flowcontrol.apiserver.k8s.io/v1/watch/prioritylevelconfigurations/{name}` (`watchFlowcontrolApiserverV1PriorityLevelConfiguration`).
+    #[inline]
     pub fn watch_priority_level_configuration(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl InternalApiserverApi {
         &self.client
     }
     /// `GET /apis/internal.apiserver.k8s.io/` (`getInternalApiserverAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

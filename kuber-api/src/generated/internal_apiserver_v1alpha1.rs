@@ -13,6 +13,7 @@ impl InternalApiserverV1alpha1Api {
         &self.client
     }
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/` (`getInternalApiserverV1alpha1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`listInternalApiserverV1alpha1StorageVersion`).
+    #[inline]
     pub fn list_storage_version(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `POST /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`createInternalApiserverV1alpha1StorageVersion`).
+    #[inline]
     pub fn create_storage_version(
         &self,
         body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
@@ -57,6 +60,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `DELETE /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`deleteInternalApiserverV1alpha1CollectionStorageVersion`).
+    #[inline]
     pub fn delete_collection_storage_version(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -75,6 +79,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}` (`readInternalApiserverV1alpha1StorageVersion`).
+    #[inline]
     pub fn read_storage_version(
         &self,
         name: &str,
@@ -88,6 +93,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `PUT /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}` (`replaceInternalApiserverV1alpha1StorageVersion`).
+    #[inline]
     pub fn replace_storage_version(
         &self,
         name: &str,
@@ -103,6 +109,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `DELETE /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}` (`deleteInternalApiserverV1alpha1StorageVersion`).
+    #[inline]
     pub fn delete_storage_version(
         &self,
         name: &str,
@@ -120,6 +127,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `PATCH /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}` (`patchInternalApiserverV1alpha1StorageVersion`).
+    #[inline]
     pub fn patch_storage_version(
         &self,
         name: &str,
@@ -135,6 +143,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}/status` (`readInternalApiserverV1alpha1StorageVersionStatus`).
+    #[inline]
     pub fn read_storage_version_status(
         &self,
         name: &str,
@@ -148,6 +157,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `PUT /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}/status` (`replaceInternalApiserverV1alpha1StorageVersionStatus`).
+    #[inline]
     pub fn replace_storage_version_status(
         &self,
         name: &str,
@@ -163,6 +173,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `PATCH /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}/status` (`patchInternalApiserverV1alpha1StorageVersionStatus`).
+    #[inline]
     pub fn patch_storage_version_status(
         &self,
         name: &str,
@@ -178,6 +189,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/watch/storageversions` (`watchInternalApiserverV1alpha1StorageVersionList`).
+    #[inline]
     pub fn watch_storage_version_list(
         &self,
         params: &crate::ListParams,
@@ -199,6 +211,7 @@ impl InternalApiserverV1alpha1Api {
         )
     }
     /// `GET /apis/internal.apiserver.k8s.io/v1alpha1/watch/storageversions/{name}` (`watchInternalApiserverV1alpha1StorageVersion`).
+    #[inline]
     pub fn watch_storage_version(
         &self,
         name: &str,

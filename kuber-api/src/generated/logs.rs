@@ -13,6 +13,7 @@ impl LogsApi {
         &self.client
     }
     /// `GET /logs/` (`logFileListHandler`).
+    #[inline]
     pub fn log_file_list_handler(&self) -> crate::Call<String, crate::call::Text> {
         crate::Call::new(
             &self.client,
@@ -20,6 +21,7 @@ impl LogsApi {
         )
     }
     /// `GET /logs/{logpath}` (`logFileHandler`).
+    #[inline]
     pub fn log_file_handler(
         &self,
         logpath: &str,

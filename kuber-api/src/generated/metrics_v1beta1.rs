@@ -13,6 +13,7 @@ impl MetricsV1beta1Api {
         &self.client
     }
     /// `GET /apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods` (`listMetricsV1beta1NamespacedPodMetrics`).
+    #[inline]
     pub fn list_namespaced_pod_metrics(
         &self,
         namespace: &str,
@@ -28,6 +29,7 @@ impl MetricsV1beta1Api {
         )
     }
     /// `GET /apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods/{name}` (`readMetricsV1beta1NamespacedPodMetrics`).
+    #[inline]
     pub fn read_namespaced_pod_metrics(
         &self,
         name: &str,
@@ -40,6 +42,7 @@ impl MetricsV1beta1Api {
         )
     }
     /// `GET /apis/metrics.k8s.io/v1beta1/nodes` (`listMetricsV1beta1NodeMetrics`).
+    #[inline]
     pub fn list_node_metrics(
         &self,
         params: &crate::ListNamespacedPodMetricsParams,
@@ -54,6 +57,7 @@ impl MetricsV1beta1Api {
         )
     }
     /// `GET /apis/metrics.k8s.io/v1beta1/nodes/{name}` (`readMetricsV1beta1NodeMetrics`).
+    #[inline]
     pub fn read_node_metrics(
         &self,
         name: &str,
@@ -65,6 +69,7 @@ impl MetricsV1beta1Api {
         )
     }
     /// `GET /apis/metrics.k8s.io/v1beta1/pods` (`listMetricsV1beta1PodMetricsForAllNamespaces`).
+    #[inline]
     pub fn list_pod_metrics_for_all_namespaces(
         &self,
         params: &crate::ListNamespacedPodMetricsParams,

@@ -13,6 +13,7 @@ impl NetworkingApi {
         &self.client
     }
     /// `GET /apis/networking.k8s.io/` (`getNetworkingAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl NetworkingV1Api {
         &self.client
     }
     /// `GET /apis/networking.k8s.io/v1/` (`getNetworkingV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/ingressclasses` (`listNetworkingV1IngressClass`).
+    #[inline]
     pub fn list_ingress_class(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl NetworkingV1Api {
         )
     }
     /// `POST /apis/networking.k8s.io/v1/ingressclasses` (`createNetworkingV1IngressClass`).
+    #[inline]
     pub fn create_ingress_class(
         &self,
         body: &::kuber_models::api::networking::v1::IngressClass,
@@ -55,6 +58,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ingressclasses` (`deleteNetworkingV1CollectionIngressClass`).
+    #[inline]
     pub fn delete_collection_ingress_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/ingressclasses/{name}` (`readNetworkingV1IngressClass`).
+    #[inline]
     pub fn read_ingress_class(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/ingressclasses/{name}` (`replaceNetworkingV1IngressClass`).
+    #[inline]
     pub fn replace_ingress_class(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ingressclasses/{name}` (`deleteNetworkingV1IngressClass`).
+    #[inline]
     pub fn delete_ingress_class(
         &self,
         name: &str,
@@ -114,6 +121,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/ingressclasses/{name}` (`patchNetworkingV1IngressClass`).
+    #[inline]
     pub fn patch_ingress_class(
         &self,
         name: &str,
@@ -129,6 +137,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/ingresses` (`listNetworkingV1IngressForAllNamespaces`).
+    #[inline]
     pub fn list_ingress_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -141,6 +150,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/ipaddresses` (`listNetworkingV1IPAddress`).
+    #[inline]
     pub fn list_ip_address(
         &self,
         params: &crate::ListParams,
@@ -153,6 +163,7 @@ impl NetworkingV1Api {
         )
     }
     /// `POST /apis/networking.k8s.io/v1/ipaddresses` (`createNetworkingV1IPAddress`).
+    #[inline]
     pub fn create_ip_address(
         &self,
         body: &::kuber_models::api::networking::v1::IPAddress,
@@ -167,6 +178,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ipaddresses` (`deleteNetworkingV1CollectionIPAddress`).
+    #[inline]
     pub fn delete_collection_ip_address(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -183,6 +195,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/ipaddresses/{name}` (`readNetworkingV1IPAddress`).
+    #[inline]
     pub fn read_ip_address(
         &self,
         name: &str,
@@ -196,6 +209,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/ipaddresses/{name}` (`replaceNetworkingV1IPAddress`).
+    #[inline]
     pub fn replace_ip_address(
         &self,
         name: &str,
@@ -211,6 +225,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ipaddresses/{name}` (`deleteNetworkingV1IPAddress`).
+    #[inline]
     pub fn delete_ip_address(
         &self,
         name: &str,
@@ -226,6 +241,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/ipaddresses/{name}` (`patchNetworkingV1IPAddress`).
+    #[inline]
     pub fn patch_ip_address(
         &self,
         name: &str,
@@ -241,6 +257,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses` (`listNetworkingV1NamespacedIngress`).
+    #[inline]
     pub fn list_namespaced_ingress(
         &self,
         namespace: &str,
@@ -254,6 +271,7 @@ impl NetworkingV1Api {
         )
     }
     /// `POST /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses` (`createNetworkingV1NamespacedIngress`).
+    #[inline]
     pub fn create_namespaced_ingress(
         &self,
         namespace: &str,
@@ -269,6 +287,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses` (`deleteNetworkingV1CollectionNamespacedIngress`).
+    #[inline]
     pub fn delete_collection_namespaced_ingress(
         &self,
         namespace: &str,
@@ -284,6 +303,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}` (`readNetworkingV1NamespacedIngress`).
+    #[inline]
     pub fn read_namespaced_ingress(
         &self,
         name: &str,
@@ -298,6 +318,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}` (`replaceNetworkingV1NamespacedIngress`).
+    #[inline]
     pub fn replace_namespaced_ingress(
         &self,
         name: &str,
@@ -314,6 +335,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}` (`deleteNetworkingV1NamespacedIngress`).
+    #[inline]
     pub fn delete_namespaced_ingress(
         &self,
         name: &str,
@@ -330,6 +352,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}` (`patchNetworkingV1NamespacedIngress`).
+    #[inline]
     pub fn patch_namespaced_ingress(
         &self,
         name: &str,
@@ -346,6 +369,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status` (`readNetworkingV1NamespacedIngressStatus`).
+    #[inline]
     pub fn read_namespaced_ingress_status(
         &self,
         name: &str,
@@ -360,6 +384,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status` (`replaceNetworkingV1NamespacedIngressStatus`).
+    #[inline]
     pub fn replace_namespaced_ingress_status(
         &self,
         name: &str,
@@ -376,6 +401,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status` (`patchNetworkingV1NamespacedIngressStatus`).
+    #[inline]
     pub fn patch_namespaced_ingress_status(
         &self,
         name: &str,
@@ -392,6 +418,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies` (`listNetworkingV1NamespacedNetworkPolicy`).
+    #[inline]
     pub fn list_namespaced_network_policy(
         &self,
         namespace: &str,
@@ -405,6 +432,7 @@ impl NetworkingV1Api {
         )
     }
     /// `POST /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies` (`createNetworkingV1NamespacedNetworkPolicy`).
+    #[inline]
     pub fn create_namespaced_network_policy(
         &self,
         namespace: &str,
@@ -420,6 +448,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies` (`deleteNetworkingV1CollectionNamespacedNetworkPolicy`).
+    #[inline]
     pub fn delete_collection_namespaced_network_policy(
         &self,
         namespace: &str,
@@ -437,6 +466,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}` (`readNetworkingV1NamespacedNetworkPolicy`).
+    #[inline]
     pub fn read_namespaced_network_policy(
         &self,
         name: &str,
@@ -451,6 +481,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}` (`replaceNetworkingV1NamespacedNetworkPolicy`).
+    #[inline]
     pub fn replace_namespaced_network_policy(
         &self,
         name: &str,
@@ -467,6 +498,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}` (`deleteNetworkingV1NamespacedNetworkPolicy`).
+    #[inline]
     pub fn delete_namespaced_network_policy(
         &self,
         name: &str,
@@ -485,6 +517,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}` (`patchNetworkingV1NamespacedNetworkPolicy`).
+    #[inline]
     pub fn patch_namespaced_network_policy(
         &self,
         name: &str,
@@ -501,6 +534,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/networkpolicies` (`listNetworkingV1NetworkPolicyForAllNamespaces`).
+    #[inline]
     pub fn list_network_policy_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -513,6 +547,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/servicecidrs` (`listNetworkingV1ServiceCIDR`).
+    #[inline]
     pub fn list_service_cidr(
         &self,
         params: &crate::ListParams,
@@ -525,6 +560,7 @@ impl NetworkingV1Api {
         )
     }
     /// `POST /apis/networking.k8s.io/v1/servicecidrs` (`createNetworkingV1ServiceCIDR`).
+    #[inline]
     pub fn create_service_cidr(
         &self,
         body: &::kuber_models::api::networking::v1::ServiceCIDR,
@@ -539,6 +575,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/servicecidrs` (`deleteNetworkingV1CollectionServiceCIDR`).
+    #[inline]
     pub fn delete_collection_service_cidr(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -555,6 +592,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/servicecidrs/{name}` (`readNetworkingV1ServiceCIDR`).
+    #[inline]
     pub fn read_service_cidr(
         &self,
         name: &str,
@@ -568,6 +606,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/servicecidrs/{name}` (`replaceNetworkingV1ServiceCIDR`).
+    #[inline]
     pub fn replace_service_cidr(
         &self,
         name: &str,
@@ -583,6 +622,7 @@ impl NetworkingV1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/servicecidrs/{name}` (`deleteNetworkingV1ServiceCIDR`).
+    #[inline]
     pub fn delete_service_cidr(
         &self,
         name: &str,
@@ -598,6 +638,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/servicecidrs/{name}` (`patchNetworkingV1ServiceCIDR`).
+    #[inline]
     pub fn patch_service_cidr(
         &self,
         name: &str,
@@ -613,6 +654,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/servicecidrs/{name}/status` (`readNetworkingV1ServiceCIDRStatus`).
+    #[inline]
     pub fn read_service_cidr_status(
         &self,
         name: &str,
@@ -626,6 +668,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1/servicecidrs/{name}/status` (`replaceNetworkingV1ServiceCIDRStatus`).
+    #[inline]
     pub fn replace_service_cidr_status(
         &self,
         name: &str,
@@ -641,6 +684,7 @@ impl NetworkingV1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/servicecidrs/{name}/status` (`patchNetworkingV1ServiceCIDRStatus`).
+    #[inline]
     pub fn patch_service_cidr_status(
         &self,
         name: &str,
@@ -656,6 +700,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/ingressclasses` (`watchNetworkingV1IngressClassList`).
+    #[inline]
     pub fn watch_ingress_class_list(
         &self,
         params: &crate::ListParams,
@@ -675,6 +720,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/ingressclasses/{name}` (`watchNetworkingV1IngressClass`).
+    #[inline]
     pub fn watch_ingress_class(
         &self,
         name: &str,
@@ -696,6 +742,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/ingresses` (`watchNetworkingV1IngressListForAllNamespaces`).
+    #[inline]
     pub fn watch_ingress_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -715,6 +762,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/ipaddresses` (`watchNetworkingV1IPAddressList`).
+    #[inline]
     pub fn watch_ip_address_list(
         &self,
         params: &crate::ListParams,
@@ -734,6 +782,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/ipaddresses/{name}` (`watchNetworkingV1IPAddress`).
+    #[inline]
     pub fn watch_ip_address(
         &self,
         name: &str,
@@ -755,6 +804,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/namespaces/{namespace}/ingresses` (`watchNetworkingV1NamespacedIngressList`).
+    #[inline]
     pub fn watch_namespaced_ingress_list(
         &self,
         namespace: &str,
@@ -775,6 +825,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/namespaces/{namespace}/ingresses/{name}` (`watchNetworkingV1NamespacedIngress`).
+    #[inline]
     pub fn watch_namespaced_ingress(
         &self,
         name: &str,
@@ -797,6 +848,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/namespaces/{namespace}/networkpolicies` (`watchNetworkingV1NamespacedNetworkPolicyList`).
+    #[inline]
     pub fn watch_namespaced_network_policy_list(
         &self,
         namespace: &str,
@@ -817,6 +869,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/namespaces/{namespace}/networkpolicies/{name}` (`watchNetworkingV1NamespacedNetworkPolicy`).
+    #[inline]
     pub fn watch_namespaced_network_policy(
         &self,
         name: &str,
@@ -839,6 +892,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/networkpolicies` (`watchNetworkingV1NetworkPolicyListForAllNamespaces`).
+    #[inline]
     pub fn watch_network_policy_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -858,6 +912,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/servicecidrs` (`watchNetworkingV1ServiceCIDRList`).
+    #[inline]
     pub fn watch_service_cidr_list(
         &self,
         params: &crate::ListParams,
@@ -877,6 +932,7 @@ impl NetworkingV1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1/watch/servicecidrs/{name}` (`watchNetworkingV1ServiceCIDR`).
+    #[inline]
     pub fn watch_service_cidr(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl NetworkingV1beta1Api {
         &self.client
     }
     /// `GET /apis/networking.k8s.io/v1beta1/` (`getNetworkingV1beta1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/ipaddresses` (`listNetworkingV1beta1IPAddress`).
+    #[inline]
     pub fn list_ip_address(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `POST /apis/networking.k8s.io/v1beta1/ipaddresses` (`createNetworkingV1beta1IPAddress`).
+    #[inline]
     pub fn create_ip_address(
         &self,
         body: &::kuber_models::api::networking::v1beta1::IPAddress,
@@ -55,6 +58,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/ipaddresses` (`deleteNetworkingV1beta1CollectionIPAddress`).
+    #[inline]
     pub fn delete_collection_ip_address(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/ipaddresses/{name}` (`readNetworkingV1beta1IPAddress`).
+    #[inline]
     pub fn read_ip_address(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1beta1/ipaddresses/{name}` (`replaceNetworkingV1beta1IPAddress`).
+    #[inline]
     pub fn replace_ip_address(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/ipaddresses/{name}` (`deleteNetworkingV1beta1IPAddress`).
+    #[inline]
     pub fn delete_ip_address(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1beta1/ipaddresses/{name}` (`patchNetworkingV1beta1IPAddress`).
+    #[inline]
     pub fn patch_ip_address(
         &self,
         name: &str,
@@ -131,6 +139,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/servicecidrs` (`listNetworkingV1beta1ServiceCIDR`).
+    #[inline]
     pub fn list_service_cidr(
         &self,
         params: &crate::ListParams,
@@ -143,6 +152,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `POST /apis/networking.k8s.io/v1beta1/servicecidrs` (`createNetworkingV1beta1ServiceCIDR`).
+    #[inline]
     pub fn create_service_cidr(
         &self,
         body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
@@ -157,6 +167,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/servicecidrs` (`deleteNetworkingV1beta1CollectionServiceCIDR`).
+    #[inline]
     pub fn delete_collection_service_cidr(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -173,6 +184,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/servicecidrs/{name}` (`readNetworkingV1beta1ServiceCIDR`).
+    #[inline]
     pub fn read_service_cidr(
         &self,
         name: &str,
@@ -186,6 +198,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1beta1/servicecidrs/{name}` (`replaceNetworkingV1beta1ServiceCIDR`).
+    #[inline]
     pub fn replace_service_cidr(
         &self,
         name: &str,
@@ -201,6 +214,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/servicecidrs/{name}` (`deleteNetworkingV1beta1ServiceCIDR`).
+    #[inline]
     pub fn delete_service_cidr(
         &self,
         name: &str,
@@ -218,6 +232,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1beta1/servicecidrs/{name}` (`patchNetworkingV1beta1ServiceCIDR`).
+    #[inline]
     pub fn patch_service_cidr(
         &self,
         name: &str,
@@ -233,6 +248,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/servicecidrs/{name}/status` (`readNetworkingV1beta1ServiceCIDRStatus`).
+    #[inline]
     pub fn read_service_cidr_status(
         &self,
         name: &str,
@@ -246,6 +262,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `PUT /apis/networking.k8s.io/v1beta1/servicecidrs/{name}/status` (`replaceNetworkingV1beta1ServiceCIDRStatus`).
+    #[inline]
     pub fn replace_service_cidr_status(
         &self,
         name: &str,
@@ -261,6 +278,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1beta1/servicecidrs/{name}/status` (`patchNetworkingV1beta1ServiceCIDRStatus`).
+    #[inline]
     pub fn patch_service_cidr_status(
         &self,
         name: &str,
@@ -276,6 +294,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/watch/ipaddresses` (`watchNetworkingV1beta1IPAddressList`).
+    #[inline]
     pub fn watch_ip_address_list(
         &self,
         params: &crate::ListParams,
@@ -295,6 +314,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/watch/ipaddresses/{name}` (`watchNetworkingV1beta1IPAddress`).
+    #[inline]
     pub fn watch_ip_address(
         &self,
         name: &str,
@@ -316,6 +336,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/watch/servicecidrs` (`watchNetworkingV1beta1ServiceCIDRList`).
+    #[inline]
     pub fn watch_service_cidr_list(
         &self,
         params: &crate::ListParams,
@@ -337,6 +358,7 @@ impl NetworkingV1beta1Api {
         )
     }
     /// `GET /apis/networking.k8s.io/v1beta1/watch/servicecidrs/{name}` (`watchNetworkingV1beta1ServiceCIDR`).
+    #[inline]
     pub fn watch_service_cidr(
         &self,
         name: &str,

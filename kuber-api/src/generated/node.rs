@@ -13,6 +13,7 @@ impl NodeApi {
         &self.client
     }
     /// `GET /apis/node.k8s.io/` (`getNodeAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl NodeV1Api {
         &self.client
     }
     /// `GET /apis/node.k8s.io/v1/` (`getNodeV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl NodeV1Api {
         )
     }
     /// `GET /apis/node.k8s.io/v1/runtimeclasses` (`listNodeV1RuntimeClass`).
+    #[inline]
     pub fn list_runtime_class(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl NodeV1Api {
         )
     }
     /// `POST /apis/node.k8s.io/v1/runtimeclasses` (`createNodeV1RuntimeClass`).
+    #[inline]
     pub fn create_runtime_class(
         &self,
         body: &::kuber_models::api::node::v1::RuntimeClass,
@@ -51,6 +54,7 @@ impl NodeV1Api {
         )
     }
     /// `DELETE /apis/node.k8s.io/v1/runtimeclasses` (`deleteNodeV1CollectionRuntimeClass`).
+    #[inline]
     pub fn delete_collection_runtime_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -65,6 +69,7 @@ impl NodeV1Api {
         )
     }
     /// `GET /apis/node.k8s.io/v1/runtimeclasses/{name}` (`readNodeV1RuntimeClass`).
+    #[inline]
     pub fn read_runtime_class(
         &self,
         name: &str,
@@ -78,6 +83,7 @@ impl NodeV1Api {
         )
     }
     /// `PUT /apis/node.k8s.io/v1/runtimeclasses/{name}` (`replaceNodeV1RuntimeClass`).
+    #[inline]
     pub fn replace_runtime_class(
         &self,
         name: &str,
@@ -93,6 +99,7 @@ impl NodeV1Api {
         )
     }
     /// `DELETE /apis/node.k8s.io/v1/runtimeclasses/{name}` (`deleteNodeV1RuntimeClass`).
+    #[inline]
     pub fn delete_runtime_class(
         &self,
         name: &str,
@@ -108,6 +115,7 @@ impl NodeV1Api {
         )
     }
     /// `PATCH /apis/node.k8s.io/v1/runtimeclasses/{name}` (`patchNodeV1RuntimeClass`).
+    #[inline]
     pub fn patch_runtime_class(
         &self,
         name: &str,
@@ -123,6 +131,7 @@ impl NodeV1Api {
         )
     }
     /// `GET /apis/node.k8s.io/v1/watch/runtimeclasses` (`watchNodeV1RuntimeClassList`).
+    #[inline]
     pub fn watch_runtime_class_list(
         &self,
         params: &crate::ListParams,
@@ -142,6 +151,7 @@ impl NodeV1Api {
         )
     }
     /// `GET /apis/node.k8s.io/v1/watch/runtimeclasses/{name}` (`watchNodeV1RuntimeClass`).
+    #[inline]
     pub fn watch_runtime_class(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl OpenidApi {
         &self.client
     }
     /// `GET /openid/v1/jwks/` (`getServiceAccountIssuerOpenIDKeyset`).
+    #[inline]
     pub fn get_service_account_issuer_open_id_keyset(
         &self,
     ) -> crate::Call<String, crate::call::Text> {

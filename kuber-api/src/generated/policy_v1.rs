@@ -13,6 +13,7 @@ impl PolicyV1Api {
         &self.client
     }
     /// `GET /apis/policy/v1/` (`getPolicyV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl PolicyV1Api {
         )
     }
     /// `GET /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets` (`listPolicyV1NamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn list_namespaced_pod_disruption_budget(
         &self,
         namespace: &str,
@@ -38,6 +40,7 @@ impl PolicyV1Api {
         )
     }
     /// `POST /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets` (`createPolicyV1NamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn create_namespaced_pod_disruption_budget(
         &self,
         namespace: &str,
@@ -53,6 +56,7 @@ impl PolicyV1Api {
         )
     }
     /// `DELETE /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets` (`deletePolicyV1CollectionNamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn delete_collection_namespaced_pod_disruption_budget(
         &self,
         namespace: &str,
@@ -70,6 +74,7 @@ impl PolicyV1Api {
         )
     }
     /// `GET /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}` (`readPolicyV1NamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn read_namespaced_pod_disruption_budget(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl PolicyV1Api {
         )
     }
     /// `PUT /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}` (`replacePolicyV1NamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn replace_namespaced_pod_disruption_budget(
         &self,
         name: &str,
@@ -100,6 +106,7 @@ impl PolicyV1Api {
         )
     }
     /// `DELETE /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}` (`deletePolicyV1NamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn delete_namespaced_pod_disruption_budget(
         &self,
         name: &str,
@@ -118,6 +125,7 @@ impl PolicyV1Api {
         )
     }
     /// `PATCH /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}` (`patchPolicyV1NamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn patch_namespaced_pod_disruption_budget(
         &self,
         name: &str,
@@ -134,6 +142,7 @@ impl PolicyV1Api {
         )
     }
     /// `GET /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status` (`readPolicyV1NamespacedPodDisruptionBudgetStatus`).
+    #[inline]
     pub fn read_namespaced_pod_disruption_budget_status(
         &self,
         name: &str,
@@ -148,6 +157,7 @@ impl PolicyV1Api {
         )
     }
     /// `PUT /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status` (`replacePolicyV1NamespacedPodDisruptionBudgetStatus`).
+    #[inline]
     pub fn replace_namespaced_pod_disruption_budget_status(
         &self,
         name: &str,
@@ -164,6 +174,7 @@ impl PolicyV1Api {
         )
     }
     /// `PATCH /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status` (`patchPolicyV1NamespacedPodDisruptionBudgetStatus`).
+    #[inline]
     pub fn patch_namespaced_pod_disruption_budget_status(
         &self,
         name: &str,
@@ -180,6 +191,7 @@ impl PolicyV1Api {
         )
     }
     /// `GET /apis/policy/v1/poddisruptionbudgets` (`listPolicyV1PodDisruptionBudgetForAllNamespaces`).
+    #[inline]
     pub fn list_pod_disruption_budget_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -192,6 +204,7 @@ impl PolicyV1Api {
         )
     }
     /// `GET /apis/policy/v1/watch/namespaces/{namespace}/poddisruptionbudgets` (`watchPolicyV1NamespacedPodDisruptionBudgetList`).
+    #[inline]
     pub fn watch_namespaced_pod_disruption_budget_list(
         &self,
         namespace: &str,
@@ -212,6 +225,7 @@ impl PolicyV1Api {
         )
     }
     /// `GET /apis/policy/v1/watch/namespaces/{namespace}/poddisruptionbudgets/{name}` (`watchPolicyV1NamespacedPodDisruptionBudget`).
+    #[inline]
     pub fn watch_namespaced_pod_disruption_budget(
         &self,
         name: &str,
@@ -234,6 +248,7 @@ impl PolicyV1Api {
         )
     }
     /// `GET /apis/policy/v1/watch/poddisruptionbudgets` (`watchPolicyV1PodDisruptionBudgetListForAllNamespaces`).
+    #[inline]
     pub fn watch_pod_disruption_budget_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,

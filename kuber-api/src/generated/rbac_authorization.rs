@@ -13,6 +13,7 @@ impl RbacAuthorizationApi {
         &self.client
     }
     /// `GET /apis/rbac.authorization.k8s.io/` (`getRbacAuthorizationAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

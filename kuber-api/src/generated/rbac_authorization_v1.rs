@@ -13,6 +13,7 @@ impl RbacAuthorizationV1Api {
         &self.client
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/` (`getRbacAuthorizationV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`listRbacAuthorizationV1ClusterRoleBinding`).
+    #[inline]
     pub fn list_cluster_role_binding(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`createRbacAuthorizationV1ClusterRoleBinding`).
+    #[inline]
     pub fn create_cluster_role_binding(
         &self,
         body: &::kuber_models::api::rbac::v1::ClusterRoleBinding,
@@ -55,6 +58,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`deleteRbacAuthorizationV1CollectionClusterRoleBinding`).
+    #[inline]
     pub fn delete_collection_cluster_role_binding(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}` (`readRbacAuthorizationV1ClusterRoleBinding`).
+    #[inline]
     pub fn read_cluster_role_binding(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}` (`replaceRbacAuthorizationV1ClusterRoleBinding`).
+    #[inline]
     pub fn replace_cluster_role_binding(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}` (`deleteRbacAuthorizationV1ClusterRoleBinding`).
+    #[inline]
     pub fn delete_cluster_role_binding(
         &self,
         name: &str,
@@ -114,6 +121,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PATCH /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}` (`patchRbacAuthorizationV1ClusterRoleBinding`).
+    #[inline]
     pub fn patch_cluster_role_binding(
         &self,
         name: &str,
@@ -129,6 +137,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/clusterroles` (`listRbacAuthorizationV1ClusterRole`).
+    #[inline]
     pub fn list_cluster_role(
         &self,
         params: &crate::ListParams,
@@ -141,6 +150,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/clusterroles` (`createRbacAuthorizationV1ClusterRole`).
+    #[inline]
     pub fn create_cluster_role(
         &self,
         body: &::kuber_models::api::rbac::v1::ClusterRole,
@@ -155,6 +165,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles` (`deleteRbacAuthorizationV1CollectionClusterRole`).
+    #[inline]
     pub fn delete_collection_cluster_role(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -169,6 +180,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}` (`readRbacAuthorizationV1ClusterRole`).
+    #[inline]
     pub fn read_cluster_role(
         &self,
         name: &str,
@@ -182,6 +194,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}` (`replaceRbacAuthorizationV1ClusterRole`).
+    #[inline]
     pub fn replace_cluster_role(
         &self,
         name: &str,
@@ -197,6 +210,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}` (`deleteRbacAuthorizationV1ClusterRole`).
+    #[inline]
     pub fn delete_cluster_role(
         &self,
         name: &str,
@@ -212,6 +226,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PATCH /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}` (`patchRbacAuthorizationV1ClusterRole`).
+    #[inline]
     pub fn patch_cluster_role(
         &self,
         name: &str,
@@ -227,6 +242,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings` (`listRbacAuthorizationV1NamespacedRoleBinding`).
+    #[inline]
     pub fn list_namespaced_role_binding(
         &self,
         namespace: &str,
@@ -240,6 +256,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings` (`createRbacAuthorizationV1NamespacedRoleBinding`).
+    #[inline]
     pub fn create_namespaced_role_binding(
         &self,
         namespace: &str,
@@ -255,6 +272,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings` (`deleteRbacAuthorizationV1CollectionNamespacedRoleBinding`).
+    #[inline]
     pub fn delete_collection_namespaced_role_binding(
         &self,
         namespace: &str,
@@ -270,6 +288,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}` (`readRbacAuthorizationV1NamespacedRoleBinding`).
+    #[inline]
     pub fn read_namespaced_role_binding(
         &self,
         name: &str,
@@ -284,6 +303,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}` (`replaceRbacAuthorizationV1NamespacedRoleBinding`).
+    #[inline]
     pub fn replace_namespaced_role_binding(
         &self,
         name: &str,
@@ -300,6 +320,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}` (`deleteRbacAuthorizationV1NamespacedRoleBinding`).
+    #[inline]
     pub fn delete_namespaced_role_binding(
         &self,
         name: &str,
@@ -316,6 +337,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PATCH /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}` (`patchRbacAuthorizationV1NamespacedRoleBinding`).
+    #[inline]
     pub fn patch_namespaced_role_binding(
         &self,
         name: &str,
@@ -332,6 +354,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles` (`listRbacAuthorizationV1NamespacedRole`).
+    #[inline]
     pub fn list_namespaced_role(
         &self,
         namespace: &str,
@@ -345,6 +368,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `POST /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles` (`createRbacAuthorizationV1NamespacedRole`).
+    #[inline]
     pub fn create_namespaced_role(
         &self,
         namespace: &str,
@@ -360,6 +384,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles` (`deleteRbacAuthorizationV1CollectionNamespacedRole`).
+    #[inline]
     pub fn delete_collection_namespaced_role(
         &self,
         namespace: &str,
@@ -375,6 +400,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}` (`readRbacAuthorizationV1NamespacedRole`).
+    #[inline]
     pub fn read_namespaced_role(
         &self,
         name: &str,
@@ -389,6 +415,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PUT /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}` (`replaceRbacAuthorizationV1NamespacedRole`).
+    #[inline]
     pub fn replace_namespaced_role(
         &self,
         name: &str,
@@ -405,6 +432,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}` (`deleteRbacAuthorizationV1NamespacedRole`).
+    #[inline]
     pub fn delete_namespaced_role(
         &self,
         name: &str,
@@ -421,6 +449,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `PATCH /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}` (`patchRbacAuthorizationV1NamespacedRole`).
+    #[inline]
     pub fn patch_namespaced_role(
         &self,
         name: &str,
@@ -437,6 +466,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/rolebindings` (`listRbacAuthorizationV1RoleBindingForAllNamespaces`).
+    #[inline]
     pub fn list_role_binding_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -449,6 +479,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/roles` (`listRbacAuthorizationV1RoleForAllNamespaces`).
+    #[inline]
     pub fn list_role_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -461,6 +492,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/clusterrolebindings` (`watchRbacAuthorizationV1ClusterRoleBindingList`).
+    #[inline]
     pub fn watch_cluster_role_binding_list(
         &self,
         params: &crate::ListParams,
@@ -480,6 +512,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/clusterrolebindings/{name}` (`watchRbacAuthorizationV1ClusterRoleBinding`).
+    #[inline]
     pub fn watch_cluster_role_binding(
         &self,
         name: &str,
@@ -501,6 +534,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/clusterroles` (`watchRbacAuthorizationV1ClusterRoleList`).
+    #[inline]
     pub fn watch_cluster_role_list(
         &self,
         params: &crate::ListParams,
@@ -520,6 +554,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/clusterroles/{name}` (`watchRbacAuthorizationV1ClusterRole`).
+    #[inline]
     pub fn watch_cluster_role(
         &self,
         name: &str,
@@ -541,6 +576,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/rolebindings` (`watchRbacAuthorizationV1NamespacedRoleBindingList`).
+    #[inline]
     pub fn watch_namespaced_role_binding_list(
         &self,
         namespace: &str,
@@ -561,6 +597,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/rolebindings/{name}` (`watchRbacAuthorizationV1NamespacedRoleBinding`).
+    #[inline]
     pub fn watch_namespaced_role_binding(
         &self,
         name: &str,
@@ -583,6 +620,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/roles` (`watchRbacAuthorizationV1NamespacedRoleList`).
+    #[inline]
     pub fn watch_namespaced_role_list(
         &self,
         namespace: &str,
@@ -603,6 +641,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/namespaces/{namespace}/roles/{name}` (`watchRbacAuthorizationV1NamespacedRole`).
+    #[inline]
     pub fn watch_namespaced_role(
         &self,
         name: &str,
@@ -625,6 +664,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/rolebindings` (`watchRbacAuthorizationV1RoleBindingListForAllNamespaces`).
+    #[inline]
     pub fn watch_role_binding_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -644,6 +684,7 @@ impl RbacAuthorizationV1Api {
         )
     }
     /// `GET /apis/rbac.authorization.k8s.io/v1/watch/roles` (`watchRbacAuthorizationV1RoleListForAllNamespaces`).
+    #[inline]
     pub fn watch_role_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,

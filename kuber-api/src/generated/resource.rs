@@ -13,6 +13,7 @@ impl ResourceApi {
         &self.client
     }
     /// `GET /apis/resource.k8s.io/` (`getResourceAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl ResourceV1Api {
         &self.client
     }
     /// `GET /apis/resource.k8s.io/v1/` (`getResourceV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/deviceclasses` (`listResourceV1DeviceClass`).
+    #[inline]
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl ResourceV1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1/deviceclasses` (`createResourceV1DeviceClass`).
+    #[inline]
     pub fn create_device_class(
         &self,
         body: &::kuber_models::api::resource::v1::DeviceClass,
@@ -51,6 +54,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/deviceclasses` (`deleteResourceV1CollectionDeviceClass`).
+    #[inline]
     pub fn delete_collection_device_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -67,6 +71,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/deviceclasses/{name}` (`readResourceV1DeviceClass`).
+    #[inline]
     pub fn read_device_class(
         &self,
         name: &str,
@@ -80,6 +85,7 @@ impl ResourceV1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/deviceclasses/{name}` (`replaceResourceV1DeviceClass`).
+    #[inline]
     pub fn replace_device_class(
         &self,
         name: &str,
@@ -95,6 +101,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/deviceclasses/{name}` (`deleteResourceV1DeviceClass`).
+    #[inline]
     pub fn delete_device_class(
         &self,
         name: &str,
@@ -110,6 +117,7 @@ impl ResourceV1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1/deviceclasses/{name}` (`patchResourceV1DeviceClass`).
+    #[inline]
     pub fn patch_device_class(
         &self,
         name: &str,
@@ -125,6 +133,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims` (`listResourceV1NamespacedResourceClaim`).
+    #[inline]
     pub fn list_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -138,6 +147,7 @@ impl ResourceV1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims` (`createResourceV1NamespacedResourceClaim`).
+    #[inline]
     pub fn create_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -153,6 +163,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims` (`deleteResourceV1CollectionNamespacedResourceClaim`).
+    #[inline]
     pub fn delete_collection_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -170,6 +181,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}` (`readResourceV1NamespacedResourceClaim`).
+    #[inline]
     pub fn read_namespaced_resource_claim(
         &self,
         name: &str,
@@ -184,6 +196,7 @@ impl ResourceV1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}` (`replaceResourceV1NamespacedResourceClaim`).
+    #[inline]
     pub fn replace_namespaced_resource_claim(
         &self,
         name: &str,
@@ -200,6 +213,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}` (`deleteResourceV1NamespacedResourceClaim`).
+    #[inline]
     pub fn delete_namespaced_resource_claim(
         &self,
         name: &str,
@@ -216,6 +230,7 @@ impl ResourceV1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}` (`patchResourceV1NamespacedResourceClaim`).
+    #[inline]
     pub fn patch_namespaced_resource_claim(
         &self,
         name: &str,
@@ -232,6 +247,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}/status` (`readResourceV1NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn read_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -246,6 +262,7 @@ impl ResourceV1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}/status` (`replaceResourceV1NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn replace_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -262,6 +279,7 @@ impl ResourceV1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}/status` (`patchResourceV1NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn patch_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -278,6 +296,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates` (`listResourceV1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn list_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -291,6 +310,7 @@ impl ResourceV1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates` (`createResourceV1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn create_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -306,6 +326,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates` (`deleteResourceV1CollectionNamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn delete_collection_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -323,6 +344,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`readResourceV1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn read_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -337,6 +359,7 @@ impl ResourceV1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`replaceResourceV1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn replace_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -353,6 +376,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`deleteResourceV1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn delete_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -371,6 +395,7 @@ impl ResourceV1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`patchResourceV1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn patch_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -387,6 +412,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/resourceclaims` (`listResourceV1ResourceClaimForAllNamespaces`).
+    #[inline]
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -399,6 +425,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/resourceclaimtemplates` (`listResourceV1ResourceClaimTemplateForAllNamespaces`).
+    #[inline]
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -411,6 +438,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/resourceslices` (`listResourceV1ResourceSlice`).
+    #[inline]
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
@@ -423,6 +451,7 @@ impl ResourceV1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1/resourceslices` (`createResourceV1ResourceSlice`).
+    #[inline]
     pub fn create_resource_slice(
         &self,
         body: &::kuber_models::api::resource::v1::ResourceSlice,
@@ -437,6 +466,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/resourceslices` (`deleteResourceV1CollectionResourceSlice`).
+    #[inline]
     pub fn delete_collection_resource_slice(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -453,6 +483,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/resourceslices/{name}` (`readResourceV1ResourceSlice`).
+    #[inline]
     pub fn read_resource_slice(
         &self,
         name: &str,
@@ -466,6 +497,7 @@ impl ResourceV1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1/resourceslices/{name}` (`replaceResourceV1ResourceSlice`).
+    #[inline]
     pub fn replace_resource_slice(
         &self,
         name: &str,
@@ -481,6 +513,7 @@ impl ResourceV1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/resourceslices/{name}` (`deleteResourceV1ResourceSlice`).
+    #[inline]
     pub fn delete_resource_slice(
         &self,
         name: &str,
@@ -496,6 +529,7 @@ impl ResourceV1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1/resourceslices/{name}` (`patchResourceV1ResourceSlice`).
+    #[inline]
     pub fn patch_resource_slice(
         &self,
         name: &str,
@@ -511,6 +545,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/deviceclasses` (`watchResourceV1DeviceClassList`).
+    #[inline]
     pub fn watch_device_class_list(
         &self,
         params: &crate::ListParams,
@@ -530,6 +565,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/deviceclasses/{name}` (`watchResourceV1DeviceClass`).
+    #[inline]
     pub fn watch_device_class(
         &self,
         name: &str,
@@ -551,6 +587,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/namespaces/{namespace}/resourceclaims` (`watchResourceV1NamespacedResourceClaimList`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_list(
         &self,
         namespace: &str,
@@ -571,6 +608,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/namespaces/{namespace}/resourceclaims/{name}` (`watchResourceV1NamespacedResourceClaim`).
+    #[inline]
     pub fn watch_namespaced_resource_claim(
         &self,
         name: &str,
@@ -593,6 +631,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/namespaces/{namespace}/resourceclaimtemplates` (`watchResourceV1NamespacedResourceClaimTemplateList`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_template_list(
         &self,
         namespace: &str,
@@ -615,6 +654,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/namespaces/{namespace}/resourceclaimtemplates/{name}` (`watchResourceV1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -639,6 +679,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/resourceclaims` (`watchResourceV1ResourceClaimListForAllNamespaces`).
+    #[inline]
     pub fn watch_resource_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -658,6 +699,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/resourceclaimtemplates` (`watchResourceV1ResourceClaimTemplateListForAllNamespaces`).
+    #[inline]
     pub fn watch_resource_claim_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -679,6 +721,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/resourceslices` (`watchResourceV1ResourceSliceList`).
+    #[inline]
     pub fn watch_resource_slice_list(
         &self,
         params: &crate::ListParams,
@@ -698,6 +741,7 @@ impl ResourceV1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1/watch/resourceslices/{name}` (`watchResourceV1ResourceSlice`).
+    #[inline]
     pub fn watch_resource_slice(
         &self,
         name: &str,

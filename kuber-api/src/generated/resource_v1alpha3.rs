@@ -13,6 +13,7 @@ impl ResourceV1alpha3Api {
         &self.client
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/` (`getResourceV1alpha3APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`listResourceV1alpha3DeviceTaintRule`).
+    #[inline]
     pub fn list_device_taint_rule(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`createResourceV1alpha3DeviceTaintRule`).
+    #[inline]
     pub fn create_device_taint_rule(
         &self,
         body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
@@ -55,6 +58,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`deleteResourceV1alpha3CollectionDeviceTaintRule`).
+    #[inline]
     pub fn delete_collection_device_taint_rule(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}` (`readResourceV1alpha3DeviceTaintRule`).
+    #[inline]
     pub fn read_device_taint_rule(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}` (`replaceResourceV1alpha3DeviceTaintRule`).
+    #[inline]
     pub fn replace_device_taint_rule(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}` (`deleteResourceV1alpha3DeviceTaintRule`).
+    #[inline]
     pub fn delete_device_taint_rule(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}` (`patchResourceV1alpha3DeviceTaintRule`).
+    #[inline]
     pub fn patch_device_taint_rule(
         &self,
         name: &str,
@@ -131,6 +139,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}/status` (`readResourceV1alpha3DeviceTaintRuleStatus`).
+    #[inline]
     pub fn read_device_taint_rule_status(
         &self,
         name: &str,
@@ -144,6 +153,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}/status` (`replaceResourceV1alpha3DeviceTaintRuleStatus`).
+    #[inline]
     pub fn replace_device_taint_rule_status(
         &self,
         name: &str,
@@ -159,6 +169,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}/status` (`patchResourceV1alpha3DeviceTaintRuleStatus`).
+    #[inline]
     pub fn patch_device_taint_rule_status(
         &self,
         name: &str,
@@ -174,6 +185,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`listResourceV1alpha3ResourcePoolStatusRequest`).
+    #[inline]
     pub fn list_resource_pool_status_request(
         &self,
         params: &crate::ListParams,
@@ -188,6 +200,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`createResourceV1alpha3ResourcePoolStatusRequest`).
+    #[inline]
     pub fn create_resource_pool_status_request(
         &self,
         body: &::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
@@ -204,6 +217,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`deleteResourceV1alpha3CollectionResourcePoolStatusRequest`).
+    #[inline]
     pub fn delete_collection_resource_pool_status_request(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -222,6 +236,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}` (`readResourceV1alpha3ResourcePoolStatusRequest`).
+    #[inline]
     pub fn read_resource_pool_status_request(
         &self,
         name: &str,
@@ -237,6 +252,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}` (`replaceResourceV1alpha3ResourcePoolStatusRequest`).
+    #[inline]
     pub fn replace_resource_pool_status_request(
         &self,
         name: &str,
@@ -254,6 +270,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}` (`deleteResourceV1alpha3ResourcePoolStatusRequest`).
+    #[inline]
     pub fn delete_resource_pool_status_request(
         &self,
         name: &str,
@@ -273,6 +290,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}` (`patchResourceV1alpha3ResourcePoolStatusRequest`).
+    #[inline]
     pub fn patch_resource_pool_status_request(
         &self,
         name: &str,
@@ -290,6 +308,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}/status` (`readResourceV1alpha3ResourcePoolStatusRequestStatus`).
+    #[inline]
     pub fn read_resource_pool_status_request_status(
         &self,
         name: &str,
@@ -305,6 +324,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}/status` (`replaceResourceV1alpha3ResourcePoolStatusRequestStatus`).
+    #[inline]
     pub fn replace_resource_pool_status_request_status(
         &self,
         name: &str,
@@ -322,6 +342,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}/status` (`patchResourceV1alpha3ResourcePoolStatusRequestStatus`).
+    #[inline]
     pub fn patch_resource_pool_status_request_status(
         &self,
         name: &str,
@@ -339,6 +360,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/watch/devicetaintrules` (`watchResourceV1alpha3DeviceTaintRuleList`).
+    #[inline]
     pub fn watch_device_taint_rule_list(
         &self,
         params: &crate::ListParams,
@@ -360,6 +382,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/watch/devicetaintrules/{name}` (`watchResourceV1alpha3DeviceTaintRule`).
+    #[inline]
     pub fn watch_device_taint_rule(
         &self,
         name: &str,
@@ -383,6 +406,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/watch/resourcepoolstatusrequests` (`watchResourceV1alpha3ResourcePoolStatusRequestList`).
+    #[inline]
     pub fn watch_resource_pool_status_request_list(
         &self,
         params: &crate::ListParams,
@@ -404,6 +428,7 @@ impl ResourceV1alpha3Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1alpha3/watch/resourcepoolstatusrequests/{name}` (`watchResourceV1alpha3ResourcePoolStatusRequest`).
+    #[inline]
     pub fn watch_resource_pool_status_request(
         &self,
         name: &str,

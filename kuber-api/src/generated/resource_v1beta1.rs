@@ -13,6 +13,7 @@ impl ResourceV1beta1Api {
         &self.client
     }
     /// `GET /apis/resource.k8s.io/v1beta1/` (`getResourceV1beta1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/deviceclasses` (`listResourceV1beta1DeviceClass`).
+    #[inline]
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/deviceclasses` (`createResourceV1beta1DeviceClass`).
+    #[inline]
     pub fn create_device_class(
         &self,
         body: &::kuber_models::api::resource::v1beta1::DeviceClass,
@@ -55,6 +58,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/deviceclasses` (`deleteResourceV1beta1CollectionDeviceClass`).
+    #[inline]
     pub fn delete_collection_device_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/deviceclasses/{name}` (`readResourceV1beta1DeviceClass`).
+    #[inline]
     pub fn read_device_class(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/deviceclasses/{name}` (`replaceResourceV1beta1DeviceClass`).
+    #[inline]
     pub fn replace_device_class(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/deviceclasses/{name}` (`deleteResourceV1beta1DeviceClass`).
+    #[inline]
     pub fn delete_device_class(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta1/deviceclasses/{name}` (`patchResourceV1beta1DeviceClass`).
+    #[inline]
     pub fn patch_device_class(
         &self,
         name: &str,
@@ -131,6 +139,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims` (`listResourceV1beta1NamespacedResourceClaim`).
+    #[inline]
     pub fn list_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -144,6 +153,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims` (`createResourceV1beta1NamespacedResourceClaim`).
+    #[inline]
     pub fn create_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -159,6 +169,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims` (`deleteResourceV1beta1CollectionNamespacedResourceClaim`).
+    #[inline]
     pub fn delete_collection_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -176,6 +187,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}` (`readResourceV1beta1NamespacedResourceClaim`).
+    #[inline]
     pub fn read_namespaced_resource_claim(
         &self,
         name: &str,
@@ -190,6 +202,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}` (`replaceResourceV1beta1NamespacedResourceClaim`).
+    #[inline]
     pub fn replace_namespaced_resource_claim(
         &self,
         name: &str,
@@ -206,6 +219,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}` (`deleteResourceV1beta1NamespacedResourceClaim`).
+    #[inline]
     pub fn delete_namespaced_resource_claim(
         &self,
         name: &str,
@@ -224,6 +238,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}` (`patchResourceV1beta1NamespacedResourceClaim`).
+    #[inline]
     pub fn patch_namespaced_resource_claim(
         &self,
         name: &str,
@@ -240,6 +255,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}/status` (`readResourceV1beta1NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn read_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -254,6 +270,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}/status` (`replaceResourceV1beta1NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn replace_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -270,6 +287,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}/status` (`patchResourceV1beta1NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn patch_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -286,6 +304,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates` (`listResourceV1beta1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn list_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -299,6 +318,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates` (`createResourceV1beta1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn create_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -314,6 +334,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates` (`deleteResourceV1beta1CollectionNamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn delete_collection_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -331,6 +352,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`readResourceV1beta1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn read_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -345,6 +367,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`replaceResourceV1beta1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn replace_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -361,6 +384,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`deleteResourceV1beta1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn delete_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -379,6 +403,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`patchResourceV1beta1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn patch_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -395,6 +420,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/resourceclaims` (`listResourceV1beta1ResourceClaimForAllNamespaces`).
+    #[inline]
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -407,6 +433,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/resourceclaimtemplates` (`listResourceV1beta1ResourceClaimTemplateForAllNamespaces`).
+    #[inline]
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -419,6 +446,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/resourceslices` (`listResourceV1beta1ResourceSlice`).
+    #[inline]
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
@@ -431,6 +459,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta1/resourceslices` (`createResourceV1beta1ResourceSlice`).
+    #[inline]
     pub fn create_resource_slice(
         &self,
         body: &::kuber_models::api::resource::v1beta1::ResourceSlice,
@@ -445,6 +474,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/resourceslices` (`deleteResourceV1beta1CollectionResourceSlice`).
+    #[inline]
     pub fn delete_collection_resource_slice(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -461,6 +491,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/resourceslices/{name}` (`readResourceV1beta1ResourceSlice`).
+    #[inline]
     pub fn read_resource_slice(
         &self,
         name: &str,
@@ -474,6 +505,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta1/resourceslices/{name}` (`replaceResourceV1beta1ResourceSlice`).
+    #[inline]
     pub fn replace_resource_slice(
         &self,
         name: &str,
@@ -489,6 +521,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/resourceslices/{name}` (`deleteResourceV1beta1ResourceSlice`).
+    #[inline]
     pub fn delete_resource_slice(
         &self,
         name: &str,
@@ -506,6 +539,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta1/resourceslices/{name}` (`patchResourceV1beta1ResourceSlice`).
+    #[inline]
     pub fn patch_resource_slice(
         &self,
         name: &str,
@@ -521,6 +555,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/deviceclasses` (`watchResourceV1beta1DeviceClassList`).
+    #[inline]
     pub fn watch_device_class_list(
         &self,
         params: &crate::ListParams,
@@ -540,6 +575,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/deviceclasses/{name}` (`watchResourceV1beta1DeviceClass`).
+    #[inline]
     pub fn watch_device_class(
         &self,
         name: &str,
@@ -561,6 +597,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/namespaces/{namespace}/resourceclaims` (`watchResourceV1beta1NamespacedResourceClaimList`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_list(
         &self,
         namespace: &str,
@@ -583,6 +620,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/namespaces/{namespace}/resourceclaims/{name}` (`watchResourceV1beta1NamespacedResourceClaim`).
+    #[inline]
     pub fn watch_namespaced_resource_claim(
         &self,
         name: &str,
@@ -607,6 +645,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/namespaces/{namespace}/resourceclaimtemplates` (`watchResourceV1beta1NamespacedResourceClaimTemplateList`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_template_list(
         &self,
         namespace: &str,
@@ -629,6 +668,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/namespaces/{namespace}/resourceclaimtemplates/{name}` (`watchResourceV1beta1NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -653,6 +693,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/resourceclaims` (`watchResourceV1beta1ResourceClaimListForAllNamespaces`).
+    #[inline]
     pub fn watch_resource_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -674,6 +715,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/resourceclaimtemplates` (`watchResourceV1beta1ResourceClaimTemplateListForAllNamespaces`).
+    #[inline]
     pub fn watch_resource_claim_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -695,6 +737,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/resourceslices` (`watchResourceV1beta1ResourceSliceList`).
+    #[inline]
     pub fn watch_resource_slice_list(
         &self,
         params: &crate::ListParams,
@@ -716,6 +759,7 @@ impl ResourceV1beta1Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta1/watch/resourceslices/{name}` (`watchResourceV1beta1ResourceSlice`).
+    #[inline]
     pub fn watch_resource_slice(
         &self,
         name: &str,

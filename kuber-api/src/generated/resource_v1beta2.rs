@@ -13,6 +13,7 @@ impl ResourceV1beta2Api {
         &self.client
     }
     /// `GET /apis/resource.k8s.io/v1beta2/` (`getResourceV1beta2APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/deviceclasses` (`listResourceV1beta2DeviceClass`).
+    #[inline]
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/deviceclasses` (`createResourceV1beta2DeviceClass`).
+    #[inline]
     pub fn create_device_class(
         &self,
         body: &::kuber_models::api::resource::v1beta2::DeviceClass,
@@ -55,6 +58,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/deviceclasses` (`deleteResourceV1beta2CollectionDeviceClass`).
+    #[inline]
     pub fn delete_collection_device_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/deviceclasses/{name}` (`readResourceV1beta2DeviceClass`).
+    #[inline]
     pub fn read_device_class(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/deviceclasses/{name}` (`replaceResourceV1beta2DeviceClass`).
+    #[inline]
     pub fn replace_device_class(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/deviceclasses/{name}` (`deleteResourceV1beta2DeviceClass`).
+    #[inline]
     pub fn delete_device_class(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/deviceclasses/{name}` (`patchResourceV1beta2DeviceClass`).
+    #[inline]
     pub fn patch_device_class(
         &self,
         name: &str,
@@ -131,6 +139,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/devicetaintrules` (`listResourceV1beta2DeviceTaintRule`).
+    #[inline]
     pub fn list_device_taint_rule(
         &self,
         params: &crate::ListParams,
@@ -143,6 +152,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/devicetaintrules` (`createResourceV1beta2DeviceTaintRule`).
+    #[inline]
     pub fn create_device_taint_rule(
         &self,
         body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
@@ -157,6 +167,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/devicetaintrules` (`deleteResourceV1beta2CollectionDeviceTaintRule`).
+    #[inline]
     pub fn delete_collection_device_taint_rule(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -173,6 +184,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}` (`readResourceV1beta2DeviceTaintRule`).
+    #[inline]
     pub fn read_device_taint_rule(
         &self,
         name: &str,
@@ -186,6 +198,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}` (`replaceResourceV1beta2DeviceTaintRule`).
+    #[inline]
     pub fn replace_device_taint_rule(
         &self,
         name: &str,
@@ -201,6 +214,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}` (`deleteResourceV1beta2DeviceTaintRule`).
+    #[inline]
     pub fn delete_device_taint_rule(
         &self,
         name: &str,
@@ -218,6 +232,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}` (`patchResourceV1beta2DeviceTaintRule`).
+    #[inline]
     pub fn patch_device_taint_rule(
         &self,
         name: &str,
@@ -233,6 +248,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}/status` (`readResourceV1beta2DeviceTaintRuleStatus`).
+    #[inline]
     pub fn read_device_taint_rule_status(
         &self,
         name: &str,
@@ -246,6 +262,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}/status` (`replaceResourceV1beta2DeviceTaintRuleStatus`).
+    #[inline]
     pub fn replace_device_taint_rule_status(
         &self,
         name: &str,
@@ -261,6 +278,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}/status` (`patchResourceV1beta2DeviceTaintRuleStatus`).
+    #[inline]
     pub fn patch_device_taint_rule_status(
         &self,
         name: &str,
@@ -276,6 +294,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims` (`listResourceV1beta2NamespacedResourceClaim`).
+    #[inline]
     pub fn list_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -289,6 +308,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims` (`createResourceV1beta2NamespacedResourceClaim`).
+    #[inline]
     pub fn create_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -304,6 +324,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims` (`deleteResourceV1beta2CollectionNamespacedResourceClaim`).
+    #[inline]
     pub fn delete_collection_namespaced_resource_claim(
         &self,
         namespace: &str,
@@ -321,6 +342,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}` (`readResourceV1beta2NamespacedResourceClaim`).
+    #[inline]
     pub fn read_namespaced_resource_claim(
         &self,
         name: &str,
@@ -335,6 +357,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}` (`replaceResourceV1beta2NamespacedResourceClaim`).
+    #[inline]
     pub fn replace_namespaced_resource_claim(
         &self,
         name: &str,
@@ -351,6 +374,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}` (`deleteResourceV1beta2NamespacedResourceClaim`).
+    #[inline]
     pub fn delete_namespaced_resource_claim(
         &self,
         name: &str,
@@ -369,6 +393,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}` (`patchResourceV1beta2NamespacedResourceClaim`).
+    #[inline]
     pub fn patch_namespaced_resource_claim(
         &self,
         name: &str,
@@ -385,6 +410,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}/status` (`readResourceV1beta2NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn read_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -399,6 +425,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}/status` (`replaceResourceV1beta2NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn replace_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -415,6 +442,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}/status` (`patchResourceV1beta2NamespacedResourceClaimStatus`).
+    #[inline]
     pub fn patch_namespaced_resource_claim_status(
         &self,
         name: &str,
@@ -431,6 +459,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates` (`listResourceV1beta2NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn list_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -444,6 +473,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates` (`createResourceV1beta2NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn create_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -459,6 +489,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates` (`deleteResourceV1beta2CollectionNamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn delete_collection_namespaced_resource_claim_template(
         &self,
         namespace: &str,
@@ -476,6 +507,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates/{name}` (`readResourceV1beta2NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn read_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -490,6 +522,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates/{name}` (`replaceResourceV1beta2NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn replace_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -506,6 +539,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates/{name}` (`deleteResourceV1beta2NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn delete_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -524,6 +558,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates/{name}` (`patchResourceV1beta2NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn patch_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -540,6 +575,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/resourceclaims` (`listResourceV1beta2ResourceClaimForAllNamespaces`).
+    #[inline]
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -552,6 +588,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/resourceclaimtemplates` (`listResourceV1beta2ResourceClaimTemplateForAllNamespaces`).
+    #[inline]
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -564,6 +601,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/resourceslices` (`listResourceV1beta2ResourceSlice`).
+    #[inline]
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
@@ -576,6 +614,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `POST /apis/resource.k8s.io/v1beta2/resourceslices` (`createResourceV1beta2ResourceSlice`).
+    #[inline]
     pub fn create_resource_slice(
         &self,
         body: &::kuber_models::api::resource::v1beta2::ResourceSlice,
@@ -590,6 +629,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/resourceslices` (`deleteResourceV1beta2CollectionResourceSlice`).
+    #[inline]
     pub fn delete_collection_resource_slice(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -606,6 +646,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/resourceslices/{name}` (`readResourceV1beta2ResourceSlice`).
+    #[inline]
     pub fn read_resource_slice(
         &self,
         name: &str,
@@ -619,6 +660,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PUT /apis/resource.k8s.io/v1beta2/resourceslices/{name}` (`replaceResourceV1beta2ResourceSlice`).
+    #[inline]
     pub fn replace_resource_slice(
         &self,
         name: &str,
@@ -634,6 +676,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/resourceslices/{name}` (`deleteResourceV1beta2ResourceSlice`).
+    #[inline]
     pub fn delete_resource_slice(
         &self,
         name: &str,
@@ -651,6 +694,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/resourceslices/{name}` (`patchResourceV1beta2ResourceSlice`).
+    #[inline]
     pub fn patch_resource_slice(
         &self,
         name: &str,
@@ -666,6 +710,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/deviceclasses` (`watchResourceV1beta2DeviceClassList`).
+    #[inline]
     pub fn watch_device_class_list(
         &self,
         params: &crate::ListParams,
@@ -685,6 +730,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/deviceclasses/{name}` (`watchResourceV1beta2DeviceClass`).
+    #[inline]
     pub fn watch_device_class(
         &self,
         name: &str,
@@ -706,6 +752,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/devicetaintrules` (`watchResourceV1beta2DeviceTaintRuleList`).
+    #[inline]
     pub fn watch_device_taint_rule_list(
         &self,
         params: &crate::ListParams,
@@ -727,6 +774,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/devicetaintrules/{name}` (`watchResourceV1beta2DeviceTaintRule`).
+    #[inline]
     pub fn watch_device_taint_rule(
         &self,
         name: &str,
@@ -750,6 +798,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/namespaces/{namespace}/resourceclaims` (`watchResourceV1beta2NamespacedResourceClaimList`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_list(
         &self,
         namespace: &str,
@@ -772,6 +821,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/namespaces/{namespace}/resourceclaims/{name}` (`watchResourceV1beta2NamespacedResourceClaim`).
+    #[inline]
     pub fn watch_namespaced_resource_claim(
         &self,
         name: &str,
@@ -796,6 +846,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/namespaces/{namespace}/resourceclaimtemplates` (`watchResourceV1beta2NamespacedResourceClaimTemplateList`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_template_list(
         &self,
         namespace: &str,
@@ -818,6 +869,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/namespaces/{namespace}/resourceclaimtemplates/{name}` (`watchResourceV1beta2NamespacedResourceClaimTemplate`).
+    #[inline]
     pub fn watch_namespaced_resource_claim_template(
         &self,
         name: &str,
@@ -842,6 +894,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/resourceclaims` (`watchResourceV1beta2ResourceClaimListForAllNamespaces`).
+    #[inline]
     pub fn watch_resource_claim_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -863,6 +916,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/resourceclaimtemplates` (`watchResourceV1beta2ResourceClaimTemplateListForAllNamespaces`).
+    #[inline]
     pub fn watch_resource_claim_template_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -884,6 +938,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/resourceslices` (`watchResourceV1beta2ResourceSliceList`).
+    #[inline]
     pub fn watch_resource_slice_list(
         &self,
         params: &crate::ListParams,
@@ -905,6 +960,7 @@ impl ResourceV1beta2Api {
         )
     }
     /// `GET /apis/resource.k8s.io/v1beta2/watch/resourceslices/{name}` (`watchResourceV1beta2ResourceSlice`).
+    #[inline]
     pub fn watch_resource_slice(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl SchedulingApi {
         &self.client
     }
     /// `GET /apis/scheduling.k8s.io/` (`getSchedulingAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

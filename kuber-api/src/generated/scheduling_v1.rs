@@ -13,6 +13,7 @@ impl SchedulingV1Api {
         &self.client
     }
     /// `GET /apis/scheduling.k8s.io/v1/` (`getSchedulingV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl SchedulingV1Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1/priorityclasses` (`listSchedulingV1PriorityClass`).
+    #[inline]
     pub fn list_priority_class(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl SchedulingV1Api {
         )
     }
     /// `POST /apis/scheduling.k8s.io/v1/priorityclasses` (`createSchedulingV1PriorityClass`).
+    #[inline]
     pub fn create_priority_class(
         &self,
         body: &::kuber_models::api::scheduling::v1::PriorityClass,
@@ -55,6 +58,7 @@ impl SchedulingV1Api {
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1/priorityclasses` (`deleteSchedulingV1CollectionPriorityClass`).
+    #[inline]
     pub fn delete_collection_priority_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl SchedulingV1Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1/priorityclasses/{name}` (`readSchedulingV1PriorityClass`).
+    #[inline]
     pub fn read_priority_class(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl SchedulingV1Api {
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1/priorityclasses/{name}` (`replaceSchedulingV1PriorityClass`).
+    #[inline]
     pub fn replace_priority_class(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl SchedulingV1Api {
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1/priorityclasses/{name}` (`deleteSchedulingV1PriorityClass`).
+    #[inline]
     pub fn delete_priority_class(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl SchedulingV1Api {
         )
     }
     /// `PATCH /apis/scheduling.k8s.io/v1/priorityclasses/{name}` (`patchSchedulingV1PriorityClass`).
+    #[inline]
     pub fn patch_priority_class(
         &self,
         name: &str,
@@ -131,6 +139,7 @@ impl SchedulingV1Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1/watch/priorityclasses` (`watchSchedulingV1PriorityClassList`).
+    #[inline]
     pub fn watch_priority_class_list(
         &self,
         params: &crate::ListParams,
@@ -150,6 +159,7 @@ impl SchedulingV1Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1/watch/priorityclasses/{name}` (`watchSchedulingV1PriorityClass`).
+    #[inline]
     pub fn watch_priority_class(
         &self,
         name: &str,

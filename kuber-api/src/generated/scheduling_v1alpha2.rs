@@ -13,6 +13,7 @@ impl SchedulingV1alpha2Api {
         &self.client
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/` (`getSchedulingV1alpha2APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups` (`listSchedulingV1alpha2NamespacedPodGroup`).
+    #[inline]
     pub fn list_namespaced_pod_group(
         &self,
         namespace: &str,
@@ -42,6 +44,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `POST /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups` (`createSchedulingV1alpha2NamespacedPodGroup`).
+    #[inline]
     pub fn create_namespaced_pod_group(
         &self,
         namespace: &str,
@@ -57,6 +60,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups` (`deleteSchedulingV1alpha2CollectionNamespacedPodGroup`).
+    #[inline]
     pub fn delete_collection_namespaced_pod_group(
         &self,
         namespace: &str,
@@ -74,6 +78,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}` (`readSchedulingV1alpha2NamespacedPodGroup`).
+    #[inline]
     pub fn read_namespaced_pod_group(
         &self,
         name: &str,
@@ -88,6 +93,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}` (`replaceSchedulingV1alpha2NamespacedPodGroup`).
+    #[inline]
     pub fn replace_namespaced_pod_group(
         &self,
         name: &str,
@@ -104,6 +110,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}` (`deleteSchedulingV1alpha2NamespacedPodGroup`).
+    #[inline]
     pub fn delete_namespaced_pod_group(
         &self,
         name: &str,
@@ -122,6 +129,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `PATCH /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}` (`patchSchedulingV1alpha2NamespacedPodGroup`).
+    #[inline]
     pub fn patch_namespaced_pod_group(
         &self,
         name: &str,
@@ -138,6 +146,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}/status` (`readSchedulingV1alpha2NamespacedPodGroupStatus`).
+    #[inline]
     pub fn read_namespaced_pod_group_status(
         &self,
         name: &str,
@@ -152,6 +161,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}/status` (`replaceSchedulingV1alpha2NamespacedPodGroupStatus`).
+    #[inline]
     pub fn replace_namespaced_pod_group_status(
         &self,
         name: &str,
@@ -168,6 +178,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `PATCH /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}/status` (`patchSchedulingV1alpha2NamespacedPodGroupStatus`).
+    #[inline]
     pub fn patch_namespaced_pod_group_status(
         &self,
         name: &str,
@@ -184,6 +195,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads` (`listSchedulingV1alpha2NamespacedWorkload`).
+    #[inline]
     pub fn list_namespaced_workload(
         &self,
         namespace: &str,
@@ -197,6 +209,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `POST /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads` (`createSchedulingV1alpha2NamespacedWorkload`).
+    #[inline]
     pub fn create_namespaced_workload(
         &self,
         namespace: &str,
@@ -212,6 +225,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads` (`deleteSchedulingV1alpha2CollectionNamespacedWorkload`).
+    #[inline]
     pub fn delete_collection_namespaced_workload(
         &self,
         namespace: &str,
@@ -229,6 +243,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads/{name}` (`readSchedulingV1alpha2NamespacedWorkload`).
+    #[inline]
     pub fn read_namespaced_workload(
         &self,
         name: &str,
@@ -243,6 +258,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `PUT /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads/{name}` (`replaceSchedulingV1alpha2NamespacedWorkload`).
+    #[inline]
     pub fn replace_namespaced_workload(
         &self,
         name: &str,
@@ -259,6 +275,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads/{name}` (`deleteSchedulingV1alpha2NamespacedWorkload`).
+    #[inline]
     pub fn delete_namespaced_workload(
         &self,
         name: &str,
@@ -277,6 +294,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `PATCH /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads/{name}` (`patchSchedulingV1alpha2NamespacedWorkload`).
+    #[inline]
     pub fn patch_namespaced_workload(
         &self,
         name: &str,
@@ -293,6 +311,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/podgroups` (`listSchedulingV1alpha2PodGroupForAllNamespaces`).
+    #[inline]
     pub fn list_pod_group_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -305,6 +324,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/watch/namespaces/{namespace}/podgroups` (`watchSchedulingV1alpha2NamespacedPodGroupList`).
+    #[inline]
     pub fn watch_namespaced_pod_group_list(
         &self,
         namespace: &str,
@@ -325,6 +345,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/watch/namespaces/{namespace}/podgroups/{name}` (`watchSchedulingV1alpha2NamespacedPodGroup`).
+    #[inline]
     pub fn watch_namespaced_pod_group(
         &self,
         name: &str,
@@ -347,6 +368,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/watch/namespaces/{namespace}/workloads` (`watchSchedulingV1alpha2NamespacedWorkloadList`).
+    #[inline]
     pub fn watch_namespaced_workload_list(
         &self,
         namespace: &str,
@@ -367,6 +389,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/watch/namespaces/{namespace}/workloads/{name}` (`watchSchedulingV1alpha2NamespacedWorkload`).
+    #[inline]
     pub fn watch_namespaced_workload(
         &self,
         name: &str,
@@ -389,6 +412,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/watch/podgroups` (`watchSchedulingV1alpha2PodGroupListForAllNamespaces`).
+    #[inline]
     pub fn watch_pod_group_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -408,6 +432,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/watch/workloads` (`watchSchedulingV1alpha2WorkloadListForAllNamespaces`).
+    #[inline]
     pub fn watch_workload_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -427,6 +452,7 @@ impl SchedulingV1alpha2Api {
         )
     }
     /// `GET /apis/scheduling.k8s.io/v1alpha2/workloads` (`listSchedulingV1alpha2WorkloadForAllNamespaces`).
+    #[inline]
     pub fn list_workload_for_all_namespaces(
         &self,
         params: &crate::ListParams,

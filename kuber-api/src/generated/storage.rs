@@ -13,6 +13,7 @@ impl StorageApi {
         &self.client
     }
     /// `GET /apis/storage.k8s.io/` (`getStorageAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

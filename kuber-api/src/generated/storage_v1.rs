@@ -13,6 +13,7 @@ impl StorageV1Api {
         &self.client
     }
     /// `GET /apis/storage.k8s.io/v1/` (`getStorageV1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -25,6 +26,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/csidrivers` (`listStorageV1CSIDriver`).
+    #[inline]
     pub fn list_csi_driver(
         &self,
         params: &crate::ListParams,
@@ -37,6 +39,7 @@ impl StorageV1Api {
         )
     }
     /// `POST /apis/storage.k8s.io/v1/csidrivers` (`createStorageV1CSIDriver`).
+    #[inline]
     pub fn create_csi_driver(
         &self,
         body: &::kuber_models::api::storage::v1::CSIDriver,
@@ -51,6 +54,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csidrivers` (`deleteStorageV1CollectionCSIDriver`).
+    #[inline]
     pub fn delete_collection_csi_driver(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -65,6 +69,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/csidrivers/{name}` (`readStorageV1CSIDriver`).
+    #[inline]
     pub fn read_csi_driver(
         &self,
         name: &str,
@@ -78,6 +83,7 @@ impl StorageV1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/csidrivers/{name}` (`replaceStorageV1CSIDriver`).
+    #[inline]
     pub fn replace_csi_driver(
         &self,
         name: &str,
@@ -93,6 +99,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csidrivers/{name}` (`deleteStorageV1CSIDriver`).
+    #[inline]
     pub fn delete_csi_driver(
         &self,
         name: &str,
@@ -108,6 +115,7 @@ impl StorageV1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/csidrivers/{name}` (`patchStorageV1CSIDriver`).
+    #[inline]
     pub fn patch_csi_driver(
         &self,
         name: &str,
@@ -123,6 +131,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/csinodes` (`listStorageV1CSINode`).
+    #[inline]
     pub fn list_csi_node(
         &self,
         params: &crate::ListParams,
@@ -135,6 +144,7 @@ impl StorageV1Api {
         )
     }
     /// `POST /apis/storage.k8s.io/v1/csinodes` (`createStorageV1CSINode`).
+    #[inline]
     pub fn create_csi_node(
         &self,
         body: &::kuber_models::api::storage::v1::CSINode,
@@ -149,6 +159,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csinodes` (`deleteStorageV1CollectionCSINode`).
+    #[inline]
     pub fn delete_collection_csi_node(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -163,6 +174,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/csinodes/{name}` (`readStorageV1CSINode`).
+    #[inline]
     pub fn read_csi_node(
         &self,
         name: &str,
@@ -176,6 +188,7 @@ impl StorageV1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/csinodes/{name}` (`replaceStorageV1CSINode`).
+    #[inline]
     pub fn replace_csi_node(
         &self,
         name: &str,
@@ -191,6 +204,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csinodes/{name}` (`deleteStorageV1CSINode`).
+    #[inline]
     pub fn delete_csi_node(
         &self,
         name: &str,
@@ -206,6 +220,7 @@ impl StorageV1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/csinodes/{name}` (`patchStorageV1CSINode`).
+    #[inline]
     pub fn patch_csi_node(
         &self,
         name: &str,
@@ -221,6 +236,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/csistoragecapacities` (`listStorageV1CSIStorageCapacityForAllNamespaces`).
+    #[inline]
     pub fn list_csi_storage_capacity_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -233,6 +249,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities` (`listStorageV1NamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn list_namespaced_csi_storage_capacity(
         &self,
         namespace: &str,
@@ -246,6 +263,7 @@ impl StorageV1Api {
         )
     }
     /// `POST /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities` (`createStorageV1NamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn create_namespaced_csi_storage_capacity(
         &self,
         namespace: &str,
@@ -261,6 +279,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities` (`deleteStorageV1CollectionNamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn delete_collection_namespaced_csi_storage_capacity(
         &self,
         namespace: &str,
@@ -278,6 +297,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities/{name}` (`readStorageV1NamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn read_namespaced_csi_storage_capacity(
         &self,
         name: &str,
@@ -292,6 +312,7 @@ impl StorageV1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities/{name}` (`replaceStorageV1NamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn replace_namespaced_csi_storage_capacity(
         &self,
         name: &str,
@@ -308,6 +329,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities/{name}` (`deleteStorageV1NamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn delete_namespaced_csi_storage_capacity(
         &self,
         name: &str,
@@ -326,6 +348,7 @@ impl StorageV1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities/{name}` (`patchStorageV1NamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn patch_namespaced_csi_storage_capacity(
         &self,
         name: &str,
@@ -342,6 +365,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/storageclasses` (`listStorageV1StorageClass`).
+    #[inline]
     pub fn list_storage_class(
         &self,
         params: &crate::ListParams,
@@ -354,6 +378,7 @@ impl StorageV1Api {
         )
     }
     /// `POST /apis/storage.k8s.io/v1/storageclasses` (`createStorageV1StorageClass`).
+    #[inline]
     pub fn create_storage_class(
         &self,
         body: &::kuber_models::api::storage::v1::StorageClass,
@@ -368,6 +393,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/storageclasses` (`deleteStorageV1CollectionStorageClass`).
+    #[inline]
     pub fn delete_collection_storage_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -384,6 +410,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/storageclasses/{name}` (`readStorageV1StorageClass`).
+    #[inline]
     pub fn read_storage_class(
         &self,
         name: &str,
@@ -397,6 +424,7 @@ impl StorageV1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/storageclasses/{name}` (`replaceStorageV1StorageClass`).
+    #[inline]
     pub fn replace_storage_class(
         &self,
         name: &str,
@@ -412,6 +440,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/storageclasses/{name}` (`deleteStorageV1StorageClass`).
+    #[inline]
     pub fn delete_storage_class(
         &self,
         name: &str,
@@ -427,6 +456,7 @@ impl StorageV1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/storageclasses/{name}` (`patchStorageV1StorageClass`).
+    #[inline]
     pub fn patch_storage_class(
         &self,
         name: &str,
@@ -442,6 +472,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/volumeattachments` (`listStorageV1VolumeAttachment`).
+    #[inline]
     pub fn list_volume_attachment(
         &self,
         params: &crate::ListParams,
@@ -454,6 +485,7 @@ impl StorageV1Api {
         )
     }
     /// `POST /apis/storage.k8s.io/v1/volumeattachments` (`createStorageV1VolumeAttachment`).
+    #[inline]
     pub fn create_volume_attachment(
         &self,
         body: &::kuber_models::api::storage::v1::VolumeAttachment,
@@ -468,6 +500,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattachments` (`deleteStorageV1CollectionVolumeAttachment`).
+    #[inline]
     pub fn delete_collection_volume_attachment(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -484,6 +517,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/volumeattachments/{name}` (`readStorageV1VolumeAttachment`).
+    #[inline]
     pub fn read_volume_attachment(
         &self,
         name: &str,
@@ -497,6 +531,7 @@ impl StorageV1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/volumeattachments/{name}` (`replaceStorageV1VolumeAttachment`).
+    #[inline]
     pub fn replace_volume_attachment(
         &self,
         name: &str,
@@ -512,6 +547,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattachments/{name}` (`deleteStorageV1VolumeAttachment`).
+    #[inline]
     pub fn delete_volume_attachment(
         &self,
         name: &str,
@@ -529,6 +565,7 @@ impl StorageV1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/volumeattachments/{name}` (`patchStorageV1VolumeAttachment`).
+    #[inline]
     pub fn patch_volume_attachment(
         &self,
         name: &str,
@@ -544,6 +581,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/volumeattachments/{name}/status` (`readStorageV1VolumeAttachmentStatus`).
+    #[inline]
     pub fn read_volume_attachment_status(
         &self,
         name: &str,
@@ -557,6 +595,7 @@ impl StorageV1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/volumeattachments/{name}/status` (`replaceStorageV1VolumeAttachmentStatus`).
+    #[inline]
     pub fn replace_volume_attachment_status(
         &self,
         name: &str,
@@ -572,6 +611,7 @@ impl StorageV1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/volumeattachments/{name}/status` (`patchStorageV1VolumeAttachmentStatus`).
+    #[inline]
     pub fn patch_volume_attachment_status(
         &self,
         name: &str,
@@ -587,6 +627,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/volumeattributesclasses` (`listStorageV1VolumeAttributesClass`).
+    #[inline]
     pub fn list_volume_attributes_class(
         &self,
         params: &crate::ListParams,
@@ -599,6 +640,7 @@ impl StorageV1Api {
         )
     }
     /// `POST /apis/storage.k8s.io/v1/volumeattributesclasses` (`createStorageV1VolumeAttributesClass`).
+    #[inline]
     pub fn create_volume_attributes_class(
         &self,
         body: &::kuber_models::api::storage::v1::VolumeAttributesClass,
@@ -613,6 +655,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattributesclasses` (`deleteStorageV1CollectionVolumeAttributesClass`).
+    #[inline]
     pub fn delete_collection_volume_attributes_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -629,6 +672,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/volumeattributesclasses/{name}` (`readStorageV1VolumeAttributesClass`).
+    #[inline]
     pub fn read_volume_attributes_class(
         &self,
         name: &str,
@@ -642,6 +686,7 @@ impl StorageV1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1/volumeattributesclasses/{name}` (`replaceStorageV1VolumeAttributesClass`).
+    #[inline]
     pub fn replace_volume_attributes_class(
         &self,
         name: &str,
@@ -657,6 +702,7 @@ impl StorageV1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattributesclasses/{name}` (`deleteStorageV1VolumeAttributesClass`).
+    #[inline]
     pub fn delete_volume_attributes_class(
         &self,
         name: &str,
@@ -674,6 +720,7 @@ impl StorageV1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/volumeattributesclasses/{name}` (`patchStorageV1VolumeAttributesClass`).
+    #[inline]
     pub fn patch_volume_attributes_class(
         &self,
         name: &str,
@@ -689,6 +736,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/csidrivers` (`watchStorageV1CSIDriverList`).
+    #[inline]
     pub fn watch_csi_driver_list(
         &self,
         params: &crate::ListParams,
@@ -708,6 +756,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/csidrivers/{name}` (`watchStorageV1CSIDriver`).
+    #[inline]
     pub fn watch_csi_driver(
         &self,
         name: &str,
@@ -729,6 +778,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/csinodes` (`watchStorageV1CSINodeList`).
+    #[inline]
     pub fn watch_csi_node_list(
         &self,
         params: &crate::ListParams,
@@ -748,6 +798,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/csinodes/{name}` (`watchStorageV1CSINode`).
+    #[inline]
     pub fn watch_csi_node(
         &self,
         name: &str,
@@ -769,6 +820,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/csistoragecapacities` (`watchStorageV1CSIStorageCapacityListForAllNamespaces`).
+    #[inline]
     pub fn watch_csi_storage_capacity_list_for_all_namespaces(
         &self,
         params: &crate::ListParams,
@@ -788,6 +840,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/namespaces/{namespace}/csistoragecapacities` (`watchStorageV1NamespacedCSIStorageCapacityList`).
+    #[inline]
     pub fn watch_namespaced_csi_storage_capacity_list(
         &self,
         namespace: &str,
@@ -808,6 +861,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/namespaces/{namespace}/csistoragecapacities/{name}` (`watchStorageV1NamespacedCSIStorageCapacity`).
+    #[inline]
     pub fn watch_namespaced_csi_storage_capacity(
         &self,
         name: &str,
@@ -830,6 +884,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/storageclasses` (`watchStorageV1StorageClassList`).
+    #[inline]
     pub fn watch_storage_class_list(
         &self,
         params: &crate::ListParams,
@@ -849,6 +904,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/storageclasses/{name}` (`watchStorageV1StorageClass`).
+    #[inline]
     pub fn watch_storage_class(
         &self,
         name: &str,
@@ -870,6 +926,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/volumeattachments` (`watchStorageV1VolumeAttachmentList`).
+    #[inline]
     pub fn watch_volume_attachment_list(
         &self,
         params: &crate::ListParams,
@@ -889,6 +946,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/volumeattachments/{name}` (`watchStorageV1VolumeAttachment`).
+    #[inline]
     pub fn watch_volume_attachment(
         &self,
         name: &str,
@@ -910,6 +968,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/volumeattributesclasses` (`watchStorageV1VolumeAttributesClassList`).
+    #[inline]
     pub fn watch_volume_attributes_class_list(
         &self,
         params: &crate::ListParams,
@@ -931,6 +990,7 @@ impl StorageV1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1/watch/volumeattributesclasses/{name}` (`watchStorageV1VolumeAttributesClass`).
+    #[inline]
     pub fn watch_volume_attributes_class(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl StorageV1beta1Api {
         &self.client
     }
     /// `GET /apis/storage.k8s.io/v1beta1/` (`getStorageV1beta1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`listStorageV1beta1VolumeAttributesClass`).
+    #[inline]
     pub fn list_volume_attributes_class(
         &self,
         params: &crate::ListParams,
@@ -41,6 +43,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `POST /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`createStorageV1beta1VolumeAttributesClass`).
+    #[inline]
     pub fn create_volume_attributes_class(
         &self,
         body: &::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
@@ -55,6 +58,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`deleteStorageV1beta1CollectionVolumeAttributesClass`).
+    #[inline]
     pub fn delete_collection_volume_attributes_class(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -71,6 +75,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1beta1/volumeattributesclasses/{name}` (`readStorageV1beta1VolumeAttributesClass`).
+    #[inline]
     pub fn read_volume_attributes_class(
         &self,
         name: &str,
@@ -84,6 +89,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `PUT /apis/storage.k8s.io/v1beta1/volumeattributesclasses/{name}` (`replaceStorageV1beta1VolumeAttributesClass`).
+    #[inline]
     pub fn replace_volume_attributes_class(
         &self,
         name: &str,
@@ -99,6 +105,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1beta1/volumeattributesclasses/{name}` (`deleteStorageV1beta1VolumeAttributesClass`).
+    #[inline]
     pub fn delete_volume_attributes_class(
         &self,
         name: &str,
@@ -116,6 +123,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1beta1/volumeattributesclasses/{name}` (`patchStorageV1beta1VolumeAttributesClass`).
+    #[inline]
     pub fn patch_volume_attributes_class(
         &self,
         name: &str,
@@ -131,6 +139,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1beta1/watch/volumeattributesclasses` (`watchStorageV1beta1VolumeAttributesClassList`).
+    #[inline]
     pub fn watch_volume_attributes_class_list(
         &self,
         params: &crate::ListParams,
@@ -152,6 +161,7 @@ impl StorageV1beta1Api {
         )
     }
     /// `GET /apis/storage.k8s.io/v1beta1/watch/volumeattributesclasses/{name}` (`watchStorageV1beta1VolumeAttributesClass`).
+    #[inline]
     pub fn watch_volume_attributes_class(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl StoragemigrationApi {
         &self.client
     }
     /// `GET /apis/storagemigration.k8s.io/` (`getStoragemigrationAPIGroup`).
+    #[inline]
     pub fn get_api_group(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {

@@ -13,6 +13,7 @@ impl StoragemigrationV1beta1Api {
         &self.client
     }
     /// `GET /apis/storagemigration.k8s.io/v1beta1/` (`getStoragemigrationV1beta1APIResources`).
+    #[inline]
     pub fn get_api_resources(
         &self,
     ) -> crate::Call<
@@ -29,6 +30,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `GET /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations` (`listStoragemigrationV1beta1StorageVersionMigration`).
+    #[inline]
     pub fn list_storage_version_migration(
         &self,
         params: &crate::ListParams,
@@ -43,6 +45,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `POST /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations` (`createStoragemigrationV1beta1StorageVersionMigration`).
+    #[inline]
     pub fn create_storage_version_migration(
         &self,
         body: &::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
@@ -59,6 +62,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `DELETE /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations` (`deleteStoragemigrationV1beta1CollectionStorageVersionMigration`).
+    #[inline]
     pub fn delete_collection_storage_version_migration(
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
@@ -77,6 +81,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `GET /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}` (`readStoragemigrationV1beta1StorageVersionMigration`).
+    #[inline]
     pub fn read_storage_version_migration(
         &self,
         name: &str,
@@ -92,6 +97,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `PUT /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}` (`replaceStoragemigrationV1beta1StorageVersionMigration`).
+    #[inline]
     pub fn replace_storage_version_migration(
         &self,
         name: &str,
@@ -109,6 +115,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `DELETE /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}` (`deleteStoragemigrationV1beta1StorageVersionMigration`).
+    #[inline]
     pub fn delete_storage_version_migration(
         &self,
         name: &str,
@@ -128,6 +135,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `PATCH /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}` (`patchStoragemigrationV1beta1StorageVersionMigration`).
+    #[inline]
     pub fn patch_storage_version_migration(
         &self,
         name: &str,
@@ -145,6 +153,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `GET /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}/status` (`readStoragemigrationV1beta1StorageVersionMigrationStatus`).
+    #[inline]
     pub fn read_storage_version_migration_status(
         &self,
         name: &str,
@@ -160,6 +169,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `PUT /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}/status` (`replaceStoragemigrationV1beta1StorageVersionMigrationStatus`).
+    #[inline]
     pub fn replace_storage_version_migration_status(
         &self,
         name: &str,
@@ -177,6 +187,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `PATCH /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}/status` (`patchStoragemigrationV1beta1StorageVersionMigrationStatus`).
+    #[inline]
     pub fn patch_storage_version_migration_status(
         &self,
         name: &str,
@@ -194,6 +205,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `GET /apis/storagemigration.k8s.io/v1beta1/watch/storageversionmigrations` (`watchStoragemigrationV1beta1StorageVersionMigrationList`).
+    #[inline]
     pub fn watch_storage_version_migration_list(
         &self,
         params: &crate::ListParams,
@@ -215,6 +227,7 @@ impl StoragemigrationV1beta1Api {
         )
     }
     /// `GET /apis/storagemigration.k8s.io/v1beta1/watch/storageversionmigrations/{name}` (`watchStoragemigrationV1beta1StorageVersionMigration`).
+    #[inline]
     pub fn watch_storage_version_migration(
         &self,
         name: &str,

@@ -13,6 +13,7 @@ impl VersionApi {
         &self.client
     }
     /// `GET /version/` (`getCodeVersion`).
+    #[inline]
     pub fn get_code(
         &self,
     ) -> crate::Call<::kuber_models::apimachinery::pkg::version::Info> {

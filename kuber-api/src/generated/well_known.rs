@@ -13,6 +13,7 @@ impl WellKnownApi {
         &self.client
     }
     /// `GET /.well-known/openid-configuration/` (`getServiceAccountIssuerOpenIDConfiguration`).
+    #[inline]
     pub fn get_service_account_issuer_open_id_configuration(
         &self,
     ) -> crate::Call<String, crate::call::Text> {
