@@ -12,11 +12,13 @@
 //! ```
 
 mod discovery;
+mod openapi;
 mod patch;
 mod select;
 mod server;
 mod status;
 mod store;
+mod table;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -21,10 +21,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::discovery;
+use crate::openapi::{self, FieldValidation};
 use crate::patch;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::status::{self, Failure};
 use crate::store::{Change, EventType, Store, Target};
+use crate::table::{self, Include};
 
 type Body = UnsyncBoxBody<Bytes, Infallible>;
 
@@ -147,6 +149,12 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
+    let accept = req
+        .headers()
+        .get(hyper::header::ACCEPT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let (group, version, rest) = match segments.as_slice() {
         ["version"] if get => return json_response(200, &discovery::version()),
         ["healthz" | "livez" | "readyz"] if get => {
@@ -155,8 +163,21 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
                 .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
             return r;
         }
+        ["api"] if get && discovery::wants_aggregated(&accept) => {
+            return aggregated_response(&discovery::aggregated(true));
+        }
+        ["apis"] if get && discovery::wants_aggregated(&accept) => {
+            return aggregated_response(&discovery::aggregated(false));
+        }
         ["api"] if get => return json_response(200, &discovery::core_versions(&host)),
         ["apis"] if get => return json_response(200, &discovery::group_list()),
+        ["openapi", "v3"] if get => return json_response(200, &openapi::index()),
+        ["openapi", "v3", doc @ ..] if get => {
+            return match openapi::document(&doc.join("/")) {
+                Some(bytes) => bytes_response(bytes),
+                None => fail(status::no_route()),
+            };
+        }
         ["apis", g] if get => {
             return match discovery::group(g) {
                 Some(v) => json_response(200, &v),
@@ -203,11 +224,90 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         Ok(b) => b.to_bytes(),
         Err(e) => return fail(status::bad_request(format!("reading the body: {e}"))),
     };
-    match verb(store, route, &method, &q, &content_type, &body) {
+    let as_table = match table::wanted(&accept) {
+        Some(api_version) => match Include::parse(q.get("includeObject").map(String::as_str)) {
+            Ok(include) => Some((api_version, include)),
+            Err(e) => return fail(status::bad_request(e)),
+        },
+        None => None,
+    };
+    let mut warnings = Vec::new();
+    let mut response = match verb(
+        store,
+        route,
+        &method,
+        &q,
+        &content_type,
+        &body,
+        &mut warnings,
+    ) {
+        Ok(Answer::Json(200, v)) if method == Method::GET && as_table.is_some() => {
+            let (api_version, include) = as_table.unwrap_or(("", Include::None));
+            json_response(200, &table::answer(api_version, &v, include))
+        }
         Ok(Answer::Json(code, v)) => json_response(code, &v),
-        Ok(Answer::Watch(w)) => watch_response(store, w),
+        Ok(Answer::Watch(mut w)) => {
+            w.table = as_table;
+            watch_response(store, w)
+        }
         Err(f) => fail(f),
+    };
+    for warning in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(warning));
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            response.headers_mut().append(hyper::header::WARNING, v);
+        }
     }
+    response
+}
+
+/// Aggregated discovery, with the Content-Type parameters client-go recognises it by.
+fn aggregated_response(body: &Value) -> Response<Body> {
+    let mut r = json_response(200, body);
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(discovery::AGGREGATED_CONTENT_TYPE),
+    );
+    r
+}
+
+fn bytes_response(bytes: Bytes) -> Response<Body> {
+    let mut r = Response::new(Full::new(bytes).boxed_unsync());
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// `fieldValidation`: fields `kind`'s schema does not declare fail the write (Strict), or
+/// come back as warnings (Warn).
+fn validate_fields(
+    kind: &KindInfo,
+    object: &Value,
+    q: &HashMap<String, String>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let mode = FieldValidation::parse(q.get("fieldValidation").map(String::as_str))
+        .map_err(status::bad_request)?;
+    if mode == FieldValidation::Ignore {
+        return Ok(());
+    }
+    let unknown: Vec<String> = openapi::unknown_fields(kind, object)
+        .into_iter()
+        .map(|f| format!("unknown field {}", Value::String(f)))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    if mode == FieldValidation::Strict {
+        return Err(status::bad_request(format!(
+            "{kind} in version {version} cannot be handled as a {kind}: strict decoding error: {}",
+            unknown.join(", "),
+            kind = kind.kind,
+            version = Value::String(kind.version.to_owned()),
+        )));
+    }
+    warnings.extend(unknown);
+    Ok(())
 }
 
 enum Answer {
@@ -224,6 +324,8 @@ struct WatchRequest {
     bookmarks: bool,
     initial_events_end: bool,
     timeout: Option<Duration>,
+    /// Events' objects as Tables (`kubectl get -w`).
+    table: Option<(&'static str, Include)>,
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, Failure> {
@@ -238,6 +340,7 @@ fn verb(
     q: &HashMap<String, String>,
     content_type: &str,
     body: &Bytes,
+    warnings: &mut Vec<String>,
 ) -> Result<Answer, Failure> {
     let kind = route.kind;
     let ns = route.namespace.as_deref();
@@ -290,6 +393,7 @@ fn verb(
                     bookmarks,
                     initial_events_end: initial && bookmarks,
                     timeout,
+                    table: None,
                 }));
             }
             needs("list")?;
@@ -314,6 +418,7 @@ fn verb(
         (&Method::POST, None) => {
             needs("post")?;
             let object = parse_body(body)?;
+            validate_fields(kind, &object, q, warnings)?;
             Ok(Answer::Json(
                 201,
                 store.create(kind, ns, object, dry_run(q))?,
@@ -322,6 +427,7 @@ fn verb(
         (&Method::PUT, Some(name)) => {
             needs("put")?;
             let object = parse_body(body)?;
+            validate_fields(kind, &object, q, warnings)?;
             Ok(Answer::Json(
                 200,
                 store.replace(kind, ns, name, object, target, dry_run(q))?,
@@ -342,6 +448,9 @@ fn verb(
                     "application/json-patch+json" => patch::json_patch(&mut object, &patch)
                         .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
                     other => return Err(status::unsupported_media_type(other)),
+                }
+                if attempts == 0 {
+                    validate_fields(kind, &object, q, warnings)?;
                 }
                 let pinned = object.pointer("/metadata/resourceVersion").cloned() != before
                     || patch.pointer("/metadata/resourceVersion").is_some();
@@ -444,6 +553,9 @@ fn event_for(w: &WatchRequest, change: &Change) -> Option<Value> {
     let mut object = change.object.clone();
     object["apiVersion"] = json!(w.kind.api_version);
     object["kind"] = json!(w.kind.kind);
+    if let Some((api_version, include)) = w.table {
+        object = table::answer(api_version, &object, include);
+    }
     Some(json!({"type": kind.as_str(), "object": object}))
 }
 
