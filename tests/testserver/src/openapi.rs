@@ -180,10 +180,10 @@ fn operation(op: &Operation) -> Value {
         parameters.extend(
             query_parameters("delete")
                 .iter()
-                .filter_map(|(name, type_)| {
-                    (*name != "pretty")
-                        .then(|| json!({"name": name, "in": "query", "schema": {"type": type_}}))
-                }),
+                .filter(|(name, _)| *name != "pretty")
+                .map(
+                    |(name, type_)| json!({"name": name, "in": "query", "schema": {"type": type_}}),
+                ),
         );
     }
     let mut o = json!({
@@ -381,8 +381,7 @@ fn walk(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>, depth:
     }
 }
 
-/// What `fieldValidation` asks for; the real server's default is `Warn`... for kubectl, which
-/// always names one. Clients that name none get `Warn` too.
+/// What `fieldValidation` asks for; without one the real server warns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldValidation {
     Ignore,
