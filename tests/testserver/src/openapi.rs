@@ -311,14 +311,15 @@ fn build(group: &str, version: &str) -> Value {
 }
 
 /// The fields of `object` that `kind`'s schema does not declare, as Go's strict decoding names
-/// them: `spec.containers[0].foo`. Maps, `x-kubernetes-preserve-unknown-fields` and schemas
-/// without properties accept anything.
-pub fn unknown_fields(kind: &KindInfo, object: &Value) -> Vec<String> {
+/// them: `spec.containers[0].foo`; with `prune`, they are removed too, as decoding into the
+/// kind's type drops them. Maps, `x-kubernetes-preserve-unknown-fields` and schemas without
+/// properties accept anything.
+pub fn unknown_fields(kind: &KindInfo, object: &mut Value, prune: bool) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(def) = definition_of(kind.group, kind.version, kind.kind)
         && let Some(schema) = schemas().get(def)
     {
-        walk(schema, object, "", &mut out, 0);
+        walk(schema, object, "", &mut out, prune, 0);
     }
     out
 }
@@ -339,7 +340,14 @@ fn resolve(schema: &Value) -> &Value {
     s
 }
 
-fn walk(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>, depth: usize) {
+fn walk(
+    schema: &Value,
+    value: &mut Value,
+    path: &str,
+    out: &mut Vec<String>,
+    prune: bool,
+    depth: usize,
+) {
     // Deeper than any kind's schema: a self-referencing one (JSONSchemaProps) met with a
     // pathological object.
     if depth > 64 {
@@ -359,22 +367,32 @@ fn walk(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>, depth:
     match value {
         Value::Object(map) => {
             if let Some(props) = schema["properties"].as_object() {
-                for (k, v) in map {
+                let mut unknown = Vec::new();
+                for (k, v) in map.iter_mut() {
                     match props.get(k) {
-                        Some(s) => walk(s, v, &join(k), out, depth + 1),
-                        None => out.push(join(k)),
+                        Some(s) => walk(s, v, &join(k), out, prune, depth + 1),
+                        None => {
+                            out.push(join(k));
+                            unknown.push(k.clone());
+                        }
+                    }
+                }
+                if prune {
+                    for k in unknown {
+                        map.remove(&k);
                     }
                 }
             } else if schema["additionalProperties"].is_object() {
                 let inner = &schema["additionalProperties"];
-                for (k, v) in map {
-                    walk(inner, v, &join(k), out, depth + 1);
+                for (k, v) in map.iter_mut() {
+                    walk(inner, v, &join(k), out, prune, depth + 1);
                 }
             }
         }
         Value::Array(items) if schema["items"].is_object() => {
-            for (i, v) in items.iter().enumerate() {
-                walk(&schema["items"], v, &format!("{path}[{i}]"), out, depth + 1);
+            for (i, v) in items.iter_mut().enumerate() {
+                let path = format!("{path}[{i}]");
+                walk(&schema["items"], v, &path, out, prune, depth + 1);
             }
         }
         _ => {}

@@ -279,23 +279,22 @@ fn bytes_response(bytes: Bytes) -> Response<Body> {
 }
 
 /// `fieldValidation`: fields `kind`'s schema does not declare fail the write (Strict), or
-/// come back as warnings (Warn).
+/// come back as warnings (Warn); unless refused, they are dropped, as the real server's typed
+/// decoding drops them.
 fn validate_fields(
     kind: &KindInfo,
-    object: &Value,
+    object: &mut Value,
     q: &HashMap<String, String>,
     warnings: &mut Vec<String>,
 ) -> Result<(), Failure> {
     let mode = FieldValidation::parse(q.get("fieldValidation").map(String::as_str))
         .map_err(status::bad_request)?;
-    if mode == FieldValidation::Ignore {
-        return Ok(());
-    }
-    let unknown: Vec<String> = openapi::unknown_fields(kind, object)
-        .into_iter()
-        .map(|f| format!("unknown field {}", Value::String(f)))
-        .collect();
-    if unknown.is_empty() {
+    let unknown: Vec<String> =
+        openapi::unknown_fields(kind, object, mode != FieldValidation::Strict)
+            .into_iter()
+            .map(|f| format!("unknown field {}", Value::String(f)))
+            .collect();
+    if unknown.is_empty() || mode == FieldValidation::Ignore {
         return Ok(());
     }
     if mode == FieldValidation::Strict {
@@ -417,8 +416,8 @@ fn verb(
         }
         (&Method::POST, None) => {
             needs("post")?;
-            let object = parse_body(body)?;
-            validate_fields(kind, &object, q, warnings)?;
+            let mut object = parse_body(body)?;
+            validate_fields(kind, &mut object, q, warnings)?;
             Ok(Answer::Json(
                 201,
                 store.create(kind, ns, object, dry_run(q))?,
@@ -426,8 +425,8 @@ fn verb(
         }
         (&Method::PUT, Some(name)) => {
             needs("put")?;
-            let object = parse_body(body)?;
-            validate_fields(kind, &object, q, warnings)?;
+            let mut object = parse_body(body)?;
+            validate_fields(kind, &mut object, q, warnings)?;
             Ok(Answer::Json(
                 200,
                 store.replace(kind, ns, name, object, target, dry_run(q))?,
@@ -441,6 +440,8 @@ fn verb(
             // in between makes the server try again rather than answer 409.
             let mut attempts = 0;
             loop {
+                // Warnings of the attempt that is kept.
+                let mut attempt_warnings = Vec::new();
                 let mut object = store.get(kind, ns, name)?;
                 let before = object.pointer("/metadata/resourceVersion").cloned();
                 match base {
@@ -449,14 +450,15 @@ fn verb(
                         .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
                     other => return Err(status::unsupported_media_type(other)),
                 }
-                if attempts == 0 {
-                    validate_fields(kind, &object, q, warnings)?;
-                }
+                validate_fields(kind, &mut object, q, &mut attempt_warnings)?;
                 let pinned = object.pointer("/metadata/resourceVersion").cloned() != before
                     || patch.pointer("/metadata/resourceVersion").is_some();
                 match store.replace(kind, ns, name, object, target, dry_run(q)) {
                     Err(f) if f.code == 409 && !pinned && attempts < 5 => attempts += 1,
-                    answer => return Ok(Answer::Json(200, answer?)),
+                    answer => {
+                        warnings.extend(attempt_warnings);
+                        return Ok(Answer::Json(200, answer?));
+                    }
                 }
             }
         }
