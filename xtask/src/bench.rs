@@ -12,11 +12,13 @@
 //! 4. clean builds of kuber-models and kuber-api (all groups, core only) beside k8s-openapi 0.29;
 //! 5. the kuber facade's overhead: each verb beside the kuber-api call it makes
 //!    (`cargo bench -p kuber --bench verbs`);
-//! 6. clean dev builds of the same small app on each SDK (`tests/bench-apps`, its own workspace
-//!    outside this one), alternating, in separate target folders: [`APPS`], ratios to the first.
+//! 6. clean builds of the same small app on each SDK (`tests/bench-apps`, its own workspace
+//!    outside this one; [`crate::app_builds`]): dev builds alternating, ratios to kube-rs's, the
+//!    critical path of each from `--timings`, then one release build each with its binary size.
 //!
 //! Flags: `--no-builds` skips 4 and 6, `--no-real-server` skips 3, `--real-server-only` runs 3
-//! alone, `--verbs` runs 5 alone, `--compile` runs 6 alone (`--rounds N`, 2 by default).
+//! alone, `--verbs` runs 5 alone, `--compile` runs 6 alone (`--rounds N`, 2 by default;
+//! `--no-release` leaves out its release builds).
 
 use std::fs;
 use std::path::Path;
@@ -25,11 +27,11 @@ use std::time::{Duration, Instant};
 
 use crate::gen_cmd::workspace_root;
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn run(cmd: &mut Command) -> Result<Duration, String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<Duration, String> {
     let started = Instant::now();
     let status = cmd
         .status()
@@ -49,8 +51,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
-            "--no-builds" | "--no-real-server" | "--real-server-only" | "--verbs" | "--compile" => {
-            }
+            "--no-builds" | "--no-real-server" | "--real-server-only" | "--verbs" | "--compile"
+            | "--no-release" => {}
             "--rounds" => {
                 rounds = rest
                     .next()
@@ -61,7 +63,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             unknown => {
                 return Err(format!(
                     "bench: unknown flag {unknown} (--no-builds, --no-real-server, \
-                     --real-server-only, --verbs, --compile, --rounds N)"
+                     --real-server-only, --verbs, --compile, --no-release, --rounds N)"
                 ));
             }
         }
@@ -74,7 +76,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             verbs(&root)?;
         }
         if flag("--compile") {
-            app_builds(&root, rounds)?;
+            crate::app_builds::app_builds(&root, rounds, !flag("--no-release"))?;
         }
         return Ok(());
     }
@@ -201,7 +203,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "kuber-api, core only:           {:.1} s",
         api_core.as_secs_f64()
     );
-    app_builds(&root, rounds)
+    crate::app_builds::app_builds(&root, rounds, !flag("--no-release"))
 }
 
 /// The facade's overhead over kuber-api (a local server, same client, same run).
@@ -215,66 +217,6 @@ fn verbs(root: &Path) -> Result<(), String> {
 
 /// The apps of `tests/bench-apps` (package, what it is), built clean in debug in each round;
 /// the first is the baseline the others are compared to.
-const APPS: &[(&str, &str)] = &[
-    (
-        "kube-list-pods",
-        "kube 5 + k8s-openapi 0.29 (client, rustls-tls, ring; v1_36)",
-    ),
-    (
-        "kuber-api-list-pods",
-        "kuber-api, all groups (default features)",
-    ),
-    ("kuber-api-core-list-pods", "kuber-api, `core` only"),
-    ("kuber-list-pods", "kuber, all groups (default features)"),
-];
-
-/// Clean dev builds of [`APPS`]: each round builds every app in an emptied target folder of its
-/// own, the order rotating each round, so that the shared machine's load hits all of them.
-fn app_builds(root: &Path, rounds: usize) -> Result<(), String> {
-    let apps = root.join("tests/bench-apps");
-    println!(
-        "\n== app builds (clean, debug, {rounds} rounds, CARGO_INCREMENTAL={})",
-        std::env::var("CARGO_INCREMENTAL").unwrap_or_else(|_| "unset".into())
-    );
-    // Sources first (not timed); this also brings the apps' lock file up to date with kuber's
-    // dependencies if they changed.
-    run(cargo().current_dir(&apps).args(["fetch", "-q"]))?;
-    let target = root.join("target/bench-apps");
-    let mut times: Vec<Vec<f64>> = vec![Vec::new(); APPS.len()];
-    for round in 0..rounds {
-        for i in 0..APPS.len() {
-            let app = (i + round) % APPS.len();
-            let (package, _) = APPS[app];
-            let took = time_clean(
-                &target.join(package),
-                cargo()
-                    .current_dir(&apps)
-                    .args(["build", "-q", "--offline", "-p", package]),
-            )?;
-            println!(
-                "  round {}: {package} {:.1} s",
-                round + 1,
-                took.as_secs_f64()
-            );
-            times[app].push(took.as_secs_f64());
-        }
-    }
-    let _ = fs::remove_dir_all(&target);
-    let mean = |t: &[f64]| t.iter().sum::<f64>() / t.len() as f64;
-    let base = mean(&times[0]);
-    for ((package, what), t) in APPS.iter().zip(&times) {
-        let each: Vec<String> = t.iter().map(|s| format!("{s:.1} s")).collect();
-        println!(
-            "{package:<16} {what}: {} (mean {:.1} s) = {:.2}x of {}",
-            each.join(", "),
-            mean(t),
-            mean(t) / base,
-            APPS[0].0
-        );
-    }
-    Ok(())
-}
-
 /// kuber-api beside kube-rs against a real control plane (`target/controlplane`, built by
 /// `cargo xtask cluster build`). Both sides are built in release; kube-rs in its own target
 /// folder from its committed lock file.

@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's own commands, listed with their arguments in [`USAGE`].
 
+mod app_builds;
 mod bench;
 mod cluster;
 mod gen_cmd;

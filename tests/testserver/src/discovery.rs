@@ -43,6 +43,30 @@ const SHORT_NAMES: &[(&str, &str, &[&str])] = &[
     ("storage.k8s.io", "storageclasses", &["sc"]),
 ];
 
+/// The categories kinds belong to (`kubectl get all`): the server's data, not in the spec.
+const CATEGORIES: &[(&str, &str, &[&str])] = &[
+    ("", "pods", &["all"]),
+    ("", "replicationcontrollers", &["all"]),
+    ("", "services", &["all"]),
+    ("apps", "daemonsets", &["all"]),
+    ("apps", "deployments", &["all"]),
+    ("apps", "replicasets", &["all"]),
+    ("apps", "statefulsets", &["all"]),
+    ("autoscaling", "horizontalpodautoscalers", &["all"]),
+    ("batch", "cronjobs", &["all"]),
+    ("batch", "jobs", &["all"]),
+];
+
+fn lookup(
+    table: &[(&str, &str, &'static [&'static str])],
+    kind: &KindInfo,
+) -> &'static [&'static str] {
+    table
+        .iter()
+        .find(|(g, p, _)| *g == kind.group && *p == kind.plural)
+        .map_or(&[], |(_, _, names)| names)
+}
+
 /// The kinds the store serves: everything with a list (metrics are read-only and served by an
 /// aggregated server, so they are left out).
 pub fn served(kind: &KindInfo) -> bool {
@@ -94,11 +118,13 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "kind": kind.kind,
             "verbs": verbs(kind, ""),
         });
-        if let Some((_, _, short)) = SHORT_NAMES
-            .iter()
-            .find(|(g, p, _)| *g == kind.group && *p == kind.plural)
-        {
+        let short = lookup(SHORT_NAMES, kind);
+        if !short.is_empty() {
             r["shortNames"] = json!(short);
+        }
+        let categories = lookup(CATEGORIES, kind);
+        if !categories.is_empty() {
+            r["categories"] = json!(categories);
         }
         resources.push(r);
         for sub in kind.subresources {
@@ -184,6 +210,109 @@ pub fn group(name: &str) -> Option<Value> {
             g["apiVersion"] = json!("v1");
             g
         })
+}
+
+/// The media type of aggregated discovery, which client-go asks for first and recognises only
+/// by these parameters on the response's Content-Type.
+pub const AGGREGATED_CONTENT_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an Accept header asks for aggregated discovery (`apidiscovery.k8s.io/v2`) before
+/// any plain JSON: media ranges are taken in order, as the real server negotiates.
+pub fn wants_aggregated(accept: &str) -> bool {
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let base = parts.next().unwrap_or("");
+        let params: Vec<(&str, &str)> = parts.filter_map(|p| p.split_once('=')).collect();
+        let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+        if !matches!(base, "application/json" | "application/*" | "*/*") {
+            continue;
+        }
+        match param("as") {
+            None => return false,
+            Some("APIGroupDiscoveryList")
+                if param("g") == Some("apidiscovery.k8s.io") && param("v") == Some("v2") =>
+            {
+                return true;
+            }
+            Some(_) => {}
+        }
+    }
+    false
+}
+
+fn kind_ref(group: &str, version: &str, kind: &str) -> Value {
+    json!({"group": group, "version": version, "kind": kind})
+}
+
+/// One group-version of aggregated discovery.
+fn aggregated_version(group: &str, version: &str) -> Value {
+    let resources: Vec<Value> = kinds_of(group, version)
+        .map(|kind| {
+            let mut r = json!({
+                "resource": kind.plural,
+                "responseKind": kind_ref(kind.group, kind.version, kind.kind),
+                "scope": if kind.namespaced { "Namespaced" } else { "Cluster" },
+                "singularResource": kind.kind.to_ascii_lowercase(),
+                "verbs": verbs(kind, ""),
+            });
+            let short = lookup(SHORT_NAMES, kind);
+            if !short.is_empty() {
+                r["shortNames"] = json!(short);
+            }
+            let categories = lookup(CATEGORIES, kind);
+            if !categories.is_empty() {
+                r["categories"] = json!(categories);
+            }
+            let subresources: Vec<Value> = kind
+                .subresources
+                .iter()
+                .map(|sub| {
+                    let mut s = json!({"subresource": sub.name, "verbs": verbs(kind, sub.name)});
+                    if !sub.kind.is_empty() {
+                        s["responseKind"] = kind_ref(sub.group, sub.version, sub.kind);
+                    }
+                    s
+                })
+                .collect();
+            if !subresources.is_empty() {
+                r["subresources"] = json!(subresources);
+            }
+            r
+        })
+        .collect();
+    json!({"version": version, "resources": resources, "freshness": "Current"})
+}
+
+/// `APIGroupDiscoveryList` of `/api` (`core`) or `/apis`: every group, versions most preferred
+/// first, with their resources.
+pub fn aggregated(core: bool) -> Value {
+    let items: Vec<Value> = if core {
+        vec![json!({"metadata": {"name": ""}, "versions": [aggregated_version("", "v1")]})]
+    } else {
+        group_list()["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                let name = g["name"].as_str().unwrap_or("");
+                let versions: Vec<Value> = g["versions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v["version"].as_str())
+                    .map(|v| aggregated_version(name, v))
+                    .collect();
+                json!({"metadata": {"name": name}, "versions": versions})
+            })
+            .collect()
+    };
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    })
 }
 
 /// `/version`: what a 1.36 server reports.

@@ -15,6 +15,7 @@ mod apply;
 mod crd;
 mod discovery;
 mod managed;
+mod openapi;
 mod patch;
 mod pods;
 mod schema;
@@ -23,6 +24,7 @@ mod server;
 mod smp;
 mod status;
 mod store;
+mod table;
 mod validate;
 
 use std::net::SocketAddr;

@@ -22,6 +22,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::apply;
 use crate::discovery;
+use crate::openapi::{self, FieldValidation};
 use crate::patch;
 use crate::pods;
 use crate::schema;
@@ -29,6 +30,7 @@ use crate::select::{FieldSelector, LabelSelector};
 use crate::smp;
 use crate::status::{self, Failure};
 use crate::store::{Change, EventType, ReadFrom, Store, Target};
+use crate::table::{self, Include};
 
 type Body = UnsyncBoxBody<Bytes, Infallible>;
 
@@ -154,6 +156,12 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
+    let accept = req
+        .headers()
+        .get(hyper::header::ACCEPT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let (group, version, rest) = match segments.as_slice() {
         ["version"] if get => return json_response(200, &discovery::version()),
         ["healthz" | "livez" | "readyz"] if get => {
@@ -162,8 +170,21 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
                 .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
             return r;
         }
+        ["api"] if get && discovery::wants_aggregated(&accept) => {
+            return aggregated_response(&discovery::aggregated(true));
+        }
+        ["apis"] if get && discovery::wants_aggregated(&accept) => {
+            return aggregated_response(&discovery::aggregated(false));
+        }
         ["api"] if get => return json_response(200, &discovery::core_versions(&host)),
         ["apis"] if get => return json_response(200, &discovery::group_list()),
+        ["openapi", "v3"] if get => return json_response(200, &openapi::index()),
+        ["openapi", "v3", doc @ ..] if get => {
+            return match openapi::document(&doc.join("/")) {
+                Some(bytes) => bytes_response(bytes),
+                None => fail(status::no_route()),
+            };
+        }
         ["apis", g] if get => {
             return match discovery::group(g) {
                 Some(v) => json_response(200, &v),
@@ -221,11 +242,81 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         user_agent: &user_agent,
         body: &body,
     };
-    match verb(store, route, &method, &q, &write) {
+    let as_table = match table::wanted(&accept) {
+        Some(api_version) => match Include::parse(q.get("includeObject").map(String::as_str)) {
+            Ok(include) => Some((api_version, include)),
+            Err(e) => return fail(status::bad_request(e)),
+        },
+        None => None,
+    };
+    let mut warnings = Vec::new();
+    let mut response = match verb(store, route, &method, &q, &write, &mut warnings) {
+        Ok(Answer::Json(200, v)) if method == Method::GET && as_table.is_some() => {
+            let (api_version, include) = as_table.unwrap_or(("", Include::None));
+            json_response(200, &table::answer(api_version, &v, include))
+        }
         Ok(Answer::Json(code, v)) => json_response(code, &v),
-        Ok(Answer::Watch(w)) => watch_response(store, w),
+        Ok(Answer::Watch(mut w)) => {
+            w.table = as_table;
+            watch_response(store, w)
+        }
         Err(f) => fail(f),
+    };
+    for warning in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(warning));
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            response.headers_mut().append(hyper::header::WARNING, v);
+        }
     }
+    response
+}
+
+/// Aggregated discovery, with the Content-Type parameters client-go recognises it by.
+fn aggregated_response(body: &Value) -> Response<Body> {
+    let mut r = json_response(200, body);
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(discovery::AGGREGATED_CONTENT_TYPE),
+    );
+    r
+}
+
+fn bytes_response(bytes: Bytes) -> Response<Body> {
+    let mut r = Response::new(Full::new(bytes).boxed_unsync());
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// `fieldValidation`: fields `kind`'s schema does not declare fail the write (Strict), or
+/// come back as warnings (Warn); unless refused, they are dropped, as the real server's typed
+/// decoding drops them.
+fn validate_fields(
+    kind: &KindInfo,
+    object: &mut Value,
+    q: &HashMap<String, String>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let mode = FieldValidation::parse(q.get("fieldValidation").map(String::as_str))
+        .map_err(status::bad_request)?;
+    let unknown: Vec<String> =
+        openapi::unknown_fields(kind, object, mode != FieldValidation::Strict)
+            .into_iter()
+            .map(|f| format!("unknown field {}", Value::String(f)))
+            .collect();
+    if unknown.is_empty() || mode == FieldValidation::Ignore {
+        return Ok(());
+    }
+    if mode == FieldValidation::Strict {
+        return Err(status::bad_request(format!(
+            "{kind} in version {version} cannot be handled as a {kind}: strict decoding error: {}",
+            unknown.join(", "),
+            kind = kind.kind,
+            version = Value::String(kind.version.to_owned()),
+        )));
+    }
+    warnings.extend(unknown);
+    Ok(())
 }
 
 enum Answer {
@@ -242,6 +333,8 @@ struct WatchRequest {
     bookmarks: bool,
     initial_events_end: bool,
     timeout: Option<Duration>,
+    /// Events' objects as Tables (`kubectl get -w`).
+    table: Option<(&'static str, Include)>,
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, Failure> {
@@ -321,6 +414,7 @@ fn verb(
     method: &Method,
     q: &HashMap<String, String>,
     write: &Write,
+    warnings: &mut Vec<String>,
 ) -> Result<Answer, Failure> {
     let (content_type, body) = (write.content_type, write.body);
     let manager = q
@@ -403,6 +497,7 @@ fn verb(
                     bookmarks,
                     initial_events_end: initial && bookmarks,
                     timeout,
+                    table: None,
                 }));
             }
             needs("list")?;
@@ -428,6 +523,7 @@ fn verb(
         (&Method::POST, None) => {
             needs("post")?;
             let mut object = parse_body(body)?;
+            validate_fields(kind, &mut object, q, warnings)?;
             apply::record_update(kind, None, &mut object, &manager, "");
             Ok(Answer::Json(
                 201,
@@ -437,6 +533,7 @@ fn verb(
         (&Method::PUT, Some(name)) => {
             needs("put")?;
             let mut object = parse_body(body)?;
+            validate_fields(kind, &mut object, q, warnings)?;
             if let Ok(old) = store.get(kind, ns, name) {
                 apply::record_update(kind, Some(&old), &mut object, &manager, subresource(target));
             }
@@ -477,11 +574,14 @@ fn verb(
             // in between makes the server try again rather than answer 409.
             let mut attempts = 0;
             loop {
+                // Warnings of the attempt that is kept.
+                let mut attempt_warnings = Vec::new();
                 let current = match store.get(kind, ns, name) {
                     Err(f) if f.code == 404 && applying && matches!(target, Target::Main) => {
                         let mut object =
                             apply::apply(kind, None, patch.clone(), &manager, force, sub)?;
                         object["metadata"]["name"] = json!(name);
+                        validate_fields(kind, &mut object, q, warnings)?;
                         match store.create(kind, ns, object, dry_run(q)) {
                             Err(f) if f.code == 409 && attempts < 5 => {
                                 attempts += 1;
@@ -493,7 +593,7 @@ fn verb(
                     other => other?,
                 };
                 let before = current.pointer("/metadata/resourceVersion").cloned();
-                let object = match base {
+                let mut object = match base {
                     "application/apply-patch+yaml" => {
                         apply::apply(kind, Some(&current), patch.clone(), &manager, force, sub)?
                     }
@@ -519,11 +619,15 @@ fn verb(
                         object
                     }
                 };
+                validate_fields(kind, &mut object, q, &mut attempt_warnings)?;
                 let pinned = object.pointer("/metadata/resourceVersion").cloned() != before
                     || patch.pointer("/metadata/resourceVersion").is_some();
                 match store.replace(kind, ns, name, object, target, dry_run(q)) {
                     Err(f) if f.code == 409 && !pinned && attempts < 5 => attempts += 1,
-                    answer => return Ok(Answer::Json(200, answer?)),
+                    answer => {
+                        warnings.extend(attempt_warnings);
+                        return Ok(Answer::Json(200, answer?));
+                    }
                 }
             }
         }
@@ -678,6 +782,9 @@ fn event_for(w: &WatchRequest, change: &Change) -> Option<Value> {
     let mut object = change.object.clone();
     object["apiVersion"] = json!(w.kind.api_version);
     object["kind"] = json!(w.kind.kind);
+    if let Some((api_version, include)) = w.table {
+        object = table::answer(api_version, &object, include);
+    }
     Some(json!({"type": kind.as_str(), "object": object}))
 }
 

@@ -19,6 +19,7 @@ mod facade;
 mod facade_watch;
 mod harness;
 mod kubectl;
+mod kubectl_testserver;
 mod listing;
 mod livegen;
 mod paging;
@@ -48,6 +49,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(crd::cases());
     cases.extend(auth::cases());
     cases.extend(kubectl::cases());
+    cases.extend(kubectl_testserver::cases());
     cases.extend(livegen::cases());
     cases.extend(safety::cases());
     cases.extend(apply::cases());
