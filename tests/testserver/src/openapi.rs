@@ -14,38 +14,9 @@ use kuber_api::{KINDS, KindInfo, OPERATIONS, Operation, ResponseShape};
 use serde_json::{Map, Value, json};
 
 use crate::discovery;
+use crate::schema::{DEFINITIONS, definition_of, schemas};
 
-const DEFINITIONS: &str = include_str!("generated/definitions.json");
 const REF_PREFIX: &str = "#/components/schemas/";
-
-/// The schemas by definition name, parsed on first use (start-up does not pay for it).
-pub fn schemas() -> &'static Map<String, Value> {
-    static SCHEMAS: OnceLock<Map<String, Value>> = OnceLock::new();
-    // The file is generated with the crate; an unreadable one leaves no schemas rather than
-    // failing requests that do not need them.
-    SCHEMAS.get_or_init(|| serde_json::from_str(DEFINITIONS).unwrap_or_default())
-}
-
-/// The definition name of a kind's schema (`io.k8s.api.apps.v1.Deployment`).
-pub fn definition_of(group: &str, version: &str, kind: &str) -> Option<&'static str> {
-    static BY_GVK: OnceLock<HashMap<(String, String, String), String>> = OnceLock::new();
-    let index = BY_GVK.get_or_init(|| {
-        let mut index = HashMap::new();
-        for (name, schema) in schemas() {
-            let gvks = schema["x-kubernetes-group-version-kind"].as_array();
-            for gvk in gvks.into_iter().flatten() {
-                let part = |k: &str| gvk[k].as_str().unwrap_or("").to_owned();
-                index
-                    .entry((part("group"), part("version"), part("kind")))
-                    .or_insert_with(|| name.clone());
-            }
-        }
-        index
-    });
-    index
-        .get(&(group.to_owned(), version.to_owned(), kind.to_owned()))
-        .map(String::as_str)
-}
 
 /// Stands in for the real server's content hash: what the documents are built from.
 fn hash() -> &'static str {

@@ -7,6 +7,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+/// The facts file, also hashed for `/openapi/v3` links.
+pub const DEFINITIONS: &str = include_str!("generated/definitions.json");
+
 struct Definitions {
     schemas: Map<String, Value>,
     /// `(group, version, kind)` → schema name.
@@ -14,9 +17,9 @@ struct Definitions {
 }
 
 fn definitions() -> &'static Definitions {
-    static DEFINITIONS: OnceLock<Definitions> = OnceLock::new();
-    DEFINITIONS.get_or_init(|| {
-        let schemas = match serde_json::from_str(include_str!("generated/definitions.json")) {
+    static PARSED: OnceLock<Definitions> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        let schemas = match serde_json::from_str(DEFINITIONS) {
             Ok(Value::Object(m)) => m,
             // Written by `cargo xtask gen`; a broken file leaves every field without rules.
             _ => Map::new(),
@@ -38,6 +41,19 @@ fn definitions() -> &'static Definitions {
 }
 
 /// Follows `$ref`s (and the one-element `allOf` wrappers the spec puts around them).
+/// The schemas by definition name.
+pub fn schemas() -> &'static Map<String, Value> {
+    &definitions().schemas
+}
+
+/// The definition name of a kind's schema (`io.k8s.api.apps.v1.Deployment`).
+pub fn definition_of(group: &str, version: &str, kind: &str) -> Option<&'static str> {
+    definitions()
+        .by_kind
+        .get(&(group.to_owned(), version.to_owned(), kind.to_owned()))
+        .map(String::as_str)
+}
+
 fn resolve(mut v: &Value) -> &Value {
     for _ in 0..32 {
         if let Some(r) = v.get("$ref").and_then(Value::as_str) {

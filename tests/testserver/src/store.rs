@@ -584,9 +584,7 @@ impl Store {
     /// Where a kind's scale subresource reads: spec replicas, status replicas, label selector
     /// (JSON pointers); `None` for the label selector: `spec.selector` as a label selector.
     fn scale_paths(&self, kind: &KindInfo) -> Option<(String, String, Option<String>)> {
-        if kind.subresource("scale").is_none() {
-            return None;
-        }
+        kind.subresource("scale")?;
         let pointer = |p: &str| p.trim_start_matches('.').replace('.', "/");
         match self.crds.scale_paths(kind) {
             Some((spec, status, selector)) => Some((
