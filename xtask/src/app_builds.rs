@@ -18,7 +18,10 @@ const APPS: &[(&str, &str)] = &[
         "kuber-api-list-pods",
         "kuber-api, all groups (default features)",
     ),
-    ("kuber-api-core-list-pods", "kuber-api, `core` only"),
+    (
+        "kuber-api-core-list-pods",
+        "kuber-api, `core` only (no default features: HTTP/1.1 as kube-rs)",
+    ),
     ("kuber-list-pods", "kuber, all groups (default features)"),
 ];
 

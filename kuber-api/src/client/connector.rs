@@ -235,7 +235,10 @@ impl Connector {
             None => builder,
         };
         // h2 and http/1.1 by ALPN; plain http is HTTP/1.1.
+        #[cfg(feature = "http2")]
         let https = builder.enable_all_versions().wrap_connector(tcp);
+        #[cfg(not(feature = "http2"))]
+        let https = builder.enable_http1().wrap_connector(tcp);
         Connector { https, timeout }
     }
 }

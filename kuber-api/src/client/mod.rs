@@ -617,16 +617,19 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-/// The pooled client: HTTP/1.1 or HTTP/2 per connection, as ALPN decides.
+/// The pooled client: HTTP/1.1 or (with `http2`) HTTP/2 per connection, as ALPN decides.
 fn pool(connector: Connector) -> PooledClient<Connector, Full<Bytes>> {
-    PooledClient::builder(TokioExecutor::new())
+    let mut builder = PooledClient::builder(TokioExecutor::new());
+    builder
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        // HTTP/2 pings find dead connections, which matters for long watches.
+        .pool_idle_timeout(Duration::from_secs(90));
+    // HTTP/2 pings find dead connections, which matters for long watches.
+    #[cfg(feature = "http2")]
+    builder
         .http2_keep_alive_interval(Duration::from_secs(30))
-        .http2_keep_alive_timeout(Duration::from_secs(15))
-        .build(connector)
+        .http2_keep_alive_timeout(Duration::from_secs(15));
+    builder.build(connector)
 }
 
 /// The first error of type `E` in `e`'s chain.
