@@ -259,7 +259,7 @@ mod tests {
     fn accept_key_is_rfc_6455s_example() {
         assert_eq!(
             super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBOo2xK0aJZ9Hz/4Q6n/zs="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 }
