@@ -56,11 +56,13 @@ impl RequestInfo {
             }
         };
         // `namespaces/NS/RESOURCE/...`, but `namespaces/NS/status|finalize` are the namespace's
-        // own subresources.
+        // own subresources. A namespace is its own namespace, as the real server's authorizer
+        // sees it.
         let (namespace, parts): (Option<&str>, &[&str]) = match rest {
             ["namespaces", ns, sub, ..] if !matches!(*sub, "status" | "finalize") => {
                 (Some(ns), &rest[2..])
             }
+            ["namespaces", ns, ..] => (Some(ns), rest),
             _ => (None, rest),
         };
         let name = parts.get(1).map(|s| (*s).to_owned());
@@ -752,4 +754,62 @@ fn logs(shared: &Shared, info: &RequestInfo, query: Option<&str>) -> Response<Bo
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(method: Method, path: &str, query: Option<&str>) -> RequestInfo {
+        RequestInfo::parse(&method, path, query)
+    }
+
+    #[test]
+    fn request_info_reads_verbs_and_scopes_as_the_real_server() {
+        let list = info(Method::GET, "/api/v1/namespaces/ns/pods", None);
+        assert_eq!(
+            (
+                list.verb.as_str(),
+                list.resource.as_deref(),
+                list.namespace.as_deref()
+            ),
+            ("list", Some("pods"), Some("ns"))
+        );
+        let watch = info(Method::GET, "/apis/apps/v1/deployments", Some("watch=true"));
+        assert_eq!(
+            (watch.verb.as_str(), watch.group.as_str()),
+            ("watch", "apps")
+        );
+        assert_eq!(watch.namespace, None);
+        let log = info(Method::GET, "/api/v1/namespaces/ns/pods/p/log", None);
+        assert_eq!(
+            (
+                log.verb.as_str(),
+                log.name.as_deref(),
+                log.subresource.as_deref()
+            ),
+            ("get", Some("p"), Some("log"))
+        );
+        let status = info(Method::PUT, "/api/v1/namespaces/ns/status", None);
+        assert_eq!(
+            (
+                status.resource.as_deref(),
+                status.name.as_deref(),
+                status.subresource.as_deref()
+            ),
+            (Some("namespaces"), Some("ns"), Some("status"))
+        );
+        assert_eq!(status.namespace.as_deref(), Some("ns"));
+        let dc = info(Method::DELETE, "/api/v1/namespaces/ns/configmaps", None);
+        assert_eq!(dc.verb, "deletecollection");
+        let version = info(Method::GET, "/version", None);
+        assert_eq!(
+            (version.verb.as_str(), version.resource.as_deref()),
+            ("get", None)
+        );
+        assert!(!Match::verb("get").resource("pods").matches(&version));
+        assert!(Match::any().matches(&version));
+        assert!(Match::any().resource("pods/log").matches(&log));
+        assert!(!Match::any().resource("pods/exec").matches(&log));
+    }
 }
