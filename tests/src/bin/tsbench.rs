@@ -221,10 +221,7 @@ async fn run(rounds: usize) -> Result<(), String> {
         ("testserver", &fake, &fake_rv),
         ("apiserver", &real, &real_rv),
     ];
-    let mut results = vec![
-        [Vec::new(), Vec::new(), Vec::new()],
-        [Vec::new(), Vec::new(), Vec::new()],
-    ];
+    let mut results: [[Vec<f64>; 3]; 2] = Default::default();
     for round in 0..rounds {
         for i in 0..2 {
             let who = (i + round) % 2;
