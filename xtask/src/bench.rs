@@ -16,9 +16,12 @@
 //!    outside this one; [`crate::app_builds`]): dev builds alternating, ratios to kube-rs's, the
 //!    critical path of each from `--timings`, then one release build each with its binary size.
 //!
+//! 7. kuber-testserver beside the real kube-apiserver: start-up, GET, LIST of 500 pods and watch
+//!    events/s with the same kuber-api client code (`tests/src/bin/tsbench.rs`, release).
+//!
 //! Flags: `--no-builds` skips 4 and 6, `--no-real-server` skips 3, `--real-server-only` runs 3
-//! alone, `--verbs` runs 5 alone, `--compile` runs 6 alone (`--rounds N`, 2 by default;
-//! `--no-release` leaves out its release builds).
+//! alone, `--verbs` runs 5 alone, `--compile` runs 6 alone (`--no-release` leaves out its release
+//! builds), `--testserver` runs 7 alone (`--rounds N`, 2 by default; 3 for `--testserver`).
 
 use std::fs;
 use std::path::Path;
@@ -52,7 +55,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--no-builds" | "--no-real-server" | "--real-server-only" | "--verbs" | "--compile"
-            | "--no-release" => {}
+            | "--no-release" | "--testserver" => {}
             "--rounds" => {
                 rounds = rest
                     .next()
@@ -63,13 +66,22 @@ pub fn main(args: &[String]) -> Result<(), String> {
             unknown => {
                 return Err(format!(
                     "bench: unknown flag {unknown} (--no-builds, --no-real-server, \
-                     --real-server-only, --verbs, --compile, --no-release, --rounds N)"
+                     --real-server-only, --verbs, --compile, --no-release, --testserver, \
+                     --rounds N)"
                 ));
             }
         }
     }
     if flag("--real-server-only") {
         return real_server(&root);
+    }
+    if flag("--testserver") {
+        let rounds = if args.iter().any(|a| a == "--rounds") {
+            rounds
+        } else {
+            3
+        };
+        return testserver(&root, rounds);
     }
     if flag("--verbs") || flag("--compile") {
         if flag("--verbs") {
@@ -239,6 +251,26 @@ fn real_server(root: &Path) -> Result<(), String> {
             "--bench-kube",
         ])
         .arg(&bench_kube))?;
+    Ok(())
+}
+
+/// kuber-testserver beside the real kube-apiserver (`tests/src/bin/tsbench.rs`), in release.
+fn testserver(root: &Path, rounds: usize) -> Result<(), String> {
+    println!("\n== kuber-testserver beside kube-apiserver");
+    run(cargo()
+        .current_dir(root)
+        .args([
+            "run",
+            "-q",
+            "--release",
+            "-p",
+            "kuber-tests",
+            "--bin",
+            "tsbench",
+            "--",
+            "--rounds",
+        ])
+        .arg(rounds.to_string()))?;
     Ok(())
 }
 

@@ -10,10 +10,29 @@
 //! assert!(namespaces.items.len() >= 4);
 //! # Ok(()) }
 //! ```
+//!
+//! Test controls act on the requests a [`Match`] selects: [`TestServer::fail`] (any code, 429
+//! with `Retry-After`), [`TestServer::delay`], [`TestServer::drop_watches`], and
+//! [`TestServer::requests`] records every request. [`TestServer::start_tls`] serves HTTPS with a
+//! CA made at start; users authenticate with [`TestServer::client_cert`] or
+//! [`TestServer::token`], and [`TestServer::deny`] answers them 403. Pod logs and exec are
+//! answered by closures ([`TestServer::on_logs`], [`TestServer::on_exec`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use kuber_testserver::{Match, TestServer};
+//! let server = TestServer::start().await?;
+//! server.fail(Match::verb("list").resource("pods")).times(2).with(429);
+//! server.on_logs(|_pod, _container, _options| "hello\n".into());
+//! # Ok(()) }
+//! ```
 
 mod apply;
+mod auth;
+mod controls;
 mod crd;
 mod discovery;
+mod exec;
 mod managed;
 mod openapi;
 mod patch;
@@ -25,16 +44,39 @@ mod smp;
 mod status;
 mod store;
 mod table;
+mod tls;
 mod validate;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
+use kuber_api::config::{Auth, Config, Secret};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use auth::User;
+pub use controls::{
+    ExecOutput, ExecRequest, Fault, LogOptions, LogOutput, Match, PodRef, RecordedRequest,
+    RequestInfo, RuleId,
+};
 pub use select::{LabelSelector, SelectorError};
 pub use store::Options;
+pub use tls::{ClientCert, TlsError};
+
+/// The user of the handed-out client and kubeconfig on a TLS server.
+pub const ADMIN: &str = "admin";
+
+/// How a client made by [`TestServer::client_as`] authenticates.
+#[derive(Clone, Debug)]
+pub enum Credentials {
+    /// None: 401 on a TLS server.
+    Anonymous,
+    /// A bearer token from [`TestServer::token`].
+    Token(Secret<String>),
+    /// A client certificate from [`TestServer::client_cert`] (TLS servers only).
+    Cert(ClientCert),
+}
 
 /// What can stop the server from starting.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +91,10 @@ pub enum Error {
         url: String,
         source: Box<kuber_api::Error>,
     },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("client certificates need a TLS server (TestServer::start_tls)")]
+    NotTls,
 }
 
 /// A running server. Dropping it stops it (open connections and watches end).
@@ -57,6 +103,9 @@ pub struct TestServer {
     addr: SocketAddr,
     client: kuber_api::Client,
     store: Arc<store::Store>,
+    controls: Arc<controls::Controls>,
+    pki: Option<tls::Pki>,
+    admin: Option<ClientCert>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -68,6 +117,23 @@ impl TestServer {
 
     /// Starts a server on a free loopback port.
     pub async fn start_with(options: Options) -> Result<TestServer, Error> {
+        TestServer::launch(options, false).await
+    }
+
+    /// Starts an HTTPS server with the default [`Options`]: a CA and certificates made now;
+    /// requests without credentials get 401. [`TestServer::client`], [`TestServer::context`] and
+    /// [`TestServer::kubeconfig`] carry the CA and the certificate of user [`ADMIN`] (group
+    /// `system:masters`).
+    pub async fn start_tls() -> Result<TestServer, Error> {
+        TestServer::start_tls_with(Options::default()).await
+    }
+
+    /// [`TestServer::start_tls`] with these options.
+    pub async fn start_tls_with(options: Options) -> Result<TestServer, Error> {
+        TestServer::launch(options, true).await
+    }
+
+    async fn launch(options: Options, with_tls: bool) -> Result<TestServer, Error> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|source| Error::Bind {
@@ -78,23 +144,45 @@ impl TestServer {
             addr: "127.0.0.1:0".into(),
             source,
         })?;
-        let url = format!("http://{addr}");
-        let client = kuber_api::Client::new(kuber_api::config::Config::new(url.clone())).map_err(
-            |source| Error::Client {
-                url: url.clone(),
-                source: Box::new(source),
-            },
-        )?;
+        let controls = Arc::new(controls::Controls::default());
+        let (url, pki, admin) = if with_tls {
+            let pki = tls::Pki::new()?;
+            let (admin, der) = pki.issue(ADMIN, &["system:masters"])?;
+            controls
+                .auth
+                .add_cert(der.to_vec(), ADMIN, &["system:masters"]);
+            controls
+                .auth
+                .required
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            (format!("https://{addr}"), Some(pki), Some(admin))
+        } else {
+            (format!("http://{addr}"), None, None)
+        };
+        let acceptor = pki.as_ref().map(|p| p.acceptor.clone());
         let store = Arc::new(store::Store::new(options));
         let (shutdown, stopped) = watch::channel(false);
-        tokio::spawn(server::serve(listener, store.clone(), stopped));
-        Ok(TestServer {
+        let mut server = TestServer {
+            client: kuber_api::Client::new(Config::new(url.clone())).map_err(|source| {
+                Error::Client {
+                    url: url.clone(),
+                    source: Box::new(source),
+                }
+            })?,
             url,
             addr,
-            client,
-            store,
+            store: store.clone(),
+            controls: controls.clone(),
+            pki,
+            admin,
             shutdown,
-        })
+        };
+        if let Some(admin) = server.admin.clone() {
+            server.client = server.client_as(&Credentials::Cert(admin))?;
+        }
+        let shared = Arc::new(controls::Shared { store, controls });
+        tokio::spawn(server::serve(listener, shared, acceptor, stopped));
+        Ok(server)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -116,12 +204,167 @@ impl TestServer {
         kuber::Context::from_client(self.client.clone())
     }
 
-    /// A kubeconfig (YAML) that points kubectl and other clients at this server.
+    /// A kubeconfig (YAML) that points kubectl and other clients at this server (on a TLS
+    /// server: its CA and the [`ADMIN`] certificate).
     pub fn kubeconfig(&self) -> String {
+        let ca = match &self.pki {
+            Some(pki) => format!(
+                "\n    certificate-authority-data: {}",
+                tls::base64(pki.ca_pem.as_bytes())
+            ),
+            None => String::new(),
+        };
+        let user = match &self.admin {
+            Some(admin) => format!(
+                "\n    client-certificate-data: {}\n    client-key-data: {}",
+                tls::base64(admin.cert_pem.as_bytes()),
+                tls::base64(admin.key_pem().as_bytes())
+            ),
+            None => " {}".to_owned(),
+        };
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: kuber-testserver\n  cluster:\n    server: {url}\ncontexts:\n- name: kuber-testserver\n  context:\n    cluster: kuber-testserver\n    user: kuber-testserver\n    namespace: default\ncurrent-context: kuber-testserver\nusers:\n- name: kuber-testserver\n  user: {{}}\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: kuber-testserver\n  cluster:\n    server: {url}{ca}\ncontexts:\n- name: kuber-testserver\n  context:\n    cluster: kuber-testserver\n    user: kuber-testserver\n    namespace: default\ncurrent-context: kuber-testserver\nusers:\n- name: kuber-testserver\n  user:{user}\n",
             url = self.url
         )
+    }
+
+    /// The CA of a TLS server (PEM).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.pki.as_ref().map(|p| p.ca_pem.as_str())
+    }
+
+    /// A client config for this server that authenticates with `credentials` (and trusts the
+    /// server's CA).
+    pub fn config_as(&self, credentials: &Credentials) -> Config {
+        let mut config = Config::new(self.url.clone());
+        config.tls.ca_pem = self.pki.as_ref().map(|p| p.ca_pem.as_bytes().to_vec());
+        match credentials {
+            Credentials::Anonymous => {}
+            Credentials::Token(token) => config.auth = Auth::Bearer(token.clone()),
+            Credentials::Cert(cert) => {
+                config.tls.client_cert_pem = Some(cert.cert_pem.as_bytes().to_vec());
+                config.tls.client_key_pem = Some(Secret::new(cert.key_pem().as_bytes().to_vec()));
+            }
+        }
+        config
+    }
+
+    /// A kuber-api client that authenticates with `credentials`.
+    pub fn client_as(&self, credentials: &Credentials) -> Result<kuber_api::Client, Error> {
+        if matches!(credentials, Credentials::Cert(_)) && self.pki.is_none() {
+            return Err(Error::NotTls);
+        }
+        kuber_api::Client::new(self.config_as(credentials)).map_err(|source| Error::Client {
+            url: self.url.clone(),
+            source: Box::new(source),
+        })
+    }
+
+    /// A kuber context (namespace `default`) that authenticates with `credentials`.
+    pub fn context_as(&self, credentials: &Credentials) -> Result<kuber::Context, Error> {
+        Ok(kuber::Context::from_client(self.client_as(credentials)?))
+    }
+
+    /// A client certificate for `user` in `groups` (the organizations of its subject), signed by
+    /// the server's CA. Needs a TLS server.
+    pub fn client_cert(&self, user: &str, groups: &[&str]) -> Result<ClientCert, Error> {
+        let pki = self.pki.as_ref().ok_or(Error::NotTls)?;
+        let (cert, der) = pki.issue(user, groups)?;
+        self.controls.auth.add_cert(der.to_vec(), user, groups);
+        Ok(cert)
+    }
+
+    /// A bearer token for `user` (no groups); plain servers accept tokens too. Wrap it in
+    /// [`Credentials::Token`] for [`TestServer::client_as`].
+    pub fn token(&self, user: &str) -> Secret<String> {
+        Secret::new(self.controls.auth.token(user, &[]))
+    }
+
+    /// [`TestServer::token`] for a user in `groups`.
+    pub fn token_with_groups(&self, user: &str, groups: &[&str]) -> Secret<String> {
+        Secret::new(self.controls.auth.token(user, groups))
+    }
+
+    /// Forbids `user` the requests `matching` selects: 403 with the real server's message
+    /// (`pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the
+    /// namespace "ns"`). Everything else is allowed.
+    pub fn deny(&self, user: &str, matching: Match) {
+        self.controls.auth.deny(user, matching);
+    }
+
+    /// Takes back every [`TestServer::deny`].
+    pub fn clear_denials(&self) {
+        self.controls.auth.clear_denials();
+    }
+
+    /// Makes the requests `matching` selects fail; finish with [`Fault::with`] (a code and the
+    /// real server's Status for it) or [`Fault::with_status`]:
+    /// `server.fail(Match::verb("list").resource("pods")).times(2).with(429)`.
+    pub fn fail(&self, matching: Match) -> Fault<'_> {
+        Fault::new(&self.controls, matching)
+    }
+
+    /// Delays the answers to the requests `matching` selects (a watch: its start).
+    pub fn delay(&self, matching: Match, by: Duration) -> RuleId {
+        self.controls.delay(matching, by)
+    }
+
+    /// Ends each watch `matching` selects after it has sent `events` events (bookmarks not
+    /// counted), as a server restart or a load balancer would.
+    pub fn drop_watches(&self, matching: Match, events: usize) -> RuleId {
+        self.controls.drop_watches(matching, events)
+    }
+
+    /// Takes a control away; `false` when it was already gone (a counted failure used up).
+    pub fn remove(&self, rule: RuleId) -> bool {
+        self.controls.remove(rule)
+    }
+
+    /// Takes every failure, delay and watch drop away.
+    pub fn clear_controls(&self) {
+        self.controls.clear();
+    }
+
+    /// Every request received so far, in order (without credentials).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.controls.requests()
+    }
+
+    /// Forgets the requests recorded so far.
+    pub fn clear_requests(&self) {
+        self.controls.clear_requests();
+    }
+
+    /// Stops (`false`) or resumes recording requests (on from the start; long benchmarks turn
+    /// it off).
+    pub fn record_requests(&self, on: bool) {
+        self.controls.set_recording(on);
+    }
+
+    /// Answers `GET pods/NAME/log` with `logs(pod, container, options)`. The pod must exist;
+    /// the container is the one asked for, else the pod's only one.
+    pub fn on_logs<F>(&self, logs: F)
+    where
+        F: Fn(&PodRef, &str, &LogOptions) -> LogOutput + Send + Sync + 'static,
+    {
+        *self
+            .controls
+            .logs
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(logs));
+    }
+
+    /// Answers exec and attach (WebSocket, `v5.channel.k8s.io` or `v4`) with
+    /// `exec(request)`, once the client has closed stdin (at once without stdin).
+    pub fn on_exec<F>(&self, exec: F)
+    where
+        F: Fn(&ExecRequest) -> ExecOutput + Send + Sync + 'static,
+    {
+        *self
+            .controls
+            .exec
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exec));
     }
 
     /// Forgets the watch history up to now: watches from an older resourceVersion get 410.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::stream;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt as _, Full, StreamBody};
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -19,8 +19,11 @@ use kuber_api::{KINDS, KindInfo};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 
 use crate::apply;
+use crate::auth::User;
+use crate::controls::{self, Shared, WatchLimit};
 use crate::discovery;
 use crate::openapi::{self, FieldValidation};
 use crate::patch;
@@ -32,29 +35,67 @@ use crate::status::{self, Failure};
 use crate::store::{Change, EventType, ReadFrom, Store, Target};
 use crate::table::{self, Include};
 
-type Body = UnsyncBoxBody<Bytes, Infallible>;
+pub(crate) type Body = UnsyncBoxBody<Bytes, Infallible>;
 
-pub async fn serve(listener: TcpListener, store: Arc<Store>, mut stopped: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = stopped.changed() => return,
         };
         let Ok((socket, _)) = accepted else { continue };
-        let store = store.clone();
+        // As Go's servers: without it the TLS handshake's small writes wait ~40 ms on the
+        // peer's delayed ACK.
+        let _ = socket.set_nodelay(true);
+        let shared = shared.clone();
         let mut stop = stopped.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let store = store.clone();
-                async move { Ok::<_, Infallible>(handle(&store, req).await) }
-            });
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection(TokioIo::new(socket), service);
-            tokio::select! {
-                _ = conn => {}
-                _ = stop.changed() => {}
+            match tls {
+                None => connection(TokioIo::new(socket), shared, None, &mut stop).await,
+                Some(acceptor) => {
+                    // A failed handshake ends just this connection.
+                    let Ok(stream) = acceptor.accept(socket).await else {
+                        return;
+                    };
+                    // The user of a verified client certificate this server issued.
+                    let peer = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .and_then(|c| shared.controls.auth.cert_user(c.as_ref()));
+                    connection(TokioIo::new(stream), shared, peer, &mut stop).await
+                }
             }
         });
+    }
+}
+
+async fn connection<IO>(
+    io: TokioIo<IO>,
+    shared: Arc<Shared>,
+    peer: Option<User>,
+    stop: &mut watch::Receiver<bool>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        let peer = peer.clone();
+        async move { Ok::<_, Infallible>(controls::handle(&shared, peer, req).await) }
+    });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    // With upgrades: exec and attach switch to WebSocket.
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    tokio::select! {
+        _ = conn => {}
+        _ = stop.changed() => {}
     }
 }
 
@@ -67,13 +108,17 @@ fn json_response(code: u16, body: &Value) -> Response<Body> {
     r
 }
 
-fn fail(f: Failure) -> Response<Body> {
+pub(crate) fn fail(f: Failure) -> Response<Body> {
     json_response(f.code, &f.body)
 }
 
-fn query(req: &Request<Incoming>) -> HashMap<String, String> {
-    req.uri()
-        .query()
+fn query<B>(req: &Request<B>) -> HashMap<String, String> {
+    query_map(req.uri().query())
+}
+
+/// The query's parameters, decoded, in order (repeated ones included).
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
         .unwrap_or("")
         .split('&')
         .filter(|p| !p.is_empty())
@@ -84,8 +129,13 @@ fn query(req: &Request<Incoming>) -> HashMap<String, String> {
         .collect()
 }
 
+/// The query's parameters, decoded; the last of repeated ones.
+pub(crate) fn query_map(query: Option<&str>) -> HashMap<String, String> {
+    query_pairs(query).into_iter().collect()
+}
+
 /// Percent-decoding, `+` as a space.
-fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -146,7 +196,11 @@ fn route(store: &Store, group: &str, version: &str, rest: &[&str]) -> Option<Rou
     })
 }
 
-async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn handle<B>(store: &Arc<Store>, req: Request<B>) -> Response<Body>
+where
+    B: hyper::body::Body,
+    B::Error: std::fmt::Display,
+{
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let get = req.method() == Method::GET;
@@ -211,6 +265,7 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         return fail(status::no_route());
     };
     let q = query(&req);
+    let watch_limit = req.extensions().get::<WatchLimit>().map(|l| l.0);
     let method = req.method().clone();
     let content_type = req
         .headers()
@@ -258,6 +313,7 @@ async fn handle(store: &Arc<Store>, req: Request<Incoming>) -> Response<Body> {
         Ok(Answer::Json(code, v)) => json_response(code, &v),
         Ok(Answer::Watch(mut w)) => {
             w.table = as_table;
+            w.limit = watch_limit;
             watch_response(store, w)
         }
         Err(f) => fail(f),
@@ -335,6 +391,8 @@ struct WatchRequest {
     timeout: Option<Duration>,
     /// Events' objects as Tables (`kubectl get -w`).
     table: Option<(&'static str, Include)>,
+    /// Ends the watch after this many events (a test control).
+    limit: Option<usize>,
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, Failure> {
@@ -498,6 +556,7 @@ fn verb(
                     initial_events_end: initial && bookmarks,
                     timeout,
                     table: None,
+                    limit: None,
                 }));
             }
             needs("list")?;
@@ -813,11 +872,17 @@ fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Body> {
         Ok(start) => {
             tokio::spawn(async move {
                 let mut rv = start.rv;
+                // Events left before a test control ends the watch.
+                let mut left = w.limit.unwrap_or(usize::MAX);
+                if left == 0 {
+                    return;
+                }
                 for change in &start.backlog {
-                    if let Some(e) = event_for(&w, change)
-                        && tx.send(line(&e)).await.is_err()
-                    {
-                        return;
+                    if let Some(e) = event_for(&w, change) {
+                        left = left.saturating_sub(1);
+                        if tx.send(line(&e)).await.is_err() || left == 0 {
+                            return;
+                        }
                     }
                     rv = rv.max(change.rv);
                 }
@@ -849,10 +914,11 @@ fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Body> {
                                     continue;
                                 }
                                 rv = change.rv;
-                                if let Some(e) = event_for(&w, &change)
-                                    && tx.send(line(&e)).await.is_err()
-                                {
-                                    return;
+                                if let Some(e) = event_for(&w, &change) {
+                                    left = left.saturating_sub(1);
+                                    if tx.send(line(&e)).await.is_err() || left == 0 {
+                                        return;
+                                    }
                                 }
                             }
                             // Too slow a reader, or the server stopped: the watch ends.
