@@ -734,7 +734,23 @@ fn logs(shared: &Shared, info: &RequestInfo, query: Option<&str>) -> Response<Bo
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     let Some(handler) = handler else {
-        // No kubelet runs the pod: what a real cluster says of a pod that never started.
+        // No kubelet runs the pod. A pod on no node has no log yet: the real server answers
+        // 204; one bound to a node is what a real cluster says of a container never started.
+        let scheduled = kuber_api::KINDS
+            .iter()
+            .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
+            .and_then(|kind| shared.store.get(kind, Some(&namespace), &pod).ok())
+            .and_then(|p| {
+                p.pointer("/spec/nodeName")
+                    .and_then(Value::as_str)
+                    .map(str::len)
+            })
+            .is_some_and(|len| len > 0);
+        if !scheduled {
+            let mut r = Response::new(Full::new(Bytes::new()).boxed_unsync());
+            *r.status_mut() = hyper::StatusCode::NO_CONTENT;
+            return r;
+        }
         return server::fail(status::bad_request(format!(
             "container \"{container}\" in pod \"{pod}\" is waiting to start: ContainerCreating"
         )));

@@ -15,6 +15,8 @@ pub struct CrdKind {
     schema: Value,
     /// `.spec.replicas`-style paths of the scale subresource: spec, status, label selector.
     pub scale: Option<(String, String, Option<String>)>,
+    short_names: Vec<String>,
+    categories: Vec<String>,
 }
 
 /// The kinds of the CRDs the store holds.
@@ -63,6 +65,19 @@ impl Crds {
             l => l,
         };
         let namespaced = text(crd, "/spec/scope") != "Cluster";
+        let names = |pointer: &str| -> Vec<String> {
+            crd.pointer(pointer)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        };
+        let (short_names, categories) = (
+            names("/spec/names/shortNames"),
+            names("/spec/names/categories"),
+        );
         let mut kinds = self.lock();
         for version in crd
             .pointer("/spec/versions")
@@ -116,6 +131,8 @@ impl Crds {
                     .cloned()
                     .unwrap_or(json!({"type": "object"})),
                 scale,
+                short_names: short_names.clone(),
+                categories: categories.clone(),
             });
         }
     }
@@ -129,6 +146,61 @@ impl Crds {
             .iter()
             .find(|k| k.info.group == group && k.info.version == version && k.info.plural == plural)
             .map(|k| k.info)
+    }
+
+    /// The groups of custom kinds and their served versions, in the order the CRDs came.
+    pub fn groups(&self) -> Vec<(String, Vec<String>)> {
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for k in self.lock().iter() {
+            let (group, version) = (k.info.group.to_owned(), k.info.version.to_owned());
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, versions)) if !versions.contains(&version) => versions.push(version),
+                Some(_) => {}
+                None => groups.push((group, vec![version])),
+            }
+        }
+        groups
+    }
+
+    /// One group-version of custom kinds in aggregated discovery's form.
+    pub fn aggregated_version(&self, group: &str, version: &str) -> Value {
+        let resources: Vec<Value> = self
+            .lock()
+            .iter()
+            .filter(|k| k.info.group == group && k.info.version == version)
+            .map(|k| {
+                let mut r = json!({
+                    "resource": k.info.plural,
+                    "responseKind": {"group": group, "version": version, "kind": k.info.kind},
+                    "scope": if k.info.namespaced { "Namespaced" } else { "Cluster" },
+                    "singularResource": k.info.kind.to_lowercase(),
+                    "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                });
+                if !k.short_names.is_empty() {
+                    r["shortNames"] = json!(k.short_names);
+                }
+                if !k.categories.is_empty() {
+                    r["categories"] = json!(k.categories);
+                }
+                let subresources: Vec<Value> = k
+                    .info
+                    .subresources
+                    .iter()
+                    .map(|sub| {
+                        json!({
+                            "subresource": sub.name,
+                            "responseKind": {"group": sub.group, "version": sub.version, "kind": sub.kind},
+                            "verbs": ["get", "patch", "update"],
+                        })
+                    })
+                    .collect();
+                if !subresources.is_empty() {
+                    r["subresources"] = json!(subresources);
+                }
+                r
+            })
+            .collect();
+        json!({"version": version, "resources": resources, "freshness": "Current"})
     }
 
     /// The scale paths of a custom kind with a scale subresource.
@@ -155,6 +227,13 @@ impl Crds {
                 "verbs": ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"],
                 "storageVersionHash": "",
             }));
+            let last = resources.len() - 1;
+            if !k.short_names.is_empty() {
+                resources[last]["shortNames"] = json!(k.short_names);
+            }
+            if !k.categories.is_empty() {
+                resources[last]["categories"] = json!(k.categories);
+            }
             for sub in k.info.subresources {
                 let mut r = json!({
                     "name": format!("{}/{}", k.info.plural, sub.name),

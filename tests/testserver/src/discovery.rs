@@ -1,5 +1,6 @@
 //! Discovery documents built from the kind registry.
 
+use crate::crd::Crds;
 use kuber_api::registry::version_rank;
 use kuber_api::{KINDS, KindInfo};
 use serde_json::{Value, json};
@@ -167,8 +168,9 @@ pub fn core_versions(server_address: &str) -> Value {
     })
 }
 
-/// `/apis`: every named group, versions most preferred first.
-pub fn group_list() -> Value {
+/// `/apis`: every named group, versions most preferred first; the groups of CRDs after the
+/// built-in ones, as the real server lists them.
+pub fn group_list(crds: &Crds) -> Value {
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
     for kind in KINDS.iter().filter(|k| !k.group.is_empty() && served(k)) {
         match groups.iter_mut().find(|(g, _)| *g == kind.group) {
@@ -178,6 +180,12 @@ pub fn group_list() -> Value {
                 }
             }
             None => groups.push((kind.group, vec![kind.version])),
+        }
+    }
+    let custom = crds.groups();
+    for (group, versions) in &custom {
+        if !groups.iter().any(|(g, _)| g == group) {
+            groups.push((group, versions.iter().map(String::as_str).collect()));
         }
     }
     let groups: Vec<Value> = groups
@@ -199,8 +207,8 @@ pub fn group_list() -> Value {
 }
 
 /// `/apis/{group}`.
-pub fn group(name: &str) -> Option<Value> {
-    group_list()["groups"]
+pub fn group(name: &str, crds: &Crds) -> Option<Value> {
+    group_list(crds)["groups"]
         .as_array()?
         .iter()
         .find(|g| g["name"] == name)
@@ -286,11 +294,12 @@ fn aggregated_version(group: &str, version: &str) -> Value {
 
 /// `APIGroupDiscoveryList` of `/api` (`core`) or `/apis`: every group, versions most preferred
 /// first, with their resources.
-pub fn aggregated(core: bool) -> Value {
+pub fn aggregated(core: bool, crds: &Crds) -> Value {
     let items: Vec<Value> = if core {
         vec![json!({"metadata": {"name": ""}, "versions": [aggregated_version("", "v1")]})]
     } else {
-        group_list()["groups"]
+        let custom: Vec<String> = crds.groups().into_iter().map(|(g, _)| g).collect();
+        group_list(crds)["groups"]
             .as_array()
             .into_iter()
             .flatten()
@@ -301,7 +310,13 @@ pub fn aggregated(core: bool) -> Value {
                     .into_iter()
                     .flatten()
                     .filter_map(|v| v["version"].as_str())
-                    .map(|v| aggregated_version(name, v))
+                    .map(|v| {
+                        if custom.iter().any(|c| c == name) {
+                            crds.aggregated_version(name, v)
+                        } else {
+                            aggregated_version(name, v)
+                        }
+                    })
                     .collect();
                 json!({"metadata": {"name": name}, "versions": versions})
             })

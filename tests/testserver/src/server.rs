@@ -225,13 +225,13 @@ where
             return r;
         }
         ["api"] if get && discovery::wants_aggregated(&accept) => {
-            return aggregated_response(&discovery::aggregated(true));
+            return aggregated_response(&discovery::aggregated(true, &store.crds));
         }
         ["apis"] if get && discovery::wants_aggregated(&accept) => {
-            return aggregated_response(&discovery::aggregated(false));
+            return aggregated_response(&discovery::aggregated(false, &store.crds));
         }
         ["api"] if get => return json_response(200, &discovery::core_versions(&host)),
-        ["apis"] if get => return json_response(200, &discovery::group_list()),
+        ["apis"] if get => return json_response(200, &discovery::group_list(&store.crds)),
         ["openapi", "v3"] if get => return json_response(200, &openapi::index()),
         ["openapi", "v3", doc @ ..] if get => {
             return match openapi::document(&doc.join("/")) {
@@ -240,7 +240,7 @@ where
             };
         }
         ["apis", g] if get => {
-            return match discovery::group(g) {
+            return match discovery::group(g, &store.crds) {
                 Some(v) => json_response(200, &v),
                 None => fail(status::no_route()),
             };
