@@ -540,7 +540,9 @@ fn verb(
             let pre_uid = options
                 .pointer("/preconditions/uid")
                 .and_then(Value::as_str);
-            let (object, held) = store.delete(kind, ns, name, pre_rv, pre_uid, dry_run(q))?;
+            let policy = crate::store::delete_policy(kind, &options, q)?;
+            let (object, held) =
+                store.delete_with(kind, ns, name, pre_rv, pre_uid, dry_run(q), policy)?;
             // Held by finalizers: the object, marked for deletion (200, as for Jobs).
             if held {
                 return Ok(Answer::Json(200, object));
@@ -567,6 +569,12 @@ fn verb(
                 kind.plural,
             )
             .map_err(|e| status::bad_request(e.to_string()))?;
+            let options: Value = if body.is_empty() {
+                json!({})
+            } else {
+                parse_body(body)?
+            };
+            let policy = crate::store::delete_policy(kind, &options, q)?;
             let selected = store.list(
                 kind,
                 ns,
@@ -586,7 +594,7 @@ fn verb(
                 let item_ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
                 // Gone meanwhile: not an error for a collection delete.
                 if let Ok((mut object, _)) =
-                    store.delete(kind, item_ns, name, None, None, dry_run(q))
+                    store.delete_with(kind, item_ns, name, None, None, dry_run(q), policy)
                     && let Some(o) = object.as_object_mut()
                 {
                     o.remove("apiVersion");

@@ -156,13 +156,18 @@ pub fn deleted(group: &str, plural: &str, name: &str, uid: &str) -> Value {
 
 /// 422 for query parameters the server's ListOptions validation refuses.
 pub fn invalid_list_options(field: &str, reason: &str, message: &str) -> Failure {
+    invalid_options("ListOptions", field, reason, message)
+}
+
+/// 422 for options (`ListOptions`, `DeleteOptions`) the server's validation refuses.
+pub fn invalid_options(kind: &str, field: &str, reason: &str, message: &str) -> Failure {
     failure(
         422,
         "Invalid",
-        format!("ListOptions.meta.k8s.io \"\" is invalid: {field}: {message}"),
+        format!("{kind}.meta.k8s.io \"\" is invalid: {field}: {message}"),
         Some(json!({
             "group": "meta.k8s.io",
-            "kind": "ListOptions",
+            "kind": kind,
             "causes": [{"reason": reason, "message": message, "field": field}],
         })),
     )

@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::select::{FieldSelector, LabelSelector};
+
+mod gc;
 use crate::status::{self, Failure};
+pub use gc::policy as delete_policy;
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -47,7 +50,7 @@ const DELETE_RETURNS_OBJECT: &[(&str, &str)] = &[
 ];
 
 /// Where objects of one resource live, whatever version they are asked in.
-type ResourceKey = (String, String);
+pub(crate) type ResourceKey = (String, String);
 /// `(namespace, name)`, namespace `""` for cluster-scoped kinds: etcd's key order.
 type ObjectKey = (String, String);
 
@@ -858,6 +861,11 @@ impl Store {
                 old,
             },
         );
+        drop(inner);
+        if finished {
+            // The last finalizer went: what it owned goes after it.
+            self.collect(&meta(&new, "uid").unwrap_or_default());
+        }
         Ok(new)
     }
 
@@ -870,6 +878,7 @@ impl Store {
         precondition_rv: Option<&str>,
         precondition_uid: Option<&str>,
         dry_run: bool,
+        finalizer: Option<&str>,
     ) -> Result<(Value, bool), Failure> {
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
@@ -941,10 +950,25 @@ impl Store {
             inner.objects.remove(&resource_key);
         }
         let mut new = old.clone();
+        if let Some(f) = finalizer
+            && meta(&new, "deletionTimestamp").is_none()
+        {
+            let list = meta_mut(&mut new)
+                .entry("finalizers")
+                .or_insert_with(|| json!([]));
+            if let Some(l) = list.as_array_mut()
+                && !l.iter().any(|x| x == f)
+            {
+                l.push(json!(f));
+            }
+        }
         if meta(&new, "deletionTimestamp").is_none() {
             let m = meta_mut(&mut new);
             m.insert("deletionTimestamp".into(), json!(now()));
-            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            // Namespaces wait for their controller, with no grace period.
+            if !is_namespace {
+                m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            }
         }
         if is_namespace {
             new["status"] = json!({"phase": "Terminating"});
@@ -976,9 +1000,13 @@ impl Store {
                 },
                 object: new.clone(),
                 // Deletes keep it too, for lists of an older resourceVersion.
-                old: Some(old),
+                old: Some(old.clone()),
             },
         );
+        // Gone at once: answered as it was last stored (pods go gracefully: marked).
+        if !held && !(kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces")) {
+            return Ok((old, false));
+        }
         Ok((new, held))
     }
 

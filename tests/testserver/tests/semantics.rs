@@ -286,3 +286,224 @@ async fn lists_honour_resource_version_semantics() {
     .await;
     assert_eq!(code, 410);
 }
+
+async fn delete(server: &TestServer, path: &str, options: Value) -> (u16, Value) {
+    let body = if options.is_null() {
+        String::new()
+    } else {
+        options.to_string()
+    };
+    call(server, "DELETE", path, "application/json", &body).await
+}
+
+const GC_CM: &str = "/api/v1/namespaces/default/configmaps";
+
+/// Creates a ConfigMap owned by the objects `owners` (`(apiVersion, kind, name, uid)`).
+async fn owned(server: &TestServer, name: &str, owners: &[(&str, &str, &str, &str)]) {
+    let refs: Vec<Value> = owners
+        .iter()
+        .map(|(v, k, n, u)| json!({"apiVersion": v, "kind": k, "name": n, "uid": u}))
+        .collect();
+    let (code, _) = post(
+        server,
+        GC_CM,
+        json!({"metadata": {"name": name, "ownerReferences": refs}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+}
+
+async fn owner(server: &TestServer, name: &str) -> String {
+    let (code, o) = post(server, GC_CM, json!({"metadata": {"name": name}})).await;
+    assert_eq!(code, 201);
+    o["metadata"]["uid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn background_deletion_collects_dependents_after_the_owner() {
+    let server = TestServer::start().await.unwrap();
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Background"}),
+    )
+    .await;
+    assert_eq!((code, answer["kind"].as_str()), (200, Some("Status")));
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+}
+
+#[tokio::test]
+async fn foreground_deletion_marks_the_owner_then_removes_dependents_and_owner() {
+    let server = TestServer::start().await.unwrap();
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Foreground"}),
+    )
+    .await;
+    // As the real server: the owner, marked, with the finalizer that holds it.
+    assert_eq!(code, 200);
+    assert_eq!(answer["kind"], "ConfigMap");
+    assert_eq!(
+        answer["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+    assert_eq!(answer["metadata"]["deletionGracePeriodSeconds"], 0);
+    assert!(answer["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+    assert_eq!(get(&server, &format!("{GC_CM}/o")).await.0, 404);
+}
+
+#[tokio::test]
+async fn orphan_deletion_leaves_dependents_without_the_reference() {
+    let server = TestServer::start().await.unwrap();
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Orphan"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(answer["metadata"]["finalizers"], json!(["orphan"]));
+    let (code, child) = get(&server, &format!("{GC_CM}/c")).await;
+    assert_eq!(code, 200);
+    assert!(child["metadata"].get("ownerReferences").is_none());
+    // The only manager owned just the reference: no entry is left.
+    assert!(child["metadata"].get("managedFields").is_none(), "{child}");
+    assert_eq!(get(&server, &format!("{GC_CM}/o")).await.0, 404);
+    // The legacy flag means the same.
+    let uid = owner(&server, "o2").await;
+    owned(&server, "c2", &[("v1", "ConfigMap", "o2", &uid)]).await;
+    let (_, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o2"),
+        json!({"orphanDependents": true}),
+    )
+    .await;
+    assert_eq!(answer["metadata"]["finalizers"], json!(["orphan"]));
+    assert_eq!(get(&server, &format!("{GC_CM}/c2")).await.0, 200);
+}
+
+#[tokio::test]
+async fn jobs_and_replication_controllers_orphan_by_default() {
+    let server = TestServer::start().await.unwrap();
+    let (code, job) = post(
+        &server,
+        "/apis/batch/v1/namespaces/default/jobs",
+        json!({"metadata": {"name": "j"}, "spec": {"suspend": true, "template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let uid = job["metadata"]["uid"].as_str().unwrap().to_owned();
+    owned(&server, "from-job", &[("batch/v1", "Job", "j", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        "/apis/batch/v1/namespaces/default/jobs/j",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(answer["metadata"]["finalizers"], json!(["orphan"]));
+    let (code, child) = get(&server, &format!("{GC_CM}/from-job")).await;
+    assert_eq!(code, 200);
+    assert!(child["metadata"].get("ownerReferences").is_none());
+    // A ConfigMap owner: Background by default.
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    assert_eq!(
+        delete(&server, &format!("{GC_CM}/o"), Value::Null).await.0,
+        200
+    );
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+}
+
+#[tokio::test]
+async fn dependents_with_another_owner_only_lose_the_reference() {
+    let server = TestServer::start().await.unwrap();
+    let a = owner(&server, "a").await;
+    let b = owner(&server, "b").await;
+    owned(
+        &server,
+        "c",
+        &[("v1", "ConfigMap", "a", &a), ("v1", "ConfigMap", "b", &b)],
+    )
+    .await;
+    assert_eq!(
+        delete(&server, &format!("{GC_CM}/a"), Value::Null).await.0,
+        200
+    );
+    let (code, child) = get(&server, &format!("{GC_CM}/c")).await;
+    assert_eq!(code, 200);
+    assert_eq!(child["metadata"]["ownerReferences"][0]["uid"], json!(b));
+    assert_eq!(
+        child["metadata"]["ownerReferences"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn delete_collection_collects_and_answers_items_as_stored() {
+    let server = TestServer::start().await.unwrap();
+    let (_, o) = post(
+        &server,
+        GC_CM,
+        json!({"metadata": {"name": "o", "labels": {"owner": "yes"}}}),
+    )
+    .await;
+    let uid = o["metadata"]["uid"].as_str().unwrap().to_owned();
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, list) = delete(
+        &server,
+        &format!("{GC_CM}?labelSelector=owner"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 200);
+    let item = &list["items"][0]["metadata"];
+    assert_eq!(item["resourceVersion"], o["metadata"]["resourceVersion"]);
+    assert!(item.get("deletionTimestamp").is_none());
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+}
+
+#[tokio::test]
+async fn invalid_propagation_policies_are_refused_as_the_real_server_does() {
+    let server = TestServer::start().await.unwrap();
+    owner(&server, "o").await;
+    let (code, status) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Sideways"}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"Sideways\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+    );
+    assert_eq!(
+        status["details"]["causes"][0]["reason"],
+        "FieldValueNotSupported"
+    );
+    let (code, status) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Orphan", "orphanDependents": false}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["details"]["causes"][0]["message"],
+        "Invalid value: \"Orphan\": orphanDependents and deletionPropagation cannot be both set"
+    );
+    assert_eq!(get(&server, &format!("{GC_CM}/o")).await.0, 200);
+}

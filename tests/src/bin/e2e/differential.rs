@@ -434,6 +434,44 @@ fn garbage_collection() -> Vec<Step> {
         get(&format!("{CM}/child-or")).hook(Hook::Settle),
         get(&format!("{CM}?labelSelector=gc")),
         step("DELETE", &format!("{CM}/child-or")).body(JSON, r#"{"propagationPolicy":"Sideways"}"#),
+        // Default policies per kind, the legacy orphanDependents, delete-collection.
+        post(
+            "/apis/batch/v1/namespaces/$ns/jobs",
+            r#"{"metadata":{"name":"gcjob"},"spec":{"suspend":true,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}"#,
+        )
+        .save("uid_job", "/metadata/uid")
+        .names(),
+        post(
+            CM,
+            r#"{"metadata":{"name":"child-job","ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"gcjob","uid":"$uid_job"}]}}"#,
+        ),
+        delete("/apis/batch/v1/namespaces/$ns/jobs/gcjob").names(),
+        get(&format!("{CM}/child-job")).hook(Hook::Settle),
+        post(
+            "/api/v1/namespaces/$ns/replicationcontrollers",
+            r#"{"metadata":{"name":"gcrc"},"spec":{"replicas":0,"selector":{"rc":"x"},"template":{"metadata":{"labels":{"rc":"x"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}}"#,
+        )
+        .save("uid_rc", "/metadata/uid")
+        .names(),
+        post(
+            CM,
+            r#"{"metadata":{"name":"child-rc","ownerReferences":[{"apiVersion":"v1","kind":"ReplicationController","name":"gcrc","uid":"$uid_rc"}]}}"#,
+        ),
+        delete("/api/v1/namespaces/$ns/replicationcontrollers/gcrc").names(),
+        get(&format!("{CM}/child-rc")).hook(Hook::Settle),
+        post(CM, r#"{"metadata":{"name":"owner-leg"}}"#).save("uid_leg", "/metadata/uid"),
+        post(CM, &child("child-leg", "owner-leg", "uid_leg")),
+        step("DELETE", &format!("{CM}/owner-leg")).body(JSON, r#"{"orphanDependents":true}"#),
+        get(&format!("{CM}/child-leg")).hook(Hook::Settle),
+        post(CM, r#"{"metadata":{"name":"owner-col","labels":{"gccol":"owner"}}}"#)
+            .save("uid_col", "/metadata/uid"),
+        post(CM, &child("child-col", "owner-col", "uid_col")),
+        delete(&format!("{CM}?labelSelector=gccol%3Downer")),
+        get(&format!("{CM}/child-col")).hook(Hook::Settle),
+        step("DELETE", &format!("{CM}/child-col")).body(
+            JSON,
+            r#"{"propagationPolicy":"Orphan","orphanDependents":false}"#,
+        ),
     ]
 }
 
@@ -759,6 +797,20 @@ impl Masker {
     }
 }
 
+/// `v` without any `managedFields` (to compare semantics apart from server-side apply).
+fn without_managed_fields(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "managedFields")
+                .map(|(k, x)| (k.clone(), without_managed_fields(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_managed_fields).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The JSON paths where `a` and `b` differ, with both values.
 fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     match (a, b) {
@@ -840,7 +892,11 @@ async fn differential(e2e: &E2e) -> Outcome {
         },
     );
     let mut equivalent = 0;
+    let mut without_managed = 0;
     let mut lines = Vec::new();
+    // KUBER_DIFF_DUMP=FILE: every masked answer pair, one JSON line per step (for reading the
+    // real server's full answers).
+    let mut dump = Vec::new();
     for (i, step) in script.iter().enumerate() {
         let (t, r) = (&test_answers[i], &real_answers[i]);
         let (bt, br) = (mt.answer(t, step.compare), mr.answer(r, step.compare));
@@ -849,6 +905,19 @@ async fn differential(e2e: &E2e) -> Outcome {
             true => format!("{request} ({})", step.content_type),
             false => request,
         };
+        dump.push(json!({"step": request, "test": {"code": t.code, "body": bt}, "real": {"code": r.code, "body": br}}).to_string());
+        if t.code == r.code {
+            let mut diffs = Vec::new();
+            differences(
+                &without_managed_fields(&bt),
+                &without_managed_fields(&br),
+                "",
+                &mut diffs,
+            );
+            if diffs.is_empty() {
+                without_managed += 1;
+            }
+        }
         if t.code != r.code {
             lines.push(format!(
                 "{request}: status test={} real={} | test: {} | real: {}",
@@ -878,10 +947,19 @@ async fn differential(e2e: &E2e) -> Outcome {
         "differential: {equivalent}/{} responses equivalent",
         script.len()
     );
+    let summary_managed = format!(
+        "differential: {without_managed}/{} responses equivalent ignoring managedFields",
+        script.len()
+    );
     println!("{summary}");
+    println!("{summary_managed}");
     for line in &lines {
         println!("  {line}");
     }
+    if let Ok(file) = std::env::var("KUBER_DIFF_DUMP") {
+        std::fs::write(&file, dump.join("\n")).map_err(|e| format!("write {file}: {e}"))?;
+    }
     e2e.report(summary);
+    e2e.report(summary_managed);
     Ok(())
 }
