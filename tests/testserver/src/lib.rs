@@ -13,6 +13,7 @@
 
 mod apply;
 mod crd;
+mod defaults;
 mod discovery;
 mod managed;
 mod patch;

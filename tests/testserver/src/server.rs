@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::apply;
+use crate::defaults;
 use crate::discovery;
 use crate::patch;
 use crate::pods;
@@ -428,6 +429,7 @@ fn verb(
         (&Method::POST, None) => {
             needs("post")?;
             let mut object = parse_body(body)?;
+            defaults::scheme(kind, &mut object);
             apply::record_update(kind, None, &mut object, &manager, "");
             Ok(Answer::Json(
                 201,
@@ -437,6 +439,7 @@ fn verb(
         (&Method::PUT, Some(name)) => {
             needs("put")?;
             let mut object = parse_body(body)?;
+            defaults::scheme(kind, &mut object);
             if let Ok(old) = store.get(kind, ns, name) {
                 apply::record_update(kind, Some(&old), &mut object, &manager, subresource(target));
             }
@@ -482,6 +485,7 @@ fn verb(
                         let mut object =
                             apply::apply(kind, None, patch.clone(), &manager, force, sub)?;
                         object["metadata"]["name"] = json!(name);
+                        defaults::scheme(kind, &mut object);
                         match store.create(kind, ns, object, dry_run(q)) {
                             Err(f) if f.code == 409 && attempts < 5 => {
                                 attempts += 1;
@@ -495,7 +499,16 @@ fn verb(
                 let before = current.pointer("/metadata/resourceVersion").cloned();
                 let object = match base {
                     "application/apply-patch+yaml" => {
-                        apply::apply(kind, Some(&current), patch.clone(), &manager, force, sub)?
+                        let mut object = apply::apply(
+                            kind,
+                            Some(&current),
+                            patch.clone(),
+                            &manager,
+                            force,
+                            sub,
+                        )?;
+                        defaults::scheme(kind, &mut object);
+                        object
                     }
                     _ => {
                         let mut object = current.clone();
@@ -515,6 +528,7 @@ fn verb(
                                 })?
                             }
                         }
+                        defaults::scheme(kind, &mut object);
                         apply::record_update(kind, Some(&current), &mut object, &manager, sub);
                         object
                     }

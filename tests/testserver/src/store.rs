@@ -437,6 +437,7 @@ impl Store {
                 l.insert("kubernetes.io/metadata.name".into(), json!(name));
             }
         }
+        crate::defaults::created(kind, &mut body);
         self.crds.shape(kind, &mut body);
         if is_crd(kind) {
             body["status"] = crd_status(&body);

@@ -507,3 +507,154 @@ async fn invalid_propagation_policies_are_refused_as_the_real_server_does() {
     );
     assert_eq!(get(&server, &format!("{GC_CM}/o")).await.0, 200);
 }
+
+const POD_SPEC: &str = r#"{"containers":[{"name":"c","image":"nginx:1.27","ports":[{"containerPort":80}]},{"name":"l","image":"busybox:latest"},{"name":"n","image":"registry.example/x"}]}"#;
+
+/// The pod spec defaults the real 1.36 server answered for `POD_SPEC`.
+fn defaulted_pod_spec() -> Value {
+    let container = |name: &str, image: &str, pull: &str| {
+        json!({"name": name, "image": image, "imagePullPolicy": pull, "resources": {},
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"})
+    };
+    let mut c = container("c", "nginx:1.27", "IfNotPresent");
+    c["ports"] = json!([{"containerPort": 80, "protocol": "TCP"}]);
+    json!({
+        "containers": [c, container("l", "busybox:latest", "Always"), container("n", "registry.example/x", "Always")],
+        "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+        "securityContext": {}, "terminationGracePeriodSeconds": 30,
+    })
+}
+
+#[tokio::test]
+async fn pods_and_workloads_are_defaulted_as_the_real_server_does() {
+    let server = TestServer::start().await.unwrap();
+    let spec: Value = serde_json::from_str(POD_SPEC).unwrap();
+    let (code, pod) = post(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        json!({"metadata": {"name": "p"}, "spec": spec}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let mut expected = defaulted_pod_spec();
+    expected["enableServiceLinks"] = json!(true);
+    expected["priority"] = json!(0);
+    expected["preemptionPolicy"] = json!("PreemptLowerPriority");
+    expected["tolerations"] = json!([
+        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+    ]);
+    assert_eq!(pod["spec"], expected);
+    assert_eq!(
+        pod["status"],
+        json!({"phase": "Pending", "qosClass": "BestEffort"})
+    );
+    // The writer owns the decoding defaults, not the admission ones.
+    let owned = &pod["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"];
+    assert!(owned.get("f:dnsPolicy").is_some() && owned.get("f:priority").is_none());
+
+    let (code, d) = post(
+        &server,
+        "/apis/apps/v1/namespaces/default/deployments",
+        json!({"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "w"}},
+            "template": {"metadata": {"labels": {"app": "w"}}, "spec": spec}}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(d["spec"]["template"]["spec"], defaulted_pod_spec());
+    assert_eq!(
+        (
+            &d["spec"]["replicas"],
+            &d["spec"]["strategy"],
+            &d["spec"]["revisionHistoryLimit"],
+            &d["spec"]["progressDeadlineSeconds"]
+        ),
+        (
+            &json!(1),
+            &json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+            &json!(10),
+            &json!(600)
+        )
+    );
+    assert_eq!(d["status"], json!({}));
+
+    let (code, job) = post(
+        &server,
+        "/apis/batch/v1/namespaces/default/jobs",
+        json!({"metadata": {"name": "j"}, "spec": {"suspend": true, "template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let uid = job["metadata"]["uid"].clone();
+    assert_eq!(job["metadata"]["labels"]["controller-uid"], uid);
+    assert_eq!(
+        job["metadata"]["labels"]["batch.kubernetes.io/job-name"],
+        "j"
+    );
+    assert_eq!(
+        job["spec"]["selector"],
+        json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}})
+    );
+    assert_eq!(
+        (
+            &job["spec"]["backoffLimit"],
+            &job["spec"]["completionMode"],
+            &job["spec"]["podReplacementPolicy"]
+        ),
+        (
+            &json!(6),
+            &json!("NonIndexed"),
+            &json!("TerminatingOrFailed")
+        )
+    );
+}
+
+#[tokio::test]
+async fn services_get_an_address_and_secrets_fold_string_data() {
+    let server = TestServer::start().await.unwrap();
+    let (code, svc) = post(
+        &server,
+        "/api/v1/namespaces/default/services",
+        json!({"metadata": {"name": "s"}, "spec": {"selector": {"app": "w"}, "ports": [{"port": 80}]}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let ip = svc["spec"]["clusterIP"].as_str().unwrap().to_owned();
+    assert!(ip.starts_with("10.0.0."), "{ip}");
+    let mut spec = svc["spec"].clone();
+    spec["clusterIP"] = json!("IP");
+    spec["clusterIPs"] = json!(["IP"]);
+    assert_eq!(
+        spec,
+        json!({"clusterIP": "IP", "clusterIPs": ["IP"], "internalTrafficPolicy": "Cluster",
+            "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+            "ports": [{"port": 80, "protocol": "TCP", "targetPort": 80}],
+            "selector": {"app": "w"}, "sessionAffinity": "None", "type": "ClusterIP"})
+    );
+    assert_eq!(svc["status"], json!({"loadBalancer": {}}));
+    let (_, headless) = post(
+        &server,
+        "/api/v1/namespaces/default/services",
+        json!({"metadata": {"name": "h"}, "spec": {"clusterIP": "None", "ports": [{"port": 81, "targetPort": "http"}]}}),
+    )
+    .await;
+    assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
+    assert_eq!(headless["spec"]["ipFamilyPolicy"], "RequireDualStack");
+    assert_eq!(headless["spec"]["ports"][0]["targetPort"], "http");
+
+    let (code, secret) = post(
+        &server,
+        "/api/v1/namespaces/default/secrets",
+        json!({"metadata": {"name": "s", "labels": {}}, "stringData": {"a": "b"}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(secret["data"], json!({"a": "Yg=="}));
+    assert_eq!(secret["type"], "Opaque");
+    assert!(secret.get("stringData").is_none());
+    // Empty label maps are dropped, as by the real server.
+    assert!(secret["metadata"].get("labels").is_none());
+    let owned = &secret["metadata"]["managedFields"][0]["fieldsV1"];
+    assert_eq!(owned["f:data"], json!({".": {}, "f:a": {}}));
+}

@@ -267,6 +267,7 @@ fn script() -> Vec<Step> {
     ]);
     s.extend(secrets_and_events());
     s.extend(workloads());
+    s.extend(defaults());
     s.extend(garbage_collection());
     s.extend(custom_resources());
     s.extend([
@@ -391,6 +392,79 @@ fn workloads() -> Vec<Step> {
         // Cluster-scoped field selectors.
         get("/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue").names(),
         get("/apis/certificates.k8s.io/v1/certificatesigningrequests?fieldSelector=spec.signerName%3Dexample.com/none").names(),
+    ]
+}
+
+/// What the server fills in on create, for the kinds users create most.
+fn defaults() -> Vec<Step> {
+    let services = "/api/v1/namespaces/$ns/services";
+    let apps = "/apis/apps/v1/namespaces/$ns";
+    let spec = r#"{"containers":[{"name":"c","image":"nginx:1.27","ports":[{"containerPort":80}]},{"name":"l","image":"busybox:latest"},{"name":"n","image":"registry.example/x"}]}"#;
+    let template = format!(r#"{{"metadata":{{"labels":{{"app":"w"}}}},"spec":{spec}}}"#);
+    let selector = r#"{"matchLabels":{"app":"w"}}"#;
+    vec![
+        post(
+            "/api/v1/namespaces/$ns/pods",
+            &format!(r#"{{"metadata":{{"name":"defaults"}},"spec":{spec}}}"#),
+        ),
+        post(
+            services,
+            r#"{"metadata":{"name":"svc"},"spec":{"selector":{"app":"w"},"ports":[{"port":80}]}}"#,
+        ),
+        post(
+            services,
+            r#"{"metadata":{"name":"headless"},"spec":{"clusterIP":"None","ports":[{"name":"h","port":81,"targetPort":"http","protocol":"UDP"}]}}"#,
+        ),
+        put(
+            &format!("{services}/headless"),
+            r#"{"metadata":{"name":"headless"},"spec":{"clusterIP":"10.0.0.99","ports":[{"name":"h","port":81,"targetPort":"http","protocol":"UDP"}]}}"#,
+        ),
+        post(
+            "/api/v1/namespaces/$ns/serviceaccounts",
+            r#"{"metadata":{"name":"sa"}}"#,
+        ),
+        post(
+            &format!("{apps}/deployments"),
+            &format!(
+                r#"{{"metadata":{{"name":"dd"}},"spec":{{"selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            &format!("{apps}/statefulsets"),
+            &format!(
+                r#"{{"metadata":{{"name":"ss"}},"spec":{{"serviceName":"svc","selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            &format!("{apps}/daemonsets"),
+            &format!(
+                r#"{{"metadata":{{"name":"ds"}},"spec":{{"selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            &format!("{apps}/replicasets"),
+            &format!(
+                r#"{{"metadata":{{"name":"rs"}},"spec":{{"replicas":0,"selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            "/apis/batch/v1/namespaces/$ns/cronjobs",
+            &format!(
+                r#"{{"metadata":{{"name":"cj"}},"spec":{{"schedule":"0 0 1 1 *","suspend":true,"jobTemplate":{{"spec":{{"template":{{"spec":{{"restartPolicy":"OnFailure","containers":[{{"name":"c","image":"busybox"}}]}}}}}}}}}}}}"#
+            ),
+        ),
+        post(
+            "/apis/batch/v1/namespaces/$ns/jobs",
+            r#"{"metadata":{"name":"j2"},"spec":{"suspend":true,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}"#,
+        ),
+        post(
+            "/api/v1/namespaces/$ns/pods",
+            r#"{"metadata":{"name":"noname"},"spec":{"containers":[{"image":"busybox"}]}}"#,
+        ),
+        post(
+            &format!("{apps}/deployments"),
+            r#"{"metadata":{"name":"nosel"},"spec":{"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}"#,
+        ),
     ]
 }
 
@@ -681,6 +755,37 @@ fn is_time(s: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_digit)
 }
 
+/// A uid where it is a value of something else (a label's, a selector's).
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| [8, 13, 18, 23].contains(&i) || c.is_ascii_hexdigit())
+}
+
+/// Uids inside a text (managedFields keys name owner references by uid).
+fn mask_uuids(s: &str) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < s.len() {
+        if s.is_char_boundary(i)
+            && s.len() - i >= 36
+            && s.is_char_boundary(i + 36)
+            && is_uuid(&s[i..i + 36])
+        {
+            out.push_str("<uid>");
+            i += 36;
+            continue;
+        }
+        let c = s[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
 /// Digit runs of 3 or more in a message (resourceVersions, uids' parts) become `N`.
 fn mask_digits(s: &str) -> String {
     let mut out = String::new();
@@ -721,6 +826,16 @@ impl Masker {
                 for (k, x) in m {
                     let masked = match (k.as_str(), x) {
                         ("uid", Value::String(_)) => json!("<uid>"),
+                        // Allocated from the service range at random.
+                        ("clusterIP", Value::String(s)) if s != "None" => json!("<ip>"),
+                        ("clusterIPs", Value::Array(ips)) => Value::Array(
+                            ips.iter()
+                                .map(|ip| match ip.as_str() {
+                                    Some("None") => ip.clone(),
+                                    _ => json!("<ip>"),
+                                })
+                                .collect(),
+                        ),
                         ("continue", Value::String(s)) if !s.is_empty() => json!("<continue>"),
                         ("resourceVersion", Value::String(s)) if plain || s.is_empty() => {
                             json!("<rv>")
@@ -746,12 +861,13 @@ impl Masker {
                         ("object", _) if bookmark => self.mask(x, true),
                         _ => self.mask(x, plain),
                     };
-                    out.insert(k.clone(), masked);
+                    out.insert(mask_uuids(k), masked);
                 }
                 Value::Object(out)
             }
             Value::Array(a) => Value::Array(a.iter().map(|x| self.mask(x, plain)).collect()),
             Value::String(s) if is_time(s) => json!("<time>"),
+            Value::String(s) if is_uuid(s) => json!("<uid>"),
             Value::String(s) => {
                 let mut s = s.clone();
                 for g in &self.generated {
@@ -905,7 +1021,7 @@ async fn differential(e2e: &E2e) -> Outcome {
             true => format!("{request} ({})", step.content_type),
             false => request,
         };
-        dump.push(json!({"step": request, "test": {"code": t.code, "body": bt}, "real": {"code": r.code, "body": br}}).to_string());
+        dump.push(json!({"step": request, "test": {"code": t.code, "body": t.body}, "real": {"code": r.code, "body": r.body}}).to_string());
         if t.code == r.code {
             let mut diffs = Vec::new();
             differences(
