@@ -430,6 +430,7 @@ fn verb(
             needs("post")?;
             let mut object = parse_body(body)?;
             defaults::scheme(kind, &mut object);
+            store.crds.shape(kind, &mut object);
             apply::record_update(kind, None, &mut object, &manager, "");
             Ok(Answer::Json(
                 201,
@@ -439,7 +440,29 @@ fn verb(
         (&Method::PUT, Some(name)) => {
             needs("put")?;
             let mut object = parse_body(body)?;
+            // Custom kinds take no unconditional update.
+            if store
+                .crds
+                .find(kind.group, kind.version, kind.plural)
+                .is_some()
+                && object
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+            {
+                return Err(status::invalid(
+                    kind.plural,
+                    kind.group,
+                    name,
+                    &[(
+                        "metadata.resourceVersion",
+                        "FieldValueInvalid",
+                        "Invalid value: 0: must be specified for an update".into(),
+                    )],
+                ));
+            }
             defaults::scheme(kind, &mut object);
+            store.crds.shape(kind, &mut object);
             if let Ok(old) = store.get(kind, ns, name) {
                 apply::record_update(kind, Some(&old), &mut object, &manager, subresource(target));
             }
@@ -486,6 +509,7 @@ fn verb(
                             apply::apply(kind, None, patch.clone(), &manager, force, sub)?;
                         object["metadata"]["name"] = json!(name);
                         defaults::scheme(kind, &mut object);
+                        store.crds.shape(kind, &mut object);
                         match store.create(kind, ns, object, dry_run(q)) {
                             Err(f) if f.code == 409 && attempts < 5 => {
                                 attempts += 1;
@@ -508,6 +532,7 @@ fn verb(
                             sub,
                         )?;
                         defaults::scheme(kind, &mut object);
+                        store.crds.shape(kind, &mut object);
                         object
                     }
                     _ => {
@@ -529,6 +554,7 @@ fn verb(
                             }
                         }
                         defaults::scheme(kind, &mut object);
+                        store.crds.shape(kind, &mut object);
                         apply::record_update(kind, Some(&current), &mut object, &manager, sub);
                         object
                     }

@@ -78,10 +78,15 @@ pub fn invalid(kind: &str, group: &str, name: &str, causes: &[(&str, &str, Strin
         .iter()
         .map(|(field, _, message)| format!("{field}: {message}"))
         .collect();
+    // Kinds of a group are named with it: `Deployment.apps`.
+    let qualified = match group {
+        "" => kind.to_owned(),
+        g => format!("{kind}.{g}"),
+    };
     let message = if text.len() == 1 {
-        format!("{kind} \"{name}\" is invalid: {}", text[0])
+        format!("{qualified} \"{name}\" is invalid: {}", text[0])
     } else {
-        format!("{kind} \"{name}\" is invalid: [{}]", text.join(", "))
+        format!("{qualified} \"{name}\" is invalid: [{}]", text.join(", "))
     };
     let causes: Vec<Value> = causes
         .iter()

@@ -439,6 +439,8 @@ impl Store {
         }
         crate::defaults::created(kind, &mut body);
         self.crds.shape(kind, &mut body);
+        crate::validate::object(kind, &body, None)?;
+        self.crds.validate(kind, &body)?;
         if is_crd(kind) {
             body["status"] = crd_status(&body);
         }
@@ -818,6 +820,10 @@ impl Store {
         };
         new = presented(kind, &new);
         self.crds.shape(kind, &mut new);
+        if matches!(target, Target::Main) {
+            crate::validate::object(kind, &new, Some(&old))?;
+        }
+        self.crds.validate(kind, &new)?;
         meta_mut(&mut new).insert(
             "resourceVersion".into(),
             old.pointer("/metadata/resourceVersion")

@@ -658,3 +658,107 @@ async fn services_get_an_address_and_secrets_fold_string_data() {
     let owned = &secret["metadata"]["managedFields"][0]["fieldsV1"];
     assert_eq!(owned["f:data"], json!({".": {}, "f:a": {}}));
 }
+
+async fn put(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    call(server, "PUT", path, "application/json", &body.to_string()).await
+}
+
+#[tokio::test]
+async fn invalid_objects_are_refused_with_the_real_causes() {
+    let server = TestServer::start().await.unwrap();
+    let (code, status) = post(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        json!({"metadata": {"name": "noimage"}, "spec": {"containers": [{"name": "c"}]}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Pod \"noimage\" is invalid: spec.containers[0].image: Required value"
+    );
+    let (code, status) = post(
+        &server,
+        "/apis/apps/v1/namespaces/default/deployments",
+        json!({"metadata": {"name": "nosel"}, "spec": {"template": {"metadata": {"labels": {"a": "b"}},
+            "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Deployment.apps \"nosel\" is invalid: [spec.selector: Required value, spec.template.metadata.labels: Invalid value: {\"a\":\"b\"}: `selector` does not match template `labels`]"
+    );
+    assert_eq!(status["details"]["group"], "apps");
+
+    let secrets = "/api/v1/namespaces/default/secrets";
+    let (code, status) = post(
+        &server,
+        secrets,
+        json!({"metadata": {"name": "badtls"}, "type": "kubernetes.io/tls", "data": {}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Secret \"badtls\" is invalid: [data[tls.crt]: Required value, data[tls.key]: Required value]"
+    );
+    let (code, _) = post(
+        &server,
+        secrets,
+        json!({"metadata": {"name": "tls"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "", "tls.key": ""}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (code, status) = put(
+        &server,
+        &format!("{secrets}/tls"),
+        json!({"metadata": {"name": "tls"}, "type": "Opaque", "data": {}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Secret \"tls\" is invalid: type: Invalid value: \"Opaque\": field is immutable"
+    );
+}
+
+#[tokio::test]
+async fn custom_objects_are_type_checked_and_need_a_resource_version_to_replace() {
+    let server = TestServer::start().await.unwrap();
+    let (code, _) = post(
+        &server,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        json!({"metadata": {"name": "gadgets.t.example"}, "spec": {"group": "t.example", "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}}]}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let gadgets = "/apis/t.example/v1/namespaces/default/gadgets";
+    let (code, status) = post(
+        &server,
+        gadgets,
+        json!({"apiVersion": "t.example/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"size": "big"}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Gadget.t.example \"g\" is invalid: spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""
+    );
+    assert_eq!(
+        status["details"]["causes"][0]["reason"],
+        "FieldValueTypeInvalid"
+    );
+    let body = json!({"apiVersion": "t.example/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"size": 1}});
+    assert_eq!(post(&server, gadgets, body.clone()).await.0, 201);
+    let (code, status) = put(&server, &format!("{gadgets}/g"), body).await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "gadgets.t.example \"g\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update"
+    );
+}
