@@ -417,7 +417,8 @@ impl Store {
         m.insert("creationTimestamp".into(), json!(now()));
         m.remove("deletionTimestamp");
         m.remove("deletionGracePeriodSeconds");
-        if body.get("spec").is_some() {
+        // Services keep no generation on the real server.
+        if body.get("spec").is_some() && !(kind.group.is_empty() && kind.plural == "services") {
             meta_mut(&mut body).insert("generation".into(), json!(1));
         } else {
             meta_mut(&mut body).remove("generation");
@@ -494,6 +495,10 @@ impl Store {
         selecting: bool,
         from: ReadFrom,
     ) -> Result<Value, Failure> {
+        let custom = self
+            .crds
+            .find(kind.group, kind.version, kind.plural)
+            .is_some();
         let inner = self.lock();
         let mut at = inner.rv;
         match from {
@@ -564,7 +569,8 @@ impl Store {
                     continue;
                 }
                 let mut item = object.clone();
-                if let Some(o) = item.as_object_mut() {
+                // Built-in kinds' items go without apiVersion and kind; custom ones keep them.
+                if !custom && let Some(o) = item.as_object_mut() {
                     o.remove("apiVersion");
                     o.remove("kind");
                 }
@@ -640,7 +646,11 @@ impl Store {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
             "metadata": metadata,
-            "spec": {"replicas": object.pointer(&spec).cloned().unwrap_or(json!(0))},
+            // Zero is left out, as the real server's Scale does.
+            "spec": match object.pointer(&spec).cloned().unwrap_or(json!(0)) {
+                r if r == json!(0) => json!({}),
+                r => json!({"replicas": r}),
+            },
             "status": scale_status,
         }))
     }
@@ -850,6 +860,7 @@ impl Store {
         if is_crd(kind) && !finished && !dry_run {
             self.crds.register(&new);
         }
+        let old_rv = old.pointer("/metadata/resourceVersion").cloned();
         let objects = inner.objects.entry(resource(kind)).or_default();
         let (event, old) = if finished {
             objects.remove(&key);
@@ -872,6 +883,10 @@ impl Store {
         if finished {
             // The last finalizer went: what it owned goes after it.
             self.collect(&meta(&new, "uid").unwrap_or_default());
+            // Answered at the version it was last stored with, as by the real server.
+            if let Some(rv) = old_rv {
+                meta_mut(&mut new).insert("resourceVersion".into(), rv);
+            }
         }
         Ok(new)
     }

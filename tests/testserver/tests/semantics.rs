@@ -762,3 +762,76 @@ async fn custom_objects_are_type_checked_and_need_a_resource_version_to_replace(
         "gadgets.t.example \"g\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update"
     );
 }
+
+#[tokio::test]
+async fn small_answers_match_the_real_server() {
+    let server = TestServer::start().await.unwrap();
+    // The update that removes the last finalizer answers the version last stored.
+    let (_, held) = post(
+        &server,
+        GC_CM,
+        json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+    )
+    .await;
+    let (_, marked) = delete(&server, &format!("{GC_CM}/held"), Value::Null).await;
+    assert_ne!(
+        marked["metadata"]["resourceVersion"],
+        held["metadata"]["resourceVersion"]
+    );
+    let (code, gone) = call(
+        &server,
+        "PATCH",
+        &format!("{GC_CM}/held"),
+        "application/merge-patch+json",
+        r#"{"metadata":{"finalizers":null}}"#,
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        gone["metadata"]["resourceVersion"],
+        marked["metadata"]["resourceVersion"]
+    );
+    assert_eq!(get(&server, &format!("{GC_CM}/held")).await.0, 404);
+    // Services carry no generation.
+    let (_, svc) = post(
+        &server,
+        "/api/v1/namespaces/default/services",
+        json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}}),
+    )
+    .await;
+    assert!(svc["metadata"].get("generation").is_none());
+    // A scale of zero replicas leaves spec.replicas out.
+    let (_, _) = post(
+        &server,
+        "/apis/apps/v1/namespaces/default/replicasets",
+        json!({"metadata": {"name": "r"}, "spec": {"replicas": 0, "selector": {"matchLabels": {"a": "b"}},
+            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
+    )
+    .await;
+    let (_, scale) = get(
+        &server,
+        "/apis/apps/v1/namespaces/default/replicasets/r/scale",
+    )
+    .await;
+    assert_eq!(scale["spec"], json!({}));
+    // CRDs default their conversion; custom lists keep apiVersion and kind on items.
+    let (_, crd) = post(
+        &server,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        json!({"metadata": {"name": "gadgets.t.example"}, "spec": {"group": "t.example", "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}),
+    )
+    .await;
+    assert_eq!(crd["spec"]["conversion"], json!({"strategy": "None"}));
+    let gadgets = "/apis/t.example/v1/namespaces/default/gadgets";
+    post(
+        &server,
+        gadgets,
+        json!({"apiVersion": "t.example/v1", "kind": "Gadget", "metadata": {"name": "g"}}),
+    )
+    .await;
+    let (_, list) = get(&server, gadgets).await;
+    assert_eq!(list["items"][0]["kind"], "Gadget");
+}
