@@ -737,10 +737,14 @@ impl Run {
     }
 }
 
-/// Masks what always differs. `rvs` numbers object resourceVersions in order of first
-/// appearance, so equal and distinct versions are still compared.
+/// Masks what always differs. `rvs` names each object resourceVersion by where it was first
+/// seen (step, order within the step), so equal and distinct versions are still compared, and a
+/// version only one side shows (a controller's write) does not rename every later one.
 struct Masker {
-    rvs: HashMap<String, usize>,
+    rvs: HashMap<String, String>,
+    /// The step being masked, and how many versions it showed first.
+    step: usize,
+    fresh: usize,
     generated: Vec<String>,
 }
 
@@ -841,9 +845,16 @@ impl Masker {
                             json!("<rv>")
                         }
                         ("resourceVersion", Value::String(s)) => {
-                            let n = self.rvs.len();
-                            let class = *self.rvs.entry(s.clone()).or_insert(n);
-                            json!(format!("<rv#{class}>"))
+                            let name = match self.rvs.get(s) {
+                                Some(name) => name.clone(),
+                                None => {
+                                    let name = format!("<rv@{}.{}>", self.step, self.fresh);
+                                    self.fresh += 1;
+                                    self.rvs.insert(s.clone(), name.clone());
+                                    name
+                                }
+                            };
+                            json!(name)
                         }
                         ("message", Value::String(s)) => json!(mask_digits(s)),
                         // Objects controllers add on the real server only.
@@ -1014,10 +1025,14 @@ async fn differential(e2e: &E2e) -> Outcome {
     let (mut mt, mut mr) = (
         Masker {
             rvs: HashMap::new(),
+            step: 0,
+            fresh: 0,
             generated: Vec::new(),
         },
         Masker {
             rvs: HashMap::new(),
+            step: 0,
+            fresh: 0,
             generated: Vec::new(),
         },
     );
@@ -1029,6 +1044,10 @@ async fn differential(e2e: &E2e) -> Outcome {
     let mut dump = Vec::new();
     for (i, step) in script.iter().enumerate() {
         let (t, r) = (&test_answers[i], &real_answers[i]);
+        for m in [&mut mt, &mut mr] {
+            m.step = i;
+            m.fresh = 0;
+        }
         let (bt, br) = (mt.answer(t, step.compare), mr.answer(r, step.compare));
         let request = format!("#{i} {} {}", step.method, real.fill(&step.path));
         let request = match step.body.is_some() {
