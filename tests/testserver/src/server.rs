@@ -276,7 +276,7 @@ fn unsupported_patch(kind: &KindInfo, content_type: &str) -> Option<Failure> {
             415,
             "UnsupportedMediaType",
             "415: Unsupported Media Type".into(),
-            None,
+            Some(json!({})),
         )
     } else {
         status::failure(
@@ -540,8 +540,17 @@ fn verb(
                         match base {
                             "application/merge-patch+json" => patch::merge(&mut object, &patch),
                             "application/json-patch+json" => patch::json_patch(&mut object, &patch)
-                                .map_err(|e| {
-                                    status::failure(422, "Invalid", e.to_string(), None)
+                                .map_err(|e| match e {
+                                    // The real server's words for both.
+                                    patch::JsonPatchError::NotAnArray => status::bad_request(
+                                        "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp".into(),
+                                    ),
+                                    patch::JsonPatchError::Op { .. } => status::failure(
+                                        422,
+                                        "Invalid",
+                                        "the server rejected our request due to an error in our request".into(),
+                                        Some(json!({})),
+                                    ),
                                 })?,
                             _ => {
                                 let node = schema::for_kind(kind.group, kind.version, kind.kind);

@@ -72,6 +72,23 @@ pub fn conflict(group: &str, plural: &str, name: &str) -> Failure {
     )
 }
 
+/// A delete whose preconditions do not hold: named by kind, as the real server does.
+pub fn precondition_failed(kind: &kuber_api::KindInfo, name: &str, why: &str) -> Failure {
+    let mut d = json!({"name": name, "kind": kind.kind});
+    if !kind.group.is_empty() {
+        d["group"] = json!(kind.group);
+    }
+    failure(
+        409,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {} \"{name}\": {why}",
+            kind.kind
+        ),
+        Some(d),
+    )
+}
+
 /// 422 with one cause per field.
 pub fn invalid(kind: &str, group: &str, name: &str, causes: &[(&str, &str, String)]) -> Failure {
     let text: Vec<String> = causes
@@ -190,7 +207,7 @@ pub fn too_large_resource_version(requested: u64, current: u64) -> Failure {
     failure(
         504,
         "Timeout",
-        format!("Too large resource version: {requested}, current: {current}"),
+        format!("Timeout: Too large resource version: {requested}, current: {current}"),
         Some(json!({
             "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
             "retryAfterSeconds": 1,

@@ -175,7 +175,7 @@ impl ReadFrom {
                 "resourceVersionMatch",
                 "FieldValueNotSupported",
                 &format!(
-                    "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\""
+                    "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
                 ),
             ));
         }
@@ -912,10 +912,27 @@ impl Store {
         else {
             return Err(status::not_found(kind.group, kind.plural, name));
         };
-        if precondition_rv.is_some_and(|rv| Some(rv) != meta(&old, "resourceVersion").as_deref())
-            || precondition_uid.is_some_and(|u| Some(u) != meta(&old, "uid").as_deref())
-        {
-            return Err(status::conflict(kind.group, kind.plural, name));
+        let (have_rv, have_uid) = (
+            meta(&old, "resourceVersion").unwrap_or_default(),
+            meta(&old, "uid").unwrap_or_default(),
+        );
+        if let Some(rv) = precondition_rv.filter(|rv| *rv != have_rv) {
+            return Err(status::precondition_failed(
+                kind,
+                name,
+                &format!(
+                    "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({have_rv}). The object might have been modified"
+                ),
+            ));
+        }
+        if let Some(uid) = precondition_uid.filter(|u| *u != have_uid) {
+            return Err(status::precondition_failed(
+                kind,
+                name,
+                &format!(
+                    "the UID in the precondition ({uid}) does not match the UID in record ({have_uid}). The object might have been deleted and then recreated"
+                ),
+            ));
         }
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
         if dry_run {

@@ -835,3 +835,65 @@ async fn small_answers_match_the_real_server() {
     let (_, list) = get(&server, gadgets).await;
     assert_eq!(list["items"][0]["kind"], "Gadget");
 }
+
+#[tokio::test]
+async fn error_messages_use_the_real_servers_words() {
+    let server = TestServer::start().await.unwrap();
+    let (_, cm) = post(&server, GC_CM, json!({"metadata": {"name": "m"}})).await;
+    let rv = cm["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (code, status) = delete(
+        &server,
+        &format!("{GC_CM}/m"),
+        json!({"preconditions": {"resourceVersion": "1"}}),
+    )
+    .await;
+    assert_eq!(code, 409);
+    assert_eq!(
+        status["message"],
+        format!(
+            "Operation cannot be fulfilled on ConfigMap \"m\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record ({rv}). The object might have been modified"
+        )
+    );
+    assert_eq!(status["details"]["kind"], "ConfigMap");
+    let json_patch = |body: &'static str| {
+        let server = &server;
+        async move {
+            call(
+                server,
+                "PATCH",
+                &format!("{GC_CM}/m"),
+                "application/json-patch+json",
+                body,
+            )
+            .await
+        }
+    };
+    let (code, status) = json_patch(r#"[{"op":"test","path":"/data/x","value":"y"}]"#).await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "the server rejected our request due to an error in our request"
+    );
+    let (code, status) = json_patch(r#"{"op":"add"}"#).await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        status["message"],
+        "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"
+    );
+    let (code, status) = get(
+        &server,
+        &format!("{GC_CM}?resourceVersion=1&resourceVersionMatch=Bogus"),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("supported values: \"Exact\", \"NotOlderThan\", \"\""),
+        "{status}"
+    );
+}
