@@ -596,9 +596,7 @@ impl Store {
     /// Where a kind's scale subresource reads: spec replicas, status replicas, label selector
     /// (JSON pointers); `None` for the label selector: `spec.selector` as a label selector.
     fn scale_paths(&self, kind: &KindInfo) -> Option<(String, String, Option<String>)> {
-        if kind.subresource("scale").is_none() {
-            return None;
-        }
+        kind.subresource("scale")?;
         let pointer = |p: &str| p.trim_start_matches('.').replace('.', "/");
         match self.crds.scale_paths(kind) {
             Some((spec, status, selector)) => Some((
@@ -892,6 +890,7 @@ impl Store {
     }
 
     /// DELETE: the object while finalizers hold it (`true`: still there), else gone.
+    #[allow(clippy::too_many_arguments)]
     pub fn delete(
         &self,
         kind: &KindInfo,
@@ -1043,7 +1042,8 @@ impl Store {
             },
         );
         // Gone at once: answered as it was last stored (pods go gracefully: marked).
-        if !held && !(kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces")) {
+        let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
+        if !held && !graceful {
             return Ok((old, false));
         }
         Ok((new, held))

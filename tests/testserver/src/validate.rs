@@ -129,87 +129,6 @@ pub fn name(kind: &KindInfo, name: &str, generate_name: Option<&str>) -> Result<
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn kind(group: &str, name: &str) -> &'static KindInfo {
-        kuber_api::KINDS
-            .iter()
-            .find(|k| k.group == group && k.kind == name)
-            .expect("kind in the registry")
-    }
-
-    fn message(f: Failure) -> String {
-        f.body["message"].as_str().unwrap_or_default().to_owned()
-    }
-
-    #[test]
-    fn subdomain_names_as_the_real_server_words_it() {
-        let cm = kind("", "ConfigMap");
-        assert!(name(cm, "a.b-c", None).is_ok());
-        let f = name(cm, "Not_Valid", None).unwrap_err();
-        assert_eq!(f.code, 422);
-        assert_eq!(
-            message(f),
-            format!(
-                "ConfigMap \"Not_Valid\" is invalid: metadata.name: Invalid value: \"Not_Valid\": {SUBDOMAIN}"
-            )
-        );
-        let long = "a".repeat(254);
-        assert!(
-            message(name(cm, &long, None).unwrap_err())
-                .ends_with("must be no more than 253 characters")
-        );
-        assert!(name(cm, "a..b", None).is_err());
-        assert!(name(cm, "-a", None).is_err());
-    }
-
-    #[test]
-    fn label_kinds_refuse_dots_with_their_own_message() {
-        let ns = kind("", "Namespace");
-        assert_eq!(
-            message(name(ns, "a.b", None).unwrap_err()),
-            "Namespace \"a.b\" is invalid: metadata.name: Invalid value: \"a.b\": must not contain dots"
-        );
-        let sts = kind("apps", "StatefulSet");
-        assert!(message(name(sts, "a.b", None).unwrap_err()).ends_with("must not contain dots"));
-        let svc = kind("", "Service");
-        assert!(name(svc, "1abc", None).is_ok());
-        assert!(message(name(svc, "Bad", None).unwrap_err()).contains("RFC 1123 label"));
-        // A namespace's name is also a label value: two causes, in brackets.
-        let f = name(ns, "-abc", None).unwrap_err();
-        assert_eq!(
-            f.body["details"]["causes"].as_array().map(Vec::len),
-            Some(2)
-        );
-        assert!(message(f).starts_with("Namespace \"-abc\" is invalid: [metadata.name: "));
-    }
-
-    #[test]
-    fn rbac_names_are_path_segments() {
-        let role = kind("rbac.authorization.k8s.io", "Role");
-        assert!(name(role, "system:controller:x", None).is_ok());
-        assert!(message(name(role, "a/b", None).unwrap_err()).ends_with("may not contain '/'"));
-        assert!(message(name(role, "..", None).unwrap_err()).ends_with("may not be '..'"));
-        assert!(message(name(role, "a%b", None).unwrap_err()).ends_with("may not contain '%'"));
-    }
-
-    #[test]
-    fn a_bad_prefix_is_named_as_well_as_the_name_made_from_it() {
-        let cm = kind("", "ConfigMap");
-        assert!(name(cm, "web-x7k2p", Some("web-")).is_ok());
-        let f = name(cm, "Bad_s77qm", Some("Bad_")).unwrap_err();
-        let fields: Vec<&str> = f.body["details"]["causes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|c| c["field"].as_str())
-            .collect();
-        assert_eq!(fields, ["metadata.generateName", "metadata.name"]);
-    }
-}
-
 /// Where each kind keeps its pod spec, as a path of fields.
 const POD_SPECS: &[(&str, &str, &[&str])] = &[
     ("", "Pod", &["spec"]),
@@ -356,4 +275,85 @@ pub fn object(kind: &KindInfo, new: &Value, old: Option<&Value>) -> Result<(), F
         .map(|(f, r, m)| (f.as_str(), *r, m.clone()))
         .collect();
     Err(status::invalid(kind.kind, kind.group, name, &causes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(group: &str, name: &str) -> &'static KindInfo {
+        kuber_api::KINDS
+            .iter()
+            .find(|k| k.group == group && k.kind == name)
+            .expect("kind in the registry")
+    }
+
+    fn message(f: Failure) -> String {
+        f.body["message"].as_str().unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn subdomain_names_as_the_real_server_words_it() {
+        let cm = kind("", "ConfigMap");
+        assert!(name(cm, "a.b-c", None).is_ok());
+        let f = name(cm, "Not_Valid", None).unwrap_err();
+        assert_eq!(f.code, 422);
+        assert_eq!(
+            message(f),
+            format!(
+                "ConfigMap \"Not_Valid\" is invalid: metadata.name: Invalid value: \"Not_Valid\": {SUBDOMAIN}"
+            )
+        );
+        let long = "a".repeat(254);
+        assert!(
+            message(name(cm, &long, None).unwrap_err())
+                .ends_with("must be no more than 253 characters")
+        );
+        assert!(name(cm, "a..b", None).is_err());
+        assert!(name(cm, "-a", None).is_err());
+    }
+
+    #[test]
+    fn label_kinds_refuse_dots_with_their_own_message() {
+        let ns = kind("", "Namespace");
+        assert_eq!(
+            message(name(ns, "a.b", None).unwrap_err()),
+            "Namespace \"a.b\" is invalid: metadata.name: Invalid value: \"a.b\": must not contain dots"
+        );
+        let sts = kind("apps", "StatefulSet");
+        assert!(message(name(sts, "a.b", None).unwrap_err()).ends_with("must not contain dots"));
+        let svc = kind("", "Service");
+        assert!(name(svc, "1abc", None).is_ok());
+        assert!(message(name(svc, "Bad", None).unwrap_err()).contains("RFC 1123 label"));
+        // A namespace's name is also a label value: two causes, in brackets.
+        let f = name(ns, "-abc", None).unwrap_err();
+        assert_eq!(
+            f.body["details"]["causes"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert!(message(f).starts_with("Namespace \"-abc\" is invalid: [metadata.name: "));
+    }
+
+    #[test]
+    fn rbac_names_are_path_segments() {
+        let role = kind("rbac.authorization.k8s.io", "Role");
+        assert!(name(role, "system:controller:x", None).is_ok());
+        assert!(message(name(role, "a/b", None).unwrap_err()).ends_with("may not contain '/'"));
+        assert!(message(name(role, "..", None).unwrap_err()).ends_with("may not be '..'"));
+        assert!(message(name(role, "a%b", None).unwrap_err()).ends_with("may not contain '%'"));
+    }
+
+    #[test]
+    fn a_bad_prefix_is_named_as_well_as_the_name_made_from_it() {
+        let cm = kind("", "ConfigMap");
+        assert!(name(cm, "web-x7k2p", Some("web-")).is_ok());
+        let f = name(cm, "Bad_s77qm", Some("Bad_")).unwrap_err();
+        let fields: Vec<&str> = f.body["details"]["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["field"].as_str())
+            .collect();
+        assert_eq!(fields, ["metadata.generateName", "metadata.name"]);
+    }
 }

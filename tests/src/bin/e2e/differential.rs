@@ -384,9 +384,9 @@ fn workloads() -> Vec<Step> {
         get(&format!("{rs}/r/scale")),
         get(&format!("{rs}?fieldSelector=status.replicas%3D0")).names(),
         get(&format!("{rs}?fieldSelector=status.replicas%3D5")).names(),
-        get(&format!("/api/v1/namespaces/$ns/replicationcontrollers?fieldSelector=status.replicas%3D0")).names(),
+        get("/api/v1/namespaces/$ns/replicationcontrollers?fieldSelector=status.replicas%3D0").names(),
         // Jobs (suspended: nothing runs).
-        post(jobs, &format!(r#"{{"metadata":{{"name":"j"}},"spec":{{"suspend":true,"template":{{"spec":{{"restartPolicy":"Never","containers":[{{"name":"c","image":"busybox"}}]}}}}}}}}"#)).names(),
+        post(jobs, r#"{"metadata":{"name":"j"},"spec":{"suspend":true,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}"#).names(),
         get(&format!("{jobs}?fieldSelector=status.successful%3D0")).names(),
         get(&format!("{jobs}/j/scale")),
         // Cluster-scoped field selectors.
@@ -449,9 +449,7 @@ fn defaults() -> Vec<Step> {
         ),
         post(
             "/apis/batch/v1/namespaces/$ns/cronjobs",
-            &format!(
-                r#"{{"metadata":{{"name":"cj"}},"spec":{{"schedule":"0 0 1 1 *","suspend":true,"jobTemplate":{{"spec":{{"template":{{"spec":{{"restartPolicy":"OnFailure","containers":[{{"name":"c","image":"busybox"}}]}}}}}}}}}}}}"#
-            ),
+            r#"{"metadata":{"name":"cj"},"spec":{"schedule":"0 0 1 1 *","suspend":true,"jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox"}]}}}}}}"#,
         ),
         post(
             "/apis/batch/v1/namespaces/$ns/jobs",
@@ -565,7 +563,7 @@ fn custom_resources() -> Vec<Step> {
             "status":{"type":"object","properties":{"replicas":{"type":"integer"},"ready":{"type":"boolean"}}}}}}}]}}"#;
     vec![
         post(crds, crd),
-        get(&format!("{widgets}")).hook(Hook::Settle),
+        get(widgets).hook(Hook::Settle),
         get("/apis/$group/v1"),
         post(
             widgets,
@@ -587,7 +585,7 @@ fn custom_resources() -> Vec<Step> {
         get(widgets),
         get(&format!("{widgets}?labelSelector=w%3D1")),
         get(&format!("{widgets}?fieldSelector=metadata.name%3Dw2")),
-        get(&format!("/apis/$group/v1/widgets?labelSelector=w")),
+        get("/apis/$group/v1/widgets?labelSelector=w"),
         put(
             &format!("{widgets}/w1/status"),
             r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":100},"status":{"replicas":1,"ready":true}}"#,
@@ -907,7 +905,7 @@ impl Masker {
         };
         let mut masked = self.mask(&body, false);
         if compare == Compare::Names {
-            let names = |v: &Value| -> Value {
+            fn names(v: &Value) -> Value {
                 let items = v
                     .get("items")
                     .and_then(Value::as_array)
@@ -931,7 +929,7 @@ impl Masker {
                         || json!({"reason": v.get("reason"), "message": v.get("message")}),
                     ),
                 }
-            };
+            }
             masked = names(&masked);
         }
         masked
