@@ -854,7 +854,14 @@ impl Masker {
                             };
                             json!(name)
                         }
-                        ("message", Value::String(s)) => json!(mask_digits(s)),
+                        ("message", Value::String(s)) => {
+                            let mut s = mask_uuids(s);
+                            for g in &self.generated {
+                                s = s
+                                    .replace(g.as_str(), &format!("{}<suffix>", &g[..g.len() - 5]));
+                            }
+                            json!(mask_digits(&s))
+                        }
                         // Objects controllers add on the real server only.
                         ("items", Value::Array(items)) => Value::Array(
                             items
