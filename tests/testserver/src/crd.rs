@@ -290,6 +290,94 @@ impl Crds {
     }
 }
 
+impl Crds {
+    /// The schema's type checks on a custom object, as the real server words them.
+    pub fn validate(&self, kind: &KindInfo, object: &Value) -> Result<(), crate::status::Failure> {
+        let schema = {
+            let kinds = self.lock();
+            match kinds.iter().find(|k| std::ptr::eq(k.info, kind)) {
+                Some(k) => k.schema.clone(),
+                None => return Ok(()),
+            }
+        };
+        let mut causes = Vec::new();
+        if let (Some(properties), Value::Object(map)) =
+            (schema.get("properties").and_then(Value::as_object), object)
+        {
+            for (field, value) in map {
+                if matches!(field.as_str(), "apiVersion" | "kind" | "metadata") {
+                    continue;
+                }
+                if let Some(s) = properties.get(field) {
+                    type_errors(s, value, field, &mut causes);
+                }
+            }
+        }
+        if causes.is_empty() {
+            return Ok(());
+        }
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let causes: Vec<(&str, &str, String)> = causes
+            .iter()
+            .map(|(f, m): &(String, String)| (f.as_str(), "FieldValueTypeInvalid", m.clone()))
+            .collect();
+        Err(crate::status::invalid(kind.kind, kind.group, name, &causes))
+    }
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn type_errors(schema: &Value, value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    if value.is_null() {
+        return;
+    }
+    if let Some(wanted) = schema.get("type").and_then(Value::as_str) {
+        let actual = type_name(value);
+        let fits = actual == wanted || (wanted == "number" && actual == "integer");
+        if !fits {
+            out.push((
+                path.to_owned(),
+                format!(
+                    "Invalid value: \"{actual}\": {path} in body must be of type {wanted}: \"{actual}\""
+                ),
+            ));
+            return;
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            for (k, v) in map {
+                if let Some(s) = properties.and_then(|p| p.get(k)).or(additional) {
+                    type_errors(s, v, &format!("{path}.{k}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    type_errors(s, v, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn preserves(schema: &Value) -> bool {
     schema
         .get("x-kubernetes-preserve-unknown-fields")

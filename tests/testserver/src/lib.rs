@@ -31,6 +31,7 @@ mod apply;
 mod auth;
 mod controls;
 mod crd;
+mod defaults;
 mod discovery;
 mod exec;
 mod managed;

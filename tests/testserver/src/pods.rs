@@ -48,7 +48,9 @@ pub fn post(
             let pre_rv = body
                 .pointer("/deleteOptions/preconditions/resourceVersion")
                 .and_then(Value::as_str);
-            store.delete(pods, Some(ns), name, pre_rv, pre_uid, dry_run)?;
+            let options = body.get("deleteOptions").cloned().unwrap_or_default();
+            let policy = crate::store::delete_policy(pods, &options, &Default::default())?;
+            store.delete_with(pods, Some(ns), name, pre_rv, pre_uid, dry_run, policy)?;
             Ok(success())
         })(),
         "binding" => (|| {

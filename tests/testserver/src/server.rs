@@ -24,6 +24,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::apply;
 use crate::auth::User;
 use crate::controls::{self, Shared, WatchLimit};
+use crate::defaults;
 use crate::discovery;
 use crate::openapi::{self, FieldValidation};
 use crate::patch;
@@ -426,7 +427,7 @@ fn unsupported_patch(kind: &KindInfo, content_type: &str) -> Option<Failure> {
             415,
             "UnsupportedMediaType",
             "415: Unsupported Media Type".into(),
-            None,
+            Some(json!({})),
         )
     } else {
         status::failure(
@@ -583,6 +584,8 @@ fn verb(
             needs("post")?;
             let mut object = parse_body(body)?;
             validate_fields(kind, &mut object, q, warnings)?;
+            defaults::scheme(kind, &mut object);
+            store.crds.shape(kind, &mut object);
             apply::record_update(kind, None, &mut object, &manager, "");
             Ok(Answer::Json(
                 201,
@@ -593,6 +596,29 @@ fn verb(
             needs("put")?;
             let mut object = parse_body(body)?;
             validate_fields(kind, &mut object, q, warnings)?;
+            // Custom kinds take no unconditional update.
+            if store
+                .crds
+                .find(kind.group, kind.version, kind.plural)
+                .is_some()
+                && object
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+            {
+                return Err(status::invalid(
+                    kind.plural,
+                    kind.group,
+                    name,
+                    &[(
+                        "metadata.resourceVersion",
+                        "FieldValueInvalid",
+                        "Invalid value: 0: must be specified for an update".into(),
+                    )],
+                ));
+            }
+            defaults::scheme(kind, &mut object);
+            store.crds.shape(kind, &mut object);
             if let Ok(old) = store.get(kind, ns, name) {
                 apply::record_update(kind, Some(&old), &mut object, &manager, subresource(target));
             }
@@ -641,6 +667,8 @@ fn verb(
                             apply::apply(kind, None, patch.clone(), &manager, force, sub)?;
                         object["metadata"]["name"] = json!(name);
                         validate_fields(kind, &mut object, q, warnings)?;
+                        defaults::scheme(kind, &mut object);
+                        store.crds.shape(kind, &mut object);
                         match store.create(kind, ns, object, dry_run(q)) {
                             Err(f) if f.code == 409 && attempts < 5 => {
                                 attempts += 1;
@@ -654,15 +682,34 @@ fn verb(
                 let before = current.pointer("/metadata/resourceVersion").cloned();
                 let mut object = match base {
                     "application/apply-patch+yaml" => {
-                        apply::apply(kind, Some(&current), patch.clone(), &manager, force, sub)?
+                        let mut object = apply::apply(
+                            kind,
+                            Some(&current),
+                            patch.clone(),
+                            &manager,
+                            force,
+                            sub,
+                        )?;
+                        defaults::scheme(kind, &mut object);
+                        store.crds.shape(kind, &mut object);
+                        object
                     }
                     _ => {
                         let mut object = current.clone();
                         match base {
                             "application/merge-patch+json" => patch::merge(&mut object, &patch),
                             "application/json-patch+json" => patch::json_patch(&mut object, &patch)
-                                .map_err(|e| {
-                                    status::failure(422, "Invalid", e.to_string(), None)
+                                .map_err(|e| match e {
+                                    // The real server's words for both.
+                                    patch::JsonPatchError::NotAnArray => status::bad_request(
+                                        "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp".into(),
+                                    ),
+                                    patch::JsonPatchError::Op { .. } => status::failure(
+                                        422,
+                                        "Invalid",
+                                        "the server rejected our request due to an error in our request".into(),
+                                        Some(json!({})),
+                                    ),
                                 })?,
                             _ => {
                                 let node = schema::for_kind(kind.group, kind.version, kind.kind);
@@ -674,6 +721,8 @@ fn verb(
                                 })?
                             }
                         }
+                        defaults::scheme(kind, &mut object);
+                        store.crds.shape(kind, &mut object);
                         apply::record_update(kind, Some(&current), &mut object, &manager, sub);
                         object
                     }
@@ -703,7 +752,9 @@ fn verb(
             let pre_uid = options
                 .pointer("/preconditions/uid")
                 .and_then(Value::as_str);
-            let (object, held) = store.delete(kind, ns, name, pre_rv, pre_uid, dry_run(q))?;
+            let policy = crate::store::delete_policy(kind, &options, q)?;
+            let (object, held) =
+                store.delete_with(kind, ns, name, pre_rv, pre_uid, dry_run(q), policy)?;
             // Held by finalizers: the object, marked for deletion (200, as for Jobs).
             if held {
                 return Ok(Answer::Json(200, object));
@@ -730,6 +781,12 @@ fn verb(
                 kind.plural,
             )
             .map_err(|e| status::bad_request(e.to_string()))?;
+            let options: Value = if body.is_empty() {
+                json!({})
+            } else {
+                parse_body(body)?
+            };
+            let policy = crate::store::delete_policy(kind, &options, q)?;
             let selected = store.list(
                 kind,
                 ns,
@@ -749,7 +806,7 @@ fn verb(
                 let item_ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
                 // Gone meanwhile: not an error for a collection delete.
                 if let Ok((mut object, _)) =
-                    store.delete(kind, item_ns, name, None, None, dry_run(q))
+                    store.delete_with(kind, item_ns, name, None, None, dry_run(q), policy)
                     && let Some(o) = object.as_object_mut()
                 {
                     o.remove("apiVersion");

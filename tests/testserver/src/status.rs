@@ -72,16 +72,38 @@ pub fn conflict(group: &str, plural: &str, name: &str) -> Failure {
     )
 }
 
+/// A delete whose preconditions do not hold: named by kind, as the real server does.
+pub fn precondition_failed(kind: &kuber_api::KindInfo, name: &str, why: &str) -> Failure {
+    let mut d = json!({"name": name, "kind": kind.kind});
+    if !kind.group.is_empty() {
+        d["group"] = json!(kind.group);
+    }
+    failure(
+        409,
+        "Conflict",
+        format!(
+            "Operation cannot be fulfilled on {} \"{name}\": {why}",
+            kind.kind
+        ),
+        Some(d),
+    )
+}
+
 /// 422 with one cause per field.
 pub fn invalid(kind: &str, group: &str, name: &str, causes: &[(&str, &str, String)]) -> Failure {
     let text: Vec<String> = causes
         .iter()
         .map(|(field, _, message)| format!("{field}: {message}"))
         .collect();
+    // Kinds of a group are named with it: `Deployment.apps`.
+    let qualified = match group {
+        "" => kind.to_owned(),
+        g => format!("{kind}.{g}"),
+    };
     let message = if text.len() == 1 {
-        format!("{kind} \"{name}\" is invalid: {}", text[0])
+        format!("{qualified} \"{name}\" is invalid: {}", text[0])
     } else {
-        format!("{kind} \"{name}\" is invalid: [{}]", text.join(", "))
+        format!("{qualified} \"{name}\" is invalid: [{}]", text.join(", "))
     };
     let causes: Vec<Value> = causes
         .iter()
@@ -156,13 +178,18 @@ pub fn deleted(group: &str, plural: &str, name: &str, uid: &str) -> Value {
 
 /// 422 for query parameters the server's ListOptions validation refuses.
 pub fn invalid_list_options(field: &str, reason: &str, message: &str) -> Failure {
+    invalid_options("ListOptions", field, reason, message)
+}
+
+/// 422 for options (`ListOptions`, `DeleteOptions`) the server's validation refuses.
+pub fn invalid_options(kind: &str, field: &str, reason: &str, message: &str) -> Failure {
     failure(
         422,
         "Invalid",
-        format!("ListOptions.meta.k8s.io \"\" is invalid: {field}: {message}"),
+        format!("{kind}.meta.k8s.io \"\" is invalid: {field}: {message}"),
         Some(json!({
             "group": "meta.k8s.io",
-            "kind": "ListOptions",
+            "kind": kind,
             "causes": [{"reason": reason, "message": message, "field": field}],
         })),
     )
@@ -180,7 +207,7 @@ pub fn too_large_resource_version(requested: u64, current: u64) -> Failure {
     failure(
         504,
         "Timeout",
-        format!("Too large resource version: {requested}, current: {current}"),
+        format!("Timeout: Too large resource version: {requested}, current: {current}"),
         Some(json!({
             "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
             "retryAfterSeconds": 1,

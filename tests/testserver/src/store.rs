@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::select::{FieldSelector, LabelSelector};
+
+mod gc;
 use crate::status::{self, Failure};
+pub use gc::policy as delete_policy;
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -47,7 +50,7 @@ const DELETE_RETURNS_OBJECT: &[(&str, &str)] = &[
 ];
 
 /// Where objects of one resource live, whatever version they are asked in.
-type ResourceKey = (String, String);
+pub(crate) type ResourceKey = (String, String);
 /// `(namespace, name)`, namespace `""` for cluster-scoped kinds: etcd's key order.
 type ObjectKey = (String, String);
 
@@ -172,7 +175,7 @@ impl ReadFrom {
                 "resourceVersionMatch",
                 "FieldValueNotSupported",
                 &format!(
-                    "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\""
+                    "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
                 ),
             ));
         }
@@ -414,7 +417,8 @@ impl Store {
         m.insert("creationTimestamp".into(), json!(now()));
         m.remove("deletionTimestamp");
         m.remove("deletionGracePeriodSeconds");
-        if body.get("spec").is_some() {
+        // Services keep no generation on the real server.
+        if body.get("spec").is_some() && !(kind.group.is_empty() && kind.plural == "services") {
             meta_mut(&mut body).insert("generation".into(), json!(1));
         } else {
             meta_mut(&mut body).remove("generation");
@@ -434,7 +438,10 @@ impl Store {
                 l.insert("kubernetes.io/metadata.name".into(), json!(name));
             }
         }
+        crate::defaults::created(kind, &mut body);
         self.crds.shape(kind, &mut body);
+        crate::validate::object(kind, &body, None)?;
+        self.crds.validate(kind, &body)?;
         if is_crd(kind) {
             body["status"] = crd_status(&body);
         }
@@ -488,6 +495,10 @@ impl Store {
         selecting: bool,
         from: ReadFrom,
     ) -> Result<Value, Failure> {
+        let custom = self
+            .crds
+            .find(kind.group, kind.version, kind.plural)
+            .is_some();
         let inner = self.lock();
         let mut at = inner.rv;
         match from {
@@ -558,7 +569,8 @@ impl Store {
                     continue;
                 }
                 let mut item = object.clone();
-                if let Some(o) = item.as_object_mut() {
+                // Built-in kinds' items go without apiVersion and kind; custom ones keep them.
+                if !custom && let Some(o) = item.as_object_mut() {
                     o.remove("apiVersion");
                     o.remove("kind");
                 }
@@ -632,7 +644,11 @@ impl Store {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
             "metadata": metadata,
-            "spec": {"replicas": object.pointer(&spec).cloned().unwrap_or(json!(0))},
+            // Zero is left out, as the real server's Scale does.
+            "spec": match object.pointer(&spec).cloned().unwrap_or(json!(0)) {
+                r if r == json!(0) => json!({}),
+                r => json!({"replicas": r}),
+            },
             "status": scale_status,
         }))
     }
@@ -812,6 +828,10 @@ impl Store {
         };
         new = presented(kind, &new);
         self.crds.shape(kind, &mut new);
+        if matches!(target, Target::Main) {
+            crate::validate::object(kind, &new, Some(&old))?;
+        }
+        self.crds.validate(kind, &new)?;
         meta_mut(&mut new).insert(
             "resourceVersion".into(),
             old.pointer("/metadata/resourceVersion")
@@ -838,6 +858,7 @@ impl Store {
         if is_crd(kind) && !finished && !dry_run {
             self.crds.register(&new);
         }
+        let old_rv = old.pointer("/metadata/resourceVersion").cloned();
         let objects = inner.objects.entry(resource(kind)).or_default();
         let (event, old) = if finished {
             objects.remove(&key);
@@ -856,10 +877,20 @@ impl Store {
                 old,
             },
         );
+        drop(inner);
+        if finished {
+            // The last finalizer went: what it owned goes after it.
+            self.collect(&meta(&new, "uid").unwrap_or_default());
+            // Answered at the version it was last stored with, as by the real server.
+            if let Some(rv) = old_rv {
+                meta_mut(&mut new).insert("resourceVersion".into(), rv);
+            }
+        }
         Ok(new)
     }
 
     /// DELETE: the object while finalizers hold it (`true`: still there), else gone.
+    #[allow(clippy::too_many_arguments)]
     pub fn delete(
         &self,
         kind: &KindInfo,
@@ -868,6 +899,7 @@ impl Store {
         precondition_rv: Option<&str>,
         precondition_uid: Option<&str>,
         dry_run: bool,
+        finalizer: Option<&str>,
     ) -> Result<(Value, bool), Failure> {
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
@@ -879,10 +911,27 @@ impl Store {
         else {
             return Err(status::not_found(kind.group, kind.plural, name));
         };
-        if precondition_rv.is_some_and(|rv| Some(rv) != meta(&old, "resourceVersion").as_deref())
-            || precondition_uid.is_some_and(|u| Some(u) != meta(&old, "uid").as_deref())
-        {
-            return Err(status::conflict(kind.group, kind.plural, name));
+        let (have_rv, have_uid) = (
+            meta(&old, "resourceVersion").unwrap_or_default(),
+            meta(&old, "uid").unwrap_or_default(),
+        );
+        if let Some(rv) = precondition_rv.filter(|rv| *rv != have_rv) {
+            return Err(status::precondition_failed(
+                kind,
+                name,
+                &format!(
+                    "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({have_rv}). The object might have been modified"
+                ),
+            ));
+        }
+        if let Some(uid) = precondition_uid.filter(|u| *u != have_uid) {
+            return Err(status::precondition_failed(
+                kind,
+                name,
+                &format!(
+                    "the UID in the precondition ({uid}) does not match the UID in record ({have_uid}). The object might have been deleted and then recreated"
+                ),
+            ));
         }
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
         if dry_run {
@@ -939,10 +988,25 @@ impl Store {
             inner.objects.remove(&resource_key);
         }
         let mut new = old.clone();
+        if let Some(f) = finalizer
+            && meta(&new, "deletionTimestamp").is_none()
+        {
+            let list = meta_mut(&mut new)
+                .entry("finalizers")
+                .or_insert_with(|| json!([]));
+            if let Some(l) = list.as_array_mut()
+                && !l.iter().any(|x| x == f)
+            {
+                l.push(json!(f));
+            }
+        }
         if meta(&new, "deletionTimestamp").is_none() {
             let m = meta_mut(&mut new);
             m.insert("deletionTimestamp".into(), json!(now()));
-            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            // Namespaces wait for their controller, with no grace period.
+            if !is_namespace {
+                m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            }
         }
         if is_namespace {
             new["status"] = json!({"phase": "Terminating"});
@@ -974,9 +1038,14 @@ impl Store {
                 },
                 object: new.clone(),
                 // Deletes keep it too, for lists of an older resourceVersion.
-                old: Some(old),
+                old: Some(old.clone()),
             },
         );
+        // Gone at once: answered as it was last stored (pods go gracefully: marked).
+        let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
+        if !held && !graceful {
+            return Ok((old, false));
+        }
         Ok((new, held))
     }
 

@@ -3,6 +3,7 @@
 //! become hostnames or label values); RBAC kinds a path segment.
 
 use kuber_api::KindInfo;
+use serde_json::{Value, json};
 
 use crate::status::{self, Failure};
 
@@ -126,6 +127,154 @@ pub fn name(kind: &KindInfo, name: &str, generate_name: Option<&str>) -> Result<
     } else {
         Err(status::invalid(kind.kind, kind.group, name, &causes))
     }
+}
+
+/// Where each kind keeps its pod spec, as a path of fields.
+const POD_SPECS: &[(&str, &str, &[&str])] = &[
+    ("", "Pod", &["spec"]),
+    ("", "PodTemplate", &["template", "spec"]),
+    ("", "ReplicationController", &["spec", "template", "spec"]),
+    ("apps", "Deployment", &["spec", "template", "spec"]),
+    ("apps", "ReplicaSet", &["spec", "template", "spec"]),
+    ("apps", "StatefulSet", &["spec", "template", "spec"]),
+    ("apps", "DaemonSet", &["spec", "template", "spec"]),
+    ("batch", "Job", &["spec", "template", "spec"]),
+    (
+        "batch",
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
+];
+
+/// Fields every container needs.
+const CONTAINER_REQUIRED: &[&str] = &["name", "image"];
+
+/// Kinds whose `spec.selector` must select their template's labels.
+const SELECTING: &[(&str, &str)] = &[
+    ("apps", "Deployment"),
+    ("apps", "ReplicaSet"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+];
+
+/// Keys a Secret of a type must have in `data`.
+const SECRET_KEYS: &[(&str, &[&str])] = &[
+    ("kubernetes.io/tls", &["tls.crt", "tls.key"]),
+    ("kubernetes.io/dockerconfigjson", &[".dockerconfigjson"]),
+    ("kubernetes.io/dockercfg", &[".dockercfg"]),
+    ("kubernetes.io/ssh-auth", &["ssh-privatekey"]),
+];
+
+/// Fields that may not change once set: `(group, kind, path)`.
+const IMMUTABLE: &[(&str, &str, &[&str])] = &[("", "Secret", &["type"])];
+
+type Cause = (String, &'static str, String);
+
+fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, f| v.get(f))
+}
+
+/// The checks of the real server's validation the suite meets, with its causes and messages.
+pub fn object(kind: &KindInfo, new: &Value, old: Option<&Value>) -> Result<(), Failure> {
+    let mut causes: Vec<Cause> = Vec::new();
+    if let Some((_, _, path)) = POD_SPECS
+        .iter()
+        .find(|(g, k, _)| *g == kind.group && *k == kind.kind)
+        && let Some(spec) = at(new, path)
+    {
+        for list in ["initContainers", "containers"] {
+            for (i, c) in spec
+                .get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                for field in CONTAINER_REQUIRED {
+                    if c.get(field)
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                    {
+                        causes.push((
+                            format!("{}.{list}[{i}].{field}", path.join(".")),
+                            "FieldValueRequired",
+                            "Required value".into(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if SELECTING.contains(&(kind.group, kind.kind)) {
+        let selector = new.pointer("/spec/selector");
+        if selector.is_none_or(Value::is_null) {
+            causes.push((
+                "spec.selector".into(),
+                "FieldValueRequired",
+                "Required value".into(),
+            ));
+        }
+        let labels = new
+            .pointer("/spec/template/metadata/labels")
+            .cloned()
+            .unwrap_or(json!({}));
+        let wanted = selector
+            .and_then(|s| s.get("matchLabels"))
+            .and_then(Value::as_object);
+        let matches = selector.is_some_and(|_| {
+            wanted
+                .into_iter()
+                .flatten()
+                .all(|(k, v)| labels.get(k) == Some(v))
+        });
+        if !matches {
+            causes.push((
+                "spec.template.metadata.labels".into(),
+                "FieldValueInvalid",
+                format!("Invalid value: {labels}: `selector` does not match template `labels`"),
+            ));
+        }
+    }
+    if kind.group.is_empty() && kind.kind == "Secret" {
+        let type_ = new.get("type").and_then(Value::as_str).unwrap_or("");
+        for (t, keys) in SECRET_KEYS {
+            if *t == type_ {
+                for key in *keys {
+                    if new.pointer("/data").and_then(|d| d.get(key)).is_none() {
+                        causes.push((
+                            format!("data[{key}]"),
+                            "FieldValueRequired",
+                            "Required value".into(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(old) = old {
+        for (g, k, path) in IMMUTABLE {
+            if *g == kind.group && *k == kind.kind && at(old, path) != at(new, path) {
+                let value = at(new, path).cloned().unwrap_or(Value::Null);
+                causes.push((
+                    path.join("."),
+                    "FieldValueInvalid",
+                    format!("Invalid value: {value}: field is immutable"),
+                ));
+            }
+        }
+    }
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = new
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let causes: Vec<(&str, &str, String)> = causes
+        .iter()
+        .map(|(f, r, m)| (f.as_str(), *r, m.clone()))
+        .collect();
+    Err(status::invalid(kind.kind, kind.group, name, &causes))
 }
 
 #[cfg(test)]

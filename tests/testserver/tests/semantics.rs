@@ -286,3 +286,614 @@ async fn lists_honour_resource_version_semantics() {
     .await;
     assert_eq!(code, 410);
 }
+
+async fn delete(server: &TestServer, path: &str, options: Value) -> (u16, Value) {
+    let body = if options.is_null() {
+        String::new()
+    } else {
+        options.to_string()
+    };
+    call(server, "DELETE", path, "application/json", &body).await
+}
+
+const GC_CM: &str = "/api/v1/namespaces/default/configmaps";
+
+/// Creates a ConfigMap owned by the objects `owners` (`(apiVersion, kind, name, uid)`).
+async fn owned(server: &TestServer, name: &str, owners: &[(&str, &str, &str, &str)]) {
+    let refs: Vec<Value> = owners
+        .iter()
+        .map(|(v, k, n, u)| json!({"apiVersion": v, "kind": k, "name": n, "uid": u}))
+        .collect();
+    let (code, _) = post(
+        server,
+        GC_CM,
+        json!({"metadata": {"name": name, "ownerReferences": refs}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+}
+
+async fn owner(server: &TestServer, name: &str) -> String {
+    let (code, o) = post(server, GC_CM, json!({"metadata": {"name": name}})).await;
+    assert_eq!(code, 201);
+    o["metadata"]["uid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn background_deletion_collects_dependents_after_the_owner() {
+    let server = TestServer::start().await.unwrap();
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Background"}),
+    )
+    .await;
+    assert_eq!((code, answer["kind"].as_str()), (200, Some("Status")));
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+}
+
+#[tokio::test]
+async fn foreground_deletion_marks_the_owner_then_removes_dependents_and_owner() {
+    let server = TestServer::start().await.unwrap();
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Foreground"}),
+    )
+    .await;
+    // As the real server: the owner, marked, with the finalizer that holds it.
+    assert_eq!(code, 200);
+    assert_eq!(answer["kind"], "ConfigMap");
+    assert_eq!(
+        answer["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+    assert_eq!(answer["metadata"]["deletionGracePeriodSeconds"], 0);
+    assert!(answer["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+    assert_eq!(get(&server, &format!("{GC_CM}/o")).await.0, 404);
+}
+
+#[tokio::test]
+async fn orphan_deletion_leaves_dependents_without_the_reference() {
+    let server = TestServer::start().await.unwrap();
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Orphan"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(answer["metadata"]["finalizers"], json!(["orphan"]));
+    let (code, child) = get(&server, &format!("{GC_CM}/c")).await;
+    assert_eq!(code, 200);
+    assert!(child["metadata"].get("ownerReferences").is_none());
+    // The only manager owned just the reference: no entry is left.
+    assert!(child["metadata"].get("managedFields").is_none(), "{child}");
+    assert_eq!(get(&server, &format!("{GC_CM}/o")).await.0, 404);
+    // The legacy flag means the same.
+    let uid = owner(&server, "o2").await;
+    owned(&server, "c2", &[("v1", "ConfigMap", "o2", &uid)]).await;
+    let (_, answer) = delete(
+        &server,
+        &format!("{GC_CM}/o2"),
+        json!({"orphanDependents": true}),
+    )
+    .await;
+    assert_eq!(answer["metadata"]["finalizers"], json!(["orphan"]));
+    assert_eq!(get(&server, &format!("{GC_CM}/c2")).await.0, 200);
+}
+
+#[tokio::test]
+async fn jobs_and_replication_controllers_orphan_by_default() {
+    let server = TestServer::start().await.unwrap();
+    let (code, job) = post(
+        &server,
+        "/apis/batch/v1/namespaces/default/jobs",
+        json!({"metadata": {"name": "j"}, "spec": {"suspend": true, "template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let uid = job["metadata"]["uid"].as_str().unwrap().to_owned();
+    owned(&server, "from-job", &[("batch/v1", "Job", "j", &uid)]).await;
+    let (code, answer) = delete(
+        &server,
+        "/apis/batch/v1/namespaces/default/jobs/j",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(answer["metadata"]["finalizers"], json!(["orphan"]));
+    let (code, child) = get(&server, &format!("{GC_CM}/from-job")).await;
+    assert_eq!(code, 200);
+    assert!(child["metadata"].get("ownerReferences").is_none());
+    // A ConfigMap owner: Background by default.
+    let uid = owner(&server, "o").await;
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    assert_eq!(
+        delete(&server, &format!("{GC_CM}/o"), Value::Null).await.0,
+        200
+    );
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+}
+
+#[tokio::test]
+async fn dependents_with_another_owner_only_lose_the_reference() {
+    let server = TestServer::start().await.unwrap();
+    let a = owner(&server, "a").await;
+    let b = owner(&server, "b").await;
+    owned(
+        &server,
+        "c",
+        &[("v1", "ConfigMap", "a", &a), ("v1", "ConfigMap", "b", &b)],
+    )
+    .await;
+    assert_eq!(
+        delete(&server, &format!("{GC_CM}/a"), Value::Null).await.0,
+        200
+    );
+    let (code, child) = get(&server, &format!("{GC_CM}/c")).await;
+    assert_eq!(code, 200);
+    assert_eq!(child["metadata"]["ownerReferences"][0]["uid"], json!(b));
+    assert_eq!(
+        child["metadata"]["ownerReferences"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn delete_collection_collects_and_answers_items_as_stored() {
+    let server = TestServer::start().await.unwrap();
+    let (_, o) = post(
+        &server,
+        GC_CM,
+        json!({"metadata": {"name": "o", "labels": {"owner": "yes"}}}),
+    )
+    .await;
+    let uid = o["metadata"]["uid"].as_str().unwrap().to_owned();
+    owned(&server, "c", &[("v1", "ConfigMap", "o", &uid)]).await;
+    let (code, list) = delete(
+        &server,
+        &format!("{GC_CM}?labelSelector=owner"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, 200);
+    let item = &list["items"][0]["metadata"];
+    assert_eq!(item["resourceVersion"], o["metadata"]["resourceVersion"]);
+    assert!(item.get("deletionTimestamp").is_none());
+    assert_eq!(get(&server, &format!("{GC_CM}/c")).await.0, 404);
+}
+
+#[tokio::test]
+async fn invalid_propagation_policies_are_refused_as_the_real_server_does() {
+    let server = TestServer::start().await.unwrap();
+    owner(&server, "o").await;
+    let (code, status) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Sideways"}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"Sideways\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+    );
+    assert_eq!(
+        status["details"]["causes"][0]["reason"],
+        "FieldValueNotSupported"
+    );
+    let (code, status) = delete(
+        &server,
+        &format!("{GC_CM}/o"),
+        json!({"propagationPolicy": "Orphan", "orphanDependents": false}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["details"]["causes"][0]["message"],
+        "Invalid value: \"Orphan\": orphanDependents and deletionPropagation cannot be both set"
+    );
+    assert_eq!(get(&server, &format!("{GC_CM}/o")).await.0, 200);
+}
+
+const POD_SPEC: &str = r#"{"containers":[{"name":"c","image":"nginx:1.27","ports":[{"containerPort":80}]},{"name":"l","image":"busybox:latest"},{"name":"n","image":"registry.example/x"}]}"#;
+
+/// The pod spec defaults the real 1.36 server answered for `POD_SPEC`.
+fn defaulted_pod_spec() -> Value {
+    let container = |name: &str, image: &str, pull: &str| {
+        json!({"name": name, "image": image, "imagePullPolicy": pull, "resources": {},
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"})
+    };
+    let mut c = container("c", "nginx:1.27", "IfNotPresent");
+    c["ports"] = json!([{"containerPort": 80, "protocol": "TCP"}]);
+    json!({
+        "containers": [c, container("l", "busybox:latest", "Always"), container("n", "registry.example/x", "Always")],
+        "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+        "securityContext": {}, "terminationGracePeriodSeconds": 30,
+    })
+}
+
+#[tokio::test]
+async fn pods_and_workloads_are_defaulted_as_the_real_server_does() {
+    let server = TestServer::start().await.unwrap();
+    let spec: Value = serde_json::from_str(POD_SPEC).unwrap();
+    let (code, pod) = post(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        json!({"metadata": {"name": "p"}, "spec": spec}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let mut expected = defaulted_pod_spec();
+    expected["enableServiceLinks"] = json!(true);
+    expected["priority"] = json!(0);
+    expected["preemptionPolicy"] = json!("PreemptLowerPriority");
+    expected["tolerations"] = json!([
+        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+    ]);
+    assert_eq!(pod["spec"], expected);
+    assert_eq!(
+        pod["status"],
+        json!({"phase": "Pending", "qosClass": "BestEffort"})
+    );
+    // The writer owns the decoding defaults, not the admission ones.
+    let owned = &pod["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"];
+    assert!(owned.get("f:dnsPolicy").is_some() && owned.get("f:priority").is_none());
+
+    let (code, d) = post(
+        &server,
+        "/apis/apps/v1/namespaces/default/deployments",
+        json!({"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "w"}},
+            "template": {"metadata": {"labels": {"app": "w"}}, "spec": spec}}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(d["spec"]["template"]["spec"], defaulted_pod_spec());
+    assert_eq!(
+        (
+            &d["spec"]["replicas"],
+            &d["spec"]["strategy"],
+            &d["spec"]["revisionHistoryLimit"],
+            &d["spec"]["progressDeadlineSeconds"]
+        ),
+        (
+            &json!(1),
+            &json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+            &json!(10),
+            &json!(600)
+        )
+    );
+    assert_eq!(d["status"], json!({}));
+
+    let (code, job) = post(
+        &server,
+        "/apis/batch/v1/namespaces/default/jobs",
+        json!({"metadata": {"name": "j"}, "spec": {"suspend": true, "template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let uid = job["metadata"]["uid"].clone();
+    assert_eq!(job["metadata"]["labels"]["controller-uid"], uid);
+    assert_eq!(
+        job["metadata"]["labels"]["batch.kubernetes.io/job-name"],
+        "j"
+    );
+    assert_eq!(
+        job["spec"]["selector"],
+        json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}})
+    );
+    assert_eq!(
+        (
+            &job["spec"]["backoffLimit"],
+            &job["spec"]["completionMode"],
+            &job["spec"]["podReplacementPolicy"]
+        ),
+        (
+            &json!(6),
+            &json!("NonIndexed"),
+            &json!("TerminatingOrFailed")
+        )
+    );
+}
+
+#[tokio::test]
+async fn services_get_an_address_and_secrets_fold_string_data() {
+    let server = TestServer::start().await.unwrap();
+    let (code, svc) = post(
+        &server,
+        "/api/v1/namespaces/default/services",
+        json!({"metadata": {"name": "s"}, "spec": {"selector": {"app": "w"}, "ports": [{"port": 80}]}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let ip = svc["spec"]["clusterIP"].as_str().unwrap().to_owned();
+    assert!(ip.starts_with("10.0.0."), "{ip}");
+    let mut spec = svc["spec"].clone();
+    spec["clusterIP"] = json!("IP");
+    spec["clusterIPs"] = json!(["IP"]);
+    assert_eq!(
+        spec,
+        json!({"clusterIP": "IP", "clusterIPs": ["IP"], "internalTrafficPolicy": "Cluster",
+            "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+            "ports": [{"port": 80, "protocol": "TCP", "targetPort": 80}],
+            "selector": {"app": "w"}, "sessionAffinity": "None", "type": "ClusterIP"})
+    );
+    assert_eq!(svc["status"], json!({"loadBalancer": {}}));
+    let (_, headless) = post(
+        &server,
+        "/api/v1/namespaces/default/services",
+        json!({"metadata": {"name": "h"}, "spec": {"clusterIP": "None", "ports": [{"port": 81, "targetPort": "http"}]}}),
+    )
+    .await;
+    assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
+    assert_eq!(headless["spec"]["ipFamilyPolicy"], "RequireDualStack");
+    assert_eq!(headless["spec"]["ports"][0]["targetPort"], "http");
+
+    let (code, secret) = post(
+        &server,
+        "/api/v1/namespaces/default/secrets",
+        json!({"metadata": {"name": "s", "labels": {}}, "stringData": {"a": "b"}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(secret["data"], json!({"a": "Yg=="}));
+    assert_eq!(secret["type"], "Opaque");
+    assert!(secret.get("stringData").is_none());
+    // Empty label maps are dropped, as by the real server.
+    assert!(secret["metadata"].get("labels").is_none());
+    let owned = &secret["metadata"]["managedFields"][0]["fieldsV1"];
+    assert_eq!(owned["f:data"], json!({".": {}, "f:a": {}}));
+}
+
+async fn put(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    call(server, "PUT", path, "application/json", &body.to_string()).await
+}
+
+#[tokio::test]
+async fn invalid_objects_are_refused_with_the_real_causes() {
+    let server = TestServer::start().await.unwrap();
+    let (code, status) = post(
+        &server,
+        "/api/v1/namespaces/default/pods",
+        json!({"metadata": {"name": "noimage"}, "spec": {"containers": [{"name": "c"}]}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Pod \"noimage\" is invalid: spec.containers[0].image: Required value"
+    );
+    let (code, status) = post(
+        &server,
+        "/apis/apps/v1/namespaces/default/deployments",
+        json!({"metadata": {"name": "nosel"}, "spec": {"template": {"metadata": {"labels": {"a": "b"}},
+            "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Deployment.apps \"nosel\" is invalid: [spec.selector: Required value, spec.template.metadata.labels: Invalid value: {\"a\":\"b\"}: `selector` does not match template `labels`]"
+    );
+    assert_eq!(status["details"]["group"], "apps");
+
+    let secrets = "/api/v1/namespaces/default/secrets";
+    let (code, status) = post(
+        &server,
+        secrets,
+        json!({"metadata": {"name": "badtls"}, "type": "kubernetes.io/tls", "data": {}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Secret \"badtls\" is invalid: [data[tls.crt]: Required value, data[tls.key]: Required value]"
+    );
+    let (code, _) = post(
+        &server,
+        secrets,
+        json!({"metadata": {"name": "tls"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "", "tls.key": ""}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (code, status) = put(
+        &server,
+        &format!("{secrets}/tls"),
+        json!({"metadata": {"name": "tls"}, "type": "Opaque", "data": {}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Secret \"tls\" is invalid: type: Invalid value: \"Opaque\": field is immutable"
+    );
+}
+
+#[tokio::test]
+async fn custom_objects_are_type_checked_and_need_a_resource_version_to_replace() {
+    let server = TestServer::start().await.unwrap();
+    let (code, _) = post(
+        &server,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        json!({"metadata": {"name": "gadgets.t.example"}, "spec": {"group": "t.example", "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}}]}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let gadgets = "/apis/t.example/v1/namespaces/default/gadgets";
+    let (code, status) = post(
+        &server,
+        gadgets,
+        json!({"apiVersion": "t.example/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"size": "big"}}),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "Gadget.t.example \"g\" is invalid: spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""
+    );
+    assert_eq!(
+        status["details"]["causes"][0]["reason"],
+        "FieldValueTypeInvalid"
+    );
+    let body = json!({"apiVersion": "t.example/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"size": 1}});
+    assert_eq!(post(&server, gadgets, body.clone()).await.0, 201);
+    let (code, status) = put(&server, &format!("{gadgets}/g"), body).await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "gadgets.t.example \"g\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update"
+    );
+}
+
+#[tokio::test]
+async fn small_answers_match_the_real_server() {
+    let server = TestServer::start().await.unwrap();
+    // The update that removes the last finalizer answers the version last stored.
+    let (_, held) = post(
+        &server,
+        GC_CM,
+        json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+    )
+    .await;
+    let (_, marked) = delete(&server, &format!("{GC_CM}/held"), Value::Null).await;
+    assert_ne!(
+        marked["metadata"]["resourceVersion"],
+        held["metadata"]["resourceVersion"]
+    );
+    let (code, gone) = call(
+        &server,
+        "PATCH",
+        &format!("{GC_CM}/held"),
+        "application/merge-patch+json",
+        r#"{"metadata":{"finalizers":null}}"#,
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        gone["metadata"]["resourceVersion"],
+        marked["metadata"]["resourceVersion"]
+    );
+    assert_eq!(get(&server, &format!("{GC_CM}/held")).await.0, 404);
+    // Services carry no generation.
+    let (_, svc) = post(
+        &server,
+        "/api/v1/namespaces/default/services",
+        json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}}),
+    )
+    .await;
+    assert!(svc["metadata"].get("generation").is_none());
+    // A scale of zero replicas leaves spec.replicas out.
+    let (_, _) = post(
+        &server,
+        "/apis/apps/v1/namespaces/default/replicasets",
+        json!({"metadata": {"name": "r"}, "spec": {"replicas": 0, "selector": {"matchLabels": {"a": "b"}},
+            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
+    )
+    .await;
+    let (_, scale) = get(
+        &server,
+        "/apis/apps/v1/namespaces/default/replicasets/r/scale",
+    )
+    .await;
+    assert_eq!(scale["spec"], json!({}));
+    // CRDs default their conversion; custom lists keep apiVersion and kind on items.
+    let (_, crd) = post(
+        &server,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        json!({"metadata": {"name": "gadgets.t.example"}, "spec": {"group": "t.example", "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}),
+    )
+    .await;
+    assert_eq!(crd["spec"]["conversion"], json!({"strategy": "None"}));
+    let gadgets = "/apis/t.example/v1/namespaces/default/gadgets";
+    post(
+        &server,
+        gadgets,
+        json!({"apiVersion": "t.example/v1", "kind": "Gadget", "metadata": {"name": "g"}}),
+    )
+    .await;
+    let (_, list) = get(&server, gadgets).await;
+    assert_eq!(list["items"][0]["kind"], "Gadget");
+}
+
+#[tokio::test]
+async fn error_messages_use_the_real_servers_words() {
+    let server = TestServer::start().await.unwrap();
+    let (_, cm) = post(&server, GC_CM, json!({"metadata": {"name": "m"}})).await;
+    let rv = cm["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (code, status) = delete(
+        &server,
+        &format!("{GC_CM}/m"),
+        json!({"preconditions": {"resourceVersion": "1"}}),
+    )
+    .await;
+    assert_eq!(code, 409);
+    assert_eq!(
+        status["message"],
+        format!(
+            "Operation cannot be fulfilled on ConfigMap \"m\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record ({rv}). The object might have been modified"
+        )
+    );
+    assert_eq!(status["details"]["kind"], "ConfigMap");
+    let json_patch = |body: &'static str| {
+        let server = &server;
+        async move {
+            call(
+                server,
+                "PATCH",
+                &format!("{GC_CM}/m"),
+                "application/json-patch+json",
+                body,
+            )
+            .await
+        }
+    };
+    let (code, status) = json_patch(r#"[{"op":"test","path":"/data/x","value":"y"}]"#).await;
+    assert_eq!(code, 422);
+    assert_eq!(
+        status["message"],
+        "the server rejected our request due to an error in our request"
+    );
+    let (code, status) = json_patch(r#"{"op":"add"}"#).await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        status["message"],
+        "error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp"
+    );
+    let (code, status) = get(
+        &server,
+        &format!("{GC_CM}?resourceVersion=1&resourceVersionMatch=Bogus"),
+    )
+    .await;
+    assert_eq!(code, 422);
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("supported values: \"Exact\", \"NotOlderThan\", \"\""),
+        "{status}"
+    );
+}

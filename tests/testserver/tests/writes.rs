@@ -173,7 +173,8 @@ async fn strategic_patch_directives() {
     )
     .await;
     assert_eq!(d["metadata"].get("finalizers"), None);
-    assert_eq!(d["spec"].get("replicas"), None);
+    // Removed, then defaulted back, as by the real server.
+    assert_eq!(d["spec"].get("replicas"), Some(&json!(1)));
 }
 
 #[tokio::test]
@@ -240,14 +241,19 @@ async fn create_records_an_update_entry_for_its_manager() {
     .await;
     let e = entry(&d, "creator", "Update");
     assert_eq!(e["apiVersion"], "apps/v1");
-    // The real server's set, less the fields its defaulting adds (progressDeadlineSeconds,
-    // strategy, imagePullPolicy, dnsPolicy, …).
+    // The real server's set: the writer owns what decoding defaulted too.
+    let container = json!({".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
+        "f:resources": {}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}});
     assert_eq!(
         e["fieldsV1"],
         json!({"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
-            "f:spec": {"f:replicas": {}, "f:selector": {},
+            "f:spec": {"f:progressDeadlineSeconds": {}, "f:replicas": {}, "f:revisionHistoryLimit": {},
+                "f:selector": {},
+                "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}, "f:maxUnavailable": {}}, "f:type": {}},
                 "f:template": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
-                    "f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:image": {}, "f:name": {}}}}}}})
+                    "f:spec": {"f:containers": {"k:{\"name\":\"a\"}": container},
+                        "f:dnsPolicy": {}, "f:restartPolicy": {}, "f:schedulerName": {},
+                        "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}}})
     );
     // managedFields are no spec change.
     assert_eq!(d["metadata"]["generation"], 1);
@@ -332,7 +338,8 @@ async fn apply_conflicts_name_the_owner_and_force_takes_the_fields() {
     assert!(creator.get("f:replicas").is_none());
     assert_eq!(
         creator["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"a\"}"],
-        json!({".": {}, "f:name": {}})
+        json!({".": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:resources": {},
+            "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}})
     );
     // Apply entries come first, as the real server orders them.
     assert_eq!(d["metadata"]["managedFields"][0]["manager"], "mgr1");
@@ -359,8 +366,8 @@ async fn apply_conflicts_name_the_owner_and_force_takes_the_fields() {
         )]
     );
 
-    // Applying again without the label and replicas removes them (the real server then
-    // defaults replicas back to 1; the test server does no defaulting).
+    // Applying again without the label and replicas removes them (replicas then defaults
+    // back to 1, as on the real server).
     let d = apply(
         &ctx,
         "mgr1",
@@ -371,7 +378,7 @@ async fn apply_conflicts_name_the_owner_and_force_takes_the_fields() {
     .await
     .unwrap();
     assert_eq!(d["metadata"]["labels"], json!({"app": "web"}));
-    assert_eq!(d["spec"].get("replicas"), None);
+    assert_eq!(d["spec"].get("replicas"), Some(&json!(1)));
     assert_eq!(
         entry(&d, "mgr1", "Apply")["fieldsV1"],
         json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:image": {}, "f:name": {}}}}}}})

@@ -267,6 +267,7 @@ fn script() -> Vec<Step> {
     ]);
     s.extend(secrets_and_events());
     s.extend(workloads());
+    s.extend(defaults());
     s.extend(garbage_collection());
     s.extend(custom_resources());
     s.extend([
@@ -383,14 +384,85 @@ fn workloads() -> Vec<Step> {
         get(&format!("{rs}/r/scale")),
         get(&format!("{rs}?fieldSelector=status.replicas%3D0")).names(),
         get(&format!("{rs}?fieldSelector=status.replicas%3D5")).names(),
-        get(&format!("/api/v1/namespaces/$ns/replicationcontrollers?fieldSelector=status.replicas%3D0")).names(),
+        get("/api/v1/namespaces/$ns/replicationcontrollers?fieldSelector=status.replicas%3D0").names(),
         // Jobs (suspended: nothing runs).
-        post(jobs, &format!(r#"{{"metadata":{{"name":"j"}},"spec":{{"suspend":true,"template":{{"spec":{{"restartPolicy":"Never","containers":[{{"name":"c","image":"busybox"}}]}}}}}}}}"#)).names(),
+        post(jobs, r#"{"metadata":{"name":"j"},"spec":{"suspend":true,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}"#).names(),
         get(&format!("{jobs}?fieldSelector=status.successful%3D0")).names(),
         get(&format!("{jobs}/j/scale")),
         // Cluster-scoped field selectors.
         get("/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue").names(),
         get("/apis/certificates.k8s.io/v1/certificatesigningrequests?fieldSelector=spec.signerName%3Dexample.com/none").names(),
+    ]
+}
+
+/// What the server fills in on create, for the kinds users create most.
+fn defaults() -> Vec<Step> {
+    let services = "/api/v1/namespaces/$ns/services";
+    let apps = "/apis/apps/v1/namespaces/$ns";
+    let spec = r#"{"containers":[{"name":"c","image":"nginx:1.27","ports":[{"containerPort":80}]},{"name":"l","image":"busybox:latest"},{"name":"n","image":"registry.example/x"}]}"#;
+    let template = format!(r#"{{"metadata":{{"labels":{{"app":"w"}}}},"spec":{spec}}}"#);
+    let selector = r#"{"matchLabels":{"app":"w"}}"#;
+    vec![
+        post(
+            "/api/v1/namespaces/$ns/pods",
+            &format!(r#"{{"metadata":{{"name":"defaults"}},"spec":{spec}}}"#),
+        ),
+        post(
+            services,
+            r#"{"metadata":{"name":"svc"},"spec":{"selector":{"app":"w"},"ports":[{"port":80}]}}"#,
+        ),
+        post(
+            services,
+            r#"{"metadata":{"name":"headless"},"spec":{"clusterIP":"None","ports":[{"name":"h","port":81,"targetPort":"http","protocol":"UDP"}]}}"#,
+        ),
+        put(
+            &format!("{services}/headless"),
+            r#"{"metadata":{"name":"headless"},"spec":{"clusterIP":"10.0.0.99","ports":[{"name":"h","port":81,"targetPort":"http","protocol":"UDP"}]}}"#,
+        ),
+        post(
+            "/api/v1/namespaces/$ns/serviceaccounts",
+            r#"{"metadata":{"name":"sa"}}"#,
+        ),
+        post(
+            &format!("{apps}/deployments"),
+            &format!(
+                r#"{{"metadata":{{"name":"dd"}},"spec":{{"selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            &format!("{apps}/statefulsets"),
+            &format!(
+                r#"{{"metadata":{{"name":"ss"}},"spec":{{"serviceName":"svc","selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            &format!("{apps}/daemonsets"),
+            &format!(
+                r#"{{"metadata":{{"name":"ds"}},"spec":{{"selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            &format!("{apps}/replicasets"),
+            &format!(
+                r#"{{"metadata":{{"name":"rs"}},"spec":{{"replicas":0,"selector":{selector},"template":{template}}}}}"#
+            ),
+        ),
+        post(
+            "/apis/batch/v1/namespaces/$ns/cronjobs",
+            r#"{"metadata":{"name":"cj"},"spec":{"schedule":"0 0 1 1 *","suspend":true,"jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox"}]}}}}}}"#,
+        ),
+        post(
+            "/apis/batch/v1/namespaces/$ns/jobs",
+            r#"{"metadata":{"name":"j2"},"spec":{"suspend":true,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}"#,
+        ),
+        post(
+            "/api/v1/namespaces/$ns/pods",
+            r#"{"metadata":{"name":"noname"},"spec":{"containers":[{"image":"busybox"}]}}"#,
+        ),
+        post(
+            &format!("{apps}/deployments"),
+            r#"{"metadata":{"name":"nosel"},"spec":{"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}"#,
+        ),
     ]
 }
 
@@ -434,6 +506,44 @@ fn garbage_collection() -> Vec<Step> {
         get(&format!("{CM}/child-or")).hook(Hook::Settle),
         get(&format!("{CM}?labelSelector=gc")),
         step("DELETE", &format!("{CM}/child-or")).body(JSON, r#"{"propagationPolicy":"Sideways"}"#),
+        // Default policies per kind, the legacy orphanDependents, delete-collection.
+        post(
+            "/apis/batch/v1/namespaces/$ns/jobs",
+            r#"{"metadata":{"name":"gcjob"},"spec":{"suspend":true,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}"#,
+        )
+        .save("uid_job", "/metadata/uid")
+        .names(),
+        post(
+            CM,
+            r#"{"metadata":{"name":"child-job","ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"gcjob","uid":"$uid_job"}]}}"#,
+        ),
+        delete("/apis/batch/v1/namespaces/$ns/jobs/gcjob").names(),
+        get(&format!("{CM}/child-job")).hook(Hook::Settle),
+        post(
+            "/api/v1/namespaces/$ns/replicationcontrollers",
+            r#"{"metadata":{"name":"gcrc"},"spec":{"replicas":0,"selector":{"rc":"x"},"template":{"metadata":{"labels":{"rc":"x"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}}"#,
+        )
+        .save("uid_rc", "/metadata/uid")
+        .names(),
+        post(
+            CM,
+            r#"{"metadata":{"name":"child-rc","ownerReferences":[{"apiVersion":"v1","kind":"ReplicationController","name":"gcrc","uid":"$uid_rc"}]}}"#,
+        ),
+        delete("/api/v1/namespaces/$ns/replicationcontrollers/gcrc").names(),
+        get(&format!("{CM}/child-rc")).hook(Hook::Settle),
+        post(CM, r#"{"metadata":{"name":"owner-leg"}}"#).save("uid_leg", "/metadata/uid"),
+        post(CM, &child("child-leg", "owner-leg", "uid_leg")),
+        step("DELETE", &format!("{CM}/owner-leg")).body(JSON, r#"{"orphanDependents":true}"#),
+        get(&format!("{CM}/child-leg")).hook(Hook::Settle),
+        post(CM, r#"{"metadata":{"name":"owner-col","labels":{"gccol":"owner"}}}"#)
+            .save("uid_col", "/metadata/uid"),
+        post(CM, &child("child-col", "owner-col", "uid_col")),
+        delete(&format!("{CM}?labelSelector=gccol%3Downer")),
+        get(&format!("{CM}/child-col")).hook(Hook::Settle),
+        step("DELETE", &format!("{CM}/child-col")).body(
+            JSON,
+            r#"{"propagationPolicy":"Orphan","orphanDependents":false}"#,
+        ),
     ]
 }
 
@@ -453,7 +563,7 @@ fn custom_resources() -> Vec<Step> {
             "status":{"type":"object","properties":{"replicas":{"type":"integer"},"ready":{"type":"boolean"}}}}}}}]}}"#;
     vec![
         post(crds, crd),
-        get(&format!("{widgets}")).hook(Hook::Settle),
+        get(widgets).hook(Hook::Settle),
         get("/apis/$group/v1"),
         post(
             widgets,
@@ -475,7 +585,7 @@ fn custom_resources() -> Vec<Step> {
         get(widgets),
         get(&format!("{widgets}?labelSelector=w%3D1")),
         get(&format!("{widgets}?fieldSelector=metadata.name%3Dw2")),
-        get(&format!("/apis/$group/v1/widgets?labelSelector=w")),
+        get("/apis/$group/v1/widgets?labelSelector=w"),
         put(
             &format!("{widgets}/w1/status"),
             r#"{"apiVersion":"$group/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":100},"status":{"replicas":1,"ready":true}}"#,
@@ -625,10 +735,14 @@ impl Run {
     }
 }
 
-/// Masks what always differs. `rvs` numbers object resourceVersions in order of first
-/// appearance, so equal and distinct versions are still compared.
+/// Masks what always differs. `rvs` names each object resourceVersion by where it was first
+/// seen (step, order within the step), so equal and distinct versions are still compared, and a
+/// version only one side shows (a controller's write) does not rename every later one.
 struct Masker {
-    rvs: HashMap<String, usize>,
+    rvs: HashMap<String, String>,
+    /// The step being masked, and how many versions it showed first.
+    step: usize,
+    fresh: usize,
     generated: Vec<String>,
 }
 
@@ -641,6 +755,37 @@ fn is_time(s: &str) -> bool {
         && b[13] == b':'
         && s.ends_with('Z')
         && b[..4].iter().all(u8::is_ascii_digit)
+}
+
+/// A uid where it is a value of something else (a label's, a selector's).
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| [8, 13, 18, 23].contains(&i) || c.is_ascii_hexdigit())
+}
+
+/// Uids inside a text (managedFields keys name owner references by uid).
+fn mask_uuids(s: &str) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < s.len() {
+        if s.is_char_boundary(i)
+            && s.len() - i >= 36
+            && s.is_char_boundary(i + 36)
+            && is_uuid(&s[i..i + 36])
+        {
+            out.push_str("<uid>");
+            i += 36;
+            continue;
+        }
+        let c = s[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
 }
 
 /// Digit runs of 3 or more in a message (resourceVersions, uids' parts) become `N`.
@@ -683,16 +828,40 @@ impl Masker {
                 for (k, x) in m {
                     let masked = match (k.as_str(), x) {
                         ("uid", Value::String(_)) => json!("<uid>"),
+                        // Allocated from the service range at random.
+                        ("clusterIP", Value::String(s)) if s != "None" => json!("<ip>"),
+                        ("clusterIPs", Value::Array(ips)) => Value::Array(
+                            ips.iter()
+                                .map(|ip| match ip.as_str() {
+                                    Some("None") => ip.clone(),
+                                    _ => json!("<ip>"),
+                                })
+                                .collect(),
+                        ),
                         ("continue", Value::String(s)) if !s.is_empty() => json!("<continue>"),
                         ("resourceVersion", Value::String(s)) if plain || s.is_empty() => {
                             json!("<rv>")
                         }
                         ("resourceVersion", Value::String(s)) => {
-                            let n = self.rvs.len();
-                            let class = *self.rvs.entry(s.clone()).or_insert(n);
-                            json!(format!("<rv#{class}>"))
+                            let name = match self.rvs.get(s) {
+                                Some(name) => name.clone(),
+                                None => {
+                                    let name = format!("<rv@{}.{}>", self.step, self.fresh);
+                                    self.fresh += 1;
+                                    self.rvs.insert(s.clone(), name.clone());
+                                    name
+                                }
+                            };
+                            json!(name)
                         }
-                        ("message", Value::String(s)) => json!(mask_digits(s)),
+                        ("message", Value::String(s)) => {
+                            let mut s = mask_uuids(s);
+                            for g in &self.generated {
+                                s = s
+                                    .replace(g.as_str(), &format!("{}<suffix>", &g[..g.len() - 5]));
+                            }
+                            json!(mask_digits(&s))
+                        }
                         // Objects controllers add on the real server only.
                         ("items", Value::Array(items)) => Value::Array(
                             items
@@ -708,12 +877,13 @@ impl Masker {
                         ("object", _) if bookmark => self.mask(x, true),
                         _ => self.mask(x, plain),
                     };
-                    out.insert(k.clone(), masked);
+                    out.insert(mask_uuids(k), masked);
                 }
                 Value::Object(out)
             }
             Value::Array(a) => Value::Array(a.iter().map(|x| self.mask(x, plain)).collect()),
             Value::String(s) if is_time(s) => json!("<time>"),
+            Value::String(s) if is_uuid(s) => json!("<uid>"),
             Value::String(s) => {
                 let mut s = s.clone();
                 for g in &self.generated {
@@ -726,9 +896,23 @@ impl Masker {
     }
 
     fn answer(&mut self, a: &Answer, compare: Compare) -> Value {
-        let mut masked = self.mask(&a.body, false);
+        // Watch events about objects controllers add on the real server only.
+        let body = match &a.body {
+            Value::Array(events) => Value::Array(
+                events
+                    .iter()
+                    .filter(|e| {
+                        e.pointer("/object/metadata/name").and_then(Value::as_str)
+                            != Some("kube-root-ca.crt")
+                    })
+                    .cloned()
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        let mut masked = self.mask(&body, false);
         if compare == Compare::Names {
-            let names = |v: &Value| -> Value {
+            fn names(v: &Value) -> Value {
                 let items = v
                     .get("items")
                     .and_then(Value::as_array)
@@ -752,10 +936,24 @@ impl Masker {
                         || json!({"reason": v.get("reason"), "message": v.get("message")}),
                     ),
                 }
-            };
+            }
             masked = names(&masked);
         }
         masked
+    }
+}
+
+/// `v` without any `managedFields` (to compare semantics apart from server-side apply).
+fn without_managed_fields(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "managedFields")
+                .map(|(k, x)| (k.clone(), without_managed_fields(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_managed_fields).collect()),
+        other => other.clone(),
     }
 }
 
@@ -832,23 +1030,48 @@ async fn differential(e2e: &E2e) -> Outcome {
     let (mut mt, mut mr) = (
         Masker {
             rvs: HashMap::new(),
+            step: 0,
+            fresh: 0,
             generated: Vec::new(),
         },
         Masker {
             rvs: HashMap::new(),
+            step: 0,
+            fresh: 0,
             generated: Vec::new(),
         },
     );
     let mut equivalent = 0;
+    let mut without_managed = 0;
     let mut lines = Vec::new();
+    // KUBER_DIFF_DUMP=FILE: every masked answer pair, one JSON line per step (for reading the
+    // real server's full answers).
+    let mut dump = Vec::new();
     for (i, step) in script.iter().enumerate() {
         let (t, r) = (&test_answers[i], &real_answers[i]);
+        for m in [&mut mt, &mut mr] {
+            m.step = i;
+            m.fresh = 0;
+        }
         let (bt, br) = (mt.answer(t, step.compare), mr.answer(r, step.compare));
         let request = format!("#{i} {} {}", step.method, real.fill(&step.path));
         let request = match step.body.is_some() {
             true => format!("{request} ({})", step.content_type),
             false => request,
         };
+        dump.push(json!({"step": request, "test": {"code": t.code, "body": t.body}, "real": {"code": r.code, "body": r.body}}).to_string());
+        if t.code == r.code {
+            let mut diffs = Vec::new();
+            differences(
+                &without_managed_fields(&bt),
+                &without_managed_fields(&br),
+                "",
+                &mut diffs,
+            );
+            if diffs.is_empty() {
+                without_managed += 1;
+            }
+        }
         if t.code != r.code {
             lines.push(format!(
                 "{request}: status test={} real={} | test: {} | real: {}",
@@ -878,10 +1101,19 @@ async fn differential(e2e: &E2e) -> Outcome {
         "differential: {equivalent}/{} responses equivalent",
         script.len()
     );
+    let summary_managed = format!(
+        "differential: {without_managed}/{} responses equivalent ignoring managedFields",
+        script.len()
+    );
     println!("{summary}");
+    println!("{summary_managed}");
     for line in &lines {
         println!("  {line}");
     }
+    if let Ok(file) = std::env::var("KUBER_DIFF_DUMP") {
+        std::fs::write(&file, dump.join("\n")).map_err(|e| format!("write {file}: {e}"))?;
+    }
     e2e.report(summary);
+    e2e.report(summary_managed);
     Ok(())
 }
