@@ -88,21 +88,47 @@ async fn on_testserver(e2e: &E2e) -> Outcome {
             failed_cases.push(format!("{name}: {e}"));
         }
     }
-    let (passed, total, kinds, groups) =
-        tally(|t| (t.passed, t.total, t.kinds.len(), t.groups.len()));
+    let (passed, total, kinds, groups, failures) = tally(|t| {
+        (
+            t.passed,
+            t.total,
+            t.kinds.len(),
+            t.groups.len(),
+            std::mem::take(&mut t.failures),
+        )
+    });
     tally(|t| *t = real);
+    // Differences from the real server the test server keeps on purpose, each named here and
+    // reported; any other failed scenario fails the case.
+    let (known, unexpected): (Vec<String>, Vec<String>) = failures.into_iter().partition(|f| {
+        KNOWN_TESTSERVER_DIFFERENCES
+            .iter()
+            .any(|k| f.starts_with(k))
+    });
+    for k in &known {
+        e2e.report(format!("facade on kuber-testserver: known difference: {k}"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
     e2e.report(format!(
         "facade on kuber-testserver: {passed}/{total} scenarios, {kinds} kinds, {groups} groups"
     ));
-    ensure(failed_cases.is_empty() && passed == total, || {
-        format!(
-            "on kuber-testserver, {} scenario(s) failed:\n  {}",
-            total - passed,
-            failed_cases.join("\n  ")
-        )
-    })
+    ensure(
+        unexpected.is_empty() && passed + known.len() == total,
+        || {
+            format!(
+                "on kuber-testserver, {} scenario(s) failed:\n  {}\n  (cases: {})",
+                total - passed,
+                unexpected.join("\n  "),
+                failed_cases.join("; ")
+            )
+        },
+    )
 }
+
+/// Scenarios the test server answers differently from the real one, by design for now: the
+/// real server stores core/v1 and events.k8s.io/v1 Events as one resource (converting between
+/// their fields); the test server keeps them apart.
+const KNOWN_TESTSERVER_DIFFERENCES: &[&str] = &["discovery/event-core-vs-events.k8s.io:"];
 
 // ---------------------------------------------------------------------------------------------
 // Scenario tally
@@ -1287,9 +1313,7 @@ async fn crd(e2e: &E2e) -> Outcome {
             ensure(sorted_names(&list.items) == ["g1", "g2"], || {
                 format!("listed {:?}", sorted_names(&list.items))
             })?;
-            let out = e2e
-                .cluster
-                .kubectl_ok(&["get", "gadgets", "-n", &ns, "-l", sel, "-o", "name"])?;
+            let out = e2e.kubectl_ok(&["get", "gadgets", "-n", &ns, "-l", sel, "-o", "name"])?;
             ensure(out.lines().count() == 2, || format!("kubectl lists {out}"))
         })
         .await;
@@ -1800,9 +1824,7 @@ async fn logs_and_eviction(e2e: &E2e) -> Outcome {
         .run("logs/pending-pod-as-kubectl".into(), async {
             // No node runs the pod: the server answers an empty log (200), as kubectl shows.
             let text = ctx.logs("pending").tail_lines(5).await.context("logs")?;
-            let theirs = e2e
-                .cluster
-                .kubectl_ok(&["logs", "pending", "-n", &ns, "--tail=5"])?;
+            let theirs = e2e.kubectl_ok(&["logs", "pending", "-n", &ns, "--tail=5"])?;
             ensure(text == theirs, || {
                 format!("logs {text:?}, kubectl {theirs:?}")
             })?;
