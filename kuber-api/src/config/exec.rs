@@ -5,9 +5,9 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kuber_models::special::{ByteString, Time};
-use serde_derive::Deserialize;
 
 use super::credentials::ExecClusterInfo;
+use super::de::struct_deserialize;
 use super::{ConfigError, ExecConfig, Secret};
 
 /// What a plugin returned.
@@ -18,22 +18,32 @@ pub(crate) struct ExecOutput {
     pub expires_at: Option<SystemTime>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct ExecCredential {
     api_version: Option<String>,
     kind: Option<String>,
     status: Option<ExecCredentialStatus>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct ExecCredentialStatus {
     expiration_timestamp: Option<String>,
     token: Option<Secret<String>>,
     client_certificate_data: Option<String>,
     client_key_data: Option<Secret<String>>,
 }
+
+struct_deserialize!(ExecCredential {
+    "apiVersion" => api_version: value,
+    "kind" => kind: value,
+    "status" => status: value,
+});
+struct_deserialize!(ExecCredentialStatus {
+    "expirationTimestamp" => expiration_timestamp: value,
+    "token" => token: value,
+    "clientCertificateData" => client_certificate_data: value,
+    "clientKeyData" => client_key_data: value,
+});
 
 pub(crate) async fn run(
     exec: &ExecConfig,
