@@ -287,4 +287,24 @@ mod tests {
         assert!(!msg.contains("s3cr3t"), "{msg}");
         assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
     }
+
+    #[test]
+    fn unknown_keys_are_ignored_and_duplicates_refused() {
+        let e = exec("client.authentication.k8s.io/v1");
+        let ok = br#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"x":[1]},
+            "status":{"token":"t","future":null}}"#;
+        let out = parse_output(&e, ok).ok().unwrap();
+        assert_eq!(out.token.unwrap().expose(), "t");
+        let twice = br#"{"apiVersion":"client.authentication.k8s.io/v1","status":{"token":"a","token":"b"}}"#;
+        let msg = parse_output(&e, twice).err().unwrap();
+        assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
+        let null = br#"{"apiVersion":"client.authentication.k8s.io/v1","status":null}"#;
+        assert_eq!(
+            parse_output(&e, null).err().unwrap(),
+            "output has no status"
+        );
+        let list = br#"["client.authentication.k8s.io/v1"]"#;
+        let msg = parse_output(&e, list).err().unwrap();
+        assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
+    }
 }
