@@ -645,3 +645,94 @@ fn empty_current_context_counts_as_unset_in_merges() {
     assert_eq!(k.current_context.as_deref(), Some("from-b"));
     assert_eq!(k.current_context_origin, Some(b));
 }
+
+/// Decoding edge cases: each wrong type is named by its path, without the value.
+#[test]
+fn wrong_types_are_named_by_path() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "users: [{name: u, user: {exec: {command: x, args: [a, {k: SECRET}]}}}]",
+            "invalid YAML at users[0].user.exec.args[1]: expected string scalar at line 1, column 55",
+        ),
+        (
+            "contexts: [{name: a, context: {namespace: [SECRET]}}]",
+            "invalid YAML at contexts[0].context.namespace: expected string scalar at line 1, column 43",
+        ),
+        (
+            "users: [{name: u, user: {token: {t: SECRET}}}]",
+            "invalid YAML at users[0].user.token: expected string scalar at line 1, column 33",
+        ),
+        (
+            "clusters: [{name: c, cluster: [SECRET]}]",
+            "invalid YAML at clusters[0].cluster: expected mapping start at line 1, column 31",
+        ),
+        (
+            "clusters: {name: c}",
+            "invalid YAML at clusters: expected sequence start at line 1, column 11",
+        ),
+        (
+            "preferences: {colors: 7}",
+            "invalid YAML at preferences.colors: invalid boolean at line 1, column 23",
+        ),
+        (
+            "users: [{name: u, user: {as-user-extra: {k: SECRET}}}]",
+            "invalid YAML at users[0].user.as-user-extra.k: expected sequence start at line 1, column 45",
+        ),
+    ];
+    for (i, (yaml, expected)) in cases.iter().enumerate() {
+        let err = Kubeconfig::from_yaml(yaml, "inline.yaml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!("kubeconfig inline.yaml: {expected}"),
+            "case {i}"
+        );
+        assert!(!err.contains("SECRET"), "case {i}: {err}");
+    }
+}
+
+#[test]
+fn nulls_read_as_empty_and_odd_keys_are_ignored() {
+    let yaml = "contexts: null\nusers: null\npreferences: null\ncurrent-context: null\n\
+                clusters:\n- {name: c, cluster: null, 1: x, true: y}\n- name: d\n  cluster:\n    \
+                server: 'https://d'\n    insecure-skip-tls-verify: null\n    extensions: \
+                [{name: n, extension: {a: [1]}}, null-ext: 1]\n";
+    let k = Kubeconfig::from_yaml(yaml, "inline.yaml").unwrap();
+    assert!(k.contexts.is_empty() && k.users.is_empty());
+    assert!(k.preferences.is_none() && k.current_context.is_none());
+    assert_eq!(k.cluster("c").unwrap().cluster.server, None);
+    let d = &k.cluster("d").unwrap().cluster;
+    assert!(!d.insecure_skip_tls_verify);
+    assert_eq!(d.extensions.len(), 2);
+    assert_eq!(
+        d.extensions[0].extension,
+        Some(serde_json::json!({"a": [1]}))
+    );
+
+    let yaml = "users:\n- name: u\n  user:\n    as-groups: null\n    as-user-extra: null\n    \
+                exec: {command: x, args: null, env: [{name: null, value: null}], provideClusterInfo: null}\n\
+                - name: v\n  user: null\n";
+    let k = Kubeconfig::from_yaml(yaml, "inline.yaml").unwrap();
+    let u = &k.user("u").unwrap().user;
+    assert!(u.impersonate_groups.is_empty() && u.impersonate_user_extra.is_empty());
+    let exec = u.exec.as_ref().unwrap();
+    assert!(exec.args.is_empty() && !exec.provide_cluster_info);
+    assert_eq!(
+        (exec.env[0].name.as_str(), exec.env[0].value.as_str()),
+        ("", "")
+    );
+    assert!(k.user("v").unwrap().user.exec.is_none());
+
+    // A plain scalar is text where a string is expected, as in Go's YAML reader.
+    let k = Kubeconfig::from_yaml(
+        "contexts: [{name: 5, context: {namespace: 7, cluster: true}}]",
+        "inline.yaml",
+    )
+    .unwrap();
+    let c = &k.context("5").unwrap().context;
+    assert_eq!(
+        (c.namespace.as_deref(), c.cluster.as_deref()),
+        (Some("7"), Some("true"))
+    );
+}

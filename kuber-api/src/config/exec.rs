@@ -5,9 +5,9 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kuber_models::special::{ByteString, Time};
-use serde_derive::Deserialize;
 
 use super::credentials::ExecClusterInfo;
+use super::de::struct_deserialize;
 use super::{ConfigError, ExecConfig, Secret};
 
 /// What a plugin returned.
@@ -18,22 +18,32 @@ pub(crate) struct ExecOutput {
     pub expires_at: Option<SystemTime>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct ExecCredential {
     api_version: Option<String>,
     kind: Option<String>,
     status: Option<ExecCredentialStatus>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct ExecCredentialStatus {
     expiration_timestamp: Option<String>,
     token: Option<Secret<String>>,
     client_certificate_data: Option<String>,
     client_key_data: Option<Secret<String>>,
 }
+
+struct_deserialize!(ExecCredential {
+    "apiVersion" => api_version: value,
+    "kind" => kind: value,
+    "status" => status: value,
+});
+struct_deserialize!(ExecCredentialStatus {
+    "expirationTimestamp" => expiration_timestamp: value,
+    "token" => token: value,
+    "clientCertificateData" => client_certificate_data: value,
+    "clientKeyData" => client_key_data: value,
+});
 
 pub(crate) async fn run(
     exec: &ExecConfig,
@@ -275,6 +285,26 @@ mod tests {
         let bad = br#"{"apiVersion":"client.authentication.k8s.io/v1","status":"s3cr3t"}"#;
         let msg = parse_output(&e, bad).err().unwrap();
         assert!(!msg.contains("s3cr3t"), "{msg}");
+        assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored_and_duplicates_refused() {
+        let e = exec("client.authentication.k8s.io/v1");
+        let ok = br#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"x":[1]},
+            "status":{"token":"t","future":null}}"#;
+        let out = parse_output(&e, ok).ok().unwrap();
+        assert_eq!(out.token.unwrap().expose(), "t");
+        let twice = br#"{"apiVersion":"client.authentication.k8s.io/v1","status":{"token":"a","token":"b"}}"#;
+        let msg = parse_output(&e, twice).err().unwrap();
+        assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
+        let null = br#"{"apiVersion":"client.authentication.k8s.io/v1","status":null}"#;
+        assert_eq!(
+            parse_output(&e, null).err().unwrap(),
+            "output has no status"
+        );
+        let list = br#"["client.authentication.k8s.io/v1"]"#;
+        let msg = parse_output(&e, list).err().unwrap();
         assert!(msg.starts_with("output is not an ExecCredential"), "{msg}");
     }
 }

@@ -7,9 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize as _;
-use serde_derive::Deserialize;
-
+use super::de::struct_deserialize;
 use super::error::io_message;
 use super::{ConfigError, Env, Secret};
 
@@ -18,106 +16,78 @@ use super::{ConfigError, Env, Secret};
 /// Every named entry remembers the file it came from (`origin`), and relative paths in it
 /// (`certificate-authority`, `client-certificate`, `client-key`, `tokenFile`, and an exec
 /// `command` containing a `/`) are already resolved against that file's folder.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "kebab-case", default)]
+#[derive(Clone, Debug, Default)]
 pub struct Kubeconfig {
-    #[serde(deserialize_with = "null_default")]
     pub clusters: Vec<NamedCluster>,
-    #[serde(deserialize_with = "null_default")]
     pub contexts: Vec<NamedContext>,
-    #[serde(deserialize_with = "null_default")]
     pub users: Vec<NamedAuthInfo>,
     pub current_context: Option<String>,
     pub preferences: Option<Preferences>,
     /// The files this was read from, highest precedence first; empty for text not from a file.
-    #[serde(skip)]
     pub files: Vec<PathBuf>,
     /// The file whose `current-context` is in effect.
-    #[serde(skip)]
     pub current_context_origin: Option<PathBuf>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default)]
 pub struct Preferences {
-    #[serde(deserialize_with = "null_default")]
     pub colors: bool,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default)]
 pub struct NamedCluster {
-    #[serde(deserialize_with = "null_default")]
     pub name: String,
-    #[serde(deserialize_with = "null_default")]
     pub cluster: Cluster,
     /// The file this entry came from.
-    #[serde(skip)]
     pub origin: PathBuf,
 }
 
 /// `Debug` hides a password in `server` or `proxy-url`.
-#[derive(Clone, Default, Deserialize)]
-#[serde(rename_all = "kebab-case", default)]
+#[derive(Clone, Default)]
 pub struct Cluster {
     pub server: Option<String>,
     pub tls_server_name: Option<String>,
-    #[serde(deserialize_with = "null_default")]
     pub insecure_skip_tls_verify: bool,
     /// A PEM file (absolute once loaded from a file).
     pub certificate_authority: Option<PathBuf>,
     /// Base64 of the PEM bundle, decoded when a config is built so errors can name it.
     pub certificate_authority_data: Option<String>,
     pub proxy_url: Option<String>,
-    #[serde(deserialize_with = "null_default")]
     pub disable_compression: bool,
-    #[serde(deserialize_with = "null_default")]
     pub extensions: Vec<NamedExtension>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default)]
 pub struct NamedExtension {
-    #[serde(deserialize_with = "null_default")]
     pub name: String,
     pub extension: Option<serde_json::Value>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default)]
 pub struct NamedContext {
-    #[serde(deserialize_with = "null_default")]
     pub name: String,
-    #[serde(deserialize_with = "null_default")]
     pub context: Context,
     /// The file this entry came from.
-    #[serde(skip)]
     pub origin: PathBuf,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default)]
 pub struct Context {
     pub cluster: Option<String>,
     pub user: Option<String>,
     pub namespace: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default)]
 pub struct NamedAuthInfo {
-    #[serde(deserialize_with = "null_default")]
     pub name: String,
-    #[serde(deserialize_with = "null_default")]
     pub user: AuthInfo,
     /// The file this entry came from.
-    #[serde(skip)]
     pub origin: PathBuf,
 }
 
 /// A `users` entry. Secrets are [`Secret`]s, so `Debug` output hides them.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "kebab-case", default)]
+#[derive(Clone, Debug, Default)]
 pub struct AuthInfo {
     pub client_certificate: Option<PathBuf>,
     /// Base64 of the PEM certificate chain.
@@ -126,15 +96,10 @@ pub struct AuthInfo {
     /// Base64 of the PEM private key.
     pub client_key_data: Option<Secret<String>>,
     pub token: Option<Secret<String>>,
-    #[serde(rename = "tokenFile")]
     pub token_file: Option<PathBuf>,
-    #[serde(rename = "as")]
     pub impersonate: Option<String>,
-    #[serde(rename = "as-uid")]
     pub impersonate_uid: Option<String>,
-    #[serde(rename = "as-groups", deserialize_with = "null_default")]
     pub impersonate_groups: Vec<String>,
-    #[serde(rename = "as-user-extra", deserialize_with = "null_default")]
     pub impersonate_user_extra: BTreeMap<String, Vec<String>>,
     pub username: Option<String>,
     pub password: Option<Secret<String>>,
@@ -144,40 +109,102 @@ pub struct AuthInfo {
     pub exec: Option<ExecPlugin>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default)]
 pub struct AuthProvider {
-    #[serde(deserialize_with = "null_default")]
     pub name: String,
 }
 
 /// A user's `exec` section: a `client.authentication.k8s.io` credential plugin. `Debug` hides
 /// `args` and the values of `env`, which may be credentials.
-#[derive(Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Default)]
 pub struct ExecPlugin {
     pub api_version: Option<String>,
     /// Absolute once loaded from a file, if it contains a `/`; else looked up in `PATH`.
     pub command: Option<String>,
-    #[serde(deserialize_with = "null_default")]
     pub args: Vec<String>,
-    #[serde(deserialize_with = "null_default")]
     pub env: Vec<ExecEnvVar>,
     pub install_hint: Option<String>,
-    #[serde(deserialize_with = "null_default")]
     pub provide_cluster_info: bool,
     pub interactive_mode: Option<String>,
 }
 
 /// `Debug` hides the value, which may be a credential.
-#[derive(Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Default)]
 pub struct ExecEnvVar {
-    #[serde(deserialize_with = "null_default")]
     pub name: String,
-    #[serde(deserialize_with = "null_default")]
     pub value: String,
 }
+
+// The field names as in client-go's `clientcmd/api/v1` (kebab-case, except `exec`'s camelCase).
+struct_deserialize!(Kubeconfig {
+    "clusters" => clusters: null_default,
+    "contexts" => contexts: null_default,
+    "users" => users: null_default,
+    "current-context" => current_context: value,
+    "preferences" => preferences: value,
+});
+struct_deserialize!(Preferences { "colors" => colors: null_default });
+struct_deserialize!(NamedCluster {
+    "name" => name: null_default,
+    "cluster" => cluster: null_default,
+});
+struct_deserialize!(Cluster {
+    "server" => server: value,
+    "tls-server-name" => tls_server_name: value,
+    "insecure-skip-tls-verify" => insecure_skip_tls_verify: null_default,
+    "certificate-authority" => certificate_authority: value,
+    "certificate-authority-data" => certificate_authority_data: value,
+    "proxy-url" => proxy_url: value,
+    "disable-compression" => disable_compression: null_default,
+    "extensions" => extensions: null_default,
+});
+struct_deserialize!(NamedExtension {
+    "name" => name: null_default,
+    "extension" => extension: value,
+});
+struct_deserialize!(NamedContext {
+    "name" => name: null_default,
+    "context" => context: null_default,
+});
+struct_deserialize!(Context {
+    "cluster" => cluster: value,
+    "user" => user: value,
+    "namespace" => namespace: value,
+});
+struct_deserialize!(NamedAuthInfo {
+    "name" => name: null_default,
+    "user" => user: null_default,
+});
+struct_deserialize!(AuthInfo {
+    "client-certificate" => client_certificate: value,
+    "client-certificate-data" => client_certificate_data: value,
+    "client-key" => client_key: value,
+    "client-key-data" => client_key_data: value,
+    "token" => token: value,
+    "tokenFile" => token_file: value,
+    "as" => impersonate: value,
+    "as-uid" => impersonate_uid: value,
+    "as-groups" => impersonate_groups: null_default,
+    "as-user-extra" => impersonate_user_extra: null_default,
+    "username" => username: value,
+    "password" => password: value,
+    "auth-provider" => auth_provider: value,
+    "exec" => exec: value,
+});
+struct_deserialize!(AuthProvider { "name" => name: null_default });
+struct_deserialize!(ExecPlugin {
+    "apiVersion" => api_version: value,
+    "command" => command: value,
+    "args" => args: null_default,
+    "env" => env: null_default,
+    "installHint" => install_hint: value,
+    "provideClusterInfo" => provide_cluster_info: null_default,
+    "interactiveMode" => interactive_mode: value,
+});
+struct_deserialize!(ExecEnvVar {
+    "name" => name: null_default,
+    "value" => value: null_default,
+});
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -219,15 +246,6 @@ impl std::fmt::Debug for ExecEnvVar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}=<redacted>", self.name)
     }
-}
-
-/// `null` reads as the type's empty value, as Go's decoder leaves the zero value.
-fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl Kubeconfig {

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod credentials;
+mod de;
 mod env;
 mod error;
 mod exec;
