@@ -275,6 +275,8 @@ async fn get_watch(e2e: &E2e) -> Outcome {
         &["get", "configmaps", "-w"][..],
         &["get", "configmap", "watched", "-w"][..],
     ] {
+        // Only this kubectl's requests, to see when its watch opens.
+        k.server.clear_requests();
         let mut cmd = k.command(args);
         cmd.stdout(Stdio::piped()).stderr(Stdio::null());
         let mut child = cmd.spawn().context("spawn kubectl get -w")?;
@@ -302,6 +304,20 @@ async fn get_watch(e2e: &E2e) -> Outcome {
             };
             ensure(next().await?.starts_with("NAME"), || "no header".into())?;
             ensure(next().await?.starts_with("watched "), || "no row".into())?;
+            // kubectl prints the row from its GET, then watches; it skips the watch's first
+            // event (the object as it is), so the change is made once the watch is open.
+            let watching = || {
+                k.server.requests().iter().any(|r| {
+                    r.path.ends_with("/configmaps")
+                        && r.query.iter().any(|(n, v)| n == "watch" && v == "true")
+                })
+            };
+            let opened = tokio::time::Instant::now();
+            while !watching() && opened.elapsed() < Duration::from_secs(20) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // The watch request is recorded as it arrives; let the server start answering it.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             let mut cm = k
                 .core()
                 .read_namespaced_config_map("watched", "default", &GetParams::default())
