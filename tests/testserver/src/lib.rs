@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod alias;
 mod apply;
 mod auth;
 mod controls;

@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
+use crate::alias;
 use crate::apply;
 use crate::auth::User;
 use crate::controls::{self, Shared, WatchLimit};
@@ -262,9 +263,13 @@ where
         ["apis", g, v, rest @ ..] => ((*g).to_owned(), (*v).to_owned(), rest.to_vec()),
         _ => return fail(status::no_route()),
     };
-    let Some(route) = route(store, &group, &version, &rest) else {
+    let Some(mut route) = route(store, &group, &version, &rest) else {
         return fail(status::no_route());
     };
+    // A kind stored as another (events.k8s.io/v1 Events as core/v1 ones): the request is served
+    // for the storage kind, its body and answers converted.
+    let view =
+        alias::storage_of(route.kind).map(|storage| std::mem::replace(&mut route.kind, storage));
     let q = query(&req);
     let watch_limit = req.extensions().get::<WatchLimit>().map(|l| l.0);
     let method = req.method().clone();
@@ -289,10 +294,26 @@ where
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let body = match req.into_body().collect().await {
+    let mut body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => return fail(status::bad_request(format!("reading the body: {e}"))),
     };
+    if view.is_some() && !body.is_empty() {
+        let parsed = if base == "application/apply-patch+yaml" {
+            std::str::from_utf8(&body)
+                .ok()
+                .and_then(|t| serde_saphyr::from_str::<Value>(t).ok())
+        } else {
+            serde_json::from_slice::<Value>(&body).ok()
+        };
+        // A body that does not parse is left for the verb to refuse.
+        if let Some(mut value) = parsed {
+            alias::body_to_storage(route.kind, &mut value);
+            if let Ok(bytes) = serde_json::to_vec(&value) {
+                body = Bytes::from(bytes);
+            }
+        }
+    }
     let write = Write {
         content_type: &content_type,
         user_agent: &user_agent,
@@ -306,7 +327,16 @@ where
         None => None,
     };
     let mut warnings = Vec::new();
-    let mut response = match verb(store, route, &method, &q, &write, &mut warnings) {
+    let answer = match verb(store, route, &method, &q, &write, &mut warnings) {
+        Ok(Answer::Json(code, mut v)) => {
+            if let Some(view) = view {
+                alias::answer_to_view(view, &mut v);
+            }
+            Ok(Answer::Json(code, v))
+        }
+        other => other,
+    };
+    let mut response = match answer {
         Ok(Answer::Json(200, v)) if method == Method::GET && as_table.is_some() => {
             let (api_version, include) = as_table.unwrap_or(("", Include::None));
             json_response(200, &table::answer(api_version, &v, include))
@@ -315,6 +345,7 @@ where
         Ok(Answer::Watch(mut w)) => {
             w.table = as_table;
             w.limit = watch_limit;
+            w.view = view;
             watch_response(store, w)
         }
         Err(f) => fail(f),
@@ -394,6 +425,8 @@ struct WatchRequest {
     table: Option<(&'static str, Include)>,
     /// Ends the watch after this many events (a test control).
     limit: Option<usize>,
+    /// The kind the watcher asked for, when its objects are stored as another's.
+    view: Option<&'static KindInfo>,
 }
 
 fn parse_body(body: &Bytes) -> Result<Value, Failure> {
@@ -558,6 +591,7 @@ fn verb(
                     timeout,
                     table: None,
                     limit: None,
+                    view: None,
                 }));
             }
             needs("list")?;
@@ -898,6 +932,9 @@ fn event_for(w: &WatchRequest, change: &Change) -> Option<Value> {
     let mut object = change.object.clone();
     object["apiVersion"] = json!(w.kind.api_version);
     object["kind"] = json!(w.kind.kind);
+    if let Some(view) = w.view {
+        alias::object_to_view(view, &mut object);
+    }
     if let Some((api_version, include)) = w.table {
         object = table::answer(api_version, &object, include);
     }
