@@ -1,6 +1,10 @@
 //! Every operation of the Kubernetes API, grouped per API group-version (`CoreV1Api`,
 //! `AppsV1Api`, …) as in Kuber.jl and the official Python client, over a hyper + rustls client.
 
+// The serde traits come from serde_core (no derive is used here): cargo builds it early in a
+// clean build, where the `serde` facade crate waits behind its build script (issue 10).
+extern crate serde_core as serde;
+
 pub mod client;
 pub mod config;
 mod error;

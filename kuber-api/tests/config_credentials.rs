@@ -440,19 +440,52 @@ mod exec {
         );
     }
 
+    /// The plugin's process, gone (killed and reaped, not a zombie) within 2 s.
+    #[cfg(target_os = "linux")]
+    async fn assert_plugin_gone(dir: &TempDir) {
+        let pid = std::fs::read_to_string(dir.join("pid")).unwrap();
+        let proc = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+        for _ in 0..200 {
+            if !proc.exists() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("plugin {} still there", pid.trim());
+    }
+
     #[tokio::test]
-    async fn slow_plugin_times_out() {
+    async fn slow_plugin_times_out_and_is_killed() {
+        for mode in ["slow", "hang-after-stdout"] {
+            let dir = TempDir::new();
+            let exec = plugin(&dir, V1, &[("PLUGIN_MODE", mode)]);
+            let command = exec.command.clone();
+            let c = credentials(exec).with_exec_timeout(Duration::from_millis(300));
+            let started = std::time::Instant::now();
+            let err = c.authorization().await.unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!("exec plugin {command:?}: did not finish within 0.3 s"),
+                "{mode}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(5), "{mode}");
+            #[cfg(target_os = "linux")]
+            assert_plugin_gone(&dir).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_run_kills_the_plugin() {
         let dir = TempDir::new();
-        let exec = plugin(&dir, V1, &[("PLUGIN_MODE", "slow")]);
-        let command = exec.command.clone();
-        let c = credentials(exec).with_exec_timeout(Duration::from_millis(300));
-        let started = std::time::Instant::now();
-        let err = c.authorization().await.unwrap_err().to_string();
-        assert_eq!(
-            err,
-            format!("exec plugin {command:?}: did not finish within 0.3 s")
+        let c = credentials(plugin(&dir, V1, &[("PLUGIN_MODE", "slow")]));
+        let run = c.authorization();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), run)
+                .await
+                .is_err()
         );
-        assert!(started.elapsed() < Duration::from_secs(5));
+        #[cfg(target_os = "linux")]
+        assert_plugin_gone(&dir).await;
     }
 
     #[tokio::test]

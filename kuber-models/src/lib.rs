@@ -8,6 +8,10 @@
 //! [`DynamicObject`] / [`DynamicList`] for kinds the models do not know, and
 //! [`UnknownFields`], the members of an object a generated struct has no field for.
 
+// The serde traits come from serde_core (no derive is used here): cargo builds it early in a
+// clean build, where the `serde` facade crate waits behind its build script (issue 10).
+extern crate serde_core as serde;
+
 #[doc(hidden)]
 pub mod codec;
 mod dynamic;

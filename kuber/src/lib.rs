@@ -17,6 +17,10 @@
 
 #![warn(missing_docs)]
 
+// The serde traits come from serde_core (no derive is used here): cargo builds it early in a
+// clean build, where the `serde` facade crate waits behind its build script (issue 10).
+extern crate serde_core as serde;
+
 mod context;
 mod discovery;
 mod error;

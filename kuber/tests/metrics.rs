@@ -12,8 +12,8 @@ use kuber::metrics::{
     PodMetricsList,
 };
 use kuber::{Context, Error};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde_core::Serialize;
+use serde_core::de::DeserializeOwned;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -1,26 +1,47 @@
-//! Answer bodies as the caller reads them: gzip-encoded ones decoded on the fly.
-//!
-//! flate2's pure-Rust backend (miniz_oxide) decodes: no C library, no unsafe code of ours, and
-//! its push-style `write::GzDecoder` works frame by frame inside `poll_frame`, so whole answers,
-//! watches and followed logs share one decoder without an async adapter.
+//! Answer bodies as the caller reads them: gzip-encoded ones decoded on the fly (feature `gzip`).
 
 use std::fmt;
-use std::io::{self, Write as _};
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
-use flate2::write::GzDecoder;
 use http::HeaderMap;
 use http::header::CONTENT_ENCODING;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
-/// Compressed input handed to the decoder at a time. Deflate expands at most about 1032:1, so
-/// one step yields at most ~8 MiB however the server packed its frames, and the line bounds of
-/// watches and logs are checked between steps.
-const STEP: usize = 8 << 10;
+#[cfg(feature = "gzip")]
+mod gunzip;
+#[cfg(feature = "gzip")]
+use gunzip::Gunzip;
+
+/// Without the `gzip` feature nothing is offered, so no answer is decoded: a decoder cannot exist.
+#[cfg(not(feature = "gzip"))]
+enum Gunzip {}
+
+#[cfg(not(feature = "gzip"))]
+impl Gunzip {
+    fn new(_: Arc<Counters>) -> Gunzip {
+        unreachable!("gzip is not offered without the `gzip` feature")
+    }
+    fn done(&self) -> bool {
+        match *self {}
+    }
+    fn has_input(&self) -> bool {
+        match *self {}
+    }
+    fn push(&mut self, _: Bytes) {
+        match *self {}
+    }
+    fn step(&mut self) -> io::Result<Bytes> {
+        match *self {}
+    }
+    fn finish(&mut self) -> io::Result<Bytes> {
+        match *self {}
+    }
+}
 
 /// Counts of what the client received, shared by its clones.
 #[derive(Debug, Default)]
@@ -122,10 +143,10 @@ impl Body for Decoded {
                 .map(|f| f.map(|f| f.map_err(BodyError::Transport)));
         };
         loop {
-            if gzip.done {
+            if gzip.done() {
                 return Poll::Ready(None);
             }
-            if !gzip.input.is_empty() {
+            if gzip.has_input() {
                 let out = gzip.step().map_err(BodyError::Gzip)?;
                 if !out.is_empty() {
                     return Poll::Ready(Some(Ok(Frame::data(out))));
@@ -153,7 +174,7 @@ impl Body for Decoded {
     fn is_end_stream(&self) -> bool {
         match &self.gzip {
             None => self.body.is_end_stream(),
-            Some(gzip) => gzip.done,
+            Some(gzip) => gzip.done(),
         }
     }
 
@@ -163,72 +184,6 @@ impl Body for Decoded {
             // The compressed length says nothing about the decoded one.
             Some(_) => SizeHint::default(),
         }
-    }
-}
-
-/// Incremental gzip decoding of one member, as frames arrive.
-struct Gunzip {
-    decoder: GzDecoder<Vec<u8>>,
-    /// Compressed bytes not yet handed to the decoder.
-    input: Bytes,
-    /// Whether any compressed byte arrived (an empty body is an empty answer, as in Go).
-    started: bool,
-    done: bool,
-    counters: Arc<Counters>,
-}
-
-impl Gunzip {
-    fn new(counters: Arc<Counters>) -> Gunzip {
-        Gunzip {
-            decoder: GzDecoder::new(Vec::new()),
-            input: Bytes::new(),
-            started: false,
-            done: false,
-            counters,
-        }
-    }
-
-    fn push(&mut self, data: Bytes) {
-        self.counters
-            .gzip_wire_bytes
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
-        self.started |= !data.is_empty();
-        self.input = data;
-    }
-
-    /// Decodes up to [`STEP`] bytes of pending input; what they decoded to.
-    fn step(&mut self) -> io::Result<Bytes> {
-        let mut chunk = self.input.split_to(self.input.len().min(STEP));
-        while !chunk.is_empty() {
-            let n = self.decoder.write(&chunk)?;
-            if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "data after the end of the gzip stream",
-                ));
-            }
-            chunk = chunk.split_off(n);
-        }
-        self.decoder.flush()?;
-        Ok(self.take_output())
-    }
-
-    /// The end of the body: the stream must be complete and its checksum right.
-    fn finish(&mut self) -> io::Result<Bytes> {
-        self.done = true;
-        if !self.started {
-            return Ok(Bytes::new());
-        }
-        self.decoder.try_finish()?;
-        Ok(self.take_output())
-    }
-
-    fn take_output(&mut self) -> Bytes {
-        let out = std::mem::take(self.decoder.get_mut());
-        self.counters
-            .gzip_decoded_bytes
-            .fetch_add(out.len() as u64, Ordering::Relaxed);
-        Bytes::from(out)
     }
 }
 
@@ -253,69 +208,4 @@ pub(crate) async fn read_body(mut body: Decoded, limit: Option<usize>) -> Result
         }
     }
     Ok(out.freeze())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use flate2::Compression;
-    use flate2::write::GzEncoder;
-
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = GzEncoder::new(Vec::new(), Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
-
-    fn decode_in_pieces(encoded: &[u8], piece: usize) -> io::Result<Vec<u8>> {
-        let mut g = Gunzip::new(Arc::default());
-        let mut out = Vec::new();
-        for part in encoded.chunks(piece) {
-            g.push(Bytes::copy_from_slice(part));
-            while !g.input.is_empty() {
-                out.extend_from_slice(&g.step()?);
-            }
-        }
-        out.extend_from_slice(&g.finish()?);
-        Ok(out)
-    }
-
-    #[test]
-    fn decodes_across_any_frame_split() {
-        let text: Vec<u8> = (0..200_000u32)
-            .flat_map(|i| format!("line {i}\n").into_bytes())
-            .collect();
-        let encoded = gzip(&text);
-        for piece in [1, 7, 10, 4096, encoded.len()] {
-            assert_eq!(decode_in_pieces(&encoded, piece).unwrap(), text, "{piece}");
-        }
-    }
-
-    #[test]
-    fn a_cut_or_corrupt_stream_is_an_error() {
-        let encoded = gzip(b"hello world, hello world");
-        assert!(decode_in_pieces(&encoded[..encoded.len() - 3], 5).is_err());
-        let mut bad_crc = encoded.clone();
-        let at = bad_crc.len() - 6;
-        bad_crc[at] ^= 1;
-        assert!(decode_in_pieces(&bad_crc, 5).is_err());
-        assert!(decode_in_pieces(b"not gzip at all", 5).is_err());
-        let mut trailing = encoded;
-        trailing.extend_from_slice(b"junk");
-        assert!(decode_in_pieces(&trailing, 64).is_err());
-        assert_eq!(decode_in_pieces(b"", 5).unwrap(), b"");
-    }
-
-    #[test]
-    fn one_step_of_a_bomb_is_bounded() {
-        let encoded = gzip(&vec![0u8; 64 << 20]);
-        let mut g = Gunzip::new(Arc::default());
-        g.push(Bytes::from(encoded));
-        let first = g.step().unwrap();
-        assert!(
-            first.len() <= 9 << 20,
-            "{} bytes from one step",
-            first.len()
-        );
-    }
 }

@@ -195,7 +195,7 @@ impl Client {
                 credentials,
                 headers,
                 request_timeout: config.request_timeout,
-                gzip: !config.disable_compression,
+                gzip: cfg!(feature = "gzip") && !config.disable_compression,
                 counters: Arc::default(),
                 config,
             }),
@@ -771,6 +771,17 @@ mod tests {
             h.get_all("impersonate-extra-scopes%2fteam").iter().count(),
             2
         );
+    }
+
+    #[test]
+    fn gzip_is_offered_only_with_the_feature_and_without_disable_compression() {
+        let client = Client::new(Config::new("http://127.0.0.1:1")).unwrap();
+        assert_eq!(client.gzip(Mode::Json), cfg!(feature = "gzip"));
+        assert_eq!(client.gzip(Mode::Watch), cfg!(feature = "gzip"));
+        assert!(!client.gzip(Mode::Send));
+        let mut config = Config::new("http://127.0.0.1:1");
+        config.disable_compression = true;
+        assert!(!Client::new(config).unwrap().gzip(Mode::Json));
     }
 
     #[test]

@@ -328,12 +328,12 @@ impl Credentials {
         let generation = self.inner.generation.load(Ordering::Acquire);
         if let Some(c) = cache.as_ref().filter(|c| c.generation == generation)
             && c.read_at.elapsed() < TOKEN_FILE_MAX_AGE
-            && let Ok(meta) = tokio::fs::metadata(path).await
+            && let Ok(meta) = std::fs::metadata(path)
             && FileStamp::of(&meta) == c.stamp
         {
             return Ok(c.header.clone());
         }
-        match read_token_file(path).await {
+        match read_token_file(path) {
             Ok((header, stamp)) => {
                 *cache = Some(FileToken {
                     header: header.clone(),
@@ -398,15 +398,14 @@ impl Credentials {
     }
 }
 
-async fn read_token_file(path: &Path) -> Result<(HeaderValue, FileStamp), ConfigError> {
+fn read_token_file(path: &Path) -> Result<(HeaderValue, FileStamp), ConfigError> {
     let err = |message: String| ConfigError::token_file(path, message);
     // Stamp first: a rewrite after it is noticed on the next call.
-    let meta = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| err(format!("cannot read: {}", io_message(&e))))?;
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| err(format!("cannot read: {}", io_message(&e))))?;
+    // std::fs: a token file is a few hundred bytes on a local (often in-memory) file system, read
+    // at most once a minute; tokio::fs would hand each call to a blocking thread.
+    let meta =
+        std::fs::metadata(path).map_err(|e| err(format!("cannot read: {}", io_message(&e))))?;
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {}", io_message(&e))))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| err("is not UTF-8 text".into()))?;
     let token = text.trim();
     if token.is_empty() {

@@ -58,7 +58,7 @@ pub(crate) async fn run(
     }
 
     let program = program_path(exec);
-    let mut command = tokio::process::Command::new(&program);
+    let mut command = std::process::Command::new(&program);
     command
         .args(&exec.args)
         .envs(exec.env.iter().map(|(k, v)| (k, v)))
@@ -67,10 +67,8 @@ pub(crate) async fn run(
         .stdout(Stdio::piped())
         // The user's stderr, as client-go does: login prompts and instructions must be seen,
         // and what a plugin prints there may be secret, so errors never quote it.
-        .stderr(Stdio::inherit())
-        // A timed-out or abandoned run must not leave the plugin behind.
-        .kill_on_drop(true);
-    let child = spawn(&mut command).await.map_err(|e| {
+        .stderr(Stdio::inherit());
+    let mut child = spawn(&mut command).await.map_err(|e| {
         fail(match e.kind() {
             std::io::ErrorKind::NotFound => match &exec.install_hint {
                 Some(hint) => format!("command not found; {}", hint.trim()),
@@ -80,25 +78,49 @@ pub(crate) async fn run(
             _ => format!("cannot be started: {e}"),
         })
     })?;
+    let stdout = child.stdout.take();
+    // From here a timed-out or abandoned run kills the plugin.
+    let mut running = Running(Some(child));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let timed_out = || fail(format!("did not finish within {} s", timeout.as_secs_f64()));
 
-    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(Ok(output)) => output,
+    // std's pipes block, so stdout is read on a blocking thread; it ends when the plugin closes
+    // stdout (by exiting, or killed). tokio's `process` feature would do the same with a signal
+    // driver, at a cost in every build (issue 10).
+    let read = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        match stdout {
+            Some(mut pipe) => std::io::Read::read_to_end(&mut pipe, &mut out).map(|_| out),
+            None => Ok(out),
+        }
+    });
+    let stdout = match tokio::time::timeout_at(deadline, read).await {
+        Ok(Ok(Ok(out))) => out,
+        Ok(Ok(Err(e))) => return Err(fail(format!("failed while running: {e}"))),
         Ok(Err(e)) => return Err(fail(format!("failed while running: {e}"))),
-        Err(_) => {
-            return Err(fail(format!(
-                "did not finish within {} s",
-                timeout.as_secs_f64()
-            )));
+        Err(_) => return Err(timed_out()),
+    };
+    // Its stdout closed, the plugin is ending: poll for its status, briefly.
+    let mut pause = Duration::from_millis(1);
+    let status = loop {
+        match running.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if tokio::time::Instant::now() >= deadline => return Err(timed_out()),
+            Ok(None) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(fail(format!("failed while running: {e}"))),
         }
     };
-    if !output.status.success() {
+    if !status.success() {
         // stdout is never quoted either: it may hold a token.
-        return Err(fail(match output.status.code() {
+        return Err(fail(match status.code() {
             Some(code) => format!("exited with status {code} (its messages are on stderr)"),
             None => "was killed by a signal".into(),
         }));
     }
-    parse_output(exec, &output.stdout).map_err(fail)
+    parse_output(exec, &stdout).map_err(fail)
 }
 
 /// A command containing a `/` is a path, relative to the kubeconfig's folder; a bare name is
@@ -113,9 +135,38 @@ fn program_path(exec: &ExecConfig) -> PathBuf {
     }
 }
 
+/// A plugin's process until its status is read: dropped early (timeout, error, or the caller's
+/// future abandoned), it kills the plugin, and reaps it.
+struct Running(Option<std::process::Child>);
+
+impl Running {
+    fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
+        let Some(child) = self.0.as_mut() else {
+            return Err(std::io::Error::other("already reaped"));
+        };
+        let status = child.try_wait()?;
+        if status.is_some() {
+            self.0 = None;
+        }
+        Ok(status)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            // Reaped at once if SIGKILL was quick, else on a thread: no zombie, no blocking here.
+            if !matches!(child.try_wait(), Ok(Some(_))) {
+                std::thread::spawn(move || child.wait());
+            }
+        }
+    }
+}
+
 /// Spawns, retrying briefly while the executable is busy: a script just written by this process
 /// (or being replaced) can be open for writing in a child forked by another thread.
-async fn spawn(command: &mut tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+async fn spawn(command: &mut std::process::Command) -> std::io::Result<std::process::Child> {
     let mut attempts = 0;
     loop {
         match command.spawn() {

@@ -56,7 +56,8 @@ pub struct Config {
     pub retries: Retries,
     /// The cluster's `disable-compression`: answers are not asked for gzip. Off by default: the
     /// client offers gzip and decodes what comes gzip-encoded (the API server compresses answers
-    /// over 128 KiB), as client-go does.
+    /// over 128 KiB), as client-go does. Without the `gzip` feature nothing is offered whatever
+    /// this says.
     pub disable_compression: bool,
     /// The namespace of the kubeconfig context or of the pod; `"default"` when neither names one.
     pub default_namespace: String,
