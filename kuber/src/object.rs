@@ -317,7 +317,7 @@ pub(crate) fn parse_text(text: &str, what: &str) -> Result<Object> {
     }
     // Straight into the object, so that the typed metadata reads `name: y` as the string the
     // field is (through an untyped `Value` it would be YAML's boolean).
-    serde_saphyr::from_str::<Object>(text).map_err(|e| Error::Invalid {
+    kuber_api::yaml::from_str::<Object>(text).map_err(|e| Error::Invalid {
         what: what.into(),
         message: format!("YAML: {e}"),
     })
