@@ -1076,3 +1076,375 @@ impl<'de> VariantAccess<'de> for Enum<'de> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Value as Json, json};
+
+    use super::*;
+
+    fn last_wins() -> Options {
+        Options {
+            duplicate_keys: DuplicateKeys::LastWins,
+        }
+    }
+
+    fn err<T: DeserializeOwned + fmt::Debug>(text: &str) -> String {
+        from_str::<T>(text).unwrap_err().to_string()
+    }
+
+    /// As kubectl writes one, plus what people add by hand: comments, flow `[]`/`{}`, quoted
+    /// and block scalars, anchors and a merge key.
+    const KUBECONFIG: &str = r#"# written by kubectl, then edited
+apiVersion: v1
+kind: Config
+preferences: {}
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTg==
+    server: https://127.0.0.1:6443   # the local one
+    extensions: &ext
+    - name: client.authentication.k8s.io/exec
+      extension: {audience: 'api', "x": [1, 2.5, true, null]}
+  name: kind-kind
+- name: "staging"
+  cluster:
+    server: 'https://staging:443'
+    insecure-skip-tls-verify: true
+    extensions: *ext
+contexts:
+- context: &ctx
+    cluster: kind-kind
+    user: kind-kind
+    namespace: 123
+  name: kind-kind
+- name: other
+  context:
+    <<: *ctx
+    namespace: "default"
+current-context: kind-kind
+users:
+- name: kind-kind
+  user:
+    token: >-
+      abc.def
+      ghi
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: /usr/bin/helper
+      args: []
+      env:
+      - {name: A, value: "1"}
+      - name: B
+        value: |
+          two
+          lines
+      interactiveMode: Never
+"#;
+
+    #[test]
+    fn reads_a_kubectl_style_kubeconfig() {
+        let k = crate::config::Kubeconfig::from_yaml(KUBECONFIG, "k.yaml").unwrap();
+        assert_eq!(k.current_context.as_deref(), Some("kind-kind"));
+        let kind = &k.cluster("kind-kind").unwrap().cluster;
+        assert_eq!(kind.server.as_deref(), Some("https://127.0.0.1:6443"));
+        assert_eq!(
+            kind.extensions[0].extension,
+            Some(json!({"audience": "api", "x": [1, 2.5, true, null]}))
+        );
+        let staging = &k.cluster("staging").unwrap().cluster;
+        assert!(staging.insecure_skip_tls_verify);
+        assert_eq!(staging.extensions.len(), 1, "alias expanded");
+        // A plain 123 where a string is wanted is the string "123".
+        let ctx = &k.context("kind-kind").unwrap().context;
+        assert_eq!(ctx.namespace.as_deref(), Some("123"));
+        // Merged in from the anchor, the explicit key winning.
+        let other = &k.context("other").unwrap().context;
+        assert_eq!(other.cluster.as_deref(), Some("kind-kind"));
+        assert_eq!(other.namespace.as_deref(), Some("default"));
+        let user = &k.user("kind-kind").unwrap().user;
+        assert_eq!(user.token.as_ref().unwrap().expose(), "abc.def ghi");
+        let exec = user.exec.as_ref().unwrap();
+        assert!(exec.args.is_empty());
+        assert_eq!(exec.env[1].value, "two\nlines\n");
+    }
+
+    #[test]
+    fn json_text_reads_as_yaml() {
+        let text = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "1"}},
+            "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80}]}], "x": null,
+            "f": -1.5e3, "b": false, "s": "with \"escapes\" \u00e9"}}"#;
+        let value: Json = from_str(text).unwrap();
+        assert_eq!(value, serde_json::from_str::<Json>(text).unwrap());
+    }
+
+    #[test]
+    fn string_targets_take_any_scalar_text() {
+        let text = "name: 123\nnamespace: true\nf: 1.5\nhex: 0x1F\nq: '007'\nn: .inf\nempty: ''";
+        let map: BTreeMap<String, String> = from_str(text).unwrap();
+        let want = [
+            ("name", "123"),
+            ("namespace", "true"),
+            ("f", "1.5"),
+            ("hex", "0x1F"),
+            ("q", "007"),
+            ("n", ".inf"),
+            ("empty", ""),
+        ];
+        for (k, v) in want {
+            assert_eq!(map[k], v, "{k}");
+        }
+        // Non-string keys read as their text too.
+        let map: BTreeMap<String, u8> = from_str("1: 1\ntrue: 2").unwrap();
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["1", "true"]);
+        // Plain null is not a string (as serde-saphyr): an error for a string, `None` for an
+        // option; a quoted or `!!str` one is text.
+        assert_eq!(
+            err::<BTreeMap<String, String>>("a: x\nb: ~"),
+            "line 2 column 4: invalid type: null, expected a string"
+        );
+        for null in ["a:", "a: ~", "a: null", "a: NULL", "a: !!null x"] {
+            let map: BTreeMap<String, Option<String>> = from_str(null).unwrap();
+            assert_eq!(map["a"], None, "{null}");
+        }
+        let map: BTreeMap<String, Option<String>> = from_str("a: 'null'\nb: !!str ~").unwrap();
+        assert_eq!(map["a"].as_deref(), Some("null"));
+        assert_eq!(map["b"].as_deref(), Some("~"));
+    }
+
+    #[test]
+    fn untyped_values_follow_the_core_schema() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y, labels: {on: yes}}\n\
+                    data:\n  n: 1\n  s: \"1\"\n  neg: -42\n  big: 18446744073709551615\n  \
+                    huge: 99999999999999999999\n  hex: 0x1f\n  oct: 0o17\n  f: 1.5\n  e: 1e3\n  \
+                    dot: .5\n  b: True\n  no: false\n  z: ~\n  nul: null\n  empty:\n  \
+                    text: hello world\n  ver: 1.2.3\n  block: |\n    x\n  tagged: !!str 12\n  \
+                    int: !!int \"12\"\n  custom: !thing 7\n";
+        let value: Json = from_str(text).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "y", "labels": {"on": "yes"}},
+                "data": {
+                    "n": 1, "s": "1", "neg": -42, "big": 18446744073709551615u64,
+                    "huge": 1e20, "hex": 31, "oct": 15, "f": 1.5, "e": 1000.0, "dot": 0.5,
+                    "b": true, "no": false, "z": null, "nul": null, "empty": null,
+                    "text": "hello world", "ver": "1.2.3", "block": "x\n", "tagged": "12",
+                    "int": 12, "custom": 7
+                }
+            })
+        );
+        assert_eq!(from_str::<f64>("-.inf").unwrap(), f64::NEG_INFINITY);
+        assert!(from_str::<f64>(".NaN").unwrap().is_nan());
+        assert_eq!(from_str::<i8>("-0x80").unwrap(), -128);
+        assert_eq!(from_str::<Json>("").unwrap(), Json::Null);
+        assert_eq!(from_str::<Json>("# only a comment\n").unwrap(), Json::Null);
+        // Numbers and booleans where those are wanted: parsed, or a typed error.
+        assert_eq!(from_str::<Vec<u16>>("[1, 0x10, +3]").unwrap(), [1, 16, 3]);
+        assert_eq!(
+            err::<u8>("300"),
+            "line 1 column 1: invalid value: integer, expected u8"
+        );
+        assert_eq!(
+            err::<bool>("'true'"),
+            "line 1 column 1: invalid type: string, expected a boolean"
+        );
+        assert_eq!(err::<Json>("!!int x"), "line 1 column 7: invalid !!int");
+    }
+
+    #[test]
+    fn enums_options_and_tuples() {
+        let ok: Result<u32, String> = from_str("Ok: 5").unwrap();
+        assert_eq!(ok, Ok(5));
+        let e: Result<u32, String> = from_str("{Err: 5}").unwrap();
+        assert_eq!(e, Err("5".to_owned()));
+        assert!(
+            err::<Result<u32, String>>("[Ok]")
+                .contains("expected a string or a mapping with one key")
+        );
+        assert_eq!(from_str::<(u8, String)>("[1, x]").unwrap(), (1, "x".into()));
+        assert_eq!(from_str::<()>("~").unwrap(), ());
+        assert_eq!(from_str::<Vec<u8>>("null").unwrap(), Vec::<u8>::new());
+        assert_eq!(from_str::<char>("x").unwrap(), 'x');
+    }
+
+    #[test]
+    fn duplicate_keys_follow_the_policy() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        assert_eq!(err::<Json>(text), "line 3 column 1: duplicate key `a`");
+        let doc = Document::parse(text, &last_wins()).unwrap();
+        assert_eq!(doc.deserialize::<Json>().unwrap(), json!({"a": 3, "b": 2}));
+        // `1` and `"1"` are different keys; `"a"` and `a` the same.
+        assert!(from_str::<Json>("1: x\n'1': y").is_ok());
+        assert!(err::<Json>("a: x\n\"a\": y").contains("duplicate key `a`"));
+        // Nested, and in flow mappings.
+        assert_eq!(
+            err::<Json>("x:\n  y: {k: 1, k: 2}"),
+            "line 2 column 13: duplicate key `k`"
+        );
+    }
+
+    #[test]
+    fn merge_keys() {
+        let text = "base: &b {a: 1, b: 2}\nmore: &m {c: 3, a: 9}\n\
+                    one: {<<: *b, b: 20}\nlist: {<<: [*b, *m], d: 4}";
+        let value: Json = from_str(text).unwrap();
+        assert_eq!(value["one"], json!({"a": 1, "b": 20}));
+        assert_eq!(value["list"], json!({"a": 1, "b": 2, "c": 3, "d": 4}));
+        assert_eq!(
+            err::<Json>("x: {<<: 1}"),
+            "line 1 column 9: the merge key `<<` takes a mapping or a list of mappings"
+        );
+        // Quoted, it is an ordinary key.
+        assert_eq!(from_str::<Json>("'<<': 1").unwrap(), json!({"<<": 1}));
+    }
+
+    #[test]
+    fn errors_name_positions_not_values() {
+        const TOKEN: &str = "sk-SECRET-9f8e7d";
+        let cases: &[(&str, &str)] = &[
+            // Wrong types: kinds only.
+            (
+                "a: [ok]\nb: [x, {t: sk-SECRET-9f8e7d}]",
+                "line 2 column 8: invalid type: map, expected a string",
+            ),
+            (
+                "a: sk-SECRET-9f8e7d",
+                "line 1 column 4: invalid type: string, expected a sequence",
+            ),
+            // Parser errors: granit's message, no text.
+            ("a: \"sk-SECRET-9f8e7d", "unclosed quote"),
+            (
+                "a: b\n c: sk-SECRET-9f8e7d",
+                "mapping values are not allowed in this context",
+            ),
+            (
+                "a: `sk-SECRET-9f8e7d",
+                "line 1 column 4: unexpected character",
+            ),
+            ("a: [sk-SECRET-9f8e7d", "unclosed bracket"),
+            ("a: *sk-SECRET-9f8e7d", "unknown anchor"),
+        ];
+        for (i, (text, want)) in cases.iter().enumerate() {
+            let message = if i < 2 {
+                from_str::<BTreeMap<String, Vec<String>>>(text)
+                    .map(drop)
+                    .unwrap_err()
+                    .to_string()
+            } else {
+                from_str::<Json>(text).map(drop).unwrap_err().to_string()
+            };
+            assert!(message.contains(want), "case {i}: {message}");
+            assert!(message.starts_with("line "), "case {i}: {message}");
+            assert!(!message.contains(TOKEN), "case {i}: {message}");
+            assert!(!message.contains("SECRET"), "case {i}: {message}");
+        }
+    }
+
+    #[test]
+    fn one_document_or_all() {
+        assert_eq!(
+            err::<Json>("a: 1\n---\nb: 2\n"),
+            "line 2 column 1: more than one YAML document where one is expected"
+        );
+        let docs = Document::parse_all("a: 1\n---\nb: 2\n---\n", &Options::default()).unwrap();
+        let values: Vec<Json> = docs.iter().map(|d| d.deserialize().unwrap()).collect();
+        assert_eq!(values, [json!({"a": 1}), json!({"b": 2}), Json::Null]);
+        // Anchors do not cross documents.
+        assert!(Document::parse_all("a: &x 1\n---\nb: *x\n", &Options::default()).is_err());
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_errors() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in b'b'..=b'k' {
+            let prev = level - 1;
+            let refs = vec![format!("*{}", prev as char); 10].join(", ");
+            bomb.push_str(&format!("{}: &{} [{refs}]\n", level as char, level as char));
+        }
+        assert!(
+            err::<Json>(&bomb).ends_with("aliases expand beyond the size limit"),
+            "{}",
+            err::<Json>(&bomb)
+        );
+        // A few levels stay fine.
+        let small = bomb.lines().take(3).collect::<Vec<_>>().join("\n");
+        let value: Json = from_str(&small).unwrap();
+        assert_eq!(value["c"][9][9][9], "x");
+
+        let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        assert!(from_str::<Json>(&deep).is_err());
+        // Deep through an alias: each part is shallow enough, the whole is not.
+        let half = 200;
+        let text = format!(
+            "a: &a {}1{}\nb: {}*a{}\n",
+            "[".repeat(half),
+            "]".repeat(half),
+            "[".repeat(half),
+            "]".repeat(half)
+        );
+        assert!(
+            err::<Json>(&text).contains("collections nest deeper than 256 levels"),
+            "{}",
+            err::<Json>(&text)
+        );
+    }
+
+    #[test]
+    fn malformed_input_never_panics() {
+        let pieces = [
+            "",
+            "a",
+            ":",
+            " ",
+            "\n",
+            "- ",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "?",
+            "&a",
+            "*a",
+            "!",
+            "!!int",
+            "'",
+            "\"",
+            "|",
+            ">",
+            "#",
+            "---",
+            "...",
+            "<<",
+            "\t",
+            "%YAML 1.2",
+            "\\",
+            "@",
+            "`",
+            "0x",
+            "-",
+            ".",
+            "\u{feff}",
+            "é",
+        ];
+        let mut count = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in ["", " ", "\n", ": ", "\n  "] {
+                    for d in pieces {
+                        let text = format!("{a}{c}{b}{c}{d}");
+                        let _ = from_str::<Json>(&text);
+                        let _ = from_str::<BTreeMap<String, String>>(&text);
+                        let _ = Document::parse_all(&text, &last_wins());
+                        count += 1;
+                    }
+                }
+            }
+        }
+        assert!(count > 1000);
+    }
+}
