@@ -189,10 +189,17 @@ fn kind_of(unexp: &Unexpected<'_>) -> &'static str {
     }
 }
 
-/// A parsed YAML document: a tree of nodes with their positions.
-#[derive(Clone, Debug)]
+/// A parsed YAML document: a tree of nodes with their positions. `Debug` shows no content (a
+/// kubeconfig's holds tokens).
+#[derive(Clone)]
 pub struct Document {
     root: Node,
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Document { .. }")
+    }
 }
 
 impl Document {
@@ -223,21 +230,21 @@ impl Document {
 // ---------------------------------------------------------------------------
 // The tree.
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Node {
     value: Value,
     line: usize,
     column: usize,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Value {
     Scalar(Scalar),
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Scalar {
     text: String,
     plain: bool,
@@ -446,22 +453,20 @@ struct Built {
     height: usize,
 }
 
-enum Frame {
-    Seq {
-        start: Node,
-        anchor: usize,
-        items: Vec<Node>,
-        cost: usize,
-        height: usize,
-    },
-    Map {
-        start: Node,
-        anchor: usize,
-        entries: Vec<(Node, Node)>,
-        key: Option<Node>,
-        cost: usize,
-        height: usize,
-    },
+/// A collection being read: where it starts, its anchor, and its children so far.
+struct Frame {
+    line: usize,
+    column: usize,
+    anchor: usize,
+    items: Items,
+    cost: usize,
+    height: usize,
+}
+
+enum Items {
+    Seq(Vec<Node>),
+    /// Entries, and a key waiting for its value.
+    Map(Vec<(Node, Node)>, Option<Node>),
 }
 
 struct Builder<'a> {
@@ -537,70 +542,37 @@ impl<'a> Builder<'a> {
                     node.column = column;
                     self.finish(Built { node, cost, height }, 0)?;
                 }
-                Event::SequenceStart(_, anchor, _) => {
+                Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                     self.check_depth(1, line, column)?;
-                    self.stack.push(Frame::Seq {
-                        start: Node::null(line, column),
+                    let items = if matches!(event, Event::SequenceStart(..)) {
+                        Items::Seq(Vec::new())
+                    } else {
+                        Items::Map(Vec::new(), None)
+                    };
+                    self.stack.push(Frame {
+                        line,
+                        column,
                         anchor,
-                        items: Vec::new(),
-                        cost: NODE_COST,
-                        height: 1,
-                    });
-                }
-                Event::MappingStart(_, anchor, _) => {
-                    self.check_depth(1, line, column)?;
-                    self.stack.push(Frame::Map {
-                        start: Node::null(line, column),
-                        anchor,
-                        entries: Vec::new(),
-                        key: None,
+                        items,
                         cost: NODE_COST,
                         height: 1,
                     });
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
-                    let built = match self.stack.pop() {
-                        Some(Frame::Seq {
-                            start,
-                            anchor,
-                            items,
-                            cost,
-                            height,
-                        }) => (
-                            Built {
-                                node: Node {
-                                    value: Value::Seq(items),
-                                    ..start
-                                },
-                                cost,
-                                height,
-                            },
-                            anchor,
-                        ),
-                        Some(Frame::Map {
-                            start,
-                            anchor,
-                            entries,
-                            cost,
-                            height,
-                            ..
-                        }) => {
-                            let entries = self.close_map(entries)?;
-                            (
-                                Built {
-                                    node: Node {
-                                        value: Value::Map(entries),
-                                        ..start
-                                    },
-                                    cost,
-                                    height,
-                                },
-                                anchor,
-                            )
-                        }
-                        None => return Err(Error::at("unbalanced collection end", line, column)),
+                    let Some(frame) = self.stack.pop() else {
+                        return Err(Error::at("unbalanced collection end", line, column));
                     };
-                    self.finish(built.0, built.1)?;
+                    let value = match frame.items {
+                        Items::Seq(items) => Value::Seq(items),
+                        Items::Map(entries, _) => Value::Map(self.close_map(entries)?),
+                    };
+                    let node = Node {
+                        value,
+                        line: frame.line,
+                        column: frame.column,
+                    };
+                    let (cost, height) = (frame.cost, frame.height);
+                    self.finish(Built { node, cost, height }, frame.anchor)?;
                 }
                 _ => {}
             }
@@ -640,32 +612,18 @@ impl<'a> Builder<'a> {
                 },
             );
         }
-        match self.stack.last_mut() {
-            None => self.root = Some(built.node),
-            Some(Frame::Seq {
-                items,
-                cost,
-                height,
-                ..
-            }) => {
-                items.push(built.node);
-                *cost = cost.saturating_add(built.cost);
-                *height = (*height).max(built.height + 1);
-            }
-            Some(Frame::Map {
-                entries,
-                key,
-                cost,
-                height,
-                ..
-            }) => {
-                match key.take() {
-                    None => *key = Some(built.node),
-                    Some(k) => entries.push((k, built.node)),
-                }
-                *cost = cost.saturating_add(built.cost);
-                *height = (*height).max(built.height + 1);
-            }
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(built.node);
+            return Ok(());
+        };
+        frame.cost = frame.cost.saturating_add(built.cost);
+        frame.height = frame.height.max(built.height + 1);
+        match &mut frame.items {
+            Items::Seq(items) => items.push(built.node),
+            Items::Map(entries, key) => match key.take() {
+                None => *key = Some(built.node),
+                Some(k) => entries.push((k, built.node)),
+            },
         }
         Ok(())
     }
@@ -898,19 +856,11 @@ impl<'de> Deserializer<'de> {
             _ => Err(Error::at_node(
                 format!(
                     "expected a string or a mapping with one key for {}",
-                    Expecting(&visitor)
+                    &visitor as &dyn Expected
                 ),
                 self.0,
             )),
         }
-    }
-}
-
-struct Expecting<'a>(&'a dyn Expected);
-
-impl fmt::Display for Expecting<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
     }
 }
 
@@ -1342,6 +1292,12 @@ users:
             assert!(!message.contains(TOKEN), "case {i}: {message}");
             assert!(!message.contains("SECRET"), "case {i}: {message}");
         }
+    }
+
+    #[test]
+    fn debug_shows_no_content() {
+        let doc = Document::parse("token: SECRET", &Options::default()).unwrap();
+        assert_eq!(format!("{doc:?}"), "Document { .. }");
     }
 
     #[test]
