@@ -483,7 +483,7 @@ fn bad_yaml() {
     assert_eq!(
         err.to_string(),
         format!(
-            "kubeconfig {}: invalid YAML: while parsing a block mapping, did not find expected key at line 6, column 4",
+            "kubeconfig {}: invalid YAML: line 6 column 4: while parsing a block mapping, did not find expected key",
             path.display()
         )
     );
@@ -497,7 +497,7 @@ fn bad_type_names_the_key() {
     assert_eq!(
         err,
         format!(
-            "kubeconfig {}: invalid YAML at clusters[0].cluster.insecure-skip-tls-verify: invalid boolean at line 5, column 31",
+            "kubeconfig {}: invalid YAML at clusters[0].cluster.insecure-skip-tls-verify: line 5 column 31: invalid type: string, expected a boolean",
             path.display()
         )
     );
@@ -652,31 +652,31 @@ fn wrong_types_are_named_by_path() {
     let cases: &[(&str, &str)] = &[
         (
             "users: [{name: u, user: {exec: {command: x, args: [a, {k: SECRET}]}}}]",
-            "invalid YAML at users[0].user.exec.args[1]: expected string scalar at line 1, column 55",
+            "invalid YAML at users[0].user.exec.args[1]: line 1 column 55: invalid type: map, expected a string",
         ),
         (
             "contexts: [{name: a, context: {namespace: [SECRET]}}]",
-            "invalid YAML at contexts[0].context.namespace: expected string scalar at line 1, column 43",
+            "invalid YAML at contexts[0].context.namespace: line 1 column 43: invalid type: sequence, expected a string",
         ),
         (
             "users: [{name: u, user: {token: {t: SECRET}}}]",
-            "invalid YAML at users[0].user.token: expected string scalar at line 1, column 33",
+            "invalid YAML at users[0].user.token: line 1 column 33: invalid type: map, expected a string",
         ),
         (
             "clusters: [{name: c, cluster: [SECRET]}]",
-            "invalid YAML at clusters[0].cluster: expected mapping start at line 1, column 31",
+            "invalid YAML at clusters[0].cluster: line 1 column 31: invalid type: sequence, expected struct Cluster",
         ),
         (
             "clusters: {name: c}",
-            "invalid YAML at clusters: expected sequence start at line 1, column 11",
+            "invalid YAML at clusters: line 1 column 11: invalid type: map, expected a sequence",
         ),
         (
             "preferences: {colors: 7}",
-            "invalid YAML at preferences.colors: invalid boolean at line 1, column 23",
+            "invalid YAML at preferences.colors: line 1 column 23: invalid type: integer, expected a boolean",
         ),
         (
             "users: [{name: u, user: {as-user-extra: {k: SECRET}}}]",
-            "invalid YAML at users[0].user.as-user-extra.k: expected sequence start at line 1, column 45",
+            "invalid YAML at users[0].user.as-user-extra.k: line 1 column 45: invalid type: string, expected a sequence",
         ),
     ];
     for (i, (yaml, expected)) in cases.iter().enumerate() {

@@ -317,7 +317,7 @@ pub(crate) fn parse_text(text: &str, what: &str) -> Result<Object> {
     }
     // Straight into the object, so that the typed metadata reads `name: y` as the string the
     // field is (through an untyped `Value` it would be YAML's boolean).
-    serde_saphyr::from_str::<Object>(text).map_err(|e| Error::Invalid {
+    kuber_api::yaml::from_str::<Object>(text).map_err(|e| Error::Invalid {
         what: what.into(),
         message: format!("YAML: {e}"),
     })
@@ -502,6 +502,27 @@ mod tests {
         assert_eq!(obj.name(), Some("y"));
         let err = kuber_obj(r#"{"apiVersion":"v1"}"#).unwrap_err().to_string();
         assert_eq!(err, "object text: no `kind`");
+    }
+
+    #[test]
+    fn yaml_manifests_read_by_type_and_refuse_duplicate_keys() {
+        // Typed fields (metadata) take the scalar's text; the rest follows the YAML 1.2 core schema.
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: 123\n  labels: {on: true}\n\
+                    data: {n: '1', b: yes}\nextra: {n: 1, s: '1', b: true, z: ~}\n";
+        let obj = kuber_obj(text).unwrap();
+        assert_eq!(obj.name(), Some("123"));
+        assert_eq!(
+            obj.field("extra").unwrap().as_str(),
+            r#"{"b":true,"n":1,"s":"1","z":null}"#
+        );
+        let cm: ConfigMap = obj.downcast().unwrap();
+        assert_eq!(cm.metadata.unwrap().labels.unwrap()["on"], "true");
+        assert_eq!(cm.data.unwrap()["b"], "yes");
+        // A key given twice is an error naming it and where, as before.
+        let err = kuber_obj("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: x\n  a: SECRET\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "object text: YAML: line 5 column 3: duplicate key `a`");
     }
 
     #[test]

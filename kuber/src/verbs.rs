@@ -468,7 +468,7 @@ impl PatchBody {
     /// `text` sent as it is; it must be JSON (apply takes YAML too).
     pub fn text(patch_type: PatchType, text: &str) -> Result<PatchBody> {
         let valid = if patch_type == PatchType::Apply && !text.trim_start().starts_with('{') {
-            serde_saphyr::from_str::<serde_json::Value>(text)
+            kuber_api::yaml::from_str::<serde::de::IgnoredAny>(text)
                 .map(drop)
                 .map_err(|e| format!("YAML: {e}"))
         } else {

@@ -168,6 +168,13 @@ async fn patches_are_sent_as_given_with_their_content_type() {
         err.to_string().starts_with("Merge patch text: JSON: "),
         "{err}"
     );
+    // Apply text may be YAML: checked by kuber-api's reader, without quoting it.
+    assert!(PatchBody::text(PatchType::Apply, "apiVersion: v1\nkind: ConfigMap\n").is_ok());
+    let err = PatchBody::text(PatchType::Apply, "kind: ConfigMap\ndata: {a: \"SECRET").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Apply patch text: YAML: line 2 column 11: unclosed quote"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::de::struct_deserialize;
 use super::error::io_message;
 use super::{ConfigError, Env, Secret};
+use crate::yaml;
 
 /// A kubeconfig: one file, or several merged the way kubectl merges `KUBECONFIG`.
 ///
@@ -434,26 +435,22 @@ fn read_error(path: &Path, e: &std::io::Error) -> ConfigError {
 }
 
 fn parse(text: &str, origin: &Path) -> Result<Kubeconfig, ConfigError> {
-    let mut options = serde_saphyr::Options::default();
-    // Snippets would quote the file's lines, tokens included.
-    options.with_snippet = false;
     // Go's YAML reader keeps the last of duplicate keys.
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
-    let mut path = None;
-    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            path = Some(e.path().to_string());
-            e.into_inner()
+    let options = yaml::Options {
+        duplicate_keys: yaml::DuplicateKeys::LastWins,
+    };
+    // The messages name positions and expected types, never the values.
+    let invalid = |message: String| ConfigError::kubeconfig(origin.display(), message);
+    let document =
+        yaml::Document::parse(text, &options).map_err(|e| invalid(format!("invalid YAML: {e}")))?;
+    serde_path_to_error::deserialize(document.deserializer()).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner();
+        invalid(if path == "." {
+            format!("invalid YAML: {message}")
+        } else {
+            format!("invalid YAML at {path}: {message}")
         })
-    });
-    result.map_err(|e| {
-        // The messages name positions and expected types, never the values.
-        let message = e.without_snippet().to_string();
-        let message = match path.filter(|p| p != ".") {
-            Some(p) => format!("invalid YAML at {p}: {message}"),
-            None => format!("invalid YAML: {message}"),
-        };
-        ConfigError::kubeconfig(origin.display(), message)
     })
 }
 
