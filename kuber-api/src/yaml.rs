@@ -51,12 +51,21 @@ pub struct Options {
     pub duplicate_keys: DuplicateKeys,
 }
 
-/// A YAML reading error: what was wrong and where (1-based line and column; 0 when unknown).
+/// A YAML reading error: what was wrong and where (1-based line and column; 0 when unknown),
+/// and for a value that did not decode, the path to it (`users[0].user.exec`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     message: String,
     line: usize,
     column: usize,
+    /// Innermost segment first, as the error travels up.
+    path: Vec<Segment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
 }
 
 impl Error {
@@ -65,7 +74,45 @@ impl Error {
             message: message.into(),
             line,
             column,
+            path: Vec::new(),
         }
+    }
+
+    /// Records that the error is inside the value of map key `key` (a key that is not text
+    /// shows as `?`). Keys are names, not secrets: values are never shown.
+    fn in_key(mut self, key: &Node) -> Error {
+        let name = match &key.value {
+            Value::Scalar(s) => s.text.clone(),
+            _ => "?".to_owned(),
+        };
+        self.path.push(Segment::Key(name));
+        self
+    }
+
+    fn in_item(mut self, index: usize) -> Error {
+        self.path.push(Segment::Index(index));
+        self
+    }
+
+    /// The path to the value at fault (`clusters[0].cluster.server`), when it is inside the
+    /// document's top value.
+    pub fn path(&self) -> Option<String> {
+        if self.path.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        for segment in self.path.iter().rev() {
+            match segment {
+                Segment::Key(key) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        Some(out)
     }
 
     fn at_node(message: impl Into<String>, node: &Node) -> Error {
@@ -108,8 +155,12 @@ impl Error {
     }
 }
 
+/// `at PATH: line L column C: message`, each part when known.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(path) = self.path() {
+            write!(f, "at {path}: ")?;
+        }
         if self.line == 0 {
             f.write_str(&self.message)
         } else {
@@ -221,7 +272,7 @@ impl Document {
         T::deserialize(self.deserializer())
     }
 
-    /// A `serde::Deserializer` over the document (for `serde_path_to_error`, say).
+    /// A `serde::Deserializer` over the document, for callers that drive serde themselves.
     pub fn deserializer(&self) -> Deserializer<'_> {
         Deserializer(&self.root)
     }
@@ -754,7 +805,7 @@ impl<'de> Deserializer<'de> {
                 Ok(Resolved::Str(text)) => visitor.visit_borrowed_str(text),
                 Err(message) => Err(Error::at_node(message, self.0)),
             },
-            Value::Seq(items) => visitor.visit_seq(Seq(items.iter())),
+            Value::Seq(items) => visitor.visit_seq(Seq::new(items)),
             Value::Map(entries) => visitor.visit_map(Map {
                 entries: entries.iter(),
                 value: None,
@@ -775,7 +826,7 @@ impl<'de> Deserializer<'de> {
     fn seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if self.is_null() {
             // Go leaves an empty list for null.
-            return visitor.visit_seq(Seq([].iter()));
+            return visitor.visit_seq(Seq::new(&[]));
         }
         self.any(visitor)
     }
@@ -902,7 +953,13 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     }
 }
 
-struct Seq<'de>(std::slice::Iter<'de, Node>);
+struct Seq<'de>(std::iter::Enumerate<std::slice::Iter<'de, Node>>);
+
+impl<'de> Seq<'de> {
+    fn new(items: &'de [Node]) -> Seq<'de> {
+        Seq(items.iter().enumerate())
+    }
+}
 
 impl<'de> SeqAccess<'de> for Seq<'de> {
     type Error = Error;
@@ -913,9 +970,9 @@ impl<'de> SeqAccess<'de> for Seq<'de> {
     ) -> Result<Option<T::Value>, Error> {
         self.0
             .next()
-            .map(|node| {
+            .map(|(index, node)| {
                 seed.deserialize(Deserializer(node))
-                    .map_err(|e| e.or_at(node))
+                    .map_err(|e| e.or_at(node).in_item(index))
             })
             .transpose()
     }
@@ -927,7 +984,8 @@ impl<'de> SeqAccess<'de> for Seq<'de> {
 
 struct Map<'de> {
     entries: std::slice::Iter<'de, (Node, Node)>,
-    value: Option<&'de Node>,
+    /// The entry whose key was read and whose value is next.
+    value: Option<&'de (Node, Node)>,
 }
 
 impl<'de> MapAccess<'de> for Map<'de> {
@@ -937,22 +995,23 @@ impl<'de> MapAccess<'de> for Map<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        let Some((key, value)) = self.entries.next() else {
+        let Some(entry) = self.entries.next() else {
             return Ok(None);
         };
-        self.value = Some(value);
+        self.value = Some(entry);
+        let key = &entry.0;
         seed.deserialize(Deserializer(key))
             .map(Some)
             .map_err(|e| e.or_at(key))
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let value = self
+        let (key, value) = self
             .value
             .take()
             .ok_or_else(|| Error::at("a map value was asked for before its key", 0, 0))?;
         seed.deserialize(Deserializer(value))
-            .map_err(|e| e.or_at(value))
+            .map_err(|e| e.or_at(value).in_key(key))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -1043,6 +1102,21 @@ mod tests {
 
     fn err<T: DeserializeOwned + fmt::Debug>(text: &str) -> String {
         from_str::<T>(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_path_to_the_value() {
+        let e = from_str::<BTreeMap<String, Vec<BTreeMap<String, u8>>>>("a:\n- {x: 1}\n- {y: z}")
+            .unwrap_err();
+        assert_eq!(e.path().as_deref(), Some("a[1].y"));
+        assert_eq!(e.line(), 3);
+        assert_eq!(
+            e.to_string(),
+            "at a[1].y: line 3 column 7: invalid type: string, expected u8"
+        );
+        // A parse error or a wrong top value has no path.
+        assert_eq!(from_str::<Vec<u8>>("a: 1").unwrap_err().path(), None);
+        assert_eq!(from_str::<Vec<u8>>("[1").unwrap_err().path(), None);
     }
 
     /// As kubectl writes one, plus what people add by hand: comments, flow `[]`/`{}`, quoted
@@ -1153,7 +1227,7 @@ users:
         // option; a quoted or `!!str` one is text.
         assert_eq!(
             err::<BTreeMap<String, String>>("a: x\nb: ~"),
-            "line 2 column 4: invalid type: null, expected a string"
+            "at b: line 2 column 4: invalid type: null, expected a string"
         );
         for null in ["a:", "a: ~", "a: null", "a: NULL", "a: !!null x"] {
             let map: BTreeMap<String, Option<String>> = from_str(null).unwrap();
@@ -1288,7 +1362,10 @@ users:
                 from_str::<Json>(text).map(drop).unwrap_err().to_string()
             };
             assert!(message.contains(want), "case {i}: {message}");
-            assert!(message.starts_with("line "), "case {i}: {message}");
+            assert!(
+                message.starts_with("line ") || message.starts_with("at "),
+                "case {i}: {message}"
+            );
             assert!(!message.contains(TOKEN), "case {i}: {message}");
             assert!(!message.contains("SECRET"), "case {i}: {message}");
         }

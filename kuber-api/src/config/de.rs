@@ -4,7 +4,7 @@
 //! [`struct_deserialize!`] writes what the derive wrote for these structs: a map visitor that
 //! starts from `Default`, ignores unknown keys, refuses a key given twice (the YAML reader
 //! already keeps the last; JSON does not), and says "struct Name" in type errors. Values are read
-//! through `MapAccess::next_value`, so `serde_path_to_error` still names the key at fault.
+//! through `MapAccess::next_value`, so the readers name the key at fault (the YAML reader's path).
 
 use std::fmt;
 

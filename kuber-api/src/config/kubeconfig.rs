@@ -443,14 +443,10 @@ fn parse(text: &str, origin: &Path) -> Result<Kubeconfig, ConfigError> {
     let invalid = |message: String| ConfigError::kubeconfig(origin.display(), message);
     let document =
         yaml::Document::parse(text, &options).map_err(|e| invalid(format!("invalid YAML: {e}")))?;
-    serde_path_to_error::deserialize(document.deserializer()).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.into_inner();
-        invalid(if path == "." {
-            format!("invalid YAML: {message}")
-        } else {
-            format!("invalid YAML at {path}: {message}")
-        })
+    // The error's path names the key at fault: "invalid YAML at users[0].user.exec: …".
+    document.deserialize().map_err(|e| match e.path() {
+        Some(_) => invalid(format!("invalid YAML {e}")),
+        None => invalid(format!("invalid YAML: {e}")),
     })
 }
 
