@@ -2,15 +2,11 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-
 use http::Version;
 use kuber_api::config::{Auth, ExecConfig, Impersonate, Secret};
 use kuber_api::{Client, Error, Request};
 use kuber_models::DynamicObject;
 use support::{Ca, GET_POD, Options, Server, config, json, pod};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 fn get_pod() -> Request {
     Request::new(&GET_POD, &["default", "web"])
@@ -20,6 +16,7 @@ async fn pod_server(options: Options) -> Server {
     Server::start(options, |_, _| async { json(200, pod("web", 1)) }).await
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test]
 async fn tls_with_the_configured_ca_works_and_negotiates_h2() {
     let ca = Ca::new("cluster CA");
@@ -232,82 +229,93 @@ async fn requests_carry_user_agent_accept_auth_and_impersonation() {
     assert!(debug.contains("127.0.0.1"), "{debug}");
 }
 
-#[tokio::test]
-async fn https_through_a_proxy_uses_a_connect_tunnel() {
-    let ca = Ca::new("cluster CA");
-    let server = pod_server(Options::tls(ca.issue(&["127.0.0.1"], "apiserver"))).await;
-    let (proxy_url, connects) = connect_proxy().await;
-    let mut cfg = config(&server.url, Some(&ca));
-    cfg.proxy = Some(proxy_url.replace("http://", "http://user:p%40ss@"));
-    let client = Client::new(cfg).unwrap();
-    assert!(!format!("{client:?}").contains("p%40ss"));
-    let _: DynamicObject = client.call(get_pod()).await.unwrap();
-    let connects = connects.lock().unwrap().clone();
-    assert_eq!(connects.len(), 1);
-    assert!(
-        connects[0].starts_with(&format!("CONNECT 127.0.0.1:{} HTTP/1.1", server.port)),
-        "{}",
-        connects[0]
-    );
-    // user:p@ss in base64
-    assert!(
-        connects[0].contains("Basic dXNlcjpwQHNz"),
-        "{}",
-        connects[0]
-    );
-}
+/// Through http(s) proxies (the `proxy` feature).
+#[cfg(feature = "proxy")]
+mod through_a_proxy {
+    use std::sync::{Arc, Mutex};
 
-#[tokio::test]
-async fn http_through_a_proxy_uses_absolute_form() {
-    // The "proxy" answers itself; what matters is the request line it gets.
-    let proxy = pod_server(Options::plain()).await;
-    let mut cfg = config("http://kube.internal:8080", None);
-    cfg.proxy = Some(proxy.url.replace("http://", "http://user:pass@"));
-    let _: DynamicObject = Client::new(cfg).unwrap().call(get_pod()).await.unwrap();
-    let seen = &proxy.seen()[0];
-    assert_eq!(
-        seen.uri,
-        "http://kube.internal:8080/api/v1/namespaces/default/pods/web"
-    );
-    assert_eq!(seen.headers["host"], "kube.internal:8080");
-    assert_eq!(seen.headers["proxy-authorization"], "Basic dXNlcjpwYXNz");
-}
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
 
-/// A CONNECT proxy: records the request head, answers 200, then relays bytes.
-async fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let heads = Arc::new(Mutex::new(Vec::new()));
-    let record = heads.clone();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            let record = record.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if inbound.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
+    use super::*;
+
+    #[tokio::test]
+    async fn https_through_a_proxy_uses_a_connect_tunnel() {
+        let ca = Ca::new("cluster CA");
+        let server = pod_server(Options::tls(ca.issue(&["127.0.0.1"], "apiserver"))).await;
+        let (proxy_url, connects) = connect_proxy().await;
+        let mut cfg = config(&server.url, Some(&ca));
+        cfg.proxy = Some(proxy_url.replace("http://", "http://user:p%40ss@"));
+        let client = Client::new(cfg).unwrap();
+        assert!(!format!("{client:?}").contains("p%40ss"));
+        let _: DynamicObject = client.call(get_pod()).await.unwrap();
+        let connects = connects.lock().unwrap().clone();
+        assert_eq!(connects.len(), 1);
+        assert!(
+            connects[0].starts_with(&format!("CONNECT 127.0.0.1:{} HTTP/1.1", server.port)),
+            "{}",
+            connects[0]
+        );
+        // user:p@ss in base64
+        assert!(
+            connects[0].contains("Basic dXNlcjpwQHNz"),
+            "{}",
+            connects[0]
+        );
+    }
+
+    #[tokio::test]
+    async fn http_through_a_proxy_uses_absolute_form() {
+        // The "proxy" answers itself; what matters is the request line it gets.
+        let proxy = pod_server(Options::plain()).await;
+        let mut cfg = config("http://kube.internal:8080", None);
+        cfg.proxy = Some(proxy.url.replace("http://", "http://user:pass@"));
+        let _: DynamicObject = Client::new(cfg).unwrap().call(get_pod()).await.unwrap();
+        let seen = &proxy.seen()[0];
+        assert_eq!(
+            seen.uri,
+            "http://kube.internal:8080/api/v1/namespaces/default/pods/web"
+        );
+        assert_eq!(seen.headers["host"], "kube.internal:8080");
+        assert_eq!(seen.headers["proxy-authorization"], "Basic dXNlcjpwYXNz");
+    }
+
+    /// A CONNECT proxy: records the request head, answers 200, then relays bytes.
+    async fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let record = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let record = record.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if inbound.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
                     }
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                let target = head
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or_default()
-                    .to_string();
-                record.lock().unwrap().push(head);
-                let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
-                    return;
-                };
-                inbound
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .await
-                    .unwrap();
-                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-            });
-        }
-    });
-    (url, heads)
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let target = head
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_string();
+                    record.lock().unwrap().push(head);
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    inbound
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await
+                        .unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                });
+            }
+        });
+        (url, heads)
+    }
 }

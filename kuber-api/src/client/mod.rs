@@ -16,10 +16,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{
-    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderName, PROXY_AUTHORIZATION,
-    USER_AGENT,
-};
+use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderName, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -32,7 +29,9 @@ use tracing::debug;
 pub use self::body::ClientStats;
 use self::body::{Counters, Decoded, read_body};
 pub use self::call::Call;
-use self::connector::{Connector, Proxy, ProxyError, redact_userinfo};
+use self::connector::{Connector, redact_userinfo};
+#[cfg(feature = "proxy")]
+use self::connector::{Proxy, ProxyError};
 pub use self::stream::{ByteStream, Lines};
 use self::tls::ExecIdentity;
 pub use self::watch::WatchStream;
@@ -158,26 +157,46 @@ impl Client {
             .filter(|n| !n.is_empty())
             .map(tls::server_name)
             .transpose()?;
+        #[cfg(feature = "proxy")]
         let proxy = config
             .proxy
             .as_deref()
             .filter(|p| !p.is_empty())
             .map(Proxy::parse)
             .transpose()?;
+        // Going around a proxy the config names would be a request nobody meant.
+        #[cfg(not(feature = "proxy"))]
+        if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.is_empty()) {
+            return Err(Error::InvalidUrl {
+                url: redact_userinfo(proxy),
+                message: "a proxy is set (proxy-url, or HTTPS_PROXY/HTTP_PROXY), but kuber-api \
+                          is built without its `proxy` feature"
+                    .into(),
+            });
+        }
 
+        #[cfg_attr(not(feature = "proxy"), allow(unused_mut))]
         let mut headers = impersonation_headers(config.impersonate.as_ref())?;
         // An http server through an http(s) proxy gets requests in absolute form, which carry
         // the proxy's credentials themselves (https servers use a CONNECT tunnel instead, and
         // SOCKS authenticates in its handshake).
+        #[cfg(feature = "proxy")]
         if let (Some(auth), "http") = (proxy.as_ref().and_then(Proxy::authorization), scheme) {
-            headers.insert(PROXY_AUTHORIZATION, auth.clone());
+            headers.insert(http::header::PROXY_AUTHORIZATION, auth.clone());
         }
+        #[cfg(feature = "proxy")]
         let proxy = match proxy {
             Some(proxy) => Some((proxy, tls::proxy_client_config(&config.tls)?)),
             None => None,
         };
 
-        let connector = Connector::new(tls, server_name, proxy, config.connect_timeout);
+        let connector = Connector::new(
+            tls,
+            server_name,
+            #[cfg(feature = "proxy")]
+            proxy,
+            config.connect_timeout,
+        );
 
         let credentials = match config.auth {
             Auth::None => None,
@@ -633,6 +652,7 @@ fn pool(connector: Connector) -> PooledClient<Connector, Full<Bytes>> {
 }
 
 /// The first error of type `E` in `e`'s chain.
+#[cfg(feature = "proxy")]
 fn find<'a, E: std::error::Error + 'static>(
     e: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a E> {
@@ -656,6 +676,7 @@ fn transport(operation: &'static str, e: impl std::error::Error + Send + Sync + 
 /// Sorts a hyper client error: TLS failures are fatal, connect failures are safe to retry.
 fn classify(operation: &'static str, e: hyper_util::client::legacy::Error) -> Failure {
     // TLS to an https proxy failed: say so, or the message would blame the API server.
+    #[cfg(feature = "proxy")]
     if let Some(proxy) = find::<ProxyError>(&e)
         && let Some(tls) = tls::find_tls_error(proxy)
     {
@@ -782,6 +803,19 @@ mod tests {
         let mut config = Config::new("http://127.0.0.1:1");
         config.disable_compression = true;
         assert!(!Client::new(config).unwrap().gzip(Mode::Json));
+    }
+
+    #[test]
+    fn a_proxy_needs_the_proxy_feature() {
+        let mut config = Config::new("https://10.0.0.1:6443");
+        config.proxy = Some("http://user:secret@proxy.local:3128".into());
+        let result = Client::new(config);
+        assert_eq!(result.is_ok(), cfg!(feature = "proxy"));
+        if let Err(e) = result {
+            let message = e.to_string();
+            assert!(message.contains("`proxy` feature"), "{message}");
+            assert!(!message.contains("secret"), "{message}");
+        }
     }
 
     #[test]

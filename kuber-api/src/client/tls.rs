@@ -113,6 +113,7 @@ pub(crate) fn client_config(
 /// proxy too: its CA is trusted and `insecure-skip-tls-verify` skips the check. Unlike Go, the
 /// system's trust roots are trusted beside a configured CA, since proxies rarely carry a
 /// certificate of the cluster's CA. No client certificate: it is the API server's business.
+#[cfg(feature = "proxy")]
 pub(crate) fn proxy_client_config(tls: &TlsConfig) -> Result<ClientConfig, Error> {
     let builder = verified(tls, |builder| {
         let mut roots = system_roots().map_or_else(RootCertStore::empty, |r| (*r).clone());
