@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::{Serialize, Serializer};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::UnknownFields;
 use crate::special::RawJson;
@@ -206,5 +206,60 @@ impl<S: SerializeMap> MapWriter<S> {
             Some(e) => Err(e),
             None => self.map.end(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde::ser::Error as _;
+
+    use super::*;
+
+    /// Fails with its message when written, counting the writes.
+    struct Failing<'a>(&'static str, &'a Cell<u32>);
+
+    impl Serialize for Failing<'_> {
+        fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            self.1.set(self.1.get() + 1);
+            Err(S::Error::custom(self.0))
+        }
+    }
+
+    #[test]
+    fn map_writer_returns_the_first_error_and_writes_nothing_after_it() {
+        let writes = Cell::new(0);
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        let mut w = MapWriter::start(&mut ser).unwrap();
+        w.required("a", &1);
+        w.required("b", &Failing("first", &writes));
+        w.optional("c", &Some(Failing("second", &writes)));
+        let rest = BTreeMap::from([("d".to_owned(), Failing("third", &writes))]);
+        w.rest(&rest, &[]);
+        let err = w.end(&UnknownFields::default()).unwrap_err();
+        assert_eq!(err.to_string(), "first");
+        assert_eq!(writes.get(), 1);
+    }
+
+    #[test]
+    fn map_writer_writes_fields_rest_then_unknown_members() {
+        let mut unknown = UnknownFields::default();
+        let raw: RawJson = serde_json::from_str("[1]").unwrap();
+        unknown.insert("z", raw);
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        let mut w = MapWriter::start(&mut ser).unwrap();
+        w.required("a", &1);
+        w.optional::<u8>("skipped", &None);
+        w.optional("b", &Some("x"));
+        let rest = BTreeMap::from([("a".to_owned(), 9), ("r".to_owned(), 2)]);
+        w.rest(&rest, &["a"]);
+        w.end(&unknown).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":1,"b":"x","r":2,"z":[1]}"#
+        );
     }
 }

@@ -687,7 +687,11 @@ mod tests {
         ] {
             assert!(text.contains(want), "missing {want} in {text}");
         }
-        assert_eq!(text.matches("MapWriter::start(serializer)?").count(), 2, "{text}");
+        assert_eq!(
+            text.matches("MapWriter::start(serializer)?").count(),
+            2,
+            "{text}"
+        );
         // No `?` per field (issue 10): one for the start of each map, none in decode_field.
         assert_eq!(text.matches("?").count(), 2, "{text}");
         assert!(!text.contains("codec::skip"), "{text}");
