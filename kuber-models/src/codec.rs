@@ -2,12 +2,13 @@
 //! field table, not a visitor of its own (compile time is a feature).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::UnknownFields;
 use crate::special::RawJson;
@@ -79,11 +80,55 @@ impl<'de> Visitor<'de> for KeyVisitor {
     }
 }
 
+// The decode helpers below each read one member into its field and return the `Result` as is:
+// a generated arm is then a plain call, with no `?` of its own to compile per field.
+
 /// A required field: `null` (Go's nil slice or pointer) reads as the empty value, as in Go.
 pub fn required<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
     map: &mut A,
 ) -> Result<T, A::Error> {
     Ok(map.next_value::<Option<T>>()?.unwrap_or_default())
+}
+
+/// An optional field (`Option<T>`: `null` reads as `None`) or any other field read as it is.
+#[inline]
+pub fn set<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    field: &mut T,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    *field = map.next_value()?;
+    Ok(())
+}
+
+/// A required field, as [`required`] reads it.
+#[inline]
+pub fn set_required<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
+    field: &mut T,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    *field = required(map)?;
+    Ok(())
+}
+
+/// An optional nullable field, called only for a member that is there: `null` is `Some(None)`.
+#[inline]
+pub fn set_present<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    field: &mut Option<T>,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    *field = Some(map.next_value()?);
+    Ok(())
+}
+
+/// A member no field names, into the typed map of the rest (additionalProperties).
+#[inline]
+pub fn insert_rest<'de, A: MapAccess<'de>, V: Deserialize<'de>>(
+    rest: &mut BTreeMap<String, V>,
+    key: &str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    rest.insert(key.to_owned(), map.next_value()?);
+    Ok(())
 }
 
 /// A member this version of the model does not know: kept as raw JSON (a later duplicate wins,
@@ -98,22 +143,123 @@ pub fn unknown<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
-/// An optional field: written when set, skipped when `None`.
-pub fn optional<S: SerializeMap, T: Serialize>(
-    s: &mut S,
-    key: &'static str,
-    value: &Option<T>,
-) -> Result<(), S::Error> {
-    match value {
-        Some(v) => s.serialize_entry(key, v),
-        None => Ok(()),
+/// Writes a struct's members. Each field is one call with nothing to check, so that a generated
+/// `serialize` carries no `?` per field: after the first error the writer does nothing, and
+/// [`MapWriter::end`] returns that error.
+pub struct MapWriter<S: SerializeMap> {
+    map: S,
+    error: Option<S::Error>,
+}
+
+impl<S: SerializeMap> MapWriter<S> {
+    /// Starts the map of a struct.
+    #[inline]
+    pub fn start<T: Serializer<SerializeMap = S, Error = S::Error>>(
+        serializer: T,
+    ) -> Result<Self, S::Error> {
+        Ok(MapWriter {
+            map: serializer.serialize_map(None)?,
+            error: None,
+        })
+    }
+
+    #[inline]
+    fn entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(&mut self, key: &K, value: &V) {
+        if self.error.is_none()
+            && let Err(e) = self.map.serialize_entry(key, value)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// A field always written (required, or the nullable `Option` of a required field).
+    #[inline]
+    pub fn required<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        self.entry(key, value);
+    }
+
+    /// An optional field: written when set, skipped when `None`.
+    #[inline]
+    pub fn optional<T: Serialize>(&mut self, key: &'static str, value: &Option<T>) {
+        if let Some(v) = value {
+            self.entry(key, v);
+        }
+    }
+
+    /// The typed map of the rest, but for the members a field names (written from the field,
+    /// never twice).
+    pub fn rest<V: Serialize>(&mut self, rest: &BTreeMap<String, V>, named: &[&str]) {
+        for (k, v) in rest {
+            if !named.contains(&k.as_str()) {
+                self.entry(k, v);
+            }
+        }
+    }
+
+    /// Writes the members the model did not know, after the known ones, and ends the map; the
+    /// first error of any write is returned.
+    pub fn end(mut self, unknown: &UnknownFields) -> Result<S::Ok, S::Error> {
+        for (k, v) in unknown {
+            self.entry(k, v);
+        }
+        match self.error {
+            Some(e) => Err(e),
+            None => self.map.end(),
+        }
     }
 }
 
-/// The members the model did not know, written back after the known ones.
-pub fn write_unknown<S: SerializeMap>(s: &mut S, fields: &UnknownFields) -> Result<(), S::Error> {
-    for (k, v) in fields {
-        s.serialize_entry(k, v)?;
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde::ser::Error as _;
+
+    use super::*;
+
+    /// Fails with its message when written, counting the writes.
+    struct Failing<'a>(&'static str, &'a Cell<u32>);
+
+    impl Serialize for Failing<'_> {
+        fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            self.1.set(self.1.get() + 1);
+            Err(S::Error::custom(self.0))
+        }
     }
-    Ok(())
+
+    #[test]
+    fn map_writer_returns_the_first_error_and_writes_nothing_after_it() {
+        let writes = Cell::new(0);
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        let mut w = MapWriter::start(&mut ser).unwrap();
+        w.required("a", &1);
+        w.required("b", &Failing("first", &writes));
+        w.optional("c", &Some(Failing("second", &writes)));
+        let rest = BTreeMap::from([("d".to_owned(), Failing("third", &writes))]);
+        w.rest(&rest, &[]);
+        let err = w.end(&UnknownFields::default()).unwrap_err();
+        assert_eq!(err.to_string(), "first");
+        assert_eq!(writes.get(), 1);
+    }
+
+    #[test]
+    fn map_writer_writes_fields_rest_then_unknown_members() {
+        let mut unknown = UnknownFields::default();
+        let raw: RawJson = serde_json::from_str("[1]").unwrap();
+        unknown.insert("z", raw);
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        let mut w = MapWriter::start(&mut ser).unwrap();
+        w.required("a", &1);
+        w.optional::<u8>("skipped", &None);
+        w.optional("b", &Some("x"));
+        let rest = BTreeMap::from([("a".to_owned(), 9), ("r".to_owned(), 2)]);
+        w.rest(&rest, &["a"]);
+        w.end(&unknown).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":1,"b":"x","r":2,"z":[1]}"#
+        );
+    }
 }

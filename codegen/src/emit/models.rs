@@ -378,25 +378,27 @@ impl<'a> ModelsEmitter<'a> {
             doc("Members this version of the model does not know, written back on encode.");
         let root = self.models_root();
         let (named, rest): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| !f.rest);
+        // Each field is one call returning nothing (serialize) or the `Result` as is (decode):
+        // no `?` per field, whose desugaring was most of these bodies' compile time (issue 10).
         let ser = named.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let key = &f.json;
             if f.required {
-                quote!(s.serialize_entry(#key, &self.#fid)?;)
+                quote!(w.required(#key, &self.#fid);)
             } else {
-                quote!(#root::codec::optional(&mut s, #key, &self.#fid)?;)
+                quote!(w.optional(#key, &self.#fid);)
             }
         });
         let de = named.iter().map(|f| {
             let fid = format_ident!("{}", f.rust);
             let key = &f.json;
             if f.required {
-                quote!(#key => self.#fid = #root::codec::required(map)?,)
+                quote!(#key => #root::codec::set_required(&mut self.#fid, map),)
             } else if matches!(f.ty, Ty::Nullable(_)) {
                 // Only called for a member that is there: `null` is `Some(None)`.
-                quote!(#key => self.#fid = Some(map.next_value()?),)
+                quote!(#key => #root::codec::set_present(&mut self.#fid, map),)
             } else {
-                quote!(#key => self.#fid = map.next_value()?,)
+                quote!(#key => #root::codec::set(&mut self.#fid, map),)
             }
         });
         // Members no field names go to the typed map of the rest when the schema has one
@@ -404,29 +406,19 @@ impl<'a> ModelsEmitter<'a> {
         let (other, write_rest) = match rest.first() {
             Some(f) => {
                 let fid = format_ident!("{}", f.rust);
-                let keys: Vec<&String> = named.iter().map(|f| &f.json).collect();
-                let unnamed = if keys.is_empty() {
-                    quote!(true)
-                } else {
-                    quote!(!matches!(k.as_str(), #(#keys)|*))
-                };
+                let keys = named.iter().map(|f| &f.json);
                 (
-                    quote!(_ => { self.#fid.insert(key.to_owned(), map.next_value()?); }),
-                    quote! {
-                        for (k, v) in &self.#fid {
-                            // A member a field names is written from the field, never twice.
-                            if #unnamed {
-                                s.serialize_entry(k, v)?;
-                            }
-                        }
-                    },
+                    quote!(_ => #root::codec::insert_rest(&mut self.#fid, key, map),),
+                    // A member a field names is written from the field, never twice.
+                    quote!(w.rest(&self.#fid, &[#(#keys),*]);),
                 )
             }
             None => (
-                quote!(_ => #root::codec::unknown(&mut self.#unknown, key, map)?,),
+                quote!(_ => #root::codec::unknown(&mut self.#unknown, key, map),),
                 TokenStream::new(),
             ),
         };
+        let w_mut = (!named.is_empty() || !rest.is_empty()).then(|| quote!(mut));
         quote! {
             #docs
             #[derive(Clone, Debug, Default, PartialEq)]
@@ -438,12 +430,10 @@ impl<'a> ModelsEmitter<'a> {
 
             impl serde::Serialize for #id {
                 fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    use serde::ser::SerializeMap as _;
-                    let mut s = serializer.serialize_map(None)?;
+                    let #w_mut w = #root::codec::MapWriter::start(serializer)?;
                     #(#ser)*
                     #write_rest
-                    #root::codec::write_unknown(&mut s, &self.#unknown)?;
-                    s.end()
+                    w.end(&self.#unknown)
                 }
             }
 
@@ -460,7 +450,6 @@ impl<'a> ModelsEmitter<'a> {
                         #(#de)*
                         #other
                     }
-                    Ok(())
                 }
             }
         }
@@ -664,11 +653,12 @@ mod tests {
         for want in [
             // Optional: absent (None), null (Some(None)) or a value.
             "pubnote:Option<Option<String>>,",
-            r#""note"=>self.note=Some(map.next_value()?),"#,
-            r#"::kuber_models::codec::optional(&muts,"note",&self.note)?;"#,
+            r#""note"=>::kuber_models::codec::set_present(&mutself.note,map),"#,
+            r#"w.optional("note",&self.note);"#,
             // Required: null or a value, always written.
             "pubsize:Option<i64>,",
-            r#"s.serialize_entry("size",&self.size)?;"#,
+            r#""size"=>::kuber_models::codec::set_required(&mutself.size,map),"#,
+            r#"w.required("size",&self.size);"#,
             "publabels:Option<::std::collections::BTreeMap<String,Option<String>>>,",
         ] {
             assert!(text.contains(want), "missing {want} in {text}");
@@ -686,17 +676,24 @@ mod tests {
         for want in [
             "pubadditional_properties:::std::collections::BTreeMap<String,i32>,",
             "pubunknown_fields:::kuber_models::UnknownFields,",
-            "_=>{self.additional_properties.insert(key.to_owned(),map.next_value()?);}",
+            "::kuber_models::codec::insert_rest(&mutself.additional_properties,key,map)",
             // Preserved members of Template are its unknown fields, as in every struct.
-            "_=>::kuber_models::codec::unknown(&mutself.unknown_fields,key,map)?,",
-            r#"::kuber_models::codec::optional(&muts,"default",&self.default)?;"#,
-            r#"s.serialize_entry("kind",&self.kind)?;"#,
-            r#"for(k,v)in&self.additional_properties{if!matches!(k.as_str(),"default"){s.serialize_entry(k,v)?;}}"#,
-            "::kuber_models::codec::write_unknown(&muts,&self.unknown_fields)?;",
+            "_=>::kuber_models::codec::unknown(&mutself.unknown_fields,key,map),",
+            r#""default"=>::kuber_models::codec::set(&mutself.default,map),"#,
+            r#"w.optional("default",&self.default);"#,
+            r#"w.required("kind",&self.kind);"#,
+            r#"w.rest(&self.additional_properties,&["default"]);w.end(&self.unknown_fields)"#,
+            "w.end(&self.unknown_fields)",
         ] {
             assert!(text.contains(want), "missing {want} in {text}");
         }
-        assert_eq!(text.matches("serialize_map(None)").count(), 2, "{text}");
+        assert_eq!(
+            text.matches("MapWriter::start(serializer)?").count(),
+            2,
+            "{text}"
+        );
+        // No `?` per field (issue 10): one for the start of each map, none in decode_field.
+        assert_eq!(text.matches("?").count(), 2, "{text}");
         assert!(!text.contains("codec::skip"), "{text}");
     }
 }

@@ -10,11 +10,9 @@ pub struct ApplyConfiguration {
 }
 impl serde::Serialize for ApplyConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "expression", &self.expression)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("expression", &self.expression);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ApplyConfiguration {
@@ -32,10 +30,9 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set(&mut self.expression, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.AuditAnnotation`
@@ -50,12 +47,10 @@ pub struct AuditAnnotation {
 }
 impl serde::Serialize for AuditAnnotation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        s.serialize_entry("valueExpression", &self.value_expression)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.required("valueExpression", &self.value_expression);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AuditAnnotation {
@@ -73,11 +68,12 @@ impl crate::codec::DecodeFields for AuditAnnotation {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "valueExpression" => self.value_expression = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "valueExpression" => {
+                crate::codec::set_required(&mut self.value_expression, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ExpressionWarning`
@@ -92,12 +88,10 @@ pub struct ExpressionWarning {
 }
 impl serde::Serialize for ExpressionWarning {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("fieldRef", &self.field_ref)?;
-        s.serialize_entry("warning", &self.warning)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("fieldRef", &self.field_ref);
+        w.required("warning", &self.warning);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExpressionWarning {
@@ -115,11 +109,10 @@ impl crate::codec::DecodeFields for ExpressionWarning {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fieldRef" => self.field_ref = crate::codec::required(map)?,
-            "warning" => self.warning = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fieldRef" => crate::codec::set_required(&mut self.field_ref, map),
+            "warning" => crate::codec::set_required(&mut self.warning, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.JSONPatch`
@@ -132,11 +125,9 @@ pub struct JSONPatch {
 }
 impl serde::Serialize for JSONPatch {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "expression", &self.expression)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("expression", &self.expression);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JSONPatch {
@@ -154,10 +145,9 @@ impl crate::codec::DecodeFields for JSONPatch {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set(&mut self.expression, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MatchCondition`
@@ -172,12 +162,10 @@ pub struct MatchCondition {
 }
 impl serde::Serialize for MatchCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("expression", &self.expression)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("expression", &self.expression);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MatchCondition {
@@ -195,11 +183,10 @@ impl crate::codec::DecodeFields for MatchCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set_required(&mut self.expression, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MatchResources`
@@ -222,19 +209,13 @@ pub struct MatchResources {
 }
 impl serde::Serialize for MatchResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "excludeResourceRules",
-            &self.exclude_resource_rules,
-        )?;
-        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
-        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
-        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
-        crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("excludeResourceRules", &self.exclude_resource_rules);
+        w.optional("matchPolicy", &self.match_policy);
+        w.optional("namespaceSelector", &self.namespace_selector);
+        w.optional("objectSelector", &self.object_selector);
+        w.optional("resourceRules", &self.resource_rules);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MatchResources {
@@ -252,14 +233,15 @@ impl crate::codec::DecodeFields for MatchResources {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "excludeResourceRules" => self.exclude_resource_rules = map.next_value()?,
-            "matchPolicy" => self.match_policy = map.next_value()?,
-            "namespaceSelector" => self.namespace_selector = map.next_value()?,
-            "objectSelector" => self.object_selector = map.next_value()?,
-            "resourceRules" => self.resource_rules = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "excludeResourceRules" => {
+                crate::codec::set(&mut self.exclude_resource_rules, map)
+            }
+            "matchPolicy" => crate::codec::set(&mut self.match_policy, map),
+            "namespaceSelector" => crate::codec::set(&mut self.namespace_selector, map),
+            "objectSelector" => crate::codec::set(&mut self.object_selector, map),
+            "resourceRules" => crate::codec::set(&mut self.resource_rules, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy`
@@ -280,14 +262,12 @@ pub struct MutatingAdmissionPolicy {
 }
 impl serde::Serialize for MutatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicy {
@@ -305,13 +285,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for MutatingAdmissionPolicy {
@@ -348,14 +327,12 @@ pub struct MutatingAdmissionPolicyBinding {
 }
 impl serde::Serialize for MutatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBinding {
@@ -373,13 +350,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBinding {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for MutatingAdmissionPolicyBinding {
@@ -416,14 +392,12 @@ pub struct MutatingAdmissionPolicyBindingList {
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingList {
@@ -441,13 +415,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for MutatingAdmissionPolicyBindingList {
@@ -479,13 +452,11 @@ pub struct MutatingAdmissionPolicyBindingSpec {
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
-        crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
-        crate::codec::optional(&mut s, "policyName", &self.policy_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("matchResources", &self.match_resources);
+        w.optional("paramRef", &self.param_ref);
+        w.optional("policyName", &self.policy_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingSpec {
@@ -503,12 +474,11 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "matchResources" => self.match_resources = map.next_value()?,
-            "paramRef" => self.param_ref = map.next_value()?,
-            "policyName" => self.policy_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchResources" => crate::codec::set(&mut self.match_resources, map),
+            "paramRef" => crate::codec::set(&mut self.param_ref, map),
+            "policyName" => crate::codec::set(&mut self.policy_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyList`
@@ -529,14 +499,12 @@ pub struct MutatingAdmissionPolicyList {
 }
 impl serde::Serialize for MutatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyList {
@@ -554,13 +522,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for MutatingAdmissionPolicyList {
@@ -600,17 +567,15 @@ pub struct MutatingAdmissionPolicySpec {
 }
 impl serde::Serialize for MutatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
-        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
-        crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
-        crate::codec::optional(&mut s, "mutations", &self.mutations)?;
-        crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
-        crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
-        crate::codec::optional(&mut s, "variables", &self.variables)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("failurePolicy", &self.failure_policy);
+        w.optional("matchConditions", &self.match_conditions);
+        w.optional("matchConstraints", &self.match_constraints);
+        w.optional("mutations", &self.mutations);
+        w.optional("paramKind", &self.param_kind);
+        w.optional("reinvocationPolicy", &self.reinvocation_policy);
+        w.optional("variables", &self.variables);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicySpec {
@@ -628,16 +593,15 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "failurePolicy" => self.failure_policy = map.next_value()?,
-            "matchConditions" => self.match_conditions = map.next_value()?,
-            "matchConstraints" => self.match_constraints = map.next_value()?,
-            "mutations" => self.mutations = map.next_value()?,
-            "paramKind" => self.param_kind = map.next_value()?,
-            "reinvocationPolicy" => self.reinvocation_policy = map.next_value()?,
-            "variables" => self.variables = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "failurePolicy" => crate::codec::set(&mut self.failure_policy, map),
+            "matchConditions" => crate::codec::set(&mut self.match_conditions, map),
+            "matchConstraints" => crate::codec::set(&mut self.match_constraints, map),
+            "mutations" => crate::codec::set(&mut self.mutations, map),
+            "paramKind" => crate::codec::set(&mut self.param_kind, map),
+            "reinvocationPolicy" => crate::codec::set(&mut self.reinvocation_policy, map),
+            "variables" => crate::codec::set(&mut self.variables, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingWebhook`
@@ -674,22 +638,20 @@ pub struct MutatingWebhook {
 }
 impl serde::Serialize for MutatingWebhook {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("admissionReviewVersions", &self.admission_review_versions)?;
-        s.serialize_entry("clientConfig", &self.client_config)?;
-        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
-        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
-        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
-        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
-        crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
-        crate::codec::optional(&mut s, "rules", &self.rules)?;
-        s.serialize_entry("sideEffects", &self.side_effects)?;
-        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("admissionReviewVersions", &self.admission_review_versions);
+        w.required("clientConfig", &self.client_config);
+        w.optional("failurePolicy", &self.failure_policy);
+        w.optional("matchConditions", &self.match_conditions);
+        w.optional("matchPolicy", &self.match_policy);
+        w.required("name", &self.name);
+        w.optional("namespaceSelector", &self.namespace_selector);
+        w.optional("objectSelector", &self.object_selector);
+        w.optional("reinvocationPolicy", &self.reinvocation_policy);
+        w.optional("rules", &self.rules);
+        w.required("sideEffects", &self.side_effects);
+        w.optional("timeoutSeconds", &self.timeout_seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingWebhook {
@@ -708,22 +670,21 @@ impl crate::codec::DecodeFields for MutatingWebhook {
     ) -> Result<(), A::Error> {
         match key {
             "admissionReviewVersions" => {
-                self.admission_review_versions = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.admission_review_versions, map)
             }
-            "clientConfig" => self.client_config = crate::codec::required(map)?,
-            "failurePolicy" => self.failure_policy = map.next_value()?,
-            "matchConditions" => self.match_conditions = map.next_value()?,
-            "matchPolicy" => self.match_policy = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "namespaceSelector" => self.namespace_selector = map.next_value()?,
-            "objectSelector" => self.object_selector = map.next_value()?,
-            "reinvocationPolicy" => self.reinvocation_policy = map.next_value()?,
-            "rules" => self.rules = map.next_value()?,
-            "sideEffects" => self.side_effects = crate::codec::required(map)?,
-            "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "clientConfig" => crate::codec::set_required(&mut self.client_config, map),
+            "failurePolicy" => crate::codec::set(&mut self.failure_policy, map),
+            "matchConditions" => crate::codec::set(&mut self.match_conditions, map),
+            "matchPolicy" => crate::codec::set(&mut self.match_policy, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespaceSelector" => crate::codec::set(&mut self.namespace_selector, map),
+            "objectSelector" => crate::codec::set(&mut self.object_selector, map),
+            "reinvocationPolicy" => crate::codec::set(&mut self.reinvocation_policy, map),
+            "rules" => crate::codec::set(&mut self.rules, map),
+            "sideEffects" => crate::codec::set_required(&mut self.side_effects, map),
+            "timeoutSeconds" => crate::codec::set(&mut self.timeout_seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration`
@@ -744,14 +705,12 @@ pub struct MutatingWebhookConfiguration {
 }
 impl serde::Serialize for MutatingWebhookConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "webhooks", &self.webhooks)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("webhooks", &self.webhooks);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingWebhookConfiguration {
@@ -769,13 +728,12 @@ impl crate::codec::DecodeFields for MutatingWebhookConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "webhooks" => self.webhooks = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "webhooks" => crate::codec::set(&mut self.webhooks, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for MutatingWebhookConfiguration {
@@ -812,14 +770,12 @@ pub struct MutatingWebhookConfigurationList {
 }
 impl serde::Serialize for MutatingWebhookConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingWebhookConfigurationList {
@@ -837,13 +793,12 @@ impl crate::codec::DecodeFields for MutatingWebhookConfigurationList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for MutatingWebhookConfigurationList {
@@ -875,13 +830,11 @@ pub struct Mutation {
 }
 impl serde::Serialize for Mutation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "applyConfiguration", &self.apply_configuration)?;
-        crate::codec::optional(&mut s, "jsonPatch", &self.json_patch)?;
-        s.serialize_entry("patchType", &self.patch_type)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("applyConfiguration", &self.apply_configuration);
+        w.optional("jsonPatch", &self.json_patch);
+        w.required("patchType", &self.patch_type);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Mutation {
@@ -899,12 +852,11 @@ impl crate::codec::DecodeFields for Mutation {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "applyConfiguration" => self.apply_configuration = map.next_value()?,
-            "jsonPatch" => self.json_patch = map.next_value()?,
-            "patchType" => self.patch_type = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "applyConfiguration" => crate::codec::set(&mut self.apply_configuration, map),
+            "jsonPatch" => crate::codec::set(&mut self.json_patch, map),
+            "patchType" => crate::codec::set_required(&mut self.patch_type, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.NamedRuleWithOperations`
@@ -927,16 +879,14 @@ pub struct NamedRuleWithOperations {
 }
 impl serde::Serialize for NamedRuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
-        crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
-        crate::codec::optional(&mut s, "operations", &self.operations)?;
-        crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "scope", &self.scope)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroups", &self.api_groups);
+        w.optional("apiVersions", &self.api_versions);
+        w.optional("operations", &self.operations);
+        w.optional("resourceNames", &self.resource_names);
+        w.optional("resources", &self.resources);
+        w.optional("scope", &self.scope);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NamedRuleWithOperations {
@@ -954,15 +904,14 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroups" => self.api_groups = map.next_value()?,
-            "apiVersions" => self.api_versions = map.next_value()?,
-            "operations" => self.operations = map.next_value()?,
-            "resourceNames" => self.resource_names = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroups" => crate::codec::set(&mut self.api_groups, map),
+            "apiVersions" => crate::codec::set(&mut self.api_versions, map),
+            "operations" => crate::codec::set(&mut self.operations, map),
+            "resourceNames" => crate::codec::set(&mut self.resource_names, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "scope" => crate::codec::set(&mut self.scope, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ParamKind`
@@ -977,12 +926,10 @@ pub struct ParamKind {
 }
 impl serde::Serialize for ParamKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ParamKind {
@@ -1000,11 +947,10 @@ impl crate::codec::DecodeFields for ParamKind {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ParamRef`
@@ -1023,18 +969,12 @@ pub struct ParamRef {
 }
 impl serde::Serialize for ParamRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::optional(
-            &mut s,
-            "parameterNotFoundAction",
-            &self.parameter_not_found_action,
-        )?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.optional("parameterNotFoundAction", &self.parameter_not_found_action);
+        w.optional("selector", &self.selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ParamRef {
@@ -1052,15 +992,14 @@ impl crate::codec::DecodeFields for ParamRef {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "namespace" => self.namespace = map.next_value()?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
             "parameterNotFoundAction" => {
-                self.parameter_not_found_action = map.next_value()?;
+                crate::codec::set(&mut self.parameter_not_found_action, map)
             }
-            "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "selector" => crate::codec::set(&mut self.selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.RuleWithOperations`
@@ -1081,15 +1020,13 @@ pub struct RuleWithOperations {
 }
 impl serde::Serialize for RuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
-        crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
-        crate::codec::optional(&mut s, "operations", &self.operations)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "scope", &self.scope)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroups", &self.api_groups);
+        w.optional("apiVersions", &self.api_versions);
+        w.optional("operations", &self.operations);
+        w.optional("resources", &self.resources);
+        w.optional("scope", &self.scope);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RuleWithOperations {
@@ -1107,14 +1044,13 @@ impl crate::codec::DecodeFields for RuleWithOperations {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroups" => self.api_groups = map.next_value()?,
-            "apiVersions" => self.api_versions = map.next_value()?,
-            "operations" => self.operations = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroups" => crate::codec::set(&mut self.api_groups, map),
+            "apiVersions" => crate::codec::set(&mut self.api_versions, map),
+            "operations" => crate::codec::set(&mut self.operations, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "scope" => crate::codec::set(&mut self.scope, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ServiceReference`
@@ -1133,14 +1069,12 @@ pub struct ServiceReference {
 }
 impl serde::Serialize for ServiceReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "path", &self.path)?;
-        crate::codec::optional(&mut s, "port", &self.port)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.required("namespace", &self.namespace);
+        w.optional("path", &self.path);
+        w.optional("port", &self.port);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceReference {
@@ -1158,13 +1092,12 @@ impl crate::codec::DecodeFields for ServiceReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "namespace" => self.namespace = crate::codec::required(map)?,
-            "path" => self.path = map.next_value()?,
-            "port" => self.port = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespace" => crate::codec::set_required(&mut self.namespace, map),
+            "path" => crate::codec::set(&mut self.path, map),
+            "port" => crate::codec::set(&mut self.port, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.TypeChecking`
@@ -1177,11 +1110,9 @@ pub struct TypeChecking {
 }
 impl serde::Serialize for TypeChecking {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "expressionWarnings", &self.expression_warnings)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("expressionWarnings", &self.expression_warnings);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TypeChecking {
@@ -1199,10 +1130,9 @@ impl crate::codec::DecodeFields for TypeChecking {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expressionWarnings" => self.expression_warnings = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expressionWarnings" => crate::codec::set(&mut self.expression_warnings, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy`
@@ -1225,15 +1155,13 @@ pub struct ValidatingAdmissionPolicy {
 }
 impl serde::Serialize for ValidatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicy {
@@ -1251,14 +1179,13 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ValidatingAdmissionPolicy {
@@ -1295,14 +1222,12 @@ pub struct ValidatingAdmissionPolicyBinding {
 }
 impl serde::Serialize for ValidatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBinding {
@@ -1320,13 +1245,12 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBinding {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ValidatingAdmissionPolicyBinding {
@@ -1363,14 +1287,12 @@ pub struct ValidatingAdmissionPolicyBindingList {
 }
 impl serde::Serialize for ValidatingAdmissionPolicyBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBindingList {
@@ -1388,13 +1310,12 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBindingList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ValidatingAdmissionPolicyBindingList {
@@ -1428,14 +1349,12 @@ pub struct ValidatingAdmissionPolicyBindingSpec {
 }
 impl serde::Serialize for ValidatingAdmissionPolicyBindingSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
-        crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
-        s.serialize_entry("policyName", &self.policy_name)?;
-        s.serialize_entry("validationActions", &self.validation_actions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("matchResources", &self.match_resources);
+        w.optional("paramRef", &self.param_ref);
+        w.required("policyName", &self.policy_name);
+        w.required("validationActions", &self.validation_actions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBindingSpec {
@@ -1453,13 +1372,14 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBindingSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "matchResources" => self.match_resources = map.next_value()?,
-            "paramRef" => self.param_ref = map.next_value()?,
-            "policyName" => self.policy_name = crate::codec::required(map)?,
-            "validationActions" => self.validation_actions = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchResources" => crate::codec::set(&mut self.match_resources, map),
+            "paramRef" => crate::codec::set(&mut self.param_ref, map),
+            "policyName" => crate::codec::set_required(&mut self.policy_name, map),
+            "validationActions" => {
+                crate::codec::set_required(&mut self.validation_actions, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList`
@@ -1480,14 +1400,12 @@ pub struct ValidatingAdmissionPolicyList {
 }
 impl serde::Serialize for ValidatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyList {
@@ -1505,13 +1423,12 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ValidatingAdmissionPolicyList {
@@ -1551,17 +1468,15 @@ pub struct ValidatingAdmissionPolicySpec {
 }
 impl serde::Serialize for ValidatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "auditAnnotations", &self.audit_annotations)?;
-        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
-        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
-        crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
-        crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
-        crate::codec::optional(&mut s, "validations", &self.validations)?;
-        crate::codec::optional(&mut s, "variables", &self.variables)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("auditAnnotations", &self.audit_annotations);
+        w.optional("failurePolicy", &self.failure_policy);
+        w.optional("matchConditions", &self.match_conditions);
+        w.optional("matchConstraints", &self.match_constraints);
+        w.optional("paramKind", &self.param_kind);
+        w.optional("validations", &self.validations);
+        w.optional("variables", &self.variables);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicySpec {
@@ -1579,16 +1494,15 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicySpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "auditAnnotations" => self.audit_annotations = map.next_value()?,
-            "failurePolicy" => self.failure_policy = map.next_value()?,
-            "matchConditions" => self.match_conditions = map.next_value()?,
-            "matchConstraints" => self.match_constraints = map.next_value()?,
-            "paramKind" => self.param_kind = map.next_value()?,
-            "validations" => self.validations = map.next_value()?,
-            "variables" => self.variables = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "auditAnnotations" => crate::codec::set(&mut self.audit_annotations, map),
+            "failurePolicy" => crate::codec::set(&mut self.failure_policy, map),
+            "matchConditions" => crate::codec::set(&mut self.match_conditions, map),
+            "matchConstraints" => crate::codec::set(&mut self.match_constraints, map),
+            "paramKind" => crate::codec::set(&mut self.param_kind, map),
+            "validations" => crate::codec::set(&mut self.validations, map),
+            "variables" => crate::codec::set(&mut self.variables, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus`
@@ -1605,13 +1519,11 @@ pub struct ValidatingAdmissionPolicyStatus {
 }
 impl serde::Serialize for ValidatingAdmissionPolicyStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "typeChecking", &self.type_checking)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("typeChecking", &self.type_checking);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyStatus {
@@ -1629,12 +1541,11 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "typeChecking" => self.type_checking = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "typeChecking" => crate::codec::set(&mut self.type_checking, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingWebhook`
@@ -1669,21 +1580,19 @@ pub struct ValidatingWebhook {
 }
 impl serde::Serialize for ValidatingWebhook {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("admissionReviewVersions", &self.admission_review_versions)?;
-        s.serialize_entry("clientConfig", &self.client_config)?;
-        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
-        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
-        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
-        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
-        crate::codec::optional(&mut s, "rules", &self.rules)?;
-        s.serialize_entry("sideEffects", &self.side_effects)?;
-        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("admissionReviewVersions", &self.admission_review_versions);
+        w.required("clientConfig", &self.client_config);
+        w.optional("failurePolicy", &self.failure_policy);
+        w.optional("matchConditions", &self.match_conditions);
+        w.optional("matchPolicy", &self.match_policy);
+        w.required("name", &self.name);
+        w.optional("namespaceSelector", &self.namespace_selector);
+        w.optional("objectSelector", &self.object_selector);
+        w.optional("rules", &self.rules);
+        w.required("sideEffects", &self.side_effects);
+        w.optional("timeoutSeconds", &self.timeout_seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingWebhook {
@@ -1702,21 +1611,20 @@ impl crate::codec::DecodeFields for ValidatingWebhook {
     ) -> Result<(), A::Error> {
         match key {
             "admissionReviewVersions" => {
-                self.admission_review_versions = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.admission_review_versions, map)
             }
-            "clientConfig" => self.client_config = crate::codec::required(map)?,
-            "failurePolicy" => self.failure_policy = map.next_value()?,
-            "matchConditions" => self.match_conditions = map.next_value()?,
-            "matchPolicy" => self.match_policy = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "namespaceSelector" => self.namespace_selector = map.next_value()?,
-            "objectSelector" => self.object_selector = map.next_value()?,
-            "rules" => self.rules = map.next_value()?,
-            "sideEffects" => self.side_effects = crate::codec::required(map)?,
-            "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "clientConfig" => crate::codec::set_required(&mut self.client_config, map),
+            "failurePolicy" => crate::codec::set(&mut self.failure_policy, map),
+            "matchConditions" => crate::codec::set(&mut self.match_conditions, map),
+            "matchPolicy" => crate::codec::set(&mut self.match_policy, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespaceSelector" => crate::codec::set(&mut self.namespace_selector, map),
+            "objectSelector" => crate::codec::set(&mut self.object_selector, map),
+            "rules" => crate::codec::set(&mut self.rules, map),
+            "sideEffects" => crate::codec::set_required(&mut self.side_effects, map),
+            "timeoutSeconds" => crate::codec::set(&mut self.timeout_seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration`
@@ -1737,14 +1645,12 @@ pub struct ValidatingWebhookConfiguration {
 }
 impl serde::Serialize for ValidatingWebhookConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "webhooks", &self.webhooks)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("webhooks", &self.webhooks);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingWebhookConfiguration {
@@ -1762,13 +1668,12 @@ impl crate::codec::DecodeFields for ValidatingWebhookConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "webhooks" => self.webhooks = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "webhooks" => crate::codec::set(&mut self.webhooks, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ValidatingWebhookConfiguration {
@@ -1805,14 +1710,12 @@ pub struct ValidatingWebhookConfigurationList {
 }
 impl serde::Serialize for ValidatingWebhookConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidatingWebhookConfigurationList {
@@ -1830,13 +1733,12 @@ impl crate::codec::DecodeFields for ValidatingWebhookConfigurationList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ValidatingWebhookConfigurationList {
@@ -1870,14 +1772,12 @@ pub struct Validation {
 }
 impl serde::Serialize for Validation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("expression", &self.expression)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "messageExpression", &self.message_expression)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("expression", &self.expression);
+        w.optional("message", &self.message);
+        w.optional("messageExpression", &self.message_expression);
+        w.optional("reason", &self.reason);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Validation {
@@ -1895,13 +1795,12 @@ impl crate::codec::DecodeFields for Validation {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = crate::codec::required(map)?,
-            "message" => self.message = map.next_value()?,
-            "messageExpression" => self.message_expression = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set_required(&mut self.expression, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "messageExpression" => crate::codec::set(&mut self.message_expression, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.Variable`
@@ -1916,12 +1815,10 @@ pub struct Variable {
 }
 impl serde::Serialize for Variable {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("expression", &self.expression)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("expression", &self.expression);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Variable {
@@ -1939,11 +1836,10 @@ impl crate::codec::DecodeFields for Variable {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set_required(&mut self.expression, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1.WebhookClientConfig`
@@ -1960,13 +1856,11 @@ pub struct WebhookClientConfig {
 }
 impl serde::Serialize for WebhookClientConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
-        crate::codec::optional(&mut s, "service", &self.service)?;
-        crate::codec::optional(&mut s, "url", &self.url)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("caBundle", &self.ca_bundle);
+        w.optional("service", &self.service);
+        w.optional("url", &self.url);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WebhookClientConfig {
@@ -1984,11 +1878,10 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "caBundle" => self.ca_bundle = map.next_value()?,
-            "service" => self.service = map.next_value()?,
-            "url" => self.url = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "caBundle" => crate::codec::set(&mut self.ca_bundle, map),
+            "service" => crate::codec::set(&mut self.service, map),
+            "url" => crate::codec::set(&mut self.url, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

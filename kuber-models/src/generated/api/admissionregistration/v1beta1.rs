@@ -10,11 +10,9 @@ pub struct ApplyConfiguration {
 }
 impl serde::Serialize for ApplyConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "expression", &self.expression)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("expression", &self.expression);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ApplyConfiguration {
@@ -32,10 +30,9 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set(&mut self.expression, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.JSONPatch`
@@ -48,11 +45,9 @@ pub struct JSONPatch {
 }
 impl serde::Serialize for JSONPatch {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "expression", &self.expression)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("expression", &self.expression);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JSONPatch {
@@ -70,10 +65,9 @@ impl crate::codec::DecodeFields for JSONPatch {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set(&mut self.expression, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MatchCondition`
@@ -88,12 +82,10 @@ pub struct MatchCondition {
 }
 impl serde::Serialize for MatchCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("expression", &self.expression)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("expression", &self.expression);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MatchCondition {
@@ -111,11 +103,10 @@ impl crate::codec::DecodeFields for MatchCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set_required(&mut self.expression, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MatchResources`
@@ -138,19 +129,13 @@ pub struct MatchResources {
 }
 impl serde::Serialize for MatchResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "excludeResourceRules",
-            &self.exclude_resource_rules,
-        )?;
-        crate::codec::optional(&mut s, "matchPolicy", &self.match_policy)?;
-        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
-        crate::codec::optional(&mut s, "objectSelector", &self.object_selector)?;
-        crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("excludeResourceRules", &self.exclude_resource_rules);
+        w.optional("matchPolicy", &self.match_policy);
+        w.optional("namespaceSelector", &self.namespace_selector);
+        w.optional("objectSelector", &self.object_selector);
+        w.optional("resourceRules", &self.resource_rules);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MatchResources {
@@ -168,14 +153,15 @@ impl crate::codec::DecodeFields for MatchResources {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "excludeResourceRules" => self.exclude_resource_rules = map.next_value()?,
-            "matchPolicy" => self.match_policy = map.next_value()?,
-            "namespaceSelector" => self.namespace_selector = map.next_value()?,
-            "objectSelector" => self.object_selector = map.next_value()?,
-            "resourceRules" => self.resource_rules = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "excludeResourceRules" => {
+                crate::codec::set(&mut self.exclude_resource_rules, map)
+            }
+            "matchPolicy" => crate::codec::set(&mut self.match_policy, map),
+            "namespaceSelector" => crate::codec::set(&mut self.namespace_selector, map),
+            "objectSelector" => crate::codec::set(&mut self.object_selector, map),
+            "resourceRules" => crate::codec::set(&mut self.resource_rules, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicy`
@@ -196,14 +182,12 @@ pub struct MutatingAdmissionPolicy {
 }
 impl serde::Serialize for MutatingAdmissionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicy {
@@ -221,13 +205,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for MutatingAdmissionPolicy {
@@ -264,14 +247,12 @@ pub struct MutatingAdmissionPolicyBinding {
 }
 impl serde::Serialize for MutatingAdmissionPolicyBinding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBinding {
@@ -289,13 +270,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBinding {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for MutatingAdmissionPolicyBinding {
@@ -332,14 +312,12 @@ pub struct MutatingAdmissionPolicyBindingList {
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingList {
@@ -357,13 +335,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for MutatingAdmissionPolicyBindingList {
@@ -395,13 +372,11 @@ pub struct MutatingAdmissionPolicyBindingSpec {
 }
 impl serde::Serialize for MutatingAdmissionPolicyBindingSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "matchResources", &self.match_resources)?;
-        crate::codec::optional(&mut s, "paramRef", &self.param_ref)?;
-        crate::codec::optional(&mut s, "policyName", &self.policy_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("matchResources", &self.match_resources);
+        w.optional("paramRef", &self.param_ref);
+        w.optional("policyName", &self.policy_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingSpec {
@@ -419,12 +394,11 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "matchResources" => self.match_resources = map.next_value()?,
-            "paramRef" => self.param_ref = map.next_value()?,
-            "policyName" => self.policy_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchResources" => crate::codec::set(&mut self.match_resources, map),
+            "paramRef" => crate::codec::set(&mut self.param_ref, map),
+            "policyName" => crate::codec::set(&mut self.policy_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyList`
@@ -445,14 +419,12 @@ pub struct MutatingAdmissionPolicyList {
 }
 impl serde::Serialize for MutatingAdmissionPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyList {
@@ -470,13 +442,12 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for MutatingAdmissionPolicyList {
@@ -516,17 +487,15 @@ pub struct MutatingAdmissionPolicySpec {
 }
 impl serde::Serialize for MutatingAdmissionPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "failurePolicy", &self.failure_policy)?;
-        crate::codec::optional(&mut s, "matchConditions", &self.match_conditions)?;
-        crate::codec::optional(&mut s, "matchConstraints", &self.match_constraints)?;
-        crate::codec::optional(&mut s, "mutations", &self.mutations)?;
-        crate::codec::optional(&mut s, "paramKind", &self.param_kind)?;
-        crate::codec::optional(&mut s, "reinvocationPolicy", &self.reinvocation_policy)?;
-        crate::codec::optional(&mut s, "variables", &self.variables)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("failurePolicy", &self.failure_policy);
+        w.optional("matchConditions", &self.match_conditions);
+        w.optional("matchConstraints", &self.match_constraints);
+        w.optional("mutations", &self.mutations);
+        w.optional("paramKind", &self.param_kind);
+        w.optional("reinvocationPolicy", &self.reinvocation_policy);
+        w.optional("variables", &self.variables);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicySpec {
@@ -544,16 +513,15 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "failurePolicy" => self.failure_policy = map.next_value()?,
-            "matchConditions" => self.match_conditions = map.next_value()?,
-            "matchConstraints" => self.match_constraints = map.next_value()?,
-            "mutations" => self.mutations = map.next_value()?,
-            "paramKind" => self.param_kind = map.next_value()?,
-            "reinvocationPolicy" => self.reinvocation_policy = map.next_value()?,
-            "variables" => self.variables = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "failurePolicy" => crate::codec::set(&mut self.failure_policy, map),
+            "matchConditions" => crate::codec::set(&mut self.match_conditions, map),
+            "matchConstraints" => crate::codec::set(&mut self.match_constraints, map),
+            "mutations" => crate::codec::set(&mut self.mutations, map),
+            "paramKind" => crate::codec::set(&mut self.param_kind, map),
+            "reinvocationPolicy" => crate::codec::set(&mut self.reinvocation_policy, map),
+            "variables" => crate::codec::set(&mut self.variables, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.Mutation`
@@ -570,13 +538,11 @@ pub struct Mutation {
 }
 impl serde::Serialize for Mutation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "applyConfiguration", &self.apply_configuration)?;
-        crate::codec::optional(&mut s, "jsonPatch", &self.json_patch)?;
-        s.serialize_entry("patchType", &self.patch_type)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("applyConfiguration", &self.apply_configuration);
+        w.optional("jsonPatch", &self.json_patch);
+        w.required("patchType", &self.patch_type);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Mutation {
@@ -594,12 +560,11 @@ impl crate::codec::DecodeFields for Mutation {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "applyConfiguration" => self.apply_configuration = map.next_value()?,
-            "jsonPatch" => self.json_patch = map.next_value()?,
-            "patchType" => self.patch_type = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "applyConfiguration" => crate::codec::set(&mut self.apply_configuration, map),
+            "jsonPatch" => crate::codec::set(&mut self.json_patch, map),
+            "patchType" => crate::codec::set_required(&mut self.patch_type, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.NamedRuleWithOperations`
@@ -622,16 +587,14 @@ pub struct NamedRuleWithOperations {
 }
 impl serde::Serialize for NamedRuleWithOperations {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
-        crate::codec::optional(&mut s, "apiVersions", &self.api_versions)?;
-        crate::codec::optional(&mut s, "operations", &self.operations)?;
-        crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "scope", &self.scope)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroups", &self.api_groups);
+        w.optional("apiVersions", &self.api_versions);
+        w.optional("operations", &self.operations);
+        w.optional("resourceNames", &self.resource_names);
+        w.optional("resources", &self.resources);
+        w.optional("scope", &self.scope);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NamedRuleWithOperations {
@@ -649,15 +612,14 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroups" => self.api_groups = map.next_value()?,
-            "apiVersions" => self.api_versions = map.next_value()?,
-            "operations" => self.operations = map.next_value()?,
-            "resourceNames" => self.resource_names = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroups" => crate::codec::set(&mut self.api_groups, map),
+            "apiVersions" => crate::codec::set(&mut self.api_versions, map),
+            "operations" => crate::codec::set(&mut self.operations, map),
+            "resourceNames" => crate::codec::set(&mut self.resource_names, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "scope" => crate::codec::set(&mut self.scope, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.ParamKind`
@@ -672,12 +634,10 @@ pub struct ParamKind {
 }
 impl serde::Serialize for ParamKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ParamKind {
@@ -695,11 +655,10 @@ impl crate::codec::DecodeFields for ParamKind {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.ParamRef`
@@ -718,18 +677,12 @@ pub struct ParamRef {
 }
 impl serde::Serialize for ParamRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::optional(
-            &mut s,
-            "parameterNotFoundAction",
-            &self.parameter_not_found_action,
-        )?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.optional("parameterNotFoundAction", &self.parameter_not_found_action);
+        w.optional("selector", &self.selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ParamRef {
@@ -747,15 +700,14 @@ impl crate::codec::DecodeFields for ParamRef {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "namespace" => self.namespace = map.next_value()?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
             "parameterNotFoundAction" => {
-                self.parameter_not_found_action = map.next_value()?;
+                crate::codec::set(&mut self.parameter_not_found_action, map)
             }
-            "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "selector" => crate::codec::set(&mut self.selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.Variable`
@@ -770,12 +722,10 @@ pub struct Variable {
 }
 impl serde::Serialize for Variable {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("expression", &self.expression)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("expression", &self.expression);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Variable {
@@ -793,10 +743,9 @@ impl crate::codec::DecodeFields for Variable {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set_required(&mut self.expression, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

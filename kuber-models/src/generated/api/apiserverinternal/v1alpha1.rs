@@ -16,14 +16,12 @@ pub struct ServerStorageVersion {
 }
 impl serde::Serialize for ServerStorageVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("apiServerID", &self.api_server_id)?;
-        s.serialize_entry("decodableVersions", &self.decodable_versions)?;
-        s.serialize_entry("encodingVersion", &self.encoding_version)?;
-        crate::codec::optional(&mut s, "servedVersions", &self.served_versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("apiServerID", &self.api_server_id);
+        w.required("decodableVersions", &self.decodable_versions);
+        w.required("encodingVersion", &self.encoding_version);
+        w.optional("servedVersions", &self.served_versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServerStorageVersion {
@@ -41,13 +39,16 @@ impl crate::codec::DecodeFields for ServerStorageVersion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiServerID" => self.api_server_id = crate::codec::required(map)?,
-            "decodableVersions" => self.decodable_versions = crate::codec::required(map)?,
-            "encodingVersion" => self.encoding_version = crate::codec::required(map)?,
-            "servedVersions" => self.served_versions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiServerID" => crate::codec::set_required(&mut self.api_server_id, map),
+            "decodableVersions" => {
+                crate::codec::set_required(&mut self.decodable_versions, map)
+            }
+            "encodingVersion" => {
+                crate::codec::set_required(&mut self.encoding_version, map)
+            }
+            "servedVersions" => crate::codec::set(&mut self.served_versions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apiserverinternal.v1alpha1.StorageVersion`
@@ -70,15 +71,13 @@ pub struct StorageVersion {
 }
 impl serde::Serialize for StorageVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry("metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.required("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageVersion {
@@ -96,14 +95,13 @@ impl crate::codec::DecodeFields for StorageVersion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = crate::codec::required(map)?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set_required(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for StorageVersion {
@@ -142,20 +140,14 @@ pub struct StorageVersionCondition {
 }
 impl serde::Serialize for StorageVersionCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        s.serialize_entry("message", &self.message)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        s.serialize_entry("reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.required("message", &self.message);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.required("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageVersionCondition {
@@ -173,15 +165,16 @@ impl crate::codec::DecodeFields for StorageVersionCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = crate::codec::required(map)?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "reason" => self.reason = crate::codec::required(map)?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set_required(&mut self.message, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "reason" => crate::codec::set_required(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apiserverinternal.v1alpha1.StorageVersionList`
@@ -202,14 +195,12 @@ pub struct StorageVersionList {
 }
 impl serde::Serialize for StorageVersionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageVersionList {
@@ -227,13 +218,12 @@ impl crate::codec::DecodeFields for StorageVersionList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for StorageVersionList {
@@ -267,17 +257,11 @@ pub struct StorageVersionStatus {
 }
 impl serde::Serialize for StorageVersionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "commonEncodingVersion",
-            &self.common_encoding_version,
-        )?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "storageVersions", &self.storage_versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("commonEncodingVersion", &self.common_encoding_version);
+        w.optional("conditions", &self.conditions);
+        w.optional("storageVersions", &self.storage_versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageVersionStatus {
@@ -295,11 +279,12 @@ impl crate::codec::DecodeFields for StorageVersionStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "commonEncodingVersion" => self.common_encoding_version = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "storageVersions" => self.storage_versions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "commonEncodingVersion" => {
+                crate::codec::set(&mut self.common_encoding_version, map)
+            }
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "storageVersions" => crate::codec::set(&mut self.storage_versions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

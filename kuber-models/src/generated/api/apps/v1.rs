@@ -20,15 +20,13 @@ pub struct ControllerRevision {
 }
 impl serde::Serialize for ControllerRevision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "data", &self.data)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("revision", &self.revision)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("data", &self.data);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("revision", &self.revision);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ControllerRevision {
@@ -46,14 +44,13 @@ impl crate::codec::DecodeFields for ControllerRevision {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "data" => self.data = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "revision" => self.revision = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "data" => crate::codec::set(&mut self.data, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "revision" => crate::codec::set_required(&mut self.revision, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ControllerRevision {
@@ -90,14 +87,12 @@ pub struct ControllerRevisionList {
 }
 impl serde::Serialize for ControllerRevisionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ControllerRevisionList {
@@ -115,13 +110,12 @@ impl crate::codec::DecodeFields for ControllerRevisionList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ControllerRevisionList {
@@ -159,15 +153,13 @@ pub struct DaemonSet {
 }
 impl serde::Serialize for DaemonSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DaemonSet {
@@ -185,14 +177,13 @@ impl crate::codec::DecodeFields for DaemonSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for DaemonSet {
@@ -229,19 +220,13 @@ pub struct DaemonSetCondition {
 }
 impl serde::Serialize for DaemonSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DaemonSetCondition {
@@ -259,14 +244,15 @@ impl crate::codec::DecodeFields for DaemonSetCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.DaemonSetList`
@@ -287,14 +273,12 @@ pub struct DaemonSetList {
 }
 impl serde::Serialize for DaemonSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DaemonSetList {
@@ -312,13 +296,12 @@ impl crate::codec::DecodeFields for DaemonSetList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for DaemonSetList {
@@ -354,19 +337,13 @@ pub struct DaemonSetSpec {
 }
 impl serde::Serialize for DaemonSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
-        crate::codec::optional(
-            &mut s,
-            "revisionHistoryLimit",
-            &self.revision_history_limit,
-        )?;
-        s.serialize_entry("selector", &self.selector)?;
-        s.serialize_entry("template", &self.template)?;
-        crate::codec::optional(&mut s, "updateStrategy", &self.update_strategy)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("minReadySeconds", &self.min_ready_seconds);
+        w.optional("revisionHistoryLimit", &self.revision_history_limit);
+        w.required("selector", &self.selector);
+        w.required("template", &self.template);
+        w.optional("updateStrategy", &self.update_strategy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DaemonSetSpec {
@@ -384,14 +361,15 @@ impl crate::codec::DecodeFields for DaemonSetSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "minReadySeconds" => self.min_ready_seconds = map.next_value()?,
-            "revisionHistoryLimit" => self.revision_history_limit = map.next_value()?,
-            "selector" => self.selector = crate::codec::required(map)?,
-            "template" => self.template = crate::codec::required(map)?,
-            "updateStrategy" => self.update_strategy = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "minReadySeconds" => crate::codec::set(&mut self.min_ready_seconds, map),
+            "revisionHistoryLimit" => {
+                crate::codec::set(&mut self.revision_history_limit, map)
+            }
+            "selector" => crate::codec::set_required(&mut self.selector, map),
+            "template" => crate::codec::set_required(&mut self.template, map),
+            "updateStrategy" => crate::codec::set(&mut self.update_strategy, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.DaemonSetStatus`
@@ -422,24 +400,18 @@ pub struct DaemonSetStatus {
 }
 impl serde::Serialize for DaemonSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        s.serialize_entry("currentNumberScheduled", &self.current_number_scheduled)?;
-        s.serialize_entry("desiredNumberScheduled", &self.desired_number_scheduled)?;
-        crate::codec::optional(&mut s, "numberAvailable", &self.number_available)?;
-        s.serialize_entry("numberMisscheduled", &self.number_misscheduled)?;
-        s.serialize_entry("numberReady", &self.number_ready)?;
-        crate::codec::optional(&mut s, "numberUnavailable", &self.number_unavailable)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(
-            &mut s,
-            "updatedNumberScheduled",
-            &self.updated_number_scheduled,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("collisionCount", &self.collision_count);
+        w.optional("conditions", &self.conditions);
+        w.required("currentNumberScheduled", &self.current_number_scheduled);
+        w.required("desiredNumberScheduled", &self.desired_number_scheduled);
+        w.optional("numberAvailable", &self.number_available);
+        w.required("numberMisscheduled", &self.number_misscheduled);
+        w.required("numberReady", &self.number_ready);
+        w.optional("numberUnavailable", &self.number_unavailable);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("updatedNumberScheduled", &self.updated_number_scheduled);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DaemonSetStatus {
@@ -457,25 +429,26 @@ impl crate::codec::DecodeFields for DaemonSetStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "collisionCount" => self.collision_count = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
+            "collisionCount" => crate::codec::set(&mut self.collision_count, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
             "currentNumberScheduled" => {
-                self.current_number_scheduled = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.current_number_scheduled, map)
             }
             "desiredNumberScheduled" => {
-                self.desired_number_scheduled = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.desired_number_scheduled, map)
             }
-            "numberAvailable" => self.number_available = map.next_value()?,
+            "numberAvailable" => crate::codec::set(&mut self.number_available, map),
             "numberMisscheduled" => {
-                self.number_misscheduled = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.number_misscheduled, map)
             }
-            "numberReady" => self.number_ready = crate::codec::required(map)?,
-            "numberUnavailable" => self.number_unavailable = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "updatedNumberScheduled" => self.updated_number_scheduled = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "numberReady" => crate::codec::set_required(&mut self.number_ready, map),
+            "numberUnavailable" => crate::codec::set(&mut self.number_unavailable, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "updatedNumberScheduled" => {
+                crate::codec::set(&mut self.updated_number_scheduled, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.DaemonSetUpdateStrategy`
@@ -490,12 +463,10 @@ pub struct DaemonSetUpdateStrategy {
 }
 impl serde::Serialize for DaemonSetUpdateStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("rollingUpdate", &self.rolling_update);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DaemonSetUpdateStrategy {
@@ -513,11 +484,10 @@ impl crate::codec::DecodeFields for DaemonSetUpdateStrategy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "rollingUpdate" => self.rolling_update = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "rollingUpdate" => crate::codec::set(&mut self.rolling_update, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.Deployment`
@@ -540,15 +510,13 @@ pub struct Deployment {
 }
 impl serde::Serialize for Deployment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Deployment {
@@ -566,14 +534,13 @@ impl crate::codec::DecodeFields for Deployment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Deployment {
@@ -612,20 +579,14 @@ pub struct DeploymentCondition {
 }
 impl serde::Serialize for DeploymentCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "lastUpdateTime", &self.last_update_time)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("lastUpdateTime", &self.last_update_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeploymentCondition {
@@ -643,15 +604,16 @@ impl crate::codec::DecodeFields for DeploymentCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "lastUpdateTime" => self.last_update_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "lastUpdateTime" => crate::codec::set(&mut self.last_update_time, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.DeploymentList`
@@ -672,14 +634,12 @@ pub struct DeploymentList {
 }
 impl serde::Serialize for DeploymentList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeploymentList {
@@ -697,13 +657,12 @@ impl crate::codec::DecodeFields for DeploymentList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for DeploymentList {
@@ -745,26 +704,16 @@ pub struct DeploymentSpec {
 }
 impl serde::Serialize for DeploymentSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
-        crate::codec::optional(&mut s, "paused", &self.paused)?;
-        crate::codec::optional(
-            &mut s,
-            "progressDeadlineSeconds",
-            &self.progress_deadline_seconds,
-        )?;
-        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
-        crate::codec::optional(
-            &mut s,
-            "revisionHistoryLimit",
-            &self.revision_history_limit,
-        )?;
-        s.serialize_entry("selector", &self.selector)?;
-        crate::codec::optional(&mut s, "strategy", &self.strategy)?;
-        s.serialize_entry("template", &self.template)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("minReadySeconds", &self.min_ready_seconds);
+        w.optional("paused", &self.paused);
+        w.optional("progressDeadlineSeconds", &self.progress_deadline_seconds);
+        w.optional("replicas", &self.replicas);
+        w.optional("revisionHistoryLimit", &self.revision_history_limit);
+        w.required("selector", &self.selector);
+        w.optional("strategy", &self.strategy);
+        w.required("template", &self.template);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeploymentSpec {
@@ -782,19 +731,20 @@ impl crate::codec::DecodeFields for DeploymentSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "minReadySeconds" => self.min_ready_seconds = map.next_value()?,
-            "paused" => self.paused = map.next_value()?,
+            "minReadySeconds" => crate::codec::set(&mut self.min_ready_seconds, map),
+            "paused" => crate::codec::set(&mut self.paused, map),
             "progressDeadlineSeconds" => {
-                self.progress_deadline_seconds = map.next_value()?;
+                crate::codec::set(&mut self.progress_deadline_seconds, map)
             }
-            "replicas" => self.replicas = map.next_value()?,
-            "revisionHistoryLimit" => self.revision_history_limit = map.next_value()?,
-            "selector" => self.selector = crate::codec::required(map)?,
-            "strategy" => self.strategy = map.next_value()?,
-            "template" => self.template = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "replicas" => crate::codec::set(&mut self.replicas, map),
+            "revisionHistoryLimit" => {
+                crate::codec::set(&mut self.revision_history_limit, map)
+            }
+            "selector" => crate::codec::set_required(&mut self.selector, map),
+            "strategy" => crate::codec::set(&mut self.strategy, map),
+            "template" => crate::codec::set_required(&mut self.template, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.DeploymentStatus`
@@ -823,27 +773,17 @@ pub struct DeploymentStatus {
 }
 impl serde::Serialize for DeploymentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
-        crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
-        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
-        crate::codec::optional(
-            &mut s,
-            "terminatingReplicas",
-            &self.terminating_replicas,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "unavailableReplicas",
-            &self.unavailable_replicas,
-        )?;
-        crate::codec::optional(&mut s, "updatedReplicas", &self.updated_replicas)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("availableReplicas", &self.available_replicas);
+        w.optional("collisionCount", &self.collision_count);
+        w.optional("conditions", &self.conditions);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("readyReplicas", &self.ready_replicas);
+        w.optional("replicas", &self.replicas);
+        w.optional("terminatingReplicas", &self.terminating_replicas);
+        w.optional("unavailableReplicas", &self.unavailable_replicas);
+        w.optional("updatedReplicas", &self.updated_replicas);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeploymentStatus {
@@ -861,18 +801,21 @@ impl crate::codec::DecodeFields for DeploymentStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "availableReplicas" => self.available_replicas = map.next_value()?,
-            "collisionCount" => self.collision_count = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "readyReplicas" => self.ready_replicas = map.next_value()?,
-            "replicas" => self.replicas = map.next_value()?,
-            "terminatingReplicas" => self.terminating_replicas = map.next_value()?,
-            "unavailableReplicas" => self.unavailable_replicas = map.next_value()?,
-            "updatedReplicas" => self.updated_replicas = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "availableReplicas" => crate::codec::set(&mut self.available_replicas, map),
+            "collisionCount" => crate::codec::set(&mut self.collision_count, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "readyReplicas" => crate::codec::set(&mut self.ready_replicas, map),
+            "replicas" => crate::codec::set(&mut self.replicas, map),
+            "terminatingReplicas" => {
+                crate::codec::set(&mut self.terminating_replicas, map)
+            }
+            "unavailableReplicas" => {
+                crate::codec::set(&mut self.unavailable_replicas, map)
+            }
+            "updatedReplicas" => crate::codec::set(&mut self.updated_replicas, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.DeploymentStrategy`
@@ -887,12 +830,10 @@ pub struct DeploymentStrategy {
 }
 impl serde::Serialize for DeploymentStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("rollingUpdate", &self.rolling_update);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeploymentStrategy {
@@ -910,11 +851,10 @@ impl crate::codec::DecodeFields for DeploymentStrategy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "rollingUpdate" => self.rolling_update = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "rollingUpdate" => crate::codec::set(&mut self.rolling_update, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.ReplicaSet`
@@ -937,15 +877,13 @@ pub struct ReplicaSet {
 }
 impl serde::Serialize for ReplicaSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicaSet {
@@ -963,14 +901,13 @@ impl crate::codec::DecodeFields for ReplicaSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ReplicaSet {
@@ -1007,19 +944,13 @@ pub struct ReplicaSetCondition {
 }
 impl serde::Serialize for ReplicaSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicaSetCondition {
@@ -1037,14 +968,15 @@ impl crate::codec::DecodeFields for ReplicaSetCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.ReplicaSetList`
@@ -1065,14 +997,12 @@ pub struct ReplicaSetList {
 }
 impl serde::Serialize for ReplicaSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicaSetList {
@@ -1090,13 +1020,12 @@ impl crate::codec::DecodeFields for ReplicaSetList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ReplicaSetList {
@@ -1130,14 +1059,12 @@ pub struct ReplicaSetSpec {
 }
 impl serde::Serialize for ReplicaSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
-        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
-        s.serialize_entry("selector", &self.selector)?;
-        crate::codec::optional(&mut s, "template", &self.template)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("minReadySeconds", &self.min_ready_seconds);
+        w.optional("replicas", &self.replicas);
+        w.required("selector", &self.selector);
+        w.optional("template", &self.template);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicaSetSpec {
@@ -1155,13 +1082,12 @@ impl crate::codec::DecodeFields for ReplicaSetSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "minReadySeconds" => self.min_ready_seconds = map.next_value()?,
-            "replicas" => self.replicas = map.next_value()?,
-            "selector" => self.selector = crate::codec::required(map)?,
-            "template" => self.template = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "minReadySeconds" => crate::codec::set(&mut self.min_ready_seconds, map),
+            "replicas" => crate::codec::set(&mut self.replicas, map),
+            "selector" => crate::codec::set_required(&mut self.selector, map),
+            "template" => crate::codec::set(&mut self.template, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.ReplicaSetStatus`
@@ -1186,25 +1112,15 @@ pub struct ReplicaSetStatus {
 }
 impl serde::Serialize for ReplicaSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(
-            &mut s,
-            "fullyLabeledReplicas",
-            &self.fully_labeled_replicas,
-        )?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
-        s.serialize_entry("replicas", &self.replicas)?;
-        crate::codec::optional(
-            &mut s,
-            "terminatingReplicas",
-            &self.terminating_replicas,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("availableReplicas", &self.available_replicas);
+        w.optional("conditions", &self.conditions);
+        w.optional("fullyLabeledReplicas", &self.fully_labeled_replicas);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("readyReplicas", &self.ready_replicas);
+        w.required("replicas", &self.replicas);
+        w.optional("terminatingReplicas", &self.terminating_replicas);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicaSetStatus {
@@ -1222,16 +1138,19 @@ impl crate::codec::DecodeFields for ReplicaSetStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "availableReplicas" => self.available_replicas = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "fullyLabeledReplicas" => self.fully_labeled_replicas = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "readyReplicas" => self.ready_replicas = map.next_value()?,
-            "replicas" => self.replicas = crate::codec::required(map)?,
-            "terminatingReplicas" => self.terminating_replicas = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "availableReplicas" => crate::codec::set(&mut self.available_replicas, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "fullyLabeledReplicas" => {
+                crate::codec::set(&mut self.fully_labeled_replicas, map)
+            }
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "readyReplicas" => crate::codec::set(&mut self.ready_replicas, map),
+            "replicas" => crate::codec::set_required(&mut self.replicas, map),
+            "terminatingReplicas" => {
+                crate::codec::set(&mut self.terminating_replicas, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.RollingUpdateDaemonSet`
@@ -1246,12 +1165,10 @@ pub struct RollingUpdateDaemonSet {
 }
 impl serde::Serialize for RollingUpdateDaemonSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "maxSurge", &self.max_surge)?;
-        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("maxSurge", &self.max_surge);
+        w.optional("maxUnavailable", &self.max_unavailable);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RollingUpdateDaemonSet {
@@ -1269,11 +1186,10 @@ impl crate::codec::DecodeFields for RollingUpdateDaemonSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "maxSurge" => self.max_surge = map.next_value()?,
-            "maxUnavailable" => self.max_unavailable = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "maxSurge" => crate::codec::set(&mut self.max_surge, map),
+            "maxUnavailable" => crate::codec::set(&mut self.max_unavailable, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.RollingUpdateDeployment`
@@ -1288,12 +1204,10 @@ pub struct RollingUpdateDeployment {
 }
 impl serde::Serialize for RollingUpdateDeployment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "maxSurge", &self.max_surge)?;
-        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("maxSurge", &self.max_surge);
+        w.optional("maxUnavailable", &self.max_unavailable);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RollingUpdateDeployment {
@@ -1311,11 +1225,10 @@ impl crate::codec::DecodeFields for RollingUpdateDeployment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "maxSurge" => self.max_surge = map.next_value()?,
-            "maxUnavailable" => self.max_unavailable = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "maxSurge" => crate::codec::set(&mut self.max_surge, map),
+            "maxUnavailable" => crate::codec::set(&mut self.max_unavailable, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy`
@@ -1330,12 +1243,10 @@ pub struct RollingUpdateStatefulSetStrategy {
 }
 impl serde::Serialize for RollingUpdateStatefulSetStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
-        crate::codec::optional(&mut s, "partition", &self.partition)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("maxUnavailable", &self.max_unavailable);
+        w.optional("partition", &self.partition);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RollingUpdateStatefulSetStrategy {
@@ -1353,11 +1264,10 @@ impl crate::codec::DecodeFields for RollingUpdateStatefulSetStrategy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "maxUnavailable" => self.max_unavailable = map.next_value()?,
-            "partition" => self.partition = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "maxUnavailable" => crate::codec::set(&mut self.max_unavailable, map),
+            "partition" => crate::codec::set(&mut self.partition, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSet`
@@ -1380,15 +1290,13 @@ pub struct StatefulSet {
 }
 impl serde::Serialize for StatefulSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSet {
@@ -1406,14 +1314,13 @@ impl crate::codec::DecodeFields for StatefulSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for StatefulSet {
@@ -1450,19 +1357,13 @@ pub struct StatefulSetCondition {
 }
 impl serde::Serialize for StatefulSetCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSetCondition {
@@ -1480,14 +1381,15 @@ impl crate::codec::DecodeFields for StatefulSetCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetList`
@@ -1508,14 +1410,12 @@ pub struct StatefulSetList {
 }
 impl serde::Serialize for StatefulSetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSetList {
@@ -1533,13 +1433,12 @@ impl crate::codec::DecodeFields for StatefulSetList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for StatefulSetList {
@@ -1567,11 +1466,9 @@ pub struct StatefulSetOrdinals {
 }
 impl serde::Serialize for StatefulSetOrdinals {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "start", &self.start)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("start", &self.start);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSetOrdinals {
@@ -1589,10 +1486,9 @@ impl crate::codec::DecodeFields for StatefulSetOrdinals {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "start" => self.start = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "start" => crate::codec::set(&mut self.start, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy`
@@ -1607,12 +1503,10 @@ pub struct StatefulSetPersistentVolumeClaimRetentionPolicy {
 }
 impl serde::Serialize for StatefulSetPersistentVolumeClaimRetentionPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "whenDeleted", &self.when_deleted)?;
-        crate::codec::optional(&mut s, "whenScaled", &self.when_scaled)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("whenDeleted", &self.when_deleted);
+        w.optional("whenScaled", &self.when_scaled);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSetPersistentVolumeClaimRetentionPolicy {
@@ -1630,11 +1524,10 @@ impl crate::codec::DecodeFields for StatefulSetPersistentVolumeClaimRetentionPol
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "whenDeleted" => self.when_deleted = map.next_value()?,
-            "whenScaled" => self.when_scaled = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "whenDeleted" => crate::codec::set(&mut self.when_deleted, map),
+            "whenScaled" => crate::codec::set(&mut self.when_scaled, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetSpec`
@@ -1669,37 +1562,22 @@ pub struct StatefulSetSpec {
 }
 impl serde::Serialize for StatefulSetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
-        crate::codec::optional(&mut s, "ordinals", &self.ordinals)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("minReadySeconds", &self.min_ready_seconds);
+        w.optional("ordinals", &self.ordinals);
+        w.optional(
             "persistentVolumeClaimRetentionPolicy",
             &self.persistent_volume_claim_retention_policy,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "podManagementPolicy",
-            &self.pod_management_policy,
-        )?;
-        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
-        crate::codec::optional(
-            &mut s,
-            "revisionHistoryLimit",
-            &self.revision_history_limit,
-        )?;
-        s.serialize_entry("selector", &self.selector)?;
-        crate::codec::optional(&mut s, "serviceName", &self.service_name)?;
-        s.serialize_entry("template", &self.template)?;
-        crate::codec::optional(&mut s, "updateStrategy", &self.update_strategy)?;
-        crate::codec::optional(
-            &mut s,
-            "volumeClaimTemplates",
-            &self.volume_claim_templates,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("podManagementPolicy", &self.pod_management_policy);
+        w.optional("replicas", &self.replicas);
+        w.optional("revisionHistoryLimit", &self.revision_history_limit);
+        w.required("selector", &self.selector);
+        w.optional("serviceName", &self.service_name);
+        w.required("template", &self.template);
+        w.optional("updateStrategy", &self.update_strategy);
+        w.optional("volumeClaimTemplates", &self.volume_claim_templates);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSetSpec {
@@ -1717,22 +1595,30 @@ impl crate::codec::DecodeFields for StatefulSetSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "minReadySeconds" => self.min_ready_seconds = map.next_value()?,
-            "ordinals" => self.ordinals = map.next_value()?,
+            "minReadySeconds" => crate::codec::set(&mut self.min_ready_seconds, map),
+            "ordinals" => crate::codec::set(&mut self.ordinals, map),
             "persistentVolumeClaimRetentionPolicy" => {
-                self.persistent_volume_claim_retention_policy = map.next_value()?;
+                crate::codec::set(
+                    &mut self.persistent_volume_claim_retention_policy,
+                    map,
+                )
             }
-            "podManagementPolicy" => self.pod_management_policy = map.next_value()?,
-            "replicas" => self.replicas = map.next_value()?,
-            "revisionHistoryLimit" => self.revision_history_limit = map.next_value()?,
-            "selector" => self.selector = crate::codec::required(map)?,
-            "serviceName" => self.service_name = map.next_value()?,
-            "template" => self.template = crate::codec::required(map)?,
-            "updateStrategy" => self.update_strategy = map.next_value()?,
-            "volumeClaimTemplates" => self.volume_claim_templates = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "podManagementPolicy" => {
+                crate::codec::set(&mut self.pod_management_policy, map)
+            }
+            "replicas" => crate::codec::set(&mut self.replicas, map),
+            "revisionHistoryLimit" => {
+                crate::codec::set(&mut self.revision_history_limit, map)
+            }
+            "selector" => crate::codec::set_required(&mut self.selector, map),
+            "serviceName" => crate::codec::set(&mut self.service_name, map),
+            "template" => crate::codec::set_required(&mut self.template, map),
+            "updateStrategy" => crate::codec::set(&mut self.update_strategy, map),
+            "volumeClaimTemplates" => {
+                crate::codec::set(&mut self.volume_claim_templates, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetStatus`
@@ -1763,20 +1649,18 @@ pub struct StatefulSetStatus {
 }
 impl serde::Serialize for StatefulSetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
-        crate::codec::optional(&mut s, "collisionCount", &self.collision_count)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "currentReplicas", &self.current_replicas)?;
-        crate::codec::optional(&mut s, "currentRevision", &self.current_revision)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
-        s.serialize_entry("replicas", &self.replicas)?;
-        crate::codec::optional(&mut s, "updateRevision", &self.update_revision)?;
-        crate::codec::optional(&mut s, "updatedReplicas", &self.updated_replicas)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("availableReplicas", &self.available_replicas);
+        w.optional("collisionCount", &self.collision_count);
+        w.optional("conditions", &self.conditions);
+        w.optional("currentReplicas", &self.current_replicas);
+        w.optional("currentRevision", &self.current_revision);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("readyReplicas", &self.ready_replicas);
+        w.required("replicas", &self.replicas);
+        w.optional("updateRevision", &self.update_revision);
+        w.optional("updatedReplicas", &self.updated_replicas);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSetStatus {
@@ -1794,19 +1678,18 @@ impl crate::codec::DecodeFields for StatefulSetStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "availableReplicas" => self.available_replicas = map.next_value()?,
-            "collisionCount" => self.collision_count = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "currentReplicas" => self.current_replicas = map.next_value()?,
-            "currentRevision" => self.current_revision = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "readyReplicas" => self.ready_replicas = map.next_value()?,
-            "replicas" => self.replicas = crate::codec::required(map)?,
-            "updateRevision" => self.update_revision = map.next_value()?,
-            "updatedReplicas" => self.updated_replicas = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "availableReplicas" => crate::codec::set(&mut self.available_replicas, map),
+            "collisionCount" => crate::codec::set(&mut self.collision_count, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "currentReplicas" => crate::codec::set(&mut self.current_replicas, map),
+            "currentRevision" => crate::codec::set(&mut self.current_revision, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "readyReplicas" => crate::codec::set(&mut self.ready_replicas, map),
+            "replicas" => crate::codec::set_required(&mut self.replicas, map),
+            "updateRevision" => crate::codec::set(&mut self.update_revision, map),
+            "updatedReplicas" => crate::codec::set(&mut self.updated_replicas, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetUpdateStrategy`
@@ -1821,12 +1704,10 @@ pub struct StatefulSetUpdateStrategy {
 }
 impl serde::Serialize for StatefulSetUpdateStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "rollingUpdate", &self.rolling_update)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("rollingUpdate", &self.rolling_update);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatefulSetUpdateStrategy {
@@ -1844,10 +1725,9 @@ impl crate::codec::DecodeFields for StatefulSetUpdateStrategy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "rollingUpdate" => self.rolling_update = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "rollingUpdate" => crate::codec::set(&mut self.rolling_update, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

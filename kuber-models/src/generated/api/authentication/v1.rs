@@ -16,14 +16,12 @@ pub struct BoundObjectReference {
 }
 impl serde::Serialize for BoundObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("name", &self.name);
+        w.optional("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for BoundObjectReference {
@@ -41,13 +39,12 @@ impl crate::codec::DecodeFields for BoundObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authentication.v1.SelfSubjectReview`
@@ -68,14 +65,12 @@ pub struct SelfSubjectReview {
 }
 impl serde::Serialize for SelfSubjectReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SelfSubjectReview {
@@ -93,13 +88,12 @@ impl crate::codec::DecodeFields for SelfSubjectReview {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for SelfSubjectReview {
@@ -128,11 +122,9 @@ pub struct SelfSubjectReviewStatus {
 }
 impl serde::Serialize for SelfSubjectReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "userInfo", &self.user_info)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("userInfo", &self.user_info);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SelfSubjectReviewStatus {
@@ -150,10 +142,9 @@ impl crate::codec::DecodeFields for SelfSubjectReviewStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "userInfo" => self.user_info = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "userInfo" => crate::codec::set(&mut self.user_info, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authentication.v1.TokenRequest`
@@ -176,15 +167,13 @@ pub struct TokenRequest {
 }
 impl serde::Serialize for TokenRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TokenRequest {
@@ -202,14 +191,13 @@ impl crate::codec::DecodeFields for TokenRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authentication.v1.TokenRequestSpec`
@@ -226,13 +214,11 @@ pub struct TokenRequestSpec {
 }
 impl serde::Serialize for TokenRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "audiences", &self.audiences)?;
-        crate::codec::optional(&mut s, "boundObjectRef", &self.bound_object_ref)?;
-        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("audiences", &self.audiences);
+        w.optional("boundObjectRef", &self.bound_object_ref);
+        w.optional("expirationSeconds", &self.expiration_seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TokenRequestSpec {
@@ -250,12 +236,11 @@ impl crate::codec::DecodeFields for TokenRequestSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "audiences" => self.audiences = map.next_value()?,
-            "boundObjectRef" => self.bound_object_ref = map.next_value()?,
-            "expirationSeconds" => self.expiration_seconds = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "audiences" => crate::codec::set(&mut self.audiences, map),
+            "boundObjectRef" => crate::codec::set(&mut self.bound_object_ref, map),
+            "expirationSeconds" => crate::codec::set(&mut self.expiration_seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authentication.v1.TokenRequestStatus`
@@ -270,16 +255,10 @@ pub struct TokenRequestStatus {
 }
 impl serde::Serialize for TokenRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "expirationTimestamp",
-            &self.expiration_timestamp,
-        )?;
-        crate::codec::optional(&mut s, "token", &self.token)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("expirationTimestamp", &self.expiration_timestamp);
+        w.optional("token", &self.token);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TokenRequestStatus {
@@ -297,11 +276,12 @@ impl crate::codec::DecodeFields for TokenRequestStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expirationTimestamp" => self.expiration_timestamp = map.next_value()?,
-            "token" => self.token = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expirationTimestamp" => {
+                crate::codec::set(&mut self.expiration_timestamp, map)
+            }
+            "token" => crate::codec::set(&mut self.token, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authentication.v1.TokenReview`
@@ -324,15 +304,13 @@ pub struct TokenReview {
 }
 impl serde::Serialize for TokenReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TokenReview {
@@ -350,14 +328,13 @@ impl crate::codec::DecodeFields for TokenReview {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for TokenReview {
@@ -388,12 +365,10 @@ pub struct TokenReviewSpec {
 }
 impl serde::Serialize for TokenReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "audiences", &self.audiences)?;
-        s.serialize_entry("token", &self.token)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("audiences", &self.audiences);
+        w.required("token", &self.token);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TokenReviewSpec {
@@ -411,11 +386,10 @@ impl crate::codec::DecodeFields for TokenReviewSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "audiences" => self.audiences = map.next_value()?,
-            "token" => self.token = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "audiences" => crate::codec::set(&mut self.audiences, map),
+            "token" => crate::codec::set_required(&mut self.token, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authentication.v1.TokenReviewStatus`
@@ -434,14 +408,12 @@ pub struct TokenReviewStatus {
 }
 impl serde::Serialize for TokenReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "audiences", &self.audiences)?;
-        crate::codec::optional(&mut s, "authenticated", &self.authenticated)?;
-        crate::codec::optional(&mut s, "error", &self.error)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("audiences", &self.audiences);
+        w.optional("authenticated", &self.authenticated);
+        w.optional("error", &self.error);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TokenReviewStatus {
@@ -459,13 +431,12 @@ impl crate::codec::DecodeFields for TokenReviewStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "audiences" => self.audiences = map.next_value()?,
-            "authenticated" => self.authenticated = map.next_value()?,
-            "error" => self.error = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "audiences" => crate::codec::set(&mut self.audiences, map),
+            "authenticated" => crate::codec::set(&mut self.authenticated, map),
+            "error" => crate::codec::set(&mut self.error, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authentication.v1.UserInfo`
@@ -484,14 +455,12 @@ pub struct UserInfo {
 }
 impl serde::Serialize for UserInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "extra", &self.extra)?;
-        crate::codec::optional(&mut s, "groups", &self.groups)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::optional(&mut s, "username", &self.username)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("extra", &self.extra);
+        w.optional("groups", &self.groups);
+        w.optional("uid", &self.uid);
+        w.optional("username", &self.username);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for UserInfo {
@@ -509,12 +478,11 @@ impl crate::codec::DecodeFields for UserInfo {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "extra" => self.extra = map.next_value()?,
-            "groups" => self.groups = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            "username" => self.username = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "extra" => crate::codec::set(&mut self.extra, map),
+            "groups" => crate::codec::set(&mut self.groups, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            "username" => crate::codec::set(&mut self.username, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -14,12 +14,10 @@ pub struct FieldSelectorAttributes {
 }
 impl serde::Serialize for FieldSelectorAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "rawSelector", &self.raw_selector)?;
-        crate::codec::optional(&mut s, "requirements", &self.requirements)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("rawSelector", &self.raw_selector);
+        w.optional("requirements", &self.requirements);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FieldSelectorAttributes {
@@ -37,11 +35,10 @@ impl crate::codec::DecodeFields for FieldSelectorAttributes {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "rawSelector" => self.raw_selector = map.next_value()?,
-            "requirements" => self.requirements = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "rawSelector" => crate::codec::set(&mut self.raw_selector, map),
+            "requirements" => crate::codec::set(&mut self.requirements, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.LabelSelectorAttributes`
@@ -58,12 +55,10 @@ pub struct LabelSelectorAttributes {
 }
 impl serde::Serialize for LabelSelectorAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "rawSelector", &self.raw_selector)?;
-        crate::codec::optional(&mut s, "requirements", &self.requirements)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("rawSelector", &self.raw_selector);
+        w.optional("requirements", &self.requirements);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LabelSelectorAttributes {
@@ -81,11 +76,10 @@ impl crate::codec::DecodeFields for LabelSelectorAttributes {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "rawSelector" => self.raw_selector = map.next_value()?,
-            "requirements" => self.requirements = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "rawSelector" => crate::codec::set(&mut self.raw_selector, map),
+            "requirements" => crate::codec::set(&mut self.requirements, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.LocalSubjectAccessReview`
@@ -108,15 +102,13 @@ pub struct LocalSubjectAccessReview {
 }
 impl serde::Serialize for LocalSubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LocalSubjectAccessReview {
@@ -134,14 +126,13 @@ impl crate::codec::DecodeFields for LocalSubjectAccessReview {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for LocalSubjectAccessReview {
@@ -172,12 +163,10 @@ pub struct NonResourceAttributes {
 }
 impl serde::Serialize for NonResourceAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "path", &self.path)?;
-        crate::codec::optional(&mut s, "verb", &self.verb)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("path", &self.path);
+        w.optional("verb", &self.verb);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NonResourceAttributes {
@@ -195,11 +184,10 @@ impl crate::codec::DecodeFields for NonResourceAttributes {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "path" => self.path = map.next_value()?,
-            "verb" => self.verb = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "path" => crate::codec::set(&mut self.path, map),
+            "verb" => crate::codec::set(&mut self.verb, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.NonResourceRule`
@@ -214,12 +202,10 @@ pub struct NonResourceRule {
 }
 impl serde::Serialize for NonResourceRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "nonResourceURLs", &self.non_resource_urls)?;
-        s.serialize_entry("verbs", &self.verbs)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("nonResourceURLs", &self.non_resource_urls);
+        w.required("verbs", &self.verbs);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NonResourceRule {
@@ -237,11 +223,10 @@ impl crate::codec::DecodeFields for NonResourceRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "nonResourceURLs" => self.non_resource_urls = map.next_value()?,
-            "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nonResourceURLs" => crate::codec::set(&mut self.non_resource_urls, map),
+            "verbs" => crate::codec::set_required(&mut self.verbs, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.ResourceAttributes`
@@ -270,19 +255,17 @@ pub struct ResourceAttributes {
 }
 impl serde::Serialize for ResourceAttributes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fieldSelector", &self.field_selector)?;
-        crate::codec::optional(&mut s, "group", &self.group)?;
-        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "resource", &self.resource)?;
-        crate::codec::optional(&mut s, "subresource", &self.subresource)?;
-        crate::codec::optional(&mut s, "verb", &self.verb)?;
-        crate::codec::optional(&mut s, "version", &self.version)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fieldSelector", &self.field_selector);
+        w.optional("group", &self.group);
+        w.optional("labelSelector", &self.label_selector);
+        w.optional("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.optional("resource", &self.resource);
+        w.optional("subresource", &self.subresource);
+        w.optional("verb", &self.verb);
+        w.optional("version", &self.version);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceAttributes {
@@ -300,18 +283,17 @@ impl crate::codec::DecodeFields for ResourceAttributes {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fieldSelector" => self.field_selector = map.next_value()?,
-            "group" => self.group = map.next_value()?,
-            "labelSelector" => self.label_selector = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "namespace" => self.namespace = map.next_value()?,
-            "resource" => self.resource = map.next_value()?,
-            "subresource" => self.subresource = map.next_value()?,
-            "verb" => self.verb = map.next_value()?,
-            "version" => self.version = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fieldSelector" => crate::codec::set(&mut self.field_selector, map),
+            "group" => crate::codec::set(&mut self.group, map),
+            "labelSelector" => crate::codec::set(&mut self.label_selector, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            "resource" => crate::codec::set(&mut self.resource, map),
+            "subresource" => crate::codec::set(&mut self.subresource, map),
+            "verb" => crate::codec::set(&mut self.verb, map),
+            "version" => crate::codec::set(&mut self.version, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.ResourceRule`
@@ -330,14 +312,12 @@ pub struct ResourceRule {
 }
 impl serde::Serialize for ResourceRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroups", &self.api_groups)?;
-        crate::codec::optional(&mut s, "resourceNames", &self.resource_names)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        s.serialize_entry("verbs", &self.verbs)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroups", &self.api_groups);
+        w.optional("resourceNames", &self.resource_names);
+        w.optional("resources", &self.resources);
+        w.required("verbs", &self.verbs);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceRule {
@@ -355,13 +335,12 @@ impl crate::codec::DecodeFields for ResourceRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroups" => self.api_groups = map.next_value()?,
-            "resourceNames" => self.resource_names = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroups" => crate::codec::set(&mut self.api_groups, map),
+            "resourceNames" => crate::codec::set(&mut self.resource_names, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "verbs" => crate::codec::set_required(&mut self.verbs, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.SelfSubjectAccessReview`
@@ -384,15 +363,13 @@ pub struct SelfSubjectAccessReview {
 }
 impl serde::Serialize for SelfSubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SelfSubjectAccessReview {
@@ -410,14 +387,13 @@ impl crate::codec::DecodeFields for SelfSubjectAccessReview {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for SelfSubjectAccessReview {
@@ -448,16 +424,10 @@ pub struct SelfSubjectAccessReviewSpec {
 }
 impl serde::Serialize for SelfSubjectAccessReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "nonResourceAttributes",
-            &self.non_resource_attributes,
-        )?;
-        crate::codec::optional(&mut s, "resourceAttributes", &self.resource_attributes)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("nonResourceAttributes", &self.non_resource_attributes);
+        w.optional("resourceAttributes", &self.resource_attributes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SelfSubjectAccessReviewSpec {
@@ -475,11 +445,12 @@ impl crate::codec::DecodeFields for SelfSubjectAccessReviewSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "nonResourceAttributes" => self.non_resource_attributes = map.next_value()?,
-            "resourceAttributes" => self.resource_attributes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nonResourceAttributes" => {
+                crate::codec::set(&mut self.non_resource_attributes, map)
+            }
+            "resourceAttributes" => crate::codec::set(&mut self.resource_attributes, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.SelfSubjectRulesReview`
@@ -502,15 +473,13 @@ pub struct SelfSubjectRulesReview {
 }
 impl serde::Serialize for SelfSubjectRulesReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SelfSubjectRulesReview {
@@ -528,14 +497,13 @@ impl crate::codec::DecodeFields for SelfSubjectRulesReview {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for SelfSubjectRulesReview {
@@ -564,11 +532,9 @@ pub struct SelfSubjectRulesReviewSpec {
 }
 impl serde::Serialize for SelfSubjectRulesReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("namespace", &self.namespace);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SelfSubjectRulesReviewSpec {
@@ -586,10 +552,9 @@ impl crate::codec::DecodeFields for SelfSubjectRulesReviewSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "namespace" => self.namespace = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.SubjectAccessReview`
@@ -612,15 +577,13 @@ pub struct SubjectAccessReview {
 }
 impl serde::Serialize for SubjectAccessReview {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SubjectAccessReview {
@@ -638,14 +601,13 @@ impl crate::codec::DecodeFields for SubjectAccessReview {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for SubjectAccessReview {
@@ -684,20 +646,14 @@ pub struct SubjectAccessReviewSpec {
 }
 impl serde::Serialize for SubjectAccessReviewSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "extra", &self.extra)?;
-        crate::codec::optional(&mut s, "groups", &self.groups)?;
-        crate::codec::optional(
-            &mut s,
-            "nonResourceAttributes",
-            &self.non_resource_attributes,
-        )?;
-        crate::codec::optional(&mut s, "resourceAttributes", &self.resource_attributes)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("extra", &self.extra);
+        w.optional("groups", &self.groups);
+        w.optional("nonResourceAttributes", &self.non_resource_attributes);
+        w.optional("resourceAttributes", &self.resource_attributes);
+        w.optional("uid", &self.uid);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SubjectAccessReviewSpec {
@@ -715,15 +671,16 @@ impl crate::codec::DecodeFields for SubjectAccessReviewSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "extra" => self.extra = map.next_value()?,
-            "groups" => self.groups = map.next_value()?,
-            "nonResourceAttributes" => self.non_resource_attributes = map.next_value()?,
-            "resourceAttributes" => self.resource_attributes = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "extra" => crate::codec::set(&mut self.extra, map),
+            "groups" => crate::codec::set(&mut self.groups, map),
+            "nonResourceAttributes" => {
+                crate::codec::set(&mut self.non_resource_attributes, map)
+            }
+            "resourceAttributes" => crate::codec::set(&mut self.resource_attributes, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.SubjectAccessReviewStatus`
@@ -742,14 +699,12 @@ pub struct SubjectAccessReviewStatus {
 }
 impl serde::Serialize for SubjectAccessReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("allowed", &self.allowed)?;
-        crate::codec::optional(&mut s, "denied", &self.denied)?;
-        crate::codec::optional(&mut s, "evaluationError", &self.evaluation_error)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("allowed", &self.allowed);
+        w.optional("denied", &self.denied);
+        w.optional("evaluationError", &self.evaluation_error);
+        w.optional("reason", &self.reason);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SubjectAccessReviewStatus {
@@ -767,13 +722,12 @@ impl crate::codec::DecodeFields for SubjectAccessReviewStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allowed" => self.allowed = crate::codec::required(map)?,
-            "denied" => self.denied = map.next_value()?,
-            "evaluationError" => self.evaluation_error = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allowed" => crate::codec::set_required(&mut self.allowed, map),
+            "denied" => crate::codec::set(&mut self.denied, map),
+            "evaluationError" => crate::codec::set(&mut self.evaluation_error, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.authorization.v1.SubjectRulesReviewStatus`
@@ -792,14 +746,12 @@ pub struct SubjectRulesReviewStatus {
 }
 impl serde::Serialize for SubjectRulesReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "evaluationError", &self.evaluation_error)?;
-        s.serialize_entry("incomplete", &self.incomplete)?;
-        s.serialize_entry("nonResourceRules", &self.non_resource_rules)?;
-        s.serialize_entry("resourceRules", &self.resource_rules)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("evaluationError", &self.evaluation_error);
+        w.required("incomplete", &self.incomplete);
+        w.required("nonResourceRules", &self.non_resource_rules);
+        w.required("resourceRules", &self.resource_rules);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SubjectRulesReviewStatus {
@@ -817,12 +769,13 @@ impl crate::codec::DecodeFields for SubjectRulesReviewStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "evaluationError" => self.evaluation_error = map.next_value()?,
-            "incomplete" => self.incomplete = crate::codec::required(map)?,
-            "nonResourceRules" => self.non_resource_rules = crate::codec::required(map)?,
-            "resourceRules" => self.resource_rules = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "evaluationError" => crate::codec::set(&mut self.evaluation_error, map),
+            "incomplete" => crate::codec::set_required(&mut self.incomplete, map),
+            "nonResourceRules" => {
+                crate::codec::set_required(&mut self.non_resource_rules, map)
+            }
+            "resourceRules" => crate::codec::set_required(&mut self.resource_rules, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -14,13 +14,11 @@ pub struct CrossVersionObjectReference {
 }
 impl serde::Serialize for CrossVersionObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CrossVersionObjectReference {
@@ -38,12 +36,11 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler`
@@ -66,15 +63,13 @@ pub struct HorizontalPodAutoscaler {
 }
 impl serde::Serialize for HorizontalPodAutoscaler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscaler {
@@ -92,14 +87,13 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscaler {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for HorizontalPodAutoscaler {
@@ -136,14 +130,12 @@ pub struct HorizontalPodAutoscalerList {
 }
 impl serde::Serialize for HorizontalPodAutoscalerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerList {
@@ -161,13 +153,12 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for HorizontalPodAutoscalerList {
@@ -201,18 +192,15 @@ pub struct HorizontalPodAutoscalerSpec {
 }
 impl serde::Serialize for HorizontalPodAutoscalerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("maxReplicas", &self.max_replicas)?;
-        crate::codec::optional(&mut s, "minReplicas", &self.min_replicas)?;
-        s.serialize_entry("scaleTargetRef", &self.scale_target_ref)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("maxReplicas", &self.max_replicas);
+        w.optional("minReplicas", &self.min_replicas);
+        w.required("scaleTargetRef", &self.scale_target_ref);
+        w.optional(
             "targetCPUUtilizationPercentage",
             &self.target_cpu_utilization_percentage,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerSpec {
@@ -230,15 +218,16 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "maxReplicas" => self.max_replicas = crate::codec::required(map)?,
-            "minReplicas" => self.min_replicas = map.next_value()?,
-            "scaleTargetRef" => self.scale_target_ref = crate::codec::required(map)?,
-            "targetCPUUtilizationPercentage" => {
-                self.target_cpu_utilization_percentage = map.next_value()?;
+            "maxReplicas" => crate::codec::set_required(&mut self.max_replicas, map),
+            "minReplicas" => crate::codec::set(&mut self.min_replicas, map),
+            "scaleTargetRef" => {
+                crate::codec::set_required(&mut self.scale_target_ref, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "targetCPUUtilizationPercentage" => {
+                crate::codec::set(&mut self.target_cpu_utilization_percentage, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus`
@@ -259,19 +248,16 @@ pub struct HorizontalPodAutoscalerStatus {
 }
 impl serde::Serialize for HorizontalPodAutoscalerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional(
             "currentCPUUtilizationPercentage",
             &self.current_cpu_utilization_percentage,
-        )?;
-        s.serialize_entry("currentReplicas", &self.current_replicas)?;
-        s.serialize_entry("desiredReplicas", &self.desired_replicas)?;
-        crate::codec::optional(&mut s, "lastScaleTime", &self.last_scale_time)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.required("currentReplicas", &self.current_replicas);
+        w.required("desiredReplicas", &self.desired_replicas);
+        w.optional("lastScaleTime", &self.last_scale_time);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerStatus {
@@ -290,15 +276,18 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
     ) -> Result<(), A::Error> {
         match key {
             "currentCPUUtilizationPercentage" => {
-                self.current_cpu_utilization_percentage = map.next_value()?;
+                crate::codec::set(&mut self.current_cpu_utilization_percentage, map)
             }
-            "currentReplicas" => self.current_replicas = crate::codec::required(map)?,
-            "desiredReplicas" => self.desired_replicas = crate::codec::required(map)?,
-            "lastScaleTime" => self.last_scale_time = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "currentReplicas" => {
+                crate::codec::set_required(&mut self.current_replicas, map)
+            }
+            "desiredReplicas" => {
+                crate::codec::set_required(&mut self.desired_replicas, map)
+            }
+            "lastScaleTime" => crate::codec::set(&mut self.last_scale_time, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v1.Scale`
@@ -321,15 +310,13 @@ pub struct Scale {
 }
 impl serde::Serialize for Scale {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Scale {
@@ -347,14 +334,13 @@ impl crate::codec::DecodeFields for Scale {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v1.ScaleSpec`
@@ -367,11 +353,9 @@ pub struct ScaleSpec {
 }
 impl serde::Serialize for ScaleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("replicas", &self.replicas);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ScaleSpec {
@@ -389,10 +373,9 @@ impl crate::codec::DecodeFields for ScaleSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "replicas" => self.replicas = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "replicas" => crate::codec::set(&mut self.replicas, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v1.ScaleStatus`
@@ -407,12 +390,10 @@ pub struct ScaleStatus {
 }
 impl serde::Serialize for ScaleStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("replicas", &self.replicas)?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("replicas", &self.replicas);
+        w.optional("selector", &self.selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ScaleStatus {
@@ -430,10 +411,9 @@ impl crate::codec::DecodeFields for ScaleStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "replicas" => self.replicas = crate::codec::required(map)?,
-            "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "replicas" => crate::codec::set_required(&mut self.replicas, map),
+            "selector" => crate::codec::set(&mut self.selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -14,13 +14,11 @@ pub struct ContainerResourceMetricSource {
 }
 impl serde::Serialize for ContainerResourceMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("container", &self.container)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("target", &self.target)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("container", &self.container);
+        w.required("name", &self.name);
+        w.required("target", &self.target);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerResourceMetricSource {
@@ -38,12 +36,11 @@ impl crate::codec::DecodeFields for ContainerResourceMetricSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "container" => self.container = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "container" => crate::codec::set_required(&mut self.container, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "target" => crate::codec::set_required(&mut self.target, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.ContainerResourceMetricStatus`
@@ -60,13 +57,11 @@ pub struct ContainerResourceMetricStatus {
 }
 impl serde::Serialize for ContainerResourceMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("container", &self.container)?;
-        s.serialize_entry("current", &self.current)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("container", &self.container);
+        w.required("current", &self.current);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerResourceMetricStatus {
@@ -84,12 +79,11 @@ impl crate::codec::DecodeFields for ContainerResourceMetricStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "container" => self.container = crate::codec::required(map)?,
-            "current" => self.current = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "container" => crate::codec::set_required(&mut self.container, map),
+            "current" => crate::codec::set_required(&mut self.current, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.CrossVersionObjectReference`
@@ -106,13 +100,11 @@ pub struct CrossVersionObjectReference {
 }
 impl serde::Serialize for CrossVersionObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CrossVersionObjectReference {
@@ -130,12 +122,11 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.ExternalMetricSource`
@@ -150,12 +141,10 @@ pub struct ExternalMetricSource {
 }
 impl serde::Serialize for ExternalMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("metric", &self.metric)?;
-        s.serialize_entry("target", &self.target)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("metric", &self.metric);
+        w.required("target", &self.target);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExternalMetricSource {
@@ -173,11 +162,10 @@ impl crate::codec::DecodeFields for ExternalMetricSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "metric" => self.metric = crate::codec::required(map)?,
-            "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "metric" => crate::codec::set_required(&mut self.metric, map),
+            "target" => crate::codec::set_required(&mut self.target, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.ExternalMetricStatus`
@@ -192,12 +180,10 @@ pub struct ExternalMetricStatus {
 }
 impl serde::Serialize for ExternalMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("current", &self.current)?;
-        s.serialize_entry("metric", &self.metric)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("current", &self.current);
+        w.required("metric", &self.metric);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExternalMetricStatus {
@@ -215,11 +201,10 @@ impl crate::codec::DecodeFields for ExternalMetricStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "current" => self.current = crate::codec::required(map)?,
-            "metric" => self.metric = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "current" => crate::codec::set_required(&mut self.current, map),
+            "metric" => crate::codec::set_required(&mut self.metric, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.HPAScalingPolicy`
@@ -236,13 +221,11 @@ pub struct HPAScalingPolicy {
 }
 impl serde::Serialize for HPAScalingPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("periodSeconds", &self.period_seconds)?;
-        s.serialize_entry("type", &self.type_)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("periodSeconds", &self.period_seconds);
+        w.required("type", &self.type_);
+        w.required("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HPAScalingPolicy {
@@ -260,12 +243,11 @@ impl crate::codec::DecodeFields for HPAScalingPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "periodSeconds" => self.period_seconds = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "periodSeconds" => crate::codec::set_required(&mut self.period_seconds, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            "value" => crate::codec::set_required(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.HPAScalingRules`
@@ -284,18 +266,12 @@ pub struct HPAScalingRules {
 }
 impl serde::Serialize for HPAScalingRules {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "policies", &self.policies)?;
-        crate::codec::optional(&mut s, "selectPolicy", &self.select_policy)?;
-        crate::codec::optional(
-            &mut s,
-            "stabilizationWindowSeconds",
-            &self.stabilization_window_seconds,
-        )?;
-        crate::codec::optional(&mut s, "tolerance", &self.tolerance)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("policies", &self.policies);
+        w.optional("selectPolicy", &self.select_policy);
+        w.optional("stabilizationWindowSeconds", &self.stabilization_window_seconds);
+        w.optional("tolerance", &self.tolerance);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HPAScalingRules {
@@ -313,15 +289,14 @@ impl crate::codec::DecodeFields for HPAScalingRules {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "policies" => self.policies = map.next_value()?,
-            "selectPolicy" => self.select_policy = map.next_value()?,
+            "policies" => crate::codec::set(&mut self.policies, map),
+            "selectPolicy" => crate::codec::set(&mut self.select_policy, map),
             "stabilizationWindowSeconds" => {
-                self.stabilization_window_seconds = map.next_value()?;
+                crate::codec::set(&mut self.stabilization_window_seconds, map)
             }
-            "tolerance" => self.tolerance = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "tolerance" => crate::codec::set(&mut self.tolerance, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler`
@@ -344,15 +319,13 @@ pub struct HorizontalPodAutoscaler {
 }
 impl serde::Serialize for HorizontalPodAutoscaler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscaler {
@@ -370,14 +343,13 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscaler {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for HorizontalPodAutoscaler {
@@ -408,12 +380,10 @@ pub struct HorizontalPodAutoscalerBehavior {
 }
 impl serde::Serialize for HorizontalPodAutoscalerBehavior {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "scaleDown", &self.scale_down)?;
-        crate::codec::optional(&mut s, "scaleUp", &self.scale_up)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("scaleDown", &self.scale_down);
+        w.optional("scaleUp", &self.scale_up);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerBehavior {
@@ -431,11 +401,10 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerBehavior {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "scaleDown" => self.scale_down = map.next_value()?,
-            "scaleUp" => self.scale_up = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "scaleDown" => crate::codec::set(&mut self.scale_down, map),
+            "scaleUp" => crate::codec::set(&mut self.scale_up, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition`
@@ -456,19 +425,13 @@ pub struct HorizontalPodAutoscalerCondition {
 }
 impl serde::Serialize for HorizontalPodAutoscalerCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerCondition {
@@ -486,14 +449,15 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList`
@@ -514,14 +478,12 @@ pub struct HorizontalPodAutoscalerList {
 }
 impl serde::Serialize for HorizontalPodAutoscalerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerList {
@@ -539,13 +501,12 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for HorizontalPodAutoscalerList {
@@ -581,15 +542,13 @@ pub struct HorizontalPodAutoscalerSpec {
 }
 impl serde::Serialize for HorizontalPodAutoscalerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "behavior", &self.behavior)?;
-        s.serialize_entry("maxReplicas", &self.max_replicas)?;
-        crate::codec::optional(&mut s, "metrics", &self.metrics)?;
-        crate::codec::optional(&mut s, "minReplicas", &self.min_replicas)?;
-        s.serialize_entry("scaleTargetRef", &self.scale_target_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("behavior", &self.behavior);
+        w.required("maxReplicas", &self.max_replicas);
+        w.optional("metrics", &self.metrics);
+        w.optional("minReplicas", &self.min_replicas);
+        w.required("scaleTargetRef", &self.scale_target_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerSpec {
@@ -607,14 +566,15 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "behavior" => self.behavior = map.next_value()?,
-            "maxReplicas" => self.max_replicas = crate::codec::required(map)?,
-            "metrics" => self.metrics = map.next_value()?,
-            "minReplicas" => self.min_replicas = map.next_value()?,
-            "scaleTargetRef" => self.scale_target_ref = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "behavior" => crate::codec::set(&mut self.behavior, map),
+            "maxReplicas" => crate::codec::set_required(&mut self.max_replicas, map),
+            "metrics" => crate::codec::set(&mut self.metrics, map),
+            "minReplicas" => crate::codec::set(&mut self.min_replicas, map),
+            "scaleTargetRef" => {
+                crate::codec::set_required(&mut self.scale_target_ref, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus`
@@ -637,16 +597,14 @@ pub struct HorizontalPodAutoscalerStatus {
 }
 impl serde::Serialize for HorizontalPodAutoscalerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "currentMetrics", &self.current_metrics)?;
-        crate::codec::optional(&mut s, "currentReplicas", &self.current_replicas)?;
-        s.serialize_entry("desiredReplicas", &self.desired_replicas)?;
-        crate::codec::optional(&mut s, "lastScaleTime", &self.last_scale_time)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.optional("currentMetrics", &self.current_metrics);
+        w.optional("currentReplicas", &self.current_replicas);
+        w.required("desiredReplicas", &self.desired_replicas);
+        w.optional("lastScaleTime", &self.last_scale_time);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerStatus {
@@ -664,15 +622,16 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "currentMetrics" => self.current_metrics = map.next_value()?,
-            "currentReplicas" => self.current_replicas = map.next_value()?,
-            "desiredReplicas" => self.desired_replicas = crate::codec::required(map)?,
-            "lastScaleTime" => self.last_scale_time = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "currentMetrics" => crate::codec::set(&mut self.current_metrics, map),
+            "currentReplicas" => crate::codec::set(&mut self.current_replicas, map),
+            "desiredReplicas" => {
+                crate::codec::set_required(&mut self.desired_replicas, map)
+            }
+            "lastScaleTime" => crate::codec::set(&mut self.last_scale_time, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.MetricIdentifier`
@@ -687,12 +646,10 @@ pub struct MetricIdentifier {
 }
 impl serde::Serialize for MetricIdentifier {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("selector", &self.selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricIdentifier {
@@ -710,11 +667,10 @@ impl crate::codec::DecodeFields for MetricIdentifier {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "selector" => crate::codec::set(&mut self.selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.MetricSpec`
@@ -737,16 +693,14 @@ pub struct MetricSpec {
 }
 impl serde::Serialize for MetricSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "containerResource", &self.container_resource)?;
-        crate::codec::optional(&mut s, "external", &self.external)?;
-        crate::codec::optional(&mut s, "object", &self.object)?;
-        crate::codec::optional(&mut s, "pods", &self.pods)?;
-        crate::codec::optional(&mut s, "resource", &self.resource)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("containerResource", &self.container_resource);
+        w.optional("external", &self.external);
+        w.optional("object", &self.object);
+        w.optional("pods", &self.pods);
+        w.optional("resource", &self.resource);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricSpec {
@@ -764,15 +718,14 @@ impl crate::codec::DecodeFields for MetricSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containerResource" => self.container_resource = map.next_value()?,
-            "external" => self.external = map.next_value()?,
-            "object" => self.object = map.next_value()?,
-            "pods" => self.pods = map.next_value()?,
-            "resource" => self.resource = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerResource" => crate::codec::set(&mut self.container_resource, map),
+            "external" => crate::codec::set(&mut self.external, map),
+            "object" => crate::codec::set(&mut self.object, map),
+            "pods" => crate::codec::set(&mut self.pods, map),
+            "resource" => crate::codec::set(&mut self.resource, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.MetricStatus`
@@ -795,16 +748,14 @@ pub struct MetricStatus {
 }
 impl serde::Serialize for MetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "containerResource", &self.container_resource)?;
-        crate::codec::optional(&mut s, "external", &self.external)?;
-        crate::codec::optional(&mut s, "object", &self.object)?;
-        crate::codec::optional(&mut s, "pods", &self.pods)?;
-        crate::codec::optional(&mut s, "resource", &self.resource)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("containerResource", &self.container_resource);
+        w.optional("external", &self.external);
+        w.optional("object", &self.object);
+        w.optional("pods", &self.pods);
+        w.optional("resource", &self.resource);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricStatus {
@@ -822,15 +773,14 @@ impl crate::codec::DecodeFields for MetricStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containerResource" => self.container_resource = map.next_value()?,
-            "external" => self.external = map.next_value()?,
-            "object" => self.object = map.next_value()?,
-            "pods" => self.pods = map.next_value()?,
-            "resource" => self.resource = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerResource" => crate::codec::set(&mut self.container_resource, map),
+            "external" => crate::codec::set(&mut self.external, map),
+            "object" => crate::codec::set(&mut self.object, map),
+            "pods" => crate::codec::set(&mut self.pods, map),
+            "resource" => crate::codec::set(&mut self.resource, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.MetricTarget`
@@ -849,14 +799,12 @@ pub struct MetricTarget {
 }
 impl serde::Serialize for MetricTarget {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "averageUtilization", &self.average_utilization)?;
-        crate::codec::optional(&mut s, "averageValue", &self.average_value)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("averageUtilization", &self.average_utilization);
+        w.optional("averageValue", &self.average_value);
+        w.required("type", &self.type_);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricTarget {
@@ -874,13 +822,12 @@ impl crate::codec::DecodeFields for MetricTarget {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "averageUtilization" => self.average_utilization = map.next_value()?,
-            "averageValue" => self.average_value = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "averageUtilization" => crate::codec::set(&mut self.average_utilization, map),
+            "averageValue" => crate::codec::set(&mut self.average_value, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.MetricValueStatus`
@@ -897,13 +844,11 @@ pub struct MetricValueStatus {
 }
 impl serde::Serialize for MetricValueStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "averageUtilization", &self.average_utilization)?;
-        crate::codec::optional(&mut s, "averageValue", &self.average_value)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("averageUtilization", &self.average_utilization);
+        w.optional("averageValue", &self.average_value);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricValueStatus {
@@ -921,12 +866,11 @@ impl crate::codec::DecodeFields for MetricValueStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "averageUtilization" => self.average_utilization = map.next_value()?,
-            "averageValue" => self.average_value = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "averageUtilization" => crate::codec::set(&mut self.average_utilization, map),
+            "averageValue" => crate::codec::set(&mut self.average_value, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.ObjectMetricSource`
@@ -943,13 +887,11 @@ pub struct ObjectMetricSource {
 }
 impl serde::Serialize for ObjectMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("describedObject", &self.described_object)?;
-        s.serialize_entry("metric", &self.metric)?;
-        s.serialize_entry("target", &self.target)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("describedObject", &self.described_object);
+        w.required("metric", &self.metric);
+        w.required("target", &self.target);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ObjectMetricSource {
@@ -967,12 +909,13 @@ impl crate::codec::DecodeFields for ObjectMetricSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "describedObject" => self.described_object = crate::codec::required(map)?,
-            "metric" => self.metric = crate::codec::required(map)?,
-            "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "describedObject" => {
+                crate::codec::set_required(&mut self.described_object, map)
+            }
+            "metric" => crate::codec::set_required(&mut self.metric, map),
+            "target" => crate::codec::set_required(&mut self.target, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.ObjectMetricStatus`
@@ -989,13 +932,11 @@ pub struct ObjectMetricStatus {
 }
 impl serde::Serialize for ObjectMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("current", &self.current)?;
-        s.serialize_entry("describedObject", &self.described_object)?;
-        s.serialize_entry("metric", &self.metric)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("current", &self.current);
+        w.required("describedObject", &self.described_object);
+        w.required("metric", &self.metric);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ObjectMetricStatus {
@@ -1013,12 +954,13 @@ impl crate::codec::DecodeFields for ObjectMetricStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "current" => self.current = crate::codec::required(map)?,
-            "describedObject" => self.described_object = crate::codec::required(map)?,
-            "metric" => self.metric = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "current" => crate::codec::set_required(&mut self.current, map),
+            "describedObject" => {
+                crate::codec::set_required(&mut self.described_object, map)
+            }
+            "metric" => crate::codec::set_required(&mut self.metric, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.PodsMetricSource`
@@ -1033,12 +975,10 @@ pub struct PodsMetricSource {
 }
 impl serde::Serialize for PodsMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("metric", &self.metric)?;
-        s.serialize_entry("target", &self.target)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("metric", &self.metric);
+        w.required("target", &self.target);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodsMetricSource {
@@ -1056,11 +996,10 @@ impl crate::codec::DecodeFields for PodsMetricSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "metric" => self.metric = crate::codec::required(map)?,
-            "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "metric" => crate::codec::set_required(&mut self.metric, map),
+            "target" => crate::codec::set_required(&mut self.target, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.PodsMetricStatus`
@@ -1075,12 +1014,10 @@ pub struct PodsMetricStatus {
 }
 impl serde::Serialize for PodsMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("current", &self.current)?;
-        s.serialize_entry("metric", &self.metric)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("current", &self.current);
+        w.required("metric", &self.metric);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodsMetricStatus {
@@ -1098,11 +1035,10 @@ impl crate::codec::DecodeFields for PodsMetricStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "current" => self.current = crate::codec::required(map)?,
-            "metric" => self.metric = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "current" => crate::codec::set_required(&mut self.current, map),
+            "metric" => crate::codec::set_required(&mut self.metric, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.ResourceMetricSource`
@@ -1117,12 +1053,10 @@ pub struct ResourceMetricSource {
 }
 impl serde::Serialize for ResourceMetricSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("target", &self.target)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.required("target", &self.target);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceMetricSource {
@@ -1140,11 +1074,10 @@ impl crate::codec::DecodeFields for ResourceMetricSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "target" => crate::codec::set_required(&mut self.target, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.autoscaling.v2.ResourceMetricStatus`
@@ -1159,12 +1092,10 @@ pub struct ResourceMetricStatus {
 }
 impl serde::Serialize for ResourceMetricStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("current", &self.current)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("current", &self.current);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceMetricStatus {
@@ -1182,10 +1113,9 @@ impl crate::codec::DecodeFields for ResourceMetricStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "current" => self.current = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "current" => crate::codec::set_required(&mut self.current, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

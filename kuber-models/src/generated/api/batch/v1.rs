@@ -20,15 +20,13 @@ pub struct CronJob {
 }
 impl serde::Serialize for CronJob {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CronJob {
@@ -46,14 +44,13 @@ impl crate::codec::DecodeFields for CronJob {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for CronJob {
@@ -90,14 +87,12 @@ pub struct CronJobList {
 }
 impl serde::Serialize for CronJobList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CronJobList {
@@ -115,13 +110,12 @@ impl crate::codec::DecodeFields for CronJobList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for CronJobList {
@@ -163,30 +157,16 @@ pub struct CronJobSpec {
 }
 impl serde::Serialize for CronJobSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "concurrencyPolicy", &self.concurrency_policy)?;
-        crate::codec::optional(
-            &mut s,
-            "failedJobsHistoryLimit",
-            &self.failed_jobs_history_limit,
-        )?;
-        s.serialize_entry("jobTemplate", &self.job_template)?;
-        s.serialize_entry("schedule", &self.schedule)?;
-        crate::codec::optional(
-            &mut s,
-            "startingDeadlineSeconds",
-            &self.starting_deadline_seconds,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "successfulJobsHistoryLimit",
-            &self.successful_jobs_history_limit,
-        )?;
-        crate::codec::optional(&mut s, "suspend", &self.suspend)?;
-        crate::codec::optional(&mut s, "timeZone", &self.time_zone)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("concurrencyPolicy", &self.concurrency_policy);
+        w.optional("failedJobsHistoryLimit", &self.failed_jobs_history_limit);
+        w.required("jobTemplate", &self.job_template);
+        w.required("schedule", &self.schedule);
+        w.optional("startingDeadlineSeconds", &self.starting_deadline_seconds);
+        w.optional("successfulJobsHistoryLimit", &self.successful_jobs_history_limit);
+        w.optional("suspend", &self.suspend);
+        w.optional("timeZone", &self.time_zone);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CronJobSpec {
@@ -204,23 +184,22 @@ impl crate::codec::DecodeFields for CronJobSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "concurrencyPolicy" => self.concurrency_policy = map.next_value()?,
+            "concurrencyPolicy" => crate::codec::set(&mut self.concurrency_policy, map),
             "failedJobsHistoryLimit" => {
-                self.failed_jobs_history_limit = map.next_value()?;
+                crate::codec::set(&mut self.failed_jobs_history_limit, map)
             }
-            "jobTemplate" => self.job_template = crate::codec::required(map)?,
-            "schedule" => self.schedule = crate::codec::required(map)?,
+            "jobTemplate" => crate::codec::set_required(&mut self.job_template, map),
+            "schedule" => crate::codec::set_required(&mut self.schedule, map),
             "startingDeadlineSeconds" => {
-                self.starting_deadline_seconds = map.next_value()?;
+                crate::codec::set(&mut self.starting_deadline_seconds, map)
             }
             "successfulJobsHistoryLimit" => {
-                self.successful_jobs_history_limit = map.next_value()?;
+                crate::codec::set(&mut self.successful_jobs_history_limit, map)
             }
-            "suspend" => self.suspend = map.next_value()?,
-            "timeZone" => self.time_zone = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "suspend" => crate::codec::set(&mut self.suspend, map),
+            "timeZone" => crate::codec::set(&mut self.time_zone, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.CronJobStatus`
@@ -237,17 +216,11 @@ pub struct CronJobStatus {
 }
 impl serde::Serialize for CronJobStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "active", &self.active)?;
-        crate::codec::optional(&mut s, "lastScheduleTime", &self.last_schedule_time)?;
-        crate::codec::optional(
-            &mut s,
-            "lastSuccessfulTime",
-            &self.last_successful_time,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("active", &self.active);
+        w.optional("lastScheduleTime", &self.last_schedule_time);
+        w.optional("lastSuccessfulTime", &self.last_successful_time);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CronJobStatus {
@@ -265,12 +238,13 @@ impl crate::codec::DecodeFields for CronJobStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "active" => self.active = map.next_value()?,
-            "lastScheduleTime" => self.last_schedule_time = map.next_value()?,
-            "lastSuccessfulTime" => self.last_successful_time = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "active" => crate::codec::set(&mut self.active, map),
+            "lastScheduleTime" => crate::codec::set(&mut self.last_schedule_time, map),
+            "lastSuccessfulTime" => {
+                crate::codec::set(&mut self.last_successful_time, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.Job`
@@ -293,15 +267,13 @@ pub struct Job {
 }
 impl serde::Serialize for Job {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Job {
@@ -319,14 +291,13 @@ impl crate::codec::DecodeFields for Job {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Job {
@@ -365,20 +336,14 @@ pub struct JobCondition {
 }
 impl serde::Serialize for JobCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastProbeTime", &self.last_probe_time);
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JobCondition {
@@ -396,15 +361,16 @@ impl crate::codec::DecodeFields for JobCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastProbeTime" => self.last_probe_time = map.next_value()?,
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastProbeTime" => crate::codec::set(&mut self.last_probe_time, map),
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.JobList`
@@ -425,14 +391,12 @@ pub struct JobList {
 }
 impl serde::Serialize for JobList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JobList {
@@ -450,13 +414,12 @@ impl crate::codec::DecodeFields for JobList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for JobList {
@@ -514,42 +477,24 @@ pub struct JobSpec {
 }
 impl serde::Serialize for JobSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "activeDeadlineSeconds",
-            &self.active_deadline_seconds,
-        )?;
-        crate::codec::optional(&mut s, "backoffLimit", &self.backoff_limit)?;
-        crate::codec::optional(
-            &mut s,
-            "backoffLimitPerIndex",
-            &self.backoff_limit_per_index,
-        )?;
-        crate::codec::optional(&mut s, "completionMode", &self.completion_mode)?;
-        crate::codec::optional(&mut s, "completions", &self.completions)?;
-        crate::codec::optional(&mut s, "managedBy", &self.managed_by)?;
-        crate::codec::optional(&mut s, "manualSelector", &self.manual_selector)?;
-        crate::codec::optional(&mut s, "maxFailedIndexes", &self.max_failed_indexes)?;
-        crate::codec::optional(&mut s, "parallelism", &self.parallelism)?;
-        crate::codec::optional(&mut s, "podFailurePolicy", &self.pod_failure_policy)?;
-        crate::codec::optional(
-            &mut s,
-            "podReplacementPolicy",
-            &self.pod_replacement_policy,
-        )?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::optional(&mut s, "successPolicy", &self.success_policy)?;
-        crate::codec::optional(&mut s, "suspend", &self.suspend)?;
-        s.serialize_entry("template", &self.template)?;
-        crate::codec::optional(
-            &mut s,
-            "ttlSecondsAfterFinished",
-            &self.ttl_seconds_after_finished,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("activeDeadlineSeconds", &self.active_deadline_seconds);
+        w.optional("backoffLimit", &self.backoff_limit);
+        w.optional("backoffLimitPerIndex", &self.backoff_limit_per_index);
+        w.optional("completionMode", &self.completion_mode);
+        w.optional("completions", &self.completions);
+        w.optional("managedBy", &self.managed_by);
+        w.optional("manualSelector", &self.manual_selector);
+        w.optional("maxFailedIndexes", &self.max_failed_indexes);
+        w.optional("parallelism", &self.parallelism);
+        w.optional("podFailurePolicy", &self.pod_failure_policy);
+        w.optional("podReplacementPolicy", &self.pod_replacement_policy);
+        w.optional("selector", &self.selector);
+        w.optional("successPolicy", &self.success_policy);
+        w.optional("suspend", &self.suspend);
+        w.required("template", &self.template);
+        w.optional("ttlSecondsAfterFinished", &self.ttl_seconds_after_finished);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JobSpec {
@@ -567,27 +512,32 @@ impl crate::codec::DecodeFields for JobSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "activeDeadlineSeconds" => self.active_deadline_seconds = map.next_value()?,
-            "backoffLimit" => self.backoff_limit = map.next_value()?,
-            "backoffLimitPerIndex" => self.backoff_limit_per_index = map.next_value()?,
-            "completionMode" => self.completion_mode = map.next_value()?,
-            "completions" => self.completions = map.next_value()?,
-            "managedBy" => self.managed_by = map.next_value()?,
-            "manualSelector" => self.manual_selector = map.next_value()?,
-            "maxFailedIndexes" => self.max_failed_indexes = map.next_value()?,
-            "parallelism" => self.parallelism = map.next_value()?,
-            "podFailurePolicy" => self.pod_failure_policy = map.next_value()?,
-            "podReplacementPolicy" => self.pod_replacement_policy = map.next_value()?,
-            "selector" => self.selector = map.next_value()?,
-            "successPolicy" => self.success_policy = map.next_value()?,
-            "suspend" => self.suspend = map.next_value()?,
-            "template" => self.template = crate::codec::required(map)?,
-            "ttlSecondsAfterFinished" => {
-                self.ttl_seconds_after_finished = map.next_value()?;
+            "activeDeadlineSeconds" => {
+                crate::codec::set(&mut self.active_deadline_seconds, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "backoffLimit" => crate::codec::set(&mut self.backoff_limit, map),
+            "backoffLimitPerIndex" => {
+                crate::codec::set(&mut self.backoff_limit_per_index, map)
+            }
+            "completionMode" => crate::codec::set(&mut self.completion_mode, map),
+            "completions" => crate::codec::set(&mut self.completions, map),
+            "managedBy" => crate::codec::set(&mut self.managed_by, map),
+            "manualSelector" => crate::codec::set(&mut self.manual_selector, map),
+            "maxFailedIndexes" => crate::codec::set(&mut self.max_failed_indexes, map),
+            "parallelism" => crate::codec::set(&mut self.parallelism, map),
+            "podFailurePolicy" => crate::codec::set(&mut self.pod_failure_policy, map),
+            "podReplacementPolicy" => {
+                crate::codec::set(&mut self.pod_replacement_policy, map)
+            }
+            "selector" => crate::codec::set(&mut self.selector, map),
+            "successPolicy" => crate::codec::set(&mut self.success_policy, map),
+            "suspend" => crate::codec::set(&mut self.suspend, map),
+            "template" => crate::codec::set_required(&mut self.template, map),
+            "ttlSecondsAfterFinished" => {
+                crate::codec::set(&mut self.ttl_seconds_after_finished, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.JobStatus`
@@ -620,25 +570,19 @@ pub struct JobStatus {
 }
 impl serde::Serialize for JobStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "active", &self.active)?;
-        crate::codec::optional(&mut s, "completedIndexes", &self.completed_indexes)?;
-        crate::codec::optional(&mut s, "completionTime", &self.completion_time)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "failed", &self.failed)?;
-        crate::codec::optional(&mut s, "failedIndexes", &self.failed_indexes)?;
-        crate::codec::optional(&mut s, "ready", &self.ready)?;
-        crate::codec::optional(&mut s, "startTime", &self.start_time)?;
-        crate::codec::optional(&mut s, "succeeded", &self.succeeded)?;
-        crate::codec::optional(&mut s, "terminating", &self.terminating)?;
-        crate::codec::optional(
-            &mut s,
-            "uncountedTerminatedPods",
-            &self.uncounted_terminated_pods,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("active", &self.active);
+        w.optional("completedIndexes", &self.completed_indexes);
+        w.optional("completionTime", &self.completion_time);
+        w.optional("conditions", &self.conditions);
+        w.optional("failed", &self.failed);
+        w.optional("failedIndexes", &self.failed_indexes);
+        w.optional("ready", &self.ready);
+        w.optional("startTime", &self.start_time);
+        w.optional("succeeded", &self.succeeded);
+        w.optional("terminating", &self.terminating);
+        w.optional("uncountedTerminatedPods", &self.uncounted_terminated_pods);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JobStatus {
@@ -656,22 +600,21 @@ impl crate::codec::DecodeFields for JobStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "active" => self.active = map.next_value()?,
-            "completedIndexes" => self.completed_indexes = map.next_value()?,
-            "completionTime" => self.completion_time = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "failed" => self.failed = map.next_value()?,
-            "failedIndexes" => self.failed_indexes = map.next_value()?,
-            "ready" => self.ready = map.next_value()?,
-            "startTime" => self.start_time = map.next_value()?,
-            "succeeded" => self.succeeded = map.next_value()?,
-            "terminating" => self.terminating = map.next_value()?,
+            "active" => crate::codec::set(&mut self.active, map),
+            "completedIndexes" => crate::codec::set(&mut self.completed_indexes, map),
+            "completionTime" => crate::codec::set(&mut self.completion_time, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "failed" => crate::codec::set(&mut self.failed, map),
+            "failedIndexes" => crate::codec::set(&mut self.failed_indexes, map),
+            "ready" => crate::codec::set(&mut self.ready, map),
+            "startTime" => crate::codec::set(&mut self.start_time, map),
+            "succeeded" => crate::codec::set(&mut self.succeeded, map),
+            "terminating" => crate::codec::set(&mut self.terminating, map),
             "uncountedTerminatedPods" => {
-                self.uncounted_terminated_pods = map.next_value()?;
+                crate::codec::set(&mut self.uncounted_terminated_pods, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.JobTemplateSpec`
@@ -686,12 +629,10 @@ pub struct JobTemplateSpec {
 }
 impl serde::Serialize for JobTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JobTemplateSpec {
@@ -709,11 +650,10 @@ impl crate::codec::DecodeFields for JobTemplateSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicy`
@@ -726,11 +666,9 @@ pub struct PodFailurePolicy {
 }
 impl serde::Serialize for PodFailurePolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("rules", &self.rules)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("rules", &self.rules);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodFailurePolicy {
@@ -748,10 +686,9 @@ impl crate::codec::DecodeFields for PodFailurePolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "rules" => self.rules = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "rules" => crate::codec::set_required(&mut self.rules, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement`
@@ -768,13 +705,11 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
 }
 impl serde::Serialize for PodFailurePolicyOnExitCodesRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "containerName", &self.container_name)?;
-        s.serialize_entry("operator", &self.operator)?;
-        s.serialize_entry("values", &self.values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("containerName", &self.container_name);
+        w.required("operator", &self.operator);
+        w.required("values", &self.values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodFailurePolicyOnExitCodesRequirement {
@@ -792,12 +727,11 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnExitCodesRequirement {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containerName" => self.container_name = map.next_value()?,
-            "operator" => self.operator = crate::codec::required(map)?,
-            "values" => self.values = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerName" => crate::codec::set(&mut self.container_name, map),
+            "operator" => crate::codec::set_required(&mut self.operator, map),
+            "values" => crate::codec::set_required(&mut self.values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern`
@@ -812,12 +746,10 @@ pub struct PodFailurePolicyOnPodConditionsPattern {
 }
 impl serde::Serialize for PodFailurePolicyOnPodConditionsPattern {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodFailurePolicyOnPodConditionsPattern {
@@ -835,11 +767,10 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnPodConditionsPattern {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "status" => self.status = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "status" => crate::codec::set(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicyRule`
@@ -856,13 +787,11 @@ pub struct PodFailurePolicyRule {
 }
 impl serde::Serialize for PodFailurePolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("action", &self.action)?;
-        crate::codec::optional(&mut s, "onExitCodes", &self.on_exit_codes)?;
-        crate::codec::optional(&mut s, "onPodConditions", &self.on_pod_conditions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("action", &self.action);
+        w.optional("onExitCodes", &self.on_exit_codes);
+        w.optional("onPodConditions", &self.on_pod_conditions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodFailurePolicyRule {
@@ -880,12 +809,11 @@ impl crate::codec::DecodeFields for PodFailurePolicyRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "action" => self.action = crate::codec::required(map)?,
-            "onExitCodes" => self.on_exit_codes = map.next_value()?,
-            "onPodConditions" => self.on_pod_conditions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "action" => crate::codec::set_required(&mut self.action, map),
+            "onExitCodes" => crate::codec::set(&mut self.on_exit_codes, map),
+            "onPodConditions" => crate::codec::set(&mut self.on_pod_conditions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.SuccessPolicy`
@@ -898,11 +826,9 @@ pub struct SuccessPolicy {
 }
 impl serde::Serialize for SuccessPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("rules", &self.rules)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("rules", &self.rules);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SuccessPolicy {
@@ -920,10 +846,9 @@ impl crate::codec::DecodeFields for SuccessPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "rules" => self.rules = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "rules" => crate::codec::set_required(&mut self.rules, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.SuccessPolicyRule`
@@ -938,12 +863,10 @@ pub struct SuccessPolicyRule {
 }
 impl serde::Serialize for SuccessPolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "succeededCount", &self.succeeded_count)?;
-        crate::codec::optional(&mut s, "succeededIndexes", &self.succeeded_indexes)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("succeededCount", &self.succeeded_count);
+        w.optional("succeededIndexes", &self.succeeded_indexes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SuccessPolicyRule {
@@ -961,11 +884,10 @@ impl crate::codec::DecodeFields for SuccessPolicyRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "succeededCount" => self.succeeded_count = map.next_value()?,
-            "succeededIndexes" => self.succeeded_indexes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "succeededCount" => crate::codec::set(&mut self.succeeded_count, map),
+            "succeededIndexes" => crate::codec::set(&mut self.succeeded_indexes, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.batch.v1.UncountedTerminatedPods`
@@ -980,12 +902,10 @@ pub struct UncountedTerminatedPods {
 }
 impl serde::Serialize for UncountedTerminatedPods {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "failed", &self.failed)?;
-        crate::codec::optional(&mut s, "succeeded", &self.succeeded)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("failed", &self.failed);
+        w.optional("succeeded", &self.succeeded);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for UncountedTerminatedPods {
@@ -1003,10 +923,9 @@ impl crate::codec::DecodeFields for UncountedTerminatedPods {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "failed" => self.failed = map.next_value()?,
-            "succeeded" => self.succeeded = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "failed" => crate::codec::set(&mut self.failed, map),
+            "succeeded" => crate::codec::set(&mut self.succeeded, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

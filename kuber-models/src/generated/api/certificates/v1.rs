@@ -20,15 +20,13 @@ pub struct CertificateSigningRequest {
 }
 impl serde::Serialize for CertificateSigningRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CertificateSigningRequest {
@@ -46,14 +44,13 @@ impl crate::codec::DecodeFields for CertificateSigningRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for CertificateSigningRequest {
@@ -92,20 +89,14 @@ pub struct CertificateSigningRequestCondition {
 }
 impl serde::Serialize for CertificateSigningRequestCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "lastUpdateTime", &self.last_update_time)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("lastUpdateTime", &self.last_update_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CertificateSigningRequestCondition {
@@ -123,15 +114,16 @@ impl crate::codec::DecodeFields for CertificateSigningRequestCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "lastUpdateTime" => self.last_update_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "lastUpdateTime" => crate::codec::set(&mut self.last_update_time, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.certificates.v1.CertificateSigningRequestList`
@@ -152,14 +144,12 @@ pub struct CertificateSigningRequestList {
 }
 impl serde::Serialize for CertificateSigningRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CertificateSigningRequestList {
@@ -177,13 +167,12 @@ impl crate::codec::DecodeFields for CertificateSigningRequestList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for CertificateSigningRequestList {
@@ -225,18 +214,16 @@ pub struct CertificateSigningRequestSpec {
 }
 impl serde::Serialize for CertificateSigningRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
-        crate::codec::optional(&mut s, "extra", &self.extra)?;
-        crate::codec::optional(&mut s, "groups", &self.groups)?;
-        s.serialize_entry("request", &self.request)?;
-        s.serialize_entry("signerName", &self.signer_name)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::optional(&mut s, "usages", &self.usages)?;
-        crate::codec::optional(&mut s, "username", &self.username)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("expirationSeconds", &self.expiration_seconds);
+        w.optional("extra", &self.extra);
+        w.optional("groups", &self.groups);
+        w.required("request", &self.request);
+        w.required("signerName", &self.signer_name);
+        w.optional("uid", &self.uid);
+        w.optional("usages", &self.usages);
+        w.optional("username", &self.username);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CertificateSigningRequestSpec {
@@ -254,17 +241,16 @@ impl crate::codec::DecodeFields for CertificateSigningRequestSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expirationSeconds" => self.expiration_seconds = map.next_value()?,
-            "extra" => self.extra = map.next_value()?,
-            "groups" => self.groups = map.next_value()?,
-            "request" => self.request = crate::codec::required(map)?,
-            "signerName" => self.signer_name = crate::codec::required(map)?,
-            "uid" => self.uid = map.next_value()?,
-            "usages" => self.usages = map.next_value()?,
-            "username" => self.username = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expirationSeconds" => crate::codec::set(&mut self.expiration_seconds, map),
+            "extra" => crate::codec::set(&mut self.extra, map),
+            "groups" => crate::codec::set(&mut self.groups, map),
+            "request" => crate::codec::set_required(&mut self.request, map),
+            "signerName" => crate::codec::set_required(&mut self.signer_name, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            "usages" => crate::codec::set(&mut self.usages, map),
+            "username" => crate::codec::set(&mut self.username, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.certificates.v1.CertificateSigningRequestStatus`
@@ -279,12 +265,10 @@ pub struct CertificateSigningRequestStatus {
 }
 impl serde::Serialize for CertificateSigningRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "certificate", &self.certificate)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("certificate", &self.certificate);
+        w.optional("conditions", &self.conditions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CertificateSigningRequestStatus {
@@ -302,10 +286,9 @@ impl crate::codec::DecodeFields for CertificateSigningRequestStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "certificate" => self.certificate = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "certificate" => crate::codec::set(&mut self.certificate, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -18,14 +18,12 @@ pub struct ClusterTrustBundle {
 }
 impl serde::Serialize for ClusterTrustBundle {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ClusterTrustBundle {
@@ -43,13 +41,12 @@ impl crate::codec::DecodeFields for ClusterTrustBundle {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ClusterTrustBundle {
@@ -86,14 +83,12 @@ pub struct ClusterTrustBundleList {
 }
 impl serde::Serialize for ClusterTrustBundleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ClusterTrustBundleList {
@@ -111,13 +106,12 @@ impl crate::codec::DecodeFields for ClusterTrustBundleList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ClusterTrustBundleList {
@@ -147,12 +141,10 @@ pub struct ClusterTrustBundleSpec {
 }
 impl serde::Serialize for ClusterTrustBundleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "signerName", &self.signer_name)?;
-        s.serialize_entry("trustBundle", &self.trust_bundle)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("signerName", &self.signer_name);
+        w.required("trustBundle", &self.trust_bundle);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ClusterTrustBundleSpec {
@@ -170,11 +162,10 @@ impl crate::codec::DecodeFields for ClusterTrustBundleSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "signerName" => self.signer_name = map.next_value()?,
-            "trustBundle" => self.trust_bundle = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "signerName" => crate::codec::set(&mut self.signer_name, map),
+            "trustBundle" => crate::codec::set_required(&mut self.trust_bundle, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.certificates.v1beta1.PodCertificateRequest`
@@ -197,15 +188,13 @@ pub struct PodCertificateRequest {
 }
 impl serde::Serialize for PodCertificateRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodCertificateRequest {
@@ -223,14 +212,13 @@ impl crate::codec::DecodeFields for PodCertificateRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PodCertificateRequest {
@@ -267,14 +255,12 @@ pub struct PodCertificateRequestList {
 }
 impl serde::Serialize for PodCertificateRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodCertificateRequestList {
@@ -292,13 +278,12 @@ impl crate::codec::DecodeFields for PodCertificateRequestList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PodCertificateRequestList {
@@ -350,30 +335,20 @@ pub struct PodCertificateRequestSpec {
 }
 impl serde::Serialize for PodCertificateRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "maxExpirationSeconds",
-            &self.max_expiration_seconds,
-        )?;
-        s.serialize_entry("nodeName", &self.node_name)?;
-        s.serialize_entry("nodeUID", &self.node_uid)?;
-        crate::codec::optional(&mut s, "pkixPublicKey", &self.pkix_public_key)?;
-        s.serialize_entry("podName", &self.pod_name)?;
-        s.serialize_entry("podUID", &self.pod_uid)?;
-        crate::codec::optional(&mut s, "proofOfPossession", &self.proof_of_possession)?;
-        s.serialize_entry("serviceAccountName", &self.service_account_name)?;
-        s.serialize_entry("serviceAccountUID", &self.service_account_uid)?;
-        s.serialize_entry("signerName", &self.signer_name)?;
-        s.serialize_entry("stubPKCS10Request", &self.stub_pkcs10_request)?;
-        crate::codec::optional(
-            &mut s,
-            "unverifiedUserAnnotations",
-            &self.unverified_user_annotations,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("maxExpirationSeconds", &self.max_expiration_seconds);
+        w.required("nodeName", &self.node_name);
+        w.required("nodeUID", &self.node_uid);
+        w.optional("pkixPublicKey", &self.pkix_public_key);
+        w.required("podName", &self.pod_name);
+        w.required("podUID", &self.pod_uid);
+        w.optional("proofOfPossession", &self.proof_of_possession);
+        w.required("serviceAccountName", &self.service_account_name);
+        w.required("serviceAccountUID", &self.service_account_uid);
+        w.required("signerName", &self.signer_name);
+        w.required("stubPKCS10Request", &self.stub_pkcs10_request);
+        w.optional("unverifiedUserAnnotations", &self.unverified_user_annotations);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodCertificateRequestSpec {
@@ -391,29 +366,30 @@ impl crate::codec::DecodeFields for PodCertificateRequestSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "maxExpirationSeconds" => self.max_expiration_seconds = map.next_value()?,
-            "nodeName" => self.node_name = crate::codec::required(map)?,
-            "nodeUID" => self.node_uid = crate::codec::required(map)?,
-            "pkixPublicKey" => self.pkix_public_key = map.next_value()?,
-            "podName" => self.pod_name = crate::codec::required(map)?,
-            "podUID" => self.pod_uid = crate::codec::required(map)?,
-            "proofOfPossession" => self.proof_of_possession = map.next_value()?,
+            "maxExpirationSeconds" => {
+                crate::codec::set(&mut self.max_expiration_seconds, map)
+            }
+            "nodeName" => crate::codec::set_required(&mut self.node_name, map),
+            "nodeUID" => crate::codec::set_required(&mut self.node_uid, map),
+            "pkixPublicKey" => crate::codec::set(&mut self.pkix_public_key, map),
+            "podName" => crate::codec::set_required(&mut self.pod_name, map),
+            "podUID" => crate::codec::set_required(&mut self.pod_uid, map),
+            "proofOfPossession" => crate::codec::set(&mut self.proof_of_possession, map),
             "serviceAccountName" => {
-                self.service_account_name = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.service_account_name, map)
             }
             "serviceAccountUID" => {
-                self.service_account_uid = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.service_account_uid, map)
             }
-            "signerName" => self.signer_name = crate::codec::required(map)?,
+            "signerName" => crate::codec::set_required(&mut self.signer_name, map),
             "stubPKCS10Request" => {
-                self.stub_pkcs10_request = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.stub_pkcs10_request, map)
             }
             "unverifiedUserAnnotations" => {
-                self.unverified_user_annotations = map.next_value()?;
+                crate::codec::set(&mut self.unverified_user_annotations, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.certificates.v1beta1.PodCertificateRequestStatus`
@@ -434,15 +410,13 @@ pub struct PodCertificateRequestStatus {
 }
 impl serde::Serialize for PodCertificateRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "beginRefreshAt", &self.begin_refresh_at)?;
-        crate::codec::optional(&mut s, "certificateChain", &self.certificate_chain)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "notAfter", &self.not_after)?;
-        crate::codec::optional(&mut s, "notBefore", &self.not_before)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("beginRefreshAt", &self.begin_refresh_at);
+        w.optional("certificateChain", &self.certificate_chain);
+        w.optional("conditions", &self.conditions);
+        w.optional("notAfter", &self.not_after);
+        w.optional("notBefore", &self.not_before);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodCertificateRequestStatus {
@@ -460,13 +434,12 @@ impl crate::codec::DecodeFields for PodCertificateRequestStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "beginRefreshAt" => self.begin_refresh_at = map.next_value()?,
-            "certificateChain" => self.certificate_chain = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "notAfter" => self.not_after = map.next_value()?,
-            "notBefore" => self.not_before = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "beginRefreshAt" => crate::codec::set(&mut self.begin_refresh_at, map),
+            "certificateChain" => crate::codec::set(&mut self.certificate_chain, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "notAfter" => crate::codec::set(&mut self.not_after, map),
+            "notBefore" => crate::codec::set(&mut self.not_before, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

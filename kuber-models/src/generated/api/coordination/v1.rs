@@ -18,14 +18,12 @@ pub struct Lease {
 }
 impl serde::Serialize for Lease {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Lease {
@@ -43,13 +41,12 @@ impl crate::codec::DecodeFields for Lease {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Lease {
@@ -86,14 +83,12 @@ pub struct LeaseList {
 }
 impl serde::Serialize for LeaseList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LeaseList {
@@ -111,13 +106,12 @@ impl crate::codec::DecodeFields for LeaseList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for LeaseList {
@@ -157,21 +151,15 @@ pub struct LeaseSpec {
 }
 impl serde::Serialize for LeaseSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "acquireTime", &self.acquire_time)?;
-        crate::codec::optional(&mut s, "holderIdentity", &self.holder_identity)?;
-        crate::codec::optional(
-            &mut s,
-            "leaseDurationSeconds",
-            &self.lease_duration_seconds,
-        )?;
-        crate::codec::optional(&mut s, "leaseTransitions", &self.lease_transitions)?;
-        crate::codec::optional(&mut s, "preferredHolder", &self.preferred_holder)?;
-        crate::codec::optional(&mut s, "renewTime", &self.renew_time)?;
-        crate::codec::optional(&mut s, "strategy", &self.strategy)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("acquireTime", &self.acquire_time);
+        w.optional("holderIdentity", &self.holder_identity);
+        w.optional("leaseDurationSeconds", &self.lease_duration_seconds);
+        w.optional("leaseTransitions", &self.lease_transitions);
+        w.optional("preferredHolder", &self.preferred_holder);
+        w.optional("renewTime", &self.renew_time);
+        w.optional("strategy", &self.strategy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LeaseSpec {
@@ -189,15 +177,16 @@ impl crate::codec::DecodeFields for LeaseSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "acquireTime" => self.acquire_time = map.next_value()?,
-            "holderIdentity" => self.holder_identity = map.next_value()?,
-            "leaseDurationSeconds" => self.lease_duration_seconds = map.next_value()?,
-            "leaseTransitions" => self.lease_transitions = map.next_value()?,
-            "preferredHolder" => self.preferred_holder = map.next_value()?,
-            "renewTime" => self.renew_time = map.next_value()?,
-            "strategy" => self.strategy = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "acquireTime" => crate::codec::set(&mut self.acquire_time, map),
+            "holderIdentity" => crate::codec::set(&mut self.holder_identity, map),
+            "leaseDurationSeconds" => {
+                crate::codec::set(&mut self.lease_duration_seconds, map)
+            }
+            "leaseTransitions" => crate::codec::set(&mut self.lease_transitions, map),
+            "preferredHolder" => crate::codec::set(&mut self.preferred_holder, map),
+            "renewTime" => crate::codec::set(&mut self.renew_time, map),
+            "strategy" => crate::codec::set(&mut self.strategy, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

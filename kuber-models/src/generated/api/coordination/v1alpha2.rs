@@ -18,14 +18,12 @@ pub struct LeaseCandidate {
 }
 impl serde::Serialize for LeaseCandidate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LeaseCandidate {
@@ -43,13 +41,12 @@ impl crate::codec::DecodeFields for LeaseCandidate {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for LeaseCandidate {
@@ -86,14 +83,12 @@ pub struct LeaseCandidateList {
 }
 impl serde::Serialize for LeaseCandidateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LeaseCandidateList {
@@ -111,13 +106,12 @@ impl crate::codec::DecodeFields for LeaseCandidateList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for LeaseCandidateList {
@@ -155,16 +149,14 @@ pub struct LeaseCandidateSpec {
 }
 impl serde::Serialize for LeaseCandidateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("binaryVersion", &self.binary_version)?;
-        crate::codec::optional(&mut s, "emulationVersion", &self.emulation_version)?;
-        s.serialize_entry("leaseName", &self.lease_name)?;
-        crate::codec::optional(&mut s, "pingTime", &self.ping_time)?;
-        crate::codec::optional(&mut s, "renewTime", &self.renew_time)?;
-        s.serialize_entry("strategy", &self.strategy)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("binaryVersion", &self.binary_version);
+        w.optional("emulationVersion", &self.emulation_version);
+        w.required("leaseName", &self.lease_name);
+        w.optional("pingTime", &self.ping_time);
+        w.optional("renewTime", &self.renew_time);
+        w.required("strategy", &self.strategy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LeaseCandidateSpec {
@@ -182,14 +174,13 @@ impl crate::codec::DecodeFields for LeaseCandidateSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "binaryVersion" => self.binary_version = crate::codec::required(map)?,
-            "emulationVersion" => self.emulation_version = map.next_value()?,
-            "leaseName" => self.lease_name = crate::codec::required(map)?,
-            "pingTime" => self.ping_time = map.next_value()?,
-            "renewTime" => self.renew_time = map.next_value()?,
-            "strategy" => self.strategy = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "binaryVersion" => crate::codec::set_required(&mut self.binary_version, map),
+            "emulationVersion" => crate::codec::set(&mut self.emulation_version, map),
+            "leaseName" => crate::codec::set_required(&mut self.lease_name, map),
+            "pingTime" => crate::codec::set(&mut self.ping_time, map),
+            "renewTime" => crate::codec::set(&mut self.renew_time, map),
+            "strategy" => crate::codec::set_required(&mut self.strategy, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -16,14 +16,12 @@ pub struct AWSElasticBlockStoreVolumeSource {
 }
 impl serde::Serialize for AWSElasticBlockStoreVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "partition", &self.partition)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("volumeID", &self.volume_id)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("partition", &self.partition);
+        w.optional("readOnly", &self.read_only);
+        w.required("volumeID", &self.volume_id);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AWSElasticBlockStoreVolumeSource {
@@ -41,13 +39,12 @@ impl crate::codec::DecodeFields for AWSElasticBlockStoreVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "partition" => self.partition = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "partition" => crate::codec::set(&mut self.partition, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "volumeID" => crate::codec::set_required(&mut self.volume_id, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Affinity`
@@ -64,13 +61,11 @@ pub struct Affinity {
 }
 impl serde::Serialize for Affinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "nodeAffinity", &self.node_affinity)?;
-        crate::codec::optional(&mut s, "podAffinity", &self.pod_affinity)?;
-        crate::codec::optional(&mut s, "podAntiAffinity", &self.pod_anti_affinity)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("nodeAffinity", &self.node_affinity);
+        w.optional("podAffinity", &self.pod_affinity);
+        w.optional("podAntiAffinity", &self.pod_anti_affinity);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Affinity {
@@ -88,12 +83,11 @@ impl crate::codec::DecodeFields for Affinity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "nodeAffinity" => self.node_affinity = map.next_value()?,
-            "podAffinity" => self.pod_affinity = map.next_value()?,
-            "podAntiAffinity" => self.pod_anti_affinity = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nodeAffinity" => crate::codec::set(&mut self.node_affinity, map),
+            "podAffinity" => crate::codec::set(&mut self.pod_affinity, map),
+            "podAntiAffinity" => crate::codec::set(&mut self.pod_anti_affinity, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.AppArmorProfile`
@@ -108,12 +102,10 @@ pub struct AppArmorProfile {
 }
 impl serde::Serialize for AppArmorProfile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "localhostProfile", &self.localhost_profile)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("localhostProfile", &self.localhost_profile);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AppArmorProfile {
@@ -131,11 +123,10 @@ impl crate::codec::DecodeFields for AppArmorProfile {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "localhostProfile" => self.localhost_profile = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "localhostProfile" => crate::codec::set(&mut self.localhost_profile, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.AttachedVolume`
@@ -150,12 +141,10 @@ pub struct AttachedVolume {
 }
 impl serde::Serialize for AttachedVolume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("devicePath", &self.device_path)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("devicePath", &self.device_path);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AttachedVolume {
@@ -173,11 +162,10 @@ impl crate::codec::DecodeFields for AttachedVolume {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "devicePath" => self.device_path = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "devicePath" => crate::codec::set_required(&mut self.device_path, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.AzureDiskVolumeSource`
@@ -200,16 +188,14 @@ pub struct AzureDiskVolumeSource {
 }
 impl serde::Serialize for AzureDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "cachingMode", &self.caching_mode)?;
-        s.serialize_entry("diskName", &self.disk_name)?;
-        s.serialize_entry("diskURI", &self.disk_uri)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("cachingMode", &self.caching_mode);
+        w.required("diskName", &self.disk_name);
+        w.required("diskURI", &self.disk_uri);
+        w.optional("fsType", &self.fs_type);
+        w.optional("kind", &self.kind);
+        w.optional("readOnly", &self.read_only);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AzureDiskVolumeSource {
@@ -227,15 +213,14 @@ impl crate::codec::DecodeFields for AzureDiskVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "cachingMode" => self.caching_mode = map.next_value()?,
-            "diskName" => self.disk_name = crate::codec::required(map)?,
-            "diskURI" => self.disk_uri = crate::codec::required(map)?,
-            "fsType" => self.fs_type = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "cachingMode" => crate::codec::set(&mut self.caching_mode, map),
+            "diskName" => crate::codec::set_required(&mut self.disk_name, map),
+            "diskURI" => crate::codec::set_required(&mut self.disk_uri, map),
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.AzureFilePersistentVolumeSource`
@@ -254,14 +239,12 @@ pub struct AzureFilePersistentVolumeSource {
 }
 impl serde::Serialize for AzureFilePersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("secretName", &self.secret_name)?;
-        crate::codec::optional(&mut s, "secretNamespace", &self.secret_namespace)?;
-        s.serialize_entry("shareName", &self.share_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("readOnly", &self.read_only);
+        w.required("secretName", &self.secret_name);
+        w.optional("secretNamespace", &self.secret_namespace);
+        w.required("shareName", &self.share_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AzureFilePersistentVolumeSource {
@@ -279,13 +262,12 @@ impl crate::codec::DecodeFields for AzureFilePersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretName" => self.secret_name = crate::codec::required(map)?,
-            "secretNamespace" => self.secret_namespace = map.next_value()?,
-            "shareName" => self.share_name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretName" => crate::codec::set_required(&mut self.secret_name, map),
+            "secretNamespace" => crate::codec::set(&mut self.secret_namespace, map),
+            "shareName" => crate::codec::set_required(&mut self.share_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.AzureFileVolumeSource`
@@ -302,13 +284,11 @@ pub struct AzureFileVolumeSource {
 }
 impl serde::Serialize for AzureFileVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("secretName", &self.secret_name)?;
-        s.serialize_entry("shareName", &self.share_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("readOnly", &self.read_only);
+        w.required("secretName", &self.secret_name);
+        w.required("shareName", &self.share_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AzureFileVolumeSource {
@@ -326,12 +306,11 @@ impl crate::codec::DecodeFields for AzureFileVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretName" => self.secret_name = crate::codec::required(map)?,
-            "shareName" => self.share_name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretName" => crate::codec::set_required(&mut self.secret_name, map),
+            "shareName" => crate::codec::set_required(&mut self.share_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Binding`
@@ -352,14 +331,12 @@ pub struct Binding {
 }
 impl serde::Serialize for Binding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("target", &self.target)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("target", &self.target);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Binding {
@@ -377,13 +354,12 @@ impl crate::codec::DecodeFields for Binding {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "target" => self.target = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "target" => crate::codec::set_required(&mut self.target, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Binding {
@@ -430,40 +406,18 @@ pub struct CSIPersistentVolumeSource {
 }
 impl serde::Serialize for CSIPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "controllerExpandSecretRef",
-            &self.controller_expand_secret_ref,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "controllerPublishSecretRef",
-            &self.controller_publish_secret_ref,
-        )?;
-        s.serialize_entry("driver", &self.driver)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(
-            &mut s,
-            "nodeExpandSecretRef",
-            &self.node_expand_secret_ref,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "nodePublishSecretRef",
-            &self.node_publish_secret_ref,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "nodeStageSecretRef",
-            &self.node_stage_secret_ref,
-        )?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "volumeAttributes", &self.volume_attributes)?;
-        s.serialize_entry("volumeHandle", &self.volume_handle)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("controllerExpandSecretRef", &self.controller_expand_secret_ref);
+        w.optional("controllerPublishSecretRef", &self.controller_publish_secret_ref);
+        w.required("driver", &self.driver);
+        w.optional("fsType", &self.fs_type);
+        w.optional("nodeExpandSecretRef", &self.node_expand_secret_ref);
+        w.optional("nodePublishSecretRef", &self.node_publish_secret_ref);
+        w.optional("nodeStageSecretRef", &self.node_stage_secret_ref);
+        w.optional("readOnly", &self.read_only);
+        w.optional("volumeAttributes", &self.volume_attributes);
+        w.required("volumeHandle", &self.volume_handle);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSIPersistentVolumeSource {
@@ -482,22 +436,27 @@ impl crate::codec::DecodeFields for CSIPersistentVolumeSource {
     ) -> Result<(), A::Error> {
         match key {
             "controllerExpandSecretRef" => {
-                self.controller_expand_secret_ref = map.next_value()?;
+                crate::codec::set(&mut self.controller_expand_secret_ref, map)
             }
             "controllerPublishSecretRef" => {
-                self.controller_publish_secret_ref = map.next_value()?;
+                crate::codec::set(&mut self.controller_publish_secret_ref, map)
             }
-            "driver" => self.driver = crate::codec::required(map)?,
-            "fsType" => self.fs_type = map.next_value()?,
-            "nodeExpandSecretRef" => self.node_expand_secret_ref = map.next_value()?,
-            "nodePublishSecretRef" => self.node_publish_secret_ref = map.next_value()?,
-            "nodeStageSecretRef" => self.node_stage_secret_ref = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "volumeAttributes" => self.volume_attributes = map.next_value()?,
-            "volumeHandle" => self.volume_handle = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "nodeExpandSecretRef" => {
+                crate::codec::set(&mut self.node_expand_secret_ref, map)
+            }
+            "nodePublishSecretRef" => {
+                crate::codec::set(&mut self.node_publish_secret_ref, map)
+            }
+            "nodeStageSecretRef" => {
+                crate::codec::set(&mut self.node_stage_secret_ref, map)
+            }
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "volumeAttributes" => crate::codec::set(&mut self.volume_attributes, map),
+            "volumeHandle" => crate::codec::set_required(&mut self.volume_handle, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.CSIVolumeSource`
@@ -518,19 +477,13 @@ pub struct CSIVolumeSource {
 }
 impl serde::Serialize for CSIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("driver", &self.driver)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(
-            &mut s,
-            "nodePublishSecretRef",
-            &self.node_publish_secret_ref,
-        )?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "volumeAttributes", &self.volume_attributes)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("driver", &self.driver);
+        w.optional("fsType", &self.fs_type);
+        w.optional("nodePublishSecretRef", &self.node_publish_secret_ref);
+        w.optional("readOnly", &self.read_only);
+        w.optional("volumeAttributes", &self.volume_attributes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSIVolumeSource {
@@ -548,14 +501,15 @@ impl crate::codec::DecodeFields for CSIVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "driver" => self.driver = crate::codec::required(map)?,
-            "fsType" => self.fs_type = map.next_value()?,
-            "nodePublishSecretRef" => self.node_publish_secret_ref = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "volumeAttributes" => self.volume_attributes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "nodePublishSecretRef" => {
+                crate::codec::set(&mut self.node_publish_secret_ref, map)
+            }
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "volumeAttributes" => crate::codec::set(&mut self.volume_attributes, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Capabilities`
@@ -570,12 +524,10 @@ pub struct Capabilities {
 }
 impl serde::Serialize for Capabilities {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "add", &self.add)?;
-        crate::codec::optional(&mut s, "drop", &self.drop)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("add", &self.add);
+        w.optional("drop", &self.drop);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Capabilities {
@@ -593,11 +545,10 @@ impl crate::codec::DecodeFields for Capabilities {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "add" => self.add = map.next_value()?,
-            "drop" => self.drop = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "add" => crate::codec::set(&mut self.add, map),
+            "drop" => crate::codec::set(&mut self.drop, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.CephFSPersistentVolumeSource`
@@ -620,16 +571,14 @@ pub struct CephFSPersistentVolumeSource {
 }
 impl serde::Serialize for CephFSPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("monitors", &self.monitors)?;
-        crate::codec::optional(&mut s, "path", &self.path)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretFile", &self.secret_file)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("monitors", &self.monitors);
+        w.optional("path", &self.path);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretFile", &self.secret_file);
+        w.optional("secretRef", &self.secret_ref);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CephFSPersistentVolumeSource {
@@ -647,15 +596,14 @@ impl crate::codec::DecodeFields for CephFSPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "monitors" => self.monitors = crate::codec::required(map)?,
-            "path" => self.path = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretFile" => self.secret_file = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "monitors" => crate::codec::set_required(&mut self.monitors, map),
+            "path" => crate::codec::set(&mut self.path, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretFile" => crate::codec::set(&mut self.secret_file, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.CephFSVolumeSource`
@@ -678,16 +626,14 @@ pub struct CephFSVolumeSource {
 }
 impl serde::Serialize for CephFSVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("monitors", &self.monitors)?;
-        crate::codec::optional(&mut s, "path", &self.path)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretFile", &self.secret_file)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("monitors", &self.monitors);
+        w.optional("path", &self.path);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretFile", &self.secret_file);
+        w.optional("secretRef", &self.secret_ref);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CephFSVolumeSource {
@@ -705,15 +651,14 @@ impl crate::codec::DecodeFields for CephFSVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "monitors" => self.monitors = crate::codec::required(map)?,
-            "path" => self.path = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretFile" => self.secret_file = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "monitors" => crate::codec::set_required(&mut self.monitors, map),
+            "path" => crate::codec::set(&mut self.path, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretFile" => crate::codec::set(&mut self.secret_file, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.CinderPersistentVolumeSource`
@@ -732,14 +677,12 @@ pub struct CinderPersistentVolumeSource {
 }
 impl serde::Serialize for CinderPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_entry("volumeID", &self.volume_id)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.required("volumeID", &self.volume_id);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CinderPersistentVolumeSource {
@@ -757,13 +700,12 @@ impl crate::codec::DecodeFields for CinderPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "volumeID" => crate::codec::set_required(&mut self.volume_id, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.CinderVolumeSource`
@@ -782,14 +724,12 @@ pub struct CinderVolumeSource {
 }
 impl serde::Serialize for CinderVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_entry("volumeID", &self.volume_id)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.required("volumeID", &self.volume_id);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CinderVolumeSource {
@@ -807,13 +747,12 @@ impl crate::codec::DecodeFields for CinderVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "volumeID" => crate::codec::set_required(&mut self.volume_id, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ClientIPConfig`
@@ -826,11 +765,9 @@ pub struct ClientIPConfig {
 }
 impl serde::Serialize for ClientIPConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("timeoutSeconds", &self.timeout_seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ClientIPConfig {
@@ -848,10 +785,9 @@ impl crate::codec::DecodeFields for ClientIPConfig {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "timeoutSeconds" => crate::codec::set(&mut self.timeout_seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ClusterTrustBundleProjection`
@@ -872,15 +808,13 @@ pub struct ClusterTrustBundleProjection {
 }
 impl serde::Serialize for ClusterTrustBundleProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::optional(&mut s, "signerName", &self.signer_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("labelSelector", &self.label_selector);
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.required("path", &self.path);
+        w.optional("signerName", &self.signer_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ClusterTrustBundleProjection {
@@ -898,14 +832,13 @@ impl crate::codec::DecodeFields for ClusterTrustBundleProjection {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "labelSelector" => self.label_selector = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            "path" => self.path = crate::codec::required(map)?,
-            "signerName" => self.signer_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "labelSelector" => crate::codec::set(&mut self.label_selector, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            "signerName" => crate::codec::set(&mut self.signer_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ComponentCondition`
@@ -924,14 +857,12 @@ pub struct ComponentCondition {
 }
 impl serde::Serialize for ComponentCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "error", &self.error)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("error", &self.error);
+        w.optional("message", &self.message);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ComponentCondition {
@@ -949,13 +880,12 @@ impl crate::codec::DecodeFields for ComponentCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "error" => self.error = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "error" => crate::codec::set(&mut self.error, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ComponentStatus`
@@ -976,14 +906,12 @@ pub struct ComponentStatus {
 }
 impl serde::Serialize for ComponentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("conditions", &self.conditions);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ComponentStatus {
@@ -1001,13 +929,12 @@ impl crate::codec::DecodeFields for ComponentStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ComponentStatus {
@@ -1044,14 +971,12 @@ pub struct ComponentStatusList {
 }
 impl serde::Serialize for ComponentStatusList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ComponentStatusList {
@@ -1069,13 +994,12 @@ impl crate::codec::DecodeFields for ComponentStatusList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ComponentStatusList {
@@ -1117,16 +1041,14 @@ pub struct ConfigMap {
 }
 impl serde::Serialize for ConfigMap {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "binaryData", &self.binary_data)?;
-        crate::codec::optional(&mut s, "data", &self.data)?;
-        crate::codec::optional(&mut s, "immutable", &self.immutable)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("binaryData", &self.binary_data);
+        w.optional("data", &self.data);
+        w.optional("immutable", &self.immutable);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ConfigMap {
@@ -1144,15 +1066,14 @@ impl crate::codec::DecodeFields for ConfigMap {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "binaryData" => self.binary_data = map.next_value()?,
-            "data" => self.data = map.next_value()?,
-            "immutable" => self.immutable = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "binaryData" => crate::codec::set(&mut self.binary_data, map),
+            "data" => crate::codec::set(&mut self.data, map),
+            "immutable" => crate::codec::set(&mut self.immutable, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ConfigMap {
@@ -1183,12 +1104,10 @@ pub struct ConfigMapEnvSource {
 }
 impl serde::Serialize for ConfigMapEnvSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ConfigMapEnvSource {
@@ -1206,11 +1125,10 @@ impl crate::codec::DecodeFields for ConfigMapEnvSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ConfigMapKeySelector`
@@ -1227,13 +1145,11 @@ pub struct ConfigMapKeySelector {
 }
 impl serde::Serialize for ConfigMapKeySelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ConfigMapKeySelector {
@@ -1251,12 +1167,11 @@ impl crate::codec::DecodeFields for ConfigMapKeySelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ConfigMapList`
@@ -1277,14 +1192,12 @@ pub struct ConfigMapList {
 }
 impl serde::Serialize for ConfigMapList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ConfigMapList {
@@ -1302,13 +1215,12 @@ impl crate::codec::DecodeFields for ConfigMapList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ConfigMapList {
@@ -1344,15 +1256,13 @@ pub struct ConfigMapNodeConfigSource {
 }
 impl serde::Serialize for ConfigMapNodeConfigSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("kubeletConfigKey", &self.kubelet_config_key)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("kubeletConfigKey", &self.kubelet_config_key);
+        w.required("name", &self.name);
+        w.required("namespace", &self.namespace);
+        w.optional("resourceVersion", &self.resource_version);
+        w.optional("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ConfigMapNodeConfigSource {
@@ -1370,14 +1280,15 @@ impl crate::codec::DecodeFields for ConfigMapNodeConfigSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "kubeletConfigKey" => self.kubelet_config_key = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "namespace" => self.namespace = crate::codec::required(map)?,
-            "resourceVersion" => self.resource_version = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "kubeletConfigKey" => {
+                crate::codec::set_required(&mut self.kubelet_config_key, map)
+            }
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespace" => crate::codec::set_required(&mut self.namespace, map),
+            "resourceVersion" => crate::codec::set(&mut self.resource_version, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ConfigMapProjection`
@@ -1394,13 +1305,11 @@ pub struct ConfigMapProjection {
 }
 impl serde::Serialize for ConfigMapProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "items", &self.items)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("items", &self.items);
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ConfigMapProjection {
@@ -1418,12 +1327,11 @@ impl crate::codec::DecodeFields for ConfigMapProjection {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "items" => self.items = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "items" => crate::codec::set(&mut self.items, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ConfigMapVolumeSource`
@@ -1442,14 +1350,12 @@ pub struct ConfigMapVolumeSource {
 }
 impl serde::Serialize for ConfigMapVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
-        crate::codec::optional(&mut s, "items", &self.items)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("defaultMode", &self.default_mode);
+        w.optional("items", &self.items);
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ConfigMapVolumeSource {
@@ -1467,13 +1373,12 @@ impl crate::codec::DecodeFields for ConfigMapVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "defaultMode" => self.default_mode = map.next_value()?,
-            "items" => self.items = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "defaultMode" => crate::codec::set(&mut self.default_mode, map),
+            "items" => crate::codec::set(&mut self.items, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Container`
@@ -1534,47 +1439,33 @@ pub struct Container {
 }
 impl serde::Serialize for Container {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "args", &self.args)?;
-        crate::codec::optional(&mut s, "command", &self.command)?;
-        crate::codec::optional(&mut s, "env", &self.env)?;
-        crate::codec::optional(&mut s, "envFrom", &self.env_from)?;
-        crate::codec::optional(&mut s, "image", &self.image)?;
-        crate::codec::optional(&mut s, "imagePullPolicy", &self.image_pull_policy)?;
-        crate::codec::optional(&mut s, "lifecycle", &self.lifecycle)?;
-        crate::codec::optional(&mut s, "livenessProbe", &self.liveness_probe)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::optional(&mut s, "readinessProbe", &self.readiness_probe)?;
-        crate::codec::optional(&mut s, "resizePolicy", &self.resize_policy)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "restartPolicy", &self.restart_policy)?;
-        crate::codec::optional(
-            &mut s,
-            "restartPolicyRules",
-            &self.restart_policy_rules,
-        )?;
-        crate::codec::optional(&mut s, "securityContext", &self.security_context)?;
-        crate::codec::optional(&mut s, "startupProbe", &self.startup_probe)?;
-        crate::codec::optional(&mut s, "stdin", &self.stdin)?;
-        crate::codec::optional(&mut s, "stdinOnce", &self.stdin_once)?;
-        crate::codec::optional(
-            &mut s,
-            "terminationMessagePath",
-            &self.termination_message_path,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "terminationMessagePolicy",
-            &self.termination_message_policy,
-        )?;
-        crate::codec::optional(&mut s, "tty", &self.tty)?;
-        crate::codec::optional(&mut s, "volumeDevices", &self.volume_devices)?;
-        crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
-        crate::codec::optional(&mut s, "workingDir", &self.working_dir)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("args", &self.args);
+        w.optional("command", &self.command);
+        w.optional("env", &self.env);
+        w.optional("envFrom", &self.env_from);
+        w.optional("image", &self.image);
+        w.optional("imagePullPolicy", &self.image_pull_policy);
+        w.optional("lifecycle", &self.lifecycle);
+        w.optional("livenessProbe", &self.liveness_probe);
+        w.required("name", &self.name);
+        w.optional("ports", &self.ports);
+        w.optional("readinessProbe", &self.readiness_probe);
+        w.optional("resizePolicy", &self.resize_policy);
+        w.optional("resources", &self.resources);
+        w.optional("restartPolicy", &self.restart_policy);
+        w.optional("restartPolicyRules", &self.restart_policy_rules);
+        w.optional("securityContext", &self.security_context);
+        w.optional("startupProbe", &self.startup_probe);
+        w.optional("stdin", &self.stdin);
+        w.optional("stdinOnce", &self.stdin_once);
+        w.optional("terminationMessagePath", &self.termination_message_path);
+        w.optional("terminationMessagePolicy", &self.termination_message_policy);
+        w.optional("tty", &self.tty);
+        w.optional("volumeDevices", &self.volume_devices);
+        w.optional("volumeMounts", &self.volume_mounts);
+        w.optional("workingDir", &self.working_dir);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Container {
@@ -1592,36 +1483,39 @@ impl crate::codec::DecodeFields for Container {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "args" => self.args = map.next_value()?,
-            "command" => self.command = map.next_value()?,
-            "env" => self.env = map.next_value()?,
-            "envFrom" => self.env_from = map.next_value()?,
-            "image" => self.image = map.next_value()?,
-            "imagePullPolicy" => self.image_pull_policy = map.next_value()?,
-            "lifecycle" => self.lifecycle = map.next_value()?,
-            "livenessProbe" => self.liveness_probe = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "ports" => self.ports = map.next_value()?,
-            "readinessProbe" => self.readiness_probe = map.next_value()?,
-            "resizePolicy" => self.resize_policy = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "restartPolicy" => self.restart_policy = map.next_value()?,
-            "restartPolicyRules" => self.restart_policy_rules = map.next_value()?,
-            "securityContext" => self.security_context = map.next_value()?,
-            "startupProbe" => self.startup_probe = map.next_value()?,
-            "stdin" => self.stdin = map.next_value()?,
-            "stdinOnce" => self.stdin_once = map.next_value()?,
-            "terminationMessagePath" => self.termination_message_path = map.next_value()?,
-            "terminationMessagePolicy" => {
-                self.termination_message_policy = map.next_value()?;
+            "args" => crate::codec::set(&mut self.args, map),
+            "command" => crate::codec::set(&mut self.command, map),
+            "env" => crate::codec::set(&mut self.env, map),
+            "envFrom" => crate::codec::set(&mut self.env_from, map),
+            "image" => crate::codec::set(&mut self.image, map),
+            "imagePullPolicy" => crate::codec::set(&mut self.image_pull_policy, map),
+            "lifecycle" => crate::codec::set(&mut self.lifecycle, map),
+            "livenessProbe" => crate::codec::set(&mut self.liveness_probe, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "ports" => crate::codec::set(&mut self.ports, map),
+            "readinessProbe" => crate::codec::set(&mut self.readiness_probe, map),
+            "resizePolicy" => crate::codec::set(&mut self.resize_policy, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "restartPolicy" => crate::codec::set(&mut self.restart_policy, map),
+            "restartPolicyRules" => {
+                crate::codec::set(&mut self.restart_policy_rules, map)
             }
-            "tty" => self.tty = map.next_value()?,
-            "volumeDevices" => self.volume_devices = map.next_value()?,
-            "volumeMounts" => self.volume_mounts = map.next_value()?,
-            "workingDir" => self.working_dir = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "securityContext" => crate::codec::set(&mut self.security_context, map),
+            "startupProbe" => crate::codec::set(&mut self.startup_probe, map),
+            "stdin" => crate::codec::set(&mut self.stdin, map),
+            "stdinOnce" => crate::codec::set(&mut self.stdin_once, map),
+            "terminationMessagePath" => {
+                crate::codec::set(&mut self.termination_message_path, map)
+            }
+            "terminationMessagePolicy" => {
+                crate::codec::set(&mut self.termination_message_policy, map)
+            }
+            "tty" => crate::codec::set(&mut self.tty, map),
+            "volumeDevices" => crate::codec::set(&mut self.volume_devices, map),
+            "volumeMounts" => crate::codec::set(&mut self.volume_mounts, map),
+            "workingDir" => crate::codec::set(&mut self.working_dir, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerExtendedResourceRequest`
@@ -1638,13 +1532,11 @@ pub struct ContainerExtendedResourceRequest {
 }
 impl serde::Serialize for ContainerExtendedResourceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("containerName", &self.container_name)?;
-        s.serialize_entry("requestName", &self.request_name)?;
-        s.serialize_entry("resourceName", &self.resource_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("containerName", &self.container_name);
+        w.required("requestName", &self.request_name);
+        w.required("resourceName", &self.resource_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerExtendedResourceRequest {
@@ -1662,12 +1554,11 @@ impl crate::codec::DecodeFields for ContainerExtendedResourceRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containerName" => self.container_name = crate::codec::required(map)?,
-            "requestName" => self.request_name = crate::codec::required(map)?,
-            "resourceName" => self.resource_name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerName" => crate::codec::set_required(&mut self.container_name, map),
+            "requestName" => crate::codec::set_required(&mut self.request_name, map),
+            "resourceName" => crate::codec::set_required(&mut self.resource_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerImage`
@@ -1682,12 +1573,10 @@ pub struct ContainerImage {
 }
 impl serde::Serialize for ContainerImage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "names", &self.names)?;
-        crate::codec::optional(&mut s, "sizeBytes", &self.size_bytes)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("names", &self.names);
+        w.optional("sizeBytes", &self.size_bytes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerImage {
@@ -1705,11 +1594,10 @@ impl crate::codec::DecodeFields for ContainerImage {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "names" => self.names = map.next_value()?,
-            "sizeBytes" => self.size_bytes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "names" => crate::codec::set(&mut self.names, map),
+            "sizeBytes" => crate::codec::set(&mut self.size_bytes, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerPort`
@@ -1730,15 +1618,13 @@ pub struct ContainerPort {
 }
 impl serde::Serialize for ContainerPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("containerPort", &self.container_port)?;
-        crate::codec::optional(&mut s, "hostIP", &self.host_ip)?;
-        crate::codec::optional(&mut s, "hostPort", &self.host_port)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("containerPort", &self.container_port);
+        w.optional("hostIP", &self.host_ip);
+        w.optional("hostPort", &self.host_port);
+        w.optional("name", &self.name);
+        w.optional("protocol", &self.protocol);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerPort {
@@ -1756,14 +1642,13 @@ impl crate::codec::DecodeFields for ContainerPort {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containerPort" => self.container_port = crate::codec::required(map)?,
-            "hostIP" => self.host_ip = map.next_value()?,
-            "hostPort" => self.host_port = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerPort" => crate::codec::set_required(&mut self.container_port, map),
+            "hostIP" => crate::codec::set(&mut self.host_ip, map),
+            "hostPort" => crate::codec::set(&mut self.host_port, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "protocol" => crate::codec::set(&mut self.protocol, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerResizePolicy`
@@ -1778,12 +1663,10 @@ pub struct ContainerResizePolicy {
 }
 impl serde::Serialize for ContainerResizePolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("resourceName", &self.resource_name)?;
-        s.serialize_entry("restartPolicy", &self.restart_policy)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("resourceName", &self.resource_name);
+        w.required("restartPolicy", &self.restart_policy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerResizePolicy {
@@ -1801,11 +1684,10 @@ impl crate::codec::DecodeFields for ContainerResizePolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "resourceName" => self.resource_name = crate::codec::required(map)?,
-            "restartPolicy" => self.restart_policy = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "resourceName" => crate::codec::set_required(&mut self.resource_name, map),
+            "restartPolicy" => crate::codec::set_required(&mut self.restart_policy, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerRestartRule`
@@ -1820,12 +1702,10 @@ pub struct ContainerRestartRule {
 }
 impl serde::Serialize for ContainerRestartRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("action", &self.action)?;
-        crate::codec::optional(&mut s, "exitCodes", &self.exit_codes)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("action", &self.action);
+        w.optional("exitCodes", &self.exit_codes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerRestartRule {
@@ -1843,11 +1723,10 @@ impl crate::codec::DecodeFields for ContainerRestartRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "action" => self.action = crate::codec::required(map)?,
-            "exitCodes" => self.exit_codes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "action" => crate::codec::set_required(&mut self.action, map),
+            "exitCodes" => crate::codec::set(&mut self.exit_codes, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes`
@@ -1862,12 +1741,10 @@ pub struct ContainerRestartRuleOnExitCodes {
 }
 impl serde::Serialize for ContainerRestartRuleOnExitCodes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("operator", &self.operator)?;
-        crate::codec::optional(&mut s, "values", &self.values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("operator", &self.operator);
+        w.optional("values", &self.values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerRestartRuleOnExitCodes {
@@ -1885,11 +1762,10 @@ impl crate::codec::DecodeFields for ContainerRestartRuleOnExitCodes {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "operator" => self.operator = crate::codec::required(map)?,
-            "values" => self.values = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "operator" => crate::codec::set_required(&mut self.operator, map),
+            "values" => crate::codec::set(&mut self.values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerState`
@@ -1906,13 +1782,11 @@ pub struct ContainerState {
 }
 impl serde::Serialize for ContainerState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "running", &self.running)?;
-        crate::codec::optional(&mut s, "terminated", &self.terminated)?;
-        crate::codec::optional(&mut s, "waiting", &self.waiting)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("running", &self.running);
+        w.optional("terminated", &self.terminated);
+        w.optional("waiting", &self.waiting);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerState {
@@ -1930,12 +1804,11 @@ impl crate::codec::DecodeFields for ContainerState {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "running" => self.running = map.next_value()?,
-            "terminated" => self.terminated = map.next_value()?,
-            "waiting" => self.waiting = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "running" => crate::codec::set(&mut self.running, map),
+            "terminated" => crate::codec::set(&mut self.terminated, map),
+            "waiting" => crate::codec::set(&mut self.waiting, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerStateRunning`
@@ -1948,11 +1821,9 @@ pub struct ContainerStateRunning {
 }
 impl serde::Serialize for ContainerStateRunning {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "startedAt", &self.started_at)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("startedAt", &self.started_at);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerStateRunning {
@@ -1970,10 +1841,9 @@ impl crate::codec::DecodeFields for ContainerStateRunning {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "startedAt" => self.started_at = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "startedAt" => crate::codec::set(&mut self.started_at, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerStateTerminated`
@@ -1998,17 +1868,15 @@ pub struct ContainerStateTerminated {
 }
 impl serde::Serialize for ContainerStateTerminated {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "containerID", &self.container_id)?;
-        s.serialize_entry("exitCode", &self.exit_code)?;
-        crate::codec::optional(&mut s, "finishedAt", &self.finished_at)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::optional(&mut s, "signal", &self.signal)?;
-        crate::codec::optional(&mut s, "startedAt", &self.started_at)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("containerID", &self.container_id);
+        w.required("exitCode", &self.exit_code);
+        w.optional("finishedAt", &self.finished_at);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.optional("signal", &self.signal);
+        w.optional("startedAt", &self.started_at);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerStateTerminated {
@@ -2026,16 +1894,15 @@ impl crate::codec::DecodeFields for ContainerStateTerminated {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containerID" => self.container_id = map.next_value()?,
-            "exitCode" => self.exit_code = crate::codec::required(map)?,
-            "finishedAt" => self.finished_at = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "signal" => self.signal = map.next_value()?,
-            "startedAt" => self.started_at = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerID" => crate::codec::set(&mut self.container_id, map),
+            "exitCode" => crate::codec::set_required(&mut self.exit_code, map),
+            "finishedAt" => crate::codec::set(&mut self.finished_at, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "signal" => crate::codec::set(&mut self.signal, map),
+            "startedAt" => crate::codec::set(&mut self.started_at, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerStateWaiting`
@@ -2050,12 +1917,10 @@ pub struct ContainerStateWaiting {
 }
 impl serde::Serialize for ContainerStateWaiting {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerStateWaiting {
@@ -2073,11 +1938,10 @@ impl crate::codec::DecodeFields for ContainerStateWaiting {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerStatus`
@@ -2123,29 +1987,23 @@ pub struct ContainerStatus {
 }
 impl serde::Serialize for ContainerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
-        crate::codec::optional(
-            &mut s,
-            "allocatedResourcesStatus",
-            &self.allocated_resources_status,
-        )?;
-        crate::codec::optional(&mut s, "containerID", &self.container_id)?;
-        s.serialize_entry("image", &self.image)?;
-        s.serialize_entry("imageID", &self.image_id)?;
-        crate::codec::optional(&mut s, "lastState", &self.last_state)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("ready", &self.ready)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        s.serialize_entry("restartCount", &self.restart_count)?;
-        crate::codec::optional(&mut s, "started", &self.started)?;
-        crate::codec::optional(&mut s, "state", &self.state)?;
-        crate::codec::optional(&mut s, "stopSignal", &self.stop_signal)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocatedResources", &self.allocated_resources);
+        w.optional("allocatedResourcesStatus", &self.allocated_resources_status);
+        w.optional("containerID", &self.container_id);
+        w.required("image", &self.image);
+        w.required("imageID", &self.image_id);
+        w.optional("lastState", &self.last_state);
+        w.required("name", &self.name);
+        w.required("ready", &self.ready);
+        w.optional("resources", &self.resources);
+        w.required("restartCount", &self.restart_count);
+        w.optional("started", &self.started);
+        w.optional("state", &self.state);
+        w.optional("stopSignal", &self.stop_signal);
+        w.optional("user", &self.user);
+        w.optional("volumeMounts", &self.volume_mounts);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerStatus {
@@ -2163,26 +2021,25 @@ impl crate::codec::DecodeFields for ContainerStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocatedResources" => self.allocated_resources = map.next_value()?,
+            "allocatedResources" => crate::codec::set(&mut self.allocated_resources, map),
             "allocatedResourcesStatus" => {
-                self.allocated_resources_status = map.next_value()?;
+                crate::codec::set(&mut self.allocated_resources_status, map)
             }
-            "containerID" => self.container_id = map.next_value()?,
-            "image" => self.image = crate::codec::required(map)?,
-            "imageID" => self.image_id = crate::codec::required(map)?,
-            "lastState" => self.last_state = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "ready" => self.ready = crate::codec::required(map)?,
-            "resources" => self.resources = map.next_value()?,
-            "restartCount" => self.restart_count = crate::codec::required(map)?,
-            "started" => self.started = map.next_value()?,
-            "state" => self.state = map.next_value()?,
-            "stopSignal" => self.stop_signal = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            "volumeMounts" => self.volume_mounts = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerID" => crate::codec::set(&mut self.container_id, map),
+            "image" => crate::codec::set_required(&mut self.image, map),
+            "imageID" => crate::codec::set_required(&mut self.image_id, map),
+            "lastState" => crate::codec::set(&mut self.last_state, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "ready" => crate::codec::set_required(&mut self.ready, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "restartCount" => crate::codec::set_required(&mut self.restart_count, map),
+            "started" => crate::codec::set(&mut self.started, map),
+            "state" => crate::codec::set(&mut self.state, map),
+            "stopSignal" => crate::codec::set(&mut self.stop_signal, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            "volumeMounts" => crate::codec::set(&mut self.volume_mounts, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ContainerUser`
@@ -2195,11 +2052,9 @@ pub struct ContainerUser {
 }
 impl serde::Serialize for ContainerUser {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "linux", &self.linux)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("linux", &self.linux);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerUser {
@@ -2217,10 +2072,9 @@ impl crate::codec::DecodeFields for ContainerUser {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "linux" => self.linux = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "linux" => crate::codec::set(&mut self.linux, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.DaemonEndpoint`
@@ -2233,11 +2087,9 @@ pub struct DaemonEndpoint {
 }
 impl serde::Serialize for DaemonEndpoint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("Port", &self.port)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("Port", &self.port);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DaemonEndpoint {
@@ -2255,10 +2107,9 @@ impl crate::codec::DecodeFields for DaemonEndpoint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "Port" => self.port = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "Port" => crate::codec::set_required(&mut self.port, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.DownwardAPIProjection`
@@ -2271,11 +2122,9 @@ pub struct DownwardAPIProjection {
 }
 impl serde::Serialize for DownwardAPIProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "items", &self.items)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("items", &self.items);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DownwardAPIProjection {
@@ -2293,10 +2142,9 @@ impl crate::codec::DecodeFields for DownwardAPIProjection {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "items" => self.items = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "items" => crate::codec::set(&mut self.items, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.DownwardAPIVolumeFile`
@@ -2315,14 +2163,12 @@ pub struct DownwardAPIVolumeFile {
 }
 impl serde::Serialize for DownwardAPIVolumeFile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fieldRef", &self.field_ref)?;
-        crate::codec::optional(&mut s, "mode", &self.mode)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::optional(&mut s, "resourceFieldRef", &self.resource_field_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fieldRef", &self.field_ref);
+        w.optional("mode", &self.mode);
+        w.required("path", &self.path);
+        w.optional("resourceFieldRef", &self.resource_field_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DownwardAPIVolumeFile {
@@ -2340,13 +2186,12 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeFile {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fieldRef" => self.field_ref = map.next_value()?,
-            "mode" => self.mode = map.next_value()?,
-            "path" => self.path = crate::codec::required(map)?,
-            "resourceFieldRef" => self.resource_field_ref = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fieldRef" => crate::codec::set(&mut self.field_ref, map),
+            "mode" => crate::codec::set(&mut self.mode, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            "resourceFieldRef" => crate::codec::set(&mut self.resource_field_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.DownwardAPIVolumeSource`
@@ -2361,12 +2206,10 @@ pub struct DownwardAPIVolumeSource {
 }
 impl serde::Serialize for DownwardAPIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
-        crate::codec::optional(&mut s, "items", &self.items)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("defaultMode", &self.default_mode);
+        w.optional("items", &self.items);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DownwardAPIVolumeSource {
@@ -2384,11 +2227,10 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "defaultMode" => self.default_mode = map.next_value()?,
-            "items" => self.items = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "defaultMode" => crate::codec::set(&mut self.default_mode, map),
+            "items" => crate::codec::set(&mut self.items, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EmptyDirVolumeSource`
@@ -2403,12 +2245,10 @@ pub struct EmptyDirVolumeSource {
 }
 impl serde::Serialize for EmptyDirVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "medium", &self.medium)?;
-        crate::codec::optional(&mut s, "sizeLimit", &self.size_limit)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("medium", &self.medium);
+        w.optional("sizeLimit", &self.size_limit);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EmptyDirVolumeSource {
@@ -2426,11 +2266,10 @@ impl crate::codec::DecodeFields for EmptyDirVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "medium" => self.medium = map.next_value()?,
-            "sizeLimit" => self.size_limit = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "medium" => crate::codec::set(&mut self.medium, map),
+            "sizeLimit" => crate::codec::set(&mut self.size_limit, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EndpointAddress`
@@ -2449,14 +2288,12 @@ pub struct EndpointAddress {
 }
 impl serde::Serialize for EndpointAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
-        s.serialize_entry("ip", &self.ip)?;
-        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
-        crate::codec::optional(&mut s, "targetRef", &self.target_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hostname", &self.hostname);
+        w.required("ip", &self.ip);
+        w.optional("nodeName", &self.node_name);
+        w.optional("targetRef", &self.target_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointAddress {
@@ -2474,13 +2311,12 @@ impl crate::codec::DecodeFields for EndpointAddress {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hostname" => self.hostname = map.next_value()?,
-            "ip" => self.ip = crate::codec::required(map)?,
-            "nodeName" => self.node_name = map.next_value()?,
-            "targetRef" => self.target_ref = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hostname" => crate::codec::set(&mut self.hostname, map),
+            "ip" => crate::codec::set_required(&mut self.ip, map),
+            "nodeName" => crate::codec::set(&mut self.node_name, map),
+            "targetRef" => crate::codec::set(&mut self.target_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EndpointPort`
@@ -2499,14 +2335,12 @@ pub struct EndpointPort {
 }
 impl serde::Serialize for EndpointPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        s.serialize_entry("port", &self.port)?;
-        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("appProtocol", &self.app_protocol);
+        w.optional("name", &self.name);
+        w.required("port", &self.port);
+        w.optional("protocol", &self.protocol);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointPort {
@@ -2524,13 +2358,12 @@ impl crate::codec::DecodeFields for EndpointPort {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "appProtocol" => self.app_protocol = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "port" => self.port = crate::codec::required(map)?,
-            "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "appProtocol" => crate::codec::set(&mut self.app_protocol, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "port" => crate::codec::set_required(&mut self.port, map),
+            "protocol" => crate::codec::set(&mut self.protocol, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EndpointSubset`
@@ -2547,13 +2380,11 @@ pub struct EndpointSubset {
 }
 impl serde::Serialize for EndpointSubset {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "addresses", &self.addresses)?;
-        crate::codec::optional(&mut s, "notReadyAddresses", &self.not_ready_addresses)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("addresses", &self.addresses);
+        w.optional("notReadyAddresses", &self.not_ready_addresses);
+        w.optional("ports", &self.ports);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointSubset {
@@ -2571,12 +2402,11 @@ impl crate::codec::DecodeFields for EndpointSubset {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "addresses" => self.addresses = map.next_value()?,
-            "notReadyAddresses" => self.not_ready_addresses = map.next_value()?,
-            "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "addresses" => crate::codec::set(&mut self.addresses, map),
+            "notReadyAddresses" => crate::codec::set(&mut self.not_ready_addresses, map),
+            "ports" => crate::codec::set(&mut self.ports, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Endpoints`
@@ -2597,14 +2427,12 @@ pub struct Endpoints {
 }
 impl serde::Serialize for Endpoints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "subsets", &self.subsets)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("subsets", &self.subsets);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Endpoints {
@@ -2622,13 +2450,12 @@ impl crate::codec::DecodeFields for Endpoints {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "subsets" => self.subsets = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "subsets" => crate::codec::set(&mut self.subsets, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Endpoints {
@@ -2665,14 +2492,12 @@ pub struct EndpointsList {
 }
 impl serde::Serialize for EndpointsList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointsList {
@@ -2690,13 +2515,12 @@ impl crate::codec::DecodeFields for EndpointsList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for EndpointsList {
@@ -2728,13 +2552,11 @@ pub struct EnvFromSource {
 }
 impl serde::Serialize for EnvFromSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "configMapRef", &self.config_map_ref)?;
-        crate::codec::optional(&mut s, "prefix", &self.prefix)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("configMapRef", &self.config_map_ref);
+        w.optional("prefix", &self.prefix);
+        w.optional("secretRef", &self.secret_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EnvFromSource {
@@ -2752,12 +2574,11 @@ impl crate::codec::DecodeFields for EnvFromSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "configMapRef" => self.config_map_ref = map.next_value()?,
-            "prefix" => self.prefix = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "configMapRef" => crate::codec::set(&mut self.config_map_ref, map),
+            "prefix" => crate::codec::set(&mut self.prefix, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EnvVar`
@@ -2774,13 +2595,11 @@ pub struct EnvVar {
 }
 impl serde::Serialize for EnvVar {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::optional(&mut s, "valueFrom", &self.value_from)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("value", &self.value);
+        w.optional("valueFrom", &self.value_from);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EnvVar {
@@ -2798,12 +2617,11 @@ impl crate::codec::DecodeFields for EnvVar {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "value" => self.value = map.next_value()?,
-            "valueFrom" => self.value_from = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            "valueFrom" => crate::codec::set(&mut self.value_from, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EnvVarSource`
@@ -2824,15 +2642,13 @@ pub struct EnvVarSource {
 }
 impl serde::Serialize for EnvVarSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "configMapKeyRef", &self.config_map_key_ref)?;
-        crate::codec::optional(&mut s, "fieldRef", &self.field_ref)?;
-        crate::codec::optional(&mut s, "fileKeyRef", &self.file_key_ref)?;
-        crate::codec::optional(&mut s, "resourceFieldRef", &self.resource_field_ref)?;
-        crate::codec::optional(&mut s, "secretKeyRef", &self.secret_key_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("configMapKeyRef", &self.config_map_key_ref);
+        w.optional("fieldRef", &self.field_ref);
+        w.optional("fileKeyRef", &self.file_key_ref);
+        w.optional("resourceFieldRef", &self.resource_field_ref);
+        w.optional("secretKeyRef", &self.secret_key_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EnvVarSource {
@@ -2850,14 +2666,13 @@ impl crate::codec::DecodeFields for EnvVarSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "configMapKeyRef" => self.config_map_key_ref = map.next_value()?,
-            "fieldRef" => self.field_ref = map.next_value()?,
-            "fileKeyRef" => self.file_key_ref = map.next_value()?,
-            "resourceFieldRef" => self.resource_field_ref = map.next_value()?,
-            "secretKeyRef" => self.secret_key_ref = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "configMapKeyRef" => crate::codec::set(&mut self.config_map_key_ref, map),
+            "fieldRef" => crate::codec::set(&mut self.field_ref, map),
+            "fileKeyRef" => crate::codec::set(&mut self.file_key_ref, map),
+            "resourceFieldRef" => crate::codec::set(&mut self.resource_field_ref, map),
+            "secretKeyRef" => crate::codec::set(&mut self.secret_key_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EphemeralContainer`
@@ -2920,52 +2735,34 @@ pub struct EphemeralContainer {
 }
 impl serde::Serialize for EphemeralContainer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "args", &self.args)?;
-        crate::codec::optional(&mut s, "command", &self.command)?;
-        crate::codec::optional(&mut s, "env", &self.env)?;
-        crate::codec::optional(&mut s, "envFrom", &self.env_from)?;
-        crate::codec::optional(&mut s, "image", &self.image)?;
-        crate::codec::optional(&mut s, "imagePullPolicy", &self.image_pull_policy)?;
-        crate::codec::optional(&mut s, "lifecycle", &self.lifecycle)?;
-        crate::codec::optional(&mut s, "livenessProbe", &self.liveness_probe)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::optional(&mut s, "readinessProbe", &self.readiness_probe)?;
-        crate::codec::optional(&mut s, "resizePolicy", &self.resize_policy)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "restartPolicy", &self.restart_policy)?;
-        crate::codec::optional(
-            &mut s,
-            "restartPolicyRules",
-            &self.restart_policy_rules,
-        )?;
-        crate::codec::optional(&mut s, "securityContext", &self.security_context)?;
-        crate::codec::optional(&mut s, "startupProbe", &self.startup_probe)?;
-        crate::codec::optional(&mut s, "stdin", &self.stdin)?;
-        crate::codec::optional(&mut s, "stdinOnce", &self.stdin_once)?;
-        crate::codec::optional(
-            &mut s,
-            "targetContainerName",
-            &self.target_container_name,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "terminationMessagePath",
-            &self.termination_message_path,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "terminationMessagePolicy",
-            &self.termination_message_policy,
-        )?;
-        crate::codec::optional(&mut s, "tty", &self.tty)?;
-        crate::codec::optional(&mut s, "volumeDevices", &self.volume_devices)?;
-        crate::codec::optional(&mut s, "volumeMounts", &self.volume_mounts)?;
-        crate::codec::optional(&mut s, "workingDir", &self.working_dir)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("args", &self.args);
+        w.optional("command", &self.command);
+        w.optional("env", &self.env);
+        w.optional("envFrom", &self.env_from);
+        w.optional("image", &self.image);
+        w.optional("imagePullPolicy", &self.image_pull_policy);
+        w.optional("lifecycle", &self.lifecycle);
+        w.optional("livenessProbe", &self.liveness_probe);
+        w.required("name", &self.name);
+        w.optional("ports", &self.ports);
+        w.optional("readinessProbe", &self.readiness_probe);
+        w.optional("resizePolicy", &self.resize_policy);
+        w.optional("resources", &self.resources);
+        w.optional("restartPolicy", &self.restart_policy);
+        w.optional("restartPolicyRules", &self.restart_policy_rules);
+        w.optional("securityContext", &self.security_context);
+        w.optional("startupProbe", &self.startup_probe);
+        w.optional("stdin", &self.stdin);
+        w.optional("stdinOnce", &self.stdin_once);
+        w.optional("targetContainerName", &self.target_container_name);
+        w.optional("terminationMessagePath", &self.termination_message_path);
+        w.optional("terminationMessagePolicy", &self.termination_message_policy);
+        w.optional("tty", &self.tty);
+        w.optional("volumeDevices", &self.volume_devices);
+        w.optional("volumeMounts", &self.volume_mounts);
+        w.optional("workingDir", &self.working_dir);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EphemeralContainer {
@@ -2983,37 +2780,42 @@ impl crate::codec::DecodeFields for EphemeralContainer {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "args" => self.args = map.next_value()?,
-            "command" => self.command = map.next_value()?,
-            "env" => self.env = map.next_value()?,
-            "envFrom" => self.env_from = map.next_value()?,
-            "image" => self.image = map.next_value()?,
-            "imagePullPolicy" => self.image_pull_policy = map.next_value()?,
-            "lifecycle" => self.lifecycle = map.next_value()?,
-            "livenessProbe" => self.liveness_probe = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "ports" => self.ports = map.next_value()?,
-            "readinessProbe" => self.readiness_probe = map.next_value()?,
-            "resizePolicy" => self.resize_policy = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "restartPolicy" => self.restart_policy = map.next_value()?,
-            "restartPolicyRules" => self.restart_policy_rules = map.next_value()?,
-            "securityContext" => self.security_context = map.next_value()?,
-            "startupProbe" => self.startup_probe = map.next_value()?,
-            "stdin" => self.stdin = map.next_value()?,
-            "stdinOnce" => self.stdin_once = map.next_value()?,
-            "targetContainerName" => self.target_container_name = map.next_value()?,
-            "terminationMessagePath" => self.termination_message_path = map.next_value()?,
-            "terminationMessagePolicy" => {
-                self.termination_message_policy = map.next_value()?;
+            "args" => crate::codec::set(&mut self.args, map),
+            "command" => crate::codec::set(&mut self.command, map),
+            "env" => crate::codec::set(&mut self.env, map),
+            "envFrom" => crate::codec::set(&mut self.env_from, map),
+            "image" => crate::codec::set(&mut self.image, map),
+            "imagePullPolicy" => crate::codec::set(&mut self.image_pull_policy, map),
+            "lifecycle" => crate::codec::set(&mut self.lifecycle, map),
+            "livenessProbe" => crate::codec::set(&mut self.liveness_probe, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "ports" => crate::codec::set(&mut self.ports, map),
+            "readinessProbe" => crate::codec::set(&mut self.readiness_probe, map),
+            "resizePolicy" => crate::codec::set(&mut self.resize_policy, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "restartPolicy" => crate::codec::set(&mut self.restart_policy, map),
+            "restartPolicyRules" => {
+                crate::codec::set(&mut self.restart_policy_rules, map)
             }
-            "tty" => self.tty = map.next_value()?,
-            "volumeDevices" => self.volume_devices = map.next_value()?,
-            "volumeMounts" => self.volume_mounts = map.next_value()?,
-            "workingDir" => self.working_dir = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "securityContext" => crate::codec::set(&mut self.security_context, map),
+            "startupProbe" => crate::codec::set(&mut self.startup_probe, map),
+            "stdin" => crate::codec::set(&mut self.stdin, map),
+            "stdinOnce" => crate::codec::set(&mut self.stdin_once, map),
+            "targetContainerName" => {
+                crate::codec::set(&mut self.target_container_name, map)
+            }
+            "terminationMessagePath" => {
+                crate::codec::set(&mut self.termination_message_path, map)
+            }
+            "terminationMessagePolicy" => {
+                crate::codec::set(&mut self.termination_message_policy, map)
+            }
+            "tty" => crate::codec::set(&mut self.tty, map),
+            "volumeDevices" => crate::codec::set(&mut self.volume_devices, map),
+            "volumeMounts" => crate::codec::set(&mut self.volume_mounts, map),
+            "workingDir" => crate::codec::set(&mut self.working_dir, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EphemeralVolumeSource`
@@ -3026,15 +2828,9 @@ pub struct EphemeralVolumeSource {
 }
 impl serde::Serialize for EphemeralVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "volumeClaimTemplate",
-            &self.volume_claim_template,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("volumeClaimTemplate", &self.volume_claim_template);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EphemeralVolumeSource {
@@ -3052,10 +2848,11 @@ impl crate::codec::DecodeFields for EphemeralVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "volumeClaimTemplate" => self.volume_claim_template = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "volumeClaimTemplate" => {
+                crate::codec::set(&mut self.volume_claim_template, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Event`
@@ -3102,27 +2899,25 @@ pub struct Event {
 }
 impl serde::Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "action", &self.action)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "count", &self.count)?;
-        crate::codec::optional(&mut s, "eventTime", &self.event_time)?;
-        crate::codec::optional(&mut s, "firstTimestamp", &self.first_timestamp)?;
-        s.serialize_entry("involvedObject", &self.involved_object)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "lastTimestamp", &self.last_timestamp)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        s.serialize_entry("metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::optional(&mut s, "related", &self.related)?;
-        crate::codec::optional(&mut s, "reportingComponent", &self.reporting_component)?;
-        crate::codec::optional(&mut s, "reportingInstance", &self.reporting_instance)?;
-        crate::codec::optional(&mut s, "series", &self.series)?;
-        crate::codec::optional(&mut s, "source", &self.source)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("action", &self.action);
+        w.optional("apiVersion", &self.api_version);
+        w.optional("count", &self.count);
+        w.optional("eventTime", &self.event_time);
+        w.optional("firstTimestamp", &self.first_timestamp);
+        w.required("involvedObject", &self.involved_object);
+        w.optional("kind", &self.kind);
+        w.optional("lastTimestamp", &self.last_timestamp);
+        w.optional("message", &self.message);
+        w.required("metadata", &self.metadata);
+        w.optional("reason", &self.reason);
+        w.optional("related", &self.related);
+        w.optional("reportingComponent", &self.reporting_component);
+        w.optional("reportingInstance", &self.reporting_instance);
+        w.optional("series", &self.series);
+        w.optional("source", &self.source);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Event {
@@ -3140,26 +2935,27 @@ impl crate::codec::DecodeFields for Event {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "action" => self.action = map.next_value()?,
-            "apiVersion" => self.api_version = map.next_value()?,
-            "count" => self.count = map.next_value()?,
-            "eventTime" => self.event_time = map.next_value()?,
-            "firstTimestamp" => self.first_timestamp = map.next_value()?,
-            "involvedObject" => self.involved_object = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "lastTimestamp" => self.last_timestamp = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "metadata" => self.metadata = crate::codec::required(map)?,
-            "reason" => self.reason = map.next_value()?,
-            "related" => self.related = map.next_value()?,
-            "reportingComponent" => self.reporting_component = map.next_value()?,
-            "reportingInstance" => self.reporting_instance = map.next_value()?,
-            "series" => self.series = map.next_value()?,
-            "source" => self.source = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "action" => crate::codec::set(&mut self.action, map),
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "count" => crate::codec::set(&mut self.count, map),
+            "eventTime" => crate::codec::set(&mut self.event_time, map),
+            "firstTimestamp" => crate::codec::set(&mut self.first_timestamp, map),
+            "involvedObject" => {
+                crate::codec::set_required(&mut self.involved_object, map)
+            }
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "lastTimestamp" => crate::codec::set(&mut self.last_timestamp, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "metadata" => crate::codec::set_required(&mut self.metadata, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "related" => crate::codec::set(&mut self.related, map),
+            "reportingComponent" => crate::codec::set(&mut self.reporting_component, map),
+            "reportingInstance" => crate::codec::set(&mut self.reporting_instance, map),
+            "series" => crate::codec::set(&mut self.series, map),
+            "source" => crate::codec::set(&mut self.source, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Event {
@@ -3196,14 +2992,12 @@ pub struct EventList {
 }
 impl serde::Serialize for EventList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EventList {
@@ -3221,13 +3015,12 @@ impl crate::codec::DecodeFields for EventList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for EventList {
@@ -3257,12 +3050,10 @@ pub struct EventSeries {
 }
 impl serde::Serialize for EventSeries {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "count", &self.count)?;
-        crate::codec::optional(&mut s, "lastObservedTime", &self.last_observed_time)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("count", &self.count);
+        w.optional("lastObservedTime", &self.last_observed_time);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EventSeries {
@@ -3280,11 +3071,10 @@ impl crate::codec::DecodeFields for EventSeries {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "count" => self.count = map.next_value()?,
-            "lastObservedTime" => self.last_observed_time = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "count" => crate::codec::set(&mut self.count, map),
+            "lastObservedTime" => crate::codec::set(&mut self.last_observed_time, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.EventSource`
@@ -3299,12 +3089,10 @@ pub struct EventSource {
 }
 impl serde::Serialize for EventSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "component", &self.component)?;
-        crate::codec::optional(&mut s, "host", &self.host)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("component", &self.component);
+        w.optional("host", &self.host);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EventSource {
@@ -3322,11 +3110,10 @@ impl crate::codec::DecodeFields for EventSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "component" => self.component = map.next_value()?,
-            "host" => self.host = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "component" => crate::codec::set(&mut self.component, map),
+            "host" => crate::codec::set(&mut self.host, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ExecAction`
@@ -3339,11 +3126,9 @@ pub struct ExecAction {
 }
 impl serde::Serialize for ExecAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "command", &self.command)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("command", &self.command);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExecAction {
@@ -3361,10 +3146,9 @@ impl crate::codec::DecodeFields for ExecAction {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "command" => self.command = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "command" => crate::codec::set(&mut self.command, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.FCVolumeSource`
@@ -3385,15 +3169,13 @@ pub struct FCVolumeSource {
 }
 impl serde::Serialize for FCVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "lun", &self.lun)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "targetWWNs", &self.target_wwns)?;
-        crate::codec::optional(&mut s, "wwids", &self.wwids)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("lun", &self.lun);
+        w.optional("readOnly", &self.read_only);
+        w.optional("targetWWNs", &self.target_wwns);
+        w.optional("wwids", &self.wwids);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FCVolumeSource {
@@ -3411,14 +3193,13 @@ impl crate::codec::DecodeFields for FCVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "lun" => self.lun = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "targetWWNs" => self.target_wwns = map.next_value()?,
-            "wwids" => self.wwids = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "lun" => crate::codec::set(&mut self.lun, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "targetWWNs" => crate::codec::set(&mut self.target_wwns, map),
+            "wwids" => crate::codec::set(&mut self.wwids, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.FileKeySelector`
@@ -3437,14 +3218,12 @@ pub struct FileKeySelector {
 }
 impl serde::Serialize for FileKeySelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        s.serialize_entry("path", &self.path)?;
-        s.serialize_entry("volumeName", &self.volume_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.optional("optional", &self.optional);
+        w.required("path", &self.path);
+        w.required("volumeName", &self.volume_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FileKeySelector {
@@ -3462,13 +3241,12 @@ impl crate::codec::DecodeFields for FileKeySelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "optional" => self.optional = map.next_value()?,
-            "path" => self.path = crate::codec::required(map)?,
-            "volumeName" => self.volume_name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            "volumeName" => crate::codec::set_required(&mut self.volume_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.FlexPersistentVolumeSource`
@@ -3489,15 +3267,13 @@ pub struct FlexPersistentVolumeSource {
 }
 impl serde::Serialize for FlexPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("driver", &self.driver)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "options", &self.options)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("driver", &self.driver);
+        w.optional("fsType", &self.fs_type);
+        w.optional("options", &self.options);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlexPersistentVolumeSource {
@@ -3515,14 +3291,13 @@ impl crate::codec::DecodeFields for FlexPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "driver" => self.driver = crate::codec::required(map)?,
-            "fsType" => self.fs_type = map.next_value()?,
-            "options" => self.options = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "options" => crate::codec::set(&mut self.options, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.FlexVolumeSource`
@@ -3543,15 +3318,13 @@ pub struct FlexVolumeSource {
 }
 impl serde::Serialize for FlexVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("driver", &self.driver)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "options", &self.options)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("driver", &self.driver);
+        w.optional("fsType", &self.fs_type);
+        w.optional("options", &self.options);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlexVolumeSource {
@@ -3569,14 +3342,13 @@ impl crate::codec::DecodeFields for FlexVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "driver" => self.driver = crate::codec::required(map)?,
-            "fsType" => self.fs_type = map.next_value()?,
-            "options" => self.options = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "options" => crate::codec::set(&mut self.options, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.FlockerVolumeSource`
@@ -3591,12 +3363,10 @@ pub struct FlockerVolumeSource {
 }
 impl serde::Serialize for FlockerVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "datasetName", &self.dataset_name)?;
-        crate::codec::optional(&mut s, "datasetUUID", &self.dataset_uuid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("datasetName", &self.dataset_name);
+        w.optional("datasetUUID", &self.dataset_uuid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlockerVolumeSource {
@@ -3614,11 +3384,10 @@ impl crate::codec::DecodeFields for FlockerVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "datasetName" => self.dataset_name = map.next_value()?,
-            "datasetUUID" => self.dataset_uuid = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "datasetName" => crate::codec::set(&mut self.dataset_name, map),
+            "datasetUUID" => crate::codec::set(&mut self.dataset_uuid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.GCEPersistentDiskVolumeSource`
@@ -3637,14 +3406,12 @@ pub struct GCEPersistentDiskVolumeSource {
 }
 impl serde::Serialize for GCEPersistentDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "partition", &self.partition)?;
-        s.serialize_entry("pdName", &self.pd_name)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("partition", &self.partition);
+        w.required("pdName", &self.pd_name);
+        w.optional("readOnly", &self.read_only);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GCEPersistentDiskVolumeSource {
@@ -3662,13 +3429,12 @@ impl crate::codec::DecodeFields for GCEPersistentDiskVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "partition" => self.partition = map.next_value()?,
-            "pdName" => self.pd_name = crate::codec::required(map)?,
-            "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "partition" => crate::codec::set(&mut self.partition, map),
+            "pdName" => crate::codec::set_required(&mut self.pd_name, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.GRPCAction`
@@ -3683,12 +3449,10 @@ pub struct GRPCAction {
 }
 impl serde::Serialize for GRPCAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("port", &self.port)?;
-        crate::codec::optional(&mut s, "service", &self.service)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("port", &self.port);
+        w.optional("service", &self.service);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GRPCAction {
@@ -3706,11 +3470,10 @@ impl crate::codec::DecodeFields for GRPCAction {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "port" => self.port = crate::codec::required(map)?,
-            "service" => self.service = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "port" => crate::codec::set_required(&mut self.port, map),
+            "service" => crate::codec::set(&mut self.service, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.GitRepoVolumeSource`
@@ -3727,13 +3490,11 @@ pub struct GitRepoVolumeSource {
 }
 impl serde::Serialize for GitRepoVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "directory", &self.directory)?;
-        s.serialize_entry("repository", &self.repository)?;
-        crate::codec::optional(&mut s, "revision", &self.revision)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("directory", &self.directory);
+        w.required("repository", &self.repository);
+        w.optional("revision", &self.revision);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GitRepoVolumeSource {
@@ -3751,12 +3512,11 @@ impl crate::codec::DecodeFields for GitRepoVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "directory" => self.directory = map.next_value()?,
-            "repository" => self.repository = crate::codec::required(map)?,
-            "revision" => self.revision = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "directory" => crate::codec::set(&mut self.directory, map),
+            "repository" => crate::codec::set_required(&mut self.repository, map),
+            "revision" => crate::codec::set(&mut self.revision, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.GlusterfsPersistentVolumeSource`
@@ -3775,14 +3535,12 @@ pub struct GlusterfsPersistentVolumeSource {
 }
 impl serde::Serialize for GlusterfsPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("endpoints", &self.endpoints)?;
-        crate::codec::optional(&mut s, "endpointsNamespace", &self.endpoints_namespace)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("endpoints", &self.endpoints);
+        w.optional("endpointsNamespace", &self.endpoints_namespace);
+        w.required("path", &self.path);
+        w.optional("readOnly", &self.read_only);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GlusterfsPersistentVolumeSource {
@@ -3800,13 +3558,12 @@ impl crate::codec::DecodeFields for GlusterfsPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "endpoints" => self.endpoints = crate::codec::required(map)?,
-            "endpointsNamespace" => self.endpoints_namespace = map.next_value()?,
-            "path" => self.path = crate::codec::required(map)?,
-            "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "endpoints" => crate::codec::set_required(&mut self.endpoints, map),
+            "endpointsNamespace" => crate::codec::set(&mut self.endpoints_namespace, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.GlusterfsVolumeSource`
@@ -3823,13 +3580,11 @@ pub struct GlusterfsVolumeSource {
 }
 impl serde::Serialize for GlusterfsVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("endpoints", &self.endpoints)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("endpoints", &self.endpoints);
+        w.required("path", &self.path);
+        w.optional("readOnly", &self.read_only);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GlusterfsVolumeSource {
@@ -3847,12 +3602,11 @@ impl crate::codec::DecodeFields for GlusterfsVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "endpoints" => self.endpoints = crate::codec::required(map)?,
-            "path" => self.path = crate::codec::required(map)?,
-            "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "endpoints" => crate::codec::set_required(&mut self.endpoints, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.HTTPGetAction`
@@ -3873,15 +3627,13 @@ pub struct HTTPGetAction {
 }
 impl serde::Serialize for HTTPGetAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "host", &self.host)?;
-        crate::codec::optional(&mut s, "httpHeaders", &self.http_headers)?;
-        crate::codec::optional(&mut s, "path", &self.path)?;
-        s.serialize_entry("port", &self.port)?;
-        crate::codec::optional(&mut s, "scheme", &self.scheme)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("host", &self.host);
+        w.optional("httpHeaders", &self.http_headers);
+        w.optional("path", &self.path);
+        w.required("port", &self.port);
+        w.optional("scheme", &self.scheme);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HTTPGetAction {
@@ -3899,14 +3651,13 @@ impl crate::codec::DecodeFields for HTTPGetAction {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "host" => self.host = map.next_value()?,
-            "httpHeaders" => self.http_headers = map.next_value()?,
-            "path" => self.path = map.next_value()?,
-            "port" => self.port = crate::codec::required(map)?,
-            "scheme" => self.scheme = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "host" => crate::codec::set(&mut self.host, map),
+            "httpHeaders" => crate::codec::set(&mut self.http_headers, map),
+            "path" => crate::codec::set(&mut self.path, map),
+            "port" => crate::codec::set_required(&mut self.port, map),
+            "scheme" => crate::codec::set(&mut self.scheme, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.HTTPHeader`
@@ -3921,12 +3672,10 @@ pub struct HTTPHeader {
 }
 impl serde::Serialize for HTTPHeader {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.required("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HTTPHeader {
@@ -3944,11 +3693,10 @@ impl crate::codec::DecodeFields for HTTPHeader {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "value" => crate::codec::set_required(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.HostAlias`
@@ -3963,12 +3711,10 @@ pub struct HostAlias {
 }
 impl serde::Serialize for HostAlias {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hostnames", &self.hostnames)?;
-        s.serialize_entry("ip", &self.ip)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hostnames", &self.hostnames);
+        w.required("ip", &self.ip);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HostAlias {
@@ -3986,11 +3732,10 @@ impl crate::codec::DecodeFields for HostAlias {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hostnames" => self.hostnames = map.next_value()?,
-            "ip" => self.ip = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hostnames" => crate::codec::set(&mut self.hostnames, map),
+            "ip" => crate::codec::set_required(&mut self.ip, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.HostIP`
@@ -4003,11 +3748,9 @@ pub struct HostIP {
 }
 impl serde::Serialize for HostIP {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("ip", &self.ip)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("ip", &self.ip);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HostIP {
@@ -4025,10 +3768,9 @@ impl crate::codec::DecodeFields for HostIP {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "ip" => self.ip = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ip" => crate::codec::set_required(&mut self.ip, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.HostPathVolumeSource`
@@ -4043,12 +3785,10 @@ pub struct HostPathVolumeSource {
 }
 impl serde::Serialize for HostPathVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("path", &self.path);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HostPathVolumeSource {
@@ -4066,11 +3806,10 @@ impl crate::codec::DecodeFields for HostPathVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "path" => self.path = crate::codec::required(map)?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "path" => crate::codec::set_required(&mut self.path, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ISCSIPersistentVolumeSource`
@@ -4103,21 +3842,19 @@ pub struct ISCSIPersistentVolumeSource {
 }
 impl serde::Serialize for ISCSIPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "chapAuthDiscovery", &self.chap_auth_discovery)?;
-        crate::codec::optional(&mut s, "chapAuthSession", &self.chap_auth_session)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "initiatorName", &self.initiator_name)?;
-        s.serialize_entry("iqn", &self.iqn)?;
-        crate::codec::optional(&mut s, "iscsiInterface", &self.iscsi_interface)?;
-        s.serialize_entry("lun", &self.lun)?;
-        crate::codec::optional(&mut s, "portals", &self.portals)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_entry("targetPortal", &self.target_portal)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("chapAuthDiscovery", &self.chap_auth_discovery);
+        w.optional("chapAuthSession", &self.chap_auth_session);
+        w.optional("fsType", &self.fs_type);
+        w.optional("initiatorName", &self.initiator_name);
+        w.required("iqn", &self.iqn);
+        w.optional("iscsiInterface", &self.iscsi_interface);
+        w.required("lun", &self.lun);
+        w.optional("portals", &self.portals);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.required("targetPortal", &self.target_portal);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ISCSIPersistentVolumeSource {
@@ -4135,20 +3872,19 @@ impl crate::codec::DecodeFields for ISCSIPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "chapAuthDiscovery" => self.chap_auth_discovery = map.next_value()?,
-            "chapAuthSession" => self.chap_auth_session = map.next_value()?,
-            "fsType" => self.fs_type = map.next_value()?,
-            "initiatorName" => self.initiator_name = map.next_value()?,
-            "iqn" => self.iqn = crate::codec::required(map)?,
-            "iscsiInterface" => self.iscsi_interface = map.next_value()?,
-            "lun" => self.lun = crate::codec::required(map)?,
-            "portals" => self.portals = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "targetPortal" => self.target_portal = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "chapAuthDiscovery" => crate::codec::set(&mut self.chap_auth_discovery, map),
+            "chapAuthSession" => crate::codec::set(&mut self.chap_auth_session, map),
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "initiatorName" => crate::codec::set(&mut self.initiator_name, map),
+            "iqn" => crate::codec::set_required(&mut self.iqn, map),
+            "iscsiInterface" => crate::codec::set(&mut self.iscsi_interface, map),
+            "lun" => crate::codec::set_required(&mut self.lun, map),
+            "portals" => crate::codec::set(&mut self.portals, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "targetPortal" => crate::codec::set_required(&mut self.target_portal, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ISCSIVolumeSource`
@@ -4181,21 +3917,19 @@ pub struct ISCSIVolumeSource {
 }
 impl serde::Serialize for ISCSIVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "chapAuthDiscovery", &self.chap_auth_discovery)?;
-        crate::codec::optional(&mut s, "chapAuthSession", &self.chap_auth_session)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "initiatorName", &self.initiator_name)?;
-        s.serialize_entry("iqn", &self.iqn)?;
-        crate::codec::optional(&mut s, "iscsiInterface", &self.iscsi_interface)?;
-        s.serialize_entry("lun", &self.lun)?;
-        crate::codec::optional(&mut s, "portals", &self.portals)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        s.serialize_entry("targetPortal", &self.target_portal)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("chapAuthDiscovery", &self.chap_auth_discovery);
+        w.optional("chapAuthSession", &self.chap_auth_session);
+        w.optional("fsType", &self.fs_type);
+        w.optional("initiatorName", &self.initiator_name);
+        w.required("iqn", &self.iqn);
+        w.optional("iscsiInterface", &self.iscsi_interface);
+        w.required("lun", &self.lun);
+        w.optional("portals", &self.portals);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.required("targetPortal", &self.target_portal);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ISCSIVolumeSource {
@@ -4213,20 +3947,19 @@ impl crate::codec::DecodeFields for ISCSIVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "chapAuthDiscovery" => self.chap_auth_discovery = map.next_value()?,
-            "chapAuthSession" => self.chap_auth_session = map.next_value()?,
-            "fsType" => self.fs_type = map.next_value()?,
-            "initiatorName" => self.initiator_name = map.next_value()?,
-            "iqn" => self.iqn = crate::codec::required(map)?,
-            "iscsiInterface" => self.iscsi_interface = map.next_value()?,
-            "lun" => self.lun = crate::codec::required(map)?,
-            "portals" => self.portals = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "targetPortal" => self.target_portal = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "chapAuthDiscovery" => crate::codec::set(&mut self.chap_auth_discovery, map),
+            "chapAuthSession" => crate::codec::set(&mut self.chap_auth_session, map),
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "initiatorName" => crate::codec::set(&mut self.initiator_name, map),
+            "iqn" => crate::codec::set_required(&mut self.iqn, map),
+            "iscsiInterface" => crate::codec::set(&mut self.iscsi_interface, map),
+            "lun" => crate::codec::set_required(&mut self.lun, map),
+            "portals" => crate::codec::set(&mut self.portals, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "targetPortal" => crate::codec::set_required(&mut self.target_portal, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ImageVolumeSource`
@@ -4241,12 +3974,10 @@ pub struct ImageVolumeSource {
 }
 impl serde::Serialize for ImageVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "pullPolicy", &self.pull_policy)?;
-        crate::codec::optional(&mut s, "reference", &self.reference)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("pullPolicy", &self.pull_policy);
+        w.optional("reference", &self.reference);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ImageVolumeSource {
@@ -4264,11 +3995,10 @@ impl crate::codec::DecodeFields for ImageVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "pullPolicy" => self.pull_policy = map.next_value()?,
-            "reference" => self.reference = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "pullPolicy" => crate::codec::set(&mut self.pull_policy, map),
+            "reference" => crate::codec::set(&mut self.reference, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ImageVolumeStatus`
@@ -4281,11 +4011,9 @@ pub struct ImageVolumeStatus {
 }
 impl serde::Serialize for ImageVolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("imageRef", &self.image_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("imageRef", &self.image_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ImageVolumeStatus {
@@ -4303,10 +4031,9 @@ impl crate::codec::DecodeFields for ImageVolumeStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "imageRef" => self.image_ref = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "imageRef" => crate::codec::set_required(&mut self.image_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.KeyToPath`
@@ -4323,13 +4050,11 @@ pub struct KeyToPath {
 }
 impl serde::Serialize for KeyToPath {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::optional(&mut s, "mode", &self.mode)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.optional("mode", &self.mode);
+        w.required("path", &self.path);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for KeyToPath {
@@ -4347,12 +4072,11 @@ impl crate::codec::DecodeFields for KeyToPath {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "mode" => self.mode = map.next_value()?,
-            "path" => self.path = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "mode" => crate::codec::set(&mut self.mode, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Lifecycle`
@@ -4369,13 +4093,11 @@ pub struct Lifecycle {
 }
 impl serde::Serialize for Lifecycle {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "postStart", &self.post_start)?;
-        crate::codec::optional(&mut s, "preStop", &self.pre_stop)?;
-        crate::codec::optional(&mut s, "stopSignal", &self.stop_signal)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("postStart", &self.post_start);
+        w.optional("preStop", &self.pre_stop);
+        w.optional("stopSignal", &self.stop_signal);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Lifecycle {
@@ -4393,12 +4115,11 @@ impl crate::codec::DecodeFields for Lifecycle {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "postStart" => self.post_start = map.next_value()?,
-            "preStop" => self.pre_stop = map.next_value()?,
-            "stopSignal" => self.stop_signal = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "postStart" => crate::codec::set(&mut self.post_start, map),
+            "preStop" => crate::codec::set(&mut self.pre_stop, map),
+            "stopSignal" => crate::codec::set(&mut self.stop_signal, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LifecycleHandler`
@@ -4417,14 +4138,12 @@ pub struct LifecycleHandler {
 }
 impl serde::Serialize for LifecycleHandler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "exec", &self.exec)?;
-        crate::codec::optional(&mut s, "httpGet", &self.http_get)?;
-        crate::codec::optional(&mut s, "sleep", &self.sleep)?;
-        crate::codec::optional(&mut s, "tcpSocket", &self.tcp_socket)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("exec", &self.exec);
+        w.optional("httpGet", &self.http_get);
+        w.optional("sleep", &self.sleep);
+        w.optional("tcpSocket", &self.tcp_socket);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LifecycleHandler {
@@ -4442,13 +4161,12 @@ impl crate::codec::DecodeFields for LifecycleHandler {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "exec" => self.exec = map.next_value()?,
-            "httpGet" => self.http_get = map.next_value()?,
-            "sleep" => self.sleep = map.next_value()?,
-            "tcpSocket" => self.tcp_socket = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "exec" => crate::codec::set(&mut self.exec, map),
+            "httpGet" => crate::codec::set(&mut self.http_get, map),
+            "sleep" => crate::codec::set(&mut self.sleep, map),
+            "tcpSocket" => crate::codec::set(&mut self.tcp_socket, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LimitRange`
@@ -4469,14 +4187,12 @@ pub struct LimitRange {
 }
 impl serde::Serialize for LimitRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LimitRange {
@@ -4494,13 +4210,12 @@ impl crate::codec::DecodeFields for LimitRange {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for LimitRange {
@@ -4564,20 +4279,14 @@ pub struct LimitRangeItem {
 }
 impl serde::Serialize for LimitRangeItem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "default", &self.default)?;
-        crate::codec::optional(&mut s, "defaultRequest", &self.default_request)?;
-        crate::codec::optional(&mut s, "max", &self.max)?;
-        crate::codec::optional(
-            &mut s,
-            "maxLimitRequestRatio",
-            &self.max_limit_request_ratio,
-        )?;
-        crate::codec::optional(&mut s, "min", &self.min)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("default", &self.default);
+        w.optional("defaultRequest", &self.default_request);
+        w.optional("max", &self.max);
+        w.optional("maxLimitRequestRatio", &self.max_limit_request_ratio);
+        w.optional("min", &self.min);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LimitRangeItem {
@@ -4595,15 +4304,16 @@ impl crate::codec::DecodeFields for LimitRangeItem {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "default" => self.default = map.next_value()?,
-            "defaultRequest" => self.default_request = map.next_value()?,
-            "max" => self.max = map.next_value()?,
-            "maxLimitRequestRatio" => self.max_limit_request_ratio = map.next_value()?,
-            "min" => self.min = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "default" => crate::codec::set(&mut self.default, map),
+            "defaultRequest" => crate::codec::set(&mut self.default_request, map),
+            "max" => crate::codec::set(&mut self.max, map),
+            "maxLimitRequestRatio" => {
+                crate::codec::set(&mut self.max_limit_request_ratio, map)
+            }
+            "min" => crate::codec::set(&mut self.min, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LimitRangeList`
@@ -4624,14 +4334,12 @@ pub struct LimitRangeList {
 }
 impl serde::Serialize for LimitRangeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LimitRangeList {
@@ -4649,13 +4357,12 @@ impl crate::codec::DecodeFields for LimitRangeList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for LimitRangeList {
@@ -4683,11 +4390,9 @@ pub struct LimitRangeSpec {
 }
 impl serde::Serialize for LimitRangeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("limits", &self.limits)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("limits", &self.limits);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LimitRangeSpec {
@@ -4705,10 +4410,9 @@ impl crate::codec::DecodeFields for LimitRangeSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "limits" => self.limits = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "limits" => crate::codec::set_required(&mut self.limits, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LinuxContainerUser`
@@ -4725,13 +4429,11 @@ pub struct LinuxContainerUser {
 }
 impl serde::Serialize for LinuxContainerUser {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("gid", &self.gid)?;
-        crate::codec::optional(&mut s, "supplementalGroups", &self.supplemental_groups)?;
-        s.serialize_entry("uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("gid", &self.gid);
+        w.optional("supplementalGroups", &self.supplemental_groups);
+        w.required("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LinuxContainerUser {
@@ -4749,12 +4451,11 @@ impl crate::codec::DecodeFields for LinuxContainerUser {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "gid" => self.gid = crate::codec::required(map)?,
-            "supplementalGroups" => self.supplemental_groups = map.next_value()?,
-            "uid" => self.uid = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "gid" => crate::codec::set_required(&mut self.gid, map),
+            "supplementalGroups" => crate::codec::set(&mut self.supplemental_groups, map),
+            "uid" => crate::codec::set_required(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LoadBalancerIngress`
@@ -4773,14 +4474,12 @@ pub struct LoadBalancerIngress {
 }
 impl serde::Serialize for LoadBalancerIngress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
-        crate::codec::optional(&mut s, "ip", &self.ip)?;
-        crate::codec::optional(&mut s, "ipMode", &self.ip_mode)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hostname", &self.hostname);
+        w.optional("ip", &self.ip);
+        w.optional("ipMode", &self.ip_mode);
+        w.optional("ports", &self.ports);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LoadBalancerIngress {
@@ -4798,13 +4497,12 @@ impl crate::codec::DecodeFields for LoadBalancerIngress {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hostname" => self.hostname = map.next_value()?,
-            "ip" => self.ip = map.next_value()?,
-            "ipMode" => self.ip_mode = map.next_value()?,
-            "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hostname" => crate::codec::set(&mut self.hostname, map),
+            "ip" => crate::codec::set(&mut self.ip, map),
+            "ipMode" => crate::codec::set(&mut self.ip_mode, map),
+            "ports" => crate::codec::set(&mut self.ports, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LoadBalancerStatus`
@@ -4817,11 +4515,9 @@ pub struct LoadBalancerStatus {
 }
 impl serde::Serialize for LoadBalancerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "ingress", &self.ingress)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("ingress", &self.ingress);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LoadBalancerStatus {
@@ -4839,10 +4535,9 @@ impl crate::codec::DecodeFields for LoadBalancerStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "ingress" => self.ingress = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ingress" => crate::codec::set(&mut self.ingress, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LocalObjectReference`
@@ -4855,11 +4550,9 @@ pub struct LocalObjectReference {
 }
 impl serde::Serialize for LocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LocalObjectReference {
@@ -4877,10 +4570,9 @@ impl crate::codec::DecodeFields for LocalObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.LocalVolumeSource`
@@ -4895,12 +4587,10 @@ pub struct LocalVolumeSource {
 }
 impl serde::Serialize for LocalVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.required("path", &self.path);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LocalVolumeSource {
@@ -4918,11 +4608,10 @@ impl crate::codec::DecodeFields for LocalVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "path" => self.path = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ModifyVolumeStatus`
@@ -4937,16 +4626,13 @@ pub struct ModifyVolumeStatus {
 }
 impl serde::Serialize for ModifyVolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("status", &self.status)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("status", &self.status);
+        w.optional(
             "targetVolumeAttributesClassName",
             &self.target_volume_attributes_class_name,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ModifyVolumeStatus {
@@ -4964,13 +4650,12 @@ impl crate::codec::DecodeFields for ModifyVolumeStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "status" => self.status = crate::codec::required(map)?,
+            "status" => crate::codec::set_required(&mut self.status, map),
             "targetVolumeAttributesClassName" => {
-                self.target_volume_attributes_class_name = map.next_value()?;
+                crate::codec::set(&mut self.target_volume_attributes_class_name, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NFSVolumeSource`
@@ -4987,13 +4672,11 @@ pub struct NFSVolumeSource {
 }
 impl serde::Serialize for NFSVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("server", &self.server)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("path", &self.path);
+        w.optional("readOnly", &self.read_only);
+        w.required("server", &self.server);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NFSVolumeSource {
@@ -5011,12 +4694,11 @@ impl crate::codec::DecodeFields for NFSVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "path" => self.path = crate::codec::required(map)?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "server" => self.server = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "path" => crate::codec::set_required(&mut self.path, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "server" => crate::codec::set_required(&mut self.server, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Namespace`
@@ -5039,15 +4721,13 @@ pub struct Namespace {
 }
 impl serde::Serialize for Namespace {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Namespace {
@@ -5065,14 +4745,13 @@ impl crate::codec::DecodeFields for Namespace {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Namespace {
@@ -5109,19 +4788,13 @@ pub struct NamespaceCondition {
 }
 impl serde::Serialize for NamespaceCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NamespaceCondition {
@@ -5139,14 +4812,15 @@ impl crate::codec::DecodeFields for NamespaceCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NamespaceList`
@@ -5167,14 +4841,12 @@ pub struct NamespaceList {
 }
 impl serde::Serialize for NamespaceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NamespaceList {
@@ -5192,13 +4864,12 @@ impl crate::codec::DecodeFields for NamespaceList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for NamespaceList {
@@ -5226,11 +4897,9 @@ pub struct NamespaceSpec {
 }
 impl serde::Serialize for NamespaceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "finalizers", &self.finalizers)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("finalizers", &self.finalizers);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NamespaceSpec {
@@ -5248,10 +4917,9 @@ impl crate::codec::DecodeFields for NamespaceSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "finalizers" => self.finalizers = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "finalizers" => crate::codec::set(&mut self.finalizers, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NamespaceStatus`
@@ -5266,12 +4934,10 @@ pub struct NamespaceStatus {
 }
 impl serde::Serialize for NamespaceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "phase", &self.phase)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.optional("phase", &self.phase);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NamespaceStatus {
@@ -5289,11 +4955,10 @@ impl crate::codec::DecodeFields for NamespaceStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "phase" => self.phase = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "phase" => crate::codec::set(&mut self.phase, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Node`
@@ -5316,15 +4981,13 @@ pub struct Node {
 }
 impl serde::Serialize for Node {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Node {
@@ -5342,14 +5005,13 @@ impl crate::codec::DecodeFields for Node {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Node {
@@ -5380,12 +5042,10 @@ pub struct NodeAddress {
 }
 impl serde::Serialize for NodeAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("address", &self.address)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("address", &self.address);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeAddress {
@@ -5403,11 +5063,10 @@ impl crate::codec::DecodeFields for NodeAddress {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "address" => self.address = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "address" => crate::codec::set_required(&mut self.address, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeAffinity`
@@ -5424,20 +5083,16 @@ pub struct NodeAffinity {
 }
 impl serde::Serialize for NodeAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional(
             "preferredDuringSchedulingIgnoredDuringExecution",
             &self.preferred_during_scheduling_ignored_during_execution,
-        )?;
-        crate::codec::optional(
-            &mut s,
+        );
+        w.optional(
             "requiredDuringSchedulingIgnoredDuringExecution",
             &self.required_during_scheduling_ignored_during_execution,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeAffinity {
@@ -5456,16 +5111,19 @@ impl crate::codec::DecodeFields for NodeAffinity {
     ) -> Result<(), A::Error> {
         match key {
             "preferredDuringSchedulingIgnoredDuringExecution" => {
-                self.preferred_during_scheduling_ignored_during_execution = map
-                    .next_value()?;
+                crate::codec::set(
+                    &mut self.preferred_during_scheduling_ignored_during_execution,
+                    map,
+                )
             }
             "requiredDuringSchedulingIgnoredDuringExecution" => {
-                self.required_during_scheduling_ignored_during_execution = map
-                    .next_value()?;
+                crate::codec::set(
+                    &mut self.required_during_scheduling_ignored_during_execution,
+                    map,
+                )
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeAllocatableResourceClaimStatus`
@@ -5485,13 +5143,11 @@ pub struct NodeAllocatableResourceClaimStatus {
 }
 impl serde::Serialize for NodeAllocatableResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "containers", &self.containers)?;
-        s.serialize_entry("resourceClaimName", &self.resource_claim_name)?;
-        s.serialize_entry("resources", &self.resources)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("containers", &self.containers);
+        w.required("resourceClaimName", &self.resource_claim_name);
+        w.required("resources", &self.resources);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeAllocatableResourceClaimStatus {
@@ -5509,14 +5165,13 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceClaimStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containers" => self.containers = map.next_value()?,
+            "containers" => crate::codec::set(&mut self.containers, map),
             "resourceClaimName" => {
-                self.resource_claim_name = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.resource_claim_name, map)
             }
-            "resources" => self.resources = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "resources" => crate::codec::set_required(&mut self.resources, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeCondition`
@@ -5539,20 +5194,14 @@ pub struct NodeCondition {
 }
 impl serde::Serialize for NodeCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "lastHeartbeatTime", &self.last_heartbeat_time)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastHeartbeatTime", &self.last_heartbeat_time);
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeCondition {
@@ -5570,15 +5219,16 @@ impl crate::codec::DecodeFields for NodeCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastHeartbeatTime" => self.last_heartbeat_time = map.next_value()?,
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastHeartbeatTime" => crate::codec::set(&mut self.last_heartbeat_time, map),
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeConfigSource`
@@ -5591,11 +5241,9 @@ pub struct NodeConfigSource {
 }
 impl serde::Serialize for NodeConfigSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "configMap", &self.config_map)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("configMap", &self.config_map);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeConfigSource {
@@ -5613,10 +5261,9 @@ impl crate::codec::DecodeFields for NodeConfigSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "configMap" => self.config_map = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "configMap" => crate::codec::set(&mut self.config_map, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeConfigStatus`
@@ -5635,14 +5282,12 @@ pub struct NodeConfigStatus {
 }
 impl serde::Serialize for NodeConfigStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "active", &self.active)?;
-        crate::codec::optional(&mut s, "assigned", &self.assigned)?;
-        crate::codec::optional(&mut s, "error", &self.error)?;
-        crate::codec::optional(&mut s, "lastKnownGood", &self.last_known_good)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("active", &self.active);
+        w.optional("assigned", &self.assigned);
+        w.optional("error", &self.error);
+        w.optional("lastKnownGood", &self.last_known_good);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeConfigStatus {
@@ -5660,13 +5305,12 @@ impl crate::codec::DecodeFields for NodeConfigStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "active" => self.active = map.next_value()?,
-            "assigned" => self.assigned = map.next_value()?,
-            "error" => self.error = map.next_value()?,
-            "lastKnownGood" => self.last_known_good = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "active" => crate::codec::set(&mut self.active, map),
+            "assigned" => crate::codec::set(&mut self.assigned, map),
+            "error" => crate::codec::set(&mut self.error, map),
+            "lastKnownGood" => crate::codec::set(&mut self.last_known_good, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeDaemonEndpoints`
@@ -5679,11 +5323,9 @@ pub struct NodeDaemonEndpoints {
 }
 impl serde::Serialize for NodeDaemonEndpoints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "kubeletEndpoint", &self.kubelet_endpoint)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("kubeletEndpoint", &self.kubelet_endpoint);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeDaemonEndpoints {
@@ -5701,10 +5343,9 @@ impl crate::codec::DecodeFields for NodeDaemonEndpoints {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "kubeletEndpoint" => self.kubelet_endpoint = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "kubeletEndpoint" => crate::codec::set(&mut self.kubelet_endpoint, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeFeatures`
@@ -5717,15 +5358,9 @@ pub struct NodeFeatures {
 }
 impl serde::Serialize for NodeFeatures {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "supplementalGroupsPolicy",
-            &self.supplemental_groups_policy,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("supplementalGroupsPolicy", &self.supplemental_groups_policy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeFeatures {
@@ -5744,11 +5379,10 @@ impl crate::codec::DecodeFields for NodeFeatures {
     ) -> Result<(), A::Error> {
         match key {
             "supplementalGroupsPolicy" => {
-                self.supplemental_groups_policy = map.next_value()?;
+                crate::codec::set(&mut self.supplemental_groups_policy, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeList`
@@ -5769,14 +5403,12 @@ pub struct NodeList {
 }
 impl serde::Serialize for NodeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeList {
@@ -5794,13 +5426,12 @@ impl crate::codec::DecodeFields for NodeList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for NodeList {
@@ -5830,12 +5461,10 @@ pub struct NodeRuntimeHandler {
 }
 impl serde::Serialize for NodeRuntimeHandler {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "features", &self.features)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("features", &self.features);
+        w.optional("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeRuntimeHandler {
@@ -5853,11 +5482,10 @@ impl crate::codec::DecodeFields for NodeRuntimeHandler {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "features" => self.features = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "features" => crate::codec::set(&mut self.features, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeRuntimeHandlerFeatures`
@@ -5872,16 +5500,10 @@ pub struct NodeRuntimeHandlerFeatures {
 }
 impl serde::Serialize for NodeRuntimeHandlerFeatures {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "recursiveReadOnlyMounts",
-            &self.recursive_read_only_mounts,
-        )?;
-        crate::codec::optional(&mut s, "userNamespaces", &self.user_namespaces)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("recursiveReadOnlyMounts", &self.recursive_read_only_mounts);
+        w.optional("userNamespaces", &self.user_namespaces);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeRuntimeHandlerFeatures {
@@ -5900,12 +5522,11 @@ impl crate::codec::DecodeFields for NodeRuntimeHandlerFeatures {
     ) -> Result<(), A::Error> {
         match key {
             "recursiveReadOnlyMounts" => {
-                self.recursive_read_only_mounts = map.next_value()?;
+                crate::codec::set(&mut self.recursive_read_only_mounts, map)
             }
-            "userNamespaces" => self.user_namespaces = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "userNamespaces" => crate::codec::set(&mut self.user_namespaces, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeSelector`
@@ -5918,11 +5539,9 @@ pub struct NodeSelector {
 }
 impl serde::Serialize for NodeSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("nodeSelectorTerms", &self.node_selector_terms)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("nodeSelectorTerms", &self.node_selector_terms);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeSelector {
@@ -5941,11 +5560,10 @@ impl crate::codec::DecodeFields for NodeSelector {
     ) -> Result<(), A::Error> {
         match key {
             "nodeSelectorTerms" => {
-                self.node_selector_terms = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.node_selector_terms, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeSelectorRequirement`
@@ -5962,13 +5580,11 @@ pub struct NodeSelectorRequirement {
 }
 impl serde::Serialize for NodeSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        s.serialize_entry("operator", &self.operator)?;
-        crate::codec::optional(&mut s, "values", &self.values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.required("operator", &self.operator);
+        w.optional("values", &self.values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeSelectorRequirement {
@@ -5986,12 +5602,11 @@ impl crate::codec::DecodeFields for NodeSelectorRequirement {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "operator" => self.operator = crate::codec::required(map)?,
-            "values" => self.values = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "operator" => crate::codec::set_required(&mut self.operator, map),
+            "values" => crate::codec::set(&mut self.values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeSelectorTerm`
@@ -6006,12 +5621,10 @@ pub struct NodeSelectorTerm {
 }
 impl serde::Serialize for NodeSelectorTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
-        crate::codec::optional(&mut s, "matchFields", &self.match_fields)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("matchExpressions", &self.match_expressions);
+        w.optional("matchFields", &self.match_fields);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeSelectorTerm {
@@ -6029,11 +5642,10 @@ impl crate::codec::DecodeFields for NodeSelectorTerm {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "matchExpressions" => self.match_expressions = map.next_value()?,
-            "matchFields" => self.match_fields = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchExpressions" => crate::codec::set(&mut self.match_expressions, map),
+            "matchFields" => crate::codec::set(&mut self.match_fields, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeSpec`
@@ -6058,17 +5670,15 @@ pub struct NodeSpec {
 }
 impl serde::Serialize for NodeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "configSource", &self.config_source)?;
-        crate::codec::optional(&mut s, "externalID", &self.external_id)?;
-        crate::codec::optional(&mut s, "podCIDR", &self.pod_cidr)?;
-        crate::codec::optional(&mut s, "podCIDRs", &self.pod_cidrs)?;
-        crate::codec::optional(&mut s, "providerID", &self.provider_id)?;
-        crate::codec::optional(&mut s, "taints", &self.taints)?;
-        crate::codec::optional(&mut s, "unschedulable", &self.unschedulable)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("configSource", &self.config_source);
+        w.optional("externalID", &self.external_id);
+        w.optional("podCIDR", &self.pod_cidr);
+        w.optional("podCIDRs", &self.pod_cidrs);
+        w.optional("providerID", &self.provider_id);
+        w.optional("taints", &self.taints);
+        w.optional("unschedulable", &self.unschedulable);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeSpec {
@@ -6086,16 +5696,15 @@ impl crate::codec::DecodeFields for NodeSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "configSource" => self.config_source = map.next_value()?,
-            "externalID" => self.external_id = map.next_value()?,
-            "podCIDR" => self.pod_cidr = map.next_value()?,
-            "podCIDRs" => self.pod_cidrs = map.next_value()?,
-            "providerID" => self.provider_id = map.next_value()?,
-            "taints" => self.taints = map.next_value()?,
-            "unschedulable" => self.unschedulable = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "configSource" => crate::codec::set(&mut self.config_source, map),
+            "externalID" => crate::codec::set(&mut self.external_id, map),
+            "podCIDR" => crate::codec::set(&mut self.pod_cidr, map),
+            "podCIDRs" => crate::codec::set(&mut self.pod_cidrs, map),
+            "providerID" => crate::codec::set(&mut self.provider_id, map),
+            "taints" => crate::codec::set(&mut self.taints, map),
+            "unschedulable" => crate::codec::set(&mut self.unschedulable, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeStatus`
@@ -6144,24 +5753,22 @@ pub struct NodeStatus {
 }
 impl serde::Serialize for NodeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "addresses", &self.addresses)?;
-        crate::codec::optional(&mut s, "allocatable", &self.allocatable)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "config", &self.config)?;
-        crate::codec::optional(&mut s, "daemonEndpoints", &self.daemon_endpoints)?;
-        crate::codec::optional(&mut s, "declaredFeatures", &self.declared_features)?;
-        crate::codec::optional(&mut s, "features", &self.features)?;
-        crate::codec::optional(&mut s, "images", &self.images)?;
-        crate::codec::optional(&mut s, "nodeInfo", &self.node_info)?;
-        crate::codec::optional(&mut s, "phase", &self.phase)?;
-        crate::codec::optional(&mut s, "runtimeHandlers", &self.runtime_handlers)?;
-        crate::codec::optional(&mut s, "volumesAttached", &self.volumes_attached)?;
-        crate::codec::optional(&mut s, "volumesInUse", &self.volumes_in_use)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("addresses", &self.addresses);
+        w.optional("allocatable", &self.allocatable);
+        w.optional("capacity", &self.capacity);
+        w.optional("conditions", &self.conditions);
+        w.optional("config", &self.config);
+        w.optional("daemonEndpoints", &self.daemon_endpoints);
+        w.optional("declaredFeatures", &self.declared_features);
+        w.optional("features", &self.features);
+        w.optional("images", &self.images);
+        w.optional("nodeInfo", &self.node_info);
+        w.optional("phase", &self.phase);
+        w.optional("runtimeHandlers", &self.runtime_handlers);
+        w.optional("volumesAttached", &self.volumes_attached);
+        w.optional("volumesInUse", &self.volumes_in_use);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeStatus {
@@ -6179,23 +5786,22 @@ impl crate::codec::DecodeFields for NodeStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "addresses" => self.addresses = map.next_value()?,
-            "allocatable" => self.allocatable = map.next_value()?,
-            "capacity" => self.capacity = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "config" => self.config = map.next_value()?,
-            "daemonEndpoints" => self.daemon_endpoints = map.next_value()?,
-            "declaredFeatures" => self.declared_features = map.next_value()?,
-            "features" => self.features = map.next_value()?,
-            "images" => self.images = map.next_value()?,
-            "nodeInfo" => self.node_info = map.next_value()?,
-            "phase" => self.phase = map.next_value()?,
-            "runtimeHandlers" => self.runtime_handlers = map.next_value()?,
-            "volumesAttached" => self.volumes_attached = map.next_value()?,
-            "volumesInUse" => self.volumes_in_use = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "addresses" => crate::codec::set(&mut self.addresses, map),
+            "allocatable" => crate::codec::set(&mut self.allocatable, map),
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "config" => crate::codec::set(&mut self.config, map),
+            "daemonEndpoints" => crate::codec::set(&mut self.daemon_endpoints, map),
+            "declaredFeatures" => crate::codec::set(&mut self.declared_features, map),
+            "features" => crate::codec::set(&mut self.features, map),
+            "images" => crate::codec::set(&mut self.images, map),
+            "nodeInfo" => crate::codec::set(&mut self.node_info, map),
+            "phase" => crate::codec::set(&mut self.phase, map),
+            "runtimeHandlers" => crate::codec::set(&mut self.runtime_handlers, map),
+            "volumesAttached" => crate::codec::set(&mut self.volumes_attached, map),
+            "volumesInUse" => crate::codec::set(&mut self.volumes_in_use, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeSwapStatus`
@@ -6208,11 +5814,9 @@ pub struct NodeSwapStatus {
 }
 impl serde::Serialize for NodeSwapStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("capacity", &self.capacity);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeSwapStatus {
@@ -6230,10 +5834,9 @@ impl crate::codec::DecodeFields for NodeSwapStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "capacity" => self.capacity = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.NodeSystemInfo`
@@ -6266,21 +5869,19 @@ pub struct NodeSystemInfo {
 }
 impl serde::Serialize for NodeSystemInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("architecture", &self.architecture)?;
-        s.serialize_entry("bootID", &self.boot_id)?;
-        s.serialize_entry("containerRuntimeVersion", &self.container_runtime_version)?;
-        s.serialize_entry("kernelVersion", &self.kernel_version)?;
-        s.serialize_entry("kubeProxyVersion", &self.kube_proxy_version)?;
-        s.serialize_entry("kubeletVersion", &self.kubelet_version)?;
-        s.serialize_entry("machineID", &self.machine_id)?;
-        s.serialize_entry("operatingSystem", &self.operating_system)?;
-        s.serialize_entry("osImage", &self.os_image)?;
-        crate::codec::optional(&mut s, "swap", &self.swap)?;
-        s.serialize_entry("systemUUID", &self.system_uuid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("architecture", &self.architecture);
+        w.required("bootID", &self.boot_id);
+        w.required("containerRuntimeVersion", &self.container_runtime_version);
+        w.required("kernelVersion", &self.kernel_version);
+        w.required("kubeProxyVersion", &self.kube_proxy_version);
+        w.required("kubeletVersion", &self.kubelet_version);
+        w.required("machineID", &self.machine_id);
+        w.required("operatingSystem", &self.operating_system);
+        w.required("osImage", &self.os_image);
+        w.optional("swap", &self.swap);
+        w.required("systemUUID", &self.system_uuid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeSystemInfo {
@@ -6298,22 +5899,27 @@ impl crate::codec::DecodeFields for NodeSystemInfo {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "architecture" => self.architecture = crate::codec::required(map)?,
-            "bootID" => self.boot_id = crate::codec::required(map)?,
+            "architecture" => crate::codec::set_required(&mut self.architecture, map),
+            "bootID" => crate::codec::set_required(&mut self.boot_id, map),
             "containerRuntimeVersion" => {
-                self.container_runtime_version = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.container_runtime_version, map)
             }
-            "kernelVersion" => self.kernel_version = crate::codec::required(map)?,
-            "kubeProxyVersion" => self.kube_proxy_version = crate::codec::required(map)?,
-            "kubeletVersion" => self.kubelet_version = crate::codec::required(map)?,
-            "machineID" => self.machine_id = crate::codec::required(map)?,
-            "operatingSystem" => self.operating_system = crate::codec::required(map)?,
-            "osImage" => self.os_image = crate::codec::required(map)?,
-            "swap" => self.swap = map.next_value()?,
-            "systemUUID" => self.system_uuid = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "kernelVersion" => crate::codec::set_required(&mut self.kernel_version, map),
+            "kubeProxyVersion" => {
+                crate::codec::set_required(&mut self.kube_proxy_version, map)
+            }
+            "kubeletVersion" => {
+                crate::codec::set_required(&mut self.kubelet_version, map)
+            }
+            "machineID" => crate::codec::set_required(&mut self.machine_id, map),
+            "operatingSystem" => {
+                crate::codec::set_required(&mut self.operating_system, map)
+            }
+            "osImage" => crate::codec::set_required(&mut self.os_image, map),
+            "swap" => crate::codec::set(&mut self.swap, map),
+            "systemUUID" => crate::codec::set_required(&mut self.system_uuid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ObjectFieldSelector`
@@ -6328,12 +5934,10 @@ pub struct ObjectFieldSelector {
 }
 impl serde::Serialize for ObjectFieldSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("fieldPath", &self.field_path)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("fieldPath", &self.field_path);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ObjectFieldSelector {
@@ -6351,11 +5955,10 @@ impl crate::codec::DecodeFields for ObjectFieldSelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "fieldPath" => self.field_path = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "fieldPath" => crate::codec::set_required(&mut self.field_path, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ObjectReference`
@@ -6380,17 +5983,15 @@ pub struct ObjectReference {
 }
 impl serde::Serialize for ObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "fieldPath", &self.field_path)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("fieldPath", &self.field_path);
+        w.optional("kind", &self.kind);
+        w.optional("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.optional("resourceVersion", &self.resource_version);
+        w.optional("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ObjectReference {
@@ -6408,16 +6009,15 @@ impl crate::codec::DecodeFields for ObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "fieldPath" => self.field_path = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "namespace" => self.namespace = map.next_value()?,
-            "resourceVersion" => self.resource_version = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "fieldPath" => crate::codec::set(&mut self.field_path, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            "resourceVersion" => crate::codec::set(&mut self.resource_version, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolume`
@@ -6440,15 +6040,13 @@ pub struct PersistentVolume {
 }
 impl serde::Serialize for PersistentVolume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolume {
@@ -6466,14 +6064,13 @@ impl crate::codec::DecodeFields for PersistentVolume {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PersistentVolume {
@@ -6512,15 +6109,13 @@ pub struct PersistentVolumeClaim {
 }
 impl serde::Serialize for PersistentVolumeClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeClaim {
@@ -6538,14 +6133,13 @@ impl crate::codec::DecodeFields for PersistentVolumeClaim {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PersistentVolumeClaim {
@@ -6584,20 +6178,14 @@ pub struct PersistentVolumeClaimCondition {
 }
 impl serde::Serialize for PersistentVolumeClaimCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastProbeTime", &self.last_probe_time);
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimCondition {
@@ -6615,15 +6203,16 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastProbeTime" => self.last_probe_time = map.next_value()?,
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastProbeTime" => crate::codec::set(&mut self.last_probe_time, map),
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimList`
@@ -6644,14 +6233,12 @@ pub struct PersistentVolumeClaimList {
 }
 impl serde::Serialize for PersistentVolumeClaimList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimList {
@@ -6669,13 +6256,12 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PersistentVolumeClaimList {
@@ -6719,23 +6305,17 @@ pub struct PersistentVolumeClaimSpec {
 }
 impl serde::Serialize for PersistentVolumeClaimSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
-        crate::codec::optional(&mut s, "dataSource", &self.data_source)?;
-        crate::codec::optional(&mut s, "dataSourceRef", &self.data_source_ref)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::optional(&mut s, "storageClassName", &self.storage_class_name)?;
-        crate::codec::optional(
-            &mut s,
-            "volumeAttributesClassName",
-            &self.volume_attributes_class_name,
-        )?;
-        crate::codec::optional(&mut s, "volumeMode", &self.volume_mode)?;
-        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("accessModes", &self.access_modes);
+        w.optional("dataSource", &self.data_source);
+        w.optional("dataSourceRef", &self.data_source_ref);
+        w.optional("resources", &self.resources);
+        w.optional("selector", &self.selector);
+        w.optional("storageClassName", &self.storage_class_name);
+        w.optional("volumeAttributesClassName", &self.volume_attributes_class_name);
+        w.optional("volumeMode", &self.volume_mode);
+        w.optional("volumeName", &self.volume_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimSpec {
@@ -6753,20 +6333,19 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "accessModes" => self.access_modes = map.next_value()?,
-            "dataSource" => self.data_source = map.next_value()?,
-            "dataSourceRef" => self.data_source_ref = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "selector" => self.selector = map.next_value()?,
-            "storageClassName" => self.storage_class_name = map.next_value()?,
+            "accessModes" => crate::codec::set(&mut self.access_modes, map),
+            "dataSource" => crate::codec::set(&mut self.data_source, map),
+            "dataSourceRef" => crate::codec::set(&mut self.data_source_ref, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "selector" => crate::codec::set(&mut self.selector, map),
+            "storageClassName" => crate::codec::set(&mut self.storage_class_name, map),
             "volumeAttributesClassName" => {
-                self.volume_attributes_class_name = map.next_value()?;
+                crate::codec::set(&mut self.volume_attributes_class_name, map)
             }
-            "volumeMode" => self.volume_mode = map.next_value()?,
-            "volumeName" => self.volume_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "volumeMode" => crate::codec::set(&mut self.volume_mode, map),
+            "volumeName" => crate::codec::set(&mut self.volume_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimStatus`
@@ -6805,30 +6384,19 @@ pub struct PersistentVolumeClaimStatus {
 }
 impl serde::Serialize for PersistentVolumeClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
-        crate::codec::optional(
-            &mut s,
-            "allocatedResourceStatuses",
-            &self.allocated_resource_statuses,
-        )?;
-        crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("accessModes", &self.access_modes);
+        w.optional("allocatedResourceStatuses", &self.allocated_resource_statuses);
+        w.optional("allocatedResources", &self.allocated_resources);
+        w.optional("capacity", &self.capacity);
+        w.optional("conditions", &self.conditions);
+        w.optional(
             "currentVolumeAttributesClassName",
             &self.current_volume_attributes_class_name,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "modifyVolumeStatus",
-            &self.modify_volume_status,
-        )?;
-        crate::codec::optional(&mut s, "phase", &self.phase)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("modifyVolumeStatus", &self.modify_volume_status);
+        w.optional("phase", &self.phase);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimStatus {
@@ -6846,21 +6414,22 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "accessModes" => self.access_modes = map.next_value()?,
+            "accessModes" => crate::codec::set(&mut self.access_modes, map),
             "allocatedResourceStatuses" => {
-                self.allocated_resource_statuses = map.next_value()?;
+                crate::codec::set(&mut self.allocated_resource_statuses, map)
             }
-            "allocatedResources" => self.allocated_resources = map.next_value()?,
-            "capacity" => self.capacity = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
+            "allocatedResources" => crate::codec::set(&mut self.allocated_resources, map),
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
             "currentVolumeAttributesClassName" => {
-                self.current_volume_attributes_class_name = map.next_value()?;
+                crate::codec::set(&mut self.current_volume_attributes_class_name, map)
             }
-            "modifyVolumeStatus" => self.modify_volume_status = map.next_value()?,
-            "phase" => self.phase = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "modifyVolumeStatus" => {
+                crate::codec::set(&mut self.modify_volume_status, map)
+            }
+            "phase" => crate::codec::set(&mut self.phase, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimTemplate`
@@ -6875,12 +6444,10 @@ pub struct PersistentVolumeClaimTemplate {
 }
 impl serde::Serialize for PersistentVolumeClaimTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimTemplate {
@@ -6898,11 +6465,10 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimTemplate {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource`
@@ -6917,12 +6483,10 @@ pub struct PersistentVolumeClaimVolumeSource {
 }
 impl serde::Serialize for PersistentVolumeClaimVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("claimName", &self.claim_name)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("claimName", &self.claim_name);
+        w.optional("readOnly", &self.read_only);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimVolumeSource {
@@ -6940,11 +6504,10 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "claimName" => self.claim_name = crate::codec::required(map)?,
-            "readOnly" => self.read_only = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "claimName" => crate::codec::set_required(&mut self.claim_name, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeList`
@@ -6965,14 +6528,12 @@ pub struct PersistentVolumeList {
 }
 impl serde::Serialize for PersistentVolumeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeList {
@@ -6990,13 +6551,12 @@ impl crate::codec::DecodeFields for PersistentVolumeList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PersistentVolumeList {
@@ -7089,57 +6649,42 @@ pub struct PersistentVolumeSpec {
 }
 impl serde::Serialize for PersistentVolumeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "accessModes", &self.access_modes)?;
-        crate::codec::optional(
-            &mut s,
-            "awsElasticBlockStore",
-            &self.aws_elastic_block_store,
-        )?;
-        crate::codec::optional(&mut s, "azureDisk", &self.azure_disk)?;
-        crate::codec::optional(&mut s, "azureFile", &self.azure_file)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::optional(&mut s, "cephfs", &self.cephfs)?;
-        crate::codec::optional(&mut s, "cinder", &self.cinder)?;
-        crate::codec::optional(&mut s, "claimRef", &self.claim_ref)?;
-        crate::codec::optional(&mut s, "csi", &self.csi)?;
-        crate::codec::optional(&mut s, "fc", &self.fc)?;
-        crate::codec::optional(&mut s, "flexVolume", &self.flex_volume)?;
-        crate::codec::optional(&mut s, "flocker", &self.flocker)?;
-        crate::codec::optional(&mut s, "gcePersistentDisk", &self.gce_persistent_disk)?;
-        crate::codec::optional(&mut s, "glusterfs", &self.glusterfs)?;
-        crate::codec::optional(&mut s, "hostPath", &self.host_path)?;
-        crate::codec::optional(&mut s, "iscsi", &self.iscsi)?;
-        crate::codec::optional(&mut s, "local", &self.local)?;
-        crate::codec::optional(&mut s, "mountOptions", &self.mount_options)?;
-        crate::codec::optional(&mut s, "nfs", &self.nfs)?;
-        crate::codec::optional(&mut s, "nodeAffinity", &self.node_affinity)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("accessModes", &self.access_modes);
+        w.optional("awsElasticBlockStore", &self.aws_elastic_block_store);
+        w.optional("azureDisk", &self.azure_disk);
+        w.optional("azureFile", &self.azure_file);
+        w.optional("capacity", &self.capacity);
+        w.optional("cephfs", &self.cephfs);
+        w.optional("cinder", &self.cinder);
+        w.optional("claimRef", &self.claim_ref);
+        w.optional("csi", &self.csi);
+        w.optional("fc", &self.fc);
+        w.optional("flexVolume", &self.flex_volume);
+        w.optional("flocker", &self.flocker);
+        w.optional("gcePersistentDisk", &self.gce_persistent_disk);
+        w.optional("glusterfs", &self.glusterfs);
+        w.optional("hostPath", &self.host_path);
+        w.optional("iscsi", &self.iscsi);
+        w.optional("local", &self.local);
+        w.optional("mountOptions", &self.mount_options);
+        w.optional("nfs", &self.nfs);
+        w.optional("nodeAffinity", &self.node_affinity);
+        w.optional(
             "persistentVolumeReclaimPolicy",
             &self.persistent_volume_reclaim_policy,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "photonPersistentDisk",
-            &self.photon_persistent_disk,
-        )?;
-        crate::codec::optional(&mut s, "portworxVolume", &self.portworx_volume)?;
-        crate::codec::optional(&mut s, "quobyte", &self.quobyte)?;
-        crate::codec::optional(&mut s, "rbd", &self.rbd)?;
-        crate::codec::optional(&mut s, "scaleIO", &self.scale_io)?;
-        crate::codec::optional(&mut s, "storageClassName", &self.storage_class_name)?;
-        crate::codec::optional(&mut s, "storageos", &self.storageos)?;
-        crate::codec::optional(
-            &mut s,
-            "volumeAttributesClassName",
-            &self.volume_attributes_class_name,
-        )?;
-        crate::codec::optional(&mut s, "volumeMode", &self.volume_mode)?;
-        crate::codec::optional(&mut s, "vsphereVolume", &self.vsphere_volume)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("photonPersistentDisk", &self.photon_persistent_disk);
+        w.optional("portworxVolume", &self.portworx_volume);
+        w.optional("quobyte", &self.quobyte);
+        w.optional("rbd", &self.rbd);
+        w.optional("scaleIO", &self.scale_io);
+        w.optional("storageClassName", &self.storage_class_name);
+        w.optional("storageos", &self.storageos);
+        w.optional("volumeAttributesClassName", &self.volume_attributes_class_name);
+        w.optional("volumeMode", &self.volume_mode);
+        w.optional("vsphereVolume", &self.vsphere_volume);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeSpec {
@@ -7157,44 +6702,47 @@ impl crate::codec::DecodeFields for PersistentVolumeSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "accessModes" => self.access_modes = map.next_value()?,
-            "awsElasticBlockStore" => self.aws_elastic_block_store = map.next_value()?,
-            "azureDisk" => self.azure_disk = map.next_value()?,
-            "azureFile" => self.azure_file = map.next_value()?,
-            "capacity" => self.capacity = map.next_value()?,
-            "cephfs" => self.cephfs = map.next_value()?,
-            "cinder" => self.cinder = map.next_value()?,
-            "claimRef" => self.claim_ref = map.next_value()?,
-            "csi" => self.csi = map.next_value()?,
-            "fc" => self.fc = map.next_value()?,
-            "flexVolume" => self.flex_volume = map.next_value()?,
-            "flocker" => self.flocker = map.next_value()?,
-            "gcePersistentDisk" => self.gce_persistent_disk = map.next_value()?,
-            "glusterfs" => self.glusterfs = map.next_value()?,
-            "hostPath" => self.host_path = map.next_value()?,
-            "iscsi" => self.iscsi = map.next_value()?,
-            "local" => self.local = map.next_value()?,
-            "mountOptions" => self.mount_options = map.next_value()?,
-            "nfs" => self.nfs = map.next_value()?,
-            "nodeAffinity" => self.node_affinity = map.next_value()?,
+            "accessModes" => crate::codec::set(&mut self.access_modes, map),
+            "awsElasticBlockStore" => {
+                crate::codec::set(&mut self.aws_elastic_block_store, map)
+            }
+            "azureDisk" => crate::codec::set(&mut self.azure_disk, map),
+            "azureFile" => crate::codec::set(&mut self.azure_file, map),
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            "cephfs" => crate::codec::set(&mut self.cephfs, map),
+            "cinder" => crate::codec::set(&mut self.cinder, map),
+            "claimRef" => crate::codec::set(&mut self.claim_ref, map),
+            "csi" => crate::codec::set(&mut self.csi, map),
+            "fc" => crate::codec::set(&mut self.fc, map),
+            "flexVolume" => crate::codec::set(&mut self.flex_volume, map),
+            "flocker" => crate::codec::set(&mut self.flocker, map),
+            "gcePersistentDisk" => crate::codec::set(&mut self.gce_persistent_disk, map),
+            "glusterfs" => crate::codec::set(&mut self.glusterfs, map),
+            "hostPath" => crate::codec::set(&mut self.host_path, map),
+            "iscsi" => crate::codec::set(&mut self.iscsi, map),
+            "local" => crate::codec::set(&mut self.local, map),
+            "mountOptions" => crate::codec::set(&mut self.mount_options, map),
+            "nfs" => crate::codec::set(&mut self.nfs, map),
+            "nodeAffinity" => crate::codec::set(&mut self.node_affinity, map),
             "persistentVolumeReclaimPolicy" => {
-                self.persistent_volume_reclaim_policy = map.next_value()?;
+                crate::codec::set(&mut self.persistent_volume_reclaim_policy, map)
             }
-            "photonPersistentDisk" => self.photon_persistent_disk = map.next_value()?,
-            "portworxVolume" => self.portworx_volume = map.next_value()?,
-            "quobyte" => self.quobyte = map.next_value()?,
-            "rbd" => self.rbd = map.next_value()?,
-            "scaleIO" => self.scale_io = map.next_value()?,
-            "storageClassName" => self.storage_class_name = map.next_value()?,
-            "storageos" => self.storageos = map.next_value()?,
+            "photonPersistentDisk" => {
+                crate::codec::set(&mut self.photon_persistent_disk, map)
+            }
+            "portworxVolume" => crate::codec::set(&mut self.portworx_volume, map),
+            "quobyte" => crate::codec::set(&mut self.quobyte, map),
+            "rbd" => crate::codec::set(&mut self.rbd, map),
+            "scaleIO" => crate::codec::set(&mut self.scale_io, map),
+            "storageClassName" => crate::codec::set(&mut self.storage_class_name, map),
+            "storageos" => crate::codec::set(&mut self.storageos, map),
             "volumeAttributesClassName" => {
-                self.volume_attributes_class_name = map.next_value()?;
+                crate::codec::set(&mut self.volume_attributes_class_name, map)
             }
-            "volumeMode" => self.volume_mode = map.next_value()?,
-            "vsphereVolume" => self.vsphere_volume = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "volumeMode" => crate::codec::set(&mut self.volume_mode, map),
+            "vsphereVolume" => crate::codec::set(&mut self.vsphere_volume, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeStatus`
@@ -7215,18 +6763,12 @@ pub struct PersistentVolumeStatus {
 }
 impl serde::Serialize for PersistentVolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastPhaseTransitionTime",
-            &self.last_phase_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "phase", &self.phase)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastPhaseTransitionTime", &self.last_phase_transition_time);
+        w.optional("message", &self.message);
+        w.optional("phase", &self.phase);
+        w.optional("reason", &self.reason);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PersistentVolumeStatus {
@@ -7245,14 +6787,13 @@ impl crate::codec::DecodeFields for PersistentVolumeStatus {
     ) -> Result<(), A::Error> {
         match key {
             "lastPhaseTransitionTime" => {
-                self.last_phase_transition_time = map.next_value()?;
+                crate::codec::set(&mut self.last_phase_transition_time, map)
             }
-            "message" => self.message = map.next_value()?,
-            "phase" => self.phase = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "message" => crate::codec::set(&mut self.message, map),
+            "phase" => crate::codec::set(&mut self.phase, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource`
@@ -7267,12 +6808,10 @@ pub struct PhotonPersistentDiskVolumeSource {
 }
 impl serde::Serialize for PhotonPersistentDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_entry("pdID", &self.pd_id)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.required("pdID", &self.pd_id);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PhotonPersistentDiskVolumeSource {
@@ -7290,11 +6829,10 @@ impl crate::codec::DecodeFields for PhotonPersistentDiskVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "pdID" => self.pd_id = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "pdID" => crate::codec::set_required(&mut self.pd_id, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Pod`
@@ -7317,15 +6855,13 @@ pub struct Pod {
 }
 impl serde::Serialize for Pod {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Pod {
@@ -7343,14 +6879,13 @@ impl crate::codec::DecodeFields for Pod {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Pod {
@@ -7385,20 +6920,16 @@ pub struct PodAffinity {
 }
 impl serde::Serialize for PodAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional(
             "preferredDuringSchedulingIgnoredDuringExecution",
             &self.preferred_during_scheduling_ignored_during_execution,
-        )?;
-        crate::codec::optional(
-            &mut s,
+        );
+        w.optional(
             "requiredDuringSchedulingIgnoredDuringExecution",
             &self.required_during_scheduling_ignored_during_execution,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodAffinity {
@@ -7417,16 +6948,19 @@ impl crate::codec::DecodeFields for PodAffinity {
     ) -> Result<(), A::Error> {
         match key {
             "preferredDuringSchedulingIgnoredDuringExecution" => {
-                self.preferred_during_scheduling_ignored_during_execution = map
-                    .next_value()?;
+                crate::codec::set(
+                    &mut self.preferred_during_scheduling_ignored_during_execution,
+                    map,
+                )
             }
             "requiredDuringSchedulingIgnoredDuringExecution" => {
-                self.required_during_scheduling_ignored_during_execution = map
-                    .next_value()?;
+                crate::codec::set(
+                    &mut self.required_during_scheduling_ignored_during_execution,
+                    map,
+                )
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodAffinityTerm`
@@ -7451,16 +6985,14 @@ pub struct PodAffinityTerm {
 }
 impl serde::Serialize for PodAffinityTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
-        crate::codec::optional(&mut s, "matchLabelKeys", &self.match_label_keys)?;
-        crate::codec::optional(&mut s, "mismatchLabelKeys", &self.mismatch_label_keys)?;
-        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
-        crate::codec::optional(&mut s, "namespaces", &self.namespaces)?;
-        s.serialize_entry("topologyKey", &self.topology_key)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("labelSelector", &self.label_selector);
+        w.optional("matchLabelKeys", &self.match_label_keys);
+        w.optional("mismatchLabelKeys", &self.mismatch_label_keys);
+        w.optional("namespaceSelector", &self.namespace_selector);
+        w.optional("namespaces", &self.namespaces);
+        w.required("topologyKey", &self.topology_key);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodAffinityTerm {
@@ -7478,15 +7010,14 @@ impl crate::codec::DecodeFields for PodAffinityTerm {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "labelSelector" => self.label_selector = map.next_value()?,
-            "matchLabelKeys" => self.match_label_keys = map.next_value()?,
-            "mismatchLabelKeys" => self.mismatch_label_keys = map.next_value()?,
-            "namespaceSelector" => self.namespace_selector = map.next_value()?,
-            "namespaces" => self.namespaces = map.next_value()?,
-            "topologyKey" => self.topology_key = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "labelSelector" => crate::codec::set(&mut self.label_selector, map),
+            "matchLabelKeys" => crate::codec::set(&mut self.match_label_keys, map),
+            "mismatchLabelKeys" => crate::codec::set(&mut self.mismatch_label_keys, map),
+            "namespaceSelector" => crate::codec::set(&mut self.namespace_selector, map),
+            "namespaces" => crate::codec::set(&mut self.namespaces, map),
+            "topologyKey" => crate::codec::set_required(&mut self.topology_key, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodAntiAffinity`
@@ -7505,20 +7036,16 @@ pub struct PodAntiAffinity {
 }
 impl serde::Serialize for PodAntiAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional(
             "preferredDuringSchedulingIgnoredDuringExecution",
             &self.preferred_during_scheduling_ignored_during_execution,
-        )?;
-        crate::codec::optional(
-            &mut s,
+        );
+        w.optional(
             "requiredDuringSchedulingIgnoredDuringExecution",
             &self.required_during_scheduling_ignored_during_execution,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodAntiAffinity {
@@ -7537,16 +7064,19 @@ impl crate::codec::DecodeFields for PodAntiAffinity {
     ) -> Result<(), A::Error> {
         match key {
             "preferredDuringSchedulingIgnoredDuringExecution" => {
-                self.preferred_during_scheduling_ignored_during_execution = map
-                    .next_value()?;
+                crate::codec::set(
+                    &mut self.preferred_during_scheduling_ignored_during_execution,
+                    map,
+                )
             }
             "requiredDuringSchedulingIgnoredDuringExecution" => {
-                self.required_during_scheduling_ignored_during_execution = map
-                    .next_value()?;
+                crate::codec::set(
+                    &mut self.required_during_scheduling_ignored_during_execution,
+                    map,
+                )
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodCertificateProjection`
@@ -7571,29 +7101,15 @@ pub struct PodCertificateProjection {
 }
 impl serde::Serialize for PodCertificateProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "certificateChainPath",
-            &self.certificate_chain_path,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "credentialBundlePath",
-            &self.credential_bundle_path,
-        )?;
-        crate::codec::optional(&mut s, "keyPath", &self.key_path)?;
-        s.serialize_entry("keyType", &self.key_type)?;
-        crate::codec::optional(
-            &mut s,
-            "maxExpirationSeconds",
-            &self.max_expiration_seconds,
-        )?;
-        s.serialize_entry("signerName", &self.signer_name)?;
-        crate::codec::optional(&mut s, "userAnnotations", &self.user_annotations)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("certificateChainPath", &self.certificate_chain_path);
+        w.optional("credentialBundlePath", &self.credential_bundle_path);
+        w.optional("keyPath", &self.key_path);
+        w.required("keyType", &self.key_type);
+        w.optional("maxExpirationSeconds", &self.max_expiration_seconds);
+        w.required("signerName", &self.signer_name);
+        w.optional("userAnnotations", &self.user_annotations);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodCertificateProjection {
@@ -7611,16 +7127,21 @@ impl crate::codec::DecodeFields for PodCertificateProjection {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "certificateChainPath" => self.certificate_chain_path = map.next_value()?,
-            "credentialBundlePath" => self.credential_bundle_path = map.next_value()?,
-            "keyPath" => self.key_path = map.next_value()?,
-            "keyType" => self.key_type = crate::codec::required(map)?,
-            "maxExpirationSeconds" => self.max_expiration_seconds = map.next_value()?,
-            "signerName" => self.signer_name = crate::codec::required(map)?,
-            "userAnnotations" => self.user_annotations = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "certificateChainPath" => {
+                crate::codec::set(&mut self.certificate_chain_path, map)
+            }
+            "credentialBundlePath" => {
+                crate::codec::set(&mut self.credential_bundle_path, map)
+            }
+            "keyPath" => crate::codec::set(&mut self.key_path, map),
+            "keyType" => crate::codec::set_required(&mut self.key_type, map),
+            "maxExpirationSeconds" => {
+                crate::codec::set(&mut self.max_expiration_seconds, map)
+            }
+            "signerName" => crate::codec::set_required(&mut self.signer_name, map),
+            "userAnnotations" => crate::codec::set(&mut self.user_annotations, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodCondition`
@@ -7645,21 +7166,15 @@ pub struct PodCondition {
 }
 impl serde::Serialize for PodCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "lastProbeTime", &self.last_probe_time)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastProbeTime", &self.last_probe_time);
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodCondition {
@@ -7677,16 +7192,17 @@ impl crate::codec::DecodeFields for PodCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastProbeTime" => self.last_probe_time = map.next_value()?,
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastProbeTime" => crate::codec::set(&mut self.last_probe_time, map),
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodDNSConfig`
@@ -7703,13 +7219,11 @@ pub struct PodDNSConfig {
 }
 impl serde::Serialize for PodDNSConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "nameservers", &self.nameservers)?;
-        crate::codec::optional(&mut s, "options", &self.options)?;
-        crate::codec::optional(&mut s, "searches", &self.searches)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("nameservers", &self.nameservers);
+        w.optional("options", &self.options);
+        w.optional("searches", &self.searches);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodDNSConfig {
@@ -7727,12 +7241,11 @@ impl crate::codec::DecodeFields for PodDNSConfig {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "nameservers" => self.nameservers = map.next_value()?,
-            "options" => self.options = map.next_value()?,
-            "searches" => self.searches = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nameservers" => crate::codec::set(&mut self.nameservers, map),
+            "options" => crate::codec::set(&mut self.options, map),
+            "searches" => crate::codec::set(&mut self.searches, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodDNSConfigOption`
@@ -7747,12 +7260,10 @@ pub struct PodDNSConfigOption {
 }
 impl serde::Serialize for PodDNSConfigOption {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodDNSConfigOption {
@@ -7770,11 +7281,10 @@ impl crate::codec::DecodeFields for PodDNSConfigOption {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodExtendedResourceClaimStatus`
@@ -7789,12 +7299,10 @@ pub struct PodExtendedResourceClaimStatus {
 }
 impl serde::Serialize for PodExtendedResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("requestMappings", &self.request_mappings)?;
-        s.serialize_entry("resourceClaimName", &self.resource_claim_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("requestMappings", &self.request_mappings);
+        w.required("resourceClaimName", &self.resource_claim_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodExtendedResourceClaimStatus {
@@ -7812,13 +7320,14 @@ impl crate::codec::DecodeFields for PodExtendedResourceClaimStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "requestMappings" => self.request_mappings = crate::codec::required(map)?,
-            "resourceClaimName" => {
-                self.resource_claim_name = crate::codec::required(map)?;
+            "requestMappings" => {
+                crate::codec::set_required(&mut self.request_mappings, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "resourceClaimName" => {
+                crate::codec::set_required(&mut self.resource_claim_name, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodIP`
@@ -7831,11 +7340,9 @@ pub struct PodIP {
 }
 impl serde::Serialize for PodIP {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("ip", &self.ip)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("ip", &self.ip);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodIP {
@@ -7853,10 +7360,9 @@ impl crate::codec::DecodeFields for PodIP {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "ip" => self.ip = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ip" => crate::codec::set_required(&mut self.ip, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodList`
@@ -7877,14 +7383,12 @@ pub struct PodList {
 }
 impl serde::Serialize for PodList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodList {
@@ -7902,13 +7406,12 @@ impl crate::codec::DecodeFields for PodList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PodList {
@@ -7936,11 +7439,9 @@ pub struct PodOS {
 }
 impl serde::Serialize for PodOS {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodOS {
@@ -7958,10 +7459,9 @@ impl crate::codec::DecodeFields for PodOS {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodReadinessGate`
@@ -7974,11 +7474,9 @@ pub struct PodReadinessGate {
 }
 impl serde::Serialize for PodReadinessGate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("conditionType", &self.condition_type)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("conditionType", &self.condition_type);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodReadinessGate {
@@ -7996,10 +7494,9 @@ impl crate::codec::DecodeFields for PodReadinessGate {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditionType" => self.condition_type = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditionType" => crate::codec::set_required(&mut self.condition_type, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodResourceClaim`
@@ -8016,17 +7513,11 @@ pub struct PodResourceClaim {
 }
 impl serde::Serialize for PodResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
-        crate::codec::optional(
-            &mut s,
-            "resourceClaimTemplateName",
-            &self.resource_claim_template_name,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("resourceClaimName", &self.resource_claim_name);
+        w.optional("resourceClaimTemplateName", &self.resource_claim_template_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodResourceClaim {
@@ -8044,14 +7535,13 @@ impl crate::codec::DecodeFields for PodResourceClaim {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "resourceClaimName" => self.resource_claim_name = map.next_value()?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "resourceClaimName" => crate::codec::set(&mut self.resource_claim_name, map),
             "resourceClaimTemplateName" => {
-                self.resource_claim_template_name = map.next_value()?;
+                crate::codec::set(&mut self.resource_claim_template_name, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodResourceClaimStatus`
@@ -8066,12 +7556,10 @@ pub struct PodResourceClaimStatus {
 }
 impl serde::Serialize for PodResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("resourceClaimName", &self.resource_claim_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodResourceClaimStatus {
@@ -8089,11 +7577,10 @@ impl crate::codec::DecodeFields for PodResourceClaimStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "resourceClaimName" => self.resource_claim_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "resourceClaimName" => crate::codec::set(&mut self.resource_claim_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodSchedulingGate`
@@ -8106,11 +7593,9 @@ pub struct PodSchedulingGate {
 }
 impl serde::Serialize for PodSchedulingGate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodSchedulingGate {
@@ -8128,10 +7613,9 @@ impl crate::codec::DecodeFields for PodSchedulingGate {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodSchedulingGroup`
@@ -8144,11 +7628,9 @@ pub struct PodSchedulingGroup {
 }
 impl serde::Serialize for PodSchedulingGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "podGroupName", &self.pod_group_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("podGroupName", &self.pod_group_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodSchedulingGroup {
@@ -8166,10 +7648,9 @@ impl crate::codec::DecodeFields for PodSchedulingGroup {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "podGroupName" => self.pod_group_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "podGroupName" => crate::codec::set(&mut self.pod_group_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodSecurityContext`
@@ -8206,35 +7687,21 @@ pub struct PodSecurityContext {
 }
 impl serde::Serialize for PodSecurityContext {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "appArmorProfile", &self.app_armor_profile)?;
-        crate::codec::optional(&mut s, "fsGroup", &self.fs_group)?;
-        crate::codec::optional(
-            &mut s,
-            "fsGroupChangePolicy",
-            &self.fs_group_change_policy,
-        )?;
-        crate::codec::optional(&mut s, "runAsGroup", &self.run_as_group)?;
-        crate::codec::optional(&mut s, "runAsNonRoot", &self.run_as_non_root)?;
-        crate::codec::optional(&mut s, "runAsUser", &self.run_as_user)?;
-        crate::codec::optional(
-            &mut s,
-            "seLinuxChangePolicy",
-            &self.se_linux_change_policy,
-        )?;
-        crate::codec::optional(&mut s, "seLinuxOptions", &self.se_linux_options)?;
-        crate::codec::optional(&mut s, "seccompProfile", &self.seccomp_profile)?;
-        crate::codec::optional(&mut s, "supplementalGroups", &self.supplemental_groups)?;
-        crate::codec::optional(
-            &mut s,
-            "supplementalGroupsPolicy",
-            &self.supplemental_groups_policy,
-        )?;
-        crate::codec::optional(&mut s, "sysctls", &self.sysctls)?;
-        crate::codec::optional(&mut s, "windowsOptions", &self.windows_options)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("appArmorProfile", &self.app_armor_profile);
+        w.optional("fsGroup", &self.fs_group);
+        w.optional("fsGroupChangePolicy", &self.fs_group_change_policy);
+        w.optional("runAsGroup", &self.run_as_group);
+        w.optional("runAsNonRoot", &self.run_as_non_root);
+        w.optional("runAsUser", &self.run_as_user);
+        w.optional("seLinuxChangePolicy", &self.se_linux_change_policy);
+        w.optional("seLinuxOptions", &self.se_linux_options);
+        w.optional("seccompProfile", &self.seccomp_profile);
+        w.optional("supplementalGroups", &self.supplemental_groups);
+        w.optional("supplementalGroupsPolicy", &self.supplemental_groups_policy);
+        w.optional("sysctls", &self.sysctls);
+        w.optional("windowsOptions", &self.windows_options);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodSecurityContext {
@@ -8252,24 +7719,27 @@ impl crate::codec::DecodeFields for PodSecurityContext {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "appArmorProfile" => self.app_armor_profile = map.next_value()?,
-            "fsGroup" => self.fs_group = map.next_value()?,
-            "fsGroupChangePolicy" => self.fs_group_change_policy = map.next_value()?,
-            "runAsGroup" => self.run_as_group = map.next_value()?,
-            "runAsNonRoot" => self.run_as_non_root = map.next_value()?,
-            "runAsUser" => self.run_as_user = map.next_value()?,
-            "seLinuxChangePolicy" => self.se_linux_change_policy = map.next_value()?,
-            "seLinuxOptions" => self.se_linux_options = map.next_value()?,
-            "seccompProfile" => self.seccomp_profile = map.next_value()?,
-            "supplementalGroups" => self.supplemental_groups = map.next_value()?,
-            "supplementalGroupsPolicy" => {
-                self.supplemental_groups_policy = map.next_value()?;
+            "appArmorProfile" => crate::codec::set(&mut self.app_armor_profile, map),
+            "fsGroup" => crate::codec::set(&mut self.fs_group, map),
+            "fsGroupChangePolicy" => {
+                crate::codec::set(&mut self.fs_group_change_policy, map)
             }
-            "sysctls" => self.sysctls = map.next_value()?,
-            "windowsOptions" => self.windows_options = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "runAsGroup" => crate::codec::set(&mut self.run_as_group, map),
+            "runAsNonRoot" => crate::codec::set(&mut self.run_as_non_root, map),
+            "runAsUser" => crate::codec::set(&mut self.run_as_user, map),
+            "seLinuxChangePolicy" => {
+                crate::codec::set(&mut self.se_linux_change_policy, map)
+            }
+            "seLinuxOptions" => crate::codec::set(&mut self.se_linux_options, map),
+            "seccompProfile" => crate::codec::set(&mut self.seccomp_profile, map),
+            "supplementalGroups" => crate::codec::set(&mut self.supplemental_groups, map),
+            "supplementalGroupsPolicy" => {
+                crate::codec::set(&mut self.supplemental_groups_policy, map)
+            }
+            "sysctls" => crate::codec::set(&mut self.sysctls, map),
+            "windowsOptions" => crate::codec::set(&mut self.windows_options, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodSpec`
@@ -8369,84 +7839,56 @@ pub struct PodSpec {
 }
 impl serde::Serialize for PodSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "activeDeadlineSeconds",
-            &self.active_deadline_seconds,
-        )?;
-        crate::codec::optional(&mut s, "affinity", &self.affinity)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("activeDeadlineSeconds", &self.active_deadline_seconds);
+        w.optional("affinity", &self.affinity);
+        w.optional(
             "automountServiceAccountToken",
             &self.automount_service_account_token,
-        )?;
-        s.serialize_entry("containers", &self.containers)?;
-        crate::codec::optional(&mut s, "dnsConfig", &self.dns_config)?;
-        crate::codec::optional(&mut s, "dnsPolicy", &self.dns_policy)?;
-        crate::codec::optional(
-            &mut s,
-            "enableServiceLinks",
-            &self.enable_service_links,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "ephemeralContainers",
-            &self.ephemeral_containers,
-        )?;
-        crate::codec::optional(&mut s, "hostAliases", &self.host_aliases)?;
-        crate::codec::optional(&mut s, "hostIPC", &self.host_ipc)?;
-        crate::codec::optional(&mut s, "hostNetwork", &self.host_network)?;
-        crate::codec::optional(&mut s, "hostPID", &self.host_pid)?;
-        crate::codec::optional(&mut s, "hostUsers", &self.host_users)?;
-        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
-        crate::codec::optional(&mut s, "hostnameOverride", &self.hostname_override)?;
-        crate::codec::optional(&mut s, "imagePullSecrets", &self.image_pull_secrets)?;
-        crate::codec::optional(&mut s, "initContainers", &self.init_containers)?;
-        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
-        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
-        crate::codec::optional(&mut s, "os", &self.os)?;
-        crate::codec::optional(&mut s, "overhead", &self.overhead)?;
-        crate::codec::optional(&mut s, "preemptionPolicy", &self.preemption_policy)?;
-        crate::codec::optional(&mut s, "priority", &self.priority)?;
-        crate::codec::optional(&mut s, "priorityClassName", &self.priority_class_name)?;
-        crate::codec::optional(&mut s, "readinessGates", &self.readiness_gates)?;
-        crate::codec::optional(&mut s, "resourceClaims", &self.resource_claims)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "restartPolicy", &self.restart_policy)?;
-        crate::codec::optional(&mut s, "runtimeClassName", &self.runtime_class_name)?;
-        crate::codec::optional(&mut s, "schedulerName", &self.scheduler_name)?;
-        crate::codec::optional(&mut s, "schedulingGates", &self.scheduling_gates)?;
-        crate::codec::optional(&mut s, "schedulingGroup", &self.scheduling_group)?;
-        crate::codec::optional(&mut s, "securityContext", &self.security_context)?;
-        crate::codec::optional(&mut s, "serviceAccount", &self.service_account)?;
-        crate::codec::optional(
-            &mut s,
-            "serviceAccountName",
-            &self.service_account_name,
-        )?;
-        crate::codec::optional(&mut s, "setHostnameAsFQDN", &self.set_hostname_as_fqdn)?;
-        crate::codec::optional(
-            &mut s,
-            "shareProcessNamespace",
-            &self.share_process_namespace,
-        )?;
-        crate::codec::optional(&mut s, "subdomain", &self.subdomain)?;
-        crate::codec::optional(
-            &mut s,
+        );
+        w.required("containers", &self.containers);
+        w.optional("dnsConfig", &self.dns_config);
+        w.optional("dnsPolicy", &self.dns_policy);
+        w.optional("enableServiceLinks", &self.enable_service_links);
+        w.optional("ephemeralContainers", &self.ephemeral_containers);
+        w.optional("hostAliases", &self.host_aliases);
+        w.optional("hostIPC", &self.host_ipc);
+        w.optional("hostNetwork", &self.host_network);
+        w.optional("hostPID", &self.host_pid);
+        w.optional("hostUsers", &self.host_users);
+        w.optional("hostname", &self.hostname);
+        w.optional("hostnameOverride", &self.hostname_override);
+        w.optional("imagePullSecrets", &self.image_pull_secrets);
+        w.optional("initContainers", &self.init_containers);
+        w.optional("nodeName", &self.node_name);
+        w.optional("nodeSelector", &self.node_selector);
+        w.optional("os", &self.os);
+        w.optional("overhead", &self.overhead);
+        w.optional("preemptionPolicy", &self.preemption_policy);
+        w.optional("priority", &self.priority);
+        w.optional("priorityClassName", &self.priority_class_name);
+        w.optional("readinessGates", &self.readiness_gates);
+        w.optional("resourceClaims", &self.resource_claims);
+        w.optional("resources", &self.resources);
+        w.optional("restartPolicy", &self.restart_policy);
+        w.optional("runtimeClassName", &self.runtime_class_name);
+        w.optional("schedulerName", &self.scheduler_name);
+        w.optional("schedulingGates", &self.scheduling_gates);
+        w.optional("schedulingGroup", &self.scheduling_group);
+        w.optional("securityContext", &self.security_context);
+        w.optional("serviceAccount", &self.service_account);
+        w.optional("serviceAccountName", &self.service_account_name);
+        w.optional("setHostnameAsFQDN", &self.set_hostname_as_fqdn);
+        w.optional("shareProcessNamespace", &self.share_process_namespace);
+        w.optional("subdomain", &self.subdomain);
+        w.optional(
             "terminationGracePeriodSeconds",
             &self.termination_grace_period_seconds,
-        )?;
-        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
-        crate::codec::optional(
-            &mut s,
-            "topologySpreadConstraints",
-            &self.topology_spread_constraints,
-        )?;
-        crate::codec::optional(&mut s, "volumes", &self.volumes)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("tolerations", &self.tolerations);
+        w.optional("topologySpreadConstraints", &self.topology_spread_constraints);
+        w.optional("volumes", &self.volumes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodSpec {
@@ -8464,57 +7906,66 @@ impl crate::codec::DecodeFields for PodSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "activeDeadlineSeconds" => self.active_deadline_seconds = map.next_value()?,
-            "affinity" => self.affinity = map.next_value()?,
+            "activeDeadlineSeconds" => {
+                crate::codec::set(&mut self.active_deadline_seconds, map)
+            }
+            "affinity" => crate::codec::set(&mut self.affinity, map),
             "automountServiceAccountToken" => {
-                self.automount_service_account_token = map.next_value()?;
+                crate::codec::set(&mut self.automount_service_account_token, map)
             }
-            "containers" => self.containers = crate::codec::required(map)?,
-            "dnsConfig" => self.dns_config = map.next_value()?,
-            "dnsPolicy" => self.dns_policy = map.next_value()?,
-            "enableServiceLinks" => self.enable_service_links = map.next_value()?,
-            "ephemeralContainers" => self.ephemeral_containers = map.next_value()?,
-            "hostAliases" => self.host_aliases = map.next_value()?,
-            "hostIPC" => self.host_ipc = map.next_value()?,
-            "hostNetwork" => self.host_network = map.next_value()?,
-            "hostPID" => self.host_pid = map.next_value()?,
-            "hostUsers" => self.host_users = map.next_value()?,
-            "hostname" => self.hostname = map.next_value()?,
-            "hostnameOverride" => self.hostname_override = map.next_value()?,
-            "imagePullSecrets" => self.image_pull_secrets = map.next_value()?,
-            "initContainers" => self.init_containers = map.next_value()?,
-            "nodeName" => self.node_name = map.next_value()?,
-            "nodeSelector" => self.node_selector = map.next_value()?,
-            "os" => self.os = map.next_value()?,
-            "overhead" => self.overhead = map.next_value()?,
-            "preemptionPolicy" => self.preemption_policy = map.next_value()?,
-            "priority" => self.priority = map.next_value()?,
-            "priorityClassName" => self.priority_class_name = map.next_value()?,
-            "readinessGates" => self.readiness_gates = map.next_value()?,
-            "resourceClaims" => self.resource_claims = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "restartPolicy" => self.restart_policy = map.next_value()?,
-            "runtimeClassName" => self.runtime_class_name = map.next_value()?,
-            "schedulerName" => self.scheduler_name = map.next_value()?,
-            "schedulingGates" => self.scheduling_gates = map.next_value()?,
-            "schedulingGroup" => self.scheduling_group = map.next_value()?,
-            "securityContext" => self.security_context = map.next_value()?,
-            "serviceAccount" => self.service_account = map.next_value()?,
-            "serviceAccountName" => self.service_account_name = map.next_value()?,
-            "setHostnameAsFQDN" => self.set_hostname_as_fqdn = map.next_value()?,
-            "shareProcessNamespace" => self.share_process_namespace = map.next_value()?,
-            "subdomain" => self.subdomain = map.next_value()?,
+            "containers" => crate::codec::set_required(&mut self.containers, map),
+            "dnsConfig" => crate::codec::set(&mut self.dns_config, map),
+            "dnsPolicy" => crate::codec::set(&mut self.dns_policy, map),
+            "enableServiceLinks" => {
+                crate::codec::set(&mut self.enable_service_links, map)
+            }
+            "ephemeralContainers" => {
+                crate::codec::set(&mut self.ephemeral_containers, map)
+            }
+            "hostAliases" => crate::codec::set(&mut self.host_aliases, map),
+            "hostIPC" => crate::codec::set(&mut self.host_ipc, map),
+            "hostNetwork" => crate::codec::set(&mut self.host_network, map),
+            "hostPID" => crate::codec::set(&mut self.host_pid, map),
+            "hostUsers" => crate::codec::set(&mut self.host_users, map),
+            "hostname" => crate::codec::set(&mut self.hostname, map),
+            "hostnameOverride" => crate::codec::set(&mut self.hostname_override, map),
+            "imagePullSecrets" => crate::codec::set(&mut self.image_pull_secrets, map),
+            "initContainers" => crate::codec::set(&mut self.init_containers, map),
+            "nodeName" => crate::codec::set(&mut self.node_name, map),
+            "nodeSelector" => crate::codec::set(&mut self.node_selector, map),
+            "os" => crate::codec::set(&mut self.os, map),
+            "overhead" => crate::codec::set(&mut self.overhead, map),
+            "preemptionPolicy" => crate::codec::set(&mut self.preemption_policy, map),
+            "priority" => crate::codec::set(&mut self.priority, map),
+            "priorityClassName" => crate::codec::set(&mut self.priority_class_name, map),
+            "readinessGates" => crate::codec::set(&mut self.readiness_gates, map),
+            "resourceClaims" => crate::codec::set(&mut self.resource_claims, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "restartPolicy" => crate::codec::set(&mut self.restart_policy, map),
+            "runtimeClassName" => crate::codec::set(&mut self.runtime_class_name, map),
+            "schedulerName" => crate::codec::set(&mut self.scheduler_name, map),
+            "schedulingGates" => crate::codec::set(&mut self.scheduling_gates, map),
+            "schedulingGroup" => crate::codec::set(&mut self.scheduling_group, map),
+            "securityContext" => crate::codec::set(&mut self.security_context, map),
+            "serviceAccount" => crate::codec::set(&mut self.service_account, map),
+            "serviceAccountName" => {
+                crate::codec::set(&mut self.service_account_name, map)
+            }
+            "setHostnameAsFQDN" => crate::codec::set(&mut self.set_hostname_as_fqdn, map),
+            "shareProcessNamespace" => {
+                crate::codec::set(&mut self.share_process_namespace, map)
+            }
+            "subdomain" => crate::codec::set(&mut self.subdomain, map),
             "terminationGracePeriodSeconds" => {
-                self.termination_grace_period_seconds = map.next_value()?;
+                crate::codec::set(&mut self.termination_grace_period_seconds, map)
             }
-            "tolerations" => self.tolerations = map.next_value()?,
+            "tolerations" => crate::codec::set(&mut self.tolerations, map),
             "topologySpreadConstraints" => {
-                self.topology_spread_constraints = map.next_value()?;
+                crate::codec::set(&mut self.topology_spread_constraints, map)
             }
-            "volumes" => self.volumes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "volumes" => crate::codec::set(&mut self.volumes, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodStatus`
@@ -8574,51 +8025,32 @@ pub struct PodStatus {
 }
 impl serde::Serialize for PodStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allocatedResources", &self.allocated_resources)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "containerStatuses", &self.container_statuses)?;
-        crate::codec::optional(
-            &mut s,
-            "ephemeralContainerStatuses",
-            &self.ephemeral_container_statuses,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "extendedResourceClaimStatus",
-            &self.extended_resource_claim_status,
-        )?;
-        crate::codec::optional(&mut s, "hostIP", &self.host_ip)?;
-        crate::codec::optional(&mut s, "hostIPs", &self.host_ips)?;
-        crate::codec::optional(
-            &mut s,
-            "initContainerStatuses",
-            &self.init_container_statuses,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocatedResources", &self.allocated_resources);
+        w.optional("conditions", &self.conditions);
+        w.optional("containerStatuses", &self.container_statuses);
+        w.optional("ephemeralContainerStatuses", &self.ephemeral_container_statuses);
+        w.optional("extendedResourceClaimStatus", &self.extended_resource_claim_status);
+        w.optional("hostIP", &self.host_ip);
+        w.optional("hostIPs", &self.host_ips);
+        w.optional("initContainerStatuses", &self.init_container_statuses);
+        w.optional("message", &self.message);
+        w.optional(
             "nodeAllocatableResourceClaimStatuses",
             &self.node_allocatable_resource_claim_statuses,
-        )?;
-        crate::codec::optional(&mut s, "nominatedNodeName", &self.nominated_node_name)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "phase", &self.phase)?;
-        crate::codec::optional(&mut s, "podIP", &self.pod_ip)?;
-        crate::codec::optional(&mut s, "podIPs", &self.pod_ips)?;
-        crate::codec::optional(&mut s, "qosClass", &self.qos_class)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::optional(&mut s, "resize", &self.resize)?;
-        crate::codec::optional(
-            &mut s,
-            "resourceClaimStatuses",
-            &self.resource_claim_statuses,
-        )?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::optional(&mut s, "startTime", &self.start_time)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("nominatedNodeName", &self.nominated_node_name);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("phase", &self.phase);
+        w.optional("podIP", &self.pod_ip);
+        w.optional("podIPs", &self.pod_ips);
+        w.optional("qosClass", &self.qos_class);
+        w.optional("reason", &self.reason);
+        w.optional("resize", &self.resize);
+        w.optional("resourceClaimStatuses", &self.resource_claim_statuses);
+        w.optional("resources", &self.resources);
+        w.optional("startTime", &self.start_time);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodStatus {
@@ -8636,36 +8068,42 @@ impl crate::codec::DecodeFields for PodStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocatedResources" => self.allocated_resources = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "containerStatuses" => self.container_statuses = map.next_value()?,
+            "allocatedResources" => crate::codec::set(&mut self.allocated_resources, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "containerStatuses" => crate::codec::set(&mut self.container_statuses, map),
             "ephemeralContainerStatuses" => {
-                self.ephemeral_container_statuses = map.next_value()?;
+                crate::codec::set(&mut self.ephemeral_container_statuses, map)
             }
             "extendedResourceClaimStatus" => {
-                self.extended_resource_claim_status = map.next_value()?;
+                crate::codec::set(&mut self.extended_resource_claim_status, map)
             }
-            "hostIP" => self.host_ip = map.next_value()?,
-            "hostIPs" => self.host_ips = map.next_value()?,
-            "initContainerStatuses" => self.init_container_statuses = map.next_value()?,
-            "message" => self.message = map.next_value()?,
+            "hostIP" => crate::codec::set(&mut self.host_ip, map),
+            "hostIPs" => crate::codec::set(&mut self.host_ips, map),
+            "initContainerStatuses" => {
+                crate::codec::set(&mut self.init_container_statuses, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
             "nodeAllocatableResourceClaimStatuses" => {
-                self.node_allocatable_resource_claim_statuses = map.next_value()?;
+                crate::codec::set(
+                    &mut self.node_allocatable_resource_claim_statuses,
+                    map,
+                )
             }
-            "nominatedNodeName" => self.nominated_node_name = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "phase" => self.phase = map.next_value()?,
-            "podIP" => self.pod_ip = map.next_value()?,
-            "podIPs" => self.pod_ips = map.next_value()?,
-            "qosClass" => self.qos_class = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "resize" => self.resize = map.next_value()?,
-            "resourceClaimStatuses" => self.resource_claim_statuses = map.next_value()?,
-            "resources" => self.resources = map.next_value()?,
-            "startTime" => self.start_time = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nominatedNodeName" => crate::codec::set(&mut self.nominated_node_name, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "phase" => crate::codec::set(&mut self.phase, map),
+            "podIP" => crate::codec::set(&mut self.pod_ip, map),
+            "podIPs" => crate::codec::set(&mut self.pod_ips, map),
+            "qosClass" => crate::codec::set(&mut self.qos_class, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "resize" => crate::codec::set(&mut self.resize, map),
+            "resourceClaimStatuses" => {
+                crate::codec::set(&mut self.resource_claim_statuses, map)
+            }
+            "resources" => crate::codec::set(&mut self.resources, map),
+            "startTime" => crate::codec::set(&mut self.start_time, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PodTemplate`
@@ -8686,14 +8124,12 @@ pub struct PodTemplate {
 }
 impl serde::Serialize for PodTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "template", &self.template)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("template", &self.template);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodTemplate {
@@ -8711,13 +8147,12 @@ impl crate::codec::DecodeFields for PodTemplate {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "template" => self.template = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "template" => crate::codec::set(&mut self.template, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PodTemplate {
@@ -8754,14 +8189,12 @@ pub struct PodTemplateList {
 }
 impl serde::Serialize for PodTemplateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodTemplateList {
@@ -8779,13 +8212,12 @@ impl crate::codec::DecodeFields for PodTemplateList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PodTemplateList {
@@ -8815,12 +8247,10 @@ pub struct PodTemplateSpec {
 }
 impl serde::Serialize for PodTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodTemplateSpec {
@@ -8838,11 +8268,10 @@ impl crate::codec::DecodeFields for PodTemplateSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PortStatus`
@@ -8859,13 +8288,11 @@ pub struct PortStatus {
 }
 impl serde::Serialize for PortStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "error", &self.error)?;
-        s.serialize_entry("port", &self.port)?;
-        s.serialize_entry("protocol", &self.protocol)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("error", &self.error);
+        w.required("port", &self.port);
+        w.required("protocol", &self.protocol);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PortStatus {
@@ -8883,12 +8310,11 @@ impl crate::codec::DecodeFields for PortStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "error" => self.error = map.next_value()?,
-            "port" => self.port = crate::codec::required(map)?,
-            "protocol" => self.protocol = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "error" => crate::codec::set(&mut self.error, map),
+            "port" => crate::codec::set_required(&mut self.port, map),
+            "protocol" => crate::codec::set_required(&mut self.protocol, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PortworxVolumeSource`
@@ -8905,13 +8331,11 @@ pub struct PortworxVolumeSource {
 }
 impl serde::Serialize for PortworxVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("volumeID", &self.volume_id)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("readOnly", &self.read_only);
+        w.required("volumeID", &self.volume_id);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PortworxVolumeSource {
@@ -8929,12 +8353,11 @@ impl crate::codec::DecodeFields for PortworxVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "volumeID" => self.volume_id = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "volumeID" => crate::codec::set_required(&mut self.volume_id, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.PreferredSchedulingTerm`
@@ -8949,12 +8372,10 @@ pub struct PreferredSchedulingTerm {
 }
 impl serde::Serialize for PreferredSchedulingTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("preference", &self.preference)?;
-        s.serialize_entry("weight", &self.weight)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("preference", &self.preference);
+        w.required("weight", &self.weight);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PreferredSchedulingTerm {
@@ -8972,11 +8393,10 @@ impl crate::codec::DecodeFields for PreferredSchedulingTerm {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "preference" => self.preference = crate::codec::required(map)?,
-            "weight" => self.weight = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "preference" => crate::codec::set_required(&mut self.preference, map),
+            "weight" => crate::codec::set_required(&mut self.weight, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Probe`
@@ -9007,28 +8427,21 @@ pub struct Probe {
 }
 impl serde::Serialize for Probe {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "exec", &self.exec)?;
-        crate::codec::optional(&mut s, "failureThreshold", &self.failure_threshold)?;
-        crate::codec::optional(&mut s, "grpc", &self.grpc)?;
-        crate::codec::optional(&mut s, "httpGet", &self.http_get)?;
-        crate::codec::optional(
-            &mut s,
-            "initialDelaySeconds",
-            &self.initial_delay_seconds,
-        )?;
-        crate::codec::optional(&mut s, "periodSeconds", &self.period_seconds)?;
-        crate::codec::optional(&mut s, "successThreshold", &self.success_threshold)?;
-        crate::codec::optional(&mut s, "tcpSocket", &self.tcp_socket)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("exec", &self.exec);
+        w.optional("failureThreshold", &self.failure_threshold);
+        w.optional("grpc", &self.grpc);
+        w.optional("httpGet", &self.http_get);
+        w.optional("initialDelaySeconds", &self.initial_delay_seconds);
+        w.optional("periodSeconds", &self.period_seconds);
+        w.optional("successThreshold", &self.success_threshold);
+        w.optional("tcpSocket", &self.tcp_socket);
+        w.optional(
             "terminationGracePeriodSeconds",
             &self.termination_grace_period_seconds,
-        )?;
-        crate::codec::optional(&mut s, "timeoutSeconds", &self.timeout_seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("timeoutSeconds", &self.timeout_seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Probe {
@@ -9046,21 +8459,22 @@ impl crate::codec::DecodeFields for Probe {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "exec" => self.exec = map.next_value()?,
-            "failureThreshold" => self.failure_threshold = map.next_value()?,
-            "grpc" => self.grpc = map.next_value()?,
-            "httpGet" => self.http_get = map.next_value()?,
-            "initialDelaySeconds" => self.initial_delay_seconds = map.next_value()?,
-            "periodSeconds" => self.period_seconds = map.next_value()?,
-            "successThreshold" => self.success_threshold = map.next_value()?,
-            "tcpSocket" => self.tcp_socket = map.next_value()?,
-            "terminationGracePeriodSeconds" => {
-                self.termination_grace_period_seconds = map.next_value()?;
+            "exec" => crate::codec::set(&mut self.exec, map),
+            "failureThreshold" => crate::codec::set(&mut self.failure_threshold, map),
+            "grpc" => crate::codec::set(&mut self.grpc, map),
+            "httpGet" => crate::codec::set(&mut self.http_get, map),
+            "initialDelaySeconds" => {
+                crate::codec::set(&mut self.initial_delay_seconds, map)
             }
-            "timeoutSeconds" => self.timeout_seconds = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "periodSeconds" => crate::codec::set(&mut self.period_seconds, map),
+            "successThreshold" => crate::codec::set(&mut self.success_threshold, map),
+            "tcpSocket" => crate::codec::set(&mut self.tcp_socket, map),
+            "terminationGracePeriodSeconds" => {
+                crate::codec::set(&mut self.termination_grace_period_seconds, map)
+            }
+            "timeoutSeconds" => crate::codec::set(&mut self.timeout_seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ProjectedVolumeSource`
@@ -9075,12 +8489,10 @@ pub struct ProjectedVolumeSource {
 }
 impl serde::Serialize for ProjectedVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
-        crate::codec::optional(&mut s, "sources", &self.sources)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("defaultMode", &self.default_mode);
+        w.optional("sources", &self.sources);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ProjectedVolumeSource {
@@ -9098,11 +8510,10 @@ impl crate::codec::DecodeFields for ProjectedVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "defaultMode" => self.default_mode = map.next_value()?,
-            "sources" => self.sources = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "defaultMode" => crate::codec::set(&mut self.default_mode, map),
+            "sources" => crate::codec::set(&mut self.sources, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.QuobyteVolumeSource`
@@ -9125,16 +8536,14 @@ pub struct QuobyteVolumeSource {
 }
 impl serde::Serialize for QuobyteVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "group", &self.group)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("registry", &self.registry)?;
-        crate::codec::optional(&mut s, "tenant", &self.tenant)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        s.serialize_entry("volume", &self.volume)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("group", &self.group);
+        w.optional("readOnly", &self.read_only);
+        w.required("registry", &self.registry);
+        w.optional("tenant", &self.tenant);
+        w.optional("user", &self.user);
+        w.required("volume", &self.volume);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for QuobyteVolumeSource {
@@ -9152,15 +8561,14 @@ impl crate::codec::DecodeFields for QuobyteVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "group" => self.group = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "registry" => self.registry = crate::codec::required(map)?,
-            "tenant" => self.tenant = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            "volume" => self.volume = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "group" => crate::codec::set(&mut self.group, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "registry" => crate::codec::set_required(&mut self.registry, map),
+            "tenant" => crate::codec::set(&mut self.tenant, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            "volume" => crate::codec::set_required(&mut self.volume, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.RBDPersistentVolumeSource`
@@ -9187,18 +8595,16 @@ pub struct RBDPersistentVolumeSource {
 }
 impl serde::Serialize for RBDPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_entry("image", &self.image)?;
-        crate::codec::optional(&mut s, "keyring", &self.keyring)?;
-        s.serialize_entry("monitors", &self.monitors)?;
-        crate::codec::optional(&mut s, "pool", &self.pool)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.required("image", &self.image);
+        w.optional("keyring", &self.keyring);
+        w.required("monitors", &self.monitors);
+        w.optional("pool", &self.pool);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RBDPersistentVolumeSource {
@@ -9216,17 +8622,16 @@ impl crate::codec::DecodeFields for RBDPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "image" => self.image = crate::codec::required(map)?,
-            "keyring" => self.keyring = map.next_value()?,
-            "monitors" => self.monitors = crate::codec::required(map)?,
-            "pool" => self.pool = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "image" => crate::codec::set_required(&mut self.image, map),
+            "keyring" => crate::codec::set(&mut self.keyring, map),
+            "monitors" => crate::codec::set_required(&mut self.monitors, map),
+            "pool" => crate::codec::set(&mut self.pool, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.RBDVolumeSource`
@@ -9253,18 +8658,16 @@ pub struct RBDVolumeSource {
 }
 impl serde::Serialize for RBDVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_entry("image", &self.image)?;
-        crate::codec::optional(&mut s, "keyring", &self.keyring)?;
-        s.serialize_entry("monitors", &self.monitors)?;
-        crate::codec::optional(&mut s, "pool", &self.pool)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.required("image", &self.image);
+        w.optional("keyring", &self.keyring);
+        w.required("monitors", &self.monitors);
+        w.optional("pool", &self.pool);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RBDVolumeSource {
@@ -9282,17 +8685,16 @@ impl crate::codec::DecodeFields for RBDVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "image" => self.image = crate::codec::required(map)?,
-            "keyring" => self.keyring = map.next_value()?,
-            "monitors" => self.monitors = crate::codec::required(map)?,
-            "pool" => self.pool = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "image" => crate::codec::set_required(&mut self.image, map),
+            "keyring" => crate::codec::set(&mut self.keyring, map),
+            "monitors" => crate::codec::set_required(&mut self.monitors, map),
+            "pool" => crate::codec::set(&mut self.pool, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ReplicationController`
@@ -9315,15 +8717,13 @@ pub struct ReplicationController {
 }
 impl serde::Serialize for ReplicationController {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicationController {
@@ -9341,14 +8741,13 @@ impl crate::codec::DecodeFields for ReplicationController {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ReplicationController {
@@ -9385,19 +8784,13 @@ pub struct ReplicationControllerCondition {
 }
 impl serde::Serialize for ReplicationControllerCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicationControllerCondition {
@@ -9415,14 +8808,15 @@ impl crate::codec::DecodeFields for ReplicationControllerCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ReplicationControllerList`
@@ -9443,14 +8837,12 @@ pub struct ReplicationControllerList {
 }
 impl serde::Serialize for ReplicationControllerList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicationControllerList {
@@ -9468,13 +8860,12 @@ impl crate::codec::DecodeFields for ReplicationControllerList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ReplicationControllerList {
@@ -9508,14 +8899,12 @@ pub struct ReplicationControllerSpec {
 }
 impl serde::Serialize for ReplicationControllerSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "minReadySeconds", &self.min_ready_seconds)?;
-        crate::codec::optional(&mut s, "replicas", &self.replicas)?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::optional(&mut s, "template", &self.template)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("minReadySeconds", &self.min_ready_seconds);
+        w.optional("replicas", &self.replicas);
+        w.optional("selector", &self.selector);
+        w.optional("template", &self.template);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicationControllerSpec {
@@ -9533,13 +8922,12 @@ impl crate::codec::DecodeFields for ReplicationControllerSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "minReadySeconds" => self.min_ready_seconds = map.next_value()?,
-            "replicas" => self.replicas = map.next_value()?,
-            "selector" => self.selector = map.next_value()?,
-            "template" => self.template = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "minReadySeconds" => crate::codec::set(&mut self.min_ready_seconds, map),
+            "replicas" => crate::codec::set(&mut self.replicas, map),
+            "selector" => crate::codec::set(&mut self.selector, map),
+            "template" => crate::codec::set(&mut self.template, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ReplicationControllerStatus`
@@ -9562,20 +8950,14 @@ pub struct ReplicationControllerStatus {
 }
 impl serde::Serialize for ReplicationControllerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "availableReplicas", &self.available_replicas)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(
-            &mut s,
-            "fullyLabeledReplicas",
-            &self.fully_labeled_replicas,
-        )?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "readyReplicas", &self.ready_replicas)?;
-        s.serialize_entry("replicas", &self.replicas)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("availableReplicas", &self.available_replicas);
+        w.optional("conditions", &self.conditions);
+        w.optional("fullyLabeledReplicas", &self.fully_labeled_replicas);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("readyReplicas", &self.ready_replicas);
+        w.required("replicas", &self.replicas);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplicationControllerStatus {
@@ -9593,15 +8975,16 @@ impl crate::codec::DecodeFields for ReplicationControllerStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "availableReplicas" => self.available_replicas = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "fullyLabeledReplicas" => self.fully_labeled_replicas = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "readyReplicas" => self.ready_replicas = map.next_value()?,
-            "replicas" => self.replicas = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "availableReplicas" => crate::codec::set(&mut self.available_replicas, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "fullyLabeledReplicas" => {
+                crate::codec::set(&mut self.fully_labeled_replicas, map)
+            }
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "readyReplicas" => crate::codec::set(&mut self.ready_replicas, map),
+            "replicas" => crate::codec::set_required(&mut self.replicas, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ResourceClaim`
@@ -9616,12 +8999,10 @@ pub struct ResourceClaim {
 }
 impl serde::Serialize for ResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "request", &self.request)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("request", &self.request);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaim {
@@ -9639,11 +9020,10 @@ impl crate::codec::DecodeFields for ResourceClaim {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "request" => self.request = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "request" => crate::codec::set(&mut self.request, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ResourceFieldSelector`
@@ -9660,13 +9040,11 @@ pub struct ResourceFieldSelector {
 }
 impl serde::Serialize for ResourceFieldSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "containerName", &self.container_name)?;
-        crate::codec::optional(&mut s, "divisor", &self.divisor)?;
-        s.serialize_entry("resource", &self.resource)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("containerName", &self.container_name);
+        w.optional("divisor", &self.divisor);
+        w.required("resource", &self.resource);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceFieldSelector {
@@ -9684,12 +9062,11 @@ impl crate::codec::DecodeFields for ResourceFieldSelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "containerName" => self.container_name = map.next_value()?,
-            "divisor" => self.divisor = map.next_value()?,
-            "resource" => self.resource = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "containerName" => crate::codec::set(&mut self.container_name, map),
+            "divisor" => crate::codec::set(&mut self.divisor, map),
+            "resource" => crate::codec::set_required(&mut self.resource, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ResourceHealth`
@@ -9706,13 +9083,11 @@ pub struct ResourceHealth {
 }
 impl serde::Serialize for ResourceHealth {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "health", &self.health)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        s.serialize_entry("resourceID", &self.resource_id)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("health", &self.health);
+        w.optional("message", &self.message);
+        w.required("resourceID", &self.resource_id);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceHealth {
@@ -9730,12 +9105,11 @@ impl crate::codec::DecodeFields for ResourceHealth {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "health" => self.health = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "resourceID" => self.resource_id = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "health" => crate::codec::set(&mut self.health, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "resourceID" => crate::codec::set_required(&mut self.resource_id, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ResourceQuota`
@@ -9758,15 +9132,13 @@ pub struct ResourceQuota {
 }
 impl serde::Serialize for ResourceQuota {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceQuota {
@@ -9784,14 +9156,13 @@ impl crate::codec::DecodeFields for ResourceQuota {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ResourceQuota {
@@ -9828,14 +9199,12 @@ pub struct ResourceQuotaList {
 }
 impl serde::Serialize for ResourceQuotaList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceQuotaList {
@@ -9853,13 +9222,12 @@ impl crate::codec::DecodeFields for ResourceQuotaList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ResourceQuotaList {
@@ -9896,13 +9264,11 @@ pub struct ResourceQuotaSpec {
 }
 impl serde::Serialize for ResourceQuotaSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hard", &self.hard)?;
-        crate::codec::optional(&mut s, "scopeSelector", &self.scope_selector)?;
-        crate::codec::optional(&mut s, "scopes", &self.scopes)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hard", &self.hard);
+        w.optional("scopeSelector", &self.scope_selector);
+        w.optional("scopes", &self.scopes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceQuotaSpec {
@@ -9920,12 +9286,11 @@ impl crate::codec::DecodeFields for ResourceQuotaSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hard" => self.hard = map.next_value()?,
-            "scopeSelector" => self.scope_selector = map.next_value()?,
-            "scopes" => self.scopes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hard" => crate::codec::set(&mut self.hard, map),
+            "scopeSelector" => crate::codec::set(&mut self.scope_selector, map),
+            "scopes" => crate::codec::set(&mut self.scopes, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ResourceQuotaStatus`
@@ -9950,12 +9315,10 @@ pub struct ResourceQuotaStatus {
 }
 impl serde::Serialize for ResourceQuotaStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hard", &self.hard)?;
-        crate::codec::optional(&mut s, "used", &self.used)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hard", &self.hard);
+        w.optional("used", &self.used);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceQuotaStatus {
@@ -9973,11 +9336,10 @@ impl crate::codec::DecodeFields for ResourceQuotaStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hard" => self.hard = map.next_value()?,
-            "used" => self.used = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hard" => crate::codec::set(&mut self.hard, map),
+            "used" => crate::codec::set(&mut self.used, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ResourceRequirements`
@@ -10004,13 +9366,11 @@ pub struct ResourceRequirements {
 }
 impl serde::Serialize for ResourceRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "claims", &self.claims)?;
-        crate::codec::optional(&mut s, "limits", &self.limits)?;
-        crate::codec::optional(&mut s, "requests", &self.requests)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("claims", &self.claims);
+        w.optional("limits", &self.limits);
+        w.optional("requests", &self.requests);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceRequirements {
@@ -10028,12 +9388,11 @@ impl crate::codec::DecodeFields for ResourceRequirements {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "claims" => self.claims = map.next_value()?,
-            "limits" => self.limits = map.next_value()?,
-            "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "claims" => crate::codec::set(&mut self.claims, map),
+            "limits" => crate::codec::set(&mut self.limits, map),
+            "requests" => crate::codec::set(&mut self.requests, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ResourceStatus`
@@ -10048,12 +9407,10 @@ pub struct ResourceStatus {
 }
 impl serde::Serialize for ResourceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "resources", &self.resources)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("resources", &self.resources);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceStatus {
@@ -10071,11 +9428,10 @@ impl crate::codec::DecodeFields for ResourceStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "resources" => self.resources = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "resources" => crate::codec::set(&mut self.resources, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SELinuxOptions`
@@ -10094,14 +9450,12 @@ pub struct SELinuxOptions {
 }
 impl serde::Serialize for SELinuxOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "level", &self.level)?;
-        crate::codec::optional(&mut s, "role", &self.role)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("level", &self.level);
+        w.optional("role", &self.role);
+        w.optional("type", &self.type_);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SELinuxOptions {
@@ -10119,13 +9473,12 @@ impl crate::codec::DecodeFields for SELinuxOptions {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "level" => self.level = map.next_value()?,
-            "role" => self.role = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "level" => crate::codec::set(&mut self.level, map),
+            "role" => crate::codec::set(&mut self.role, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ScaleIOPersistentVolumeSource`
@@ -10156,20 +9509,18 @@ pub struct ScaleIOPersistentVolumeSource {
 }
 impl serde::Serialize for ScaleIOPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_entry("gateway", &self.gateway)?;
-        crate::codec::optional(&mut s, "protectionDomain", &self.protection_domain)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "sslEnabled", &self.ssl_enabled)?;
-        crate::codec::optional(&mut s, "storageMode", &self.storage_mode)?;
-        crate::codec::optional(&mut s, "storagePool", &self.storage_pool)?;
-        s.serialize_entry("system", &self.system)?;
-        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.required("gateway", &self.gateway);
+        w.optional("protectionDomain", &self.protection_domain);
+        w.optional("readOnly", &self.read_only);
+        w.required("secretRef", &self.secret_ref);
+        w.optional("sslEnabled", &self.ssl_enabled);
+        w.optional("storageMode", &self.storage_mode);
+        w.optional("storagePool", &self.storage_pool);
+        w.required("system", &self.system);
+        w.optional("volumeName", &self.volume_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ScaleIOPersistentVolumeSource {
@@ -10187,19 +9538,18 @@ impl crate::codec::DecodeFields for ScaleIOPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "gateway" => self.gateway = crate::codec::required(map)?,
-            "protectionDomain" => self.protection_domain = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = crate::codec::required(map)?,
-            "sslEnabled" => self.ssl_enabled = map.next_value()?,
-            "storageMode" => self.storage_mode = map.next_value()?,
-            "storagePool" => self.storage_pool = map.next_value()?,
-            "system" => self.system = crate::codec::required(map)?,
-            "volumeName" => self.volume_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "gateway" => crate::codec::set_required(&mut self.gateway, map),
+            "protectionDomain" => crate::codec::set(&mut self.protection_domain, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set_required(&mut self.secret_ref, map),
+            "sslEnabled" => crate::codec::set(&mut self.ssl_enabled, map),
+            "storageMode" => crate::codec::set(&mut self.storage_mode, map),
+            "storagePool" => crate::codec::set(&mut self.storage_pool, map),
+            "system" => crate::codec::set_required(&mut self.system, map),
+            "volumeName" => crate::codec::set(&mut self.volume_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ScaleIOVolumeSource`
@@ -10230,20 +9580,18 @@ pub struct ScaleIOVolumeSource {
 }
 impl serde::Serialize for ScaleIOVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        s.serialize_entry("gateway", &self.gateway)?;
-        crate::codec::optional(&mut s, "protectionDomain", &self.protection_domain)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        s.serialize_entry("secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "sslEnabled", &self.ssl_enabled)?;
-        crate::codec::optional(&mut s, "storageMode", &self.storage_mode)?;
-        crate::codec::optional(&mut s, "storagePool", &self.storage_pool)?;
-        s.serialize_entry("system", &self.system)?;
-        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.required("gateway", &self.gateway);
+        w.optional("protectionDomain", &self.protection_domain);
+        w.optional("readOnly", &self.read_only);
+        w.required("secretRef", &self.secret_ref);
+        w.optional("sslEnabled", &self.ssl_enabled);
+        w.optional("storageMode", &self.storage_mode);
+        w.optional("storagePool", &self.storage_pool);
+        w.required("system", &self.system);
+        w.optional("volumeName", &self.volume_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ScaleIOVolumeSource {
@@ -10261,19 +9609,18 @@ impl crate::codec::DecodeFields for ScaleIOVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "gateway" => self.gateway = crate::codec::required(map)?,
-            "protectionDomain" => self.protection_domain = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = crate::codec::required(map)?,
-            "sslEnabled" => self.ssl_enabled = map.next_value()?,
-            "storageMode" => self.storage_mode = map.next_value()?,
-            "storagePool" => self.storage_pool = map.next_value()?,
-            "system" => self.system = crate::codec::required(map)?,
-            "volumeName" => self.volume_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "gateway" => crate::codec::set_required(&mut self.gateway, map),
+            "protectionDomain" => crate::codec::set(&mut self.protection_domain, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set_required(&mut self.secret_ref, map),
+            "sslEnabled" => crate::codec::set(&mut self.ssl_enabled, map),
+            "storageMode" => crate::codec::set(&mut self.storage_mode, map),
+            "storagePool" => crate::codec::set(&mut self.storage_pool, map),
+            "system" => crate::codec::set_required(&mut self.system, map),
+            "volumeName" => crate::codec::set(&mut self.volume_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ScopeSelector`
@@ -10286,11 +9633,9 @@ pub struct ScopeSelector {
 }
 impl serde::Serialize for ScopeSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("matchExpressions", &self.match_expressions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ScopeSelector {
@@ -10308,10 +9653,9 @@ impl crate::codec::DecodeFields for ScopeSelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "matchExpressions" => self.match_expressions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchExpressions" => crate::codec::set(&mut self.match_expressions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ScopedResourceSelectorRequirement`
@@ -10328,13 +9672,11 @@ pub struct ScopedResourceSelectorRequirement {
 }
 impl serde::Serialize for ScopedResourceSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("operator", &self.operator)?;
-        s.serialize_entry("scopeName", &self.scope_name)?;
-        crate::codec::optional(&mut s, "values", &self.values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("operator", &self.operator);
+        w.required("scopeName", &self.scope_name);
+        w.optional("values", &self.values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ScopedResourceSelectorRequirement {
@@ -10352,12 +9694,11 @@ impl crate::codec::DecodeFields for ScopedResourceSelectorRequirement {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "operator" => self.operator = crate::codec::required(map)?,
-            "scopeName" => self.scope_name = crate::codec::required(map)?,
-            "values" => self.values = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "operator" => crate::codec::set_required(&mut self.operator, map),
+            "scopeName" => crate::codec::set_required(&mut self.scope_name, map),
+            "values" => crate::codec::set(&mut self.values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SeccompProfile`
@@ -10372,12 +9713,10 @@ pub struct SeccompProfile {
 }
 impl serde::Serialize for SeccompProfile {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "localhostProfile", &self.localhost_profile)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("localhostProfile", &self.localhost_profile);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SeccompProfile {
@@ -10395,11 +9734,10 @@ impl crate::codec::DecodeFields for SeccompProfile {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "localhostProfile" => self.localhost_profile = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "localhostProfile" => crate::codec::set(&mut self.localhost_profile, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Secret`
@@ -10426,17 +9764,15 @@ pub struct Secret {
 }
 impl serde::Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "data", &self.data)?;
-        crate::codec::optional(&mut s, "immutable", &self.immutable)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "stringData", &self.string_data)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("data", &self.data);
+        w.optional("immutable", &self.immutable);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("stringData", &self.string_data);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Secret {
@@ -10454,16 +9790,15 @@ impl crate::codec::DecodeFields for Secret {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "data" => self.data = map.next_value()?,
-            "immutable" => self.immutable = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "stringData" => self.string_data = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "data" => crate::codec::set(&mut self.data, map),
+            "immutable" => crate::codec::set(&mut self.immutable, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "stringData" => crate::codec::set(&mut self.string_data, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Secret {
@@ -10494,12 +9829,10 @@ pub struct SecretEnvSource {
 }
 impl serde::Serialize for SecretEnvSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SecretEnvSource {
@@ -10517,11 +9850,10 @@ impl crate::codec::DecodeFields for SecretEnvSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SecretKeySelector`
@@ -10538,13 +9870,11 @@ pub struct SecretKeySelector {
 }
 impl serde::Serialize for SecretKeySelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SecretKeySelector {
@@ -10562,12 +9892,11 @@ impl crate::codec::DecodeFields for SecretKeySelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SecretList`
@@ -10588,14 +9917,12 @@ pub struct SecretList {
 }
 impl serde::Serialize for SecretList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SecretList {
@@ -10613,13 +9940,12 @@ impl crate::codec::DecodeFields for SecretList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for SecretList {
@@ -10651,13 +9977,11 @@ pub struct SecretProjection {
 }
 impl serde::Serialize for SecretProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "items", &self.items)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("items", &self.items);
+        w.optional("name", &self.name);
+        w.optional("optional", &self.optional);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SecretProjection {
@@ -10675,12 +9999,11 @@ impl crate::codec::DecodeFields for SecretProjection {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "items" => self.items = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "items" => crate::codec::set(&mut self.items, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SecretReference`
@@ -10695,12 +10018,10 @@ pub struct SecretReference {
 }
 impl serde::Serialize for SecretReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SecretReference {
@@ -10718,11 +10039,10 @@ impl crate::codec::DecodeFields for SecretReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "namespace" => self.namespace = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SecretVolumeSource`
@@ -10741,14 +10061,12 @@ pub struct SecretVolumeSource {
 }
 impl serde::Serialize for SecretVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "defaultMode", &self.default_mode)?;
-        crate::codec::optional(&mut s, "items", &self.items)?;
-        crate::codec::optional(&mut s, "optional", &self.optional)?;
-        crate::codec::optional(&mut s, "secretName", &self.secret_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("defaultMode", &self.default_mode);
+        w.optional("items", &self.items);
+        w.optional("optional", &self.optional);
+        w.optional("secretName", &self.secret_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SecretVolumeSource {
@@ -10766,13 +10084,12 @@ impl crate::codec::DecodeFields for SecretVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "defaultMode" => self.default_mode = map.next_value()?,
-            "items" => self.items = map.next_value()?,
-            "optional" => self.optional = map.next_value()?,
-            "secretName" => self.secret_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "defaultMode" => crate::codec::set(&mut self.default_mode, map),
+            "items" => crate::codec::set(&mut self.items, map),
+            "optional" => crate::codec::set(&mut self.optional, map),
+            "secretName" => crate::codec::set(&mut self.secret_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SecurityContext`
@@ -10807,30 +10124,20 @@ pub struct SecurityContext {
 }
 impl serde::Serialize for SecurityContext {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "allowPrivilegeEscalation",
-            &self.allow_privilege_escalation,
-        )?;
-        crate::codec::optional(&mut s, "appArmorProfile", &self.app_armor_profile)?;
-        crate::codec::optional(&mut s, "capabilities", &self.capabilities)?;
-        crate::codec::optional(&mut s, "privileged", &self.privileged)?;
-        crate::codec::optional(&mut s, "procMount", &self.proc_mount)?;
-        crate::codec::optional(
-            &mut s,
-            "readOnlyRootFilesystem",
-            &self.read_only_root_filesystem,
-        )?;
-        crate::codec::optional(&mut s, "runAsGroup", &self.run_as_group)?;
-        crate::codec::optional(&mut s, "runAsNonRoot", &self.run_as_non_root)?;
-        crate::codec::optional(&mut s, "runAsUser", &self.run_as_user)?;
-        crate::codec::optional(&mut s, "seLinuxOptions", &self.se_linux_options)?;
-        crate::codec::optional(&mut s, "seccompProfile", &self.seccomp_profile)?;
-        crate::codec::optional(&mut s, "windowsOptions", &self.windows_options)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allowPrivilegeEscalation", &self.allow_privilege_escalation);
+        w.optional("appArmorProfile", &self.app_armor_profile);
+        w.optional("capabilities", &self.capabilities);
+        w.optional("privileged", &self.privileged);
+        w.optional("procMount", &self.proc_mount);
+        w.optional("readOnlyRootFilesystem", &self.read_only_root_filesystem);
+        w.optional("runAsGroup", &self.run_as_group);
+        w.optional("runAsNonRoot", &self.run_as_non_root);
+        w.optional("runAsUser", &self.run_as_user);
+        w.optional("seLinuxOptions", &self.se_linux_options);
+        w.optional("seccompProfile", &self.seccomp_profile);
+        w.optional("windowsOptions", &self.windows_options);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SecurityContext {
@@ -10849,24 +10156,23 @@ impl crate::codec::DecodeFields for SecurityContext {
     ) -> Result<(), A::Error> {
         match key {
             "allowPrivilegeEscalation" => {
-                self.allow_privilege_escalation = map.next_value()?;
+                crate::codec::set(&mut self.allow_privilege_escalation, map)
             }
-            "appArmorProfile" => self.app_armor_profile = map.next_value()?,
-            "capabilities" => self.capabilities = map.next_value()?,
-            "privileged" => self.privileged = map.next_value()?,
-            "procMount" => self.proc_mount = map.next_value()?,
+            "appArmorProfile" => crate::codec::set(&mut self.app_armor_profile, map),
+            "capabilities" => crate::codec::set(&mut self.capabilities, map),
+            "privileged" => crate::codec::set(&mut self.privileged, map),
+            "procMount" => crate::codec::set(&mut self.proc_mount, map),
             "readOnlyRootFilesystem" => {
-                self.read_only_root_filesystem = map.next_value()?;
+                crate::codec::set(&mut self.read_only_root_filesystem, map)
             }
-            "runAsGroup" => self.run_as_group = map.next_value()?,
-            "runAsNonRoot" => self.run_as_non_root = map.next_value()?,
-            "runAsUser" => self.run_as_user = map.next_value()?,
-            "seLinuxOptions" => self.se_linux_options = map.next_value()?,
-            "seccompProfile" => self.seccomp_profile = map.next_value()?,
-            "windowsOptions" => self.windows_options = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "runAsGroup" => crate::codec::set(&mut self.run_as_group, map),
+            "runAsNonRoot" => crate::codec::set(&mut self.run_as_non_root, map),
+            "runAsUser" => crate::codec::set(&mut self.run_as_user, map),
+            "seLinuxOptions" => crate::codec::set(&mut self.se_linux_options, map),
+            "seccompProfile" => crate::codec::set(&mut self.seccomp_profile, map),
+            "windowsOptions" => crate::codec::set(&mut self.windows_options, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Service`
@@ -10889,15 +10195,13 @@ pub struct Service {
 }
 impl serde::Serialize for Service {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Service {
@@ -10915,14 +10219,13 @@ impl crate::codec::DecodeFields for Service {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Service {
@@ -10963,20 +10266,17 @@ pub struct ServiceAccount {
 }
 impl serde::Serialize for ServiceAccount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional(
             "automountServiceAccountToken",
             &self.automount_service_account_token,
-        )?;
-        crate::codec::optional(&mut s, "imagePullSecrets", &self.image_pull_secrets)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "secrets", &self.secrets)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("imagePullSecrets", &self.image_pull_secrets);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("secrets", &self.secrets);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceAccount {
@@ -10994,17 +10294,16 @@ impl crate::codec::DecodeFields for ServiceAccount {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
             "automountServiceAccountToken" => {
-                self.automount_service_account_token = map.next_value()?;
+                crate::codec::set(&mut self.automount_service_account_token, map)
             }
-            "imagePullSecrets" => self.image_pull_secrets = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "secrets" => self.secrets = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "imagePullSecrets" => crate::codec::set(&mut self.image_pull_secrets, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "secrets" => crate::codec::set(&mut self.secrets, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ServiceAccount {
@@ -11041,14 +10340,12 @@ pub struct ServiceAccountList {
 }
 impl serde::Serialize for ServiceAccountList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceAccountList {
@@ -11066,13 +10363,12 @@ impl crate::codec::DecodeFields for ServiceAccountList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ServiceAccountList {
@@ -11104,13 +10400,11 @@ pub struct ServiceAccountTokenProjection {
 }
 impl serde::Serialize for ServiceAccountTokenProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "audience", &self.audience)?;
-        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
-        s.serialize_entry("path", &self.path)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("audience", &self.audience);
+        w.optional("expirationSeconds", &self.expiration_seconds);
+        w.required("path", &self.path);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceAccountTokenProjection {
@@ -11128,12 +10422,11 @@ impl crate::codec::DecodeFields for ServiceAccountTokenProjection {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "audience" => self.audience = map.next_value()?,
-            "expirationSeconds" => self.expiration_seconds = map.next_value()?,
-            "path" => self.path = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "audience" => crate::codec::set(&mut self.audience, map),
+            "expirationSeconds" => crate::codec::set(&mut self.expiration_seconds, map),
+            "path" => crate::codec::set_required(&mut self.path, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ServiceList`
@@ -11154,14 +10447,12 @@ pub struct ServiceList {
 }
 impl serde::Serialize for ServiceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceList {
@@ -11179,13 +10470,12 @@ impl crate::codec::DecodeFields for ServiceList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ServiceList {
@@ -11223,16 +10513,14 @@ pub struct ServicePort {
 }
 impl serde::Serialize for ServicePort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "nodePort", &self.node_port)?;
-        s.serialize_entry("port", &self.port)?;
-        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
-        crate::codec::optional(&mut s, "targetPort", &self.target_port)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("appProtocol", &self.app_protocol);
+        w.optional("name", &self.name);
+        w.optional("nodePort", &self.node_port);
+        w.required("port", &self.port);
+        w.optional("protocol", &self.protocol);
+        w.optional("targetPort", &self.target_port);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServicePort {
@@ -11250,15 +10538,14 @@ impl crate::codec::DecodeFields for ServicePort {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "appProtocol" => self.app_protocol = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "nodePort" => self.node_port = map.next_value()?,
-            "port" => self.port = crate::codec::required(map)?,
-            "protocol" => self.protocol = map.next_value()?,
-            "targetPort" => self.target_port = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "appProtocol" => crate::codec::set(&mut self.app_protocol, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "nodePort" => crate::codec::set(&mut self.node_port, map),
+            "port" => crate::codec::set_required(&mut self.port, map),
+            "protocol" => crate::codec::set(&mut self.protocol, map),
+            "targetPort" => crate::codec::set(&mut self.target_port, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ServiceSpec`
@@ -11309,62 +10596,31 @@ pub struct ServiceSpec {
 }
 impl serde::Serialize for ServiceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional(
             "allocateLoadBalancerNodePorts",
             &self.allocate_load_balancer_node_ports,
-        )?;
-        crate::codec::optional(&mut s, "clusterIP", &self.cluster_ip)?;
-        crate::codec::optional(&mut s, "clusterIPs", &self.cluster_ips)?;
-        crate::codec::optional(&mut s, "externalIPs", &self.external_ips)?;
-        crate::codec::optional(&mut s, "externalName", &self.external_name)?;
-        crate::codec::optional(
-            &mut s,
-            "externalTrafficPolicy",
-            &self.external_traffic_policy,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "healthCheckNodePort",
-            &self.health_check_node_port,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "internalTrafficPolicy",
-            &self.internal_traffic_policy,
-        )?;
-        crate::codec::optional(&mut s, "ipFamilies", &self.ip_families)?;
-        crate::codec::optional(&mut s, "ipFamilyPolicy", &self.ip_family_policy)?;
-        crate::codec::optional(&mut s, "loadBalancerClass", &self.load_balancer_class)?;
-        crate::codec::optional(&mut s, "loadBalancerIP", &self.load_balancer_ip)?;
-        crate::codec::optional(
-            &mut s,
-            "loadBalancerSourceRanges",
-            &self.load_balancer_source_ranges,
-        )?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::optional(
-            &mut s,
-            "publishNotReadyAddresses",
-            &self.publish_not_ready_addresses,
-        )?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::optional(&mut s, "sessionAffinity", &self.session_affinity)?;
-        crate::codec::optional(
-            &mut s,
-            "sessionAffinityConfig",
-            &self.session_affinity_config,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "trafficDistribution",
-            &self.traffic_distribution,
-        )?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("clusterIP", &self.cluster_ip);
+        w.optional("clusterIPs", &self.cluster_ips);
+        w.optional("externalIPs", &self.external_ips);
+        w.optional("externalName", &self.external_name);
+        w.optional("externalTrafficPolicy", &self.external_traffic_policy);
+        w.optional("healthCheckNodePort", &self.health_check_node_port);
+        w.optional("internalTrafficPolicy", &self.internal_traffic_policy);
+        w.optional("ipFamilies", &self.ip_families);
+        w.optional("ipFamilyPolicy", &self.ip_family_policy);
+        w.optional("loadBalancerClass", &self.load_balancer_class);
+        w.optional("loadBalancerIP", &self.load_balancer_ip);
+        w.optional("loadBalancerSourceRanges", &self.load_balancer_source_ranges);
+        w.optional("ports", &self.ports);
+        w.optional("publishNotReadyAddresses", &self.publish_not_ready_addresses);
+        w.optional("selector", &self.selector);
+        w.optional("sessionAffinity", &self.session_affinity);
+        w.optional("sessionAffinityConfig", &self.session_affinity_config);
+        w.optional("trafficDistribution", &self.traffic_distribution);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceSpec {
@@ -11383,34 +10639,43 @@ impl crate::codec::DecodeFields for ServiceSpec {
     ) -> Result<(), A::Error> {
         match key {
             "allocateLoadBalancerNodePorts" => {
-                self.allocate_load_balancer_node_ports = map.next_value()?;
+                crate::codec::set(&mut self.allocate_load_balancer_node_ports, map)
             }
-            "clusterIP" => self.cluster_ip = map.next_value()?,
-            "clusterIPs" => self.cluster_ips = map.next_value()?,
-            "externalIPs" => self.external_ips = map.next_value()?,
-            "externalName" => self.external_name = map.next_value()?,
-            "externalTrafficPolicy" => self.external_traffic_policy = map.next_value()?,
-            "healthCheckNodePort" => self.health_check_node_port = map.next_value()?,
-            "internalTrafficPolicy" => self.internal_traffic_policy = map.next_value()?,
-            "ipFamilies" => self.ip_families = map.next_value()?,
-            "ipFamilyPolicy" => self.ip_family_policy = map.next_value()?,
-            "loadBalancerClass" => self.load_balancer_class = map.next_value()?,
-            "loadBalancerIP" => self.load_balancer_ip = map.next_value()?,
+            "clusterIP" => crate::codec::set(&mut self.cluster_ip, map),
+            "clusterIPs" => crate::codec::set(&mut self.cluster_ips, map),
+            "externalIPs" => crate::codec::set(&mut self.external_ips, map),
+            "externalName" => crate::codec::set(&mut self.external_name, map),
+            "externalTrafficPolicy" => {
+                crate::codec::set(&mut self.external_traffic_policy, map)
+            }
+            "healthCheckNodePort" => {
+                crate::codec::set(&mut self.health_check_node_port, map)
+            }
+            "internalTrafficPolicy" => {
+                crate::codec::set(&mut self.internal_traffic_policy, map)
+            }
+            "ipFamilies" => crate::codec::set(&mut self.ip_families, map),
+            "ipFamilyPolicy" => crate::codec::set(&mut self.ip_family_policy, map),
+            "loadBalancerClass" => crate::codec::set(&mut self.load_balancer_class, map),
+            "loadBalancerIP" => crate::codec::set(&mut self.load_balancer_ip, map),
             "loadBalancerSourceRanges" => {
-                self.load_balancer_source_ranges = map.next_value()?;
+                crate::codec::set(&mut self.load_balancer_source_ranges, map)
             }
-            "ports" => self.ports = map.next_value()?,
+            "ports" => crate::codec::set(&mut self.ports, map),
             "publishNotReadyAddresses" => {
-                self.publish_not_ready_addresses = map.next_value()?;
+                crate::codec::set(&mut self.publish_not_ready_addresses, map)
             }
-            "selector" => self.selector = map.next_value()?,
-            "sessionAffinity" => self.session_affinity = map.next_value()?,
-            "sessionAffinityConfig" => self.session_affinity_config = map.next_value()?,
-            "trafficDistribution" => self.traffic_distribution = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "selector" => crate::codec::set(&mut self.selector, map),
+            "sessionAffinity" => crate::codec::set(&mut self.session_affinity, map),
+            "sessionAffinityConfig" => {
+                crate::codec::set(&mut self.session_affinity_config, map)
+            }
+            "trafficDistribution" => {
+                crate::codec::set(&mut self.traffic_distribution, map)
+            }
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.ServiceStatus`
@@ -11425,12 +10690,10 @@ pub struct ServiceStatus {
 }
 impl serde::Serialize for ServiceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "loadBalancer", &self.load_balancer)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.optional("loadBalancer", &self.load_balancer);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceStatus {
@@ -11448,11 +10711,10 @@ impl crate::codec::DecodeFields for ServiceStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "loadBalancer" => self.load_balancer = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "loadBalancer" => crate::codec::set(&mut self.load_balancer, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SessionAffinityConfig`
@@ -11465,11 +10727,9 @@ pub struct SessionAffinityConfig {
 }
 impl serde::Serialize for SessionAffinityConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "clientIP", &self.client_ip)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("clientIP", &self.client_ip);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SessionAffinityConfig {
@@ -11487,10 +10747,9 @@ impl crate::codec::DecodeFields for SessionAffinityConfig {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "clientIP" => self.client_ip = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "clientIP" => crate::codec::set(&mut self.client_ip, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.SleepAction`
@@ -11503,11 +10762,9 @@ pub struct SleepAction {
 }
 impl serde::Serialize for SleepAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("seconds", &self.seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("seconds", &self.seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SleepAction {
@@ -11525,10 +10782,9 @@ impl crate::codec::DecodeFields for SleepAction {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "seconds" => self.seconds = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "seconds" => crate::codec::set_required(&mut self.seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.StorageOSPersistentVolumeSource`
@@ -11549,15 +10805,13 @@ pub struct StorageOSPersistentVolumeSource {
 }
 impl serde::Serialize for StorageOSPersistentVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
-        crate::codec::optional(&mut s, "volumeNamespace", &self.volume_namespace)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.optional("volumeName", &self.volume_name);
+        w.optional("volumeNamespace", &self.volume_namespace);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageOSPersistentVolumeSource {
@@ -11575,14 +10829,13 @@ impl crate::codec::DecodeFields for StorageOSPersistentVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "volumeName" => self.volume_name = map.next_value()?,
-            "volumeNamespace" => self.volume_namespace = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "volumeName" => crate::codec::set(&mut self.volume_name, map),
+            "volumeNamespace" => crate::codec::set(&mut self.volume_namespace, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.StorageOSVolumeSource`
@@ -11603,15 +10856,13 @@ pub struct StorageOSVolumeSource {
 }
 impl serde::Serialize for StorageOSVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "secretRef", &self.secret_ref)?;
-        crate::codec::optional(&mut s, "volumeName", &self.volume_name)?;
-        crate::codec::optional(&mut s, "volumeNamespace", &self.volume_namespace)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("readOnly", &self.read_only);
+        w.optional("secretRef", &self.secret_ref);
+        w.optional("volumeName", &self.volume_name);
+        w.optional("volumeNamespace", &self.volume_namespace);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageOSVolumeSource {
@@ -11629,14 +10880,13 @@ impl crate::codec::DecodeFields for StorageOSVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "secretRef" => self.secret_ref = map.next_value()?,
-            "volumeName" => self.volume_name = map.next_value()?,
-            "volumeNamespace" => self.volume_namespace = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "secretRef" => crate::codec::set(&mut self.secret_ref, map),
+            "volumeName" => crate::codec::set(&mut self.volume_name, map),
+            "volumeNamespace" => crate::codec::set(&mut self.volume_namespace, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Sysctl`
@@ -11651,12 +10901,10 @@ pub struct Sysctl {
 }
 impl serde::Serialize for Sysctl {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.required("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Sysctl {
@@ -11674,11 +10922,10 @@ impl crate::codec::DecodeFields for Sysctl {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "value" => crate::codec::set_required(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.TCPSocketAction`
@@ -11693,12 +10940,10 @@ pub struct TCPSocketAction {
 }
 impl serde::Serialize for TCPSocketAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "host", &self.host)?;
-        s.serialize_entry("port", &self.port)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("host", &self.host);
+        w.required("port", &self.port);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TCPSocketAction {
@@ -11716,11 +10961,10 @@ impl crate::codec::DecodeFields for TCPSocketAction {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "host" => self.host = map.next_value()?,
-            "port" => self.port = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "host" => crate::codec::set(&mut self.host, map),
+            "port" => crate::codec::set_required(&mut self.port, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Taint`
@@ -11739,14 +10983,12 @@ pub struct Taint {
 }
 impl serde::Serialize for Taint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("effect", &self.effect)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("effect", &self.effect);
+        w.required("key", &self.key);
+        w.optional("timeAdded", &self.time_added);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Taint {
@@ -11764,13 +11006,12 @@ impl crate::codec::DecodeFields for Taint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "effect" => self.effect = crate::codec::required(map)?,
-            "key" => self.key = crate::codec::required(map)?,
-            "timeAdded" => self.time_added = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "effect" => crate::codec::set_required(&mut self.effect, map),
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "timeAdded" => crate::codec::set(&mut self.time_added, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Toleration`
@@ -11791,15 +11032,13 @@ pub struct Toleration {
 }
 impl serde::Serialize for Toleration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "effect", &self.effect)?;
-        crate::codec::optional(&mut s, "key", &self.key)?;
-        crate::codec::optional(&mut s, "operator", &self.operator)?;
-        crate::codec::optional(&mut s, "tolerationSeconds", &self.toleration_seconds)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("effect", &self.effect);
+        w.optional("key", &self.key);
+        w.optional("operator", &self.operator);
+        w.optional("tolerationSeconds", &self.toleration_seconds);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Toleration {
@@ -11817,14 +11056,13 @@ impl crate::codec::DecodeFields for Toleration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "effect" => self.effect = map.next_value()?,
-            "key" => self.key = map.next_value()?,
-            "operator" => self.operator = map.next_value()?,
-            "tolerationSeconds" => self.toleration_seconds = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "effect" => crate::codec::set(&mut self.effect, map),
+            "key" => crate::codec::set(&mut self.key, map),
+            "operator" => crate::codec::set(&mut self.operator, map),
+            "tolerationSeconds" => crate::codec::set(&mut self.toleration_seconds, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.TopologySelectorLabelRequirement`
@@ -11839,12 +11077,10 @@ pub struct TopologySelectorLabelRequirement {
 }
 impl serde::Serialize for TopologySelectorLabelRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        s.serialize_entry("values", &self.values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.required("values", &self.values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TopologySelectorLabelRequirement {
@@ -11862,11 +11098,10 @@ impl crate::codec::DecodeFields for TopologySelectorLabelRequirement {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "values" => self.values = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "values" => crate::codec::set_required(&mut self.values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.TopologySelectorTerm`
@@ -11879,15 +11114,9 @@ pub struct TopologySelectorTerm {
 }
 impl serde::Serialize for TopologySelectorTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "matchLabelExpressions",
-            &self.match_label_expressions,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("matchLabelExpressions", &self.match_label_expressions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TopologySelectorTerm {
@@ -11905,10 +11134,11 @@ impl crate::codec::DecodeFields for TopologySelectorTerm {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "matchLabelExpressions" => self.match_label_expressions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchLabelExpressions" => {
+                crate::codec::set(&mut self.match_label_expressions, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.TopologySpreadConstraint`
@@ -11935,22 +11165,16 @@ pub struct TopologySpreadConstraint {
 }
 impl serde::Serialize for TopologySpreadConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "labelSelector", &self.label_selector)?;
-        crate::codec::optional(&mut s, "matchLabelKeys", &self.match_label_keys)?;
-        s.serialize_entry("maxSkew", &self.max_skew)?;
-        crate::codec::optional(&mut s, "minDomains", &self.min_domains)?;
-        crate::codec::optional(
-            &mut s,
-            "nodeAffinityPolicy",
-            &self.node_affinity_policy,
-        )?;
-        crate::codec::optional(&mut s, "nodeTaintsPolicy", &self.node_taints_policy)?;
-        s.serialize_entry("topologyKey", &self.topology_key)?;
-        s.serialize_entry("whenUnsatisfiable", &self.when_unsatisfiable)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("labelSelector", &self.label_selector);
+        w.optional("matchLabelKeys", &self.match_label_keys);
+        w.required("maxSkew", &self.max_skew);
+        w.optional("minDomains", &self.min_domains);
+        w.optional("nodeAffinityPolicy", &self.node_affinity_policy);
+        w.optional("nodeTaintsPolicy", &self.node_taints_policy);
+        w.required("topologyKey", &self.topology_key);
+        w.required("whenUnsatisfiable", &self.when_unsatisfiable);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TopologySpreadConstraint {
@@ -11968,17 +11192,20 @@ impl crate::codec::DecodeFields for TopologySpreadConstraint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "labelSelector" => self.label_selector = map.next_value()?,
-            "matchLabelKeys" => self.match_label_keys = map.next_value()?,
-            "maxSkew" => self.max_skew = crate::codec::required(map)?,
-            "minDomains" => self.min_domains = map.next_value()?,
-            "nodeAffinityPolicy" => self.node_affinity_policy = map.next_value()?,
-            "nodeTaintsPolicy" => self.node_taints_policy = map.next_value()?,
-            "topologyKey" => self.topology_key = crate::codec::required(map)?,
-            "whenUnsatisfiable" => self.when_unsatisfiable = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "labelSelector" => crate::codec::set(&mut self.label_selector, map),
+            "matchLabelKeys" => crate::codec::set(&mut self.match_label_keys, map),
+            "maxSkew" => crate::codec::set_required(&mut self.max_skew, map),
+            "minDomains" => crate::codec::set(&mut self.min_domains, map),
+            "nodeAffinityPolicy" => {
+                crate::codec::set(&mut self.node_affinity_policy, map)
+            }
+            "nodeTaintsPolicy" => crate::codec::set(&mut self.node_taints_policy, map),
+            "topologyKey" => crate::codec::set_required(&mut self.topology_key, map),
+            "whenUnsatisfiable" => {
+                crate::codec::set_required(&mut self.when_unsatisfiable, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.TypedLocalObjectReference`
@@ -11995,13 +11222,11 @@ pub struct TypedLocalObjectReference {
 }
 impl serde::Serialize for TypedLocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroup", &self.api_group);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TypedLocalObjectReference {
@@ -12019,12 +11244,11 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroup" => self.api_group = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroup" => crate::codec::set(&mut self.api_group, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.TypedObjectReference`
@@ -12043,14 +11267,12 @@ pub struct TypedObjectReference {
 }
 impl serde::Serialize for TypedObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroup", &self.api_group);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TypedObjectReference {
@@ -12068,13 +11290,12 @@ impl crate::codec::DecodeFields for TypedObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroup" => self.api_group = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "namespace" => self.namespace = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroup" => crate::codec::set(&mut self.api_group, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.Volume`
@@ -12147,53 +11368,39 @@ pub struct Volume {
 }
 impl serde::Serialize for Volume {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "awsElasticBlockStore",
-            &self.aws_elastic_block_store,
-        )?;
-        crate::codec::optional(&mut s, "azureDisk", &self.azure_disk)?;
-        crate::codec::optional(&mut s, "azureFile", &self.azure_file)?;
-        crate::codec::optional(&mut s, "cephfs", &self.cephfs)?;
-        crate::codec::optional(&mut s, "cinder", &self.cinder)?;
-        crate::codec::optional(&mut s, "configMap", &self.config_map)?;
-        crate::codec::optional(&mut s, "csi", &self.csi)?;
-        crate::codec::optional(&mut s, "downwardAPI", &self.downward_api)?;
-        crate::codec::optional(&mut s, "emptyDir", &self.empty_dir)?;
-        crate::codec::optional(&mut s, "ephemeral", &self.ephemeral)?;
-        crate::codec::optional(&mut s, "fc", &self.fc)?;
-        crate::codec::optional(&mut s, "flexVolume", &self.flex_volume)?;
-        crate::codec::optional(&mut s, "flocker", &self.flocker)?;
-        crate::codec::optional(&mut s, "gcePersistentDisk", &self.gce_persistent_disk)?;
-        crate::codec::optional(&mut s, "gitRepo", &self.git_repo)?;
-        crate::codec::optional(&mut s, "glusterfs", &self.glusterfs)?;
-        crate::codec::optional(&mut s, "hostPath", &self.host_path)?;
-        crate::codec::optional(&mut s, "image", &self.image)?;
-        crate::codec::optional(&mut s, "iscsi", &self.iscsi)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "nfs", &self.nfs)?;
-        crate::codec::optional(
-            &mut s,
-            "persistentVolumeClaim",
-            &self.persistent_volume_claim,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "photonPersistentDisk",
-            &self.photon_persistent_disk,
-        )?;
-        crate::codec::optional(&mut s, "portworxVolume", &self.portworx_volume)?;
-        crate::codec::optional(&mut s, "projected", &self.projected)?;
-        crate::codec::optional(&mut s, "quobyte", &self.quobyte)?;
-        crate::codec::optional(&mut s, "rbd", &self.rbd)?;
-        crate::codec::optional(&mut s, "scaleIO", &self.scale_io)?;
-        crate::codec::optional(&mut s, "secret", &self.secret)?;
-        crate::codec::optional(&mut s, "storageos", &self.storageos)?;
-        crate::codec::optional(&mut s, "vsphereVolume", &self.vsphere_volume)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("awsElasticBlockStore", &self.aws_elastic_block_store);
+        w.optional("azureDisk", &self.azure_disk);
+        w.optional("azureFile", &self.azure_file);
+        w.optional("cephfs", &self.cephfs);
+        w.optional("cinder", &self.cinder);
+        w.optional("configMap", &self.config_map);
+        w.optional("csi", &self.csi);
+        w.optional("downwardAPI", &self.downward_api);
+        w.optional("emptyDir", &self.empty_dir);
+        w.optional("ephemeral", &self.ephemeral);
+        w.optional("fc", &self.fc);
+        w.optional("flexVolume", &self.flex_volume);
+        w.optional("flocker", &self.flocker);
+        w.optional("gcePersistentDisk", &self.gce_persistent_disk);
+        w.optional("gitRepo", &self.git_repo);
+        w.optional("glusterfs", &self.glusterfs);
+        w.optional("hostPath", &self.host_path);
+        w.optional("image", &self.image);
+        w.optional("iscsi", &self.iscsi);
+        w.required("name", &self.name);
+        w.optional("nfs", &self.nfs);
+        w.optional("persistentVolumeClaim", &self.persistent_volume_claim);
+        w.optional("photonPersistentDisk", &self.photon_persistent_disk);
+        w.optional("portworxVolume", &self.portworx_volume);
+        w.optional("projected", &self.projected);
+        w.optional("quobyte", &self.quobyte);
+        w.optional("rbd", &self.rbd);
+        w.optional("scaleIO", &self.scale_io);
+        w.optional("secret", &self.secret);
+        w.optional("storageos", &self.storageos);
+        w.optional("vsphereVolume", &self.vsphere_volume);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Volume {
@@ -12211,40 +11418,45 @@ impl crate::codec::DecodeFields for Volume {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "awsElasticBlockStore" => self.aws_elastic_block_store = map.next_value()?,
-            "azureDisk" => self.azure_disk = map.next_value()?,
-            "azureFile" => self.azure_file = map.next_value()?,
-            "cephfs" => self.cephfs = map.next_value()?,
-            "cinder" => self.cinder = map.next_value()?,
-            "configMap" => self.config_map = map.next_value()?,
-            "csi" => self.csi = map.next_value()?,
-            "downwardAPI" => self.downward_api = map.next_value()?,
-            "emptyDir" => self.empty_dir = map.next_value()?,
-            "ephemeral" => self.ephemeral = map.next_value()?,
-            "fc" => self.fc = map.next_value()?,
-            "flexVolume" => self.flex_volume = map.next_value()?,
-            "flocker" => self.flocker = map.next_value()?,
-            "gcePersistentDisk" => self.gce_persistent_disk = map.next_value()?,
-            "gitRepo" => self.git_repo = map.next_value()?,
-            "glusterfs" => self.glusterfs = map.next_value()?,
-            "hostPath" => self.host_path = map.next_value()?,
-            "image" => self.image = map.next_value()?,
-            "iscsi" => self.iscsi = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "nfs" => self.nfs = map.next_value()?,
-            "persistentVolumeClaim" => self.persistent_volume_claim = map.next_value()?,
-            "photonPersistentDisk" => self.photon_persistent_disk = map.next_value()?,
-            "portworxVolume" => self.portworx_volume = map.next_value()?,
-            "projected" => self.projected = map.next_value()?,
-            "quobyte" => self.quobyte = map.next_value()?,
-            "rbd" => self.rbd = map.next_value()?,
-            "scaleIO" => self.scale_io = map.next_value()?,
-            "secret" => self.secret = map.next_value()?,
-            "storageos" => self.storageos = map.next_value()?,
-            "vsphereVolume" => self.vsphere_volume = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "awsElasticBlockStore" => {
+                crate::codec::set(&mut self.aws_elastic_block_store, map)
+            }
+            "azureDisk" => crate::codec::set(&mut self.azure_disk, map),
+            "azureFile" => crate::codec::set(&mut self.azure_file, map),
+            "cephfs" => crate::codec::set(&mut self.cephfs, map),
+            "cinder" => crate::codec::set(&mut self.cinder, map),
+            "configMap" => crate::codec::set(&mut self.config_map, map),
+            "csi" => crate::codec::set(&mut self.csi, map),
+            "downwardAPI" => crate::codec::set(&mut self.downward_api, map),
+            "emptyDir" => crate::codec::set(&mut self.empty_dir, map),
+            "ephemeral" => crate::codec::set(&mut self.ephemeral, map),
+            "fc" => crate::codec::set(&mut self.fc, map),
+            "flexVolume" => crate::codec::set(&mut self.flex_volume, map),
+            "flocker" => crate::codec::set(&mut self.flocker, map),
+            "gcePersistentDisk" => crate::codec::set(&mut self.gce_persistent_disk, map),
+            "gitRepo" => crate::codec::set(&mut self.git_repo, map),
+            "glusterfs" => crate::codec::set(&mut self.glusterfs, map),
+            "hostPath" => crate::codec::set(&mut self.host_path, map),
+            "image" => crate::codec::set(&mut self.image, map),
+            "iscsi" => crate::codec::set(&mut self.iscsi, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "nfs" => crate::codec::set(&mut self.nfs, map),
+            "persistentVolumeClaim" => {
+                crate::codec::set(&mut self.persistent_volume_claim, map)
+            }
+            "photonPersistentDisk" => {
+                crate::codec::set(&mut self.photon_persistent_disk, map)
+            }
+            "portworxVolume" => crate::codec::set(&mut self.portworx_volume, map),
+            "projected" => crate::codec::set(&mut self.projected, map),
+            "quobyte" => crate::codec::set(&mut self.quobyte, map),
+            "rbd" => crate::codec::set(&mut self.rbd, map),
+            "scaleIO" => crate::codec::set(&mut self.scale_io, map),
+            "secret" => crate::codec::set(&mut self.secret, map),
+            "storageos" => crate::codec::set(&mut self.storageos, map),
+            "vsphereVolume" => crate::codec::set(&mut self.vsphere_volume, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VolumeDevice`
@@ -12259,12 +11471,10 @@ pub struct VolumeDevice {
 }
 impl serde::Serialize for VolumeDevice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("devicePath", &self.device_path)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("devicePath", &self.device_path);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeDevice {
@@ -12282,11 +11492,10 @@ impl crate::codec::DecodeFields for VolumeDevice {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "devicePath" => self.device_path = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "devicePath" => crate::codec::set_required(&mut self.device_path, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VolumeMount`
@@ -12311,17 +11520,15 @@ pub struct VolumeMount {
 }
 impl serde::Serialize for VolumeMount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("mountPath", &self.mount_path)?;
-        crate::codec::optional(&mut s, "mountPropagation", &self.mount_propagation)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "recursiveReadOnly", &self.recursive_read_only)?;
-        crate::codec::optional(&mut s, "subPath", &self.sub_path)?;
-        crate::codec::optional(&mut s, "subPathExpr", &self.sub_path_expr)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("mountPath", &self.mount_path);
+        w.optional("mountPropagation", &self.mount_propagation);
+        w.required("name", &self.name);
+        w.optional("readOnly", &self.read_only);
+        w.optional("recursiveReadOnly", &self.recursive_read_only);
+        w.optional("subPath", &self.sub_path);
+        w.optional("subPathExpr", &self.sub_path_expr);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeMount {
@@ -12339,16 +11546,15 @@ impl crate::codec::DecodeFields for VolumeMount {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "mountPath" => self.mount_path = crate::codec::required(map)?,
-            "mountPropagation" => self.mount_propagation = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "recursiveReadOnly" => self.recursive_read_only = map.next_value()?,
-            "subPath" => self.sub_path = map.next_value()?,
-            "subPathExpr" => self.sub_path_expr = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "mountPath" => crate::codec::set_required(&mut self.mount_path, map),
+            "mountPropagation" => crate::codec::set(&mut self.mount_propagation, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "recursiveReadOnly" => crate::codec::set(&mut self.recursive_read_only, map),
+            "subPath" => crate::codec::set(&mut self.sub_path, map),
+            "subPathExpr" => crate::codec::set(&mut self.sub_path_expr, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VolumeMountStatus`
@@ -12369,15 +11575,13 @@ pub struct VolumeMountStatus {
 }
 impl serde::Serialize for VolumeMountStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("mountPath", &self.mount_path)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "readOnly", &self.read_only)?;
-        crate::codec::optional(&mut s, "recursiveReadOnly", &self.recursive_read_only)?;
-        crate::codec::optional(&mut s, "volumeStatus", &self.volume_status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("mountPath", &self.mount_path);
+        w.required("name", &self.name);
+        w.optional("readOnly", &self.read_only);
+        w.optional("recursiveReadOnly", &self.recursive_read_only);
+        w.optional("volumeStatus", &self.volume_status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeMountStatus {
@@ -12395,14 +11599,13 @@ impl crate::codec::DecodeFields for VolumeMountStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "mountPath" => self.mount_path = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "readOnly" => self.read_only = map.next_value()?,
-            "recursiveReadOnly" => self.recursive_read_only = map.next_value()?,
-            "volumeStatus" => self.volume_status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "mountPath" => crate::codec::set_required(&mut self.mount_path, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "readOnly" => crate::codec::set(&mut self.read_only, map),
+            "recursiveReadOnly" => crate::codec::set(&mut self.recursive_read_only, map),
+            "volumeStatus" => crate::codec::set(&mut self.volume_status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VolumeNodeAffinity`
@@ -12415,11 +11618,9 @@ pub struct VolumeNodeAffinity {
 }
 impl serde::Serialize for VolumeNodeAffinity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "required", &self.required)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("required", &self.required);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeNodeAffinity {
@@ -12437,10 +11638,9 @@ impl crate::codec::DecodeFields for VolumeNodeAffinity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "required" => self.required = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "required" => crate::codec::set(&mut self.required, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VolumeProjection`
@@ -12463,24 +11663,14 @@ pub struct VolumeProjection {
 }
 impl serde::Serialize for VolumeProjection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "clusterTrustBundle",
-            &self.cluster_trust_bundle,
-        )?;
-        crate::codec::optional(&mut s, "configMap", &self.config_map)?;
-        crate::codec::optional(&mut s, "downwardAPI", &self.downward_api)?;
-        crate::codec::optional(&mut s, "podCertificate", &self.pod_certificate)?;
-        crate::codec::optional(&mut s, "secret", &self.secret)?;
-        crate::codec::optional(
-            &mut s,
-            "serviceAccountToken",
-            &self.service_account_token,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("clusterTrustBundle", &self.cluster_trust_bundle);
+        w.optional("configMap", &self.config_map);
+        w.optional("downwardAPI", &self.downward_api);
+        w.optional("podCertificate", &self.pod_certificate);
+        w.optional("secret", &self.secret);
+        w.optional("serviceAccountToken", &self.service_account_token);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeProjection {
@@ -12498,15 +11688,18 @@ impl crate::codec::DecodeFields for VolumeProjection {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "clusterTrustBundle" => self.cluster_trust_bundle = map.next_value()?,
-            "configMap" => self.config_map = map.next_value()?,
-            "downwardAPI" => self.downward_api = map.next_value()?,
-            "podCertificate" => self.pod_certificate = map.next_value()?,
-            "secret" => self.secret = map.next_value()?,
-            "serviceAccountToken" => self.service_account_token = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "clusterTrustBundle" => {
+                crate::codec::set(&mut self.cluster_trust_bundle, map)
+            }
+            "configMap" => crate::codec::set(&mut self.config_map, map),
+            "downwardAPI" => crate::codec::set(&mut self.downward_api, map),
+            "podCertificate" => crate::codec::set(&mut self.pod_certificate, map),
+            "secret" => crate::codec::set(&mut self.secret, map),
+            "serviceAccountToken" => {
+                crate::codec::set(&mut self.service_account_token, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VolumeResourceRequirements`
@@ -12531,12 +11724,10 @@ pub struct VolumeResourceRequirements {
 }
 impl serde::Serialize for VolumeResourceRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "limits", &self.limits)?;
-        crate::codec::optional(&mut s, "requests", &self.requests)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("limits", &self.limits);
+        w.optional("requests", &self.requests);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeResourceRequirements {
@@ -12554,11 +11745,10 @@ impl crate::codec::DecodeFields for VolumeResourceRequirements {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "limits" => self.limits = map.next_value()?,
-            "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "limits" => crate::codec::set(&mut self.limits, map),
+            "requests" => crate::codec::set(&mut self.requests, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VolumeStatus`
@@ -12571,11 +11761,9 @@ pub struct VolumeStatus {
 }
 impl serde::Serialize for VolumeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "image", &self.image)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("image", &self.image);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeStatus {
@@ -12593,10 +11781,9 @@ impl crate::codec::DecodeFields for VolumeStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "image" => self.image = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "image" => crate::codec::set(&mut self.image, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource`
@@ -12615,14 +11802,12 @@ pub struct VsphereVirtualDiskVolumeSource {
 }
 impl serde::Serialize for VsphereVirtualDiskVolumeSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fsType", &self.fs_type)?;
-        crate::codec::optional(&mut s, "storagePolicyID", &self.storage_policy_id)?;
-        crate::codec::optional(&mut s, "storagePolicyName", &self.storage_policy_name)?;
-        s.serialize_entry("volumePath", &self.volume_path)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fsType", &self.fs_type);
+        w.optional("storagePolicyID", &self.storage_policy_id);
+        w.optional("storagePolicyName", &self.storage_policy_name);
+        w.required("volumePath", &self.volume_path);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VsphereVirtualDiskVolumeSource {
@@ -12640,13 +11825,12 @@ impl crate::codec::DecodeFields for VsphereVirtualDiskVolumeSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fsType" => self.fs_type = map.next_value()?,
-            "storagePolicyID" => self.storage_policy_id = map.next_value()?,
-            "storagePolicyName" => self.storage_policy_name = map.next_value()?,
-            "volumePath" => self.volume_path = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fsType" => crate::codec::set(&mut self.fs_type, map),
+            "storagePolicyID" => crate::codec::set(&mut self.storage_policy_id, map),
+            "storagePolicyName" => crate::codec::set(&mut self.storage_policy_name, map),
+            "volumePath" => crate::codec::set_required(&mut self.volume_path, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.WeightedPodAffinityTerm`
@@ -12661,12 +11845,10 @@ pub struct WeightedPodAffinityTerm {
 }
 impl serde::Serialize for WeightedPodAffinityTerm {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("podAffinityTerm", &self.pod_affinity_term)?;
-        s.serialize_entry("weight", &self.weight)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("podAffinityTerm", &self.pod_affinity_term);
+        w.required("weight", &self.weight);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WeightedPodAffinityTerm {
@@ -12684,11 +11866,12 @@ impl crate::codec::DecodeFields for WeightedPodAffinityTerm {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "podAffinityTerm" => self.pod_affinity_term = crate::codec::required(map)?,
-            "weight" => self.weight = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "podAffinityTerm" => {
+                crate::codec::set_required(&mut self.pod_affinity_term, map)
+            }
+            "weight" => crate::codec::set_required(&mut self.weight, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.core.v1.WindowsSecurityContextOptions`
@@ -12707,22 +11890,12 @@ pub struct WindowsSecurityContextOptions {
 }
 impl serde::Serialize for WindowsSecurityContextOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "gmsaCredentialSpec",
-            &self.gmsa_credential_spec,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "gmsaCredentialSpecName",
-            &self.gmsa_credential_spec_name,
-        )?;
-        crate::codec::optional(&mut s, "hostProcess", &self.host_process)?;
-        crate::codec::optional(&mut s, "runAsUserName", &self.run_as_user_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("gmsaCredentialSpec", &self.gmsa_credential_spec);
+        w.optional("gmsaCredentialSpecName", &self.gmsa_credential_spec_name);
+        w.optional("hostProcess", &self.host_process);
+        w.optional("runAsUserName", &self.run_as_user_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WindowsSecurityContextOptions {
@@ -12740,14 +11913,15 @@ impl crate::codec::DecodeFields for WindowsSecurityContextOptions {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "gmsaCredentialSpec" => self.gmsa_credential_spec = map.next_value()?,
-            "gmsaCredentialSpecName" => {
-                self.gmsa_credential_spec_name = map.next_value()?;
+            "gmsaCredentialSpec" => {
+                crate::codec::set(&mut self.gmsa_credential_spec, map)
             }
-            "hostProcess" => self.host_process = map.next_value()?,
-            "runAsUserName" => self.run_as_user_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "gmsaCredentialSpecName" => {
+                crate::codec::set(&mut self.gmsa_credential_spec_name, map)
+            }
+            "hostProcess" => crate::codec::set(&mut self.host_process, map),
+            "runAsUserName" => crate::codec::set(&mut self.run_as_user_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -24,18 +24,16 @@ pub struct Endpoint {
 }
 impl serde::Serialize for Endpoint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("addresses", &self.addresses)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "deprecatedTopology", &self.deprecated_topology)?;
-        crate::codec::optional(&mut s, "hints", &self.hints)?;
-        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
-        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
-        crate::codec::optional(&mut s, "targetRef", &self.target_ref)?;
-        crate::codec::optional(&mut s, "zone", &self.zone)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("addresses", &self.addresses);
+        w.optional("conditions", &self.conditions);
+        w.optional("deprecatedTopology", &self.deprecated_topology);
+        w.optional("hints", &self.hints);
+        w.optional("hostname", &self.hostname);
+        w.optional("nodeName", &self.node_name);
+        w.optional("targetRef", &self.target_ref);
+        w.optional("zone", &self.zone);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Endpoint {
@@ -53,17 +51,16 @@ impl crate::codec::DecodeFields for Endpoint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "addresses" => self.addresses = crate::codec::required(map)?,
-            "conditions" => self.conditions = map.next_value()?,
-            "deprecatedTopology" => self.deprecated_topology = map.next_value()?,
-            "hints" => self.hints = map.next_value()?,
-            "hostname" => self.hostname = map.next_value()?,
-            "nodeName" => self.node_name = map.next_value()?,
-            "targetRef" => self.target_ref = map.next_value()?,
-            "zone" => self.zone = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "addresses" => crate::codec::set_required(&mut self.addresses, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "deprecatedTopology" => crate::codec::set(&mut self.deprecated_topology, map),
+            "hints" => crate::codec::set(&mut self.hints, map),
+            "hostname" => crate::codec::set(&mut self.hostname, map),
+            "nodeName" => crate::codec::set(&mut self.node_name, map),
+            "targetRef" => crate::codec::set(&mut self.target_ref, map),
+            "zone" => crate::codec::set(&mut self.zone, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.discovery.v1.EndpointConditions`
@@ -80,13 +77,11 @@ pub struct EndpointConditions {
 }
 impl serde::Serialize for EndpointConditions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "ready", &self.ready)?;
-        crate::codec::optional(&mut s, "serving", &self.serving)?;
-        crate::codec::optional(&mut s, "terminating", &self.terminating)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("ready", &self.ready);
+        w.optional("serving", &self.serving);
+        w.optional("terminating", &self.terminating);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointConditions {
@@ -104,12 +99,11 @@ impl crate::codec::DecodeFields for EndpointConditions {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "ready" => self.ready = map.next_value()?,
-            "serving" => self.serving = map.next_value()?,
-            "terminating" => self.terminating = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ready" => crate::codec::set(&mut self.ready, map),
+            "serving" => crate::codec::set(&mut self.serving, map),
+            "terminating" => crate::codec::set(&mut self.terminating, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.discovery.v1.EndpointHints`
@@ -124,12 +118,10 @@ pub struct EndpointHints {
 }
 impl serde::Serialize for EndpointHints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "forNodes", &self.for_nodes)?;
-        crate::codec::optional(&mut s, "forZones", &self.for_zones)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("forNodes", &self.for_nodes);
+        w.optional("forZones", &self.for_zones);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointHints {
@@ -147,11 +139,10 @@ impl crate::codec::DecodeFields for EndpointHints {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "forNodes" => self.for_nodes = map.next_value()?,
-            "forZones" => self.for_zones = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "forNodes" => crate::codec::set(&mut self.for_nodes, map),
+            "forZones" => crate::codec::set(&mut self.for_zones, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.discovery.v1.EndpointPort`
@@ -170,14 +161,12 @@ pub struct EndpointPort {
 }
 impl serde::Serialize for EndpointPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "appProtocol", &self.app_protocol)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "port", &self.port)?;
-        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("appProtocol", &self.app_protocol);
+        w.optional("name", &self.name);
+        w.optional("port", &self.port);
+        w.optional("protocol", &self.protocol);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointPort {
@@ -195,13 +184,12 @@ impl crate::codec::DecodeFields for EndpointPort {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "appProtocol" => self.app_protocol = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "port" => self.port = map.next_value()?,
-            "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "appProtocol" => crate::codec::set(&mut self.app_protocol, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "port" => crate::codec::set(&mut self.port, map),
+            "protocol" => crate::codec::set(&mut self.protocol, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.discovery.v1.EndpointSlice`
@@ -226,16 +214,14 @@ pub struct EndpointSlice {
 }
 impl serde::Serialize for EndpointSlice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("addressType", &self.address_type)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "endpoints", &self.endpoints)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("addressType", &self.address_type);
+        w.optional("apiVersion", &self.api_version);
+        w.optional("endpoints", &self.endpoints);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("ports", &self.ports);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointSlice {
@@ -253,15 +239,14 @@ impl crate::codec::DecodeFields for EndpointSlice {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "addressType" => self.address_type = crate::codec::required(map)?,
-            "apiVersion" => self.api_version = map.next_value()?,
-            "endpoints" => self.endpoints = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "addressType" => crate::codec::set_required(&mut self.address_type, map),
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "endpoints" => crate::codec::set(&mut self.endpoints, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "ports" => crate::codec::set(&mut self.ports, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for EndpointSlice {
@@ -298,14 +283,12 @@ pub struct EndpointSliceList {
 }
 impl serde::Serialize for EndpointSliceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EndpointSliceList {
@@ -323,13 +306,12 @@ impl crate::codec::DecodeFields for EndpointSliceList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for EndpointSliceList {
@@ -357,11 +339,9 @@ pub struct ForNode {
 }
 impl serde::Serialize for ForNode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ForNode {
@@ -379,10 +359,9 @@ impl crate::codec::DecodeFields for ForNode {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.discovery.v1.ForZone`
@@ -395,11 +374,9 @@ pub struct ForZone {
 }
 impl serde::Serialize for ForZone {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ForZone {
@@ -417,9 +394,8 @@ impl crate::codec::DecodeFields for ForZone {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -48,39 +48,25 @@ pub struct Event {
 }
 impl serde::Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "action", &self.action)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "deprecatedCount", &self.deprecated_count)?;
-        crate::codec::optional(
-            &mut s,
-            "deprecatedFirstTimestamp",
-            &self.deprecated_first_timestamp,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "deprecatedLastTimestamp",
-            &self.deprecated_last_timestamp,
-        )?;
-        crate::codec::optional(&mut s, "deprecatedSource", &self.deprecated_source)?;
-        crate::codec::optional(&mut s, "eventTime", &self.event_time)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "note", &self.note)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::optional(&mut s, "regarding", &self.regarding)?;
-        crate::codec::optional(&mut s, "related", &self.related)?;
-        crate::codec::optional(
-            &mut s,
-            "reportingController",
-            &self.reporting_controller,
-        )?;
-        crate::codec::optional(&mut s, "reportingInstance", &self.reporting_instance)?;
-        crate::codec::optional(&mut s, "series", &self.series)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("action", &self.action);
+        w.optional("apiVersion", &self.api_version);
+        w.optional("deprecatedCount", &self.deprecated_count);
+        w.optional("deprecatedFirstTimestamp", &self.deprecated_first_timestamp);
+        w.optional("deprecatedLastTimestamp", &self.deprecated_last_timestamp);
+        w.optional("deprecatedSource", &self.deprecated_source);
+        w.optional("eventTime", &self.event_time);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("note", &self.note);
+        w.optional("reason", &self.reason);
+        w.optional("regarding", &self.regarding);
+        w.optional("related", &self.related);
+        w.optional("reportingController", &self.reporting_controller);
+        w.optional("reportingInstance", &self.reporting_instance);
+        w.optional("series", &self.series);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Event {
@@ -98,30 +84,31 @@ impl crate::codec::DecodeFields for Event {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "action" => self.action = map.next_value()?,
-            "apiVersion" => self.api_version = map.next_value()?,
-            "deprecatedCount" => self.deprecated_count = map.next_value()?,
+            "action" => crate::codec::set(&mut self.action, map),
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "deprecatedCount" => crate::codec::set(&mut self.deprecated_count, map),
             "deprecatedFirstTimestamp" => {
-                self.deprecated_first_timestamp = map.next_value()?;
+                crate::codec::set(&mut self.deprecated_first_timestamp, map)
             }
             "deprecatedLastTimestamp" => {
-                self.deprecated_last_timestamp = map.next_value()?;
+                crate::codec::set(&mut self.deprecated_last_timestamp, map)
             }
-            "deprecatedSource" => self.deprecated_source = map.next_value()?,
-            "eventTime" => self.event_time = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "note" => self.note = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "regarding" => self.regarding = map.next_value()?,
-            "related" => self.related = map.next_value()?,
-            "reportingController" => self.reporting_controller = map.next_value()?,
-            "reportingInstance" => self.reporting_instance = map.next_value()?,
-            "series" => self.series = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "deprecatedSource" => crate::codec::set(&mut self.deprecated_source, map),
+            "eventTime" => crate::codec::set(&mut self.event_time, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "note" => crate::codec::set(&mut self.note, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "regarding" => crate::codec::set(&mut self.regarding, map),
+            "related" => crate::codec::set(&mut self.related, map),
+            "reportingController" => {
+                crate::codec::set(&mut self.reporting_controller, map)
+            }
+            "reportingInstance" => crate::codec::set(&mut self.reporting_instance, map),
+            "series" => crate::codec::set(&mut self.series, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Event {
@@ -158,14 +145,12 @@ pub struct EventList {
 }
 impl serde::Serialize for EventList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EventList {
@@ -183,13 +168,12 @@ impl crate::codec::DecodeFields for EventList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for EventList {
@@ -219,12 +203,10 @@ pub struct EventSeries {
 }
 impl serde::Serialize for EventSeries {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("count", &self.count)?;
-        s.serialize_entry("lastObservedTime", &self.last_observed_time)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("count", &self.count);
+        w.required("lastObservedTime", &self.last_observed_time);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for EventSeries {
@@ -242,10 +224,11 @@ impl crate::codec::DecodeFields for EventSeries {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "count" => self.count = crate::codec::required(map)?,
-            "lastObservedTime" => self.last_observed_time = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "count" => crate::codec::set_required(&mut self.count, map),
+            "lastObservedTime" => {
+                crate::codec::set_required(&mut self.last_observed_time, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -12,16 +12,10 @@ pub struct ExemptPriorityLevelConfiguration {
 }
 impl serde::Serialize for ExemptPriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "lendablePercent", &self.lendable_percent)?;
-        crate::codec::optional(
-            &mut s,
-            "nominalConcurrencyShares",
-            &self.nominal_concurrency_shares,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lendablePercent", &self.lendable_percent);
+        w.optional("nominalConcurrencyShares", &self.nominal_concurrency_shares);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExemptPriorityLevelConfiguration {
@@ -39,13 +33,12 @@ impl crate::codec::DecodeFields for ExemptPriorityLevelConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lendablePercent" => self.lendable_percent = map.next_value()?,
+            "lendablePercent" => crate::codec::set(&mut self.lendable_percent, map),
             "nominalConcurrencyShares" => {
-                self.nominal_concurrency_shares = map.next_value()?;
+                crate::codec::set(&mut self.nominal_concurrency_shares, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod`
@@ -58,11 +51,9 @@ pub struct FlowDistinguisherMethod {
 }
 impl serde::Serialize for FlowDistinguisherMethod {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlowDistinguisherMethod {
@@ -80,10 +71,9 @@ impl crate::codec::DecodeFields for FlowDistinguisherMethod {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchema`
@@ -106,15 +96,13 @@ pub struct FlowSchema {
 }
 impl serde::Serialize for FlowSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlowSchema {
@@ -132,14 +120,13 @@ impl crate::codec::DecodeFields for FlowSchema {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for FlowSchema {
@@ -176,19 +163,13 @@ pub struct FlowSchemaCondition {
 }
 impl serde::Serialize for FlowSchemaCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.optional("status", &self.status);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlowSchemaCondition {
@@ -206,14 +187,15 @@ impl crate::codec::DecodeFields for FlowSchemaCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaList`
@@ -234,14 +216,12 @@ pub struct FlowSchemaList {
 }
 impl serde::Serialize for FlowSchemaList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlowSchemaList {
@@ -259,13 +239,12 @@ impl crate::codec::DecodeFields for FlowSchemaList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for FlowSchemaList {
@@ -299,21 +278,12 @@ pub struct FlowSchemaSpec {
 }
 impl serde::Serialize for FlowSchemaSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "distinguisherMethod",
-            &self.distinguisher_method,
-        )?;
-        crate::codec::optional(&mut s, "matchingPrecedence", &self.matching_precedence)?;
-        s.serialize_entry(
-            "priorityLevelConfiguration",
-            &self.priority_level_configuration,
-        )?;
-        crate::codec::optional(&mut s, "rules", &self.rules)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("distinguisherMethod", &self.distinguisher_method);
+        w.optional("matchingPrecedence", &self.matching_precedence);
+        w.required("priorityLevelConfiguration", &self.priority_level_configuration);
+        w.optional("rules", &self.rules);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlowSchemaSpec {
@@ -331,15 +301,16 @@ impl crate::codec::DecodeFields for FlowSchemaSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "distinguisherMethod" => self.distinguisher_method = map.next_value()?,
-            "matchingPrecedence" => self.matching_precedence = map.next_value()?,
-            "priorityLevelConfiguration" => {
-                self.priority_level_configuration = crate::codec::required(map)?;
+            "distinguisherMethod" => {
+                crate::codec::set(&mut self.distinguisher_method, map)
             }
-            "rules" => self.rules = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchingPrecedence" => crate::codec::set(&mut self.matching_precedence, map),
+            "priorityLevelConfiguration" => {
+                crate::codec::set_required(&mut self.priority_level_configuration, map)
+            }
+            "rules" => crate::codec::set(&mut self.rules, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaStatus`
@@ -352,11 +323,9 @@ pub struct FlowSchemaStatus {
 }
 impl serde::Serialize for FlowSchemaStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FlowSchemaStatus {
@@ -374,10 +343,9 @@ impl crate::codec::DecodeFields for FlowSchemaStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.GroupSubject`
@@ -390,11 +358,9 @@ pub struct GroupSubject {
 }
 impl serde::Serialize for GroupSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GroupSubject {
@@ -412,10 +378,9 @@ impl crate::codec::DecodeFields for GroupSubject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.LimitResponse`
@@ -430,12 +395,10 @@ pub struct LimitResponse {
 }
 impl serde::Serialize for LimitResponse {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "queuing", &self.queuing)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("queuing", &self.queuing);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LimitResponse {
@@ -453,11 +416,10 @@ impl crate::codec::DecodeFields for LimitResponse {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "queuing" => self.queuing = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "queuing" => crate::codec::set(&mut self.queuing, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration`
@@ -476,22 +438,12 @@ pub struct LimitedPriorityLevelConfiguration {
 }
 impl serde::Serialize for LimitedPriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "borrowingLimitPercent",
-            &self.borrowing_limit_percent,
-        )?;
-        crate::codec::optional(&mut s, "lendablePercent", &self.lendable_percent)?;
-        crate::codec::optional(&mut s, "limitResponse", &self.limit_response)?;
-        crate::codec::optional(
-            &mut s,
-            "nominalConcurrencyShares",
-            &self.nominal_concurrency_shares,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("borrowingLimitPercent", &self.borrowing_limit_percent);
+        w.optional("lendablePercent", &self.lendable_percent);
+        w.optional("limitResponse", &self.limit_response);
+        w.optional("nominalConcurrencyShares", &self.nominal_concurrency_shares);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LimitedPriorityLevelConfiguration {
@@ -509,15 +461,16 @@ impl crate::codec::DecodeFields for LimitedPriorityLevelConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "borrowingLimitPercent" => self.borrowing_limit_percent = map.next_value()?,
-            "lendablePercent" => self.lendable_percent = map.next_value()?,
-            "limitResponse" => self.limit_response = map.next_value()?,
-            "nominalConcurrencyShares" => {
-                self.nominal_concurrency_shares = map.next_value()?;
+            "borrowingLimitPercent" => {
+                crate::codec::set(&mut self.borrowing_limit_percent, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lendablePercent" => crate::codec::set(&mut self.lendable_percent, map),
+            "limitResponse" => crate::codec::set(&mut self.limit_response, map),
+            "nominalConcurrencyShares" => {
+                crate::codec::set(&mut self.nominal_concurrency_shares, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.NonResourcePolicyRule`
@@ -532,12 +485,10 @@ pub struct NonResourcePolicyRule {
 }
 impl serde::Serialize for NonResourcePolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("nonResourceURLs", &self.non_resource_urls)?;
-        s.serialize_entry("verbs", &self.verbs)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("nonResourceURLs", &self.non_resource_urls);
+        w.required("verbs", &self.verbs);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NonResourcePolicyRule {
@@ -555,11 +506,12 @@ impl crate::codec::DecodeFields for NonResourcePolicyRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "nonResourceURLs" => self.non_resource_urls = crate::codec::required(map)?,
-            "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nonResourceURLs" => {
+                crate::codec::set_required(&mut self.non_resource_urls, map)
+            }
+            "verbs" => crate::codec::set_required(&mut self.verbs, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects`
@@ -576,13 +528,11 @@ pub struct PolicyRulesWithSubjects {
 }
 impl serde::Serialize for PolicyRulesWithSubjects {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "nonResourceRules", &self.non_resource_rules)?;
-        crate::codec::optional(&mut s, "resourceRules", &self.resource_rules)?;
-        s.serialize_entry("subjects", &self.subjects)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("nonResourceRules", &self.non_resource_rules);
+        w.optional("resourceRules", &self.resource_rules);
+        w.required("subjects", &self.subjects);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PolicyRulesWithSubjects {
@@ -600,12 +550,11 @@ impl crate::codec::DecodeFields for PolicyRulesWithSubjects {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "nonResourceRules" => self.non_resource_rules = map.next_value()?,
-            "resourceRules" => self.resource_rules = map.next_value()?,
-            "subjects" => self.subjects = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nonResourceRules" => crate::codec::set(&mut self.non_resource_rules, map),
+            "resourceRules" => crate::codec::set(&mut self.resource_rules, map),
+            "subjects" => crate::codec::set_required(&mut self.subjects, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration`
@@ -628,15 +577,13 @@ pub struct PriorityLevelConfiguration {
 }
 impl serde::Serialize for PriorityLevelConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PriorityLevelConfiguration {
@@ -654,14 +601,13 @@ impl crate::codec::DecodeFields for PriorityLevelConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PriorityLevelConfiguration {
@@ -698,19 +644,13 @@ pub struct PriorityLevelConfigurationCondition {
 }
 impl serde::Serialize for PriorityLevelConfigurationCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.optional("status", &self.status);
+        w.optional("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationCondition {
@@ -728,14 +668,15 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList`
@@ -756,14 +697,12 @@ pub struct PriorityLevelConfigurationList {
 }
 impl serde::Serialize for PriorityLevelConfigurationList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationList {
@@ -781,13 +720,12 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PriorityLevelConfigurationList {
@@ -815,11 +753,9 @@ pub struct PriorityLevelConfigurationReference {
 }
 impl serde::Serialize for PriorityLevelConfigurationReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationReference {
@@ -837,10 +773,9 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec`
@@ -857,13 +792,11 @@ pub struct PriorityLevelConfigurationSpec {
 }
 impl serde::Serialize for PriorityLevelConfigurationSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "exempt", &self.exempt)?;
-        crate::codec::optional(&mut s, "limited", &self.limited)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("exempt", &self.exempt);
+        w.optional("limited", &self.limited);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationSpec {
@@ -881,12 +814,11 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "exempt" => self.exempt = map.next_value()?,
-            "limited" => self.limited = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "exempt" => crate::codec::set(&mut self.exempt, map),
+            "limited" => crate::codec::set(&mut self.limited, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus`
@@ -899,11 +831,9 @@ pub struct PriorityLevelConfigurationStatus {
 }
 impl serde::Serialize for PriorityLevelConfigurationStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationStatus {
@@ -921,10 +851,9 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.QueuingConfiguration`
@@ -941,13 +870,11 @@ pub struct QueuingConfiguration {
 }
 impl serde::Serialize for QueuingConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "handSize", &self.hand_size)?;
-        crate::codec::optional(&mut s, "queueLengthLimit", &self.queue_length_limit)?;
-        crate::codec::optional(&mut s, "queues", &self.queues)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("handSize", &self.hand_size);
+        w.optional("queueLengthLimit", &self.queue_length_limit);
+        w.optional("queues", &self.queues);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for QueuingConfiguration {
@@ -965,12 +892,11 @@ impl crate::codec::DecodeFields for QueuingConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "handSize" => self.hand_size = map.next_value()?,
-            "queueLengthLimit" => self.queue_length_limit = map.next_value()?,
-            "queues" => self.queues = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "handSize" => crate::codec::set(&mut self.hand_size, map),
+            "queueLengthLimit" => crate::codec::set(&mut self.queue_length_limit, map),
+            "queues" => crate::codec::set(&mut self.queues, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.ResourcePolicyRule`
@@ -991,15 +917,13 @@ pub struct ResourcePolicyRule {
 }
 impl serde::Serialize for ResourcePolicyRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("apiGroups", &self.api_groups)?;
-        crate::codec::optional(&mut s, "clusterScope", &self.cluster_scope)?;
-        crate::codec::optional(&mut s, "namespaces", &self.namespaces)?;
-        s.serialize_entry("resources", &self.resources)?;
-        s.serialize_entry("verbs", &self.verbs)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("apiGroups", &self.api_groups);
+        w.optional("clusterScope", &self.cluster_scope);
+        w.optional("namespaces", &self.namespaces);
+        w.required("resources", &self.resources);
+        w.required("verbs", &self.verbs);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourcePolicyRule {
@@ -1017,14 +941,13 @@ impl crate::codec::DecodeFields for ResourcePolicyRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroups" => self.api_groups = crate::codec::required(map)?,
-            "clusterScope" => self.cluster_scope = map.next_value()?,
-            "namespaces" => self.namespaces = map.next_value()?,
-            "resources" => self.resources = crate::codec::required(map)?,
-            "verbs" => self.verbs = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroups" => crate::codec::set_required(&mut self.api_groups, map),
+            "clusterScope" => crate::codec::set(&mut self.cluster_scope, map),
+            "namespaces" => crate::codec::set(&mut self.namespaces, map),
+            "resources" => crate::codec::set_required(&mut self.resources, map),
+            "verbs" => crate::codec::set_required(&mut self.verbs, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.ServiceAccountSubject`
@@ -1039,12 +962,10 @@ pub struct ServiceAccountSubject {
 }
 impl serde::Serialize for ServiceAccountSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("namespace", &self.namespace)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.required("namespace", &self.namespace);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceAccountSubject {
@@ -1062,11 +983,10 @@ impl crate::codec::DecodeFields for ServiceAccountSubject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "namespace" => self.namespace = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespace" => crate::codec::set_required(&mut self.namespace, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.Subject`
@@ -1085,14 +1005,12 @@ pub struct Subject {
 }
 impl serde::Serialize for Subject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_entry("kind", &self.kind)?;
-        crate::codec::optional(&mut s, "serviceAccount", &self.service_account)?;
-        crate::codec::optional(&mut s, "user", &self.user)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("group", &self.group);
+        w.required("kind", &self.kind);
+        w.optional("serviceAccount", &self.service_account);
+        w.optional("user", &self.user);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Subject {
@@ -1110,13 +1028,12 @@ impl crate::codec::DecodeFields for Subject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "group" => self.group = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "serviceAccount" => self.service_account = map.next_value()?,
-            "user" => self.user = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "group" => crate::codec::set(&mut self.group, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "serviceAccount" => crate::codec::set(&mut self.service_account, map),
+            "user" => crate::codec::set(&mut self.user, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.flowcontrol.v1.UserSubject`
@@ -1129,11 +1046,9 @@ pub struct UserSubject {
 }
 impl serde::Serialize for UserSubject {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for UserSubject {
@@ -1151,9 +1066,8 @@ impl crate::codec::DecodeFields for UserSubject {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -14,13 +14,11 @@ pub struct HTTPIngressPath {
 }
 impl serde::Serialize for HTTPIngressPath {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("backend", &self.backend)?;
-        crate::codec::optional(&mut s, "path", &self.path)?;
-        s.serialize_entry("pathType", &self.path_type)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("backend", &self.backend);
+        w.optional("path", &self.path);
+        w.required("pathType", &self.path_type);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HTTPIngressPath {
@@ -38,12 +36,11 @@ impl crate::codec::DecodeFields for HTTPIngressPath {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "backend" => self.backend = crate::codec::required(map)?,
-            "path" => self.path = map.next_value()?,
-            "pathType" => self.path_type = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "backend" => crate::codec::set_required(&mut self.backend, map),
+            "path" => crate::codec::set(&mut self.path, map),
+            "pathType" => crate::codec::set_required(&mut self.path_type, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.HTTPIngressRuleValue`
@@ -56,11 +53,9 @@ pub struct HTTPIngressRuleValue {
 }
 impl serde::Serialize for HTTPIngressRuleValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("paths", &self.paths)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("paths", &self.paths);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for HTTPIngressRuleValue {
@@ -78,10 +73,9 @@ impl crate::codec::DecodeFields for HTTPIngressRuleValue {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "paths" => self.paths = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "paths" => crate::codec::set_required(&mut self.paths, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IPAddress`
@@ -102,14 +96,12 @@ pub struct IPAddress {
 }
 impl serde::Serialize for IPAddress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IPAddress {
@@ -127,13 +119,12 @@ impl crate::codec::DecodeFields for IPAddress {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for IPAddress {
@@ -170,14 +161,12 @@ pub struct IPAddressList {
 }
 impl serde::Serialize for IPAddressList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IPAddressList {
@@ -195,13 +184,12 @@ impl crate::codec::DecodeFields for IPAddressList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for IPAddressList {
@@ -229,11 +217,9 @@ pub struct IPAddressSpec {
 }
 impl serde::Serialize for IPAddressSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("parentRef", &self.parent_ref)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("parentRef", &self.parent_ref);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IPAddressSpec {
@@ -251,10 +237,9 @@ impl crate::codec::DecodeFields for IPAddressSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "parentRef" => self.parent_ref = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "parentRef" => crate::codec::set_required(&mut self.parent_ref, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IPBlock`
@@ -269,12 +254,10 @@ pub struct IPBlock {
 }
 impl serde::Serialize for IPBlock {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("cidr", &self.cidr)?;
-        crate::codec::optional(&mut s, "except", &self.except)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("cidr", &self.cidr);
+        w.optional("except", &self.except);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IPBlock {
@@ -292,11 +275,10 @@ impl crate::codec::DecodeFields for IPBlock {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "cidr" => self.cidr = crate::codec::required(map)?,
-            "except" => self.except = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "cidr" => crate::codec::set_required(&mut self.cidr, map),
+            "except" => crate::codec::set(&mut self.except, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.Ingress`
@@ -319,15 +301,13 @@ pub struct Ingress {
 }
 impl serde::Serialize for Ingress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Ingress {
@@ -345,14 +325,13 @@ impl crate::codec::DecodeFields for Ingress {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Ingress {
@@ -383,12 +362,10 @@ pub struct IngressBackend {
 }
 impl serde::Serialize for IngressBackend {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "resource", &self.resource)?;
-        crate::codec::optional(&mut s, "service", &self.service)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("resource", &self.resource);
+        w.optional("service", &self.service);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressBackend {
@@ -406,11 +383,10 @@ impl crate::codec::DecodeFields for IngressBackend {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "resource" => self.resource = map.next_value()?,
-            "service" => self.service = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "resource" => crate::codec::set(&mut self.resource, map),
+            "service" => crate::codec::set(&mut self.service, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressClass`
@@ -431,14 +407,12 @@ pub struct IngressClass {
 }
 impl serde::Serialize for IngressClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressClass {
@@ -456,13 +430,12 @@ impl crate::codec::DecodeFields for IngressClass {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for IngressClass {
@@ -499,14 +472,12 @@ pub struct IngressClassList {
 }
 impl serde::Serialize for IngressClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressClassList {
@@ -524,13 +495,12 @@ impl crate::codec::DecodeFields for IngressClassList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for IngressClassList {
@@ -566,15 +536,13 @@ pub struct IngressClassParametersReference {
 }
 impl serde::Serialize for IngressClassParametersReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "scope", &self.scope)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroup", &self.api_group);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.optional("scope", &self.scope);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressClassParametersReference {
@@ -592,14 +560,13 @@ impl crate::codec::DecodeFields for IngressClassParametersReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroup" => self.api_group = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "namespace" => self.namespace = map.next_value()?,
-            "scope" => self.scope = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroup" => crate::codec::set(&mut self.api_group, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            "scope" => crate::codec::set(&mut self.scope, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressClassSpec`
@@ -614,12 +581,10 @@ pub struct IngressClassSpec {
 }
 impl serde::Serialize for IngressClassSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "controller", &self.controller)?;
-        crate::codec::optional(&mut s, "parameters", &self.parameters)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("controller", &self.controller);
+        w.optional("parameters", &self.parameters);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressClassSpec {
@@ -637,11 +602,10 @@ impl crate::codec::DecodeFields for IngressClassSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "controller" => self.controller = map.next_value()?,
-            "parameters" => self.parameters = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "controller" => crate::codec::set(&mut self.controller, map),
+            "parameters" => crate::codec::set(&mut self.parameters, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressList`
@@ -662,14 +626,12 @@ pub struct IngressList {
 }
 impl serde::Serialize for IngressList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressList {
@@ -687,13 +649,12 @@ impl crate::codec::DecodeFields for IngressList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for IngressList {
@@ -725,13 +686,11 @@ pub struct IngressLoadBalancerIngress {
 }
 impl serde::Serialize for IngressLoadBalancerIngress {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hostname", &self.hostname)?;
-        crate::codec::optional(&mut s, "ip", &self.ip)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hostname", &self.hostname);
+        w.optional("ip", &self.ip);
+        w.optional("ports", &self.ports);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressLoadBalancerIngress {
@@ -749,12 +708,11 @@ impl crate::codec::DecodeFields for IngressLoadBalancerIngress {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hostname" => self.hostname = map.next_value()?,
-            "ip" => self.ip = map.next_value()?,
-            "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hostname" => crate::codec::set(&mut self.hostname, map),
+            "ip" => crate::codec::set(&mut self.ip, map),
+            "ports" => crate::codec::set(&mut self.ports, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressLoadBalancerStatus`
@@ -767,11 +725,9 @@ pub struct IngressLoadBalancerStatus {
 }
 impl serde::Serialize for IngressLoadBalancerStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "ingress", &self.ingress)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("ingress", &self.ingress);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressLoadBalancerStatus {
@@ -789,10 +745,9 @@ impl crate::codec::DecodeFields for IngressLoadBalancerStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "ingress" => self.ingress = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ingress" => crate::codec::set(&mut self.ingress, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressPortStatus`
@@ -809,13 +764,11 @@ pub struct IngressPortStatus {
 }
 impl serde::Serialize for IngressPortStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "error", &self.error)?;
-        s.serialize_entry("port", &self.port)?;
-        s.serialize_entry("protocol", &self.protocol)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("error", &self.error);
+        w.required("port", &self.port);
+        w.required("protocol", &self.protocol);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressPortStatus {
@@ -833,12 +786,11 @@ impl crate::codec::DecodeFields for IngressPortStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "error" => self.error = map.next_value()?,
-            "port" => self.port = crate::codec::required(map)?,
-            "protocol" => self.protocol = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "error" => crate::codec::set(&mut self.error, map),
+            "port" => crate::codec::set_required(&mut self.port, map),
+            "protocol" => crate::codec::set_required(&mut self.protocol, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressRule`
@@ -853,12 +805,10 @@ pub struct IngressRule {
 }
 impl serde::Serialize for IngressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "host", &self.host)?;
-        crate::codec::optional(&mut s, "http", &self.http)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("host", &self.host);
+        w.optional("http", &self.http);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressRule {
@@ -876,11 +826,10 @@ impl crate::codec::DecodeFields for IngressRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "host" => self.host = map.next_value()?,
-            "http" => self.http = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "host" => crate::codec::set(&mut self.host, map),
+            "http" => crate::codec::set(&mut self.http, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressServiceBackend`
@@ -895,12 +844,10 @@ pub struct IngressServiceBackend {
 }
 impl serde::Serialize for IngressServiceBackend {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "port", &self.port)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("port", &self.port);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressServiceBackend {
@@ -918,11 +865,10 @@ impl crate::codec::DecodeFields for IngressServiceBackend {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "port" => self.port = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "port" => crate::codec::set(&mut self.port, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressSpec`
@@ -941,14 +887,12 @@ pub struct IngressSpec {
 }
 impl serde::Serialize for IngressSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "defaultBackend", &self.default_backend)?;
-        crate::codec::optional(&mut s, "ingressClassName", &self.ingress_class_name)?;
-        crate::codec::optional(&mut s, "rules", &self.rules)?;
-        crate::codec::optional(&mut s, "tls", &self.tls)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("defaultBackend", &self.default_backend);
+        w.optional("ingressClassName", &self.ingress_class_name);
+        w.optional("rules", &self.rules);
+        w.optional("tls", &self.tls);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressSpec {
@@ -966,13 +910,12 @@ impl crate::codec::DecodeFields for IngressSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "defaultBackend" => self.default_backend = map.next_value()?,
-            "ingressClassName" => self.ingress_class_name = map.next_value()?,
-            "rules" => self.rules = map.next_value()?,
-            "tls" => self.tls = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "defaultBackend" => crate::codec::set(&mut self.default_backend, map),
+            "ingressClassName" => crate::codec::set(&mut self.ingress_class_name, map),
+            "rules" => crate::codec::set(&mut self.rules, map),
+            "tls" => crate::codec::set(&mut self.tls, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressStatus`
@@ -985,11 +928,9 @@ pub struct IngressStatus {
 }
 impl serde::Serialize for IngressStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "loadBalancer", &self.load_balancer)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("loadBalancer", &self.load_balancer);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressStatus {
@@ -1007,10 +948,9 @@ impl crate::codec::DecodeFields for IngressStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "loadBalancer" => self.load_balancer = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "loadBalancer" => crate::codec::set(&mut self.load_balancer, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.IngressTLS`
@@ -1025,12 +965,10 @@ pub struct IngressTLS {
 }
 impl serde::Serialize for IngressTLS {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hosts", &self.hosts)?;
-        crate::codec::optional(&mut s, "secretName", &self.secret_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hosts", &self.hosts);
+        w.optional("secretName", &self.secret_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for IngressTLS {
@@ -1048,11 +986,10 @@ impl crate::codec::DecodeFields for IngressTLS {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hosts" => self.hosts = map.next_value()?,
-            "secretName" => self.secret_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hosts" => crate::codec::set(&mut self.hosts, map),
+            "secretName" => crate::codec::set(&mut self.secret_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicy`
@@ -1073,14 +1010,12 @@ pub struct NetworkPolicy {
 }
 impl serde::Serialize for NetworkPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkPolicy {
@@ -1098,13 +1033,12 @@ impl crate::codec::DecodeFields for NetworkPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for NetworkPolicy {
@@ -1135,12 +1069,10 @@ pub struct NetworkPolicyEgressRule {
 }
 impl serde::Serialize for NetworkPolicyEgressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::optional(&mut s, "to", &self.to)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("ports", &self.ports);
+        w.optional("to", &self.to);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkPolicyEgressRule {
@@ -1158,11 +1090,10 @@ impl crate::codec::DecodeFields for NetworkPolicyEgressRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "ports" => self.ports = map.next_value()?,
-            "to" => self.to = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ports" => crate::codec::set(&mut self.ports, map),
+            "to" => crate::codec::set(&mut self.to, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicyIngressRule`
@@ -1177,12 +1108,10 @@ pub struct NetworkPolicyIngressRule {
 }
 impl serde::Serialize for NetworkPolicyIngressRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "from", &self.from)?;
-        crate::codec::optional(&mut s, "ports", &self.ports)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("from", &self.from);
+        w.optional("ports", &self.ports);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkPolicyIngressRule {
@@ -1200,11 +1129,10 @@ impl crate::codec::DecodeFields for NetworkPolicyIngressRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "from" => self.from = map.next_value()?,
-            "ports" => self.ports = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "from" => crate::codec::set(&mut self.from, map),
+            "ports" => crate::codec::set(&mut self.ports, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicyList`
@@ -1225,14 +1153,12 @@ pub struct NetworkPolicyList {
 }
 impl serde::Serialize for NetworkPolicyList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkPolicyList {
@@ -1250,13 +1176,12 @@ impl crate::codec::DecodeFields for NetworkPolicyList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for NetworkPolicyList {
@@ -1290,13 +1215,11 @@ pub struct NetworkPolicyPeer {
 }
 impl serde::Serialize for NetworkPolicyPeer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "ipBlock", &self.ip_block)?;
-        crate::codec::optional(&mut s, "namespaceSelector", &self.namespace_selector)?;
-        crate::codec::optional(&mut s, "podSelector", &self.pod_selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("ipBlock", &self.ip_block);
+        w.optional("namespaceSelector", &self.namespace_selector);
+        w.optional("podSelector", &self.pod_selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkPolicyPeer {
@@ -1314,12 +1237,11 @@ impl crate::codec::DecodeFields for NetworkPolicyPeer {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "ipBlock" => self.ip_block = map.next_value()?,
-            "namespaceSelector" => self.namespace_selector = map.next_value()?,
-            "podSelector" => self.pod_selector = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ipBlock" => crate::codec::set(&mut self.ip_block, map),
+            "namespaceSelector" => crate::codec::set(&mut self.namespace_selector, map),
+            "podSelector" => crate::codec::set(&mut self.pod_selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicyPort`
@@ -1336,13 +1258,11 @@ pub struct NetworkPolicyPort {
 }
 impl serde::Serialize for NetworkPolicyPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "endPort", &self.end_port)?;
-        crate::codec::optional(&mut s, "port", &self.port)?;
-        crate::codec::optional(&mut s, "protocol", &self.protocol)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("endPort", &self.end_port);
+        w.optional("port", &self.port);
+        w.optional("protocol", &self.protocol);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkPolicyPort {
@@ -1360,12 +1280,11 @@ impl crate::codec::DecodeFields for NetworkPolicyPort {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "endPort" => self.end_port = map.next_value()?,
-            "port" => self.port = map.next_value()?,
-            "protocol" => self.protocol = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "endPort" => crate::codec::set(&mut self.end_port, map),
+            "port" => crate::codec::set(&mut self.port, map),
+            "protocol" => crate::codec::set(&mut self.protocol, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicySpec`
@@ -1384,14 +1303,12 @@ pub struct NetworkPolicySpec {
 }
 impl serde::Serialize for NetworkPolicySpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "egress", &self.egress)?;
-        crate::codec::optional(&mut s, "ingress", &self.ingress)?;
-        crate::codec::optional(&mut s, "podSelector", &self.pod_selector)?;
-        crate::codec::optional(&mut s, "policyTypes", &self.policy_types)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("egress", &self.egress);
+        w.optional("ingress", &self.ingress);
+        w.optional("podSelector", &self.pod_selector);
+        w.optional("policyTypes", &self.policy_types);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkPolicySpec {
@@ -1409,13 +1326,12 @@ impl crate::codec::DecodeFields for NetworkPolicySpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "egress" => self.egress = map.next_value()?,
-            "ingress" => self.ingress = map.next_value()?,
-            "podSelector" => self.pod_selector = map.next_value()?,
-            "policyTypes" => self.policy_types = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "egress" => crate::codec::set(&mut self.egress, map),
+            "ingress" => crate::codec::set(&mut self.ingress, map),
+            "podSelector" => crate::codec::set(&mut self.pod_selector, map),
+            "policyTypes" => crate::codec::set(&mut self.policy_types, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.ParentReference`
@@ -1434,14 +1350,12 @@ pub struct ParentReference {
 }
 impl serde::Serialize for ParentReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        s.serialize_entry("resource", &self.resource)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("group", &self.group);
+        w.required("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.required("resource", &self.resource);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ParentReference {
@@ -1459,13 +1373,12 @@ impl crate::codec::DecodeFields for ParentReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "group" => self.group = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "namespace" => self.namespace = map.next_value()?,
-            "resource" => self.resource = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "group" => crate::codec::set(&mut self.group, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            "resource" => crate::codec::set_required(&mut self.resource, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.ServiceBackendPort`
@@ -1480,12 +1393,10 @@ pub struct ServiceBackendPort {
 }
 impl serde::Serialize for ServiceBackendPort {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "number", &self.number)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("number", &self.number);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceBackendPort {
@@ -1503,11 +1414,10 @@ impl crate::codec::DecodeFields for ServiceBackendPort {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "number" => self.number = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "number" => crate::codec::set(&mut self.number, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.ServiceCIDR`
@@ -1530,15 +1440,13 @@ pub struct ServiceCIDR {
 }
 impl serde::Serialize for ServiceCIDR {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceCIDR {
@@ -1556,14 +1464,13 @@ impl crate::codec::DecodeFields for ServiceCIDR {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ServiceCIDR {
@@ -1600,14 +1507,12 @@ pub struct ServiceCIDRList {
 }
 impl serde::Serialize for ServiceCIDRList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceCIDRList {
@@ -1625,13 +1530,12 @@ impl crate::codec::DecodeFields for ServiceCIDRList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ServiceCIDRList {
@@ -1659,11 +1563,9 @@ pub struct ServiceCIDRSpec {
 }
 impl serde::Serialize for ServiceCIDRSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "cidrs", &self.cidrs)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("cidrs", &self.cidrs);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceCIDRSpec {
@@ -1681,10 +1583,9 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "cidrs" => self.cidrs = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "cidrs" => crate::codec::set(&mut self.cidrs, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.networking.v1.ServiceCIDRStatus`
@@ -1697,11 +1598,9 @@ pub struct ServiceCIDRStatus {
 }
 impl serde::Serialize for ServiceCIDRStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceCIDRStatus {
@@ -1719,9 +1618,8 @@ impl crate::codec::DecodeFields for ServiceCIDRStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

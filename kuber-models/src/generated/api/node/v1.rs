@@ -15,11 +15,9 @@ pub struct Overhead {
 }
 impl serde::Serialize for Overhead {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "podFixed", &self.pod_fixed)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("podFixed", &self.pod_fixed);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Overhead {
@@ -37,10 +35,9 @@ impl crate::codec::DecodeFields for Overhead {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "podFixed" => self.pod_fixed = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "podFixed" => crate::codec::set(&mut self.pod_fixed, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.node.v1.RuntimeClass`
@@ -65,16 +62,14 @@ pub struct RuntimeClass {
 }
 impl serde::Serialize for RuntimeClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("handler", &self.handler)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "overhead", &self.overhead)?;
-        crate::codec::optional(&mut s, "scheduling", &self.scheduling)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("handler", &self.handler);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("overhead", &self.overhead);
+        w.optional("scheduling", &self.scheduling);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RuntimeClass {
@@ -92,15 +87,14 @@ impl crate::codec::DecodeFields for RuntimeClass {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "handler" => self.handler = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "overhead" => self.overhead = map.next_value()?,
-            "scheduling" => self.scheduling = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "handler" => crate::codec::set_required(&mut self.handler, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "overhead" => crate::codec::set(&mut self.overhead, map),
+            "scheduling" => crate::codec::set(&mut self.scheduling, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for RuntimeClass {
@@ -137,14 +131,12 @@ pub struct RuntimeClassList {
 }
 impl serde::Serialize for RuntimeClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for RuntimeClassList {
@@ -162,13 +154,12 @@ impl crate::codec::DecodeFields for RuntimeClassList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for RuntimeClassList {
@@ -198,12 +189,10 @@ pub struct Scheduling {
 }
 impl serde::Serialize for Scheduling {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
-        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("nodeSelector", &self.node_selector);
+        w.optional("tolerations", &self.tolerations);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Scheduling {
@@ -221,10 +210,9 @@ impl crate::codec::DecodeFields for Scheduling {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "nodeSelector" => self.node_selector = map.next_value()?,
-            "tolerations" => self.tolerations = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nodeSelector" => crate::codec::set(&mut self.node_selector, map),
+            "tolerations" => crate::codec::set(&mut self.tolerations, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -18,14 +18,12 @@ pub struct Eviction {
 }
 impl serde::Serialize for Eviction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "deleteOptions", &self.delete_options)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("deleteOptions", &self.delete_options);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Eviction {
@@ -43,13 +41,12 @@ impl crate::codec::DecodeFields for Eviction {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "deleteOptions" => self.delete_options = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "deleteOptions" => crate::codec::set(&mut self.delete_options, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.policy.v1.PodDisruptionBudget`
@@ -72,15 +69,13 @@ pub struct PodDisruptionBudget {
 }
 impl serde::Serialize for PodDisruptionBudget {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodDisruptionBudget {
@@ -98,14 +93,13 @@ impl crate::codec::DecodeFields for PodDisruptionBudget {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PodDisruptionBudget {
@@ -142,14 +136,12 @@ pub struct PodDisruptionBudgetList {
 }
 impl serde::Serialize for PodDisruptionBudgetList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodDisruptionBudgetList {
@@ -167,13 +159,12 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PodDisruptionBudgetList {
@@ -207,18 +198,12 @@ pub struct PodDisruptionBudgetSpec {
 }
 impl serde::Serialize for PodDisruptionBudgetSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "maxUnavailable", &self.max_unavailable)?;
-        crate::codec::optional(&mut s, "minAvailable", &self.min_available)?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::optional(
-            &mut s,
-            "unhealthyPodEvictionPolicy",
-            &self.unhealthy_pod_eviction_policy,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("maxUnavailable", &self.max_unavailable);
+        w.optional("minAvailable", &self.min_available);
+        w.optional("selector", &self.selector);
+        w.optional("unhealthyPodEvictionPolicy", &self.unhealthy_pod_eviction_policy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodDisruptionBudgetSpec {
@@ -236,15 +221,14 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "maxUnavailable" => self.max_unavailable = map.next_value()?,
-            "minAvailable" => self.min_available = map.next_value()?,
-            "selector" => self.selector = map.next_value()?,
+            "maxUnavailable" => crate::codec::set(&mut self.max_unavailable, map),
+            "minAvailable" => crate::codec::set(&mut self.min_available, map),
+            "selector" => crate::codec::set(&mut self.selector, map),
             "unhealthyPodEvictionPolicy" => {
-                self.unhealthy_pod_eviction_policy = map.next_value()?;
+                crate::codec::set(&mut self.unhealthy_pod_eviction_policy, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.policy.v1.PodDisruptionBudgetStatus`
@@ -274,17 +258,15 @@ pub struct PodDisruptionBudgetStatus {
 }
 impl serde::Serialize for PodDisruptionBudgetStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "currentHealthy", &self.current_healthy)?;
-        crate::codec::optional(&mut s, "desiredHealthy", &self.desired_healthy)?;
-        crate::codec::optional(&mut s, "disruptedPods", &self.disrupted_pods)?;
-        crate::codec::optional(&mut s, "disruptionsAllowed", &self.disruptions_allowed)?;
-        crate::codec::optional(&mut s, "expectedPods", &self.expected_pods)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.optional("currentHealthy", &self.current_healthy);
+        w.optional("desiredHealthy", &self.desired_healthy);
+        w.optional("disruptedPods", &self.disrupted_pods);
+        w.optional("disruptionsAllowed", &self.disruptions_allowed);
+        w.optional("expectedPods", &self.expected_pods);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodDisruptionBudgetStatus {
@@ -302,15 +284,14 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "currentHealthy" => self.current_healthy = map.next_value()?,
-            "desiredHealthy" => self.desired_healthy = map.next_value()?,
-            "disruptedPods" => self.disrupted_pods = map.next_value()?,
-            "disruptionsAllowed" => self.disruptions_allowed = map.next_value()?,
-            "expectedPods" => self.expected_pods = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "currentHealthy" => crate::codec::set(&mut self.current_healthy, map),
+            "desiredHealthy" => crate::codec::set(&mut self.desired_healthy, map),
+            "disruptedPods" => crate::codec::set(&mut self.disrupted_pods, map),
+            "disruptionsAllowed" => crate::codec::set(&mut self.disruptions_allowed, map),
+            "expectedPods" => crate::codec::set(&mut self.expected_pods, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

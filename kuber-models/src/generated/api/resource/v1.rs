@@ -22,17 +22,15 @@ pub struct AllocatedDeviceStatus {
 }
 impl serde::Serialize for AllocatedDeviceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "data", &self.data)?;
-        s.serialize_entry("device", &self.device)?;
-        s.serialize_entry("driver", &self.driver)?;
-        crate::codec::optional(&mut s, "networkData", &self.network_data)?;
-        s.serialize_entry("pool", &self.pool)?;
-        crate::codec::optional(&mut s, "shareID", &self.share_id)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.optional("data", &self.data);
+        w.required("device", &self.device);
+        w.required("driver", &self.driver);
+        w.optional("networkData", &self.network_data);
+        w.required("pool", &self.pool);
+        w.optional("shareID", &self.share_id);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AllocatedDeviceStatus {
@@ -50,16 +48,15 @@ impl crate::codec::DecodeFields for AllocatedDeviceStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "data" => self.data = map.next_value()?,
-            "device" => self.device = crate::codec::required(map)?,
-            "driver" => self.driver = crate::codec::required(map)?,
-            "networkData" => self.network_data = map.next_value()?,
-            "pool" => self.pool = crate::codec::required(map)?,
-            "shareID" => self.share_id = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "data" => crate::codec::set(&mut self.data, map),
+            "device" => crate::codec::set_required(&mut self.device, map),
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "networkData" => crate::codec::set(&mut self.network_data, map),
+            "pool" => crate::codec::set_required(&mut self.pool, map),
+            "shareID" => crate::codec::set(&mut self.share_id, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.AllocationResult`
@@ -76,17 +73,11 @@ pub struct AllocationResult {
 }
 impl serde::Serialize for AllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "allocationTimestamp",
-            &self.allocation_timestamp,
-        )?;
-        crate::codec::optional(&mut s, "devices", &self.devices)?;
-        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocationTimestamp", &self.allocation_timestamp);
+        w.optional("devices", &self.devices);
+        w.optional("nodeSelector", &self.node_selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for AllocationResult {
@@ -104,12 +95,13 @@ impl crate::codec::DecodeFields for AllocationResult {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocationTimestamp" => self.allocation_timestamp = map.next_value()?,
-            "devices" => self.devices = map.next_value()?,
-            "nodeSelector" => self.node_selector = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allocationTimestamp" => {
+                crate::codec::set(&mut self.allocation_timestamp, map)
+            }
+            "devices" => crate::codec::set(&mut self.devices, map),
+            "nodeSelector" => crate::codec::set(&mut self.node_selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.CELDeviceSelector`
@@ -122,11 +114,9 @@ pub struct CELDeviceSelector {
 }
 impl serde::Serialize for CELDeviceSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("expression", &self.expression)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("expression", &self.expression);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CELDeviceSelector {
@@ -144,10 +134,9 @@ impl crate::codec::DecodeFields for CELDeviceSelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "expression" => self.expression = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "expression" => crate::codec::set_required(&mut self.expression, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.CapacityRequestPolicy`
@@ -164,13 +153,11 @@ pub struct CapacityRequestPolicy {
 }
 impl serde::Serialize for CapacityRequestPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "default", &self.default)?;
-        crate::codec::optional(&mut s, "validRange", &self.valid_range)?;
-        crate::codec::optional(&mut s, "validValues", &self.valid_values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("default", &self.default);
+        w.optional("validRange", &self.valid_range);
+        w.optional("validValues", &self.valid_values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CapacityRequestPolicy {
@@ -188,12 +175,11 @@ impl crate::codec::DecodeFields for CapacityRequestPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "default" => self.default = map.next_value()?,
-            "validRange" => self.valid_range = map.next_value()?,
-            "validValues" => self.valid_values = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "default" => crate::codec::set(&mut self.default, map),
+            "validRange" => crate::codec::set(&mut self.valid_range, map),
+            "validValues" => crate::codec::set(&mut self.valid_values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.CapacityRequestPolicyRange`
@@ -210,13 +196,11 @@ pub struct CapacityRequestPolicyRange {
 }
 impl serde::Serialize for CapacityRequestPolicyRange {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "max", &self.max)?;
-        s.serialize_entry("min", &self.min)?;
-        crate::codec::optional(&mut s, "step", &self.step)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("max", &self.max);
+        w.required("min", &self.min);
+        w.optional("step", &self.step);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CapacityRequestPolicyRange {
@@ -234,12 +218,11 @@ impl crate::codec::DecodeFields for CapacityRequestPolicyRange {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "max" => self.max = map.next_value()?,
-            "min" => self.min = crate::codec::required(map)?,
-            "step" => self.step = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "max" => crate::codec::set(&mut self.max, map),
+            "min" => crate::codec::set_required(&mut self.min, map),
+            "step" => crate::codec::set(&mut self.step, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.CapacityRequirements`
@@ -257,11 +240,9 @@ pub struct CapacityRequirements {
 }
 impl serde::Serialize for CapacityRequirements {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "requests", &self.requests)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("requests", &self.requests);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CapacityRequirements {
@@ -279,10 +260,9 @@ impl crate::codec::DecodeFields for CapacityRequirements {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "requests" => crate::codec::set(&mut self.requests, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.Counter`
@@ -295,11 +275,9 @@ pub struct Counter {
 }
 impl serde::Serialize for Counter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Counter {
@@ -317,10 +295,9 @@ impl crate::codec::DecodeFields for Counter {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "value" => crate::codec::set_required(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.CounterSet`
@@ -335,12 +312,10 @@ pub struct CounterSet {
 }
 impl serde::Serialize for CounterSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("counters", &self.counters)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("counters", &self.counters);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CounterSet {
@@ -358,11 +333,10 @@ impl crate::codec::DecodeFields for CounterSet {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "counters" => self.counters = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "counters" => crate::codec::set_required(&mut self.counters, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.Device`
@@ -401,35 +375,24 @@ pub struct Device {
 }
 impl serde::Serialize for Device {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allNodes", &self.all_nodes)?;
-        crate::codec::optional(
-            &mut s,
-            "allowMultipleAllocations",
-            &self.allow_multiple_allocations,
-        )?;
-        crate::codec::optional(&mut s, "attributes", &self.attributes)?;
-        crate::codec::optional(&mut s, "bindingConditions", &self.binding_conditions)?;
-        crate::codec::optional(
-            &mut s,
-            "bindingFailureConditions",
-            &self.binding_failure_conditions,
-        )?;
-        crate::codec::optional(&mut s, "bindsToNode", &self.binds_to_node)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::optional(&mut s, "consumesCounters", &self.consumes_counters)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allNodes", &self.all_nodes);
+        w.optional("allowMultipleAllocations", &self.allow_multiple_allocations);
+        w.optional("attributes", &self.attributes);
+        w.optional("bindingConditions", &self.binding_conditions);
+        w.optional("bindingFailureConditions", &self.binding_failure_conditions);
+        w.optional("bindsToNode", &self.binds_to_node);
+        w.optional("capacity", &self.capacity);
+        w.optional("consumesCounters", &self.consumes_counters);
+        w.required("name", &self.name);
+        w.optional(
             "nodeAllocatableResourceMappings",
             &self.node_allocatable_resource_mappings,
-        )?;
-        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
-        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
-        crate::codec::optional(&mut s, "taints", &self.taints)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("nodeName", &self.node_name);
+        w.optional("nodeSelector", &self.node_selector);
+        w.optional("taints", &self.taints);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Device {
@@ -447,28 +410,27 @@ impl crate::codec::DecodeFields for Device {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allNodes" => self.all_nodes = map.next_value()?,
+            "allNodes" => crate::codec::set(&mut self.all_nodes, map),
             "allowMultipleAllocations" => {
-                self.allow_multiple_allocations = map.next_value()?;
+                crate::codec::set(&mut self.allow_multiple_allocations, map)
             }
-            "attributes" => self.attributes = map.next_value()?,
-            "bindingConditions" => self.binding_conditions = map.next_value()?,
+            "attributes" => crate::codec::set(&mut self.attributes, map),
+            "bindingConditions" => crate::codec::set(&mut self.binding_conditions, map),
             "bindingFailureConditions" => {
-                self.binding_failure_conditions = map.next_value()?;
+                crate::codec::set(&mut self.binding_failure_conditions, map)
             }
-            "bindsToNode" => self.binds_to_node = map.next_value()?,
-            "capacity" => self.capacity = map.next_value()?,
-            "consumesCounters" => self.consumes_counters = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
+            "bindsToNode" => crate::codec::set(&mut self.binds_to_node, map),
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            "consumesCounters" => crate::codec::set(&mut self.consumes_counters, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
             "nodeAllocatableResourceMappings" => {
-                self.node_allocatable_resource_mappings = map.next_value()?;
+                crate::codec::set(&mut self.node_allocatable_resource_mappings, map)
             }
-            "nodeName" => self.node_name = map.next_value()?,
-            "nodeSelector" => self.node_selector = map.next_value()?,
-            "taints" => self.taints = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "nodeName" => crate::codec::set(&mut self.node_name, map),
+            "nodeSelector" => crate::codec::set(&mut self.node_selector, map),
+            "taints" => crate::codec::set(&mut self.taints, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceAllocationConfiguration`
@@ -485,13 +447,11 @@ pub struct DeviceAllocationConfiguration {
 }
 impl serde::Serialize for DeviceAllocationConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "opaque", &self.opaque)?;
-        crate::codec::optional(&mut s, "requests", &self.requests)?;
-        s.serialize_entry("source", &self.source)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("opaque", &self.opaque);
+        w.optional("requests", &self.requests);
+        w.required("source", &self.source);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceAllocationConfiguration {
@@ -509,12 +469,11 @@ impl crate::codec::DecodeFields for DeviceAllocationConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "opaque" => self.opaque = map.next_value()?,
-            "requests" => self.requests = map.next_value()?,
-            "source" => self.source = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "opaque" => crate::codec::set(&mut self.opaque, map),
+            "requests" => crate::codec::set(&mut self.requests, map),
+            "source" => crate::codec::set_required(&mut self.source, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceAllocationResult`
@@ -529,12 +488,10 @@ pub struct DeviceAllocationResult {
 }
 impl serde::Serialize for DeviceAllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "config", &self.config)?;
-        crate::codec::optional(&mut s, "results", &self.results)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("config", &self.config);
+        w.optional("results", &self.results);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceAllocationResult {
@@ -552,11 +509,10 @@ impl crate::codec::DecodeFields for DeviceAllocationResult {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "config" => self.config = map.next_value()?,
-            "results" => self.results = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "config" => crate::codec::set(&mut self.config, map),
+            "results" => crate::codec::set(&mut self.results, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceAttribute`
@@ -583,18 +539,16 @@ pub struct DeviceAttribute {
 }
 impl serde::Serialize for DeviceAttribute {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "bool", &self.bool)?;
-        crate::codec::optional(&mut s, "bools", &self.bools)?;
-        crate::codec::optional(&mut s, "int", &self.int)?;
-        crate::codec::optional(&mut s, "ints", &self.ints)?;
-        crate::codec::optional(&mut s, "string", &self.string)?;
-        crate::codec::optional(&mut s, "strings", &self.strings)?;
-        crate::codec::optional(&mut s, "version", &self.version)?;
-        crate::codec::optional(&mut s, "versions", &self.versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("bool", &self.bool);
+        w.optional("bools", &self.bools);
+        w.optional("int", &self.int);
+        w.optional("ints", &self.ints);
+        w.optional("string", &self.string);
+        w.optional("strings", &self.strings);
+        w.optional("version", &self.version);
+        w.optional("versions", &self.versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceAttribute {
@@ -612,17 +566,16 @@ impl crate::codec::DecodeFields for DeviceAttribute {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "bool" => self.bool = map.next_value()?,
-            "bools" => self.bools = map.next_value()?,
-            "int" => self.int = map.next_value()?,
-            "ints" => self.ints = map.next_value()?,
-            "string" => self.string = map.next_value()?,
-            "strings" => self.strings = map.next_value()?,
-            "version" => self.version = map.next_value()?,
-            "versions" => self.versions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "bool" => crate::codec::set(&mut self.bool, map),
+            "bools" => crate::codec::set(&mut self.bools, map),
+            "int" => crate::codec::set(&mut self.int, map),
+            "ints" => crate::codec::set(&mut self.ints, map),
+            "string" => crate::codec::set(&mut self.string, map),
+            "strings" => crate::codec::set(&mut self.strings, map),
+            "version" => crate::codec::set(&mut self.version, map),
+            "versions" => crate::codec::set(&mut self.versions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceCapacity`
@@ -637,12 +590,10 @@ pub struct DeviceCapacity {
 }
 impl serde::Serialize for DeviceCapacity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "requestPolicy", &self.request_policy)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("requestPolicy", &self.request_policy);
+        w.required("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceCapacity {
@@ -660,11 +611,10 @@ impl crate::codec::DecodeFields for DeviceCapacity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "requestPolicy" => self.request_policy = map.next_value()?,
-            "value" => self.value = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "requestPolicy" => crate::codec::set(&mut self.request_policy, map),
+            "value" => crate::codec::set_required(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceClaim`
@@ -681,13 +631,11 @@ pub struct DeviceClaim {
 }
 impl serde::Serialize for DeviceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "config", &self.config)?;
-        crate::codec::optional(&mut s, "constraints", &self.constraints)?;
-        crate::codec::optional(&mut s, "requests", &self.requests)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("config", &self.config);
+        w.optional("constraints", &self.constraints);
+        w.optional("requests", &self.requests);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceClaim {
@@ -705,12 +653,11 @@ impl crate::codec::DecodeFields for DeviceClaim {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "config" => self.config = map.next_value()?,
-            "constraints" => self.constraints = map.next_value()?,
-            "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "config" => crate::codec::set(&mut self.config, map),
+            "constraints" => crate::codec::set(&mut self.constraints, map),
+            "requests" => crate::codec::set(&mut self.requests, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceClaimConfiguration`
@@ -725,12 +672,10 @@ pub struct DeviceClaimConfiguration {
 }
 impl serde::Serialize for DeviceClaimConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "opaque", &self.opaque)?;
-        crate::codec::optional(&mut s, "requests", &self.requests)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("opaque", &self.opaque);
+        w.optional("requests", &self.requests);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceClaimConfiguration {
@@ -748,11 +693,10 @@ impl crate::codec::DecodeFields for DeviceClaimConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "opaque" => self.opaque = map.next_value()?,
-            "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "opaque" => crate::codec::set(&mut self.opaque, map),
+            "requests" => crate::codec::set(&mut self.requests, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceClass`
@@ -773,14 +717,12 @@ pub struct DeviceClass {
 }
 impl serde::Serialize for DeviceClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceClass {
@@ -798,13 +740,12 @@ impl crate::codec::DecodeFields for DeviceClass {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for DeviceClass {
@@ -833,11 +774,9 @@ pub struct DeviceClassConfiguration {
 }
 impl serde::Serialize for DeviceClassConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "opaque", &self.opaque)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("opaque", &self.opaque);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceClassConfiguration {
@@ -855,10 +794,9 @@ impl crate::codec::DecodeFields for DeviceClassConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "opaque" => self.opaque = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "opaque" => crate::codec::set(&mut self.opaque, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceClassList`
@@ -879,14 +817,12 @@ pub struct DeviceClassList {
 }
 impl serde::Serialize for DeviceClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceClassList {
@@ -904,13 +840,12 @@ impl crate::codec::DecodeFields for DeviceClassList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for DeviceClassList {
@@ -942,17 +877,11 @@ pub struct DeviceClassSpec {
 }
 impl serde::Serialize for DeviceClassSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "config", &self.config)?;
-        crate::codec::optional(
-            &mut s,
-            "extendedResourceName",
-            &self.extended_resource_name,
-        )?;
-        crate::codec::optional(&mut s, "selectors", &self.selectors)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("config", &self.config);
+        w.optional("extendedResourceName", &self.extended_resource_name);
+        w.optional("selectors", &self.selectors);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceClassSpec {
@@ -970,12 +899,13 @@ impl crate::codec::DecodeFields for DeviceClassSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "config" => self.config = map.next_value()?,
-            "extendedResourceName" => self.extended_resource_name = map.next_value()?,
-            "selectors" => self.selectors = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "config" => crate::codec::set(&mut self.config, map),
+            "extendedResourceName" => {
+                crate::codec::set(&mut self.extended_resource_name, map)
+            }
+            "selectors" => crate::codec::set(&mut self.selectors, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceConstraint`
@@ -992,13 +922,11 @@ pub struct DeviceConstraint {
 }
 impl serde::Serialize for DeviceConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "distinctAttribute", &self.distinct_attribute)?;
-        crate::codec::optional(&mut s, "matchAttribute", &self.match_attribute)?;
-        crate::codec::optional(&mut s, "requests", &self.requests)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("distinctAttribute", &self.distinct_attribute);
+        w.optional("matchAttribute", &self.match_attribute);
+        w.optional("requests", &self.requests);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceConstraint {
@@ -1016,12 +944,11 @@ impl crate::codec::DecodeFields for DeviceConstraint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "distinctAttribute" => self.distinct_attribute = map.next_value()?,
-            "matchAttribute" => self.match_attribute = map.next_value()?,
-            "requests" => self.requests = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "distinctAttribute" => crate::codec::set(&mut self.distinct_attribute, map),
+            "matchAttribute" => crate::codec::set(&mut self.match_attribute, map),
+            "requests" => crate::codec::set(&mut self.requests, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceCounterConsumption`
@@ -1036,12 +963,10 @@ pub struct DeviceCounterConsumption {
 }
 impl serde::Serialize for DeviceCounterConsumption {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("counterSet", &self.counter_set)?;
-        s.serialize_entry("counters", &self.counters)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("counterSet", &self.counter_set);
+        w.required("counters", &self.counters);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceCounterConsumption {
@@ -1059,11 +984,10 @@ impl crate::codec::DecodeFields for DeviceCounterConsumption {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "counterSet" => self.counter_set = crate::codec::required(map)?,
-            "counters" => self.counters = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "counterSet" => crate::codec::set_required(&mut self.counter_set, map),
+            "counters" => crate::codec::set_required(&mut self.counters, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceRequest`
@@ -1080,13 +1004,11 @@ pub struct DeviceRequest {
 }
 impl serde::Serialize for DeviceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "exactly", &self.exactly)?;
-        crate::codec::optional(&mut s, "firstAvailable", &self.first_available)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("exactly", &self.exactly);
+        w.optional("firstAvailable", &self.first_available);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceRequest {
@@ -1104,12 +1026,11 @@ impl crate::codec::DecodeFields for DeviceRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "exactly" => self.exactly = map.next_value()?,
-            "firstAvailable" => self.first_available = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "exactly" => crate::codec::set(&mut self.exactly, map),
+            "firstAvailable" => crate::codec::set(&mut self.first_available, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceRequestAllocationResult`
@@ -1145,24 +1066,18 @@ pub struct DeviceRequestAllocationResult {
 }
 impl serde::Serialize for DeviceRequestAllocationResult {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "adminAccess", &self.admin_access)?;
-        crate::codec::optional(&mut s, "bindingConditions", &self.binding_conditions)?;
-        crate::codec::optional(
-            &mut s,
-            "bindingFailureConditions",
-            &self.binding_failure_conditions,
-        )?;
-        crate::codec::optional(&mut s, "consumedCapacity", &self.consumed_capacity)?;
-        s.serialize_entry("device", &self.device)?;
-        s.serialize_entry("driver", &self.driver)?;
-        s.serialize_entry("pool", &self.pool)?;
-        s.serialize_entry("request", &self.request)?;
-        crate::codec::optional(&mut s, "shareID", &self.share_id)?;
-        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("adminAccess", &self.admin_access);
+        w.optional("bindingConditions", &self.binding_conditions);
+        w.optional("bindingFailureConditions", &self.binding_failure_conditions);
+        w.optional("consumedCapacity", &self.consumed_capacity);
+        w.required("device", &self.device);
+        w.required("driver", &self.driver);
+        w.required("pool", &self.pool);
+        w.required("request", &self.request);
+        w.optional("shareID", &self.share_id);
+        w.optional("tolerations", &self.tolerations);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceRequestAllocationResult {
@@ -1180,21 +1095,20 @@ impl crate::codec::DecodeFields for DeviceRequestAllocationResult {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "adminAccess" => self.admin_access = map.next_value()?,
-            "bindingConditions" => self.binding_conditions = map.next_value()?,
+            "adminAccess" => crate::codec::set(&mut self.admin_access, map),
+            "bindingConditions" => crate::codec::set(&mut self.binding_conditions, map),
             "bindingFailureConditions" => {
-                self.binding_failure_conditions = map.next_value()?;
+                crate::codec::set(&mut self.binding_failure_conditions, map)
             }
-            "consumedCapacity" => self.consumed_capacity = map.next_value()?,
-            "device" => self.device = crate::codec::required(map)?,
-            "driver" => self.driver = crate::codec::required(map)?,
-            "pool" => self.pool = crate::codec::required(map)?,
-            "request" => self.request = crate::codec::required(map)?,
-            "shareID" => self.share_id = map.next_value()?,
-            "tolerations" => self.tolerations = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "consumedCapacity" => crate::codec::set(&mut self.consumed_capacity, map),
+            "device" => crate::codec::set_required(&mut self.device, map),
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "pool" => crate::codec::set_required(&mut self.pool, map),
+            "request" => crate::codec::set_required(&mut self.request, map),
+            "shareID" => crate::codec::set(&mut self.share_id, map),
+            "tolerations" => crate::codec::set(&mut self.tolerations, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceSelector`
@@ -1207,11 +1121,9 @@ pub struct DeviceSelector {
 }
 impl serde::Serialize for DeviceSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "cel", &self.cel)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("cel", &self.cel);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceSelector {
@@ -1229,10 +1141,9 @@ impl crate::codec::DecodeFields for DeviceSelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "cel" => self.cel = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "cel" => crate::codec::set(&mut self.cel, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceSubRequest`
@@ -1257,17 +1168,15 @@ pub struct DeviceSubRequest {
 }
 impl serde::Serialize for DeviceSubRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allocationMode", &self.allocation_mode)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::optional(&mut s, "count", &self.count)?;
-        s.serialize_entry("deviceClassName", &self.device_class_name)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "selectors", &self.selectors)?;
-        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocationMode", &self.allocation_mode);
+        w.optional("capacity", &self.capacity);
+        w.optional("count", &self.count);
+        w.required("deviceClassName", &self.device_class_name);
+        w.required("name", &self.name);
+        w.optional("selectors", &self.selectors);
+        w.optional("tolerations", &self.tolerations);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceSubRequest {
@@ -1285,16 +1194,17 @@ impl crate::codec::DecodeFields for DeviceSubRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocationMode" => self.allocation_mode = map.next_value()?,
-            "capacity" => self.capacity = map.next_value()?,
-            "count" => self.count = map.next_value()?,
-            "deviceClassName" => self.device_class_name = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "selectors" => self.selectors = map.next_value()?,
-            "tolerations" => self.tolerations = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allocationMode" => crate::codec::set(&mut self.allocation_mode, map),
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            "count" => crate::codec::set(&mut self.count, map),
+            "deviceClassName" => {
+                crate::codec::set_required(&mut self.device_class_name, map)
+            }
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "selectors" => crate::codec::set(&mut self.selectors, map),
+            "tolerations" => crate::codec::set(&mut self.tolerations, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceTaint`
@@ -1313,14 +1223,12 @@ pub struct DeviceTaint {
 }
 impl serde::Serialize for DeviceTaint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("effect", &self.effect)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("effect", &self.effect);
+        w.required("key", &self.key);
+        w.optional("timeAdded", &self.time_added);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceTaint {
@@ -1338,13 +1246,12 @@ impl crate::codec::DecodeFields for DeviceTaint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "effect" => self.effect = crate::codec::required(map)?,
-            "key" => self.key = crate::codec::required(map)?,
-            "timeAdded" => self.time_added = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "effect" => crate::codec::set_required(&mut self.effect, map),
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "timeAdded" => crate::codec::set(&mut self.time_added, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.DeviceToleration`
@@ -1365,15 +1272,13 @@ pub struct DeviceToleration {
 }
 impl serde::Serialize for DeviceToleration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "effect", &self.effect)?;
-        crate::codec::optional(&mut s, "key", &self.key)?;
-        crate::codec::optional(&mut s, "operator", &self.operator)?;
-        crate::codec::optional(&mut s, "tolerationSeconds", &self.toleration_seconds)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("effect", &self.effect);
+        w.optional("key", &self.key);
+        w.optional("operator", &self.operator);
+        w.optional("tolerationSeconds", &self.toleration_seconds);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceToleration {
@@ -1391,14 +1296,13 @@ impl crate::codec::DecodeFields for DeviceToleration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "effect" => self.effect = map.next_value()?,
-            "key" => self.key = map.next_value()?,
-            "operator" => self.operator = map.next_value()?,
-            "tolerationSeconds" => self.toleration_seconds = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "effect" => crate::codec::set(&mut self.effect, map),
+            "key" => crate::codec::set(&mut self.key, map),
+            "operator" => crate::codec::set(&mut self.operator, map),
+            "tolerationSeconds" => crate::codec::set(&mut self.toleration_seconds, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.ExactDeviceRequest`
@@ -1423,17 +1327,15 @@ pub struct ExactDeviceRequest {
 }
 impl serde::Serialize for ExactDeviceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "adminAccess", &self.admin_access)?;
-        crate::codec::optional(&mut s, "allocationMode", &self.allocation_mode)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::optional(&mut s, "count", &self.count)?;
-        s.serialize_entry("deviceClassName", &self.device_class_name)?;
-        crate::codec::optional(&mut s, "selectors", &self.selectors)?;
-        crate::codec::optional(&mut s, "tolerations", &self.tolerations)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("adminAccess", &self.admin_access);
+        w.optional("allocationMode", &self.allocation_mode);
+        w.optional("capacity", &self.capacity);
+        w.optional("count", &self.count);
+        w.required("deviceClassName", &self.device_class_name);
+        w.optional("selectors", &self.selectors);
+        w.optional("tolerations", &self.tolerations);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExactDeviceRequest {
@@ -1451,16 +1353,17 @@ impl crate::codec::DecodeFields for ExactDeviceRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "adminAccess" => self.admin_access = map.next_value()?,
-            "allocationMode" => self.allocation_mode = map.next_value()?,
-            "capacity" => self.capacity = map.next_value()?,
-            "count" => self.count = map.next_value()?,
-            "deviceClassName" => self.device_class_name = crate::codec::required(map)?,
-            "selectors" => self.selectors = map.next_value()?,
-            "tolerations" => self.tolerations = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "adminAccess" => crate::codec::set(&mut self.admin_access, map),
+            "allocationMode" => crate::codec::set(&mut self.allocation_mode, map),
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            "count" => crate::codec::set(&mut self.count, map),
+            "deviceClassName" => {
+                crate::codec::set_required(&mut self.device_class_name, map)
+            }
+            "selectors" => crate::codec::set(&mut self.selectors, map),
+            "tolerations" => crate::codec::set(&mut self.tolerations, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.NetworkDeviceData`
@@ -1477,13 +1380,11 @@ pub struct NetworkDeviceData {
 }
 impl serde::Serialize for NetworkDeviceData {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "hardwareAddress", &self.hardware_address)?;
-        crate::codec::optional(&mut s, "interfaceName", &self.interface_name)?;
-        crate::codec::optional(&mut s, "ips", &self.ips)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("hardwareAddress", &self.hardware_address);
+        w.optional("interfaceName", &self.interface_name);
+        w.optional("ips", &self.ips);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NetworkDeviceData {
@@ -1501,12 +1402,11 @@ impl crate::codec::DecodeFields for NetworkDeviceData {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "hardwareAddress" => self.hardware_address = map.next_value()?,
-            "interfaceName" => self.interface_name = map.next_value()?,
-            "ips" => self.ips = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "hardwareAddress" => crate::codec::set(&mut self.hardware_address, map),
+            "interfaceName" => crate::codec::set(&mut self.interface_name, map),
+            "ips" => crate::codec::set(&mut self.ips, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.NodeAllocatableResourceMapping`
@@ -1521,16 +1421,10 @@ pub struct NodeAllocatableResourceMapping {
 }
 impl serde::Serialize for NodeAllocatableResourceMapping {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "allocationMultiplier",
-            &self.allocation_multiplier,
-        )?;
-        crate::codec::optional(&mut s, "capacityKey", &self.capacity_key)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocationMultiplier", &self.allocation_multiplier);
+        w.optional("capacityKey", &self.capacity_key);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeAllocatableResourceMapping {
@@ -1548,11 +1442,12 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceMapping {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocationMultiplier" => self.allocation_multiplier = map.next_value()?,
-            "capacityKey" => self.capacity_key = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allocationMultiplier" => {
+                crate::codec::set(&mut self.allocation_multiplier, map)
+            }
+            "capacityKey" => crate::codec::set(&mut self.capacity_key, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.OpaqueDeviceConfiguration`
@@ -1567,12 +1462,10 @@ pub struct OpaqueDeviceConfiguration {
 }
 impl serde::Serialize for OpaqueDeviceConfiguration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("driver", &self.driver)?;
-        s.serialize_entry("parameters", &self.parameters)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("driver", &self.driver);
+        w.required("parameters", &self.parameters);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for OpaqueDeviceConfiguration {
@@ -1590,11 +1483,10 @@ impl crate::codec::DecodeFields for OpaqueDeviceConfiguration {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "driver" => self.driver = crate::codec::required(map)?,
-            "parameters" => self.parameters = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "parameters" => crate::codec::set_required(&mut self.parameters, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.ResourceClaim`
@@ -1617,15 +1509,13 @@ pub struct ResourceClaim {
 }
 impl serde::Serialize for ResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaim {
@@ -1643,14 +1533,13 @@ impl crate::codec::DecodeFields for ResourceClaim {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ResourceClaim {
@@ -1685,14 +1574,12 @@ pub struct ResourceClaimConsumerReference {
 }
 impl serde::Serialize for ResourceClaimConsumerReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("resource", &self.resource)?;
-        s.serialize_entry("uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroup", &self.api_group);
+        w.required("name", &self.name);
+        w.required("resource", &self.resource);
+        w.required("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaimConsumerReference {
@@ -1710,13 +1597,12 @@ impl crate::codec::DecodeFields for ResourceClaimConsumerReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroup" => self.api_group = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "resource" => self.resource = crate::codec::required(map)?,
-            "uid" => self.uid = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroup" => crate::codec::set(&mut self.api_group, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "resource" => crate::codec::set_required(&mut self.resource, map),
+            "uid" => crate::codec::set_required(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.ResourceClaimList`
@@ -1737,14 +1623,12 @@ pub struct ResourceClaimList {
 }
 impl serde::Serialize for ResourceClaimList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaimList {
@@ -1762,13 +1646,12 @@ impl crate::codec::DecodeFields for ResourceClaimList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ResourceClaimList {
@@ -1796,11 +1679,9 @@ pub struct ResourceClaimSpec {
 }
 impl serde::Serialize for ResourceClaimSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "devices", &self.devices)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("devices", &self.devices);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaimSpec {
@@ -1818,10 +1699,9 @@ impl crate::codec::DecodeFields for ResourceClaimSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "devices" => self.devices = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "devices" => crate::codec::set(&mut self.devices, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.ResourceClaimStatus`
@@ -1838,13 +1718,11 @@ pub struct ResourceClaimStatus {
 }
 impl serde::Serialize for ResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allocation", &self.allocation)?;
-        crate::codec::optional(&mut s, "devices", &self.devices)?;
-        crate::codec::optional(&mut s, "reservedFor", &self.reserved_for)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocation", &self.allocation);
+        w.optional("devices", &self.devices);
+        w.optional("reservedFor", &self.reserved_for);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaimStatus {
@@ -1862,12 +1740,11 @@ impl crate::codec::DecodeFields for ResourceClaimStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocation" => self.allocation = map.next_value()?,
-            "devices" => self.devices = map.next_value()?,
-            "reservedFor" => self.reserved_for = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allocation" => crate::codec::set(&mut self.allocation, map),
+            "devices" => crate::codec::set(&mut self.devices, map),
+            "reservedFor" => crate::codec::set(&mut self.reserved_for, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.ResourceClaimTemplate`
@@ -1888,14 +1765,12 @@ pub struct ResourceClaimTemplate {
 }
 impl serde::Serialize for ResourceClaimTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaimTemplate {
@@ -1913,13 +1788,12 @@ impl crate::codec::DecodeFields for ResourceClaimTemplate {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ResourceClaimTemplate {
@@ -1956,14 +1830,12 @@ pub struct ResourceClaimTemplateList {
 }
 impl serde::Serialize for ResourceClaimTemplateList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateList {
@@ -1981,13 +1853,12 @@ impl crate::codec::DecodeFields for ResourceClaimTemplateList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ResourceClaimTemplateList {
@@ -2017,12 +1888,10 @@ pub struct ResourceClaimTemplateSpec {
 }
 impl serde::Serialize for ResourceClaimTemplateSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateSpec {
@@ -2040,11 +1909,10 @@ impl crate::codec::DecodeFields for ResourceClaimTemplateSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.ResourcePool`
@@ -2061,13 +1929,11 @@ pub struct ResourcePool {
 }
 impl serde::Serialize for ResourcePool {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("generation", &self.generation)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("resourceSliceCount", &self.resource_slice_count)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("generation", &self.generation);
+        w.required("name", &self.name);
+        w.required("resourceSliceCount", &self.resource_slice_count);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourcePool {
@@ -2085,14 +1951,13 @@ impl crate::codec::DecodeFields for ResourcePool {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "generation" => self.generation = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
+            "generation" => crate::codec::set_required(&mut self.generation, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
             "resourceSliceCount" => {
-                self.resource_slice_count = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.resource_slice_count, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1.ResourceSlice`
@@ -2113,14 +1978,12 @@ pub struct ResourceSlice {
 }
 impl serde::Serialize for ResourceSlice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceSlice {
@@ -2138,13 +2001,12 @@ impl crate::codec::DecodeFields for ResourceSlice {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ResourceSlice {
@@ -2181,14 +2043,12 @@ pub struct ResourceSliceList {
 }
 impl serde::Serialize for ResourceSliceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceSliceList {
@@ -2206,13 +2066,12 @@ impl crate::codec::DecodeFields for ResourceSliceList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ResourceSliceList {
@@ -2254,22 +2113,16 @@ pub struct ResourceSliceSpec {
 }
 impl serde::Serialize for ResourceSliceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allNodes", &self.all_nodes)?;
-        crate::codec::optional(&mut s, "devices", &self.devices)?;
-        s.serialize_entry("driver", &self.driver)?;
-        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
-        crate::codec::optional(&mut s, "nodeSelector", &self.node_selector)?;
-        crate::codec::optional(
-            &mut s,
-            "perDeviceNodeSelection",
-            &self.per_device_node_selection,
-        )?;
-        s.serialize_entry("pool", &self.pool)?;
-        crate::codec::optional(&mut s, "sharedCounters", &self.shared_counters)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allNodes", &self.all_nodes);
+        w.optional("devices", &self.devices);
+        w.required("driver", &self.driver);
+        w.optional("nodeName", &self.node_name);
+        w.optional("nodeSelector", &self.node_selector);
+        w.optional("perDeviceNodeSelection", &self.per_device_node_selection);
+        w.required("pool", &self.pool);
+        w.optional("sharedCounters", &self.shared_counters);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourceSliceSpec {
@@ -2287,18 +2140,17 @@ impl crate::codec::DecodeFields for ResourceSliceSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allNodes" => self.all_nodes = map.next_value()?,
-            "devices" => self.devices = map.next_value()?,
-            "driver" => self.driver = crate::codec::required(map)?,
-            "nodeName" => self.node_name = map.next_value()?,
-            "nodeSelector" => self.node_selector = map.next_value()?,
+            "allNodes" => crate::codec::set(&mut self.all_nodes, map),
+            "devices" => crate::codec::set(&mut self.devices, map),
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "nodeName" => crate::codec::set(&mut self.node_name, map),
+            "nodeSelector" => crate::codec::set(&mut self.node_selector, map),
             "perDeviceNodeSelection" => {
-                self.per_device_node_selection = map.next_value()?;
+                crate::codec::set(&mut self.per_device_node_selection, map)
             }
-            "pool" => self.pool = crate::codec::required(map)?,
-            "sharedCounters" => self.shared_counters = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "pool" => crate::codec::set_required(&mut self.pool, map),
+            "sharedCounters" => crate::codec::set(&mut self.shared_counters, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

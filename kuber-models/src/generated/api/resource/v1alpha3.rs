@@ -16,14 +16,12 @@ pub struct DeviceTaint {
 }
 impl serde::Serialize for DeviceTaint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("effect", &self.effect)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::optional(&mut s, "timeAdded", &self.time_added)?;
-        crate::codec::optional(&mut s, "value", &self.value)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("effect", &self.effect);
+        w.required("key", &self.key);
+        w.optional("timeAdded", &self.time_added);
+        w.optional("value", &self.value);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceTaint {
@@ -41,13 +39,12 @@ impl crate::codec::DecodeFields for DeviceTaint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "effect" => self.effect = crate::codec::required(map)?,
-            "key" => self.key = crate::codec::required(map)?,
-            "timeAdded" => self.time_added = map.next_value()?,
-            "value" => self.value = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "effect" => crate::codec::set_required(&mut self.effect, map),
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "timeAdded" => crate::codec::set(&mut self.time_added, map),
+            "value" => crate::codec::set(&mut self.value, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintRule`
@@ -70,15 +67,13 @@ pub struct DeviceTaintRule {
 }
 impl serde::Serialize for DeviceTaintRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceTaintRule {
@@ -96,14 +91,13 @@ impl crate::codec::DecodeFields for DeviceTaintRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for DeviceTaintRule {
@@ -140,14 +134,12 @@ pub struct DeviceTaintRuleList {
 }
 impl serde::Serialize for DeviceTaintRuleList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceTaintRuleList {
@@ -165,13 +157,12 @@ impl crate::codec::DecodeFields for DeviceTaintRuleList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for DeviceTaintRuleList {
@@ -201,12 +192,10 @@ pub struct DeviceTaintRuleSpec {
 }
 impl serde::Serialize for DeviceTaintRuleSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "deviceSelector", &self.device_selector)?;
-        s.serialize_entry("taint", &self.taint)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("deviceSelector", &self.device_selector);
+        w.required("taint", &self.taint);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceTaintRuleSpec {
@@ -224,11 +213,10 @@ impl crate::codec::DecodeFields for DeviceTaintRuleSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "deviceSelector" => self.device_selector = map.next_value()?,
-            "taint" => self.taint = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "deviceSelector" => crate::codec::set(&mut self.device_selector, map),
+            "taint" => crate::codec::set_required(&mut self.taint, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintRuleStatus`
@@ -241,11 +229,9 @@ pub struct DeviceTaintRuleStatus {
 }
 impl serde::Serialize for DeviceTaintRuleStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceTaintRuleStatus {
@@ -263,10 +249,9 @@ impl crate::codec::DecodeFields for DeviceTaintRuleStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintSelector`
@@ -283,13 +268,11 @@ pub struct DeviceTaintSelector {
 }
 impl serde::Serialize for DeviceTaintSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "device", &self.device)?;
-        crate::codec::optional(&mut s, "driver", &self.driver)?;
-        crate::codec::optional(&mut s, "pool", &self.pool)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("device", &self.device);
+        w.optional("driver", &self.driver);
+        w.optional("pool", &self.pool);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeviceTaintSelector {
@@ -307,12 +290,11 @@ impl crate::codec::DecodeFields for DeviceTaintSelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "device" => self.device = map.next_value()?,
-            "driver" => self.driver = map.next_value()?,
-            "pool" => self.pool = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "device" => crate::codec::set(&mut self.device, map),
+            "driver" => crate::codec::set(&mut self.driver, map),
+            "pool" => crate::codec::set(&mut self.pool, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1alpha3.PoolStatus`
@@ -343,24 +325,18 @@ pub struct PoolStatus {
 }
 impl serde::Serialize for PoolStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allocatedDevices", &self.allocated_devices)?;
-        crate::codec::optional(&mut s, "availableDevices", &self.available_devices)?;
-        s.serialize_entry("driver", &self.driver)?;
-        s.serialize_entry("generation", &self.generation)?;
-        crate::codec::optional(&mut s, "nodeName", &self.node_name)?;
-        s.serialize_entry("poolName", &self.pool_name)?;
-        crate::codec::optional(
-            &mut s,
-            "resourceSliceCount",
-            &self.resource_slice_count,
-        )?;
-        crate::codec::optional(&mut s, "totalDevices", &self.total_devices)?;
-        crate::codec::optional(&mut s, "unavailableDevices", &self.unavailable_devices)?;
-        crate::codec::optional(&mut s, "validationError", &self.validation_error)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocatedDevices", &self.allocated_devices);
+        w.optional("availableDevices", &self.available_devices);
+        w.required("driver", &self.driver);
+        w.required("generation", &self.generation);
+        w.optional("nodeName", &self.node_name);
+        w.required("poolName", &self.pool_name);
+        w.optional("resourceSliceCount", &self.resource_slice_count);
+        w.optional("totalDevices", &self.total_devices);
+        w.optional("unavailableDevices", &self.unavailable_devices);
+        w.optional("validationError", &self.validation_error);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PoolStatus {
@@ -378,19 +354,20 @@ impl crate::codec::DecodeFields for PoolStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocatedDevices" => self.allocated_devices = map.next_value()?,
-            "availableDevices" => self.available_devices = map.next_value()?,
-            "driver" => self.driver = crate::codec::required(map)?,
-            "generation" => self.generation = crate::codec::required(map)?,
-            "nodeName" => self.node_name = map.next_value()?,
-            "poolName" => self.pool_name = crate::codec::required(map)?,
-            "resourceSliceCount" => self.resource_slice_count = map.next_value()?,
-            "totalDevices" => self.total_devices = map.next_value()?,
-            "unavailableDevices" => self.unavailable_devices = map.next_value()?,
-            "validationError" => self.validation_error = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allocatedDevices" => crate::codec::set(&mut self.allocated_devices, map),
+            "availableDevices" => crate::codec::set(&mut self.available_devices, map),
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "generation" => crate::codec::set_required(&mut self.generation, map),
+            "nodeName" => crate::codec::set(&mut self.node_name, map),
+            "poolName" => crate::codec::set_required(&mut self.pool_name, map),
+            "resourceSliceCount" => {
+                crate::codec::set(&mut self.resource_slice_count, map)
+            }
+            "totalDevices" => crate::codec::set(&mut self.total_devices, map),
+            "unavailableDevices" => crate::codec::set(&mut self.unavailable_devices, map),
+            "validationError" => crate::codec::set(&mut self.validation_error, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequest`
@@ -413,15 +390,13 @@ pub struct ResourcePoolStatusRequest {
 }
 impl serde::Serialize for ResourcePoolStatusRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry("metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.required("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequest {
@@ -439,14 +414,13 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = crate::codec::required(map)?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set_required(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for ResourcePoolStatusRequest {
@@ -483,14 +457,12 @@ pub struct ResourcePoolStatusRequestList {
 }
 impl serde::Serialize for ResourcePoolStatusRequestList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestList {
@@ -508,13 +480,12 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for ResourcePoolStatusRequestList {
@@ -546,13 +517,11 @@ pub struct ResourcePoolStatusRequestSpec {
 }
 impl serde::Serialize for ResourcePoolStatusRequestSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("driver", &self.driver)?;
-        crate::codec::optional(&mut s, "limit", &self.limit)?;
-        crate::codec::optional(&mut s, "poolName", &self.pool_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("driver", &self.driver);
+        w.optional("limit", &self.limit);
+        w.optional("poolName", &self.pool_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestSpec {
@@ -570,12 +539,11 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "driver" => self.driver = crate::codec::required(map)?,
-            "limit" => self.limit = map.next_value()?,
-            "poolName" => self.pool_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "driver" => crate::codec::set_required(&mut self.driver, map),
+            "limit" => crate::codec::set(&mut self.limit, map),
+            "poolName" => crate::codec::set(&mut self.pool_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestStatus`
@@ -592,13 +560,11 @@ pub struct ResourcePoolStatusRequestStatus {
 }
 impl serde::Serialize for ResourcePoolStatusRequestStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        s.serialize_entry("poolCount", &self.pool_count)?;
-        crate::codec::optional(&mut s, "pools", &self.pools)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.required("poolCount", &self.pool_count);
+        w.optional("pools", &self.pools);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestStatus {
@@ -616,11 +582,10 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "poolCount" => self.pool_count = crate::codec::required(map)?,
-            "pools" => self.pools = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "poolCount" => crate::codec::set_required(&mut self.pool_count, map),
+            "pools" => crate::codec::set(&mut self.pools, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

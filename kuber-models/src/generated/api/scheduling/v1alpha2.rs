@@ -12,11 +12,9 @@ pub struct GangSchedulingPolicy {
 }
 impl serde::Serialize for GangSchedulingPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("minCount", &self.min_count)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("minCount", &self.min_count);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GangSchedulingPolicy {
@@ -34,10 +32,9 @@ impl crate::codec::DecodeFields for GangSchedulingPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "minCount" => self.min_count = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "minCount" => crate::codec::set_required(&mut self.min_count, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroup`
@@ -60,15 +57,13 @@ pub struct PodGroup {
 }
 impl serde::Serialize for PodGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroup {
@@ -86,14 +81,13 @@ impl crate::codec::DecodeFields for PodGroup {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PodGroup {
@@ -130,14 +124,12 @@ pub struct PodGroupList {
 }
 impl serde::Serialize for PodGroupList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupList {
@@ -155,13 +147,12 @@ impl crate::codec::DecodeFields for PodGroupList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PodGroupList {
@@ -193,17 +184,11 @@ pub struct PodGroupResourceClaim {
 }
 impl serde::Serialize for PodGroupResourceClaim {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
-        crate::codec::optional(
-            &mut s,
-            "resourceClaimTemplateName",
-            &self.resource_claim_template_name,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("resourceClaimName", &self.resource_claim_name);
+        w.optional("resourceClaimTemplateName", &self.resource_claim_template_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupResourceClaim {
@@ -221,14 +206,13 @@ impl crate::codec::DecodeFields for PodGroupResourceClaim {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "resourceClaimName" => self.resource_claim_name = map.next_value()?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "resourceClaimName" => crate::codec::set(&mut self.resource_claim_name, map),
             "resourceClaimTemplateName" => {
-                self.resource_claim_template_name = map.next_value()?;
+                crate::codec::set(&mut self.resource_claim_template_name, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupResourceClaimStatus`
@@ -243,12 +227,10 @@ pub struct PodGroupResourceClaimStatus {
 }
 impl serde::Serialize for PodGroupResourceClaimStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "resourceClaimName", &self.resource_claim_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("resourceClaimName", &self.resource_claim_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupResourceClaimStatus {
@@ -266,11 +248,10 @@ impl crate::codec::DecodeFields for PodGroupResourceClaimStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "resourceClaimName" => self.resource_claim_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "resourceClaimName" => crate::codec::set(&mut self.resource_claim_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingConstraints`
@@ -283,11 +264,9 @@ pub struct PodGroupSchedulingConstraints {
 }
 impl serde::Serialize for PodGroupSchedulingConstraints {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "topology", &self.topology)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("topology", &self.topology);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupSchedulingConstraints {
@@ -305,10 +284,9 @@ impl crate::codec::DecodeFields for PodGroupSchedulingConstraints {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "topology" => self.topology = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "topology" => crate::codec::set(&mut self.topology, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingPolicy`
@@ -323,12 +301,10 @@ pub struct PodGroupSchedulingPolicy {
 }
 impl serde::Serialize for PodGroupSchedulingPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "basic", &self.basic)?;
-        crate::codec::optional(&mut s, "gang", &self.gang)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("basic", &self.basic);
+        w.optional("gang", &self.gang);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupSchedulingPolicy {
@@ -346,11 +322,10 @@ impl crate::codec::DecodeFields for PodGroupSchedulingPolicy {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "basic" => self.basic = map.next_value()?,
-            "gang" => self.gang = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "basic" => crate::codec::set(&mut self.basic, map),
+            "gang" => crate::codec::set(&mut self.gang, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupSpec`
@@ -375,25 +350,15 @@ pub struct PodGroupSpec {
 }
 impl serde::Serialize for PodGroupSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "disruptionMode", &self.disruption_mode)?;
-        crate::codec::optional(
-            &mut s,
-            "podGroupTemplateRef",
-            &self.pod_group_template_ref,
-        )?;
-        crate::codec::optional(&mut s, "priority", &self.priority)?;
-        crate::codec::optional(&mut s, "priorityClassName", &self.priority_class_name)?;
-        crate::codec::optional(&mut s, "resourceClaims", &self.resource_claims)?;
-        crate::codec::optional(
-            &mut s,
-            "schedulingConstraints",
-            &self.scheduling_constraints,
-        )?;
-        s.serialize_entry("schedulingPolicy", &self.scheduling_policy)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("disruptionMode", &self.disruption_mode);
+        w.optional("podGroupTemplateRef", &self.pod_group_template_ref);
+        w.optional("priority", &self.priority);
+        w.optional("priorityClassName", &self.priority_class_name);
+        w.optional("resourceClaims", &self.resource_claims);
+        w.optional("schedulingConstraints", &self.scheduling_constraints);
+        w.required("schedulingPolicy", &self.scheduling_policy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupSpec {
@@ -411,16 +376,21 @@ impl crate::codec::DecodeFields for PodGroupSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "disruptionMode" => self.disruption_mode = map.next_value()?,
-            "podGroupTemplateRef" => self.pod_group_template_ref = map.next_value()?,
-            "priority" => self.priority = map.next_value()?,
-            "priorityClassName" => self.priority_class_name = map.next_value()?,
-            "resourceClaims" => self.resource_claims = map.next_value()?,
-            "schedulingConstraints" => self.scheduling_constraints = map.next_value()?,
-            "schedulingPolicy" => self.scheduling_policy = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "disruptionMode" => crate::codec::set(&mut self.disruption_mode, map),
+            "podGroupTemplateRef" => {
+                crate::codec::set(&mut self.pod_group_template_ref, map)
+            }
+            "priority" => crate::codec::set(&mut self.priority, map),
+            "priorityClassName" => crate::codec::set(&mut self.priority_class_name, map),
+            "resourceClaims" => crate::codec::set(&mut self.resource_claims, map),
+            "schedulingConstraints" => {
+                crate::codec::set(&mut self.scheduling_constraints, map)
+            }
+            "schedulingPolicy" => {
+                crate::codec::set_required(&mut self.scheduling_policy, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupStatus`
@@ -435,16 +405,10 @@ pub struct PodGroupStatus {
 }
 impl serde::Serialize for PodGroupStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(
-            &mut s,
-            "resourceClaimStatuses",
-            &self.resource_claim_statuses,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.optional("resourceClaimStatuses", &self.resource_claim_statuses);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupStatus {
@@ -462,11 +426,12 @@ impl crate::codec::DecodeFields for PodGroupStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            "resourceClaimStatuses" => self.resource_claim_statuses = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "resourceClaimStatuses" => {
+                crate::codec::set(&mut self.resource_claim_statuses, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupTemplate`
@@ -491,21 +456,15 @@ pub struct PodGroupTemplate {
 }
 impl serde::Serialize for PodGroupTemplate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "disruptionMode", &self.disruption_mode)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "priority", &self.priority)?;
-        crate::codec::optional(&mut s, "priorityClassName", &self.priority_class_name)?;
-        crate::codec::optional(&mut s, "resourceClaims", &self.resource_claims)?;
-        crate::codec::optional(
-            &mut s,
-            "schedulingConstraints",
-            &self.scheduling_constraints,
-        )?;
-        s.serialize_entry("schedulingPolicy", &self.scheduling_policy)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("disruptionMode", &self.disruption_mode);
+        w.required("name", &self.name);
+        w.optional("priority", &self.priority);
+        w.optional("priorityClassName", &self.priority_class_name);
+        w.optional("resourceClaims", &self.resource_claims);
+        w.optional("schedulingConstraints", &self.scheduling_constraints);
+        w.required("schedulingPolicy", &self.scheduling_policy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupTemplate {
@@ -523,16 +482,19 @@ impl crate::codec::DecodeFields for PodGroupTemplate {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "disruptionMode" => self.disruption_mode = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "priority" => self.priority = map.next_value()?,
-            "priorityClassName" => self.priority_class_name = map.next_value()?,
-            "resourceClaims" => self.resource_claims = map.next_value()?,
-            "schedulingConstraints" => self.scheduling_constraints = map.next_value()?,
-            "schedulingPolicy" => self.scheduling_policy = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "disruptionMode" => crate::codec::set(&mut self.disruption_mode, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "priority" => crate::codec::set(&mut self.priority, map),
+            "priorityClassName" => crate::codec::set(&mut self.priority_class_name, map),
+            "resourceClaims" => crate::codec::set(&mut self.resource_claims, map),
+            "schedulingConstraints" => {
+                crate::codec::set(&mut self.scheduling_constraints, map)
+            }
+            "schedulingPolicy" => {
+                crate::codec::set_required(&mut self.scheduling_policy, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupTemplateReference`
@@ -545,11 +507,9 @@ pub struct PodGroupTemplateReference {
 }
 impl serde::Serialize for PodGroupTemplateReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "workload", &self.workload)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("workload", &self.workload);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodGroupTemplateReference {
@@ -567,10 +527,9 @@ impl crate::codec::DecodeFields for PodGroupTemplateReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "workload" => self.workload = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "workload" => crate::codec::set(&mut self.workload, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.TopologyConstraint`
@@ -583,11 +542,9 @@ pub struct TopologyConstraint {
 }
 impl serde::Serialize for TopologyConstraint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TopologyConstraint {
@@ -605,10 +562,9 @@ impl crate::codec::DecodeFields for TopologyConstraint {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.TypedLocalObjectReference`
@@ -625,13 +581,11 @@ pub struct TypedLocalObjectReference {
 }
 impl serde::Serialize for TypedLocalObjectReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiGroup", &self.api_group)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiGroup", &self.api_group);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TypedLocalObjectReference {
@@ -649,12 +603,11 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiGroup" => self.api_group = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiGroup" => crate::codec::set(&mut self.api_group, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.Workload`
@@ -675,14 +628,12 @@ pub struct Workload {
 }
 impl serde::Serialize for Workload {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Workload {
@@ -700,13 +651,12 @@ impl crate::codec::DecodeFields for Workload {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for Workload {
@@ -743,14 +693,12 @@ pub struct WorkloadList {
 }
 impl serde::Serialize for WorkloadList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WorkloadList {
@@ -768,13 +716,12 @@ impl crate::codec::DecodeFields for WorkloadList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for WorkloadList {
@@ -804,12 +751,10 @@ pub struct WorkloadPodGroupTemplateReference {
 }
 impl serde::Serialize for WorkloadPodGroupTemplateReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("podGroupTemplateName", &self.pod_group_template_name)?;
-        s.serialize_entry("workloadName", &self.workload_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("podGroupTemplateName", &self.pod_group_template_name);
+        w.required("workloadName", &self.workload_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WorkloadPodGroupTemplateReference {
@@ -828,12 +773,11 @@ impl crate::codec::DecodeFields for WorkloadPodGroupTemplateReference {
     ) -> Result<(), A::Error> {
         match key {
             "podGroupTemplateName" => {
-                self.pod_group_template_name = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.pod_group_template_name, map)
             }
-            "workloadName" => self.workload_name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "workloadName" => crate::codec::set_required(&mut self.workload_name, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.WorkloadSpec`
@@ -848,12 +792,10 @@ pub struct WorkloadSpec {
 }
 impl serde::Serialize for WorkloadSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "controllerRef", &self.controller_ref)?;
-        s.serialize_entry("podGroupTemplates", &self.pod_group_templates)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("controllerRef", &self.controller_ref);
+        w.required("podGroupTemplates", &self.pod_group_templates);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WorkloadSpec {
@@ -871,12 +813,11 @@ impl crate::codec::DecodeFields for WorkloadSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "controllerRef" => self.controller_ref = map.next_value()?,
+            "controllerRef" => crate::codec::set(&mut self.controller_ref, map),
             "podGroupTemplates" => {
-                self.pod_group_templates = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.pod_group_templates, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -18,14 +18,12 @@ pub struct CSIDriver {
 }
 impl serde::Serialize for CSIDriver {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSIDriver {
@@ -43,13 +41,12 @@ impl crate::codec::DecodeFields for CSIDriver {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for CSIDriver {
@@ -86,14 +83,12 @@ pub struct CSIDriverList {
 }
 impl serde::Serialize for CSIDriverList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSIDriverList {
@@ -111,13 +106,12 @@ impl crate::codec::DecodeFields for CSIDriverList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for CSIDriverList {
@@ -165,37 +159,28 @@ pub struct CSIDriverSpec {
 }
 impl serde::Serialize for CSIDriverSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "attachRequired", &self.attach_required)?;
-        crate::codec::optional(&mut s, "fsGroupPolicy", &self.fs_group_policy)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("attachRequired", &self.attach_required);
+        w.optional("fsGroupPolicy", &self.fs_group_policy);
+        w.optional(
             "nodeAllocatableUpdatePeriodSeconds",
             &self.node_allocatable_update_period_seconds,
-        )?;
-        crate::codec::optional(&mut s, "podInfoOnMount", &self.pod_info_on_mount)?;
-        crate::codec::optional(
-            &mut s,
+        );
+        w.optional("podInfoOnMount", &self.pod_info_on_mount);
+        w.optional(
             "preventPodSchedulingIfMissing",
             &self.prevent_pod_scheduling_if_missing,
-        )?;
-        crate::codec::optional(&mut s, "requiresRepublish", &self.requires_republish)?;
-        crate::codec::optional(&mut s, "seLinuxMount", &self.se_linux_mount)?;
-        crate::codec::optional(
-            &mut s,
+        );
+        w.optional("requiresRepublish", &self.requires_republish);
+        w.optional("seLinuxMount", &self.se_linux_mount);
+        w.optional(
             "serviceAccountTokenInSecrets",
             &self.service_account_token_in_secrets,
-        )?;
-        crate::codec::optional(&mut s, "storageCapacity", &self.storage_capacity)?;
-        crate::codec::optional(&mut s, "tokenRequests", &self.token_requests)?;
-        crate::codec::optional(
-            &mut s,
-            "volumeLifecycleModes",
-            &self.volume_lifecycle_modes,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("storageCapacity", &self.storage_capacity);
+        w.optional("tokenRequests", &self.token_requests);
+        w.optional("volumeLifecycleModes", &self.volume_lifecycle_modes);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSIDriverSpec {
@@ -213,26 +198,27 @@ impl crate::codec::DecodeFields for CSIDriverSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "attachRequired" => self.attach_required = map.next_value()?,
-            "fsGroupPolicy" => self.fs_group_policy = map.next_value()?,
+            "attachRequired" => crate::codec::set(&mut self.attach_required, map),
+            "fsGroupPolicy" => crate::codec::set(&mut self.fs_group_policy, map),
             "nodeAllocatableUpdatePeriodSeconds" => {
-                self.node_allocatable_update_period_seconds = map.next_value()?;
+                crate::codec::set(&mut self.node_allocatable_update_period_seconds, map)
             }
-            "podInfoOnMount" => self.pod_info_on_mount = map.next_value()?,
+            "podInfoOnMount" => crate::codec::set(&mut self.pod_info_on_mount, map),
             "preventPodSchedulingIfMissing" => {
-                self.prevent_pod_scheduling_if_missing = map.next_value()?;
+                crate::codec::set(&mut self.prevent_pod_scheduling_if_missing, map)
             }
-            "requiresRepublish" => self.requires_republish = map.next_value()?,
-            "seLinuxMount" => self.se_linux_mount = map.next_value()?,
+            "requiresRepublish" => crate::codec::set(&mut self.requires_republish, map),
+            "seLinuxMount" => crate::codec::set(&mut self.se_linux_mount, map),
             "serviceAccountTokenInSecrets" => {
-                self.service_account_token_in_secrets = map.next_value()?;
+                crate::codec::set(&mut self.service_account_token_in_secrets, map)
             }
-            "storageCapacity" => self.storage_capacity = map.next_value()?,
-            "tokenRequests" => self.token_requests = map.next_value()?,
-            "volumeLifecycleModes" => self.volume_lifecycle_modes = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "storageCapacity" => crate::codec::set(&mut self.storage_capacity, map),
+            "tokenRequests" => crate::codec::set(&mut self.token_requests, map),
+            "volumeLifecycleModes" => {
+                crate::codec::set(&mut self.volume_lifecycle_modes, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.CSINode`
@@ -253,14 +239,12 @@ pub struct CSINode {
 }
 impl serde::Serialize for CSINode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSINode {
@@ -278,13 +262,12 @@ impl crate::codec::DecodeFields for CSINode {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for CSINode {
@@ -319,14 +302,12 @@ pub struct CSINodeDriver {
 }
 impl serde::Serialize for CSINodeDriver {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "allocatable", &self.allocatable)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("nodeID", &self.node_id)?;
-        crate::codec::optional(&mut s, "topologyKeys", &self.topology_keys)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allocatable", &self.allocatable);
+        w.required("name", &self.name);
+        w.required("nodeID", &self.node_id);
+        w.optional("topologyKeys", &self.topology_keys);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSINodeDriver {
@@ -344,13 +325,12 @@ impl crate::codec::DecodeFields for CSINodeDriver {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allocatable" => self.allocatable = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "nodeID" => self.node_id = crate::codec::required(map)?,
-            "topologyKeys" => self.topology_keys = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allocatable" => crate::codec::set(&mut self.allocatable, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "nodeID" => crate::codec::set_required(&mut self.node_id, map),
+            "topologyKeys" => crate::codec::set(&mut self.topology_keys, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.CSINodeList`
@@ -371,14 +351,12 @@ pub struct CSINodeList {
 }
 impl serde::Serialize for CSINodeList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSINodeList {
@@ -396,13 +374,12 @@ impl crate::codec::DecodeFields for CSINodeList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for CSINodeList {
@@ -430,11 +407,9 @@ pub struct CSINodeSpec {
 }
 impl serde::Serialize for CSINodeSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("drivers", &self.drivers)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("drivers", &self.drivers);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSINodeSpec {
@@ -452,10 +427,9 @@ impl crate::codec::DecodeFields for CSINodeSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "drivers" => self.drivers = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "drivers" => crate::codec::set_required(&mut self.drivers, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.CSIStorageCapacity`
@@ -482,17 +456,15 @@ pub struct CSIStorageCapacity {
 }
 impl serde::Serialize for CSIStorageCapacity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "capacity", &self.capacity)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "maximumVolumeSize", &self.maximum_volume_size)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "nodeTopology", &self.node_topology)?;
-        s.serialize_entry("storageClassName", &self.storage_class_name)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("capacity", &self.capacity);
+        w.optional("kind", &self.kind);
+        w.optional("maximumVolumeSize", &self.maximum_volume_size);
+        w.optional("metadata", &self.metadata);
+        w.optional("nodeTopology", &self.node_topology);
+        w.required("storageClassName", &self.storage_class_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSIStorageCapacity {
@@ -510,16 +482,17 @@ impl crate::codec::DecodeFields for CSIStorageCapacity {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "capacity" => self.capacity = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "maximumVolumeSize" => self.maximum_volume_size = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "nodeTopology" => self.node_topology = map.next_value()?,
-            "storageClassName" => self.storage_class_name = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "capacity" => crate::codec::set(&mut self.capacity, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "maximumVolumeSize" => crate::codec::set(&mut self.maximum_volume_size, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "nodeTopology" => crate::codec::set(&mut self.node_topology, map),
+            "storageClassName" => {
+                crate::codec::set_required(&mut self.storage_class_name, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for CSIStorageCapacity {
@@ -556,14 +529,12 @@ pub struct CSIStorageCapacityList {
 }
 impl serde::Serialize for CSIStorageCapacityList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CSIStorageCapacityList {
@@ -581,13 +552,12 @@ impl crate::codec::DecodeFields for CSIStorageCapacityList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for CSIStorageCapacityList {
@@ -635,24 +605,18 @@ pub struct StorageClass {
 }
 impl serde::Serialize for StorageClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "allowVolumeExpansion",
-            &self.allow_volume_expansion,
-        )?;
-        crate::codec::optional(&mut s, "allowedTopologies", &self.allowed_topologies)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "mountOptions", &self.mount_options)?;
-        crate::codec::optional(&mut s, "parameters", &self.parameters)?;
-        s.serialize_entry("provisioner", &self.provisioner)?;
-        crate::codec::optional(&mut s, "reclaimPolicy", &self.reclaim_policy)?;
-        crate::codec::optional(&mut s, "volumeBindingMode", &self.volume_binding_mode)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("allowVolumeExpansion", &self.allow_volume_expansion);
+        w.optional("allowedTopologies", &self.allowed_topologies);
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("mountOptions", &self.mount_options);
+        w.optional("parameters", &self.parameters);
+        w.required("provisioner", &self.provisioner);
+        w.optional("reclaimPolicy", &self.reclaim_policy);
+        w.optional("volumeBindingMode", &self.volume_binding_mode);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageClass {
@@ -670,19 +634,20 @@ impl crate::codec::DecodeFields for StorageClass {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "allowVolumeExpansion" => self.allow_volume_expansion = map.next_value()?,
-            "allowedTopologies" => self.allowed_topologies = map.next_value()?,
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "mountOptions" => self.mount_options = map.next_value()?,
-            "parameters" => self.parameters = map.next_value()?,
-            "provisioner" => self.provisioner = crate::codec::required(map)?,
-            "reclaimPolicy" => self.reclaim_policy = map.next_value()?,
-            "volumeBindingMode" => self.volume_binding_mode = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "allowVolumeExpansion" => {
+                crate::codec::set(&mut self.allow_volume_expansion, map)
+            }
+            "allowedTopologies" => crate::codec::set(&mut self.allowed_topologies, map),
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "mountOptions" => crate::codec::set(&mut self.mount_options, map),
+            "parameters" => crate::codec::set(&mut self.parameters, map),
+            "provisioner" => crate::codec::set_required(&mut self.provisioner, map),
+            "reclaimPolicy" => crate::codec::set(&mut self.reclaim_policy, map),
+            "volumeBindingMode" => crate::codec::set(&mut self.volume_binding_mode, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for StorageClass {
@@ -719,14 +684,12 @@ pub struct StorageClassList {
 }
 impl serde::Serialize for StorageClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StorageClassList {
@@ -744,13 +707,12 @@ impl crate::codec::DecodeFields for StorageClassList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for StorageClassList {
@@ -780,12 +742,10 @@ pub struct TokenRequest {
 }
 impl serde::Serialize for TokenRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("audience", &self.audience)?;
-        crate::codec::optional(&mut s, "expirationSeconds", &self.expiration_seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("audience", &self.audience);
+        w.optional("expirationSeconds", &self.expiration_seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for TokenRequest {
@@ -803,11 +763,10 @@ impl crate::codec::DecodeFields for TokenRequest {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "audience" => self.audience = crate::codec::required(map)?,
-            "expirationSeconds" => self.expiration_seconds = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "audience" => crate::codec::set_required(&mut self.audience, map),
+            "expirationSeconds" => crate::codec::set(&mut self.expiration_seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttachment`
@@ -830,15 +789,13 @@ pub struct VolumeAttachment {
 }
 impl serde::Serialize for VolumeAttachment {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeAttachment {
@@ -856,14 +813,13 @@ impl crate::codec::DecodeFields for VolumeAttachment {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for VolumeAttachment {
@@ -900,14 +856,12 @@ pub struct VolumeAttachmentList {
 }
 impl serde::Serialize for VolumeAttachmentList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeAttachmentList {
@@ -925,13 +879,12 @@ impl crate::codec::DecodeFields for VolumeAttachmentList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for VolumeAttachmentList {
@@ -961,16 +914,10 @@ pub struct VolumeAttachmentSource {
 }
 impl serde::Serialize for VolumeAttachmentSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "inlineVolumeSpec", &self.inline_volume_spec)?;
-        crate::codec::optional(
-            &mut s,
-            "persistentVolumeName",
-            &self.persistent_volume_name,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("inlineVolumeSpec", &self.inline_volume_spec);
+        w.optional("persistentVolumeName", &self.persistent_volume_name);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeAttachmentSource {
@@ -988,11 +935,12 @@ impl crate::codec::DecodeFields for VolumeAttachmentSource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "inlineVolumeSpec" => self.inline_volume_spec = map.next_value()?,
-            "persistentVolumeName" => self.persistent_volume_name = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "inlineVolumeSpec" => crate::codec::set(&mut self.inline_volume_spec, map),
+            "persistentVolumeName" => {
+                crate::codec::set(&mut self.persistent_volume_name, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttachmentSpec`
@@ -1009,13 +957,11 @@ pub struct VolumeAttachmentSpec {
 }
 impl serde::Serialize for VolumeAttachmentSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("attacher", &self.attacher)?;
-        s.serialize_entry("nodeName", &self.node_name)?;
-        s.serialize_entry("source", &self.source)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("attacher", &self.attacher);
+        w.required("nodeName", &self.node_name);
+        w.required("source", &self.source);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeAttachmentSpec {
@@ -1033,12 +979,11 @@ impl crate::codec::DecodeFields for VolumeAttachmentSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "attacher" => self.attacher = crate::codec::required(map)?,
-            "nodeName" => self.node_name = crate::codec::required(map)?,
-            "source" => self.source = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "attacher" => crate::codec::set_required(&mut self.attacher, map),
+            "nodeName" => crate::codec::set_required(&mut self.node_name, map),
+            "source" => crate::codec::set_required(&mut self.source, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttachmentStatus`
@@ -1057,14 +1002,12 @@ pub struct VolumeAttachmentStatus {
 }
 impl serde::Serialize for VolumeAttachmentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "attachError", &self.attach_error)?;
-        s.serialize_entry("attached", &self.attached)?;
-        crate::codec::optional(&mut s, "attachmentMetadata", &self.attachment_metadata)?;
-        crate::codec::optional(&mut s, "detachError", &self.detach_error)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("attachError", &self.attach_error);
+        w.required("attached", &self.attached);
+        w.optional("attachmentMetadata", &self.attachment_metadata);
+        w.optional("detachError", &self.detach_error);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeAttachmentStatus {
@@ -1082,13 +1025,12 @@ impl crate::codec::DecodeFields for VolumeAttachmentStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "attachError" => self.attach_error = map.next_value()?,
-            "attached" => self.attached = crate::codec::required(map)?,
-            "attachmentMetadata" => self.attachment_metadata = map.next_value()?,
-            "detachError" => self.detach_error = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "attachError" => crate::codec::set(&mut self.attach_error, map),
+            "attached" => crate::codec::set_required(&mut self.attached, map),
+            "attachmentMetadata" => crate::codec::set(&mut self.attachment_metadata, map),
+            "detachError" => crate::codec::set(&mut self.detach_error, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttributesClass`
@@ -1111,15 +1053,13 @@ pub struct VolumeAttributesClass {
 }
 impl serde::Serialize for VolumeAttributesClass {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("driverName", &self.driver_name)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "parameters", &self.parameters)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("driverName", &self.driver_name);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("parameters", &self.parameters);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeAttributesClass {
@@ -1137,14 +1077,13 @@ impl crate::codec::DecodeFields for VolumeAttributesClass {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "driverName" => self.driver_name = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "parameters" => self.parameters = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "driverName" => crate::codec::set_required(&mut self.driver_name, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "parameters" => crate::codec::set(&mut self.parameters, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for VolumeAttributesClass {
@@ -1181,14 +1120,12 @@ pub struct VolumeAttributesClassList {
 }
 impl serde::Serialize for VolumeAttributesClassList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeAttributesClassList {
@@ -1206,13 +1143,12 @@ impl crate::codec::DecodeFields for VolumeAttributesClassList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for VolumeAttributesClassList {
@@ -1244,13 +1180,11 @@ pub struct VolumeError {
 }
 impl serde::Serialize for VolumeError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "errorCode", &self.error_code)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "time", &self.time)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("errorCode", &self.error_code);
+        w.optional("message", &self.message);
+        w.optional("time", &self.time);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeError {
@@ -1268,12 +1202,11 @@ impl crate::codec::DecodeFields for VolumeError {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "errorCode" => self.error_code = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "time" => self.time = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "errorCode" => crate::codec::set(&mut self.error_code, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "time" => crate::codec::set(&mut self.time, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.api.storage.v1.VolumeNodeResources`
@@ -1286,11 +1219,9 @@ pub struct VolumeNodeResources {
 }
 impl serde::Serialize for VolumeNodeResources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "count", &self.count)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("count", &self.count);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for VolumeNodeResources {
@@ -1308,9 +1239,8 @@ impl crate::codec::DecodeFields for VolumeNodeResources {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "count" => self.count = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "count" => crate::codec::set(&mut self.count, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

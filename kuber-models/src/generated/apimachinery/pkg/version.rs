@@ -34,31 +34,21 @@ pub struct Info {
 }
 impl serde::Serialize for Info {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("buildDate", &self.build_date)?;
-        s.serialize_entry("compiler", &self.compiler)?;
-        crate::codec::optional(&mut s, "emulationMajor", &self.emulation_major)?;
-        crate::codec::optional(&mut s, "emulationMinor", &self.emulation_minor)?;
-        s.serialize_entry("gitCommit", &self.git_commit)?;
-        s.serialize_entry("gitTreeState", &self.git_tree_state)?;
-        s.serialize_entry("gitVersion", &self.git_version)?;
-        s.serialize_entry("goVersion", &self.go_version)?;
-        s.serialize_entry("major", &self.major)?;
-        crate::codec::optional(
-            &mut s,
-            "minCompatibilityMajor",
-            &self.min_compatibility_major,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "minCompatibilityMinor",
-            &self.min_compatibility_minor,
-        )?;
-        s.serialize_entry("minor", &self.minor)?;
-        s.serialize_entry("platform", &self.platform)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("buildDate", &self.build_date);
+        w.required("compiler", &self.compiler);
+        w.optional("emulationMajor", &self.emulation_major);
+        w.optional("emulationMinor", &self.emulation_minor);
+        w.required("gitCommit", &self.git_commit);
+        w.required("gitTreeState", &self.git_tree_state);
+        w.required("gitVersion", &self.git_version);
+        w.required("goVersion", &self.go_version);
+        w.required("major", &self.major);
+        w.optional("minCompatibilityMajor", &self.min_compatibility_major);
+        w.optional("minCompatibilityMinor", &self.min_compatibility_minor);
+        w.required("minor", &self.minor);
+        w.required("platform", &self.platform);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Info {
@@ -76,21 +66,24 @@ impl crate::codec::DecodeFields for Info {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "buildDate" => self.build_date = crate::codec::required(map)?,
-            "compiler" => self.compiler = crate::codec::required(map)?,
-            "emulationMajor" => self.emulation_major = map.next_value()?,
-            "emulationMinor" => self.emulation_minor = map.next_value()?,
-            "gitCommit" => self.git_commit = crate::codec::required(map)?,
-            "gitTreeState" => self.git_tree_state = crate::codec::required(map)?,
-            "gitVersion" => self.git_version = crate::codec::required(map)?,
-            "goVersion" => self.go_version = crate::codec::required(map)?,
-            "major" => self.major = crate::codec::required(map)?,
-            "minCompatibilityMajor" => self.min_compatibility_major = map.next_value()?,
-            "minCompatibilityMinor" => self.min_compatibility_minor = map.next_value()?,
-            "minor" => self.minor = crate::codec::required(map)?,
-            "platform" => self.platform = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "buildDate" => crate::codec::set_required(&mut self.build_date, map),
+            "compiler" => crate::codec::set_required(&mut self.compiler, map),
+            "emulationMajor" => crate::codec::set(&mut self.emulation_major, map),
+            "emulationMinor" => crate::codec::set(&mut self.emulation_minor, map),
+            "gitCommit" => crate::codec::set_required(&mut self.git_commit, map),
+            "gitTreeState" => crate::codec::set_required(&mut self.git_tree_state, map),
+            "gitVersion" => crate::codec::set_required(&mut self.git_version, map),
+            "goVersion" => crate::codec::set_required(&mut self.go_version, map),
+            "major" => crate::codec::set_required(&mut self.major, map),
+            "minCompatibilityMajor" => {
+                crate::codec::set(&mut self.min_compatibility_major, map)
+            }
+            "minCompatibilityMinor" => {
+                crate::codec::set(&mut self.min_compatibility_minor, map)
+            }
+            "minor" => crate::codec::set_required(&mut self.minor, map),
+            "platform" => crate::codec::set_required(&mut self.platform, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

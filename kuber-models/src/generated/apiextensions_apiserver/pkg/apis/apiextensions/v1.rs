@@ -20,16 +20,14 @@ pub struct CustomResourceColumnDefinition {
 }
 impl serde::Serialize for CustomResourceColumnDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "description", &self.description)?;
-        crate::codec::optional(&mut s, "format", &self.format)?;
-        s.serialize_entry("jsonPath", &self.json_path)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "priority", &self.priority)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("description", &self.description);
+        w.optional("format", &self.format);
+        w.required("jsonPath", &self.json_path);
+        w.required("name", &self.name);
+        w.optional("priority", &self.priority);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceColumnDefinition {
@@ -47,15 +45,14 @@ impl crate::codec::DecodeFields for CustomResourceColumnDefinition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "description" => self.description = map.next_value()?,
-            "format" => self.format = map.next_value()?,
-            "jsonPath" => self.json_path = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "priority" => self.priority = map.next_value()?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "description" => crate::codec::set(&mut self.description, map),
+            "format" => crate::codec::set(&mut self.format, map),
+            "jsonPath" => crate::codec::set_required(&mut self.json_path, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "priority" => crate::codec::set(&mut self.priority, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion`
@@ -70,12 +67,10 @@ pub struct CustomResourceConversion {
 }
 impl serde::Serialize for CustomResourceConversion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("strategy", &self.strategy)?;
-        crate::codec::optional(&mut s, "webhook", &self.webhook)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("strategy", &self.strategy);
+        w.optional("webhook", &self.webhook);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceConversion {
@@ -93,11 +88,10 @@ impl crate::codec::DecodeFields for CustomResourceConversion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "strategy" => self.strategy = crate::codec::required(map)?,
-            "webhook" => self.webhook = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "strategy" => crate::codec::set_required(&mut self.strategy, map),
+            "webhook" => crate::codec::set(&mut self.webhook, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition`
@@ -120,15 +114,13 @@ pub struct CustomResourceDefinition {
 }
 impl serde::Serialize for CustomResourceDefinition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceDefinition {
@@ -146,14 +138,13 @@ impl crate::codec::DecodeFields for CustomResourceDefinition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = crate::codec::required(map)?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set_required(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for CustomResourceDefinition {
@@ -192,20 +183,14 @@ pub struct CustomResourceDefinitionCondition {
 }
 impl serde::Serialize for CustomResourceDefinitionCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionCondition {
@@ -223,15 +208,16 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList`
@@ -252,14 +238,12 @@ pub struct CustomResourceDefinitionList {
 }
 impl serde::Serialize for CustomResourceDefinitionList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionList {
@@ -277,13 +261,12 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for CustomResourceDefinitionList {
@@ -321,16 +304,14 @@ pub struct CustomResourceDefinitionNames {
 }
 impl serde::Serialize for CustomResourceDefinitionNames {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "categories", &self.categories)?;
-        s.serialize_entry("kind", &self.kind)?;
-        crate::codec::optional(&mut s, "listKind", &self.list_kind)?;
-        s.serialize_entry("plural", &self.plural)?;
-        crate::codec::optional(&mut s, "shortNames", &self.short_names)?;
-        crate::codec::optional(&mut s, "singular", &self.singular)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("categories", &self.categories);
+        w.required("kind", &self.kind);
+        w.optional("listKind", &self.list_kind);
+        w.required("plural", &self.plural);
+        w.optional("shortNames", &self.short_names);
+        w.optional("singular", &self.singular);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionNames {
@@ -348,15 +329,14 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionNames {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "categories" => self.categories = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "listKind" => self.list_kind = map.next_value()?,
-            "plural" => self.plural = crate::codec::required(map)?,
-            "shortNames" => self.short_names = map.next_value()?,
-            "singular" => self.singular = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "categories" => crate::codec::set(&mut self.categories, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "listKind" => crate::codec::set(&mut self.list_kind, map),
+            "plural" => crate::codec::set_required(&mut self.plural, map),
+            "shortNames" => crate::codec::set(&mut self.short_names, map),
+            "singular" => crate::codec::set(&mut self.singular, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec`
@@ -379,20 +359,14 @@ pub struct CustomResourceDefinitionSpec {
 }
 impl serde::Serialize for CustomResourceDefinitionSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conversion", &self.conversion)?;
-        s.serialize_entry("group", &self.group)?;
-        s.serialize_entry("names", &self.names)?;
-        crate::codec::optional(
-            &mut s,
-            "preserveUnknownFields",
-            &self.preserve_unknown_fields,
-        )?;
-        s.serialize_entry("scope", &self.scope)?;
-        s.serialize_entry("versions", &self.versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conversion", &self.conversion);
+        w.required("group", &self.group);
+        w.required("names", &self.names);
+        w.optional("preserveUnknownFields", &self.preserve_unknown_fields);
+        w.required("scope", &self.scope);
+        w.required("versions", &self.versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionSpec {
@@ -410,15 +384,16 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conversion" => self.conversion = map.next_value()?,
-            "group" => self.group = crate::codec::required(map)?,
-            "names" => self.names = crate::codec::required(map)?,
-            "preserveUnknownFields" => self.preserve_unknown_fields = map.next_value()?,
-            "scope" => self.scope = crate::codec::required(map)?,
-            "versions" => self.versions = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conversion" => crate::codec::set(&mut self.conversion, map),
+            "group" => crate::codec::set_required(&mut self.group, map),
+            "names" => crate::codec::set_required(&mut self.names, map),
+            "preserveUnknownFields" => {
+                crate::codec::set(&mut self.preserve_unknown_fields, map)
+            }
+            "scope" => crate::codec::set_required(&mut self.scope, map),
+            "versions" => crate::codec::set_required(&mut self.versions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus`
@@ -437,14 +412,12 @@ pub struct CustomResourceDefinitionStatus {
 }
 impl serde::Serialize for CustomResourceDefinitionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "acceptedNames", &self.accepted_names)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        crate::codec::optional(&mut s, "storedVersions", &self.stored_versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("acceptedNames", &self.accepted_names);
+        w.optional("conditions", &self.conditions);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.optional("storedVersions", &self.stored_versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionStatus {
@@ -462,13 +435,12 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "acceptedNames" => self.accepted_names = map.next_value()?,
-            "conditions" => self.conditions = map.next_value()?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "storedVersions" => self.stored_versions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "acceptedNames" => crate::codec::set(&mut self.accepted_names, map),
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "storedVersions" => crate::codec::set(&mut self.stored_versions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion`
@@ -497,23 +469,17 @@ pub struct CustomResourceDefinitionVersion {
 }
 impl serde::Serialize for CustomResourceDefinitionVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "additionalPrinterColumns",
-            &self.additional_printer_columns,
-        )?;
-        crate::codec::optional(&mut s, "deprecated", &self.deprecated)?;
-        crate::codec::optional(&mut s, "deprecationWarning", &self.deprecation_warning)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "schema", &self.schema)?;
-        crate::codec::optional(&mut s, "selectableFields", &self.selectable_fields)?;
-        s.serialize_entry("served", &self.served)?;
-        s.serialize_entry("storage", &self.storage)?;
-        crate::codec::optional(&mut s, "subresources", &self.subresources)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("additionalPrinterColumns", &self.additional_printer_columns);
+        w.optional("deprecated", &self.deprecated);
+        w.optional("deprecationWarning", &self.deprecation_warning);
+        w.required("name", &self.name);
+        w.optional("schema", &self.schema);
+        w.optional("selectableFields", &self.selectable_fields);
+        w.required("served", &self.served);
+        w.required("storage", &self.storage);
+        w.optional("subresources", &self.subresources);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionVersion {
@@ -532,19 +498,18 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionVersion {
     ) -> Result<(), A::Error> {
         match key {
             "additionalPrinterColumns" => {
-                self.additional_printer_columns = map.next_value()?;
+                crate::codec::set(&mut self.additional_printer_columns, map)
             }
-            "deprecated" => self.deprecated = map.next_value()?,
-            "deprecationWarning" => self.deprecation_warning = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "schema" => self.schema = map.next_value()?,
-            "selectableFields" => self.selectable_fields = map.next_value()?,
-            "served" => self.served = crate::codec::required(map)?,
-            "storage" => self.storage = crate::codec::required(map)?,
-            "subresources" => self.subresources = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "deprecated" => crate::codec::set(&mut self.deprecated, map),
+            "deprecationWarning" => crate::codec::set(&mut self.deprecation_warning, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "schema" => crate::codec::set(&mut self.schema, map),
+            "selectableFields" => crate::codec::set(&mut self.selectable_fields, map),
+            "served" => crate::codec::set_required(&mut self.served, map),
+            "storage" => crate::codec::set_required(&mut self.storage, map),
+            "subresources" => crate::codec::set(&mut self.subresources, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale`
@@ -561,13 +526,11 @@ pub struct CustomResourceSubresourceScale {
 }
 impl serde::Serialize for CustomResourceSubresourceScale {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "labelSelectorPath", &self.label_selector_path)?;
-        s.serialize_entry("specReplicasPath", &self.spec_replicas_path)?;
-        s.serialize_entry("statusReplicasPath", &self.status_replicas_path)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("labelSelectorPath", &self.label_selector_path);
+        w.required("specReplicasPath", &self.spec_replicas_path);
+        w.required("statusReplicasPath", &self.status_replicas_path);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceSubresourceScale {
@@ -585,14 +548,15 @@ impl crate::codec::DecodeFields for CustomResourceSubresourceScale {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "labelSelectorPath" => self.label_selector_path = map.next_value()?,
-            "specReplicasPath" => self.spec_replicas_path = crate::codec::required(map)?,
-            "statusReplicasPath" => {
-                self.status_replicas_path = crate::codec::required(map)?;
+            "labelSelectorPath" => crate::codec::set(&mut self.label_selector_path, map),
+            "specReplicasPath" => {
+                crate::codec::set_required(&mut self.spec_replicas_path, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "statusReplicasPath" => {
+                crate::codec::set_required(&mut self.status_replicas_path, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus`
@@ -609,12 +573,10 @@ pub struct CustomResourceSubresources {
 }
 impl serde::Serialize for CustomResourceSubresources {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "scale", &self.scale)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("scale", &self.scale);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceSubresources {
@@ -632,11 +594,10 @@ impl crate::codec::DecodeFields for CustomResourceSubresources {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "scale" => self.scale = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "scale" => crate::codec::set(&mut self.scale, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation`
@@ -649,11 +610,9 @@ pub struct CustomResourceValidation {
 }
 impl serde::Serialize for CustomResourceValidation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "openAPIV3Schema", &self.open_apiv3_schema)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("openAPIV3Schema", &self.open_apiv3_schema);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for CustomResourceValidation {
@@ -671,10 +630,9 @@ impl crate::codec::DecodeFields for CustomResourceValidation {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "openAPIV3Schema" => self.open_apiv3_schema = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "openAPIV3Schema" => crate::codec::set(&mut self.open_apiv3_schema, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation`
@@ -689,12 +647,10 @@ pub struct ExternalDocumentation {
 }
 impl serde::Serialize for ExternalDocumentation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "description", &self.description)?;
-        crate::codec::optional(&mut s, "url", &self.url)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("description", &self.description);
+        w.optional("url", &self.url);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExternalDocumentation {
@@ -712,11 +668,10 @@ impl crate::codec::DecodeFields for ExternalDocumentation {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "description" => self.description = map.next_value()?,
-            "url" => self.url = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "description" => crate::codec::set(&mut self.description, map),
+            "url" => crate::codec::set(&mut self.url, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON`
@@ -821,86 +776,58 @@ pub struct JSONSchemaProps {
 }
 impl serde::Serialize for JSONSchemaProps {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "$ref", &self.ref_)?;
-        crate::codec::optional(&mut s, "$schema", &self.schema)?;
-        crate::codec::optional(&mut s, "additionalItems", &self.additional_items)?;
-        crate::codec::optional(
-            &mut s,
-            "additionalProperties",
-            &self.additional_properties,
-        )?;
-        crate::codec::optional(&mut s, "allOf", &self.all_of)?;
-        crate::codec::optional(&mut s, "anyOf", &self.any_of)?;
-        crate::codec::optional(&mut s, "default", &self.default)?;
-        crate::codec::optional(&mut s, "definitions", &self.definitions)?;
-        crate::codec::optional(&mut s, "dependencies", &self.dependencies)?;
-        crate::codec::optional(&mut s, "description", &self.description)?;
-        crate::codec::optional(&mut s, "enum", &self.enum_)?;
-        crate::codec::optional(&mut s, "example", &self.example)?;
-        crate::codec::optional(&mut s, "exclusiveMaximum", &self.exclusive_maximum)?;
-        crate::codec::optional(&mut s, "exclusiveMinimum", &self.exclusive_minimum)?;
-        crate::codec::optional(&mut s, "externalDocs", &self.external_docs)?;
-        crate::codec::optional(&mut s, "format", &self.format)?;
-        crate::codec::optional(&mut s, "id", &self.id)?;
-        crate::codec::optional(&mut s, "items", &self.items)?;
-        crate::codec::optional(&mut s, "maxItems", &self.max_items)?;
-        crate::codec::optional(&mut s, "maxLength", &self.max_length)?;
-        crate::codec::optional(&mut s, "maxProperties", &self.max_properties)?;
-        crate::codec::optional(&mut s, "maximum", &self.maximum)?;
-        crate::codec::optional(&mut s, "minItems", &self.min_items)?;
-        crate::codec::optional(&mut s, "minLength", &self.min_length)?;
-        crate::codec::optional(&mut s, "minProperties", &self.min_properties)?;
-        crate::codec::optional(&mut s, "minimum", &self.minimum)?;
-        crate::codec::optional(&mut s, "multipleOf", &self.multiple_of)?;
-        crate::codec::optional(&mut s, "not", &self.not)?;
-        crate::codec::optional(&mut s, "nullable", &self.nullable)?;
-        crate::codec::optional(&mut s, "oneOf", &self.one_of)?;
-        crate::codec::optional(&mut s, "pattern", &self.pattern)?;
-        crate::codec::optional(&mut s, "patternProperties", &self.pattern_properties)?;
-        crate::codec::optional(&mut s, "properties", &self.properties)?;
-        crate::codec::optional(&mut s, "required", &self.required)?;
-        crate::codec::optional(&mut s, "title", &self.title)?;
-        crate::codec::optional(&mut s, "type", &self.type_)?;
-        crate::codec::optional(&mut s, "uniqueItems", &self.unique_items)?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("$ref", &self.ref_);
+        w.optional("$schema", &self.schema);
+        w.optional("additionalItems", &self.additional_items);
+        w.optional("additionalProperties", &self.additional_properties);
+        w.optional("allOf", &self.all_of);
+        w.optional("anyOf", &self.any_of);
+        w.optional("default", &self.default);
+        w.optional("definitions", &self.definitions);
+        w.optional("dependencies", &self.dependencies);
+        w.optional("description", &self.description);
+        w.optional("enum", &self.enum_);
+        w.optional("example", &self.example);
+        w.optional("exclusiveMaximum", &self.exclusive_maximum);
+        w.optional("exclusiveMinimum", &self.exclusive_minimum);
+        w.optional("externalDocs", &self.external_docs);
+        w.optional("format", &self.format);
+        w.optional("id", &self.id);
+        w.optional("items", &self.items);
+        w.optional("maxItems", &self.max_items);
+        w.optional("maxLength", &self.max_length);
+        w.optional("maxProperties", &self.max_properties);
+        w.optional("maximum", &self.maximum);
+        w.optional("minItems", &self.min_items);
+        w.optional("minLength", &self.min_length);
+        w.optional("minProperties", &self.min_properties);
+        w.optional("minimum", &self.minimum);
+        w.optional("multipleOf", &self.multiple_of);
+        w.optional("not", &self.not);
+        w.optional("nullable", &self.nullable);
+        w.optional("oneOf", &self.one_of);
+        w.optional("pattern", &self.pattern);
+        w.optional("patternProperties", &self.pattern_properties);
+        w.optional("properties", &self.properties);
+        w.optional("required", &self.required);
+        w.optional("title", &self.title);
+        w.optional("type", &self.type_);
+        w.optional("uniqueItems", &self.unique_items);
+        w.optional(
             "x-kubernetes-embedded-resource",
             &self.x_kubernetes_embedded_resource,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "x-kubernetes-int-or-string",
-            &self.x_kubernetes_int_or_string,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "x-kubernetes-list-map-keys",
-            &self.x_kubernetes_list_map_keys,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "x-kubernetes-list-type",
-            &self.x_kubernetes_list_type,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "x-kubernetes-map-type",
-            &self.x_kubernetes_map_type,
-        )?;
-        crate::codec::optional(
-            &mut s,
+        );
+        w.optional("x-kubernetes-int-or-string", &self.x_kubernetes_int_or_string);
+        w.optional("x-kubernetes-list-map-keys", &self.x_kubernetes_list_map_keys);
+        w.optional("x-kubernetes-list-type", &self.x_kubernetes_list_type);
+        w.optional("x-kubernetes-map-type", &self.x_kubernetes_map_type);
+        w.optional(
             "x-kubernetes-preserve-unknown-fields",
             &self.x_kubernetes_preserve_unknown_fields,
-        )?;
-        crate::codec::optional(
-            &mut s,
-            "x-kubernetes-validations",
-            &self.x_kubernetes_validations,
-        )?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("x-kubernetes-validations", &self.x_kubernetes_validations);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for JSONSchemaProps {
@@ -918,63 +845,68 @@ impl crate::codec::DecodeFields for JSONSchemaProps {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "$ref" => self.ref_ = map.next_value()?,
-            "$schema" => self.schema = map.next_value()?,
-            "additionalItems" => self.additional_items = map.next_value()?,
-            "additionalProperties" => self.additional_properties = map.next_value()?,
-            "allOf" => self.all_of = map.next_value()?,
-            "anyOf" => self.any_of = map.next_value()?,
-            "default" => self.default = map.next_value()?,
-            "definitions" => self.definitions = map.next_value()?,
-            "dependencies" => self.dependencies = map.next_value()?,
-            "description" => self.description = map.next_value()?,
-            "enum" => self.enum_ = map.next_value()?,
-            "example" => self.example = map.next_value()?,
-            "exclusiveMaximum" => self.exclusive_maximum = map.next_value()?,
-            "exclusiveMinimum" => self.exclusive_minimum = map.next_value()?,
-            "externalDocs" => self.external_docs = map.next_value()?,
-            "format" => self.format = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "items" => self.items = map.next_value()?,
-            "maxItems" => self.max_items = map.next_value()?,
-            "maxLength" => self.max_length = map.next_value()?,
-            "maxProperties" => self.max_properties = map.next_value()?,
-            "maximum" => self.maximum = map.next_value()?,
-            "minItems" => self.min_items = map.next_value()?,
-            "minLength" => self.min_length = map.next_value()?,
-            "minProperties" => self.min_properties = map.next_value()?,
-            "minimum" => self.minimum = map.next_value()?,
-            "multipleOf" => self.multiple_of = map.next_value()?,
-            "not" => self.not = map.next_value()?,
-            "nullable" => self.nullable = map.next_value()?,
-            "oneOf" => self.one_of = map.next_value()?,
-            "pattern" => self.pattern = map.next_value()?,
-            "patternProperties" => self.pattern_properties = map.next_value()?,
-            "properties" => self.properties = map.next_value()?,
-            "required" => self.required = map.next_value()?,
-            "title" => self.title = map.next_value()?,
-            "type" => self.type_ = map.next_value()?,
-            "uniqueItems" => self.unique_items = map.next_value()?,
+            "$ref" => crate::codec::set(&mut self.ref_, map),
+            "$schema" => crate::codec::set(&mut self.schema, map),
+            "additionalItems" => crate::codec::set(&mut self.additional_items, map),
+            "additionalProperties" => {
+                crate::codec::set(&mut self.additional_properties, map)
+            }
+            "allOf" => crate::codec::set(&mut self.all_of, map),
+            "anyOf" => crate::codec::set(&mut self.any_of, map),
+            "default" => crate::codec::set(&mut self.default, map),
+            "definitions" => crate::codec::set(&mut self.definitions, map),
+            "dependencies" => crate::codec::set(&mut self.dependencies, map),
+            "description" => crate::codec::set(&mut self.description, map),
+            "enum" => crate::codec::set(&mut self.enum_, map),
+            "example" => crate::codec::set(&mut self.example, map),
+            "exclusiveMaximum" => crate::codec::set(&mut self.exclusive_maximum, map),
+            "exclusiveMinimum" => crate::codec::set(&mut self.exclusive_minimum, map),
+            "externalDocs" => crate::codec::set(&mut self.external_docs, map),
+            "format" => crate::codec::set(&mut self.format, map),
+            "id" => crate::codec::set(&mut self.id, map),
+            "items" => crate::codec::set(&mut self.items, map),
+            "maxItems" => crate::codec::set(&mut self.max_items, map),
+            "maxLength" => crate::codec::set(&mut self.max_length, map),
+            "maxProperties" => crate::codec::set(&mut self.max_properties, map),
+            "maximum" => crate::codec::set(&mut self.maximum, map),
+            "minItems" => crate::codec::set(&mut self.min_items, map),
+            "minLength" => crate::codec::set(&mut self.min_length, map),
+            "minProperties" => crate::codec::set(&mut self.min_properties, map),
+            "minimum" => crate::codec::set(&mut self.minimum, map),
+            "multipleOf" => crate::codec::set(&mut self.multiple_of, map),
+            "not" => crate::codec::set(&mut self.not, map),
+            "nullable" => crate::codec::set(&mut self.nullable, map),
+            "oneOf" => crate::codec::set(&mut self.one_of, map),
+            "pattern" => crate::codec::set(&mut self.pattern, map),
+            "patternProperties" => crate::codec::set(&mut self.pattern_properties, map),
+            "properties" => crate::codec::set(&mut self.properties, map),
+            "required" => crate::codec::set(&mut self.required, map),
+            "title" => crate::codec::set(&mut self.title, map),
+            "type" => crate::codec::set(&mut self.type_, map),
+            "uniqueItems" => crate::codec::set(&mut self.unique_items, map),
             "x-kubernetes-embedded-resource" => {
-                self.x_kubernetes_embedded_resource = map.next_value()?;
+                crate::codec::set(&mut self.x_kubernetes_embedded_resource, map)
             }
             "x-kubernetes-int-or-string" => {
-                self.x_kubernetes_int_or_string = map.next_value()?;
+                crate::codec::set(&mut self.x_kubernetes_int_or_string, map)
             }
             "x-kubernetes-list-map-keys" => {
-                self.x_kubernetes_list_map_keys = map.next_value()?;
+                crate::codec::set(&mut self.x_kubernetes_list_map_keys, map)
             }
-            "x-kubernetes-list-type" => self.x_kubernetes_list_type = map.next_value()?,
-            "x-kubernetes-map-type" => self.x_kubernetes_map_type = map.next_value()?,
+            "x-kubernetes-list-type" => {
+                crate::codec::set(&mut self.x_kubernetes_list_type, map)
+            }
+            "x-kubernetes-map-type" => {
+                crate::codec::set(&mut self.x_kubernetes_map_type, map)
+            }
             "x-kubernetes-preserve-unknown-fields" => {
-                self.x_kubernetes_preserve_unknown_fields = map.next_value()?;
+                crate::codec::set(&mut self.x_kubernetes_preserve_unknown_fields, map)
             }
             "x-kubernetes-validations" => {
-                self.x_kubernetes_validations = map.next_value()?;
+                crate::codec::set(&mut self.x_kubernetes_validations, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 #[cfg(feature = "apiextensions")]
@@ -996,11 +928,9 @@ pub struct SelectableField {
 }
 impl serde::Serialize for SelectableField {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("jsonPath", &self.json_path)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("jsonPath", &self.json_path);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for SelectableField {
@@ -1018,10 +948,9 @@ impl crate::codec::DecodeFields for SelectableField {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "jsonPath" => self.json_path = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "jsonPath" => crate::codec::set_required(&mut self.json_path, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference`
@@ -1040,14 +969,12 @@ pub struct ServiceReference {
 }
 impl serde::Serialize for ServiceReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "path", &self.path)?;
-        crate::codec::optional(&mut s, "port", &self.port)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.required("namespace", &self.namespace);
+        w.optional("path", &self.path);
+        w.optional("port", &self.port);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceReference {
@@ -1065,13 +992,12 @@ impl crate::codec::DecodeFields for ServiceReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "namespace" => self.namespace = crate::codec::required(map)?,
-            "path" => self.path = map.next_value()?,
-            "port" => self.port = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespace" => crate::codec::set_required(&mut self.namespace, map),
+            "path" => crate::codec::set(&mut self.path, map),
+            "port" => crate::codec::set(&mut self.port, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule`
@@ -1094,16 +1020,14 @@ pub struct ValidationRule {
 }
 impl serde::Serialize for ValidationRule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "fieldPath", &self.field_path)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "messageExpression", &self.message_expression)?;
-        crate::codec::optional(&mut s, "optionalOldSelf", &self.optional_old_self)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("rule", &self.rule)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("fieldPath", &self.field_path);
+        w.optional("message", &self.message);
+        w.optional("messageExpression", &self.message_expression);
+        w.optional("optionalOldSelf", &self.optional_old_self);
+        w.optional("reason", &self.reason);
+        w.required("rule", &self.rule);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ValidationRule {
@@ -1121,15 +1045,14 @@ impl crate::codec::DecodeFields for ValidationRule {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "fieldPath" => self.field_path = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "messageExpression" => self.message_expression = map.next_value()?,
-            "optionalOldSelf" => self.optional_old_self = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "rule" => self.rule = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "fieldPath" => crate::codec::set(&mut self.field_path, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "messageExpression" => crate::codec::set(&mut self.message_expression, map),
+            "optionalOldSelf" => crate::codec::set(&mut self.optional_old_self, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "rule" => crate::codec::set_required(&mut self.rule, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig`
@@ -1146,13 +1069,11 @@ pub struct WebhookClientConfig {
 }
 impl serde::Serialize for WebhookClientConfig {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
-        crate::codec::optional(&mut s, "service", &self.service)?;
-        crate::codec::optional(&mut s, "url", &self.url)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("caBundle", &self.ca_bundle);
+        w.optional("service", &self.service);
+        w.optional("url", &self.url);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WebhookClientConfig {
@@ -1170,12 +1091,11 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "caBundle" => self.ca_bundle = map.next_value()?,
-            "service" => self.service = map.next_value()?,
-            "url" => self.url = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "caBundle" => crate::codec::set(&mut self.ca_bundle, map),
+            "service" => crate::codec::set(&mut self.service, map),
+            "url" => crate::codec::set(&mut self.url, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion`
@@ -1190,12 +1110,10 @@ pub struct WebhookConversion {
 }
 impl serde::Serialize for WebhookConversion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "clientConfig", &self.client_config)?;
-        s.serialize_entry("conversionReviewVersions", &self.conversion_review_versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("clientConfig", &self.client_config);
+        w.required("conversionReviewVersions", &self.conversion_review_versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WebhookConversion {
@@ -1213,12 +1131,11 @@ impl crate::codec::DecodeFields for WebhookConversion {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "clientConfig" => self.client_config = map.next_value()?,
+            "clientConfig" => crate::codec::set(&mut self.client_config, map),
             "conversionReviewVersions" => {
-                self.conversion_review_versions = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.conversion_review_versions, map)
             }
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -22,20 +22,14 @@ pub struct APIGroup {
 }
 impl serde::Serialize for APIGroup {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "preferredVersion", &self.preferred_version)?;
-        crate::codec::optional(
-            &mut s,
-            "serverAddressByClientCIDRs",
-            &self.server_address_by_client_cidrs,
-        )?;
-        s.serialize_entry("versions", &self.versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.required("name", &self.name);
+        w.optional("preferredVersion", &self.preferred_version);
+        w.optional("serverAddressByClientCIDRs", &self.server_address_by_client_cidrs);
+        w.required("versions", &self.versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIGroup {
@@ -53,17 +47,16 @@ impl crate::codec::DecodeFields for APIGroup {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "name" => self.name = crate::codec::required(map)?,
-            "preferredVersion" => self.preferred_version = map.next_value()?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "preferredVersion" => crate::codec::set(&mut self.preferred_version, map),
             "serverAddressByClientCIDRs" => {
-                self.server_address_by_client_cidrs = map.next_value()?;
+                crate::codec::set(&mut self.server_address_by_client_cidrs, map)
             }
-            "versions" => self.versions = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "versions" => crate::codec::set_required(&mut self.versions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList`
@@ -82,13 +75,11 @@ pub struct APIGroupList {
 }
 impl serde::Serialize for APIGroupList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("groups", &self.groups)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("groups", &self.groups);
+        w.optional("kind", &self.kind);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIGroupList {
@@ -106,12 +97,11 @@ impl crate::codec::DecodeFields for APIGroupList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "groups" => self.groups = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "groups" => crate::codec::set_required(&mut self.groups, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIResource`
@@ -142,24 +132,18 @@ pub struct APIResource {
 }
 impl serde::Serialize for APIResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "categories", &self.categories)?;
-        crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("namespaced", &self.namespaced)?;
-        crate::codec::optional(&mut s, "shortNames", &self.short_names)?;
-        s.serialize_entry("singularName", &self.singular_name)?;
-        crate::codec::optional(
-            &mut s,
-            "storageVersionHash",
-            &self.storage_version_hash,
-        )?;
-        s.serialize_entry("verbs", &self.verbs)?;
-        crate::codec::optional(&mut s, "version", &self.version)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("categories", &self.categories);
+        w.optional("group", &self.group);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.required("namespaced", &self.namespaced);
+        w.optional("shortNames", &self.short_names);
+        w.required("singularName", &self.singular_name);
+        w.optional("storageVersionHash", &self.storage_version_hash);
+        w.required("verbs", &self.verbs);
+        w.optional("version", &self.version);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIResource {
@@ -177,19 +161,20 @@ impl crate::codec::DecodeFields for APIResource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "categories" => self.categories = map.next_value()?,
-            "group" => self.group = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "namespaced" => self.namespaced = crate::codec::required(map)?,
-            "shortNames" => self.short_names = map.next_value()?,
-            "singularName" => self.singular_name = crate::codec::required(map)?,
-            "storageVersionHash" => self.storage_version_hash = map.next_value()?,
-            "verbs" => self.verbs = crate::codec::required(map)?,
-            "version" => self.version = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "categories" => crate::codec::set(&mut self.categories, map),
+            "group" => crate::codec::set(&mut self.group, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "namespaced" => crate::codec::set_required(&mut self.namespaced, map),
+            "shortNames" => crate::codec::set(&mut self.short_names, map),
+            "singularName" => crate::codec::set_required(&mut self.singular_name, map),
+            "storageVersionHash" => {
+                crate::codec::set(&mut self.storage_version_hash, map)
+            }
+            "verbs" => crate::codec::set_required(&mut self.verbs, map),
+            "version" => crate::codec::set(&mut self.version, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList`
@@ -210,14 +195,12 @@ pub struct APIResourceList {
 }
 impl serde::Serialize for APIResourceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("groupVersion", &self.group_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry("resources", &self.resources)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("groupVersion", &self.group_version);
+        w.optional("kind", &self.kind);
+        w.required("resources", &self.resources);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIResourceList {
@@ -235,13 +218,12 @@ impl crate::codec::DecodeFields for APIResourceList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "groupVersion" => self.group_version = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "resources" => self.resources = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "groupVersion" => crate::codec::set_required(&mut self.group_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "resources" => crate::codec::set_required(&mut self.resources, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions`
@@ -262,17 +244,12 @@ pub struct APIVersions {
 }
 impl serde::Serialize for APIVersions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry(
-            "serverAddressByClientCIDRs",
-            &self.server_address_by_client_cidrs,
-        )?;
-        s.serialize_entry("versions", &self.versions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.required("serverAddressByClientCIDRs", &self.server_address_by_client_cidrs);
+        w.required("versions", &self.versions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIVersions {
@@ -290,15 +267,14 @@ impl crate::codec::DecodeFields for APIVersions {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
             "serverAddressByClientCIDRs" => {
-                self.server_address_by_client_cidrs = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.server_address_by_client_cidrs, map)
             }
-            "versions" => self.versions = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "versions" => crate::codec::set_required(&mut self.versions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Condition`
@@ -321,16 +297,14 @@ pub struct Condition {
 }
 impl serde::Serialize for Condition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("lastTransitionTime", &self.last_transition_time)?;
-        s.serialize_entry("message", &self.message)?;
-        crate::codec::optional(&mut s, "observedGeneration", &self.observed_generation)?;
-        s.serialize_entry("reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("lastTransitionTime", &self.last_transition_time);
+        w.required("message", &self.message);
+        w.optional("observedGeneration", &self.observed_generation);
+        w.required("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Condition {
@@ -349,16 +323,15 @@ impl crate::codec::DecodeFields for Condition {
     ) -> Result<(), A::Error> {
         match key {
             "lastTransitionTime" => {
-                self.last_transition_time = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.last_transition_time, map)
             }
-            "message" => self.message = crate::codec::required(map)?,
-            "observedGeneration" => self.observed_generation = map.next_value()?,
-            "reason" => self.reason = crate::codec::required(map)?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "message" => crate::codec::set_required(&mut self.message, map),
+            "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
+            "reason" => crate::codec::set_required(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions`
@@ -385,26 +358,19 @@ pub struct DeleteOptions {
 }
 impl serde::Serialize for DeleteOptions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "dryRun", &self.dry_run)?;
-        crate::codec::optional(
-            &mut s,
-            "gracePeriodSeconds",
-            &self.grace_period_seconds,
-        )?;
-        crate::codec::optional(
-            &mut s,
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("dryRun", &self.dry_run);
+        w.optional("gracePeriodSeconds", &self.grace_period_seconds);
+        w.optional(
             "ignoreStoreReadErrorWithClusterBreakingPotential",
             &self.ignore_store_read_error_with_cluster_breaking_potential,
-        )?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "orphanDependents", &self.orphan_dependents)?;
-        crate::codec::optional(&mut s, "preconditions", &self.preconditions)?;
-        crate::codec::optional(&mut s, "propagationPolicy", &self.propagation_policy)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        );
+        w.optional("kind", &self.kind);
+        w.optional("orphanDependents", &self.orphan_dependents);
+        w.optional("preconditions", &self.preconditions);
+        w.optional("propagationPolicy", &self.propagation_policy);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for DeleteOptions {
@@ -422,20 +388,23 @@ impl crate::codec::DecodeFields for DeleteOptions {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "dryRun" => self.dry_run = map.next_value()?,
-            "gracePeriodSeconds" => self.grace_period_seconds = map.next_value()?,
-            "ignoreStoreReadErrorWithClusterBreakingPotential" => {
-                self.ignore_store_read_error_with_cluster_breaking_potential = map
-                    .next_value()?;
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "dryRun" => crate::codec::set(&mut self.dry_run, map),
+            "gracePeriodSeconds" => {
+                crate::codec::set(&mut self.grace_period_seconds, map)
             }
-            "kind" => self.kind = map.next_value()?,
-            "orphanDependents" => self.orphan_dependents = map.next_value()?,
-            "preconditions" => self.preconditions = map.next_value()?,
-            "propagationPolicy" => self.propagation_policy = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "ignoreStoreReadErrorWithClusterBreakingPotential" => {
+                crate::codec::set(
+                    &mut self.ignore_store_read_error_with_cluster_breaking_potential,
+                    map,
+                )
+            }
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "orphanDependents" => crate::codec::set(&mut self.orphan_dependents, map),
+            "preconditions" => crate::codec::set(&mut self.preconditions, map),
+            "propagationPolicy" => crate::codec::set(&mut self.propagation_policy, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement`
@@ -452,13 +421,11 @@ pub struct FieldSelectorRequirement {
 }
 impl serde::Serialize for FieldSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        s.serialize_entry("operator", &self.operator)?;
-        crate::codec::optional(&mut s, "values", &self.values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.required("operator", &self.operator);
+        w.optional("values", &self.values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for FieldSelectorRequirement {
@@ -476,12 +443,11 @@ impl crate::codec::DecodeFields for FieldSelectorRequirement {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "operator" => self.operator = crate::codec::required(map)?,
-            "values" => self.values = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "operator" => crate::codec::set_required(&mut self.operator, map),
+            "values" => crate::codec::set(&mut self.values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1`
@@ -498,12 +464,10 @@ pub struct GroupResource {
 }
 impl serde::Serialize for GroupResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("group", &self.group)?;
-        s.serialize_entry("resource", &self.resource)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("group", &self.group);
+        w.required("resource", &self.resource);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GroupResource {
@@ -521,11 +485,10 @@ impl crate::codec::DecodeFields for GroupResource {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "group" => self.group = crate::codec::required(map)?,
-            "resource" => self.resource = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "group" => crate::codec::set_required(&mut self.group, map),
+            "resource" => crate::codec::set_required(&mut self.resource, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery`
@@ -540,12 +503,10 @@ pub struct GroupVersionForDiscovery {
 }
 impl serde::Serialize for GroupVersionForDiscovery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("groupVersion", &self.group_version)?;
-        s.serialize_entry("version", &self.version)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("groupVersion", &self.group_version);
+        w.required("version", &self.version);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for GroupVersionForDiscovery {
@@ -563,11 +524,10 @@ impl crate::codec::DecodeFields for GroupVersionForDiscovery {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "groupVersion" => self.group_version = crate::codec::required(map)?,
-            "version" => self.version = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "groupVersion" => crate::codec::set_required(&mut self.group_version, map),
+            "version" => crate::codec::set_required(&mut self.version, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector`
@@ -582,12 +542,10 @@ pub struct LabelSelector {
 }
 impl serde::Serialize for LabelSelector {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "matchExpressions", &self.match_expressions)?;
-        crate::codec::optional(&mut s, "matchLabels", &self.match_labels)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("matchExpressions", &self.match_expressions);
+        w.optional("matchLabels", &self.match_labels);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LabelSelector {
@@ -605,11 +563,10 @@ impl crate::codec::DecodeFields for LabelSelector {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "matchExpressions" => self.match_expressions = map.next_value()?,
-            "matchLabels" => self.match_labels = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "matchExpressions" => crate::codec::set(&mut self.match_expressions, map),
+            "matchLabels" => crate::codec::set(&mut self.match_labels, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement`
@@ -626,13 +583,11 @@ pub struct LabelSelectorRequirement {
 }
 impl serde::Serialize for LabelSelectorRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("key", &self.key)?;
-        s.serialize_entry("operator", &self.operator)?;
-        crate::codec::optional(&mut s, "values", &self.values)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("key", &self.key);
+        w.required("operator", &self.operator);
+        w.optional("values", &self.values);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for LabelSelectorRequirement {
@@ -650,12 +605,11 @@ impl crate::codec::DecodeFields for LabelSelectorRequirement {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = crate::codec::required(map)?,
-            "operator" => self.operator = crate::codec::required(map)?,
-            "values" => self.values = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "key" => crate::codec::set_required(&mut self.key, map),
+            "operator" => crate::codec::set_required(&mut self.operator, map),
+            "values" => crate::codec::set(&mut self.values, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta`
@@ -676,19 +630,13 @@ pub struct ListMeta {
 }
 impl serde::Serialize for ListMeta {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "continue", &self.continue_)?;
-        crate::codec::optional(
-            &mut s,
-            "remainingItemCount",
-            &self.remaining_item_count,
-        )?;
-        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
-        crate::codec::optional(&mut s, "selfLink", &self.self_link)?;
-        crate::codec::optional(&mut s, "shardInfo", &self.shard_info)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("continue", &self.continue_);
+        w.optional("remainingItemCount", &self.remaining_item_count);
+        w.optional("resourceVersion", &self.resource_version);
+        w.optional("selfLink", &self.self_link);
+        w.optional("shardInfo", &self.shard_info);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ListMeta {
@@ -706,14 +654,15 @@ impl crate::codec::DecodeFields for ListMeta {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "continue" => self.continue_ = map.next_value()?,
-            "remainingItemCount" => self.remaining_item_count = map.next_value()?,
-            "resourceVersion" => self.resource_version = map.next_value()?,
-            "selfLink" => self.self_link = map.next_value()?,
-            "shardInfo" => self.shard_info = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "continue" => crate::codec::set(&mut self.continue_, map),
+            "remainingItemCount" => {
+                crate::codec::set(&mut self.remaining_item_count, map)
+            }
+            "resourceVersion" => crate::codec::set(&mut self.resource_version, map),
+            "selfLink" => crate::codec::set(&mut self.self_link, map),
+            "shardInfo" => crate::codec::set(&mut self.shard_info, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry`
@@ -738,17 +687,15 @@ pub struct ManagedFieldsEntry {
 }
 impl serde::Serialize for ManagedFieldsEntry {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "fieldsType", &self.fields_type)?;
-        crate::codec::optional(&mut s, "fieldsV1", &self.fields_v1)?;
-        crate::codec::optional(&mut s, "manager", &self.manager)?;
-        crate::codec::optional(&mut s, "operation", &self.operation)?;
-        crate::codec::optional(&mut s, "subresource", &self.subresource)?;
-        crate::codec::optional(&mut s, "time", &self.time)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("fieldsType", &self.fields_type);
+        w.optional("fieldsV1", &self.fields_v1);
+        w.optional("manager", &self.manager);
+        w.optional("operation", &self.operation);
+        w.optional("subresource", &self.subresource);
+        w.optional("time", &self.time);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ManagedFieldsEntry {
@@ -766,16 +713,15 @@ impl crate::codec::DecodeFields for ManagedFieldsEntry {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "fieldsType" => self.fields_type = map.next_value()?,
-            "fieldsV1" => self.fields_v1 = map.next_value()?,
-            "manager" => self.manager = map.next_value()?,
-            "operation" => self.operation = map.next_value()?,
-            "subresource" => self.subresource = map.next_value()?,
-            "time" => self.time = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "fieldsType" => crate::codec::set(&mut self.fields_type, map),
+            "fieldsV1" => crate::codec::set(&mut self.fields_v1, map),
+            "manager" => crate::codec::set(&mut self.manager, map),
+            "operation" => crate::codec::set(&mut self.operation, map),
+            "subresource" => crate::codec::set(&mut self.subresource, map),
+            "time" => crate::codec::set(&mut self.time, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime`
@@ -818,29 +764,23 @@ pub struct ObjectMeta {
 }
 impl serde::Serialize for ObjectMeta {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "annotations", &self.annotations)?;
-        crate::codec::optional(&mut s, "creationTimestamp", &self.creation_timestamp)?;
-        crate::codec::optional(
-            &mut s,
-            "deletionGracePeriodSeconds",
-            &self.deletion_grace_period_seconds,
-        )?;
-        crate::codec::optional(&mut s, "deletionTimestamp", &self.deletion_timestamp)?;
-        crate::codec::optional(&mut s, "finalizers", &self.finalizers)?;
-        crate::codec::optional(&mut s, "generateName", &self.generate_name)?;
-        crate::codec::optional(&mut s, "generation", &self.generation)?;
-        crate::codec::optional(&mut s, "labels", &self.labels)?;
-        crate::codec::optional(&mut s, "managedFields", &self.managed_fields)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "ownerReferences", &self.owner_references)?;
-        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
-        crate::codec::optional(&mut s, "selfLink", &self.self_link)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("annotations", &self.annotations);
+        w.optional("creationTimestamp", &self.creation_timestamp);
+        w.optional("deletionGracePeriodSeconds", &self.deletion_grace_period_seconds);
+        w.optional("deletionTimestamp", &self.deletion_timestamp);
+        w.optional("finalizers", &self.finalizers);
+        w.optional("generateName", &self.generate_name);
+        w.optional("generation", &self.generation);
+        w.optional("labels", &self.labels);
+        w.optional("managedFields", &self.managed_fields);
+        w.optional("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.optional("ownerReferences", &self.owner_references);
+        w.optional("resourceVersion", &self.resource_version);
+        w.optional("selfLink", &self.self_link);
+        w.optional("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ObjectMeta {
@@ -858,26 +798,25 @@ impl crate::codec::DecodeFields for ObjectMeta {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "annotations" => self.annotations = map.next_value()?,
-            "creationTimestamp" => self.creation_timestamp = map.next_value()?,
+            "annotations" => crate::codec::set(&mut self.annotations, map),
+            "creationTimestamp" => crate::codec::set(&mut self.creation_timestamp, map),
             "deletionGracePeriodSeconds" => {
-                self.deletion_grace_period_seconds = map.next_value()?;
+                crate::codec::set(&mut self.deletion_grace_period_seconds, map)
             }
-            "deletionTimestamp" => self.deletion_timestamp = map.next_value()?,
-            "finalizers" => self.finalizers = map.next_value()?,
-            "generateName" => self.generate_name = map.next_value()?,
-            "generation" => self.generation = map.next_value()?,
-            "labels" => self.labels = map.next_value()?,
-            "managedFields" => self.managed_fields = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "namespace" => self.namespace = map.next_value()?,
-            "ownerReferences" => self.owner_references = map.next_value()?,
-            "resourceVersion" => self.resource_version = map.next_value()?,
-            "selfLink" => self.self_link = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "deletionTimestamp" => crate::codec::set(&mut self.deletion_timestamp, map),
+            "finalizers" => crate::codec::set(&mut self.finalizers, map),
+            "generateName" => crate::codec::set(&mut self.generate_name, map),
+            "generation" => crate::codec::set(&mut self.generation, map),
+            "labels" => crate::codec::set(&mut self.labels, map),
+            "managedFields" => crate::codec::set(&mut self.managed_fields, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            "ownerReferences" => crate::codec::set(&mut self.owner_references, map),
+            "resourceVersion" => crate::codec::set(&mut self.resource_version, map),
+            "selfLink" => crate::codec::set(&mut self.self_link, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference`
@@ -900,20 +839,14 @@ pub struct OwnerReference {
 }
 impl serde::Serialize for OwnerReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("apiVersion", &self.api_version)?;
-        crate::codec::optional(
-            &mut s,
-            "blockOwnerDeletion",
-            &self.block_owner_deletion,
-        )?;
-        crate::codec::optional(&mut s, "controller", &self.controller)?;
-        s.serialize_entry("kind", &self.kind)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("apiVersion", &self.api_version);
+        w.optional("blockOwnerDeletion", &self.block_owner_deletion);
+        w.optional("controller", &self.controller);
+        w.required("kind", &self.kind);
+        w.required("name", &self.name);
+        w.required("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for OwnerReference {
@@ -931,15 +864,16 @@ impl crate::codec::DecodeFields for OwnerReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = crate::codec::required(map)?,
-            "blockOwnerDeletion" => self.block_owner_deletion = map.next_value()?,
-            "controller" => self.controller = map.next_value()?,
-            "kind" => self.kind = crate::codec::required(map)?,
-            "name" => self.name = crate::codec::required(map)?,
-            "uid" => self.uid = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set_required(&mut self.api_version, map),
+            "blockOwnerDeletion" => {
+                crate::codec::set(&mut self.block_owner_deletion, map)
+            }
+            "controller" => crate::codec::set(&mut self.controller, map),
+            "kind" => crate::codec::set_required(&mut self.kind, map),
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "uid" => crate::codec::set_required(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Patch`
@@ -956,12 +890,10 @@ pub struct Preconditions {
 }
 impl serde::Serialize for Preconditions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "resourceVersion", &self.resource_version)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("resourceVersion", &self.resource_version);
+        w.optional("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Preconditions {
@@ -979,11 +911,10 @@ impl crate::codec::DecodeFields for Preconditions {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "resourceVersion" => self.resource_version = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "resourceVersion" => crate::codec::set(&mut self.resource_version, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR`
@@ -998,12 +929,10 @@ pub struct ServerAddressByClientCIDR {
 }
 impl serde::Serialize for ServerAddressByClientCIDR {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("clientCIDR", &self.client_cidr)?;
-        s.serialize_entry("serverAddress", &self.server_address)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("clientCIDR", &self.client_cidr);
+        w.required("serverAddress", &self.server_address);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServerAddressByClientCIDR {
@@ -1021,11 +950,10 @@ impl crate::codec::DecodeFields for ServerAddressByClientCIDR {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "clientCIDR" => self.client_cidr = crate::codec::required(map)?,
-            "serverAddress" => self.server_address = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "clientCIDR" => crate::codec::set_required(&mut self.client_cidr, map),
+            "serverAddress" => crate::codec::set_required(&mut self.server_address, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ShardInfo`
@@ -1038,11 +966,9 @@ pub struct ShardInfo {
 }
 impl serde::Serialize for ShardInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("selector", &self.selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("selector", &self.selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ShardInfo {
@@ -1060,10 +986,9 @@ impl crate::codec::DecodeFields for ShardInfo {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "selector" => self.selector = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "selector" => crate::codec::set_required(&mut self.selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Status`
@@ -1092,18 +1017,16 @@ pub struct Status {
 }
 impl serde::Serialize for Status {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "code", &self.code)?;
-        crate::codec::optional(&mut s, "details", &self.details)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("code", &self.code);
+        w.optional("details", &self.details);
+        w.optional("kind", &self.kind);
+        w.optional("message", &self.message);
+        w.optional("metadata", &self.metadata);
+        w.optional("reason", &self.reason);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for Status {
@@ -1121,17 +1044,16 @@ impl crate::codec::DecodeFields for Status {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "code" => self.code = map.next_value()?,
-            "details" => self.details = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "code" => crate::codec::set(&mut self.code, map),
+            "details" => crate::codec::set(&mut self.details, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause`
@@ -1148,13 +1070,11 @@ pub struct StatusCause {
 }
 impl serde::Serialize for StatusCause {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "field", &self.field)?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("field", &self.field);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatusCause {
@@ -1172,12 +1092,11 @@ impl crate::codec::DecodeFields for StatusCause {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "field" => self.field = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "field" => crate::codec::set(&mut self.field, map),
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails`
@@ -1200,16 +1119,14 @@ pub struct StatusDetails {
 }
 impl serde::Serialize for StatusDetails {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "causes", &self.causes)?;
-        crate::codec::optional(&mut s, "group", &self.group)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "retryAfterSeconds", &self.retry_after_seconds)?;
-        crate::codec::optional(&mut s, "uid", &self.uid)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("causes", &self.causes);
+        w.optional("group", &self.group);
+        w.optional("kind", &self.kind);
+        w.optional("name", &self.name);
+        w.optional("retryAfterSeconds", &self.retry_after_seconds);
+        w.optional("uid", &self.uid);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for StatusDetails {
@@ -1227,15 +1144,14 @@ impl crate::codec::DecodeFields for StatusDetails {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "causes" => self.causes = map.next_value()?,
-            "group" => self.group = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "retryAfterSeconds" => self.retry_after_seconds = map.next_value()?,
-            "uid" => self.uid = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "causes" => crate::codec::set(&mut self.causes, map),
+            "group" => crate::codec::set(&mut self.group, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "name" => crate::codec::set(&mut self.name, map),
+            "retryAfterSeconds" => crate::codec::set(&mut self.retry_after_seconds, map),
+            "uid" => crate::codec::set(&mut self.uid, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Time`
@@ -1252,12 +1168,10 @@ pub struct WatchEvent {
 }
 impl serde::Serialize for WatchEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("object", &self.object)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("object", &self.object);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for WatchEvent {
@@ -1275,10 +1189,9 @@ impl crate::codec::DecodeFields for WatchEvent {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "object" => self.object = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "object" => crate::codec::set_required(&mut self.object, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -20,15 +20,13 @@ pub struct APIService {
 }
 impl serde::Serialize for APIService {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::optional(&mut s, "spec", &self.spec)?;
-        crate::codec::optional(&mut s, "status", &self.status)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.optional("spec", &self.spec);
+        w.optional("status", &self.status);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIService {
@@ -46,14 +44,13 @@ impl crate::codec::DecodeFields for APIService {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "spec" => self.spec = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "spec" => crate::codec::set(&mut self.spec, map),
+            "status" => crate::codec::set(&mut self.status, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for APIService {
@@ -90,19 +87,13 @@ pub struct APIServiceCondition {
 }
 impl serde::Serialize for APIServiceCondition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(
-            &mut s,
-            "lastTransitionTime",
-            &self.last_transition_time,
-        )?;
-        crate::codec::optional(&mut s, "message", &self.message)?;
-        crate::codec::optional(&mut s, "reason", &self.reason)?;
-        s.serialize_entry("status", &self.status)?;
-        s.serialize_entry("type", &self.type_)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("lastTransitionTime", &self.last_transition_time);
+        w.optional("message", &self.message);
+        w.optional("reason", &self.reason);
+        w.required("status", &self.status);
+        w.required("type", &self.type_);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIServiceCondition {
@@ -120,14 +111,15 @@ impl crate::codec::DecodeFields for APIServiceCondition {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "lastTransitionTime" => self.last_transition_time = map.next_value()?,
-            "message" => self.message = map.next_value()?,
-            "reason" => self.reason = map.next_value()?,
-            "status" => self.status = crate::codec::required(map)?,
-            "type" => self.type_ = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "lastTransitionTime" => {
+                crate::codec::set(&mut self.last_transition_time, map)
+            }
+            "message" => crate::codec::set(&mut self.message, map),
+            "reason" => crate::codec::set(&mut self.reason, map),
+            "status" => crate::codec::set_required(&mut self.status, map),
+            "type" => crate::codec::set_required(&mut self.type_, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceList`
@@ -148,14 +140,12 @@ pub struct APIServiceList {
 }
 impl serde::Serialize for APIServiceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIServiceList {
@@ -173,13 +163,12 @@ impl crate::codec::DecodeFields for APIServiceList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for APIServiceList {
@@ -219,21 +208,15 @@ pub struct APIServiceSpec {
 }
 impl serde::Serialize for APIServiceSpec {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "caBundle", &self.ca_bundle)?;
-        crate::codec::optional(&mut s, "group", &self.group)?;
-        s.serialize_entry("groupPriorityMinimum", &self.group_priority_minimum)?;
-        crate::codec::optional(
-            &mut s,
-            "insecureSkipTLSVerify",
-            &self.insecure_skip_tls_verify,
-        )?;
-        crate::codec::optional(&mut s, "service", &self.service)?;
-        crate::codec::optional(&mut s, "version", &self.version)?;
-        s.serialize_entry("versionPriority", &self.version_priority)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("caBundle", &self.ca_bundle);
+        w.optional("group", &self.group);
+        w.required("groupPriorityMinimum", &self.group_priority_minimum);
+        w.optional("insecureSkipTLSVerify", &self.insecure_skip_tls_verify);
+        w.optional("service", &self.service);
+        w.optional("version", &self.version);
+        w.required("versionPriority", &self.version_priority);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIServiceSpec {
@@ -251,18 +234,21 @@ impl crate::codec::DecodeFields for APIServiceSpec {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "caBundle" => self.ca_bundle = map.next_value()?,
-            "group" => self.group = map.next_value()?,
+            "caBundle" => crate::codec::set(&mut self.ca_bundle, map),
+            "group" => crate::codec::set(&mut self.group, map),
             "groupPriorityMinimum" => {
-                self.group_priority_minimum = crate::codec::required(map)?;
+                crate::codec::set_required(&mut self.group_priority_minimum, map)
             }
-            "insecureSkipTLSVerify" => self.insecure_skip_tls_verify = map.next_value()?,
-            "service" => self.service = map.next_value()?,
-            "version" => self.version = map.next_value()?,
-            "versionPriority" => self.version_priority = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "insecureSkipTLSVerify" => {
+                crate::codec::set(&mut self.insecure_skip_tls_verify, map)
+            }
+            "service" => crate::codec::set(&mut self.service, map),
+            "version" => crate::codec::set(&mut self.version, map),
+            "versionPriority" => {
+                crate::codec::set_required(&mut self.version_priority, map)
+            }
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus`
@@ -275,11 +261,9 @@ pub struct APIServiceStatus {
 }
 impl serde::Serialize for APIServiceStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "conditions", &self.conditions)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("conditions", &self.conditions);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for APIServiceStatus {
@@ -297,10 +281,9 @@ impl crate::codec::DecodeFields for APIServiceStatus {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "conditions" => self.conditions = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "conditions" => crate::codec::set(&mut self.conditions, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.ServiceReference`
@@ -317,13 +300,11 @@ pub struct ServiceReference {
 }
 impl serde::Serialize for ServiceReference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "name", &self.name)?;
-        crate::codec::optional(&mut s, "namespace", &self.namespace)?;
-        crate::codec::optional(&mut s, "port", &self.port)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("name", &self.name);
+        w.optional("namespace", &self.namespace);
+        w.optional("port", &self.port);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ServiceReference {
@@ -341,11 +322,10 @@ impl crate::codec::DecodeFields for ServiceReference {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = map.next_value()?,
-            "namespace" => self.namespace = map.next_value()?,
-            "port" => self.port = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set(&mut self.name, map),
+            "namespace" => crate::codec::set(&mut self.namespace, map),
+            "port" => crate::codec::set(&mut self.port, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -28,18 +28,16 @@ pub struct MetricValue {
 }
 impl serde::Serialize for MetricValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("describedObject", &self.described_object)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry("metricName", &self.metric_name)?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        s.serialize_entry("timestamp", &self.timestamp)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::optional(&mut s, "window", &self.window)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("describedObject", &self.described_object);
+        w.optional("kind", &self.kind);
+        w.required("metricName", &self.metric_name);
+        w.optional("selector", &self.selector);
+        w.required("timestamp", &self.timestamp);
+        w.required("value", &self.value);
+        w.optional("window", &self.window);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricValue {
@@ -57,17 +55,18 @@ impl crate::codec::DecodeFields for MetricValue {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "describedObject" => self.described_object = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metricName" => self.metric_name = crate::codec::required(map)?,
-            "selector" => self.selector = Some(map.next_value()?),
-            "timestamp" => self.timestamp = crate::codec::required(map)?,
-            "value" => self.value = crate::codec::required(map)?,
-            "window" => self.window = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "describedObject" => {
+                crate::codec::set_required(&mut self.described_object, map)
+            }
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metricName" => crate::codec::set_required(&mut self.metric_name, map),
+            "selector" => crate::codec::set_present(&mut self.selector, map),
+            "timestamp" => crate::codec::set_required(&mut self.timestamp, map),
+            "value" => crate::codec::set_required(&mut self.value, map),
+            "window" => crate::codec::set(&mut self.window, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.metrics.pkg.apis.custom_metrics.v1beta1.MetricValueList`
@@ -88,14 +87,12 @@ pub struct MetricValueList {
 }
 impl serde::Serialize for MetricValueList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricValueList {
@@ -113,12 +110,11 @@ impl crate::codec::DecodeFields for MetricValueList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

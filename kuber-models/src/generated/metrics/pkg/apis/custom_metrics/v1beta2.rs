@@ -12,12 +12,10 @@ pub struct MetricIdentifier {
 }
 impl serde::Serialize for MetricIdentifier {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        crate::codec::optional(&mut s, "selector", &self.selector)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.optional("selector", &self.selector);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricIdentifier {
@@ -35,11 +33,10 @@ impl crate::codec::DecodeFields for MetricIdentifier {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "selector" => self.selector = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "selector" => crate::codec::set(&mut self.selector, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.metrics.pkg.apis.custom_metrics.v1beta2.MetricValue`
@@ -66,17 +63,15 @@ pub struct MetricValue {
 }
 impl serde::Serialize for MetricValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("describedObject", &self.described_object)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry("metric", &self.metric)?;
-        s.serialize_entry("timestamp", &self.timestamp)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::optional(&mut s, "windowSeconds", &self.window_seconds)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("describedObject", &self.described_object);
+        w.optional("kind", &self.kind);
+        w.required("metric", &self.metric);
+        w.required("timestamp", &self.timestamp);
+        w.required("value", &self.value);
+        w.optional("windowSeconds", &self.window_seconds);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricValue {
@@ -94,16 +89,17 @@ impl crate::codec::DecodeFields for MetricValue {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "describedObject" => self.described_object = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metric" => self.metric = crate::codec::required(map)?,
-            "timestamp" => self.timestamp = crate::codec::required(map)?,
-            "value" => self.value = crate::codec::required(map)?,
-            "windowSeconds" => self.window_seconds = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "describedObject" => {
+                crate::codec::set_required(&mut self.described_object, map)
+            }
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metric" => crate::codec::set_required(&mut self.metric, map),
+            "timestamp" => crate::codec::set_required(&mut self.timestamp, map),
+            "value" => crate::codec::set_required(&mut self.value, map),
+            "windowSeconds" => crate::codec::set(&mut self.window_seconds, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.metrics.pkg.apis.custom_metrics.v1beta2.MetricValueList`
@@ -124,14 +120,12 @@ pub struct MetricValueList {
 }
 impl serde::Serialize for MetricValueList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for MetricValueList {
@@ -149,12 +143,11 @@ impl crate::codec::DecodeFields for MetricValueList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -24,17 +24,15 @@ pub struct ExternalMetricValue {
 }
 impl serde::Serialize for ExternalMetricValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        s.serialize_entry("metricLabels", &self.metric_labels)?;
-        s.serialize_entry("metricName", &self.metric_name)?;
-        s.serialize_entry("timestamp", &self.timestamp)?;
-        s.serialize_entry("value", &self.value)?;
-        crate::codec::optional(&mut s, "window", &self.window)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.required("metricLabels", &self.metric_labels);
+        w.required("metricName", &self.metric_name);
+        w.required("timestamp", &self.timestamp);
+        w.required("value", &self.value);
+        w.optional("window", &self.window);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExternalMetricValue {
@@ -52,16 +50,15 @@ impl crate::codec::DecodeFields for ExternalMetricValue {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metricLabels" => self.metric_labels = crate::codec::required(map)?,
-            "metricName" => self.metric_name = crate::codec::required(map)?,
-            "timestamp" => self.timestamp = crate::codec::required(map)?,
-            "value" => self.value = crate::codec::required(map)?,
-            "window" => self.window = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metricLabels" => crate::codec::set_required(&mut self.metric_labels, map),
+            "metricName" => crate::codec::set_required(&mut self.metric_name, map),
+            "timestamp" => crate::codec::set_required(&mut self.timestamp, map),
+            "value" => crate::codec::set_required(&mut self.value, map),
+            "window" => crate::codec::set(&mut self.window, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.metrics.pkg.apis.external_metrics.v1beta1.ExternalMetricValueList`
@@ -82,14 +79,12 @@ pub struct ExternalMetricValueList {
 }
 impl serde::Serialize for ExternalMetricValueList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ExternalMetricValueList {
@@ -107,12 +102,11 @@ impl crate::codec::DecodeFields for ExternalMetricValueList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }

@@ -15,12 +15,10 @@ pub struct ContainerMetrics {
 }
 impl serde::Serialize for ContainerMetrics {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        s.serialize_entry("name", &self.name)?;
-        s.serialize_entry("usage", &self.usage)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.required("name", &self.name);
+        w.required("usage", &self.usage);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for ContainerMetrics {
@@ -38,11 +36,10 @@ impl crate::codec::DecodeFields for ContainerMetrics {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => self.name = crate::codec::required(map)?,
-            "usage" => self.usage = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "name" => crate::codec::set_required(&mut self.name, map),
+            "usage" => crate::codec::set_required(&mut self.usage, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 /// `io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics`
@@ -70,16 +67,14 @@ pub struct NodeMetrics {
 }
 impl serde::Serialize for NodeMetrics {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("timestamp", &self.timestamp)?;
-        s.serialize_entry("usage", &self.usage)?;
-        s.serialize_entry("window", &self.window)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("timestamp", &self.timestamp);
+        w.required("usage", &self.usage);
+        w.required("window", &self.window);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeMetrics {
@@ -97,15 +92,14 @@ impl crate::codec::DecodeFields for NodeMetrics {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "timestamp" => self.timestamp = crate::codec::required(map)?,
-            "usage" => self.usage = crate::codec::required(map)?,
-            "window" => self.window = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "timestamp" => crate::codec::set_required(&mut self.timestamp, map),
+            "usage" => crate::codec::set_required(&mut self.usage, map),
+            "window" => crate::codec::set_required(&mut self.window, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for NodeMetrics {
@@ -142,14 +136,12 @@ pub struct NodeMetricsList {
 }
 impl serde::Serialize for NodeMetricsList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for NodeMetricsList {
@@ -167,13 +159,12 @@ impl crate::codec::DecodeFields for NodeMetricsList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for NodeMetricsList {
@@ -213,16 +204,14 @@ pub struct PodMetrics {
 }
 impl serde::Serialize for PodMetrics {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("containers", &self.containers)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        s.serialize_entry("timestamp", &self.timestamp)?;
-        s.serialize_entry("window", &self.window)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("containers", &self.containers);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.required("timestamp", &self.timestamp);
+        w.required("window", &self.window);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodMetrics {
@@ -240,15 +229,14 @@ impl crate::codec::DecodeFields for PodMetrics {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "containers" => self.containers = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "timestamp" => self.timestamp = crate::codec::required(map)?,
-            "window" => self.window = crate::codec::required(map)?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "containers" => crate::codec::set_required(&mut self.containers, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            "timestamp" => crate::codec::set_required(&mut self.timestamp, map),
+            "window" => crate::codec::set_required(&mut self.window, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::Resource for PodMetrics {
@@ -285,14 +273,12 @@ pub struct PodMetricsList {
 }
 impl serde::Serialize for PodMetricsList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut s = serializer.serialize_map(None)?;
-        crate::codec::optional(&mut s, "apiVersion", &self.api_version)?;
-        s.serialize_entry("items", &self.items)?;
-        crate::codec::optional(&mut s, "kind", &self.kind)?;
-        crate::codec::optional(&mut s, "metadata", &self.metadata)?;
-        crate::codec::write_unknown(&mut s, &self.unknown_fields)?;
-        s.end()
+        let mut w = crate::codec::MapWriter::start(serializer)?;
+        w.optional("apiVersion", &self.api_version);
+        w.required("items", &self.items);
+        w.optional("kind", &self.kind);
+        w.optional("metadata", &self.metadata);
+        w.end(&self.unknown_fields)
     }
 }
 impl<'de> serde::Deserialize<'de> for PodMetricsList {
@@ -310,13 +296,12 @@ impl crate::codec::DecodeFields for PodMetricsList {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "apiVersion" => self.api_version = map.next_value()?,
-            "items" => self.items = crate::codec::required(map)?,
-            "kind" => self.kind = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            _ => crate::codec::unknown(&mut self.unknown_fields, key, map)?,
+            "apiVersion" => crate::codec::set(&mut self.api_version, map),
+            "items" => crate::codec::set_required(&mut self.items, map),
+            "kind" => crate::codec::set(&mut self.kind, map),
+            "metadata" => crate::codec::set(&mut self.metadata, map),
+            _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
-        Ok(())
     }
 }
 impl crate::ListResource for PodMetricsList {
