@@ -151,7 +151,7 @@ fn copy_models_crate(root: &Path, dir: &Path) -> Result<(), String> {
     let features = &manifest[start..end];
     let text = format!(
         "[package]\nname = \"kuber-models\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
-         [dependencies]\nserde = {{ version = \"1\", default-features = false, features = [\"std\"] }}\n\
+         [dependencies]\nserde_core = {{ version = \"1.0.220\", default-features = false, features = [\"std\", \"result\"] }}\n\
          serde_json = {{ version = \"1\", features = [\"raw_value\"] }}\n\n{features}\n[workspace]\n"
     );
     fs::write(dir.join("Cargo.toml"), text).map_err(|e| e.to_string())
