@@ -20,7 +20,7 @@ const APPS: &[(&str, &str)] = &[
     ),
     (
         "kuber-api-core-list-pods",
-        "kuber-api, `core` only (no default features: HTTP/1.1 as kube-rs)",
+        "kuber-api, `core` only (no default features: HTTP/1.1, no gzip, no proxies, as kube-rs's defaults)",
     ),
     ("kuber-list-pods", "kuber, all groups (default features)"),
 ];
