@@ -11,17 +11,19 @@
 //!    preferred version, else the most stable other served version the models know (Kuber.jl
 //!    drops the group instead), else the preferred version untyped ([`kuber_models::DynamicObject`]).
 //! 4. Names the models do not know (custom resources, aggregated APIs, short names such as
-//!    `deploy`) are looked up in the server's resource lists in the same group order; a miss
-//!    refreshes discovery once (a CRD created a moment ago).
+//!    `deploy`) are looked up in the server's resource lists in the same group order.
+//! 5. Any miss (an unknown kind, or a kind or apiVersion not served), whether the kind was named
+//!    or came from an object's `apiVersion`/`kind`, refreshes discovery once and looks again
+//!    (a CRD created a moment ago), as kubectl's deferred mapper does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kuber_api::{ApisApi, CoreApi, KindInfo};
+use kuber_api::{ApisApi, CoreApi, KindInfo, Operation, Request};
 use kuber_models::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList, APIVersions};
 
 use crate::error::close_names;
-use crate::target::Target;
+use crate::target::{Target, split_api_version};
 use crate::{Context, Error, Result};
 
 /// The groups and versions a server serves.
@@ -75,30 +77,38 @@ impl Discovery {
     }
 }
 
-/// `apps/v1` → (`apps`, `v1`); `v1` → (`""`, `v1`).
-pub(crate) fn split_api_version(api_version: &str) -> (&str, &str) {
-    api_version.split_once('/').unwrap_or(("", api_version))
-}
-
 /// The discovery shared by a context's clones.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DiscoveryCache {
-    cell: Arc<tokio::sync::Mutex<Option<Arc<Discovery>>>>,
+    /// The discovery read last; `None` before first use and after a reset.
+    slot: Arc<Mutex<Option<Arc<Discovery>>>>,
+    /// Held while reading, so that calls waiting for the same discovery read it once.
+    reading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl DiscoveryCache {
     pub(crate) async fn get(&self, ctx: &Context) -> Result<Arc<Discovery>> {
-        let mut slot = self.cell.lock().await;
-        if let Some(d) = slot.as_ref() {
-            return Ok(d.clone());
+        if let Some(discovery) = lock(&self.slot).clone() {
+            return Ok(discovery);
         }
-        let fresh = Arc::new(fetch(ctx).await?);
-        *slot = Some(fresh.clone());
-        Ok(fresh)
+        let _reading = self.reading.lock().await;
+        // Another call may have read it while this one waited.
+        if let Some(discovery) = lock(&self.slot).clone() {
+            return Ok(discovery);
+        }
+        let discovery = Arc::new(fetch(ctx).await?);
+        *lock(&self.slot) = Some(discovery.clone());
+        Ok(discovery)
     }
 
     pub(crate) fn clear(&self) {
-        if let Ok(mut slot) = self.cell.try_lock() {
+        *lock(&self.slot) = None;
+    }
+
+    /// Forgets `stale`, unless another call has replaced it already.
+    fn reset(&self, stale: &Arc<Discovery>) {
+        let mut slot = lock(&self.slot);
+        if slot.as_ref().is_some_and(|d| Arc::ptr_eq(d, stale)) {
             *slot = None;
         }
     }
@@ -143,9 +153,30 @@ async fn resources(
     if let Some(r) = lock(&discovery.resources).get(api_version) {
         return Ok(r.clone());
     }
-    let list = Arc::new(crate::target::resource_list(ctx, api_version).await?);
+    let list = Arc::new(resource_list(ctx, api_version).await?);
     lock(&discovery.resources).insert(api_version.to_owned(), list.clone());
     Ok(list)
+}
+
+static RESOURCES: Operation = Operation {
+    action: "get",
+    ..Operation::untyped(
+        "getDiscoveredAPIResources",
+        "GET",
+        "/apis/{group}/{version}",
+    )
+};
+
+/// `GET /api/v1` or `/apis/{group}/{version}`: the resources of one group/version.
+async fn resource_list(ctx: &Context, api_version: &str) -> Result<APIResourceList> {
+    let req = match api_version.split_once('/') {
+        Some((group, version)) => {
+            Request::at(&RESOURCES, "/apis/{group}/{version}", &[group, version])
+        }
+        None => Request::at(&RESOURCES, "/api/{version}", &[api_version]),
+    };
+    req.check()?;
+    Ok(ctx.client().call(req).await?)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -188,7 +219,9 @@ impl<'a> KindName<'a> {
     }
 }
 
-/// Resolves a kind name (and optional apiVersion) to where its verbs go.
+/// Resolves a kind name (and optional apiVersion) to where its verbs go. Any miss resets
+/// discovery and looks once more, as kubectl's deferred mapper does: a CRD (or a version of
+/// one) created since discovery was read is found.
 pub(crate) async fn resolve(
     ctx: &Context,
     text: &str,
@@ -201,28 +234,43 @@ pub(crate) async fn resolve(
         });
     }
     let name = KindName::parse(text);
-    if let Some(api_version) = api_version {
-        if let Some(info) = kuber_api::registry::find(name.name, Some(api_version)) {
-            return Ok(Target::registered(info));
+    if let Some(api_version) = api_version
+        && let Some(info) = kuber_api::registry::find(name.name, Some(api_version))
+    {
+        return Ok(Target::registered(info));
+    }
+    let discovery = ctx.discovery.get(ctx).await?;
+    match lookup(ctx, &discovery, text, api_version).await {
+        Err(Error::UnknownKind { .. } | Error::NotServed { .. }) => {
+            ctx.discovery.reset(&discovery);
+            let discovery = ctx.discovery.get(ctx).await?;
+            lookup(ctx, &discovery, text, api_version).await
         }
-        let discovery = ctx.discovery().await?;
-        return match served(ctx, &discovery, &name, api_version).await? {
-            Some(target) => Ok(target),
-            None => Err(not_served(&name, api_version, &discovery)
-                .unwrap_or_else(|| unknown(text, Some(&discovery)))),
-        };
+        found => found,
     }
-    let discovery = ctx.discovery().await?;
-    if let Some(target) = resolve_in(ctx, &discovery, &name).await? {
-        return Ok(target);
-    }
-    // A kind created since discovery ran (a new CRD): look once more.
-    ctx.refresh_discovery();
-    let discovery = ctx.discovery().await?;
-    match resolve_in(ctx, &discovery, &name).await? {
-        Some(target) => Ok(target),
-        None => Err(unknown(text, Some(&discovery))),
-    }
+}
+
+/// [`resolve`] in one discovery.
+async fn lookup(
+    ctx: &Context,
+    discovery: &Discovery,
+    text: &str,
+    api_version: Option<&str>,
+) -> Result<Target> {
+    let name = KindName::parse(text);
+    let found = match api_version {
+        Some(api_version) => {
+            let found = served(ctx, discovery, &name, api_version).await?;
+            if found.is_none()
+                && let Some(e) = not_served(&name, api_version, discovery)
+            {
+                return Err(e);
+            }
+            found
+        }
+        None => resolve_in(ctx, discovery, &name).await?,
+    };
+    found.ok_or_else(|| unknown(text, Some(discovery)))
 }
 
 async fn resolve_in(
@@ -416,12 +464,10 @@ mod tests {
         assert_eq!((n.name, n.group), ("pods", None));
     }
 
-    /// A context whose discovery is `d` and whose every request fails.
-    fn offline(d: Discovery) -> Context {
+    /// A context whose every request fails.
+    fn offline() -> Context {
         let config = kuber_api::config::Config::new("http://127.0.0.1:9");
-        let ctx = Context::from_client(kuber_api::Client::new(config).unwrap());
-        *ctx.discovery.cell.try_lock().unwrap() = Some(Arc::new(d));
-        ctx
+        Context::from_client(kuber_api::Client::new(config).unwrap())
     }
 
     #[test]
@@ -435,7 +481,7 @@ mod tests {
             }],
             resources: Mutex::default(),
         };
-        let mut ctx = offline(d);
+        let mut ctx = offline();
         ctx.set_api_versions([("autoscaling", "v9")]);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -443,16 +489,17 @@ mod tests {
             .unwrap();
         let want = "HorizontalPodAutoscaler (autoscaling/v9) is not served by the server; \
                     it serves autoscaling/v2, autoscaling/v1";
-        // An override (no refresh, no request).
+        // An override (found in the discovery at hand: no request).
         let err = rt
-            .block_on(resolve(&ctx, "HorizontalPodAutoscaler", None))
+            .block_on(lookup(&ctx, &d, "HorizontalPodAutoscaler", None))
             .unwrap_err();
         assert_eq!(err.to_string(), want);
         // A per-call apiVersion.
         ctx.set_api_versions::<&str, &str>([]);
         let err = rt
-            .block_on(resolve(
+            .block_on(lookup(
                 &ctx,
+                &d,
                 "horizontalpodautoscalers",
                 Some("autoscaling/v9"),
             ))
