@@ -460,11 +460,13 @@ impl<K: Watchable> Watcher<K> {
                 let req = self.request(&target)?;
                 req.check()?;
                 let ctx = &self.spec.ctx;
-                let list: List<K> = ctx
+                let mut list: List<K> = ctx
                     .timed("watch", &target.kind, async {
                         Ok(ctx.client().call(req).await?)
                     })
                     .await?;
+                // A list's items lack apiVersion and kind; watch events carry them.
+                crate::object::fill_item_types(&mut list, &target.api_version, &target.kind);
                 let rv = list.resource_version().unwrap_or_default().to_owned();
                 self.listed(list.items, rv);
                 Ok(())
