@@ -119,8 +119,9 @@ impl Context {
         self.client = self.client.clone().with_retries(count, all_apis);
     }
 
-    /// A bound on each call of this context (and its later clones); `None`: only the client's.
-    /// Watches and followed logs are bounded by it until their answer starts.
+    /// A bound on each call of this context (and its later clones), discovery included;
+    /// `None`: only the client's. Watches and followed logs are bounded by it until their
+    /// answer starts.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
         self.timeout = timeout;
     }
@@ -164,7 +165,8 @@ impl Context {
 
     /// The server's groups and versions, fetched on first use and cached (clones share it).
     pub async fn discovery(&self) -> Result<Arc<Discovery>> {
-        self.discovery.get(self).await
+        self.timed("get", "discovery", self.discovery.get(self))
+            .await
     }
 
     /// Forgets the cached discovery: the next verb by kind name fetches it again.
