@@ -7,7 +7,7 @@
 //! 2. Among the groups that have a kind of that name (kind, plural or lower-case kind), the core
 //!    group wins, then the group the server lists first in `/apis` (its own priority order,
 //!    which kubectl follows too). So `Event` is `v1`, not `events.k8s.io`.
-//! 3. In that group: the version set with [`Context::set_api_versions`], else the server's
+//! 3. In that group: the version set with [`crate::Context::set_api_versions`], else the server's
 //!    preferred version, else the most stable other served version the models know (Kuber.jl
 //!    drops the group instead), else the preferred version untyped ([`kuber_models::DynamicObject`]).
 //! 4. Names the models do not know (custom resources, aggregated APIs, short names such as
@@ -16,15 +16,15 @@
 //!    or came from an object's `apiVersion`/`kind`, refreshes discovery once and looks again
 //!    (a CRD created a moment ago), as kubectl's deferred mapper does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use kuber_api::{ApisApi, CoreApi, KindInfo, Operation, Request};
+use kuber_api::{ApisApi, Client, CoreApi, KindInfo, Operation, Request};
 use kuber_models::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList, APIVersions};
 
 use crate::error::close_names;
 use crate::target::{Target, split_api_version};
-use crate::{Context, Error, Result};
+use crate::{Error, Result};
 
 /// The groups and versions a server serves.
 #[derive(Debug, Default)]
@@ -87,7 +87,7 @@ pub(crate) struct DiscoveryCache {
 }
 
 impl DiscoveryCache {
-    pub(crate) async fn get(&self, ctx: &Context) -> Result<Arc<Discovery>> {
+    pub(crate) async fn get(&self, client: &Client) -> Result<Arc<Discovery>> {
         if let Some(discovery) = lock(&self.slot).clone() {
             return Ok(discovery);
         }
@@ -96,7 +96,7 @@ impl DiscoveryCache {
         if let Some(discovery) = lock(&self.slot).clone() {
             return Ok(discovery);
         }
-        let discovery = Arc::new(fetch(ctx).await?);
+        let discovery = Arc::new(fetch(client).await?);
         *lock(&self.slot) = Some(discovery.clone());
         Ok(discovery)
     }
@@ -114,8 +114,7 @@ impl DiscoveryCache {
     }
 }
 
-async fn fetch(ctx: &Context) -> Result<Discovery> {
-    let client = ctx.client();
+async fn fetch(client: &Client) -> Result<Discovery> {
     let core: APIVersions = CoreApi::new(client.clone()).get_api_versions().await?;
     let named: APIGroupList = ApisApi::new(client.clone()).get_api_versions().await?;
     let groups = named
@@ -146,14 +145,14 @@ async fn fetch(ctx: &Context) -> Result<Discovery> {
 
 /// The resources of one group/version, fetched once per discovery.
 async fn resources(
-    ctx: &Context,
+    client: &Client,
     discovery: &Discovery,
     api_version: &str,
 ) -> Result<Arc<APIResourceList>> {
     if let Some(r) = lock(&discovery.resources).get(api_version) {
         return Ok(r.clone());
     }
-    let list = Arc::new(resource_list(ctx, api_version).await?);
+    let list = Arc::new(resource_list(client, api_version).await?);
     lock(&discovery.resources).insert(api_version.to_owned(), list.clone());
     Ok(list)
 }
@@ -168,7 +167,7 @@ static RESOURCES: Operation = Operation {
 };
 
 /// `GET /api/v1` or `/apis/{group}/{version}`: the resources of one group/version.
-async fn resource_list(ctx: &Context, api_version: &str) -> Result<APIResourceList> {
+async fn resource_list(client: &Client, api_version: &str) -> Result<APIResourceList> {
     let req = match api_version.split_once('/') {
         Some((group, version)) => {
             Request::at(&RESOURCES, "/apis/{group}/{version}", &[group, version])
@@ -176,7 +175,7 @@ async fn resource_list(ctx: &Context, api_version: &str) -> Result<APIResourceLi
         None => Request::at(&RESOURCES, "/api/{version}", &[api_version]),
     };
     req.check()?;
-    Ok(ctx.client().call(req).await?)
+    Ok(client.call(req).await?)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -219,11 +218,20 @@ impl<'a> KindName<'a> {
     }
 }
 
+/// What resolving a kind name needs of a context.
+#[derive(Clone, Copy)]
+pub(crate) struct Resolver<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) cache: &'a DiscoveryCache,
+    /// Versions chosen per group (`core` for the core group).
+    pub(crate) overrides: &'a BTreeMap<String, String>,
+}
+
 /// Resolves a kind name (and optional apiVersion) to where its verbs go. Any miss resets
 /// discovery and looks once more, as kubectl's deferred mapper does: a CRD (or a version of
 /// one) created since discovery was read is found.
 pub(crate) async fn resolve(
-    ctx: &Context,
+    r: Resolver<'_>,
     text: &str,
     api_version: Option<&str>,
 ) -> Result<Target> {
@@ -239,12 +247,12 @@ pub(crate) async fn resolve(
     {
         return Ok(Target::registered(info));
     }
-    let discovery = ctx.discovery.get(ctx).await?;
-    match lookup(ctx, &discovery, text, api_version).await {
+    let discovery = r.cache.get(r.client).await?;
+    match lookup(r, &discovery, text, api_version).await {
         Err(Error::UnknownKind { .. } | Error::NotServed { .. }) => {
-            ctx.discovery.reset(&discovery);
-            let discovery = ctx.discovery.get(ctx).await?;
-            lookup(ctx, &discovery, text, api_version).await
+            r.cache.reset(&discovery);
+            let discovery = r.cache.get(r.client).await?;
+            lookup(r, &discovery, text, api_version).await
         }
         found => found,
     }
@@ -252,7 +260,7 @@ pub(crate) async fn resolve(
 
 /// [`resolve`] in one discovery.
 async fn lookup(
-    ctx: &Context,
+    r: Resolver<'_>,
     discovery: &Discovery,
     text: &str,
     api_version: Option<&str>,
@@ -260,7 +268,7 @@ async fn lookup(
     let name = KindName::parse(text);
     let found = match api_version {
         Some(api_version) => {
-            let found = served(ctx, discovery, &name, api_version).await?;
+            let found = served(r, discovery, &name, api_version).await?;
             if found.is_none()
                 && let Some(e) = not_served(&name, api_version, discovery)
             {
@@ -268,13 +276,13 @@ async fn lookup(
             }
             found
         }
-        None => resolve_in(ctx, discovery, &name).await?,
+        None => resolve_in(r, discovery, &name).await?,
     };
     found.ok_or_else(|| unknown(text, Some(discovery)))
 }
 
 async fn resolve_in(
-    ctx: &Context,
+    r: Resolver<'_>,
     discovery: &Discovery,
     name: &KindName<'_>,
 ) -> Result<Option<Target>> {
@@ -308,7 +316,7 @@ async fn resolve_in(
             }
         };
         let in_group: Vec<&&KindInfo> = known.iter().filter(|k| k.group == group.name).collect();
-        let version = match ctx.overrides.get(key) {
+        let version = match r.overrides.get(key) {
             Some(v) => v.clone(),
             None => {
                 let preferred = &group.preferred_version;
@@ -334,7 +342,7 @@ async fn resolve_in(
         }
         // The models lack that version: serve it untyped when the server has it.
         let api_version = api_version_of(&version);
-        return match served(ctx, discovery, name, &api_version).await? {
+        return match served(r, discovery, name, &api_version).await? {
             Some(target) => Ok(Some(target)),
             // A known kind in a version the server does not serve (an override, say): no
             // refresh will find it, and "unknown kind" would be wrong.
@@ -356,13 +364,13 @@ async fn resolve_in(
         } else {
             &group.name
         };
-        let version = ctx.overrides.get(key).unwrap_or(&group.preferred_version);
+        let version = r.overrides.get(key).unwrap_or(&group.preferred_version);
         let api_version = if group.name.is_empty() {
             version.clone()
         } else {
             format!("{}/{version}", group.name)
         };
-        if let Some(target) = served(ctx, discovery, name, &api_version).await? {
+        if let Some(target) = served(r, discovery, name, &api_version).await? {
             return Ok(Some(target));
         }
     }
@@ -371,7 +379,7 @@ async fn resolve_in(
 
 /// The kind in the server's resource list of `api_version`: typed when the models know it there.
 async fn served(
-    ctx: &Context,
+    r: Resolver<'_>,
     discovery: &Discovery,
     name: &KindName<'_>,
     api_version: &str,
@@ -379,7 +387,7 @@ async fn served(
     if !discovery.serves(api_version) {
         return Ok(None);
     }
-    let list = match resources(ctx, discovery, api_version).await {
+    let list = match resources(r.client, discovery, api_version).await {
         Ok(list) => list,
         // A group gone since discovery ran (a deleted CRD), or an aggregated API whose backend
         // is down: it has no kinds to offer now, as kubectl treats it.
@@ -465,9 +473,9 @@ mod tests {
     }
 
     /// A context whose every request fails.
-    fn offline() -> Context {
+    fn offline() -> crate::Context {
         let config = kuber_api::config::Config::new("http://127.0.0.1:9");
-        Context::from_client(kuber_api::Client::new(config).unwrap())
+        crate::Context::from_client(kuber_api::Client::new(config).unwrap())
     }
 
     #[test]
@@ -491,14 +499,14 @@ mod tests {
                     it serves autoscaling/v2, autoscaling/v1";
         // An override (found in the discovery at hand: no request).
         let err = rt
-            .block_on(lookup(&ctx, &d, "HorizontalPodAutoscaler", None))
+            .block_on(lookup(ctx.resolver(), &d, "HorizontalPodAutoscaler", None))
             .unwrap_err();
         assert_eq!(err.to_string(), want);
         // A per-call apiVersion.
         ctx.set_api_versions::<&str, &str>([]);
         let err = rt
             .block_on(lookup(
-                &ctx,
+                ctx.resolver(),
                 &d,
                 "horizontalpodautoscalers",
                 Some("autoscaling/v9"),

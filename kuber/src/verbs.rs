@@ -49,7 +49,7 @@ impl KindRef {
         match self {
             KindRef::Typed(t) => Ok(t.clone()),
             KindRef::Named { name, api_version } => {
-                crate::discovery::resolve(ctx, name, api_version.as_deref()).await
+                crate::discovery::resolve(ctx.resolver(), name, api_version.as_deref()).await
             }
         }
     }
