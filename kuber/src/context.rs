@@ -9,7 +9,7 @@ use std::time::Duration;
 use kuber_api::Client;
 use kuber_api::config::Config;
 
-use crate::discovery::{Discovery, DiscoveryCache};
+use crate::discovery::{Discovery, DiscoveryCache, Resolver};
 use crate::{Error, Result};
 
 tokio::task_local! {
@@ -41,7 +41,7 @@ pub struct Context {
     retries: Option<(u32, bool)>,
     /// Versions chosen per group (`core` for the core group), before the server's preferred ones.
     pub(crate) overrides: Arc<BTreeMap<String, String>>,
-    pub(crate) discovery: DiscoveryCache,
+    discovery: DiscoveryCache,
 }
 
 /// Kuber.jl's default: `kubectl proxy`'s address.
@@ -119,8 +119,9 @@ impl Context {
         self.client = self.client.clone().with_retries(count, all_apis);
     }
 
-    /// A bound on each call of this context (and its later clones); `None`: only the client's.
-    /// Watches and followed logs are bounded by it until their answer starts.
+    /// A bound on each call of this context (and its later clones), discovery included;
+    /// `None`: only the client's. Watches and followed logs are bounded by it until their
+    /// answer starts.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
         self.timeout = timeout;
     }
@@ -164,12 +165,22 @@ impl Context {
 
     /// The server's groups and versions, fetched on first use and cached (clones share it).
     pub async fn discovery(&self) -> Result<Arc<Discovery>> {
-        self.discovery.get(self).await
+        self.timed("get", "discovery", self.discovery.get(&self.client))
+            .await
     }
 
     /// Forgets the cached discovery: the next verb by kind name fetches it again.
     pub fn refresh_discovery(&self) {
         self.discovery.clear();
+    }
+
+    /// What kind names are resolved with: the client, the discovery, the version overrides.
+    pub(crate) fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            client: &self.client,
+            cache: &self.discovery,
+            overrides: &self.overrides,
+        }
     }
 
     /// Runs one call under the context's timeout.

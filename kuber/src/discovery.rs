@@ -7,22 +7,24 @@
 //! 2. Among the groups that have a kind of that name (kind, plural or lower-case kind), the core
 //!    group wins, then the group the server lists first in `/apis` (its own priority order,
 //!    which kubectl follows too). So `Event` is `v1`, not `events.k8s.io`.
-//! 3. In that group: the version set with [`Context::set_api_versions`], else the server's
+//! 3. In that group: the version set with [`crate::Context::set_api_versions`], else the server's
 //!    preferred version, else the most stable other served version the models know (Kuber.jl
 //!    drops the group instead), else the preferred version untyped ([`kuber_models::DynamicObject`]).
 //! 4. Names the models do not know (custom resources, aggregated APIs, short names such as
-//!    `deploy`) are looked up in the server's resource lists in the same group order; a miss
-//!    refreshes discovery once (a CRD created a moment ago).
+//!    `deploy`) are looked up in the server's resource lists in the same group order.
+//! 5. Any miss (an unknown kind, or a kind or apiVersion not served), whether the kind was named
+//!    or came from an object's `apiVersion`/`kind`, refreshes discovery once and looks again
+//!    (a CRD created a moment ago), as kubectl's deferred mapper does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use kuber_api::{ApisApi, CoreApi, KindInfo};
+use kuber_api::{ApisApi, Client, CoreApi, KindInfo, Operation, Request};
 use kuber_models::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList, APIVersions};
 
 use crate::error::close_names;
-use crate::target::Target;
-use crate::{Context, Error, Result};
+use crate::target::{Target, split_api_version};
+use crate::{Error, Result};
 
 /// The groups and versions a server serves.
 #[derive(Debug, Default)]
@@ -75,37 +77,44 @@ impl Discovery {
     }
 }
 
-/// `apps/v1` → (`apps`, `v1`); `v1` → (`""`, `v1`).
-pub(crate) fn split_api_version(api_version: &str) -> (&str, &str) {
-    api_version.split_once('/').unwrap_or(("", api_version))
-}
-
 /// The discovery shared by a context's clones.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DiscoveryCache {
-    cell: Arc<tokio::sync::Mutex<Option<Arc<Discovery>>>>,
+    /// The discovery read last; `None` before first use and after a reset.
+    slot: Arc<Mutex<Option<Arc<Discovery>>>>,
+    /// Held while reading, so that calls waiting for the same discovery read it once.
+    reading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl DiscoveryCache {
-    pub(crate) async fn get(&self, ctx: &Context) -> Result<Arc<Discovery>> {
-        let mut slot = self.cell.lock().await;
-        if let Some(d) = slot.as_ref() {
-            return Ok(d.clone());
+    pub(crate) async fn get(&self, client: &Client) -> Result<Arc<Discovery>> {
+        if let Some(discovery) = lock(&self.slot).clone() {
+            return Ok(discovery);
         }
-        let fresh = Arc::new(fetch(ctx).await?);
-        *slot = Some(fresh.clone());
-        Ok(fresh)
+        let _reading = self.reading.lock().await;
+        // Another call may have read it while this one waited.
+        if let Some(discovery) = lock(&self.slot).clone() {
+            return Ok(discovery);
+        }
+        let discovery = Arc::new(fetch(client).await?);
+        *lock(&self.slot) = Some(discovery.clone());
+        Ok(discovery)
     }
 
     pub(crate) fn clear(&self) {
-        if let Ok(mut slot) = self.cell.try_lock() {
+        *lock(&self.slot) = None;
+    }
+
+    /// Forgets `stale`, unless another call has replaced it already.
+    fn reset(&self, stale: &Arc<Discovery>) {
+        let mut slot = lock(&self.slot);
+        if slot.as_ref().is_some_and(|d| Arc::ptr_eq(d, stale)) {
             *slot = None;
         }
     }
 }
 
-async fn fetch(ctx: &Context) -> Result<Discovery> {
-    let client = ctx.client();
+async fn fetch(client: &Client) -> Result<Discovery> {
     let core: APIVersions = CoreApi::new(client.clone()).get_api_versions().await?;
     let named: APIGroupList = ApisApi::new(client.clone()).get_api_versions().await?;
     let groups = named
@@ -136,16 +145,37 @@ async fn fetch(ctx: &Context) -> Result<Discovery> {
 
 /// The resources of one group/version, fetched once per discovery.
 async fn resources(
-    ctx: &Context,
+    client: &Client,
     discovery: &Discovery,
     api_version: &str,
 ) -> Result<Arc<APIResourceList>> {
     if let Some(r) = lock(&discovery.resources).get(api_version) {
         return Ok(r.clone());
     }
-    let list = Arc::new(crate::target::resource_list(ctx, api_version).await?);
+    let list = Arc::new(resource_list(client, api_version).await?);
     lock(&discovery.resources).insert(api_version.to_owned(), list.clone());
     Ok(list)
+}
+
+static RESOURCES: Operation = Operation {
+    action: "get",
+    ..Operation::untyped(
+        "getDiscoveredAPIResources",
+        "GET",
+        "/apis/{group}/{version}",
+    )
+};
+
+/// `GET /api/v1` or `/apis/{group}/{version}`: the resources of one group/version.
+async fn resource_list(client: &Client, api_version: &str) -> Result<APIResourceList> {
+    let req = match api_version.split_once('/') {
+        Some((group, version)) => {
+            Request::at(&RESOURCES, "/apis/{group}/{version}", &[group, version])
+        }
+        None => Request::at(&RESOURCES, "/api/{version}", &[api_version]),
+    };
+    req.check()?;
+    Ok(client.call(req).await?)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -188,9 +218,20 @@ impl<'a> KindName<'a> {
     }
 }
 
-/// Resolves a kind name (and optional apiVersion) to where its verbs go.
+/// What resolving a kind name needs of a context.
+#[derive(Clone, Copy)]
+pub(crate) struct Resolver<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) cache: &'a DiscoveryCache,
+    /// Versions chosen per group (`core` for the core group).
+    pub(crate) overrides: &'a BTreeMap<String, String>,
+}
+
+/// Resolves a kind name (and optional apiVersion) to where its verbs go. Any miss resets
+/// discovery and looks once more, as kubectl's deferred mapper does: a CRD (or a version of
+/// one) created since discovery was read is found.
 pub(crate) async fn resolve(
-    ctx: &Context,
+    r: Resolver<'_>,
     text: &str,
     api_version: Option<&str>,
 ) -> Result<Target> {
@@ -201,32 +242,47 @@ pub(crate) async fn resolve(
         });
     }
     let name = KindName::parse(text);
-    if let Some(api_version) = api_version {
-        if let Some(info) = kuber_api::registry::find(name.name, Some(api_version)) {
-            return Ok(Target::registered(info));
+    if let Some(api_version) = api_version
+        && let Some(info) = kuber_api::registry::find(name.name, Some(api_version))
+    {
+        return Ok(Target::registered(info));
+    }
+    let discovery = r.cache.get(r.client).await?;
+    match lookup(r, &discovery, text, api_version).await {
+        Err(Error::UnknownKind { .. } | Error::NotServed { .. }) => {
+            r.cache.reset(&discovery);
+            let discovery = r.cache.get(r.client).await?;
+            lookup(r, &discovery, text, api_version).await
         }
-        let discovery = ctx.discovery().await?;
-        return match served(ctx, &discovery, &name, api_version).await? {
-            Some(target) => Ok(target),
-            None => Err(not_served(&name, api_version, &discovery)
-                .unwrap_or_else(|| unknown(text, Some(&discovery)))),
-        };
-    }
-    let discovery = ctx.discovery().await?;
-    if let Some(target) = resolve_in(ctx, &discovery, &name).await? {
-        return Ok(target);
-    }
-    // A kind created since discovery ran (a new CRD): look once more.
-    ctx.refresh_discovery();
-    let discovery = ctx.discovery().await?;
-    match resolve_in(ctx, &discovery, &name).await? {
-        Some(target) => Ok(target),
-        None => Err(unknown(text, Some(&discovery))),
+        found => found,
     }
 }
 
+/// [`resolve`] in one discovery.
+async fn lookup(
+    r: Resolver<'_>,
+    discovery: &Discovery,
+    text: &str,
+    api_version: Option<&str>,
+) -> Result<Target> {
+    let name = KindName::parse(text);
+    let found = match api_version {
+        Some(api_version) => {
+            let found = served(r, discovery, &name, api_version).await?;
+            if found.is_none()
+                && let Some(e) = not_served(&name, api_version, discovery)
+            {
+                return Err(e);
+            }
+            found
+        }
+        None => resolve_in(r, discovery, &name).await?,
+    };
+    found.ok_or_else(|| unknown(text, Some(discovery)))
+}
+
 async fn resolve_in(
-    ctx: &Context,
+    r: Resolver<'_>,
     discovery: &Discovery,
     name: &KindName<'_>,
 ) -> Result<Option<Target>> {
@@ -260,7 +316,7 @@ async fn resolve_in(
             }
         };
         let in_group: Vec<&&KindInfo> = known.iter().filter(|k| k.group == group.name).collect();
-        let version = match ctx.overrides.get(key) {
+        let version = match r.overrides.get(key) {
             Some(v) => v.clone(),
             None => {
                 let preferred = &group.preferred_version;
@@ -286,7 +342,7 @@ async fn resolve_in(
         }
         // The models lack that version: serve it untyped when the server has it.
         let api_version = api_version_of(&version);
-        return match served(ctx, discovery, name, &api_version).await? {
+        return match served(r, discovery, name, &api_version).await? {
             Some(target) => Ok(Some(target)),
             // A known kind in a version the server does not serve (an override, say): no
             // refresh will find it, and "unknown kind" would be wrong.
@@ -308,13 +364,13 @@ async fn resolve_in(
         } else {
             &group.name
         };
-        let version = ctx.overrides.get(key).unwrap_or(&group.preferred_version);
+        let version = r.overrides.get(key).unwrap_or(&group.preferred_version);
         let api_version = if group.name.is_empty() {
             version.clone()
         } else {
             format!("{}/{version}", group.name)
         };
-        if let Some(target) = served(ctx, discovery, name, &api_version).await? {
+        if let Some(target) = served(r, discovery, name, &api_version).await? {
             return Ok(Some(target));
         }
     }
@@ -323,7 +379,7 @@ async fn resolve_in(
 
 /// The kind in the server's resource list of `api_version`: typed when the models know it there.
 async fn served(
-    ctx: &Context,
+    r: Resolver<'_>,
     discovery: &Discovery,
     name: &KindName<'_>,
     api_version: &str,
@@ -331,7 +387,7 @@ async fn served(
     if !discovery.serves(api_version) {
         return Ok(None);
     }
-    let list = match resources(ctx, discovery, api_version).await {
+    let list = match resources(r.client, discovery, api_version).await {
         Ok(list) => list,
         // A group gone since discovery ran (a deleted CRD), or an aggregated API whose backend
         // is down: it has no kinds to offer now, as kubectl treats it.
@@ -416,12 +472,10 @@ mod tests {
         assert_eq!((n.name, n.group), ("pods", None));
     }
 
-    /// A context whose discovery is `d` and whose every request fails.
-    fn offline(d: Discovery) -> Context {
+    /// A context whose every request fails.
+    fn offline() -> crate::Context {
         let config = kuber_api::config::Config::new("http://127.0.0.1:9");
-        let ctx = Context::from_client(kuber_api::Client::new(config).unwrap());
-        *ctx.discovery.cell.try_lock().unwrap() = Some(Arc::new(d));
-        ctx
+        crate::Context::from_client(kuber_api::Client::new(config).unwrap())
     }
 
     #[test]
@@ -435,7 +489,7 @@ mod tests {
             }],
             resources: Mutex::default(),
         };
-        let mut ctx = offline(d);
+        let mut ctx = offline();
         ctx.set_api_versions([("autoscaling", "v9")]);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -443,16 +497,17 @@ mod tests {
             .unwrap();
         let want = "HorizontalPodAutoscaler (autoscaling/v9) is not served by the server; \
                     it serves autoscaling/v2, autoscaling/v1";
-        // An override (no refresh, no request).
+        // An override (found in the discovery at hand: no request).
         let err = rt
-            .block_on(resolve(&ctx, "HorizontalPodAutoscaler", None))
+            .block_on(lookup(ctx.resolver(), &d, "HorizontalPodAutoscaler", None))
             .unwrap_err();
         assert_eq!(err.to_string(), want);
         // A per-call apiVersion.
         ctx.set_api_versions::<&str, &str>([]);
         let err = rt
-            .block_on(resolve(
-                &ctx,
+            .block_on(lookup(
+                ctx.resolver(),
+                &d,
                 "horizontalpodautoscalers",
                 Some("autoscaling/v9"),
             ))

@@ -25,6 +25,7 @@ mod context;
 mod discovery;
 mod error;
 pub mod metrics;
+pub mod names;
 mod object;
 pub mod sel;
 mod target;

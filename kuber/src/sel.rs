@@ -19,10 +19,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Longest label name (the part after an optional prefix) and longest label value.
-const MAX_NAME: usize = 63;
-/// Longest label key prefix (a DNS-1123 subdomain).
-const MAX_PREFIX: usize = 253;
+use crate::names;
 
 const NAME_RULE: &str = "must be 1 to 63 characters: letters, digits, '-', '_' or '.', \
                          starting and ending with a letter or digit";
@@ -313,7 +310,7 @@ impl Requirement {
                     .parse::<i64>()
                     .map_err(|_| bad("must be a 64-bit integer for `gt`/`lt`"))?;
             }
-            if !is_label_value(value) {
+            if !names::is_label_value(value) {
                 return Err(bad(VALUE_RULE));
             }
         }
@@ -730,11 +727,11 @@ fn validate_key(key: &str) -> Result<(), SelectorError> {
         if prefix.is_empty() {
             return Err(bad("prefix before '/' must not be empty".into()));
         }
-        if !is_dns1123_subdomain(prefix) {
+        if !names::is_dns1123_subdomain(prefix) {
             return Err(bad(format!("{PREFIX_RULE} (got {prefix:?})")));
         }
     }
-    if name.is_empty() || !is_label_value(name) {
+    if !names::is_qualified_name(name) {
         let what = if prefix.is_some() {
             "name after '/' "
         } else {
@@ -743,35 +740,6 @@ fn validate_key(key: &str) -> Result<(), SelectorError> {
         return Err(bad(format!("{what}{NAME_RULE}")));
     }
     Ok(())
-}
-
-/// Empty, or ≤ 63 of `[A-Za-z0-9_.-]` starting and ending alphanumeric.
-fn is_label_value(v: &str) -> bool {
-    if v.is_empty() {
-        return true;
-    }
-    let b = v.as_bytes();
-    b.len() <= MAX_NAME
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-/// ≤ 253 characters; dot-separated parts of `[a-z0-9-]` starting and ending alphanumeric.
-fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= MAX_PREFIX
-        && s.split('.').all(|part| {
-            let b = part.as_bytes();
-            !b.is_empty()
-                && is_lower_alnum(b[0])
-                && is_lower_alnum(b[b.len() - 1])
-                && b.iter().all(|&c| is_lower_alnum(c) || c == b'-')
-        })
-}
-
-fn is_lower_alnum(c: u8) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit()
 }
 
 #[cfg(test)]

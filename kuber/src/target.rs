@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use kuber_api::{KindInfo, Operation, Request};
 use kuber_models::apimachinery::pkg::apis::meta::v1::{APIResource, APIResourceList};
 
-use crate::{Context, Error, Result};
+use crate::{Error, Result};
 
 /// A resolved kind.
 #[derive(Clone, Debug)]
@@ -67,7 +67,7 @@ impl Target {
         resource: &APIResource,
         list: &APIResourceList,
     ) -> Target {
-        let (group, version) = crate::discovery::split_api_version(api_version);
+        let (group, version) = split_api_version(api_version);
         let prefix = format!("{}/", resource.name);
         Target {
             group: Cow::Owned(group.to_owned()),
@@ -171,6 +171,11 @@ impl Target {
     }
 }
 
+/// `apps/v1` → (`apps`, `v1`); `v1` → (`""`, `v1`).
+pub(crate) fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.split_once('/').unwrap_or(("", api_version))
+}
+
 /// The values for `template`'s parameters: `namespace` and `name`.
 fn args<'a>(template: &str, namespace: Option<&'a str>, name: Option<&'a str>) -> Vec<&'a str> {
     template
@@ -208,27 +213,6 @@ dynamic_ops! {
     PATCH = "patchDiscoveredResource", "PATCH", "patch";
     DELETE = "deleteDiscoveredResource", "DELETE", "delete";
     DELETECOLLECTION = "deletecollectionDiscoveredResource", "DELETE", "deletecollection";
-}
-
-static RESOURCES: Operation = Operation {
-    action: "get",
-    ..Operation::untyped(
-        "getDiscoveredAPIResources",
-        "GET",
-        "/apis/{group}/{version}",
-    )
-};
-
-/// `GET /api/v1` or `/apis/{group}/{version}`: the resources of one group/version.
-pub(crate) async fn resource_list(ctx: &Context, api_version: &str) -> Result<APIResourceList> {
-    let req = match api_version.split_once('/') {
-        Some((group, version)) => {
-            Request::at(&RESOURCES, "/apis/{group}/{version}", &[group, version])
-        }
-        None => Request::at(&RESOURCES, "/api/{version}", &[api_version]),
-    };
-    req.check()?;
-    Ok(ctx.client().call(req).await?)
 }
 
 #[cfg(test)]

@@ -49,13 +49,13 @@ impl KindRef {
         match self {
             KindRef::Typed(t) => Ok(t.clone()),
             KindRef::Named { name, api_version } => {
-                crate::discovery::resolve(ctx, name, api_version.as_deref()).await
+                crate::discovery::resolve(ctx.resolver(), name, api_version.as_deref()).await
             }
         }
     }
 
     /// The kind as the caller named it, for errors raised before it is resolved.
-    fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         match self {
             KindRef::Typed(t) => &t.kind,
             KindRef::Named { name, .. } => name,
@@ -90,23 +90,21 @@ macro_rules! into_future {
         {
             type Output = Result<$out>;
             type IntoFuture = BoxFuture<'a, $out>;
+            /// Bounded by the context's timeout from the start, discovery included (as
+            /// client-go's `rest.Config.Timeout` and kubectl's `--request-timeout`).
             fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
+                let (ctx, verb) = (self.ctx, self.verb());
+                let kind = self.kind.label().to_owned();
+                Box::pin(async move { ctx.timed(verb, &kind, self.send()).await })
             }
         }
     };
 }
 
-/// Sends `req` with the context's timeout; decodes as `T`.
-async fn call<T: DeserializeOwned>(
-    ctx: &Context,
-    verb: &'static str,
-    kind: &str,
-    req: Request,
-) -> Result<T> {
+/// Sends `req`; decodes as `T`.
+async fn call<T: DeserializeOwned>(ctx: &Context, req: Request) -> Result<T> {
     req.check()?;
-    ctx.timed(verb, kind, async { Ok(ctx.client().call::<T>(req).await?) })
-        .await
+    Ok(ctx.client().call::<T>(req).await?)
 }
 
 fn need_name(verb: &'static str, kind: &str, name: &str) -> Result<()> {
@@ -169,7 +167,11 @@ impl<'a, O: DeserializeOwned + Send + 'static> Get<'a, O> {
                 .query(&self.params),
             None => target.request("list", "", ns, None)?,
         };
-        call(self.ctx, "get", &target.kind, req).await
+        call(self.ctx, req).await
+    }
+
+    fn verb(&self) -> &'static str {
+        "get"
     }
 }
 
@@ -257,9 +259,17 @@ impl<'a, O> ListCall<'a, O> {
 
 impl<'a, O: DeserializeOwned + Send + 'static> ListCall<'a, O> {
     async fn send(self) -> Result<List<O>> {
+        self.page().await
+    }
+
+    fn verb(&self) -> &'static str {
+        "list"
+    }
+
+    /// One list call: the whole list, or the page [`ListCall::continue_token`] names.
+    async fn page(&self) -> Result<List<O>> {
         let target = self.kind.target(self.ctx).await?;
-        let req = self.request(&target)?;
-        let mut list = call(self.ctx, "list", &target.kind, req).await?;
+        let mut list = call(self.ctx, self.request(&target)?).await?;
         crate::object::fill_item_types(&mut list, &target.api_version, &target.kind);
         Ok(list)
     }
@@ -278,17 +288,9 @@ impl<'a, O: DeserializeOwned + Send + 'static> ListCall<'a, O> {
         }
         futures_util::stream::unfold(Some(self), |state| async move {
             let this = state?;
-            let target = match this.kind.target(this.ctx).await {
-                Ok(t) => t,
-                Err(e) => return Some((Err(e), None)),
-            };
-            let page: Result<List<O>> = match this.request(&target) {
-                Ok(req) => call(this.ctx, "list", &target.kind, req).await,
-                Err(e) => Err(e),
-            };
+            let page = this.ctx.timed("list", this.kind.label(), this.page()).await;
             match page {
-                Ok(mut page) => {
-                    crate::object::fill_item_types(&mut page, &target.api_version, &target.kind);
+                Ok(page) => {
                     let next = page.continue_token().map(str::to_owned).map(|token| {
                         let mut next = this;
                         next.params.continue_ = Some(token);
@@ -372,12 +374,15 @@ impl<'a, O: DeserializeOwned + Send + 'static> Put<'a, O> {
             content_type: "application/json",
             bytes: body,
         });
-        let verb = if self.action == "post" {
+        call(self.ctx, req).await
+    }
+
+    fn verb(&self) -> &'static str {
+        if self.action == "post" {
             "put"
         } else {
             "replace"
-        };
-        call(self.ctx, verb, &target.kind, req).await
+        }
     }
 }
 
@@ -572,7 +577,11 @@ impl<'a, O: DeserializeOwned + Send + 'static> Update<'a, O> {
             content_type: body.patch_type.content_type(),
             bytes: body.bytes,
         });
-        call(self.ctx, "update", &target.kind, req).await
+        call(self.ctx, req).await
+    }
+
+    fn verb(&self) -> &'static str {
+        "update"
     }
 }
 
@@ -671,7 +680,11 @@ impl<'a, O: DeserializeOwned + Send + 'static> Delete<'a, O> {
             .request("delete", "", ns, Some(&self.name))?
             .query(&self.params);
         let req = with_options(req, &self.options)?;
-        call(self.ctx, "delete", &target.kind, req).await
+        call(self.ctx, req).await
+    }
+
+    fn verb(&self) -> &'static str {
+        "delete"
     }
 }
 
@@ -748,11 +761,15 @@ impl<'a, O: DeserializeOwned + Send + 'static> DeleteCollection<'a, O> {
             .request("deletecollection", "", ns, None)?
             .query(&self.params);
         let req = with_options(req, &self.options)?;
-        let mut answer = call(self.ctx, "delete_collection", &target.kind, req).await?;
+        let mut answer = call(self.ctx, req).await?;
         if let Deleted::Object(list) = &mut answer {
             crate::object::fill_item_types(list, &target.api_version, &target.kind);
         }
         Ok(answer)
+    }
+
+    fn verb(&self) -> &'static str {
+        "delete_collection"
     }
 }
 

@@ -409,7 +409,10 @@ impl<K: Watchable> Watcher<K> {
             if let Some(wait) = self.wait.take() {
                 tokio::time::sleep(wait).await;
             }
-            if let Err(e) = self.start().await {
+            // One bound from discovery until the answer starts (or the list is read).
+            let ctx = self.spec.ctx.clone();
+            let kind = self.spec.kind.label().to_owned();
+            if let Err(e) = ctx.timed("watch", &kind, self.start()).await {
                 self.fail(e);
             }
         }
@@ -459,12 +462,9 @@ impl<K: Watchable> Watcher<K> {
             None => {
                 let req = self.request(&target)?;
                 req.check()?;
-                let ctx = &self.spec.ctx;
-                let list: List<K> = ctx
-                    .timed("watch", &target.kind, async {
-                        Ok(ctx.client().call(req).await?)
-                    })
-                    .await?;
+                let mut list: List<K> = self.spec.ctx.client().call(req).await?;
+                // A list's items lack apiVersion and kind; watch events carry them.
+                crate::object::fill_item_types(&mut list, &target.api_version, &target.kind);
                 let rv = list.resource_version().unwrap_or_default().to_owned();
                 self.listed(list.items, rv);
                 Ok(())
@@ -497,11 +497,7 @@ impl<K: Watchable> Watcher<K> {
         let req = self.request(target)?.query(&params);
         req.check()?;
         self.operation = req.operation.id;
-        let ctx = &self.spec.ctx;
-        ctx.timed("watch", &target.kind, async {
-            Ok(ctx.client().watch::<K>(req).await?)
-        })
-        .await
+        Ok(self.spec.ctx.client().watch::<K>(req).await?)
     }
 
     fn opened(&mut self, events: WatchStream<K>, initial: bool) {

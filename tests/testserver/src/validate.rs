@@ -2,6 +2,7 @@
 //! kube-apiserver 1.36). Most kinds take an RFC 1123 subdomain; a few a label (their names
 //! become hostnames or label values); RBAC kinds a path segment.
 
+use kuber::names;
 use kuber_api::KindInfo;
 use serde_json::{Value, json};
 
@@ -47,7 +48,7 @@ fn problem(rule: Rule, name: &str, prefix: bool) -> Option<String> {
         Rule::Subdomain => {
             if name.len() > 253 {
                 Some("must be no more than 253 characters".into())
-            } else if !is_subdomain(checked) {
+            } else if !names::is_dns1123_subdomain(checked) {
                 Some(SUBDOMAIN.into())
             } else {
                 None
@@ -56,37 +57,15 @@ fn problem(rule: Rule, name: &str, prefix: bool) -> Option<String> {
         Rule::Label => {
             if name.len() > 63 {
                 Some("must be no more than 63 characters".into())
-            } else if is_label(checked) {
+            } else if names::is_dns1123_label(checked) {
                 None
-            } else if is_subdomain(checked) {
+            } else if names::is_dns1123_subdomain(checked) {
                 Some("must not contain dots".into())
             } else {
                 Some(LABEL.into())
             }
         }
     }
-}
-
-fn is_label(s: &str) -> bool {
-    let b = s.as_bytes();
-    let inner = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-';
-    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty() && b.iter().all(inner) && edge(&b[0]) && edge(&b[b.len() - 1])
-}
-
-fn is_subdomain(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(is_label)
-}
-
-/// The label value the server also checks for a namespace (its `kubernetes.io/metadata.name`).
-fn is_label_value(s: &str) -> bool {
-    let b = s.as_bytes();
-    let inner = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
-    b.len() <= 63
-        && (b.is_empty()
-            || (b.iter().all(inner)
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()))
 }
 
 /// 422 Invalid when `name` (after `generateName` expansion) or `generate_name` is not a valid
@@ -110,7 +89,7 @@ pub fn name(kind: &KindInfo, name: &str, generate_name: Option<&str>) -> Result<
             format!("Invalid value: \"{name}\": {problem}"),
         ));
     }
-    if kind.group.is_empty() && kind.kind == "Namespace" && !is_label_value(name) {
+    if kind.group.is_empty() && kind.kind == "Namespace" && !names::is_label_value(name) {
         let problem = if name.len() > 63 {
             "must be no more than 63 bytes"
         } else {
