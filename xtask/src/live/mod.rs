@@ -3,14 +3,18 @@
 //!
 //! `GET /openapi/v3` is an index, `{"paths": {"apis/apps/v1": {"serverRelativeURL":
 //! "/openapi/v3/apis/apps/v1?hash=…"}, …}}`; each entry is one document, built-in groups, CRDs and
-//! aggregated APIs alike. The requests go through kuber-api's own client and kubeconfig loader.
+//! aggregated APIs alike. The requests go through a small client of our own ([`client`]) over the
+//! few kubeconfig fields it needs ([`kubeconfig`]), not through kuber-api: the generator must
+//! build when the code it generates does not.
+
+mod client;
+mod kubeconfig;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use kuber_api::config::{Config, Kubeconfig};
-use kuber_api::{Client, Error, Operation, Request};
+use client::Fetcher;
 
 /// What to fetch and from where.
 pub struct Source<'a> {
@@ -37,28 +41,19 @@ pub struct Entry {
     pub url: String,
 }
 
-/// Not spec operations, so not generated ones.
-static INDEX: Operation = Operation::untyped("openapiV3Index", "GET", "/openapi/v3");
-static DOCUMENT: Operation = Operation::untyped("openapiV3Document", "GET", "/openapi/v3");
-
 /// Fetches the documents `source` selects into `dir` (emptied first), one `<key>.json` each
 /// with `/` turned into `_`, so the loader reads them in key order.
 pub fn fetch(source: &Source, dir: &Path) -> Result<Fetched, String> {
     let started = Instant::now();
-    let kubeconfig = Kubeconfig::from_file(source.kubeconfig).map_err(|e| e.to_string())?;
-    let mut config =
-        Config::from_kubeconfig(&kubeconfig, source.context).map_err(|e| e.to_string())?;
-    // An unreachable server should fail in seconds, not after kuber-api's 30 s default.
-    config.connect_timeout = Some(Duration::from_secs(10));
-    let server = config.server.clone();
-    let client = Client::new(config).map_err(|e| e.to_string())?;
+    let target = kubeconfig::read(source.kubeconfig, source.context)?;
+    let fetcher = Fetcher::new(&target)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let (documents, bytes) = runtime.block_on(fetch_all(client, &server, source.groups, dir))?;
+    let (documents, bytes) = runtime.block_on(fetch_all(&fetcher, source.groups, dir))?;
     Ok(Fetched {
-        server,
+        server: fetcher.server().to_owned(),
         documents,
         bytes,
         seconds: started.elapsed().as_secs_f64(),
@@ -66,18 +61,12 @@ pub fn fetch(source: &Source, dir: &Path) -> Result<Fetched, String> {
 }
 
 async fn fetch_all(
-    client: Client,
-    server: &str,
+    fetcher: &Fetcher,
     groups: &[String],
     dir: &Path,
 ) -> Result<(usize, usize), String> {
-    // No retries for the first call: a wrong server or port should be reported at once.
-    let index = client
-        .clone()
-        .with_retries(0, false)
-        .call_bytes(Request::at(&INDEX, "/openapi/v3", &[]))
-        .await
-        .map_err(|e| describe(&e, server, "/openapi/v3"))?;
+    let server = fetcher.server();
+    let index = fetcher.get("/openapi/v3").await?;
     let entries = parse_index(&index)?;
     let selected: Vec<&Entry> = entries
         .iter()
@@ -104,10 +93,7 @@ async fn fetch_all(
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut bytes = 0;
     for entry in &selected {
-        let body = client
-            .call_bytes(Request::at(&DOCUMENT, &entry.url, &[]))
-            .await
-            .map_err(|e| describe(&e, server, &entry.url))?;
+        let body = fetcher.get(&entry.url).await?;
         let path = dir.join(file_name(&entry.key));
         fs::write(&path, &body).map_err(|e| format!("{}: {e}", path.display()))?;
         bytes += body.len();
@@ -173,49 +159,6 @@ pub fn matches_group(key: &str, filter: &str) -> bool {
 /// `apis/apps/v1` → `apis_apps_v1.json`.
 pub fn file_name(key: &str) -> String {
     format!("{}.json", key.replace(['/', '\\'], "_"))
-}
-
-/// One line: connection problems name the server and the cause, the rest name the request.
-fn describe(e: &Error, server: &str, path: &str) -> String {
-    match e {
-        Error::Transport { source, .. } => {
-            format!("cannot reach {server}: {}", root_cause(source.as_ref()))
-        }
-        Error::Tls { message } => format!("cannot reach {server}: TLS: {message}"),
-        Error::Timeout { after, .. } => {
-            format!(
-                "cannot reach {server}: no answer after {} s",
-                after.as_secs()
-            )
-        }
-        Error::Api(api) => {
-            let reason = api
-                .status
-                .as_ref()
-                .and_then(|s| s.message.clone())
-                .unwrap_or_else(|| api.body.lines().next().unwrap_or_default().to_owned());
-            format!("GET {path}: HTTP {}: {reason}", api.code)
-        }
-        other => format!("GET {path}: {other}"),
-    }
-}
-
-/// The innermost cause: for I/O errors their kind (`connection refused`), else its message.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = e;
-    let mut io_kind = None;
-    loop {
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && !matches!(io.kind(), std::io::ErrorKind::Other)
-        {
-            io_kind = Some(io.kind().to_string());
-        }
-        match current.source() {
-            Some(next) => current = next,
-            None => break,
-        }
-    }
-    io_kind.unwrap_or_else(|| current.to_string())
 }
 
 /// Where `gen --kubeconfig` puts the documents: beside the crate with `--out`, else under
