@@ -26,24 +26,11 @@
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::gen_cmd::workspace_root;
-
-pub(crate) fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
-pub(crate) fn run(cmd: &mut Command) -> Result<Duration, String> {
-    let started = Instant::now();
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if !status.success() {
-        return Err(format!("{cmd:?} failed"));
-    }
-    Ok(started.elapsed())
-}
+use crate::app_builds::app_builds;
+use crate::layout::workspace_root;
+use crate::process::{cargo, run};
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
@@ -88,7 +75,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             verbs(&root)?;
         }
         if flag("--compile") {
-            crate::app_builds::app_builds(&root, rounds, !flag("--no-release"))?;
+            app_builds(&root, rounds, !flag("--no-release"))?;
         }
         return Ok(());
     }
@@ -215,7 +202,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "kuber-api, core only:           {:.1} s",
         api_core.as_secs_f64()
     );
-    crate::app_builds::app_builds(&root, rounds, !flag("--no-release"))
+    app_builds(&root, rounds, !flag("--no-release"))
 }
 
 /// The facade's overhead over kuber-api (a local server, same client, same run).

@@ -4,7 +4,9 @@ mod app_builds;
 mod bench;
 mod cluster;
 mod gen_cmd;
+mod layout;
 mod live;
+mod process;
 mod scratch;
 
 use std::process::ExitCode;
@@ -44,7 +46,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("gen") => gen_cmd::run(&args[1..]),
+        Some("gen") => gen_cmd::parse(&args[1..]).and_then(|request| gen_cmd::run(&request)),
         Some("conformance") => conformance(&args[1..]),
         Some("try-gen") => scratch::run(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
@@ -101,21 +103,20 @@ fn conformance(args: &[String]) -> Result<(), String> {
         println!("{CONFORMANCE_USAGE}");
         return Ok(());
     }
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
-                "run",
-                "--quiet",
-                "--release",
-                "-p",
-                "kuber-tests",
-                "--bin",
-                "conformance",
-                "--",
-            ])
-            .args(args)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let status = process::cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "kuber-tests",
+            "--bin",
+            "conformance",
+            "--",
+        ])
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     match status.code() {
         Some(0) => Ok(()),
         Some(2) => Err("conformance could not run (see above)".into()),

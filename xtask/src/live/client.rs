@@ -99,12 +99,22 @@ impl Fetcher {
             if status.is_success() {
                 Ok(body)
             } else {
-                Err(format!("GET {path}: HTTP {}: {}", status.as_u16(), reason(&body)))
+                Err(format!(
+                    "GET {path}: HTTP {}: {}",
+                    status.as_u16(),
+                    reason(&body)
+                ))
             }
         };
         tokio::time::timeout(REQUEST_TIMEOUT, answer)
             .await
-            .map_err(|_| format!("cannot reach {}: no answer after {} s", self.server, REQUEST_TIMEOUT.as_secs()))?
+            .map_err(|_| {
+                format!(
+                    "cannot reach {}: no answer after {} s",
+                    self.server,
+                    REQUEST_TIMEOUT.as_secs()
+                )
+            })?
     }
 }
 
@@ -115,7 +125,12 @@ fn reason(body: &[u8]) -> String {
         return message.to_owned();
     }
     let text = String::from_utf8_lossy(body);
-    text.lines().next().unwrap_or_default().chars().take(200).collect()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// The innermost cause: for I/O errors their kind (`connection refused`), else its message.

@@ -91,8 +91,9 @@ fn resolve(doc: &Value, context: Option<&str>, base: &Path) -> Result<Target, St
     let ctx = object(ctx.get("context"), &format!("contexts[{name}].context"))?;
     let cluster_name = string_in(ctx, "cluster", &format!("contexts[{name}].context"))?
         .ok_or_else(|| format!("contexts[{name}].context has no cluster"))?;
-    let cluster = named(doc, "clusters", &cluster_name)?
-        .ok_or_else(|| format!("context `{name}` names cluster `{cluster_name}`, which is not in clusters"))?;
+    let cluster = named(doc, "clusters", &cluster_name)?.ok_or_else(|| {
+        format!("context `{name}` names cluster `{cluster_name}`, which is not in clusters")
+    })?;
     let cluster_at = format!("clusters[{cluster_name}].cluster");
     let cluster = object(cluster.get("cluster"), &cluster_at)?;
     let user = match string_in(ctx, "user", &format!("contexts[{name}].context"))? {
@@ -100,7 +101,10 @@ fn resolve(doc: &Value, context: Option<&str>, base: &Path) -> Result<Target, St
             let user = named(doc, "users", &user_name)?.ok_or_else(|| {
                 format!("context `{name}` names user `{user_name}`, which is not in users")
             })?;
-            Some((format!("users[{user_name}].user"), object(user.get("user"), &format!("users[{user_name}].user"))?))
+            Some((
+                format!("users[{user_name}].user"),
+                object(user.get("user"), &format!("users[{user_name}].user"))?,
+            ))
         }
         None => None,
     };
@@ -121,7 +125,11 @@ fn cluster_target(cluster: &Map<String, Value>, at: &str, base: &Path) -> Result
     let insecure = match cluster.get("insecure-skip-tls-verify") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(format!("{at}.insecure-skip-tls-verify is not true or false")),
+        Some(_) => {
+            return Err(format!(
+                "{at}.insecure-skip-tls-verify is not true or false"
+            ));
+        }
     };
     // As client-go: trusting a CA and trusting anything do not go together.
     if insecure && ca_pem.is_some() {
@@ -205,7 +213,8 @@ fn bytes(
     match string_in(map, field, at)?.filter(|f| !f.is_empty()) {
         Some(file) => {
             let path: PathBuf = base.join(file);
-            let read = std::fs::read(&path).map_err(|e| format!("{at}.{field} {}: {e}", path.display()))?;
+            let read = std::fs::read(&path)
+                .map_err(|e| format!("{at}.{field} {}: {e}", path.display()))?;
             Ok(Some(Secret(read)))
         }
         None => Ok(None),
@@ -213,7 +222,11 @@ fn bytes(
 }
 
 /// The `value` of the element of list `list` whose `name` is `name`.
-fn named<'a>(doc: &'a Value, list: &str, name: &str) -> Result<Option<&'a Map<String, Value>>, String> {
+fn named<'a>(
+    doc: &'a Value,
+    list: &str,
+    name: &str,
+) -> Result<Option<&'a Map<String, Value>>, String> {
     let items = match doc.get(list) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(items)) => items,
