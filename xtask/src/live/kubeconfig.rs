@@ -101,15 +101,17 @@ fn resolve(doc: &Value, context: Option<&str>, base: &Path) -> Result<Target, St
             let user = named(doc, "users", &user_name)?.ok_or_else(|| {
                 format!("context `{name}` names user `{user_name}`, which is not in users")
             })?;
-            Some((
-                format!("users[{user_name}].user"),
-                object(user.get("user"), &format!("users[{user_name}].user"))?,
-            ))
+            let at = format!("users[{user_name}].user");
+            match user.get("user") {
+                // An empty user: no credentials.
+                None | Some(Value::Null) => None,
+                some => Some((object(some, &at)?, at)),
+            }
         }
         None => None,
     };
     let mut target = cluster_target(cluster, &cluster_at, base)?;
-    if let Some((at, user)) = user {
+    if let Some((user, at)) = user {
         add_credentials(&mut target, user, &at, base)?;
     }
     Ok(target)
@@ -261,5 +263,123 @@ fn string_in(map: &Map<String, Value>, field: &str, at: &str) -> Result<Option<S
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(v.to_string())),
         Some(_) => Err(format!("{at}.{field} is not a string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "tok-9f8e7d6c5b4a";
+
+    fn doc(yaml: &str) -> Value {
+        parse(yaml).unwrap()
+    }
+
+    fn config(user: &str, cluster: &str) -> String {
+        format!(
+            "current-context: a\ncontexts:\n- name: a\n  context: {{cluster: c, user: u}}\n\
+             - name: b\n  context: {{cluster: other}}\n\
+             clusters:\n- name: c\n  cluster:\n    server: https://c.example:6443/\n{cluster}\
+             - name: other\n  cluster: {{server: 'http://127.0.0.1:8080'}}\n\
+             users:\n- name: u\n  user:\n{user}"
+        )
+    }
+
+    #[test]
+    fn contexts_pick_the_cluster_and_the_user() {
+        let d = doc(&config(&format!("    token: {SECRET}\n"), ""));
+        let t = resolve(&d, None, Path::new("/")).unwrap();
+        assert_eq!(t.server, "https://c.example:6443");
+        assert_eq!(t.token.as_ref().unwrap().0, SECRET.as_bytes());
+        assert!(!t.insecure && t.ca_pem.is_none() && t.client_cert.is_none());
+        let t = resolve(&d, Some("b"), Path::new("/")).unwrap();
+        assert_eq!(
+            (t.server.as_str(), t.token.is_none()),
+            ("http://127.0.0.1:8080", true)
+        );
+        let err = resolve(&d, Some("nope"), Path::new("/")).unwrap_err();
+        assert_eq!(err, "no context `nope`");
+        // Debug shows that a token is there, never what it is.
+        assert!(!format!("{t:?}").contains(SECRET));
+        let t = resolve(&d, None, Path::new("/")).unwrap();
+        assert!(!format!("{t:?}").contains(SECRET), "{t:?}");
+    }
+
+    #[test]
+    fn files_are_relative_to_the_kubeconfig_and_the_token_file_wins() {
+        let dir = std::env::temp_dir().join(format!("kuber-kubeconfig-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ca.pem"), "CA").unwrap();
+        std::fs::write(dir.join("c.pem"), "CERT").unwrap();
+        std::fs::write(dir.join("k.pem"), "KEY").unwrap();
+        std::fs::write(dir.join("token"), "from-file\n").unwrap();
+        let user = "    client-certificate: c.pem\n    client-key-data: S0VZ\n    \
+                    token: inline\n    tokenFile: token\n";
+        let d = doc(&config(user, "    certificate-authority: ca.pem\n"));
+        let t = resolve(&d, None, &dir).unwrap();
+        assert_eq!(t.ca_pem.as_deref(), Some(&b"CA"[..]));
+        let (cert, key) = t.client_cert.as_ref().unwrap();
+        assert_eq!((&cert[..], &key.0[..]), (&b"CERT"[..], &b"KEY"[..]));
+        assert_eq!(t.token.as_ref().unwrap().0, b"from-file");
+        let d = doc(&config("    tokenFile: missing\n", ""));
+        let err = resolve(&d, None, &dir).unwrap_err();
+        assert!(err.starts_with("users[u].user.tokenFile "), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn what_it_cannot_do_is_refused_by_the_field_s_name() {
+        for (user, field) in [
+            ("    exec: {command: aws}\n", "users[u].user.exec"),
+            (
+                "    auth-provider: {name: gcp}\n",
+                "users[u].user.auth-provider",
+            ),
+            (
+                "    username: admin\n    password: hunter2\n",
+                "users[u].user.username",
+            ),
+            ("    as: someone\n", "users[u].user.as"),
+        ] {
+            let err = resolve(&doc(&config(user, "")), None, Path::new("/")).unwrap_err();
+            assert!(
+                err.starts_with(&format!("{field} is not supported")),
+                "{err}"
+            );
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        let proxy = "    proxy-url: http://user:pa#ss@proxy:3128\n";
+        let err = resolve(&doc(&config("", proxy)), None, Path::new("/")).unwrap_err();
+        assert!(
+            err.starts_with("clusters[c].cluster.proxy-url is not supported"),
+            "{err}"
+        );
+        assert!(!err.contains("pa#ss"), "{err}");
+        let both = "    insecure-skip-tls-verify: true\n    certificate-authority-data: Q0E=\n";
+        let err = resolve(&doc(&config("", both)), None, Path::new("/")).unwrap_err();
+        assert!(
+            err.contains("insecure-skip-tls-verify is not allowed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_never_show_a_value() {
+        let bad_key =
+            format!("    client-certificate-data: Q0VSVA==\n    client-key-data: '{SECRET}!'\n");
+        let err = resolve(&doc(&config(&bad_key, "")), None, Path::new("/")).unwrap_err();
+        assert_eq!(err, "users[u].user.client-key-data is not base64");
+        let text = format!("users:\n- name: u\n  user:\n    token: {SECRET}\n   bad: [\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.starts_with("not a YAML kubeconfig"), "{err}");
+        assert!(!err.contains(SECRET), "{err}");
+        let server = "https://user:pa55word@c.example";
+        let d = doc(&config("", "").replace("https://c.example:6443/", server));
+        let err = resolve(&d, None, Path::new("/")).unwrap_err();
+        assert_eq!(
+            err,
+            "clusters[c].cluster.server: credentials in the URL are not supported"
+        );
     }
 }

@@ -9,6 +9,8 @@
 
 mod client;
 mod kubeconfig;
+#[cfg(test)]
+mod test_server;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -239,5 +241,107 @@ mod tests {
         assert_eq!(file_name("apis/apps/v1"), "apis_apps_v1.json");
         assert_eq!(file_name("api/v1"), "api_v1.json");
         assert!(file_name("api/v1") < file_name("apis/apps/v1"));
+    }
+
+    /// A kubeconfig for `server` in a fresh folder: the CA as data, the client certificate and
+    /// key as files beside it (relative paths), the token inline; a non-empty `cluster` line
+    /// replaces the CA's.
+    fn kubeconfig(
+        name: &str,
+        server: &str,
+        pki: &test_server::Pki,
+        token: &str,
+        cluster: &str,
+    ) -> PathBuf {
+        use base64::Engine as _;
+        let dir = std::env::temp_dir().join(format!("kuber-live-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("client.crt"), &pki.client_pem).unwrap();
+        fs::write(dir.join("client.key"), &pki.client_key_pem).unwrap();
+        let ca = base64::engine::general_purpose::STANDARD.encode(&pki.ca_pem);
+        let cluster = if cluster.is_empty() {
+            format!("certificate-authority-data: {ca}")
+        } else {
+            cluster.to_owned()
+        };
+        let text = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: c\n  cluster:\n    \
+             server: {server}\n    {cluster}\ncontexts:\n- name: test\n  context: {{cluster: c, user: u}}\n\
+             users:\n- name: u\n  user:\n    client-certificate: client.crt\n    \
+             client-key: client.key\n    token: {token}\n"
+        );
+        let path = dir.join("config");
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn fetch_into(config: &Path, groups: &[String]) -> Result<(Fetched, PathBuf), String> {
+        let dir = config.parent().unwrap().join("documents");
+        let source = Source {
+            kubeconfig: config,
+            context: None,
+            groups,
+        };
+        fetch(&source, &dir).map(|f| (f, dir))
+    }
+
+    #[test]
+    fn documents_come_over_tls_with_the_ca_the_client_certificate_and_the_token() {
+        let pki = test_server::Pki::new();
+        let server = test_server::start(&pki);
+        let config = kubeconfig("ok", &server, &pki, test_server::TOKEN, "");
+        let (fetched, dir) = fetch_into(&config, &["apps".to_owned()]).unwrap();
+        assert_eq!(
+            (fetched.documents, fetched.server.as_str()),
+            (1, server.as_str())
+        );
+        let apps = fs::read_to_string(dir.join("apis_apps_v1.json")).unwrap();
+        assert_eq!(apps, test_server::APPS_DOC);
+        assert!(!dir.join("api_v1.json").exists());
+        let (fetched, dir) = fetch_into(&config, &[]).unwrap();
+        assert_eq!(fetched.documents, 2);
+        let core = fs::read_to_string(dir.join("api_v1.json")).unwrap();
+        assert_eq!(core, test_server::CORE_DOC);
+        let err = fetch_into(&config, &["batch".to_owned()]).err().unwrap();
+        assert!(err.contains("groups served: core, apps"), "{err}");
+        let _ = fs::remove_dir_all(config.parent().unwrap());
+    }
+
+    #[test]
+    fn refusals_name_the_status_and_never_the_token() {
+        let pki = test_server::Pki::new();
+        let server = test_server::start(&pki);
+        let config = kubeconfig("401", &server, &pki, "wrong-token-value", "");
+        let err = fetch_into(&config, &[]).err().unwrap();
+        assert_eq!(err, "GET /openapi/v3: HTTP 401: Unauthorized");
+        let _ = fs::remove_dir_all(config.parent().unwrap());
+    }
+
+    #[test]
+    fn a_server_of_another_ca_is_not_trusted_unless_told_to_skip_the_check() {
+        let pki = test_server::Pki::new();
+        let server = test_server::start(&pki);
+        let other = test_server::Pki::new();
+        use base64::Engine as _;
+        let ca = base64::engine::general_purpose::STANDARD.encode(&other.ca_pem);
+        let wrong = format!("certificate-authority-data: {ca}");
+        let config = kubeconfig("ca", &server, &pki, test_server::TOKEN, &wrong);
+        let err = fetch_into(&config, &[]).err().unwrap();
+        assert!(
+            err.starts_with(&format!("cannot reach {server}: ")),
+            "{err}"
+        );
+        assert!(err.contains("certificate"), "{err}");
+        assert!(!err.contains(test_server::TOKEN), "{err}");
+        let config = kubeconfig(
+            "skip",
+            &server,
+            &pki,
+            test_server::TOKEN,
+            "insecure-skip-tls-verify: true",
+        );
+        assert_eq!(fetch_into(&config, &[]).unwrap().0.documents, 2);
+        let _ = fs::remove_dir_all(config.parent().unwrap());
     }
 }
