@@ -185,17 +185,7 @@ pub fn run(req: &Request) -> Result<(), String> {
     if req.check {
         return check_result(&changed, &stale, files.len(), &generated, started);
     }
-    for rel in &changed {
-        let path = root.join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        fs::write(&path, &files[*rel]).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    for rel in &stale {
-        let path = root.join(rel);
-        fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
+    write(root, &files, &changed, &stale)?;
     let applied: Vec<String> = generated
         .fixups
         .iter()
@@ -213,6 +203,27 @@ pub fn run(req: &Request) -> Result<(), String> {
         applied.join(", "),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Writes the files that changed and removes the ones not generated any more.
+fn write(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    changed: &[&String],
+    stale: &[String],
+) -> Result<(), String> {
+    for rel in changed {
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        fs::write(&path, &files[rel.as_str()]).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    for rel in stale {
+        let path = root.join(rel);
+        fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -580,6 +591,42 @@ mod own_tests {
         };
         if let Err(e) = run(&request) {
             panic!("{e}");
+        }
+    }
+
+    fn parsed(args: &[&str]) -> Result<Request, String> {
+        parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_command_line_becomes_a_request() {
+        let r = parsed(&["--spec", "a.json", "--check", "--root", "/w"]).unwrap();
+        assert!(r.check && r.live.is_none());
+        assert!(matches!(&r.output, Output::Workspace(root) if root == Path::new("/w")));
+        let r = parsed(&["--kubeconfig", "k", "--group", "apps", "--out", "o"]).unwrap();
+        assert!(matches!(&r.output, Output::Standalone(dir) if dir == Path::new("o")));
+        let live = r.live.unwrap();
+        assert_eq!(
+            (live.kubeconfig, live.groups),
+            (PathBuf::from("k"), vec!["apps".to_owned()])
+        );
+        let r = parsed(&["--spec", "a.json"]).unwrap();
+        assert!(matches!(&r.output, Output::Workspace(root) if *root == workspace_root()));
+        for (args, err) in [
+            (
+                &["--spec", "a", "--out", "o", "--root", "r"][..],
+                "--out and --root",
+            ),
+            (&["--spec", "a", "--group", "apps"][..], "need --kubeconfig"),
+            (&["--check"][..], "at least one --spec"),
+            (
+                &["--spec", "a", "--as-models"][..],
+                "unknown argument `--as-models`",
+            ),
+            (&["--spec"][..], "--spec needs a value"),
+        ] {
+            let e = parsed(args).err().unwrap();
+            assert!(e.contains(err), "{args:?}: {e}");
         }
     }
 

@@ -14,14 +14,17 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  gen --spec FILE_OR_DIR [--spec ...] [--check] [--out DIR] [--kubernetes-version X.Y]
-      [--cluster-scoped KIND ...]
-      regenerate the committed code (or, with --out, a standalone models crate for extra
-      documents such as CRDs); --check changes nothing and fails if the committed code is stale;
-      kinds no path serves are namespaced unless named by --cluster-scoped
-  gen --kubeconfig FILE [--context NAME] [--group GROUP[/VERSION] ...] --out DIR
+  gen --spec FILE_OR_DIR [--spec ...] [--check] [--out DIR | --root DIR]
+      [--kubernetes-version X.Y] [--cluster-scoped KIND ...]
+      regenerate the committed code (of the workspace at --root, this one by default; or, with
+      --out, a standalone models crate for extra documents such as CRDs); --check changes
+      nothing and fails if the code is stale; kinds no path serves are namespaced unless named
+      by --cluster-scoped
+  gen --kubeconfig FILE [--context NAME] [--group GROUP[/VERSION] ...] [--out DIR]
       the same from a live cluster's OpenAPI v3 documents (its CRDs included), saved in
-      DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups
+      DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups; the
+      kubeconfig's server, CA, client certificate and token are used, exec plugins, auth
+      providers, proxies and impersonation are refused
   try-gen --spec FILE_OR_DIR [--spec ...] [--cluster-scoped KIND ...]
           [--crd [--fixture JSON --type PATH] [--kind PATH=PLURAL,SCOPE ...]]
       generate from other documents into target/try-gen and build there with warnings denied;
