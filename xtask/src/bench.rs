@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use crate::app_builds::app_builds;
 use crate::layout::workspace_root;
-use crate::process::{cargo, run};
+use crate::process::{cargo, run, tests_bin};
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
@@ -222,21 +222,9 @@ fn verbs(root: &Path) -> Result<(), String> {
 fn real_server(root: &Path) -> Result<(), String> {
     println!("\n== real server (kuber-api beside kube-rs)");
     let bench_kube = build_bench_kube(root)?;
-    run(cargo()
+    run(tests_bin("realbench")
         .current_dir(root)
-        .args([
-            "run",
-            "-q",
-            "--release",
-            "-p",
-            "kuber-tests",
-            "--bin",
-            "realbench",
-            "--",
-            "--runs",
-            "5",
-            "--bench-kube",
-        ])
+        .args(["--runs", "5", "--bench-kube"])
         .arg(&bench_kube))?;
     Ok(())
 }
@@ -244,19 +232,9 @@ fn real_server(root: &Path) -> Result<(), String> {
 /// kuber-testserver beside the real kube-apiserver (`tests/src/bin/tsbench.rs`), in release.
 fn testserver(root: &Path, rounds: usize) -> Result<(), String> {
     println!("\n== kuber-testserver beside kube-apiserver");
-    run(cargo()
+    run(tests_bin("tsbench")
         .current_dir(root)
-        .args([
-            "run",
-            "-q",
-            "--release",
-            "-p",
-            "kuber-tests",
-            "--bin",
-            "tsbench",
-            "--",
-            "--rounds",
-        ])
+        .arg("--rounds")
         .arg(rounds.to_string()))?;
     Ok(())
 }

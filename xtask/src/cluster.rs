@@ -14,7 +14,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::layout::workspace_root;
-use crate::process::cargo;
+use crate::process::{cargo, tests_bin};
 
 /// The Go module that pins the control plane, relative to the workspace root.
 const MODULE_DIR: &str = "tests/controlplane";
@@ -286,18 +286,8 @@ fn minor_of(version: &str) -> String {
 fn run_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let version = pinned_version(&root)?;
-    let status = cargo()
+    let status = tests_bin(bin)
         .current_dir(&root)
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "kuber-tests",
-            "--bin",
-            bin,
-            "--",
-        ])
         .args(args)
         .env("KUBER_CONTROLPLANE_BIN", bin_dir(&root, &version))
         .status()

@@ -106,17 +106,7 @@ fn conformance(args: &[String]) -> Result<(), String> {
         println!("{CONFORMANCE_USAGE}");
         return Ok(());
     }
-    let status = process::cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "kuber-tests",
-            "--bin",
-            "conformance",
-            "--",
-        ])
+    let status = process::tests_bin("conformance")
         .args(args)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
