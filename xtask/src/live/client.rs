@@ -35,6 +35,8 @@ impl Fetcher {
     pub fn new(target: &Target) -> Result<Fetcher, String> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
+        // Small requests on a kept-alive connection: no waiting for delayed ACKs.
+        http.set_nodelay(true);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls_config(target)?)
