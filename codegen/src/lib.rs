@@ -10,6 +10,7 @@ pub mod load;
 pub mod model;
 pub mod names;
 pub mod ops;
+pub mod paths;
 
 use std::path::PathBuf;
 

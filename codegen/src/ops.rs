@@ -9,9 +9,9 @@ use openapiv3::{
     OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, Type,
 };
 
-use crate::kinds::{ResourcePath, parse_path};
 use crate::model::{Gvk, Model, Ty};
 use crate::names;
+use crate::paths::{ResourcePath, parse_path};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {

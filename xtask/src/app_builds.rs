@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::bench::{cargo, run};
+use crate::process::{cargo, run};
 
 /// The apps, the baseline first.
 const APPS: &[(&str, &str)] = &[

@@ -26,24 +26,11 @@
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::gen_cmd::workspace_root;
-
-pub(crate) fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
-pub(crate) fn run(cmd: &mut Command) -> Result<Duration, String> {
-    let started = Instant::now();
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if !status.success() {
-        return Err(format!("{cmd:?} failed"));
-    }
-    Ok(started.elapsed())
-}
+use crate::app_builds::app_builds;
+use crate::layout::workspace_root;
+use crate::process::{cargo, run, tests_bin};
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
@@ -88,7 +75,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             verbs(&root)?;
         }
         if flag("--compile") {
-            crate::app_builds::app_builds(&root, rounds, !flag("--no-release"))?;
+            app_builds(&root, rounds, !flag("--no-release"))?;
         }
         return Ok(());
     }
@@ -215,7 +202,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         "kuber-api, core only:           {:.1} s",
         api_core.as_secs_f64()
     );
-    crate::app_builds::app_builds(&root, rounds, !flag("--no-release"))
+    app_builds(&root, rounds, !flag("--no-release"))
 }
 
 /// The facade's overhead over kuber-api (a local server, same client, same run).
@@ -235,21 +222,9 @@ fn verbs(root: &Path) -> Result<(), String> {
 fn real_server(root: &Path) -> Result<(), String> {
     println!("\n== real server (kuber-api beside kube-rs)");
     let bench_kube = build_bench_kube(root)?;
-    run(cargo()
+    run(tests_bin("realbench")
         .current_dir(root)
-        .args([
-            "run",
-            "-q",
-            "--release",
-            "-p",
-            "kuber-tests",
-            "--bin",
-            "realbench",
-            "--",
-            "--runs",
-            "5",
-            "--bench-kube",
-        ])
+        .args(["--runs", "5", "--bench-kube"])
         .arg(&bench_kube))?;
     Ok(())
 }
@@ -257,19 +232,9 @@ fn real_server(root: &Path) -> Result<(), String> {
 /// kuber-testserver beside the real kube-apiserver (`tests/src/bin/tsbench.rs`), in release.
 fn testserver(root: &Path, rounds: usize) -> Result<(), String> {
     println!("\n== kuber-testserver beside kube-apiserver");
-    run(cargo()
+    run(tests_bin("tsbench")
         .current_dir(root)
-        .args([
-            "run",
-            "-q",
-            "--release",
-            "-p",
-            "kuber-tests",
-            "--bin",
-            "tsbench",
-            "--",
-            "--rounds",
-        ])
+        .arg("--rounds")
         .arg(rounds.to_string()))?;
     Ok(())
 }

@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::gen_cmd::workspace_root;
+use crate::layout::workspace_root;
+use crate::process::{cargo, tests_bin};
 
 /// The Go module that pins the control plane, relative to the workspace root.
 const MODULE_DIR: &str = "tests/controlplane";
@@ -42,7 +43,7 @@ pub fn cluster(args: &[String]) -> Result<(), String> {
 pub fn e2e(args: &[String]) -> Result<(), String> {
     build(&[])?;
     // The suite also runs the `cluster` binary, as `cluster up` does.
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let status = cargo()
         .current_dir(workspace_root())
         .args([
             "build",
@@ -285,18 +286,8 @@ fn minor_of(version: &str) -> String {
 fn run_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let version = pinned_version(&root)?;
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let status = tests_bin(bin)
         .current_dir(&root)
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "kuber-tests",
-            "--bin",
-            bin,
-            "--",
-        ])
         .args(args)
         .env("KUBER_CONTROLPLANE_BIN", bin_dir(&root, &version))
         .status()

@@ -1,144 +1,162 @@
-//! `cargo xtask gen`.
+//! `cargo xtask gen`: a typed [`Request`] (from the command line by [`parse`], or built by
+//! `try-gen`), written or checked by [`run`] where a [`Layout`] says.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use codegen::Target;
+use codegen::Generated;
 use codegen::emit::replace_region;
 use sha2::{Digest, Sha256};
 
-/// Where the committed generated code goes, relative to the workspace root.
-const MODELS_ROOT: &str = "kuber-models/src/generated";
-const API_ROOT: &str = "kuber-api/src/generated";
+use crate::layout::{self, Layout, Manifest, workspace_root};
+
 const FEATURES_BEGIN: &str = "# BEGIN GENERATED FEATURES";
 const FEATURES_END: &str = "# END GENERATED FEATURES";
 /// Our own documents, for groups the upstream spec does not describe.
-const OWN_DOCS: &str = "spec";
 const OWN_SUFFIX: &str = ".openapi.json";
 
-struct Args {
-    specs: Vec<PathBuf>,
-    check: bool,
-    out: Option<PathBuf>,
-    kubernetes_version: Option<String>,
-    /// With --out: write a kuber-models layout (used by try-gen) instead of a standalone crate.
-    as_models: bool,
-    /// Workspace to check or write instead of this one.
-    root: Option<PathBuf>,
-    /// Fetch the OpenAPI v3 documents of this kubeconfig's cluster and generate from them too.
-    kubeconfig: Option<PathBuf>,
-    context: Option<String>,
-    /// With --kubeconfig: only these groups (`GROUP` or `GROUP/VERSION`, `core` for `api/v1`).
-    groups: Vec<String>,
+/// One run of `gen`.
+pub struct Request {
+    /// Documents or folders of documents, merged in order.
+    pub specs: Vec<PathBuf>,
+    /// Change nothing; fail if what is there is not what would be written.
+    pub check: bool,
+    pub output: Output,
+    /// The Kubernetes release (`1.36`), when the documents' names do not say it.
+    pub kubernetes_version: Option<String>,
+    /// A cluster whose OpenAPI v3 documents are fetched and generated from too.
+    pub live: Option<Live>,
     /// Kinds without paths that are cluster-scoped (the documents cannot say).
-    cluster_scoped: Vec<String>,
+    pub cluster_scoped: Vec<String>,
 }
 
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut out = Args {
+/// Where a run writes, each with its [`Layout`].
+pub enum Output {
+    /// The committed code of the workspace at this root (`--root`, else this one).
+    Workspace(PathBuf),
+    /// A standalone crate for extra documents such as CRDs (`--out DIR`).
+    Standalone(PathBuf),
+    /// A copy of kuber-models whose hand-written part is already there (`try-gen`).
+    ModelsCopy(PathBuf),
+}
+
+impl Output {
+    pub fn root(&self) -> &Path {
+        match self {
+            Output::Workspace(dir) | Output::Standalone(dir) | Output::ModelsCopy(dir) => dir,
+        }
+    }
+
+    fn layout(&self) -> &'static Layout {
+        match self {
+            Output::Workspace(_) => &layout::WORKSPACE,
+            Output::Standalone(_) => &layout::STANDALONE,
+            Output::ModelsCopy(_) => &layout::MODELS_COPY,
+        }
+    }
+
+    /// Where fetched documents are kept: beside a crate of its own, else under `target/`.
+    fn documents_dir(&self) -> PathBuf {
+        match self {
+            Output::Workspace(_) => crate::live::documents_dir(None, &workspace_root()),
+            Output::Standalone(dir) | Output::ModelsCopy(dir) => {
+                crate::live::documents_dir(Some(dir), &workspace_root())
+            }
+        }
+    }
+}
+
+/// `--kubeconfig FILE [--context NAME] [--group G ...]`.
+pub struct Live {
+    pub kubeconfig: PathBuf,
+    pub context: Option<String>,
+    /// `GROUP` or `GROUP/VERSION` (`core` for `api/v1`); empty: every document.
+    pub groups: Vec<String>,
+}
+
+/// The command line of `cargo xtask gen` (see `USAGE` in main.rs) as a request.
+pub fn parse(args: &[String]) -> Result<Request, String> {
+    let mut req = Request {
         specs: Vec::new(),
         check: false,
-        out: None,
+        output: Output::Workspace(workspace_root()),
         kubernetes_version: None,
-        as_models: false,
-        root: None,
-        kubeconfig: None,
-        context: None,
-        groups: Vec::new(),
+        live: None,
         cluster_scoped: Vec::new(),
     };
+    let (mut out, mut root, mut kubeconfig, mut context, mut groups) =
+        (None, None, None, None, Vec::new());
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |flag: &str| {
             it.next()
                 .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
+                .ok_or_else(|| format!("gen: {flag} needs a value"))
         };
         match a.as_str() {
-            "--spec" => out.specs.push(PathBuf::from(value("--spec")?)),
-            "--check" => out.check = true,
-            "--out" => out.out = Some(PathBuf::from(value("--out")?)),
-            "--kubernetes-version" => out.kubernetes_version = Some(value("--kubernetes-version")?),
-            "--as-models" => out.as_models = true,
-            "--root" => out.root = Some(PathBuf::from(value("--root")?)),
-            "--kubeconfig" => out.kubeconfig = Some(PathBuf::from(value("--kubeconfig")?)),
-            "--context" => out.context = Some(value("--context")?),
-            "--group" => out.groups.push(value("--group")?),
-            "--cluster-scoped" => out.cluster_scoped.push(value("--cluster-scoped")?),
+            "--spec" => req.specs.push(PathBuf::from(value("--spec")?)),
+            "--check" => req.check = true,
+            "--out" => out = Some(PathBuf::from(value("--out")?)),
+            "--kubernetes-version" => req.kubernetes_version = Some(value("--kubernetes-version")?),
+            "--root" => root = Some(PathBuf::from(value("--root")?)),
+            "--kubeconfig" => kubeconfig = Some(PathBuf::from(value("--kubeconfig")?)),
+            "--context" => context = Some(value("--context")?),
+            "--group" => groups.push(value("--group")?),
+            "--cluster-scoped" => req.cluster_scoped.push(value("--cluster-scoped")?),
             other => return Err(format!("gen: unknown argument `{other}`")),
         }
     }
-    if out.kubeconfig.is_none() && (out.context.is_some() || !out.groups.is_empty()) {
-        return Err("gen: --context and --group need --kubeconfig".into());
-    }
-    if out.specs.is_empty() && out.kubeconfig.is_none() {
+    req.output = match (out, root) {
+        (Some(_), Some(_)) => return Err("gen: --out and --root do not go together".into()),
+        (Some(dir), None) => Output::Standalone(dir),
+        (None, Some(dir)) => Output::Workspace(dir),
+        (None, None) => Output::Workspace(workspace_root()),
+    };
+    req.live = match kubeconfig {
+        Some(kubeconfig) => Some(Live {
+            kubeconfig,
+            context,
+            groups,
+        }),
+        None if context.is_some() || !groups.is_empty() => {
+            return Err("gen: --context and --group need --kubeconfig".into());
+        }
+        None => None,
+    };
+    if req.specs.is_empty() && req.live.is_none() {
         return Err(
             "gen: at least one --spec FILE_OR_DIR or --kubeconfig FILE is needed, e.g. \
                     --spec ../shared/spec/v2/kubernetes-1.36.swagger.json"
                 .into(),
         );
     }
-    Ok(out)
+    Ok(req)
 }
 
-const FACTS_DIR: &str = "tests/testserver/src/generated";
-const FACTS_FILE: &str = "tests/testserver/src/generated/definitions.json";
-
-pub fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
-}
-
-pub fn run(args: &[String]) -> Result<(), String> {
+/// Generates what `req` asks for, then writes it, or with `check` compares it.
+pub fn run(req: &Request) -> Result<(), String> {
     let started = Instant::now();
-    let mut args = parse(args)?;
-    if let Some(kubeconfig) = &args.kubeconfig {
-        let dir = crate::live::documents_dir(args.out.as_deref(), &workspace_root());
-        let source = crate::live::Source {
-            kubeconfig,
-            context: args.context.as_deref(),
-            groups: &args.groups,
-        };
-        let fetched = crate::live::fetch(&source, &dir)
-            .map_err(|e| format!("gen --kubeconfig {}: {e}", kubeconfig.display()))?;
-        println!(
-            "gen: {} OpenAPI v3 documents ({:.1} MB) from {} into {} in {:.2} s",
-            fetched.documents,
-            fetched.bytes as f64 / 1e6,
-            fetched.server,
-            dir.display(),
-            fetched.seconds
-        );
-        args.specs.push(dir);
+    let layout = req.output.layout();
+    let root = req.output.root();
+    let mut specs = req.specs.clone();
+    if let Some(live) = &req.live {
+        specs.push(fetch(live, &req.output)?);
     }
-    let (root, target, gen_root) = match &args.out {
-        Some(dir) if args.as_models => {
-            (dir.clone(), Target::KuberModels, "src/generated".to_owned())
-        }
-        Some(dir) => (dir.clone(), Target::Standalone, "src/generated".to_owned()),
-        None => (
-            args.root.clone().unwrap_or_else(workspace_root),
-            Target::KuberModels,
-            MODELS_ROOT.to_owned(),
-        ),
+    let own = match layout.own_documents {
+        Some(dir) => own_documents(&root.join(dir))?,
+        None => Vec::new(),
     };
-    let api_root = args.out.is_none().then_some(API_ROOT);
-    // The committed code also covers the groups the upstream spec lacks (spec/*.openapi.json).
-    let own = match &args.out {
-        None => own_documents(&root.join(OWN_DOCS))?,
-        Some(_) => Vec::new(),
-    };
-    args.specs.extend(own.iter().cloned());
+    specs.extend(own.iter().cloned());
     let generated = codegen::generate_with(
-        &args.specs,
+        &specs,
         &codegen::Options {
-            target,
-            root: &gen_root,
-            api_root,
-            release: args.kubernetes_version.as_deref(),
-            cluster_scoped: &args.cluster_scoped,
+            target: layout.target.clone(),
+            root: layout.models,
+            api_root: layout.api.as_ref().map(|api| api.sources),
+            release: req.kubernetes_version.as_deref(),
+            cluster_scoped: &req.cluster_scoped,
         },
     )
     .map_err(|e| e.to_string())?;
@@ -148,117 +166,26 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for guess in &generated.guesses {
         println!("gen: {guess}");
     }
-    let mut files = generated.output.files;
-    let mut owned_dirs = vec![root.join(&gen_root)];
-
-    match &args.out {
-        Some(_) if args.as_models => {
-            files.insert(
-                "Cargo.toml".into(),
-                with_features(&root.join("Cargo.toml"), &generated.output.features)?,
-            );
-        }
-        None => {
-            let manifest = with_features(
-                &root.join("kuber-models/Cargo.toml"),
-                &generated.output.features,
-            )?;
-            files.insert("kuber-models/Cargo.toml".into(), manifest);
-            if let Some(api) = &generated.api {
-                files.extend(api.files.clone());
-                let manifest = with_features(&root.join("kuber-api/Cargo.toml"), &api.features)?;
-                files.insert("kuber-api/Cargo.toml".into(), manifest);
-                // The facade offers the same groups, each turning on kuber-api's.
-                let facade: BTreeMap<String, Vec<String>> = api
-                    .features
-                    .keys()
-                    .map(|f| (f.clone(), vec![format!("kuber-api/{f}")]))
-                    .collect();
-                let manifest = with_features(&root.join("kuber/Cargo.toml"), &facade)?;
-                files.insert("kuber/Cargo.toml".into(), manifest);
-                owned_dirs.push(root.join(API_ROOT));
-            }
-            // The test server's schema facts (strategic merge patch, apply, /openapi/v3).
-            files.insert(FACTS_FILE.into(), generated.definitions.clone());
-            owned_dirs.push(root.join(FACTS_DIR));
-            files.insert(
-                "spec/source.json".into(),
-                source_record(&args, &generated.inputs, &own)?,
-            );
-        }
-        Some(dir) => {
-            let name = dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("generated-models")
-                .to_owned();
-            files.insert(
-                "Cargo.toml".into(),
-                codegen::emit::standalone_manifest(&name, &models_dep(dir)?),
-            );
-            // Every type may come from kuber-models (a cluster without CRDs): an empty crate.
-            let own = files.keys().any(|f| f.starts_with("src/generated/"));
-            if !own {
-                println!(
-                    "gen: note: the documents define no type outside io.k8s.* (kuber-models has \
-                     those), so {} is an empty crate",
-                    dir.display()
-                );
-            }
-            files.insert("src/lib.rs".into(), standalone_lib(own));
-        }
-    }
-
-    let mut stale_extra = Vec::new();
-    for dir in &owned_dirs {
-        stale_extra.extend(
-            existing_files(dir, &root)?
+    let files = output_files(req, layout, &generated, &own)?;
+    let mut stale = Vec::new();
+    for dir in layout.owned_dirs() {
+        stale.extend(
+            existing_files(&root.join(dir), root)?
                 .into_iter()
                 .filter(|f| !files.contains_key(f)),
         );
     }
-
-    let mut changed = Vec::new();
-    for (rel, content) in &files {
-        let path = root.join(rel);
-        if fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
-            changed.push(rel.clone());
-        }
+    let changed: Vec<&String> = files
+        .iter()
+        .filter(|(rel, content)| {
+            fs::read_to_string(root.join(rel)).ok().as_deref() != Some(content.as_str())
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    if req.check {
+        return check_result(&changed, &stale, files.len(), &generated, started);
     }
-
-    if args.check {
-        if changed.is_empty() && stale_extra.is_empty() {
-            println!(
-                "gen --check: {} files up to date ({} types, {} operations) in {:.2} s",
-                files.len(),
-                generated.types,
-                generated.operations,
-                started.elapsed().as_secs_f64()
-            );
-            return Ok(());
-        }
-        let mut msg =
-            String::from("generated code is stale; run `cargo xtask gen` with the same --spec:\n");
-        for f in &changed {
-            msg.push_str(&format!("  differs: {f}\n"));
-        }
-        for f in &stale_extra {
-            msg.push_str(&format!("  not generated any more: {f}\n"));
-        }
-        return Err(msg);
-    }
-
-    for rel in &changed {
-        let path = root.join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        fs::write(&path, &files[rel]).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    for rel in &stale_extra {
-        let path = root.join(rel);
-        fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
+    write(root, &files, &changed, &stale)?;
     let applied: Vec<String> = generated
         .fixups
         .iter()
@@ -272,11 +199,144 @@ pub fn run(args: &[String]) -> Result<(), String> {
         generated.operations,
         changed.len(),
         files.len() - changed.len(),
-        stale_extra.len(),
+        stale.len(),
         applied.join(", "),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Writes the files that changed and removes the ones not generated any more.
+fn write(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    changed: &[&String],
+    stale: &[String],
+) -> Result<(), String> {
+    for rel in changed {
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        fs::write(&path, &files[rel.as_str()]).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    for rel in stale {
+        let path = root.join(rel);
+        fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Fetches a cluster's documents for `output`; the folder they are in.
+fn fetch(live: &Live, output: &Output) -> Result<PathBuf, String> {
+    let dir = output.documents_dir();
+    let source = crate::live::Source {
+        kubeconfig: &live.kubeconfig,
+        context: live.context.as_deref(),
+        groups: &live.groups,
+    };
+    let fetched = crate::live::fetch(&source, &dir)
+        .map_err(|e| format!("gen --kubeconfig {}: {e}", live.kubeconfig.display()))?;
+    println!(
+        "gen: {} OpenAPI v3 documents ({:.1} MB) from {} into {} in {:.2} s",
+        fetched.documents,
+        fetched.bytes as f64 / 1e6,
+        fetched.server,
+        dir.display(),
+        fetched.seconds
+    );
+    Ok(dir)
+}
+
+/// `--check`: nothing to write and nothing left over, or a list of what differs.
+fn check_result(
+    changed: &[&String],
+    stale: &[String],
+    files: usize,
+    generated: &Generated,
+    started: Instant,
+) -> Result<(), String> {
+    if changed.is_empty() && stale.is_empty() {
+        println!(
+            "gen --check: {files} files up to date ({} types, {} operations) in {:.2} s",
+            generated.types,
+            generated.operations,
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    let mut msg =
+        String::from("generated code is stale; run `cargo xtask gen` with the same --spec:\n");
+    for f in changed {
+        msg.push_str(&format!("  differs: {f}\n"));
+    }
+    for f in stale {
+        msg.push_str(&format!("  not generated any more: {f}\n"));
+    }
+    Err(msg)
+}
+
+/// Every file the layout says this run writes, by path relative to the output root.
+fn output_files(
+    req: &Request,
+    layout: &Layout,
+    generated: &Generated,
+    own: &[PathBuf],
+) -> Result<BTreeMap<String, String>, String> {
+    let root = req.output.root();
+    let mut files = generated.output.files.clone();
+    let own_types = files
+        .keys()
+        .any(|f| f.starts_with(&format!("{}/", layout.models)));
+    let manifest = match layout.models_manifest {
+        Manifest::Features(path) => (
+            path,
+            with_features(&root.join(path), &generated.output.features)?,
+        ),
+        Manifest::Whole(path) => {
+            let name = root
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("generated-models");
+            let manifest = codegen::emit::standalone_manifest(name, &models_dep(root)?);
+            (path, manifest)
+        }
+    };
+    files.insert(manifest.0.into(), manifest.1);
+    if let (Some(paths), Some(api)) = (&layout.api, &generated.api) {
+        files.extend(api.files.clone());
+        let manifest = with_features(&root.join(paths.manifest), &api.features)?;
+        files.insert(paths.manifest.into(), manifest);
+        let facade: BTreeMap<String, Vec<String>> = api
+            .features
+            .keys()
+            .map(|f| (f.clone(), vec![format!("kuber-api/{f}")]))
+            .collect();
+        let manifest = with_features(&root.join(paths.facade_manifest), &facade)?;
+        files.insert(paths.facade_manifest.into(), manifest);
+    }
+    if let Some(facts) = layout.facts {
+        // The test server's schema facts (strategic merge patch, apply, /openapi/v3).
+        files.insert(facts.into(), generated.definitions.clone());
+    }
+    if let Some(record) = layout.source_record {
+        let own_dir = layout.own_documents.unwrap_or_default();
+        let version = req.kubernetes_version.as_deref();
+        let text = source_record(version, &generated.inputs, own, own_dir)?;
+        files.insert(record.into(), text);
+    }
+    if let Some(lib) = layout.lib {
+        // Every type may come from kuber-models (a cluster without CRDs): an empty crate.
+        if !own_types {
+            println!(
+                "gen: note: the documents define no type outside io.k8s.* (kuber-models has \
+                 those), so {} is an empty crate",
+                root.display()
+            );
+        }
+        files.insert(lib.into(), standalone_lib(own_types));
+    }
+    Ok(files)
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -360,14 +420,15 @@ fn own_documents(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// `spec/source.json`: which documents the committed code comes from.
 fn source_record(
-    args: &Args,
+    kubernetes_version: Option<&str>,
     inputs: &[codegen::load::InputInfo],
     own: &[PathBuf],
+    own_dir: &str,
 ) -> Result<String, String> {
     let mut docs = Vec::new();
     for input in inputs {
         if own.contains(&input.path) {
-            docs.push(own_record(&input.path)?);
+            docs.push(own_record(&input.path, own_dir)?);
             continue;
         }
         let bytes = fs::read(&input.path).map_err(|e| format!("{}: {e}", input.path.display()))?;
@@ -377,9 +438,8 @@ fn source_record(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let version = args
-            .kubernetes_version
-            .clone()
+        let version = kubernetes_version
+            .map(str::to_owned)
             .or_else(|| version_from_name(&file));
         let upstream = match (&input.format, &version) {
             (codegen::load::SpecFormat::SwaggerV2, Some(v)) => serde_json::Value::from(format!(
@@ -402,14 +462,14 @@ fn source_record(
 }
 
 /// One of our documents: where it lives in the repository and its sha256.
-fn own_record(path: &Path) -> Result<serde_json::Value, String> {
+fn own_record(path: &Path, own_dir: &str) -> Result<serde_json::Value, String> {
     let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let file = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     Ok(serde_json::json!({
-        "file": format!("{OWN_DOCS}/{file}"),
+        "file": format!("{own_dir}/{file}"),
         "sha256": sha256_hex(&bytes),
         "format": "openapi 3",
         "kubernetes": null,
@@ -479,6 +539,103 @@ fn standalone_lib(own_types: bool) -> String {
 mod own_tests {
     use super::*;
 
+    /// The upstream documents `spec/source.json` records, found in `shared/spec/*/`; `None`
+    /// when `shared` is not there.
+    fn recorded_specs(root: &Path, shared: &Path) -> Option<Vec<PathBuf>> {
+        if !shared.is_dir() {
+            return None;
+        }
+        let record: serde_json::Value =
+            serde_json::from_str(&read(&root.join("spec/source.json")).unwrap()).unwrap();
+        let files = record["generated_from"].as_array().unwrap().iter();
+        // Our own documents come in through the layout, as in every run.
+        let upstream = files
+            .filter_map(|doc| doc["file"].as_str())
+            .filter(|f| !f.contains('/'));
+        let found = upstream.map(|file| {
+            ["v2", "v3"]
+                .iter()
+                .map(|v| shared.join("spec").join(v).join(file))
+                .find(|p| p.exists())
+                .unwrap_or_else(|| {
+                    panic!("spec/source.json names {file}, not in {}", shared.display())
+                })
+        });
+        Some(found.collect())
+    }
+
+    /// What `.ci/run`'s `gen --check` proves, in every `cargo test` (a debug build: a few
+    /// seconds of CPU).
+    #[test]
+    fn the_committed_code_is_what_the_generator_writes() {
+        let root = workspace_root();
+        let shared = root.join("../shared");
+        let Some(specs) = recorded_specs(&root, &shared) else {
+            // Past the test harness's capture, so that it is seen.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nSKIPPED: the freshness check of the generated code (gen --check): {} is not \
+                 there, so the recorded spec cannot be read\n",
+                shared.display()
+            );
+            return;
+        };
+        let request = Request {
+            specs,
+            check: true,
+            output: Output::Workspace(root),
+            kubernetes_version: None,
+            live: None,
+            cluster_scoped: Vec::new(),
+        };
+        if let Err(e) = run(&request) {
+            panic!("{e}");
+        }
+    }
+
+    fn parsed(args: &[&str]) -> Result<Request, String> {
+        parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_command_line_becomes_a_request() {
+        let r = parsed(&["--spec", "a.json", "--check", "--root", "/w"]).unwrap();
+        assert!(r.check && r.live.is_none());
+        assert!(matches!(&r.output, Output::Workspace(root) if root == Path::new("/w")));
+        let r = parsed(&["--kubeconfig", "k", "--group", "apps", "--out", "o"]).unwrap();
+        assert!(matches!(&r.output, Output::Standalone(dir) if dir == Path::new("o")));
+        let live = r.live.unwrap();
+        assert_eq!(
+            (live.kubeconfig, live.groups),
+            (PathBuf::from("k"), vec!["apps".to_owned()])
+        );
+        let r = parsed(&["--spec", "a.json"]).unwrap();
+        assert!(matches!(&r.output, Output::Workspace(root) if *root == workspace_root()));
+        for (args, err) in [
+            (
+                &["--spec", "a", "--out", "o", "--root", "r"][..],
+                "--out and --root",
+            ),
+            (&["--spec", "a", "--group", "apps"][..], "need --kubeconfig"),
+            (&["--check"][..], "at least one --spec"),
+            (
+                &["--spec", "a", "--as-models"][..],
+                "unknown argument `--as-models`",
+            ),
+            (&["--spec"][..], "--spec needs a value"),
+        ] {
+            let e = parsed(args).err().unwrap();
+            assert!(e.contains(err), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn without_shared_the_freshness_check_has_no_spec() {
+        let root = workspace_root();
+        assert!(recorded_specs(&root, &root.join("target/no-shared-here")).is_none());
+    }
+
     #[test]
     fn own_documents_are_the_openapi_json_files_of_spec_sorted() {
         let dir = std::env::temp_dir().join(format!("kuber-own-docs-{}", std::process::id()));
@@ -500,10 +657,10 @@ mod own_tests {
         assert!(own_documents(&dir.join("absent")).unwrap().is_empty());
 
         // The record changes with the document, so `gen --check` sees an edit.
-        let before = own_record(&dir.join("a.openapi.json")).unwrap();
+        let before = own_record(&dir.join("a.openapi.json"), "spec").unwrap();
         assert_eq!(before["file"], "spec/a.openapi.json");
         fs::write(dir.join("a.openapi.json"), "{ }").unwrap();
-        let after = own_record(&dir.join("a.openapi.json")).unwrap();
+        let after = own_record(&dir.join("a.openapi.json"), "spec").unwrap();
         assert_ne!(before["sha256"], after["sha256"]);
         let _ = fs::remove_dir_all(&dir);
     }

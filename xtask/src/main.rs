@@ -4,7 +4,9 @@ mod app_builds;
 mod bench;
 mod cluster;
 mod gen_cmd;
+mod layout;
 mod live;
+mod process;
 mod scratch;
 
 use std::process::ExitCode;
@@ -12,14 +14,17 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  gen --spec FILE_OR_DIR [--spec ...] [--check] [--out DIR] [--kubernetes-version X.Y]
-      [--cluster-scoped KIND ...]
-      regenerate the committed code (or, with --out, a standalone models crate for extra
-      documents such as CRDs); --check changes nothing and fails if the committed code is stale;
-      kinds no path serves are namespaced unless named by --cluster-scoped
-  gen --kubeconfig FILE [--context NAME] [--group GROUP[/VERSION] ...] --out DIR
+  gen --spec FILE_OR_DIR [--spec ...] [--check] [--out DIR | --root DIR]
+      [--kubernetes-version X.Y] [--cluster-scoped KIND ...]
+      regenerate the committed code (of the workspace at --root, this one by default; or, with
+      --out, a standalone models crate for extra documents such as CRDs); --check changes
+      nothing and fails if the code is stale; kinds no path serves are namespaced unless named
+      by --cluster-scoped
+  gen --kubeconfig FILE [--context NAME] [--group GROUP[/VERSION] ...] [--out DIR]
       the same from a live cluster's OpenAPI v3 documents (its CRDs included), saved in
-      DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups
+      DIR/openapi-v3 (target/openapi-v3 without --out); --group keeps only those groups; the
+      kubeconfig's server, CA, client certificate and token are used, exec plugins, auth
+      providers, proxies and impersonation are refused
   try-gen --spec FILE_OR_DIR [--spec ...] [--cluster-scoped KIND ...]
           [--crd [--fixture JSON --type PATH] [--kind PATH=PLURAL,SCOPE ...]]
       generate from other documents into target/try-gen and build there with warnings denied;
@@ -44,7 +49,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("gen") => gen_cmd::run(&args[1..]),
+        Some("gen") => gen_cmd::parse(&args[1..]).and_then(|request| gen_cmd::run(&request)),
         Some("conformance") => conformance(&args[1..]),
         Some("try-gen") => scratch::run(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
@@ -101,21 +106,10 @@ fn conformance(args: &[String]) -> Result<(), String> {
         println!("{CONFORMANCE_USAGE}");
         return Ok(());
     }
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
-                "run",
-                "--quiet",
-                "--release",
-                "-p",
-                "kuber-tests",
-                "--bin",
-                "conformance",
-                "--",
-            ])
-            .args(args)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let status = process::tests_bin("conformance")
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     match status.code() {
         Some(0) => Ok(()),
         Some(2) => Err("conformance could not run (see above)".into()),

@@ -11,9 +11,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::gen_cmd::workspace_root;
+use crate::gen_cmd::{Output, Request};
+use crate::layout::workspace_root;
+use crate::process::cargo as cargo_command;
 
 struct Args {
     specs: Vec<String>,
@@ -110,24 +111,23 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 
-    let mut gen_args: Vec<String> = vec!["gen".into()];
-    for s in &args.specs {
-        gen_args.push("--spec".into());
-        gen_args.push(s.clone());
-    }
-    for k in &args.cluster_scoped {
-        gen_args.push("--cluster-scoped".into());
-        gen_args.push(k.clone());
-    }
-    gen_args.push("--out".into());
-    gen_args.push(dir.display().to_string());
-    if args.crd {
-        crate::gen_cmd::run(&gen_args[1..])?;
-        cargo(&dir, &crd_cargo_args(&dir, &args)?)
+    let output = if args.crd {
+        Output::Standalone(dir.clone())
     } else {
         copy_models_crate(&root, &dir)?;
-        gen_args.push("--as-models".into());
-        crate::gen_cmd::run(&gen_args[1..])?;
+        Output::ModelsCopy(dir.clone())
+    };
+    crate::gen_cmd::run(&Request {
+        specs: args.specs.iter().map(PathBuf::from).collect(),
+        check: false,
+        output,
+        kubernetes_version: None,
+        live: None,
+        cluster_scoped: args.cluster_scoped.clone(),
+    })?;
+    if args.crd {
+        cargo(&dir, &crd_cargo_args(&dir, &args)?)
+    } else {
         cargo(&dir, &["build", "--quiet", "--all-targets"])
     }
 }
@@ -232,7 +232,7 @@ fn add_roundtrip_test(
 
 fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
     let target = workspace_root().join("target/try-gen/target");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let status = cargo_command()
         .args(args)
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))

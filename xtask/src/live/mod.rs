@@ -3,14 +3,20 @@
 //!
 //! `GET /openapi/v3` is an index, `{"paths": {"apis/apps/v1": {"serverRelativeURL":
 //! "/openapi/v3/apis/apps/v1?hash=…"}, …}}`; each entry is one document, built-in groups, CRDs and
-//! aggregated APIs alike. The requests go through kuber-api's own client and kubeconfig loader.
+//! aggregated APIs alike. The requests go through a small client of our own ([`client`]) over the
+//! few kubeconfig fields it needs ([`kubeconfig`]), not through kuber-api: the generator must
+//! build when the code it generates does not.
+
+mod client;
+mod kubeconfig;
+#[cfg(test)]
+mod test_server;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use kuber_api::config::{Config, Kubeconfig};
-use kuber_api::{Client, Error, Operation, Request};
+use client::Fetcher;
 
 /// What to fetch and from where.
 pub struct Source<'a> {
@@ -37,28 +43,19 @@ pub struct Entry {
     pub url: String,
 }
 
-/// Not spec operations, so not generated ones.
-static INDEX: Operation = Operation::untyped("openapiV3Index", "GET", "/openapi/v3");
-static DOCUMENT: Operation = Operation::untyped("openapiV3Document", "GET", "/openapi/v3");
-
 /// Fetches the documents `source` selects into `dir` (emptied first), one `<key>.json` each
 /// with `/` turned into `_`, so the loader reads them in key order.
 pub fn fetch(source: &Source, dir: &Path) -> Result<Fetched, String> {
     let started = Instant::now();
-    let kubeconfig = Kubeconfig::from_file(source.kubeconfig).map_err(|e| e.to_string())?;
-    let mut config =
-        Config::from_kubeconfig(&kubeconfig, source.context).map_err(|e| e.to_string())?;
-    // An unreachable server should fail in seconds, not after kuber-api's 30 s default.
-    config.connect_timeout = Some(Duration::from_secs(10));
-    let server = config.server.clone();
-    let client = Client::new(config).map_err(|e| e.to_string())?;
+    let target = kubeconfig::read(source.kubeconfig, source.context)?;
+    let fetcher = Fetcher::new(&target)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let (documents, bytes) = runtime.block_on(fetch_all(client, &server, source.groups, dir))?;
+    let (documents, bytes) = runtime.block_on(fetch_all(&fetcher, source.groups, dir))?;
     Ok(Fetched {
-        server,
+        server: fetcher.server().to_owned(),
         documents,
         bytes,
         seconds: started.elapsed().as_secs_f64(),
@@ -66,18 +63,12 @@ pub fn fetch(source: &Source, dir: &Path) -> Result<Fetched, String> {
 }
 
 async fn fetch_all(
-    client: Client,
-    server: &str,
+    fetcher: &Fetcher,
     groups: &[String],
     dir: &Path,
 ) -> Result<(usize, usize), String> {
-    // No retries for the first call: a wrong server or port should be reported at once.
-    let index = client
-        .clone()
-        .with_retries(0, false)
-        .call_bytes(Request::at(&INDEX, "/openapi/v3", &[]))
-        .await
-        .map_err(|e| describe(&e, server, "/openapi/v3"))?;
+    let server = fetcher.server();
+    let index = fetcher.get("/openapi/v3").await?;
     let entries = parse_index(&index)?;
     let selected: Vec<&Entry> = entries
         .iter()
@@ -104,10 +95,7 @@ async fn fetch_all(
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut bytes = 0;
     for entry in &selected {
-        let body = client
-            .call_bytes(Request::at(&DOCUMENT, &entry.url, &[]))
-            .await
-            .map_err(|e| describe(&e, server, &entry.url))?;
+        let body = fetcher.get(&entry.url).await?;
         let path = dir.join(file_name(&entry.key));
         fs::write(&path, &body).map_err(|e| format!("{}: {e}", path.display()))?;
         bytes += body.len();
@@ -173,49 +161,6 @@ pub fn matches_group(key: &str, filter: &str) -> bool {
 /// `apis/apps/v1` → `apis_apps_v1.json`.
 pub fn file_name(key: &str) -> String {
     format!("{}.json", key.replace(['/', '\\'], "_"))
-}
-
-/// One line: connection problems name the server and the cause, the rest name the request.
-fn describe(e: &Error, server: &str, path: &str) -> String {
-    match e {
-        Error::Transport { source, .. } => {
-            format!("cannot reach {server}: {}", root_cause(source.as_ref()))
-        }
-        Error::Tls { message } => format!("cannot reach {server}: TLS: {message}"),
-        Error::Timeout { after, .. } => {
-            format!(
-                "cannot reach {server}: no answer after {} s",
-                after.as_secs()
-            )
-        }
-        Error::Api(api) => {
-            let reason = api
-                .status
-                .as_ref()
-                .and_then(|s| s.message.clone())
-                .unwrap_or_else(|| api.body.lines().next().unwrap_or_default().to_owned());
-            format!("GET {path}: HTTP {}: {reason}", api.code)
-        }
-        other => format!("GET {path}: {other}"),
-    }
-}
-
-/// The innermost cause: for I/O errors their kind (`connection refused`), else its message.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = e;
-    let mut io_kind = None;
-    loop {
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && !matches!(io.kind(), std::io::ErrorKind::Other)
-        {
-            io_kind = Some(io.kind().to_string());
-        }
-        match current.source() {
-            Some(next) => current = next,
-            None => break,
-        }
-    }
-    io_kind.unwrap_or_else(|| current.to_string())
 }
 
 /// Where `gen --kubeconfig` puts the documents: beside the crate with `--out`, else under
@@ -296,5 +241,107 @@ mod tests {
         assert_eq!(file_name("apis/apps/v1"), "apis_apps_v1.json");
         assert_eq!(file_name("api/v1"), "api_v1.json");
         assert!(file_name("api/v1") < file_name("apis/apps/v1"));
+    }
+
+    /// A kubeconfig for `server` in a fresh folder: the CA as data, the client certificate and
+    /// key as files beside it (relative paths), the token inline; a non-empty `cluster` line
+    /// replaces the CA's.
+    fn kubeconfig(
+        name: &str,
+        server: &str,
+        pki: &test_server::Pki,
+        token: &str,
+        cluster: &str,
+    ) -> PathBuf {
+        use base64::Engine as _;
+        let dir = std::env::temp_dir().join(format!("kuber-live-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("client.crt"), &pki.client_pem).unwrap();
+        fs::write(dir.join("client.key"), &pki.client_key_pem).unwrap();
+        let ca = base64::engine::general_purpose::STANDARD.encode(&pki.ca_pem);
+        let cluster = if cluster.is_empty() {
+            format!("certificate-authority-data: {ca}")
+        } else {
+            cluster.to_owned()
+        };
+        let text = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: c\n  cluster:\n    \
+             server: {server}\n    {cluster}\ncontexts:\n- name: test\n  context: {{cluster: c, user: u}}\n\
+             users:\n- name: u\n  user:\n    client-certificate: client.crt\n    \
+             client-key: client.key\n    token: {token}\n"
+        );
+        let path = dir.join("config");
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn fetch_into(config: &Path, groups: &[String]) -> Result<(Fetched, PathBuf), String> {
+        let dir = config.parent().unwrap().join("documents");
+        let source = Source {
+            kubeconfig: config,
+            context: None,
+            groups,
+        };
+        fetch(&source, &dir).map(|f| (f, dir))
+    }
+
+    #[test]
+    fn documents_come_over_tls_with_the_ca_the_client_certificate_and_the_token() {
+        let pki = test_server::Pki::new();
+        let server = test_server::start(&pki);
+        let config = kubeconfig("ok", &server, &pki, test_server::TOKEN, "");
+        let (fetched, dir) = fetch_into(&config, &["apps".to_owned()]).unwrap();
+        assert_eq!(
+            (fetched.documents, fetched.server.as_str()),
+            (1, server.as_str())
+        );
+        let apps = fs::read_to_string(dir.join("apis_apps_v1.json")).unwrap();
+        assert_eq!(apps, test_server::APPS_DOC);
+        assert!(!dir.join("api_v1.json").exists());
+        let (fetched, dir) = fetch_into(&config, &[]).unwrap();
+        assert_eq!(fetched.documents, 2);
+        let core = fs::read_to_string(dir.join("api_v1.json")).unwrap();
+        assert_eq!(core, test_server::CORE_DOC);
+        let err = fetch_into(&config, &["batch".to_owned()]).err().unwrap();
+        assert!(err.contains("groups served: core, apps"), "{err}");
+        let _ = fs::remove_dir_all(config.parent().unwrap());
+    }
+
+    #[test]
+    fn refusals_name_the_status_and_never_the_token() {
+        let pki = test_server::Pki::new();
+        let server = test_server::start(&pki);
+        let config = kubeconfig("401", &server, &pki, "wrong-token-value", "");
+        let err = fetch_into(&config, &[]).err().unwrap();
+        assert_eq!(err, "GET /openapi/v3: HTTP 401: Unauthorized");
+        let _ = fs::remove_dir_all(config.parent().unwrap());
+    }
+
+    #[test]
+    fn a_server_of_another_ca_is_not_trusted_unless_told_to_skip_the_check() {
+        let pki = test_server::Pki::new();
+        let server = test_server::start(&pki);
+        let other = test_server::Pki::new();
+        use base64::Engine as _;
+        let ca = base64::engine::general_purpose::STANDARD.encode(&other.ca_pem);
+        let wrong = format!("certificate-authority-data: {ca}");
+        let config = kubeconfig("ca", &server, &pki, test_server::TOKEN, &wrong);
+        let err = fetch_into(&config, &[]).err().unwrap();
+        assert!(
+            err.starts_with(&format!("cannot reach {server}: ")),
+            "{err}"
+        );
+        assert!(err.contains("certificate"), "{err}");
+        assert!(!err.contains(test_server::TOKEN), "{err}");
+        let config = kubeconfig(
+            "skip",
+            &server,
+            &pki,
+            test_server::TOKEN,
+            "insecure-skip-tls-verify: true",
+        );
+        assert_eq!(fetch_into(&config, &[]).unwrap().0.documents, 2);
+        let _ = fs::remove_dir_all(config.parent().unwrap());
     }
 }
