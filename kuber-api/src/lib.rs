@@ -14,7 +14,7 @@ mod generated;
 pub mod registry;
 pub mod request;
 mod response;
-pub mod yaml;
+pub use kuber_yaml as yaml;
 
 pub use client::{ByteStream, ClientStats, Lines, WatchStream};
 pub use client::{Call, Client, call};

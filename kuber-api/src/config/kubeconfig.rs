@@ -467,3 +467,84 @@ fn dedup_by_name<T>(items: &mut Vec<T>, name: impl Fn(&T) -> &str) {
     let mut seen = HashSet::new();
     items.retain(|t| seen.insert(name(t).to_owned()));
 }
+
+#[cfg(test)]
+mod yaml_tests {
+    use serde_json::json;
+
+    use super::Kubeconfig;
+
+    const KUBECONFIG: &str = r#"# written by kubectl, then edited
+apiVersion: v1
+kind: Config
+preferences: {}
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTg==
+    server: https://127.0.0.1:6443   # the local one
+    extensions: &ext
+    - name: client.authentication.k8s.io/exec
+      extension: {audience: 'api', "x": [1, 2.5, true, null]}
+  name: kind-kind
+- name: "staging"
+  cluster:
+    server: 'https://staging:443'
+    insecure-skip-tls-verify: true
+    extensions: *ext
+contexts:
+- context: &ctx
+    cluster: kind-kind
+    user: kind-kind
+    namespace: 123
+  name: kind-kind
+- name: other
+  context:
+    <<: *ctx
+    namespace: "default"
+current-context: kind-kind
+users:
+- name: kind-kind
+  user:
+    token: >-
+      abc.def
+      ghi
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: /usr/bin/helper
+      args: []
+      env:
+      - {name: A, value: "1"}
+      - name: B
+        value: |
+          two
+          lines
+      interactiveMode: Never
+"#;
+
+    #[test]
+    fn reads_a_kubectl_style_kubeconfig() {
+        let k = Kubeconfig::from_yaml(KUBECONFIG, "k.yaml").unwrap();
+        assert_eq!(k.current_context.as_deref(), Some("kind-kind"));
+        let kind = &k.cluster("kind-kind").unwrap().cluster;
+        assert_eq!(kind.server.as_deref(), Some("https://127.0.0.1:6443"));
+        assert_eq!(
+            kind.extensions[0].extension,
+            Some(json!({"audience": "api", "x": [1, 2.5, true, null]}))
+        );
+        let staging = &k.cluster("staging").unwrap().cluster;
+        assert!(staging.insecure_skip_tls_verify);
+        assert_eq!(staging.extensions.len(), 1, "alias expanded");
+        // A plain 123 where a string is wanted is the string "123".
+        let ctx = &k.context("kind-kind").unwrap().context;
+        assert_eq!(ctx.namespace.as_deref(), Some("123"));
+        // Merged in from the anchor, the explicit key winning.
+        let other = &k.context("other").unwrap().context;
+        assert_eq!(other.cluster.as_deref(), Some("kind-kind"));
+        assert_eq!(other.namespace.as_deref(), Some("default"));
+        let user = &k.user("kind-kind").unwrap().user;
+        assert_eq!(user.token.as_ref().unwrap().expose(), "abc.def ghi");
+        let exec = user.exec.as_ref().unwrap();
+        assert!(exec.args.is_empty());
+        assert_eq!(exec.env[1].value, "two\nlines\n");
+    }
+}

@@ -68,16 +68,20 @@ pub fn read(path: &Path, context: Option<&str>) -> Result<Target, String> {
 }
 
 /// YAML (JSON is YAML too) into a value; a syntax error says where, never what is there.
+/// Duplicate keys: the last wins, as Go's kubeconfig loader (and kuber-api's) reads them.
 fn parse(text: &str) -> Result<Value, String> {
-    let options = serde_saphyr::options! { with_snippet: false };
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| match e.location() {
-        Some(at) => format!(
-            "not a YAML kubeconfig (line {}, column {})",
-            at.line(),
-            at.column()
-        ),
-        None => "not a YAML kubeconfig".to_owned(),
-    })
+    let options = kuber_yaml::Options {
+        duplicate_keys: kuber_yaml::DuplicateKeys::LastWins,
+    };
+    kuber_yaml::Document::parse(text, &options)
+        .and_then(|doc| doc.deserialize())
+        .map_err(|e| {
+            format!(
+                "not a YAML kubeconfig (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        })
 }
 
 fn resolve(doc: &Value, context: Option<&str>, base: &Path) -> Result<Target, String> {
