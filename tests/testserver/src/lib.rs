@@ -37,6 +37,7 @@ mod discovery;
 mod exec;
 mod managed;
 mod openapi;
+mod options;
 mod patch;
 mod pods;
 mod schema;

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::options::DeleteOptions;
 use crate::status::{self, Failure};
 use crate::store::{Store, Target};
 
@@ -42,15 +43,16 @@ pub fn post(
                     "name in URL does not match name in Eviction object".into(),
                 ));
             }
-            let pre_uid = body
-                .pointer("/deleteOptions/preconditions/uid")
-                .and_then(Value::as_str);
-            let pre_rv = body
-                .pointer("/deleteOptions/preconditions/resourceVersion")
-                .and_then(Value::as_str);
-            let options = body.get("deleteOptions").cloned().unwrap_or_default();
-            let policy = crate::store::delete_policy(pods, &options, &Default::default())?;
-            store.delete_with(pods, Some(ns), name, pre_rv, pre_uid, dry_run, policy)?;
+            let options = DeleteOptions::of_eviction(pods, body.get("deleteOptions"), dry_run)?;
+            store.delete_with(
+                pods,
+                Some(ns),
+                name,
+                options.precondition_rv.as_deref(),
+                options.precondition_uid.as_deref(),
+                options.dry_run,
+                options.policy,
+            )?;
             Ok(success())
         })(),
         "binding" => (|| {

@@ -28,6 +28,7 @@ use crate::controls::{self, Shared, WatchLimit};
 use crate::defaults;
 use crate::discovery;
 use crate::openapi::{self, FieldValidation};
+use crate::options::{self, DeleteOptions, OptionsKind};
 use crate::patch;
 use crate::pods;
 use crate::schema;
@@ -271,6 +272,7 @@ where
     let view =
         alias::storage_of(route.kind).map(|storage| std::mem::replace(&mut route.kind, storage));
     let q = query(&req);
+    let uri = req.uri().clone();
     let watch_limit = req.extensions().get::<WatchLimit>().map(|l| l.0);
     let method = req.method().clone();
     let content_type = req
@@ -314,7 +316,9 @@ where
             }
         }
     }
+    let pairs = query_pairs(uri.query());
     let write = Write {
+        pairs: &pairs,
         content_type: &content_type,
         user_agent: &user_agent,
         body: &body,
@@ -436,6 +440,8 @@ fn parse_body(body: &Bytes) -> Result<Value, Failure> {
 
 /// What a write brings besides its route and query.
 struct Write<'a> {
+    /// The query's parameters in order, repeated ones included.
+    pairs: &'a [(String, String)],
     content_type: &'a str,
     user_agent: &'a str,
     body: &'a Bytes,
@@ -509,6 +515,23 @@ fn verb(
     warnings: &mut Vec<String>,
 ) -> Result<Answer, Failure> {
     let (content_type, body) = (write.content_type, write.body);
+    let options_kind = match *method {
+        Method::POST => Some(OptionsKind::Create),
+        Method::PUT => Some(OptionsKind::Update),
+        Method::PATCH => Some(OptionsKind::Patch),
+        _ => None,
+    };
+    let dry = match options_kind {
+        Some(k) => options::dry_run(
+            write
+                .pairs
+                .iter()
+                .filter(|(n, _)| n == "dryRun")
+                .map(|(_, v)| v.as_str()),
+            k,
+        )?,
+        None => false,
+    };
     let manager = q
         .get("fieldManager")
         .cloned()
@@ -527,7 +550,7 @@ fn verb(
         method,
     ) && kind.group.is_empty()
         && kind.plural == "pods"
-        && let Some(answer) = pods::post(store, sub, ns, name, &parse_body(body)?, dry_run(q))
+        && let Some(answer) = pods::post(store, sub, ns, name, &parse_body(body)?, dry)
     {
         return answer.map(|v| Answer::Json(201, v));
     }
@@ -535,7 +558,7 @@ fn verb(
         None => Target::Main,
         Some("status") if kind.subresource("status").is_some() => Target::Status,
         Some("scale") if kind.subresource("scale").is_some() => {
-            return scale(store, &route, method, q, content_type, body);
+            return scale(store, &route, method, dry, content_type, body);
         }
         Some(s) if kind.subresource(s).is_some() => return Err(status::method_not_allowed()),
         Some(_) => return Err(status::no_route()),
@@ -621,10 +644,7 @@ fn verb(
             defaults::scheme(kind, &mut object);
             store.crds.shape(kind, &mut object);
             apply::record_update(kind, None, &mut object, &manager, "");
-            Ok(Answer::Json(
-                201,
-                store.create(kind, ns, object, dry_run(q))?,
-            ))
+            Ok(Answer::Json(201, store.create(kind, ns, object, dry)?))
         }
         (&Method::PUT, Some(name)) => {
             needs("put")?;
@@ -658,7 +678,7 @@ fn verb(
             }
             Ok(Answer::Json(
                 200,
-                store.replace(kind, ns, name, object, target, dry_run(q))?,
+                store.replace(kind, ns, name, object, target, dry)?,
             ))
         }
         (&Method::PATCH, Some(name)) => {
@@ -703,7 +723,7 @@ fn verb(
                         validate_fields(kind, &mut object, q, warnings)?;
                         defaults::scheme(kind, &mut object);
                         store.crds.shape(kind, &mut object);
-                        match store.create(kind, ns, object, dry_run(q)) {
+                        match store.create(kind, ns, object, dry) {
                             Err(f) if f.code == 409 && attempts < 5 => {
                                 attempts += 1;
                                 continue;
@@ -764,7 +784,7 @@ fn verb(
                 validate_fields(kind, &mut object, q, &mut attempt_warnings)?;
                 let pinned = object.pointer("/metadata/resourceVersion").cloned() != before
                     || patch.pointer("/metadata/resourceVersion").is_some();
-                match store.replace(kind, ns, name, object, target, dry_run(q)) {
+                match store.replace(kind, ns, name, object, target, dry) {
                     Err(f) if f.code == 409 && !pinned && attempts < 5 => attempts += 1,
                     answer => {
                         warnings.extend(attempt_warnings);
@@ -775,20 +795,16 @@ fn verb(
         }
         (&Method::DELETE, Some(name)) => {
             needs("delete")?;
-            let options: Value = if body.is_empty() {
-                json!({})
-            } else {
-                parse_body(body)?
-            };
-            let pre_rv = options
-                .pointer("/preconditions/resourceVersion")
-                .and_then(Value::as_str);
-            let pre_uid = options
-                .pointer("/preconditions/uid")
-                .and_then(Value::as_str);
-            let policy = crate::store::delete_policy(kind, &options, q)?;
-            let (object, held) =
-                store.delete_with(kind, ns, name, pre_rv, pre_uid, dry_run(q), policy)?;
+            let options = DeleteOptions::read(kind, body, write.pairs)?;
+            let (object, held) = store.delete_with(
+                kind,
+                ns,
+                name,
+                options.precondition_rv.as_deref(),
+                options.precondition_uid.as_deref(),
+                options.dry_run,
+                options.policy,
+            )?;
             // Held by finalizers: the object, marked for deletion (200, as for Jobs).
             if held {
                 return Ok(Answer::Json(200, object));
@@ -815,12 +831,7 @@ fn verb(
                 kind.plural,
             )
             .map_err(|e| status::bad_request(e.to_string()))?;
-            let options: Value = if body.is_empty() {
-                json!({})
-            } else {
-                parse_body(body)?
-            };
-            let policy = crate::store::delete_policy(kind, &options, q)?;
+            let options = DeleteOptions::read(kind, body, write.pairs)?;
             let selected = store.list(
                 kind,
                 ns,
@@ -839,9 +850,15 @@ fn verb(
                     .unwrap_or("");
                 let item_ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
                 // Gone meanwhile: not an error for a collection delete.
-                if let Ok((mut object, _)) =
-                    store.delete_with(kind, item_ns, name, None, None, dry_run(q), policy)
-                    && let Some(o) = object.as_object_mut()
+                if let Ok((mut object, _)) = store.delete_with(
+                    kind,
+                    item_ns,
+                    name,
+                    None,
+                    None,
+                    options.dry_run,
+                    options.policy,
+                ) && let Some(o) = object.as_object_mut()
                 {
                     o.remove("apiVersion");
                     o.remove("kind");
@@ -869,7 +886,7 @@ fn scale(
     store: &Arc<Store>,
     route: &Route,
     method: &Method,
-    q: &HashMap<String, String>,
+    dry: bool,
     content_type: &str,
     body: &Bytes,
 ) -> Result<Answer, Failure> {
@@ -898,12 +915,8 @@ fn scale(
     };
     Ok(Answer::Json(
         200,
-        store.set_scale(kind, ns, name, &new, dry_run(q))?,
+        store.set_scale(kind, ns, name, &new, dry)?,
     ))
-}
-
-fn dry_run(q: &HashMap<String, String>) -> bool {
-    q.get("dryRun").is_some_and(|d| d == "All")
 }
 
 /// The watch event of `change` for this watch, if it concerns it: selector transitions turn

@@ -14,7 +14,7 @@ use crate::select::{FieldSelector, LabelSelector};
 
 mod gc;
 use crate::status::{self, Failure};
-pub use gc::policy as delete_policy;
+pub use gc::{Policy, policy as delete_policy};
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -616,6 +616,11 @@ impl Store {
         name: &str,
     ) -> Result<Value, Failure> {
         let object = self.get(kind, ns, name)?;
+        self.scale_of(kind, &object)
+    }
+
+    /// The `Scale` of an object of `kind`.
+    fn scale_of(&self, kind: &KindInfo, object: &Value) -> Result<Value, Failure> {
         let (spec, status, selector) = self
             .scale_paths(kind)
             .ok_or_else(status::method_not_allowed)?;
@@ -693,8 +698,9 @@ impl Store {
                 .map(|m| m.entry(part.to_string()).or_insert_with(|| json!({})))
                 .ok_or_else(|| status::bad_request("the scale path is not an object".into()))?;
         }
-        self.replace(kind, ns, name, object, Target::Main, dry_run)?;
-        self.get_scale(kind, ns, name)
+        // The object as written (or as a dry run would have written it).
+        let written = self.replace(kind, ns, name, object, Target::Main, dry_run)?;
+        self.scale_of(kind, &written)
     }
 
     /// The objects of `kind` as they were at resourceVersion `at`, undoing the later history.
@@ -934,12 +940,37 @@ impl Store {
             ));
         }
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
-        if dry_run {
-            let mut new = old.clone();
-            if meta(&new, "deletionTimestamp").is_none() {
-                meta_mut(&mut new).insert("deletionTimestamp".into(), json!(now()));
+        let mut new = old.clone();
+        if let Some(f) = finalizer
+            && meta(&new, "deletionTimestamp").is_none()
+        {
+            let list = meta_mut(&mut new)
+                .entry("finalizers")
+                .or_insert_with(|| json!([]));
+            if let Some(l) = list.as_array_mut()
+                && !l.iter().any(|x| x == f)
+            {
+                l.push(json!(f));
             }
+        }
+        if meta(&new, "deletionTimestamp").is_none() {
+            let m = meta_mut(&mut new);
+            m.insert("deletionTimestamp".into(), json!(now()));
+            // Namespaces wait for their controller, with no grace period.
+            if !is_namespace {
+                m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            }
+        }
+        if is_namespace {
+            new["status"] = json!({"phase": "Terminating"});
+        }
+        // A dry run answers what the delete would make of the object, and changes nothing.
+        let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
+        if dry_run {
             let held = has_finalizers(&new);
+            if !held && !graceful {
+                return Ok((old, false));
+            }
             return Ok((new, held));
         }
         if is_namespace {
@@ -987,30 +1018,6 @@ impl Store {
             );
             inner.objects.remove(&resource_key);
         }
-        let mut new = old.clone();
-        if let Some(f) = finalizer
-            && meta(&new, "deletionTimestamp").is_none()
-        {
-            let list = meta_mut(&mut new)
-                .entry("finalizers")
-                .or_insert_with(|| json!([]));
-            if let Some(l) = list.as_array_mut()
-                && !l.iter().any(|x| x == f)
-            {
-                l.push(json!(f));
-            }
-        }
-        if meta(&new, "deletionTimestamp").is_none() {
-            let m = meta_mut(&mut new);
-            m.insert("deletionTimestamp".into(), json!(now()));
-            // Namespaces wait for their controller, with no grace period.
-            if !is_namespace {
-                m.insert("deletionGracePeriodSeconds".into(), json!(0));
-            }
-        }
-        if is_namespace {
-            new["status"] = json!({"phase": "Terminating"});
-        }
         inner.rv += 1;
         let rv = inner.rv;
         meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
@@ -1042,7 +1049,6 @@ impl Store {
             },
         );
         // Gone at once: answered as it was last stored (pods go gracefully: marked).
-        let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
         if !held && !graceful {
             return Ok((old, false));
         }

@@ -2,10 +2,8 @@
 //! propagation policies, the finalizers the real server marks owners with, and dependents that
 //! keep other owners losing only the reference to the one that went.
 
-use std::collections::HashMap;
-
 use kuber_api::KindInfo;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{ResourceKey, Store, Target, meta};
 use crate::status::{self, Failure};
@@ -39,22 +37,13 @@ fn invalid(message: String) -> Failure {
     )
 }
 
-/// The policy of a delete from its DeleteOptions body and query.
+/// The policy of a delete from its DeleteOptions' `propagationPolicy` and `orphanDependents`.
 pub fn policy(
     kind: &KindInfo,
-    options: &Value,
-    query: &HashMap<String, String>,
+    named: Option<&str>,
+    orphan: Option<bool>,
 ) -> Result<Policy, Failure> {
-    let named = options
-        .get("propagationPolicy")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| query.get("propagationPolicy").cloned());
-    let orphan = options
-        .get("orphanDependents")
-        .and_then(Value::as_bool)
-        .or_else(|| query.get("orphanDependents").map(|v| v == "true"));
-    let chosen = match named.as_deref() {
+    let chosen = match named {
         None => None,
         Some("Background") => Some(Policy::Background),
         Some("Foreground") => Some(Policy::Foreground),
@@ -209,7 +198,7 @@ impl Store {
             } else if let Some(k) = self.kind_of(&res, &dependent) {
                 let dns = meta(&dependent, "namespace");
                 let dname = meta(&dependent, "name").unwrap_or_default();
-                let policy = policy(k, &json!({}), &HashMap::new()).unwrap_or(Policy::Background);
+                let policy = policy(k, None, None).unwrap_or(Policy::Background);
                 let _ = self.delete_with(k, dns.as_deref(), &dname, None, None, false, policy);
             }
         }
