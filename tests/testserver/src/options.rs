@@ -4,8 +4,10 @@
 
 use serde_json::Value;
 
+use crate::request::Query;
+use crate::select::{FieldSelector, LabelSelector};
 use crate::status::{self, Failure};
-use crate::store::Policy;
+use crate::store::{Continue, ListQuery, Policy, ReadFrom};
 
 /// Which options a verb's `dryRun` belongs to, for the 422 that names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,13 +132,8 @@ impl Raw {
         })
     }
 
-    fn from_query(query: &[(String, String)]) -> Result<Raw, Failure> {
-        let first = |name: &str| {
-            query
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+    fn from_query(query: &Query) -> Result<Raw, Failure> {
+        let first = |name: &str| query.get(name).map(str::to_owned);
         let orphan = match first("orphanDependents") {
             None => None,
             Some(v) => Some(parse_bool(&v).ok_or_else(|| {
@@ -147,11 +144,7 @@ impl Raw {
             })?),
         };
         Ok(Raw {
-            dry_run: query
-                .iter()
-                .filter(|(k, _)| k == "dryRun")
-                .map(|(_, v)| v.clone())
-                .collect(),
+            dry_run: query.all("dryRun").map(str::to_owned).collect(),
             propagation: first("propagationPolicy"),
             orphan,
             precondition_rv: None,
@@ -174,7 +167,7 @@ impl DeleteOptions {
     pub fn read(
         kind: &kuber_api::KindInfo,
         body: &[u8],
-        query: &[(String, String)],
+        query: &Query,
     ) -> Result<DeleteOptions, Failure> {
         let raw = if body.is_empty() {
             Raw::from_query(query)?
@@ -214,6 +207,115 @@ impl DeleteOptions {
     }
 }
 
+/// Checks `resourceVersion`, `resourceVersionMatch` and `sendInitialEvents` as the real server
+/// does; watch answers need `sendInitialEvents` with `NotOlderThan`.
+fn read_from(
+    rv: Option<&str>,
+    rv_match: Option<&str>,
+    send_initial_events: Option<&str>,
+    watch: bool,
+) -> Result<ReadFrom, Failure> {
+    let rv = rv.filter(|r| !r.is_empty());
+    let rv_match = rv_match.filter(|m| !m.is_empty());
+    if let Some(m) = rv_match
+        && m != "Exact"
+        && m != "NotOlderThan"
+    {
+        return Err(status::invalid_list_options(
+            "resourceVersionMatch",
+            "FieldValueNotSupported",
+            &format!(
+                "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+            ),
+        ));
+    }
+    if send_initial_events.is_some() {
+        if !watch {
+            return Err(status::invalid_list_options(
+                "sendInitialEvents",
+                "FieldValueForbidden",
+                "Forbidden: sendInitialEvents is forbidden for list",
+            ));
+        }
+        if rv_match != Some("NotOlderThan") {
+            return Err(status::invalid_list_options(
+                "resourceVersionMatch",
+                "FieldValueForbidden",
+                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ));
+        }
+    } else if watch && rv_match.is_some() {
+        return Err(status::invalid_list_options(
+            "resourceVersionMatch",
+            "FieldValueForbidden",
+            "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+        ));
+    }
+    let Some(rv) = rv else {
+        if rv_match.is_some() && send_initial_events.is_none() {
+            return Err(status::invalid_list_options(
+                "resourceVersionMatch",
+                "FieldValueForbidden",
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+            ));
+        }
+        return Ok(ReadFrom::Latest);
+    };
+    let n: u64 = rv
+        .parse()
+        .map_err(|_| status::invalid_resource_version(rv))?;
+    Ok(match rv_match {
+        Some("Exact") if n == 0 => {
+            return Err(status::invalid_list_options(
+                "resourceVersionMatch",
+                "FieldValueForbidden",
+                "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+            ));
+        }
+        Some("Exact") => ReadFrom::Exact(n),
+        _ if n == 0 => ReadFrom::Any,
+        _ => ReadFrom::NotOlderThan(n),
+    })
+}
+
+/// A list's or watch's query: selectors for `kind`, paging, which state.
+pub fn list_query(
+    kind: &kuber_api::KindInfo,
+    q: &Query,
+    watching: bool,
+) -> Result<ListQuery, Failure> {
+    let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))
+        .map_err(|e| status::bad_request(e.to_string()))?;
+    let fields = FieldSelector::parse_for(
+        q.get("fieldSelector").unwrap_or(""),
+        kind.group,
+        kind.plural,
+    )
+    .map_err(|e| status::bad_request(e.to_string()))?;
+    let from = read_from(
+        q.get("resourceVersion"),
+        q.get("resourceVersionMatch"),
+        q.get("sendInitialEvents"),
+        watching,
+    )?;
+    let continue_from =
+        match q.get("continue").filter(|t| !t.is_empty()) {
+            Some(token) => Some(Continue::parse(token).ok_or_else(|| {
+                status::bad_request(format!("continue key is not valid: {token}"))
+            })?),
+            None => None,
+        };
+    Ok(ListQuery {
+        labels,
+        fields,
+        selecting: q.get("labelSelector").is_some_and(|s| !s.is_empty())
+            || q.get("fieldSelector").is_some_and(|s| !s.is_empty()),
+        limit: q.get("limit").and_then(|l| l.parse::<usize>().ok()),
+        continue_from,
+        from,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,22 +339,17 @@ mod tests {
     #[test]
     fn delete_options_come_from_the_body_else_the_query() {
         let kind = kuber_api::registry::find("ConfigMap", Some("v1")).unwrap();
-        let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
-        };
-        let from_body = DeleteOptions::read(kind, br#"{"dryRun":["All"]}"#, &[]).unwrap();
+        let q = |raw: &str| Query::parse(Some(raw));
+        let from_body = DeleteOptions::read(kind, br#"{"dryRun":["All"]}"#, &q("")).unwrap();
         assert!(from_body.dry_run);
-        let from_query = DeleteOptions::read(kind, b"", &q(&[("dryRun", "All")])).unwrap();
+        let from_query = DeleteOptions::read(kind, b"", &q("dryRun=All")).unwrap();
         assert!(from_query.dry_run);
         // A body wins over the query entirely.
-        let both = DeleteOptions::read(kind, b"{}", &q(&[("dryRun", "All")])).unwrap();
+        let both = DeleteOptions::read(kind, b"{}", &q("dryRun=All")).unwrap();
         assert!(!both.dry_run);
-        let wrong = DeleteOptions::read(kind, br#"{"dryRun":"All"}"#, &[]).unwrap_err();
+        let wrong = DeleteOptions::read(kind, br#"{"dryRun":"All"}"#, &q("")).unwrap_err();
         assert_eq!(wrong.code, 400);
-        let bad = DeleteOptions::read(kind, br#"{"dryRun":["Some"]}"#, &[]).unwrap_err();
+        let bad = DeleteOptions::read(kind, br#"{"dryRun":["Some"]}"#, &q("")).unwrap_err();
         assert_eq!(bad.code, 422);
         assert!(
             bad.body["message"]

@@ -157,75 +157,54 @@ pub enum ReadFrom {
     Exact(u64),
 }
 
-impl ReadFrom {
-    /// Checks the parameters; `watch` answers need `sendInitialEvents` with `NotOlderThan`.
-    pub fn parse(
-        rv: Option<&str>,
-        rv_match: Option<&str>,
-        send_initial_events: Option<&str>,
-        watch: bool,
-    ) -> Result<ReadFrom, Failure> {
-        let rv = rv.filter(|r| !r.is_empty());
-        let rv_match = rv_match.filter(|m| !m.is_empty());
-        if let Some(m) = rv_match
-            && m != "Exact"
-            && m != "NotOlderThan"
-        {
-            return Err(status::invalid_list_options(
-                "resourceVersionMatch",
-                "FieldValueNotSupported",
-                &format!(
-                    "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
-                ),
-            ));
-        }
-        if send_initial_events.is_some() {
-            if !watch {
-                return Err(status::invalid_list_options(
-                    "sendInitialEvents",
-                    "FieldValueForbidden",
-                    "Forbidden: sendInitialEvents is forbidden for list",
-                ));
-            }
-            if rv_match != Some("NotOlderThan") {
-                return Err(status::invalid_list_options(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-                ));
-            }
-        } else if watch && rv_match.is_some() {
-            return Err(status::invalid_list_options(
-                "resourceVersionMatch",
-                "FieldValueForbidden",
-                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
-            ));
-        }
-        let Some(rv) = rv else {
-            if rv_match.is_some() && send_initial_events.is_none() {
-                return Err(status::invalid_list_options(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
-                ));
-            }
-            return Ok(ReadFrom::Latest);
-        };
-        let n: u64 = rv
-            .parse()
-            .map_err(|_| status::invalid_resource_version(rv))?;
-        Ok(match rv_match {
-            Some("Exact") if n == 0 => {
-                return Err(status::invalid_list_options(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
-                ));
-            }
-            Some("Exact") => ReadFrom::Exact(n),
-            _ if n == 0 => ReadFrom::Any,
-            _ => ReadFrom::NotOlderThan(n),
+/// Where a paged list goes on: the state it was read at and the last key it answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Continue {
+    pub rv: u64,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Continue {
+    /// The token of a page that ends at `(namespace, name)` of the state at `rv`.
+    pub fn token(rv: u64, namespace: &str, name: &str) -> String {
+        format!("{rv}/{namespace}/{name}")
+    }
+
+    pub fn parse(token: &str) -> Option<Continue> {
+        let (rv, key) = token.split_once('/')?;
+        let (namespace, name) = key.split_once('/')?;
+        Some(Continue {
+            rv: rv.parse().ok()?,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
         })
+    }
+}
+
+/// What a list asks for: selectors, a page, and which state.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+    /// Whether a selector was given (a selecting list answers no remainingItemCount).
+    pub selecting: bool,
+    pub limit: Option<usize>,
+    pub continue_from: Option<Continue>,
+    pub from: ReadFrom,
+}
+
+impl ListQuery {
+    /// Every object, newest state.
+    pub fn all() -> ListQuery {
+        ListQuery {
+            labels: LabelSelector::default(),
+            fields: FieldSelector::default(),
+            selecting: false,
+            limit: None,
+            continue_from: None,
+            from: ReadFrom::Latest,
+        }
     }
 }
 
@@ -483,18 +462,8 @@ impl Store {
     }
 
     /// LIST, in key order, with selectors and paging. `ns` `None`: every namespace.
-    #[allow(clippy::too_many_arguments)]
-    pub fn list(
-        &self,
-        kind: &KindInfo,
-        ns: Option<&str>,
-        labels: &LabelSelector,
-        fields: &FieldSelector,
-        limit: Option<usize>,
-        continue_token: Option<&str>,
-        selecting: bool,
-        from: ReadFrom,
-    ) -> Result<Value, Failure> {
+    pub fn list(&self, kind: &KindInfo, ns: Option<&str>, q: &ListQuery) -> Result<Value, Failure> {
+        let (labels, fields, limit, from) = (&q.labels, &q.fields, q.limit, q.from);
         let custom = self
             .crds
             .find(kind.group, kind.version, kind.plural)
@@ -517,17 +486,9 @@ impl Store {
             snapshot = Self::rewind(&inner, kind, at);
             Some(&snapshot)
         };
-        let start = match continue_token.filter(|t| !t.is_empty()) {
-            Some(token) => {
-                let parsed = token
-                    .split_once('/')
-                    .and_then(|(rv, key)| Some((rv.parse::<u64>().ok()?, key.split_once('/')?)));
-                let Some((rv, (cns, cname))) = parsed else {
-                    return Err(status::bad_request(format!(
-                        "continue key is not valid: {token}"
-                    )));
-                };
-                if rv < inner.oldest {
+        let start = match &q.continue_from {
+            Some(c) => {
+                if c.rv < inner.oldest {
                     return Err(status::failure(
                         410,
                         "Expired",
@@ -535,7 +496,7 @@ impl Store {
                         None,
                     ));
                 }
-                Some((cns.to_owned(), cname.to_owned()))
+                Some((c.namespace.clone(), c.name.clone()))
             }
             None => None,
         };
@@ -558,11 +519,10 @@ impl Store {
                 if limit.is_some_and(|l| l > 0 && items.len() >= l) {
                     if more.is_none() {
                         let last: &Value = items.last().unwrap_or(object);
-                        more = Some(format!(
-                            "{}/{}/{}",
+                        more = Some(Continue::token(
                             at,
-                            meta(last, "namespace").unwrap_or_default(),
-                            meta(last, "name").unwrap_or_default()
+                            &meta(last, "namespace").unwrap_or_default(),
+                            &meta(last, "name").unwrap_or_default(),
                         ));
                     }
                     remaining += 1;
@@ -581,7 +541,7 @@ impl Store {
         let mut list_meta = json!({"resourceVersion": at.to_string()});
         if let Some(token) = more {
             list_meta["continue"] = json!(token);
-            if !selecting {
+            if !q.selecting {
                 list_meta["remainingItemCount"] = json!(remaining);
             }
         }
