@@ -157,14 +157,15 @@ pub(crate) fn patch_options_invalid(field: &str, reason: &str, message: &str) ->
     )
 }
 
-/// An apply body: JSON, or YAML.
+/// An apply body: JSON, or YAML (read by `kuber_api::yaml`, the workspace's one YAML reader,
+/// with sigs.k8s.io/yaml's typing of plain scalars).
 pub(crate) fn parse_apply_body(body: &Bytes) -> Result<Value, Failure> {
     if let Ok(v) = serde_json::from_slice(body) {
         return Ok(v);
     }
     let text = std::str::from_utf8(body)
         .map_err(|e| status::bad_request(format!("the applied configuration is not UTF-8: {e}")))?;
-    serde_saphyr::from_str::<Value>(text)
+    kuber_api::yaml::from_str::<Value>(text)
         .map_err(|e| status::bad_request(format!("error decoding YAML: {e}")))
 }
 
@@ -201,4 +202,28 @@ pub(crate) fn patched(
         }
     }
     Ok(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_bodies_are_json_or_yaml() {
+        let yaml = Bytes::from_static(
+            b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {tier: \"1\"}\nspec:\n  replicas: 3\n  paused: false\n",
+        );
+        assert_eq!(
+            parse_apply_body(&yaml).unwrap(),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "labels": {"tier": "1"}},
+                "spec": {"replicas": 3, "paused": false}})
+        );
+        let json_body = Bytes::from_static(br#"{"kind": "ConfigMap", "data": {"a": "1e3"}}"#);
+        assert_eq!(parse_apply_body(&json_body).unwrap()["data"]["a"], "1e3");
+        let bad = parse_apply_body(&Bytes::from_static(b"a: [1\n")).unwrap_err();
+        assert_eq!(bad.code, 400);
+        let twice = parse_apply_body(&Bytes::from_static(b"a: 1\na: 2\n")).unwrap_err();
+        assert_eq!(twice.code, 400);
+    }
 }
