@@ -70,7 +70,12 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let (shared, peer) = (self.shared.clone(), self.peer.clone());
+        let shared = self.shared.clone();
+        // Credentials of its own: as a connection without a client certificate.
+        let peer = match req.headers().contains_key(hyper::header::AUTHORIZATION) {
+            true => None,
+            false => self.peer.clone(),
+        };
         Box::pin(async move {
             let response = respond(&shared, peer, req).await;
             Ok(response.map(ResponseBody::new))
