@@ -64,13 +64,14 @@ impl Writer<'_> {
         {
             apply::record_update(self.kind, old, &mut object, manager, subresource);
         }
-        match step {
+        let stored = match step {
             Step::Create => self.store.create(self.kind, self.ns, object, self.dry_run),
             Step::Replace { name, target } => {
                 self.store
                     .replace(self.kind, self.ns, name, object, target, self.dry_run)
             }
-        }
+        };
+        Ok(stored?)
     }
 }
 

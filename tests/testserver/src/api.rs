@@ -20,7 +20,7 @@ use crate::pods;
 use crate::request::{Parsed, Query};
 use crate::response::{self, Body};
 use crate::status::{self, Failure};
-use crate::store::{ListQuery, Store, Target};
+use crate::store::{ListQuery, Store, StoreError, Target};
 use crate::table::{self, Include};
 use crate::watch::{self, WatchRequest};
 
@@ -464,7 +464,7 @@ fn patch(call: &Call, writer: &mut Writer, name: &str, target: Target) -> Result
         // Warnings of the attempt that is kept.
         writer.warnings.clear();
         let current = match call.store.get(kind, writer.ns, name) {
-            Err(f) if f.code == 404 && applying && matches!(target, Target::Main) => {
+            Err(e) if e.is_not_found() && applying && matches!(target, Target::Main) => {
                 let mut object = apply::apply(kind, None, patch.clone(), &manager, force, sub)?;
                 object["metadata"]["name"] = json!(name);
                 match writer.write(object, Managed::Applied, Step::Create) {
@@ -602,4 +602,56 @@ fn scale(call: &Call, dry_run: bool) -> Result<Answer, Failure> {
         200,
         call.store.set_scale(kind, ns, name, &new, dry_run)?,
     ))
+}
+
+/// The one place store refusals become the real server's `Status` answers.
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        match e {
+            StoreError::NotFound {
+                group,
+                plural,
+                name,
+            } => status::not_found(&group, &plural, &name),
+            StoreError::AlreadyExists {
+                group,
+                plural,
+                name,
+            } => status::already_exists(&group, &plural, &name),
+            StoreError::Conflict {
+                group,
+                plural,
+                name,
+            } => status::conflict(&group, &plural, &name),
+            StoreError::PreconditionFailed {
+                kind,
+                group,
+                name,
+                why,
+            } => status::precondition_failed(&kind, &group, &name, &why),
+            StoreError::NameRequired { kind, group } => status::invalid(
+                &kind,
+                &group,
+                "",
+                &[(
+                    "metadata.name",
+                    "FieldValueRequired",
+                    "Required value: name or generateName is required".into(),
+                )],
+            ),
+            StoreError::NamespaceNotFound(ns) => status::not_found("", "namespaces", &ns),
+            StoreError::Mismatch(message) => status::bad_request(message),
+            StoreError::NoScale => status::method_not_allowed(),
+            StoreError::BadScalePath => {
+                status::bad_request("the scale path is not an object".into())
+            }
+            StoreError::TooLargeResourceVersion { requested, current } => {
+                status::too_large_resource_version(requested, current)
+            }
+            StoreError::ListTooOld => status::list_too_old(),
+            StoreError::ContinueTooOld => status::continue_too_old(),
+            StoreError::Expired { requested, oldest } => status::expired(requested, oldest),
+            StoreError::Rejected(f) => f,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::request::Query;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::status::{self, Failure};
-use crate::store::{Continue, ListQuery, Policy, ReadFrom};
+use crate::store::{Continue, ListQuery, Policy, ReadFrom, default_policy};
 
 /// Which options a verb's `dryRun` belongs to, for the 422 that names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +153,53 @@ impl Raw {
     }
 }
 
+fn invalid(message: String) -> Failure {
+    status::invalid_options(
+        "DeleteOptions",
+        "propagationPolicy",
+        "FieldValueInvalid",
+        &message,
+    )
+}
+
+/// The policy of a delete from its DeleteOptions' `propagationPolicy` and `orphanDependents`.
+fn policy(
+    kind: &kuber_api::KindInfo,
+    named: Option<&str>,
+    orphan: Option<bool>,
+) -> Result<Policy, Failure> {
+    let chosen = match named {
+        None => None,
+        Some("Background") => Some(Policy::Background),
+        Some("Foreground") => Some(Policy::Foreground),
+        Some("Orphan") => Some(Policy::Orphan),
+        Some(other) => {
+            return Err(status::invalid_options(
+                "DeleteOptions",
+                "propagationPolicy",
+                "FieldValueNotSupported",
+                &format!(
+                    "Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                ),
+            ));
+        }
+    };
+    match (chosen, orphan) {
+        (Some(p), Some(_)) => Err(invalid(format!(
+            "Invalid value: \"{}\": orphanDependents and deletionPropagation cannot be both set",
+            match p {
+                Policy::Background => "Background",
+                Policy::Foreground => "Foreground",
+                Policy::Orphan => "Orphan",
+            }
+        ))),
+        (Some(p), None) => Ok(p),
+        (None, Some(true)) => Ok(Policy::Orphan),
+        (None, Some(false)) => Ok(Policy::Background),
+        (None, None) => Ok(default_policy(kind)),
+    }
+}
+
 /// Go's `strconv.ParseBool`.
 pub fn parse_bool(v: &str) -> Option<bool> {
     match v {
@@ -197,7 +244,7 @@ impl DeleteOptions {
 
     fn from_raw(kind: &kuber_api::KindInfo, raw: Raw) -> Result<DeleteOptions, Failure> {
         let dry_run = dry_run(raw.dry_run.iter().map(String::as_str), OptionsKind::Delete)?;
-        let policy = crate::store::delete_policy(kind, raw.propagation.as_deref(), raw.orphan)?;
+        let policy = policy(kind, raw.propagation.as_deref(), raw.orphan)?;
         Ok(DeleteOptions {
             dry_run,
             policy,

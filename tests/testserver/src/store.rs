@@ -12,9 +12,10 @@ use tokio::sync::broadcast;
 
 use crate::select::{FieldSelector, LabelSelector};
 
+mod error;
 mod gc;
-use crate::status::{self, Failure};
-pub use gc::{Policy, policy as delete_policy};
+pub use error::StoreError;
+pub use gc::{Policy, default_policy};
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -31,6 +32,18 @@ impl Default for Options {
             history: 10_000,
             bookmark_interval: Duration::from_secs(60),
         }
+    }
+}
+
+const NAMESPACE_MISMATCH: &str =
+    "the namespace of the provided object does not match the namespace sent on the request";
+
+fn precondition_failed(kind: &KindInfo, name: &str, why: String) -> StoreError {
+    StoreError::PreconditionFailed {
+        kind: kind.kind.to_owned(),
+        group: kind.group.to_owned(),
+        name: name.to_owned(),
+        why,
     }
 }
 
@@ -315,9 +328,9 @@ impl Store {
         ns: Option<&str>,
         mut body: Value,
         dry_run: bool,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, StoreError> {
         if !body.is_object() {
-            return Err(status::bad_request(format!(
+            return Err(StoreError::Mismatch(format!(
                 "the body of the request is not a {} object",
                 kind.kind
             )));
@@ -325,7 +338,7 @@ impl Store {
         if let Some(k) = body.get("kind").and_then(Value::as_str)
             && k != kind.kind
         {
-            return Err(status::bad_request(format!(
+            return Err(StoreError::Mismatch(format!(
                 "the kind in the body ({k}) does not match the kind of the path ({})",
                 kind.kind
             )));
@@ -344,16 +357,10 @@ impl Store {
                     m.insert("name".into(), json!(name));
                 }
                 _ => {
-                    return Err(status::invalid(
-                        kind.kind,
-                        kind.group,
-                        "",
-                        &[(
-                            "metadata.name",
-                            "FieldValueRequired",
-                            "Required value: name or generateName is required".into(),
-                        )],
-                    ));
+                    return Err(StoreError::NameRequired {
+                        kind: kind.kind.to_owned(),
+                        group: kind.group.to_owned(),
+                    });
                 }
             }
         }
@@ -361,15 +368,13 @@ impl Store {
             let url_ns = ns.unwrap_or("");
             match m.get("namespace").and_then(Value::as_str) {
                 Some(body_ns) if !body_ns.is_empty() && body_ns != url_ns => {
-                    return Err(status::bad_request(
-                        "the namespace of the provided object does not match the namespace sent on the request".into(),
-                    ));
+                    return Err(StoreError::Mismatch(NAMESPACE_MISMATCH.into()));
                 }
                 _ => {}
             }
             m.insert("namespace".into(), json!(url_ns));
             if !Self::namespace_exists(&inner, url_ns) {
-                return Err(status::not_found("", "namespaces", url_ns));
+                return Err(StoreError::NamespaceNotFound(url_ns.to_owned()));
             }
             url_ns.to_owned()
         } else {
@@ -384,7 +389,11 @@ impl Store {
             .get(&resource(kind))
             .is_some_and(|objects| objects.contains_key(&key))
         {
-            return Err(status::already_exists(kind.group, kind.plural, &name));
+            return Err(StoreError::AlreadyExists {
+                group: kind.group.to_owned(),
+                plural: kind.plural.to_owned(),
+                name,
+            });
         }
         let rv = inner.rv + 1;
         m.insert("uid".into(), json!(self.uid()));
@@ -450,7 +459,7 @@ impl Store {
         Ok(object)
     }
 
-    pub fn get(&self, kind: &KindInfo, ns: Option<&str>, name: &str) -> Result<Value, Failure> {
+    pub fn get(&self, kind: &KindInfo, ns: Option<&str>, name: &str) -> Result<Value, StoreError> {
         let inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
         inner
@@ -458,11 +467,16 @@ impl Store {
             .get(&resource(kind))
             .and_then(|m| m.get(&key))
             .map(|o| presented(kind, o))
-            .ok_or_else(|| status::not_found(kind.group, kind.plural, name))
+            .ok_or_else(|| StoreError::not_found(kind, name))
     }
 
     /// LIST, in key order, with selectors and paging. `ns` `None`: every namespace.
-    pub fn list(&self, kind: &KindInfo, ns: Option<&str>, q: &ListQuery) -> Result<Value, Failure> {
+    pub fn list(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        q: &ListQuery,
+    ) -> Result<Value, StoreError> {
         let (labels, fields, limit, from) = (&q.labels, &q.fields, q.limit, q.from);
         let custom = self
             .crds
@@ -472,9 +486,12 @@ impl Store {
         let mut at = inner.rv;
         match from {
             ReadFrom::NotOlderThan(n) | ReadFrom::Exact(n) if n > inner.rv => {
-                return Err(status::too_large_resource_version(n, inner.rv));
+                return Err(StoreError::TooLargeResourceVersion {
+                    requested: n,
+                    current: inner.rv,
+                });
             }
-            ReadFrom::Exact(n) if n < inner.oldest => return Err(status::list_too_old()),
+            ReadFrom::Exact(n) if n < inner.oldest => return Err(StoreError::ListTooOld),
             ReadFrom::Exact(n) => at = n,
             _ => {}
         }
@@ -489,12 +506,7 @@ impl Store {
         let start = match &q.continue_from {
             Some(c) => {
                 if c.rv < inner.oldest {
-                    return Err(status::failure(
-                        410,
-                        "Expired",
-                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
-                        None,
-                    ));
+                    return Err(StoreError::ContinueTooOld);
                 }
                 Some((c.namespace.clone(), c.name.clone()))
             }
@@ -574,16 +586,14 @@ impl Store {
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, StoreError> {
         let object = self.get(kind, ns, name)?;
         self.scale_of(kind, &object)
     }
 
     /// The `Scale` of an object of `kind`.
-    fn scale_of(&self, kind: &KindInfo, object: &Value) -> Result<Value, Failure> {
-        let (spec, status, selector) = self
-            .scale_paths(kind)
-            .ok_or_else(status::method_not_allowed)?;
+    fn scale_of(&self, kind: &KindInfo, object: &Value) -> Result<Value, StoreError> {
+        let (spec, status, selector) = self.scale_paths(kind).ok_or(StoreError::NoScale)?;
         let selector = match selector {
             Some(p) => object.pointer(&p).cloned(),
             None => selector_text(object.pointer("/spec/selector")),
@@ -626,10 +636,8 @@ impl Store {
         name: &str,
         scale: &Value,
         dry_run: bool,
-    ) -> Result<Value, Failure> {
-        let (spec, _, _) = self
-            .scale_paths(kind)
-            .ok_or_else(status::method_not_allowed)?;
+    ) -> Result<Value, StoreError> {
+        let (spec, _, _) = self.scale_paths(kind).ok_or(StoreError::NoScale)?;
         let mut object = self.get(kind, ns, name)?;
         if let Some(rv) = scale
             .pointer("/metadata/resourceVersion")
@@ -640,7 +648,7 @@ impl Store {
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
         {
-            return Err(status::conflict(kind.group, kind.plural, name));
+            return Err(StoreError::conflict(kind, name));
         }
         let replicas = scale.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
         let mut at = &mut object;
@@ -656,7 +664,7 @@ impl Store {
             at = at
                 .as_object_mut()
                 .map(|m| m.entry(part.to_string()).or_insert_with(|| json!({})))
-                .ok_or_else(|| status::bad_request("the scale path is not an object".into()))?;
+                .ok_or(StoreError::BadScalePath)?;
         }
         // The object as written (or as a dry run would have written it).
         let written = self.replace(kind, ns, name, object, Target::Main, dry_run)?;
@@ -708,16 +716,16 @@ impl Store {
         mut body: Value,
         target: Target,
         dry_run: bool,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, StoreError> {
         if !body.is_object() {
-            return Err(status::bad_request(format!(
+            return Err(StoreError::Mismatch(format!(
                 "the body of the request is not a {} object",
                 kind.kind
             )));
         }
         match meta(&body, "name") {
             Some(n) if n != name => {
-                return Err(status::bad_request(format!(
+                return Err(StoreError::Mismatch(format!(
                     "the name of the object ({n}) does not match the name on the URL ({name})"
                 )));
             }
@@ -727,9 +735,7 @@ impl Store {
             && let Some(bns) = meta(&body, "namespace").filter(|n| !n.is_empty())
             && Some(bns.as_str()) != ns
         {
-            return Err(status::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request".into(),
-            ));
+            return Err(StoreError::Mismatch(NAMESPACE_MISMATCH.into()));
         }
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
@@ -739,12 +745,12 @@ impl Store {
             .and_then(|m| m.get(&key))
             .cloned()
         else {
-            return Err(status::not_found(kind.group, kind.plural, name));
+            return Err(StoreError::not_found(kind, name));
         };
         if let Some(rv) = meta(&body, "resourceVersion").filter(|r| !r.is_empty())
             && Some(&rv) != meta(&old, "resourceVersion").as_ref()
         {
-            return Err(status::conflict(kind.group, kind.plural, name));
+            return Err(StoreError::conflict(kind, name));
         }
         let has_status = kind.subresource("status").is_some();
         let mut new = match target {
@@ -866,7 +872,7 @@ impl Store {
         precondition_uid: Option<&str>,
         dry_run: bool,
         finalizer: Option<&str>,
-    ) -> Result<(Value, bool), Failure> {
+    ) -> Result<(Value, bool), StoreError> {
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
         let Some(old) = inner
@@ -875,26 +881,26 @@ impl Store {
             .and_then(|m| m.get(&key))
             .cloned()
         else {
-            return Err(status::not_found(kind.group, kind.plural, name));
+            return Err(StoreError::not_found(kind, name));
         };
         let (have_rv, have_uid) = (
             meta(&old, "resourceVersion").unwrap_or_default(),
             meta(&old, "uid").unwrap_or_default(),
         );
         if let Some(rv) = precondition_rv.filter(|rv| *rv != have_rv) {
-            return Err(status::precondition_failed(
+            return Err(precondition_failed(
                 kind,
                 name,
-                &format!(
+                format!(
                     "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({have_rv}). The object might have been modified"
                 ),
             ));
         }
         if let Some(uid) = precondition_uid.filter(|u| *u != have_uid) {
-            return Err(status::precondition_failed(
+            return Err(precondition_failed(
                 kind,
                 name,
-                &format!(
+                format!(
                     "the UID in the precondition ({uid}) does not match the UID in record ({have_uid}). The object might have been deleted and then recreated"
                 ),
             ));
@@ -1021,11 +1027,16 @@ impl Store {
 
     /// The changes after `from` and the feed of the later ones; `None`: every current object as
     /// ADDED first.
-    pub fn watch(&self, kind: &KindInfo, from: Option<u64>) -> Result<WatchStart, Failure> {
+    pub fn watch(&self, kind: &KindInfo, from: Option<u64>) -> Result<WatchStart, StoreError> {
         let inner = self.lock();
         let live = self.changes.subscribe();
         let backlog = match from {
-            Some(rv) if rv < inner.oldest => return Err(status::expired(rv, inner.oldest + 1)),
+            Some(rv) if rv < inner.oldest => {
+                return Err(StoreError::Expired {
+                    requested: rv,
+                    oldest: inner.oldest + 1,
+                });
+            }
             Some(rv) => inner
                 .history
                 .iter()

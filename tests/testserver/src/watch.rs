@@ -17,6 +17,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::alias;
 use crate::response::{Body, BoxError};
 use crate::select::{FieldSelector, LabelSelector};
+use crate::status::Failure;
 use crate::store::{Change, EventType, Store};
 use crate::table::{self, Include};
 
@@ -91,7 +92,8 @@ pub(crate) fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Bo
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let interval = store.options.bookmark_interval;
     match store.watch(w.kind, w.from) {
-        Err(f) => {
+        Err(e) => {
+            let f: Failure = e.into();
             let event = json!({"type": "ERROR", "object": f.body});
             let _ = tx.try_send(line(&event));
         }

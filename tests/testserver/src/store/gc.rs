@@ -5,8 +5,7 @@
 use kuber_api::KindInfo;
 use serde_json::Value;
 
-use super::{ResourceKey, Store, Target, meta};
-use crate::status::{self, Failure};
+use super::{ResourceKey, Store, StoreError, Target, meta};
 
 /// How a delete treats the objects the deleted one owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +18,15 @@ pub enum Policy {
     Orphan,
 }
 
+/// The policy of a delete that names none.
+pub fn default_policy(kind: &KindInfo) -> Policy {
+    if ORPHAN_BY_DEFAULT.contains(&(kind.group, kind.plural)) {
+        Policy::Orphan
+    } else {
+        Policy::Background
+    }
+}
+
 /// Kinds whose delete orphans by default, kept from before garbage collection (the real
 /// server's `DefaultGarbageCollectionPolicy` for these group-versions).
 const ORPHAN_BY_DEFAULT: &[(&str, &str)] = &[("", "replicationcontrollers"), ("batch", "jobs")];
@@ -27,56 +35,6 @@ const ORPHAN: &str = "orphan";
 const FOREGROUND: &str = "foregroundDeletion";
 /// Who the removal of owner references is recorded for.
 const COLLECTOR: &str = "generic-garbage-collector";
-
-fn invalid(message: String) -> Failure {
-    status::invalid_options(
-        "DeleteOptions",
-        "propagationPolicy",
-        "FieldValueInvalid",
-        &message,
-    )
-}
-
-/// The policy of a delete from its DeleteOptions' `propagationPolicy` and `orphanDependents`.
-pub fn policy(
-    kind: &KindInfo,
-    named: Option<&str>,
-    orphan: Option<bool>,
-) -> Result<Policy, Failure> {
-    let chosen = match named {
-        None => None,
-        Some("Background") => Some(Policy::Background),
-        Some("Foreground") => Some(Policy::Foreground),
-        Some("Orphan") => Some(Policy::Orphan),
-        Some(other) => {
-            return Err(status::invalid_options(
-                "DeleteOptions",
-                "propagationPolicy",
-                "FieldValueNotSupported",
-                &format!(
-                    "Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
-                ),
-            ));
-        }
-    };
-    match (chosen, orphan) {
-        (Some(p), Some(_)) => Err(invalid(format!(
-            "Invalid value: \"{}\": orphanDependents and deletionPropagation cannot be both set",
-            match p {
-                Policy::Background => "Background",
-                Policy::Foreground => "Foreground",
-                Policy::Orphan => "Orphan",
-            }
-        ))),
-        (Some(p), None) => Ok(p),
-        (None, Some(true)) => Ok(Policy::Orphan),
-        (None, Some(false)) => Ok(Policy::Background),
-        (None, None) if ORPHAN_BY_DEFAULT.contains(&(kind.group, kind.plural)) => {
-            Ok(Policy::Orphan)
-        }
-        (None, None) => Ok(Policy::Background),
-    }
-}
 
 /// The finalizer a policy holds the owner with.
 pub fn finalizer(policy: Policy) -> Option<&'static str> {
@@ -137,7 +95,7 @@ impl Store {
         precondition_uid: Option<&str>,
         dry_run: bool,
         policy: Policy,
-    ) -> Result<(Value, bool), Failure> {
+    ) -> Result<(Value, bool), StoreError> {
         let (answer, held) = self.delete(
             kind,
             ns,
@@ -198,7 +156,7 @@ impl Store {
             } else if let Some(k) = self.kind_of(&res, &dependent) {
                 let dns = meta(&dependent, "namespace");
                 let dname = meta(&dependent, "name").unwrap_or_default();
-                let policy = policy(k, None, None).unwrap_or(Policy::Background);
+                let policy = default_policy(k);
                 let _ = self.delete_with(k, dns.as_deref(), &dname, None, None, false, policy);
             }
         }
