@@ -251,27 +251,9 @@ fn verb(call: &Call, warnings: &mut Vec<String>) -> Result<Answer, Failure> {
     if kind.namespaced && ns.is_none() && (call.route.name.is_some() || method != Method::GET) {
         return Err(status::no_route());
     }
-    let options_kind = match *method {
-        Method::POST => Some(OptionsKind::Create),
-        Method::PUT => Some(OptionsKind::Update),
-        Method::PATCH => Some(OptionsKind::Patch),
-        _ => None,
-    };
-    let dry_run = match options_kind {
-        Some(k) => options::dry_run(call.query.all("dryRun"), k)?,
-        None => false,
-    };
-    if let (Some(sub), Some(name), Some(ns), &Method::POST) = (
-        call.route.subresource.as_deref(),
-        call.route.name.as_deref(),
-        ns,
-        method,
-    ) && kind.group.is_empty()
-        && kind.plural == "pods"
-        && let Some(answer) =
-            pods::post(call.store, sub, ns, name, &parse_body(call.body)?, dry_run)
-    {
-        return answer.map(|v| Answer::Json(201, v));
+    let dry_run = dry_run(call)?;
+    if let Some(answer) = pod_post(call, dry_run)? {
+        return Ok(answer);
     }
     let target = match call.route.subresource.as_deref() {
         None => Target::Main,
@@ -333,6 +315,38 @@ fn verb(call: &Call, warnings: &mut Vec<String>) -> Result<Answer, Failure> {
     };
     warnings.append(&mut writer.warnings);
     answer
+}
+
+/// The `dryRun` of a create, update or patch (a delete's comes with its DeleteOptions).
+fn dry_run(call: &Call) -> Result<bool, Failure> {
+    let kind = match *call.method {
+        Method::POST => OptionsKind::Create,
+        Method::PUT => OptionsKind::Update,
+        Method::PATCH => OptionsKind::Patch,
+        _ => return Ok(false),
+    };
+    options::dry_run(call.query.all("dryRun"), kind)
+}
+
+/// POSTs to a pod's `eviction` and `binding`; `None` for other requests.
+fn pod_post(call: &Call, dry_run: bool) -> Result<Option<Answer>, Failure> {
+    let route = &call.route;
+    let (Some(sub), Some(name), Some(ns), &Method::POST) = (
+        route.subresource.as_deref(),
+        route.name.as_deref(),
+        route.namespace.as_deref(),
+        call.method,
+    ) else {
+        return Ok(None);
+    };
+    if !route.kind.group.is_empty() || route.kind.plural != "pods" {
+        return Ok(None);
+    }
+    let body = parse_body(call.body)?;
+    match pods::post(call.store, sub, ns, name, &body, dry_run) {
+        Some(answer) => Ok(Some(Answer::Json(201, answer?))),
+        None => Ok(None),
+    }
 }
 
 /// `fieldManager`, else the one the user agent makes.

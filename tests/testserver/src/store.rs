@@ -861,6 +861,54 @@ impl Store {
         Ok(new)
     }
 
+    /// The namespace controller's work, done at once: everything inside `name` goes first.
+    fn empty_namespace(&self, inner: &mut Inner, name: &str) {
+        let mut gone = Vec::new();
+        for (res, objects) in inner.objects.iter_mut() {
+            let keys: Vec<ObjectKey> = objects
+                .keys()
+                .filter(|(n, _)| *n == name)
+                .cloned()
+                .collect();
+            for k in keys {
+                if let Some(o) = objects.remove(&k) {
+                    gone.push((res.clone(), o));
+                }
+            }
+        }
+        for (res, mut o) in gone {
+            inner.rv += 1;
+            let rv = inner.rv;
+            meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
+            self.record(
+                inner,
+                Change {
+                    rv,
+                    resource: res,
+                    kind: EventType::Deleted,
+                    object: o,
+                    old: None,
+                },
+            );
+        }
+    }
+
+    /// A CRD's kind goes, and its objects with it.
+    fn drop_crd(&self, inner: &mut Inner, name: &str, old: &Value) {
+        self.crds.unregister(name);
+        let resource_key = (
+            old.pointer("/spec/group")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            old.pointer("/spec/names/plural")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        );
+        inner.objects.remove(&resource_key);
+    }
+
     /// DELETE: the object while finalizers hold it (`true`: still there), else gone.
     #[allow(clippy::too_many_arguments)]
     pub fn delete(
@@ -883,53 +931,9 @@ impl Store {
         else {
             return Err(StoreError::not_found(kind, name));
         };
-        let (have_rv, have_uid) = (
-            meta(&old, "resourceVersion").unwrap_or_default(),
-            meta(&old, "uid").unwrap_or_default(),
-        );
-        if let Some(rv) = precondition_rv.filter(|rv| *rv != have_rv) {
-            return Err(precondition_failed(
-                kind,
-                name,
-                format!(
-                    "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({have_rv}). The object might have been modified"
-                ),
-            ));
-        }
-        if let Some(uid) = precondition_uid.filter(|u| *u != have_uid) {
-            return Err(precondition_failed(
-                kind,
-                name,
-                format!(
-                    "the UID in the precondition ({uid}) does not match the UID in record ({have_uid}). The object might have been deleted and then recreated"
-                ),
-            ));
-        }
+        check_preconditions(kind, name, &old, precondition_rv, precondition_uid)?;
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
-        let mut new = old.clone();
-        if let Some(f) = finalizer
-            && meta(&new, "deletionTimestamp").is_none()
-        {
-            let list = meta_mut(&mut new)
-                .entry("finalizers")
-                .or_insert_with(|| json!([]));
-            if let Some(l) = list.as_array_mut()
-                && !l.iter().any(|x| x == f)
-            {
-                l.push(json!(f));
-            }
-        }
-        if meta(&new, "deletionTimestamp").is_none() {
-            let m = meta_mut(&mut new);
-            m.insert("deletionTimestamp".into(), json!(now()));
-            // Namespaces wait for their controller, with no grace period.
-            if !is_namespace {
-                m.insert("deletionGracePeriodSeconds".into(), json!(0));
-            }
-        }
-        if is_namespace {
-            new["status"] = json!({"phase": "Terminating"});
-        }
+        let mut new = marked(&old, finalizer, is_namespace);
         // A dry run answers what the delete would make of the object, and changes nothing.
         let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
         if dry_run {
@@ -940,49 +944,10 @@ impl Store {
             return Ok((new, held));
         }
         if is_namespace {
-            // The namespace controller's work, done at once: everything inside goes first.
-            let mut gone = Vec::new();
-            for (res, objects) in inner.objects.iter_mut() {
-                let keys: Vec<ObjectKey> = objects
-                    .keys()
-                    .filter(|(n, _)| *n == name)
-                    .cloned()
-                    .collect();
-                for k in keys {
-                    if let Some(o) = objects.remove(&k) {
-                        gone.push((res.clone(), o));
-                    }
-                }
-            }
-            for (res, mut o) in gone {
-                inner.rv += 1;
-                let rv = inner.rv;
-                meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
-                self.record(
-                    &mut inner,
-                    Change {
-                        rv,
-                        resource: res,
-                        kind: EventType::Deleted,
-                        object: o,
-                        old: None,
-                    },
-                );
-            }
+            self.empty_namespace(&mut inner, name);
         }
         if is_crd(kind) {
-            self.crds.unregister(name);
-            let resource_key = (
-                old.pointer("/spec/group")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                old.pointer("/spec/names/plural")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-            );
-            inner.objects.remove(&resource_key);
+            self.drop_crd(&mut inner, name, &old);
         }
         inner.rv += 1;
         let rv = inner.rv;
@@ -1065,6 +1030,69 @@ impl Store {
             rv: inner.rv,
         })
     }
+}
+
+/// A delete's preconditions against the stored object.
+fn check_preconditions(
+    kind: &KindInfo,
+    name: &str,
+    old: &Value,
+    precondition_rv: Option<&str>,
+    precondition_uid: Option<&str>,
+) -> Result<(), StoreError> {
+    let (have_rv, have_uid) = (
+        meta(old, "resourceVersion").unwrap_or_default(),
+        meta(old, "uid").unwrap_or_default(),
+    );
+    if let Some(rv) = precondition_rv.filter(|rv| *rv != have_rv) {
+        return Err(precondition_failed(
+            kind,
+            name,
+            format!(
+                "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({have_rv}). The object might have been modified"
+            ),
+        ));
+    }
+    if let Some(uid) = precondition_uid.filter(|u| *u != have_uid) {
+        return Err(precondition_failed(
+            kind,
+            name,
+            format!(
+                "the UID in the precondition ({uid}) does not match the UID in record ({have_uid}). The object might have been deleted and then recreated"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The object as a delete marks it: the policy's finalizer, deletionTimestamp, and a
+/// namespace's Terminating phase.
+fn marked(old: &Value, finalizer: Option<&str>, is_namespace: bool) -> Value {
+    let mut new = old.clone();
+    if let Some(f) = finalizer
+        && meta(&new, "deletionTimestamp").is_none()
+    {
+        let list = meta_mut(&mut new)
+            .entry("finalizers")
+            .or_insert_with(|| json!([]));
+        if let Some(l) = list.as_array_mut()
+            && !l.iter().any(|x| x == f)
+        {
+            l.push(json!(f));
+        }
+    }
+    if meta(&new, "deletionTimestamp").is_none() {
+        let m = meta_mut(&mut new);
+        m.insert("deletionTimestamp".into(), json!(now()));
+        // Namespaces wait for their controller, with no grace period.
+        if !is_namespace {
+            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        }
+    }
+    if is_namespace {
+        new["status"] = json!({"phase": "Terminating"});
+    }
+    new
 }
 
 /// A `LabelSelector` object as the `key=value,key in (a,b)` text a `Scale` carries.
