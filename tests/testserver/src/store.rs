@@ -713,30 +713,11 @@ impl Store {
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-        mut body: Value,
+        body: Value,
         target: Target,
         dry_run: bool,
     ) -> Result<Value, StoreError> {
-        if !body.is_object() {
-            return Err(StoreError::Mismatch(format!(
-                "the body of the request is not a {} object",
-                kind.kind
-            )));
-        }
-        match meta(&body, "name") {
-            Some(n) if n != name => {
-                return Err(StoreError::Mismatch(format!(
-                    "the name of the object ({n}) does not match the name on the URL ({name})"
-                )));
-            }
-            _ => {}
-        }
-        if kind.namespaced
-            && let Some(bns) = meta(&body, "namespace").filter(|n| !n.is_empty())
-            && Some(bns.as_str()) != ns
-        {
-            return Err(StoreError::Mismatch(NAMESPACE_MISMATCH.into()));
-        }
+        fits_path(kind, ns, name, &body)?;
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
         let Some(old) = inner
@@ -752,52 +733,7 @@ impl Store {
         {
             return Err(StoreError::conflict(kind, name));
         }
-        let has_status = kind.subresource("status").is_some();
-        let mut new = match target {
-            Target::Status => {
-                let mut new = old.clone();
-                match body.get("status") {
-                    Some(s) => new["status"] = s.clone(),
-                    None => {
-                        if let Some(o) = new.as_object_mut() {
-                            o.remove("status");
-                        }
-                    }
-                }
-                // Metadata changes other than labels and annotations are ignored as well.
-                new
-            }
-            Target::Main => {
-                if has_status {
-                    match old.get("status") {
-                        Some(s) => body["status"] = s.clone(),
-                        None => {
-                            if let Some(o) = body.as_object_mut() {
-                                o.remove("status");
-                            }
-                        }
-                    }
-                }
-                // What the server owns in metadata stays as it was.
-                let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
-                let m = meta_mut(&mut body);
-                for field in [
-                    "uid",
-                    "creationTimestamp",
-                    "deletionTimestamp",
-                    "deletionGracePeriodSeconds",
-                    "generation",
-                    "namespace",
-                    "name",
-                ] {
-                    match old_meta.get(field) {
-                        Some(v) => m.insert(field.into(), v.clone()),
-                        None => m.remove(field),
-                    };
-                }
-                body
-            }
-        };
+        let mut new = merged(kind, target, &old, body);
         new = presented(kind, &new);
         self.crds.shape(kind, &mut new);
         if matches!(target, Target::Main) {
@@ -1029,6 +965,87 @@ impl Store {
             live,
             rv: inner.rv,
         })
+    }
+}
+
+/// A replace's body fits its path: an object, of the path's name and namespace.
+fn fits_path(
+    kind: &KindInfo,
+    ns: Option<&str>,
+    name: &str,
+    body: &Value,
+) -> Result<(), StoreError> {
+    if !body.is_object() {
+        return Err(StoreError::Mismatch(format!(
+            "the body of the request is not a {} object",
+            kind.kind
+        )));
+    }
+    match meta(body, "name") {
+        Some(n) if n != name => {
+            return Err(StoreError::Mismatch(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )));
+        }
+        _ => {}
+    }
+    if kind.namespaced
+        && let Some(bns) = meta(body, "namespace").filter(|n| !n.is_empty())
+        && Some(bns.as_str()) != ns
+    {
+        return Err(StoreError::Mismatch(NAMESPACE_MISMATCH.into()));
+    }
+    Ok(())
+}
+
+/// The object a replace of `old` with `body` makes: the status subresource takes only the
+/// status, the object all but the status and the metadata the server owns.
+fn merged(kind: &KindInfo, target: Target, old: &Value, mut body: Value) -> Value {
+    let has_status = kind.subresource("status").is_some();
+    match target {
+        Target::Status => {
+            let mut new = old.clone();
+            match body.get("status") {
+                Some(s) => new["status"] = s.clone(),
+                None => {
+                    if let Some(o) = new.as_object_mut() {
+                        o.remove("status");
+                    }
+                }
+            }
+            // Metadata changes other than labels and annotations are ignored as well.
+            new
+        }
+        Target::Main => {
+            if has_status {
+                match old.get("status") {
+                    Some(s) => body["status"] = s.clone(),
+                    None => {
+                        if let Some(o) = body.as_object_mut() {
+                            o.remove("status");
+                        }
+                    }
+                }
+            }
+            // What the server owns in metadata stays as it was.
+            let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
+            let m = meta_mut(&mut body);
+            for field in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+                "namespace",
+                "name",
+            ] {
+                match old_meta.get(field) {
+                    Some(v) => m.insert(field.into(), v.clone()),
+                    None => m.remove(field),
+                };
+            }
+            body
+        }
     }
 }
 
