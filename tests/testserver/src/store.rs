@@ -321,30 +321,12 @@ impl Store {
             .is_some_and(|m| m.contains_key(&(String::new(), ns.to_owned())))
     }
 
-    /// POST.
-    pub fn create(
+    /// The name of a create: its own, else its generateName and a random suffix.
+    fn name_of(
         &self,
         kind: &KindInfo,
-        ns: Option<&str>,
-        mut body: Value,
-        dry_run: bool,
-    ) -> Result<Value, StoreError> {
-        if !body.is_object() {
-            return Err(StoreError::Mismatch(format!(
-                "the body of the request is not a {} object",
-                kind.kind
-            )));
-        }
-        if let Some(k) = body.get("kind").and_then(Value::as_str)
-            && k != kind.kind
-        {
-            return Err(StoreError::Mismatch(format!(
-                "the kind in the body ({k}) does not match the kind of the path ({})",
-                kind.kind
-            )));
-        }
-        let mut inner = self.lock();
-        let m = meta_mut(&mut body);
+        m: &mut serde_json::Map<String, Value>,
+    ) -> Result<String, StoreError> {
         let mut name = m
             .get("name")
             .and_then(Value::as_str)
@@ -364,6 +346,21 @@ impl Store {
                 }
             }
         }
+        Ok(name)
+    }
+
+    /// POST.
+    pub fn create(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        mut body: Value,
+        dry_run: bool,
+    ) -> Result<Value, StoreError> {
+        fits_kind(kind, &body)?;
+        let mut inner = self.lock();
+        let m = meta_mut(&mut body);
+        let name = self.name_of(kind, m)?;
         let ns = if kind.namespaced {
             let url_ns = ns.unwrap_or("");
             match m.get("namespace").and_then(Value::as_str) {
@@ -405,27 +402,7 @@ impl Store {
         m.insert("creationTimestamp".into(), json!(now()));
         m.remove("deletionTimestamp");
         m.remove("deletionGracePeriodSeconds");
-        // Services keep no generation on the real server.
-        if body.get("spec").is_some() && !(kind.group.is_empty() && kind.plural == "services") {
-            meta_mut(&mut body).insert("generation".into(), json!(1));
-        } else {
-            meta_mut(&mut body).remove("generation");
-        }
-        if kind.subresource("status").is_some()
-            && let Some(o) = body.as_object_mut()
-        {
-            o.remove("status");
-        }
-        if kind.group.is_empty() && kind.plural == "namespaces" {
-            body["spec"] = json!({"finalizers": ["kubernetes"]});
-            body["status"] = json!({"phase": "Active"});
-            let labels = meta_mut(&mut body)
-                .entry("labels")
-                .or_insert_with(|| json!({}));
-            if let Some(l) = labels.as_object_mut() {
-                l.insert("kubernetes.io/metadata.name".into(), json!(name));
-            }
-        }
+        server_fields(kind, &mut body, &name);
         crate::defaults::created(kind, &mut body);
         self.crds.shape(kind, &mut body);
         crate::validate::object(kind, &body, None)?;
@@ -965,6 +942,49 @@ impl Store {
             live,
             rv: inner.rv,
         })
+    }
+}
+
+/// A create's body is an object of the path's kind.
+fn fits_kind(kind: &KindInfo, body: &Value) -> Result<(), StoreError> {
+    if !body.is_object() {
+        return Err(StoreError::Mismatch(format!(
+            "the body of the request is not a {} object",
+            kind.kind
+        )));
+    }
+    if let Some(k) = body.get("kind").and_then(Value::as_str)
+        && k != kind.kind
+    {
+        return Err(StoreError::Mismatch(format!(
+            "the kind in the body ({k}) does not match the kind of the path ({})",
+            kind.kind
+        )));
+    }
+    Ok(())
+}
+
+/// What a create sets that the server owns: generation, no status on kinds with a status
+/// subresource, a namespace's finalizer, phase and name label.
+fn server_fields(kind: &KindInfo, body: &mut Value, name: &str) {
+    // Services keep no generation on the real server.
+    if body.get("spec").is_some() && !(kind.group.is_empty() && kind.plural == "services") {
+        meta_mut(body).insert("generation".into(), json!(1));
+    } else {
+        meta_mut(body).remove("generation");
+    }
+    if kind.subresource("status").is_some()
+        && let Some(o) = body.as_object_mut()
+    {
+        o.remove("status");
+    }
+    if kind.group.is_empty() && kind.plural == "namespaces" {
+        body["spec"] = json!({"finalizers": ["kubernetes"]});
+        body["status"] = json!({"phase": "Active"});
+        let labels = meta_mut(body).entry("labels").or_insert_with(|| json!({}));
+        if let Some(l) = labels.as_object_mut() {
+            l.insert("kubernetes.io/metadata.name".into(), json!(name));
+        }
     }
 }
 
