@@ -15,12 +15,12 @@ use crate::alias;
 use crate::apply;
 use crate::discovery;
 use crate::openapi;
-use crate::options::{self, DeleteOptions, OptionsKind};
+use crate::options::{self, OptionsKind};
 use crate::pods;
 use crate::request::{Parsed, Query};
 use crate::response::{self, Body};
 use crate::status::{self, Failure};
-use crate::store::{ListQuery, Store, StoreError, Target};
+use crate::store::{Deletion, ListQuery, Store, StoreError, Target};
 use crate::table::{self, Include};
 use crate::watch::{self, WatchRequest};
 
@@ -515,16 +515,8 @@ fn patch(call: &Call, writer: &mut Writer, name: &str, target: Target) -> Result
 
 fn delete(call: &Call, name: &str) -> Result<Answer, Failure> {
     let (kind, ns) = (call.route.kind, call.route.namespace.as_deref());
-    let options = DeleteOptions::read(kind, call.body, call.query)?;
-    let (object, held) = call.store.delete_with(
-        kind,
-        ns,
-        name,
-        options.precondition_rv.as_deref(),
-        options.precondition_uid.as_deref(),
-        options.dry_run,
-        options.policy,
-    )?;
+    let options = options::delete_options(kind, call.body, call.query)?;
+    let (object, held) = call.store.delete_with(kind, ns, name, &options)?;
     // Held by finalizers: the object, marked for deletion (200, as for Jobs).
     if held || Store::returns_deleted_object(kind) {
         return Ok(Answer::Json(200, object));
@@ -542,7 +534,12 @@ fn delete(call: &Call, name: &str) -> Result<Answer, Failure> {
 fn delete_collection(call: &Call) -> Result<Answer, Failure> {
     let (kind, ns) = (call.route.kind, call.route.namespace.as_deref());
     let selected = options::list_query(kind, call.query, false)?;
-    let options = DeleteOptions::read(kind, call.body, call.query)?;
+    // Each object goes with the options but their preconditions.
+    let each = Deletion {
+        precondition_rv: None,
+        precondition_uid: None,
+        ..options::delete_options(kind, call.body, call.query)?
+    };
     let every = ListQuery {
         selecting: true,
         ..ListQuery {
@@ -560,15 +557,8 @@ fn delete_collection(call: &Call) -> Result<Answer, Failure> {
             .unwrap_or("");
         let item_ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
         // Gone meanwhile: not an error for a collection delete.
-        if let Ok((mut object, _)) = call.store.delete_with(
-            kind,
-            item_ns,
-            name,
-            None,
-            None,
-            options.dry_run,
-            options.policy,
-        ) && let Some(o) = object.as_object_mut()
+        if let Ok((mut object, _)) = call.store.delete_with(kind, item_ns, name, &each)
+            && let Some(o) = object.as_object_mut()
         {
             o.remove("apiVersion");
             o.remove("kind");

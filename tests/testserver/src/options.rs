@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::request::Query;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::status::{self, Failure};
-use crate::store::{Continue, ListQuery, Policy, ReadFrom, default_policy};
+use crate::store::{Continue, Deletion, ListQuery, Policy, ReadFrom, default_policy};
 
 /// Which options a verb's `dryRun` belongs to, for the 422 that names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,15 +53,6 @@ pub fn dry_run<'a>(
             shown.join(", ")
         ),
     ))
-}
-
-/// A delete's options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeleteOptions {
-    pub dry_run: bool,
-    pub policy: Policy,
-    pub precondition_rv: Option<String>,
-    pub precondition_uid: Option<String>,
 }
 
 /// What a DeleteOptions carries before the kind's default policy is applied.
@@ -209,49 +200,47 @@ pub fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
-impl DeleteOptions {
-    /// The options of a delete of `kind`: from `body` when it is not empty, else from `query`.
-    pub fn read(
-        kind: &kuber_api::KindInfo,
-        body: &[u8],
-        query: &Query,
-    ) -> Result<DeleteOptions, Failure> {
-        let raw = if body.is_empty() {
-            Raw::from_query(query)?
-        } else {
-            let value: Value = serde_json::from_slice(body).map_err(|e| {
-                status::bad_request(format!("the body of the request is not valid JSON: {e}"))
-            })?;
-            Raw::from_body(&value)?
-        };
-        Self::from_raw(kind, raw)
-    }
+/// The options of a delete of `kind`: from `body` when it is not empty, else from `query`.
+pub fn delete_options(
+    kind: &kuber_api::KindInfo,
+    body: &[u8],
+    query: &Query,
+) -> Result<Deletion, Failure> {
+    let raw = if body.is_empty() {
+        Raw::from_query(query)?
+    } else {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            status::bad_request(format!("the body of the request is not valid JSON: {e}"))
+        })?;
+        Raw::from_body(&value)?
+    };
+    deletion(kind, raw)
+}
 
-    /// The `deleteOptions` of an Eviction, whose `dryRun` may also come as the create's.
-    pub fn of_eviction(
-        kind: &kuber_api::KindInfo,
-        options: Option<&Value>,
-        create_dry_run: bool,
-    ) -> Result<DeleteOptions, Failure> {
-        let raw = match options {
-            None | Some(Value::Null) => Raw::default(),
-            Some(v) => Raw::from_body(v)?,
-        };
-        let mut options = Self::from_raw(kind, raw)?;
-        options.dry_run |= create_dry_run;
-        Ok(options)
-    }
+/// The `deleteOptions` of an Eviction, whose `dryRun` may also come as the create's.
+pub fn eviction_options(
+    kind: &kuber_api::KindInfo,
+    options: Option<&Value>,
+    create_dry_run: bool,
+) -> Result<Deletion, Failure> {
+    let raw = match options {
+        None | Some(Value::Null) => Raw::default(),
+        Some(v) => Raw::from_body(v)?,
+    };
+    let mut options = deletion(kind, raw)?;
+    options.dry_run |= create_dry_run;
+    Ok(options)
+}
 
-    fn from_raw(kind: &kuber_api::KindInfo, raw: Raw) -> Result<DeleteOptions, Failure> {
-        let dry_run = dry_run(raw.dry_run.iter().map(String::as_str), OptionsKind::Delete)?;
-        let policy = policy(kind, raw.propagation.as_deref(), raw.orphan)?;
-        Ok(DeleteOptions {
-            dry_run,
-            policy,
-            precondition_rv: raw.precondition_rv,
-            precondition_uid: raw.precondition_uid,
-        })
-    }
+fn deletion(kind: &kuber_api::KindInfo, raw: Raw) -> Result<Deletion, Failure> {
+    let dry_run = dry_run(raw.dry_run.iter().map(String::as_str), OptionsKind::Delete)?;
+    let policy = policy(kind, raw.propagation.as_deref(), raw.orphan)?;
+    Ok(Deletion {
+        dry_run,
+        policy,
+        precondition_rv: raw.precondition_rv,
+        precondition_uid: raw.precondition_uid,
+    })
 }
 
 /// Checks `resourceVersion`, `resourceVersionMatch` and `sendInitialEvents` as the real server
@@ -387,16 +376,16 @@ mod tests {
     fn delete_options_come_from_the_body_else_the_query() {
         let kind = kuber_api::registry::find("ConfigMap", Some("v1")).unwrap();
         let q = |raw: &str| Query::parse(Some(raw));
-        let from_body = DeleteOptions::read(kind, br#"{"dryRun":["All"]}"#, &q("")).unwrap();
+        let from_body = delete_options(kind, br#"{"dryRun":["All"]}"#, &q("")).unwrap();
         assert!(from_body.dry_run);
-        let from_query = DeleteOptions::read(kind, b"", &q("dryRun=All")).unwrap();
+        let from_query = delete_options(kind, b"", &q("dryRun=All")).unwrap();
         assert!(from_query.dry_run);
         // A body wins over the query entirely.
-        let both = DeleteOptions::read(kind, b"{}", &q("dryRun=All")).unwrap();
+        let both = delete_options(kind, b"{}", &q("dryRun=All")).unwrap();
         assert!(!both.dry_run);
-        let wrong = DeleteOptions::read(kind, br#"{"dryRun":"All"}"#, &q("")).unwrap_err();
+        let wrong = delete_options(kind, br#"{"dryRun":"All"}"#, &q("")).unwrap_err();
         assert_eq!(wrong.code, 400);
-        let bad = DeleteOptions::read(kind, br#"{"dryRun":["Some"]}"#, &q("")).unwrap_err();
+        let bad = delete_options(kind, br#"{"dryRun":["Some"]}"#, &q("")).unwrap_err();
         assert_eq!(bad.code, 422);
         assert!(
             bad.body["message"]

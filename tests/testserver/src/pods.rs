@@ -11,7 +11,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::controls::{LogHandler, LogOptions, LogOutput, PodRef};
-use crate::options::DeleteOptions;
+use crate::options;
 use crate::request::Parsed;
 use crate::response::{self, Body};
 use crate::status::{self, Failure};
@@ -53,16 +53,8 @@ pub fn post(
                     "name in URL does not match name in Eviction object".into(),
                 ));
             }
-            let options = DeleteOptions::of_eviction(pods, body.get("deleteOptions"), dry_run)?;
-            store.delete_with(
-                pods,
-                Some(ns),
-                name,
-                options.precondition_rv.as_deref(),
-                options.precondition_uid.as_deref(),
-                options.dry_run,
-                options.policy,
-            )?;
+            let options = options::eviction_options(pods, body.get("deleteOptions"), dry_run)?;
+            store.delete_with(pods, Some(ns), name, &options)?;
             Ok(success())
         })(),
         "binding" => (|| {

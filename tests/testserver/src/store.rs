@@ -15,7 +15,7 @@ use crate::select::{FieldSelector, LabelSelector};
 mod error;
 mod gc;
 pub use error::StoreError;
-pub use gc::{Policy, default_policy};
+pub use gc::{Deletion, Policy, default_policy};
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -823,15 +823,12 @@ impl Store {
     }
 
     /// DELETE: the object while finalizers hold it (`true`: still there), else gone.
-    #[allow(clippy::too_many_arguments)]
-    pub fn delete(
+    fn delete(
         &self,
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-        precondition_rv: Option<&str>,
-        precondition_uid: Option<&str>,
-        dry_run: bool,
+        options: &Deletion,
         finalizer: Option<&str>,
     ) -> Result<(Value, bool), StoreError> {
         let mut inner = self.lock();
@@ -844,12 +841,18 @@ impl Store {
         else {
             return Err(StoreError::not_found(kind, name));
         };
-        check_preconditions(kind, name, &old, precondition_rv, precondition_uid)?;
+        check_preconditions(
+            kind,
+            name,
+            &old,
+            options.precondition_rv.as_deref(),
+            options.precondition_uid.as_deref(),
+        )?;
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
         let mut new = marked(&old, finalizer, is_namespace);
         // A dry run answers what the delete would make of the object, and changes nothing.
         let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
-        if dry_run {
+        if options.dry_run {
             let held = has_finalizers(&new);
             if !held && !graceful {
                 return Ok((old, false));

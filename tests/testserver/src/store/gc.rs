@@ -18,6 +18,27 @@ pub enum Policy {
     Orphan,
 }
 
+/// A delete's options, as the store takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub dry_run: bool,
+    pub policy: Policy,
+    pub precondition_rv: Option<String>,
+    pub precondition_uid: Option<String>,
+}
+
+impl Deletion {
+    /// A real delete with `policy` and no preconditions.
+    pub fn with(policy: Policy) -> Deletion {
+        Deletion {
+            dry_run: false,
+            policy,
+            precondition_rv: None,
+            precondition_uid: None,
+        }
+    }
+}
+
 /// The policy of a delete that names none.
 pub fn default_policy(kind: &KindInfo) -> Policy {
     if ORPHAN_BY_DEFAULT.contains(&(kind.group, kind.plural)) {
@@ -85,27 +106,16 @@ impl Store {
     }
 
     /// DELETE with garbage collection: `Ok((answer, still there))`.
-    #[allow(clippy::too_many_arguments)]
     pub fn delete_with(
         &self,
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-        precondition_rv: Option<&str>,
-        precondition_uid: Option<&str>,
-        dry_run: bool,
-        policy: Policy,
+        options: &Deletion,
     ) -> Result<(Value, bool), StoreError> {
-        let (answer, held) = self.delete(
-            kind,
-            ns,
-            name,
-            precondition_rv,
-            precondition_uid,
-            dry_run,
-            finalizer(policy),
-        )?;
-        if dry_run {
+        let policy = options.policy;
+        let (answer, held) = self.delete(kind, ns, name, options, finalizer(policy))?;
+        if options.dry_run {
             return Ok((answer, held));
         }
         let uid = meta(&answer, "uid").unwrap_or_default();
@@ -122,15 +132,8 @@ impl Store {
                     } else if let Some(k) = self.kind_of(&res, &dependent) {
                         let dns = meta(&dependent, "namespace");
                         let dname = meta(&dependent, "name").unwrap_or_default();
-                        let _ = self.delete_with(
-                            k,
-                            dns.as_deref(),
-                            &dname,
-                            None,
-                            None,
-                            false,
-                            Policy::Foreground,
-                        );
+                        let foreground = Deletion::with(Policy::Foreground);
+                        let _ = self.delete_with(k, dns.as_deref(), &dname, &foreground);
                     }
                 }
                 if let Some(f) = finalizer(policy) {
@@ -156,8 +159,8 @@ impl Store {
             } else if let Some(k) = self.kind_of(&res, &dependent) {
                 let dns = meta(&dependent, "namespace");
                 let dname = meta(&dependent, "name").unwrap_or_default();
-                let policy = default_policy(k);
-                let _ = self.delete_with(k, dns.as_deref(), &dname, None, None, false, policy);
+                let options = Deletion::with(default_policy(k));
+                let _ = self.delete_with(k, dns.as_deref(), &dname, &options);
             }
         }
     }
