@@ -2,11 +2,13 @@
 //! `URL.Query()` does for kube-apiserver), path segments are percent-decoded (`system%3Afoo` is
 //! ClusterRole `system:foo`), and no query or path, however odd, panics the server.
 
+mod support;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
 use kuber::models::api::rbac::v1::ClusterRole;
 use kuber_testserver::TestServer;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tower_service::Service as _;
 
@@ -39,13 +41,7 @@ async fn raw(
 async fn names(server: &TestServer, target: &[u8]) -> Vec<String> {
     let (code, body) = raw(server, target, "GET", "").await.expect("an answer");
     assert_eq!(code, 200, "{body}");
-    let list: Value = serde_json::from_str(&body).unwrap();
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
-        .collect()
+    support::names(&serde_json::from_str(&body).unwrap())
 }
 
 #[tokio::test]

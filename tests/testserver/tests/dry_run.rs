@@ -2,27 +2,14 @@
 //! no object changes (GET/LIST), the resourceVersion stays, no watch event is sent, no garbage
 //! collection or finalizer runs. kubectl sends a delete's `dryRun` in the DeleteOptions body.
 
+mod support;
+
 use std::time::Duration;
 
 use kuber_testserver::TestServer;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-
-/// One raw HTTP/1.1 request: status code and JSON body.
-async fn call(server: &TestServer, method: &str, path: &str, ct: &str, body: &str) -> (u16, Value) {
-    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let code = text[9..12].parse().unwrap();
-    let (_, rest) = text.split_once("\r\n\r\n").unwrap();
-    (code, serde_json::from_str(rest).unwrap_or(Value::Null))
-}
+use support::call;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 const JSON: &str = "application/json";
 const CMS: &str = "/api/v1/namespaces/default/configmaps";

@@ -2,6 +2,8 @@
 //! hand (`TestServer::on_request`): scripted bodies, malformed JSON, chunks that stall or are cut,
 //! status codes with `Retry-After`, and a pass to the server.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,6 +14,7 @@ use http_body_util::{BodyExt as _, Empty, Full};
 use kuber::models::api::core::v1::ConfigMap;
 use kuber_testserver::{Credentials, Match, Reply, ResponseBody, TestServer};
 use serde_json::{Value, json};
+use support::names;
 use tower_service::Service as _;
 
 async fn send(
@@ -44,15 +47,6 @@ async fn json_of(answer: hyper::Response<ResponseBody>) -> (u16, Value) {
     let code = answer.status().as_u16();
     let bytes = answer.into_body().collect().await.unwrap().to_bytes();
     (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-fn names(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]
