@@ -332,51 +332,37 @@ async fn status_and_scale_subresources_write_nothing() {
     let (_, current) = call(&server, "GET", &web, JSON, "").await;
     let mut with_status = current.clone();
     with_status["status"] = json!({"replicas": 7});
-    dry(
-        &server,
-        (
-            "PUT",
-            &format!("{web}/status?dryRun=All"),
-            JSON,
-            with_status,
-        ),
-        DEPLOYS,
-        |code, a| assert_eq!((code, &a["status"]["replicas"]), (200, &json!(7)), "{a}"),
-    )
-    .await;
-    dry(
-        &server,
-        (
-            "PATCH",
-            &format!("{web}/status?dryRun=All"),
-            "application/merge-patch+json",
-            json!({"status": {"replicas": 8}}),
-        ),
-        DEPLOYS,
-        |code, a| assert_eq!((code, &a["status"]["replicas"]), (200, &json!(8)), "{a}"),
-    )
-    .await;
     let scale = json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
         "metadata": {"name": "web", "namespace": "default"}, "spec": {"replicas": 5}});
-    dry(
-        &server,
-        ("PUT", &format!("{web}/scale?dryRun=All"), JSON, scale),
-        DEPLOYS,
-        |code, a| assert_eq!((code, &a["spec"]["replicas"]), (200, &json!(5)), "{a}"),
-    )
-    .await;
-    dry(
-        &server,
+    let merge = "application/merge-patch+json";
+    // Each write, and where the answer shows the would-be value.
+    let cases = [
+        ("PUT", "status", JSON, with_status, "/status/replicas", 7),
         (
             "PATCH",
-            &format!("{web}/scale?dryRun=All"),
-            "application/merge-patch+json",
-            json!({"spec": {"replicas": 6}}),
+            "status",
+            merge,
+            json!({"status": {"replicas": 8}}),
+            "/status/replicas",
+            8,
         ),
-        DEPLOYS,
-        |code, a| assert_eq!((code, &a["spec"]["replicas"]), (200, &json!(6)), "{a}"),
-    )
-    .await;
+        ("PUT", "scale", JSON, scale, "/spec/replicas", 5),
+        (
+            "PATCH",
+            "scale",
+            merge,
+            json!({"spec": {"replicas": 6}}),
+            "/spec/replicas",
+            6,
+        ),
+    ];
+    for (method, sub, ct, body, pointer, want) in cases {
+        let path = format!("{web}/{sub}?dryRun=All");
+        dry(&server, (method, &path, ct, body), DEPLOYS, |code, a| {
+            assert_eq!((code, a.pointer(pointer)), (200, Some(&json!(want))), "{a}")
+        })
+        .await;
+    }
 }
 
 #[tokio::test]
