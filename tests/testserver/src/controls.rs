@@ -116,8 +116,6 @@ impl fmt::Debug for RecordedRequest {
     }
 }
 
-pub(crate) const SECRET_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
-
 /// Options of a log request, from its query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -11,11 +11,11 @@ use hyper::body::Frame;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Response, StatusCode};
 
-use crate::request::{Parsed, RequestInfo};
+use crate::request::{Parsed, RequestInfo, SECRET_HEADERS};
 use crate::response::{self, Body, BoxError};
 
-/// A request as a hook sees it: as received, credentials included.
-#[derive(Debug, Clone)]
+/// A request as a hook sees it: as received, credentials included (`Debug` leaves them out).
+#[derive(Clone)]
 pub struct HookRequest {
     pub method: String,
     /// As sent (still percent-encoded).
@@ -50,6 +50,27 @@ impl HookRequest {
     /// Header `name`, when it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl std::fmt::Debug for HookRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| match SECRET_HEADERS.contains(&k.as_str()) {
+                true => (k.as_str(), "<redacted>"),
+                false => (k.as_str(), v.to_str().unwrap_or("<not text>")),
+            })
+            .collect();
+        f.debug_struct("HookRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("info", &self.info)
+            .finish()
     }
 }
 

@@ -7,11 +7,11 @@ use hyper::header::{HeaderValue, RETRY_AFTER};
 
 use crate::api;
 use crate::auth::User;
-use crate::controls::{Controls, RecordedRequest, SECRET_HEADERS, Shared};
+use crate::controls::{Controls, RecordedRequest, Shared};
 use crate::exec;
 use crate::hook::HookRequest;
 use crate::pods;
-use crate::request::Parsed;
+use crate::request::{Parsed, SECRET_HEADERS};
 use crate::response::{self, Body};
 use crate::status::Failure;
 

@@ -7,6 +7,9 @@ use http_body_util::BodyExt as _;
 use hyper::http::{Extensions, HeaderMap, Method, Request};
 use percent_encoding::percent_decode_str;
 
+/// Headers that carry credentials: never recorded, never in `Debug`.
+pub(crate) const SECRET_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+
 /// Go's `url.unescape`: `%` must take two hex digits (`None` otherwise); in a query `+` is a
 /// space. Bytes that are not UTF-8 once decoded become U+FFFD.
 pub fn unescape(text: &str, in_query: bool) -> Option<String> {

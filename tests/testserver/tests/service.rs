@@ -306,3 +306,22 @@ async fn hand_written_chunks_may_stall_or_be_cut() {
     assert!(body.frame().await.unwrap().is_ok());
     assert!(body.frame().await.unwrap().is_err());
 }
+
+#[tokio::test]
+async fn a_hooks_view_of_a_request_keeps_credentials_out_of_debug() {
+    let server = TestServer::start().await.unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let s = seen.clone();
+    server.on_request(Match::any(), move |req| {
+        *s.lock().unwrap() = format!("{req:?}");
+        None
+    });
+    let req = hyper::Request::get("/version")
+        .header("authorization", "Bearer secret-token")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    server.service().call(req).await.unwrap();
+    let debug = seen.lock().unwrap().clone();
+    assert!(debug.contains("<redacted>"), "{debug}");
+    assert!(!debug.contains("secret-token"), "{debug}");
+}
