@@ -1,6 +1,7 @@
 //! Answers: the one body type every handler returns, JSON and `Status` responses.
 
 use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -19,12 +20,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Body = UnsyncBoxBody<Bytes, BoxError>;
 
 /// The body of an answer of [`crate::TestServer::service`]: whole, or a stream (watches, followed
-/// logs, hand-written chunks).
-pub struct ResponseBody(Body);
+/// logs, hand-written chunks). `Send` and `Sync`, so that any client stack can hold it.
+pub struct ResponseBody(Mutex<Body>);
 
 impl ResponseBody {
     pub(crate) fn new(body: Body) -> ResponseBody {
-        ResponseBody(body)
+        ResponseBody(Mutex::new(body))
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Body> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -42,15 +47,17 @@ impl hyper::body::Body for ResponseBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        Pin::new(&mut self.0).poll_frame(cx)
+        // Polling has `&mut`: no lock is taken.
+        let body = self.0.get_mut().unwrap_or_else(PoisonError::into_inner);
+        Pin::new(body).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
+        self.inner().is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.0.size_hint()
+        self.inner().size_hint()
     }
 }
 

@@ -49,6 +49,16 @@ async fn json_of(answer: hyper::Response<ResponseBody>) -> (u16, Value) {
     (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+/// What client stacks ask of a tower service and its bodies.
+#[test]
+fn the_service_and_its_bodies_are_send_sync_and_clone() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn clone<T: Clone>() {}
+    send_sync::<kuber_testserver::Service>();
+    send_sync::<ResponseBody>();
+    clone::<kuber_testserver::Service>();
+}
+
 #[tokio::test]
 async fn the_service_serves_what_the_socket_serves() {
     let server = TestServer::start().await.unwrap();
