@@ -10,7 +10,7 @@ use hyper::HeaderMap;
 use hyper::header::AUTHORIZATION;
 use serde_json::json;
 
-use crate::controls::{Match, RequestInfo};
+use crate::request::{Match, RequestInfo};
 use crate::status::{self, Failure};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

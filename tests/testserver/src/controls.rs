@@ -1,9 +1,7 @@
 //! Test controls: injected failures (any code, 429 with `Retry-After`), latency, watches dropped
 //! after some events, the record of every request, and pod logs answered by the test's closure.
-//! Every request passes here first (authentication and authorization too), then goes to
-//! [`crate::server`].
+//! [`crate::pipeline`] consults them for every request.
 
-use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,170 +9,25 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt as _};
-use http_body_util::{BodyExt as _, Full, StreamBody};
-use hyper::body::{Frame, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use hyper::{Method, Request, Response};
+use futures_util::Stream;
 use serde_json::{Value, json};
 
-use crate::auth::{Auth, User};
-use crate::server::{self, Body};
-use crate::status::{self, Failure};
+use crate::auth::Auth;
+use crate::hook::HookHandler;
+use crate::request::{Match, RequestInfo};
+use crate::status;
 use crate::store::Store;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// What the server knows of a request before serving it, as the real server's request info:
-/// the verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`)
-/// and, for resource paths, the resource and where.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestInfo {
-    pub verb: String,
-    /// `None` for paths that are not resources (`/version`, `/api`, `/healthz`).
-    pub resource: Option<String>,
-    /// `""` for the core group.
-    pub group: String,
-    pub subresource: Option<String>,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl RequestInfo {
-    pub(crate) fn parse(method: &Method, path: &str, query: Option<&str>) -> RequestInfo {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let (group, rest): (&str, &[&str]) = match segments.as_slice() {
-            ["api", "v1", rest @ ..] if !rest.is_empty() => ("", rest),
-            ["apis", g, _, rest @ ..] if !rest.is_empty() => (g, rest),
-            _ => {
-                return RequestInfo {
-                    verb: method.as_str().to_ascii_lowercase(),
-                    ..RequestInfo::default()
-                };
-            }
-        };
-        // `namespaces/NS/RESOURCE/...`, but `namespaces/NS/status|finalize` are the namespace's
-        // own subresources. A namespace is its own namespace, as the real server's authorizer
-        // sees it.
-        let (namespace, parts): (Option<&str>, &[&str]) = match rest {
-            ["namespaces", ns, sub, ..] if !matches!(*sub, "status" | "finalize") => {
-                (Some(ns), &rest[2..])
-            }
-            ["namespaces", ns, ..] => (Some(ns), rest),
-            _ => (None, rest),
-        };
-        let name = parts.get(1).map(|s| (*s).to_owned());
-        let watching =
-            query.is_some_and(|q| q.split('&').any(|p| matches!(p, "watch=true" | "watch=1")));
-        let verb = match (method, name.is_some()) {
-            (&Method::GET, _) if watching => "watch",
-            (&Method::GET, true) => "get",
-            (&Method::GET, false) => "list",
-            (&Method::POST, _) => "create",
-            (&Method::PUT, _) => "update",
-            (&Method::PATCH, _) => "patch",
-            (&Method::DELETE, true) => "delete",
-            (&Method::DELETE, false) => "deletecollection",
-            (m, _) => {
-                return RequestInfo {
-                    verb: m.as_str().to_ascii_lowercase(),
-                    ..RequestInfo::default()
-                };
-            }
-        };
-        RequestInfo {
-            verb: verb.to_owned(),
-            resource: parts.first().map(|s| (*s).to_owned()),
-            group: group.to_owned(),
-            subresource: parts.get(2).map(|s| (*s).to_owned()),
-            namespace: namespace.map(str::to_owned),
-            name,
-        }
-    }
-}
-
-/// Which requests a control applies to: every field set must match. Build it from
-/// [`Match::any`] or [`Match::verb`].
-///
-/// ```
-/// use kuber_testserver::Match;
-/// let m = Match::verb("list").resource("pods").namespace("ns");
-/// # let _ = m;
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Match {
-    verb: Option<String>,
-    resource: Option<String>,
-    group: Option<String>,
-    subresource: Option<String>,
-    namespace: Option<String>,
-    name: Option<String>,
-}
-
-impl Match {
-    /// Every request, resource or not.
-    pub fn any() -> Match {
-        Match::default()
-    }
-
-    /// Requests with this verb: `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`,
-    /// `deletecollection`.
-    pub fn verb(verb: &str) -> Match {
-        Match {
-            verb: Some(verb.to_owned()),
-            ..Match::default()
-        }
-    }
-
-    /// Requests on this resource: its plural (`pods`); `pods/log` names a subresource too.
-    pub fn resource(mut self, resource: &str) -> Match {
-        match resource.split_once('/') {
-            Some((r, sub)) => {
-                self.resource = Some(r.to_owned());
-                self.subresource = Some(sub.to_owned());
-            }
-            None => self.resource = Some(resource.to_owned()),
-        }
-        self
-    }
-
-    /// Requests in this API group (`""`: the core group).
-    pub fn group(mut self, group: &str) -> Match {
-        self.group = Some(group.to_owned());
-        self
-    }
-
-    pub fn subresource(mut self, subresource: &str) -> Match {
-        self.subresource = Some(subresource.to_owned());
-        self
-    }
-
-    pub fn namespace(mut self, namespace: &str) -> Match {
-        self.namespace = Some(namespace.to_owned());
-        self
-    }
-
-    pub fn name(mut self, name: &str) -> Match {
-        self.name = Some(name.to_owned());
-        self
-    }
-
-    pub(crate) fn matches(&self, info: &RequestInfo) -> bool {
-        fn same(want: &Option<String>, got: Option<&str>) -> bool {
-            want.as_deref().is_none_or(|w| got == Some(w))
-        }
-        same(&self.verb, Some(&info.verb))
-            && same(&self.resource, info.resource.as_deref())
-            && same(
-                &self.group,
-                info.resource.as_ref().map(|_| info.group.as_str()),
-            )
-            && same(&self.subresource, info.subresource.as_deref())
-            && same(&self.namespace, info.namespace.as_deref())
-            && same(&self.name, info.name.as_deref())
-    }
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A control installed on a server; [`crate::TestServer::remove`] takes it away.
@@ -190,6 +43,13 @@ enum Action {
     },
     Delay(Duration),
     DropWatch(usize),
+}
+
+/// A hand-answering hook installed on a server.
+struct Hook {
+    id: RuleId,
+    matching: Match,
+    handler: HookHandler,
 }
 
 #[derive(Debug)]
@@ -255,8 +115,6 @@ impl fmt::Debug for RecordedRequest {
             .finish()
     }
 }
-
-const SECRET_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
 
 /// Options of a log request, from its query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -338,16 +196,26 @@ pub(crate) struct Controls {
     not_recording: AtomicBool,
     pub logs: RwLock<Option<LogHandler>>,
     pub exec: RwLock<Option<ExecHandler>>,
+    hooks: RwLock<Vec<Hook>>,
     pub auth: Auth,
 }
 
-/// The limit of events a watch sends before the server ends it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WatchLimit(pub usize);
+/// What the controls make of a request.
+pub(crate) struct Decision {
+    pub delay: Duration,
+    /// The code, body and `Retry-After` seconds of an injected failure.
+    pub failure: Option<(u16, Value, Option<u64>)>,
+    /// Events a watch sends before the server ends it.
+    pub watch_limit: Option<usize>,
+}
 
 impl Controls {
+    fn next_id(&self) -> RuleId {
+        RuleId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
     fn add(&self, matching: Match, remaining: Option<usize>, action: Action) -> RuleId {
-        let id = RuleId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let id = self.next_id();
         lock(&self.rules).push(Rule {
             id,
             matching,
@@ -365,15 +233,55 @@ impl Controls {
         self.add(matching, None, Action::DropWatch(after_events))
     }
 
+    /// Answers the requests `matching` selects with `handler`, unless it passes.
+    pub fn on_request(&self, matching: Match, handler: HookHandler) -> RuleId {
+        let id = self.next_id();
+        write(&self.hooks).push(Hook {
+            id,
+            matching,
+            handler,
+        });
+        id
+    }
+
+    /// The hooks that may answer `info`, in the order installed.
+    pub fn hooks_for(&self, info: &RequestInfo) -> Vec<HookHandler> {
+        read(&self.hooks)
+            .iter()
+            .filter(|h| h.matching.matches(info))
+            .map(|h| h.handler.clone())
+            .collect()
+    }
+
     pub fn remove(&self, id: RuleId) -> bool {
         let mut rules = lock(&self.rules);
         let before = rules.len();
         rules.retain(|r| r.id != id);
-        rules.len() != before
+        let mut hooks = write(&self.hooks);
+        let hooks_before = hooks.len();
+        hooks.retain(|h| h.id != id);
+        rules.len() != before || hooks.len() != hooks_before
     }
 
     pub fn clear(&self) {
         lock(&self.rules).clear();
+        write(&self.hooks).clear();
+    }
+
+    pub fn recording(&self) -> bool {
+        !self.not_recording.load(Ordering::Relaxed)
+    }
+
+    pub fn record(&self, request: RecordedRequest) {
+        lock(&self.requests).push(request);
+    }
+
+    pub fn log_handler(&self) -> Option<LogHandler> {
+        read(&self.logs).clone()
+    }
+
+    pub fn exec_handler(&self) -> Option<ExecHandler> {
+        read(&self.exec).clone()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -390,7 +298,7 @@ impl Controls {
 
     /// The total latency, the failure to answer (consuming one of its counts) and the watch
     /// limit for a request.
-    fn decide(&self, info: &RequestInfo) -> (Duration, Option<Action>, Option<usize>) {
+    pub fn decide(&self, info: &RequestInfo) -> Decision {
         let mut rules = lock(&self.rules);
         let mut delay = Duration::ZERO;
         let mut failure = None;
@@ -414,7 +322,19 @@ impl Controls {
         }
         // Used-up counted rules go.
         rules.retain(|r| r.remaining != Some(0));
-        (delay, failure, watch_limit)
+        let failure = match failure {
+            Some(Action::Fail {
+                code,
+                body,
+                retry_after,
+            }) => Some((code, body, retry_after)),
+            _ => None,
+        };
+        Decision {
+            delay,
+            failure,
+            watch_limit,
+        }
     }
 }
 
@@ -548,284 +468,4 @@ fn reason_of(code: u16) -> (&'static str, &'static str) {
 pub(crate) struct Shared {
     pub store: Arc<Store>,
     pub controls: Arc<Controls>,
-}
-
-/// Serves one request: record, authenticate, authorize, delay, fail, then the verbs.
-/// `peer` is the user of the connection's client certificate, if any.
-pub(crate) async fn handle(
-    shared: &Shared,
-    peer: Option<User>,
-    req: Request<Incoming>,
-) -> Response<Body> {
-    let controls = &shared.controls;
-    let info = RequestInfo::parse(req.method(), req.uri().path(), req.uri().query());
-    let user = controls.auth.authenticate(peer, req.headers());
-    let is_exec = info.resource.as_deref() == Some("pods")
-        && matches!(info.subresource.as_deref(), Some("exec" | "attach"));
-    let (mut parts, body) = if is_exec {
-        // The WebSocket upgrade needs the request itself; its body is empty.
-        let (parts, body) = req.into_parts();
-        (parts, Either::Upgrade(body))
-    } else {
-        let (parts, body) = req.into_parts();
-        match body.collect().await {
-            Ok(b) => (parts, Either::Bytes(b.to_bytes())),
-            Err(e) => {
-                return server::fail(status::bad_request(format!("reading the body: {e}")));
-            }
-        }
-    };
-    if !controls.not_recording.load(Ordering::Relaxed) {
-        let query = parts
-            .uri
-            .query()
-            .unwrap_or("")
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (server::decode(k), server::decode(v))
-            })
-            .collect();
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                let value = if SECRET_HEADERS.contains(&k.as_str()) {
-                    "<redacted>".to_owned()
-                } else {
-                    String::from_utf8_lossy(v.as_bytes()).into_owned()
-                };
-                (k.as_str().to_owned(), value)
-            })
-            .collect();
-        lock(&controls.requests).push(RecordedRequest {
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
-            query,
-            headers,
-            body: match &body {
-                Either::Bytes(b) => b.clone(),
-                Either::Upgrade(_) => Bytes::new(),
-            },
-            info: info.clone(),
-            user: user
-                .as_ref()
-                .ok()
-                .and_then(|u| u.as_ref().map(|u| u.name.clone())),
-        });
-    }
-    let user = match user {
-        Ok(u) => u,
-        Err(f) => return server::fail(f),
-    };
-    if let Some(f) = controls.auth.authorize(user.as_ref(), &info) {
-        return server::fail(f);
-    }
-    let (delay, failure, watch_limit) = controls.decide(&info);
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    if let Some(Action::Fail {
-        code,
-        body,
-        retry_after,
-    }) = failure
-    {
-        let mut r = server::fail(Failure { code, body });
-        if let Some(s) = retry_after {
-            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
-        }
-        return r;
-    }
-    if let Some(n) = watch_limit {
-        parts.extensions.insert(WatchLimit(n));
-    }
-    match body {
-        Either::Upgrade(body) => {
-            let req = Request::from_parts(parts, body);
-            crate::exec::handle(shared, &info, req).await
-        }
-        Either::Bytes(body) => {
-            if info.resource.as_deref() == Some("pods")
-                && info.subresource.as_deref() == Some("log")
-                && info.verb == "get"
-            {
-                return logs(shared, &info, parts.uri.query());
-            }
-            server::handle(&shared.store, Request::from_parts(parts, Full::new(body))).await
-        }
-    }
-}
-
-enum Either {
-    Bytes(Bytes),
-    Upgrade(Incoming),
-}
-
-/// The pod's container a log or exec request is for: the one named, else the only one.
-pub(crate) fn container_of(
-    store: &Store,
-    namespace: &str,
-    pod: &str,
-    asked: Option<&str>,
-) -> Result<String, Failure> {
-    let kind = kuber_api::KINDS
-        .iter()
-        .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
-        .ok_or_else(status::no_route)?;
-    let object = store.get(kind, Some(namespace), pod)?;
-    let names = |key: &str| -> Vec<String> {
-        object
-            .pointer(&format!("/spec/{key}"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
-            .collect()
-    };
-    let containers = names("containers");
-    match asked {
-        Some(c)
-            if containers.iter().any(|n| n == c)
-                || names("initContainers").contains(&c.to_owned()) =>
-        {
-            Ok(c.to_owned())
-        }
-        Some(c) => Err(status::bad_request(format!(
-            "container {c} is not valid for pod {pod}"
-        ))),
-        None if containers.len() == 1 => Ok(containers[0].clone()),
-        None => Err(status::bad_request(format!(
-            "a container name must be specified for pod {pod}, choose one of: [{}]",
-            containers.join(" ")
-        ))),
-    }
-}
-
-/// `GET pods/NAME/log`, answered by the test's closure.
-fn logs(shared: &Shared, info: &RequestInfo, query: Option<&str>) -> Response<Body> {
-    let q = server::query_map(query);
-    let namespace = info.namespace.clone().unwrap_or_default();
-    let pod = info.name.clone().unwrap_or_default();
-    let container = match container_of(
-        &shared.store,
-        &namespace,
-        &pod,
-        q.get("container").map(String::as_str),
-    ) {
-        Ok(c) => c,
-        Err(f) => return server::fail(f),
-    };
-    let flag = |k: &str| q.get(k).is_some_and(|v| v == "true" || v == "1");
-    let number = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
-    let options = LogOptions {
-        follow: flag("follow"),
-        previous: flag("previous"),
-        timestamps: flag("timestamps"),
-        tail_lines: number("tailLines"),
-        since_seconds: number("sinceSeconds"),
-        limit_bytes: number("limitBytes"),
-    };
-    let handler = shared
-        .controls
-        .logs
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    let Some(handler) = handler else {
-        // No kubelet runs the pod. A pod on no node has no log yet: the real server answers
-        // 204; one bound to a node is what a real cluster says of a container never started.
-        let scheduled = kuber_api::KINDS
-            .iter()
-            .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
-            .and_then(|kind| shared.store.get(kind, Some(&namespace), &pod).ok())
-            .and_then(|p| {
-                p.pointer("/spec/nodeName")
-                    .and_then(Value::as_str)
-                    .map(str::len)
-            })
-            .is_some_and(|len| len > 0);
-        if !scheduled {
-            let mut r = Response::new(Full::new(Bytes::new()).boxed_unsync());
-            *r.status_mut() = hyper::StatusCode::NO_CONTENT;
-            return r;
-        }
-        return server::fail(status::bad_request(format!(
-            "container \"{container}\" in pod \"{pod}\" is waiting to start: ContainerCreating"
-        )));
-    };
-    let pod_ref = PodRef {
-        namespace,
-        name: pod,
-    };
-    let body: Body = match handler(&pod_ref, &container, &options) {
-        LogOutput::Text(text) => Full::new(Bytes::from(text)).boxed_unsync(),
-        LogOutput::Stream(chunks) => {
-            StreamBody::new(chunks.map(|c| Ok::<_, Infallible>(Frame::data(Bytes::from(c)))))
-                .boxed_unsync()
-        }
-    };
-    let mut r = Response::new(body);
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn info(method: Method, path: &str, query: Option<&str>) -> RequestInfo {
-        RequestInfo::parse(&method, path, query)
-    }
-
-    #[test]
-    fn request_info_reads_verbs_and_scopes_as_the_real_server() {
-        let list = info(Method::GET, "/api/v1/namespaces/ns/pods", None);
-        assert_eq!(
-            (
-                list.verb.as_str(),
-                list.resource.as_deref(),
-                list.namespace.as_deref()
-            ),
-            ("list", Some("pods"), Some("ns"))
-        );
-        let watch = info(Method::GET, "/apis/apps/v1/deployments", Some("watch=true"));
-        assert_eq!(
-            (watch.verb.as_str(), watch.group.as_str()),
-            ("watch", "apps")
-        );
-        assert_eq!(watch.namespace, None);
-        let log = info(Method::GET, "/api/v1/namespaces/ns/pods/p/log", None);
-        assert_eq!(
-            (
-                log.verb.as_str(),
-                log.name.as_deref(),
-                log.subresource.as_deref()
-            ),
-            ("get", Some("p"), Some("log"))
-        );
-        let status = info(Method::PUT, "/api/v1/namespaces/ns/status", None);
-        assert_eq!(
-            (
-                status.resource.as_deref(),
-                status.name.as_deref(),
-                status.subresource.as_deref()
-            ),
-            (Some("namespaces"), Some("ns"), Some("status"))
-        );
-        assert_eq!(status.namespace.as_deref(), Some("ns"));
-        let dc = info(Method::DELETE, "/api/v1/namespaces/ns/configmaps", None);
-        assert_eq!(dc.verb, "deletecollection");
-        let version = info(Method::GET, "/version", None);
-        assert_eq!(
-            (version.verb.as_str(), version.resource.as_deref()),
-            ("get", None)
-        );
-        assert!(!Match::verb("get").resource("pods").matches(&version));
-        assert!(Match::any().matches(&version));
-        assert!(Match::any().resource("pods/log").matches(&log));
-        assert!(!Match::any().resource("pods/exec").matches(&log));
-    }
 }

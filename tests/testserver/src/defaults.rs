@@ -6,6 +6,7 @@
 //! are recorded (so the writer owns them); `created` ones come later on create (allocation,
 //! admission, the strategy's status), owned by nobody.
 
+use base64::Engine as _;
 use kuber_api::KindInfo;
 use serde_json::{Value, json};
 
@@ -475,7 +476,10 @@ fn fold_string_data(secret: &mut Value) {
     if let Some(data) = secret.get_mut("data").and_then(Value::as_object_mut) {
         for (k, v) in strings {
             if let Some(s) = v.as_str() {
-                data.insert(k, json!(crate::tls::base64(s.as_bytes())));
+                data.insert(
+                    k,
+                    json!(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+                );
             }
         }
     }

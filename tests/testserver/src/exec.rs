@@ -3,21 +3,22 @@
 //! (0 stdin, 1 stdout, 2 stderr, 3 the final Status, 4 resize; v5's 255 closes a channel). The
 //! command is answered by the test's closure once stdin is closed.
 
-use std::sync::PoisonError;
-
+use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
-use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
-use hyper::{Request, Response, StatusCode};
+use hyper::upgrade::OnUpgrade;
+use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use crate::controls::{ExecOutput, ExecRequest, PodRef, RequestInfo, Shared, container_of};
-use crate::server::{self, Body};
+use crate::controls::{ExecHandler, ExecOutput, ExecRequest, PodRef};
+use crate::pods::container_of;
+use crate::request::Parsed;
+use crate::response::{self, Body};
 use crate::status;
-use crate::tls::base64;
+use crate::store::Store;
 
 const PROTOCOLS: [&str; 2] = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -28,36 +29,34 @@ fn accept_key(key: &[u8]) -> String {
     let mut input = key.to_vec();
     input.extend_from_slice(GUID.as_bytes());
     let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &input);
-    base64(digest.as_ref())
+    base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
 }
 
-pub(crate) async fn handle(
-    shared: &Shared,
-    info: &RequestInfo,
-    mut req: Request<Incoming>,
+/// Exec or attach on the pod of `req`, answered by `handler` once the WebSocket is up.
+pub(crate) fn handle(
+    store: &Store,
+    handler: Option<ExecHandler>,
+    req: &mut Parsed,
 ) -> Response<Body> {
-    let q = server::query_pairs(req.uri().query());
-    let first = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let flag = |k: &str| first(k).is_some_and(|v| v == "true" || v == "1");
-    let namespace = info.namespace.clone().unwrap_or_default();
-    let pod = info.name.clone().unwrap_or_default();
-    let container = match container_of(&shared.store, &namespace, &pod, first("container")) {
+    let q = &req.query;
+    let flag = |k: &str| q.flag(k);
+    let namespace = req.info.namespace.clone().unwrap_or_default();
+    let pod = req.info.name.clone().unwrap_or_default();
+    let container = match container_of(store, &namespace, &pod, q.get("container")) {
         Ok(c) => c,
-        Err(f) => return server::fail(f),
+        Err(f) => return response::fail(f),
     };
     let is_websocket = req
-        .headers()
-        .get(UPGRADE)
-        .and_then(|v| v.to_str().ok())
+        .header(UPGRADE)
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    let key = req.headers().get(SEC_WEBSOCKET_KEY).cloned();
+    let key = req.headers.get(SEC_WEBSOCKET_KEY).cloned();
     let (true, Some(key)) = (is_websocket, key) else {
-        return server::fail(status::bad_request(
+        return response::fail(status::bad_request(
             "exec and attach are served over WebSocket (v5.channel.k8s.io) only".into(),
         ));
     };
     let offered = req
-        .headers()
+        .headers
         .get_all("sec-websocket-protocol")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -66,36 +65,30 @@ pub(crate) async fn handle(
         .map(str::to_owned)
         .collect::<Vec<_>>();
     let Some(protocol) = PROTOCOLS.iter().find(|p| offered.iter().any(|o| o == *p)) else {
-        return server::fail(status::bad_request(format!(
+        return response::fail(status::bad_request(format!(
             "no supported WebSocket subprotocol offered ({}); supported: {}",
             offered.join(", "),
             PROTOCOLS.join(", ")
         )));
     };
-    let handler = shared
-        .controls
-        .exec
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    let command: Vec<String> = q
-        .iter()
-        .filter(|(k, _)| k == "command")
-        .map(|(_, v)| v.clone())
-        .collect();
     let request = ExecRequest {
         pod: PodRef {
             namespace,
             name: pod,
         },
         container,
-        command,
+        command: q.all("command").map(str::to_owned).collect(),
         stdin: Vec::new(),
         tty: flag("tty"),
     };
     let (stdin, stdout, stderr) = (flag("stdin"), flag("stdout"), flag("stderr"));
     let v5 = *protocol == PROTOCOLS[0];
-    let upgrade = hyper::upgrade::on(&mut req);
+    // Only a connection (not an in-process service) can be upgraded.
+    let Some(upgrade) = req.extensions.remove::<OnUpgrade>() else {
+        return response::fail(status::bad_request(
+            "exec and attach need a connection that can be upgraded".into(),
+        ));
+    };
     tokio::spawn(async move {
         let Ok(upgraded) = upgrade.await else { return };
         let mut io = TokioIo::new(upgraded);
@@ -116,7 +109,7 @@ pub(crate) async fn handle(
 async fn session<IO: AsyncRead + AsyncWrite + Unpin>(
     io: &mut IO,
     mut request: ExecRequest,
-    handler: Option<crate::controls::ExecHandler>,
+    handler: Option<ExecHandler>,
     stdin: bool,
     stdout: bool,
     stderr: bool,

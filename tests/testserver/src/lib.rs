@@ -27,7 +27,9 @@
 //! # Ok(()) }
 //! ```
 
+mod admission;
 mod alias;
+mod api;
 mod apply;
 mod auth;
 mod controls;
@@ -35,10 +37,15 @@ mod crd;
 mod defaults;
 mod discovery;
 mod exec;
+mod hook;
 mod managed;
 mod openapi;
+mod options;
 mod patch;
+mod pipeline;
 mod pods;
+mod request;
+mod response;
 mod schema;
 mod select;
 mod server;
@@ -48,21 +55,26 @@ mod store;
 mod table;
 mod tls;
 mod validate;
+mod watch;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use kuber_api::config::{Auth, Config, Secret};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 pub use auth::User;
 pub use controls::{
-    ExecOutput, ExecRequest, Fault, LogOptions, LogOutput, Match, PodRef, RecordedRequest,
-    RequestInfo, RuleId,
+    ExecOutput, ExecRequest, Fault, LogOptions, LogOutput, PodRef, RecordedRequest, RuleId,
 };
+pub use hook::{HookRequest, Reply};
+pub use request::{Match, RequestInfo};
+pub use response::{BoxError, ResponseBody};
 pub use select::{LabelSelector, SelectorError};
+pub use server::Service;
 pub use store::Options;
 pub use tls::{ClientCert, TlsError};
 
@@ -106,9 +118,10 @@ pub struct TestServer {
     client: kuber_api::Client,
     store: Arc<store::Store>,
     controls: Arc<controls::Controls>,
+    shared: Arc<controls::Shared>,
     pki: Option<tls::Pki>,
     admin: Option<ClientCert>,
-    shutdown: watch::Sender<bool>,
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl TestServer {
@@ -163,7 +176,11 @@ impl TestServer {
         };
         let acceptor = pki.as_ref().map(|p| p.acceptor.clone());
         let store = Arc::new(store::Store::new(options));
-        let (shutdown, stopped) = watch::channel(false);
+        let shared = Arc::new(controls::Shared {
+            store: store.clone(),
+            controls: controls.clone(),
+        });
+        let (shutdown, stopped) = tokio::sync::watch::channel(false);
         let mut server = TestServer {
             client: kuber_api::Client::new(Config::new(url.clone())).map_err(|source| {
                 Error::Client {
@@ -173,8 +190,9 @@ impl TestServer {
             })?,
             url,
             addr,
-            store: store.clone(),
-            controls: controls.clone(),
+            store,
+            controls,
+            shared: shared.clone(),
             pki,
             admin,
             shutdown,
@@ -182,7 +200,6 @@ impl TestServer {
         if let Some(admin) = server.admin.clone() {
             server.client = server.client_as(&Credentials::Cert(admin))?;
         }
-        let shared = Arc::new(controls::Shared { store, controls });
         tokio::spawn(server::serve(listener, shared, acceptor, stopped));
         Ok(server)
     }
@@ -212,15 +229,15 @@ impl TestServer {
         let ca = match &self.pki {
             Some(pki) => format!(
                 "\n    certificate-authority-data: {}",
-                tls::base64(pki.ca_pem.as_bytes())
+                BASE64.encode(pki.ca_pem.as_bytes())
             ),
             None => String::new(),
         };
         let user = match &self.admin {
             Some(admin) => format!(
                 "\n    client-certificate-data: {}\n    client-key-data: {}",
-                tls::base64(admin.cert_pem.as_bytes()),
-                tls::base64(admin.key_pem().as_bytes())
+                BASE64.encode(admin.cert_pem.as_bytes()),
+                BASE64.encode(admin.key_pem().as_bytes())
             ),
             None => " {}".to_owned(),
         };
@@ -317,12 +334,13 @@ impl TestServer {
         self.controls.drop_watches(matching, events)
     }
 
-    /// Takes a control away; `false` when it was already gone (a counted failure used up).
+    /// Takes a control or hook away; `false` when it was already gone (a counted failure used
+    /// up).
     pub fn remove(&self, rule: RuleId) -> bool {
         self.controls.remove(rule)
     }
 
-    /// Takes every failure, delay and watch drop away.
+    /// Takes every failure, delay, watch drop and hook away.
     pub fn clear_controls(&self) {
         self.controls.clear();
     }
@@ -367,6 +385,40 @@ impl TestServer {
             .exec
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exec));
+    }
+
+    /// The server as a `tower_service::Service` of `http::Request<B>` → `http::Response<ResponseBody>`,
+    /// without a socket: each request takes the path a socket's does (recording, hooks,
+    /// authentication, controls, the API), so it answers as the socket would. Requests without
+    /// credentials of their own come as the handed-out client's connection does (on a TLS
+    /// server: as [`ADMIN`]). Exec and attach need a socket (the WebSocket upgrade).
+    pub fn service(&self) -> Service {
+        let peer = self.admin.as_ref().map(|a| auth::User {
+            name: a.user.clone(),
+            groups: a.groups.clone(),
+        });
+        Service::new(self.shared.clone(), peer)
+    }
+
+    /// Answers by hand the requests `matching` selects: `handler` gives a [`Reply`], or `None`
+    /// to pass the request on (to the next hook, then the server). Hooks see each request after
+    /// it is recorded and before authentication and the other controls, in the order
+    /// installed; [`TestServer::remove`] takes one away.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kuber_testserver::{Match, Reply, TestServer};
+    /// let server = TestServer::start().await?;
+    /// server.on_request(Match::verb("get").resource("pods"), |req| {
+    ///     (req.info.name.as_deref() == Some("broken")).then(|| Reply::new(200).body("{not json"))
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn on_request<F>(&self, matching: Match, handler: F) -> RuleId
+    where
+        F: Fn(&HookRequest) -> Option<Reply> + Send + Sync + 'static,
+    {
+        self.controls.on_request(matching, Arc::new(handler))
     }
 
     /// Forgets the watch history up to now: watches from an older resourceVersion get 410.

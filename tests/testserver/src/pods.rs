@@ -1,8 +1,19 @@
 //! The pod subresources a client posts to: `eviction` (the pod is deleted at once: nothing here
-//! runs it, so there is no graceful stop to wait for) and `binding` (what the scheduler posts).
+//! runs it, so there is no graceful stop to wait for) and `binding` (what the scheduler posts);
+//! and `log`, answered by the test's closure.
 
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use http_body_util::{BodyExt as _, StreamBody};
+use hyper::Response;
+use hyper::body::Frame;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::controls::{LogHandler, LogOptions, LogOutput, PodRef};
+use crate::options;
+use crate::request::Parsed;
+use crate::response::{self, Body};
 use crate::status::{self, Failure};
 use crate::store::{Store, Target};
 
@@ -42,15 +53,8 @@ pub fn post(
                     "name in URL does not match name in Eviction object".into(),
                 ));
             }
-            let pre_uid = body
-                .pointer("/deleteOptions/preconditions/uid")
-                .and_then(Value::as_str);
-            let pre_rv = body
-                .pointer("/deleteOptions/preconditions/resourceVersion")
-                .and_then(Value::as_str);
-            let options = body.get("deleteOptions").cloned().unwrap_or_default();
-            let policy = crate::store::delete_policy(pods, &options, &Default::default())?;
-            store.delete_with(pods, Some(ns), name, pre_rv, pre_uid, dry_run, policy)?;
+            let options = options::eviction_options(pods, body.get("deleteOptions"), dry_run)?;
+            store.delete_with(pods, Some(ns), name, &options)?;
             Ok(success())
         })(),
         "binding" => (|| {
@@ -84,4 +88,102 @@ pub fn post(
         })(),
         _ => return None,
     })
+}
+
+/// The pod's container a log or exec request is for: the one named, else the only one.
+pub(crate) fn container_of(
+    store: &Store,
+    namespace: &str,
+    pod: &str,
+    asked: Option<&str>,
+) -> Result<String, Failure> {
+    let kind = kuber_api::KINDS
+        .iter()
+        .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
+        .ok_or_else(status::no_route)?;
+    let object = store.get(kind, Some(namespace), pod)?;
+    let names = |key: &str| -> Vec<String> {
+        object
+            .pointer(&format!("/spec/{key}"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    };
+    let containers = names("containers");
+    match asked {
+        Some(c)
+            if containers.iter().any(|n| n == c)
+                || names("initContainers").contains(&c.to_owned()) =>
+        {
+            Ok(c.to_owned())
+        }
+        Some(c) => Err(status::bad_request(format!(
+            "container {c} is not valid for pod {pod}"
+        ))),
+        None if containers.len() == 1 => Ok(containers[0].clone()),
+        None => Err(status::bad_request(format!(
+            "a container name must be specified for pod {pod}, choose one of: [{}]",
+            containers.join(" ")
+        ))),
+    }
+}
+
+/// `GET pods/NAME/log`, answered by the test's closure.
+pub(crate) fn logs(store: &Store, handler: Option<LogHandler>, req: &Parsed) -> Response<Body> {
+    let (info, q) = (&req.info, &req.query);
+    let namespace = info.namespace.clone().unwrap_or_default();
+    let pod = info.name.clone().unwrap_or_default();
+    let container = match container_of(store, &namespace, &pod, q.get("container")) {
+        Ok(c) => c,
+        Err(f) => return response::fail(f),
+    };
+    let flag = |k: &str| q.flag(k);
+    let number = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
+    let options = LogOptions {
+        follow: flag("follow"),
+        previous: flag("previous"),
+        timestamps: flag("timestamps"),
+        tail_lines: number("tailLines"),
+        since_seconds: number("sinceSeconds"),
+        limit_bytes: number("limitBytes"),
+    };
+    let Some(handler) = handler else {
+        // No kubelet runs the pod. A pod on no node has no log yet: the real server answers
+        // 204; one bound to a node is what a real cluster says of a container never started.
+        let scheduled = kuber_api::KINDS
+            .iter()
+            .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
+            .and_then(|kind| store.get(kind, Some(&namespace), &pod).ok())
+            .and_then(|p| {
+                p.pointer("/spec/nodeName")
+                    .and_then(Value::as_str)
+                    .map(str::len)
+            })
+            .is_some_and(|len| len > 0);
+        if !scheduled {
+            let mut r = Response::new(response::full(Bytes::new()));
+            *r.status_mut() = hyper::StatusCode::NO_CONTENT;
+            return r;
+        }
+        return response::fail(status::bad_request(format!(
+            "container \"{container}\" in pod \"{pod}\" is waiting to start: ContainerCreating"
+        )));
+    };
+    let pod_ref = PodRef {
+        namespace,
+        name: pod,
+    };
+    let body: Body = match handler(&pod_ref, &container, &options) {
+        LogOutput::Text(text) => response::full(text),
+        LogOutput::Stream(chunks) => StreamBody::new(
+            chunks.map(|c| Ok::<_, response::BoxError>(Frame::data(Bytes::from(c)))),
+        )
+        .boxed_unsync(),
+    };
+    let mut r = Response::new(body);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    r
 }

@@ -73,18 +73,15 @@ pub fn conflict(group: &str, plural: &str, name: &str) -> Failure {
 }
 
 /// A delete whose preconditions do not hold: named by kind, as the real server does.
-pub fn precondition_failed(kind: &kuber_api::KindInfo, name: &str, why: &str) -> Failure {
-    let mut d = json!({"name": name, "kind": kind.kind});
-    if !kind.group.is_empty() {
-        d["group"] = json!(kind.group);
+pub fn precondition_failed(kind: &str, group: &str, name: &str, why: &str) -> Failure {
+    let mut d = json!({"name": name, "kind": kind});
+    if !group.is_empty() {
+        d["group"] = json!(group);
     }
     failure(
         409,
         "Conflict",
-        format!(
-            "Operation cannot be fulfilled on {} \"{name}\": {why}",
-            kind.kind
-        ),
+        format!("Operation cannot be fulfilled on {kind} \"{name}\": {why}"),
         Some(d),
     )
 }
@@ -222,5 +219,15 @@ pub fn list_too_old() -> Failure {
         "Expired",
         "The resourceVersion for the provided list is too old.".into(),
         Some(json!({})),
+    )
+}
+
+/// A continue token from before the kept history.
+pub fn continue_too_old() -> Failure {
+    failure(
+        410,
+        "Expired",
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
+        None,
     )
 }

@@ -12,9 +12,10 @@ use tokio::sync::broadcast;
 
 use crate::select::{FieldSelector, LabelSelector};
 
+mod error;
 mod gc;
-use crate::status::{self, Failure};
-pub use gc::policy as delete_policy;
+pub use error::StoreError;
+pub use gc::{Deletion, Policy, default_policy};
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -31,6 +32,18 @@ impl Default for Options {
             history: 10_000,
             bookmark_interval: Duration::from_secs(60),
         }
+    }
+}
+
+const NAMESPACE_MISMATCH: &str =
+    "the namespace of the provided object does not match the namespace sent on the request";
+
+fn precondition_failed(kind: &KindInfo, name: &str, why: String) -> StoreError {
+    StoreError::PreconditionFailed {
+        kind: kind.kind.to_owned(),
+        group: kind.group.to_owned(),
+        name: name.to_owned(),
+        why,
     }
 }
 
@@ -157,75 +170,54 @@ pub enum ReadFrom {
     Exact(u64),
 }
 
-impl ReadFrom {
-    /// Checks the parameters; `watch` answers need `sendInitialEvents` with `NotOlderThan`.
-    pub fn parse(
-        rv: Option<&str>,
-        rv_match: Option<&str>,
-        send_initial_events: Option<&str>,
-        watch: bool,
-    ) -> Result<ReadFrom, Failure> {
-        let rv = rv.filter(|r| !r.is_empty());
-        let rv_match = rv_match.filter(|m| !m.is_empty());
-        if let Some(m) = rv_match
-            && m != "Exact"
-            && m != "NotOlderThan"
-        {
-            return Err(status::invalid_list_options(
-                "resourceVersionMatch",
-                "FieldValueNotSupported",
-                &format!(
-                    "Unsupported value: \"{m}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
-                ),
-            ));
-        }
-        if send_initial_events.is_some() {
-            if !watch {
-                return Err(status::invalid_list_options(
-                    "sendInitialEvents",
-                    "FieldValueForbidden",
-                    "Forbidden: sendInitialEvents is forbidden for list",
-                ));
-            }
-            if rv_match != Some("NotOlderThan") {
-                return Err(status::invalid_list_options(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-                ));
-            }
-        } else if watch && rv_match.is_some() {
-            return Err(status::invalid_list_options(
-                "resourceVersionMatch",
-                "FieldValueForbidden",
-                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
-            ));
-        }
-        let Some(rv) = rv else {
-            if rv_match.is_some() && send_initial_events.is_none() {
-                return Err(status::invalid_list_options(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
-                ));
-            }
-            return Ok(ReadFrom::Latest);
-        };
-        let n: u64 = rv
-            .parse()
-            .map_err(|_| status::invalid_resource_version(rv))?;
-        Ok(match rv_match {
-            Some("Exact") if n == 0 => {
-                return Err(status::invalid_list_options(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
-                ));
-            }
-            Some("Exact") => ReadFrom::Exact(n),
-            _ if n == 0 => ReadFrom::Any,
-            _ => ReadFrom::NotOlderThan(n),
+/// Where a paged list goes on: the state it was read at and the last key it answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Continue {
+    pub rv: u64,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Continue {
+    /// The token of a page that ends at `(namespace, name)` of the state at `rv`.
+    pub fn token(rv: u64, namespace: &str, name: &str) -> String {
+        format!("{rv}/{namespace}/{name}")
+    }
+
+    pub fn parse(token: &str) -> Option<Continue> {
+        let (rv, key) = token.split_once('/')?;
+        let (namespace, name) = key.split_once('/')?;
+        Some(Continue {
+            rv: rv.parse().ok()?,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
         })
+    }
+}
+
+/// What a list asks for: selectors, a page, and which state.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+    /// Whether a selector was given (a selecting list answers no remainingItemCount).
+    pub selecting: bool,
+    pub limit: Option<usize>,
+    pub continue_from: Option<Continue>,
+    pub from: ReadFrom,
+}
+
+impl ListQuery {
+    /// Every object, newest state.
+    pub fn all() -> ListQuery {
+        ListQuery {
+            labels: LabelSelector::default(),
+            fields: FieldSelector::default(),
+            selecting: false,
+            limit: None,
+            continue_from: None,
+            from: ReadFrom::Latest,
+        }
     }
 }
 
@@ -329,30 +321,12 @@ impl Store {
             .is_some_and(|m| m.contains_key(&(String::new(), ns.to_owned())))
     }
 
-    /// POST.
-    pub fn create(
+    /// The name of a create: its own, else its generateName and a random suffix.
+    fn name_of(
         &self,
         kind: &KindInfo,
-        ns: Option<&str>,
-        mut body: Value,
-        dry_run: bool,
-    ) -> Result<Value, Failure> {
-        if !body.is_object() {
-            return Err(status::bad_request(format!(
-                "the body of the request is not a {} object",
-                kind.kind
-            )));
-        }
-        if let Some(k) = body.get("kind").and_then(Value::as_str)
-            && k != kind.kind
-        {
-            return Err(status::bad_request(format!(
-                "the kind in the body ({k}) does not match the kind of the path ({})",
-                kind.kind
-            )));
-        }
-        let mut inner = self.lock();
-        let m = meta_mut(&mut body);
+        m: &mut serde_json::Map<String, Value>,
+    ) -> Result<String, StoreError> {
         let mut name = m
             .get("name")
             .and_then(Value::as_str)
@@ -365,32 +339,39 @@ impl Store {
                     m.insert("name".into(), json!(name));
                 }
                 _ => {
-                    return Err(status::invalid(
-                        kind.kind,
-                        kind.group,
-                        "",
-                        &[(
-                            "metadata.name",
-                            "FieldValueRequired",
-                            "Required value: name or generateName is required".into(),
-                        )],
-                    ));
+                    return Err(StoreError::NameRequired {
+                        kind: kind.kind.to_owned(),
+                        group: kind.group.to_owned(),
+                    });
                 }
             }
         }
+        Ok(name)
+    }
+
+    /// POST.
+    pub fn create(
+        &self,
+        kind: &KindInfo,
+        ns: Option<&str>,
+        mut body: Value,
+        dry_run: bool,
+    ) -> Result<Value, StoreError> {
+        fits_kind(kind, &body)?;
+        let mut inner = self.lock();
+        let m = meta_mut(&mut body);
+        let name = self.name_of(kind, m)?;
         let ns = if kind.namespaced {
             let url_ns = ns.unwrap_or("");
             match m.get("namespace").and_then(Value::as_str) {
                 Some(body_ns) if !body_ns.is_empty() && body_ns != url_ns => {
-                    return Err(status::bad_request(
-                        "the namespace of the provided object does not match the namespace sent on the request".into(),
-                    ));
+                    return Err(StoreError::Mismatch(NAMESPACE_MISMATCH.into()));
                 }
                 _ => {}
             }
             m.insert("namespace".into(), json!(url_ns));
             if !Self::namespace_exists(&inner, url_ns) {
-                return Err(status::not_found("", "namespaces", url_ns));
+                return Err(StoreError::NamespaceNotFound(url_ns.to_owned()));
             }
             url_ns.to_owned()
         } else {
@@ -405,7 +386,11 @@ impl Store {
             .get(&resource(kind))
             .is_some_and(|objects| objects.contains_key(&key))
         {
-            return Err(status::already_exists(kind.group, kind.plural, &name));
+            return Err(StoreError::AlreadyExists {
+                group: kind.group.to_owned(),
+                plural: kind.plural.to_owned(),
+                name,
+            });
         }
         let rv = inner.rv + 1;
         m.insert("uid".into(), json!(self.uid()));
@@ -417,27 +402,7 @@ impl Store {
         m.insert("creationTimestamp".into(), json!(now()));
         m.remove("deletionTimestamp");
         m.remove("deletionGracePeriodSeconds");
-        // Services keep no generation on the real server.
-        if body.get("spec").is_some() && !(kind.group.is_empty() && kind.plural == "services") {
-            meta_mut(&mut body).insert("generation".into(), json!(1));
-        } else {
-            meta_mut(&mut body).remove("generation");
-        }
-        if kind.subresource("status").is_some()
-            && let Some(o) = body.as_object_mut()
-        {
-            o.remove("status");
-        }
-        if kind.group.is_empty() && kind.plural == "namespaces" {
-            body["spec"] = json!({"finalizers": ["kubernetes"]});
-            body["status"] = json!({"phase": "Active"});
-            let labels = meta_mut(&mut body)
-                .entry("labels")
-                .or_insert_with(|| json!({}));
-            if let Some(l) = labels.as_object_mut() {
-                l.insert("kubernetes.io/metadata.name".into(), json!(name));
-            }
-        }
+        server_fields(kind, &mut body, &name);
         crate::defaults::created(kind, &mut body);
         self.crds.shape(kind, &mut body);
         crate::validate::object(kind, &body, None)?;
@@ -471,7 +436,7 @@ impl Store {
         Ok(object)
     }
 
-    pub fn get(&self, kind: &KindInfo, ns: Option<&str>, name: &str) -> Result<Value, Failure> {
+    pub fn get(&self, kind: &KindInfo, ns: Option<&str>, name: &str) -> Result<Value, StoreError> {
         let inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
         inner
@@ -479,22 +444,17 @@ impl Store {
             .get(&resource(kind))
             .and_then(|m| m.get(&key))
             .map(|o| presented(kind, o))
-            .ok_or_else(|| status::not_found(kind.group, kind.plural, name))
+            .ok_or_else(|| StoreError::not_found(kind, name))
     }
 
     /// LIST, in key order, with selectors and paging. `ns` `None`: every namespace.
-    #[allow(clippy::too_many_arguments)]
     pub fn list(
         &self,
         kind: &KindInfo,
         ns: Option<&str>,
-        labels: &LabelSelector,
-        fields: &FieldSelector,
-        limit: Option<usize>,
-        continue_token: Option<&str>,
-        selecting: bool,
-        from: ReadFrom,
-    ) -> Result<Value, Failure> {
+        q: &ListQuery,
+    ) -> Result<Value, StoreError> {
+        let (labels, fields, limit, from) = (&q.labels, &q.fields, q.limit, q.from);
         let custom = self
             .crds
             .find(kind.group, kind.version, kind.plural)
@@ -503,9 +463,12 @@ impl Store {
         let mut at = inner.rv;
         match from {
             ReadFrom::NotOlderThan(n) | ReadFrom::Exact(n) if n > inner.rv => {
-                return Err(status::too_large_resource_version(n, inner.rv));
+                return Err(StoreError::TooLargeResourceVersion {
+                    requested: n,
+                    current: inner.rv,
+                });
             }
-            ReadFrom::Exact(n) if n < inner.oldest => return Err(status::list_too_old()),
+            ReadFrom::Exact(n) if n < inner.oldest => return Err(StoreError::ListTooOld),
             ReadFrom::Exact(n) => at = n,
             _ => {}
         }
@@ -517,25 +480,12 @@ impl Store {
             snapshot = Self::rewind(&inner, kind, at);
             Some(&snapshot)
         };
-        let start = match continue_token.filter(|t| !t.is_empty()) {
-            Some(token) => {
-                let parsed = token
-                    .split_once('/')
-                    .and_then(|(rv, key)| Some((rv.parse::<u64>().ok()?, key.split_once('/')?)));
-                let Some((rv, (cns, cname))) = parsed else {
-                    return Err(status::bad_request(format!(
-                        "continue key is not valid: {token}"
-                    )));
-                };
-                if rv < inner.oldest {
-                    return Err(status::failure(
-                        410,
-                        "Expired",
-                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
-                        None,
-                    ));
+        let start = match &q.continue_from {
+            Some(c) => {
+                if c.rv < inner.oldest {
+                    return Err(StoreError::ContinueTooOld);
                 }
-                Some((cns.to_owned(), cname.to_owned()))
+                Some((c.namespace.clone(), c.name.clone()))
             }
             None => None,
         };
@@ -558,11 +508,10 @@ impl Store {
                 if limit.is_some_and(|l| l > 0 && items.len() >= l) {
                     if more.is_none() {
                         let last: &Value = items.last().unwrap_or(object);
-                        more = Some(format!(
-                            "{}/{}/{}",
+                        more = Some(Continue::token(
                             at,
-                            meta(last, "namespace").unwrap_or_default(),
-                            meta(last, "name").unwrap_or_default()
+                            &meta(last, "namespace").unwrap_or_default(),
+                            &meta(last, "name").unwrap_or_default(),
                         ));
                     }
                     remaining += 1;
@@ -581,7 +530,7 @@ impl Store {
         let mut list_meta = json!({"resourceVersion": at.to_string()});
         if let Some(token) = more {
             list_meta["continue"] = json!(token);
-            if !selecting {
+            if !q.selecting {
                 list_meta["remainingItemCount"] = json!(remaining);
             }
         }
@@ -614,11 +563,14 @@ impl Store {
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Value, StoreError> {
         let object = self.get(kind, ns, name)?;
-        let (spec, status, selector) = self
-            .scale_paths(kind)
-            .ok_or_else(status::method_not_allowed)?;
+        self.scale_of(kind, &object)
+    }
+
+    /// The `Scale` of an object of `kind`.
+    fn scale_of(&self, kind: &KindInfo, object: &Value) -> Result<Value, StoreError> {
+        let (spec, status, selector) = self.scale_paths(kind).ok_or(StoreError::NoScale)?;
         let selector = match selector {
             Some(p) => object.pointer(&p).cloned(),
             None => selector_text(object.pointer("/spec/selector")),
@@ -661,10 +613,8 @@ impl Store {
         name: &str,
         scale: &Value,
         dry_run: bool,
-    ) -> Result<Value, Failure> {
-        let (spec, _, _) = self
-            .scale_paths(kind)
-            .ok_or_else(status::method_not_allowed)?;
+    ) -> Result<Value, StoreError> {
+        let (spec, _, _) = self.scale_paths(kind).ok_or(StoreError::NoScale)?;
         let mut object = self.get(kind, ns, name)?;
         if let Some(rv) = scale
             .pointer("/metadata/resourceVersion")
@@ -675,7 +625,7 @@ impl Store {
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
         {
-            return Err(status::conflict(kind.group, kind.plural, name));
+            return Err(StoreError::conflict(kind, name));
         }
         let replicas = scale.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
         let mut at = &mut object;
@@ -691,10 +641,11 @@ impl Store {
             at = at
                 .as_object_mut()
                 .map(|m| m.entry(part.to_string()).or_insert_with(|| json!({})))
-                .ok_or_else(|| status::bad_request("the scale path is not an object".into()))?;
+                .ok_or(StoreError::BadScalePath)?;
         }
-        self.replace(kind, ns, name, object, Target::Main, dry_run)?;
-        self.get_scale(kind, ns, name)
+        // The object as written (or as a dry run would have written it).
+        let written = self.replace(kind, ns, name, object, Target::Main, dry_run)?;
+        self.scale_of(kind, &written)
     }
 
     /// The objects of `kind` as they were at resourceVersion `at`, undoing the later history.
@@ -739,32 +690,11 @@ impl Store {
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-        mut body: Value,
+        body: Value,
         target: Target,
         dry_run: bool,
-    ) -> Result<Value, Failure> {
-        if !body.is_object() {
-            return Err(status::bad_request(format!(
-                "the body of the request is not a {} object",
-                kind.kind
-            )));
-        }
-        match meta(&body, "name") {
-            Some(n) if n != name => {
-                return Err(status::bad_request(format!(
-                    "the name of the object ({n}) does not match the name on the URL ({name})"
-                )));
-            }
-            _ => {}
-        }
-        if kind.namespaced
-            && let Some(bns) = meta(&body, "namespace").filter(|n| !n.is_empty())
-            && Some(bns.as_str()) != ns
-        {
-            return Err(status::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request".into(),
-            ));
-        }
+    ) -> Result<Value, StoreError> {
+        fits_path(kind, ns, name, &body)?;
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
         let Some(old) = inner
@@ -773,59 +703,14 @@ impl Store {
             .and_then(|m| m.get(&key))
             .cloned()
         else {
-            return Err(status::not_found(kind.group, kind.plural, name));
+            return Err(StoreError::not_found(kind, name));
         };
         if let Some(rv) = meta(&body, "resourceVersion").filter(|r| !r.is_empty())
             && Some(&rv) != meta(&old, "resourceVersion").as_ref()
         {
-            return Err(status::conflict(kind.group, kind.plural, name));
+            return Err(StoreError::conflict(kind, name));
         }
-        let has_status = kind.subresource("status").is_some();
-        let mut new = match target {
-            Target::Status => {
-                let mut new = old.clone();
-                match body.get("status") {
-                    Some(s) => new["status"] = s.clone(),
-                    None => {
-                        if let Some(o) = new.as_object_mut() {
-                            o.remove("status");
-                        }
-                    }
-                }
-                // Metadata changes other than labels and annotations are ignored as well.
-                new
-            }
-            Target::Main => {
-                if has_status {
-                    match old.get("status") {
-                        Some(s) => body["status"] = s.clone(),
-                        None => {
-                            if let Some(o) = body.as_object_mut() {
-                                o.remove("status");
-                            }
-                        }
-                    }
-                }
-                // What the server owns in metadata stays as it was.
-                let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
-                let m = meta_mut(&mut body);
-                for field in [
-                    "uid",
-                    "creationTimestamp",
-                    "deletionTimestamp",
-                    "deletionGracePeriodSeconds",
-                    "generation",
-                    "namespace",
-                    "name",
-                ] {
-                    match old_meta.get(field) {
-                        Some(v) => m.insert(field.into(), v.clone()),
-                        None => m.remove(field),
-                    };
-                }
-                body
-            }
-        };
+        let mut new = merged(kind, target, &old, body);
         new = presented(kind, &new);
         self.crds.shape(kind, &mut new);
         if matches!(target, Target::Main) {
@@ -889,18 +774,63 @@ impl Store {
         Ok(new)
     }
 
+    /// The namespace controller's work, done at once: everything inside `name` goes first.
+    fn empty_namespace(&self, inner: &mut Inner, name: &str) {
+        let mut gone = Vec::new();
+        for (res, objects) in inner.objects.iter_mut() {
+            let keys: Vec<ObjectKey> = objects
+                .keys()
+                .filter(|(n, _)| *n == name)
+                .cloned()
+                .collect();
+            for k in keys {
+                if let Some(o) = objects.remove(&k) {
+                    gone.push((res.clone(), o));
+                }
+            }
+        }
+        for (res, mut o) in gone {
+            inner.rv += 1;
+            let rv = inner.rv;
+            meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
+            self.record(
+                inner,
+                Change {
+                    rv,
+                    resource: res,
+                    kind: EventType::Deleted,
+                    object: o,
+                    old: None,
+                },
+            );
+        }
+    }
+
+    /// A CRD's kind goes, and its objects with it.
+    fn drop_crd(&self, inner: &mut Inner, name: &str, old: &Value) {
+        self.crds.unregister(name);
+        let resource_key = (
+            old.pointer("/spec/group")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            old.pointer("/spec/names/plural")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        );
+        inner.objects.remove(&resource_key);
+    }
+
     /// DELETE: the object while finalizers hold it (`true`: still there), else gone.
-    #[allow(clippy::too_many_arguments)]
-    pub fn delete(
+    fn delete(
         &self,
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-        precondition_rv: Option<&str>,
-        precondition_uid: Option<&str>,
-        dry_run: bool,
+        options: &Deletion,
         finalizer: Option<&str>,
-    ) -> Result<(Value, bool), Failure> {
+    ) -> Result<(Value, bool), StoreError> {
         let mut inner = self.lock();
         let key = (ns.unwrap_or("").to_owned(), name.to_owned());
         let Some(old) = inner
@@ -909,107 +839,31 @@ impl Store {
             .and_then(|m| m.get(&key))
             .cloned()
         else {
-            return Err(status::not_found(kind.group, kind.plural, name));
+            return Err(StoreError::not_found(kind, name));
         };
-        let (have_rv, have_uid) = (
-            meta(&old, "resourceVersion").unwrap_or_default(),
-            meta(&old, "uid").unwrap_or_default(),
-        );
-        if let Some(rv) = precondition_rv.filter(|rv| *rv != have_rv) {
-            return Err(status::precondition_failed(
-                kind,
-                name,
-                &format!(
-                    "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({have_rv}). The object might have been modified"
-                ),
-            ));
-        }
-        if let Some(uid) = precondition_uid.filter(|u| *u != have_uid) {
-            return Err(status::precondition_failed(
-                kind,
-                name,
-                &format!(
-                    "the UID in the precondition ({uid}) does not match the UID in record ({have_uid}). The object might have been deleted and then recreated"
-                ),
-            ));
-        }
+        check_preconditions(
+            kind,
+            name,
+            &old,
+            options.precondition_rv.as_deref(),
+            options.precondition_uid.as_deref(),
+        )?;
         let is_namespace = kind.group.is_empty() && kind.plural == "namespaces";
-        if dry_run {
-            let mut new = old.clone();
-            if meta(&new, "deletionTimestamp").is_none() {
-                meta_mut(&mut new).insert("deletionTimestamp".into(), json!(now()));
-            }
+        let mut new = marked(&old, finalizer, is_namespace);
+        // A dry run answers what the delete would make of the object, and changes nothing.
+        let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
+        if options.dry_run {
             let held = has_finalizers(&new);
+            if !held && !graceful {
+                return Ok((old, false));
+            }
             return Ok((new, held));
         }
         if is_namespace {
-            // The namespace controller's work, done at once: everything inside goes first.
-            let mut gone = Vec::new();
-            for (res, objects) in inner.objects.iter_mut() {
-                let keys: Vec<ObjectKey> = objects
-                    .keys()
-                    .filter(|(n, _)| *n == name)
-                    .cloned()
-                    .collect();
-                for k in keys {
-                    if let Some(o) = objects.remove(&k) {
-                        gone.push((res.clone(), o));
-                    }
-                }
-            }
-            for (res, mut o) in gone {
-                inner.rv += 1;
-                let rv = inner.rv;
-                meta_mut(&mut o).insert("resourceVersion".into(), json!(rv.to_string()));
-                self.record(
-                    &mut inner,
-                    Change {
-                        rv,
-                        resource: res,
-                        kind: EventType::Deleted,
-                        object: o,
-                        old: None,
-                    },
-                );
-            }
+            self.empty_namespace(&mut inner, name);
         }
         if is_crd(kind) {
-            self.crds.unregister(name);
-            let resource_key = (
-                old.pointer("/spec/group")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                old.pointer("/spec/names/plural")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-            );
-            inner.objects.remove(&resource_key);
-        }
-        let mut new = old.clone();
-        if let Some(f) = finalizer
-            && meta(&new, "deletionTimestamp").is_none()
-        {
-            let list = meta_mut(&mut new)
-                .entry("finalizers")
-                .or_insert_with(|| json!([]));
-            if let Some(l) = list.as_array_mut()
-                && !l.iter().any(|x| x == f)
-            {
-                l.push(json!(f));
-            }
-        }
-        if meta(&new, "deletionTimestamp").is_none() {
-            let m = meta_mut(&mut new);
-            m.insert("deletionTimestamp".into(), json!(now()));
-            // Namespaces wait for their controller, with no grace period.
-            if !is_namespace {
-                m.insert("deletionGracePeriodSeconds".into(), json!(0));
-            }
-        }
-        if is_namespace {
-            new["status"] = json!({"phase": "Terminating"});
+            self.drop_crd(&mut inner, name, &old);
         }
         inner.rv += 1;
         let rv = inner.rv;
@@ -1042,7 +896,6 @@ impl Store {
             },
         );
         // Gone at once: answered as it was last stored (pods go gracefully: marked).
-        let graceful = kind.group.is_empty() && matches!(kind.plural, "pods" | "namespaces");
         if !held && !graceful {
             return Ok((old, false));
         }
@@ -1055,11 +908,16 @@ impl Store {
 
     /// The changes after `from` and the feed of the later ones; `None`: every current object as
     /// ADDED first.
-    pub fn watch(&self, kind: &KindInfo, from: Option<u64>) -> Result<WatchStart, Failure> {
+    pub fn watch(&self, kind: &KindInfo, from: Option<u64>) -> Result<WatchStart, StoreError> {
         let inner = self.lock();
         let live = self.changes.subscribe();
         let backlog = match from {
-            Some(rv) if rv < inner.oldest => return Err(status::expired(rv, inner.oldest + 1)),
+            Some(rv) if rv < inner.oldest => {
+                return Err(StoreError::Expired {
+                    requested: rv,
+                    oldest: inner.oldest + 1,
+                });
+            }
             Some(rv) => inner
                 .history
                 .iter()
@@ -1088,6 +946,193 @@ impl Store {
             rv: inner.rv,
         })
     }
+}
+
+/// A create's body is an object of the path's kind.
+fn fits_kind(kind: &KindInfo, body: &Value) -> Result<(), StoreError> {
+    if !body.is_object() {
+        return Err(StoreError::Mismatch(format!(
+            "the body of the request is not a {} object",
+            kind.kind
+        )));
+    }
+    if let Some(k) = body.get("kind").and_then(Value::as_str)
+        && k != kind.kind
+    {
+        return Err(StoreError::Mismatch(format!(
+            "the kind in the body ({k}) does not match the kind of the path ({})",
+            kind.kind
+        )));
+    }
+    Ok(())
+}
+
+/// What a create sets that the server owns: generation, no status on kinds with a status
+/// subresource, a namespace's finalizer, phase and name label.
+fn server_fields(kind: &KindInfo, body: &mut Value, name: &str) {
+    // Services keep no generation on the real server.
+    if body.get("spec").is_some() && !(kind.group.is_empty() && kind.plural == "services") {
+        meta_mut(body).insert("generation".into(), json!(1));
+    } else {
+        meta_mut(body).remove("generation");
+    }
+    if kind.subresource("status").is_some()
+        && let Some(o) = body.as_object_mut()
+    {
+        o.remove("status");
+    }
+    if kind.group.is_empty() && kind.plural == "namespaces" {
+        body["spec"] = json!({"finalizers": ["kubernetes"]});
+        body["status"] = json!({"phase": "Active"});
+        let labels = meta_mut(body).entry("labels").or_insert_with(|| json!({}));
+        if let Some(l) = labels.as_object_mut() {
+            l.insert("kubernetes.io/metadata.name".into(), json!(name));
+        }
+    }
+}
+
+/// A replace's body fits its path: an object, of the path's name and namespace.
+fn fits_path(
+    kind: &KindInfo,
+    ns: Option<&str>,
+    name: &str,
+    body: &Value,
+) -> Result<(), StoreError> {
+    if !body.is_object() {
+        return Err(StoreError::Mismatch(format!(
+            "the body of the request is not a {} object",
+            kind.kind
+        )));
+    }
+    match meta(body, "name") {
+        Some(n) if n != name => {
+            return Err(StoreError::Mismatch(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )));
+        }
+        _ => {}
+    }
+    if kind.namespaced
+        && let Some(bns) = meta(body, "namespace").filter(|n| !n.is_empty())
+        && Some(bns.as_str()) != ns
+    {
+        return Err(StoreError::Mismatch(NAMESPACE_MISMATCH.into()));
+    }
+    Ok(())
+}
+
+/// The object a replace of `old` with `body` makes: the status subresource takes only the
+/// status, the object all but the status and the metadata the server owns.
+fn merged(kind: &KindInfo, target: Target, old: &Value, mut body: Value) -> Value {
+    let has_status = kind.subresource("status").is_some();
+    match target {
+        Target::Status => {
+            let mut new = old.clone();
+            match body.get("status") {
+                Some(s) => new["status"] = s.clone(),
+                None => {
+                    if let Some(o) = new.as_object_mut() {
+                        o.remove("status");
+                    }
+                }
+            }
+            // Metadata changes other than labels and annotations are ignored as well.
+            new
+        }
+        Target::Main => {
+            if has_status {
+                match old.get("status") {
+                    Some(s) => body["status"] = s.clone(),
+                    None => {
+                        if let Some(o) = body.as_object_mut() {
+                            o.remove("status");
+                        }
+                    }
+                }
+            }
+            // What the server owns in metadata stays as it was.
+            let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
+            let m = meta_mut(&mut body);
+            for field in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+                "namespace",
+                "name",
+            ] {
+                match old_meta.get(field) {
+                    Some(v) => m.insert(field.into(), v.clone()),
+                    None => m.remove(field),
+                };
+            }
+            body
+        }
+    }
+}
+
+/// A delete's preconditions against the stored object.
+fn check_preconditions(
+    kind: &KindInfo,
+    name: &str,
+    old: &Value,
+    precondition_rv: Option<&str>,
+    precondition_uid: Option<&str>,
+) -> Result<(), StoreError> {
+    let (have_rv, have_uid) = (
+        meta(old, "resourceVersion").unwrap_or_default(),
+        meta(old, "uid").unwrap_or_default(),
+    );
+    if let Some(rv) = precondition_rv.filter(|rv| *rv != have_rv) {
+        return Err(precondition_failed(
+            kind,
+            name,
+            format!(
+                "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({have_rv}). The object might have been modified"
+            ),
+        ));
+    }
+    if let Some(uid) = precondition_uid.filter(|u| *u != have_uid) {
+        return Err(precondition_failed(
+            kind,
+            name,
+            format!(
+                "the UID in the precondition ({uid}) does not match the UID in record ({have_uid}). The object might have been deleted and then recreated"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The object as a delete marks it: the policy's finalizer, deletionTimestamp, and a
+/// namespace's Terminating phase.
+fn marked(old: &Value, finalizer: Option<&str>, is_namespace: bool) -> Value {
+    let mut new = old.clone();
+    if let Some(f) = finalizer
+        && meta(&new, "deletionTimestamp").is_none()
+    {
+        let list = meta_mut(&mut new)
+            .entry("finalizers")
+            .or_insert_with(|| json!([]));
+        if let Some(l) = list.as_array_mut()
+            && !l.iter().any(|x| x == f)
+        {
+            l.push(json!(f));
+        }
+    }
+    if meta(&new, "deletionTimestamp").is_none() {
+        let m = meta_mut(&mut new);
+        m.insert("deletionTimestamp".into(), json!(now()));
+        // Namespaces wait for their controller, with no grace period.
+        if !is_namespace {
+            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        }
+    }
+    if is_namespace {
+        new["status"] = json!({"phase": "Terminating"});
+    }
+    new
 }
 
 /// A `LabelSelector` object as the `key=value,key in (a,b)` text a `Scale` carries.

@@ -147,30 +147,12 @@ impl Pki {
     }
 }
 
-/// Standard base64 with padding, for the kubeconfig's `*-data` fields.
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
+    /// The engine the kubeconfig's `*-data` fields, Secrets' `stringData` and the WebSocket
+    /// accept key are written with pads, as Go's `base64.StdEncoding`.
     #[test]
     fn base64_pads_as_the_rfc_examples() {
         let cases = [
@@ -183,7 +165,11 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
         ];
         for (plain, encoded) in cases {
-            assert_eq!(super::base64(plain.as_bytes()), encoded, "{plain}");
+            assert_eq!(
+                base64::engine::general_purpose::STANDARD.encode(plain.as_bytes()),
+                encoded,
+                "{plain}"
+            );
         }
     }
 }

@@ -2,13 +2,10 @@
 //! propagation policies, the finalizers the real server marks owners with, and dependents that
 //! keep other owners losing only the reference to the one that went.
 
-use std::collections::HashMap;
-
 use kuber_api::KindInfo;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{ResourceKey, Store, Target, meta};
-use crate::status::{self, Failure};
+use super::{ResourceKey, Store, StoreError, Target, meta};
 
 /// How a delete treats the objects the deleted one owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +18,36 @@ pub enum Policy {
     Orphan,
 }
 
+/// A delete's options, as the store takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub dry_run: bool,
+    pub policy: Policy,
+    pub precondition_rv: Option<String>,
+    pub precondition_uid: Option<String>,
+}
+
+impl Deletion {
+    /// A real delete with `policy` and no preconditions.
+    pub fn with(policy: Policy) -> Deletion {
+        Deletion {
+            dry_run: false,
+            policy,
+            precondition_rv: None,
+            precondition_uid: None,
+        }
+    }
+}
+
+/// The policy of a delete that names none.
+pub fn default_policy(kind: &KindInfo) -> Policy {
+    if ORPHAN_BY_DEFAULT.contains(&(kind.group, kind.plural)) {
+        Policy::Orphan
+    } else {
+        Policy::Background
+    }
+}
+
 /// Kinds whose delete orphans by default, kept from before garbage collection (the real
 /// server's `DefaultGarbageCollectionPolicy` for these group-versions).
 const ORPHAN_BY_DEFAULT: &[(&str, &str)] = &[("", "replicationcontrollers"), ("batch", "jobs")];
@@ -29,65 +56,6 @@ const ORPHAN: &str = "orphan";
 const FOREGROUND: &str = "foregroundDeletion";
 /// Who the removal of owner references is recorded for.
 const COLLECTOR: &str = "generic-garbage-collector";
-
-fn invalid(message: String) -> Failure {
-    status::invalid_options(
-        "DeleteOptions",
-        "propagationPolicy",
-        "FieldValueInvalid",
-        &message,
-    )
-}
-
-/// The policy of a delete from its DeleteOptions body and query.
-pub fn policy(
-    kind: &KindInfo,
-    options: &Value,
-    query: &HashMap<String, String>,
-) -> Result<Policy, Failure> {
-    let named = options
-        .get("propagationPolicy")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| query.get("propagationPolicy").cloned());
-    let orphan = options
-        .get("orphanDependents")
-        .and_then(Value::as_bool)
-        .or_else(|| query.get("orphanDependents").map(|v| v == "true"));
-    let chosen = match named.as_deref() {
-        None => None,
-        Some("Background") => Some(Policy::Background),
-        Some("Foreground") => Some(Policy::Foreground),
-        Some("Orphan") => Some(Policy::Orphan),
-        Some(other) => {
-            return Err(status::invalid_options(
-                "DeleteOptions",
-                "propagationPolicy",
-                "FieldValueNotSupported",
-                &format!(
-                    "Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
-                ),
-            ));
-        }
-    };
-    match (chosen, orphan) {
-        (Some(p), Some(_)) => Err(invalid(format!(
-            "Invalid value: \"{}\": orphanDependents and deletionPropagation cannot be both set",
-            match p {
-                Policy::Background => "Background",
-                Policy::Foreground => "Foreground",
-                Policy::Orphan => "Orphan",
-            }
-        ))),
-        (Some(p), None) => Ok(p),
-        (None, Some(true)) => Ok(Policy::Orphan),
-        (None, Some(false)) => Ok(Policy::Background),
-        (None, None) if ORPHAN_BY_DEFAULT.contains(&(kind.group, kind.plural)) => {
-            Ok(Policy::Orphan)
-        }
-        (None, None) => Ok(Policy::Background),
-    }
-}
 
 /// The finalizer a policy holds the owner with.
 pub fn finalizer(policy: Policy) -> Option<&'static str> {
@@ -138,27 +106,16 @@ impl Store {
     }
 
     /// DELETE with garbage collection: `Ok((answer, still there))`.
-    #[allow(clippy::too_many_arguments)]
     pub fn delete_with(
         &self,
         kind: &KindInfo,
         ns: Option<&str>,
         name: &str,
-        precondition_rv: Option<&str>,
-        precondition_uid: Option<&str>,
-        dry_run: bool,
-        policy: Policy,
-    ) -> Result<(Value, bool), Failure> {
-        let (answer, held) = self.delete(
-            kind,
-            ns,
-            name,
-            precondition_rv,
-            precondition_uid,
-            dry_run,
-            finalizer(policy),
-        )?;
-        if dry_run {
+        options: &Deletion,
+    ) -> Result<(Value, bool), StoreError> {
+        let policy = options.policy;
+        let (answer, held) = self.delete(kind, ns, name, options, finalizer(policy))?;
+        if options.dry_run {
             return Ok((answer, held));
         }
         let uid = meta(&answer, "uid").unwrap_or_default();
@@ -175,15 +132,8 @@ impl Store {
                     } else if let Some(k) = self.kind_of(&res, &dependent) {
                         let dns = meta(&dependent, "namespace");
                         let dname = meta(&dependent, "name").unwrap_or_default();
-                        let _ = self.delete_with(
-                            k,
-                            dns.as_deref(),
-                            &dname,
-                            None,
-                            None,
-                            false,
-                            Policy::Foreground,
-                        );
+                        let foreground = Deletion::with(Policy::Foreground);
+                        let _ = self.delete_with(k, dns.as_deref(), &dname, &foreground);
                     }
                 }
                 if let Some(f) = finalizer(policy) {
@@ -209,8 +159,8 @@ impl Store {
             } else if let Some(k) = self.kind_of(&res, &dependent) {
                 let dns = meta(&dependent, "namespace");
                 let dname = meta(&dependent, "name").unwrap_or_default();
-                let policy = policy(k, &json!({}), &HashMap::new()).unwrap_or(Policy::Background);
-                let _ = self.delete_with(k, dns.as_deref(), &dname, None, None, false, policy);
+                let options = Deletion::with(default_policy(k));
+                let _ = self.delete_with(k, dns.as_deref(), &dname, &options);
             }
         }
     }
