@@ -654,9 +654,11 @@ impl<'a, O> Delete<'a, O> {
         self
     }
 
-    /// `dryRun=All`: the server checks and answers, deletes nothing.
+    /// `dryRun=All`: the server checks and answers, deletes nothing. Also in the DeleteOptions
+    /// body, which the server reads instead of the query whenever a body is sent.
     pub fn dry_run(mut self) -> Self {
         self.params.dry_run = Some("All".into());
+        self.options.dry_run = Some(vec!["All".into()]);
         self
     }
 
@@ -740,9 +742,11 @@ impl<'a, O> DeleteCollection<'a, O> {
         self
     }
 
-    /// `dryRun=All`: the server checks and answers, deletes nothing.
+    /// `dryRun=All`: the server checks and answers, deletes nothing. Also in the DeleteOptions
+    /// body, which the server reads instead of the query whenever a body is sent.
     pub fn dry_run(mut self) -> Self {
         self.params.dry_run = Some("All".into());
+        self.options.dry_run = Some(vec!["All".into()]);
         self
     }
 }
