@@ -288,6 +288,7 @@ async fn create(server: &TestServer, path: &str, body: &Value, query: &str) -> A
 async fn tables_for_get_list_and_watch() {
     let server = TestServer::start().await.unwrap();
     let cms = "/api/v1/namespaces/default/configmaps";
+    let created = std::time::Instant::now();
     for name in ["alpha", "beta"] {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
         assert_eq!(create(&server, cms, &cm, "").await.code, 201);
@@ -305,7 +306,11 @@ async fn tables_for_get_list_and_watch() {
         .collect();
     assert_eq!(columns, [&json!("Name"), &json!("Age")]);
     assert_eq!(list["columnDefinitions"][0]["format"], "name");
-    assert_eq!(list["rows"][0]["cells"], json!(["alpha", "0s"]));
+    // The age in kubectl's form, whole seconds since creation (a loaded machine may take a few).
+    assert_eq!(list["rows"][0]["cells"][0], "alpha");
+    let age = list["rows"][0]["cells"][1].as_str().unwrap();
+    let seconds: u64 = age.strip_suffix('s').and_then(|n| n.parse().ok()).unwrap();
+    assert!(seconds <= created.elapsed().as_secs(), "age {age}");
     assert_eq!(list["rows"][1]["object"]["kind"], "PartialObjectMetadata");
     assert_eq!(list["rows"][1]["object"]["metadata"]["name"], "beta");
     assert!(list["metadata"]["resourceVersion"].is_string());

@@ -1,21 +1,19 @@
-//! Start-up time, alone in its own test binary so that no other test competes for the CPU.
+//! Start-up: a TLS server answers its first request, each time. How fast it does is measured by
+//! `cargo xtask bench --testserver` (start-up to first answer), not asserted here: timed
+//! assertions fail on a loaded machine.
 
-use std::time::{Duration, Instant};
-
+use kuber::models::Resource as _;
 use kuber::models::api::core::v1::Namespace;
 use kuber_testserver::TestServer;
 
 #[tokio::test]
-async fn a_tls_server_answers_its_first_request_within_milliseconds() {
-    let mut times = Vec::new();
+async fn a_new_tls_server_answers_its_first_request() {
     for _ in 0..7 {
-        let started = Instant::now();
         let server = TestServer::start_tls().await.unwrap();
-        server.context().list::<Namespace>().await.unwrap();
-        times.push(started.elapsed());
+        let namespaces = server.context().list::<Namespace>().await.unwrap();
+        assert!(
+            namespaces.items.iter().any(|n| n.name() == Some("default")),
+            "the default namespace is there from the start"
+        );
     }
-    times.sort();
-    // ~1.5 ms in release, ~5 ms in debug; without TCP_NODELAY the handshake waits ~40 ms on
-    // delayed ACKs.
-    assert!(times[3] < Duration::from_millis(30), "{times:?}");
 }
