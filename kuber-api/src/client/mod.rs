@@ -29,7 +29,7 @@ use tracing::debug;
 pub use self::body::ClientStats;
 use self::body::{Counters, Decoded, read_body};
 pub use self::call::Call;
-use self::connector::{Connector, redact_userinfo};
+use self::connector::{Connector, redact};
 #[cfg(feature = "proxy")]
 use self::connector::{Proxy, ProxyError};
 pub use self::stream::{ByteStream, Lines};
@@ -128,19 +128,19 @@ impl Client {
     pub fn new(config: Config) -> Result<Client, Error> {
         let base = config.server.trim_end_matches('/').to_string();
         let uri: Uri = base.parse().map_err(|_| Error::InvalidUrl {
-            url: redact_userinfo(&config.server),
+            url: redact(&config.server),
             message: "not a URL".into(),
         })?;
         let scheme = uri.scheme_str().unwrap_or("");
         if scheme != "https" && scheme != "http" {
             return Err(Error::InvalidUrl {
-                url: redact_userinfo(&config.server),
+                url: redact(&config.server),
                 message: "the server URL must start with https:// or http://".into(),
             });
         }
         if uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
             return Err(Error::InvalidUrl {
-                url: redact_userinfo(&config.server),
+                url: redact(&config.server),
                 message: "the server URL needs a host and no query".into(),
             });
         }
@@ -168,7 +168,7 @@ impl Client {
         #[cfg(not(feature = "proxy"))]
         if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.is_empty()) {
             return Err(Error::InvalidUrl {
-                url: redact_userinfo(proxy),
+                url: redact(proxy),
                 message: "a proxy is set (proxy-url, or HTTPS_PROXY/HTTP_PROXY), but kuber-api \
                           is built without its `proxy` feature"
                     .into(),
@@ -515,7 +515,7 @@ impl Client {
         let url = format!("{}{}", self.shared.base, req.path_and_query());
         let uri: Uri = url.parse().map_err(|e: http::uri::InvalidUri| {
             Failure::Fatal(Error::InvalidUrl {
-                url: redact_userinfo(&url),
+                url: redact(&url),
                 message: e.to_string(),
             })
         })?;
@@ -753,16 +753,13 @@ impl fmt::Debug for Client {
             Auth::Exec(_) => "exec plugin",
         };
         f.debug_struct("Client")
-            .field("server", &redact_userinfo(&self.shared.config.server))
+            .field("server", &redact(&self.shared.config.server))
             .field("auth", &auth)
             .field(
                 "client_certificate",
                 &self.shared.config.tls.client_cert_pem.is_some(),
             )
-            .field(
-                "proxy",
-                &self.shared.config.proxy.as_deref().map(redact_userinfo),
-            )
+            .field("proxy", &self.shared.config.proxy.as_deref().map(redact))
             .field("retries", &self.retries)
             .field("request_timeout", &self.shared.request_timeout)
             .finish_non_exhaustive()

@@ -45,7 +45,7 @@ impl ExecClusterInfo {
             tls_server_name: config.tls.server_name.clone(),
             insecure_skip_tls_verify: config.tls.insecure_skip_verify,
             ca_pem: config.tls.ca_pem.clone(),
-            proxy_url: config.proxy.as_deref().map(super::proxy::strip_userinfo),
+            proxy_url: config.proxy.as_deref().and_then(super::url::strip_userinfo),
         }
     }
 }
@@ -53,7 +53,7 @@ impl ExecClusterInfo {
 impl fmt::Debug for ExecClusterInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ExecClusterInfo")
-            .field("server", &super::proxy::redact_userinfo(&self.server))
+            .field("server", &super::url::redact(&self.server))
             .field("tls_server_name", &self.tls_server_name)
             .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
             .field(
@@ -62,7 +62,7 @@ impl fmt::Debug for ExecClusterInfo {
             )
             .field(
                 "proxy_url",
-                &self.proxy_url.as_deref().map(super::proxy::redact_userinfo),
+                &self.proxy_url.as_deref().map(super::url::redact),
             )
             .finish()
     }

@@ -198,11 +198,9 @@ fn exec_info(exec: &ExecConfig, cluster: Option<&ExecClusterInfo>) -> String {
                 ByteString(ca.clone()).to_base64().into(),
             );
         }
-        if let Some(proxy) = &c.proxy_url {
-            info.insert(
-                "proxy-url".into(),
-                super::proxy::strip_userinfo(proxy).into(),
-            );
+        // A URL that does not parse is left out: where its password ends is unknown.
+        if let Some(proxy) = c.proxy_url.as_deref().and_then(super::url::strip_userinfo) {
+            info.insert("proxy-url".into(), proxy.into());
         }
         if let Some(config) = &exec.cluster_config {
             info.insert("config".into(), config.clone());

@@ -25,6 +25,7 @@ mod in_cluster;
 mod infer;
 pub mod kubeconfig;
 pub(crate) mod proxy;
+pub(crate) mod url;
 
 pub use credentials::{ClientIdentity, Credentials, ExecClusterInfo};
 pub use env::Env;
@@ -90,10 +91,10 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("server", &proxy::redact_userinfo(&self.server))
+            .field("server", &url::redact(&self.server))
             .field("tls", &self.tls)
             .field("auth", &self.auth)
-            .field("proxy", &self.proxy.as_deref().map(proxy::redact_userinfo))
+            .field("proxy", &self.proxy.as_deref().map(url::redact))
             .field("impersonate", &self.impersonate)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
