@@ -17,7 +17,8 @@ mod response;
 pub mod yaml;
 
 pub use client::{ByteStream, ClientStats, Lines, WatchStream};
-pub use client::{Call, Client, call};
+pub use client::{Call, Client, ClientBuilder, call};
+pub use client::{HyperTransport, RequestBody, ResponseBody};
 pub use error::ApiError;
 pub use error::Error;
 pub use generated::*;
