@@ -5,6 +5,7 @@
 // clean build, where the `serde` facade crate waits behind its build script (issue 10).
 extern crate serde_core as serde;
 
+pub mod backoff;
 pub mod client;
 pub mod config;
 mod error;

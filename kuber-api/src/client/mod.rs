@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderName, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use tracing::debug;
@@ -36,6 +37,7 @@ pub use self::stream::{ByteStream, Lines};
 use self::transport::{BoxError, Transport};
 pub use self::transport::{HyperTransport, RequestBody, ResponseBody};
 pub use self::watch::WatchStream;
+use crate::backoff::Backoff;
 use crate::config::{Auth, Config, Credentials, Impersonate, Retries};
 use crate::error::ApiError;
 use crate::{Error, Request};
@@ -54,7 +56,7 @@ const ERROR_BODY_LIMIT: usize = 64 << 10;
 pub struct Client {
     shared: Arc<Shared>,
     retries: Retries,
-    backoff_base: Duration,
+    backoff: Backoff,
 }
 
 struct Shared {
@@ -166,7 +168,7 @@ impl Setup {
         let config = self.config;
         Client {
             retries: config.retries,
-            backoff_base: retry::DEFAULT_BASE,
+            backoff: Backoff::RETRIES,
             shared: Arc::new(Shared {
                 transport,
                 hyper,
@@ -243,7 +245,14 @@ impl Client {
 
     /// The first wait between retries (0.5 s by default); each next one is 1.75 times longer.
     pub fn with_backoff_base(mut self, base: Duration) -> Client {
-        self.backoff_base = base;
+        self.backoff.first = base;
+        self
+    }
+
+    /// The waits between retries ([`Backoff::RETRIES`] by default). A `Retry-After` the server
+    /// sends is waited instead, up to 60 s.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Client {
+        self.backoff = backoff;
         self
     }
 
@@ -390,8 +399,7 @@ impl Client {
                     if retries_left == 0 || !resend {
                         return Err(ApiError::from_body(op.id, code, &body).into());
                     }
-                    let wait =
-                        retry_after.unwrap_or_else(|| retry::backoff(self.backoff_base, retry));
+                    let wait = retry_after.unwrap_or_else(|| self.backoff.delay(retry));
                     debug!(
                         operation = op.id,
                         code,
@@ -402,12 +410,12 @@ impl Client {
                 }
                 Err(Failure::Connect(e)) if retries_left > 0 && retryable => {
                     debug!(operation = op.id, error = %e, "connection failed; retrying");
-                    retry::backoff(self.backoff_base, retry)
+                    self.backoff.delay(retry)
                 }
                 // The server may have acted on it: only repeat what changes nothing.
                 Err(Failure::Sent(e)) if retries_left > 0 && op.is_read_only() => {
                     debug!(operation = op.id, error = %e, "connection broke; retrying");
-                    retry::backoff(self.backoff_base, retry)
+                    self.backoff.delay(retry)
                 }
                 Err(Failure::Connect(e) | Failure::Sent(e) | Failure::Fatal(e)) => return Err(e),
             };
@@ -721,15 +729,25 @@ fn impersonation_headers(impersonate: Option<&Impersonate>) -> Result<HeaderMap,
 
 /// Percent-encodes what is not a header token character; the name is lowercased as HTTP/2 needs.
 fn encode_header_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for &b in key.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b) {
-            out.push(char::from(b.to_ascii_lowercase()));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    /// All but RFC 9110's token characters.
+    const NOT_TOKEN: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'\'')
+        .remove(b'*')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    utf8_percent_encode(key, NOT_TOKEN)
+        .to_string()
+        .to_ascii_lowercase()
 }
 
 impl fmt::Debug for Client {

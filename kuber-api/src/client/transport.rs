@@ -24,7 +24,6 @@ use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tower_service::Service;
 
 use super::connector::Connector;
 #[cfg(feature = "proxy")]
@@ -34,6 +33,10 @@ use super::connector::redact;
 use super::tls::{self, ExecIdentity};
 use crate::Error;
 use crate::config::{Auth, ClientIdentity, Config};
+
+/// The traits a transport and its layers implement, for those who write their own.
+pub use tower_layer::Layer;
+pub use tower_service::Service;
 
 /// The error type of the seam: whatever the service fails with, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
