@@ -27,9 +27,10 @@ pub mod kubeconfig;
 pub(crate) mod proxy;
 pub(crate) mod url;
 
-pub use credentials::{ClientIdentity, Credentials, ExecClusterInfo};
+pub use credentials::{ClientIdentity, Credentials};
 pub use env::Env;
 pub use error::ConfigError;
+pub use exec::ExecClusterInfo;
 pub use kubeconfig::Kubeconfig;
 pub use proxy::{no_proxy_matches, proxy_from_env};
 
