@@ -246,6 +246,23 @@ async fn builder_layers_wrap_the_default_transport() {
     assert_eq!(server.requests(), 1);
 }
 
+/// Reads the pod through `service`, retrying after 1 ms.
+async fn read_pod<S>(service: S, config: Config)
+where
+    S: Service<http::Request<RequestBody>, Response = http::Response<Full<Bytes>>>,
+    S: Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let client = Client::from_service(service, config)
+        .unwrap()
+        .with_backoff_base(Duration::from_millis(1));
+    CoreV1Api::new(client)
+        .read_namespaced_pod("web", "default", &GetParams::default())
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn retries_happen_above_the_seam() {
     let seen = Arc::default();
@@ -259,13 +276,7 @@ async fn retries_happen_above_the_seam() {
         })
         .then(|_| reply(200, pod_json()));
     let count = Count::default();
-    let client = Client::from_service(count.layer(fake), config())
-        .unwrap()
-        .with_backoff_base(Duration::from_millis(1));
-    CoreV1Api::new(client)
-        .read_namespaced_pod("web", "default", &GetParams::default())
-        .await
-        .unwrap();
+    read_pod(count.layer(fake), config()).await;
     // Each attempt is a request of its own through the layer and the service.
     assert_eq!(count.0.lock().unwrap().len(), 2);
     assert_eq!(seen.lock().unwrap().len(), 2);
@@ -275,13 +286,7 @@ async fn retries_happen_above_the_seam() {
     let fake = Fake::new(&seen)
         .then(|_| Err("connection reset"))
         .then(|_| reply(200, pod_json()));
-    let client = Client::from_service(fake, config())
-        .unwrap()
-        .with_backoff_base(Duration::from_millis(1));
-    let api = CoreV1Api::new(client.clone());
-    api.read_namespaced_pod("web", "default", &GetParams::default())
-        .await
-        .unwrap();
+    read_pod(fake, config()).await;
     assert_eq!(seen.lock().unwrap().len(), 2);
     let fake = Fake::new(&seen).then(|_| Err("connection reset"));
     let api = CoreV1Api::new(Client::from_service(fake, config()).unwrap());
@@ -315,13 +320,7 @@ async fn a_401_refreshes_the_credentials_above_the_seam() {
     });
     let mut config = Config::new(SERVER);
     config.auth = Auth::TokenFile(token_file);
-    let client = Client::from_service(fake, config)
-        .unwrap()
-        .with_backoff_base(Duration::from_millis(1));
-    CoreV1Api::new(client)
-        .read_namespaced_pod("web", "default", &GetParams::default())
-        .await
-        .unwrap();
+    read_pod(fake, config).await;
     let seen = seen.lock().unwrap();
     let sent: Vec<_> = seen
         .iter()

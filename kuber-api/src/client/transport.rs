@@ -377,13 +377,10 @@ pub(crate) enum Transport {
 }
 
 impl Transport {
-    pub(crate) fn service<S, B>(service: S) -> Transport
+    /// `service` behind a lock (the bounds are [`Locked`]'s).
+    pub(crate) fn service<S>(service: S) -> Transport
     where
-        S: Service<http::Request<RequestBody>, Response = http::Response<B>> + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
+        Locked<S>: Erased + 'static,
     {
         Transport::Service(Box::new(Locked(tokio::sync::Mutex::new(service))))
     }
@@ -410,7 +407,7 @@ pub(crate) trait Erased: Send + Sync {
 /// Services take `&mut self` and need not be `Clone` or `Sync`: the lock is held while the
 /// service gets ready and takes the request, not while it answers (what tower's `Buffer` does,
 /// without its task).
-struct Locked<S>(tokio::sync::Mutex<S>);
+pub(crate) struct Locked<S>(tokio::sync::Mutex<S>);
 
 impl<S, B> Erased for Locked<S>
 where
