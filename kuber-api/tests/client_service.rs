@@ -144,12 +144,20 @@ async fn calls_go_through_a_service_without_a_socket() {
 
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 4);
+    // What a logging layer would print of a body: its length, not a Secret's data.
+    let body = RequestBody::new(seen[1].body.clone());
+    assert_eq!(
+        format!("{body:?}"),
+        format!("RequestBody(<{} bytes>)", seen[1].body.len())
+    );
     assert_eq!(seen[0].method, "GET");
     assert_eq!(
         seen[0].uri,
         "https://in-process.invalid:6443/api/v1/namespaces/default/pods/web"
     );
     assert_eq!(seen[0].headers["authorization"], "Bearer tok");
+    // Layers that log headers see the credential as sensitive (`Debug` hides it).
+    assert!(seen[0].headers["authorization"].is_sensitive());
     assert_eq!(seen[0].headers["accept"], "application/json");
     assert!(seen[0].body.is_empty());
     assert_eq!(seen[1].method, "POST");

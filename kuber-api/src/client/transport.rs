@@ -47,7 +47,8 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// The client builds every request in full before it reaches the service, so a service (or a
 /// layer, or an in-process server) may read it at once with [`RequestBody::as_bytes`].
-#[derive(Clone, Debug, Default)]
+/// `Debug` shows only the length: a body may be a Secret.
+#[derive(Clone, Default)]
 pub struct RequestBody {
     /// `None` once polled, or for a request without a body.
     data: Option<Bytes>,
@@ -75,6 +76,12 @@ impl RequestBody {
     /// The bytes not yet polled.
     pub fn into_bytes(self) -> Bytes {
         self.data.unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestBody(<{} bytes>)", self.as_bytes().len())
     }
 }
 
