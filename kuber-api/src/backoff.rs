@@ -1,8 +1,7 @@
 //! [`Backoff`]: how long to wait before the next try, the one policy of the workspace (the
 //! client's retries, kuber's watch).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Exponential backoff with jitter, capped: the wait before try `n + 1` (`n` from 0) is
 /// `first × factor^n`, at most `max`, times a random number in `[low, high)` (and still at most
@@ -63,7 +62,7 @@ impl Backoff {
     /// The wait before try `attempt + 1`: 0 is the wait after the first failure.
     pub fn delay(&self, attempt: u32) -> Duration {
         let (low, high) = self.jitter;
-        let scale = low + (high - low) * unit_random();
+        let scale = low + (high - low) * crate::random::unit();
         // Not `mul_f64`, which panics past the representable.
         Duration::try_from_secs_f64(self.step(attempt).as_secs_f64() * scale)
             .unwrap_or(self.max)
@@ -77,21 +76,6 @@ impl Backoff {
             .unwrap_or(self.max)
             .min(self.max)
     }
-}
-
-/// A number in [0, 1) that differs between calls: jitter only, no rand crate needed.
-fn unit_random() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    // splitmix64 over time and a counter, so calls in the same nanosecond differ too.
-    let mut z = nanos ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

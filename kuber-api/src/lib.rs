@@ -12,6 +12,7 @@ mod error;
 // Formatted by prettyplease when generated; rustfmt would fight `cargo xtask gen --check`.
 #[rustfmt::skip]
 mod generated;
+pub mod random;
 pub mod registry;
 pub mod request;
 mod response;

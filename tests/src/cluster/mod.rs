@@ -11,7 +11,6 @@
 
 mod certs;
 
-use std::fmt::Write as _;
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -688,12 +687,9 @@ fn free_port() -> Result<u16, ClusterError> {
 
 /// 32 random hex characters from the OS (a token no other run shares).
 fn random_token() -> Result<String, ClusterError> {
-    let mut bytes = [0u8; 16];
-    let mut file = fs::File::open("/dev/urandom").map_err(io("open /dev/urandom"))?;
-    std::io::Read::read_exact(&mut file, &mut bytes).map_err(io("read /dev/urandom"))?;
-    let mut out = String::new();
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    Ok(out)
+    Ok(format!(
+        "{:016x}{:016x}",
+        kuber_api::random::u64(),
+        kuber_api::random::u64()
+    ))
 }

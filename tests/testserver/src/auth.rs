@@ -2,8 +2,7 @@
 //! rules that forbid a user a verb on a resource, answered 401 and 403 as the real server does.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use hyper::HeaderMap;
@@ -33,7 +32,6 @@ pub(crate) struct Auth {
     /// server, so a verified certificate is one of these).
     certs: Mutex<HashMap<Vec<u8>, User>>,
     denied: Mutex<Vec<(String, Match)>>,
-    counter: AtomicU64,
 }
 
 fn unauthorized() -> Failure {
@@ -43,12 +41,9 @@ fn unauthorized() -> Failure {
 impl Auth {
     /// A new bearer token for `user` (member of `groups`).
     pub fn token(&self, user: &str, groups: &[&str]) -> String {
-        // Unguessable enough for a test: a randomly keyed hash of a counter.
         let mut token = String::from("kuber-testserver-");
         for _ in 0..2 {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
-            token.push_str(&format!("{:016x}", h.finish()));
+            token.push_str(&format!("{:016x}", kuber_api::random::u64()));
         }
         lock(&self.tokens).insert(token.clone(), user_of(user, groups));
         token

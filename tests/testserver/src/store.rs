@@ -2,7 +2,6 @@
 //! the whole server, and the history of changes watches start from.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -109,7 +108,6 @@ pub struct Store {
     pub crds: crate::crd::Crds,
     changes: broadcast::Sender<Arc<Change>>,
     pub options: Options,
-    random: std::collections::hash_map::RandomState,
 }
 
 /// What a watch starts with: the events it owes and the live feed after them.
@@ -240,7 +238,6 @@ impl Store {
             }),
             changes,
             options,
-            random: Default::default(),
             crds: Default::default(),
         };
         if let Some(ns) = kuber_api::registry::find("Namespace", Some("v1")) {
@@ -267,15 +264,7 @@ impl Store {
     }
 
     fn random_u64(&self) -> u64 {
-        let mut h = self.random.build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
-        h.write_usize(&h as *const _ as usize);
-        h.finish()
+        kuber_api::random::u64()
     }
 
     fn uid(&self) -> String {
