@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use kuber_api::{
-    ApiextensionsV1Api, Client, DeleteParams, Deleted, Error, GetParams, Operation, Patch, Request,
-    WatchStream, WriteParams,
+    ApiextensionsV1Api, Client, Deleted, Error, Operation, Patch, Request, WatchStream, WriteParams,
 };
 use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceSubresources, JSONSchemaProps,
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::case;
 use crate::support::schemas::{namespaced_crd, object_schema, schema};
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, crd_conditions, delete_crd, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![case!("crd/lifecycle-dynamic-objects", lifecycle)]
@@ -190,15 +189,6 @@ fn widget_crd(group: &str) -> CustomResourceDefinition {
     crd
 }
 
-fn condition_true(crd: &CustomResourceDefinition, type_: &str) -> bool {
-    crd.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|c| c.type_ == type_ && c.status == "True")
-}
-
 fn widget(group: &str, name: &str, spec: Value) -> Result<DynamicObject, String> {
     serde_json::from_value(json!({
         "apiVersion": format!("{group}/{VERSION}"),
@@ -244,7 +234,7 @@ async fn lifecycle(e2e: &E2e) -> Outcome {
         .await
         .context(format!("create CustomResourceDefinition {crd_name}"))?;
     let outcome = with_crd(e2e, &group, &crd_name, created).await;
-    let removal = delete_crd(e2e, &crd_name).await;
+    let removal = delete_crd(&e2e.admin, &crd_name).await;
     outcome?;
     let seconds = removal?;
     e2e.report(format!(
@@ -253,39 +243,12 @@ async fn lifecycle(e2e: &E2e) -> Outcome {
     Ok(())
 }
 
-/// Deletes the CRD and waits until it is gone (its finalizer removes the objects first).
-async fn delete_crd(e2e: &E2e, crd_name: &str) -> Result<f64, String> {
-    let crds = ApiextensionsV1Api::new(e2e.admin.clone());
-    let started = Instant::now();
-    crds.delete_custom_resource_definition(crd_name, None, &DeleteParams::default())
-        .await
-        .context(format!("delete CustomResourceDefinition {crd_name}"))?;
-    let deadline = started + Duration::from_secs(60);
-    loop {
-        match crds
-            .read_custom_resource_definition(crd_name, &GetParams::default())
-            .await
-        {
-            Err(Error::Api(api)) if api.is_not_found() => break,
-            Err(e) => return Err(format!("read CustomResourceDefinition {crd_name}: {e}")),
-            Ok(_) if Instant::now() > deadline => {
-                return Err(format!(
-                    "CustomResourceDefinition {crd_name} still there after 60 s"
-                ));
-            }
-            Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    Ok(started.elapsed().as_secs_f64())
-}
-
 async fn with_crd(
     e2e: &E2e,
     group: &str,
     crd_name: &str,
     created: CustomResourceDefinition,
 ) -> Outcome {
-    let crds = ApiextensionsV1Api::new(e2e.admin.clone());
     ensure(
         created.spec.group == group
             && created.spec.names.kind == KIND
@@ -308,23 +271,7 @@ async fn with_crd(
     })?;
 
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(30);
-    loop {
-        let read = crds
-            .read_custom_resource_definition(crd_name, &GetParams::default())
-            .await
-            .context(format!("read CustomResourceDefinition {crd_name}"))?;
-        if condition_true(&read, "Established") && condition_true(&read, "NamesAccepted") {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "{crd_name} not Established after 30 s: {:?}",
-                read.status.and_then(|s| s.conditions)
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    crd_conditions(&e2e.admin, crd_name, &["Established", "NamesAccepted"]).await?;
     let established = started.elapsed().as_secs_f64();
 
     let ns = e2e.namespace("crd").await?;
@@ -343,15 +290,20 @@ async fn with_crd(
         json!({"size": 3, "color": "blue", "extra": extra, "bogus": "pruned"}),
     )?;
     // Established can run a moment ahead of the handler: retry a 404 briefly.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let created = loop {
-        match widgets.create(&w1).await {
-            Err(Error::Api(api)) if api.is_not_found() && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
+    let what = format!("create Widget {ns}/w1");
+    let (widgets_ref, w1_ref, what_ref) = (&widgets, &w1, what.as_str());
+    let created = poll_every(
+        what_ref,
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        || async move {
+            match widgets_ref.create(w1_ref).await {
+                Err(Error::Api(api)) if api.is_not_found() => Ok(None),
+                other => other.context(what_ref).map(Some),
             }
-            other => break other.context(format!("create Widget {ns}/w1"))?,
-        }
-    };
+        },
+    )
+    .await?;
     let m = meta(&created);
     ensure(
         m.name.as_deref() == Some("w1")

@@ -3,8 +3,7 @@
 //! the status and scale subresources, and pod eviction.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kuber_api::{
     AdmissionregistrationV1Api, AppsV1Api, AutoscalingV2Api, BatchV1Api, CertificatesV1Api,
@@ -22,7 +21,7 @@ use kuber_models::special::{ByteString, IntOrString};
 use serde_json::{Value, json};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, ensure, poll};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -42,24 +41,6 @@ pub fn cases() -> Vec<Case> {
 
 /// How long the controllers (garbage collector, namespace deletion, …) may take.
 const CONTROLLER_WAIT: Duration = Duration::from_secs(90);
-
-/// Calls `attempt` until it answers `Some`, at most for `limit`.
-async fn poll<T, F, Fut>(what: &str, limit: Duration, mut attempt: F) -> Result<T, String>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>, String>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = attempt().await? {
-            return Ok(value);
-        }
-        if Instant::now() >= deadline {
-            return Err(format!("{what}: not within {} s", limit.as_secs()));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
 /// Deletes a case's namespace once the case passed (a failed case leaves it to look at).
 async fn remove_namespace(e2e: &E2e, ns: &str) {

@@ -11,7 +11,7 @@ use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::cluster::{Cluster, Options};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure};
+use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -253,27 +253,29 @@ async fn expired_continue(e2e: &E2e) -> Outcome {
     create_all(&core, ns, &later).await?;
 
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(30);
-    let api = loop {
-        match core
-            .list_namespaced_config_map(ns, &page_params(4, Some(token.clone())))
-            .await
-        {
-            Err(Error::Api(api)) => break api,
-            Err(e) => return Err(format!("list the second page: {e}")),
-            Ok(next) => {
-                // Still consistent: the later objects must not show.
-                let names: Vec<&str> = next.items.iter().map(name_of).collect();
-                ensure(names == ["cm-04", "cm-05", "cm-06", "cm-07"], || {
-                    format!("second page before compaction: {names:?}")
-                })?;
+    let (core, token) = (&core, token.as_str());
+    let what = "the continue token refused after compaction";
+    let api = poll_every(
+        what,
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+        || async move {
+            let second = page_params(4, Some(token.to_owned()));
+            match core.list_namespaced_config_map(ns, &second).await {
+                Err(Error::Api(api)) => Ok(Some(api)),
+                Err(e) => Err(format!("list the second page: {e}")),
+                Ok(next) => {
+                    // Still consistent: the later objects must not show.
+                    let names: Vec<&str> = next.items.iter().map(name_of).collect();
+                    ensure(names == ["cm-04", "cm-05", "cm-06", "cm-07"], || {
+                        format!("second page before compaction: {names:?}")
+                    })?;
+                    Ok(None)
+                }
             }
-        }
-        if Instant::now() > deadline {
-            return Err("the continue token still worked 30 s after compaction was due".into());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+        },
+    )
+    .await?;
     let waited = started.elapsed().as_secs_f64();
     ensure(api.is_gone(), || format!("expected 410 Gone, got {api}"))?;
     ensure(api.reason() == Some("Expired"), || {
