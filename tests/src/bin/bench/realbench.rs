@@ -17,12 +17,11 @@ use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use kuber_api::config::{Config, Kubeconfig};
 use kuber_api::{Client, CoreV1Api, GetParams, ListParams, OPERATIONS, Request, WriteParams};
-use kuber_models::WatchEvent;
 use kuber_models::api::core::v1::{ConfigMap, Namespace};
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kuber_tests::bench::{median, timed, watch_config_maps};
 use kuber_tests::cluster::Cluster;
 
 const GET_NAME: &str = "bench-get";
@@ -190,14 +189,8 @@ async fn get_one(api: &CoreV1Api, ns: &str) -> Result<(), String> {
 }
 
 async fn get_c1(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
-    for _ in 0..50 {
-        get_one(api, ns).await?;
-    }
-    let started = Instant::now();
-    for _ in 0..count {
-        get_one(api, ns).await?;
-    }
-    Ok((count, started.elapsed()))
+    let took = timed(50, count, || get_one(api, ns)).await?;
+    Ok((count, took))
 }
 
 async fn get_concurrent(
@@ -242,8 +235,7 @@ async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duratio
         .map_err(|e| format!("list ConfigMaps in {ns}: {e}"))?
         .items
         .len();
-    let started = Instant::now();
-    for _ in 0..count {
+    let took = timed(0, count, || async {
         let list = api
             .list_namespaced_config_map(ns, &ListParams::default())
             .await
@@ -254,8 +246,10 @@ async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duratio
                 list.items.len()
             ));
         }
-    }
-    Ok((count, started.elapsed()))
+        Ok(())
+    })
+    .await?;
+    Ok((count, took))
 }
 
 async fn watch(
@@ -264,42 +258,7 @@ async fn watch(
     rv: &str,
     count: usize,
 ) -> Result<(usize, Duration), String> {
-    // What kube-rs sends for WatchParams { bookmarks: true, timeout: Some(120) } and a version.
-    let params = ListParams {
-        allow_watch_bookmarks: Some(true),
-        timeout_seconds: Some(120),
-        resource_version: Some(rv.to_owned()),
-        ..ListParams::default()
-    };
-    let started = Instant::now();
-    let mut stream = api
-        .watch_namespaced_config_map_list(ns, &params)
-        .await
-        .map_err(|e| format!("watch ConfigMaps in {ns}: {e}"))?;
-    let mut seen = 0;
-    while seen < count {
-        match stream.next().await {
-            Some(Ok(
-                WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm),
-            )) => {
-                if cm.metadata.and_then(|m| m.name).is_none() {
-                    return Err("watch: an event without a name".into());
-                }
-                seen += 1;
-            }
-            Some(Ok(WatchEvent::Bookmark(_))) => {}
-            Some(Ok(WatchEvent::Error(status))) => {
-                return Err(format!(
-                    "watch: ERROR event {} {}",
-                    status.code.unwrap_or_default(),
-                    status.message.unwrap_or_default()
-                ));
-            }
-            Some(Err(e)) => return Err(format!("watch ConfigMaps in {ns}: {e}")),
-            None => return Err(format!("watch: the server closed after {seen} events")),
-        }
-    }
-    Ok((seen, started.elapsed()))
+    Ok((count, watch_config_maps(api, ns, rv, count).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,16 +482,6 @@ fn side_name(side: Side) -> &'static str {
         Side::Kuber => "kuber-api",
         Side::KubeH2 => "kube-rs h2",
         Side::KubeDefault => "kube-rs",
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
 }
 
