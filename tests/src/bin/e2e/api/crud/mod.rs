@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use kuber_api::{
-    AdmissionregistrationV1Api, AppsV1Api, AutoscalingV2Api, BatchV1Api, CertificatesV1Api,
+    AdmissionregistrationV1Api, AppsV1Api, AutoscalingV2Api, BatchV1Api, CertificatesV1Api, Client,
     CoordinationV1Api, CoreV1Api, DeleteCollectionParams, DeleteParams, Deleted, DiscoveryV1Api,
     EventsV1Api, FlowcontrolApiserverV1Api, GetParams, ListParams, NetworkingV1Api, NodeV1Api,
     Patch, PatchParams, PolicyV1Api, RbacAuthorizationV1Api, ResourceV1Api, SchedulingV1Api,
@@ -295,32 +295,42 @@ fn webhook(name: &str, timeout: i32) -> Value {
     }])
 }
 
-/// Every kind below goes through create, read, replace, merge patch and delete.
+/// The kinds one case went through: (kind, group).
+type Done = Vec<(&'static str, &'static str)>;
+
+/// Every kind of the groups below goes through create, read, replace, merge patch and delete.
 async fn kinds(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud").await?;
     let ns = ns.as_str();
-    // Cluster-scoped names carry the namespace's, which is unique to this run.
-    let cluster = |suffix: &str| format!("{ns}-{suffix}");
     let client = &e2e.admin;
-    let core = CoreV1Api::new(client.clone());
-    let apps = AppsV1Api::new(client.clone());
-    let batch = BatchV1Api::new(client.clone());
-    let rbac = RbacAuthorizationV1Api::new(client.clone());
-    let networking = NetworkingV1Api::new(client.clone());
-    let policy = PolicyV1Api::new(client.clone());
-    let scheduling = SchedulingV1Api::new(client.clone());
-    let coordination = CoordinationV1Api::new(client.clone());
-    let storage = StorageV1Api::new(client.clone());
-    let node = NodeV1Api::new(client.clone());
-    let admission = AdmissionregistrationV1Api::new(client.clone());
-    let discovery = DiscoveryV1Api::new(client.clone());
-    let autoscaling = AutoscalingV2Api::new(client.clone());
-    let events = EventsV1Api::new(client.clone());
-    let flowcontrol = FlowcontrolApiserverV1Api::new(client.clone());
-    let certificates = CertificatesV1Api::new(client.clone());
-    let resource = ResourceV1Api::new(client.clone());
-    let mut done: Vec<(&str, &str)> = Vec::new();
+    let mut done = Done::new();
+    core_namespaced(client, ns, &mut done).await?;
+    core_more(client, ns, &mut done).await?;
+    apps_batch(client, ns, &mut done).await?;
+    rbac(client, ns, &mut done).await?;
+    networking(client, ns, &mut done).await?;
+    cluster_services(client, ns, &mut done).await?;
+    admission_discovery(client, ns, &mut done).await?;
+    events_to_resource(client, ns, &mut done).await?;
+    let groups: BTreeSet<&str> = done
+        .iter()
+        .map(|(_, g)| if g.is_empty() { "core" } else { *g })
+        .collect();
+    ensure(done.len() >= 20 && groups.len() >= 8, || {
+        format!("only {} kinds across {} groups", done.len(), groups.len())
+    })?;
+    e2e.report(format!(
+        "crud: {} kinds across {} groups: create/read/replace/patch/delete",
+        done.len(),
+        groups.len()
+    ));
+    remove_namespace(e2e, ns).await;
+    Ok(())
+}
 
+/// Core namespaced kinds: ConfigMap to PersistentVolumeClaim.
+async fn core_namespaced(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let core = CoreV1Api::new(client.clone());
     use kuber_models::api::core::v1 as core_v1;
     crud_kind!(done, core, core_v1::ConfigMap, [ns],
         [create_namespaced_config_map, read_namespaced_config_map, replace_namespaced_config_map,
@@ -378,6 +388,14 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
+    Ok(())
+}
+
+/// Core kinds, continued: PersistentVolume to ReplicationController.
+async fn core_more(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let core = CoreV1Api::new(client.clone());
+    use kuber_models::api::core::v1 as core_v1;
     crud_kind!(done, core, core_v1::PersistentVolume, [],
         [create_persistent_volume, read_persistent_volume, replace_persistent_volume,
          patch_persistent_volume, delete_persistent_volume],
@@ -442,7 +460,13 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| o.spec.get_or_insert_default().min_ready_seconds = Some(2),
         patch: json!({"spec": {"minReadySeconds": 3}}),
         expect: ["1", "2", "3"]);
+    Ok(())
+}
 
+/// Apps and batch.
+async fn apps_batch(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let apps = AppsV1Api::new(client.clone());
+    let batch = BatchV1Api::new(client.clone());
     crud_kind!(done, apps, kuber_models::api::apps::v1::Deployment, [ns],
         [create_namespaced_deployment, read_namespaced_deployment, replace_namespaced_deployment,
          patch_namespaced_deployment, delete_namespaced_deployment],
@@ -513,7 +537,13 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| o.spec.schedule = "*/10 * * * *".into(),
         patch: json!({"spec": {"schedule": "*/15 * * * *"}}),
         expect: ["*/5 * * * *", "*/10 * * * *", "*/15 * * * *"]);
+    Ok(())
+}
 
+/// Rbac.authorization.k8s.io.
+async fn rbac(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let rbac = RbacAuthorizationV1Api::new(client.clone());
     use kuber_models::api::rbac::v1 as rbac_v1;
     let rule =
         |resource: &str| json!([{"apiGroups": [""], "resources": [resource], "verbs": ["get"]}]);
@@ -576,7 +606,13 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_first_subject(&mut o.subjects, "crud-b"),
         patch: json!({"subjects": subject("crud-c")}),
         expect: ["crud-a", "crud-b", "crud-c"]);
+    Ok(())
+}
 
+/// Networking.k8s.io.
+async fn networking(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let networking = NetworkingV1Api::new(client.clone());
     use kuber_models::api::networking::v1 as networking_v1;
     crud_kind!(done, networking, networking_v1::NetworkPolicy, [ns],
         [create_namespaced_network_policy, read_namespaced_network_policy,
@@ -609,7 +645,17 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
+    Ok(())
+}
 
+/// Policy, scheduling, coordination, storage and node.
+async fn cluster_services(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let policy = PolicyV1Api::new(client.clone());
+    let scheduling = SchedulingV1Api::new(client.clone());
+    let coordination = CoordinationV1Api::new(client.clone());
+    let storage = StorageV1Api::new(client.clone());
+    let node = NodeV1Api::new(client.clone());
     crud_kind!(done, policy, kuber_models::api::policy::v1::PodDisruptionBudget, [ns],
         [create_namespaced_pod_disruption_budget, read_namespaced_pod_disruption_budget,
          replace_namespaced_pod_disruption_budget, patch_namespaced_pod_disruption_budget,
@@ -664,6 +710,15 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
+    Ok(())
+}
+
+/// Admissionregistration, discovery and autoscaling.
+async fn admission_discovery(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let admission = AdmissionregistrationV1Api::new(client.clone());
+    let discovery = DiscoveryV1Api::new(client.clone());
+    let autoscaling = AutoscalingV2Api::new(client.clone());
     crud_kind!(done, admission, kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration, [],
         [create_validating_webhook_configuration, read_validating_webhook_configuration,
          replace_validating_webhook_configuration, patch_validating_webhook_configuration,
@@ -704,6 +759,16 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| o.spec.max_replicas = 4,
         patch: json!({"spec": {"maxReplicas": 5}}),
         expect: ["3", "4", "5"]);
+    Ok(())
+}
+
+/// Events, flowcontrol, certificates and resource.
+async fn events_to_resource(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let events = EventsV1Api::new(client.clone());
+    let flowcontrol = FlowcontrolApiserverV1Api::new(client.clone());
+    let certificates = CertificatesV1Api::new(client.clone());
+    let resource = ResourceV1Api::new(client.clone());
     crud_kind!(done, events, kuber_models::api::events::v1::Event, [ns],
         [create_namespaced_event, read_namespaced_event, replace_namespaced_event,
          patch_namespaced_event, delete_namespaced_event],
@@ -762,20 +827,6 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
-
-    let groups: BTreeSet<&str> = done
-        .iter()
-        .map(|(_, g)| if g.is_empty() { "core" } else { *g })
-        .collect();
-    ensure(done.len() >= 20 && groups.len() >= 8, || {
-        format!("only {} kinds across {} groups", done.len(), groups.len())
-    })?;
-    e2e.report(format!(
-        "crud: {} kinds across {} groups: create/read/replace/patch/delete",
-        done.len(),
-        groups.len()
-    ));
-    remove_namespace(e2e, ns).await;
     Ok(())
 }
 
@@ -823,16 +874,27 @@ fn label_of(object: &impl Resource, key: &str) -> Option<String> {
 async fn patch_types(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud-patch").await?;
     let apps = AppsV1Api::new(e2e.admin.clone());
-    let name = "patched";
+    apply_creates_and_updates(&apps, &ns).await?;
+    json_patch(&apps, &ns).await?;
+    merge_and_strategic(&apps, &ns).await?;
+    apply_conflict_then_force(&apps, &ns).await?;
+    e2e.report(
+        "crud: patch types JSON, merge, strategic (merge key kept a sibling), apply create/update/conflict/force",
+    );
+    remove_namespace(e2e, &ns).await;
+    Ok(())
+}
+
+/// The Deployment every patch type changes.
+const PATCHED: &str = "patched";
+
+/// Server-side apply by crud-alice creates the object, then updates it.
+async fn apply_creates_and_updates(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
     let alice = PatchParams {
         field_manager: Some("crud-alice".into()),
         ..Default::default()
     };
-    let bob = PatchParams {
-        field_manager: Some("crud-bob".into()),
-        ..Default::default()
-    };
-
     // Server-side apply creates the object …
     let mut applied = deployment(name, 0, &[("a", "img-a:1"), ("b", "img-b:1")]);
     applied.api_version = Some("apps/v1".into());
@@ -870,7 +932,12 @@ async fn patch_types(e2e: &E2e) -> Outcome {
     ensure(uid(&updated) == uid(&created), || {
         "apply (update) made another object".into()
     })?;
+    Ok(())
+}
 
+/// A JSON patch (RFC 6902) applies; one whose `test` fails changes nothing.
+async fn json_patch(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
     // JSON patch (RFC 6902).
     let json_patch = Patch::Json(json!([
         {"op": "add", "path": "/metadata/labels/json-patch", "value": "yes"},
@@ -900,7 +967,13 @@ async fn patch_types(e2e: &E2e) -> Outcome {
             || format!("JSON patch with a failing test op: expected a 4xx, got {e}"),
         )?,
     }
+    Ok(())
+}
 
+/// A merge patch merges maps; a strategic merge patch merges containers by name, where a merge
+/// patch replaces the list.
+async fn merge_and_strategic(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
     // Merge patch (RFC 7386): maps merge, other labels stay.
     let merge = Patch::Merge(json!({
         "metadata": {"labels": {"merge": "yes"}},
@@ -957,7 +1030,17 @@ async fn patch_types(e2e: &E2e) -> Outcome {
             )
         },
     )?;
+    Ok(())
+}
 
+/// crud-bob applying alice's field conflicts (409 naming the field and manager); forced, bob
+/// owns it.
+async fn apply_conflict_then_force(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
+    let bob = PatchParams {
+        field_manager: Some("crud-bob".into()),
+        ..Default::default()
+    };
     // A second manager applying another value for alice's field conflicts.
     let bob_config = json!({
         "apiVersion": "apps/v1",
@@ -1023,10 +1106,6 @@ async fn patch_types(e2e: &E2e) -> Outcome {
     ensure(tier_owners == ["crud-bob"], || {
         format!("forced apply: labels.tier owned by {tier_owners:?}, expected only crud-bob")
     })?;
-    e2e.report(
-        "crud: patch types JSON, merge, strategic (merge key kept a sibling), apply create/update/conflict/force",
-    );
-    remove_namespace(e2e, &ns).await;
     Ok(())
 }
 
@@ -1195,6 +1274,19 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
     let ns = ns.as_str();
     let core = &CoreV1Api::new(e2e.admin.clone());
 
+    delete_answers_status(core, ns).await?;
+    delete_answers_pod(core, ns).await?;
+    delete_held_by_finalizer(core, ns).await?;
+    let collection = delete_collection_selected(core, ns).await?;
+    e2e.report(format!(
+        "crud: delete answers: ConfigMap → Status, Pod and finalizer-held ConfigMap → object, delete-collection → {collection}"
+    ));
+    remove_namespace(e2e, ns).await;
+    Ok(())
+}
+
+/// A ConfigMap goes at once; the server answers a Status naming it.
+async fn delete_answers_status(core: &CoreV1Api, ns: &str) -> Outcome {
     // A ConfigMap goes at once; the server answers a Status naming it.
     let cm = core
         .create_namespaced_config_map(
@@ -1225,7 +1317,11 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
             && details.uid == uid(&cm),
         || format!("delete configmap plain: Status {status:?}"),
     )?;
+    Ok(())
+}
 
+/// A Pod's delete answers the pod, marked for deletion.
+async fn delete_answers_pod(core: &CoreV1Api, ns: &str) -> Outcome {
     // A Pod's delete answers the pod, marked for deletion.
     let pod = Pod {
         metadata: Some(meta("doomed")),
@@ -1254,7 +1350,11 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
             ));
         }
     }
+    Ok(())
+}
 
+/// A finalizer keeps the object: the delete answers it with deletionTimestamp set.
+async fn delete_held_by_finalizer(core: &CoreV1Api, ns: &str) -> Outcome {
     // A finalizer keeps the object: the delete answers it with deletionTimestamp set.
     let finalizer = "example.com/crud-hold";
     let mut held = config_map("held", &[("k", "v")]);
@@ -1313,7 +1413,11 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
         },
     )
     .await?;
+    Ok(())
+}
 
+/// delete-collection removes exactly the selected objects; what it answered.
+async fn delete_collection_selected(core: &CoreV1Api, ns: &str) -> Result<&'static str, String> {
     // delete-collection removes exactly the selected objects.
     let sets = [
         ("del-1", "del"),
@@ -1366,11 +1470,7 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
         Deleted::Object(_) => "a list of the deleted",
         Deleted::Status(_) => "a Status",
     };
-    e2e.report(format!(
-        "crud: delete answers: ConfigMap → Status, Pod and finalizer-held ConfigMap → object, delete-collection → {collection}"
-    ));
-    remove_namespace(e2e, ns).await;
-    Ok(())
+    Ok(collection)
 }
 
 /// The ReplicaSets the deployment controller made for `owner`.
@@ -1442,6 +1542,15 @@ async fn propagation(e2e: &E2e) -> Outcome {
     let apps = AppsV1Api::new(e2e.admin.clone());
     let apps = &apps;
 
+    propagation_orphan(apps, ns).await?;
+    propagation_background(apps, ns).await?;
+    propagation_foreground(apps, ns).await?;
+    remove_namespace(e2e, ns).await;
+    Ok(())
+}
+
+/// Orphan: the ReplicaSet stays, without its owner reference.
+async fn propagation_orphan(apps: &AppsV1Api, ns: &str) -> Outcome {
     // Orphan: the ReplicaSet stays, without its owner reference.
     let (_, rs) = deployment_with_replica_set(apps, ns, "orphan").await?;
     let rs_name = rs.name().unwrap_or_default().to_string();
@@ -1475,7 +1584,11 @@ async fn propagation(e2e: &E2e) -> Outcome {
         },
     )
     .await?;
+    Ok(())
+}
 
+/// Background: the owner goes at once, the collector removes the ReplicaSet after.
+async fn propagation_background(apps: &AppsV1Api, ns: &str) -> Outcome {
     // Background: the owner goes at once, the collector removes the ReplicaSet after.
     let (_, rs) = deployment_with_replica_set(apps, ns, "background").await?;
     let rs_name = rs.name().unwrap_or_default().to_string();
@@ -1500,7 +1613,11 @@ async fn propagation(e2e: &E2e) -> Outcome {
     ensure(is_gone("deployment background", read)?, || {
         "deployment background still there after a background delete".into()
     })?;
+    Ok(())
+}
 
+/// Foreground: the owner waits, marked, until its dependents are gone.
+async fn propagation_foreground(apps: &AppsV1Api, ns: &str) -> Outcome {
     // Foreground: the owner waits, marked, until its dependents are gone. A finalizer of ours
     // on the ReplicaSet holds that state long enough to see it.
     let (_, rs) = deployment_with_replica_set(apps, ns, "foreground").await?;
@@ -1583,7 +1700,6 @@ async fn propagation(e2e: &E2e) -> Outcome {
         },
     )
     .await?;
-    remove_namespace(e2e, ns).await;
     Ok(())
 }
 
