@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Mutex;
 
-use crate::support::Outcome;
+use kuber::Context as Ctx;
+
+use crate::support::{E2e, Outcome};
 
 #[derive(Default)]
 pub(super) struct Tally {
@@ -67,4 +69,11 @@ impl Steps {
             )),
         }
     }
+}
+
+/// What a case's steps share: the suite, a context and its namespace.
+pub(super) struct On<'a> {
+    pub(super) e2e: &'a E2e,
+    pub(super) ctx: Ctx,
+    pub(super) ns: String,
 }

@@ -1708,7 +1708,7 @@ async fn propagation_foreground(apps: &AppsV1Api, ns: &str) -> Outcome {
 async fn subresources(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud-sub").await?;
     let apps = AppsV1Api::new(e2e.admin.clone());
-    let name = "scaled";
+    let name = SCALED;
     // Paused, so that the controller does not rewrite our status between two steps.
     let mut d = deployment(name, 1, &[("c", "registry.example/crud:1")]);
     if let Some(spec) = d.spec.as_mut() {
@@ -1718,6 +1718,20 @@ async fn subresources(e2e: &E2e) -> Outcome {
         .await
         .context("create deployment scaled")?;
 
+    scale_subresource(&apps, &ns).await?;
+    status_write(&apps, &ns).await?;
+    spec_write(&apps, &ns).await?;
+    remove_namespace(e2e, &ns).await;
+    Ok(())
+}
+
+/// The Deployment the subresource writes go to (paused).
+const SCALED: &str = "scaled";
+
+/// The scale subresource: read, replaced (retrying a conflict with the controller) and
+/// patched, each seen in the deployment's spec.replicas.
+async fn scale_subresource(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = SCALED;
     let scale = apps
         .read_namespaced_deployment_scale(name, &ns, &GetParams::default())
         .await
@@ -1790,7 +1804,12 @@ async fn subresources(e2e: &E2e) -> Outcome {
         read.spec.as_ref().and_then(|s| s.replicas) == Some(3),
         || "patch scale: deployment spec.replicas is not 3".into(),
     )?;
+    Ok(())
+}
 
+/// A status write carrying a spec change: the status changes, the spec does not.
+async fn status_write(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = SCALED;
     // A status write carrying a spec change: the status changes, the spec does not.
     let probe_condition = "CrudProbe";
     let has_probe = |d: &Deployment| {
@@ -1848,7 +1867,12 @@ async fn subresources(e2e: &E2e) -> Outcome {
             && patched.spec.as_ref().and_then(|s| s.replicas) == Some(3),
         || "status patch: collisionCount not 4 or spec.replicas changed".into(),
     )?;
+    Ok(())
+}
 
+/// A spec write carrying a status change: the spec changes, the status does not.
+async fn spec_write(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = SCALED;
     // A spec write carrying a status change: the spec changes, the status does not.
     let mut attempts = 0;
     let written = loop {
@@ -1880,7 +1904,6 @@ async fn subresources(e2e: &E2e) -> Outcome {
             )
         },
     )?;
-    remove_namespace(e2e, &ns).await;
     Ok(())
 }
 
