@@ -193,58 +193,7 @@ async fn events_and_bookmark(e2e: &E2e) -> Outcome {
     }
     let ended = started.elapsed().as_secs_f64();
 
-    let got: Vec<String> = events.iter().map(describe).collect();
-    ensure(
-        got == ["ADDED alpha 1", "MODIFIED alpha 2", "DELETED alpha 2"],
-        || format!("events {got:?}"),
-    )?;
-    // The events carry the objects the writes answered.
-    let rvs: Vec<String> = events
-        .iter()
-        .filter_map(|e| match e {
-            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
-                Some(rv_of(cm))
-            }
-            _ => None,
-        })
-        .collect();
-    ensure(
-        rvs[0] == rv_of(&created) && rvs[1] == rv_of(&patched),
-        || {
-            format!(
-                "event resourceVersions {rvs:?}; the create answered {}, the patch {}",
-                rv_of(&created),
-                rv_of(&patched)
-            )
-        },
-    )?;
-    if let Deleted::Object(gone) = &deleted {
-        ensure(rvs[2] == rv_of(gone), || {
-            format!(
-                "DELETED has resourceVersion {}, the delete answered {}",
-                rvs[2],
-                rv_of(gone)
-            )
-        })?;
-    }
-    let uids: BTreeSet<Option<String>> = events
-        .iter()
-        .map(|e| match e {
-            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
-                meta(cm).uid
-            }
-            _ => None,
-        })
-        .collect();
-    ensure(
-        uids.len() == 1 && meta(&created).uid.is_some() && uids.contains(&meta(&created).uid),
-        || {
-            format!(
-                "events name uids {uids:?}, the object is {:?}",
-                meta(&created).uid
-            )
-        },
-    )?;
+    let rvs = check_events(&events, &created, &patched, &deleted)?;
 
     let (bookmark, at) = bookmark.ok_or_else(|| {
         format!(
@@ -269,6 +218,66 @@ async fn events_and_bookmark(e2e: &E2e) -> Outcome {
          (timeoutSeconds {TIMEOUT})"
     ));
     Ok(())
+}
+
+/// The three events in order, carrying the objects (resourceVersions, uid) the writes answered;
+/// their resourceVersions.
+fn check_events(
+    events: &[WatchEvent<ConfigMap>],
+    created: &ConfigMap,
+    patched: &ConfigMap,
+    deleted: &Deleted<ConfigMap>,
+) -> Result<Vec<String>, String> {
+    let got: Vec<String> = events.iter().map(describe).collect();
+    ensure(
+        got == ["ADDED alpha 1", "MODIFIED alpha 2", "DELETED alpha 2"],
+        || format!("events {got:?}"),
+    )?;
+    // The events carry the objects the writes answered.
+    let rvs: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
+                Some(rv_of(cm))
+            }
+            _ => None,
+        })
+        .collect();
+    ensure(rvs[0] == rv_of(created) && rvs[1] == rv_of(patched), || {
+        format!(
+            "event resourceVersions {rvs:?}; the create answered {}, the patch {}",
+            rv_of(created),
+            rv_of(patched)
+        )
+    })?;
+    if let Deleted::Object(gone) = deleted {
+        ensure(rvs[2] == rv_of(gone), || {
+            format!(
+                "DELETED has resourceVersion {}, the delete answered {}",
+                rvs[2],
+                rv_of(gone)
+            )
+        })?;
+    }
+    let uids: BTreeSet<Option<String>> = events
+        .iter()
+        .map(|e| match e {
+            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
+                meta(cm).uid
+            }
+            _ => None,
+        })
+        .collect();
+    ensure(
+        uids.len() == 1 && meta(created).uid.is_some() && uids.contains(&meta(created).uid),
+        || {
+            format!(
+                "events name uids {uids:?}, the object is {:?}",
+                meta(created).uid
+            )
+        },
+    )?;
+    Ok(rvs)
 }
 
 /// `sendInitialEvents=true` + `resourceVersionMatch=NotOlderThan`: the existing objects as

@@ -132,75 +132,11 @@ async fn with_crd(e2e: &E2e, group: &str, crd_name: &str) -> Outcome {
     let index_key = format!("apis/{group}/{VERSION}");
     let published = wait_published(e2e, &index_key).await?;
 
-    let ns = e2e.namespace("livegen").await?;
-    let first = json!({
-        "apiVersion": format!("{group}/{VERSION}"),
-        "kind": KIND,
-        "metadata": {"name": "g1", "labels": {"app": "livegen"}},
-        "spec": {
-            "size": 3,
-            "color": "blue",
-            "weight": 2.5,
-            "enabled": true,
-            "tags": ["a", "b"],
-            "port": "http",
-            "limits": {"cpu": "2", "memory": "1Gi"},
-            "mount": {"path": "/data", "readOnly": true},
-            "parts": [{"name": "bolt", "count": 1_099_511_627_776_i64}, {"name": "nut"}]
-        }
-    });
-    let second = json!({
-        "apiVersion": format!("{group}/{VERSION}"),
-        "kind": KIND,
-        "metadata": {"name": "g2"},
-        "spec": {"size": 1, "port": 8080, "mount": {"path": "/other"}}
-    });
-    let collection = [group, VERSION, ns.as_str(), PLURAL];
-    for object in [&first, &second] {
-        let name = object["metadata"]["name"].as_str().unwrap_or_default();
-        create_when_served(e2e, &collection, object)
-            .await
-            .context(format!("create {KIND} {ns}/{name}"))?;
-    }
-    // The bodies exactly as the server sends them.
-    let object_text = e2e
-        .admin
-        .call_text(Request::new(&GET, &[group, VERSION, &ns, PLURAL, "g1"]))
-        .await
-        .context(format!("get {KIND} {ns}/g1"))?;
-    let list_text = e2e
-        .admin
-        .call_text(Request::new(&LIST, &collection))
-        .await
-        .context(format!("list {KIND}s in {ns}"))?;
-
+    let (object_text, list_text) = serve_two(e2e, group).await?;
     let root = workspace_root();
     let crate_name = format!("kuber_livegen_{}", std::process::id());
     let dir = root.join("target/try-gen").join(&crate_name);
-    let kubeconfig = e2e.cluster.kubeconfig.display().to_string();
-    let out = dir.display().to_string();
-    let gen_args = [
-        "run",
-        "--quiet",
-        "-p",
-        "xtask",
-        "--profile",
-        "xtask",
-        "--",
-        "gen",
-        "--kubeconfig",
-        kubeconfig.as_str(),
-        "--group",
-        group,
-        "--out",
-        out.as_str(),
-    ];
-    let started = Instant::now();
-    let gen_output = cargo(&root, &gen_args, &[]).await?;
-    let gen_seconds = started.elapsed().as_secs_f64();
-    ensure(gen_output.contains("gen: 1 OpenAPI v3 documents"), || {
-        format!("cargo xtask gen did not fetch exactly one document:\n{gen_output}")
-    })?;
+    let (gen_output, gen_seconds) = generate(e2e, group, &root, &dir).await?;
 
     // The type's module comes from the schema name, the group reversed: test.kuber.<rest>.
     let module = group
@@ -253,6 +189,88 @@ async fn with_crd(e2e: &E2e, group: &str, crd_name: &str) -> Outcome {
          {build_seconds:.1} s"
     ));
     Ok(())
+}
+
+/// Two Gadgets in a fresh namespace (created once the CRD serves): g1 and the list, as the
+/// server sends them.
+async fn serve_two(e2e: &E2e, group: &str) -> Result<(String, String), String> {
+    let ns = e2e.namespace("livegen").await?;
+    let first = json!({
+        "apiVersion": format!("{group}/{VERSION}"),
+        "kind": KIND,
+        "metadata": {"name": "g1", "labels": {"app": "livegen"}},
+        "spec": {
+            "size": 3,
+            "color": "blue",
+            "weight": 2.5,
+            "enabled": true,
+            "tags": ["a", "b"],
+            "port": "http",
+            "limits": {"cpu": "2", "memory": "1Gi"},
+            "mount": {"path": "/data", "readOnly": true},
+            "parts": [{"name": "bolt", "count": 1_099_511_627_776_i64}, {"name": "nut"}]
+        }
+    });
+    let second = json!({
+        "apiVersion": format!("{group}/{VERSION}"),
+        "kind": KIND,
+        "metadata": {"name": "g2"},
+        "spec": {"size": 1, "port": 8080, "mount": {"path": "/other"}}
+    });
+    let collection = [group, VERSION, ns.as_str(), PLURAL];
+    for object in [&first, &second] {
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        create_when_served(e2e, &collection, object)
+            .await
+            .context(format!("create {KIND} {ns}/{name}"))?;
+    }
+    // The bodies exactly as the server sends them.
+    let object_text = e2e
+        .admin
+        .call_text(Request::new(&GET, &[group, VERSION, &ns, PLURAL, "g1"]))
+        .await
+        .context(format!("get {KIND} {ns}/g1"))?;
+    let list_text = e2e
+        .admin
+        .call_text(Request::new(&LIST, &collection))
+        .await
+        .context(format!("list {KIND}s in {ns}"))?;
+    Ok((object_text, list_text))
+}
+
+/// `cargo xtask gen --kubeconfig … --group <group> --out <dir>`: what it printed and how long
+/// it took.
+async fn generate(
+    e2e: &E2e,
+    group: &str,
+    root: &Path,
+    dir: &Path,
+) -> Result<(String, f64), String> {
+    let kubeconfig = e2e.cluster.kubeconfig.display().to_string();
+    let out = dir.display().to_string();
+    let gen_args = [
+        "run",
+        "--quiet",
+        "-p",
+        "xtask",
+        "--profile",
+        "xtask",
+        "--",
+        "gen",
+        "--kubeconfig",
+        kubeconfig.as_str(),
+        "--group",
+        group,
+        "--out",
+        out.as_str(),
+    ];
+    let started = Instant::now();
+    let gen_output = cargo(root, &gen_args, &[]).await?;
+    let gen_seconds = started.elapsed().as_secs_f64();
+    ensure(gen_output.contains("gen: 1 OpenAPI v3 documents"), || {
+        format!("cargo xtask gen did not fetch exactly one document:\n{gen_output}")
+    })?;
+    Ok((gen_output, gen_seconds))
 }
 
 /// The OpenAPI controller publishes a new CRD a moment after it is Established: waits until the

@@ -53,12 +53,7 @@ pub(super) async fn crd(e2e: &E2e) -> Outcome {
         every,
         || async {
             let fresh = Ctx::from_client(e2e.admin.clone());
-            Ok(fresh
-                .list_kind("Gadget")
-                .namespace(&ns)
-                .await
-                .ok()
-                .map(drop))
+            Ok(fresh.list_kind("Gadget").namespace(ns).await.ok().map(drop))
         },
     )
     .await;
@@ -219,7 +214,7 @@ async fn list_kind(g: &Gadgets<'_>) -> Outcome {
     ensure(sorted_names(&list.items) == ["g1", "g2"], || {
         format!("listed {:?}", sorted_names(&list.items))
     })?;
-    let out = e2e.kubectl_ok(&["get", "gadgets", "-n", &ns, "-l", sel, "-o", "name"])?;
+    let out = e2e.kubectl_ok(&["get", "gadgets", "-n", ns, "-l", sel, "-o", "name"])?;
     ensure(out.lines().count() == 2, || format!("kubectl lists {out}"))
 }
 
@@ -245,7 +240,7 @@ async fn update_kind_merge_json(g: &Gadgets<'_>) -> Outcome {
         "gadgets",
         "g1",
         "-n",
-        &ns,
+        ns,
         "-o",
         "jsonpath={.spec.color}/{.metadata.labels.json}",
     ])?;
@@ -353,7 +348,7 @@ async fn scale_subresource(g: &Gadgets<'_>) -> Outcome {
         "gadgets",
         "g1",
         "-n",
-        &ns,
+        ns,
         "-o",
         "jsonpath={.spec.replicas}",
     ])?;

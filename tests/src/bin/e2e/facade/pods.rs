@@ -45,7 +45,7 @@ async fn pending_pod_as_kubectl(on: &On<'_>) -> Outcome {
     let On { e2e, ctx, ns } = on;
     // No node runs the pod: the server answers an empty log (200), as kubectl shows.
     let text = ctx.logs("pending").tail_lines(5).await.context("logs")?;
-    let theirs = e2e.kubectl_ok(&["logs", "pending", "-n", &ns, "--tail=5"])?;
+    let theirs = e2e.kubectl_ok(&["logs", "pending", "-n", ns, "--tail=5"])?;
     ensure(text == theirs, || {
         format!("logs {text:?}, kubectl {theirs:?}")
     })?;

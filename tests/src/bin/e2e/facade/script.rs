@@ -235,7 +235,7 @@ impl<'a> Run<'a> {
         } = self;
         let e2e = self.e2e;
         let labels = [("facade", tag.as_str())];
-        let obj: K = object(row, &a, &ns, &labels)?;
+        let obj: K = object(row, a, ns, &labels)?;
         let created = ctx.put(&obj).await.context("put")?;
         ensure(created.name() == Some(a.as_str()), || {
             format!("put answered {:?}", created.name())
@@ -245,7 +245,7 @@ impl<'a> Run<'a> {
         let resource = kubectl_resource::<K>();
         args[1] = &resource;
         if namespaced::<K>() {
-            args.extend(["-n", &ns]);
+            args.extend(["-n", ns]);
         }
         let seen = e2e.kubectl_ok(&args)?;
         ensure(seen.trim() == uid, || {
@@ -264,7 +264,7 @@ impl<'a> Run<'a> {
             ..
         } = self;
         let labels = [("facade", tag.as_str())];
-        let obj: K = object(row, &a, &ns, &labels)?;
+        let obj: K = object(row, a, ns, &labels)?;
         match ctx.put(&obj).await {
             Err(e) if e.is_already_exists() => Ok(()),
             other => Err(format!("second put: {:?}", other.map(|o| uid_of(&o)))),
@@ -281,7 +281,7 @@ impl<'a> Run<'a> {
             ..
         } = self;
         let labels = [("facade", tag.as_str())];
-        let text = yaml(&object_value::<K>(row, &b, &ns, &labels)?);
+        let text = yaml(&object_value::<K>(row, b, ns, &labels)?);
         let created = ctx
             .put_text(&text)
             .await
@@ -290,13 +290,13 @@ impl<'a> Run<'a> {
             created.kind() == K::KIND && created.name() == Some(b.as_str()),
             || format!("put_text answered {} {:?}", created.kind(), created.name()),
         )?;
-        let read = ctx.get::<K>(&b).await.context("get after put_text")?;
+        let read = ctx.get::<K>(b).await.context("get after put_text")?;
         ensure(uid_of(&read) == uid_of(&created), || "uid differs".into())
     }
 
     async fn get<K: Kind>(&self) -> Outcome {
         let Run { ctx, a, uid, .. } = self;
-        let read = ctx.get::<K>(&a).await.context("get")?;
+        let read = ctx.get::<K>(a).await.context("get")?;
         ensure(uid_of(&read).as_deref() == Some(uid.as_str()), || {
             format!("get answered uid {:?}, want {uid}", uid_of(&read))
         })
@@ -387,7 +387,7 @@ impl<'a> Run<'a> {
         ctx.update_object(&obj, patch)
             .await
             .context("update_object")?;
-        let read = ctx.get::<K>(&b).await.context("read back")?;
+        let read = ctx.get::<K>(b).await.context("read back")?;
         ensure(label_of(&read, "object").as_deref() == Some("1"), || {
             "label not set".into()
         })?;
@@ -431,16 +431,16 @@ impl<'a> Run<'a> {
         } = self;
         let other_ns = self.other_ns;
         let labels = [("facade", tag.as_str())];
-        let obj: K = object(row, &c, other_ns, &labels)?;
+        let obj: K = object(row, c, other_ns, &labels)?;
         let created = ctx.put(&obj).await.context("put into metadata.namespace")?;
         ensure(created.namespace() == Some(other_ns), || {
             format!("created in {:?}", created.namespace())
         })?;
-        ctx.get::<K>(&c)
+        ctx.get::<K>(c)
             .namespace(other_ns)
             .await
             .context("get in the other namespace")?;
-        match ctx.get::<K>(&c).await {
+        match ctx.get::<K>(c).await {
             Err(e) if e.is_not_found() => {}
             other => {
                 return Err(format!(
@@ -470,18 +470,18 @@ impl<'a> Run<'a> {
             format!("ctx ns * gave {:?}", sorted_names(&all.items))
         })?;
         let del = ctx
-            .delete::<K>(&c)
+            .delete::<K>(c)
             .namespace(other_ns)
             .await
             .context("delete in other ns")?;
-        deleted(&del, &c)
+        deleted(&del, c)
     }
 
     async fn cluster_scoped<K: Kind>(&self) -> Outcome {
         let Run {
             ctx, a, sel, want, ..
         } = self;
-        ctx.get::<K>(&a)
+        ctx.get::<K>(a)
             .namespace("another-namespace")
             .await
             .context("get with a namespace")?;
@@ -498,11 +498,11 @@ impl<'a> Run<'a> {
 
     async fn update<K: Kind>(&self, step: &str, label: &str, patch: kuber::PatchBody) -> Outcome {
         let Run { ctx, a, .. } = self;
-        let answer = ctx.update::<K>(&a, patch).await.context(step)?;
+        let answer = ctx.update::<K>(a, patch).await.context(step)?;
         ensure(answer.name() == Some(a.as_str()), || {
             "answered another object".into()
         })?;
-        let read = ctx.get::<K>(&a).await.context("read back")?;
+        let read = ctx.get::<K>(a).await.context("read back")?;
         ensure(label_of(&read, label).as_deref() == Some("1"), || {
             format!("label {label} not set after {step}")
         })
@@ -512,13 +512,13 @@ impl<'a> Run<'a> {
         let Run { ctx, row, a, .. } = self;
         let patch = Patch::Merge(json!({"metadata": {"labels": {"bykind": "1"}}}));
         let answer = ctx
-            .update_kind(row.kind_name, &a, patch)
+            .update_kind(row.kind_name, a, patch)
             .await
             .context("update_kind")?;
         ensure(answer.kind() == K::KIND, || {
             format!("answered {}", answer.kind())
         })?;
-        let read = ctx.get::<K>(&a).await.context("read back")?;
+        let read = ctx.get::<K>(a).await.context("read back")?;
         ensure(label_of(&read, "bykind").as_deref() == Some("1"), || {
             "label not set".into()
         })
@@ -535,7 +535,7 @@ impl<'a> Run<'a> {
         } = self;
         // m1 takes the fields (the server defaulted some of them as `kuber`, the create's
         // manager), then applies the same again without force.
-        let mine: K = object(row, &a, &ns, &[("facade", &tag), ("owner", "m1")])?;
+        let mine: K = object(row, a, ns, &[("facade", tag), ("owner", "m1")])?;
         ctx.apply(&mine, "facade-m1")
             .force()
             .await
@@ -543,7 +543,7 @@ impl<'a> Run<'a> {
         ctx.apply(&mine, "facade-m1")
             .await
             .context("apply again as m1")?;
-        let theirs: K = object(row, &a, &ns, &[("facade", &tag), ("owner", "m2")])?;
+        let theirs: K = object(row, a, ns, &[("facade", tag), ("owner", "m2")])?;
         match ctx.apply(&theirs, "facade-m2").await {
             Err(e) if e.is_conflict() => {}
             other => {
@@ -557,7 +557,7 @@ impl<'a> Run<'a> {
             .force()
             .await
             .context("forced apply")?;
-        let read = ctx.get::<K>(&a).await.context("read back")?;
+        let read = ctx.get::<K>(a).await.context("read back")?;
         ensure(label_of(&read, "owner").as_deref() == Some("m2"), || {
             format!("owner is {:?}", label_of(&read, "owner"))
         })
@@ -565,9 +565,9 @@ impl<'a> Run<'a> {
 
     async fn replace<K: Kind>(&self) -> Outcome {
         let Run { ctx, a, .. } = self;
-        let stale = ctx.get::<K>(&a).await.context("get")?;
+        let stale = ctx.get::<K>(a).await.context("get")?;
         ctx.update::<K>(
-            &a,
+            a,
             Patch::Merge(json!({"metadata": {"labels": {"bump": "1"}}})),
         )
         .await
@@ -581,14 +581,14 @@ impl<'a> Run<'a> {
                 ));
             }
         }
-        let mut fresh = ctx.get::<K>(&a).await.context("get")?;
+        let mut fresh = ctx.get::<K>(a).await.context("get")?;
         fresh
             .metadata_mut()
             .labels
             .get_or_insert_default()
             .insert("replaced".into(), "1".into());
         ctx.replace(&fresh).await.context("replace")?;
-        let read = ctx.get::<K>(&a).await.context("read back")?;
+        let read = ctx.get::<K>(a).await.context("read back")?;
         ensure(label_of(&read, "replaced").as_deref() == Some("1"), || {
             "replace lost".into()
         })
@@ -604,12 +604,12 @@ impl<'a> Run<'a> {
             ..
         } = self;
         let labels = [("facade", tag.as_str())];
-        let obj: K = object(row, &d, &ns, &labels)?;
+        let obj: K = object(row, d, ns, &labels)?;
         let answer = ctx.put(&obj).dry_run().await.context("dry-run put")?;
         ensure(answer.name() == Some(d.as_str()), || {
             "dry run answered another".into()
         })?;
-        match ctx.get::<K>(&d).await {
+        match ctx.get::<K>(d).await {
             Err(e) if e.is_not_found() => Ok(()),
             other => Err(format!("after a dry run: {:?}", other.map(|o| uid_of(&o)))),
         }
@@ -618,13 +618,13 @@ impl<'a> Run<'a> {
     async fn delete_dry_run<K: Kind>(&self) -> Outcome {
         let Run { ctx, a, .. } = self;
         let answer = ctx
-            .delete::<K>(&a)
+            .delete::<K>(a)
             .dry_run()
             .await
             .context("dry-run delete")?;
-        deleted(&answer, &a)?;
+        deleted(&answer, a)?;
         let still = ctx
-            .get::<K>(&a)
+            .get::<K>(a)
             .await
             .context("get after a dry-run delete")?;
         ensure(
@@ -634,14 +634,14 @@ impl<'a> Run<'a> {
             || "a dry-run delete started a deletion".into(),
         )?;
         match ctx
-            .delete::<K>(&a)
+            .delete::<K>(a)
             .preconditions(Some("00000000-0000-0000-0000-000000000000"), None)
             .await
         {
             Err(e) if e.is_conflict() => {}
             other => return Err(format!("delete with another uid: {:?}", other.is_ok())),
         }
-        ctx.get::<K>(&a)
+        ctx.get::<K>(a)
             .await
             .map(drop)
             .context("get after a refused delete")
@@ -649,7 +649,7 @@ impl<'a> Run<'a> {
 
     async fn get_status<K: Kind>(&self) -> Outcome {
         let Run { ctx, a, uid, .. } = self;
-        let status = ctx.get_status::<K>(&a).await.context("get_status")?;
+        let status = ctx.get_status::<K>(a).await.context("get_status")?;
         ensure(uid_of(&status).as_deref() == Some(uid.as_str()), || {
             "another object".into()
         })
@@ -659,10 +659,10 @@ impl<'a> Run<'a> {
         let Run { ctx, a, .. } = self;
         let patch: Value = serde_json::from_str(patch).context("status patch")?;
         let expected: Value = serde_json::from_str(expected).context("expected")?;
-        ctx.update_status::<K>(&a, Patch::Merge(patch))
+        ctx.update_status::<K>(a, Patch::Merge(patch))
             .await
             .context("update_status")?;
-        let read = ctx.get_status::<K>(&a).await.context("get_status")?;
+        let read = ctx.get_status::<K>(a).await.context("get_status")?;
         let v = to_value(&read);
         ensure(v.pointer(pointer) == Some(&expected), || {
             format!("{pointer} is {:?} after update_status", v.pointer(pointer))
@@ -671,22 +671,22 @@ impl<'a> Run<'a> {
 
     async fn scale<K: Kind>(&self) -> Outcome {
         let Run { ctx, a, .. } = self;
-        let scale = ctx.scale::<K>(&a, 2).await.context("scale")?;
+        let scale = ctx.scale::<K>(a, 2).await.context("scale")?;
         ensure(
             scale.spec.as_ref().and_then(|s| s.replicas) == Some(2),
             || format!("scale answered {:?}", scale.spec),
         )?;
-        let read = ctx.get_scale::<K>(&a).await.context("get_scale")?;
+        let read = ctx.get_scale::<K>(a).await.context("get_scale")?;
         ensure(
             read.spec.as_ref().and_then(|s| s.replicas) == Some(2),
             || format!("get_scale {:?}", read.spec),
         )?;
-        let obj = ctx.get::<K>(&a).await.context("get")?;
+        let obj = ctx.get::<K>(a).await.context("get")?;
         ensure(
             to_value(&obj).pointer("/spec/replicas") == Some(&json!(2)),
             || "spec.replicas is not 2".into(),
         )?;
-        ctx.scale::<K>(&a, 0).await.map(drop).context("scale to 0")
+        ctx.scale::<K>(a, 0).await.map(drop).context("scale to 0")
     }
 
     async fn delete_collection<K: Kind>(&self) -> Outcome {
@@ -731,7 +731,7 @@ impl<'a> Run<'a> {
             format!("{base}-e4"),
         );
         for name in [&e1, &e2] {
-            let obj: K = object(row, name, &ns, &del_labels)?;
+            let obj: K = object(row, name, ns, &del_labels)?;
             ctx.put(&obj).await.context("put")?;
         }
         let answer = ctx
@@ -747,7 +747,7 @@ impl<'a> Run<'a> {
             )?;
         }
         for name in [&e3, &e4] {
-            let obj: K = object(row, name, &ns, &del_labels)?;
+            let obj: K = object(row, name, ns, &del_labels)?;
             ctx.put(&obj).await.context("put")?;
         }
         let answer = ctx
@@ -783,9 +783,9 @@ impl<'a> Run<'a> {
 
     async fn delete<K: Kind>(&self) -> Outcome {
         let Run { ctx, a, ns, .. } = self;
-        let answer = ctx.delete::<K>(&a).await.context("delete")?;
-        deleted(&answer, &a)?;
-        gone::<K>(&ctx, &a, &ns).await
+        let answer = ctx.delete::<K>(a).await.context("delete")?;
+        deleted(&answer, a)?;
+        gone::<K>(ctx, a, ns).await
     }
 
     async fn delete_kind<K: Kind>(&self) -> Outcome {
@@ -793,13 +793,13 @@ impl<'a> Run<'a> {
             ctx, row, b, ns, ..
         } = self;
         let answer = ctx
-            .delete_kind(row.kind_name, &b)
+            .delete_kind(row.kind_name, b)
             .await
             .context("delete_kind")?;
         if let Deleted::Object(o) = &answer {
             ensure(o.kind() == K::KIND, || format!("answered a {}", o.kind()))?;
         }
-        deleted(&answer, &b)?;
-        gone::<K>(&ctx, &b, &ns).await
+        deleted(&answer, b)?;
+        gone::<K>(ctx, b, ns).await
     }
 }

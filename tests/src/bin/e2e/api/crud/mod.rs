@@ -902,7 +902,7 @@ async fn apply_creates_and_updates(apps: &AppsV1Api, ns: &str) -> Outcome {
     applied.metadata_mut().labels = Some(labels(&[("tier", "alice-1")]));
     let patch = Patch::apply(&applied).context("encode the apply configuration")?;
     let created = apps
-        .patch_namespaced_deployment(name, &ns, &patch, &alice)
+        .patch_namespaced_deployment(name, ns, &patch, &alice)
         .await
         .context("apply (create) deployment patched")?;
     ensure(
@@ -922,7 +922,7 @@ async fn apply_creates_and_updates(apps: &AppsV1Api, ns: &str) -> Outcome {
     applied.metadata_mut().labels = Some(labels(&[("tier", "alice-2")]));
     let patch = Patch::apply(&applied).context("encode the apply configuration")?;
     let updated = apps
-        .patch_namespaced_deployment(name, &ns, &patch, &alice)
+        .patch_namespaced_deployment(name, ns, &patch, &alice)
         .await
         .context("apply (update) deployment patched")?;
     ensure(
@@ -944,7 +944,7 @@ async fn json_patch(apps: &AppsV1Api, ns: &str) -> Outcome {
         {"op": "replace", "path": "/spec/revisionHistoryLimit", "value": 4},
     ]));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &json_patch, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &json_patch, &PatchParams::default())
         .await
         .context("JSON-patch deployment patched")?;
     ensure(
@@ -958,7 +958,7 @@ async fn json_patch(apps: &AppsV1Api, ns: &str) -> Outcome {
         {"op": "replace", "path": "/spec/revisionHistoryLimit", "value": 5},
     ]));
     match apps
-        .patch_namespaced_deployment(name, &ns, &failing, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &failing, &PatchParams::default())
         .await
     {
         Ok(_) => return Err("JSON patch with a failing test op succeeded".into()),
@@ -980,7 +980,7 @@ async fn merge_and_strategic(apps: &AppsV1Api, ns: &str) -> Outcome {
         "spec": {"progressDeadlineSeconds": 500},
     }));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &merge, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &merge, &PatchParams::default())
         .await
         .context("merge-patch deployment patched")?;
     ensure(
@@ -1000,7 +1000,7 @@ async fn merge_and_strategic(apps: &AppsV1Api, ns: &str) -> Outcome {
         "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "img-b:2"}]}}},
     }));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &strategic, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &strategic, &PatchParams::default())
         .await
         .context("strategic-merge-patch deployment patched")?;
     let want = vec![
@@ -1018,7 +1018,7 @@ async fn merge_and_strategic(apps: &AppsV1Api, ns: &str) -> Outcome {
         "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "img-b:3"}]}}},
     }));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &merge_list, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &merge_list, &PatchParams::default())
         .await
         .context("merge-patch the containers of deployment patched")?;
     ensure(
@@ -1048,7 +1048,7 @@ async fn apply_conflict_then_force(apps: &AppsV1Api, ns: &str) -> Outcome {
         "metadata": {"name": name, "labels": {"tier": "bob"}},
     });
     let err = match apps
-        .patch_namespaced_deployment(name, &ns, &Patch::Apply(bob_config.clone()), &bob)
+        .patch_namespaced_deployment(name, ns, &Patch::Apply(bob_config.clone()), &bob)
         .await
     {
         Ok(_) => return Err("apply by crud-bob of alice's label succeeded without force".into()),
@@ -1096,7 +1096,7 @@ async fn apply_conflict_then_force(apps: &AppsV1Api, ns: &str) -> Outcome {
         ..bob
     };
     let taken = apps
-        .patch_namespaced_deployment(name, &ns, &Patch::Apply(bob_config), &forced)
+        .patch_namespaced_deployment(name, ns, &Patch::Apply(bob_config), &forced)
         .await
         .context("forced apply by crud-bob")?;
     ensure(label_of(&taken, "tier").as_deref() == Some("bob"), || {
@@ -1733,7 +1733,7 @@ const SCALED: &str = "scaled";
 async fn scale_subresource(apps: &AppsV1Api, ns: &str) -> Outcome {
     let name = SCALED;
     let scale = apps
-        .read_namespaced_deployment_scale(name, &ns, &GetParams::default())
+        .read_namespaced_deployment_scale(name, ns, &GetParams::default())
         .await
         .context("read scale of deployment scaled")?;
     ensure(
@@ -1758,13 +1758,13 @@ async fn scale_subresource(apps: &AppsV1Api, ns: &str) -> Outcome {
     let replaced = loop {
         bigger.spec.get_or_insert_default().replicas = Some(2);
         match apps
-            .replace_namespaced_deployment_scale(name, &ns, &bigger, &WriteParams::default())
+            .replace_namespaced_deployment_scale(name, ns, &bigger, &WriteParams::default())
             .await
         {
             Err(e) if e.is_conflict() && attempts < 5 => {
                 attempts += 1;
                 bigger = apps
-                    .read_namespaced_deployment_scale(name, &ns, &GetParams::default())
+                    .read_namespaced_deployment_scale(name, ns, &GetParams::default())
                     .await
                     .context("read scale of deployment scaled again")?;
             }
@@ -1776,7 +1776,7 @@ async fn scale_subresource(apps: &AppsV1Api, ns: &str) -> Outcome {
         || "replace scale: the answer does not show 2 replicas".into(),
     )?;
     let read = apps
-        .read_namespaced_deployment(name, &ns, &GetParams::default())
+        .read_namespaced_deployment(name, ns, &GetParams::default())
         .await
         .context("read deployment scaled")?;
     ensure(
@@ -1786,7 +1786,7 @@ async fn scale_subresource(apps: &AppsV1Api, ns: &str) -> Outcome {
     let patched = apps
         .patch_namespaced_deployment_scale(
             name,
-            &ns,
+            ns,
             &Patch::Merge(json!({"spec": {"replicas": 3}})),
             &PatchParams::default(),
         )
@@ -1797,7 +1797,7 @@ async fn scale_subresource(apps: &AppsV1Api, ns: &str) -> Outcome {
         || "patch scale: the answer does not show 3 replicas".into(),
     )?;
     let read = apps
-        .read_namespaced_deployment(name, &ns, &GetParams::default())
+        .read_namespaced_deployment(name, ns, &GetParams::default())
         .await
         .context("read deployment scaled")?;
     ensure(
@@ -1821,7 +1821,7 @@ async fn status_write(apps: &AppsV1Api, ns: &str) -> Outcome {
     let mut attempts = 0;
     let written = loop {
         let mut current = apps
-            .read_namespaced_deployment_status(name, &ns, &GetParams::default())
+            .read_namespaced_deployment_status(name, ns, &GetParams::default())
             .await
             .context("read status of deployment scaled")?;
         current.spec.get_or_insert_default().replicas = Some(7);
@@ -1833,7 +1833,7 @@ async fn status_write(apps: &AppsV1Api, ns: &str) -> Outcome {
             .context("build a DeploymentCondition")?,
         );
         match apps
-            .replace_namespaced_deployment_status(name, &ns, &current, &WriteParams::default())
+            .replace_namespaced_deployment_status(name, ns, &current, &WriteParams::default())
             .await
         {
             Ok(written) => break written,
@@ -1856,7 +1856,7 @@ async fn status_write(apps: &AppsV1Api, ns: &str) -> Outcome {
     let patched = apps
         .patch_namespaced_deployment_status(
             name,
-            &ns,
+            ns,
             &Patch::Merge(json!({"spec": {"replicas": 8}, "status": {"collisionCount": 4}})),
             &PatchParams::default(),
         )
@@ -1877,13 +1877,13 @@ async fn spec_write(apps: &AppsV1Api, ns: &str) -> Outcome {
     let mut attempts = 0;
     let written = loop {
         let mut current = apps
-            .read_namespaced_deployment(name, &ns, &GetParams::default())
+            .read_namespaced_deployment(name, ns, &GetParams::default())
             .await
             .context("read deployment scaled")?;
         current.spec.get_or_insert_default().min_ready_seconds = Some(9);
         current.status.get_or_insert_default().collision_count = Some(40);
         match apps
-            .replace_namespaced_deployment(name, &ns, &current, &WriteParams::default())
+            .replace_namespaced_deployment(name, ns, &current, &WriteParams::default())
             .await
         {
             Ok(written) => break written,
