@@ -706,23 +706,7 @@ impl<'a> Run<'a> {
         let del_labels = [("facade-del", batch.as_str())];
         let del_sel = format!("facade-del={batch}");
         if !collection {
-            // Refused before any request.
-            match ctx.delete_collection::<K>().labels(del_sel.as_str()).await {
-                Err(Error::NoOperation { .. }) => {}
-                other => {
-                    return Err(format!(
-                        "delete_collection of a kind without it: {:?}",
-                        other.is_ok()
-                    ));
-                }
-            }
-            return match ctx.delete_collection_kind(row.kind_name).await {
-                Err(Error::NoOperation { .. }) => Ok(()),
-                other => Err(format!(
-                    "delete_collection_kind of a kind without it: {:?}",
-                    other.is_ok()
-                )),
-            };
+            return self.refused_without_collection::<K>(&del_sel).await;
         }
         let (e1, e2, e3, e4) = (
             format!("{base}-e1"),
@@ -779,6 +763,29 @@ impl<'a> Run<'a> {
         ensure(sorted_names(&kept.items) == *want, || {
             "selector deleted others".into()
         })
+    }
+
+    /// delete_collection of a kind without the verb is refused before any request.
+    async fn refused_without_collection<K: Kind>(&self, del_sel: &str) -> Outcome {
+        let ctx = &self.ctx;
+        let row = self.row;
+        // Refused before any request.
+        match ctx.delete_collection::<K>().labels(del_sel).await {
+            Err(Error::NoOperation { .. }) => {}
+            other => {
+                return Err(format!(
+                    "delete_collection of a kind without it: {:?}",
+                    other.is_ok()
+                ));
+            }
+        }
+        match ctx.delete_collection_kind(row.kind_name).await {
+            Err(Error::NoOperation { .. }) => Ok(()),
+            other => Err(format!(
+                "delete_collection_kind of a kind without it: {:?}",
+                other.is_ok()
+            )),
+        }
     }
 
     async fn delete<K: Kind>(&self) -> Outcome {

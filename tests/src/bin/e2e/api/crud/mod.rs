@@ -1114,27 +1114,8 @@ async fn apply_conflict_then_force(apps: &AppsV1Api, ns: &str) -> Outcome {
 async fn dry_run(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud-dry").await?;
     let core = CoreV1Api::new(e2e.admin.clone());
-    let dry = WriteParams {
-        dry_run: Some("All".into()),
-        ..Default::default()
-    };
-    let name = "dry";
-
-    let answer = core
-        .create_namespaced_config_map(&ns, &config_map(name, &[("k", "a")]), &dry)
-        .await
-        .context("dry-run create configmap dry")?;
-    ensure(
-        answer.name() == Some(name) && cm_value(&answer, "k").as_deref() == Some("a"),
-        || "dry-run create: the answer is not the would-be object".into(),
-    )?;
-    let read = core
-        .read_namespaced_config_map(name, &ns, &GetParams::default())
-        .await;
-    ensure(read.as_ref().is_err_and(|e| e.is_not_found()), || {
-        format!("dry-run create stored the object: read answered {read:?}")
-    })?;
-
+    dry_create(&core, &ns).await?;
+    let name = DRY;
     let stored = core
         .create_namespaced_config_map(
             &ns,
@@ -1144,11 +1125,55 @@ async fn dry_run(e2e: &E2e) -> Outcome {
         .await
         .context("create configmap dry")?;
     let rv = resource_version(&stored);
+    dry_replace_and_patch(&core, &ns, &stored, &rv).await?;
+    dry_delete(&core, &ns, &rv).await?;
+    remove_namespace(e2e, &ns).await;
+    Ok(())
+}
 
+/// The ConfigMap the dry runs write.
+const DRY: &str = "dry";
+
+/// A dry-run create answers the would-be object and stores nothing.
+async fn dry_create(core: &CoreV1Api, ns: &str) -> Outcome {
+    let name = DRY;
+    let dry = WriteParams {
+        dry_run: Some("All".into()),
+        ..Default::default()
+    };
+    let answer = core
+        .create_namespaced_config_map(ns, &config_map(name, &[("k", "a")]), &dry)
+        .await
+        .context("dry-run create configmap dry")?;
+    ensure(
+        answer.name() == Some(name) && cm_value(&answer, "k").as_deref() == Some("a"),
+        || "dry-run create: the answer is not the would-be object".into(),
+    )?;
+    let read = core
+        .read_namespaced_config_map(name, ns, &GetParams::default())
+        .await;
+    ensure(read.as_ref().is_err_and(|e| e.is_not_found()), || {
+        format!("dry-run create stored the object: read answered {read:?}")
+    })?;
+    Ok(())
+}
+
+/// Dry-run replace and patch answer the change; the stored object (at `rv`) keeps its value.
+async fn dry_replace_and_patch(
+    core: &CoreV1Api,
+    ns: &str,
+    stored: &ConfigMap,
+    rv: &Option<String>,
+) -> Outcome {
+    let name = DRY;
+    let dry = WriteParams {
+        dry_run: Some("All".into()),
+        ..Default::default()
+    };
     let mut changed = stored.clone();
     changed.data = Some(labels(&[("k", "b")]));
     let answer = core
-        .replace_namespaced_config_map(name, &ns, &changed, &dry)
+        .replace_namespaced_config_map(name, ns, &changed, &dry)
         .await
         .context("dry-run replace configmap dry")?;
     ensure(cm_value(&answer, "k").as_deref() == Some("b"), || {
@@ -1161,7 +1186,7 @@ async fn dry_run(e2e: &E2e) -> Outcome {
     let answer = core
         .patch_namespaced_config_map(
             name,
-            &ns,
+            ns,
             &Patch::Merge(json!({"data": {"k": "c"}})),
             &dry_patch,
         )
@@ -1171,11 +1196,11 @@ async fn dry_run(e2e: &E2e) -> Outcome {
         "dry-run patch: the answer does not show the change".into()
     })?;
     let read = core
-        .read_namespaced_config_map(name, &ns, &GetParams::default())
+        .read_namespaced_config_map(name, ns, &GetParams::default())
         .await
         .context("read configmap dry after dry-run writes")?;
     ensure(
-        cm_value(&read, "k").as_deref() == Some("a") && resource_version(&read) == rv,
+        cm_value(&read, "k").as_deref() == Some("a") && resource_version(&read) == *rv,
         || {
             format!(
                 "dry-run replace/patch changed the stored object: k={:?}, resourceVersion {:?} → {:?}",
@@ -1185,13 +1210,18 @@ async fn dry_run(e2e: &E2e) -> Outcome {
             )
         },
     )?;
+    Ok(())
+}
 
+/// A dry-run delete answers success and leaves the stored object (at `rv`) as it was.
+async fn dry_delete(core: &CoreV1Api, ns: &str, rv: &Option<String>) -> Outcome {
+    let name = DRY;
     let dry_delete = DeleteParams {
         dry_run: Some("All".into()),
         ..Default::default()
     };
     let answer = core
-        .delete_namespaced_config_map(name, &ns, None, &dry_delete)
+        .delete_namespaced_config_map(name, ns, None, &dry_delete)
         .await
         .context("dry-run delete configmap dry")?;
     match &answer {
@@ -1205,18 +1235,17 @@ async fn dry_run(e2e: &E2e) -> Outcome {
         })?,
     }
     let read = core
-        .read_namespaced_config_map(name, &ns, &GetParams::default())
+        .read_namespaced_config_map(name, ns, &GetParams::default())
         .await
         .context("read configmap dry after a dry-run delete")?;
     ensure(
-        resource_version(&read) == rv
+        resource_version(&read) == *rv
             && read
                 .metadata
                 .as_ref()
                 .is_some_and(|m| m.deletion_timestamp.is_none()),
         || "dry-run delete touched the stored object".into(),
     )?;
-    remove_namespace(e2e, &ns).await;
     Ok(())
 }
 
