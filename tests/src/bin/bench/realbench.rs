@@ -265,6 +265,34 @@ async fn watch(
 // The orchestrator.
 
 async fn orchestrate(args: &[String]) -> Result<(), String> {
+    let (bench_kube, runs) = parse_args(args)?;
+    let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+
+    let started = Instant::now();
+    let cluster = Cluster::start()
+        .await
+        .map_err(|e| format!("cluster: {e}"))?;
+    println!(
+        "control plane ready in {:.1} s ({})",
+        started.elapsed().as_secs_f64(),
+        cluster.server
+    );
+    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
+    let api = CoreV1Api::new(admin);
+    seed(&api).await?;
+    let runner = Runner {
+        me,
+        bench_kube,
+        kubeconfig: cluster.kubeconfig.clone(),
+    };
+    let (rates, http) = measure_all(&runner, &api, runs).await?;
+    drop(cluster);
+    print_table(runs, &rates, &http);
+    Ok(())
+}
+
+/// `--bench-kube PATH [--runs N]`: the bench-kube binary (built) and the rounds.
+fn parse_args(args: &[String]) -> Result<(PathBuf, usize), String> {
     let mut bench_kube = None;
     let mut runs = 5usize;
     let mut it = args.iter();
@@ -289,39 +317,38 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
     if !bench_kube.is_file() {
         return Err(format!("{} is not built", bench_kube.display()));
     }
-    let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    Ok((bench_kube, runs))
+}
 
-    let started = Instant::now();
-    let cluster = Cluster::start()
-        .await
-        .map_err(|e| format!("cluster: {e}"))?;
-    println!(
-        "control plane ready in {:.1} s ({})",
-        started.elapsed().as_secs_f64(),
-        cluster.server
-    );
-    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
-    let api = CoreV1Api::new(admin);
+/// The namespaces, the ConfigMap GET reads and the LIST_SIZE ConfigMaps LIST reads.
+async fn seed(api: &CoreV1Api) -> Result<(), String> {
     for ns in [NS_GET, NS_LIST, NS_WATCH] {
-        create_namespace(&api, ns).await?;
+        create_namespace(api, ns).await?;
     }
     let seeded = Instant::now();
-    create_config_maps(&api, NS_GET, &[GET_NAME.to_owned()]).await?;
+    create_config_maps(api, NS_GET, &[GET_NAME.to_owned()]).await?;
     let names: Vec<String> = (0..LIST_SIZE).map(|i| format!("cm-{i:05}")).collect();
-    create_config_maps(&api, NS_LIST, &names).await?;
+    create_config_maps(api, NS_LIST, &names).await?;
     println!(
         "seeded {} ConfigMaps of ~1 KiB in {:.1} s",
         LIST_SIZE + 1,
         seeded.elapsed().as_secs_f64()
     );
+    Ok(())
+}
 
-    let runner = Runner {
-        me,
-        bench_kube,
-        kubeconfig: cluster.kubeconfig.clone(),
-    };
+/// Figures of one measurement: one per run for each side.
+type Rates = BTreeMap<&'static str, BTreeMap<Side, Vec<f64>>>;
+
+/// Every measurement `runs` times with each side in turn, the order alternating: the figures,
+/// and what HTTP version each side negotiated.
+async fn measure_all(
+    runner: &Runner,
+    api: &CoreV1Api,
+    runs: usize,
+) -> Result<(Rates, BTreeMap<Side, String>), String> {
     // rates[measurement][side] = one figure per run; http[side] = what it negotiated.
-    let mut rates: BTreeMap<&str, BTreeMap<Side, Vec<f64>>> = BTreeMap::new();
+    let mut rates: Rates = BTreeMap::new();
     let mut http: BTreeMap<Side, String> = BTreeMap::new();
     let mut batch = 0usize;
     for m in &MEASUREMENTS {
@@ -330,7 +357,7 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
         for round in 0..runs {
             let rv = if m.name == "watch" {
                 batch += 1;
-                Some(make_watch_batch(&api, batch).await?)
+                Some(make_watch_batch(api, batch).await?)
             } else {
                 None
             };
@@ -351,8 +378,11 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
         }
         print_runs(m, &rates[m.name]);
     }
-    drop(cluster);
+    Ok((rates, http))
+}
 
+/// The medians as a table, each kube-rs side beside kuber-api.
+fn print_table(runs: usize, rates: &Rates, http: &BTreeMap<Side, String>) {
     println!(
         "\nreal server: kube-apiserver 1.36.3 on 127.0.0.1 (etcd, apiserver and client share 2 cores); \
          median of {runs} runs, each client a fresh process, order alternating"
@@ -386,7 +416,6 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
             unit = m.unit,
         );
     }
-    Ok(())
 }
 
 struct Runner {
