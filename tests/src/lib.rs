@@ -1,6 +1,8 @@
 //! Cross-crate tests of kuber and the conformance check: every response body recorded from real
 //! kube-apiservers must decode into the generated models and re-encode without loss.
 //!
+//! - [`bench`]: the timed loop, watch and median `cargo xtask bench`'s binaries share;
+//! - [`cluster`]: the real control plane harness (certificates, ports, processes);
 //! - [`compare`]: the JSON comparison and its rules;
 //! - [`replay`]: reading the recorded exchanges;
 //! - [`roundtrip`]: decode, re-encode and compare one response body;
@@ -9,6 +11,7 @@
 //!   answers with the recorded responses;
 //! - [`scenarios`]: the recorded scenarios written with kuber-api, played against that server.
 
+pub mod bench;
 pub mod cluster;
 pub mod compare;
 pub mod replay;

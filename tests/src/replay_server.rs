@@ -493,26 +493,15 @@ fn multiset_difference<T: Ord + Clone>(mut want: Vec<T>, mut got: Vec<T>) -> (Ve
 /// `%XX` decoded (a malformed escape is kept as it is); with `plus_is_space`, `+` is a space as
 /// in form-encoded queries.
 pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' if plus_is_space => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // `+` first, so that an escaped `%2B` stays a plus.
+    let text = if plus_is_space {
+        std::borrow::Cow::Owned(text.replace('+', " "))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    percent_encoding::percent_decode_str(&text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -643,5 +632,7 @@ mod tests {
         assert_eq!(percent_decode("a+b%20c", true), "a b c");
         assert_eq!(percent_decode("a+b", false), "a+b");
         assert_eq!(percent_decode("%zz%", false), "%zz%");
+        assert_eq!(percent_decode("a%2Bb+c", true), "a+b c");
+        assert_eq!(percent_decode("%aé%e2%82%ac", false), "%aé€");
     }
 }

@@ -646,7 +646,8 @@ pub fn kubeconfig_text(server: &str, ca_pem: &str, name: &str, identity: &Pem) -
 
 /// Standard base64 with padding (what kubeconfig `-data` fields hold).
 pub fn base64(bytes: &[u8]) -> String {
-    kuber_models::special::ByteString::from(bytes).to_base64()
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A fresh folder under the system temp dir, private to this user.

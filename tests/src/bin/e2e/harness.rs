@@ -1,16 +1,16 @@
 //! The harness itself: the pinned release answers, a panicking test leaves nothing behind, and
 //! `cluster up` serves kubectl until Ctrl-C, then removes everything.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::time::Duration;
 
 use kuber_api::CoreV1Api;
 use kuber_tests::cluster::Cluster;
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -93,12 +93,57 @@ async fn cluster_up(e2e: &E2e) -> Outcome {
         format!("{} is not built (cargo xtask e2e builds it)", bin.display())
     })?;
     let controlplane = e2e.cluster.bin().to_path_buf();
-    tokio::task::spawn_blocking(move || cluster_up_blocking(&bin, &controlplane))
+    let mut up = tokio::task::spawn_blocking(move || start_cluster_up(&bin, &controlplane))
         .await
-        .context("cluster up")?
+        .context("cluster up")??;
+
+    let _ = Command::new("kill")
+        .args(["-INT", &up.child.id().to_string()])
+        .status();
+    let child = &std::sync::Mutex::new(&mut up.child);
+    let every = Duration::from_millis(50);
+    let stopped = poll_every(
+        "`cluster up` stopped after SIGINT",
+        Duration::from_secs(30),
+        every,
+        || async move {
+            let mut child = child.lock().map_err(|_| "poisoned")?;
+            Ok(child.try_wait().ok().flatten())
+        },
+    )
+    .await;
+    let status = match stopped {
+        Ok(status) => status,
+        Err(e) => {
+            let _ = up.child.kill();
+            let _ = up.child.wait();
+            return Err(e);
+        }
+    };
+    let lines = up.lines;
+    let rest = tokio::task::spawn_blocking(move || lines.map_while(Result::ok).collect())
+        .await
+        .context("the output of `cluster up`")?;
+    up.facts.check(status, rest)
 }
 
-fn cluster_up_blocking(bin: &Path, controlplane: &Path) -> Outcome {
+/// A running `cluster up`, what it printed so far, and what was seen while it ran.
+struct ClusterUp {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    facts: UpFacts,
+}
+
+struct UpFacts {
+    dir: PathBuf,
+    namespaces: Output,
+    listed: String,
+    pids: Vec<u32>,
+}
+
+/// Starts `cluster up`, waits for its kubeconfig, lists namespaces with kubectl and notes the
+/// cluster's processes.
+fn start_cluster_up(bin: &Path, controlplane: &Path) -> Result<ClusterUp, String> {
     let mut child = Command::new(bin)
         .arg("up")
         .env("KUBER_CONTROLPLANE_BIN", controlplane)
@@ -131,49 +176,63 @@ fn cluster_up_blocking(bin: &Path, controlplane: &Path) -> Outcome {
         .env("KUBECONFIG", &kubeconfig)
         .env("KUBECACHEDIR", dir.join("kubectl-cache"))
         .output()
-        .context("kubectl get ns")?;
-    let listed = String::from_utf8_lossy(&namespaces.stdout).into_owned();
-    let pids = processes_under(&dir);
-
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status;
-        }
-        if Instant::now() > deadline {
+        .context("kubectl get ns");
+    let namespaces = match namespaces {
+        Ok(out) => out,
+        Err(e) => {
             let _ = child.kill();
             let _ = child.wait();
-            return Err("`cluster up` did not stop within 30 s of SIGINT".into());
+            return Err(e);
         }
-        std::thread::sleep(Duration::from_millis(50));
     };
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-
-    ensure(namespaces.status.success(), || {
-        format!(
-            "kubectl get ns failed: {}",
-            String::from_utf8_lossy(&namespaces.stderr)
-        )
-    })?;
-    ensure(listed.contains("namespace/kube-system"), || {
-        format!("kubectl get ns printed {listed:?}")
-    })?;
-    ensure(pids.len() == 3, || {
-        format!("expected etcd, apiserver and controller-manager, found pids {pids:?}")
-    })?;
-    ensure(status.success(), || format!("`cluster up` exited {status}"))?;
-    ensure(
-        rest.iter().any(|l| l.contains("nothing left running")),
-        || format!("`cluster up` printed {rest:?} after SIGINT"),
-    )?;
-    let alive: Vec<u32> = pids.into_iter().filter(|pid| running(*pid)).collect();
-    ensure(alive.is_empty(), || format!("still running: {alive:?}"))?;
-    ensure(!dir.exists(), || {
-        format!("{} is left behind", dir.display())
+    let listed = String::from_utf8_lossy(&namespaces.stdout).into_owned();
+    let pids = processes_under(&dir);
+    let facts = UpFacts {
+        dir,
+        namespaces,
+        listed,
+        pids,
+    };
+    Ok(ClusterUp {
+        child,
+        lines,
+        facts,
     })
+}
+
+impl UpFacts {
+    /// What `cluster up` did: kubectl listed the namespaces, three processes ran, and after
+    /// SIGINT it exited 0, said so, and left no process and no folder behind.
+    fn check(self, status: ExitStatus, rest: Vec<String>) -> Outcome {
+        let UpFacts {
+            dir,
+            namespaces,
+            listed,
+            pids,
+        } = self;
+        ensure(namespaces.status.success(), || {
+            format!(
+                "kubectl get ns failed: {}",
+                String::from_utf8_lossy(&namespaces.stderr)
+            )
+        })?;
+        ensure(listed.contains("namespace/kube-system"), || {
+            format!("kubectl get ns printed {listed:?}")
+        })?;
+        ensure(pids.len() == 3, || {
+            format!("expected etcd, apiserver and controller-manager, found pids {pids:?}")
+        })?;
+        ensure(status.success(), || format!("`cluster up` exited {status}"))?;
+        ensure(
+            rest.iter().any(|l| l.contains("nothing left running")),
+            || format!("`cluster up` printed {rest:?} after SIGINT"),
+        )?;
+        let alive: Vec<u32> = pids.into_iter().filter(|pid| running(*pid)).collect();
+        ensure(alive.is_empty(), || format!("still running: {alive:?}"))?;
+        ensure(!dir.exists(), || {
+            format!("{} is left behind", dir.display())
+        })
+    }
 }
 
 /// Whether a process with `pid` runs (and is not a zombie waiting for its parent).

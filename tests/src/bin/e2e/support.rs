@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use kuber_api::{Client, CoreV1Api, WriteParams};
+use kuber_api::{ApiextensionsV1Api, Client, CoreV1Api, DeleteParams, GetParams, WriteParams};
 use kuber_models::api::core::v1::Namespace;
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::cluster::{Cluster, ClusterError};
@@ -17,6 +18,7 @@ pub type Outcome = Result<(), String>;
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 /// One named case of the suite.
+#[derive(Clone, Copy)]
 pub struct Case {
     pub name: &'static str,
     pub run: for<'a> fn(&'a E2e) -> CaseFuture<'a>,
@@ -150,6 +152,92 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
     fn context(self, what: impl std::fmt::Display) -> Result<T, String> {
         self.map_err(|e| format!("{what}: {e}"))
     }
+}
+
+/// Calls `attempt` every 250 ms until it answers `Some`, at most for `limit`; the error names
+/// `what` was awaited.
+pub async fn poll<T, F, Fut>(what: &str, limit: Duration, attempt: F) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, String>>,
+{
+    poll_every(what, limit, Duration::from_millis(250), attempt).await
+}
+
+/// [`poll`] with another pause between attempts.
+pub async fn poll_every<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    every: Duration,
+    mut attempt: F,
+) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, String>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = attempt().await? {
+            return Ok(value);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("{what}: not within {limit:?}"));
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Waits until the CustomResourceDefinition `name` has every condition of `conditions` true
+/// (e.g. `Established`), at most 30 s.
+pub async fn crd_conditions(client: &Client, name: &str, conditions: &[&str]) -> Outcome {
+    let crds = &ApiextensionsV1Api::new(client.clone());
+    let what = format!(
+        "CustomResourceDefinition {name} {}",
+        conditions.join(" and ")
+    );
+    poll_every(
+        &what,
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || async move {
+            let read = crds
+                .read_custom_resource_definition(name, &GetParams::default())
+                .await
+                .context(format!("read CustomResourceDefinition {name}"))?;
+            let found = read.status.and_then(|s| s.conditions).unwrap_or_default();
+            let true_ = |type_: &str| found.iter().any(|c| c.type_ == type_ && c.status == "True");
+            Ok(conditions.iter().all(|c| true_(c)).then_some(()))
+        },
+    )
+    .await
+}
+
+/// Deletes the CustomResourceDefinition `name` and waits until it is gone (its finalizer
+/// removes the objects first), at most 60 s; answers how long that took.
+pub async fn delete_crd(client: &Client, name: &str) -> Result<f64, String> {
+    let crds = &ApiextensionsV1Api::new(client.clone());
+    let started = Instant::now();
+    crds.delete_custom_resource_definition(name, None, &DeleteParams::default())
+        .await
+        .context(format!("delete CustomResourceDefinition {name}"))?;
+    let what = format!("CustomResourceDefinition {name} gone");
+    poll_every(
+        &what,
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || async move {
+            match crds
+                .read_custom_resource_definition(name, &GetParams::default())
+                .await
+            {
+                Err(e) if e.is_not_found() => Ok(Some(())),
+                Err(e) => Err(format!("read CustomResourceDefinition {name}: {e}")),
+                Ok(_) => Ok(None),
+            }
+        },
+    )
+    .await?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// CRD schemas, as the cases that install CRDs write them.

@@ -19,7 +19,7 @@ use kuber_testserver::TestServer;
 use serde_json::Value;
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -312,10 +312,15 @@ async fn get_watch(e2e: &E2e) -> Outcome {
                         && r.query.iter().any(|(n, v)| n == "watch" && v == "true")
                 })
             };
-            let opened = tokio::time::Instant::now();
-            while !watching() && opened.elapsed() < Duration::from_secs(20) {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            // A watch never opened shows in the check below as the change not printed.
+            let every = Duration::from_millis(20);
+            let _ = poll_every(
+                "kubectl's watch",
+                Duration::from_secs(20),
+                every,
+                || async { Ok(watching().then_some(())) },
+            )
+            .await;
             // The watch request is recorded as it arrives; let the server start answering it.
             tokio::time::sleep(Duration::from_millis(200)).await;
             let mut cm = k

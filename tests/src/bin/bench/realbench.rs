@@ -17,12 +17,11 @@ use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use kuber_api::config::{Config, Kubeconfig};
 use kuber_api::{Client, CoreV1Api, GetParams, ListParams, OPERATIONS, Request, WriteParams};
-use kuber_models::WatchEvent;
 use kuber_models::api::core::v1::{ConfigMap, Namespace};
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kuber_tests::bench::{median, timed, watch_config_maps};
 use kuber_tests::cluster::Cluster;
 
 const GET_NAME: &str = "bench-get";
@@ -190,14 +189,8 @@ async fn get_one(api: &CoreV1Api, ns: &str) -> Result<(), String> {
 }
 
 async fn get_c1(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
-    for _ in 0..50 {
-        get_one(api, ns).await?;
-    }
-    let started = Instant::now();
-    for _ in 0..count {
-        get_one(api, ns).await?;
-    }
-    Ok((count, started.elapsed()))
+    let took = timed(50, count, || get_one(api, ns)).await?;
+    Ok((count, took))
 }
 
 async fn get_concurrent(
@@ -242,8 +235,7 @@ async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duratio
         .map_err(|e| format!("list ConfigMaps in {ns}: {e}"))?
         .items
         .len();
-    let started = Instant::now();
-    for _ in 0..count {
+    let took = timed(0, count, || async {
         let list = api
             .list_namespaced_config_map(ns, &ListParams::default())
             .await
@@ -254,8 +246,10 @@ async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duratio
                 list.items.len()
             ));
         }
-    }
-    Ok((count, started.elapsed()))
+        Ok(())
+    })
+    .await?;
+    Ok((count, took))
 }
 
 async fn watch(
@@ -264,48 +258,41 @@ async fn watch(
     rv: &str,
     count: usize,
 ) -> Result<(usize, Duration), String> {
-    // What kube-rs sends for WatchParams { bookmarks: true, timeout: Some(120) } and a version.
-    let params = ListParams {
-        allow_watch_bookmarks: Some(true),
-        timeout_seconds: Some(120),
-        resource_version: Some(rv.to_owned()),
-        ..ListParams::default()
-    };
-    let started = Instant::now();
-    let mut stream = api
-        .watch_namespaced_config_map_list(ns, &params)
-        .await
-        .map_err(|e| format!("watch ConfigMaps in {ns}: {e}"))?;
-    let mut seen = 0;
-    while seen < count {
-        match stream.next().await {
-            Some(Ok(
-                WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm),
-            )) => {
-                if cm.metadata.and_then(|m| m.name).is_none() {
-                    return Err("watch: an event without a name".into());
-                }
-                seen += 1;
-            }
-            Some(Ok(WatchEvent::Bookmark(_))) => {}
-            Some(Ok(WatchEvent::Error(status))) => {
-                return Err(format!(
-                    "watch: ERROR event {} {}",
-                    status.code.unwrap_or_default(),
-                    status.message.unwrap_or_default()
-                ));
-            }
-            Some(Err(e)) => return Err(format!("watch ConfigMaps in {ns}: {e}")),
-            None => return Err(format!("watch: the server closed after {seen} events")),
-        }
-    }
-    Ok((seen, started.elapsed()))
+    Ok((count, watch_config_maps(api, ns, rv, count).await?))
 }
 
 // ---------------------------------------------------------------------------------------------
 // The orchestrator.
 
 async fn orchestrate(args: &[String]) -> Result<(), String> {
+    let (bench_kube, runs) = parse_args(args)?;
+    let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+
+    let started = Instant::now();
+    let cluster = Cluster::start()
+        .await
+        .map_err(|e| format!("cluster: {e}"))?;
+    println!(
+        "control plane ready in {:.1} s ({})",
+        started.elapsed().as_secs_f64(),
+        cluster.server
+    );
+    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
+    let api = CoreV1Api::new(admin);
+    seed(&api).await?;
+    let runner = Runner {
+        me,
+        bench_kube,
+        kubeconfig: cluster.kubeconfig.clone(),
+    };
+    let (rates, http) = measure_all(&runner, &api, runs).await?;
+    drop(cluster);
+    print_table(runs, &rates, &http);
+    Ok(())
+}
+
+/// `--bench-kube PATH [--runs N]`: the bench-kube binary (built) and the rounds.
+fn parse_args(args: &[String]) -> Result<(PathBuf, usize), String> {
     let mut bench_kube = None;
     let mut runs = 5usize;
     let mut it = args.iter();
@@ -330,39 +317,38 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
     if !bench_kube.is_file() {
         return Err(format!("{} is not built", bench_kube.display()));
     }
-    let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    Ok((bench_kube, runs))
+}
 
-    let started = Instant::now();
-    let cluster = Cluster::start()
-        .await
-        .map_err(|e| format!("cluster: {e}"))?;
-    println!(
-        "control plane ready in {:.1} s ({})",
-        started.elapsed().as_secs_f64(),
-        cluster.server
-    );
-    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
-    let api = CoreV1Api::new(admin);
+/// The namespaces, the ConfigMap GET reads and the LIST_SIZE ConfigMaps LIST reads.
+async fn seed(api: &CoreV1Api) -> Result<(), String> {
     for ns in [NS_GET, NS_LIST, NS_WATCH] {
-        create_namespace(&api, ns).await?;
+        create_namespace(api, ns).await?;
     }
     let seeded = Instant::now();
-    create_config_maps(&api, NS_GET, &[GET_NAME.to_owned()]).await?;
+    create_config_maps(api, NS_GET, &[GET_NAME.to_owned()]).await?;
     let names: Vec<String> = (0..LIST_SIZE).map(|i| format!("cm-{i:05}")).collect();
-    create_config_maps(&api, NS_LIST, &names).await?;
+    create_config_maps(api, NS_LIST, &names).await?;
     println!(
         "seeded {} ConfigMaps of ~1 KiB in {:.1} s",
         LIST_SIZE + 1,
         seeded.elapsed().as_secs_f64()
     );
+    Ok(())
+}
 
-    let runner = Runner {
-        me,
-        bench_kube,
-        kubeconfig: cluster.kubeconfig.clone(),
-    };
+/// Figures of one measurement: one per run for each side.
+type Rates = BTreeMap<&'static str, BTreeMap<Side, Vec<f64>>>;
+
+/// Every measurement `runs` times with each side in turn, the order alternating: the figures,
+/// and what HTTP version each side negotiated.
+async fn measure_all(
+    runner: &Runner,
+    api: &CoreV1Api,
+    runs: usize,
+) -> Result<(Rates, BTreeMap<Side, String>), String> {
     // rates[measurement][side] = one figure per run; http[side] = what it negotiated.
-    let mut rates: BTreeMap<&str, BTreeMap<Side, Vec<f64>>> = BTreeMap::new();
+    let mut rates: Rates = BTreeMap::new();
     let mut http: BTreeMap<Side, String> = BTreeMap::new();
     let mut batch = 0usize;
     for m in &MEASUREMENTS {
@@ -371,7 +357,7 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
         for round in 0..runs {
             let rv = if m.name == "watch" {
                 batch += 1;
-                Some(make_watch_batch(&api, batch).await?)
+                Some(make_watch_batch(api, batch).await?)
             } else {
                 None
             };
@@ -392,8 +378,11 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
         }
         print_runs(m, &rates[m.name]);
     }
-    drop(cluster);
+    Ok((rates, http))
+}
 
+/// The medians as a table, each kube-rs side beside kuber-api.
+fn print_table(runs: usize, rates: &Rates, http: &BTreeMap<Side, String>) {
     println!(
         "\nreal server: kube-apiserver 1.36.3 on 127.0.0.1 (etcd, apiserver and client share 2 cores); \
          median of {runs} runs, each client a fresh process, order alternating"
@@ -427,7 +416,6 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
             unit = m.unit,
         );
     }
-    Ok(())
 }
 
 struct Runner {
@@ -523,16 +511,6 @@ fn side_name(side: Side) -> &'static str {
         Side::Kuber => "kuber-api",
         Side::KubeH2 => "kube-rs h2",
         Side::KubeDefault => "kube-rs",
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
 }
 

@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use kuber_api::{
-    ApiextensionsV1Api, Client, DeleteParams, Deleted, Error, GetParams, Operation, Patch, Request,
-    WatchStream, WriteParams,
+    ApiextensionsV1Api, Client, Deleted, Error, Operation, Patch, Request, WatchStream, WriteParams,
 };
 use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceSubresources, JSONSchemaProps,
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::case;
 use crate::support::schemas::{namespaced_crd, object_schema, schema};
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, crd_conditions, delete_crd, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![case!("crd/lifecycle-dynamic-objects", lifecycle)]
@@ -190,15 +189,6 @@ fn widget_crd(group: &str) -> CustomResourceDefinition {
     crd
 }
 
-fn condition_true(crd: &CustomResourceDefinition, type_: &str) -> bool {
-    crd.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|c| c.type_ == type_ && c.status == "True")
-}
-
 fn widget(group: &str, name: &str, spec: Value) -> Result<DynamicObject, String> {
     serde_json::from_value(json!({
         "apiVersion": format!("{group}/{VERSION}"),
@@ -244,7 +234,7 @@ async fn lifecycle(e2e: &E2e) -> Outcome {
         .await
         .context(format!("create CustomResourceDefinition {crd_name}"))?;
     let outcome = with_crd(e2e, &group, &crd_name, created).await;
-    let removal = delete_crd(e2e, &crd_name).await;
+    let removal = delete_crd(&e2e.admin, &crd_name).await;
     outcome?;
     let seconds = removal?;
     e2e.report(format!(
@@ -253,39 +243,63 @@ async fn lifecycle(e2e: &E2e) -> Outcome {
     Ok(())
 }
 
-/// Deletes the CRD and waits until it is gone (its finalizer removes the objects first).
-async fn delete_crd(e2e: &E2e, crd_name: &str) -> Result<f64, String> {
-    let crds = ApiextensionsV1Api::new(e2e.admin.clone());
-    let started = Instant::now();
-    crds.delete_custom_resource_definition(crd_name, None, &DeleteParams::default())
-        .await
-        .context(format!("delete CustomResourceDefinition {crd_name}"))?;
-    let deadline = started + Duration::from_secs(60);
-    loop {
-        match crds
-            .read_custom_resource_definition(crd_name, &GetParams::default())
-            .await
-        {
-            Err(Error::Api(api)) if api.is_not_found() => break,
-            Err(e) => return Err(format!("read CustomResourceDefinition {crd_name}: {e}")),
-            Ok(_) if Instant::now() > deadline => {
-                return Err(format!(
-                    "CustomResourceDefinition {crd_name} still there after 60 s"
-                ));
-            }
-            Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    Ok(started.elapsed().as_secs_f64())
-}
-
 async fn with_crd(
     e2e: &E2e,
     group: &str,
     crd_name: &str,
     created: CustomResourceDefinition,
 ) -> Outcome {
-    let crds = ApiextensionsV1Api::new(e2e.admin.clone());
+    check_schema_echo(&created, group)?;
+    let started = Instant::now();
+    crd_conditions(&e2e.admin, crd_name, &["Established", "NamesAccepted"]).await?;
+    let established = started.elapsed().as_secs_f64();
+
+    let ns = e2e.namespace("crd").await?;
+    let widgets = Widgets {
+        client: e2e.admin.clone(),
+        group: group.into(),
+        namespace: ns.clone(),
+    };
+    let extra = json!({
+        "nested": {"list": [1, "two", {"three": 3.5}], "flag": true},
+        "text": "kept",
+    });
+    let created = create_w1(&widgets, group, &extra).await?;
+    // Every later change arrives on a watch from w1's creation.
+    let mut events = widgets
+        .watch(meta(&created).resource_version.as_deref().unwrap_or(""))
+        .await
+        .context(format!("watch Widgets in {ns}"))?;
+    widgets
+        .create(&widget(group, "w2", json!({"size": 1}))?)
+        .await
+        .context(format!("create Widget {ns}/w2"))?;
+
+    read_and_list(&widgets, &created).await?;
+    patches(&widgets, &extra).await?;
+    status_and_replace(&widgets).await?;
+    apply_conflict(&widgets, group).await?;
+    invalid_writes(&widgets, group).await?;
+    delete_both(&widgets).await?;
+    watched_in_order(&mut events).await?;
+
+    let left = widgets
+        .list(None)
+        .await
+        .context("list Widgets after the deletes")?;
+    ensure(left.items.is_empty(), || {
+        format!("{} Widgets left after deleting both", left.items.len())
+    })?;
+    e2e.report(format!(
+        "crd: Widget Established in {established:.2} s; create/get/list/patch/status/replace/\
+         apply/delete and a watch, as DynamicObject; 4 invalid writes refused with 422 naming spec.size"
+    ));
+    Ok(())
+}
+
+/// The created CRD answers its group, kind and one version, and the schema kept
+/// `x-kubernetes-preserve-unknown-fields`.
+fn check_schema_echo(created: &CustomResourceDefinition, group: &str) -> Outcome {
     ensure(
         created.spec.group == group
             && created.spec.names.kind == KIND
@@ -306,52 +320,33 @@ async fn with_crd(
             "the schema came back without spec.extra's x-kubernetes-preserve-unknown-fields ({echoed:?})"
         )
     })?;
+    Ok(())
+}
 
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(30);
-    loop {
-        let read = crds
-            .read_custom_resource_definition(crd_name, &GetParams::default())
-            .await
-            .context(format!("read CustomResourceDefinition {crd_name}"))?;
-        if condition_true(&read, "Established") && condition_true(&read, "NamesAccepted") {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "{crd_name} not Established after 30 s: {:?}",
-                read.status.and_then(|s| s.conditions)
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let established = started.elapsed().as_secs_f64();
-
-    let ns = e2e.namespace("crd").await?;
-    let widgets = Widgets {
-        client: e2e.admin.clone(),
-        group: group.into(),
-        namespace: ns.clone(),
-    };
-    let extra = json!({
-        "nested": {"list": [1, "two", {"three": 3.5}], "flag": true},
-        "text": "kept",
-    });
+/// Creates w1 (retrying the 404 of a handler a moment behind Established): its metadata, kind,
+/// preserved `spec.extra` and pruned unknown field.
+async fn create_w1(widgets: &Widgets, group: &str, extra: &Value) -> Result<DynamicObject, String> {
+    let ns = &widgets.namespace;
     let w1 = widget(
         group,
         "w1",
         json!({"size": 3, "color": "blue", "extra": extra, "bogus": "pruned"}),
     )?;
     // Established can run a moment ahead of the handler: retry a 404 briefly.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let created = loop {
-        match widgets.create(&w1).await {
-            Err(Error::Api(api)) if api.is_not_found() && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
+    let what = format!("create Widget {ns}/w1");
+    let (widgets_ref, w1_ref, what_ref) = (&widgets, &w1, what.as_str());
+    let created = poll_every(
+        what_ref,
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        || async move {
+            match widgets_ref.create(w1_ref).await {
+                Err(Error::Api(api)) if api.is_not_found() => Ok(None),
+                other => other.context(what_ref).map(Some),
             }
-            other => break other.context(format!("create Widget {ns}/w1"))?,
-        }
-    };
+        },
+    )
+    .await?;
     let m = meta(&created);
     ensure(
         m.name.as_deref() == Some("w1")
@@ -371,7 +366,7 @@ async fn with_crd(
         },
     )?;
     let spec = member(&created, "spec");
-    ensure(spec["extra"] == extra, || {
+    ensure(spec["extra"] == *extra, || {
         format!(
             "spec.extra (preserved unknown fields) came back as {}",
             spec["extra"]
@@ -383,21 +378,17 @@ async fn with_crd(
     ensure(spec["size"] == 3 && spec["color"] == "blue", || {
         format!("spec came back as {spec}")
     })?;
-    // Every later change arrives on a watch from w1's creation.
-    let mut events = widgets
-        .watch(meta(&created).resource_version.as_deref().unwrap_or(""))
-        .await
-        .context(format!("watch Widgets in {ns}"))?;
-    widgets
-        .create(&widget(group, "w2", json!({"size": 1}))?)
-        .await
-        .context(format!("create Widget {ns}/w2"))?;
+    Ok(created)
+}
 
+/// w1 read by name is what create answered; the list and a label selector list both, then w2.
+async fn read_and_list(widgets: &Widgets, created: &DynamicObject) -> Outcome {
+    let ns = &widgets.namespace;
     let read = widgets
         .get("w1")
         .await
         .context(format!("get Widget {ns}/w1"))?;
-    ensure(read == created, || {
+    ensure(read == *created, || {
         format!("the Widget read back differs from the one created: {read:?} vs {created:?}")
     })?;
 
@@ -426,7 +417,13 @@ async fn with_crd(
         .context(format!("list Widgets in {ns} with app=w2"))?;
     let names: Vec<String> = selected.items.iter().map(name_of).collect();
     ensure(names == ["w2"], || format!("app=w2 selected {names:?}"))?;
+    Ok(())
+}
 
+/// A merge patch (into the preserved subtree too), a JSON patch whose test holds and one whose
+/// test fails.
+async fn patches(widgets: &Widgets, extra: &Value) -> Outcome {
+    let ns = &widgets.namespace;
     // A merge patch merges into the preserved subtree too.
     let patch = Patch::Merge(json!({"spec": {"size": 5, "extra": {"added": "yes"}}}));
     let patched = widgets
@@ -476,7 +473,13 @@ async fn with_crd(
             ));
         }
     }
+    Ok(())
+}
 
+/// The status subresource, then a replace that changes the spec and ignores the status, then
+/// the same replace again (stale).
+async fn status_and_replace(widgets: &Widgets) -> Outcome {
+    let ns = &widgets.namespace;
     // The status subresource: its own endpoint, no generation bump.
     let status_patch = Patch::Merge(json!({"status": {"phase": "Ready", "observed": 2}}));
     let with_status = widgets
@@ -534,7 +537,12 @@ async fn with_crd(
             ));
         }
     }
+    Ok(())
+}
 
+/// Server-side apply: a conflict naming the field, then forced.
+async fn apply_conflict(widgets: &Widgets, group: &str) -> Outcome {
+    let ns = &widgets.namespace;
     // Server-side apply of a field another manager set (the create's): a 409 conflict naming
     // the field, then forced.
     let intent = json!({
@@ -587,7 +595,11 @@ async fn with_crd(
         managers.contains(&(FIELD_MANAGER.into(), "Apply".into())),
         || format!("managedFields after apply: {managers:?}"),
     )?;
+    Ok(())
+}
 
+/// Writes against the schema refused with 422 naming the field.
+async fn invalid_writes(widgets: &Widgets, group: &str) -> Outcome {
     // Objects against the schema: 422 Invalid, a cause per bad field.
     let invalid = [
         (
@@ -620,7 +632,12 @@ async fn with_crd(
         .await;
     let status = invalid_status(refused, "patch Widget w2 to size -4")?;
     check_invalid(&status, "w2", "spec.size", "FieldValueInvalid")?;
+    Ok(())
+}
 
+/// Deletes w1 and w2; both are gone.
+async fn delete_both(widgets: &Widgets) -> Outcome {
+    let ns = &widgets.namespace;
     for name in ["w1", "w2"] {
         let deleted = widgets
             .delete(name)
@@ -636,6 +653,11 @@ async fn with_crd(
             other => return Err(format!("get Widget {name} after its delete: {other:?}")),
         }
     }
+    Ok(())
+}
+
+/// The watch from w1's creation saw every change, in order, and none of the refused writes.
+async fn watched_in_order(events: &mut WatchStream<DynamicObject>) -> Outcome {
     // The watch saw every change, in order, and none of the refused writes.
     let expected = [
         "ADDED w2",
@@ -674,18 +696,6 @@ async fn with_crd(
         }
     }
     ensure(seen == expected, || format!("Widget watch saw {seen:?}"))?;
-
-    let left = widgets
-        .list(None)
-        .await
-        .context("list Widgets after the deletes")?;
-    ensure(left.items.is_empty(), || {
-        format!("{} Widgets left after deleting both", left.items.len())
-    })?;
-    e2e.report(format!(
-        "crd: Widget Established in {established:.2} s; create/get/list/patch/status/replace/\
-         apply/delete and a watch, as DynamicObject; 4 invalid writes refused with 422 naming spec.size"
-    ));
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! resourceVersion, the server ending the stream, and a watch of one object.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
@@ -14,7 +15,7 @@ use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::cluster::{Cluster, Options};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure};
+use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -192,58 +193,7 @@ async fn events_and_bookmark(e2e: &E2e) -> Outcome {
     }
     let ended = started.elapsed().as_secs_f64();
 
-    let got: Vec<String> = events.iter().map(describe).collect();
-    ensure(
-        got == ["ADDED alpha 1", "MODIFIED alpha 2", "DELETED alpha 2"],
-        || format!("events {got:?}"),
-    )?;
-    // The events carry the objects the writes answered.
-    let rvs: Vec<String> = events
-        .iter()
-        .filter_map(|e| match e {
-            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
-                Some(rv_of(cm))
-            }
-            _ => None,
-        })
-        .collect();
-    ensure(
-        rvs[0] == rv_of(&created) && rvs[1] == rv_of(&patched),
-        || {
-            format!(
-                "event resourceVersions {rvs:?}; the create answered {}, the patch {}",
-                rv_of(&created),
-                rv_of(&patched)
-            )
-        },
-    )?;
-    if let Deleted::Object(gone) = &deleted {
-        ensure(rvs[2] == rv_of(gone), || {
-            format!(
-                "DELETED has resourceVersion {}, the delete answered {}",
-                rvs[2],
-                rv_of(gone)
-            )
-        })?;
-    }
-    let uids: BTreeSet<Option<String>> = events
-        .iter()
-        .map(|e| match e {
-            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
-                meta(cm).uid
-            }
-            _ => None,
-        })
-        .collect();
-    ensure(
-        uids.len() == 1 && meta(&created).uid.is_some() && uids.contains(&meta(&created).uid),
-        || {
-            format!(
-                "events name uids {uids:?}, the object is {:?}",
-                meta(&created).uid
-            )
-        },
-    )?;
+    let rvs = check_events(&events, &created, &patched, &deleted)?;
 
     let (bookmark, at) = bookmark.ok_or_else(|| {
         format!(
@@ -268,6 +218,66 @@ async fn events_and_bookmark(e2e: &E2e) -> Outcome {
          (timeoutSeconds {TIMEOUT})"
     ));
     Ok(())
+}
+
+/// The three events in order, carrying the objects (resourceVersions, uid) the writes answered;
+/// their resourceVersions.
+fn check_events(
+    events: &[WatchEvent<ConfigMap>],
+    created: &ConfigMap,
+    patched: &ConfigMap,
+    deleted: &Deleted<ConfigMap>,
+) -> Result<Vec<String>, String> {
+    let got: Vec<String> = events.iter().map(describe).collect();
+    ensure(
+        got == ["ADDED alpha 1", "MODIFIED alpha 2", "DELETED alpha 2"],
+        || format!("events {got:?}"),
+    )?;
+    // The events carry the objects the writes answered.
+    let rvs: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
+                Some(rv_of(cm))
+            }
+            _ => None,
+        })
+        .collect();
+    ensure(rvs[0] == rv_of(created) && rvs[1] == rv_of(patched), || {
+        format!(
+            "event resourceVersions {rvs:?}; the create answered {}, the patch {}",
+            rv_of(created),
+            rv_of(patched)
+        )
+    })?;
+    if let Deleted::Object(gone) = deleted {
+        ensure(rvs[2] == rv_of(gone), || {
+            format!(
+                "DELETED has resourceVersion {}, the delete answered {}",
+                rvs[2],
+                rv_of(gone)
+            )
+        })?;
+    }
+    let uids: BTreeSet<Option<String>> = events
+        .iter()
+        .map(|e| match e {
+            WatchEvent::Added(cm) | WatchEvent::Modified(cm) | WatchEvent::Deleted(cm) => {
+                meta(cm).uid
+            }
+            _ => None,
+        })
+        .collect();
+    ensure(
+        uids.len() == 1 && meta(created).uid.is_some() && uids.contains(&meta(created).uid),
+        || {
+            format!(
+                "events name uids {uids:?}, the object is {:?}",
+                meta(created).uid
+            )
+        },
+    )?;
+    Ok(rvs)
 }
 
 /// `sendInitialEvents=true` + `resourceVersionMatch=NotOlderThan`: the existing objects as
@@ -389,36 +399,30 @@ async fn compacted_resource_version(e2e: &E2e) -> Outcome {
         ..Default::default()
     };
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(30);
-    let mut attempts = 0;
-    let (status, mut stream) = loop {
-        attempts += 1;
-        let mut stream = core
-            .watch_namespaced_config_map_list(ns, &params)
+    let attempts = &AtomicUsize::new(0);
+    let (core_ref, params, old) = (&core, &params, old_rv.as_str());
+    let what = format!("resourceVersion {old_rv} no longer replayed");
+    let every = Duration::from_millis(500);
+    let waited = poll_every(&what, Duration::from_secs(30), every, || async move {
+        attempts.fetch_add(1, Ordering::Relaxed);
+        let mut stream = core_ref
+            .watch_namespaced_config_map_list(ns, params)
             .await
             .context(format!(
-                "watch ConfigMaps in {ns} from resourceVersion {old_rv}"
+                "watch ConfigMaps in {ns} from resourceVersion {old}"
             ))?;
-        match next_event(
-            &mut stream,
-            Duration::from_secs(10),
-            "watch from the old RV",
-        )
-        .await?
-        {
-            Some(WatchEvent::Error(status)) => break (status, stream),
+        let within = Duration::from_secs(10);
+        match next_event(&mut stream, within, "watch from the old RV").await? {
+            Some(WatchEvent::Error(status)) => Ok(Some((status, stream))),
             // Not compacted yet: the history since the old RV is replayed.
-            Some(WatchEvent::Modified(cm)) if name_of(&cm) == "probe" => {}
-            Some(other) => return Err(format!("first event {}", describe(&other))),
-            None => return Err("the watch from the old RV ended without an event".into()),
+            Some(WatchEvent::Modified(cm)) if name_of(&cm) == "probe" => Ok(None),
+            Some(other) => Err(format!("first event {}", describe(&other))),
+            None => Err("the watch from the old RV ended without an event".into()),
         }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "resourceVersion {old_rv} still replayed 30 s later ({attempts} watches)"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    })
+    .await;
+    let (status, mut stream) =
+        waited.map_err(|e| format!("{e} ({} watches)", attempts.load(Ordering::Relaxed)))?;
     ensure(status.code == Some(410), || {
         format!("ERROR event with code {:?} ({status:?})", status.code)
     })?;
@@ -446,8 +450,9 @@ async fn compacted_resource_version(e2e: &E2e) -> Outcome {
         Some(event) => return Err(format!("{} after the ERROR event", describe(&event))),
     }
     e2e.report(format!(
-        "watch: a compacted resourceVersion answered ERROR 410 Expired after {:.1} s ({attempts} watches)",
-        started.elapsed().as_secs_f64()
+        "watch: a compacted resourceVersion answered ERROR 410 Expired after {:.1} s ({} watches)",
+        started.elapsed().as_secs_f64(),
+        attempts.load(Ordering::Relaxed)
     ));
     Ok(())
 }

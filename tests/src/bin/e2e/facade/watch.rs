@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use kuber::Context as Kuber;
@@ -21,7 +21,7 @@ use kuber_tests::cluster::{Cluster, Options};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure};
+use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -289,22 +289,20 @@ async fn wait_for(
     what: &str,
     cond: impl Fn(&Seen) -> bool,
 ) -> Outcome {
-    let deadline = Instant::now() + within;
-    loop {
-        if cond(&*seen.lock().map_err(|_| "poisoned")?) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            let s = seen.lock().map_err(|_| "poisoned")?;
-            return Err(format!(
-                "{what}: not within {within:?} ({} events, {} listed, errors {:?})",
-                s.event_count,
-                s.listed,
-                s.errors.iter().rev().take(3).collect::<Vec<_>>()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let cond = &cond;
+    let waited = poll_every(what, within, Duration::from_millis(20), || async move {
+        Ok(cond(&*seen.lock().map_err(|_| "poisoned")?).then_some(()))
+    })
+    .await;
+    waited.map_err(|e| {
+        let Ok(s) = seen.lock() else { return e };
+        format!(
+            "{e} ({} events, {} listed, errors {:?})",
+            s.event_count,
+            s.listed,
+            s.errors.iter().rev().take(3).collect::<Vec<_>>()
+        )
+    })
 }
 
 async fn drops_and_compaction(e2e: &E2e) -> Outcome {
@@ -485,30 +483,31 @@ async fn compaction(
     proxy.set_down(true);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let from = seen.lock().map_err(|_| "poisoned")?.last_rv;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        writer.write().await?;
-        let params = ListParams {
-            resource_version: Some(from.to_string()),
-            label_selector: Some(SELECTOR.into()),
-            timeout_seconds: Some(5),
-            ..Default::default()
-        };
-        let mut probe = core
-            .watch_namespaced_config_map_list(ns, &params)
-            .await
-            .context(format!("probe watch from {from}"))?;
-        if let Ok(Some(Ok(WatchEvent::Error(status)))) =
-            tokio::time::timeout(Duration::from_secs(5), probe.next()).await
-            && status.code == Some(410)
-        {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("resourceVersion {from} not compacted within 60 s"));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let params = &ListParams {
+        resource_version: Some(from.to_string()),
+        label_selector: Some(SELECTOR.into()),
+        timeout_seconds: Some(5),
+        ..Default::default()
+    };
+    let what = format!("resourceVersion {from} compacted");
+    // A write before each probe moves the history on; the lock lends `writer` to each attempt.
+    let writer = &tokio::sync::Mutex::new(writer);
+    poll_every(
+        &what,
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        || async move {
+            writer.lock().await.write().await?;
+            let mut probe = core
+                .watch_namespaced_config_map_list(ns, params)
+                .await
+                .context(format!("probe watch from {from}"))?;
+            let first = tokio::time::timeout(Duration::from_secs(5), probe.next()).await;
+            let gone = matches!(first, Ok(Some(Ok(WatchEvent::Error(s)))) if s.code == Some(410));
+            Ok(gone.then_some(()))
+        },
+    )
+    .await?;
     proxy.set_down(false);
     wait_for(seen, Duration::from_secs(30), "the relist after 410", |s| {
         !s.relists.is_empty()

@@ -58,7 +58,28 @@ fn operation(id: &str) -> Result<&'static Operation, String> {
 async fn every_document(e2e: &E2e) -> Outcome {
     let client = &e2e.admin;
     let mut exact = 0usize;
+    let (apis, version) = generated_methods(client).await?;
 
+    // Raw bodies through the same operations: each decodes and re-encodes exactly.
+    let _: APIVersions = fetch(client, operation("getCoreAPIVersions")?).await?;
+    let _: APIGroupList = fetch(client, operation("getAPIVersions")?).await?;
+    let info: Info = fetch(client, operation("getCodeVersion")?).await?;
+    ensure(info.git_version == version.git_version, || {
+        "two reads of /version disagree".into()
+    })?;
+    exact += 3;
+
+    let (documents, reached, groups, problems) = group_versions(client, &apis).await;
+    exact += documents;
+    e2e.report(format!(
+        "discovery: {reached} group-versions, {groups} groups, {exact} documents exact"
+    ));
+    ensure(problems.is_empty(), || problems.join("\n  "))
+}
+
+/// The generated discovery methods, and the facts a client relies on in what they answer:
+/// `/apis` and `/version` as they read them.
+async fn generated_methods(client: &Client) -> Result<(APIGroupList, Info), String> {
     // The generated methods themselves.
     let api = CoreApi::new(client.clone())
         .get_api_versions()
@@ -131,17 +152,16 @@ async fn every_document(e2e: &E2e) -> Outcome {
         version.git_version.starts_with("v1.36.") && version.minor == "36",
         || format!("/version: {version:?}"),
     )?;
+    Ok((apis, version))
+}
 
-    // Raw bodies through the same operations: each decodes and re-encodes exactly.
-    let _: APIVersions = fetch(client, operation("getCoreAPIVersions")?).await?;
-    let _: APIGroupList = fetch(client, operation("getAPIVersions")?).await?;
-    let info: Info = fetch(client, operation("getCodeVersion")?).await?;
-    ensure(info.git_version == version.git_version, || {
-        "two reads of /version disagree".into()
-    })?;
-    exact += 3;
-
-    // Every group and group-version the server lists has its generated operation, and back.
+/// Every group and group-version the server lists has its generated operation, and back:
+/// the documents read exactly, how many group-versions and groups, and what is wrong.
+async fn group_versions(
+    client: &Client,
+    apis: &APIGroupList,
+) -> (usize, usize, usize, Vec<String>) {
+    let mut exact = 0usize;
     // Groups outside the spec (CRDs of other cases) are left out.
     let spec_groups: BTreeSet<&str> = kuber_api::KINDS.iter().map(|k| k.group).collect();
     let mut served: BTreeSet<String> = BTreeSet::from(["v1".to_owned()]);
@@ -205,12 +225,7 @@ async fn every_document(e2e: &E2e) -> Outcome {
     if !unserved.is_empty() {
         problems.push(format!("answered but not listed in /apis: {unserved:?}"));
     }
-    e2e.report(format!(
-        "discovery: {} group-versions, {} groups, {exact} documents exact",
-        reached.len(),
-        groups.len()
-    ));
-    ensure(problems.is_empty(), || problems.join("\n  "))
+    (exact, reached.len(), groups.len(), problems)
 }
 
 /// The Accept header that asks for the aggregated discovery document.

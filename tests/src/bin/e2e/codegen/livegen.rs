@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use kuber_api::{
-    ApiextensionsV1Api, DeleteParams, Error, GetParams, Operation, Request, WriteParams,
-};
+use kuber_api::{ApiextensionsV1Api, DeleteParams, Error, Operation, Request, WriteParams};
 use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, JSONSchemaProps,
 };
@@ -17,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::case;
 use crate::support::schemas::{array_of, namespaced_crd, object_schema, schema};
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, crd_conditions, ensure, poll, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![case!(
@@ -130,79 +128,15 @@ async fn crd_type_from_live_cluster(e2e: &E2e) -> Outcome {
 }
 
 async fn with_crd(e2e: &E2e, group: &str, crd_name: &str) -> Outcome {
-    wait_established(e2e, crd_name).await?;
+    crd_conditions(&e2e.admin, crd_name, &["Established"]).await?;
     let index_key = format!("apis/{group}/{VERSION}");
     let published = wait_published(e2e, &index_key).await?;
 
-    let ns = e2e.namespace("livegen").await?;
-    let first = json!({
-        "apiVersion": format!("{group}/{VERSION}"),
-        "kind": KIND,
-        "metadata": {"name": "g1", "labels": {"app": "livegen"}},
-        "spec": {
-            "size": 3,
-            "color": "blue",
-            "weight": 2.5,
-            "enabled": true,
-            "tags": ["a", "b"],
-            "port": "http",
-            "limits": {"cpu": "2", "memory": "1Gi"},
-            "mount": {"path": "/data", "readOnly": true},
-            "parts": [{"name": "bolt", "count": 1_099_511_627_776_i64}, {"name": "nut"}]
-        }
-    });
-    let second = json!({
-        "apiVersion": format!("{group}/{VERSION}"),
-        "kind": KIND,
-        "metadata": {"name": "g2"},
-        "spec": {"size": 1, "port": 8080, "mount": {"path": "/other"}}
-    });
-    let collection = [group, VERSION, ns.as_str(), PLURAL];
-    for object in [&first, &second] {
-        let name = object["metadata"]["name"].as_str().unwrap_or_default();
-        create_when_served(e2e, &collection, object)
-            .await
-            .context(format!("create {KIND} {ns}/{name}"))?;
-    }
-    // The bodies exactly as the server sends them.
-    let object_text = e2e
-        .admin
-        .call_text(Request::new(&GET, &[group, VERSION, &ns, PLURAL, "g1"]))
-        .await
-        .context(format!("get {KIND} {ns}/g1"))?;
-    let list_text = e2e
-        .admin
-        .call_text(Request::new(&LIST, &collection))
-        .await
-        .context(format!("list {KIND}s in {ns}"))?;
-
+    let (object_text, list_text) = serve_two(e2e, group).await?;
     let root = workspace_root();
     let crate_name = format!("kuber_livegen_{}", std::process::id());
     let dir = root.join("target/try-gen").join(&crate_name);
-    let kubeconfig = e2e.cluster.kubeconfig.display().to_string();
-    let out = dir.display().to_string();
-    let gen_args = [
-        "run",
-        "--quiet",
-        "-p",
-        "xtask",
-        "--profile",
-        "xtask",
-        "--",
-        "gen",
-        "--kubeconfig",
-        kubeconfig.as_str(),
-        "--group",
-        group,
-        "--out",
-        out.as_str(),
-    ];
-    let started = Instant::now();
-    let gen_output = cargo(&root, &gen_args, &[]).await?;
-    let gen_seconds = started.elapsed().as_secs_f64();
-    ensure(gen_output.contains("gen: 1 OpenAPI v3 documents"), || {
-        format!("cargo xtask gen did not fetch exactly one document:\n{gen_output}")
-    })?;
+    let (gen_output, gen_seconds) = generate(e2e, group, &root, &dir).await?;
 
     // The type's module comes from the schema name, the group reversed: test.kuber.<rest>.
     let module = group
@@ -257,52 +191,106 @@ async fn with_crd(e2e: &E2e, group: &str, crd_name: &str) -> Outcome {
     Ok(())
 }
 
-async fn wait_established(e2e: &E2e, crd_name: &str) -> Outcome {
-    let crds = ApiextensionsV1Api::new(e2e.admin.clone());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let read = crds
-            .read_custom_resource_definition(crd_name, &GetParams::default())
+/// Two Gadgets in a fresh namespace (created once the CRD serves): g1 and the list, as the
+/// server sends them.
+async fn serve_two(e2e: &E2e, group: &str) -> Result<(String, String), String> {
+    let ns = e2e.namespace("livegen").await?;
+    let first = json!({
+        "apiVersion": format!("{group}/{VERSION}"),
+        "kind": KIND,
+        "metadata": {"name": "g1", "labels": {"app": "livegen"}},
+        "spec": {
+            "size": 3,
+            "color": "blue",
+            "weight": 2.5,
+            "enabled": true,
+            "tags": ["a", "b"],
+            "port": "http",
+            "limits": {"cpu": "2", "memory": "1Gi"},
+            "mount": {"path": "/data", "readOnly": true},
+            "parts": [{"name": "bolt", "count": 1_099_511_627_776_i64}, {"name": "nut"}]
+        }
+    });
+    let second = json!({
+        "apiVersion": format!("{group}/{VERSION}"),
+        "kind": KIND,
+        "metadata": {"name": "g2"},
+        "spec": {"size": 1, "port": 8080, "mount": {"path": "/other"}}
+    });
+    let collection = [group, VERSION, ns.as_str(), PLURAL];
+    for object in [&first, &second] {
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        create_when_served(e2e, &collection, object)
             .await
-            .context(format!("read CustomResourceDefinition {crd_name}"))?;
-        let conditions = read.status.and_then(|s| s.conditions).unwrap_or_default();
-        if conditions
-            .iter()
-            .any(|c| c.type_ == "Established" && c.status == "True")
-        {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "{crd_name} not Established after 30 s: {conditions:?}"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+            .context(format!("create {KIND} {ns}/{name}"))?;
     }
+    // The bodies exactly as the server sends them.
+    let object_text = e2e
+        .admin
+        .call_text(Request::new(&GET, &[group, VERSION, &ns, PLURAL, "g1"]))
+        .await
+        .context(format!("get {KIND} {ns}/g1"))?;
+    let list_text = e2e
+        .admin
+        .call_text(Request::new(&LIST, &collection))
+        .await
+        .context(format!("list {KIND}s in {ns}"))?;
+    Ok((object_text, list_text))
+}
+
+/// `cargo xtask gen --kubeconfig … --group <group> --out <dir>`: what it printed and how long
+/// it took.
+async fn generate(
+    e2e: &E2e,
+    group: &str,
+    root: &Path,
+    dir: &Path,
+) -> Result<(String, f64), String> {
+    let kubeconfig = e2e.cluster.kubeconfig.display().to_string();
+    let out = dir.display().to_string();
+    let gen_args = [
+        "run",
+        "--quiet",
+        "-p",
+        "xtask",
+        "--profile",
+        "xtask",
+        "--",
+        "gen",
+        "--kubeconfig",
+        kubeconfig.as_str(),
+        "--group",
+        group,
+        "--out",
+        out.as_str(),
+    ];
+    let started = Instant::now();
+    let gen_output = cargo(root, &gen_args, &[]).await?;
+    let gen_seconds = started.elapsed().as_secs_f64();
+    ensure(gen_output.contains("gen: 1 OpenAPI v3 documents"), || {
+        format!("cargo xtask gen did not fetch exactly one document:\n{gen_output}")
+    })?;
+    Ok((gen_output, gen_seconds))
 }
 
 /// The OpenAPI controller publishes a new CRD a moment after it is Established: waits until the
 /// index lists `key`, and answers how long that took.
 async fn wait_published(e2e: &E2e, key: &str) -> Result<f64, String> {
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(60);
-    loop {
+    let what = format!("/openapi/v3 listing {key}");
+    poll(&what, Duration::from_secs(60), || async {
         let index: Value = e2e
             .admin
             .call(Request::new(&OPENAPI_V3, &[]))
             .await
             .context("GET /openapi/v3")?;
-        if index["paths"][key]["serverRelativeURL"]
-            .as_str()
+        let url = index["paths"][key]["serverRelativeURL"].as_str();
+        Ok(url
             .is_some_and(|u| u.starts_with(&format!("/openapi/v3/{key}")))
-        {
-            return Ok(started.elapsed().as_secs_f64());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("/openapi/v3 does not list {key} after 60 s"));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+            .then_some(()))
+    })
+    .await?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// Creates a custom object, retrying the 404 a just-Established CRD can still answer.
@@ -310,20 +298,16 @@ async fn create_when_served(
     e2e: &E2e,
     collection: &[&str],
     object: &Value,
-) -> Result<Value, Error> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match e2e
-            .admin
-            .call(Request::new(&CREATE, collection).json(object)?)
-            .await
-        {
-            Err(Error::Api(api)) if api.is_not_found() && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            other => return other,
+) -> Result<Value, String> {
+    let every = Duration::from_millis(200);
+    poll_every("served", Duration::from_secs(10), every, || async {
+        let request = Request::new(&CREATE, collection).json(object);
+        match e2e.admin.call(request.map_err(|e| e.to_string())?).await {
+            Err(Error::Api(api)) if api.is_not_found() => Ok(None),
+            other => other.map(Some).map_err(|e| e.to_string()),
         }
-    }
+    })
+    .await
 }
 
 /// The generated crate's test: the server's bodies decoded with the generated types, fields

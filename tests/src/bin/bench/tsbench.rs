@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use kuber_api::{CoreV1Api, GetParams, ListParams, WriteParams};
-use kuber_models::WatchEvent;
 use kuber_models::api::core::v1::{ConfigMap, Container, Namespace, Pod, PodSpec, ServiceAccount};
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kuber_tests::bench::{median, timed, watch_config_maps};
 use kuber_tests::cluster::Cluster;
 use kuber_testserver::TestServer;
 
@@ -114,24 +114,19 @@ async fn seed(api: &CoreV1Api) -> Result<String, String> {
 
 /// GET one pod, sequentially: requests/s.
 async fn gets(api: &CoreV1Api) -> Result<f64, String> {
-    for _ in 0..50 {
+    let took = timed(50, GETS, || async {
         api.read_namespaced_pod("pod-0000", NS, &GetParams::default())
             .await
-            .map_err(|e| format!("get: {e}"))?;
-    }
-    let started = Instant::now();
-    for _ in 0..GETS {
-        api.read_namespaced_pod("pod-0000", NS, &GetParams::default())
-            .await
-            .map_err(|e| format!("get: {e}"))?;
-    }
-    Ok(GETS as f64 / started.elapsed().as_secs_f64())
+            .map(drop)
+            .map_err(|e| format!("get: {e}"))
+    })
+    .await?;
+    Ok(GETS as f64 / took.as_secs_f64())
 }
 
 /// LIST the 500 pods (typed): lists/s.
 async fn lists(api: &CoreV1Api) -> Result<f64, String> {
-    let started = Instant::now();
-    for _ in 0..LISTS {
+    let took = timed(0, LISTS, || async {
         let list = api
             .list_namespaced_pod(NS, &ListParams::default())
             .await
@@ -139,41 +134,16 @@ async fn lists(api: &CoreV1Api) -> Result<f64, String> {
         if list.items.len() != PODS {
             return Err(format!("list: {} pods, {PODS} expected", list.items.len()));
         }
-    }
-    Ok(LISTS as f64 / started.elapsed().as_secs_f64())
+        Ok(())
+    })
+    .await?;
+    Ok(LISTS as f64 / took.as_secs_f64())
 }
 
 /// A watch from before the ConfigMaps were made, to its last event: events/s.
 async fn watch(api: &CoreV1Api, rv: &str) -> Result<f64, String> {
-    let params = ListParams {
-        allow_watch_bookmarks: Some(true),
-        timeout_seconds: Some(120),
-        resource_version: Some(rv.to_owned()),
-        ..ListParams::default()
-    };
-    let started = Instant::now();
-    let mut stream = api
-        .watch_namespaced_config_map_list(NS, &params)
-        .await
-        .map_err(|e| format!("watch: {e}"))?;
-    let mut seen = 0;
-    while seen < WATCH_EVENTS {
-        match stream.next().await {
-            Some(Ok(WatchEvent::Added(_) | WatchEvent::Modified(_) | WatchEvent::Deleted(_))) => {
-                seen += 1
-            }
-            Some(Ok(WatchEvent::Bookmark(_))) => {}
-            Some(Ok(WatchEvent::Error(s))) => return Err(format!("watch: ERROR {s:?}")),
-            Some(Err(e)) => return Err(format!("watch: {e}")),
-            None => return Err(format!("watch: closed after {seen} events")),
-        }
-    }
-    Ok(seen as f64 / started.elapsed().as_secs_f64())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    let took = watch_config_maps(api, NS, rv, WATCH_EVENTS).await?;
+    Ok(WATCH_EVENTS as f64 / took.as_secs_f64())
 }
 
 async fn start_ups(tls: bool) -> Result<f64, String> {
@@ -194,7 +164,7 @@ async fn start_ups(tls: bool) -> Result<f64, String> {
             .map_err(|e| format!("first list: {e}"))?;
         times.push(started.elapsed().as_secs_f64());
     }
-    Ok(median(times))
+    Ok(median(&times))
 }
 
 async fn run(rounds: usize) -> Result<(), String> {
@@ -255,8 +225,8 @@ async fn run(rounds: usize) -> Result<(), String> {
     .iter()
     .enumerate()
     {
-        let t = median(results[0][k].clone());
-        let r = median(results[1][k].clone());
+        let t = median(&results[0][k]);
+        let r = median(&results[1][k]);
         println!(
             "{label:<28} testserver {t:>9.1} {unit}, apiserver {r:>9.1} {unit}: {:.2}x",
             t / r

@@ -11,7 +11,7 @@ use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::cluster::{Cluster, Options};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure};
+use crate::support::{Case, Context, E2e, Outcome, create_namespace, ensure, poll_every};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -103,6 +103,27 @@ async fn limit_continue(e2e: &E2e) -> Outcome {
     create_all(&core, &ns, &names).await?;
     let create_seconds = started.elapsed().as_secs_f64();
 
+    let (seen, pages, total) = page_through(&core, &ns, &names).await?;
+    check_seen(&seen, total, &names)?;
+    // 520 objects would pile up on a shared cluster run after run.
+    core.delete_namespace(&ns, None, &DeleteParams::default())
+        .await
+        .context(format!("delete namespace {ns}"))?;
+    e2e.report(format!(
+        "paging: {OBJECTS} objects in {pages} pages (limit {PAGE}; created {CONCURRENCY} at a \
+         time in {create_seconds:.1} s)"
+    ));
+    Ok(())
+}
+
+/// Lists `ns` page by page: how often each name was seen, how many pages, and the snapshot's
+/// size page 1 announced. Checks each page's size, resourceVersion and remainingItemCount;
+/// after page 1 creates one object and deletes the last of `names`.
+async fn page_through(
+    core: &CoreV1Api,
+    ns: &str,
+    names: &[String],
+) -> Result<(BTreeMap<String, usize>, usize, Option<usize>), String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut pages = 0usize;
     let mut token: Option<String> = None;
@@ -115,7 +136,7 @@ async fn limit_continue(e2e: &E2e) -> Outcome {
             format!("still paging after {pages} pages of {PAGE}")
         })?;
         let list = core
-            .list_namespaced_config_map(&ns, &page_params(PAGE, token.clone()))
+            .list_namespaced_config_map(ns, &page_params(PAGE, token.clone()))
             .await
             .context(format!("list ConfigMaps in {ns}, page {}", pages + 1))?;
         pages += 1;
@@ -162,19 +183,24 @@ async fn limit_continue(e2e: &E2e) -> Outcome {
         if pages == 1 {
             // Changes after the first page must not show in the snapshot the token names.
             core.create_namespaced_config_map(
-                &ns,
+                ns,
                 &config_map("zz-late", OBJECTS),
                 &WriteParams::default(),
             )
             .await
             .context(format!("create ConfigMap {ns}/zz-late"))?;
             let last = &names[OBJECTS - 1];
-            core.delete_namespaced_config_map(last, &ns, None, &DeleteParams::default())
+            core.delete_namespaced_config_map(last, ns, None, &DeleteParams::default())
                 .await
                 .context(format!("delete ConfigMap {ns}/{last}"))?;
         }
     }
+    Ok((seen, pages, total))
+}
 
+/// Every object of `names` seen once (the one deleted after page 1 too), the one created after
+/// it never, nothing else but kube-root-ca.crt, and as many as page 1 announced.
+fn check_seen(seen: &BTreeMap<String, usize>, total: Option<usize>, names: &[String]) -> Outcome {
     let twice: Vec<&String> = seen
         .iter()
         .filter(|(_, n)| **n > 1)
@@ -215,14 +241,6 @@ async fn limit_continue(e2e: &E2e) -> Outcome {
     ensure(got.len() == OBJECTS, || {
         format!("{} distinct objects listed, {OBJECTS} expected", got.len())
     })?;
-    // 520 objects would pile up on a shared cluster run after run.
-    core.delete_namespace(&ns, None, &DeleteParams::default())
-        .await
-        .context(format!("delete namespace {ns}"))?;
-    e2e.report(format!(
-        "paging: {OBJECTS} objects in {pages} pages (limit {PAGE}; created {CONCURRENCY} at a \
-         time in {create_seconds:.1} s)"
-    ));
     Ok(())
 }
 
@@ -253,27 +271,29 @@ async fn expired_continue(e2e: &E2e) -> Outcome {
     create_all(&core, ns, &later).await?;
 
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(30);
-    let api = loop {
-        match core
-            .list_namespaced_config_map(ns, &page_params(4, Some(token.clone())))
-            .await
-        {
-            Err(Error::Api(api)) => break api,
-            Err(e) => return Err(format!("list the second page: {e}")),
-            Ok(next) => {
-                // Still consistent: the later objects must not show.
-                let names: Vec<&str> = next.items.iter().map(name_of).collect();
-                ensure(names == ["cm-04", "cm-05", "cm-06", "cm-07"], || {
-                    format!("second page before compaction: {names:?}")
-                })?;
+    let (core, token) = (&core, token.as_str());
+    let what = "the continue token refused after compaction";
+    let api = poll_every(
+        what,
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+        || async move {
+            let second = page_params(4, Some(token.to_owned()));
+            match core.list_namespaced_config_map(ns, &second).await {
+                Err(Error::Api(api)) => Ok(Some(api)),
+                Err(e) => Err(format!("list the second page: {e}")),
+                Ok(next) => {
+                    // Still consistent: the later objects must not show.
+                    let names: Vec<&str> = next.items.iter().map(name_of).collect();
+                    ensure(names == ["cm-04", "cm-05", "cm-06", "cm-07"], || {
+                        format!("second page before compaction: {names:?}")
+                    })?;
+                    Ok(None)
+                }
             }
-        }
-        if Instant::now() > deadline {
-            return Err("the continue token still worked 30 s after compaction was due".into());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+        },
+    )
+    .await?;
     let waited = started.elapsed().as_secs_f64();
     ensure(api.is_gone(), || format!("expected 410 Gone, got {api}"))?;
     ensure(api.reason() == Some("Expired"), || {

@@ -3,11 +3,10 @@
 //! the status and scale subresources, and pod eviction.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kuber_api::{
-    AdmissionregistrationV1Api, AppsV1Api, AutoscalingV2Api, BatchV1Api, CertificatesV1Api,
+    AdmissionregistrationV1Api, AppsV1Api, AutoscalingV2Api, BatchV1Api, CertificatesV1Api, Client,
     CoordinationV1Api, CoreV1Api, DeleteCollectionParams, DeleteParams, Deleted, DiscoveryV1Api,
     EventsV1Api, FlowcontrolApiserverV1Api, GetParams, ListParams, NetworkingV1Api, NodeV1Api,
     Patch, PatchParams, PolicyV1Api, RbacAuthorizationV1Api, ResourceV1Api, SchedulingV1Api,
@@ -22,7 +21,7 @@ use kuber_models::special::{ByteString, IntOrString};
 use serde_json::{Value, json};
 
 use crate::case;
-use crate::support::{Case, Context, E2e, Outcome, ensure};
+use crate::support::{Case, Context, E2e, Outcome, ensure, poll};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -42,24 +41,6 @@ pub fn cases() -> Vec<Case> {
 
 /// How long the controllers (garbage collector, namespace deletion, …) may take.
 const CONTROLLER_WAIT: Duration = Duration::from_secs(90);
-
-/// Calls `attempt` until it answers `Some`, at most for `limit`.
-async fn poll<T, F, Fut>(what: &str, limit: Duration, mut attempt: F) -> Result<T, String>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>, String>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = attempt().await? {
-            return Ok(value);
-        }
-        if Instant::now() >= deadline {
-            return Err(format!("{what}: not within {} s", limit.as_secs()));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
 /// Deletes a case's namespace once the case passed (a failed case leaves it to look at).
 async fn remove_namespace(e2e: &E2e, ns: &str) {
@@ -314,32 +295,42 @@ fn webhook(name: &str, timeout: i32) -> Value {
     }])
 }
 
-/// Every kind below goes through create, read, replace, merge patch and delete.
+/// The kinds one case went through: (kind, group).
+type Done = Vec<(&'static str, &'static str)>;
+
+/// Every kind of the groups below goes through create, read, replace, merge patch and delete.
 async fn kinds(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud").await?;
     let ns = ns.as_str();
-    // Cluster-scoped names carry the namespace's, which is unique to this run.
-    let cluster = |suffix: &str| format!("{ns}-{suffix}");
     let client = &e2e.admin;
-    let core = CoreV1Api::new(client.clone());
-    let apps = AppsV1Api::new(client.clone());
-    let batch = BatchV1Api::new(client.clone());
-    let rbac = RbacAuthorizationV1Api::new(client.clone());
-    let networking = NetworkingV1Api::new(client.clone());
-    let policy = PolicyV1Api::new(client.clone());
-    let scheduling = SchedulingV1Api::new(client.clone());
-    let coordination = CoordinationV1Api::new(client.clone());
-    let storage = StorageV1Api::new(client.clone());
-    let node = NodeV1Api::new(client.clone());
-    let admission = AdmissionregistrationV1Api::new(client.clone());
-    let discovery = DiscoveryV1Api::new(client.clone());
-    let autoscaling = AutoscalingV2Api::new(client.clone());
-    let events = EventsV1Api::new(client.clone());
-    let flowcontrol = FlowcontrolApiserverV1Api::new(client.clone());
-    let certificates = CertificatesV1Api::new(client.clone());
-    let resource = ResourceV1Api::new(client.clone());
-    let mut done: Vec<(&str, &str)> = Vec::new();
+    let mut done = Done::new();
+    core_namespaced(client, ns, &mut done).await?;
+    core_more(client, ns, &mut done).await?;
+    apps_batch(client, ns, &mut done).await?;
+    rbac(client, ns, &mut done).await?;
+    networking(client, ns, &mut done).await?;
+    cluster_services(client, ns, &mut done).await?;
+    admission_discovery(client, ns, &mut done).await?;
+    events_to_resource(client, ns, &mut done).await?;
+    let groups: BTreeSet<&str> = done
+        .iter()
+        .map(|(_, g)| if g.is_empty() { "core" } else { *g })
+        .collect();
+    ensure(done.len() >= 20 && groups.len() >= 8, || {
+        format!("only {} kinds across {} groups", done.len(), groups.len())
+    })?;
+    e2e.report(format!(
+        "crud: {} kinds across {} groups: create/read/replace/patch/delete",
+        done.len(),
+        groups.len()
+    ));
+    remove_namespace(e2e, ns).await;
+    Ok(())
+}
 
+/// Core namespaced kinds: ConfigMap to PersistentVolumeClaim.
+async fn core_namespaced(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let core = CoreV1Api::new(client.clone());
     use kuber_models::api::core::v1 as core_v1;
     crud_kind!(done, core, core_v1::ConfigMap, [ns],
         [create_namespaced_config_map, read_namespaced_config_map, replace_namespaced_config_map,
@@ -397,6 +388,14 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
+    Ok(())
+}
+
+/// Core kinds, continued: PersistentVolume to ReplicationController.
+async fn core_more(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let core = CoreV1Api::new(client.clone());
+    use kuber_models::api::core::v1 as core_v1;
     crud_kind!(done, core, core_v1::PersistentVolume, [],
         [create_persistent_volume, read_persistent_volume, replace_persistent_volume,
          patch_persistent_volume, delete_persistent_volume],
@@ -461,7 +460,13 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| o.spec.get_or_insert_default().min_ready_seconds = Some(2),
         patch: json!({"spec": {"minReadySeconds": 3}}),
         expect: ["1", "2", "3"]);
+    Ok(())
+}
 
+/// Apps and batch.
+async fn apps_batch(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let apps = AppsV1Api::new(client.clone());
+    let batch = BatchV1Api::new(client.clone());
     crud_kind!(done, apps, kuber_models::api::apps::v1::Deployment, [ns],
         [create_namespaced_deployment, read_namespaced_deployment, replace_namespaced_deployment,
          patch_namespaced_deployment, delete_namespaced_deployment],
@@ -532,7 +537,13 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| o.spec.schedule = "*/10 * * * *".into(),
         patch: json!({"spec": {"schedule": "*/15 * * * *"}}),
         expect: ["*/5 * * * *", "*/10 * * * *", "*/15 * * * *"]);
+    Ok(())
+}
 
+/// Rbac.authorization.k8s.io.
+async fn rbac(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let rbac = RbacAuthorizationV1Api::new(client.clone());
     use kuber_models::api::rbac::v1 as rbac_v1;
     let rule =
         |resource: &str| json!([{"apiGroups": [""], "resources": [resource], "verbs": ["get"]}]);
@@ -595,7 +606,13 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_first_subject(&mut o.subjects, "crud-b"),
         patch: json!({"subjects": subject("crud-c")}),
         expect: ["crud-a", "crud-b", "crud-c"]);
+    Ok(())
+}
 
+/// Networking.k8s.io.
+async fn networking(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let networking = NetworkingV1Api::new(client.clone());
     use kuber_models::api::networking::v1 as networking_v1;
     crud_kind!(done, networking, networking_v1::NetworkPolicy, [ns],
         [create_namespaced_network_policy, read_namespaced_network_policy,
@@ -628,7 +645,17 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
+    Ok(())
+}
 
+/// Policy, scheduling, coordination, storage and node.
+async fn cluster_services(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let policy = PolicyV1Api::new(client.clone());
+    let scheduling = SchedulingV1Api::new(client.clone());
+    let coordination = CoordinationV1Api::new(client.clone());
+    let storage = StorageV1Api::new(client.clone());
+    let node = NodeV1Api::new(client.clone());
     crud_kind!(done, policy, kuber_models::api::policy::v1::PodDisruptionBudget, [ns],
         [create_namespaced_pod_disruption_budget, read_namespaced_pod_disruption_budget,
          replace_namespaced_pod_disruption_budget, patch_namespaced_pod_disruption_budget,
@@ -683,6 +710,15 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
+    Ok(())
+}
+
+/// Admissionregistration, discovery and autoscaling.
+async fn admission_discovery(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let admission = AdmissionregistrationV1Api::new(client.clone());
+    let discovery = DiscoveryV1Api::new(client.clone());
+    let autoscaling = AutoscalingV2Api::new(client.clone());
     crud_kind!(done, admission, kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration, [],
         [create_validating_webhook_configuration, read_validating_webhook_configuration,
          replace_validating_webhook_configuration, patch_validating_webhook_configuration,
@@ -723,6 +759,16 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| o.spec.max_replicas = 4,
         patch: json!({"spec": {"maxReplicas": 5}}),
         expect: ["3", "4", "5"]);
+    Ok(())
+}
+
+/// Events, flowcontrol, certificates and resource.
+async fn events_to_resource(client: &Client, ns: &str, done: &mut Done) -> Outcome {
+    let cluster = |suffix: &str| format!("{ns}-{suffix}");
+    let events = EventsV1Api::new(client.clone());
+    let flowcontrol = FlowcontrolApiserverV1Api::new(client.clone());
+    let certificates = CertificatesV1Api::new(client.clone());
+    let resource = ResourceV1Api::new(client.clone());
     crud_kind!(done, events, kuber_models::api::events::v1::Event, [ns],
         [create_namespaced_event, read_namespaced_event, replace_namespaced_event,
          patch_namespaced_event, delete_namespaced_event],
@@ -781,20 +827,6 @@ async fn kinds(e2e: &E2e) -> Outcome {
         replace: |o| set_crud_label(o, "b"),
         patch: label_patch("c"),
         expect: ["a", "b", "c"]);
-
-    let groups: BTreeSet<&str> = done
-        .iter()
-        .map(|(_, g)| if g.is_empty() { "core" } else { *g })
-        .collect();
-    ensure(done.len() >= 20 && groups.len() >= 8, || {
-        format!("only {} kinds across {} groups", done.len(), groups.len())
-    })?;
-    e2e.report(format!(
-        "crud: {} kinds across {} groups: create/read/replace/patch/delete",
-        done.len(),
-        groups.len()
-    ));
-    remove_namespace(e2e, ns).await;
     Ok(())
 }
 
@@ -842,16 +874,27 @@ fn label_of(object: &impl Resource, key: &str) -> Option<String> {
 async fn patch_types(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud-patch").await?;
     let apps = AppsV1Api::new(e2e.admin.clone());
-    let name = "patched";
+    apply_creates_and_updates(&apps, &ns).await?;
+    json_patch(&apps, &ns).await?;
+    merge_and_strategic(&apps, &ns).await?;
+    apply_conflict_then_force(&apps, &ns).await?;
+    e2e.report(
+        "crud: patch types JSON, merge, strategic (merge key kept a sibling), apply create/update/conflict/force",
+    );
+    remove_namespace(e2e, &ns).await;
+    Ok(())
+}
+
+/// The Deployment every patch type changes.
+const PATCHED: &str = "patched";
+
+/// Server-side apply by crud-alice creates the object, then updates it.
+async fn apply_creates_and_updates(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
     let alice = PatchParams {
         field_manager: Some("crud-alice".into()),
         ..Default::default()
     };
-    let bob = PatchParams {
-        field_manager: Some("crud-bob".into()),
-        ..Default::default()
-    };
-
     // Server-side apply creates the object …
     let mut applied = deployment(name, 0, &[("a", "img-a:1"), ("b", "img-b:1")]);
     applied.api_version = Some("apps/v1".into());
@@ -859,7 +902,7 @@ async fn patch_types(e2e: &E2e) -> Outcome {
     applied.metadata_mut().labels = Some(labels(&[("tier", "alice-1")]));
     let patch = Patch::apply(&applied).context("encode the apply configuration")?;
     let created = apps
-        .patch_namespaced_deployment(name, &ns, &patch, &alice)
+        .patch_namespaced_deployment(name, ns, &patch, &alice)
         .await
         .context("apply (create) deployment patched")?;
     ensure(
@@ -879,7 +922,7 @@ async fn patch_types(e2e: &E2e) -> Outcome {
     applied.metadata_mut().labels = Some(labels(&[("tier", "alice-2")]));
     let patch = Patch::apply(&applied).context("encode the apply configuration")?;
     let updated = apps
-        .patch_namespaced_deployment(name, &ns, &patch, &alice)
+        .patch_namespaced_deployment(name, ns, &patch, &alice)
         .await
         .context("apply (update) deployment patched")?;
     ensure(
@@ -889,14 +932,19 @@ async fn patch_types(e2e: &E2e) -> Outcome {
     ensure(uid(&updated) == uid(&created), || {
         "apply (update) made another object".into()
     })?;
+    Ok(())
+}
 
+/// A JSON patch (RFC 6902) applies; one whose `test` fails changes nothing.
+async fn json_patch(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
     // JSON patch (RFC 6902).
     let json_patch = Patch::Json(json!([
         {"op": "add", "path": "/metadata/labels/json-patch", "value": "yes"},
         {"op": "replace", "path": "/spec/revisionHistoryLimit", "value": 4},
     ]));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &json_patch, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &json_patch, &PatchParams::default())
         .await
         .context("JSON-patch deployment patched")?;
     ensure(
@@ -910,7 +958,7 @@ async fn patch_types(e2e: &E2e) -> Outcome {
         {"op": "replace", "path": "/spec/revisionHistoryLimit", "value": 5},
     ]));
     match apps
-        .patch_namespaced_deployment(name, &ns, &failing, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &failing, &PatchParams::default())
         .await
     {
         Ok(_) => return Err("JSON patch with a failing test op succeeded".into()),
@@ -919,14 +967,20 @@ async fn patch_types(e2e: &E2e) -> Outcome {
             || format!("JSON patch with a failing test op: expected a 4xx, got {e}"),
         )?,
     }
+    Ok(())
+}
 
+/// A merge patch merges maps; a strategic merge patch merges containers by name, where a merge
+/// patch replaces the list.
+async fn merge_and_strategic(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
     // Merge patch (RFC 7386): maps merge, other labels stay.
     let merge = Patch::Merge(json!({
         "metadata": {"labels": {"merge": "yes"}},
         "spec": {"progressDeadlineSeconds": 500},
     }));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &merge, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &merge, &PatchParams::default())
         .await
         .context("merge-patch deployment patched")?;
     ensure(
@@ -946,7 +1000,7 @@ async fn patch_types(e2e: &E2e) -> Outcome {
         "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "img-b:2"}]}}},
     }));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &strategic, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &strategic, &PatchParams::default())
         .await
         .context("strategic-merge-patch deployment patched")?;
     let want = vec![
@@ -964,7 +1018,7 @@ async fn patch_types(e2e: &E2e) -> Outcome {
         "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "img-b:3"}]}}},
     }));
     let patched = apps
-        .patch_namespaced_deployment(name, &ns, &merge_list, &PatchParams::default())
+        .patch_namespaced_deployment(name, ns, &merge_list, &PatchParams::default())
         .await
         .context("merge-patch the containers of deployment patched")?;
     ensure(
@@ -976,7 +1030,17 @@ async fn patch_types(e2e: &E2e) -> Outcome {
             )
         },
     )?;
+    Ok(())
+}
 
+/// crud-bob applying alice's field conflicts (409 naming the field and manager); forced, bob
+/// owns it.
+async fn apply_conflict_then_force(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = PATCHED;
+    let bob = PatchParams {
+        field_manager: Some("crud-bob".into()),
+        ..Default::default()
+    };
     // A second manager applying another value for alice's field conflicts.
     let bob_config = json!({
         "apiVersion": "apps/v1",
@@ -984,7 +1048,7 @@ async fn patch_types(e2e: &E2e) -> Outcome {
         "metadata": {"name": name, "labels": {"tier": "bob"}},
     });
     let err = match apps
-        .patch_namespaced_deployment(name, &ns, &Patch::Apply(bob_config.clone()), &bob)
+        .patch_namespaced_deployment(name, ns, &Patch::Apply(bob_config.clone()), &bob)
         .await
     {
         Ok(_) => return Err("apply by crud-bob of alice's label succeeded without force".into()),
@@ -1032,7 +1096,7 @@ async fn patch_types(e2e: &E2e) -> Outcome {
         ..bob
     };
     let taken = apps
-        .patch_namespaced_deployment(name, &ns, &Patch::Apply(bob_config), &forced)
+        .patch_namespaced_deployment(name, ns, &Patch::Apply(bob_config), &forced)
         .await
         .context("forced apply by crud-bob")?;
     ensure(label_of(&taken, "tier").as_deref() == Some("bob"), || {
@@ -1042,10 +1106,6 @@ async fn patch_types(e2e: &E2e) -> Outcome {
     ensure(tier_owners == ["crud-bob"], || {
         format!("forced apply: labels.tier owned by {tier_owners:?}, expected only crud-bob")
     })?;
-    e2e.report(
-        "crud: patch types JSON, merge, strategic (merge key kept a sibling), apply create/update/conflict/force",
-    );
-    remove_namespace(e2e, &ns).await;
     Ok(())
 }
 
@@ -1054,27 +1114,8 @@ async fn patch_types(e2e: &E2e) -> Outcome {
 async fn dry_run(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud-dry").await?;
     let core = CoreV1Api::new(e2e.admin.clone());
-    let dry = WriteParams {
-        dry_run: Some("All".into()),
-        ..Default::default()
-    };
-    let name = "dry";
-
-    let answer = core
-        .create_namespaced_config_map(&ns, &config_map(name, &[("k", "a")]), &dry)
-        .await
-        .context("dry-run create configmap dry")?;
-    ensure(
-        answer.name() == Some(name) && cm_value(&answer, "k").as_deref() == Some("a"),
-        || "dry-run create: the answer is not the would-be object".into(),
-    )?;
-    let read = core
-        .read_namespaced_config_map(name, &ns, &GetParams::default())
-        .await;
-    ensure(read.as_ref().is_err_and(|e| e.is_not_found()), || {
-        format!("dry-run create stored the object: read answered {read:?}")
-    })?;
-
+    dry_create(&core, &ns).await?;
+    let name = DRY;
     let stored = core
         .create_namespaced_config_map(
             &ns,
@@ -1084,11 +1125,55 @@ async fn dry_run(e2e: &E2e) -> Outcome {
         .await
         .context("create configmap dry")?;
     let rv = resource_version(&stored);
+    dry_replace_and_patch(&core, &ns, &stored, &rv).await?;
+    dry_delete(&core, &ns, &rv).await?;
+    remove_namespace(e2e, &ns).await;
+    Ok(())
+}
 
+/// The ConfigMap the dry runs write.
+const DRY: &str = "dry";
+
+/// A dry-run create answers the would-be object and stores nothing.
+async fn dry_create(core: &CoreV1Api, ns: &str) -> Outcome {
+    let name = DRY;
+    let dry = WriteParams {
+        dry_run: Some("All".into()),
+        ..Default::default()
+    };
+    let answer = core
+        .create_namespaced_config_map(ns, &config_map(name, &[("k", "a")]), &dry)
+        .await
+        .context("dry-run create configmap dry")?;
+    ensure(
+        answer.name() == Some(name) && cm_value(&answer, "k").as_deref() == Some("a"),
+        || "dry-run create: the answer is not the would-be object".into(),
+    )?;
+    let read = core
+        .read_namespaced_config_map(name, ns, &GetParams::default())
+        .await;
+    ensure(read.as_ref().is_err_and(|e| e.is_not_found()), || {
+        format!("dry-run create stored the object: read answered {read:?}")
+    })?;
+    Ok(())
+}
+
+/// Dry-run replace and patch answer the change; the stored object (at `rv`) keeps its value.
+async fn dry_replace_and_patch(
+    core: &CoreV1Api,
+    ns: &str,
+    stored: &ConfigMap,
+    rv: &Option<String>,
+) -> Outcome {
+    let name = DRY;
+    let dry = WriteParams {
+        dry_run: Some("All".into()),
+        ..Default::default()
+    };
     let mut changed = stored.clone();
     changed.data = Some(labels(&[("k", "b")]));
     let answer = core
-        .replace_namespaced_config_map(name, &ns, &changed, &dry)
+        .replace_namespaced_config_map(name, ns, &changed, &dry)
         .await
         .context("dry-run replace configmap dry")?;
     ensure(cm_value(&answer, "k").as_deref() == Some("b"), || {
@@ -1101,7 +1186,7 @@ async fn dry_run(e2e: &E2e) -> Outcome {
     let answer = core
         .patch_namespaced_config_map(
             name,
-            &ns,
+            ns,
             &Patch::Merge(json!({"data": {"k": "c"}})),
             &dry_patch,
         )
@@ -1111,11 +1196,11 @@ async fn dry_run(e2e: &E2e) -> Outcome {
         "dry-run patch: the answer does not show the change".into()
     })?;
     let read = core
-        .read_namespaced_config_map(name, &ns, &GetParams::default())
+        .read_namespaced_config_map(name, ns, &GetParams::default())
         .await
         .context("read configmap dry after dry-run writes")?;
     ensure(
-        cm_value(&read, "k").as_deref() == Some("a") && resource_version(&read) == rv,
+        cm_value(&read, "k").as_deref() == Some("a") && resource_version(&read) == *rv,
         || {
             format!(
                 "dry-run replace/patch changed the stored object: k={:?}, resourceVersion {:?} → {:?}",
@@ -1125,13 +1210,18 @@ async fn dry_run(e2e: &E2e) -> Outcome {
             )
         },
     )?;
+    Ok(())
+}
 
+/// A dry-run delete answers success and leaves the stored object (at `rv`) as it was.
+async fn dry_delete(core: &CoreV1Api, ns: &str, rv: &Option<String>) -> Outcome {
+    let name = DRY;
     let dry_delete = DeleteParams {
         dry_run: Some("All".into()),
         ..Default::default()
     };
     let answer = core
-        .delete_namespaced_config_map(name, &ns, None, &dry_delete)
+        .delete_namespaced_config_map(name, ns, None, &dry_delete)
         .await
         .context("dry-run delete configmap dry")?;
     match &answer {
@@ -1145,18 +1235,17 @@ async fn dry_run(e2e: &E2e) -> Outcome {
         })?,
     }
     let read = core
-        .read_namespaced_config_map(name, &ns, &GetParams::default())
+        .read_namespaced_config_map(name, ns, &GetParams::default())
         .await
         .context("read configmap dry after a dry-run delete")?;
     ensure(
-        resource_version(&read) == rv
+        resource_version(&read) == *rv
             && read
                 .metadata
                 .as_ref()
                 .is_some_and(|m| m.deletion_timestamp.is_none()),
         || "dry-run delete touched the stored object".into(),
     )?;
-    remove_namespace(e2e, &ns).await;
     Ok(())
 }
 
@@ -1214,6 +1303,19 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
     let ns = ns.as_str();
     let core = &CoreV1Api::new(e2e.admin.clone());
 
+    delete_answers_status(core, ns).await?;
+    delete_answers_pod(core, ns).await?;
+    delete_held_by_finalizer(core, ns).await?;
+    let collection = delete_collection_selected(core, ns).await?;
+    e2e.report(format!(
+        "crud: delete answers: ConfigMap → Status, Pod and finalizer-held ConfigMap → object, delete-collection → {collection}"
+    ));
+    remove_namespace(e2e, ns).await;
+    Ok(())
+}
+
+/// A ConfigMap goes at once; the server answers a Status naming it.
+async fn delete_answers_status(core: &CoreV1Api, ns: &str) -> Outcome {
     // A ConfigMap goes at once; the server answers a Status naming it.
     let cm = core
         .create_namespaced_config_map(
@@ -1244,7 +1346,11 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
             && details.uid == uid(&cm),
         || format!("delete configmap plain: Status {status:?}"),
     )?;
+    Ok(())
+}
 
+/// A Pod's delete answers the pod, marked for deletion.
+async fn delete_answers_pod(core: &CoreV1Api, ns: &str) -> Outcome {
     // A Pod's delete answers the pod, marked for deletion.
     let pod = Pod {
         metadata: Some(meta("doomed")),
@@ -1273,7 +1379,11 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
             ));
         }
     }
+    Ok(())
+}
 
+/// A finalizer keeps the object: the delete answers it with deletionTimestamp set.
+async fn delete_held_by_finalizer(core: &CoreV1Api, ns: &str) -> Outcome {
     // A finalizer keeps the object: the delete answers it with deletionTimestamp set.
     let finalizer = "example.com/crud-hold";
     let mut held = config_map("held", &[("k", "v")]);
@@ -1332,7 +1442,11 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
         },
     )
     .await?;
+    Ok(())
+}
 
+/// delete-collection removes exactly the selected objects; what it answered.
+async fn delete_collection_selected(core: &CoreV1Api, ns: &str) -> Result<&'static str, String> {
     // delete-collection removes exactly the selected objects.
     let sets = [
         ("del-1", "del"),
@@ -1385,11 +1499,7 @@ async fn delete_answers(e2e: &E2e) -> Outcome {
         Deleted::Object(_) => "a list of the deleted",
         Deleted::Status(_) => "a Status",
     };
-    e2e.report(format!(
-        "crud: delete answers: ConfigMap → Status, Pod and finalizer-held ConfigMap → object, delete-collection → {collection}"
-    ));
-    remove_namespace(e2e, ns).await;
-    Ok(())
+    Ok(collection)
 }
 
 /// The ReplicaSets the deployment controller made for `owner`.
@@ -1461,6 +1571,15 @@ async fn propagation(e2e: &E2e) -> Outcome {
     let apps = AppsV1Api::new(e2e.admin.clone());
     let apps = &apps;
 
+    propagation_orphan(apps, ns).await?;
+    propagation_background(apps, ns).await?;
+    propagation_foreground(apps, ns).await?;
+    remove_namespace(e2e, ns).await;
+    Ok(())
+}
+
+/// Orphan: the ReplicaSet stays, without its owner reference.
+async fn propagation_orphan(apps: &AppsV1Api, ns: &str) -> Outcome {
     // Orphan: the ReplicaSet stays, without its owner reference.
     let (_, rs) = deployment_with_replica_set(apps, ns, "orphan").await?;
     let rs_name = rs.name().unwrap_or_default().to_string();
@@ -1494,7 +1613,11 @@ async fn propagation(e2e: &E2e) -> Outcome {
         },
     )
     .await?;
+    Ok(())
+}
 
+/// Background: the owner goes at once, the collector removes the ReplicaSet after.
+async fn propagation_background(apps: &AppsV1Api, ns: &str) -> Outcome {
     // Background: the owner goes at once, the collector removes the ReplicaSet after.
     let (_, rs) = deployment_with_replica_set(apps, ns, "background").await?;
     let rs_name = rs.name().unwrap_or_default().to_string();
@@ -1519,7 +1642,11 @@ async fn propagation(e2e: &E2e) -> Outcome {
     ensure(is_gone("deployment background", read)?, || {
         "deployment background still there after a background delete".into()
     })?;
+    Ok(())
+}
 
+/// Foreground: the owner waits, marked, until its dependents are gone.
+async fn propagation_foreground(apps: &AppsV1Api, ns: &str) -> Outcome {
     // Foreground: the owner waits, marked, until its dependents are gone. A finalizer of ours
     // on the ReplicaSet holds that state long enough to see it.
     let (_, rs) = deployment_with_replica_set(apps, ns, "foreground").await?;
@@ -1602,7 +1729,6 @@ async fn propagation(e2e: &E2e) -> Outcome {
         },
     )
     .await?;
-    remove_namespace(e2e, ns).await;
     Ok(())
 }
 
@@ -1611,7 +1737,7 @@ async fn propagation(e2e: &E2e) -> Outcome {
 async fn subresources(e2e: &E2e) -> Outcome {
     let ns = e2e.namespace("crud-sub").await?;
     let apps = AppsV1Api::new(e2e.admin.clone());
-    let name = "scaled";
+    let name = SCALED;
     // Paused, so that the controller does not rewrite our status between two steps.
     let mut d = deployment(name, 1, &[("c", "registry.example/crud:1")]);
     if let Some(spec) = d.spec.as_mut() {
@@ -1621,8 +1747,22 @@ async fn subresources(e2e: &E2e) -> Outcome {
         .await
         .context("create deployment scaled")?;
 
+    scale_subresource(&apps, &ns).await?;
+    status_write(&apps, &ns).await?;
+    spec_write(&apps, &ns).await?;
+    remove_namespace(e2e, &ns).await;
+    Ok(())
+}
+
+/// The Deployment the subresource writes go to (paused).
+const SCALED: &str = "scaled";
+
+/// The scale subresource: read, replaced (retrying a conflict with the controller) and
+/// patched, each seen in the deployment's spec.replicas.
+async fn scale_subresource(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = SCALED;
     let scale = apps
-        .read_namespaced_deployment_scale(name, &ns, &GetParams::default())
+        .read_namespaced_deployment_scale(name, ns, &GetParams::default())
         .await
         .context("read scale of deployment scaled")?;
     ensure(
@@ -1647,13 +1787,13 @@ async fn subresources(e2e: &E2e) -> Outcome {
     let replaced = loop {
         bigger.spec.get_or_insert_default().replicas = Some(2);
         match apps
-            .replace_namespaced_deployment_scale(name, &ns, &bigger, &WriteParams::default())
+            .replace_namespaced_deployment_scale(name, ns, &bigger, &WriteParams::default())
             .await
         {
             Err(e) if e.is_conflict() && attempts < 5 => {
                 attempts += 1;
                 bigger = apps
-                    .read_namespaced_deployment_scale(name, &ns, &GetParams::default())
+                    .read_namespaced_deployment_scale(name, ns, &GetParams::default())
                     .await
                     .context("read scale of deployment scaled again")?;
             }
@@ -1665,7 +1805,7 @@ async fn subresources(e2e: &E2e) -> Outcome {
         || "replace scale: the answer does not show 2 replicas".into(),
     )?;
     let read = apps
-        .read_namespaced_deployment(name, &ns, &GetParams::default())
+        .read_namespaced_deployment(name, ns, &GetParams::default())
         .await
         .context("read deployment scaled")?;
     ensure(
@@ -1675,7 +1815,7 @@ async fn subresources(e2e: &E2e) -> Outcome {
     let patched = apps
         .patch_namespaced_deployment_scale(
             name,
-            &ns,
+            ns,
             &Patch::Merge(json!({"spec": {"replicas": 3}})),
             &PatchParams::default(),
         )
@@ -1686,14 +1826,19 @@ async fn subresources(e2e: &E2e) -> Outcome {
         || "patch scale: the answer does not show 3 replicas".into(),
     )?;
     let read = apps
-        .read_namespaced_deployment(name, &ns, &GetParams::default())
+        .read_namespaced_deployment(name, ns, &GetParams::default())
         .await
         .context("read deployment scaled")?;
     ensure(
         read.spec.as_ref().and_then(|s| s.replicas) == Some(3),
         || "patch scale: deployment spec.replicas is not 3".into(),
     )?;
+    Ok(())
+}
 
+/// A status write carrying a spec change: the status changes, the spec does not.
+async fn status_write(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = SCALED;
     // A status write carrying a spec change: the status changes, the spec does not.
     let probe_condition = "CrudProbe";
     let has_probe = |d: &Deployment| {
@@ -1705,7 +1850,7 @@ async fn subresources(e2e: &E2e) -> Outcome {
     let mut attempts = 0;
     let written = loop {
         let mut current = apps
-            .read_namespaced_deployment_status(name, &ns, &GetParams::default())
+            .read_namespaced_deployment_status(name, ns, &GetParams::default())
             .await
             .context("read status of deployment scaled")?;
         current.spec.get_or_insert_default().replicas = Some(7);
@@ -1717,7 +1862,7 @@ async fn subresources(e2e: &E2e) -> Outcome {
             .context("build a DeploymentCondition")?,
         );
         match apps
-            .replace_namespaced_deployment_status(name, &ns, &current, &WriteParams::default())
+            .replace_namespaced_deployment_status(name, ns, &current, &WriteParams::default())
             .await
         {
             Ok(written) => break written,
@@ -1740,7 +1885,7 @@ async fn subresources(e2e: &E2e) -> Outcome {
     let patched = apps
         .patch_namespaced_deployment_status(
             name,
-            &ns,
+            ns,
             &Patch::Merge(json!({"spec": {"replicas": 8}, "status": {"collisionCount": 4}})),
             &PatchParams::default(),
         )
@@ -1751,18 +1896,23 @@ async fn subresources(e2e: &E2e) -> Outcome {
             && patched.spec.as_ref().and_then(|s| s.replicas) == Some(3),
         || "status patch: collisionCount not 4 or spec.replicas changed".into(),
     )?;
+    Ok(())
+}
 
+/// A spec write carrying a status change: the spec changes, the status does not.
+async fn spec_write(apps: &AppsV1Api, ns: &str) -> Outcome {
+    let name = SCALED;
     // A spec write carrying a status change: the spec changes, the status does not.
     let mut attempts = 0;
     let written = loop {
         let mut current = apps
-            .read_namespaced_deployment(name, &ns, &GetParams::default())
+            .read_namespaced_deployment(name, ns, &GetParams::default())
             .await
             .context("read deployment scaled")?;
         current.spec.get_or_insert_default().min_ready_seconds = Some(9);
         current.status.get_or_insert_default().collision_count = Some(40);
         match apps
-            .replace_namespaced_deployment(name, &ns, &current, &WriteParams::default())
+            .replace_namespaced_deployment(name, ns, &current, &WriteParams::default())
             .await
         {
             Ok(written) => break written,
@@ -1783,7 +1933,6 @@ async fn subresources(e2e: &E2e) -> Outcome {
             )
         },
     )?;
-    remove_namespace(e2e, &ns).await;
     Ok(())
 }
 
