@@ -90,6 +90,11 @@ impl Server {
         self.targets.lock().unwrap().clone()
     }
 
+    /// Where [`Server::targets`] are kept: a hook may read its own request's.
+    pub fn target_log(&self) -> Arc<Mutex<Vec<String>>> {
+        self.targets.clone()
+    }
+
     /// [`Server::targets`] without discovery.
     pub fn lines(&self) -> Vec<String> {
         self.targets()
