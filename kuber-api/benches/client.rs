@@ -2,6 +2,8 @@
 //! - requests per second of `CoreV1Api::read_namespaced_pod` against a local server answering a
 //!   recorded pod, at concurrency 1 and 64, beside a bare hyper client doing the same requests
 //!   (and decoding the same `Pod`, so that only the client's own overhead differs);
+//! - lists per second of `CoreV1Api::list_namespaced_pod` (500 recorded pods), beside the same
+//!   bare hyper client decoding the same `PodList`;
 //! - watch throughput over a 10,000-event stream, beside decoding the same lines as
 //!   `serde_json::Value`.
 //!
@@ -20,10 +22,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use kuber_api::config::Config;
 use kuber_api::{Client, CoreV1Api, GetParams, ListParams};
-use kuber_models::api::core::v1::Pod;
+use kuber_models::api::core::v1::{Pod, PodList};
 use serde_json::Value;
 
 const EVENTS: usize = 10_000;
+const LIST_PODS: usize = 500;
 
 fn recorded_pods() -> Option<Vec<Value>> {
     let path =
@@ -42,8 +45,9 @@ fn recorded_pods() -> Option<Vec<Value>> {
     Some(items)
 }
 
-/// A local HTTP/1.1 server: any path ending in `/pods/<name>` gets the pod, a watch gets the stream.
-async fn serve(pod: Bytes, stream: Bytes) -> SocketAddr {
+/// A local HTTP/1.1 server: a watch gets the stream, a path ending in `/pods` the list, any other
+/// path the pod.
+async fn serve(pod: Bytes, list: Bytes, stream: Bytes) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -53,11 +57,13 @@ async fn serve(pod: Bytes, stream: Bytes) -> SocketAddr {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
-            let (pod, stream) = (pod.clone(), stream.clone());
+            let (pod, list, stream) = (pod.clone(), list.clone(), stream.clone());
             tokio::spawn(async move {
                 let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let body = if req.uri().query().unwrap_or("").contains("watch=true") {
                         stream.clone()
+                    } else if req.uri().path().ends_with("/pods") {
+                        list.clone()
                     } else {
                         pod.clone()
                     };
@@ -121,7 +127,12 @@ fn main() {
             stream.push(b'\n');
         }
         let stream = Bytes::from(stream);
-        let addr = serve(pod.clone(), stream.clone()).await;
+        let items: Vec<&Value> = pods.iter().cycle().take(LIST_PODS).collect();
+        let list = serde_json::json!({
+            "apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "1"}, "items": items,
+        });
+        let list = Bytes::from(serde_json::to_vec(&list).expect("list"));
+        let addr = serve(pod.clone(), list.clone(), stream.clone()).await;
         let server = format!("http://{addr}");
 
         let mut config = Config::local_proxy();
@@ -170,6 +181,41 @@ fn main() {
                 ours / base
             );
         }
+
+        println!("list_namespaced_pod of {LIST_PODS} pods ({:.1} MB), lists/s:", list.len() as f64 / 1e6);
+        let list_uri: hyper::Uri = format!("{server}/api/v1/namespaces/kube-system/pods").parse().expect("uri");
+        let mut ours = Vec::new();
+        let mut base = Vec::new();
+        for _ in 0..3 {
+            let api = api.clone();
+            ours.push(
+                rate(100, 1, move || {
+                    let api = api.clone();
+                    async move {
+                        let l: PodList = api.list_namespaced_pod("kube-system", &ListParams::default()).await.expect("list");
+                        assert_eq!(l.items.len(), LIST_PODS);
+                        std::hint::black_box(l);
+                    }
+                })
+                .await,
+            );
+            let (bare, uri) = (bare.clone(), list_uri.clone());
+            base.push(
+                rate(100, 1, move || {
+                    let (bare, uri) = (bare.clone(), uri.clone());
+                    async move {
+                        let resp = bare.get(uri).await.expect("bare get");
+                        let body = resp.into_body().collect().await.expect("body").to_bytes();
+                        let l: PodList = serde_json::from_slice(&body).expect("decode");
+                        std::hint::black_box(l);
+                    }
+                })
+                .await,
+            );
+        }
+        let ours = ours.into_iter().fold(0.0, f64::max);
+        let base = base.into_iter().fold(0.0, f64::max);
+        println!("  concurrency  1: kuber-api {ours:>8.1}   bare hyper {base:>8.1}   ratio {:.2}x", ours / base);
 
         // Watch throughput.
         let mut best_watch = Duration::MAX;

@@ -5,6 +5,7 @@
 // clean build, where the `serde` facade crate waits behind its build script (issue 10).
 extern crate serde_core as serde;
 
+pub mod backoff;
 pub mod client;
 pub mod config;
 mod error;
@@ -17,7 +18,8 @@ mod response;
 pub use kuber_yaml as yaml;
 
 pub use client::{ByteStream, ClientStats, Lines, WatchStream};
-pub use client::{Call, Client, call};
+pub use client::{Call, Client, ClientBuilder, call};
+pub use client::{HyperTransport, RequestBody, ResponseBody};
 pub use error::ApiError;
 pub use error::Error;
 pub use generated::*;

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use kuber_models::Resource;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
 use crate::Error;
@@ -228,7 +229,7 @@ impl Request {
                 "" => Cow::Borrowed(op.version),
                 group => Cow::Owned(format!("{group}/{}", op.version)),
             };
-            bytes = with_type(bytes, &api_version, op.kind).map_err(encode_error)?;
+            bytes = with_type_meta(bytes, &api_version, op.kind).map_err(encode_error)?;
         }
         self.body = Some(Body {
             content_type: "application/json",
@@ -298,10 +299,12 @@ impl Patch {
     /// in an apply, are taken from `K` when the object leaves them unset. The call needs a
     /// field manager ([`PatchParams::field_manager`](crate::PatchParams)); without one it is
     /// refused before anything is sent. For an untyped object use [`Patch::Apply`].
+    ///
+    /// The patch is a `serde_json::Value`, which keeps numbers as `f64` (`1e3` is sent as
+    /// `1000.0`); for the object's own text, send [`with_type_meta`]'s bytes as a request body.
     pub fn apply<K: Resource + Serialize>(object: &K) -> Result<Patch, serde_json::Error> {
-        let mut value = serde_json::to_value(object)?;
-        fill_type(&mut value, K::API_VERSION, K::KIND);
-        Ok(Patch::Apply(value))
+        let bytes = with_type_meta(serde_json::to_vec(object)?, K::API_VERSION, K::KIND)?;
+        Ok(Patch::Apply(serde_json::from_slice(&bytes)?))
     }
 
     pub fn content_type(&self) -> &'static str {
@@ -320,10 +323,15 @@ impl Patch {
     }
 }
 
-/// An encoded JSON object with `apiVersion` and `kind` set where they are missing, `null` or
-/// empty. Members stay as encoded (no trip through `Value`, which would lose number text such as
-/// `1e3`); the bytes are returned untouched when nothing is missing or they are not an object.
-fn with_type(bytes: Vec<u8>, api_version: &str, kind: &str) -> Result<Vec<u8>, serde_json::Error> {
+/// An encoded JSON object with `apiVersion` and `kind` (its TypeMeta) set where they are
+/// missing, `null` or empty: what creates, replaces and applies of a typed object send. Members
+/// stay as encoded (no trip through `Value`, which would lose number text such as `1e3`); the
+/// bytes are returned untouched when nothing is missing or they are not an object.
+pub fn with_type_meta(
+    bytes: Vec<u8>,
+    api_version: &str,
+    kind: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
     type Members = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
     let Ok(mut object) = serde_json::from_slice::<Members>(&bytes) else {
         return Ok(bytes);
@@ -344,38 +352,17 @@ fn with_type(bytes: Vec<u8>, api_version: &str, kind: &str) -> Result<Vec<u8>, s
     serde_json::to_vec(&object)
 }
 
-/// Sets `apiVersion` and `kind` of a JSON object where they are missing, `null` or empty.
-fn fill_type(value: &mut serde_json::Value, api_version: &str, kind: &str) {
-    let Some(object) = value.as_object_mut() else {
-        return;
-    };
-    for (key, filled) in [("apiVersion", api_version), ("kind", kind)] {
-        let unset = match object.get(key) {
-            None | Some(serde_json::Value::Null) => true,
-            Some(serde_json::Value::String(s)) => s.is_empty(),
-            Some(_) => false,
-        };
-        if unset {
-            object.insert(key.to_owned(), filled.into());
-        }
-    }
-}
+/// What is encoded in a path segment: all but RFC 3986's unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// In query names and values: all but what Go's `url.QueryEscape` leaves (a space is `%20`).
+const QUERY: &AsciiSet = SEGMENT;
 
-/// Bytes left as they are in a path segment (RFC 3986 unreserved).
-const SEGMENT: &[u8] = b"-._~";
-/// In query names and values, as Go's `url.QueryEscape` leaves them.
-const QUERY: &[u8] = b"-._~";
-
-fn encode_into(out: &mut String, text: &str, keep: &[u8]) {
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 15)]));
-        }
-    }
+fn encode_into(out: &mut String, text: &str, set: &'static AsciiSet) {
+    out.extend(utf8_percent_encode(text, set));
 }
 
 /// Parameters that are paths of their own, slashes included: `{path}` of proxy operations,
@@ -390,8 +377,8 @@ fn is_composite(name: &str) -> bool {
     name == "compositemetricname"
 }
 
-/// In a composite metric name: a segment's bytes plus the `*` wildcard.
-const COMPOSITE_SEGMENT: &[u8] = b"-._~*";
+/// In a composite metric name: a segment's, but the `*` wildcard is left as it is.
+const COMPOSITE_SEGMENT: &AsciiSet = &SEGMENT.remove(b'*');
 
 /// The parameter names of `template`, in order.
 fn parameters(template: &str) -> impl Iterator<Item = &str> {
@@ -539,7 +526,7 @@ mod tests {
 
     #[test]
     fn filling_the_type_keeps_every_member_as_encoded() {
-        let filled = with_type(
+        let filled = with_type_meta(
             br#"{"metadata":{},"n":1e3,"kind":""}"#.to_vec(),
             "v1",
             "Pod",
@@ -550,8 +537,14 @@ mod tests {
             r#"{"apiVersion":"v1","kind":"Pod","metadata":{},"n":1e3}"#
         );
         let complete = br#"{"kind":"Pod","apiVersion":"v1","n":1e3}"#.to_vec();
-        assert_eq!(with_type(complete.clone(), "v2", "X").unwrap(), complete);
-        assert_eq!(with_type(b"[1]".to_vec(), "v1", "Pod").unwrap(), b"[1]");
+        assert_eq!(
+            with_type_meta(complete.clone(), "v2", "X").unwrap(),
+            complete
+        );
+        assert_eq!(
+            with_type_meta(b"[1]".to_vec(), "v1", "Pod").unwrap(),
+            b"[1]"
+        );
     }
 
     #[test]

@@ -160,3 +160,81 @@ fn errors_hide_secrets() {
         assert_clean(&format!("{err} {err:?}"));
     }
 }
+
+/// Proxy URLs that do not parse, each hiding `s3cret` in its password: unencoded `#`, `/`, `?`,
+/// a space, `"`, a bad escape, no scheme; and forms Go reads with the password's end in the
+/// host, path or fragment (`user:12#s3cret@…` is host `user`, port 12).
+const MALFORMED_PROXIES: &[&str] = &[
+    "http://user:s3cret#pw@proxy.corp:3128",
+    "http://user:s3cret/pw@proxy.corp:3128",
+    "http://user:s3cret?pw@proxy.corp:3128",
+    "http://user:s3cret pw@proxy.corp:3128",
+    "https://user:s3cret\"pw@proxy.corp",
+    "socks5://user:s3cret%zz@proxy.corp:1080",
+    "user:s3cret#pw@proxy.corp:3128",
+    "http://user:12#s3cret@proxy.corp:3128",
+    "http://user:12/s3cret@proxy.corp:3128",
+];
+
+#[test]
+fn malformed_proxy_urls_are_refused_without_showing_the_password() {
+    for proxy in MALFORMED_PROXIES {
+        // A kubeconfig's proxy-url: refused, naming the key; Debug shows no password.
+        let yaml = format!(
+            "current-context: c\ncontexts: [{{name: c, context: {{cluster: bad}}}}]\n\
+             clusters: [{{name: good, cluster: {{server: 'https://k.test'}}}}, \
+             {{name: bad, cluster: {{server: 'https://k.test', proxy-url: '{proxy}'}}}}]\n"
+        );
+        let kubeconfig = Kubeconfig::from_yaml(&yaml, "proxy.yaml").unwrap();
+        assert_clean(&format!("{kubeconfig:?} {kubeconfig:#?}"));
+        let err = Config::from_kubeconfig_with(&kubeconfig, None, &no_env()).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert_clean(&text);
+        assert!(
+            text.contains("clusters[1].cluster.proxy-url"),
+            "{proxy}: {text}"
+        );
+
+        // The same from HTTPS_PROXY: refused, naming the variable.
+        let yaml = "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n\
+                    clusters: [{name: k, cluster: {server: 'https://k.test'}}]\n";
+        let kubeconfig = Kubeconfig::from_yaml(yaml, "env.yaml").unwrap();
+        let env = Env::from_vars([("HTTPS_PROXY", *proxy)]);
+        assert_clean(&format!("{env:?}"));
+        let err = Config::from_kubeconfig_with(&kubeconfig, None, &env).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert_clean(&text);
+        assert!(text.contains("HTTPS_PROXY"), "{proxy}: {text}");
+
+        // Set by hand: Debug of the config, its credentials and the client's refusal are clean.
+        let mut config = Config::new("https://k.test");
+        config.proxy = Some((*proxy).into());
+        config.auth = exec_auth();
+        assert_clean(&format!("{config:?} {config:#?}"));
+        let credentials = Credentials::from_config(&config);
+        assert_clean(&format!("{credentials:?}"));
+        let err = kuber_api::Client::new(config).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert_clean(&text);
+        assert!(text.contains("proxy"), "{proxy}: {text}");
+    }
+}
+
+#[test]
+fn a_server_url_that_does_not_parse_shows_only_its_scheme() {
+    for server in [
+        "https://admin:s3cret#pw@api.test:6443",
+        "https://admin:12/s3cret@api.test:6443",
+    ] {
+        let config = Config::new(server);
+        let text = format!("{config:?}");
+        assert_clean(&text);
+        assert!(text.contains("https://"), "{text}");
+        if let Err(err) = kuber_api::Client::new(config.clone()) {
+            assert_clean(&format!("{err} {err:?}"));
+        }
+        if let Ok(client) = kuber_api::Client::new(config) {
+            assert_clean(&format!("{client:?}"));
+        }
+    }
+}

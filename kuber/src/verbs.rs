@@ -388,26 +388,15 @@ impl<'a, O: DeserializeOwned + Send + 'static> Put<'a, O> {
 
 into_future!(Put<O> => O, O: DeserializeOwned + Send + 'static);
 
-/// An encoded object with `apiVersion` and `kind` filled when unset.
+/// An encoded object with `apiVersion` and `kind` filled when unset, every other member as the
+/// type wrote it (`1e3` stays `1e3`).
 fn encode_typed<K: Resource + Serialize>(object: &K) -> Result<Vec<u8>> {
-    let mut value = serde_json::to_value(object).map_err(|e| Error::Invalid {
-        what: format!("{} {}", K::API_VERSION, K::KIND),
-        message: e.to_string(),
-    })?;
-    if let Some(map) = value.as_object_mut() {
-        for (key, v) in [("apiVersion", K::API_VERSION), ("kind", K::KIND)] {
-            let unset = map
-                .get(key)
-                .is_none_or(|x| x.is_null() || x.as_str() == Some(""));
-            if unset {
-                map.insert(key.into(), v.into());
-            }
-        }
-    }
-    serde_json::to_vec(&value).map_err(|e| Error::Invalid {
-        what: format!("{} {}", K::API_VERSION, K::KIND),
-        message: e.to_string(),
-    })
+    serde_json::to_vec(object)
+        .and_then(|bytes| kuber_api::request::with_type_meta(bytes, K::API_VERSION, K::KIND))
+        .map_err(|e| Error::Invalid {
+            what: format!("{} {}", K::API_VERSION, K::KIND),
+            message: e.to_string(),
+        })
 }
 
 fn encode_object(object: &Object) -> Result<Vec<u8>> {
@@ -1193,12 +1182,10 @@ impl Context {
     /// # Ok(()) }
     /// ```
     pub fn apply<K: Resource + Serialize>(&self, object: &K, field_manager: &str) -> Update<'_, K> {
-        let body = Patch::apply(object)
-            .map(PatchBody::from)
-            .map_err(|e| Error::Invalid {
-                what: format!("{} {}", K::API_VERSION, K::KIND),
-                message: e.to_string(),
-            });
+        let body = encode_typed(object).map(|bytes| PatchBody {
+            patch_type: PatchType::Apply,
+            bytes,
+        });
         Update {
             ctx: self,
             kind: KindRef::typed::<K>(),

@@ -65,7 +65,6 @@
 //! ```
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, Hasher};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
@@ -165,7 +164,7 @@ pub struct Watch<K> {
     resource_version: Option<String>,
     timeout_seconds: i64,
     initial_events: bool,
-    backoff: (Duration, Duration),
+    backoff: kuber_api::backoff::Backoff,
     _kind: PhantomData<fn() -> K>,
 }
 
@@ -195,7 +194,10 @@ impl<K: Watchable> Watch<K> {
             // Under the client's 5-minute idle timeout: the server ends each watch first.
             timeout_seconds: 290,
             initial_events: true,
-            backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+            backoff: kuber_api::backoff::Backoff::new(
+                Duration::from_millis(500),
+                Duration::from_secs(30),
+            ),
             _kind: PhantomData,
         }
     }
@@ -251,7 +253,7 @@ impl<K: Watchable> Watch<K> {
     /// The first delay after an error (doubled each time, up to `max`; 0.5 s and 30 s by
     /// default).
     pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
-        self.backoff = (first, max.max(first));
+        self.backoff = kuber_api::backoff::Backoff::new(first, max);
         self
     }
 
@@ -319,27 +321,23 @@ impl<K: Watchable> Watch<K> {
     }
 }
 
-/// Exponential backoff with jitter, capped.
+/// Where the watch is in its backoff policy (kuber-api's: doubling, capped, each wait between
+/// half and all of its step, so that many watchers do not retry in step).
 struct Backoff {
-    first: Duration,
-    max: Duration,
-    next: Duration,
+    policy: kuber_api::backoff::Backoff,
+    /// Waits since the last delivered event.
+    attempt: u32,
 }
 
 impl Backoff {
     fn delay(&mut self) -> Duration {
-        let base = self.next;
-        self.next = (self.next * 2).min(self.max);
-        // Between half and all of the step, so that many watchers do not retry in step.
-        let random = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish();
-        let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
-        base.mul_f64(fraction)
+        let delay = self.policy.delay(self.attempt);
+        self.attempt = self.attempt.saturating_add(1);
+        delay
     }
 
     fn reset(&mut self) {
-        self.next = self.first;
+        self.attempt = 0;
     }
 }
 
@@ -373,7 +371,6 @@ struct Open<K> {
 
 impl<K: Watchable> Watcher<K> {
     fn new(spec: Watch<K>) -> Watcher<K> {
-        let (first, max) = spec.backoff;
         Watcher {
             rv: spec.resource_version.clone(),
             listed: spec.resource_version.is_some(),
@@ -382,9 +379,8 @@ impl<K: Watchable> Watcher<K> {
             stream: None,
             pending: VecDeque::new(),
             backoff: Backoff {
-                first,
-                max,
-                next: first,
+                policy: spec.backoff,
+                attempt: 0,
             },
             wait: None,
             operation: "watch",

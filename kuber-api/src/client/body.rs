@@ -10,7 +10,9 @@ use std::task::{Context, Poll, ready};
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 use http::header::CONTENT_ENCODING;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::{Body, Frame, SizeHint};
+
+use super::transport::{BoxError, ResponseBody};
 
 #[cfg(feature = "gzip")]
 mod gunzip;
@@ -78,8 +80,8 @@ pub struct ClientStats {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BodyError {
     /// The connection failed or broke.
-    #[error(transparent)]
-    Transport(#[from] hyper::Error),
+    #[error("{0}")]
+    Transport(#[source] BoxError),
     /// The body says it is gzip but does not decode.
     #[error("gzip-encoded answer does not decode: {0}")]
     Gzip(io::Error),
@@ -87,7 +89,7 @@ pub(crate) enum BodyError {
 
 /// An answer's body, decoded when the server gzip-encoded it.
 pub(crate) struct Decoded {
-    body: Incoming,
+    body: ResponseBody,
     gzip: Option<Box<Gunzip>>,
 }
 
@@ -102,7 +104,7 @@ impl fmt::Debug for Decoded {
 impl Decoded {
     /// `body`, decoded if `asked` (the request offered gzip) and the answer is gzip-encoded.
     pub(crate) fn new(
-        body: Incoming,
+        body: ResponseBody,
         headers: &HeaderMap,
         asked: bool,
         counters: &Arc<Counters>,

@@ -16,7 +16,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-pub(crate) use crate::config::proxy::redact_userinfo;
+pub(crate) use crate::config::url::redact;
 
 #[cfg(feature = "proxy")]
 mod proxy;

@@ -1,40 +1,43 @@
-//! The HTTP client the generated operations call: pooled hyper connections over rustls, with
-//! credentials, impersonation, retries and timeouts from a [`Config`].
+//! The HTTP client the generated operations call: credentials, impersonation, retries and
+//! timeouts from a [`Config`], over a transport ([`transport`]): pooled hyper connections over
+//! rustls by default, or any tower `Service`.
 
 mod body;
+mod builder;
 pub mod call;
 mod connector;
 mod retry;
 mod stream;
 mod tls;
+pub mod transport;
 mod watch;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, HeaderName, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client as PooledClient;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use tracing::debug;
 
 pub use self::body::ClientStats;
 use self::body::{Counters, Decoded, read_body};
+pub use self::builder::ClientBuilder;
 pub use self::call::Call;
-use self::connector::{Connector, redact_userinfo};
 #[cfg(feature = "proxy")]
-use self::connector::{Proxy, ProxyError};
+use self::connector::ProxyError;
+use self::connector::redact;
 pub use self::stream::{ByteStream, Lines};
-use self::tls::ExecIdentity;
+use self::transport::{BoxError, Transport};
+pub use self::transport::{HyperTransport, RequestBody, ResponseBody};
 pub use self::watch::WatchStream;
+use crate::backoff::Backoff;
 use crate::config::{Auth, Config, Credentials, Impersonate, Retries};
 use crate::error::ApiError;
 use crate::{Error, Request};
@@ -45,27 +48,27 @@ const ERROR_BODY_LIMIT: usize = 64 << 10;
 
 /// A connection to one API server as one user.
 ///
-/// Cheap to clone: clones share the connection pool and the credentials. `Send + Sync`, so one
-/// client serves every task.
+/// Cheap to clone: clones share the transport (the connection pool) and the credentials.
+/// `Send + Sync`, so one client serves every task. [`Client::new`] talks over pooled hyper +
+/// rustls connections; [`Client::from_service`] over any tower `Service`, and
+/// [`Client::builder`] wraps the default one in layers.
 #[derive(Clone)]
 pub struct Client {
     shared: Arc<Shared>,
     retries: Retries,
-    backoff_base: Duration,
+    backoff: Backoff,
 }
 
 struct Shared {
-    /// Replaced (with a fresh pool) only when an exec plugin hands out a new client certificate,
-    /// so that no request goes out on a connection made with the old one.
-    http: RwLock<PooledClient<Connector, Full<Bytes>>>,
-    connector: Connector,
-    /// The client certificate of an exec plugin, for exec credentials without a configured one.
-    exec_identity: Option<Arc<ExecIdentity>>,
+    transport: Transport,
+    /// The default transport, also when layers wrap it: exec plugins' client certificates are
+    /// handed to it.
+    hyper: Option<HyperTransport>,
     /// `config.server` without a trailing `/`; request paths are appended to it.
     base: String,
     /// Credentials are only created when the config has some.
     credentials: Option<Credentials>,
-    /// Impersonation and, for http servers behind a proxy, `Proxy-Authorization`.
+    /// Impersonation.
     headers: HeaderMap,
     request_timeout: Option<Duration>,
     /// Whether answers are asked for gzip-encoded (`disable-compression` turns it off).
@@ -110,7 +113,7 @@ enum Answer {
         headers: HeaderMap,
         body: Bytes,
     },
-    Open(http::Response<Incoming>),
+    Open(http::Response<ResponseBody>),
 }
 
 /// Why an attempt failed before a status arrived.
@@ -123,102 +126,101 @@ enum Failure {
     Fatal(Error),
 }
 
-impl Client {
-    /// A client for `config`. Fails on an unusable server URL, proxy or TLS material.
-    pub fn new(config: Config) -> Result<Client, Error> {
+/// What every client is built from, whatever its transport: the config checked.
+struct Setup {
+    base: String,
+    headers: HeaderMap,
+    credentials: Option<Credentials>,
+    config: Config,
+}
+
+impl Setup {
+    /// Checks the server URL and the impersonation headers.
+    fn new(config: Config) -> Result<Setup, Error> {
         let base = config.server.trim_end_matches('/').to_string();
-        let uri: Uri = base.parse().map_err(|_| Error::InvalidUrl {
-            url: redact_userinfo(&config.server),
-            message: "not a URL".into(),
-        })?;
-        let scheme = uri.scheme_str().unwrap_or("");
-        if scheme != "https" && scheme != "http" {
-            return Err(Error::InvalidUrl {
-                url: redact_userinfo(&config.server),
-                message: "the server URL must start with https:// or http://".into(),
-            });
+        let invalid = |message: &str| Error::InvalidUrl {
+            url: redact(&config.server),
+            message: message.into(),
+        };
+        let uri: Uri = base.parse().map_err(|_| invalid("not a URL"))?;
+        if !matches!(uri.scheme_str(), Some("https" | "http")) {
+            return Err(invalid(
+                "the server URL must start with https:// or http://",
+            ));
         }
         if uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
-            return Err(Error::InvalidUrl {
-                url: redact_userinfo(&config.server),
-                message: "the server URL needs a host and no query".into(),
-            });
+            return Err(invalid("the server URL needs a host and no query"));
         }
-
-        let exec_identity = match (&config.auth, &config.tls.client_cert_pem) {
-            (Auth::Exec(_), None) => Some(Arc::new(ExecIdentity::new())),
-            _ => None,
-        };
-        let tls = tls::client_config(&config.tls, exec_identity.clone())?;
-        let server_name = config
-            .tls
-            .server_name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .map(tls::server_name)
-            .transpose()?;
-        #[cfg(feature = "proxy")]
-        let proxy = config
-            .proxy
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .map(Proxy::parse)
-            .transpose()?;
-        // Going around a proxy the config names would be a request nobody meant.
-        #[cfg(not(feature = "proxy"))]
-        if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.is_empty()) {
-            return Err(Error::InvalidUrl {
-                url: redact_userinfo(proxy),
-                message: "a proxy is set (proxy-url, or HTTPS_PROXY/HTTP_PROXY), but kuber-api \
-                          is built without its `proxy` feature"
-                    .into(),
-            });
-        }
-
-        #[cfg_attr(not(feature = "proxy"), allow(unused_mut))]
-        let mut headers = impersonation_headers(config.impersonate.as_ref())?;
-        // An http server through an http(s) proxy gets requests in absolute form, which carry
-        // the proxy's credentials themselves (https servers use a CONNECT tunnel instead, and
-        // SOCKS authenticates in its handshake).
-        #[cfg(feature = "proxy")]
-        if let (Some(auth), "http") = (proxy.as_ref().and_then(Proxy::authorization), scheme) {
-            headers.insert(http::header::PROXY_AUTHORIZATION, auth.clone());
-        }
-        #[cfg(feature = "proxy")]
-        let proxy = match proxy {
-            Some(proxy) => Some((proxy, tls::proxy_client_config(&config.tls)?)),
-            None => None,
-        };
-
-        let connector = Connector::new(
-            tls,
-            server_name,
-            #[cfg(feature = "proxy")]
-            proxy,
-            config.connect_timeout,
-        );
-
+        let headers = impersonation_headers(config.impersonate.as_ref())?;
         let credentials = match config.auth {
             Auth::None => None,
             _ => Some(Credentials::from_config(&config)),
         };
+        Ok(Setup {
+            base,
+            headers,
+            credentials,
+            config,
+        })
+    }
 
-        Ok(Client {
+    fn client(self, transport: Transport, hyper: Option<HyperTransport>) -> Client {
+        let config = self.config;
+        Client {
             retries: config.retries,
-            backoff_base: retry::DEFAULT_BASE,
+            backoff: Backoff::RETRIES,
             shared: Arc::new(Shared {
-                http: RwLock::new(pool(connector.clone())),
-                connector,
-                exec_identity,
-                base,
-                credentials,
-                headers,
+                transport,
+                hyper,
+                base: self.base,
+                credentials: self.credentials,
+                headers: self.headers,
                 request_timeout: config.request_timeout,
                 gzip: cfg!(feature = "gzip") && !config.disable_compression,
                 counters: Arc::default(),
                 config,
             }),
-        })
+        }
+    }
+}
+
+impl Client {
+    /// A client for `config`, over pooled hyper + rustls connections ([`HyperTransport`]).
+    /// Fails on an unusable server URL, proxy or TLS material.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let setup = Setup::new(config)?;
+        let hyper = HyperTransport::new(&setup.config)?;
+        Ok(setup.client(Transport::Hyper(hyper.clone()), Some(hyper)))
+    }
+
+    /// A client for `config` whose requests go to `service`: an in-process server, a recorded
+    /// exchange, or the default transport wrapped in layers of one's own.
+    ///
+    /// Requests reach it finished: absolute URLs on `config.server`, credentials, impersonation
+    /// and `Accept-Encoding` set; retries, credential refresh after a 401, timeouts, gzip
+    /// decoding and the kind check happen above it, as with the default transport. The config's
+    /// TLS settings, proxy and connect timeout are the transport's business and are not used.
+    /// The service need not be `Clone` or `Sync`: calls take turns getting it ready and
+    /// handing it the request, and its answers run concurrently. Its errors count as
+    /// "the request may have been sent" (only reads are retried), unless they carry a
+    /// hyper-util connect error.
+    pub fn from_service<S, B>(service: S, config: Config) -> Result<Client, Error>
+    where
+        S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>>
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Ok(Setup::new(config)?.client(Transport::service(service), None))
+    }
+
+    /// A builder over the default transport for `config`, to wrap it in tower layers:
+    /// `Client::builder(config)?.layer(TraceLayer::new_for_http()).build()`.
+    pub fn builder(config: Config) -> Result<ClientBuilder<HyperTransport>, Error> {
+        ClientBuilder::new(config)
     }
 
     /// A client for the config a program should use when given none ([`Config::infer`]): the
@@ -243,7 +245,14 @@ impl Client {
 
     /// The first wait between retries (0.5 s by default); each next one is 1.75 times longer.
     pub fn with_backoff_base(mut self, base: Duration) -> Client {
-        self.backoff_base = base;
+        self.backoff.first = base;
+        self
+    }
+
+    /// The waits between retries ([`Backoff::RETRIES`] by default). A `Retry-After` the server
+    /// sends is waited instead, up to 60 s.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Client {
+        self.backoff = backoff;
         self
     }
 
@@ -274,7 +283,7 @@ impl Client {
         self.shared.gzip && mode != Mode::Send
     }
 
-    fn decoded(&self, res: http::Response<Incoming>, mode: Mode) -> Decoded {
+    fn decoded(&self, res: http::Response<ResponseBody>, mode: Mode) -> Decoded {
         let (parts, body) = res.into_parts();
         Decoded::new(body, &parts.headers, self.gzip(mode), &self.shared.counters)
     }
@@ -312,7 +321,7 @@ impl Client {
     /// Sends `req` and returns the 2xx answer with its headers and unread body. Non-2xx answers
     /// are [`Error::Api`], as for every other call. The body is as the server sent it: gzip is
     /// not offered.
-    pub async fn send(&self, req: Request) -> Result<http::Response<Incoming>, Error> {
+    pub async fn send(&self, req: Request) -> Result<http::Response<ResponseBody>, Error> {
         self.open(&req, Mode::Send).await
     }
 
@@ -331,7 +340,7 @@ impl Client {
         }
     }
 
-    async fn open(&self, req: &Request, mode: Mode) -> Result<http::Response<Incoming>, Error> {
+    async fn open(&self, req: &Request, mode: Mode) -> Result<http::Response<ResponseBody>, Error> {
         match self.execute(req, mode).await? {
             Answer::Open(res) => Ok(res),
             // Cannot happen: streaming modes read only non-2xx bodies, which are errors.
@@ -390,8 +399,7 @@ impl Client {
                     if retries_left == 0 || !resend {
                         return Err(ApiError::from_body(op.id, code, &body).into());
                     }
-                    let wait =
-                        retry_after.unwrap_or_else(|| retry::backoff(self.backoff_base, retry));
+                    let wait = retry_after.unwrap_or_else(|| self.backoff.delay(retry));
                     debug!(
                         operation = op.id,
                         code,
@@ -402,12 +410,12 @@ impl Client {
                 }
                 Err(Failure::Connect(e)) if retries_left > 0 && retryable => {
                     debug!(operation = op.id, error = %e, "connection failed; retrying");
-                    retry::backoff(self.backoff_base, retry)
+                    self.backoff.delay(retry)
                 }
                 // The server may have acted on it: only repeat what changes nothing.
                 Err(Failure::Sent(e)) if retries_left > 0 && op.is_read_only() => {
                     debug!(operation = op.id, error = %e, "connection broke; retrying");
-                    retry::backoff(self.backoff_base, retry)
+                    self.backoff.delay(retry)
                 }
                 Err(Failure::Connect(e) | Failure::Sent(e) | Failure::Fatal(e)) => return Err(e),
             };
@@ -429,13 +437,11 @@ impl Client {
         let started = Instant::now();
         let request = self.build(req, mode).await?;
         *sent_auth = request.headers().get(AUTHORIZATION).cloned();
-        let http = match self.shared.http.read() {
-            Ok(http) => http.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
         let exchange = async {
-            let res = http
-                .request(request)
+            let res = self
+                .shared
+                .transport
+                .send(request)
                 .await
                 .map_err(|e| classify(op.id, e))?;
             let status = res.status();
@@ -484,24 +490,21 @@ impl Client {
         result
     }
 
-    /// Takes the exec plugin's client certificate; a new one gets a fresh connection pool.
+    /// Hands the exec plugin's client certificate to the default transport (which starts a
+    /// fresh connection pool when it changed).
     async fn update_exec_identity(
         &self,
         credentials: &Credentials,
-        identity: &ExecIdentity,
+        hyper: &HyperTransport,
     ) -> Result<(), Failure> {
         let current = credentials
             .client_identity()
             .await
             .map_err(|e| Failure::Fatal(e.into()))?;
-        if let Some(current) = current
-            && identity.update(&current).map_err(Failure::Fatal)?
-        {
-            let fresh = pool(self.shared.connector.clone());
-            match self.shared.http.write() {
-                Ok(mut http) => *http = fresh,
-                Err(poisoned) => *poisoned.into_inner() = fresh,
-            }
+        if let Some(current) = current {
+            hyper
+                .update_exec_identity(&current)
+                .map_err(Failure::Fatal)?;
         }
         Ok(())
     }
@@ -510,12 +513,12 @@ impl Client {
         &self,
         req: &Request,
         mode: Mode,
-    ) -> Result<http::Request<Full<Bytes>>, Failure> {
+    ) -> Result<http::Request<RequestBody>, Failure> {
         let op = req.operation;
         let url = format!("{}{}", self.shared.base, req.path_and_query());
         let uri: Uri = url.parse().map_err(|e: http::uri::InvalidUri| {
             Failure::Fatal(Error::InvalidUrl {
-                url: redact_userinfo(&url),
+                url: redact(&url),
                 message: e.to_string(),
             })
         })?;
@@ -556,16 +559,18 @@ impl Client {
             if let Some(value) = value {
                 headers.insert(AUTHORIZATION, value);
             }
-            if let Some(identity) = &self.shared.exec_identity {
-                self.update_exec_identity(credentials, identity).await?;
+            if let Some(hyper) = self.shared.hyper.as_ref()
+                && hyper.takes_exec_identity()
+            {
+                self.update_exec_identity(credentials, hyper).await?;
             }
         }
         let body = match &req.body {
             Some(body) => {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static(body.content_type));
-                Full::new(Bytes::copy_from_slice(&body.bytes))
+                RequestBody::new(Bytes::copy_from_slice(&body.bytes))
             }
-            None => Full::new(Bytes::new()),
+            None => RequestBody::empty(),
         };
         builder.body(body).map_err(|e| {
             Failure::Fatal(Error::Encode {
@@ -636,23 +641,7 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-/// The pooled client: HTTP/1.1 or (with `http2`) HTTP/2 per connection, as ALPN decides.
-fn pool(connector: Connector) -> PooledClient<Connector, Full<Bytes>> {
-    let mut builder = PooledClient::builder(TokioExecutor::new());
-    builder
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90));
-    // HTTP/2 pings find dead connections, which matters for long watches.
-    #[cfg(feature = "http2")]
-    builder
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .http2_keep_alive_timeout(Duration::from_secs(15));
-    builder.build(connector)
-}
-
 /// The first error of type `E` in `e`'s chain.
-#[cfg(feature = "proxy")]
 fn find<'a, E: std::error::Error + 'static>(
     e: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a E> {
@@ -673,26 +662,34 @@ fn transport(operation: &'static str, e: impl std::error::Error + Send + Sync + 
     }
 }
 
-/// Sorts a hyper client error: TLS failures are fatal, connect failures are safe to retry.
-fn classify(operation: &'static str, e: hyper_util::client::legacy::Error) -> Failure {
+/// Sorts a transport's error: TLS failures are fatal, failures to connect (hyper-util's, also
+/// under layers) are safe to retry, anything else may have reached the server.
+fn classify(operation: &'static str, e: BoxError) -> Failure {
+    let chain: &(dyn std::error::Error + 'static) = &*e;
     // TLS to an https proxy failed: say so, or the message would blame the API server.
     #[cfg(feature = "proxy")]
-    if let Some(proxy) = find::<ProxyError>(&e)
+    if let Some(proxy) = find::<ProxyError>(chain)
         && let Some(tls) = tls::find_tls_error(proxy)
     {
         return Failure::Fatal(Error::Tls {
             message: format!("{operation}: proxy {}: {tls}", proxy.proxy()),
         });
     }
-    if let Some(tls) = tls::find_tls_error(&e) {
+    if let Some(tls) = tls::find_tls_error(chain) {
         return Failure::Fatal(Error::Tls {
             message: format!("{operation}: {tls}"),
         });
     }
-    if e.is_connect() {
-        return Failure::Connect(transport(operation, e));
+    let connect = find::<hyper_util::client::legacy::Error>(chain).is_some_and(|e| e.is_connect());
+    let e = Error::Transport {
+        operation,
+        source: e,
+    };
+    if connect {
+        Failure::Connect(e)
+    } else {
+        Failure::Sent(e)
     }
-    Failure::Sent(transport(operation, e))
 }
 
 /// `Impersonate-*` headers, as kubectl's `--as`, `--as-group`, `--as-uid`, `--as-user-extra`.
@@ -732,15 +729,25 @@ fn impersonation_headers(impersonate: Option<&Impersonate>) -> Result<HeaderMap,
 
 /// Percent-encodes what is not a header token character; the name is lowercased as HTTP/2 needs.
 fn encode_header_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for &b in key.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b) {
-            out.push(char::from(b.to_ascii_lowercase()));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    /// All but RFC 9110's token characters.
+    const NOT_TOKEN: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'\'')
+        .remove(b'*')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    utf8_percent_encode(key, NOT_TOKEN)
+        .to_string()
+        .to_ascii_lowercase()
 }
 
 impl fmt::Debug for Client {
@@ -753,15 +760,19 @@ impl fmt::Debug for Client {
             Auth::Exec(_) => "exec plugin",
         };
         f.debug_struct("Client")
-            .field("server", &redact_userinfo(&self.shared.config.server))
+            .field("server", &redact(&self.shared.config.server))
             .field("auth", &auth)
             .field(
                 "client_certificate",
                 &self.shared.config.tls.client_cert_pem.is_some(),
             )
+            .field("proxy", &self.shared.config.proxy.as_deref().map(redact))
             .field(
-                "proxy",
-                &self.shared.config.proxy.as_deref().map(redact_userinfo),
+                "transport",
+                &match self.shared.transport {
+                    Transport::Hyper(_) => "hyper",
+                    Transport::Service(_) => "service",
+                },
             )
             .field("retries", &self.retries)
             .field("request_timeout", &self.shared.request_timeout)

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::error::io_message;
-use super::exec::{self, ExecOutput};
+use super::exec::{self, ExecClusterInfo, ExecOutput};
 use super::{Auth, Config, ConfigError, ExecConfig, Secret};
 
 /// How long a token file's content is trusted without re-reading, even if its mtime is unchanged
@@ -23,50 +23,6 @@ const TOKEN_FILE_MAX_AGE: Duration = Duration::from_secs(60);
 /// that lapses in flight.
 const EXEC_EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What an exec plugin learns about the cluster when it sets `provideClusterInfo`.
-///
-/// `proxy_url` reaches the plugin without user info: the proxy's credentials are the client's.
-/// `Debug` hides them too.
-#[derive(Clone, Default, PartialEq)]
-pub struct ExecClusterInfo {
-    pub server: String,
-    pub tls_server_name: Option<String>,
-    pub insecure_skip_tls_verify: bool,
-    /// Sent base64-encoded as `certificate-authority-data`.
-    pub ca_pem: Option<Vec<u8>>,
-    pub proxy_url: Option<String>,
-}
-
-impl ExecClusterInfo {
-    pub fn from_config(config: &Config) -> ExecClusterInfo {
-        ExecClusterInfo {
-            server: config.server.clone(),
-            tls_server_name: config.tls.server_name.clone(),
-            insecure_skip_tls_verify: config.tls.insecure_skip_verify,
-            ca_pem: config.tls.ca_pem.clone(),
-            proxy_url: config.proxy.as_deref().map(super::proxy::strip_userinfo),
-        }
-    }
-}
-
-impl fmt::Debug for ExecClusterInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExecClusterInfo")
-            .field("server", &super::proxy::redact_userinfo(&self.server))
-            .field("tls_server_name", &self.tls_server_name)
-            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
-            .field(
-                "ca_pem",
-                &self.ca_pem.as_ref().map(|c| format!("<{} bytes>", c.len())),
-            )
-            .field(
-                "proxy_url",
-                &self.proxy_url.as_deref().map(super::proxy::redact_userinfo),
-            )
-            .finish()
-    }
-}
 
 /// A client certificate and key an exec plugin returned, PEM.
 #[derive(Clone)]

@@ -28,6 +28,9 @@ pub enum ConfigError {
         origin: String,
         message: String,
     },
+    /// An environment variable the loaders read (`HTTPS_PROXY`) cannot be used.
+    #[error("environment variable {variable}: {message}")]
+    Environment { variable: String, message: String },
     /// The pod's service-account config cannot be used.
     #[error("in-cluster config: {message}")]
     InCluster { message: String },

@@ -1,14 +1,58 @@
 //! Running a `client.authentication.k8s.io` exec credential plugin once.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kuber_models::special::{ByteString, Time};
 
-use super::credentials::ExecClusterInfo;
 use super::de::struct_deserialize;
-use super::{ConfigError, ExecConfig, Secret};
+use super::{Config, ConfigError, ExecConfig, Secret};
+
+/// What an exec plugin learns about the cluster when it sets `provideClusterInfo`.
+///
+/// `proxy_url` reaches the plugin without user info: the proxy's credentials are the client's.
+/// `Debug` hides them too.
+#[derive(Clone, Default, PartialEq)]
+pub struct ExecClusterInfo {
+    pub server: String,
+    pub tls_server_name: Option<String>,
+    pub insecure_skip_tls_verify: bool,
+    /// Sent base64-encoded as `certificate-authority-data`.
+    pub ca_pem: Option<Vec<u8>>,
+    pub proxy_url: Option<String>,
+}
+
+impl ExecClusterInfo {
+    pub fn from_config(config: &Config) -> ExecClusterInfo {
+        ExecClusterInfo {
+            server: config.server.clone(),
+            tls_server_name: config.tls.server_name.clone(),
+            insecure_skip_tls_verify: config.tls.insecure_skip_verify,
+            ca_pem: config.tls.ca_pem.clone(),
+            proxy_url: config.proxy.as_deref().and_then(super::url::strip_userinfo),
+        }
+    }
+}
+
+impl fmt::Debug for ExecClusterInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecClusterInfo")
+            .field("server", &super::url::redact(&self.server))
+            .field("tls_server_name", &self.tls_server_name)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field(
+                "ca_pem",
+                &self.ca_pem.as_ref().map(|c| format!("<{} bytes>", c.len())),
+            )
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_deref().map(super::url::redact),
+            )
+            .finish()
+    }
+}
 
 /// What a plugin returned.
 pub(crate) struct ExecOutput {
@@ -198,11 +242,9 @@ fn exec_info(exec: &ExecConfig, cluster: Option<&ExecClusterInfo>) -> String {
                 ByteString(ca.clone()).to_base64().into(),
             );
         }
-        if let Some(proxy) = &c.proxy_url {
-            info.insert(
-                "proxy-url".into(),
-                super::proxy::strip_userinfo(proxy).into(),
-            );
+        // A URL that does not parse is left out: where its password ends is unknown.
+        if let Some(proxy) = c.proxy_url.as_deref().and_then(super::url::strip_userinfo) {
+            info.insert("proxy-url".into(), proxy.into());
         }
         if let Some(config) = &exec.cluster_config {
             info.insert("config".into(), config.clone());

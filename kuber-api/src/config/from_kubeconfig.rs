@@ -6,7 +6,7 @@ use std::path::Path;
 use kuber_models::special::ByteString;
 
 use super::kubeconfig::{AuthInfo, Cluster, Kubeconfig, NamedAuthInfo, NamedCluster};
-use super::proxy::redact_userinfo;
+use super::url::{ProxyUrlError, parse_proxy, redact};
 use super::{Auth, Config, ConfigError, Env, ExecConfig, Impersonate, Secret, TlsConfig};
 
 const EXEC_V1: &str = "client.authentication.k8s.io/v1";
@@ -140,15 +140,33 @@ fn cluster_config(named: &NamedCluster, env: &Env) -> Result<Config, ConfigError
     }
 
     let server = nonempty(&c.server).ok_or_else(|| err("server is not set".into()))?;
-    let server = normalize_server(server)
-        .map_err(|m| err(format!("server {:?}: {m}", redact_userinfo(server))))?;
+    let server =
+        normalize_server(server).map_err(|m| err(format!("server {:?}: {m}", redact(server))))?;
 
     let proxy = match nonempty(&c.proxy_url) {
-        Some(url) => Some(
-            check_proxy_url(url)
-                .map_err(|m| err(format!("proxy-url {:?}: {m}", redact_userinfo(url))))?,
-        ),
-        None => super::proxy_from_env(env, &server),
+        Some(url) => {
+            parse_proxy(url).map_err(|e| {
+                let shown = redact(url);
+                match e {
+                    ProxyUrlError::Malformed(m) => err(format!(
+                        "proxy-url {shown:?} (at clusters[{}].cluster.proxy-url): {m}",
+                        named.index
+                    )),
+                    ProxyUrlError::Unusable(m) => err(format!("proxy-url {shown:?}: {m}")),
+                }
+            })?;
+            Some(url.to_owned())
+        }
+        None => match super::proxy::env_proxy(env, &server) {
+            Some((variable, url)) => {
+                parse_proxy(&url).map_err(|m| ConfigError::Environment {
+                    variable: variable.into(),
+                    message: format!("{:?}: {m}", redact(&url)),
+                })?;
+                Some(url)
+            }
+            None => None,
+        },
     };
 
     let mut config = Config::new(server);
@@ -186,18 +204,6 @@ fn normalize_server(server: &str) -> Result<String, String> {
         return Err("has no host".into());
     }
     Ok(full.trim_end_matches('/').to_owned())
-}
-
-fn check_proxy_url(url: &str) -> Result<String, String> {
-    let uri: http::Uri = url.parse().map_err(|_| "not a valid URL".to_owned())?;
-    match uri.scheme_str() {
-        Some("http" | "https" | "socks5" | "socks5h") => {}
-        _ => return Err("scheme must be http, https, socks5 or socks5h".into()),
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err("has no host".into());
-    }
-    Ok(url.to_owned())
 }
 
 fn apply_user(

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::in_cluster::in_cluster_env;
-use super::proxy::redact_userinfo;
+use super::url::redact;
 use super::{Auth, Config, ConfigError, Env, Kubeconfig};
 
 impl Config {
@@ -64,7 +64,7 @@ fn log_choice(source: &str, config: &Config) {
     };
     tracing::debug!(
         source,
-        server = %redact_userinfo(&config.server),
+        server = %redact(&config.server),
         namespace = %config.default_namespace,
         auth,
         client_cert = config.tls.client_cert_pem.is_some(),

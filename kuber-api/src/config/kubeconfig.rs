@@ -41,6 +41,8 @@ pub struct NamedCluster {
     pub cluster: Cluster,
     /// The file this entry came from.
     pub origin: PathBuf,
+    /// Its position in that file's `clusters` list, for errors that name the key at fault.
+    pub index: usize,
 }
 
 /// `Debug` hides a password in `server` or `proxy-url`.
@@ -209,7 +211,7 @@ struct_deserialize!(ExecEnvVar {
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redact = |url: &Option<String>| url.as_deref().map(super::proxy::redact_userinfo);
+        let redact = |url: &Option<String>| url.as_deref().map(super::url::redact);
         f.debug_struct("Cluster")
             .field("server", &redact(&self.server))
             .field("tls_server_name", &self.tls_server_name)
@@ -332,8 +334,9 @@ impl Kubeconfig {
             config.current_context = None;
         }
         let base = base_dir(origin);
-        for c in &mut config.clusters {
+        for (index, c) in config.clusters.iter_mut().enumerate() {
             c.origin = origin.to_path_buf();
+            c.index = index;
             resolve(&mut c.cluster.certificate_authority, &base);
         }
         for c in &mut config.contexts {

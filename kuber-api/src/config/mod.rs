@@ -25,10 +25,12 @@ mod in_cluster;
 mod infer;
 pub mod kubeconfig;
 pub(crate) mod proxy;
+pub(crate) mod url;
 
-pub use credentials::{ClientIdentity, Credentials, ExecClusterInfo};
+pub use credentials::{ClientIdentity, Credentials};
 pub use env::Env;
 pub use error::ConfigError;
+pub use exec::ExecClusterInfo;
 pub use kubeconfig::Kubeconfig;
 pub use proxy::{no_proxy_matches, proxy_from_env};
 
@@ -90,10 +92,10 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("server", &proxy::redact_userinfo(&self.server))
+            .field("server", &url::redact(&self.server))
             .field("tls", &self.tls)
             .field("auth", &self.auth)
-            .field("proxy", &self.proxy.as_deref().map(proxy::redact_userinfo))
+            .field("proxy", &self.proxy.as_deref().map(url::redact))
             .field("impersonate", &self.impersonate)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)

@@ -12,15 +12,21 @@ use super::Env;
 /// are never proxied, nor hosts that `NO_PROXY` (or `no_proxy`) matches (see
 /// [`no_proxy_matches`]).
 pub fn proxy_from_env(env: &Env, server: &str) -> Option<String> {
+    env_proxy(env, server).map(|(_, proxy)| proxy)
+}
+
+/// [`proxy_from_env`], with the name of the variable it came from (for errors).
+pub(crate) fn env_proxy(env: &Env, server: &str) -> Option<(&'static str, String)> {
     let uri: http::Uri = server.parse().ok()?;
     let https = uri.scheme_str() == Some("https");
     let host = uri.host()?;
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let proxy = if https {
-        env.var_any(&["HTTPS_PROXY", "https_proxy"])?
+    let names: &[&'static str] = if https {
+        &["HTTPS_PROXY", "https_proxy"]
     } else {
-        env.var_any(&["HTTP_PROXY", "http_proxy"])?
+        &["HTTP_PROXY", "http_proxy"]
     };
+    let (name, proxy) = names.iter().find_map(|&n| Some((n, env.var(n)?)))?;
     let bare = strip_brackets(host);
     if bare.eq_ignore_ascii_case("localhost")
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -32,11 +38,12 @@ pub fn proxy_from_env(env: &Env, server: &str) -> Option<String> {
     {
         return None;
     }
-    Some(if proxy.contains("://") {
+    let proxy = if proxy.contains("://") {
         proxy
     } else {
         format!("http://{proxy}")
-    })
+    };
+    Some((name, proxy))
 }
 
 /// Whether a `NO_PROXY` list exempts `host:port` from proxying.
@@ -134,67 +141,9 @@ fn strip_brackets(host: &str) -> &str {
         .unwrap_or(host)
 }
 
-/// `url` with any `user:password@` replaced, for `Debug` output and error messages.
-pub(crate) fn redact_userinfo(url: &str) -> String {
-    // A URL without a scheme may still carry `user:password@`.
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) if scheme.is_empty() => format!("<redacted>@{}", &rest[at + 1..]),
-        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
-}
-
-/// `url` without its `user:password@`: the proxy's address for those who must not get its
-/// credentials (exec plugins).
-pub(crate) fn strip_userinfo(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| authority_start + i);
-    match url[authority_start..authority_end].rfind('@') {
-        Some(at) => format!(
-            "{}{}",
-            &url[..authority_start],
-            &url[authority_start + at + 1..]
-        ),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_userinfo() {
-        assert_eq!(
-            strip_userinfo("socks5h://u:p%40ss@proxy:1080"),
-            "socks5h://proxy:1080"
-        );
-        assert_eq!(
-            strip_userinfo("http://proxy:3128/a@b"),
-            "http://proxy:3128/a@b"
-        );
-    }
-
-    #[test]
-    fn redacts_userinfo() {
-        assert_eq!(
-            redact_userinfo("http://u:p@proxy:3128/x"),
-            "http://<redacted>@proxy:3128/x"
-        );
-        assert_eq!(
-            redact_userinfo("http://proxy:3128/a@b"),
-            "http://proxy:3128/a@b"
-        );
-        assert_eq!(redact_userinfo("proxy:3128"), "proxy:3128");
-        assert_eq!(redact_userinfo("u:p@proxy:3128"), "<redacted>@proxy:3128");
-    }
 
     #[test]
     fn host_port_split() {

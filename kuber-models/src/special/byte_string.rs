@@ -3,6 +3,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use base64::Engine as _;
+use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -166,43 +168,18 @@ impl fmt::Display for Base64Error {
 
 impl StdError for Base64Error {}
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-const INVALID: u8 = 0xFF;
-
-// Byte -> 6-bit value, INVALID for bytes outside the alphabet.
-const DECODE: [u8; 256] = {
-    let mut table = [INVALID; 256];
-    let mut i = 0;
-    while i < 64 {
-        table[ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
+/// Standard alphabet and padding; unused low bits of the last character are ignored, as Go does.
+const ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 
 fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    let sextet = |v: u32, shift: u32| char::from(ALPHABET[((v >> shift) & 0x3F) as usize]);
-    let mut chunks = bytes.chunks_exact(3);
-    for chunk in &mut chunks {
-        let v = u32::from(chunk[0]) << 16 | u32::from(chunk[1]) << 8 | u32::from(chunk[2]);
-        out.extend([sextet(v, 18), sextet(v, 12), sextet(v, 6), sextet(v, 0)]);
-    }
-    match *chunks.remainder() {
-        [a] => {
-            let v = u32::from(a) << 16;
-            out.extend([sextet(v, 18), sextet(v, 12), '=', '=']);
-        }
-        [a, b] => {
-            let v = u32::from(a) << 16 | u32::from(b) << 8;
-            out.extend([sextet(v, 18), sextet(v, 12), sextet(v, 6), '=']);
-        }
-        _ => {}
-    }
-    out
+    ENGINE.encode(bytes)
 }
 
+/// Go's `encoding/json` reading of `[]byte`: the base64 crate decodes, after a check that
+/// finds what Go would refuse and says where in `text` (line breaks counted, as Go skips them).
 fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
     // Pair every significant byte with its offset in `text` for messages.
     let significant = || {
@@ -214,13 +191,8 @@ fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
     if len % 4 != 0 {
         return Err(Base64Error(Base64ErrorKind::Length(len)));
     }
-
-    let mut out = Vec::with_capacity(len / 4 * 3);
-    let mut quad = [0u8; 4];
-    let mut filled = 0;
     let mut padding_at = None;
     for (index, (offset, byte)) in significant().enumerate() {
-        let value = DECODE[usize::from(byte)];
         if byte == b'=' {
             // Only the last one or two characters may be padding.
             if index + 2 < len {
@@ -229,35 +201,33 @@ fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
             padding_at.get_or_insert(offset);
             continue;
         }
-        if value == INVALID || padding_at.is_some() {
-            if let (Some(at), false) = (padding_at, value == INVALID) {
-                // A data character after the padding started.
-                return Err(Base64Error(Base64ErrorKind::Padding(at)));
-            }
+        let valid = byte.is_ascii_alphanumeric() || byte == b'+' || byte == b'/';
+        if let (Some(at), true) = (padding_at, valid) {
+            // A data character after the padding started.
+            return Err(Base64Error(Base64ErrorKind::Padding(at)));
+        }
+        if !valid {
             let c = text
                 .get(offset..)
                 .and_then(|s| s.chars().next())
                 .unwrap_or('\u{FFFD}');
             return Err(Base64Error(Base64ErrorKind::Character(c, offset)));
         }
-        if let Some(slot) = quad.get_mut(filled) {
-            *slot = value;
-        }
-        filled += 1;
-        if filled == 4 {
-            let [a, b, c, d] = quad;
-            out.extend([a << 2 | b >> 4, b << 4 | c >> 2, c << 6 | d]);
-            filled = 0;
-        }
     }
-    // Trailing group before padding: "xx==" gives one byte, "xxx=" two.
-    let [a, b, c, _] = quad;
-    match filled {
-        2 => out.push(a << 2 | b >> 4),
-        3 => out.extend([a << 2 | b >> 4, b << 4 | c >> 2]),
-        _ => {}
-    }
-    Ok(out)
+    let decoded = if len == text.len() {
+        ENGINE.decode(text)
+    } else {
+        ENGINE.decode(significant().map(|(_, b)| b).collect::<Vec<u8>>())
+    };
+    // The check above leaves nothing the engine refuses; should it, its offset is reported.
+    decoded.map_err(|e| {
+        let at = match e {
+            base64::DecodeError::InvalidByte(at, _)
+            | base64::DecodeError::InvalidLastSymbol { offset: at, .. } => at,
+            _ => 0,
+        };
+        Base64Error(Base64ErrorKind::Padding(at))
+    })
 }
 
 #[cfg(test)]

@@ -15,9 +15,10 @@ use kuber_models::special::ByteString;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use super::{BoxError, BoxFuture, Conn, redact_userinfo};
+use super::{BoxError, BoxFuture, Conn, redact};
 use crate::Error;
 use crate::config::Secret;
+use crate::config::url::parse_proxy;
 
 /// How the proxy is spoken to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,33 +47,31 @@ pub(crate) struct Proxy {
 }
 
 impl Proxy {
-    /// Parses `scheme://[user:password@]host[:port]` with scheme `http`, `https`, `socks5` or
-    /// `socks5h`, as Go's transport (and so kubectl) takes them. The port defaults to 80, 443
-    /// and 1080. Errors never quote the user info.
+    /// Parses `scheme://[user:password@]host[:port][/]` with scheme `http`, `https`, `socks5` or
+    /// `socks5h`, as Go's transport (and so kubectl) takes them ([`parse_proxy`]). The port
+    /// defaults to 80, 443 and 1080. Errors never quote the user info, nor anything past the
+    /// scheme of a URL that does not parse.
     pub(crate) fn parse(url: &str) -> Result<Proxy, Error> {
-        let invalid = |message: &str| Error::InvalidUrl {
-            url: redact_userinfo(url),
-            message: message.into(),
+        let invalid = |message: String| Error::InvalidUrl {
+            url: redact(url),
+            message: format!("proxy: {message}"),
         };
-        let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
-        let (kind, default_port) = match uri.scheme_str() {
-            Some("http") => (ProxyKind::Http, 80),
-            Some("https") => (ProxyKind::Https, 443),
-            Some("socks5") => (ProxyKind::Socks5 { remote_dns: false }, 1080),
-            Some("socks5h") => (ProxyKind::Socks5 { remote_dns: true }, 1080),
-            _ => {
-                return Err(invalid(
-                    "the proxy scheme must be http, https, socks5 or socks5h",
-                ));
-            }
+        let parsed = parse_proxy(url).map_err(|e| invalid(e.to_string()))?;
+        let (kind, default_port) = match parsed.scheme {
+            "http" => (ProxyKind::Http, 80),
+            "https" => (ProxyKind::Https, 443),
+            "socks5" => (ProxyKind::Socks5 { remote_dns: false }, 1080),
+            _ => (ProxyKind::Socks5 { remote_dns: true }, 1080),
         };
-        let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
-        let userinfo = authority.as_str().rsplit_once('@').map(|(u, _)| u);
-        let host = authority.host();
-        if host.is_empty() {
-            return Err(invalid("no host"));
-        }
-        let port = authority.port_u16().unwrap_or(default_port);
+        // IPv6 addresses go back into brackets.
+        let host = match parsed.host {
+            v6 if v6.contains(':') => format!("[{v6}]"),
+            name => name.to_owned(),
+        };
+        let port: u16 = match parsed.port {
+            Some(port) => port.parse().map_err(|_| invalid("invalid port".into()))?,
+            None => default_port,
+        };
         let scheme = if kind == ProxyKind::Https {
             "https"
         } else {
@@ -83,10 +82,10 @@ impl Proxy {
             .authority(format!("{host}:{port}"))
             .path_and_query("/")
             .build()
-            .map_err(|_| invalid("bad host"))?;
-        let shown = format!("{}://{host}:{port}", uri_scheme(url));
+            .map_err(|_| invalid("invalid host".into()))?;
+        let shown = format!("{}://{host}:{port}", parsed.scheme);
         let (mut authorization, mut socks_auth) = (None, None);
-        if let Some(userinfo) = userinfo {
+        if let Some(userinfo) = parsed.userinfo {
             let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
             let (user, password) = (percent_decode(user), percent_decode(password));
             match kind {
@@ -96,7 +95,7 @@ impl Proxy {
                     basic.extend_from_slice(&password);
                     let mut value =
                         HeaderValue::try_from(format!("Basic {}", ByteString(basic).to_base64()))
-                            .map_err(|_| invalid("bad user info"))?;
+                            .map_err(|_| invalid("invalid user info".into()))?;
                     value.set_sensitive(true);
                     authorization = Some(value);
                 }
@@ -105,11 +104,11 @@ impl Proxy {
                     let (Ok(user), Ok(password)) =
                         (String::from_utf8(user), String::from_utf8(password))
                     else {
-                        return Err(invalid("SOCKS5 user info is not UTF-8"));
+                        return Err(invalid("SOCKS5 user info is not UTF-8".into()));
                     };
                     if user.len() > 255 || password.len() > 255 {
                         return Err(invalid(
-                            "SOCKS5 user name and password are at most 255 bytes each",
+                            "SOCKS5 user name and password are at most 255 bytes each".into(),
                         ));
                     }
                     socks_auth = Some((user, Secret::new(password)));
@@ -132,10 +131,6 @@ impl Proxy {
             ProxyKind::Socks5 { .. } => None,
         }
     }
-}
-
-fn uri_scheme(url: &str) -> &str {
-    url.split_once("://").map_or("", |(s, _)| s)
 }
 
 impl fmt::Debug for Proxy {
@@ -341,27 +336,7 @@ async fn socks_target(dst: &Uri, remote_dns: bool) -> Result<Uri, BoxError> {
 }
 
 fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
+    percent_encoding::percent_decode_str(text).collect()
 }
 
 #[cfg(test)]
@@ -373,10 +348,11 @@ mod tests {
         let p = Proxy::parse("http://us%40er:pa%3Ass@proxy.local:3128").unwrap();
         assert_eq!(p.uri.to_string(), "http://proxy.local:3128/");
         assert_eq!(p.authorization().unwrap(), "Basic dXNAZXI6cGE6c3M=");
-        assert_eq!(
-            redact_userinfo("http://u:p@h:1/x"),
-            "http://<redacted>@h:1/x"
-        );
+        assert_eq!(redact("http://u:p@h:1/x"), "http://<redacted>@h:1/x");
         assert!(Proxy::parse("ftp://h:1").is_err());
+        // Go takes an `@` in the password; the user info ends at the last one.
+        let p = Proxy::parse("http://u:p@ss@proxy.local").unwrap();
+        assert_eq!(p.uri.to_string(), "http://proxy.local:80/");
+        assert_eq!(p.authorization().unwrap(), "Basic dTpwQHNz");
     }
 }
