@@ -13,7 +13,7 @@ use kuber_testserver::{Match, TestServer};
 async fn silent() -> (TestServer, Context) {
     let server = TestServer::start().await.unwrap();
     server.delay(Match::any(), Duration::from_secs(3600));
-    let ctx = server.context();
+    let ctx = server.context_in_process();
     (server, ctx)
 }
 

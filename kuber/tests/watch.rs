@@ -27,9 +27,9 @@ enum Reply {
 enum End {
     /// The stream ends properly (the server's timeoutSeconds).
     Clean,
-    /// The connection is cut in the middle of the chunked body.
+    /// The body is cut in the middle (an error where the next chunk would be).
     Abort,
-    /// Nothing more is sent until the client closes the connection.
+    /// Nothing more is sent until the client drops the answer.
     Hang,
 }
 
@@ -37,11 +37,11 @@ struct Server {
     server: support::Server,
     /// When each request came, in order.
     times: Arc<Mutex<Vec<Instant>>>,
-    /// Hanging streams whose connection the client closed.
+    /// Hanging streams the client dropped.
     closed: Arc<AtomicUsize>,
 }
 
-/// Counts a hanging stream as closed when the server drops it (its connection gone).
+/// Counts a hanging stream as closed when the client drops it.
 struct Hung(Arc<AtomicUsize>);
 
 impl Drop for Hung {
@@ -492,7 +492,7 @@ async fn the_channel_form_stops_when_the_receiver_is_dropped() {
     while server.closed.load(Ordering::SeqCst) == 0 {
         assert!(
             Instant::now() < deadline,
-            "the watch task kept its connection after the receiver was dropped"
+            "the watch task kept its answer after the receiver was dropped"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -513,7 +513,7 @@ async fn the_channel_form_stops_when_the_receiver_is_dropped() {
     while server.closed.load(Ordering::SeqCst) < 2 {
         assert!(
             Instant::now() < deadline,
-            "the closure form kept its connection"
+            "the closure form kept its answer"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

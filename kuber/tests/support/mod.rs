@@ -1,35 +1,24 @@
-//! kuber-testserver for kuber's integration tests: a context on it without client retries (the
-//! tests count requests), each request's target as sent, and scripted discovery for the tests
-//! about kind resolution.
+//! kuber-testserver for kuber's integration tests, reached without a socket: a context on it
+//! without client retries (the tests count requests), each request's target as sent, and
+//! scripted discovery for the tests about kind resolution.
 
 #![allow(dead_code)]
 
-use std::convert::Infallible;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll};
 
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use kuber::Context;
 use kuber::api::Client;
 use kuber::api::config::Config;
 use kuber_testserver::{HookRequest, Match, RecordedRequest, Reply, TestServer};
-use tokio::net::TcpListener;
-use tower_service::Service as _;
+use tower_service::Service;
 
-/// A test server behind a loopback front that notes each request's target as sent. The server
-/// records queries decoded; the tests also check how kuber-api encodes them (`%20`, `%3D`).
+/// A test server whose contexts note each request's target as sent. The server records queries
+/// decoded; the tests also check how kuber-api encodes them (`%20`, `%3D`).
 pub struct Server {
     server: TestServer,
-    url: String,
     targets: Arc<Mutex<Vec<String>>>,
-    front: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.front.abort();
-    }
 }
 
 impl Deref for Server {
@@ -39,50 +28,47 @@ impl Deref for Server {
     }
 }
 
+/// [`TestServer::service`] noting `METHOD /path?query` of each request before it goes in.
+#[derive(Clone)]
+struct Noting<S> {
+    inner: S,
+    targets: Arc<Mutex<Vec<String>>>,
+}
+
+impl<S: Service<hyper::Request<B>>, B> Service<hyper::Request<B>> for Noting<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: hyper::Request<B>) -> S::Future {
+        let target = req.uri().path_and_query().map_or("", |p| p.as_str());
+        let line = format!("{} {target}", req.method());
+        self.targets.lock().unwrap().push(line);
+        self.inner.call(req)
+    }
+}
+
 impl Server {
     pub async fn start() -> Server {
-        let server = TestServer::start().await.unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let targets = Arc::new(Mutex::new(Vec::new()));
-        let (service, noted) = (server.service(), targets.clone());
-        let front = tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let (service, noted) = (service.clone(), noted.clone());
-                tokio::spawn(async move {
-                    let forward =
-                        hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                            noted
-                                .lock()
-                                .unwrap()
-                                .push(format!("{} {}", req.method(), req.uri()));
-                            let mut service = service.clone();
-                            async move { Ok::<_, Infallible>(service.call(req).await.unwrap()) }
-                        });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(tcp), forward)
-                        .await;
-                });
-            }
-        });
         Server {
-            server,
-            url,
-            targets,
-            front,
+            server: TestServer::start().await.unwrap(),
+            targets: Arc::default(),
         }
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// A context on this server: namespace `default`, no retries.
+    /// A context on this server (namespace `default`, no retries), in process.
     pub fn context(&self) -> Context {
-        let client = Client::new(Config::new(&self.url))
-            .unwrap()
-            .with_retries(0, false);
-        Context::from_client(client)
+        let service = Noting {
+            inner: self.server.service(),
+            targets: self.targets.clone(),
+        };
+        let config = Config::new(self.server.url());
+        let client = Client::from_service(service, config).unwrap();
+        Context::from_client(client.with_retries(0, false))
     }
 
     /// `METHOD /path?query` of every request so far, as sent.
