@@ -47,9 +47,7 @@ impl Server {
 
     /// Every request target (path and query, as sent) in arrival order.
     fn seen(&self) -> Vec<String> {
-        let targets = self.0.targets();
-        let target = |t: &String| t.split_once(' ').map_or("", |(_, t)| t).to_owned();
-        targets.iter().map(target).collect()
+        self.0.paths()
     }
 }
 

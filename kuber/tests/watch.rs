@@ -77,9 +77,7 @@ impl Server {
 
     /// Path and query of each request, as sent.
     fn requests(&self) -> Vec<String> {
-        let targets = self.server.targets();
-        let target = |t: &String| t.split_once(' ').map_or("", |(_, t)| t).to_owned();
-        targets.iter().map(target).collect()
+        self.server.paths()
     }
 
     fn times(&self) -> Vec<Instant> {

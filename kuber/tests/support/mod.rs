@@ -76,6 +76,12 @@ impl Server {
         self.targets.lock().unwrap().clone()
     }
 
+    /// `/path?query` of every request so far, as sent.
+    pub fn paths(&self) -> Vec<String> {
+        let target = |t: &String| t.split_once(' ').map_or("", |(_, t)| t).to_owned();
+        self.targets().iter().map(target).collect()
+    }
+
     /// Where [`Server::targets`] are kept: a hook may read its own request's.
     pub fn target_log(&self) -> Arc<Mutex<Vec<String>>> {
         self.targets.clone()
