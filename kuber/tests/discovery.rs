@@ -36,11 +36,11 @@ spec:
 /// too) existed, and the manifest of a `Gadget{n}` named `g`.
 async fn stale_context(server: &TestServer, n: usize) -> (Context, String) {
     let group = format!("ex{n}.com");
-    let stale = server.context();
+    let stale = server.context_in_process();
     let discovery = stale.discovery().await.unwrap();
     assert!(!discovery.serves(&format!("{group}/v1")));
     let (crd, object) = manifests(&group, &format!("Gadget{n}"));
-    server.context().put_text(&crd).await.unwrap();
+    server.context_in_process().put_text(&crd).await.unwrap();
     (stale, object)
 }
 
@@ -63,14 +63,18 @@ async fn objects_of_a_kind_newer_than_discovery_are_written_by_every_verb() {
     assert_eq!(applied.kind(), "Gadget2");
 
     let (ctx, text) = stale_context(&server, 3).await;
-    let stored = server.context().put_text(&text).await.unwrap();
+    let stored = server.context_in_process().put_text(&text).await.unwrap();
     ctx.replace_object(&stored).await.unwrap();
 
     let (ctx, text) = stale_context(&server, 4).await;
-    let stored = server.context().put_text(&text).await.unwrap();
+    let stored = server.context_in_process().put_text(&text).await.unwrap();
     let deleted = ctx.delete_object(&stored).await.unwrap();
     assert!(matches!(deleted, Deleted::Object(_) | Deleted::Status(_)));
-    let gone = server.context().get_kind("Gadget4", "g").await.unwrap_err();
+    let gone = server
+        .context_in_process()
+        .get_kind("Gadget4", "g")
+        .await
+        .unwrap_err();
     assert!(gone.is_not_found(), "{gone}");
 }
 
@@ -78,7 +82,7 @@ async fn objects_of_a_kind_newer_than_discovery_are_written_by_every_verb() {
 async fn a_kind_name_with_an_api_version_newer_than_discovery_is_found() {
     let server = TestServer::start().await.unwrap();
     let (ctx, text) = stale_context(&server, 0).await;
-    server.context().put_text(&text).await.unwrap();
+    server.context_in_process().put_text(&text).await.unwrap();
     let got = ctx
         .get_kind("Gadget0", "g")
         .api_version("ex0.com/v1")
@@ -88,7 +92,7 @@ async fn a_kind_name_with_an_api_version_newer_than_discovery_is_found() {
 
     // A second kind in a group whose resources this context has read already.
     let (crd, object) = manifests("ex0.com", "Sprocket");
-    server.context().put_text(&crd).await.unwrap();
+    server.context_in_process().put_text(&crd).await.unwrap();
     let created = ctx.put_text(&object).await.unwrap();
     assert_eq!(created.kind(), "Sprocket");
 

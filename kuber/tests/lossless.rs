@@ -1,43 +1,9 @@
 //! A typed object goes out as its type wrote it: `put`, `replace` and `apply` fill `apiVersion`
 //! and `kind` without a trip through `serde_json::Value` (which sends `1e3` as `1000.0`).
-//! The requests go to an in-process service through kuber-api's transport seam: no socket.
+//! The requests go to kuber-testserver through kuber-api's transport seam: no socket.
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::task::{Context as TaskContext, Poll};
-
-use bytes::Bytes;
-use http_body_util::Full;
-use kuber::Context;
-use kuber::api::RequestBody;
-use kuber::api::client::transport::Service;
-use kuber::api::config::Config;
 use kuber::models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-
-/// Answers every request with its own body (the object "as stored"), recording what was sent.
-struct Echo(Arc<Mutex<Vec<(String, String)>>>);
-
-impl Service<hyper::Request<RequestBody>> for Echo {
-    type Response = hyper::Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: hyper::Request<RequestBody>) -> Self::Future {
-        let method = req.method().to_string();
-        let body = req.into_body().into_bytes();
-        let text = String::from_utf8_lossy(&body).into_owned();
-        self.0.lock().unwrap().push((method, text));
-        std::future::ready(Ok(hyper::Response::builder()
-            .status(200)
-            .header("content-type", "application/json")
-            .body(Full::new(body))
-            .unwrap()))
-    }
-}
+use kuber_testserver::{Match, Reply, TestServer};
 
 #[tokio::test]
 async fn numbers_keep_their_text_through_put_replace_and_apply() {
@@ -50,19 +16,32 @@ async fn numbers_keep_their_text_through_put_replace_and_apply() {
                 "schema":{"openAPIV3Schema":{"type":"object","maximum":1e3,"minimum":1.50}}}]}}"#,
     )
     .unwrap();
-    let sent = Arc::default();
-    let client = kuber::Client::from_service(
-        Echo(Arc::clone(&sent)),
-        Config::new("https://in-process.invalid"),
-    )
-    .unwrap();
-    let ctx = Context::from_client(client);
+    let server = TestServer::start().await.unwrap();
+    // Each answer is the body sent (the object "as stored"): the server's own store reads
+    // numbers as JSON values, and `replace` must send back what `put` got.
+    server.on_request(Match::any().resource("customresourcedefinitions"), |req| {
+        Some(
+            Reply::new(200)
+                .header("content-type", "application/json")
+                .body(req.body.clone()),
+        )
+    });
+    let ctx = server.context_in_process();
 
     let created = ctx.put(&crd).await.unwrap();
     ctx.replace(&created).await.unwrap();
     ctx.apply(&crd, "lossless-test").await.unwrap();
 
-    let sent = sent.lock().unwrap().clone();
+    let sent: Vec<(String, String)> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            (
+                r.method.clone(),
+                String::from_utf8_lossy(&r.body).into_owned(),
+            )
+        })
+        .collect();
     let methods: Vec<&str> = sent.iter().map(|(m, _)| m.as_str()).collect();
     assert_eq!(methods, ["POST", "PUT", "PATCH"]);
     for (method, body) in &sent {

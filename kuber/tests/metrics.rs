@@ -1,84 +1,53 @@
-//! The metrics helpers against a local server answering canned bodies: the exact paths sent
+//! The metrics helpers against kuber-testserver answering canned bodies: the exact paths sent
 //! (composite names with their `/` and `*`), the v1beta2 → v1beta1 fallback, every field decoded
 //! and re-encoded byte for byte, and the errors.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use kuber::api::Client;
-use kuber::api::config::Config;
 use kuber::metrics::{
     ExternalMetricValueList, MetricName, MetricValueList, NodeMetrics, NodeMetricsList, PodMetrics,
     PodMetricsList,
 };
 use kuber::{Context, Error};
+use kuber_testserver::{Match, Reply};
 use serde_core::Serialize;
 use serde_core::de::DeserializeOwned;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+
+mod support;
 
 /// Path (without query) → body; anything else is a 404 `Status`.
 type Routes = HashMap<String, String>;
 
-struct Server {
-    url: String,
-    /// Every request target (path and query) in arrival order.
-    seen: Arc<Mutex<Vec<String>>>,
-}
+/// kuber-testserver answering every request from `routes` (a hook): the bodies must come back
+/// byte for byte, and the discovery must list the custom metrics versions a test asks for.
+struct Server(support::Server);
 
 impl Server {
     async fn start(routes: Routes) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
+        let server = support::Server::start().await;
         let routes = Arc::new(routes);
-        tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let (log, routes) = (log.clone(), routes.clone());
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match conn.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let text = String::from_utf8_lossy(&head);
-                    let target = text.split(' ').nth(1).unwrap_or("").to_owned();
-                    log.lock().unwrap().push(target.clone());
-                    let path = target.split('?').next().unwrap_or("");
-                    let (status, body) = match routes.get(path) {
-                        Some(body) => ("200 OK", body.clone()),
-                        None => (
-                            "404 Not Found",
-                            r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"the server could not find the requested resource"}"#.to_owned(),
-                        ),
-                    };
-                    let answer = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = conn.write_all(answer.as_bytes()).await;
-                    let _ = conn.shutdown().await;
-                });
-            }
+        server.on_request(Match::any(), move |req| {
+            let answer = |code| Reply::new(code).header("content-type", "application/json");
+            Some(match routes.get(&req.path) {
+                Some(body) => answer(200).body(body.clone()),
+                None => answer(404).body(
+                    r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"the server could not find the requested resource"}"#,
+                ),
+            })
         });
-        Server { url, seen }
+        Server(server)
     }
 
     fn context(&self, namespace: &str) -> Context {
-        let client = Client::new(Config::new(&self.url))
-            .unwrap()
-            .with_retries(0, false);
-        let mut ctx = Context::from_client(client);
+        let mut ctx = self.0.context();
         ctx.set_ns(namespace);
         ctx
     }
 
+    /// Every request target (path and query, as sent) in arrival order.
     fn seen(&self) -> Vec<String> {
-        self.seen.lock().unwrap().clone()
+        self.0.paths()
     }
 }
 

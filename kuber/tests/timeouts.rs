@@ -1,25 +1,20 @@
 //! A context's timeout bounds every call from its start, discovery included: against a server
-//! that accepts connections and never answers, calls by kind name end with `Error::Timeout`
-//! when the timeout says, not after the client's own 300 s.
+//! that reads each request and does not answer (kuber-testserver holding every answer an hour),
+//! calls by kind name end with `Error::Timeout` when the timeout says, not after the client's
+//! own 300 s.
 
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use kuber::api::config::Config;
-use kuber::{Client, Context, Error, Patch};
-use tokio::net::TcpListener;
+use kuber::{Context, Error, Patch};
+use kuber_testserver::{Match, TestServer};
 
-/// A server that accepts every connection and never sends a byte.
-async fn silent() -> Context {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
-    Context::from_client(Client::new(Config::new(&url)).unwrap())
+/// A server that answers nothing within a test (discovery included), and a context on it.
+async fn silent() -> (TestServer, Context) {
+    let server = TestServer::start().await.unwrap();
+    server.delay(Match::any(), Duration::from_secs(3600));
+    let ctx = server.context_in_process();
+    (server, ctx)
 }
 
 const BOUND: Duration = Duration::from_millis(200);
@@ -36,7 +31,7 @@ async fn timed_out<T: std::fmt::Debug>(call: impl Future<Output = kuber::Result<
 
 #[tokio::test]
 async fn calls_by_kind_name_time_out_during_discovery() {
-    let mut ctx = silent().await;
+    let (server, mut ctx) = silent().await;
     ctx.set_timeout(Some(BOUND));
     let err = timed_out(ctx.get_kind("ConfigMap", "x").into_future()).await;
     assert_eq!(err.to_string(), "get ConfigMap: no answer within 200ms");
@@ -58,11 +53,13 @@ async fn calls_by_kind_name_time_out_during_discovery() {
     timed_out(async { pages.next().await.unwrap() }).await;
     let mut events = Box::pin(ctx.watch_kind("cm").stream());
     timed_out(async { events.next().await.unwrap() }).await;
+    // Each call reached the server and waited there.
+    assert!(server.requests().iter().any(|r| r.path == "/api"));
 }
 
 #[tokio::test]
 async fn scoped_timeouts_bound_discovery_too() {
-    let ctx = silent().await;
+    let (_server, ctx) = silent().await;
     let call = ctx.with_timeout(BOUND, async { ctx.get_kind("Pod", "p").await });
     timed_out(call).await;
 }

@@ -1,4 +1,4 @@
-//! `ctx.watch`: against a scripted HTTP server (one connection per request), the order of the
+//! `ctx.watch`: against kuber-testserver answering each request by hand (a hook), the order of the
 //! initial state and the changes, where each request resumes, relists after 410, backoff, the
 //! request of a single-object watch, and the channel form stopping when dropped.
 
@@ -6,13 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::StreamExt as _;
 use kuber::Context;
 use kuber::models::Resource as _;
 use kuber::models::api::core::v1::ConfigMap;
 use kuber::watch::Event;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use kuber_testserver::Match;
+
+mod support;
 
 /// How the server answers one request.
 enum Reply {
@@ -25,115 +27,99 @@ enum Reply {
 enum End {
     /// The stream ends properly (the server's timeoutSeconds).
     Clean,
-    /// The connection is cut in the middle of the chunked body.
+    /// The body is cut in the middle (an error where the next chunk would be).
     Abort,
-    /// Nothing more is sent until the client closes the connection.
+    /// Nothing more is sent until the client drops the answer.
     Hang,
 }
 
-type Handler = dyn Fn(usize, &str) -> Reply + Send + Sync;
-
 struct Server {
-    url: String,
-    /// Path and query of each request, in order, and when it came.
-    requests: Arc<Mutex<Vec<(String, Instant)>>>,
-    /// Hanging streams whose connection the client closed.
+    server: support::Server,
+    /// When each request came, in order.
+    times: Arc<Mutex<Vec<Instant>>>,
+    /// Hanging streams the client dropped.
     closed: Arc<AtomicUsize>,
 }
 
+/// Counts a hanging stream as closed when the client drops it.
+struct Hung(Arc<AtomicUsize>);
+
+impl Drop for Hung {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 impl Server {
+    /// Answers the `n`th request to `path?query` (as sent) with `handler(n, target)`.
     async fn start(handler: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
+        let server = support::Server::start().await;
+        let times = Arc::new(Mutex::new(Vec::new()));
         let closed = Arc::new(AtomicUsize::new(0));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let (seen, gone) = (requests.clone(), closed.clone());
-        tokio::spawn(async move {
-            while let Ok((io, _)) = listener.accept().await {
-                let (handler, seen, gone) = (handler.clone(), seen.clone(), gone.clone());
-                tokio::spawn(serve(io, handler, seen, gone));
-            }
+        let (noted, gone) = (times.clone(), closed.clone());
+        let targets = server.target_log();
+        server.on_request(Match::any(), move |_| {
+            let n = {
+                let mut times = noted.lock().unwrap();
+                times.push(Instant::now());
+                times.len() - 1
+            };
+            let target = targets.lock().unwrap()[n].clone();
+            let target = target.split_once(' ').map_or("", |(_, t)| t);
+            Some(answer(handler(n, target), &gone))
         });
         Server {
-            url,
-            requests,
+            server,
+            times,
             closed,
         }
     }
 
+    /// Path and query of each request, as sent.
     fn requests(&self) -> Vec<String> {
-        let r = self.requests.lock().unwrap();
-        r.iter().map(|(p, _)| p.clone()).collect()
+        self.server.paths()
     }
 
     fn times(&self) -> Vec<Instant> {
-        let r = self.requests.lock().unwrap();
-        r.iter().map(|(_, t)| *t).collect()
+        self.times.lock().unwrap().clone()
     }
 
     fn context(&self) -> Context {
-        let client = kuber::Client::new(kuber::api::config::Config::new(&self.url)).unwrap();
-        let mut ctx = Context::from_client(client);
+        let mut ctx = self.server.context();
         // The watch's own backoff is under test, not the client's retries.
         ctx.set_retries(0, false);
         ctx
     }
 }
 
-async fn serve(
-    mut io: TcpStream,
-    handler: Arc<Handler>,
-    seen: Arc<Mutex<Vec<(String, Instant)>>>,
-    gone: Arc<AtomicUsize>,
-) {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match io.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let n = {
-        let mut seen = seen.lock().unwrap();
-        seen.push((path.clone(), Instant::now()));
-        seen.len() - 1
+fn answer(reply: Reply, closed: &Arc<AtomicUsize>) -> kuber_testserver::Reply {
+    let json = |code| kuber_testserver::Reply::new(code).header("content-type", "application/json");
+    let (lines, end) = match reply {
+        Reply::Json(code, body) => return json(code).body(body),
+        Reply::Stream(lines, end) => (lines, end),
     };
-    match handler(n, &path) {
-        Reply::Json(code, body) => {
-            let text = format!(
-                "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = io.write_all(text.as_bytes()).await;
-        }
-        Reply::Stream(lines, end) => {
-            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                        Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
-            let _ = io.write_all(head.as_bytes()).await;
-            for line in lines {
-                let chunk = format!("{:x}\r\n{line}\n\r\n", line.len() + 1);
-                let _ = io.write_all(chunk.as_bytes()).await;
-                let _ = io.flush().await;
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            match end {
-                End::Clean => {
-                    let _ = io.write_all(b"0\r\n\r\n").await;
-                }
-                End::Abort => {}
-                End::Hang => {
-                    // Until the client closes its end.
-                    while matches!(io.read(&mut buf).await, Ok(n) if n > 0) {}
-                    gone.fetch_add(1, Ordering::SeqCst);
-                }
+    // A chunk a line, a moment apart, as a server writes events.
+    let lines = futures_util::stream::iter(lines).then(|line| async move {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        Ok(Bytes::from(format!("{line}\n")))
+    });
+    let closed = closed.clone();
+    let end = futures_util::stream::once(async move {
+        // Polled once the last line is out, so before the client has it.
+        let _hung = matches!(end, End::Hang).then(|| Hung(closed));
+        // A pending moment first: the server sends what it has before it ends or cuts.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        match end {
+            End::Clean => None,
+            End::Abort => Some(Err(std::io::Error::other("cut mid-body"))),
+            End::Hang => {
+                std::future::pending::<()>().await;
+                None
             }
         }
-    }
+    })
+    .filter_map(std::future::ready);
+    json(200).chunks(lines.chain(end))
 }
 
 fn cm(name: &str, rv: u32) -> String {
@@ -206,10 +192,17 @@ async fn take(
     stream: impl futures_util::Stream<Item = kuber::Result<Event<ConfigMap>>>,
     n: usize,
 ) -> Vec<String> {
-    let items = tokio::time::timeout(Duration::from_secs(10), stream.take(n).collect::<Vec<_>>())
-        .await
-        .expect("the watch delivered too few items within 10 s");
-    items.iter().map(describe).collect()
+    let mut stream = Box::pin(stream);
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while got.len() < n {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(item)) => got.push(describe(&item)),
+            Ok(None) => break,
+            Err(_) => panic!("the watch delivered too few items within 10 s: {got:?}"),
+        }
+    }
+    got
 }
 
 fn query_has(request: &str, pairs: &[&str]) -> bool {
@@ -497,7 +490,7 @@ async fn the_channel_form_stops_when_the_receiver_is_dropped() {
     while server.closed.load(Ordering::SeqCst) == 0 {
         assert!(
             Instant::now() < deadline,
-            "the watch task kept its connection after the receiver was dropped"
+            "the watch task kept its answer after the receiver was dropped"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -518,7 +511,7 @@ async fn the_channel_form_stops_when_the_receiver_is_dropped() {
     while server.closed.load(Ordering::SeqCst) < 2 {
         assert!(
             Instant::now() < deadline,
-            "the closure form kept its connection"
+            "the closure form kept its answer"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

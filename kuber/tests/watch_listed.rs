@@ -23,7 +23,7 @@ async fn first_listed(ctx: &Context, initial_events: bool) -> Vec<Object> {
 #[tokio::test]
 async fn listed_items_have_their_type_however_the_state_was_read() {
     let server = TestServer::start().await.unwrap();
-    let ctx = server.context();
+    let ctx = server.context_in_process();
     let mut cm = ConfigMap::default();
     cm.metadata_mut().name = Some("settings".into());
     ctx.put(&cm).await.unwrap();

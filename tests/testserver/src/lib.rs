@@ -116,6 +116,8 @@ pub struct TestServer {
     url: String,
     addr: SocketAddr,
     client: kuber_api::Client,
+    /// The same over [`TestServer::service`].
+    in_process: kuber_api::Client,
     store: Arc<store::Store>,
     controls: Arc<controls::Controls>,
     shared: Arc<controls::Shared>,
@@ -181,13 +183,19 @@ impl TestServer {
             controls: controls.clone(),
         });
         let (shutdown, stopped) = tokio::sync::watch::channel(false);
+        let client_error = |source| Error::Client {
+            url: url.clone(),
+            source: Box::new(source),
+        };
+        let peer = admin.as_ref().map(user_of);
+        let in_process = kuber_api::Client::from_service(
+            Service::new(shared.clone(), peer),
+            Config::new(url.clone()),
+        )
+        .map_err(client_error)?;
         let mut server = TestServer {
-            client: kuber_api::Client::new(Config::new(url.clone())).map_err(|source| {
-                Error::Client {
-                    url: url.clone(),
-                    source: Box::new(source),
-                }
-            })?,
+            client: kuber_api::Client::new(Config::new(url.clone())).map_err(client_error)?,
+            in_process,
             url,
             addr,
             store,
@@ -221,6 +229,19 @@ impl TestServer {
     /// A kuber context on this server (namespace `default`).
     pub fn context(&self) -> kuber::Context {
         kuber::Context::from_client(self.client.clone())
+    }
+
+    /// A kuber-api client that reaches this server without a socket, through
+    /// [`TestServer::service`]: answered as [`TestServer::client`] is (on a TLS server: as
+    /// [`ADMIN`]), with kuber-api's retries, timeouts and decoding above it. Exec and attach,
+    /// TLS and proxies need the socket's client.
+    pub fn client_in_process(&self) -> kuber_api::Client {
+        self.in_process.clone()
+    }
+
+    /// A kuber context (namespace `default`) on [`TestServer::client_in_process`].
+    pub fn context_in_process(&self) -> kuber::Context {
+        kuber::Context::from_client(self.in_process.clone())
     }
 
     /// A kubeconfig (YAML) that points kubectl and other clients at this server (on a TLS
@@ -393,11 +414,7 @@ impl TestServer {
     /// credentials of their own come as the handed-out client's connection does (on a TLS
     /// server: as [`ADMIN`]). Exec and attach need a socket (the WebSocket upgrade).
     pub fn service(&self) -> Service {
-        let peer = self.admin.as_ref().map(|a| auth::User {
-            name: a.user.clone(),
-            groups: a.groups.clone(),
-        });
-        Service::new(self.shared.clone(), peer)
+        Service::new(self.shared.clone(), self.admin.as_ref().map(user_of))
     }
 
     /// Answers by hand the requests `matching` selects: `handler` gives a [`Reply`], or `None`
@@ -429,6 +446,14 @@ impl TestServer {
     /// The server's current resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.store.resource_version()
+    }
+}
+
+/// The user a client certificate of this server authenticates.
+fn user_of(cert: &ClientCert) -> auth::User {
+    auth::User {
+        name: cert.user.clone(),
+        groups: cert.groups.clone(),
     }
 }
 

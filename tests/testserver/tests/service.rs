@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{StreamExt as _, stream};
 use http_body_util::{BodyExt as _, Empty, Full};
+use kuber::models::Resource as _;
 use kuber::models::api::core::v1::ConfigMap;
 use kuber_testserver::{Credentials, Match, Reply, ResponseBody, TestServer};
 use serde_json::{Value, json};
@@ -334,4 +335,52 @@ async fn a_hooks_view_of_a_request_keeps_credentials_out_of_debug() {
     let debug = seen.lock().unwrap().clone();
     assert!(debug.contains("<redacted>"), "{debug}");
     assert!(!debug.contains("secret-token"), "{debug}");
+}
+
+#[tokio::test]
+async fn the_in_process_client_reaches_the_same_store_without_a_socket() {
+    let server = TestServer::start().await.unwrap();
+    let ctx = server.context_in_process();
+    let mut cm = ConfigMap::default();
+    cm.metadata_mut().name = Some("no-socket".into());
+    ctx.put(&cm).await.unwrap();
+    let over_socket = server
+        .context()
+        .get::<ConfigMap>("no-socket")
+        .await
+        .unwrap();
+    assert_eq!(over_socket.name(), Some("no-socket"));
+    // Controls and recording take the same path; the client's retries sit above the service.
+    server
+        .fail(Match::verb("get").resource("configmaps"))
+        .times(1)
+        .with(503);
+    let client = server.client_in_process().with_retries(0, false);
+    let err = kuber::Context::from_client(client)
+        .get::<ConfigMap>("no-socket")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(503), "{err}");
+    assert!(ctx.get::<ConfigMap>("no-socket").await.is_ok());
+    let posts = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1);
+
+    // On a TLS server it comes as the admin, as the socket's client does.
+    let tls = TestServer::start_tls().await.unwrap();
+    tls.context_in_process()
+        .list_kind("Namespace")
+        .await
+        .unwrap();
+    let users: Vec<Option<String>> = tls.requests().into_iter().map(|r| r.user).collect();
+    assert!(!users.is_empty());
+    assert!(
+        users
+            .iter()
+            .all(|u| u.as_deref() == Some(kuber_testserver::ADMIN)),
+        "{users:?}"
+    );
 }
