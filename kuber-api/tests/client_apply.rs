@@ -8,19 +8,14 @@ use kuber_models::Resource as _;
 use kuber_models::api::apps::v1::Deployment;
 use kuber_models::api::core::v1::ConfigMap;
 use serde_json::{Value, json};
-use support::{Options, Server, config};
+use support::InProcess;
 
 const CONFIG_MAP: &str = r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"cm"}}"#;
 const DEPLOYMENT: &str = r#"{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"d"}}"#;
 
-async fn echoing(body: &'static str) -> (Server, Client) {
-    let server = Server::start(Options::plain(), move |_, _| async move {
-        support::json(200, body)
-    })
-    .await;
-    let client = Client::new(config(&server.url, None))
-        .unwrap()
-        .with_retries(0, false);
+async fn echoing(body: &'static str) -> (InProcess, Client) {
+    let server = InProcess::start(move |_, _| support::json(200, body)).await;
+    let client = server.client();
     (server, client)
 }
 
@@ -38,7 +33,7 @@ fn manager(name: &str) -> PatchParams {
     }
 }
 
-fn sent_body(server: &Server) -> Value {
+fn sent_body(server: &InProcess) -> Value {
     let seen = server.seen();
     assert_eq!(seen.len(), 1, "one request");
     serde_json::from_slice(&seen[0].body).unwrap()

@@ -5,17 +5,15 @@ mod support;
 use http::Response;
 use kuber_api::{Client, Error, Request};
 use kuber_models::DynamicObject;
-use support::{CREATE_POD, GET_POD, Options, POD_EXEC, Server, config, json, status, whole};
+use support::{CREATE_POD, GET_POD, InProcess, POD_EXEC, json, status, whole};
 
 fn get_pod() -> Request {
     Request::new(&GET_POD, &["default", "x"])
 }
 
-async fn answering(reply: fn() -> support::Reply) -> (Server, Client) {
-    let server = Server::start(Options::plain(), move |_, _| async move { reply() }).await;
-    let client = Client::new(config(&server.url, None))
-        .unwrap()
-        .with_retries(0, false);
+async fn answering(reply: fn() -> support::Reply) -> (InProcess, Client) {
+    let server = InProcess::start(move |_, _| reply()).await;
+    let client = server.client();
     (server, client)
 }
 

@@ -9,14 +9,12 @@ use kuber_api::{
 };
 use kuber_models::api::core::v1::Pod;
 use kuber_models::api::policy::v1::Eviction;
-use support::{GET_POD, Options, Server, config, json};
+use support::{GET_POD, InProcess, json};
 
 /// A server answering every request with `body` (status 200), and a client without retries.
-async fn answering(body: &'static str) -> (Server, Client) {
-    let server = Server::start(Options::plain(), move |_, _| async move { json(200, body) }).await;
-    let client = Client::new(config(&server.url, None))
-        .unwrap()
-        .with_retries(0, false);
+async fn answering(body: &'static str) -> (InProcess, Client) {
+    let server = InProcess::start(move |_, _| json(200, body)).await;
+    let client = server.client();
     (server, client)
 }
 

@@ -115,8 +115,8 @@ async fn client_certificates_authenticate() {
 
     let jane = users.issue(&[], "jane");
     let mut cfg = config(&server.url, Some(&ca));
-    cfg.tls.client_cert_pem = Some(jane.cert_pem.into_bytes());
-    cfg.tls.client_key_pem = Some(Secret::new(jane.key_pem.into_bytes()));
+    cfg.tls.client_cert_pem = Some(jane.cert_pem.clone().into_bytes());
+    cfg.tls.client_key_pem = Some(Secret::new(jane.key_pem().as_bytes().to_vec()));
     let _: DynamicObject = Client::new(cfg).unwrap().call(get_pod()).await.unwrap();
     assert!(server.seen()[0].client_cert);
 
@@ -147,7 +147,7 @@ async fn an_exec_plugin_can_return_a_client_certificate() {
     let credential = serde_json::json!({
         "apiVersion": "client.authentication.k8s.io/v1",
         "kind": "ExecCredential",
-        "status": {"clientCertificateData": jane.cert_pem, "clientKeyData": jane.key_pem},
+        "status": {"clientCertificateData": jane.cert_pem, "clientKeyData": jane.key_pem()},
     });
     let dir = std::env::temp_dir().join(format!("kuber-client-exec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

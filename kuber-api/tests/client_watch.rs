@@ -8,7 +8,7 @@ use futures_util::StreamExt as _;
 use http::Response;
 use kuber_api::{Client, Error, Request};
 use kuber_models::{DynamicObject, WatchEvent};
-use support::{LIST_PODS, Options, POD_LOG, Server, Step, config, pod, send, status, streamed};
+use support::{InProcess, LIST_PODS, POD_LOG, Step, config, pod, send, status, streamed};
 
 fn watch_pods() -> Request {
     Request::new(&LIST_PODS, &["default"]).set("watch", "true")
@@ -18,16 +18,12 @@ fn event(kind: &str, name: &str, rv: u32) -> String {
     format!("{{\"type\":\"{kind}\",\"object\":{}}}\n", pod(name, rv))
 }
 
-async fn serve_steps(steps: impl Fn() -> Vec<Step> + Send + Sync + 'static) -> Server {
-    let steps = std::sync::Arc::new(steps);
-    Server::start(Options::plain(), move |_, _| {
-        let steps = steps.clone();
-        async move {
-            Response::builder()
-                .status(200)
-                .body(streamed(steps()))
-                .unwrap()
-        }
+async fn serve_steps(steps: impl Fn() -> Vec<Step> + Send + Sync + 'static) -> InProcess {
+    InProcess::start(move |_, _| {
+        Response::builder()
+            .status(200)
+            .body(streamed(steps()))
+            .unwrap()
     })
     .await
 }
@@ -46,8 +42,9 @@ fn name(event: &WatchEvent<DynamicObject>) -> String {
     }
 }
 
-async fn client(server: &Server) -> Client {
-    Client::new(config(&server.url, None)).unwrap()
+/// A client with the default retries, in process.
+async fn client(server: &InProcess) -> Client {
+    server.client_with(config(&server.url, None))
 }
 
 #[tokio::test]
@@ -241,10 +238,7 @@ async fn a_long_watch_keeps_memory_bounded_by_one_event() {
 
 #[tokio::test]
 async fn a_watch_answered_with_an_error_status_is_an_api_error() {
-    let server = Server::start(Options::plain(), |_, _| async {
-        status(403, "Forbidden", "pods is forbidden")
-    })
-    .await;
+    let server = InProcess::start(|_, _| status(403, "Forbidden", "pods is forbidden")).await;
     let err = client(&server)
         .await
         .watch::<DynamicObject>(watch_pods())
@@ -287,10 +281,10 @@ async fn followed_logs_stream_as_bytes_and_lines() {
 }
 
 /// A client whose watches and followed logs give up after `idle` of silence.
-fn idle_client(server: &Server, idle: Duration) -> Client {
+fn idle_client(server: &InProcess, idle: Duration) -> Client {
     let mut cfg = config(&server.url, None);
     cfg.idle_timeout = Some(idle);
-    Client::new(cfg).unwrap()
+    server.client_with(cfg)
 }
 
 #[tokio::test]

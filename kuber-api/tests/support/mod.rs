@@ -19,68 +19,33 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use kuber_api::Operation;
 use kuber_api::config::{Config, TlsConfig};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A test CA that issues server and client certificates.
+pub use kuber_testserver::Issued;
+
+/// A test CA that issues server and client certificates: kuber-testserver's generator.
 pub struct Ca {
-    issuer: Issuer<'static, KeyPair>,
+    inner: kuber_testserver::Ca,
     pub pem: String,
-    der: CertificateDer<'static>,
-}
-
-/// A certificate and its key.
-pub struct Issued {
-    pub chain: Vec<CertificateDer<'static>>,
-    pub cert_pem: String,
-    pub key_der: Vec<u8>,
-    pub key_pem: String,
-}
-
-impl Issued {
-    pub fn key(&self) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
-    }
 }
 
 impl Ca {
     pub fn new(name: &str) -> Ca {
-        let key = KeyPair::generate().expect("CA key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params.self_signed(&key).expect("CA cert");
+        let inner = kuber_testserver::Ca::new(name).expect("CA");
         Ca {
-            pem: cert.pem(),
-            der: cert.der().clone(),
-            issuer: Issuer::new(params, key),
+            pem: inner.pem().to_owned(),
+            inner,
         }
     }
 
-    /// A certificate for `names` (DNS names or IP addresses).
+    /// A certificate for `names` (DNS names or IP addresses), good for a server or a client.
     pub fn issue(&self, names: &[&str], common_name: &str) -> Issued {
-        let key = KeyPair::generate().expect("leaf key");
-        let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .expect("leaf params");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
-        Issued {
-            chain: vec![cert.der().clone()],
-            cert_pem: cert.pem(),
-            key_der: key.serialize_der(),
-            key_pem: key.serialize_pem(),
-        }
+        self.inner
+            .issue(names, common_name, &[], kuber_testserver::Purpose::Any)
+            .expect("certificate")
     }
 }
 
@@ -461,4 +426,87 @@ pub fn pod(name: &str, rv: u32) -> String {
         "metadata": {"name": name, "namespace": "default", "resourceVersion": rv.to_string()},
     })
     .to_string()
+}
+
+/// kuber-testserver answering every request by hand (`handler(request, index)`, a hook), reached
+/// in process through `Client::from_service`: the tests about what the client sends and how it
+/// reads answers, with no socket. [`Server`] stays for what only a socket shows (TLS, proxies,
+/// HTTP versions, broken connections).
+pub struct InProcess {
+    pub server: kuber_testserver::TestServer,
+    pub url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl InProcess {
+    pub async fn start<F>(handler: F) -> InProcess
+    where
+        F: Fn(Seen, usize) -> Reply + Send + Sync + 'static,
+    {
+        let server = kuber_testserver::TestServer::start()
+            .await
+            .expect("test server");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        server.on_request(kuber_testserver::Match::any(), move |req| {
+            let target = match &req.raw_query {
+                Some(q) => format!("{}?{q}", req.path),
+                None => req.path.clone(),
+            };
+            let request = Seen {
+                method: req.method.clone(),
+                uri: target.clone(),
+                path_and_query: target,
+                version: Version::HTTP_11,
+                headers: req.headers.clone(),
+                body: req.body.clone(),
+                client_cert: false,
+            };
+            let index = {
+                let mut log = log.lock().expect("lock");
+                log.push(request.clone());
+                log.len() - 1
+            };
+            Some(hook_reply(handler(request, index)))
+        });
+        InProcess {
+            url: server.url().to_owned(),
+            server,
+            seen,
+        }
+    }
+
+    /// A client without retries (the tests count requests), in process.
+    pub fn client(&self) -> kuber_api::Client {
+        self.client_with(config(&self.url, None))
+            .with_retries(0, false)
+    }
+
+    /// A client with `config` (retries as it sets them), in process.
+    pub fn client_with(&self, config: Config) -> kuber_api::Client {
+        kuber_api::Client::from_service(self.server.service(), config).expect("client")
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("lock").clone()
+    }
+
+    pub fn requests(&self) -> usize {
+        self.seen.lock().expect("lock").len()
+    }
+}
+
+/// A [`Reply`] of this module as the test server's hook answer: status, headers, body chunks.
+fn hook_reply(reply: Reply) -> kuber_testserver::Reply {
+    let (parts, body) = reply.into_parts();
+    let mut out = kuber_testserver::Reply::new(parts.status.as_u16());
+    for (name, value) in &parts.headers {
+        out = out.header(name.as_str(), value.to_str().expect("header text"));
+    }
+    let chunks = futures_util::stream::unfold(body.rx, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item.map_err(std::io::Error::other), rx))
+    });
+    out.chunks(chunks)
 }

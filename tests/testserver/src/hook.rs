@@ -20,6 +20,8 @@ pub struct HookRequest {
     pub method: String,
     /// As sent (still percent-encoded).
     pub path: String,
+    /// The query as sent (still percent-encoded).
+    pub raw_query: Option<String>,
     /// Decoded, in the order sent.
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
@@ -32,6 +34,7 @@ impl HookRequest {
         HookRequest {
             method: req.method.to_string(),
             path: req.raw_path.clone(),
+            raw_query: req.raw_query.clone(),
             query: req.query.pairs().to_vec(),
             headers: req.headers.clone(),
             body: req.body.clone(),

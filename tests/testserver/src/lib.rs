@@ -76,7 +76,7 @@ pub use response::{BoxError, ResponseBody};
 pub use select::{LabelSelector, SelectorError};
 pub use server::Service;
 pub use store::Options;
-pub use tls::{ClientCert, TlsError};
+pub use tls::{Ca, ClientCert, Issued, Purpose, TlsError};
 
 /// The user of the handed-out client and kubeconfig on a TLS server.
 pub const ADMIN: &str = "admin";

@@ -251,6 +251,8 @@ pub struct Parsed {
     pub method: Method,
     /// The path as sent (still encoded), for the record.
     pub raw_path: String,
+    /// The query as sent (still encoded).
+    pub raw_query: Option<String>,
     /// `None`: the path has a malformed escape.
     pub segments: Option<Vec<String>>,
     pub query: Query,
@@ -284,6 +286,7 @@ impl Parsed {
         Parsed {
             method: parts.method,
             raw_path: parts.uri.path().to_owned(),
+            raw_query: parts.uri.query().map(str::to_owned),
             segments,
             query,
             headers: parts.headers,

@@ -48,10 +48,122 @@ impl fmt::Debug for ClientCert {
     }
 }
 
-pub(crate) struct Pki {
+/// A certificate authority made at run time (ECDSA P-256), for tests that need certificates of
+/// their own: a server's for given names, a client's for a user and groups. The test server's
+/// TLS is one of these, and kuber-api's transport tests use it too (one generator in the tree).
+pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
-    pub ca_pem: String,
-    pub acceptor: TlsAcceptor,
+    pem: String,
+    der: CertificateDer<'static>,
+}
+
+impl fmt::Debug for Ca {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ca").finish_non_exhaustive()
+    }
+}
+
+/// A certificate issued by a [`Ca`], and its key. `Debug` leaves the key out.
+#[derive(Clone)]
+pub struct Issued {
+    /// The certificate (DER), as a one-element chain.
+    pub chain: Vec<CertificateDer<'static>>,
+    pub cert_pem: String,
+    key_der: Vec<u8>,
+    key_pem: String,
+}
+
+impl Issued {
+    /// The private key (PKCS#8).
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
+    }
+
+    /// The private key, PEM (PKCS#8).
+    pub fn key_pem(&self) -> &str {
+        &self.key_pem
+    }
+}
+
+impl fmt::Debug for Issued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issued")
+            .field("cert_pem", &format_args!("<{} bytes>", self.cert_pem.len()))
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What a certificate is for: its extended key usage, as the real server's are issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Server,
+    Client,
+    /// No extended key usage: good for either.
+    Any,
+}
+
+impl Ca {
+    /// A new self-signed CA named `name`.
+    pub fn new(name: &str) -> Result<Ca, TlsError> {
+        let key = generate("CA key", KeyPair::generate())?;
+        let mut params = generate("CA", CertificateParams::new(Vec::<String>::new()))?;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let cert = generate("CA", params.self_signed(&key))?;
+        Ok(Ca {
+            pem: cert.pem(),
+            der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        })
+    }
+
+    /// The CA's certificate, PEM.
+    pub fn pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// The CA's certificate, DER.
+    pub fn der(&self) -> &CertificateDer<'static> {
+        &self.der
+    }
+
+    /// A certificate for `names` (DNS names or IP addresses; none for a client), common name
+    /// `common_name`, organizations `organizations` (a client's groups, as the real server reads
+    /// them), for `purpose`.
+    pub fn issue(
+        &self,
+        names: &[&str],
+        common_name: &str,
+        organizations: &[&str],
+        purpose: Purpose,
+    ) -> Result<Issued, TlsError> {
+        let key = generate("key", KeyPair::generate())?;
+        let names = names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let mut params = generate("certificate", CertificateParams::new(names))?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        for o in organizations {
+            params.distinguished_name.push(DnType::OrganizationName, *o);
+        }
+        params.extended_key_usages = match purpose {
+            Purpose::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
+            Purpose::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+            Purpose::Any => Vec::new(),
+        };
+        let cert = generate("certificate", params.signed_by(&key, &self.issuer))?;
+        Ok(Issued {
+            chain: vec![cert.der().clone()],
+            cert_pem: cert.pem(),
+            key_der: key.serialize_der(),
+            key_pem: key.serialize_pem(),
+        })
+    }
 }
 
 fn generate<T>(what: &str, r: Result<T, rcgen::Error>) -> Result<T, TlsError> {
@@ -61,37 +173,25 @@ fn generate<T>(what: &str, r: Result<T, rcgen::Error>) -> Result<T, TlsError> {
     })
 }
 
+pub(crate) struct Pki {
+    ca: Ca,
+    pub ca_pem: String,
+    pub acceptor: TlsAcceptor,
+}
+
 impl Pki {
     pub fn new() -> Result<Pki, TlsError> {
-        let ca_key = generate("CA key", KeyPair::generate())?;
-        let mut params = generate("CA", CertificateParams::new(Vec::<String>::new()))?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "kuber-testserver-ca");
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = generate("CA", params.self_signed(&ca_key))?;
-        let ca_der = ca.der().clone();
-        let issuer = Issuer::new(params, ca_key);
-
-        let key = generate("serving key", KeyPair::generate())?;
-        let mut params = generate(
-            "serving certificate",
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]),
+        let ca = Ca::new("kuber-testserver-ca")?;
+        let serving = ca.issue(
+            &["127.0.0.1", "localhost"],
+            "kuber-testserver",
+            &[],
+            Purpose::Server,
         )?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "kuber-testserver");
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let cert = generate("serving certificate", params.signed_by(&key, &issuer))?;
-
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         roots
-            .add(ca_der)
+            .add(ca.der.clone())
             .map_err(|e| TlsError::Config(e.to_string()))?;
         // Certificates are optional at the handshake: tokens and 401s come after it.
         let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
@@ -105,15 +205,12 @@ impl Pki {
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Config(e.to_string()))?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(
-                vec![cert.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            )
+            .with_single_cert(serving.chain.clone(), serving.key())
             .map_err(|e| TlsError::Config(e.to_string()))?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Pki {
-            issuer,
-            ca_pem: ca.pem(),
+            ca_pem: ca.pem.clone(),
+            ca,
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })
     }
@@ -124,25 +221,16 @@ impl Pki {
         user: &str,
         groups: &[&str],
     ) -> Result<(ClientCert, CertificateDer<'static>), TlsError> {
-        let key = generate("client key", KeyPair::generate())?;
-        let mut params = generate(
-            "client certificate",
-            CertificateParams::new(Vec::<String>::new()),
-        )?;
-        params.distinguished_name.push(DnType::CommonName, user);
-        for g in groups {
-            params.distinguished_name.push(DnType::OrganizationName, *g);
-        }
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let cert = generate("client certificate", params.signed_by(&key, &self.issuer))?;
+        let issued = self.ca.issue(&[], user, groups, Purpose::Client)?;
+        let der = issued.chain[0].clone();
         Ok((
             ClientCert {
                 user: user.to_owned(),
                 groups: groups.iter().map(|g| (*g).to_owned()).collect(),
-                cert_pem: cert.pem(),
-                key_pem: key.serialize_pem(),
+                cert_pem: issued.cert_pem,
+                key_pem: issued.key_pem,
             },
-            cert.der().clone(),
+            der,
         ))
     }
 }
