@@ -1,10 +1,8 @@
 //! The control plane's PKI, generated per cluster: one CA signs the apiserver's serving
 //! certificate and every client certificate; a separate key signs service-account tokens.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use kuber_testserver::Purpose;
+use rcgen::KeyPair;
 
 use super::ClusterError;
 
@@ -27,74 +25,56 @@ pub struct Pem {
     pub key: String,
 }
 
+/// The cluster's CA: kuber-testserver's generator (the one in the tree).
 pub struct Ca {
-    issuer: Issuer<'static, KeyPair>,
+    inner: kuber_testserver::Ca,
     pub cert_pem: String,
 }
 
-fn failed(what: &str) -> impl Fn(rcgen::Error) -> ClusterError + '_ {
+fn failed(what: &str) -> impl Fn(kuber_testserver::TlsError) -> ClusterError + '_ {
     move |e| ClusterError::Certificates(format!("{what}: {e}"))
 }
 
 impl Ca {
     pub fn new(common_name: &str) -> Result<Ca, ClusterError> {
-        let key = KeyPair::generate().map_err(failed("CA key"))?;
-        let mut params =
-            CertificateParams::new(Vec::<String>::new()).map_err(failed("CA parameters"))?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params.self_signed(&key).map_err(failed("CA certificate"))?;
+        let inner = kuber_testserver::Ca::new(common_name).map_err(failed("CA"))?;
         Ok(Ca {
-            cert_pem: cert.pem(),
-            issuer: Issuer::new(params, key),
+            cert_pem: inner.pem().to_owned(),
+            inner,
         })
     }
 
     /// The apiserver's serving certificate.
     pub fn serving(&self) -> Result<Pem, ClusterError> {
-        let names: Vec<String> = SERVING_NAMES.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names).map_err(failed("serving names"))?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "kube-apiserver");
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        self.sign(params, "serving certificate")
+        let issued = self
+            .inner
+            .issue(SERVING_NAMES, "kube-apiserver", &[], Purpose::Server)
+            .map_err(failed("serving certificate"))?;
+        Ok(pem(issued))
     }
 
     /// A client certificate: the apiserver takes the common name as the user and the
-    /// organization as its group (rcgen keeps one value per name attribute).
+    /// organization as its group.
     pub fn client(&self, user: &str, group: Option<&str>) -> Result<Pem, ClusterError> {
-        let mut params =
-            CertificateParams::new(Vec::<String>::new()).map_err(failed("client parameters"))?;
-        params.distinguished_name.push(DnType::CommonName, user);
-        if let Some(group) = group {
-            params
-                .distinguished_name
-                .push(DnType::OrganizationName, group);
-        }
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        self.sign(params, "client certificate")
+        let groups: Vec<&str> = group.into_iter().collect();
+        let issued = self
+            .inner
+            .issue(&[], user, &groups, Purpose::Client)
+            .map_err(failed("client certificate"))?;
+        Ok(pem(issued))
     }
+}
 
-    fn sign(&self, params: CertificateParams, what: &str) -> Result<Pem, ClusterError> {
-        let key = KeyPair::generate().map_err(failed(what))?;
-        let cert = params.signed_by(&key, &self.issuer).map_err(failed(what))?;
-        Ok(Pem {
-            cert: cert.pem(),
-            key: key.serialize_pem(),
-        })
+fn pem(issued: kuber_testserver::Issued) -> Pem {
+    Pem {
+        key: issued.key_pem().to_owned(),
+        cert: issued.cert_pem,
     }
 }
 
 /// The service-account token signing key (private, PEM) and its public half.
 pub fn service_account_key() -> Result<(String, String), ClusterError> {
-    let key = KeyPair::generate().map_err(failed("service-account key"))?;
+    let key = KeyPair::generate()
+        .map_err(|e| ClusterError::Certificates(format!("service-account key: {e}")))?;
     Ok((key.serialize_pem(), key.public_key_pem()))
 }

@@ -369,19 +369,6 @@ async fn wrong_ca(e2e: &E2e) -> Outcome {
 
 /// A self-signed CA certificate no one else uses.
 fn fresh_ca() -> Result<String, String> {
-    let key = rcgen::KeyPair::generate().map_err(|e| format!("CA key: {e}"))?;
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
-        .map_err(|e| format!("CA params: {e}"))?;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "kuber-e2e-other-ca");
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::DigitalSignature,
-    ];
-    let cert = params
-        .self_signed(&key)
-        .map_err(|e| format!("CA certificate: {e}"))?;
-    Ok(cert.pem())
+    let ca = kuber_testserver::Ca::new("kuber-e2e-other-ca").map_err(|e| e.to_string())?;
+    Ok(ca.pem().to_owned())
 }
