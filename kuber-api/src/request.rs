@@ -247,7 +247,7 @@ impl Request {
     }
 
     pub fn patch(mut self, patch: &Patch) -> Result<Request, Error> {
-        let bytes = serde_json::to_vec(patch.value()).map_err(|e| Error::Encode {
+        let bytes = patch.body().map_err(|e| Error::Encode {
             operation: self.operation.id,
             message: e.to_string(),
         })?;
@@ -282,7 +282,7 @@ impl QueryParams for () {
 }
 
 /// A patch and its type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Patch {
     /// RFC 6902 JSON patch: an array of operations.
     Json(serde_json::Value),
@@ -292,6 +292,22 @@ pub enum Patch {
     Strategic(serde_json::Value),
     /// Server-side apply: the fields this manager owns. Needs `field_manager` in the params.
     Apply(serde_json::Value),
+    /// Server-side apply of an encoded object, sent as its text ([`Patch::apply`]'s: no trip
+    /// through `Value`, so `1e3` stays `1e3`).
+    ApplyEncoded(Box<serde_json::value::RawValue>),
+}
+
+impl PartialEq for Patch {
+    fn eq(&self, other: &Patch) -> bool {
+        match (self, other) {
+            (Patch::Json(a), Patch::Json(b))
+            | (Patch::Merge(a), Patch::Merge(b))
+            | (Patch::Strategic(a), Patch::Strategic(b))
+            | (Patch::Apply(a), Patch::Apply(b)) => a == b,
+            (Patch::ApplyEncoded(a), Patch::ApplyEncoded(b)) => a.get() == b.get(),
+            _ => false,
+        }
+    }
 }
 
 impl Patch {
@@ -300,11 +316,15 @@ impl Patch {
     /// field manager ([`PatchParams::field_manager`](crate::PatchParams)); without one it is
     /// refused before anything is sent. For an untyped object use [`Patch::Apply`].
     ///
-    /// The patch is a `serde_json::Value`, which keeps numbers as `f64` (`1e3` is sent as
-    /// `1000.0`); for the object's own text, send [`with_type_meta`]'s bytes as a request body.
+    /// The object goes as its type encodes it ([`Patch::ApplyEncoded`]): numbers keep their
+    /// text.
     pub fn apply<K: Resource + Serialize>(object: &K) -> Result<Patch, serde_json::Error> {
         let bytes = with_type_meta(serde_json::to_vec(object)?, K::API_VERSION, K::KIND)?;
-        Ok(Patch::Apply(serde_json::from_slice(&bytes)?))
+        // serde_json wrote the bytes, so they are UTF-8 JSON; the checks are for the type's sake.
+        let text = String::from_utf8(bytes).map_err(serde::ser::Error::custom)?;
+        Ok(Patch::ApplyEncoded(
+            serde_json::value::RawValue::from_string(text)?,
+        ))
     }
 
     pub fn content_type(&self) -> &'static str {
@@ -312,13 +332,26 @@ impl Patch {
             Patch::Json(_) => "application/json-patch+json",
             Patch::Merge(_) => "application/merge-patch+json",
             Patch::Strategic(_) => "application/strategic-merge-patch+json",
-            Patch::Apply(_) => APPLY,
+            Patch::Apply(_) | Patch::ApplyEncoded(_) => APPLY,
         }
     }
 
-    pub fn value(&self) -> &serde_json::Value {
+    /// The patch as a `Value`; `None` for [`Patch::ApplyEncoded`] (its text is in
+    /// [`Patch::body`]).
+    pub fn value(&self) -> Option<&serde_json::Value> {
         match self {
-            Patch::Json(v) | Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => v,
+            Patch::Json(v) | Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => Some(v),
+            Patch::ApplyEncoded(_) => None,
+        }
+    }
+
+    /// The bytes sent.
+    pub fn body(&self) -> Result<Vec<u8>, serde_json::Error> {
+        match self {
+            Patch::Json(v) | Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => {
+                serde_json::to_vec(v)
+            }
+            Patch::ApplyEncoded(raw) => Ok(raw.get().as_bytes().to_vec()),
         }
     }
 }

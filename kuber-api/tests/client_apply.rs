@@ -7,6 +7,7 @@ use kuber_api::{AppsV1Api, Client, CoreV1Api, Error, Patch, PatchParams, WritePa
 use kuber_models::Resource as _;
 use kuber_models::api::apps::v1::Deployment;
 use kuber_models::api::core::v1::ConfigMap;
+use kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::{Value, json};
 use support::InProcess;
 
@@ -63,12 +64,34 @@ fn apply_keeps_a_set_api_version_and_fills_a_grouped_one() {
     let mut cm = named_config_map("cm");
     cm.api_version = Some("v1".into());
     cm.kind = Some("ConfigMap".into());
-    assert_eq!(Patch::apply(&cm).unwrap().value()["kind"], "ConfigMap");
+    let body = |patch: Patch| -> Value { serde_json::from_slice(&patch.body().unwrap()).unwrap() };
+    assert_eq!(body(Patch::apply(&cm).unwrap())["kind"], "ConfigMap");
     let mut d = Deployment::default();
     d.metadata_mut().name = Some("d".into());
-    let patch = Patch::apply(&d).unwrap();
-    assert_eq!(patch.value()["apiVersion"], "apps/v1");
-    assert_eq!(patch.value()["kind"], "Deployment");
+    let patch = body(Patch::apply(&d).unwrap());
+    assert_eq!(patch["apiVersion"], "apps/v1");
+    assert_eq!(patch["kind"], "Deployment");
+}
+
+#[test]
+fn apply_of_a_typed_object_keeps_its_number_text() {
+    let crd: CustomResourceDefinition = serde_json::from_str(
+        r#"{"metadata":{"name":"widgets.example.com"},
+            "spec":{"group":"example.com","scope":"Namespaced",
+              "names":{"plural":"widgets","kind":"Widget"},
+              "versions":[{"name":"v1","served":true,"storage":true,
+                "schema":{"openAPIV3Schema":{"type":"object","maximum":1e3,"minimum":1.50}}}]}}"#,
+    )
+    .unwrap();
+    let patch = Patch::apply(&crd).unwrap();
+    assert_eq!(patch.content_type(), "application/apply-patch+yaml");
+    let text = String::from_utf8(patch.body().unwrap()).unwrap();
+    assert!(text.contains(r#""maximum":1e3"#), "{text}");
+    assert!(text.contains(r#""minimum":1.50"#), "{text}");
+    assert!(
+        text.contains(r#""kind":"CustomResourceDefinition""#),
+        "{text}"
+    );
 }
 
 #[tokio::test]

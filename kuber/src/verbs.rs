@@ -487,12 +487,12 @@ impl From<Patch> for PatchBody {
             Patch::Json(_) => PatchType::Json,
             Patch::Merge(_) => PatchType::Merge,
             Patch::Strategic(_) => PatchType::Strategic,
-            Patch::Apply(_) => PatchType::Apply,
+            Patch::Apply(_) | Patch::ApplyEncoded(_) => PatchType::Apply,
         };
         PatchBody {
             patch_type,
-            // A Value always encodes.
-            bytes: serde_json::to_vec(patch.value()).unwrap_or_default(),
+            // A Value always encodes, and encoded text is already bytes.
+            bytes: patch.body().unwrap_or_default(),
         }
     }
 }

@@ -421,13 +421,14 @@ pub async fn job_create(ctx: &mut Ctx) -> Result<(), String> {
     Ok(())
 }
 
-/// The image a patch sets on the first container.
+/// The image a patch sets on the first container (the scenarios' patches are all `Value`s).
 fn patched_image(patch: &Patch) -> Option<&str> {
     match patch {
         Patch::Json(ops) => ops.as_array()?.last()?.get("value")?.as_str(),
         Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => v
             .pointer("/spec/template/spec/containers/0/image")?
             .as_str(),
+        Patch::ApplyEncoded(_) => None,
     }
 }
 
