@@ -58,10 +58,9 @@ async fn socks5h(e2e: &E2e) -> Outcome {
     list_through(e2e, url, &connections).await
 }
 
+/// The password as URL user info (every byte but letters and digits escaped).
 fn encode(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace(':', "%3A")
-        .replace('@', "%40")
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Clone, Copy)]
