@@ -138,23 +138,68 @@ fn copy_models_crate(root: &Path, dir: &Path) -> Result<(), String> {
     copy_tree(&src, &dir.join("src"), &|p| {
         !p.starts_with(src.join("generated"))
     })?;
-    let manifest =
-        fs::read_to_string(root.join("kuber-models/Cargo.toml")).map_err(|e| e.to_string())?;
-    // Only the [features] table: benches and the like refer to files the copy does not have.
-    let start = manifest
-        .find("\n[features]")
-        .ok_or("kuber-models/Cargo.toml has no [features]")?
-        + 1;
-    let end = manifest[start + 1..]
-        .find("\n[")
-        .map_or(manifest.len(), |i| start + 1 + i + 1);
-    let features = &manifest[start..end];
+    let read = |path: &str| fs::read_to_string(root.join(path)).map_err(|e| format!("{path}: {e}"));
+    let manifest = read("kuber-models/Cargo.toml")?;
+    let workspace = read("Cargo.toml")?;
+    // Only [dependencies] (resolved against the workspace's) and [features]: benches and the
+    // like refer to files the copy does not have.
+    let dependencies = standalone_dependencies(
+        table(&manifest, "dependencies").ok_or("kuber-models/Cargo.toml has no [dependencies]")?,
+        table(&workspace, "workspace.dependencies")
+            .ok_or("Cargo.toml has no [workspace.dependencies]")?,
+    )?;
+    let features =
+        table(&manifest, "features").ok_or("kuber-models/Cargo.toml has no [features]")?;
     let text = format!(
         "[package]\nname = \"kuber-models\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
-         [dependencies]\nserde_core = {{ version = \"1.0.220\", default-features = false, features = [\"std\", \"result\"] }}\n\
-         serde_json = {{ version = \"1\", features = [\"raw_value\"] }}\n\n{features}\n[workspace]\n"
+         [dependencies]\n{dependencies}\n[features]\n{features}\n[workspace]\n"
     );
     fs::write(dir.join("Cargo.toml"), text).map_err(|e| e.to_string())
+}
+
+/// The body of table `[name]` of a manifest (up to the next table).
+fn table<'a>(manifest: &'a str, name: &str) -> Option<&'a str> {
+    let header = format!("\n[{name}]\n");
+    let start = manifest.find(&header)? + header.len();
+    let end = manifest[start..]
+        .find("\n[")
+        .map_or(manifest.len(), |i| start + i + 1);
+    Some(&manifest[start..end])
+}
+
+/// `name = { workspace = true, features = [...] }` lines as the workspace's spec of `name`, with
+/// the member's features added; other lines as they are; comments left out.
+fn standalone_dependencies(member: &str, workspace: &str) -> Result<String, String> {
+    let mut out = String::new();
+    for line in member.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((name, spec)) = line.split_once(" = ") else {
+            return Err(format!(
+                "kuber-models/Cargo.toml: cannot read dependency line `{line}`"
+            ));
+        };
+        if !spec.contains("workspace = true") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let base = workspace
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name} = ")))
+            .ok_or_else(|| format!("Cargo.toml: no workspace dependency `{name}`"))?;
+        let features = spec
+            .find("features = [")
+            .map(|i| &spec[i..=i + spec[i..].find(']').unwrap_or(spec.len() - i - 1)]);
+        let resolved = match (features, base.strip_suffix('}')) {
+            (None, _) => base.to_owned(),
+            (Some(f), Some(table)) => format!("{}, {f} }}", table.trim_end()),
+            (Some(f), None) => format!("{{ version = {base}, {f} }}"),
+        };
+        out.push_str(&format!("{name} = {resolved}\n"));
+    }
+    Ok(out)
 }
 
 fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<(), String> {
@@ -311,6 +356,23 @@ mod tests {
             "{manifest}"
         );
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_models_manifest_takes_the_workspace_dependency_specs() {
+        let member = "# why\nserde_core = { workspace = true }\n\
+                      serde_json = { workspace = true, features = [\"raw_value\"] }\n\
+                      base64 = { workspace = true }\n";
+        let workspace = "serde_core = { version = \"1.0.220\", default-features = false }\n\
+                         serde_json = \"1\"\nbase64 = \"0.23\"\n";
+        assert_eq!(
+            standalone_dependencies(member, workspace).unwrap(),
+            "serde_core = { version = \"1.0.220\", default-features = false }\n\
+             serde_json = { version = \"1\", features = [\"raw_value\"] }\n\
+             base64 = \"0.23\"\n"
+        );
+        let err = standalone_dependencies("rand = { workspace = true }\n", workspace).unwrap_err();
+        assert!(err.contains("`rand`"), "{err}");
     }
 
     #[test]
