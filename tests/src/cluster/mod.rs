@@ -303,7 +303,7 @@ impl Cluster {
         let (sa_key, sa_pub) = certs::service_account_key()?;
         self.ca_pem = ca.cert_pem.clone();
         self.admin_identity = admin.clone();
-        self.restricted_token = random_token()?;
+        self.restricted_token = random_token();
 
         let ca_file = write("ca.crt", &ca.cert_pem)?;
         write("admin.crt", &admin.cert)?;
@@ -687,10 +687,10 @@ fn free_port() -> Result<u16, ClusterError> {
 }
 
 /// 32 random hex characters from the OS (a token no other run shares).
-fn random_token() -> Result<String, ClusterError> {
-    Ok(format!(
+fn random_token() -> String {
+    format!(
         "{:016x}{:016x}",
         kuber_api::random::u64(),
         kuber_api::random::u64()
-    ))
+    )
 }

@@ -263,12 +263,11 @@ impl Store {
         inner.oldest = inner.rv;
     }
 
-    fn random_u64(&self) -> u64 {
-        kuber_api::random::u64()
-    }
-
     fn uid(&self) -> String {
-        let (a, b) = (self.random_u64(), self.random_u64() ^ 0x5bd1_e995);
+        let (a, b) = (
+            kuber_api::random::u64(),
+            kuber_api::random::u64() ^ 0x5bd1_e995,
+        );
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             a >> 32,
@@ -282,7 +281,7 @@ impl Store {
     /// The 5 characters the server appends to a `generateName`.
     fn name_suffix(&self) -> String {
         const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        let mut n = self.random_u64();
+        let mut n = kuber_api::random::u64();
         (0..5)
             .map(|_| {
                 let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
