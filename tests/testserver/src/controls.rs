@@ -185,7 +185,23 @@ pub struct ExecRequest {
     pub tty: bool,
 }
 
-pub(crate) type ExecHandler = Arc<dyn Fn(&ExecRequest) -> ExecOutput + Send + Sync>;
+/// A terminal size a client sent on channel 4 (client-go's `TerminalSize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TerminalSize {
+    pub width: u16,
+    pub height: u16,
+}
+
+/// What a client sent during an exec or attach besides stdin, for the closures of
+/// [`crate::TestServer::on_exec_with_events`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExecEvents {
+    /// The terminal sizes sent before stdin was closed, in order.
+    pub resizes: Vec<TerminalSize>,
+}
+
+pub(crate) type ExecHandler = Arc<dyn Fn(&ExecRequest, &ExecEvents) -> ExecOutput + Send + Sync>;
 
 /// The controls of one server.
 #[derive(Default)]

@@ -56,6 +56,7 @@ mod table;
 mod tls;
 mod validate;
 mod watch;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError};
@@ -68,7 +69,8 @@ use tokio::net::TcpListener;
 
 pub use auth::User;
 pub use controls::{
-    ExecOutput, ExecRequest, Fault, LogOptions, LogOutput, PodRef, RecordedRequest, RuleId,
+    ExecEvents, ExecOutput, ExecRequest, Fault, LogOptions, LogOutput, PodRef, RecordedRequest,
+    RuleId, TerminalSize,
 };
 pub use hook::{HookRequest, Reply};
 pub use request::{Match, RequestInfo};
@@ -396,10 +398,30 @@ impl TestServer {
     }
 
     /// Answers exec and attach (WebSocket, `v5.channel.k8s.io` or `v4`) with
-    /// `exec(request)`, once the client has closed stdin (at once without stdin).
+    /// `exec(request)`, once the client has closed stdin (at once without stdin). v4 cannot
+    /// close stdin alone: there the client's Close ends stdin, and no output can follow it.
     pub fn on_exec<F>(&self, exec: F)
     where
         F: Fn(&ExecRequest) -> ExecOutput + Send + Sync + 'static,
+    {
+        self.on_exec_with_events(move |request, _| exec(request));
+    }
+
+    /// [`TestServer::on_exec`] with what else the client sent: the terminal sizes of channel 4.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kuber_testserver::{ExecOutput, TestServer};
+    /// let server = TestServer::start().await?;
+    /// server.on_exec_with_events(|_request, events| ExecOutput {
+    ///     stdout: format!("{:?}\n", events.resizes).into_bytes(),
+    ///     ..ExecOutput::default()
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn on_exec_with_events<F>(&self, exec: F)
+    where
+        F: Fn(&ExecRequest, &ExecEvents) -> ExecOutput + Send + Sync + 'static,
     {
         *self
             .controls
