@@ -1,7 +1,9 @@
 //! Test controls: injected failures (any code, 429 with `Retry-After`), latency, watches dropped
-//! after some events, the record of every request, and pod logs answered by the test's closure.
+//! after some events, the record of every request, and pod logs, exec and port-forwards answered
+//! by the test's closures.
 //! [`crate::pipeline`] consults them for every request.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -10,6 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
+use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
 use crate::auth::Auth;
@@ -128,8 +131,8 @@ pub struct LogOptions {
     pub limit_bytes: Option<i64>,
 }
 
-/// The pod a log or exec request is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The pod a log, exec or port-forward request is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PodRef {
     pub namespace: String,
     pub name: String,
@@ -203,6 +206,10 @@ pub struct ExecEvents {
 
 pub(crate) type ExecHandler = Arc<dyn Fn(&ExecRequest, &ExecEvents) -> ExecOutput + Send + Sync>;
 
+/// Answers one forwarded connection: the server's end of it.
+pub(crate) type PortForwardHandler =
+    Arc<dyn Fn(tokio::io::DuplexStream) -> BoxFuture<'static, ()> + Send + Sync>;
+
 /// The controls of one server.
 #[derive(Default)]
 pub(crate) struct Controls {
@@ -212,6 +219,7 @@ pub(crate) struct Controls {
     not_recording: AtomicBool,
     pub logs: RwLock<Option<LogHandler>>,
     pub exec: RwLock<Option<ExecHandler>>,
+    pub port_forwards: RwLock<HashMap<(PodRef, u16), PortForwardHandler>>,
     hooks: RwLock<Vec<Hook>>,
     pub auth: Auth,
 }
@@ -298,6 +306,10 @@ impl Controls {
 
     pub fn exec_handler(&self) -> Option<ExecHandler> {
         read(&self.exec).clone()
+    }
+
+    pub fn port_forward_handler(&self, pod: &PodRef, port: u16) -> Option<PortForwardHandler> {
+        read(&self.port_forwards).get(&(pod.clone(), port)).cloned()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

@@ -15,8 +15,9 @@
 //! with `Retry-After`), [`TestServer::delay`], [`TestServer::drop_watches`], and
 //! [`TestServer::requests`] records every request. [`TestServer::start_tls`] serves HTTPS with a
 //! CA made at start; users authenticate with [`TestServer::client_cert`] or
-//! [`TestServer::token`], and [`TestServer::deny`] answers them 403. Pod logs and exec are
-//! answered by closures ([`TestServer::on_logs`], [`TestServer::on_exec`]).
+//! [`TestServer::token`], and [`TestServer::deny`] answers them 403. Pod logs, exec and
+//! port-forwards are answered by closures ([`TestServer::on_logs`], [`TestServer::on_exec`],
+//! [`TestServer::on_port_forward`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,6 +45,7 @@ mod options;
 mod patch;
 mod pipeline;
 mod pods;
+mod portforward;
 mod request;
 mod response;
 mod schema;
@@ -58,6 +60,7 @@ mod validate;
 mod watch;
 mod websocket;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
@@ -235,8 +238,8 @@ impl TestServer {
 
     /// A kuber-api client that reaches this server without a socket, through
     /// [`TestServer::service`]: answered as [`TestServer::client`] is (on a TLS server: as
-    /// [`ADMIN`]), with kuber-api's retries, timeouts and decoding above it. Exec and attach,
-    /// TLS and proxies need the socket's client.
+    /// [`ADMIN`]), with kuber-api's retries, timeouts and decoding above it. Exec, attach and
+    /// port-forward, TLS and proxies need the socket's client.
     pub fn client_in_process(&self) -> kuber_api::Client {
         self.in_process.clone()
     }
@@ -430,11 +433,55 @@ impl TestServer {
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exec));
     }
 
+    /// Answers port-forwards to `port` of pod `namespace/pod` (WebSocket, `v4.channel.k8s.io`
+    /// or `portforward.k8s.io`): each forwarded connection runs `handler` on the server's end
+    /// of it, a byte stream. The client's bytes are read from it, what is written goes back;
+    /// the connection ends when the handler drops its end (or shuts down writing), and the
+    /// handler reads EOF when the client goes. A later call for the same pod and port replaces
+    /// the handler. Ports without one answer as the kubelet does when nothing listens: an
+    /// error-channel message ending in `connection refused`. The pod need not declare the port.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kuber_testserver::TestServer;
+    /// let server = TestServer::start().await?;
+    /// // An echo server on port 8080 of pod default/web.
+    /// server.on_port_forward("default", "web", 8080, |conn| async move {
+    ///     let (mut from, mut to) = tokio::io::split(conn);
+    ///     let _ = tokio::io::copy(&mut from, &mut to).await;
+    /// });
+    /// // Port 5432 of pod default/db forwarded to a real socket.
+    /// let db: std::net::SocketAddr = "127.0.0.1:5432".parse()?;
+    /// server.on_port_forward("default", "db", 5432, move |mut conn| async move {
+    ///     if let Ok(mut socket) = tokio::net::TcpStream::connect(db).await {
+    ///         let _ = tokio::io::copy_bidirectional(&mut conn, &mut socket).await;
+    ///     }
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn on_port_forward<F, Fut>(&self, namespace: &str, pod: &str, port: u16, handler: F)
+    where
+        F: Fn(tokio::io::DuplexStream) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let pod = PodRef {
+            namespace: namespace.to_owned(),
+            name: pod.to_owned(),
+        };
+        let handler: controls::PortForwardHandler = Arc::new(move |conn| Box::pin(handler(conn)));
+        self.controls
+            .port_forwards
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((pod, port), handler);
+    }
+
     /// The server as a `tower_service::Service` of `http::Request<B>` → `http::Response<ResponseBody>`,
     /// without a socket: each request takes the path a socket's does (recording, hooks,
     /// authentication, controls, the API), so it answers as the socket would. Requests without
     /// credentials of their own come as the handed-out client's connection does (on a TLS
-    /// server: as [`ADMIN`]). Exec and attach need a socket (the WebSocket upgrade).
+    /// server: as [`ADMIN`]). Exec, attach and port-forward need a socket (the WebSocket
+    /// upgrade).
     pub fn service(&self) -> Service {
         Service::new(self.shared.clone(), self.admin.as_ref().map(user_of))
     }

@@ -11,6 +11,7 @@ use crate::controls::{Controls, RecordedRequest, Shared};
 use crate::exec;
 use crate::hook::HookRequest;
 use crate::pods;
+use crate::portforward;
 use crate::request::{Parsed, SECRET_HEADERS};
 use crate::response::{self, Body};
 use crate::status::Failure;
@@ -53,6 +54,7 @@ pub(crate) async fn handle(shared: &Shared, peer: Option<User>, mut req: Parsed)
         Some("exec" | "attach") if on_pod => {
             exec::handle(&shared.store, controls.exec_handler(), &mut req)
         }
+        Some("portforward") if on_pod => portforward::handle(&shared.store, controls, &mut req),
         Some("log") if on_pod && info.verb == "get" => {
             pods::logs(&shared.store, controls.log_handler(), &req)
         }

@@ -90,6 +90,15 @@ pub fn post(
     })
 }
 
+/// The pod a log, exec or port-forward request is for (404 when there is none).
+pub(crate) fn pod(store: &Store, namespace: &str, name: &str) -> Result<Value, Failure> {
+    let kind = kuber_api::KINDS
+        .iter()
+        .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
+        .ok_or_else(status::no_route)?;
+    Ok(store.get(kind, Some(namespace), name)?)
+}
+
 /// The pod's container a log or exec request is for: the one named, else the only one.
 pub(crate) fn container_of(
     store: &Store,
@@ -97,11 +106,7 @@ pub(crate) fn container_of(
     pod: &str,
     asked: Option<&str>,
 ) -> Result<String, Failure> {
-    let kind = kuber_api::KINDS
-        .iter()
-        .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
-        .ok_or_else(status::no_route)?;
-    let object = store.get(kind, Some(namespace), pod)?;
+    let object = self::pod(store, namespace, pod)?;
     let names = |key: &str| -> Vec<String> {
         object
             .pointer(&format!("/spec/{key}"))
@@ -152,10 +157,8 @@ pub(crate) fn logs(store: &Store, handler: Option<LogHandler>, req: &Parsed) -> 
     let Some(handler) = handler else {
         // No kubelet runs the pod. A pod on no node has no log yet: the real server answers
         // 204; one bound to a node is what a real cluster says of a container never started.
-        let scheduled = kuber_api::KINDS
-            .iter()
-            .find(|k| k.group.is_empty() && k.version == "v1" && k.plural == "pods")
-            .and_then(|kind| store.get(kind, Some(&namespace), &pod).ok())
+        let scheduled = self::pod(store, &namespace, &pod)
+            .ok()
             .and_then(|p| {
                 p.pointer("/spec/nodeName")
                     .and_then(Value::as_str)
