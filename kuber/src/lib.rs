@@ -30,6 +30,7 @@ mod object;
 pub mod sel;
 mod target;
 mod verbs;
+pub mod wait;
 pub mod watch;
 
 pub use context::{Context, LOCAL_PROXY};
@@ -42,6 +43,7 @@ pub use verbs::{
     BoxFuture, Delete, DeleteCollection, Get, ListCall, Logs, PatchBody, PatchType, Propagation,
     Put, Update,
 };
+pub use wait::WaitFor;
 
 /// The operations and client underneath (every operation of the API).
 pub use kuber_api as api;

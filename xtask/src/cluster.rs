@@ -14,27 +14,31 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::layout::workspace_root;
-use crate::process::{cargo, tests_bin};
+use crate::process::{cargo, release_bin, tests_bin};
 
 /// The Go module that pins the control plane, relative to the workspace root.
 const MODULE_DIR: &str = "tests/controlplane";
-/// What `build` produces: the three Kubernetes commands and our etcd launcher.
+/// What `build` produces: the Kubernetes commands, our etcd launcher and our node agent.
 const COMMANDS: &[(&str, &str)] = &[
     ("kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"),
     (
         "kube-controller-manager",
         "k8s.io/kubernetes/cmd/kube-controller-manager",
     ),
+    ("kube-scheduler", "k8s.io/kubernetes/cmd/kube-scheduler"),
     ("kubectl", "k8s.io/kubernetes/cmd/kubectl"),
     ("kuber-etcd", "./kuber-etcd"),
+    ("kuber-node", "./kuber-node"),
 ];
+/// Our own Go programs: every `.go` file in these folders is an input of the build stamp.
+const OWN_PROGRAMS: &[&str] = &["kuber-etcd", "kuber-node"];
 
 pub fn cluster(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("build") => build(&args[1..]).map(|_| ()),
         Some("up") => {
             build(&[])?;
-            run_tests_bin("cluster", args)
+            become_tests_bin("cluster", args)
         }
         _ => Err("usage: cargo xtask cluster build | up".into()),
     }
@@ -59,6 +63,25 @@ pub fn e2e(args: &[String]) -> Result<(), String> {
         return Err("building the e2e suite failed".into());
     }
     run_tests_bin("e2e", args)
+}
+
+/// go.mod, go.sum and the sources of our own programs, relative to the module, sorted.
+fn stamp_inputs(module: &Path) -> Result<Vec<String>, String> {
+    let mut inputs = vec!["go.mod".to_owned(), "go.sum".to_owned()];
+    for program in OWN_PROGRAMS {
+        let dir = module.join(program);
+        let entries =
+            fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let mut files: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".go"))
+            .map(|name| format!("{program}/{name}"))
+            .collect();
+        files.sort();
+        inputs.extend(files);
+    }
+    Ok(inputs)
 }
 
 /// The Kubernetes version `go.mod` pins, e.g. `v1.36.3`.
@@ -137,8 +160,8 @@ pub fn build(args: &[String]) -> Result<PathBuf, String> {
     let out = bin_dir(&root, &version);
 
     let mut stamp = Sha256::new();
-    for input in ["go.mod", "go.sum", "kuber-etcd/main.go"] {
-        let path = module.join(input);
+    for input in stamp_inputs(&module)? {
+        let path = module.join(&input);
         let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         stamp.update(input.as_bytes());
         stamp.update(&bytes);
@@ -296,6 +319,49 @@ fn run_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{bin} failed"))
+    }
+}
+
+/// Builds the tests package's `bin` and turns this process into it (Unix `exec`), so that a
+/// SIGTERM or SIGINT sent to `cargo xtask cluster up` itself reaches the harness, which stops
+/// every process it started; a parent that died first would leave them running.
+fn become_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
+    let root = workspace_root();
+    let version = pinned_version(&root)?;
+    let status = cargo()
+        .current_dir(&root)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "kuber-tests",
+            "--bin",
+            bin,
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building {bin} failed"));
+    }
+    let mut cmd = Command::new(release_bin(&root, bin));
+    cmd.current_dir(&root)
+        .args(args)
+        .env("KUBER_CONTROLPLANE_BIN", bin_dir(&root, &version));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        let error = cmd.exec();
+        Err(format!("cannot run {bin}: {error}"))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status().map_err(|e| format!("cannot run {bin}: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{bin} failed"))
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Running other programs: cargo (the one that runs xtask, when known), the binaries of the
 //! `tests` package (which need the generated crates xtask must not depend on), any command timed.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,22 @@ pub fn tests_bin(bin: &str) -> Command {
         "--",
     ]);
     cmd
+}
+
+/// Where `cargo build --release` puts the binary `name` of this workspace
+/// (`CARGO_TARGET_DIR` when set).
+pub fn release_bin(root: &Path, name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_relative() {
+                root.join(dir)
+            } else {
+                dir
+            }
+        })
+        .unwrap_or_else(|| root.join("target"));
+    target.join("release").join(name)
 }
 
 /// Runs `cmd` to its end; how long it took, or an error naming it when it failed.

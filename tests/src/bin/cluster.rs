@@ -1,11 +1,12 @@
 //! `cluster up`: starts a control plane (see `kuber_tests::cluster`), prints how to reach it and
-//! keeps it running until Ctrl-C or SIGTERM, then stops every process and removes its folder.
+//! keeps it running until SIGINT, SIGTERM or SIGHUP, then stops every process and removes its
+//! folder. `cargo xtask cluster up` becomes this process (exec), so signals sent to it land here.
 
 use std::process::ExitCode;
 
 use kuber_tests::cluster::{Cluster, Options};
 
-const USAGE: &str = "usage: cluster up [--no-controller-manager] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
+const USAGE: &str = "usage: cluster up [--no-controller-manager] [--no-nodes | --nodes=N] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,11 +21,20 @@ fn main() -> ExitCode {
     for arg in &args[1..] {
         match arg.as_str() {
             "--no-controller-manager" => options.controller_manager = false,
+            "--no-nodes" => options.nodes = 0,
             "--fast-compaction" => {
-                let manager = options.controller_manager;
+                let (manager, nodes) = (options.controller_manager, options.nodes);
                 options = Options::fast_compaction();
                 options.controller_manager = manager;
+                options.nodes = nodes;
             }
+            other if other.starts_with("--nodes=") => match other["--nodes=".len()..].parse() {
+                Ok(n) => options.nodes = n,
+                Err(_) => {
+                    eprintln!("cluster: --nodes takes a number (got `{other}`)\n{USAGE}");
+                    return ExitCode::FAILURE;
+                }
+            },
             other if other.starts_with("--apiserver-flag=") => options
                 .apiserver_flags
                 .push(other["--apiserver-flag=".len()..].to_owned()),
@@ -74,15 +84,19 @@ async fn up(options: Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C (SIGINT) or SIGTERM, whichever comes first.
+/// Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal went away), whichever comes first.
 async fn wait_for_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        if let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
             return tokio::select! {
                 _ = tokio::signal::ctrl_c() => "interrupted",
                 _ = term.recv() => "terminated",
+                _ = hangup.recv() => "hung up",
             };
         }
     }

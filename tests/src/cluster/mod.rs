@@ -1,6 +1,8 @@
-//! A real Kubernetes control plane for tests: etcd, kube-apiserver and kube-controller-manager
-//! built from the Go modules pinned in `tests/controlplane` (`cargo xtask cluster build`), started
-//! on free 127.0.0.1 ports with a fresh data folder, a generated PKI and an admin kubeconfig.
+//! A real Kubernetes control plane for tests: etcd, kube-apiserver, kube-controller-manager,
+//! kube-scheduler and a node agent of ours (`kuber-node`: Nodes whose pods' containers run as
+//! local processes) built from the Go modules pinned in `tests/controlplane` (`cargo xtask
+//! cluster build`), started on free 127.0.0.1 ports with a fresh data folder, a generated PKI
+//! and an admin kubeconfig.
 //!
 //! [`Cluster`] is a guard: dropping it (also while a test panics) kills every process and removes
 //! the folder. Several tests share one cluster by borrowing it; tests that need other server
@@ -74,6 +76,9 @@ pub struct Options {
     pub apiserver_flags: Vec<String>,
     /// Run kube-controller-manager (garbage collection, namespace deletion, service accounts).
     pub controller_manager: bool,
+    /// Nodes that run pods: kube-scheduler and our node agent (`kuber-node`, a kubelet whose
+    /// containers are local processes) registering this many Nodes; 0 runs neither.
+    pub nodes: u32,
 }
 
 /// Every group-version of the spec is served, alpha and beta ones included, so that every
@@ -88,6 +93,7 @@ impl Default for Options {
         Options {
             apiserver_flags: SERVE_ALL_APIS.map(String::from).to_vec(),
             controller_manager: true,
+            nodes: 1,
         }
     }
 }
@@ -103,6 +109,7 @@ impl Options {
             "--watch-cache=false".into(),
         ]);
         options.controller_manager = false;
+        options.nodes = 0;
         options
     }
 }
@@ -191,7 +198,7 @@ impl Drop for Process {
 
 /// A running control plane. Dropping it stops every process and removes its folder.
 pub struct Cluster {
-    /// Stopped in reverse order: controller-manager, apiserver, etcd.
+    /// Stopped in reverse order: node agent, scheduler, controller-manager, apiserver, etcd.
     processes: Vec<Process>,
     dir: PathBuf,
     bin: PathBuf,
@@ -211,6 +218,30 @@ pub struct Cluster {
     keep: bool,
 }
 
+/// What every cluster runs (kubectl for the tests that drive it).
+const CONTROL_PLANE_BINARIES: [&str; 4] = [
+    "kuber-etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kubectl",
+];
+/// What a cluster with nodes runs besides.
+const NODE_BINARIES: [&str; 2] = ["kube-scheduler", "kuber-node"];
+/// The user kube-apiserver presents to the node agent (kubeadm's name for it).
+pub const KUBELET_CLIENT_USER: &str = "kube-apiserver-kubelet-client";
+
+/// The files of a cluster's PKI.
+struct PkiFiles {
+    ca: PathBuf,
+    serving_crt: PathBuf,
+    serving_key: PathBuf,
+    kubelet_client_crt: PathBuf,
+    kubelet_client_key: PathBuf,
+    sa_key: PathBuf,
+    sa_pub: PathBuf,
+    tokens: PathBuf,
+}
+
 /// The facts [`Cluster::attach`] reads back, in `cluster.json` of the folder.
 const FACTS_FILE: &str = "cluster.json";
 
@@ -222,12 +253,12 @@ impl Cluster {
 
     pub async fn start_with(options: Options) -> Result<Cluster, ClusterError> {
         let bin = bin_dir();
-        for name in [
-            "kuber-etcd",
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kubectl",
-        ] {
+        let node_binaries = if options.nodes > 0 {
+            &NODE_BINARIES[..]
+        } else {
+            &[]
+        };
+        for name in CONTROL_PLANE_BINARIES.iter().chain(node_binaries) {
             if !bin.join(name).is_file() {
                 return Err(ClusterError::NotBuilt(bin.join(name)));
             }
@@ -289,42 +320,58 @@ impl Cluster {
     }
 
     async fn launch(&mut self, options: &Options) -> Result<(), ClusterError> {
-        let dir = self.dir.clone();
-        let write = |name: &str, text: &str| -> Result<PathBuf, ClusterError> {
-            let path = dir.join(name);
-            fs::write(&path, text).map_err(io(format!("write {}", path.display())))?;
-            Ok(path)
-        };
-
         let ca = certs::Ca::new("kuber-e2e-ca")?;
+        let files = self.write_pki(&ca)?;
+        self.start_etcd().await?;
+        self.start_apiserver(&files, options).await?;
+        if options.controller_manager {
+            self.start_controller_manager(&ca, &files).await?;
+        }
+        if options.nodes > 0 {
+            self.start_scheduler(&ca).await?;
+            self.start_node_agent(&ca, &files, options.nodes).await?;
+        }
+        Ok(())
+    }
+
+    fn write(&self, name: &str, text: &str) -> Result<PathBuf, ClusterError> {
+        let path = self.dir.join(name);
+        fs::write(&path, text).map_err(io(format!("write {}", path.display())))?;
+        Ok(path)
+    }
+
+    /// The certificates, keys and token file of this cluster, written into its folder.
+    fn write_pki(&mut self, ca: &certs::Ca) -> Result<PkiFiles, ClusterError> {
         let serving = ca.serving()?;
         let admin = ca.client(ADMIN_USER, Some("system:masters"))?;
-        let manager = ca.client("system:kube-controller-manager", Some("system:masters"))?;
+        let kubelet_client = ca.client(KUBELET_CLIENT_USER, Some("system:masters"))?;
         let (sa_key, sa_pub) = certs::service_account_key()?;
         self.ca_pem = ca.cert_pem.clone();
         self.admin_identity = admin.clone();
         self.restricted_token = random_token();
+        self.write("admin.crt", &admin.cert)?;
+        self.write("admin.key", &admin.key)?;
+        let tokens = format!(
+            "{},{RESTRICTED_USER},kuber-restricted-uid,\"kuber-e2e\"\n",
+            self.restricted_token
+        );
+        Ok(PkiFiles {
+            ca: self.write("ca.crt", &ca.cert_pem)?,
+            serving_crt: self.write("apiserver.crt", &serving.cert)?,
+            serving_key: self.write("apiserver.key", &serving.key)?,
+            kubelet_client_crt: self.write("apiserver-kubelet-client.crt", &kubelet_client.cert)?,
+            kubelet_client_key: self.write("apiserver-kubelet-client.key", &kubelet_client.key)?,
+            sa_key: self.write("sa.key", &sa_key)?,
+            sa_pub: self.write("sa.pub", &sa_pub)?,
+            tokens: self.write("tokens.csv", &tokens)?,
+        })
+    }
 
-        let ca_file = write("ca.crt", &ca.cert_pem)?;
-        write("admin.crt", &admin.cert)?;
-        write("admin.key", &admin.key)?;
-        let serving_crt = write("apiserver.crt", &serving.cert)?;
-        let serving_key = write("apiserver.key", &serving.key)?;
-        let sa_key_file = write("sa.key", &sa_key)?;
-        let sa_pub_file = write("sa.pub", &sa_pub)?;
-        let tokens = write(
-            "tokens.csv",
-            &format!(
-                "{},{RESTRICTED_USER},kuber-restricted-uid,\"kuber-e2e\"\n",
-                self.restricted_token
-            ),
-        )?;
-
-        // etcd
+    async fn start_etcd(&mut self) -> Result<(), ClusterError> {
         let etcd_port = free_port()?;
         let peer_port = free_port()?;
         self.etcd_url = format!("http://127.0.0.1:{etcd_port}");
-        let etcd_dir = dir.join("etcd");
+        let etcd_dir = self.dir.join("etcd");
         let etcd = Process::spawn(
             "etcd",
             &self.bin.join("kuber-etcd"),
@@ -333,36 +380,48 @@ impl Cluster {
                 format!("--listen-client-url={}", self.etcd_url),
                 format!("--listen-peer-url=http://127.0.0.1:{peer_port}"),
             ],
-            &dir,
+            &self.dir,
         )?;
         self.processes.push(etcd);
-        self.wait_for_log("etcd ready").await?;
+        self.wait_for_log("etcd ready").await
+    }
 
-        // kube-apiserver
+    async fn start_apiserver(
+        &mut self,
+        files: &PkiFiles,
+        options: &Options,
+    ) -> Result<(), ClusterError> {
         self.port = free_port()?;
         self.server = format!("https://127.0.0.1:{}", self.port);
+        let path = |p: &PathBuf| p.display().to_string();
         let mut flags = vec![
             format!("--etcd-servers={}", self.etcd_url),
             "--bind-address=127.0.0.1".into(),
             // Hosts without a default route cannot resolve an advertise address of their own.
             "--advertise-address=127.0.0.1".into(),
             format!("--secure-port={}", self.port),
-            format!("--cert-dir={}", dir.join("apiserver-certs").display()),
-            format!("--tls-cert-file={}", serving_crt.display()),
-            format!("--tls-private-key-file={}", serving_key.display()),
-            format!("--client-ca-file={}", ca_file.display()),
-            format!("--token-auth-file={}", tokens.display()),
+            format!("--cert-dir={}", self.dir.join("apiserver-certs").display()),
+            format!("--tls-cert-file={}", path(&files.serving_crt)),
+            format!("--tls-private-key-file={}", path(&files.serving_key)),
+            format!("--client-ca-file={}", path(&files.ca)),
+            format!("--token-auth-file={}", path(&files.tokens)),
             "--authorization-mode=RBAC".into(),
             format!("--service-account-issuer={}", self.server),
-            format!("--service-account-key-file={}", sa_pub_file.display()),
-            format!(
-                "--service-account-signing-key-file={}",
-                sa_key_file.display()
-            ),
+            format!("--service-account-key-file={}", path(&files.sa_pub)),
+            format!("--service-account-signing-key-file={}", path(&files.sa_key)),
             "--service-cluster-ip-range=10.0.0.0/24".into(),
             "--allow-privileged=true".into(),
-            // No kubelet ever mounts tokens here, and pods must not wait for a default
-            // ServiceAccount to be created (what envtest does).
+            // The node agent's serving certificate is checked, and the apiserver presents its
+            // own client certificate to it, as on a real cluster.
+            format!("--kubelet-certificate-authority={}", path(&files.ca)),
+            format!(
+                "--kubelet-client-certificate={}",
+                path(&files.kubelet_client_crt)
+            ),
+            format!("--kubelet-client-key={}", path(&files.kubelet_client_key)),
+            "--kubelet-preferred-address-types=InternalIP".into(),
+            // Pods must not wait for a default ServiceAccount to be created (what envtest
+            // does), and no agent here mounts tokens.
             "--disable-admission-plugins=ServiceAccount".into(),
             "--endpoint-reconciler-type=none".into(),
             "--profiling=false".into(),
@@ -372,45 +431,144 @@ impl Cluster {
             "kube-apiserver",
             &self.bin.join("kube-apiserver"),
             &flags,
-            &dir,
+            &self.dir,
         )?;
         self.processes.push(apiserver);
-        self.write_kubeconfigs(&manager)?;
+        let admin = kubeconfig_text(
+            &self.server,
+            &self.ca_pem,
+            "kuber-e2e",
+            &self.admin_identity,
+        );
+        fs::write(&self.kubeconfig, admin)
+            .map_err(io(format!("write {}", self.kubeconfig.display())))?;
+        self.write_facts()?;
+        self.wait_ready().await
+    }
+
+    /// `cluster.json`: what [`Cluster::attach`] and the tests of `cluster up` read back.
+    fn write_facts(&self) -> Result<PathBuf, ClusterError> {
         let facts = serde_json::json!({
             "server": self.server,
             "port": self.port,
             "etcd_url": self.etcd_url,
             "restricted_token": self.restricted_token,
             "bin": self.bin,
+            "pids": self.pids(),
         });
-        write(FACTS_FILE, &facts.to_string())?;
-        self.wait_ready().await?;
+        self.write(FACTS_FILE, &facts.to_string())
+    }
 
-        if options.controller_manager {
-            let manager_kubeconfig = dir.join("controller-manager.kubeconfig");
-            let manager = Process::spawn(
-                "kube-controller-manager",
-                &self.bin.join("kube-controller-manager"),
-                &[
-                    format!("--kubeconfig={}", manager_kubeconfig.display()),
-                    "--leader-elect=false".into(),
-                    // No serving endpoint: nothing here scrapes it.
-                    "--secure-port=0".into(),
-                    format!(
-                        "--service-account-private-key-file={}",
-                        sa_key_file.display()
-                    ),
-                    format!("--root-ca-file={}", ca_file.display()),
-                    "--use-service-account-credentials=false".into(),
-                    "--controllers=*".into(),
-                    "--profiling=false".into(),
-                ],
-                &dir,
-            )?;
-            self.processes.push(manager);
-            self.wait_for_controller_manager().await?;
-        }
-        Ok(())
+    /// A kubeconfig for `user` (in `group`), written as `<name>.kubeconfig`.
+    fn component_kubeconfig(
+        &self,
+        ca: &certs::Ca,
+        name: &str,
+        user: &str,
+        group: Option<&str>,
+    ) -> Result<PathBuf, ClusterError> {
+        let identity = ca.client(user, group)?;
+        let text = kubeconfig_text(&self.server, &self.ca_pem, "kuber-e2e", &identity);
+        self.write(&format!("{name}.kubeconfig"), &text)
+    }
+
+    async fn start_controller_manager(
+        &mut self,
+        ca: &certs::Ca,
+        files: &PkiFiles,
+    ) -> Result<(), ClusterError> {
+        let kubeconfig = self.component_kubeconfig(
+            ca,
+            "controller-manager",
+            "system:kube-controller-manager",
+            Some("system:masters"),
+        )?;
+        let manager = Process::spawn(
+            "kube-controller-manager",
+            &self.bin.join("kube-controller-manager"),
+            &[
+                format!("--kubeconfig={}", kubeconfig.display()),
+                "--leader-elect=false".into(),
+                // No serving endpoint: nothing here scrapes it.
+                "--secure-port=0".into(),
+                format!(
+                    "--service-account-private-key-file={}",
+                    files.sa_key.display()
+                ),
+                format!("--root-ca-file={}", files.ca.display()),
+                "--use-service-account-credentials=false".into(),
+                "--controllers=*".into(),
+                "--profiling=false".into(),
+            ],
+            &self.dir,
+        )?;
+        self.processes.push(manager);
+        self.wait_for_controller_manager().await
+    }
+
+    /// kube-scheduler as the user RBAC's bootstrap policy grants scheduling to.
+    async fn start_scheduler(&mut self, ca: &certs::Ca) -> Result<(), ClusterError> {
+        let kubeconfig =
+            self.component_kubeconfig(ca, "scheduler", "system:kube-scheduler", None)?;
+        let scheduler = Process::spawn(
+            "kube-scheduler",
+            &self.bin.join("kube-scheduler"),
+            &[
+                format!("--kubeconfig={}", kubeconfig.display()),
+                format!("--authentication-kubeconfig={}", kubeconfig.display()),
+                format!("--authorization-kubeconfig={}", kubeconfig.display()),
+                "--leader-elect=false".into(),
+                "--secure-port=0".into(),
+                "--profiling=false".into(),
+            ],
+            &self.dir,
+        )?;
+        self.processes.push(scheduler);
+        // Its informers are synced once it logs that it serves; without a port, that log line
+        // is the only sign.
+        self.wait_for_log("Starting Kubernetes Scheduler").await
+    }
+
+    /// The node agent: `nodes` Nodes on one TLS port of its own, certificate from the cluster
+    /// CA, serving only the apiserver's kubelet-client certificate.
+    async fn start_node_agent(
+        &mut self,
+        ca: &certs::Ca,
+        files: &PkiFiles,
+        nodes: u32,
+    ) -> Result<(), ClusterError> {
+        let kubeconfig = self.component_kubeconfig(
+            ca,
+            "node-agent",
+            "system:kuber-node",
+            Some("system:masters"),
+        )?;
+        let serving = ca.serving()?;
+        let crt = self.write("kuber-node.crt", &serving.cert)?;
+        let key = self.write("kuber-node.key", &serving.key)?;
+        let root = self.dir.join("node");
+        fs::create_dir_all(&root).map_err(io(format!("create {}", root.display())))?;
+        let agent = Process::spawn(
+            "kuber-node",
+            &self.bin.join("kuber-node"),
+            &[
+                format!("--kubeconfig={}", kubeconfig.display()),
+                format!("--nodes={nodes}"),
+                "--node-prefix=kuber-node".into(),
+                "--address=127.0.0.1".into(),
+                format!("--port={}", free_port()?),
+                format!("--tls-cert-file={}", crt.display()),
+                format!("--tls-private-key-file={}", key.display()),
+                format!("--client-ca-file={}", files.ca.display()),
+                format!("--allowed-client={KUBELET_CLIENT_USER}"),
+                format!("--root-dir={}", root.display()),
+                "--pod-ip-prefix=127.1".into(),
+            ],
+            &self.dir,
+        )?;
+        self.processes.push(agent);
+        self.wait_for_log("kuber-node ready").await?;
+        self.write_facts().map(|_| ())
     }
 
     /// Polls `ready` every `interval` until it answers `true`, failing when the process started
@@ -479,21 +637,6 @@ impl Cluster {
                 .is_ok()
         })
         .await
-    }
-
-    fn write_kubeconfigs(&self, manager: &Pem) -> Result<(), ClusterError> {
-        let admin = kubeconfig_text(
-            &self.server,
-            &self.ca_pem,
-            "kuber-e2e",
-            &self.admin_identity,
-        );
-        fs::write(&self.kubeconfig, admin)
-            .map_err(io(format!("write {}", self.kubeconfig.display())))?;
-        let path = self.dir.join("controller-manager.kubeconfig");
-        let text = kubeconfig_text(&self.server, &self.ca_pem, "kuber-e2e", manager);
-        fs::write(&path, text).map_err(io(format!("write {}", path.display())))?;
-        Ok(())
     }
 
     /// The admin's config, read back from the kubeconfig file as a user's program would.

@@ -17,6 +17,7 @@ pub fn cases() -> Vec<Case> {
         case!("harness/version-and-namespace", version_and_namespace),
         case!("harness/guard-stops-everything-on-panic", guard_on_panic),
         case!("harness/cluster-up-kubectl-ctrl-c", cluster_up),
+        case!("harness/xtask-cluster-up-sigterm", xtask_cluster_up),
     ]
 }
 
@@ -54,6 +55,7 @@ async fn guard_on_panic(_: &E2e) -> Outcome {
     let task = tokio::spawn(async move {
         let cluster = Cluster::start_with(kuber_tests::cluster::Options {
             controller_manager: false,
+            nodes: 0,
             ..Default::default()
         })
         .await;
@@ -83,8 +85,8 @@ async fn guard_on_panic(_: &E2e) -> Outcome {
 }
 
 /// `cluster up` (what `cargo xtask cluster up` runs): kubectl works with the kubeconfig it
-/// prints; SIGINT (Ctrl-C) stops etcd, the apiserver and the controller-manager and removes
-/// the folder.
+/// prints; SIGINT (Ctrl-C) stops etcd, the apiserver, the controller-manager, the scheduler
+/// and the node agent, and removes the folder.
 async fn cluster_up(e2e: &E2e) -> Outcome {
     let bin = std::env::current_exe()
         .context("locate the e2e binary")?
@@ -92,18 +94,36 @@ async fn cluster_up(e2e: &E2e) -> Outcome {
     ensure(bin.is_file(), || {
         format!("{} is not built (cargo xtask e2e builds it)", bin.display())
     })?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("up");
+    stop_cluster_up(e2e, cmd, "-INT").await
+}
+
+/// `cargo xtask cluster up` itself, as a script or a CI step's timeout stops it: SIGTERM to
+/// the process that was started (not its group) leaves nothing behind.
+async fn xtask_cluster_up(e2e: &E2e) -> Outcome {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["xtask", "cluster", "up"]);
+    stop_cluster_up(e2e, cmd, "-TERM").await
+}
+
+/// Starts `cmd` (a `cluster up`), checks it serves kubectl, sends it `signal` and checks that
+/// every process it started is gone with its folder.
+async fn stop_cluster_up(e2e: &E2e, mut cmd: Command, signal: &'static str) -> Outcome {
     let controlplane = e2e.cluster.bin().to_path_buf();
-    let mut up = tokio::task::spawn_blocking(move || start_cluster_up(&bin, &controlplane))
+    cmd.env("KUBER_CONTROLPLANE_BIN", &controlplane);
+    let mut up = tokio::task::spawn_blocking(move || start_cluster_up(cmd, &controlplane))
         .await
         .context("cluster up")??;
 
     let _ = Command::new("kill")
-        .args(["-INT", &up.child.id().to_string()])
+        .args([signal, &up.child.id().to_string()])
         .status();
     let child = &std::sync::Mutex::new(&mut up.child);
     let every = Duration::from_millis(50);
     let stopped = poll_every(
-        "`cluster up` stopped after SIGINT",
+        "`cluster up` stopped after the signal",
         Duration::from_secs(30),
         every,
         || async move {
@@ -143,10 +163,8 @@ struct UpFacts {
 
 /// Starts `cluster up`, waits for its kubeconfig, lists namespaces with kubectl and notes the
 /// cluster's processes.
-fn start_cluster_up(bin: &Path, controlplane: &Path) -> Result<ClusterUp, String> {
-    let mut child = Command::new(bin)
-        .arg("up")
-        .env("KUBER_CONTROLPLANE_BIN", controlplane)
+fn start_cluster_up(mut cmd: Command, controlplane: &Path) -> Result<ClusterUp, String> {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -201,8 +219,8 @@ fn start_cluster_up(bin: &Path, controlplane: &Path) -> Result<ClusterUp, String
 }
 
 impl UpFacts {
-    /// What `cluster up` did: kubectl listed the namespaces, three processes ran, and after
-    /// SIGINT it exited 0, said so, and left no process and no folder behind.
+    /// What `cluster up` did: kubectl listed the namespaces, its five processes ran, and after
+    /// the signal it exited 0, said so, and left no process and no folder behind.
     fn check(self, status: ExitStatus, rest: Vec<String>) -> Outcome {
         let UpFacts {
             dir,
@@ -219,13 +237,16 @@ impl UpFacts {
         ensure(listed.contains("namespace/kube-system"), || {
             format!("kubectl get ns printed {listed:?}")
         })?;
-        ensure(pids.len() == 3, || {
-            format!("expected etcd, apiserver and controller-manager, found pids {pids:?}")
+        ensure(pids.len() == 5, || {
+            format!(
+                "expected etcd, apiserver, controller-manager, scheduler and node agent, \
+                 found pids {pids:?}"
+            )
         })?;
         ensure(status.success(), || format!("`cluster up` exited {status}"))?;
         ensure(
             rest.iter().any(|l| l.contains("nothing left running")),
-            || format!("`cluster up` printed {rest:?} after SIGINT"),
+            || format!("`cluster up` printed {rest:?} after the signal"),
         )?;
         let alive: Vec<u32> = pids.into_iter().filter(|pid| running(*pid)).collect();
         ensure(alive.is_empty(), || format!("still running: {alive:?}"))?;

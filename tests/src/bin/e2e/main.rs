@@ -7,7 +7,8 @@
 //!
 //! The cases, by subject: `harness` (the cluster harness itself), `api/` (kuber-api on the real
 //! server), `codegen/` (generation from the live cluster), `testserver/` (kuber-testserver beside
-//! the real server) and `facade/` (the `kuber` facade); `support` is what they share.
+//! the real server), `facade/` (the `kuber` facade) and `pods/` (running pods, on a second
+//! cluster with a scheduler and our node agent); `support` is what they share.
 //!
 //! Prints each case's verdict, the report lines cases add (e.g. `K kinds listed, N bodies
 //! exact`), then `e2e: N passed, M failed` and `N/M cases passed`; exits 1 on any failure.
@@ -16,6 +17,7 @@ mod api;
 mod codegen;
 mod facade;
 mod harness;
+mod pods;
 mod support;
 mod testserver;
 
@@ -23,7 +25,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
-use kuber_tests::cluster::Cluster;
+use kuber_tests::cluster::{Cluster, Options};
 
 use support::{Case, E2e};
 
@@ -35,6 +37,7 @@ fn all_cases() -> Vec<Case> {
         codegen::cases(),
         testserver::cases(),
         facade::cases(),
+        pods::cases(),
     ]
     .concat()
 }
@@ -86,9 +89,18 @@ async fn run(filters: Vec<String>) -> ExitCode {
     }
 
     let started = Instant::now();
-    let cluster = match std::env::var_os("KUBER_CLUSTER_DIR") {
-        Some(dir) => Cluster::attach(std::path::Path::new(&dir)),
-        None => Cluster::start().await,
+    let attached = std::env::var_os("KUBER_CLUSTER_DIR");
+    let cluster = match &attached {
+        Some(dir) => Cluster::attach(std::path::Path::new(dir)),
+        // Pods stay stored, never run, on the shared cluster (the cases of running pods start
+        // their own: E2e::running_pods).
+        None => {
+            Cluster::start_with(Options {
+                nodes: 0,
+                ..Options::default()
+            })
+            .await
+        }
     };
     let cluster = match cluster {
         Ok(cluster) => cluster,
@@ -102,7 +114,11 @@ async fn run(filters: Vec<String>) -> ExitCode {
         cluster.server,
         started.elapsed().as_secs_f64()
     );
-    let e2e = match E2e::new(cluster) {
+    let e2e = match if attached.is_some() {
+        E2e::attached(cluster)
+    } else {
+        E2e::new(cluster)
+    } {
         Ok(e2e) => e2e,
         Err(e) => {
             eprintln!("e2e: {e}");

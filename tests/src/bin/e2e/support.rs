@@ -48,6 +48,11 @@ pub struct E2e {
     report: Mutex<Vec<String>>,
     /// Where kubectl points instead of the cluster: a kubeconfig and a discovery cache folder.
     kubectl_target: Option<(PathBuf, PathBuf)>,
+    /// A second control plane whose pods run (scheduler and node agent), started by the first
+    /// case that asks for it ([`E2e::running_pods`]) and stopped with the suite. The shared
+    /// cluster has no nodes, so that the cases written for stored-only pods stay exact.
+    nodes: tokio::sync::OnceCell<Result<Arc<Cluster>, String>>,
+    attached: bool,
 }
 
 impl E2e {
@@ -59,7 +64,40 @@ impl E2e {
             namespaces: AtomicUsize::new(0),
             report: Mutex::new(Vec::new()),
             kubectl_target: None,
+            nodes: tokio::sync::OnceCell::new(),
+            attached: false,
         })
+    }
+
+    /// The suite on a cluster another process started (`cargo xtask cluster up`, with nodes):
+    /// it also serves the cases whose pods must run.
+    pub fn attached(cluster: Cluster) -> Result<E2e, ClusterError> {
+        Ok(E2e {
+            attached: true,
+            ..E2e::new(cluster)?
+        })
+    }
+
+    /// The control plane whose pods run: the attached `cluster up`, else one started on the
+    /// first call (with its node agent and scheduler).
+    pub async fn running_pods(&self) -> Result<Arc<Cluster>, String> {
+        if self.attached {
+            return Ok(self.cluster.clone());
+        }
+        self.nodes
+            .get_or_init(|| async {
+                let started = Instant::now();
+                let cluster = Cluster::start_with(kuber_tests::cluster::Options::default())
+                    .await
+                    .map_err(|e| format!("start a control plane with nodes: {e}"))?;
+                self.report(format!(
+                    "control plane with a node agent ready in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                ));
+                Ok(Arc::new(cluster))
+            })
+            .await
+            .clone()
     }
 
     /// The same suite state aimed at another server (e.g. kuber-testserver): cases use
@@ -73,6 +111,8 @@ impl E2e {
             namespaces: AtomicUsize::new(0),
             report: Mutex::new(Vec::new()),
             kubectl_target: Some((kubeconfig, cache)),
+            nodes: tokio::sync::OnceCell::new(),
+            attached: false,
         }
     }
 
