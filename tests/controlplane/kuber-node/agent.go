@@ -69,16 +69,19 @@ func (a *agent) isOurNode(name string) bool {
 	return false
 }
 
-// workerByName finds the worker of a pod by namespace and name.
+// workerByName finds the worker of a pod by namespace and name, preferring one not being
+// deleted (a new pod may reuse the name of one still terminating).
 func (a *agent) workerByName(namespace, name string) *podWorker {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, w := range a.pods {
+	var found *podWorker
+	for _, w := range a.workers() {
 		if w.namespace == namespace && w.name == name {
-			return w
+			if !w.isTerminating() {
+				return w
+			}
+			found = w
 		}
 	}
-	return nil
+	return found
 }
 
 func (a *agent) workerByUID(uid string) *podWorker {
