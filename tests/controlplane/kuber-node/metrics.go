@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -130,6 +131,10 @@ func (a *agent) podUsage(groups map[int]usage) []ctrUsage {
 			out = append(out, ctrUsage{pw.namespace, pw.name, c.spec.Name, inst.start, groups[inst.cmd.Process.Pid]})
 		}
 	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.namespace+"/"+a.pod+"/"+a.container < b.namespace+"/"+b.pod+"/"+b.container
+	})
 	return out
 }
 
