@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 )
 
@@ -112,24 +113,42 @@ func (a *agent) registerNodes(ctx context.Context) error {
 
 func (a *agent) registerNode(ctx context.Context, name string) error {
 	want := a.nodeObject(name)
-	node, err := a.client.CoreV1().Nodes().Create(ctx, want, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		node, err = a.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	_, err := a.client.CoreV1().Nodes().Create(ctx, want, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := a.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
-		for k, v := range want.Labels {
-			if node.Labels == nil {
-				node.Labels = map[string]string{}
+		if !hasLabels(node, want.Labels) {
+			node.Labels = mergeLabels(node.Labels, want.Labels)
+			if node, err = a.client.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{}); err != nil {
+				return err
 			}
-			node.Labels[k] = v
 		}
-		node, err = a.client.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
+		return a.updateNodeStatus(ctx, node)
+	})
+}
+
+func hasLabels(node *v1.Node, labels map[string]string) bool {
+	for k, v := range labels {
+		if node.Labels[k] != v {
+			return false
+		}
 	}
-	if err != nil {
-		return err
+	return true
+}
+
+func mergeLabels(have, want map[string]string) map[string]string {
+	if have == nil {
+		have = map[string]string{}
 	}
-	return a.updateNodeStatus(ctx, node)
+	for k, v := range want {
+		have[k] = v
+	}
+	return have
 }
 
 func (a *agent) updateNodeStatus(ctx context.Context, node *v1.Node) error {
@@ -139,19 +158,26 @@ func (a *agent) updateNodeStatus(ctx context.Context, node *v1.Node) error {
 	return err
 }
 
+// refreshNodeStatus is the Ready heartbeat; a deleted node registers again.
 func (a *agent) refreshNodeStatus(ctx context.Context, name string) error {
-	node, err := a.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return a.registerNode(ctx, name)
-	}
-	if err != nil {
-		return err
-	}
-	return a.updateNodeStatus(ctx, node)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := a.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return a.registerNode(ctx, name)
+		}
+		if err != nil {
+			return err
+		}
+		return a.updateNodeStatus(ctx, node)
+	})
 }
 
 // renewLease creates or renews the node's Lease in kube-node-lease.
 func (a *agent) renewLease(ctx context.Context, name string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return a.renewLeaseOnce(ctx, name) })
+}
+
+func (a *agent) renewLeaseOnce(ctx context.Context, name string) error {
 	leases := a.client.CoordinationV1().Leases(v1.NamespaceNodeLease)
 	now := metav1.NewMicroTime(time.Now())
 	lease, err := leases.Get(ctx, name, metav1.GetOptions{})
