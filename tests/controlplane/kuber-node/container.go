@@ -21,9 +21,10 @@ import (
 
 // container is one container of a pod: its current process (instance) and its reported state.
 type container struct {
-	pod  *podWorker
-	spec v1.Container
-	init bool
+	pod     *podWorker
+	spec    v1.Container
+	init    bool
+	sidecar bool // a restartable init container (restartPolicy Always)
 
 	mu       sync.Mutex
 	id       string
@@ -176,15 +177,16 @@ func (c *container) wait(ctx context.Context, inst *instance) *v1.ContainerState
 
 func exitState(inst *instance, err error) *v1.ContainerStateTerminated {
 	t := &v1.ContainerStateTerminated{StartedAt: metav1.NewTime(inst.start), FinishedAt: metav1.Now(), ContainerID: "kuber://" + inst.id, Reason: "Completed"}
-	ws, ok := inst.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	switch {
-	case err != nil && inst.cmd.ProcessState == nil:
-		t.ExitCode, t.Reason, t.Message = 128, "Error", err.Error()
-	case ok && ws.Signaled():
+	ps := inst.cmd.ProcessState
+	if ps == nil {
+		t.ExitCode, t.Reason, t.Message = 128, "Error", fmt.Sprint(err)
+		return t
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		t.Signal = int32(ws.Signal())
 		t.ExitCode = 128 + t.Signal
-	default:
-		t.ExitCode = int32(inst.cmd.ProcessState.ExitCode())
+	} else {
+		t.ExitCode = int32(ps.ExitCode())
 	}
 	if t.ExitCode != 0 {
 		t.Reason = "Error"

@@ -167,11 +167,15 @@ func (w *podWorker) phase(initDone, initFailed bool, cs []v1.ContainerStatus) v1
 func (w *podWorker) conditions(old []v1.PodCondition, st *v1.PodStatus, sandbox, initDone bool) []v1.PodCondition {
 	now := metav1.Now()
 	unready := notReady(st.ContainerStatuses)
+	gates := unmetGates(w.currentPod(), old)
 	set := map[v1.PodConditionType]v1.PodCondition{
 		v1.PodReadyToStartContainers: boolCondition(v1.PodReadyToStartContainers, sandbox, "", ""),
 		v1.PodInitialized:            boolCondition(v1.PodInitialized, initDone, "ContainersNotInitialized", listMessage("containers with incomplete status", incomplete(st.InitContainerStatuses))),
 		v1.ContainersReady:           boolCondition(v1.ContainersReady, len(unready) == 0, "ContainersNotReady", listMessage("containers with unready status", unready)),
 		v1.PodReady:                  boolCondition(v1.PodReady, len(unready) == 0, "ContainersNotReady", listMessage("containers with unready status", unready)),
+	}
+	if len(unready) == 0 && len(gates) > 0 {
+		set[v1.PodReady] = boolCondition(v1.PodReady, false, "ReadinessGatesNotReady", listMessage("corresponding condition of pod readiness gate", gates))
 	}
 	if isTerminal(st.Phase) {
 		set[v1.ContainersReady] = boolCondition(v1.ContainersReady, false, "PodCompleted", "")
@@ -181,6 +185,17 @@ func (w *podWorker) conditions(old []v1.PodCondition, st *v1.PodStatus, sandbox,
 		set[v1.PodInitialized] = boolCondition(v1.PodInitialized, true, "", "")
 	}
 	return mergeConditions(old, set, now)
+}
+
+// unmetGates lists the pod's readiness gates whose condition is not True.
+func unmetGates(pod *v1.Pod, conds []v1.PodCondition) []string {
+	var out []string
+	for _, g := range pod.Spec.ReadinessGates {
+		if c, ok := findCondition(conds, g.ConditionType); !ok || c.Status != v1.ConditionTrue {
+			out = append(out, fmt.Sprintf("%q", g.ConditionType))
+		}
+	}
+	return out
 }
 
 func boolCondition(t v1.PodConditionType, ok bool, reason, msg string) v1.PodCondition {

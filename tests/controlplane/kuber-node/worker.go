@@ -36,11 +36,14 @@ type podWorker struct {
 	startTime   *metav1.Time
 	terminating bool
 
-	ctx     context.Context // cancelled when the pod stops: no more (re)starts
-	cancel  context.CancelFunc
-	wakeCh  chan struct{}
-	stopped chan struct{} // closed when no process of the pod can start any more
-	gone    chan struct{} // closed when the pod is removed from this node
+	ctx      context.Context // cancelled when the pod stops: no more (re)starts
+	cancel   context.CancelFunc
+	sideCtx  context.Context // the sidecars' (restartable init containers'), cancelled after the rest
+	sideStop context.CancelFunc
+	sidecars sync.WaitGroup
+	wakeCh   chan struct{}
+	stopped  chan struct{} // closed when no process of the pod can start any more
+	gone     chan struct{} // closed when the pod is removed from this node
 }
 
 func newPodWorker(a *agent, pod *v1.Pod) *podWorker {
@@ -52,8 +55,10 @@ func newPodWorker(a *agent, pod *v1.Pod) *podWorker {
 		gone:    make(chan struct{}),
 	}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.sideCtx, w.sideStop = context.WithCancel(w.ctx)
 	for _, s := range pod.Spec.InitContainers {
-		w.inits = append(w.inits, &container{pod: w, spec: s, init: true})
+		sidecar := s.RestartPolicy != nil && *s.RestartPolicy == v1.ContainerRestartPolicyAlways
+		w.inits = append(w.inits, &container{pod: w, spec: s, init: true, sidecar: sidecar})
 	}
 	for _, s := range pod.Spec.Containers {
 		w.ctrs = append(w.ctrs, &container{pod: w, spec: s})
@@ -134,6 +139,34 @@ func (w *podWorker) run() {
 		}()
 	}
 	wg.Wait()
+	w.stopSidecars()
+}
+
+// startSidecar starts a restartable init container and waits until it has started.
+func (w *podWorker) startSidecar(c *container) bool {
+	w.sidecars.Add(1)
+	go func() {
+		defer w.sidecars.Done()
+		c.supervise(w.sideCtx)
+	}()
+	for w.ctx.Err() == nil {
+		if c.current() != nil && c.isStarted() {
+			return true
+		}
+		sleepCtx(w.ctx, 100*time.Millisecond)
+	}
+	return false
+}
+
+// stopSidecars stops the sidecars once the regular containers are done.
+func (w *podWorker) stopSidecars() {
+	w.sideStop()
+	for _, c := range w.inits {
+		if c.sidecar {
+			c.current().stop(2 * time.Second)
+		}
+	}
+	w.sidecars.Wait()
 }
 
 func (w *podWorker) sandbox() error {
@@ -155,6 +188,12 @@ func (w *podWorker) sandbox() error {
 // runInits runs the init containers in order, each to success; false: the pod cannot go on.
 func (w *podWorker) runInits() bool {
 	for _, c := range w.inits {
+		if c.sidecar {
+			if !w.startSidecar(c) {
+				return false
+			}
+			continue
+		}
 		if !c.runToSuccess(w.ctx) {
 			return false
 		}
@@ -212,8 +251,8 @@ func (c *container) supervise(ctx context.Context) {
 }
 
 func (c *container) shouldRestart(t *v1.ContainerStateTerminated) bool {
-	if t == nil {
-		return true // never started (CreateContainerError): retry
+	if t == nil || c.sidecar {
+		return true // never started (CreateContainerError): retry; sidecars always restart
 	}
 	switch c.pod.currentPod().Spec.RestartPolicy {
 	case v1.RestartPolicyNever:
