@@ -173,9 +173,12 @@ func (w *podWorker) sandbox() error {
 	if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return err
 	}
-	ip, err := w.a.ips.allocate()
-	if err != nil {
-		return err
+	ip := "127.0.0.1" // hostNetwork: the node's address
+	if !w.pod.Spec.HostNetwork {
+		var err error
+		if ip, err = w.a.ips.allocate(); err != nil {
+			return err
+		}
 	}
 	now := metav1.Now()
 	w.mu.Lock()
