@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,17 +39,18 @@ type container struct {
 
 // instance is one run of a container: a process in its own process group.
 type instance struct {
-	id     string
-	cmd    *exec.Cmd
-	env    []string
-	dir    string
-	stdin  io.WriteCloser
-	tty    *os.File
-	stdout *fanout
-	stderr *fanout
-	done   chan struct{}
-	start  time.Time
-	pipes  sync.WaitGroup
+	id         string
+	listenAddr string // the first address of a built-in HTTP server
+	cmd        *exec.Cmd
+	env        []string
+	dir        string
+	stdin      io.WriteCloser
+	tty        *os.File
+	stdout     *fanout
+	stderr     *fanout
+	done       chan struct{}
+	start      time.Time
+	pipes      sync.WaitGroup
 }
 
 func newContainerID() string {
@@ -104,6 +106,9 @@ func (c *container) prepare(ctx context.Context) (*instance, []string, error) {
 		return nil, nil, err
 	}
 	inst := &instance{id: newContainerID(), env: env.list(), dir: c.workingDir(), done: make(chan struct{})}
+	if len(argv) > 2 && argv[0] == c.pod.a.self && argv[1] == "serve-http" {
+		inst.listenAddr = strings.TrimPrefix(argv[2], "--listen=")
+	}
 	return inst, argv, nil
 }
 

@@ -35,6 +35,23 @@ func (c *container) probe(ctx context.Context, inst *instance) {
 		go c.probeLoop(ctx, inst, p, readinessProbe)
 		return
 	}
+	if inst.listenAddr != "" {
+		go c.readyWhenListening(ctx, inst.listenAddr)
+		return
+	}
+	c.setReady(true)
+}
+
+// readyWhenListening marks a built-in server ready once it accepts connections (at most 5 s),
+// as a real nginx is by the time its status is read.
+func (c *container) readyWhenListening(ctx context.Context, addr string) {
+	for i := 0; i < 100 && ctx.Err() == nil; i++ {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			_ = conn.Close()
+			break
+		}
+		sleepCtx(ctx, 50*time.Millisecond)
+	}
 	c.setReady(true)
 }
 
