@@ -26,6 +26,8 @@ type container struct {
 	spec    v1.Container
 	init    bool
 	sidecar bool // a restartable init container (restartPolicy Always)
+	// ephemeral: an ephemeral container (kubectl debug), run once
+	ephemeral bool
 
 	mu       sync.Mutex
 	id       string

@@ -66,6 +66,7 @@ func (a *agent) syncPod(obj any) {
 		w.start()
 	} else {
 		w.setPod(pod)
+		w.startEphemeral(pod)
 	}
 	if pod.DeletionTimestamp != nil {
 		w.terminate()

@@ -97,6 +97,9 @@ func (w *podWorker) buildStatus(old *v1.PodStatus) v1.PodStatus {
 	}
 	st.InitContainerStatuses = statuses(w.inits)
 	st.ContainerStatuses = statuses(w.ctrs)
+	if eph := w.ephemeral(); len(eph) > 0 {
+		st.EphemeralContainerStatuses = statuses(eph)
+	}
 	if !isTerminal(old.Phase) {
 		st.Phase = w.phase(initDone, initFailed, st.ContainerStatuses)
 	}
@@ -114,6 +117,7 @@ func statuses(cs []*container) []v1.ContainerStatus {
 
 func (c *container) status() v1.ContainerStatus {
 	state, last, ready, started, id, restarts := c.snapshot()
+	started = started && state.Running != nil
 	s := v1.ContainerStatus{
 		Name: c.spec.Name, Image: c.spec.Image, ImageID: "kuber://image/" + imageBase(c.spec.Image),
 		State: state, LastTerminationState: last, Ready: ready, RestartCount: restarts,

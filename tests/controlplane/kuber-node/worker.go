@@ -31,6 +31,7 @@ type podWorker struct {
 	pod         *v1.Pod
 	inits       []*container
 	ctrs        []*container
+	ephs        []*container // ephemeral containers (kubectl debug), added while the pod runs
 	initDone    bool
 	initFailed  bool
 	startTime   *metav1.Time
@@ -78,7 +79,13 @@ func initialState(c *container, hasInits bool) v1.ContainerState {
 }
 
 func (w *podWorker) all() []*container {
-	return append(append([]*container{}, w.inits...), w.ctrs...)
+	return append(append(append([]*container{}, w.inits...), w.ctrs...), w.ephemeral()...)
+}
+
+func (w *podWorker) ephemeral() []*container {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]*container{}, w.ephs...)
 }
 
 func (w *podWorker) currentPod() *v1.Pod {
