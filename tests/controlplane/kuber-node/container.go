@@ -147,6 +147,7 @@ func (c *container) run(ctx context.Context) *v1.ContainerStateTerminated {
 	if ctx.Err() != nil {
 		go inst.stop(2 * time.Second) // the pod stopped while this run was starting
 	}
+	c.postStart(ctx, inst)
 	return c.wait(ctx, inst)
 }
 

@@ -322,7 +322,7 @@ func (w *podWorker) stopAll(graceSeconds int64) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.current().stop(grace)
+			c.stopWithHooks(c.current(), grace)
 		}()
 	}
 	wg.Wait()
