@@ -43,6 +43,7 @@ type container struct {
 type instance struct {
 	id         string
 	listenAddr string // the first address of a built-in HTTP server
+	logPath    string
 	cmd        *exec.Cmd
 	env        []string
 	dir        string
@@ -131,7 +132,8 @@ func (c *container) run(ctx context.Context) *v1.ContainerStateTerminated {
 		c.setWaiting("CreateContainerError", err.Error())
 		return nil
 	}
-	logf, err := openCRILog(c.logPath(restarts))
+	inst.logPath = c.logPath(restarts)
+	logf, err := openCRILog(inst.logPath)
 	if err != nil {
 		c.setWaiting("CreateContainerError", err.Error())
 		return nil
@@ -179,6 +181,7 @@ func (c *container) wait(ctx context.Context, inst *instance) *v1.ContainerState
 	close(inst.done)
 	inst.waitPipes(time.Second)
 	t := exitState(inst, err)
+	c.terminationMessage(t, inst.logPath)
 	c.terminated(t)
 	return t
 }

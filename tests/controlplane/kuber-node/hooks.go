@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/cri-client/pkg/logs"
 )
 
 // runHook runs a postStart or preStop handler (exec, httpGet or sleep); false: it failed.
@@ -48,4 +50,23 @@ func (c *container) stopWithHooks(inst *instance, grace time.Duration) {
 		cancel()
 	}
 	inst.stop(max(grace-time.Since(start), 2*time.Second))
+}
+
+// terminationMessage is what the kubelet reports for terminationMessagePolicy
+// FallbackToLogsOnError: the end of a failed container's log (80 lines, 2 KiB at most).
+func (c *container) terminationMessage(t *v1.ContainerStateTerminated, logPath string) {
+	if t.ExitCode == 0 || c.spec.TerminationMessagePolicy != v1.TerminationMessageFallbackToLogsOnError {
+		return
+	}
+	var buf bytes.Buffer
+	tail := int64(80)
+	opts := &logs.LogOptions{TailLines: &tail}
+	if err := logs.ReadLogs(context.Background(), logPath, "", opts, nil, &buf, &buf); err != nil {
+		return
+	}
+	msg := buf.Bytes()
+	if len(msg) > 2048 {
+		msg = msg[len(msg)-2048:]
+	}
+	t.Message = string(msg)
 }
