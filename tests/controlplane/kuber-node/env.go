@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/kubernetes/pkg/api/v1/resource"
 	"k8s.io/kubernetes/pkg/fieldpath"
+	"k8s.io/kubernetes/pkg/kubelet/envvars"
 	"k8s.io/kubernetes/third_party/forked/golang/expansion"
 )
 
@@ -43,6 +44,9 @@ func (w *podWorker) containerEnv(ctx context.Context, spec *v1.Container) (*envV
 	env.set("PATH", defaultPath)
 	env.set("HOME", w.dir)
 	env.set("HOSTNAME", pod.Name)
+	for _, e := range w.a.serviceEnv(ctx, pod) {
+		env.set(e.Name, e.Value)
+	}
 	for _, from := range spec.EnvFrom {
 		if err := w.addEnvFrom(ctx, env, pod.Namespace, from); err != nil {
 			return nil, err
@@ -56,6 +60,32 @@ func (w *podWorker) containerEnv(ctx context.Context, spec *v1.Container) (*envV
 		env.set(spec.Env[i].Name, v)
 	}
 	return env, nil
+}
+
+// serviceEnv is the kubelet's service links: the services of the pod's namespace (unless
+// enableServiceLinks is false) and default/kubernetes, as the kubelet's envvars package names them.
+func (a *agent) serviceEnv(ctx context.Context, pod *v1.Pod) []v1.EnvVar {
+	var svcs []*v1.Service
+	if pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks {
+		list, err := a.client.CoreV1().Services(pod.Namespace).List(ctx, metav1.ListOptions{})
+		if err == nil {
+			for i := range list.Items {
+				svcs = append(svcs, &list.Items[i])
+			}
+		}
+	}
+	if pod.Namespace != metav1.NamespaceDefault || len(svcs) == 0 {
+		if k, err := a.client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{}); err == nil {
+			svcs = append(svcs, k)
+		}
+	}
+	var withIP []*v1.Service
+	for _, s := range svcs {
+		if s.Spec.ClusterIP != "" && s.Spec.ClusterIP != v1.ClusterIPNone {
+			withIP = append(withIP, s)
+		}
+	}
+	return envvars.FromServices(withIP)
 }
 
 func (w *podWorker) addEnvFrom(ctx context.Context, env *envVars, ns string, from v1.EnvFromSource) error {
