@@ -73,6 +73,12 @@ func (a *agent) syncPod(obj any) {
 	}
 }
 
+func (w *podWorker) hasSandbox() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ip != ""
+}
+
 func (w *podWorker) isTerminating() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -95,7 +101,9 @@ func (w *podWorker) terminate() {
 	}
 	go func() {
 		w.stopAll(grace)
-		w.syncStatus(nil)
+		if w.hasSandbox() { // a pod this agent never ran keeps the status it has
+			w.syncStatus(nil)
+		}
 		w.deleteFinal()
 	}()
 }
