@@ -2,11 +2,13 @@
 //! handles send, out. One task a session; pipes that write (stdin, a port) have a pump task
 //! each, so a quiet one holds nothing up.
 
+use std::future::Future;
+
 use bytes::{BufMut as _, Bytes, BytesMut};
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::io::WriteHalf;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, DuplexStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::debug;
@@ -66,6 +68,8 @@ struct Forward {
     port: u16,
     /// Where the port's data goes; dropped once the port failed.
     data: Option<WriteHalf<DuplexStream>>,
+    /// Dropped once the port failed: its pump lets go of the other half, so the stream ends now.
+    stop: Option<oneshot::Sender<()>>,
     fault: Fault,
     /// The port prefix of the data and error channels, read so far (two bytes each).
     prefix: [Vec<u8>; 2],
@@ -187,6 +191,7 @@ impl Forward {
         self.fault
             .set(operation, format!("port {}", self.port), message);
         self.data = None;
+        self.stop = None;
     }
 
     async fn data(&mut self, payload: &[u8], operation: &'static str) {
@@ -218,14 +223,22 @@ impl Forward {
 }
 
 /// Copies what a handle writes into frames of `channel`, until it closes (then sends `eof`, if
-/// any) or the session ends.
-async fn pump(mut from: impl AsyncRead + Unpin, channel: u8, to: Outgoing, eof: Option<Bytes>) {
+/// any), the session ends or `stop` fires.
+async fn pump(
+    mut from: impl AsyncRead + Unpin,
+    channel: u8,
+    to: Outgoing,
+    eof: Option<Bytes>,
+    stop: impl Future<Output = ()>,
+) {
+    tokio::pin!(stop);
     loop {
         let mut frame = BytesMut::with_capacity(CHUNK + 1);
         frame.put_u8(channel);
         let read = tokio::select! {
             read = from.read_buf(&mut frame) => read,
             () = to.closed() => return,
+            () = &mut stop => return,
         };
         match read {
             Ok(0) | Err(_) => break,
@@ -271,7 +284,13 @@ where
         let (end, theirs) = pipe::pipe(Fault::default(), tx.clone());
         // Only v5 can tell the process its stdin ended.
         let eof = (protocol == super::V5).then(|| Bytes::from_static(&[exec::CLOSE, exec::STDIN]));
-        tokio::spawn(pump(theirs, exec::STDIN, tx.clone(), eof));
+        tokio::spawn(pump(
+            theirs,
+            exec::STDIN,
+            tx.clone(),
+            eof,
+            std::future::pending(),
+        ));
         ExecWriter(end)
     });
     let resize = streams
@@ -342,11 +361,16 @@ where
         let (read, write) = tokio::io::split(theirs);
         // At most 128 ports (checked), so the data channel fits in a byte.
         let channel = u8::try_from(2 * i).unwrap_or(u8::MAX);
-        tokio::spawn(pump(read, channel, tx.clone(), None));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        tokio::spawn(pump(read, channel, tx.clone(), None, stopped));
         streams.push(Some(PortStream(end)));
         forwards.push(Forward {
             port,
             data: Some(write),
+            stop: Some(stop),
             fault,
             prefix: [Vec::new(), Vec::new()],
             error: Vec::new(),
