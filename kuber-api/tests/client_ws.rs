@@ -270,6 +270,27 @@ async fn the_handshake_goes_out_over_http1_with_the_clients_credentials_and_head
 }
 
 #[tokio::test]
+async fn a_client_wrapped_in_layers_upgrades_through_them() {
+    let server = WsServer::start(
+        None,
+        |_, _| Answer::Accept("v5.channel.k8s.io"),
+        |mut ws| async move { send(&mut ws, 3, exit_status(7).as_bytes()).await },
+    )
+    .await;
+    // Layers pass hyper's upgrade on with the answer, as tower layers do.
+    let client = Client::builder(config(&server.url, None))
+        .unwrap()
+        .layer(tower_layer::Identity::new())
+        .build();
+    let process = soon(client.exec(
+        kuber_api::Request::new(&support::POD_EXEC, &["default", "web-0"]).query(&command(&["x"])),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(soon(process.join()).await.unwrap().code(), 7);
+}
+
+#[tokio::test]
 async fn stdout_and_stderr_stay_apart_stdin_is_half_closed_and_exit_code_3_is_decoded() {
     let server = WsServer::start(
         None,

@@ -203,8 +203,9 @@ impl Body for ResponseBody {
 }
 
 /// The default transport: pooled HTTP/1.1 and (with `http2`) HTTP/2 connections over rustls,
-/// through the config's proxy, within its connect timeout. Cheap to clone: clones share the
-/// pool.
+/// through the config's proxy, within its connect timeout. Requests with an `Upgrade` header
+/// (exec, attach, port-forward) go over HTTP/1.1 connections of their own, and a 101 answer
+/// carries hyper's upgrade. Cheap to clone: clones share the pool.
 ///
 /// It is a [`Service`], so it can be wrapped in layers and handed to
 /// [`Client::from_service`](super::Client::from_service); [`Client::new`](super::Client::new)
