@@ -99,6 +99,8 @@ where
                 Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
                     return Ending::Closed;
                 }
+                // The server closed first and did not wait for our answer to it.
+                Some(Err(_)) if closing => return Ending::Closed,
                 Some(Err(e)) => return Ending::Broken(e.to_string()),
             },
             frame = outgoing.recv(), if !closing => match frame {
@@ -148,7 +150,13 @@ impl ExecChannels {
             exec::STDOUT => write_or_drop(&mut self.stdout, payload).await,
             exec::STDERR => write_or_drop(&mut self.stderr, payload).await,
             exec::STATUS => keep(&mut self.status, payload),
-            // The server closing a channel (v5), or one this client does not know.
+            // v5: the server closed an output; its reader sees the end now.
+            exec::CLOSE => match payload {
+                [exec::STDOUT] => self.stdout = None,
+                [exec::STDERR] => self.stderr = None,
+                _ => {}
+            },
+            // A channel this client does not know.
             _ => {}
         }
     }
@@ -400,5 +408,34 @@ where
         streams,
         ended,
         _session: tx,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forward(port: u16) -> Forward {
+        Forward {
+            port,
+            data: None,
+            stop: None,
+            fault: Fault::default(),
+            prefix: [Vec::new(), Vec::new()],
+            error: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_port_prefix_may_come_in_pieces_or_with_data() {
+        let mut f = forward(8080);
+        let [low, high] = 8080u16.to_le_bytes();
+        assert_eq!(f.strip(0, &[low]), Ok(&[][..]));
+        assert_eq!(f.strip(0, &[high, b'a']), Ok(&b"a"[..]));
+        // After the prefix, everything is data, even bytes that look like a port.
+        assert_eq!(f.strip(0, &[low, high]), Ok(&[low, high][..]));
+        assert_eq!(f.strip(1, &[low, high, b'x']), Ok(&b"x"[..]));
+        let mut f = forward(8080);
+        assert_eq!(f.strip(1, &1234u16.to_le_bytes()), Err(1234));
     }
 }
