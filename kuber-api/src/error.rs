@@ -85,9 +85,33 @@ pub enum Error {
         message: String,
     },
 
-    /// exec, attach and portforward switch protocols, which this client does not do.
-    #[error("{operation} needs a WebSocket/SPDY upgrade, which kuber-api does not do yet")]
-    NeedsUpgrade { operation: &'static str },
+    /// exec, attach and port-forward switch to WebSocket, which this build of kuber-api leaves
+    /// out (its `ws` feature), or the call was not made as an upgrade (the generated
+    /// `connect_*` operations are). Nothing was sent.
+    #[error("{operation} needs a WebSocket upgrade: {reason}; nothing was sent")]
+    UpgradeUnavailable {
+        operation: &'static str,
+        reason: &'static str,
+    },
+
+    /// The server did not switch to WebSocket as asked: a 2xx answer instead of 101, a wrong
+    /// `Sec-WebSocket-Accept`, no subprotocol agreed on, a transport that hands over no
+    /// connection. (A non-2xx answer is [`Error::Api`], as for every call.)
+    #[error("{operation}: WebSocket upgrade: {message}")]
+    Upgrade {
+        operation: &'static str,
+        message: String,
+    },
+
+    /// An exec, attach or port-forward session broke: the connection ended before the exit
+    /// status, the server broke the channel protocol, or it reported an error on a port.
+    #[error("{operation}: {channel}: {message}")]
+    Session {
+        operation: &'static str,
+        /// `stdout`, `status`, `port 8080`, `connection`, …
+        channel: String,
+        message: String,
+    },
 
     /// A watch broke: the connection dropped in the middle of an event, or a line is not an
     /// event.
@@ -156,6 +180,20 @@ impl ApiError {
             status,
             body,
             operation,
+        }
+    }
+
+    /// A `Status` the server sent other than as an answer's body (exec's status channel), which
+    /// need not say `kind: Status`.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    pub(crate) fn from_status(operation: &'static str, status: Status, body: &[u8]) -> ApiError {
+        let code = status
+            .code
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(500);
+        ApiError {
+            status: Some(status),
+            ..ApiError::from_body(operation, code, body)
         }
     }
 

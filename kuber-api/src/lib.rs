@@ -16,6 +16,7 @@ pub mod random;
 pub mod registry;
 pub mod request;
 mod response;
+pub mod ws;
 pub use kuber_yaml as yaml;
 
 pub use client::{ByteStream, ClientStats, Lines, WatchStream};

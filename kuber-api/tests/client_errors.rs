@@ -147,7 +147,7 @@ async fn a_request_may_ask_for_another_representation() {
 }
 
 #[tokio::test]
-async fn exec_needs_an_upgrade() {
+async fn exec_sent_as_a_plain_call_is_refused_before_sending() {
     let (server, client) = answering(|| json(200, "{}")).await;
     let err = client
         .call_text(Request::new(&POD_EXEC, &["default", "x"]))
@@ -156,13 +156,14 @@ async fn exec_needs_an_upgrade() {
     assert!(
         matches!(
             err,
-            Error::NeedsUpgrade {
-                operation: "connectCoreV1GetNamespacedPodExec"
+            Error::UpgradeUnavailable {
+                operation: "connectCoreV1GetNamespacedPodExec",
+                ..
             }
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("WebSocket/SPDY"));
+    assert!(err.to_string().contains("connect_*"), "{err}");
     assert_eq!(server.requests(), 0);
 }
 

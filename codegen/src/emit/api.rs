@@ -418,9 +418,18 @@ impl<'a> ApiEmitter<'a> {
                 let t = self.type_path(t);
                 quote!(crate::Call<crate::client::WatchStream<#t>, crate::call::Watch>)
             }
-            Response::Upgrade => quote!(crate::Call<(), crate::call::Upgrade>),
+            // A WebSocket session (kuber-api's `ws` module): a process, or a stream per port.
+            Response::Upgrade if op.subresource() == "portforward" => {
+                quote!(crate::Call<crate::ws::Portforwarder, crate::call::Upgrade>)
+            }
+            Response::Upgrade => {
+                quote!(crate::Call<crate::ws::AttachedProcess, crate::call::Upgrade>)
+            }
         };
-        let text = format!("`{} {}` (`{}`).", op.method, op.path, op.id);
+        let mut text = format!("`{} {}` (`{}`).", op.method, op.path, op.id);
+        if op.response == Response::Upgrade {
+            text.push_str("\n\nA WebSocket session ([`crate::ws`]); the handshake is a GET whatever the method.");
+        }
         let doc = lines_doc(&text);
         // Logs can also be read as they come (`follow`): a second method streams the body.
         let stream = op.streams_body.then(|| {

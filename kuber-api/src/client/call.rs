@@ -17,6 +17,7 @@ use super::body::Decoded;
 use super::{ByteStream, Client, Mode, WatchStream, peek_kind};
 use crate::Error;
 use crate::request::{IntoRequest, Request};
+use crate::ws::{AttachedProcess, Portforwarder};
 
 type Sending = Pin<Box<dyn Future<Output = Result<Raw, Error>> + Send>>;
 
@@ -51,6 +52,11 @@ enum Inner {
         body: Decoded,
         idle: Option<Duration>,
     },
+    // Built only with `ws`.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    Exec(Box<AttachedProcess>),
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    PortForward(Box<Portforwarder>),
 }
 
 /// How an answer is read before it is decoded.
@@ -61,7 +67,8 @@ pub enum Reading {
     Whole,
     Watch,
     Stream,
-    Upgrade,
+    Exec,
+    PortForward,
 }
 
 mod sealed {
@@ -92,8 +99,8 @@ pub struct Bytes;
 pub struct Watch;
 /// A body read as it arrives ([`ByteStream`]: a followed log).
 pub struct Stream;
-/// exec, attach and port-forward, which need a connection upgrade the client does not do yet:
-/// always [`Error::NeedsUpgrade`].
+/// exec and attach ([`AttachedProcess`]), port-forward ([`Portforwarder`]): the connection
+/// switched to WebSocket (feature `ws`; without it, [`Error::UpgradeUnavailable`]).
 pub struct Upgrade;
 
 impl sealed::Sealed for Json {}
@@ -103,23 +110,26 @@ impl sealed::Sealed for Watch {}
 impl sealed::Sealed for Stream {}
 impl sealed::Sealed for Upgrade {}
 
+/// The shared path handed over another kind of answer than the decoder reads (cannot happen:
+/// both follow `D::READING`).
+fn mismatch(operation: &'static str) -> Error {
+    Error::WatchStream {
+        operation,
+        message: "the answer was read in another way than its call needs".into(),
+    }
+}
+
 fn body(raw: Raw, operation: &'static str) -> Result<bytes::Bytes, Error> {
     match raw.0 {
         Inner::Body(body) => Ok(body),
-        Inner::Open { .. } => Err(Error::WatchStream {
-            operation,
-            message: "the answer was left open where it should have been read".into(),
-        }),
+        _ => Err(mismatch(operation)),
     }
 }
 
 fn open(raw: Raw, operation: &'static str) -> Result<(Decoded, Option<Duration>), Error> {
     match raw.0 {
         Inner::Open { body, idle } => Ok((body, idle)),
-        Inner::Body(_) => Err(Error::WatchStream {
-            operation,
-            message: "the answer was read before it could be streamed".into(),
-        }),
+        _ => Err(mismatch(operation)),
     }
 }
 
@@ -205,11 +215,52 @@ impl Decode<ByteStream> for Stream {
     }
 }
 
-impl Decode<()> for Upgrade {
-    const READING: Reading = Reading::Upgrade;
-    fn finish(_: Raw, operation: &'static str, _: &'static [&'static str]) -> Result<(), Error> {
-        Err(Error::NeedsUpgrade { operation })
+impl Decode<AttachedProcess> for Upgrade {
+    const READING: Reading = Reading::Exec;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        _: &'static [&'static str],
+    ) -> Result<AttachedProcess, Error> {
+        match raw.0 {
+            Inner::Exec(process) => Ok(*process),
+            _ => Err(mismatch(operation)),
+        }
     }
+}
+
+impl Decode<Portforwarder> for Upgrade {
+    const READING: Reading = Reading::PortForward;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        _: &'static [&'static str],
+    ) -> Result<Portforwarder, Error> {
+        match raw.0 {
+            Inner::PortForward(forwarder) => Ok(*forwarder),
+            _ => Err(mismatch(operation)),
+        }
+    }
+}
+
+/// exec, attach and port-forward: the WebSocket session.
+#[cfg(feature = "ws")]
+async fn upgrade(client: &Client, req: &Request, reading: Reading) -> Result<Raw, Error> {
+    Ok(Raw(match reading {
+        Reading::PortForward => {
+            Inner::PortForward(Box::new(crate::ws::open_port_forward(client, req).await?))
+        }
+        _ => Inner::Exec(Box::new(crate::ws::open_exec(client, req).await?)),
+    }))
+}
+
+#[cfg(not(feature = "ws"))]
+async fn upgrade(_: &Client, req: &Request, _: Reading) -> Result<Raw, Error> {
+    req.check()?;
+    Err(Error::UpgradeUnavailable {
+        operation: req.operation.id,
+        reason: "kuber-api is built without its `ws` feature",
+    })
 }
 
 /// The one path every call takes, whatever its answer type.
@@ -219,11 +270,7 @@ async fn fetch(client: Client, req: Request, reading: Reading) -> Result<Raw, Er
         Reading::Whole => Mode::Raw,
         Reading::Watch => Mode::Watch,
         Reading::Stream => Mode::Stream,
-        Reading::Upgrade => {
-            return Err(Error::NeedsUpgrade {
-                operation: req.operation.id,
-            });
-        }
+        Reading::Exec | Reading::PortForward => return upgrade(&client, &req, reading).await,
     };
     let inner = match mode {
         Mode::Json | Mode::Raw => Inner::Body(client.read(&req, mode).await?),
@@ -322,6 +369,23 @@ mod tests {
         let err = answer.unwrap_err();
         assert!(err.to_string().contains("name"), "{err}");
         assert!(!matches!(err, Error::Transport { .. }), "{err:?}");
+        assert_eq!(client.stats().responses, 0);
+    }
+
+    #[cfg(not(feature = "ws"))]
+    #[tokio::test]
+    async fn without_ws_exec_fails_naming_the_operation_and_the_feature() {
+        let client = Client::new(Config::new("http://127.0.0.1:9")).unwrap();
+        let api = crate::CoreV1Api::new(client.clone());
+        let err = api
+            .connect_get_namespaced_pod_exec("web", "default", &Default::default())
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("connectCoreV1GetNamespacedPodExec") && message.contains("`ws`"),
+            "{message}"
+        );
         assert_eq!(client.stats().responses, 0);
     }
 }

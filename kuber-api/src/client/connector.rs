@@ -35,11 +35,14 @@ pub(crate) struct Connector {
 
 impl Connector {
     /// `proxy_tls` is the TLS configuration for an https proxy ([`super::tls::proxy_client_config`]).
+    /// `http2`: offer h2 by ALPN (with the `http2` feature); connections for upgrades must not,
+    /// as HTTP/2 cannot switch protocols.
     pub(crate) fn new(
         tls: rustls::ClientConfig,
         server_name: Option<rustls::pki_types::ServerName<'static>>,
         #[cfg(feature = "proxy")] proxy: Option<(Proxy, rustls::ClientConfig)>,
         timeout: Option<Duration>,
+        http2: bool,
     ) -> Connector {
         let mut http = HttpConnector::new();
         // The https connector wraps it, so it must accept https URLs.
@@ -61,11 +64,19 @@ impl Connector {
             Some(name) => builder.with_server_name_resolver(FixedServerNameResolver::new(name)),
             None => builder,
         };
-        // h2 and http/1.1 by ALPN; plain http is HTTP/1.1.
+        // h2 and http/1.1 by ALPN; plain http is HTTP/1.1. HTTP/1.1 alone offers no ALPN
+        // (hyper-rustls's setting), which servers answer with HTTP/1.1.
         #[cfg(feature = "http2")]
-        let https = builder.enable_all_versions().wrap_connector(tcp);
+        let https = if http2 {
+            builder.enable_all_versions().wrap_connector(tcp)
+        } else {
+            builder.enable_http1().wrap_connector(tcp)
+        };
         #[cfg(not(feature = "http2"))]
-        let https = builder.enable_http1().wrap_connector(tcp);
+        let https = {
+            let _ = http2;
+            builder.enable_http1().wrap_connector(tcp)
+        };
         Connector { https, timeout }
     }
 }

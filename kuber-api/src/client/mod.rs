@@ -10,6 +10,8 @@ mod retry;
 mod stream;
 mod tls;
 pub mod transport;
+#[cfg(feature = "ws")]
+mod upgrade;
 mod watch;
 
 use std::borrow::Cow;
@@ -91,13 +93,16 @@ enum Mode {
     /// [`Client::send`]: like a stream, but the body goes to the caller as the server sent it,
     /// so it is not offered gzip.
     Send,
+    /// exec, attach, port-forward: a GET asking to switch to WebSocket; a 101 leaves the
+    /// connection to the caller.
+    Upgrade,
 }
 
 impl Mode {
     fn accept(self) -> &'static str {
         match self {
             Mode::Json | Mode::Watch => "application/json",
-            Mode::Raw | Mode::Stream | Mode::Send => "*/*",
+            Mode::Raw | Mode::Stream | Mode::Send | Mode::Upgrade => "*/*",
         }
     }
 
@@ -280,7 +285,7 @@ impl Client {
 
     /// Whether a call in `mode` offers gzip, and so decodes gzip-encoded answers.
     fn gzip(&self, mode: Mode) -> bool {
-        self.shared.gzip && mode != Mode::Send
+        self.shared.gzip && !matches!(mode, Mode::Send | Mode::Upgrade)
     }
 
     fn decoded(&self, res: http::Response<ResponseBody>, mode: Mode) -> Decoded {
@@ -318,6 +323,18 @@ impl Client {
         Call::new(self, req)
     }
 
+    /// Starts exec or attach ([`crate::ws`]): the generated `connect_*_exec` and
+    /// `connect_*_attach` operations call this.
+    pub fn exec(&self, req: Request) -> Call<crate::ws::AttachedProcess, call::Upgrade> {
+        Call::new(self, req)
+    }
+
+    /// Starts port-forward to the ports `req` names ([`crate::ws`]): the generated
+    /// `connect_*_portforward` operations call this.
+    pub fn port_forward(&self, req: Request) -> Call<crate::ws::Portforwarder, call::Upgrade> {
+        Call::new(self, req)
+    }
+
     /// Sends `req` and returns the 2xx answer with its headers and unread body. Non-2xx answers
     /// are [`Error::Api`], as for every other call. The body is as the server sent it: gzip is
     /// not offered.
@@ -326,7 +343,7 @@ impl Client {
     }
 
     async fn read(&self, req: &Request, mode: Mode) -> Result<Bytes, Error> {
-        match self.execute(req, mode).await? {
+        match self.execute(req, mode, None).await? {
             Answer::Read { body, .. } => Ok(body),
             // Modes that read whole bodies never leave one open.
             Answer::Open(res) => {
@@ -341,7 +358,7 @@ impl Client {
     }
 
     async fn open(&self, req: &Request, mode: Mode) -> Result<http::Response<ResponseBody>, Error> {
-        match self.execute(req, mode).await? {
+        match self.execute(req, mode, None).await? {
             Answer::Open(res) => Ok(res),
             // Cannot happen: streaming modes read only non-2xx bodies, which are errors.
             Answer::Read { .. } => Err(Error::WatchStream {
@@ -351,22 +368,33 @@ impl Client {
         }
     }
 
-    /// Sends with retries and one re-authentication; returns a 2xx answer or the final error.
-    async fn execute(&self, req: &Request, mode: Mode) -> Result<Answer, Error> {
+    /// Sends with retries and one re-authentication; returns a 2xx answer (or for an upgrade,
+    /// a 101) or the final error. `extra`: headers of the call's own (an upgrade's).
+    async fn execute(
+        &self,
+        req: &Request,
+        mode: Mode,
+        extra: Option<&HeaderMap>,
+    ) -> Result<Answer, Error> {
         req.check()?;
         let op = req.operation;
-        if matches!(op.subresource, "exec" | "attach" | "portforward") {
-            return Err(Error::NeedsUpgrade { operation: op.id });
+        if mode != Mode::Upgrade && matches!(op.subresource, "exec" | "attach" | "portforward") {
+            return Err(Error::UpgradeUnavailable {
+                operation: op.id,
+                reason: "send it with its generated connect_* operation, not as a plain call",
+            });
         }
         // Failures without a status are repeated only for calls retries cover; answers decide
         // for themselves (retry::may_resend).
-        let retryable = self.retries.all_apis || op.is_read_only();
+        // An upgrade is a GET but starts a process: resent only when nothing reached the server.
+        let read_only = op.is_read_only() && mode != Mode::Upgrade;
+        let retryable = self.retries.all_apis || read_only;
         let mut retries_left = self.retries.count;
         let mut retry = 0;
         let mut reauthenticated = false;
         loop {
             let mut sent_auth = None;
-            let wait = match self.attempt(req, mode, &mut sent_auth).await {
+            let wait = match self.attempt(req, mode, extra, &mut sent_auth).await {
                 Ok(answer) => {
                     let (status, headers, body) = match answer {
                         Answer::Read { status, .. } if status.is_success() => return Ok(answer),
@@ -392,7 +420,7 @@ impl Client {
                     let resend = retry::may_resend(
                         code,
                         retry_after.is_some(),
-                        op.is_read_only(),
+                        read_only,
                         self.retries.all_apis,
                         op.method,
                     );
@@ -413,7 +441,7 @@ impl Client {
                     self.backoff.delay(retry)
                 }
                 // The server may have acted on it: only repeat what changes nothing.
-                Err(Failure::Sent(e)) if retries_left > 0 && op.is_read_only() => {
+                Err(Failure::Sent(e)) if retries_left > 0 && read_only => {
                     debug!(operation = op.id, error = %e, "connection broke; retrying");
                     self.backoff.delay(retry)
                 }
@@ -431,11 +459,12 @@ impl Client {
         &self,
         req: &Request,
         mode: Mode,
+        extra: Option<&HeaderMap>,
         sent_auth: &mut Option<HeaderValue>,
     ) -> Result<Answer, Failure> {
         let op = req.operation;
         let started = Instant::now();
-        let request = self.build(req, mode).await?;
+        let request = self.build(req, mode, extra).await?;
         *sent_auth = request.headers().get(AUTHORIZATION).cloned();
         let exchange = async {
             let res = self
@@ -449,8 +478,14 @@ impl Client {
                 .counters
                 .responses
                 .fetch_add(1, Ordering::Relaxed);
-            if mode.reads_whole_body() || !status.is_success() {
-                let limit = (!status.is_success()).then_some(ERROR_BODY_LIMIT);
+            let open = match mode {
+                Mode::Upgrade => status == StatusCode::SWITCHING_PROTOCOLS,
+                _ => status.is_success() && !mode.reads_whole_body(),
+            };
+            if !open {
+                // Whole-body modes read a 2xx whole; anything else is an error answer.
+                let limit =
+                    (!status.is_success() || !mode.reads_whole_body()).then_some(ERROR_BODY_LIMIT);
                 let headers = res.headers().clone();
                 let body = read_body(self.decoded(res, mode), limit)
                     .await
@@ -513,6 +548,7 @@ impl Client {
         &self,
         req: &Request,
         mode: Mode,
+        extra: Option<&HeaderMap>,
     ) -> Result<http::Request<RequestBody>, Failure> {
         let op = req.operation;
         let url = format!("{}{}", self.shared.base, req.path_and_query());
@@ -529,6 +565,11 @@ impl Client {
             })
         })?;
         let mut builder = http::Request::builder().method(method).uri(uri);
+        if mode == Mode::Upgrade {
+            // RFC 6455: the handshake is an HTTP/1.1 GET, whatever method the operation names
+            // (the API server serves exec's GET and POST alike).
+            builder = builder.method(Method::GET).version(http::Version::HTTP_11);
+        }
         let headers = builder.headers_mut().ok_or_else(|| {
             Failure::Fatal(Error::Encode {
                 operation: op.id,
@@ -536,6 +577,9 @@ impl Client {
             })
         })?;
         headers.extend(self.shared.headers.clone());
+        if let Some(extra) = extra {
+            headers.extend(extra.clone());
+        }
         let accept = match req.accept {
             // A caller's media type is checked; from_static would panic on a bad one.
             Some(accept) => HeaderValue::from_str(accept).map_err(|_| {

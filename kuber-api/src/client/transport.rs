@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::HeaderValue;
-use http::header::PROXY_AUTHORIZATION;
+use http::header::{PROXY_AUTHORIZATION, UPGRADE};
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -203,8 +203,9 @@ impl Body for ResponseBody {
 }
 
 /// The default transport: pooled HTTP/1.1 and (with `http2`) HTTP/2 connections over rustls,
-/// through the config's proxy, within its connect timeout. Cheap to clone: clones share the
-/// pool.
+/// through the config's proxy, within its connect timeout. Requests with an `Upgrade` header
+/// (exec, attach, port-forward) go over HTTP/1.1 connections of their own, and a 101 answer
+/// carries hyper's upgrade. Cheap to clone: clones share the pool.
 ///
 /// It is a [`Service`], so it can be wrapped in layers and handed to
 /// [`Client::from_service`](super::Client::from_service); [`Client::new`](super::Client::new)
@@ -217,8 +218,11 @@ pub struct HyperTransport {
 struct HyperShared {
     /// Replaced (with a fresh pool) only when an exec plugin hands out a new client certificate,
     /// so that no request goes out on a connection made with the old one.
-    pool: RwLock<PooledClient<Connector, RequestBody>>,
+    pool: RwLock<Pools>,
     connector: Connector,
+    /// The same connections without HTTP/2, for requests that upgrade (exec, attach,
+    /// port-forward): an HTTP/2 connection cannot switch protocols.
+    http1_connector: Connector,
     /// The client certificate of an exec plugin, for exec credentials without a configured one.
     exec_identity: Option<Arc<ExecIdentity>>,
     /// For an http server behind an http(s) proxy: requests in absolute form carry the proxy's
@@ -278,17 +282,23 @@ impl HyperTransport {
             Some(proxy) => Some((proxy, tls::proxy_client_config(&config.tls)?)),
             None => None,
         };
-        let connector = Connector::new(
-            tls,
-            server_name,
-            #[cfg(feature = "proxy")]
-            proxy,
-            config.connect_timeout,
-        );
+        let connector = |tls, http2| {
+            Connector::new(
+                tls,
+                server_name.clone(),
+                #[cfg(feature = "proxy")]
+                proxy.clone(),
+                config.connect_timeout,
+                http2,
+            )
+        };
+        let http1_connector = connector(tls.clone(), false);
+        let connector = connector(tls, true);
         Ok(HyperTransport {
             shared: Arc::new(HyperShared {
-                pool: RwLock::new(pool(connector.clone())),
+                pool: RwLock::new(Pools::new(&connector, &http1_connector)),
                 connector,
+                http1_connector,
                 exec_identity,
                 proxy_authorization,
             }),
@@ -303,9 +313,17 @@ impl HyperTransport {
         if let Some(auth) = &self.shared.proxy_authorization {
             req.headers_mut().insert(PROXY_AUTHORIZATION, auth.clone());
         }
-        let pool = match self.shared.pool.read() {
-            Ok(pool) => pool.clone(),
+        let pools = match self.shared.pool.read() {
+            Ok(pools) => pools.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let pool = if req.headers().contains_key(UPGRADE) {
+            // An upgrade is an HTTP/1.1 exchange whatever the request says (hyper would refuse
+            // `Connection: Upgrade` on HTTP/2).
+            *req.version_mut() = http::Version::HTTP_11;
+            pools.http1
+        } else {
+            pools.any
         };
         let answer = pool.request(req);
         async move {
@@ -327,7 +345,7 @@ impl HyperTransport {
             return Ok(());
         };
         if identity.update(current)? {
-            let fresh = pool(self.shared.connector.clone());
+            let fresh = Pools::new(&self.shared.connector, &self.shared.http1_connector);
             match self.shared.pool.write() {
                 Ok(mut pool) => *pool = fresh,
                 Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -360,13 +378,33 @@ impl Service<http::Request<RequestBody>> for HyperTransport {
     }
 }
 
-/// The pooled client: HTTP/1.1 or (with `http2`) HTTP/2 per connection, as ALPN decides.
-fn pool(connector: Connector) -> PooledClient<Connector, RequestBody> {
+/// The connection pools of one client certificate: replaced together.
+#[derive(Clone)]
+struct Pools {
+    /// HTTP/1.1 or (with `http2`) HTTP/2 per connection, as ALPN decides.
+    any: PooledClient<Connector, RequestBody>,
+    /// HTTP/1.1 only, for upgrades.
+    http1: PooledClient<Connector, RequestBody>,
+}
+
+impl Pools {
+    fn new(connector: &Connector, http1_connector: &Connector) -> Pools {
+        Pools {
+            any: pool(connector.clone(), 90),
+            // An upgraded connection leaves the pool; one answered otherwise (a 403) may be
+            // kept a little, for the retry after a 401.
+            http1: pool(http1_connector.clone(), 10),
+        }
+    }
+}
+
+/// A pooled client keeping idle connections `idle_secs` seconds.
+fn pool(connector: Connector, idle_secs: u64) -> PooledClient<Connector, RequestBody> {
     let mut builder = PooledClient::builder(TokioExecutor::new());
     builder
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90));
+        .pool_idle_timeout(Duration::from_secs(idle_secs));
     // HTTP/2 pings find dead connections, which matters for long watches.
     #[cfg(feature = "http2")]
     builder

@@ -874,26 +874,30 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/attach` (`connectCoreV1GetNamespacedPodAttach`).
+    ///
+    /// A WebSocket session ([`crate::ws`]); the handshake is a GET whatever the method.
     #[inline]
     pub fn connect_get_namespaced_pod_attach(
         &self,
         name: &str,
         namespace: &str,
         params: &crate::AttachParams,
-    ) -> crate::Call<(), crate::call::Upgrade> {
+    ) -> crate::Call<crate::ws::AttachedProcess, crate::call::Upgrade> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[57], &[namespace, name]).query(params),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/attach` (`connectCoreV1PostNamespacedPodAttach`).
+    ///
+    /// A WebSocket session ([`crate::ws`]); the handshake is a GET whatever the method.
     #[inline]
     pub fn connect_post_namespaced_pod_attach(
         &self,
         name: &str,
         namespace: &str,
         params: &crate::AttachParams,
-    ) -> crate::Call<(), crate::call::Upgrade> {
+    ) -> crate::Call<crate::ws::AttachedProcess, crate::call::Upgrade> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[58], &[namespace, name]).query(params),
@@ -983,26 +987,30 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/exec` (`connectCoreV1GetNamespacedPodExec`).
+    ///
+    /// A WebSocket session ([`crate::ws`]); the handshake is a GET whatever the method.
     #[inline]
     pub fn connect_get_namespaced_pod_exec(
         &self,
         name: &str,
         namespace: &str,
         params: &crate::ExecParams,
-    ) -> crate::Call<(), crate::call::Upgrade> {
+    ) -> crate::Call<crate::ws::AttachedProcess, crate::call::Upgrade> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[64], &[namespace, name]).query(params),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/exec` (`connectCoreV1PostNamespacedPodExec`).
+    ///
+    /// A WebSocket session ([`crate::ws`]); the handshake is a GET whatever the method.
     #[inline]
     pub fn connect_post_namespaced_pod_exec(
         &self,
         name: &str,
         namespace: &str,
         params: &crate::ExecParams,
-    ) -> crate::Call<(), crate::call::Upgrade> {
+    ) -> crate::Call<crate::ws::AttachedProcess, crate::call::Upgrade> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[65], &[namespace, name]).query(params),
@@ -1035,26 +1043,30 @@ impl CoreV1Api {
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/portforward` (`connectCoreV1GetNamespacedPodPortforward`).
+    ///
+    /// A WebSocket session ([`crate::ws`]); the handshake is a GET whatever the method.
     #[inline]
     pub fn connect_get_namespaced_pod_portforward(
         &self,
         name: &str,
         namespace: &str,
         params: &crate::PortforwardParams,
-    ) -> crate::Call<(), crate::call::Upgrade> {
+    ) -> crate::Call<crate::ws::Portforwarder, crate::call::Upgrade> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[67], &[namespace, name]).query(params),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/pods/{name}/portforward` (`connectCoreV1PostNamespacedPodPortforward`).
+    ///
+    /// A WebSocket session ([`crate::ws`]); the handshake is a GET whatever the method.
     #[inline]
     pub fn connect_post_namespaced_pod_portforward(
         &self,
         name: &str,
         namespace: &str,
         params: &crate::PortforwardParams,
-    ) -> crate::Call<(), crate::call::Upgrade> {
+    ) -> crate::Call<crate::ws::Portforwarder, crate::call::Upgrade> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[68], &[namespace, name]).query(params),
