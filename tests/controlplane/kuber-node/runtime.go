@@ -80,7 +80,7 @@ func execPipes(p *exec.Cmd, in io.Reader, out, stderr io.WriteCloser) error {
 }
 
 func execTTY(p *exec.Cmd, in io.Reader, out io.WriteCloser, resize <-chan remotecommandserver.TerminalSize) error {
-	ptmx, err := pty.Start(p)
+	ptmx, err := pty.StartWithSize(p, firstSize(resize))
 	if err != nil {
 		return err
 	}
@@ -102,6 +102,21 @@ func execTTY(p *exec.Cmd, in io.Reader, out io.WriteCloser, resize <-chan remote
 	case <-time.After(time.Second):
 	}
 	return err
+}
+
+// firstSize waits briefly for the client's terminal size, so the command starts with it.
+func firstSize(resize <-chan remotecommandserver.TerminalSize) *pty.Winsize {
+	if resize == nil {
+		return nil
+	}
+	select {
+	case size, ok := <-resize:
+		if ok {
+			return &pty.Winsize{Rows: size.Height, Cols: size.Width}
+		}
+	case <-time.After(500 * time.Millisecond):
+	}
+	return nil
 }
 
 func applyResizes(f *os.File, resize <-chan remotecommandserver.TerminalSize) {
