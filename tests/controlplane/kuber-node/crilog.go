@@ -71,49 +71,78 @@ func (s *lineSplitter) flush() {
 	}
 }
 
-// fanout copies a container's live output to attached clients.
+// fanout copies a container's live output to attached clients; a client that falls behind
+// by more than subscriberBuffer chunks is dropped rather than slowing the container down.
 type fanout struct {
 	mu   sync.Mutex
 	next int
-	subs map[int]io.Writer
-	fail map[int]chan struct{}
+	subs map[int]*subscriber
 }
 
-func newFanout() *fanout {
-	return &fanout{subs: map[int]io.Writer{}, fail: map[int]chan struct{}{}}
+const subscriberBuffer = 256
+
+type subscriber struct {
+	ch   chan []byte
+	fail chan struct{} // closed when the client is gone (write error or dropped)
+	done chan struct{} // closed when copyTo has returned
+	once sync.Once
 }
 
-// subscribe adds w; the channel closes when a write to w fails.
+func newFanout() *fanout { return &fanout{subs: map[int]*subscriber{}} }
+
+// subscribe adds w; the channel closes when w is dropped or a write to it fails.
 func (f *fanout) subscribe(w io.Writer) (int, <-chan struct{}) {
+	s := &subscriber{ch: make(chan []byte, subscriberBuffer), fail: make(chan struct{}), done: make(chan struct{})}
+	go s.copyTo(w)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.next++
-	f.subs[f.next] = w
-	f.fail[f.next] = make(chan struct{})
-	return f.next, f.fail[f.next]
+	f.subs[f.next] = s
+	return f.next, s.fail
+}
+
+func (s *subscriber) copyTo(w io.Writer) {
+	defer close(s.done)
+	for b := range s.ch {
+		if _, err := w.Write(b); err != nil {
+			s.once.Do(func() { close(s.fail) })
+			for range s.ch {
+			}
+			return
+		}
+	}
 }
 
 func (f *fanout) unsubscribe(id int) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if ch, ok := f.fail[id]; ok {
-		delete(f.subs, id)
-		delete(f.fail, id)
-		close(ch)
+	s, ok := f.subs[id]
+	delete(f.subs, id)
+	f.mu.Unlock()
+	if !ok {
+		return
 	}
+	close(s.ch)
+	select { // let the client have what was queued for it
+	case <-s.done:
+	case <-time.After(time.Second):
+	}
+	s.once.Do(func() { close(s.fail) })
 }
 
 func (f *fanout) Write(p []byte) (int, error) {
+	b := append([]byte(nil), p...)
+	var dropped []int
 	f.mu.Lock()
-	var failed []int
-	for id, w := range f.subs {
-		if _, err := w.Write(p); err != nil {
-			failed = append(failed, id)
+	for id, s := range f.subs {
+		select {
+		case s.ch <- b:
+		default:
+			dropped = append(dropped, id)
 		}
 	}
 	f.mu.Unlock()
-	for _, id := range failed {
-		f.unsubscribe(id)
+	for _, id := range dropped {
+		go f.unsubscribe(id)
 	}
 	return len(p), nil
 }

@@ -80,7 +80,7 @@ func execPipes(p *exec.Cmd, in io.Reader, out, stderr io.WriteCloser) error {
 }
 
 func execTTY(p *exec.Cmd, in io.Reader, out io.WriteCloser, resize <-chan remotecommandserver.TerminalSize) error {
-	ptmx, err := pty.Start(p)
+	ptmx, err := pty.StartWithSize(p, firstSize(resize))
 	if err != nil {
 		return err
 	}
@@ -102,6 +102,21 @@ func execTTY(p *exec.Cmd, in io.Reader, out io.WriteCloser, resize <-chan remote
 	case <-time.After(time.Second):
 	}
 	return err
+}
+
+// firstSize waits briefly for the client's terminal size, so the command starts with it.
+func firstSize(resize <-chan remotecommandserver.TerminalSize) *pty.Winsize {
+	if resize == nil {
+		return nil
+	}
+	select {
+	case size, ok := <-resize:
+		if ok {
+			return &pty.Winsize{Rows: size.Height, Cols: size.Width}
+		}
+	case <-time.After(500 * time.Millisecond):
+	}
+	return nil
 }
 
 func applyResizes(f *os.File, resize <-chan remotecommandserver.TerminalSize) {
@@ -144,22 +159,22 @@ func (rt *criRuntime) Attach(ctx context.Context, containerID string, in io.Read
 	if inst.tty != nil && resize != nil {
 		go applyResizes(inst.tty, resize)
 	}
-	stdinDone := make(chan struct{})
 	if in != nil && inst.stdin != nil {
-		go copyStdin(inst, in, c.spec.StdinOnce, stdinDone)
+		go copyStdin(inst, in, c.spec.StdinOnce)
 	}
-	return waitAttach(ctx, inst, failed, stdinDone, c.spec.StdinOnce)
+	return waitAttach(ctx, inst, failed)
 }
 
-func copyStdin(inst *instance, in io.Reader, once bool, done chan struct{}) {
-	defer close(done)
+// copyStdin feeds the container's stdin; with stdinOnce the end of the client's input closes it.
+func copyStdin(inst *instance, in io.Reader, once bool) {
 	_, _ = io.Copy(inst.stdin, in)
 	if once {
 		_ = inst.stdin.Close()
 	}
 }
 
-func waitAttach(ctx context.Context, inst *instance, failed []<-chan struct{}, stdinDone chan struct{}, once bool) error {
+// waitAttach returns when the container exits, the client goes away or ctx ends.
+func waitAttach(ctx context.Context, inst *instance, failed []<-chan struct{}) error {
 	anyFailed := make(chan struct{})
 	var o sync.Once
 	for _, f := range failed {
@@ -171,16 +186,11 @@ func waitAttach(ctx context.Context, inst *instance, failed []<-chan struct{}, s
 			}
 		}()
 	}
-	var stdinEnd <-chan struct{}
-	if once {
-		stdinEnd = stdinDone
-	}
 	select {
 	case <-ctx.Done():
 	case <-inst.done:
 		inst.waitPipes(time.Second)
 	case <-anyFailed:
-	case <-stdinEnd:
 	}
 	return nil
 }
