@@ -118,9 +118,9 @@ async fn stop_cluster_up(e2e: &E2e, mut cmd: Command, signal: &'static str) -> O
         .context("cluster up")??;
 
     let _ = Command::new("kill")
-        .args([signal, &up.child.id().to_string()])
+        .args([signal, &up.child.0.id().to_string()])
         .status();
-    let child = &std::sync::Mutex::new(&mut up.child);
+    let child = &std::sync::Mutex::new(&mut up.child.0);
     let every = Duration::from_millis(50);
     let stopped = poll_every(
         "`cluster up` stopped after the signal",
@@ -134,11 +134,8 @@ async fn stop_cluster_up(e2e: &E2e, mut cmd: Command, signal: &'static str) -> O
     .await;
     let status = match stopped {
         Ok(status) => status,
-        Err(e) => {
-            let _ = up.child.kill();
-            let _ = up.child.wait();
-            return Err(e);
-        }
+        // Dropping `up` stops it.
+        Err(e) => return Err(e),
     };
     let lines = up.lines;
     let rest = tokio::task::spawn_blocking(move || lines.map_while(Result::ok).collect())
@@ -149,9 +146,31 @@ async fn stop_cluster_up(e2e: &E2e, mut cmd: Command, signal: &'static str) -> O
 
 /// A running `cluster up`, what it printed so far, and what was seen while it ran.
 struct ClusterUp {
-    child: Child,
+    child: Running,
     lines: Lines<BufReader<ChildStdout>>,
     facts: UpFacts,
+}
+
+/// A case that fails or times out must not leave its `cluster up` running: SIGINT (which it
+/// handles by stopping everything), then SIGKILL.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.id().to_string()])
+                .status();
+            for _ in 0..300 {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 struct UpFacts {
@@ -212,7 +231,7 @@ fn start_cluster_up(mut cmd: Command, controlplane: &Path) -> Result<ClusterUp, 
         pids,
     };
     Ok(ClusterUp {
-        child,
+        child: Running(child),
         lines,
         facts,
     })

@@ -45,12 +45,13 @@ pub async fn follow_logs(e2e: &E2e) -> Outcome {
         .context("wait until the writer runs")?;
     let started = Instant::now();
     let follow = ctx.logs("writer").follow().await.context("follow")?;
-    let lines: Vec<String> = tokio::time::timeout(Duration::from_secs(120), follow.collect())
-        .await
-        .map_err(|_| "the followed log did not end within 120 s of the container's end")?
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .context("a followed line")?;
+    let lines: Vec<String> =
+        tokio::time::timeout(Duration::from_secs(120), follow.collect::<Vec<_>>())
+            .await
+            .map_err(|_| "the followed log did not end within 120 s of the container's end")?
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .context("a followed line")?;
     let wrong = lines
         .iter()
         .enumerate()
