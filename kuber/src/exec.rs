@@ -119,7 +119,10 @@ impl<'a> Exec<'a> {
     /// own (the process's `stdin()` is then taken).
     pub async fn start(self) -> Result<AttachedProcess> {
         let (mut process, input) = self.open().await?;
-        if let (Some(input), Some(stdin)) = (input, process.stdin()) {
+        // Only given input takes the pipe: `stdin_pipe` leaves it to the caller.
+        if let Some(input) = input
+            && let Some(stdin) = process.stdin()
+        {
             tokio::spawn(feed(input, stdin));
         }
         Ok(process)
