@@ -103,7 +103,7 @@ pub enum Error {
         pod: String,
         /// What failed.
         #[source]
-        source: kuber_api::Error,
+        source: Box<kuber_api::Error>,
     },
 
     /// A local address to listen on (port-forward) could not be bound.
@@ -138,7 +138,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     fn api(&self) -> Option<&kuber_api::Error> {
         match self {
-            Error::Api(e) | Error::Pod { source: e, .. } => Some(e),
+            Error::Api(e) => Some(e),
+            Error::Pod { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -44,7 +44,7 @@ impl<'a> PodAt<'a> {
             verb: self.verb,
             namespace: self.namespace.clone(),
             pod: self.pod.clone(),
-            source,
+            source: Box::new(source),
         }
     }
 
