@@ -90,6 +90,31 @@ pub enum Error {
         /// The timeout.
         after: std::time::Duration,
     },
+
+    /// exec, attach or port-forward could not run on a pod: the handshake was refused (no such
+    /// pod or container, forbidden) or the session broke. A non-zero exit is no error.
+    #[error("{verb} pod {namespace}/{pod}: {source}")]
+    Pod {
+        /// `exec`, `attach` or `port_forward`.
+        verb: &'static str,
+        /// The pod's namespace.
+        namespace: String,
+        /// The pod.
+        pod: String,
+        /// What failed.
+        #[source]
+        source: Box<kuber_api::Error>,
+    },
+
+    /// A local address to listen on (port-forward) could not be bound.
+    #[error("port_forward: cannot listen on {address}: {source}")]
+    Listen {
+        /// The address as given.
+        address: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn did_you_mean(close: &[String]) -> String {
@@ -114,6 +139,7 @@ impl Error {
     fn api(&self) -> Option<&kuber_api::Error> {
         match self {
             Error::Api(e) => Some(e),
+            Error::Pod { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -24,6 +24,8 @@ extern crate serde_core as serde;
 mod context;
 mod discovery;
 mod error;
+#[cfg(feature = "core")]
+pub mod exec;
 pub mod metrics;
 pub mod names;
 mod object;
@@ -36,6 +38,12 @@ pub mod watch;
 pub use context::{Context, LOCAL_PROXY};
 pub use discovery::{Discovery, Group};
 pub use error::{Error, Result};
+#[cfg(feature = "core")]
+pub use exec::{Attach, Exec, Forwarder, PortForward};
+/// What exec, attach and port-forward answer.
+pub use kuber_api::ws::{
+    AttachedProcess, ExecOutput, ExecReader, ExecWriter, ExitStatus, PortStream, TerminalSize,
+};
 pub use metrics::MetricName;
 pub use object::{List, Object, TypeInfo, kuber_obj, kuber_obj_value, kuber_type};
 pub use sel::sel;

@@ -107,7 +107,7 @@ async fn call<T: DeserializeOwned>(ctx: &Context, req: Request) -> Result<T> {
     Ok(ctx.client().call::<T>(req).await?)
 }
 
-fn need_name(verb: &'static str, kind: &str, name: &str) -> Result<()> {
+pub(crate) fn need_name(verb: &'static str, kind: &str, name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(Error::Missing {
             verb,
@@ -869,12 +869,12 @@ impl<'a> IntoFuture for Logs<'a> {
 }
 
 #[cfg(feature = "core")]
-fn pod_target() -> Result<Target> {
+pub(crate) fn pod_target() -> Result<Target> {
     Ok(Target::of::<kuber_models::api::core::v1::Pod>())
 }
 
 #[cfg(not(feature = "core"))]
-fn pod_target() -> Result<Target> {
+pub(crate) fn pod_target() -> Result<Target> {
     Err(Error::NotServed {
         kind: "Pod".into(),
         api_version: "v1".into(),
