@@ -19,6 +19,10 @@ pub fn cases() -> Vec<Case> {
         case!("pods/kubectl-workloads-and-deletion", kubectl::workloads),
         case!("pods/kuber-logs-follow-10000-lines", verbs::follow_logs),
         case!("pods/kuber-wait-rollout-and-job", verbs::rollout_and_job),
+        case!(
+            "pods/kuber-exec-and-port-forward",
+            verbs::exec_and_port_forward
+        ),
     ]
 }
 

@@ -162,3 +162,99 @@ async fn deleted(ctx: &Ctx) -> Outcome {
         .context("wait for the deletion")?;
     ensure(gone.is_none(), || "deleted() answered an object".into())
 }
+
+/// `ctx.exec` on a running container: stdin in, stdout and stderr apart, exit code 3 as data;
+/// `ctx.port_forward(..).listen(..)`: 100 MiB through one connection, every byte checked, and
+/// 16 connections at once.
+pub async fn exec_and_port_forward(e2e: &E2e) -> Outcome {
+    let pods = Pods::new(e2e, "kuber-exec").await?;
+    let ctx = context(&pods)?;
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "nginx", "image": "nginx",
+                                 "ports": [{"containerPort": 80}]}]}
+    });
+    ctx.put_text(&pod.to_string()).await.context("create")?;
+    ctx.wait_for::<Pod>("web")
+        .condition("Ready")
+        .timeout(Duration::from_secs(60))
+        .await
+        .context("wait for Ready")?;
+    let results = vec![
+        ("exec", exec(&ctx).await),
+        ("port-forward", port_forward(e2e, &ctx).await),
+    ];
+    steps(results)
+}
+
+async fn exec(ctx: &Ctx) -> Outcome {
+    let out = ctx
+        .exec("web", ["sh", "-c", "cat; echo to-stderr >&2; exit 3"])
+        .stdin(b"from stdin\n".to_vec())
+        .await
+        .context("exec")?;
+    ensure(out.status.code() == 3, || {
+        format!("exit code {}", out.status.code())
+    })?;
+    ensure(out.stdout == b"from stdin\n", || {
+        format!("stdout {:?}", String::from_utf8_lossy(&out.stdout))
+    })?;
+    ensure(out.stderr == b"to-stderr\n", || {
+        format!("stderr {:?}", String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+const PATTERN: &[u8] = b"0123456789abcdef";
+
+/// GET /bytes?n=N through `addr`; every byte of the body checked against the server's pattern.
+async fn fetch_bytes(addr: std::net::SocketAddr, n: usize) -> Result<usize, String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .context("connect to the forwarded port")?;
+    let request = format!("GET /bytes?n={n} HTTP/1.0\r\nHost: web\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .context("write")?;
+    let mut body = Vec::with_capacity(n + 512);
+    stream.read_to_end(&mut body).await.context("read")?;
+    let start = body
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no HTTP header end")?
+        + 4;
+    let body = &body[start..];
+    let bad = body
+        .iter()
+        .enumerate()
+        .position(|(i, b)| *b != PATTERN[i % PATTERN.len()]);
+    ensure(body.len() == n && bad.is_none(), || {
+        format!("{} bytes of {n}, first wrong at {bad:?}", body.len())
+    })?;
+    Ok(body.len())
+}
+
+async fn port_forward(e2e: &E2e, ctx: &Ctx) -> Outcome {
+    let forwarder = ctx
+        .port_forward("web", 80)
+        .listen("127.0.0.1:0")
+        .await
+        .context("listen")?;
+    let addr = forwarder.local_addr();
+    let started = Instant::now();
+    let big = fetch_bytes(addr, 100 << 20).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let many = futures_util::future::join_all((0..16).map(|i| fetch_bytes(addr, 100_000 + i)))
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    e2e.report(format!(
+        "pods: port-forward 100 MiB checked in {seconds:.1} s ({:.0} MiB/s); 16 connections at once, {} bytes",
+        big as f64 / seconds / 1048576.0,
+        many.iter().sum::<usize>()
+    ));
+    ensure(forwarder.failures() == 0, || {
+        format!("{} forwarded connections failed", forwarder.failures())
+    })
+}
