@@ -198,16 +198,12 @@ func (c *container) execProbe(ctx context.Context, inst *instance, command []str
 }
 
 func (c *container) tcpProbe(ctx context.Context, a *v1.TCPSocketAction) bool {
-	port, err := c.resolvePort(a.Port)
+	addr, err := c.probeTarget(a.Host, a.Port)
 	if err != nil {
 		return false
 	}
-	host := c.pod.ip
-	if a.Host != "" {
-		host = a.Host
-	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return false
 	}
@@ -215,6 +211,7 @@ func (c *container) tcpProbe(ctx context.Context, a *v1.TCPSocketAction) bool {
 	return true
 }
 
+// HTTPS probes do not verify the certificate, as the kubelet's do not.
 var probeClient = &http.Client{
 	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true},
 	CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -223,19 +220,15 @@ var probeClient = &http.Client{
 }
 
 func (c *container) httpProbe(ctx context.Context, a *v1.HTTPGetAction) bool {
-	port, err := c.resolvePort(a.Port)
+	addr, err := c.probeTarget(a.Host, a.Port)
 	if err != nil {
 		return false
-	}
-	host := c.pod.ip
-	if a.Host != "" {
-		host = a.Host
 	}
 	scheme := "http"
 	if a.Scheme == v1.URISchemeHTTPS {
 		scheme = "https"
 	}
-	u := fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(host, strconv.Itoa(port)), a.Path)
+	u := fmt.Sprintf("%s://%s%s", scheme, addr, a.Path)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false
@@ -249,6 +242,18 @@ func (c *container) httpProbe(ctx context.Context, a *v1.HTTPGetAction) bool {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode >= 200 && resp.StatusCode < 400
+}
+
+// probeTarget is host:port of a tcpSocket or httpGet probe: the pod's IP unless the probe names a host.
+func (c *container) probeTarget(host string, p intstr.IntOrString) (string, error) {
+	port, err := c.resolvePort(p)
+	if err != nil {
+		return "", err
+	}
+	if host == "" {
+		host = c.pod.ip
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
 }
 
 // resolvePort is a probe's port number, a name looked up in the container's ports.
