@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod ops;
 pub mod paths;
+pub mod proto;
 
 use std::path::PathBuf;
 

@@ -7,6 +7,7 @@ mod gen_cmd;
 mod layout;
 mod live;
 mod process;
+mod proto_facts;
 mod scratch;
 
 use std::process::ExitCode;
@@ -29,6 +30,10 @@ commands:
           [--crd [--fixture JSON --type PATH] [--kind PATH=PLURAL,SCOPE ...]]
       generate from other documents into target/try-gen and build there with warnings denied;
       --kind checks a generated kind's plural and scope (Namespaced or Cluster) in a test
+  proto-facts --proto DIR [--tag MODULE=TAG ...] [--check]
+      extract the messages, field numbers and wire types of the generated.proto files under DIR
+      (../shared/proto/v0.36.3; its name is the tag, --tag overrides it for one module) into
+      spec/proto.facts; --check fails if the committed file differs
   bench [--no-builds] [--no-real-server | --real-server-only] [--verbs] [--compile [--rounds N]]
       decode throughput and memory, gen time, clean build times beside k8s-openapi, and
       kuber-api beside kube-rs on a real control plane (GET, LIST, watch), kuber verbs beside
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
         Some("gen") => gen_cmd::parse(&args[1..]).and_then(|request| gen_cmd::run(&request)),
         Some("conformance") => conformance(&args[1..]),
         Some("try-gen") => scratch::run(&args[1..]),
+        Some("proto-facts") => proto_facts::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("cluster") => cluster::cluster(&args[1..]),
         Some("e2e") => cluster::e2e(&args[1..]),
