@@ -12,6 +12,7 @@
 //! of this workspace (the version `tests/controlplane/go.mod` pins).
 
 mod certs;
+mod podnet;
 
 use std::fs;
 use std::net::TcpListener;
@@ -58,6 +59,8 @@ pub enum ClusterError {
         status: String,
         log: String,
     },
+    #[error("pod network: {0}")]
+    PodNetwork(String),
     #[error("client: {0}")]
     Client(#[from] kuber_api::Error),
     #[error("kubeconfig: {0}")]
@@ -216,6 +219,8 @@ pub struct Cluster {
     pub etcd_url: String,
     /// Keep the folder (`KUBER_CLUSTER_KEEP`, or a cluster this value did not start).
     keep: bool,
+    /// The node agent's pod addresses, claimed while the cluster runs (released after it stops).
+    pod_net: Option<podnet::PodNet>,
 }
 
 /// What every cluster runs (kubectl for the tests that drive it).
@@ -279,6 +284,7 @@ impl Cluster {
             restricted_token: String::new(),
             etcd_url: String::new(),
             keep: std::env::var_os("KUBER_CLUSTER_KEEP").is_some(),
+            pod_net: None,
         };
         // From here on a failure drops `cluster`, which stops what started and removes `dir`.
         cluster.launch(&options).await?;
@@ -316,6 +322,7 @@ impl Cluster {
             restricted_token: text("restricted_token"),
             etcd_url: text("etcd_url"),
             keep: true,
+            pod_net: None,
         })
     }
 
@@ -548,6 +555,7 @@ impl Cluster {
         let key = self.write("kuber-node.key", &serving.key)?;
         let root = self.dir.join("node");
         fs::create_dir_all(&root).map_err(io(format!("create {}", root.display())))?;
+        let pod_net = podnet::PodNet::claim().map_err(ClusterError::PodNetwork)?;
         let agent = Process::spawn(
             "kuber-node",
             &self.bin.join("kuber-node"),
@@ -562,11 +570,12 @@ impl Cluster {
                 format!("--client-ca-file={}", files.ca.display()),
                 format!("--allowed-client={KUBELET_CLIENT_USER}"),
                 format!("--root-dir={}", root.display()),
-                "--pod-ip-prefix=127.1".into(),
+                format!("--pod-ip-prefix={}", pod_net.prefix),
             ],
             &self.dir,
         )?;
         self.processes.push(agent);
+        self.pod_net = Some(pod_net);
         self.wait_for_log("kuber-node ready").await?;
         self.write_facts().map(|_| ())
     }
