@@ -2,6 +2,7 @@
 //! as a newcomer uses a cluster — through kubectl first (the independent proof that the agent
 //! behaves as a kubelet), then through kuber's verbs.
 
+mod interactive;
 mod kubectl;
 mod verbs;
 
@@ -22,6 +23,18 @@ pub fn cases() -> Vec<Case> {
         case!(
             "pods/kuber-exec-and-port-forward",
             verbs::exec_and_port_forward
+        ),
+        case!(
+            "pods/kuber-tty-resize-and-attach",
+            interactive::kuber_tty_and_attach
+        ),
+        case!(
+            "pods/kubectl-exec-it-attach-and-port-forward-16",
+            interactive::kubectl_interactive
+        ),
+        case!(
+            "pods/tour-and-tutorial-on-real-cluster",
+            interactive::tour_and_tutorial
         ),
     ]
 }

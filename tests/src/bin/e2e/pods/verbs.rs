@@ -14,7 +14,7 @@ use crate::support::{Context, E2e, Outcome, ensure};
 
 const LINES: usize = 10_000;
 
-fn context(pods: &Pods) -> Result<Ctx, String> {
+pub(super) fn context(pods: &Pods) -> Result<Ctx, String> {
     let mut ctx = Ctx::from_client(pods.cluster.admin().map_err(|e| e.to_string())?);
     ctx.set_ns(pods.ns.clone());
     Ok(ctx)
@@ -207,7 +207,7 @@ async fn exec(ctx: &Ctx) -> Outcome {
 const PATTERN: &[u8] = b"0123456789abcdef";
 
 /// GET /bytes?n=N through `addr`; every byte of the body checked against the server's pattern.
-async fn fetch_bytes(addr: std::net::SocketAddr, n: usize) -> Result<usize, String> {
+pub(super) async fn fetch_bytes(addr: std::net::SocketAddr, n: usize) -> Result<usize, String> {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
