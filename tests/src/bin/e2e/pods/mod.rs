@@ -3,6 +3,7 @@
 //! behaves as a kubelet), then through kuber's verbs.
 
 mod kubectl;
+mod metrics;
 mod verbs;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub fn cases() -> Vec<Case> {
             "pods/kuber-exec-and-port-forward",
             verbs::exec_and_port_forward
         ),
+        case!("pods/metrics-kubectl-top-and-kuber", metrics::top_and_kuber),
     ]
 }
 
