@@ -3,6 +3,8 @@
 //!
 //! `build` runs `go build` once per pinned version into `target/controlplane/<version>/`; a stamp
 //! of the inputs (go.mod, go.sum, the etcd launcher, the flags) makes a second run a no-op.
+//! metrics-server is built into the same folder from `tests/controlplane/metrics-server`, a module
+//! of its own with a stamp of its own.
 //! `up` and `e2e` run binaries of the tests crate, which holds the harness (certificates, ports,
 //! processes, kubeconfig) so that Rust tests and this command share it.
 
@@ -32,6 +34,12 @@ const COMMANDS: &[(&str, &str)] = &[
 ];
 /// Our own Go programs: every `.go` file in these folders is an input of the build stamp.
 const OWN_PROGRAMS: &[&str] = &["kuber-etcd", "kuber-node"];
+/// metrics-server, from a module of its own so that its pins do not move the control plane's.
+const METRICS_SERVER_DIR: &str = "tests/controlplane/metrics-server";
+const METRICS_SERVER: (&str, &str) = (
+    "metrics-server",
+    "sigs.k8s.io/metrics-server/cmd/metrics-server",
+);
 
 pub fn cluster(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
@@ -148,77 +156,164 @@ fn ldflags(version: &str, build_date: &str) -> Result<String, String> {
     Ok(flags.join(" "))
 }
 
-/// Builds the control plane unless the stamp says it is built from the same inputs.
+/// Builds the control plane, then metrics-server, each unless its stamp says it is built from
+/// the same inputs.
 pub fn build(args: &[String]) -> Result<PathBuf, String> {
     if let Some(extra) = args.first() {
         return Err(format!("cluster build takes no arguments (got `{extra}`)"));
     }
     let root = workspace_root();
-    let module = root.join(MODULE_DIR);
     let version = pinned_version(&root)?;
     check_matches_spec(&root, &version)?;
     let out = bin_dir(&root, &version);
+    build_control_plane(&root, &version, &out)?;
+    build_metrics_server(&root, &out)?;
+    Ok(out)
+}
 
-    let mut stamp = Sha256::new();
-    for input in stamp_inputs(&module)? {
-        let path = module.join(&input);
-        let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        stamp.update(input.as_bytes());
-        stamp.update(&bytes);
-    }
-    stamp.update(ldflags(&version, "")?.as_bytes());
-    let stamp = format!("{:x}\n", stamp.finalize());
+fn build_control_plane(root: &Path, version: &str, out: &Path) -> Result<(), String> {
+    let module = root.join(MODULE_DIR);
+    let stamp = stamp_of(&module, &stamp_inputs(&module)?, &ldflags(version, "")?)?;
     let stamp_file = out.join(".inputs.sha256");
-    let built = COMMANDS.iter().all(|(name, _)| out.join(name).is_file());
-    if built && fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) {
+    let names: Vec<&str> = COMMANDS.iter().map(|(name, _)| *name).collect();
+    if is_fresh(out, &names, &stamp_file, &stamp) {
         println!("control plane {version} is up to date in {}", out.display());
-        return Ok(out);
+        return Ok(());
     }
-
     let go = go_command()?;
-    let flags = ldflags(&version, &release_time(&go, &module, &version)?)?;
-    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let _ = fs::remove_file(&stamp_file);
+    let flags = ldflags(version, &release_time(&go, &module, version)?)?;
     println!(
         "building the control plane {version} from Go modules into {}",
         out.display()
     );
-    let started = Instant::now();
-    let mut cmd = Command::new(&go);
-    cmd.current_dir(&module)
-        .args([
-            "build",
-            "-trimpath",
-            "-tags",
-            "selinux,notest",
-            "-ldflags",
-            &flags,
-            "-o",
-        ])
-        .arg(format!("{}/", out.display()))
-        .args(COMMANDS.iter().map(|(_, package)| *package))
-        // Static binaries as upstream builds them, with no C toolchain; never fetch another Go.
-        .env("CGO_ENABLED", "0")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "-mod=readonly -buildvcs=false");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", go.display()))?;
-    if !status.success() {
-        return Err(format!("go build of the control plane failed ({status})"));
+    let packages: Vec<&str> = COMMANDS.iter().map(|(_, package)| *package).collect();
+    let build = GoBuild {
+        go: &go,
+        module: &module,
+        tags: "selinux,notest",
+        flags: &flags,
+        out,
+    };
+    build.run(&packages, &names, &stamp_file, &stamp)
+}
+
+/// metrics-server's link flags: the version its own release build sets (client-go's only;
+/// component-base's would change the API versions it emulates).
+fn metrics_server_ldflags(version: &str) -> String {
+    format!("-s -w -X k8s.io/client-go/pkg/version.gitVersion={version}")
+}
+
+fn build_metrics_server(root: &Path, out: &Path) -> Result<(), String> {
+    let module = root.join(METRICS_SERVER_DIR);
+    let go_mod = module.join("go.mod");
+    let text = fs::read_to_string(&go_mod)
+        .map_err(|e| format!("cannot read {}: {e}", go_mod.display()))?;
+    let version = required_version(&text, "sigs.k8s.io/metrics-server").ok_or_else(|| {
+        format!(
+            "{}: no `sigs.k8s.io/metrics-server vX.Y.Z` requirement",
+            go_mod.display()
+        )
+    })?;
+    let flags = metrics_server_ldflags(&version);
+    let inputs = ["go.mod".to_owned(), "go.sum".to_owned()];
+    let stamp = stamp_of(&module, &inputs, &flags)?;
+    let stamp_file = out.join(".metrics-server.sha256");
+    let (name, package) = METRICS_SERVER;
+    if is_fresh(out, &[name], &stamp_file, &stamp) {
+        println!(
+            "metrics-server {version} is up to date in {}",
+            out.display()
+        );
+        return Ok(());
     }
-    fs::write(&stamp_file, stamp)
-        .map_err(|e| format!("cannot write {}: {e}", stamp_file.display()))?;
-    println!(
-        "built {} in {:.0} s",
-        COMMANDS
-            .iter()
-            .map(|(n, _)| *n)
-            .collect::<Vec<_>>()
-            .join(", "),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(out)
+    println!("building metrics-server {version} into {}", out.display());
+    let go = go_command()?;
+    let build = GoBuild {
+        go: &go,
+        module: &module,
+        tags: "",
+        flags: &flags,
+        out,
+    };
+    build.run(&[package], &[name], &stamp_file, &stamp)
+}
+
+/// The SHA-256 of `inputs` (paths relative to `module`, each hashed with its name) and `flags`.
+fn stamp_of(module: &Path, inputs: &[String], flags: &str) -> Result<String, String> {
+    let mut stamp = Sha256::new();
+    for input in inputs {
+        let path = module.join(input);
+        let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        stamp.update(input.as_bytes());
+        stamp.update(&bytes);
+    }
+    stamp.update(flags.as_bytes());
+    Ok(format!("{:x}\n", stamp.finalize()))
+}
+
+/// Every binary of `names` is in `out` and `stamp_file` holds `stamp`.
+fn is_fresh(out: &Path, names: &[&str], stamp_file: &Path, stamp: &str) -> bool {
+    names.iter().all(|name| out.join(name).is_file())
+        && fs::read_to_string(stamp_file).is_ok_and(|s| s == stamp)
+}
+
+/// One `go build` of some packages of a module into `out`.
+struct GoBuild<'a> {
+    go: &'a Path,
+    module: &'a Path,
+    tags: &'a str,
+    flags: &'a str,
+    out: &'a Path,
+}
+
+impl GoBuild<'_> {
+    /// Builds `packages` (whose binaries are `names`), then writes `stamp`; the old stamp goes
+    /// first, so that binaries of a failed build are never taken for fresh ones.
+    fn run(
+        &self,
+        packages: &[&str],
+        names: &[&str],
+        stamp_file: &Path,
+        stamp: &str,
+    ) -> Result<(), String> {
+        let out = self.out;
+        fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+        let _ = fs::remove_file(stamp_file);
+        let started = Instant::now();
+        let mut cmd = Command::new(self.go);
+        cmd.current_dir(self.module)
+            .args([
+                "build",
+                "-trimpath",
+                "-tags",
+                self.tags,
+                "-ldflags",
+                self.flags,
+                "-o",
+            ])
+            .arg(format!("{}/", out.display()))
+            .args(packages)
+            // Static binaries as upstream builds them, with no C toolchain; never fetch another Go.
+            .env("CGO_ENABLED", "0")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOFLAGS", "-mod=readonly -buildvcs=false");
+        let status = cmd
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", self.go.display()))?;
+        if !status.success() {
+            return Err(format!(
+                "go build of {} failed ({status})",
+                names.join(", ")
+            ));
+        }
+        println!(
+            "built {} in {:.0} s",
+            names.join(", "),
+            started.elapsed().as_secs_f64()
+        );
+        fs::write(stamp_file, stamp)
+            .map_err(|e| format!("cannot write {}: {e}", stamp_file.display()))
+    }
 }
 
 /// `go` from `GO`, else PATH, else Go's default install location; a clear error without it.
@@ -401,6 +496,18 @@ mod tests {
         }
         assert!(ldflags("latest", "").is_err());
         assert_eq!(minor_of("v1.36.3"), "1.36");
+    }
+
+    #[test]
+    fn metrics_server_is_pinned_in_a_module_of_its_own() {
+        let go_mod = workspace_root().join(METRICS_SERVER_DIR).join("go.mod");
+        let text = fs::read_to_string(&go_mod).expect("metrics-server's go.mod");
+        let version = required_version(&text, "sigs.k8s.io/metrics-server");
+        assert_eq!(version.as_deref(), Some("v0.8.0"));
+        assert_eq!(required_version(&text, "k8s.io/kubernetes"), None);
+        let flags = metrics_server_ldflags("v0.8.0");
+        assert!(flags.contains("-X k8s.io/client-go/pkg/version.gitVersion=v0.8.0"));
+        assert!(!flags.contains("component-base"), "{flags}");
     }
 
     #[test]

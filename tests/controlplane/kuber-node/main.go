@@ -14,22 +14,23 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
 // config holds the command-line contract the e2e harness depends on.
 type config struct {
-	kubeconfig    string
-	nodes         int
-	nodePrefix    string
-	address       string
-	port          int
-	tlsCert       string
-	tlsKey        string
-	clientCA      string
-	allowedClient string
-	rootDir       string
-	podIPPrefix   string
+	kubeconfig     string
+	nodes          int
+	nodePrefix     string
+	address        string
+	port           int
+	tlsCert        string
+	tlsKey         string
+	clientCA       string
+	allowedClients []string
+	rootDir        string
+	podIPPrefix    string
 }
 
 func main() {
@@ -60,10 +61,21 @@ func parseFlags() config {
 	flag.StringVar(&c.tlsCert, "tls-cert-file", "", "serving certificate")
 	flag.StringVar(&c.tlsKey, "tls-private-key-file", "", "serving key")
 	flag.StringVar(&c.clientCA, "client-ca-file", "", "CA that signs client certificates")
-	flag.StringVar(&c.allowedClient, "allowed-client", "kube-apiserver-kubelet-client", "CommonName of the only client served")
+	flag.Func("allowed-client", "CommonName of a client served (repeat, or comma-separate, for several; default kube-apiserver-kubelet-client)", func(v string) error {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name == "" {
+				return fmt.Errorf("empty client name in %q", v)
+			}
+			c.allowedClients = append(c.allowedClients, name)
+		}
+		return nil
+	})
 	flag.StringVar(&c.rootDir, "root-dir", "", "folder for pods and container logs")
 	flag.StringVar(&c.podIPPrefix, "pod-ip-prefix", "127.1", "pods get <prefix>.X.Y")
 	flag.Parse()
+	if len(c.allowedClients) == 0 {
+		c.allowedClients = []string{"kube-apiserver-kubelet-client"}
+	}
 	if err := c.validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "kuber-node: %v\n", err)
 		os.Exit(2)

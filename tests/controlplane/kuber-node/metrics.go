@@ -21,7 +21,8 @@ type usage struct {
 	mem uint64
 }
 
-// groupUsage sums /proc usage by process group.
+// groupUsage sums /proc usage by process group, as a container's cgroup would: its processes'
+// own time, and the time of their children that have exited.
 func groupUsage() map[int]usage {
 	out := map[int]usage{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
@@ -31,30 +32,51 @@ func groupUsage() map[int]usage {
 		if err != nil {
 			continue
 		}
-		pgrp, u, ok := parseStat(string(b), page)
-		if ok {
-			acc := out[pgrp]
-			out[pgrp] = usage{cpu: acc.cpu + u.cpu, mem: acc.mem + u.mem}
+		pgrp, u, children, ok := parseStat(string(b), page)
+		if !ok {
+			continue
 		}
+		// Ticks are 10 ms: a process that ran less shows 0 s, and metrics-server drops a
+		// container whose CPU is 0. The scheduler's run time is in nanoseconds.
+		u.cpu = max(u.cpu, runTime(filepath.Join(filepath.Dir(path), "schedstat"))) + children
+		acc := out[pgrp]
+		out[pgrp] = usage{cpu: acc.cpu + u.cpu, mem: acc.mem + u.mem}
 	}
 	return out
 }
 
-// parseStat reads pgrp, utime+stime and rss from /proc/PID/stat.
-func parseStat(s string, page uint64) (int, usage, bool) {
+// parseStat reads pgrp, utime+stime, rss and cutime+cstime from /proc/PID/stat.
+func parseStat(s string, page uint64) (int, usage, float64, bool) {
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, usage{}, false
+		return 0, usage{}, 0, false
 	}
 	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state)
 	if len(f) < 22 {
-		return 0, usage{}, false
+		return 0, usage{}, 0, false
+	}
+	n := func(i int) uint64 {
+		v, _ := strconv.ParseUint(f[i], 10, 64)
+		return v
 	}
 	pgrp, _ := strconv.Atoi(f[2])
-	ut, _ := strconv.ParseUint(f[11], 10, 64)
-	st, _ := strconv.ParseUint(f[12], 10, 64)
-	rss, _ := strconv.ParseUint(f[21], 10, 64)
-	return pgrp, usage{cpu: float64(ut+st) / clockTicks, mem: rss * page}, true
+	own := usage{cpu: float64(n(11)+n(12)) / clockTicks, mem: n(21) * page}
+	return pgrp, own, float64(n(13)+n(14)) / clockTicks, true
+}
+
+// runTime is the first field of /proc/PID/schedstat (ns on a CPU, main thread) in seconds; 0
+// when the kernel has no schedstat.
+func runTime(path string) float64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	ns, _ := strconv.ParseUint(f[0], 10, 64)
+	return float64(ns) / 1e9
 }
 
 // nodeUsage is the machine's CPU time (/proc/stat) and working set (/proc/meminfo).

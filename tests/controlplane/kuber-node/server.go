@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -72,10 +73,10 @@ func (a *agent) tlsConfig() (*tls.Config, error) {
 	}, nil
 }
 
-// authorize serves only the client whose certificate CommonName is --allowed-client.
+// authorize serves only clients whose certificate CommonName is one of --allowed-client.
 func (a *agent) authorize(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != a.cfg.allowedClient {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || !slices.Contains(a.cfg.allowedClients, r.TLS.PeerCertificates[0].Subject.CommonName) {
 			http.Error(w, "Forbidden", http.StatusForbidden)
 			return
 		}

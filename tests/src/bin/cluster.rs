@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use kuber_tests::cluster::{Cluster, Options};
 
-const USAGE: &str = "usage: cluster up [--no-controller-manager] [--no-nodes | --nodes=N] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
+const USAGE: &str = "usage: cluster up [--no-controller-manager] [--no-nodes | --nodes=N] [--no-metrics-server] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,11 +22,14 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--no-controller-manager" => options.controller_manager = false,
             "--no-nodes" => options.nodes = 0,
+            "--no-metrics-server" => options.metrics_server = false,
             "--fast-compaction" => {
                 let (manager, nodes) = (options.controller_manager, options.nodes);
+                let metrics = options.metrics_server;
                 options = Options::fast_compaction();
                 options.controller_manager = manager;
                 options.nodes = nodes;
+                options.metrics_server = metrics;
             }
             other if other.starts_with("--nodes=") => match other["--nodes=".len()..].parse() {
                 Ok(n) => options.nodes = n,

@@ -1,5 +1,6 @@
-//! The control plane's PKI, generated per cluster: one CA signs the apiserver's serving
-//! certificate and every client certificate; a separate key signs service-account tokens.
+//! The control plane's PKI, generated per cluster: one CA signs the serving certificates and
+//! every client certificate; a separate key signs service-account tokens; a front-proxy CA of
+//! its own signs the identity the apiserver proxies to aggregated APIs with.
 
 use kuber_testserver::Purpose;
 use rcgen::KeyPair;
@@ -17,6 +18,11 @@ pub const SERVING_NAMES: &[&str] = &[
 ];
 /// A name in the serving certificate that no resolver knows: for `tls-server-name` tests.
 pub const TLS_SERVER_NAME: &str = "kuber-apiserver.test";
+
+/// metrics-server's serving names: the aggregator dials the endpoint's address but checks the
+/// certificate for the Service's name, `<service>.<namespace>.svc`.
+pub const METRICS_SERVER_NAMES: &[&str] =
+    &["metrics-server.kube-system.svc", "localhost", "127.0.0.1"];
 
 /// A PEM certificate and its PEM private key.
 #[derive(Clone)]
@@ -46,9 +52,14 @@ impl Ca {
 
     /// The apiserver's serving certificate.
     pub fn serving(&self) -> Result<Pem, ClusterError> {
+        self.serving_for(SERVING_NAMES, "kube-apiserver")
+    }
+
+    /// A serving certificate for `names`.
+    pub fn serving_for(&self, names: &[&str], common_name: &str) -> Result<Pem, ClusterError> {
         let issued = self
             .inner
-            .issue(SERVING_NAMES, "kube-apiserver", &[], Purpose::Server)
+            .issue(names, common_name, &[], Purpose::Server)
             .map_err(failed("serving certificate"))?;
         Ok(pem(issued))
     }

@@ -1,8 +1,8 @@
 //! A real Kubernetes control plane for tests: etcd, kube-apiserver, kube-controller-manager,
-//! kube-scheduler and a node agent of ours (`kuber-node`: Nodes whose pods' containers run as
-//! local processes) built from the Go modules pinned in `tests/controlplane` (`cargo xtask
-//! cluster build`), started on free 127.0.0.1 ports with a fresh data folder, a generated PKI
-//! and an admin kubeconfig.
+//! kube-scheduler, a node agent of ours (`kuber-node`: Nodes whose pods' containers run as
+//! local processes) and metrics-server behind the aggregator, built from the Go modules pinned
+//! in `tests/controlplane` (`cargo xtask cluster build`), started on free 127.0.0.1 ports with a
+//! fresh data folder, a generated PKI and an admin kubeconfig.
 //!
 //! [`Cluster`] is a guard: dropping it (also while a test panics) kills every process and removes
 //! the folder. Several tests share one cluster by borrowing it; tests that need other server
@@ -12,6 +12,7 @@
 //! of this workspace (the version `tests/controlplane/go.mod` pins).
 
 mod certs;
+mod metrics_server;
 mod podnet;
 
 use std::fs;
@@ -24,6 +25,7 @@ use kuber_api::config::{Auth, Config, Kubeconfig, Secret, TlsConfig};
 use kuber_api::{Client, Operation, Request};
 
 pub use certs::{Pem, TLS_SERVER_NAME};
+pub use metrics_server::{METRICS_APISERVICE, METRICS_SERVER_USER};
 
 /// The restricted user of the token file: authenticated, but granted nothing by RBAC.
 pub const RESTRICTED_USER: &str = "kuber-restricted";
@@ -61,6 +63,18 @@ pub enum ClusterError {
     },
     #[error("pod network: {0}")]
     PodNetwork(String),
+    #[error(
+        "APIService {apiservice} is not Available after {seconds} s ({condition}); last lines \
+         of metrics-server's log:\n{log}"
+    )]
+    NotAvailable {
+        apiservice: &'static str,
+        seconds: u64,
+        condition: String,
+        log: String,
+    },
+    #[error("{what}: {message}")]
+    Register { what: String, message: String },
     #[error("client: {0}")]
     Client(#[from] kuber_api::Error),
     #[error("kubeconfig: {0}")]
@@ -82,6 +96,8 @@ pub struct Options {
     /// Nodes that run pods: kube-scheduler and our node agent (`kuber-node`, a kubelet whose
     /// containers are local processes) registering this many Nodes; 0 runs neither.
     pub nodes: u32,
+    /// With nodes: metrics-server, registered as `v1beta1.metrics.k8s.io` (`kubectl top`).
+    pub metrics_server: bool,
 }
 
 /// Every group-version of the spec is served, alpha and beta ones included, so that every
@@ -97,6 +113,7 @@ impl Default for Options {
             apiserver_flags: SERVE_ALL_APIS.map(String::from).to_vec(),
             controller_manager: true,
             nodes: 1,
+            metrics_server: true,
         }
     }
 }
@@ -114,6 +131,11 @@ impl Options {
         options.controller_manager = false;
         options.nodes = 0;
         options
+    }
+
+    /// Whether metrics-server runs: asked for, and there are nodes to scrape.
+    pub fn runs_metrics_server(&self) -> bool {
+        self.metrics_server && self.nodes > 0
     }
 }
 
@@ -217,6 +239,9 @@ pub struct Cluster {
     /// The bearer token of [`RESTRICTED_USER`].
     pub restricted_token: String,
     pub etcd_url: String,
+    /// How long after metrics-server's start `v1beta1.metrics.k8s.io` became Available (None
+    /// without metrics-server, or attached).
+    pub metrics_api_after: Option<Duration>,
     /// Keep the folder (`KUBER_CLUSTER_KEEP`, or a cluster this value did not start).
     keep: bool,
     /// The node agent's pod addresses, claimed while the cluster runs (released after it stops).
@@ -234,10 +259,15 @@ const CONTROL_PLANE_BINARIES: [&str; 4] = [
 const NODE_BINARIES: [&str; 2] = ["kube-scheduler", "kuber-node"];
 /// The user kube-apiserver presents to the node agent (kubeadm's name for it).
 pub const KUBELET_CLIENT_USER: &str = "kube-apiserver-kubelet-client";
+/// The user kube-apiserver presents to aggregated APIs (kubeadm's name for it).
+pub const FRONT_PROXY_USER: &str = "front-proxy-client";
 
 /// The files of a cluster's PKI.
 struct PkiFiles {
     ca: PathBuf,
+    front_proxy_ca: PathBuf,
+    front_proxy_client_crt: PathBuf,
+    front_proxy_client_key: PathBuf,
     serving_crt: PathBuf,
     serving_key: PathBuf,
     kubelet_client_crt: PathBuf,
@@ -263,7 +293,13 @@ impl Cluster {
         } else {
             &[]
         };
-        for name in CONTROL_PLANE_BINARIES.iter().chain(node_binaries) {
+        let metrics_binary = if options.runs_metrics_server() {
+            &["metrics-server"][..]
+        } else {
+            &[]
+        };
+        let needed = CONTROL_PLANE_BINARIES.iter().chain(node_binaries);
+        for name in needed.chain(metrics_binary) {
             if !bin.join(name).is_file() {
                 return Err(ClusterError::NotBuilt(bin.join(name)));
             }
@@ -283,6 +319,7 @@ impl Cluster {
             },
             restricted_token: String::new(),
             etcd_url: String::new(),
+            metrics_api_after: None,
             keep: std::env::var_os("KUBER_CLUSTER_KEEP").is_some(),
             pod_net: None,
         };
@@ -321,6 +358,7 @@ impl Cluster {
             },
             restricted_token: text("restricted_token"),
             etcd_url: text("etcd_url"),
+            metrics_api_after: None,
             keep: true,
             pod_net: None,
         })
@@ -336,7 +374,15 @@ impl Cluster {
         }
         if options.nodes > 0 {
             self.start_scheduler(&ca).await?;
-            self.start_node_agent(&ca, &files, options.nodes).await?;
+            let mut clients = vec![KUBELET_CLIENT_USER];
+            if options.runs_metrics_server() {
+                clients.push(METRICS_SERVER_USER);
+            }
+            self.start_node_agent(&ca, &files, options.nodes, &clients)
+                .await?;
+        }
+        if options.runs_metrics_server() {
+            self.start_metrics_server(&ca, &files).await?;
         }
         Ok(())
     }
@@ -353,6 +399,9 @@ impl Cluster {
         let admin = ca.client(ADMIN_USER, Some("system:masters"))?;
         let kubelet_client = ca.client(KUBELET_CLIENT_USER, Some("system:masters"))?;
         let (sa_key, sa_pub) = certs::service_account_key()?;
+        // What kubeadm makes: a CA of its own for the identity the aggregator proxies with.
+        let front_proxy = certs::Ca::new("kuber-e2e-front-proxy-ca")?;
+        let front_proxy_client = front_proxy.client(FRONT_PROXY_USER, None)?;
         self.ca_pem = ca.cert_pem.clone();
         self.admin_identity = admin.clone();
         self.restricted_token = random_token();
@@ -364,6 +413,11 @@ impl Cluster {
         );
         Ok(PkiFiles {
             ca: self.write("ca.crt", &ca.cert_pem)?,
+            front_proxy_ca: self.write("front-proxy-ca.crt", &front_proxy.cert_pem)?,
+            front_proxy_client_crt: self
+                .write("front-proxy-client.crt", &front_proxy_client.cert)?,
+            front_proxy_client_key: self
+                .write("front-proxy-client.key", &front_proxy_client.key)?,
             serving_crt: self.write("apiserver.crt", &serving.cert)?,
             serving_key: self.write("apiserver.key", &serving.key)?,
             kubelet_client_crt: self.write("apiserver-kubelet-client.crt", &kubelet_client.cert)?,
@@ -427,6 +481,26 @@ impl Cluster {
             ),
             format!("--kubelet-client-key={}", path(&files.kubelet_client_key)),
             "--kubelet-preferred-address-types=InternalIP".into(),
+            // The aggregator's flags as kubeadm sets them: requests proxied to an aggregated API
+            // carry the user in headers, vouched for by the front-proxy client certificate.
+            format!(
+                "--requestheader-client-ca-file={}",
+                path(&files.front_proxy_ca)
+            ),
+            format!("--requestheader-allowed-names={FRONT_PROXY_USER}"),
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-".into(),
+            "--requestheader-group-headers=X-Remote-Group".into(),
+            "--requestheader-username-headers=X-Remote-User".into(),
+            format!(
+                "--proxy-client-cert-file={}",
+                path(&files.front_proxy_client_crt)
+            ),
+            format!(
+                "--proxy-client-key-file={}",
+                path(&files.front_proxy_client_key)
+            ),
+            // No kube-proxy: the aggregator dials the endpoint, not the Service's cluster IP.
+            "--enable-aggregator-routing=true".into(),
             // Pods must not wait for a default ServiceAccount to be created (what envtest
             // does), and no agent here mounts tokens.
             "--disable-admission-plugins=ServiceAccount".into(),
@@ -537,12 +611,14 @@ impl Cluster {
     }
 
     /// The node agent: `nodes` Nodes on one TLS port of its own, certificate from the cluster
-    /// CA, serving only the apiserver's kubelet-client certificate.
+    /// CA, serving only the client certificates of `clients` (the apiserver's kubelet client,
+    /// metrics-server).
     async fn start_node_agent(
         &mut self,
         ca: &certs::Ca,
         files: &PkiFiles,
         nodes: u32,
+        clients: &[&str],
     ) -> Result<(), ClusterError> {
         let kubeconfig = self.component_kubeconfig(
             ca,
@@ -568,7 +644,7 @@ impl Cluster {
                 format!("--tls-cert-file={}", crt.display()),
                 format!("--tls-private-key-file={}", key.display()),
                 format!("--client-ca-file={}", files.ca.display()),
-                format!("--allowed-client={KUBELET_CLIENT_USER}"),
+                format!("--allowed-client={}", clients.join(",")),
                 format!("--root-dir={}", root.display()),
                 format!("--pod-ip-prefix={}", pod_net.prefix),
             ],

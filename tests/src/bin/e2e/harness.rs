@@ -238,7 +238,7 @@ fn start_cluster_up(mut cmd: Command, controlplane: &Path) -> Result<ClusterUp, 
 }
 
 impl UpFacts {
-    /// What `cluster up` did: kubectl listed the namespaces, its five processes ran, and after
+    /// What `cluster up` did: kubectl listed the namespaces, its six processes ran, and after
     /// the signal it exited 0, said so, and left no process and no folder behind.
     fn check(self, status: ExitStatus, rest: Vec<String>) -> Outcome {
         let UpFacts {
@@ -256,10 +256,10 @@ impl UpFacts {
         ensure(listed.contains("namespace/kube-system"), || {
             format!("kubectl get ns printed {listed:?}")
         })?;
-        ensure(pids.len() == 5, || {
+        ensure(pids.len() == 6, || {
             format!(
-                "expected etcd, apiserver, controller-manager, scheduler and node agent, \
-                 found pids {pids:?}"
+                "expected etcd, apiserver, controller-manager, scheduler, node agent and \
+                 metrics-server, found pids {pids:?}"
             )
         })?;
         ensure(status.success(), || format!("`cluster up` exited {status}"))?;

@@ -4,6 +4,7 @@
 
 mod interactive;
 mod kubectl;
+mod metrics;
 mod verbs;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub fn cases() -> Vec<Case> {
             "pods/tour-and-tutorial-on-real-cluster",
             interactive::tour_and_tutorial
         ),
+        case!("pods/metrics-kubectl-top-and-kuber", metrics::top_and_kuber),
     ]
 }
 
