@@ -332,7 +332,9 @@ fn print_table(runs: usize, rates: &Rates, errors: &Errors) {
     for m in &MEASUREMENTS {
         let cell = |side: Side| -> (f64, String) {
             if let Some(e) = errors.get(&(m.name, side)) {
-                return (f64::NAN, format!("failed: {e}"));
+                // One table row whatever the error says.
+                let e = e.replace(['\n', '|'], " ");
+                return (f64::NAN, format!("failed: {}", e.trim()));
             }
             let v = rates
                 .get(m.name)
@@ -347,10 +349,20 @@ fn print_table(runs: usize, rates: &Rates, errors: &Errors) {
             ct.push_str(" (a process per exec)");
         }
         println!(
-            "| {} | {kt} | {rt} | {:.2}x | {ct} | {:.2}x |",
+            "| {} | {kt} | {rt} | {} | {ct} | {} |",
             m.label,
-            k / r,
-            k / c
+            ratio(k, r),
+            ratio(k, c)
         );
+    }
+}
+
+/// `a / b` as a ratio, or a dash where either side has no figure.
+fn ratio(a: f64, b: f64) -> String {
+    let r = a / b;
+    if r.is_finite() {
+        format!("{r:.2}x")
+    } else {
+        "-".into()
     }
 }
