@@ -1,6 +1,9 @@
 //! What the benchmark binaries of `cargo xtask bench` share (`src/bin/bench/`: `realbench`,
 //! kuber-api on a real control plane; `tsbench`, kuber-testserver beside it): the timed loop, a
-//! watch read to its last event, and the median of rounds.
+//! watch read to its last event, and the median of rounds; [`bytes`], a checked download through
+//! a forwarded port.
+
+pub mod bytes;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -18,10 +18,15 @@
 //!
 //! 7. kuber-testserver beside the real kube-apiserver: start-up, GET, LIST of 500 pods and watch
 //!    events/s with the same kuber-api client code (`tests/src/bin/tsbench.rs`, release).
+//! 8. pods: port-forward throughput (100 MiB through one forwarded connection, every byte
+//!    checked) and exec round trips on one pod of a control plane with a node, kuber-api beside
+//!    kube-rs (`bench-kube`, its `ws` feature) and kubectl (`realbench --pods`,
+//!    `tests/src/bin/bench/pods.rs`).
 //!
-//! Flags: `--no-builds` skips 4 and 6, `--no-real-server` skips 3, `--real-server-only` runs 3
-//! alone, `--verbs` runs 5 alone, `--compile` runs 6 alone (`--no-release` leaves out its release
-//! builds), `--testserver` runs 7 alone (`--rounds N`, 2 by default; 3 for `--testserver`).
+//! Flags: `--no-builds` skips 4 and 6, `--no-real-server` skips 3 and 8, `--real-server-only`
+//! runs 3 alone, `--verbs` runs 5 alone, `--compile` runs 6 alone (`--no-release` leaves out its
+//! release builds), `--testserver` runs 7 alone, `--pods` runs 8 alone; `--rounds N` for 6 and 7
+//! (2 by default; 3 for `--testserver`).
 
 use std::fs;
 use std::path::Path;
@@ -42,7 +47,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--no-builds" | "--no-real-server" | "--real-server-only" | "--verbs" | "--compile"
-            | "--no-release" | "--testserver" => {}
+            | "--no-release" | "--testserver" | "--pods" => {}
             "--rounds" => {
                 rounds = rest
                     .next()
@@ -53,7 +58,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             unknown => {
                 return Err(format!(
                     "bench: unknown flag {unknown} (--no-builds, --no-real-server, \
-                     --real-server-only, --verbs, --compile, --no-release, --testserver, \
+                     --real-server-only, --verbs, --compile, --no-release, --testserver, --pods, \
                      --rounds N)"
                 ));
             }
@@ -61,6 +66,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
     if flag("--real-server-only") {
         return real_server(&root);
+    }
+    if flag("--pods") {
+        return pods(&root);
     }
     if flag("--testserver") {
         let rounds = if args.iter().any(|a| a == "--rounds") {
@@ -122,6 +130,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
     if !flag("--no-real-server") {
         real_server(&root)?;
+        pods(&root)?;
     }
 
     if skip_builds {
@@ -225,6 +234,18 @@ fn real_server(root: &Path) -> Result<(), String> {
     run(tests_bin("realbench")
         .current_dir(root)
         .args(["--runs", "5", "--bench-kube"])
+        .arg(&bench_kube))?;
+    Ok(())
+}
+
+/// port-forward and exec on a pod: kuber-api beside kube-rs and kubectl, on a control plane
+/// with a node (`realbench --pods`).
+fn pods(root: &Path) -> Result<(), String> {
+    println!("\n== pods: port-forward and exec (kuber-api beside kube-rs and kubectl)");
+    let bench_kube = build_bench_kube(root)?;
+    run(tests_bin("realbench")
+        .current_dir(root)
+        .args(["--pods", "--runs", "5", "--bench-kube"])
         .arg(&bench_kube))?;
     Ok(())
 }

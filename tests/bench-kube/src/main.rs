@@ -10,11 +10,18 @@
 //! (throughput, best of rounds, and heap kept per pod, by a counting allocator).
 //!
 //! Measurements: get-c1, get-c32 (one ConfigMap `bench-get`), list (every ConfigMap of the
-//! namespace, decoded into the typed list), watch (from `--rv`, until N typed events).
+//! namespace, decoded into the typed list), watch (from `--rv`, until N typed events);
+//! port-forward (N bytes through one forwarded connection, MiB/s) and exec (N execs of
+//! `echo x`) on the pod `bench-web` (`pods`, the `ws` feature).
 //!
 //! `--http default` is the client `Client::try_from(config)` builds (kube-rs offers only
 //! HTTP/1.1 by ALPN); `--http h2` is the same tower stack over a connector that also offers h2,
 //! which is what kuber-api offers.
+
+// The checked download through a forwarded port, the same file kuber-api's side uses.
+#[path = "../../src/bench/bytes.rs"]
+mod bytes;
+mod pods;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -299,8 +306,12 @@ async fn watch(api: &Api<ConfigMap>, rv: &str, count: usize) -> Result<(usize, D
 async fn run(args: Args) -> Result<String, String> {
     let client = client(&args).await?;
     let version = http_version(&client).await?;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> =
+        Api::namespaced(client.clone(), &args.namespace);
     let api: Api<ConfigMap> = Api::namespaced(client, &args.namespace);
     let (done, elapsed) = match args.measurement.as_str() {
+        "port-forward" => pods::port_forward(&pods, args.count.unwrap_or(100 << 20)).await?,
+        "exec" => pods::exec(&pods, args.count.unwrap_or(100)).await?,
         "get-c1" => get_c1(&api, args.count.unwrap_or(1000)).await?,
         "get-c32" => get_concurrent(&api, args.count.unwrap_or(4000), 32).await?,
         "list" => list(&api, args.count.unwrap_or(20)).await?,
@@ -310,13 +321,18 @@ async fn run(args: Args) -> Result<String, String> {
         }
         other => return Err(format!("unknown measurement {other}")),
     };
+    let mut rate = done as f64 / elapsed.as_secs_f64();
+    if args.measurement == "port-forward" {
+        // MiB/s, as realbench prints it.
+        rate /= f64::from(1 << 20);
+    }
     let line = serde_json::json!({
         "client": "kube-rs",
         "variant": args.http,
         "measurement": args.measurement,
         "count": done,
         "seconds": elapsed.as_secs_f64(),
-        "rate": done as f64 / elapsed.as_secs_f64(),
+        "rate": rate,
         "http": version,
     });
     Ok(line.to_string())

@@ -2,17 +2,21 @@
 //! cluster in the same run, as ratios.
 //!
 //! usage:
-//!   realbench --bench-kube PATH [--runs N]
+//!   realbench --bench-kube PATH [--runs N] [--pods]
 //!       start a cluster, seed it, run every measurement with each client in turn (the order
-//!       alternating from round to round), print the medians
-//!   realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV]
-//!       the kuber-api side of one measurement, one JSON line (what bench-kube prints for kube-rs)
+//!       alternating from round to round), print the medians; `--pods` instead measures
+//!       port-forward and exec on a pod of a cluster with a node, kubectl beside ([`pods`])
+//!   realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV] [--kubectl]
+//!       the kuber-api side of one measurement (kubectl's with `--kubectl`), one JSON line (what
+//!       bench-kube prints for kube-rs)
 //!
 //! Every run is a fresh process for both clients, so neither keeps connections or caches from a
 //! previous run; each warms up before it is timed.
 
+mod pods;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,12 +79,14 @@ const MEASUREMENTS: [Measurement; 4] = [
     },
 ];
 
-/// The clients compared: kuber-api, kube-rs over h2 like kuber-api, kube-rs as it comes.
+/// The clients compared: kuber-api, kube-rs over h2 like kuber-api, kube-rs as it comes;
+/// kubectl (the pods section only).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Side {
     Kuber,
     KubeH2,
     KubeDefault,
+    Kubectl,
 }
 
 const SIDES: [Side; 3] = [Side::Kuber, Side::KubeH2, Side::KubeDefault];
@@ -116,10 +122,19 @@ fn main() -> ExitCode {
 // ---------------------------------------------------------------------------------------------
 // The kuber-api side of one measurement.
 
-async fn measure(args: &[String]) -> Result<String, String> {
+/// `measure`'s arguments.
+struct MeasureArgs {
+    kubeconfig: String,
+    namespace: String,
+    name: String,
+    count: Option<usize>,
+    rv: Option<String>,
+    kubectl: bool,
+}
+
+fn measure_args(args: &[String]) -> Result<MeasureArgs, String> {
     let mut positional = Vec::new();
-    let mut count = None;
-    let mut rv = None;
+    let (mut count, mut rv, mut kubectl) = (None, None, false);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -132,12 +147,38 @@ async fn measure(args: &[String]) -> Result<String, String> {
                 );
             }
             "--rv" => rv = Some(it.next().ok_or("--rv needs a value")?.clone()),
+            "--kubectl" => kubectl = true,
             _ => positional.push(arg.clone()),
         }
     }
-    let [kubeconfig, namespace, name]: [String; 3] = positional.try_into().map_err(
-        |_| "usage: realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV]",
-    )?;
+    let [kubeconfig, namespace, name]: [String; 3] = positional.try_into().map_err(|_| {
+        "usage: realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV] [--kubectl]"
+    })?;
+    Ok(MeasureArgs {
+        kubeconfig,
+        namespace,
+        name,
+        count,
+        rv,
+        kubectl,
+    })
+}
+
+async fn measure(args: &[String]) -> Result<String, String> {
+    let MeasureArgs {
+        kubeconfig,
+        namespace,
+        name,
+        count,
+        rv,
+        kubectl,
+    } = measure_args(args)?;
+    if kubectl {
+        let count = count.unwrap_or(pods::KUBECTL_EXECS);
+        let (done, elapsed) =
+            pods::kubectl(Path::new(&kubeconfig), &namespace, &name, count).await?;
+        return Ok(result_line("kubectl", &name, done, elapsed, "?"));
+    }
     let kc = Kubeconfig::from_file(&kubeconfig).map_err(|e| format!("read {kubeconfig}: {e}"))?;
     let config = Config::from_kubeconfig(&kc, None).map_err(|e| format!("kubeconfig: {e}"))?;
     let client = Client::new(config).map_err(|e| format!("client: {e}"))?;
@@ -151,17 +192,24 @@ async fn measure(args: &[String]) -> Result<String, String> {
             let rv = rv.as_deref().ok_or("watch needs --rv")?;
             watch(&api, &namespace, rv, count.unwrap_or(WATCH_EVENTS)).await?
         }
+        "port-forward" => pods::port_forward(&api, &namespace, count.unwrap_or(100 << 20)).await?,
+        "exec" => pods::exec(&api, &namespace, count.unwrap_or(100)).await?,
         other => return Err(format!("unknown measurement {other}")),
     };
-    Ok(serde_json::json!({
-        "client": "kuber-api",
+    Ok(result_line("kuber-api", &name, done, elapsed, &version))
+}
+
+/// The JSON line of one run (what bench-kube prints too).
+fn result_line(client: &str, name: &str, done: usize, elapsed: Duration, http: &str) -> String {
+    serde_json::json!({
+        "client": client,
         "measurement": name,
         "count": done,
         "seconds": elapsed.as_secs_f64(),
-        "rate": done as f64 / elapsed.as_secs_f64(),
-        "http": version,
+        "rate": pods::rate(name, done, elapsed),
+        "http": http,
     })
-    .to_string())
+    .to_string()
 }
 
 /// The HTTP version the client's pool negotiates, from one raw request.
@@ -265,8 +313,11 @@ async fn watch(
 // The orchestrator.
 
 async fn orchestrate(args: &[String]) -> Result<(), String> {
-    let (bench_kube, runs) = parse_args(args)?;
+    let (bench_kube, runs, pods) = parse_args(args)?;
     let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    if pods {
+        return pods::orchestrate(me, bench_kube, runs).await;
+    }
 
     let started = Instant::now();
     let cluster = Cluster::start()
@@ -291,10 +342,12 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `--bench-kube PATH [--runs N]`: the bench-kube binary (built) and the rounds.
-fn parse_args(args: &[String]) -> Result<(PathBuf, usize), String> {
+/// `--bench-kube PATH [--runs N] [--pods]`: the bench-kube binary (built), the rounds, and
+/// whether to run the pods section instead.
+fn parse_args(args: &[String]) -> Result<(PathBuf, usize, bool), String> {
     let mut bench_kube = None;
     let mut runs = 5usize;
+    let mut pods = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -308,16 +361,17 @@ fn parse_args(args: &[String]) -> Result<(PathBuf, usize), String> {
                     .parse()
                     .map_err(|e| format!("--runs: {e}"))?
             }
+            "--pods" => pods = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
     let bench_kube = bench_kube.ok_or(
-        "usage: realbench --bench-kube PATH [--runs N] (PATH: the bench-kube binary, see `cargo xtask bench`)",
+        "usage: realbench --bench-kube PATH [--runs N] [--pods] (PATH: the bench-kube binary, see `cargo xtask bench`)",
     )?;
     if !bench_kube.is_file() {
         return Err(format!("{} is not built", bench_kube.display()));
     }
-    Ok((bench_kube, runs))
+    Ok((bench_kube, runs, pods))
 }
 
 /// The namespaces, the ConfigMap GET reads and the LIST_SIZE ConfigMaps LIST reads.
@@ -437,15 +491,20 @@ impl Runner {
         rv: Option<&str>,
     ) -> Result<RunResult, String> {
         let mut cmd = match side {
-            Side::Kuber => {
+            Side::Kuber | Side::Kubectl => {
                 let mut cmd = tokio::process::Command::new(&self.me);
                 cmd.arg("measure");
                 cmd
             }
             Side::KubeH2 | Side::KubeDefault => tokio::process::Command::new(&self.bench_kube),
         };
+        // kubectl execs a process per exec: fewer of them.
+        let count = match (side, m.name) {
+            (Side::Kubectl, "exec") => pods::KUBECTL_EXECS,
+            _ => m.count,
+        };
         cmd.arg(&self.kubeconfig)
-            .args([m.namespace, m.name, "--count", &m.count.to_string()]);
+            .args([m.namespace, m.name, "--count", &count.to_string()]);
         if let Some(rv) = rv {
             cmd.args(["--rv", rv]);
         }
@@ -455,6 +514,9 @@ impl Runner {
             }
             Side::KubeDefault => {
                 cmd.args(["--http", "default"]);
+            }
+            Side::Kubectl => {
+                cmd.arg("--kubectl");
             }
             Side::Kuber => {}
         }
@@ -484,11 +546,11 @@ impl Runner {
         let rate = value["rate"]
             .as_f64()
             .ok_or_else(|| format!("{side:?} {}: no rate in {line}", m.name))?;
-        let count = value["count"].as_u64().unwrap_or(0);
-        if count < m.count as u64 {
+        let done = value["count"].as_u64().unwrap_or(0);
+        if done < count as u64 {
             return Err(format!(
-                "{side:?} {}: {count} done, {} expected",
-                m.name, m.count
+                "{side:?} {}: {done} done, {count} expected",
+                m.name
             ));
         }
         Ok(RunResult {
@@ -511,6 +573,7 @@ fn side_name(side: Side) -> &'static str {
         Side::Kuber => "kuber-api",
         Side::KubeH2 => "kube-rs h2",
         Side::KubeDefault => "kube-rs",
+        Side::Kubectl => "kubectl",
     }
 }
 

@@ -8,6 +8,7 @@ use kuber::Context as Ctx;
 use kuber::models::api::apps::v1::Deployment;
 use kuber::models::api::batch::v1::Job;
 use kuber::models::api::core::v1::Pod;
+use kuber_tests::bench::bytes::PATTERN;
 
 use super::{Pods, steps};
 use crate::support::{Context, E2e, Outcome, ensure};
@@ -203,8 +204,6 @@ async fn exec(ctx: &Ctx) -> Outcome {
         format!("stderr {:?}", String::from_utf8_lossy(&out.stderr))
     })
 }
-
-const PATTERN: &[u8] = b"0123456789abcdef";
 
 /// GET /bytes?n=N through `addr`; every byte of the body checked against the server's pattern.
 pub(super) async fn fetch_bytes(addr: std::net::SocketAddr, n: usize) -> Result<usize, String> {
