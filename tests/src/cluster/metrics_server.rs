@@ -9,8 +9,7 @@ use kuber_api::ApiregistrationV1Api;
 use serde_json::{Value, json};
 
 use super::{
-    Cluster, ClusterError, PkiFiles, Process, START_TIMEOUT, base64, certs, free_port,
-    kubeconfig_text,
+    Cluster, ClusterError, PkiFiles, START_TIMEOUT, base64, certs, free_port, kubeconfig_text,
 };
 
 /// The APIService metrics-server serves.
@@ -33,13 +32,7 @@ impl Cluster {
         // The roles must exist first: at start it reads the authentication ConfigMap.
         self.register_metrics_api(port).await?;
         let flags = self.metrics_server_flags(ca, files, port)?;
-        let process = Process::spawn(
-            "metrics-server",
-            &self.bin.join("metrics-server"),
-            &flags,
-            &self.dir,
-        )?;
-        self.processes.push(process);
+        self.run("metrics-server", "metrics-server", &flags)?;
         self.write_facts()?;
         let started = Instant::now();
         self.wait_for_metrics_api().await?;

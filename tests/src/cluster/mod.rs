@@ -281,7 +281,7 @@ struct PkiFiles {
 const FACTS_FILE: &str = "cluster.json";
 
 impl Cluster {
-    /// A cluster with the default options (apiserver and controller-manager).
+    /// A cluster with the default options (every component, one node, metrics-server).
     pub async fn start() -> Result<Cluster, ClusterError> {
         Cluster::start_with(Options::default()).await
     }
@@ -387,6 +387,18 @@ impl Cluster {
         Ok(())
     }
 
+    /// Starts one of the cluster's binaries, logging into the cluster's folder; stopped with it.
+    fn run(
+        &mut self,
+        name: &'static str,
+        binary: &str,
+        flags: &[String],
+    ) -> Result<(), ClusterError> {
+        let process = Process::spawn(name, &self.bin.join(binary), flags, &self.dir)?;
+        self.processes.push(process);
+        Ok(())
+    }
+
     fn write(&self, name: &str, text: &str) -> Result<PathBuf, ClusterError> {
         let path = self.dir.join(name);
         fs::write(&path, text).map_err(io(format!("write {}", path.display())))?;
@@ -433,17 +445,15 @@ impl Cluster {
         let peer_port = free_port()?;
         self.etcd_url = format!("http://127.0.0.1:{etcd_port}");
         let etcd_dir = self.dir.join("etcd");
-        let etcd = Process::spawn(
+        self.run(
             "etcd",
-            &self.bin.join("kuber-etcd"),
+            "kuber-etcd",
             &[
                 format!("--data-dir={}", etcd_dir.display()),
                 format!("--listen-client-url={}", self.etcd_url),
                 format!("--listen-peer-url=http://127.0.0.1:{peer_port}"),
             ],
-            &self.dir,
         )?;
-        self.processes.push(etcd);
         self.wait_for_log("etcd ready").await
     }
 
@@ -508,13 +518,7 @@ impl Cluster {
             "--profiling=false".into(),
         ];
         flags.extend(options.apiserver_flags.iter().cloned());
-        let apiserver = Process::spawn(
-            "kube-apiserver",
-            &self.bin.join("kube-apiserver"),
-            &flags,
-            &self.dir,
-        )?;
-        self.processes.push(apiserver);
+        self.run("kube-apiserver", "kube-apiserver", &flags)?;
         let admin = kubeconfig_text(
             &self.server,
             &self.ca_pem,
@@ -564,9 +568,9 @@ impl Cluster {
             "system:kube-controller-manager",
             Some("system:masters"),
         )?;
-        let manager = Process::spawn(
+        self.run(
             "kube-controller-manager",
-            &self.bin.join("kube-controller-manager"),
+            "kube-controller-manager",
             &[
                 format!("--kubeconfig={}", kubeconfig.display()),
                 "--leader-elect=false".into(),
@@ -581,9 +585,7 @@ impl Cluster {
                 "--controllers=*".into(),
                 "--profiling=false".into(),
             ],
-            &self.dir,
         )?;
-        self.processes.push(manager);
         self.wait_for_controller_manager().await
     }
 
@@ -591,9 +593,9 @@ impl Cluster {
     async fn start_scheduler(&mut self, ca: &certs::Ca) -> Result<(), ClusterError> {
         let kubeconfig =
             self.component_kubeconfig(ca, "scheduler", "system:kube-scheduler", None)?;
-        let scheduler = Process::spawn(
+        self.run(
             "kube-scheduler",
-            &self.bin.join("kube-scheduler"),
+            "kube-scheduler",
             &[
                 format!("--kubeconfig={}", kubeconfig.display()),
                 format!("--authentication-kubeconfig={}", kubeconfig.display()),
@@ -602,9 +604,7 @@ impl Cluster {
                 "--secure-port=0".into(),
                 "--profiling=false".into(),
             ],
-            &self.dir,
         )?;
-        self.processes.push(scheduler);
         // Its informers are synced once it logs that it serves; without a port, that log line
         // is the only sign.
         self.wait_for_log("Starting Kubernetes Scheduler").await
@@ -632,9 +632,9 @@ impl Cluster {
         let root = self.dir.join("node");
         fs::create_dir_all(&root).map_err(io(format!("create {}", root.display())))?;
         let pod_net = podnet::PodNet::claim().map_err(ClusterError::PodNetwork)?;
-        let agent = Process::spawn(
+        self.run(
             "kuber-node",
-            &self.bin.join("kuber-node"),
+            "kuber-node",
             &[
                 format!("--kubeconfig={}", kubeconfig.display()),
                 format!("--nodes={nodes}"),
@@ -648,9 +648,7 @@ impl Cluster {
                 format!("--root-dir={}", root.display()),
                 format!("--pod-ip-prefix={}", pod_net.prefix),
             ],
-            &self.dir,
         )?;
-        self.processes.push(agent);
         self.pod_net = Some(pod_net);
         self.wait_for_log("kuber-node ready").await?;
         self.write_facts().map(|_| ())

@@ -17,7 +17,7 @@ use kuber::models::api::core::v1::{Pod, ServiceAccount};
 use kuber_api::{CoreV1Api, ExecParams, PortforwardParams};
 use kuber_tests::bench::bytes::get_bytes;
 use kuber_tests::bench::{median, timed};
-use kuber_tests::cluster::{Cluster, Options};
+use kuber_tests::cluster::Cluster;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 use crate::{Measurement, Runner, Side, create_namespace, fmt_rate, print_runs, side_name};
@@ -232,20 +232,7 @@ async fn kubectl_exec(
 /// Starts a cluster with one node, makes the pod, runs every measurement `runs` times per side
 /// (`me`: this binary, for kuber-api's and kubectl's runs; `bench_kube`: kube-rs's).
 pub async fn orchestrate(me: PathBuf, bench_kube: PathBuf, runs: usize) -> Result<(), String> {
-    let started = Instant::now();
-    let options = Options {
-        nodes: 1,
-        ..Options::default()
-    };
-    let cluster = Cluster::start_with(options)
-        .await
-        .map_err(|e| format!("cluster: {e}"))?;
-    println!(
-        "control plane with a node ready in {:.1} s ({})",
-        started.elapsed().as_secs_f64(),
-        cluster.server
-    );
-    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
+    let (cluster, admin) = crate::start_cluster().await?;
     make_pod(admin).await?;
     let runner = Runner {
         me,

@@ -165,38 +165,46 @@ fn measure_args(args: &[String]) -> Result<MeasureArgs, String> {
 }
 
 async fn measure(args: &[String]) -> Result<String, String> {
-    let MeasureArgs {
-        kubeconfig,
-        namespace,
-        name,
-        count,
-        rv,
-        kubectl,
-    } = measure_args(args)?;
-    if kubectl {
+    let a = measure_args(args)?;
+    let (kubeconfig, namespace, name, count) = (&a.kubeconfig, &a.namespace, &a.name, a.count);
+    if a.kubectl {
         let count = count.unwrap_or(pods::KUBECTL_EXECS);
-        let (done, elapsed) =
-            pods::kubectl(Path::new(&kubeconfig), &namespace, &name, count).await?;
-        return Ok(result_line("kubectl", &name, done, elapsed, "?"));
+        let (done, elapsed) = pods::kubectl(Path::new(kubeconfig), namespace, name, count).await?;
+        return Ok(result_line("kubectl", name, done, elapsed, "?"));
     }
-    let kc = Kubeconfig::from_file(&kubeconfig).map_err(|e| format!("read {kubeconfig}: {e}"))?;
+    let kc = Kubeconfig::from_file(kubeconfig).map_err(|e| format!("read {kubeconfig}: {e}"))?;
     let config = Config::from_kubeconfig(&kc, None).map_err(|e| format!("kubeconfig: {e}"))?;
     let client = Client::new(config).map_err(|e| format!("client: {e}"))?;
     let version = http_version(&client).await?;
     let api = CoreV1Api::new(client);
     let (done, elapsed) = match name.as_str() {
-        "get-c1" => get_c1(&api, &namespace, count.unwrap_or(1000)).await?,
-        "get-c32" => get_concurrent(&api, &namespace, count.unwrap_or(4000), 32).await?,
-        "list" => list(&api, &namespace, count.unwrap_or(20)).await?,
+        "get-c1" => get_c1(&api, namespace, count.unwrap_or(1000)).await?,
+        "get-c32" => get_concurrent(&api, namespace, count.unwrap_or(4000), 32).await?,
+        "list" => list(&api, namespace, count.unwrap_or(20)).await?,
         "watch" => {
-            let rv = rv.as_deref().ok_or("watch needs --rv")?;
-            watch(&api, &namespace, rv, count.unwrap_or(WATCH_EVENTS)).await?
+            let rv = a.rv.as_deref().ok_or("watch needs --rv")?;
+            watch(&api, namespace, rv, count.unwrap_or(WATCH_EVENTS)).await?
         }
-        "port-forward" => pods::port_forward(&api, &namespace, count.unwrap_or(100 << 20)).await?,
-        "exec" => pods::exec(&api, &namespace, count.unwrap_or(100)).await?,
+        "port-forward" => pods::port_forward(&api, namespace, count.unwrap_or(100 << 20)).await?,
+        "exec" => pods::exec(&api, namespace, count.unwrap_or(100)).await?,
         other => return Err(format!("unknown measurement {other}")),
     };
-    Ok(result_line("kuber-api", &name, done, elapsed, &version))
+    Ok(result_line("kuber-api", name, done, elapsed, &version))
+}
+
+/// The control plane with its node, and its admin client.
+async fn start_cluster() -> Result<(Cluster, Client), String> {
+    let started = Instant::now();
+    let cluster = Cluster::start()
+        .await
+        .map_err(|e| format!("cluster: {e}"))?;
+    println!(
+        "control plane with a node ready in {:.1} s ({})",
+        started.elapsed().as_secs_f64(),
+        cluster.server
+    );
+    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
+    Ok((cluster, admin))
 }
 
 /// The JSON line of one run (what bench-kube prints too).
@@ -319,16 +327,7 @@ async fn orchestrate(args: &[String]) -> Result<(), String> {
         return pods::orchestrate(me, bench_kube, runs).await;
     }
 
-    let started = Instant::now();
-    let cluster = Cluster::start()
-        .await
-        .map_err(|e| format!("cluster: {e}"))?;
-    println!(
-        "control plane ready in {:.1} s ({})",
-        started.elapsed().as_secs_f64(),
-        cluster.server
-    );
-    let admin = cluster.admin().map_err(|e| format!("admin client: {e}"))?;
+    let (cluster, admin) = start_cluster().await?;
     let api = CoreV1Api::new(admin);
     seed(&api).await?;
     let runner = Runner {

@@ -13,6 +13,32 @@ use kuber_models::api::core::v1::Namespace;
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::cluster::{Cluster, ClusterError};
 
+/// Runs a command to its end within `limit` (killed if not done); its stdout, or an error naming
+/// `what` with its status, stdout and stderr.
+pub async fn output_within(
+    mut command: tokio::process::Command,
+    what: &str,
+    limit: Duration,
+) -> Result<String, String> {
+    command
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(limit, command.output())
+        .await
+        .map_err(|_| format!("{what}: not done within {} s", limit.as_secs()))?
+        .context(what)?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "{what} failed ({}):\n{stdout}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
 /// What a case answers: `Err` says what went wrong, with enough context to find it.
 pub type Outcome = Result<(), String>;
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;

@@ -3,7 +3,6 @@
 //! round-trips the objects the server sends.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use kuber_api::{ApiextensionsV1Api, DeleteParams, Error, Operation, Request, WriteParams};
@@ -15,7 +14,9 @@ use serde_json::{Value, json};
 
 use crate::case;
 use crate::support::schemas::{array_of, namespaced_crd, object_schema, schema};
-use crate::support::{Case, Context, E2e, Outcome, crd_conditions, ensure, poll, poll_every};
+use crate::support::{
+    Case, Context, E2e, Outcome, crd_conditions, ensure, output_within, poll, poll_every,
+};
 
 pub fn cases() -> Vec<Case> {
     vec![case!(
@@ -400,27 +401,9 @@ fn list_from_the_server_round_trips() {{
 async fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = tokio::process::Command::new(&cargo);
-    command
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    command.current_dir(dir).args(args);
     for (k, v) in env {
         command.env(k, v);
     }
-    let shown = format!("cargo {}", args.join(" "));
-    let output = tokio::time::timeout(CARGO_TIMEOUT, command.output())
-        .await
-        .map_err(|_| format!("{shown}: no result after {} s", CARGO_TIMEOUT.as_secs()))?
-        .context(&shown)?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    if output.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!(
-            "{shown} failed ({}):\n{stdout}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
+    output_within(command, &format!("cargo {}", args.join(" ")), CARGO_TIMEOUT).await
 }

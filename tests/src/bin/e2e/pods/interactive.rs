@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 
 use super::verbs::{context, fetch_bytes};
 use super::{Pods, steps};
-use crate::support::{Context, E2e, Outcome, ensure};
+use crate::support::{Context, E2e, Outcome, ensure, output_within};
 
 /// How long one read of a session may wait before the step fails (a guard, not a measure).
 const READ_LIMIT: Duration = Duration::from_secs(30);
@@ -188,15 +188,15 @@ async fn exec_tty(ctx: &Ctx) -> Outcome {
     })
 }
 
+/// Attached with stdin to the echo pod's main process.
+async fn attach_echo(ctx: &Ctx, what: &str) -> Result<kuber::AttachedProcess, String> {
+    ctx.attach("echo").stdin(true).start().await.context(what)
+}
+
 /// The echo pod's main process: lines written through attach come back on its stdout and its
 /// stderr, apart.
 async fn attach_stdin(ctx: &Ctx) -> Outcome {
-    let mut session = ctx
-        .attach("echo")
-        .stdin(true)
-        .start()
-        .await
-        .context("attach")?;
+    let mut session = attach_echo(ctx, "attach").await?;
     let mut stdin = session.stdin().ok_or("no stdin")?;
     let mut stdout = session.stdout().ok_or("no stdout")?;
     let mut stderr = session.stderr().ok_or("no stderr")?;
@@ -226,12 +226,7 @@ async fn attach_stdin(ctx: &Ctx) -> Outcome {
     })?;
     // Detaching leaves the process running: a second attach is answered as the first.
     drop((stdin, stdout, stderr, session));
-    let mut again = ctx
-        .attach("echo")
-        .stdin(true)
-        .start()
-        .await
-        .context("attach again")?;
+    let mut again = attach_echo(ctx, "attach again").await?;
     let mut stdin = again.stdin().ok_or("no stdin")?;
     let mut stdout = again.stdout().ok_or("no stdout")?;
     stdin.write_all(b"three\n").await.context("write")?;
@@ -478,24 +473,8 @@ fn workspace_root() -> PathBuf {
     tests_crate.parent().unwrap_or(tests_crate).to_path_buf()
 }
 
-/// Runs a built example to its end (3 minutes at most); its stdout, or an error with both.
-async fn run_example(mut command: Command, what: &str) -> Result<String, String> {
-    command.stdin(Stdio::null()).kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(180), command.output())
-        .await
-        .map_err(|_| format!("{what}: not done within 180 s"))?
-        .context(what)?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    if output.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!(
-            "{what} failed ({}):\n{stdout}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
+/// How long a built example may take to its end.
+const EXAMPLE_LIMIT: Duration = Duration::from_secs(180);
 
 /// What both examples print once they have seen their pod run and then go.
 fn ran_and_went(stdout: &str) -> Outcome {
@@ -544,7 +523,7 @@ pub async fn tour_and_tutorial(e2e: &E2e) -> Outcome {
     tour.arg("--kubeconfig")
         .arg(&kubeconfig)
         .args(["--namespace", &tour_pods.ns]);
-    let tour = run_example(tour, "the tour")
+    let tour = output_within(tour, "the tour", EXAMPLE_LIMIT)
         .await
         .and_then(|out| ran_and_went(&out));
 
@@ -553,7 +532,7 @@ pub async fn tour_and_tutorial(e2e: &E2e) -> Outcome {
     tutorial
         .env("KUBECONFIG", &kubeconfig)
         .args(["--namespace", &tutorial_pods.ns]);
-    let tutorial = run_example(tutorial, "the tutorial")
+    let tutorial = output_within(tutorial, "the tutorial", EXAMPLE_LIMIT)
         .await
         .and_then(|out| ran_and_went(&out));
     if tour.is_ok() && tutorial.is_ok() {
