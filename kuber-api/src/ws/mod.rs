@@ -27,12 +27,16 @@ mod pipe;
 mod portforward;
 #[cfg(feature = "ws")]
 mod socket;
+#[cfg(feature = "ws")]
+mod spdy;
+mod tunnel;
 
 pub use self::exec::{AttachedProcess, ExecOutput, ExitStatus, TerminalSize, TerminalSizeSender};
 pub use self::pipe::{ExecReader, ExecWriter, PortStream};
 pub use self::portforward::Portforwarder;
 #[cfg(feature = "ws")]
 pub(crate) use self::socket::{open_exec, open_port_forward};
+pub use self::tunnel::PortForwardTunnel;
 
 /// The remote command protocol with stdin half-close (Kubernetes 1.30 and later).
 pub(crate) const V5: &str = "v5.channel.k8s.io";

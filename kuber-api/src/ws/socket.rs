@@ -43,7 +43,7 @@ pub(crate) async fn open_port_forward(
 }
 
 /// How the connection ended.
-enum Ending {
+pub(crate) enum Ending {
     /// The close handshake, or the end of the stream after it.
     Closed,
     Broken(String),
@@ -163,7 +163,7 @@ impl ExecChannels {
 }
 
 /// Writes to a pipe, waiting for room; a pipe whose reader is gone takes no more.
-async fn write_or_drop<W: AsyncWrite + Unpin>(pipe: &mut Option<W>, payload: &[u8]) {
+pub(crate) async fn write_or_drop<W: AsyncWrite + Unpin>(pipe: &mut Option<W>, payload: &[u8]) {
     if let Some(w) = pipe
         && w.write_all(payload).await.is_err()
     {
@@ -172,7 +172,7 @@ async fn write_or_drop<W: AsyncWrite + Unpin>(pipe: &mut Option<W>, payload: &[u
 }
 
 /// Appends to a report, up to [`REPORT_LIMIT`].
-fn keep(report: &mut Vec<u8>, payload: &[u8]) {
+pub(crate) fn keep(report: &mut Vec<u8>, payload: &[u8]) {
     let room = REPORT_LIMIT.saturating_sub(report.len());
     report.extend_from_slice(&payload[..payload.len().min(room)]);
 }
@@ -230,19 +230,38 @@ impl Forward {
     }
 }
 
-/// Copies what a handle writes into frames of `channel`, until it closes (then sends `eof`, if
-/// any), the session ends or `stop` fires.
-async fn pump(
+/// How a pump frames what it reads: a head of `head_len()` bytes before the data, filled in once the
+/// data's length is known (a channel byte; a SPDY DATA header).
+pub(crate) trait Framing {
+    fn head_len(&self) -> usize;
+    fn seal(&self, head: &mut [u8], data: usize);
+}
+
+/// The channel protocols: the channel's number before the data.
+impl Framing for u8 {
+    fn head_len(&self) -> usize {
+        1
+    }
+
+    fn seal(&self, head: &mut [u8], _: usize) {
+        head[0] = *self;
+    }
+}
+
+/// Copies what a handle writes into frames, until it closes (then sends `eof`, if any), the
+/// session ends or `stop` fires.
+pub(crate) async fn pump(
     mut from: impl AsyncRead + Unpin,
-    channel: u8,
+    framing: impl Framing,
     to: Outgoing,
     eof: Option<Bytes>,
     stop: impl Future<Output = ()>,
 ) {
     tokio::pin!(stop);
+    let head = framing.head_len();
     loop {
-        let mut frame = BytesMut::with_capacity(CHUNK + 1);
-        frame.put_u8(channel);
+        let mut frame = BytesMut::with_capacity(CHUNK + head);
+        frame.put_bytes(0, head);
         let read = tokio::select! {
             read = from.read_buf(&mut frame) => read,
             () = to.closed() => return,
@@ -250,7 +269,8 @@ async fn pump(
         };
         match read {
             Ok(0) | Err(_) => break,
-            Ok(_) => {
+            Ok(n) => {
+                framing.seal(&mut frame[..head], n);
                 if to.send(frame.freeze()).await.is_err() {
                     return;
                 }
