@@ -263,9 +263,11 @@ pub(crate) async fn pump(
         let mut frame = BytesMut::with_capacity(CHUNK + head);
         frame.put_bytes(0, head);
         let read = tokio::select! {
-            read = from.read_buf(&mut frame) => read,
-            () = to.closed() => return,
+            // A stop wins over what was read with it.
+            biased;
             () = &mut stop => return,
+            () = to.closed() => return,
+            read = from.read_buf(&mut frame) => read,
         };
         match read {
             Ok(0) | Err(_) => break,

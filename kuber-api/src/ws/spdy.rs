@@ -324,6 +324,25 @@ impl HeaderBlocks {
     }
 }
 
+/// A server's SYN_REPLY (its header block opaque), for tests of the client.
+#[cfg(test)]
+pub(crate) fn syn_reply(stream: u32) -> Bytes {
+    control_frame(
+        SYN_REPLY,
+        0,
+        &[&stream.to_be_bytes()[..], &[0x38, 0xea]].concat(),
+    )
+}
+
+/// A DATA frame with its bytes, for tests.
+#[cfg(test)]
+pub(crate) fn data(stream: u32, fin: bool, payload: &[u8]) -> Bytes {
+    let mut frame = vec![0u8; HEAD];
+    data_head(&mut frame, stream, fin, payload.len());
+    frame.extend_from_slice(payload);
+    Bytes::from(frame)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

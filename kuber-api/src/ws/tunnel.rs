@@ -228,6 +228,10 @@ struct Conn {
 
 impl Conn {
     fn fail(&mut self, operation: &'static str, message: String) {
+        // First: a stream never handed out then drops, and its pump must not send FIN.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         let channel = format!("port {}", self.port);
         match self.pending.take() {
             Some((reply, _)) => {
@@ -240,9 +244,6 @@ impl Conn {
             None => self.fault.set(operation, channel, message),
         }
         self.data = None;
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 
     /// Ends the connection once its streams say how: an error the server wrote, a reset, or
@@ -672,5 +673,171 @@ mod driver {
             }
             result
         }
+    }
+}
+
+#[cfg(all(test, feature = "ws"))]
+mod tests {
+    use bytes::Bytes;
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, DuplexStream};
+    use tokio_tungstenite::WebSocketStream;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    use super::super::spdy::{self, Decoder, Frame};
+    use super::*;
+
+    /// The server's end of an in-memory tunnel: SPDY frames in and out.
+    struct Server {
+        ws: WebSocketStream<DuplexStream>,
+        decoder: Decoder,
+    }
+
+    impl Server {
+        async fn frame(&mut self) -> Frame {
+            loop {
+                if let Some(frame) = self.decoder.next().unwrap() {
+                    return frame;
+                }
+                match self.ws.next().await {
+                    Some(Ok(Message::Binary(data))) => self.decoder.push(&data),
+                    Some(Ok(_)) => {}
+                    other => panic!("the client closed: {other:?}"),
+                }
+            }
+        }
+
+        async fn send(&mut self, frames: &[Bytes]) {
+            self.ws
+                .send(Message::Binary(Bytes::from(frames.concat())))
+                .await
+                .unwrap();
+        }
+
+        /// Takes a connection's three frames, answers both SYN_STREAMs; its data stream id.
+        async fn accept(&mut self) -> u32 {
+            let Frame::SynStream { stream: error } = self.frame().await else {
+                panic!("no error stream")
+            };
+            let fin = self.frame().await;
+            assert_eq!(
+                fin,
+                Frame::Data {
+                    stream: error,
+                    fin: true,
+                    data: Bytes::new()
+                }
+            );
+            let Frame::SynStream { stream: data } = self.frame().await else {
+                panic!("no data stream")
+            };
+            assert_eq!(data, error + 2);
+            self.send(&[spdy::syn_reply(error), spdy::syn_reply(data)])
+                .await;
+            data
+        }
+    }
+
+    async fn tunnel() -> (PortForwardTunnel, Server) {
+        let (a, b) = tokio::io::duplex(1 << 20);
+        let client = WebSocketStream::from_raw_socket(a, Role::Client, None).await;
+        let ws = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
+        let server = Server {
+            ws,
+            decoder: Decoder::default(),
+        };
+        (driver::spawn(client, "op"), server)
+    }
+
+    #[tokio::test]
+    async fn connections_half_close_and_errors_name_their_port() {
+        let (tunnel, mut server) = tunnel().await;
+        assert_eq!(tunnel.protocol(), TUNNEL);
+        let (stream, data) = tokio::join!(tunnel.connect(80), server.accept());
+        let mut web = stream.unwrap();
+        assert_eq!(data, 3);
+        web.write_all(b"GET /").await.unwrap();
+        web.shutdown().await.unwrap();
+        let sent = server.frame().await;
+        assert_eq!(
+            sent,
+            Frame::Data {
+                stream: 3,
+                fin: false,
+                data: Bytes::from_static(b"GET /")
+            }
+        );
+        let fin = server.frame().await;
+        assert_eq!(
+            fin,
+            Frame::Data {
+                stream: 3,
+                fin: true,
+                data: Bytes::new()
+            }
+        );
+        // Half-closed, the answer still comes; then both streams close.
+        server
+            .send(&[spdy::data(3, false, b"200 OK"), spdy::fin(1), spdy::fin(3)])
+            .await;
+        let mut answer = Vec::new();
+        web.read_to_end(&mut answer).await.unwrap();
+        assert_eq!(answer, b"200 OK");
+
+        // A second connection on the same tunnel, refused by the pod's side.
+        let (stream, data) = tokio::join!(tunnel.connect(81), server.accept());
+        let mut refused = stream.unwrap();
+        assert_eq!(data, 7);
+        let text = b"error forwarding port 81 to pod web: connection refused";
+        server
+            .send(&[
+                spdy::data(5, false, text),
+                spdy::rst_stream(7, spdy::CANCEL),
+                spdy::rst_stream(5, spdy::CANCEL),
+            ])
+            .await;
+        let err = refused.read_to_end(&mut Vec::new()).await.unwrap_err();
+        assert!(err.to_string().contains("port 81"), "{err}");
+        assert!(err.to_string().contains("connection refused"), "{err}");
+
+        // The server's pings are answered.
+        server.send(&[spdy::ping(2)]).await;
+        assert_eq!(server.frame().await, Frame::Ping { id: 2 });
+        assert!(!tunnel.is_closed());
+    }
+
+    #[tokio::test]
+    async fn a_refused_stream_fails_connect_and_a_malformed_frame_breaks_the_tunnel() {
+        let (tunnel, mut server) = tunnel().await;
+        let refuse = async {
+            let _ = server.frame().await;
+            let _ = server.frame().await;
+            let _ = server.frame().await;
+            server
+                .send(&[spdy::rst_stream(3, spdy::REFUSED_STREAM)])
+                .await;
+        };
+        let (refused, ()) = tokio::join!(tunnel.connect(8080), refuse);
+        let err = refused.unwrap_err().to_string();
+        assert!(
+            err.contains("port 8080") && err.contains("REFUSED_STREAM"),
+            "{err}"
+        );
+
+        let (stream, _) = tokio::join!(tunnel.connect(80), server.accept());
+        let mut web = stream.unwrap();
+        // RST_STREAM with a 4-byte payload: the tunnel breaks, naming the frame.
+        let bad = [0x80, 3, 0, 3, 0, 0, 0, 4, 0, 0, 0, 7];
+        server
+            .send(&[Bytes::from_static(&[]), Bytes::copy_from_slice(&bad)])
+            .await;
+        let err = web.read_to_end(&mut Vec::new()).await.unwrap_err();
+        assert!(err.to_string().contains("RST_STREAM"), "{err}");
+        while !tunnel.is_closed() {
+            tokio::task::yield_now().await;
+        }
+        let err = tunnel.connect(80).await.unwrap_err().to_string();
+        assert!(err.contains("port 80") && err.contains("broke"), "{err}");
     }
 }
