@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kuber_api::ws::{AttachedProcess, ExecOutput, PortStream};
+use kuber_api::ws::{AttachedProcess, ExecOutput, PortForwardTunnel, PortStream};
 use kuber_api::{AttachParams, CoreV1Api, ExecParams, PortforwardParams};
 use tokio::io::{AsyncRead, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
@@ -270,9 +270,11 @@ impl<'a> PortForward<'a> {
         })
     }
 
-    /// Listens on `address` (e.g. `"127.0.0.1:0"`) and forwards each accepted connection
-    /// through a session of its own, until the [`Forwarder`] is dropped or stopped. A
-    /// connection that fails (refused by the pod, the session broke) ends alone.
+    /// Listens on `address` (e.g. `"127.0.0.1:0"`) and forwards each accepted connection, until
+    /// the [`Forwarder`] is dropped or stopped. As kubectl, all connections share one WebSocket
+    /// that tunnels SPDY (opened with the first connection, again if it ends); a server that
+    /// does not tunnel gets a session per connection. A connection that fails (refused by the
+    /// pod, the session broke) ends alone.
     pub async fn listen(
         self,
         address: impl ToSocketAddrs + std::fmt::Display,
@@ -290,6 +292,7 @@ impl<'a> PortForward<'a> {
             pod: self.pod,
             namespace: self.namespace,
             port: self.port,
+            tunnel: tokio::sync::Mutex::new(None),
         };
         let failures = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn(accept_loop(listener, Arc::new(target), failures.clone()));
@@ -309,12 +312,41 @@ impl<'a> IntoFuture for PortForward<'a> {
     }
 }
 
-/// What a [`Forwarder`]'s connections go to, owned by its task.
+/// What a [`Forwarder`]'s connections go to, owned by its task: one tunnel for all of them,
+/// opened with the first and again after it ends.
 struct Target {
     ctx: Context,
     pod: String,
     namespace: Option<String>,
     port: u16,
+    tunnel: tokio::sync::Mutex<Option<Arc<PortForwardTunnel>>>,
+}
+
+impl Target {
+    /// The tunnel, opened if there is none or it ended.
+    async fn tunnel(&self, at: &PodAt<'_>) -> Result<Arc<PortForwardTunnel>> {
+        let mut slot = self.tunnel.lock().await;
+        if let Some(tunnel) = slot.as_ref().filter(|t| !t.is_closed()) {
+            return Ok(tunnel.clone());
+        }
+        let client = self.ctx.client().clone();
+        let tunnel = at
+            .open(client.port_forward_tunnel(&at.namespace, &at.pod))
+            .await?;
+        Ok(slot.insert(Arc::new(tunnel)).clone())
+    }
+
+    /// A connection to the pod's port, over the tunnel.
+    async fn connect(&self) -> Result<PortStream> {
+        let at = PodAt::new(
+            &self.ctx,
+            "port_forward",
+            &self.pod,
+            self.namespace.as_deref(),
+        );
+        let tunnel = self.tunnel(&at).await?;
+        at.open(tunnel.connect(self.port)).await
+    }
 }
 
 /// A local listener forwarding to a port of a pod ([`PortForward::listen`]), as
@@ -372,15 +404,10 @@ async fn accept_loop(listener: TcpListener, target: Arc<Target>, failures: Arc<A
     }
 }
 
-/// One accepted connection, through a session of its own, until either side ends; whether it
-/// went without failure.
+/// One accepted connection, over the target's tunnel, until either side ends (each side's end
+/// is passed on as a half-close); whether it went without failure.
 async fn forward(mut socket: TcpStream, target: &Target) -> bool {
-    let call = target.ctx.port_forward(&target.pod, target.port);
-    let call = match &target.namespace {
-        Some(ns) => call.namespace(ns),
-        None => call,
-    };
-    match call.await {
+    match target.connect().await {
         Ok(mut stream) => tokio::io::copy_bidirectional(&mut socket, &mut stream)
             .await
             .is_ok(),

@@ -51,7 +51,7 @@ enum Mode {
     },
     /// A plain port-forward per connection: the request, to which the port is added.
     #[cfg_attr(not(feature = "ws"), allow(dead_code))]
-    Plain { client: Client, req: Request },
+    Plain { client: Client, req: Box<Request> },
 }
 
 /// A connection asked of the session's task.
@@ -96,7 +96,7 @@ async fn open(client: &Client, req: Request) -> Result<PortForwardTunnel, Error>
         operation,
         mode: Mode::Plain {
             client: client.clone(),
-            req,
+            req: Box::new(req),
         },
     };
     match client.upgrade(&req, TUNNEL_OFFERS).await {
