@@ -45,8 +45,9 @@ pub(crate) fn ports(req: &Request) -> Result<Vec<u16>, Error> {
 ///
 /// This is the plain WebSocket protocol (`v4.channel.k8s.io`): one connection to each port for
 /// the session, and no half-close. kubectl 1.30 and later tunnel SPDY over WebSocket instead
-/// (`SPDY/3.1+portforward.k8s.io`), which allows a connection per accepted client; kuber-api
-/// does not speak that yet. The connection stays open while the session or a stream is held.
+/// (`SPDY/3.1+portforward.k8s.io`), which allows any number of connections with half-close:
+/// that is [`PortForwardTunnel`](super::PortForwardTunnel) ([`Client::port_forward_tunnel`](crate::Client::port_forward_tunnel)).
+/// The connection stays open while the session or a stream is held.
 pub struct Portforwarder {
     pub(crate) operation: &'static str,
     pub(crate) ports: Vec<u16>,
