@@ -5,6 +5,7 @@
 mod interactive;
 mod kubectl;
 mod metrics;
+mod tunnel;
 mod verbs;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub fn cases() -> Vec<Case> {
             interactive::tour_and_tutorial
         ),
         case!("pods/metrics-kubectl-top-and-kuber", metrics::top_and_kuber),
+        case!("pods/kuber-port-forward-spdy-tunnel", tunnel::spdy_tunnel),
     ]
 }
 
