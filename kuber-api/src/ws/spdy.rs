@@ -29,6 +29,8 @@ pub(crate) const REFUSED_STREAM: u32 = 3;
 pub(crate) const CANCEL: u32 = 5;
 /// zlib header: deflate, 32 KiB window, no preset dictionary; (0x78 << 8 | 0x01) % 31 == 0.
 const ZLIB_HEADER: [u8; 2] = [0x78, 0x01];
+/// An empty, non-final stored block: what a zlib sync flush ends with.
+const SYNC_FLUSH: [u8; 5] = [0, 0, 0, 0xff, 0xff];
 /// A stored deflate block holds at most this many bytes.
 const STORED_MAX: usize = u16::MAX as usize;
 
@@ -309,6 +311,11 @@ impl HeaderBlocks {
             block.put_u16_le(!len);
             block.put_slice(chunk);
         }
+        // The sync-flush marker, an empty stored block: Go's inflater hands out a block's bytes
+        // only when it meets one (or the stream ends), so without it the server reads on into
+        // the next frame and refuses the second header block ("compressed payload size was
+        // incorrect").
+        block.extend_from_slice(&SYNC_FLUSH);
         block
     }
 
@@ -524,6 +531,9 @@ mod tests {
             }
         }
         assert_eq!(raw, want);
+        // Each block ends in a sync flush, so a Go reader stops at the frame's end (the real
+        // kubelet refused our second SYN_STREAM without it).
+        assert!(first.ends_with(&SYNC_FLUSH));
         // A block larger than a stored block's 64 KiB is split into several.
         let long = "x".repeat(70_000);
         let big = HeaderBlocks::default().encode(&[("port", &long)]);
