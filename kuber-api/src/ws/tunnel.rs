@@ -268,10 +268,8 @@ impl Conn {
                 self.fail(operation, message);
                 true
             }
-            (Some(None), true) => {
-                self.data = None;
-                true
-            }
+            // A clean end: the caller shuts the data pipe down, so the reader sees its end.
+            (Some(None), true) => true,
             _ => false,
         }
     }
@@ -307,7 +305,7 @@ mod driver {
 
     use bytes::Bytes;
     use futures_util::{SinkExt as _, StreamExt as _};
-    use tokio::io::{AsyncRead, AsyncWrite};
+    use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
     use tokio_tungstenite::WebSocketStream;
     use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -493,17 +491,17 @@ mod driver {
                         let _ = reply.send(Ok(end));
                     }
                     if fin {
-                        self.ended(stream, None);
+                        self.ended(stream, None).await;
                     }
                 }
-                Frame::Headers { stream, fin: true } => self.ended(stream, None),
+                Frame::Headers { stream, fin: true } => self.ended(stream, None).await,
                 Frame::Data { stream, fin, data } => {
                     self.data(stream, data, ws).await?;
                     if fin {
-                        self.ended(stream, None);
+                        self.ended(stream, None).await;
                     }
                 }
-                Frame::RstStream { stream, status } => self.ended(stream, Some(status)),
+                Frame::RstStream { stream, status } => self.ended(stream, Some(status)).await,
                 // Even ids are the server's pings, answered; odd ones answer ours.
                 Frame::Ping { id } if id % 2 == 0 => send(ws, spdy::ping(id)).await?,
                 Frame::GoAway { .. } => self.gone_away = true,
@@ -559,7 +557,7 @@ mod driver {
         }
 
         /// A stream ended (closed, or reset with `reset`'s status).
-        fn ended(&mut self, stream: u32, reset: Option<u32>) {
+        async fn ended(&mut self, stream: u32, reset: Option<u32>) {
             let Some((id, is_data)) = self.locate(stream) else {
                 return;
             };
@@ -571,8 +569,12 @@ mod driver {
             } else {
                 conn.error_ended = true;
             }
-            if conn.settle(self.operation) {
-                self.conns.remove(&id);
+            if conn.settle(self.operation)
+                && let Some(mut conn) = self.conns.remove(&id)
+                && let Some(mut data) = conn.data.take()
+            {
+                // Dropping the write half alone is no end: the pump holds the read half.
+                let _ = data.shutdown().await;
             }
         }
 
@@ -805,6 +807,33 @@ mod tests {
         server.send(&[spdy::ping(2)]).await;
         assert_eq!(server.frame().await, Frame::Ping { id: 2 });
         assert!(!tunnel.is_closed());
+    }
+
+    #[tokio::test]
+    async fn the_server_ending_both_streams_ends_a_reader_that_never_half_closed() {
+        let (tunnel, mut server) = tunnel().await;
+        let (stream, data) = tokio::join!(tunnel.connect(80), server.accept());
+        let mut web = stream.unwrap();
+        web.write_all(b"GET /").await.unwrap();
+        assert!(matches!(
+            server.frame().await,
+            Frame::Data { stream: 3, .. }
+        ));
+        // The pod answers and closes; the client's side is still open for writing.
+        server
+            .send(&[
+                spdy::data(data, false, b"200 OK"),
+                spdy::fin(data),
+                spdy::fin(1),
+            ])
+            .await;
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            web.read_to_end(&mut answer),
+        );
+        read.await.expect("the reader saw no end").unwrap();
+        assert_eq!(answer, b"200 OK");
     }
 
     #[tokio::test]
