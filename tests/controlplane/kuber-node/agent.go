@@ -60,6 +60,27 @@ func (a *agent) nodeNames() []string {
 	return names
 }
 
+// portOf is the kubelet API port of node name.
+func (a *agent) portOf(name string) int {
+	for i, n := range a.nodeNames() {
+		if n == name {
+			return a.cfg.ports[i]
+		}
+	}
+	return 0
+}
+
+// workersOn lists the pods bound to node.
+func (a *agent) workersOn(node string) []*podWorker {
+	var out []*podWorker
+	for _, w := range a.workers() {
+		if w.currentPod().Spec.NodeName == node {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 func (a *agent) isOurNode(name string) bool {
 	for _, n := range a.nodeNames() {
 		if n == name {

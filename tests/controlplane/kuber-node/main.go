@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -24,7 +25,7 @@ type config struct {
 	nodes          int
 	nodePrefix     string
 	address        string
-	port           int
+	ports          []int
 	tlsCert        string
 	tlsKey         string
 	clientCA       string
@@ -57,7 +58,16 @@ func parseFlags() config {
 	flag.IntVar(&c.nodes, "nodes", 1, "number of nodes to register")
 	flag.StringVar(&c.nodePrefix, "node-prefix", "kuber-node", "node names are <prefix>-<i>")
 	flag.StringVar(&c.address, "address", "127.0.0.1", "kubelet API address (loopback only)")
-	flag.IntVar(&c.port, "port", 10250, "kubelet API port")
+	flag.Func("port", "kubelet API port of each node, in node order (repeat, or comma-separate; default 10250 for one node)", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("port %q is not in 1..65535", p)
+			}
+			c.ports = append(c.ports, n)
+		}
+		return nil
+	})
 	flag.StringVar(&c.tlsCert, "tls-cert-file", "", "serving certificate")
 	flag.StringVar(&c.tlsKey, "tls-private-key-file", "", "serving key")
 	flag.StringVar(&c.clientCA, "client-ca-file", "", "CA that signs client certificates")
@@ -73,6 +83,9 @@ func parseFlags() config {
 	flag.StringVar(&c.rootDir, "root-dir", "", "folder for pods and container logs")
 	flag.StringVar(&c.podIPPrefix, "pod-ip-prefix", "127.1", "pods get <prefix>.X.Y")
 	flag.Parse()
+	if len(c.ports) == 0 && c.nodes == 1 {
+		c.ports = []int{10250}
+	}
 	if len(c.allowedClients) == 0 {
 		c.allowedClients = []string{"kube-apiserver-kubelet-client"}
 	}
@@ -93,8 +106,9 @@ func (c *config) validate() error {
 		return fmt.Errorf("--tls-cert-file, --tls-private-key-file and --client-ca-file are required")
 	case c.nodes < 1:
 		return fmt.Errorf("--nodes must be at least 1")
-	case c.port < 1 || c.port > 65535:
-		return fmt.Errorf("--port must be in 1..65535")
+	case len(c.ports) != c.nodes:
+		// Each node needs its own: metrics-server and the apiserver reach a node by its port.
+		return fmt.Errorf("--port names %d ports for %d nodes: one per node", len(c.ports), c.nodes)
 	}
 	ip := net.ParseIP(c.address)
 	if ip == nil || !ip.IsLoopback() {

@@ -118,17 +118,17 @@ func meminfo() map[string]uint64 {
 }
 
 // serveResourceMetrics is /metrics/resource in the kubelet's Prometheus text format.
-func (a *agent) serveResourceMetrics(w http.ResponseWriter, _ *http.Request) {
+func (a *agent) serveResourceMetrics(w http.ResponseWriter, node string) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	ts := time.Now().UnixMilli()
 	groups := groupUsage()
-	node := nodeUsage()
+	machine := nodeUsage()
 	m := &metricWriter{w: w}
 	m.family("node_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed by the node in core-seconds")
-	m.sample("", node.cpu, ts)
+	m.sample("", machine.cpu, ts)
 	m.family("node_memory_working_set_bytes", "gauge", "Current working set of the node in bytes")
-	m.sample("", float64(node.mem), ts)
-	pods := a.podUsage(groups)
+	m.sample("", float64(machine.mem), ts)
+	pods := a.podUsage(a.workersOn(node), groups)
 	m.containers(pods, ts)
 	m.pods(pods, ts)
 	m.family("scrape_error", "gauge", "1 if there was an error while getting container metrics, 0 otherwise")
@@ -142,9 +142,9 @@ type ctrUsage struct {
 	usage
 }
 
-func (a *agent) podUsage(groups map[int]usage) []ctrUsage {
+func (a *agent) podUsage(workers []*podWorker, groups map[int]usage) []ctrUsage {
 	var out []ctrUsage
-	for _, pw := range a.workers() {
+	for _, pw := range workers {
 		for _, c := range pw.ctrs {
 			inst := c.current()
 			if inst == nil || inst.cmd.Process == nil {

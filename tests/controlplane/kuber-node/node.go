@@ -59,7 +59,7 @@ func (a *agent) nodeStatus(name string, old *v1.NodeStatus) v1.NodeStatus {
 			{Type: v1.NodeInternalIP, Address: "127.0.0.1"},
 			{Type: v1.NodeHostName, Address: name},
 		},
-		DaemonEndpoints: v1.NodeDaemonEndpoints{KubeletEndpoint: v1.DaemonEndpoint{Port: int32(a.cfg.port)}},
+		DaemonEndpoints: v1.NodeDaemonEndpoints{KubeletEndpoint: v1.DaemonEndpoint{Port: int32(a.portOf(name))}},
 		NodeInfo: v1.NodeSystemInfo{
 			MachineID:               name,
 			SystemUUID:              name,

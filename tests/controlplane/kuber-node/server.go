@@ -18,7 +18,8 @@ import (
 	v1 "k8s.io/api/core/v1"
 )
 
-// serveAPI serves the kubelet API over TLS until ctx ends.
+// serveAPI serves the kubelet API over TLS until ctx ends: one listener per node, each on its
+// node's port and answering for its pods (as one kubelet per node would).
 func (a *agent) serveAPI(ctx context.Context) error {
 	tlsConfig, err := a.tlsConfig()
 	if err != nil {
@@ -28,26 +29,37 @@ func (a *agent) serveAPI(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              net.JoinHostPort(a.cfg.address, strconv.Itoa(a.cfg.port)),
-		Handler:           a.authorize(a.routes(stream)),
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          log.New(os.Stderr, "kuber-node: http: ", log.Ltime),
+	errs := make(chan error, len(a.cfg.ports))
+	for i, node := range a.nodeNames() {
+		srv := &http.Server{
+			Addr:              net.JoinHostPort(a.cfg.address, strconv.Itoa(a.cfg.ports[i])),
+			Handler:           a.authorize(a.routes(stream, node)),
+			TLSConfig:         tlsConfig,
+			ReadHeaderTimeout: 30 * time.Second,
+			ErrorLog:          log.New(os.Stderr, "kuber-node: http: ", log.Ltime),
+		}
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", node, err)
+		}
+		go func() {
+			<-ctx.Done()
+			_ = srv.Close()
+		}()
+		go func() {
+			err := srv.ServeTLS(ln, "", "")
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			errs <- err
+		}()
 	}
-	ln, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		return err
+	for range a.cfg.ports {
+		if err := <-errs; err != nil {
+			return err
+		}
 	}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	err = srv.ServeTLS(ln, "", "")
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return nil
 }
 
 // tlsConfig serves the given certificate over HTTP/1.1 (streams upgrade) and requires client certs.
@@ -84,12 +96,12 @@ func (a *agent) authorize(h http.Handler) http.Handler {
 	})
 }
 
-func (a *agent) routes(stream *streamServer) http.Handler {
+func (a *agent) routes(stream *streamServer, node string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-	mux.HandleFunc("GET /pods", a.servePods)
+	mux.HandleFunc("GET /pods", func(w http.ResponseWriter, _ *http.Request) { a.servePods(w, node) })
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", a.serveContainerLogs)
-	mux.HandleFunc("GET /metrics/resource", a.serveResourceMetrics)
+	mux.HandleFunc("GET /metrics/resource", func(w http.ResponseWriter, _ *http.Request) { a.serveResourceMetrics(w, node) })
 	for _, p := range []string{"/exec/{namespace}/{pod}/{container}", "/exec/{namespace}/{pod}/{uid}/{container}"} {
 		mux.HandleFunc(p, stream.serveExec)
 	}
@@ -102,11 +114,11 @@ func (a *agent) routes(stream *streamServer) http.Handler {
 	return mux
 }
 
-// servePods is the kubelet's /pods: the pods of this agent's nodes as a PodList.
-func (a *agent) servePods(w http.ResponseWriter, _ *http.Request) {
+// servePods is the kubelet's /pods: the pods of node as a PodList.
+func (a *agent) servePods(w http.ResponseWriter, node string) {
 	list := v1.PodList{}
 	list.Kind, list.APIVersion = "PodList", "v1"
-	for _, pw := range a.workers() {
+	for _, pw := range a.workersOn(node) {
 		list.Items = append(list.Items, *pw.currentPod())
 	}
 	w.Header().Set("Content-Type", "application/json")

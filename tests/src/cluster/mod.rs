@@ -632,6 +632,8 @@ impl Cluster {
         let root = self.dir.join("node");
         fs::create_dir_all(&root).map_err(io(format!("create {}", root.display())))?;
         let pod_net = podnet::PodNet::claim().map_err(ClusterError::PodNetwork)?;
+        // A port per node: metrics-server and the apiserver tell nodes apart by it.
+        let ports: Vec<String> = free_ports(nodes)?.iter().map(u16::to_string).collect();
         self.run(
             "kuber-node",
             "kuber-node",
@@ -640,7 +642,7 @@ impl Cluster {
                 format!("--nodes={nodes}"),
                 "--node-prefix=kuber-node".into(),
                 "--address=127.0.0.1".into(),
-                format!("--port={}", free_port()?),
+                format!("--port={}", ports.join(",")),
                 format!("--tls-cert-file={}", crt.display()),
                 format!("--tls-private-key-file={}", key.display()),
                 format!("--client-ca-file={}", files.ca.display()),
@@ -905,11 +907,18 @@ fn make_data_dir() -> Result<PathBuf, ClusterError> {
 /// A port nothing listens on now (the OS picks it; the race with other processes is harmless
 /// on a test machine).
 fn free_port() -> Result<u16, ClusterError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(io("find a free port"))?;
-    Ok(listener
-        .local_addr()
-        .map_err(io("find a free port"))?
-        .port())
+    Ok(free_ports(1)?[0])
+}
+
+/// `n` distinct free ports: all are held while the OS picks, so none comes twice.
+fn free_ports(n: u32) -> Result<Vec<u16>, ClusterError> {
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").map_err(io("find a free port")))
+        .collect::<Result<Vec<_>, _>>()?;
+    listeners
+        .iter()
+        .map(|l| Ok(l.local_addr().map_err(io("find a free port"))?.port()))
+        .collect()
 }
 
 /// 32 random hex characters from the OS (a token no other run shares).

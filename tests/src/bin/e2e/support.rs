@@ -39,6 +39,9 @@ pub async fn output_within(
     }
 }
 
+/// Nodes of the control plane whose pods run.
+pub const RUNNING_NODES: u32 = 2;
+
 /// What a case answers: `Err` says what went wrong, with enough context to find it.
 pub type Outcome = Result<(), String>;
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
@@ -113,11 +116,16 @@ impl E2e {
         self.nodes
             .get_or_init(|| async {
                 let started = Instant::now();
-                let cluster = Cluster::start_with(kuber_tests::cluster::Options::default())
+                // Two nodes: each served on its own port, as two kubelets would be.
+                let options = kuber_tests::cluster::Options {
+                    nodes: RUNNING_NODES,
+                    ..Default::default()
+                };
+                let cluster = Cluster::start_with(options)
                     .await
                     .map_err(|e| format!("start a control plane with nodes: {e}"))?;
                 self.report(format!(
-                    "control plane with a node agent ready in {:.1} s",
+                    "control plane with {RUNNING_NODES} nodes ready in {:.1} s",
                     started.elapsed().as_secs_f64()
                 ));
                 Ok(Arc::new(cluster))

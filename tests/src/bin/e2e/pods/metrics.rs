@@ -25,14 +25,18 @@ pub async fn top_and_kuber(e2e: &E2e) -> Outcome {
     let pods = Pods::new(e2e, "metrics").await?;
     let mut ctx = Ctx::from_client(pods.cluster.admin().map_err(|e| e.to_string())?);
     ctx.set_ns(pods.ns.clone());
-    for (name, container, script) in [
-        ("busy", "burn", "while :; do :; done"),
-        ("idle", "rest", "exec sleep 3600"),
+    // On different nodes where there are two: each node's port answers for its own pods only.
+    let nodes = node_names(&pods)?;
+    let (first, last) = (&nodes[0], &nodes[nodes.len() - 1]);
+    for (name, container, script, node) in [
+        ("busy", "burn", "while :; do :; done", last),
+        ("idle", "rest", "exec sleep 3600", first),
     ] {
         let pod = serde_json::json!({
             "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
             "spec": {"containers": [{"name": container, "image": "busybox",
-                                     "command": ["sh", "-c", script]}]}
+                                     "command": ["sh", "-c", script]}],
+                     "nodeSelector": {"kubernetes.io/hostname": node}}
         });
         ctx.put_text(&pod.to_string())
             .await
@@ -46,7 +50,6 @@ pub async fn top_and_kuber(e2e: &E2e) -> Outcome {
             .context(format!("wait until {name} runs"))?;
     }
     let apiservice = apiservice_available(&pods);
-    let nodes = node_names(&pods)?;
     let top = kubectl_top(e2e, &pods, &nodes).await;
     let kuber = match &top {
         Ok(()) => kuber_metrics(&ctx, &pods.ns, &nodes).await,
