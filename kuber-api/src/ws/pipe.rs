@@ -14,8 +14,9 @@ use tokio::sync::mpsc;
 
 use crate::Error;
 
-/// Bytes buffered per pipe and direction.
-pub(crate) const CAPACITY: usize = 64 << 10;
+/// Bytes buffered per pipe and direction, at most (the buffer grows as used): a reader that
+/// lags by less never stalls the session.
+pub(crate) const CAPACITY: usize = 1 << 20;
 
 /// The frames the handles send, channel byte first; every handle holds a sender, so the driver
 /// knows when all of them are gone.
