@@ -16,7 +16,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::layout::workspace_root;
-use crate::process::{cargo, release_bin, tests_bin};
+use crate::process::{cargo, release_bin};
 
 /// The Go module that pins the control plane, relative to the workspace root.
 const MODULE_DIR: &str = "tests/controlplane";
@@ -70,7 +70,9 @@ pub fn e2e(args: &[String]) -> Result<(), String> {
     if !status.success() {
         return Err("building the e2e suite failed".into());
     }
-    run_tests_bin("e2e", args)
+    // Exec, as `cluster up`: a SIGTERM to `cargo xtask e2e` reaches the suite, which stops
+    // its control planes.
+    become_tests_bin("e2e", args)
 }
 
 /// go.mod, go.sum and the sources of our own programs, relative to the module, sorted.
@@ -398,23 +400,6 @@ fn check_matches_spec(root: &Path, version: &str) -> Result<(), String> {
 fn minor_of(version: &str) -> String {
     let parts: Vec<&str> = version.trim_start_matches('v').splitn(3, '.').collect();
     parts[..parts.len().min(2)].join(".")
-}
-
-/// Runs a binary of the tests crate with the binaries' folder in `KUBER_CONTROLPLANE_BIN`.
-fn run_tests_bin(bin: &str, args: &[String]) -> Result<(), String> {
-    let root = workspace_root();
-    let version = pinned_version(&root)?;
-    let status = tests_bin(bin)
-        .current_dir(&root)
-        .args(args)
-        .env("KUBER_CONTROLPLANE_BIN", bin_dir(&root, &version))
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{bin} failed"))
-    }
 }
 
 /// Builds the tests package's `bin` and turns this process into it (Unix `exec`), so that a

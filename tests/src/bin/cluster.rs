@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use kuber_tests::cluster::{Cluster, Options};
+use kuber_tests::cluster::{Cluster, Options, wait_for_signal};
 
 const USAGE: &str = "usage: cluster up [--no-controller-manager] [--no-nodes | --nodes=N] [--no-metrics-server] [--fast-compaction] [--apiserver-flag=--NAME=VALUE ...]";
 
@@ -85,24 +85,4 @@ async fn up(options: Options) -> ExitCode {
     drop(cluster);
     println!("stopped; nothing left running");
     ExitCode::SUCCESS
-}
-
-/// Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal went away), whichever comes first.
-async fn wait_for_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut term), Ok(mut hangup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "interrupted",
-                _ = term.recv() => "terminated",
-                _ = hangup.recv() => "hung up",
-            };
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    "interrupted"
 }

@@ -929,3 +929,24 @@ fn random_token() -> String {
         kuber_api::random::u64()
     )
 }
+
+/// Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal went away), whichever comes first: what
+/// stops a program holding a cluster, which then drops it.
+pub async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted",
+                _ = term.recv() => "terminated",
+                _ = hangup.recv() => "hung up",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "interrupted"
+}

@@ -18,6 +18,7 @@ pub fn cases() -> Vec<Case> {
         case!("harness/guard-stops-everything-on-panic", guard_on_panic),
         case!("harness/cluster-up-kubectl-ctrl-c", cluster_up),
         case!("harness/xtask-cluster-up-sigterm", xtask_cluster_up),
+        case!("harness/xtask-e2e-sigterm-mid-suite", xtask_e2e_sigterm),
     ]
 }
 
@@ -106,6 +107,83 @@ async fn xtask_cluster_up(e2e: &E2e) -> Outcome {
     let mut cmd = Command::new(cargo);
     cmd.args(["xtask", "cluster", "up"]);
     stop_cluster_up(e2e, cmd, "-TERM").await
+}
+
+/// `cargo xtask e2e` stopped by SIGTERM (a CI step's timeout) while a case runs: the suite says
+/// so, fails, and every process it started (its control plane, the case's own) is gone.
+async fn xtask_e2e_sigterm(e2e: &E2e) -> Outcome {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    // A case that starts a cluster of its own, so the signal lands while it runs.
+    cmd.args(["xtask", "e2e", "harness/guard-stops-everything-on-panic"])
+        .env("KUBER_CONTROLPLANE_BIN", e2e.cluster.bin())
+        .env_remove("KUBER_CLUSTER_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let run = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let mut child = Running(cmd.spawn().context("start `cargo xtask e2e`")?);
+        let stdout = child.0.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("control plane https://"));
+        ensure(ready.is_some(), || {
+            "the suite ended before its control plane was ready".into()
+        })?;
+        let pid = child.0.id();
+        let started = children_of(pid);
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let status = child.0.wait().context("wait for `cargo xtask e2e`")?;
+        let mut stderr = String::new();
+        if let Some(mut err) = child.0.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
+        }
+        Ok((started, status, rest, stderr))
+    });
+    let (started, status, rest, stderr) = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .context("`cargo xtask e2e` did not stop within 120 s of SIGTERM")?
+        .context("the task running `cargo xtask e2e`")??;
+    ensure(started.len() >= 2, || {
+        format!("expected the suite's etcd and apiserver among its children, found {started:?}")
+    })?;
+    ensure(!status.success(), || {
+        format!("the interrupted suite exited {status}; printed {rest:?}")
+    })?;
+    ensure(
+        stderr.contains("terminated; stopping the control plane"),
+        || format!("the suite's stderr after SIGTERM: {stderr:?}"),
+    )?;
+    let alive: Vec<u32> = started.into_iter().filter(|pid| running(*pid)).collect();
+    ensure(alive.is_empty(), || {
+        format!("still running after SIGTERM: {alive:?}")
+    })?;
+    e2e.report("SIGTERM mid-suite: the suite stopped its control plane and exited 1".to_string());
+    Ok(())
+}
+
+/// The processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|stat| {
+                // After the `(comm)`: state, then the parent's pid.
+                stat.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().nth(1))
+                    == Some(pid.to_string().as_str())
+            })
+        })
+        .collect()
 }
 
 /// Starts `cmd` (a `cluster up`), checks it serves kubectl, sends it `signal` and checks that

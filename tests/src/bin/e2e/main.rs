@@ -126,11 +126,12 @@ async fn run(filters: Vec<String>) -> ExitCode {
         }
     };
 
-    // Ctrl-C ends the suite early but still drops the cluster, which stops its processes.
+    // A signal (Ctrl-C, SIGTERM of a CI timeout, SIGHUP) ends the suite early but still drops
+    // the cluster, which stops its processes.
     tokio::select! {
         code = run_cases(&e2e, &cases) => code,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("e2e: interrupted; stopping the control plane");
+        signal = kuber_tests::cluster::wait_for_signal() => {
+            eprintln!("e2e: {signal}; stopping the control plane");
             ExitCode::FAILURE
         }
     }

@@ -5,13 +5,13 @@ use std::time::{Duration, Instant};
 
 use kuber::Context as Ctx;
 use kuber::models::api::core::v1::Pod;
-use kuber_api::ws::{PortForwardTunnel, PortStream};
+use kuber_api::ws::PortForwardTunnel;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use super::verbs::read_pattern_body;
 use super::{Pods, steps};
 use crate::support::{Context, E2e, Outcome, ensure};
 
-const PATTERN: &[u8] = b"0123456789abcdef";
 const MIB: usize = 1 << 20;
 /// Any step that takes longer is stuck.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -73,30 +73,11 @@ async fn fetch(tunnel: &PortForwardTunnel, n: usize, half_close: bool) -> Result
         if half_close {
             stream.shutdown().await.context("shutdown (FIN)")?;
         }
-        read_body(&mut stream, n).await
+        read_pattern_body(&mut stream, n).await
     };
     tokio::time::timeout(LIMIT, exchange)
         .await
         .map_err(|_| format!("GET of {n} bytes took over {LIMIT:?}"))?
-}
-
-async fn read_body(stream: &mut PortStream, n: usize) -> Result<usize, String> {
-    let mut answer = Vec::with_capacity(n + 512);
-    stream.read_to_end(&mut answer).await.context("read")?;
-    let start = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("no HTTP header end")?
-        + 4;
-    let body = &answer[start..];
-    let bad = body
-        .iter()
-        .enumerate()
-        .position(|(i, b)| *b != PATTERN[i % PATTERN.len()]);
-    ensure(body.len() == n && bad.is_none(), || {
-        format!("{} bytes of {n}, first wrong at {bad:?}", body.len())
-    })?;
-    Ok(body.len())
 }
 
 async fn many(tunnel: &PortForwardTunnel) -> Outcome {

@@ -207,7 +207,7 @@ async fn exec(ctx: &Ctx) -> Outcome {
 
 /// GET /bytes?n=N through `addr`; every byte of the body checked against the server's pattern.
 pub(super) async fn fetch_bytes(addr: std::net::SocketAddr, n: usize) -> Result<usize, String> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::io::AsyncWriteExt as _;
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
         .context("connect to the forwarded port")?;
@@ -216,6 +216,15 @@ pub(super) async fn fetch_bytes(addr: std::net::SocketAddr, n: usize) -> Result<
         .write_all(request.as_bytes())
         .await
         .context("write")?;
+    read_pattern_body(&mut stream, n).await
+}
+
+/// Reads an HTTP answer to its end and checks its body: `n` bytes of the server's pattern.
+pub(super) async fn read_pattern_body(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    n: usize,
+) -> Result<usize, String> {
+    use tokio::io::AsyncReadExt as _;
     let mut body = Vec::with_capacity(n + 512);
     stream.read_to_end(&mut body).await.context("read")?;
     let start = body
