@@ -149,6 +149,10 @@ pub fn run(req: &Request) -> Result<(), String> {
         None => Vec::new(),
     };
     specs.extend(own.iter().cloned());
+    let proto = match layout.own_documents {
+        Some(dir) => proto_inputs(&root.join(dir))?,
+        None => None,
+    };
     let generated = codegen::generate_with(
         &specs,
         &codegen::Options {
@@ -157,9 +161,16 @@ pub fn run(req: &Request) -> Result<(), String> {
             api_root: layout.api.as_ref().map(|api| api.sources),
             release: req.kubernetes_version.as_deref(),
             cluster_scoped: &req.cluster_scoped,
+            proto: proto.as_ref(),
         },
     )
     .map_err(|e| e.to_string())?;
+    if let Some(stats) = &generated.proto {
+        println!(
+            "gen: protobuf: {} messages, {} fields joined ({} embedded structs, {} kinds' apiVersion/kind from the envelope), {} fixups",
+            stats.messages, stats.fields, stats.embedded, stats.type_meta, stats.fixups
+        );
+    }
     for warning in &generated.warnings {
         eprintln!("gen: {warning}");
     }
@@ -394,6 +405,34 @@ fn features_block(features: &BTreeMap<String, Vec<String>>) -> String {
         out.push_str(&format!("{f} = [{}]\n", deps.join(", ")));
     }
     out
+}
+
+/// The protobuf facts of `DIR` (`proto.facts`, with `proto-go.facts` and `proto-fixups.facts`
+/// when there), or `None` when it has none: then only JSON is generated.
+fn proto_inputs(dir: &Path) -> Result<Option<codegen::proto_join::ProtoInputs>, String> {
+    use codegen::proto::ProtoFacts;
+    use codegen::proto_join::{Fixups, GoFacts, ProtoInputs};
+    let optional = |name: &str| -> Result<Option<(String, String)>, String> {
+        let path = dir.join(name);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some((text, path.display().to_string()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    };
+    let Some((text, file)) = optional("proto.facts")? else {
+        return Ok(None);
+    };
+    let facts = ProtoFacts::parse(&text, &file).map_err(|e| e.to_string())?;
+    let go = match optional("proto-go.facts")? {
+        Some((text, file)) => Some(GoFacts::parse(&text, &file).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let fixups = match optional("proto-fixups.facts")? {
+        Some((text, file)) => Fixups::parse(&text, &file).map_err(|e| e.to_string())?,
+        None => Fixups::default(),
+    };
+    Ok(Some(ProtoInputs { facts, go, fixups }))
 }
 
 /// `DIR/*.openapi.json`, sorted by name (merged after the `--spec` documents).

@@ -41,6 +41,39 @@ impl crate::codec::DecodeFields for ExemptPriorityLevelConfiguration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ExemptPriorityLevelConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.nominal_concurrency_shares, false, w::Std);
+        w::opt(b, 2, &self.lendable_percent, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.nominal_concurrency_shares, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.lendable_percent, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nominalConcurrencyShares",
+                2 => "lendablePercent",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowDistinguisherMethod {
@@ -74,6 +107,36 @@ impl crate::codec::DecodeFields for FlowDistinguisherMethod {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowDistinguisherMethod {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchema`
@@ -145,6 +208,46 @@ impl crate::Resource for FlowSchema {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchema {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchema";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 3, &self.status, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaCondition {
@@ -196,6 +299,48 @@ impl crate::codec::DecodeFields for FlowSchemaCondition {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaCondition {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaCondition";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.type_, false, w::Std);
+        w::opt(b, 2, &self.status, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, false, w::Std);
+        w::opt(b, 4, &self.reason, false, w::Std);
+        w::opt(b, 5, &self.message, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaList`
@@ -262,6 +407,43 @@ impl crate::ListResource for FlowSchemaList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaList {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaList";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaSpec {
@@ -313,6 +495,45 @@ impl crate::codec::DecodeFields for FlowSchemaSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaSpec {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaSpec";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.priority_level_configuration, w::Std);
+        w::opt(b, 2, &self.matching_precedence, false, w::Std);
+        w::opt(b, 3, &self.distinguisher_method, false, w::Std);
+        w::opt_list(b, 4, &self.rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.priority_level_configuration, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.matching_precedence, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.distinguisher_method, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "priorityLevelConfiguration",
+                2 => "matchingPrecedence",
+                3 => "distinguisherMethod",
+                4 => "rules",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaStatus {
@@ -348,6 +569,36 @@ impl crate::codec::DecodeFields for FlowSchemaStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaStatus {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaStatus";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.GroupSubject`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupSubject {
@@ -381,6 +632,36 @@ impl crate::codec::DecodeFields for GroupSubject {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GroupSubject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.GroupSubject";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.LimitResponse`
@@ -420,6 +701,39 @@ impl crate::codec::DecodeFields for LimitResponse {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitResponse {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.LimitResponse";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.queuing, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.queuing, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "queuing",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration`
@@ -473,6 +787,45 @@ impl crate::codec::DecodeFields for LimitedPriorityLevelConfiguration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitedPriorityLevelConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.nominal_concurrency_shares, false, w::Std);
+        w::opt(b, 2, &self.limit_response, false, w::Std);
+        w::opt(b, 3, &self.lendable_percent, false, w::Std);
+        w::opt(b, 4, &self.borrowing_limit_percent, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.nominal_concurrency_shares, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.limit_response, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.lendable_percent, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.borrowing_limit_percent, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nominalConcurrencyShares",
+                2 => "limitResponse",
+                3 => "lendablePercent",
+                4 => "borrowingLimitPercent",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.NonResourcePolicyRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NonResourcePolicyRule {
@@ -512,6 +865,39 @@ impl crate::codec::DecodeFields for NonResourcePolicyRule {
             "verbs" => crate::codec::set_required(&mut self.verbs, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NonResourcePolicyRule {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.NonResourcePolicyRule";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.verbs, w::Std);
+        w::list(b, 6, &self.non_resource_urls, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.verbs, t, b, d, w::Std),
+            6 => w::push(&mut self.non_resource_urls, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "verbs",
+                6 => "nonResourceURLs",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects`
@@ -555,6 +941,42 @@ impl crate::codec::DecodeFields for PolicyRulesWithSubjects {
             "subjects" => crate::codec::set_required(&mut self.subjects, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PolicyRulesWithSubjects {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.subjects, w::Std);
+        w::opt_list(b, 2, &self.resource_rules, w::Std);
+        w::opt_list(b, 3, &self.non_resource_rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.subjects, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.resource_rules, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.non_resource_rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "subjects",
+                2 => "resourceRules",
+                3 => "nonResourceRules",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration`
@@ -626,6 +1048,46 @@ impl crate::Resource for PriorityLevelConfiguration {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 3, &self.status, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationCondition {
@@ -677,6 +1139,48 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationCondition {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationCondition {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.type_, false, w::Std);
+        w::opt(b, 2, &self.status, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, false, w::Std);
+        w::opt(b, 4, &self.reason, false, w::Std);
+        w::opt(b, 5, &self.message, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList`
@@ -743,6 +1247,43 @@ impl crate::ListResource for PriorityLevelConfigurationList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationList {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationReference {
@@ -776,6 +1317,36 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationReference {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationReference {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec`
@@ -821,6 +1392,42 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationSpec {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.limited, false, w::Std);
+        w::opt(b, 3, &self.exempt, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.limited, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.exempt, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "limited",
+                3 => "exempt",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationStatus {
@@ -854,6 +1461,36 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationStatus {
             "conditions" => crate::codec::set(&mut self.conditions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationStatus {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.QueuingConfiguration`
@@ -897,6 +1534,42 @@ impl crate::codec::DecodeFields for QueuingConfiguration {
             "queues" => crate::codec::set(&mut self.queues, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for QueuingConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.QueuingConfiguration";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.queues, false, w::Std);
+        w::opt(b, 2, &self.hand_size, false, w::Std);
+        w::opt(b, 3, &self.queue_length_limit, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.queues, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.hand_size, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.queue_length_limit, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "queues",
+                2 => "handSize",
+                3 => "queueLengthLimit",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.ResourcePolicyRule`
@@ -950,6 +1623,48 @@ impl crate::codec::DecodeFields for ResourcePolicyRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourcePolicyRule {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ResourcePolicyRule";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.verbs, w::Std);
+        w::list(b, 2, &self.api_groups, w::Std);
+        w::list(b, 3, &self.resources, w::Std);
+        w::opt(b, 4, &self.cluster_scope, false, w::Std);
+        w::opt_list(b, 5, &self.namespaces, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.verbs, t, b, d, w::Std),
+            2 => w::push(&mut self.api_groups, t, b, d, w::Std),
+            3 => w::push(&mut self.resources, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.cluster_scope, t, b, d, false, w::Std),
+            5 => w::push_opt(&mut self.namespaces, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "verbs",
+                2 => "apiGroups",
+                3 => "resources",
+                4 => "clusterScope",
+                5 => "namespaces",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.ServiceAccountSubject`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceAccountSubject {
@@ -987,6 +1702,39 @@ impl crate::codec::DecodeFields for ServiceAccountSubject {
             "namespace" => crate::codec::set_required(&mut self.namespace, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceAccountSubject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ServiceAccountSubject";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.namespace, w::Std);
+        w::req(b, 2, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.namespace, t, b, d, w::Std),
+            2 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                2 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.Subject`
@@ -1036,6 +1784,45 @@ impl crate::codec::DecodeFields for Subject {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Subject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.Subject";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.kind, w::Std);
+        w::opt(b, 2, &self.user, false, w::Std);
+        w::opt(b, 3, &self.group, false, w::Std);
+        w::opt(b, 4, &self.service_account, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.service_account, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kind",
+                2 => "user",
+                3 => "group",
+                4 => "serviceAccount",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.UserSubject`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserSubject {
@@ -1069,5 +1856,35 @@ impl crate::codec::DecodeFields for UserSubject {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for UserSubject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.UserSubject";
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
