@@ -334,6 +334,8 @@ fn output_files(
         let own_dir = layout.own_documents.unwrap_or_default();
         let version = req.kubernetes_version.as_deref();
         let text = source_record(version, &generated.inputs, own, own_dir)?;
+        // The other entries (the facts files' provenance, `cargo xtask proto-facts`) are kept.
+        let text = keep_other_entries(&text, fs::read_to_string(root.join(record)).ok())?;
         files.insert(record.into(), text);
     }
     if let Some(lib) = layout.lib {
@@ -500,6 +502,26 @@ fn source_record(
     Ok(text)
 }
 
+/// `record` with the top-level entries of the committed one other than `generated_from`.
+fn keep_other_entries(record: &str, committed: Option<String>) -> Result<String, String> {
+    let Some(committed) = committed else {
+        return Ok(record.to_owned());
+    };
+    let Ok(serde_json::Value::Object(old)) = serde_json::from_str(&committed) else {
+        return Ok(record.to_owned());
+    };
+    let mut new: serde_json::Value = serde_json::from_str(record).map_err(|e| e.to_string())?;
+    let object = new.as_object_mut().ok_or("source record: not an object")?;
+    for (key, value) in old {
+        if key != "generated_from" {
+            object.insert(key, value);
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&new).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// One of our documents: where it lives in the repository and its sha256.
 fn own_record(path: &Path, own_dir: &str) -> Result<serde_json::Value, String> {
     let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -516,7 +538,7 @@ fn own_record(path: &Path, own_dir: &str) -> Result<serde_json::Value, String> {
     }))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
