@@ -40,7 +40,7 @@ impl crate::proto::Message for ApplyConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ApplyConfiguration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.expression, false, w::Std);
+        w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -52,7 +52,7 @@ impl crate::proto::Message for ApplyConfiguration {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.expression, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -251,7 +251,7 @@ impl crate::proto::Message for JSONPatch {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.JSONPatch";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.expression, false, w::Std);
+        w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -263,7 +263,7 @@ impl crate::proto::Message for JSONPatch {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.expression, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -515,8 +515,8 @@ impl crate::proto::Message for MutatingAdmissionPolicy {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -541,6 +541,11 @@ impl crate::proto::Message for MutatingAdmissionPolicy {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -617,8 +622,8 @@ impl crate::proto::Message for MutatingAdmissionPolicyBinding {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBinding";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -643,6 +648,11 @@ impl crate::proto::Message for MutatingAdmissionPolicyBinding {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -718,7 +728,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -744,6 +754,10 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -798,7 +812,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.policy_name, false, w::Std);
+        w::opt(b, 1, &self.policy_name, true, w::Std);
         w::opt(b, 2, &self.param_ref, false, w::Std);
         w::opt(b, 3, &self.match_resources, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -812,7 +826,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.policy_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.policy_name, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.param_ref, t, b, d, false, w::Std),
             3 => w::set_opt(&mut self.match_resources, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -898,7 +912,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -924,6 +938,10 @@ impl crate::proto::Message for MutatingAdmissionPolicyList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1000,7 +1018,7 @@ impl crate::proto::Message for MutatingAdmissionPolicySpec {
         w::opt_list(b, 4, &self.mutations, w::Std);
         w::opt(b, 5, &self.failure_policy, false, w::Std);
         w::opt_list(b, 6, &self.match_conditions, w::Std);
-        w::opt(b, 7, &self.reinvocation_policy, false, w::Std);
+        w::opt(b, 7, &self.reinvocation_policy, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1018,7 +1036,7 @@ impl crate::proto::Message for MutatingAdmissionPolicySpec {
             4 => w::push_opt(&mut self.mutations, t, b, d, w::Std),
             5 => w::set_opt(&mut self.failure_policy, t, b, d, false, w::Std),
             6 => w::push_opt(&mut self.match_conditions, t, b, d, w::Std),
-            7 => w::set_opt(&mut self.reinvocation_policy, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.reinvocation_policy, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1253,7 +1271,7 @@ impl crate::proto::Message for MutatingWebhookConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.webhooks, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1279,6 +1297,10 @@ impl crate::proto::Message for MutatingWebhookConfiguration {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1354,7 +1376,7 @@ impl crate::proto::Message for MutatingWebhookConfigurationList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1380,6 +1402,10 @@ impl crate::proto::Message for MutatingWebhookConfigurationList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1666,8 +1692,8 @@ impl crate::proto::Message for ParamKind {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ParamKind";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.api_version, false, w::Std);
-        w::opt(b, 2, &self.kind, false, w::Std);
+        w::opt(b, 1, &self.api_version, true, w::Std);
+        w::opt(b, 2, &self.kind, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1679,8 +1705,8 @@ impl crate::proto::Message for ParamKind {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.kind, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1748,8 +1774,8 @@ impl crate::proto::Message for ParamRef {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ParamRef";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.namespace, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
         w::opt(b, 3, &self.selector, false, w::Std);
         w::opt(b, 4, &self.parameter_not_found_action, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1763,8 +1789,8 @@ impl crate::proto::Message for ParamRef {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
             4 => w::set_opt(&mut self.parameter_not_found_action, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -2130,9 +2156,9 @@ impl crate::proto::Message for ValidatingAdmissionPolicy {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2159,6 +2185,12 @@ impl crate::proto::Message for ValidatingAdmissionPolicy {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2235,7 +2267,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicyBinding {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2261,6 +2293,10 @@ impl crate::proto::Message for ValidatingAdmissionPolicyBinding {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2336,7 +2372,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicyBindingList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2362,6 +2398,10 @@ impl crate::proto::Message for ValidatingAdmissionPolicyBindingList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2525,7 +2565,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicyList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2551,6 +2591,10 @@ impl crate::proto::Message for ValidatingAdmissionPolicyList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2712,7 +2756,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicyStatus {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.observed_generation, false, w::Std);
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
         w::opt(b, 2, &self.type_checking, false, w::Std);
         w::opt_list(b, 3, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -2726,7 +2770,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicyStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.type_checking, t, b, d, false, w::Std),
             3 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -2952,7 +2996,7 @@ impl crate::proto::Message for ValidatingWebhookConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.webhooks, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2978,6 +3022,10 @@ impl crate::proto::Message for ValidatingWebhookConfiguration {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3053,7 +3101,7 @@ impl crate::proto::Message for ValidatingWebhookConfigurationList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3079,6 +3127,10 @@ impl crate::proto::Message for ValidatingWebhookConfigurationList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3138,9 +3190,9 @@ impl crate::proto::Message for Validation {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.expression, w::Std);
-        w::opt(b, 2, &self.message, false, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
         w::opt(b, 3, &self.reason, false, w::Std);
-        w::opt(b, 4, &self.message_expression, false, w::Std);
+        w::opt(b, 4, &self.message_expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3153,9 +3205,9 @@ impl crate::proto::Message for Validation {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.expression, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.message_expression, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.message_expression, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }

@@ -40,7 +40,7 @@ impl crate::proto::Message for ApplyConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.ApplyConfiguration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.expression, false, w::Std);
+        w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -52,7 +52,7 @@ impl crate::proto::Message for ApplyConfiguration {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.expression, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -105,7 +105,7 @@ impl crate::proto::Message for JSONPatch {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.JSONPatch";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.expression, false, w::Std);
+        w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -117,7 +117,7 @@ impl crate::proto::Message for JSONPatch {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.expression, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -369,8 +369,8 @@ impl crate::proto::Message for MutatingAdmissionPolicy {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -395,6 +395,11 @@ impl crate::proto::Message for MutatingAdmissionPolicy {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -471,8 +476,8 @@ impl crate::proto::Message for MutatingAdmissionPolicyBinding {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBinding";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -497,6 +502,11 @@ impl crate::proto::Message for MutatingAdmissionPolicyBinding {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -572,7 +582,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBindingList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -598,6 +608,10 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -652,7 +666,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBindingSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.policy_name, false, w::Std);
+        w::opt(b, 1, &self.policy_name, true, w::Std);
         w::opt(b, 2, &self.param_ref, false, w::Std);
         w::opt(b, 3, &self.match_resources, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -666,7 +680,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.policy_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.policy_name, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.param_ref, t, b, d, false, w::Std),
             3 => w::set_opt(&mut self.match_resources, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -752,7 +766,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -778,6 +792,10 @@ impl crate::proto::Message for MutatingAdmissionPolicyList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -854,7 +872,7 @@ impl crate::proto::Message for MutatingAdmissionPolicySpec {
         w::opt_list(b, 4, &self.mutations, w::Std);
         w::opt(b, 5, &self.failure_policy, false, w::Std);
         w::opt_list(b, 6, &self.match_conditions, w::Std);
-        w::opt(b, 7, &self.reinvocation_policy, false, w::Std);
+        w::opt(b, 7, &self.reinvocation_policy, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -872,7 +890,7 @@ impl crate::proto::Message for MutatingAdmissionPolicySpec {
             4 => w::push_opt(&mut self.mutations, t, b, d, w::Std),
             5 => w::set_opt(&mut self.failure_policy, t, b, d, false, w::Std),
             6 => w::push_opt(&mut self.match_conditions, t, b, d, w::Std),
-            7 => w::set_opt(&mut self.reinvocation_policy, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.reinvocation_policy, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1171,8 +1189,8 @@ impl crate::proto::Message for ParamKind {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.ParamKind";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.api_version, false, w::Std);
-        w::opt(b, 2, &self.kind, false, w::Std);
+        w::opt(b, 1, &self.api_version, true, w::Std);
+        w::opt(b, 2, &self.kind, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1184,8 +1202,8 @@ impl crate::proto::Message for ParamKind {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.kind, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1253,8 +1271,8 @@ impl crate::proto::Message for ParamRef {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.ParamRef";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.namespace, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
         w::opt(b, 3, &self.selector, false, w::Std);
         w::opt(b, 4, &self.parameter_not_found_action, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1268,8 +1286,8 @@ impl crate::proto::Message for ParamRef {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
             4 => w::set_opt(&mut self.parameter_not_found_action, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),

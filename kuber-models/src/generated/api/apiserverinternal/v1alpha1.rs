@@ -165,8 +165,8 @@ impl crate::proto::Message for StorageVersion {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metadata, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -179,7 +179,7 @@ impl crate::proto::Message for StorageVersion {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.metadata, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -193,6 +193,10 @@ impl crate::proto::Message for StorageVersion {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -263,8 +267,8 @@ impl crate::proto::Message for StorageVersionCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.observed_generation, false, w::Std);
-        w::opt(b, 4, &self.last_transition_time, false, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
         w::req(b, 5, &self.reason, w::Std);
         w::req(b, 6, &self.message, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -280,8 +284,8 @@ impl crate::proto::Message for StorageVersionCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
             5 => w::set_req(&mut self.reason, t, b, d, w::Std),
             6 => w::set_req(&mut self.message, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -370,7 +374,7 @@ impl crate::proto::Message for StorageVersionList {
     const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersionList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -396,6 +400,10 @@ impl crate::proto::Message for StorageVersionList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

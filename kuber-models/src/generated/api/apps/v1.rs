@@ -74,8 +74,8 @@ impl crate::proto::Message for ControllerRevision {
     const NAME: &'static str = "io.k8s.api.apps.v1.ControllerRevision";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.data, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.data, true, w::Std);
         w::req(b, 3, &self.revision, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -89,7 +89,7 @@ impl crate::proto::Message for ControllerRevision {
         use crate::proto::wire as w;
         match n {
             1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.data, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.data, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.revision, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -103,6 +103,10 @@ impl crate::proto::Message for ControllerRevision {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -178,7 +182,7 @@ impl crate::proto::Message for ControllerRevisionList {
     const NAME: &'static str = "io.k8s.api.apps.v1.ControllerRevisionList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -204,6 +208,10 @@ impl crate::proto::Message for ControllerRevisionList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -284,9 +292,9 @@ impl crate::proto::Message for DaemonSet {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSet";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -313,6 +321,12 @@ impl crate::proto::Message for DaemonSet {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -379,9 +393,9 @@ impl crate::proto::Message for DaemonSetCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -395,9 +409,9 @@ impl crate::proto::Message for DaemonSetCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -483,7 +497,7 @@ impl crate::proto::Message for DaemonSetList {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -509,6 +523,10 @@ impl crate::proto::Message for DaemonSetList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -575,8 +593,8 @@ impl crate::proto::Message for DaemonSetSpec {
         use crate::proto::wire as w;
         w::req(b, 1, &self.selector, w::Std);
         w::req(b, 2, &self.template, w::Std);
-        w::opt(b, 3, &self.update_strategy, false, w::Std);
-        w::opt(b, 4, &self.min_ready_seconds, false, w::Std);
+        w::opt(b, 3, &self.update_strategy, true, w::Std);
+        w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
         w::opt(b, 6, &self.revision_history_limit, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -592,7 +610,7 @@ impl crate::proto::Message for DaemonSetSpec {
             1 => w::set_req(&mut self.selector, t, b, d, w::Std),
             2 => w::set_req(&mut self.template, t, b, d, w::Std),
             3 => w::set_opt(&mut self.update_strategy, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
             6 => w::set_opt(&mut self.revision_history_limit, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -608,6 +626,10 @@ impl crate::proto::Message for DaemonSetSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.update_strategy);
     }
 }
 /// `io.k8s.api.apps.v1.DaemonSetStatus`
@@ -698,10 +720,10 @@ impl crate::proto::Message for DaemonSetStatus {
         w::req(b, 2, &self.number_misscheduled, w::Std);
         w::req(b, 3, &self.desired_number_scheduled, w::Std);
         w::req(b, 4, &self.number_ready, w::Std);
-        w::opt(b, 5, &self.observed_generation, false, w::Std);
-        w::opt(b, 6, &self.updated_number_scheduled, false, w::Std);
-        w::opt(b, 7, &self.number_available, false, w::Std);
-        w::opt(b, 8, &self.number_unavailable, false, w::Std);
+        w::opt(b, 5, &self.observed_generation, true, w::Std);
+        w::opt(b, 6, &self.updated_number_scheduled, true, w::Std);
+        w::opt(b, 7, &self.number_available, true, w::Std);
+        w::opt(b, 8, &self.number_unavailable, true, w::Std);
         w::opt(b, 9, &self.collision_count, false, w::Std);
         w::opt_list(b, 10, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -719,10 +741,10 @@ impl crate::proto::Message for DaemonSetStatus {
             2 => w::set_req(&mut self.number_misscheduled, t, b, d, w::Std),
             3 => w::set_req(&mut self.desired_number_scheduled, t, b, d, w::Std),
             4 => w::set_req(&mut self.number_ready, t, b, d, w::Std),
-            5 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.updated_number_scheduled, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.number_available, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.number_unavailable, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.updated_number_scheduled, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.number_available, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.number_unavailable, t, b, d, true, w::Std),
             9 => w::set_opt(&mut self.collision_count, t, b, d, false, w::Std),
             10 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -790,7 +812,7 @@ impl crate::proto::Message for DaemonSetUpdateStrategy {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetUpdateStrategy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.type_, false, w::Std);
+        w::opt(b, 1, &self.type_, true, w::Std);
         w::opt(b, 2, &self.rolling_update, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -803,7 +825,7 @@ impl crate::proto::Message for DaemonSetUpdateStrategy {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.rolling_update, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -892,9 +914,9 @@ impl crate::proto::Message for Deployment {
     const NAME: &'static str = "io.k8s.api.apps.v1.Deployment";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -921,6 +943,12 @@ impl crate::proto::Message for Deployment {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -991,10 +1019,10 @@ impl crate::proto::Message for DeploymentCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
-        w::opt(b, 6, &self.last_update_time, false, w::Std);
-        w::opt(b, 7, &self.last_transition_time, false, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::opt(b, 6, &self.last_update_time, true, w::Std);
+        w::opt(b, 7, &self.last_transition_time, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1008,10 +1036,10 @@ impl crate::proto::Message for DeploymentCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            6 => w::set_opt(&mut self.last_update_time, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.last_update_time, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1098,7 +1126,7 @@ impl crate::proto::Message for DeploymentList {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1124,6 +1152,10 @@ impl crate::proto::Message for DeploymentList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1205,10 +1237,10 @@ impl crate::proto::Message for DeploymentSpec {
         w::opt(b, 1, &self.replicas, false, w::Std);
         w::req(b, 2, &self.selector, w::Std);
         w::req(b, 3, &self.template, w::Std);
-        w::opt(b, 4, &self.strategy, false, w::Std);
-        w::opt(b, 5, &self.min_ready_seconds, false, w::Std);
+        w::opt(b, 4, &self.strategy, true, w::Std);
+        w::opt(b, 5, &self.min_ready_seconds, true, w::Std);
         w::opt(b, 6, &self.revision_history_limit, false, w::Std);
-        w::opt(b, 7, &self.paused, false, w::Std);
+        w::opt(b, 7, &self.paused, true, w::Std);
         w::opt(b, 9, &self.progress_deadline_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1225,9 +1257,9 @@ impl crate::proto::Message for DeploymentSpec {
             2 => w::set_req(&mut self.selector, t, b, d, w::Std),
             3 => w::set_req(&mut self.template, t, b, d, w::Std),
             4 => w::set_opt(&mut self.strategy, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.min_ready_seconds, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
             6 => w::set_opt(&mut self.revision_history_limit, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.paused, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.paused, t, b, d, true, w::Std),
             9 => w::set_opt(&mut self.progress_deadline_seconds, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1246,6 +1278,10 @@ impl crate::proto::Message for DeploymentSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.strategy);
     }
 }
 /// `io.k8s.api.apps.v1.DeploymentStatus`
@@ -1324,13 +1360,13 @@ impl crate::proto::Message for DeploymentStatus {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.observed_generation, false, w::Std);
-        w::opt(b, 2, &self.replicas, false, w::Std);
-        w::opt(b, 3, &self.updated_replicas, false, w::Std);
-        w::opt(b, 4, &self.available_replicas, false, w::Std);
-        w::opt(b, 5, &self.unavailable_replicas, false, w::Std);
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
+        w::opt(b, 2, &self.replicas, true, w::Std);
+        w::opt(b, 3, &self.updated_replicas, true, w::Std);
+        w::opt(b, 4, &self.available_replicas, true, w::Std);
+        w::opt(b, 5, &self.unavailable_replicas, true, w::Std);
         w::opt_list(b, 6, &self.conditions, w::Std);
-        w::opt(b, 7, &self.ready_replicas, false, w::Std);
+        w::opt(b, 7, &self.ready_replicas, true, w::Std);
         w::opt(b, 8, &self.collision_count, false, w::Std);
         w::opt(b, 9, &self.terminating_replicas, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1344,12 +1380,12 @@ impl crate::proto::Message for DeploymentStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.updated_replicas, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.ready_replicas, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.available_replicas, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.unavailable_replicas, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.replicas, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.updated_replicas, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.available_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.unavailable_replicas, t, b, d, true, w::Std),
             9 => w::set_opt(&mut self.terminating_replicas, t, b, d, false, w::Std),
             6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             8 => w::set_opt(&mut self.collision_count, t, b, d, false, w::Std),
@@ -1417,7 +1453,7 @@ impl crate::proto::Message for DeploymentStrategy {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentStrategy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.type_, false, w::Std);
+        w::opt(b, 1, &self.type_, true, w::Std);
         w::opt(b, 2, &self.rolling_update, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1430,7 +1466,7 @@ impl crate::proto::Message for DeploymentStrategy {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.rolling_update, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1519,9 +1555,9 @@ impl crate::proto::Message for ReplicaSet {
     const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSet";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1548,6 +1584,12 @@ impl crate::proto::Message for ReplicaSet {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1614,9 +1656,9 @@ impl crate::proto::Message for ReplicaSetCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1630,9 +1672,9 @@ impl crate::proto::Message for ReplicaSetCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1718,7 +1760,7 @@ impl crate::proto::Message for ReplicaSetList {
     const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1744,6 +1786,10 @@ impl crate::proto::Message for ReplicaSetList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1804,8 +1850,8 @@ impl crate::proto::Message for ReplicaSetSpec {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.replicas, false, w::Std);
         w::req(b, 2, &self.selector, w::Std);
-        w::opt(b, 3, &self.template, false, w::Std);
-        w::opt(b, 4, &self.min_ready_seconds, false, w::Std);
+        w::opt(b, 3, &self.template, true, w::Std);
+        w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1818,7 +1864,7 @@ impl crate::proto::Message for ReplicaSetSpec {
         use crate::proto::wire as w;
         match n {
             1 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.selector, t, b, d, w::Std),
             3 => w::set_opt(&mut self.template, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -1834,6 +1880,10 @@ impl crate::proto::Message for ReplicaSetSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.template);
     }
 }
 /// `io.k8s.api.apps.v1.ReplicaSetStatus`
@@ -1905,10 +1955,10 @@ impl crate::proto::Message for ReplicaSetStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.replicas, w::Std);
-        w::opt(b, 2, &self.fully_labeled_replicas, false, w::Std);
-        w::opt(b, 3, &self.observed_generation, false, w::Std);
-        w::opt(b, 4, &self.ready_replicas, false, w::Std);
-        w::opt(b, 5, &self.available_replicas, false, w::Std);
+        w::opt(b, 2, &self.fully_labeled_replicas, true, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
+        w::opt(b, 4, &self.ready_replicas, true, w::Std);
+        w::opt(b, 5, &self.available_replicas, true, w::Std);
         w::opt_list(b, 6, &self.conditions, w::Std);
         w::opt(b, 7, &self.terminating_replicas, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1923,11 +1973,11 @@ impl crate::proto::Message for ReplicaSetStatus {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.replicas, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fully_labeled_replicas, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.ready_replicas, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.available_replicas, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fully_labeled_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.available_replicas, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.terminating_replicas, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -2237,9 +2287,9 @@ impl crate::proto::Message for StatefulSet {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSet";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2266,6 +2316,12 @@ impl crate::proto::Message for StatefulSet {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2332,9 +2388,9 @@ impl crate::proto::Message for StatefulSetCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2348,9 +2404,9 @@ impl crate::proto::Message for StatefulSetCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -2436,7 +2492,7 @@ impl crate::proto::Message for StatefulSetList {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2462,6 +2518,10 @@ impl crate::proto::Message for StatefulSetList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2508,7 +2568,7 @@ impl crate::proto::Message for StatefulSetOrdinals {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetOrdinals";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.start, false, w::Std);
+        w::opt(b, 1, &self.start, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2531,6 +2591,10 @@ impl crate::proto::Message for StatefulSetOrdinals {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.start);
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy`
@@ -2577,8 +2641,8 @@ impl crate::proto::Message for StatefulSetPersistentVolumeClaimRetentionPolicy {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.when_deleted, false, w::Std);
-        w::opt(b, 2, &self.when_scaled, false, w::Std);
+        w::opt(b, 1, &self.when_deleted, true, w::Std);
+        w::opt(b, 2, &self.when_scaled, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2590,8 +2654,8 @@ impl crate::proto::Message for StatefulSetPersistentVolumeClaimRetentionPolicy {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.when_deleted, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.when_scaled, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.when_deleted, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.when_scaled, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -2705,11 +2769,11 @@ impl crate::proto::Message for StatefulSetSpec {
         w::req(b, 2, &self.selector, w::Std);
         w::req(b, 3, &self.template, w::Std);
         w::opt_list(b, 4, &self.volume_claim_templates, w::Std);
-        w::opt(b, 5, &self.service_name, false, w::Std);
-        w::opt(b, 6, &self.pod_management_policy, false, w::Std);
-        w::opt(b, 7, &self.update_strategy, false, w::Std);
+        w::opt(b, 5, &self.service_name, true, w::Std);
+        w::opt(b, 6, &self.pod_management_policy, true, w::Std);
+        w::opt(b, 7, &self.update_strategy, true, w::Std);
         w::opt(b, 8, &self.revision_history_limit, false, w::Std);
-        w::opt(b, 9, &self.min_ready_seconds, false, w::Std);
+        w::opt(b, 9, &self.min_ready_seconds, true, w::Std);
         w::opt(b, 10, &self.persistent_volume_claim_retention_policy, false, w::Std);
         w::opt(b, 11, &self.ordinals, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -2728,10 +2792,10 @@ impl crate::proto::Message for StatefulSetSpec {
             3 => w::set_req(&mut self.template, t, b, d, w::Std),
             4 => w::push_opt(&mut self.volume_claim_templates, t, b, d, w::Std),
             5 => w::set_opt(&mut self.service_name, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.pod_management_policy, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.pod_management_policy, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.update_strategy, t, b, d, false, w::Std),
             8 => w::set_opt(&mut self.revision_history_limit, t, b, d, false, w::Std),
-            9 => w::set_opt(&mut self.min_ready_seconds, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
             10 => {
                 w::set_opt(
                     &mut self.persistent_volume_claim_retention_policy,
@@ -2763,6 +2827,11 @@ impl crate::proto::Message for StatefulSetSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.service_name);
+        w::fill(&mut self.update_strategy);
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetStatus`
@@ -2841,16 +2910,16 @@ impl crate::proto::Message for StatefulSetStatus {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.observed_generation, false, w::Std);
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
         w::req(b, 2, &self.replicas, w::Std);
-        w::opt(b, 3, &self.ready_replicas, false, w::Std);
-        w::opt(b, 4, &self.current_replicas, false, w::Std);
-        w::opt(b, 5, &self.updated_replicas, false, w::Std);
-        w::opt(b, 6, &self.current_revision, false, w::Std);
-        w::opt(b, 7, &self.update_revision, false, w::Std);
+        w::opt(b, 3, &self.ready_replicas, true, w::Std);
+        w::opt(b, 4, &self.current_replicas, true, w::Std);
+        w::opt(b, 5, &self.updated_replicas, true, w::Std);
+        w::opt(b, 6, &self.current_revision, true, w::Std);
+        w::opt(b, 7, &self.update_revision, true, w::Std);
         w::opt(b, 9, &self.collision_count, false, w::Std);
         w::opt_list(b, 10, &self.conditions, w::Std);
-        w::opt(b, 11, &self.available_replicas, false, w::Std);
+        w::opt(b, 11, &self.available_replicas, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2862,13 +2931,13 @@ impl crate::proto::Message for StatefulSetStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.replicas, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.ready_replicas, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.current_replicas, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.updated_replicas, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.current_revision, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.update_revision, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.current_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.updated_replicas, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.current_revision, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.update_revision, t, b, d, true, w::Std),
             9 => w::set_opt(&mut self.collision_count, t, b, d, false, w::Std),
             10 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             11 => w::set_opt(&mut self.available_replicas, t, b, d, false, w::Std),
@@ -2891,6 +2960,10 @@ impl crate::proto::Message for StatefulSetStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.available_replicas);
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetUpdateStrategy`
@@ -2937,7 +3010,7 @@ impl crate::proto::Message for StatefulSetUpdateStrategy {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetUpdateStrategy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.type_, false, w::Std);
+        w::opt(b, 1, &self.type_, true, w::Std);
         w::opt(b, 2, &self.rolling_update, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2950,7 +3023,7 @@ impl crate::proto::Message for StatefulSetUpdateStrategy {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.rolling_update, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }

@@ -52,10 +52,10 @@ impl crate::proto::Message for BoundObjectReference {
     const NAME: &'static str = "io.k8s.api.authentication.v1.BoundObjectReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.kind, false, w::Std);
-        w::opt(b, 2, &self.api_version, false, w::Std);
-        w::opt(b, 3, &self.name, false, w::Std);
-        w::opt(b, 4, &self.uid, false, w::Std);
+        w::opt(b, 1, &self.kind, true, w::Std);
+        w::opt(b, 2, &self.api_version, true, w::Std);
+        w::opt(b, 3, &self.name, true, w::Std);
+        w::opt(b, 4, &self.uid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -67,10 +67,10 @@ impl crate::proto::Message for BoundObjectReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.kind, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -156,8 +156,8 @@ impl crate::proto::Message for SelfSubjectReview {
     const NAME: &'static str = "io.k8s.api.authentication.v1.SelfSubjectReview";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -182,6 +182,11 @@ impl crate::proto::Message for SelfSubjectReview {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -228,7 +233,7 @@ impl crate::proto::Message for SelfSubjectReviewStatus {
     const NAME: &'static str = "io.k8s.api.authentication.v1.SelfSubjectReviewStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.user_info, false, w::Std);
+        w::opt(b, 1, &self.user_info, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -251,6 +256,10 @@ impl crate::proto::Message for SelfSubjectReviewStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.user_info);
     }
 }
 /// `io.k8s.api.authentication.v1.TokenRequest`
@@ -311,9 +320,9 @@ impl crate::proto::Message for TokenRequest {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequest";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -340,6 +349,12 @@ impl crate::proto::Message for TokenRequest {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -471,8 +486,8 @@ impl crate::proto::Message for TokenRequestStatus {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequestStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.token, false, w::Std);
-        w::opt(b, 2, &self.expiration_timestamp, false, w::Std);
+        w::opt(b, 1, &self.token, true, w::Std);
+        w::opt(b, 2, &self.expiration_timestamp, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -485,7 +500,7 @@ impl crate::proto::Message for TokenRequestStatus {
         use crate::proto::wire as w;
         match n {
             1 => w::set_opt(&mut self.token, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.expiration_timestamp, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.expiration_timestamp, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -497,6 +512,10 @@ impl crate::proto::Message for TokenRequestStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.token);
     }
 }
 /// `io.k8s.api.authentication.v1.TokenReview`
@@ -573,9 +592,9 @@ impl crate::proto::Message for TokenReview {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReview";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -602,6 +621,11 @@ impl crate::proto::Message for TokenReview {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -732,9 +756,9 @@ impl crate::proto::Message for TokenReviewStatus {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReviewStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.authenticated, false, w::Std);
-        w::opt(b, 2, &self.user, false, w::Std);
-        w::opt(b, 3, &self.error, false, w::Std);
+        w::opt(b, 1, &self.authenticated, true, w::Std);
+        w::opt(b, 2, &self.user, true, w::Std);
+        w::opt(b, 3, &self.error, true, w::Std);
         w::opt_list(b, 4, &self.audiences, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -747,10 +771,10 @@ impl crate::proto::Message for TokenReviewStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.authenticated, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.authenticated, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
             4 => w::push_opt(&mut self.audiences, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.error, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.error, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -764,6 +788,10 @@ impl crate::proto::Message for TokenReviewStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.user);
     }
 }
 /// `io.k8s.api.authentication.v1.UserInfo`
@@ -818,8 +846,8 @@ impl crate::proto::Message for UserInfo {
     const NAME: &'static str = "io.k8s.api.authentication.v1.UserInfo";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.username, false, w::Std);
-        w::opt(b, 2, &self.uid, false, w::Std);
+        w::opt(b, 1, &self.username, true, w::Std);
+        w::opt(b, 2, &self.uid, true, w::Std);
         w::opt_list(b, 3, &self.groups, w::Std);
         w::opt_map(b, 4, &self.extra, w::Items);
         w::unknown(b, &self.unknown_fields);
@@ -833,8 +861,8 @@ impl crate::proto::Message for UserInfo {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.username, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.username, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
             3 => w::push_opt(&mut self.groups, t, b, d, w::Std),
             4 => w::entry_opt(&mut self.extra, t, b, d, w::Items),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),

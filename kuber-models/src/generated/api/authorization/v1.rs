@@ -46,7 +46,7 @@ impl crate::proto::Message for FieldSelectorAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.FieldSelectorAttributes";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.raw_selector, false, w::Std);
+        w::opt(b, 1, &self.raw_selector, true, w::Std);
         w::opt_list(b, 2, &self.requirements, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -59,7 +59,7 @@ impl crate::proto::Message for FieldSelectorAttributes {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.raw_selector, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.raw_selector, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.requirements, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -120,7 +120,7 @@ impl crate::proto::Message for LabelSelectorAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.LabelSelectorAttributes";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.raw_selector, false, w::Std);
+        w::opt(b, 1, &self.raw_selector, true, w::Std);
         w::opt_list(b, 2, &self.requirements, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -133,7 +133,7 @@ impl crate::proto::Message for LabelSelectorAttributes {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.raw_selector, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.raw_selector, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.requirements, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -222,9 +222,9 @@ impl crate::proto::Message for LocalSubjectAccessReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.LocalSubjectAccessReview";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -251,6 +251,11 @@ impl crate::proto::Message for LocalSubjectAccessReview {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -301,8 +306,8 @@ impl crate::proto::Message for NonResourceAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.NonResourceAttributes";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.path, false, w::Std);
-        w::opt(b, 2, &self.verb, false, w::Std);
+        w::opt(b, 1, &self.path, true, w::Std);
+        w::opt(b, 2, &self.verb, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -314,8 +319,8 @@ impl crate::proto::Message for NonResourceAttributes {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.path, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.verb, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.verb, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -473,13 +478,13 @@ impl crate::proto::Message for ResourceAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.ResourceAttributes";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.namespace, false, w::Std);
-        w::opt(b, 2, &self.verb, false, w::Std);
-        w::opt(b, 3, &self.group, false, w::Std);
-        w::opt(b, 4, &self.version, false, w::Std);
-        w::opt(b, 5, &self.resource, false, w::Std);
-        w::opt(b, 6, &self.subresource, false, w::Std);
-        w::opt(b, 7, &self.name, false, w::Std);
+        w::opt(b, 1, &self.namespace, true, w::Std);
+        w::opt(b, 2, &self.verb, true, w::Std);
+        w::opt(b, 3, &self.group, true, w::Std);
+        w::opt(b, 4, &self.version, true, w::Std);
+        w::opt(b, 5, &self.resource, true, w::Std);
+        w::opt(b, 6, &self.subresource, true, w::Std);
+        w::opt(b, 7, &self.name, true, w::Std);
         w::opt(b, 8, &self.field_selector, false, w::Std);
         w::opt(b, 9, &self.label_selector, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -493,13 +498,13 @@ impl crate::proto::Message for ResourceAttributes {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.verb, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.version, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.resource, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.subresource, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.verb, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.version, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.resource, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.subresource, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             8 => w::set_opt(&mut self.field_selector, t, b, d, false, w::Std),
             9 => w::set_opt(&mut self.label_selector, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -682,9 +687,9 @@ impl crate::proto::Message for SelfSubjectAccessReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectAccessReview";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -711,6 +716,11 @@ impl crate::proto::Message for SelfSubjectAccessReview {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -865,9 +875,9 @@ impl crate::proto::Message for SelfSubjectRulesReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectRulesReview";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -894,6 +904,11 @@ impl crate::proto::Message for SelfSubjectRulesReview {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -940,7 +955,7 @@ impl crate::proto::Message for SelfSubjectRulesReviewSpec {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.namespace, false, w::Std);
+        w::opt(b, 1, &self.namespace, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -952,7 +967,7 @@ impl crate::proto::Message for SelfSubjectRulesReviewSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1039,9 +1054,9 @@ impl crate::proto::Message for SubjectAccessReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectAccessReview";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1068,6 +1083,11 @@ impl crate::proto::Message for SubjectAccessReview {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1138,10 +1158,10 @@ impl crate::proto::Message for SubjectAccessReviewSpec {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.resource_attributes, false, w::Std);
         w::opt(b, 2, &self.non_resource_attributes, false, w::Std);
-        w::opt(b, 3, &self.user, false, w::Std);
+        w::opt(b, 3, &self.user, true, w::Std);
         w::opt_list(b, 4, &self.groups, w::Std);
         w::opt_map(b, 5, &self.extra, w::Items);
-        w::opt(b, 6, &self.uid, false, w::Std);
+        w::opt(b, 6, &self.uid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1155,10 +1175,10 @@ impl crate::proto::Message for SubjectAccessReviewSpec {
         match n {
             1 => w::set_opt(&mut self.resource_attributes, t, b, d, false, w::Std),
             2 => w::set_opt(&mut self.non_resource_attributes, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
             4 => w::push_opt(&mut self.groups, t, b, d, w::Std),
             5 => w::entry_opt(&mut self.extra, t, b, d, w::Items),
-            6 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1229,9 +1249,9 @@ impl crate::proto::Message for SubjectAccessReviewStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.allowed, w::Std);
-        w::opt(b, 2, &self.reason, false, w::Std);
-        w::opt(b, 3, &self.evaluation_error, false, w::Std);
-        w::opt(b, 4, &self.denied, false, w::Std);
+        w::opt(b, 2, &self.reason, true, w::Std);
+        w::opt(b, 3, &self.evaluation_error, true, w::Std);
+        w::opt(b, 4, &self.denied, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1244,9 +1264,9 @@ impl crate::proto::Message for SubjectAccessReviewStatus {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.allowed, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.denied, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.evaluation_error, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.denied, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.evaluation_error, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1319,7 +1339,7 @@ impl crate::proto::Message for SubjectRulesReviewStatus {
         w::list(b, 1, &self.resource_rules, w::Std);
         w::list(b, 2, &self.non_resource_rules, w::Std);
         w::req(b, 3, &self.incomplete, w::Std);
-        w::opt(b, 4, &self.evaluation_error, false, w::Std);
+        w::opt(b, 4, &self.evaluation_error, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1334,7 +1354,7 @@ impl crate::proto::Message for SubjectRulesReviewStatus {
             1 => w::push(&mut self.resource_rules, t, b, d, w::Std),
             2 => w::push(&mut self.non_resource_rules, t, b, d, w::Std),
             3 => w::set_req(&mut self.incomplete, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.evaluation_error, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.evaluation_error, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }

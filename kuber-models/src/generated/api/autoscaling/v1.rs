@@ -50,7 +50,7 @@ impl crate::proto::Message for CrossVersionObjectReference {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
         w::req(b, 2, &self.name, w::Std);
-        w::opt(b, 3, &self.api_version, false, w::Std);
+        w::opt(b, 3, &self.api_version, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -64,7 +64,7 @@ impl crate::proto::Message for CrossVersionObjectReference {
         match n {
             1 => w::set_req(&mut self.kind, t, b, d, w::Std),
             2 => w::set_req(&mut self.name, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -153,9 +153,9 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -182,6 +182,11 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -257,7 +262,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerList {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -283,6 +288,10 @@ impl crate::proto::Message for HorizontalPodAutoscalerList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -560,9 +569,9 @@ impl crate::proto::Message for Scale {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.Scale";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -589,6 +598,12 @@ impl crate::proto::Message for Scale {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -635,7 +650,7 @@ impl crate::proto::Message for ScaleSpec {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.ScaleSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.replicas, false, w::Std);
+        w::opt(b, 1, &self.replicas, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -647,7 +662,7 @@ impl crate::proto::Message for ScaleSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.replicas, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -705,7 +720,7 @@ impl crate::proto::Message for ScaleStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.replicas, w::Std);
-        w::opt(b, 2, &self.selector, false, w::Std);
+        w::opt(b, 2, &self.selector, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -718,7 +733,7 @@ impl crate::proto::Message for ScaleStatus {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.replicas, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.selector, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }

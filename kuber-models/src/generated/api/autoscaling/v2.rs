@@ -208,7 +208,7 @@ impl crate::proto::Message for CrossVersionObjectReference {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
         w::req(b, 2, &self.name, w::Std);
-        w::opt(b, 3, &self.api_version, false, w::Std);
+        w::opt(b, 3, &self.api_version, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -222,7 +222,7 @@ impl crate::proto::Message for CrossVersionObjectReference {
         match n {
             1 => w::set_req(&mut self.kind, t, b, d, w::Std),
             2 => w::set_req(&mut self.name, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -631,9 +631,9 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -660,6 +660,11 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -798,9 +803,9 @@ impl crate::proto::Message for HorizontalPodAutoscalerCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -814,9 +819,9 @@ impl crate::proto::Message for HorizontalPodAutoscalerCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -902,7 +907,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerList {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -928,6 +933,10 @@ impl crate::proto::Message for HorizontalPodAutoscalerList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1093,7 +1102,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerStatus {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.observed_generation, false, w::Std);
         w::opt(b, 2, &self.last_scale_time, false, w::Std);
-        w::opt(b, 3, &self.current_replicas, false, w::Std);
+        w::opt(b, 3, &self.current_replicas, true, w::Std);
         w::req(b, 4, &self.desired_replicas, w::Std);
         w::opt_list(b, 5, &self.current_metrics, w::Std);
         w::opt_list(b, 6, &self.conditions, w::Std);
@@ -1110,7 +1119,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerStatus {
         match n {
             1 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
             2 => w::set_opt(&mut self.last_scale_time, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.current_replicas, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.current_replicas, t, b, d, true, w::Std),
             4 => w::set_req(&mut self.desired_replicas, t, b, d, w::Std),
             5 => w::push_opt(&mut self.current_metrics, t, b, d, w::Std),
             6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),

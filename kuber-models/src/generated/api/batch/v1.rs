@@ -74,9 +74,9 @@ impl crate::proto::Message for CronJob {
     const NAME: &'static str = "io.k8s.api.batch.v1.CronJob";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -103,6 +103,11 @@ impl crate::proto::Message for CronJob {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -178,7 +183,7 @@ impl crate::proto::Message for CronJobList {
     const NAME: &'static str = "io.k8s.api.batch.v1.CronJobList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -204,6 +209,10 @@ impl crate::proto::Message for CronJobList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -286,7 +295,7 @@ impl crate::proto::Message for CronJobSpec {
         use crate::proto::wire as w;
         w::req(b, 1, &self.schedule, w::Std);
         w::opt(b, 2, &self.starting_deadline_seconds, false, w::Std);
-        w::opt(b, 3, &self.concurrency_policy, false, w::Std);
+        w::opt(b, 3, &self.concurrency_policy, true, w::Std);
         w::opt(b, 4, &self.suspend, false, w::Std);
         w::req(b, 5, &self.job_template, w::Std);
         w::opt(b, 6, &self.successful_jobs_history_limit, false, w::Std);
@@ -306,7 +315,7 @@ impl crate::proto::Message for CronJobSpec {
             1 => w::set_req(&mut self.schedule, t, b, d, w::Std),
             8 => w::set_opt(&mut self.time_zone, t, b, d, false, w::Std),
             2 => w::set_opt(&mut self.starting_deadline_seconds, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.concurrency_policy, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.concurrency_policy, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.suspend, t, b, d, false, w::Std),
             5 => w::set_req(&mut self.job_template, t, b, d, w::Std),
             6 => {
@@ -494,9 +503,9 @@ impl crate::proto::Message for Job {
     const NAME: &'static str = "io.k8s.api.batch.v1.Job";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -523,6 +532,12 @@ impl crate::proto::Message for Job {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -593,10 +608,10 @@ impl crate::proto::Message for JobCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_probe_time, false, w::Std);
-        w::opt(b, 4, &self.last_transition_time, false, w::Std);
-        w::opt(b, 5, &self.reason, false, w::Std);
-        w::opt(b, 6, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_probe_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -610,10 +625,10 @@ impl crate::proto::Message for JobCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_probe_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_probe_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -700,7 +715,7 @@ impl crate::proto::Message for JobList {
     const NAME: &'static str = "io.k8s.api.batch.v1.JobList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -726,6 +741,10 @@ impl crate::proto::Message for JobList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -995,10 +1014,10 @@ impl crate::proto::Message for JobStatus {
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::opt(b, 2, &self.start_time, false, w::Std);
         w::opt(b, 3, &self.completion_time, false, w::Std);
-        w::opt(b, 4, &self.active, false, w::Std);
-        w::opt(b, 5, &self.succeeded, false, w::Std);
-        w::opt(b, 6, &self.failed, false, w::Std);
-        w::opt(b, 7, &self.completed_indexes, false, w::Std);
+        w::opt(b, 4, &self.active, true, w::Std);
+        w::opt(b, 5, &self.succeeded, true, w::Std);
+        w::opt(b, 6, &self.failed, true, w::Std);
+        w::opt(b, 7, &self.completed_indexes, true, w::Std);
         w::opt(b, 8, &self.uncounted_terminated_pods, false, w::Std);
         w::opt(b, 9, &self.ready, false, w::Std);
         w::opt(b, 10, &self.failed_indexes, false, w::Std);
@@ -1017,11 +1036,11 @@ impl crate::proto::Message for JobStatus {
             1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             2 => w::set_opt(&mut self.start_time, t, b, d, false, w::Std),
             3 => w::set_opt(&mut self.completion_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.active, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.succeeded, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.failed, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.active, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.succeeded, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.failed, t, b, d, true, w::Std),
             11 => w::set_opt(&mut self.terminating, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.completed_indexes, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.completed_indexes, t, b, d, true, w::Std),
             10 => w::set_opt(&mut self.failed_indexes, t, b, d, false, w::Std),
             8 => w::set_opt(&mut self.uncounted_terminated_pods, t, b, d, false, w::Std),
             9 => w::set_opt(&mut self.ready, t, b, d, false, w::Std),
@@ -1091,8 +1110,8 @@ impl crate::proto::Message for JobTemplateSpec {
     const NAME: &'static str = "io.k8s.api.batch.v1.JobTemplateSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1117,6 +1136,11 @@ impl crate::proto::Message for JobTemplateSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicy`
@@ -1308,7 +1332,7 @@ impl crate::proto::Message for PodFailurePolicyOnPodConditionsPattern {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
-        w::opt(b, 2, &self.status, false, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1333,6 +1357,10 @@ impl crate::proto::Message for PodFailurePolicyOnPodConditionsPattern {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.status);
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicyRule`

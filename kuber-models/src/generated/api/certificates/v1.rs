@@ -74,9 +74,9 @@ impl crate::proto::Message for CertificateSigningRequest {
     const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequest";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -103,6 +103,11 @@ impl crate::proto::Message for CertificateSigningRequest {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -172,10 +177,10 @@ impl crate::proto::Message for CertificateSigningRequestCondition {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
-        w::opt(b, 2, &self.reason, false, w::Std);
-        w::opt(b, 3, &self.message, false, w::Std);
-        w::opt(b, 4, &self.last_update_time, false, w::Std);
-        w::opt(b, 5, &self.last_transition_time, false, w::Std);
+        w::opt(b, 2, &self.reason, true, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.last_update_time, true, w::Std);
+        w::opt(b, 5, &self.last_transition_time, true, w::Std);
         w::req(b, 6, &self.status, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -190,10 +195,10 @@ impl crate::proto::Message for CertificateSigningRequestCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             6 => w::set_req(&mut self.status, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.last_update_time, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_update_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -280,7 +285,7 @@ impl crate::proto::Message for CertificateSigningRequestList {
     const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -306,6 +311,10 @@ impl crate::proto::Message for CertificateSigningRequestList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -381,8 +390,8 @@ impl crate::proto::Message for CertificateSigningRequestSpec {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.request, w::Std);
-        w::opt(b, 2, &self.username, false, w::Std);
-        w::opt(b, 3, &self.uid, false, w::Std);
+        w::opt(b, 2, &self.username, true, w::Std);
+        w::opt(b, 3, &self.uid, true, w::Std);
         w::opt_list(b, 4, &self.groups, w::Std);
         w::opt_list(b, 5, &self.usages, w::Std);
         w::opt_map(b, 6, &self.extra, w::Items);
@@ -403,8 +412,8 @@ impl crate::proto::Message for CertificateSigningRequestSpec {
             7 => w::set_req(&mut self.signer_name, t, b, d, w::Std),
             8 => w::set_opt(&mut self.expiration_seconds, t, b, d, false, w::Std),
             5 => w::push_opt(&mut self.usages, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.username, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.username, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
             4 => w::push_opt(&mut self.groups, t, b, d, w::Std),
             6 => w::entry_opt(&mut self.extra, t, b, d, w::Items),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),

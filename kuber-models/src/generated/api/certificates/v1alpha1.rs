@@ -70,7 +70,7 @@ impl crate::proto::Message for ClusterTrustBundle {
     const NAME: &'static str = "io.k8s.api.certificates.v1alpha1.ClusterTrustBundle";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -96,6 +96,10 @@ impl crate::proto::Message for ClusterTrustBundle {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -171,7 +175,7 @@ impl crate::proto::Message for ClusterTrustBundleList {
     const NAME: &'static str = "io.k8s.api.certificates.v1alpha1.ClusterTrustBundleList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -197,6 +201,10 @@ impl crate::proto::Message for ClusterTrustBundleList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -247,7 +255,7 @@ impl crate::proto::Message for ClusterTrustBundleSpec {
     const NAME: &'static str = "io.k8s.api.certificates.v1alpha1.ClusterTrustBundleSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.signer_name, false, w::Std);
+        w::opt(b, 1, &self.signer_name, true, w::Std);
         w::req(b, 2, &self.trust_bundle, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -260,7 +268,7 @@ impl crate::proto::Message for ClusterTrustBundleSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.signer_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.signer_name, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.trust_bundle, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }

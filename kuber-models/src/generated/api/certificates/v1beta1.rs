@@ -70,7 +70,7 @@ impl crate::proto::Message for ClusterTrustBundle {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundle";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -96,6 +96,10 @@ impl crate::proto::Message for ClusterTrustBundle {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -171,7 +175,7 @@ impl crate::proto::Message for ClusterTrustBundleList {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundleList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -197,6 +201,10 @@ impl crate::proto::Message for ClusterTrustBundleList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -247,7 +255,7 @@ impl crate::proto::Message for ClusterTrustBundleSpec {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundleSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.signer_name, false, w::Std);
+        w::opt(b, 1, &self.signer_name, true, w::Std);
         w::req(b, 2, &self.trust_bundle, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -260,7 +268,7 @@ impl crate::proto::Message for ClusterTrustBundleSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.signer_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.signer_name, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.trust_bundle, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -349,9 +357,9 @@ impl crate::proto::Message for PodCertificateRequest {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequest";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -378,6 +386,11 @@ impl crate::proto::Message for PodCertificateRequest {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -453,7 +466,7 @@ impl crate::proto::Message for PodCertificateRequestList {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequestList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -479,6 +492,10 @@ impl crate::proto::Message for PodCertificateRequestList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -696,7 +713,7 @@ impl crate::proto::Message for PodCertificateRequestStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
-        w::opt(b, 2, &self.certificate_chain, false, w::Std);
+        w::opt(b, 2, &self.certificate_chain, true, w::Std);
         w::opt(b, 4, &self.not_before, false, w::Std);
         w::opt(b, 5, &self.begin_refresh_at, false, w::Std);
         w::opt(b, 6, &self.not_after, false, w::Std);
@@ -712,7 +729,7 @@ impl crate::proto::Message for PodCertificateRequestStatus {
         use crate::proto::wire as w;
         match n {
             1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.certificate_chain, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.certificate_chain, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.not_before, t, b, d, false, w::Std),
             5 => w::set_opt(&mut self.begin_refresh_at, t, b, d, false, w::Std),
             6 => w::set_opt(&mut self.not_after, t, b, d, false, w::Std),

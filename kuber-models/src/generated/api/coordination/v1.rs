@@ -70,8 +70,8 @@ impl crate::proto::Message for Lease {
     const NAME: &'static str = "io.k8s.api.coordination.v1.Lease";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -96,6 +96,11 @@ impl crate::proto::Message for Lease {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -171,7 +176,7 @@ impl crate::proto::Message for LeaseList {
     const NAME: &'static str = "io.k8s.api.coordination.v1.LeaseList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -197,6 +202,10 @@ impl crate::proto::Message for LeaseList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

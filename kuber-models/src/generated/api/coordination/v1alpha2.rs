@@ -70,7 +70,7 @@ impl crate::proto::Message for LeaseCandidate {
     const NAME: &'static str = "io.k8s.api.coordination.v1alpha2.LeaseCandidate";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -96,6 +96,10 @@ impl crate::proto::Message for LeaseCandidate {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -171,7 +175,7 @@ impl crate::proto::Message for LeaseCandidateList {
     const NAME: &'static str = "io.k8s.api.coordination.v1alpha2.LeaseCandidateList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -197,6 +201,10 @@ impl crate::proto::Message for LeaseCandidateList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -267,7 +275,7 @@ impl crate::proto::Message for LeaseCandidateSpec {
         w::opt(b, 2, &self.ping_time, false, w::Std);
         w::opt(b, 3, &self.renew_time, false, w::Std);
         w::req(b, 4, &self.binary_version, w::Std);
-        w::opt(b, 5, &self.emulation_version, false, w::Std);
+        w::opt(b, 5, &self.emulation_version, true, w::Std);
         w::req(b, 6, &self.strategy, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -284,7 +292,7 @@ impl crate::proto::Message for LeaseCandidateSpec {
             2 => w::set_opt(&mut self.ping_time, t, b, d, false, w::Std),
             3 => w::set_opt(&mut self.renew_time, t, b, d, false, w::Std),
             4 => w::set_req(&mut self.binary_version, t, b, d, w::Std),
-            5 => w::set_opt(&mut self.emulation_version, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.emulation_version, t, b, d, true, w::Std),
             6 => w::set_req(&mut self.strategy, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }

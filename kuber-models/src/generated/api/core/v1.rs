@@ -53,9 +53,9 @@ impl crate::proto::Message for AWSElasticBlockStoreVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
-        w::opt(b, 3, &self.partition, false, w::Std);
-        w::opt(b, 4, &self.read_only, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.partition, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -68,9 +68,9 @@ impl crate::proto::Message for AWSElasticBlockStoreVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.partition, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.partition, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -463,7 +463,7 @@ impl crate::proto::Message for AzureFilePersistentVolumeSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.secret_name, w::Std);
         w::req(b, 2, &self.share_name, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::opt(b, 4, &self.secret_namespace, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -478,7 +478,7 @@ impl crate::proto::Message for AzureFilePersistentVolumeSource {
         match n {
             1 => w::set_req(&mut self.secret_name, t, b, d, w::Std),
             2 => w::set_req(&mut self.share_name, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.secret_namespace, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -545,7 +545,7 @@ impl crate::proto::Message for AzureFileVolumeSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.secret_name, w::Std);
         w::req(b, 2, &self.share_name, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -559,7 +559,7 @@ impl crate::proto::Message for AzureFileVolumeSource {
         match n {
             1 => w::set_req(&mut self.secret_name, t, b, d, w::Std),
             2 => w::set_req(&mut self.share_name, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -644,7 +644,7 @@ impl crate::proto::Message for Binding {
     const NAME: &'static str = "io.k8s.api.core.v1.Binding";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.target, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -670,6 +670,10 @@ impl crate::proto::Message for Binding {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -764,8 +768,8 @@ impl crate::proto::Message for CSIPersistentVolumeSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
         w::req(b, 2, &self.volume_handle, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
-        w::opt(b, 4, &self.fs_type, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.fs_type, true, w::Std);
         w::opt_map(b, 5, &self.volume_attributes, w::Std);
         w::opt(b, 6, &self.controller_publish_secret_ref, false, w::Std);
         w::opt(b, 7, &self.node_stage_secret_ref, false, w::Std);
@@ -785,8 +789,8 @@ impl crate::proto::Message for CSIPersistentVolumeSource {
         match n {
             1 => w::set_req(&mut self.driver, t, b, d, w::Std),
             2 => w::set_req(&mut self.volume_handle, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
             5 => w::entry_opt(&mut self.volume_attributes, t, b, d, w::Std),
             6 => {
                 w::set_opt(
@@ -1060,11 +1064,11 @@ impl crate::proto::Message for CephFSPersistentVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
-        w::opt(b, 2, &self.path, false, w::Std);
-        w::opt(b, 3, &self.user, false, w::Std);
-        w::opt(b, 4, &self.secret_file, false, w::Std);
+        w::opt(b, 2, &self.path, true, w::Std);
+        w::opt(b, 3, &self.user, true, w::Std);
+        w::opt(b, 4, &self.secret_file, true, w::Std);
         w::opt(b, 5, &self.secret_ref, false, w::Std);
-        w::opt(b, 6, &self.read_only, false, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1077,11 +1081,11 @@ impl crate::proto::Message for CephFSPersistentVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::push(&mut self.monitors, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.path, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.secret_file, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.secret_file, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1160,11 +1164,11 @@ impl crate::proto::Message for CephFSVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
-        w::opt(b, 2, &self.path, false, w::Std);
-        w::opt(b, 3, &self.user, false, w::Std);
-        w::opt(b, 4, &self.secret_file, false, w::Std);
+        w::opt(b, 2, &self.path, true, w::Std);
+        w::opt(b, 3, &self.user, true, w::Std);
+        w::opt(b, 4, &self.secret_file, true, w::Std);
         w::opt(b, 5, &self.secret_ref, false, w::Std);
-        w::opt(b, 6, &self.read_only, false, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1177,11 +1181,11 @@ impl crate::proto::Message for CephFSVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::push(&mut self.monitors, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.path, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.secret_file, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.secret_file, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1252,8 +1256,8 @@ impl crate::proto::Message for CinderPersistentVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::opt(b, 4, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1267,8 +1271,8 @@ impl crate::proto::Message for CinderPersistentVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1338,8 +1342,8 @@ impl crate::proto::Message for CinderVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::opt(b, 4, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1353,8 +1357,8 @@ impl crate::proto::Message for CinderVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1583,8 +1587,8 @@ impl crate::proto::Message for ComponentCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.message, false, w::Std);
-        w::opt(b, 4, &self.error, false, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.error, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1598,8 +1602,8 @@ impl crate::proto::Message for ComponentCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.error, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.error, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1685,7 +1689,7 @@ impl crate::proto::Message for ComponentStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ComponentStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1711,6 +1715,10 @@ impl crate::proto::Message for ComponentStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1786,7 +1794,7 @@ impl crate::proto::Message for ComponentStatusList {
     const NAME: &'static str = "io.k8s.api.core.v1.ComponentStatusList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1812,6 +1820,10 @@ impl crate::proto::Message for ComponentStatusList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1898,7 +1910,7 @@ impl crate::proto::Message for ConfigMap {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMap";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_map(b, 2, &self.data, w::Std);
         w::opt_map(b, 3, &self.binary_data, w::Std);
         w::opt(b, 4, &self.immutable, false, w::Std);
@@ -1930,6 +1942,10 @@ impl crate::proto::Message for ConfigMap {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1984,7 +2000,7 @@ impl crate::proto::Message for ConfigMapEnvSource {
             b,
             1,
             |b| {
-                w::opt(b, 1, &self.name, false, w::Std);
+                w::opt(b, 1, &self.name, true, w::Std);
             },
         );
         w::opt(b, 2, &self.optional, false, w::Std);
@@ -2025,7 +2041,7 @@ impl ConfigMapEnvSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -2090,7 +2106,7 @@ impl crate::proto::Message for ConfigMapKeySelector {
             b,
             1,
             |b| {
-                w::opt(b, 1, &self.name, false, w::Std);
+                w::opt(b, 1, &self.name, true, w::Std);
             },
         );
         w::req(b, 2, &self.key, w::Std);
@@ -2134,7 +2150,7 @@ impl ConfigMapKeySelector {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -2216,7 +2232,7 @@ impl crate::proto::Message for ConfigMapList {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2242,6 +2258,10 @@ impl crate::proto::Message for ConfigMapList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2308,8 +2328,8 @@ impl crate::proto::Message for ConfigMapNodeConfigSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.namespace, w::Std);
         w::req(b, 2, &self.name, w::Std);
-        w::opt(b, 3, &self.uid, false, w::Std);
-        w::opt(b, 4, &self.resource_version, false, w::Std);
+        w::opt(b, 3, &self.uid, true, w::Std);
+        w::opt(b, 4, &self.resource_version, true, w::Std);
         w::req(b, 5, &self.kubelet_config_key, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2324,8 +2344,8 @@ impl crate::proto::Message for ConfigMapNodeConfigSource {
         match n {
             1 => w::set_req(&mut self.namespace, t, b, d, w::Std),
             2 => w::set_req(&mut self.name, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.resource_version, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
             5 => w::set_req(&mut self.kubelet_config_key, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -2395,7 +2415,7 @@ impl crate::proto::Message for ConfigMapProjection {
             b,
             1,
             |b| {
-                w::opt(b, 1, &self.name, false, w::Std);
+                w::opt(b, 1, &self.name, true, w::Std);
             },
         );
         w::opt_list(b, 2, &self.items, w::Std);
@@ -2439,7 +2459,7 @@ impl ConfigMapProjection {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -2508,7 +2528,7 @@ impl crate::proto::Message for ConfigMapVolumeSource {
             b,
             1,
             |b| {
-                w::opt(b, 1, &self.name, false, w::Std);
+                w::opt(b, 1, &self.name, true, w::Std);
             },
         );
         w::opt_list(b, 2, &self.items, w::Std);
@@ -2555,7 +2575,7 @@ impl ConfigMapVolumeSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -2711,25 +2731,25 @@ impl crate::proto::Message for Container {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
-        w::opt(b, 2, &self.image, false, w::Std);
+        w::opt(b, 2, &self.image, true, w::Std);
         w::opt_list(b, 3, &self.command, w::Std);
         w::opt_list(b, 4, &self.args, w::Std);
-        w::opt(b, 5, &self.working_dir, false, w::Std);
+        w::opt(b, 5, &self.working_dir, true, w::Std);
         w::opt_list(b, 6, &self.ports, w::Std);
         w::opt_list(b, 7, &self.env, w::Std);
-        w::opt(b, 8, &self.resources, false, w::Std);
+        w::opt(b, 8, &self.resources, true, w::Std);
         w::opt_list(b, 9, &self.volume_mounts, w::Std);
         w::opt(b, 10, &self.liveness_probe, false, w::Std);
         w::opt(b, 11, &self.readiness_probe, false, w::Std);
         w::opt(b, 12, &self.lifecycle, false, w::Std);
-        w::opt(b, 13, &self.termination_message_path, false, w::Std);
-        w::opt(b, 14, &self.image_pull_policy, false, w::Std);
+        w::opt(b, 13, &self.termination_message_path, true, w::Std);
+        w::opt(b, 14, &self.image_pull_policy, true, w::Std);
         w::opt(b, 15, &self.security_context, false, w::Std);
-        w::opt(b, 16, &self.stdin, false, w::Std);
-        w::opt(b, 17, &self.stdin_once, false, w::Std);
-        w::opt(b, 18, &self.tty, false, w::Std);
+        w::opt(b, 16, &self.stdin, true, w::Std);
+        w::opt(b, 17, &self.stdin_once, true, w::Std);
+        w::opt(b, 18, &self.tty, true, w::Std);
         w::opt_list(b, 19, &self.env_from, w::Std);
-        w::opt(b, 20, &self.termination_message_policy, false, w::Std);
+        w::opt(b, 20, &self.termination_message_policy, true, w::Std);
         w::opt_list(b, 21, &self.volume_devices, w::Std);
         w::opt(b, 22, &self.startup_probe, false, w::Std);
         w::opt_list(b, 23, &self.resize_policy, w::Std);
@@ -2747,10 +2767,10 @@ impl crate::proto::Message for Container {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.image, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.image, t, b, d, true, w::Std),
             3 => w::push_opt(&mut self.command, t, b, d, w::Std),
             4 => w::push_opt(&mut self.args, t, b, d, w::Std),
-            5 => w::set_opt(&mut self.working_dir, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.working_dir, t, b, d, true, w::Std),
             6 => w::push_opt(&mut self.ports, t, b, d, w::Std),
             19 => w::push_opt(&mut self.env_from, t, b, d, w::Std),
             7 => w::push_opt(&mut self.env, t, b, d, w::Std),
@@ -2764,15 +2784,13 @@ impl crate::proto::Message for Container {
             11 => w::set_opt(&mut self.readiness_probe, t, b, d, false, w::Std),
             22 => w::set_opt(&mut self.startup_probe, t, b, d, false, w::Std),
             12 => w::set_opt(&mut self.lifecycle, t, b, d, false, w::Std),
-            13 => w::set_opt(&mut self.termination_message_path, t, b, d, false, w::Std),
-            20 => {
-                w::set_opt(&mut self.termination_message_policy, t, b, d, false, w::Std)
-            }
-            14 => w::set_opt(&mut self.image_pull_policy, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.termination_message_path, t, b, d, true, w::Std),
+            20 => w::set_opt(&mut self.termination_message_policy, t, b, d, true, w::Std),
+            14 => w::set_opt(&mut self.image_pull_policy, t, b, d, true, w::Std),
             15 => w::set_opt(&mut self.security_context, t, b, d, false, w::Std),
-            16 => w::set_opt(&mut self.stdin, t, b, d, false, w::Std),
-            17 => w::set_opt(&mut self.stdin_once, t, b, d, false, w::Std),
-            18 => w::set_opt(&mut self.tty, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.stdin, t, b, d, true, w::Std),
+            17 => w::set_opt(&mut self.stdin_once, t, b, d, true, w::Std),
+            18 => w::set_opt(&mut self.tty, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -2807,6 +2825,10 @@ impl crate::proto::Message for Container {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.resources);
     }
 }
 /// `io.k8s.api.core.v1.ContainerExtendedResourceRequest`
@@ -2933,7 +2955,7 @@ impl crate::proto::Message for ContainerImage {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.names, w::Std);
-        w::opt(b, 2, &self.size_bytes, false, w::Std);
+        w::opt(b, 2, &self.size_bytes, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2946,7 +2968,7 @@ impl crate::proto::Message for ContainerImage {
         use crate::proto::wire as w;
         match n {
             1 => w::push_opt(&mut self.names, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.size_bytes, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.size_bytes, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -3016,11 +3038,11 @@ impl crate::proto::Message for ContainerPort {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerPort";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.host_port, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.host_port, true, w::Std);
         w::req(b, 3, &self.container_port, w::Std);
-        w::opt(b, 4, &self.protocol, false, w::Std);
-        w::opt(b, 5, &self.host_ip, false, w::Std);
+        w::opt(b, 4, &self.protocol, true, w::Std);
+        w::opt(b, 5, &self.host_ip, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3032,11 +3054,11 @@ impl crate::proto::Message for ContainerPort {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.host_port, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.host_port, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.container_port, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.protocol, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.host_ip, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.protocol, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.host_ip, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -3388,7 +3410,7 @@ impl crate::proto::Message for ContainerStateRunning {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateRunning";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.started_at, false, w::Std);
+        w::opt(b, 1, &self.started_at, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3400,7 +3422,7 @@ impl crate::proto::Message for ContainerStateRunning {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.started_at, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.started_at, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -3478,12 +3500,12 @@ impl crate::proto::Message for ContainerStateTerminated {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.exit_code, w::Std);
-        w::opt(b, 2, &self.signal, false, w::Std);
-        w::opt(b, 3, &self.reason, false, w::Std);
-        w::opt(b, 4, &self.message, false, w::Std);
-        w::opt(b, 5, &self.started_at, false, w::Std);
-        w::opt(b, 6, &self.finished_at, false, w::Std);
-        w::opt(b, 7, &self.container_id, false, w::Std);
+        w::opt(b, 2, &self.signal, true, w::Std);
+        w::opt(b, 3, &self.reason, true, w::Std);
+        w::opt(b, 4, &self.message, true, w::Std);
+        w::opt(b, 5, &self.started_at, true, w::Std);
+        w::opt(b, 6, &self.finished_at, true, w::Std);
+        w::opt(b, 7, &self.container_id, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3496,12 +3518,12 @@ impl crate::proto::Message for ContainerStateTerminated {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.exit_code, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.signal, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.started_at, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.finished_at, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.container_id, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.signal, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.started_at, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.finished_at, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.container_id, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -3564,8 +3586,8 @@ impl crate::proto::Message for ContainerStateWaiting {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateWaiting";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.reason, false, w::Std);
-        w::opt(b, 2, &self.message, false, w::Std);
+        w::opt(b, 1, &self.reason, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3577,8 +3599,8 @@ impl crate::proto::Message for ContainerStateWaiting {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -3696,13 +3718,13 @@ impl crate::proto::Message for ContainerStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
-        w::opt(b, 2, &self.state, false, w::Std);
-        w::opt(b, 3, &self.last_state, false, w::Std);
+        w::opt(b, 2, &self.state, true, w::Std);
+        w::opt(b, 3, &self.last_state, true, w::Std);
         w::req(b, 4, &self.ready, w::Std);
         w::req(b, 5, &self.restart_count, w::Std);
         w::req(b, 6, &self.image, w::Std);
         w::req(b, 7, &self.image_id, w::Std);
-        w::opt(b, 8, &self.container_id, false, w::Std);
+        w::opt(b, 8, &self.container_id, true, w::Std);
         w::opt(b, 9, &self.started, false, w::Std);
         w::opt_map(b, 10, &self.allocated_resources, w::Std);
         w::opt(b, 11, &self.resources, false, w::Std);
@@ -3728,7 +3750,7 @@ impl crate::proto::Message for ContainerStatus {
             5 => w::set_req(&mut self.restart_count, t, b, d, w::Std),
             6 => w::set_req(&mut self.image, t, b, d, w::Std),
             7 => w::set_req(&mut self.image_id, t, b, d, w::Std),
-            8 => w::set_opt(&mut self.container_id, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.container_id, t, b, d, true, w::Std),
             9 => w::set_opt(&mut self.started, t, b, d, false, w::Std),
             10 => w::entry_opt(&mut self.allocated_resources, t, b, d, w::Std),
             11 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
@@ -3760,6 +3782,11 @@ impl crate::proto::Message for ContainerStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.state);
+        w::fill(&mut self.last_state);
     }
 }
 /// `io.k8s.api.core.v1.ContainerUser`
@@ -4159,7 +4186,7 @@ impl crate::proto::Message for EmptyDirVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EmptyDirVolumeSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.medium, false, w::Std);
+        w::opt(b, 1, &self.medium, true, w::Std);
         w::opt(b, 2, &self.size_limit, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4172,7 +4199,7 @@ impl crate::proto::Message for EmptyDirVolumeSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.medium, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.medium, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.size_limit, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -4241,7 +4268,7 @@ impl crate::proto::Message for EndpointAddress {
         use crate::proto::wire as w;
         w::req(b, 1, &self.ip, w::Std);
         w::opt(b, 2, &self.target_ref, false, w::Std);
-        w::opt(b, 3, &self.hostname, false, w::Std);
+        w::opt(b, 3, &self.hostname, true, w::Std);
         w::opt(b, 4, &self.node_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4255,7 +4282,7 @@ impl crate::proto::Message for EndpointAddress {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.ip, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.hostname, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.node_name, t, b, d, false, w::Std),
             2 => w::set_opt(&mut self.target_ref, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -4325,9 +4352,9 @@ impl crate::proto::Message for EndpointPort {
     const NAME: &'static str = "io.k8s.api.core.v1.EndpointPort";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
         w::req(b, 2, &self.port, w::Std);
-        w::opt(b, 3, &self.protocol, false, w::Std);
+        w::opt(b, 3, &self.protocol, true, w::Std);
         w::opt(b, 4, &self.app_protocol, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4340,9 +4367,9 @@ impl crate::proto::Message for EndpointPort {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.port, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.protocol, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.protocol, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.app_protocol, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -4508,7 +4535,7 @@ impl crate::proto::Message for Endpoints {
     const NAME: &'static str = "io.k8s.api.core.v1.Endpoints";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.subsets, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4534,6 +4561,10 @@ impl crate::proto::Message for Endpoints {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -4609,7 +4640,7 @@ impl crate::proto::Message for EndpointsList {
     const NAME: &'static str = "io.k8s.api.core.v1.EndpointsList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4635,6 +4666,10 @@ impl crate::proto::Message for EndpointsList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -4689,7 +4724,7 @@ impl crate::proto::Message for EnvFromSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EnvFromSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.prefix, false, w::Std);
+        w::opt(b, 1, &self.prefix, true, w::Std);
         w::opt(b, 2, &self.config_map_ref, false, w::Std);
         w::opt(b, 3, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -4703,7 +4738,7 @@ impl crate::proto::Message for EnvFromSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.prefix, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.prefix, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.config_map_ref, t, b, d, false, w::Std),
             3 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -4769,7 +4804,7 @@ impl crate::proto::Message for EnvVar {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
-        w::opt(b, 2, &self.value, false, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
         w::opt(b, 3, &self.value_from, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4783,7 +4818,7 @@ impl crate::proto::Message for EnvVar {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.value_from, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -5045,25 +5080,25 @@ impl crate::proto::Message for EphemeralContainer {
             1,
             |b| {
                 w::req(b, 1, &self.name, w::Std);
-                w::opt(b, 2, &self.image, false, w::Std);
+                w::opt(b, 2, &self.image, true, w::Std);
                 w::opt_list(b, 3, &self.command, w::Std);
                 w::opt_list(b, 4, &self.args, w::Std);
-                w::opt(b, 5, &self.working_dir, false, w::Std);
+                w::opt(b, 5, &self.working_dir, true, w::Std);
                 w::opt_list(b, 6, &self.ports, w::Std);
                 w::opt_list(b, 7, &self.env, w::Std);
-                w::opt(b, 8, &self.resources, false, w::Std);
+                w::opt(b, 8, &self.resources, true, w::Std);
                 w::opt_list(b, 9, &self.volume_mounts, w::Std);
                 w::opt(b, 10, &self.liveness_probe, false, w::Std);
                 w::opt(b, 11, &self.readiness_probe, false, w::Std);
                 w::opt(b, 12, &self.lifecycle, false, w::Std);
-                w::opt(b, 13, &self.termination_message_path, false, w::Std);
-                w::opt(b, 14, &self.image_pull_policy, false, w::Std);
+                w::opt(b, 13, &self.termination_message_path, true, w::Std);
+                w::opt(b, 14, &self.image_pull_policy, true, w::Std);
                 w::opt(b, 15, &self.security_context, false, w::Std);
-                w::opt(b, 16, &self.stdin, false, w::Std);
-                w::opt(b, 17, &self.stdin_once, false, w::Std);
-                w::opt(b, 18, &self.tty, false, w::Std);
+                w::opt(b, 16, &self.stdin, true, w::Std);
+                w::opt(b, 17, &self.stdin_once, true, w::Std);
+                w::opt(b, 18, &self.tty, true, w::Std);
                 w::opt_list(b, 19, &self.env_from, w::Std);
-                w::opt(b, 20, &self.termination_message_policy, false, w::Std);
+                w::opt(b, 20, &self.termination_message_policy, true, w::Std);
                 w::opt_list(b, 21, &self.volume_devices, w::Std);
                 w::opt(b, 22, &self.startup_probe, false, w::Std);
                 w::opt_list(b, 23, &self.resize_policy, w::Std);
@@ -5071,7 +5106,7 @@ impl crate::proto::Message for EphemeralContainer {
                 w::opt_list(b, 25, &self.restart_policy_rules, w::Std);
             },
         );
-        w::opt(b, 2, &self.target_container_name, false, w::Std);
+        w::opt(b, 2, &self.target_container_name, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -5084,7 +5119,7 @@ impl crate::proto::Message for EphemeralContainer {
         use crate::proto::wire as w;
         match n {
             1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
-            2 => w::set_opt(&mut self.target_container_name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.target_container_name, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -5096,6 +5131,10 @@ impl crate::proto::Message for EphemeralContainer {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.resources);
     }
 }
 #[cfg(feature = "protobuf")]
@@ -5110,10 +5149,10 @@ impl EphemeralContainer {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.image, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.image, t, b, d, true, w::Std),
             3 => w::push_opt(&mut self.command, t, b, d, w::Std),
             4 => w::push_opt(&mut self.args, t, b, d, w::Std),
-            5 => w::set_opt(&mut self.working_dir, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.working_dir, t, b, d, true, w::Std),
             6 => w::push_opt(&mut self.ports, t, b, d, w::Std),
             19 => w::push_opt(&mut self.env_from, t, b, d, w::Std),
             7 => w::push_opt(&mut self.env, t, b, d, w::Std),
@@ -5127,15 +5166,13 @@ impl EphemeralContainer {
             11 => w::set_opt(&mut self.readiness_probe, t, b, d, false, w::Std),
             22 => w::set_opt(&mut self.startup_probe, t, b, d, false, w::Std),
             12 => w::set_opt(&mut self.lifecycle, t, b, d, false, w::Std),
-            13 => w::set_opt(&mut self.termination_message_path, t, b, d, false, w::Std),
-            20 => {
-                w::set_opt(&mut self.termination_message_policy, t, b, d, false, w::Std)
-            }
-            14 => w::set_opt(&mut self.image_pull_policy, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.termination_message_path, t, b, d, true, w::Std),
+            20 => w::set_opt(&mut self.termination_message_policy, t, b, d, true, w::Std),
+            14 => w::set_opt(&mut self.image_pull_policy, t, b, d, true, w::Std),
             15 => w::set_opt(&mut self.security_context, t, b, d, false, w::Std),
-            16 => w::set_opt(&mut self.stdin, t, b, d, false, w::Std),
-            17 => w::set_opt(&mut self.stdin_once, t, b, d, false, w::Std),
-            18 => w::set_opt(&mut self.tty, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.stdin, t, b, d, true, w::Std),
+            17 => w::set_opt(&mut self.stdin_once, t, b, d, true, w::Std),
+            18 => w::set_opt(&mut self.tty, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -5365,19 +5402,19 @@ impl crate::proto::Message for Event {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metadata, w::Std);
         w::req(b, 2, &self.involved_object, w::Std);
-        w::opt(b, 3, &self.reason, false, w::Std);
-        w::opt(b, 4, &self.message, false, w::Std);
-        w::opt(b, 5, &self.source, false, w::Std);
-        w::opt(b, 6, &self.first_timestamp, false, w::Std);
-        w::opt(b, 7, &self.last_timestamp, false, w::Std);
-        w::opt(b, 8, &self.count, false, w::Std);
-        w::opt(b, 9, &self.type_, false, w::Std);
-        w::opt(b, 10, &self.event_time, false, w::Std);
+        w::opt(b, 3, &self.reason, true, w::Std);
+        w::opt(b, 4, &self.message, true, w::Std);
+        w::opt(b, 5, &self.source, true, w::Std);
+        w::opt(b, 6, &self.first_timestamp, true, w::Std);
+        w::opt(b, 7, &self.last_timestamp, true, w::Std);
+        w::opt(b, 8, &self.count, true, w::Std);
+        w::opt(b, 9, &self.type_, true, w::Std);
+        w::opt(b, 10, &self.event_time, true, w::Std);
         w::opt(b, 11, &self.series, false, w::Std);
-        w::opt(b, 12, &self.action, false, w::Std);
+        w::opt(b, 12, &self.action, true, w::Std);
         w::opt(b, 13, &self.related, false, w::Std);
-        w::opt(b, 14, &self.reporting_component, false, w::Std);
-        w::opt(b, 15, &self.reporting_instance, false, w::Std);
+        w::opt(b, 14, &self.reporting_component, true, w::Std);
+        w::opt(b, 15, &self.reporting_instance, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -5391,16 +5428,16 @@ impl crate::proto::Message for Event {
         match n {
             1 => w::set_req(&mut self.metadata, t, b, d, w::Std),
             2 => w::set_req(&mut self.involved_object, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.source, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.first_timestamp, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.last_timestamp, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.count, t, b, d, false, w::Std),
-            9 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
-            10 => w::set_opt(&mut self.event_time, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.first_timestamp, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.last_timestamp, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.event_time, t, b, d, true, w::Std),
             11 => w::set_opt(&mut self.series, t, b, d, false, w::Std),
-            12 => w::set_opt(&mut self.action, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.action, t, b, d, true, w::Std),
             13 => w::set_opt(&mut self.related, t, b, d, false, w::Std),
             14 => w::set_opt(&mut self.reporting_component, t, b, d, false, w::Std),
             15 => w::set_opt(&mut self.reporting_instance, t, b, d, false, w::Std),
@@ -5428,6 +5465,12 @@ impl crate::proto::Message for Event {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.source);
+        w::fill(&mut self.reporting_component);
+        w::fill(&mut self.reporting_instance);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -5503,7 +5546,7 @@ impl crate::proto::Message for EventList {
     const NAME: &'static str = "io.k8s.api.core.v1.EventList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -5529,6 +5572,10 @@ impl crate::proto::Message for EventList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -5579,8 +5626,8 @@ impl crate::proto::Message for EventSeries {
     const NAME: &'static str = "io.k8s.api.core.v1.EventSeries";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.count, false, w::Std);
-        w::opt(b, 2, &self.last_observed_time, false, w::Std);
+        w::opt(b, 1, &self.count, true, w::Std);
+        w::opt(b, 2, &self.last_observed_time, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -5592,8 +5639,8 @@ impl crate::proto::Message for EventSeries {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.count, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.last_observed_time, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.last_observed_time, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -5651,8 +5698,8 @@ impl crate::proto::Message for EventSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EventSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.component, false, w::Std);
-        w::opt(b, 2, &self.host, false, w::Std);
+        w::opt(b, 1, &self.component, true, w::Std);
+        w::opt(b, 2, &self.host, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -5664,8 +5711,8 @@ impl crate::proto::Message for EventSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.component, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.host, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.component, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -5802,8 +5849,8 @@ impl crate::proto::Message for FCVolumeSource {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.target_wwns, w::Std);
         w::opt(b, 2, &self.lun, false, w::Std);
-        w::opt(b, 3, &self.fs_type, false, w::Std);
-        w::opt(b, 4, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
         w::opt_list(b, 5, &self.wwids, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -5818,8 +5865,8 @@ impl crate::proto::Message for FCVolumeSource {
         match n {
             1 => w::push_opt(&mut self.target_wwns, t, b, d, w::Std),
             2 => w::set_opt(&mut self.lun, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             5 => w::push_opt(&mut self.wwids, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -5980,9 +6027,9 @@ impl crate::proto::Message for FlexPersistentVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
         w::opt(b, 3, &self.secret_ref, false, w::Std);
-        w::opt(b, 4, &self.read_only, false, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
         w::opt_map(b, 5, &self.options, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -5996,9 +6043,9 @@ impl crate::proto::Message for FlexPersistentVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.driver, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             5 => w::entry_opt(&mut self.options, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -6073,9 +6120,9 @@ impl crate::proto::Message for FlexVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
         w::opt(b, 3, &self.secret_ref, false, w::Std);
-        w::opt(b, 4, &self.read_only, false, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
         w::opt_map(b, 5, &self.options, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -6089,9 +6136,9 @@ impl crate::proto::Message for FlexVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.driver, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             5 => w::entry_opt(&mut self.options, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -6153,8 +6200,8 @@ impl crate::proto::Message for FlockerVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.FlockerVolumeSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.dataset_name, false, w::Std);
-        w::opt(b, 2, &self.dataset_uuid, false, w::Std);
+        w::opt(b, 1, &self.dataset_name, true, w::Std);
+        w::opt(b, 2, &self.dataset_uuid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -6166,8 +6213,8 @@ impl crate::proto::Message for FlockerVolumeSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.dataset_name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.dataset_uuid, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.dataset_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.dataset_uuid, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -6234,9 +6281,9 @@ impl crate::proto::Message for GCEPersistentDiskVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.pd_name, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
-        w::opt(b, 3, &self.partition, false, w::Std);
-        w::opt(b, 4, &self.read_only, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.partition, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -6249,9 +6296,9 @@ impl crate::proto::Message for GCEPersistentDiskVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.pd_name, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.partition, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.partition, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -6388,8 +6435,8 @@ impl crate::proto::Message for GitRepoVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.repository, w::Std);
-        w::opt(b, 2, &self.revision, false, w::Std);
-        w::opt(b, 3, &self.directory, false, w::Std);
+        w::opt(b, 2, &self.revision, true, w::Std);
+        w::opt(b, 3, &self.directory, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -6402,8 +6449,8 @@ impl crate::proto::Message for GitRepoVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.repository, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.revision, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.directory, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.revision, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.directory, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -6472,7 +6519,7 @@ impl crate::proto::Message for GlusterfsPersistentVolumeSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.endpoints, w::Std);
         w::req(b, 2, &self.path, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::opt(b, 4, &self.endpoints_namespace, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -6487,7 +6534,7 @@ impl crate::proto::Message for GlusterfsPersistentVolumeSource {
         match n {
             1 => w::set_req(&mut self.endpoints, t, b, d, w::Std),
             2 => w::set_req(&mut self.path, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.endpoints_namespace, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -6554,7 +6601,7 @@ impl crate::proto::Message for GlusterfsVolumeSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.endpoints, w::Std);
         w::req(b, 2, &self.path, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -6568,7 +6615,7 @@ impl crate::proto::Message for GlusterfsVolumeSource {
         match n {
             1 => w::set_req(&mut self.endpoints, t, b, d, w::Std),
             2 => w::set_req(&mut self.path, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -6639,10 +6686,10 @@ impl crate::proto::Message for HTTPGetAction {
     const NAME: &'static str = "io.k8s.api.core.v1.HTTPGetAction";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.path, false, w::Std);
+        w::opt(b, 1, &self.path, true, w::Std);
         w::req(b, 2, &self.port, w::Std);
-        w::opt(b, 3, &self.host, false, w::Std);
-        w::opt(b, 4, &self.scheme, false, w::Std);
+        w::opt(b, 3, &self.host, true, w::Std);
+        w::opt(b, 4, &self.scheme, true, w::Std);
         w::opt_list(b, 5, &self.http_headers, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -6655,10 +6702,10 @@ impl crate::proto::Message for HTTPGetAction {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.path, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.port, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.host, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.scheme, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.scheme, t, b, d, true, w::Std),
             5 => w::push_opt(&mut self.http_headers, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -7040,13 +7087,13 @@ impl crate::proto::Message for ISCSIPersistentVolumeSource {
         w::req(b, 1, &self.target_portal, w::Std);
         w::req(b, 2, &self.iqn, w::Std);
         w::req(b, 3, &self.lun, w::Std);
-        w::opt(b, 4, &self.iscsi_interface, false, w::Std);
-        w::opt(b, 5, &self.fs_type, false, w::Std);
-        w::opt(b, 6, &self.read_only, false, w::Std);
+        w::opt(b, 4, &self.iscsi_interface, true, w::Std);
+        w::opt(b, 5, &self.fs_type, true, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
         w::opt_list(b, 7, &self.portals, w::Std);
-        w::opt(b, 8, &self.chap_auth_discovery, false, w::Std);
+        w::opt(b, 8, &self.chap_auth_discovery, true, w::Std);
         w::opt(b, 10, &self.secret_ref, false, w::Std);
-        w::opt(b, 11, &self.chap_auth_session, false, w::Std);
+        w::opt(b, 11, &self.chap_auth_session, true, w::Std);
         w::opt(b, 12, &self.initiator_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -7062,12 +7109,12 @@ impl crate::proto::Message for ISCSIPersistentVolumeSource {
             1 => w::set_req(&mut self.target_portal, t, b, d, w::Std),
             2 => w::set_req(&mut self.iqn, t, b, d, w::Std),
             3 => w::set_req(&mut self.lun, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.iscsi_interface, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.iscsi_interface, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             7 => w::push_opt(&mut self.portals, t, b, d, w::Std),
-            8 => w::set_opt(&mut self.chap_auth_discovery, t, b, d, false, w::Std),
-            11 => w::set_opt(&mut self.chap_auth_session, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.chap_auth_discovery, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.chap_auth_session, t, b, d, true, w::Std),
             10 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
             12 => w::set_opt(&mut self.initiator_name, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -7175,13 +7222,13 @@ impl crate::proto::Message for ISCSIVolumeSource {
         w::req(b, 1, &self.target_portal, w::Std);
         w::req(b, 2, &self.iqn, w::Std);
         w::req(b, 3, &self.lun, w::Std);
-        w::opt(b, 4, &self.iscsi_interface, false, w::Std);
-        w::opt(b, 5, &self.fs_type, false, w::Std);
-        w::opt(b, 6, &self.read_only, false, w::Std);
+        w::opt(b, 4, &self.iscsi_interface, true, w::Std);
+        w::opt(b, 5, &self.fs_type, true, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
         w::opt_list(b, 7, &self.portals, w::Std);
-        w::opt(b, 8, &self.chap_auth_discovery, false, w::Std);
+        w::opt(b, 8, &self.chap_auth_discovery, true, w::Std);
         w::opt(b, 10, &self.secret_ref, false, w::Std);
-        w::opt(b, 11, &self.chap_auth_session, false, w::Std);
+        w::opt(b, 11, &self.chap_auth_session, true, w::Std);
         w::opt(b, 12, &self.initiator_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -7197,12 +7244,12 @@ impl crate::proto::Message for ISCSIVolumeSource {
             1 => w::set_req(&mut self.target_portal, t, b, d, w::Std),
             2 => w::set_req(&mut self.iqn, t, b, d, w::Std),
             3 => w::set_req(&mut self.lun, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.iscsi_interface, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.iscsi_interface, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             7 => w::push_opt(&mut self.portals, t, b, d, w::Std),
-            8 => w::set_opt(&mut self.chap_auth_discovery, t, b, d, false, w::Std),
-            11 => w::set_opt(&mut self.chap_auth_session, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.chap_auth_discovery, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.chap_auth_session, t, b, d, true, w::Std),
             10 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
             12 => w::set_opt(&mut self.initiator_name, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -7271,8 +7318,8 @@ impl crate::proto::Message for ImageVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ImageVolumeSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.reference, false, w::Std);
-        w::opt(b, 2, &self.pull_policy, false, w::Std);
+        w::opt(b, 1, &self.reference, true, w::Std);
+        w::opt(b, 2, &self.pull_policy, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -7284,8 +7331,8 @@ impl crate::proto::Message for ImageVolumeSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.reference, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.pull_policy, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.reference, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.pull_policy, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -7678,8 +7725,8 @@ impl crate::proto::Message for LimitRange {
     const NAME: &'static str = "io.k8s.api.core.v1.LimitRange";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -7704,6 +7751,11 @@ impl crate::proto::Message for LimitRange {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -7906,7 +7958,7 @@ impl crate::proto::Message for LimitRangeList {
     const NAME: &'static str = "io.k8s.api.core.v1.LimitRangeList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -7932,6 +7984,10 @@ impl crate::proto::Message for LimitRangeList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -8134,8 +8190,8 @@ impl crate::proto::Message for LoadBalancerIngress {
     const NAME: &'static str = "io.k8s.api.core.v1.LoadBalancerIngress";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.ip, false, w::Std);
-        w::opt(b, 2, &self.hostname, false, w::Std);
+        w::opt(b, 1, &self.ip, true, w::Std);
+        w::opt(b, 2, &self.hostname, true, w::Std);
         w::opt(b, 3, &self.ip_mode, false, w::Std);
         w::opt_list(b, 4, &self.ports, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -8149,8 +8205,8 @@ impl crate::proto::Message for LoadBalancerIngress {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.ip, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.hostname, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.ip, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.ip_mode, t, b, d, false, w::Std),
             4 => w::push_opt(&mut self.ports, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -8273,7 +8329,7 @@ impl crate::proto::Message for LocalObjectReference {
     const NAME: &'static str = "io.k8s.api.core.v1.LocalObjectReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -8285,7 +8341,7 @@ impl crate::proto::Message for LocalObjectReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -8419,7 +8475,7 @@ impl crate::proto::Message for ModifyVolumeStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ModifyVolumeStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.target_volume_attributes_class_name, false, w::Std);
+        w::opt(b, 1, &self.target_volume_attributes_class_name, true, w::Std);
         w::req(b, 2, &self.status, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -8438,7 +8494,7 @@ impl crate::proto::Message for ModifyVolumeStatus {
                     t,
                     b,
                     d,
-                    false,
+                    true,
                     w::Std,
                 )
             }
@@ -8506,7 +8562,7 @@ impl crate::proto::Message for NFSVolumeSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.server, w::Std);
         w::req(b, 2, &self.path, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -8520,7 +8576,7 @@ impl crate::proto::Message for NFSVolumeSource {
         match n {
             1 => w::set_req(&mut self.server, t, b, d, w::Std),
             2 => w::set_req(&mut self.path, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -8609,9 +8665,9 @@ impl crate::proto::Message for Namespace {
     const NAME: &'static str = "io.k8s.api.core.v1.Namespace";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -8638,6 +8694,12 @@ impl crate::proto::Message for Namespace {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -8704,9 +8766,9 @@ impl crate::proto::Message for NamespaceCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 4, &self.last_transition_time, false, w::Std);
-        w::opt(b, 5, &self.reason, false, w::Std);
-        w::opt(b, 6, &self.message, false, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -8720,9 +8782,9 @@ impl crate::proto::Message for NamespaceCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -8808,7 +8870,7 @@ impl crate::proto::Message for NamespaceList {
     const NAME: &'static str = "io.k8s.api.core.v1.NamespaceList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -8834,6 +8896,10 @@ impl crate::proto::Message for NamespaceList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -8949,7 +9015,7 @@ impl crate::proto::Message for NamespaceStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.NamespaceStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.phase, false, w::Std);
+        w::opt(b, 1, &self.phase, true, w::Std);
         w::opt_list(b, 2, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -8962,7 +9028,7 @@ impl crate::proto::Message for NamespaceStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.phase, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -9051,9 +9117,9 @@ impl crate::proto::Message for Node {
     const NAME: &'static str = "io.k8s.api.core.v1.Node";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -9080,6 +9146,12 @@ impl crate::proto::Message for Node {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -9424,10 +9496,10 @@ impl crate::proto::Message for NodeCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_heartbeat_time, false, w::Std);
-        w::opt(b, 4, &self.last_transition_time, false, w::Std);
-        w::opt(b, 5, &self.reason, false, w::Std);
-        w::opt(b, 6, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_heartbeat_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -9441,10 +9513,10 @@ impl crate::proto::Message for NodeCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_heartbeat_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_heartbeat_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -9582,7 +9654,7 @@ impl crate::proto::Message for NodeConfigStatus {
         w::opt(b, 1, &self.assigned, false, w::Std);
         w::opt(b, 2, &self.active, false, w::Std);
         w::opt(b, 3, &self.last_known_good, false, w::Std);
-        w::opt(b, 4, &self.error, false, w::Std);
+        w::opt(b, 4, &self.error, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -9597,7 +9669,7 @@ impl crate::proto::Message for NodeConfigStatus {
             1 => w::set_opt(&mut self.assigned, t, b, d, false, w::Std),
             2 => w::set_opt(&mut self.active, t, b, d, false, w::Std),
             3 => w::set_opt(&mut self.last_known_good, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.error, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.error, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -9653,7 +9725,7 @@ impl crate::proto::Message for NodeDaemonEndpoints {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeDaemonEndpoints";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.kubelet_endpoint, false, w::Std);
+        w::opt(b, 1, &self.kubelet_endpoint, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -9676,6 +9748,10 @@ impl crate::proto::Message for NodeDaemonEndpoints {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.kubelet_endpoint);
     }
 }
 /// `io.k8s.api.core.v1.NodeFeatures`
@@ -9814,7 +9890,7 @@ impl crate::proto::Message for NodeList {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -9840,6 +9916,10 @@ impl crate::proto::Message for NodeList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -9890,7 +9970,7 @@ impl crate::proto::Message for NodeRuntimeHandler {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeRuntimeHandler";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
         w::opt(b, 2, &self.features, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -9916,6 +9996,10 @@ impl crate::proto::Message for NodeRuntimeHandler {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.name);
     }
 }
 /// `io.k8s.api.core.v1.NodeRuntimeHandlerFeatures`
@@ -10274,10 +10358,10 @@ impl crate::proto::Message for NodeSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.pod_cidr, false, w::Std);
-        w::opt(b, 2, &self.external_id, false, w::Std);
-        w::opt(b, 3, &self.provider_id, false, w::Std);
-        w::opt(b, 4, &self.unschedulable, false, w::Std);
+        w::opt(b, 1, &self.pod_cidr, true, w::Std);
+        w::opt(b, 2, &self.external_id, true, w::Std);
+        w::opt(b, 3, &self.provider_id, true, w::Std);
+        w::opt(b, 4, &self.unschedulable, true, w::Std);
         w::opt_list(b, 5, &self.taints, w::Std);
         w::opt(b, 6, &self.config_source, false, w::Std);
         w::opt_list(b, 7, &self.pod_cidrs, w::Std);
@@ -10292,13 +10376,13 @@ impl crate::proto::Message for NodeSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.pod_cidr, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.pod_cidr, t, b, d, true, w::Std),
             7 => w::push_opt(&mut self.pod_cidrs, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.provider_id, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.unschedulable, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.provider_id, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.unschedulable, t, b, d, true, w::Std),
             5 => w::push_opt(&mut self.taints, t, b, d, w::Std),
             6 => w::set_opt(&mut self.config_source, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.external_id, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.external_id, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -10421,11 +10505,11 @@ impl crate::proto::Message for NodeStatus {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.capacity, w::Std);
         w::opt_map(b, 2, &self.allocatable, w::Std);
-        w::opt(b, 3, &self.phase, false, w::Std);
+        w::opt(b, 3, &self.phase, true, w::Std);
         w::opt_list(b, 4, &self.conditions, w::Std);
         w::opt_list(b, 5, &self.addresses, w::Std);
-        w::opt(b, 6, &self.daemon_endpoints, false, w::Std);
-        w::opt(b, 7, &self.node_info, false, w::Std);
+        w::opt(b, 6, &self.daemon_endpoints, true, w::Std);
+        w::opt(b, 7, &self.node_info, true, w::Std);
         w::opt_list(b, 8, &self.images, w::Std);
         w::opt_list(b, 9, &self.volumes_in_use, w::Std);
         w::opt_list(b, 10, &self.volumes_attached, w::Std);
@@ -10446,7 +10530,7 @@ impl crate::proto::Message for NodeStatus {
         match n {
             1 => w::entry_opt(&mut self.capacity, t, b, d, w::Std),
             2 => w::entry_opt(&mut self.allocatable, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.phase, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
             4 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             5 => w::push_opt(&mut self.addresses, t, b, d, w::Std),
             6 => w::set_opt(&mut self.daemon_endpoints, t, b, d, false, w::Std),
@@ -10481,6 +10565,11 @@ impl crate::proto::Message for NodeStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.daemon_endpoints);
+        w::fill(&mut self.node_info);
     }
 }
 /// `io.k8s.api.core.v1.NodeSwapStatus`
@@ -10735,7 +10824,7 @@ impl crate::proto::Message for ObjectFieldSelector {
     const NAME: &'static str = "io.k8s.api.core.v1.ObjectFieldSelector";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.api_version, false, w::Std);
+        w::opt(b, 1, &self.api_version, true, w::Std);
         w::req(b, 2, &self.field_path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -10748,7 +10837,7 @@ impl crate::proto::Message for ObjectFieldSelector {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.field_path, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -10827,13 +10916,13 @@ impl crate::proto::Message for ObjectReference {
     const NAME: &'static str = "io.k8s.api.core.v1.ObjectReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.kind, false, w::Std);
-        w::opt(b, 2, &self.namespace, false, w::Std);
-        w::opt(b, 3, &self.name, false, w::Std);
-        w::opt(b, 4, &self.uid, false, w::Std);
-        w::opt(b, 5, &self.api_version, false, w::Std);
-        w::opt(b, 6, &self.resource_version, false, w::Std);
-        w::opt(b, 7, &self.field_path, false, w::Std);
+        w::opt(b, 1, &self.kind, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
+        w::opt(b, 3, &self.name, true, w::Std);
+        w::opt(b, 4, &self.uid, true, w::Std);
+        w::opt(b, 5, &self.api_version, true, w::Std);
+        w::opt(b, 6, &self.resource_version, true, w::Std);
+        w::opt(b, 7, &self.field_path, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -10845,13 +10934,13 @@ impl crate::proto::Message for ObjectReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.kind, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.resource_version, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.field_path, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.field_path, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -10944,9 +11033,9 @@ impl crate::proto::Message for PersistentVolume {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolume";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -10973,6 +11062,12 @@ impl crate::proto::Message for PersistentVolume {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -11053,9 +11148,9 @@ impl crate::proto::Message for PersistentVolumeClaim {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaim";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -11082,6 +11177,12 @@ impl crate::proto::Message for PersistentVolumeClaim {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -11152,10 +11253,10 @@ impl crate::proto::Message for PersistentVolumeClaimCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_probe_time, false, w::Std);
-        w::opt(b, 4, &self.last_transition_time, false, w::Std);
-        w::opt(b, 5, &self.reason, false, w::Std);
-        w::opt(b, 6, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_probe_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -11169,10 +11270,10 @@ impl crate::proto::Message for PersistentVolumeClaimCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_probe_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_probe_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -11259,7 +11360,7 @@ impl crate::proto::Message for PersistentVolumeClaimList {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -11285,6 +11386,10 @@ impl crate::proto::Message for PersistentVolumeClaimList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -11366,8 +11471,8 @@ impl crate::proto::Message for PersistentVolumeClaimSpec {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.access_modes, w::Std);
-        w::opt(b, 2, &self.resources, false, w::Std);
-        w::opt(b, 3, &self.volume_name, false, w::Std);
+        w::opt(b, 2, &self.resources, true, w::Std);
+        w::opt(b, 3, &self.volume_name, true, w::Std);
         w::opt(b, 4, &self.selector, false, w::Std);
         w::opt(b, 5, &self.storage_class_name, false, w::Std);
         w::opt(b, 6, &self.volume_mode, false, w::Std);
@@ -11388,7 +11493,7 @@ impl crate::proto::Message for PersistentVolumeClaimSpec {
             1 => w::push_opt(&mut self.access_modes, t, b, d, w::Std),
             4 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
             2 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.volume_name, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.storage_class_name, t, b, d, false, w::Std),
             6 => w::set_opt(&mut self.volume_mode, t, b, d, false, w::Std),
             7 => w::set_opt(&mut self.data_source, t, b, d, false, w::Std),
@@ -11421,6 +11526,10 @@ impl crate::proto::Message for PersistentVolumeClaimSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.resources);
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimStatus`
@@ -11512,7 +11621,7 @@ impl crate::proto::Message for PersistentVolumeClaimStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.phase, false, w::Std);
+        w::opt(b, 1, &self.phase, true, w::Std);
         w::opt_list(b, 2, &self.access_modes, w::Std);
         w::opt_map(b, 3, &self.capacity, w::Std);
         w::opt_list(b, 4, &self.conditions, w::Std);
@@ -11531,7 +11640,7 @@ impl crate::proto::Message for PersistentVolumeClaimStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.phase, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.access_modes, t, b, d, w::Std),
             3 => w::entry_opt(&mut self.capacity, t, b, d, w::Std),
             4 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
@@ -11611,7 +11720,7 @@ impl crate::proto::Message for PersistentVolumeClaimTemplate {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimTemplate";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -11637,6 +11746,10 @@ impl crate::proto::Message for PersistentVolumeClaimTemplate {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource`
@@ -11684,7 +11797,7 @@ impl crate::proto::Message for PersistentVolumeClaimVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.claim_name, w::Std);
-        w::opt(b, 2, &self.read_only, false, w::Std);
+        w::opt(b, 2, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -11697,7 +11810,7 @@ impl crate::proto::Message for PersistentVolumeClaimVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.claim_name, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -11780,7 +11893,7 @@ impl crate::proto::Message for PersistentVolumeList {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -11806,6 +11919,10 @@ impl crate::proto::Message for PersistentVolumeList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -12019,8 +12136,8 @@ impl crate::proto::Message for PersistentVolumeSpec {
         );
         w::opt_list(b, 3, &self.access_modes, w::Std);
         w::opt(b, 4, &self.claim_ref, false, w::Std);
-        w::opt(b, 5, &self.persistent_volume_reclaim_policy, false, w::Std);
-        w::opt(b, 6, &self.storage_class_name, false, w::Std);
+        w::opt(b, 5, &self.persistent_volume_reclaim_policy, true, w::Std);
+        w::opt(b, 6, &self.storage_class_name, true, w::Std);
         w::opt_list(b, 7, &self.mount_options, w::Std);
         w::opt(b, 8, &self.volume_mode, false, w::Std);
         w::opt(b, 9, &self.node_affinity, false, w::Std);
@@ -12046,11 +12163,11 @@ impl crate::proto::Message for PersistentVolumeSpec {
                     t,
                     b,
                     d,
-                    false,
+                    true,
                     w::Std,
                 )
             }
-            6 => w::set_opt(&mut self.storage_class_name, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.storage_class_name, t, b, d, true, w::Std),
             7 => w::push_opt(&mut self.mount_options, t, b, d, w::Std),
             8 => w::set_opt(&mut self.volume_mode, t, b, d, false, w::Std),
             9 => w::set_opt(&mut self.node_affinity, t, b, d, false, w::Std),
@@ -12207,9 +12324,9 @@ impl crate::proto::Message for PersistentVolumeStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.phase, false, w::Std);
-        w::opt(b, 2, &self.message, false, w::Std);
-        w::opt(b, 3, &self.reason, false, w::Std);
+        w::opt(b, 1, &self.phase, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.reason, true, w::Std);
         w::opt(b, 4, &self.last_phase_transition_time, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -12222,9 +12339,9 @@ impl crate::proto::Message for PersistentVolumeStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.phase, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.last_phase_transition_time, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -12286,7 +12403,7 @@ impl crate::proto::Message for PhotonPersistentDiskVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.pd_id, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -12299,7 +12416,7 @@ impl crate::proto::Message for PhotonPersistentDiskVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.pd_id, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -12387,9 +12504,9 @@ impl crate::proto::Message for Pod {
     const NAME: &'static str = "io.k8s.api.core.v1.Pod";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -12416,6 +12533,12 @@ impl crate::proto::Message for Pod {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -12833,9 +12956,9 @@ impl crate::proto::Message for PodCertificateProjection {
         w::req(b, 1, &self.signer_name, w::Std);
         w::req(b, 2, &self.key_type, w::Std);
         w::opt(b, 3, &self.max_expiration_seconds, false, w::Std);
-        w::opt(b, 4, &self.credential_bundle_path, false, w::Std);
-        w::opt(b, 5, &self.key_path, false, w::Std);
-        w::opt(b, 6, &self.certificate_chain_path, false, w::Std);
+        w::opt(b, 4, &self.credential_bundle_path, true, w::Std);
+        w::opt(b, 5, &self.key_path, true, w::Std);
+        w::opt(b, 6, &self.certificate_chain_path, true, w::Std);
         w::opt_map(b, 7, &self.user_annotations, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -12851,9 +12974,9 @@ impl crate::proto::Message for PodCertificateProjection {
             1 => w::set_req(&mut self.signer_name, t, b, d, w::Std),
             2 => w::set_req(&mut self.key_type, t, b, d, w::Std),
             3 => w::set_opt(&mut self.max_expiration_seconds, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.credential_bundle_path, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.key_path, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.certificate_chain_path, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.credential_bundle_path, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.key_path, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.certificate_chain_path, t, b, d, true, w::Std),
             7 => w::entry_opt(&mut self.user_annotations, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -12941,11 +13064,11 @@ impl crate::proto::Message for PodCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_probe_time, false, w::Std);
-        w::opt(b, 4, &self.last_transition_time, false, w::Std);
-        w::opt(b, 5, &self.reason, false, w::Std);
-        w::opt(b, 6, &self.message, false, w::Std);
-        w::opt(b, 7, &self.observed_generation, false, w::Std);
+        w::opt(b, 3, &self.last_probe_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
+        w::opt(b, 7, &self.observed_generation, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -12958,12 +13081,12 @@ impl crate::proto::Message for PodCondition {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
-            7 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_probe_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_probe_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -13105,7 +13228,7 @@ impl crate::proto::Message for PodDNSConfigOption {
     const NAME: &'static str = "io.k8s.api.core.v1.PodDNSConfigOption";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
         w::opt(b, 2, &self.value, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -13118,7 +13241,7 @@ impl crate::proto::Message for PodDNSConfigOption {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -13343,7 +13466,7 @@ impl crate::proto::Message for PodList {
     const NAME: &'static str = "io.k8s.api.core.v1.PodList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -13369,6 +13492,10 @@ impl crate::proto::Message for PodList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -14187,28 +14314,28 @@ impl crate::proto::Message for PodSpec {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.volumes, w::Std);
         w::list(b, 2, &self.containers, w::Std);
-        w::opt(b, 3, &self.restart_policy, false, w::Std);
+        w::opt(b, 3, &self.restart_policy, true, w::Std);
         w::opt(b, 4, &self.termination_grace_period_seconds, false, w::Std);
         w::opt(b, 5, &self.active_deadline_seconds, false, w::Std);
-        w::opt(b, 6, &self.dns_policy, false, w::Std);
+        w::opt(b, 6, &self.dns_policy, true, w::Std);
         w::opt_map(b, 7, &self.node_selector, w::Std);
-        w::opt(b, 8, &self.service_account_name, false, w::Std);
-        w::opt(b, 9, &self.service_account, false, w::Std);
-        w::opt(b, 10, &self.node_name, false, w::Std);
-        w::opt(b, 11, &self.host_network, false, w::Std);
-        w::opt(b, 12, &self.host_pid, false, w::Std);
-        w::opt(b, 13, &self.host_ipc, false, w::Std);
+        w::opt(b, 8, &self.service_account_name, true, w::Std);
+        w::opt(b, 9, &self.service_account, true, w::Std);
+        w::opt(b, 10, &self.node_name, true, w::Std);
+        w::opt(b, 11, &self.host_network, true, w::Std);
+        w::opt(b, 12, &self.host_pid, true, w::Std);
+        w::opt(b, 13, &self.host_ipc, true, w::Std);
         w::opt(b, 14, &self.security_context, false, w::Std);
         w::opt_list(b, 15, &self.image_pull_secrets, w::Std);
-        w::opt(b, 16, &self.hostname, false, w::Std);
-        w::opt(b, 17, &self.subdomain, false, w::Std);
+        w::opt(b, 16, &self.hostname, true, w::Std);
+        w::opt(b, 17, &self.subdomain, true, w::Std);
         w::opt(b, 18, &self.affinity, false, w::Std);
-        w::opt(b, 19, &self.scheduler_name, false, w::Std);
+        w::opt(b, 19, &self.scheduler_name, true, w::Std);
         w::opt_list(b, 20, &self.init_containers, w::Std);
         w::opt(b, 21, &self.automount_service_account_token, false, w::Std);
         w::opt_list(b, 22, &self.tolerations, w::Std);
         w::opt_list(b, 23, &self.host_aliases, w::Std);
-        w::opt(b, 24, &self.priority_class_name, false, w::Std);
+        w::opt(b, 24, &self.priority_class_name, true, w::Std);
         w::opt(b, 25, &self.priority, false, w::Std);
         w::opt(b, 26, &self.dns_config, false, w::Std);
         w::opt(b, 27, &self.share_process_namespace, false, w::Std);
@@ -14242,7 +14369,7 @@ impl crate::proto::Message for PodSpec {
             20 => w::push_opt(&mut self.init_containers, t, b, d, w::Std),
             2 => w::push(&mut self.containers, t, b, d, w::Std),
             34 => w::push_opt(&mut self.ephemeral_containers, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.restart_policy, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.restart_policy, t, b, d, true, w::Std),
             4 => {
                 w::set_opt(
                     &mut self.termination_grace_period_seconds,
@@ -14254,10 +14381,10 @@ impl crate::proto::Message for PodSpec {
                 )
             }
             5 => w::set_opt(&mut self.active_deadline_seconds, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.dns_policy, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.dns_policy, t, b, d, true, w::Std),
             7 => w::entry_opt(&mut self.node_selector, t, b, d, w::Std),
-            8 => w::set_opt(&mut self.service_account_name, t, b, d, false, w::Std),
-            9 => w::set_opt(&mut self.service_account, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.service_account_name, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.service_account, t, b, d, true, w::Std),
             21 => {
                 w::set_opt(
                     &mut self.automount_service_account_token,
@@ -14268,20 +14395,20 @@ impl crate::proto::Message for PodSpec {
                     w::Std,
                 )
             }
-            10 => w::set_opt(&mut self.node_name, t, b, d, false, w::Std),
-            11 => w::set_opt(&mut self.host_network, t, b, d, false, w::Std),
-            12 => w::set_opt(&mut self.host_pid, t, b, d, false, w::Std),
-            13 => w::set_opt(&mut self.host_ipc, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.node_name, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.host_network, t, b, d, true, w::Std),
+            12 => w::set_opt(&mut self.host_pid, t, b, d, true, w::Std),
+            13 => w::set_opt(&mut self.host_ipc, t, b, d, true, w::Std),
             27 => w::set_opt(&mut self.share_process_namespace, t, b, d, false, w::Std),
             14 => w::set_opt(&mut self.security_context, t, b, d, false, w::Std),
             15 => w::push_opt(&mut self.image_pull_secrets, t, b, d, w::Std),
-            16 => w::set_opt(&mut self.hostname, t, b, d, false, w::Std),
-            17 => w::set_opt(&mut self.subdomain, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
+            17 => w::set_opt(&mut self.subdomain, t, b, d, true, w::Std),
             18 => w::set_opt(&mut self.affinity, t, b, d, false, w::Std),
-            19 => w::set_opt(&mut self.scheduler_name, t, b, d, false, w::Std),
+            19 => w::set_opt(&mut self.scheduler_name, t, b, d, true, w::Std),
             22 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
             23 => w::push_opt(&mut self.host_aliases, t, b, d, w::Std),
-            24 => w::set_opt(&mut self.priority_class_name, t, b, d, false, w::Std),
+            24 => w::set_opt(&mut self.priority_class_name, t, b, d, true, w::Std),
             25 => w::set_opt(&mut self.priority, t, b, d, false, w::Std),
             26 => w::set_opt(&mut self.dns_config, t, b, d, false, w::Std),
             28 => w::push_opt(&mut self.readiness_gates, t, b, d, w::Std),
@@ -14494,23 +14621,23 @@ impl crate::proto::Message for PodStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PodStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.phase, false, w::Std);
+        w::opt(b, 1, &self.phase, true, w::Std);
         w::opt_list(b, 2, &self.conditions, w::Std);
-        w::opt(b, 3, &self.message, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.host_ip, false, w::Std);
-        w::opt(b, 6, &self.pod_ip, false, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.host_ip, true, w::Std);
+        w::opt(b, 6, &self.pod_ip, true, w::Std);
         w::opt(b, 7, &self.start_time, false, w::Std);
         w::opt_list(b, 8, &self.container_statuses, w::Std);
-        w::opt(b, 9, &self.qos_class, false, w::Std);
+        w::opt(b, 9, &self.qos_class, true, w::Std);
         w::opt_list(b, 10, &self.init_container_statuses, w::Std);
-        w::opt(b, 11, &self.nominated_node_name, false, w::Std);
+        w::opt(b, 11, &self.nominated_node_name, true, w::Std);
         w::opt_list(b, 12, &self.pod_ips, w::Std);
         w::opt_list(b, 13, &self.ephemeral_container_statuses, w::Std);
-        w::opt(b, 14, &self.resize, false, w::Std);
+        w::opt(b, 14, &self.resize, true, w::Std);
         w::opt_list(b, 15, &self.resource_claim_statuses, w::Std);
         w::opt_list(b, 16, &self.host_ips, w::Std);
-        w::opt(b, 17, &self.observed_generation, false, w::Std);
+        w::opt(b, 17, &self.observed_generation, true, w::Std);
         w::opt(b, 18, &self.extended_resource_claim_status, false, w::Std);
         w::opt_map(b, 19, &self.allocated_resources, w::Std);
         w::opt(b, 20, &self.resources, false, w::Std);
@@ -14526,22 +14653,22 @@ impl crate::proto::Message for PodStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            17 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
-            1 => w::set_opt(&mut self.phase, t, b, d, false, w::Std),
+            17 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            11 => w::set_opt(&mut self.nominated_node_name, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.host_ip, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.nominated_node_name, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.host_ip, t, b, d, true, w::Std),
             16 => w::push_opt(&mut self.host_ips, t, b, d, w::Std),
-            6 => w::set_opt(&mut self.pod_ip, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.pod_ip, t, b, d, true, w::Std),
             12 => w::push_opt(&mut self.pod_ips, t, b, d, w::Std),
             7 => w::set_opt(&mut self.start_time, t, b, d, false, w::Std),
             10 => w::push_opt(&mut self.init_container_statuses, t, b, d, w::Std),
             8 => w::push_opt(&mut self.container_statuses, t, b, d, w::Std),
-            9 => w::set_opt(&mut self.qos_class, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.qos_class, t, b, d, true, w::Std),
             13 => w::push_opt(&mut self.ephemeral_container_statuses, t, b, d, w::Std),
-            14 => w::set_opt(&mut self.resize, t, b, d, false, w::Std),
+            14 => w::set_opt(&mut self.resize, t, b, d, true, w::Std),
             15 => w::push_opt(&mut self.resource_claim_statuses, t, b, d, w::Std),
             18 => {
                 w::set_opt(
@@ -14666,8 +14793,8 @@ impl crate::proto::Message for PodTemplate {
     const NAME: &'static str = "io.k8s.api.core.v1.PodTemplate";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.template, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.template, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -14692,6 +14819,11 @@ impl crate::proto::Message for PodTemplate {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.template);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -14767,7 +14899,7 @@ impl crate::proto::Message for PodTemplateList {
     const NAME: &'static str = "io.k8s.api.core.v1.PodTemplateList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -14793,6 +14925,10 @@ impl crate::proto::Message for PodTemplateList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -14843,8 +14979,8 @@ impl crate::proto::Message for PodTemplateSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.PodTemplateSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -14869,6 +15005,11 @@ impl crate::proto::Message for PodTemplateSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
 }
 /// `io.k8s.api.core.v1.PortStatus`
@@ -14999,8 +15140,8 @@ impl crate::proto::Message for PortworxVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -15013,8 +15154,8 @@ impl crate::proto::Message for PortworxVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -15194,11 +15335,11 @@ impl crate::proto::Message for Probe {
                 w::opt(b, 4, &self.grpc, false, w::Std);
             },
         );
-        w::opt(b, 2, &self.initial_delay_seconds, false, w::Std);
-        w::opt(b, 3, &self.timeout_seconds, false, w::Std);
-        w::opt(b, 4, &self.period_seconds, false, w::Std);
-        w::opt(b, 5, &self.success_threshold, false, w::Std);
-        w::opt(b, 6, &self.failure_threshold, false, w::Std);
+        w::opt(b, 2, &self.initial_delay_seconds, true, w::Std);
+        w::opt(b, 3, &self.timeout_seconds, true, w::Std);
+        w::opt(b, 4, &self.period_seconds, true, w::Std);
+        w::opt(b, 5, &self.success_threshold, true, w::Std);
+        w::opt(b, 6, &self.failure_threshold, true, w::Std);
         w::opt(b, 7, &self.termination_grace_period_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -15212,11 +15353,11 @@ impl crate::proto::Message for Probe {
         use crate::proto::wire as w;
         match n {
             1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
-            2 => w::set_opt(&mut self.initial_delay_seconds, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.timeout_seconds, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.period_seconds, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.success_threshold, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.failure_threshold, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.initial_delay_seconds, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.timeout_seconds, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.period_seconds, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.success_threshold, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.failure_threshold, t, b, d, true, w::Std),
             7 => {
                 w::set_opt(
                     &mut self.termination_grace_period_seconds,
@@ -15409,10 +15550,10 @@ impl crate::proto::Message for QuobyteVolumeSource {
         use crate::proto::wire as w;
         w::req(b, 1, &self.registry, w::Std);
         w::req(b, 2, &self.volume, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
-        w::opt(b, 4, &self.user, false, w::Std);
-        w::opt(b, 5, &self.group, false, w::Std);
-        w::opt(b, 6, &self.tenant, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.user, true, w::Std);
+        w::opt(b, 5, &self.group, true, w::Std);
+        w::opt(b, 6, &self.tenant, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -15426,10 +15567,10 @@ impl crate::proto::Message for QuobyteVolumeSource {
         match n {
             1 => w::set_req(&mut self.registry, t, b, d, w::Std),
             2 => w::set_req(&mut self.volume, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.tenant, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.tenant, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -15517,12 +15658,12 @@ impl crate::proto::Message for RBDPersistentVolumeSource {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
         w::req(b, 2, &self.image, w::Std);
-        w::opt(b, 3, &self.fs_type, false, w::Std);
-        w::opt(b, 4, &self.pool, false, w::Std);
-        w::opt(b, 5, &self.user, false, w::Std);
-        w::opt(b, 6, &self.keyring, false, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.pool, true, w::Std);
+        w::opt(b, 5, &self.user, true, w::Std);
+        w::opt(b, 6, &self.keyring, true, w::Std);
         w::opt(b, 7, &self.secret_ref, false, w::Std);
-        w::opt(b, 8, &self.read_only, false, w::Std);
+        w::opt(b, 8, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -15536,12 +15677,12 @@ impl crate::proto::Message for RBDPersistentVolumeSource {
         match n {
             1 => w::push(&mut self.monitors, t, b, d, w::Std),
             2 => w::set_req(&mut self.image, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.pool, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.keyring, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.pool, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.keyring, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -15631,12 +15772,12 @@ impl crate::proto::Message for RBDVolumeSource {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
         w::req(b, 2, &self.image, w::Std);
-        w::opt(b, 3, &self.fs_type, false, w::Std);
-        w::opt(b, 4, &self.pool, false, w::Std);
-        w::opt(b, 5, &self.user, false, w::Std);
-        w::opt(b, 6, &self.keyring, false, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.pool, true, w::Std);
+        w::opt(b, 5, &self.user, true, w::Std);
+        w::opt(b, 6, &self.keyring, true, w::Std);
         w::opt(b, 7, &self.secret_ref, false, w::Std);
-        w::opt(b, 8, &self.read_only, false, w::Std);
+        w::opt(b, 8, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -15650,12 +15791,12 @@ impl crate::proto::Message for RBDVolumeSource {
         match n {
             1 => w::push(&mut self.monitors, t, b, d, w::Std),
             2 => w::set_req(&mut self.image, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.pool, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.keyring, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.pool, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.keyring, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -15749,9 +15890,9 @@ impl crate::proto::Message for ReplicationController {
     const NAME: &'static str = "io.k8s.api.core.v1.ReplicationController";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -15778,6 +15919,12 @@ impl crate::proto::Message for ReplicationController {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -15844,9 +15991,9 @@ impl crate::proto::Message for ReplicationControllerCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -15860,9 +16007,9 @@ impl crate::proto::Message for ReplicationControllerCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -15948,7 +16095,7 @@ impl crate::proto::Message for ReplicationControllerList {
     const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -15974,6 +16121,10 @@ impl crate::proto::Message for ReplicationControllerList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -16035,7 +16186,7 @@ impl crate::proto::Message for ReplicationControllerSpec {
         w::opt(b, 1, &self.replicas, false, w::Std);
         w::opt_map(b, 2, &self.selector, w::Std);
         w::opt(b, 3, &self.template, false, w::Std);
-        w::opt(b, 4, &self.min_ready_seconds, false, w::Std);
+        w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -16048,7 +16199,7 @@ impl crate::proto::Message for ReplicationControllerSpec {
         use crate::proto::wire as w;
         match n {
             1 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
             2 => w::entry_opt(&mut self.selector, t, b, d, w::Std),
             3 => w::set_opt(&mut self.template, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -16129,10 +16280,10 @@ impl crate::proto::Message for ReplicationControllerStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.replicas, w::Std);
-        w::opt(b, 2, &self.fully_labeled_replicas, false, w::Std);
-        w::opt(b, 3, &self.observed_generation, false, w::Std);
-        w::opt(b, 4, &self.ready_replicas, false, w::Std);
-        w::opt(b, 5, &self.available_replicas, false, w::Std);
+        w::opt(b, 2, &self.fully_labeled_replicas, true, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
+        w::opt(b, 4, &self.ready_replicas, true, w::Std);
+        w::opt(b, 5, &self.available_replicas, true, w::Std);
         w::opt_list(b, 6, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -16146,10 +16297,10 @@ impl crate::proto::Message for ReplicationControllerStatus {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.replicas, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fully_labeled_replicas, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.ready_replicas, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.available_replicas, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fully_labeled_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.available_replicas, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -16213,7 +16364,7 @@ impl crate::proto::Message for ResourceClaim {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
-        w::opt(b, 2, &self.request, false, w::Std);
+        w::opt(b, 2, &self.request, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -16226,7 +16377,7 @@ impl crate::proto::Message for ResourceClaim {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.request, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.request, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -16288,9 +16439,9 @@ impl crate::proto::Message for ResourceFieldSelector {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceFieldSelector";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.container_name, false, w::Std);
+        w::opt(b, 1, &self.container_name, true, w::Std);
         w::req(b, 2, &self.resource, w::Std);
-        w::opt(b, 3, &self.divisor, false, w::Std);
+        w::opt(b, 3, &self.divisor, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -16302,7 +16453,7 @@ impl crate::proto::Message for ResourceFieldSelector {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.container_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.container_name, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.resource, t, b, d, w::Std),
             3 => w::set_opt(&mut self.divisor, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -16317,6 +16468,10 @@ impl crate::proto::Message for ResourceFieldSelector {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.divisor);
     }
 }
 /// `io.k8s.api.core.v1.ResourceHealth`
@@ -16368,7 +16523,7 @@ impl crate::proto::Message for ResourceHealth {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.resource_id, w::Std);
-        w::opt(b, 2, &self.health, false, w::Std);
+        w::opt(b, 2, &self.health, true, w::Std);
         w::opt(b, 6, &self.message, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -16382,7 +16537,7 @@ impl crate::proto::Message for ResourceHealth {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.resource_id, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.health, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.health, t, b, d, true, w::Std),
             6 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -16472,9 +16627,9 @@ impl crate::proto::Message for ResourceQuota {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuota";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -16501,6 +16656,12 @@ impl crate::proto::Message for ResourceQuota {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -16576,7 +16737,7 @@ impl crate::proto::Message for ResourceQuotaList {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuotaList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -16602,6 +16763,10 @@ impl crate::proto::Message for ResourceQuotaList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -16987,10 +17152,10 @@ impl crate::proto::Message for SELinuxOptions {
     const NAME: &'static str = "io.k8s.api.core.v1.SELinuxOptions";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.user, false, w::Std);
-        w::opt(b, 2, &self.role, false, w::Std);
-        w::opt(b, 3, &self.type_, false, w::Std);
-        w::opt(b, 4, &self.level, false, w::Std);
+        w::opt(b, 1, &self.user, true, w::Std);
+        w::opt(b, 2, &self.role, true, w::Std);
+        w::opt(b, 3, &self.type_, true, w::Std);
+        w::opt(b, 4, &self.level, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -17002,10 +17167,10 @@ impl crate::proto::Message for SELinuxOptions {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.role, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.level, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.role, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.level, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -17100,13 +17265,13 @@ impl crate::proto::Message for ScaleIOPersistentVolumeSource {
         w::req(b, 1, &self.gateway, w::Std);
         w::req(b, 2, &self.system, w::Std);
         w::req(b, 3, &self.secret_ref, w::Std);
-        w::opt(b, 4, &self.ssl_enabled, false, w::Std);
-        w::opt(b, 5, &self.protection_domain, false, w::Std);
-        w::opt(b, 6, &self.storage_pool, false, w::Std);
-        w::opt(b, 7, &self.storage_mode, false, w::Std);
-        w::opt(b, 8, &self.volume_name, false, w::Std);
-        w::opt(b, 9, &self.fs_type, false, w::Std);
-        w::opt(b, 10, &self.read_only, false, w::Std);
+        w::opt(b, 4, &self.ssl_enabled, true, w::Std);
+        w::opt(b, 5, &self.protection_domain, true, w::Std);
+        w::opt(b, 6, &self.storage_pool, true, w::Std);
+        w::opt(b, 7, &self.storage_mode, true, w::Std);
+        w::opt(b, 8, &self.volume_name, true, w::Std);
+        w::opt(b, 9, &self.fs_type, true, w::Std);
+        w::opt(b, 10, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -17121,13 +17286,13 @@ impl crate::proto::Message for ScaleIOPersistentVolumeSource {
             1 => w::set_req(&mut self.gateway, t, b, d, w::Std),
             2 => w::set_req(&mut self.system, t, b, d, w::Std),
             3 => w::set_req(&mut self.secret_ref, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.ssl_enabled, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.protection_domain, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.storage_pool, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.storage_mode, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.volume_name, t, b, d, false, w::Std),
-            9 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            10 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.ssl_enabled, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.protection_domain, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.storage_pool, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.storage_mode, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -17228,13 +17393,13 @@ impl crate::proto::Message for ScaleIOVolumeSource {
         w::req(b, 1, &self.gateway, w::Std);
         w::req(b, 2, &self.system, w::Std);
         w::req(b, 3, &self.secret_ref, w::Std);
-        w::opt(b, 4, &self.ssl_enabled, false, w::Std);
-        w::opt(b, 5, &self.protection_domain, false, w::Std);
-        w::opt(b, 6, &self.storage_pool, false, w::Std);
-        w::opt(b, 7, &self.storage_mode, false, w::Std);
-        w::opt(b, 8, &self.volume_name, false, w::Std);
-        w::opt(b, 9, &self.fs_type, false, w::Std);
-        w::opt(b, 10, &self.read_only, false, w::Std);
+        w::opt(b, 4, &self.ssl_enabled, true, w::Std);
+        w::opt(b, 5, &self.protection_domain, true, w::Std);
+        w::opt(b, 6, &self.storage_pool, true, w::Std);
+        w::opt(b, 7, &self.storage_mode, true, w::Std);
+        w::opt(b, 8, &self.volume_name, true, w::Std);
+        w::opt(b, 9, &self.fs_type, true, w::Std);
+        w::opt(b, 10, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -17249,13 +17414,13 @@ impl crate::proto::Message for ScaleIOVolumeSource {
             1 => w::set_req(&mut self.gateway, t, b, d, w::Std),
             2 => w::set_req(&mut self.system, t, b, d, w::Std),
             3 => w::set_req(&mut self.secret_ref, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.ssl_enabled, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.protection_domain, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.storage_pool, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.storage_mode, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.volume_name, t, b, d, false, w::Std),
-            9 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            10 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.ssl_enabled, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.protection_domain, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.storage_pool, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.storage_mode, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -17575,9 +17740,9 @@ impl crate::proto::Message for Secret {
     const NAME: &'static str = "io.k8s.api.core.v1.Secret";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_map(b, 2, &self.data, w::Std);
-        w::opt(b, 3, &self.type_, false, w::Std);
+        w::opt(b, 3, &self.type_, true, w::Std);
         w::opt_map(b, 4, &self.string_data, w::Std);
         w::opt(b, 5, &self.immutable, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -17595,7 +17760,7 @@ impl crate::proto::Message for Secret {
             5 => w::set_opt(&mut self.immutable, t, b, d, false, w::Std),
             2 => w::entry_opt(&mut self.data, t, b, d, w::Std),
             4 => w::entry_opt(&mut self.string_data, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -17610,6 +17775,10 @@ impl crate::proto::Message for Secret {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -17664,7 +17833,7 @@ impl crate::proto::Message for SecretEnvSource {
             b,
             1,
             |b| {
-                w::opt(b, 1, &self.name, false, w::Std);
+                w::opt(b, 1, &self.name, true, w::Std);
             },
         );
         w::opt(b, 2, &self.optional, false, w::Std);
@@ -17705,7 +17874,7 @@ impl SecretEnvSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -17770,7 +17939,7 @@ impl crate::proto::Message for SecretKeySelector {
             b,
             1,
             |b| {
-                w::opt(b, 1, &self.name, false, w::Std);
+                w::opt(b, 1, &self.name, true, w::Std);
             },
         );
         w::req(b, 2, &self.key, w::Std);
@@ -17814,7 +17983,7 @@ impl SecretKeySelector {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -17896,7 +18065,7 @@ impl crate::proto::Message for SecretList {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -17922,6 +18091,10 @@ impl crate::proto::Message for SecretList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -17980,7 +18153,7 @@ impl crate::proto::Message for SecretProjection {
             b,
             1,
             |b| {
-                w::opt(b, 1, &self.name, false, w::Std);
+                w::opt(b, 1, &self.name, true, w::Std);
             },
         );
         w::opt_list(b, 2, &self.items, w::Std);
@@ -18024,7 +18197,7 @@ impl SecretProjection {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             _ => w::skip_field(t, b),
         }
     }
@@ -18081,8 +18254,8 @@ impl crate::proto::Message for SecretReference {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.namespace, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -18094,8 +18267,8 @@ impl crate::proto::Message for SecretReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -18161,7 +18334,7 @@ impl crate::proto::Message for SecretVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretVolumeSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.secret_name, false, w::Std);
+        w::opt(b, 1, &self.secret_name, true, w::Std);
         w::opt_list(b, 2, &self.items, w::Std);
         w::opt(b, 3, &self.default_mode, false, w::Std);
         w::opt(b, 4, &self.optional, false, w::Std);
@@ -18176,7 +18349,7 @@ impl crate::proto::Message for SecretVolumeSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.secret_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.secret_name, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.items, t, b, d, w::Std),
             3 => w::set_opt(&mut self.default_mode, t, b, d, false, w::Std),
             4 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
@@ -18415,9 +18588,9 @@ impl crate::proto::Message for Service {
     const NAME: &'static str = "io.k8s.api.core.v1.Service";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -18444,6 +18617,12 @@ impl crate::proto::Message for Service {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -18533,7 +18712,7 @@ impl crate::proto::Message for ServiceAccount {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccount";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.secrets, w::Std);
         w::opt_list(b, 3, &self.image_pull_secrets, w::Std);
         w::opt(b, 4, &self.automount_service_account_token, false, w::Std);
@@ -18574,6 +18753,10 @@ impl crate::proto::Message for ServiceAccount {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -18649,7 +18832,7 @@ impl crate::proto::Message for ServiceAccountList {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccountList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -18675,6 +18858,10 @@ impl crate::proto::Message for ServiceAccountList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -18729,7 +18916,7 @@ impl crate::proto::Message for ServiceAccountTokenProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccountTokenProjection";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.audience, false, w::Std);
+        w::opt(b, 1, &self.audience, true, w::Std);
         w::opt(b, 2, &self.expiration_seconds, false, w::Std);
         w::req(b, 3, &self.path, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -18743,7 +18930,7 @@ impl crate::proto::Message for ServiceAccountTokenProjection {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.audience, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.audience, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.expiration_seconds, t, b, d, false, w::Std),
             3 => w::set_req(&mut self.path, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -18829,7 +19016,7 @@ impl crate::proto::Message for ServiceList {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -18855,6 +19042,10 @@ impl crate::proto::Message for ServiceList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -18921,11 +19112,11 @@ impl crate::proto::Message for ServicePort {
     const NAME: &'static str = "io.k8s.api.core.v1.ServicePort";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.protocol, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.protocol, true, w::Std);
         w::req(b, 3, &self.port, w::Std);
-        w::opt(b, 4, &self.target_port, false, w::Std);
-        w::opt(b, 5, &self.node_port, false, w::Std);
+        w::opt(b, 4, &self.target_port, true, w::Std);
+        w::opt(b, 5, &self.node_port, true, w::Std);
         w::opt(b, 6, &self.app_protocol, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -18938,12 +19129,12 @@ impl crate::proto::Message for ServicePort {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.protocol, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.protocol, t, b, d, true, w::Std),
             6 => w::set_opt(&mut self.app_protocol, t, b, d, false, w::Std),
             3 => w::set_req(&mut self.port, t, b, d, w::Std),
             4 => w::set_opt(&mut self.target_port, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.node_port, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.node_port, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -18959,6 +19150,10 @@ impl crate::proto::Message for ServicePort {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.target_port);
     }
 }
 /// `io.k8s.api.core.v1.ServiceSpec`
@@ -19098,16 +19293,16 @@ impl crate::proto::Message for ServiceSpec {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.ports, w::Std);
         w::opt_map(b, 2, &self.selector, w::Std);
-        w::opt(b, 3, &self.cluster_ip, false, w::Std);
-        w::opt(b, 4, &self.type_, false, w::Std);
+        w::opt(b, 3, &self.cluster_ip, true, w::Std);
+        w::opt(b, 4, &self.type_, true, w::Std);
         w::opt_list(b, 5, &self.external_ips, w::Std);
-        w::opt(b, 7, &self.session_affinity, false, w::Std);
-        w::opt(b, 8, &self.load_balancer_ip, false, w::Std);
+        w::opt(b, 7, &self.session_affinity, true, w::Std);
+        w::opt(b, 8, &self.load_balancer_ip, true, w::Std);
         w::opt_list(b, 9, &self.load_balancer_source_ranges, w::Std);
-        w::opt(b, 10, &self.external_name, false, w::Std);
-        w::opt(b, 11, &self.external_traffic_policy, false, w::Std);
-        w::opt(b, 12, &self.health_check_node_port, false, w::Std);
-        w::opt(b, 13, &self.publish_not_ready_addresses, false, w::Std);
+        w::opt(b, 10, &self.external_name, true, w::Std);
+        w::opt(b, 11, &self.external_traffic_policy, true, w::Std);
+        w::opt(b, 12, &self.health_check_node_port, true, w::Std);
+        w::opt(b, 13, &self.publish_not_ready_addresses, true, w::Std);
         w::opt(b, 14, &self.session_affinity_config, false, w::Std);
         w::opt(b, 17, &self.ip_family_policy, false, w::Std);
         w::opt_list(b, 18, &self.cluster_ips, w::Std);
@@ -19129,18 +19324,18 @@ impl crate::proto::Message for ServiceSpec {
         match n {
             1 => w::push_opt(&mut self.ports, t, b, d, w::Std),
             2 => w::entry_opt(&mut self.selector, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.cluster_ip, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.cluster_ip, t, b, d, true, w::Std),
             18 => w::push_opt(&mut self.cluster_ips, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
             5 => w::push_opt(&mut self.external_ips, t, b, d, w::Std),
-            7 => w::set_opt(&mut self.session_affinity, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.load_balancer_ip, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.session_affinity, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.load_balancer_ip, t, b, d, true, w::Std),
             9 => w::push_opt(&mut self.load_balancer_source_ranges, t, b, d, w::Std),
-            10 => w::set_opt(&mut self.external_name, t, b, d, false, w::Std),
-            11 => w::set_opt(&mut self.external_traffic_policy, t, b, d, false, w::Std),
-            12 => w::set_opt(&mut self.health_check_node_port, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.external_name, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.external_traffic_policy, t, b, d, true, w::Std),
+            12 => w::set_opt(&mut self.health_check_node_port, t, b, d, true, w::Std),
             13 => {
-                w::set_opt(&mut self.publish_not_ready_addresses, t, b, d, false, w::Std)
+                w::set_opt(&mut self.publish_not_ready_addresses, t, b, d, true, w::Std)
             }
             14 => w::set_opt(&mut self.session_affinity_config, t, b, d, false, w::Std),
             19 => w::push_opt(&mut self.ip_families, t, b, d, w::Std),
@@ -19233,7 +19428,7 @@ impl crate::proto::Message for ServiceStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.load_balancer, false, w::Std);
+        w::opt(b, 1, &self.load_balancer, true, w::Std);
         w::opt_list(b, 2, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -19259,6 +19454,10 @@ impl crate::proto::Message for ServiceStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.load_balancer);
     }
 }
 /// `io.k8s.api.core.v1.SessionAffinityConfig`
@@ -19447,10 +19646,10 @@ impl crate::proto::Message for StorageOSPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.StorageOSPersistentVolumeSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.volume_name, false, w::Std);
-        w::opt(b, 2, &self.volume_namespace, false, w::Std);
-        w::opt(b, 3, &self.fs_type, false, w::Std);
-        w::opt(b, 4, &self.read_only, false, w::Std);
+        w::opt(b, 1, &self.volume_name, true, w::Std);
+        w::opt(b, 2, &self.volume_namespace, true, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
         w::opt(b, 5, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -19463,10 +19662,10 @@ impl crate::proto::Message for StorageOSPersistentVolumeSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.volume_name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.volume_namespace, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.volume_namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -19540,10 +19739,10 @@ impl crate::proto::Message for StorageOSVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.StorageOSVolumeSource";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.volume_name, false, w::Std);
-        w::opt(b, 2, &self.volume_namespace, false, w::Std);
-        w::opt(b, 3, &self.fs_type, false, w::Std);
-        w::opt(b, 4, &self.read_only, false, w::Std);
+        w::opt(b, 1, &self.volume_name, true, w::Std);
+        w::opt(b, 2, &self.volume_namespace, true, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
         w::opt(b, 5, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -19556,10 +19755,10 @@ impl crate::proto::Message for StorageOSVolumeSource {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.volume_name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.volume_namespace, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.volume_namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -19694,7 +19893,7 @@ impl crate::proto::Message for TCPSocketAction {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.port, w::Std);
-        w::opt(b, 2, &self.host, false, w::Std);
+        w::opt(b, 2, &self.host, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -19707,7 +19906,7 @@ impl crate::proto::Message for TCPSocketAction {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.port, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.host, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -19774,7 +19973,7 @@ impl crate::proto::Message for Taint {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
-        w::opt(b, 2, &self.value, false, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
         w::req(b, 3, &self.effect, w::Std);
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -19789,7 +19988,7 @@ impl crate::proto::Message for Taint {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.key, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.effect, t, b, d, w::Std),
             4 => w::set_opt(&mut self.time_added, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -19863,10 +20062,10 @@ impl crate::proto::Message for Toleration {
     const NAME: &'static str = "io.k8s.api.core.v1.Toleration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.key, false, w::Std);
-        w::opt(b, 2, &self.operator, false, w::Std);
-        w::opt(b, 3, &self.value, false, w::Std);
-        w::opt(b, 4, &self.effect, false, w::Std);
+        w::opt(b, 1, &self.key, true, w::Std);
+        w::opt(b, 2, &self.operator, true, w::Std);
+        w::opt(b, 3, &self.value, true, w::Std);
+        w::opt(b, 4, &self.effect, true, w::Std);
         w::opt(b, 5, &self.toleration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -19879,10 +20078,10 @@ impl crate::proto::Message for Toleration {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.key, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.operator, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.effect, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.key, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.operator, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.effect, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.toleration_seconds, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -20770,11 +20969,11 @@ impl crate::proto::Message for VolumeMount {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
-        w::opt(b, 2, &self.read_only, false, w::Std);
+        w::opt(b, 2, &self.read_only, true, w::Std);
         w::req(b, 3, &self.mount_path, w::Std);
-        w::opt(b, 4, &self.sub_path, false, w::Std);
+        w::opt(b, 4, &self.sub_path, true, w::Std);
         w::opt(b, 5, &self.mount_propagation, false, w::Std);
-        w::opt(b, 6, &self.sub_path_expr, false, w::Std);
+        w::opt(b, 6, &self.sub_path_expr, true, w::Std);
         w::opt(b, 7, &self.recursive_read_only, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -20788,12 +20987,12 @@ impl crate::proto::Message for VolumeMount {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.recursive_read_only, t, b, d, false, w::Std),
             3 => w::set_req(&mut self.mount_path, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.sub_path, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.sub_path, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.mount_propagation, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.sub_path_expr, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.sub_path_expr, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -20870,7 +21069,7 @@ impl crate::proto::Message for VolumeMountStatus {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.mount_path, w::Std);
-        w::opt(b, 3, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
         w::opt(b, 4, &self.recursive_read_only, false, w::Std);
         w::opt(b, 5, &self.volume_status, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -20886,7 +21085,7 @@ impl crate::proto::Message for VolumeMountStatus {
         match n {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
             2 => w::set_req(&mut self.mount_path, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.recursive_read_only, t, b, d, false, w::Std),
             5 => w::set_opt(&mut self.volume_status, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -21274,9 +21473,9 @@ impl crate::proto::Message for VsphereVirtualDiskVolumeSource {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_path, w::Std);
-        w::opt(b, 2, &self.fs_type, false, w::Std);
-        w::opt(b, 3, &self.storage_policy_name, false, w::Std);
-        w::opt(b, 4, &self.storage_policy_id, false, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.storage_policy_name, true, w::Std);
+        w::opt(b, 4, &self.storage_policy_id, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -21289,9 +21488,9 @@ impl crate::proto::Message for VsphereVirtualDiskVolumeSource {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.volume_path, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.storage_policy_name, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.storage_policy_id, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.storage_policy_name, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.storage_policy_id, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }

@@ -69,7 +69,7 @@ impl crate::proto::Message for Endpoint {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.addresses, w::Std);
-        w::opt(b, 2, &self.conditions, false, w::Std);
+        w::opt(b, 2, &self.conditions, true, w::Std);
         w::opt(b, 3, &self.hostname, false, w::Std);
         w::opt(b, 4, &self.target_ref, false, w::Std);
         w::opt_map(b, 5, &self.deprecated_topology, w::Std);
@@ -112,6 +112,10 @@ impl crate::proto::Message for Endpoint {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.conditions);
     }
 }
 /// `io.k8s.api.discovery.v1.EndpointConditions`
@@ -429,7 +433,7 @@ impl crate::proto::Message for EndpointSlice {
     const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointSlice";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.endpoints, w::Std);
         w::opt_list(b, 3, &self.ports, w::Std);
         w::req(b, 4, &self.address_type, w::Std);
@@ -461,6 +465,10 @@ impl crate::proto::Message for EndpointSlice {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -536,7 +544,7 @@ impl crate::proto::Message for EndpointSliceList {
     const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointSliceList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -562,6 +570,10 @@ impl crate::proto::Message for EndpointSliceList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

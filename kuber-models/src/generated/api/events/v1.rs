@@ -132,21 +132,21 @@ impl crate::proto::Message for Event {
     const NAME: &'static str = "io.k8s.api.events.v1.Event";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.event_time, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.event_time, true, w::Std);
         w::opt(b, 3, &self.series, false, w::Std);
-        w::opt(b, 4, &self.reporting_controller, false, w::Std);
-        w::opt(b, 5, &self.reporting_instance, false, w::Std);
-        w::opt(b, 6, &self.action, false, w::Std);
-        w::opt(b, 7, &self.reason, false, w::Std);
-        w::opt(b, 8, &self.regarding, false, w::Std);
+        w::opt(b, 4, &self.reporting_controller, true, w::Std);
+        w::opt(b, 5, &self.reporting_instance, true, w::Std);
+        w::opt(b, 6, &self.action, true, w::Std);
+        w::opt(b, 7, &self.reason, true, w::Std);
+        w::opt(b, 8, &self.regarding, true, w::Std);
         w::opt(b, 9, &self.related, false, w::Std);
-        w::opt(b, 10, &self.note, false, w::Std);
-        w::opt(b, 11, &self.type_, false, w::Std);
-        w::opt(b, 12, &self.deprecated_source, false, w::Std);
-        w::opt(b, 13, &self.deprecated_first_timestamp, false, w::Std);
-        w::opt(b, 14, &self.deprecated_last_timestamp, false, w::Std);
-        w::opt(b, 15, &self.deprecated_count, false, w::Std);
+        w::opt(b, 10, &self.note, true, w::Std);
+        w::opt(b, 11, &self.type_, true, w::Std);
+        w::opt(b, 12, &self.deprecated_source, true, w::Std);
+        w::opt(b, 13, &self.deprecated_first_timestamp, true, w::Std);
+        w::opt(b, 14, &self.deprecated_last_timestamp, true, w::Std);
+        w::opt(b, 15, &self.deprecated_count, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -159,22 +159,20 @@ impl crate::proto::Message for Event {
         use crate::proto::wire as w;
         match n {
             1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.event_time, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.event_time, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.series, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reporting_controller, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.reporting_instance, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.action, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.reporting_controller, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reporting_instance, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.action, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
             8 => w::set_opt(&mut self.regarding, t, b, d, false, w::Std),
             9 => w::set_opt(&mut self.related, t, b, d, false, w::Std),
-            10 => w::set_opt(&mut self.note, t, b, d, false, w::Std),
-            11 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.note, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
             12 => w::set_opt(&mut self.deprecated_source, t, b, d, false, w::Std),
-            13 => {
-                w::set_opt(&mut self.deprecated_first_timestamp, t, b, d, false, w::Std)
-            }
-            14 => w::set_opt(&mut self.deprecated_last_timestamp, t, b, d, false, w::Std),
-            15 => w::set_opt(&mut self.deprecated_count, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.deprecated_first_timestamp, t, b, d, true, w::Std),
+            14 => w::set_opt(&mut self.deprecated_last_timestamp, t, b, d, true, w::Std),
+            15 => w::set_opt(&mut self.deprecated_count, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -199,6 +197,12 @@ impl crate::proto::Message for Event {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.regarding);
+        w::fill(&mut self.deprecated_source);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -274,7 +278,7 @@ impl crate::proto::Message for EventList {
     const NAME: &'static str = "io.k8s.api.events.v1.EventList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -300,6 +304,10 @@ impl crate::proto::Message for EventList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

@@ -213,9 +213,9 @@ impl crate::proto::Message for FlowSchema {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchema";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -242,6 +242,12 @@ impl crate::proto::Message for FlowSchema {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -306,11 +312,11 @@ impl crate::proto::Message for FlowSchemaCondition {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaCondition";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.type_, false, w::Std);
-        w::opt(b, 2, &self.status, false, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 1, &self.type_, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -322,11 +328,11 @@ impl crate::proto::Message for FlowSchemaCondition {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -412,7 +418,7 @@ impl crate::proto::Message for FlowSchemaList {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -438,6 +444,10 @@ impl crate::proto::Message for FlowSchemaList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -501,7 +511,7 @@ impl crate::proto::Message for FlowSchemaSpec {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.priority_level_configuration, w::Std);
-        w::opt(b, 2, &self.matching_precedence, false, w::Std);
+        w::opt(b, 2, &self.matching_precedence, true, w::Std);
         w::opt(b, 3, &self.distinguisher_method, false, w::Std);
         w::opt_list(b, 4, &self.rules, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -532,6 +542,10 @@ impl crate::proto::Message for FlowSchemaSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.matching_precedence);
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaStatus`
@@ -793,7 +807,7 @@ impl crate::proto::Message for LimitedPriorityLevelConfiguration {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.nominal_concurrency_shares, false, w::Std);
-        w::opt(b, 2, &self.limit_response, false, w::Std);
+        w::opt(b, 2, &self.limit_response, true, w::Std);
         w::opt(b, 3, &self.lendable_percent, false, w::Std);
         w::opt(b, 4, &self.borrowing_limit_percent, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -824,6 +838,10 @@ impl crate::proto::Message for LimitedPriorityLevelConfiguration {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.limit_response);
     }
 }
 /// `io.k8s.api.flowcontrol.v1.NonResourcePolicyRule`
@@ -1053,9 +1071,9 @@ impl crate::proto::Message for PriorityLevelConfiguration {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1082,6 +1100,12 @@ impl crate::proto::Message for PriorityLevelConfiguration {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1146,11 +1170,11 @@ impl crate::proto::Message for PriorityLevelConfigurationCondition {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.type_, false, w::Std);
-        w::opt(b, 2, &self.status, false, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 1, &self.type_, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1162,11 +1186,11 @@ impl crate::proto::Message for PriorityLevelConfigurationCondition {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1252,7 +1276,7 @@ impl crate::proto::Message for PriorityLevelConfigurationList {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1278,6 +1302,10 @@ impl crate::proto::Message for PriorityLevelConfigurationList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1541,9 +1569,9 @@ impl crate::proto::Message for QueuingConfiguration {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.QueuingConfiguration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.queues, false, w::Std);
-        w::opt(b, 2, &self.hand_size, false, w::Std);
-        w::opt(b, 3, &self.queue_length_limit, false, w::Std);
+        w::opt(b, 1, &self.queues, true, w::Std);
+        w::opt(b, 2, &self.hand_size, true, w::Std);
+        w::opt(b, 3, &self.queue_length_limit, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1570,6 +1598,12 @@ impl crate::proto::Message for QueuingConfiguration {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.queues);
+        w::fill(&mut self.hand_size);
+        w::fill(&mut self.queue_length_limit);
     }
 }
 /// `io.k8s.api.flowcontrol.v1.ResourcePolicyRule`
@@ -1631,7 +1665,7 @@ impl crate::proto::Message for ResourcePolicyRule {
         w::list(b, 1, &self.verbs, w::Std);
         w::list(b, 2, &self.api_groups, w::Std);
         w::list(b, 3, &self.resources, w::Std);
-        w::opt(b, 4, &self.cluster_scope, false, w::Std);
+        w::opt(b, 4, &self.cluster_scope, true, w::Std);
         w::opt_list(b, 5, &self.namespaces, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1647,7 +1681,7 @@ impl crate::proto::Message for ResourcePolicyRule {
             1 => w::push(&mut self.verbs, t, b, d, w::Std),
             2 => w::push(&mut self.api_groups, t, b, d, w::Std),
             3 => w::push(&mut self.resources, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.cluster_scope, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.cluster_scope, t, b, d, true, w::Std),
             5 => w::push_opt(&mut self.namespaces, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }

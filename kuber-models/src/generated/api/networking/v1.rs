@@ -48,7 +48,7 @@ impl crate::proto::Message for HTTPIngressPath {
     const NAME: &'static str = "io.k8s.api.networking.v1.HTTPIngressPath";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.path, false, w::Std);
+        w::opt(b, 1, &self.path, true, w::Std);
         w::req(b, 2, &self.backend, w::Std);
         w::req(b, 3, &self.path_type, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -62,7 +62,7 @@ impl crate::proto::Message for HTTPIngressPath {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.path, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.path_type, t, b, d, w::Std),
             2 => w::set_req(&mut self.backend, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -214,7 +214,7 @@ impl crate::proto::Message for IPAddress {
     const NAME: &'static str = "io.k8s.api.networking.v1.IPAddress";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -240,6 +240,10 @@ impl crate::proto::Message for IPAddress {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -315,7 +319,7 @@ impl crate::proto::Message for IPAddressList {
     const NAME: &'static str = "io.k8s.api.networking.v1.IPAddressList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -341,6 +345,10 @@ impl crate::proto::Message for IPAddressList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -558,9 +566,9 @@ impl crate::proto::Message for Ingress {
     const NAME: &'static str = "io.k8s.api.networking.v1.Ingress";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -587,6 +595,12 @@ impl crate::proto::Message for Ingress {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -735,8 +749,8 @@ impl crate::proto::Message for IngressClass {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -761,6 +775,11 @@ impl crate::proto::Message for IngressClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -836,7 +855,7 @@ impl crate::proto::Message for IngressClassList {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -862,6 +881,10 @@ impl crate::proto::Message for IngressClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1005,7 +1028,7 @@ impl crate::proto::Message for IngressClassSpec {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.controller, false, w::Std);
+        w::opt(b, 1, &self.controller, true, w::Std);
         w::opt(b, 2, &self.parameters, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1018,7 +1041,7 @@ impl crate::proto::Message for IngressClassSpec {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.controller, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.controller, t, b, d, true, w::Std),
             2 => w::set_opt(&mut self.parameters, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1102,7 +1125,7 @@ impl crate::proto::Message for IngressList {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1128,6 +1151,10 @@ impl crate::proto::Message for IngressList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1182,8 +1209,8 @@ impl crate::proto::Message for IngressLoadBalancerIngress {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressLoadBalancerIngress";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.ip, false, w::Std);
-        w::opt(b, 2, &self.hostname, false, w::Std);
+        w::opt(b, 1, &self.ip, true, w::Std);
+        w::opt(b, 2, &self.hostname, true, w::Std);
         w::opt_list(b, 4, &self.ports, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1196,8 +1223,8 @@ impl crate::proto::Message for IngressLoadBalancerIngress {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.ip, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.hostname, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.ip, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
             4 => w::push_opt(&mut self.ports, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1401,7 +1428,7 @@ impl crate::proto::Message for IngressRule {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressRule";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.host, false, w::Std);
+        w::opt(b, 1, &self.host, true, w::Std);
         w::embedded(
             b,
             2,
@@ -1420,7 +1447,7 @@ impl crate::proto::Message for IngressRule {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.host, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
             2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1504,7 +1531,7 @@ impl crate::proto::Message for IngressServiceBackend {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
-        w::opt(b, 2, &self.port, false, w::Std);
+        w::opt(b, 2, &self.port, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1529,6 +1556,10 @@ impl crate::proto::Message for IngressServiceBackend {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.port);
     }
 }
 /// `io.k8s.api.networking.v1.IngressSpec`
@@ -1657,7 +1688,7 @@ impl crate::proto::Message for IngressStatus {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.load_balancer, false, w::Std);
+        w::opt(b, 1, &self.load_balancer, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1680,6 +1711,10 @@ impl crate::proto::Message for IngressStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.load_balancer);
     }
 }
 /// `io.k8s.api.networking.v1.IngressTLS`
@@ -1727,7 +1762,7 @@ impl crate::proto::Message for IngressTLS {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.hosts, w::Std);
-        w::opt(b, 2, &self.secret_name, false, w::Std);
+        w::opt(b, 2, &self.secret_name, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1740,7 +1775,7 @@ impl crate::proto::Message for IngressTLS {
         use crate::proto::wire as w;
         match n {
             1 => w::push_opt(&mut self.hosts, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.secret_name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.secret_name, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1824,8 +1859,8 @@ impl crate::proto::Message for NetworkPolicy {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicy";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1850,6 +1885,11 @@ impl crate::proto::Message for NetworkPolicy {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2069,7 +2109,7 @@ impl crate::proto::Message for NetworkPolicyList {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2095,6 +2135,10 @@ impl crate::proto::Message for NetworkPolicyList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2313,7 +2357,7 @@ impl crate::proto::Message for NetworkPolicySpec {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicySpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.pod_selector, false, w::Std);
+        w::opt(b, 1, &self.pod_selector, true, w::Std);
         w::opt_list(b, 2, &self.ingress, w::Std);
         w::opt_list(b, 3, &self.egress, w::Std);
         w::opt_list(b, 4, &self.policy_types, w::Std);
@@ -2345,6 +2389,10 @@ impl crate::proto::Message for NetworkPolicySpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.pod_selector);
     }
 }
 /// `io.k8s.api.networking.v1.ParentReference`
@@ -2399,9 +2447,9 @@ impl crate::proto::Message for ParentReference {
     const NAME: &'static str = "io.k8s.api.networking.v1.ParentReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.group, false, w::Std);
+        w::opt(b, 1, &self.group, true, w::Std);
         w::req(b, 2, &self.resource, w::Std);
-        w::opt(b, 3, &self.namespace, false, w::Std);
+        w::opt(b, 3, &self.namespace, true, w::Std);
         w::req(b, 4, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2414,9 +2462,9 @@ impl crate::proto::Message for ParentReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.resource, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
             4 => w::set_req(&mut self.name, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -2477,8 +2525,8 @@ impl crate::proto::Message for ServiceBackendPort {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceBackendPort";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.number, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.number, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2490,8 +2538,8 @@ impl crate::proto::Message for ServiceBackendPort {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.number, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.number, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -2579,9 +2627,9 @@ impl crate::proto::Message for ServiceCIDR {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDR";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2608,6 +2656,12 @@ impl crate::proto::Message for ServiceCIDR {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2683,7 +2737,7 @@ impl crate::proto::Message for ServiceCIDRList {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDRList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2709,6 +2763,10 @@ impl crate::proto::Message for ServiceCIDRList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

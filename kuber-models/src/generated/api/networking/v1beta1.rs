@@ -70,7 +70,7 @@ impl crate::proto::Message for IPAddress {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.IPAddress";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -96,6 +96,10 @@ impl crate::proto::Message for IPAddress {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -171,7 +175,7 @@ impl crate::proto::Message for IPAddressList {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.IPAddressList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -197,6 +201,10 @@ impl crate::proto::Message for IPAddressList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -320,9 +328,9 @@ impl crate::proto::Message for ParentReference {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ParentReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.group, false, w::Std);
+        w::opt(b, 1, &self.group, true, w::Std);
         w::req(b, 2, &self.resource, w::Std);
-        w::opt(b, 3, &self.namespace, false, w::Std);
+        w::opt(b, 3, &self.namespace, true, w::Std);
         w::req(b, 4, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -335,9 +343,9 @@ impl crate::proto::Message for ParentReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.resource, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
             4 => w::set_req(&mut self.name, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -428,9 +436,9 @@ impl crate::proto::Message for ServiceCIDR {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ServiceCIDR";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -457,6 +465,12 @@ impl crate::proto::Message for ServiceCIDR {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -532,7 +546,7 @@ impl crate::proto::Message for ServiceCIDRList {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ServiceCIDRList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -558,6 +572,10 @@ impl crate::proto::Message for ServiceCIDRList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

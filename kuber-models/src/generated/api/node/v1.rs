@@ -148,7 +148,7 @@ impl crate::proto::Message for RuntimeClass {
     const NAME: &'static str = "io.k8s.api.node.v1.RuntimeClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.handler, w::Std);
         w::opt(b, 3, &self.overhead, false, w::Std);
         w::opt(b, 4, &self.scheduling, false, w::Std);
@@ -180,6 +180,10 @@ impl crate::proto::Message for RuntimeClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -255,7 +259,7 @@ impl crate::proto::Message for RuntimeClassList {
     const NAME: &'static str = "io.k8s.api.node.v1.RuntimeClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -281,6 +285,10 @@ impl crate::proto::Message for RuntimeClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

@@ -54,7 +54,7 @@ impl crate::proto::Message for Eviction {
     const NAME: &'static str = "io.k8s.api.policy.v1.Eviction";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.delete_options, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -80,6 +80,10 @@ impl crate::proto::Message for Eviction {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -160,9 +164,9 @@ impl crate::proto::Message for PodDisruptionBudget {
     const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudget";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -189,6 +193,12 @@ impl crate::proto::Message for PodDisruptionBudget {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -264,7 +274,7 @@ impl crate::proto::Message for PodDisruptionBudgetList {
     const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -290,6 +300,10 @@ impl crate::proto::Message for PodDisruptionBudgetList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -462,12 +476,12 @@ impl crate::proto::Message for PodDisruptionBudgetStatus {
     const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetStatus";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.observed_generation, false, w::Std);
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
         w::opt_map(b, 2, &self.disrupted_pods, w::Std);
-        w::opt(b, 3, &self.disruptions_allowed, false, w::Std);
-        w::opt(b, 4, &self.current_healthy, false, w::Std);
-        w::opt(b, 5, &self.desired_healthy, false, w::Std);
-        w::opt(b, 6, &self.expected_pods, false, w::Std);
+        w::opt(b, 3, &self.disruptions_allowed, true, w::Std);
+        w::opt(b, 4, &self.current_healthy, true, w::Std);
+        w::opt(b, 5, &self.desired_healthy, true, w::Std);
+        w::opt(b, 6, &self.expected_pods, true, w::Std);
         w::opt_list(b, 7, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -480,7 +494,7 @@ impl crate::proto::Message for PodDisruptionBudgetStatus {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             2 => w::entry_opt(&mut self.disrupted_pods, t, b, d, w::Std),
             3 => w::set_opt(&mut self.disruptions_allowed, t, b, d, false, w::Std),
             4 => w::set_opt(&mut self.current_healthy, t, b, d, false, w::Std),
@@ -503,5 +517,12 @@ impl crate::proto::Message for PodDisruptionBudgetStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.disruptions_allowed);
+        w::fill(&mut self.current_healthy);
+        w::fill(&mut self.desired_healthy);
+        w::fill(&mut self.expected_pods);
     }
 }

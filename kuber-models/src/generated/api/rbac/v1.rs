@@ -143,7 +143,7 @@ impl crate::proto::Message for ClusterRole {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRole";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.rules, w::Std);
         w::opt(b, 3, &self.aggregation_rule, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -172,6 +172,10 @@ impl crate::proto::Message for ClusterRole {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -252,7 +256,7 @@ impl crate::proto::Message for ClusterRoleBinding {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleBinding";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.subjects, w::Std);
         w::req(b, 3, &self.role_ref, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -281,6 +285,10 @@ impl crate::proto::Message for ClusterRoleBinding {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -356,7 +364,7 @@ impl crate::proto::Message for ClusterRoleBindingList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleBindingList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -382,6 +390,10 @@ impl crate::proto::Message for ClusterRoleBindingList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -457,7 +469,7 @@ impl crate::proto::Message for ClusterRoleList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -483,6 +495,10 @@ impl crate::proto::Message for ClusterRoleList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -652,7 +668,7 @@ impl crate::proto::Message for Role {
     const NAME: &'static str = "io.k8s.api.rbac.v1.Role";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.rules, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -678,6 +694,10 @@ impl crate::proto::Message for Role {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -758,7 +778,7 @@ impl crate::proto::Message for RoleBinding {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleBinding";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.subjects, w::Std);
         w::req(b, 3, &self.role_ref, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -787,6 +807,10 @@ impl crate::proto::Message for RoleBinding {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -862,7 +886,7 @@ impl crate::proto::Message for RoleBindingList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleBindingList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -888,6 +912,10 @@ impl crate::proto::Message for RoleBindingList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -963,7 +991,7 @@ impl crate::proto::Message for RoleList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -989,6 +1017,10 @@ impl crate::proto::Message for RoleList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1043,7 +1075,7 @@ impl crate::proto::Message for RoleRef {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleRef";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.api_group, false, w::Std);
+        w::opt(b, 1, &self.api_group, true, w::Std);
         w::req(b, 2, &self.kind, w::Std);
         w::req(b, 3, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1072,6 +1104,10 @@ impl crate::proto::Message for RoleRef {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.api_group);
     }
 }
 /// `io.k8s.api.rbac.v1.Subject`
@@ -1127,9 +1163,9 @@ impl crate::proto::Message for Subject {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
-        w::opt(b, 2, &self.api_group, false, w::Std);
+        w::opt(b, 2, &self.api_group, true, w::Std);
         w::req(b, 3, &self.name, w::Std);
-        w::opt(b, 4, &self.namespace, false, w::Std);
+        w::opt(b, 4, &self.namespace, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1142,9 +1178,9 @@ impl crate::proto::Message for Subject {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.kind, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.api_group, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.name, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }

@@ -53,7 +53,7 @@ impl crate::proto::Message for DeviceTaint {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
-        w::opt(b, 2, &self.value, false, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
         w::req(b, 3, &self.effect, w::Std);
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -68,7 +68,7 @@ impl crate::proto::Message for DeviceTaint {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.key, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.effect, t, b, d, w::Std),
             4 => w::set_opt(&mut self.time_added, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -160,9 +160,9 @@ impl crate::proto::Message for DeviceTaintRule {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRule";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -189,6 +189,11 @@ impl crate::proto::Message for DeviceTaintRule {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -264,7 +269,7 @@ impl crate::proto::Message for DeviceTaintRuleList {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRuleList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -290,6 +295,10 @@ impl crate::proto::Message for DeviceTaintRuleList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -820,7 +829,7 @@ impl crate::proto::Message for ResourcePoolStatusRequestList {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -846,6 +855,10 @@ impl crate::proto::Message for ResourcePoolStatusRequestList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

@@ -157,7 +157,7 @@ impl crate::proto::Message for AllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.AllocationResult";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.devices, false, w::Std);
+        w::opt(b, 1, &self.devices, true, w::Std);
         w::opt(b, 3, &self.node_selector, false, w::Std);
         w::opt(b, 5, &self.allocation_timestamp, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -186,6 +186,10 @@ impl crate::proto::Message for AllocationResult {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.devices);
     }
 }
 /// `io.k8s.api.resource.v1beta1.BasicDevice`
@@ -1471,7 +1475,7 @@ impl crate::proto::Message for DeviceClass {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1497,6 +1501,10 @@ impl crate::proto::Message for DeviceClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1667,7 +1675,7 @@ impl crate::proto::Message for DeviceClassList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1693,6 +1701,10 @@ impl crate::proto::Message for DeviceClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2004,10 +2016,10 @@ impl crate::proto::Message for DeviceRequest {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
-        w::opt(b, 2, &self.device_class_name, false, w::Std);
+        w::opt(b, 2, &self.device_class_name, true, w::Std);
         w::opt_list(b, 3, &self.selectors, w::Std);
-        w::opt(b, 4, &self.allocation_mode, false, w::Std);
-        w::opt(b, 5, &self.count, false, w::Std);
+        w::opt(b, 4, &self.allocation_mode, true, w::Std);
+        w::opt(b, 5, &self.count, true, w::Std);
         w::opt(b, 6, &self.admin_access, false, w::Std);
         w::opt_list(b, 7, &self.first_available, w::Std);
         w::opt_list(b, 8, &self.tolerations, w::Std);
@@ -2026,8 +2038,8 @@ impl crate::proto::Message for DeviceRequest {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
             2 => w::set_opt(&mut self.device_class_name, t, b, d, false, w::Std),
             3 => w::push_opt(&mut self.selectors, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.allocation_mode, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.count, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.allocation_mode, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
             6 => w::set_opt(&mut self.admin_access, t, b, d, false, w::Std),
             7 => w::push_opt(&mut self.first_available, t, b, d, w::Std),
             8 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
@@ -2050,6 +2062,10 @@ impl crate::proto::Message for DeviceRequest {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.device_class_name);
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceRequestAllocationResult`
@@ -2321,8 +2337,8 @@ impl crate::proto::Message for DeviceSubRequest {
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.device_class_name, w::Std);
         w::opt_list(b, 3, &self.selectors, w::Std);
-        w::opt(b, 4, &self.allocation_mode, false, w::Std);
-        w::opt(b, 5, &self.count, false, w::Std);
+        w::opt(b, 4, &self.allocation_mode, true, w::Std);
+        w::opt(b, 5, &self.count, true, w::Std);
         w::opt_list(b, 7, &self.tolerations, w::Std);
         w::opt(b, 8, &self.capacity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -2339,8 +2355,8 @@ impl crate::proto::Message for DeviceSubRequest {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
             2 => w::set_req(&mut self.device_class_name, t, b, d, w::Std),
             3 => w::push_opt(&mut self.selectors, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.allocation_mode, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.count, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.allocation_mode, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
             7 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
             8 => w::set_opt(&mut self.capacity, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -2414,7 +2430,7 @@ impl crate::proto::Message for DeviceTaint {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
-        w::opt(b, 2, &self.value, false, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
         w::req(b, 3, &self.effect, w::Std);
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -2429,7 +2445,7 @@ impl crate::proto::Message for DeviceTaint {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.key, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.effect, t, b, d, w::Std),
             4 => w::set_opt(&mut self.time_added, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -2503,10 +2519,10 @@ impl crate::proto::Message for DeviceToleration {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceToleration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.key, false, w::Std);
-        w::opt(b, 2, &self.operator, false, w::Std);
-        w::opt(b, 3, &self.value, false, w::Std);
-        w::opt(b, 4, &self.effect, false, w::Std);
+        w::opt(b, 1, &self.key, true, w::Std);
+        w::opt(b, 2, &self.operator, true, w::Std);
+        w::opt(b, 3, &self.value, true, w::Std);
+        w::opt(b, 4, &self.effect, true, w::Std);
         w::opt(b, 5, &self.toleration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2519,10 +2535,10 @@ impl crate::proto::Message for DeviceToleration {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.key, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.operator, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.effect, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.key, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.operator, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.effect, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.toleration_seconds, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -2588,9 +2604,9 @@ impl crate::proto::Message for NetworkDeviceData {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.NetworkDeviceData";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.interface_name, false, w::Std);
+        w::opt(b, 1, &self.interface_name, true, w::Std);
         w::opt_list(b, 2, &self.ips, w::Std);
-        w::opt(b, 3, &self.hardware_address, false, w::Std);
+        w::opt(b, 3, &self.hardware_address, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2602,9 +2618,9 @@ impl crate::proto::Message for NetworkDeviceData {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.interface_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.interface_name, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.ips, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.hardware_address, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.hardware_address, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -2839,9 +2855,9 @@ impl crate::proto::Message for ResourceClaim {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaim";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2868,6 +2884,11 @@ impl crate::proto::Message for ResourceClaim {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2926,7 +2947,7 @@ impl crate::proto::Message for ResourceClaimConsumerReference {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimConsumerReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.api_group, false, w::Std);
+        w::opt(b, 1, &self.api_group, true, w::Std);
         w::req(b, 3, &self.resource, w::Std);
         w::req(b, 4, &self.name, w::Std);
         w::req(b, 5, &self.uid, w::Std);
@@ -2941,7 +2962,7 @@ impl crate::proto::Message for ResourceClaimConsumerReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.api_group, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.resource, t, b, d, w::Std),
             4 => w::set_req(&mut self.name, t, b, d, w::Std),
             5 => w::set_req(&mut self.uid, t, b, d, w::Std),
@@ -3029,7 +3050,7 @@ impl crate::proto::Message for ResourceClaimList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3055,6 +3076,10 @@ impl crate::proto::Message for ResourceClaimList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3101,7 +3126,7 @@ impl crate::proto::Message for ResourceClaimSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.devices, false, w::Std);
+        w::opt(b, 1, &self.devices, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3124,6 +3149,10 @@ impl crate::proto::Message for ResourceClaimSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.devices);
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourceClaimStatus`
@@ -3275,7 +3304,7 @@ impl crate::proto::Message for ResourceClaimTemplate {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplate";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3301,6 +3330,10 @@ impl crate::proto::Message for ResourceClaimTemplate {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3376,7 +3409,7 @@ impl crate::proto::Message for ResourceClaimTemplateList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplateList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3402,6 +3435,10 @@ impl crate::proto::Message for ResourceClaimTemplateList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3452,7 +3489,7 @@ impl crate::proto::Message for ResourceClaimTemplateSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplateSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3478,6 +3515,10 @@ impl crate::proto::Message for ResourceClaimTemplateSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourcePool`
@@ -3631,7 +3672,7 @@ impl crate::proto::Message for ResourceSlice {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSlice";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3657,6 +3698,10 @@ impl crate::proto::Message for ResourceSlice {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3732,7 +3777,7 @@ impl crate::proto::Message for ResourceSliceList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSliceList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3758,6 +3803,10 @@ impl crate::proto::Message for ResourceSliceList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3836,9 +3885,9 @@ impl crate::proto::Message for ResourceSliceSpec {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
         w::req(b, 2, &self.pool, w::Std);
-        w::opt(b, 3, &self.node_name, false, w::Std);
+        w::opt(b, 3, &self.node_name, true, w::Std);
         w::opt(b, 4, &self.node_selector, false, w::Std);
-        w::opt(b, 5, &self.all_nodes, false, w::Std);
+        w::opt(b, 5, &self.all_nodes, true, w::Std);
         w::opt_list(b, 6, &self.devices, w::Std);
         w::opt(b, 7, &self.per_device_node_selection, false, w::Std);
         w::opt_list(b, 8, &self.shared_counters, w::Std);
@@ -3855,9 +3904,9 @@ impl crate::proto::Message for ResourceSliceSpec {
         match n {
             1 => w::set_req(&mut self.driver, t, b, d, w::Std),
             2 => w::set_req(&mut self.pool, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.node_name, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.node_name, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.node_selector, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.all_nodes, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.all_nodes, t, b, d, true, w::Std),
             6 => w::push_opt(&mut self.devices, t, b, d, w::Std),
             7 => w::set_opt(&mut self.per_device_node_selection, t, b, d, false, w::Std),
             8 => w::push_opt(&mut self.shared_counters, t, b, d, w::Std),

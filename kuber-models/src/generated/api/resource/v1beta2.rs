@@ -157,7 +157,7 @@ impl crate::proto::Message for AllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.AllocationResult";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.devices, false, w::Std);
+        w::opt(b, 1, &self.devices, true, w::Std);
         w::opt(b, 3, &self.node_selector, false, w::Std);
         w::opt(b, 5, &self.allocation_timestamp, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -186,6 +186,10 @@ impl crate::proto::Message for AllocationResult {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.devices);
     }
 }
 /// `io.k8s.api.resource.v1beta2.CELDeviceSelector`
@@ -1406,7 +1410,7 @@ impl crate::proto::Message for DeviceClass {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.DeviceClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1432,6 +1436,10 @@ impl crate::proto::Message for DeviceClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1602,7 +1610,7 @@ impl crate::proto::Message for DeviceClassList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.DeviceClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1628,6 +1636,10 @@ impl crate::proto::Message for DeviceClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2214,8 +2226,8 @@ impl crate::proto::Message for DeviceSubRequest {
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.device_class_name, w::Std);
         w::opt_list(b, 3, &self.selectors, w::Std);
-        w::opt(b, 4, &self.allocation_mode, false, w::Std);
-        w::opt(b, 5, &self.count, false, w::Std);
+        w::opt(b, 4, &self.allocation_mode, true, w::Std);
+        w::opt(b, 5, &self.count, true, w::Std);
         w::opt_list(b, 6, &self.tolerations, w::Std);
         w::opt(b, 7, &self.capacity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -2232,8 +2244,8 @@ impl crate::proto::Message for DeviceSubRequest {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
             2 => w::set_req(&mut self.device_class_name, t, b, d, w::Std),
             3 => w::push_opt(&mut self.selectors, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.allocation_mode, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.count, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.allocation_mode, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
             6 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
             7 => w::set_opt(&mut self.capacity, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -2307,7 +2319,7 @@ impl crate::proto::Message for DeviceTaint {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
-        w::opt(b, 2, &self.value, false, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
         w::req(b, 3, &self.effect, w::Std);
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -2322,7 +2334,7 @@ impl crate::proto::Message for DeviceTaint {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.key, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.effect, t, b, d, w::Std),
             4 => w::set_opt(&mut self.time_added, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -2414,9 +2426,9 @@ impl crate::proto::Message for DeviceTaintRule {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.DeviceTaintRule";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2443,6 +2455,11 @@ impl crate::proto::Message for DeviceTaintRule {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2518,7 +2535,7 @@ impl crate::proto::Message for DeviceTaintRuleList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.DeviceTaintRuleList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2544,6 +2561,10 @@ impl crate::proto::Message for DeviceTaintRuleList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -2822,10 +2843,10 @@ impl crate::proto::Message for DeviceToleration {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.DeviceToleration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.key, false, w::Std);
-        w::opt(b, 2, &self.operator, false, w::Std);
-        w::opt(b, 3, &self.value, false, w::Std);
-        w::opt(b, 4, &self.effect, false, w::Std);
+        w::opt(b, 1, &self.key, true, w::Std);
+        w::opt(b, 2, &self.operator, true, w::Std);
+        w::opt(b, 3, &self.value, true, w::Std);
+        w::opt(b, 4, &self.effect, true, w::Std);
         w::opt(b, 5, &self.toleration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2838,10 +2859,10 @@ impl crate::proto::Message for DeviceToleration {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.key, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.operator, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.effect, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.key, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.operator, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.effect, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.toleration_seconds, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -2927,8 +2948,8 @@ impl crate::proto::Message for ExactDeviceRequest {
         use crate::proto::wire as w;
         w::req(b, 1, &self.device_class_name, w::Std);
         w::opt_list(b, 2, &self.selectors, w::Std);
-        w::opt(b, 3, &self.allocation_mode, false, w::Std);
-        w::opt(b, 4, &self.count, false, w::Std);
+        w::opt(b, 3, &self.allocation_mode, true, w::Std);
+        w::opt(b, 4, &self.count, true, w::Std);
         w::opt(b, 5, &self.admin_access, false, w::Std);
         w::opt_list(b, 6, &self.tolerations, w::Std);
         w::opt(b, 7, &self.capacity, false, w::Std);
@@ -2945,8 +2966,8 @@ impl crate::proto::Message for ExactDeviceRequest {
         match n {
             1 => w::set_req(&mut self.device_class_name, t, b, d, w::Std),
             2 => w::push_opt(&mut self.selectors, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.allocation_mode, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.count, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.allocation_mode, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.admin_access, t, b, d, false, w::Std),
             6 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
             7 => w::set_opt(&mut self.capacity, t, b, d, false, w::Std),
@@ -3016,9 +3037,9 @@ impl crate::proto::Message for NetworkDeviceData {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.NetworkDeviceData";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.interface_name, false, w::Std);
+        w::opt(b, 1, &self.interface_name, true, w::Std);
         w::opt_list(b, 2, &self.ips, w::Std);
-        w::opt(b, 3, &self.hardware_address, false, w::Std);
+        w::opt(b, 3, &self.hardware_address, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3030,9 +3051,9 @@ impl crate::proto::Message for NetworkDeviceData {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.interface_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.interface_name, t, b, d, true, w::Std),
             2 => w::push_opt(&mut self.ips, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.hardware_address, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.hardware_address, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -3267,9 +3288,9 @@ impl crate::proto::Message for ResourceClaim {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceClaim";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3296,6 +3317,11 @@ impl crate::proto::Message for ResourceClaim {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3354,7 +3380,7 @@ impl crate::proto::Message for ResourceClaimConsumerReference {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceClaimConsumerReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.api_group, false, w::Std);
+        w::opt(b, 1, &self.api_group, true, w::Std);
         w::req(b, 3, &self.resource, w::Std);
         w::req(b, 4, &self.name, w::Std);
         w::req(b, 5, &self.uid, w::Std);
@@ -3369,7 +3395,7 @@ impl crate::proto::Message for ResourceClaimConsumerReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.api_group, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.resource, t, b, d, w::Std),
             4 => w::set_req(&mut self.name, t, b, d, w::Std),
             5 => w::set_req(&mut self.uid, t, b, d, w::Std),
@@ -3457,7 +3483,7 @@ impl crate::proto::Message for ResourceClaimList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceClaimList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3483,6 +3509,10 @@ impl crate::proto::Message for ResourceClaimList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3529,7 +3559,7 @@ impl crate::proto::Message for ResourceClaimSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceClaimSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.devices, false, w::Std);
+        w::opt(b, 1, &self.devices, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -3552,6 +3582,10 @@ impl crate::proto::Message for ResourceClaimSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.devices);
     }
 }
 /// `io.k8s.api.resource.v1beta2.ResourceClaimStatus`
@@ -3703,7 +3737,7 @@ impl crate::proto::Message for ResourceClaimTemplate {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceClaimTemplate";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3729,6 +3763,10 @@ impl crate::proto::Message for ResourceClaimTemplate {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3804,7 +3842,7 @@ impl crate::proto::Message for ResourceClaimTemplateList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceClaimTemplateList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3830,6 +3868,10 @@ impl crate::proto::Message for ResourceClaimTemplateList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -3880,7 +3922,7 @@ impl crate::proto::Message for ResourceClaimTemplateSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceClaimTemplateSpec";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -3906,6 +3948,10 @@ impl crate::proto::Message for ResourceClaimTemplateSpec {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
 }
 /// `io.k8s.api.resource.v1beta2.ResourcePool`
@@ -4059,7 +4105,7 @@ impl crate::proto::Message for ResourceSlice {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceSlice";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4085,6 +4131,10 @@ impl crate::proto::Message for ResourceSlice {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -4160,7 +4210,7 @@ impl crate::proto::Message for ResourceSliceList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta2.ResourceSliceList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -4186,6 +4236,10 @@ impl crate::proto::Message for ResourceSliceList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

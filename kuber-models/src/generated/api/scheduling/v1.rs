@@ -82,10 +82,10 @@ impl crate::proto::Message for PriorityClass {
     const NAME: &'static str = "io.k8s.api.scheduling.v1.PriorityClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.value, false, w::Std);
-        w::opt(b, 3, &self.global_default, false, w::Std);
-        w::opt(b, 4, &self.description, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
+        w::opt(b, 3, &self.global_default, true, w::Std);
+        w::opt(b, 4, &self.description, true, w::Std);
         w::opt(b, 5, &self.preemption_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -100,8 +100,8 @@ impl crate::proto::Message for PriorityClass {
         match n {
             1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
             2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.global_default, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.description, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.global_default, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.preemption_policy, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -117,6 +117,11 @@ impl crate::proto::Message for PriorityClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.value);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -192,7 +197,7 @@ impl crate::proto::Message for PriorityClassList {
     const NAME: &'static str = "io.k8s.api.scheduling.v1.PriorityClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -218,6 +223,10 @@ impl crate::proto::Message for PriorityClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

@@ -141,9 +141,9 @@ impl crate::proto::Message for PodGroup {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroup";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -170,6 +170,11 @@ impl crate::proto::Message for PodGroup {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -245,7 +250,7 @@ impl crate::proto::Message for PodGroupList {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -271,6 +276,10 @@ impl crate::proto::Message for PodGroupList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -651,7 +660,7 @@ impl crate::proto::Message for PodGroupSpec {
         w::opt(b, 3, &self.scheduling_constraints, false, w::Std);
         w::opt_list(b, 4, &self.resource_claims, w::Std);
         w::opt(b, 5, &self.disruption_mode, false, w::Std);
-        w::opt(b, 6, &self.priority_class_name, false, w::Std);
+        w::opt(b, 6, &self.priority_class_name, true, w::Std);
         w::opt(b, 7, &self.priority, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -669,7 +678,7 @@ impl crate::proto::Message for PodGroupSpec {
             3 => w::set_opt(&mut self.scheduling_constraints, t, b, d, false, w::Std),
             4 => w::push_opt(&mut self.resource_claims, t, b, d, w::Std),
             5 => w::set_opt(&mut self.disruption_mode, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.priority_class_name, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.priority_class_name, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.priority, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -836,7 +845,7 @@ impl crate::proto::Message for PodGroupTemplate {
         w::opt(b, 3, &self.scheduling_constraints, false, w::Std);
         w::opt_list(b, 4, &self.resource_claims, w::Std);
         w::opt(b, 5, &self.disruption_mode, false, w::Std);
-        w::opt(b, 6, &self.priority_class_name, false, w::Std);
+        w::opt(b, 6, &self.priority_class_name, true, w::Std);
         w::opt(b, 7, &self.priority, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -854,7 +863,7 @@ impl crate::proto::Message for PodGroupTemplate {
             3 => w::set_opt(&mut self.scheduling_constraints, t, b, d, false, w::Std),
             4 => w::push_opt(&mut self.resource_claims, t, b, d, w::Std),
             5 => w::set_opt(&mut self.disruption_mode, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.priority_class_name, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.priority_class_name, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.priority, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -1052,7 +1061,7 @@ impl crate::proto::Message for TypedLocalObjectReference {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.TypedLocalObjectReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.api_group, false, w::Std);
+        w::opt(b, 1, &self.api_group, true, w::Std);
         w::req(b, 2, &self.kind, w::Std);
         w::req(b, 3, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1066,7 +1075,7 @@ impl crate::proto::Message for TypedLocalObjectReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.api_group, t, b, d, true, w::Std),
             2 => w::set_req(&mut self.kind, t, b, d, w::Std),
             3 => w::set_req(&mut self.name, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -1153,7 +1162,7 @@ impl crate::proto::Message for Workload {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.Workload";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1179,6 +1188,10 @@ impl crate::proto::Message for Workload {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1254,7 +1267,7 @@ impl crate::proto::Message for WorkloadList {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.WorkloadList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1280,6 +1293,10 @@ impl crate::proto::Message for WorkloadList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

@@ -70,7 +70,7 @@ impl crate::proto::Message for CSIDriver {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriver";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -96,6 +96,10 @@ impl crate::proto::Message for CSIDriver {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -171,7 +175,7 @@ impl crate::proto::Message for CSIDriverList {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriverList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -197,6 +201,10 @@ impl crate::proto::Message for CSIDriverList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -452,7 +460,7 @@ impl crate::proto::Message for CSINode {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSINode";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -478,6 +486,10 @@ impl crate::proto::Message for CSINode {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -639,7 +651,7 @@ impl crate::proto::Message for CSINodeList {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSINodeList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -665,6 +677,10 @@ impl crate::proto::Message for CSINodeList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -820,7 +836,7 @@ impl crate::proto::Message for CSIStorageCapacity {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIStorageCapacity";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.node_topology, false, w::Std);
         w::req(b, 3, &self.storage_class_name, w::Std);
         w::opt(b, 4, &self.capacity, false, w::Std);
@@ -855,6 +871,10 @@ impl crate::proto::Message for CSIStorageCapacity {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -930,7 +950,7 @@ impl crate::proto::Message for CSIStorageCapacityList {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIStorageCapacityList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -956,6 +976,10 @@ impl crate::proto::Message for CSIStorageCapacityList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1058,7 +1082,7 @@ impl crate::proto::Message for StorageClass {
     const NAME: &'static str = "io.k8s.api.storage.v1.StorageClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.provisioner, w::Std);
         w::opt_map(b, 3, &self.parameters, w::Std);
         w::opt(b, 4, &self.reclaim_policy, false, w::Std);
@@ -1102,6 +1126,10 @@ impl crate::proto::Message for StorageClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1177,7 +1205,7 @@ impl crate::proto::Message for StorageClassList {
     const NAME: &'static str = "io.k8s.api.storage.v1.StorageClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1203,6 +1231,10 @@ impl crate::proto::Message for StorageClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1355,9 +1387,9 @@ impl crate::proto::Message for VolumeAttachment {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachment";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1384,6 +1416,11 @@ impl crate::proto::Message for VolumeAttachment {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1459,7 +1496,7 @@ impl crate::proto::Message for VolumeAttachmentList {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1485,6 +1522,10 @@ impl crate::proto::Message for VolumeAttachmentList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1804,7 +1845,7 @@ impl crate::proto::Message for VolumeAttributesClass {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttributesClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.driver_name, w::Std);
         w::opt_map(b, 3, &self.parameters, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1833,6 +1874,10 @@ impl crate::proto::Message for VolumeAttributesClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1908,7 +1953,7 @@ impl crate::proto::Message for VolumeAttributesClassList {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttributesClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1934,6 +1979,10 @@ impl crate::proto::Message for VolumeAttributesClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1988,8 +2037,8 @@ impl crate::proto::Message for VolumeError {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeError";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.time, false, w::Std);
-        w::opt(b, 2, &self.message, false, w::Std);
+        w::opt(b, 1, &self.time, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
         w::opt(b, 3, &self.error_code, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -2002,8 +2051,8 @@ impl crate::proto::Message for VolumeError {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.time, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.time, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.error_code, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }

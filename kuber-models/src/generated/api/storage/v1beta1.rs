@@ -74,7 +74,7 @@ impl crate::proto::Message for VolumeAttributesClass {
     const NAME: &'static str = "io.k8s.api.storage.v1beta1.VolumeAttributesClass";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.driver_name, w::Std);
         w::opt_map(b, 3, &self.parameters, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -103,6 +103,10 @@ impl crate::proto::Message for VolumeAttributesClass {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -178,7 +182,7 @@ impl crate::proto::Message for VolumeAttributesClassList {
     const NAME: &'static str = "io.k8s.api.storage.v1beta1.VolumeAttributesClassList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -204,6 +208,10 @@ impl crate::proto::Message for VolumeAttributesClassList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);

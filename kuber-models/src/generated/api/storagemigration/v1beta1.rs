@@ -74,9 +74,9 @@ impl crate::proto::Message for StorageVersionMigration {
     const NAME: &'static str = "io.k8s.api.storagemigration.v1beta1.StorageVersionMigration";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -103,6 +103,12 @@ impl crate::proto::Message for StorageVersionMigration {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -178,7 +184,7 @@ impl crate::proto::Message for StorageVersionMigrationList {
     const NAME: &'static str = "io.k8s.api.storagemigration.v1beta1.StorageVersionMigrationList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -204,6 +210,10 @@ impl crate::proto::Message for StorageVersionMigrationList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -320,7 +330,7 @@ impl crate::proto::Message for StorageVersionMigrationStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
-        w::opt(b, 2, &self.resource_version, false, w::Std);
+        w::opt(b, 2, &self.resource_version, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -333,7 +343,7 @@ impl crate::proto::Message for StorageVersionMigrationStatus {
         use crate::proto::wire as w;
         match n {
             1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.resource_version, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }

@@ -62,9 +62,9 @@ impl crate::proto::Message for CustomResourceColumnDefinition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.type_, w::Std);
-        w::opt(b, 3, &self.format, false, w::Std);
-        w::opt(b, 4, &self.description, false, w::Std);
-        w::opt(b, 5, &self.priority, false, w::Std);
+        w::opt(b, 3, &self.format, true, w::Std);
+        w::opt(b, 4, &self.description, true, w::Std);
+        w::opt(b, 5, &self.priority, true, w::Std);
         w::req(b, 6, &self.json_path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -79,9 +79,9 @@ impl crate::proto::Message for CustomResourceColumnDefinition {
         match n {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
             2 => w::set_req(&mut self.type_, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.format, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.description, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.priority, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.format, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.priority, t, b, d, true, w::Std),
             6 => w::set_req(&mut self.json_path, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -246,9 +246,9 @@ impl crate::proto::Message for CustomResourceDefinition {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -275,6 +275,11 @@ impl crate::proto::Message for CustomResourceDefinition {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -345,10 +350,10 @@ impl crate::proto::Message for CustomResourceDefinitionCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
-        w::opt(b, 6, &self.observed_generation, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::opt(b, 6, &self.observed_generation, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -362,10 +367,10 @@ impl crate::proto::Message for CustomResourceDefinitionCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -452,7 +457,7 @@ impl crate::proto::Message for CustomResourceDefinitionList {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -478,6 +483,10 @@ impl crate::proto::Message for CustomResourceDefinitionList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -545,10 +554,10 @@ impl crate::proto::Message for CustomResourceDefinitionNames {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.plural, w::Std);
-        w::opt(b, 2, &self.singular, false, w::Std);
+        w::opt(b, 2, &self.singular, true, w::Std);
         w::opt_list(b, 3, &self.short_names, w::Std);
         w::req(b, 4, &self.kind, w::Std);
-        w::opt(b, 5, &self.list_kind, false, w::Std);
+        w::opt(b, 5, &self.list_kind, true, w::Std);
         w::opt_list(b, 6, &self.categories, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -562,10 +571,10 @@ impl crate::proto::Message for CustomResourceDefinitionNames {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.plural, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.singular, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.singular, t, b, d, true, w::Std),
             3 => w::push_opt(&mut self.short_names, t, b, d, w::Std),
             4 => w::set_req(&mut self.kind, t, b, d, w::Std),
-            5 => w::set_opt(&mut self.list_kind, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.list_kind, t, b, d, true, w::Std),
             6 => w::push_opt(&mut self.categories, t, b, d, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -651,7 +660,7 @@ impl crate::proto::Message for CustomResourceDefinitionSpec {
         w::req(b, 4, &self.scope, w::Std);
         w::list(b, 7, &self.versions, w::Std);
         w::opt(b, 9, &self.conversion, false, w::Std);
-        w::opt(b, 10, &self.preserve_unknown_fields, false, w::Std);
+        w::opt(b, 10, &self.preserve_unknown_fields, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -668,7 +677,7 @@ impl crate::proto::Message for CustomResourceDefinitionSpec {
             4 => w::set_req(&mut self.scope, t, b, d, w::Std),
             7 => w::push(&mut self.versions, t, b, d, w::Std),
             9 => w::set_opt(&mut self.conversion, t, b, d, false, w::Std),
-            10 => w::set_opt(&mut self.preserve_unknown_fields, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.preserve_unknown_fields, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -739,9 +748,9 @@ impl crate::proto::Message for CustomResourceDefinitionStatus {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
-        w::opt(b, 2, &self.accepted_names, false, w::Std);
+        w::opt(b, 2, &self.accepted_names, true, w::Std);
         w::opt_list(b, 3, &self.stored_versions, w::Std);
-        w::opt(b, 4, &self.observed_generation, false, w::Std);
+        w::opt(b, 4, &self.observed_generation, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -756,7 +765,7 @@ impl crate::proto::Message for CustomResourceDefinitionStatus {
             1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
             2 => w::set_opt(&mut self.accepted_names, t, b, d, false, w::Std),
             3 => w::push_opt(&mut self.stored_versions, t, b, d, w::Std),
-            4 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -770,6 +779,10 @@ impl crate::proto::Message for CustomResourceDefinitionStatus {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.accepted_names);
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion`
@@ -852,7 +865,7 @@ impl crate::proto::Message for CustomResourceDefinitionVersion {
         w::opt(b, 4, &self.schema, false, w::Std);
         w::opt(b, 5, &self.subresources, false, w::Std);
         w::opt_list(b, 6, &self.additional_printer_columns, w::Std);
-        w::opt(b, 7, &self.deprecated, false, w::Std);
+        w::opt(b, 7, &self.deprecated, true, w::Std);
         w::opt(b, 8, &self.deprecation_warning, false, w::Std);
         w::opt_list(b, 9, &self.selectable_fields, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -869,7 +882,7 @@ impl crate::proto::Message for CustomResourceDefinitionVersion {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
             2 => w::set_req(&mut self.served, t, b, d, w::Std),
             3 => w::set_req(&mut self.storage, t, b, d, w::Std),
-            7 => w::set_opt(&mut self.deprecated, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.deprecated, t, b, d, true, w::Std),
             8 => w::set_opt(&mut self.deprecation_warning, t, b, d, false, w::Std),
             4 => w::set_opt(&mut self.schema, t, b, d, false, w::Std),
             5 => w::set_opt(&mut self.subresources, t, b, d, false, w::Std),
@@ -1161,8 +1174,8 @@ impl crate::proto::Message for ExternalDocumentation {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.description, false, w::Std);
-        w::opt(b, 2, &self.url, false, w::Std);
+        w::opt(b, 1, &self.description, true, w::Std);
+        w::opt(b, 2, &self.url, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1174,8 +1187,8 @@ impl crate::proto::Message for ExternalDocumentation {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.description, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.url, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.url, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1429,24 +1442,24 @@ impl crate::proto::Message for JSONSchemaProps {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.id, false, w::Std);
-        w::opt(b, 2, &self.schema, false, w::Std);
+        w::opt(b, 1, &self.id, true, w::Std);
+        w::opt(b, 2, &self.schema, true, w::Std);
         w::opt(b, 3, &self.ref_, false, w::Std);
-        w::opt(b, 4, &self.description, false, w::Std);
-        w::opt(b, 5, &self.type_, false, w::Std);
-        w::opt(b, 6, &self.format, false, w::Std);
-        w::opt(b, 7, &self.title, false, w::Std);
+        w::opt(b, 4, &self.description, true, w::Std);
+        w::opt(b, 5, &self.type_, true, w::Std);
+        w::opt(b, 6, &self.format, true, w::Std);
+        w::opt(b, 7, &self.title, true, w::Std);
         w::opt(b, 8, &self.default, false, w::Std);
         w::opt(b, 9, &self.maximum, false, w::Std);
-        w::opt(b, 10, &self.exclusive_maximum, false, w::Std);
+        w::opt(b, 10, &self.exclusive_maximum, true, w::Std);
         w::opt(b, 11, &self.minimum, false, w::Std);
-        w::opt(b, 12, &self.exclusive_minimum, false, w::Std);
+        w::opt(b, 12, &self.exclusive_minimum, true, w::Std);
         w::opt(b, 13, &self.max_length, false, w::Std);
         w::opt(b, 14, &self.min_length, false, w::Std);
-        w::opt(b, 15, &self.pattern, false, w::Std);
+        w::opt(b, 15, &self.pattern, true, w::Std);
         w::opt(b, 16, &self.max_items, false, w::Std);
         w::opt(b, 17, &self.min_items, false, w::Std);
-        w::opt(b, 18, &self.unique_items, false, w::Std);
+        w::opt(b, 18, &self.unique_items, true, w::Std);
         w::opt(b, 19, &self.multiple_of, false, w::Std);
         w::opt_list(b, 20, &self.enum_, w::Std);
         w::opt(b, 21, &self.max_properties, false, w::Std);
@@ -1465,10 +1478,10 @@ impl crate::proto::Message for JSONSchemaProps {
         w::opt_map(b, 34, &self.definitions, w::Std);
         w::opt(b, 35, &self.external_docs, false, w::Std);
         w::opt(b, 36, &self.example, false, w::Std);
-        w::opt(b, 37, &self.nullable, false, w::Std);
+        w::opt(b, 37, &self.nullable, true, w::Std);
         w::opt(b, 38, &self.x_kubernetes_preserve_unknown_fields, false, w::Std);
-        w::opt(b, 39, &self.x_kubernetes_embedded_resource, false, w::Std);
-        w::opt(b, 40, &self.x_kubernetes_int_or_string, false, w::Std);
+        w::opt(b, 39, &self.x_kubernetes_embedded_resource, true, w::Std);
+        w::opt(b, 40, &self.x_kubernetes_int_or_string, true, w::Std);
         w::opt_list(b, 41, &self.x_kubernetes_list_map_keys, w::Std);
         w::opt(b, 42, &self.x_kubernetes_list_type, false, w::Std);
         w::opt(b, 43, &self.x_kubernetes_map_type, false, w::Std);
@@ -1484,24 +1497,24 @@ impl crate::proto::Message for JSONSchemaProps {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.id, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.schema, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.id, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.schema, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.ref_, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.description, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.format, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.title, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.format, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.title, t, b, d, true, w::Std),
             8 => w::set_opt(&mut self.default, t, b, d, false, w::Std),
             9 => w::set_opt(&mut self.maximum, t, b, d, false, w::Std),
-            10 => w::set_opt(&mut self.exclusive_maximum, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.exclusive_maximum, t, b, d, true, w::Std),
             11 => w::set_opt(&mut self.minimum, t, b, d, false, w::Std),
-            12 => w::set_opt(&mut self.exclusive_minimum, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.exclusive_minimum, t, b, d, true, w::Std),
             13 => w::set_opt(&mut self.max_length, t, b, d, false, w::Std),
             14 => w::set_opt(&mut self.min_length, t, b, d, false, w::Std),
-            15 => w::set_opt(&mut self.pattern, t, b, d, false, w::Std),
+            15 => w::set_opt(&mut self.pattern, t, b, d, true, w::Std),
             16 => w::set_opt(&mut self.max_items, t, b, d, false, w::Std),
             17 => w::set_opt(&mut self.min_items, t, b, d, false, w::Std),
-            18 => w::set_opt(&mut self.unique_items, t, b, d, false, w::Std),
+            18 => w::set_opt(&mut self.unique_items, t, b, d, true, w::Std),
             19 => w::set_opt(&mut self.multiple_of, t, b, d, false, w::Std),
             20 => w::push_opt(&mut self.enum_, t, b, d, w::Std),
             21 => w::set_opt(&mut self.max_properties, t, b, d, false, w::Std),
@@ -1520,7 +1533,7 @@ impl crate::proto::Message for JSONSchemaProps {
             34 => w::entry_opt(&mut self.definitions, t, b, d, w::Std),
             35 => w::set_opt(&mut self.external_docs, t, b, d, false, w::Std),
             36 => w::set_opt(&mut self.example, t, b, d, false, w::Std),
-            37 => w::set_opt(&mut self.nullable, t, b, d, false, w::Std),
+            37 => w::set_opt(&mut self.nullable, t, b, d, true, w::Std),
             38 => {
                 w::set_opt(
                     &mut self.x_kubernetes_preserve_unknown_fields,
@@ -1537,13 +1550,11 @@ impl crate::proto::Message for JSONSchemaProps {
                     t,
                     b,
                     d,
-                    false,
+                    true,
                     w::Std,
                 )
             }
-            40 => {
-                w::set_opt(&mut self.x_kubernetes_int_or_string, t, b, d, false, w::Std)
-            }
+            40 => w::set_opt(&mut self.x_kubernetes_int_or_string, t, b, d, true, w::Std),
             41 => w::push_opt(&mut self.x_kubernetes_list_map_keys, t, b, d, w::Std),
             42 => w::set_opt(&mut self.x_kubernetes_list_type, t, b, d, false, w::Std),
             43 => w::set_opt(&mut self.x_kubernetes_map_type, t, b, d, false, w::Std),
@@ -1824,10 +1835,10 @@ impl crate::proto::Message for ValidationRule {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.rule, w::Std);
-        w::opt(b, 2, &self.message, false, w::Std);
-        w::opt(b, 3, &self.message_expression, false, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.message_expression, true, w::Std);
         w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.field_path, false, w::Std);
+        w::opt(b, 5, &self.field_path, true, w::Std);
         w::opt(b, 6, &self.optional_old_self, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1841,10 +1852,10 @@ impl crate::proto::Message for ValidationRule {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.rule, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.message_expression, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.message_expression, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.field_path, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.field_path, t, b, d, true, w::Std),
             6 => w::set_opt(&mut self.optional_old_self, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }

@@ -66,7 +66,7 @@ impl crate::proto::Message for APIGroup {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::list(b, 2, &self.versions, w::Std);
-        w::opt(b, 3, &self.preferred_version, false, w::Std);
+        w::opt(b, 3, &self.preferred_version, true, w::Std);
         w::opt_list(b, 4, &self.server_address_by_client_cidrs, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -96,6 +96,10 @@ impl crate::proto::Message for APIGroup {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.preferred_version);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -266,9 +270,9 @@ impl crate::proto::Message for APIResource {
         w::opt_list(b, 5, &self.short_names, w::Std);
         w::req(b, 6, &self.singular_name, w::Std);
         w::opt_list(b, 7, &self.categories, w::Std);
-        w::opt(b, 8, &self.group, false, w::Std);
-        w::opt(b, 9, &self.version, false, w::Std);
-        w::opt(b, 10, &self.storage_version_hash, false, w::Std);
+        w::opt(b, 8, &self.group, true, w::Std);
+        w::opt(b, 9, &self.version, true, w::Std);
+        w::opt(b, 10, &self.storage_version_hash, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -283,13 +287,13 @@ impl crate::proto::Message for APIResource {
             1 => w::set_req(&mut self.name, t, b, d, w::Std),
             6 => w::set_req(&mut self.singular_name, t, b, d, w::Std),
             2 => w::set_req(&mut self.namespaced, t, b, d, w::Std),
-            8 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
-            9 => w::set_opt(&mut self.version, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.version, t, b, d, true, w::Std),
             3 => w::set_req(&mut self.kind, t, b, d, w::Std),
             4 => w::set_req(&mut self.verbs, t, b, d, w::Items),
             5 => w::push_opt(&mut self.short_names, t, b, d, w::Std),
             7 => w::push_opt(&mut self.categories, t, b, d, w::Std),
-            10 => w::set_opt(&mut self.storage_version_hash, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.storage_version_hash, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -549,7 +553,7 @@ impl crate::proto::Message for Condition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.observed_generation, false, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
         w::req(b, 4, &self.last_transition_time, w::Std);
         w::req(b, 5, &self.reason, w::Std);
         w::req(b, 6, &self.message, w::Std);
@@ -566,7 +570,7 @@ impl crate::proto::Message for Condition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
             4 => w::set_req(&mut self.last_transition_time, t, b, d, w::Std),
             5 => w::set_req(&mut self.reason, t, b, d, w::Std),
             6 => w::set_req(&mut self.message, t, b, d, w::Std),
@@ -1158,9 +1162,9 @@ impl crate::proto::Message for ListMeta {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.self_link, false, w::Std);
-        w::opt(b, 2, &self.resource_version, false, w::Std);
-        w::opt(b, 3, &self.continue_, false, w::Std);
+        w::opt(b, 1, &self.self_link, true, w::Std);
+        w::opt(b, 2, &self.resource_version, true, w::Std);
+        w::opt(b, 3, &self.continue_, true, w::Std);
         w::opt(b, 4, &self.remaining_item_count, false, w::Std);
         w::opt(b, 5, &self.shard_info, false, w::Std);
         w::unknown(b, &self.unknown_fields);
@@ -1174,9 +1178,9 @@ impl crate::proto::Message for ListMeta {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.self_link, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.resource_version, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.continue_, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.self_link, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.continue_, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.remaining_item_count, t, b, d, false, w::Std),
             5 => w::set_opt(&mut self.shard_info, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
@@ -1259,13 +1263,13 @@ impl crate::proto::Message for ManagedFieldsEntry {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.manager, false, w::Std);
-        w::opt(b, 2, &self.operation, false, w::Std);
-        w::opt(b, 3, &self.api_version, false, w::Std);
+        w::opt(b, 1, &self.manager, true, w::Std);
+        w::opt(b, 2, &self.operation, true, w::Std);
+        w::opt(b, 3, &self.api_version, true, w::Std);
         w::opt(b, 4, &self.time, false, w::Std);
-        w::opt(b, 6, &self.fields_type, false, w::Std);
+        w::opt(b, 6, &self.fields_type, true, w::Std);
         w::opt(b, 7, &self.fields_v1, false, w::Std);
-        w::opt(b, 8, &self.subresource, false, w::Std);
+        w::opt(b, 8, &self.subresource, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1277,13 +1281,13 @@ impl crate::proto::Message for ManagedFieldsEntry {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.manager, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.operation, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.api_version, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.manager, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.operation, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
             4 => w::set_opt(&mut self.time, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.fields_type, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.fields_type, t, b, d, true, w::Std),
             7 => w::set_opt(&mut self.fields_v1, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.subresource, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.subresource, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1402,14 +1406,14 @@ impl crate::proto::Message for ObjectMeta {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.generate_name, false, w::Std);
-        w::opt(b, 3, &self.namespace, false, w::Std);
-        w::opt(b, 4, &self.self_link, false, w::Std);
-        w::opt(b, 5, &self.uid, false, w::Std);
-        w::opt(b, 6, &self.resource_version, false, w::Std);
-        w::opt(b, 7, &self.generation, false, w::Std);
-        w::opt(b, 8, &self.creation_timestamp, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.generate_name, true, w::Std);
+        w::opt(b, 3, &self.namespace, true, w::Std);
+        w::opt(b, 4, &self.self_link, true, w::Std);
+        w::opt(b, 5, &self.uid, true, w::Std);
+        w::opt(b, 6, &self.resource_version, true, w::Std);
+        w::opt(b, 7, &self.generation, true, w::Std);
+        w::opt(b, 8, &self.creation_timestamp, true, w::Std);
         w::opt(b, 9, &self.deletion_timestamp, false, w::Std);
         w::opt(b, 10, &self.deletion_grace_period_seconds, false, w::Std);
         w::opt_map(b, 11, &self.labels, w::Std);
@@ -1428,14 +1432,14 @@ impl crate::proto::Message for ObjectMeta {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.generate_name, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.self_link, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.resource_version, t, b, d, false, w::Std),
-            7 => w::set_opt(&mut self.generation, t, b, d, false, w::Std),
-            8 => w::set_opt(&mut self.creation_timestamp, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.generate_name, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.self_link, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.generation, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.creation_timestamp, t, b, d, true, w::Std),
             9 => w::set_opt(&mut self.deletion_timestamp, t, b, d, false, w::Std),
             10 => {
                 w::set_opt(
@@ -1861,12 +1865,12 @@ impl crate::proto::Message for Status {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.status, false, w::Std);
-        w::opt(b, 3, &self.message, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
         w::opt(b, 5, &self.details, false, w::Std);
-        w::opt(b, 6, &self.code, false, w::Std);
+        w::opt(b, 6, &self.code, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1879,11 +1883,11 @@ impl crate::proto::Message for Status {
         use crate::proto::wire as w;
         match n {
             1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.details, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.code, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.code, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -1899,6 +1903,10 @@ impl crate::proto::Message for Status {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -1953,9 +1961,9 @@ impl crate::proto::Message for StatusCause {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.reason, false, w::Std);
-        w::opt(b, 2, &self.message, false, w::Std);
-        w::opt(b, 3, &self.field, false, w::Std);
+        w::opt(b, 1, &self.reason, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.field, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -1967,9 +1975,9 @@ impl crate::proto::Message for StatusCause {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.field, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.field, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -2044,12 +2052,12 @@ impl crate::proto::Message for StatusDetails {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.name, false, w::Std);
-        w::opt(b, 2, &self.group, false, w::Std);
-        w::opt(b, 3, &self.kind, false, w::Std);
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.group, true, w::Std);
+        w::opt(b, 3, &self.kind, true, w::Std);
         w::opt_list(b, 4, &self.causes, w::Std);
-        w::opt(b, 5, &self.retry_after_seconds, false, w::Std);
-        w::opt(b, 6, &self.uid, false, w::Std);
+        w::opt(b, 5, &self.retry_after_seconds, true, w::Std);
+        w::opt(b, 6, &self.uid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -2061,12 +2069,12 @@ impl crate::proto::Message for StatusDetails {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.kind, t, b, d, false, w::Std),
-            6 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
             4 => w::push_opt(&mut self.causes, t, b, d, w::Std),
-            5 => w::set_opt(&mut self.retry_after_seconds, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.retry_after_seconds, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }

@@ -74,9 +74,9 @@ impl crate::proto::Message for APIService {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
-        w::opt(b, 2, &self.spec, false, w::Std);
-        w::opt(b, 3, &self.status, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -103,6 +103,12 @@ impl crate::proto::Message for APIService {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -169,9 +175,9 @@ impl crate::proto::Message for APIServiceCondition {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.status, w::Std);
-        w::opt(b, 3, &self.last_transition_time, false, w::Std);
-        w::opt(b, 4, &self.reason, false, w::Std);
-        w::opt(b, 5, &self.message, false, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
     fn merge_field(
@@ -185,9 +191,9 @@ impl crate::proto::Message for APIServiceCondition {
         match n {
             1 => w::set_req(&mut self.type_, t, b, d, w::Std),
             2 => w::set_req(&mut self.status, t, b, d, w::Std),
-            3 => w::set_opt(&mut self.last_transition_time, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
-            5 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
@@ -273,7 +279,7 @@ impl crate::proto::Message for APIServiceList {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceList";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.metadata, false, w::Std);
+        w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -299,6 +305,10 @@ impl crate::proto::Message for APIServiceList {
                 _ => return None,
             },
         )
+    }
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
@@ -376,9 +386,9 @@ impl crate::proto::Message for APIServiceSpec {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.service, false, w::Std);
-        w::opt(b, 2, &self.group, false, w::Std);
-        w::opt(b, 3, &self.version, false, w::Std);
-        w::opt(b, 4, &self.insecure_skip_tls_verify, false, w::Std);
+        w::opt(b, 2, &self.group, true, w::Std);
+        w::opt(b, 3, &self.version, true, w::Std);
+        w::opt(b, 4, &self.insecure_skip_tls_verify, true, w::Std);
         w::opt(b, 5, &self.ca_bundle, false, w::Std);
         w::req(b, 7, &self.group_priority_minimum, w::Std);
         w::req(b, 8, &self.version_priority, w::Std);
@@ -394,9 +404,9 @@ impl crate::proto::Message for APIServiceSpec {
         use crate::proto::wire as w;
         match n {
             1 => w::set_opt(&mut self.service, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
-            3 => w::set_opt(&mut self.version, t, b, d, false, w::Std),
-            4 => w::set_opt(&mut self.insecure_skip_tls_verify, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.version, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.insecure_skip_tls_verify, t, b, d, true, w::Std),
             5 => w::set_opt(&mut self.ca_bundle, t, b, d, false, w::Std),
             7 => w::set_req(&mut self.group_priority_minimum, t, b, d, w::Std),
             8 => w::set_req(&mut self.version_priority, t, b, d, w::Std),
@@ -531,8 +541,8 @@ impl crate::proto::Message for ServiceReference {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.ServiceReference";
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.namespace, false, w::Std);
-        w::opt(b, 2, &self.name, false, w::Std);
+        w::opt(b, 1, &self.namespace, true, w::Std);
+        w::opt(b, 2, &self.name, true, w::Std);
         w::opt(b, 3, &self.port, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -545,8 +555,8 @@ impl crate::proto::Message for ServiceReference {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
-            2 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
             3 => w::set_opt(&mut self.port, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
