@@ -12,7 +12,7 @@ use crate::special::{ByteString, IntOrString, MicroTime, Number, Quantity, RawJs
 type R = Result<(), DecodeError>;
 
 /// `double`: eight bytes, little-endian. The model keeps the number's text; a read gives the
-/// shortest text of the value.
+/// text Go's JSON writes for the value, so both reads agree.
 impl Codec<Number> for Std {
     const WIRE: WireType = WireType::SixtyFourBit;
     fn put(v: &Number, b: &mut Vec<u8>) {
@@ -27,9 +27,24 @@ impl Codec<Number> for Std {
         };
         *b = rest;
         let f = f64::from_le_bytes(*bytes);
-        *v = Number::from_f64(f)
-            .ok_or_else(|| DecodeError::new(format!("{f} is not a JSON number")))?;
+        *v = go_float(f)
+            .parse()
+            .map_err(|_| DecodeError::new(format!("{f} is not a JSON number")))?;
         Ok(f == 0.0)
+    }
+}
+
+/// A float64 as Go's encoding/json writes it: the shortest digits, positional from 1e-6 to
+/// 1e21, else an exponent without padding (`1e-7`, `1.5e+21`).
+fn go_float(f: f64) -> String {
+    let a = f.abs();
+    if a == 0.0 || (1e-6..1e21).contains(&a) {
+        return format!("{f}");
+    }
+    let text = format!("{f:e}");
+    match text.split_once('e') {
+        Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
+        _ => text,
     }
 }
 
@@ -354,5 +369,114 @@ mod schema {
                 .get(n.wrapping_sub(1) as usize)
                 .copied()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bytes of a message, and its value read back.
+    fn bytes<T: Message>(v: &T) -> Vec<u8> {
+        let mut b = Vec::new();
+        v.encode(&mut b);
+        b
+    }
+
+    const SECS: [u8; 5] = [0xa0, 0xa5, 0xc8, 0xb1, 0x06]; // 1714557600: 2024-05-01T10:00:00Z
+
+    #[test]
+    fn quantity_is_its_string() {
+        let q = Quantity::from("100m");
+        assert_eq!(bytes(&q), [0x0a, 4, b'1', b'0', b'0', b'm']);
+        assert_eq!(Quantity::decode(&bytes(&q)).unwrap(), q);
+        // Go's zero Quantity writes "0".
+        assert_eq!(bytes(&Quantity::default()), [0x0a, 1, b'0']);
+    }
+
+    #[test]
+    fn time_is_seconds_with_zero_nanos() {
+        let t = Time::from("2024-05-01T10:00:00Z");
+        let mut want = vec![0x08];
+        want.extend_from_slice(&SECS);
+        want.extend_from_slice(&[0x10, 0x00]);
+        assert_eq!(bytes(&t), want);
+        assert_eq!(Time::decode(&want).unwrap(), t);
+        // Nanos are dropped on read, as Kubernetes' Unmarshal does.
+        let mut with_nanos = want.clone();
+        with_nanos.truncate(with_nanos.len() - 1);
+        with_nanos.push(0x05);
+        assert_eq!(Time::decode(&with_nanos).unwrap(), t);
+        // The zero time is an empty message, and an empty message the zero time.
+        assert!(bytes(&Time::ZERO).is_empty());
+        assert!(Time::decode(&[]).unwrap().is_zero());
+        // Go's zero instant spelled out is the zero time too.
+        assert!(bytes(&Time::from("0001-01-01T00:00:00Z")).is_empty());
+    }
+
+    #[test]
+    fn micro_time_keeps_its_nanos() {
+        let t = MicroTime::from("2024-05-01T10:00:00.123456Z");
+        let mut want = vec![0x08];
+        want.extend_from_slice(&SECS);
+        want.extend_from_slice(&[0x10, 0x80, 0x94, 0xef, 0x3a]); // 123456000
+        assert_eq!(bytes(&t), want);
+        assert_eq!(MicroTime::decode(&want).unwrap(), t);
+        assert!(bytes(&MicroTime::ZERO).is_empty());
+    }
+
+    #[test]
+    fn int_or_string_writes_all_three_fields() {
+        let i = IntOrString::Int(80);
+        assert_eq!(bytes(&i), [0x08, 0, 0x10, 80, 0x1a, 0]);
+        let s = IntOrString::String("http".into());
+        assert_eq!(bytes(&s), [0x08, 1, 0x10, 0, 0x1a, 4, b'h', b't', b't', b'p']);
+        assert_eq!(IntOrString::decode(&bytes(&i)).unwrap(), i);
+        assert_eq!(IntOrString::decode(&bytes(&s)).unwrap(), s);
+        let neg = IntOrString::Int(-5);
+        let mut want = vec![0x08, 0, 0x10];
+        want.extend_from_slice(&[0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        want.extend_from_slice(&[0x1a, 0]);
+        assert_eq!(bytes(&neg), want);
+        assert_eq!(IntOrString::decode(&want).unwrap(), neg);
+    }
+
+    #[test]
+    fn raw_json_is_bytes_of_json() {
+        let r: RawJson = r#"{"f:metadata":{}}"#.parse().unwrap();
+        let b = bytes(&r);
+        assert_eq!(b[..2], [0x0a, 17]);
+        assert_eq!(&b[2..], br#"{"f:metadata":{}}"#);
+        assert_eq!(<RawJson as Message>::decode(&b).unwrap(), r);
+        let err = <RawJson as Message>::decode(&[0x0a, 1, b'{']).unwrap_err();
+        assert!(err.to_string().contains("raw JSON"), "{err}");
+        let mut zero = Vec::new();
+        RawJson::encode_zero(&mut zero);
+        assert!(zero.is_empty(), "Go's nil Raw writes nothing");
+    }
+
+    #[test]
+    fn bytes_doubles_and_durations() {
+        let mut b = Vec::new();
+        wire::req(&mut b, 1, &ByteString(vec![0, 1]), Std);
+        assert_eq!(b, [0x0a, 2, 0, 1]);
+        b.clear();
+        wire::req(&mut b, 1, &Number::from_f64(0.5).unwrap(), Std);
+        assert_eq!(b, [0x09, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f]);
+        let mut n = Number::default();
+        let mut rest = &b[1..];
+        <Std as Codec<Number>>::merge(&mut n, &mut rest, 0).unwrap();
+        assert_eq!(n.as_str(), "0.5");
+        for (f, text) in [(1.0, "1"), (1e21, "1e+21"), (1e-7, "1e-7"), (123.25, "123.25")] {
+            assert_eq!(go_float(f), text);
+        }
+        // metav1.Duration: { int64 duration = 1 } in nanoseconds.
+        b.clear();
+        wire::req(&mut b, 3, &"1m0s".to_owned(), wire::Duration);
+        assert_eq!(b, [0x1a, 7, 0x08, 0x80, 0xb0, 0x9d, 0xc2, 0xdf, 0x01]);
+        let mut text = String::new();
+        let mut rest = &b[1..];
+        <wire::Duration as Codec<String>>::merge(&mut text, &mut rest, 0).unwrap();
+        assert_eq!(text, "1m0s");
     }
 }
