@@ -77,7 +77,7 @@ pub struct FactsError {
 }
 
 /// Lines of tab-separated columns, `#` comments and blank lines skipped.
-fn fact_lines<'a>(text: &'a str) -> impl Iterator<Item = (usize, Vec<&'a str>)> {
+fn fact_lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))

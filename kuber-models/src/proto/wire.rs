@@ -347,6 +347,9 @@ pub fn entry_opt<V: Default, C: Codec<V>>(
     entry(m.get_or_insert_with(BTreeMap::new), t, b, d, c)
 }
 
+/// A generated `merge_field` of an embedded struct's fields.
+pub type MergeFn<S> = fn(&mut S, u32, WireType, &mut &[u8], u32) -> Result<(), DecodeError>;
+
 /// The fields of an embedded struct's message, read into the struct that embeds it. Fields of
 /// it that the model does not know are dropped (Go drops them too): they have no place of their
 /// own.
@@ -355,7 +358,7 @@ pub fn embedded_in<S>(
     t: WireType,
     b: &mut &[u8],
     d: u32,
-    merge: fn(&mut S, u32, WireType, &mut &[u8], u32) -> Result<(), DecodeError>,
+    merge: MergeFn<S>,
     name: fn(u32) -> Option<&'static str>,
 ) -> Result<(), DecodeError> {
     check(t, WireType::LengthDelimited)?;
