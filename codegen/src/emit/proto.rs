@@ -89,6 +89,7 @@ fn decode_slots(slots: &[Slot], path: &str, helpers: &mut TokenStream) -> TokenS
                 let inner = decode_slots(slots, &path, helpers);
                 let names = name_fn(slots);
                 helpers.extend(quote! {
+                    #[inline]
                     fn #merge(&mut self, n: u32, t: crate::proto::wire::WireType, b: &mut &[u8], d: u32) -> Result<(), crate::proto::DecodeError> {
                         use crate::proto::wire as w;
                         match n {
@@ -137,7 +138,9 @@ fn uses_depth(slots: &[Slot]) -> bool {
         .any(|s| matches!(s, Slot::Field(_) | Slot::Embedded { .. }))
 }
 
-/// The `Message` impl of one definition (and the helpers of its embedded messages).
+/// The `Message` impl of one definition (and the helpers of its embedded messages). Its methods
+/// are `#[inline]`: like serde's generic impls they are then compiled only in the crates that use
+/// them, for the types they use, not for every type in kuber-models' own build.
 pub fn message_impl(def: &TypeDef, join: &MessageJoin) -> TokenStream {
     let id = format_ident!("{}", def.ident);
     let name = &def.name;
@@ -179,11 +182,13 @@ pub fn message_impl(def: &TypeDef, join: &MessageJoin) -> TokenStream {
         #[cfg(feature = "protobuf")]
         impl crate::proto::Message for #id {
             const NAME: &'static str = #name;
+            #[inline]
             fn encode(&self, b: &mut Vec<u8>) {
                 use crate::proto::wire as w;
                 #enc
                 w::unknown(b, &self.unknown_fields);
             }
+            #[inline]
             fn merge_field(&mut self, n: u32, t: crate::proto::wire::WireType, b: &mut &[u8], #d: u32) -> Result<(), crate::proto::DecodeError> {
                 use crate::proto::wire as w;
                 match n {

@@ -430,7 +430,10 @@ mod tests {
         let i = IntOrString::Int(80);
         assert_eq!(bytes(&i), [0x08, 0, 0x10, 80, 0x1a, 0]);
         let s = IntOrString::String("http".into());
-        assert_eq!(bytes(&s), [0x08, 1, 0x10, 0, 0x1a, 4, b'h', b't', b't', b'p']);
+        assert_eq!(
+            bytes(&s),
+            [0x08, 1, 0x10, 0, 0x1a, 4, b'h', b't', b't', b'p']
+        );
         assert_eq!(IntOrString::decode(&bytes(&i)).unwrap(), i);
         assert_eq!(IntOrString::decode(&bytes(&s)).unwrap(), s);
         let neg = IntOrString::Int(-5);
@@ -467,7 +470,12 @@ mod tests {
         let mut rest = &b[1..];
         <Std as Codec<Number>>::merge(&mut n, &mut rest, 0).unwrap();
         assert_eq!(n.as_str(), "0.5");
-        for (f, text) in [(1.0, "1"), (1e21, "1e+21"), (1e-7, "1e-7"), (123.25, "123.25")] {
+        for (f, text) in [
+            (1.0, "1"),
+            (1e21, "1e+21"),
+            (1e-7, "1e-7"),
+            (123.25, "123.25"),
+        ] {
             assert_eq!(go_float(f), text);
         }
         // metav1.Duration: { int64 duration = 1 } in nanoseconds.

@@ -52,7 +52,6 @@ fn wire_name(w: WireType) -> &'static str {
     }
 }
 
-#[inline]
 pub fn check(got: WireType, want: WireType) -> Result<(), DecodeError> {
     if got == want {
         Ok(())
@@ -65,18 +64,15 @@ pub fn check(got: WireType, want: WireType) -> Result<(), DecodeError> {
     }
 }
 
-#[inline]
 pub fn read_key(b: &mut &[u8]) -> Result<(u32, WireType), DecodeError> {
     Ok(decode_key(b)?)
 }
 
-#[inline]
 pub fn varint(b: &mut &[u8]) -> Result<u64, DecodeError> {
     Ok(decode_varint(b)?)
 }
 
 /// The bytes of one length-delimited value; a length past the end is an error, never a read.
-#[inline]
 pub fn take_len<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
     let len = varint(b)?;
     if len > b.len() as u64 {
@@ -111,14 +107,12 @@ pub fn skip(wire: WireType, b: &mut &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-#[inline]
 pub fn key(b: &mut Vec<u8>, tag: u32, wire: WireType) {
     encode_key(tag, wire, b);
 }
 
 /// Writes what `f` writes with its length in front. One byte is reserved for the length, the
 /// usual case; a longer length moves the content once.
-#[inline]
 pub fn len_prefixed(b: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
     let start = b.len();
     b.push(0);
@@ -167,7 +161,6 @@ fn name_field<T: Message>(e: DecodeError, n: u32) -> DecodeError {
 // --- encoding ---------------------------------------------------------------------------------
 
 /// A field always written.
-#[inline]
 pub fn req<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, v: &V, _: C) {
     key(b, tag, C::WIRE);
     C::put(v, b);
@@ -175,7 +168,6 @@ pub fn req<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, v: &V, _: C) {
 
 /// An optional field: written when set; when unset, Go's zero value if it is a Go value field
 /// (`value`), else nothing.
-#[inline]
 pub fn opt<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, v: &Option<V>, value: bool, _: C) {
     match v {
         Some(v) => {
@@ -191,7 +183,6 @@ pub fn opt<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, v: &Option<V>, value: bool
 }
 
 /// A repeated field: one key and value per element (never packed, as gogo writes proto2).
-#[inline]
 pub fn list<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, v: &[V], _: C) {
     for x in v {
         key(b, tag, C::WIRE);
@@ -199,7 +190,6 @@ pub fn list<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, v: &[V], _: C) {
     }
 }
 
-#[inline]
 pub fn opt_list<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, v: &Option<Vec<V>>, c: C) {
     if let Some(v) = v {
         list(b, tag, v, c);
@@ -219,7 +209,6 @@ pub fn map<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, m: &BTreeMap<String, V>, _
     }
 }
 
-#[inline]
 pub fn opt_map<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, m: &Option<BTreeMap<String, V>>, c: C) {
     if let Some(m) = m {
         map(b, tag, m, c);
@@ -227,21 +216,18 @@ pub fn opt_map<V, C: Codec<V>>(b: &mut Vec<u8>, tag: u32, m: &Option<BTreeMap<St
 }
 
 /// A Go embedded struct: its own message in protobuf, its fields inline in JSON (and the model).
-#[inline]
 pub fn embedded(b: &mut Vec<u8>, tag: u32, f: impl FnOnce(&mut Vec<u8>)) {
     key(b, tag, WireType::LengthDelimited);
     len_prefixed(b, f);
 }
 
 /// The fields the model did not know, after the known ones.
-#[inline]
 pub fn unknown(b: &mut Vec<u8>, u: &UnknownFields) {
     b.extend_from_slice(u.protobuf());
 }
 
 // --- decoding ---------------------------------------------------------------------------------
 
-#[inline]
 pub fn set_req<V, C: Codec<V>>(
     v: &mut V,
     t: WireType,
@@ -255,7 +241,6 @@ pub fn set_req<V, C: Codec<V>>(
 
 /// An optional field; with `zero_none`, a zero value reads as `None` (a Go value field that JSON
 /// leaves out when zero, so that both reads agree).
-#[inline]
 pub fn set_opt<V: Default, C: Codec<V>>(
     v: &mut Option<V>,
     t: WireType,
@@ -296,7 +281,6 @@ pub fn push<V: Default, C: Codec<V>>(
     Ok(())
 }
 
-#[inline]
 pub fn push_opt<V: Default, C: Codec<V>>(
     v: &mut Option<Vec<V>>,
     t: WireType,
@@ -336,7 +320,6 @@ pub fn entry<V: Default, C: Codec<V>>(
     Ok(())
 }
 
-#[inline]
 pub fn entry_opt<V: Default, C: Codec<V>>(
     m: &mut Option<BTreeMap<String, V>>,
     t: WireType,
@@ -379,7 +362,6 @@ pub fn embedded_in<S>(
 }
 
 /// A field of an embedded message that the model does not know: skipped.
-#[inline]
 pub fn skip_field(t: WireType, b: &mut &[u8]) -> Result<(), DecodeError> {
     skip(t, b)
 }
@@ -402,7 +384,6 @@ pub fn unknown_in(
 }
 
 /// A Go value field that JSON always writes: unset after the read means zero, as Go has it.
-#[inline]
 pub fn fill<V: Default>(v: &mut Option<V>) {
     if v.is_none() {
         *v = Some(V::default());
@@ -427,7 +408,6 @@ impl TypeMetaSlot for Option<String> {
     }
 }
 
-#[inline]
 pub fn type_meta(slot: &mut impl TypeMetaSlot, value: &str) {
     if !value.is_empty() {
         slot.set(value);
@@ -438,15 +418,12 @@ pub fn type_meta(slot: &mut impl TypeMetaSlot, value: &str) {
 
 impl<T: Message> Codec<T> for Std {
     const WIRE: WireType = WireType::LengthDelimited;
-    #[inline]
     fn put(v: &T, b: &mut Vec<u8>) {
         len_prefixed(b, |b| v.encode(b));
     }
-    #[inline]
     fn put_zero(b: &mut Vec<u8>) {
         len_prefixed(b, T::encode_zero);
     }
-    #[inline]
     fn merge(v: &mut T, b: &mut &[u8], d: u32) -> Result<bool, DecodeError> {
         let sub = take_len(b)?;
         merge_message(v, sub, d + 1)?;
@@ -456,14 +433,12 @@ impl<T: Message> Codec<T> for Std {
 
 impl Codec<String> for Std {
     const WIRE: WireType = WireType::LengthDelimited;
-    #[inline]
     fn put(v: &String, b: &mut Vec<u8>) {
         put_str(v, b);
     }
     fn put_zero(b: &mut Vec<u8>) {
         b.push(0);
     }
-    #[inline]
     fn merge(v: &mut String, b: &mut &[u8], _: u32) -> Result<bool, DecodeError> {
         let bytes = take_len(b)?;
         // Go strings need not be UTF-8; Go's JSON writes U+FFFD for what is not, as this does.

@@ -38,11 +38,13 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ApplyConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ApplyConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -109,12 +111,14 @@ impl crate::codec::DecodeFields for AuditAnnotation {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AuditAnnotation {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.AuditAnnotation";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
         w::req(b, 2, &self.value_expression, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -181,12 +185,14 @@ impl crate::codec::DecodeFields for ExpressionWarning {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ExpressionWarning {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ExpressionWarning";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 2, &self.field_ref, w::Std);
         w::req(b, 3, &self.warning, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -249,11 +255,13 @@ impl crate::codec::DecodeFields for JSONPatch {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JSONPatch {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.JSONPatch";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -318,12 +326,14 @@ impl crate::codec::DecodeFields for MatchCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MatchCondition {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MatchCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.expression, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -406,6 +416,7 @@ impl crate::codec::DecodeFields for MatchResources {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MatchResources {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MatchResources";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.namespace_selector, false, w::Std);
@@ -415,6 +426,7 @@ impl crate::proto::Message for MatchResources {
         w::opt(b, 7, &self.match_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -513,12 +525,14 @@ impl crate::Resource for MutatingAdmissionPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicy {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -620,12 +634,14 @@ impl crate::Resource for MutatingAdmissionPolicyBinding {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyBinding {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBinding";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -726,12 +742,14 @@ impl crate::ListResource for MutatingAdmissionPolicyBindingList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -810,6 +828,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.policy_name, true, w::Std);
@@ -817,6 +836,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
         w::opt(b, 3, &self.match_resources, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -910,12 +930,14 @@ impl crate::ListResource for MutatingAdmissionPolicyList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1010,6 +1032,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicySpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicySpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.param_kind, false, w::Std);
@@ -1021,6 +1044,7 @@ impl crate::proto::Message for MutatingAdmissionPolicySpec {
         w::opt(b, 7, &self.reinvocation_policy, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1141,6 +1165,7 @@ impl crate::codec::DecodeFields for MutatingWebhook {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingWebhook {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhook";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -1157,6 +1182,7 @@ impl crate::proto::Message for MutatingWebhook {
         w::opt_list(b, 12, &self.match_conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1269,12 +1295,14 @@ impl crate::Resource for MutatingWebhookConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingWebhookConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.webhooks, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1374,12 +1402,14 @@ impl crate::ListResource for MutatingWebhookConfigurationList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingWebhookConfigurationList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1458,6 +1488,7 @@ impl crate::codec::DecodeFields for Mutation {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Mutation {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.Mutation";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 2, &self.patch_type, w::Std);
@@ -1465,6 +1496,7 @@ impl crate::proto::Message for Mutation {
         w::opt(b, 4, &self.json_patch, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1549,6 +1581,7 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NamedRuleWithOperations {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.NamedRuleWithOperations";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.resource_names, w::Std);
@@ -1571,6 +1604,7 @@ impl crate::proto::Message for NamedRuleWithOperations {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1597,6 +1631,7 @@ impl crate::proto::Message for NamedRuleWithOperations {
 }
 #[cfg(feature = "protobuf")]
 impl NamedRuleWithOperations {
+    #[inline]
     fn pb_merge_2_2(
         &mut self,
         n: u32,
@@ -1624,6 +1659,7 @@ impl NamedRuleWithOperations {
             },
         )
     }
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -1690,12 +1726,14 @@ impl crate::codec::DecodeFields for ParamKind {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ParamKind {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ParamKind";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_version, true, w::Std);
         w::opt(b, 2, &self.kind, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1772,6 +1810,7 @@ impl crate::codec::DecodeFields for ParamRef {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ParamRef {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ParamRef";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
@@ -1780,6 +1819,7 @@ impl crate::proto::Message for ParamRef {
         w::opt(b, 4, &self.parameter_not_found_action, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1862,6 +1902,7 @@ impl crate::codec::DecodeFields for RuleWithOperations {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RuleWithOperations {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.RuleWithOperations";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.operations, w::Std);
@@ -1877,6 +1918,7 @@ impl crate::proto::Message for RuleWithOperations {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1903,6 +1945,7 @@ impl crate::proto::Message for RuleWithOperations {
 }
 #[cfg(feature = "protobuf")]
 impl RuleWithOperations {
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -1981,6 +2024,7 @@ impl crate::codec::DecodeFields for ServiceReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceReference {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ServiceReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.namespace, w::Std);
@@ -1989,6 +2033,7 @@ impl crate::proto::Message for ServiceReference {
         w::opt(b, 4, &self.port, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2055,11 +2100,13 @@ impl crate::codec::DecodeFields for TypeChecking {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TypeChecking {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.TypeChecking";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.expression_warnings, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2154,6 +2201,7 @@ impl crate::Resource for ValidatingAdmissionPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingAdmissionPolicy {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -2161,6 +2209,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicy {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2265,12 +2314,14 @@ impl crate::Resource for ValidatingAdmissionPolicyBinding {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingAdmissionPolicyBinding {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2370,12 +2421,14 @@ impl crate::ListResource for ValidatingAdmissionPolicyBindingList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingAdmissionPolicyBindingList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2460,6 +2513,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBindingSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingAdmissionPolicyBindingSpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.policy_name, w::Std);
@@ -2468,6 +2522,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicyBindingSpec {
         w::list(b, 4, &self.validation_actions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2563,12 +2618,14 @@ impl crate::ListResource for ValidatingAdmissionPolicyList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingAdmissionPolicyList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2663,6 +2720,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicySpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingAdmissionPolicySpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.param_kind, false, w::Std);
@@ -2674,6 +2732,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicySpec {
         w::opt_list(b, 7, &self.variables, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2754,6 +2813,7 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingAdmissionPolicyStatus {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.observed_generation, true, w::Std);
@@ -2761,6 +2821,7 @@ impl crate::proto::Message for ValidatingAdmissionPolicyStatus {
         w::opt_list(b, 3, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2869,6 +2930,7 @@ impl crate::codec::DecodeFields for ValidatingWebhook {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingWebhook {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhook";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -2884,6 +2946,7 @@ impl crate::proto::Message for ValidatingWebhook {
         w::opt_list(b, 11, &self.match_conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2994,12 +3057,14 @@ impl crate::Resource for ValidatingWebhookConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingWebhookConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.webhooks, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3099,12 +3164,14 @@ impl crate::ListResource for ValidatingWebhookConfigurationList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidatingWebhookConfigurationList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3187,6 +3254,7 @@ impl crate::codec::DecodeFields for Validation {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Validation {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.Validation";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.expression, w::Std);
@@ -3195,6 +3263,7 @@ impl crate::proto::Message for Validation {
         w::opt(b, 4, &self.message_expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3265,12 +3334,14 @@ impl crate::codec::DecodeFields for Variable {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Variable {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.Variable";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.expression, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3341,6 +3412,7 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WebhookClientConfig {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1.WebhookClientConfig";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.service, false, w::Std);
@@ -3348,6 +3420,7 @@ impl crate::proto::Message for WebhookClientConfig {
         w::opt(b, 3, &self.url, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

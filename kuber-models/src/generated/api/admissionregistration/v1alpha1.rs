@@ -38,11 +38,13 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ApplyConfiguration {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.ApplyConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -103,11 +105,13 @@ impl crate::codec::DecodeFields for JSONPatch {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JSONPatch {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.JSONPatch";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.expression, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -172,12 +176,14 @@ impl crate::codec::DecodeFields for MatchCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MatchCondition {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MatchCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.expression, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -260,6 +266,7 @@ impl crate::codec::DecodeFields for MatchResources {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MatchResources {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MatchResources";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.namespace_selector, false, w::Std);
@@ -269,6 +276,7 @@ impl crate::proto::Message for MatchResources {
         w::opt(b, 7, &self.match_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -367,12 +375,14 @@ impl crate::Resource for MutatingAdmissionPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicy {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -474,12 +484,14 @@ impl crate::Resource for MutatingAdmissionPolicyBinding {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyBinding {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBinding";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -580,12 +592,14 @@ impl crate::ListResource for MutatingAdmissionPolicyBindingList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBindingList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -664,6 +678,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyBindingSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.policy_name, true, w::Std);
@@ -671,6 +686,7 @@ impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
         w::opt(b, 3, &self.match_resources, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -764,12 +780,14 @@ impl crate::ListResource for MutatingAdmissionPolicyList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicyList {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicyList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -864,6 +882,7 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MutatingAdmissionPolicySpec {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.MutatingAdmissionPolicySpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.param_kind, false, w::Std);
@@ -875,6 +894,7 @@ impl crate::proto::Message for MutatingAdmissionPolicySpec {
         w::opt(b, 7, &self.reinvocation_policy, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -955,6 +975,7 @@ impl crate::codec::DecodeFields for Mutation {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Mutation {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.Mutation";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 2, &self.patch_type, w::Std);
@@ -962,6 +983,7 @@ impl crate::proto::Message for Mutation {
         w::opt(b, 4, &self.json_patch, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1046,6 +1068,7 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NamedRuleWithOperations {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.NamedRuleWithOperations";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.resource_names, w::Std);
@@ -1068,6 +1091,7 @@ impl crate::proto::Message for NamedRuleWithOperations {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1094,6 +1118,7 @@ impl crate::proto::Message for NamedRuleWithOperations {
 }
 #[cfg(feature = "protobuf")]
 impl NamedRuleWithOperations {
+    #[inline]
     fn pb_merge_2_2(
         &mut self,
         n: u32,
@@ -1121,6 +1146,7 @@ impl NamedRuleWithOperations {
             },
         )
     }
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -1187,12 +1213,14 @@ impl crate::codec::DecodeFields for ParamKind {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ParamKind {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.ParamKind";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_version, true, w::Std);
         w::opt(b, 2, &self.kind, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1269,6 +1297,7 @@ impl crate::codec::DecodeFields for ParamRef {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ParamRef {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.ParamRef";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
@@ -1277,6 +1306,7 @@ impl crate::proto::Message for ParamRef {
         w::opt(b, 4, &self.parameter_not_found_action, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1347,12 +1377,14 @@ impl crate::codec::DecodeFields for Variable {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Variable {
     const NAME: &'static str = "io.k8s.api.admissionregistration.v1alpha1.Variable";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.expression, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

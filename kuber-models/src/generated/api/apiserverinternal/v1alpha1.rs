@@ -54,6 +54,7 @@ impl crate::codec::DecodeFields for ServerStorageVersion {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServerStorageVersion {
     const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.ServerStorageVersion";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.api_server_id, w::Std);
@@ -62,6 +63,7 @@ impl crate::proto::Message for ServerStorageVersion {
         w::opt_list(b, 4, &self.served_versions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -162,6 +164,7 @@ impl crate::Resource for StorageVersion {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersion {
     const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersion";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metadata, w::Std);
@@ -169,6 +172,7 @@ impl crate::proto::Message for StorageVersion {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -263,6 +267,7 @@ impl crate::codec::DecodeFields for StorageVersionCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersionCondition {
     const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersionCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -273,6 +278,7 @@ impl crate::proto::Message for StorageVersionCondition {
         w::req(b, 6, &self.message, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -372,12 +378,14 @@ impl crate::ListResource for StorageVersionList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersionList {
     const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersionList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -460,6 +468,7 @@ impl crate::codec::DecodeFields for StorageVersionStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersionStatus {
     const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersionStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.storage_versions, w::Std);
@@ -467,6 +476,7 @@ impl crate::proto::Message for StorageVersionStatus {
         w::opt_list(b, 3, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -72,6 +72,7 @@ impl crate::Resource for ControllerRevision {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ControllerRevision {
     const NAME: &'static str = "io.k8s.api.apps.v1.ControllerRevision";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -79,6 +80,7 @@ impl crate::proto::Message for ControllerRevision {
         w::req(b, 3, &self.revision, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -180,12 +182,14 @@ impl crate::ListResource for ControllerRevisionList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ControllerRevisionList {
     const NAME: &'static str = "io.k8s.api.apps.v1.ControllerRevisionList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -290,6 +294,7 @@ impl crate::Resource for DaemonSet {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DaemonSet {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSet";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -297,6 +302,7 @@ impl crate::proto::Message for DaemonSet {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -389,6 +395,7 @@ impl crate::codec::DecodeFields for DaemonSetCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DaemonSetCondition {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -398,6 +405,7 @@ impl crate::proto::Message for DaemonSetCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -495,12 +503,14 @@ impl crate::ListResource for DaemonSetList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DaemonSetList {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -589,6 +599,7 @@ impl crate::codec::DecodeFields for DaemonSetSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DaemonSetSpec {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.selector, w::Std);
@@ -598,6 +609,7 @@ impl crate::proto::Message for DaemonSetSpec {
         w::opt(b, 6, &self.revision_history_limit, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -714,6 +726,7 @@ impl crate::codec::DecodeFields for DaemonSetStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DaemonSetStatus {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.current_number_scheduled, w::Std);
@@ -728,6 +741,7 @@ impl crate::proto::Message for DaemonSetStatus {
         w::opt_list(b, 10, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -810,12 +824,14 @@ impl crate::codec::DecodeFields for DaemonSetUpdateStrategy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DaemonSetUpdateStrategy {
     const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetUpdateStrategy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.type_, true, w::Std);
         w::opt(b, 2, &self.rolling_update, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -912,6 +928,7 @@ impl crate::Resource for Deployment {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Deployment {
     const NAME: &'static str = "io.k8s.api.apps.v1.Deployment";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -919,6 +936,7 @@ impl crate::proto::Message for Deployment {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1015,6 +1033,7 @@ impl crate::codec::DecodeFields for DeploymentCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeploymentCondition {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -1025,6 +1044,7 @@ impl crate::proto::Message for DeploymentCondition {
         w::opt(b, 7, &self.last_transition_time, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1124,12 +1144,14 @@ impl crate::ListResource for DeploymentList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeploymentList {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1232,6 +1254,7 @@ impl crate::codec::DecodeFields for DeploymentSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeploymentSpec {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.replicas, false, w::Std);
@@ -1244,6 +1267,7 @@ impl crate::proto::Message for DeploymentSpec {
         w::opt(b, 9, &self.progress_deadline_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1358,6 +1382,7 @@ impl crate::codec::DecodeFields for DeploymentStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeploymentStatus {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.observed_generation, true, w::Std);
@@ -1371,6 +1396,7 @@ impl crate::proto::Message for DeploymentStatus {
         w::opt(b, 9, &self.terminating_replicas, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1451,12 +1477,14 @@ impl crate::codec::DecodeFields for DeploymentStrategy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeploymentStrategy {
     const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentStrategy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.type_, true, w::Std);
         w::opt(b, 2, &self.rolling_update, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1553,6 +1581,7 @@ impl crate::Resource for ReplicaSet {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicaSet {
     const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSet";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1560,6 +1589,7 @@ impl crate::proto::Message for ReplicaSet {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1652,6 +1682,7 @@ impl crate::codec::DecodeFields for ReplicaSetCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicaSetCondition {
     const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -1661,6 +1692,7 @@ impl crate::proto::Message for ReplicaSetCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1758,12 +1790,14 @@ impl crate::ListResource for ReplicaSetList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicaSetList {
     const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1846,6 +1880,7 @@ impl crate::codec::DecodeFields for ReplicaSetSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicaSetSpec {
     const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.replicas, false, w::Std);
@@ -1854,6 +1889,7 @@ impl crate::proto::Message for ReplicaSetSpec {
         w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1952,6 +1988,7 @@ impl crate::codec::DecodeFields for ReplicaSetStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicaSetStatus {
     const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.replicas, w::Std);
@@ -1963,6 +2000,7 @@ impl crate::proto::Message for ReplicaSetStatus {
         w::opt(b, 7, &self.terminating_replicas, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2039,12 +2077,14 @@ impl crate::codec::DecodeFields for RollingUpdateDaemonSet {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RollingUpdateDaemonSet {
     const NAME: &'static str = "io.k8s.api.apps.v1.RollingUpdateDaemonSet";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.max_unavailable, false, w::Std);
         w::opt(b, 2, &self.max_surge, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2111,12 +2151,14 @@ impl crate::codec::DecodeFields for RollingUpdateDeployment {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RollingUpdateDeployment {
     const NAME: &'static str = "io.k8s.api.apps.v1.RollingUpdateDeployment";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.max_unavailable, false, w::Std);
         w::opt(b, 2, &self.max_surge, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2183,12 +2225,14 @@ impl crate::codec::DecodeFields for RollingUpdateStatefulSetStrategy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RollingUpdateStatefulSetStrategy {
     const NAME: &'static str = "io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.partition, false, w::Std);
         w::opt(b, 2, &self.max_unavailable, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2285,6 +2329,7 @@ impl crate::Resource for StatefulSet {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSet {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSet";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -2292,6 +2337,7 @@ impl crate::proto::Message for StatefulSet {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2384,6 +2430,7 @@ impl crate::codec::DecodeFields for StatefulSetCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSetCondition {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -2393,6 +2440,7 @@ impl crate::proto::Message for StatefulSetCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2490,12 +2538,14 @@ impl crate::ListResource for StatefulSetList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSetList {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2566,11 +2616,13 @@ impl crate::codec::DecodeFields for StatefulSetOrdinals {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSetOrdinals {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetOrdinals";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.start, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2639,12 +2691,14 @@ impl crate::codec::DecodeFields for StatefulSetPersistentVolumeClaimRetentionPol
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSetPersistentVolumeClaimRetentionPolicy {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.when_deleted, true, w::Std);
         w::opt(b, 2, &self.when_scaled, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2763,6 +2817,7 @@ impl crate::codec::DecodeFields for StatefulSetSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSetSpec {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.replicas, false, w::Std);
@@ -2778,6 +2833,7 @@ impl crate::proto::Message for StatefulSetSpec {
         w::opt(b, 11, &self.ordinals, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2908,6 +2964,7 @@ impl crate::codec::DecodeFields for StatefulSetStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSetStatus {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.observed_generation, true, w::Std);
@@ -2922,6 +2979,7 @@ impl crate::proto::Message for StatefulSetStatus {
         w::opt(b, 11, &self.available_replicas, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3008,12 +3066,14 @@ impl crate::codec::DecodeFields for StatefulSetUpdateStrategy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatefulSetUpdateStrategy {
     const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetUpdateStrategy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.type_, true, w::Std);
         w::opt(b, 2, &self.rolling_update, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -50,6 +50,7 @@ impl crate::codec::DecodeFields for BoundObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for BoundObjectReference {
     const NAME: &'static str = "io.k8s.api.authentication.v1.BoundObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.kind, true, w::Std);
@@ -58,6 +59,7 @@ impl crate::proto::Message for BoundObjectReference {
         w::opt(b, 4, &self.uid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -154,12 +156,14 @@ impl crate::Resource for SelfSubjectReview {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SelfSubjectReview {
     const NAME: &'static str = "io.k8s.api.authentication.v1.SelfSubjectReview";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -231,11 +235,13 @@ impl crate::codec::DecodeFields for SelfSubjectReviewStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SelfSubjectReviewStatus {
     const NAME: &'static str = "io.k8s.api.authentication.v1.SelfSubjectReviewStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.user_info, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -318,6 +324,7 @@ impl crate::codec::DecodeFields for TokenRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TokenRequest {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -325,6 +332,7 @@ impl crate::proto::Message for TokenRequest {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -407,6 +415,7 @@ impl crate::codec::DecodeFields for TokenRequestSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TokenRequestSpec {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequestSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.audiences, w::Std);
@@ -414,6 +423,7 @@ impl crate::proto::Message for TokenRequestSpec {
         w::opt(b, 4, &self.expiration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -484,12 +494,14 @@ impl crate::codec::DecodeFields for TokenRequestStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TokenRequestStatus {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequestStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.token, true, w::Std);
         w::opt(b, 2, &self.expiration_timestamp, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -590,6 +602,7 @@ impl crate::Resource for TokenReview {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TokenReview {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReview";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -597,6 +610,7 @@ impl crate::proto::Message for TokenReview {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -674,12 +688,14 @@ impl crate::codec::DecodeFields for TokenReviewSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TokenReviewSpec {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReviewSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.token, w::Std);
         w::opt_list(b, 2, &self.audiences, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -754,6 +770,7 @@ impl crate::codec::DecodeFields for TokenReviewStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TokenReviewStatus {
     const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReviewStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.authenticated, true, w::Std);
@@ -762,6 +779,7 @@ impl crate::proto::Message for TokenReviewStatus {
         w::opt_list(b, 4, &self.audiences, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -844,6 +862,7 @@ impl crate::codec::DecodeFields for UserInfo {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for UserInfo {
     const NAME: &'static str = "io.k8s.api.authentication.v1.UserInfo";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.username, true, w::Std);
@@ -852,6 +871,7 @@ impl crate::proto::Message for UserInfo {
         w::opt_map(b, 4, &self.extra, w::Items);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

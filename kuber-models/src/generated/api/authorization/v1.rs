@@ -44,12 +44,14 @@ impl crate::codec::DecodeFields for FieldSelectorAttributes {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FieldSelectorAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.FieldSelectorAttributes";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.raw_selector, true, w::Std);
         w::opt_list(b, 2, &self.requirements, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -118,12 +120,14 @@ impl crate::codec::DecodeFields for LabelSelectorAttributes {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LabelSelectorAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.LabelSelectorAttributes";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.raw_selector, true, w::Std);
         w::opt_list(b, 2, &self.requirements, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -220,6 +224,7 @@ impl crate::Resource for LocalSubjectAccessReview {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LocalSubjectAccessReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.LocalSubjectAccessReview";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -227,6 +232,7 @@ impl crate::proto::Message for LocalSubjectAccessReview {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -304,12 +310,14 @@ impl crate::codec::DecodeFields for NonResourceAttributes {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NonResourceAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.NonResourceAttributes";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.path, true, w::Std);
         w::opt(b, 2, &self.verb, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -376,12 +384,14 @@ impl crate::codec::DecodeFields for NonResourceRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NonResourceRule {
     const NAME: &'static str = "io.k8s.api.authorization.v1.NonResourceRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.verbs, w::Std);
         w::opt_list(b, 2, &self.non_resource_urls, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -476,6 +486,7 @@ impl crate::codec::DecodeFields for ResourceAttributes {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceAttributes {
     const NAME: &'static str = "io.k8s.api.authorization.v1.ResourceAttributes";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.namespace, true, w::Std);
@@ -489,6 +500,7 @@ impl crate::proto::Message for ResourceAttributes {
         w::opt(b, 9, &self.label_selector, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -577,6 +589,7 @@ impl crate::codec::DecodeFields for ResourceRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceRule {
     const NAME: &'static str = "io.k8s.api.authorization.v1.ResourceRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.verbs, w::Std);
@@ -585,6 +598,7 @@ impl crate::proto::Message for ResourceRule {
         w::opt_list(b, 4, &self.resource_names, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -685,6 +699,7 @@ impl crate::Resource for SelfSubjectAccessReview {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SelfSubjectAccessReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectAccessReview";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -692,6 +707,7 @@ impl crate::proto::Message for SelfSubjectAccessReview {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -771,12 +787,14 @@ impl crate::codec::DecodeFields for SelfSubjectAccessReviewSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SelfSubjectAccessReviewSpec {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.resource_attributes, false, w::Std);
         w::opt(b, 2, &self.non_resource_attributes, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -873,6 +891,7 @@ impl crate::Resource for SelfSubjectRulesReview {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SelfSubjectRulesReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectRulesReview";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -880,6 +899,7 @@ impl crate::proto::Message for SelfSubjectRulesReview {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -953,11 +973,13 @@ impl crate::codec::DecodeFields for SelfSubjectRulesReviewSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SelfSubjectRulesReviewSpec {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.namespace, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1052,6 +1074,7 @@ impl crate::Resource for SubjectAccessReview {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SubjectAccessReview {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectAccessReview";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1059,6 +1082,7 @@ impl crate::proto::Message for SubjectAccessReview {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1154,6 +1178,7 @@ impl crate::codec::DecodeFields for SubjectAccessReviewSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SubjectAccessReviewSpec {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectAccessReviewSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.resource_attributes, false, w::Std);
@@ -1164,6 +1189,7 @@ impl crate::proto::Message for SubjectAccessReviewSpec {
         w::opt(b, 6, &self.uid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1246,6 +1272,7 @@ impl crate::codec::DecodeFields for SubjectAccessReviewStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SubjectAccessReviewStatus {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectAccessReviewStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.allowed, w::Std);
@@ -1254,6 +1281,7 @@ impl crate::proto::Message for SubjectAccessReviewStatus {
         w::opt(b, 4, &self.denied, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1334,6 +1362,7 @@ impl crate::codec::DecodeFields for SubjectRulesReviewStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SubjectRulesReviewStatus {
     const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectRulesReviewStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.resource_rules, w::Std);
@@ -1342,6 +1371,7 @@ impl crate::proto::Message for SubjectRulesReviewStatus {
         w::opt(b, 4, &self.evaluation_error, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -46,6 +46,7 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CrossVersionObjectReference {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.CrossVersionObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
@@ -53,6 +54,7 @@ impl crate::proto::Message for CrossVersionObjectReference {
         w::opt(b, 3, &self.api_version, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -151,6 +153,7 @@ impl crate::Resource for HorizontalPodAutoscaler {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscaler {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -158,6 +161,7 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -260,12 +264,14 @@ impl crate::ListResource for HorizontalPodAutoscalerList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerList {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -355,6 +361,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerSpec {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.scale_target_ref, w::Std);
@@ -363,6 +370,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerSpec {
         w::opt(b, 4, &self.target_cpu_utilization_percentage, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -463,6 +471,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.observed_generation, false, w::Std);
@@ -472,6 +481,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerStatus {
         w::opt(b, 5, &self.current_cpu_utilization_percentage, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -567,6 +577,7 @@ impl crate::codec::DecodeFields for Scale {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Scale {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.Scale";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -574,6 +585,7 @@ impl crate::proto::Message for Scale {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -648,11 +660,13 @@ impl crate::codec::DecodeFields for ScaleSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ScaleSpec {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.ScaleSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.replicas, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -717,12 +731,14 @@ impl crate::codec::DecodeFields for ScaleStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ScaleStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v1.ScaleStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.replicas, w::Std);
         w::opt(b, 2, &self.selector, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -46,6 +46,7 @@ impl crate::codec::DecodeFields for ContainerResourceMetricSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerResourceMetricSource {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ContainerResourceMetricSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -53,6 +54,7 @@ impl crate::proto::Message for ContainerResourceMetricSource {
         w::req(b, 3, &self.container, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -125,6 +127,7 @@ impl crate::codec::DecodeFields for ContainerResourceMetricStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerResourceMetricStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ContainerResourceMetricStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -132,6 +135,7 @@ impl crate::proto::Message for ContainerResourceMetricStatus {
         w::req(b, 3, &self.container, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -204,6 +208,7 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CrossVersionObjectReference {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.CrossVersionObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
@@ -211,6 +216,7 @@ impl crate::proto::Message for CrossVersionObjectReference {
         w::opt(b, 3, &self.api_version, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -279,12 +285,14 @@ impl crate::codec::DecodeFields for ExternalMetricSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ExternalMetricSource {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ExternalMetricSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metric, w::Std);
         w::req(b, 2, &self.target, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -351,12 +359,14 @@ impl crate::codec::DecodeFields for ExternalMetricStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ExternalMetricStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ExternalMetricStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metric, w::Std);
         w::req(b, 2, &self.current, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -427,6 +437,7 @@ impl crate::codec::DecodeFields for HPAScalingPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HPAScalingPolicy {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HPAScalingPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -434,6 +445,7 @@ impl crate::proto::Message for HPAScalingPolicy {
         w::req(b, 3, &self.period_seconds, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -512,6 +524,7 @@ impl crate::codec::DecodeFields for HPAScalingRules {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HPAScalingRules {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HPAScalingRules";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.select_policy, false, w::Std);
@@ -520,6 +533,7 @@ impl crate::proto::Message for HPAScalingRules {
         w::opt(b, 4, &self.tolerance, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -629,6 +643,7 @@ impl crate::Resource for HorizontalPodAutoscaler {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscaler {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -636,6 +651,7 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -713,12 +729,14 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerBehavior {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerBehavior {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.scale_up, false, w::Std);
         w::opt(b, 2, &self.scale_down, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -799,6 +817,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerCondition {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -808,6 +827,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -905,12 +925,14 @@ impl crate::ListResource for HorizontalPodAutoscalerList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerList {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -999,6 +1021,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerSpec {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.scale_target_ref, w::Std);
@@ -1008,6 +1031,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerSpec {
         w::opt(b, 5, &self.behavior, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1098,6 +1122,7 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HorizontalPodAutoscalerStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.observed_generation, false, w::Std);
@@ -1108,6 +1133,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerStatus {
         w::opt_list(b, 6, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1182,12 +1208,14 @@ impl crate::codec::DecodeFields for MetricIdentifier {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MetricIdentifier {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricIdentifier";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::opt(b, 2, &self.selector, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1270,6 +1298,7 @@ impl crate::codec::DecodeFields for MetricSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MetricSpec {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -1280,6 +1309,7 @@ impl crate::proto::Message for MetricSpec {
         w::opt(b, 7, &self.container_resource, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1370,6 +1400,7 @@ impl crate::codec::DecodeFields for MetricStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MetricStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -1380,6 +1411,7 @@ impl crate::proto::Message for MetricStatus {
         w::opt(b, 7, &self.container_resource, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1462,6 +1494,7 @@ impl crate::codec::DecodeFields for MetricTarget {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MetricTarget {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricTarget";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -1470,6 +1503,7 @@ impl crate::proto::Message for MetricTarget {
         w::opt(b, 4, &self.average_utilization, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1544,6 +1578,7 @@ impl crate::codec::DecodeFields for MetricValueStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for MetricValueStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricValueStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.value, false, w::Std);
@@ -1551,6 +1586,7 @@ impl crate::proto::Message for MetricValueStatus {
         w::opt(b, 3, &self.average_utilization, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1625,6 +1661,7 @@ impl crate::codec::DecodeFields for ObjectMetricSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ObjectMetricSource {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ObjectMetricSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.described_object, w::Std);
@@ -1632,6 +1669,7 @@ impl crate::proto::Message for ObjectMetricSource {
         w::req(b, 3, &self.metric, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1706,6 +1744,7 @@ impl crate::codec::DecodeFields for ObjectMetricStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ObjectMetricStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ObjectMetricStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metric, w::Std);
@@ -1713,6 +1752,7 @@ impl crate::proto::Message for ObjectMetricStatus {
         w::req(b, 3, &self.described_object, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1781,12 +1821,14 @@ impl crate::codec::DecodeFields for PodsMetricSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodsMetricSource {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.PodsMetricSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metric, w::Std);
         w::req(b, 2, &self.target, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1853,12 +1895,14 @@ impl crate::codec::DecodeFields for PodsMetricStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodsMetricStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.PodsMetricStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metric, w::Std);
         w::req(b, 2, &self.current, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1925,12 +1969,14 @@ impl crate::codec::DecodeFields for ResourceMetricSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceMetricSource {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ResourceMetricSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.target, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1997,12 +2043,14 @@ impl crate::codec::DecodeFields for ResourceMetricStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceMetricStatus {
     const NAME: &'static str = "io.k8s.api.autoscaling.v2.ResourceMetricStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.current, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

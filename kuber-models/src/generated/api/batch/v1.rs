@@ -72,6 +72,7 @@ impl crate::Resource for CronJob {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CronJob {
     const NAME: &'static str = "io.k8s.api.batch.v1.CronJob";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -79,6 +80,7 @@ impl crate::proto::Message for CronJob {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -181,12 +183,14 @@ impl crate::ListResource for CronJobList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CronJobList {
     const NAME: &'static str = "io.k8s.api.batch.v1.CronJobList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -291,6 +295,7 @@ impl crate::codec::DecodeFields for CronJobSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CronJobSpec {
     const NAME: &'static str = "io.k8s.api.batch.v1.CronJobSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.schedule, w::Std);
@@ -303,6 +308,7 @@ impl crate::proto::Message for CronJobSpec {
         w::opt(b, 8, &self.time_zone, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -396,6 +402,7 @@ impl crate::codec::DecodeFields for CronJobStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CronJobStatus {
     const NAME: &'static str = "io.k8s.api.batch.v1.CronJobStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.active, w::Std);
@@ -403,6 +410,7 @@ impl crate::proto::Message for CronJobStatus {
         w::opt(b, 5, &self.last_successful_time, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -501,6 +509,7 @@ impl crate::Resource for Job {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Job {
     const NAME: &'static str = "io.k8s.api.batch.v1.Job";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -508,6 +517,7 @@ impl crate::proto::Message for Job {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -604,6 +614,7 @@ impl crate::codec::DecodeFields for JobCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JobCondition {
     const NAME: &'static str = "io.k8s.api.batch.v1.JobCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -614,6 +625,7 @@ impl crate::proto::Message for JobCondition {
         w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -713,12 +725,14 @@ impl crate::ListResource for JobList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JobList {
     const NAME: &'static str = "io.k8s.api.batch.v1.JobList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -857,6 +871,7 @@ impl crate::codec::DecodeFields for JobSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JobSpec {
     const NAME: &'static str = "io.k8s.api.batch.v1.JobSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.parallelism, false, w::Std);
@@ -877,6 +892,7 @@ impl crate::proto::Message for JobSpec {
         w::opt(b, 16, &self.success_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1009,6 +1025,7 @@ impl crate::codec::DecodeFields for JobStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JobStatus {
     const NAME: &'static str = "io.k8s.api.batch.v1.JobStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
@@ -1024,6 +1041,7 @@ impl crate::proto::Message for JobStatus {
         w::opt(b, 11, &self.terminating, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1108,12 +1126,14 @@ impl crate::codec::DecodeFields for JobTemplateSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JobTemplateSpec {
     const NAME: &'static str = "io.k8s.api.batch.v1.JobTemplateSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1181,11 +1201,13 @@ impl crate::codec::DecodeFields for PodFailurePolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodFailurePolicy {
     const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.rules, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1254,6 +1276,7 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnExitCodesRequirement {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodFailurePolicyOnExitCodesRequirement {
     const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.container_name, false, w::Std);
@@ -1261,6 +1284,7 @@ impl crate::proto::Message for PodFailurePolicyOnExitCodesRequirement {
         w::list(b, 3, &self.values, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1329,12 +1353,14 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnPodConditionsPattern {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodFailurePolicyOnPodConditionsPattern {
     const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::opt(b, 2, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1409,6 +1435,7 @@ impl crate::codec::DecodeFields for PodFailurePolicyRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodFailurePolicyRule {
     const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicyRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.action, w::Std);
@@ -1416,6 +1443,7 @@ impl crate::proto::Message for PodFailurePolicyRule {
         w::opt_list(b, 3, &self.on_pod_conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1480,11 +1508,13 @@ impl crate::codec::DecodeFields for SuccessPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SuccessPolicy {
     const NAME: &'static str = "io.k8s.api.batch.v1.SuccessPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.rules, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1549,12 +1579,14 @@ impl crate::codec::DecodeFields for SuccessPolicyRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SuccessPolicyRule {
     const NAME: &'static str = "io.k8s.api.batch.v1.SuccessPolicyRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.succeeded_indexes, false, w::Std);
         w::opt(b, 2, &self.succeeded_count, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1621,12 +1653,14 @@ impl crate::codec::DecodeFields for UncountedTerminatedPods {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for UncountedTerminatedPods {
     const NAME: &'static str = "io.k8s.api.batch.v1.UncountedTerminatedPods";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.succeeded, w::Std);
         w::opt_list(b, 2, &self.failed, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

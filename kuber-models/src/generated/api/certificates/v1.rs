@@ -72,6 +72,7 @@ impl crate::Resource for CertificateSigningRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CertificateSigningRequest {
     const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -79,6 +80,7 @@ impl crate::proto::Message for CertificateSigningRequest {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -174,6 +176,7 @@ impl crate::codec::DecodeFields for CertificateSigningRequestCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CertificateSigningRequestCondition {
     const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -184,6 +187,7 @@ impl crate::proto::Message for CertificateSigningRequestCondition {
         w::req(b, 6, &self.status, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -283,12 +287,14 @@ impl crate::ListResource for CertificateSigningRequestList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CertificateSigningRequestList {
     const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -387,6 +393,7 @@ impl crate::codec::DecodeFields for CertificateSigningRequestSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CertificateSigningRequestSpec {
     const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.request, w::Std);
@@ -399,6 +406,7 @@ impl crate::proto::Message for CertificateSigningRequestSpec {
         w::opt(b, 8, &self.expiration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -477,12 +485,14 @@ impl crate::codec::DecodeFields for CertificateSigningRequestStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CertificateSigningRequestStatus {
     const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::opt(b, 2, &self.certificate, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

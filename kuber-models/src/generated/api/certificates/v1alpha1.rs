@@ -68,12 +68,14 @@ impl crate::Resource for ClusterTrustBundle {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterTrustBundle {
     const NAME: &'static str = "io.k8s.api.certificates.v1alpha1.ClusterTrustBundle";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -173,12 +175,14 @@ impl crate::ListResource for ClusterTrustBundleList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterTrustBundleList {
     const NAME: &'static str = "io.k8s.api.certificates.v1alpha1.ClusterTrustBundleList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -253,12 +257,14 @@ impl crate::codec::DecodeFields for ClusterTrustBundleSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterTrustBundleSpec {
     const NAME: &'static str = "io.k8s.api.certificates.v1alpha1.ClusterTrustBundleSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.signer_name, true, w::Std);
         w::req(b, 2, &self.trust_bundle, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

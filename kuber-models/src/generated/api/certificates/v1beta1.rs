@@ -68,12 +68,14 @@ impl crate::Resource for ClusterTrustBundle {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterTrustBundle {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundle";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -173,12 +175,14 @@ impl crate::ListResource for ClusterTrustBundleList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterTrustBundleList {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundleList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -253,12 +257,14 @@ impl crate::codec::DecodeFields for ClusterTrustBundleSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterTrustBundleSpec {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundleSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.signer_name, true, w::Std);
         w::req(b, 2, &self.trust_bundle, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -355,6 +361,7 @@ impl crate::Resource for PodCertificateRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodCertificateRequest {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -362,6 +369,7 @@ impl crate::proto::Message for PodCertificateRequest {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -464,12 +472,14 @@ impl crate::ListResource for PodCertificateRequestList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodCertificateRequestList {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequestList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -596,6 +606,7 @@ impl crate::codec::DecodeFields for PodCertificateRequestSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodCertificateRequestSpec {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequestSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.signer_name, w::Std);
@@ -612,6 +623,7 @@ impl crate::proto::Message for PodCertificateRequestSpec {
         w::req(b, 12, &self.stub_pkcs10_request, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -710,6 +722,7 @@ impl crate::codec::DecodeFields for PodCertificateRequestStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodCertificateRequestStatus {
     const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequestStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
@@ -719,6 +732,7 @@ impl crate::proto::Message for PodCertificateRequestStatus {
         w::opt(b, 6, &self.not_after, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -68,12 +68,14 @@ impl crate::Resource for Lease {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Lease {
     const NAME: &'static str = "io.k8s.api.coordination.v1.Lease";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -174,12 +176,14 @@ impl crate::ListResource for LeaseList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LeaseList {
     const NAME: &'static str = "io.k8s.api.coordination.v1.LeaseList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -276,6 +280,7 @@ impl crate::codec::DecodeFields for LeaseSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LeaseSpec {
     const NAME: &'static str = "io.k8s.api.coordination.v1.LeaseSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.holder_identity, false, w::Std);
@@ -287,6 +292,7 @@ impl crate::proto::Message for LeaseSpec {
         w::opt(b, 7, &self.preferred_holder, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -68,12 +68,14 @@ impl crate::Resource for LeaseCandidate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LeaseCandidate {
     const NAME: &'static str = "io.k8s.api.coordination.v1alpha2.LeaseCandidate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -173,12 +175,14 @@ impl crate::ListResource for LeaseCandidateList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LeaseCandidateList {
     const NAME: &'static str = "io.k8s.api.coordination.v1alpha2.LeaseCandidateList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -269,6 +273,7 @@ impl crate::codec::DecodeFields for LeaseCandidateSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LeaseCandidateSpec {
     const NAME: &'static str = "io.k8s.api.coordination.v1alpha2.LeaseCandidateSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.lease_name, w::Std);
@@ -279,6 +284,7 @@ impl crate::proto::Message for LeaseCandidateSpec {
         w::req(b, 6, &self.strategy, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

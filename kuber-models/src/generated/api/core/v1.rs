@@ -50,6 +50,7 @@ impl crate::codec::DecodeFields for AWSElasticBlockStoreVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AWSElasticBlockStoreVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
@@ -58,6 +59,7 @@ impl crate::proto::Message for AWSElasticBlockStoreVolumeSource {
         w::opt(b, 4, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -132,6 +134,7 @@ impl crate::codec::DecodeFields for Affinity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Affinity {
     const NAME: &'static str = "io.k8s.api.core.v1.Affinity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.node_affinity, false, w::Std);
@@ -139,6 +142,7 @@ impl crate::proto::Message for Affinity {
         w::opt(b, 3, &self.pod_anti_affinity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -207,12 +211,14 @@ impl crate::codec::DecodeFields for AppArmorProfile {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AppArmorProfile {
     const NAME: &'static str = "io.k8s.api.core.v1.AppArmorProfile";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::opt(b, 2, &self.localhost_profile, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -279,12 +285,14 @@ impl crate::codec::DecodeFields for AttachedVolume {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AttachedVolume {
     const NAME: &'static str = "io.k8s.api.core.v1.AttachedVolume";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.device_path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -367,6 +375,7 @@ impl crate::codec::DecodeFields for AzureDiskVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AzureDiskVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.AzureDiskVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.disk_name, w::Std);
@@ -377,6 +386,7 @@ impl crate::proto::Message for AzureDiskVolumeSource {
         w::opt(b, 6, &self.kind, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -459,6 +469,7 @@ impl crate::codec::DecodeFields for AzureFilePersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AzureFilePersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.AzureFilePersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.secret_name, w::Std);
@@ -467,6 +478,7 @@ impl crate::proto::Message for AzureFilePersistentVolumeSource {
         w::opt(b, 4, &self.secret_namespace, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -541,6 +553,7 @@ impl crate::codec::DecodeFields for AzureFileVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AzureFileVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.AzureFileVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.secret_name, w::Std);
@@ -548,6 +561,7 @@ impl crate::proto::Message for AzureFileVolumeSource {
         w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -642,12 +656,14 @@ impl crate::Resource for Binding {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Binding {
     const NAME: &'static str = "io.k8s.api.core.v1.Binding";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.target, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -764,6 +780,7 @@ impl crate::codec::DecodeFields for CSIPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSIPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.CSIPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -778,6 +795,7 @@ impl crate::proto::Message for CSIPersistentVolumeSource {
         w::opt(b, 10, &self.node_expand_secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -892,6 +910,7 @@ impl crate::codec::DecodeFields for CSIVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSIVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.CSIVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -901,6 +920,7 @@ impl crate::proto::Message for CSIVolumeSource {
         w::opt(b, 5, &self.node_publish_secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -973,12 +993,14 @@ impl crate::codec::DecodeFields for Capabilities {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Capabilities {
     const NAME: &'static str = "io.k8s.api.core.v1.Capabilities";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.add, w::Std);
         w::opt_list(b, 2, &self.drop, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1061,6 +1083,7 @@ impl crate::codec::DecodeFields for CephFSPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CephFSPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.CephFSPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
@@ -1071,6 +1094,7 @@ impl crate::proto::Message for CephFSPersistentVolumeSource {
         w::opt(b, 6, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1161,6 +1185,7 @@ impl crate::codec::DecodeFields for CephFSVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CephFSVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.CephFSVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
@@ -1171,6 +1196,7 @@ impl crate::proto::Message for CephFSVolumeSource {
         w::opt(b, 6, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1253,6 +1279,7 @@ impl crate::codec::DecodeFields for CinderPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CinderPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.CinderPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
@@ -1261,6 +1288,7 @@ impl crate::proto::Message for CinderPersistentVolumeSource {
         w::opt(b, 4, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1339,6 +1367,7 @@ impl crate::codec::DecodeFields for CinderVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CinderVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.CinderVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
@@ -1347,6 +1376,7 @@ impl crate::proto::Message for CinderVolumeSource {
         w::opt(b, 4, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1413,11 +1443,13 @@ impl crate::codec::DecodeFields for ClientIPConfig {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClientIPConfig {
     const NAME: &'static str = "io.k8s.api.core.v1.ClientIPConfig";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.timeout_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1494,6 +1526,7 @@ impl crate::codec::DecodeFields for ClusterTrustBundleProjection {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterTrustBundleProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.ClusterTrustBundleProjection";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, false, w::Std);
@@ -1503,6 +1536,7 @@ impl crate::proto::Message for ClusterTrustBundleProjection {
         w::opt(b, 5, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1583,6 +1617,7 @@ impl crate::codec::DecodeFields for ComponentCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ComponentCondition {
     const NAME: &'static str = "io.k8s.api.core.v1.ComponentCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -1591,6 +1626,7 @@ impl crate::proto::Message for ComponentCondition {
         w::opt(b, 4, &self.error, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1687,12 +1723,14 @@ impl crate::Resource for ComponentStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ComponentStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ComponentStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1792,12 +1830,14 @@ impl crate::ListResource for ComponentStatusList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ComponentStatusList {
     const NAME: &'static str = "io.k8s.api.core.v1.ComponentStatusList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1908,6 +1948,7 @@ impl crate::Resource for ConfigMap {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ConfigMap {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMap";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1916,6 +1957,7 @@ impl crate::proto::Message for ConfigMap {
         w::opt(b, 4, &self.immutable, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1994,6 +2036,7 @@ impl crate::codec::DecodeFields for ConfigMapEnvSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ConfigMapEnvSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapEnvSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -2006,6 +2049,7 @@ impl crate::proto::Message for ConfigMapEnvSource {
         w::opt(b, 2, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2032,6 +2076,7 @@ impl crate::proto::Message for ConfigMapEnvSource {
 }
 #[cfg(feature = "protobuf")]
 impl ConfigMapEnvSource {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -2100,6 +2145,7 @@ impl crate::codec::DecodeFields for ConfigMapKeySelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ConfigMapKeySelector {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapKeySelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -2113,6 +2159,7 @@ impl crate::proto::Message for ConfigMapKeySelector {
         w::opt(b, 3, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2141,6 +2188,7 @@ impl crate::proto::Message for ConfigMapKeySelector {
 }
 #[cfg(feature = "protobuf")]
 impl ConfigMapKeySelector {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -2230,12 +2278,14 @@ impl crate::ListResource for ConfigMapList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ConfigMapList {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2324,6 +2374,7 @@ impl crate::codec::DecodeFields for ConfigMapNodeConfigSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ConfigMapNodeConfigSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapNodeConfigSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.namespace, w::Std);
@@ -2333,6 +2384,7 @@ impl crate::proto::Message for ConfigMapNodeConfigSource {
         w::req(b, 5, &self.kubelet_config_key, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2409,6 +2461,7 @@ impl crate::codec::DecodeFields for ConfigMapProjection {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ConfigMapProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapProjection";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -2422,6 +2475,7 @@ impl crate::proto::Message for ConfigMapProjection {
         w::opt(b, 4, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2450,6 +2504,7 @@ impl crate::proto::Message for ConfigMapProjection {
 }
 #[cfg(feature = "protobuf")]
 impl ConfigMapProjection {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -2522,6 +2577,7 @@ impl crate::codec::DecodeFields for ConfigMapVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ConfigMapVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -2536,6 +2592,7 @@ impl crate::proto::Message for ConfigMapVolumeSource {
         w::opt(b, 4, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2566,6 +2623,7 @@ impl crate::proto::Message for ConfigMapVolumeSource {
 }
 #[cfg(feature = "protobuf")]
 impl ConfigMapVolumeSource {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -2728,6 +2786,7 @@ impl crate::codec::DecodeFields for Container {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Container {
     const NAME: &'static str = "io.k8s.api.core.v1.Container";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -2757,6 +2816,7 @@ impl crate::proto::Message for Container {
         w::opt_list(b, 25, &self.restart_policy_rules, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2877,6 +2937,7 @@ impl crate::codec::DecodeFields for ContainerExtendedResourceRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerExtendedResourceRequest {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerExtendedResourceRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.container_name, w::Std);
@@ -2884,6 +2945,7 @@ impl crate::proto::Message for ContainerExtendedResourceRequest {
         w::req(b, 3, &self.request_name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2952,12 +3014,14 @@ impl crate::codec::DecodeFields for ContainerImage {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerImage {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerImage";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.names, w::Std);
         w::opt(b, 2, &self.size_bytes, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3036,6 +3100,7 @@ impl crate::codec::DecodeFields for ContainerPort {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerPort {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerPort";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
@@ -3045,6 +3110,7 @@ impl crate::proto::Message for ContainerPort {
         w::opt(b, 5, &self.host_ip, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3117,12 +3183,14 @@ impl crate::codec::DecodeFields for ContainerResizePolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerResizePolicy {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerResizePolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.resource_name, w::Std);
         w::req(b, 2, &self.restart_policy, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3189,12 +3257,14 @@ impl crate::codec::DecodeFields for ContainerRestartRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerRestartRule {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerRestartRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.action, w::Std);
         w::opt(b, 2, &self.exit_codes, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3261,12 +3331,14 @@ impl crate::codec::DecodeFields for ContainerRestartRuleOnExitCodes {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerRestartRuleOnExitCodes {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.operator, w::Std);
         w::opt_list(b, 2, &self.values, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3337,6 +3409,7 @@ impl crate::codec::DecodeFields for ContainerState {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerState {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerState";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.waiting, false, w::Std);
@@ -3344,6 +3417,7 @@ impl crate::proto::Message for ContainerState {
         w::opt(b, 3, &self.terminated, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3408,11 +3482,13 @@ impl crate::codec::DecodeFields for ContainerStateRunning {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerStateRunning {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateRunning";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.started_at, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3497,6 +3573,7 @@ impl crate::codec::DecodeFields for ContainerStateTerminated {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerStateTerminated {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateTerminated";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.exit_code, w::Std);
@@ -3508,6 +3585,7 @@ impl crate::proto::Message for ContainerStateTerminated {
         w::opt(b, 7, &self.container_id, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3584,12 +3662,14 @@ impl crate::codec::DecodeFields for ContainerStateWaiting {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerStateWaiting {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateWaiting";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.reason, true, w::Std);
         w::opt(b, 2, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3715,6 +3795,7 @@ impl crate::codec::DecodeFields for ContainerStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -3734,6 +3815,7 @@ impl crate::proto::Message for ContainerStatus {
         w::opt(b, 15, &self.stop_signal, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3827,11 +3909,13 @@ impl crate::codec::DecodeFields for ContainerUser {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ContainerUser {
     const NAME: &'static str = "io.k8s.api.core.v1.ContainerUser";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.linux, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3892,11 +3976,13 @@ impl crate::codec::DecodeFields for DaemonEndpoint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DaemonEndpoint {
     const NAME: &'static str = "io.k8s.api.core.v1.DaemonEndpoint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.port, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3957,11 +4043,13 @@ impl crate::codec::DecodeFields for DownwardAPIProjection {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DownwardAPIProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.DownwardAPIProjection";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4034,6 +4122,7 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeFile {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DownwardAPIVolumeFile {
     const NAME: &'static str = "io.k8s.api.core.v1.DownwardAPIVolumeFile";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.path, w::Std);
@@ -4042,6 +4131,7 @@ impl crate::proto::Message for DownwardAPIVolumeFile {
         w::opt(b, 4, &self.mode, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4112,12 +4202,14 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DownwardAPIVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.DownwardAPIVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.items, w::Std);
         w::opt(b, 2, &self.default_mode, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4184,12 +4276,14 @@ impl crate::codec::DecodeFields for EmptyDirVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EmptyDirVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EmptyDirVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.medium, true, w::Std);
         w::opt(b, 2, &self.size_limit, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4264,6 +4358,7 @@ impl crate::codec::DecodeFields for EndpointAddress {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointAddress {
     const NAME: &'static str = "io.k8s.api.core.v1.EndpointAddress";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.ip, w::Std);
@@ -4272,6 +4367,7 @@ impl crate::proto::Message for EndpointAddress {
         w::opt(b, 4, &self.node_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4350,6 +4446,7 @@ impl crate::codec::DecodeFields for EndpointPort {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointPort {
     const NAME: &'static str = "io.k8s.api.core.v1.EndpointPort";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
@@ -4358,6 +4455,7 @@ impl crate::proto::Message for EndpointPort {
         w::opt(b, 4, &self.app_protocol, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4432,6 +4530,7 @@ impl crate::codec::DecodeFields for EndpointSubset {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointSubset {
     const NAME: &'static str = "io.k8s.api.core.v1.EndpointSubset";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.addresses, w::Std);
@@ -4439,6 +4538,7 @@ impl crate::proto::Message for EndpointSubset {
         w::opt_list(b, 3, &self.ports, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4533,12 +4633,14 @@ impl crate::Resource for Endpoints {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Endpoints {
     const NAME: &'static str = "io.k8s.api.core.v1.Endpoints";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.subsets, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4638,12 +4740,14 @@ impl crate::ListResource for EndpointsList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointsList {
     const NAME: &'static str = "io.k8s.api.core.v1.EndpointsList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4722,6 +4826,7 @@ impl crate::codec::DecodeFields for EnvFromSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EnvFromSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EnvFromSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.prefix, true, w::Std);
@@ -4729,6 +4834,7 @@ impl crate::proto::Message for EnvFromSource {
         w::opt(b, 3, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4801,6 +4907,7 @@ impl crate::codec::DecodeFields for EnvVar {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EnvVar {
     const NAME: &'static str = "io.k8s.api.core.v1.EnvVar";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -4808,6 +4915,7 @@ impl crate::proto::Message for EnvVar {
         w::opt(b, 3, &self.value_from, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -4888,6 +4996,7 @@ impl crate::codec::DecodeFields for EnvVarSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EnvVarSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EnvVarSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.field_ref, false, w::Std);
@@ -4897,6 +5006,7 @@ impl crate::proto::Message for EnvVarSource {
         w::opt(b, 5, &self.file_key_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5073,6 +5183,7 @@ impl crate::codec::DecodeFields for EphemeralContainer {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EphemeralContainer {
     const NAME: &'static str = "io.k8s.api.core.v1.EphemeralContainer";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -5109,6 +5220,7 @@ impl crate::proto::Message for EphemeralContainer {
         w::opt(b, 2, &self.target_container_name, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5139,6 +5251,7 @@ impl crate::proto::Message for EphemeralContainer {
 }
 #[cfg(feature = "protobuf")]
 impl EphemeralContainer {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -5249,11 +5362,13 @@ impl crate::codec::DecodeFields for EphemeralVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EphemeralVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EphemeralVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.volume_claim_template, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5398,6 +5513,7 @@ impl crate::Resource for Event {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Event {
     const NAME: &'static str = "io.k8s.api.core.v1.Event";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metadata, w::Std);
@@ -5417,6 +5533,7 @@ impl crate::proto::Message for Event {
         w::opt(b, 15, &self.reporting_instance, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5544,12 +5661,14 @@ impl crate::ListResource for EventList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EventList {
     const NAME: &'static str = "io.k8s.api.core.v1.EventList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5624,12 +5743,14 @@ impl crate::codec::DecodeFields for EventSeries {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EventSeries {
     const NAME: &'static str = "io.k8s.api.core.v1.EventSeries";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.count, true, w::Std);
         w::opt(b, 2, &self.last_observed_time, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5696,12 +5817,14 @@ impl crate::codec::DecodeFields for EventSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EventSource {
     const NAME: &'static str = "io.k8s.api.core.v1.EventSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.component, true, w::Std);
         w::opt(b, 2, &self.host, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5764,11 +5887,13 @@ impl crate::codec::DecodeFields for ExecAction {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ExecAction {
     const NAME: &'static str = "io.k8s.api.core.v1.ExecAction";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.command, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5845,6 +5970,7 @@ impl crate::codec::DecodeFields for FCVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FCVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.FCVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.target_wwns, w::Std);
@@ -5854,6 +5980,7 @@ impl crate::proto::Message for FCVolumeSource {
         w::opt_list(b, 5, &self.wwids, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -5934,6 +6061,7 @@ impl crate::codec::DecodeFields for FileKeySelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FileKeySelector {
     const NAME: &'static str = "io.k8s.api.core.v1.FileKeySelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_name, w::Std);
@@ -5942,6 +6070,7 @@ impl crate::proto::Message for FileKeySelector {
         w::opt(b, 4, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6024,6 +6153,7 @@ impl crate::codec::DecodeFields for FlexPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlexPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.FlexPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -6033,6 +6163,7 @@ impl crate::proto::Message for FlexPersistentVolumeSource {
         w::opt_map(b, 5, &self.options, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6117,6 +6248,7 @@ impl crate::codec::DecodeFields for FlexVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlexVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.FlexVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -6126,6 +6258,7 @@ impl crate::proto::Message for FlexVolumeSource {
         w::opt_map(b, 5, &self.options, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6198,12 +6331,14 @@ impl crate::codec::DecodeFields for FlockerVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlockerVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.FlockerVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.dataset_name, true, w::Std);
         w::opt(b, 2, &self.dataset_uuid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6278,6 +6413,7 @@ impl crate::codec::DecodeFields for GCEPersistentDiskVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GCEPersistentDiskVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.GCEPersistentDiskVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.pd_name, w::Std);
@@ -6286,6 +6422,7 @@ impl crate::proto::Message for GCEPersistentDiskVolumeSource {
         w::opt(b, 4, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6356,12 +6493,14 @@ impl crate::codec::DecodeFields for GRPCAction {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GRPCAction {
     const NAME: &'static str = "io.k8s.api.core.v1.GRPCAction";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.port, w::Std);
         w::opt(b, 2, &self.service, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6432,6 +6571,7 @@ impl crate::codec::DecodeFields for GitRepoVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GitRepoVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.GitRepoVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.repository, w::Std);
@@ -6439,6 +6579,7 @@ impl crate::proto::Message for GitRepoVolumeSource {
         w::opt(b, 3, &self.directory, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6515,6 +6656,7 @@ impl crate::codec::DecodeFields for GlusterfsPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GlusterfsPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.GlusterfsPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.endpoints, w::Std);
@@ -6523,6 +6665,7 @@ impl crate::proto::Message for GlusterfsPersistentVolumeSource {
         w::opt(b, 4, &self.endpoints_namespace, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6597,6 +6740,7 @@ impl crate::codec::DecodeFields for GlusterfsVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GlusterfsVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.GlusterfsVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.endpoints, w::Std);
@@ -6604,6 +6748,7 @@ impl crate::proto::Message for GlusterfsVolumeSource {
         w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6684,6 +6829,7 @@ impl crate::codec::DecodeFields for HTTPGetAction {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HTTPGetAction {
     const NAME: &'static str = "io.k8s.api.core.v1.HTTPGetAction";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.path, true, w::Std);
@@ -6693,6 +6839,7 @@ impl crate::proto::Message for HTTPGetAction {
         w::opt_list(b, 5, &self.http_headers, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6765,12 +6912,14 @@ impl crate::codec::DecodeFields for HTTPHeader {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HTTPHeader {
     const NAME: &'static str = "io.k8s.api.core.v1.HTTPHeader";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.value, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6837,12 +6986,14 @@ impl crate::codec::DecodeFields for HostAlias {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HostAlias {
     const NAME: &'static str = "io.k8s.api.core.v1.HostAlias";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.ip, w::Std);
         w::opt_list(b, 2, &self.hostnames, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6905,11 +7056,13 @@ impl crate::codec::DecodeFields for HostIP {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HostIP {
     const NAME: &'static str = "io.k8s.api.core.v1.HostIP";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.ip, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -6974,12 +7127,14 @@ impl crate::codec::DecodeFields for HostPathVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HostPathVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.HostPathVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.path, w::Std);
         w::opt(b, 2, &self.type_, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7082,6 +7237,7 @@ impl crate::codec::DecodeFields for ISCSIPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ISCSIPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ISCSIPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.target_portal, w::Std);
@@ -7097,6 +7253,7 @@ impl crate::proto::Message for ISCSIPersistentVolumeSource {
         w::opt(b, 12, &self.initiator_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7217,6 +7374,7 @@ impl crate::codec::DecodeFields for ISCSIVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ISCSIVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ISCSIVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.target_portal, w::Std);
@@ -7232,6 +7390,7 @@ impl crate::proto::Message for ISCSIVolumeSource {
         w::opt(b, 12, &self.initiator_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7316,12 +7475,14 @@ impl crate::codec::DecodeFields for ImageVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ImageVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ImageVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.reference, true, w::Std);
         w::opt(b, 2, &self.pull_policy, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7384,11 +7545,13 @@ impl crate::codec::DecodeFields for ImageVolumeStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ImageVolumeStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ImageVolumeStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.image_ref, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7457,6 +7620,7 @@ impl crate::codec::DecodeFields for KeyToPath {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for KeyToPath {
     const NAME: &'static str = "io.k8s.api.core.v1.KeyToPath";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -7464,6 +7628,7 @@ impl crate::proto::Message for KeyToPath {
         w::opt(b, 3, &self.mode, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7536,6 +7701,7 @@ impl crate::codec::DecodeFields for Lifecycle {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Lifecycle {
     const NAME: &'static str = "io.k8s.api.core.v1.Lifecycle";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.post_start, false, w::Std);
@@ -7543,6 +7709,7 @@ impl crate::proto::Message for Lifecycle {
         w::opt(b, 3, &self.stop_signal, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7619,6 +7786,7 @@ impl crate::codec::DecodeFields for LifecycleHandler {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LifecycleHandler {
     const NAME: &'static str = "io.k8s.api.core.v1.LifecycleHandler";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.exec, false, w::Std);
@@ -7627,6 +7795,7 @@ impl crate::proto::Message for LifecycleHandler {
         w::opt(b, 4, &self.sleep, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7723,12 +7892,14 @@ impl crate::Resource for LimitRange {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LimitRange {
     const NAME: &'static str = "io.k8s.api.core.v1.LimitRange";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7847,6 +8018,7 @@ impl crate::codec::DecodeFields for LimitRangeItem {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LimitRangeItem {
     const NAME: &'static str = "io.k8s.api.core.v1.LimitRangeItem";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -7857,6 +8029,7 @@ impl crate::proto::Message for LimitRangeItem {
         w::opt_map(b, 6, &self.max_limit_request_ratio, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -7956,12 +8129,14 @@ impl crate::ListResource for LimitRangeList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LimitRangeList {
     const NAME: &'static str = "io.k8s.api.core.v1.LimitRangeList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8032,11 +8207,13 @@ impl crate::codec::DecodeFields for LimitRangeSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LimitRangeSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.LimitRangeSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.limits, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8105,6 +8282,7 @@ impl crate::codec::DecodeFields for LinuxContainerUser {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LinuxContainerUser {
     const NAME: &'static str = "io.k8s.api.core.v1.LinuxContainerUser";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.uid, w::Std);
@@ -8112,6 +8290,7 @@ impl crate::proto::Message for LinuxContainerUser {
         w::opt_list(b, 3, &self.supplemental_groups, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8188,6 +8367,7 @@ impl crate::codec::DecodeFields for LoadBalancerIngress {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LoadBalancerIngress {
     const NAME: &'static str = "io.k8s.api.core.v1.LoadBalancerIngress";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.ip, true, w::Std);
@@ -8196,6 +8376,7 @@ impl crate::proto::Message for LoadBalancerIngress {
         w::opt_list(b, 4, &self.ports, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8262,11 +8443,13 @@ impl crate::codec::DecodeFields for LoadBalancerStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LoadBalancerStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.LoadBalancerStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.ingress, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8327,11 +8510,13 @@ impl crate::codec::DecodeFields for LocalObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LocalObjectReference {
     const NAME: &'static str = "io.k8s.api.core.v1.LocalObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8396,12 +8581,14 @@ impl crate::codec::DecodeFields for LocalVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LocalVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.LocalVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.path, w::Std);
         w::opt(b, 2, &self.fs_type, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8473,12 +8660,14 @@ impl crate::codec::DecodeFields for ModifyVolumeStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ModifyVolumeStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ModifyVolumeStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.target_volume_attributes_class_name, true, w::Std);
         w::req(b, 2, &self.status, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8558,6 +8747,7 @@ impl crate::codec::DecodeFields for NFSVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NFSVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.NFSVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.server, w::Std);
@@ -8565,6 +8755,7 @@ impl crate::proto::Message for NFSVolumeSource {
         w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8663,6 +8854,7 @@ impl crate::Resource for Namespace {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Namespace {
     const NAME: &'static str = "io.k8s.api.core.v1.Namespace";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -8670,6 +8862,7 @@ impl crate::proto::Message for Namespace {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8762,6 +8955,7 @@ impl crate::codec::DecodeFields for NamespaceCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NamespaceCondition {
     const NAME: &'static str = "io.k8s.api.core.v1.NamespaceCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -8771,6 +8965,7 @@ impl crate::proto::Message for NamespaceCondition {
         w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8868,12 +9063,14 @@ impl crate::ListResource for NamespaceList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NamespaceList {
     const NAME: &'static str = "io.k8s.api.core.v1.NamespaceList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -8944,11 +9141,13 @@ impl crate::codec::DecodeFields for NamespaceSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NamespaceSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.NamespaceSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.finalizers, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9013,12 +9212,14 @@ impl crate::codec::DecodeFields for NamespaceStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NamespaceStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.NamespaceStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.phase, true, w::Std);
         w::opt_list(b, 2, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9115,6 +9316,7 @@ impl crate::Resource for Node {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Node {
     const NAME: &'static str = "io.k8s.api.core.v1.Node";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -9122,6 +9324,7 @@ impl crate::proto::Message for Node {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9200,12 +9403,14 @@ impl crate::codec::DecodeFields for NodeAddress {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeAddress {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeAddress";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.address, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9290,6 +9495,7 @@ impl crate::codec::DecodeFields for NodeAffinity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeAffinity {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeAffinity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(
@@ -9307,6 +9513,7 @@ impl crate::proto::Message for NodeAffinity {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9399,6 +9606,7 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceClaimStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeAllocatableResourceClaimStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeAllocatableResourceClaimStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.resource_claim_name, w::Std);
@@ -9406,6 +9614,7 @@ impl crate::proto::Message for NodeAllocatableResourceClaimStatus {
         w::map(b, 3, &self.resources, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9492,6 +9701,7 @@ impl crate::codec::DecodeFields for NodeCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeCondition {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -9502,6 +9712,7 @@ impl crate::proto::Message for NodeCondition {
         w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9572,11 +9783,13 @@ impl crate::codec::DecodeFields for NodeConfigSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeConfigSource {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeConfigSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 2, &self.config_map, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9649,6 +9862,7 @@ impl crate::codec::DecodeFields for NodeConfigStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeConfigStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeConfigStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.assigned, false, w::Std);
@@ -9657,6 +9871,7 @@ impl crate::proto::Message for NodeConfigStatus {
         w::opt(b, 4, &self.error, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9723,11 +9938,13 @@ impl crate::codec::DecodeFields for NodeDaemonEndpoints {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeDaemonEndpoints {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeDaemonEndpoints";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.kubelet_endpoint, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9794,11 +10011,13 @@ impl crate::codec::DecodeFields for NodeFeatures {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeFeatures {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeFeatures";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.supplemental_groups_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9888,12 +10107,14 @@ impl crate::ListResource for NodeList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeList {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -9968,12 +10189,14 @@ impl crate::codec::DecodeFields for NodeRuntimeHandler {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeRuntimeHandler {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeRuntimeHandler";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
         w::opt(b, 2, &self.features, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10046,12 +10269,14 @@ impl crate::codec::DecodeFields for NodeRuntimeHandlerFeatures {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeRuntimeHandlerFeatures {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeRuntimeHandlerFeatures";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.recursive_read_only_mounts, false, w::Std);
         w::opt(b, 2, &self.user_namespaces, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10116,11 +10341,13 @@ impl crate::codec::DecodeFields for NodeSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeSelector {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.node_selector_terms, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10189,6 +10416,7 @@ impl crate::codec::DecodeFields for NodeSelectorRequirement {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeSelectorRequirement {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeSelectorRequirement";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -10196,6 +10424,7 @@ impl crate::proto::Message for NodeSelectorRequirement {
         w::opt_list(b, 3, &self.values, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10264,12 +10493,14 @@ impl crate::codec::DecodeFields for NodeSelectorTerm {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeSelectorTerm {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeSelectorTerm";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.match_expressions, w::Std);
         w::opt_list(b, 2, &self.match_fields, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10356,6 +10587,7 @@ impl crate::codec::DecodeFields for NodeSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.pod_cidr, true, w::Std);
@@ -10367,6 +10599,7 @@ impl crate::proto::Message for NodeSpec {
         w::opt_list(b, 7, &self.pod_cidrs, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10501,6 +10734,7 @@ impl crate::codec::DecodeFields for NodeStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.capacity, w::Std);
@@ -10519,6 +10753,7 @@ impl crate::proto::Message for NodeStatus {
         w::opt_list(b, 14, &self.declared_features, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10610,11 +10845,13 @@ impl crate::codec::DecodeFields for NodeSwapStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeSwapStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeSwapStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.capacity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10723,6 +10960,7 @@ impl crate::codec::DecodeFields for NodeSystemInfo {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeSystemInfo {
     const NAME: &'static str = "io.k8s.api.core.v1.NodeSystemInfo";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.machine_id, w::Std);
@@ -10738,6 +10976,7 @@ impl crate::proto::Message for NodeSystemInfo {
         w::opt(b, 11, &self.swap, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10822,12 +11061,14 @@ impl crate::codec::DecodeFields for ObjectFieldSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ObjectFieldSelector {
     const NAME: &'static str = "io.k8s.api.core.v1.ObjectFieldSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_version, true, w::Std);
         w::req(b, 2, &self.field_path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -10914,6 +11155,7 @@ impl crate::codec::DecodeFields for ObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ObjectReference {
     const NAME: &'static str = "io.k8s.api.core.v1.ObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.kind, true, w::Std);
@@ -10925,6 +11167,7 @@ impl crate::proto::Message for ObjectReference {
         w::opt(b, 7, &self.field_path, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11031,6 +11274,7 @@ impl crate::Resource for PersistentVolume {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolume {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolume";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -11038,6 +11282,7 @@ impl crate::proto::Message for PersistentVolume {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11146,6 +11391,7 @@ impl crate::Resource for PersistentVolumeClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeClaim {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -11153,6 +11399,7 @@ impl crate::proto::Message for PersistentVolumeClaim {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11249,6 +11496,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeClaimCondition {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -11259,6 +11507,7 @@ impl crate::proto::Message for PersistentVolumeClaimCondition {
         w::opt(b, 6, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11358,12 +11607,14 @@ impl crate::ListResource for PersistentVolumeClaimList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeClaimList {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11468,6 +11719,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeClaimSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.access_modes, w::Std);
@@ -11481,6 +11733,7 @@ impl crate::proto::Message for PersistentVolumeClaimSpec {
         w::opt(b, 9, &self.volume_attributes_class_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11619,6 +11872,7 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeClaimStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.phase, true, w::Std);
@@ -11631,6 +11885,7 @@ impl crate::proto::Message for PersistentVolumeClaimStatus {
         w::opt(b, 9, &self.modify_volume_status, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11718,12 +11973,14 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimTemplate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeClaimTemplate {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimTemplate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11794,12 +12051,14 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeClaimVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.claim_name, w::Std);
         w::opt(b, 2, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -11891,12 +12150,14 @@ impl crate::ListResource for PersistentVolumeList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeList {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12103,6 +12364,7 @@ impl crate::codec::DecodeFields for PersistentVolumeSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.capacity, w::Std);
@@ -12144,6 +12406,7 @@ impl crate::proto::Message for PersistentVolumeSpec {
         w::opt(b, 10, &self.volume_attributes_class_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12204,6 +12467,7 @@ impl crate::proto::Message for PersistentVolumeSpec {
 }
 #[cfg(feature = "protobuf")]
 impl PersistentVolumeSpec {
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -12322,6 +12586,7 @@ impl crate::codec::DecodeFields for PersistentVolumeStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PersistentVolumeStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.phase, true, w::Std);
@@ -12330,6 +12595,7 @@ impl crate::proto::Message for PersistentVolumeStatus {
         w::opt(b, 4, &self.last_phase_transition_time, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12400,12 +12666,14 @@ impl crate::codec::DecodeFields for PhotonPersistentDiskVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PhotonPersistentDiskVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.pd_id, w::Std);
         w::opt(b, 2, &self.fs_type, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12502,6 +12770,7 @@ impl crate::Resource for Pod {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Pod {
     const NAME: &'static str = "io.k8s.api.core.v1.Pod";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -12509,6 +12778,7 @@ impl crate::proto::Message for Pod {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12607,6 +12877,7 @@ impl crate::codec::DecodeFields for PodAffinity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodAffinity {
     const NAME: &'static str = "io.k8s.api.core.v1.PodAffinity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(
@@ -12623,6 +12894,7 @@ impl crate::proto::Message for PodAffinity {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12723,6 +12995,7 @@ impl crate::codec::DecodeFields for PodAffinityTerm {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodAffinityTerm {
     const NAME: &'static str = "io.k8s.api.core.v1.PodAffinityTerm";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.label_selector, false, w::Std);
@@ -12733,6 +13006,7 @@ impl crate::proto::Message for PodAffinityTerm {
         w::opt_list(b, 6, &self.mismatch_label_keys, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12827,6 +13101,7 @@ impl crate::codec::DecodeFields for PodAntiAffinity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodAntiAffinity {
     const NAME: &'static str = "io.k8s.api.core.v1.PodAntiAffinity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(
@@ -12843,6 +13118,7 @@ impl crate::proto::Message for PodAntiAffinity {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -12951,6 +13227,7 @@ impl crate::codec::DecodeFields for PodCertificateProjection {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodCertificateProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.PodCertificateProjection";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.signer_name, w::Std);
@@ -12962,6 +13239,7 @@ impl crate::proto::Message for PodCertificateProjection {
         w::opt_map(b, 7, &self.user_annotations, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13060,6 +13338,7 @@ impl crate::codec::DecodeFields for PodCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodCondition {
     const NAME: &'static str = "io.k8s.api.core.v1.PodCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -13071,6 +13350,7 @@ impl crate::proto::Message for PodCondition {
         w::opt(b, 7, &self.observed_generation, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13151,6 +13431,7 @@ impl crate::codec::DecodeFields for PodDNSConfig {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodDNSConfig {
     const NAME: &'static str = "io.k8s.api.core.v1.PodDNSConfig";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.nameservers, w::Std);
@@ -13158,6 +13439,7 @@ impl crate::proto::Message for PodDNSConfig {
         w::opt_list(b, 3, &self.options, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13226,12 +13508,14 @@ impl crate::codec::DecodeFields for PodDNSConfigOption {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodDNSConfigOption {
     const NAME: &'static str = "io.k8s.api.core.v1.PodDNSConfigOption";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
         w::opt(b, 2, &self.value, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13302,12 +13586,14 @@ impl crate::codec::DecodeFields for PodExtendedResourceClaimStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodExtendedResourceClaimStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PodExtendedResourceClaimStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.request_mappings, w::Std);
         w::req(b, 2, &self.resource_claim_name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13370,11 +13656,13 @@ impl crate::codec::DecodeFields for PodIP {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodIP {
     const NAME: &'static str = "io.k8s.api.core.v1.PodIP";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.ip, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13464,12 +13752,14 @@ impl crate::ListResource for PodList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodList {
     const NAME: &'static str = "io.k8s.api.core.v1.PodList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13540,11 +13830,13 @@ impl crate::codec::DecodeFields for PodOS {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodOS {
     const NAME: &'static str = "io.k8s.api.core.v1.PodOS";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13605,11 +13897,13 @@ impl crate::codec::DecodeFields for PodReadinessGate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodReadinessGate {
     const NAME: &'static str = "io.k8s.api.core.v1.PodReadinessGate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.condition_type, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13680,6 +13974,7 @@ impl crate::codec::DecodeFields for PodResourceClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodResourceClaim {
     const NAME: &'static str = "io.k8s.api.core.v1.PodResourceClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -13687,6 +13982,7 @@ impl crate::proto::Message for PodResourceClaim {
         w::opt(b, 4, &self.resource_claim_template_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13764,12 +14060,14 @@ impl crate::codec::DecodeFields for PodResourceClaimStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodResourceClaimStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PodResourceClaimStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::opt(b, 2, &self.resource_claim_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13832,11 +14130,13 @@ impl crate::codec::DecodeFields for PodSchedulingGate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodSchedulingGate {
     const NAME: &'static str = "io.k8s.api.core.v1.PodSchedulingGate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -13897,11 +14197,13 @@ impl crate::codec::DecodeFields for PodSchedulingGroup {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodSchedulingGroup {
     const NAME: &'static str = "io.k8s.api.core.v1.PodSchedulingGroup";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.pod_group_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -14016,6 +14318,7 @@ impl crate::codec::DecodeFields for PodSecurityContext {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodSecurityContext {
     const NAME: &'static str = "io.k8s.api.core.v1.PodSecurityContext";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.se_linux_options, false, w::Std);
@@ -14033,6 +14336,7 @@ impl crate::proto::Message for PodSecurityContext {
         w::opt(b, 13, &self.se_linux_change_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -14310,6 +14614,7 @@ impl crate::codec::DecodeFields for PodSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.PodSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.volumes, w::Std);
@@ -14356,6 +14661,7 @@ impl crate::proto::Message for PodSpec {
         w::opt(b, 43, &self.scheduling_group, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -14619,6 +14925,7 @@ impl crate::codec::DecodeFields for PodStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PodStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.phase, true, w::Std);
@@ -14644,6 +14951,7 @@ impl crate::proto::Message for PodStatus {
         w::opt_list(b, 21, &self.node_allocatable_resource_claim_statuses, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -14791,12 +15099,14 @@ impl crate::Resource for PodTemplate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodTemplate {
     const NAME: &'static str = "io.k8s.api.core.v1.PodTemplate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.template, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -14897,12 +15207,14 @@ impl crate::ListResource for PodTemplateList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodTemplateList {
     const NAME: &'static str = "io.k8s.api.core.v1.PodTemplateList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -14977,12 +15289,14 @@ impl crate::codec::DecodeFields for PodTemplateSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodTemplateSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.PodTemplateSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15058,6 +15372,7 @@ impl crate::codec::DecodeFields for PortStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PortStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.PortStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.port, w::Std);
@@ -15065,6 +15380,7 @@ impl crate::proto::Message for PortStatus {
         w::opt(b, 3, &self.error, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15137,6 +15453,7 @@ impl crate::codec::DecodeFields for PortworxVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PortworxVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.PortworxVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_id, w::Std);
@@ -15144,6 +15461,7 @@ impl crate::proto::Message for PortworxVolumeSource {
         w::opt(b, 3, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15212,12 +15530,14 @@ impl crate::codec::DecodeFields for PreferredSchedulingTerm {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PreferredSchedulingTerm {
     const NAME: &'static str = "io.k8s.api.core.v1.PreferredSchedulingTerm";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.weight, w::Std);
         w::req(b, 2, &self.preference, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15323,6 +15643,7 @@ impl crate::codec::DecodeFields for Probe {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Probe {
     const NAME: &'static str = "io.k8s.api.core.v1.Probe";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -15343,6 +15664,7 @@ impl crate::proto::Message for Probe {
         w::opt(b, 7, &self.termination_grace_period_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15388,6 +15710,7 @@ impl crate::proto::Message for Probe {
 }
 #[cfg(feature = "protobuf")]
 impl Probe {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -15458,12 +15781,14 @@ impl crate::codec::DecodeFields for ProjectedVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ProjectedVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ProjectedVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.sources, w::Std);
         w::opt(b, 2, &self.default_mode, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15546,6 +15871,7 @@ impl crate::codec::DecodeFields for QuobyteVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for QuobyteVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.QuobyteVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.registry, w::Std);
@@ -15556,6 +15882,7 @@ impl crate::proto::Message for QuobyteVolumeSource {
         w::opt(b, 6, &self.tenant, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15654,6 +15981,7 @@ impl crate::codec::DecodeFields for RBDPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RBDPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.RBDPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
@@ -15666,6 +15994,7 @@ impl crate::proto::Message for RBDPersistentVolumeSource {
         w::opt(b, 8, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15768,6 +16097,7 @@ impl crate::codec::DecodeFields for RBDVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RBDVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.RBDVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.monitors, w::Std);
@@ -15780,6 +16110,7 @@ impl crate::proto::Message for RBDVolumeSource {
         w::opt(b, 8, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15888,6 +16219,7 @@ impl crate::Resource for ReplicationController {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicationController {
     const NAME: &'static str = "io.k8s.api.core.v1.ReplicationController";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -15895,6 +16227,7 @@ impl crate::proto::Message for ReplicationController {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -15987,6 +16320,7 @@ impl crate::codec::DecodeFields for ReplicationControllerCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicationControllerCondition {
     const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -15996,6 +16330,7 @@ impl crate::proto::Message for ReplicationControllerCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16093,12 +16428,14 @@ impl crate::ListResource for ReplicationControllerList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicationControllerList {
     const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16181,6 +16518,7 @@ impl crate::codec::DecodeFields for ReplicationControllerSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicationControllerSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.replicas, false, w::Std);
@@ -16189,6 +16527,7 @@ impl crate::proto::Message for ReplicationControllerSpec {
         w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16277,6 +16616,7 @@ impl crate::codec::DecodeFields for ReplicationControllerStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ReplicationControllerStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.replicas, w::Std);
@@ -16287,6 +16627,7 @@ impl crate::proto::Message for ReplicationControllerStatus {
         w::opt_list(b, 6, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16361,12 +16702,14 @@ impl crate::codec::DecodeFields for ResourceClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaim {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::opt(b, 2, &self.request, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16437,6 +16780,7 @@ impl crate::codec::DecodeFields for ResourceFieldSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceFieldSelector {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceFieldSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.container_name, true, w::Std);
@@ -16444,6 +16788,7 @@ impl crate::proto::Message for ResourceFieldSelector {
         w::opt(b, 3, &self.divisor, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16520,6 +16865,7 @@ impl crate::codec::DecodeFields for ResourceHealth {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceHealth {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceHealth";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.resource_id, w::Std);
@@ -16527,6 +16873,7 @@ impl crate::proto::Message for ResourceHealth {
         w::opt(b, 6, &self.message, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16625,6 +16972,7 @@ impl crate::Resource for ResourceQuota {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceQuota {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuota";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -16632,6 +16980,7 @@ impl crate::proto::Message for ResourceQuota {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16735,12 +17084,14 @@ impl crate::ListResource for ResourceQuotaList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceQuotaList {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuotaList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16824,6 +17175,7 @@ impl crate::codec::DecodeFields for ResourceQuotaSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceQuotaSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuotaSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.hard, w::Std);
@@ -16831,6 +17183,7 @@ impl crate::proto::Message for ResourceQuotaSpec {
         w::opt(b, 3, &self.scope_selector, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16909,12 +17262,14 @@ impl crate::codec::DecodeFields for ResourceQuotaStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceQuotaStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuotaStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.hard, w::Std);
         w::opt_map(b, 2, &self.used, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -16995,6 +17350,7 @@ impl crate::codec::DecodeFields for ResourceRequirements {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceRequirements {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceRequirements";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.limits, w::Std);
@@ -17002,6 +17358,7 @@ impl crate::proto::Message for ResourceRequirements {
         w::opt_list(b, 3, &self.claims, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17070,12 +17427,14 @@ impl crate::codec::DecodeFields for ResourceStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ResourceStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::opt_list(b, 2, &self.resources, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17150,6 +17509,7 @@ impl crate::codec::DecodeFields for SELinuxOptions {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SELinuxOptions {
     const NAME: &'static str = "io.k8s.api.core.v1.SELinuxOptions";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.user, true, w::Std);
@@ -17158,6 +17518,7 @@ impl crate::proto::Message for SELinuxOptions {
         w::opt(b, 4, &self.level, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17260,6 +17621,7 @@ impl crate::codec::DecodeFields for ScaleIOPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ScaleIOPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ScaleIOPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.gateway, w::Std);
@@ -17274,6 +17636,7 @@ impl crate::proto::Message for ScaleIOPersistentVolumeSource {
         w::opt(b, 10, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17388,6 +17751,7 @@ impl crate::codec::DecodeFields for ScaleIOVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ScaleIOVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.ScaleIOVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.gateway, w::Std);
@@ -17402,6 +17766,7 @@ impl crate::proto::Message for ScaleIOVolumeSource {
         w::opt(b, 10, &self.read_only, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17480,11 +17845,13 @@ impl crate::codec::DecodeFields for ScopeSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ScopeSelector {
     const NAME: &'static str = "io.k8s.api.core.v1.ScopeSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.match_expressions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17553,6 +17920,7 @@ impl crate::codec::DecodeFields for ScopedResourceSelectorRequirement {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ScopedResourceSelectorRequirement {
     const NAME: &'static str = "io.k8s.api.core.v1.ScopedResourceSelectorRequirement";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.scope_name, w::Std);
@@ -17560,6 +17928,7 @@ impl crate::proto::Message for ScopedResourceSelectorRequirement {
         w::opt_list(b, 3, &self.values, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17628,12 +17997,14 @@ impl crate::codec::DecodeFields for SeccompProfile {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SeccompProfile {
     const NAME: &'static str = "io.k8s.api.core.v1.SeccompProfile";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::opt(b, 2, &self.localhost_profile, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17738,6 +18109,7 @@ impl crate::Resource for Secret {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Secret {
     const NAME: &'static str = "io.k8s.api.core.v1.Secret";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -17747,6 +18119,7 @@ impl crate::proto::Message for Secret {
         w::opt(b, 5, &self.immutable, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17827,6 +18200,7 @@ impl crate::codec::DecodeFields for SecretEnvSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SecretEnvSource {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretEnvSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -17839,6 +18213,7 @@ impl crate::proto::Message for SecretEnvSource {
         w::opt(b, 2, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17865,6 +18240,7 @@ impl crate::proto::Message for SecretEnvSource {
 }
 #[cfg(feature = "protobuf")]
 impl SecretEnvSource {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -17933,6 +18309,7 @@ impl crate::codec::DecodeFields for SecretKeySelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SecretKeySelector {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretKeySelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -17946,6 +18323,7 @@ impl crate::proto::Message for SecretKeySelector {
         w::opt(b, 3, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -17974,6 +18352,7 @@ impl crate::proto::Message for SecretKeySelector {
 }
 #[cfg(feature = "protobuf")]
 impl SecretKeySelector {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -18063,12 +18442,14 @@ impl crate::ListResource for SecretList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SecretList {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18147,6 +18528,7 @@ impl crate::codec::DecodeFields for SecretProjection {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SecretProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretProjection";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -18160,6 +18542,7 @@ impl crate::proto::Message for SecretProjection {
         w::opt(b, 4, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18188,6 +18571,7 @@ impl crate::proto::Message for SecretProjection {
 }
 #[cfg(feature = "protobuf")]
 impl SecretProjection {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -18252,12 +18636,14 @@ impl crate::codec::DecodeFields for SecretReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SecretReference {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
         w::opt(b, 2, &self.namespace, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18332,6 +18718,7 @@ impl crate::codec::DecodeFields for SecretVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SecretVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.SecretVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.secret_name, true, w::Std);
@@ -18340,6 +18727,7 @@ impl crate::proto::Message for SecretVolumeSource {
         w::opt(b, 4, &self.optional, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18454,6 +18842,7 @@ impl crate::codec::DecodeFields for SecurityContext {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SecurityContext {
     const NAME: &'static str = "io.k8s.api.core.v1.SecurityContext";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.capabilities, false, w::Std);
@@ -18470,6 +18859,7 @@ impl crate::proto::Message for SecurityContext {
         w::opt(b, 12, &self.app_armor_profile, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18586,6 +18976,7 @@ impl crate::Resource for Service {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Service {
     const NAME: &'static str = "io.k8s.api.core.v1.Service";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -18593,6 +18984,7 @@ impl crate::proto::Message for Service {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18710,6 +19102,7 @@ impl crate::Resource for ServiceAccount {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceAccount {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccount";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -18718,6 +19111,7 @@ impl crate::proto::Message for ServiceAccount {
         w::opt(b, 4, &self.automount_service_account_token, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18830,12 +19224,14 @@ impl crate::ListResource for ServiceAccountList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceAccountList {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccountList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -18914,6 +19310,7 @@ impl crate::codec::DecodeFields for ServiceAccountTokenProjection {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceAccountTokenProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccountTokenProjection";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.audience, true, w::Std);
@@ -18921,6 +19318,7 @@ impl crate::proto::Message for ServiceAccountTokenProjection {
         w::req(b, 3, &self.path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19014,12 +19412,14 @@ impl crate::ListResource for ServiceList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceList {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19110,6 +19510,7 @@ impl crate::codec::DecodeFields for ServicePort {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServicePort {
     const NAME: &'static str = "io.k8s.api.core.v1.ServicePort";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
@@ -19120,6 +19521,7 @@ impl crate::proto::Message for ServicePort {
         w::opt(b, 6, &self.app_protocol, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19289,6 +19691,7 @@ impl crate::codec::DecodeFields for ServiceSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceSpec {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.ports, w::Std);
@@ -19313,6 +19716,7 @@ impl crate::proto::Message for ServiceSpec {
         w::opt(b, 23, &self.traffic_distribution, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19426,12 +19830,14 @@ impl crate::codec::DecodeFields for ServiceStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.ServiceStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.load_balancer, true, w::Std);
         w::opt_list(b, 2, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19498,11 +19904,13 @@ impl crate::codec::DecodeFields for SessionAffinityConfig {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SessionAffinityConfig {
     const NAME: &'static str = "io.k8s.api.core.v1.SessionAffinityConfig";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.client_ip, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19563,11 +19971,13 @@ impl crate::codec::DecodeFields for SleepAction {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SleepAction {
     const NAME: &'static str = "io.k8s.api.core.v1.SleepAction";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.seconds, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19644,6 +20054,7 @@ impl crate::codec::DecodeFields for StorageOSPersistentVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageOSPersistentVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.StorageOSPersistentVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.volume_name, true, w::Std);
@@ -19653,6 +20064,7 @@ impl crate::proto::Message for StorageOSPersistentVolumeSource {
         w::opt(b, 5, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19737,6 +20149,7 @@ impl crate::codec::DecodeFields for StorageOSVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageOSVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.StorageOSVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.volume_name, true, w::Std);
@@ -19746,6 +20159,7 @@ impl crate::proto::Message for StorageOSVolumeSource {
         w::opt(b, 5, &self.secret_ref, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19818,12 +20232,14 @@ impl crate::codec::DecodeFields for Sysctl {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Sysctl {
     const NAME: &'static str = "io.k8s.api.core.v1.Sysctl";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.value, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19890,12 +20306,14 @@ impl crate::codec::DecodeFields for TCPSocketAction {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TCPSocketAction {
     const NAME: &'static str = "io.k8s.api.core.v1.TCPSocketAction";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.port, w::Std);
         w::opt(b, 2, &self.host, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -19970,6 +20388,7 @@ impl crate::codec::DecodeFields for Taint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Taint {
     const NAME: &'static str = "io.k8s.api.core.v1.Taint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -19978,6 +20397,7 @@ impl crate::proto::Message for Taint {
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20060,6 +20480,7 @@ impl crate::codec::DecodeFields for Toleration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Toleration {
     const NAME: &'static str = "io.k8s.api.core.v1.Toleration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.key, true, w::Std);
@@ -20069,6 +20490,7 @@ impl crate::proto::Message for Toleration {
         w::opt(b, 5, &self.toleration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20141,12 +20563,14 @@ impl crate::codec::DecodeFields for TopologySelectorLabelRequirement {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TopologySelectorLabelRequirement {
     const NAME: &'static str = "io.k8s.api.core.v1.TopologySelectorLabelRequirement";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
         w::list(b, 2, &self.values, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20211,11 +20635,13 @@ impl crate::codec::DecodeFields for TopologySelectorTerm {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TopologySelectorTerm {
     const NAME: &'static str = "io.k8s.api.core.v1.TopologySelectorTerm";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.match_label_expressions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20308,6 +20734,7 @@ impl crate::codec::DecodeFields for TopologySpreadConstraint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TopologySpreadConstraint {
     const NAME: &'static str = "io.k8s.api.core.v1.TopologySpreadConstraint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.max_skew, w::Std);
@@ -20320,6 +20747,7 @@ impl crate::proto::Message for TopologySpreadConstraint {
         w::opt_list(b, 8, &self.match_label_keys, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20402,6 +20830,7 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TypedLocalObjectReference {
     const NAME: &'static str = "io.k8s.api.core.v1.TypedLocalObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_group, false, w::Std);
@@ -20409,6 +20838,7 @@ impl crate::proto::Message for TypedLocalObjectReference {
         w::req(b, 3, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20485,6 +20915,7 @@ impl crate::codec::DecodeFields for TypedObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TypedObjectReference {
     const NAME: &'static str = "io.k8s.api.core.v1.TypedObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_group, false, w::Std);
@@ -20493,6 +20924,7 @@ impl crate::proto::Message for TypedObjectReference {
         w::opt(b, 4, &self.namespace, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20685,6 +21117,7 @@ impl crate::codec::DecodeFields for Volume {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Volume {
     const NAME: &'static str = "io.k8s.api.core.v1.Volume";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -20726,6 +21159,7 @@ impl crate::proto::Message for Volume {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20752,6 +21186,7 @@ impl crate::proto::Message for Volume {
 }
 #[cfg(feature = "protobuf")]
 impl Volume {
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -20874,12 +21309,14 @@ impl crate::codec::DecodeFields for VolumeDevice {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeDevice {
     const NAME: &'static str = "io.k8s.api.core.v1.VolumeDevice";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::req(b, 2, &self.device_path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -20966,6 +21403,7 @@ impl crate::codec::DecodeFields for VolumeMount {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeMount {
     const NAME: &'static str = "io.k8s.api.core.v1.VolumeMount";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -20977,6 +21415,7 @@ impl crate::proto::Message for VolumeMount {
         w::opt(b, 7, &self.recursive_read_only, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21065,6 +21504,7 @@ impl crate::codec::DecodeFields for VolumeMountStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeMountStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.VolumeMountStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -21074,6 +21514,7 @@ impl crate::proto::Message for VolumeMountStatus {
         w::opt(b, 5, &self.volume_status, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21142,11 +21583,13 @@ impl crate::codec::DecodeFields for VolumeNodeAffinity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeNodeAffinity {
     const NAME: &'static str = "io.k8s.api.core.v1.VolumeNodeAffinity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.required, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21231,6 +21674,7 @@ impl crate::codec::DecodeFields for VolumeProjection {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeProjection {
     const NAME: &'static str = "io.k8s.api.core.v1.VolumeProjection";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.secret, false, w::Std);
@@ -21241,6 +21685,7 @@ impl crate::proto::Message for VolumeProjection {
         w::opt(b, 6, &self.pod_certificate, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21325,12 +21770,14 @@ impl crate::codec::DecodeFields for VolumeResourceRequirements {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeResourceRequirements {
     const NAME: &'static str = "io.k8s.api.core.v1.VolumeResourceRequirements";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.limits, w::Std);
         w::opt_map(b, 2, &self.requests, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21393,11 +21840,13 @@ impl crate::codec::DecodeFields for VolumeStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeStatus {
     const NAME: &'static str = "io.k8s.api.core.v1.VolumeStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.image, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21470,6 +21919,7 @@ impl crate::codec::DecodeFields for VsphereVirtualDiskVolumeSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VsphereVirtualDiskVolumeSource {
     const NAME: &'static str = "io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.volume_path, w::Std);
@@ -21478,6 +21928,7 @@ impl crate::proto::Message for VsphereVirtualDiskVolumeSource {
         w::opt(b, 4, &self.storage_policy_id, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21550,12 +22001,14 @@ impl crate::codec::DecodeFields for WeightedPodAffinityTerm {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WeightedPodAffinityTerm {
     const NAME: &'static str = "io.k8s.api.core.v1.WeightedPodAffinityTerm";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.weight, w::Std);
         w::req(b, 2, &self.pod_affinity_term, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -21634,6 +22087,7 @@ impl crate::codec::DecodeFields for WindowsSecurityContextOptions {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WindowsSecurityContextOptions {
     const NAME: &'static str = "io.k8s.api.core.v1.WindowsSecurityContextOptions";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.gmsa_credential_spec_name, false, w::Std);
@@ -21642,6 +22096,7 @@ impl crate::proto::Message for WindowsSecurityContextOptions {
         w::opt(b, 4, &self.host_process, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -66,6 +66,7 @@ impl crate::codec::DecodeFields for Endpoint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Endpoint {
     const NAME: &'static str = "io.k8s.api.discovery.v1.Endpoint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.addresses, w::Std);
@@ -78,6 +79,7 @@ impl crate::proto::Message for Endpoint {
         w::opt(b, 8, &self.hints, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -164,6 +166,7 @@ impl crate::codec::DecodeFields for EndpointConditions {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointConditions {
     const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointConditions";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.ready, false, w::Std);
@@ -171,6 +174,7 @@ impl crate::proto::Message for EndpointConditions {
         w::opt(b, 3, &self.terminating, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -239,12 +243,14 @@ impl crate::codec::DecodeFields for EndpointHints {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointHints {
     const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointHints";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.for_zones, w::Std);
         w::opt_list(b, 2, &self.for_nodes, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -319,6 +325,7 @@ impl crate::codec::DecodeFields for EndpointPort {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointPort {
     const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointPort";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, false, w::Std);
@@ -327,6 +334,7 @@ impl crate::proto::Message for EndpointPort {
         w::opt(b, 4, &self.app_protocol, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -431,6 +439,7 @@ impl crate::Resource for EndpointSlice {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointSlice {
     const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointSlice";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -439,6 +448,7 @@ impl crate::proto::Message for EndpointSlice {
         w::req(b, 4, &self.address_type, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -542,12 +552,14 @@ impl crate::ListResource for EndpointSliceList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EndpointSliceList {
     const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointSliceList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -618,11 +630,13 @@ impl crate::codec::DecodeFields for ForNode {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ForNode {
     const NAME: &'static str = "io.k8s.api.discovery.v1.ForNode";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -683,11 +697,13 @@ impl crate::codec::DecodeFields for ForZone {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ForZone {
     const NAME: &'static str = "io.k8s.api.discovery.v1.ForZone";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -130,6 +130,7 @@ impl crate::Resource for Event {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Event {
     const NAME: &'static str = "io.k8s.api.events.v1.Event";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -149,6 +150,7 @@ impl crate::proto::Message for Event {
         w::opt(b, 15, &self.deprecated_count, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -276,12 +278,14 @@ impl crate::ListResource for EventList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EventList {
     const NAME: &'static str = "io.k8s.api.events.v1.EventList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -358,12 +362,14 @@ impl crate::codec::DecodeFields for EventSeries {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for EventSeries {
     const NAME: &'static str = "io.k8s.api.events.v1.EventSeries";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.count, w::Std);
         w::req(b, 2, &self.last_observed_time, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

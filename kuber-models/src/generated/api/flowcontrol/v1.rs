@@ -44,12 +44,14 @@ impl crate::codec::DecodeFields for ExemptPriorityLevelConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ExemptPriorityLevelConfiguration {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.nominal_concurrency_shares, false, w::Std);
         w::opt(b, 2, &self.lendable_percent, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -112,11 +114,13 @@ impl crate::codec::DecodeFields for FlowDistinguisherMethod {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlowDistinguisherMethod {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -211,6 +215,7 @@ impl crate::Resource for FlowSchema {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlowSchema {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchema";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -218,6 +223,7 @@ impl crate::proto::Message for FlowSchema {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -310,6 +316,7 @@ impl crate::codec::DecodeFields for FlowSchemaCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlowSchemaCondition {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.type_, true, w::Std);
@@ -319,6 +326,7 @@ impl crate::proto::Message for FlowSchemaCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -416,12 +424,14 @@ impl crate::ListResource for FlowSchemaList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlowSchemaList {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -508,6 +518,7 @@ impl crate::codec::DecodeFields for FlowSchemaSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlowSchemaSpec {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.priority_level_configuration, w::Std);
@@ -516,6 +527,7 @@ impl crate::proto::Message for FlowSchemaSpec {
         w::opt_list(b, 4, &self.rules, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -586,11 +598,13 @@ impl crate::codec::DecodeFields for FlowSchemaStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FlowSchemaStatus {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -651,11 +665,13 @@ impl crate::codec::DecodeFields for GroupSubject {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GroupSubject {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.GroupSubject";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -720,12 +736,14 @@ impl crate::codec::DecodeFields for LimitResponse {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LimitResponse {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.LimitResponse";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::opt(b, 2, &self.queuing, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -804,6 +822,7 @@ impl crate::codec::DecodeFields for LimitedPriorityLevelConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LimitedPriorityLevelConfiguration {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.nominal_concurrency_shares, false, w::Std);
@@ -812,6 +831,7 @@ impl crate::proto::Message for LimitedPriorityLevelConfiguration {
         w::opt(b, 4, &self.borrowing_limit_percent, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -888,12 +908,14 @@ impl crate::codec::DecodeFields for NonResourcePolicyRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NonResourcePolicyRule {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.NonResourcePolicyRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.verbs, w::Std);
         w::list(b, 6, &self.non_resource_urls, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -964,6 +986,7 @@ impl crate::codec::DecodeFields for PolicyRulesWithSubjects {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PolicyRulesWithSubjects {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.subjects, w::Std);
@@ -971,6 +994,7 @@ impl crate::proto::Message for PolicyRulesWithSubjects {
         w::opt_list(b, 3, &self.non_resource_rules, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1069,6 +1093,7 @@ impl crate::Resource for PriorityLevelConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityLevelConfiguration {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1076,6 +1101,7 @@ impl crate::proto::Message for PriorityLevelConfiguration {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1168,6 +1194,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityLevelConfigurationCondition {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.type_, true, w::Std);
@@ -1177,6 +1204,7 @@ impl crate::proto::Message for PriorityLevelConfigurationCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1274,12 +1302,14 @@ impl crate::ListResource for PriorityLevelConfigurationList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityLevelConfigurationList {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1350,11 +1380,13 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityLevelConfigurationReference {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1423,6 +1455,7 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityLevelConfigurationSpec {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -1430,6 +1463,7 @@ impl crate::proto::Message for PriorityLevelConfigurationSpec {
         w::opt(b, 3, &self.exempt, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1494,11 +1528,13 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityLevelConfigurationStatus {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1567,6 +1603,7 @@ impl crate::codec::DecodeFields for QueuingConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for QueuingConfiguration {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.QueuingConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.queues, true, w::Std);
@@ -1574,6 +1611,7 @@ impl crate::proto::Message for QueuingConfiguration {
         w::opt(b, 3, &self.queue_length_limit, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1660,6 +1698,7 @@ impl crate::codec::DecodeFields for ResourcePolicyRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourcePolicyRule {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ResourcePolicyRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.verbs, w::Std);
@@ -1669,6 +1708,7 @@ impl crate::proto::Message for ResourcePolicyRule {
         w::opt_list(b, 5, &self.namespaces, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1741,12 +1781,14 @@ impl crate::codec::DecodeFields for ServiceAccountSubject {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceAccountSubject {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ServiceAccountSubject";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.namespace, w::Std);
         w::req(b, 2, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1821,6 +1863,7 @@ impl crate::codec::DecodeFields for Subject {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Subject {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.Subject";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
@@ -1829,6 +1872,7 @@ impl crate::proto::Message for Subject {
         w::opt(b, 4, &self.service_account, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1895,11 +1939,13 @@ impl crate::codec::DecodeFields for UserSubject {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for UserSubject {
     const NAME: &'static str = "io.k8s.api.flowcontrol.v1.UserSubject";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

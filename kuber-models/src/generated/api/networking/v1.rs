@@ -46,6 +46,7 @@ impl crate::codec::DecodeFields for HTTPIngressPath {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HTTPIngressPath {
     const NAME: &'static str = "io.k8s.api.networking.v1.HTTPIngressPath";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.path, true, w::Std);
@@ -53,6 +54,7 @@ impl crate::proto::Message for HTTPIngressPath {
         w::req(b, 3, &self.path_type, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -117,11 +119,13 @@ impl crate::codec::DecodeFields for HTTPIngressRuleValue {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for HTTPIngressRuleValue {
     const NAME: &'static str = "io.k8s.api.networking.v1.HTTPIngressRuleValue";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.paths, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -212,12 +216,14 @@ impl crate::Resource for IPAddress {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IPAddress {
     const NAME: &'static str = "io.k8s.api.networking.v1.IPAddress";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -317,12 +323,14 @@ impl crate::ListResource for IPAddressList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IPAddressList {
     const NAME: &'static str = "io.k8s.api.networking.v1.IPAddressList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -393,11 +401,13 @@ impl crate::codec::DecodeFields for IPAddressSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IPAddressSpec {
     const NAME: &'static str = "io.k8s.api.networking.v1.IPAddressSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.parent_ref, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -462,12 +472,14 @@ impl crate::codec::DecodeFields for IPBlock {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IPBlock {
     const NAME: &'static str = "io.k8s.api.networking.v1.IPBlock";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.cidr, w::Std);
         w::opt_list(b, 2, &self.except, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -564,6 +576,7 @@ impl crate::Resource for Ingress {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Ingress {
     const NAME: &'static str = "io.k8s.api.networking.v1.Ingress";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -571,6 +584,7 @@ impl crate::proto::Message for Ingress {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -649,12 +663,14 @@ impl crate::codec::DecodeFields for IngressBackend {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressBackend {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressBackend";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 3, &self.resource, false, w::Std);
         w::opt(b, 4, &self.service, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -747,12 +763,14 @@ impl crate::Resource for IngressClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressClass {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -853,12 +871,14 @@ impl crate::ListResource for IngressClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressClassList {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -945,6 +965,7 @@ impl crate::codec::DecodeFields for IngressClassParametersReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressClassParametersReference {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassParametersReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_group, false, w::Std);
@@ -954,6 +975,7 @@ impl crate::proto::Message for IngressClassParametersReference {
         w::opt(b, 5, &self.namespace, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1026,12 +1048,14 @@ impl crate::codec::DecodeFields for IngressClassSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressClassSpec {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.controller, true, w::Std);
         w::opt(b, 2, &self.parameters, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1123,12 +1147,14 @@ impl crate::ListResource for IngressList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressList {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1207,6 +1233,7 @@ impl crate::codec::DecodeFields for IngressLoadBalancerIngress {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressLoadBalancerIngress {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressLoadBalancerIngress";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.ip, true, w::Std);
@@ -1214,6 +1241,7 @@ impl crate::proto::Message for IngressLoadBalancerIngress {
         w::opt_list(b, 4, &self.ports, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1278,11 +1306,13 @@ impl crate::codec::DecodeFields for IngressLoadBalancerStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressLoadBalancerStatus {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressLoadBalancerStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.ingress, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1351,6 +1381,7 @@ impl crate::codec::DecodeFields for IngressPortStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressPortStatus {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressPortStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.port, w::Std);
@@ -1358,6 +1389,7 @@ impl crate::proto::Message for IngressPortStatus {
         w::opt(b, 3, &self.error, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1426,6 +1458,7 @@ impl crate::codec::DecodeFields for IngressRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressRule {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.host, true, w::Std);
@@ -1438,6 +1471,7 @@ impl crate::proto::Message for IngressRule {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1464,6 +1498,7 @@ impl crate::proto::Message for IngressRule {
 }
 #[cfg(feature = "protobuf")]
 impl IngressRule {
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -1528,12 +1563,14 @@ impl crate::codec::DecodeFields for IngressServiceBackend {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressServiceBackend {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressServiceBackend";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::opt(b, 2, &self.port, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1612,6 +1649,7 @@ impl crate::codec::DecodeFields for IngressSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressSpec {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.default_backend, false, w::Std);
@@ -1620,6 +1658,7 @@ impl crate::proto::Message for IngressSpec {
         w::opt(b, 4, &self.ingress_class_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1686,11 +1725,13 @@ impl crate::codec::DecodeFields for IngressStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressStatus {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.load_balancer, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1759,12 +1800,14 @@ impl crate::codec::DecodeFields for IngressTLS {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IngressTLS {
     const NAME: &'static str = "io.k8s.api.networking.v1.IngressTLS";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.hosts, w::Std);
         w::opt(b, 2, &self.secret_name, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1857,12 +1900,14 @@ impl crate::Resource for NetworkPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkPolicy {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.spec, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1938,12 +1983,14 @@ impl crate::codec::DecodeFields for NetworkPolicyEgressRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkPolicyEgressRule {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyEgressRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.ports, w::Std);
         w::opt_list(b, 2, &self.to, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2010,12 +2057,14 @@ impl crate::codec::DecodeFields for NetworkPolicyIngressRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkPolicyIngressRule {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyIngressRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.ports, w::Std);
         w::opt_list(b, 2, &self.from, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2107,12 +2156,14 @@ impl crate::ListResource for NetworkPolicyList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkPolicyList {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2193,6 +2244,7 @@ impl crate::codec::DecodeFields for NetworkPolicyPeer {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkPolicyPeer {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyPeer";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.pod_selector, false, w::Std);
@@ -2200,6 +2252,7 @@ impl crate::proto::Message for NetworkPolicyPeer {
         w::opt(b, 3, &self.ip_block, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2272,6 +2325,7 @@ impl crate::codec::DecodeFields for NetworkPolicyPort {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkPolicyPort {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyPort";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.protocol, false, w::Std);
@@ -2279,6 +2333,7 @@ impl crate::proto::Message for NetworkPolicyPort {
         w::opt(b, 3, &self.end_port, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2355,6 +2410,7 @@ impl crate::codec::DecodeFields for NetworkPolicySpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkPolicySpec {
     const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicySpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.pod_selector, true, w::Std);
@@ -2363,6 +2419,7 @@ impl crate::proto::Message for NetworkPolicySpec {
         w::opt_list(b, 4, &self.policy_types, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2445,6 +2502,7 @@ impl crate::codec::DecodeFields for ParentReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ParentReference {
     const NAME: &'static str = "io.k8s.api.networking.v1.ParentReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.group, true, w::Std);
@@ -2453,6 +2511,7 @@ impl crate::proto::Message for ParentReference {
         w::req(b, 4, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2523,12 +2582,14 @@ impl crate::codec::DecodeFields for ServiceBackendPort {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceBackendPort {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceBackendPort";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
         w::opt(b, 2, &self.number, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2625,6 +2686,7 @@ impl crate::Resource for ServiceCIDR {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDR {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDR";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -2632,6 +2694,7 @@ impl crate::proto::Message for ServiceCIDR {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2735,12 +2798,14 @@ impl crate::ListResource for ServiceCIDRList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDRList {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDRList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2811,11 +2876,13 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDRSpec {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDRSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.cidrs, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2876,11 +2943,13 @@ impl crate::codec::DecodeFields for ServiceCIDRStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDRStatus {
     const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDRStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -68,12 +68,14 @@ impl crate::Resource for IPAddress {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IPAddress {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.IPAddress";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -173,12 +175,14 @@ impl crate::ListResource for IPAddressList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IPAddressList {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.IPAddressList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -249,11 +253,13 @@ impl crate::codec::DecodeFields for IPAddressSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for IPAddressSpec {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.IPAddressSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.parent_ref, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -326,6 +332,7 @@ impl crate::codec::DecodeFields for ParentReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ParentReference {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ParentReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.group, true, w::Std);
@@ -334,6 +341,7 @@ impl crate::proto::Message for ParentReference {
         w::req(b, 4, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -434,6 +442,7 @@ impl crate::Resource for ServiceCIDR {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDR {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ServiceCIDR";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -441,6 +450,7 @@ impl crate::proto::Message for ServiceCIDR {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -544,12 +554,14 @@ impl crate::ListResource for ServiceCIDRList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDRList {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ServiceCIDRList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -620,11 +632,13 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDRSpec {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ServiceCIDRSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.cidrs, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -685,11 +699,13 @@ impl crate::codec::DecodeFields for ServiceCIDRStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceCIDRStatus {
     const NAME: &'static str = "io.k8s.api.networking.v1beta1.ServiceCIDRStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -43,11 +43,13 @@ impl crate::codec::DecodeFields for Overhead {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Overhead {
     const NAME: &'static str = "io.k8s.api.node.v1.Overhead";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.pod_fixed, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -146,6 +148,7 @@ impl crate::Resource for RuntimeClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RuntimeClass {
     const NAME: &'static str = "io.k8s.api.node.v1.RuntimeClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -154,6 +157,7 @@ impl crate::proto::Message for RuntimeClass {
         w::opt(b, 4, &self.scheduling, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -257,12 +261,14 @@ impl crate::ListResource for RuntimeClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RuntimeClassList {
     const NAME: &'static str = "io.k8s.api.node.v1.RuntimeClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -337,12 +343,14 @@ impl crate::codec::DecodeFields for Scheduling {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Scheduling {
     const NAME: &'static str = "io.k8s.api.node.v1.Scheduling";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.node_selector, w::Std);
         w::opt_list(b, 2, &self.tolerations, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -52,12 +52,14 @@ impl crate::codec::DecodeFields for Eviction {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Eviction {
     const NAME: &'static str = "io.k8s.api.policy.v1.Eviction";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt(b, 2, &self.delete_options, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -162,6 +164,7 @@ impl crate::Resource for PodDisruptionBudget {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodDisruptionBudget {
     const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudget";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -169,6 +172,7 @@ impl crate::proto::Message for PodDisruptionBudget {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -272,12 +276,14 @@ impl crate::ListResource for PodDisruptionBudgetList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodDisruptionBudgetList {
     const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -362,6 +368,7 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodDisruptionBudgetSpec {
     const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.min_available, false, w::Std);
@@ -370,6 +377,7 @@ impl crate::proto::Message for PodDisruptionBudgetSpec {
         w::opt(b, 4, &self.unhealthy_pod_eviction_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -474,6 +482,7 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodDisruptionBudgetStatus {
     const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.observed_generation, true, w::Std);
@@ -485,6 +494,7 @@ impl crate::proto::Message for PodDisruptionBudgetStatus {
         w::opt_list(b, 7, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

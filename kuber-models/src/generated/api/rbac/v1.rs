@@ -42,11 +42,13 @@ impl crate::codec::DecodeFields for AggregationRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AggregationRule {
     const NAME: &'static str = "io.k8s.api.rbac.v1.AggregationRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.cluster_role_selectors, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -141,6 +143,7 @@ impl crate::Resource for ClusterRole {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterRole {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRole";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -148,6 +151,7 @@ impl crate::proto::Message for ClusterRole {
         w::opt(b, 3, &self.aggregation_rule, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -254,6 +258,7 @@ impl crate::Resource for ClusterRoleBinding {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterRoleBinding {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleBinding";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -261,6 +266,7 @@ impl crate::proto::Message for ClusterRoleBinding {
         w::req(b, 3, &self.role_ref, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -362,12 +368,14 @@ impl crate::ListResource for ClusterRoleBindingList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterRoleBindingList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleBindingList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -467,12 +475,14 @@ impl crate::ListResource for ClusterRoleList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ClusterRoleList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -559,6 +569,7 @@ impl crate::codec::DecodeFields for PolicyRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PolicyRule {
     const NAME: &'static str = "io.k8s.api.rbac.v1.PolicyRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.verbs, w::Std);
@@ -568,6 +579,7 @@ impl crate::proto::Message for PolicyRule {
         w::opt_list(b, 5, &self.non_resource_urls, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -666,12 +678,14 @@ impl crate::Resource for Role {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Role {
     const NAME: &'static str = "io.k8s.api.rbac.v1.Role";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::opt_list(b, 2, &self.rules, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -776,6 +790,7 @@ impl crate::Resource for RoleBinding {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RoleBinding {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleBinding";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -783,6 +798,7 @@ impl crate::proto::Message for RoleBinding {
         w::req(b, 3, &self.role_ref, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -884,12 +900,14 @@ impl crate::ListResource for RoleBindingList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RoleBindingList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleBindingList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -989,12 +1007,14 @@ impl crate::ListResource for RoleList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RoleList {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1073,6 +1093,7 @@ impl crate::codec::DecodeFields for RoleRef {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for RoleRef {
     const NAME: &'static str = "io.k8s.api.rbac.v1.RoleRef";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_group, true, w::Std);
@@ -1080,6 +1101,7 @@ impl crate::proto::Message for RoleRef {
         w::req(b, 3, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1160,6 +1182,7 @@ impl crate::codec::DecodeFields for Subject {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Subject {
     const NAME: &'static str = "io.k8s.api.rbac.v1.Subject";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
@@ -1168,6 +1191,7 @@ impl crate::proto::Message for Subject {
         w::opt(b, 4, &self.namespace, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

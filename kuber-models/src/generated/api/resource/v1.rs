@@ -62,6 +62,7 @@ impl crate::codec::DecodeFields for AllocatedDeviceStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AllocatedDeviceStatus {
     const NAME: &'static str = "io.k8s.api.resource.v1.AllocatedDeviceStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -73,6 +74,7 @@ impl crate::proto::Message for AllocatedDeviceStatus {
         w::opt(b, 7, &self.share_id, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -155,6 +157,7 @@ impl crate::codec::DecodeFields for AllocationResult {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1.AllocationResult";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.devices, true, w::Std);
@@ -162,6 +165,7 @@ impl crate::proto::Message for AllocationResult {
         w::opt(b, 5, &self.allocation_timestamp, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -230,11 +234,13 @@ impl crate::codec::DecodeFields for CELDeviceSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CELDeviceSelector {
     const NAME: &'static str = "io.k8s.api.resource.v1.CELDeviceSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.expression, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -303,6 +309,7 @@ impl crate::codec::DecodeFields for CapacityRequestPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CapacityRequestPolicy {
     const NAME: &'static str = "io.k8s.api.resource.v1.CapacityRequestPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.default, false, w::Std);
@@ -310,6 +317,7 @@ impl crate::proto::Message for CapacityRequestPolicy {
         w::opt(b, 4, &self.valid_range, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -382,6 +390,7 @@ impl crate::codec::DecodeFields for CapacityRequestPolicyRange {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CapacityRequestPolicyRange {
     const NAME: &'static str = "io.k8s.api.resource.v1.CapacityRequestPolicyRange";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.min, w::Std);
@@ -389,6 +398,7 @@ impl crate::proto::Message for CapacityRequestPolicyRange {
         w::opt(b, 3, &self.step, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -458,11 +468,13 @@ impl crate::codec::DecodeFields for CapacityRequirements {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CapacityRequirements {
     const NAME: &'static str = "io.k8s.api.resource.v1.CapacityRequirements";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.requests, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -523,11 +535,13 @@ impl crate::codec::DecodeFields for Counter {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Counter {
     const NAME: &'static str = "io.k8s.api.resource.v1.Counter";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.value, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -592,12 +606,14 @@ impl crate::codec::DecodeFields for CounterSet {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CounterSet {
     const NAME: &'static str = "io.k8s.api.resource.v1.CounterSet";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::map(b, 2, &self.counters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -719,6 +735,7 @@ impl crate::codec::DecodeFields for Device {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Device {
     const NAME: &'static str = "io.k8s.api.resource.v1.Device";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -736,6 +753,7 @@ impl crate::proto::Message for Device {
         w::opt_map(b, 13, &self.node_allocatable_resource_mappings, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -838,6 +856,7 @@ impl crate::codec::DecodeFields for DeviceAllocationConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceAllocationConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceAllocationConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.source, w::Std);
@@ -851,6 +870,7 @@ impl crate::proto::Message for DeviceAllocationConfiguration {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -879,6 +899,7 @@ impl crate::proto::Message for DeviceAllocationConfiguration {
 }
 #[cfg(feature = "protobuf")]
 impl DeviceAllocationConfiguration {
+    #[inline]
     fn pb_merge_3(
         &mut self,
         n: u32,
@@ -943,12 +964,14 @@ impl crate::codec::DecodeFields for DeviceAllocationResult {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceAllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceAllocationResult";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.results, w::Std);
         w::opt_list(b, 2, &self.config, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1039,6 +1062,7 @@ impl crate::codec::DecodeFields for DeviceAttribute {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceAttribute {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceAttribute";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 2, &self.int, false, w::Std);
@@ -1051,6 +1075,7 @@ impl crate::proto::Message for DeviceAttribute {
         w::opt_list(b, 9, &self.versions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1129,12 +1154,14 @@ impl crate::codec::DecodeFields for DeviceCapacity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceCapacity {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceCapacity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.value, w::Std);
         w::opt(b, 2, &self.request_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1205,6 +1232,7 @@ impl crate::codec::DecodeFields for DeviceClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClaim {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.requests, w::Std);
@@ -1212,6 +1240,7 @@ impl crate::proto::Message for DeviceClaim {
         w::opt_list(b, 3, &self.config, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1280,6 +1309,7 @@ impl crate::codec::DecodeFields for DeviceClaimConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClaimConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceClaimConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.requests, w::Std);
@@ -1292,6 +1322,7 @@ impl crate::proto::Message for DeviceClaimConfiguration {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1318,6 +1349,7 @@ impl crate::proto::Message for DeviceClaimConfiguration {
 }
 #[cfg(feature = "protobuf")]
 impl DeviceClaimConfiguration {
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -1408,12 +1440,14 @@ impl crate::Resource for DeviceClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClass {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1484,6 +1518,7 @@ impl crate::codec::DecodeFields for DeviceClassConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClassConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceClassConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -1495,6 +1530,7 @@ impl crate::proto::Message for DeviceClassConfiguration {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1519,6 +1555,7 @@ impl crate::proto::Message for DeviceClassConfiguration {
 }
 #[cfg(feature = "protobuf")]
 impl DeviceClassConfiguration {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -1608,12 +1645,14 @@ impl crate::ListResource for DeviceClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClassList {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1694,6 +1733,7 @@ impl crate::codec::DecodeFields for DeviceClassSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClassSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceClassSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.selectors, w::Std);
@@ -1701,6 +1741,7 @@ impl crate::proto::Message for DeviceClassSpec {
         w::opt(b, 4, &self.extended_resource_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1773,6 +1814,7 @@ impl crate::codec::DecodeFields for DeviceConstraint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceConstraint {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceConstraint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.requests, w::Std);
@@ -1780,6 +1822,7 @@ impl crate::proto::Message for DeviceConstraint {
         w::opt(b, 3, &self.distinct_attribute, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1848,12 +1891,14 @@ impl crate::codec::DecodeFields for DeviceCounterConsumption {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceCounterConsumption {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceCounterConsumption";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.counter_set, w::Std);
         w::map(b, 2, &self.counters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1924,6 +1969,7 @@ impl crate::codec::DecodeFields for DeviceRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceRequest {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -1931,6 +1977,7 @@ impl crate::proto::Message for DeviceRequest {
         w::opt_list(b, 3, &self.first_available, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2038,6 +2085,7 @@ impl crate::codec::DecodeFields for DeviceRequestAllocationResult {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceRequestAllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceRequestAllocationResult";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.request, w::Std);
@@ -2052,6 +2100,7 @@ impl crate::proto::Message for DeviceRequestAllocationResult {
         w::opt_map(b, 10, &self.consumed_capacity, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2130,11 +2179,13 @@ impl crate::codec::DecodeFields for DeviceSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceSelector {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.cel, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2221,6 +2272,7 @@ impl crate::codec::DecodeFields for DeviceSubRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceSubRequest {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceSubRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -2232,6 +2284,7 @@ impl crate::proto::Message for DeviceSubRequest {
         w::opt(b, 7, &self.capacity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2316,6 +2369,7 @@ impl crate::codec::DecodeFields for DeviceTaint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaint {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceTaint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -2324,6 +2378,7 @@ impl crate::proto::Message for DeviceTaint {
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2406,6 +2461,7 @@ impl crate::codec::DecodeFields for DeviceToleration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceToleration {
     const NAME: &'static str = "io.k8s.api.resource.v1.DeviceToleration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.key, true, w::Std);
@@ -2415,6 +2471,7 @@ impl crate::proto::Message for DeviceToleration {
         w::opt(b, 5, &self.toleration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2509,6 +2566,7 @@ impl crate::codec::DecodeFields for ExactDeviceRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ExactDeviceRequest {
     const NAME: &'static str = "io.k8s.api.resource.v1.ExactDeviceRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.device_class_name, w::Std);
@@ -2520,6 +2578,7 @@ impl crate::proto::Message for ExactDeviceRequest {
         w::opt(b, 7, &self.capacity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2600,6 +2659,7 @@ impl crate::codec::DecodeFields for NetworkDeviceData {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkDeviceData {
     const NAME: &'static str = "io.k8s.api.resource.v1.NetworkDeviceData";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.interface_name, true, w::Std);
@@ -2607,6 +2667,7 @@ impl crate::proto::Message for NetworkDeviceData {
         w::opt(b, 3, &self.hardware_address, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2677,12 +2738,14 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceMapping {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeAllocatableResourceMapping {
     const NAME: &'static str = "io.k8s.api.resource.v1.NodeAllocatableResourceMapping";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.capacity_key, false, w::Std);
         w::opt(b, 2, &self.allocation_multiplier, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2749,12 +2812,14 @@ impl crate::codec::DecodeFields for OpaqueDeviceConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for OpaqueDeviceConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1.OpaqueDeviceConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
         w::req(b, 2, &self.parameters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2851,6 +2916,7 @@ impl crate::Resource for ResourceClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaim {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -2858,6 +2924,7 @@ impl crate::proto::Message for ResourceClaim {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2943,6 +3010,7 @@ impl crate::codec::DecodeFields for ResourceClaimConsumerReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimConsumerReference {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaimConsumerReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_group, true, w::Std);
@@ -2951,6 +3019,7 @@ impl crate::proto::Message for ResourceClaimConsumerReference {
         w::req(b, 5, &self.uid, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3046,12 +3115,14 @@ impl crate::ListResource for ResourceClaimList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimList {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaimList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3122,11 +3193,13 @@ impl crate::codec::DecodeFields for ResourceClaimSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaimSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.devices, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3199,6 +3272,7 @@ impl crate::codec::DecodeFields for ResourceClaimStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimStatus {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaimStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.allocation, false, w::Std);
@@ -3206,6 +3280,7 @@ impl crate::proto::Message for ResourceClaimStatus {
         w::opt_list(b, 4, &self.devices, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3300,12 +3375,14 @@ impl crate::Resource for ResourceClaimTemplate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimTemplate {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaimTemplate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3405,12 +3482,14 @@ impl crate::ListResource for ResourceClaimTemplateList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimTemplateList {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaimTemplateList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3485,12 +3564,14 @@ impl crate::codec::DecodeFields for ResourceClaimTemplateSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimTemplateSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceClaimTemplateSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3567,6 +3648,7 @@ impl crate::codec::DecodeFields for ResourcePool {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourcePool {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourcePool";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -3574,6 +3656,7 @@ impl crate::proto::Message for ResourcePool {
         w::req(b, 3, &self.resource_slice_count, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3668,12 +3751,14 @@ impl crate::Resource for ResourceSlice {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceSlice {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceSlice";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3773,12 +3858,14 @@ impl crate::ListResource for ResourceSliceList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceSliceList {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceSliceList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3879,6 +3966,7 @@ impl crate::codec::DecodeFields for ResourceSliceSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceSliceSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1.ResourceSliceSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -3891,6 +3979,7 @@ impl crate::proto::Message for ResourceSliceSpec {
         w::opt_list(b, 8, &self.shared_counters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -50,6 +50,7 @@ impl crate::codec::DecodeFields for DeviceTaint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaint {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -58,6 +59,7 @@ impl crate::proto::Message for DeviceTaint {
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -158,6 +160,7 @@ impl crate::Resource for DeviceTaintRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaintRule {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -165,6 +168,7 @@ impl crate::proto::Message for DeviceTaintRule {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -267,12 +271,14 @@ impl crate::ListResource for DeviceTaintRuleList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaintRuleList {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRuleList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -347,12 +353,14 @@ impl crate::codec::DecodeFields for DeviceTaintRuleSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaintRuleSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRuleSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.device_selector, false, w::Std);
         w::req(b, 2, &self.taint, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -415,11 +423,13 @@ impl crate::codec::DecodeFields for DeviceTaintRuleStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaintRuleStatus {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRuleStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -488,6 +498,7 @@ impl crate::codec::DecodeFields for DeviceTaintSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaintSelector {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 2, &self.driver, false, w::Std);
@@ -495,6 +506,7 @@ impl crate::proto::Message for DeviceTaintSelector {
         w::opt(b, 4, &self.device, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -597,6 +609,7 @@ impl crate::codec::DecodeFields for PoolStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PoolStatus {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.PoolStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -611,6 +624,7 @@ impl crate::proto::Message for PoolStatus {
         w::opt(b, 10, &self.validation_error, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -723,6 +737,7 @@ impl crate::Resource for ResourcePoolStatusRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourcePoolStatusRequest {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metadata, w::Std);
@@ -730,6 +745,7 @@ impl crate::proto::Message for ResourcePoolStatusRequest {
         w::opt(b, 3, &self.status, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -827,12 +843,14 @@ impl crate::ListResource for ResourcePoolStatusRequestList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourcePoolStatusRequestList {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -911,6 +929,7 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourcePoolStatusRequestSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -918,6 +937,7 @@ impl crate::proto::Message for ResourcePoolStatusRequestSpec {
         w::opt(b, 3, &self.limit, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -990,6 +1010,7 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourcePoolStatusRequestStatus {
     const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 2, &self.pools, w::Std);
@@ -997,6 +1018,7 @@ impl crate::proto::Message for ResourcePoolStatusRequestStatus {
         w::req(b, 6, &self.pool_count, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

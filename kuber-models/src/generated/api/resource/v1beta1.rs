@@ -62,6 +62,7 @@ impl crate::codec::DecodeFields for AllocatedDeviceStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AllocatedDeviceStatus {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.AllocatedDeviceStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -73,6 +74,7 @@ impl crate::proto::Message for AllocatedDeviceStatus {
         w::opt(b, 7, &self.share_id, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -155,6 +157,7 @@ impl crate::codec::DecodeFields for AllocationResult {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for AllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.AllocationResult";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.devices, true, w::Std);
@@ -162,6 +165,7 @@ impl crate::proto::Message for AllocationResult {
         w::opt(b, 5, &self.allocation_timestamp, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -285,6 +289,7 @@ impl crate::codec::DecodeFields for BasicDevice {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for BasicDevice {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.BasicDevice";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.attributes, w::Std);
@@ -301,6 +306,7 @@ impl crate::proto::Message for BasicDevice {
         w::opt_map(b, 12, &self.node_allocatable_resource_mappings, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -393,11 +399,13 @@ impl crate::codec::DecodeFields for CELDeviceSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CELDeviceSelector {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.CELDeviceSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.expression, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -466,6 +474,7 @@ impl crate::codec::DecodeFields for CapacityRequestPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CapacityRequestPolicy {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.CapacityRequestPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.default, false, w::Std);
@@ -473,6 +482,7 @@ impl crate::proto::Message for CapacityRequestPolicy {
         w::opt(b, 4, &self.valid_range, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -545,6 +555,7 @@ impl crate::codec::DecodeFields for CapacityRequestPolicyRange {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CapacityRequestPolicyRange {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.CapacityRequestPolicyRange";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.min, w::Std);
@@ -552,6 +563,7 @@ impl crate::proto::Message for CapacityRequestPolicyRange {
         w::opt(b, 3, &self.step, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -621,11 +633,13 @@ impl crate::codec::DecodeFields for CapacityRequirements {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CapacityRequirements {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.CapacityRequirements";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.requests, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -686,11 +700,13 @@ impl crate::codec::DecodeFields for Counter {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Counter {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.Counter";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.value, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -755,12 +771,14 @@ impl crate::codec::DecodeFields for CounterSet {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CounterSet {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.CounterSet";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::map(b, 2, &self.counters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -827,12 +845,14 @@ impl crate::codec::DecodeFields for Device {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Device {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.Device";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::opt(b, 2, &self.basic, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -903,6 +923,7 @@ impl crate::codec::DecodeFields for DeviceAllocationConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceAllocationConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceAllocationConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.source, w::Std);
@@ -916,6 +937,7 @@ impl crate::proto::Message for DeviceAllocationConfiguration {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -944,6 +966,7 @@ impl crate::proto::Message for DeviceAllocationConfiguration {
 }
 #[cfg(feature = "protobuf")]
 impl DeviceAllocationConfiguration {
+    #[inline]
     fn pb_merge_3(
         &mut self,
         n: u32,
@@ -1008,12 +1031,14 @@ impl crate::codec::DecodeFields for DeviceAllocationResult {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceAllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceAllocationResult";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.results, w::Std);
         w::opt_list(b, 2, &self.config, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1104,6 +1129,7 @@ impl crate::codec::DecodeFields for DeviceAttribute {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceAttribute {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceAttribute";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 2, &self.int, false, w::Std);
@@ -1116,6 +1142,7 @@ impl crate::proto::Message for DeviceAttribute {
         w::opt_list(b, 9, &self.versions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1194,12 +1221,14 @@ impl crate::codec::DecodeFields for DeviceCapacity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceCapacity {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceCapacity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.value, w::Std);
         w::opt(b, 2, &self.request_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1270,6 +1299,7 @@ impl crate::codec::DecodeFields for DeviceClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClaim {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.requests, w::Std);
@@ -1277,6 +1307,7 @@ impl crate::proto::Message for DeviceClaim {
         w::opt_list(b, 3, &self.config, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1345,6 +1376,7 @@ impl crate::codec::DecodeFields for DeviceClaimConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClaimConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClaimConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.requests, w::Std);
@@ -1357,6 +1389,7 @@ impl crate::proto::Message for DeviceClaimConfiguration {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1383,6 +1416,7 @@ impl crate::proto::Message for DeviceClaimConfiguration {
 }
 #[cfg(feature = "protobuf")]
 impl DeviceClaimConfiguration {
+    #[inline]
     fn pb_merge_2(
         &mut self,
         n: u32,
@@ -1473,12 +1507,14 @@ impl crate::Resource for DeviceClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClass {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1549,6 +1585,7 @@ impl crate::codec::DecodeFields for DeviceClassConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClassConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClassConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::embedded(
@@ -1560,6 +1597,7 @@ impl crate::proto::Message for DeviceClassConfiguration {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1584,6 +1622,7 @@ impl crate::proto::Message for DeviceClassConfiguration {
 }
 #[cfg(feature = "protobuf")]
 impl DeviceClassConfiguration {
+    #[inline]
     fn pb_merge_1(
         &mut self,
         n: u32,
@@ -1673,12 +1712,14 @@ impl crate::ListResource for DeviceClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClassList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1759,6 +1800,7 @@ impl crate::codec::DecodeFields for DeviceClassSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceClassSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClassSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.selectors, w::Std);
@@ -1766,6 +1808,7 @@ impl crate::proto::Message for DeviceClassSpec {
         w::opt(b, 4, &self.extended_resource_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1838,6 +1881,7 @@ impl crate::codec::DecodeFields for DeviceConstraint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceConstraint {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceConstraint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.requests, w::Std);
@@ -1845,6 +1889,7 @@ impl crate::proto::Message for DeviceConstraint {
         w::opt(b, 3, &self.distinct_attribute, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1913,12 +1958,14 @@ impl crate::codec::DecodeFields for DeviceCounterConsumption {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceCounterConsumption {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceCounterConsumption";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.counter_set, w::Std);
         w::map(b, 2, &self.counters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2013,6 +2060,7 @@ impl crate::codec::DecodeFields for DeviceRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceRequest {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -2026,6 +2074,7 @@ impl crate::proto::Message for DeviceRequest {
         w::opt(b, 9, &self.capacity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2149,6 +2198,7 @@ impl crate::codec::DecodeFields for DeviceRequestAllocationResult {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceRequestAllocationResult {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceRequestAllocationResult";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.request, w::Std);
@@ -2163,6 +2213,7 @@ impl crate::proto::Message for DeviceRequestAllocationResult {
         w::opt_map(b, 10, &self.consumed_capacity, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2241,11 +2292,13 @@ impl crate::codec::DecodeFields for DeviceSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceSelector {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.cel, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2332,6 +2385,7 @@ impl crate::codec::DecodeFields for DeviceSubRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceSubRequest {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceSubRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -2343,6 +2397,7 @@ impl crate::proto::Message for DeviceSubRequest {
         w::opt(b, 8, &self.capacity, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2427,6 +2482,7 @@ impl crate::codec::DecodeFields for DeviceTaint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceTaint {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceTaint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -2435,6 +2491,7 @@ impl crate::proto::Message for DeviceTaint {
         w::opt(b, 4, &self.time_added, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2517,6 +2574,7 @@ impl crate::codec::DecodeFields for DeviceToleration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeviceToleration {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceToleration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.key, true, w::Std);
@@ -2526,6 +2584,7 @@ impl crate::proto::Message for DeviceToleration {
         w::opt(b, 5, &self.toleration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2602,6 +2661,7 @@ impl crate::codec::DecodeFields for NetworkDeviceData {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NetworkDeviceData {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.NetworkDeviceData";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.interface_name, true, w::Std);
@@ -2609,6 +2669,7 @@ impl crate::proto::Message for NetworkDeviceData {
         w::opt(b, 3, &self.hardware_address, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2679,12 +2740,14 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceMapping {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for NodeAllocatableResourceMapping {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.NodeAllocatableResourceMapping";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.capacity_key, false, w::Std);
         w::opt(b, 2, &self.allocation_multiplier, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2751,12 +2814,14 @@ impl crate::codec::DecodeFields for OpaqueDeviceConfiguration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for OpaqueDeviceConfiguration {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.OpaqueDeviceConfiguration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
         w::req(b, 2, &self.parameters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2853,6 +2918,7 @@ impl crate::Resource for ResourceClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaim {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -2860,6 +2926,7 @@ impl crate::proto::Message for ResourceClaim {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2945,6 +3012,7 @@ impl crate::codec::DecodeFields for ResourceClaimConsumerReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimConsumerReference {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimConsumerReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_group, true, w::Std);
@@ -2953,6 +3021,7 @@ impl crate::proto::Message for ResourceClaimConsumerReference {
         w::req(b, 5, &self.uid, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3048,12 +3117,14 @@ impl crate::ListResource for ResourceClaimList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3124,11 +3195,13 @@ impl crate::codec::DecodeFields for ResourceClaimSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.devices, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3201,6 +3274,7 @@ impl crate::codec::DecodeFields for ResourceClaimStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimStatus {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.allocation, false, w::Std);
@@ -3208,6 +3282,7 @@ impl crate::proto::Message for ResourceClaimStatus {
         w::opt_list(b, 4, &self.devices, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3302,12 +3377,14 @@ impl crate::Resource for ResourceClaimTemplate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimTemplate {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3407,12 +3484,14 @@ impl crate::ListResource for ResourceClaimTemplateList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimTemplateList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplateList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3487,12 +3566,14 @@ impl crate::codec::DecodeFields for ResourceClaimTemplateSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceClaimTemplateSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplateSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3569,6 +3650,7 @@ impl crate::codec::DecodeFields for ResourcePool {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourcePool {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourcePool";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -3576,6 +3658,7 @@ impl crate::proto::Message for ResourcePool {
         w::req(b, 3, &self.resource_slice_count, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3670,12 +3753,14 @@ impl crate::Resource for ResourceSlice {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceSlice {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSlice";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3775,12 +3860,14 @@ impl crate::ListResource for ResourceSliceList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceSliceList {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSliceList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -3881,6 +3968,7 @@ impl crate::codec::DecodeFields for ResourceSliceSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ResourceSliceSpec {
     const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSliceSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.driver, w::Std);
@@ -3893,6 +3981,7 @@ impl crate::proto::Message for ResourceSliceSpec {
         w::opt_list(b, 8, &self.shared_counters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -80,6 +80,7 @@ impl crate::Resource for PriorityClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityClass {
     const NAME: &'static str = "io.k8s.api.scheduling.v1.PriorityClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -89,6 +90,7 @@ impl crate::proto::Message for PriorityClass {
         w::opt(b, 5, &self.preemption_policy, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -195,12 +197,14 @@ impl crate::ListResource for PriorityClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PriorityClassList {
     const NAME: &'static str = "io.k8s.api.scheduling.v1.PriorityClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -40,11 +40,13 @@ impl crate::codec::DecodeFields for GangSchedulingPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GangSchedulingPolicy {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.GangSchedulingPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.min_count, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -139,6 +141,7 @@ impl crate::Resource for PodGroup {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroup {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroup";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -146,6 +149,7 @@ impl crate::proto::Message for PodGroup {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -248,12 +252,14 @@ impl crate::ListResource for PodGroupList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupList {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -334,6 +340,7 @@ impl crate::codec::DecodeFields for PodGroupResourceClaim {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupResourceClaim {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupResourceClaim";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -341,6 +348,7 @@ impl crate::proto::Message for PodGroupResourceClaim {
         w::opt(b, 3, &self.resource_claim_template_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -418,12 +426,14 @@ impl crate::codec::DecodeFields for PodGroupResourceClaimStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupResourceClaimStatus {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupResourceClaimStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
         w::opt(b, 2, &self.resource_claim_name, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -486,11 +496,13 @@ impl crate::codec::DecodeFields for PodGroupSchedulingConstraints {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupSchedulingConstraints {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingConstraints";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.topology, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -555,12 +567,14 @@ impl crate::codec::DecodeFields for PodGroupSchedulingPolicy {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupSchedulingPolicy {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingPolicy";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.basic, false, w::Std);
         w::opt(b, 2, &self.gang, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -653,6 +667,7 @@ impl crate::codec::DecodeFields for PodGroupSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupSpec {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.pod_group_template_ref, false, w::Std);
@@ -664,6 +679,7 @@ impl crate::proto::Message for PodGroupSpec {
         w::opt(b, 7, &self.priority, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -742,12 +758,14 @@ impl crate::codec::DecodeFields for PodGroupStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupStatus {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::opt_list(b, 2, &self.resource_claim_statuses, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -838,6 +856,7 @@ impl crate::codec::DecodeFields for PodGroupTemplate {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupTemplate {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupTemplate";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -849,6 +868,7 @@ impl crate::proto::Message for PodGroupTemplate {
         w::opt(b, 7, &self.priority, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -921,11 +941,13 @@ impl crate::codec::DecodeFields for PodGroupTemplateReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for PodGroupTemplateReference {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupTemplateReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.workload, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -986,11 +1008,13 @@ impl crate::codec::DecodeFields for TopologyConstraint {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TopologyConstraint {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.TopologyConstraint";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1059,6 +1083,7 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TypedLocalObjectReference {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.TypedLocalObjectReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.api_group, true, w::Std);
@@ -1066,6 +1091,7 @@ impl crate::proto::Message for TypedLocalObjectReference {
         w::req(b, 3, &self.name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1160,12 +1186,14 @@ impl crate::Resource for Workload {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Workload {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.Workload";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1265,12 +1293,14 @@ impl crate::ListResource for WorkloadList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WorkloadList {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.WorkloadList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1347,12 +1377,14 @@ impl crate::codec::DecodeFields for WorkloadPodGroupTemplateReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WorkloadPodGroupTemplateReference {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.WorkloadPodGroupTemplateReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.workload_name, w::Std);
         w::req(b, 2, &self.pod_group_template_name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1421,12 +1453,14 @@ impl crate::codec::DecodeFields for WorkloadSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WorkloadSpec {
     const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.WorkloadSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.controller_ref, false, w::Std);
         w::list(b, 2, &self.pod_group_templates, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -68,12 +68,14 @@ impl crate::Resource for CSIDriver {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSIDriver {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriver";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -173,12 +175,14 @@ impl crate::ListResource for CSIDriverList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSIDriverList {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriverList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -306,6 +310,7 @@ impl crate::codec::DecodeFields for CSIDriverSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSIDriverSpec {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriverSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.attach_required, false, w::Std);
@@ -321,6 +326,7 @@ impl crate::proto::Message for CSIDriverSpec {
         w::opt(b, 11, &self.prevent_pod_scheduling_if_missing, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -458,12 +464,14 @@ impl crate::Resource for CSINode {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSINode {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSINode";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::req(b, 2, &self.spec, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -546,6 +554,7 @@ impl crate::codec::DecodeFields for CSINodeDriver {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSINodeDriver {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSINodeDriver";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -554,6 +563,7 @@ impl crate::proto::Message for CSINodeDriver {
         w::opt(b, 4, &self.allocatable, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -649,12 +659,14 @@ impl crate::ListResource for CSINodeList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSINodeList {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSINodeList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -725,11 +737,13 @@ impl crate::codec::DecodeFields for CSINodeSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSINodeSpec {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSINodeSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.drivers, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -834,6 +848,7 @@ impl crate::Resource for CSIStorageCapacity {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSIStorageCapacity {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIStorageCapacity";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -843,6 +858,7 @@ impl crate::proto::Message for CSIStorageCapacity {
         w::opt(b, 5, &self.maximum_volume_size, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -948,12 +964,14 @@ impl crate::ListResource for CSIStorageCapacityList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CSIStorageCapacityList {
     const NAME: &'static str = "io.k8s.api.storage.v1.CSIStorageCapacityList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1080,6 +1098,7 @@ impl crate::Resource for StorageClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageClass {
     const NAME: &'static str = "io.k8s.api.storage.v1.StorageClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1092,6 +1111,7 @@ impl crate::proto::Message for StorageClass {
         w::opt_list(b, 8, &self.allowed_topologies, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1203,12 +1223,14 @@ impl crate::ListResource for StorageClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageClassList {
     const NAME: &'static str = "io.k8s.api.storage.v1.StorageClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1283,12 +1305,14 @@ impl crate::codec::DecodeFields for TokenRequest {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for TokenRequest {
     const NAME: &'static str = "io.k8s.api.storage.v1.TokenRequest";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.audience, w::Std);
         w::opt(b, 2, &self.expiration_seconds, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1385,6 +1409,7 @@ impl crate::Resource for VolumeAttachment {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttachment {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachment";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1392,6 +1417,7 @@ impl crate::proto::Message for VolumeAttachment {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1494,12 +1520,14 @@ impl crate::ListResource for VolumeAttachmentList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttachmentList {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1576,12 +1604,14 @@ impl crate::codec::DecodeFields for VolumeAttachmentSource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttachmentSource {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentSource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.persistent_volume_name, false, w::Std);
         w::opt(b, 2, &self.inline_volume_spec, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1652,6 +1682,7 @@ impl crate::codec::DecodeFields for VolumeAttachmentSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttachmentSpec {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.attacher, w::Std);
@@ -1659,6 +1690,7 @@ impl crate::proto::Message for VolumeAttachmentSpec {
         w::req(b, 3, &self.node_name, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1735,6 +1767,7 @@ impl crate::codec::DecodeFields for VolumeAttachmentStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttachmentStatus {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.attached, w::Std);
@@ -1743,6 +1776,7 @@ impl crate::proto::Message for VolumeAttachmentStatus {
         w::opt(b, 4, &self.detach_error, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1843,6 +1877,7 @@ impl crate::Resource for VolumeAttributesClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttributesClass {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttributesClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1850,6 +1885,7 @@ impl crate::proto::Message for VolumeAttributesClass {
         w::opt_map(b, 3, &self.parameters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1951,12 +1987,14 @@ impl crate::ListResource for VolumeAttributesClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttributesClassList {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttributesClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2035,6 +2073,7 @@ impl crate::codec::DecodeFields for VolumeError {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeError {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeError";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.time, true, w::Std);
@@ -2042,6 +2081,7 @@ impl crate::proto::Message for VolumeError {
         w::opt(b, 3, &self.error_code, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2106,11 +2146,13 @@ impl crate::codec::DecodeFields for VolumeNodeResources {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeNodeResources {
     const NAME: &'static str = "io.k8s.api.storage.v1.VolumeNodeResources";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.count, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -72,6 +72,7 @@ impl crate::Resource for VolumeAttributesClass {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttributesClass {
     const NAME: &'static str = "io.k8s.api.storage.v1beta1.VolumeAttributesClass";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -79,6 +80,7 @@ impl crate::proto::Message for VolumeAttributesClass {
         w::opt_map(b, 3, &self.parameters, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -180,12 +182,14 @@ impl crate::ListResource for VolumeAttributesClassList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for VolumeAttributesClassList {
     const NAME: &'static str = "io.k8s.api.storage.v1beta1.VolumeAttributesClassList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -72,6 +72,7 @@ impl crate::Resource for StorageVersionMigration {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersionMigration {
     const NAME: &'static str = "io.k8s.api.storagemigration.v1beta1.StorageVersionMigration";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -79,6 +80,7 @@ impl crate::proto::Message for StorageVersionMigration {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -182,12 +184,14 @@ impl crate::ListResource for StorageVersionMigrationList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersionMigrationList {
     const NAME: &'static str = "io.k8s.api.storagemigration.v1beta1.StorageVersionMigrationList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -258,11 +262,13 @@ impl crate::codec::DecodeFields for StorageVersionMigrationSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersionMigrationSpec {
     const NAME: &'static str = "io.k8s.api.storagemigration.v1beta1.StorageVersionMigrationSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.resource, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -327,12 +333,14 @@ impl crate::codec::DecodeFields for StorageVersionMigrationStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StorageVersionMigrationStatus {
     const NAME: &'static str = "io.k8s.api.storagemigration.v1beta1.StorageVersionMigrationStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::opt(b, 2, &self.resource_version, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

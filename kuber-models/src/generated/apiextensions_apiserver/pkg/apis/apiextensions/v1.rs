@@ -58,6 +58,7 @@ impl crate::codec::DecodeFields for CustomResourceColumnDefinition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceColumnDefinition {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -68,6 +69,7 @@ impl crate::proto::Message for CustomResourceColumnDefinition {
         w::req(b, 6, &self.json_path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -142,12 +144,14 @@ impl crate::codec::DecodeFields for CustomResourceConversion {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceConversion {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.strategy, w::Std);
         w::opt(b, 2, &self.webhook, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -244,6 +248,7 @@ impl crate::Resource for CustomResourceDefinition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceDefinition {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -251,6 +256,7 @@ impl crate::proto::Message for CustomResourceDefinition {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -346,6 +352,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceDefinitionCondition {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -356,6 +363,7 @@ impl crate::proto::Message for CustomResourceDefinitionCondition {
         w::opt(b, 6, &self.observed_generation, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -455,12 +463,14 @@ impl crate::ListResource for CustomResourceDefinitionList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceDefinitionList {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -551,6 +561,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionNames {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceDefinitionNames {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.plural, w::Std);
@@ -561,6 +572,7 @@ impl crate::proto::Message for CustomResourceDefinitionNames {
         w::opt_list(b, 6, &self.categories, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -653,6 +665,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceDefinitionSpec {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.group, w::Std);
@@ -663,6 +676,7 @@ impl crate::proto::Message for CustomResourceDefinitionSpec {
         w::opt(b, 10, &self.preserve_unknown_fields, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -745,6 +759,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceDefinitionStatus {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
@@ -753,6 +768,7 @@ impl crate::proto::Message for CustomResourceDefinitionStatus {
         w::opt(b, 4, &self.observed_generation, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -857,6 +873,7 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionVersion {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceDefinitionVersion {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -870,6 +887,7 @@ impl crate::proto::Message for CustomResourceDefinitionVersion {
         w::opt_list(b, 9, &self.selectable_fields, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -958,6 +976,7 @@ impl crate::codec::DecodeFields for CustomResourceSubresourceScale {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceSubresourceScale {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.spec_replicas_path, w::Std);
@@ -965,6 +984,7 @@ impl crate::proto::Message for CustomResourceSubresourceScale {
         w::opt(b, 3, &self.label_selector_path, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1035,12 +1055,14 @@ impl crate::codec::DecodeFields for CustomResourceSubresources {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceSubresources {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.status, false, w::Std);
         w::opt(b, 2, &self.scale, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1103,11 +1125,13 @@ impl crate::codec::DecodeFields for CustomResourceValidation {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for CustomResourceValidation {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.open_apiv3_schema, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1172,12 +1196,14 @@ impl crate::codec::DecodeFields for ExternalDocumentation {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ExternalDocumentation {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.description, true, w::Std);
         w::opt(b, 2, &self.url, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1440,6 +1466,7 @@ impl crate::codec::DecodeFields for JSONSchemaProps {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for JSONSchemaProps {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.id, true, w::Std);
@@ -1488,6 +1515,7 @@ impl crate::proto::Message for JSONSchemaProps {
         w::opt_list(b, 44, &self.x_kubernetes_validations, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1661,11 +1689,13 @@ impl crate::codec::DecodeFields for SelectableField {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for SelectableField {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.SelectableField";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.json_path, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1738,6 +1768,7 @@ impl crate::codec::DecodeFields for ServiceReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceReference {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.namespace, w::Std);
@@ -1746,6 +1777,7 @@ impl crate::proto::Message for ServiceReference {
         w::opt(b, 4, &self.port, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1832,6 +1864,7 @@ impl crate::codec::DecodeFields for ValidationRule {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ValidationRule {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.rule, w::Std);
@@ -1842,6 +1875,7 @@ impl crate::proto::Message for ValidationRule {
         w::opt(b, 6, &self.optional_old_self, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1920,6 +1954,7 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WebhookClientConfig {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.service, false, w::Std);
@@ -1927,6 +1962,7 @@ impl crate::proto::Message for WebhookClientConfig {
         w::opt(b, 3, &self.url, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1997,12 +2033,14 @@ impl crate::codec::DecodeFields for WebhookConversion {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WebhookConversion {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 2, &self.client_config, false, w::Std);
         w::list(b, 3, &self.conversion_review_versions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -62,6 +62,7 @@ impl crate::codec::DecodeFields for APIGroup {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIGroup {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -70,6 +71,7 @@ impl crate::proto::Message for APIGroup {
         w::opt_list(b, 4, &self.server_address_by_client_cidrs, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -154,11 +156,13 @@ impl crate::codec::DecodeFields for APIGroupList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIGroupList {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.groups, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -261,6 +265,7 @@ impl crate::codec::DecodeFields for APIResource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIResource {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIResource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.name, w::Std);
@@ -275,6 +280,7 @@ impl crate::proto::Message for APIResource {
         w::opt(b, 10, &self.storage_version_hash, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -367,12 +373,14 @@ impl crate::codec::DecodeFields for APIResourceList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIResourceList {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.group_version, w::Std);
         w::list(b, 2, &self.resources, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -455,12 +463,14 @@ impl crate::codec::DecodeFields for APIVersions {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIVersions {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::list(b, 1, &self.versions, w::Std);
         w::list(b, 2, &self.server_address_by_client_cidrs, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -549,6 +559,7 @@ impl crate::codec::DecodeFields for Condition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Condition {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.Condition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -559,6 +570,7 @@ impl crate::proto::Message for Condition {
         w::req(b, 6, &self.message, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -667,6 +679,7 @@ impl crate::codec::DecodeFields for DeleteOptions {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for DeleteOptions {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.grace_period_seconds, false, w::Std);
@@ -683,6 +696,7 @@ impl crate::proto::Message for DeleteOptions {
         );
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -774,6 +788,7 @@ impl crate::codec::DecodeFields for FieldSelectorRequirement {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for FieldSelectorRequirement {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -781,6 +796,7 @@ impl crate::proto::Message for FieldSelectorRequirement {
         w::opt_list(b, 3, &self.values, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -851,12 +867,14 @@ impl crate::codec::DecodeFields for GroupResource {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GroupResource {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.GroupResource";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.group, w::Std);
         w::req(b, 2, &self.resource, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -923,12 +941,14 @@ impl crate::codec::DecodeFields for GroupVersionForDiscovery {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for GroupVersionForDiscovery {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.group_version, w::Std);
         w::req(b, 2, &self.version, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -995,12 +1015,14 @@ impl crate::codec::DecodeFields for LabelSelector {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LabelSelector {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_map(b, 1, &self.match_labels, w::Std);
         w::opt_list(b, 2, &self.match_expressions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1071,6 +1093,7 @@ impl crate::codec::DecodeFields for LabelSelectorRequirement {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for LabelSelectorRequirement {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.key, w::Std);
@@ -1078,6 +1101,7 @@ impl crate::proto::Message for LabelSelectorRequirement {
         w::opt_list(b, 3, &self.values, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1160,6 +1184,7 @@ impl crate::codec::DecodeFields for ListMeta {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ListMeta {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.self_link, true, w::Std);
@@ -1169,6 +1194,7 @@ impl crate::proto::Message for ListMeta {
         w::opt(b, 5, &self.shard_info, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1261,6 +1287,7 @@ impl crate::codec::DecodeFields for ManagedFieldsEntry {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ManagedFieldsEntry {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.manager, true, w::Std);
@@ -1272,6 +1299,7 @@ impl crate::proto::Message for ManagedFieldsEntry {
         w::opt(b, 8, &self.subresource, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1404,6 +1432,7 @@ impl crate::codec::DecodeFields for ObjectMeta {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ObjectMeta {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
@@ -1423,6 +1452,7 @@ impl crate::proto::Message for ObjectMeta {
         w::opt_list(b, 17, &self.managed_fields, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1542,6 +1572,7 @@ impl crate::codec::DecodeFields for OwnerReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for OwnerReference {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.kind, w::Std);
@@ -1552,6 +1583,7 @@ impl crate::proto::Message for OwnerReference {
         w::opt(b, 7, &self.block_owner_deletion, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1628,12 +1660,14 @@ impl crate::codec::DecodeFields for Preconditions {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Preconditions {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.uid, false, w::Std);
         w::opt(b, 2, &self.resource_version, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1700,12 +1734,14 @@ impl crate::codec::DecodeFields for ServerAddressByClientCIDR {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServerAddressByClientCIDR {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.client_cidr, w::Std);
         w::req(b, 2, &self.server_address, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1768,11 +1804,13 @@ impl crate::codec::DecodeFields for ShardInfo {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ShardInfo {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ShardInfo";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.selector, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1863,6 +1901,7 @@ impl crate::codec::DecodeFields for Status {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for Status {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -1873,6 +1912,7 @@ impl crate::proto::Message for Status {
         w::opt(b, 6, &self.code, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -1959,6 +1999,7 @@ impl crate::codec::DecodeFields for StatusCause {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatusCause {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.reason, true, w::Std);
@@ -1966,6 +2007,7 @@ impl crate::proto::Message for StatusCause {
         w::opt(b, 3, &self.field, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2050,6 +2092,7 @@ impl crate::codec::DecodeFields for StatusDetails {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for StatusDetails {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.name, true, w::Std);
@@ -2060,6 +2103,7 @@ impl crate::proto::Message for StatusDetails {
         w::opt(b, 6, &self.uid, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -2136,12 +2180,14 @@ impl crate::codec::DecodeFields for WatchEvent {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for WatchEvent {
     const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
         w::req(b, 2, &self.object, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,

@@ -72,6 +72,7 @@ impl crate::Resource for APIService {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIService {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
@@ -79,6 +80,7 @@ impl crate::proto::Message for APIService {
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -171,6 +173,7 @@ impl crate::codec::DecodeFields for APIServiceCondition {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIServiceCondition {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceCondition";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.type_, w::Std);
@@ -180,6 +183,7 @@ impl crate::proto::Message for APIServiceCondition {
         w::opt(b, 5, &self.message, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -277,12 +281,14 @@ impl crate::ListResource for APIServiceList {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIServiceList {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceList";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.metadata, true, w::Std);
         w::list(b, 2, &self.items, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -383,6 +389,7 @@ impl crate::codec::DecodeFields for APIServiceSpec {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIServiceSpec {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.service, false, w::Std);
@@ -394,6 +401,7 @@ impl crate::proto::Message for APIServiceSpec {
         w::req(b, 8, &self.version_priority, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -466,11 +474,13 @@ impl crate::codec::DecodeFields for APIServiceStatus {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for APIServiceStatus {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt_list(b, 1, &self.conditions, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
@@ -539,6 +549,7 @@ impl crate::codec::DecodeFields for ServiceReference {
 #[cfg(feature = "protobuf")]
 impl crate::proto::Message for ServiceReference {
     const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.ServiceReference";
+    #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::opt(b, 1, &self.namespace, true, w::Std);
@@ -546,6 +557,7 @@ impl crate::proto::Message for ServiceReference {
         w::opt(b, 3, &self.port, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
+    #[inline]
     fn merge_field(
         &mut self,
         n: u32,
