@@ -97,6 +97,7 @@ fn decode_slots(slots: &[Slot], path: &str, helpers: &mut TokenStream) -> TokenS
                             _ => w::skip_field(t, b),
                         }
                     }
+                    #[inline]
                     fn #name(n: u32) -> Option<&'static str> { #names }
                 });
             }
@@ -157,6 +158,7 @@ pub fn message_impl(def: &TypeDef, join: &MessageJoin) -> TokenStream {
     fills(&join.slots, &mut fill);
     let finish = (!fill.is_empty()).then(|| {
         quote! {
+            #[inline]
             fn finish(&mut self) {
                 use crate::proto::wire as w;
                 #(#fill)*
@@ -166,6 +168,7 @@ pub fn message_impl(def: &TypeDef, join: &MessageJoin) -> TokenStream {
     let type_meta = join.type_meta.as_ref().map(|(a, k)| {
         let (a, k) = (format_ident!("{a}"), format_ident!("{k}"));
         quote! {
+            #[inline]
             fn set_type_meta(&mut self, api_version: &str, kind: &str) {
                 crate::proto::wire::type_meta(&mut self.#a, api_version);
                 crate::proto::wire::type_meta(&mut self.#k, kind);
@@ -196,6 +199,7 @@ pub fn message_impl(def: &TypeDef, join: &MessageJoin) -> TokenStream {
                     _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
                 }
             }
+            #[inline]
             fn field_name(n: u32) -> Option<&'static str> { #names }
             #finish
             #type_meta

@@ -275,10 +275,16 @@ pub fn push<V: Default, C: Codec<V>>(
         return Ok(());
     }
     check(t, C::WIRE).map_err(|e| e.index(v.len()))?;
-    let mut x = V::default();
-    C::merge(&mut x, b, d).map_err(|e| e.index(v.len()))?;
-    v.push(x);
-    Ok(())
+    // Read in place: elements can be large structs, not worth a move each.
+    v.push(V::default());
+    let i = v.len() - 1;
+    match C::merge(&mut v[i], b, d) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            v.pop();
+            Err(e.index(i))
+        }
+    }
 }
 
 pub fn push_opt<V: Default, C: Codec<V>>(

@@ -70,6 +70,7 @@ impl crate::proto::Message for CrossVersionObjectReference {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -177,6 +178,7 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -187,11 +189,13 @@ impl crate::proto::Message for HorizontalPodAutoscaler {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
         w::fill(&mut self.status);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -286,6 +290,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -295,10 +300,12 @@ impl crate::proto::Message for HorizontalPodAutoscalerList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -396,6 +403,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerSpec {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -508,6 +516,7 @@ impl crate::proto::Message for HorizontalPodAutoscalerStatus {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -601,6 +610,7 @@ impl crate::proto::Message for Scale {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -611,12 +621,14 @@ impl crate::proto::Message for Scale {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
         w::fill(&mut self.spec);
         w::fill(&mut self.status);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -680,6 +692,7 @@ impl crate::proto::Message for ScaleSpec {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -753,6 +766,7 @@ impl crate::proto::Message for ScaleStatus {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {

@@ -90,6 +90,7 @@ impl crate::proto::Message for Lease {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -99,11 +100,13 @@ impl crate::proto::Message for Lease {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
         w::fill(&mut self.spec);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -198,6 +201,7 @@ impl crate::proto::Message for LeaseList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -207,10 +211,12 @@ impl crate::proto::Message for LeaseList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -312,6 +318,7 @@ impl crate::proto::Message for LeaseSpec {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {

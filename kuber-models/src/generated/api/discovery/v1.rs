@@ -100,6 +100,7 @@ impl crate::proto::Message for Endpoint {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -115,6 +116,7 @@ impl crate::proto::Message for Endpoint {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.conditions);
@@ -190,6 +192,7 @@ impl crate::proto::Message for EndpointConditions {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -265,6 +268,7 @@ impl crate::proto::Message for EndpointHints {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -351,6 +355,7 @@ impl crate::proto::Message for EndpointPort {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -465,6 +470,7 @@ impl crate::proto::Message for EndpointSlice {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -476,10 +482,12 @@ impl crate::proto::Message for EndpointSlice {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -574,6 +582,7 @@ impl crate::proto::Message for EndpointSliceList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -583,10 +592,12 @@ impl crate::proto::Message for EndpointSliceList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -650,6 +661,7 @@ impl crate::proto::Message for ForNode {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -717,6 +729,7 @@ impl crate::proto::Message for ForZone {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {

@@ -62,6 +62,7 @@ impl crate::proto::Message for AggregationRule {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -167,6 +168,7 @@ impl crate::proto::Message for ClusterRole {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -177,10 +179,12 @@ impl crate::proto::Message for ClusterRole {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -282,6 +286,7 @@ impl crate::proto::Message for ClusterRoleBinding {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -292,10 +297,12 @@ impl crate::proto::Message for ClusterRoleBinding {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -390,6 +397,7 @@ impl crate::proto::Message for ClusterRoleBindingList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -399,10 +407,12 @@ impl crate::proto::Message for ClusterRoleBindingList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -497,6 +507,7 @@ impl crate::proto::Message for ClusterRoleList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -506,10 +517,12 @@ impl crate::proto::Message for ClusterRoleList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -597,6 +610,7 @@ impl crate::proto::Message for PolicyRule {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -700,6 +714,7 @@ impl crate::proto::Message for Role {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -709,10 +724,12 @@ impl crate::proto::Message for Role {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -814,6 +831,7 @@ impl crate::proto::Message for RoleBinding {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -824,10 +842,12 @@ impl crate::proto::Message for RoleBinding {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -922,6 +942,7 @@ impl crate::proto::Message for RoleBindingList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -931,10 +952,12 @@ impl crate::proto::Message for RoleBindingList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -1029,6 +1052,7 @@ impl crate::proto::Message for RoleList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -1038,10 +1062,12 @@ impl crate::proto::Message for RoleList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -1117,6 +1143,7 @@ impl crate::proto::Message for RoleRef {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -1127,6 +1154,7 @@ impl crate::proto::Message for RoleRef {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.api_group);
@@ -1208,6 +1236,7 @@ impl crate::proto::Message for Subject {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {

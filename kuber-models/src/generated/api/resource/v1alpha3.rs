@@ -76,6 +76,7 @@ impl crate::proto::Message for DeviceTaint {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -184,6 +185,7 @@ impl crate::proto::Message for DeviceTaintRule {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -194,11 +196,13 @@ impl crate::proto::Message for DeviceTaintRule {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
         w::fill(&mut self.status);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -293,6 +297,7 @@ impl crate::proto::Message for DeviceTaintRuleList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -302,10 +307,12 @@ impl crate::proto::Message for DeviceTaintRuleList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -375,6 +382,7 @@ impl crate::proto::Message for DeviceTaintRuleSpec {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -443,6 +451,7 @@ impl crate::proto::Message for DeviceTaintRuleStatus {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -522,6 +531,7 @@ impl crate::proto::Message for DeviceTaintSelector {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -647,6 +657,7 @@ impl crate::proto::Message for PoolStatus {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -761,6 +772,7 @@ impl crate::proto::Message for ResourcePoolStatusRequest {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -771,6 +783,7 @@ impl crate::proto::Message for ResourcePoolStatusRequest {
             },
         )
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -865,6 +878,7 @@ impl crate::proto::Message for ResourcePoolStatusRequestList {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -874,10 +888,12 @@ impl crate::proto::Message for ResourcePoolStatusRequestList {
             },
         )
     }
+    #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
         w::fill(&mut self.metadata);
     }
+    #[inline]
     fn set_type_meta(&mut self, api_version: &str, kind: &str) {
         crate::proto::wire::type_meta(&mut self.api_version, api_version);
         crate::proto::wire::type_meta(&mut self.kind, kind);
@@ -953,6 +969,7 @@ impl crate::proto::Message for ResourcePoolStatusRequestSpec {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
@@ -1034,6 +1051,7 @@ impl crate::proto::Message for ResourcePoolStatusRequestStatus {
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
     }
+    #[inline]
     fn field_name(n: u32) -> Option<&'static str> {
         Some(
             match n {
