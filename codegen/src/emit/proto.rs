@@ -8,6 +8,10 @@ use quote::{format_ident, quote};
 use crate::model::TypeDef;
 use crate::proto_join::{Codec, Joined, MessageJoin, Shape, Slot};
 
+/// What `kuber_models::special::JSONSchemaPropsOr*` hold.
+const SCHEMA_PROPS: &str =
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
+
 fn codec(c: Codec) -> TokenStream {
     match c {
         Codec::Std => quote!(w::Std),
@@ -181,7 +185,15 @@ pub fn message_impl(def: &TypeDef, join: &MessageJoin) -> TokenStream {
             impl #id { #helpers }
         }
     });
+    // The hand-written schema-or-X unions hold this definition: their impls come with it.
+    let unions = (def.name == SCHEMA_PROPS).then(|| {
+        quote! {
+            #[cfg(feature = "protobuf")]
+            crate::proto::schema_unions!();
+        }
+    });
     quote! {
+        #unions
         #[cfg(feature = "protobuf")]
         impl crate::proto::Message for #id {
             const NAME: &'static str = #name;

@@ -250,13 +250,20 @@ impl Message for RawJson {
     fn encode_zero(_: &mut Vec<u8>) {}
 }
 
-#[cfg(feature = "apiextensions")]
-mod schema {
-    use super::*;
-    use crate::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
-    use crate::special::{
+/// The schema-or-X unions hold `JSONSchemaProps`, whose impl is generated only when the
+/// documents have protobuf facts: the generator invokes this beside it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __schema_unions {
+    () => {
+        const _: () = {
+    use $crate::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
+    use $crate::proto::wire::{self, Std, WireType};
+    use $crate::proto::{DecodeError, Message};
+    use $crate::special::{
         JSONSchemaPropsOrArray, JSONSchemaPropsOrBool, JSONSchemaPropsOrStringArray,
     };
+    type R = Result<(), DecodeError>;
 
     /// `{ schema = 1; repeated jSONSchemas = 2; }`.
     impl Message for JSONSchemaPropsOrArray {
@@ -370,7 +377,10 @@ mod schema {
                 .copied()
         }
     }
+        };
+    };
 }
+pub use __schema_unions as schema_unions;
 
 #[cfg(test)]
 mod tests {

@@ -1482,6 +1482,8 @@ impl crate::codec::DecodeFields for JSONSchemaProps {
     }
 }
 #[cfg(feature = "protobuf")]
+crate::proto::schema_unions!();
+#[cfg(feature = "protobuf")]
 impl crate::proto::Message for JSONSchemaProps {
     const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
     #[inline]
