@@ -304,6 +304,20 @@ mod tests {
         assert_eq!(release_of("unversioned", &[]), None);
     }
 
+    #[test]
+    fn protobuf_facts_apply_to_their_release_only() {
+        let mut inputs = proto_join::ProtoInputs::default();
+        inputs.facts.sources.push("k8s.io/api v0.36.3".into());
+        let mut warnings = Vec::new();
+        assert!(proto_applies(&inputs, Some("1.36"), &mut warnings));
+        assert!(warnings.is_empty());
+        assert!(!proto_applies(&inputs, Some("1.33"), &mut warnings));
+        assert_eq!(
+            warnings,
+            ["note: the protobuf facts are of Kubernetes 1.36, the documents of 1.33: JSON only"]
+        );
+    }
+
     fn components_only_doc() -> PathBuf {
         let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
         let kind = |k: &str| {

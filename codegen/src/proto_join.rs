@@ -557,3 +557,152 @@ fn special_ty(s: Special) -> &'static Ty {
 fn is_scalar(ty: &Ty) -> bool {
     matches!(ty, Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::F64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn model(schemas: serde_json::Value) -> Model {
+        let doc: openapiv3::OpenAPI = serde_json::from_value(json!({
+            "openapi": "3.0.0", "info": {"title": "t", "version": "v"}, "paths": {},
+            "components": {"schemas": schemas}
+        }))
+        .unwrap();
+        Model::build(&doc, &Default::default()).unwrap()
+    }
+
+    fn inputs(facts: &str, go: &str, fixups: &str) -> ProtoInputs {
+        ProtoInputs {
+            facts: ProtoFacts::parse(facts, "proto.facts").unwrap(),
+            go: Some(GoFacts::parse(go, "proto-go.facts").unwrap()),
+            fixups: Fixups::parse(fixups, "proto-fixups.facts").unwrap(),
+        }
+    }
+
+    fn gadget() -> Model {
+        let str_ = json!({"type": "string"});
+        model(json!({
+            "a.v1.Gadget": {"type": "object",
+                "x-kubernetes-group-version-kind": [{"group": "a", "version": "v1", "kind": "Gadget"}],
+                "properties": {"apiVersion": str_, "kind": str_, "name": str_, "size": {"type": "integer", "format": "int32"},
+                               "ref": str_, "verbs": {"type": "array", "items": str_}, "every": str_,
+                               "uID": str_}},
+        }))
+    }
+
+    const FACTS: &str = "a.v1.Gadget\tname\t1\tlen\tstring\toptional\n\
+        a.v1.Gadget\tsize\t2\tvarint\tint32\toptional\n\
+        a.v1.Gadget\tinline\t3\tlen\ta.v1.Embedded\toptional\n\
+        a.v1.Gadget\tverbs\t4\tlen\ta.v1.Verbs\toptional\n\
+        a.v1.Gadget\tevery\t5\tlen\tio.k8s.apimachinery.pkg.apis.meta.v1.Duration\toptional\n\
+        a.v1.Gadget\tuid\t6\tlen\tstring\toptional\n\
+        a.v1.Embedded\tref\t1\tlen\tstring\toptional\n\
+        a.v1.Verbs\titems\t1\tlen\tstring\trepeated\n";
+    const GO: &str = "a.v1.Gadget\tname\tvalue\tomitempty\na.v1.Gadget\tsize\tpointer\tomitempty\n\
+        a.v1.Gadget\tuid\tvalue\talways\n";
+
+    fn field<'j>(slots: &'j [Slot], proto: &str) -> &'j Joined {
+        find(slots, proto).unwrap_or_else(|| panic!("no field {proto}"))
+    }
+
+    fn find<'j>(slots: &'j [Slot], proto: &str) -> Option<&'j Joined> {
+        slots.iter().find_map(|s| match s {
+            Slot::Field(j) if j.proto == proto => Some(j),
+            Slot::Embedded { slots, .. } => find(slots, proto),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn fields_join_with_how_go_holds_them() {
+        let fixups = "a.v1.Gadget\tuid\tjson-name\tuID\n";
+        let join = join(&gadget(), &inputs(FACTS, GO, fixups)).unwrap();
+        let m = &join.messages["a.v1.Gadget"];
+        assert_eq!(m.type_meta, Some(("api_version".into(), "kind".into())));
+        let name = field(&m.slots, "name");
+        // A Go value string with omitempty: always written, "" reads as unset.
+        assert!(name.write_zero && name.zero_none && !name.fill);
+        let size = field(&m.slots, "size");
+        assert!(!size.write_zero && !size.zero_none, "a pointer");
+        let uid = field(&m.slots, "uid");
+        // No omitempty: JSON writes "" too, so a read sets it.
+        assert!(uid.write_zero && !uid.zero_none && uid.fill);
+        assert!(matches!(&m.slots[2], Slot::Embedded { number: 3, .. }));
+        assert_eq!(field(&m.slots, "ref").rust, "ref_");
+        assert_eq!(field(&m.slots, "verbs").codec, Codec::Items);
+        assert_eq!(field(&m.slots, "every").codec, Codec::Duration);
+        assert_eq!(
+            join.stats,
+            JoinStats {
+                messages: 1,
+                fields: 6,
+                embedded: 1,
+                type_meta: 1,
+                fixups: 1
+            }
+        );
+    }
+
+    #[test]
+    fn what_does_not_join_is_an_error_naming_message_and_field() {
+        let err = join(&gadget(), &inputs(FACTS, GO, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("protobuf message `a.v1.Gadget`, field `uid`: no property `uid`"),
+            "{err}"
+        );
+        // A property the .proto lacks.
+        let facts: String = FACTS
+            .lines()
+            .filter(|l| !l.contains("\tsize\t"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let fixups = "a.v1.Gadget\tuid\tjson-name\tuID\n";
+        let err = join(&gadget(), &inputs(&facts, GO, fixups))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("field `size`: a property with no protobuf field"),
+            "{err}"
+        );
+        let fixups = "a.v1.Gadget\tuid\tjson-name\tuID\na.v1.Gadget\tsize\tjson-only\n";
+        assert!(join(&gadget(), &inputs(&facts, GO, fixups)).is_ok());
+        // A fixup nothing needs is stale.
+        let fixups = "a.v1.Gadget\tuid\tjson-name\tuID\na.v1.Other\tx\tproto-only\n";
+        let err = join(&gadget(), &inputs(FACTS, GO, fixups))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`a.v1.Other`, field `x`: the fixup names nothing"),
+            "{err}"
+        );
+        // A type that does not fit.
+        let facts = FACTS.replace("size\t2\tvarint\tint32", "size\t2\tlen\tstring");
+        let fixups = "a.v1.Gadget\tuid\tjson-name\tuID\n";
+        let err = join(&gadget(), &inputs(&facts, GO, fixups))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("field `size`: model type int32 does not fit protobuf type string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn facts_files_are_checked() {
+        let err = GoFacts::parse("m\tf\tvalue\n", "g").unwrap_err();
+        assert_eq!(
+            (err.line, err.problem.as_str()),
+            (1, "3 columns; a line has 4")
+        );
+        let err = GoFacts::parse("# c\nm\tf\tref\tomitempty\n", "g").unwrap_err();
+        assert!(
+            err.to_string().starts_with("g:2: go representation"),
+            "{err}"
+        );
+        let err = Fixups::parse("m\tf\trename\n", "x").unwrap_err();
+        assert!(err.problem.contains("not a fixup"), "{err}");
+    }
+}
