@@ -156,6 +156,9 @@ pub enum Codec {
     Std,
     Items,
     Duration,
+    /// A message without fields (`CustomResourceSubresourceStatus`) that the model holds as
+    /// raw JSON, the object `{}`.
+    Empty,
 }
 
 /// A protobuf field that is a model field.
@@ -442,7 +445,7 @@ impl<'a> Joiner<'a> {
         let go = self.go(message, pf);
         let optional = shape == Shape::Optional;
         let value = go.repr == GoRepr::Value;
-        let nil_is_zero = self.zero_reads_as_unset(elem);
+        let nil_is_zero = codec == Codec::Std && self.zero_reads_as_unset(elem);
         let zero_none =
             optional && value && (go.omitzero || nil_is_zero || (go.omitempty && is_scalar(elem)));
         Ok(Joined {
@@ -453,7 +456,7 @@ impl<'a> Joiner<'a> {
             codec,
             write_zero: optional && value,
             zero_none,
-            fill: optional && value && !zero_none && codec == Codec::Std,
+            fill: optional && value && !zero_none && matches!(codec, Codec::Std | Codec::Empty),
         })
     }
 
@@ -517,6 +520,10 @@ impl<'a> Joiner<'a> {
                 (ty == &Ty::String).then_some(Codec::Duration)
             }
             ProtoType::Message(m) => {
+                let no_fields = self.inputs.facts.messages.get(m).is_some_and(Vec::is_empty);
+                if no_fields && ty == &Ty::Special(Special::RawJson) {
+                    return Some(Codec::Empty);
+                }
                 if let Some(def) = self.model.types.get(m) {
                     let named = Ty::Named(m.clone());
                     let want = self.resolve(&named);

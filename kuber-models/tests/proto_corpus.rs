@@ -127,3 +127,39 @@ fn the_recorded_watch_reads_as_its_json_lines() {
         check(object, &json).unwrap_or_else(|e| panic!("{event_type}: {e}"));
     }
 }
+
+/// With `KUBER_PROTO_BODIES=DIR`: every `NAME.pb` there that is a protobuf body, against its
+/// `NAME.json` (a folder of LISTs recorded from a live server, say; not committed).
+#[test]
+fn bodies_of_a_folder_given() {
+    let Some(dir) = std::env::var_os("KUBER_PROTO_BODIES") else {
+        return;
+    };
+    let (mut checked, mut failures) = (0, Vec::new());
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pb"))
+        .collect();
+    names.sort();
+    for pb in names {
+        let body = std::fs::read(&pb).unwrap();
+        if !body.starts_with(&proto::MAGIC) {
+            continue;
+        }
+        let json = std::fs::read(pb.with_extension("json")).unwrap();
+        let env = proto::decode_envelope(&body).unwrap();
+        let json_kind = serde_json::from_slice::<serde_json::Value>(&json).unwrap()["kind"].clone();
+        // A custom resource answers protobuf with a 406 Status; metrics.k8s.io has no facts.
+        if json_kind != env.kind || env.api_version.starts_with("metrics.k8s.io/") {
+            println!("skipped {}: {} {}", pb.display(), env.api_version, env.kind);
+            continue;
+        }
+        checked += 1;
+        if let Err(e) = check(&body, &json) {
+            failures.push(format!("{}: {e}", pb.display()));
+        }
+    }
+    println!("{checked} protobuf bodies checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

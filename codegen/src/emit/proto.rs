@@ -17,6 +17,7 @@ fn codec(c: Codec) -> TokenStream {
         Codec::Std => quote!(w::Std),
         Codec::Items => quote!(w::Items),
         Codec::Duration => quote!(w::Duration),
+        Codec::Empty => quote!(w::Empty),
     }
 }
 

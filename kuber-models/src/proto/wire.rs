@@ -37,6 +37,11 @@ pub struct Std;
 #[derive(Clone, Copy)]
 pub struct Items;
 
+/// A message without fields that the model holds as raw JSON (`{}`): written empty; fields a
+/// newer server sends in it are skipped.
+#[derive(Clone, Copy)]
+pub struct Empty;
+
 /// `metav1.Duration` (int64 nanoseconds) in a model that holds Go's duration text (`1h0m0s`).
 #[derive(Clone, Copy)]
 pub struct Duration;
@@ -524,6 +529,21 @@ impl Codec<Vec<String>> for Items {
             }
         }
         Ok(empty)
+    }
+}
+
+impl Codec<crate::special::RawJson> for Empty {
+    const WIRE: WireType = WireType::LengthDelimited;
+    fn put(_: &crate::special::RawJson, b: &mut Vec<u8>) {
+        b.push(0);
+    }
+    fn put_zero(b: &mut Vec<u8>) {
+        b.push(0);
+    }
+    fn merge(v: &mut crate::special::RawJson, b: &mut &[u8], _: u32) -> Result<bool, DecodeError> {
+        take_len(b)?;
+        *v = crate::special::RawJson::default();
+        Ok(false)
     }
 }
 

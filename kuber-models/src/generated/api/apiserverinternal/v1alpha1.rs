@@ -169,7 +169,7 @@ impl crate::proto::Message for StorageVersion {
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
         w::req(b, 1, &self.metadata, w::Std);
-        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Empty);
         w::opt(b, 3, &self.status, true, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -184,7 +184,7 @@ impl crate::proto::Message for StorageVersion {
         use crate::proto::wire as w;
         match n {
             1 => w::set_req(&mut self.metadata, t, b, d, w::Std),
-            2 => w::set_opt(&mut self.spec, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Empty),
             3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
@@ -203,6 +203,7 @@ impl crate::proto::Message for StorageVersion {
     #[inline]
     fn finish(&mut self) {
         use crate::proto::wire as w;
+        w::fill(&mut self.spec);
         w::fill(&mut self.status);
     }
     #[inline]

@@ -580,7 +580,7 @@ impl crate::proto::Message for PodGroupSchedulingPolicy {
     #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.basic, false, w::Std);
+        w::opt(b, 1, &self.basic, false, w::Empty);
         w::opt(b, 2, &self.gang, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -594,7 +594,7 @@ impl crate::proto::Message for PodGroupSchedulingPolicy {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.basic, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.basic, t, b, d, false, w::Empty),
             2 => w::set_opt(&mut self.gang, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }

@@ -1073,7 +1073,7 @@ impl crate::proto::Message for CustomResourceSubresources {
     #[inline]
     fn encode(&self, b: &mut Vec<u8>) {
         use crate::proto::wire as w;
-        w::opt(b, 1, &self.status, false, w::Std);
+        w::opt(b, 1, &self.status, false, w::Empty);
         w::opt(b, 2, &self.scale, false, w::Std);
         w::unknown(b, &self.unknown_fields);
     }
@@ -1087,7 +1087,7 @@ impl crate::proto::Message for CustomResourceSubresources {
     ) -> Result<(), crate::proto::DecodeError> {
         use crate::proto::wire as w;
         match n {
-            1 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.status, t, b, d, false, w::Empty),
             2 => w::set_opt(&mut self.scale, t, b, d, false, w::Std),
             _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
         }
