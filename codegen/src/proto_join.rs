@@ -488,22 +488,23 @@ impl<'a> Joiner<'a> {
     }
 
     /// A model type seen through the definitions that only stand for another type.
-    fn resolve<'t>(&'t self, ty: &'t Ty) -> &'t Ty {
+    fn resolve(&self, ty: &Ty) -> Ty {
         let mut ty = ty;
         for _ in 0..8 {
             let Ty::Named(n) = ty else { break };
             match self.model.types.get(n).map(|d| &d.body) {
                 Some(TypeBody::Alias(t)) => ty = t,
-                Some(TypeBody::Special(s)) => return special_ty(*s),
+                Some(TypeBody::Special(s)) => return Ty::Special(*s),
                 _ => break,
             }
         }
-        ty
+        ty.clone()
     }
 
     /// The codec that writes a model value of `ty` as protobuf type `proto`, if they fit.
     fn codec(&self, ty: &Ty, proto: &ProtoType) -> Option<Codec> {
-        let ty = self.resolve(ty);
+        let resolved = self.resolve(ty);
+        let ty = &resolved;
         match proto {
             ProtoType::Scalar(s) => {
                 let fits = matches!(
@@ -527,7 +528,7 @@ impl<'a> Joiner<'a> {
                 if let Some(def) = self.model.types.get(m) {
                     let named = Ty::Named(m.clone());
                     let want = self.resolve(&named);
-                    let same = want == ty || matches!(ty, Ty::Named(n) if n == &def.name);
+                    let same = &want == ty || matches!(ty, Ty::Named(n) if n == &def.name);
                     return same.then_some(Codec::Std);
                 }
                 let items = self.inputs.facts.messages.get(m)?;
@@ -538,26 +539,6 @@ impl<'a> Joiner<'a> {
             ProtoType::Map { .. } => None,
         }
     }
-}
-
-fn special_ty(s: Special) -> &'static Ty {
-    // One static per special, so `resolve` can hand out references.
-    macro_rules! st {
-        ($($v:ident),*) => {
-            match s { $(Special::$v => { static T: Ty = Ty::Special(Special::$v); &T })* }
-        };
-    }
-    st!(
-        IntOrString,
-        Quantity,
-        Time,
-        MicroTime,
-        ByteString,
-        RawJson,
-        JsonSchemaPropsOrArray,
-        JsonSchemaPropsOrBool,
-        JsonSchemaPropsOrStringArray
-    )
 }
 
 /// Strings, numbers and booleans: what `omitempty` leaves out when zero.

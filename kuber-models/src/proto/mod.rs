@@ -22,7 +22,7 @@ pub mod wire;
 pub use crate::generated::dispatch::with_message_type;
 pub use error::DecodeError;
 #[doc(hidden)]
-pub use special::schema_unions;
+pub use special::{schema_or_list, schema_unions};
 
 use prost::encoding::encode_varint;
 use wire::{WireType, key, put_str, read_key, take_len};

@@ -250,6 +250,43 @@ impl Message for RawJson {
     fn encode_zero(_: &mut Vec<u8>) {}
 }
 
+/// Field 1 of `JSONSchemaPropsOrArray` and `…OrStringArray`, a schema, or field 2, one element of
+/// their list (`list` finds it, `empty` makes the list variant).
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn schema_or_list<U, S: Message, E: Default>(
+    u: &mut U,
+    n: u32,
+    t: WireType,
+    b: &mut &[u8],
+    d: u32,
+    schema: fn(Box<S>) -> U,
+    list: fn(&mut U) -> Option<&mut Vec<E>>,
+    empty: fn() -> U,
+) -> R
+where
+    Std: Codec<E>,
+{
+    match n {
+        1 => {
+            let mut s = S::default();
+            wire::set_req(&mut s, t, b, d, Std)?;
+            *u = schema(Box::new(s));
+            Ok(())
+        }
+        2 => {
+            if list(u).is_none() {
+                *u = empty();
+            }
+            match list(u) {
+                Some(items) => wire::push(items, t, b, d, Std),
+                None => Ok(()),
+            }
+        }
+        _ => wire::skip(t, b),
+    }
+}
+
 /// The schema-or-X unions hold `JSONSchemaProps`, whose impl is generated only when the
 /// documents have protobuf facts: the generator invokes this beside it.
 #[doc(hidden)]
@@ -276,24 +313,10 @@ macro_rules! __schema_unions {
             }
         }
         fn merge_field(&mut self, n: u32, t: WireType, b: &mut &[u8], d: u32) -> R {
-            match n {
-                1 => {
-                    let mut s = JSONSchemaProps::default();
-                    wire::set_req(&mut s, t, b, d, Std)?;
-                    *self = Self::Schema(Box::new(s));
-                    Ok(())
-                }
-                2 => {
-                    if !matches!(self, Self::Schemas(_)) {
-                        *self = Self::Schemas(Vec::new());
-                    }
-                    match self {
-                        Self::Schemas(list) => wire::push(list, t, b, d, Std),
-                        Self::Schema(_) => Ok(()),
-                    }
-                }
-                _ => wire::skip(t, b),
-            }
+            $crate::proto::schema_or_list(self, n, t, b, d, Self::Schema, |u| match u {
+                Self::Schemas(list) => Some(list),
+                Self::Schema(_) => None,
+            }, || Self::Schemas(Vec::new()))
         }
         fn field_name(n: u32) -> Option<&'static str> {
             ["schema", "jSONSchemas"]
@@ -352,24 +375,10 @@ macro_rules! __schema_unions {
             }
         }
         fn merge_field(&mut self, n: u32, t: WireType, b: &mut &[u8], d: u32) -> R {
-            match n {
-                1 => {
-                    let mut s = JSONSchemaProps::default();
-                    wire::set_req(&mut s, t, b, d, Std)?;
-                    *self = Self::Schema(Box::new(s));
-                    Ok(())
-                }
-                2 => {
-                    if !matches!(self, Self::Strings(_)) {
-                        *self = Self::Strings(Vec::new());
-                    }
-                    match self {
-                        Self::Strings(list) => wire::push(list, t, b, d, Std),
-                        Self::Schema(_) => Ok(()),
-                    }
-                }
-                _ => wire::skip(t, b),
-            }
+            $crate::proto::schema_or_list(self, n, t, b, d, Self::Schema, |u| match u {
+                Self::Strings(list) => Some(list),
+                Self::Schema(_) => None,
+            }, || Self::Strings(Vec::new()))
         }
         fn field_name(n: u32) -> Option<&'static str> {
             ["schema", "property"]
