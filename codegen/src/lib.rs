@@ -12,6 +12,7 @@ pub mod names;
 pub mod ops;
 pub mod paths;
 pub mod proto;
+pub mod proto_join;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,11 @@ pub enum Error {
     },
     #[error("{input}: writing the schema facts: {message}")]
     Facts { input: String, message: String },
+    #[error("{input}: {source}")]
+    Proto {
+        input: String,
+        source: proto_join::JoinErrors,
+    },
 }
 
 /// What one run of the generator produced.
@@ -63,6 +69,8 @@ pub struct Generated {
     /// What was guessed rather than read from the documents, one line each (kinds without
     /// paths).
     pub guesses: Vec<String>,
+    /// What the protobuf join did; `None` when no protobuf code was generated.
+    pub proto: Option<proto_join::JoinStats>,
 }
 
 /// What [`generate_with`] takes besides the documents.
@@ -78,6 +86,9 @@ pub struct Options<'a> {
     /// Kinds without paths that are cluster-scoped (the documents cannot say; see
     /// [`kinds::guess_pathless`]).
     pub cluster_scoped: &'a [String],
+    /// Protobuf facts: `Message` impls are generated for the definitions they join, when they
+    /// are of the documents' release (else JSON only, with a warning).
+    pub proto: Option<&'a proto_join::ProtoInputs>,
 }
 
 /// Loads `specs`, corrects them, and emits the models crate sources under `root` (a path relative
@@ -98,6 +109,7 @@ pub fn generate(
             api_root,
             release,
             cluster_scoped: &[],
+            proto: None,
         },
     )
 }
@@ -110,12 +122,13 @@ pub fn generate_with(specs: &[PathBuf], options: &Options) -> Result<Generated, 
         api_root,
         release,
         cluster_scoped,
+        proto,
     } = options.clone();
     let loaded = load::load_specs(specs)?;
     let release = release
         .map(str::to_owned)
         .or_else(|| release_of(&loaded.doc.info.version, &loaded.inputs));
-    let warnings = loaded
+    let mut warnings: Vec<String> = loaded
         .duplicates
         .iter()
         .chain(&loaded.component_duplicates)
@@ -164,7 +177,16 @@ pub fn generate_with(specs: &[PathBuf], options: &Options) -> Result<Generated, 
     if let Some(release) = &release {
         fixups::check_unused(&fixups, release).map_err(fixup_err)?;
     }
-    let output = emit::models::ModelsEmitter::new(&model, target, root).emit()?;
+    let join = match proto.filter(|p| proto_applies(p, release.as_deref(), &mut warnings)) {
+        Some(p) => Some(proto_join::join(&model, p).map_err(|source| Error::Proto {
+            input: input.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    let output = emit::models::ModelsEmitter::new(&model, target, root)
+        .with_proto(join.as_ref())
+        .emit()?;
     let api = match api_root {
         Some(api_root) => {
             ops::check(&ops).map_err(|source| Error::Operation {
@@ -191,7 +213,29 @@ pub fn generate_with(specs: &[PathBuf], options: &Options) -> Result<Generated, 
         release,
         warnings,
         guesses,
+        proto: join.map(|j| j.stats),
     })
+}
+
+/// Whether protobuf facts are of the documents' release: `k8s.io/api v0.36.3` is of 1.36.
+fn proto_applies(
+    inputs: &proto_join::ProtoInputs,
+    release: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> bool {
+    let facts_release = inputs.facts.sources.iter().find_map(|s| {
+        let version = s.strip_prefix("k8s.io/api v0.")?;
+        release_in(&format!("1.{version}"))
+    });
+    if facts_release.is_some() && facts_release.as_deref() == release {
+        return true;
+    }
+    warnings.push(format!(
+        "note: the protobuf facts are of Kubernetes {}, the documents of {}: JSON only",
+        facts_release.as_deref().unwrap_or("(unknown)"),
+        release.unwrap_or("(unknown)")
+    ));
+    false
 }
 
 /// What `gen` says of a kind without paths.
@@ -260,6 +304,20 @@ mod tests {
         assert_eq!(release_of("unversioned", &[]), None);
     }
 
+    #[test]
+    fn protobuf_facts_apply_to_their_release_only() {
+        let mut inputs = proto_join::ProtoInputs::default();
+        inputs.facts.sources.push("k8s.io/api v0.36.3".into());
+        let mut warnings = Vec::new();
+        assert!(proto_applies(&inputs, Some("1.36"), &mut warnings));
+        assert!(warnings.is_empty());
+        assert!(!proto_applies(&inputs, Some("1.33"), &mut warnings));
+        assert_eq!(
+            warnings,
+            ["note: the protobuf facts are of Kubernetes 1.36, the documents of 1.33: JSON only"]
+        );
+    }
+
     fn components_only_doc() -> PathBuf {
         let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
         let kind = |k: &str| {
@@ -292,6 +350,7 @@ mod tests {
             api_root: None,
             release: None,
             cluster_scoped: &cluster,
+            proto: None,
         };
         let generated = generate_with(std::slice::from_ref(&spec), &options).unwrap();
         assert_eq!(generated.kinds, 2);

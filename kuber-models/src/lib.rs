@@ -18,6 +18,8 @@ mod dynamic;
 // Formatted by prettyplease when generated; rustfmt would fight `cargo xtask gen --check`.
 #[rustfmt::skip]
 mod generated;
+#[cfg(feature = "protobuf")]
+pub mod proto;
 mod resource;
 pub mod special;
 mod unknown;

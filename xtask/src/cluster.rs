@@ -19,7 +19,10 @@ use crate::layout::workspace_root;
 use crate::process::{cargo, release_bin};
 
 /// The Go module that pins the control plane, relative to the workspace root.
-const MODULE_DIR: &str = "tests/controlplane";
+pub const MODULE_DIR: &str = "tests/controlplane";
+/// The build tags of the control plane; other programs of the module built with these (and
+/// `-trimpath`, [`go_env`]) reuse the compiled Kubernetes packages from Go's build cache.
+pub const GO_TAGS: &str = "selinux,notest";
 /// What `build` produces: the Kubernetes commands, our etcd launcher and our node agent.
 const COMMANDS: &[(&str, &str)] = &[
     ("kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"),
@@ -192,7 +195,7 @@ fn build_control_plane(root: &Path, version: &str, out: &Path) -> Result<(), Str
     let build = GoBuild {
         go: &go,
         module: &module,
-        tags: "selinux,notest",
+        tags: GO_TAGS,
         flags: &flags,
         out,
     };
@@ -283,7 +286,8 @@ impl GoBuild<'_> {
         let _ = fs::remove_file(stamp_file);
         let started = Instant::now();
         let mut cmd = Command::new(self.go);
-        cmd.current_dir(self.module)
+        go_env(&mut cmd)
+            .current_dir(self.module)
             .args([
                 "build",
                 "-trimpath",
@@ -294,11 +298,7 @@ impl GoBuild<'_> {
                 "-o",
             ])
             .arg(format!("{}/", out.display()))
-            .args(packages)
-            // Static binaries as upstream builds them, with no C toolchain; never fetch another Go.
-            .env("CGO_ENABLED", "0")
-            .env("GOTOOLCHAIN", "local")
-            .env("GOFLAGS", "-mod=readonly -buildvcs=false");
+            .args(packages);
         let status = cmd
             .status()
             .map_err(|e| format!("cannot run {}: {e}", self.go.display()))?;
@@ -318,8 +318,17 @@ impl GoBuild<'_> {
     }
 }
 
+/// How every Go command of ours runs: static binaries as upstream builds them, with no C
+/// toolchain; never another Go than this one; go.mod as committed. Go's caches are its defaults
+/// (`go env GOCACHE GOMODCACHE`), shared by every command.
+pub fn go_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("CGO_ENABLED", "0")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-mod=readonly -buildvcs=false")
+}
+
 /// `go` from `GO`, else PATH, else Go's default install location; a clear error without it.
-fn go_command() -> Result<PathBuf, String> {
+pub fn go_command() -> Result<PathBuf, String> {
     const HINT: &str =
         "the control plane is built from Go modules with Go 1.26 (https://go.dev/doc/install)";
     if let Some(go) = std::env::var_os("GO") {

@@ -149,6 +149,10 @@ pub fn run(req: &Request) -> Result<(), String> {
         None => Vec::new(),
     };
     specs.extend(own.iter().cloned());
+    let proto = match layout.own_documents {
+        Some(dir) => proto_inputs(&root.join(dir))?,
+        None => None,
+    };
     let generated = codegen::generate_with(
         &specs,
         &codegen::Options {
@@ -157,9 +161,16 @@ pub fn run(req: &Request) -> Result<(), String> {
             api_root: layout.api.as_ref().map(|api| api.sources),
             release: req.kubernetes_version.as_deref(),
             cluster_scoped: &req.cluster_scoped,
+            proto: proto.as_ref(),
         },
     )
     .map_err(|e| e.to_string())?;
+    if let Some(stats) = &generated.proto {
+        println!(
+            "gen: protobuf: {} messages, {} fields joined ({} embedded structs, {} kinds' apiVersion/kind from the envelope), {} fixups",
+            stats.messages, stats.fields, stats.embedded, stats.type_meta, stats.fixups
+        );
+    }
     for warning in &generated.warnings {
         eprintln!("gen: {warning}");
     }
@@ -323,6 +334,8 @@ fn output_files(
         let own_dir = layout.own_documents.unwrap_or_default();
         let version = req.kubernetes_version.as_deref();
         let text = source_record(version, &generated.inputs, own, own_dir)?;
+        // The other entries (the facts files' provenance, `cargo xtask proto-facts`) are kept.
+        let text = keep_other_entries(&text, fs::read_to_string(root.join(record)).ok())?;
         files.insert(record.into(), text);
     }
     if let Some(lib) = layout.lib {
@@ -396,6 +409,34 @@ fn features_block(features: &BTreeMap<String, Vec<String>>) -> String {
     out
 }
 
+/// The protobuf facts of `DIR` (`proto.facts`, with `proto-go.facts` and `proto-fixups.facts`
+/// when there), or `None` when it has none: then only JSON is generated.
+fn proto_inputs(dir: &Path) -> Result<Option<codegen::proto_join::ProtoInputs>, String> {
+    use codegen::proto::ProtoFacts;
+    use codegen::proto_join::{Fixups, GoFacts, ProtoInputs};
+    let optional = |name: &str| -> Result<Option<(String, String)>, String> {
+        let path = dir.join(name);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some((text, path.display().to_string()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    };
+    let Some((text, file)) = optional("proto.facts")? else {
+        return Ok(None);
+    };
+    let facts = ProtoFacts::parse(&text, &file).map_err(|e| e.to_string())?;
+    let go = match optional("proto-go.facts")? {
+        Some((text, file)) => Some(GoFacts::parse(&text, &file).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let fixups = match optional("proto-fixups.facts")? {
+        Some((text, file)) => Fixups::parse(&text, &file).map_err(|e| e.to_string())?,
+        None => Fixups::default(),
+    };
+    Ok(Some(ProtoInputs { facts, go, fixups }))
+}
+
 /// `DIR/*.openapi.json`, sorted by name (merged after the `--spec` documents).
 fn own_documents(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries = match fs::read_dir(dir) {
@@ -461,6 +502,26 @@ fn source_record(
     Ok(text)
 }
 
+/// `record` with the top-level entries of the committed one other than `generated_from`.
+fn keep_other_entries(record: &str, committed: Option<String>) -> Result<String, String> {
+    let Some(committed) = committed else {
+        return Ok(record.to_owned());
+    };
+    let Ok(serde_json::Value::Object(old)) = serde_json::from_str(&committed) else {
+        return Ok(record.to_owned());
+    };
+    let mut new: serde_json::Value = serde_json::from_str(record).map_err(|e| e.to_string())?;
+    let object = new.as_object_mut().ok_or("source record: not an object")?;
+    for (key, value) in old {
+        if key != "generated_from" {
+            object.insert(key, value);
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&new).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// One of our documents: where it lives in the repository and its sha256.
 fn own_record(path: &Path, own_dir: &str) -> Result<serde_json::Value, String> {
     let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -477,7 +538,7 @@ fn own_record(path: &Path, own_dir: &str) -> Result<serde_json::Value, String> {
     }))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

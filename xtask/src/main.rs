@@ -8,6 +8,7 @@ mod layout;
 mod live;
 mod process;
 mod proto_facts;
+mod proto_go_facts;
 mod scratch;
 
 use std::process::ExitCode;
@@ -34,6 +35,11 @@ commands:
       extract the messages, field numbers and wire types of the generated.proto files under DIR
       (../shared/proto/v0.36.3; its name is the tag, --tag overrides it for one module) into
       spec/proto.facts; --check fails if the committed file differs
+  proto-go-facts [--check]
+      how the Go types hold each protobuf field (value, pointer, slice, map, bytes) and their json
+      tag options, by reflection (go run tests/controlplane/proto-go-facts; maintainers only),
+      cross-checked against spec/proto.facts, into spec/proto-go.facts; --check fails if the
+      committed file differs
   bench [--no-builds] [--no-real-server | --real-server-only] [--verbs] [--compile [--rounds N]]
       decode throughput and memory, gen time, clean build times beside k8s-openapi, and
       kuber-api beside kube-rs on a real control plane (GET, LIST, watch), kuber verbs beside
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         Some("conformance") => conformance(&args[1..]),
         Some("try-gen") => scratch::run(&args[1..]),
         Some("proto-facts") => proto_facts::main(&args[1..]),
+        Some("proto-go-facts") => proto_go_facts::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("cluster") => cluster::cluster(&args[1..]),
         Some("e2e") => cluster::e2e(&args[1..]),

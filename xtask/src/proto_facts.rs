@@ -26,7 +26,6 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
     }
     let proto = proto.ok_or("proto-facts: --proto DIR is required (../shared/proto/v0.36.3)")?;
-    let out = workspace_root().join(FACTS_FILE);
     let tags = tags
         .iter()
         .map(|t| {
@@ -37,25 +36,99 @@ pub fn main(args: &[String]) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()?;
     let facts = extract(&proto, &tags)?;
     let text = facts.to_text();
-    if check {
-        let committed = fs::read_to_string(&out).map_err(|e| format!("{FACTS_FILE}: {e}"))?;
-        if committed != text {
-            return Err(format!(
-                "{FACTS_FILE} is not what {} gives: run cargo xtask proto-facts",
-                proto.display()
-            ));
-        }
-        println!("{FACTS_FILE} is fresh");
-        return Ok(());
-    }
-    fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
     let fields: usize = facts.messages.values().map(Vec::len).sum();
-    println!(
-        "{FACTS_FILE}: {} messages, {fields} fields from {}",
-        facts.messages.len(),
+    let stale = format!(
+        "is not what {} gives: run cargo xtask proto-facts",
         proto.display()
     );
+    write_or_check(FACTS_FILE, &text, check, &stale)?;
+    record_facts(
+        FACTS_FILE,
+        "proto facts",
+        &text,
+        &facts.sources,
+        check,
+        &stale,
+    )?;
+    if !check {
+        println!(
+            "{FACTS_FILE}: {} messages, {fields} fields from {}",
+            facts.messages.len(),
+            proto.display()
+        );
+    }
     Ok(())
+}
+
+/// Writes `text` to the workspace file `rel`, or with `check` fails (saying `stale`) if the
+/// committed file differs.
+pub fn write_or_check(rel: &str, text: &str, check: bool, stale: &str) -> Result<(), String> {
+    let path = workspace_root().join(rel);
+    if check {
+        let committed = fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
+        if committed != text {
+            return Err(format!("{rel} {stale}"));
+        }
+        println!("{rel} is fresh");
+        return Ok(());
+    }
+    fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The provenance of a facts file in `spec/source.json` (its `facts` list, beside the documents
+/// `gen` records): file, format, sha256 and the modules it comes from. With `check`, fails
+/// (saying `stale`) if the recorded entry differs.
+pub fn record_facts(
+    rel: &str,
+    format: &str,
+    text: &str,
+    sources: &[String],
+    check: bool,
+    stale: &str,
+) -> Result<(), String> {
+    let path = workspace_root().join(SOURCE_RECORD);
+    let old = fs::read_to_string(&path).map_err(|e| format!("{SOURCE_RECORD}: {e}"))?;
+    let new = with_facts_entry(&old, &facts_entry(rel, format, text, sources))?;
+    if check {
+        if new != old {
+            return Err(format!("{SOURCE_RECORD}: the entry of {rel} {stale}"));
+        }
+        return Ok(());
+    }
+    fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Where `gen` records the documents, and these commands the facts files.
+const SOURCE_RECORD: &str = "spec/source.json";
+
+fn facts_entry(rel: &str, format: &str, text: &str, sources: &[String]) -> serde_json::Value {
+    serde_json::json!({
+        "file": rel,
+        "format": format,
+        "sha256": crate::gen_cmd::sha256_hex(text.as_bytes()),
+        "sources": sources,
+    })
+}
+
+/// `record` (source.json's text) with `entry` in its `facts` list, replacing the one of the
+/// same file; the list sorted by file.
+fn with_facts_entry(record: &str, entry: &serde_json::Value) -> Result<String, String> {
+    let mut json: serde_json::Value =
+        serde_json::from_str(record).map_err(|e| format!("{SOURCE_RECORD}: {e}"))?;
+    let object = json
+        .as_object_mut()
+        .ok_or_else(|| format!("{SOURCE_RECORD}: not an object"))?;
+    let list = object
+        .entry("facts")
+        .or_insert_with(|| serde_json::Value::Array(Vec::new()))
+        .as_array_mut()
+        .ok_or_else(|| format!("{SOURCE_RECORD}: `facts` is not a list"))?;
+    list.retain(|e| e["file"] != entry["file"]);
+    list.push(entry.clone());
+    list.sort_by(|a, b| a["file"].as_str().cmp(&b["file"].as_str()));
+    let mut text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Every `generated.proto` under `dir` (its last component the default tag), in path order.
@@ -123,6 +196,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_facts_entry_replaces_the_one_of_its_file() {
+        let record = "{\n  \"generated_from\": []\n}\n";
+        let a = facts_entry("spec/b.facts", "x", "one", &["m v1".to_owned()]);
+        let once = with_facts_entry(record, &a).unwrap();
+        let b = facts_entry("spec/a.facts", "y", "two", &[]);
+        let twice = with_facts_entry(&once, &b).unwrap();
+        let again = with_facts_entry(&twice, &a).unwrap();
+        assert_eq!(twice, again);
+        let json: serde_json::Value = serde_json::from_str(&again).unwrap();
+        assert_eq!(json["facts"][0]["file"], "spec/a.facts");
+        assert_eq!(json["facts"][1]["sources"][0], "m v1");
+        assert_eq!(
+            json["facts"][1]["sha256"],
+            crate::gen_cmd::sha256_hex(b"one")
+        );
+        assert!(json["generated_from"].is_array());
+    }
 
     #[test]
     fn the_module_is_the_path_under_k8s_io() {

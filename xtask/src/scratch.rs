@@ -192,10 +192,16 @@ fn standalone_dependencies(member: &str, workspace: &str) -> Result<String, Stri
         let features = spec
             .find("features = [")
             .map(|i| &spec[i..=i + spec[i..].find(']').unwrap_or(spec.len() - i - 1)]);
-        let resolved = match (features, base.strip_suffix('}')) {
-            (None, _) => base.to_owned(),
-            (Some(f), Some(table)) => format!("{}, {f} }}", table.trim_end()),
-            (Some(f), None) => format!("{{ version = {base}, {f} }}"),
+        // The member's own keys: its features, and whether it is optional (a feature's `dep:`).
+        let mut own: Vec<&str> = features.into_iter().collect();
+        if spec.contains("optional = true") {
+            own.push("optional = true");
+        }
+        let own = own.join(", ");
+        let resolved = match (own.is_empty(), base.strip_suffix('}')) {
+            (true, _) => base.to_owned(),
+            (false, Some(table)) => format!("{}, {own} }}", table.trim_end()),
+            (false, None) => format!("{{ version = {base}, {own} }}"),
         };
         out.push_str(&format!("{name} = {resolved}\n"));
     }
@@ -362,14 +368,17 @@ mod tests {
     fn the_models_manifest_takes_the_workspace_dependency_specs() {
         let member = "# why\nserde_core = { workspace = true }\n\
                       serde_json = { workspace = true, features = [\"raw_value\"] }\n\
-                      base64 = { workspace = true }\n";
+                      base64 = { workspace = true }\n\
+                      prost = { workspace = true, optional = true }\n";
         let workspace = "serde_core = { version = \"1.0.220\", default-features = false }\n\
-                         serde_json = \"1\"\nbase64 = \"0.23\"\n";
+                         serde_json = \"1\"\nbase64 = \"0.23\"\n\
+                         prost = { version = \"0.14\", default-features = false }\n";
         assert_eq!(
             standalone_dependencies(member, workspace).unwrap(),
             "serde_core = { version = \"1.0.220\", default-features = false }\n\
              serde_json = { version = \"1\", features = [\"raw_value\"] }\n\
-             base64 = \"0.23\"\n"
+             base64 = \"0.23\"\n\
+             prost = { version = \"0.14\", default-features = false, optional = true }\n"
         );
         let err = standalone_dependencies("rand = { workspace = true }\n", workspace).unwrap_err();
         assert!(err.contains("`rand`"), "{err}");

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod facts;
 pub mod models;
+pub mod proto;
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};

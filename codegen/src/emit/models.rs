@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 
 use super::{EmitError, Output, render};
 use crate::model::{Field, Kind, Model, Scope, Special, Ty, TypeBody, TypeDef};
+use crate::proto_join::{Join, MessageJoin};
 
 /// Which crate the code is for.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ const UNKNOWN_FIELDS: &str = "unknown_fields";
 
 pub struct ModelsEmitter<'a> {
     model: &'a Model,
+    /// The protobuf join: `Message` impls for its definitions (kuber-models only).
+    proto: Option<&'a Join>,
     target: Target,
     /// Root folder of the generated files, relative to the output root.
     root: String,
@@ -56,9 +59,23 @@ impl<'a> ModelsEmitter<'a> {
     pub fn new(model: &'a Model, target: Target, root: impl Into<String>) -> Self {
         ModelsEmitter {
             model,
+            proto: None,
             target,
             root: root.into(),
         }
+    }
+
+    /// Emits the protobuf encoding of the joined definitions too.
+    pub fn with_proto(mut self, join: Option<&'a Join>) -> Self {
+        self.proto = join;
+        self
+    }
+
+    fn message_join(&self, def: &TypeDef) -> Option<&'a MessageJoin> {
+        if !matches!(self.target, Target::KuberModels) {
+            return None;
+        }
+        self.proto?.messages.get(&def.name)
     }
 
     fn is_own(&self, def: &TypeDef) -> bool {
@@ -319,6 +336,9 @@ impl<'a> ModelsEmitter<'a> {
                 if let Some(item) = self.list_item_of(def) {
                     tokens.extend(self.list_impl(def, fields, item));
                 }
+                if let Some(join) = self.message_join(def) {
+                    tokens.extend(super::proto::message_impl(def, join));
+                }
                 tokens
             }
         })
@@ -568,6 +588,7 @@ impl<'a> ModelsEmitter<'a> {
                 arms.push(quote!(#cfg (#api_version, #kind) => Some(visitor.visit::<#path>()),));
             }
         }
+        let messages = self.message_dispatch();
         quote! {
             #[doc = " Calls `visitor` with the type that carries `apiVersion`/`kind`; `None` when no"]
             #[doc = " enabled definition has them."]
@@ -576,6 +597,42 @@ impl<'a> ModelsEmitter<'a> {
                     #(#arms)*
                     _ => None,
                 }
+            }
+            #messages
+        }
+    }
+
+    /// `with_message_type`: as `with_type`, over the kinds with a protobuf encoding.
+    fn message_dispatch(&self) -> TokenStream {
+        let mut arms = Vec::new();
+        let mut seen = BTreeSet::new();
+        for def in self.model.types.values() {
+            if self.message_join(def).is_none() {
+                continue;
+            }
+            for g in &def.gvks {
+                let api_version = g.api_version();
+                if !seen.insert((api_version.clone(), g.kind.clone())) {
+                    continue;
+                }
+                let kind = &g.kind;
+                let path = self.def_path(&def.name, &[]);
+                let cfg = def.feature.as_ref().map(|f| quote!(#[cfg(feature = #f)]));
+                arms.push(quote!(#cfg (#api_version, #kind) => Some(visitor.visit::<#path>()),));
+            }
+        }
+        let body = if arms.is_empty() {
+            // Documents without protobuf facts: JSON only.
+            quote!(let _ = (api_version, kind, visitor); None)
+        } else {
+            quote!(match (api_version, kind) { #(#arms)* _ => None, })
+        };
+        quote! {
+            #[doc = " Calls `visitor` with the type that carries `apiVersion`/`kind` and has a protobuf"]
+            #[doc = " encoding; `None` when no enabled definition does."]
+            #[cfg(feature = "protobuf")]
+            pub fn with_message_type<V: crate::proto::MessageVisitor>(api_version: &str, kind: &str, visitor: V) -> Option<V::Output> {
+                #body
             }
         }
     }

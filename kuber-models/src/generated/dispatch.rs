@@ -1587,3 +1587,1505 @@ pub fn with_type<V: crate::TypeVisitor>(
         _ => None,
     }
 }
+/// Calls `visitor` with the type that carries `apiVersion`/`kind` and has a protobuf
+/// encoding; `None` when no enabled definition does.
+#[cfg(feature = "protobuf")]
+pub fn with_message_type<V: crate::proto::MessageVisitor>(
+    api_version: &str,
+    kind: &str,
+    visitor: V,
+) -> Option<V::Output> {
+    match (api_version, kind) {
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::MutatingAdmissionPolicy,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBindingList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::MutatingAdmissionPolicyList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::MutatingWebhookConfiguration,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfigurationList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::MutatingWebhookConfigurationList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBindingList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1alpha1", "MutatingAdmissionPolicy") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1alpha1", "MutatingAdmissionPolicyBinding") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        (
+            "admissionregistration.k8s.io/v1alpha1",
+            "MutatingAdmissionPolicyBindingList",
+        ) => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1alpha1", "MutatingAdmissionPolicyList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1beta1", "MutatingAdmissionPolicy") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1beta1::MutatingAdmissionPolicy,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1beta1", "MutatingAdmissionPolicyBinding") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        (
+            "admissionregistration.k8s.io/v1beta1",
+            "MutatingAdmissionPolicyBindingList",
+        ) => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBindingList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "admissionregistration")]
+        ("admissionregistration.k8s.io/v1beta1", "MutatingAdmissionPolicyList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::admissionregistration::v1beta1::MutatingAdmissionPolicyList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "apiserverinternal")]
+        ("internal.apiserver.k8s.io/v1alpha1", "StorageVersion") => {
+            Some(
+                visitor
+                    .visit::<crate::api::apiserverinternal::v1alpha1::StorageVersion>(),
+            )
+        }
+        #[cfg(feature = "apiserverinternal")]
+        ("internal.apiserver.k8s.io/v1alpha1", "StorageVersionList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::apiserverinternal::v1alpha1::StorageVersionList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "ControllerRevision") => {
+            Some(visitor.visit::<crate::api::apps::v1::ControllerRevision>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "ControllerRevisionList") => {
+            Some(visitor.visit::<crate::api::apps::v1::ControllerRevisionList>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "DaemonSet") => {
+            Some(visitor.visit::<crate::api::apps::v1::DaemonSet>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "DaemonSetList") => {
+            Some(visitor.visit::<crate::api::apps::v1::DaemonSetList>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "Deployment") => {
+            Some(visitor.visit::<crate::api::apps::v1::Deployment>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "DeploymentList") => {
+            Some(visitor.visit::<crate::api::apps::v1::DeploymentList>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "ReplicaSet") => {
+            Some(visitor.visit::<crate::api::apps::v1::ReplicaSet>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "ReplicaSetList") => {
+            Some(visitor.visit::<crate::api::apps::v1::ReplicaSetList>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "StatefulSet") => {
+            Some(visitor.visit::<crate::api::apps::v1::StatefulSet>())
+        }
+        #[cfg(feature = "apps")]
+        ("apps/v1", "StatefulSetList") => {
+            Some(visitor.visit::<crate::api::apps::v1::StatefulSetList>())
+        }
+        #[cfg(feature = "authentication")]
+        ("authentication.k8s.io/v1", "SelfSubjectReview") => {
+            Some(visitor.visit::<crate::api::authentication::v1::SelfSubjectReview>())
+        }
+        #[cfg(feature = "authentication")]
+        ("authentication.k8s.io/v1", "TokenRequest") => {
+            Some(visitor.visit::<crate::api::authentication::v1::TokenRequest>())
+        }
+        #[cfg(feature = "authentication")]
+        ("authentication.k8s.io/v1", "TokenReview") => {
+            Some(visitor.visit::<crate::api::authentication::v1::TokenReview>())
+        }
+        #[cfg(feature = "authorization")]
+        ("authorization.k8s.io/v1", "LocalSubjectAccessReview") => {
+            Some(
+                visitor
+                    .visit::<crate::api::authorization::v1::LocalSubjectAccessReview>(),
+            )
+        }
+        #[cfg(feature = "authorization")]
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => {
+            Some(
+                visitor.visit::<crate::api::authorization::v1::SelfSubjectAccessReview>(),
+            )
+        }
+        #[cfg(feature = "authorization")]
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => {
+            Some(
+                visitor.visit::<crate::api::authorization::v1::SelfSubjectRulesReview>(),
+            )
+        }
+        #[cfg(feature = "authorization")]
+        ("authorization.k8s.io/v1", "SubjectAccessReview") => {
+            Some(visitor.visit::<crate::api::authorization::v1::SubjectAccessReview>())
+        }
+        #[cfg(feature = "autoscaling")]
+        ("autoscaling/v1", "HorizontalPodAutoscaler") => {
+            Some(visitor.visit::<crate::api::autoscaling::v1::HorizontalPodAutoscaler>())
+        }
+        #[cfg(feature = "autoscaling")]
+        ("autoscaling/v1", "HorizontalPodAutoscalerList") => {
+            Some(
+                visitor
+                    .visit::<crate::api::autoscaling::v1::HorizontalPodAutoscalerList>(),
+            )
+        }
+        #[cfg(feature = "autoscaling")]
+        ("autoscaling/v1", "Scale") => {
+            Some(visitor.visit::<crate::api::autoscaling::v1::Scale>())
+        }
+        #[cfg(feature = "autoscaling")]
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => {
+            Some(visitor.visit::<crate::api::autoscaling::v2::HorizontalPodAutoscaler>())
+        }
+        #[cfg(feature = "autoscaling")]
+        ("autoscaling/v2", "HorizontalPodAutoscalerList") => {
+            Some(
+                visitor
+                    .visit::<crate::api::autoscaling::v2::HorizontalPodAutoscalerList>(),
+            )
+        }
+        #[cfg(feature = "batch")]
+        ("batch/v1", "CronJob") => {
+            Some(visitor.visit::<crate::api::batch::v1::CronJob>())
+        }
+        #[cfg(feature = "batch")]
+        ("batch/v1", "CronJobList") => {
+            Some(visitor.visit::<crate::api::batch::v1::CronJobList>())
+        }
+        #[cfg(feature = "batch")]
+        ("batch/v1", "Job") => Some(visitor.visit::<crate::api::batch::v1::Job>()),
+        #[cfg(feature = "batch")]
+        ("batch/v1", "JobList") => {
+            Some(visitor.visit::<crate::api::batch::v1::JobList>())
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1", "CertificateSigningRequest") => {
+            Some(
+                visitor
+                    .visit::<crate::api::certificates::v1::CertificateSigningRequest>(),
+            )
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1", "CertificateSigningRequestList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::certificates::v1::CertificateSigningRequestList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1alpha1", "ClusterTrustBundle") => {
+            Some(
+                visitor.visit::<crate::api::certificates::v1alpha1::ClusterTrustBundle>(),
+            )
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1alpha1", "ClusterTrustBundleList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::certificates::v1alpha1::ClusterTrustBundleList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1beta1", "ClusterTrustBundle") => {
+            Some(
+                visitor.visit::<crate::api::certificates::v1beta1::ClusterTrustBundle>(),
+            )
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1beta1", "ClusterTrustBundleList") => {
+            Some(
+                visitor
+                    .visit::<crate::api::certificates::v1beta1::ClusterTrustBundleList>(),
+            )
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1beta1", "PodCertificateRequest") => {
+            Some(
+                visitor
+                    .visit::<crate::api::certificates::v1beta1::PodCertificateRequest>(),
+            )
+        }
+        #[cfg(feature = "certificates")]
+        ("certificates.k8s.io/v1beta1", "PodCertificateRequestList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::certificates::v1beta1::PodCertificateRequestList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "coordination")]
+        ("coordination.k8s.io/v1", "Lease") => {
+            Some(visitor.visit::<crate::api::coordination::v1::Lease>())
+        }
+        #[cfg(feature = "coordination")]
+        ("coordination.k8s.io/v1", "LeaseList") => {
+            Some(visitor.visit::<crate::api::coordination::v1::LeaseList>())
+        }
+        #[cfg(feature = "coordination")]
+        ("coordination.k8s.io/v1alpha2", "LeaseCandidate") => {
+            Some(visitor.visit::<crate::api::coordination::v1alpha2::LeaseCandidate>())
+        }
+        #[cfg(feature = "coordination")]
+        ("coordination.k8s.io/v1alpha2", "LeaseCandidateList") => {
+            Some(
+                visitor.visit::<crate::api::coordination::v1alpha2::LeaseCandidateList>(),
+            )
+        }
+        #[cfg(feature = "coordination")]
+        ("coordination.k8s.io/v1beta1", "LeaseCandidate") => {
+            Some(visitor.visit::<crate::api::coordination::v1beta1::LeaseCandidate>())
+        }
+        #[cfg(feature = "coordination")]
+        ("coordination.k8s.io/v1beta1", "LeaseCandidateList") => {
+            Some(
+                visitor.visit::<crate::api::coordination::v1beta1::LeaseCandidateList>(),
+            )
+        }
+        #[cfg(feature = "core")]
+        ("v1", "Binding") => Some(visitor.visit::<crate::api::core::v1::Binding>()),
+        #[cfg(feature = "core")]
+        ("v1", "ComponentStatus") => {
+            Some(visitor.visit::<crate::api::core::v1::ComponentStatus>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ComponentStatusList") => {
+            Some(visitor.visit::<crate::api::core::v1::ComponentStatusList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ConfigMap") => Some(visitor.visit::<crate::api::core::v1::ConfigMap>()),
+        #[cfg(feature = "core")]
+        ("v1", "ConfigMapList") => {
+            Some(visitor.visit::<crate::api::core::v1::ConfigMapList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "Endpoints") => Some(visitor.visit::<crate::api::core::v1::Endpoints>()),
+        #[cfg(feature = "core")]
+        ("v1", "EndpointsList") => {
+            Some(visitor.visit::<crate::api::core::v1::EndpointsList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "Event") => Some(visitor.visit::<crate::api::core::v1::Event>()),
+        #[cfg(feature = "core")]
+        ("v1", "EventList") => Some(visitor.visit::<crate::api::core::v1::EventList>()),
+        #[cfg(feature = "core")]
+        ("v1", "LimitRange") => Some(visitor.visit::<crate::api::core::v1::LimitRange>()),
+        #[cfg(feature = "core")]
+        ("v1", "LimitRangeList") => {
+            Some(visitor.visit::<crate::api::core::v1::LimitRangeList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "Namespace") => Some(visitor.visit::<crate::api::core::v1::Namespace>()),
+        #[cfg(feature = "core")]
+        ("v1", "NamespaceList") => {
+            Some(visitor.visit::<crate::api::core::v1::NamespaceList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "Node") => Some(visitor.visit::<crate::api::core::v1::Node>()),
+        #[cfg(feature = "core")]
+        ("v1", "NodeList") => Some(visitor.visit::<crate::api::core::v1::NodeList>()),
+        #[cfg(feature = "core")]
+        ("v1", "PersistentVolume") => {
+            Some(visitor.visit::<crate::api::core::v1::PersistentVolume>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "PersistentVolumeClaim") => {
+            Some(visitor.visit::<crate::api::core::v1::PersistentVolumeClaim>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "PersistentVolumeClaimList") => {
+            Some(visitor.visit::<crate::api::core::v1::PersistentVolumeClaimList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "PersistentVolumeList") => {
+            Some(visitor.visit::<crate::api::core::v1::PersistentVolumeList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "Pod") => Some(visitor.visit::<crate::api::core::v1::Pod>()),
+        #[cfg(feature = "core")]
+        ("v1", "PodList") => Some(visitor.visit::<crate::api::core::v1::PodList>()),
+        #[cfg(feature = "core")]
+        ("v1", "PodTemplate") => {
+            Some(visitor.visit::<crate::api::core::v1::PodTemplate>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "PodTemplateList") => {
+            Some(visitor.visit::<crate::api::core::v1::PodTemplateList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ReplicationController") => {
+            Some(visitor.visit::<crate::api::core::v1::ReplicationController>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ReplicationControllerList") => {
+            Some(visitor.visit::<crate::api::core::v1::ReplicationControllerList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ResourceQuota") => {
+            Some(visitor.visit::<crate::api::core::v1::ResourceQuota>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ResourceQuotaList") => {
+            Some(visitor.visit::<crate::api::core::v1::ResourceQuotaList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "Secret") => Some(visitor.visit::<crate::api::core::v1::Secret>()),
+        #[cfg(feature = "core")]
+        ("v1", "SecretList") => Some(visitor.visit::<crate::api::core::v1::SecretList>()),
+        #[cfg(feature = "core")]
+        ("v1", "Service") => Some(visitor.visit::<crate::api::core::v1::Service>()),
+        #[cfg(feature = "core")]
+        ("v1", "ServiceAccount") => {
+            Some(visitor.visit::<crate::api::core::v1::ServiceAccount>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ServiceAccountList") => {
+            Some(visitor.visit::<crate::api::core::v1::ServiceAccountList>())
+        }
+        #[cfg(feature = "core")]
+        ("v1", "ServiceList") => {
+            Some(visitor.visit::<crate::api::core::v1::ServiceList>())
+        }
+        #[cfg(feature = "discovery")]
+        ("discovery.k8s.io/v1", "EndpointSlice") => {
+            Some(visitor.visit::<crate::api::discovery::v1::EndpointSlice>())
+        }
+        #[cfg(feature = "discovery")]
+        ("discovery.k8s.io/v1", "EndpointSliceList") => {
+            Some(visitor.visit::<crate::api::discovery::v1::EndpointSliceList>())
+        }
+        #[cfg(feature = "events")]
+        ("events.k8s.io/v1", "Event") => {
+            Some(visitor.visit::<crate::api::events::v1::Event>())
+        }
+        #[cfg(feature = "events")]
+        ("events.k8s.io/v1", "EventList") => {
+            Some(visitor.visit::<crate::api::events::v1::EventList>())
+        }
+        #[cfg(feature = "flowcontrol")]
+        ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema") => {
+            Some(visitor.visit::<crate::api::flowcontrol::v1::FlowSchema>())
+        }
+        #[cfg(feature = "flowcontrol")]
+        ("flowcontrol.apiserver.k8s.io/v1", "FlowSchemaList") => {
+            Some(visitor.visit::<crate::api::flowcontrol::v1::FlowSchemaList>())
+        }
+        #[cfg(feature = "flowcontrol")]
+        ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration") => {
+            Some(
+                visitor
+                    .visit::<crate::api::flowcontrol::v1::PriorityLevelConfiguration>(),
+            )
+        }
+        #[cfg(feature = "flowcontrol")]
+        ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfigurationList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::flowcontrol::v1::PriorityLevelConfigurationList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "IPAddress") => {
+            Some(visitor.visit::<crate::api::networking::v1::IPAddress>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "IPAddressList") => {
+            Some(visitor.visit::<crate::api::networking::v1::IPAddressList>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "Ingress") => {
+            Some(visitor.visit::<crate::api::networking::v1::Ingress>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "IngressClass") => {
+            Some(visitor.visit::<crate::api::networking::v1::IngressClass>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "IngressClassList") => {
+            Some(visitor.visit::<crate::api::networking::v1::IngressClassList>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "IngressList") => {
+            Some(visitor.visit::<crate::api::networking::v1::IngressList>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "NetworkPolicy") => {
+            Some(visitor.visit::<crate::api::networking::v1::NetworkPolicy>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "NetworkPolicyList") => {
+            Some(visitor.visit::<crate::api::networking::v1::NetworkPolicyList>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "ServiceCIDR") => {
+            Some(visitor.visit::<crate::api::networking::v1::ServiceCIDR>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1", "ServiceCIDRList") => {
+            Some(visitor.visit::<crate::api::networking::v1::ServiceCIDRList>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1beta1", "IPAddress") => {
+            Some(visitor.visit::<crate::api::networking::v1beta1::IPAddress>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1beta1", "IPAddressList") => {
+            Some(visitor.visit::<crate::api::networking::v1beta1::IPAddressList>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1beta1", "ServiceCIDR") => {
+            Some(visitor.visit::<crate::api::networking::v1beta1::ServiceCIDR>())
+        }
+        #[cfg(feature = "networking")]
+        ("networking.k8s.io/v1beta1", "ServiceCIDRList") => {
+            Some(visitor.visit::<crate::api::networking::v1beta1::ServiceCIDRList>())
+        }
+        #[cfg(feature = "node")]
+        ("node.k8s.io/v1", "RuntimeClass") => {
+            Some(visitor.visit::<crate::api::node::v1::RuntimeClass>())
+        }
+        #[cfg(feature = "node")]
+        ("node.k8s.io/v1", "RuntimeClassList") => {
+            Some(visitor.visit::<crate::api::node::v1::RuntimeClassList>())
+        }
+        #[cfg(feature = "policy")]
+        ("policy/v1", "Eviction") => {
+            Some(visitor.visit::<crate::api::policy::v1::Eviction>())
+        }
+        #[cfg(feature = "policy")]
+        ("policy/v1", "PodDisruptionBudget") => {
+            Some(visitor.visit::<crate::api::policy::v1::PodDisruptionBudget>())
+        }
+        #[cfg(feature = "policy")]
+        ("policy/v1", "PodDisruptionBudgetList") => {
+            Some(visitor.visit::<crate::api::policy::v1::PodDisruptionBudgetList>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => {
+            Some(visitor.visit::<crate::api::rbac::v1::ClusterRole>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            Some(visitor.visit::<crate::api::rbac::v1::ClusterRoleBinding>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBindingList") => {
+            Some(visitor.visit::<crate::api::rbac::v1::ClusterRoleBindingList>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleList") => {
+            Some(visitor.visit::<crate::api::rbac::v1::ClusterRoleList>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "Role") => {
+            Some(visitor.visit::<crate::api::rbac::v1::Role>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
+            Some(visitor.visit::<crate::api::rbac::v1::RoleBinding>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "RoleBindingList") => {
+            Some(visitor.visit::<crate::api::rbac::v1::RoleBindingList>())
+        }
+        #[cfg(feature = "rbac")]
+        ("rbac.authorization.k8s.io/v1", "RoleList") => {
+            Some(visitor.visit::<crate::api::rbac::v1::RoleList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "DeviceClass") => {
+            Some(visitor.visit::<crate::api::resource::v1::DeviceClass>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "DeviceClassList") => {
+            Some(visitor.visit::<crate::api::resource::v1::DeviceClassList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "ResourceClaim") => {
+            Some(visitor.visit::<crate::api::resource::v1::ResourceClaim>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "ResourceClaimList") => {
+            Some(visitor.visit::<crate::api::resource::v1::ResourceClaimList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "ResourceClaimTemplate") => {
+            Some(visitor.visit::<crate::api::resource::v1::ResourceClaimTemplate>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "ResourceClaimTemplateList") => {
+            Some(visitor.visit::<crate::api::resource::v1::ResourceClaimTemplateList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "ResourceSlice") => {
+            Some(visitor.visit::<crate::api::resource::v1::ResourceSlice>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1", "ResourceSliceList") => {
+            Some(visitor.visit::<crate::api::resource::v1::ResourceSliceList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1alpha3", "DeviceTaintRule") => {
+            Some(visitor.visit::<crate::api::resource::v1alpha3::DeviceTaintRule>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1alpha3", "DeviceTaintRuleList") => {
+            Some(visitor.visit::<crate::api::resource::v1alpha3::DeviceTaintRuleList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1alpha3", "ResourcePoolStatusRequest") => {
+            Some(
+                visitor
+                    .visit::<crate::api::resource::v1alpha3::ResourcePoolStatusRequest>(),
+            )
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1alpha3", "ResourcePoolStatusRequestList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::resource::v1alpha3::ResourcePoolStatusRequestList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "DeviceClass") => {
+            Some(visitor.visit::<crate::api::resource::v1beta1::DeviceClass>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "DeviceClassList") => {
+            Some(visitor.visit::<crate::api::resource::v1beta1::DeviceClassList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "ResourceClaim") => {
+            Some(visitor.visit::<crate::api::resource::v1beta1::ResourceClaim>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "ResourceClaimList") => {
+            Some(visitor.visit::<crate::api::resource::v1beta1::ResourceClaimList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "ResourceClaimTemplate") => {
+            Some(visitor.visit::<crate::api::resource::v1beta1::ResourceClaimTemplate>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "ResourceClaimTemplateList") => {
+            Some(
+                visitor
+                    .visit::<crate::api::resource::v1beta1::ResourceClaimTemplateList>(),
+            )
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "ResourceSlice") => {
+            Some(visitor.visit::<crate::api::resource::v1beta1::ResourceSlice>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta1", "ResourceSliceList") => {
+            Some(visitor.visit::<crate::api::resource::v1beta1::ResourceSliceList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "DeviceClass") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::DeviceClass>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "DeviceClassList") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::DeviceClassList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "DeviceTaintRule") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::DeviceTaintRule>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "DeviceTaintRuleList") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::DeviceTaintRuleList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "ResourceClaim") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::ResourceClaim>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "ResourceClaimList") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::ResourceClaimList>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "ResourceClaimTemplate") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::ResourceClaimTemplate>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "ResourceClaimTemplateList") => {
+            Some(
+                visitor
+                    .visit::<crate::api::resource::v1beta2::ResourceClaimTemplateList>(),
+            )
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "ResourceSlice") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::ResourceSlice>())
+        }
+        #[cfg(feature = "resource")]
+        ("resource.k8s.io/v1beta2", "ResourceSliceList") => {
+            Some(visitor.visit::<crate::api::resource::v1beta2::ResourceSliceList>())
+        }
+        #[cfg(feature = "scheduling")]
+        ("scheduling.k8s.io/v1", "PriorityClass") => {
+            Some(visitor.visit::<crate::api::scheduling::v1::PriorityClass>())
+        }
+        #[cfg(feature = "scheduling")]
+        ("scheduling.k8s.io/v1", "PriorityClassList") => {
+            Some(visitor.visit::<crate::api::scheduling::v1::PriorityClassList>())
+        }
+        #[cfg(feature = "scheduling")]
+        ("scheduling.k8s.io/v1alpha2", "PodGroup") => {
+            Some(visitor.visit::<crate::api::scheduling::v1alpha2::PodGroup>())
+        }
+        #[cfg(feature = "scheduling")]
+        ("scheduling.k8s.io/v1alpha2", "PodGroupList") => {
+            Some(visitor.visit::<crate::api::scheduling::v1alpha2::PodGroupList>())
+        }
+        #[cfg(feature = "scheduling")]
+        ("scheduling.k8s.io/v1alpha2", "Workload") => {
+            Some(visitor.visit::<crate::api::scheduling::v1alpha2::Workload>())
+        }
+        #[cfg(feature = "scheduling")]
+        ("scheduling.k8s.io/v1alpha2", "WorkloadList") => {
+            Some(visitor.visit::<crate::api::scheduling::v1alpha2::WorkloadList>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "CSIDriver") => {
+            Some(visitor.visit::<crate::api::storage::v1::CSIDriver>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "CSIDriverList") => {
+            Some(visitor.visit::<crate::api::storage::v1::CSIDriverList>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "CSINode") => {
+            Some(visitor.visit::<crate::api::storage::v1::CSINode>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "CSINodeList") => {
+            Some(visitor.visit::<crate::api::storage::v1::CSINodeList>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "CSIStorageCapacity") => {
+            Some(visitor.visit::<crate::api::storage::v1::CSIStorageCapacity>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "CSIStorageCapacityList") => {
+            Some(visitor.visit::<crate::api::storage::v1::CSIStorageCapacityList>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "StorageClass") => {
+            Some(visitor.visit::<crate::api::storage::v1::StorageClass>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "StorageClassList") => {
+            Some(visitor.visit::<crate::api::storage::v1::StorageClassList>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "VolumeAttachment") => {
+            Some(visitor.visit::<crate::api::storage::v1::VolumeAttachment>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "VolumeAttachmentList") => {
+            Some(visitor.visit::<crate::api::storage::v1::VolumeAttachmentList>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "VolumeAttributesClass") => {
+            Some(visitor.visit::<crate::api::storage::v1::VolumeAttributesClass>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1", "VolumeAttributesClassList") => {
+            Some(visitor.visit::<crate::api::storage::v1::VolumeAttributesClassList>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1beta1", "VolumeAttributesClass") => {
+            Some(visitor.visit::<crate::api::storage::v1beta1::VolumeAttributesClass>())
+        }
+        #[cfg(feature = "storage")]
+        ("storage.k8s.io/v1beta1", "VolumeAttributesClassList") => {
+            Some(
+                visitor
+                    .visit::<crate::api::storage::v1beta1::VolumeAttributesClassList>(),
+            )
+        }
+        #[cfg(feature = "storagemigration")]
+        ("storagemigration.k8s.io/v1beta1", "StorageVersionMigration") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::storagemigration::v1beta1::StorageVersionMigration,
+                    >(),
+            )
+        }
+        #[cfg(feature = "storagemigration")]
+        ("storagemigration.k8s.io/v1beta1", "StorageVersionMigrationList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::api::storagemigration::v1beta1::StorageVersionMigrationList,
+                    >(),
+            )
+        }
+        #[cfg(feature = "apiextensions")]
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+                    >(),
+            )
+        }
+        #[cfg(feature = "apiextensions")]
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinitionList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
+                    >(),
+            )
+        }
+        ("v1", "APIGroup") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::APIGroup>())
+        }
+        ("v1", "APIGroupList") => {
+            Some(
+                visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::APIGroupList>(),
+            )
+        }
+        ("v1", "APIResourceList") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::APIResourceList>(),
+            )
+        }
+        ("v1", "APIVersions") => {
+            Some(
+                visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::APIVersions>(),
+            )
+        }
+        ("v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("admission.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("admission.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("admissionregistration.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("admissionregistration.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("admissionregistration.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("apiextensions.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("apiextensions.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("apiregistration.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("apiregistration.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("apps/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("apps/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("apps/v1beta2", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("authentication.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("authentication.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("authentication.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("authorization.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("authorization.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("autoscaling/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("autoscaling/v2", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("batch/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("batch/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("certificates.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("certificates.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("certificates.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("coordination.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("coordination.k8s.io/v1alpha2", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("coordination.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("discovery.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("discovery.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("events.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("events.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("extensions/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("flowcontrol.apiserver.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("flowcontrol.apiserver.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("flowcontrol.apiserver.k8s.io/v1beta2", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("flowcontrol.apiserver.k8s.io/v1beta3", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("imagepolicy.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("internal.apiserver.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("networking.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("networking.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("node.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("node.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("node.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("policy/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("policy/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("rbac.authorization.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("rbac.authorization.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("rbac.authorization.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("resource.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("resource.k8s.io/v1alpha3", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("resource.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("resource.k8s.io/v1beta2", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("scheduling.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("scheduling.k8s.io/v1alpha2", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("scheduling.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("storage.k8s.io/v1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("storage.k8s.io/v1alpha1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("storage.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("storagemigration.k8s.io/v1beta1", "DeleteOptions") => {
+            Some(
+                visitor
+                    .visit::<crate::apimachinery::pkg::apis::meta::v1::DeleteOptions>(),
+            )
+        }
+        ("v1", "Status") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::Status>())
+        }
+        ("v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("admission.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("admission.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("admissionregistration.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("admissionregistration.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("admissionregistration.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("apiextensions.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("apiextensions.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("apiregistration.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("apiregistration.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("apps/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("apps/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("apps/v1beta2", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("authentication.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("authentication.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("authentication.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("authorization.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("authorization.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("autoscaling/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("autoscaling/v2", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("batch/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("batch/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("certificates.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("certificates.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("certificates.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("coordination.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("coordination.k8s.io/v1alpha2", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("coordination.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("discovery.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("discovery.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("events.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("events.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("extensions/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("flowcontrol.apiserver.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("flowcontrol.apiserver.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("flowcontrol.apiserver.k8s.io/v1beta2", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("flowcontrol.apiserver.k8s.io/v1beta3", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("imagepolicy.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("internal.apiserver.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("networking.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("networking.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("node.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("node.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("node.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("policy/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("policy/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("rbac.authorization.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("rbac.authorization.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("rbac.authorization.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("resource.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("resource.k8s.io/v1alpha3", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("resource.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("resource.k8s.io/v1beta2", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("scheduling.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("scheduling.k8s.io/v1alpha2", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("scheduling.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("storage.k8s.io/v1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("storage.k8s.io/v1alpha1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("storage.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        ("storagemigration.k8s.io/v1beta1", "WatchEvent") => {
+            Some(visitor.visit::<crate::apimachinery::pkg::apis::meta::v1::WatchEvent>())
+        }
+        #[cfg(feature = "apiregistration")]
+        ("apiregistration.k8s.io/v1", "APIService") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+                    >(),
+            )
+        }
+        #[cfg(feature = "apiregistration")]
+        ("apiregistration.k8s.io/v1", "APIServiceList") => {
+            Some(
+                visitor
+                    .visit::<
+                        crate::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
+                    >(),
+            )
+        }
+        _ => None,
+    }
+}

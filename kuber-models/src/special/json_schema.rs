@@ -30,6 +30,27 @@ pub enum JSONSchemaPropsOrStringArray {
     Strings(Vec<String>),
 }
 
+/// No schema: an empty list.
+impl Default for JSONSchemaPropsOrArray {
+    fn default() -> Self {
+        Self::Schemas(Vec::new())
+    }
+}
+
+/// Not allowed, Go's zero value.
+impl Default for JSONSchemaPropsOrBool {
+    fn default() -> Self {
+        Self::Bool(false)
+    }
+}
+
+/// No schema: an empty list.
+impl Default for JSONSchemaPropsOrStringArray {
+    fn default() -> Self {
+        Self::Strings(Vec::new())
+    }
+}
+
 impl Serialize for JSONSchemaPropsOrArray {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {

@@ -331,10 +331,32 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 pub(crate) fn format_utc(secs: i64, micros: Option<u32>) -> String {
     let (year, month, day) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
     let sod = secs.rem_euclid(SECS_PER_DAY);
-    let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
-    match micros {
-        None => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
-        Some(us) => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{us:06}Z"),
+    // Digit by digit rather than `format!`: a protobuf read makes one per timestamp.
+    let mut out = String::with_capacity(27);
+    push_digits(&mut out, year as u64, 4);
+    let fields = [
+        ('-', i64::from(month)),
+        ('-', i64::from(day)),
+        ('T', sod / 3600),
+        (':', sod / 60 % 60),
+        (':', sod % 60),
+    ];
+    for (sep, value) in fields {
+        out.push(sep);
+        push_digits(&mut out, value as u64, 2);
+    }
+    if let Some(us) = micros {
+        out.push('.');
+        push_digits(&mut out, u64::from(us), 6);
+    }
+    out.push('Z');
+    out
+}
+
+/// `value`'s last `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, value: u64, width: u32) {
+    for p in (0..width).rev() {
+        out.push(char::from(b'0' + (value / 10u64.pow(p) % 10) as u8));
     }
 }
 

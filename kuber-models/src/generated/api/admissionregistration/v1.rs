@@ -35,6 +35,39 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ApplyConfiguration {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ApplyConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.expression, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "expression",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.AuditAnnotation`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditAnnotation {
@@ -76,6 +109,42 @@ impl crate::codec::DecodeFields for AuditAnnotation {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AuditAnnotation {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.AuditAnnotation";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::req(b, 2, &self.value_expression, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_req(&mut self.value_expression, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "valueExpression",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ExpressionWarning`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressionWarning {
@@ -115,6 +184,42 @@ impl crate::codec::DecodeFields for ExpressionWarning {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ExpressionWarning {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ExpressionWarning";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 2, &self.field_ref, w::Std);
+        w::req(b, 3, &self.warning, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            2 => w::set_req(&mut self.field_ref, t, b, d, w::Std),
+            3 => w::set_req(&mut self.warning, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                2 => "fieldRef",
+                3 => "warning",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.JSONPatch`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JSONPatch {
@@ -148,6 +253,39 @@ impl crate::codec::DecodeFields for JSONPatch {
             "expression" => crate::codec::set(&mut self.expression, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JSONPatch {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.JSONPatch";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.expression, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "expression",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MatchCondition`
@@ -187,6 +325,42 @@ impl crate::codec::DecodeFields for MatchCondition {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MatchCondition {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MatchCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.expression, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.expression, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "expression",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MatchResources`
@@ -242,6 +416,51 @@ impl crate::codec::DecodeFields for MatchResources {
             "resourceRules" => crate::codec::set(&mut self.resource_rules, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MatchResources {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MatchResources";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.namespace_selector, false, w::Std);
+        w::opt(b, 2, &self.object_selector, false, w::Std);
+        w::opt_list(b, 3, &self.resource_rules, w::Std);
+        w::opt_list(b, 4, &self.exclude_resource_rules, w::Std);
+        w::opt(b, 7, &self.match_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.namespace_selector, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.object_selector, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.resource_rules, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.exclude_resource_rules, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.match_policy, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespaceSelector",
+                2 => "objectSelector",
+                3 => "resourceRules",
+                4 => "excludeResourceRules",
+                7 => "matchPolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy`
@@ -309,6 +528,53 @@ impl crate::Resource for MutatingAdmissionPolicy {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicy {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBinding`
 ///
 /// Kind `MutatingAdmissionPolicyBinding` of `admissionregistration.k8s.io/v1`, cluster-scoped, plural `mutatingadmissionpolicybindings`.
@@ -372,6 +638,53 @@ impl crate::Resource for MutatingAdmissionPolicyBinding {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyBinding {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBinding";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingList`
@@ -438,6 +751,52 @@ impl crate::ListResource for MutatingAdmissionPolicyBindingList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicyBindingSpec {
@@ -479,6 +838,45 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
             "policyName" => crate::codec::set(&mut self.policy_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyBindingSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.policy_name, true, w::Std);
+        w::opt(b, 2, &self.param_ref, false, w::Std);
+        w::opt(b, 3, &self.match_resources, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.policy_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.param_ref, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.match_resources, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "policyName",
+                2 => "paramRef",
+                3 => "matchResources",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyList`
@@ -545,6 +943,52 @@ impl crate::ListResource for MutatingAdmissionPolicyList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicyList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicySpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicySpec {
@@ -602,6 +1046,57 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
             "variables" => crate::codec::set(&mut self.variables, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicySpec {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingAdmissionPolicySpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.param_kind, false, w::Std);
+        w::opt(b, 2, &self.match_constraints, false, w::Std);
+        w::opt_list(b, 3, &self.variables, w::Std);
+        w::opt_list(b, 4, &self.mutations, w::Std);
+        w::opt(b, 5, &self.failure_policy, false, w::Std);
+        w::opt_list(b, 6, &self.match_conditions, w::Std);
+        w::opt(b, 7, &self.reinvocation_policy, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.param_kind, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.match_constraints, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.variables, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.mutations, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.failure_policy, t, b, d, false, w::Std),
+            6 => w::push_opt(&mut self.match_conditions, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.reinvocation_policy, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "paramKind",
+                2 => "matchConstraints",
+                3 => "variables",
+                4 => "mutations",
+                5 => "failurePolicy",
+                6 => "matchConditions",
+                7 => "reinvocationPolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingWebhook`
@@ -687,6 +1182,72 @@ impl crate::codec::DecodeFields for MutatingWebhook {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingWebhook {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhook";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.client_config, w::Std);
+        w::opt_list(b, 3, &self.rules, w::Std);
+        w::opt(b, 4, &self.failure_policy, false, w::Std);
+        w::opt(b, 5, &self.namespace_selector, false, w::Std);
+        w::req(b, 6, &self.side_effects, w::Std);
+        w::opt(b, 7, &self.timeout_seconds, false, w::Std);
+        w::list(b, 8, &self.admission_review_versions, w::Std);
+        w::opt(b, 9, &self.match_policy, false, w::Std);
+        w::opt(b, 10, &self.reinvocation_policy, false, w::Std);
+        w::opt(b, 11, &self.object_selector, false, w::Std);
+        w::opt_list(b, 12, &self.match_conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.client_config, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.rules, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.failure_policy, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.match_policy, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.namespace_selector, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.object_selector, t, b, d, false, w::Std),
+            6 => w::set_req(&mut self.side_effects, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.timeout_seconds, t, b, d, false, w::Std),
+            8 => w::push(&mut self.admission_review_versions, t, b, d, w::Std),
+            10 => w::set_opt(&mut self.reinvocation_policy, t, b, d, false, w::Std),
+            12 => w::push_opt(&mut self.match_conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "clientConfig",
+                3 => "rules",
+                4 => "failurePolicy",
+                9 => "matchPolicy",
+                5 => "namespaceSelector",
+                11 => "objectSelector",
+                6 => "sideEffects",
+                7 => "timeoutSeconds",
+                8 => "admissionReviewVersions",
+                10 => "reinvocationPolicy",
+                12 => "matchConditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration`
 ///
 /// Kind `MutatingWebhookConfiguration` of `admissionregistration.k8s.io/v1`, cluster-scoped, plural `mutatingwebhookconfigurations`.
@@ -750,6 +1311,52 @@ impl crate::Resource for MutatingWebhookConfiguration {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingWebhookConfiguration {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.webhooks, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.webhooks, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "Webhooks",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList`
@@ -816,6 +1423,52 @@ impl crate::ListResource for MutatingWebhookConfigurationList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingWebhookConfigurationList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.Mutation`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mutation {
@@ -857,6 +1510,45 @@ impl crate::codec::DecodeFields for Mutation {
             "patchType" => crate::codec::set_required(&mut self.patch_type, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Mutation {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.Mutation";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 2, &self.patch_type, w::Std);
+        w::opt(b, 3, &self.apply_configuration, false, w::Std);
+        w::opt(b, 4, &self.json_patch, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            2 => w::set_req(&mut self.patch_type, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.apply_configuration, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.json_patch, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                2 => "patchType",
+                3 => "applyConfiguration",
+                4 => "jsonPatch",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.NamedRuleWithOperations`
@@ -914,6 +1606,115 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NamedRuleWithOperations {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.NamedRuleWithOperations";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.resource_names, w::Std);
+        w::embedded(
+            b,
+            2,
+            |b| {
+                w::opt_list(b, 1, &self.operations, w::Std);
+                w::embedded(
+                    b,
+                    2,
+                    |b| {
+                        w::opt_list(b, 1, &self.api_groups, w::Std);
+                        w::opt_list(b, 2, &self.api_versions, w::Std);
+                        w::opt_list(b, 3, &self.resources, w::Std);
+                        w::opt(b, 4, &self.scope, false, w::Std);
+                    },
+                );
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.resource_names, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceNames",
+                2 => "ruleWithOperations",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl NamedRuleWithOperations {
+    #[inline]
+    fn pb_merge_2_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.api_groups, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.api_versions, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.resources, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.scope, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroups",
+                2 => "apiVersions",
+                3 => "resources",
+                4 => "scope",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn pb_merge_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.operations, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2_2, Self::pb_name_2_2),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "operations",
+                2 => "rule",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ParamKind`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamKind {
@@ -951,6 +1752,42 @@ impl crate::codec::DecodeFields for ParamKind {
             "kind" => crate::codec::set(&mut self.kind, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ParamKind {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ParamKind";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_version, true, w::Std);
+        w::opt(b, 2, &self.kind, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiVersion",
+                2 => "kind",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ParamRef`
@@ -1000,6 +1837,48 @@ impl crate::codec::DecodeFields for ParamRef {
             "selector" => crate::codec::set(&mut self.selector, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ParamRef {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ParamRef";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
+        w::opt(b, 3, &self.selector, false, w::Std);
+        w::opt(b, 4, &self.parameter_not_found_action, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.parameter_not_found_action, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "namespace",
+                3 => "selector",
+                4 => "parameterNotFoundAction",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.RuleWithOperations`
@@ -1053,6 +1932,83 @@ impl crate::codec::DecodeFields for RuleWithOperations {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RuleWithOperations {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.RuleWithOperations";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.operations, w::Std);
+        w::embedded(
+            b,
+            2,
+            |b| {
+                w::opt_list(b, 1, &self.api_groups, w::Std);
+                w::opt_list(b, 2, &self.api_versions, w::Std);
+                w::opt_list(b, 3, &self.resources, w::Std);
+                w::opt(b, 4, &self.scope, false, w::Std);
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.operations, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "operations",
+                2 => "rule",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl RuleWithOperations {
+    #[inline]
+    fn pb_merge_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.api_groups, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.api_versions, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.resources, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.scope, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroups",
+                2 => "apiVersions",
+                3 => "resources",
+                4 => "scope",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ServiceReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceReference {
@@ -1100,6 +2056,48 @@ impl crate::codec::DecodeFields for ServiceReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceReference {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ServiceReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.namespace, w::Std);
+        w::req(b, 2, &self.name, w::Std);
+        w::opt(b, 3, &self.path, false, w::Std);
+        w::opt(b, 4, &self.port, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.namespace, t, b, d, w::Std),
+            2 => w::set_req(&mut self.name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.path, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.port, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                2 => "name",
+                3 => "path",
+                4 => "port",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.TypeChecking`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeChecking {
@@ -1133,6 +2131,39 @@ impl crate::codec::DecodeFields for TypeChecking {
             "expressionWarnings" => crate::codec::set(&mut self.expression_warnings, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TypeChecking {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.TypeChecking";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.expression_warnings, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.expression_warnings, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "expressionWarnings",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy`
@@ -1204,6 +2235,57 @@ impl crate::Resource for ValidatingAdmissionPolicy {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingAdmissionPolicy {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding`
 ///
 /// Kind `ValidatingAdmissionPolicyBinding` of `admissionregistration.k8s.io/v1`, cluster-scoped, plural `validatingadmissionpolicybindings`.
@@ -1267,6 +2349,52 @@ impl crate::Resource for ValidatingAdmissionPolicyBinding {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingAdmissionPolicyBinding {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList`
@@ -1333,6 +2461,52 @@ impl crate::ListResource for ValidatingAdmissionPolicyBindingList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicyBindingSpec {
@@ -1380,6 +2554,48 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyBindingSpec {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.policy_name, w::Std);
+        w::opt(b, 2, &self.param_ref, false, w::Std);
+        w::opt(b, 3, &self.match_resources, false, w::Std);
+        w::list(b, 4, &self.validation_actions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.policy_name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.param_ref, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.match_resources, t, b, d, false, w::Std),
+            4 => w::push(&mut self.validation_actions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "policyName",
+                2 => "paramRef",
+                3 => "matchResources",
+                4 => "validationActions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList`
@@ -1446,6 +2662,52 @@ impl crate::ListResource for ValidatingAdmissionPolicyList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingAdmissionPolicyList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicySpec {
@@ -1505,6 +2767,57 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicySpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingAdmissionPolicySpec {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.param_kind, false, w::Std);
+        w::opt(b, 2, &self.match_constraints, false, w::Std);
+        w::opt_list(b, 3, &self.validations, w::Std);
+        w::opt(b, 4, &self.failure_policy, false, w::Std);
+        w::opt_list(b, 5, &self.audit_annotations, w::Std);
+        w::opt_list(b, 6, &self.match_conditions, w::Std);
+        w::opt_list(b, 7, &self.variables, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.param_kind, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.match_constraints, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.validations, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.failure_policy, t, b, d, false, w::Std),
+            5 => w::push_opt(&mut self.audit_annotations, t, b, d, w::Std),
+            6 => w::push_opt(&mut self.match_conditions, t, b, d, w::Std),
+            7 => w::push_opt(&mut self.variables, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "paramKind",
+                2 => "matchConstraints",
+                3 => "validations",
+                4 => "failurePolicy",
+                5 => "auditAnnotations",
+                6 => "matchConditions",
+                7 => "variables",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicyStatus {
@@ -1546,6 +2859,45 @@ impl crate::codec::DecodeFields for ValidatingAdmissionPolicyStatus {
             "typeChecking" => crate::codec::set(&mut self.type_checking, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingAdmissionPolicyStatus {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
+        w::opt(b, 2, &self.type_checking, false, w::Std);
+        w::opt_list(b, 3, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.type_checking, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "observedGeneration",
+                2 => "typeChecking",
+                3 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingWebhook`
@@ -1627,6 +2979,69 @@ impl crate::codec::DecodeFields for ValidatingWebhook {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingWebhook {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhook";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.client_config, w::Std);
+        w::opt_list(b, 3, &self.rules, w::Std);
+        w::opt(b, 4, &self.failure_policy, false, w::Std);
+        w::opt(b, 5, &self.namespace_selector, false, w::Std);
+        w::req(b, 6, &self.side_effects, w::Std);
+        w::opt(b, 7, &self.timeout_seconds, false, w::Std);
+        w::list(b, 8, &self.admission_review_versions, w::Std);
+        w::opt(b, 9, &self.match_policy, false, w::Std);
+        w::opt(b, 10, &self.object_selector, false, w::Std);
+        w::opt_list(b, 11, &self.match_conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.client_config, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.rules, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.failure_policy, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.match_policy, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.namespace_selector, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.object_selector, t, b, d, false, w::Std),
+            6 => w::set_req(&mut self.side_effects, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.timeout_seconds, t, b, d, false, w::Std),
+            8 => w::push(&mut self.admission_review_versions, t, b, d, w::Std),
+            11 => w::push_opt(&mut self.match_conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "clientConfig",
+                3 => "rules",
+                4 => "failurePolicy",
+                9 => "matchPolicy",
+                5 => "namespaceSelector",
+                10 => "objectSelector",
+                6 => "sideEffects",
+                7 => "timeoutSeconds",
+                8 => "admissionReviewVersions",
+                11 => "matchConditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration`
 ///
 /// Kind `ValidatingWebhookConfiguration` of `admissionregistration.k8s.io/v1`, cluster-scoped, plural `validatingwebhookconfigurations`.
@@ -1690,6 +3105,52 @@ impl crate::Resource for ValidatingWebhookConfiguration {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingWebhookConfiguration {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.webhooks, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.webhooks, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "Webhooks",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList`
@@ -1756,6 +3217,52 @@ impl crate::ListResource for ValidatingWebhookConfigurationList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidatingWebhookConfigurationList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.Validation`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Validation {
@@ -1803,6 +3310,48 @@ impl crate::codec::DecodeFields for Validation {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Validation {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.Validation";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.expression, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.reason, false, w::Std);
+        w::opt(b, 4, &self.message_expression, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.expression, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.message_expression, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "Expression",
+                2 => "message",
+                3 => "reason",
+                4 => "messageExpression",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1.Variable`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Variable {
@@ -1840,6 +3389,42 @@ impl crate::codec::DecodeFields for Variable {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Variable {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.Variable";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.expression, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.expression, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "Name",
+                2 => "Expression",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1.WebhookClientConfig`
@@ -1883,5 +3468,44 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
             "url" => crate::codec::set(&mut self.url, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WebhookClientConfig {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1.WebhookClientConfig";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.service, false, w::Std);
+        w::opt(b, 2, &self.ca_bundle, false, w::Std);
+        w::opt(b, 3, &self.url, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            3 => w::set_opt(&mut self.url, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.service, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.ca_bundle, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                3 => "url",
+                1 => "service",
+                2 => "caBundle",
+                _ => return None,
+            },
+        )
     }
 }

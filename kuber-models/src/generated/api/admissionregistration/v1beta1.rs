@@ -35,6 +35,39 @@ impl crate::codec::DecodeFields for ApplyConfiguration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ApplyConfiguration {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.ApplyConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.expression, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "expression",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1beta1.JSONPatch`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JSONPatch {
@@ -68,6 +101,39 @@ impl crate::codec::DecodeFields for JSONPatch {
             "expression" => crate::codec::set(&mut self.expression, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JSONPatch {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.JSONPatch";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.expression, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.expression, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "expression",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MatchCondition`
@@ -107,6 +173,42 @@ impl crate::codec::DecodeFields for MatchCondition {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MatchCondition {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MatchCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.expression, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.expression, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "expression",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MatchResources`
@@ -162,6 +264,51 @@ impl crate::codec::DecodeFields for MatchResources {
             "resourceRules" => crate::codec::set(&mut self.resource_rules, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MatchResources {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MatchResources";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.namespace_selector, false, w::Std);
+        w::opt(b, 2, &self.object_selector, false, w::Std);
+        w::opt_list(b, 3, &self.resource_rules, w::Std);
+        w::opt_list(b, 4, &self.exclude_resource_rules, w::Std);
+        w::opt(b, 7, &self.match_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.namespace_selector, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.object_selector, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.resource_rules, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.exclude_resource_rules, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.match_policy, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespaceSelector",
+                2 => "objectSelector",
+                3 => "resourceRules",
+                4 => "excludeResourceRules",
+                7 => "matchPolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicy`
@@ -229,6 +376,53 @@ impl crate::Resource for MutatingAdmissionPolicy {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicy {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBinding`
 ///
 /// Kind `MutatingAdmissionPolicyBinding` of `admissionregistration.k8s.io/v1beta1`, cluster-scoped, plural `mutatingadmissionpolicybindings`.
@@ -292,6 +486,53 @@ impl crate::Resource for MutatingAdmissionPolicyBinding {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyBinding {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBinding";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBindingList`
@@ -358,6 +599,52 @@ impl crate::ListResource for MutatingAdmissionPolicyBindingList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBindingList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBindingSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicyBindingSpec {
@@ -399,6 +686,45 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicyBindingSpec {
             "policyName" => crate::codec::set(&mut self.policy_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyBindingSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.policy_name, true, w::Std);
+        w::opt(b, 2, &self.param_ref, false, w::Std);
+        w::opt(b, 3, &self.match_resources, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.policy_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.param_ref, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.match_resources, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "policyName",
+                2 => "paramRef",
+                3 => "matchResources",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyList`
@@ -465,6 +791,52 @@ impl crate::ListResource for MutatingAdmissionPolicyList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicyList {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicyList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicySpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicySpec {
@@ -524,6 +896,57 @@ impl crate::codec::DecodeFields for MutatingAdmissionPolicySpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MutatingAdmissionPolicySpec {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.MutatingAdmissionPolicySpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.param_kind, false, w::Std);
+        w::opt(b, 2, &self.match_constraints, false, w::Std);
+        w::opt_list(b, 3, &self.variables, w::Std);
+        w::opt_list(b, 4, &self.mutations, w::Std);
+        w::opt(b, 5, &self.failure_policy, false, w::Std);
+        w::opt_list(b, 6, &self.match_conditions, w::Std);
+        w::opt(b, 7, &self.reinvocation_policy, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.param_kind, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.match_constraints, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.variables, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.mutations, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.failure_policy, t, b, d, false, w::Std),
+            6 => w::push_opt(&mut self.match_conditions, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.reinvocation_policy, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "paramKind",
+                2 => "matchConstraints",
+                3 => "variables",
+                4 => "mutations",
+                5 => "failurePolicy",
+                6 => "matchConditions",
+                7 => "reinvocationPolicy",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1beta1.Mutation`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mutation {
@@ -565,6 +988,45 @@ impl crate::codec::DecodeFields for Mutation {
             "patchType" => crate::codec::set_required(&mut self.patch_type, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Mutation {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.Mutation";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 2, &self.patch_type, w::Std);
+        w::opt(b, 3, &self.apply_configuration, false, w::Std);
+        w::opt(b, 4, &self.json_patch, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            2 => w::set_req(&mut self.patch_type, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.apply_configuration, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.json_patch, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                2 => "patchType",
+                3 => "applyConfiguration",
+                4 => "jsonPatch",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.NamedRuleWithOperations`
@@ -622,6 +1084,115 @@ impl crate::codec::DecodeFields for NamedRuleWithOperations {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NamedRuleWithOperations {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.NamedRuleWithOperations";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.resource_names, w::Std);
+        w::embedded(
+            b,
+            2,
+            |b| {
+                w::opt_list(b, 1, &self.operations, w::Std);
+                w::embedded(
+                    b,
+                    2,
+                    |b| {
+                        w::opt_list(b, 1, &self.api_groups, w::Std);
+                        w::opt_list(b, 2, &self.api_versions, w::Std);
+                        w::opt_list(b, 3, &self.resources, w::Std);
+                        w::opt(b, 4, &self.scope, false, w::Std);
+                    },
+                );
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.resource_names, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceNames",
+                2 => "ruleWithOperations",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl NamedRuleWithOperations {
+    #[inline]
+    fn pb_merge_2_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.api_groups, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.api_versions, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.resources, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.scope, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroups",
+                2 => "apiVersions",
+                3 => "resources",
+                4 => "scope",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn pb_merge_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.operations, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2_2, Self::pb_name_2_2),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "operations",
+                2 => "rule",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1beta1.ParamKind`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamKind {
@@ -659,6 +1230,42 @@ impl crate::codec::DecodeFields for ParamKind {
             "kind" => crate::codec::set(&mut self.kind, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ParamKind {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.ParamKind";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_version, true, w::Std);
+        w::opt(b, 2, &self.kind, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiVersion",
+                2 => "kind",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.admissionregistration.v1beta1.ParamRef`
@@ -710,6 +1317,48 @@ impl crate::codec::DecodeFields for ParamRef {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ParamRef {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.ParamRef";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
+        w::opt(b, 3, &self.selector, false, w::Std);
+        w::opt(b, 4, &self.parameter_not_found_action, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.parameter_not_found_action, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "namespace",
+                3 => "selector",
+                4 => "parameterNotFoundAction",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.admissionregistration.v1beta1.Variable`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Variable {
@@ -747,5 +1396,41 @@ impl crate::codec::DecodeFields for Variable {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Variable {
+    const NAME: &'static str = "io.k8s.api.admissionregistration.v1beta1.Variable";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.expression, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.expression, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "Name",
+                2 => "Expression",
+                _ => return None,
+            },
+        )
     }
 }

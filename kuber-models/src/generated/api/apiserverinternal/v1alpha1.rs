@@ -51,6 +51,48 @@ impl crate::codec::DecodeFields for ServerStorageVersion {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServerStorageVersion {
+    const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.ServerStorageVersion";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.api_server_id, w::Std);
+        w::req(b, 2, &self.encoding_version, w::Std);
+        w::list(b, 3, &self.decodable_versions, w::Std);
+        w::opt_list(b, 4, &self.served_versions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.api_server_id, t, b, d, w::Std),
+            2 => w::set_req(&mut self.encoding_version, t, b, d, w::Std),
+            3 => w::push(&mut self.decodable_versions, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.served_versions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiServerID",
+                2 => "encodingVersion",
+                3 => "decodableVersions",
+                4 => "servedVersions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.apiserverinternal.v1alpha1.StorageVersion`
 ///
 /// Kind `StorageVersion` of `internal.apiserver.k8s.io/v1alpha1`, cluster-scoped, plural `storageversions`. Subresources: `status`.
@@ -120,6 +162,56 @@ impl crate::Resource for StorageVersion {
         &mut self.metadata
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageVersion {
+    const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersion";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metadata, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Empty);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metadata, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Empty),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apiserverinternal.v1alpha1.StorageVersionCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageVersionCondition {
@@ -175,6 +267,54 @@ impl crate::codec::DecodeFields for StorageVersionCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageVersionCondition {
+    const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersionCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::req(b, 5, &self.reason, w::Std);
+        w::req(b, 6, &self.message, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_req(&mut self.reason, t, b, d, w::Std),
+            6 => w::set_req(&mut self.message, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "observedGeneration",
+                4 => "lastTransitionTime",
+                5 => "reason",
+                6 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apiserverinternal.v1alpha1.StorageVersionList`
@@ -241,6 +381,52 @@ impl crate::ListResource for StorageVersionList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageVersionList {
+    const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersionList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apiserverinternal.v1alpha1.StorageVersionSpec`
 pub type StorageVersionSpec = crate::special::RawJson;
 /// `io.k8s.api.apiserverinternal.v1alpha1.StorageVersionStatus`
@@ -286,5 +472,44 @@ impl crate::codec::DecodeFields for StorageVersionStatus {
             "storageVersions" => crate::codec::set(&mut self.storage_versions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageVersionStatus {
+    const NAME: &'static str = "io.k8s.api.apiserverinternal.v1alpha1.StorageVersionStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.storage_versions, w::Std);
+        w::opt(b, 2, &self.common_encoding_version, false, w::Std);
+        w::opt_list(b, 3, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.storage_versions, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.common_encoding_version, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "storageVersions",
+                2 => "commonEncodingVersion",
+                3 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }

@@ -69,6 +69,55 @@ impl crate::Resource for ControllerRevision {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ControllerRevision {
+    const NAME: &'static str = "io.k8s.api.apps.v1.ControllerRevision";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.data, true, w::Std);
+        w::req(b, 3, &self.revision, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.data, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.revision, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "data",
+                3 => "revision",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.ControllerRevisionList`
 ///
 /// Kind `ControllerRevisionList` of `apps/v1`.
@@ -131,6 +180,52 @@ impl crate::ListResource for ControllerRevisionList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ControllerRevisionList {
+    const NAME: &'static str = "io.k8s.api.apps.v1.ControllerRevisionList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.apps.v1.DaemonSet`
@@ -202,6 +297,57 @@ impl crate::Resource for DaemonSet {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DaemonSet {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSet";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.DaemonSetCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetCondition {
@@ -253,6 +399,51 @@ impl crate::codec::DecodeFields for DaemonSetCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DaemonSetCondition {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.DaemonSetList`
@@ -319,6 +510,52 @@ impl crate::ListResource for DaemonSetList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DaemonSetList {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.DaemonSetSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetSpec {
@@ -370,6 +607,56 @@ impl crate::codec::DecodeFields for DaemonSetSpec {
             "updateStrategy" => crate::codec::set(&mut self.update_strategy, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DaemonSetSpec {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.selector, w::Std);
+        w::req(b, 2, &self.template, w::Std);
+        w::opt(b, 3, &self.update_strategy, true, w::Std);
+        w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
+        w::opt(b, 6, &self.revision_history_limit, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.selector, t, b, d, w::Std),
+            2 => w::set_req(&mut self.template, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.update_strategy, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.revision_history_limit, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "selector",
+                2 => "template",
+                3 => "updateStrategy",
+                4 => "minReadySeconds",
+                6 => "revisionHistoryLimit",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.update_strategy);
     }
 }
 /// `io.k8s.api.apps.v1.DaemonSetStatus`
@@ -451,6 +738,66 @@ impl crate::codec::DecodeFields for DaemonSetStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DaemonSetStatus {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.current_number_scheduled, w::Std);
+        w::req(b, 2, &self.number_misscheduled, w::Std);
+        w::req(b, 3, &self.desired_number_scheduled, w::Std);
+        w::req(b, 4, &self.number_ready, w::Std);
+        w::opt(b, 5, &self.observed_generation, true, w::Std);
+        w::opt(b, 6, &self.updated_number_scheduled, true, w::Std);
+        w::opt(b, 7, &self.number_available, true, w::Std);
+        w::opt(b, 8, &self.number_unavailable, true, w::Std);
+        w::opt(b, 9, &self.collision_count, false, w::Std);
+        w::opt_list(b, 10, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.current_number_scheduled, t, b, d, w::Std),
+            2 => w::set_req(&mut self.number_misscheduled, t, b, d, w::Std),
+            3 => w::set_req(&mut self.desired_number_scheduled, t, b, d, w::Std),
+            4 => w::set_req(&mut self.number_ready, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.updated_number_scheduled, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.number_available, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.number_unavailable, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.collision_count, t, b, d, false, w::Std),
+            10 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "currentNumberScheduled",
+                2 => "numberMisscheduled",
+                3 => "desiredNumberScheduled",
+                4 => "numberReady",
+                5 => "observedGeneration",
+                6 => "updatedNumberScheduled",
+                7 => "numberAvailable",
+                8 => "numberUnavailable",
+                9 => "collisionCount",
+                10 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.apps.v1.DaemonSetUpdateStrategy`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetUpdateStrategy {
@@ -488,6 +835,42 @@ impl crate::codec::DecodeFields for DaemonSetUpdateStrategy {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DaemonSetUpdateStrategy {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DaemonSetUpdateStrategy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.type_, true, w::Std);
+        w::opt(b, 2, &self.rolling_update, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.rolling_update, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "rollingUpdate",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.Deployment`
@@ -559,6 +942,57 @@ impl crate::Resource for Deployment {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Deployment {
+    const NAME: &'static str = "io.k8s.api.apps.v1.Deployment";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.DeploymentCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentCondition {
@@ -614,6 +1048,54 @@ impl crate::codec::DecodeFields for DeploymentCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeploymentCondition {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::opt(b, 6, &self.last_update_time, true, w::Std);
+        w::opt(b, 7, &self.last_transition_time, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            6 => w::set_opt(&mut self.last_update_time, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                6 => "lastUpdateTime",
+                7 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.DeploymentList`
@@ -678,6 +1160,52 @@ impl crate::ListResource for DeploymentList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeploymentList {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.apps.v1.DeploymentSpec`
@@ -745,6 +1273,65 @@ impl crate::codec::DecodeFields for DeploymentSpec {
             "template" => crate::codec::set_required(&mut self.template, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeploymentSpec {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.replicas, false, w::Std);
+        w::req(b, 2, &self.selector, w::Std);
+        w::req(b, 3, &self.template, w::Std);
+        w::opt(b, 4, &self.strategy, true, w::Std);
+        w::opt(b, 5, &self.min_ready_seconds, true, w::Std);
+        w::opt(b, 6, &self.revision_history_limit, false, w::Std);
+        w::opt(b, 7, &self.paused, true, w::Std);
+        w::opt(b, 9, &self.progress_deadline_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.selector, t, b, d, w::Std),
+            3 => w::set_req(&mut self.template, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.strategy, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.revision_history_limit, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.paused, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.progress_deadline_seconds, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                2 => "selector",
+                3 => "template",
+                4 => "strategy",
+                5 => "minReadySeconds",
+                6 => "revisionHistoryLimit",
+                7 => "paused",
+                9 => "progressDeadlineSeconds",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.strategy);
     }
 }
 /// `io.k8s.api.apps.v1.DeploymentStatus`
@@ -818,6 +1405,63 @@ impl crate::codec::DecodeFields for DeploymentStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeploymentStatus {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
+        w::opt(b, 2, &self.replicas, true, w::Std);
+        w::opt(b, 3, &self.updated_replicas, true, w::Std);
+        w::opt(b, 4, &self.available_replicas, true, w::Std);
+        w::opt(b, 5, &self.unavailable_replicas, true, w::Std);
+        w::opt_list(b, 6, &self.conditions, w::Std);
+        w::opt(b, 7, &self.ready_replicas, true, w::Std);
+        w::opt(b, 8, &self.collision_count, false, w::Std);
+        w::opt(b, 9, &self.terminating_replicas, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.replicas, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.updated_replicas, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.available_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.unavailable_replicas, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.terminating_replicas, t, b, d, false, w::Std),
+            6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.collision_count, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "observedGeneration",
+                2 => "replicas",
+                3 => "updatedReplicas",
+                7 => "readyReplicas",
+                4 => "availableReplicas",
+                5 => "unavailableReplicas",
+                9 => "terminatingReplicas",
+                6 => "conditions",
+                8 => "collisionCount",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.apps.v1.DeploymentStrategy`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentStrategy {
@@ -855,6 +1499,42 @@ impl crate::codec::DecodeFields for DeploymentStrategy {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeploymentStrategy {
+    const NAME: &'static str = "io.k8s.api.apps.v1.DeploymentStrategy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.type_, true, w::Std);
+        w::opt(b, 2, &self.rolling_update, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.rolling_update, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "rollingUpdate",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.ReplicaSet`
@@ -926,6 +1606,57 @@ impl crate::Resource for ReplicaSet {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicaSet {
+    const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSet";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.ReplicaSetCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSetCondition {
@@ -977,6 +1708,51 @@ impl crate::codec::DecodeFields for ReplicaSetCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicaSetCondition {
+    const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.ReplicaSetList`
@@ -1043,6 +1819,52 @@ impl crate::ListResource for ReplicaSetList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicaSetList {
+    const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.ReplicaSetSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSetSpec {
@@ -1088,6 +1910,53 @@ impl crate::codec::DecodeFields for ReplicaSetSpec {
             "template" => crate::codec::set(&mut self.template, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicaSetSpec {
+    const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.replicas, false, w::Std);
+        w::req(b, 2, &self.selector, w::Std);
+        w::opt(b, 3, &self.template, true, w::Std);
+        w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.selector, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.template, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                4 => "minReadySeconds",
+                2 => "selector",
+                3 => "template",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.template);
     }
 }
 /// `io.k8s.api.apps.v1.ReplicaSetStatus`
@@ -1153,6 +2022,57 @@ impl crate::codec::DecodeFields for ReplicaSetStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicaSetStatus {
+    const NAME: &'static str = "io.k8s.api.apps.v1.ReplicaSetStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.replicas, w::Std);
+        w::opt(b, 2, &self.fully_labeled_replicas, true, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
+        w::opt(b, 4, &self.ready_replicas, true, w::Std);
+        w::opt(b, 5, &self.available_replicas, true, w::Std);
+        w::opt_list(b, 6, &self.conditions, w::Std);
+        w::opt(b, 7, &self.terminating_replicas, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.replicas, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fully_labeled_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.available_replicas, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.terminating_replicas, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                2 => "fullyLabeledReplicas",
+                4 => "readyReplicas",
+                5 => "availableReplicas",
+                7 => "terminatingReplicas",
+                3 => "observedGeneration",
+                6 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.apps.v1.RollingUpdateDaemonSet`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingUpdateDaemonSet {
@@ -1190,6 +2110,42 @@ impl crate::codec::DecodeFields for RollingUpdateDaemonSet {
             "maxUnavailable" => crate::codec::set(&mut self.max_unavailable, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RollingUpdateDaemonSet {
+    const NAME: &'static str = "io.k8s.api.apps.v1.RollingUpdateDaemonSet";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.max_unavailable, false, w::Std);
+        w::opt(b, 2, &self.max_surge, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.max_unavailable, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.max_surge, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "maxUnavailable",
+                2 => "maxSurge",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.RollingUpdateDeployment`
@@ -1231,6 +2187,42 @@ impl crate::codec::DecodeFields for RollingUpdateDeployment {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RollingUpdateDeployment {
+    const NAME: &'static str = "io.k8s.api.apps.v1.RollingUpdateDeployment";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.max_unavailable, false, w::Std);
+        w::opt(b, 2, &self.max_surge, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.max_unavailable, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.max_surge, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "maxUnavailable",
+                2 => "maxSurge",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingUpdateStatefulSetStrategy {
@@ -1268,6 +2260,42 @@ impl crate::codec::DecodeFields for RollingUpdateStatefulSetStrategy {
             "partition" => crate::codec::set(&mut self.partition, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RollingUpdateStatefulSetStrategy {
+    const NAME: &'static str = "io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.partition, false, w::Std);
+        w::opt(b, 2, &self.max_unavailable, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.partition, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.max_unavailable, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "partition",
+                2 => "maxUnavailable",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSet`
@@ -1339,6 +2367,57 @@ impl crate::Resource for StatefulSet {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSet {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSet";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.StatefulSetCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetCondition {
@@ -1390,6 +2469,51 @@ impl crate::codec::DecodeFields for StatefulSetCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSetCondition {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetList`
@@ -1456,6 +2580,52 @@ impl crate::ListResource for StatefulSetList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSetList {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.apps.v1.StatefulSetOrdinals`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetOrdinals {
@@ -1489,6 +2659,44 @@ impl crate::codec::DecodeFields for StatefulSetOrdinals {
             "start" => crate::codec::set(&mut self.start, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSetOrdinals {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetOrdinals";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.start, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.start, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "start",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.start);
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy`
@@ -1528,6 +2736,42 @@ impl crate::codec::DecodeFields for StatefulSetPersistentVolumeClaimRetentionPol
             "whenScaled" => crate::codec::set(&mut self.when_scaled, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSetPersistentVolumeClaimRetentionPolicy {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.when_deleted, true, w::Std);
+        w::opt(b, 2, &self.when_scaled, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.when_deleted, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.when_scaled, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "whenDeleted",
+                2 => "whenScaled",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.apps.v1.StatefulSetSpec`
@@ -1621,6 +2865,84 @@ impl crate::codec::DecodeFields for StatefulSetSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSetSpec {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.replicas, false, w::Std);
+        w::req(b, 2, &self.selector, w::Std);
+        w::req(b, 3, &self.template, w::Std);
+        w::opt_list(b, 4, &self.volume_claim_templates, w::Std);
+        w::opt(b, 5, &self.service_name, true, w::Std);
+        w::opt(b, 6, &self.pod_management_policy, true, w::Std);
+        w::opt(b, 7, &self.update_strategy, true, w::Std);
+        w::opt(b, 8, &self.revision_history_limit, false, w::Std);
+        w::opt(b, 9, &self.min_ready_seconds, true, w::Std);
+        w::opt(b, 10, &self.persistent_volume_claim_retention_policy, false, w::Std);
+        w::opt(b, 11, &self.ordinals, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.selector, t, b, d, w::Std),
+            3 => w::set_req(&mut self.template, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.volume_claim_templates, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.service_name, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.pod_management_policy, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.update_strategy, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.revision_history_limit, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
+            10 => {
+                w::set_opt(
+                    &mut self.persistent_volume_claim_retention_policy,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            11 => w::set_opt(&mut self.ordinals, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                2 => "selector",
+                3 => "template",
+                4 => "volumeClaimTemplates",
+                5 => "serviceName",
+                6 => "podManagementPolicy",
+                7 => "updateStrategy",
+                8 => "revisionHistoryLimit",
+                9 => "minReadySeconds",
+                10 => "persistentVolumeClaimRetentionPolicy",
+                11 => "ordinals",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.service_name);
+        w::fill(&mut self.update_strategy);
+    }
+}
 /// `io.k8s.api.apps.v1.StatefulSetStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetStatus {
@@ -1692,6 +3014,71 @@ impl crate::codec::DecodeFields for StatefulSetStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSetStatus {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
+        w::req(b, 2, &self.replicas, w::Std);
+        w::opt(b, 3, &self.ready_replicas, true, w::Std);
+        w::opt(b, 4, &self.current_replicas, true, w::Std);
+        w::opt(b, 5, &self.updated_replicas, true, w::Std);
+        w::opt(b, 6, &self.current_revision, true, w::Std);
+        w::opt(b, 7, &self.update_revision, true, w::Std);
+        w::opt(b, 9, &self.collision_count, false, w::Std);
+        w::opt_list(b, 10, &self.conditions, w::Std);
+        w::opt(b, 11, &self.available_replicas, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.replicas, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.current_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.updated_replicas, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.current_revision, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.update_revision, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.collision_count, t, b, d, false, w::Std),
+            10 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            11 => w::set_opt(&mut self.available_replicas, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "observedGeneration",
+                2 => "replicas",
+                3 => "readyReplicas",
+                4 => "currentReplicas",
+                5 => "updatedReplicas",
+                6 => "currentRevision",
+                7 => "updateRevision",
+                9 => "collisionCount",
+                10 => "conditions",
+                11 => "availableReplicas",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.available_replicas);
+    }
+}
 /// `io.k8s.api.apps.v1.StatefulSetUpdateStrategy`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetUpdateStrategy {
@@ -1729,5 +3116,41 @@ impl crate::codec::DecodeFields for StatefulSetUpdateStrategy {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatefulSetUpdateStrategy {
+    const NAME: &'static str = "io.k8s.api.apps.v1.StatefulSetUpdateStrategy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.type_, true, w::Std);
+        w::opt(b, 2, &self.rolling_update, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.rolling_update, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "rollingUpdate",
+                _ => return None,
+            },
+        )
     }
 }

@@ -47,6 +47,48 @@ impl crate::codec::DecodeFields for BoundObjectReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for BoundObjectReference {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.BoundObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.kind, true, w::Std);
+        w::opt(b, 2, &self.api_version, true, w::Std);
+        w::opt(b, 3, &self.name, true, w::Std);
+        w::opt(b, 4, &self.uid, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kind",
+                2 => "apiVersion",
+                3 => "name",
+                4 => "uID",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.authentication.v1.SelfSubjectReview`
 ///
 /// Kind `SelfSubjectReview` of `authentication.k8s.io/v1`, cluster-scoped, plural `selfsubjectreviews`.
@@ -112,6 +154,53 @@ impl crate::Resource for SelfSubjectReview {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SelfSubjectReview {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.SelfSubjectReview";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.authentication.v1.SelfSubjectReviewStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectReviewStatus {
@@ -145,6 +234,44 @@ impl crate::codec::DecodeFields for SelfSubjectReviewStatus {
             "userInfo" => crate::codec::set(&mut self.user_info, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SelfSubjectReviewStatus {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.SelfSubjectReviewStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.user_info, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.user_info, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "userInfo",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.user_info);
     }
 }
 /// `io.k8s.api.authentication.v1.TokenRequest`
@@ -200,6 +327,57 @@ impl crate::codec::DecodeFields for TokenRequest {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TokenRequest {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.authentication.v1.TokenRequestSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenRequestSpec {
@@ -243,6 +421,45 @@ impl crate::codec::DecodeFields for TokenRequestSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TokenRequestSpec {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequestSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.audiences, w::Std);
+        w::opt(b, 3, &self.bound_object_ref, false, w::Std);
+        w::opt(b, 4, &self.expiration_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.audiences, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.expiration_seconds, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.bound_object_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "audiences",
+                4 => "expirationSeconds",
+                3 => "boundObjectRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.authentication.v1.TokenRequestStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenRequestStatus {
@@ -282,6 +499,47 @@ impl crate::codec::DecodeFields for TokenRequestStatus {
             "token" => crate::codec::set(&mut self.token, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TokenRequestStatus {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.TokenRequestStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.token, true, w::Std);
+        w::opt(b, 2, &self.expiration_timestamp, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.token, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.expiration_timestamp, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "token",
+                2 => "expirationTimestamp",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.token);
     }
 }
 /// `io.k8s.api.authentication.v1.TokenReview`
@@ -353,6 +611,56 @@ impl crate::Resource for TokenReview {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TokenReview {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReview";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.authentication.v1.TokenReviewSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenReviewSpec {
@@ -390,6 +698,42 @@ impl crate::codec::DecodeFields for TokenReviewSpec {
             "token" => crate::codec::set_required(&mut self.token, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TokenReviewSpec {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReviewSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.token, w::Std);
+        w::opt_list(b, 2, &self.audiences, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.token, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.audiences, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "token",
+                2 => "audiences",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.authentication.v1.TokenReviewStatus`
@@ -439,6 +783,53 @@ impl crate::codec::DecodeFields for TokenReviewStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TokenReviewStatus {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.TokenReviewStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.authenticated, true, w::Std);
+        w::opt(b, 2, &self.user, true, w::Std);
+        w::opt(b, 3, &self.error, true, w::Std);
+        w::opt_list(b, 4, &self.audiences, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.authenticated, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.audiences, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.error, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "authenticated",
+                2 => "user",
+                4 => "audiences",
+                3 => "error",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.user);
+    }
+}
 /// `io.k8s.api.authentication.v1.UserInfo`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserInfo {
@@ -484,5 +875,47 @@ impl crate::codec::DecodeFields for UserInfo {
             "username" => crate::codec::set(&mut self.username, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for UserInfo {
+    const NAME: &'static str = "io.k8s.api.authentication.v1.UserInfo";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.username, true, w::Std);
+        w::opt(b, 2, &self.uid, true, w::Std);
+        w::opt_list(b, 3, &self.groups, w::Std);
+        w::opt_map(b, 4, &self.extra, w::Items);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.username, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            3 => w::push_opt(&mut self.groups, t, b, d, w::Std),
+            4 => w::entry_opt(&mut self.extra, t, b, d, w::Items),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "username",
+                2 => "uid",
+                3 => "groups",
+                4 => "extra",
+                _ => return None,
+            },
+        )
     }
 }

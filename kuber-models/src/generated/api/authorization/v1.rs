@@ -41,6 +41,42 @@ impl crate::codec::DecodeFields for FieldSelectorAttributes {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FieldSelectorAttributes {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.FieldSelectorAttributes";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.raw_selector, true, w::Std);
+        w::opt_list(b, 2, &self.requirements, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.raw_selector, t, b, d, true, w::Std),
+            2 => w::push_opt(&mut self.requirements, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "rawSelector",
+                2 => "requirements",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.authorization.v1.LabelSelectorAttributes`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelSelectorAttributes {
@@ -80,6 +116,42 @@ impl crate::codec::DecodeFields for LabelSelectorAttributes {
             "requirements" => crate::codec::set(&mut self.requirements, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LabelSelectorAttributes {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.LabelSelectorAttributes";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.raw_selector, true, w::Std);
+        w::opt_list(b, 2, &self.requirements, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.raw_selector, t, b, d, true, w::Std),
+            2 => w::push_opt(&mut self.requirements, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "rawSelector",
+                2 => "requirements",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.authorization.v1.LocalSubjectAccessReview`
@@ -151,6 +223,56 @@ impl crate::Resource for LocalSubjectAccessReview {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LocalSubjectAccessReview {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.LocalSubjectAccessReview";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.authorization.v1.NonResourceAttributes`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NonResourceAttributes {
@@ -190,6 +312,42 @@ impl crate::codec::DecodeFields for NonResourceAttributes {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NonResourceAttributes {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.NonResourceAttributes";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.path, true, w::Std);
+        w::opt(b, 2, &self.verb, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.verb, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "path",
+                2 => "verb",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.authorization.v1.NonResourceRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NonResourceRule {
@@ -227,6 +385,42 @@ impl crate::codec::DecodeFields for NonResourceRule {
             "verbs" => crate::codec::set_required(&mut self.verbs, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NonResourceRule {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.NonResourceRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.verbs, w::Std);
+        w::opt_list(b, 2, &self.non_resource_urls, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.verbs, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.non_resource_urls, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "verbs",
+                2 => "nonResourceURLs",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.authorization.v1.ResourceAttributes`
@@ -296,6 +490,63 @@ impl crate::codec::DecodeFields for ResourceAttributes {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceAttributes {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.ResourceAttributes";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.namespace, true, w::Std);
+        w::opt(b, 2, &self.verb, true, w::Std);
+        w::opt(b, 3, &self.group, true, w::Std);
+        w::opt(b, 4, &self.version, true, w::Std);
+        w::opt(b, 5, &self.resource, true, w::Std);
+        w::opt(b, 6, &self.subresource, true, w::Std);
+        w::opt(b, 7, &self.name, true, w::Std);
+        w::opt(b, 8, &self.field_selector, false, w::Std);
+        w::opt(b, 9, &self.label_selector, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.verb, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.version, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.resource, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.subresource, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.field_selector, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.label_selector, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                2 => "verb",
+                3 => "group",
+                4 => "version",
+                5 => "resource",
+                6 => "subresource",
+                7 => "name",
+                8 => "fieldSelector",
+                9 => "labelSelector",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.authorization.v1.ResourceRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceRule {
@@ -341,6 +592,48 @@ impl crate::codec::DecodeFields for ResourceRule {
             "verbs" => crate::codec::set_required(&mut self.verbs, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceRule {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.ResourceRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.verbs, w::Std);
+        w::opt_list(b, 2, &self.api_groups, w::Std);
+        w::opt_list(b, 3, &self.resources, w::Std);
+        w::opt_list(b, 4, &self.resource_names, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.verbs, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.api_groups, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.resources, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.resource_names, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "verbs",
+                2 => "apiGroups",
+                3 => "resources",
+                4 => "resourceNames",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.authorization.v1.SelfSubjectAccessReview`
@@ -412,6 +705,56 @@ impl crate::Resource for SelfSubjectAccessReview {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SelfSubjectAccessReview {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectAccessReview";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectAccessReviewSpec {
@@ -451,6 +794,42 @@ impl crate::codec::DecodeFields for SelfSubjectAccessReviewSpec {
             "resourceAttributes" => crate::codec::set(&mut self.resource_attributes, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SelfSubjectAccessReviewSpec {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.resource_attributes, false, w::Std);
+        w::opt(b, 2, &self.non_resource_attributes, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.resource_attributes, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.non_resource_attributes, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceAttributes",
+                2 => "nonResourceAttributes",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.authorization.v1.SelfSubjectRulesReview`
@@ -522,6 +901,56 @@ impl crate::Resource for SelfSubjectRulesReview {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SelfSubjectRulesReview {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectRulesReview";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectRulesReviewSpec {
@@ -555,6 +984,39 @@ impl crate::codec::DecodeFields for SelfSubjectRulesReviewSpec {
             "namespace" => crate::codec::set(&mut self.namespace, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SelfSubjectRulesReviewSpec {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.namespace, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.authorization.v1.SubjectAccessReview`
@@ -626,6 +1088,56 @@ impl crate::Resource for SubjectAccessReview {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SubjectAccessReview {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectAccessReview";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.authorization.v1.SubjectAccessReviewSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAccessReviewSpec {
@@ -683,6 +1195,54 @@ impl crate::codec::DecodeFields for SubjectAccessReviewSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SubjectAccessReviewSpec {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectAccessReviewSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.resource_attributes, false, w::Std);
+        w::opt(b, 2, &self.non_resource_attributes, false, w::Std);
+        w::opt(b, 3, &self.user, true, w::Std);
+        w::opt_list(b, 4, &self.groups, w::Std);
+        w::opt_map(b, 5, &self.extra, w::Items);
+        w::opt(b, 6, &self.uid, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.resource_attributes, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.non_resource_attributes, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            4 => w::push_opt(&mut self.groups, t, b, d, w::Std),
+            5 => w::entry_opt(&mut self.extra, t, b, d, w::Items),
+            6 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceAttributes",
+                2 => "nonResourceAttributes",
+                3 => "user",
+                4 => "groups",
+                5 => "extra",
+                6 => "uid",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.authorization.v1.SubjectAccessReviewStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAccessReviewStatus {
@@ -728,6 +1288,48 @@ impl crate::codec::DecodeFields for SubjectAccessReviewStatus {
             "reason" => crate::codec::set(&mut self.reason, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SubjectAccessReviewStatus {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectAccessReviewStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.allowed, w::Std);
+        w::opt(b, 2, &self.reason, true, w::Std);
+        w::opt(b, 3, &self.evaluation_error, true, w::Std);
+        w::opt(b, 4, &self.denied, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.allowed, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.denied, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.evaluation_error, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "allowed",
+                4 => "denied",
+                2 => "reason",
+                3 => "evaluationError",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.authorization.v1.SubjectRulesReviewStatus`
@@ -777,5 +1379,47 @@ impl crate::codec::DecodeFields for SubjectRulesReviewStatus {
             "resourceRules" => crate::codec::set_required(&mut self.resource_rules, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SubjectRulesReviewStatus {
+    const NAME: &'static str = "io.k8s.api.authorization.v1.SubjectRulesReviewStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.resource_rules, w::Std);
+        w::list(b, 2, &self.non_resource_rules, w::Std);
+        w::req(b, 3, &self.incomplete, w::Std);
+        w::opt(b, 4, &self.evaluation_error, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.resource_rules, t, b, d, w::Std),
+            2 => w::push(&mut self.non_resource_rules, t, b, d, w::Std),
+            3 => w::set_req(&mut self.incomplete, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.evaluation_error, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceRules",
+                2 => "nonResourceRules",
+                3 => "incomplete",
+                4 => "evaluationError",
+                _ => return None,
+            },
+        )
     }
 }

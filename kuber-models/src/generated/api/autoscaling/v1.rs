@@ -43,6 +43,45 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CrossVersionObjectReference {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.CrossVersionObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.kind, w::Std);
+        w::req(b, 2, &self.name, w::Std);
+        w::opt(b, 3, &self.api_version, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            2 => w::set_req(&mut self.name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kind",
+                2 => "name",
+                3 => "apiVersion",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler`
 ///
 /// Kind `HorizontalPodAutoscaler` of `autoscaling/v1`, namespaced, plural `horizontalpodautoscalers`. Subresources: `status`.
@@ -112,6 +151,56 @@ impl crate::Resource for HorizontalPodAutoscaler {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscaler {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerList`
 ///
 /// Kind `HorizontalPodAutoscalerList` of `autoscaling/v1`.
@@ -176,6 +265,52 @@ impl crate::ListResource for HorizontalPodAutoscalerList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerList {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerSpec {
@@ -228,6 +363,57 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerSpec {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.scale_target_ref, w::Std);
+        w::opt(b, 2, &self.min_replicas, false, w::Std);
+        w::req(b, 3, &self.max_replicas, w::Std);
+        w::opt(b, 4, &self.target_cpu_utilization_percentage, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.scale_target_ref, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.min_replicas, t, b, d, false, w::Std),
+            3 => w::set_req(&mut self.max_replicas, t, b, d, w::Std),
+            4 => {
+                w::set_opt(
+                    &mut self.target_cpu_utilization_percentage,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "scaleTargetRef",
+                2 => "minReplicas",
+                3 => "maxReplicas",
+                4 => "targetCPUUtilizationPercentage",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus`
@@ -290,6 +476,60 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.observed_generation, false, w::Std);
+        w::opt(b, 2, &self.last_scale_time, false, w::Std);
+        w::req(b, 3, &self.current_replicas, w::Std);
+        w::req(b, 4, &self.desired_replicas, w::Std);
+        w::opt(b, 5, &self.current_cpu_utilization_percentage, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.last_scale_time, t, b, d, false, w::Std),
+            3 => w::set_req(&mut self.current_replicas, t, b, d, w::Std),
+            4 => w::set_req(&mut self.desired_replicas, t, b, d, w::Std),
+            5 => {
+                w::set_opt(
+                    &mut self.current_cpu_utilization_percentage,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "observedGeneration",
+                2 => "lastScaleTime",
+                3 => "currentReplicas",
+                4 => "desiredReplicas",
+                5 => "currentCPUUtilizationPercentage",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v1.Scale`
 ///
 /// Kind `Scale` of `autoscaling/v1`.
@@ -343,6 +583,57 @@ impl crate::codec::DecodeFields for Scale {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Scale {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.Scale";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.autoscaling.v1.ScaleSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScaleSpec {
@@ -376,6 +667,39 @@ impl crate::codec::DecodeFields for ScaleSpec {
             "replicas" => crate::codec::set(&mut self.replicas, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ScaleSpec {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.ScaleSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.replicas, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.replicas, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v1.ScaleStatus`
@@ -415,5 +739,41 @@ impl crate::codec::DecodeFields for ScaleStatus {
             "selector" => crate::codec::set(&mut self.selector, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ScaleStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v1.ScaleStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.replicas, w::Std);
+        w::opt(b, 2, &self.selector, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.replicas, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.selector, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                2 => "selector",
+                _ => return None,
+            },
+        )
     }
 }

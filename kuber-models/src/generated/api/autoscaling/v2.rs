@@ -43,6 +43,45 @@ impl crate::codec::DecodeFields for ContainerResourceMetricSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerResourceMetricSource {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ContainerResourceMetricSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.target, w::Std);
+        w::req(b, 3, &self.container, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.target, t, b, d, w::Std),
+            3 => w::set_req(&mut self.container, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "target",
+                3 => "container",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.ContainerResourceMetricStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerResourceMetricStatus {
@@ -84,6 +123,45 @@ impl crate::codec::DecodeFields for ContainerResourceMetricStatus {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerResourceMetricStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ContainerResourceMetricStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.current, w::Std);
+        w::req(b, 3, &self.container, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.current, t, b, d, w::Std),
+            3 => w::set_req(&mut self.container, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "current",
+                3 => "container",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.CrossVersionObjectReference`
@@ -129,6 +207,45 @@ impl crate::codec::DecodeFields for CrossVersionObjectReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CrossVersionObjectReference {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.CrossVersionObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.kind, w::Std);
+        w::req(b, 2, &self.name, w::Std);
+        w::opt(b, 3, &self.api_version, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            2 => w::set_req(&mut self.name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kind",
+                2 => "name",
+                3 => "apiVersion",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.ExternalMetricSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalMetricSource {
@@ -168,6 +285,42 @@ impl crate::codec::DecodeFields for ExternalMetricSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ExternalMetricSource {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ExternalMetricSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metric, w::Std);
+        w::req(b, 2, &self.target, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metric, t, b, d, w::Std),
+            2 => w::set_req(&mut self.target, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metric",
+                2 => "target",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.ExternalMetricStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalMetricStatus {
@@ -205,6 +358,42 @@ impl crate::codec::DecodeFields for ExternalMetricStatus {
             "metric" => crate::codec::set_required(&mut self.metric, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ExternalMetricStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ExternalMetricStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metric, w::Std);
+        w::req(b, 2, &self.current, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metric, t, b, d, w::Std),
+            2 => w::set_req(&mut self.current, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metric",
+                2 => "current",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.HPAScalingPolicy`
@@ -248,6 +437,45 @@ impl crate::codec::DecodeFields for HPAScalingPolicy {
             "value" => crate::codec::set_required(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HPAScalingPolicy {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HPAScalingPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.value, w::Std);
+        w::req(b, 3, &self.period_seconds, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.value, t, b, d, w::Std),
+            3 => w::set_req(&mut self.period_seconds, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "value",
+                3 => "periodSeconds",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.HPAScalingRules`
@@ -297,6 +525,57 @@ impl crate::codec::DecodeFields for HPAScalingRules {
             "tolerance" => crate::codec::set(&mut self.tolerance, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HPAScalingRules {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HPAScalingRules";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.select_policy, false, w::Std);
+        w::opt_list(b, 2, &self.policies, w::Std);
+        w::opt(b, 3, &self.stabilization_window_seconds, false, w::Std);
+        w::opt(b, 4, &self.tolerance, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            3 => {
+                w::set_opt(
+                    &mut self.stabilization_window_seconds,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            1 => w::set_opt(&mut self.select_policy, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.policies, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.tolerance, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                3 => "stabilizationWindowSeconds",
+                1 => "selectPolicy",
+                2 => "policies",
+                4 => "tolerance",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler`
@@ -368,6 +647,56 @@ impl crate::Resource for HorizontalPodAutoscaler {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscaler {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerBehavior {
@@ -405,6 +734,42 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerBehavior {
             "scaleUp" => crate::codec::set(&mut self.scale_up, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerBehavior {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.scale_up, false, w::Std);
+        w::opt(b, 2, &self.scale_down, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.scale_up, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.scale_down, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "scaleUp",
+                2 => "scaleDown",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition`
@@ -458,6 +823,51 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerCondition {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList`
@@ -524,6 +934,52 @@ impl crate::ListResource for HorizontalPodAutoscalerList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerList {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerSpec {
@@ -575,6 +1031,51 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerSpec {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerSpec {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.scale_target_ref, w::Std);
+        w::opt(b, 2, &self.min_replicas, false, w::Std);
+        w::req(b, 3, &self.max_replicas, w::Std);
+        w::opt_list(b, 4, &self.metrics, w::Std);
+        w::opt(b, 5, &self.behavior, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.scale_target_ref, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.min_replicas, t, b, d, false, w::Std),
+            3 => w::set_req(&mut self.max_replicas, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.metrics, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.behavior, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "scaleTargetRef",
+                2 => "minReplicas",
+                3 => "maxReplicas",
+                4 => "metrics",
+                5 => "behavior",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus`
@@ -634,6 +1135,54 @@ impl crate::codec::DecodeFields for HorizontalPodAutoscalerStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HorizontalPodAutoscalerStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.observed_generation, false, w::Std);
+        w::opt(b, 2, &self.last_scale_time, false, w::Std);
+        w::opt(b, 3, &self.current_replicas, true, w::Std);
+        w::req(b, 4, &self.desired_replicas, w::Std);
+        w::opt_list(b, 5, &self.current_metrics, w::Std);
+        w::opt_list(b, 6, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.last_scale_time, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.current_replicas, t, b, d, true, w::Std),
+            4 => w::set_req(&mut self.desired_replicas, t, b, d, w::Std),
+            5 => w::push_opt(&mut self.current_metrics, t, b, d, w::Std),
+            6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "observedGeneration",
+                2 => "lastScaleTime",
+                3 => "currentReplicas",
+                4 => "desiredReplicas",
+                5 => "currentMetrics",
+                6 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.MetricIdentifier`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricIdentifier {
@@ -671,6 +1220,42 @@ impl crate::codec::DecodeFields for MetricIdentifier {
             "selector" => crate::codec::set(&mut self.selector, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MetricIdentifier {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricIdentifier";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.selector, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "selector",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.MetricSpec`
@@ -728,6 +1313,54 @@ impl crate::codec::DecodeFields for MetricSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MetricSpec {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.object, false, w::Std);
+        w::opt(b, 3, &self.pods, false, w::Std);
+        w::opt(b, 4, &self.resource, false, w::Std);
+        w::opt(b, 5, &self.external, false, w::Std);
+        w::opt(b, 7, &self.container_resource, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.object, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.pods, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.resource, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.container_resource, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.external, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "object",
+                3 => "pods",
+                4 => "resource",
+                7 => "containerResource",
+                5 => "external",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.MetricStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStatus {
@@ -783,6 +1416,54 @@ impl crate::codec::DecodeFields for MetricStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MetricStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.object, false, w::Std);
+        w::opt(b, 3, &self.pods, false, w::Std);
+        w::opt(b, 4, &self.resource, false, w::Std);
+        w::opt(b, 5, &self.external, false, w::Std);
+        w::opt(b, 7, &self.container_resource, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.object, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.pods, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.resource, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.container_resource, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.external, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "object",
+                3 => "pods",
+                4 => "resource",
+                7 => "containerResource",
+                5 => "external",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.MetricTarget`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricTarget {
@@ -830,6 +1511,48 @@ impl crate::codec::DecodeFields for MetricTarget {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MetricTarget {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricTarget";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.value, false, w::Std);
+        w::opt(b, 3, &self.average_value, false, w::Std);
+        w::opt(b, 4, &self.average_utilization, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.average_value, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.average_utilization, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "value",
+                3 => "averageValue",
+                4 => "averageUtilization",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.MetricValueStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricValueStatus {
@@ -871,6 +1594,45 @@ impl crate::codec::DecodeFields for MetricValueStatus {
             "value" => crate::codec::set(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for MetricValueStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.MetricValueStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.value, false, w::Std);
+        w::opt(b, 2, &self.average_value, false, w::Std);
+        w::opt(b, 3, &self.average_utilization, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.average_value, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.average_utilization, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "value",
+                2 => "averageValue",
+                3 => "averageUtilization",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.ObjectMetricSource`
@@ -918,6 +1680,45 @@ impl crate::codec::DecodeFields for ObjectMetricSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ObjectMetricSource {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ObjectMetricSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.described_object, w::Std);
+        w::req(b, 2, &self.target, w::Std);
+        w::req(b, 3, &self.metric, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.described_object, t, b, d, w::Std),
+            2 => w::set_req(&mut self.target, t, b, d, w::Std),
+            3 => w::set_req(&mut self.metric, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "describedObject",
+                2 => "target",
+                3 => "metric",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.ObjectMetricStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectMetricStatus {
@@ -963,6 +1764,45 @@ impl crate::codec::DecodeFields for ObjectMetricStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ObjectMetricStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ObjectMetricStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metric, w::Std);
+        w::req(b, 2, &self.current, w::Std);
+        w::req(b, 3, &self.described_object, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metric, t, b, d, w::Std),
+            2 => w::set_req(&mut self.current, t, b, d, w::Std),
+            3 => w::set_req(&mut self.described_object, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metric",
+                2 => "current",
+                3 => "describedObject",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.PodsMetricSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodsMetricSource {
@@ -1000,6 +1840,42 @@ impl crate::codec::DecodeFields for PodsMetricSource {
             "target" => crate::codec::set_required(&mut self.target, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodsMetricSource {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.PodsMetricSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metric, w::Std);
+        w::req(b, 2, &self.target, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metric, t, b, d, w::Std),
+            2 => w::set_req(&mut self.target, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metric",
+                2 => "target",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.autoscaling.v2.PodsMetricStatus`
@@ -1041,6 +1917,42 @@ impl crate::codec::DecodeFields for PodsMetricStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodsMetricStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.PodsMetricStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metric, w::Std);
+        w::req(b, 2, &self.current, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metric, t, b, d, w::Std),
+            2 => w::set_req(&mut self.current, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metric",
+                2 => "current",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.ResourceMetricSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceMetricSource {
@@ -1080,6 +1992,42 @@ impl crate::codec::DecodeFields for ResourceMetricSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceMetricSource {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ResourceMetricSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.target, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.target, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "target",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.autoscaling.v2.ResourceMetricStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceMetricStatus {
@@ -1117,5 +2065,41 @@ impl crate::codec::DecodeFields for ResourceMetricStatus {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceMetricStatus {
+    const NAME: &'static str = "io.k8s.api.autoscaling.v2.ResourceMetricStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.current, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.current, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "current",
+                _ => return None,
+            },
+        )
     }
 }

@@ -69,6 +69,56 @@ impl crate::Resource for CronJob {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CronJob {
+    const NAME: &'static str = "io.k8s.api.batch.v1.CronJob";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.batch.v1.CronJobList`
 ///
 /// Kind `CronJobList` of `batch/v1`.
@@ -131,6 +181,52 @@ impl crate::ListResource for CronJobList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CronJobList {
+    const NAME: &'static str = "io.k8s.api.batch.v1.CronJobList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.batch.v1.CronJobSpec`
@@ -202,6 +298,69 @@ impl crate::codec::DecodeFields for CronJobSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CronJobSpec {
+    const NAME: &'static str = "io.k8s.api.batch.v1.CronJobSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.schedule, w::Std);
+        w::opt(b, 2, &self.starting_deadline_seconds, false, w::Std);
+        w::opt(b, 3, &self.concurrency_policy, true, w::Std);
+        w::opt(b, 4, &self.suspend, false, w::Std);
+        w::req(b, 5, &self.job_template, w::Std);
+        w::opt(b, 6, &self.successful_jobs_history_limit, false, w::Std);
+        w::opt(b, 7, &self.failed_jobs_history_limit, false, w::Std);
+        w::opt(b, 8, &self.time_zone, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.schedule, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.time_zone, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.starting_deadline_seconds, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.concurrency_policy, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.suspend, t, b, d, false, w::Std),
+            5 => w::set_req(&mut self.job_template, t, b, d, w::Std),
+            6 => {
+                w::set_opt(
+                    &mut self.successful_jobs_history_limit,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            7 => w::set_opt(&mut self.failed_jobs_history_limit, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "schedule",
+                8 => "timeZone",
+                2 => "startingDeadlineSeconds",
+                3 => "concurrencyPolicy",
+                4 => "suspend",
+                5 => "jobTemplate",
+                6 => "successfulJobsHistoryLimit",
+                7 => "failedJobsHistoryLimit",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.batch.v1.CronJobStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CronJobStatus {
@@ -245,6 +404,45 @@ impl crate::codec::DecodeFields for CronJobStatus {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CronJobStatus {
+    const NAME: &'static str = "io.k8s.api.batch.v1.CronJobStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.active, w::Std);
+        w::opt(b, 4, &self.last_schedule_time, false, w::Std);
+        w::opt(b, 5, &self.last_successful_time, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.active, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.last_schedule_time, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.last_successful_time, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "active",
+                4 => "lastScheduleTime",
+                5 => "lastSuccessfulTime",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.batch.v1.Job`
@@ -316,6 +514,57 @@ impl crate::Resource for Job {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Job {
+    const NAME: &'static str = "io.k8s.api.batch.v1.Job";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.batch.v1.JobCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobCondition {
@@ -371,6 +620,54 @@ impl crate::codec::DecodeFields for JobCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JobCondition {
+    const NAME: &'static str = "io.k8s.api.batch.v1.JobCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_probe_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_probe_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastProbeTime",
+                4 => "lastTransitionTime",
+                5 => "reason",
+                6 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.batch.v1.JobList`
@@ -435,6 +732,52 @@ impl crate::ListResource for JobList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JobList {
+    const NAME: &'static str = "io.k8s.api.batch.v1.JobList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.batch.v1.JobSpec`
@@ -540,6 +883,84 @@ impl crate::codec::DecodeFields for JobSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JobSpec {
+    const NAME: &'static str = "io.k8s.api.batch.v1.JobSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.parallelism, false, w::Std);
+        w::opt(b, 2, &self.completions, false, w::Std);
+        w::opt(b, 3, &self.active_deadline_seconds, false, w::Std);
+        w::opt(b, 4, &self.selector, false, w::Std);
+        w::opt(b, 5, &self.manual_selector, false, w::Std);
+        w::req(b, 6, &self.template, w::Std);
+        w::opt(b, 7, &self.backoff_limit, false, w::Std);
+        w::opt(b, 8, &self.ttl_seconds_after_finished, false, w::Std);
+        w::opt(b, 9, &self.completion_mode, false, w::Std);
+        w::opt(b, 10, &self.suspend, false, w::Std);
+        w::opt(b, 11, &self.pod_failure_policy, false, w::Std);
+        w::opt(b, 12, &self.backoff_limit_per_index, false, w::Std);
+        w::opt(b, 13, &self.max_failed_indexes, false, w::Std);
+        w::opt(b, 14, &self.pod_replacement_policy, false, w::Std);
+        w::opt(b, 15, &self.managed_by, false, w::Std);
+        w::opt(b, 16, &self.success_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.parallelism, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.completions, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.active_deadline_seconds, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.pod_failure_policy, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.success_policy, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.backoff_limit, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.backoff_limit_per_index, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.max_failed_indexes, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.manual_selector, t, b, d, false, w::Std),
+            6 => w::set_req(&mut self.template, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.ttl_seconds_after_finished, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.completion_mode, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.suspend, t, b, d, false, w::Std),
+            14 => w::set_opt(&mut self.pod_replacement_policy, t, b, d, false, w::Std),
+            15 => w::set_opt(&mut self.managed_by, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "parallelism",
+                2 => "completions",
+                3 => "activeDeadlineSeconds",
+                11 => "podFailurePolicy",
+                16 => "successPolicy",
+                7 => "backoffLimit",
+                12 => "backoffLimitPerIndex",
+                13 => "maxFailedIndexes",
+                4 => "selector",
+                5 => "manualSelector",
+                6 => "template",
+                8 => "ttlSecondsAfterFinished",
+                9 => "completionMode",
+                10 => "suspend",
+                14 => "podReplacementPolicy",
+                15 => "managedBy",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.batch.v1.JobStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobStatus {
@@ -617,6 +1038,69 @@ impl crate::codec::DecodeFields for JobStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JobStatus {
+    const NAME: &'static str = "io.k8s.api.batch.v1.JobStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::opt(b, 2, &self.start_time, false, w::Std);
+        w::opt(b, 3, &self.completion_time, false, w::Std);
+        w::opt(b, 4, &self.active, true, w::Std);
+        w::opt(b, 5, &self.succeeded, true, w::Std);
+        w::opt(b, 6, &self.failed, true, w::Std);
+        w::opt(b, 7, &self.completed_indexes, true, w::Std);
+        w::opt(b, 8, &self.uncounted_terminated_pods, false, w::Std);
+        w::opt(b, 9, &self.ready, false, w::Std);
+        w::opt(b, 10, &self.failed_indexes, false, w::Std);
+        w::opt(b, 11, &self.terminating, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.start_time, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.completion_time, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.active, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.succeeded, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.failed, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.terminating, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.completed_indexes, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.failed_indexes, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.uncounted_terminated_pods, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.ready, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                2 => "startTime",
+                3 => "completionTime",
+                4 => "active",
+                5 => "succeeded",
+                6 => "failed",
+                11 => "terminating",
+                7 => "completedIndexes",
+                10 => "failedIndexes",
+                8 => "uncountedTerminatedPods",
+                9 => "ready",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.batch.v1.JobTemplateSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobTemplateSpec {
@@ -656,6 +1140,48 @@ impl crate::codec::DecodeFields for JobTemplateSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JobTemplateSpec {
+    const NAME: &'static str = "io.k8s.api.batch.v1.JobTemplateSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+}
 /// `io.k8s.api.batch.v1.PodFailurePolicy`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodFailurePolicy {
@@ -689,6 +1215,39 @@ impl crate::codec::DecodeFields for PodFailurePolicy {
             "rules" => crate::codec::set_required(&mut self.rules, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodFailurePolicy {
+    const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "rules",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement`
@@ -734,6 +1293,45 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnExitCodesRequirement {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodFailurePolicyOnExitCodesRequirement {
+    const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.container_name, false, w::Std);
+        w::req(b, 2, &self.operator, w::Std);
+        w::list(b, 3, &self.values, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.container_name, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.operator, t, b, d, w::Std),
+            3 => w::push(&mut self.values, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "containerName",
+                2 => "operator",
+                3 => "values",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodFailurePolicyOnPodConditionsPattern {
@@ -771,6 +1369,47 @@ impl crate::codec::DecodeFields for PodFailurePolicyOnPodConditionsPattern {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodFailurePolicyOnPodConditionsPattern {
+    const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.status);
     }
 }
 /// `io.k8s.api.batch.v1.PodFailurePolicyRule`
@@ -816,6 +1455,45 @@ impl crate::codec::DecodeFields for PodFailurePolicyRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodFailurePolicyRule {
+    const NAME: &'static str = "io.k8s.api.batch.v1.PodFailurePolicyRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.action, w::Std);
+        w::opt(b, 2, &self.on_exit_codes, false, w::Std);
+        w::opt_list(b, 3, &self.on_pod_conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.action, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.on_exit_codes, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.on_pod_conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "action",
+                2 => "onExitCodes",
+                3 => "onPodConditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.batch.v1.SuccessPolicy`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuccessPolicy {
@@ -849,6 +1527,39 @@ impl crate::codec::DecodeFields for SuccessPolicy {
             "rules" => crate::codec::set_required(&mut self.rules, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SuccessPolicy {
+    const NAME: &'static str = "io.k8s.api.batch.v1.SuccessPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "rules",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.batch.v1.SuccessPolicyRule`
@@ -890,6 +1601,42 @@ impl crate::codec::DecodeFields for SuccessPolicyRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SuccessPolicyRule {
+    const NAME: &'static str = "io.k8s.api.batch.v1.SuccessPolicyRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.succeeded_indexes, false, w::Std);
+        w::opt(b, 2, &self.succeeded_count, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.succeeded_indexes, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.succeeded_count, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "succeededIndexes",
+                2 => "succeededCount",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.batch.v1.UncountedTerminatedPods`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UncountedTerminatedPods {
@@ -927,5 +1674,41 @@ impl crate::codec::DecodeFields for UncountedTerminatedPods {
             "succeeded" => crate::codec::set(&mut self.succeeded, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for UncountedTerminatedPods {
+    const NAME: &'static str = "io.k8s.api.batch.v1.UncountedTerminatedPods";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.succeeded, w::Std);
+        w::opt_list(b, 2, &self.failed, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.succeeded, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.failed, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "succeeded",
+                2 => "failed",
+                _ => return None,
+            },
+        )
     }
 }

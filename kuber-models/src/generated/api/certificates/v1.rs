@@ -69,6 +69,56 @@ impl crate::Resource for CertificateSigningRequest {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CertificateSigningRequest {
+    const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.certificates.v1.CertificateSigningRequestCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequestCondition {
@@ -124,6 +174,54 @@ impl crate::codec::DecodeFields for CertificateSigningRequestCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CertificateSigningRequestCondition {
+    const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.reason, true, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.last_update_time, true, w::Std);
+        w::opt(b, 5, &self.last_transition_time, true, w::Std);
+        w::req(b, 6, &self.status, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            6 => w::set_req(&mut self.status, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_update_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                6 => "status",
+                2 => "reason",
+                3 => "message",
+                4 => "lastUpdateTime",
+                5 => "lastTransitionTime",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.certificates.v1.CertificateSigningRequestList`
@@ -190,6 +288,52 @@ impl crate::ListResource for CertificateSigningRequestList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CertificateSigningRequestList {
+    const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.certificates.v1.CertificateSigningRequestSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequestSpec {
@@ -253,6 +397,60 @@ impl crate::codec::DecodeFields for CertificateSigningRequestSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CertificateSigningRequestSpec {
+    const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.request, w::Std);
+        w::opt(b, 2, &self.username, true, w::Std);
+        w::opt(b, 3, &self.uid, true, w::Std);
+        w::opt_list(b, 4, &self.groups, w::Std);
+        w::opt_list(b, 5, &self.usages, w::Std);
+        w::opt_map(b, 6, &self.extra, w::Items);
+        w::req(b, 7, &self.signer_name, w::Std);
+        w::opt(b, 8, &self.expiration_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.request, t, b, d, w::Std),
+            7 => w::set_req(&mut self.signer_name, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.expiration_seconds, t, b, d, false, w::Std),
+            5 => w::push_opt(&mut self.usages, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.username, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            4 => w::push_opt(&mut self.groups, t, b, d, w::Std),
+            6 => w::entry_opt(&mut self.extra, t, b, d, w::Items),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "request",
+                7 => "signerName",
+                8 => "expirationSeconds",
+                5 => "usages",
+                2 => "username",
+                3 => "uid",
+                4 => "groups",
+                6 => "extra",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.certificates.v1.CertificateSigningRequestStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequestStatus {
@@ -290,5 +488,41 @@ impl crate::codec::DecodeFields for CertificateSigningRequestStatus {
             "conditions" => crate::codec::set(&mut self.conditions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CertificateSigningRequestStatus {
+    const NAME: &'static str = "io.k8s.api.certificates.v1.CertificateSigningRequestStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::opt(b, 2, &self.certificate, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.certificate, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                2 => "certificate",
+                _ => return None,
+            },
+        )
     }
 }

@@ -65,6 +65,52 @@ impl crate::Resource for ClusterTrustBundle {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterTrustBundle {
+    const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundle";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.certificates.v1beta1.ClusterTrustBundleList`
 ///
 /// Kind `ClusterTrustBundleList` of `certificates.k8s.io/v1beta1`.
@@ -129,6 +175,52 @@ impl crate::ListResource for ClusterTrustBundleList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterTrustBundleList {
+    const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundleList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.certificates.v1beta1.ClusterTrustBundleSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterTrustBundleSpec {
@@ -166,6 +258,42 @@ impl crate::codec::DecodeFields for ClusterTrustBundleSpec {
             "trustBundle" => crate::codec::set_required(&mut self.trust_bundle, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterTrustBundleSpec {
+    const NAME: &'static str = "io.k8s.api.certificates.v1beta1.ClusterTrustBundleSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.signer_name, true, w::Std);
+        w::req(b, 2, &self.trust_bundle, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.signer_name, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.trust_bundle, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "signerName",
+                2 => "trustBundle",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.certificates.v1beta1.PodCertificateRequest`
@@ -237,6 +365,56 @@ impl crate::Resource for PodCertificateRequest {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodCertificateRequest {
+    const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.certificates.v1beta1.PodCertificateRequestList`
 ///
 /// Kind `PodCertificateRequestList` of `certificates.k8s.io/v1beta1`.
@@ -299,6 +477,52 @@ impl crate::ListResource for PodCertificateRequestList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodCertificateRequestList {
+    const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequestList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.certificates.v1beta1.PodCertificateRequestSpec`
@@ -392,6 +616,72 @@ impl crate::codec::DecodeFields for PodCertificateRequestSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodCertificateRequestSpec {
+    const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequestSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.signer_name, w::Std);
+        w::req(b, 2, &self.pod_name, w::Std);
+        w::req(b, 3, &self.pod_uid, w::Std);
+        w::req(b, 4, &self.service_account_name, w::Std);
+        w::req(b, 5, &self.service_account_uid, w::Std);
+        w::req(b, 6, &self.node_name, w::Std);
+        w::req(b, 7, &self.node_uid, w::Std);
+        w::opt(b, 8, &self.max_expiration_seconds, false, w::Std);
+        w::opt(b, 9, &self.pkix_public_key, false, w::Std);
+        w::opt(b, 10, &self.proof_of_possession, false, w::Std);
+        w::opt_map(b, 11, &self.unverified_user_annotations, w::Std);
+        w::req(b, 12, &self.stub_pkcs10_request, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.signer_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.pod_name, t, b, d, w::Std),
+            3 => w::set_req(&mut self.pod_uid, t, b, d, w::Std),
+            4 => w::set_req(&mut self.service_account_name, t, b, d, w::Std),
+            5 => w::set_req(&mut self.service_account_uid, t, b, d, w::Std),
+            6 => w::set_req(&mut self.node_name, t, b, d, w::Std),
+            7 => w::set_req(&mut self.node_uid, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.max_expiration_seconds, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.pkix_public_key, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.proof_of_possession, t, b, d, false, w::Std),
+            12 => w::set_req(&mut self.stub_pkcs10_request, t, b, d, w::Std),
+            11 => w::entry_opt(&mut self.unverified_user_annotations, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "signerName",
+                2 => "podName",
+                3 => "podUID",
+                4 => "serviceAccountName",
+                5 => "serviceAccountUID",
+                6 => "nodeName",
+                7 => "nodeUID",
+                8 => "maxExpirationSeconds",
+                9 => "pkixPublicKey",
+                10 => "proofOfPossession",
+                12 => "stubPKCS10Request",
+                11 => "unverifiedUserAnnotations",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.certificates.v1beta1.PodCertificateRequestStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequestStatus {
@@ -441,5 +731,50 @@ impl crate::codec::DecodeFields for PodCertificateRequestStatus {
             "notBefore" => crate::codec::set(&mut self.not_before, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodCertificateRequestStatus {
+    const NAME: &'static str = "io.k8s.api.certificates.v1beta1.PodCertificateRequestStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::opt(b, 2, &self.certificate_chain, true, w::Std);
+        w::opt(b, 4, &self.not_before, false, w::Std);
+        w::opt(b, 5, &self.begin_refresh_at, false, w::Std);
+        w::opt(b, 6, &self.not_after, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.certificate_chain, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.not_before, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.begin_refresh_at, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.not_after, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                2 => "certificateChain",
+                4 => "notBefore",
+                5 => "beginRefreshAt",
+                6 => "notAfter",
+                _ => return None,
+            },
+        )
     }
 }

@@ -65,6 +65,53 @@ impl crate::Resource for Lease {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Lease {
+    const NAME: &'static str = "io.k8s.api.coordination.v1.Lease";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.coordination.v1.LeaseList`
 ///
 /// Kind `LeaseList` of `coordination.k8s.io/v1`.
@@ -129,6 +176,52 @@ impl crate::ListResource for LeaseList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LeaseList {
+    const NAME: &'static str = "io.k8s.api.coordination.v1.LeaseList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.coordination.v1.LeaseSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeaseSpec {
@@ -188,5 +281,56 @@ impl crate::codec::DecodeFields for LeaseSpec {
             "strategy" => crate::codec::set(&mut self.strategy, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LeaseSpec {
+    const NAME: &'static str = "io.k8s.api.coordination.v1.LeaseSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.holder_identity, false, w::Std);
+        w::opt(b, 2, &self.lease_duration_seconds, false, w::Std);
+        w::opt(b, 3, &self.acquire_time, false, w::Std);
+        w::opt(b, 4, &self.renew_time, false, w::Std);
+        w::opt(b, 5, &self.lease_transitions, false, w::Std);
+        w::opt(b, 6, &self.strategy, false, w::Std);
+        w::opt(b, 7, &self.preferred_holder, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.holder_identity, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.lease_duration_seconds, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.acquire_time, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.renew_time, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.lease_transitions, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.strategy, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.preferred_holder, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "holderIdentity",
+                2 => "leaseDurationSeconds",
+                3 => "acquireTime",
+                4 => "renewTime",
+                5 => "leaseTransitions",
+                6 => "strategy",
+                7 => "preferredHolder",
+                _ => return None,
+            },
+        )
     }
 }

@@ -65,6 +65,52 @@ impl crate::Resource for LeaseCandidate {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LeaseCandidate {
+    const NAME: &'static str = "io.k8s.api.coordination.v1beta1.LeaseCandidate";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.coordination.v1beta1.LeaseCandidateList`
 ///
 /// Kind `LeaseCandidateList` of `coordination.k8s.io/v1beta1`.
@@ -129,6 +175,52 @@ impl crate::ListResource for LeaseCandidateList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LeaseCandidateList {
+    const NAME: &'static str = "io.k8s.api.coordination.v1beta1.LeaseCandidateList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.coordination.v1beta1.LeaseCandidateSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeaseCandidateSpec {
@@ -182,5 +274,53 @@ impl crate::codec::DecodeFields for LeaseCandidateSpec {
             "strategy" => crate::codec::set_required(&mut self.strategy, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LeaseCandidateSpec {
+    const NAME: &'static str = "io.k8s.api.coordination.v1beta1.LeaseCandidateSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.lease_name, w::Std);
+        w::opt(b, 2, &self.ping_time, false, w::Std);
+        w::opt(b, 3, &self.renew_time, false, w::Std);
+        w::req(b, 4, &self.binary_version, w::Std);
+        w::opt(b, 5, &self.emulation_version, true, w::Std);
+        w::req(b, 6, &self.strategy, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.lease_name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.ping_time, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.renew_time, t, b, d, false, w::Std),
+            4 => w::set_req(&mut self.binary_version, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.emulation_version, t, b, d, true, w::Std),
+            6 => w::set_req(&mut self.strategy, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "leaseName",
+                2 => "pingTime",
+                3 => "renewTime",
+                4 => "binaryVersion",
+                5 => "emulationVersion",
+                6 => "strategy",
+                _ => return None,
+            },
+        )
     }
 }

@@ -47,6 +47,48 @@ impl crate::codec::DecodeFields for AWSElasticBlockStoreVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AWSElasticBlockStoreVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.volume_id, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.partition, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.partition, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeID",
+                2 => "fsType",
+                3 => "partition",
+                4 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.Affinity`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Affinity {
@@ -90,6 +132,45 @@ impl crate::codec::DecodeFields for Affinity {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Affinity {
+    const NAME: &'static str = "io.k8s.api.core.v1.Affinity";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.node_affinity, false, w::Std);
+        w::opt(b, 2, &self.pod_affinity, false, w::Std);
+        w::opt(b, 3, &self.pod_anti_affinity, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.node_affinity, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.pod_affinity, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.pod_anti_affinity, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nodeAffinity",
+                2 => "podAffinity",
+                3 => "podAntiAffinity",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.AppArmorProfile`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppArmorProfile {
@@ -129,6 +210,42 @@ impl crate::codec::DecodeFields for AppArmorProfile {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AppArmorProfile {
+    const NAME: &'static str = "io.k8s.api.core.v1.AppArmorProfile";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.localhost_profile, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.localhost_profile, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "localhostProfile",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.AttachedVolume`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttachedVolume {
@@ -166,6 +283,42 @@ impl crate::codec::DecodeFields for AttachedVolume {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AttachedVolume {
+    const NAME: &'static str = "io.k8s.api.core.v1.AttachedVolume";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.device_path, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.device_path, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "devicePath",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.AzureDiskVolumeSource`
@@ -223,6 +376,54 @@ impl crate::codec::DecodeFields for AzureDiskVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AzureDiskVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.AzureDiskVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.disk_name, w::Std);
+        w::req(b, 2, &self.disk_uri, w::Std);
+        w::opt(b, 3, &self.caching_mode, false, w::Std);
+        w::opt(b, 4, &self.fs_type, false, w::Std);
+        w::opt(b, 5, &self.read_only, false, w::Std);
+        w::opt(b, 6, &self.kind, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.disk_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.disk_uri, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.caching_mode, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.kind, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "diskName",
+                2 => "diskURI",
+                3 => "cachingMode",
+                4 => "fsType",
+                5 => "readOnly",
+                6 => "kind",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.AzureFilePersistentVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AzureFilePersistentVolumeSource {
@@ -270,6 +471,48 @@ impl crate::codec::DecodeFields for AzureFilePersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AzureFilePersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.AzureFilePersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.secret_name, w::Std);
+        w::req(b, 2, &self.share_name, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.secret_namespace, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.secret_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.share_name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.secret_namespace, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "secretName",
+                2 => "shareName",
+                3 => "readOnly",
+                4 => "secretNamespace",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.AzureFileVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AzureFileVolumeSource {
@@ -311,6 +554,45 @@ impl crate::codec::DecodeFields for AzureFileVolumeSource {
             "shareName" => crate::codec::set_required(&mut self.share_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AzureFileVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.AzureFileVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.secret_name, w::Std);
+        w::req(b, 2, &self.share_name, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.secret_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.share_name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "secretName",
+                2 => "shareName",
+                3 => "readOnly",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Binding`
@@ -376,6 +658,52 @@ impl crate::Resource for Binding {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Binding {
+    const NAME: &'static str = "io.k8s.api.core.v1.Binding";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.target, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.target, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "target",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.core.v1.CSIPersistentVolumeSource`
@@ -459,6 +787,84 @@ impl crate::codec::DecodeFields for CSIPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSIPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.CSIPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::req(b, 2, &self.volume_handle, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.fs_type, true, w::Std);
+        w::opt_map(b, 5, &self.volume_attributes, w::Std);
+        w::opt(b, 6, &self.controller_publish_secret_ref, false, w::Std);
+        w::opt(b, 7, &self.node_stage_secret_ref, false, w::Std);
+        w::opt(b, 8, &self.node_publish_secret_ref, false, w::Std);
+        w::opt(b, 9, &self.controller_expand_secret_ref, false, w::Std);
+        w::opt(b, 10, &self.node_expand_secret_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_req(&mut self.volume_handle, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            5 => w::entry_opt(&mut self.volume_attributes, t, b, d, w::Std),
+            6 => {
+                w::set_opt(
+                    &mut self.controller_publish_secret_ref,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            7 => w::set_opt(&mut self.node_stage_secret_ref, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.node_publish_secret_ref, t, b, d, false, w::Std),
+            9 => {
+                w::set_opt(
+                    &mut self.controller_expand_secret_ref,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            10 => w::set_opt(&mut self.node_expand_secret_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "volumeHandle",
+                3 => "readOnly",
+                4 => "fsType",
+                5 => "volumeAttributes",
+                6 => "controllerPublishSecretRef",
+                7 => "nodeStageSecretRef",
+                8 => "nodePublishSecretRef",
+                9 => "controllerExpandSecretRef",
+                10 => "nodeExpandSecretRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.CSIVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSIVolumeSource {
@@ -512,6 +918,51 @@ impl crate::codec::DecodeFields for CSIVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSIVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.CSIVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::opt(b, 2, &self.read_only, false, w::Std);
+        w::opt(b, 3, &self.fs_type, false, w::Std);
+        w::opt_map(b, 4, &self.volume_attributes, w::Std);
+        w::opt(b, 5, &self.node_publish_secret_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.read_only, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
+            4 => w::entry_opt(&mut self.volume_attributes, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.node_publish_secret_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "readOnly",
+                3 => "fsType",
+                4 => "volumeAttributes",
+                5 => "nodePublishSecretRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.Capabilities`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Capabilities {
@@ -549,6 +1000,42 @@ impl crate::codec::DecodeFields for Capabilities {
             "drop" => crate::codec::set(&mut self.drop, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Capabilities {
+    const NAME: &'static str = "io.k8s.api.core.v1.Capabilities";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.add, w::Std);
+        w::opt_list(b, 2, &self.drop, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.add, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.drop, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "add",
+                2 => "drop",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.CephFSPersistentVolumeSource`
@@ -606,6 +1093,54 @@ impl crate::codec::DecodeFields for CephFSPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CephFSPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.CephFSPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.monitors, w::Std);
+        w::opt(b, 2, &self.path, true, w::Std);
+        w::opt(b, 3, &self.user, true, w::Std);
+        w::opt(b, 4, &self.secret_file, true, w::Std);
+        w::opt(b, 5, &self.secret_ref, false, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.monitors, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.secret_file, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "monitors",
+                2 => "path",
+                3 => "user",
+                4 => "secretFile",
+                5 => "secretRef",
+                6 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.CephFSVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CephFSVolumeSource {
@@ -661,6 +1196,54 @@ impl crate::codec::DecodeFields for CephFSVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CephFSVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.CephFSVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.monitors, w::Std);
+        w::opt(b, 2, &self.path, true, w::Std);
+        w::opt(b, 3, &self.user, true, w::Std);
+        w::opt(b, 4, &self.secret_file, true, w::Std);
+        w::opt(b, 5, &self.secret_ref, false, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.monitors, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.secret_file, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "monitors",
+                2 => "path",
+                3 => "user",
+                4 => "secretFile",
+                5 => "secretRef",
+                6 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.CinderPersistentVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CinderPersistentVolumeSource {
@@ -706,6 +1289,48 @@ impl crate::codec::DecodeFields for CinderPersistentVolumeSource {
             "volumeID" => crate::codec::set_required(&mut self.volume_id, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CinderPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.CinderPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.volume_id, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.secret_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeID",
+                2 => "fsType",
+                3 => "readOnly",
+                4 => "secretRef",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.CinderVolumeSource`
@@ -755,6 +1380,48 @@ impl crate::codec::DecodeFields for CinderVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CinderVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.CinderVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.volume_id, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.secret_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeID",
+                2 => "fsType",
+                3 => "readOnly",
+                4 => "secretRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ClientIPConfig`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientIPConfig {
@@ -788,6 +1455,39 @@ impl crate::codec::DecodeFields for ClientIPConfig {
             "timeoutSeconds" => crate::codec::set(&mut self.timeout_seconds, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClientIPConfig {
+    const NAME: &'static str = "io.k8s.api.core.v1.ClientIPConfig";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.timeout_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.timeout_seconds, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "timeoutSeconds",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ClusterTrustBundleProjection`
@@ -841,6 +1541,51 @@ impl crate::codec::DecodeFields for ClusterTrustBundleProjection {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterTrustBundleProjection {
+    const NAME: &'static str = "io.k8s.api.core.v1.ClusterTrustBundleProjection";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, false, w::Std);
+        w::opt(b, 2, &self.signer_name, false, w::Std);
+        w::opt(b, 3, &self.label_selector, false, w::Std);
+        w::req(b, 4, &self.path, w::Std);
+        w::opt(b, 5, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.signer_name, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.label_selector, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            4 => w::set_req(&mut self.path, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "signerName",
+                3 => "labelSelector",
+                5 => "optional",
+                4 => "path",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ComponentCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentCondition {
@@ -886,6 +1631,48 @@ impl crate::codec::DecodeFields for ComponentCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ComponentCondition {
+    const NAME: &'static str = "io.k8s.api.core.v1.ComponentCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.error, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.error, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "message",
+                4 => "error",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ComponentStatus`
@@ -953,6 +1740,52 @@ impl crate::Resource for ComponentStatus {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ComponentStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ComponentStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ComponentStatusList`
 ///
 /// Kind `ComponentStatusList` of `v1`.
@@ -1015,6 +1848,52 @@ impl crate::ListResource for ComponentStatusList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ComponentStatusList {
+    const NAME: &'static str = "io.k8s.api.core.v1.ComponentStatusList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.core.v1.ConfigMap`
@@ -1092,6 +1971,58 @@ impl crate::Resource for ConfigMap {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ConfigMap {
+    const NAME: &'static str = "io.k8s.api.core.v1.ConfigMap";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_map(b, 2, &self.data, w::Std);
+        w::opt_map(b, 3, &self.binary_data, w::Std);
+        w::opt(b, 4, &self.immutable, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.immutable, t, b, d, false, w::Std),
+            2 => w::entry_opt(&mut self.data, t, b, d, w::Std),
+            3 => w::entry_opt(&mut self.binary_data, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                4 => "immutable",
+                2 => "data",
+                3 => "binaryData",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ConfigMapEnvSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigMapEnvSource {
@@ -1129,6 +2060,74 @@ impl crate::codec::DecodeFields for ConfigMapEnvSource {
             "optional" => crate::codec::set(&mut self.optional, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ConfigMapEnvSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapEnvSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.name, true, w::Std);
+            },
+        );
+        w::opt(b, 2, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "localObjectReference",
+                2 => "optional",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl ConfigMapEnvSource {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ConfigMapKeySelector`
@@ -1172,6 +2171,77 @@ impl crate::codec::DecodeFields for ConfigMapKeySelector {
             "optional" => crate::codec::set(&mut self.optional, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ConfigMapKeySelector {
+    const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapKeySelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.name, true, w::Std);
+            },
+        );
+        w::req(b, 2, &self.key, w::Std);
+        w::opt(b, 3, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::set_req(&mut self.key, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "localObjectReference",
+                2 => "key",
+                3 => "optional",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl ConfigMapKeySelector {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ConfigMapList`
@@ -1238,6 +2308,52 @@ impl crate::ListResource for ConfigMapList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ConfigMapList {
+    const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ConfigMapNodeConfigSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigMapNodeConfigSource {
@@ -1291,6 +2407,51 @@ impl crate::codec::DecodeFields for ConfigMapNodeConfigSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ConfigMapNodeConfigSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapNodeConfigSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.namespace, w::Std);
+        w::req(b, 2, &self.name, w::Std);
+        w::opt(b, 3, &self.uid, true, w::Std);
+        w::opt(b, 4, &self.resource_version, true, w::Std);
+        w::req(b, 5, &self.kubelet_config_key, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.namespace, t, b, d, w::Std),
+            2 => w::set_req(&mut self.name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
+            5 => w::set_req(&mut self.kubelet_config_key, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                2 => "name",
+                3 => "uid",
+                4 => "resourceVersion",
+                5 => "kubeletConfigKey",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ConfigMapProjection`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigMapProjection {
@@ -1332,6 +2493,77 @@ impl crate::codec::DecodeFields for ConfigMapProjection {
             "optional" => crate::codec::set(&mut self.optional, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ConfigMapProjection {
+    const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapProjection";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.name, true, w::Std);
+            },
+        );
+        w::opt_list(b, 2, &self.items, w::Std);
+        w::opt(b, 4, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::push_opt(&mut self.items, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "localObjectReference",
+                2 => "items",
+                4 => "optional",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl ConfigMapProjection {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ConfigMapVolumeSource`
@@ -1379,6 +2611,80 @@ impl crate::codec::DecodeFields for ConfigMapVolumeSource {
             "optional" => crate::codec::set(&mut self.optional, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ConfigMapVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ConfigMapVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.name, true, w::Std);
+            },
+        );
+        w::opt_list(b, 2, &self.items, w::Std);
+        w::opt(b, 3, &self.default_mode, false, w::Std);
+        w::opt(b, 4, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::push_opt(&mut self.items, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.default_mode, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "localObjectReference",
+                2 => "items",
+                3 => "defaultMode",
+                4 => "optional",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl ConfigMapVolumeSource {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Container`
@@ -1518,6 +2824,116 @@ impl crate::codec::DecodeFields for Container {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Container {
+    const NAME: &'static str = "io.k8s.api.core.v1.Container";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.image, true, w::Std);
+        w::opt_list(b, 3, &self.command, w::Std);
+        w::opt_list(b, 4, &self.args, w::Std);
+        w::opt(b, 5, &self.working_dir, true, w::Std);
+        w::opt_list(b, 6, &self.ports, w::Std);
+        w::opt_list(b, 7, &self.env, w::Std);
+        w::opt(b, 8, &self.resources, true, w::Std);
+        w::opt_list(b, 9, &self.volume_mounts, w::Std);
+        w::opt(b, 10, &self.liveness_probe, false, w::Std);
+        w::opt(b, 11, &self.readiness_probe, false, w::Std);
+        w::opt(b, 12, &self.lifecycle, false, w::Std);
+        w::opt(b, 13, &self.termination_message_path, true, w::Std);
+        w::opt(b, 14, &self.image_pull_policy, true, w::Std);
+        w::opt(b, 15, &self.security_context, false, w::Std);
+        w::opt(b, 16, &self.stdin, true, w::Std);
+        w::opt(b, 17, &self.stdin_once, true, w::Std);
+        w::opt(b, 18, &self.tty, true, w::Std);
+        w::opt_list(b, 19, &self.env_from, w::Std);
+        w::opt(b, 20, &self.termination_message_policy, true, w::Std);
+        w::opt_list(b, 21, &self.volume_devices, w::Std);
+        w::opt(b, 22, &self.startup_probe, false, w::Std);
+        w::opt_list(b, 23, &self.resize_policy, w::Std);
+        w::opt(b, 24, &self.restart_policy, false, w::Std);
+        w::opt_list(b, 25, &self.restart_policy_rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.image, t, b, d, true, w::Std),
+            3 => w::push_opt(&mut self.command, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.args, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.working_dir, t, b, d, true, w::Std),
+            6 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            19 => w::push_opt(&mut self.env_from, t, b, d, w::Std),
+            7 => w::push_opt(&mut self.env, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
+            23 => w::push_opt(&mut self.resize_policy, t, b, d, w::Std),
+            24 => w::set_opt(&mut self.restart_policy, t, b, d, false, w::Std),
+            25 => w::push_opt(&mut self.restart_policy_rules, t, b, d, w::Std),
+            9 => w::push_opt(&mut self.volume_mounts, t, b, d, w::Std),
+            21 => w::push_opt(&mut self.volume_devices, t, b, d, w::Std),
+            10 => w::set_opt(&mut self.liveness_probe, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.readiness_probe, t, b, d, false, w::Std),
+            22 => w::set_opt(&mut self.startup_probe, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.lifecycle, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.termination_message_path, t, b, d, true, w::Std),
+            20 => w::set_opt(&mut self.termination_message_policy, t, b, d, true, w::Std),
+            14 => w::set_opt(&mut self.image_pull_policy, t, b, d, true, w::Std),
+            15 => w::set_opt(&mut self.security_context, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.stdin, t, b, d, true, w::Std),
+            17 => w::set_opt(&mut self.stdin_once, t, b, d, true, w::Std),
+            18 => w::set_opt(&mut self.tty, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "image",
+                3 => "command",
+                4 => "args",
+                5 => "workingDir",
+                6 => "ports",
+                19 => "envFrom",
+                7 => "env",
+                8 => "resources",
+                23 => "resizePolicy",
+                24 => "restartPolicy",
+                25 => "restartPolicyRules",
+                9 => "volumeMounts",
+                21 => "volumeDevices",
+                10 => "livenessProbe",
+                11 => "readinessProbe",
+                22 => "startupProbe",
+                12 => "lifecycle",
+                13 => "terminationMessagePath",
+                20 => "terminationMessagePolicy",
+                14 => "imagePullPolicy",
+                15 => "securityContext",
+                16 => "stdin",
+                17 => "stdinOnce",
+                18 => "tty",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.resources);
+    }
+}
 /// `io.k8s.api.core.v1.ContainerExtendedResourceRequest`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerExtendedResourceRequest {
@@ -1561,6 +2977,45 @@ impl crate::codec::DecodeFields for ContainerExtendedResourceRequest {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerExtendedResourceRequest {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerExtendedResourceRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.container_name, w::Std);
+        w::req(b, 2, &self.resource_name, w::Std);
+        w::req(b, 3, &self.request_name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.container_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.resource_name, t, b, d, w::Std),
+            3 => w::set_req(&mut self.request_name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "containerName",
+                2 => "resourceName",
+                3 => "requestName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ContainerImage`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerImage {
@@ -1598,6 +3053,42 @@ impl crate::codec::DecodeFields for ContainerImage {
             "sizeBytes" => crate::codec::set(&mut self.size_bytes, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerImage {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerImage";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.names, w::Std);
+        w::opt(b, 2, &self.size_bytes, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.names, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.size_bytes, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "names",
+                2 => "sizeBytes",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ContainerPort`
@@ -1651,6 +3142,51 @@ impl crate::codec::DecodeFields for ContainerPort {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerPort {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerPort";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.host_port, true, w::Std);
+        w::req(b, 3, &self.container_port, w::Std);
+        w::opt(b, 4, &self.protocol, true, w::Std);
+        w::opt(b, 5, &self.host_ip, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.host_port, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.container_port, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.protocol, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.host_ip, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "hostPort",
+                3 => "containerPort",
+                4 => "protocol",
+                5 => "hostIP",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ContainerResizePolicy`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerResizePolicy {
@@ -1688,6 +3224,42 @@ impl crate::codec::DecodeFields for ContainerResizePolicy {
             "restartPolicy" => crate::codec::set_required(&mut self.restart_policy, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerResizePolicy {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerResizePolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.resource_name, w::Std);
+        w::req(b, 2, &self.restart_policy, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.resource_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.restart_policy, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceName",
+                2 => "restartPolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ContainerRestartRule`
@@ -1729,6 +3301,42 @@ impl crate::codec::DecodeFields for ContainerRestartRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerRestartRule {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerRestartRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.action, w::Std);
+        w::opt(b, 2, &self.exit_codes, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.action, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.exit_codes, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "action",
+                2 => "exitCodes",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerRestartRuleOnExitCodes {
@@ -1766,6 +3374,42 @@ impl crate::codec::DecodeFields for ContainerRestartRuleOnExitCodes {
             "values" => crate::codec::set(&mut self.values, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerRestartRuleOnExitCodes {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.operator, w::Std);
+        w::opt_list(b, 2, &self.values, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.operator, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.values, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "operator",
+                2 => "values",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ContainerState`
@@ -1811,6 +3455,45 @@ impl crate::codec::DecodeFields for ContainerState {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerState {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerState";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.waiting, false, w::Std);
+        w::opt(b, 2, &self.running, false, w::Std);
+        w::opt(b, 3, &self.terminated, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.waiting, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.running, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.terminated, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "waiting",
+                2 => "running",
+                3 => "terminated",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ContainerStateRunning`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerStateRunning {
@@ -1844,6 +3527,39 @@ impl crate::codec::DecodeFields for ContainerStateRunning {
             "startedAt" => crate::codec::set(&mut self.started_at, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerStateRunning {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateRunning";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.started_at, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.started_at, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "startedAt",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ContainerStateTerminated`
@@ -1905,6 +3621,57 @@ impl crate::codec::DecodeFields for ContainerStateTerminated {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerStateTerminated {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateTerminated";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.exit_code, w::Std);
+        w::opt(b, 2, &self.signal, true, w::Std);
+        w::opt(b, 3, &self.reason, true, w::Std);
+        w::opt(b, 4, &self.message, true, w::Std);
+        w::opt(b, 5, &self.started_at, true, w::Std);
+        w::opt(b, 6, &self.finished_at, true, w::Std);
+        w::opt(b, 7, &self.container_id, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.exit_code, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.signal, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.started_at, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.finished_at, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.container_id, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "exitCode",
+                2 => "signal",
+                3 => "reason",
+                4 => "message",
+                5 => "startedAt",
+                6 => "finishedAt",
+                7 => "containerID",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ContainerStateWaiting`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerStateWaiting {
@@ -1942,6 +3709,42 @@ impl crate::codec::DecodeFields for ContainerStateWaiting {
             "reason" => crate::codec::set(&mut self.reason, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerStateWaiting {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerStateWaiting";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.reason, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "reason",
+                2 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ContainerStatus`
@@ -2042,6 +3845,87 @@ impl crate::codec::DecodeFields for ContainerStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.state, true, w::Std);
+        w::opt(b, 3, &self.last_state, true, w::Std);
+        w::req(b, 4, &self.ready, w::Std);
+        w::req(b, 5, &self.restart_count, w::Std);
+        w::req(b, 6, &self.image, w::Std);
+        w::req(b, 7, &self.image_id, w::Std);
+        w::opt(b, 8, &self.container_id, true, w::Std);
+        w::opt(b, 9, &self.started, false, w::Std);
+        w::opt_map(b, 10, &self.allocated_resources, w::Std);
+        w::opt(b, 11, &self.resources, false, w::Std);
+        w::opt_list(b, 12, &self.volume_mounts, w::Std);
+        w::opt(b, 13, &self.user, false, w::Std);
+        w::opt_list(b, 14, &self.allocated_resources_status, w::Std);
+        w::opt(b, 15, &self.stop_signal, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.state, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_state, t, b, d, false, w::Std),
+            4 => w::set_req(&mut self.ready, t, b, d, w::Std),
+            5 => w::set_req(&mut self.restart_count, t, b, d, w::Std),
+            6 => w::set_req(&mut self.image, t, b, d, w::Std),
+            7 => w::set_req(&mut self.image_id, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.container_id, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.started, t, b, d, false, w::Std),
+            10 => w::entry_opt(&mut self.allocated_resources, t, b, d, w::Std),
+            11 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
+            12 => w::push_opt(&mut self.volume_mounts, t, b, d, w::Std),
+            13 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
+            14 => w::push_opt(&mut self.allocated_resources_status, t, b, d, w::Std),
+            15 => w::set_opt(&mut self.stop_signal, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "state",
+                3 => "lastState",
+                4 => "ready",
+                5 => "restartCount",
+                6 => "image",
+                7 => "imageID",
+                8 => "containerID",
+                9 => "started",
+                10 => "allocatedResources",
+                11 => "resources",
+                12 => "volumeMounts",
+                13 => "user",
+                14 => "allocatedResourcesStatus",
+                15 => "stopSignal",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.state);
+        w::fill(&mut self.last_state);
+    }
+}
 /// `io.k8s.api.core.v1.ContainerUser`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerUser {
@@ -2075,6 +3959,39 @@ impl crate::codec::DecodeFields for ContainerUser {
             "linux" => crate::codec::set(&mut self.linux, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ContainerUser {
+    const NAME: &'static str = "io.k8s.api.core.v1.ContainerUser";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.linux, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.linux, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "linux",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.DaemonEndpoint`
@@ -2112,6 +4029,39 @@ impl crate::codec::DecodeFields for DaemonEndpoint {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DaemonEndpoint {
+    const NAME: &'static str = "io.k8s.api.core.v1.DaemonEndpoint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.port, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.port, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "Port",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.DownwardAPIProjection`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DownwardAPIProjection {
@@ -2145,6 +4095,39 @@ impl crate::codec::DecodeFields for DownwardAPIProjection {
             "items" => crate::codec::set(&mut self.items, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DownwardAPIProjection {
+    const NAME: &'static str = "io.k8s.api.core.v1.DownwardAPIProjection";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "items",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.DownwardAPIVolumeFile`
@@ -2194,6 +4177,48 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeFile {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DownwardAPIVolumeFile {
+    const NAME: &'static str = "io.k8s.api.core.v1.DownwardAPIVolumeFile";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.path, w::Std);
+        w::opt(b, 2, &self.field_ref, false, w::Std);
+        w::opt(b, 3, &self.resource_field_ref, false, w::Std);
+        w::opt(b, 4, &self.mode, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.path, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.field_ref, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.resource_field_ref, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.mode, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "path",
+                2 => "fieldRef",
+                3 => "resourceFieldRef",
+                4 => "mode",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.DownwardAPIVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DownwardAPIVolumeSource {
@@ -2233,6 +4258,42 @@ impl crate::codec::DecodeFields for DownwardAPIVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DownwardAPIVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.DownwardAPIVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.items, w::Std);
+        w::opt(b, 2, &self.default_mode, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.items, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.default_mode, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "items",
+                2 => "defaultMode",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.EmptyDirVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmptyDirVolumeSource {
@@ -2270,6 +4331,42 @@ impl crate::codec::DecodeFields for EmptyDirVolumeSource {
             "sizeLimit" => crate::codec::set(&mut self.size_limit, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EmptyDirVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.EmptyDirVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.medium, true, w::Std);
+        w::opt(b, 2, &self.size_limit, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.medium, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.size_limit, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "medium",
+                2 => "sizeLimit",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.EndpointAddress`
@@ -2319,6 +4416,48 @@ impl crate::codec::DecodeFields for EndpointAddress {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointAddress {
+    const NAME: &'static str = "io.k8s.api.core.v1.EndpointAddress";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.ip, w::Std);
+        w::opt(b, 2, &self.target_ref, false, w::Std);
+        w::opt(b, 3, &self.hostname, true, w::Std);
+        w::opt(b, 4, &self.node_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.ip, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.node_name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.target_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ip",
+                3 => "hostname",
+                4 => "nodeName",
+                2 => "targetRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.EndpointPort`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointPort {
@@ -2366,6 +4505,48 @@ impl crate::codec::DecodeFields for EndpointPort {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointPort {
+    const NAME: &'static str = "io.k8s.api.core.v1.EndpointPort";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::req(b, 2, &self.port, w::Std);
+        w::opt(b, 3, &self.protocol, true, w::Std);
+        w::opt(b, 4, &self.app_protocol, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.port, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.protocol, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.app_protocol, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "port",
+                3 => "protocol",
+                4 => "appProtocol",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.EndpointSubset`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointSubset {
@@ -2407,6 +4588,45 @@ impl crate::codec::DecodeFields for EndpointSubset {
             "ports" => crate::codec::set(&mut self.ports, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointSubset {
+    const NAME: &'static str = "io.k8s.api.core.v1.EndpointSubset";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.addresses, w::Std);
+        w::opt_list(b, 2, &self.not_ready_addresses, w::Std);
+        w::opt_list(b, 3, &self.ports, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.addresses, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.not_ready_addresses, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "addresses",
+                2 => "notReadyAddresses",
+                3 => "ports",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Endpoints`
@@ -2474,6 +4694,52 @@ impl crate::Resource for Endpoints {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Endpoints {
+    const NAME: &'static str = "io.k8s.api.core.v1.Endpoints";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.subsets, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.subsets, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "subsets",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.EndpointsList`
 ///
 /// Kind `EndpointsList` of `v1`.
@@ -2538,6 +4804,52 @@ impl crate::ListResource for EndpointsList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointsList {
+    const NAME: &'static str = "io.k8s.api.core.v1.EndpointsList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.EnvFromSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvFromSource {
@@ -2581,6 +4893,45 @@ impl crate::codec::DecodeFields for EnvFromSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EnvFromSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.EnvFromSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.prefix, true, w::Std);
+        w::opt(b, 2, &self.config_map_ref, false, w::Std);
+        w::opt(b, 3, &self.secret_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.prefix, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.config_map_ref, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "prefix",
+                2 => "configMapRef",
+                3 => "secretRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.EnvVar`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvVar {
@@ -2622,6 +4973,45 @@ impl crate::codec::DecodeFields for EnvVar {
             "valueFrom" => crate::codec::set(&mut self.value_from, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EnvVar {
+    const NAME: &'static str = "io.k8s.api.core.v1.EnvVar";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
+        w::opt(b, 3, &self.value_from, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.value_from, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "value",
+                3 => "valueFrom",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.EnvVarSource`
@@ -2673,6 +5063,51 @@ impl crate::codec::DecodeFields for EnvVarSource {
             "secretKeyRef" => crate::codec::set(&mut self.secret_key_ref, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EnvVarSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.EnvVarSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.field_ref, false, w::Std);
+        w::opt(b, 2, &self.resource_field_ref, false, w::Std);
+        w::opt(b, 3, &self.config_map_key_ref, false, w::Std);
+        w::opt(b, 4, &self.secret_key_ref, false, w::Std);
+        w::opt(b, 5, &self.file_key_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.field_ref, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.resource_field_ref, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.config_map_key_ref, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.secret_key_ref, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.file_key_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "fieldRef",
+                2 => "resourceFieldRef",
+                3 => "configMapKeyRef",
+                4 => "secretKeyRef",
+                5 => "fileKeyRef",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.EphemeralContainer`
@@ -2818,6 +5253,151 @@ impl crate::codec::DecodeFields for EphemeralContainer {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EphemeralContainer {
+    const NAME: &'static str = "io.k8s.api.core.v1.EphemeralContainer";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::req(b, 1, &self.name, w::Std);
+                w::opt(b, 2, &self.image, true, w::Std);
+                w::opt_list(b, 3, &self.command, w::Std);
+                w::opt_list(b, 4, &self.args, w::Std);
+                w::opt(b, 5, &self.working_dir, true, w::Std);
+                w::opt_list(b, 6, &self.ports, w::Std);
+                w::opt_list(b, 7, &self.env, w::Std);
+                w::opt(b, 8, &self.resources, true, w::Std);
+                w::opt_list(b, 9, &self.volume_mounts, w::Std);
+                w::opt(b, 10, &self.liveness_probe, false, w::Std);
+                w::opt(b, 11, &self.readiness_probe, false, w::Std);
+                w::opt(b, 12, &self.lifecycle, false, w::Std);
+                w::opt(b, 13, &self.termination_message_path, true, w::Std);
+                w::opt(b, 14, &self.image_pull_policy, true, w::Std);
+                w::opt(b, 15, &self.security_context, false, w::Std);
+                w::opt(b, 16, &self.stdin, true, w::Std);
+                w::opt(b, 17, &self.stdin_once, true, w::Std);
+                w::opt(b, 18, &self.tty, true, w::Std);
+                w::opt_list(b, 19, &self.env_from, w::Std);
+                w::opt(b, 20, &self.termination_message_policy, true, w::Std);
+                w::opt_list(b, 21, &self.volume_devices, w::Std);
+                w::opt(b, 22, &self.startup_probe, false, w::Std);
+                w::opt_list(b, 23, &self.resize_policy, w::Std);
+                w::opt(b, 24, &self.restart_policy, false, w::Std);
+                w::opt_list(b, 25, &self.restart_policy_rules, w::Std);
+            },
+        );
+        w::opt(b, 2, &self.target_container_name, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::set_opt(&mut self.target_container_name, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ephemeralContainerCommon",
+                2 => "targetContainerName",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.resources);
+    }
+}
+#[cfg(feature = "protobuf")]
+impl EphemeralContainer {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.image, t, b, d, true, w::Std),
+            3 => w::push_opt(&mut self.command, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.args, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.working_dir, t, b, d, true, w::Std),
+            6 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            19 => w::push_opt(&mut self.env_from, t, b, d, w::Std),
+            7 => w::push_opt(&mut self.env, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
+            23 => w::push_opt(&mut self.resize_policy, t, b, d, w::Std),
+            24 => w::set_opt(&mut self.restart_policy, t, b, d, false, w::Std),
+            25 => w::push_opt(&mut self.restart_policy_rules, t, b, d, w::Std),
+            9 => w::push_opt(&mut self.volume_mounts, t, b, d, w::Std),
+            21 => w::push_opt(&mut self.volume_devices, t, b, d, w::Std),
+            10 => w::set_opt(&mut self.liveness_probe, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.readiness_probe, t, b, d, false, w::Std),
+            22 => w::set_opt(&mut self.startup_probe, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.lifecycle, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.termination_message_path, t, b, d, true, w::Std),
+            20 => w::set_opt(&mut self.termination_message_policy, t, b, d, true, w::Std),
+            14 => w::set_opt(&mut self.image_pull_policy, t, b, d, true, w::Std),
+            15 => w::set_opt(&mut self.security_context, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.stdin, t, b, d, true, w::Std),
+            17 => w::set_opt(&mut self.stdin_once, t, b, d, true, w::Std),
+            18 => w::set_opt(&mut self.tty, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "image",
+                3 => "command",
+                4 => "args",
+                5 => "workingDir",
+                6 => "ports",
+                19 => "envFrom",
+                7 => "env",
+                8 => "resources",
+                23 => "resizePolicy",
+                24 => "restartPolicy",
+                25 => "restartPolicyRules",
+                9 => "volumeMounts",
+                21 => "volumeDevices",
+                10 => "livenessProbe",
+                11 => "readinessProbe",
+                22 => "startupProbe",
+                12 => "lifecycle",
+                13 => "terminationMessagePath",
+                20 => "terminationMessagePolicy",
+                14 => "imagePullPolicy",
+                15 => "securityContext",
+                16 => "stdin",
+                17 => "stdinOnce",
+                18 => "tty",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.EphemeralVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EphemeralVolumeSource {
@@ -2853,6 +5433,39 @@ impl crate::codec::DecodeFields for EphemeralVolumeSource {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EphemeralVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.EphemeralVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.volume_claim_template, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.volume_claim_template, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeClaimTemplate",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Event`
@@ -2974,6 +5587,93 @@ impl crate::Resource for Event {
         &mut self.metadata
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Event {
+    const NAME: &'static str = "io.k8s.api.core.v1.Event";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metadata, w::Std);
+        w::req(b, 2, &self.involved_object, w::Std);
+        w::opt(b, 3, &self.reason, true, w::Std);
+        w::opt(b, 4, &self.message, true, w::Std);
+        w::opt(b, 5, &self.source, true, w::Std);
+        w::opt(b, 6, &self.first_timestamp, true, w::Std);
+        w::opt(b, 7, &self.last_timestamp, true, w::Std);
+        w::opt(b, 8, &self.count, true, w::Std);
+        w::opt(b, 9, &self.type_, true, w::Std);
+        w::opt(b, 10, &self.event_time, true, w::Std);
+        w::opt(b, 11, &self.series, false, w::Std);
+        w::opt(b, 12, &self.action, true, w::Std);
+        w::opt(b, 13, &self.related, false, w::Std);
+        w::opt(b, 14, &self.reporting_component, true, w::Std);
+        w::opt(b, 15, &self.reporting_instance, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metadata, t, b, d, w::Std),
+            2 => w::set_req(&mut self.involved_object, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.source, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.first_timestamp, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.last_timestamp, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.event_time, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.series, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.action, t, b, d, true, w::Std),
+            13 => w::set_opt(&mut self.related, t, b, d, false, w::Std),
+            14 => w::set_opt(&mut self.reporting_component, t, b, d, false, w::Std),
+            15 => w::set_opt(&mut self.reporting_instance, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "involvedObject",
+                3 => "reason",
+                4 => "message",
+                5 => "source",
+                6 => "firstTimestamp",
+                7 => "lastTimestamp",
+                8 => "count",
+                9 => "type",
+                10 => "eventTime",
+                11 => "series",
+                12 => "action",
+                13 => "related",
+                14 => "reportingComponent",
+                15 => "reportingInstance",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.source);
+        w::fill(&mut self.reporting_component);
+        w::fill(&mut self.reporting_instance);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.EventList`
 ///
 /// Kind `EventList` of `v1`.
@@ -3038,6 +5738,52 @@ impl crate::ListResource for EventList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EventList {
+    const NAME: &'static str = "io.k8s.api.core.v1.EventList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.EventSeries`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSeries {
@@ -3075,6 +5821,42 @@ impl crate::codec::DecodeFields for EventSeries {
             "lastObservedTime" => crate::codec::set(&mut self.last_observed_time, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EventSeries {
+    const NAME: &'static str = "io.k8s.api.core.v1.EventSeries";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.count, true, w::Std);
+        w::opt(b, 2, &self.last_observed_time, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.last_observed_time, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "count",
+                2 => "lastObservedTime",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.EventSource`
@@ -3116,6 +5898,42 @@ impl crate::codec::DecodeFields for EventSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EventSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.EventSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.component, true, w::Std);
+        w::opt(b, 2, &self.host, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.component, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "component",
+                2 => "host",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ExecAction`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecAction {
@@ -3149,6 +5967,39 @@ impl crate::codec::DecodeFields for ExecAction {
             "command" => crate::codec::set(&mut self.command, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ExecAction {
+    const NAME: &'static str = "io.k8s.api.core.v1.ExecAction";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.command, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.command, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "command",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.FCVolumeSource`
@@ -3202,6 +6053,51 @@ impl crate::codec::DecodeFields for FCVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FCVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.FCVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.target_wwns, w::Std);
+        w::opt(b, 2, &self.lun, false, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
+        w::opt_list(b, 5, &self.wwids, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.target_wwns, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.lun, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            5 => w::push_opt(&mut self.wwids, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "targetWWNs",
+                2 => "lun",
+                3 => "fsType",
+                4 => "readOnly",
+                5 => "wwids",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.FileKeySelector`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileKeySelector {
@@ -3247,6 +6143,48 @@ impl crate::codec::DecodeFields for FileKeySelector {
             "volumeName" => crate::codec::set_required(&mut self.volume_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FileKeySelector {
+    const NAME: &'static str = "io.k8s.api.core.v1.FileKeySelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.volume_name, w::Std);
+        w::req(b, 2, &self.path, w::Std);
+        w::req(b, 3, &self.key, w::Std);
+        w::opt(b, 4, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.volume_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.path, t, b, d, w::Std),
+            3 => w::set_req(&mut self.key, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeName",
+                2 => "path",
+                3 => "key",
+                4 => "optional",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.FlexPersistentVolumeSource`
@@ -3300,6 +6238,51 @@ impl crate::codec::DecodeFields for FlexPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlexPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.FlexPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.secret_ref, false, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
+        w::opt_map(b, 5, &self.options, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            5 => w::entry_opt(&mut self.options, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "fsType",
+                3 => "secretRef",
+                4 => "readOnly",
+                5 => "options",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.FlexVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlexVolumeSource {
@@ -3351,6 +6334,51 @@ impl crate::codec::DecodeFields for FlexVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlexVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.FlexVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.secret_ref, false, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
+        w::opt_map(b, 5, &self.options, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            5 => w::entry_opt(&mut self.options, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "fsType",
+                3 => "secretRef",
+                4 => "readOnly",
+                5 => "options",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.FlockerVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlockerVolumeSource {
@@ -3388,6 +6416,42 @@ impl crate::codec::DecodeFields for FlockerVolumeSource {
             "datasetUUID" => crate::codec::set(&mut self.dataset_uuid, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlockerVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.FlockerVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.dataset_name, true, w::Std);
+        w::opt(b, 2, &self.dataset_uuid, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.dataset_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.dataset_uuid, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "datasetName",
+                2 => "datasetUUID",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.GCEPersistentDiskVolumeSource`
@@ -3437,6 +6501,48 @@ impl crate::codec::DecodeFields for GCEPersistentDiskVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GCEPersistentDiskVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.GCEPersistentDiskVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.pd_name, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.partition, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.pd_name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.partition, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "pdName",
+                2 => "fsType",
+                3 => "partition",
+                4 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.GRPCAction`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GRPCAction {
@@ -3474,6 +6580,42 @@ impl crate::codec::DecodeFields for GRPCAction {
             "service" => crate::codec::set(&mut self.service, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GRPCAction {
+    const NAME: &'static str = "io.k8s.api.core.v1.GRPCAction";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.port, w::Std);
+        w::opt(b, 2, &self.service, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.port, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.service, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "port",
+                2 => "service",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.GitRepoVolumeSource`
@@ -3517,6 +6659,45 @@ impl crate::codec::DecodeFields for GitRepoVolumeSource {
             "revision" => crate::codec::set(&mut self.revision, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GitRepoVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.GitRepoVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.repository, w::Std);
+        w::opt(b, 2, &self.revision, true, w::Std);
+        w::opt(b, 3, &self.directory, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.repository, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.revision, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.directory, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "repository",
+                2 => "revision",
+                3 => "directory",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.GlusterfsPersistentVolumeSource`
@@ -3566,6 +6747,48 @@ impl crate::codec::DecodeFields for GlusterfsPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GlusterfsPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.GlusterfsPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.endpoints, w::Std);
+        w::req(b, 2, &self.path, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.endpoints_namespace, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.endpoints, t, b, d, w::Std),
+            2 => w::set_req(&mut self.path, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.endpoints_namespace, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "endpoints",
+                2 => "path",
+                3 => "readOnly",
+                4 => "endpointsNamespace",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.GlusterfsVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlusterfsVolumeSource {
@@ -3607,6 +6830,45 @@ impl crate::codec::DecodeFields for GlusterfsVolumeSource {
             "readOnly" => crate::codec::set(&mut self.read_only, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GlusterfsVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.GlusterfsVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.endpoints, w::Std);
+        w::req(b, 2, &self.path, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.endpoints, t, b, d, w::Std),
+            2 => w::set_req(&mut self.path, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "endpoints",
+                2 => "path",
+                3 => "readOnly",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.HTTPGetAction`
@@ -3660,6 +6922,51 @@ impl crate::codec::DecodeFields for HTTPGetAction {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HTTPGetAction {
+    const NAME: &'static str = "io.k8s.api.core.v1.HTTPGetAction";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.path, true, w::Std);
+        w::req(b, 2, &self.port, w::Std);
+        w::opt(b, 3, &self.host, true, w::Std);
+        w::opt(b, 4, &self.scheme, true, w::Std);
+        w::opt_list(b, 5, &self.http_headers, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.port, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.scheme, t, b, d, true, w::Std),
+            5 => w::push_opt(&mut self.http_headers, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "path",
+                2 => "port",
+                3 => "host",
+                4 => "scheme",
+                5 => "httpHeaders",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.HTTPHeader`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HTTPHeader {
@@ -3697,6 +7004,42 @@ impl crate::codec::DecodeFields for HTTPHeader {
             "value" => crate::codec::set_required(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HTTPHeader {
+    const NAME: &'static str = "io.k8s.api.core.v1.HTTPHeader";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.value, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.value, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "value",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.HostAlias`
@@ -3738,6 +7081,42 @@ impl crate::codec::DecodeFields for HostAlias {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HostAlias {
+    const NAME: &'static str = "io.k8s.api.core.v1.HostAlias";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.ip, w::Std);
+        w::opt_list(b, 2, &self.hostnames, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.ip, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.hostnames, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ip",
+                2 => "hostnames",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.HostIP`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostIP {
@@ -3771,6 +7150,39 @@ impl crate::codec::DecodeFields for HostIP {
             "ip" => crate::codec::set_required(&mut self.ip, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HostIP {
+    const NAME: &'static str = "io.k8s.api.core.v1.HostIP";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.ip, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.ip, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ip",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.HostPathVolumeSource`
@@ -3810,6 +7222,42 @@ impl crate::codec::DecodeFields for HostPathVolumeSource {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HostPathVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.HostPathVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.path, w::Std);
+        w::opt(b, 2, &self.type_, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.path, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.type_, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "path",
+                2 => "type",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ISCSIPersistentVolumeSource`
@@ -3887,6 +7335,69 @@ impl crate::codec::DecodeFields for ISCSIPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ISCSIPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ISCSIPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.target_portal, w::Std);
+        w::req(b, 2, &self.iqn, w::Std);
+        w::req(b, 3, &self.lun, w::Std);
+        w::opt(b, 4, &self.iscsi_interface, true, w::Std);
+        w::opt(b, 5, &self.fs_type, true, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
+        w::opt_list(b, 7, &self.portals, w::Std);
+        w::opt(b, 8, &self.chap_auth_discovery, true, w::Std);
+        w::opt(b, 10, &self.secret_ref, false, w::Std);
+        w::opt(b, 11, &self.chap_auth_session, true, w::Std);
+        w::opt(b, 12, &self.initiator_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.target_portal, t, b, d, w::Std),
+            2 => w::set_req(&mut self.iqn, t, b, d, w::Std),
+            3 => w::set_req(&mut self.lun, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.iscsi_interface, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            7 => w::push_opt(&mut self.portals, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.chap_auth_discovery, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.chap_auth_session, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.initiator_name, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "targetPortal",
+                2 => "iqn",
+                3 => "lun",
+                4 => "iscsiInterface",
+                5 => "fsType",
+                6 => "readOnly",
+                7 => "portals",
+                8 => "chapAuthDiscovery",
+                11 => "chapAuthSession",
+                10 => "secretRef",
+                12 => "initiatorName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ISCSIVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ISCSIVolumeSource {
@@ -3962,6 +7473,69 @@ impl crate::codec::DecodeFields for ISCSIVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ISCSIVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ISCSIVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.target_portal, w::Std);
+        w::req(b, 2, &self.iqn, w::Std);
+        w::req(b, 3, &self.lun, w::Std);
+        w::opt(b, 4, &self.iscsi_interface, true, w::Std);
+        w::opt(b, 5, &self.fs_type, true, w::Std);
+        w::opt(b, 6, &self.read_only, true, w::Std);
+        w::opt_list(b, 7, &self.portals, w::Std);
+        w::opt(b, 8, &self.chap_auth_discovery, true, w::Std);
+        w::opt(b, 10, &self.secret_ref, false, w::Std);
+        w::opt(b, 11, &self.chap_auth_session, true, w::Std);
+        w::opt(b, 12, &self.initiator_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.target_portal, t, b, d, w::Std),
+            2 => w::set_req(&mut self.iqn, t, b, d, w::Std),
+            3 => w::set_req(&mut self.lun, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.iscsi_interface, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            7 => w::push_opt(&mut self.portals, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.chap_auth_discovery, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.chap_auth_session, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.initiator_name, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "targetPortal",
+                2 => "iqn",
+                3 => "lun",
+                4 => "iscsiInterface",
+                5 => "fsType",
+                6 => "readOnly",
+                7 => "portals",
+                8 => "chapAuthDiscovery",
+                11 => "chapAuthSession",
+                10 => "secretRef",
+                12 => "initiatorName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ImageVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageVolumeSource {
@@ -4001,6 +7575,42 @@ impl crate::codec::DecodeFields for ImageVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ImageVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ImageVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.reference, true, w::Std);
+        w::opt(b, 2, &self.pull_policy, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.reference, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.pull_policy, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "reference",
+                2 => "pullPolicy",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ImageVolumeStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageVolumeStatus {
@@ -4034,6 +7644,39 @@ impl crate::codec::DecodeFields for ImageVolumeStatus {
             "imageRef" => crate::codec::set_required(&mut self.image_ref, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ImageVolumeStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ImageVolumeStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.image_ref, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.image_ref, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "imageRef",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.KeyToPath`
@@ -4079,6 +7722,45 @@ impl crate::codec::DecodeFields for KeyToPath {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for KeyToPath {
+    const NAME: &'static str = "io.k8s.api.core.v1.KeyToPath";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::req(b, 2, &self.path, w::Std);
+        w::opt(b, 3, &self.mode, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_req(&mut self.path, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.mode, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "path",
+                3 => "mode",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.Lifecycle`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Lifecycle {
@@ -4120,6 +7802,45 @@ impl crate::codec::DecodeFields for Lifecycle {
             "stopSignal" => crate::codec::set(&mut self.stop_signal, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Lifecycle {
+    const NAME: &'static str = "io.k8s.api.core.v1.Lifecycle";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.post_start, false, w::Std);
+        w::opt(b, 2, &self.pre_stop, false, w::Std);
+        w::opt(b, 3, &self.stop_signal, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.post_start, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.pre_stop, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.stop_signal, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "postStart",
+                2 => "preStop",
+                3 => "stopSignal",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.LifecycleHandler`
@@ -4167,6 +7888,48 @@ impl crate::codec::DecodeFields for LifecycleHandler {
             "tcpSocket" => crate::codec::set(&mut self.tcp_socket, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LifecycleHandler {
+    const NAME: &'static str = "io.k8s.api.core.v1.LifecycleHandler";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.exec, false, w::Std);
+        w::opt(b, 2, &self.http_get, false, w::Std);
+        w::opt(b, 3, &self.tcp_socket, false, w::Std);
+        w::opt(b, 4, &self.sleep, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.exec, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.http_get, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.tcp_socket, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.sleep, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "exec",
+                2 => "httpGet",
+                3 => "tcpSocket",
+                4 => "sleep",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.LimitRange`
@@ -4232,6 +7995,53 @@ impl crate::Resource for LimitRange {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitRange {
+    const NAME: &'static str = "io.k8s.api.core.v1.LimitRange";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.core.v1.LimitRangeItem`
@@ -4316,6 +8126,54 @@ impl crate::codec::DecodeFields for LimitRangeItem {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitRangeItem {
+    const NAME: &'static str = "io.k8s.api.core.v1.LimitRangeItem";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt_map(b, 2, &self.max, w::Std);
+        w::opt_map(b, 3, &self.min, w::Std);
+        w::opt_map(b, 4, &self.default, w::Std);
+        w::opt_map(b, 5, &self.default_request, w::Std);
+        w::opt_map(b, 6, &self.max_limit_request_ratio, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.max, t, b, d, w::Std),
+            3 => w::entry_opt(&mut self.min, t, b, d, w::Std),
+            4 => w::entry_opt(&mut self.default, t, b, d, w::Std),
+            5 => w::entry_opt(&mut self.default_request, t, b, d, w::Std),
+            6 => w::entry_opt(&mut self.max_limit_request_ratio, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "max",
+                3 => "min",
+                4 => "default",
+                5 => "defaultRequest",
+                6 => "maxLimitRequestRatio",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.LimitRangeList`
 ///
 /// Kind `LimitRangeList` of `v1`.
@@ -4380,6 +8238,52 @@ impl crate::ListResource for LimitRangeList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitRangeList {
+    const NAME: &'static str = "io.k8s.api.core.v1.LimitRangeList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.LimitRangeSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LimitRangeSpec {
@@ -4413,6 +8317,39 @@ impl crate::codec::DecodeFields for LimitRangeSpec {
             "limits" => crate::codec::set_required(&mut self.limits, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitRangeSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.LimitRangeSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.limits, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.limits, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "limits",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.LinuxContainerUser`
@@ -4456,6 +8393,45 @@ impl crate::codec::DecodeFields for LinuxContainerUser {
             "uid" => crate::codec::set_required(&mut self.uid, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LinuxContainerUser {
+    const NAME: &'static str = "io.k8s.api.core.v1.LinuxContainerUser";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.uid, w::Std);
+        w::req(b, 2, &self.gid, w::Std);
+        w::opt_list(b, 3, &self.supplemental_groups, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.uid, t, b, d, w::Std),
+            2 => w::set_req(&mut self.gid, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.supplemental_groups, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "uid",
+                2 => "gid",
+                3 => "supplementalGroups",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.LoadBalancerIngress`
@@ -4505,6 +8481,48 @@ impl crate::codec::DecodeFields for LoadBalancerIngress {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LoadBalancerIngress {
+    const NAME: &'static str = "io.k8s.api.core.v1.LoadBalancerIngress";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.ip, true, w::Std);
+        w::opt(b, 2, &self.hostname, true, w::Std);
+        w::opt(b, 3, &self.ip_mode, false, w::Std);
+        w::opt_list(b, 4, &self.ports, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.ip, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.ip_mode, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ip",
+                2 => "hostname",
+                3 => "ipMode",
+                4 => "ports",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.LoadBalancerStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerStatus {
@@ -4540,6 +8558,39 @@ impl crate::codec::DecodeFields for LoadBalancerStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LoadBalancerStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.LoadBalancerStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.ingress, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.ingress, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ingress",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.LocalObjectReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalObjectReference {
@@ -4573,6 +8624,39 @@ impl crate::codec::DecodeFields for LocalObjectReference {
             "name" => crate::codec::set(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LocalObjectReference {
+    const NAME: &'static str = "io.k8s.api.core.v1.LocalObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.LocalVolumeSource`
@@ -4612,6 +8696,42 @@ impl crate::codec::DecodeFields for LocalVolumeSource {
             "path" => crate::codec::set_required(&mut self.path, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LocalVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.LocalVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.path, w::Std);
+        w::opt(b, 2, &self.fs_type, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.path, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "path",
+                2 => "fsType",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ModifyVolumeStatus`
@@ -4658,6 +8778,51 @@ impl crate::codec::DecodeFields for ModifyVolumeStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ModifyVolumeStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ModifyVolumeStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.target_volume_attributes_class_name, true, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => {
+                w::set_opt(
+                    &mut self.target_volume_attributes_class_name,
+                    t,
+                    b,
+                    d,
+                    true,
+                    w::Std,
+                )
+            }
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "targetVolumeAttributesClassName",
+                2 => "status",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.NFSVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NFSVolumeSource {
@@ -4699,6 +8864,45 @@ impl crate::codec::DecodeFields for NFSVolumeSource {
             "server" => crate::codec::set_required(&mut self.server, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NFSVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.NFSVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.server, w::Std);
+        w::req(b, 2, &self.path, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.server, t, b, d, w::Std),
+            2 => w::set_req(&mut self.path, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "server",
+                2 => "path",
+                3 => "readOnly",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Namespace`
@@ -4770,6 +8974,57 @@ impl crate::Resource for Namespace {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Namespace {
+    const NAME: &'static str = "io.k8s.api.core.v1.Namespace";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.NamespaceCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamespaceCondition {
@@ -4821,6 +9076,51 @@ impl crate::codec::DecodeFields for NamespaceCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NamespaceCondition {
+    const NAME: &'static str = "io.k8s.api.core.v1.NamespaceCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                4 => "lastTransitionTime",
+                5 => "reason",
+                6 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NamespaceList`
@@ -4887,6 +9187,52 @@ impl crate::ListResource for NamespaceList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NamespaceList {
+    const NAME: &'static str = "io.k8s.api.core.v1.NamespaceList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.NamespaceSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamespaceSpec {
@@ -4920,6 +9266,39 @@ impl crate::codec::DecodeFields for NamespaceSpec {
             "finalizers" => crate::codec::set(&mut self.finalizers, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NamespaceSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.NamespaceSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.finalizers, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.finalizers, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "finalizers",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NamespaceStatus`
@@ -4959,6 +9338,42 @@ impl crate::codec::DecodeFields for NamespaceStatus {
             "phase" => crate::codec::set(&mut self.phase, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NamespaceStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.NamespaceStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.phase, true, w::Std);
+        w::opt_list(b, 2, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
+            2 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "phase",
+                2 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Node`
@@ -5030,6 +9445,57 @@ impl crate::Resource for Node {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Node {
+    const NAME: &'static str = "io.k8s.api.core.v1.Node";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.NodeAddress`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeAddress {
@@ -5067,6 +9533,42 @@ impl crate::codec::DecodeFields for NodeAddress {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeAddress {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeAddress";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.address, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.address, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "address",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeAffinity`
@@ -5126,6 +9628,70 @@ impl crate::codec::DecodeFields for NodeAffinity {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeAffinity {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeAffinity";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(
+            b,
+            1,
+            &self.required_during_scheduling_ignored_during_execution,
+            false,
+            w::Std,
+        );
+        w::opt_list(
+            b,
+            2,
+            &self.preferred_during_scheduling_ignored_during_execution,
+            w::Std,
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => {
+                w::set_opt(
+                    &mut self.required_during_scheduling_ignored_during_execution,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            2 => {
+                w::push_opt(
+                    &mut self.preferred_during_scheduling_ignored_during_execution,
+                    t,
+                    b,
+                    d,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requiredDuringSchedulingIgnoredDuringExecution",
+                2 => "preferredDuringSchedulingIgnoredDuringExecution",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.NodeAllocatableResourceClaimStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeAllocatableResourceClaimStatus {
@@ -5172,6 +9738,45 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceClaimStatus {
             "resources" => crate::codec::set_required(&mut self.resources, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeAllocatableResourceClaimStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeAllocatableResourceClaimStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.resource_claim_name, w::Std);
+        w::opt_list(b, 2, &self.containers, w::Std);
+        w::map(b, 3, &self.resources, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.resource_claim_name, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.containers, t, b, d, w::Std),
+            3 => w::entry(&mut self.resources, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceClaimName",
+                2 => "containers",
+                3 => "resources",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeCondition`
@@ -5231,6 +9836,54 @@ impl crate::codec::DecodeFields for NodeCondition {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeCondition {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_heartbeat_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_heartbeat_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastHeartbeatTime",
+                4 => "lastTransitionTime",
+                5 => "reason",
+                6 => "message",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.NodeConfigSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeConfigSource {
@@ -5264,6 +9917,39 @@ impl crate::codec::DecodeFields for NodeConfigSource {
             "configMap" => crate::codec::set(&mut self.config_map, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeConfigSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeConfigSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 2, &self.config_map, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            2 => w::set_opt(&mut self.config_map, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                2 => "configMap",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeConfigStatus`
@@ -5313,6 +9999,48 @@ impl crate::codec::DecodeFields for NodeConfigStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeConfigStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeConfigStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.assigned, false, w::Std);
+        w::opt(b, 2, &self.active, false, w::Std);
+        w::opt(b, 3, &self.last_known_good, false, w::Std);
+        w::opt(b, 4, &self.error, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.assigned, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.active, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.last_known_good, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.error, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "assigned",
+                2 => "active",
+                3 => "lastKnownGood",
+                4 => "error",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.NodeDaemonEndpoints`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeDaemonEndpoints {
@@ -5346,6 +10074,44 @@ impl crate::codec::DecodeFields for NodeDaemonEndpoints {
             "kubeletEndpoint" => crate::codec::set(&mut self.kubelet_endpoint, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeDaemonEndpoints {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeDaemonEndpoints";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.kubelet_endpoint, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.kubelet_endpoint, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kubeletEndpoint",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.kubelet_endpoint);
     }
 }
 /// `io.k8s.api.core.v1.NodeFeatures`
@@ -5383,6 +10149,39 @@ impl crate::codec::DecodeFields for NodeFeatures {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeFeatures {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeFeatures";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.supplemental_groups_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.supplemental_groups_policy, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "supplementalGroupsPolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeList`
@@ -5449,6 +10248,52 @@ impl crate::ListResource for NodeList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeList {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.NodeRuntimeHandler`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeRuntimeHandler {
@@ -5486,6 +10331,47 @@ impl crate::codec::DecodeFields for NodeRuntimeHandler {
             "name" => crate::codec::set(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeRuntimeHandler {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeRuntimeHandler";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.features, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.features, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "features",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.name);
     }
 }
 /// `io.k8s.api.core.v1.NodeRuntimeHandlerFeatures`
@@ -5529,6 +10415,42 @@ impl crate::codec::DecodeFields for NodeRuntimeHandlerFeatures {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeRuntimeHandlerFeatures {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeRuntimeHandlerFeatures";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.recursive_read_only_mounts, false, w::Std);
+        w::opt(b, 2, &self.user_namespaces, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.recursive_read_only_mounts, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.user_namespaces, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "recursiveReadOnlyMounts",
+                2 => "userNamespaces",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.NodeSelector`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeSelector {
@@ -5564,6 +10486,39 @@ impl crate::codec::DecodeFields for NodeSelector {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeSelector {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.node_selector_terms, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.node_selector_terms, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nodeSelectorTerms",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeSelectorRequirement`
@@ -5609,6 +10564,45 @@ impl crate::codec::DecodeFields for NodeSelectorRequirement {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeSelectorRequirement {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeSelectorRequirement";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::req(b, 2, &self.operator, w::Std);
+        w::opt_list(b, 3, &self.values, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_req(&mut self.operator, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.values, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "operator",
+                3 => "values",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.NodeSelectorTerm`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeSelectorTerm {
@@ -5646,6 +10640,42 @@ impl crate::codec::DecodeFields for NodeSelectorTerm {
             "matchFields" => crate::codec::set(&mut self.match_fields, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeSelectorTerm {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeSelectorTerm";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.match_expressions, w::Std);
+        w::opt_list(b, 2, &self.match_fields, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.match_expressions, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.match_fields, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "matchExpressions",
+                2 => "matchFields",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeSpec`
@@ -5705,6 +10735,57 @@ impl crate::codec::DecodeFields for NodeSpec {
             "unschedulable" => crate::codec::set(&mut self.unschedulable, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.pod_cidr, true, w::Std);
+        w::opt(b, 2, &self.external_id, true, w::Std);
+        w::opt(b, 3, &self.provider_id, true, w::Std);
+        w::opt(b, 4, &self.unschedulable, true, w::Std);
+        w::opt_list(b, 5, &self.taints, w::Std);
+        w::opt(b, 6, &self.config_source, false, w::Std);
+        w::opt_list(b, 7, &self.pod_cidrs, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.pod_cidr, t, b, d, true, w::Std),
+            7 => w::push_opt(&mut self.pod_cidrs, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.provider_id, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.unschedulable, t, b, d, true, w::Std),
+            5 => w::push_opt(&mut self.taints, t, b, d, w::Std),
+            6 => w::set_opt(&mut self.config_source, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.external_id, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "podCIDR",
+                7 => "podCIDRs",
+                3 => "providerID",
+                4 => "unschedulable",
+                5 => "taints",
+                6 => "configSource",
+                2 => "externalID",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeStatus`
@@ -5804,6 +10885,84 @@ impl crate::codec::DecodeFields for NodeStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.capacity, w::Std);
+        w::opt_map(b, 2, &self.allocatable, w::Std);
+        w::opt(b, 3, &self.phase, true, w::Std);
+        w::opt_list(b, 4, &self.conditions, w::Std);
+        w::opt_list(b, 5, &self.addresses, w::Std);
+        w::opt(b, 6, &self.daemon_endpoints, true, w::Std);
+        w::opt(b, 7, &self.node_info, true, w::Std);
+        w::opt_list(b, 8, &self.images, w::Std);
+        w::opt_list(b, 9, &self.volumes_in_use, w::Std);
+        w::opt_list(b, 10, &self.volumes_attached, w::Std);
+        w::opt(b, 11, &self.config, false, w::Std);
+        w::opt_list(b, 12, &self.runtime_handlers, w::Std);
+        w::opt(b, 13, &self.features, false, w::Std);
+        w::opt_list(b, 14, &self.declared_features, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.capacity, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.allocatable, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
+            4 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            5 => w::push_opt(&mut self.addresses, t, b, d, w::Std),
+            6 => w::set_opt(&mut self.daemon_endpoints, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.node_info, t, b, d, false, w::Std),
+            8 => w::push_opt(&mut self.images, t, b, d, w::Std),
+            9 => w::push_opt(&mut self.volumes_in_use, t, b, d, w::Std),
+            10 => w::push_opt(&mut self.volumes_attached, t, b, d, w::Std),
+            11 => w::set_opt(&mut self.config, t, b, d, false, w::Std),
+            12 => w::push_opt(&mut self.runtime_handlers, t, b, d, w::Std),
+            13 => w::set_opt(&mut self.features, t, b, d, false, w::Std),
+            14 => w::push_opt(&mut self.declared_features, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "capacity",
+                2 => "allocatable",
+                3 => "phase",
+                4 => "conditions",
+                5 => "addresses",
+                6 => "daemonEndpoints",
+                7 => "nodeInfo",
+                8 => "images",
+                9 => "volumesInUse",
+                10 => "volumesAttached",
+                11 => "config",
+                12 => "runtimeHandlers",
+                13 => "features",
+                14 => "declaredFeatures",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.daemon_endpoints);
+        w::fill(&mut self.node_info);
+    }
+}
 /// `io.k8s.api.core.v1.NodeSwapStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeSwapStatus {
@@ -5837,6 +10996,39 @@ impl crate::codec::DecodeFields for NodeSwapStatus {
             "capacity" => crate::codec::set(&mut self.capacity, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeSwapStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeSwapStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.capacity, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.capacity, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "capacity",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.NodeSystemInfo`
@@ -5922,6 +11114,69 @@ impl crate::codec::DecodeFields for NodeSystemInfo {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeSystemInfo {
+    const NAME: &'static str = "io.k8s.api.core.v1.NodeSystemInfo";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.machine_id, w::Std);
+        w::req(b, 2, &self.system_uuid, w::Std);
+        w::req(b, 3, &self.boot_id, w::Std);
+        w::req(b, 4, &self.kernel_version, w::Std);
+        w::req(b, 5, &self.os_image, w::Std);
+        w::req(b, 6, &self.container_runtime_version, w::Std);
+        w::req(b, 7, &self.kubelet_version, w::Std);
+        w::req(b, 8, &self.kube_proxy_version, w::Std);
+        w::req(b, 9, &self.operating_system, w::Std);
+        w::req(b, 10, &self.architecture, w::Std);
+        w::opt(b, 11, &self.swap, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.machine_id, t, b, d, w::Std),
+            2 => w::set_req(&mut self.system_uuid, t, b, d, w::Std),
+            3 => w::set_req(&mut self.boot_id, t, b, d, w::Std),
+            4 => w::set_req(&mut self.kernel_version, t, b, d, w::Std),
+            5 => w::set_req(&mut self.os_image, t, b, d, w::Std),
+            6 => w::set_req(&mut self.container_runtime_version, t, b, d, w::Std),
+            7 => w::set_req(&mut self.kubelet_version, t, b, d, w::Std),
+            8 => w::set_req(&mut self.kube_proxy_version, t, b, d, w::Std),
+            9 => w::set_req(&mut self.operating_system, t, b, d, w::Std),
+            10 => w::set_req(&mut self.architecture, t, b, d, w::Std),
+            11 => w::set_opt(&mut self.swap, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "machineID",
+                2 => "systemUUID",
+                3 => "bootID",
+                4 => "kernelVersion",
+                5 => "osImage",
+                6 => "containerRuntimeVersion",
+                7 => "kubeletVersion",
+                8 => "kubeProxyVersion",
+                9 => "operatingSystem",
+                10 => "architecture",
+                11 => "swap",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ObjectFieldSelector`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectFieldSelector {
@@ -5959,6 +11214,42 @@ impl crate::codec::DecodeFields for ObjectFieldSelector {
             "fieldPath" => crate::codec::set_required(&mut self.field_path, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ObjectFieldSelector {
+    const NAME: &'static str = "io.k8s.api.core.v1.ObjectFieldSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_version, true, w::Std);
+        w::req(b, 2, &self.field_path, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.field_path, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiVersion",
+                2 => "fieldPath",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ObjectReference`
@@ -6018,6 +11309,57 @@ impl crate::codec::DecodeFields for ObjectReference {
             "uid" => crate::codec::set(&mut self.uid, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ObjectReference {
+    const NAME: &'static str = "io.k8s.api.core.v1.ObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.kind, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
+        w::opt(b, 3, &self.name, true, w::Std);
+        w::opt(b, 4, &self.uid, true, w::Std);
+        w::opt(b, 5, &self.api_version, true, w::Std);
+        w::opt(b, 6, &self.resource_version, true, w::Std);
+        w::opt(b, 7, &self.field_path, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.field_path, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kind",
+                2 => "namespace",
+                3 => "name",
+                4 => "uid",
+                5 => "apiVersion",
+                6 => "resourceVersion",
+                7 => "fieldPath",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolume`
@@ -6089,6 +11431,57 @@ impl crate::Resource for PersistentVolume {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolume {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolume";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.PersistentVolumeClaim`
 ///
 /// Kind `PersistentVolumeClaim` of `v1`, namespaced, plural `persistentvolumeclaims`. Subresources: `status`.
@@ -6158,6 +11551,57 @@ impl crate::Resource for PersistentVolumeClaim {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeClaim {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaim";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.PersistentVolumeClaimCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PersistentVolumeClaimCondition {
@@ -6213,6 +11657,54 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeClaimCondition {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_probe_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_probe_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastProbeTime",
+                4 => "lastTransitionTime",
+                5 => "reason",
+                6 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimList`
@@ -6277,6 +11769,52 @@ impl crate::ListResource for PersistentVolumeClaimList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeClaimList {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimSpec`
@@ -6346,6 +11884,77 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimSpec {
             "volumeName" => crate::codec::set(&mut self.volume_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeClaimSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.access_modes, w::Std);
+        w::opt(b, 2, &self.resources, true, w::Std);
+        w::opt(b, 3, &self.volume_name, true, w::Std);
+        w::opt(b, 4, &self.selector, false, w::Std);
+        w::opt(b, 5, &self.storage_class_name, false, w::Std);
+        w::opt(b, 6, &self.volume_mode, false, w::Std);
+        w::opt(b, 7, &self.data_source, false, w::Std);
+        w::opt(b, 8, &self.data_source_ref, false, w::Std);
+        w::opt(b, 9, &self.volume_attributes_class_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.access_modes, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.storage_class_name, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.volume_mode, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.data_source, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.data_source_ref, t, b, d, false, w::Std),
+            9 => {
+                w::set_opt(
+                    &mut self.volume_attributes_class_name,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "accessModes",
+                4 => "selector",
+                2 => "resources",
+                3 => "volumeName",
+                5 => "storageClassName",
+                6 => "volumeMode",
+                7 => "dataSource",
+                8 => "dataSourceRef",
+                9 => "volumeAttributesClassName",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.resources);
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeClaimStatus`
@@ -6432,6 +12041,69 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeClaimStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.phase, true, w::Std);
+        w::opt_list(b, 2, &self.access_modes, w::Std);
+        w::opt_map(b, 3, &self.capacity, w::Std);
+        w::opt_list(b, 4, &self.conditions, w::Std);
+        w::opt_map(b, 5, &self.allocated_resources, w::Std);
+        w::opt_map(b, 7, &self.allocated_resource_statuses, w::Std);
+        w::opt(b, 8, &self.current_volume_attributes_class_name, false, w::Std);
+        w::opt(b, 9, &self.modify_volume_status, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
+            2 => w::push_opt(&mut self.access_modes, t, b, d, w::Std),
+            3 => w::entry_opt(&mut self.capacity, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            5 => w::entry_opt(&mut self.allocated_resources, t, b, d, w::Std),
+            7 => w::entry_opt(&mut self.allocated_resource_statuses, t, b, d, w::Std),
+            8 => {
+                w::set_opt(
+                    &mut self.current_volume_attributes_class_name,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            9 => w::set_opt(&mut self.modify_volume_status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "phase",
+                2 => "accessModes",
+                3 => "capacity",
+                4 => "conditions",
+                5 => "allocatedResources",
+                7 => "allocatedResourceStatuses",
+                8 => "currentVolumeAttributesClassName",
+                9 => "modifyVolumeStatus",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PersistentVolumeClaimTemplate`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PersistentVolumeClaimTemplate {
@@ -6471,6 +12143,47 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimTemplate {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeClaimTemplate {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimTemplate";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+}
 /// `io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PersistentVolumeClaimVolumeSource {
@@ -6508,6 +12221,42 @@ impl crate::codec::DecodeFields for PersistentVolumeClaimVolumeSource {
             "readOnly" => crate::codec::set(&mut self.read_only, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeClaimVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.claim_name, w::Std);
+        w::opt(b, 2, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.claim_name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "claimName",
+                2 => "readOnly",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeList`
@@ -6572,6 +12321,52 @@ impl crate::ListResource for PersistentVolumeList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeList {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.core.v1.PersistentVolumeSpec`
@@ -6745,6 +12540,179 @@ impl crate::codec::DecodeFields for PersistentVolumeSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.capacity, w::Std);
+        w::embedded(
+            b,
+            2,
+            |b| {
+                w::opt(b, 1, &self.gce_persistent_disk, false, w::Std);
+                w::opt(b, 2, &self.aws_elastic_block_store, false, w::Std);
+                w::opt(b, 3, &self.host_path, false, w::Std);
+                w::opt(b, 4, &self.glusterfs, false, w::Std);
+                w::opt(b, 5, &self.nfs, false, w::Std);
+                w::opt(b, 6, &self.rbd, false, w::Std);
+                w::opt(b, 7, &self.iscsi, false, w::Std);
+                w::opt(b, 8, &self.cinder, false, w::Std);
+                w::opt(b, 9, &self.cephfs, false, w::Std);
+                w::opt(b, 10, &self.fc, false, w::Std);
+                w::opt(b, 11, &self.flocker, false, w::Std);
+                w::opt(b, 12, &self.flex_volume, false, w::Std);
+                w::opt(b, 13, &self.azure_file, false, w::Std);
+                w::opt(b, 14, &self.vsphere_volume, false, w::Std);
+                w::opt(b, 15, &self.quobyte, false, w::Std);
+                w::opt(b, 16, &self.azure_disk, false, w::Std);
+                w::opt(b, 17, &self.photon_persistent_disk, false, w::Std);
+                w::opt(b, 18, &self.portworx_volume, false, w::Std);
+                w::opt(b, 19, &self.scale_io, false, w::Std);
+                w::opt(b, 20, &self.local, false, w::Std);
+                w::opt(b, 21, &self.storageos, false, w::Std);
+                w::opt(b, 22, &self.csi, false, w::Std);
+            },
+        );
+        w::opt_list(b, 3, &self.access_modes, w::Std);
+        w::opt(b, 4, &self.claim_ref, false, w::Std);
+        w::opt(b, 5, &self.persistent_volume_reclaim_policy, true, w::Std);
+        w::opt(b, 6, &self.storage_class_name, true, w::Std);
+        w::opt_list(b, 7, &self.mount_options, w::Std);
+        w::opt(b, 8, &self.volume_mode, false, w::Std);
+        w::opt(b, 9, &self.node_affinity, false, w::Std);
+        w::opt(b, 10, &self.volume_attributes_class_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.capacity, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
+            3 => w::push_opt(&mut self.access_modes, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.claim_ref, t, b, d, false, w::Std),
+            5 => {
+                w::set_opt(
+                    &mut self.persistent_volume_reclaim_policy,
+                    t,
+                    b,
+                    d,
+                    true,
+                    w::Std,
+                )
+            }
+            6 => w::set_opt(&mut self.storage_class_name, t, b, d, true, w::Std),
+            7 => w::push_opt(&mut self.mount_options, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.volume_mode, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.node_affinity, t, b, d, false, w::Std),
+            10 => {
+                w::set_opt(
+                    &mut self.volume_attributes_class_name,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "capacity",
+                2 => "persistentVolumeSource",
+                3 => "accessModes",
+                4 => "claimRef",
+                5 => "persistentVolumeReclaimPolicy",
+                6 => "storageClassName",
+                7 => "mountOptions",
+                8 => "volumeMode",
+                9 => "nodeAffinity",
+                10 => "volumeAttributesClassName",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl PersistentVolumeSpec {
+    #[inline]
+    fn pb_merge_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.gce_persistent_disk, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.aws_elastic_block_store, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.host_path, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.glusterfs, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.nfs, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.rbd, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.iscsi, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.cinder, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.cephfs, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.fc, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.flocker, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.flex_volume, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.azure_file, t, b, d, false, w::Std),
+            14 => w::set_opt(&mut self.vsphere_volume, t, b, d, false, w::Std),
+            15 => w::set_opt(&mut self.quobyte, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.azure_disk, t, b, d, false, w::Std),
+            17 => w::set_opt(&mut self.photon_persistent_disk, t, b, d, false, w::Std),
+            18 => w::set_opt(&mut self.portworx_volume, t, b, d, false, w::Std),
+            19 => w::set_opt(&mut self.scale_io, t, b, d, false, w::Std),
+            20 => w::set_opt(&mut self.local, t, b, d, false, w::Std),
+            21 => w::set_opt(&mut self.storageos, t, b, d, false, w::Std),
+            22 => w::set_opt(&mut self.csi, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "gcePersistentDisk",
+                2 => "awsElasticBlockStore",
+                3 => "hostPath",
+                4 => "glusterfs",
+                5 => "nfs",
+                6 => "rbd",
+                7 => "iscsi",
+                8 => "cinder",
+                9 => "cephfs",
+                10 => "fc",
+                11 => "flocker",
+                12 => "flexVolume",
+                13 => "azureFile",
+                14 => "vsphereVolume",
+                15 => "quobyte",
+                16 => "azureDisk",
+                17 => "photonPersistentDisk",
+                18 => "portworxVolume",
+                19 => "scaleIO",
+                20 => "local",
+                21 => "storageos",
+                22 => "csi",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PersistentVolumeStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PersistentVolumeStatus {
@@ -6796,6 +12764,48 @@ impl crate::codec::DecodeFields for PersistentVolumeStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PersistentVolumeStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.PersistentVolumeStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.phase, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.reason, true, w::Std);
+        w::opt(b, 4, &self.last_phase_transition_time, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_phase_transition_time, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "phase",
+                2 => "message",
+                3 => "reason",
+                4 => "lastPhaseTransitionTime",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhotonPersistentDiskVolumeSource {
@@ -6833,6 +12843,42 @@ impl crate::codec::DecodeFields for PhotonPersistentDiskVolumeSource {
             "pdID" => crate::codec::set_required(&mut self.pd_id, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PhotonPersistentDiskVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.pd_id, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.pd_id, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "pdID",
+                2 => "fsType",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Pod`
@@ -6904,6 +12950,57 @@ impl crate::Resource for Pod {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Pod {
+    const NAME: &'static str = "io.k8s.api.core.v1.Pod";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.PodAffinity`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodAffinity {
@@ -6963,6 +13060,68 @@ impl crate::codec::DecodeFields for PodAffinity {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodAffinity {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodAffinity";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(
+            b,
+            1,
+            &self.required_during_scheduling_ignored_during_execution,
+            w::Std,
+        );
+        w::opt_list(
+            b,
+            2,
+            &self.preferred_during_scheduling_ignored_during_execution,
+            w::Std,
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => {
+                w::push_opt(
+                    &mut self.required_during_scheduling_ignored_during_execution,
+                    t,
+                    b,
+                    d,
+                    w::Std,
+                )
+            }
+            2 => {
+                w::push_opt(
+                    &mut self.preferred_during_scheduling_ignored_during_execution,
+                    t,
+                    b,
+                    d,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requiredDuringSchedulingIgnoredDuringExecution",
+                2 => "preferredDuringSchedulingIgnoredDuringExecution",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodAffinityTerm`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodAffinityTerm {
@@ -7018,6 +13177,54 @@ impl crate::codec::DecodeFields for PodAffinityTerm {
             "topologyKey" => crate::codec::set_required(&mut self.topology_key, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodAffinityTerm {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodAffinityTerm";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.label_selector, false, w::Std);
+        w::opt_list(b, 2, &self.namespaces, w::Std);
+        w::req(b, 3, &self.topology_key, w::Std);
+        w::opt(b, 4, &self.namespace_selector, false, w::Std);
+        w::opt_list(b, 5, &self.match_label_keys, w::Std);
+        w::opt_list(b, 6, &self.mismatch_label_keys, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.label_selector, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.namespaces, t, b, d, w::Std),
+            3 => w::set_req(&mut self.topology_key, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.namespace_selector, t, b, d, false, w::Std),
+            5 => w::push_opt(&mut self.match_label_keys, t, b, d, w::Std),
+            6 => w::push_opt(&mut self.mismatch_label_keys, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "labelSelector",
+                2 => "namespaces",
+                3 => "topologyKey",
+                4 => "namespaceSelector",
+                5 => "matchLabelKeys",
+                6 => "mismatchLabelKeys",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PodAntiAffinity`
@@ -7077,6 +13284,68 @@ impl crate::codec::DecodeFields for PodAntiAffinity {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodAntiAffinity {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodAntiAffinity";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(
+            b,
+            1,
+            &self.required_during_scheduling_ignored_during_execution,
+            w::Std,
+        );
+        w::opt_list(
+            b,
+            2,
+            &self.preferred_during_scheduling_ignored_during_execution,
+            w::Std,
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => {
+                w::push_opt(
+                    &mut self.required_during_scheduling_ignored_during_execution,
+                    t,
+                    b,
+                    d,
+                    w::Std,
+                )
+            }
+            2 => {
+                w::push_opt(
+                    &mut self.preferred_during_scheduling_ignored_during_execution,
+                    t,
+                    b,
+                    d,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requiredDuringSchedulingIgnoredDuringExecution",
+                2 => "preferredDuringSchedulingIgnoredDuringExecution",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PodCertificateProjection`
@@ -7144,6 +13413,57 @@ impl crate::codec::DecodeFields for PodCertificateProjection {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodCertificateProjection {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodCertificateProjection";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.signer_name, w::Std);
+        w::req(b, 2, &self.key_type, w::Std);
+        w::opt(b, 3, &self.max_expiration_seconds, false, w::Std);
+        w::opt(b, 4, &self.credential_bundle_path, true, w::Std);
+        w::opt(b, 5, &self.key_path, true, w::Std);
+        w::opt(b, 6, &self.certificate_chain_path, true, w::Std);
+        w::opt_map(b, 7, &self.user_annotations, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.signer_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.key_type, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.max_expiration_seconds, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.credential_bundle_path, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.key_path, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.certificate_chain_path, t, b, d, true, w::Std),
+            7 => w::entry_opt(&mut self.user_annotations, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "signerName",
+                2 => "keyType",
+                3 => "maxExpirationSeconds",
+                4 => "credentialBundlePath",
+                5 => "keyPath",
+                6 => "certificateChainPath",
+                7 => "userAnnotations",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCondition {
@@ -7205,6 +13525,57 @@ impl crate::codec::DecodeFields for PodCondition {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodCondition {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_probe_time, true, w::Std);
+        w::opt(b, 4, &self.last_transition_time, true, w::Std);
+        w::opt(b, 5, &self.reason, true, w::Std);
+        w::opt(b, 6, &self.message, true, w::Std);
+        w::opt(b, 7, &self.observed_generation, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_probe_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                7 => "observedGeneration",
+                2 => "status",
+                3 => "lastProbeTime",
+                4 => "lastTransitionTime",
+                5 => "reason",
+                6 => "message",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodDNSConfig`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodDNSConfig {
@@ -7248,6 +13619,45 @@ impl crate::codec::DecodeFields for PodDNSConfig {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodDNSConfig {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodDNSConfig";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.nameservers, w::Std);
+        w::opt_list(b, 2, &self.searches, w::Std);
+        w::opt_list(b, 3, &self.options, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.nameservers, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.searches, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.options, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nameservers",
+                2 => "searches",
+                3 => "options",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodDNSConfigOption`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodDNSConfigOption {
@@ -7285,6 +13695,42 @@ impl crate::codec::DecodeFields for PodDNSConfigOption {
             "value" => crate::codec::set(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodDNSConfigOption {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodDNSConfigOption";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.value, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "value",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PodExtendedResourceClaimStatus`
@@ -7330,6 +13776,42 @@ impl crate::codec::DecodeFields for PodExtendedResourceClaimStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodExtendedResourceClaimStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodExtendedResourceClaimStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.request_mappings, w::Std);
+        w::req(b, 2, &self.resource_claim_name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.request_mappings, t, b, d, w::Std),
+            2 => w::set_req(&mut self.resource_claim_name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requestMappings",
+                2 => "resourceClaimName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodIP`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodIP {
@@ -7363,6 +13845,39 @@ impl crate::codec::DecodeFields for PodIP {
             "ip" => crate::codec::set_required(&mut self.ip, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodIP {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodIP";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.ip, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.ip, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ip",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PodList`
@@ -7429,6 +13944,52 @@ impl crate::ListResource for PodList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodList {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.PodOS`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodOS {
@@ -7464,6 +14025,39 @@ impl crate::codec::DecodeFields for PodOS {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodOS {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodOS";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodReadinessGate`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodReadinessGate {
@@ -7497,6 +14091,39 @@ impl crate::codec::DecodeFields for PodReadinessGate {
             "conditionType" => crate::codec::set_required(&mut self.condition_type, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodReadinessGate {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodReadinessGate";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.condition_type, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.condition_type, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditionType",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PodResourceClaim`
@@ -7544,6 +14171,54 @@ impl crate::codec::DecodeFields for PodResourceClaim {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodResourceClaim {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodResourceClaim";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 3, &self.resource_claim_name, false, w::Std);
+        w::opt(b, 4, &self.resource_claim_template_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.resource_claim_name, t, b, d, false, w::Std),
+            4 => {
+                w::set_opt(
+                    &mut self.resource_claim_template_name,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                3 => "resourceClaimName",
+                4 => "resourceClaimTemplateName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodResourceClaimStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodResourceClaimStatus {
@@ -7583,6 +14258,42 @@ impl crate::codec::DecodeFields for PodResourceClaimStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodResourceClaimStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodResourceClaimStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.resource_claim_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.resource_claim_name, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "resourceClaimName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodSchedulingGate`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodSchedulingGate {
@@ -7618,6 +14329,39 @@ impl crate::codec::DecodeFields for PodSchedulingGate {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodSchedulingGate {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodSchedulingGate";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodSchedulingGroup`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodSchedulingGroup {
@@ -7651,6 +14395,39 @@ impl crate::codec::DecodeFields for PodSchedulingGroup {
             "podGroupName" => crate::codec::set(&mut self.pod_group_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodSchedulingGroup {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodSchedulingGroup";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.pod_group_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.pod_group_name, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "podGroupName",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PodSecurityContext`
@@ -7740,6 +14517,77 @@ impl crate::codec::DecodeFields for PodSecurityContext {
             "windowsOptions" => crate::codec::set(&mut self.windows_options, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodSecurityContext {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodSecurityContext";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.se_linux_options, false, w::Std);
+        w::opt(b, 2, &self.run_as_user, false, w::Std);
+        w::opt(b, 3, &self.run_as_non_root, false, w::Std);
+        w::opt_list(b, 4, &self.supplemental_groups, w::Std);
+        w::opt(b, 5, &self.fs_group, false, w::Std);
+        w::opt(b, 6, &self.run_as_group, false, w::Std);
+        w::opt_list(b, 7, &self.sysctls, w::Std);
+        w::opt(b, 8, &self.windows_options, false, w::Std);
+        w::opt(b, 9, &self.fs_group_change_policy, false, w::Std);
+        w::opt(b, 10, &self.seccomp_profile, false, w::Std);
+        w::opt(b, 11, &self.app_armor_profile, false, w::Std);
+        w::opt(b, 12, &self.supplemental_groups_policy, false, w::Std);
+        w::opt(b, 13, &self.se_linux_change_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.se_linux_options, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.windows_options, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.run_as_user, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.run_as_group, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.run_as_non_root, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.supplemental_groups, t, b, d, w::Std),
+            12 => {
+                w::set_opt(&mut self.supplemental_groups_policy, t, b, d, false, w::Std)
+            }
+            5 => w::set_opt(&mut self.fs_group, t, b, d, false, w::Std),
+            7 => w::push_opt(&mut self.sysctls, t, b, d, w::Std),
+            9 => w::set_opt(&mut self.fs_group_change_policy, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.seccomp_profile, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.app_armor_profile, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.se_linux_change_policy, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "seLinuxOptions",
+                8 => "windowsOptions",
+                2 => "runAsUser",
+                6 => "runAsGroup",
+                3 => "runAsNonRoot",
+                4 => "supplementalGroups",
+                12 => "supplementalGroupsPolicy",
+                5 => "fsGroup",
+                7 => "sysctls",
+                9 => "fsGroupChangePolicy",
+                10 => "seccompProfile",
+                11 => "appArmorProfile",
+                13 => "seLinuxChangePolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.PodSpec`
@@ -7968,6 +14816,180 @@ impl crate::codec::DecodeFields for PodSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.volumes, w::Std);
+        w::list(b, 2, &self.containers, w::Std);
+        w::opt(b, 3, &self.restart_policy, true, w::Std);
+        w::opt(b, 4, &self.termination_grace_period_seconds, false, w::Std);
+        w::opt(b, 5, &self.active_deadline_seconds, false, w::Std);
+        w::opt(b, 6, &self.dns_policy, true, w::Std);
+        w::opt_map(b, 7, &self.node_selector, w::Std);
+        w::opt(b, 8, &self.service_account_name, true, w::Std);
+        w::opt(b, 9, &self.service_account, true, w::Std);
+        w::opt(b, 10, &self.node_name, true, w::Std);
+        w::opt(b, 11, &self.host_network, true, w::Std);
+        w::opt(b, 12, &self.host_pid, true, w::Std);
+        w::opt(b, 13, &self.host_ipc, true, w::Std);
+        w::opt(b, 14, &self.security_context, false, w::Std);
+        w::opt_list(b, 15, &self.image_pull_secrets, w::Std);
+        w::opt(b, 16, &self.hostname, true, w::Std);
+        w::opt(b, 17, &self.subdomain, true, w::Std);
+        w::opt(b, 18, &self.affinity, false, w::Std);
+        w::opt(b, 19, &self.scheduler_name, true, w::Std);
+        w::opt_list(b, 20, &self.init_containers, w::Std);
+        w::opt(b, 21, &self.automount_service_account_token, false, w::Std);
+        w::opt_list(b, 22, &self.tolerations, w::Std);
+        w::opt_list(b, 23, &self.host_aliases, w::Std);
+        w::opt(b, 24, &self.priority_class_name, true, w::Std);
+        w::opt(b, 25, &self.priority, false, w::Std);
+        w::opt(b, 26, &self.dns_config, false, w::Std);
+        w::opt(b, 27, &self.share_process_namespace, false, w::Std);
+        w::opt_list(b, 28, &self.readiness_gates, w::Std);
+        w::opt(b, 29, &self.runtime_class_name, false, w::Std);
+        w::opt(b, 30, &self.enable_service_links, false, w::Std);
+        w::opt(b, 31, &self.preemption_policy, false, w::Std);
+        w::opt_map(b, 32, &self.overhead, w::Std);
+        w::opt_list(b, 33, &self.topology_spread_constraints, w::Std);
+        w::opt_list(b, 34, &self.ephemeral_containers, w::Std);
+        w::opt(b, 35, &self.set_hostname_as_fqdn, false, w::Std);
+        w::opt(b, 36, &self.os, false, w::Std);
+        w::opt(b, 37, &self.host_users, false, w::Std);
+        w::opt_list(b, 38, &self.scheduling_gates, w::Std);
+        w::opt_list(b, 39, &self.resource_claims, w::Std);
+        w::opt(b, 40, &self.resources, false, w::Std);
+        w::opt(b, 41, &self.hostname_override, false, w::Std);
+        w::opt(b, 43, &self.scheduling_group, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.volumes, t, b, d, w::Std),
+            20 => w::push_opt(&mut self.init_containers, t, b, d, w::Std),
+            2 => w::push(&mut self.containers, t, b, d, w::Std),
+            34 => w::push_opt(&mut self.ephemeral_containers, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.restart_policy, t, b, d, true, w::Std),
+            4 => {
+                w::set_opt(
+                    &mut self.termination_grace_period_seconds,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            5 => w::set_opt(&mut self.active_deadline_seconds, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.dns_policy, t, b, d, true, w::Std),
+            7 => w::entry_opt(&mut self.node_selector, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.service_account_name, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.service_account, t, b, d, true, w::Std),
+            21 => {
+                w::set_opt(
+                    &mut self.automount_service_account_token,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            10 => w::set_opt(&mut self.node_name, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.host_network, t, b, d, true, w::Std),
+            12 => w::set_opt(&mut self.host_pid, t, b, d, true, w::Std),
+            13 => w::set_opt(&mut self.host_ipc, t, b, d, true, w::Std),
+            27 => w::set_opt(&mut self.share_process_namespace, t, b, d, false, w::Std),
+            14 => w::set_opt(&mut self.security_context, t, b, d, false, w::Std),
+            15 => w::push_opt(&mut self.image_pull_secrets, t, b, d, w::Std),
+            16 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
+            17 => w::set_opt(&mut self.subdomain, t, b, d, true, w::Std),
+            18 => w::set_opt(&mut self.affinity, t, b, d, false, w::Std),
+            19 => w::set_opt(&mut self.scheduler_name, t, b, d, true, w::Std),
+            22 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
+            23 => w::push_opt(&mut self.host_aliases, t, b, d, w::Std),
+            24 => w::set_opt(&mut self.priority_class_name, t, b, d, true, w::Std),
+            25 => w::set_opt(&mut self.priority, t, b, d, false, w::Std),
+            26 => w::set_opt(&mut self.dns_config, t, b, d, false, w::Std),
+            28 => w::push_opt(&mut self.readiness_gates, t, b, d, w::Std),
+            29 => w::set_opt(&mut self.runtime_class_name, t, b, d, false, w::Std),
+            30 => w::set_opt(&mut self.enable_service_links, t, b, d, false, w::Std),
+            31 => w::set_opt(&mut self.preemption_policy, t, b, d, false, w::Std),
+            32 => w::entry_opt(&mut self.overhead, t, b, d, w::Std),
+            33 => w::push_opt(&mut self.topology_spread_constraints, t, b, d, w::Std),
+            35 => w::set_opt(&mut self.set_hostname_as_fqdn, t, b, d, false, w::Std),
+            36 => w::set_opt(&mut self.os, t, b, d, false, w::Std),
+            37 => w::set_opt(&mut self.host_users, t, b, d, false, w::Std),
+            38 => w::push_opt(&mut self.scheduling_gates, t, b, d, w::Std),
+            39 => w::push_opt(&mut self.resource_claims, t, b, d, w::Std),
+            40 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
+            41 => w::set_opt(&mut self.hostname_override, t, b, d, false, w::Std),
+            43 => w::set_opt(&mut self.scheduling_group, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumes",
+                20 => "initContainers",
+                2 => "containers",
+                34 => "ephemeralContainers",
+                3 => "restartPolicy",
+                4 => "terminationGracePeriodSeconds",
+                5 => "activeDeadlineSeconds",
+                6 => "dnsPolicy",
+                7 => "nodeSelector",
+                8 => "serviceAccountName",
+                9 => "serviceAccount",
+                21 => "automountServiceAccountToken",
+                10 => "nodeName",
+                11 => "hostNetwork",
+                12 => "hostPID",
+                13 => "hostIPC",
+                27 => "shareProcessNamespace",
+                14 => "securityContext",
+                15 => "imagePullSecrets",
+                16 => "hostname",
+                17 => "subdomain",
+                18 => "affinity",
+                19 => "schedulerName",
+                22 => "tolerations",
+                23 => "hostAliases",
+                24 => "priorityClassName",
+                25 => "priority",
+                26 => "dnsConfig",
+                28 => "readinessGates",
+                29 => "runtimeClassName",
+                30 => "enableServiceLinks",
+                31 => "preemptionPolicy",
+                32 => "overhead",
+                33 => "topologySpreadConstraints",
+                35 => "setHostnameAsFQDN",
+                36 => "os",
+                37 => "hostUsers",
+                38 => "schedulingGates",
+                39 => "resourceClaims",
+                40 => "resources",
+                41 => "hostnameOverride",
+                43 => "schedulingGroup",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodStatus {
@@ -8106,6 +15128,116 @@ impl crate::codec::DecodeFields for PodStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.phase, true, w::Std);
+        w::opt_list(b, 2, &self.conditions, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.host_ip, true, w::Std);
+        w::opt(b, 6, &self.pod_ip, true, w::Std);
+        w::opt(b, 7, &self.start_time, false, w::Std);
+        w::opt_list(b, 8, &self.container_statuses, w::Std);
+        w::opt(b, 9, &self.qos_class, true, w::Std);
+        w::opt_list(b, 10, &self.init_container_statuses, w::Std);
+        w::opt(b, 11, &self.nominated_node_name, true, w::Std);
+        w::opt_list(b, 12, &self.pod_ips, w::Std);
+        w::opt_list(b, 13, &self.ephemeral_container_statuses, w::Std);
+        w::opt(b, 14, &self.resize, true, w::Std);
+        w::opt_list(b, 15, &self.resource_claim_statuses, w::Std);
+        w::opt_list(b, 16, &self.host_ips, w::Std);
+        w::opt(b, 17, &self.observed_generation, true, w::Std);
+        w::opt(b, 18, &self.extended_resource_claim_status, false, w::Std);
+        w::opt_map(b, 19, &self.allocated_resources, w::Std);
+        w::opt(b, 20, &self.resources, false, w::Std);
+        w::opt_list(b, 21, &self.node_allocatable_resource_claim_statuses, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            17 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            1 => w::set_opt(&mut self.phase, t, b, d, true, w::Std),
+            2 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.nominated_node_name, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.host_ip, t, b, d, true, w::Std),
+            16 => w::push_opt(&mut self.host_ips, t, b, d, w::Std),
+            6 => w::set_opt(&mut self.pod_ip, t, b, d, true, w::Std),
+            12 => w::push_opt(&mut self.pod_ips, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.start_time, t, b, d, false, w::Std),
+            10 => w::push_opt(&mut self.init_container_statuses, t, b, d, w::Std),
+            8 => w::push_opt(&mut self.container_statuses, t, b, d, w::Std),
+            9 => w::set_opt(&mut self.qos_class, t, b, d, true, w::Std),
+            13 => w::push_opt(&mut self.ephemeral_container_statuses, t, b, d, w::Std),
+            14 => w::set_opt(&mut self.resize, t, b, d, true, w::Std),
+            15 => w::push_opt(&mut self.resource_claim_statuses, t, b, d, w::Std),
+            18 => {
+                w::set_opt(
+                    &mut self.extended_resource_claim_status,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            19 => w::entry_opt(&mut self.allocated_resources, t, b, d, w::Std),
+            20 => w::set_opt(&mut self.resources, t, b, d, false, w::Std),
+            21 => {
+                w::push_opt(
+                    &mut self.node_allocatable_resource_claim_statuses,
+                    t,
+                    b,
+                    d,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                17 => "observedGeneration",
+                1 => "phase",
+                2 => "conditions",
+                3 => "message",
+                4 => "reason",
+                11 => "nominatedNodeName",
+                5 => "hostIP",
+                16 => "hostIPs",
+                6 => "podIP",
+                12 => "podIPs",
+                7 => "startTime",
+                10 => "initContainerStatuses",
+                8 => "containerStatuses",
+                9 => "qosClass",
+                13 => "ephemeralContainerStatuses",
+                14 => "resize",
+                15 => "resourceClaimStatuses",
+                18 => "extendedResourceClaimStatus",
+                19 => "allocatedResources",
+                20 => "resources",
+                21 => "nodeAllocatableResourceClaimStatuses",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PodTemplate`
 ///
 /// Kind `PodTemplate` of `v1`, namespaced, plural `podtemplates`.
@@ -8169,6 +15301,53 @@ impl crate::Resource for PodTemplate {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodTemplate {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodTemplate";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.template, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.template, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "template",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.template);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.core.v1.PodTemplateList`
@@ -8235,6 +15414,52 @@ impl crate::ListResource for PodTemplateList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodTemplateList {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodTemplateList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.PodTemplateSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodTemplateSpec {
@@ -8272,6 +15497,48 @@ impl crate::codec::DecodeFields for PodTemplateSpec {
             "spec" => crate::codec::set(&mut self.spec, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodTemplateSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.PodTemplateSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
     }
 }
 /// `io.k8s.api.core.v1.PortStatus`
@@ -8317,6 +15584,45 @@ impl crate::codec::DecodeFields for PortStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PortStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.PortStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.port, w::Std);
+        w::req(b, 2, &self.protocol, w::Std);
+        w::opt(b, 3, &self.error, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.port, t, b, d, w::Std),
+            2 => w::set_req(&mut self.protocol, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.error, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "port",
+                2 => "protocol",
+                3 => "error",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PortworxVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortworxVolumeSource {
@@ -8360,6 +15666,45 @@ impl crate::codec::DecodeFields for PortworxVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PortworxVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.PortworxVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.volume_id, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.volume_id, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeID",
+                2 => "fsType",
+                3 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.PreferredSchedulingTerm`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreferredSchedulingTerm {
@@ -8397,6 +15742,42 @@ impl crate::codec::DecodeFields for PreferredSchedulingTerm {
             "weight" => crate::codec::set_required(&mut self.weight, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PreferredSchedulingTerm {
+    const NAME: &'static str = "io.k8s.api.core.v1.PreferredSchedulingTerm";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.weight, w::Std);
+        w::req(b, 2, &self.preference, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.weight, t, b, d, w::Std),
+            2 => w::set_req(&mut self.preference, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "weight",
+                2 => "preference",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Probe`
@@ -8477,6 +15858,107 @@ impl crate::codec::DecodeFields for Probe {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Probe {
+    const NAME: &'static str = "io.k8s.api.core.v1.Probe";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.exec, false, w::Std);
+                w::opt(b, 2, &self.http_get, false, w::Std);
+                w::opt(b, 3, &self.tcp_socket, false, w::Std);
+                w::opt(b, 4, &self.grpc, false, w::Std);
+            },
+        );
+        w::opt(b, 2, &self.initial_delay_seconds, true, w::Std);
+        w::opt(b, 3, &self.timeout_seconds, true, w::Std);
+        w::opt(b, 4, &self.period_seconds, true, w::Std);
+        w::opt(b, 5, &self.success_threshold, true, w::Std);
+        w::opt(b, 6, &self.failure_threshold, true, w::Std);
+        w::opt(b, 7, &self.termination_grace_period_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::set_opt(&mut self.initial_delay_seconds, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.timeout_seconds, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.period_seconds, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.success_threshold, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.failure_threshold, t, b, d, true, w::Std),
+            7 => {
+                w::set_opt(
+                    &mut self.termination_grace_period_seconds,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "handler",
+                2 => "initialDelaySeconds",
+                3 => "timeoutSeconds",
+                4 => "periodSeconds",
+                5 => "successThreshold",
+                6 => "failureThreshold",
+                7 => "terminationGracePeriodSeconds",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl Probe {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.exec, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.http_get, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.tcp_socket, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.grpc, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "exec",
+                2 => "httpGet",
+                3 => "tcpSocket",
+                4 => "grpc",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ProjectedVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectedVolumeSource {
@@ -8514,6 +15996,42 @@ impl crate::codec::DecodeFields for ProjectedVolumeSource {
             "sources" => crate::codec::set(&mut self.sources, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ProjectedVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ProjectedVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.sources, w::Std);
+        w::opt(b, 2, &self.default_mode, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.sources, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.default_mode, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "sources",
+                2 => "defaultMode",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.QuobyteVolumeSource`
@@ -8569,6 +16087,54 @@ impl crate::codec::DecodeFields for QuobyteVolumeSource {
             "volume" => crate::codec::set_required(&mut self.volume, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for QuobyteVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.QuobyteVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.registry, w::Std);
+        w::req(b, 2, &self.volume, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.user, true, w::Std);
+        w::opt(b, 5, &self.group, true, w::Std);
+        w::opt(b, 6, &self.tenant, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.registry, t, b, d, w::Std),
+            2 => w::set_req(&mut self.volume, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.tenant, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "registry",
+                2 => "volume",
+                3 => "readOnly",
+                4 => "user",
+                5 => "group",
+                6 => "tenant",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.RBDPersistentVolumeSource`
@@ -8634,6 +16200,60 @@ impl crate::codec::DecodeFields for RBDPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RBDPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.RBDPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.monitors, w::Std);
+        w::req(b, 2, &self.image, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.pool, true, w::Std);
+        w::opt(b, 5, &self.user, true, w::Std);
+        w::opt(b, 6, &self.keyring, true, w::Std);
+        w::opt(b, 7, &self.secret_ref, false, w::Std);
+        w::opt(b, 8, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.monitors, t, b, d, w::Std),
+            2 => w::set_req(&mut self.image, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.pool, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.keyring, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "monitors",
+                2 => "image",
+                3 => "fsType",
+                4 => "pool",
+                5 => "user",
+                6 => "keyring",
+                7 => "secretRef",
+                8 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.RBDVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RBDVolumeSource {
@@ -8695,6 +16315,60 @@ impl crate::codec::DecodeFields for RBDVolumeSource {
             "user" => crate::codec::set(&mut self.user, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RBDVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.RBDVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.monitors, w::Std);
+        w::req(b, 2, &self.image, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.pool, true, w::Std);
+        w::opt(b, 5, &self.user, true, w::Std);
+        w::opt(b, 6, &self.keyring, true, w::Std);
+        w::opt(b, 7, &self.secret_ref, false, w::Std);
+        w::opt(b, 8, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.monitors, t, b, d, w::Std),
+            2 => w::set_req(&mut self.image, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.pool, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.keyring, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "monitors",
+                2 => "image",
+                3 => "fsType",
+                4 => "pool",
+                5 => "user",
+                6 => "keyring",
+                7 => "secretRef",
+                8 => "readOnly",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ReplicationController`
@@ -8766,6 +16440,57 @@ impl crate::Resource for ReplicationController {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicationController {
+    const NAME: &'static str = "io.k8s.api.core.v1.ReplicationController";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ReplicationControllerCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationControllerCondition {
@@ -8817,6 +16542,51 @@ impl crate::codec::DecodeFields for ReplicationControllerCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicationControllerCondition {
+    const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ReplicationControllerList`
@@ -8883,6 +16653,52 @@ impl crate::ListResource for ReplicationControllerList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicationControllerList {
+    const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ReplicationControllerSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationControllerSpec {
@@ -8928,6 +16744,48 @@ impl crate::codec::DecodeFields for ReplicationControllerSpec {
             "template" => crate::codec::set(&mut self.template, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicationControllerSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.replicas, false, w::Std);
+        w::opt_map(b, 2, &self.selector, w::Std);
+        w::opt(b, 3, &self.template, false, w::Std);
+        w::opt(b, 4, &self.min_ready_seconds, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.replicas, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.min_ready_seconds, t, b, d, true, w::Std),
+            2 => w::entry_opt(&mut self.selector, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.template, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                4 => "minReadySeconds",
+                2 => "selector",
+                3 => "template",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ReplicationControllerStatus`
@@ -8987,6 +16845,54 @@ impl crate::codec::DecodeFields for ReplicationControllerStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ReplicationControllerStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ReplicationControllerStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.replicas, w::Std);
+        w::opt(b, 2, &self.fully_labeled_replicas, true, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
+        w::opt(b, 4, &self.ready_replicas, true, w::Std);
+        w::opt(b, 5, &self.available_replicas, true, w::Std);
+        w::opt_list(b, 6, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.replicas, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fully_labeled_replicas, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.ready_replicas, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.available_replicas, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            6 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "replicas",
+                2 => "fullyLabeledReplicas",
+                4 => "readyReplicas",
+                5 => "availableReplicas",
+                3 => "observedGeneration",
+                6 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ResourceClaim`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaim {
@@ -9024,6 +16930,42 @@ impl crate::codec::DecodeFields for ResourceClaim {
             "request" => crate::codec::set(&mut self.request, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaim {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceClaim";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.request, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.request, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "request",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ResourceFieldSelector`
@@ -9069,6 +17011,50 @@ impl crate::codec::DecodeFields for ResourceFieldSelector {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceFieldSelector {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceFieldSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.container_name, true, w::Std);
+        w::req(b, 2, &self.resource, w::Std);
+        w::opt(b, 3, &self.divisor, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.container_name, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.resource, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.divisor, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "containerName",
+                2 => "resource",
+                3 => "divisor",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.divisor);
+    }
+}
 /// `io.k8s.api.core.v1.ResourceHealth`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceHealth {
@@ -9110,6 +17096,45 @@ impl crate::codec::DecodeFields for ResourceHealth {
             "resourceID" => crate::codec::set_required(&mut self.resource_id, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceHealth {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceHealth";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.resource_id, w::Std);
+        w::opt(b, 2, &self.health, true, w::Std);
+        w::opt(b, 6, &self.message, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.resource_id, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.health, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.message, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "resourceID",
+                2 => "health",
+                6 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ResourceQuota`
@@ -9181,6 +17206,57 @@ impl crate::Resource for ResourceQuota {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceQuota {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuota";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ResourceQuotaList`
 ///
 /// Kind `ResourceQuotaList` of `v1`.
@@ -9245,6 +17321,52 @@ impl crate::ListResource for ResourceQuotaList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceQuotaList {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuotaList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ResourceQuotaSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceQuotaSpec {
@@ -9291,6 +17413,45 @@ impl crate::codec::DecodeFields for ResourceQuotaSpec {
             "scopes" => crate::codec::set(&mut self.scopes, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceQuotaSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuotaSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.hard, w::Std);
+        w::opt_list(b, 2, &self.scopes, w::Std);
+        w::opt(b, 3, &self.scope_selector, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.hard, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.scopes, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.scope_selector, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "hard",
+                2 => "scopes",
+                3 => "scopeSelector",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ResourceQuotaStatus`
@@ -9340,6 +17501,42 @@ impl crate::codec::DecodeFields for ResourceQuotaStatus {
             "used" => crate::codec::set(&mut self.used, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceQuotaStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceQuotaStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.hard, w::Std);
+        w::opt_map(b, 2, &self.used, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.hard, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.used, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "hard",
+                2 => "used",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ResourceRequirements`
@@ -9395,6 +17592,45 @@ impl crate::codec::DecodeFields for ResourceRequirements {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceRequirements {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceRequirements";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.limits, w::Std);
+        w::opt_map(b, 2, &self.requests, w::Std);
+        w::opt_list(b, 3, &self.claims, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.limits, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.requests, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.claims, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "limits",
+                2 => "requests",
+                3 => "claims",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ResourceStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceStatus {
@@ -9432,6 +17668,42 @@ impl crate::codec::DecodeFields for ResourceStatus {
             "resources" => crate::codec::set(&mut self.resources, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ResourceStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt_list(b, 2, &self.resources, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.resources, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "resources",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.SELinuxOptions`
@@ -9479,6 +17751,48 @@ impl crate::codec::DecodeFields for SELinuxOptions {
             "user" => crate::codec::set(&mut self.user, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SELinuxOptions {
+    const NAME: &'static str = "io.k8s.api.core.v1.SELinuxOptions";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.user, true, w::Std);
+        w::opt(b, 2, &self.role, true, w::Std);
+        w::opt(b, 3, &self.type_, true, w::Std);
+        w::opt(b, 4, &self.level, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.user, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.role, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.level, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "user",
+                2 => "role",
+                3 => "type",
+                4 => "level",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ScaleIOPersistentVolumeSource`
@@ -9552,6 +17866,66 @@ impl crate::codec::DecodeFields for ScaleIOPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ScaleIOPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ScaleIOPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.gateway, w::Std);
+        w::req(b, 2, &self.system, w::Std);
+        w::req(b, 3, &self.secret_ref, w::Std);
+        w::opt(b, 4, &self.ssl_enabled, true, w::Std);
+        w::opt(b, 5, &self.protection_domain, true, w::Std);
+        w::opt(b, 6, &self.storage_pool, true, w::Std);
+        w::opt(b, 7, &self.storage_mode, true, w::Std);
+        w::opt(b, 8, &self.volume_name, true, w::Std);
+        w::opt(b, 9, &self.fs_type, true, w::Std);
+        w::opt(b, 10, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.gateway, t, b, d, w::Std),
+            2 => w::set_req(&mut self.system, t, b, d, w::Std),
+            3 => w::set_req(&mut self.secret_ref, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.ssl_enabled, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.protection_domain, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.storage_pool, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.storage_mode, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "gateway",
+                2 => "system",
+                3 => "secretRef",
+                4 => "sslEnabled",
+                5 => "protectionDomain",
+                6 => "storagePool",
+                7 => "storageMode",
+                8 => "volumeName",
+                9 => "fsType",
+                10 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ScaleIOVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScaleIOVolumeSource {
@@ -9623,6 +17997,66 @@ impl crate::codec::DecodeFields for ScaleIOVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ScaleIOVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.ScaleIOVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.gateway, w::Std);
+        w::req(b, 2, &self.system, w::Std);
+        w::req(b, 3, &self.secret_ref, w::Std);
+        w::opt(b, 4, &self.ssl_enabled, true, w::Std);
+        w::opt(b, 5, &self.protection_domain, true, w::Std);
+        w::opt(b, 6, &self.storage_pool, true, w::Std);
+        w::opt(b, 7, &self.storage_mode, true, w::Std);
+        w::opt(b, 8, &self.volume_name, true, w::Std);
+        w::opt(b, 9, &self.fs_type, true, w::Std);
+        w::opt(b, 10, &self.read_only, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.gateway, t, b, d, w::Std),
+            2 => w::set_req(&mut self.system, t, b, d, w::Std),
+            3 => w::set_req(&mut self.secret_ref, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.ssl_enabled, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.protection_domain, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.storage_pool, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.storage_mode, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            10 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "gateway",
+                2 => "system",
+                3 => "secretRef",
+                4 => "sslEnabled",
+                5 => "protectionDomain",
+                6 => "storagePool",
+                7 => "storageMode",
+                8 => "volumeName",
+                9 => "fsType",
+                10 => "readOnly",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ScopeSelector`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScopeSelector {
@@ -9656,6 +18090,39 @@ impl crate::codec::DecodeFields for ScopeSelector {
             "matchExpressions" => crate::codec::set(&mut self.match_expressions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ScopeSelector {
+    const NAME: &'static str = "io.k8s.api.core.v1.ScopeSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.match_expressions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.match_expressions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "matchExpressions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ScopedResourceSelectorRequirement`
@@ -9701,6 +18168,45 @@ impl crate::codec::DecodeFields for ScopedResourceSelectorRequirement {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ScopedResourceSelectorRequirement {
+    const NAME: &'static str = "io.k8s.api.core.v1.ScopedResourceSelectorRequirement";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.scope_name, w::Std);
+        w::req(b, 2, &self.operator, w::Std);
+        w::opt_list(b, 3, &self.values, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.scope_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.operator, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.values, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "scopeName",
+                2 => "operator",
+                3 => "values",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.SeccompProfile`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeccompProfile {
@@ -9738,6 +18244,42 @@ impl crate::codec::DecodeFields for SeccompProfile {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SeccompProfile {
+    const NAME: &'static str = "io.k8s.api.core.v1.SeccompProfile";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.localhost_profile, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.localhost_profile, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "localhostProfile",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Secret`
@@ -9817,6 +18359,61 @@ impl crate::Resource for Secret {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Secret {
+    const NAME: &'static str = "io.k8s.api.core.v1.Secret";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_map(b, 2, &self.data, w::Std);
+        w::opt(b, 3, &self.type_, true, w::Std);
+        w::opt_map(b, 4, &self.string_data, w::Std);
+        w::opt(b, 5, &self.immutable, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.immutable, t, b, d, false, w::Std),
+            2 => w::entry_opt(&mut self.data, t, b, d, w::Std),
+            4 => w::entry_opt(&mut self.string_data, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                5 => "immutable",
+                2 => "data",
+                4 => "stringData",
+                3 => "type",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.SecretEnvSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretEnvSource {
@@ -9854,6 +18451,74 @@ impl crate::codec::DecodeFields for SecretEnvSource {
             "optional" => crate::codec::set(&mut self.optional, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SecretEnvSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.SecretEnvSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.name, true, w::Std);
+            },
+        );
+        w::opt(b, 2, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "localObjectReference",
+                2 => "optional",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl SecretEnvSource {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.SecretKeySelector`
@@ -9897,6 +18562,77 @@ impl crate::codec::DecodeFields for SecretKeySelector {
             "optional" => crate::codec::set(&mut self.optional, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SecretKeySelector {
+    const NAME: &'static str = "io.k8s.api.core.v1.SecretKeySelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.name, true, w::Std);
+            },
+        );
+        w::req(b, 2, &self.key, w::Std);
+        w::opt(b, 3, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::set_req(&mut self.key, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "localObjectReference",
+                2 => "key",
+                3 => "optional",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl SecretKeySelector {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.SecretList`
@@ -9963,6 +18699,52 @@ impl crate::ListResource for SecretList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SecretList {
+    const NAME: &'static str = "io.k8s.api.core.v1.SecretList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.SecretProjection`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretProjection {
@@ -10006,6 +18788,77 @@ impl crate::codec::DecodeFields for SecretProjection {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SecretProjection {
+    const NAME: &'static str = "io.k8s.api.core.v1.SecretProjection";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.name, true, w::Std);
+            },
+        );
+        w::opt_list(b, 2, &self.items, w::Std);
+        w::opt(b, 4, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            2 => w::push_opt(&mut self.items, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "localObjectReference",
+                2 => "items",
+                4 => "optional",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl SecretProjection {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.SecretReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretReference {
@@ -10043,6 +18896,42 @@ impl crate::codec::DecodeFields for SecretReference {
             "namespace" => crate::codec::set(&mut self.namespace, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SecretReference {
+    const NAME: &'static str = "io.k8s.api.core.v1.SecretReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.namespace, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "namespace",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.SecretVolumeSource`
@@ -10090,6 +18979,48 @@ impl crate::codec::DecodeFields for SecretVolumeSource {
             "secretName" => crate::codec::set(&mut self.secret_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SecretVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.SecretVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.secret_name, true, w::Std);
+        w::opt_list(b, 2, &self.items, w::Std);
+        w::opt(b, 3, &self.default_mode, false, w::Std);
+        w::opt(b, 4, &self.optional, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.secret_name, t, b, d, true, w::Std),
+            2 => w::push_opt(&mut self.items, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.default_mode, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.optional, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "secretName",
+                2 => "items",
+                3 => "defaultMode",
+                4 => "optional",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.SecurityContext`
@@ -10175,6 +19106,72 @@ impl crate::codec::DecodeFields for SecurityContext {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SecurityContext {
+    const NAME: &'static str = "io.k8s.api.core.v1.SecurityContext";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.capabilities, false, w::Std);
+        w::opt(b, 2, &self.privileged, false, w::Std);
+        w::opt(b, 3, &self.se_linux_options, false, w::Std);
+        w::opt(b, 4, &self.run_as_user, false, w::Std);
+        w::opt(b, 5, &self.run_as_non_root, false, w::Std);
+        w::opt(b, 6, &self.read_only_root_filesystem, false, w::Std);
+        w::opt(b, 7, &self.allow_privilege_escalation, false, w::Std);
+        w::opt(b, 8, &self.run_as_group, false, w::Std);
+        w::opt(b, 9, &self.proc_mount, false, w::Std);
+        w::opt(b, 10, &self.windows_options, false, w::Std);
+        w::opt(b, 11, &self.seccomp_profile, false, w::Std);
+        w::opt(b, 12, &self.app_armor_profile, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.capabilities, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.privileged, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.se_linux_options, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.windows_options, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.run_as_user, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.run_as_group, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.run_as_non_root, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.read_only_root_filesystem, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.allow_privilege_escalation, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.proc_mount, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.seccomp_profile, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.app_armor_profile, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "capabilities",
+                2 => "privileged",
+                3 => "seLinuxOptions",
+                10 => "windowsOptions",
+                4 => "runAsUser",
+                8 => "runAsGroup",
+                5 => "runAsNonRoot",
+                6 => "readOnlyRootFilesystem",
+                7 => "allowPrivilegeEscalation",
+                9 => "procMount",
+                11 => "seccompProfile",
+                12 => "appArmorProfile",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.Service`
 ///
 /// Kind `Service` of `v1`, namespaced, plural `services`. Subresources: `proxy`, `status`.
@@ -10242,6 +19239,57 @@ impl crate::Resource for Service {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Service {
+    const NAME: &'static str = "io.k8s.api.core.v1.Service";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.core.v1.ServiceAccount`
@@ -10322,6 +19370,67 @@ impl crate::Resource for ServiceAccount {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceAccount {
+    const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccount";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.secrets, w::Std);
+        w::opt_list(b, 3, &self.image_pull_secrets, w::Std);
+        w::opt(b, 4, &self.automount_service_account_token, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.secrets, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.image_pull_secrets, t, b, d, w::Std),
+            4 => {
+                w::set_opt(
+                    &mut self.automount_service_account_token,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "secrets",
+                3 => "imagePullSecrets",
+                4 => "automountServiceAccountToken",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ServiceAccountList`
 ///
 /// Kind `ServiceAccountList` of `v1`.
@@ -10386,6 +19495,52 @@ impl crate::ListResource for ServiceAccountList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceAccountList {
+    const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccountList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ServiceAccountTokenProjection`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceAccountTokenProjection {
@@ -10427,6 +19582,45 @@ impl crate::codec::DecodeFields for ServiceAccountTokenProjection {
             "path" => crate::codec::set_required(&mut self.path, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceAccountTokenProjection {
+    const NAME: &'static str = "io.k8s.api.core.v1.ServiceAccountTokenProjection";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.audience, true, w::Std);
+        w::opt(b, 2, &self.expiration_seconds, false, w::Std);
+        w::req(b, 3, &self.path, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.audience, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.expiration_seconds, t, b, d, false, w::Std),
+            3 => w::set_req(&mut self.path, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "audience",
+                2 => "expirationSeconds",
+                3 => "path",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.ServiceList`
@@ -10493,6 +19687,52 @@ impl crate::ListResource for ServiceList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceList {
+    const NAME: &'static str = "io.k8s.api.core.v1.ServiceList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.core.v1.ServicePort`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServicePort {
@@ -10546,6 +19786,59 @@ impl crate::codec::DecodeFields for ServicePort {
             "targetPort" => crate::codec::set(&mut self.target_port, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServicePort {
+    const NAME: &'static str = "io.k8s.api.core.v1.ServicePort";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.protocol, true, w::Std);
+        w::req(b, 3, &self.port, w::Std);
+        w::opt(b, 4, &self.target_port, true, w::Std);
+        w::opt(b, 5, &self.node_port, true, w::Std);
+        w::opt(b, 6, &self.app_protocol, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.protocol, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.app_protocol, t, b, d, false, w::Std),
+            3 => w::set_req(&mut self.port, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.target_port, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.node_port, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "protocol",
+                6 => "appProtocol",
+                3 => "port",
+                4 => "targetPort",
+                5 => "nodePort",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.target_port);
     }
 }
 /// `io.k8s.api.core.v1.ServiceSpec`
@@ -10678,6 +19971,107 @@ impl crate::codec::DecodeFields for ServiceSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceSpec {
+    const NAME: &'static str = "io.k8s.api.core.v1.ServiceSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.ports, w::Std);
+        w::opt_map(b, 2, &self.selector, w::Std);
+        w::opt(b, 3, &self.cluster_ip, true, w::Std);
+        w::opt(b, 4, &self.type_, true, w::Std);
+        w::opt_list(b, 5, &self.external_ips, w::Std);
+        w::opt(b, 7, &self.session_affinity, true, w::Std);
+        w::opt(b, 8, &self.load_balancer_ip, true, w::Std);
+        w::opt_list(b, 9, &self.load_balancer_source_ranges, w::Std);
+        w::opt(b, 10, &self.external_name, true, w::Std);
+        w::opt(b, 11, &self.external_traffic_policy, true, w::Std);
+        w::opt(b, 12, &self.health_check_node_port, true, w::Std);
+        w::opt(b, 13, &self.publish_not_ready_addresses, true, w::Std);
+        w::opt(b, 14, &self.session_affinity_config, false, w::Std);
+        w::opt(b, 17, &self.ip_family_policy, false, w::Std);
+        w::opt_list(b, 18, &self.cluster_ips, w::Std);
+        w::opt_list(b, 19, &self.ip_families, w::Std);
+        w::opt(b, 20, &self.allocate_load_balancer_node_ports, false, w::Std);
+        w::opt(b, 21, &self.load_balancer_class, false, w::Std);
+        w::opt(b, 22, &self.internal_traffic_policy, false, w::Std);
+        w::opt(b, 23, &self.traffic_distribution, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.selector, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.cluster_ip, t, b, d, true, w::Std),
+            18 => w::push_opt(&mut self.cluster_ips, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            5 => w::push_opt(&mut self.external_ips, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.session_affinity, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.load_balancer_ip, t, b, d, true, w::Std),
+            9 => w::push_opt(&mut self.load_balancer_source_ranges, t, b, d, w::Std),
+            10 => w::set_opt(&mut self.external_name, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.external_traffic_policy, t, b, d, true, w::Std),
+            12 => w::set_opt(&mut self.health_check_node_port, t, b, d, true, w::Std),
+            13 => {
+                w::set_opt(&mut self.publish_not_ready_addresses, t, b, d, true, w::Std)
+            }
+            14 => w::set_opt(&mut self.session_affinity_config, t, b, d, false, w::Std),
+            19 => w::push_opt(&mut self.ip_families, t, b, d, w::Std),
+            17 => w::set_opt(&mut self.ip_family_policy, t, b, d, false, w::Std),
+            20 => {
+                w::set_opt(
+                    &mut self.allocate_load_balancer_node_ports,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            21 => w::set_opt(&mut self.load_balancer_class, t, b, d, false, w::Std),
+            22 => w::set_opt(&mut self.internal_traffic_policy, t, b, d, false, w::Std),
+            23 => w::set_opt(&mut self.traffic_distribution, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ports",
+                2 => "selector",
+                3 => "clusterIP",
+                18 => "clusterIPs",
+                4 => "type",
+                5 => "externalIPs",
+                7 => "sessionAffinity",
+                8 => "loadBalancerIP",
+                9 => "loadBalancerSourceRanges",
+                10 => "externalName",
+                11 => "externalTrafficPolicy",
+                12 => "healthCheckNodePort",
+                13 => "publishNotReadyAddresses",
+                14 => "sessionAffinityConfig",
+                19 => "ipFamilies",
+                17 => "ipFamilyPolicy",
+                20 => "allocateLoadBalancerNodePorts",
+                21 => "loadBalancerClass",
+                22 => "internalTrafficPolicy",
+                23 => "trafficDistribution",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.ServiceStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceStatus {
@@ -10717,6 +20111,47 @@ impl crate::codec::DecodeFields for ServiceStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.ServiceStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.load_balancer, true, w::Std);
+        w::opt_list(b, 2, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.load_balancer, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "loadBalancer",
+                2 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.load_balancer);
+    }
+}
 /// `io.k8s.api.core.v1.SessionAffinityConfig`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionAffinityConfig {
@@ -10752,6 +20187,39 @@ impl crate::codec::DecodeFields for SessionAffinityConfig {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SessionAffinityConfig {
+    const NAME: &'static str = "io.k8s.api.core.v1.SessionAffinityConfig";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.client_ip, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.client_ip, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "clientIP",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.SleepAction`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SleepAction {
@@ -10785,6 +20253,39 @@ impl crate::codec::DecodeFields for SleepAction {
             "seconds" => crate::codec::set_required(&mut self.seconds, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SleepAction {
+    const NAME: &'static str = "io.k8s.api.core.v1.SleepAction";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.seconds, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.seconds, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "seconds",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.StorageOSPersistentVolumeSource`
@@ -10838,6 +20339,51 @@ impl crate::codec::DecodeFields for StorageOSPersistentVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageOSPersistentVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.StorageOSPersistentVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.volume_name, true, w::Std);
+        w::opt(b, 2, &self.volume_namespace, true, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
+        w::opt(b, 5, &self.secret_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.volume_namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeName",
+                2 => "volumeNamespace",
+                3 => "fsType",
+                4 => "readOnly",
+                5 => "secretRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.StorageOSVolumeSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageOSVolumeSource {
@@ -10889,6 +20435,51 @@ impl crate::codec::DecodeFields for StorageOSVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageOSVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.StorageOSVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.volume_name, true, w::Std);
+        w::opt(b, 2, &self.volume_namespace, true, w::Std);
+        w::opt(b, 3, &self.fs_type, true, w::Std);
+        w::opt(b, 4, &self.read_only, true, w::Std);
+        w::opt(b, 5, &self.secret_ref, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.volume_name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.volume_namespace, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.secret_ref, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumeName",
+                2 => "volumeNamespace",
+                3 => "fsType",
+                4 => "readOnly",
+                5 => "secretRef",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.Sysctl`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sysctl {
@@ -10928,6 +20519,42 @@ impl crate::codec::DecodeFields for Sysctl {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Sysctl {
+    const NAME: &'static str = "io.k8s.api.core.v1.Sysctl";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.value, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.value, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "value",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.TCPSocketAction`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TCPSocketAction {
@@ -10965,6 +20592,42 @@ impl crate::codec::DecodeFields for TCPSocketAction {
             "port" => crate::codec::set_required(&mut self.port, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TCPSocketAction {
+    const NAME: &'static str = "io.k8s.api.core.v1.TCPSocketAction";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.port, w::Std);
+        w::opt(b, 2, &self.host, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.port, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "port",
+                2 => "host",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Taint`
@@ -11012,6 +20675,48 @@ impl crate::codec::DecodeFields for Taint {
             "value" => crate::codec::set(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Taint {
+    const NAME: &'static str = "io.k8s.api.core.v1.Taint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
+        w::req(b, 3, &self.effect, w::Std);
+        w::opt(b, 4, &self.time_added, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.effect, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.time_added, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "value",
+                3 => "effect",
+                4 => "timeAdded",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Toleration`
@@ -11065,6 +20770,51 @@ impl crate::codec::DecodeFields for Toleration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Toleration {
+    const NAME: &'static str = "io.k8s.api.core.v1.Toleration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.key, true, w::Std);
+        w::opt(b, 2, &self.operator, true, w::Std);
+        w::opt(b, 3, &self.value, true, w::Std);
+        w::opt(b, 4, &self.effect, true, w::Std);
+        w::opt(b, 5, &self.toleration_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.key, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.operator, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.effect, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.toleration_seconds, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "operator",
+                3 => "value",
+                4 => "effect",
+                5 => "tolerationSeconds",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.TopologySelectorLabelRequirement`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopologySelectorLabelRequirement {
@@ -11104,6 +20854,42 @@ impl crate::codec::DecodeFields for TopologySelectorLabelRequirement {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TopologySelectorLabelRequirement {
+    const NAME: &'static str = "io.k8s.api.core.v1.TopologySelectorLabelRequirement";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::list(b, 2, &self.values, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::push(&mut self.values, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "values",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.TopologySelectorTerm`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopologySelectorTerm {
@@ -11139,6 +20925,39 @@ impl crate::codec::DecodeFields for TopologySelectorTerm {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TopologySelectorTerm {
+    const NAME: &'static str = "io.k8s.api.core.v1.TopologySelectorTerm";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.match_label_expressions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.match_label_expressions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "matchLabelExpressions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.TopologySpreadConstraint`
@@ -11208,6 +21027,60 @@ impl crate::codec::DecodeFields for TopologySpreadConstraint {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TopologySpreadConstraint {
+    const NAME: &'static str = "io.k8s.api.core.v1.TopologySpreadConstraint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.max_skew, w::Std);
+        w::req(b, 2, &self.topology_key, w::Std);
+        w::req(b, 3, &self.when_unsatisfiable, w::Std);
+        w::opt(b, 4, &self.label_selector, false, w::Std);
+        w::opt(b, 5, &self.min_domains, false, w::Std);
+        w::opt(b, 6, &self.node_affinity_policy, false, w::Std);
+        w::opt(b, 7, &self.node_taints_policy, false, w::Std);
+        w::opt_list(b, 8, &self.match_label_keys, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.max_skew, t, b, d, w::Std),
+            2 => w::set_req(&mut self.topology_key, t, b, d, w::Std),
+            3 => w::set_req(&mut self.when_unsatisfiable, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.label_selector, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.min_domains, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.node_affinity_policy, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.node_taints_policy, t, b, d, false, w::Std),
+            8 => w::push_opt(&mut self.match_label_keys, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "maxSkew",
+                2 => "topologyKey",
+                3 => "whenUnsatisfiable",
+                4 => "labelSelector",
+                5 => "minDomains",
+                6 => "nodeAffinityPolicy",
+                7 => "nodeTaintsPolicy",
+                8 => "matchLabelKeys",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.TypedLocalObjectReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypedLocalObjectReference {
@@ -11249,6 +21122,45 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TypedLocalObjectReference {
+    const NAME: &'static str = "io.k8s.api.core.v1.TypedLocalObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_group, false, w::Std);
+        w::req(b, 2, &self.kind, w::Std);
+        w::req(b, 3, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            3 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroup",
+                2 => "kind",
+                3 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.TypedObjectReference`
@@ -11296,6 +21208,48 @@ impl crate::codec::DecodeFields for TypedObjectReference {
             "namespace" => crate::codec::set(&mut self.namespace, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TypedObjectReference {
+    const NAME: &'static str = "io.k8s.api.core.v1.TypedObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_group, false, w::Std);
+        w::req(b, 2, &self.kind, w::Std);
+        w::req(b, 3, &self.name, w::Std);
+        w::opt(b, 4, &self.namespace, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            3 => w::set_req(&mut self.name, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroup",
+                2 => "kind",
+                3 => "name",
+                4 => "namespace",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.Volume`
@@ -11459,6 +21413,161 @@ impl crate::codec::DecodeFields for Volume {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Volume {
+    const NAME: &'static str = "io.k8s.api.core.v1.Volume";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::embedded(
+            b,
+            2,
+            |b| {
+                w::opt(b, 1, &self.host_path, false, w::Std);
+                w::opt(b, 2, &self.empty_dir, false, w::Std);
+                w::opt(b, 3, &self.gce_persistent_disk, false, w::Std);
+                w::opt(b, 4, &self.aws_elastic_block_store, false, w::Std);
+                w::opt(b, 5, &self.git_repo, false, w::Std);
+                w::opt(b, 6, &self.secret, false, w::Std);
+                w::opt(b, 7, &self.nfs, false, w::Std);
+                w::opt(b, 8, &self.iscsi, false, w::Std);
+                w::opt(b, 9, &self.glusterfs, false, w::Std);
+                w::opt(b, 10, &self.persistent_volume_claim, false, w::Std);
+                w::opt(b, 11, &self.rbd, false, w::Std);
+                w::opt(b, 12, &self.flex_volume, false, w::Std);
+                w::opt(b, 13, &self.cinder, false, w::Std);
+                w::opt(b, 14, &self.cephfs, false, w::Std);
+                w::opt(b, 15, &self.flocker, false, w::Std);
+                w::opt(b, 16, &self.downward_api, false, w::Std);
+                w::opt(b, 17, &self.fc, false, w::Std);
+                w::opt(b, 18, &self.azure_file, false, w::Std);
+                w::opt(b, 19, &self.config_map, false, w::Std);
+                w::opt(b, 20, &self.vsphere_volume, false, w::Std);
+                w::opt(b, 21, &self.quobyte, false, w::Std);
+                w::opt(b, 22, &self.azure_disk, false, w::Std);
+                w::opt(b, 23, &self.photon_persistent_disk, false, w::Std);
+                w::opt(b, 24, &self.portworx_volume, false, w::Std);
+                w::opt(b, 25, &self.scale_io, false, w::Std);
+                w::opt(b, 26, &self.projected, false, w::Std);
+                w::opt(b, 27, &self.storageos, false, w::Std);
+                w::opt(b, 28, &self.csi, false, w::Std);
+                w::opt(b, 29, &self.ephemeral, false, w::Std);
+                w::opt(b, 30, &self.image, false, w::Std);
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "volumeSource",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl Volume {
+    #[inline]
+    fn pb_merge_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.host_path, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.empty_dir, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.gce_persistent_disk, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.aws_elastic_block_store, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.git_repo, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.secret, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.nfs, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.iscsi, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.glusterfs, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.persistent_volume_claim, t, b, d, false, w::Std),
+            11 => w::set_opt(&mut self.rbd, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.flex_volume, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.cinder, t, b, d, false, w::Std),
+            14 => w::set_opt(&mut self.cephfs, t, b, d, false, w::Std),
+            15 => w::set_opt(&mut self.flocker, t, b, d, false, w::Std),
+            16 => w::set_opt(&mut self.downward_api, t, b, d, false, w::Std),
+            17 => w::set_opt(&mut self.fc, t, b, d, false, w::Std),
+            18 => w::set_opt(&mut self.azure_file, t, b, d, false, w::Std),
+            19 => w::set_opt(&mut self.config_map, t, b, d, false, w::Std),
+            20 => w::set_opt(&mut self.vsphere_volume, t, b, d, false, w::Std),
+            21 => w::set_opt(&mut self.quobyte, t, b, d, false, w::Std),
+            22 => w::set_opt(&mut self.azure_disk, t, b, d, false, w::Std),
+            23 => w::set_opt(&mut self.photon_persistent_disk, t, b, d, false, w::Std),
+            26 => w::set_opt(&mut self.projected, t, b, d, false, w::Std),
+            24 => w::set_opt(&mut self.portworx_volume, t, b, d, false, w::Std),
+            25 => w::set_opt(&mut self.scale_io, t, b, d, false, w::Std),
+            27 => w::set_opt(&mut self.storageos, t, b, d, false, w::Std),
+            28 => w::set_opt(&mut self.csi, t, b, d, false, w::Std),
+            29 => w::set_opt(&mut self.ephemeral, t, b, d, false, w::Std),
+            30 => w::set_opt(&mut self.image, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "hostPath",
+                2 => "emptyDir",
+                3 => "gcePersistentDisk",
+                4 => "awsElasticBlockStore",
+                5 => "gitRepo",
+                6 => "secret",
+                7 => "nfs",
+                8 => "iscsi",
+                9 => "glusterfs",
+                10 => "persistentVolumeClaim",
+                11 => "rbd",
+                12 => "flexVolume",
+                13 => "cinder",
+                14 => "cephfs",
+                15 => "flocker",
+                16 => "downwardAPI",
+                17 => "fc",
+                18 => "azureFile",
+                19 => "configMap",
+                20 => "vsphereVolume",
+                21 => "quobyte",
+                22 => "azureDisk",
+                23 => "photonPersistentDisk",
+                26 => "projected",
+                24 => "portworxVolume",
+                25 => "scaleIO",
+                27 => "storageos",
+                28 => "csi",
+                29 => "ephemeral",
+                30 => "image",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.VolumeDevice`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeDevice {
@@ -11496,6 +21605,42 @@ impl crate::codec::DecodeFields for VolumeDevice {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeDevice {
+    const NAME: &'static str = "io.k8s.api.core.v1.VolumeDevice";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.device_path, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.device_path, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "devicePath",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.VolumeMount`
@@ -11557,6 +21702,57 @@ impl crate::codec::DecodeFields for VolumeMount {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeMount {
+    const NAME: &'static str = "io.k8s.api.core.v1.VolumeMount";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.read_only, true, w::Std);
+        w::req(b, 3, &self.mount_path, w::Std);
+        w::opt(b, 4, &self.sub_path, true, w::Std);
+        w::opt(b, 5, &self.mount_propagation, false, w::Std);
+        w::opt(b, 6, &self.sub_path_expr, true, w::Std);
+        w::opt(b, 7, &self.recursive_read_only, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.recursive_read_only, t, b, d, false, w::Std),
+            3 => w::set_req(&mut self.mount_path, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.sub_path, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.mount_propagation, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.sub_path_expr, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "readOnly",
+                7 => "recursiveReadOnly",
+                3 => "mountPath",
+                4 => "subPath",
+                5 => "mountPropagation",
+                6 => "subPathExpr",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.VolumeMountStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeMountStatus {
@@ -11608,6 +21804,51 @@ impl crate::codec::DecodeFields for VolumeMountStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeMountStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.VolumeMountStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.mount_path, w::Std);
+        w::opt(b, 3, &self.read_only, true, w::Std);
+        w::opt(b, 4, &self.recursive_read_only, false, w::Std);
+        w::opt(b, 5, &self.volume_status, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.mount_path, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.read_only, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.recursive_read_only, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.volume_status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "mountPath",
+                3 => "readOnly",
+                4 => "recursiveReadOnly",
+                5 => "volumeStatus",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.VolumeNodeAffinity`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeNodeAffinity {
@@ -11641,6 +21882,39 @@ impl crate::codec::DecodeFields for VolumeNodeAffinity {
             "required" => crate::codec::set(&mut self.required, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeNodeAffinity {
+    const NAME: &'static str = "io.k8s.api.core.v1.VolumeNodeAffinity";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.required, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.required, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "required",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.VolumeProjection`
@@ -11702,6 +21976,54 @@ impl crate::codec::DecodeFields for VolumeProjection {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeProjection {
+    const NAME: &'static str = "io.k8s.api.core.v1.VolumeProjection";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.secret, false, w::Std);
+        w::opt(b, 2, &self.downward_api, false, w::Std);
+        w::opt(b, 3, &self.config_map, false, w::Std);
+        w::opt(b, 4, &self.service_account_token, false, w::Std);
+        w::opt(b, 5, &self.cluster_trust_bundle, false, w::Std);
+        w::opt(b, 6, &self.pod_certificate, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.secret, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.downward_api, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.config_map, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.service_account_token, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.cluster_trust_bundle, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.pod_certificate, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "secret",
+                2 => "downwardAPI",
+                3 => "configMap",
+                4 => "serviceAccountToken",
+                5 => "clusterTrustBundle",
+                6 => "podCertificate",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.VolumeResourceRequirements`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeResourceRequirements {
@@ -11751,6 +22073,42 @@ impl crate::codec::DecodeFields for VolumeResourceRequirements {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeResourceRequirements {
+    const NAME: &'static str = "io.k8s.api.core.v1.VolumeResourceRequirements";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.limits, w::Std);
+        w::opt_map(b, 2, &self.requests, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.limits, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.requests, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "limits",
+                2 => "requests",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.VolumeStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeStatus {
@@ -11784,6 +22142,39 @@ impl crate::codec::DecodeFields for VolumeStatus {
             "image" => crate::codec::set(&mut self.image, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeStatus {
+    const NAME: &'static str = "io.k8s.api.core.v1.VolumeStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.image, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.image, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "image",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource`
@@ -11833,6 +22224,48 @@ impl crate::codec::DecodeFields for VsphereVirtualDiskVolumeSource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VsphereVirtualDiskVolumeSource {
+    const NAME: &'static str = "io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.volume_path, w::Std);
+        w::opt(b, 2, &self.fs_type, true, w::Std);
+        w::opt(b, 3, &self.storage_policy_name, true, w::Std);
+        w::opt(b, 4, &self.storage_policy_id, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.volume_path, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.fs_type, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.storage_policy_name, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.storage_policy_id, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "volumePath",
+                2 => "fsType",
+                3 => "storagePolicyName",
+                4 => "storagePolicyID",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.core.v1.WeightedPodAffinityTerm`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WeightedPodAffinityTerm {
@@ -11872,6 +22305,42 @@ impl crate::codec::DecodeFields for WeightedPodAffinityTerm {
             "weight" => crate::codec::set_required(&mut self.weight, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WeightedPodAffinityTerm {
+    const NAME: &'static str = "io.k8s.api.core.v1.WeightedPodAffinityTerm";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.weight, w::Std);
+        w::req(b, 2, &self.pod_affinity_term, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.weight, t, b, d, w::Std),
+            2 => w::set_req(&mut self.pod_affinity_term, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "weight",
+                2 => "podAffinityTerm",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.core.v1.WindowsSecurityContextOptions`
@@ -11923,5 +22392,47 @@ impl crate::codec::DecodeFields for WindowsSecurityContextOptions {
             "runAsUserName" => crate::codec::set(&mut self.run_as_user_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WindowsSecurityContextOptions {
+    const NAME: &'static str = "io.k8s.api.core.v1.WindowsSecurityContextOptions";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.gmsa_credential_spec_name, false, w::Std);
+        w::opt(b, 2, &self.gmsa_credential_spec, false, w::Std);
+        w::opt(b, 3, &self.run_as_user_name, false, w::Std);
+        w::opt(b, 4, &self.host_process, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.gmsa_credential_spec_name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.gmsa_credential_spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.run_as_user_name, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.host_process, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "gmsaCredentialSpecName",
+                2 => "gmsaCredentialSpec",
+                3 => "runAsUserName",
+                4 => "hostProcess",
+                _ => return None,
+            },
+        )
     }
 }

@@ -63,6 +63,65 @@ impl crate::codec::DecodeFields for Endpoint {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Endpoint {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.Endpoint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.addresses, w::Std);
+        w::opt(b, 2, &self.conditions, true, w::Std);
+        w::opt(b, 3, &self.hostname, false, w::Std);
+        w::opt(b, 4, &self.target_ref, false, w::Std);
+        w::opt_map(b, 5, &self.deprecated_topology, w::Std);
+        w::opt(b, 6, &self.node_name, false, w::Std);
+        w::opt(b, 7, &self.zone, false, w::Std);
+        w::opt(b, 8, &self.hints, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.addresses, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.conditions, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.hostname, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.target_ref, t, b, d, false, w::Std),
+            5 => w::entry_opt(&mut self.deprecated_topology, t, b, d, w::Std),
+            6 => w::set_opt(&mut self.node_name, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.zone, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.hints, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "addresses",
+                2 => "conditions",
+                3 => "hostname",
+                4 => "targetRef",
+                5 => "deprecatedTopology",
+                6 => "nodeName",
+                7 => "zone",
+                8 => "hints",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.conditions);
+    }
+}
 /// `io.k8s.api.discovery.v1.EndpointConditions`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointConditions {
@@ -106,6 +165,45 @@ impl crate::codec::DecodeFields for EndpointConditions {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointConditions {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointConditions";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.ready, false, w::Std);
+        w::opt(b, 2, &self.serving, false, w::Std);
+        w::opt(b, 3, &self.terminating, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.ready, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.serving, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.terminating, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ready",
+                2 => "serving",
+                3 => "terminating",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.discovery.v1.EndpointHints`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointHints {
@@ -143,6 +241,42 @@ impl crate::codec::DecodeFields for EndpointHints {
             "forZones" => crate::codec::set(&mut self.for_zones, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointHints {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointHints";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.for_zones, w::Std);
+        w::opt_list(b, 2, &self.for_nodes, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.for_zones, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.for_nodes, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "forZones",
+                2 => "forNodes",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.discovery.v1.EndpointPort`
@@ -190,6 +324,48 @@ impl crate::codec::DecodeFields for EndpointPort {
             "protocol" => crate::codec::set(&mut self.protocol, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointPort {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointPort";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, false, w::Std);
+        w::opt(b, 2, &self.protocol, false, w::Std);
+        w::opt(b, 3, &self.port, false, w::Std);
+        w::opt(b, 4, &self.app_protocol, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.protocol, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.port, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.app_protocol, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "protocol",
+                3 => "port",
+                4 => "appProtocol",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.discovery.v1.EndpointSlice`
@@ -265,6 +441,58 @@ impl crate::Resource for EndpointSlice {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointSlice {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointSlice";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.endpoints, w::Std);
+        w::opt_list(b, 3, &self.ports, w::Std);
+        w::req(b, 4, &self.address_type, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            4 => w::set_req(&mut self.address_type, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.endpoints, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                4 => "addressType",
+                2 => "endpoints",
+                3 => "ports",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.discovery.v1.EndpointSliceList`
 ///
 /// Kind `EndpointSliceList` of `discovery.k8s.io/v1`.
@@ -329,6 +557,52 @@ impl crate::ListResource for EndpointSliceList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EndpointSliceList {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.EndpointSliceList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.discovery.v1.ForNode`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForNode {
@@ -364,6 +638,39 @@ impl crate::codec::DecodeFields for ForNode {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ForNode {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.ForNode";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.discovery.v1.ForZone`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForZone {
@@ -397,5 +704,38 @@ impl crate::codec::DecodeFields for ForZone {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ForZone {
+    const NAME: &'static str = "io.k8s.api.discovery.v1.ForZone";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }

@@ -127,6 +127,93 @@ impl crate::Resource for Event {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Event {
+    const NAME: &'static str = "io.k8s.api.events.v1.Event";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.event_time, true, w::Std);
+        w::opt(b, 3, &self.series, false, w::Std);
+        w::opt(b, 4, &self.reporting_controller, true, w::Std);
+        w::opt(b, 5, &self.reporting_instance, true, w::Std);
+        w::opt(b, 6, &self.action, true, w::Std);
+        w::opt(b, 7, &self.reason, true, w::Std);
+        w::opt(b, 8, &self.regarding, true, w::Std);
+        w::opt(b, 9, &self.related, false, w::Std);
+        w::opt(b, 10, &self.note, true, w::Std);
+        w::opt(b, 11, &self.type_, true, w::Std);
+        w::opt(b, 12, &self.deprecated_source, true, w::Std);
+        w::opt(b, 13, &self.deprecated_first_timestamp, true, w::Std);
+        w::opt(b, 14, &self.deprecated_last_timestamp, true, w::Std);
+        w::opt(b, 15, &self.deprecated_count, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.event_time, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.series, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.reporting_controller, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.reporting_instance, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.action, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.regarding, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.related, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.note, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            12 => w::set_opt(&mut self.deprecated_source, t, b, d, false, w::Std),
+            13 => w::set_opt(&mut self.deprecated_first_timestamp, t, b, d, true, w::Std),
+            14 => w::set_opt(&mut self.deprecated_last_timestamp, t, b, d, true, w::Std),
+            15 => w::set_opt(&mut self.deprecated_count, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "eventTime",
+                3 => "series",
+                4 => "reportingController",
+                5 => "reportingInstance",
+                6 => "action",
+                7 => "reason",
+                8 => "regarding",
+                9 => "related",
+                10 => "note",
+                11 => "type",
+                12 => "deprecatedSource",
+                13 => "deprecatedFirstTimestamp",
+                14 => "deprecatedLastTimestamp",
+                15 => "deprecatedCount",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.regarding);
+        w::fill(&mut self.deprecated_source);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.events.v1.EventList`
 ///
 /// Kind `EventList` of `events.k8s.io/v1`.
@@ -191,6 +278,52 @@ impl crate::ListResource for EventList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EventList {
+    const NAME: &'static str = "io.k8s.api.events.v1.EventList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.events.v1.EventSeries`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSeries {
@@ -230,5 +363,41 @@ impl crate::codec::DecodeFields for EventSeries {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for EventSeries {
+    const NAME: &'static str = "io.k8s.api.events.v1.EventSeries";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.count, w::Std);
+        w::req(b, 2, &self.last_observed_time, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.count, t, b, d, w::Std),
+            2 => w::set_req(&mut self.last_observed_time, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "count",
+                2 => "lastObservedTime",
+                _ => return None,
+            },
+        )
     }
 }

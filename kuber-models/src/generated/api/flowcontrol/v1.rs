@@ -41,6 +41,42 @@ impl crate::codec::DecodeFields for ExemptPriorityLevelConfiguration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ExemptPriorityLevelConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.nominal_concurrency_shares, false, w::Std);
+        w::opt(b, 2, &self.lendable_percent, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.nominal_concurrency_shares, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.lendable_percent, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nominalConcurrencyShares",
+                2 => "lendablePercent",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowDistinguisherMethod {
@@ -74,6 +110,39 @@ impl crate::codec::DecodeFields for FlowDistinguisherMethod {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowDistinguisherMethod {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchema`
@@ -145,6 +214,57 @@ impl crate::Resource for FlowSchema {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchema {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchema";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaCondition {
@@ -196,6 +316,51 @@ impl crate::codec::DecodeFields for FlowSchemaCondition {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaCondition {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.type_, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaList`
@@ -262,6 +427,52 @@ impl crate::ListResource for FlowSchemaList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaList {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaSpec {
@@ -313,6 +524,53 @@ impl crate::codec::DecodeFields for FlowSchemaSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaSpec {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.priority_level_configuration, w::Std);
+        w::opt(b, 2, &self.matching_precedence, true, w::Std);
+        w::opt(b, 3, &self.distinguisher_method, false, w::Std);
+        w::opt_list(b, 4, &self.rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.priority_level_configuration, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.matching_precedence, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.distinguisher_method, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "priorityLevelConfiguration",
+                2 => "matchingPrecedence",
+                3 => "distinguisherMethod",
+                4 => "rules",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.matching_precedence);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.FlowSchemaStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaStatus {
@@ -348,6 +606,39 @@ impl crate::codec::DecodeFields for FlowSchemaStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FlowSchemaStatus {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.FlowSchemaStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.GroupSubject`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupSubject {
@@ -381,6 +672,39 @@ impl crate::codec::DecodeFields for GroupSubject {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GroupSubject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.GroupSubject";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.LimitResponse`
@@ -420,6 +744,42 @@ impl crate::codec::DecodeFields for LimitResponse {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitResponse {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.LimitResponse";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.queuing, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.queuing, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "queuing",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration`
@@ -473,6 +833,53 @@ impl crate::codec::DecodeFields for LimitedPriorityLevelConfiguration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LimitedPriorityLevelConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.nominal_concurrency_shares, false, w::Std);
+        w::opt(b, 2, &self.limit_response, true, w::Std);
+        w::opt(b, 3, &self.lendable_percent, false, w::Std);
+        w::opt(b, 4, &self.borrowing_limit_percent, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.nominal_concurrency_shares, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.limit_response, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.lendable_percent, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.borrowing_limit_percent, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nominalConcurrencyShares",
+                2 => "limitResponse",
+                3 => "lendablePercent",
+                4 => "borrowingLimitPercent",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.limit_response);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.NonResourcePolicyRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NonResourcePolicyRule {
@@ -512,6 +919,42 @@ impl crate::codec::DecodeFields for NonResourcePolicyRule {
             "verbs" => crate::codec::set_required(&mut self.verbs, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NonResourcePolicyRule {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.NonResourcePolicyRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.verbs, w::Std);
+        w::list(b, 6, &self.non_resource_urls, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.verbs, t, b, d, w::Std),
+            6 => w::push(&mut self.non_resource_urls, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "verbs",
+                6 => "nonResourceURLs",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects`
@@ -555,6 +998,45 @@ impl crate::codec::DecodeFields for PolicyRulesWithSubjects {
             "subjects" => crate::codec::set_required(&mut self.subjects, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PolicyRulesWithSubjects {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.subjects, w::Std);
+        w::opt_list(b, 2, &self.resource_rules, w::Std);
+        w::opt_list(b, 3, &self.non_resource_rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.subjects, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.resource_rules, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.non_resource_rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "subjects",
+                2 => "resourceRules",
+                3 => "nonResourceRules",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration`
@@ -626,6 +1108,57 @@ impl crate::Resource for PriorityLevelConfiguration {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationCondition {
@@ -677,6 +1210,51 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationCondition {
             "type" => crate::codec::set(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationCondition {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.type_, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList`
@@ -743,6 +1321,52 @@ impl crate::ListResource for PriorityLevelConfigurationList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationList {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationReference {
@@ -776,6 +1400,39 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationReference {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationReference {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec`
@@ -821,6 +1478,45 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationSpec {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::opt(b, 2, &self.limited, false, w::Std);
+        w::opt(b, 3, &self.exempt, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.limited, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.exempt, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "limited",
+                3 => "exempt",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationStatus {
@@ -854,6 +1550,39 @@ impl crate::codec::DecodeFields for PriorityLevelConfigurationStatus {
             "conditions" => crate::codec::set(&mut self.conditions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityLevelConfigurationStatus {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.QueuingConfiguration`
@@ -897,6 +1626,52 @@ impl crate::codec::DecodeFields for QueuingConfiguration {
             "queues" => crate::codec::set(&mut self.queues, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for QueuingConfiguration {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.QueuingConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.queues, true, w::Std);
+        w::opt(b, 2, &self.hand_size, true, w::Std);
+        w::opt(b, 3, &self.queue_length_limit, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.queues, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.hand_size, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.queue_length_limit, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "queues",
+                2 => "handSize",
+                3 => "queueLengthLimit",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.queues);
+        w::fill(&mut self.hand_size);
+        w::fill(&mut self.queue_length_limit);
     }
 }
 /// `io.k8s.api.flowcontrol.v1.ResourcePolicyRule`
@@ -950,6 +1725,51 @@ impl crate::codec::DecodeFields for ResourcePolicyRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourcePolicyRule {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ResourcePolicyRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.verbs, w::Std);
+        w::list(b, 2, &self.api_groups, w::Std);
+        w::list(b, 3, &self.resources, w::Std);
+        w::opt(b, 4, &self.cluster_scope, true, w::Std);
+        w::opt_list(b, 5, &self.namespaces, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.verbs, t, b, d, w::Std),
+            2 => w::push(&mut self.api_groups, t, b, d, w::Std),
+            3 => w::push(&mut self.resources, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.cluster_scope, t, b, d, true, w::Std),
+            5 => w::push_opt(&mut self.namespaces, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "verbs",
+                2 => "apiGroups",
+                3 => "resources",
+                4 => "clusterScope",
+                5 => "namespaces",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.ServiceAccountSubject`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceAccountSubject {
@@ -987,6 +1807,42 @@ impl crate::codec::DecodeFields for ServiceAccountSubject {
             "namespace" => crate::codec::set_required(&mut self.namespace, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceAccountSubject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.ServiceAccountSubject";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.namespace, w::Std);
+        w::req(b, 2, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.namespace, t, b, d, w::Std),
+            2 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                2 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.flowcontrol.v1.Subject`
@@ -1036,6 +1892,48 @@ impl crate::codec::DecodeFields for Subject {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Subject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.Subject";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.kind, w::Std);
+        w::opt(b, 2, &self.user, false, w::Std);
+        w::opt(b, 3, &self.group, false, w::Std);
+        w::opt(b, 4, &self.service_account, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.user, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.group, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.service_account, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kind",
+                2 => "user",
+                3 => "group",
+                4 => "serviceAccount",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.flowcontrol.v1.UserSubject`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserSubject {
@@ -1069,5 +1967,38 @@ impl crate::codec::DecodeFields for UserSubject {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for UserSubject {
+    const NAME: &'static str = "io.k8s.api.flowcontrol.v1.UserSubject";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                _ => return None,
+            },
+        )
     }
 }

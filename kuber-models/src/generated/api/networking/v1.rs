@@ -43,6 +43,45 @@ impl crate::codec::DecodeFields for HTTPIngressPath {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HTTPIngressPath {
+    const NAME: &'static str = "io.k8s.api.networking.v1.HTTPIngressPath";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.path, true, w::Std);
+        w::req(b, 2, &self.backend, w::Std);
+        w::req(b, 3, &self.path_type, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.path, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.path_type, t, b, d, w::Std),
+            2 => w::set_req(&mut self.backend, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "path",
+                3 => "pathType",
+                2 => "backend",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.HTTPIngressRuleValue`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HTTPIngressRuleValue {
@@ -76,6 +115,39 @@ impl crate::codec::DecodeFields for HTTPIngressRuleValue {
             "paths" => crate::codec::set_required(&mut self.paths, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for HTTPIngressRuleValue {
+    const NAME: &'static str = "io.k8s.api.networking.v1.HTTPIngressRuleValue";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.paths, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.paths, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "paths",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.IPAddress`
@@ -143,6 +215,52 @@ impl crate::Resource for IPAddress {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IPAddress {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IPAddress";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.IPAddressList`
 ///
 /// Kind `IPAddressList` of `networking.k8s.io/v1`.
@@ -207,6 +325,52 @@ impl crate::ListResource for IPAddressList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IPAddressList {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IPAddressList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.IPAddressSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAddressSpec {
@@ -240,6 +404,39 @@ impl crate::codec::DecodeFields for IPAddressSpec {
             "parentRef" => crate::codec::set_required(&mut self.parent_ref, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IPAddressSpec {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IPAddressSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.parent_ref, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.parent_ref, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "parentRef",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.IPBlock`
@@ -279,6 +476,42 @@ impl crate::codec::DecodeFields for IPBlock {
             "except" => crate::codec::set(&mut self.except, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IPBlock {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IPBlock";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.cidr, w::Std);
+        w::opt_list(b, 2, &self.except, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.cidr, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.except, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "cidr",
+                2 => "except",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.Ingress`
@@ -350,6 +583,57 @@ impl crate::Resource for Ingress {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Ingress {
+    const NAME: &'static str = "io.k8s.api.networking.v1.Ingress";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.IngressBackend`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressBackend {
@@ -387,6 +671,42 @@ impl crate::codec::DecodeFields for IngressBackend {
             "service" => crate::codec::set(&mut self.service, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressBackend {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressBackend";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 3, &self.resource, false, w::Std);
+        w::opt(b, 4, &self.service, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            4 => w::set_opt(&mut self.service, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.resource, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                4 => "service",
+                3 => "resource",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.IngressClass`
@@ -454,6 +774,53 @@ impl crate::Resource for IngressClass {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressClass {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressClass";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.IngressClassList`
 ///
 /// Kind `IngressClassList` of `networking.k8s.io/v1`.
@@ -518,6 +885,52 @@ impl crate::ListResource for IngressClassList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressClassList {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.IngressClassParametersReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressClassParametersReference {
@@ -569,6 +982,51 @@ impl crate::codec::DecodeFields for IngressClassParametersReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressClassParametersReference {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassParametersReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_group, false, w::Std);
+        w::req(b, 2, &self.kind, w::Std);
+        w::req(b, 3, &self.name, w::Std);
+        w::opt(b, 4, &self.scope, false, w::Std);
+        w::opt(b, 5, &self.namespace, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            3 => w::set_req(&mut self.name, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.scope, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.namespace, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "aPIGroup",
+                2 => "kind",
+                3 => "name",
+                4 => "scope",
+                5 => "namespace",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.IngressClassSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressClassSpec {
@@ -606,6 +1064,42 @@ impl crate::codec::DecodeFields for IngressClassSpec {
             "parameters" => crate::codec::set(&mut self.parameters, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressClassSpec {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressClassSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.controller, true, w::Std);
+        w::opt(b, 2, &self.parameters, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.controller, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.parameters, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "controller",
+                2 => "parameters",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.IngressList`
@@ -672,6 +1166,52 @@ impl crate::ListResource for IngressList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressList {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.IngressLoadBalancerIngress`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressLoadBalancerIngress {
@@ -715,6 +1255,45 @@ impl crate::codec::DecodeFields for IngressLoadBalancerIngress {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressLoadBalancerIngress {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressLoadBalancerIngress";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.ip, true, w::Std);
+        w::opt(b, 2, &self.hostname, true, w::Std);
+        w::opt_list(b, 4, &self.ports, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.ip, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.hostname, t, b, d, true, w::Std),
+            4 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ip",
+                2 => "hostname",
+                4 => "ports",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.IngressLoadBalancerStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressLoadBalancerStatus {
@@ -748,6 +1327,39 @@ impl crate::codec::DecodeFields for IngressLoadBalancerStatus {
             "ingress" => crate::codec::set(&mut self.ingress, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressLoadBalancerStatus {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressLoadBalancerStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.ingress, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.ingress, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ingress",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.IngressPortStatus`
@@ -793,6 +1405,45 @@ impl crate::codec::DecodeFields for IngressPortStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressPortStatus {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressPortStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.port, w::Std);
+        w::req(b, 2, &self.protocol, w::Std);
+        w::opt(b, 3, &self.error, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.port, t, b, d, w::Std),
+            2 => w::set_req(&mut self.protocol, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.error, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "port",
+                2 => "protocol",
+                3 => "error",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.IngressRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressRule {
@@ -832,6 +1483,74 @@ impl crate::codec::DecodeFields for IngressRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressRule {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.host, true, w::Std);
+        w::embedded(
+            b,
+            2,
+            |b| {
+                w::opt(b, 1, &self.http, false, w::Std);
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.host, t, b, d, true, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "host",
+                2 => "ingressRuleValue",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl IngressRule {
+    #[inline]
+    fn pb_merge_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.http, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "http",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.IngressServiceBackend`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressServiceBackend {
@@ -869,6 +1588,47 @@ impl crate::codec::DecodeFields for IngressServiceBackend {
             "port" => crate::codec::set(&mut self.port, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressServiceBackend {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressServiceBackend";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.port, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.port, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "port",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.port);
     }
 }
 /// `io.k8s.api.networking.v1.IngressSpec`
@@ -918,6 +1678,48 @@ impl crate::codec::DecodeFields for IngressSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressSpec {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.default_backend, false, w::Std);
+        w::opt_list(b, 2, &self.tls, w::Std);
+        w::opt_list(b, 3, &self.rules, w::Std);
+        w::opt(b, 4, &self.ingress_class_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            4 => w::set_opt(&mut self.ingress_class_name, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.default_backend, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.tls, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                4 => "ingressClassName",
+                1 => "defaultBackend",
+                2 => "tls",
+                3 => "rules",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.IngressStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressStatus {
@@ -951,6 +1753,44 @@ impl crate::codec::DecodeFields for IngressStatus {
             "loadBalancer" => crate::codec::set(&mut self.load_balancer, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressStatus {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.load_balancer, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.load_balancer, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "loadBalancer",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.load_balancer);
     }
 }
 /// `io.k8s.api.networking.v1.IngressTLS`
@@ -990,6 +1830,42 @@ impl crate::codec::DecodeFields for IngressTLS {
             "secretName" => crate::codec::set(&mut self.secret_name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for IngressTLS {
+    const NAME: &'static str = "io.k8s.api.networking.v1.IngressTLS";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.hosts, w::Std);
+        w::opt(b, 2, &self.secret_name, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.hosts, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.secret_name, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "hosts",
+                2 => "secretName",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicy`
@@ -1057,6 +1933,53 @@ impl crate::Resource for NetworkPolicy {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkPolicy {
+    const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.NetworkPolicyEgressRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyEgressRule {
@@ -1096,6 +2019,42 @@ impl crate::codec::DecodeFields for NetworkPolicyEgressRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkPolicyEgressRule {
+    const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyEgressRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.ports, w::Std);
+        w::opt_list(b, 2, &self.to, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.to, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ports",
+                2 => "to",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.NetworkPolicyIngressRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyIngressRule {
@@ -1133,6 +2092,42 @@ impl crate::codec::DecodeFields for NetworkPolicyIngressRule {
             "ports" => crate::codec::set(&mut self.ports, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkPolicyIngressRule {
+    const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyIngressRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.ports, w::Std);
+        w::opt_list(b, 2, &self.from, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.ports, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.from, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "ports",
+                2 => "from",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicyList`
@@ -1199,6 +2194,52 @@ impl crate::ListResource for NetworkPolicyList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkPolicyList {
+    const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.NetworkPolicyPeer`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyPeer {
@@ -1244,6 +2285,45 @@ impl crate::codec::DecodeFields for NetworkPolicyPeer {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkPolicyPeer {
+    const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyPeer";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.pod_selector, false, w::Std);
+        w::opt(b, 2, &self.namespace_selector, false, w::Std);
+        w::opt(b, 3, &self.ip_block, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.pod_selector, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.namespace_selector, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.ip_block, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "podSelector",
+                2 => "namespaceSelector",
+                3 => "ipBlock",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.NetworkPolicyPort`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyPort {
@@ -1285,6 +2365,45 @@ impl crate::codec::DecodeFields for NetworkPolicyPort {
             "protocol" => crate::codec::set(&mut self.protocol, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkPolicyPort {
+    const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicyPort";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.protocol, false, w::Std);
+        w::opt(b, 2, &self.port, false, w::Std);
+        w::opt(b, 3, &self.end_port, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.protocol, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.port, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.end_port, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "protocol",
+                2 => "port",
+                3 => "endPort",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.NetworkPolicySpec`
@@ -1334,6 +2453,53 @@ impl crate::codec::DecodeFields for NetworkPolicySpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkPolicySpec {
+    const NAME: &'static str = "io.k8s.api.networking.v1.NetworkPolicySpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.pod_selector, true, w::Std);
+        w::opt_list(b, 2, &self.ingress, w::Std);
+        w::opt_list(b, 3, &self.egress, w::Std);
+        w::opt_list(b, 4, &self.policy_types, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.pod_selector, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.ingress, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.egress, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.policy_types, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "podSelector",
+                2 => "ingress",
+                3 => "egress",
+                4 => "policyTypes",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.pod_selector);
+    }
+}
 /// `io.k8s.api.networking.v1.ParentReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParentReference {
@@ -1381,6 +2547,48 @@ impl crate::codec::DecodeFields for ParentReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ParentReference {
+    const NAME: &'static str = "io.k8s.api.networking.v1.ParentReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.group, true, w::Std);
+        w::req(b, 2, &self.resource, w::Std);
+        w::opt(b, 3, &self.namespace, true, w::Std);
+        w::req(b, 4, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.resource, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            4 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "group",
+                2 => "resource",
+                3 => "namespace",
+                4 => "name",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.ServiceBackendPort`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceBackendPort {
@@ -1418,6 +2626,42 @@ impl crate::codec::DecodeFields for ServiceBackendPort {
             "number" => crate::codec::set(&mut self.number, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceBackendPort {
+    const NAME: &'static str = "io.k8s.api.networking.v1.ServiceBackendPort";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.number, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.number, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "number",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.networking.v1.ServiceCIDR`
@@ -1489,6 +2733,57 @@ impl crate::Resource for ServiceCIDR {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceCIDR {
+    const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDR";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.ServiceCIDRList`
 ///
 /// Kind `ServiceCIDRList` of `networking.k8s.io/v1`.
@@ -1553,6 +2848,52 @@ impl crate::ListResource for ServiceCIDRList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceCIDRList {
+    const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDRList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.networking.v1.ServiceCIDRSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCIDRSpec {
@@ -1588,6 +2929,39 @@ impl crate::codec::DecodeFields for ServiceCIDRSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceCIDRSpec {
+    const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDRSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.cidrs, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.cidrs, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "cidrs",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.networking.v1.ServiceCIDRStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCIDRStatus {
@@ -1621,5 +2995,38 @@ impl crate::codec::DecodeFields for ServiceCIDRStatus {
             "conditions" => crate::codec::set(&mut self.conditions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceCIDRStatus {
+    const NAME: &'static str = "io.k8s.api.networking.v1.ServiceCIDRStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }

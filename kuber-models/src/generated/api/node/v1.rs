@@ -40,6 +40,39 @@ impl crate::codec::DecodeFields for Overhead {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Overhead {
+    const NAME: &'static str = "io.k8s.api.node.v1.Overhead";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.pod_fixed, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.pod_fixed, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "podFixed",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.node.v1.RuntimeClass`
 ///
 /// Kind `RuntimeClass` of `node.k8s.io/v1`, cluster-scoped, plural `runtimeclasses`.
@@ -113,6 +146,58 @@ impl crate::Resource for RuntimeClass {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RuntimeClass {
+    const NAME: &'static str = "io.k8s.api.node.v1.RuntimeClass";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.handler, w::Std);
+        w::opt(b, 3, &self.overhead, false, w::Std);
+        w::opt(b, 4, &self.scheduling, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.handler, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.overhead, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.scheduling, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "handler",
+                3 => "overhead",
+                4 => "scheduling",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.node.v1.RuntimeClassList`
 ///
 /// Kind `RuntimeClassList` of `node.k8s.io/v1`.
@@ -177,6 +262,52 @@ impl crate::ListResource for RuntimeClassList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RuntimeClassList {
+    const NAME: &'static str = "io.k8s.api.node.v1.RuntimeClassList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.node.v1.Scheduling`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scheduling {
@@ -214,5 +345,41 @@ impl crate::codec::DecodeFields for Scheduling {
             "tolerations" => crate::codec::set(&mut self.tolerations, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Scheduling {
+    const NAME: &'static str = "io.k8s.api.node.v1.Scheduling";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.node_selector, w::Std);
+        w::opt_list(b, 2, &self.tolerations, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.node_selector, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "nodeSelector",
+                2 => "tolerations",
+                _ => return None,
+            },
+        )
     }
 }

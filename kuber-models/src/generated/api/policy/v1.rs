@@ -49,6 +49,52 @@ impl crate::codec::DecodeFields for Eviction {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Eviction {
+    const NAME: &'static str = "io.k8s.api.policy.v1.Eviction";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.delete_options, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.delete_options, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "deleteOptions",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.policy.v1.PodDisruptionBudget`
 ///
 /// Kind `PodDisruptionBudget` of `policy/v1`, namespaced, plural `poddisruptionbudgets`. Subresources: `status`.
@@ -118,6 +164,57 @@ impl crate::Resource for PodDisruptionBudget {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodDisruptionBudget {
+    const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudget";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.policy.v1.PodDisruptionBudgetList`
 ///
 /// Kind `PodDisruptionBudgetList` of `policy/v1`.
@@ -182,6 +279,52 @@ impl crate::ListResource for PodDisruptionBudgetList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodDisruptionBudgetList {
+    const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.policy.v1.PodDisruptionBudgetSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodDisruptionBudgetSpec {
@@ -229,6 +372,57 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetSpec {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodDisruptionBudgetSpec {
+    const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.min_available, false, w::Std);
+        w::opt(b, 2, &self.selector, false, w::Std);
+        w::opt(b, 3, &self.max_unavailable, false, w::Std);
+        w::opt(b, 4, &self.unhealthy_pod_eviction_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.min_available, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.selector, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.max_unavailable, t, b, d, false, w::Std),
+            4 => {
+                w::set_opt(
+                    &mut self.unhealthy_pod_eviction_policy,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "minAvailable",
+                2 => "selector",
+                3 => "maxUnavailable",
+                4 => "unhealthyPodEvictionPolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.policy.v1.PodDisruptionBudgetStatus`
@@ -293,5 +487,64 @@ impl crate::codec::DecodeFields for PodDisruptionBudgetStatus {
             "observedGeneration" => crate::codec::set(&mut self.observed_generation, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodDisruptionBudgetStatus {
+    const NAME: &'static str = "io.k8s.api.policy.v1.PodDisruptionBudgetStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.observed_generation, true, w::Std);
+        w::opt_map(b, 2, &self.disrupted_pods, w::Std);
+        w::opt(b, 3, &self.disruptions_allowed, true, w::Std);
+        w::opt(b, 4, &self.current_healthy, true, w::Std);
+        w::opt(b, 5, &self.desired_healthy, true, w::Std);
+        w::opt(b, 6, &self.expected_pods, true, w::Std);
+        w::opt_list(b, 7, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            2 => w::entry_opt(&mut self.disrupted_pods, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.disruptions_allowed, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.current_healthy, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.desired_healthy, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.expected_pods, t, b, d, false, w::Std),
+            7 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "observedGeneration",
+                2 => "disruptedPods",
+                3 => "disruptionsAllowed",
+                4 => "currentHealthy",
+                5 => "desiredHealthy",
+                6 => "expectedPods",
+                7 => "conditions",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.disruptions_allowed);
+        w::fill(&mut self.current_healthy);
+        w::fill(&mut self.desired_healthy);
+        w::fill(&mut self.expected_pods);
     }
 }

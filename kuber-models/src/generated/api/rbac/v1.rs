@@ -39,6 +39,39 @@ impl crate::codec::DecodeFields for AggregationRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AggregationRule {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.AggregationRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.cluster_role_selectors, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.cluster_role_selectors, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "clusterRoleSelectors",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.rbac.v1.ClusterRole`
 ///
 /// Kind `ClusterRole` of `rbac.authorization.k8s.io/v1`, cluster-scoped, plural `clusterroles`.
@@ -106,6 +139,55 @@ impl crate::Resource for ClusterRole {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterRole {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRole";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.rules, w::Std);
+        w::opt(b, 3, &self.aggregation_rule, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.rules, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.aggregation_rule, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "rules",
+                3 => "aggregationRule",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.rbac.v1.ClusterRoleBinding`
@@ -177,6 +259,55 @@ impl crate::Resource for ClusterRoleBinding {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterRoleBinding {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleBinding";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.subjects, w::Std);
+        w::req(b, 3, &self.role_ref, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.subjects, t, b, d, w::Std),
+            3 => w::set_req(&mut self.role_ref, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "subjects",
+                3 => "roleRef",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.rbac.v1.ClusterRoleBindingList`
 ///
 /// Kind `ClusterRoleBindingList` of `rbac.authorization.k8s.io/v1`.
@@ -239,6 +370,52 @@ impl crate::ListResource for ClusterRoleBindingList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterRoleBindingList {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleBindingList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.rbac.v1.ClusterRoleList`
@@ -305,6 +482,52 @@ impl crate::ListResource for ClusterRoleList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ClusterRoleList {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.ClusterRoleList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.rbac.v1.PolicyRule`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyRule {
@@ -354,6 +577,51 @@ impl crate::codec::DecodeFields for PolicyRule {
             "verbs" => crate::codec::set_required(&mut self.verbs, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PolicyRule {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.PolicyRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.verbs, w::Std);
+        w::opt_list(b, 2, &self.api_groups, w::Std);
+        w::opt_list(b, 3, &self.resources, w::Std);
+        w::opt_list(b, 4, &self.resource_names, w::Std);
+        w::opt_list(b, 5, &self.non_resource_urls, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.verbs, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.api_groups, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.resources, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.resource_names, t, b, d, w::Std),
+            5 => w::push_opt(&mut self.non_resource_urls, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "verbs",
+                2 => "apiGroups",
+                3 => "resources",
+                4 => "resourceNames",
+                5 => "nonResourceURLs",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.rbac.v1.Role`
@@ -419,6 +687,52 @@ impl crate::Resource for Role {
         &mut self,
     ) -> &mut crate::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         self.metadata.get_or_insert_with(Default::default)
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Role {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.Role";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.rules, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.rules, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "rules",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.rbac.v1.RoleBinding`
@@ -490,6 +804,55 @@ impl crate::Resource for RoleBinding {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RoleBinding {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.RoleBinding";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt_list(b, 2, &self.subjects, w::Std);
+        w::req(b, 3, &self.role_ref, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.subjects, t, b, d, w::Std),
+            3 => w::set_req(&mut self.role_ref, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "subjects",
+                3 => "roleRef",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.rbac.v1.RoleBindingList`
 ///
 /// Kind `RoleBindingList` of `rbac.authorization.k8s.io/v1`.
@@ -552,6 +915,52 @@ impl crate::ListResource for RoleBindingList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RoleBindingList {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.RoleBindingList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.rbac.v1.RoleList`
@@ -618,6 +1027,52 @@ impl crate::ListResource for RoleList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RoleList {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.RoleList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.rbac.v1.RoleRef`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleRef {
@@ -659,6 +1114,50 @@ impl crate::codec::DecodeFields for RoleRef {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for RoleRef {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.RoleRef";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_group, true, w::Std);
+        w::req(b, 2, &self.kind, w::Std);
+        w::req(b, 3, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_group, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            3 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroup",
+                2 => "kind",
+                3 => "name",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.api_group);
     }
 }
 /// `io.k8s.api.rbac.v1.Subject`
@@ -706,5 +1205,47 @@ impl crate::codec::DecodeFields for Subject {
             "namespace" => crate::codec::set(&mut self.namespace, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Subject {
+    const NAME: &'static str = "io.k8s.api.rbac.v1.Subject";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.kind, w::Std);
+        w::opt(b, 2, &self.api_group, true, w::Std);
+        w::req(b, 3, &self.name, w::Std);
+        w::opt(b, 4, &self.namespace, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.api_group, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.name, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "kind",
+                2 => "apiGroup",
+                3 => "name",
+                4 => "namespace",
+                _ => return None,
+            },
+        )
     }
 }

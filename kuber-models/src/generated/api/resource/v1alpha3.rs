@@ -47,6 +47,48 @@ impl crate::codec::DecodeFields for DeviceTaint {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceTaint {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
+        w::req(b, 3, &self.effect, w::Std);
+        w::opt(b, 4, &self.time_added, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.effect, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.time_added, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "value",
+                3 => "effect",
+                4 => "timeAdded",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintRule`
 ///
 /// Kind `DeviceTaintRule` of `resource.k8s.io/v1alpha3`, cluster-scoped, plural `devicetaintrules`. Subresources: `status`.
@@ -116,6 +158,56 @@ impl crate::Resource for DeviceTaintRule {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceTaintRule {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintRuleList`
 ///
 /// Kind `DeviceTaintRuleList` of `resource.k8s.io/v1alpha3`.
@@ -180,6 +272,52 @@ impl crate::ListResource for DeviceTaintRuleList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceTaintRuleList {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRuleList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintRuleSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleSpec {
@@ -219,6 +357,42 @@ impl crate::codec::DecodeFields for DeviceTaintRuleSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceTaintRuleSpec {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRuleSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.device_selector, false, w::Std);
+        w::req(b, 2, &self.taint, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.device_selector, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.taint, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "deviceSelector",
+                2 => "taint",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintRuleStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleStatus {
@@ -252,6 +426,39 @@ impl crate::codec::DecodeFields for DeviceTaintRuleStatus {
             "conditions" => crate::codec::set(&mut self.conditions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceTaintRuleStatus {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintRuleStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1alpha3.DeviceTaintSelector`
@@ -295,6 +502,45 @@ impl crate::codec::DecodeFields for DeviceTaintSelector {
             "pool" => crate::codec::set(&mut self.pool, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceTaintSelector {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.DeviceTaintSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 2, &self.driver, false, w::Std);
+        w::opt(b, 3, &self.pool, false, w::Std);
+        w::opt(b, 4, &self.device, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            2 => w::set_opt(&mut self.driver, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.pool, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.device, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                2 => "driver",
+                3 => "pool",
+                4 => "device",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1alpha3.PoolStatus`
@@ -370,6 +616,66 @@ impl crate::codec::DecodeFields for PoolStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PoolStatus {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.PoolStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::req(b, 2, &self.pool_name, w::Std);
+        w::opt(b, 3, &self.node_name, false, w::Std);
+        w::opt(b, 4, &self.total_devices, false, w::Std);
+        w::opt(b, 5, &self.allocated_devices, false, w::Std);
+        w::opt(b, 6, &self.available_devices, false, w::Std);
+        w::opt(b, 7, &self.unavailable_devices, false, w::Std);
+        w::opt(b, 8, &self.resource_slice_count, false, w::Std);
+        w::req(b, 9, &self.generation, w::Std);
+        w::opt(b, 10, &self.validation_error, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_req(&mut self.pool_name, t, b, d, w::Std),
+            9 => w::set_req(&mut self.generation, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.resource_slice_count, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.total_devices, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.allocated_devices, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.available_devices, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.unavailable_devices, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.node_name, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.validation_error, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "poolName",
+                9 => "generation",
+                8 => "resourceSliceCount",
+                4 => "totalDevices",
+                5 => "allocatedDevices",
+                6 => "availableDevices",
+                7 => "unavailableDevices",
+                3 => "nodeName",
+                10 => "validationError",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequest`
 ///
 /// Kind `ResourcePoolStatusRequest` of `resource.k8s.io/v1alpha3`, cluster-scoped, plural `resourcepoolstatusrequests`. Subresources: `status`.
@@ -439,6 +745,50 @@ impl crate::Resource for ResourcePoolStatusRequest {
         &mut self.metadata
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourcePoolStatusRequest {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.metadata, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.metadata, t, b, d, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestList`
 ///
 /// Kind `ResourcePoolStatusRequestList` of `resource.k8s.io/v1alpha3`.
@@ -503,6 +853,52 @@ impl crate::ListResource for ResourcePoolStatusRequestList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourcePoolStatusRequestList {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePoolStatusRequestSpec {
@@ -546,6 +942,45 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourcePoolStatusRequestSpec {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::opt(b, 2, &self.pool_name, false, w::Std);
+        w::opt(b, 3, &self.limit, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.pool_name, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.limit, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "poolName",
+                3 => "limit",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePoolStatusRequestStatus {
@@ -587,5 +1022,44 @@ impl crate::codec::DecodeFields for ResourcePoolStatusRequestStatus {
             "pools" => crate::codec::set(&mut self.pools, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourcePoolStatusRequestStatus {
+    const NAME: &'static str = "io.k8s.api.resource.v1alpha3.ResourcePoolStatusRequestStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 2, &self.pools, w::Std);
+        w::opt_list(b, 3, &self.conditions, w::Std);
+        w::req(b, 6, &self.pool_count, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            6 => w::set_req(&mut self.pool_count, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.pools, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                6 => "poolCount",
+                2 => "pools",
+                3 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }

@@ -59,6 +59,57 @@ impl crate::codec::DecodeFields for AllocatedDeviceStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AllocatedDeviceStatus {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.AllocatedDeviceStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::req(b, 2, &self.pool, w::Std);
+        w::req(b, 3, &self.device, w::Std);
+        w::opt_list(b, 4, &self.conditions, w::Std);
+        w::opt(b, 5, &self.data, false, w::Std);
+        w::opt(b, 6, &self.network_data, false, w::Std);
+        w::opt(b, 7, &self.share_id, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_req(&mut self.pool, t, b, d, w::Std),
+            3 => w::set_req(&mut self.device, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.share_id, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.data, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.network_data, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "pool",
+                3 => "device",
+                7 => "shareID",
+                4 => "conditions",
+                5 => "data",
+                6 => "networkData",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.AllocationResult`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocationResult {
@@ -102,6 +153,50 @@ impl crate::codec::DecodeFields for AllocationResult {
             "nodeSelector" => crate::codec::set(&mut self.node_selector, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for AllocationResult {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.AllocationResult";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.devices, true, w::Std);
+        w::opt(b, 3, &self.node_selector, false, w::Std);
+        w::opt(b, 5, &self.allocation_timestamp, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.devices, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.node_selector, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.allocation_timestamp, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "devices",
+                3 => "nodeSelector",
+                5 => "allocationTimestamp",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.devices);
     }
 }
 /// `io.k8s.api.resource.v1beta1.BasicDevice`
@@ -194,6 +289,82 @@ impl crate::codec::DecodeFields for BasicDevice {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for BasicDevice {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.BasicDevice";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.attributes, w::Std);
+        w::opt_map(b, 2, &self.capacity, w::Std);
+        w::opt_list(b, 3, &self.consumes_counters, w::Std);
+        w::opt(b, 4, &self.node_name, false, w::Std);
+        w::opt(b, 5, &self.node_selector, false, w::Std);
+        w::opt(b, 6, &self.all_nodes, false, w::Std);
+        w::opt_list(b, 7, &self.taints, w::Std);
+        w::opt(b, 8, &self.binds_to_node, false, w::Std);
+        w::opt_list(b, 9, &self.binding_conditions, w::Std);
+        w::opt_list(b, 10, &self.binding_failure_conditions, w::Std);
+        w::opt(b, 11, &self.allow_multiple_allocations, false, w::Std);
+        w::opt_map(b, 12, &self.node_allocatable_resource_mappings, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.attributes, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.capacity, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.consumes_counters, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.node_name, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.node_selector, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.all_nodes, t, b, d, false, w::Std),
+            7 => w::push_opt(&mut self.taints, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.binds_to_node, t, b, d, false, w::Std),
+            9 => w::push_opt(&mut self.binding_conditions, t, b, d, w::Std),
+            10 => w::push_opt(&mut self.binding_failure_conditions, t, b, d, w::Std),
+            11 => {
+                w::set_opt(&mut self.allow_multiple_allocations, t, b, d, false, w::Std)
+            }
+            12 => {
+                w::entry_opt(
+                    &mut self.node_allocatable_resource_mappings,
+                    t,
+                    b,
+                    d,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "attributes",
+                2 => "capacity",
+                3 => "consumesCounters",
+                4 => "nodeName",
+                5 => "nodeSelector",
+                6 => "allNodes",
+                7 => "taints",
+                8 => "bindsToNode",
+                9 => "bindingConditions",
+                10 => "bindingFailureConditions",
+                11 => "allowMultipleAllocations",
+                12 => "nodeAllocatableResourceMappings",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.CELDeviceSelector`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CELDeviceSelector {
@@ -227,6 +398,39 @@ impl crate::codec::DecodeFields for CELDeviceSelector {
             "expression" => crate::codec::set_required(&mut self.expression, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CELDeviceSelector {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.CELDeviceSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.expression, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.expression, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "expression",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.CapacityRequestPolicy`
@@ -272,6 +476,45 @@ impl crate::codec::DecodeFields for CapacityRequestPolicy {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CapacityRequestPolicy {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.CapacityRequestPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.default, false, w::Std);
+        w::opt_list(b, 3, &self.valid_values, w::Std);
+        w::opt(b, 4, &self.valid_range, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.default, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.valid_values, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.valid_range, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "default",
+                3 => "validValues",
+                4 => "validRange",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.CapacityRequestPolicyRange`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityRequestPolicyRange {
@@ -315,6 +558,45 @@ impl crate::codec::DecodeFields for CapacityRequestPolicyRange {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CapacityRequestPolicyRange {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.CapacityRequestPolicyRange";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.min, w::Std);
+        w::opt(b, 2, &self.max, false, w::Std);
+        w::opt(b, 3, &self.step, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.min, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.max, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.step, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "min",
+                2 => "max",
+                3 => "step",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.CapacityRequirements`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityRequirements {
@@ -355,6 +637,39 @@ impl crate::codec::DecodeFields for CapacityRequirements {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CapacityRequirements {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.CapacityRequirements";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.requests, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.requests, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requests",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.Counter`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Counter {
@@ -388,6 +703,39 @@ impl crate::codec::DecodeFields for Counter {
             "value" => crate::codec::set_required(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Counter {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.Counter";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.value, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.value, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "value",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.CounterSet`
@@ -429,6 +777,42 @@ impl crate::codec::DecodeFields for CounterSet {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CounterSet {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.CounterSet";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::map(b, 2, &self.counters, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::entry(&mut self.counters, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "counters",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.Device`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
@@ -466,6 +850,42 @@ impl crate::codec::DecodeFields for Device {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Device {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.Device";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.basic, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.basic, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "basic",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceAllocationConfiguration`
@@ -511,6 +931,77 @@ impl crate::codec::DecodeFields for DeviceAllocationConfiguration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceAllocationConfiguration {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceAllocationConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.source, w::Std);
+        w::opt_list(b, 2, &self.requests, w::Std);
+        w::embedded(
+            b,
+            3,
+            |b| {
+                w::opt(b, 1, &self.opaque, false, w::Std);
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.source, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.requests, t, b, d, w::Std),
+            3 => w::embedded_in(self, t, b, d, Self::pb_merge_3, Self::pb_name_3),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "source",
+                2 => "requests",
+                3 => "deviceConfiguration",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl DeviceAllocationConfiguration {
+    #[inline]
+    fn pb_merge_3(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.opaque, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_3(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "opaque",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceAllocationResult`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceAllocationResult {
@@ -548,6 +1039,42 @@ impl crate::codec::DecodeFields for DeviceAllocationResult {
             "results" => crate::codec::set(&mut self.results, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceAllocationResult {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceAllocationResult";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.results, w::Std);
+        w::opt_list(b, 2, &self.config, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.results, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.config, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "results",
+                2 => "config",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceAttribute`
@@ -613,6 +1140,60 @@ impl crate::codec::DecodeFields for DeviceAttribute {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceAttribute {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceAttribute";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 2, &self.int, false, w::Std);
+        w::opt(b, 3, &self.bool, false, w::Std);
+        w::opt(b, 4, &self.string, false, w::Std);
+        w::opt(b, 5, &self.version, false, w::Std);
+        w::opt_list(b, 6, &self.ints, w::Std);
+        w::opt_list(b, 7, &self.bools, w::Std);
+        w::opt_list(b, 8, &self.strings, w::Std);
+        w::opt_list(b, 9, &self.versions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            2 => w::set_opt(&mut self.int, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.bool, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.string, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.version, t, b, d, false, w::Std),
+            6 => w::push_opt(&mut self.ints, t, b, d, w::Std),
+            7 => w::push_opt(&mut self.bools, t, b, d, w::Std),
+            8 => w::push_opt(&mut self.strings, t, b, d, w::Std),
+            9 => w::push_opt(&mut self.versions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                2 => "int",
+                3 => "bool",
+                4 => "string",
+                5 => "version",
+                6 => "ints",
+                7 => "bools",
+                8 => "strings",
+                9 => "versions",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceCapacity`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceCapacity {
@@ -650,6 +1231,42 @@ impl crate::codec::DecodeFields for DeviceCapacity {
             "value" => crate::codec::set_required(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceCapacity {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceCapacity";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.value, w::Std);
+        w::opt(b, 2, &self.request_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.value, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.request_policy, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "value",
+                2 => "requestPolicy",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceClaim`
@@ -695,6 +1312,45 @@ impl crate::codec::DecodeFields for DeviceClaim {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceClaim {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClaim";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.requests, w::Std);
+        w::opt_list(b, 2, &self.constraints, w::Std);
+        w::opt_list(b, 3, &self.config, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.requests, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.constraints, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.config, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requests",
+                2 => "constraints",
+                3 => "config",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceClaimConfiguration`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClaimConfiguration {
@@ -732,6 +1388,74 @@ impl crate::codec::DecodeFields for DeviceClaimConfiguration {
             "requests" => crate::codec::set(&mut self.requests, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceClaimConfiguration {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClaimConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.requests, w::Std);
+        w::embedded(
+            b,
+            2,
+            |b| {
+                w::opt(b, 1, &self.opaque, false, w::Std);
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.requests, t, b, d, w::Std),
+            2 => w::embedded_in(self, t, b, d, Self::pb_merge_2, Self::pb_name_2),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requests",
+                2 => "deviceConfiguration",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl DeviceClaimConfiguration {
+    #[inline]
+    fn pb_merge_2(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.opaque, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_2(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "opaque",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceClass`
@@ -799,6 +1523,52 @@ impl crate::Resource for DeviceClass {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceClass {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClass";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceClassConfiguration`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClassConfiguration {
@@ -832,6 +1602,71 @@ impl crate::codec::DecodeFields for DeviceClassConfiguration {
             "opaque" => crate::codec::set(&mut self.opaque, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceClassConfiguration {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClassConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::embedded(
+            b,
+            1,
+            |b| {
+                w::opt(b, 1, &self.opaque, false, w::Std);
+            },
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::embedded_in(self, t, b, d, Self::pb_merge_1, Self::pb_name_1),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "deviceConfiguration",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "protobuf")]
+impl DeviceClassConfiguration {
+    #[inline]
+    fn pb_merge_1(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.opaque, t, b, d, false, w::Std),
+            _ => w::skip_field(t, b),
+        }
+    }
+    #[inline]
+    fn pb_name_1(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "opaque",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceClassList`
@@ -898,6 +1733,52 @@ impl crate::ListResource for DeviceClassList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceClassList {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClassList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceClassSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClassSpec {
@@ -943,6 +1824,45 @@ impl crate::codec::DecodeFields for DeviceClassSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceClassSpec {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceClassSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.selectors, w::Std);
+        w::opt_list(b, 2, &self.config, w::Std);
+        w::opt(b, 4, &self.extended_resource_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.selectors, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.config, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.extended_resource_name, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "selectors",
+                2 => "config",
+                4 => "extendedResourceName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceConstraint`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceConstraint {
@@ -986,6 +1906,45 @@ impl crate::codec::DecodeFields for DeviceConstraint {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceConstraint {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceConstraint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.requests, w::Std);
+        w::opt(b, 2, &self.match_attribute, false, w::Std);
+        w::opt(b, 3, &self.distinct_attribute, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.requests, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.match_attribute, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.distinct_attribute, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "requests",
+                2 => "matchAttribute",
+                3 => "distinctAttribute",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceCounterConsumption`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceCounterConsumption {
@@ -1023,6 +1982,42 @@ impl crate::codec::DecodeFields for DeviceCounterConsumption {
             "counters" => crate::codec::set_required(&mut self.counters, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceCounterConsumption {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceCounterConsumption";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.counter_set, w::Std);
+        w::map(b, 2, &self.counters, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.counter_set, t, b, d, w::Std),
+            2 => w::entry(&mut self.counters, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "counterSet",
+                2 => "counters",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceRequest`
@@ -1090,6 +2085,68 @@ impl crate::codec::DecodeFields for DeviceRequest {
             "tolerations" => crate::codec::set(&mut self.tolerations, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceRequest {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.device_class_name, true, w::Std);
+        w::opt_list(b, 3, &self.selectors, w::Std);
+        w::opt(b, 4, &self.allocation_mode, true, w::Std);
+        w::opt(b, 5, &self.count, true, w::Std);
+        w::opt(b, 6, &self.admin_access, false, w::Std);
+        w::opt_list(b, 7, &self.first_available, w::Std);
+        w::opt_list(b, 8, &self.tolerations, w::Std);
+        w::opt(b, 9, &self.capacity, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.device_class_name, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.selectors, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.allocation_mode, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.admin_access, t, b, d, false, w::Std),
+            7 => w::push_opt(&mut self.first_available, t, b, d, w::Std),
+            8 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
+            9 => w::set_opt(&mut self.capacity, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "deviceClassName",
+                3 => "selectors",
+                4 => "allocationMode",
+                5 => "count",
+                6 => "adminAccess",
+                7 => "firstAvailable",
+                8 => "tolerations",
+                9 => "capacity",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.device_class_name);
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceRequestAllocationResult`
@@ -1170,6 +2227,66 @@ impl crate::codec::DecodeFields for DeviceRequestAllocationResult {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceRequestAllocationResult {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceRequestAllocationResult";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.request, w::Std);
+        w::req(b, 2, &self.driver, w::Std);
+        w::req(b, 3, &self.pool, w::Std);
+        w::req(b, 4, &self.device, w::Std);
+        w::opt(b, 5, &self.admin_access, false, w::Std);
+        w::opt_list(b, 6, &self.tolerations, w::Std);
+        w::opt_list(b, 7, &self.binding_conditions, w::Std);
+        w::opt_list(b, 8, &self.binding_failure_conditions, w::Std);
+        w::opt(b, 9, &self.share_id, false, w::Std);
+        w::opt_map(b, 10, &self.consumed_capacity, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.request, t, b, d, w::Std),
+            2 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            3 => w::set_req(&mut self.pool, t, b, d, w::Std),
+            4 => w::set_req(&mut self.device, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.admin_access, t, b, d, false, w::Std),
+            6 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
+            7 => w::push_opt(&mut self.binding_conditions, t, b, d, w::Std),
+            8 => w::push_opt(&mut self.binding_failure_conditions, t, b, d, w::Std),
+            9 => w::set_opt(&mut self.share_id, t, b, d, false, w::Std),
+            10 => w::entry_opt(&mut self.consumed_capacity, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "request",
+                2 => "driver",
+                3 => "pool",
+                4 => "device",
+                5 => "adminAccess",
+                6 => "tolerations",
+                7 => "bindingConditions",
+                8 => "bindingFailureConditions",
+                9 => "shareID",
+                10 => "consumedCapacity",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceSelector`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceSelector {
@@ -1203,6 +2320,39 @@ impl crate::codec::DecodeFields for DeviceSelector {
             "cel" => crate::codec::set(&mut self.cel, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceSelector {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.cel, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.cel, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "cel",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceSubRequest`
@@ -1266,6 +2416,57 @@ impl crate::codec::DecodeFields for DeviceSubRequest {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceSubRequest {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceSubRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.device_class_name, w::Std);
+        w::opt_list(b, 3, &self.selectors, w::Std);
+        w::opt(b, 4, &self.allocation_mode, true, w::Std);
+        w::opt(b, 5, &self.count, true, w::Std);
+        w::opt_list(b, 7, &self.tolerations, w::Std);
+        w::opt(b, 8, &self.capacity, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.device_class_name, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.selectors, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.allocation_mode, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.count, t, b, d, true, w::Std),
+            7 => w::push_opt(&mut self.tolerations, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.capacity, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "deviceClassName",
+                3 => "selectors",
+                4 => "allocationMode",
+                5 => "count",
+                7 => "tolerations",
+                8 => "capacity",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.DeviceTaint`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaint {
@@ -1311,6 +2512,48 @@ impl crate::codec::DecodeFields for DeviceTaint {
             "value" => crate::codec::set(&mut self.value, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceTaint {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceTaint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
+        w::req(b, 3, &self.effect, w::Std);
+        w::opt(b, 4, &self.time_added, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.effect, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.time_added, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "value",
+                3 => "effect",
+                4 => "timeAdded",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.DeviceToleration`
@@ -1364,6 +2607,51 @@ impl crate::codec::DecodeFields for DeviceToleration {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeviceToleration {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.DeviceToleration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.key, true, w::Std);
+        w::opt(b, 2, &self.operator, true, w::Std);
+        w::opt(b, 3, &self.value, true, w::Std);
+        w::opt(b, 4, &self.effect, true, w::Std);
+        w::opt(b, 5, &self.toleration_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.key, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.operator, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.value, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.effect, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.toleration_seconds, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "operator",
+                3 => "value",
+                4 => "effect",
+                5 => "tolerationSeconds",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.NetworkDeviceData`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkDeviceData {
@@ -1407,6 +2695,45 @@ impl crate::codec::DecodeFields for NetworkDeviceData {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NetworkDeviceData {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.NetworkDeviceData";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.interface_name, true, w::Std);
+        w::opt_list(b, 2, &self.ips, w::Std);
+        w::opt(b, 3, &self.hardware_address, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.interface_name, t, b, d, true, w::Std),
+            2 => w::push_opt(&mut self.ips, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.hardware_address, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "interfaceName",
+                2 => "ips",
+                3 => "hardwareAddress",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.NodeAllocatableResourceMapping`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeAllocatableResourceMapping {
@@ -1448,6 +2775,42 @@ impl crate::codec::DecodeFields for NodeAllocatableResourceMapping {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for NodeAllocatableResourceMapping {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.NodeAllocatableResourceMapping";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.capacity_key, false, w::Std);
+        w::opt(b, 2, &self.allocation_multiplier, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.capacity_key, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.allocation_multiplier, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "capacityKey",
+                2 => "allocationMultiplier",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.resource.v1beta1.OpaqueDeviceConfiguration`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpaqueDeviceConfiguration {
@@ -1485,6 +2848,42 @@ impl crate::codec::DecodeFields for OpaqueDeviceConfiguration {
             "parameters" => crate::codec::set_required(&mut self.parameters, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for OpaqueDeviceConfiguration {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.OpaqueDeviceConfiguration";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::req(b, 2, &self.parameters, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_req(&mut self.parameters, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "parameters",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourceClaim`
@@ -1556,6 +2955,56 @@ impl crate::Resource for ResourceClaim {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaim {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaim";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1beta1.ResourceClaimConsumerReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimConsumerReference {
@@ -1601,6 +3050,48 @@ impl crate::codec::DecodeFields for ResourceClaimConsumerReference {
             "uid" => crate::codec::set_required(&mut self.uid, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaimConsumerReference {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimConsumerReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_group, true, w::Std);
+        w::req(b, 3, &self.resource, w::Std);
+        w::req(b, 4, &self.name, w::Std);
+        w::req(b, 5, &self.uid, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_group, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.resource, t, b, d, w::Std),
+            4 => w::set_req(&mut self.name, t, b, d, w::Std),
+            5 => w::set_req(&mut self.uid, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroup",
+                3 => "resource",
+                4 => "name",
+                5 => "uid",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourceClaimList`
@@ -1667,6 +3158,52 @@ impl crate::ListResource for ResourceClaimList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaimList {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1beta1.ResourceClaimSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimSpec {
@@ -1700,6 +3237,44 @@ impl crate::codec::DecodeFields for ResourceClaimSpec {
             "devices" => crate::codec::set(&mut self.devices, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaimSpec {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.devices, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.devices, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "devices",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.devices);
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourceClaimStatus`
@@ -1743,6 +3318,45 @@ impl crate::codec::DecodeFields for ResourceClaimStatus {
             "reservedFor" => crate::codec::set(&mut self.reserved_for, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaimStatus {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.allocation, false, w::Std);
+        w::opt_list(b, 2, &self.reserved_for, w::Std);
+        w::opt_list(b, 4, &self.devices, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.allocation, t, b, d, false, w::Std),
+            2 => w::push_opt(&mut self.reserved_for, t, b, d, w::Std),
+            4 => w::push_opt(&mut self.devices, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "allocation",
+                2 => "reservedFor",
+                4 => "devices",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourceClaimTemplate`
@@ -1810,6 +3424,52 @@ impl crate::Resource for ResourceClaimTemplate {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaimTemplate {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplate";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1beta1.ResourceClaimTemplateList`
 ///
 /// Kind `ResourceClaimTemplateList` of `resource.k8s.io/v1beta1`.
@@ -1874,6 +3534,52 @@ impl crate::ListResource for ResourceClaimTemplateList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaimTemplateList {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplateList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1beta1.ResourceClaimTemplateSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimTemplateSpec {
@@ -1911,6 +3617,47 @@ impl crate::codec::DecodeFields for ResourceClaimTemplateSpec {
             "spec" => crate::codec::set_required(&mut self.spec, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceClaimTemplateSpec {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceClaimTemplateSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourcePool`
@@ -1956,6 +3703,45 @@ impl crate::codec::DecodeFields for ResourcePool {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourcePool {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourcePool";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.generation, w::Std);
+        w::req(b, 3, &self.resource_slice_count, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.generation, t, b, d, w::Std),
+            3 => w::set_req(&mut self.resource_slice_count, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "generation",
+                3 => "resourceSliceCount",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourceSlice`
@@ -2023,6 +3809,52 @@ impl crate::Resource for ResourceSlice {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceSlice {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSlice";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.resource.v1beta1.ResourceSliceList`
 ///
 /// Kind `ResourceSliceList` of `resource.k8s.io/v1beta1`.
@@ -2085,6 +3917,52 @@ impl crate::ListResource for ResourceSliceList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceSliceList {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSliceList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.resource.v1beta1.ResourceSliceSpec`
@@ -2150,5 +4028,59 @@ impl crate::codec::DecodeFields for ResourceSliceSpec {
             "sharedCounters" => crate::codec::set(&mut self.shared_counters, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ResourceSliceSpec {
+    const NAME: &'static str = "io.k8s.api.resource.v1beta1.ResourceSliceSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.driver, w::Std);
+        w::req(b, 2, &self.pool, w::Std);
+        w::opt(b, 3, &self.node_name, true, w::Std);
+        w::opt(b, 4, &self.node_selector, false, w::Std);
+        w::opt(b, 5, &self.all_nodes, true, w::Std);
+        w::opt_list(b, 6, &self.devices, w::Std);
+        w::opt(b, 7, &self.per_device_node_selection, false, w::Std);
+        w::opt_list(b, 8, &self.shared_counters, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.driver, t, b, d, w::Std),
+            2 => w::set_req(&mut self.pool, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.node_name, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.node_selector, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.all_nodes, t, b, d, true, w::Std),
+            6 => w::push_opt(&mut self.devices, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.per_device_node_selection, t, b, d, false, w::Std),
+            8 => w::push_opt(&mut self.shared_counters, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "driver",
+                2 => "pool",
+                3 => "nodeName",
+                4 => "nodeSelector",
+                5 => "allNodes",
+                6 => "devices",
+                7 => "perDeviceNodeSelection",
+                8 => "sharedCounters",
+                _ => return None,
+            },
+        )
     }
 }

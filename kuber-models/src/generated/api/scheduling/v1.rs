@@ -77,6 +77,62 @@ impl crate::Resource for PriorityClass {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityClass {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1.PriorityClass";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.value, true, w::Std);
+        w::opt(b, 3, &self.global_default, true, w::Std);
+        w::opt(b, 4, &self.description, true, w::Std);
+        w::opt(b, 5, &self.preemption_policy, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.value, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.global_default, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.preemption_policy, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "value",
+                3 => "globalDefault",
+                4 => "description",
+                5 => "preemptionPolicy",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.value);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.scheduling.v1.PriorityClassList`
 ///
 /// Kind `PriorityClassList` of `scheduling.k8s.io/v1`.
@@ -139,5 +195,51 @@ impl crate::ListResource for PriorityClassList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PriorityClassList {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1.PriorityClassList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }

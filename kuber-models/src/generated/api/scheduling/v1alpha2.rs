@@ -37,6 +37,39 @@ impl crate::codec::DecodeFields for GangSchedulingPolicy {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GangSchedulingPolicy {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.GangSchedulingPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.min_count, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.min_count, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "minCount",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.PodGroup`
 ///
 /// Kind `PodGroup` of `scheduling.k8s.io/v1alpha2`, namespaced, plural `podgroups`. Subresources: `status`.
@@ -106,6 +139,56 @@ impl crate::Resource for PodGroup {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroup {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroup";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupList`
 ///
 /// Kind `PodGroupList` of `scheduling.k8s.io/v1alpha2`.
@@ -170,6 +253,52 @@ impl crate::ListResource for PodGroupList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupList {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupResourceClaim`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupResourceClaim {
@@ -215,6 +344,54 @@ impl crate::codec::DecodeFields for PodGroupResourceClaim {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupResourceClaim {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupResourceClaim";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.resource_claim_name, false, w::Std);
+        w::opt(b, 3, &self.resource_claim_template_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.resource_claim_name, t, b, d, false, w::Std),
+            3 => {
+                w::set_opt(
+                    &mut self.resource_claim_template_name,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "resourceClaimName",
+                3 => "resourceClaimTemplateName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupResourceClaimStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupResourceClaimStatus {
@@ -254,6 +431,42 @@ impl crate::codec::DecodeFields for PodGroupResourceClaimStatus {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupResourceClaimStatus {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupResourceClaimStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::opt(b, 2, &self.resource_claim_name, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.resource_claim_name, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "resourceClaimName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingConstraints`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupSchedulingConstraints {
@@ -287,6 +500,39 @@ impl crate::codec::DecodeFields for PodGroupSchedulingConstraints {
             "topology" => crate::codec::set(&mut self.topology, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupSchedulingConstraints {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingConstraints";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.topology, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.topology, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "topology",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingPolicy`
@@ -326,6 +572,42 @@ impl crate::codec::DecodeFields for PodGroupSchedulingPolicy {
             "gang" => crate::codec::set(&mut self.gang, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupSchedulingPolicy {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupSchedulingPolicy";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.basic, false, w::Empty);
+        w::opt(b, 2, &self.gang, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.basic, t, b, d, false, w::Empty),
+            2 => w::set_opt(&mut self.gang, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "basic",
+                2 => "gang",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupSpec`
@@ -393,6 +675,57 @@ impl crate::codec::DecodeFields for PodGroupSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupSpec {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.pod_group_template_ref, false, w::Std);
+        w::req(b, 2, &self.scheduling_policy, w::Std);
+        w::opt(b, 3, &self.scheduling_constraints, false, w::Std);
+        w::opt_list(b, 4, &self.resource_claims, w::Std);
+        w::opt(b, 5, &self.disruption_mode, false, w::Std);
+        w::opt(b, 6, &self.priority_class_name, true, w::Std);
+        w::opt(b, 7, &self.priority, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.pod_group_template_ref, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.scheduling_policy, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.scheduling_constraints, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.resource_claims, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.disruption_mode, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.priority_class_name, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.priority, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "podGroupTemplateRef",
+                2 => "schedulingPolicy",
+                3 => "schedulingConstraints",
+                4 => "resourceClaims",
+                5 => "disruptionMode",
+                6 => "priorityClassName",
+                7 => "priority",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupStatus {
@@ -432,6 +765,42 @@ impl crate::codec::DecodeFields for PodGroupStatus {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupStatus {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::opt_list(b, 2, &self.resource_claim_statuses, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.resource_claim_statuses, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                2 => "resourceClaimStatuses",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupTemplate`
@@ -497,6 +866,57 @@ impl crate::codec::DecodeFields for PodGroupTemplate {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupTemplate {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupTemplate";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.scheduling_policy, w::Std);
+        w::opt(b, 3, &self.scheduling_constraints, false, w::Std);
+        w::opt_list(b, 4, &self.resource_claims, w::Std);
+        w::opt(b, 5, &self.disruption_mode, false, w::Std);
+        w::opt(b, 6, &self.priority_class_name, true, w::Std);
+        w::opt(b, 7, &self.priority, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.scheduling_policy, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.scheduling_constraints, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.resource_claims, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.disruption_mode, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.priority_class_name, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.priority, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "schedulingPolicy",
+                3 => "schedulingConstraints",
+                4 => "resourceClaims",
+                5 => "disruptionMode",
+                6 => "priorityClassName",
+                7 => "priority",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.PodGroupTemplateReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupTemplateReference {
@@ -532,6 +952,39 @@ impl crate::codec::DecodeFields for PodGroupTemplateReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for PodGroupTemplateReference {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.PodGroupTemplateReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.workload, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.workload, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "workload",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.TopologyConstraint`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopologyConstraint {
@@ -565,6 +1018,39 @@ impl crate::codec::DecodeFields for TopologyConstraint {
             "key" => crate::codec::set_required(&mut self.key, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TopologyConstraint {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.TopologyConstraint";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.TypedLocalObjectReference`
@@ -608,6 +1094,45 @@ impl crate::codec::DecodeFields for TypedLocalObjectReference {
             "name" => crate::codec::set_required(&mut self.name, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TypedLocalObjectReference {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.TypedLocalObjectReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.api_group, true, w::Std);
+        w::req(b, 2, &self.kind, w::Std);
+        w::req(b, 3, &self.name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.api_group, t, b, d, true, w::Std),
+            2 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            3 => w::set_req(&mut self.name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "apiGroup",
+                2 => "kind",
+                3 => "name",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.scheduling.v1alpha2.Workload`
@@ -675,6 +1200,52 @@ impl crate::Resource for Workload {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Workload {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.Workload";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.WorkloadList`
 ///
 /// Kind `WorkloadList` of `scheduling.k8s.io/v1alpha2`.
@@ -739,6 +1310,52 @@ impl crate::ListResource for WorkloadList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WorkloadList {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.WorkloadList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.WorkloadPodGroupTemplateReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadPodGroupTemplateReference {
@@ -780,6 +1397,42 @@ impl crate::codec::DecodeFields for WorkloadPodGroupTemplateReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WorkloadPodGroupTemplateReference {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.WorkloadPodGroupTemplateReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.workload_name, w::Std);
+        w::req(b, 2, &self.pod_group_template_name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.workload_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.pod_group_template_name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "workloadName",
+                2 => "podGroupTemplateName",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.scheduling.v1alpha2.WorkloadSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadSpec {
@@ -819,5 +1472,41 @@ impl crate::codec::DecodeFields for WorkloadSpec {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WorkloadSpec {
+    const NAME: &'static str = "io.k8s.api.scheduling.v1alpha2.WorkloadSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.controller_ref, false, w::Std);
+        w::list(b, 2, &self.pod_group_templates, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.controller_ref, t, b, d, false, w::Std),
+            2 => w::push(&mut self.pod_group_templates, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "controllerRef",
+                2 => "podGroupTemplates",
+                _ => return None,
+            },
+        )
     }
 }

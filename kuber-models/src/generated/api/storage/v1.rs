@@ -65,6 +65,52 @@ impl crate::Resource for CSIDriver {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSIDriver {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriver";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.CSIDriverList`
 ///
 /// Kind `CSIDriverList` of `storage.k8s.io/v1`.
@@ -127,6 +173,52 @@ impl crate::ListResource for CSIDriverList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSIDriverList {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriverList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.storage.v1.CSIDriverSpec`
@@ -221,6 +313,96 @@ impl crate::codec::DecodeFields for CSIDriverSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSIDriverSpec {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSIDriverSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.attach_required, false, w::Std);
+        w::opt(b, 2, &self.pod_info_on_mount, false, w::Std);
+        w::opt_list(b, 3, &self.volume_lifecycle_modes, w::Std);
+        w::opt(b, 4, &self.storage_capacity, false, w::Std);
+        w::opt(b, 5, &self.fs_group_policy, false, w::Std);
+        w::opt_list(b, 6, &self.token_requests, w::Std);
+        w::opt(b, 7, &self.requires_republish, false, w::Std);
+        w::opt(b, 8, &self.se_linux_mount, false, w::Std);
+        w::opt(b, 9, &self.node_allocatable_update_period_seconds, false, w::Std);
+        w::opt(b, 10, &self.service_account_token_in_secrets, false, w::Std);
+        w::opt(b, 11, &self.prevent_pod_scheduling_if_missing, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.attach_required, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.pod_info_on_mount, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.volume_lifecycle_modes, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.storage_capacity, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.fs_group_policy, t, b, d, false, w::Std),
+            6 => w::push_opt(&mut self.token_requests, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.requires_republish, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.se_linux_mount, t, b, d, false, w::Std),
+            9 => {
+                w::set_opt(
+                    &mut self.node_allocatable_update_period_seconds,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            10 => {
+                w::set_opt(
+                    &mut self.service_account_token_in_secrets,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            11 => {
+                w::set_opt(
+                    &mut self.prevent_pod_scheduling_if_missing,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "attachRequired",
+                2 => "podInfoOnMount",
+                3 => "volumeLifecycleModes",
+                4 => "storageCapacity",
+                5 => "fsGroupPolicy",
+                6 => "tokenRequests",
+                7 => "requiresRepublish",
+                8 => "seLinuxMount",
+                9 => "nodeAllocatableUpdatePeriodSeconds",
+                10 => "serviceAccountTokenInSecrets",
+                11 => "preventPodSchedulingIfMissing",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.storage.v1.CSINode`
 ///
 /// Kind `CSINode` of `storage.k8s.io/v1`, cluster-scoped, plural `csinodes`.
@@ -286,6 +468,52 @@ impl crate::Resource for CSINode {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSINode {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSINode";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.CSINodeDriver`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSINodeDriver {
@@ -331,6 +559,48 @@ impl crate::codec::DecodeFields for CSINodeDriver {
             "topologyKeys" => crate::codec::set(&mut self.topology_keys, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSINodeDriver {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSINodeDriver";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.node_id, w::Std);
+        w::opt_list(b, 3, &self.topology_keys, w::Std);
+        w::opt(b, 4, &self.allocatable, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.node_id, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.topology_keys, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.allocatable, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "nodeID",
+                3 => "topologyKeys",
+                4 => "allocatable",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.storage.v1.CSINodeList`
@@ -397,6 +667,52 @@ impl crate::ListResource for CSINodeList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSINodeList {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSINodeList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.CSINodeSpec`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSINodeSpec {
@@ -430,6 +746,39 @@ impl crate::codec::DecodeFields for CSINodeSpec {
             "drivers" => crate::codec::set_required(&mut self.drivers, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSINodeSpec {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSINodeSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.drivers, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.drivers, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "drivers",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.storage.v1.CSIStorageCapacity`
@@ -511,6 +860,61 @@ impl crate::Resource for CSIStorageCapacity {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSIStorageCapacity {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSIStorageCapacity";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.node_topology, false, w::Std);
+        w::req(b, 3, &self.storage_class_name, w::Std);
+        w::opt(b, 4, &self.capacity, false, w::Std);
+        w::opt(b, 5, &self.maximum_volume_size, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.node_topology, t, b, d, false, w::Std),
+            3 => w::set_req(&mut self.storage_class_name, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.capacity, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.maximum_volume_size, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "nodeTopology",
+                3 => "storageClassName",
+                4 => "capacity",
+                5 => "maximumVolumeSize",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.CSIStorageCapacityList`
 ///
 /// Kind `CSIStorageCapacityList` of `storage.k8s.io/v1`.
@@ -573,6 +977,52 @@ impl crate::ListResource for CSIStorageCapacityList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CSIStorageCapacityList {
+    const NAME: &'static str = "io.k8s.api.storage.v1.CSIStorageCapacityList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.api.storage.v1.StorageClass`
@@ -666,6 +1116,70 @@ impl crate::Resource for StorageClass {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageClass {
+    const NAME: &'static str = "io.k8s.api.storage.v1.StorageClass";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.provisioner, w::Std);
+        w::opt_map(b, 3, &self.parameters, w::Std);
+        w::opt(b, 4, &self.reclaim_policy, false, w::Std);
+        w::opt_list(b, 5, &self.mount_options, w::Std);
+        w::opt(b, 6, &self.allow_volume_expansion, false, w::Std);
+        w::opt(b, 7, &self.volume_binding_mode, false, w::Std);
+        w::opt_list(b, 8, &self.allowed_topologies, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.provisioner, t, b, d, w::Std),
+            3 => w::entry_opt(&mut self.parameters, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.reclaim_policy, t, b, d, false, w::Std),
+            5 => w::push_opt(&mut self.mount_options, t, b, d, w::Std),
+            6 => w::set_opt(&mut self.allow_volume_expansion, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.volume_binding_mode, t, b, d, false, w::Std),
+            8 => w::push_opt(&mut self.allowed_topologies, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "provisioner",
+                3 => "parameters",
+                4 => "reclaimPolicy",
+                5 => "mountOptions",
+                6 => "allowVolumeExpansion",
+                7 => "volumeBindingMode",
+                8 => "allowedTopologies",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.StorageClassList`
 ///
 /// Kind `StorageClassList` of `storage.k8s.io/v1`.
@@ -730,6 +1244,52 @@ impl crate::ListResource for StorageClassList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StorageClassList {
+    const NAME: &'static str = "io.k8s.api.storage.v1.StorageClassList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.TokenRequest`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenRequest {
@@ -767,6 +1327,42 @@ impl crate::codec::DecodeFields for TokenRequest {
             "expirationSeconds" => crate::codec::set(&mut self.expiration_seconds, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for TokenRequest {
+    const NAME: &'static str = "io.k8s.api.storage.v1.TokenRequest";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.audience, w::Std);
+        w::opt(b, 2, &self.expiration_seconds, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.audience, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.expiration_seconds, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "audience",
+                2 => "expirationSeconds",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttachment`
@@ -838,6 +1434,56 @@ impl crate::Resource for VolumeAttachment {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeAttachment {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachment";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.VolumeAttachmentList`
 ///
 /// Kind `VolumeAttachmentList` of `storage.k8s.io/v1`.
@@ -902,6 +1548,52 @@ impl crate::ListResource for VolumeAttachmentList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeAttachmentList {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.VolumeAttachmentSource`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachmentSource {
@@ -941,6 +1633,42 @@ impl crate::codec::DecodeFields for VolumeAttachmentSource {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeAttachmentSource {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentSource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.persistent_volume_name, false, w::Std);
+        w::opt(b, 2, &self.inline_volume_spec, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.persistent_volume_name, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.inline_volume_spec, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "persistentVolumeName",
+                2 => "inlineVolumeSpec",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttachmentSpec`
@@ -984,6 +1712,45 @@ impl crate::codec::DecodeFields for VolumeAttachmentSpec {
             "source" => crate::codec::set_required(&mut self.source, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeAttachmentSpec {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.attacher, w::Std);
+        w::req(b, 2, &self.source, w::Std);
+        w::req(b, 3, &self.node_name, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.attacher, t, b, d, w::Std),
+            2 => w::set_req(&mut self.source, t, b, d, w::Std),
+            3 => w::set_req(&mut self.node_name, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "attacher",
+                2 => "source",
+                3 => "nodeName",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttachmentStatus`
@@ -1031,6 +1798,48 @@ impl crate::codec::DecodeFields for VolumeAttachmentStatus {
             "detachError" => crate::codec::set(&mut self.detach_error, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeAttachmentStatus {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttachmentStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.attached, w::Std);
+        w::opt_map(b, 2, &self.attachment_metadata, w::Std);
+        w::opt(b, 3, &self.attach_error, false, w::Std);
+        w::opt(b, 4, &self.detach_error, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.attached, t, b, d, w::Std),
+            2 => w::entry_opt(&mut self.attachment_metadata, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.attach_error, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.detach_error, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "attached",
+                2 => "attachmentMetadata",
+                3 => "attachError",
+                4 => "detachError",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.api.storage.v1.VolumeAttributesClass`
@@ -1102,6 +1911,55 @@ impl crate::Resource for VolumeAttributesClass {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeAttributesClass {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttributesClass";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.driver_name, w::Std);
+        w::opt_map(b, 3, &self.parameters, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.driver_name, t, b, d, w::Std),
+            3 => w::entry_opt(&mut self.parameters, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "driverName",
+                3 => "parameters",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.VolumeAttributesClassList`
 ///
 /// Kind `VolumeAttributesClassList` of `storage.k8s.io/v1`.
@@ -1166,6 +2024,52 @@ impl crate::ListResource for VolumeAttributesClassList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeAttributesClassList {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeAttributesClassList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.api.storage.v1.VolumeError`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeError {
@@ -1209,6 +2113,45 @@ impl crate::codec::DecodeFields for VolumeError {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeError {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeError";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.time, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.error_code, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.time, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.error_code, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "time",
+                2 => "message",
+                3 => "errorCode",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.api.storage.v1.VolumeNodeResources`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeNodeResources {
@@ -1242,5 +2185,38 @@ impl crate::codec::DecodeFields for VolumeNodeResources {
             "count" => crate::codec::set(&mut self.count, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for VolumeNodeResources {
+    const NAME: &'static str = "io.k8s.api.storage.v1.VolumeNodeResources";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.count, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.count, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "count",
+                _ => return None,
+            },
+        )
     }
 }

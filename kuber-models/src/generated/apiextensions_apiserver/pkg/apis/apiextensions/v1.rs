@@ -55,6 +55,54 @@ impl crate::codec::DecodeFields for CustomResourceColumnDefinition {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceColumnDefinition {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.type_, w::Std);
+        w::opt(b, 3, &self.format, true, w::Std);
+        w::opt(b, 4, &self.description, true, w::Std);
+        w::opt(b, 5, &self.priority, true, w::Std);
+        w::req(b, 6, &self.json_path, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.format, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.priority, t, b, d, true, w::Std),
+            6 => w::set_req(&mut self.json_path, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "type",
+                3 => "format",
+                4 => "description",
+                5 => "priority",
+                6 => "jsonPath",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceConversion {
@@ -92,6 +140,42 @@ impl crate::codec::DecodeFields for CustomResourceConversion {
             "webhook" => crate::codec::set(&mut self.webhook, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceConversion {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.strategy, w::Std);
+        w::opt(b, 2, &self.webhook, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.strategy, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.webhook, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "strategy",
+                2 => "webhook",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition`
@@ -163,6 +247,56 @@ impl crate::Resource for CustomResourceDefinition {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceDefinition {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::req(b, 2, &self.spec, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_req(&mut self.spec, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionCondition {
@@ -218,6 +352,54 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceDefinitionCondition {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::opt(b, 6, &self.observed_generation, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                6 => "observedGeneration",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList`
@@ -284,6 +466,52 @@ impl crate::ListResource for CustomResourceDefinitionList {
         self.metadata.as_ref()
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceDefinitionList {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionNames {
@@ -337,6 +565,54 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionNames {
             "singular" => crate::codec::set(&mut self.singular, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceDefinitionNames {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.plural, w::Std);
+        w::opt(b, 2, &self.singular, true, w::Std);
+        w::opt_list(b, 3, &self.short_names, w::Std);
+        w::req(b, 4, &self.kind, w::Std);
+        w::opt(b, 5, &self.list_kind, true, w::Std);
+        w::opt_list(b, 6, &self.categories, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.plural, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.singular, t, b, d, true, w::Std),
+            3 => w::push_opt(&mut self.short_names, t, b, d, w::Std),
+            4 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.list_kind, t, b, d, true, w::Std),
+            6 => w::push_opt(&mut self.categories, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "plural",
+                2 => "singular",
+                3 => "shortNames",
+                4 => "kind",
+                5 => "listKind",
+                6 => "categories",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec`
@@ -396,6 +672,54 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceDefinitionSpec {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.group, w::Std);
+        w::req(b, 3, &self.names, w::Std);
+        w::req(b, 4, &self.scope, w::Std);
+        w::list(b, 7, &self.versions, w::Std);
+        w::opt(b, 9, &self.conversion, false, w::Std);
+        w::opt(b, 10, &self.preserve_unknown_fields, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.group, t, b, d, w::Std),
+            3 => w::set_req(&mut self.names, t, b, d, w::Std),
+            4 => w::set_req(&mut self.scope, t, b, d, w::Std),
+            7 => w::push(&mut self.versions, t, b, d, w::Std),
+            9 => w::set_opt(&mut self.conversion, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.preserve_unknown_fields, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "group",
+                3 => "names",
+                4 => "scope",
+                7 => "versions",
+                9 => "conversion",
+                10 => "preserveUnknownFields",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionStatus {
@@ -441,6 +765,53 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionStatus {
             "storedVersions" => crate::codec::set(&mut self.stored_versions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceDefinitionStatus {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::opt(b, 2, &self.accepted_names, true, w::Std);
+        w::opt_list(b, 3, &self.stored_versions, w::Std);
+        w::opt(b, 4, &self.observed_generation, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.accepted_names, t, b, d, false, w::Std),
+            3 => w::push_opt(&mut self.stored_versions, t, b, d, w::Std),
+            4 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                2 => "acceptedNames",
+                3 => "storedVersions",
+                4 => "observedGeneration",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.accepted_names);
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion`
@@ -512,6 +883,63 @@ impl crate::codec::DecodeFields for CustomResourceDefinitionVersion {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceDefinitionVersion {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.served, w::Std);
+        w::req(b, 3, &self.storage, w::Std);
+        w::opt(b, 4, &self.schema, false, w::Std);
+        w::opt(b, 5, &self.subresources, false, w::Std);
+        w::opt_list(b, 6, &self.additional_printer_columns, w::Std);
+        w::opt(b, 7, &self.deprecated, true, w::Std);
+        w::opt(b, 8, &self.deprecation_warning, false, w::Std);
+        w::opt_list(b, 9, &self.selectable_fields, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.served, t, b, d, w::Std),
+            3 => w::set_req(&mut self.storage, t, b, d, w::Std),
+            7 => w::set_opt(&mut self.deprecated, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.deprecation_warning, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.schema, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.subresources, t, b, d, false, w::Std),
+            6 => w::push_opt(&mut self.additional_printer_columns, t, b, d, w::Std),
+            9 => w::push_opt(&mut self.selectable_fields, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "served",
+                3 => "storage",
+                7 => "deprecated",
+                8 => "deprecationWarning",
+                4 => "schema",
+                5 => "subresources",
+                6 => "additionalPrinterColumns",
+                9 => "selectableFields",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceSubresourceScale {
@@ -559,6 +987,45 @@ impl crate::codec::DecodeFields for CustomResourceSubresourceScale {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceSubresourceScale {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.spec_replicas_path, w::Std);
+        w::req(b, 2, &self.status_replicas_path, w::Std);
+        w::opt(b, 3, &self.label_selector_path, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.spec_replicas_path, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status_replicas_path, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.label_selector_path, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "specReplicasPath",
+                2 => "statusReplicasPath",
+                3 => "labelSelectorPath",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus`
 pub type CustomResourceSubresourceStatus = crate::special::RawJson;
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources`
@@ -600,6 +1067,42 @@ impl crate::codec::DecodeFields for CustomResourceSubresources {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceSubresources {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.status, false, w::Empty);
+        w::opt(b, 2, &self.scale, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.status, t, b, d, false, w::Empty),
+            2 => w::set_opt(&mut self.scale, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "status",
+                2 => "scale",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceValidation {
@@ -633,6 +1136,39 @@ impl crate::codec::DecodeFields for CustomResourceValidation {
             "openAPIV3Schema" => crate::codec::set(&mut self.open_apiv3_schema, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for CustomResourceValidation {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.open_apiv3_schema, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.open_apiv3_schema, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "openAPIV3Schema",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation`
@@ -672,6 +1208,42 @@ impl crate::codec::DecodeFields for ExternalDocumentation {
             "url" => crate::codec::set(&mut self.url, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ExternalDocumentation {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.description, true, w::Std);
+        w::opt(b, 2, &self.url, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.url, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "description",
+                2 => "url",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON`
@@ -909,6 +1481,188 @@ impl crate::codec::DecodeFields for JSONSchemaProps {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+crate::proto::schema_unions!();
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for JSONSchemaProps {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.id, true, w::Std);
+        w::opt(b, 2, &self.schema, true, w::Std);
+        w::opt(b, 3, &self.ref_, false, w::Std);
+        w::opt(b, 4, &self.description, true, w::Std);
+        w::opt(b, 5, &self.type_, true, w::Std);
+        w::opt(b, 6, &self.format, true, w::Std);
+        w::opt(b, 7, &self.title, true, w::Std);
+        w::opt(b, 8, &self.default, false, w::Std);
+        w::opt(b, 9, &self.maximum, false, w::Std);
+        w::opt(b, 10, &self.exclusive_maximum, true, w::Std);
+        w::opt(b, 11, &self.minimum, false, w::Std);
+        w::opt(b, 12, &self.exclusive_minimum, true, w::Std);
+        w::opt(b, 13, &self.max_length, false, w::Std);
+        w::opt(b, 14, &self.min_length, false, w::Std);
+        w::opt(b, 15, &self.pattern, true, w::Std);
+        w::opt(b, 16, &self.max_items, false, w::Std);
+        w::opt(b, 17, &self.min_items, false, w::Std);
+        w::opt(b, 18, &self.unique_items, true, w::Std);
+        w::opt(b, 19, &self.multiple_of, false, w::Std);
+        w::opt_list(b, 20, &self.enum_, w::Std);
+        w::opt(b, 21, &self.max_properties, false, w::Std);
+        w::opt(b, 22, &self.min_properties, false, w::Std);
+        w::opt_list(b, 23, &self.required, w::Std);
+        w::opt(b, 24, &self.items, false, w::Std);
+        w::opt_list(b, 25, &self.all_of, w::Std);
+        w::opt_list(b, 26, &self.one_of, w::Std);
+        w::opt_list(b, 27, &self.any_of, w::Std);
+        w::opt(b, 28, &self.not, false, w::Std);
+        w::opt_map(b, 29, &self.properties, w::Std);
+        w::opt(b, 30, &self.additional_properties, false, w::Std);
+        w::opt_map(b, 31, &self.pattern_properties, w::Std);
+        w::opt_map(b, 32, &self.dependencies, w::Std);
+        w::opt(b, 33, &self.additional_items, false, w::Std);
+        w::opt_map(b, 34, &self.definitions, w::Std);
+        w::opt(b, 35, &self.external_docs, false, w::Std);
+        w::opt(b, 36, &self.example, false, w::Std);
+        w::opt(b, 37, &self.nullable, true, w::Std);
+        w::opt(b, 38, &self.x_kubernetes_preserve_unknown_fields, false, w::Std);
+        w::opt(b, 39, &self.x_kubernetes_embedded_resource, true, w::Std);
+        w::opt(b, 40, &self.x_kubernetes_int_or_string, true, w::Std);
+        w::opt_list(b, 41, &self.x_kubernetes_list_map_keys, w::Std);
+        w::opt(b, 42, &self.x_kubernetes_list_type, false, w::Std);
+        w::opt(b, 43, &self.x_kubernetes_map_type, false, w::Std);
+        w::opt_list(b, 44, &self.x_kubernetes_validations, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.id, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.schema, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.ref_, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.description, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.type_, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.format, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.title, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.default, t, b, d, false, w::Std),
+            9 => w::set_opt(&mut self.maximum, t, b, d, false, w::Std),
+            10 => w::set_opt(&mut self.exclusive_maximum, t, b, d, true, w::Std),
+            11 => w::set_opt(&mut self.minimum, t, b, d, false, w::Std),
+            12 => w::set_opt(&mut self.exclusive_minimum, t, b, d, true, w::Std),
+            13 => w::set_opt(&mut self.max_length, t, b, d, false, w::Std),
+            14 => w::set_opt(&mut self.min_length, t, b, d, false, w::Std),
+            15 => w::set_opt(&mut self.pattern, t, b, d, true, w::Std),
+            16 => w::set_opt(&mut self.max_items, t, b, d, false, w::Std),
+            17 => w::set_opt(&mut self.min_items, t, b, d, false, w::Std),
+            18 => w::set_opt(&mut self.unique_items, t, b, d, true, w::Std),
+            19 => w::set_opt(&mut self.multiple_of, t, b, d, false, w::Std),
+            20 => w::push_opt(&mut self.enum_, t, b, d, w::Std),
+            21 => w::set_opt(&mut self.max_properties, t, b, d, false, w::Std),
+            22 => w::set_opt(&mut self.min_properties, t, b, d, false, w::Std),
+            23 => w::push_opt(&mut self.required, t, b, d, w::Std),
+            24 => w::set_opt(&mut self.items, t, b, d, false, w::Std),
+            25 => w::push_opt(&mut self.all_of, t, b, d, w::Std),
+            26 => w::push_opt(&mut self.one_of, t, b, d, w::Std),
+            27 => w::push_opt(&mut self.any_of, t, b, d, w::Std),
+            28 => w::set_opt(&mut self.not, t, b, d, false, w::Std),
+            29 => w::entry_opt(&mut self.properties, t, b, d, w::Std),
+            30 => w::set_opt(&mut self.additional_properties, t, b, d, false, w::Std),
+            31 => w::entry_opt(&mut self.pattern_properties, t, b, d, w::Std),
+            32 => w::entry_opt(&mut self.dependencies, t, b, d, w::Std),
+            33 => w::set_opt(&mut self.additional_items, t, b, d, false, w::Std),
+            34 => w::entry_opt(&mut self.definitions, t, b, d, w::Std),
+            35 => w::set_opt(&mut self.external_docs, t, b, d, false, w::Std),
+            36 => w::set_opt(&mut self.example, t, b, d, false, w::Std),
+            37 => w::set_opt(&mut self.nullable, t, b, d, true, w::Std),
+            38 => {
+                w::set_opt(
+                    &mut self.x_kubernetes_preserve_unknown_fields,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            39 => {
+                w::set_opt(
+                    &mut self.x_kubernetes_embedded_resource,
+                    t,
+                    b,
+                    d,
+                    true,
+                    w::Std,
+                )
+            }
+            40 => w::set_opt(&mut self.x_kubernetes_int_or_string, t, b, d, true, w::Std),
+            41 => w::push_opt(&mut self.x_kubernetes_list_map_keys, t, b, d, w::Std),
+            42 => w::set_opt(&mut self.x_kubernetes_list_type, t, b, d, false, w::Std),
+            43 => w::set_opt(&mut self.x_kubernetes_map_type, t, b, d, false, w::Std),
+            44 => w::push_opt(&mut self.x_kubernetes_validations, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "id",
+                2 => "schema",
+                3 => "ref",
+                4 => "description",
+                5 => "type",
+                6 => "format",
+                7 => "title",
+                8 => "default",
+                9 => "maximum",
+                10 => "exclusiveMaximum",
+                11 => "minimum",
+                12 => "exclusiveMinimum",
+                13 => "maxLength",
+                14 => "minLength",
+                15 => "pattern",
+                16 => "maxItems",
+                17 => "minItems",
+                18 => "uniqueItems",
+                19 => "multipleOf",
+                20 => "enum",
+                21 => "maxProperties",
+                22 => "minProperties",
+                23 => "required",
+                24 => "items",
+                25 => "allOf",
+                26 => "oneOf",
+                27 => "anyOf",
+                28 => "not",
+                29 => "properties",
+                30 => "additionalProperties",
+                31 => "patternProperties",
+                32 => "dependencies",
+                33 => "additionalItems",
+                34 => "definitions",
+                35 => "externalDocs",
+                36 => "example",
+                37 => "nullable",
+                38 => "xKubernetesPreserveUnknownFields",
+                39 => "xKubernetesEmbeddedResource",
+                40 => "xKubernetesIntOrString",
+                41 => "xKubernetesListMapKeys",
+                42 => "xKubernetesListType",
+                43 => "xKubernetesMapType",
+                44 => "xKubernetesValidations",
+                _ => return None,
+            },
+        )
+    }
+}
 #[cfg(feature = "apiextensions")]
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray`
 pub use crate::special::JSONSchemaPropsOrArray;
@@ -951,6 +1705,39 @@ impl crate::codec::DecodeFields for SelectableField {
             "jsonPath" => crate::codec::set_required(&mut self.json_path, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for SelectableField {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.SelectableField";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.json_path, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.json_path, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "jsonPath",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference`
@@ -998,6 +1785,48 @@ impl crate::codec::DecodeFields for ServiceReference {
             "port" => crate::codec::set(&mut self.port, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceReference {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.namespace, w::Std);
+        w::req(b, 2, &self.name, w::Std);
+        w::opt(b, 3, &self.path, false, w::Std);
+        w::opt(b, 4, &self.port, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.namespace, t, b, d, w::Std),
+            2 => w::set_req(&mut self.name, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.path, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.port, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                2 => "name",
+                3 => "path",
+                4 => "port",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule`
@@ -1055,6 +1884,54 @@ impl crate::codec::DecodeFields for ValidationRule {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ValidationRule {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.rule, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.message_expression, true, w::Std);
+        w::opt(b, 4, &self.reason, false, w::Std);
+        w::opt(b, 5, &self.field_path, true, w::Std);
+        w::opt(b, 6, &self.optional_old_self, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.rule, t, b, d, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.message_expression, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.field_path, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.optional_old_self, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "rule",
+                2 => "message",
+                3 => "messageExpression",
+                4 => "reason",
+                5 => "fieldPath",
+                6 => "optionalOldSelf",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebhookClientConfig {
@@ -1098,6 +1975,45 @@ impl crate::codec::DecodeFields for WebhookClientConfig {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WebhookClientConfig {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.service, false, w::Std);
+        w::opt(b, 2, &self.ca_bundle, false, w::Std);
+        w::opt(b, 3, &self.url, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            3 => w::set_opt(&mut self.url, t, b, d, false, w::Std),
+            1 => w::set_opt(&mut self.service, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.ca_bundle, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                3 => "url",
+                1 => "service",
+                2 => "caBundle",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebhookConversion {
@@ -1137,5 +2053,41 @@ impl crate::codec::DecodeFields for WebhookConversion {
             }
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WebhookConversion {
+    const NAME: &'static str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 2, &self.client_config, false, w::Std);
+        w::list(b, 3, &self.conversion_review_versions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            2 => w::set_opt(&mut self.client_config, t, b, d, false, w::Std),
+            3 => w::push(&mut self.conversion_review_versions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                2 => "clientConfig",
+                3 => "conversionReviewVersions",
+                _ => return None,
+            },
+        )
     }
 }

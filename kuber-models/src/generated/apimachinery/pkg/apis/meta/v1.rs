@@ -59,6 +59,58 @@ impl crate::codec::DecodeFields for APIGroup {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIGroup {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::list(b, 2, &self.versions, w::Std);
+        w::opt(b, 3, &self.preferred_version, true, w::Std);
+        w::opt_list(b, 4, &self.server_address_by_client_cidrs, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            2 => w::push(&mut self.versions, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.preferred_version, t, b, d, false, w::Std),
+            4 => w::push_opt(&mut self.server_address_by_client_cidrs, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "versions",
+                3 => "preferredVersion",
+                4 => "serverAddressByClientCIDRs",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.preferred_version);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList`
 ///
 /// Kind `APIGroupList` of `v1`.
@@ -102,6 +154,44 @@ impl crate::codec::DecodeFields for APIGroupList {
             "kind" => crate::codec::set(&mut self.kind, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIGroupList {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.groups, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.groups, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "groups",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIResource`
@@ -177,6 +267,66 @@ impl crate::codec::DecodeFields for APIResource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIResource {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIResource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.name, w::Std);
+        w::req(b, 2, &self.namespaced, w::Std);
+        w::req(b, 3, &self.kind, w::Std);
+        w::req(b, 4, &self.verbs, w::Items);
+        w::opt_list(b, 5, &self.short_names, w::Std);
+        w::req(b, 6, &self.singular_name, w::Std);
+        w::opt_list(b, 7, &self.categories, w::Std);
+        w::opt(b, 8, &self.group, true, w::Std);
+        w::opt(b, 9, &self.version, true, w::Std);
+        w::opt(b, 10, &self.storage_version_hash, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.name, t, b, d, w::Std),
+            6 => w::set_req(&mut self.singular_name, t, b, d, w::Std),
+            2 => w::set_req(&mut self.namespaced, t, b, d, w::Std),
+            8 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.version, t, b, d, true, w::Std),
+            3 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            4 => w::set_req(&mut self.verbs, t, b, d, w::Items),
+            5 => w::push_opt(&mut self.short_names, t, b, d, w::Std),
+            7 => w::push_opt(&mut self.categories, t, b, d, w::Std),
+            10 => w::set_opt(&mut self.storage_version_hash, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                6 => "singularName",
+                2 => "namespaced",
+                8 => "group",
+                9 => "version",
+                3 => "kind",
+                4 => "verbs",
+                5 => "shortNames",
+                7 => "categories",
+                10 => "storageVersionHash",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList`
 ///
 /// Kind `APIResourceList` of `v1`.
@@ -224,6 +374,47 @@ impl crate::codec::DecodeFields for APIResourceList {
             "resources" => crate::codec::set_required(&mut self.resources, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIResourceList {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.group_version, w::Std);
+        w::list(b, 2, &self.resources, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.group_version, t, b, d, w::Std),
+            2 => w::push(&mut self.resources, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "groupVersion",
+                2 => "resources",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions`
@@ -275,6 +466,47 @@ impl crate::codec::DecodeFields for APIVersions {
             "versions" => crate::codec::set_required(&mut self.versions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIVersions {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::list(b, 1, &self.versions, w::Std);
+        w::list(b, 2, &self.server_address_by_client_cidrs, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push(&mut self.versions, t, b, d, w::Std),
+            2 => w::push(&mut self.server_address_by_client_cidrs, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "versions",
+                2 => "serverAddressByClientCIDRs",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Condition`
@@ -332,6 +564,54 @@ impl crate::codec::DecodeFields for Condition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Condition {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.Condition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.observed_generation, true, w::Std);
+        w::req(b, 4, &self.last_transition_time, w::Std);
+        w::req(b, 5, &self.reason, w::Std);
+        w::req(b, 6, &self.message, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.observed_generation, t, b, d, true, w::Std),
+            4 => w::set_req(&mut self.last_transition_time, t, b, d, w::Std),
+            5 => w::set_req(&mut self.reason, t, b, d, w::Std),
+            6 => w::set_req(&mut self.message, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "observedGeneration",
+                4 => "lastTransitionTime",
+                5 => "reason",
+                6 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions`
@@ -407,6 +687,74 @@ impl crate::codec::DecodeFields for DeleteOptions {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for DeleteOptions {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.grace_period_seconds, false, w::Std);
+        w::opt(b, 2, &self.preconditions, false, w::Std);
+        w::opt(b, 3, &self.orphan_dependents, false, w::Std);
+        w::opt(b, 4, &self.propagation_policy, false, w::Std);
+        w::opt_list(b, 5, &self.dry_run, w::Std);
+        w::opt(
+            b,
+            6,
+            &self.ignore_store_read_error_with_cluster_breaking_potential,
+            false,
+            w::Std,
+        );
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.grace_period_seconds, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.preconditions, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.orphan_dependents, t, b, d, false, w::Std),
+            4 => w::set_opt(&mut self.propagation_policy, t, b, d, false, w::Std),
+            5 => w::push_opt(&mut self.dry_run, t, b, d, w::Std),
+            6 => {
+                w::set_opt(
+                    &mut self.ignore_store_read_error_with_cluster_breaking_potential,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "gracePeriodSeconds",
+                2 => "preconditions",
+                3 => "orphanDependents",
+                4 => "propagationPolicy",
+                5 => "dryRun",
+                6 => "ignoreStoreReadErrorWithClusterBreakingPotential",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSelectorRequirement {
@@ -450,6 +798,45 @@ impl crate::codec::DecodeFields for FieldSelectorRequirement {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for FieldSelectorRequirement {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::req(b, 2, &self.operator, w::Std);
+        w::opt_list(b, 3, &self.values, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_req(&mut self.operator, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.values, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "operator",
+                3 => "values",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1`
 pub type FieldsV1 = crate::special::RawJson;
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.GroupResource`
@@ -491,6 +878,42 @@ impl crate::codec::DecodeFields for GroupResource {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GroupResource {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.GroupResource";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.group, w::Std);
+        w::req(b, 2, &self.resource, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.group, t, b, d, w::Std),
+            2 => w::set_req(&mut self.resource, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "group",
+                2 => "resource",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupVersionForDiscovery {
@@ -530,6 +953,42 @@ impl crate::codec::DecodeFields for GroupVersionForDiscovery {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for GroupVersionForDiscovery {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.group_version, w::Std);
+        w::req(b, 2, &self.version, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.group_version, t, b, d, w::Std),
+            2 => w::set_req(&mut self.version, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "groupVersion",
+                2 => "version",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelSelector {
@@ -567,6 +1026,42 @@ impl crate::codec::DecodeFields for LabelSelector {
             "matchLabels" => crate::codec::set(&mut self.match_labels, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LabelSelector {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_map(b, 1, &self.match_labels, w::Std);
+        w::opt_list(b, 2, &self.match_expressions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::entry_opt(&mut self.match_labels, t, b, d, w::Std),
+            2 => w::push_opt(&mut self.match_expressions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "matchLabels",
+                2 => "matchExpressions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement`
@@ -610,6 +1105,45 @@ impl crate::codec::DecodeFields for LabelSelectorRequirement {
             "values" => crate::codec::set(&mut self.values, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for LabelSelectorRequirement {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.key, w::Std);
+        w::req(b, 2, &self.operator, w::Std);
+        w::opt_list(b, 3, &self.values, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.key, t, b, d, w::Std),
+            2 => w::set_req(&mut self.operator, t, b, d, w::Std),
+            3 => w::push_opt(&mut self.values, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "key",
+                2 => "operator",
+                3 => "values",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta`
@@ -663,6 +1197,51 @@ impl crate::codec::DecodeFields for ListMeta {
             "shardInfo" => crate::codec::set(&mut self.shard_info, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ListMeta {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.self_link, true, w::Std);
+        w::opt(b, 2, &self.resource_version, true, w::Std);
+        w::opt(b, 3, &self.continue_, true, w::Std);
+        w::opt(b, 4, &self.remaining_item_count, false, w::Std);
+        w::opt(b, 5, &self.shard_info, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.self_link, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.continue_, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.remaining_item_count, t, b, d, false, w::Std),
+            5 => w::set_opt(&mut self.shard_info, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "selfLink",
+                2 => "resourceVersion",
+                3 => "continue",
+                4 => "remainingItemCount",
+                5 => "shardInfo",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry`
@@ -722,6 +1301,57 @@ impl crate::codec::DecodeFields for ManagedFieldsEntry {
             "time" => crate::codec::set(&mut self.time, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ManagedFieldsEntry {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.manager, true, w::Std);
+        w::opt(b, 2, &self.operation, true, w::Std);
+        w::opt(b, 3, &self.api_version, true, w::Std);
+        w::opt(b, 4, &self.time, false, w::Std);
+        w::opt(b, 6, &self.fields_type, true, w::Std);
+        w::opt(b, 7, &self.fields_v1, false, w::Std);
+        w::opt(b, 8, &self.subresource, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.manager, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.operation, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.api_version, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.time, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.fields_type, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.fields_v1, t, b, d, false, w::Std),
+            8 => w::set_opt(&mut self.subresource, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "manager",
+                2 => "operation",
+                3 => "apiVersion",
+                4 => "time",
+                6 => "fieldsType",
+                7 => "fieldsV1",
+                8 => "subresource",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime`
@@ -819,6 +1449,90 @@ impl crate::codec::DecodeFields for ObjectMeta {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ObjectMeta {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.generate_name, true, w::Std);
+        w::opt(b, 3, &self.namespace, true, w::Std);
+        w::opt(b, 4, &self.self_link, true, w::Std);
+        w::opt(b, 5, &self.uid, true, w::Std);
+        w::opt(b, 6, &self.resource_version, true, w::Std);
+        w::opt(b, 7, &self.generation, true, w::Std);
+        w::opt(b, 8, &self.creation_timestamp, true, w::Std);
+        w::opt(b, 9, &self.deletion_timestamp, false, w::Std);
+        w::opt(b, 10, &self.deletion_grace_period_seconds, false, w::Std);
+        w::opt_map(b, 11, &self.labels, w::Std);
+        w::opt_map(b, 12, &self.annotations, w::Std);
+        w::opt_list(b, 13, &self.owner_references, w::Std);
+        w::opt_list(b, 14, &self.finalizers, w::Std);
+        w::opt_list(b, 17, &self.managed_fields, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.generate_name, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.self_link, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.resource_version, t, b, d, true, w::Std),
+            7 => w::set_opt(&mut self.generation, t, b, d, true, w::Std),
+            8 => w::set_opt(&mut self.creation_timestamp, t, b, d, true, w::Std),
+            9 => w::set_opt(&mut self.deletion_timestamp, t, b, d, false, w::Std),
+            10 => {
+                w::set_opt(
+                    &mut self.deletion_grace_period_seconds,
+                    t,
+                    b,
+                    d,
+                    false,
+                    w::Std,
+                )
+            }
+            11 => w::entry_opt(&mut self.labels, t, b, d, w::Std),
+            12 => w::entry_opt(&mut self.annotations, t, b, d, w::Std),
+            13 => w::push_opt(&mut self.owner_references, t, b, d, w::Std),
+            14 => w::push_opt(&mut self.finalizers, t, b, d, w::Std),
+            17 => w::push_opt(&mut self.managed_fields, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "generateName",
+                3 => "namespace",
+                4 => "selfLink",
+                5 => "uid",
+                6 => "resourceVersion",
+                7 => "generation",
+                8 => "creationTimestamp",
+                9 => "deletionTimestamp",
+                10 => "deletionGracePeriodSeconds",
+                11 => "labels",
+                12 => "annotations",
+                13 => "ownerReferences",
+                14 => "finalizers",
+                17 => "managedFields",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnerReference {
@@ -876,6 +1590,54 @@ impl crate::codec::DecodeFields for OwnerReference {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for OwnerReference {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.kind, w::Std);
+        w::req(b, 3, &self.name, w::Std);
+        w::req(b, 4, &self.uid, w::Std);
+        w::req(b, 5, &self.api_version, w::Std);
+        w::opt(b, 6, &self.controller, false, w::Std);
+        w::opt(b, 7, &self.block_owner_deletion, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            5 => w::set_req(&mut self.api_version, t, b, d, w::Std),
+            1 => w::set_req(&mut self.kind, t, b, d, w::Std),
+            3 => w::set_req(&mut self.name, t, b, d, w::Std),
+            4 => w::set_req(&mut self.uid, t, b, d, w::Std),
+            6 => w::set_opt(&mut self.controller, t, b, d, false, w::Std),
+            7 => w::set_opt(&mut self.block_owner_deletion, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                5 => "apiVersion",
+                1 => "kind",
+                3 => "name",
+                4 => "uid",
+                6 => "controller",
+                7 => "blockOwnerDeletion",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Patch`
 pub type Patch = crate::special::RawJson;
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions`
@@ -917,6 +1679,42 @@ impl crate::codec::DecodeFields for Preconditions {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Preconditions {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.uid, false, w::Std);
+        w::opt(b, 2, &self.resource_version, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.uid, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.resource_version, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "uid",
+                2 => "resourceVersion",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerAddressByClientCIDR {
@@ -956,6 +1754,42 @@ impl crate::codec::DecodeFields for ServerAddressByClientCIDR {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServerAddressByClientCIDR {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.client_cidr, w::Std);
+        w::req(b, 2, &self.server_address, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.client_cidr, t, b, d, w::Std),
+            2 => w::set_req(&mut self.server_address, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "clientCIDR",
+                2 => "serverAddress",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.ShardInfo`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShardInfo {
@@ -989,6 +1823,39 @@ impl crate::codec::DecodeFields for ShardInfo {
             "selector" => crate::codec::set_required(&mut self.selector, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ShardInfo {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.ShardInfo";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.selector, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.selector, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "selector",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Status`
@@ -1056,6 +1923,64 @@ impl crate::codec::DecodeFields for Status {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for Status {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.status, true, w::Std);
+        w::opt(b, 3, &self.message, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.details, false, w::Std);
+        w::opt(b, 6, &self.code, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.status, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.details, t, b, d, false, w::Std),
+            6 => w::set_opt(&mut self.code, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "status",
+                3 => "message",
+                4 => "reason",
+                5 => "details",
+                6 => "code",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatusCause {
@@ -1097,6 +2022,45 @@ impl crate::codec::DecodeFields for StatusCause {
             "reason" => crate::codec::set(&mut self.reason, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatusCause {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.reason, true, w::Std);
+        w::opt(b, 2, &self.message, true, w::Std);
+        w::opt(b, 3, &self.field, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.field, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "reason",
+                2 => "message",
+                3 => "field",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails`
@@ -1154,6 +2118,54 @@ impl crate::codec::DecodeFields for StatusDetails {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for StatusDetails {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.name, true, w::Std);
+        w::opt(b, 2, &self.group, true, w::Std);
+        w::opt(b, 3, &self.kind, true, w::Std);
+        w::opt_list(b, 4, &self.causes, w::Std);
+        w::opt(b, 5, &self.retry_after_seconds, true, w::Std);
+        w::opt(b, 6, &self.uid, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.kind, t, b, d, true, w::Std),
+            6 => w::set_opt(&mut self.uid, t, b, d, true, w::Std),
+            4 => w::push_opt(&mut self.causes, t, b, d, w::Std),
+            5 => w::set_opt(&mut self.retry_after_seconds, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "name",
+                2 => "group",
+                3 => "kind",
+                6 => "uid",
+                4 => "causes",
+                5 => "retryAfterSeconds",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.Time`
 pub use crate::special::Time;
 /// `io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent`
@@ -1193,5 +2205,41 @@ impl crate::codec::DecodeFields for WatchEvent {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for WatchEvent {
+    const NAME: &'static str = "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.object, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.object, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "object",
+                _ => return None,
+            },
+        )
     }
 }

@@ -69,6 +69,57 @@ impl crate::Resource for APIService {
         self.metadata.get_or_insert_with(Default::default)
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIService {
+    const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::opt(b, 2, &self.spec, true, w::Std);
+        w::opt(b, 3, &self.status, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.spec, t, b, d, false, w::Std),
+            3 => w::set_opt(&mut self.status, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "spec",
+                3 => "status",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+        w::fill(&mut self.spec);
+        w::fill(&mut self.status);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
+    }
+}
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceCondition`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIServiceCondition {
@@ -120,6 +171,51 @@ impl crate::codec::DecodeFields for APIServiceCondition {
             "type" => crate::codec::set_required(&mut self.type_, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIServiceCondition {
+    const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceCondition";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::req(b, 1, &self.type_, w::Std);
+        w::req(b, 2, &self.status, w::Std);
+        w::opt(b, 3, &self.last_transition_time, true, w::Std);
+        w::opt(b, 4, &self.reason, true, w::Std);
+        w::opt(b, 5, &self.message, true, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_req(&mut self.type_, t, b, d, w::Std),
+            2 => w::set_req(&mut self.status, t, b, d, w::Std),
+            3 => w::set_opt(&mut self.last_transition_time, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.reason, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.message, t, b, d, true, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "type",
+                2 => "status",
+                3 => "lastTransitionTime",
+                4 => "reason",
+                5 => "message",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceList`
@@ -184,6 +280,52 @@ impl crate::ListResource for APIServiceList {
         &self,
     ) -> Option<&crate::apimachinery::pkg::apis::meta::v1::ListMeta> {
         self.metadata.as_ref()
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIServiceList {
+    const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceList";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.metadata, true, w::Std);
+        w::list(b, 2, &self.items, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.metadata, t, b, d, false, w::Std),
+            2 => w::push(&mut self.items, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "metadata",
+                2 => "items",
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn finish(&mut self) {
+        use crate::proto::wire as w;
+        w::fill(&mut self.metadata);
+    }
+    #[inline]
+    fn set_type_meta(&mut self, api_version: &str, kind: &str) {
+        crate::proto::wire::type_meta(&mut self.api_version, api_version);
+        crate::proto::wire::type_meta(&mut self.kind, kind);
     }
 }
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec`
@@ -251,6 +393,57 @@ impl crate::codec::DecodeFields for APIServiceSpec {
         }
     }
 }
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIServiceSpec {
+    const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.service, false, w::Std);
+        w::opt(b, 2, &self.group, true, w::Std);
+        w::opt(b, 3, &self.version, true, w::Std);
+        w::opt(b, 4, &self.insecure_skip_tls_verify, true, w::Std);
+        w::opt(b, 5, &self.ca_bundle, false, w::Std);
+        w::req(b, 7, &self.group_priority_minimum, w::Std);
+        w::req(b, 8, &self.version_priority, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.service, t, b, d, false, w::Std),
+            2 => w::set_opt(&mut self.group, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.version, t, b, d, true, w::Std),
+            4 => w::set_opt(&mut self.insecure_skip_tls_verify, t, b, d, true, w::Std),
+            5 => w::set_opt(&mut self.ca_bundle, t, b, d, false, w::Std),
+            7 => w::set_req(&mut self.group_priority_minimum, t, b, d, w::Std),
+            8 => w::set_req(&mut self.version_priority, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "service",
+                2 => "group",
+                3 => "version",
+                4 => "insecureSkipTLSVerify",
+                5 => "caBundle",
+                7 => "groupPriorityMinimum",
+                8 => "versionPriority",
+                _ => return None,
+            },
+        )
+    }
+}
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIServiceStatus {
@@ -284,6 +477,39 @@ impl crate::codec::DecodeFields for APIServiceStatus {
             "conditions" => crate::codec::set(&mut self.conditions, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for APIServiceStatus {
+    const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt_list(b, 1, &self.conditions, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::push_opt(&mut self.conditions, t, b, d, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "conditions",
+                _ => return None,
+            },
+        )
     }
 }
 /// `io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.ServiceReference`
@@ -327,5 +553,44 @@ impl crate::codec::DecodeFields for ServiceReference {
             "port" => crate::codec::set(&mut self.port, map),
             _ => crate::codec::unknown(&mut self.unknown_fields, key, map),
         }
+    }
+}
+#[cfg(feature = "protobuf")]
+impl crate::proto::Message for ServiceReference {
+    const NAME: &'static str = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.ServiceReference";
+    #[inline]
+    fn encode(&self, b: &mut Vec<u8>) {
+        use crate::proto::wire as w;
+        w::opt(b, 1, &self.namespace, true, w::Std);
+        w::opt(b, 2, &self.name, true, w::Std);
+        w::opt(b, 3, &self.port, false, w::Std);
+        w::unknown(b, &self.unknown_fields);
+    }
+    #[inline]
+    fn merge_field(
+        &mut self,
+        n: u32,
+        t: crate::proto::wire::WireType,
+        b: &mut &[u8],
+        d: u32,
+    ) -> Result<(), crate::proto::DecodeError> {
+        use crate::proto::wire as w;
+        match n {
+            1 => w::set_opt(&mut self.namespace, t, b, d, true, w::Std),
+            2 => w::set_opt(&mut self.name, t, b, d, true, w::Std),
+            3 => w::set_opt(&mut self.port, t, b, d, false, w::Std),
+            _ => w::unknown_in(&mut self.unknown_fields, n, t, b),
+        }
+    }
+    #[inline]
+    fn field_name(n: u32) -> Option<&'static str> {
+        Some(
+            match n {
+                1 => "namespace",
+                2 => "name",
+                3 => "port",
+                _ => return None,
+            },
+        )
     }
 }
