@@ -4,6 +4,7 @@
 //! - [`bench`]: the timed loop, watch and median `cargo xtask bench`'s binaries share;
 //! - [`cluster`]: the real control plane harness (certificates, ports, processes);
 //! - [`compare`]: the JSON comparison and its rules;
+//! - [`protobuf`]: protobuf bodies against their JSON reads (the recorded corpus, the e2e);
 //! - [`replay`]: reading the recorded exchanges;
 //! - [`roundtrip`]: decode, re-encode and compare one response body;
 //! - [`check_replays`]: all of it over a directory of replays (the `conformance` binary);
@@ -14,6 +15,7 @@
 pub mod bench;
 pub mod cluster;
 pub mod compare;
+pub mod protobuf;
 pub mod replay;
 pub mod replay_server;
 pub mod roundtrip;

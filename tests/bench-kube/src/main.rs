@@ -10,7 +10,7 @@
 //! (throughput, best of rounds, and heap kept per pod, by a counting allocator).
 //!
 //! Measurements: get-c1, get-c32 (one ConfigMap `bench-get`), list (every ConfigMap of the
-//! namespace, decoded into the typed list), watch (from `--rv`, until N typed events);
+//! namespace, decoded into the typed list), list-pods (every pod of the namespace), watch (from `--rv`, until N typed events);
 //! port-forward (N bytes through one forwarded connection, MiB/s) and exec (N execs of
 //! `echo x`) on the pod `bench-web` (`pods`, the `ws` feature).
 //!
@@ -272,6 +272,32 @@ async fn list(api: &Api<ConfigMap>, count: usize) -> Result<(usize, Duration), S
     Ok((count, started.elapsed()))
 }
 
+async fn list_pods(
+    api: &Api<k8s_openapi::api::core::v1::Pod>,
+    count: usize,
+) -> Result<(usize, Duration), String> {
+    let expected = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| format!("list pods: {e}"))?
+        .items
+        .len();
+    let started = Instant::now();
+    for _ in 0..count {
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| format!("list pods: {e}"))?;
+        if list.items.len() != expected || list.items.iter().any(|p| p.spec.is_none()) {
+            return Err(format!(
+                "list pods: {} items, {expected} expected",
+                list.items.len()
+            ));
+        }
+    }
+    Ok((count, started.elapsed()))
+}
+
 async fn watch(api: &Api<ConfigMap>, rv: &str, count: usize) -> Result<(usize, Duration), String> {
     let params = WatchParams {
         bookmarks: true,
@@ -315,6 +341,7 @@ async fn run(args: Args) -> Result<String, String> {
         "get-c1" => get_c1(&api, args.count.unwrap_or(1000)).await?,
         "get-c32" => get_concurrent(&api, args.count.unwrap_or(4000), 32).await?,
         "list" => list(&api, args.count.unwrap_or(20)).await?,
+        "list-pods" => list_pods(&pods, args.count.unwrap_or(10)).await?,
         "watch" => {
             let rv = args.rv.as_deref().ok_or("watch needs --rv")?;
             watch(&api, rv, args.count.unwrap_or(5000)).await?

@@ -1,7 +1,8 @@
 //! `conformance [--shared DIR] [--verbose]`: decodes every response body recorded in `DIR/replays` into the
 //! generated models, re-encodes it and compares; then plays every recorded scenario with kuber-api
-//! against a local server that checks each request. Prints each failure, then
-//! `N/M bodies round-trip exactly` and `N/M exchanges reproduced`; exits 1 unless both are
+//! against a local server that checks each request; then checks the protobuf corpus recorded from
+//! the real server (`kuber_tests::protobuf`). Prints each failure, then `N/M bodies round-trip
+//! exactly`, `N/M exchanges reproduced` and the protobuf bodies checked; exits 1 unless all are
 //! complete (M > 0), 2 when it cannot run.
 
 use std::path::PathBuf;
@@ -69,9 +70,28 @@ fn main() -> ExitCode {
     for failure in &played.failures {
         println!("FAIL {failure}");
     }
+    // The protobuf bodies recorded from the real server (they live beside the models).
+    let corpus = kuber_tests::protobuf::corpus_dir();
+    let protobuf = match kuber_tests::protobuf::check_folder(&corpus) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("conformance: cannot read the protobuf corpus: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for failure in &protobuf.failures {
+        println!("FAIL {failure}");
+    }
     println!("{}", summary.line());
     println!("{}", played.line());
-    if summary.ok() && played.ok() {
+    println!(
+        "{} protobuf bodies and {} watch frames read as their JSON and re-encode exactly, {} failed",
+        protobuf.bodies,
+        protobuf.watch_frames,
+        protobuf.failures.len()
+    );
+    let protobuf_ok = protobuf.failures.is_empty() && protobuf.bodies > 0;
+    if summary.ok() && played.ok() && protobuf_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use kuber_api::config::{Config, Kubeconfig};
 use kuber_api::{Client, CoreV1Api, GetParams, ListParams, OPERATIONS, Request, WriteParams};
-use kuber_models::api::core::v1::{ConfigMap, Namespace};
+use kuber_models::api::core::v1::{ConfigMap, Namespace, Pod};
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kuber_tests::bench::{median, timed, watch_config_maps};
 use kuber_tests::cluster::Cluster;
@@ -32,6 +32,7 @@ const GET_NAME: &str = "bench-get";
 const NS_GET: &str = "bench-get";
 const NS_LIST: &str = "bench-list";
 const NS_WATCH: &str = "bench-watch";
+const NS_PODS: &str = "bench-pods";
 const LIST_SIZE: usize = 2_000;
 const WATCH_EVENTS: usize = 5_000;
 /// Concurrent writers while seeding.
@@ -48,7 +49,7 @@ struct Measurement {
     unit: &'static str,
 }
 
-const MEASUREMENTS: [Measurement; 4] = [
+const MEASUREMENTS: [Measurement; 5] = [
     Measurement {
         name: "get-c1",
         label: "GET one ConfigMap, concurrency 1",
@@ -68,6 +69,13 @@ const MEASUREMENTS: [Measurement; 4] = [
         label: "LIST 2,000 ConfigMaps (typed)",
         namespace: NS_LIST,
         count: 20,
+        unit: "lists/s",
+    },
+    Measurement {
+        name: "list-pods",
+        label: "LIST 2,000 pods (typed)",
+        namespace: NS_PODS,
+        count: 10,
         unit: "lists/s",
     },
     Measurement {
@@ -181,6 +189,7 @@ async fn measure(args: &[String]) -> Result<String, String> {
         "get-c1" => get_c1(&api, namespace, count.unwrap_or(1000)).await?,
         "get-c32" => get_concurrent(&api, namespace, count.unwrap_or(4000), 32).await?,
         "list" => list(&api, namespace, count.unwrap_or(20)).await?,
+        "list-pods" => list_pods(&api, namespace, count.unwrap_or(10)).await?,
         "watch" => {
             let rv = a.rv.as_deref().ok_or("watch needs --rv")?;
             watch(&api, namespace, rv, count.unwrap_or(WATCH_EVENTS)).await?
@@ -308,6 +317,30 @@ async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duratio
     Ok((count, took))
 }
 
+async fn list_pods(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
+    let expected = api
+        .list_namespaced_pod(ns, &ListParams::default())
+        .await
+        .map_err(|e| format!("list pods in {ns}: {e}"))?
+        .items
+        .len();
+    let took = timed(0, count, || async {
+        let list = api
+            .list_namespaced_pod(ns, &ListParams::default())
+            .await
+            .map_err(|e| format!("list pods in {ns}: {e}"))?;
+        if list.items.len() != expected || list.items.iter().any(|p| p.spec.is_none()) {
+            return Err(format!(
+                "list pods in {ns}: {} items, {expected} expected",
+                list.items.len()
+            ));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok((count, took))
+}
+
 async fn watch(
     api: &CoreV1Api,
     ns: &str,
@@ -375,7 +408,7 @@ fn parse_args(args: &[String]) -> Result<(PathBuf, usize, bool), String> {
 
 /// The namespaces, the ConfigMap GET reads and the LIST_SIZE ConfigMaps LIST reads.
 async fn seed(api: &CoreV1Api) -> Result<(), String> {
-    for ns in [NS_GET, NS_LIST, NS_WATCH] {
+    for ns in [NS_GET, NS_LIST, NS_WATCH, NS_PODS] {
         create_namespace(api, ns).await?;
     }
     let seeded = Instant::now();
@@ -385,6 +418,12 @@ async fn seed(api: &CoreV1Api) -> Result<(), String> {
     println!(
         "seeded {} ConfigMaps of ~1 KiB in {:.1} s",
         LIST_SIZE + 1,
+        seeded.elapsed().as_secs_f64()
+    );
+    let seeded = Instant::now();
+    create_pods(api, NS_PODS, LIST_SIZE).await?;
+    println!(
+        "seeded {LIST_SIZE} pods (pending: no node matches their selector) in {:.1} s",
         seeded.elapsed().as_secs_f64()
     );
     Ok(())
@@ -617,6 +656,76 @@ fn config_map(name: &str) -> ConfigMap {
         data: Some(data),
         ..ConfigMap::default()
     }
+}
+
+/// A pod as a Deployment's would look: two containers with ports, env, probes, resources and
+/// mounts. Its node selector matches no node, so it stays stored and pending.
+fn pod(name: &str) -> Result<Pod, String> {
+    let value = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "labels": {"app": "realbench", "tier": "web", "pod-template-hash": "7d9f8c6b5"},
+            "annotations": {"kuber.example/revision": "3", "kuber.example/owner": "team-a"}
+        },
+        "spec": {
+            "nodeSelector": {"kuber-bench": "no-such-node"},
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "registry.example/web:1.27.3",
+                    "args": ["--port=8080", "--metrics-port=9090", "--log-level=info"],
+                    "ports": [
+                        {"name": "http", "containerPort": 8080},
+                        {"name": "metrics", "containerPort": 9090}
+                    ],
+                    "env": (0..6).map(|i| serde_json::json!({"name": format!("SETTING_{i}"), "value": format!("value-{i}-{name}")})).collect::<Vec<_>>(),
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "128Mi"},
+                        "limits": {"cpu": "500m", "memory": "256Mi"}
+                    },
+                    "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5},
+                    "livenessProbe": {"httpGet": {"path": "/live", "port": 8080}, "initialDelaySeconds": 10},
+                    "volumeMounts": [{"name": "config", "mountPath": "/etc/web"}]
+                },
+                {
+                    "name": "sidecar",
+                    "image": "registry.example/proxy:2.4.1",
+                    "ports": [{"name": "proxy", "containerPort": 15001}],
+                    "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}}
+                }
+            ],
+            "volumes": [{"name": "config", "configMap": {"name": "web-config"}}]
+        }
+    });
+    serde_json::from_value(value).map_err(|e| format!("pod {name}: {e}"))
+}
+
+/// Creates `count` pods in `ns` with [`SEED_WORKERS`] writers.
+async fn create_pods(api: &CoreV1Api, ns: &str, count: usize) -> Result<(), String> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..SEED_WORKERS)
+        .map(|_| {
+            let (api, ns, next) = (api.clone(), ns.to_owned(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= count {
+                        return Ok::<(), String>(());
+                    }
+                    let name = format!("web-{i:05}");
+                    api.create_namespaced_pod(&ns, &pod(&name)?, &WriteParams::default())
+                        .await
+                        .map_err(|e| format!("create pod {ns}/{name}: {e}"))?;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.map_err(|e| format!("seed task: {e}"))??;
+    }
+    Ok(())
 }
 
 /// Creates the ConfigMaps `names` in `ns` with [`SEED_WORKERS`] writers.

@@ -1,5 +1,6 @@
 //! Every kind of the generated registry that the server serves is listed across all namespaces,
-//! and every list body and every item decodes into its typed model and re-encodes exactly.
+//! and every list body and every item decodes into its typed model and re-encodes exactly; each
+//! list is read in protobuf too and compared with its JSON read (`super::protobuf`).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::protobuf::Compared;
 use crate::case;
 use crate::support::{Case, Context, E2e, Outcome, ensure};
 
@@ -84,6 +86,8 @@ async fn every_kind(e2e: &E2e) -> Outcome {
 
     let listed = listed?;
     problems.extend(listed.failures.iter().cloned());
+    problems.extend(listed.protobuf.failures.iter().cloned());
+    e2e.report(listed.protobuf.report());
     e2e.report(format!(
         "listing: {} kinds listed, {} bodies exact ({} kinds with objects, {} objects created; empty: {})",
         listed.kinds,
@@ -113,6 +117,7 @@ struct Listed {
     /// List bodies plus items that round-tripped exactly.
     exact: usize,
     failures: Vec<String>,
+    protobuf: Compared,
 }
 
 async fn list_every_kind(e2e: &E2e, ns: &str, served: &BTreeSet<String>) -> Result<Listed, String> {
@@ -122,6 +127,7 @@ async fn list_every_kind(e2e: &E2e, ns: &str, served: &BTreeSet<String>) -> Resu
         empty: Vec::new(),
         exact: 0,
         failures: Vec::new(),
+        protobuf: Compared::default(),
     };
     let mut kinds_seen = BTreeSet::new();
     for info in KINDS.iter() {
@@ -152,6 +158,7 @@ async fn list_every_kind(e2e: &E2e, ns: &str, served: &BTreeSet<String>) -> Resu
             }
         };
         listed.kinds += 1;
+        listed.protobuf.list(&e2e.admin, info, op, args).await;
         kinds_seen.insert(info.api_version.to_owned() + "/" + info.kind);
 
         // The list body: dispatched by its own apiVersion/kind, which must be the typed list.

@@ -11,6 +11,7 @@ mod discovery;
 mod kubectl;
 mod listing;
 mod paging;
+mod protobuf;
 mod proxy;
 mod safety;
 mod watch;
@@ -25,6 +26,7 @@ pub fn cases() -> Vec<Case> {
         crud::cases(),
         paging::cases(),
         watch::cases(),
+        protobuf::cases(),
         crd::cases(),
         auth::cases(),
         kubectl::cases(),
