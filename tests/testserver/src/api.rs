@@ -14,9 +14,11 @@ use crate::admission::{self, Managed, Step, Writer, parse_body};
 use crate::alias;
 use crate::apply;
 use crate::discovery;
+use crate::negotiate::{self, Media};
 use crate::openapi;
 use crate::options::{self, OptionsKind};
 use crate::pods;
+use crate::protobuf;
 use crate::request::{Parsed, Query};
 use crate::response::{self, Body};
 use crate::status::{self, Failure};
@@ -164,25 +166,55 @@ fn resource(
     // for the storage kind, its body and answers converted.
     let view =
         alias::storage_of(route.kind).map(|storage| std::mem::replace(&mut route.kind, storage));
-    let content_type = req.header(header::CONTENT_TYPE).unwrap_or("");
-    // Bodies are JSON only (no protobuf, no CBOR), as for custom resources.
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    if matches!(req.method, Method::POST | Method::PUT)
-        && !media_type.is_empty()
-        && media_type != "application/json"
-        && media_type != "*/*"
-    {
-        return response::fail(status::unsupported_media_type(media_type));
-    }
-    let body = match view {
-        Some(_) if !req.body.is_empty() => to_storage(route.kind, media_type, &req.body),
-        _ => req.body.clone(),
-    };
+    let kind = route.kind;
+    let custom = store
+        .crds
+        .find(kind.group, kind.version, kind.plural)
+        .is_some();
     let accept = req.header(header::ACCEPT).unwrap_or("");
-    let as_table = match table::wanted(accept) {
+    // Failures are written in what the client accepts, protobuf included.
+    let errors_in = negotiate::for_errors(accept);
+    let fail = |f: Failure| match errors_in {
+        Media::Protobuf => protobuf::fail(f),
+        _ => response::fail(f),
+    };
+    // The answer's type is chosen before the body is read, as the real handlers do.
+    let watching = req.method == Method::GET && req.query.flag("watch");
+    let chosen = match negotiate::output(accept, custom, watching) {
+        Ok(c) => c,
+        Err(f) => return fail(f),
+    };
+    let content_type = req.header(header::CONTENT_TYPE).unwrap_or("");
+    let mut media_type = content_type.split(';').next().unwrap_or("").trim();
+    let mut body = req.body.clone();
+    if matches!(req.method, Method::POST | Method::PUT) {
+        match media_type {
+            "" | "application/json" | "*/*" => {}
+            negotiate::PROTOBUF if custom => return fail(protobuf::custom_body(kind, &req.body)),
+            negotiate::PROTOBUF => match protobuf::request_body(kind, &req.body) {
+                Ok(json) => {
+                    body = Bytes::from(json);
+                    media_type = "application/json";
+                }
+                Err(f) => return fail(f),
+            },
+            negotiate::YAML => match admission::parse_apply_body(&req.body) {
+                Ok(v) => {
+                    body = Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+                    media_type = "application/json";
+                }
+                Err(f) => return fail(f),
+            },
+            _ => return fail(status::unsupported_media_type(negotiate::SUPPORTED)),
+        }
+    }
+    if view.is_some() && !body.is_empty() {
+        body = to_storage(kind, media_type, &body);
+    }
+    let as_table = match chosen.table {
         Some(api_version) => match Include::parse(req.query.get("includeObject")) {
             Ok(include) => Some((api_version, include)),
-            Err(e) => return response::fail(status::bad_request(e)),
+            Err(e) => return fail(status::bad_request(e)),
         },
         None => None,
     };
@@ -205,6 +237,7 @@ fn resource(
                 Some((api_version, include)) if code == 200 && req.method == Method::GET => {
                     response::json(200, &table::answer(api_version, &v, include))
                 }
+                _ if chosen.media == Media::Protobuf => protobuf::answer(code, &v),
                 _ => response::json(code, &v),
             }
         }
@@ -212,9 +245,10 @@ fn resource(
             w.table = as_table;
             w.limit = watch_limit;
             w.view = view;
+            w.protobuf = chosen.media == Media::Protobuf;
             watch::watch_response(store, w)
         }
-        Err(f) => response::fail(f),
+        Err(f) => fail(f),
     };
     for warning in warnings {
         let text = format!("299 - {}", Value::String(warning));
@@ -385,6 +419,7 @@ fn watch_of(call: &Call) -> Result<Answer, Failure> {
         table: None,
         limit: None,
         view: None,
+        protobuf: false,
     }))
 }
 
@@ -593,7 +628,10 @@ fn scale(call: &Call, dry_run: bool) -> Result<Answer, Failure> {
                 "application/merge-patch+json" => crate::patch::merge(&mut current, &patch),
                 "application/json-patch+json" => crate::patch::json_patch(&mut current, &patch)
                     .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
-                other => return Err(status::unsupported_media_type(other)),
+                other => {
+                    return Err(admission::unsupported_patch(kind, other)
+                        .unwrap_or_else(|| status::unsupported_media_type(negotiate::SUPPORTED)));
+                }
             }
             if let Some(m) = current.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("resourceVersion");

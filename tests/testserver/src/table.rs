@@ -5,29 +5,6 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-/// The Table version an Accept header asks for before any plain JSON (`meta.k8s.io/v1` or
-/// `meta.k8s.io/v1beta1`), media ranges taken in order.
-pub fn wanted(accept: &str) -> Option<&'static str> {
-    for range in accept.split(',') {
-        let mut parts = range.split(';').map(str::trim);
-        let base = parts.next().unwrap_or("");
-        if !matches!(base, "application/json" | "application/*" | "*/*") {
-            continue;
-        }
-        let params: Vec<(&str, &str)> = parts.filter_map(|p| p.split_once('=')).collect();
-        let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-        match (param("as"), param("g"), param("v")) {
-            (None, _, _) => return None,
-            (Some("Table"), Some("meta.k8s.io"), Some("v1")) => return Some("meta.k8s.io/v1"),
-            (Some("Table"), Some("meta.k8s.io"), Some("v1beta1")) => {
-                return Some("meta.k8s.io/v1beta1");
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// How each row carries its object (`includeObject`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Include {
@@ -200,21 +177,5 @@ mod tests {
         for (secs, text) in cases {
             assert_eq!(human_duration(secs), text, "{secs}s");
         }
-    }
-
-    #[test]
-    fn accept_headers_choose_the_table_version() {
-        let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(wanted(kubectl), Some("meta.k8s.io/v1"));
-        assert_eq!(
-            wanted("application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json"),
-            Some("meta.k8s.io/v1beta1")
-        );
-        assert_eq!(wanted("application/json"), None);
-        assert_eq!(
-            wanted("application/json, application/json;as=Table;v=v1;g=meta.k8s.io"),
-            None
-        );
-        assert_eq!(wanted(""), None);
     }
 }

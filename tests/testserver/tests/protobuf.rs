@@ -1,0 +1,558 @@
+//! Protobuf on the wire: bodies read, answers and watches written, Accept negotiated as the
+//! real server does, through raw HTTP/1.1 requests.
+
+mod support;
+
+use kuber_models::api::apps::v1::Deployment;
+use kuber_models::api::core::v1::{ConfigMap, ConfigMapList, Namespace, Secret};
+use kuber_models::apimachinery::pkg::apis::meta::v1::Status;
+use kuber_models::proto::{self, Message};
+use kuber_testserver::{Options, TestServer};
+use serde_json::{Value, json};
+use std::time::Duration;
+use support::call;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+const PB: &str = "application/vnd.kubernetes.protobuf";
+const JSON: &str = "application/json";
+
+/// An answer as read off the socket: code, Content-Type, body bytes (chunks joined).
+struct Raw {
+    code: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&self.body));
+        })
+    }
+
+    fn status(&self) -> Status {
+        assert_eq!(
+            self.content_type,
+            PB,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        proto::decode_object::<Status>(&self.body).unwrap()
+    }
+}
+
+async fn raw(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Raw {
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out))
+        .await
+        .expect("the answer ends")
+        .unwrap();
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&out[..split]).to_ascii_lowercase();
+    let mut rest = &out[split + 4..];
+    let code = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-type: "))
+        .unwrap_or("")
+        .to_owned();
+    let body = if head.contains("transfer-encoding: chunked") {
+        let mut joined = Vec::new();
+        loop {
+            let end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&rest[..end]).unwrap().trim(), 16)
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            joined.extend_from_slice(&rest[end + 2..end + 2 + n]);
+            rest = &rest[end + 2 + n + 2..];
+        }
+        joined
+    } else {
+        rest.to_vec()
+    };
+    Raw {
+        code,
+        content_type,
+        body,
+    }
+}
+
+/// A JSON object as the protobuf body of its type.
+fn body_of<T>(v: &Value) -> Vec<u8>
+where
+    T: Message + kuber_models::Resource + serde_core::de::DeserializeOwned,
+{
+    proto::encode_object(&serde_json::from_value::<T>(v.clone()).unwrap())
+}
+
+async fn post_pb(server: &TestServer, path: &str, body: &[u8]) -> Raw {
+    raw(
+        server,
+        "POST",
+        path,
+        &[("Content-Type", PB), ("Accept", JSON)],
+        body,
+    )
+    .await
+}
+
+/// What differs between two creates of the same object.
+fn without_identity(mut v: Value) -> Value {
+    if let Some(m) = v["metadata"].as_object_mut() {
+        for k in ["name", "uid", "resourceVersion", "creationTimestamp"] {
+            m.remove(k);
+        }
+        // A namespace's name label.
+        if let Some(l) = m.get_mut("labels").and_then(Value::as_object_mut) {
+            l.remove("kubernetes.io/metadata.name");
+        }
+        for f in m
+            .get_mut("managedFields")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            f.as_object_mut().unwrap().remove("time");
+        }
+    }
+    v
+}
+
+/// A collection's path, the protobuf encoding of its type, and its object by name.
+type Case<'a> = (&'a str, fn(&Value) -> Vec<u8>, &'a dyn Fn(&str) -> Value);
+
+#[tokio::test]
+async fn protobuf_creates_store_what_json_creates() {
+    let server = TestServer::start().await.unwrap();
+    let cm = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": {"a": "b"}}, "data": {"k": "v"}})
+    };
+    let ns =
+        |name: &str| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    let secret = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
+            "type": "Opaque", "data": {"k": "dg=="}})
+    };
+    let deploy = |name: &str| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "x"}},
+                "template": {"metadata": {"labels": {"app": "x"}},
+                    "spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}}})
+    };
+    let cases: [Case; 4] = [
+        (
+            "/api/v1/namespaces/default/configmaps",
+            body_of::<ConfigMap>,
+            &cm,
+        ),
+        ("/api/v1/namespaces", body_of::<Namespace>, &ns),
+        (
+            "/api/v1/namespaces/default/secrets",
+            body_of::<Secret>,
+            &secret,
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/deployments",
+            body_of::<Deployment>,
+            &deploy,
+        ),
+    ];
+    for (path, encode, make) in cases {
+        let created = post_pb(&server, path, &encode(&make("by-pb"))).await;
+        assert_eq!(created.code, 201, "{path}: {}", created.json());
+        assert_eq!(created.content_type, JSON);
+        let (code, by_json) = call(&server, "POST", path, JSON, &make("by-json").to_string()).await;
+        assert_eq!(code, 201, "{by_json}");
+        let (_, read_pb) = call(&server, "GET", &format!("{path}/by-pb"), JSON, "").await;
+        let (_, read_json) = call(&server, "GET", &format!("{path}/by-json"), JSON, "").await;
+        assert_eq!(read_pb["metadata"]["name"], "by-pb");
+        assert_eq!(
+            without_identity(read_pb),
+            without_identity(read_json),
+            "{path}"
+        );
+    }
+    // The record reads protobuf bodies as JSON too.
+    let posted = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.header("content-type") == Some(PB))
+        .unwrap();
+    assert_eq!(posted.json().unwrap()["metadata"]["name"], "by-pb");
+    assert_eq!(posted.json().unwrap()["kind"], "ConfigMap");
+}
+
+#[tokio::test]
+async fn gets_lists_and_deletes_answer_protobuf_when_asked() {
+    let server = TestServer::start().await.unwrap();
+    for name in ["a", "b"] {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name}, "data": {"k": name}});
+        let (code, _) = call(
+            &server,
+            "POST",
+            "/api/v1/namespaces/default/configmaps",
+            JSON,
+            &cm.to_string(),
+        )
+        .await;
+        assert_eq!(code, 201);
+    }
+    let accept = [(
+        "Accept",
+        "application/vnd.kubernetes.protobuf, application/json",
+    )];
+    let path = "/api/v1/namespaces/default/configmaps/a";
+    let got = raw(&server, "GET", path, &accept, b"").await;
+    assert_eq!((got.code, got.content_type.as_str()), (200, PB));
+    let (_, json_a) = call(&server, "GET", path, JSON, "").await;
+    assert_eq!(
+        proto::decode_object::<ConfigMap>(&got.body).unwrap(),
+        serde_json::from_value::<ConfigMap>(json_a).unwrap()
+    );
+    let env = proto::decode_envelope(&got.body).unwrap();
+    assert_eq!((env.api_version, env.kind), ("v1", "ConfigMap"));
+
+    let list_path = "/api/v1/namespaces/default/configmaps";
+    let list = raw(&server, "GET", list_path, &accept, b"").await;
+    assert_eq!((list.code, list.content_type.as_str()), (200, PB));
+    let env = proto::decode_envelope(&list.body).unwrap();
+    assert_eq!((env.api_version, env.kind), ("v1", "ConfigMapList"));
+    let (_, json_list) = call(&server, "GET", list_path, JSON, "").await;
+    assert_eq!(
+        proto::decode_object::<ConfigMapList>(&list.body).unwrap(),
+        serde_json::from_value::<ConfigMapList>(json_list).unwrap()
+    );
+
+    // A 404 is a Status in protobuf; so is a delete's answer.
+    let missing = raw(&server, "GET", &format!("{list_path}/nope"), &accept, b"").await;
+    assert_eq!(missing.code, 404);
+    let status = missing.status();
+    assert_eq!(
+        (status.reason.as_deref(), status.code),
+        (Some("NotFound"), Some(404))
+    );
+    assert_eq!(
+        status.message.as_deref(),
+        Some("configmaps \"nope\" not found")
+    );
+    let deleted = raw(&server, "DELETE", path, &accept, b"").await;
+    assert_eq!(deleted.code, 200);
+    assert_eq!(deleted.status().status.as_deref(), Some("Success"));
+    let collection = raw(&server, "DELETE", list_path, &accept, b"").await;
+    assert_eq!(collection.code, 200);
+    let gone = proto::decode_object::<ConfigMapList>(&collection.body).unwrap();
+    assert_eq!(gone.items.len(), 1);
+    assert_eq!(
+        gone.items[0].metadata.as_ref().unwrap().name.as_deref(),
+        Some("b")
+    );
+}
+
+#[tokio::test]
+async fn writes_answer_in_the_negotiated_type() {
+    let server = TestServer::start().await.unwrap();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "w"}, "data": {"k": "v"}});
+    let path = "/api/v1/namespaces/default/configmaps";
+    let both = [("Content-Type", PB), ("Accept", PB)];
+    let created = raw(&server, "POST", path, &both, &body_of::<ConfigMap>(&cm)).await;
+    assert_eq!((created.code, created.content_type.as_str()), (201, PB));
+    let mut typed = proto::decode_object::<ConfigMap>(&created.body).unwrap();
+    typed.data.as_mut().unwrap().insert("k".into(), "w".into());
+    let updated = raw(
+        &server,
+        "PUT",
+        &format!("{path}/w"),
+        &both,
+        &proto::encode_object(&typed),
+    )
+    .await;
+    assert_eq!((updated.code, updated.content_type.as_str()), (200, PB));
+    let updated = proto::decode_object::<ConfigMap>(&updated.body).unwrap();
+    assert_eq!(updated.data.unwrap()["k"], "w");
+    // A conflict is a protobuf Status too.
+    let again = raw(&server, "POST", path, &both, &body_of::<ConfigMap>(&cm)).await;
+    assert_eq!(again.code, 409);
+    assert_eq!(again.status().reason.as_deref(), Some("AlreadyExists"));
+}
+
+#[tokio::test]
+async fn protobuf_dry_runs_store_nothing() {
+    let server = TestServer::start().await.unwrap();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dry"}});
+    let path = "/api/v1/namespaces/default/configmaps";
+    let created = post_pb(
+        &server,
+        &format!("{path}?dryRun=All"),
+        &body_of::<ConfigMap>(&cm),
+    )
+    .await;
+    assert_eq!(created.code, 201);
+    assert_eq!(created.json()["metadata"]["name"], "dry");
+    let (_, list) = call(&server, "GET", path, JSON, "").await;
+    assert_eq!(list["items"], json!([]));
+}
+
+#[tokio::test]
+async fn undecodable_protobuf_bodies_are_400_naming_the_problem() {
+    let server = TestServer::start().await.unwrap();
+    let path = "/api/v1/namespaces/default/configmaps";
+    let garbage = post_pb(&server, path, b"not protobuf at all").await;
+    assert_eq!(garbage.code, 400);
+    let message = garbage.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with(
+            "the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107, 56, 115, 0]"
+        ),
+        "{message}"
+    );
+    let magic_only = post_pb(&server, path, b"k8s\x00").await;
+    assert_eq!(magic_only.code, 400);
+    assert!(
+        magic_only.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty body")
+    );
+    // The envelope reads, the ConfigMap in it does not: named with its field path.
+    let broken = proto::encode_envelope("v1", "ConfigMap", &[0x0a, 0x05, 0x01]);
+    let typed = post_pb(&server, path, &broken).await;
+    assert_eq!(typed.code, 400);
+    let message = typed.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("ConfigMap in version \"v1\" cannot be handled as a ConfigMap: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("io.k8s.api.core.v1.ConfigMap"),
+        "{message}"
+    );
+    let unknown = proto::encode_envelope("v1", "Nothing", &[]);
+    let unknown = post_pb(&server, path, &unknown).await;
+    assert_eq!(unknown.code, 400);
+    let (_, list) = call(&server, "GET", path, JSON, "").await;
+    assert_eq!(list["items"], json!([]));
+    // Bodies the endpoint has no decoder for list what it takes.
+    let text = raw(
+        &server,
+        "POST",
+        path,
+        &[("Content-Type", "text/plain")],
+        b"x",
+    )
+    .await;
+    assert_eq!(text.code, 415);
+    assert_eq!(
+        text.json()["message"],
+        "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf"
+    );
+}
+
+async fn widgets(server: &TestServer) {
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    });
+    let (code, answer) = call(
+        server,
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        JSON,
+        &crd.to_string(),
+    )
+    .await;
+    assert_eq!(code, 201, "{answer}");
+    let w = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
+    let (code, answer) = call(
+        server,
+        "POST",
+        "/apis/example.com/v1/namespaces/default/widgets",
+        JSON,
+        &w.to_string(),
+    )
+    .await;
+    assert_eq!(code, 201, "{answer}");
+}
+
+#[tokio::test]
+async fn custom_resources_answer_json_or_406() {
+    let server = TestServer::start().await.unwrap();
+    widgets(&server).await;
+    let path = "/apis/example.com/v1/namespaces/default/widgets/w";
+    let first = raw(
+        &server,
+        "GET",
+        path,
+        &[(
+            "Accept",
+            "application/vnd.kubernetes.protobuf, application/json",
+        )],
+        b"",
+    )
+    .await;
+    assert_eq!((first.code, first.content_type.as_str()), (200, JSON));
+    assert_eq!(first.json()["metadata"]["name"], "w");
+    // Protobuf only: 406, its Status in protobuf (errors take any type).
+    let only = raw(&server, "GET", path, &[("Accept", PB)], b"").await;
+    assert_eq!(only.code, 406);
+    let status = only.status();
+    assert_eq!(status.reason.as_deref(), Some("NotAcceptable"));
+    assert_eq!(
+        status.message.as_deref(),
+        Some(
+            "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf"
+        )
+    );
+    // A protobuf patch lists the patch types; a protobuf create cannot fill an unstructured.
+    let patch = raw(
+        &server,
+        "PATCH",
+        path,
+        &[("Content-Type", PB), ("Accept", JSON)],
+        b"k8s\x00",
+    )
+    .await;
+    assert_eq!(patch.code, 415);
+    assert_eq!(
+        patch.json()["message"],
+        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/apply-patch+cbor"
+    );
+    let body = proto::encode_envelope("example.com/v1", "Widget", &[]);
+    let create = post_pb(
+        &server,
+        "/apis/example.com/v1/namespaces/default/widgets",
+        &body,
+    )
+    .await;
+    assert_eq!(create.code, 400);
+    assert!(
+        create.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Widget in version \"v1\" cannot be handled as a Widget: ")
+    );
+}
+
+#[tokio::test]
+async fn built_in_refusals_of_accept_and_patch_bodies() {
+    let server = TestServer::start().await.unwrap();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p"}});
+    let path = "/api/v1/namespaces/default/configmaps";
+    post_pb(&server, path, &body_of::<ConfigMap>(&cm)).await;
+    // The router's own 406 and 415 for built-in kinds.
+    let text = raw(&server, "GET", path, &[("Accept", "text/plain")], b"").await;
+    assert_eq!(text.code, 406);
+    assert_eq!(text.json()["message"], "406: Not Acceptable");
+    let patch = raw(
+        &server,
+        "PATCH",
+        &format!("{path}/p"),
+        &[("Content-Type", PB), ("Accept", PB)],
+        b"k8s\x00",
+    )
+    .await;
+    assert_eq!(patch.code, 415);
+    assert_eq!(
+        patch.status().message.as_deref(),
+        Some("415: Unsupported Media Type")
+    );
+}
+
+/// The frames of a protobuf watch: (type, object body).
+fn frames(mut body: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Some((frame, used)) = proto::next_frame(body).unwrap() {
+        let event = proto::decode_watch_frame(frame).unwrap();
+        out.push((event.event_type.to_owned(), event.object.to_vec()));
+        body = &body[used..];
+    }
+    assert!(body.is_empty());
+    out
+}
+
+#[tokio::test]
+async fn watches_stream_protobuf_frames_with_bookmarks_and_errors() {
+    let server = TestServer::start_with(Options {
+        history: 2,
+        bookmark_interval: Duration::from_millis(100),
+    })
+    .await
+    .unwrap();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
+    let path = "/api/v1/namespaces/default/configmaps";
+    post_pb(&server, path, &body_of::<ConfigMap>(&cm)).await;
+    let watch = raw(
+        &server,
+        "GET",
+        &format!("{path}?watch=true&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1"),
+        &[("Accept", "application/vnd.kubernetes.protobuf;stream=watch")],
+        b"",
+    )
+    .await;
+    assert_eq!(watch.code, 200);
+    assert_eq!(
+        watch.content_type,
+        "application/vnd.kubernetes.protobuf;stream=watch"
+    );
+    let events = frames(&watch.body);
+    assert_eq!(events[0].0, "ADDED");
+    let added = proto::decode_object::<ConfigMap>(&events[0].1).unwrap();
+    assert_eq!(added.metadata.unwrap().name.as_deref(), Some("x"));
+    assert_eq!(events[1].0, "BOOKMARK");
+    let end = proto::decode_object::<ConfigMap>(&events[1].1).unwrap();
+    assert_eq!(
+        end.metadata.unwrap().annotations.unwrap()["k8s.io/initial-events-end"],
+        "true"
+    );
+    // Interval bookmarks follow within the second.
+    assert!(events[2..].iter().all(|(t, _)| t == "BOOKMARK"));
+    assert!(events.len() > 2, "{} events", events.len());
+
+    // A watch from before the kept history: one ERROR frame with a 410 Status.
+    for n in 0..4 {
+        let cm =
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("n{n}")}});
+        post_pb(&server, path, &body_of::<ConfigMap>(&cm)).await;
+    }
+    let old = raw(
+        &server,
+        "GET",
+        &format!("{path}?watch=true&resourceVersion=1&timeoutSeconds=1"),
+        &[("Accept", PB)],
+        b"",
+    )
+    .await;
+    let events = frames(&old.body);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].0, "ERROR");
+    let status = proto::decode_object::<Status>(&events[0].1).unwrap();
+    assert_eq!(
+        (status.code, status.reason.as_deref()),
+        (Some(410), Some("Expired"))
+    );
+}
