@@ -77,6 +77,7 @@ pub(crate) fn handle(
         return response::bytes(400, "text/plain; charset=utf-8", "400 Bad Request");
     };
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let accept = req.header(header::ACCEPT).unwrap_or("");
     if req.method == Method::GET
         && let Some(answer) = discovery_paths(store, req, &segments)
     {
@@ -85,11 +86,11 @@ pub(crate) fn handle(
     let (group, version, rest) = match segments.as_slice() {
         ["api", "v1", rest @ ..] => ("", "v1", rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return response::fail(status::no_route()),
+        _ => return protobuf::fail_in(accept, status::no_route()),
     };
     match route(store, group, version, rest) {
         Some(route) => resource(store, req, route, watch_limit),
-        None => response::fail(status::no_route()),
+        None => protobuf::fail_in(accept, status::no_route()),
     }
 }
 
@@ -173,11 +174,7 @@ fn resource(
         .is_some();
     let accept = req.header(header::ACCEPT).unwrap_or("");
     // Failures are written in what the client accepts, protobuf included.
-    let errors_in = negotiate::for_errors(accept);
-    let fail = |f: Failure| match errors_in {
-        Media::Protobuf => protobuf::fail(f),
-        _ => response::fail(f),
-    };
+    let fail = |f: Failure| protobuf::fail_in(accept, f);
     // The answer's type is chosen before the body is read, as the real handlers do.
     let watching = req.method == Method::GET && req.query.flag("watch");
     let chosen = match negotiate::output(accept, custom, watching) {
@@ -187,25 +184,34 @@ fn resource(
     let content_type = req.header(header::CONTENT_TYPE).unwrap_or("");
     let mut media_type = content_type.split(';').next().unwrap_or("").trim();
     let mut body = req.body.clone();
-    if matches!(req.method, Method::POST | Method::PUT) {
-        match media_type {
-            "" | "application/json" | "*/*" => {}
-            negotiate::PROTOBUF if custom => return fail(protobuf::custom_body(kind, &req.body)),
-            negotiate::PROTOBUF => match protobuf::request_body(kind, &req.body) {
-                Ok(json) => {
-                    body = Bytes::from(json);
-                    media_type = "application/json";
-                }
-                Err(f) => return fail(f),
-            },
-            negotiate::YAML => match admission::parse_apply_body(&req.body) {
-                Ok(v) => {
-                    body = Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
-                    media_type = "application/json";
-                }
-                Err(f) => return fail(f),
-            },
-            _ => return fail(status::unsupported_media_type(negotiate::SUPPORTED)),
+    // The kind a body is read as (its view's, for a kind stored as another).
+    let body_kind = view.unwrap_or(kind);
+    let reads_body = match req.method {
+        Method::POST | Method::PUT => true,
+        // DeleteOptions are read by the meta codecs, which take protobuf for any kind.
+        Method::DELETE => !req.body.is_empty(),
+        _ => false,
+    };
+    if reads_body {
+        let read = match media_type {
+            "" | "application/json" | "*/*" => Ok(None),
+            negotiate::PROTOBUF if req.method == Method::DELETE => {
+                protobuf::delete_options_body(&req.body).map(Some)
+            }
+            negotiate::PROTOBUF if custom => Err(protobuf::custom_body(kind, &req.body)),
+            negotiate::PROTOBUF => protobuf::request_body(body_kind, &req.body).map(Some),
+            // JSON is what the verbs read.
+            negotiate::YAML => admission::parse_apply_body(&req.body)
+                .map(|v| Some(serde_json::to_vec(&v).unwrap_or_default())),
+            _ => Err(status::unsupported_media_type(negotiate::SUPPORTED)),
+        };
+        match read {
+            Ok(Some(json)) => {
+                body = Bytes::from(json);
+                media_type = "application/json";
+            }
+            Ok(None) => {}
+            Err(f) => return fail(f),
         }
     }
     if view.is_some() && !body.is_empty() {

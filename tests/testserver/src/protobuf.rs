@@ -7,7 +7,7 @@ use kuber_api::KindInfo;
 use kuber_models::proto::{self, Message, MessageVisitor};
 use serde_json::Value;
 
-use crate::negotiate::PROTOBUF;
+use crate::negotiate::{self, PROTOBUF};
 use crate::response::{self, Body};
 use crate::status::{self, Failure};
 
@@ -56,6 +56,15 @@ pub(crate) fn fail(f: Failure) -> Response<Body> {
         r = response::fail(f);
     }
     r
+}
+
+/// A failure in what `accept` takes for errors: protobuf when asked, else JSON (the real
+/// server writes every Status through its negotiation, authn/authz refusals and 404s too).
+pub(crate) fn fail_in(accept: &str, f: Failure) -> Response<Body> {
+    match negotiate::for_errors(accept) {
+        negotiate::Media::Protobuf => fail(f),
+        _ => response::fail(f),
+    }
 }
 
 struct Decode<'a> {
@@ -191,6 +200,42 @@ pub(crate) fn custom_body(kind: &KindInfo, body: &[u8]) -> Failure {
             k = kind.kind
         )),
     }
+}
+
+/// A delete's body in protobuf (DeleteOptions, under any group's version, as clients register
+/// it) as JSON; the real handler's decode errors are plain errors, so 500s.
+pub(crate) fn delete_options_body(body: &[u8]) -> Result<Vec<u8>, Failure> {
+    let internal = |message: String| {
+        let mut f = status::failure(500, "", message, None);
+        if let Some(o) = f.body.as_object_mut() {
+            o.remove("reason");
+        }
+        f
+    };
+    let value = match decode(body, Some(("v1", "DeleteOptions"))) {
+        Ok(v) => v,
+        // Every group's DeleteOptions is the one type.
+        Err(BodyError::Typed { kind, .. }) if kind == "DeleteOptions" => {
+            let env = proto::decode_envelope(body).map_err(|e| internal(e.to_string()))?;
+            let visitor = Decode {
+                raw: env.raw,
+                api_version: env.api_version,
+                kind: "DeleteOptions",
+            };
+            proto::with_message_type("v1", "DeleteOptions", visitor)
+                .unwrap_or_else(|| Err("DeleteOptions has no protobuf message".into()))
+                .map_err(internal)?
+        }
+        Err(BodyError::Typed { problem, .. } | BodyError::Unrecognized(problem)) => {
+            return Err(internal(problem));
+        }
+    };
+    if value.get("kind").and_then(Value::as_str) != Some("DeleteOptions") {
+        return Err(internal(
+            "decoded object cannot be converted to DeleteOptions".into(),
+        ));
+    }
+    serde_json::to_vec(&value).map_err(|e| internal(e.to_string()))
 }
 
 /// A recorded body in protobuf as JSON, its type from its envelope.

@@ -556,3 +556,78 @@ async fn watches_stream_protobuf_frames_with_bookmarks_and_errors() {
         (Some(410), Some("Expired"))
     );
 }
+
+#[tokio::test]
+async fn delete_options_may_come_in_protobuf() {
+    use kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions;
+    let server = TestServer::start().await.unwrap();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}});
+    let path = "/api/v1/namespaces/default/configmaps";
+    post_pb(&server, path, &body_of::<ConfigMap>(&cm)).await;
+    let options = DeleteOptions {
+        dry_run: Some(vec!["All".into()]),
+        ..DeleteOptions::default()
+    };
+    let mut raw_options = Vec::new();
+    options.encode(&mut raw_options);
+    // Clients register DeleteOptions in every group's version.
+    let body = proto::encode_envelope("apps/v1", "DeleteOptions", &raw_options);
+    let dry = raw(
+        &server,
+        "DELETE",
+        &format!("{path}/d"),
+        &[("Content-Type", PB), ("Accept", JSON)],
+        &body,
+    )
+    .await;
+    assert_eq!(dry.code, 200, "{}", dry.json());
+    let (code, _) = call(&server, "GET", &format!("{path}/d"), JSON, "").await;
+    assert_eq!(code, 200, "a dry-run delete keeps the object");
+    let wrong = proto::encode_envelope("v1", "ConfigMap", &[]);
+    let wrong = raw(
+        &server,
+        "DELETE",
+        &format!("{path}/d"),
+        &[("Content-Type", PB), ("Accept", JSON)],
+        &wrong,
+    )
+    .await;
+    assert_eq!(wrong.code, 500);
+    assert_eq!(
+        wrong.json()["message"],
+        "decoded object cannot be converted to DeleteOptions"
+    );
+    let (code, _) = call(&server, "GET", &format!("{path}/d"), JSON, "").await;
+    assert_eq!(code, 200);
+}
+
+#[tokio::test]
+async fn every_status_follows_the_accept_header() {
+    let server = TestServer::start().await.unwrap();
+    // A path no API serves, and an injected failure, both in protobuf when asked.
+    let missing = raw(
+        &server,
+        "GET",
+        "/apis/nowhere/v1/things",
+        &[("Accept", PB)],
+        b"",
+    )
+    .await;
+    assert_eq!(missing.code, 404);
+    assert_eq!(missing.status().reason.as_deref(), Some("NotFound"));
+    server
+        .fail(kuber_testserver::Match::verb("list").resource("configmaps"))
+        .times(1)
+        .with(429);
+    let path = "/api/v1/namespaces/default/configmaps";
+    let throttled = raw(&server, "GET", path, &[("Accept", PB)], b"").await;
+    assert_eq!(throttled.code, 429);
+    assert_eq!(throttled.status().code, Some(429));
+    // JSON still for a client that asks for it.
+    server
+        .fail(kuber_testserver::Match::verb("list").resource("configmaps"))
+        .times(1)
+        .with(500);
+    let failed = raw(&server, "GET", path, &[("Accept", JSON)], b"").await;
+    assert_eq!((failed.code, failed.content_type.as_str()), (500, JSON));
+}
