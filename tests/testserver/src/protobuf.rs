@@ -185,20 +185,30 @@ pub(crate) fn request_body(kind: &KindInfo, body: &[u8]) -> Result<Vec<u8>, Fail
     serde_json::to_vec(&value).map_err(|e| status::bad_request(e.to_string()))
 }
 
-/// A custom resource's body in protobuf: the CRD handler offers protobuf, but its objects are
-/// unstructured, which its protobuf decoder cannot fill (errNotMarshalable), so 400.
+/// A custom resource's body in protobuf: the CRD handler offers protobuf, but its decoder is
+/// handed an unstructured object without a kind (the versioning codec's fresh `decodeInto`),
+/// which the unstructured typer refuses, so 400.
 pub(crate) fn custom_body(kind: &KindInfo, body: &[u8]) -> Failure {
-    let version = kind.version;
     match decode(body, None) {
         Err(BodyError::Unrecognized(problem)) => status::bad_request(format!(
             "the object provided is unrecognized (must be of type {}): {problem} ({})",
             kind.kind,
             summary(body)
         )),
-        _ => status::bad_request(format!(
-            "{k} in version {version:?} cannot be handled as a {k}: object *unstructured.Unstructured does not implement the protobuf marshalling interface and cannot be encoded to a protobuf message",
-            k = kind.kind
-        )),
+        _ => {
+            // The envelope's kind and version, else the endpoint's.
+            let env = proto::decode_envelope(body).ok();
+            let got = env.map(|e| e.kind).filter(|k| !k.is_empty());
+            let version = env
+                .map(|e| e.api_version)
+                .filter(|a| !a.is_empty())
+                .map_or(kind.version, |a| a.rsplit('/').next().unwrap_or(""));
+            status::bad_request(format!(
+                "{} in version {version:?} cannot be handled as a {}: Object 'Kind' is missing in 'object has no kind field '",
+                got.unwrap_or(kind.kind),
+                kind.kind
+            ))
+        }
     }
 }
 
