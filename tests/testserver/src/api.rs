@@ -181,7 +181,11 @@ fn resource(
         Ok(c) => c,
         Err(f) => return fail(f),
     };
-    let content_type = req.header(header::CONTENT_TYPE).unwrap_or("");
+    // Media types are case-insensitive (Go's mime.ParseMediaType lowercases them).
+    let content_type = req
+        .header(header::CONTENT_TYPE)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let mut media_type = content_type.split(';').next().unwrap_or("").trim();
     let mut body = req.body.clone();
     // The kind a body is read as (its view's, for a kind stored as another).

@@ -417,6 +417,21 @@ async fn custom_resources_answer_json_or_406() {
     .await;
     assert_eq!((first.code, first.content_type.as_str()), (200, JSON));
     assert_eq!(first.json()["metadata"]["name"], "w");
+    let watch = raw(
+        &server,
+        "GET",
+        "/apis/example.com/v1/namespaces/default/widgets?watch=true&timeoutSeconds=1",
+        &[(
+            "Accept",
+            "application/vnd.kubernetes.protobuf, application/json",
+        )],
+        b"",
+    )
+    .await;
+    assert_eq!((watch.code, watch.content_type.as_str()), (200, JSON));
+    let line = String::from_utf8(watch.body).unwrap();
+    let event: Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(event["type"], "ADDED");
     // Protobuf only: 406, its Status in protobuf (errors take any type).
     let only = raw(&server, "GET", path, &[("Accept", PB)], b"").await;
     assert_eq!(only.code, 406);
@@ -628,4 +643,37 @@ async fn every_status_follows_the_accept_header() {
         .with(500);
     let failed = raw(&server, "GET", path, &[("Accept", JSON)], b"").await;
     assert_eq!((failed.code, failed.content_type.as_str()), (500, JSON));
+}
+
+#[tokio::test]
+async fn protobuf_reads_of_richer_kinds_equal_their_json_reads() {
+    let server = TestServer::start().await.unwrap();
+    let deploy = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "x"}},
+            "strategy": {"rollingUpdate": {"maxSurge": "50%", "maxUnavailable": 1}},
+            "template": {"metadata": {"labels": {"app": "x"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx",
+                    "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}},
+                    "ports": [{"containerPort": 80}]}]}}}});
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+        "stringData": {"k": "v"}});
+    let cases = [
+        ("/apis/apps/v1/namespaces/default/deployments", deploy),
+        ("/api/v1/namespaces/default/secrets", secret),
+    ];
+    for (path, object) in cases {
+        let (code, answer) = call(&server, "POST", path, JSON, &object.to_string()).await;
+        assert_eq!(code, 201, "{answer}");
+        let name = format!("{path}/{}", object["metadata"]["name"].as_str().unwrap());
+        let pb = raw(&server, "GET", &name, &[("Accept", PB)], b"").await;
+        assert_eq!((pb.code, pb.content_type.as_str()), (200, PB));
+        let (_, json) = call(&server, "GET", &name, JSON, "").await;
+        // Both typed: the protobuf read re-encoded is the JSON read's encoding.
+        let kind = json["kind"].as_str().unwrap().to_owned();
+        let from_json = match kind.as_str() {
+            "Deployment" => body_of::<Deployment>(&json),
+            _ => body_of::<Secret>(&json),
+        };
+        assert_eq!(pb.body, from_json, "{kind}");
+    }
 }
