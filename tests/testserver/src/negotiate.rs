@@ -106,7 +106,7 @@ fn clauses(header: &str) -> Vec<Clause> {
 }
 
 /// The handler's choice; `None` when nothing offered is acceptable.
-fn choose(accept: &str, endpoint: Endpoint, streaming: bool) -> Option<Chosen> {
+fn choose(accept: &str, endpoint: Endpoint) -> Option<Chosen> {
     if accept.trim().is_empty() {
         return Some(Chosen {
             media: Media::Json,
@@ -118,7 +118,7 @@ fn choose(accept: &str, endpoint: Endpoint, streaming: bool) -> Option<Chosen> {
             let (ty, sub) = media.parts();
             let matches = (clause.ty == ty && (clause.sub == sub || clause.sub == "*"))
                 || (clause.ty == "*" && clause.sub == "*");
-            if matches && let Some(chosen) = options(&clause, media, endpoint, streaming) {
+            if matches && let Some(chosen) = options(&clause, media, endpoint) {
                 return Some(chosen);
             }
         }
@@ -127,7 +127,7 @@ fn choose(accept: &str, endpoint: Endpoint, streaming: bool) -> Option<Chosen> {
 }
 
 /// A clause's parameters against one offered type (`acceptMediaTypeOptions`).
-fn options(clause: &Clause, media: Media, endpoint: Endpoint, streaming: bool) -> Option<Chosen> {
+fn options(clause: &Clause, media: Media, endpoint: Endpoint) -> Option<Chosen> {
     let param = |name: &str| {
         clause
             .params
@@ -157,7 +157,7 @@ fn options(clause: &Clause, media: Media, endpoint: Endpoint, streaming: bool) -
             _ => Some(Chosen { media, table: None }),
         };
     }
-    if endpoint == Endpoint::Errors || streaming && media == Media::Protobuf {
+    if endpoint == Endpoint::Errors {
         return None;
     }
     // Tables are JSON or YAML only; PartialObjectMetadata is not served here.
@@ -206,21 +206,18 @@ pub(crate) fn output(accept: &str, custom: bool, watch: bool) -> Result<Chosen, 
             None,
         )
     };
-    // A watch is negotiated as a list first, then again for its stream.
-    let chosen = choose(accept, endpoint, false).ok_or_else(|| not_acceptable(SUPPORTED))?;
-    if !watch {
-        return Ok(chosen);
+    let chosen = choose(accept, endpoint).ok_or_else(|| not_acceptable(SUPPORTED))?;
+    // A watch negotiates again, the same way, and needs a stream serializer.
+    if watch && chosen.media == Media::Yaml {
+        return Err(not_acceptable(STREAMING));
     }
-    match choose(accept, endpoint, true) {
-        Some(c) if c.media != Media::Yaml => Ok(c),
-        _ => Err(not_acceptable(STREAMING)),
-    }
+    Ok(chosen)
 }
 
 /// The type an error `Status` is written in: negotiated with no restrictions, JSON when that
 /// fails (responsewriters.WriteObjectNegotiated keeps a failed request's own code).
 pub(crate) fn for_errors(accept: &str) -> Media {
-    choose(accept, Endpoint::Errors, false).map_or(Media::Json, |c| c.media)
+    choose(accept, Endpoint::Errors).map_or(Media::Json, |c| c.media)
 }
 
 #[cfg(test)]
