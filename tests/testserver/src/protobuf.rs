@@ -107,9 +107,11 @@ fn decode(body: &[u8], default: Option<(&str, &str)>) -> Result<Value, BodyError
         return Err(BodyError::Unrecognized("empty data".into()));
     }
     if !body.starts_with(&proto::MAGIC) {
+        // The prefix as Go's %v prints a byte slice.
+        let prefix: Vec<String> = proto::MAGIC.iter().map(u8::to_string).collect();
         return Err(BodyError::Unrecognized(format!(
-            "provided data does not appear to be a protobuf message, expected prefix {:?}",
-            proto::MAGIC
+            "provided data does not appear to be a protobuf message, expected prefix [{}]",
+            prefix.join(" ")
         )));
     }
     if body.len() == proto::MAGIC.len() {
