@@ -176,8 +176,9 @@ fn resource(
     // Failures are written in what the client accepts, protobuf included.
     let fail = |f: Failure| protobuf::fail_in(accept, f);
     // The answer's type is chosen before the body is read, as the real handlers do.
-    let watching = req.method == Method::GET && req.query.flag("watch");
-    let chosen = match negotiate::output(accept, custom, watching) {
+    let collection = req.method == Method::GET && route.name.is_none();
+    let watching = collection && req.query.flag("watch");
+    let chosen = match negotiate::output(accept, custom, collection, watching) {
         Ok(c) => c,
         Err(f) => return fail(f),
     };
@@ -202,7 +203,7 @@ fn resource(
             negotiate::PROTOBUF if req.method == Method::DELETE => {
                 protobuf::delete_options_body(&req.body).map(Some)
             }
-            negotiate::PROTOBUF if custom => Err(protobuf::custom_body(kind, &req.body)),
+            negotiate::PROTOBUF if custom => Err(protobuf::custom_body(kind)),
             negotiate::PROTOBUF => protobuf::request_body(body_kind, &req.body).map(Some),
             // JSON is what the verbs read.
             negotiate::YAML => admission::parse_apply_body(&req.body)

@@ -15,13 +15,13 @@ pub(crate) const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 /// What every resource's serializer offers, in its order (the first is the default).
 const OFFERED: [Media; 3] = [Media::Json, Media::Yaml, Media::Protobuf];
 
-/// The media types a non-streaming 406 or a body's 415 lists.
+/// The media types a non-streaming 406 or a body's 415 lists (v1.36: CBOR too, which this
+/// server does not write).
 pub(crate) const SUPPORTED: &str =
-    "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+    "application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor";
 
 /// What a watch's 406 lists: the types with a stream serializer (YAML has none).
-const STREAMING: &str =
-    "application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch";
+const STREAMING: &str = "application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch, application/cbor-seq";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Media {
@@ -182,14 +182,25 @@ fn route_accepts(accept: &str) -> bool {
         })
 }
 
-/// The answer's type for a resource request, or the 406 the real server gives.
-pub(crate) fn output(accept: &str, custom: bool, watch: bool) -> Result<Chosen, Failure> {
+/// The answer's type for a resource request (`collection`: a GET of a collection, whose route
+/// also produces the stream types), or the 406 the real server gives.
+pub(crate) fn output(
+    accept: &str,
+    custom: bool,
+    collection: bool,
+    watch: bool,
+) -> Result<Chosen, Failure> {
     if !custom && !route_accepts(accept) {
-        // go-restful's refusal, through the server's service error handler.
+        // go-restful's refusal, listing the route's Produces, through the service error handler.
+        let produced = if collection {
+            format!("{SUPPORTED}, {STREAMING}")
+        } else {
+            SUPPORTED.to_owned()
+        };
         return Err(status::failure(
             406,
             "NotAcceptable",
-            "406: Not Acceptable".into(),
+            format!("406: Not Acceptable\n\nAvailable representations: {produced}"),
             Some(json!({})),
         ));
     }
@@ -225,7 +236,7 @@ mod tests {
     use super::*;
 
     fn media(accept: &str, custom: bool) -> Option<Media> {
-        output(accept, custom, false).ok().map(|c| c.media)
+        output(accept, custom, false, false).ok().map(|c| c.media)
     }
 
     #[test]
@@ -258,7 +269,7 @@ mod tests {
             ),
             Some(Media::Json)
         );
-        let f = output(PROTOBUF, true, false).unwrap_err();
+        let f = output(PROTOBUF, true, false, false).unwrap_err();
         assert_eq!(f.code, 406);
         assert_eq!(
             f.body["message"],
@@ -266,8 +277,10 @@ mod tests {
         );
         // go-restful takes no `application/*` for built-in kinds; the handler would.
         assert_eq!(
-            output("application/*", false, false).unwrap_err().body["message"],
-            "406: Not Acceptable"
+            output("application/*", false, false, false)
+                .unwrap_err()
+                .body["message"],
+            format!("406: Not Acceptable\n\nAvailable representations: {SUPPORTED}")
         );
         assert_eq!(media("application/*", true), Some(Media::Json));
         assert_eq!(media("text/plain", false), None);
@@ -275,7 +288,11 @@ mod tests {
 
     #[test]
     fn tables_are_json_or_yaml_conversions() {
-        let table = |accept: &str| output(accept, false, false).ok().and_then(|c| c.table);
+        let table = |accept: &str| {
+            output(accept, false, false, false)
+                .ok()
+                .and_then(|c| c.table)
+        };
         let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
         assert_eq!(table(kubectl), Some("meta.k8s.io/v1"));
         assert_eq!(
@@ -304,17 +321,17 @@ mod tests {
 
     #[test]
     fn watches_need_a_stream_serializer() {
-        let watch = |accept: &str| output(accept, false, true).ok().map(|c| c.media);
+        let watch = |accept: &str| output(accept, false, true, true).ok().map(|c| c.media);
         assert_eq!(watch(PROTOBUF), Some(Media::Protobuf));
         assert_eq!(
             watch("application/vnd.kubernetes.protobuf;stream=watch"),
             Some(Media::Protobuf)
         );
-        let f = output(YAML, false, true).unwrap_err();
+        let f = output(YAML, false, true, true).unwrap_err();
         assert_eq!(
             f.body["message"],
             format!("only the following media types are accepted: {STREAMING}")
         );
-        assert!(output("application/json;stream=other", false, true).is_err());
+        assert!(output("application/json;stream=other", false, true, true).is_err());
     }
 }
