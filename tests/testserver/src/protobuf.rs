@@ -147,7 +147,7 @@ fn decode(body: &[u8], default: Option<(&str, &str)>) -> Result<Value, BodyError
     proto::with_message_type(api_version, kind, visitor)
         .ok_or_else(|| {
             typed(format!(
-                "no kind {kind:?} is registered for version {api_version:?}"
+                "no kind {kind:?} is registered for version {api_version:?} in scheme \"pkg/runtime/scheme.go:111\""
             ))
         })?
         .map_err(typed)
@@ -184,6 +184,22 @@ pub(crate) fn request_body(kind: &KindInfo, body: &[u8]) -> Result<Vec<u8>, Fail
             kind.kind
         )),
     })?;
+    let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or("");
+    let (got_api, got) = (text("apiVersion"), text("kind"));
+    if got != kind.kind {
+        // Another kind does not convert to the endpoint's internal type; Go's %T names the
+        // versioned type by its version package, the internal one by its group's.
+        let version = got_api.rsplit('/').next().unwrap_or("");
+        let internal = match kind.group {
+            "" => "core",
+            "internal.apiserver.k8s.io" => "apiserverinternal",
+            g => g.split('.').next().unwrap_or(g),
+        };
+        return Err(status::bad_request(format!(
+            "{got} in version {version:?} cannot be handled as a {want}: converting ({version}.{got}) to ({internal}.{want}): unknown conversion",
+            want = kind.kind
+        )));
+    }
     serde_json::to_vec(&value).map_err(|e| status::bad_request(e.to_string()))
 }
 

@@ -350,8 +350,25 @@ async fn undecodable_protobuf_bodies_are_400_naming_the_problem() {
     let unknown = proto::encode_envelope("v1", "Nothing", &[]);
     let unknown = post_pb(&server, path, &unknown).await;
     assert_eq!(unknown.code, 400);
+    assert_eq!(
+        unknown.json()["message"],
+        "Nothing in version \"v1\" cannot be handled as a ConfigMap: no kind \"Nothing\" is registered for version \"v1\" in scheme \"pkg/runtime/scheme.go:111\""
+    );
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "q"}});
+    let secret = post_pb(&server, path, &body_of::<Secret>(&secret)).await;
+    assert_eq!(
+        secret.json()["message"],
+        "Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion"
+    );
     let (_, list) = call(&server, "GET", path, JSON, "").await;
     assert_eq!(list["items"], json!([]));
+    // An envelope without apiVersion and kind is read as the endpoint's kind.
+    let cm = serde_json::from_value::<ConfigMap>(json!({"metadata": {"name": "z"}})).unwrap();
+    let mut raw_cm = Vec::new();
+    cm.encode(&mut raw_cm);
+    let untyped = post_pb(&server, path, &proto::encode_envelope("", "", &raw_cm)).await;
+    assert_eq!(untyped.code, 201, "{}", untyped.json());
+    assert_eq!(untyped.json()["kind"], "ConfigMap");
     // Bodies the endpoint has no decoder for list what it takes.
     let text = raw(
         &server,
