@@ -248,6 +248,13 @@ fn resource(
                 Some((api_version, include)) if code == 200 && req.method == Method::GET => {
                     response::json(200, &table::answer(api_version, &v, include))
                 }
+                _ if code == 200 && req.method == Method::GET && chosen.partial.is_some() => {
+                    let (api_version, list) = chosen.partial.unwrap_or(("", false));
+                    match table::partial(api_version, &v, list) {
+                        Ok(p) => response::json(200, &p),
+                        Err(is_list) => fail(not_partial(kind, custom, list, is_list)),
+                    }
+                }
                 _ if chosen.media == Media::Protobuf => protobuf::answer(code, &v),
                 _ => response::json(code, &v),
             }
@@ -257,6 +264,7 @@ fn resource(
             w.limit = watch_limit;
             w.view = view;
             w.protobuf = chosen.media == Media::Protobuf;
+            w.partial = chosen.partial.map(|(api_version, _)| api_version);
             watch::watch_response(store, w)
         }
         Err(f) => fail(f),
@@ -268,6 +276,32 @@ fn resource(
         }
     }
     response
+}
+
+/// The 406 of a PartialObjectMetadata conversion of the wrong shape, naming the Go type the
+/// real server holds.
+fn not_partial(kind: &KindInfo, custom: bool, wanted_list: bool, is_list: bool) -> Failure {
+    let suffix = if is_list { "List" } else { "" };
+    let held = if custom {
+        format!("*unstructured.Unstructured{suffix}")
+    } else {
+        format!(
+            "*{}.{}{suffix}",
+            protobuf::internal_package(kind.group),
+            kind.kind
+        )
+    };
+    let (asked, what) = if wanted_list {
+        ("PartialObjectMetadataList", "is not a list")
+    } else {
+        ("PartialObjectMetadata", "is a list")
+    };
+    status::failure(
+        406,
+        "NotAcceptable",
+        format!("you requested {asked}, but the requested object {what} ({held})"),
+        None,
+    )
 }
 
 /// A body in the view's form turned into the storage kind's; one that does not parse is left
@@ -431,6 +465,7 @@ fn watch_of(call: &Call) -> Result<Answer, Failure> {
         limit: None,
         view: None,
         protobuf: false,
+        partial: None,
     }))
 }
 

@@ -46,6 +46,9 @@ impl Media {
 pub(crate) struct Chosen {
     pub media: Media,
     pub table: Option<&'static str>,
+    /// A `PartialObjectMetadata` (`false`) or `PartialObjectMetadataList` (`true`) conversion,
+    /// with its apiVersion.
+    pub partial: Option<(&'static str, bool)>,
 }
 
 /// Who asks: a resource's handler (custom resources keep protobuf for meta types only, the
@@ -111,6 +114,7 @@ fn choose(accept: &str, endpoint: Endpoint) -> Option<Chosen> {
         return Some(Chosen {
             media: Media::Json,
             table: None,
+            partial: None,
         });
     }
     for clause in clauses(accept) {
@@ -154,21 +158,39 @@ fn options(clause: &Clause, media: Media, endpoint: Endpoint) -> Option<Chosen> 
         return match (endpoint, media) {
             (Endpoint::Custom, Media::Protobuf) => None,
             // A watch of YAML passes here and fails on its missing stream serializer.
-            _ => Some(Chosen { media, table: None }),
+            _ => Some(Chosen {
+                media,
+                table: None,
+                partial: None,
+            }),
         };
     }
     if endpoint == Endpoint::Errors {
         return None;
     }
-    // Tables are JSON or YAML only; PartialObjectMetadata is not served here.
-    let table = match (param("as"), param("g"), param("v")) {
-        (Some("Table"), Some("meta.k8s.io"), Some("v1")) => "meta.k8s.io/v1",
-        (Some("Table"), Some("meta.k8s.io"), Some("v1beta1")) => "meta.k8s.io/v1beta1",
+    let meta = match param("g").zip(param("v")) {
+        Some(("meta.k8s.io", "v1")) => "meta.k8s.io/v1",
+        Some(("meta.k8s.io", "v1beta1")) => "meta.k8s.io/v1beta1",
+        _ => return None,
+    };
+    // Metadata of any kind; protobuf of it is not written here (no model of it).
+    let list = match param("as") {
+        Some("PartialObjectMetadata") => false,
+        Some("PartialObjectMetadataList") => true,
+        // Tables are JSON or YAML only, and for built-in and custom kinds alike.
+        Some("Table") if media != Media::Protobuf => {
+            return Some(Chosen {
+                media,
+                table: Some(meta),
+                partial: None,
+            });
+        }
         _ => return None,
     };
     (media != Media::Protobuf).then_some(Chosen {
         media,
-        table: Some(table),
+        table: None,
+        partial: Some((meta, list)),
     })
 }
 

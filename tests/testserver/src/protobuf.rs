@@ -190,17 +190,22 @@ pub(crate) fn request_body(kind: &KindInfo, body: &[u8]) -> Result<Vec<u8>, Fail
         // Another kind does not convert to the endpoint's internal type; Go's %T names the
         // versioned type by its version package, the internal one by its group's.
         let version = got_api.rsplit('/').next().unwrap_or("");
-        let internal = match kind.group {
-            "" => "core",
-            "internal.apiserver.k8s.io" => "apiserverinternal",
-            g => g.split('.').next().unwrap_or(g),
-        };
+        let internal = internal_package(kind.group);
         return Err(status::bad_request(format!(
             "{got} in version {version:?} cannot be handled as a {want}: converting ({version}.{got}) to ({internal}.{want}): unknown conversion",
             want = kind.kind
         )));
     }
     serde_json::to_vec(&value).map_err(|e| status::bad_request(e.to_string()))
+}
+
+/// The Go package of a group's internal types, as `%T` names them (`core.ConfigMap`).
+pub(crate) fn internal_package(group: &str) -> &str {
+    match group {
+        "" => "core",
+        "internal.apiserver.k8s.io" => "apiserverinternal",
+        g => g.split('.').next().unwrap_or(g),
+    }
 }
 
 /// A custom resource's body in protobuf. The CRD handler offers protobuf but has no decoder

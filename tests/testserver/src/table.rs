@@ -5,6 +5,30 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
+/// An object's metadata alone, as `as=PartialObjectMetadata` asks.
+pub fn partial_object(api_version: &str, object: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": api_version,
+        "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+/// A get's (`object`) or list's (`object` has `items`) answer as PartialObjectMetadata(List);
+/// `Err(is_list)` when the object is not what was asked for.
+pub fn partial(api_version: &str, object: &Value, want_list: bool) -> Result<Value, bool> {
+    match (object.get("items").and_then(Value::as_array), want_list) {
+        (Some(items), true) => Ok(json!({
+            "kind": "PartialObjectMetadataList",
+            "apiVersion": api_version,
+            "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
+            "items": items.iter().map(|i| partial_object(api_version, i)).collect::<Vec<_>>(),
+        })),
+        (None, false) => Ok(partial_object(api_version, object)),
+        (items, _) => Err(items.is_some()),
+    }
+}
+
 /// How each row carries its object (`includeObject`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Include {

@@ -39,6 +39,8 @@ pub(crate) struct WatchRequest {
     pub view: Option<&'static KindInfo>,
     /// Length-prefixed protobuf frames rather than JSON lines.
     pub protobuf: bool,
+    /// Events' objects as PartialObjectMetadata of this apiVersion.
+    pub partial: Option<&'static str>,
 }
 
 /// The watch event of `change` for this watch, if it concerns it: selector transitions turn
@@ -73,6 +75,9 @@ fn event_for(w: &WatchRequest, change: &Change) -> Option<Value> {
     if let Some((api_version, include)) = w.table {
         object = table::answer(api_version, &object, include);
     }
+    if let Some(api_version) = w.partial {
+        object = table::partial_object(api_version, &object);
+    }
     Some(json!({"type": kind.as_str(), "object": object}))
 }
 
@@ -81,7 +86,11 @@ fn bookmark(w: &WatchRequest, rv: u64, initial_end: bool) -> Value {
     if initial_end {
         metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    json!({"type": "BOOKMARK", "object": {"kind": w.kind.kind, "apiVersion": w.kind.api_version, "metadata": metadata}})
+    let (kind, api_version) = match w.partial {
+        Some(api_version) => ("PartialObjectMetadata", api_version),
+        None => (w.kind.kind, w.kind.api_version),
+    };
+    json!({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": api_version, "metadata": metadata}})
 }
 
 /// One event as sent: a JSON line, or a protobuf frame.

@@ -703,3 +703,70 @@ async fn protobuf_reads_of_richer_kinds_equal_their_json_reads() {
         assert_eq!(pb.body, from_json, "{kind}");
     }
 }
+
+#[tokio::test]
+async fn metadata_conversions_answer_partial_object_metadata() {
+    let server = TestServer::start().await.unwrap();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m"}, "data": {"k": "v"}});
+    let path = "/api/v1/namespaces/default/configmaps";
+    post_pb(&server, path, &body_of::<ConfigMap>(&cm)).await;
+    // client-go's metadata client: protobuf first, which is not written here, then JSON.
+    let one = "application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+    let many = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+    let got = raw(
+        &server,
+        "GET",
+        &format!("{path}/m"),
+        &[("Accept", one)],
+        b"",
+    )
+    .await;
+    assert_eq!((got.code, got.content_type.as_str()), (200, JSON));
+    let got = got.json();
+    assert_eq!(
+        (&got["kind"], &got["apiVersion"], &got["metadata"]["name"]),
+        (
+            &json!("PartialObjectMetadata"),
+            &json!("meta.k8s.io/v1"),
+            &json!("m")
+        )
+    );
+    assert!(got.get("data").is_none());
+    let list = raw(&server, "GET", path, &[("Accept", many)], b"")
+        .await
+        .json();
+    assert_eq!(list["kind"], "PartialObjectMetadataList");
+    assert_eq!(list["items"][0]["kind"], "PartialObjectMetadata");
+    assert_eq!(list["items"][0]["metadata"]["name"], "m");
+    // The wrong shape: the real server's 406, naming its internal type.
+    let wrong = raw(&server, "GET", path, &[("Accept", one)], b"").await;
+    assert_eq!(wrong.code, 406);
+    assert_eq!(
+        wrong.json()["message"],
+        "you requested PartialObjectMetadata, but the requested object is a list (*core.ConfigMapList)"
+    );
+    let wrong = raw(
+        &server,
+        "GET",
+        &format!("{path}/m"),
+        &[("Accept", many)],
+        b"",
+    )
+    .await;
+    assert_eq!(
+        wrong.json()["message"],
+        "you requested PartialObjectMetadataList, but the requested object is not a list (*core.ConfigMap)"
+    );
+    let watch = raw(
+        &server,
+        "GET",
+        &format!("{path}?watch=true&timeoutSeconds=1"),
+        &[("Accept", one)],
+        b"",
+    )
+    .await;
+    let text = String::from_utf8(watch.body).unwrap();
+    let event: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(event["object"]["kind"], "PartialObjectMetadata");
+    assert_eq!(event["object"]["metadata"]["name"], "m");
+}
