@@ -14,9 +14,11 @@ use crate::admission::{self, Managed, Step, Writer, parse_body};
 use crate::alias;
 use crate::apply;
 use crate::discovery;
+use crate::negotiate::{self, Media};
 use crate::openapi;
 use crate::options::{self, OptionsKind};
 use crate::pods;
+use crate::protobuf;
 use crate::request::{Parsed, Query};
 use crate::response::{self, Body};
 use crate::status::{self, Failure};
@@ -75,6 +77,7 @@ pub(crate) fn handle(
         return response::bytes(400, "text/plain; charset=utf-8", "400 Bad Request");
     };
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let accept = req.header(header::ACCEPT).unwrap_or("");
     if req.method == Method::GET
         && let Some(answer) = discovery_paths(store, req, &segments)
     {
@@ -83,11 +86,11 @@ pub(crate) fn handle(
     let (group, version, rest) = match segments.as_slice() {
         ["api", "v1", rest @ ..] => ("", "v1", rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return response::fail(status::no_route()),
+        _ => return protobuf::fail_in(accept, status::no_route()),
     };
     match route(store, group, version, rest) {
         Some(route) => resource(store, req, route, watch_limit),
-        None => response::fail(status::no_route()),
+        None => protobuf::fail_in(accept, status::no_route()),
     }
 }
 
@@ -164,25 +167,65 @@ fn resource(
     // for the storage kind, its body and answers converted.
     let view =
         alias::storage_of(route.kind).map(|storage| std::mem::replace(&mut route.kind, storage));
-    let content_type = req.header(header::CONTENT_TYPE).unwrap_or("");
-    // Bodies are JSON only (no protobuf, no CBOR), as for custom resources.
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    if matches!(req.method, Method::POST | Method::PUT)
-        && !media_type.is_empty()
-        && media_type != "application/json"
-        && media_type != "*/*"
-    {
-        return response::fail(status::unsupported_media_type(media_type));
-    }
-    let body = match view {
-        Some(_) if !req.body.is_empty() => to_storage(route.kind, media_type, &req.body),
-        _ => req.body.clone(),
-    };
+    let kind = route.kind;
+    let custom = store
+        .crds
+        .find(kind.group, kind.version, kind.plural)
+        .is_some();
     let accept = req.header(header::ACCEPT).unwrap_or("");
-    let as_table = match table::wanted(accept) {
+    // Failures are written in what the client accepts, protobuf included.
+    let fail = |f: Failure| protobuf::fail_in(accept, f);
+    // The answer's type is chosen before the body is read, as the real handlers do.
+    let collection = req.method == Method::GET && route.name.is_none();
+    let watching = collection && req.query.flag("watch");
+    let chosen = match negotiate::output(accept, custom, collection, watching) {
+        Ok(c) => c,
+        Err(f) => return fail(f),
+    };
+    // Media types are case-insensitive (Go's mime.ParseMediaType lowercases them).
+    let content_type = req
+        .header(header::CONTENT_TYPE)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mut media_type = content_type.split(';').next().unwrap_or("").trim();
+    let mut body = req.body.clone();
+    // The kind a body is read as (its view's, for a kind stored as another).
+    let body_kind = view.unwrap_or(kind);
+    let reads_body = match req.method {
+        Method::POST | Method::PUT => true,
+        // DeleteOptions are read by the meta codecs, which take protobuf for any kind.
+        Method::DELETE => !req.body.is_empty(),
+        _ => false,
+    };
+    if reads_body {
+        let read = match media_type {
+            "" | "application/json" | "*/*" => Ok(None),
+            negotiate::PROTOBUF if req.method == Method::DELETE => {
+                protobuf::delete_options_body(&req.body).map(Some)
+            }
+            negotiate::PROTOBUF if custom => Err(protobuf::custom_body(kind)),
+            negotiate::PROTOBUF => protobuf::request_body(body_kind, &req.body).map(Some),
+            // JSON is what the verbs read.
+            negotiate::YAML => admission::parse_apply_body(&req.body)
+                .map(|v| Some(serde_json::to_vec(&v).unwrap_or_default())),
+            _ => Err(status::unsupported_media_type(negotiate::SUPPORTED)),
+        };
+        match read {
+            Ok(Some(json)) => {
+                body = Bytes::from(json);
+                media_type = "application/json";
+            }
+            Ok(None) => {}
+            Err(f) => return fail(f),
+        }
+    }
+    if view.is_some() && !body.is_empty() {
+        body = to_storage(kind, media_type, &body);
+    }
+    let as_table = match chosen.table {
         Some(api_version) => match Include::parse(req.query.get("includeObject")) {
             Ok(include) => Some((api_version, include)),
-            Err(e) => return response::fail(status::bad_request(e)),
+            Err(e) => return fail(status::bad_request(e)),
         },
         None => None,
     };
@@ -205,6 +248,14 @@ fn resource(
                 Some((api_version, include)) if code == 200 && req.method == Method::GET => {
                     response::json(200, &table::answer(api_version, &v, include))
                 }
+                _ if code == 200 && req.method == Method::GET && chosen.partial.is_some() => {
+                    let (api_version, list) = chosen.partial.unwrap_or(("", false));
+                    match table::partial(api_version, &v, list) {
+                        Ok(p) => response::json(200, &p),
+                        Err(is_list) => fail(not_partial(kind, custom, list, is_list)),
+                    }
+                }
+                _ if chosen.media == Media::Protobuf => protobuf::answer(code, &v),
                 _ => response::json(code, &v),
             }
         }
@@ -212,9 +263,11 @@ fn resource(
             w.table = as_table;
             w.limit = watch_limit;
             w.view = view;
+            w.protobuf = chosen.media == Media::Protobuf;
+            w.partial = chosen.partial.map(|(api_version, _)| api_version);
             watch::watch_response(store, w)
         }
-        Err(f) => response::fail(f),
+        Err(f) => fail(f),
     };
     for warning in warnings {
         let text = format!("299 - {}", Value::String(warning));
@@ -223,6 +276,32 @@ fn resource(
         }
     }
     response
+}
+
+/// The 406 of a PartialObjectMetadata conversion of the wrong shape, naming the Go type the
+/// real server holds.
+fn not_partial(kind: &KindInfo, custom: bool, wanted_list: bool, is_list: bool) -> Failure {
+    let suffix = if is_list { "List" } else { "" };
+    let held = if custom {
+        format!("*unstructured.Unstructured{suffix}")
+    } else {
+        format!(
+            "*{}.{}{suffix}",
+            protobuf::internal_package(kind.group),
+            kind.kind
+        )
+    };
+    let (asked, what) = if wanted_list {
+        ("PartialObjectMetadataList", "is not a list")
+    } else {
+        ("PartialObjectMetadata", "is a list")
+    };
+    status::failure(
+        406,
+        "NotAcceptable",
+        format!("you requested {asked}, but the requested object {what} ({held})"),
+        None,
+    )
 }
 
 /// A body in the view's form turned into the storage kind's; one that does not parse is left
@@ -385,6 +464,8 @@ fn watch_of(call: &Call) -> Result<Answer, Failure> {
         table: None,
         limit: None,
         view: None,
+        protobuf: false,
+        partial: None,
     }))
 }
 
@@ -593,7 +674,10 @@ fn scale(call: &Call, dry_run: bool) -> Result<Answer, Failure> {
                 "application/merge-patch+json" => crate::patch::merge(&mut current, &patch),
                 "application/json-patch+json" => crate::patch::json_patch(&mut current, &patch)
                     .map_err(|e| status::failure(422, "Invalid", e.to_string(), None))?,
-                other => return Err(status::unsupported_media_type(other)),
+                other => {
+                    return Err(admission::unsupported_patch(kind, other)
+                        .unwrap_or_else(|| status::unsupported_media_type(negotiate::SUPPORTED)));
+                }
             }
             if let Some(m) = current.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("resourceVersion");

@@ -99,9 +99,12 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body as JSON, when it is.
+    /// The body as JSON, when it is JSON or a protobuf body of a built-in type (read through
+    /// the type its envelope names).
     pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
+        serde_json::from_slice(&self.body)
+            .ok()
+            .or_else(|| crate::protobuf::to_json(&self.body))
     }
 }
 

@@ -2,6 +2,10 @@
 //! served from one in-memory store, with the real server's bookkeeping (resourceVersion, uid,
 //! generation, generateName), errors, selectors, paging and watches.
 //!
+//! Bodies, answers and watches of built-in kinds may be JSON or Kubernetes' protobuf
+//! (`application/vnd.kubernetes.protobuf`, what kubectl's typed commands send), chosen from
+//! `Accept` as the real server chooses; custom resources answer JSON.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let server = kuber_testserver::TestServer::start().await?;
@@ -40,12 +44,14 @@ mod discovery;
 mod exec;
 mod hook;
 mod managed;
+mod negotiate;
 mod openapi;
 mod options;
 mod patch;
 mod pipeline;
 mod pods;
 mod portforward;
+mod protobuf;
 mod request;
 mod response;
 mod schema;

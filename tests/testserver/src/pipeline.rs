@@ -3,7 +3,7 @@
 //! authorized, delayed or failed by the controls, then served.
 
 use hyper::Response;
-use hyper::header::{HeaderValue, RETRY_AFTER};
+use hyper::header::{ACCEPT, HeaderValue, RETRY_AFTER};
 
 use crate::api;
 use crate::auth::User;
@@ -12,8 +12,9 @@ use crate::exec;
 use crate::hook::HookRequest;
 use crate::pods;
 use crate::portforward;
+use crate::protobuf;
 use crate::request::{Parsed, SECRET_HEADERS};
-use crate::response::{self, Body};
+use crate::response::Body;
 use crate::status::Failure;
 
 /// Serves one parsed request; `peer` is the user of the connection's client certificate.
@@ -30,19 +31,20 @@ pub(crate) async fn handle(shared: &Shared, peer: Option<User>, mut req: Parsed)
     if let Some(answer) = hand_answer(controls, &req) {
         return answer;
     }
+    let accept = req.header(ACCEPT).unwrap_or("").to_owned();
     let user = match user {
         Ok(u) => u,
-        Err(f) => return response::fail(f),
+        Err(f) => return protobuf::fail_in(&accept, f),
     };
     if let Some(f) = controls.auth.authorize(user.as_ref(), &req.info) {
-        return response::fail(f);
+        return protobuf::fail_in(&accept, f);
     }
     let decision = controls.decide(&req.info);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
     if let Some((code, body, retry_after)) = decision.failure {
-        let mut r = response::fail(Failure { code, body });
+        let mut r = protobuf::fail_in(&accept, Failure { code, body });
         if let Some(s) = retry_after {
             r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
         }

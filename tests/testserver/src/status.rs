@@ -139,14 +139,16 @@ pub fn method_not_allowed() -> Failure {
     )
 }
 
-pub fn unsupported_media_type(content_type: &str) -> Failure {
+/// A body whose Content-Type the handler has no decoder for, with the types it has
+/// (negotiation's errUnsupportedMediaType: no details).
+pub fn unsupported_media_type(accepted: &str) -> Failure {
     failure(
         415,
         "UnsupportedMediaType",
         format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {content_type})"
+            "the body of the request was in an unknown format - accepted media types include: {accepted}"
         ),
-        Some(json!({})),
+        None,
     )
 }
 

@@ -958,8 +958,10 @@ fn fits_kind(kind: &KindInfo, body: &Value) -> Result<(), StoreError> {
 /// What a create sets that the server owns: generation, no status on kinds with a status
 /// subresource, a namespace's finalizer, phase and name label.
 fn server_fields(kind: &KindInfo, body: &mut Value, name: &str) {
-    // Services keep no generation on the real server.
-    if body.get("spec").is_some() && !(kind.group.is_empty() && kind.plural == "services") {
+    // Services and namespaces keep no generation on the real server (a protobuf body always
+    // has a namespace's spec, as Go's JSON has it).
+    let untracked = kind.group.is_empty() && matches!(kind.plural, "services" | "namespaces");
+    if body.get("spec").is_some() && !untracked {
         meta_mut(body).insert("generation".into(), json!(1));
     } else {
         meta_mut(body).remove("generation");

@@ -5,27 +5,28 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-/// The Table version an Accept header asks for before any plain JSON (`meta.k8s.io/v1` or
-/// `meta.k8s.io/v1beta1`), media ranges taken in order.
-pub fn wanted(accept: &str) -> Option<&'static str> {
-    for range in accept.split(',') {
-        let mut parts = range.split(';').map(str::trim);
-        let base = parts.next().unwrap_or("");
-        if !matches!(base, "application/json" | "application/*" | "*/*") {
-            continue;
-        }
-        let params: Vec<(&str, &str)> = parts.filter_map(|p| p.split_once('=')).collect();
-        let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-        match (param("as"), param("g"), param("v")) {
-            (None, _, _) => return None,
-            (Some("Table"), Some("meta.k8s.io"), Some("v1")) => return Some("meta.k8s.io/v1"),
-            (Some("Table"), Some("meta.k8s.io"), Some("v1beta1")) => {
-                return Some("meta.k8s.io/v1beta1");
-            }
-            _ => {}
-        }
+/// An object's metadata alone, as `as=PartialObjectMetadata` asks.
+pub fn partial_object(api_version: &str, object: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": api_version,
+        "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+/// A get's (`object`) or list's (`object` has `items`) answer as PartialObjectMetadata(List);
+/// `Err(is_list)` when the object is not what was asked for.
+pub fn partial(api_version: &str, object: &Value, want_list: bool) -> Result<Value, bool> {
+    match (object.get("items").and_then(Value::as_array), want_list) {
+        (Some(items), true) => Ok(json!({
+            "kind": "PartialObjectMetadataList",
+            "apiVersion": api_version,
+            "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
+            "items": items.iter().map(|i| partial_object(api_version, i)).collect::<Vec<_>>(),
+        })),
+        (None, false) => Ok(partial_object(api_version, object)),
+        (items, _) => Err(items.is_some()),
     }
-    None
 }
 
 /// How each row carries its object (`includeObject`).
@@ -200,21 +201,5 @@ mod tests {
         for (secs, text) in cases {
             assert_eq!(human_duration(secs), text, "{secs}s");
         }
-    }
-
-    #[test]
-    fn accept_headers_choose_the_table_version() {
-        let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(wanted(kubectl), Some("meta.k8s.io/v1"));
-        assert_eq!(
-            wanted("application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json"),
-            Some("meta.k8s.io/v1beta1")
-        );
-        assert_eq!(wanted("application/json"), None);
-        assert_eq!(
-            wanted("application/json, application/json;as=Table;v=v1;g=meta.k8s.io"),
-            None
-        );
-        assert_eq!(wanted(""), None);
     }
 }

@@ -37,6 +37,10 @@ pub(crate) struct WatchRequest {
     pub limit: Option<usize>,
     /// The kind the watcher asked for, when its objects are stored as another's.
     pub view: Option<&'static KindInfo>,
+    /// Length-prefixed protobuf frames rather than JSON lines.
+    pub protobuf: bool,
+    /// Events' objects as PartialObjectMetadata of this apiVersion.
+    pub partial: Option<&'static str>,
 }
 
 /// The watch event of `change` for this watch, if it concerns it: selector transitions turn
@@ -71,6 +75,9 @@ fn event_for(w: &WatchRequest, change: &Change) -> Option<Value> {
     if let Some((api_version, include)) = w.table {
         object = table::answer(api_version, &object, include);
     }
+    if let Some(api_version) = w.partial {
+        object = table::partial_object(api_version, &object);
+    }
     Some(json!({"type": kind.as_str(), "object": object}))
 }
 
@@ -79,10 +86,18 @@ fn bookmark(w: &WatchRequest, rv: u64, initial_end: bool) -> Value {
     if initial_end {
         metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    json!({"type": "BOOKMARK", "object": {"kind": w.kind.kind, "apiVersion": w.kind.api_version, "metadata": metadata}})
+    let (kind, api_version) = match w.partial {
+        Some(api_version) => ("PartialObjectMetadata", api_version),
+        None => (w.kind.kind, w.kind.api_version),
+    };
+    json!({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": api_version, "metadata": metadata}})
 }
 
-fn line(v: &Value) -> Bytes {
+/// One event as sent: a JSON line, or a protobuf frame.
+fn line(protobuf: bool, v: &Value) -> Bytes {
+    if protobuf {
+        return Bytes::from(crate::protobuf::watch_frame(v));
+    }
     let mut bytes = serde_json::to_vec(v).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
@@ -90,12 +105,17 @@ fn line(v: &Value) -> Bytes {
 
 pub(crate) fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Body> {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let content_type = if w.protobuf {
+        crate::protobuf::WATCH_CONTENT_TYPE
+    } else {
+        "application/json"
+    };
     let interval = store.options.bookmark_interval;
     match store.watch(w.kind, w.from) {
         Err(e) => {
             let f: Failure = e.into();
             let event = json!({"type": "ERROR", "object": f.body});
-            let _ = tx.try_send(line(&event));
+            let _ = tx.try_send(line(w.protobuf, &event));
         }
         Ok(start) => {
             tokio::spawn(async move {
@@ -108,13 +128,18 @@ pub(crate) fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Bo
                 for change in &start.backlog {
                     if let Some(e) = event_for(&w, change) {
                         left = left.saturating_sub(1);
-                        if tx.send(line(&e)).await.is_err() || left == 0 {
+                        if tx.send(line(w.protobuf, &e)).await.is_err() || left == 0 {
                             return;
                         }
                     }
                     rv = rv.max(change.rv);
                 }
-                if w.initial_events_end && tx.send(line(&bookmark(&w, rv, true))).await.is_err() {
+                if w.initial_events_end
+                    && tx
+                        .send(line(w.protobuf, &bookmark(&w, rv, true)))
+                        .await
+                        .is_err()
+                {
                     return;
                 }
                 let mut live = start.live;
@@ -132,7 +157,7 @@ pub(crate) fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Bo
                         _ = sleep => return,
                         _ = tx.closed() => return,
                         _ = ticks.tick(), if w.bookmarks => {
-                            if tx.send(line(&bookmark(&w, rv, false))).await.is_err() {
+                            if tx.send(line(w.protobuf, &bookmark(&w, rv, false))).await.is_err() {
                                 return;
                             }
                         }
@@ -144,7 +169,7 @@ pub(crate) fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Bo
                                 rv = change.rv;
                                 if let Some(e) = event_for(&w, &change) {
                                     left = left.saturating_sub(1);
-                                    if tx.send(line(&e)).await.is_err() || left == 0 {
+                                    if tx.send(line(w.protobuf, &e)).await.is_err() || left == 0 {
                                         return;
                                     }
                                 }
@@ -164,6 +189,6 @@ pub(crate) fn watch_response(store: &Arc<Store>, w: WatchRequest) -> Response<Bo
     });
     let mut r = Response::new(StreamBody::new(body).boxed_unsync());
     r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }

@@ -813,22 +813,33 @@ async fn unsupported_patch_types_are_refused_not_misapplied() {
 }
 
 #[tokio::test]
-async fn bodies_other_than_json_are_refused_with_415() {
+async fn bodies_without_a_decoder_are_415_and_broken_protobuf_400() {
     let server = TestServer::start().await.unwrap();
     let op = kuber::api::OPERATIONS
         .iter()
         .find(|o| o.id == "createCoreV1NamespacedConfigMap")
         .unwrap();
-    let mut req = kuber::api::Request::new(op, &["default"]);
-    req.body = Some(kuber::api::request::Body {
-        content_type: "application/vnd.kubernetes.protobuf",
-        bytes: b"k8s\x00".to_vec(),
-    });
-    match server.client().call::<Value>(req).await.unwrap_err() {
-        kuber::api::Error::Api(e) => {
-            assert_eq!((e.code, e.reason()), (415, Some("UnsupportedMediaType")))
+    // (Content-Type, body, code, reason): protobuf is read (tests/protobuf.rs), an empty one
+    // refused as the real decoder does.
+    let cases: [(&'static str, &[u8], u16, &str); 2] = [
+        ("text/plain", b"x", 415, "UnsupportedMediaType"),
+        (
+            "application/vnd.kubernetes.protobuf",
+            b"k8s\x00",
+            400,
+            "BadRequest",
+        ),
+    ];
+    for (content_type, bytes, code, reason) in cases {
+        let mut req = kuber::api::Request::new(op, &["default"]);
+        req.body = Some(kuber::api::request::Body {
+            content_type,
+            bytes: bytes.to_vec(),
+        });
+        match server.client().call::<Value>(req).await.unwrap_err() {
+            kuber::api::Error::Api(e) => assert_eq!((e.code, e.reason()), (code, Some(reason))),
+            other => panic!("{other}"),
         }
-        other => panic!("{other}"),
     }
     assert!(
         server

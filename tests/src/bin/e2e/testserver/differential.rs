@@ -224,6 +224,9 @@ fn script() -> Vec<Step> {
         patch(&format!("{CM}/a"), STRATEGIC, r#"{"data":{"s":"1"}}"#),
         patch(&format!("{CM}/missing"), MERGE, r#"{"data":{"s":"1"}}"#),
         patch(&format!("{CM}/a"), "text/plain", r#"{"data":{"s":"1"}}"#),
+        // Create bodies: a type with no decoder (415), protobuf without its prefix (400).
+        step("POST", CM).body("text/plain", "x"),
+        step("POST", CM).body("application/vnd.kubernetes.protobuf", "not protobuf"),
         patch(&format!("{CM}/a"), MERGE, "{not json"),
         get(&format!("{CM}/a")),
         // Server-side apply: create, conflict, force.
