@@ -342,17 +342,20 @@ impl Client {
         self.open(&req, Mode::Send).await
     }
 
-    async fn read(&self, req: &Request, mode: Mode) -> Result<Bytes, Error> {
+    /// The whole 2xx body, and whether the server sent it in protobuf.
+    async fn read(&self, req: &Request, mode: Mode) -> Result<(Bytes, bool), Error> {
         match self.execute(req, mode, None).await? {
-            Answer::Read { body, .. } => Ok(body),
+            Answer::Read { body, headers, .. } => Ok((body, is_protobuf(&headers))),
             // Modes that read whole bodies never leave one open.
             Answer::Open(res) => {
-                read_body(self.decoded(res, mode), None)
+                let protobuf = is_protobuf(res.headers());
+                let body = read_body(self.decoded(res, mode), None)
                     .await
                     .map_err(|e| Error::Transport {
                         operation: req.operation.id,
                         source: Box::new(e),
-                    })
+                    })?;
+                Ok((body, protobuf))
             }
         }
     }
@@ -609,10 +612,10 @@ impl Client {
                 self.update_exec_identity(credentials, hyper).await?;
             }
         }
-        let body = match &req.body {
-            Some(body) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static(body.content_type));
-                RequestBody::new(Bytes::copy_from_slice(&body.bytes))
+        let body = match req.wire_body(self.shared.config.encoding.is_protobuf()) {
+            Some((content_type, bytes)) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                RequestBody::new(Bytes::copy_from_slice(bytes))
             }
             None => RequestBody::empty(),
         };
@@ -623,6 +626,15 @@ impl Client {
             })
         })
     }
+}
+
+/// Whether an answer's `Content-Type` is Kubernetes' protobuf (`;stream=watch` for watches).
+fn is_protobuf(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(crate::request::PROTOBUF))
 }
 
 /// The top-level `kind` of a JSON object, if it has a string one. The API server writes `kind`
