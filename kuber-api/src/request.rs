@@ -270,6 +270,14 @@ impl Request {
         self.json(body)
     }
 
+    /// A protobuf body (magic, envelope, message) for the JSON body already set, sent instead of
+    /// it when the client's encoding is protobuf: for callers that encode a type picked at run
+    /// time. Without a JSON body it is not sent.
+    pub fn message_bytes(mut self, bytes: Vec<u8>) -> Request {
+        self.message = Some(bytes);
+        self
+    }
+
     /// The protobuf body [`Request::message`] encoded, if any.
     pub fn protobuf_body(&self) -> Option<&[u8]> {
         self.message.as_deref()

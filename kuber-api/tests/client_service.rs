@@ -161,7 +161,10 @@ async fn calls_go_through_a_service_without_a_socket() {
     // Built-in kinds go in protobuf when the build has it (the default encoding then).
     let protobuf = kuber_api::Encoding::default().is_protobuf();
     let (accept, content_type) = match protobuf {
-        true => (kuber_api::request::PROTOBUF_ACCEPT, kuber_api::request::PROTOBUF),
+        true => (
+            kuber_api::request::PROTOBUF_ACCEPT,
+            kuber_api::request::PROTOBUF,
+        ),
         false => ("application/json", "application/json"),
     };
     assert_eq!(seen[0].headers["accept"], accept);

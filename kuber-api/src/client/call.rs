@@ -186,6 +186,72 @@ impl<T: DeserializeOwned> Decode<T> for Json {
     }
 }
 
+/// An answer as the server sent it, in protobuf or JSON ([`Client::call_encoded`]): for callers
+/// that pick the type to decode at run time.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    body: bytes::Bytes,
+    protobuf: bool,
+    operation: &'static str,
+    kinds: &'static [&'static str],
+}
+
+impl Encoded {
+    /// Whether the body is protobuf (magic and envelope).
+    pub fn is_protobuf(&self) -> bool {
+        self.protobuf
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// A JSON body decoded as `T`, with the kind check of every call.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        check_kind(&self.body, self.operation, self.kinds)?;
+        serde_json::from_slice(&self.body).map_err(|e| Error::decode::<T>(self.operation, &e))
+    }
+
+    /// A protobuf body's envelope, with the kind check of every call.
+    #[cfg(feature = "protobuf")]
+    pub fn envelope(&self) -> Result<kuber_models::proto::Envelope<'_>, Error> {
+        protobuf::envelope(&self.body, self.operation, self.kinds, "runtime.Unknown")
+    }
+
+    /// A protobuf body decoded as `T`.
+    #[cfg(feature = "protobuf")]
+    pub fn message<T: FromProtobuf>(&self) -> Result<T, Error> {
+        let type_name = std::any::type_name::<T>();
+        let env = protobuf::envelope(&self.body, self.operation, self.kinds, type_name)?;
+        T::from_envelope(&env).map_err(|e| Error::protobuf(self.operation, type_name, &e))
+    }
+}
+
+impl Decode<Encoded> for Protobuf {
+    const READING: Reading = Reading::Protobuf;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        kinds: &'static [&'static str],
+    ) -> Result<Encoded, Error> {
+        let (body, protobuf) = match raw.0 {
+            Inner::Protobuf(body) => (body, true),
+            Inner::Body(body) => (body, false),
+            _ => return Err(mismatch(operation)),
+        };
+        Ok(Encoded {
+            body,
+            protobuf,
+            operation,
+            kinds,
+        })
+    }
+}
+
 #[cfg(not(feature = "protobuf"))]
 impl<T: DeserializeOwned> Decode<T> for Protobuf {
     const READING: Reading = Reading::Json;
@@ -248,7 +314,7 @@ mod protobuf {
     }
 
     /// The envelope of a protobuf answer, with the kind checks every answer gets (not generic).
-    fn envelope<'a>(
+    pub(super) fn envelope<'a>(
         body: &'a [u8],
         operation: &'static str,
         kinds: &'static [&'static str],

@@ -299,6 +299,12 @@ impl Client {
         Call::new(self, req)
     }
 
+    /// Sends `req` as a call of a built-in kind (protobuf asked for when the encoding is
+    /// protobuf) and returns the answer undecoded, for a type picked at run time.
+    pub fn call_encoded(&self, req: Request) -> Call<call::Encoded, call::Protobuf> {
+        Call::new(self, req)
+    }
+
     /// Sends `req` and returns the answer as text (logs, well-known documents). Invalid UTF-8 is
     /// replaced, as a terminal would show it.
     pub fn call_text(&self, req: Request) -> Call<String, call::Text> {
