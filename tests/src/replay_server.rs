@@ -330,12 +330,9 @@ fn as_json(sent: &SentRequest) -> Result<Option<SentRequest>, String> {
         return Ok(None);
     }
     let env = kuber_models::proto::decode_envelope(&sent.body).map_err(|e| e.to_string())?;
-    let json = kuber_models::proto::with_message_type(
-        env.api_version,
-        env.kind,
-        ToJson(&sent.body),
-    )
-    .ok_or_else(|| format!("no protobuf type for {}/{}", env.api_version, env.kind))??;
+    let json =
+        kuber_models::proto::with_message_type(env.api_version, env.kind, ToJson(&sent.body))
+            .ok_or_else(|| format!("no protobuf type for {}/{}", env.api_version, env.kind))??;
     Ok(Some(SentRequest {
         content_type: Some("application/json".into()),
         body: json,

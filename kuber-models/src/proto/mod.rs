@@ -218,7 +218,8 @@ pub fn encode_object<T: Message + crate::Resource>(obj: &T) -> Vec<u8> {
 
 /// The message of `v`, or `None` when protobuf cannot carry all it holds: JSON members the
 /// models do not know (in any nested `unknown_fields`), members in a message the models hold as
-/// empty, duration text Go would not parse. Such a value goes as JSON instead.
+/// empty, duration text Go would not parse, number text Go would write otherwise (`1e3`). Such a
+/// value goes as JSON instead.
 pub fn encode_lossless<T: Message>(v: &T) -> Option<Vec<u8>> {
     let mut buf = Vec::new();
     wire::lossless(|| v.encode(&mut buf)).then_some(buf)

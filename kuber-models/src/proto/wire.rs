@@ -241,7 +241,7 @@ thread_local! {
 }
 
 /// Marks the encode running on this thread as losing something the value holds.
-fn lost() {
+pub(super) fn lost() {
     LOST.with(|l| l.set(true));
 }
 
