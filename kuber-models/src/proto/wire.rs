@@ -229,7 +229,7 @@ pub fn embedded(b: &mut Vec<u8>, tag: u32, f: impl FnOnce(&mut Vec<u8>)) {
 /// The fields the model did not know, after the known ones. JSON members have no field number
 /// and cannot be written: the encoding is marked lossy ([`super::encode_lossless`]).
 pub fn unknown(b: &mut Vec<u8>, u: &UnknownFields) {
-    if u.len() > 0 {
+    if u.iter().next().is_some() {
         lost();
     }
     b.extend_from_slice(u.protobuf());
