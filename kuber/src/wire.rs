@@ -102,6 +102,58 @@ fn decode<O: DeserializeOwned + 'static>(answer: &kuber_api::call::Encoded) -> R
     })
 }
 
+/// How a protobuf watch event's object becomes a `K`: the message of the target's kind, then `K`
+/// itself or through its JSON value (an `Object`). `None`: the watch stays JSON.
+#[cfg(feature = "protobuf")]
+pub(crate) type EventDecoder<K> =
+    fn(&[u8]) -> std::result::Result<K, kuber_models::proto::DecodeError>;
+
+#[cfg(feature = "protobuf")]
+pub(crate) fn event_decoder<K: DeserializeOwned + 'static>(
+    target: &Target,
+) -> Option<EventDecoder<K>> {
+    use kuber_models::proto::{DecodeError, Message, MessageVisitor, decode_object};
+
+    fn convert<T, K>(body: &[u8]) -> std::result::Result<K, DecodeError>
+    where
+        T: Message + serde::Serialize + 'static,
+        K: DeserializeOwned + 'static,
+    {
+        let mut slot = Some(decode_object::<T>(body)?);
+        let any: &mut dyn std::any::Any = &mut slot;
+        if let Some(same) = any.downcast_mut::<Option<K>>().and_then(Option::take) {
+            return Ok(same);
+        }
+        serde_json::to_value(&slot)
+            .and_then(serde_json::from_value)
+            .map_err(|e| DecodeError::new(e.to_string()).root(T::NAME))
+    }
+    struct Pick<K>(std::marker::PhantomData<fn() -> K>);
+    impl<K: DeserializeOwned + 'static> MessageVisitor for Pick<K> {
+        type Output = EventDecoder<K>;
+        fn visit<T>(self) -> EventDecoder<K>
+        where
+            T: Message
+                + serde::Serialize
+                + DeserializeOwned
+                + Clone
+                + std::fmt::Debug
+                + PartialEq
+                + 'static,
+        {
+            convert::<T, K>
+        }
+    }
+    if !is_message(target) {
+        return None;
+    }
+    kuber_models::proto::with_message_type(
+        &target.api_version,
+        &target.kind,
+        Pick::<K>(std::marker::PhantomData),
+    )
+}
+
 /// The protobuf body of a create or replace whose JSON is `json`, if the kind has a message and
 /// protobuf carries all the JSON holds.
 #[cfg(feature = "protobuf")]

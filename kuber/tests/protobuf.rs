@@ -88,3 +88,47 @@ async fn typed_and_by_name_verbs_read_and_send_protobuf() {
         pod("new")
     );
 }
+
+#[tokio::test]
+async fn watches_read_protobuf_frames_typed_and_by_name() {
+    use futures_util::StreamExt as _;
+    use kuber::watch::Event;
+
+    let server = TestServer::start().await.unwrap();
+    server.on_request(Match::any().resource("pods"), |_| {
+        let mut frames = Vec::new();
+        let mut p = pod("a");
+        p.metadata.as_mut().unwrap().resource_version = Some("6".into());
+        proto::encode_watch_frame("ADDED", &proto::encode_object(&p), &mut frames);
+        Some(
+            Reply::new(200)
+                .header(
+                    "content-type",
+                    "application/vnd.kubernetes.protobuf;stream=watch",
+                )
+                .body(frames),
+        )
+    });
+    let ctx = server.context_in_process();
+    let mut typed = Box::pin(ctx.watch::<Pod>().resource_version("5").stream());
+    let Some(Ok(Event::Added(p))) = typed.next().await else {
+        panic!("no ADDED event");
+    };
+    assert_eq!(p.metadata.unwrap().name.as_deref(), Some("a"));
+    let mut named = Box::pin(ctx.watch_kind("Pod").resource_version("5").stream());
+    let Some(Ok(Event::Added(o))) = named.next().await else {
+        panic!("no ADDED event");
+    };
+    assert_eq!((o.kind(), o.name()), ("Pod", Some("a")));
+    let watches: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/pods"))
+        .collect();
+    assert!(
+        watches
+            .iter()
+            .all(|r| header(&r.headers, "accept") == ACCEPT),
+        "{watches:?}"
+    );
+}

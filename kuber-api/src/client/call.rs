@@ -506,6 +506,25 @@ async fn fetch(client: Client, mut req: Request, reading: Reading) -> Result<Raw
     Ok(Raw(inner))
 }
 
+/// A watch of a built-in kind whose event type is picked at run time: frames decoded with
+/// `decode` when the server answers protobuf, else JSON lines.
+#[cfg(feature = "protobuf")]
+pub(super) async fn watch_with<T>(
+    client: &Client,
+    req: Request,
+    decode: fn(&[u8]) -> Result<T, kuber_models::proto::DecodeError>,
+) -> Result<WatchStream<T>, Error> {
+    let operation = req.operation.id;
+    let raw = fetch(client.clone(), req, Reading::ProtobufWatch).await?;
+    let (body, idle, protobuf) = open(raw, operation)?;
+    let stream = WatchStream::new(body, operation, idle);
+    Ok(if protobuf {
+        stream.protobuf(decode)
+    } else {
+        stream
+    })
+}
+
 impl State {
     // Not generic: each operation's `Call::new` is one call to this, so the 1,100 instances of
     // `new` stay a few instructions each.

@@ -323,6 +323,18 @@ impl Client {
         Call::new(self, req)
     }
 
+    /// Starts a watch of a built-in kind whose event type is picked at run time: protobuf asked
+    /// for when the encoding is protobuf, its frames' objects read with `decode` (a whole body:
+    /// magic, envelope, message); JSON lines when the server answers JSON.
+    #[cfg(feature = "protobuf")]
+    pub async fn watch_with<T: DeserializeOwned>(
+        &self,
+        req: Request,
+        decode: fn(&[u8]) -> Result<T, kuber_models::proto::DecodeError>,
+    ) -> Result<WatchStream<T>, Error> {
+        call::watch_with(self, req, decode).await
+    }
+
     /// Starts a streamed answer (a followed log): its bytes as they arrive, not bounded by the
     /// request timeout but ended by silence longer than [`Config::idle_timeout`].
     pub fn stream(&self, req: Request) -> Call<ByteStream, call::Stream> {
