@@ -193,7 +193,12 @@ pub fn generate_with(specs: &[PathBuf], options: &Options) -> Result<Generated, 
                 input: input.clone(),
                 source,
             })?;
-            Some(emit::api::ApiEmitter::new(&model, &ops, api_root).emit()?)
+            let messages = join.iter().flat_map(|j| j.messages.keys().cloned());
+            Some(
+                emit::api::ApiEmitter::new(&model, &ops, api_root)
+                    .with_messages(messages)
+                    .emit()?,
+            )
         }
         None => None,
     };

@@ -50,6 +50,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A 2xx protobuf answer (or watch event) that does not decode as the call's type: the
+    /// field path is where it broke (`io.k8s.api.core.v1.Pod.spec.containers[0].name`).
+    #[error("{operation}: cannot decode {type_name} from protobuf at {path}: {problem}")]
+    DecodeProtobuf {
+        operation: &'static str,
+        type_name: &'static str,
+        path: String,
+        problem: String,
+    },
+
     /// A 2xx answer of another kind than the call's type (a list for an object, a `Status` for
     /// a pod): decoding it would give a default-filled value.
     #[error("{operation}: expected kind {expected}, the server answered kind {received}")]
@@ -163,6 +173,19 @@ const BODY_KEPT: usize = 4096;
 impl ApiError {
     /// Builds the error from a non-2xx answer's body.
     pub(crate) fn from_body(operation: &'static str, code: u16, body: &[u8]) -> ApiError {
+        // A protobuf `Status` (the answer to a protobuf Accept) is kept as its JSON, so the
+        // error reads the same either way.
+        #[cfg(feature = "protobuf")]
+        if body.starts_with(&kuber_models::proto::MAGIC)
+            && let Ok(status) = kuber_models::proto::decode_object::<Status>(body)
+            && status.kind.as_deref() == Some("Status")
+            && let Ok(json) = serde_json::to_vec(&status)
+        {
+            return ApiError {
+                status: Some(status),
+                ..ApiError::from_body(operation, code, &json)
+            };
+        }
         let status = serde_json::from_slice::<Status>(body)
             .ok()
             .filter(|s| s.kind.as_deref() == Some("Status"));
@@ -348,6 +371,21 @@ impl Error {
     /// timeout) or [`Error::IdleTimeout`] (a stream went silent). Both may be retried.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. } | Error::IdleTimeout { .. })
+    }
+
+    /// A protobuf decode error, naming the Rust type and the field path.
+    #[cfg(feature = "protobuf")]
+    pub(crate) fn protobuf(
+        operation: &'static str,
+        type_name: &'static str,
+        e: &kuber_models::proto::DecodeError,
+    ) -> Error {
+        Error::DecodeProtobuf {
+            operation,
+            type_name,
+            path: e.path(),
+            problem: e.problem().to_owned(),
+        }
     }
 
     /// A decode error from serde_json, naming the Rust type and the JSON position.

@@ -22,6 +22,7 @@ pub use kuber_yaml as yaml;
 pub use client::{ByteStream, ClientStats, Lines, WatchStream};
 pub use client::{Call, Client, ClientBuilder, call};
 pub use client::{HyperTransport, RequestBody, ResponseBody};
+pub use config::Encoding;
 pub use error::ApiError;
 pub use error::Error;
 pub use generated::*;

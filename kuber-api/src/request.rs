@@ -11,6 +11,13 @@ use crate::Error;
 /// The media type of server-side apply bodies.
 const APPLY: &str = "application/apply-patch+yaml";
 
+/// The `Accept` of calls answering built-in kinds when the client's encoding is protobuf, as
+/// client-go's typed clients send it: protobuf, else JSON (aggregated APIs may serve only JSON).
+pub const PROTOBUF_ACCEPT: &str = "application/vnd.kubernetes.protobuf, application/json";
+
+/// The media type of protobuf bodies.
+pub const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
 /// One operation of the spec, as [`crate::OPERATIONS`] lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operation {
@@ -133,6 +140,9 @@ pub struct Request {
     pub kinds: &'static [&'static str],
     /// A path parameter that may not be sent: the request fails with it instead.
     refused: Option<Refused>,
+    /// The body in protobuf ([`Request::message`]), sent instead of `body` when the client's
+    /// encoding is protobuf.
+    message: Option<Vec<u8>>,
 }
 
 /// Why a path parameter is refused, kept until the request is sent.
@@ -160,6 +170,7 @@ impl Request {
             accept: None,
             kinds: &[],
             refused: check_path(template, args),
+            message: None,
         }
     }
 
@@ -235,7 +246,50 @@ impl Request {
             content_type: "application/json",
             bytes,
         });
+        self.message = None;
         Ok(self)
+    }
+
+    /// A create or replace body of a built-in kind: JSON in [`Request::body`], and with the
+    /// `protobuf` feature its protobuf encoding, which the client sends instead when its
+    /// encoding is protobuf. A value holding JSON members the models do not know gets no
+    /// protobuf encoding (it would drop them): it goes as JSON.
+    #[cfg(feature = "protobuf")]
+    pub fn message<T>(self, body: &T) -> Result<Request, Error>
+    where
+        T: Serialize + kuber_models::proto::Message + Resource,
+    {
+        let mut req = self.json(body)?;
+        req.message = kuber_models::proto::encode_object_lossless(body);
+        Ok(req)
+    }
+
+    /// A create or replace body of a built-in kind: JSON (this build has no `protobuf`).
+    #[cfg(not(feature = "protobuf"))]
+    pub fn message<T: Serialize + Resource>(self, body: &T) -> Result<Request, Error> {
+        self.json(body)
+    }
+
+    /// A protobuf body (magic, envelope, message) for the JSON body already set, sent instead of
+    /// it when the client's encoding is protobuf: for callers that encode a type picked at run
+    /// time. Without a JSON body it is not sent.
+    pub fn message_bytes(mut self, bytes: Vec<u8>) -> Request {
+        self.message = Some(bytes);
+        self
+    }
+
+    /// The protobuf body [`Request::message`] encoded, if any.
+    pub fn protobuf_body(&self) -> Option<&[u8]> {
+        self.message.as_deref()
+    }
+
+    /// What goes on the wire: the protobuf body when `protobuf` and there is one, else `body`.
+    pub(crate) fn wire_body(&self, protobuf: bool) -> Option<(&'static str, &[u8])> {
+        match (&self.message, &self.body) {
+            (Some(message), Some(_)) if protobuf => Some((PROTOBUF, message)),
+            (_, Some(body)) => Some((body.content_type, &body.bytes)),
+            (_, None) => None,
+        }
     }
 
     /// An optional body: none sent when `None`.
@@ -255,6 +309,7 @@ impl Request {
             content_type: patch.content_type(),
             bytes,
         });
+        self.message = None;
         Ok(self)
     }
 

@@ -37,7 +37,7 @@ fn manager(name: &str) -> PatchParams {
 fn sent_body(server: &InProcess) -> Value {
     let seen = server.seen();
     assert_eq!(seen.len(), 1, "one request");
-    serde_json::from_slice(&seen[0].body).unwrap()
+    support::body_json(&seen[0].body)
 }
 
 #[tokio::test]

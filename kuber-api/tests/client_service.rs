@@ -158,11 +158,20 @@ async fn calls_go_through_a_service_without_a_socket() {
     assert_eq!(seen[0].headers["authorization"], "Bearer tok");
     // Layers that log headers see the credential as sensitive (`Debug` hides it).
     assert!(seen[0].headers["authorization"].is_sensitive());
-    assert_eq!(seen[0].headers["accept"], "application/json");
+    // Built-in kinds go in protobuf when the build has it (the default encoding then).
+    let protobuf = kuber_api::Encoding::default().is_protobuf();
+    let (accept, content_type) = match protobuf {
+        true => (
+            kuber_api::request::PROTOBUF_ACCEPT,
+            kuber_api::request::PROTOBUF,
+        ),
+        false => ("application/json", "application/json"),
+    };
+    assert_eq!(seen[0].headers["accept"], accept);
     assert!(seen[0].body.is_empty());
     assert_eq!(seen[1].method, "POST");
-    assert_eq!(seen[1].headers["content-type"], "application/json");
-    let created: serde_json::Value = serde_json::from_slice(&seen[1].body).unwrap();
+    assert_eq!(seen[1].headers["content-type"], content_type);
+    let created = support::body_json(&seen[1].body);
     assert_eq!(created["kind"], "Pod");
     assert!(seen[2].uri.contains("watch=true"), "{}", seen[2].uri);
     assert_eq!(client.stats().responses, 4);

@@ -256,3 +256,32 @@ fn the_dispatch_finds_message_types() {
         None
     );
 }
+
+#[test]
+fn json_members_unknown_to_the_models_refuse_protobuf() {
+    // A plain object and one whose protobuf-only unknowns came from a protobuf read both encode.
+    let plain = pod();
+    assert_eq!(
+        proto::encode_object_lossless(&plain),
+        Some(proto::encode_object(&plain))
+    );
+    let mut raw = Vec::new();
+    plain.encode(&mut raw);
+    raw.extend_from_slice(&[0x98, 0x06, 0x07]);
+    let from_protobuf = Pod::decode(&raw).unwrap();
+    assert_eq!(proto::encode_lossless(&from_protobuf), Some(raw));
+
+    // A JSON member the models do not know, at the top and deep inside: protobuf would drop it.
+    let top: Pod =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "a"}, "newField": 1}))
+            .unwrap();
+    assert!(proto::encode_lossless(&top).is_none());
+    assert!(proto::encode_object_lossless(&top).is_none());
+    let deep: Deployment = serde_json::from_value(serde_json::json!({
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "futureKnob": {"x": 1}}]}}}
+    }))
+    .unwrap();
+    assert!(proto::encode_object_lossless(&deep).is_none());
+    // The flag is per encode: the next lossless value encodes again.
+    assert!(proto::encode_object_lossless(&plain).is_some());
+}

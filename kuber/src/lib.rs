@@ -34,6 +34,7 @@ mod target;
 mod verbs;
 pub mod wait;
 pub mod watch;
+mod wire;
 
 pub use context::{Context, LOCAL_PROXY};
 pub use discovery::{Discovery, Group};

@@ -101,9 +101,17 @@ macro_rules! into_future {
     };
 }
 
-/// Sends `req`; decodes as `T`.
-async fn call<T: DeserializeOwned>(ctx: &Context, req: Request) -> Result<T> {
+/// Sends `req`; decodes as `T`. Built-in kinds go in protobuf when the client's encoding is
+/// protobuf ([`crate::wire`]); custom resources in JSON.
+async fn call<T: DeserializeOwned + 'static>(
+    ctx: &Context,
+    target: &Target,
+    req: Request,
+) -> Result<T> {
     req.check()?;
+    if crate::wire::is_message(target) {
+        return crate::wire::call(ctx, req).await;
+    }
     Ok(ctx.client().call::<T>(req).await?)
 }
 
@@ -167,7 +175,7 @@ impl<'a, O: DeserializeOwned + Send + 'static> Get<'a, O> {
                 .query(&self.params),
             None => target.request("list", "", ns, None)?,
         };
-        call(self.ctx, req).await
+        call(self.ctx, &target, req).await
     }
 
     fn verb(&self) -> &'static str {
@@ -269,7 +277,7 @@ impl<'a, O: DeserializeOwned + Send + 'static> ListCall<'a, O> {
     /// One list call: the whole list, or the page [`ListCall::continue_token`] names.
     async fn page(&self) -> Result<List<O>> {
         let target = self.kind.target(self.ctx).await?;
-        let mut list = call(self.ctx, self.request(&target)?).await?;
+        let mut list = call(self.ctx, &target, self.request(&target)?).await?;
         crate::object::fill_item_types(&mut list, &target.api_version, &target.kind);
         Ok(list)
     }
@@ -370,11 +378,15 @@ impl<'a, O: DeserializeOwned + Send + 'static> Put<'a, O> {
         let mut req = target
             .request(self.action, self.subresource, ns, self.name.as_deref())?
             .query(&self.params);
+        let message = crate::wire::message_body(&target, &body);
         req.body = Some(kuber_api::request::Body {
             content_type: "application/json",
             bytes: body,
         });
-        call(self.ctx, req).await
+        if let Some(message) = message {
+            req = req.message_bytes(message);
+        }
+        call(self.ctx, &target, req).await
     }
 
     fn verb(&self) -> &'static str {
@@ -566,7 +578,7 @@ impl<'a, O: DeserializeOwned + Send + 'static> Update<'a, O> {
             content_type: body.patch_type.content_type(),
             bytes: body.bytes,
         });
-        call(self.ctx, req).await
+        call(self.ctx, &target, req).await
     }
 
     fn verb(&self) -> &'static str {
@@ -671,7 +683,7 @@ impl<'a, O: DeserializeOwned + Send + 'static> Delete<'a, O> {
             .request("delete", "", ns, Some(&self.name))?
             .query(&self.params);
         let req = with_options(req, &self.options)?;
-        call(self.ctx, req).await
+        call(self.ctx, &target, req).await
     }
 
     fn verb(&self) -> &'static str {
@@ -754,7 +766,7 @@ impl<'a, O: DeserializeOwned + Send + 'static> DeleteCollection<'a, O> {
             .request("deletecollection", "", ns, None)?
             .query(&self.params);
         let req = with_options(req, &self.options)?;
-        let mut answer = call(self.ctx, req).await?;
+        let mut answer = call(self.ctx, &target, req).await?;
         if let Deleted::Object(list) = &mut answer {
             crate::object::fill_item_types(list, &target.api_version, &target.kind);
         }

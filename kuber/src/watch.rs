@@ -458,7 +458,11 @@ impl<K: Watchable> Watcher<K> {
             None => {
                 let req = self.request(&target)?;
                 req.check()?;
-                let mut list: List<K> = self.spec.ctx.client().call(req).await?;
+                let mut list: List<K> = if crate::wire::is_message(&target) {
+                    crate::wire::call(&self.spec.ctx, req).await?
+                } else {
+                    self.spec.ctx.client().call(req).await?
+                };
                 // A list's items lack apiVersion and kind; watch events carry them.
                 crate::object::fill_item_types(&mut list, &target.api_version, &target.kind);
                 let rv = list.resource_version().unwrap_or_default().to_owned();
@@ -493,7 +497,13 @@ impl<K: Watchable> Watcher<K> {
         let req = self.request(target)?.query(&params);
         req.check()?;
         self.operation = req.operation.id;
-        Ok(self.spec.ctx.client().watch::<K>(req).await?)
+        let client = self.spec.ctx.client();
+        // Built-in kinds in protobuf, when the client's encoding is.
+        #[cfg(feature = "protobuf")]
+        if let Some(decode) = crate::wire::event_decoder::<K>(target) {
+            return Ok(client.watch_with(req, decode).await?);
+        }
+        Ok(client.watch::<K>(req).await?)
     }
 
     fn opened(&mut self, events: WatchStream<K>, initial: bool) {

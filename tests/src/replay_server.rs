@@ -319,8 +319,54 @@ fn is_watch(url: &str) -> bool {
         .any(|(n, v)| n == "watch" && (v == "true" || v == "1"))
 }
 
+/// A protobuf body (the client's creates and replaces of built-in kinds) as the JSON of the value
+/// it holds, so that it compares with a recorded JSON body; other requests as sent.
+fn as_json(sent: &SentRequest) -> Result<Option<SentRequest>, String> {
+    let protobuf = sent
+        .content_type
+        .as_deref()
+        .is_some_and(|ct| media_type(ct) == kuber_api::request::PROTOBUF);
+    if !protobuf {
+        return Ok(None);
+    }
+    let env = kuber_models::proto::decode_envelope(&sent.body).map_err(|e| e.to_string())?;
+    let json =
+        kuber_models::proto::with_message_type(env.api_version, env.kind, ToJson(&sent.body))
+            .ok_or_else(|| format!("no protobuf type for {}/{}", env.api_version, env.kind))??;
+    Ok(Some(SentRequest {
+        content_type: Some("application/json".into()),
+        body: json,
+        ..sent.clone()
+    }))
+}
+
+/// Decodes a protobuf body as the type the visitor is handed and encodes it as JSON.
+struct ToJson<'a>(&'a [u8]);
+
+impl kuber_models::proto::MessageVisitor for ToJson<'_> {
+    type Output = Result<Vec<u8>, String>;
+    fn visit<T>(self) -> Self::Output
+    where
+        T: kuber_models::proto::Message
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Clone
+            + fmt::Debug
+            + PartialEq
+            + 'static,
+    {
+        let value: T = kuber_models::proto::decode_object(self.0).map_err(|e| e.to_string())?;
+        serde_json::to_vec(&value).map_err(|e| e.to_string())
+    }
+}
+
 /// What differs between the recorded request of `expected` and `sent`; empty when they match.
 pub fn compare_request(expected: &Exchange, sent: &SentRequest) -> Vec<String> {
+    let decoded = match as_json(sent) {
+        Ok(decoded) => decoded,
+        Err(e) => return vec![format!("body: protobuf that does not decode ({e})")],
+    };
+    let sent = decoded.as_ref().unwrap_or(sent);
     let mut diffs = Vec::new();
     if !expected.request_method.eq_ignore_ascii_case(&sent.method) {
         diffs.push(format!(

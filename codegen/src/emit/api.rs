@@ -15,6 +15,8 @@ pub struct ApiEmitter<'a> {
     model: &'a Model,
     ops: &'a [Op],
     root: String,
+    /// Definitions with a protobuf `Message` impl in kuber-models (the protobuf join's).
+    messages: BTreeSet<String>,
 }
 
 fn lines_doc(text: &str) -> TokenStream {
@@ -34,7 +36,35 @@ impl<'a> ApiEmitter<'a> {
             model,
             ops,
             root: root.into(),
+            messages: BTreeSet::new(),
         }
+    }
+
+    /// The definitions that are protobuf messages: their answers are asked for in protobuf
+    /// (`call::Protobuf`), and creates and replaces of those that are resources send protobuf.
+    pub fn with_messages(mut self, messages: impl IntoIterator<Item = String>) -> Self {
+        self.messages = messages.into_iter().collect();
+        self
+    }
+
+    fn is_message(&self, ty: &Ty) -> bool {
+        matches!(ty, Ty::Named(n) if self.messages.contains(n))
+    }
+
+    /// A message with a `Resource` impl (a served kind with `metadata`), which
+    /// `Request::message` needs for the envelope's apiVersion and kind.
+    fn is_resource_message(&self, ty: &Ty) -> bool {
+        let Ty::Named(n) = ty else {
+            return false;
+        };
+        let has_meta = self.model.types.get(n).is_some_and(|def| {
+            matches!(&def.body, crate::model::TypeBody::Struct(fields) if fields.iter().any(|f| {
+                f.json == "metadata"
+                    && !f.boxed
+                    && f.ty == Ty::Named("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta".into())
+            }))
+        });
+        self.is_message(ty) && self.model.kinds.contains_key(n) && has_meta
     }
 
     fn type_path(&self, ty: &Ty) -> TokenStream {
@@ -354,7 +384,12 @@ impl<'a> ApiEmitter<'a> {
                 body_step = quote!(.patch(body));
             } else {
                 let t = self.type_path(ty);
-                if *required {
+                // Creates and replaces of built-in kinds go in protobuf, as client-go's.
+                let message = matches!(op.method, "POST" | "PUT") && self.is_resource_message(ty);
+                if *required && message {
+                    args.push(quote!(body: &#t));
+                    body_step = quote!(.message(body));
+                } else if *required {
                     args.push(quote!(body: &#t));
                     body_step = quote!(.json(body));
                 } else {
@@ -404,9 +439,18 @@ impl<'a> ApiEmitter<'a> {
         // (and the encoding of its body type) compiled only in the programs that call it, not
         // 1,100 times in kuber-api.
         let ret = match &op.response {
+            // Built-in kinds are asked for in protobuf when the client's encoding says so.
+            Response::Typed(t) if self.is_message(t) => {
+                let t = self.type_path(t);
+                quote!(crate::Call<#t, crate::call::Protobuf>)
+            }
             Response::Typed(t) => {
                 let t = self.type_path(t);
                 quote!(crate::Call<#t>)
+            }
+            Response::Deleted(t) if self.is_message(t) => {
+                let t = self.type_path(t);
+                quote!(crate::Call<crate::Deleted<#t>, crate::call::Protobuf>)
             }
             Response::Deleted(t) => {
                 let t = self.type_path(t);
@@ -414,6 +458,10 @@ impl<'a> ApiEmitter<'a> {
             }
             Response::Text => quote!(crate::Call<String, crate::call::Text>),
             Response::Bytes => quote!(crate::Call<bytes::Bytes, crate::call::Bytes>),
+            Response::Watch(t) if self.is_message(t) => {
+                let t = self.type_path(t);
+                quote!(crate::Call<crate::client::WatchStream<#t>, crate::call::Protobuf>)
+            }
             Response::Watch(t) => {
                 let t = self.type_path(t);
                 quote!(crate::Call<crate::client::WatchStream<#t>, crate::call::Watch>)

@@ -48,9 +48,14 @@ pub struct Raw(Inner);
 
 enum Inner {
     Body(bytes::Bytes),
+    /// A whole body the server sent in protobuf.
+    #[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+    Protobuf(bytes::Bytes),
     Open {
         body: Decoded,
         idle: Option<Duration>,
+        /// The server answered a watch with protobuf frames.
+        protobuf: bool,
     },
     // Built only with `ws`.
     #[cfg_attr(not(feature = "ws"), allow(dead_code))]
@@ -64,6 +69,11 @@ enum Inner {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading {
     Json,
+    /// A built-in kind: protobuf asked for when the client's encoding is protobuf, JSON read
+    /// when the server answers JSON.
+    Protobuf,
+    /// A watch of a built-in kind, likewise.
+    ProtobufWatch,
     Whole,
     Watch,
     Stream,
@@ -75,8 +85,8 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// How a [`Call`] turns the answer into its output: [`Json`], [`Text`], [`Bytes`], [`Watch`],
-/// [`Stream`] or [`Upgrade`].
+/// How a [`Call`] turns the answer into its output: [`Json`], [`Protobuf`], [`Text`],
+/// [`Bytes`], [`Watch`], [`Stream`] or [`Upgrade`].
 pub trait Decode<T>: sealed::Sealed {
     #[doc(hidden)]
     const READING: Reading;
@@ -91,6 +101,11 @@ pub trait Decode<T>: sealed::Sealed {
 /// A JSON answer decoded as `T`; an object of another kind than the operation answers is
 /// [`Error::UnexpectedKind`].
 pub struct Json;
+/// A built-in kind (an object, a list, a delete's answer, a watch's events): asked for in
+/// protobuf when the client's [`Encoding`](crate::config::Encoding) is protobuf (client-go's
+/// `Accept`), decoded from whichever of protobuf or JSON the server answers. Without the
+/// `protobuf` feature, [`Json`].
+pub struct Protobuf;
 /// A text answer (logs); invalid UTF-8 is replaced, as a terminal shows it.
 pub struct Text;
 /// An answer's bytes as they are (proxy verbs).
@@ -104,6 +119,7 @@ pub struct Stream;
 pub struct Upgrade;
 
 impl sealed::Sealed for Json {}
+impl sealed::Sealed for Protobuf {}
 impl sealed::Sealed for Text {}
 impl sealed::Sealed for Bytes {}
 impl sealed::Sealed for Watch {}
@@ -121,14 +137,19 @@ fn mismatch(operation: &'static str) -> Error {
 
 fn body(raw: Raw, operation: &'static str) -> Result<bytes::Bytes, Error> {
     match raw.0 {
-        Inner::Body(body) => Ok(body),
+        // A protobuf body where JSON was asked for: left to the JSON decoder to report.
+        Inner::Body(body) | Inner::Protobuf(body) => Ok(body),
         _ => Err(mismatch(operation)),
     }
 }
 
-fn open(raw: Raw, operation: &'static str) -> Result<(Decoded, Option<Duration>), Error> {
+fn open(raw: Raw, operation: &'static str) -> Result<(Decoded, Option<Duration>, bool), Error> {
     match raw.0 {
-        Inner::Open { body, idle } => Ok((body, idle)),
+        Inner::Open {
+            body,
+            idle,
+            protobuf,
+        } => Ok((body, idle, protobuf)),
         _ => Err(mismatch(operation)),
     }
 }
@@ -165,6 +186,195 @@ impl<T: DeserializeOwned> Decode<T> for Json {
     }
 }
 
+/// An answer as the server sent it, in protobuf or JSON ([`Client::call_encoded`]): for callers
+/// that pick the type to decode at run time.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    body: bytes::Bytes,
+    protobuf: bool,
+    operation: &'static str,
+    kinds: &'static [&'static str],
+}
+
+impl Encoded {
+    /// Whether the body is protobuf (magic and envelope).
+    pub fn is_protobuf(&self) -> bool {
+        self.protobuf
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// A JSON body decoded as `T`, with the kind check of every call.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        check_kind(&self.body, self.operation, self.kinds)?;
+        serde_json::from_slice(&self.body).map_err(|e| Error::decode::<T>(self.operation, &e))
+    }
+
+    /// A protobuf body's envelope, with the kind check of every call.
+    #[cfg(feature = "protobuf")]
+    pub fn envelope(&self) -> Result<kuber_models::proto::Envelope<'_>, Error> {
+        protobuf::envelope(&self.body, self.operation, self.kinds, "runtime.Unknown")
+    }
+
+    /// A protobuf body decoded as `T`.
+    #[cfg(feature = "protobuf")]
+    pub fn message<T: FromProtobuf>(&self) -> Result<T, Error> {
+        let type_name = std::any::type_name::<T>();
+        let env = protobuf::envelope(&self.body, self.operation, self.kinds, type_name)?;
+        T::from_envelope(&env).map_err(|e| Error::protobuf(self.operation, type_name, &e))
+    }
+}
+
+impl Decode<Encoded> for Protobuf {
+    const READING: Reading = Reading::Protobuf;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        kinds: &'static [&'static str],
+    ) -> Result<Encoded, Error> {
+        let (body, protobuf) = match raw.0 {
+            Inner::Protobuf(body) => (body, true),
+            Inner::Body(body) => (body, false),
+            _ => return Err(mismatch(operation)),
+        };
+        Ok(Encoded {
+            body,
+            protobuf,
+            operation,
+            kinds,
+        })
+    }
+}
+
+#[cfg(not(feature = "protobuf"))]
+impl<T: DeserializeOwned> Decode<T> for Protobuf {
+    const READING: Reading = Reading::Json;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        kinds: &'static [&'static str],
+    ) -> Result<T, Error> {
+        <Json as Decode<T>>::finish(raw, operation, kinds)
+    }
+}
+
+#[cfg(not(feature = "protobuf"))]
+impl<T> Decode<WatchStream<T>> for Protobuf {
+    const READING: Reading = Reading::Watch;
+    fn finish(
+        raw: Raw,
+        operation: &'static str,
+        kinds: &'static [&'static str],
+    ) -> Result<WatchStream<T>, Error> {
+        <Watch as Decode<WatchStream<T>>>::finish(raw, operation, kinds)
+    }
+}
+
+#[cfg(feature = "protobuf")]
+pub use self::protobuf::FromProtobuf;
+
+#[cfg(feature = "protobuf")]
+mod protobuf {
+    use kuber_models::apimachinery::pkg::apis::meta::v1::Status;
+    use kuber_models::proto::{self, DecodeError, Envelope, Message};
+    use serde::de::DeserializeOwned;
+
+    use super::{Decode, Inner, Json, Protobuf, Raw, Reading, Watch, WatchStream, open};
+    use crate::{Deleted, Error};
+
+    /// An answer a protobuf body decodes to: a message, or a delete's object-or-`Status`.
+    #[doc(hidden)]
+    pub trait FromProtobuf: Sized {
+        fn from_envelope(envelope: &Envelope<'_>) -> Result<Self, DecodeError>;
+    }
+
+    impl<T: Message> FromProtobuf for T {
+        fn from_envelope(envelope: &Envelope<'_>) -> Result<T, DecodeError> {
+            let mut value = T::decode(envelope.raw)?;
+            value.set_type_meta(envelope.api_version, envelope.kind);
+            Ok(value)
+        }
+    }
+
+    impl<T: Message> FromProtobuf for Deleted<T> {
+        fn from_envelope(envelope: &Envelope<'_>) -> Result<Deleted<T>, DecodeError> {
+            // As the JSON read: the envelope's kind decides.
+            if envelope.kind == "Status" && envelope.api_version == "v1" {
+                Status::from_envelope(envelope).map(Deleted::Status)
+            } else {
+                T::from_envelope(envelope).map(Deleted::Object)
+            }
+        }
+    }
+
+    /// The envelope of a protobuf answer, with the kind checks every answer gets (not generic).
+    pub(super) fn envelope<'a>(
+        body: &'a [u8],
+        operation: &'static str,
+        kinds: &'static [&'static str],
+        type_name: &'static str,
+    ) -> Result<Envelope<'a>, Error> {
+        let env =
+            proto::decode_envelope(body).map_err(|e| Error::protobuf(operation, type_name, &e))?;
+        if !env.content_encoding.is_empty() {
+            let e = DecodeError::new(format!(
+                "content encoding {:?} is not supported",
+                env.content_encoding
+            ))
+            .root("io.k8s.apimachinery.pkg.runtime.Unknown");
+            return Err(Error::protobuf(operation, type_name, &e));
+        }
+        if !kinds.is_empty() && !env.kind.is_empty() && !kinds.contains(&env.kind) {
+            return Err(Error::UnexpectedKind {
+                operation,
+                expected: kinds.join(" or "),
+                received: env.kind.to_owned(),
+            });
+        }
+        Ok(env)
+    }
+
+    impl<T: DeserializeOwned + FromProtobuf> Decode<T> for Protobuf {
+        const READING: Reading = Reading::Protobuf;
+        fn finish(
+            raw: Raw,
+            operation: &'static str,
+            kinds: &'static [&'static str],
+        ) -> Result<T, Error> {
+            match raw.0 {
+                Inner::Protobuf(body) => {
+                    let type_name = std::any::type_name::<T>();
+                    let env = envelope(&body, operation, kinds, type_name)?;
+                    T::from_envelope(&env).map_err(|e| Error::protobuf(operation, type_name, &e))
+                }
+                _ => <Json as Decode<T>>::finish(raw, operation, kinds),
+            }
+        }
+    }
+
+    impl<T: DeserializeOwned + Message> Decode<WatchStream<T>> for Protobuf {
+        const READING: Reading = Reading::ProtobufWatch;
+        fn finish(
+            raw: Raw,
+            operation: &'static str,
+            kinds: &'static [&'static str],
+        ) -> Result<WatchStream<T>, Error> {
+            let protobuf = matches!(raw.0, Inner::Open { protobuf: true, .. });
+            if !protobuf {
+                return <Watch as Decode<WatchStream<T>>>::finish(raw, operation, kinds);
+            }
+            let (body, idle, _) = open(raw, operation)?;
+            Ok(WatchStream::new(body, operation, idle).protobuf(proto::decode_object::<T>))
+        }
+    }
+}
+
 impl Decode<String> for Text {
     const READING: Reading = Reading::Whole;
     fn finish(
@@ -198,7 +408,7 @@ impl<T> Decode<WatchStream<T>> for Watch {
         operation: &'static str,
         _: &'static [&'static str],
     ) -> Result<WatchStream<T>, Error> {
-        let (body, idle) = open(raw, operation)?;
+        let (body, idle, _) = open(raw, operation)?;
         Ok(WatchStream::new(body, operation, idle))
     }
 }
@@ -210,7 +420,7 @@ impl Decode<ByteStream> for Stream {
         operation: &'static str,
         _: &'static [&'static str],
     ) -> Result<ByteStream, Error> {
-        let (body, idle) = open(raw, operation)?;
+        let (body, idle, _) = open(raw, operation)?;
         Ok(ByteStream::new(body, operation, idle))
     }
 }
@@ -264,25 +474,55 @@ async fn upgrade(_: &Client, req: &Request, _: Reading) -> Result<Raw, Error> {
 }
 
 /// The one path every call takes, whatever its answer type.
-async fn fetch(client: Client, req: Request, reading: Reading) -> Result<Raw, Error> {
+async fn fetch(client: Client, mut req: Request, reading: Reading) -> Result<Raw, Error> {
     let mode = match reading {
-        Reading::Json => Mode::Json,
+        Reading::Json | Reading::Protobuf => Mode::Json,
         Reading::Whole => Mode::Raw,
-        Reading::Watch => Mode::Watch,
+        Reading::Watch | Reading::ProtobufWatch => Mode::Watch,
         Reading::Stream => Mode::Stream,
         Reading::Exec | Reading::PortForward => return upgrade(&client, &req, reading).await,
     };
+    if matches!(reading, Reading::Protobuf | Reading::ProtobufWatch)
+        && req.accept.is_none()
+        && client.shared.config.encoding.is_protobuf()
+    {
+        req.accept = Some(crate::request::PROTOBUF_ACCEPT);
+    }
     let inner = match mode {
-        Mode::Json | Mode::Raw => Inner::Body(client.read(&req, mode).await?),
+        Mode::Json | Mode::Raw => match client.read(&req, mode).await? {
+            (body, true) if reading == Reading::Protobuf => Inner::Protobuf(body),
+            (body, _) => Inner::Body(body),
+        },
         _ => {
             let res = client.open(&req, mode).await?;
+            let protobuf = reading == Reading::ProtobufWatch && super::is_protobuf(res.headers());
             Inner::Open {
                 body: client.decoded(res, mode),
                 idle: client.shared.config.idle_timeout,
+                protobuf,
             }
         }
     };
     Ok(Raw(inner))
+}
+
+/// A watch of a built-in kind whose event type is picked at run time: frames decoded with
+/// `decode` when the server answers protobuf, else JSON lines.
+#[cfg(feature = "protobuf")]
+pub(super) async fn watch_with<T>(
+    client: &Client,
+    req: Request,
+    decode: fn(&[u8]) -> Result<T, kuber_models::proto::DecodeError>,
+) -> Result<WatchStream<T>, Error> {
+    let operation = req.operation.id;
+    let raw = fetch(client.clone(), req, Reading::ProtobufWatch).await?;
+    let (body, idle, protobuf) = open(raw, operation)?;
+    let stream = WatchStream::new(body, operation, idle);
+    Ok(if protobuf {
+        stream.protobuf(decode)
+    } else {
+        stream
+    })
 }
 
 impl State {

@@ -299,6 +299,12 @@ impl Client {
         Call::new(self, req)
     }
 
+    /// Sends `req` as a call of a built-in kind (protobuf asked for when the encoding is
+    /// protobuf) and returns the answer undecoded, for a type picked at run time.
+    pub fn call_encoded(&self, req: Request) -> Call<call::Encoded, call::Protobuf> {
+        Call::new(self, req)
+    }
+
     /// Sends `req` and returns the answer as text (logs, well-known documents). Invalid UTF-8 is
     /// replaced, as a terminal would show it.
     pub fn call_text(&self, req: Request) -> Call<String, call::Text> {
@@ -315,6 +321,18 @@ impl Client {
     /// does silence longer than [`Config::idle_timeout`] ([`Error::IdleTimeout`]).
     pub fn watch<T: DeserializeOwned>(&self, req: Request) -> Call<WatchStream<T>, call::Watch> {
         Call::new(self, req)
+    }
+
+    /// Starts a watch of a built-in kind whose event type is picked at run time: protobuf asked
+    /// for when the encoding is protobuf, its frames' objects read with `decode` (a whole body:
+    /// magic, envelope, message); JSON lines when the server answers JSON.
+    #[cfg(feature = "protobuf")]
+    pub async fn watch_with<T: DeserializeOwned>(
+        &self,
+        req: Request,
+        decode: fn(&[u8]) -> Result<T, kuber_models::proto::DecodeError>,
+    ) -> Result<WatchStream<T>, Error> {
+        call::watch_with(self, req, decode).await
     }
 
     /// Starts a streamed answer (a followed log): its bytes as they arrive, not bounded by the
@@ -342,17 +360,20 @@ impl Client {
         self.open(&req, Mode::Send).await
     }
 
-    async fn read(&self, req: &Request, mode: Mode) -> Result<Bytes, Error> {
+    /// The whole 2xx body, and whether the server sent it in protobuf.
+    async fn read(&self, req: &Request, mode: Mode) -> Result<(Bytes, bool), Error> {
         match self.execute(req, mode, None).await? {
-            Answer::Read { body, .. } => Ok(body),
+            Answer::Read { body, headers, .. } => Ok((body, is_protobuf(&headers))),
             // Modes that read whole bodies never leave one open.
             Answer::Open(res) => {
-                read_body(self.decoded(res, mode), None)
+                let protobuf = is_protobuf(res.headers());
+                let body = read_body(self.decoded(res, mode), None)
                     .await
                     .map_err(|e| Error::Transport {
                         operation: req.operation.id,
                         source: Box::new(e),
-                    })
+                    })?;
+                Ok((body, protobuf))
             }
         }
     }
@@ -609,10 +630,10 @@ impl Client {
                 self.update_exec_identity(credentials, hyper).await?;
             }
         }
-        let body = match &req.body {
-            Some(body) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static(body.content_type));
-                RequestBody::new(Bytes::copy_from_slice(&body.bytes))
+        let body = match req.wire_body(self.shared.config.encoding.is_protobuf()) {
+            Some((content_type, bytes)) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                RequestBody::new(Bytes::copy_from_slice(bytes))
             }
             None => RequestBody::empty(),
         };
@@ -623,6 +644,15 @@ impl Client {
             })
         })
     }
+}
+
+/// Whether an answer's `Content-Type` is Kubernetes' protobuf (`;stream=watch` for watches).
+fn is_protobuf(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(crate::request::PROTOBUF))
 }
 
 /// The top-level `kind` of a JSON object, if it has a string one. The API server writes `kind`

@@ -63,6 +63,30 @@ pub struct Config {
     pub disable_compression: bool,
     /// The namespace of the kubeconfig context or of the pod; `"default"` when neither names one.
     pub default_namespace: String,
+    /// How built-in kinds go over the wire (client-go's `ContentConfig`): protobuf by default
+    /// when kuber-api has its `protobuf` feature, else JSON.
+    pub encoding: Encoding,
+}
+
+/// The encoding of requests and answers of built-in kinds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// `Accept: application/vnd.kubernetes.protobuf, application/json` for built-in kinds, and
+    /// their create and replace bodies in protobuf (JSON when protobuf would drop members the
+    /// models do not know). Custom resources, patches, tables and text stay JSON. Without the
+    /// `protobuf` feature this is [`Encoding::Json`].
+    #[cfg_attr(feature = "protobuf", default)]
+    Protobuf,
+    /// JSON only.
+    #[cfg_attr(not(feature = "protobuf"), default)]
+    Json,
+}
+
+impl Encoding {
+    /// Whether calls of built-in kinds use protobuf: [`Encoding::Protobuf`] in a build with it.
+    pub fn is_protobuf(self) -> bool {
+        cfg!(feature = "protobuf") && self == Encoding::Protobuf
+    }
 }
 
 impl Config {
@@ -80,7 +104,14 @@ impl Config {
             retries: Retries::default(),
             disable_compression: false,
             default_namespace: "default".into(),
+            encoding: Encoding::default(),
         }
+    }
+
+    /// The same config with another [`Encoding`]: `Encoding::Json` asks for and sends JSON only.
+    pub fn with_encoding(mut self, encoding: Encoding) -> Config {
+        self.encoding = encoding;
+        self
     }
 
     /// `kubectl proxy`'s address: no TLS, no credentials.
@@ -103,6 +134,7 @@ impl fmt::Debug for Config {
             .field("retries", &self.retries)
             .field("disable_compression", &self.disable_compression)
             .field("default_namespace", &self.default_namespace)
+            .field("encoding", &self.encoding)
             .finish()
     }
 }

@@ -18,6 +18,7 @@ impl AdmissionregistrationV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -52,13 +54,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[254], &[])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicy`).
@@ -71,6 +74,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -88,6 +92,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -105,13 +110,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[257], &[name])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/{name}` (`deleteAdmissionregistrationV1MutatingAdmissionPolicy`).
@@ -125,6 +131,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -143,6 +150,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -159,6 +167,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -175,13 +184,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[261], &[])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicyBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionMutatingAdmissionPolicyBinding`).
@@ -194,6 +204,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBindingList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -211,6 +222,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -228,13 +240,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[264], &[name])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicyBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings/{name}` (`deleteAdmissionregistrationV1MutatingAdmissionPolicyBinding`).
@@ -248,6 +261,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -266,6 +280,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -282,6 +297,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -298,13 +314,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[268], &[])
                 .query(params)
                 .expect_kinds(&["MutatingWebhookConfiguration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionMutatingWebhookConfiguration`).
@@ -317,6 +334,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfigurationList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -334,6 +352,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -351,13 +370,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[271], &[name])
                 .query(params)
                 .expect_kinds(&["MutatingWebhookConfiguration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}` (`deleteAdmissionregistrationV1MutatingWebhookConfiguration`).
@@ -371,6 +391,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -389,6 +410,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -405,6 +427,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -421,13 +444,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[275], &[])
                 .query(params)
                 .expect_kinds(&["ValidatingAdmissionPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicy`).
@@ -440,6 +464,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -457,6 +482,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -474,13 +500,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[278], &[name])
                 .query(params)
                 .expect_kinds(&["ValidatingAdmissionPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}` (`deleteAdmissionregistrationV1ValidatingAdmissionPolicy`).
@@ -494,6 +521,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -512,6 +540,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -529,6 +558,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -546,13 +576,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[282], &[name])
                 .query(params)
                 .expect_kinds(&["ValidatingAdmissionPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}/status` (`patchAdmissionregistrationV1ValidatingAdmissionPolicyStatus`).
@@ -564,6 +595,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -580,6 +612,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -596,13 +629,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[285], &[])
                 .query(params)
                 .expect_kinds(&["ValidatingAdmissionPolicyBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings` (`deleteAdmissionregistrationV1CollectionValidatingAdmissionPolicyBinding`).
@@ -615,6 +649,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -632,6 +667,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -649,13 +685,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[288], &[name])
                 .query(params)
                 .expect_kinds(&["ValidatingAdmissionPolicyBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/{name}` (`deleteAdmissionregistrationV1ValidatingAdmissionPolicyBinding`).
@@ -669,6 +706,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -687,6 +725,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -703,6 +742,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -719,13 +759,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[292], &[])
                 .query(params)
                 .expect_kinds(&["ValidatingWebhookConfiguration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations` (`deleteAdmissionregistrationV1CollectionValidatingWebhookConfiguration`).
@@ -738,6 +779,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfigurationList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -755,6 +797,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -772,13 +815,14 @@ impl AdmissionregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[295], &[name])
                 .query(params)
                 .expect_kinds(&["ValidatingWebhookConfiguration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}` (`deleteAdmissionregistrationV1ValidatingWebhookConfiguration`).
@@ -792,6 +836,7 @@ impl AdmissionregistrationV1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -810,6 +855,7 @@ impl AdmissionregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -828,7 +874,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -851,7 +897,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicy,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -874,7 +920,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -897,7 +943,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::MutatingAdmissionPolicyBinding,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -920,7 +966,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -943,7 +989,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::MutatingWebhookConfiguration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -966,7 +1012,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -989,7 +1035,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicy,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1012,7 +1058,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1035,7 +1081,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1058,7 +1104,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1081,7 +1127,7 @@ impl AdmissionregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1::ValidatingWebhookConfiguration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl AdmissionregistrationV1alpha1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -52,13 +54,14 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[312], &[])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies` (`deleteAdmissionregistrationV1alpha1CollectionMutatingAdmissionPolicy`).
@@ -71,6 +74,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -88,6 +92,7 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -105,13 +110,14 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[315], &[name])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicies/{name}` (`deleteAdmissionregistrationV1alpha1MutatingAdmissionPolicy`).
@@ -125,6 +131,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -143,6 +150,7 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -159,6 +167,7 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -175,13 +184,14 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[319], &[])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicyBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings` (`deleteAdmissionregistrationV1alpha1CollectionMutatingAdmissionPolicyBinding`).
@@ -194,6 +204,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBindingList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -211,6 +222,7 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -228,13 +240,14 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[322], &[name])
                 .query(params)
                 .expect_kinds(&["MutatingAdmissionPolicyBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/admissionregistration.k8s.io/v1alpha1/mutatingadmissionpolicybindings/{name}` (`deleteAdmissionregistrationV1alpha1MutatingAdmissionPolicyBinding`).
@@ -248,6 +261,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::Deleted<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -266,6 +280,7 @@ impl AdmissionregistrationV1alpha1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -284,7 +299,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -307,7 +322,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicy,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -330,7 +345,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -353,7 +368,7 @@ impl AdmissionregistrationV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::admissionregistration::v1alpha1::MutatingAdmissionPolicyBinding,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

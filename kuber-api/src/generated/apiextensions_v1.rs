@@ -18,6 +18,7 @@ impl ApiextensionsV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl ApiextensionsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -52,13 +54,14 @@ impl ApiextensionsV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[351], &[])
                 .query(params)
                 .expect_kinds(&["CustomResourceDefinition"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apiextensions.k8s.io/v1/customresourcedefinitions` (`deleteApiextensionsV1CollectionCustomResourceDefinition`).
@@ -71,6 +74,7 @@ impl ApiextensionsV1Api {
         crate::Deleted<
             ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinitionList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -88,6 +92,7 @@ impl ApiextensionsV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -105,13 +110,14 @@ impl ApiextensionsV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[354], &[name])
                 .query(params)
                 .expect_kinds(&["CustomResourceDefinition"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}` (`deleteApiextensionsV1CustomResourceDefinition`).
@@ -125,6 +131,7 @@ impl ApiextensionsV1Api {
         crate::Deleted<
             ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -143,6 +150,7 @@ impl ApiextensionsV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -160,6 +168,7 @@ impl ApiextensionsV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -177,13 +186,14 @@ impl ApiextensionsV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[358], &[name])
                 .query(params)
                 .expect_kinds(&["CustomResourceDefinition"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}/status` (`patchApiextensionsV1CustomResourceDefinitionStatus`).
@@ -195,6 +205,7 @@ impl ApiextensionsV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -213,7 +224,7 @@ impl ApiextensionsV1Api {
         crate::client::WatchStream<
             ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -236,7 +247,7 @@ impl ApiextensionsV1Api {
         crate::client::WatchStream<
             ::kuber_models::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl ApiregistrationV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl ApiregistrationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -52,13 +54,14 @@ impl ApiregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[365], &[])
                 .query(params)
                 .expect_kinds(&["APIService"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apiregistration.k8s.io/v1/apiservices` (`deleteApiregistrationV1CollectionAPIService`).
@@ -71,6 +74,7 @@ impl ApiregistrationV1Api {
         crate::Deleted<
             ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIServiceList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -88,6 +92,7 @@ impl ApiregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -105,13 +110,14 @@ impl ApiregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[368], &[name])
                 .query(params)
                 .expect_kinds(&["APIService"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apiregistration.k8s.io/v1/apiservices/{name}` (`deleteApiregistrationV1APIService`).
@@ -125,6 +131,7 @@ impl ApiregistrationV1Api {
         crate::Deleted<
             ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -143,6 +150,7 @@ impl ApiregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -160,6 +168,7 @@ impl ApiregistrationV1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -177,13 +186,14 @@ impl ApiregistrationV1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[372], &[name])
                 .query(params)
                 .expect_kinds(&["APIService"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/apiregistration.k8s.io/v1/apiservices/{name}/status` (`patchApiregistrationV1APIServiceStatus`).
@@ -195,6 +205,7 @@ impl ApiregistrationV1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -213,7 +224,7 @@ impl ApiregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -236,7 +247,7 @@ impl ApiregistrationV1Api {
         crate::client::WatchStream<
             ::kuber_models::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

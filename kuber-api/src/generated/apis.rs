@@ -16,7 +16,10 @@ impl ApisApi {
     #[inline]
     pub fn get_api_versions(
         &self,
-    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroupList> {
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroupList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[250], "/apis", &[])

@@ -18,6 +18,7 @@ impl AppsV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl AppsV1Api {
     pub fn list_controller_revision_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevisionList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ControllerRevisionList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[378], &[])
@@ -43,7 +47,10 @@ impl AppsV1Api {
     pub fn list_daemon_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::DaemonSetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[379], &[])
@@ -56,7 +63,10 @@ impl AppsV1Api {
     pub fn list_deployment_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DeploymentList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::DeploymentList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[380], &[])
@@ -70,7 +80,10 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevisionList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ControllerRevisionList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[381], &[namespace])
@@ -85,13 +98,16 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ControllerRevision,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ControllerRevision,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[382], &[namespace])
                 .query(params)
                 .expect_kinds(&["ControllerRevision"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/controllerrevisions` (`deleteAppsV1CollectionNamespacedControllerRevision`).
@@ -103,6 +119,7 @@ impl AppsV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::apps::v1::ControllerRevisionList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -119,7 +136,10 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ControllerRevision,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[384], &[namespace, name])
@@ -135,13 +155,16 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ControllerRevision,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ControllerRevision,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[385], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ControllerRevision"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/controllerrevisions/{name}` (`deleteAppsV1NamespacedControllerRevision`).
@@ -152,7 +175,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::ControllerRevision>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::ControllerRevision>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[386], &[namespace, name])
@@ -169,7 +195,10 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ControllerRevision> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ControllerRevision,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[387], &[namespace, name])
@@ -184,7 +213,10 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::DaemonSetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[388], &[namespace])
@@ -199,13 +231,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[389], &[namespace])
                 .query(params)
                 .expect_kinds(&["DaemonSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/daemonsets` (`deleteAppsV1CollectionNamespacedDaemonSet`).
@@ -215,7 +247,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::DaemonSetList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::DaemonSetList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[390], &[namespace])
@@ -231,7 +266,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[391], &[namespace, name])
@@ -247,13 +282,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[392], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["DaemonSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}` (`deleteAppsV1NamespacedDaemonSet`).
@@ -264,7 +299,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::DaemonSet>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::DaemonSet>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[393], &[namespace, name])
@@ -281,7 +319,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[394], &[namespace, name])
@@ -297,7 +335,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[395], &[namespace, name])
@@ -313,13 +351,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::DaemonSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[396], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["DaemonSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status` (`patchAppsV1NamespacedDaemonSetStatus`).
@@ -330,7 +368,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::DaemonSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[397], &[namespace, name])
@@ -345,7 +383,10 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::DeploymentList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::DeploymentList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[398], &[namespace])
@@ -360,13 +401,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[399], &[namespace])
                 .query(params)
                 .expect_kinds(&["Deployment"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/deployments` (`deleteAppsV1CollectionNamespacedDeployment`).
@@ -376,7 +417,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::DeploymentList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::DeploymentList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[400], &[namespace])
@@ -392,7 +436,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[401], &[namespace, name])
@@ -408,13 +452,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[402], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Deployment"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/deployments/{name}` (`deleteAppsV1NamespacedDeployment`).
@@ -425,7 +469,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::Deployment>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::Deployment>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[403], &[namespace, name])
@@ -442,7 +489,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[404], &[namespace, name])
@@ -458,7 +505,10 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[405], &[namespace, name])
@@ -474,7 +524,10 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[406], &[namespace, name])
@@ -491,7 +544,10 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[407], &[namespace, name])
@@ -507,7 +563,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[408], &[namespace, name])
@@ -523,13 +579,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::Deployment,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[409], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Deployment"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` (`patchAppsV1NamespacedDeploymentStatus`).
@@ -540,7 +596,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::Deployment, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[410], &[namespace, name])
@@ -555,7 +611,10 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ReplicaSetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[411], &[namespace])
@@ -570,13 +629,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[412], &[namespace])
                 .query(params)
                 .expect_kinds(&["ReplicaSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/replicasets` (`deleteAppsV1CollectionNamespacedReplicaSet`).
@@ -586,7 +645,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::ReplicaSetList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::ReplicaSetList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[413], &[namespace])
@@ -602,7 +664,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[414], &[namespace, name])
@@ -618,13 +680,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[415], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ReplicaSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/replicasets/{name}` (`deleteAppsV1NamespacedReplicaSet`).
@@ -635,7 +697,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::ReplicaSet>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::ReplicaSet>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[416], &[namespace, name])
@@ -652,7 +717,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[417], &[namespace, name])
@@ -668,7 +733,10 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[418], &[namespace, name])
@@ -684,7 +752,10 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[419], &[namespace, name])
@@ -701,7 +772,10 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[420], &[namespace, name])
@@ -717,7 +791,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[421], &[namespace, name])
@@ -733,13 +807,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::ReplicaSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[422], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ReplicaSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/replicasets/{name}/status` (`patchAppsV1NamespacedReplicaSetStatus`).
@@ -750,7 +824,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[423], &[namespace, name])
@@ -765,7 +839,10 @@ impl AppsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::StatefulSetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[424], &[namespace])
@@ -780,13 +857,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[425], &[namespace])
                 .query(params)
                 .expect_kinds(&["StatefulSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/statefulsets` (`deleteAppsV1CollectionNamespacedStatefulSet`).
@@ -796,7 +873,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::StatefulSetList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::StatefulSetList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[426], &[namespace])
@@ -812,7 +892,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[427], &[namespace, name])
@@ -828,13 +908,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[428], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["StatefulSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}` (`deleteAppsV1NamespacedStatefulSet`).
@@ -845,7 +925,10 @@ impl AppsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::apps::v1::StatefulSet>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::apps::v1::StatefulSet>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[429], &[namespace, name])
@@ -862,7 +945,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[430], &[namespace, name])
@@ -878,7 +961,10 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[431], &[namespace, name])
@@ -894,7 +980,10 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[432], &[namespace, name])
@@ -911,7 +1000,10 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[433], &[namespace, name])
@@ -927,7 +1019,7 @@ impl AppsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[434], &[namespace, name])
@@ -943,13 +1035,13 @@ impl AppsV1Api {
         namespace: &str,
         body: &::kuber_models::api::apps::v1::StatefulSet,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[435], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["StatefulSet"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status` (`patchAppsV1NamespacedStatefulSetStatus`).
@@ -960,7 +1052,7 @@ impl AppsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet> {
+    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSet, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[436], &[namespace, name])
@@ -974,7 +1066,10 @@ impl AppsV1Api {
     pub fn list_replica_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::ReplicaSetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::ReplicaSetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[437], &[])
@@ -987,7 +1082,10 @@ impl AppsV1Api {
     pub fn list_stateful_set_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::apps::v1::StatefulSetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::apps::v1::StatefulSetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[438], &[])
@@ -1002,7 +1100,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::ControllerRevision>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1022,7 +1120,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1038,7 +1136,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1055,7 +1153,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::ControllerRevision>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1077,7 +1175,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::ControllerRevision>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1099,7 +1197,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1121,7 +1219,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::DaemonSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1143,7 +1241,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1165,7 +1263,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::Deployment>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1187,7 +1285,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1209,7 +1307,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1231,7 +1329,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1253,7 +1351,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1274,7 +1372,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::ReplicaSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1290,7 +1388,7 @@ impl AppsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::apps::v1::StatefulSet>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl AuthenticationV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -35,13 +36,16 @@ impl AuthenticationV1Api {
         &self,
         body: &::kuber_models::api::authentication::v1::SelfSubjectReview,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::authentication::v1::SelfSubjectReview> {
+    ) -> crate::Call<
+        ::kuber_models::api::authentication::v1::SelfSubjectReview,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[456], &[])
                 .query(params)
                 .expect_kinds(&["SelfSubjectReview"])
-                .json(body),
+                .message(body),
         )
     }
     /// `POST /apis/authentication.k8s.io/v1/tokenreviews` (`createAuthenticationV1TokenReview`).
@@ -50,13 +54,16 @@ impl AuthenticationV1Api {
         &self,
         body: &::kuber_models::api::authentication::v1::TokenReview,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::authentication::v1::TokenReview> {
+    ) -> crate::Call<
+        ::kuber_models::api::authentication::v1::TokenReview,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[457], &[])
                 .query(params)
                 .expect_kinds(&["TokenReview"])
-                .json(body),
+                .message(body),
         )
     }
 }

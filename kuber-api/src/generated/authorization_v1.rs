@@ -18,6 +18,7 @@ impl AuthorizationV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,13 +37,16 @@ impl AuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::authorization::v1::LocalSubjectAccessReview,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::authorization::v1::LocalSubjectAccessReview> {
+    ) -> crate::Call<
+        ::kuber_models::api::authorization::v1::LocalSubjectAccessReview,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[460], &[namespace])
                 .query(params)
                 .expect_kinds(&["LocalSubjectAccessReview"])
-                .json(body),
+                .message(body),
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews` (`createAuthorizationV1SelfSubjectAccessReview`).
@@ -51,13 +55,16 @@ impl AuthorizationV1Api {
         &self,
         body: &::kuber_models::api::authorization::v1::SelfSubjectAccessReview,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::authorization::v1::SelfSubjectAccessReview> {
+    ) -> crate::Call<
+        ::kuber_models::api::authorization::v1::SelfSubjectAccessReview,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[461], &[])
                 .query(params)
                 .expect_kinds(&["SelfSubjectAccessReview"])
-                .json(body),
+                .message(body),
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews` (`createAuthorizationV1SelfSubjectRulesReview`).
@@ -66,13 +73,16 @@ impl AuthorizationV1Api {
         &self,
         body: &::kuber_models::api::authorization::v1::SelfSubjectRulesReview,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::authorization::v1::SelfSubjectRulesReview> {
+    ) -> crate::Call<
+        ::kuber_models::api::authorization::v1::SelfSubjectRulesReview,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[462], &[])
                 .query(params)
                 .expect_kinds(&["SelfSubjectRulesReview"])
-                .json(body),
+                .message(body),
         )
     }
     /// `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` (`createAuthorizationV1SubjectAccessReview`).
@@ -81,13 +91,16 @@ impl AuthorizationV1Api {
         &self,
         body: &::kuber_models::api::authorization::v1::SubjectAccessReview,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::authorization::v1::SubjectAccessReview> {
+    ) -> crate::Call<
+        ::kuber_models::api::authorization::v1::SubjectAccessReview,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[463], &[])
                 .query(params)
                 .expect_kinds(&["SubjectAccessReview"])
-                .json(body),
+                .message(body),
         )
     }
 }

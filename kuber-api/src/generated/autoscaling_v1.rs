@@ -18,6 +18,7 @@ impl AutoscalingV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl AutoscalingV1Api {
     pub fn list_horizontal_pod_autoscaler_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[466], &[])
@@ -44,7 +48,10 @@ impl AutoscalingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[467], &[namespace])
@@ -59,13 +66,16 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[468], &[namespace])
                 .query(params)
                 .expect_kinds(&["HorizontalPodAutoscaler"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers` (`deleteAutoscalingV1CollectionNamespacedHorizontalPodAutoscaler`).
@@ -76,7 +86,10 @@ impl AutoscalingV1Api {
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
-        crate::Deleted<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList>,
+        crate::Deleted<
+            ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscalerList,
+        >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -93,7 +106,10 @@ impl AutoscalingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[470], &[namespace, name])
@@ -109,13 +125,16 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[471], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["HorizontalPodAutoscaler"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`deleteAutoscalingV1NamespacedHorizontalPodAutoscaler`).
@@ -128,6 +147,7 @@ impl AutoscalingV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -145,7 +165,10 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[473], &[namespace, name])
@@ -161,7 +184,10 @@ impl AutoscalingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[474], &[namespace, name])
@@ -177,13 +203,16 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[475], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["HorizontalPodAutoscaler"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/autoscaling/v1/namespaces/{namespace}/horizontalpodautoscalers/{name}/status` (`patchAutoscalingV1NamespacedHorizontalPodAutoscalerStatus`).
@@ -194,7 +223,10 @@ impl AutoscalingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[476], &[namespace, name])
@@ -212,7 +244,7 @@ impl AutoscalingV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -235,7 +267,7 @@ impl AutoscalingV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -259,7 +291,7 @@ impl AutoscalingV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::autoscaling::v1::HorizontalPodAutoscaler,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

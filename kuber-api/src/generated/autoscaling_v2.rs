@@ -18,6 +18,7 @@ impl AutoscalingV2Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl AutoscalingV2Api {
     pub fn list_horizontal_pod_autoscaler_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscalerList> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscalerList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[481], &[])
@@ -44,7 +48,10 @@ impl AutoscalingV2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscalerList> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscalerList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[482], &[namespace])
@@ -59,13 +66,16 @@ impl AutoscalingV2Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[483], &[namespace])
                 .query(params)
                 .expect_kinds(&["HorizontalPodAutoscaler"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers` (`deleteAutoscalingV2CollectionNamespacedHorizontalPodAutoscaler`).
@@ -76,7 +86,10 @@ impl AutoscalingV2Api {
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
-        crate::Deleted<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscalerList>,
+        crate::Deleted<
+            ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscalerList,
+        >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -93,7 +106,10 @@ impl AutoscalingV2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[485], &[namespace, name])
@@ -109,13 +125,16 @@ impl AutoscalingV2Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[486], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["HorizontalPodAutoscaler"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}` (`deleteAutoscalingV2NamespacedHorizontalPodAutoscaler`).
@@ -128,6 +147,7 @@ impl AutoscalingV2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -145,7 +165,10 @@ impl AutoscalingV2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[488], &[namespace, name])
@@ -161,7 +184,10 @@ impl AutoscalingV2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[489], &[namespace, name])
@@ -177,13 +203,16 @@ impl AutoscalingV2Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[490], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["HorizontalPodAutoscaler"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}/status` (`patchAutoscalingV2NamespacedHorizontalPodAutoscalerStatus`).
@@ -194,7 +223,10 @@ impl AutoscalingV2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[491], &[namespace, name])
@@ -212,7 +244,7 @@ impl AutoscalingV2Api {
         crate::client::WatchStream<
             ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -235,7 +267,7 @@ impl AutoscalingV2Api {
         crate::client::WatchStream<
             ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -259,7 +291,7 @@ impl AutoscalingV2Api {
         crate::client::WatchStream<
             ::kuber_models::api::autoscaling::v2::HorizontalPodAutoscaler,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

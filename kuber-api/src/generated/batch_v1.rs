@@ -18,6 +18,7 @@ impl BatchV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl BatchV1Api {
     pub fn list_cron_job_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJobList> {
+    ) -> crate::Call<
+        ::kuber_models::api::batch::v1::CronJobList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[497], &[])
@@ -43,7 +47,7 @@ impl BatchV1Api {
     pub fn list_job_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::JobList> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::JobList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[498], &[])
@@ -57,7 +61,10 @@ impl BatchV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJobList> {
+    ) -> crate::Call<
+        ::kuber_models::api::batch::v1::CronJobList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[499], &[namespace])
@@ -72,13 +79,13 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[500], &[namespace])
                 .query(params)
                 .expect_kinds(&["CronJob"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/cronjobs` (`deleteBatchV1CollectionNamespacedCronJob`).
@@ -88,7 +95,10 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::CronJobList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::batch::v1::CronJobList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[501], &[namespace])
@@ -104,7 +114,7 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[502], &[namespace, name])
@@ -120,13 +130,13 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[503], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["CronJob"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}` (`deleteBatchV1NamespacedCronJob`).
@@ -137,7 +147,10 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::CronJob>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::batch::v1::CronJob>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[504], &[namespace, name])
@@ -154,7 +167,7 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[505], &[namespace, name])
@@ -170,7 +183,7 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[506], &[namespace, name])
@@ -186,13 +199,13 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::CronJob,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[507], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["CronJob"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status` (`patchBatchV1NamespacedCronJobStatus`).
@@ -203,7 +216,7 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::CronJob, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[508], &[namespace, name])
@@ -218,7 +231,7 @@ impl BatchV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::JobList> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::JobList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[509], &[namespace])
@@ -233,13 +246,13 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[510], &[namespace])
                 .query(params)
                 .expect_kinds(&["Job"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/jobs` (`deleteBatchV1CollectionNamespacedJob`).
@@ -249,7 +262,10 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::JobList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::batch::v1::JobList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[511], &[namespace])
@@ -265,7 +281,7 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[512], &[namespace, name])
@@ -281,13 +297,13 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[513], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Job"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/batch/v1/namespaces/{namespace}/jobs/{name}` (`deleteBatchV1NamespacedJob`).
@@ -298,7 +314,10 @@ impl BatchV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::batch::v1::Job>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::batch::v1::Job>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[514], &[namespace, name])
@@ -315,7 +334,7 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[515], &[namespace, name])
@@ -331,7 +350,7 @@ impl BatchV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[516], &[namespace, name])
@@ -347,13 +366,13 @@ impl BatchV1Api {
         namespace: &str,
         body: &::kuber_models::api::batch::v1::Job,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[517], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Job"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/batch/v1/namespaces/{namespace}/jobs/{name}/status` (`patchBatchV1NamespacedJobStatus`).
@@ -364,7 +383,7 @@ impl BatchV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::batch::v1::Job> {
+    ) -> crate::Call<::kuber_models::api::batch::v1::Job, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[518], &[namespace, name])
@@ -380,7 +399,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -396,7 +415,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -413,7 +432,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -435,7 +454,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::batch::v1::CronJob>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -457,7 +476,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -479,7 +498,7 @@ impl BatchV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::batch::v1::Job>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

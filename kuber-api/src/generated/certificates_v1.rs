@@ -18,6 +18,7 @@ impl CertificatesV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl CertificatesV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -50,13 +52,16 @@ impl CertificatesV1Api {
         &self,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[528], &[])
                 .query(params)
                 .expect_kinds(&["CertificateSigningRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1/certificatesigningrequests` (`deleteCertificatesV1CollectionCertificateSigningRequest`).
@@ -69,6 +74,7 @@ impl CertificatesV1Api {
         crate::Deleted<
             ::kuber_models::api::certificates::v1::CertificateSigningRequestList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -84,7 +90,10 @@ impl CertificatesV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[530], &[name])
@@ -99,13 +108,16 @@ impl CertificatesV1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[531], &[name])
                 .query(params)
                 .expect_kinds(&["CertificateSigningRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}` (`deleteCertificatesV1CertificateSigningRequest`).
@@ -117,6 +129,7 @@ impl CertificatesV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::certificates::v1::CertificateSigningRequest>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -133,7 +146,10 @@ impl CertificatesV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[533], &[name])
@@ -148,7 +164,10 @@ impl CertificatesV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[534], &[name])
@@ -163,13 +182,16 @@ impl CertificatesV1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[535], &[name])
                 .query(params)
                 .expect_kinds(&["CertificateSigningRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval` (`patchCertificatesV1CertificateSigningRequestApproval`).
@@ -179,7 +201,10 @@ impl CertificatesV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[536], &[name])
@@ -194,7 +219,10 @@ impl CertificatesV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[537], &[name])
@@ -209,13 +237,16 @@ impl CertificatesV1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1::CertificateSigningRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[538], &[name])
                 .query(params)
                 .expect_kinds(&["CertificateSigningRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/status` (`patchCertificatesV1CertificateSigningRequestStatus`).
@@ -225,7 +256,10 @@ impl CertificatesV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1::CertificateSigningRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1::CertificateSigningRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[539], &[name])
@@ -243,7 +277,7 @@ impl CertificatesV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1::CertificateSigningRequest,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -266,7 +300,7 @@ impl CertificatesV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1::CertificateSigningRequest,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl CertificatesV1alpha1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl CertificatesV1alpha1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -50,13 +52,16 @@ impl CertificatesV1alpha1Api {
         &self,
         body: &::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[544], &[])
                 .query(params)
                 .expect_kinds(&["ClusterTrustBundle"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1alpha1/clustertrustbundles` (`deleteCertificatesV1alpha1CollectionClusterTrustBundle`).
@@ -69,6 +74,7 @@ impl CertificatesV1alpha1Api {
         crate::Deleted<
             ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundleList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -84,7 +90,10 @@ impl CertificatesV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[546], &[name])
@@ -99,13 +108,16 @@ impl CertificatesV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[547], &[name])
                 .query(params)
                 .expect_kinds(&["ClusterTrustBundle"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1alpha1/clustertrustbundles/{name}` (`deleteCertificatesV1alpha1ClusterTrustBundle`).
@@ -117,6 +129,7 @@ impl CertificatesV1alpha1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -133,7 +146,10 @@ impl CertificatesV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[549], &[name])
@@ -151,7 +167,7 @@ impl CertificatesV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -174,7 +190,7 @@ impl CertificatesV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1alpha1::ClusterTrustBundle,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl CertificatesV1beta1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl CertificatesV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -50,13 +52,16 @@ impl CertificatesV1beta1Api {
         &self,
         body: &::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[554], &[])
                 .query(params)
                 .expect_kinds(&["ClusterTrustBundle"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/clustertrustbundles` (`deleteCertificatesV1beta1CollectionClusterTrustBundle`).
@@ -69,6 +74,7 @@ impl CertificatesV1beta1Api {
         crate::Deleted<
             ::kuber_models::api::certificates::v1beta1::ClusterTrustBundleList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -84,7 +90,10 @@ impl CertificatesV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[556], &[name])
@@ -99,13 +108,16 @@ impl CertificatesV1beta1Api {
         name: &str,
         body: &::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[557], &[name])
                 .query(params)
                 .expect_kinds(&["ClusterTrustBundle"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/clustertrustbundles/{name}` (`deleteCertificatesV1beta1ClusterTrustBundle`).
@@ -117,6 +129,7 @@ impl CertificatesV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -133,7 +146,10 @@ impl CertificatesV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::ClusterTrustBundle> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[559], &[name])
@@ -150,6 +166,7 @@ impl CertificatesV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -165,13 +182,16 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[561], &[namespace])
                 .query(params)
                 .expect_kinds(&["PodCertificateRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests` (`deleteCertificatesV1beta1CollectionNamespacedPodCertificateRequest`).
@@ -185,6 +205,7 @@ impl CertificatesV1beta1Api {
         crate::Deleted<
             ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -201,7 +222,10 @@ impl CertificatesV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[563], &[namespace, name])
@@ -217,13 +241,16 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[564], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PodCertificateRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}` (`deleteCertificatesV1beta1NamespacedPodCertificateRequest`).
@@ -235,7 +262,10 @@ impl CertificatesV1beta1Api {
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
     ) -> crate::Call<
-        crate::Deleted<::kuber_models::api::certificates::v1beta1::PodCertificateRequest>,
+        crate::Deleted<
+            ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -253,7 +283,10 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[566], &[namespace, name])
@@ -269,7 +302,10 @@ impl CertificatesV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[567], &[namespace, name])
@@ -285,13 +321,16 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[568], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PodCertificateRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/certificates.k8s.io/v1beta1/namespaces/{namespace}/podcertificaterequests/{name}/status` (`patchCertificatesV1beta1NamespacedPodCertificateRequestStatus`).
@@ -302,7 +341,10 @@ impl CertificatesV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::certificates::v1beta1::PodCertificateRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[569], &[namespace, name])
@@ -318,6 +360,7 @@ impl CertificatesV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::certificates::v1beta1::PodCertificateRequestList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -335,7 +378,7 @@ impl CertificatesV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -358,7 +401,7 @@ impl CertificatesV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1beta1::ClusterTrustBundle,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -382,7 +425,7 @@ impl CertificatesV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -406,7 +449,7 @@ impl CertificatesV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -429,7 +472,7 @@ impl CertificatesV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::certificates::v1beta1::PodCertificateRequest,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl CoordinationV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl CoordinationV1Api {
     pub fn list_lease_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1::LeaseList> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1::LeaseList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[578], &[])
@@ -48,7 +52,10 @@ impl CoordinationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1::LeaseList> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1::LeaseList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[579], &[namespace])
@@ -63,13 +70,16 @@ impl CoordinationV1Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1::Lease,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1::Lease,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[580], &[namespace])
                 .query(params)
                 .expect_kinds(&["Lease"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases` (`deleteCoordinationV1CollectionNamespacedLease`).
@@ -79,7 +89,10 @@ impl CoordinationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::coordination::v1::LeaseList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::coordination::v1::LeaseList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[581], &[namespace])
@@ -95,7 +108,10 @@ impl CoordinationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1::Lease,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[582], &[namespace, name])
@@ -111,13 +127,16 @@ impl CoordinationV1Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1::Lease,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1::Lease,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[583], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Lease"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}` (`deleteCoordinationV1NamespacedLease`).
@@ -128,7 +147,10 @@ impl CoordinationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::coordination::v1::Lease>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::coordination::v1::Lease>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[584], &[namespace, name])
@@ -145,7 +167,10 @@ impl CoordinationV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1::Lease> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1::Lease,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[585], &[namespace, name])
@@ -161,7 +186,7 @@ impl CoordinationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -182,7 +207,7 @@ impl CoordinationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -204,7 +229,7 @@ impl CoordinationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::coordination::v1::Lease>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

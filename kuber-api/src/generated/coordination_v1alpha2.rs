@@ -18,6 +18,7 @@ impl CoordinationV1alpha2Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl CoordinationV1alpha2Api {
     pub fn list_lease_candidate_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[590], &[])
@@ -48,7 +52,10 @@ impl CoordinationV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1alpha2::LeaseCandidateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[591], &[namespace])
@@ -63,13 +70,16 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[592], &[namespace])
                 .query(params)
                 .expect_kinds(&["LeaseCandidate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates` (`deleteCoordinationV1alpha2CollectionNamespacedLeaseCandidate`).
@@ -81,6 +91,7 @@ impl CoordinationV1alpha2Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::coordination::v1alpha2::LeaseCandidateList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -97,7 +108,10 @@ impl CoordinationV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[594], &[namespace, name])
@@ -113,13 +127,16 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[595], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["LeaseCandidate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/coordination.k8s.io/v1alpha2/namespaces/{namespace}/leasecandidates/{name}` (`deleteCoordinationV1alpha2NamespacedLeaseCandidate`).
@@ -132,6 +149,7 @@ impl CoordinationV1alpha2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::coordination::v1alpha2::LeaseCandidate>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -149,7 +167,10 @@ impl CoordinationV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::coordination::v1alpha2::LeaseCandidate> {
+    ) -> crate::Call<
+        ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[597], &[namespace, name])
@@ -167,7 +188,7 @@ impl CoordinationV1alpha2Api {
         crate::client::WatchStream<
             ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -190,7 +211,7 @@ impl CoordinationV1alpha2Api {
         crate::client::WatchStream<
             ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -214,7 +235,7 @@ impl CoordinationV1alpha2Api {
         crate::client::WatchStream<
             ::kuber_models::api::coordination::v1alpha2::LeaseCandidate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -16,7 +16,10 @@ impl CoreApi {
     #[inline]
     pub fn get_api_versions(
         &self,
-    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIVersions> {
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIVersions,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[1], "/api", &[])

@@ -18,6 +18,7 @@ impl CoreV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl CoreV1Api {
     pub fn list_component_status(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ComponentStatusList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ComponentStatusList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[3], &[])
@@ -44,7 +48,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ComponentStatus> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ComponentStatus,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[4], &[name])
@@ -57,7 +64,10 @@ impl CoreV1Api {
     pub fn list_config_map_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMapList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ConfigMapList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[5], &[])
@@ -70,7 +80,10 @@ impl CoreV1Api {
     pub fn list_endpoints_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::EndpointsList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::EndpointsList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[6], &[])
@@ -83,7 +96,7 @@ impl CoreV1Api {
     pub fn list_event_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::EventList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::EventList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[7], &[])
@@ -96,7 +109,10 @@ impl CoreV1Api {
     pub fn list_limit_range_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::LimitRangeList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::LimitRangeList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[8], &[])
@@ -109,7 +125,10 @@ impl CoreV1Api {
     pub fn list_namespace(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::NamespaceList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::NamespaceList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[9], &[])
@@ -123,13 +142,13 @@ impl CoreV1Api {
         &self,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[10], &[])
                 .query(params)
                 .expect_kinds(&["Namespace"])
-                .json(body),
+                .message(body),
         )
     }
     /// `POST /api/v1/namespaces/{namespace}/bindings` (`createCoreV1NamespacedBinding`).
@@ -139,13 +158,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::Status> {
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[11], &[namespace])
                 .query(params)
                 .expect_kinds(&["Status"])
-                .json(body),
+                .message(body),
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/configmaps` (`listCoreV1NamespacedConfigMap`).
@@ -154,7 +176,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMapList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ConfigMapList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[12], &[namespace])
@@ -169,13 +194,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ConfigMap,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[13], &[namespace])
                 .query(params)
                 .expect_kinds(&["ConfigMap"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/configmaps` (`deleteCoreV1CollectionNamespacedConfigMap`).
@@ -185,7 +210,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ConfigMapList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ConfigMapList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[14], &[namespace])
@@ -201,7 +229,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[15], &[namespace, name])
@@ -217,13 +245,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ConfigMap,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[16], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ConfigMap"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/configmaps/{name}` (`deleteCoreV1NamespacedConfigMap`).
@@ -234,7 +262,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ConfigMap>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ConfigMap>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[17], &[namespace, name])
@@ -251,7 +282,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap> {
+    ) -> crate::Call<::kuber_models::api::core::v1::ConfigMap, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[18], &[namespace, name])
@@ -266,7 +297,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::EndpointsList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::EndpointsList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[19], &[namespace])
@@ -281,13 +315,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Endpoints,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[20], &[namespace])
                 .query(params)
                 .expect_kinds(&["Endpoints"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/endpoints` (`deleteCoreV1CollectionNamespacedEndpoints`).
@@ -297,7 +331,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::EndpointsList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::EndpointsList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[21], &[namespace])
@@ -313,7 +350,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[22], &[namespace, name])
@@ -329,13 +366,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Endpoints,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[23], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Endpoints"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/endpoints/{name}` (`deleteCoreV1NamespacedEndpoints`).
@@ -346,7 +383,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Endpoints>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::Endpoints>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[24], &[namespace, name])
@@ -363,7 +403,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Endpoints, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[25], &[namespace, name])
@@ -378,7 +418,7 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::EventList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::EventList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[26], &[namespace])
@@ -393,13 +433,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Event,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[27], &[namespace])
                 .query(params)
                 .expect_kinds(&["Event"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/events` (`deleteCoreV1CollectionNamespacedEvent`).
@@ -409,7 +449,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::EventList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::EventList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[28], &[namespace])
@@ -425,7 +468,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[29], &[namespace, name])
@@ -441,13 +484,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Event,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[30], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Event"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/events/{name}` (`deleteCoreV1NamespacedEvent`).
@@ -458,7 +501,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Event>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::Event>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[31], &[namespace, name])
@@ -475,7 +521,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[32], &[namespace, name])
@@ -490,7 +536,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::LimitRangeList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::LimitRangeList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[33], &[namespace])
@@ -505,13 +554,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::LimitRange,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[34], &[namespace])
                 .query(params)
                 .expect_kinds(&["LimitRange"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/limitranges` (`deleteCoreV1CollectionNamespacedLimitRange`).
@@ -521,7 +570,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::LimitRangeList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::LimitRangeList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[35], &[namespace])
@@ -537,7 +589,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[36], &[namespace, name])
@@ -553,13 +605,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::LimitRange,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[37], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["LimitRange"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/limitranges/{name}` (`deleteCoreV1NamespacedLimitRange`).
@@ -570,7 +622,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::LimitRange>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::LimitRange>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[38], &[namespace, name])
@@ -587,7 +642,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange> {
+    ) -> crate::Call<::kuber_models::api::core::v1::LimitRange, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[39], &[namespace, name])
@@ -602,7 +657,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[40], &[namespace])
@@ -617,13 +675,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[41], &[namespace])
                 .query(params)
                 .expect_kinds(&["PersistentVolumeClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/persistentvolumeclaims` (`deleteCoreV1CollectionNamespacedPersistentVolumeClaim`).
@@ -635,6 +696,7 @@ impl CoreV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaimList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -651,7 +713,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[43], &[namespace, name])
@@ -667,13 +732,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[44], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PersistentVolumeClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}` (`deleteCoreV1NamespacedPersistentVolumeClaim`).
@@ -686,6 +754,7 @@ impl CoreV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeClaim>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -703,7 +772,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[46], &[namespace, name])
@@ -719,7 +791,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[47], &[namespace, name])
@@ -735,13 +810,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PersistentVolumeClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[48], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PersistentVolumeClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}/status` (`patchCoreV1NamespacedPersistentVolumeClaimStatus`).
@@ -752,7 +830,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[49], &[namespace, name])
@@ -767,7 +848,7 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::PodList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[50], &[namespace])
@@ -782,13 +863,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[51], &[namespace])
                 .query(params)
                 .expect_kinds(&["Pod"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/pods` (`deleteCoreV1CollectionNamespacedPod`).
@@ -798,7 +879,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PodList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::PodList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[52], &[namespace])
@@ -814,7 +898,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[53], &[namespace, name])
@@ -830,13 +914,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[54], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Pod"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/pods/{name}` (`deleteCoreV1NamespacedPod`).
@@ -847,7 +931,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Pod>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::Pod>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[55], &[namespace, name])
@@ -864,7 +951,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[56], &[namespace, name])
@@ -911,13 +998,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Binding,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::Status> {
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[59], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Status"])
-                .json(body),
+                .message(body),
         )
     }
     /// `GET /api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers` (`readCoreV1NamespacedPodEphemeralcontainers`).
@@ -927,7 +1017,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[60], &[namespace, name])
@@ -943,13 +1033,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[61], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Pod"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers` (`patchCoreV1NamespacedPodEphemeralcontainers`).
@@ -960,7 +1050,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[62], &[namespace, name])
@@ -977,7 +1067,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::Eviction,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::Status> {
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::Status,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[63], &[namespace, name])
@@ -1275,7 +1368,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[83], &[namespace, name])
@@ -1291,13 +1384,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[84], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Pod"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/resize` (`patchCoreV1NamespacedPodResize`).
@@ -1308,7 +1401,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[85], &[namespace, name])
@@ -1324,7 +1417,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[86], &[namespace, name])
@@ -1340,13 +1433,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Pod,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[87], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Pod"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/pods/{name}/status` (`patchCoreV1NamespacedPodStatus`).
@@ -1357,7 +1450,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Pod> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Pod, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[88], &[namespace, name])
@@ -1372,7 +1465,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PodTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[89], &[namespace])
@@ -1387,13 +1483,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PodTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[90], &[namespace])
                 .query(params)
                 .expect_kinds(&["PodTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/podtemplates` (`deleteCoreV1CollectionNamespacedPodTemplate`).
@@ -1403,7 +1499,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PodTemplateList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::PodTemplateList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[91], &[namespace])
@@ -1419,7 +1518,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[92], &[namespace, name])
@@ -1435,13 +1534,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::PodTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[93], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PodTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/podtemplates/{name}` (`deleteCoreV1NamespacedPodTemplate`).
@@ -1452,7 +1551,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PodTemplate>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::PodTemplate>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[94], &[namespace, name])
@@ -1469,7 +1571,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate> {
+    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplate, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[95], &[namespace, name])
@@ -1484,7 +1586,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationControllerList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationControllerList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[96], &[namespace])
@@ -1499,13 +1604,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationController,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[97], &[namespace])
                 .query(params)
                 .expect_kinds(&["ReplicationController"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/replicationcontrollers` (`deleteCoreV1CollectionNamespacedReplicationController`).
@@ -1517,6 +1625,7 @@ impl CoreV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::core::v1::ReplicationControllerList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1533,7 +1642,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationController,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[99], &[namespace, name])
@@ -1549,13 +1661,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationController,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[100], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ReplicationController"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/replicationcontrollers/{name}` (`deleteCoreV1NamespacedReplicationController`).
@@ -1568,6 +1683,7 @@ impl CoreV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::core::v1::ReplicationController>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -1585,7 +1701,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationController,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[102], &[namespace, name])
@@ -1601,7 +1720,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[103], &[namespace, name])
@@ -1617,7 +1739,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::autoscaling::v1::Scale,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[104], &[namespace, name])
@@ -1634,7 +1759,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::autoscaling::v1::Scale> {
+    ) -> crate::Call<
+        ::kuber_models::api::autoscaling::v1::Scale,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[105], &[namespace, name])
@@ -1650,7 +1778,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationController,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[106], &[namespace, name])
@@ -1666,13 +1797,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ReplicationController,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationController,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[107], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ReplicationController"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/status` (`patchCoreV1NamespacedReplicationControllerStatus`).
@@ -1683,7 +1817,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationController> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationController,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[108], &[namespace, name])
@@ -1698,7 +1835,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuotaList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuotaList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[109], &[namespace])
@@ -1713,13 +1853,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuota,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[110], &[namespace])
                 .query(params)
                 .expect_kinds(&["ResourceQuota"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/resourcequotas` (`deleteCoreV1CollectionNamespacedResourceQuota`).
@@ -1729,7 +1872,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ResourceQuotaList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ResourceQuotaList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[111], &[namespace])
@@ -1745,7 +1891,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuota,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[112], &[namespace, name])
@@ -1761,13 +1910,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuota,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[113], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceQuota"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/resourcequotas/{name}` (`deleteCoreV1NamespacedResourceQuota`).
@@ -1778,7 +1930,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ResourceQuota>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ResourceQuota>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[114], &[namespace, name])
@@ -1795,7 +1950,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuota,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[115], &[namespace, name])
@@ -1811,7 +1969,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuota,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[116], &[namespace, name])
@@ -1827,13 +1988,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ResourceQuota,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuota,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[117], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceQuota"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/resourcequotas/{name}/status` (`patchCoreV1NamespacedResourceQuotaStatus`).
@@ -1844,7 +2008,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuota> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuota,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[118], &[namespace, name])
@@ -1859,7 +2026,7 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::SecretList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::SecretList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[119], &[namespace])
@@ -1874,13 +2041,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Secret,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[120], &[namespace])
                 .query(params)
                 .expect_kinds(&["Secret"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/secrets` (`deleteCoreV1CollectionNamespacedSecret`).
@@ -1890,7 +2057,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::SecretList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::SecretList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[121], &[namespace])
@@ -1906,7 +2076,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[122], &[namespace, name])
@@ -1922,13 +2092,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Secret,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[123], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Secret"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/secrets/{name}` (`deleteCoreV1NamespacedSecret`).
@@ -1939,7 +2109,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Secret>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::Secret>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[124], &[namespace, name])
@@ -1956,7 +2129,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Secret> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Secret, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[125], &[namespace, name])
@@ -1971,7 +2144,10 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccountList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ServiceAccountList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[126], &[namespace])
@@ -1986,13 +2162,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ServiceAccount,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ServiceAccount,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[127], &[namespace])
                 .query(params)
                 .expect_kinds(&["ServiceAccount"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/serviceaccounts` (`deleteCoreV1CollectionNamespacedServiceAccount`).
@@ -2002,7 +2181,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ServiceAccountList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ServiceAccountList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[128], &[namespace])
@@ -2018,7 +2200,10 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ServiceAccount,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[129], &[namespace, name])
@@ -2034,13 +2219,16 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::ServiceAccount,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ServiceAccount,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[130], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ServiceAccount"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/serviceaccounts/{name}` (`deleteCoreV1NamespacedServiceAccount`).
@@ -2051,7 +2239,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ServiceAccount>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ServiceAccount>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[131], &[namespace, name])
@@ -2068,7 +2259,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccount> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ServiceAccount,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[132], &[namespace, name])
@@ -2085,7 +2279,10 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::authentication::v1::TokenRequest,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::authentication::v1::TokenRequest> {
+    ) -> crate::Call<
+        ::kuber_models::api::authentication::v1::TokenRequest,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[133], &[namespace, name])
@@ -2100,7 +2297,7 @@ impl CoreV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[134], &[namespace])
@@ -2115,13 +2312,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Service, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[135], &[namespace])
                 .query(params)
                 .expect_kinds(&["Service"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/services` (`deleteCoreV1CollectionNamespacedService`).
@@ -2131,7 +2328,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::ServiceList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::ServiceList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[136], &[namespace])
@@ -2147,7 +2347,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Service, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[137], &[namespace, name])
@@ -2163,13 +2363,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Service, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[138], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Service"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{namespace}/services/{name}` (`deleteCoreV1NamespacedService`).
@@ -2180,7 +2380,10 @@ impl CoreV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Service>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::Service>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[139], &[namespace, name])
@@ -2197,7 +2400,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Service, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[140], &[namespace, name])
@@ -2416,7 +2619,7 @@ impl CoreV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Service, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[155], &[namespace, name])
@@ -2432,13 +2635,13 @@ impl CoreV1Api {
         namespace: &str,
         body: &::kuber_models::api::core::v1::Service,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Service, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[156], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Service"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{namespace}/services/{name}/status` (`patchCoreV1NamespacedServiceStatus`).
@@ -2449,7 +2652,7 @@ impl CoreV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Service> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Service, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[157], &[namespace, name])
@@ -2464,7 +2667,7 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[158], &[name])
@@ -2479,13 +2682,13 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[159], &[name])
                 .query(params)
                 .expect_kinds(&["Namespace"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/namespaces/{name}` (`deleteCoreV1Namespace`).
@@ -2495,7 +2698,10 @@ impl CoreV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Namespace>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::Namespace>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[160], &[name])
@@ -2511,7 +2717,7 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[161], &[name])
@@ -2527,13 +2733,13 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[162], &[name])
                 .query(params)
                 .expect_kinds(&["Namespace"])
-                .json(body),
+                .message(body),
         )
     }
     /// `GET /api/v1/namespaces/{name}/status` (`readCoreV1NamespaceStatus`).
@@ -2542,7 +2748,7 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[163], &[name])
@@ -2557,13 +2763,13 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Namespace,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[164], &[name])
                 .query(params)
                 .expect_kinds(&["Namespace"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/namespaces/{name}/status` (`patchCoreV1NamespaceStatus`).
@@ -2573,7 +2779,7 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Namespace> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Namespace, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[165], &[name])
@@ -2587,7 +2793,7 @@ impl CoreV1Api {
     pub fn list_node(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::NodeList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::NodeList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[166], &[])
@@ -2601,13 +2807,13 @@ impl CoreV1Api {
         &self,
         body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Node, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[167], &[])
                 .query(params)
                 .expect_kinds(&["Node"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/nodes` (`deleteCoreV1CollectionNode`).
@@ -2616,7 +2822,10 @@ impl CoreV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::NodeList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::NodeList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[168], &[])
@@ -2631,7 +2840,7 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Node, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[169], &[name])
@@ -2646,13 +2855,13 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Node, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[170], &[name])
                 .query(params)
                 .expect_kinds(&["Node"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/nodes/{name}` (`deleteCoreV1Node`).
@@ -2662,7 +2871,10 @@ impl CoreV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::Node>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::Node>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[171], &[name])
@@ -2678,7 +2890,7 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Node, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[172], &[name])
@@ -2868,7 +3080,7 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Node, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[187], &[name])
@@ -2883,13 +3095,13 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::Node,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Node, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[188], &[name])
                 .query(params)
                 .expect_kinds(&["Node"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/nodes/{name}/status` (`patchCoreV1NodeStatus`).
@@ -2899,7 +3111,7 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::Node> {
+    ) -> crate::Call<::kuber_models::api::core::v1::Node, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[189], &[name])
@@ -2913,7 +3125,10 @@ impl CoreV1Api {
     pub fn list_persistent_volume_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[190], &[])
@@ -2926,7 +3141,10 @@ impl CoreV1Api {
     pub fn list_persistent_volume(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolumeList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolumeList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[191], &[])
@@ -2940,13 +3158,16 @@ impl CoreV1Api {
         &self,
         body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolume,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[192], &[])
                 .query(params)
                 .expect_kinds(&["PersistentVolume"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/persistentvolumes` (`deleteCoreV1CollectionPersistentVolume`).
@@ -2957,6 +3178,7 @@ impl CoreV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::core::v1::PersistentVolumeList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -2972,7 +3194,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolume,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[194], &[name])
@@ -2987,13 +3212,16 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolume,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[195], &[name])
                 .query(params)
                 .expect_kinds(&["PersistentVolume"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /api/v1/persistentvolumes/{name}` (`deleteCoreV1PersistentVolume`).
@@ -3003,7 +3231,10 @@ impl CoreV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::core::v1::PersistentVolume>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::core::v1::PersistentVolume>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[196], &[name])
@@ -3019,7 +3250,10 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolume,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[197], &[name])
@@ -3034,7 +3268,10 @@ impl CoreV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolume,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[198], &[name])
@@ -3049,13 +3286,16 @@ impl CoreV1Api {
         name: &str,
         body: &::kuber_models::api::core::v1::PersistentVolume,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolume,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[199], &[name])
                 .query(params)
                 .expect_kinds(&["PersistentVolume"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /api/v1/persistentvolumes/{name}/status` (`patchCoreV1PersistentVolumeStatus`).
@@ -3065,7 +3305,10 @@ impl CoreV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PersistentVolume> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PersistentVolume,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[200], &[name])
@@ -3079,7 +3322,7 @@ impl CoreV1Api {
     pub fn list_pod_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::PodList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[201], &[])
@@ -3092,7 +3335,10 @@ impl CoreV1Api {
     pub fn list_pod_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::PodTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::PodTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[202], &[])
@@ -3105,7 +3351,10 @@ impl CoreV1Api {
     pub fn list_replication_controller_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ReplicationControllerList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ReplicationControllerList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[203], &[])
@@ -3118,7 +3367,10 @@ impl CoreV1Api {
     pub fn list_resource_quota_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ResourceQuotaList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ResourceQuotaList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[204], &[])
@@ -3131,7 +3383,7 @@ impl CoreV1Api {
     pub fn list_secret_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::SecretList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::SecretList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[205], &[])
@@ -3144,7 +3396,10 @@ impl CoreV1Api {
     pub fn list_service_account_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceAccountList> {
+    ) -> crate::Call<
+        ::kuber_models::api::core::v1::ServiceAccountList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[206], &[])
@@ -3157,7 +3412,7 @@ impl CoreV1Api {
     pub fn list_service_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::core::v1::ServiceList> {
+    ) -> crate::Call<::kuber_models::api::core::v1::ServiceList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[207], &[])
@@ -3172,7 +3427,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3188,7 +3443,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3204,7 +3459,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3220,7 +3475,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3236,7 +3491,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3253,7 +3508,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3275,7 +3530,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ConfigMap>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3297,7 +3552,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3319,7 +3574,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Endpoints>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3341,7 +3596,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3363,7 +3618,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Event>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3385,7 +3640,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3407,7 +3662,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::LimitRange>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3429,7 +3684,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolumeClaim>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3451,7 +3706,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolumeClaim>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3473,7 +3728,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3495,7 +3750,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3517,7 +3772,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3539,7 +3794,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3561,7 +3816,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ReplicationController>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3583,7 +3838,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ReplicationController>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3605,7 +3860,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3627,7 +3882,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3649,7 +3904,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3671,7 +3926,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3693,7 +3948,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3715,7 +3970,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3737,7 +3992,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3759,7 +4014,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3781,7 +4036,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Namespace>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3798,7 +4053,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3815,7 +4070,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Node>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3832,7 +4087,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolumeClaim>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3852,7 +4107,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3869,7 +4124,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PersistentVolume>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3886,7 +4141,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Pod>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3902,7 +4157,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::PodTemplate>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3918,7 +4173,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ReplicationController>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3938,7 +4193,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ResourceQuota>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3954,7 +4209,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Secret>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3970,7 +4225,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::ServiceAccount>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -3986,7 +4241,7 @@ impl CoreV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::core::v1::Service>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

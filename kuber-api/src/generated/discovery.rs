@@ -16,7 +16,10 @@ impl DiscoveryApi {
     #[inline]
     pub fn get_api_group(
         &self,
-    ) -> crate::Call<::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup> {
+    ) -> crate::Call<
+        ::kuber_models::apimachinery::pkg::apis::meta::v1::APIGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::at(&crate::OPERATIONS[613], "/apis/discovery.k8s.io", &[])

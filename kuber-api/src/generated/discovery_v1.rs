@@ -18,6 +18,7 @@ impl DiscoveryV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl DiscoveryV1Api {
     pub fn list_endpoint_slice_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSliceList> {
+    ) -> crate::Call<
+        ::kuber_models::api::discovery::v1::EndpointSliceList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[615], &[])
@@ -44,7 +48,10 @@ impl DiscoveryV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSliceList> {
+    ) -> crate::Call<
+        ::kuber_models::api::discovery::v1::EndpointSliceList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[616], &[namespace])
@@ -59,13 +66,16 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: &::kuber_models::api::discovery::v1::EndpointSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::discovery::v1::EndpointSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[617], &[namespace])
                 .query(params)
                 .expect_kinds(&["EndpointSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices` (`deleteDiscoveryV1CollectionNamespacedEndpointSlice`).
@@ -77,6 +87,7 @@ impl DiscoveryV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::discovery::v1::EndpointSliceList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -93,7 +104,10 @@ impl DiscoveryV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::discovery::v1::EndpointSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[619], &[namespace, name])
@@ -109,13 +123,16 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: &::kuber_models::api::discovery::v1::EndpointSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::discovery::v1::EndpointSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[620], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["EndpointSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}` (`deleteDiscoveryV1NamespacedEndpointSlice`).
@@ -126,7 +143,10 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::discovery::v1::EndpointSlice>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::discovery::v1::EndpointSlice>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[621], &[namespace, name])
@@ -143,7 +163,10 @@ impl DiscoveryV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::discovery::v1::EndpointSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::discovery::v1::EndpointSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[622], &[namespace, name])
@@ -159,7 +182,7 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::discovery::v1::EndpointSlice>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -180,7 +203,7 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::discovery::v1::EndpointSlice>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -202,7 +225,7 @@ impl DiscoveryV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::discovery::v1::EndpointSlice>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl EventsV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,7 @@ impl EventsV1Api {
     pub fn list_event_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::events::v1::EventList> {
+    ) -> crate::Call<::kuber_models::api::events::v1::EventList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[628], &[])
@@ -44,7 +45,7 @@ impl EventsV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::events::v1::EventList> {
+    ) -> crate::Call<::kuber_models::api::events::v1::EventList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[629], &[namespace])
@@ -59,13 +60,13 @@ impl EventsV1Api {
         namespace: &str,
         body: &::kuber_models::api::events::v1::Event,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::events::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[630], &[namespace])
                 .query(params)
                 .expect_kinds(&["Event"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/events.k8s.io/v1/namespaces/{namespace}/events` (`deleteEventsV1CollectionNamespacedEvent`).
@@ -75,7 +76,10 @@ impl EventsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::events::v1::EventList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::events::v1::EventList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[631], &[namespace])
@@ -91,7 +95,7 @@ impl EventsV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::events::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[632], &[namespace, name])
@@ -107,13 +111,13 @@ impl EventsV1Api {
         namespace: &str,
         body: &::kuber_models::api::events::v1::Event,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::events::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[633], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Event"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}` (`deleteEventsV1NamespacedEvent`).
@@ -124,7 +128,10 @@ impl EventsV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::events::v1::Event>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::events::v1::Event>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[634], &[namespace, name])
@@ -141,7 +148,7 @@ impl EventsV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::events::v1::Event> {
+    ) -> crate::Call<::kuber_models::api::events::v1::Event, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[635], &[namespace, name])
@@ -157,7 +164,7 @@ impl EventsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -178,7 +185,7 @@ impl EventsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -200,7 +207,7 @@ impl EventsV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::events::v1::Event>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl FlowcontrolApiserverV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl FlowcontrolApiserverV1Api {
     pub fn list_flow_schema(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchemaList> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchemaList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[641], &[])
@@ -48,13 +52,16 @@ impl FlowcontrolApiserverV1Api {
         &self,
         body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchema,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[642], &[])
                 .query(params)
                 .expect_kinds(&["FlowSchema"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas` (`deleteFlowcontrolApiserverV1CollectionFlowSchema`).
@@ -65,6 +72,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchemaList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchema,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[644], &[name])
@@ -95,13 +106,16 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchema,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[645], &[name])
                 .query(params)
                 .expect_kinds(&["FlowSchema"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}` (`deleteFlowcontrolApiserverV1FlowSchema`).
@@ -111,7 +125,10 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchema>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::flowcontrol::v1::FlowSchema>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[646], &[name])
@@ -127,7 +144,10 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchema,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[647], &[name])
@@ -142,7 +162,10 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchema,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[648], &[name])
@@ -157,13 +180,16 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::FlowSchema,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchema,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[649], &[name])
                 .query(params)
                 .expect_kinds(&["FlowSchema"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/{name}/status` (`patchFlowcontrolApiserverV1FlowSchemaStatus`).
@@ -173,7 +199,10 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::FlowSchema> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::FlowSchema,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[650], &[name])
@@ -189,6 +218,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -203,13 +233,16 @@ impl FlowcontrolApiserverV1Api {
         &self,
         body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[652], &[])
                 .query(params)
                 .expect_kinds(&["PriorityLevelConfiguration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations` (`deleteFlowcontrolApiserverV1CollectionPriorityLevelConfiguration`).
@@ -222,6 +255,7 @@ impl FlowcontrolApiserverV1Api {
         crate::Deleted<
             ::kuber_models::api::flowcontrol::v1::PriorityLevelConfigurationList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -237,7 +271,10 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[654], &[name])
@@ -252,13 +289,16 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[655], &[name])
                 .query(params)
                 .expect_kinds(&["PriorityLevelConfiguration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}` (`deleteFlowcontrolApiserverV1PriorityLevelConfiguration`).
@@ -270,6 +310,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -286,7 +327,10 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[657], &[name])
@@ -301,7 +345,10 @@ impl FlowcontrolApiserverV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[658], &[name])
@@ -316,13 +363,16 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[659], &[name])
                 .query(params)
                 .expect_kinds(&["PriorityLevelConfiguration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations/{name}/status` (`patchFlowcontrolApiserverV1PriorityLevelConfigurationStatus`).
@@ -332,7 +382,10 @@ impl FlowcontrolApiserverV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration> {
+    ) -> crate::Call<
+        ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[660], &[name])
@@ -348,7 +401,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -369,7 +422,7 @@ impl FlowcontrolApiserverV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::flowcontrol::v1::FlowSchema>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -392,7 +445,7 @@ impl FlowcontrolApiserverV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -415,7 +468,7 @@ impl FlowcontrolApiserverV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::flowcontrol::v1::PriorityLevelConfiguration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl InternalApiserverV1alpha1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl InternalApiserverV1alpha1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -50,13 +52,16 @@ impl InternalApiserverV1alpha1Api {
         &self,
         body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[668], &[])
                 .query(params)
                 .expect_kinds(&["StorageVersion"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/internal.apiserver.k8s.io/v1alpha1/storageversions` (`deleteInternalApiserverV1alpha1CollectionStorageVersion`).
@@ -69,6 +74,7 @@ impl InternalApiserverV1alpha1Api {
         crate::Deleted<
             ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersionList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -84,7 +90,10 @@ impl InternalApiserverV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[670], &[name])
@@ -99,13 +108,16 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[671], &[name])
                 .query(params)
                 .expect_kinds(&["StorageVersion"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}` (`deleteInternalApiserverV1alpha1StorageVersion`).
@@ -117,6 +129,7 @@ impl InternalApiserverV1alpha1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -133,7 +146,10 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[673], &[name])
@@ -148,7 +164,10 @@ impl InternalApiserverV1alpha1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[674], &[name])
@@ -163,13 +182,16 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[675], &[name])
                 .query(params)
                 .expect_kinds(&["StorageVersion"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/internal.apiserver.k8s.io/v1alpha1/storageversions/{name}/status` (`patchInternalApiserverV1alpha1StorageVersionStatus`).
@@ -179,7 +201,10 @@ impl InternalApiserverV1alpha1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion> {
+    ) -> crate::Call<
+        ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[676], &[name])
@@ -197,7 +222,7 @@ impl InternalApiserverV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -220,7 +245,7 @@ impl InternalApiserverV1alpha1Api {
         crate::client::WatchStream<
             ::kuber_models::api::apiserverinternal::v1alpha1::StorageVersion,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

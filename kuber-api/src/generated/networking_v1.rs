@@ -18,6 +18,7 @@ impl NetworkingV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl NetworkingV1Api {
     pub fn list_ingress_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IngressClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[681], &[])
@@ -48,13 +52,16 @@ impl NetworkingV1Api {
         &self,
         body: &::kuber_models::api::networking::v1::IngressClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IngressClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[682], &[])
                 .query(params)
                 .expect_kinds(&["IngressClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ingressclasses` (`deleteNetworkingV1CollectionIngressClass`).
@@ -65,6 +72,7 @@ impl NetworkingV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1::IngressClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IngressClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[684], &[name])
@@ -95,13 +106,16 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::IngressClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IngressClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[685], &[name])
                 .query(params)
                 .expect_kinds(&["IngressClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ingressclasses/{name}` (`deleteNetworkingV1IngressClass`).
@@ -111,7 +125,10 @@ impl NetworkingV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::IngressClass>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::IngressClass>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[686], &[name])
@@ -127,7 +144,10 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IngressClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IngressClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[687], &[name])
@@ -141,7 +161,10 @@ impl NetworkingV1Api {
     pub fn list_ingress_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IngressList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IngressList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[688], &[])
@@ -154,7 +177,10 @@ impl NetworkingV1Api {
     pub fn list_ip_address(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddressList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IPAddressList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[689], &[])
@@ -168,13 +194,16 @@ impl NetworkingV1Api {
         &self,
         body: &::kuber_models::api::networking::v1::IPAddress,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[690], &[])
                 .query(params)
                 .expect_kinds(&["IPAddress"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ipaddresses` (`deleteNetworkingV1CollectionIPAddress`).
@@ -185,6 +214,7 @@ impl NetworkingV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1::IPAddressList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -200,7 +230,10 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[692], &[name])
@@ -215,13 +248,16 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::IPAddress,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[693], &[name])
                 .query(params)
                 .expect_kinds(&["IPAddress"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/ipaddresses/{name}` (`deleteNetworkingV1IPAddress`).
@@ -231,7 +267,10 @@ impl NetworkingV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::IPAddress>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::IPAddress>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[694], &[name])
@@ -247,7 +286,10 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[695], &[name])
@@ -262,7 +304,10 @@ impl NetworkingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::IngressList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::IngressList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[696], &[namespace])
@@ -277,13 +322,16 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::Ingress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[697], &[namespace])
                 .query(params)
                 .expect_kinds(&["Ingress"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses` (`deleteNetworkingV1CollectionNamespacedIngress`).
@@ -293,7 +341,10 @@ impl NetworkingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::IngressList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::IngressList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[698], &[namespace])
@@ -309,7 +360,10 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::Ingress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[699], &[namespace, name])
@@ -325,13 +379,16 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::Ingress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[700], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Ingress"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}` (`deleteNetworkingV1NamespacedIngress`).
@@ -342,7 +399,10 @@ impl NetworkingV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::Ingress>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::Ingress>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[701], &[namespace, name])
@@ -359,7 +419,10 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::Ingress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[702], &[namespace, name])
@@ -375,7 +438,10 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::Ingress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[703], &[namespace, name])
@@ -391,13 +457,16 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::Ingress,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::Ingress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[704], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Ingress"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}/status` (`patchNetworkingV1NamespacedIngressStatus`).
@@ -408,7 +477,10 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::Ingress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::Ingress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[705], &[namespace, name])
@@ -423,7 +495,10 @@ impl NetworkingV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicyList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::NetworkPolicyList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[706], &[namespace])
@@ -438,13 +513,16 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::NetworkPolicy,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::NetworkPolicy,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[707], &[namespace])
                 .query(params)
                 .expect_kinds(&["NetworkPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies` (`deleteNetworkingV1CollectionNamespacedNetworkPolicy`).
@@ -456,6 +534,7 @@ impl NetworkingV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicyList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -472,7 +551,10 @@ impl NetworkingV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::NetworkPolicy,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[709], &[namespace, name])
@@ -488,13 +570,16 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &::kuber_models::api::networking::v1::NetworkPolicy,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::NetworkPolicy,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[710], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["NetworkPolicy"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}` (`deleteNetworkingV1NamespacedNetworkPolicy`).
@@ -507,6 +592,7 @@ impl NetworkingV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1::NetworkPolicy>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -524,7 +610,10 @@ impl NetworkingV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicy> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::NetworkPolicy,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[712], &[namespace, name])
@@ -538,7 +627,10 @@ impl NetworkingV1Api {
     pub fn list_network_policy_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::NetworkPolicyList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::NetworkPolicyList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[713], &[])
@@ -551,7 +643,10 @@ impl NetworkingV1Api {
     pub fn list_service_cidr(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDRList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDRList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[714], &[])
@@ -565,13 +660,16 @@ impl NetworkingV1Api {
         &self,
         body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[715], &[])
                 .query(params)
                 .expect_kinds(&["ServiceCIDR"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/servicecidrs` (`deleteNetworkingV1CollectionServiceCIDR`).
@@ -582,6 +680,7 @@ impl NetworkingV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDRList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -597,7 +696,10 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[717], &[name])
@@ -612,13 +714,16 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[718], &[name])
                 .query(params)
                 .expect_kinds(&["ServiceCIDR"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1/servicecidrs/{name}` (`deleteNetworkingV1ServiceCIDR`).
@@ -628,7 +733,10 @@ impl NetworkingV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDR>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::networking::v1::ServiceCIDR>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[719], &[name])
@@ -644,7 +752,10 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[720], &[name])
@@ -659,7 +770,10 @@ impl NetworkingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[721], &[name])
@@ -674,13 +788,16 @@ impl NetworkingV1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[722], &[name])
                 .query(params)
                 .expect_kinds(&["ServiceCIDR"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1/servicecidrs/{name}/status` (`patchNetworkingV1ServiceCIDRStatus`).
@@ -690,7 +807,10 @@ impl NetworkingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[723], &[name])
@@ -706,7 +826,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::IngressClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -727,7 +847,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::IngressClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -748,7 +868,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -768,7 +888,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -789,7 +909,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::IPAddress>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -811,7 +931,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -833,7 +953,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::Ingress>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -855,7 +975,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::NetworkPolicy>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -877,7 +997,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::NetworkPolicy>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -898,7 +1018,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::NetworkPolicy>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -918,7 +1038,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -939,7 +1059,7 @@ impl NetworkingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1::ServiceCIDR>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl NetworkingV1beta1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl NetworkingV1beta1Api {
     pub fn list_ip_address(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddressList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::IPAddressList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[737], &[])
@@ -48,13 +52,16 @@ impl NetworkingV1beta1Api {
         &self,
         body: &::kuber_models::api::networking::v1beta1::IPAddress,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[738], &[])
                 .query(params)
                 .expect_kinds(&["IPAddress"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/ipaddresses` (`deleteNetworkingV1beta1CollectionIPAddress`).
@@ -65,6 +72,7 @@ impl NetworkingV1beta1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddressList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[740], &[name])
@@ -95,13 +106,16 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1beta1::IPAddress,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[741], &[name])
                 .query(params)
                 .expect_kinds(&["IPAddress"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/ipaddresses/{name}` (`deleteNetworkingV1beta1IPAddress`).
@@ -113,6 +127,7 @@ impl NetworkingV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1beta1::IPAddress>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -129,7 +144,10 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::IPAddress> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::IPAddress,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[743], &[name])
@@ -143,7 +161,10 @@ impl NetworkingV1beta1Api {
     pub fn list_service_cidr(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDRList> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDRList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[744], &[])
@@ -157,13 +178,16 @@ impl NetworkingV1beta1Api {
         &self,
         body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[745], &[])
                 .query(params)
                 .expect_kinds(&["ServiceCIDR"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/servicecidrs` (`deleteNetworkingV1beta1CollectionServiceCIDR`).
@@ -174,6 +198,7 @@ impl NetworkingV1beta1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDRList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -189,7 +214,10 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[747], &[name])
@@ -204,13 +232,16 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[748], &[name])
                 .query(params)
                 .expect_kinds(&["ServiceCIDR"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/networking.k8s.io/v1beta1/servicecidrs/{name}` (`deleteNetworkingV1beta1ServiceCIDR`).
@@ -222,6 +253,7 @@ impl NetworkingV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::networking::v1beta1::ServiceCIDR>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -238,7 +270,10 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[750], &[name])
@@ -253,7 +288,10 @@ impl NetworkingV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[751], &[name])
@@ -268,13 +306,16 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &::kuber_models::api::networking::v1beta1::ServiceCIDR,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[752], &[name])
                 .query(params)
                 .expect_kinds(&["ServiceCIDR"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/networking.k8s.io/v1beta1/servicecidrs/{name}/status` (`patchNetworkingV1beta1ServiceCIDRStatus`).
@@ -284,7 +325,10 @@ impl NetworkingV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::networking::v1beta1::ServiceCIDR> {
+    ) -> crate::Call<
+        ::kuber_models::api::networking::v1beta1::ServiceCIDR,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[753], &[name])
@@ -300,7 +344,7 @@ impl NetworkingV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1beta1::IPAddress>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -321,7 +365,7 @@ impl NetworkingV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::networking::v1beta1::IPAddress>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -344,7 +388,7 @@ impl NetworkingV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::networking::v1beta1::ServiceCIDR,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -367,7 +411,7 @@ impl NetworkingV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::networking::v1beta1::ServiceCIDR,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

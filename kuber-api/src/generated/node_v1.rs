@@ -18,6 +18,7 @@ impl NodeV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl NodeV1Api {
     pub fn list_runtime_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::node::v1::RuntimeClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[760], &[])
@@ -44,13 +48,16 @@ impl NodeV1Api {
         &self,
         body: &::kuber_models::api::node::v1::RuntimeClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::node::v1::RuntimeClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[761], &[])
                 .query(params)
                 .expect_kinds(&["RuntimeClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/node.k8s.io/v1/runtimeclasses` (`deleteNodeV1CollectionRuntimeClass`).
@@ -59,7 +66,10 @@ impl NodeV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::node::v1::RuntimeClassList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::node::v1::RuntimeClassList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[762], &[])
@@ -74,7 +84,10 @@ impl NodeV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::node::v1::RuntimeClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[763], &[name])
@@ -89,13 +102,16 @@ impl NodeV1Api {
         name: &str,
         body: &::kuber_models::api::node::v1::RuntimeClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::node::v1::RuntimeClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[764], &[name])
                 .query(params)
                 .expect_kinds(&["RuntimeClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/node.k8s.io/v1/runtimeclasses/{name}` (`deleteNodeV1RuntimeClass`).
@@ -105,7 +121,10 @@ impl NodeV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::node::v1::RuntimeClass>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::node::v1::RuntimeClass>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[765], &[name])
@@ -121,7 +140,10 @@ impl NodeV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::node::v1::RuntimeClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::node::v1::RuntimeClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[766], &[name])
@@ -137,7 +159,7 @@ impl NodeV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -158,7 +180,7 @@ impl NodeV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::node::v1::RuntimeClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

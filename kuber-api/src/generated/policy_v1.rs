@@ -18,6 +18,7 @@ impl PolicyV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -31,7 +32,10 @@ impl PolicyV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudgetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudgetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[771], &[namespace])
@@ -46,13 +50,16 @@ impl PolicyV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudget,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[772], &[namespace])
                 .query(params)
                 .expect_kinds(&["PodDisruptionBudget"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets` (`deletePolicyV1CollectionNamespacedPodDisruptionBudget`).
@@ -64,6 +71,7 @@ impl PolicyV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudgetList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl PolicyV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudget,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[774], &[namespace, name])
@@ -96,13 +107,16 @@ impl PolicyV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudget,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[775], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PodDisruptionBudget"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}` (`deletePolicyV1NamespacedPodDisruptionBudget`).
@@ -115,6 +129,7 @@ impl PolicyV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::policy::v1::PodDisruptionBudget>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -132,7 +147,10 @@ impl PolicyV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudget,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[777], &[namespace, name])
@@ -148,7 +166,10 @@ impl PolicyV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudget,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[778], &[namespace, name])
@@ -164,13 +185,16 @@ impl PolicyV1Api {
         namespace: &str,
         body: &::kuber_models::api::policy::v1::PodDisruptionBudget,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudget,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[779], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PodDisruptionBudget"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status` (`patchPolicyV1NamespacedPodDisruptionBudgetStatus`).
@@ -181,7 +205,10 @@ impl PolicyV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudget> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudget,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[780], &[namespace, name])
@@ -195,7 +222,10 @@ impl PolicyV1Api {
     pub fn list_pod_disruption_budget_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::policy::v1::PodDisruptionBudgetList> {
+    ) -> crate::Call<
+        ::kuber_models::api::policy::v1::PodDisruptionBudgetList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[781], &[])
@@ -211,7 +241,7 @@ impl PolicyV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::policy::v1::PodDisruptionBudget>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -233,7 +263,7 @@ impl PolicyV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::policy::v1::PodDisruptionBudget>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -254,7 +284,7 @@ impl PolicyV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::policy::v1::PodDisruptionBudget>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

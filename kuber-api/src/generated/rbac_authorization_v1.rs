@@ -18,6 +18,7 @@ impl RbacAuthorizationV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl RbacAuthorizationV1Api {
     pub fn list_cluster_role_binding(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBindingList> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::ClusterRoleBindingList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[787], &[])
@@ -48,13 +52,16 @@ impl RbacAuthorizationV1Api {
         &self,
         body: &::kuber_models::api::rbac::v1::ClusterRoleBinding,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::ClusterRoleBinding,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[788], &[])
                 .query(params)
                 .expect_kinds(&["ClusterRoleBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (`deleteRbacAuthorizationV1CollectionClusterRoleBinding`).
@@ -65,6 +72,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBindingList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::ClusterRoleBinding,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[790], &[name])
@@ -95,13 +106,16 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &::kuber_models::api::rbac::v1::ClusterRoleBinding,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::ClusterRoleBinding,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[791], &[name])
                 .query(params)
                 .expect_kinds(&["ClusterRoleBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}` (`deleteRbacAuthorizationV1ClusterRoleBinding`).
@@ -111,7 +125,10 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBinding>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleBinding>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[792], &[name])
@@ -127,7 +144,10 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleBinding> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::ClusterRoleBinding,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[793], &[name])
@@ -141,7 +161,10 @@ impl RbacAuthorizationV1Api {
     pub fn list_cluster_role(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRoleList> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::ClusterRoleList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[794], &[])
@@ -155,13 +178,13 @@ impl RbacAuthorizationV1Api {
         &self,
         body: &::kuber_models::api::rbac::v1::ClusterRole,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[795], &[])
                 .query(params)
                 .expect_kinds(&["ClusterRole"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles` (`deleteRbacAuthorizationV1CollectionClusterRole`).
@@ -170,7 +193,10 @@ impl RbacAuthorizationV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::ClusterRoleList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[796], &[])
@@ -185,7 +211,7 @@ impl RbacAuthorizationV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[797], &[name])
@@ -200,13 +226,13 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &::kuber_models::api::rbac::v1::ClusterRole,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[798], &[name])
                 .query(params)
                 .expect_kinds(&["ClusterRole"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/clusterroles/{name}` (`deleteRbacAuthorizationV1ClusterRole`).
@@ -216,7 +242,10 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::ClusterRole>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::ClusterRole>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[799], &[name])
@@ -232,7 +261,7 @@ impl RbacAuthorizationV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::ClusterRole, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[800], &[name])
@@ -247,7 +276,10 @@ impl RbacAuthorizationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBindingList> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::RoleBindingList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[801], &[namespace])
@@ -262,13 +294,13 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::RoleBinding,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[802], &[namespace])
                 .query(params)
                 .expect_kinds(&["RoleBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings` (`deleteRbacAuthorizationV1CollectionNamespacedRoleBinding`).
@@ -278,7 +310,10 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::RoleBindingList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::RoleBindingList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[803], &[namespace])
@@ -294,7 +329,7 @@ impl RbacAuthorizationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[804], &[namespace, name])
@@ -310,13 +345,13 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::RoleBinding,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[805], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["RoleBinding"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}` (`deleteRbacAuthorizationV1NamespacedRoleBinding`).
@@ -327,7 +362,10 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::RoleBinding>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::RoleBinding>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[806], &[namespace, name])
@@ -344,7 +382,7 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBinding, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[807], &[namespace, name])
@@ -359,7 +397,7 @@ impl RbacAuthorizationV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleList> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[808], &[namespace])
@@ -374,13 +412,13 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::Role,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[809], &[namespace])
                 .query(params)
                 .expect_kinds(&["Role"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles` (`deleteRbacAuthorizationV1CollectionNamespacedRole`).
@@ -390,7 +428,10 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::RoleList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::RoleList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[810], &[namespace])
@@ -406,7 +447,7 @@ impl RbacAuthorizationV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[811], &[namespace, name])
@@ -422,13 +463,13 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &::kuber_models::api::rbac::v1::Role,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[812], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Role"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}` (`deleteRbacAuthorizationV1NamespacedRole`).
@@ -439,7 +480,10 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::rbac::v1::Role>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::rbac::v1::Role>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[813], &[namespace, name])
@@ -456,7 +500,7 @@ impl RbacAuthorizationV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::Role> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::Role, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[814], &[namespace, name])
@@ -470,7 +514,10 @@ impl RbacAuthorizationV1Api {
     pub fn list_role_binding_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleBindingList> {
+    ) -> crate::Call<
+        ::kuber_models::api::rbac::v1::RoleBindingList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[815], &[])
@@ -483,7 +530,7 @@ impl RbacAuthorizationV1Api {
     pub fn list_role_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleList> {
+    ) -> crate::Call<::kuber_models::api::rbac::v1::RoleList, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[816], &[])
@@ -498,7 +545,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRoleBinding>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -519,7 +566,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRoleBinding>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -540,7 +587,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -561,7 +608,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::ClusterRole>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -583,7 +630,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -605,7 +652,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -627,7 +674,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -649,7 +696,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -670,7 +717,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::RoleBinding>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -690,7 +737,7 @@ impl RbacAuthorizationV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::rbac::v1::Role>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

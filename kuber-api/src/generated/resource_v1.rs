@@ -18,6 +18,7 @@ impl ResourceV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl ResourceV1Api {
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::DeviceClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[829], &[])
@@ -44,13 +48,16 @@ impl ResourceV1Api {
         &self,
         body: &::kuber_models::api::resource::v1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[830], &[])
                 .query(params)
                 .expect_kinds(&["DeviceClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/deviceclasses` (`deleteResourceV1CollectionDeviceClass`).
@@ -61,6 +68,7 @@ impl ResourceV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1::DeviceClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -76,7 +84,10 @@ impl ResourceV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[832], &[name])
@@ -91,13 +102,16 @@ impl ResourceV1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[833], &[name])
                 .query(params)
                 .expect_kinds(&["DeviceClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/deviceclasses/{name}` (`deleteResourceV1DeviceClass`).
@@ -107,7 +121,10 @@ impl ResourceV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::resource::v1::DeviceClass>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::DeviceClass>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[834], &[name])
@@ -123,7 +140,10 @@ impl ResourceV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[835], &[name])
@@ -138,7 +158,10 @@ impl ResourceV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[836], &[namespace])
@@ -153,13 +176,16 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[837], &[namespace])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims` (`deleteResourceV1CollectionNamespacedResourceClaim`).
@@ -171,6 +197,7 @@ impl ResourceV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -187,7 +214,10 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[839], &[namespace, name])
@@ -203,13 +233,16 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[840], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}` (`deleteResourceV1NamespacedResourceClaim`).
@@ -220,7 +253,10 @@ impl ResourceV1Api {
         namespace: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::resource::v1::ResourceClaim>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::ResourceClaim>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[841], &[namespace, name])
@@ -237,7 +273,10 @@ impl ResourceV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[842], &[namespace, name])
@@ -253,7 +292,10 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[843], &[namespace, name])
@@ -269,13 +311,16 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[844], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaims/{name}/status` (`patchResourceV1NamespacedResourceClaimStatus`).
@@ -286,7 +331,10 @@ impl ResourceV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[845], &[namespace, name])
@@ -301,7 +349,10 @@ impl ResourceV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[846], &[namespace])
@@ -316,13 +367,16 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[847], &[namespace])
                 .query(params)
                 .expect_kinds(&["ResourceClaimTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates` (`deleteResourceV1CollectionNamespacedResourceClaimTemplate`).
@@ -334,6 +388,7 @@ impl ResourceV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplateList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -350,7 +405,10 @@ impl ResourceV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[849], &[namespace, name])
@@ -366,13 +424,16 @@ impl ResourceV1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[850], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaimTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`deleteResourceV1NamespacedResourceClaimTemplate`).
@@ -385,6 +446,7 @@ impl ResourceV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1::ResourceClaimTemplate>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -402,7 +464,10 @@ impl ResourceV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[852], &[namespace, name])
@@ -416,7 +481,10 @@ impl ResourceV1Api {
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[853], &[])
@@ -429,7 +497,10 @@ impl ResourceV1Api {
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceClaimTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceClaimTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[854], &[])
@@ -442,7 +513,10 @@ impl ResourceV1Api {
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSliceList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceSliceList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[855], &[])
@@ -456,13 +530,16 @@ impl ResourceV1Api {
         &self,
         body: &::kuber_models::api::resource::v1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[856], &[])
                 .query(params)
                 .expect_kinds(&["ResourceSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/resourceslices` (`deleteResourceV1CollectionResourceSlice`).
@@ -473,6 +550,7 @@ impl ResourceV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1::ResourceSliceList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -488,7 +566,10 @@ impl ResourceV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[858], &[name])
@@ -503,13 +584,16 @@ impl ResourceV1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[859], &[name])
                 .query(params)
                 .expect_kinds(&["ResourceSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1/resourceslices/{name}` (`deleteResourceV1ResourceSlice`).
@@ -519,7 +603,10 @@ impl ResourceV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::resource::v1::ResourceSlice>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::resource::v1::ResourceSlice>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[860], &[name])
@@ -535,7 +622,10 @@ impl ResourceV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[861], &[name])
@@ -551,7 +641,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -572,7 +662,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1::DeviceClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -594,7 +684,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -616,7 +706,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -640,7 +730,7 @@ impl ResourceV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -664,7 +754,7 @@ impl ResourceV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -685,7 +775,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceClaim>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -707,7 +797,7 @@ impl ResourceV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -727,7 +817,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -748,7 +838,7 @@ impl ResourceV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1::ResourceSlice>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

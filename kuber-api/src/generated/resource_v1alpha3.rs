@@ -18,6 +18,7 @@ impl ResourceV1alpha3Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl ResourceV1alpha3Api {
     pub fn list_device_taint_rule(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[873], &[])
@@ -48,13 +52,16 @@ impl ResourceV1alpha3Api {
         &self,
         body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[874], &[])
                 .query(params)
                 .expect_kinds(&["DeviceTaintRule"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/devicetaintrules` (`deleteResourceV1alpha3CollectionDeviceTaintRule`).
@@ -65,6 +72,7 @@ impl ResourceV1alpha3Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRuleList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[876], &[name])
@@ -95,13 +106,16 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[877], &[name])
                 .query(params)
                 .expect_kinds(&["DeviceTaintRule"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}` (`deleteResourceV1alpha3DeviceTaintRule`).
@@ -113,6 +127,7 @@ impl ResourceV1alpha3Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1alpha3::DeviceTaintRule>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -129,7 +144,10 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[879], &[name])
@@ -144,7 +162,10 @@ impl ResourceV1alpha3Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[880], &[name])
@@ -159,13 +180,16 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[881], &[name])
                 .query(params)
                 .expect_kinds(&["DeviceTaintRule"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1alpha3/devicetaintrules/{name}/status` (`patchResourceV1alpha3DeviceTaintRuleStatus`).
@@ -175,7 +199,10 @@ impl ResourceV1alpha3Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1alpha3::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[882], &[name])
@@ -191,6 +218,7 @@ impl ResourceV1alpha3Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -207,13 +235,14 @@ impl ResourceV1alpha3Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[884], &[])
                 .query(params)
                 .expect_kinds(&["ResourcePoolStatusRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests` (`deleteResourceV1alpha3CollectionResourcePoolStatusRequest`).
@@ -226,6 +255,7 @@ impl ResourceV1alpha3Api {
         crate::Deleted<
             ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequestList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -243,6 +273,7 @@ impl ResourceV1alpha3Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -260,13 +291,14 @@ impl ResourceV1alpha3Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[887], &[name])
                 .query(params)
                 .expect_kinds(&["ResourcePoolStatusRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}` (`deleteResourceV1alpha3ResourcePoolStatusRequest`).
@@ -280,6 +312,7 @@ impl ResourceV1alpha3Api {
         crate::Deleted<
             ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -298,6 +331,7 @@ impl ResourceV1alpha3Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -315,6 +349,7 @@ impl ResourceV1alpha3Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -332,13 +367,14 @@ impl ResourceV1alpha3Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[891], &[name])
                 .query(params)
                 .expect_kinds(&["ResourcePoolStatusRequest"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1alpha3/resourcepoolstatusrequests/{name}/status` (`patchResourceV1alpha3ResourcePoolStatusRequestStatus`).
@@ -350,6 +386,7 @@ impl ResourceV1alpha3Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -368,7 +405,7 @@ impl ResourceV1alpha3Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -391,7 +428,7 @@ impl ResourceV1alpha3Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1alpha3::DeviceTaintRule,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -414,7 +451,7 @@ impl ResourceV1alpha3Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -437,7 +474,7 @@ impl ResourceV1alpha3Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1alpha3::ResourcePoolStatusRequest,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

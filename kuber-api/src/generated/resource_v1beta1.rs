@@ -18,6 +18,7 @@ impl ResourceV1beta1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl ResourceV1beta1Api {
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::DeviceClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[898], &[])
@@ -48,13 +52,16 @@ impl ResourceV1beta1Api {
         &self,
         body: &::kuber_models::api::resource::v1beta1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[899], &[])
                 .query(params)
                 .expect_kinds(&["DeviceClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/deviceclasses` (`deleteResourceV1beta1CollectionDeviceClass`).
@@ -65,6 +72,7 @@ impl ResourceV1beta1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[901], &[name])
@@ -95,13 +106,16 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta1::DeviceClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[902], &[name])
                 .query(params)
                 .expect_kinds(&["DeviceClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/deviceclasses/{name}` (`deleteResourceV1beta1DeviceClass`).
@@ -113,6 +127,7 @@ impl ResourceV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta1::DeviceClass>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -129,7 +144,10 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[904], &[name])
@@ -144,7 +162,10 @@ impl ResourceV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[905], &[namespace])
@@ -159,13 +180,16 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[906], &[namespace])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims` (`deleteResourceV1beta1CollectionNamespacedResourceClaim`).
@@ -177,6 +201,7 @@ impl ResourceV1beta1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -193,7 +218,10 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[908], &[namespace, name])
@@ -209,13 +237,16 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[909], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}` (`deleteResourceV1beta1NamespacedResourceClaim`).
@@ -228,6 +259,7 @@ impl ResourceV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaim>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -245,7 +277,10 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[911], &[namespace, name])
@@ -261,7 +296,10 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[912], &[namespace, name])
@@ -277,13 +315,16 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[913], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaims/{name}/status` (`patchResourceV1beta1NamespacedResourceClaimStatus`).
@@ -294,7 +335,10 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[914], &[namespace, name])
@@ -309,7 +353,10 @@ impl ResourceV1beta1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[915], &[namespace])
@@ -324,13 +371,16 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[916], &[namespace])
                 .query(params)
                 .expect_kinds(&["ResourceClaimTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates` (`deleteResourceV1beta1CollectionNamespacedResourceClaimTemplate`).
@@ -341,7 +391,10 @@ impl ResourceV1beta1Api {
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
-        crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList>,
+        crate::Deleted<
+            ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
+        >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -358,7 +411,10 @@ impl ResourceV1beta1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[918], &[namespace, name])
@@ -374,13 +430,16 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[919], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaimTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/namespaces/{namespace}/resourceclaimtemplates/{name}` (`deleteResourceV1beta1NamespacedResourceClaimTemplate`).
@@ -393,6 +452,7 @@ impl ResourceV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -410,7 +470,10 @@ impl ResourceV1beta1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[921], &[namespace, name])
@@ -424,7 +487,10 @@ impl ResourceV1beta1Api {
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[922], &[])
@@ -437,7 +503,10 @@ impl ResourceV1beta1Api {
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceClaimTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[923], &[])
@@ -450,7 +519,10 @@ impl ResourceV1beta1Api {
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSliceList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceSliceList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[924], &[])
@@ -464,13 +536,16 @@ impl ResourceV1beta1Api {
         &self,
         body: &::kuber_models::api::resource::v1beta1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[925], &[])
                 .query(params)
                 .expect_kinds(&["ResourceSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/resourceslices` (`deleteResourceV1beta1CollectionResourceSlice`).
@@ -481,6 +556,7 @@ impl ResourceV1beta1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSliceList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -496,7 +572,10 @@ impl ResourceV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[927], &[name])
@@ -511,13 +590,16 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta1::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[928], &[name])
                 .query(params)
                 .expect_kinds(&["ResourceSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta1/resourceslices/{name}` (`deleteResourceV1beta1ResourceSlice`).
@@ -529,6 +611,7 @@ impl ResourceV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta1::ResourceSlice>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -545,7 +628,10 @@ impl ResourceV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta1::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta1::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[930], &[name])
@@ -561,7 +647,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1beta1::DeviceClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -582,7 +668,7 @@ impl ResourceV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1beta1::DeviceClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -606,7 +692,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceClaim,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -630,7 +716,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceClaim,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -654,7 +740,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -678,7 +764,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -701,7 +787,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceClaim,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -723,7 +809,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -745,7 +831,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceSlice,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -768,7 +854,7 @@ impl ResourceV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta1::ResourceSlice,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

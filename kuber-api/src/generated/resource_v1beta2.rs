@@ -18,6 +18,7 @@ impl ResourceV1beta2Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl ResourceV1beta2Api {
     pub fn list_device_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[942], &[])
@@ -48,13 +52,16 @@ impl ResourceV1beta2Api {
         &self,
         body: &::kuber_models::api::resource::v1beta2::DeviceClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[943], &[])
                 .query(params)
                 .expect_kinds(&["DeviceClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/deviceclasses` (`deleteResourceV1beta2CollectionDeviceClass`).
@@ -65,6 +72,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[945], &[name])
@@ -95,13 +106,16 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::DeviceClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[946], &[name])
                 .query(params)
                 .expect_kinds(&["DeviceClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/deviceclasses/{name}` (`deleteResourceV1beta2DeviceClass`).
@@ -113,6 +127,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceClass>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -129,7 +144,10 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[948], &[name])
@@ -143,7 +161,10 @@ impl ResourceV1beta2Api {
     pub fn list_device_taint_rule(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRuleList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRuleList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[949], &[])
@@ -157,13 +178,16 @@ impl ResourceV1beta2Api {
         &self,
         body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[950], &[])
                 .query(params)
                 .expect_kinds(&["DeviceTaintRule"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/devicetaintrules` (`deleteResourceV1beta2CollectionDeviceTaintRule`).
@@ -174,6 +198,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRuleList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -189,7 +214,10 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[952], &[name])
@@ -204,13 +232,16 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[953], &[name])
                 .query(params)
                 .expect_kinds(&["DeviceTaintRule"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}` (`deleteResourceV1beta2DeviceTaintRule`).
@@ -222,6 +253,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::DeviceTaintRule>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -238,7 +270,10 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[955], &[name])
@@ -253,7 +288,10 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[956], &[name])
@@ -268,13 +306,16 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[957], &[name])
                 .query(params)
                 .expect_kinds(&["DeviceTaintRule"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/devicetaintrules/{name}/status` (`patchResourceV1beta2DeviceTaintRuleStatus`).
@@ -284,7 +325,10 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::DeviceTaintRule> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[958], &[name])
@@ -299,7 +343,10 @@ impl ResourceV1beta2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[959], &[namespace])
@@ -314,13 +361,16 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[960], &[namespace])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims` (`deleteResourceV1beta2CollectionNamespacedResourceClaim`).
@@ -332,6 +382,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -348,7 +399,10 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[962], &[namespace, name])
@@ -364,13 +418,16 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[963], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}` (`deleteResourceV1beta2NamespacedResourceClaim`).
@@ -383,6 +440,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaim>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -400,7 +458,10 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[965], &[namespace, name])
@@ -416,7 +477,10 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[966], &[namespace, name])
@@ -432,13 +496,16 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaim,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[967], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaim"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaims/{name}/status` (`patchResourceV1beta2NamespacedResourceClaimStatus`).
@@ -449,7 +516,10 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaim> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaim,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[968], &[namespace, name])
@@ -464,7 +534,10 @@ impl ResourceV1beta2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[969], &[namespace])
@@ -479,13 +552,16 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[970], &[namespace])
                 .query(params)
                 .expect_kinds(&["ResourceClaimTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates` (`deleteResourceV1beta2CollectionNamespacedResourceClaimTemplate`).
@@ -496,7 +572,10 @@ impl ResourceV1beta2Api {
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
-        crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList>,
+        crate::Deleted<
+            ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
+        >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -513,7 +592,10 @@ impl ResourceV1beta2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[972], &[namespace, name])
@@ -529,13 +611,16 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[973], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["ResourceClaimTemplate"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/namespaces/{namespace}/resourceclaimtemplates/{name}` (`deleteResourceV1beta2NamespacedResourceClaimTemplate`).
@@ -548,6 +633,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -565,7 +651,10 @@ impl ResourceV1beta2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplate> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[975], &[namespace, name])
@@ -579,7 +668,10 @@ impl ResourceV1beta2Api {
     pub fn list_resource_claim_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[976], &[])
@@ -592,7 +684,10 @@ impl ResourceV1beta2Api {
     pub fn list_resource_claim_template_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceClaimTemplateList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[977], &[])
@@ -605,7 +700,10 @@ impl ResourceV1beta2Api {
     pub fn list_resource_slice(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSliceList> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceSliceList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[978], &[])
@@ -619,13 +717,16 @@ impl ResourceV1beta2Api {
         &self,
         body: &::kuber_models::api::resource::v1beta2::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[979], &[])
                 .query(params)
                 .expect_kinds(&["ResourceSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/resourceslices` (`deleteResourceV1beta2CollectionResourceSlice`).
@@ -636,6 +737,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSliceList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -651,7 +753,10 @@ impl ResourceV1beta2Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[981], &[name])
@@ -666,13 +771,16 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &::kuber_models::api::resource::v1beta2::ResourceSlice,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[982], &[name])
                 .query(params)
                 .expect_kinds(&["ResourceSlice"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/resource.k8s.io/v1beta2/resourceslices/{name}` (`deleteResourceV1beta2ResourceSlice`).
@@ -684,6 +792,7 @@ impl ResourceV1beta2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::resource::v1beta2::ResourceSlice>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -700,7 +809,10 @@ impl ResourceV1beta2Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::resource::v1beta2::ResourceSlice> {
+    ) -> crate::Call<
+        ::kuber_models::api::resource::v1beta2::ResourceSlice,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[984], &[name])
@@ -716,7 +828,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1beta2::DeviceClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -737,7 +849,7 @@ impl ResourceV1beta2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::resource::v1beta2::DeviceClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -760,7 +872,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -783,7 +895,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::DeviceTaintRule,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -807,7 +919,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceClaim,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -831,7 +943,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceClaim,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -855,7 +967,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -879,7 +991,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -902,7 +1014,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceClaim,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -924,7 +1036,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceClaimTemplate,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -946,7 +1058,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceSlice,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -969,7 +1081,7 @@ impl ResourceV1beta2Api {
         crate::client::WatchStream<
             ::kuber_models::api::resource::v1beta2::ResourceSlice,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

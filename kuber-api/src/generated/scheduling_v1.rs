@@ -18,6 +18,7 @@ impl SchedulingV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl SchedulingV1Api {
     pub fn list_priority_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1::PriorityClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[999], &[])
@@ -48,13 +52,16 @@ impl SchedulingV1Api {
         &self,
         body: &::kuber_models::api::scheduling::v1::PriorityClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1::PriorityClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1000], &[])
                 .query(params)
                 .expect_kinds(&["PriorityClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1/priorityclasses` (`deleteSchedulingV1CollectionPriorityClass`).
@@ -65,6 +72,7 @@ impl SchedulingV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl SchedulingV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1::PriorityClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1002], &[name])
@@ -95,13 +106,16 @@ impl SchedulingV1Api {
         name: &str,
         body: &::kuber_models::api::scheduling::v1::PriorityClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1::PriorityClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1003], &[name])
                 .query(params)
                 .expect_kinds(&["PriorityClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1/priorityclasses/{name}` (`deleteSchedulingV1PriorityClass`).
@@ -113,6 +127,7 @@ impl SchedulingV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::scheduling::v1::PriorityClass>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -129,7 +144,10 @@ impl SchedulingV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1::PriorityClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1::PriorityClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1005], &[name])
@@ -145,7 +163,7 @@ impl SchedulingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1::PriorityClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -166,7 +184,7 @@ impl SchedulingV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1::PriorityClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

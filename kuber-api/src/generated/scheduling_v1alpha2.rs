@@ -18,6 +18,7 @@ impl SchedulingV1alpha2Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -35,7 +36,10 @@ impl SchedulingV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroupList> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroupList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1009], &[namespace])
@@ -50,13 +54,16 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1010], &[namespace])
                 .query(params)
                 .expect_kinds(&["PodGroup"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups` (`deleteSchedulingV1alpha2CollectionNamespacedPodGroup`).
@@ -68,6 +75,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroupList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -84,7 +92,10 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1012], &[namespace, name])
@@ -100,13 +111,16 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1013], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PodGroup"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}` (`deleteSchedulingV1alpha2NamespacedPodGroup`).
@@ -119,6 +133,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -136,7 +151,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1015], &[namespace, name])
@@ -152,7 +170,10 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1016], &[namespace, name])
@@ -168,13 +189,16 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::PodGroup,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1017], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["PodGroup"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/podgroups/{name}/status` (`patchSchedulingV1alpha2NamespacedPodGroupStatus`).
@@ -185,7 +209,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroup> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroup,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1018], &[namespace, name])
@@ -200,7 +227,10 @@ impl SchedulingV1alpha2Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::WorkloadList> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::WorkloadList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1019], &[namespace])
@@ -215,13 +245,16 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::Workload,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::Workload,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1020], &[namespace])
                 .query(params)
                 .expect_kinds(&["Workload"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads` (`deleteSchedulingV1alpha2CollectionNamespacedWorkload`).
@@ -233,6 +266,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::scheduling::v1alpha2::WorkloadList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -249,7 +283,10 @@ impl SchedulingV1alpha2Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::Workload,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1022], &[namespace, name])
@@ -265,13 +302,16 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &::kuber_models::api::scheduling::v1alpha2::Workload,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::Workload,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1023], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["Workload"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/scheduling.k8s.io/v1alpha2/namespaces/{namespace}/workloads/{name}` (`deleteSchedulingV1alpha2NamespacedWorkload`).
@@ -284,6 +324,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::scheduling::v1alpha2::Workload>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -301,7 +342,10 @@ impl SchedulingV1alpha2Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::Workload> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::Workload,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1025], &[namespace, name])
@@ -315,7 +359,10 @@ impl SchedulingV1alpha2Api {
     pub fn list_pod_group_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::PodGroupList> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::PodGroupList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1026], &[])
@@ -331,7 +378,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -353,7 +400,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -375,7 +422,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::Workload>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -397,7 +444,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::Workload>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -418,7 +465,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::PodGroup>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -438,7 +485,7 @@ impl SchedulingV1alpha2Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::scheduling::v1alpha2::Workload>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -456,7 +503,10 @@ impl SchedulingV1alpha2Api {
     pub fn list_workload_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::scheduling::v1alpha2::WorkloadList> {
+    ) -> crate::Call<
+        ::kuber_models::api::scheduling::v1alpha2::WorkloadList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1033], &[])

@@ -18,6 +18,7 @@ impl StorageV1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -30,7 +31,10 @@ impl StorageV1Api {
     pub fn list_csi_driver(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriverList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIDriverList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1036], &[])
@@ -44,13 +48,16 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::CSIDriver,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIDriver,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1037], &[])
                 .query(params)
                 .expect_kinds(&["CSIDriver"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csidrivers` (`deleteStorageV1CollectionCSIDriver`).
@@ -59,7 +66,10 @@ impl StorageV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSIDriverList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::CSIDriverList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1038], &[])
@@ -74,7 +84,10 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIDriver,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1039], &[name])
@@ -89,13 +102,16 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::CSIDriver,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIDriver,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1040], &[name])
                 .query(params)
                 .expect_kinds(&["CSIDriver"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csidrivers/{name}` (`deleteStorageV1CSIDriver`).
@@ -105,7 +121,10 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSIDriver>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::CSIDriver>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1041], &[name])
@@ -121,7 +140,10 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIDriver> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIDriver,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1042], &[name])
@@ -135,7 +157,10 @@ impl StorageV1Api {
     pub fn list_csi_node(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSINodeList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSINodeList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1043], &[])
@@ -149,13 +174,13 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::CSINode,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1044], &[])
                 .query(params)
                 .expect_kinds(&["CSINode"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csinodes` (`deleteStorageV1CollectionCSINode`).
@@ -164,7 +189,10 @@ impl StorageV1Api {
         &self,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteCollectionParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSINodeList>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::CSINodeList>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1045], &[])
@@ -179,7 +207,7 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1046], &[name])
@@ -194,13 +222,13 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::CSINode,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1047], &[name])
                 .query(params)
                 .expect_kinds(&["CSINode"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/csinodes/{name}` (`deleteStorageV1CSINode`).
@@ -210,7 +238,10 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::CSINode>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::CSINode>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1048], &[name])
@@ -226,7 +257,7 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode> {
+    ) -> crate::Call<::kuber_models::api::storage::v1::CSINode, crate::call::Protobuf> {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1049], &[name])
@@ -240,7 +271,10 @@ impl StorageV1Api {
     pub fn list_csi_storage_capacity_for_all_namespaces(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacityList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIStorageCapacityList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1050], &[])
@@ -254,7 +288,10 @@ impl StorageV1Api {
         &self,
         namespace: &str,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacityList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIStorageCapacityList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1051], &[namespace])
@@ -269,13 +306,16 @@ impl StorageV1Api {
         namespace: &str,
         body: &::kuber_models::api::storage::v1::CSIStorageCapacity,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIStorageCapacity,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1052], &[namespace])
                 .query(params)
                 .expect_kinds(&["CSIStorageCapacity"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities` (`deleteStorageV1CollectionNamespacedCSIStorageCapacity`).
@@ -287,6 +327,7 @@ impl StorageV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacityList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -303,7 +344,10 @@ impl StorageV1Api {
         name: &str,
         namespace: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIStorageCapacity,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1054], &[namespace, name])
@@ -319,13 +363,16 @@ impl StorageV1Api {
         namespace: &str,
         body: &::kuber_models::api::storage::v1::CSIStorageCapacity,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIStorageCapacity,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1055], &[namespace, name])
                 .query(params)
                 .expect_kinds(&["CSIStorageCapacity"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/namespaces/{namespace}/csistoragecapacities/{name}` (`deleteStorageV1NamespacedCSIStorageCapacity`).
@@ -338,6 +385,7 @@ impl StorageV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1::CSIStorageCapacity>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -355,7 +403,10 @@ impl StorageV1Api {
         namespace: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::CSIStorageCapacity> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::CSIStorageCapacity,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1057], &[namespace, name])
@@ -369,7 +420,10 @@ impl StorageV1Api {
     pub fn list_storage_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::StorageClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1058], &[])
@@ -383,13 +437,16 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::StorageClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::StorageClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1059], &[])
                 .query(params)
                 .expect_kinds(&["StorageClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/storageclasses` (`deleteStorageV1CollectionStorageClass`).
@@ -400,6 +457,7 @@ impl StorageV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1::StorageClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -415,7 +473,10 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::StorageClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1061], &[name])
@@ -430,13 +491,16 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::StorageClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::StorageClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1062], &[name])
                 .query(params)
                 .expect_kinds(&["StorageClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/storageclasses/{name}` (`deleteStorageV1StorageClass`).
@@ -446,7 +510,10 @@ impl StorageV1Api {
         name: &str,
         body: Option<&::kuber_models::apimachinery::pkg::apis::meta::v1::DeleteOptions>,
         params: &crate::DeleteParams,
-    ) -> crate::Call<crate::Deleted<::kuber_models::api::storage::v1::StorageClass>> {
+    ) -> crate::Call<
+        crate::Deleted<::kuber_models::api::storage::v1::StorageClass>,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1063], &[name])
@@ -462,7 +529,10 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::StorageClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::StorageClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1064], &[name])
@@ -476,7 +546,10 @@ impl StorageV1Api {
     pub fn list_volume_attachment(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachmentList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachmentList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1065], &[])
@@ -490,13 +563,16 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachment,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1066], &[])
                 .query(params)
                 .expect_kinds(&["VolumeAttachment"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattachments` (`deleteStorageV1CollectionVolumeAttachment`).
@@ -507,6 +583,7 @@ impl StorageV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachmentList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -522,7 +599,10 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachment,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1068], &[name])
@@ -537,13 +617,16 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachment,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1069], &[name])
                 .query(params)
                 .expect_kinds(&["VolumeAttachment"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattachments/{name}` (`deleteStorageV1VolumeAttachment`).
@@ -555,6 +638,7 @@ impl StorageV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1::VolumeAttachment>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -571,7 +655,10 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachment,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1071], &[name])
@@ -586,7 +673,10 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachment,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1072], &[name])
@@ -601,13 +691,16 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::VolumeAttachment,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachment,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1073], &[name])
                 .query(params)
                 .expect_kinds(&["VolumeAttachment"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/storage.k8s.io/v1/volumeattachments/{name}/status` (`patchStorageV1VolumeAttachmentStatus`).
@@ -617,7 +710,10 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttachment> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttachment,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1074], &[name])
@@ -631,7 +727,10 @@ impl StorageV1Api {
     pub fn list_volume_attributes_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttributesClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1075], &[])
@@ -645,13 +744,16 @@ impl StorageV1Api {
         &self,
         body: &::kuber_models::api::storage::v1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1076], &[])
                 .query(params)
                 .expect_kinds(&["VolumeAttributesClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattributesclasses` (`deleteStorageV1CollectionVolumeAttributesClass`).
@@ -662,6 +764,7 @@ impl StorageV1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -677,7 +780,10 @@ impl StorageV1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1078], &[name])
@@ -692,13 +798,16 @@ impl StorageV1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1079], &[name])
                 .query(params)
                 .expect_kinds(&["VolumeAttributesClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1/volumeattributesclasses/{name}` (`deleteStorageV1VolumeAttributesClass`).
@@ -710,6 +819,7 @@ impl StorageV1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1::VolumeAttributesClass>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -726,7 +836,10 @@ impl StorageV1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1081], &[name])
@@ -742,7 +855,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -763,7 +876,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::CSIDriver>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -784,7 +897,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -805,7 +918,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::CSINode>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -826,7 +939,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::CSIStorageCapacity>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -847,7 +960,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::CSIStorageCapacity>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -869,7 +982,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::CSIStorageCapacity>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -890,7 +1003,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -911,7 +1024,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::StorageClass>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -932,7 +1045,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::VolumeAttachment>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -953,7 +1066,7 @@ impl StorageV1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         crate::client::WatchStream<::kuber_models::api::storage::v1::VolumeAttachment>,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -976,7 +1089,7 @@ impl StorageV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::storage::v1::VolumeAttributesClass,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -999,7 +1112,7 @@ impl StorageV1Api {
         crate::client::WatchStream<
             ::kuber_models::api::storage::v1::VolumeAttributesClass,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl StorageV1beta1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -34,7 +35,10 @@ impl StorageV1beta1Api {
     pub fn list_volume_attributes_class(
         &self,
         params: &crate::ListParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClassList> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1beta1::VolumeAttributesClassList,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1096], &[])
@@ -48,13 +52,16 @@ impl StorageV1beta1Api {
         &self,
         body: &::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1097], &[])
                 .query(params)
                 .expect_kinds(&["VolumeAttributesClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1beta1/volumeattributesclasses` (`deleteStorageV1beta1CollectionVolumeAttributesClass`).
@@ -65,6 +72,7 @@ impl StorageV1beta1Api {
         params: &crate::DeleteCollectionParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1beta1::VolumeAttributesClassList>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -80,7 +88,10 @@ impl StorageV1beta1Api {
         &self,
         name: &str,
         params: &crate::GetParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1099], &[name])
@@ -95,13 +106,16 @@ impl StorageV1beta1Api {
         name: &str,
         body: &::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         params: &crate::WriteParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1100], &[name])
                 .query(params)
                 .expect_kinds(&["VolumeAttributesClass"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storage.k8s.io/v1beta1/volumeattributesclasses/{name}` (`deleteStorageV1beta1VolumeAttributesClass`).
@@ -113,6 +127,7 @@ impl StorageV1beta1Api {
         params: &crate::DeleteParams,
     ) -> crate::Call<
         crate::Deleted<::kuber_models::api::storage::v1beta1::VolumeAttributesClass>,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -129,7 +144,10 @@ impl StorageV1beta1Api {
         name: &str,
         body: &crate::Patch,
         params: &crate::PatchParams,
-    ) -> crate::Call<::kuber_models::api::storage::v1beta1::VolumeAttributesClass> {
+    ) -> crate::Call<
+        ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
+        crate::call::Protobuf,
+    > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1102], &[name])
@@ -147,7 +165,7 @@ impl StorageV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -170,7 +188,7 @@ impl StorageV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::storage::v1beta1::VolumeAttributesClass,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -18,6 +18,7 @@ impl StoragemigrationV1beta1Api {
         &self,
     ) -> crate::Call<
         ::kuber_models::apimachinery::pkg::apis::meta::v1::APIResourceList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -36,6 +37,7 @@ impl StoragemigrationV1beta1Api {
         params: &crate::ListParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigrationList,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -52,13 +54,14 @@ impl StoragemigrationV1beta1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1108], &[])
                 .query(params)
                 .expect_kinds(&["StorageVersionMigration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations` (`deleteStoragemigrationV1beta1CollectionStorageVersionMigration`).
@@ -71,6 +74,7 @@ impl StoragemigrationV1beta1Api {
         crate::Deleted<
             ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigrationList,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -88,6 +92,7 @@ impl StoragemigrationV1beta1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -105,13 +110,14 @@ impl StoragemigrationV1beta1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1111], &[name])
                 .query(params)
                 .expect_kinds(&["StorageVersionMigration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `DELETE /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}` (`deleteStoragemigrationV1beta1StorageVersionMigration`).
@@ -125,6 +131,7 @@ impl StoragemigrationV1beta1Api {
         crate::Deleted<
             ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         >,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -143,6 +150,7 @@ impl StoragemigrationV1beta1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -160,6 +168,7 @@ impl StoragemigrationV1beta1Api {
         params: &crate::GetParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -177,13 +186,14 @@ impl StoragemigrationV1beta1Api {
         params: &crate::WriteParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
             crate::Request::new(&crate::OPERATIONS[1115], &[name])
                 .query(params)
                 .expect_kinds(&["StorageVersionMigration"])
-                .json(body),
+                .message(body),
         )
     }
     /// `PATCH /apis/storagemigration.k8s.io/v1beta1/storageversionmigrations/{name}/status` (`patchStoragemigrationV1beta1StorageVersionMigrationStatus`).
@@ -195,6 +205,7 @@ impl StoragemigrationV1beta1Api {
         params: &crate::PatchParams,
     ) -> crate::Call<
         ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -213,7 +224,7 @@ impl StoragemigrationV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,
@@ -236,7 +247,7 @@ impl StoragemigrationV1beta1Api {
         crate::client::WatchStream<
             ::kuber_models::api::storagemigration::v1beta1::StorageVersionMigration,
         >,
-        crate::call::Watch,
+        crate::call::Protobuf,
     > {
         crate::Call::new(
             &self.client,

@@ -510,3 +510,37 @@ fn hook_reply(reply: Reply) -> kuber_testserver::Reply {
     });
     out.chunks(chunks)
 }
+
+/// A request body as JSON: a protobuf body (magic and envelope) decoded as the type its envelope
+/// names and encoded as JSON, any other body read as JSON.
+pub fn body_json(body: &[u8]) -> serde_json::Value {
+    #[cfg(feature = "protobuf")]
+    if body.starts_with(&kuber_models::proto::MAGIC) {
+        return protobuf_json(body);
+    }
+    serde_json::from_slice(body).expect("a JSON body")
+}
+
+#[cfg(feature = "protobuf")]
+fn protobuf_json(body: &[u8]) -> serde_json::Value {
+    struct ToJson<'a>(&'a [u8]);
+    impl kuber_models::proto::MessageVisitor for ToJson<'_> {
+        type Output = serde_json::Value;
+        fn visit<T>(self) -> serde_json::Value
+        where
+            T: kuber_models::proto::Message
+                + serde_core::Serialize
+                + serde_core::de::DeserializeOwned
+                + Clone
+                + std::fmt::Debug
+                + PartialEq
+                + 'static,
+        {
+            let value: T = kuber_models::proto::decode_object(self.0).expect("a protobuf body");
+            serde_json::to_value(value).expect("JSON")
+        }
+    }
+    let env = kuber_models::proto::decode_envelope(body).expect("a protobuf envelope");
+    kuber_models::proto::with_message_type(env.api_version, env.kind, ToJson(body))
+        .expect("a protobuf kind of the models")
+}

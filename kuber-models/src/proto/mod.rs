@@ -216,6 +216,22 @@ pub fn encode_object<T: Message + crate::Resource>(obj: &T) -> Vec<u8> {
     encode_envelope(T::API_VERSION, T::KIND, &raw)
 }
 
+/// The message of `v`, or `None` when protobuf cannot carry all it holds: JSON members the
+/// models do not know (in any nested `unknown_fields`), members in a message the models hold as
+/// empty, duration text Go would not parse, number text Go would write otherwise (`1e3`). Such a
+/// value goes as JSON instead.
+pub fn encode_lossless<T: Message>(v: &T) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    wire::lossless(|| v.encode(&mut buf)).then_some(buf)
+}
+
+/// [`encode_object`], or `None` when protobuf cannot carry all the object holds (see
+/// [`encode_lossless`]).
+pub fn encode_object_lossless<T: Message + crate::Resource>(obj: &T) -> Option<Vec<u8>> {
+    let raw = encode_lossless(obj)?;
+    Some(encode_envelope(T::API_VERSION, T::KIND, &raw))
+}
+
 /// A whole body for a list; `api_version` is its items' (lists have no constant of their own).
 pub fn encode_list<L: Message + crate::ListResource>(list: &L, api_version: &str) -> Vec<u8> {
     let mut raw = Vec::new();

@@ -16,6 +16,10 @@ type R = Result<(), DecodeError>;
 impl Codec<Number> for Std {
     const WIRE: WireType = WireType::SixtyFourBit;
     fn put(v: &Number, b: &mut Vec<u8>) {
+        // Text Go would write differently (`1e3`, `1.50`) would not come back as it was sent.
+        if go_float(v.as_f64()) != v.as_str() {
+            super::wire::lost();
+        }
         b.extend_from_slice(&v.as_f64().to_le_bytes());
     }
     fn put_zero(b: &mut Vec<u8>) {

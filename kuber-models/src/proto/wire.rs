@@ -226,9 +226,32 @@ pub fn embedded(b: &mut Vec<u8>, tag: u32, f: impl FnOnce(&mut Vec<u8>)) {
     len_prefixed(b, f);
 }
 
-/// The fields the model did not know, after the known ones.
+/// The fields the model did not know, after the known ones. JSON members have no field number
+/// and cannot be written: the encoding is marked lossy ([`super::encode_lossless`]).
 pub fn unknown(b: &mut Vec<u8>, u: &UnknownFields) {
+    if u.iter().next().is_some() {
+        lost();
+    }
     b.extend_from_slice(u.protobuf());
+}
+
+thread_local! {
+    /// Set when an encode on this thread wrote less than the value holds.
+    static LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the encode running on this thread as losing something the value holds.
+pub(super) fn lost() {
+    LOST.with(|l| l.set(true));
+}
+
+/// Runs `f` (one encode) and says whether it lost nothing. Encodes do not nest across threads,
+/// so a thread-local flag sees exactly `f`'s writes.
+pub(super) fn lossless(f: impl FnOnce()) -> bool {
+    let before = LOST.with(|l| l.replace(false));
+    f();
+    let lost = LOST.with(|l| l.replace(before));
+    !lost
 }
 
 // --- decoding ---------------------------------------------------------------------------------
@@ -534,7 +557,11 @@ impl Codec<Vec<String>> for Items {
 
 impl Codec<crate::special::RawJson> for Empty {
     const WIRE: WireType = WireType::LengthDelimited;
-    fn put(_: &crate::special::RawJson, b: &mut Vec<u8>) {
+    fn put(v: &crate::special::RawJson, b: &mut Vec<u8>) {
+        // Members a newer server added to this empty message have no field numbers here.
+        if !matches!(v.as_str().trim(), "{}" | "" | "null") {
+            lost();
+        }
         b.push(0);
     }
     fn put_zero(b: &mut Vec<u8>) {
@@ -551,7 +578,10 @@ impl Codec<String> for Duration {
     const WIRE: WireType = WireType::LengthDelimited;
     fn put(v: &String, b: &mut Vec<u8>) {
         // Text Go would not parse has no duration: written as zero.
-        let nanos = super::duration::parse(v).unwrap_or(0);
+        let nanos = super::duration::parse(v).unwrap_or_else(|| {
+            lost();
+            0
+        });
         len_prefixed(b, |b| {
             key(b, 1, WireType::Varint);
             encode_varint(nanos as u64, b);
