@@ -378,7 +378,7 @@ impl<'a, O: DeserializeOwned + Send + 'static> Put<'a, O> {
         let mut req = target
             .request(self.action, self.subresource, ns, self.name.as_deref())?
             .query(&self.params);
-        let message = crate::wire::message_body(&target, &body);
+        let message = crate::wire::message_body(&target, req.operation, &body);
         req.body = Some(kuber_api::request::Body {
             content_type: "application/json",
             bytes: body,

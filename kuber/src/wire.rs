@@ -155,9 +155,14 @@ pub(crate) fn event_decoder<K: DeserializeOwned + 'static>(
 }
 
 /// The protobuf body of a create or replace whose JSON is `json`, if the kind has a message and
-/// protobuf carries all the JSON holds.
+/// protobuf carries all the JSON holds. The body's type is the operation's (a subresource's
+/// body may be another kind: `Eviction` on `pods/eviction`).
 #[cfg(feature = "protobuf")]
-pub(crate) fn message_body(target: &Target, json: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn message_body(
+    target: &Target,
+    operation: &kuber_api::Operation,
+    json: &[u8],
+) -> Option<Vec<u8>> {
     use kuber_models::proto::{Message, MessageVisitor, encode_envelope, encode_lossless};
 
     struct Encode<'a>(&'a [u8]);
@@ -180,12 +185,15 @@ pub(crate) fn message_body(target: &Target, json: &[u8]) -> Option<Vec<u8>> {
     if !is_message(target) {
         return None;
     }
-    let raw =
-        kuber_models::proto::with_message_type(&target.api_version, &target.kind, Encode(json))??;
-    Some(encode_envelope(&target.api_version, &target.kind, &raw))
+    let (api_version, kind) = match (operation.kind_api_version, operation.kind) {
+        (a, k) if !a.is_empty() && !k.is_empty() => (a, k),
+        _ => (&*target.api_version, &*target.kind),
+    };
+    let raw = kuber_models::proto::with_message_type(api_version, kind, Encode(json))??;
+    Some(encode_envelope(api_version, kind, &raw))
 }
 
 #[cfg(not(feature = "protobuf"))]
-pub(crate) fn message_body(_: &Target, _: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn message_body(_: &Target, _: &kuber_api::Operation, _: &[u8]) -> Option<Vec<u8>> {
     None
 }

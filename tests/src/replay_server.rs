@@ -319,9 +319,11 @@ fn is_watch(url: &str) -> bool {
         .any(|(n, v)| n == "watch" && (v == "true" || v == "1"))
 }
 
-/// A protobuf body (the client's creates and replaces of built-in kinds) as the JSON of the value
-/// it holds, so that it compares with a recorded JSON body; other requests as sent.
-fn as_json(sent: &SentRequest) -> Result<Option<SentRequest>, String> {
+/// A protobuf body (the client's creates and replaces of built-in kinds) against the recorded
+/// JSON request: the recorded object, encoded in protobuf as the apiserver's Go types would
+/// encode it, must be the bytes sent; then the request compares as if it had sent that JSON.
+/// Other requests compare as sent.
+fn as_json(expected: &Exchange, sent: &SentRequest) -> Result<Option<SentRequest>, String> {
     let protobuf = sent
         .content_type
         .as_deref()
@@ -330,21 +332,28 @@ fn as_json(sent: &SentRequest) -> Result<Option<SentRequest>, String> {
         return Ok(None);
     }
     let env = kuber_models::proto::decode_envelope(&sent.body).map_err(|e| e.to_string())?;
-    let json =
-        kuber_models::proto::with_message_type(env.api_version, env.kind, ToJson(&sent.body))
-            .ok_or_else(|| format!("no protobuf type for {}/{}", env.api_version, env.kind))??;
+    let check = SameBytes {
+        sent: &sent.body,
+        recorded: &expected.request_body,
+    };
+    kuber_models::proto::with_message_type(env.api_version, env.kind, check)
+        .ok_or_else(|| format!("no protobuf type for {}/{}", env.api_version, env.kind))??;
     Ok(Some(SentRequest {
         content_type: Some("application/json".into()),
-        body: json,
+        body: expected.request_body.clone().into(),
         ..sent.clone()
     }))
 }
 
-/// Decodes a protobuf body as the type the visitor is handed and encodes it as JSON.
-struct ToJson<'a>(&'a [u8]);
+/// The recorded JSON body as the type the visitor is handed, encoded in protobuf, against the
+/// bytes sent.
+struct SameBytes<'a> {
+    sent: &'a [u8],
+    recorded: &'a str,
+}
 
-impl kuber_models::proto::MessageVisitor for ToJson<'_> {
-    type Output = Result<Vec<u8>, String>;
+impl kuber_models::proto::MessageVisitor for SameBytes<'_> {
+    type Output = Result<(), String>;
     fn visit<T>(self) -> Self::Output
     where
         T: kuber_models::proto::Message
@@ -355,14 +364,40 @@ impl kuber_models::proto::MessageVisitor for ToJson<'_> {
             + PartialEq
             + 'static,
     {
-        let value: T = kuber_models::proto::decode_object(self.0).map_err(|e| e.to_string())?;
-        serde_json::to_vec(&value).map_err(|e| e.to_string())
+        use kuber_models::proto;
+        let recorded: T = serde_json::from_str(self.recorded)
+            .map_err(|e| format!("the recorded body does not decode: {e}"))?;
+        let raw = proto::encode_lossless(&recorded)
+            .ok_or("sent in protobuf, which cannot carry all the recorded body holds")?;
+        let value: Value = serde_json::from_str(self.recorded).map_err(|e| e.to_string())?;
+        let env = proto::decode_envelope(self.sent).map_err(|e| e.to_string())?;
+        let api_version = value["apiVersion"].as_str().unwrap_or(env.api_version);
+        let kind = value["kind"].as_str().unwrap_or(env.kind);
+        if proto::encode_envelope(api_version, kind, &raw) == self.sent {
+            return Ok(());
+        }
+        // Which member differs, as the JSON of both values.
+        let sent: T = proto::decode_object(self.sent).map_err(|e| e.to_string())?;
+        let (sent, want) = (
+            serde_json::to_value(&sent).map_err(|e| e.to_string())?,
+            serde_json::to_value(
+                proto::decode_object::<T>(&proto::encode_envelope(api_version, kind, &raw))
+                    .map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?,
+        );
+        let mut path = String::new();
+        let at = first_difference(Some(&want), Some(&sent), &mut path)
+            .map_or_else(|| "(typeMeta)".to_owned(), |(p, _, _)| p);
+        Err(format!(
+            "the protobuf sent is not the recorded body's encoding (at {at})"
+        ))
     }
 }
 
 /// What differs between the recorded request of `expected` and `sent`; empty when they match.
 pub fn compare_request(expected: &Exchange, sent: &SentRequest) -> Vec<String> {
-    let decoded = match as_json(sent) {
+    let decoded = match as_json(expected, sent) {
         Ok(decoded) => decoded,
         Err(e) => return vec![format!("body: protobuf that does not decode ({e})")],
     };

@@ -34,6 +34,25 @@ struct Route {
     subresource: Option<String>,
 }
 
+/// The `(apiVersion, kind)` a write's body is: the kind's own, or a subresource's (`Binding` on
+/// `pods/binding`, `Scale` on `…/scale`, `Eviction`), as the registry's operation names it.
+fn body_type(kind: &'static KindInfo, route: &Route) -> (&'static str, &'static str) {
+    let own = (kind.api_version, kind.kind);
+    let Some(sub) = route.subresource.as_deref() else {
+        return own;
+    };
+    kind.operations()
+        .find(|o| o.subresource == sub && matches!(o.method, "POST" | "PUT") && !o.kind.is_empty())
+        .map_or(own, |o| {
+            let api_version = if o.kind_api_version.is_empty() {
+                kind.api_version
+            } else {
+                o.kind_api_version
+            };
+            (api_version, o.kind)
+        })
+}
+
 fn find_kind(store: &Store, group: &str, version: &str, plural: &str) -> Option<&'static KindInfo> {
     KINDS
         .iter()
@@ -204,7 +223,9 @@ fn resource(
                 protobuf::delete_options_body(&req.body).map(Some)
             }
             negotiate::PROTOBUF if custom => Err(protobuf::custom_body(kind)),
-            negotiate::PROTOBUF => protobuf::request_body(body_kind, &req.body).map(Some),
+            negotiate::PROTOBUF => {
+                protobuf::request_body(body_type(body_kind, &route), &req.body).map(Some)
+            }
             // JSON is what the verbs read.
             negotiate::YAML => admission::parse_apply_body(&req.body)
                 .map(|v| Some(serde_json::to_vec(&v).unwrap_or_default())),

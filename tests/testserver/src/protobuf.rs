@@ -166,11 +166,14 @@ fn summary(body: &[u8]) -> String {
 
 /// A POST or PUT body in protobuf as the JSON body it stands for; 400 as the real create and
 /// update handlers answer a body that does not decode (their transformDecodeError).
-pub(crate) fn request_body(kind: &KindInfo, body: &[u8]) -> Result<Vec<u8>, Failure> {
-    let value = decode(body, Some((kind.api_version, kind.kind))).map_err(|e| match e {
+/// `(api_version, kind)`: what the endpoint reads (a subresource's own kind: `Binding`, `Scale`).
+pub(crate) fn request_body(
+    (api_version, kind): (&str, &str),
+    body: &[u8],
+) -> Result<Vec<u8>, Failure> {
+    let value = decode(body, Some((api_version, kind))).map_err(|e| match e {
         BodyError::Unrecognized(problem) => status::bad_request(format!(
-            "the object provided is unrecognized (must be of type {}): {problem} ({})",
-            kind.kind,
+            "the object provided is unrecognized (must be of type {kind}): {problem} ({})",
             summary(body)
         )),
         BodyError::Typed {
@@ -179,21 +182,20 @@ pub(crate) fn request_body(kind: &KindInfo, body: &[u8]) -> Result<Vec<u8>, Fail
             problem,
         } => status::bad_request(format!(
             // Go's `gvk.Version`: without the group.
-            "{got} in version {:?} cannot be handled as a {}: {problem}",
+            "{got} in version {:?} cannot be handled as a {kind}: {problem}",
             api_version.rsplit('/').next().unwrap_or(""),
-            kind.kind
         )),
     })?;
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or("");
     let (got_api, got) = (text("apiVersion"), text("kind"));
-    if got != kind.kind {
+    if got != kind {
         // Another kind does not convert to the endpoint's internal type; Go's %T names the
         // versioned type by its version package, the internal one by its group's.
         let version = got_api.rsplit('/').next().unwrap_or("");
-        let internal = internal_package(kind.group);
+        let internal = internal_package(group);
         return Err(status::bad_request(format!(
-            "{got} in version {version:?} cannot be handled as a {want}: converting ({version}.{got}) to ({internal}.{want}): unknown conversion",
-            want = kind.kind
+            "{got} in version {version:?} cannot be handled as a {kind}: converting ({version}.{got}) to ({internal}.{kind}): unknown conversion",
         )));
     }
     serde_json::to_vec(&value).map_err(|e| status::bad_request(e.to_string()))

@@ -86,9 +86,12 @@ fn bookmark(w: &WatchRequest, rv: u64, initial_end: bool) -> Value {
     if initial_end {
         metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
+    // A kind served as another's view (events.k8s.io Events) bookmarks in its own form: in
+    // protobuf the type decides the field numbers.
+    let shown = w.view.unwrap_or(w.kind);
     let (kind, api_version) = match w.partial {
         Some(api_version) => ("PartialObjectMetadata", api_version),
-        None => (w.kind.kind, w.kind.api_version),
+        None => (shown.kind, shown.api_version),
     };
     json!({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": api_version, "metadata": metadata}})
 }

@@ -35,10 +35,11 @@ async fn an_event_written_as_core_v1_reads_as_events_k8s_io_v1_and_back() {
 
     // A watch of events.k8s.io/v1 sees a core write in its own form.
     let mut watch = Box::pin(ctx.watch::<Event>().stream());
-    assert!(matches!(
-        watch.next().await,
-        Some(Ok(WatchEvent::Listed { .. }))
-    ));
+    let first = watch.next().await;
+    assert!(
+        matches!(first, Some(Ok(WatchEvent::Listed { .. }))),
+        "{first:?}"
+    );
     // Written through events.k8s.io/v1: the core view has the change.
     ctx.update::<Event>("e", Patch::Merge(json!({"note": "changed"})))
         .await

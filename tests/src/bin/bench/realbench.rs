@@ -21,7 +21,7 @@ use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kuber_api::config::{Config, Kubeconfig};
+use kuber_api::config::{Config, Encoding, Kubeconfig};
 use kuber_api::{Client, CoreV1Api, GetParams, ListParams, OPERATIONS, Request, WriteParams};
 use kuber_models::api::core::v1::{ConfigMap, Namespace, Pod};
 use kuber_models::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -87,17 +87,24 @@ const MEASUREMENTS: [Measurement; 5] = [
     },
 ];
 
-/// The clients compared: kuber-api, kube-rs over h2 like kuber-api, kube-rs as it comes;
-/// kubectl (the pods section only).
+/// The clients compared: kuber-api (protobuf for built-in kinds, its default), kuber-api with
+/// JSON only, kube-rs over h2 like kuber-api, kube-rs as it comes; kubectl (the pods section
+/// only).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Side {
     Kuber,
+    KuberJson,
     KubeH2,
     KubeDefault,
     Kubectl,
 }
 
-const SIDES: [Side; 3] = [Side::Kuber, Side::KubeH2, Side::KubeDefault];
+const SIDES: [Side; 4] = [
+    Side::Kuber,
+    Side::KuberJson,
+    Side::KubeH2,
+    Side::KubeDefault,
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -138,11 +145,12 @@ struct MeasureArgs {
     count: Option<usize>,
     rv: Option<String>,
     kubectl: bool,
+    json: bool,
 }
 
 fn measure_args(args: &[String]) -> Result<MeasureArgs, String> {
     let mut positional = Vec::new();
-    let (mut count, mut rv, mut kubectl) = (None, None, false);
+    let (mut count, mut rv, mut kubectl, mut json) = (None, None, false, false);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -156,11 +164,12 @@ fn measure_args(args: &[String]) -> Result<MeasureArgs, String> {
             }
             "--rv" => rv = Some(it.next().ok_or("--rv needs a value")?.clone()),
             "--kubectl" => kubectl = true,
+            "--json" => json = true,
             _ => positional.push(arg.clone()),
         }
     }
     let [kubeconfig, namespace, name]: [String; 3] = positional.try_into().map_err(|_| {
-        "usage: realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV] [--kubectl]"
+        "usage: realbench measure KUBECONFIG NAMESPACE MEASUREMENT [--count N] [--rv RV] [--kubectl] [--json]"
     })?;
     Ok(MeasureArgs {
         kubeconfig,
@@ -169,6 +178,7 @@ fn measure_args(args: &[String]) -> Result<MeasureArgs, String> {
         count,
         rv,
         kubectl,
+        json,
     })
 }
 
@@ -181,7 +191,10 @@ async fn measure(args: &[String]) -> Result<String, String> {
         return Ok(result_line("kubectl", name, done, elapsed, "?"));
     }
     let kc = Kubeconfig::from_file(kubeconfig).map_err(|e| format!("read {kubeconfig}: {e}"))?;
-    let config = Config::from_kubeconfig(&kc, None).map_err(|e| format!("kubeconfig: {e}"))?;
+    let mut config = Config::from_kubeconfig(&kc, None).map_err(|e| format!("kubeconfig: {e}"))?;
+    if a.json {
+        config = config.with_encoding(Encoding::Json);
+    }
     let client = Client::new(config).map_err(|e| format!("client: {e}"))?;
     let version = http_version(&client).await?;
     let api = CoreV1Api::new(client);
@@ -198,7 +211,12 @@ async fn measure(args: &[String]) -> Result<String, String> {
         "exec" => pods::exec(&api, namespace, count.unwrap_or(100)).await?,
         other => return Err(format!("unknown measurement {other}")),
     };
-    Ok(result_line("kuber-api", name, done, elapsed, &version))
+    let side = if a.json {
+        "kuber-api JSON"
+    } else {
+        "kuber-api"
+    };
+    Ok(result_line(side, name, done, elapsed, &version))
 }
 
 /// The control plane with its node, and its admin client.
@@ -480,27 +498,31 @@ fn print_table(runs: usize, rates: &Rates, http: &BTreeMap<Side, String>) {
          median of {runs} runs, each client a fresh process, order alternating"
     );
     println!(
-        "HTTP negotiated: kuber-api {}, kube-rs (h2 stack) {}, kube-rs (default) {}",
+        "HTTP negotiated: kuber-api {}, kube-rs (h2 stack) {}, kube-rs (default) {}; kuber-api \
+         reads and writes built-in kinds in protobuf, kuber JSON is it with Encoding::Json",
         http.get(&Side::Kuber).map_or("?", String::as_str),
         http.get(&Side::KubeH2).map_or("?", String::as_str),
         http.get(&Side::KubeDefault).map_or("?", String::as_str),
     );
     println!(
-        "\n| measurement | kuber-api | kube-rs, h2 | ratio | kube-rs, default (HTTP/1.1) | ratio |\n\
-         |---|---|---|---|---|---|"
+        "\n| measurement | kuber-api (protobuf) | kuber-api JSON | protobuf / JSON | kube-rs, h2 | ratio | kube-rs, default (HTTP/1.1) | ratio |\n\
+         |---|---|---|---|---|---|---|---|"
     );
     for m in &MEASUREMENTS {
         let figures = &rates[m.name];
         let median = |side: Side| figures.get(&side).map_or(f64::NAN, |v| median(v));
-        let (k, h2, h1) = (
+        let (k, json, h2, h1) = (
             median(Side::Kuber),
+            median(Side::KuberJson),
             median(Side::KubeH2),
             median(Side::KubeDefault),
         );
         println!(
-            "| {} | {} {unit} | {} {unit} | {:.2}x | {} {unit} | {:.2}x |",
+            "| {} | {} {unit} | {} {unit} | {:.2}x | {} {unit} | {:.2}x | {} {unit} | {:.2}x |",
             m.label,
             fmt_rate(k),
+            fmt_rate(json),
+            k / json,
             fmt_rate(h2),
             k / h2,
             fmt_rate(h1),
@@ -529,7 +551,7 @@ impl Runner {
         rv: Option<&str>,
     ) -> Result<RunResult, String> {
         let mut cmd = match side {
-            Side::Kuber | Side::Kubectl => {
+            Side::Kuber | Side::KuberJson | Side::Kubectl => {
                 let mut cmd = tokio::process::Command::new(&self.me);
                 cmd.arg("measure");
                 cmd
@@ -555,6 +577,9 @@ impl Runner {
             }
             Side::Kubectl => {
                 cmd.arg("--kubectl");
+            }
+            Side::KuberJson => {
+                cmd.arg("--json");
             }
             Side::Kuber => {}
         }
@@ -609,6 +634,7 @@ fn print_runs(m: &Measurement, figures: &BTreeMap<Side, Vec<f64>>) {
 fn side_name(side: Side) -> &'static str {
     match side {
         Side::Kuber => "kuber-api",
+        Side::KuberJson => "kuber JSON",
         Side::KubeH2 => "kube-rs h2",
         Side::KubeDefault => "kube-rs",
         Side::Kubectl => "kubectl",
