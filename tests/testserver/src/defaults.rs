@@ -389,12 +389,20 @@ fn fill_in(at: &mut Value, path: &[String], value: &Value, cx: &Context) {
                     }
                 }
             }
-            Some(_) => {}
-            None => {
+            // A Go value field decoded as zero is defaulted as a missing one: a protobuf body
+            // always carries ServicePort's targetPort, 0 when unset (Go's defaulter compares
+            // with intstr 0).
+            Some(Value::Number(n)) if first == "targetPort" && n.as_i64() == Some(0) => {
                 if let Some(v) = cx.fill(value, map) {
                     map.insert(first.clone(), v);
                 }
             }
+            Some(Value::Null) | None => {
+                if let Some(v) = cx.fill(value, map) {
+                    map.insert(first.clone(), v);
+                }
+            }
+            Some(_) => {}
         }
         return;
     }
