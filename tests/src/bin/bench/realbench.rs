@@ -311,22 +311,25 @@ async fn get_concurrent(
     Ok((per * workers, started.elapsed()))
 }
 
-async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
-    let expected = api
-        .list_namespaced_config_map(ns, &ListParams::default())
-        .await
-        .map_err(|e| format!("list ConfigMaps in {ns}: {e}"))?
-        .items
-        .len();
+/// `count` timed lists, each checked for the first list's length and for decoded content
+/// (`decoded`: items with their data or spec); `read` answers each list's items.
+async fn checked_lists<T, F, Fut>(
+    what: &str,
+    count: usize,
+    decoded: fn(&T) -> bool,
+    read: F,
+) -> Result<(usize, Duration), String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, kuber_api::Error>>,
+{
+    let expected = read().await.map_err(|e| format!("{what}: {e}"))?.len();
     let took = timed(0, count, || async {
-        let list = api
-            .list_namespaced_config_map(ns, &ListParams::default())
-            .await
-            .map_err(|e| format!("list ConfigMaps in {ns}: {e}"))?;
-        if list.items.len() != expected || list.items.iter().any(|cm| cm.data.is_none()) {
+        let items = read().await.map_err(|e| format!("{what}: {e}"))?;
+        if items.len() != expected || !items.iter().all(decoded) {
             return Err(format!(
-                "list ConfigMaps in {ns}: {} items, {expected} expected",
-                list.items.len()
+                "{what}: {} items, {expected} expected",
+                items.len()
             ));
         }
         Ok(())
@@ -335,28 +338,34 @@ async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duratio
     Ok((count, took))
 }
 
+async fn list(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
+    let what = format!("list ConfigMaps in {ns}");
+    checked_lists(
+        &what,
+        count,
+        |cm: &ConfigMap| cm.data.is_some(),
+        || async {
+            let list = api
+                .list_namespaced_config_map(ns, &ListParams::default())
+                .await?;
+            Ok(list.items)
+        },
+    )
+    .await
+}
+
 async fn list_pods(api: &CoreV1Api, ns: &str, count: usize) -> Result<(usize, Duration), String> {
-    let expected = api
-        .list_namespaced_pod(ns, &ListParams::default())
-        .await
-        .map_err(|e| format!("list pods in {ns}: {e}"))?
-        .items
-        .len();
-    let took = timed(0, count, || async {
-        let list = api
-            .list_namespaced_pod(ns, &ListParams::default())
-            .await
-            .map_err(|e| format!("list pods in {ns}: {e}"))?;
-        if list.items.len() != expected || list.items.iter().any(|p| p.spec.is_none()) {
-            return Err(format!(
-                "list pods in {ns}: {} items, {expected} expected",
-                list.items.len()
-            ));
-        }
-        Ok(())
-    })
-    .await?;
-    Ok((count, took))
+    let what = format!("list pods in {ns}");
+    checked_lists(
+        &what,
+        count,
+        |p: &Pod| p.spec.is_some(),
+        || async {
+            let list = api.list_namespaced_pod(ns, &ListParams::default()).await?;
+            Ok(list.items)
+        },
+    )
+    .await
 }
 
 async fn watch(
